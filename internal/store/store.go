@@ -1,0 +1,113 @@
+// Package store defines the storage contract that the rest of tipd consumes:
+// address-keyed intelligence (summaries and newest-first list sections),
+// network-keyed records streamed into memory at start, reports, and access
+// data (users, tokens, quota counters). Backends live in sub-packages (mem,
+// pebble, and later postgres) and all pass the conformance suite in
+// storetest. Open picks a backend from a URL.
+package store
+
+import (
+	"context"
+	"net/netip"
+	"time"
+
+	"github.com/tipd/tipd/internal/intel"
+)
+
+// Store is the whole contract. Every method is safe for concurrent use.
+//
+// Read methods return intel.ErrNotFound (possibly wrapped) only where noted;
+// an address without evidence is not an error: Address returns a zero
+// summary with IP set.
+type Store interface {
+	Intel
+	Access
+	// Close releases the store; it is safe to call once.
+	Close() error
+}
+
+// Intel is the intelligence part of the store.
+type Intel interface {
+	// Apply writes a batch atomically, merging each record into what is
+	// stored by the rules documented on its type in package intel. Applying
+	// the same batch twice leaves the store as applying it once.
+	Apply(ctx context.Context, b *intel.Batch) error
+
+	// Address returns the summary of one address.
+	Address(ctx context.Context, ip netip.Addr) (intel.AddressSummary, error)
+
+	// List sections of one address, newest LastSeen first (ties: more hits
+	// first, then by key), at most limit items. The cost is bounded by limit,
+	// not by how many items the address has.
+	HostedURLs(ctx context.Context, ip netip.Addr, limit int) ([]intel.HostedURL, error)
+	Files(ctx context.Context, ip netip.Addr, limit int) ([]intel.FileDownload, error)
+	// Resolutions fills Zone and Categories of each item from the domain's
+	// DomainInfo (Grey and none when unknown).
+	Resolutions(ctx context.Context, ip netip.Addr, limit int) ([]intel.Resolution, error)
+	// Masks are the host/URL feed masks kept for the address, most severe
+	// zone first, then by mask.
+	Masks(ctx context.Context, ip netip.Addr, limit int) ([]intel.FeedMask, error)
+
+	// DomainIPs lists addresses the domain resolved to, newest LastSeen
+	// first, at most limit (importers use it to attach a domain's URLs and
+	// files to its addresses).
+	DomainIPs(ctx context.Context, domain string, limit int) ([]netip.Addr, error)
+
+	// URL returns the summary of one normalised web address (without
+	// scheme); intel.ErrNotFound when nothing is known about it.
+	URL(ctx context.Context, url string) (intel.URLSummary, error)
+	// URLFiles lists files downloaded from one web address, newest first.
+	URLFiles(ctx context.Context, url string, limit int) ([]intel.FileDownload, error)
+
+	// Report returns one report; intel.ErrNotFound when unknown.
+	Report(ctx context.Context, id string) (intel.Report, error)
+
+	// ScanNetworks streams every network-keyed record (countries, AS ranges,
+	// WHOIS networks, network listings, allow lists) to fn, in no particular
+	// order. It stops at the first error fn returns and returns it.
+	ScanNetworks(ctx context.Context, fn func(NetRecord) error) error
+	// NetworkVersion changes whenever Apply changes network-keyed data, so
+	// that a process can tell when to rebuild its in-memory snapshot.
+	NetworkVersion(ctx context.Context) (uint64, error)
+}
+
+// NetRecord is one network-keyed record; exactly one field is set.
+type NetRecord struct {
+	Country    *intel.CountryRange
+	AS         *intel.ASRange
+	Whois      *intel.WhoisNet
+	NetListing *intel.NetListing
+	Allow      *intel.Allow
+}
+
+// Access is the access-control part of the store.
+type Access interface {
+	// PutUser creates or replaces a user.
+	PutUser(ctx context.Context, u intel.User) error
+	// User returns a user; intel.ErrNotFound when unknown.
+	User(ctx context.Context, name string) (intel.User, error)
+	// Users lists every user, sorted by name.
+	Users(ctx context.Context) ([]intel.User, error)
+
+	// SetToken makes t the user's only active token: any previous token of
+	// t.User stops resolving at once.
+	SetToken(ctx context.Context, t intel.Token) error
+	// TokenByHash resolves an active token; intel.ErrNotFound when the hash
+	// is unknown or was replaced. Expiry is the caller's to check.
+	TokenByHash(ctx context.Context, hash string) (intel.Token, error)
+	// UserToken returns the user's active token; intel.ErrNotFound if none.
+	UserToken(ctx context.Context, user string) (intel.Token, error)
+	// RevokeToken removes the user's active token (no error if none).
+	RevokeToken(ctx context.Context, user string) error
+
+	// CountRequest counts one answered request for user on day (a UTC date,
+	// "2006-01-02") if fewer than quota are counted already. It returns the
+	// count after the call and whether the request was counted. Exact under
+	// concurrency and durable across restarts.
+	CountRequest(ctx context.Context, user, day string, quota int64) (count int64, ok bool, err error)
+	// RequestCount returns the count of user on day without changing it.
+	RequestCount(ctx context.Context, user, day string) (int64, error)
+}
+
+// Day formats t as the UTC day key used by CountRequest.
+func Day(t time.Time) string { return t.UTC().Format("2006-01-02") }
