@@ -295,3 +295,33 @@ func (b *Batch) Reset() {
 	b.NetListings = b.NetListings[:0]
 	b.Allows = b.Allows[:0]
 }
+
+// URLKey is the key a web address is stored under: the normalised URL
+// without its "http://" or "https://" scheme (the HostedUrls form).
+func URLKey(u string) string {
+	for _, p := range []string{"http://", "https://"} {
+		if len(u) >= len(p) && equalFold(u[:len(p)], p) {
+			return u[len(p):]
+		}
+	}
+	return u
+}
+
+func equalFold(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		ca, cb := a[i], b[i]
+		if 'A' <= ca && ca <= 'Z' {
+			ca += 'a' - 'A'
+		}
+		if 'A' <= cb && cb <= 'Z' {
+			cb += 'a' - 'A'
+		}
+		if ca != cb {
+			return false
+		}
+	}
+	return true
+}
