@@ -1,0 +1,304 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// `tipd bench` is a small HTTP load generator for the lookup API. With
+// -static it also measures, in the same run, a static file server (a child
+// tipd process using net/http's file server) answering the very same bytes,
+// and prints the ratio: the cost of tipd's lookups over the cost of HTTP.
+
+func cmdBench(ctx context.Context, e *env, args []string) error {
+	fs := e.newFlags("bench", "-url BASE -token T [-c 8] [-d 10s] [-count 10] [-static] (-addresses FILE | ADDRESS...)")
+	base := fs.String("url", "http://127.0.0.1:8080", "base URL of a running tipd")
+	token := fs.String("token", e.getenv("TIPD_TOKEN"), "API token (env TIPD_TOKEN)")
+	conc := fs.Int("c", 8, "concurrent connections")
+	dur := fs.Duration("d", 10*time.Second, "duration of each measurement")
+	count := fs.Int("count", 10, "count parameter of each request")
+	addrFile := fs.String("addresses", "", "file with one address per line")
+	static := fs.Bool("static", false, "also measure a static file server answering the same bytes")
+	serveStatic := fs.String("serve-static", "", "internal: serve the files of this directory")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if *serveStatic != "" {
+		return serveStaticDir(ctx, e, *serveStatic)
+	}
+	addrs := pos
+	if *addrFile != "" {
+		a, err := readLines(*addrFile)
+		if err != nil {
+			return err
+		}
+		addrs = append(addrs, a...)
+	}
+	if len(addrs) == 0 {
+		return usagef("bench needs addresses: -addresses FILE or ADDRESS arguments")
+	}
+	if *conc < 1 || *dur <= 0 {
+		return usagef("-c must be positive and -d longer than zero")
+	}
+	targets := make([]string, len(addrs))
+	for i, a := range addrs {
+		targets[i] = fmt.Sprintf("%s/api/ip/%s?count=%d", strings.TrimRight(*base, "/"), a, *count)
+	}
+	hdr := "Bearer " + *token
+	client := benchClient(*conc)
+
+	if !*static {
+		res := load(ctx, client, targets, hdr, *conc, *dur)
+		fmt.Fprintf(e.stdout, "tipd:   %s\n", res)
+		return res.err()
+	}
+	// Fetch each answer once, serve the same bytes from files, and measure
+	// both servers alternately in one run.
+	dir, err := os.MkdirTemp("", "tipd-bench-static-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	statics := make([]string, len(targets))
+	for i, t := range targets {
+		body, err := fetch(ctx, client, t, hdr)
+		if err != nil {
+			return err
+		}
+		name := strconv.Itoa(i) + ".json"
+		if err := os.WriteFile(filepath.Join(dir, name), body, 0o644); err != nil {
+			return err
+		}
+		statics[i] = name
+	}
+	staticURL, stop, err := startStaticChild(ctx, dir)
+	if err != nil {
+		return err
+	}
+	defer stop()
+	for i, s := range statics {
+		statics[i] = staticURL + "/" + s
+	}
+	// Requests to the static server count against no quota; the tipd run
+	// goes first, then the static one, then tipd again, and the better tipd
+	// figure is compared so that warm-up does not decide the ratio.
+	t1 := load(ctx, client, targets, hdr, *conc, *dur)
+	st := load(ctx, client, statics, "", *conc, *dur)
+	t2 := load(ctx, client, targets, hdr, *conc, *dur)
+	best := t1
+	if t2.rps() > best.rps() {
+		best = t2
+	}
+	fmt.Fprintf(e.stdout, "tipd:   %s\n", t1)
+	fmt.Fprintf(e.stdout, "static: %s\n", st)
+	fmt.Fprintf(e.stdout, "tipd:   %s\n", t2)
+	fmt.Fprintf(e.stdout, "ratio tipd/static: %.2f\n", best.rps()/st.rps())
+	return errors.Join(t1.err(), st.err(), t2.err())
+}
+
+func benchClient(conc int) *http.Client {
+	return &http.Client{Transport: &http.Transport{
+		MaxIdleConns:        conc * 2,
+		MaxIdleConnsPerHost: conc * 2,
+		DisableCompression:  true,
+		DialContext:         (&net.Dialer{Timeout: 5 * time.Second}).DialContext,
+	}, Timeout: 30 * time.Second}
+}
+
+func fetch(ctx context.Context, c *http.Client, url, auth string) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, err
+	}
+	if auth != "" {
+		req.Header.Set("Authorization", auth)
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("GET %s answered %d: %s", url, resp.StatusCode, strings.TrimSpace(string(body)))
+	}
+	return body, nil
+}
+
+type loadResult struct {
+	n        int64
+	statuses map[int]int64
+	failures int64
+	elapsed  time.Duration
+	lat      []time.Duration // sorted
+	bytes    int64
+}
+
+func (r loadResult) rps() float64 { return float64(r.n) / r.elapsed.Seconds() }
+
+func (r loadResult) pct(p float64) time.Duration {
+	if len(r.lat) == 0 {
+		return 0
+	}
+	return r.lat[min(len(r.lat)-1, int(float64(len(r.lat))*p))]
+}
+
+func (r loadResult) String() string {
+	codes := make([]int, 0, len(r.statuses))
+	for c := range r.statuses {
+		codes = append(codes, c)
+	}
+	slices.Sort(codes)
+	var sb strings.Builder
+	for _, c := range codes {
+		fmt.Fprintf(&sb, " %d:%d", c, r.statuses[c])
+	}
+	return fmt.Sprintf("%d requests in %.1fs, %.0f req/s, p50 %s p90 %s p99 %s, %.0f bytes/answer, status%s, failures %d",
+		r.n, r.elapsed.Seconds(), r.rps(), r.pct(0.50).Round(time.Microsecond), r.pct(0.90).Round(time.Microsecond),
+		r.pct(0.99).Round(time.Microsecond), float64(r.bytes)/float64(max(r.n, 1)), sb.String(), r.failures)
+}
+
+func (r loadResult) err() error {
+	if r.failures > 0 {
+		return fmt.Errorf("%d requests failed", r.failures)
+	}
+	for c, n := range r.statuses {
+		if c != http.StatusOK {
+			return fmt.Errorf("%d requests answered %d", n, c)
+		}
+	}
+	return nil
+}
+
+// load sends GETs to targets (round robin) from conc workers for d and
+// collects every latency. The loop is bounded by d and by ctx.
+func load(ctx context.Context, c *http.Client, targets []string, auth string, conc int, d time.Duration) loadResult {
+	ctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	var next atomic.Int64
+	var mu sync.Mutex
+	res := loadResult{statuses: map[int]int64{}}
+	var wg sync.WaitGroup
+	start := time.Now()
+	for w := 0; w < conc; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			lat := make([]time.Duration, 0, 1<<16)
+			codes := map[int]int64{}
+			var fails, nbytes int64
+			for ctx.Err() == nil {
+				i := next.Add(1)
+				req, _ := http.NewRequestWithContext(ctx, http.MethodGet, targets[int(i)%len(targets)], nil)
+				if auth != "" {
+					req.Header.Set("Authorization", auth)
+				}
+				t0 := time.Now()
+				resp, err := c.Do(req)
+				if err != nil {
+					if ctx.Err() == nil {
+						fails++
+					}
+					continue
+				}
+				n, err := io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if err != nil {
+					if ctx.Err() == nil {
+						fails++
+					}
+					continue
+				}
+				lat = append(lat, time.Since(t0))
+				codes[resp.StatusCode]++
+				nbytes += n
+			}
+			mu.Lock()
+			res.lat = append(res.lat, lat...)
+			for k, v := range codes {
+				res.statuses[k] += v
+			}
+			res.failures += fails
+			res.bytes += nbytes
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	res.elapsed = time.Since(start)
+	res.n = int64(len(res.lat))
+	slices.Sort(res.lat)
+	return res
+}
+
+// startStaticChild runs `tipd bench -serve-static DIR` as a child process
+// and returns its base URL.
+func startStaticChild(ctx context.Context, dir string) (string, func(), error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return "", nil, err
+	}
+	cmd := exec.CommandContext(ctx, exe, "bench", "-serve-static", dir)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return "", nil, err
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		return "", nil, err
+	}
+	stop := func() { cmd.Process.Kill(); cmd.Wait() }
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil || !strings.HasPrefix(line, "url: ") {
+		stop()
+		return "", nil, fmt.Errorf("start the static file server: %q %v", line, err)
+	}
+	return strings.TrimSpace(strings.TrimPrefix(line, "url: ")), stop, nil
+}
+
+func serveStaticDir(ctx context.Context, e *env, dir string) error {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "url: http://%s\n", ln.Addr())
+	srv := &http.Server{Handler: http.FileServer(http.Dir(dir)), ReadHeaderTimeout: 10 * time.Second}
+	go func() { <-ctx.Done(); srv.Close() }()
+	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+func readLines(path string) ([]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var out []string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if s := strings.TrimSpace(sc.Text()); s != "" && !strings.HasPrefix(s, "#") {
+			out = append(out, s)
+		}
+	}
+	return out, sc.Err()
+}

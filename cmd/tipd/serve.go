@@ -1,0 +1,221 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os/signal"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/tipd/tipd/internal/access"
+	"github.com/tipd/tipd/internal/httpapi"
+	"github.com/tipd/tipd/internal/netdata"
+	"github.com/tipd/tipd/internal/report"
+	"github.com/tipd/tipd/internal/store"
+)
+
+// serveConfig is what `tipd serve` and `tipd demo` share.
+type serveConfig struct {
+	addr            string
+	tlsCert, tlsKey string
+	maxCount        int
+	logFormat       string
+	refresh         time.Duration // how often to check the store for new network data
+	beforeServe     func(baseURL string) error
+}
+
+func (e *env) serveFlags(fs interface {
+	String(string, string, string) *string
+	Int(string, int, string) *int
+	Duration(string, time.Duration, string) *time.Duration
+}, c *serveConfig) func() {
+	addr := fs.String("addr", envOr(e.getenv, "TIPD_ADDR", "127.0.0.1:8080"), "listen address (env TIPD_ADDR)")
+	cert := fs.String("tls-cert", e.getenv("TIPD_TLS_CERT"), "TLS certificate file (PEM)")
+	key := fs.String("tls-key", e.getenv("TIPD_TLS_KEY"), "TLS private key file (PEM)")
+	maxCount := fs.Int("max-count", 10000, "the largest count a request may ask for")
+	logFormat := fs.String("log", envOr(e.getenv, "TIPD_LOG", "json"), "log format: json or text (env TIPD_LOG)")
+	refresh := fs.Duration("refresh", 5*time.Second, "how often to look for network data changed by other processes")
+	return func() {
+		c.addr, c.tlsCert, c.tlsKey, c.maxCount, c.logFormat, c.refresh = *addr, *cert, *key, *maxCount, *logFormat, *refresh
+	}
+}
+
+func envOr(getenv func(string) string, name, def string) string {
+	if v := getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+func cmdServe(ctx context.Context, e *env, args []string) error {
+	fs := e.newFlags("serve", "[-addr 127.0.0.1:8080] [-store URL] [-tls-cert F -tls-key F]")
+	storeURL := e.storeFlag(fs)
+	cacheMB := fs.Int64("cache-mb", 64, "Pebble block cache size in MiB")
+	clientCA := fs.String("client-ca", "", "CA file for client certificates (mutual TLS)")
+	var c serveConfig
+	apply := e.serveFlags(fs, &c)
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usagef("serve takes no arguments, got %q", pos[0])
+	}
+	apply()
+	if *clientCA != "" {
+		return usagef("-client-ca (mutual TLS with Basic authentication) is not available in this build yet; use Bearer tokens")
+	}
+	st, loc, err := openStore(*storeURL, *cacheMB<<20)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	return e.serve(ctx, st, loc, c)
+}
+
+// serve runs the HTTP server (and, for a Pebble store, the operator socket)
+// until ctx ends or SIGINT/SIGTERM arrives, then shuts down gracefully.
+func (e *env) serve(ctx context.Context, st store.Store, loc storeLocation, c serveConfig) error {
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+
+	logger := newLogger(e.stderr, c.logFormat)
+	net0 := netdata.NewHolder()
+	if err := net0.Refresh(ctx, st, true); err != nil {
+		return fmt.Errorf("load network data: %w", err)
+	}
+	shared := &sharedStore{st: st, net: net0}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	metrics := httpapi.NewMetrics(reg)
+	acc := &access.Service{Store: st, Now: e.now}
+	builder := &report.Builder{Store: st, Net: net0, Now: e.now}
+	handler := httpapi.NewServer(logger, httpapi.Config{MaxCount: c.maxCount}, httpapi.Deps{
+		Access:  acc,
+		Reports: builder,
+		Ready: func(ctx context.Context) error {
+			_, err := st.NetworkVersion(ctx)
+			return err
+		},
+		Metrics:  metrics,
+		Registry: reg,
+	})
+
+	ln, err := net.Listen("tcp", c.addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", c.addr, err)
+	}
+	scheme := "http"
+	if c.tlsCert != "" || c.tlsKey != "" {
+		if c.tlsCert == "" || c.tlsKey == "" {
+			ln.Close()
+			return usagef("-tls-cert and -tls-key go together")
+		}
+		scheme = "https"
+	}
+	baseURL := fmt.Sprintf("%s://%s", scheme, ln.Addr())
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    32 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+
+	var wg sync.WaitGroup
+	errc := make(chan error, 2)
+	var admin *http.Server
+	if loc.kind == "pebble" {
+		sl, err := listenSocket(loc.socketPath())
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		admin = &http.Server{Handler: execHandler(logger, shared, e.getenv), ReadHeaderTimeout: 10 * time.Second}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := admin.Serve(sl); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				errc <- fmt.Errorf("operator socket: %w", err)
+			}
+		}()
+	}
+	if c.beforeServe != nil {
+		if err := c.beforeServe(baseURL); err != nil {
+			ln.Close()
+			if admin != nil {
+				admin.Close()
+			}
+			wg.Wait()
+			return err
+		}
+	}
+	fmt.Fprintf(e.stdout, "url: %s\n", baseURL)
+	logger.Info("serving", "url", baseURL, "store", loc.kind)
+
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		var err error
+		if scheme == "https" {
+			err = srv.ServeTLS(ln, c.tlsCert, c.tlsKey)
+		} else {
+			err = srv.Serve(ln)
+		}
+		if err != nil && !errors.Is(err, http.ErrServerClosed) {
+			errc <- err
+		}
+	}()
+	refreshCtx, cancelRefresh := context.WithCancel(ctx)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(c.refresh)
+		defer t.Stop()
+		for {
+			select {
+			case <-refreshCtx.Done():
+				return
+			case <-t.C:
+				if err := net0.Refresh(refreshCtx, st, false); err != nil && refreshCtx.Err() == nil {
+					logger.Warn("refresh network data", "err", err)
+				}
+			}
+		}
+	}()
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case runErr = <-errc:
+	}
+	cancelRefresh()
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		logger.Warn("shutdown", "err", err)
+	}
+	if admin != nil {
+		admin.Shutdown(sctx)
+	}
+	wg.Wait()
+	logger.Info("stopped")
+	return runErr
+}
+
+func newLogger(w interface{ Write([]byte) (int, error) }, format string) *slog.Logger {
+	if format == "text" {
+		return slog.New(slog.NewTextHandler(w, nil))
+	}
+	return slog.New(slog.NewJSONHandler(w, nil))
+}
