@@ -1,0 +1,553 @@
+// Package score turns the evidence known about one address into a threat
+// score (0-100), a zone and a list of categories with their zones. Every
+// point of the score comes from one Contribution, so that the verdict can be
+// explained piece by piece. The functions are pure: the same input and the
+// same clock give the same result. The rules and their numbers are written
+// down in docs/scoring.md; the constants below are the source of truth.
+package score
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/tipd/tipd/internal/intel"
+	"github.com/tipd/tipd/internal/netdata"
+)
+
+// Zone thresholds.
+const (
+	RedThreshold    = 75 // score >= 75: Red
+	OrangeThreshold = 50 // 50 <= score < 75: Orange
+)
+
+// Defaults of Config.
+const (
+	DefaultHalfLife       = 90 * 24 * time.Hour
+	DefaultReportHalfLife = 365 * 24 * time.Hour
+)
+
+// Category evidence: the points of the first (strongest) feed of a category,
+// the points of the second independent feed (each further feed adds half of
+// the previous one), and the cap of a category's points, by category zone.
+const (
+	redFirst, redFurther, redCap          = 70.0, 25.0, 100
+	orangeFirst, orangeFurther, orangeCap = 65.0, 10.0, 74
+	yellowFirst, yellowFurther, yellowCap = 40.0, 10.0, 49
+
+	// otherCategoryFactor scales every category but the strongest one.
+	otherCategoryFactor = 0.25
+)
+
+// Related red objects: base + perDoubling*log2(n), capped per kind; the
+// related part as a whole is capped at relatedCap.
+const (
+	redURLBase, redURLPerDoubling, redURLCap          = 15.0, 5.0, 30.0
+	redFileBase, redFilePerDoubling, redFileCap       = 15.0, 5.0, 30.0
+	redDomainBase, redDomainPerDoubling, redDomainCap = 10.0, 5.0, 25.0
+	relatedCap                                        = 50
+)
+
+// Report links: points of the strongest report by type, points of each
+// further report, and the cap of the report part.
+const (
+	reportAPT, reportICS, reportCrimeware, reportOther = 60.0, 55.0, 50.0, 40.0
+	reportFurther                                      = 5.0
+	reportCap                                          = 70
+)
+
+// Sightings: floor(log10(hits)) points, at most sightingsCap, only when
+// other evidence scored.
+const sightingsCap = 5
+
+// unknownDateWeight is the recency weight of evidence without a date.
+const unknownDateWeight = 0.5
+
+// Pseudo-feeds for spam and phishing activity recorded for the address.
+const (
+	SpamTelemetry     = "spam activity"
+	PhishingTelemetry = "phishing activity"
+)
+
+// Config tunes the scoring. The zero value means the defaults.
+type Config struct {
+	// HalfLife is the age after which listing evidence (and spam or
+	// phishing activity) weighs half; default 90 days.
+	HalfLife time.Duration
+	// ReportHalfLife is the half-life of report links, aged by the report's
+	// Updated (else Published) date; default 365 days.
+	ReportHalfLife time.Duration
+}
+
+// WithDefaults returns c with zero fields set to their defaults.
+func (c Config) WithDefaults() Config {
+	if c.HalfLife <= 0 {
+		c.HalfLife = DefaultHalfLife
+	}
+	if c.ReportHalfLife <= 0 {
+		c.ReportHalfLife = DefaultReportHalfLife
+	}
+	return c
+}
+
+// Related are facts about objects related to the address, taken from its
+// list sections.
+type Related struct {
+	RedURLs    int64 // Red web addresses hosted on the address
+	RedFiles   int64 // Red files downloaded from it
+	RedDomains int64 // Red domains among its most recent resolutions
+}
+
+// HasRedZone reports whether some related object is Red.
+func (r Related) HasRedZone() bool { return r.RedURLs > 0 || r.RedFiles > 0 || r.RedDomains > 0 }
+
+// ReportRef is a report linked to the address.
+type ReportRef struct {
+	ID   string
+	Type string    // intel.ReportAPT, ReportCrimeware, ReportICS or other
+	Date time.Time // Updated, else Published; zero if unknown
+}
+
+// Input is the evidence about one address.
+type Input struct {
+	Summary *intel.AddressSummary // may be nil: nothing known
+	Net     *netdata.Info         // may be nil: nothing network-keyed known
+	Related Related
+	Reports []ReportRef
+	Now     time.Time
+}
+
+// CategoryZone is a category and its zone.
+type CategoryZone struct {
+	Name intel.Category
+	Zone intel.Zone
+}
+
+// Contribution is one piece of evidence and what it added to the score.
+type Contribution struct {
+	Evidence string // what: "listing CATEGORY_MALWARE", "red hosted URLs", "cap", ...
+	Source   string // where from: feed, allow list, report id
+	Points   int    // may be 0 (suppressed, decayed) or negative (caps)
+	Note     string // how the points were computed
+}
+
+// Result is the verdict. The Points of Contributions add up to Score.
+type Result struct {
+	Score         int
+	Zone          intel.Zone
+	Categories    []CategoryZone
+	Contributions []Contribution
+}
+
+// feedEvidence is one independent feed's listing of one category.
+type feedEvidence struct {
+	feed     string
+	evidence string // "listing X" or "network listing X in P"
+	last     time.Time
+	weight   float64
+	dupes    []string // other listings of the same feed, counted once
+}
+
+type categoryEvidence struct {
+	cat    intel.Category
+	zone   intel.Zone
+	feeds  []feedEvidence
+	points float64 // before the other-category factor, uncapped
+}
+
+// Score computes the verdict for one address.
+func Score(cfg Config, in *Input) Result {
+	cfg = cfg.WithDefaults()
+	var sum intel.AddressSummary
+	if in.Summary != nil {
+		sum = *in.Summary
+	}
+	var net netdata.Info
+	if in.Net != nil {
+		net = *in.Net
+	}
+	var res Result
+
+	cats := collectCategories(cfg, &sum, &net, in.Now)
+
+	if allowed(&net, &sum) {
+		return allowResult(&net, cats)
+	}
+
+	total := 0
+	total += categoryPart(cats, &res)
+	total += relatedPart(in.Related, &res)
+	total += reportPart(cfg, in.Reports, in.Now, &res)
+	if total > 0 && sum.Hits > 0 {
+		total += sightingsPart(cfg, &sum, in.Now, &res)
+	}
+	if total > 100 {
+		res.Contributions = append(res.Contributions, Contribution{
+			Evidence: "cap", Points: 100 - total,
+			Note: fmt.Sprintf("score %d capped at 100", total),
+		})
+		total = 100
+	}
+	res.Score = total
+
+	onlyYellow := len(cats) > 0
+	for _, c := range cats {
+		res.Categories = append(res.Categories, CategoryZone{Name: c.cat, Zone: c.zone})
+		if c.zone != intel.ZoneYellow {
+			onlyYellow = false
+		}
+	}
+	switch {
+	case total >= RedThreshold:
+		res.Zone = intel.ZoneRed
+	case onlyYellow:
+		res.Zone = intel.ZoneYellow
+	case total >= OrangeThreshold:
+		res.Zone = intel.ZoneOrange
+	default:
+		res.Zone = intel.ZoneGrey
+	}
+	return res
+}
+
+// Decay is the recency weight of evidence last seen at t: 2^(-age/halfLife),
+// 1 for evidence dated in the future, unknownDateWeight for undated evidence.
+func Decay(t, now time.Time, halfLife time.Duration) float64 {
+	if t.IsZero() {
+		return unknownDateWeight
+	}
+	age := now.Sub(t)
+	if age <= 0 {
+		return 1
+	}
+	return math.Exp2(-float64(age) / float64(halfLife))
+}
+
+func allowed(net *netdata.Info, sum *intel.AddressSummary) bool {
+	if len(net.Allows) > 0 {
+		return true
+	}
+	for i := range sum.Listings {
+		if sum.Listings[i].Category == intel.CatBenign {
+			return true
+		}
+	}
+	return false
+}
+
+// allowResult is the verdict of an allow-listed address: Green, score 0,
+// every listing shown as suppressed.
+func allowResult(net *netdata.Info, cats []categoryEvidence) Result {
+	res := Result{Zone: intel.ZoneGreen, Categories: []CategoryZone{{Name: intel.CatBenign, Zone: intel.ZoneGreen}}}
+	for _, a := range net.Allows {
+		res.Contributions = append(res.Contributions, Contribution{
+			Evidence: "allow list " + a.Prefix.String(), Source: a.List,
+			Note: "known benign: the address is Green and feed listings are suppressed",
+		})
+	}
+	for _, c := range cats {
+		for _, f := range c.feeds {
+			note := "suppressed: the address is allow-listed"
+			if c.cat == intel.CatBenign {
+				note = "known benign: the address is Green and feed listings are suppressed"
+			}
+			res.Contributions = append(res.Contributions, Contribution{
+				Evidence: f.evidence, Source: f.feed, Note: note,
+			})
+		}
+	}
+	return res
+}
+
+// collectCategories groups listings (address listings, network listings,
+// spam and phishing activity) by category, one feedEvidence per distinct
+// feed, and orders categories by zone severity, points and name.
+func collectCategories(cfg Config, sum *intel.AddressSummary, net *netdata.Info, now time.Time) []categoryEvidence {
+	var cats []categoryEvidence
+	add := func(cat intel.Category, zone intel.Zone, feed, evidence string, last time.Time) {
+		i := slices.IndexFunc(cats, func(c categoryEvidence) bool { return c.cat == cat })
+		if i < 0 {
+			cats = append(cats, categoryEvidence{cat: cat, zone: zone})
+			i = len(cats) - 1
+		}
+		c := &cats[i]
+		w := Decay(last, now, cfg.HalfLife)
+		for j := range c.feeds {
+			f := &c.feeds[j]
+			if !strings.EqualFold(f.feed, feed) {
+				continue
+			}
+			if w > f.weight {
+				f.dupes = append(f.dupes, f.evidence)
+				f.evidence, f.last, f.weight = evidence, last, w
+			} else {
+				f.dupes = append(f.dupes, evidence)
+			}
+			return
+		}
+		c.feeds = append(c.feeds, feedEvidence{feed: feed, evidence: evidence, last: last, weight: w})
+	}
+	for _, l := range sum.Listings {
+		z, ok := intel.CategoryZone(l.Category)
+		if !ok {
+			continue
+		}
+		last := l.LastSeen
+		if last.IsZero() {
+			last = l.FirstSeen
+		}
+		add(l.Category, z, l.Feed, "listing "+string(l.Category), last)
+	}
+	for _, l := range net.Listings {
+		z, ok := intel.CategoryZone(l.Category)
+		if !ok {
+			z = l.Zone
+		}
+		if !z.Valid() {
+			continue
+		}
+		last := l.LastSeen
+		if last.IsZero() {
+			last = l.FirstSeen
+		}
+		add(l.Category, z, l.Feed, "network listing "+string(l.Category)+" in "+l.Prefix.String(), last)
+	}
+	if sum.Spam.Attacks > 0 {
+		add(intel.CatSpam, intel.ZoneOrange, SpamTelemetry,
+			fmt.Sprintf("%d spam attacks", sum.Spam.Attacks), sum.Spam.Last)
+	}
+	if sum.Phishing.Attacks > 0 {
+		add(intel.CatPhishing, intel.ZoneRed, PhishingTelemetry,
+			fmt.Sprintf("%d phishing attacks", sum.Phishing.Attacks), sum.Phishing.Last)
+	}
+	for i := range cats {
+		c := &cats[i]
+		slices.SortStableFunc(c.feeds, func(a, b feedEvidence) int {
+			if a.weight != b.weight {
+				return cmp.Compare(b.weight, a.weight)
+			}
+			return strings.Compare(a.feed, b.feed)
+		})
+		first, further, _ := categoryWeights(c.zone)
+		for k, f := range c.feeds {
+			c.points += feedPoints(k, first, further) * f.weight
+		}
+	}
+	slices.SortStableFunc(cats, func(a, b categoryEvidence) int {
+		if d := b.zone.Severity() - a.zone.Severity(); d != 0 {
+			return d
+		}
+		if a.points != b.points {
+			return cmp.Compare(b.points, a.points)
+		}
+		return strings.Compare(string(a.cat), string(b.cat))
+	})
+	return cats
+}
+
+// categoryWeights returns the first-feed points, the second-feed points and
+// the cap of a category zone.
+func categoryWeights(z intel.Zone) (first, further float64, limit int) {
+	switch z {
+	case intel.ZoneRed:
+		return redFirst, redFurther, redCap
+	case intel.ZoneOrange:
+		return orangeFirst, orangeFurther, orangeCap
+	case intel.ZoneYellow:
+		return yellowFirst, yellowFurther, yellowCap
+	}
+	return 0, 0, 0
+}
+
+// feedPoints is the undecayed value of the k-th feed (0-based) of a
+// category: first, then further, further/2, further/4, ...
+func feedPoints(k int, first, further float64) float64 {
+	if k == 0 {
+		return first
+	}
+	return further * math.Exp2(-float64(k-1))
+}
+
+// categoryPart adds one contribution per feed and category. The strongest
+// category counts in full, every other category at otherCategoryFactor; the
+// part is capped by the cap of the most severe category zone.
+func categoryPart(cats []categoryEvidence, res *Result) int {
+	if len(cats) == 0 {
+		return 0
+	}
+	strongest := 0
+	for i := range cats {
+		if cats[i].points > cats[strongest].points {
+			strongest = i
+		}
+	}
+	total := 0
+	limit := 0
+	for i, c := range cats {
+		first, further, capZ := categoryWeights(c.zone)
+		limit = max(limit, capZ)
+		factor := 1.0
+		if i != strongest {
+			factor = otherCategoryFactor
+		}
+		for k, f := range c.feeds {
+			raw := feedPoints(k, first, further)
+			p := round(raw * f.weight * factor)
+			var note strings.Builder
+			if k == 0 {
+				fmt.Fprintf(&note, "first feed of a %s category: %g", c.zone, raw)
+			} else {
+				fmt.Fprintf(&note, "independent feed #%d: %g", k+1, raw)
+			}
+			fmt.Fprintf(&note, " x recency %.3f (%s)", f.weight, lastSeenText(f.last))
+			if factor != 1 {
+				fmt.Fprintf(&note, " x %g (not the strongest category)", factor)
+			}
+			for _, d := range f.dupes {
+				fmt.Fprintf(&note, "; same feed also: %s (counted once)", d)
+			}
+			res.Contributions = append(res.Contributions, Contribution{
+				Evidence: f.evidence, Source: f.feed, Points: p, Note: note.String(),
+			})
+			total += p
+		}
+	}
+	if total > limit {
+		res.Contributions = append(res.Contributions, Contribution{
+			Evidence: "cap", Points: limit - total,
+			Note: fmt.Sprintf("category evidence %d capped at %d (most severe category zone %s)", total, limit, cats[0].zone),
+		})
+		total = limit
+	}
+	return total
+}
+
+func lastSeenText(t time.Time) string {
+	if t.IsZero() {
+		return "undated"
+	}
+	return "last seen " + t.UTC().Format("2006-01-02")
+}
+
+// relatedPart scores Red objects related to the address.
+func relatedPart(r Related, res *Result) int {
+	total := 0
+	one := func(n int64, evidence string, base, per, limit float64) {
+		if n <= 0 {
+			return
+		}
+		v := math.Min(base+per*math.Log2(float64(n)), limit)
+		p := round(v)
+		res.Contributions = append(res.Contributions, Contribution{
+			Evidence: evidence, Points: p,
+			Note: fmt.Sprintf("%d: %g + %g x log2(%d), at most %g", n, base, per, n, limit),
+		})
+		total += p
+	}
+	one(r.RedURLs, "red hosted URLs", redURLBase, redURLPerDoubling, redURLCap)
+	one(r.RedFiles, "red downloaded files", redFileBase, redFilePerDoubling, redFileCap)
+	one(r.RedDomains, "red resolving domains", redDomainBase, redDomainPerDoubling, redDomainCap)
+	if total > relatedCap {
+		res.Contributions = append(res.Contributions, Contribution{
+			Evidence: "cap", Points: relatedCap - total,
+			Note: fmt.Sprintf("related objects %d capped at %d", total, relatedCap),
+		})
+		total = relatedCap
+	}
+	return total
+}
+
+func reportWeight(typ string) float64 {
+	switch typ {
+	case intel.ReportAPT:
+		return reportAPT
+	case intel.ReportICS:
+		return reportICS
+	case intel.ReportCrimeware:
+		return reportCrimeware
+	}
+	return reportOther
+}
+
+// reportPart scores report links: the strongest report in full, each further
+// one reportFurther, all decayed by the report's date.
+func reportPart(cfg Config, reps []ReportRef, now time.Time, res *Result) int {
+	if len(reps) == 0 {
+		return 0
+	}
+	type scored struct {
+		ref ReportRef
+		w   float64
+		v   float64
+	}
+	all := make([]scored, 0, len(reps))
+	for _, r := range reps {
+		w := Decay(r.Date, now, cfg.ReportHalfLife)
+		all = append(all, scored{ref: r, w: w, v: reportWeight(r.Type) * w})
+	}
+	slices.SortStableFunc(all, func(a, b scored) int {
+		if a.v != b.v {
+			return cmp.Compare(b.v, a.v)
+		}
+		return strings.Compare(a.ref.ID, b.ref.ID)
+	})
+	total := 0
+	for i, s := range all {
+		typ := s.ref.Type
+		if typ == "" {
+			typ = "untyped"
+		}
+		var p int
+		var note string
+		if i == 0 {
+			p = round(s.v)
+			note = fmt.Sprintf("strongest report (%s): %g x recency %.3f (%s)",
+				typ, reportWeight(s.ref.Type), s.w, dateText(s.ref.Date))
+		} else {
+			p = round(reportFurther * s.w)
+			note = fmt.Sprintf("further report (%s): %g x recency %.3f (%s)",
+				typ, reportFurther, s.w, dateText(s.ref.Date))
+		}
+		res.Contributions = append(res.Contributions, Contribution{
+			Evidence: "report " + typ, Source: s.ref.ID, Points: p, Note: note,
+		})
+		total += p
+	}
+	if total > reportCap {
+		res.Contributions = append(res.Contributions, Contribution{
+			Evidence: "cap", Points: reportCap - total,
+			Note: fmt.Sprintf("report links %d capped at %d", total, reportCap),
+		})
+		total = reportCap
+	}
+	return total
+}
+
+func dateText(t time.Time) string {
+	if t.IsZero() {
+		return "undated"
+	}
+	return "dated " + t.UTC().Format("2006-01-02")
+}
+
+// sightingsPart adds a little for an address that is seen often.
+func sightingsPart(cfg Config, sum *intel.AddressSummary, now time.Time, res *Result) int {
+	base := math.Min(math.Floor(math.Log10(float64(sum.Hits))), sightingsCap)
+	if base <= 0 {
+		return 0
+	}
+	w := Decay(sum.LastSeen, now, cfg.HalfLife)
+	p := round(base * w)
+	res.Contributions = append(res.Contributions, Contribution{
+		Evidence: "sightings", Points: p,
+		Note: fmt.Sprintf("%d hits: floor(log10) = %g, at most %d, x recency %.3f (%s)",
+			sum.Hits, base, sightingsCap, w, lastSeenText(sum.LastSeen)),
+	})
+	return p
+}
+
+// round rounds half away from zero.
+func round(v float64) int { return int(math.Round(v)) }
