@@ -142,25 +142,25 @@ func TestScore(t *testing.T) {
 			name:      "orange categories stay below red",
 			in:        Input{Summary: sum(listing(intel.CatScanner, "A", now), listing(intel.CatScanner, "B", now), listing(intel.CatBruteforce, "A", now))},
 			wantScore: 74, wantZone: intel.ZoneOrange, // 65 + 10 + 16 = 91, capped at 74
-			wantCats:  []CategoryZone{{intel.CatScanner, intel.ZoneOrange}, {intel.CatBruteforce, intel.ZoneOrange}},
+			wantCats: []CategoryZone{{intel.CatScanner, intel.ZoneOrange}, {intel.CatBruteforce, intel.ZoneOrange}},
 		},
 		{
 			name:      "red and orange category",
 			in:        Input{Summary: sum(listing(intel.CatScanner, "A", now), listing(intel.CatMalware, "B", now))},
 			wantScore: 86, wantZone: intel.ZoneRed, // 70 + 65/4
-			wantCats:  []CategoryZone{{intel.CatMalware, intel.ZoneRed}, {intel.CatScanner, intel.ZoneOrange}},
+			wantCats: []CategoryZone{{intel.CatMalware, intel.ZoneRed}, {intel.CatScanner, intel.ZoneOrange}},
 		},
 		{
 			name:      "adware only",
 			in:        Input{Summary: sum(listing(intel.CatAdware, "A", now))},
 			wantScore: 40, wantZone: intel.ZoneYellow,
-			wantCats:  []CategoryZone{{intel.CatAdware, intel.ZoneYellow}},
+			wantCats: []CategoryZone{{intel.CatAdware, intel.ZoneYellow}},
 		},
 		{
 			name:      "adware only, old: still yellow",
 			in:        Input{Summary: sum(listing(intel.CatPornware, "A", daysAgo(400)))},
 			wantScore: 2, wantZone: intel.ZoneYellow,
-			wantCats:  []CategoryZone{{intel.CatPornware, intel.ZoneYellow}},
+			wantCats: []CategoryZone{{intel.CatPornware, intel.ZoneYellow}},
 		},
 		{
 			name: "adware with red objects: yellow below 75",
@@ -226,8 +226,8 @@ func TestScore(t *testing.T) {
 			wantScore: 0, wantZone: intel.ZoneGrey,
 		},
 		{
-			name: "spam activity is an orange source",
-			in: Input{Summary: &intel.AddressSummary{Spam: intel.SpamSummary{Attacks: 3, Last: now}}},
+			name:      "spam activity is an orange source",
+			in:        Input{Summary: &intel.AddressSummary{Spam: intel.SpamSummary{Attacks: 3, Last: now}}},
 			wantScore: 65, wantZone: intel.ZoneOrange,
 			wantCats: []CategoryZone{{intel.CatSpam, intel.ZoneOrange}},
 		},
@@ -259,7 +259,7 @@ func TestScore(t *testing.T) {
 			name:      "known-benign listing is an allow list",
 			in:        Input{Summary: sum(listing(intel.CatBenign, "A", now), listing(intel.CatScanner, "B", now))},
 			wantScore: 0, wantZone: intel.ZoneGreen,
-			wantCats:  []CategoryZone{{intel.CatBenign, intel.ZoneGreen}},
+			wantCats: []CategoryZone{{intel.CatBenign, intel.ZoneGreen}},
 		},
 	}
 	for _, tt := range tests {
