@@ -1,0 +1,178 @@
+package intel
+
+import (
+	"strings"
+	"testing"
+	"unicode"
+)
+
+func TestNormalizeURL(t *testing.T) {
+	tests := []struct {
+		in        string
+		want      string
+		truncated bool
+	}{
+		{"http://45.95.147.10/bins/x86", "45.95.147.10/bins/x86", false},
+		{"45.95.147.10/bins/x86", "45.95.147.10/bins/x86", false},
+		{"HTTPS://Bad.EXAMPLE./Panel/Gate.php", "bad.example/Panel/Gate.php", false},
+		{"http://bad.example:80/a", "bad.example/a", false},
+		{"https://bad.example:443/a", "bad.example/a", false},
+		{"http://bad.example:443/a", "bad.example/a", false},
+		{"http://bad.example:8080/a", "bad.example:8080/a", false},
+		{"http://bad.example:08080/a", "bad.example:8080/a", false},
+		{"http://bad.example:/a", "bad.example/a", false},
+		{"http://82.118.16.30", "82.118.16.30", false},
+		{"http://82.118.16.30/", "82.118.16.30", false},
+		{"http://82.118.16.30/?", "82.118.16.30", false},
+		{"http://82.118.16.30?x=1", "82.118.16.30/?x=1", false},
+		{"http://bad.example/a#frag", "bad.example/a", false},
+		{"http://bad.example/a?b=1#frag?c", "bad.example/a?b=1", false},
+		{"http://[2A00:1450::0001]:8443/x", "[2a00:1450::1]:8443/x", false},
+		{"http://[::ffff:45.95.147.10]/x", "45.95.147.10/x", false},
+		{"//bad.example/x", "bad.example/x", false},
+		{"http://bad.example/a/./b/../c", "bad.example/a/c", false},
+		{"http://bad.example/a/%2e%2E/c", "bad.example/c", false},
+		{"http://bad.example/%7euser/%2f%zz", "bad.example/~user/%2F%25zz", false},
+		{"http://bad.example/a b\"c", "bad.example/a%20b%22c", false},
+		{"http://bad.example/\xff", "bad.example/%FF", false},
+		{" http://bad.example/a\t\n ", "bad.example/a", false},
+		{"http://münchen.example/x", "xn--mnchen-3ya.example/x", false},
+		{"http://BÜCHER.example", "xn--bcher-kva.example", false},
+		{"http://例え.テスト/", "xn--r8jz45g.xn--zckzah", false},
+		{"http://例え。テスト/", "xn--r8jz45g.xn--zckzah", false},
+		{"http://under_score.example/", "under_score.example", false},
+		// user-identifying parts
+		{"http://user:secret@bad.example/x", "bad.example/x", true},
+		{"http://bad.example/login?user_token=abc&lang=en", "bad.example/login?lang=en", true},
+		{"http://bad.example/?token=abc", "bad.example", true},
+		{"http://bad.example/p?a=1&ACCESS_TOKEN=x&b=2", "bad.example/p?a=1&b=2", true},
+		{"http://bad.example/p?apikey=1&api_key=2&key=3&k=4", "bad.example/p?k=4", true},
+		{"http://bad.example/p?sid=1&sessionid=2&PHPSESSID=3&x", "bad.example/p?x", true},
+		{"http://bad.example/p?password=1&pass=2&pwd=3", "bad.example/p", true},
+		{"http://bad.example/p?email=a@b.example&step=2", "bad.example/p?step=2", true},
+		{"http://bad.example/p?to=john.doe%40mail.example&step=2", "bad.example/p?step=2", true},
+		{"http://bad.example/unsub/john@mail.example/confirm?x=1", "bad.example/unsub/", true},
+		{"http://bad.example/a;jsessionid=ABC/b", "bad.example/a/b", true},
+		{"http://bad.example/a;v=1;jsessionid=ABC", "bad.example/a;v=1", true},
+		{"http://bad.example/@handle/x", "bad.example/@handle/x", false},
+		{"http://bad.example/p?q=a@b", "bad.example/p?q=a@b", false},
+	}
+	for _, tt := range tests {
+		got, tr, err := NormalizeURL(tt.in)
+		if err != nil {
+			t.Errorf("NormalizeURL(%q): %v", tt.in, err)
+			continue
+		}
+		if got != tt.want || tr != tt.truncated {
+			t.Errorf("NormalizeURL(%q) = %q, %v; want %q, %v", tt.in, got, tr, tt.want, tt.truncated)
+		}
+		if k := URLKey(got); k != got {
+			t.Errorf("URLKey(%q) = %q, want it unchanged", got, k)
+		}
+		again, tr2, err := NormalizeURL(got)
+		if err != nil || again != got || tr2 {
+			t.Errorf("NormalizeURL(%q) again = %q, %v, %v; want it unchanged", got, again, tr2, err)
+		}
+	}
+}
+
+func TestNormalizeURLErrors(t *testing.T) {
+	tests := []struct{ in, wantErr string }{
+		{"", "empty"},
+		{"   ", "empty"},
+		{"ftp://bad.example/x", "unsupported scheme"},
+		{"javascript://x", "unsupported scheme"},
+		{"http:///x", "missing host"},
+		{"http://bad.example:99999/", "invalid port"},
+		{"http://bad.example:0/", "invalid port"},
+		{"http://bad.example:8o/", "invalid port"},
+		{"http://[2a00::1/x", "unterminated"},
+		{"http://[zz::1]/x", "invalid IPv6"},
+		{"http://[fe80::1%25eth0]/", "has a zone"},
+		{"http://[2a00::1]x/", "after IPv6"},
+		{"http://bad..example/", "empty label"},
+		{"http://bad*.example/", "invalid character"},
+		{"http://%62ad.example/", "percent-encoded host"},
+		{"http://999.1.2.3/", "invalid IPv4"},
+		{"http://1.2.3/", "invalid IPv4"},
+		{"http://" + strings.Repeat("a", 64) + ".example/", "longer than 63"},
+		{"http://" + strings.Repeat("a.", 130) + "example/", "longer than 253"},
+		{"http://x/" + strings.Repeat("a", MaxURLLength), "longer than"},
+	}
+	for _, tt := range tests {
+		got, _, err := NormalizeURL(tt.in)
+		if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+			t.Errorf("NormalizeURL(%q) = %q, %v; want error containing %q", tt.in, got, err, tt.wantErr)
+		}
+	}
+}
+
+func TestURLHost(t *testing.T) {
+	tests := []struct{ key, want string }{
+		{"45.95.147.10/bins/x86", "45.95.147.10"},
+		{"45.95.147.10", "45.95.147.10"},
+		{"bad.example:8080/x", "bad.example"},
+		{"bad.example/?a=1", "bad.example"},
+		{"bad.example?a=1", "bad.example"},
+		{"[2a00:1450::1]:8443/x", "2a00:1450::1"},
+		{"[2a00:1450::1]", "2a00:1450::1"},
+		{"[broken", ""},
+	}
+	for _, tt := range tests {
+		if got := URLHost(tt.key); got != tt.want {
+			t.Errorf("URLHost(%q) = %q, want %q", tt.key, got, tt.want)
+		}
+	}
+}
+
+func TestPunycode(t *testing.T) {
+	// RFC 3492 section 7.1 samples (lower-cased) and common IDN names.
+	tests := []struct{ in, want string }{
+		{"bücher", "bcher-kva"},
+		{"münchen", "mnchen-3ya"},
+		{"他们为什么不说中文", "ihqwcrb4cv8a8dqg056pqjye"},
+		{"почемужеонинеговорятпорусски", "b1abfaaepdrnnbgefbadotcwatmq2g4l"},
+		{"3年b組金八先生", "3b-ww4c5e180e575a65lsy2b"},
+	}
+	for _, tt := range tests {
+		got, err := punycode(tt.in)
+		if err != nil || got != tt.want {
+			t.Errorf("punycode(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
+		}
+	}
+}
+
+func FuzzNormalizeURL(f *testing.F) {
+	for _, s := range []string{
+		"http://45.95.147.10/bins/x86", "bad.example", "https://user@Bad.Example:443/a/../b?token=x&y=1#f",
+		"http://[2a00::1]:8080/", "http://münchen.example/%7e/%zz", "http://bad.example/u/a@b.example/c",
+		"http://bad.example/a;jsessionid=1?email=x", "//x.example/./?&&",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		key, _, err := NormalizeURL(raw)
+		if err != nil {
+			return
+		}
+		if key == "" {
+			t.Fatalf("NormalizeURL(%q) = empty key", raw)
+		}
+		for _, r := range key {
+			if r > unicode.MaxASCII || r <= ' ' || r == '#' || r == 0x7f {
+				t.Fatalf("NormalizeURL(%q) = %q: contains %q", raw, key, r)
+			}
+		}
+		if URLKey(key) != key {
+			t.Fatalf("URLKey(%q) = %q", key, URLKey(key))
+		}
+		host := URLHost(key)
+		if host == "" || strings.ToLower(host) != host {
+			t.Fatalf("URLHost(%q) = %q", key, host)
+		}
+		again, tr, err := NormalizeURL(key)
+		if err != nil || again != key || tr {
+			t.Fatalf("NormalizeURL(%q) = %q, %v, %v; NormalizeURL(%q) = %q, %v, %v, want it unchanged", raw, key, false, nil, key, again, tr, err)
+		}
+	})
+}
