@@ -1,0 +1,936 @@
+// Package mem is an in-memory store backend for tests and throwaway demos.
+// It keeps every record in maps under one lock and sorts list sections when
+// they are read, so list reads cost O(n log n) in the section size; it is
+// the reference the other backends are checked against by storetest, not a
+// backend for real data volumes.
+package mem
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"net/netip"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/tipd/tipd/internal/intel"
+	"github.com/tipd/tipd/internal/store"
+)
+
+// Store is an in-memory store.Store.
+type Store struct {
+	mu sync.RWMutex
+
+	addrs   map[netip.Addr]*addrData
+	domains map[string]*intel.DomainInfo
+	domIPs  map[string]map[netip.Addr]*intel.Resolution
+	urls    map[string]*urlData
+	reports map[string]intel.Report
+
+	countries map[netip.Prefix]intel.CountryRange
+	asRanges  map[asKey]intel.ASRange
+	whois     map[netip.Prefix]intel.WhoisNet
+	netList   map[netListKey]intel.NetListing
+	allows    map[allowKey]intel.Allow
+	netVer    uint64
+
+	users    map[string]intel.User
+	tokens   map[string]intel.Token // by hash
+	userToks map[string]string      // user -> hash
+	counts   map[countKey]int64
+}
+
+type asKey struct {
+	p   netip.Prefix
+	asn uint32
+}
+
+type netListKey struct {
+	p    netip.Prefix
+	feed string
+	cat  intel.Category
+}
+
+type allowKey struct {
+	p    netip.Prefix
+	list string
+}
+
+type countKey struct{ user, day string }
+
+type fileKey struct{ md5, url string }
+
+type maskKey struct{ mask, typ string }
+
+type listingKey struct {
+	feed string
+	cat  intel.Category
+}
+
+type addrData struct {
+	sightings map[time.Time]int64
+	first     time.Time
+	last      time.Time
+	listings  map[listingKey]*intel.Listing
+	reportIDs map[string]bool
+	spamIDs   map[string]bool
+	spam      intel.SpamSummary
+	phishIDs  map[string]bool
+	phish     phishState
+	urls      map[string]*intel.HostedURL
+	files     map[fileKey]*intel.FileDownload
+	res       map[string]*intel.Resolution
+	masks     map[maskKey]*intel.FeedMask
+	redURLs   int64
+	redFiles  int64
+}
+
+type urlData struct {
+	hosted bool
+	sum    intel.URLSummary
+	ips    map[netip.Addr]bool
+	files  map[string]*intel.FileDownload // by MD5
+}
+
+// New returns an empty store.
+func New() *Store {
+	return &Store{
+		addrs:     map[netip.Addr]*addrData{},
+		domains:   map[string]*intel.DomainInfo{},
+		domIPs:    map[string]map[netip.Addr]*intel.Resolution{},
+		urls:      map[string]*urlData{},
+		reports:   map[string]intel.Report{},
+		countries: map[netip.Prefix]intel.CountryRange{},
+		asRanges:  map[asKey]intel.ASRange{},
+		whois:     map[netip.Prefix]intel.WhoisNet{},
+		netList:   map[netListKey]intel.NetListing{},
+		allows:    map[allowKey]intel.Allow{},
+		users:     map[string]intel.User{},
+		tokens:    map[string]intel.Token{},
+		userToks:  map[string]string{},
+		counts:    map[countKey]int64{},
+	}
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Close does nothing; the data stays readable.
+func (s *Store) Close() error { return nil }
+
+func (s *Store) addr(ip netip.Addr) *addrData {
+	a := s.addrs[ip]
+	if a == nil {
+		a = &addrData{
+			sightings: map[time.Time]int64{},
+			listings:  map[listingKey]*intel.Listing{},
+			reportIDs: map[string]bool{},
+			spamIDs:   map[string]bool{},
+			phishIDs:  map[string]bool{},
+			urls:      map[string]*intel.HostedURL{},
+			files:     map[fileKey]*intel.FileDownload{},
+			res:       map[string]*intel.Resolution{},
+			masks:     map[maskKey]*intel.FeedMask{},
+		}
+		s.addrs[ip] = a
+	}
+	return a
+}
+
+func (a *addrData) seen(t time.Time) {
+	if t.IsZero() {
+		return
+	}
+	a.first = minTime(a.first, t)
+	a.last = maxTime(a.last, t)
+}
+
+func (a *addrData) seenRange(first, last time.Time) {
+	a.seen(first)
+	a.seen(last)
+}
+
+// Validate checks what every backend refuses in a batch: records without a
+// valid address or prefix, and keys with NUL bytes.
+func validate(b *intel.Batch) error {
+	bad := func(what string, i int, format string, args ...any) error {
+		return intel.Invalid("%s %d: %s", what, i, fmt.Sprintf(format, args...))
+	}
+	ipOK := func(ip netip.Addr) bool { return ip.IsValid() }
+	nul := func(ss ...string) bool {
+		for _, s := range ss {
+			if strings.IndexByte(s, 0) >= 0 {
+				return true
+			}
+		}
+		return false
+	}
+	for i, r := range b.Sightings {
+		if !ipOK(r.IP) {
+			return bad("sighting", i, "invalid address")
+		}
+	}
+	for i, r := range b.Listings {
+		if !ipOK(r.IP) || nul(r.Feed, string(r.Category)) {
+			return bad("listing", i, "invalid address or key")
+		}
+	}
+	for i, r := range b.HostedURLs {
+		if !ipOK(r.IP) || r.URL == "" || nul(r.URL) {
+			return bad("hosted URL", i, "invalid address or URL")
+		}
+	}
+	for i, r := range b.Files {
+		if !ipOK(r.IP) || r.MD5 == "" || nul(r.MD5, r.URL) {
+			return bad("file", i, "invalid address, MD5 or URL")
+		}
+	}
+	for i, r := range b.Resolutions {
+		if !ipOK(r.IP) || r.Domain == "" || nul(r.Domain) {
+			return bad("resolution", i, "invalid address or domain")
+		}
+	}
+	for i, r := range b.Domains {
+		if r.Domain == "" || nul(r.Domain) {
+			return bad("domain", i, "invalid domain")
+		}
+	}
+	for i, r := range b.Masks {
+		if !ipOK(r.IP) || nul(r.Mask, r.MaskType) {
+			return bad("mask", i, "invalid address or mask")
+		}
+	}
+	for i, r := range b.SpamEvents {
+		if !ipOK(r.IP) || nul(r.ID) {
+			return bad("spam event", i, "invalid address or ID")
+		}
+	}
+	for i, r := range b.PhishingEvents {
+		if !ipOK(r.IP) || nul(r.ID) {
+			return bad("phishing event", i, "invalid address or ID")
+		}
+	}
+	for i, r := range b.Reports {
+		if r.ID == "" || nul(r.ID) {
+			return bad("report", i, "invalid ID")
+		}
+	}
+	for i, r := range b.ReportLinks {
+		if !ipOK(r.IP) || r.ReportID == "" || nul(r.ReportID) {
+			return bad("report link", i, "invalid address or report ID")
+		}
+	}
+	for i, r := range b.Countries {
+		if !r.Prefix.IsValid() {
+			return bad("country range", i, "invalid prefix")
+		}
+	}
+	for i, r := range b.ASRanges {
+		if !r.Prefix.IsValid() {
+			return bad("AS range", i, "invalid prefix")
+		}
+	}
+	for i, r := range b.WhoisNets {
+		if !r.Prefix.IsValid() {
+			return bad("WHOIS network", i, "invalid prefix")
+		}
+	}
+	for i, r := range b.NetListings {
+		if !r.Prefix.IsValid() || nul(r.Feed, string(r.Category)) {
+			return bad("network listing", i, "invalid prefix or key")
+		}
+	}
+	for i, r := range b.Allows {
+		if !r.Prefix.IsValid() || nul(r.List) {
+			return bad("allow entry", i, "invalid prefix or list")
+		}
+	}
+	return nil
+}
+
+func normSource(s intel.Source) intel.Source {
+	s.Imported = utc(s.Imported)
+	return s
+}
+
+// Apply implements store.Intel.
+func (s *Store) Apply(ctx context.Context, b *intel.Batch) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := validate(b); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+
+	for _, r := range b.Sightings {
+		a := s.addr(normIP(r.IP))
+		d := dayOf(r.Day)
+		a.sightings[d] = r.Hits
+		a.seen(d)
+	}
+	for _, r := range b.Listings {
+		a := s.addr(normIP(r.IP))
+		r.IP = normIP(r.IP)
+		r.FirstSeen, r.LastSeen, r.Source = utc(r.FirstSeen), utc(r.LastSeen), normSource(r.Source)
+		k := listingKey{r.Feed, r.Category}
+		if old := a.listings[k]; old != nil {
+			mergeListing(old, r)
+		} else {
+			a.listings[k] = &r
+		}
+		a.seenRange(r.FirstSeen, r.LastSeen)
+	}
+	for _, r := range b.HostedURLs {
+		ip := normIP(r.IP)
+		a := s.addr(ip)
+		r.IP = ip
+		r.FirstSeen, r.LastSeen, r.Source = utc(r.FirstSeen), utc(r.LastSeen), normSource(r.Source)
+		r.Categories = unionCats(nil, r.Categories)
+		old := a.urls[r.URL]
+		wasRed := old != nil && old.Zone == intel.ZoneRed
+		if old != nil {
+			mergeHosted(old, r)
+		} else {
+			c := r
+			old = &c
+			a.urls[r.URL] = old
+		}
+		if !wasRed && old.Zone == intel.ZoneRed {
+			a.redURLs++
+		}
+		a.seenRange(r.FirstSeen, r.LastSeen)
+
+		u := s.url(r.URL)
+		first := !u.hosted
+		u.hosted = true
+		sum := &u.sum
+		if first {
+			sum.Zone, sum.Categories, sum.Hits, sum.Truncated = r.Zone, r.Categories, r.Hits, r.Truncated
+			sum.FirstSeen, sum.LastSeen = r.FirstSeen, r.LastSeen
+		} else {
+			sum.Zone = mergeZone(sum.Zone, r.Zone)
+			sum.Categories = unionCats(sum.Categories, r.Categories)
+			sum.Hits = max(sum.Hits, r.Hits)
+			sum.Truncated = sum.Truncated || r.Truncated
+			sum.FirstSeen = minTime(sum.FirstSeen, r.FirstSeen)
+			sum.LastSeen = maxTime(sum.LastSeen, r.LastSeen)
+		}
+		u.ips[ip] = true
+	}
+	for _, r := range b.Files {
+		ip := normIP(r.IP)
+		a := s.addr(ip)
+		r.IP = ip
+		r.FirstSeen, r.LastSeen, r.Source = utc(r.FirstSeen), utc(r.LastSeen), normSource(r.Source)
+		k := fileKey{r.MD5, r.URL}
+		old := a.files[k]
+		wasRed := old != nil && old.Zone == intel.ZoneRed
+		if old != nil {
+			mergeFile(old, r)
+		} else {
+			c := r
+			old = &c
+			a.files[k] = old
+		}
+		if !wasRed && old.Zone == intel.ZoneRed {
+			a.redFiles++
+		}
+		a.seenRange(r.FirstSeen, r.LastSeen)
+
+		u := s.url(intel.URLKey(r.URL))
+		if f := u.files[r.MD5]; f != nil {
+			mergeFile(f, r)
+			if addrLess(r.IP, f.IP) < 0 {
+				f.IP = r.IP
+			}
+			if r.URL < f.URL {
+				f.URL = r.URL
+			}
+		} else {
+			c := r
+			u.files[r.MD5] = &c
+		}
+	}
+	for _, r := range b.Resolutions {
+		ip := normIP(r.IP)
+		a := s.addr(ip)
+		r.IP = ip
+		r.FirstSeen, r.LastSeen, r.Source = utc(r.FirstSeen), utc(r.LastSeen), normSource(r.Source)
+		r.PeakDate = utc(r.PeakDate)
+		r.Zone, r.Categories = "", nil
+		if old := a.res[r.Domain]; old != nil {
+			mergeResolution(old, r)
+		} else {
+			c := r
+			a.res[r.Domain] = &c
+			m := s.domIPs[r.Domain]
+			if m == nil {
+				m = map[netip.Addr]*intel.Resolution{}
+				s.domIPs[r.Domain] = m
+			}
+			m[ip] = &c
+		}
+		a.seenRange(r.FirstSeen, r.LastSeen)
+	}
+	for _, r := range b.Domains {
+		r.Source = normSource(r.Source)
+		if old := s.domains[r.Domain]; old != nil {
+			old.Zone = r.Zone
+			old.Categories = unionCats(old.Categories, r.Categories)
+			old.Source = r.Source
+		} else {
+			r.Categories = unionCats(nil, r.Categories)
+			s.domains[r.Domain] = &r
+		}
+	}
+	for _, r := range b.Masks {
+		ip := normIP(r.IP)
+		a := s.addr(ip)
+		r.IP = ip
+		r.LastSeen, r.Source = utc(r.LastSeen), normSource(r.Source)
+		r.Feeds = unionStrings(nil, r.Feeds)
+		k := maskKey{r.Mask, r.MaskType}
+		if old := a.masks[k]; old != nil {
+			mergeMask(old, r)
+		} else {
+			a.masks[k] = &r
+		}
+	}
+	for _, r := range b.SpamEvents {
+		a := s.addr(normIP(r.IP))
+		if a.spamIDs[r.ID] {
+			continue
+		}
+		a.spamIDs[r.ID] = true
+		r.Time = utc(r.Time)
+		addSpam(&a.spam, r)
+		a.seen(r.Time)
+	}
+	for _, r := range b.PhishingEvents {
+		a := s.addr(normIP(r.IP))
+		if a.phishIDs[r.ID] {
+			continue
+		}
+		a.phishIDs[r.ID] = true
+		r.Time = utc(r.Time)
+		addPhishing(&a.phish, r)
+		a.seen(r.Time)
+	}
+	for _, r := range b.Reports {
+		r.Published, r.Updated, r.Source = utc(r.Published), utc(r.Updated), normSource(r.Source)
+		r.Tags = slices.Clone(r.Tags)
+		r.Industries = slices.Clone(r.Industries)
+		r.Geo = slices.Clone(r.Geo)
+		r.Actors = slices.Clone(r.Actors)
+		s.reports[r.ID] = r
+	}
+	for _, r := range b.ReportLinks {
+		s.addr(normIP(r.IP)).reportIDs[r.ReportID] = true
+	}
+	for _, r := range b.Countries {
+		r.Prefix = r.Prefix.Masked()
+		r.Source = normSource(r.Source)
+		s.countries[r.Prefix] = r
+	}
+	for _, r := range b.ASRanges {
+		r.Prefix = r.Prefix.Masked()
+		r.Source = normSource(r.Source)
+		r.Description = slices.Clone(r.Description)
+		s.asRanges[asKey{r.Prefix, r.ASN}] = r
+	}
+	for _, r := range b.WhoisNets {
+		r.Prefix = r.Prefix.Masked()
+		r.Source = normSource(r.Source)
+		r.Created, r.Changed = utc(r.Created), utc(r.Changed)
+		r.Contacts = cloneContacts(r.Contacts)
+		s.whois[r.Prefix] = r
+	}
+	for _, r := range b.NetListings {
+		r.Prefix = r.Prefix.Masked()
+		r.Source = normSource(r.Source)
+		r.FirstSeen, r.LastSeen = utc(r.FirstSeen), utc(r.LastSeen)
+		k := netListKey{r.Prefix, r.Feed, r.Category}
+		if old, ok := s.netList[k]; ok {
+			mergeNetListing(&old, r)
+			s.netList[k] = old
+		} else {
+			s.netList[k] = r
+		}
+	}
+	for _, r := range b.Allows {
+		r.Prefix = r.Prefix.Masked()
+		r.Source = normSource(r.Source)
+		s.allows[allowKey{r.Prefix, r.List}] = r
+	}
+	if b.HasNetworkData() {
+		s.netVer++
+	}
+	return nil
+}
+
+func cloneContacts(cs []intel.Contact) []intel.Contact {
+	if cs == nil {
+		return nil
+	}
+	out := make([]intel.Contact, len(cs))
+	for i, c := range cs {
+		c.Address = slices.Clone(c.Address)
+		out[i] = c
+	}
+	return out
+}
+
+func (s *Store) url(key string) *urlData {
+	u := s.urls[key]
+	if u == nil {
+		u = &urlData{sum: intel.URLSummary{URL: key}, ips: map[netip.Addr]bool{}, files: map[string]*intel.FileDownload{}}
+		s.urls[key] = u
+	}
+	return u
+}
+
+// Address implements store.Intel.
+func (s *Store) Address(ctx context.Context, ip netip.Addr) (intel.AddressSummary, error) {
+	if err := ctx.Err(); err != nil {
+		return intel.AddressSummary{}, err
+	}
+	ip = normIP(ip)
+	sum := intel.AddressSummary{IP: ip}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	a := s.addrs[ip]
+	if a == nil {
+		return sum, nil
+	}
+	for _, h := range a.sightings {
+		sum.Hits += h
+	}
+	sum.FirstSeen, sum.LastSeen = a.first, a.last
+	for _, l := range a.listings {
+		sum.Listings = append(sum.Listings, *l)
+	}
+	slices.SortFunc(sum.Listings, func(x, y intel.Listing) int {
+		if c := strings.Compare(x.Feed, y.Feed); c != 0 {
+			return c
+		}
+		return strings.Compare(string(x.Category), string(y.Category))
+	})
+	sum.ReportIDs = slices.Sorted(maps.Keys(a.reportIDs))
+	sum.Spam = a.spam
+	sum.Spam.Types = slices.Clone(a.spam.Types)
+	p := a.phish.PhishingSummary
+	p.Regions = maps.Clone(p.Regions)
+	p.StolenData = slices.Clone(p.StolenData)
+	p.Industries = slices.Clone(p.Industries)
+	p.Organizations = slices.Clone(p.Organizations)
+	sum.Phishing = p
+	sum.RedURLs, sum.RedFiles = a.redURLs, a.redFiles
+	return sum, nil
+}
+
+// byRecency orders newest LastSeen first, then more hits first, then by key.
+func byRecency(lastA, lastB time.Time, hitsA, hitsB int64, key func() int) int {
+	if c := lastB.Compare(lastA); c != 0 {
+		return c
+	}
+	if hitsA != hitsB {
+		if hitsA > hitsB {
+			return -1
+		}
+		return 1
+	}
+	return key()
+}
+
+func top[T any](items []T, limit int, cmp func(a, b T) int) []T {
+	slices.SortFunc(items, cmp)
+	if limit < 0 {
+		limit = 0
+	}
+	if len(items) > limit {
+		items = items[:limit]
+	}
+	return items
+}
+
+// HostedURLs implements store.Intel.
+func (s *Store) HostedURLs(ctx context.Context, ip netip.Addr, limit int) ([]intel.HostedURL, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	a := s.addrs[normIP(ip)]
+	if a == nil {
+		return nil, nil
+	}
+	out := make([]intel.HostedURL, 0, len(a.urls))
+	for _, u := range a.urls {
+		c := *u
+		c.Categories = slices.Clone(u.Categories)
+		out = append(out, c)
+	}
+	return top(out, limit, func(x, y intel.HostedURL) int {
+		return byRecency(x.LastSeen, y.LastSeen, x.Hits, y.Hits, func() int { return strings.Compare(x.URL, y.URL) })
+	}), nil
+}
+
+func fileCmp(x, y intel.FileDownload) int {
+	return byRecency(x.LastSeen, y.LastSeen, x.Hits, y.Hits, func() int {
+		if c := strings.Compare(x.MD5, y.MD5); c != 0 {
+			return c
+		}
+		return strings.Compare(x.URL, y.URL)
+	})
+}
+
+// Files implements store.Intel.
+func (s *Store) Files(ctx context.Context, ip netip.Addr, limit int) ([]intel.FileDownload, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	a := s.addrs[normIP(ip)]
+	if a == nil {
+		return nil, nil
+	}
+	out := make([]intel.FileDownload, 0, len(a.files))
+	for _, f := range a.files {
+		out = append(out, *f)
+	}
+	return top(out, limit, fileCmp), nil
+}
+
+// Resolutions implements store.Intel.
+func (s *Store) Resolutions(ctx context.Context, ip netip.Addr, limit int) ([]intel.Resolution, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	a := s.addrs[normIP(ip)]
+	if a == nil {
+		return nil, nil
+	}
+	out := make([]intel.Resolution, 0, len(a.res))
+	for _, r := range a.res {
+		out = append(out, *r)
+	}
+	out = top(out, limit, func(x, y intel.Resolution) int {
+		return byRecency(x.LastSeen, y.LastSeen, x.Hits, y.Hits, func() int { return strings.Compare(x.Domain, y.Domain) })
+	})
+	for i := range out {
+		out[i].Zone, out[i].Categories = intel.ZoneGrey, nil
+		if d := s.domains[out[i].Domain]; d != nil {
+			if d.Zone != "" {
+				out[i].Zone = d.Zone
+			}
+			out[i].Categories = slices.Clone(d.Categories)
+		}
+	}
+	return out, nil
+}
+
+// Masks implements store.Intel.
+func (s *Store) Masks(ctx context.Context, ip netip.Addr, limit int) ([]intel.FeedMask, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	a := s.addrs[normIP(ip)]
+	if a == nil {
+		return nil, nil
+	}
+	out := make([]intel.FeedMask, 0, len(a.masks))
+	for _, m := range a.masks {
+		c := *m
+		c.Feeds = slices.Clone(m.Feeds)
+		out = append(out, c)
+	}
+	return top(out, limit, func(x, y intel.FeedMask) int {
+		if sx, sy := x.Zone.Severity(), y.Zone.Severity(); sx != sy {
+			return sy - sx
+		}
+		if c := strings.Compare(x.Mask, y.Mask); c != 0 {
+			return c
+		}
+		return strings.Compare(x.MaskType, y.MaskType)
+	}), nil
+}
+
+// DomainIPs implements store.Intel.
+func (s *Store) DomainIPs(ctx context.Context, domain string, limit int) ([]netip.Addr, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	m := s.domIPs[domain]
+	rs := make([]*intel.Resolution, 0, len(m))
+	for _, r := range m {
+		rs = append(rs, r)
+	}
+	rs = top(rs, limit, func(x, y *intel.Resolution) int {
+		return byRecency(x.LastSeen, y.LastSeen, x.Hits, y.Hits, func() int { return addrLess(x.IP, y.IP) })
+	})
+	if len(rs) == 0 {
+		return nil, nil
+	}
+	out := make([]netip.Addr, len(rs))
+	for i, r := range rs {
+		out[i] = r.IP
+	}
+	return out, nil
+}
+
+// URL implements store.Intel.
+func (s *Store) URL(ctx context.Context, url string) (intel.URLSummary, error) {
+	if err := ctx.Err(); err != nil {
+		return intel.URLSummary{}, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	u := s.urls[url]
+	if u == nil {
+		return intel.URLSummary{}, fmt.Errorf("url %q: %w", url, intel.ErrNotFound)
+	}
+	sum := u.sum
+	sum.Categories = slices.Clone(sum.Categories)
+	ips := slices.SortedFunc(maps.Keys(u.ips), addrLess)
+	if len(ips) > capURLIPs {
+		ips = ips[:capURLIPs]
+	}
+	sum.IPs = ips
+	sum.Files = int64(len(u.files))
+	return sum, nil
+}
+
+// URLFiles implements store.Intel. Records of one file (MD5) downloaded from
+// the web address on several addresses, or over http and https, are merged
+// into one item by the FileDownload rules; its IP and URL are the smallest
+// ones seen.
+func (s *Store) URLFiles(ctx context.Context, url string, limit int) ([]intel.FileDownload, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	u := s.urls[url]
+	if u == nil {
+		return nil, nil
+	}
+	out := make([]intel.FileDownload, 0, len(u.files))
+	for _, f := range u.files {
+		out = append(out, *f)
+	}
+	return top(out, limit, fileCmp), nil
+}
+
+// Report implements store.Intel.
+func (s *Store) Report(ctx context.Context, id string) (intel.Report, error) {
+	if err := ctx.Err(); err != nil {
+		return intel.Report{}, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	r, ok := s.reports[id]
+	if !ok {
+		return intel.Report{}, fmt.Errorf("report %q: %w", id, intel.ErrNotFound)
+	}
+	r.Tags = slices.Clone(r.Tags)
+	r.Industries = slices.Clone(r.Industries)
+	r.Geo = slices.Clone(r.Geo)
+	r.Actors = slices.Clone(r.Actors)
+	return r, nil
+}
+
+// ScanNetworks implements store.Intel. The records are copied under the
+// lock and passed to fn without it, so fn may call the store.
+func (s *Store) ScanNetworks(ctx context.Context, fn func(store.NetRecord) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.RLock()
+	var recs []store.NetRecord
+	for _, r := range s.countries {
+		recs = append(recs, store.NetRecord{Country: &r})
+	}
+	for _, r := range s.asRanges {
+		r.Description = slices.Clone(r.Description)
+		recs = append(recs, store.NetRecord{AS: &r})
+	}
+	for _, r := range s.whois {
+		r.Contacts = cloneContacts(r.Contacts)
+		recs = append(recs, store.NetRecord{Whois: &r})
+	}
+	for _, r := range s.netList {
+		recs = append(recs, store.NetRecord{NetListing: &r})
+	}
+	for _, r := range s.allows {
+		recs = append(recs, store.NetRecord{Allow: &r})
+	}
+	s.mu.RUnlock()
+	for i, r := range recs {
+		if i%1024 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		if err := fn(r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// NetworkVersion implements store.Intel.
+func (s *Store) NetworkVersion(ctx context.Context) (uint64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.netVer, nil
+}
+
+func cloneUser(u intel.User) intel.User {
+	u.CertFingerprints = slices.Clone(u.CertFingerprints)
+	return u
+}
+
+// PutUser implements store.Access.
+func (s *Store) PutUser(ctx context.Context, u intel.User) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if u.Name == "" {
+		return intel.Invalid("user name is empty")
+	}
+	u = cloneUser(u)
+	u.Expires, u.Created = utc(u.Expires), utc(u.Created)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.users[u.Name] = u
+	return nil
+}
+
+// User implements store.Access.
+func (s *Store) User(ctx context.Context, name string) (intel.User, error) {
+	if err := ctx.Err(); err != nil {
+		return intel.User{}, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	u, ok := s.users[name]
+	if !ok {
+		return intel.User{}, fmt.Errorf("user %q: %w", name, intel.ErrNotFound)
+	}
+	return cloneUser(u), nil
+}
+
+// Users implements store.Access.
+func (s *Store) Users(ctx context.Context) ([]intel.User, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make([]intel.User, 0, len(s.users))
+	for _, name := range slices.Sorted(maps.Keys(s.users)) {
+		out = append(out, cloneUser(s.users[name]))
+	}
+	return out, nil
+}
+
+// SetToken implements store.Access.
+func (s *Store) SetToken(ctx context.Context, t intel.Token) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if t.User == "" || t.Hash == "" {
+		return intel.Invalid("token needs a user and a hash")
+	}
+	t.Issued, t.Expires = utc(t.Issued), utc(t.Expires)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if old, ok := s.userToks[t.User]; ok {
+		delete(s.tokens, old)
+	}
+	s.tokens[t.Hash] = t
+	s.userToks[t.User] = t.Hash
+	return nil
+}
+
+// TokenByHash implements store.Access.
+func (s *Store) TokenByHash(ctx context.Context, hash string) (intel.Token, error) {
+	if err := ctx.Err(); err != nil {
+		return intel.Token{}, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	t, ok := s.tokens[hash]
+	if !ok {
+		return intel.Token{}, fmt.Errorf("token: %w", intel.ErrNotFound)
+	}
+	return t, nil
+}
+
+// UserToken implements store.Access.
+func (s *Store) UserToken(ctx context.Context, user string) (intel.Token, error) {
+	if err := ctx.Err(); err != nil {
+		return intel.Token{}, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	h, ok := s.userToks[user]
+	if !ok {
+		return intel.Token{}, fmt.Errorf("token of %q: %w", user, intel.ErrNotFound)
+	}
+	return s.tokens[h], nil
+}
+
+// RevokeToken implements store.Access.
+func (s *Store) RevokeToken(ctx context.Context, user string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if h, ok := s.userToks[user]; ok {
+		delete(s.tokens, h)
+		delete(s.userToks, user)
+	}
+	return nil
+}
+
+// CountRequest implements store.Access.
+func (s *Store) CountRequest(ctx context.Context, user, day string, quota int64) (int64, bool, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, false, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := countKey{user, day}
+	n := s.counts[k]
+	if n >= quota {
+		return n, false, nil
+	}
+	n++
+	s.counts[k] = n
+	return n, true, nil
+}
+
+// RequestCount implements store.Access.
+func (s *Store) RequestCount(ctx context.Context, user, day string) (int64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.counts[countKey{user, day}], nil
+}
