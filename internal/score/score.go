@@ -10,6 +10,7 @@ import (
 	"cmp"
 	"fmt"
 	"math"
+	"net/netip"
 	"slices"
 	"strings"
 	"time"
@@ -144,11 +145,33 @@ type Result struct {
 
 // feedEvidence is one independent feed's listing of one category.
 type feedEvidence struct {
-	feed     string
-	evidence string // "listing X" or "network listing X in P"
-	last     time.Time
-	weight   float64
-	dupes    []string // other listings of the same feed, counted once
+	feed   string
+	src    evidenceSource
+	last   time.Time
+	weight float64
+	dupes  []evidenceSource // other listings of the same feed, counted once
+}
+
+// evidenceSource describes a listing; its text is built only when the
+// verdict is explained.
+type evidenceSource struct {
+	kind   int // 0: address listing, 1: network listing, 2: activity
+	cat    intel.Category
+	prefix netip.Prefix
+	count  int64
+}
+
+func (e evidenceSource) String() string {
+	switch e.kind {
+	case 1:
+		return "network listing " + string(e.cat) + " in " + e.prefix.String()
+	case 2:
+		if e.cat == intel.CatSpam {
+			return fmt.Sprintf("%d spam attacks", e.count)
+		}
+		return fmt.Sprintf("%d phishing attacks", e.count)
+	}
+	return "listing " + string(e.cat)
 }
 
 type categoryEvidence struct {
@@ -158,8 +181,15 @@ type categoryEvidence struct {
 	points float64 // before the other-category factor, uncapped
 }
 
-// Score computes the verdict for one address.
-func Score(cfg Config, in *Input) Result {
+// Score computes the verdict for one address with the contributions that
+// explain it.
+func Score(cfg Config, in *Input) Result { return compute(cfg, in, true) }
+
+// Verdict is Score without Contributions (cheaper: no explanations are
+// formatted). Score, Zone and Categories are the same as Score's.
+func Verdict(cfg Config, in *Input) Result { return compute(cfg, in, false) }
+
+func compute(cfg Config, in *Input, explain bool) Result {
 	cfg = cfg.WithDefaults()
 	var sum intel.AddressSummary
 	if in.Summary != nil {
@@ -169,31 +199,37 @@ func Score(cfg Config, in *Input) Result {
 	if in.Net != nil {
 		net = *in.Net
 	}
-	var res Result
+	res := Result{}
+	s := &scorer{res: &res, explain: explain}
 
 	cats := collectCategories(cfg, &sum, &net, in.Now)
 
 	if allowed(&net, &sum) {
-		return allowResult(&net, cats)
+		return allowResult(&net, cats, explain)
 	}
 
 	total := 0
-	total += categoryPart(cats, &res)
-	total += relatedPart(in.Related, &res)
-	total += reportPart(cfg, in.Reports, in.Now, &res)
+	total += s.categoryPart(cats)
+	total += s.relatedPart(in.Related)
+	total += s.reportPart(cfg, in.Reports, in.Now)
 	if total > 0 && sum.Hits > 0 {
-		total += sightingsPart(cfg, &sum, in.Now, &res)
+		total += s.sightingsPart(cfg, &sum, in.Now)
 	}
 	if total > 100 {
-		res.Contributions = append(res.Contributions, Contribution{
-			Evidence: "cap", Points: 100 - total,
-			Note: fmt.Sprintf("score %d capped at 100", total),
-		})
+		if explain {
+			s.add(Contribution{
+				Evidence: "cap", Points: 100 - total,
+				Note: fmt.Sprintf("score %d capped at 100", total),
+			})
+		}
 		total = 100
 	}
 	res.Score = total
 
 	onlyYellow := len(cats) > 0
+	if len(cats) > 0 {
+		res.Categories = make([]CategoryZone, 0, len(cats))
+	}
 	for _, c := range cats {
 		res.Categories = append(res.Categories, CategoryZone{Name: c.cat, Zone: c.zone})
 		if c.zone != intel.ZoneYellow {
@@ -240,8 +276,11 @@ func allowed(net *netdata.Info, sum *intel.AddressSummary) bool {
 
 // allowResult is the verdict of an allow-listed address: Green, score 0,
 // every listing shown as suppressed.
-func allowResult(net *netdata.Info, cats []categoryEvidence) Result {
+func allowResult(net *netdata.Info, cats []categoryEvidence, explain bool) Result {
 	res := Result{Zone: intel.ZoneGreen, Categories: []CategoryZone{{Name: intel.CatBenign, Zone: intel.ZoneGreen}}}
+	if !explain {
+		return res
+	}
 	for _, a := range net.Allows {
 		res.Contributions = append(res.Contributions, Contribution{
 			Evidence: "allow list " + a.Prefix.String(), Source: a.List,
@@ -255,7 +294,7 @@ func allowResult(net *netdata.Info, cats []categoryEvidence) Result {
 				note = "known benign: the address is Green and feed listings are suppressed"
 			}
 			res.Contributions = append(res.Contributions, Contribution{
-				Evidence: f.evidence, Source: f.feed, Note: note,
+				Evidence: f.src.String(), Source: f.feed, Note: note,
 			})
 		}
 	}
@@ -267,7 +306,7 @@ func allowResult(net *netdata.Info, cats []categoryEvidence) Result {
 // feed, and orders categories by zone severity, points and name.
 func collectCategories(cfg Config, sum *intel.AddressSummary, net *netdata.Info, now time.Time) []categoryEvidence {
 	var cats []categoryEvidence
-	add := func(cat intel.Category, zone intel.Zone, feed, evidence string, last time.Time) {
+	add := func(cat intel.Category, zone intel.Zone, feed string, src evidenceSource, last time.Time) {
 		i := slices.IndexFunc(cats, func(c categoryEvidence) bool { return c.cat == cat })
 		if i < 0 {
 			cats = append(cats, categoryEvidence{cat: cat, zone: zone})
@@ -281,14 +320,14 @@ func collectCategories(cfg Config, sum *intel.AddressSummary, net *netdata.Info,
 				continue
 			}
 			if w > f.weight {
-				f.dupes = append(f.dupes, f.evidence)
-				f.evidence, f.last, f.weight = evidence, last, w
+				f.dupes = append(f.dupes, f.src)
+				f.src, f.last, f.weight = src, last, w
 			} else {
-				f.dupes = append(f.dupes, evidence)
+				f.dupes = append(f.dupes, src)
 			}
 			return
 		}
-		c.feeds = append(c.feeds, feedEvidence{feed: feed, evidence: evidence, last: last, weight: w})
+		c.feeds = append(c.feeds, feedEvidence{feed: feed, src: src, last: last, weight: w})
 	}
 	for _, l := range sum.Listings {
 		z, ok := intel.CategoryZone(l.Category)
@@ -299,7 +338,7 @@ func collectCategories(cfg Config, sum *intel.AddressSummary, net *netdata.Info,
 		if last.IsZero() {
 			last = l.FirstSeen
 		}
-		add(l.Category, z, l.Feed, "listing "+string(l.Category), last)
+		add(l.Category, z, l.Feed, evidenceSource{cat: l.Category}, last)
 	}
 	for _, l := range net.Listings {
 		z, ok := intel.CategoryZone(l.Category)
@@ -313,15 +352,15 @@ func collectCategories(cfg Config, sum *intel.AddressSummary, net *netdata.Info,
 		if last.IsZero() {
 			last = l.FirstSeen
 		}
-		add(l.Category, z, l.Feed, "network listing "+string(l.Category)+" in "+l.Prefix.String(), last)
+		add(l.Category, z, l.Feed, evidenceSource{kind: 1, cat: l.Category, prefix: l.Prefix}, last)
 	}
 	if sum.Spam.Attacks > 0 {
 		add(intel.CatSpam, intel.ZoneOrange, SpamTelemetry,
-			fmt.Sprintf("%d spam attacks", sum.Spam.Attacks), sum.Spam.Last)
+			evidenceSource{kind: 2, cat: intel.CatSpam, count: sum.Spam.Attacks}, sum.Spam.Last)
 	}
 	if sum.Phishing.Attacks > 0 {
 		add(intel.CatPhishing, intel.ZoneRed, PhishingTelemetry,
-			fmt.Sprintf("%d phishing attacks", sum.Phishing.Attacks), sum.Phishing.Last)
+			evidenceSource{kind: 2, cat: intel.CatPhishing, count: sum.Phishing.Attacks}, sum.Phishing.Last)
 	}
 	for i := range cats {
 		c := &cats[i]
@@ -374,7 +413,7 @@ func feedPoints(k int, first, further float64) float64 {
 // categoryPart adds one contribution per feed and category. The strongest
 // category counts in full, every other category at otherCategoryFactor; the
 // part is capped by the cap of the most severe category zone.
-func categoryPart(cats []categoryEvidence, res *Result) int {
+func (s *scorer) categoryPart(cats []categoryEvidence) int {
 	if len(cats) == 0 {
 		return 0
 	}
@@ -396,6 +435,10 @@ func categoryPart(cats []categoryEvidence, res *Result) int {
 		for k, f := range c.feeds {
 			raw := feedPoints(k, first, further)
 			p := round(raw * f.weight * factor)
+			total += p
+			if !s.explain {
+				continue
+			}
 			var note strings.Builder
 			if k == 0 {
 				fmt.Fprintf(&note, "first feed of a %s category: %g", c.zone, raw)
@@ -409,16 +452,15 @@ func categoryPart(cats []categoryEvidence, res *Result) int {
 			for _, d := range f.dupes {
 				fmt.Fprintf(&note, "; same feed also: %s (counted once)", d)
 			}
-			res.Contributions = append(res.Contributions, Contribution{
-				Evidence: f.evidence, Source: f.feed, Points: p, Note: note.String(),
+			s.add(Contribution{
+				Evidence: f.src.String(), Source: f.feed, Points: p, Note: note.String(),
 			})
-			total += p
 		}
 	}
 	if total > limit {
-		res.Contributions = append(res.Contributions, Contribution{
+		s.add(Contribution{
 			Evidence: "cap", Points: limit - total,
-			Note: fmt.Sprintf("category evidence %d capped at %d (most severe category zone %s)", total, limit, cats[0].zone),
+			Note: s.sprintf("category evidence %d capped at %d (most severe category zone %s)", total, limit, cats[0].zone),
 		})
 		total = limit
 	}
@@ -433,7 +475,7 @@ func lastSeenText(t time.Time) string {
 }
 
 // relatedPart scores Red objects related to the address.
-func relatedPart(r Related, res *Result) int {
+func (s *scorer) relatedPart(r Related) int {
 	total := 0
 	one := func(n int64, evidence string, base, per, limit float64) {
 		if n <= 0 {
@@ -441,19 +483,21 @@ func relatedPart(r Related, res *Result) int {
 		}
 		v := math.Min(base+per*math.Log2(float64(n)), limit)
 		p := round(v)
-		res.Contributions = append(res.Contributions, Contribution{
-			Evidence: evidence, Points: p,
-			Note: fmt.Sprintf("%d: %g + %g x log2(%d), at most %g", n, base, per, n, limit),
-		})
 		total += p
+		if s.explain {
+			s.add(Contribution{
+				Evidence: evidence, Points: p,
+				Note: fmt.Sprintf("%d: %g + %g x log2(%d), at most %g", n, base, per, n, limit),
+			})
+		}
 	}
 	one(r.RedURLs, "red hosted URLs", redURLBase, redURLPerDoubling, redURLCap)
 	one(r.RedFiles, "red downloaded files", redFileBase, redFilePerDoubling, redFileCap)
 	one(r.RedDomains, "red resolving domains", redDomainBase, redDomainPerDoubling, redDomainCap)
 	if total > relatedCap {
-		res.Contributions = append(res.Contributions, Contribution{
+		s.add(Contribution{
 			Evidence: "cap", Points: relatedCap - total,
-			Note: fmt.Sprintf("related objects %d capped at %d", total, relatedCap),
+			Note: s.sprintf("related objects %d capped at %d", total, relatedCap),
 		})
 		total = relatedCap
 	}
@@ -474,7 +518,7 @@ func reportWeight(typ string) float64 {
 
 // reportPart scores report links: the strongest report in full, each further
 // one reportFurther, all decayed by the report's date.
-func reportPart(cfg Config, reps []ReportRef, now time.Time, res *Result) int {
+func (s *scorer) reportPart(cfg Config, reps []ReportRef, now time.Time) int {
 	if len(reps) == 0 {
 		return 0
 	}
@@ -495,31 +539,35 @@ func reportPart(cfg Config, reps []ReportRef, now time.Time, res *Result) int {
 		return strings.Compare(a.ref.ID, b.ref.ID)
 	})
 	total := 0
-	for i, s := range all {
-		typ := s.ref.Type
+	for i, r := range all {
+		p := round(r.v)
+		if i > 0 {
+			p = round(reportFurther * r.w)
+		}
+		total += p
+		if !s.explain {
+			continue
+		}
+		typ := r.ref.Type
 		if typ == "" {
 			typ = "untyped"
 		}
-		var p int
 		var note string
 		if i == 0 {
-			p = round(s.v)
 			note = fmt.Sprintf("strongest report (%s): %g x recency %.3f (%s)",
-				typ, reportWeight(s.ref.Type), s.w, dateText(s.ref.Date))
+				typ, reportWeight(r.ref.Type), r.w, dateText(r.ref.Date))
 		} else {
-			p = round(reportFurther * s.w)
 			note = fmt.Sprintf("further report (%s): %g x recency %.3f (%s)",
-				typ, reportFurther, s.w, dateText(s.ref.Date))
+				typ, reportFurther, r.w, dateText(r.ref.Date))
 		}
-		res.Contributions = append(res.Contributions, Contribution{
-			Evidence: "report " + typ, Source: s.ref.ID, Points: p, Note: note,
+		s.add(Contribution{
+			Evidence: "report " + typ, Source: r.ref.ID, Points: p, Note: note,
 		})
-		total += p
 	}
 	if total > reportCap {
-		res.Contributions = append(res.Contributions, Contribution{
+		s.add(Contribution{
 			Evidence: "cap", Points: reportCap - total,
-			Note: fmt.Sprintf("report links %d capped at %d", total, reportCap),
+			Note: s.sprintf("report links %d capped at %d", total, reportCap),
 		})
 		total = reportCap
 	}
@@ -534,19 +582,42 @@ func dateText(t time.Time) string {
 }
 
 // sightingsPart adds a little for an address that is seen often.
-func sightingsPart(cfg Config, sum *intel.AddressSummary, now time.Time, res *Result) int {
+func (s *scorer) sightingsPart(cfg Config, sum *intel.AddressSummary, now time.Time) int {
 	base := math.Min(math.Floor(math.Log10(float64(sum.Hits))), sightingsCap)
 	if base <= 0 {
 		return 0
 	}
 	w := Decay(sum.LastSeen, now, cfg.HalfLife)
 	p := round(base * w)
-	res.Contributions = append(res.Contributions, Contribution{
-		Evidence: "sightings", Points: p,
-		Note: fmt.Sprintf("%d hits: floor(log10) = %g, at most %d, x recency %.3f (%s)",
-			sum.Hits, base, sightingsCap, w, lastSeenText(sum.LastSeen)),
-	})
+	if s.explain {
+		s.add(Contribution{
+			Evidence: "sightings", Points: p,
+			Note: fmt.Sprintf("%d hits: floor(log10) = %g, at most %d, x recency %.3f (%s)",
+				sum.Hits, base, sightingsCap, w, lastSeenText(sum.LastSeen)),
+		})
+	}
 	return p
+}
+
+// scorer collects contributions when explaining.
+type scorer struct {
+	res     *Result
+	explain bool
+}
+
+// add records c when explaining (caps are cheap enough to build either way).
+func (s *scorer) add(c Contribution) {
+	if s.explain {
+		s.res.Contributions = append(s.res.Contributions, c)
+	}
+}
+
+// sprintf formats only when explaining.
+func (s *scorer) sprintf(format string, args ...any) string {
+	if !s.explain {
+		return ""
+	}
+	return fmt.Sprintf(format, args...)
 }
 
 // round rounds half away from zero.

@@ -291,6 +291,10 @@ func TestScore(t *testing.T) {
 			if total != got.Score {
 				t.Errorf("contributions add up to %d, score is %d", total, got.Score)
 			}
+			v := Verdict(tt.cfg, &in)
+			if v.Score != got.Score || v.Zone != got.Zone || len(v.Categories) != len(got.Categories) || v.Contributions != nil {
+				t.Errorf("Verdict: got %+v, want %d %s %v without contributions", v, got.Score, got.Zone, got.Categories)
+			}
 			again := Score(tt.cfg, &in)
 			if again.Score != got.Score || len(again.Contributions) != len(got.Contributions) {
 				t.Errorf("not deterministic: %+v then %+v", got, again)
@@ -373,7 +377,14 @@ func BenchmarkScore(b *testing.B) {
 		Reports: []ReportRef{{ID: "r1", Type: intel.ReportAPT, Date: daysAgo(100)}},
 		Now:     now,
 	}
-	for b.Loop() {
-		Score(Config{}, &in)
-	}
+	b.Run("Score", func(b *testing.B) {
+		for b.Loop() {
+			Score(Config{}, &in)
+		}
+	})
+	b.Run("Verdict", func(b *testing.B) {
+		for b.Loop() {
+			Verdict(Config{}, &in)
+		}
+	})
 }
