@@ -1,0 +1,40 @@
+// Package formats maps the names accepted by `tipd import -format` to the
+// parsers of the import formats.
+package formats
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/tipd/tipd/internal/importer"
+	"github.com/tipd/tipd/internal/importer/jsonl"
+)
+
+// makers lists every format; keep it in step with docs/import-format.md.
+func makers() map[string]func(importer.Options) importer.Parser {
+	return map[string]func(importer.Options) importer.Parser{
+		"jsonl": func(o importer.Options) importer.Parser { return jsonl.New(o) },
+	}
+}
+
+// Names lists the supported format names, sorted.
+func Names() []string {
+	m := makers()
+	out := make([]string, 0, len(m))
+	for n := range m {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// New returns a function making parsers of the named format, configured by
+// o (Feed, Category), for importer.Import.
+func New(name string, o importer.Options) (func() importer.Parser, error) {
+	mk, ok := makers()[name]
+	if !ok {
+		return nil, fmt.Errorf("unknown import format %q (known: %s)", name, strings.Join(Names(), ", "))
+	}
+	return func() importer.Parser { return mk(o) }, nil
+}

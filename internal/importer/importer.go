@@ -1,0 +1,570 @@
+// Package importer is the streaming import pipeline shared by every input
+// format: it reads a file line by line with bounded memory, hands each line
+// to a format's Parser, collects the records into bounded batches and
+// applies them to the store while the next batch is being parsed. It
+// accounts for bad lines (skipped, counted and reported with their line
+// numbers, or fatal with -strict), records provenance on every record,
+// attaches web addresses on domains to the addresses the domain resolved to,
+// draws progress on a terminal and sums the run up in one line.
+//
+// Idempotency comes from the records themselves: every evidence type merges
+// into what is stored by the rule documented on it in package intel (minimum
+// first-seen, maximum last-seen and hits, set unions, keyed events), so
+// importing the same file again, or again after an interrupted run, changes
+// no evidence. Only the provenance (Source.Imported) notes the latest run.
+//
+// Format parsers live in sub-packages (jsonl, …); package formats maps the
+// names of the -format flag to them.
+package importer
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/tipd/tipd/internal/intel"
+	"github.com/tipd/tipd/internal/store"
+)
+
+// Limits of the pipeline.
+const (
+	// DefaultBatchSize is the number of records applied in one store batch.
+	DefaultBatchSize = 8192
+	// MaxLineLength is the longest line read; a longer line is a bad line.
+	MaxLineLength = 1 << 20
+	// maxBatchBytes bounds the input bytes behind one batch, so that a
+	// batch of long lines stays small too.
+	maxBatchBytes = 16 << 20
+	// DefaultShowBad is how many bad lines a Summary keeps by default.
+	DefaultShowBad = 10
+	// MaxDomainAddresses is how many addresses a domain's web addresses and
+	// files are attached to at most.
+	MaxDomainAddresses = 64
+)
+
+// Parser turns one line of an input format into records. Parsers are
+// stateful per file (headers, multi-line objects): Import asks for a new one
+// for every pass over a file.
+type Parser interface {
+	// Parse appends the records of one line (without its line ending) to b.
+	// A line that holds no record (comment, header, blank) appends nothing
+	// and returns nil. An error makes the line a bad line; its message is
+	// the reason shown to the operator, and records appended before it are
+	// discarded. Parse must not retain line.
+	Parse(line []byte, lineNo int, b *intel.Batch) error
+}
+
+// Flusher is implemented by parsers that hold records across lines (for
+// example multi-line objects); Flush is called once after the last line.
+type Flusher interface {
+	Flush(b *intel.Batch) error
+}
+
+// Options control one import run.
+type Options struct {
+	// BatchSize is the number of records per store batch (DefaultBatchSize if 0).
+	BatchSize int
+	// Strict makes the first bad line fail the import with nothing of the
+	// file committed (see Import).
+	Strict bool
+	// Feed names the source of the file; it is recorded as provenance and
+	// used by parsers as the feed of records that name none.
+	Feed string
+	// Category is the category of records that name none (list formats).
+	Category intel.Category
+	// Progress, when not nil, receives a progress line redrawn with "\r" a
+	// few times a second. Pass it only when it is a terminal.
+	Progress io.Writer
+	// ShowBad is how many bad lines the Summary keeps (DefaultShowBad if 0,
+	// none if negative); the count is always complete.
+	ShowBad int
+	// Now gives the import time recorded as provenance (time.Now if nil).
+	Now func() time.Time
+	// File is the name of the input, for provenance (its base name is
+	// kept), messages and the summary; "-" or "" is standard input.
+	File string
+	// Size is the input's size in bytes for progress, if the reader cannot
+	// tell (0: unknown).
+	Size int64
+	// TempDir is where a strict import of a stream that cannot be re-read
+	// keeps its copy (os.TempDir if empty).
+	TempDir string
+}
+
+func (o Options) withDefaults() Options {
+	if o.BatchSize <= 0 {
+		o.BatchSize = DefaultBatchSize
+	}
+	if o.ShowBad == 0 {
+		o.ShowBad = DefaultShowBad
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return o
+}
+
+// displayName is the file name shown in messages.
+func (o Options) displayName() string {
+	if o.File == "" || o.File == "-" {
+		return "stdin"
+	}
+	return o.File
+}
+
+// baseName is the file name recorded as provenance.
+func (o Options) baseName() string {
+	if o.File == "" || o.File == "-" {
+		return "stdin"
+	}
+	return filepath.Base(o.File)
+}
+
+// BadLine is one skipped line and why.
+type BadLine struct {
+	Line   int
+	Reason string
+}
+
+// Summary is the outcome of one import.
+type Summary struct {
+	File     string
+	Read     int64 // data lines read (lines that held records, and bad lines)
+	Applied  int64 // data lines whose records were committed
+	Skipped  int64 // bad lines
+	Records  int64 // store records written; a line can make several (ranges split into CIDRs, a domain's URL attached to each of its addresses, a report's indicator list)
+	Unplaced int64 // records dropped because their host is a domain with no known address
+	Bad      []BadLine
+	Elapsed  time.Duration
+}
+
+// String is the one-line summary printed at the end of an import.
+func (s Summary) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "imported %s: %d records read, %d applied, %d skipped", s.File, s.Read, s.Applied, s.Skipped)
+	if s.Unplaced > 0 {
+		fmt.Fprintf(&b, ", %d without a known address", s.Unplaced)
+	}
+	secs := s.Elapsed.Seconds()
+	fmt.Fprintf(&b, ", %.1fs", secs)
+	if secs > 0 {
+		fmt.Fprintf(&b, ", %.0f records/s", float64(s.Read)/secs)
+	}
+	return b.String()
+}
+
+// LineError is a bad line that stopped a strict import.
+type LineError struct {
+	File   string
+	Line   int
+	Reason string
+}
+
+func (e *LineError) Error() string {
+	return fmt.Sprintf("%s line %d: %s", e.File, e.Line, e.Reason)
+}
+
+// ErrNotRewindable is returned by Rewind for inputs that can be read once only.
+var ErrNotRewindable = errors.New("input cannot be re-read")
+
+// Rewinder is implemented by inputs that may be read again from the start
+// (Input does, and can when it is a regular file).
+type Rewinder interface {
+	Rewindable() bool
+	Rewind() error
+}
+
+// progressReporter is implemented by inputs that know how far they are
+// (in bytes of the file, which may be compressed).
+type progressReporter interface {
+	Progress() (done, total int64)
+}
+
+// Import streams r through parsers made by newParser into st.
+//
+// Memory is bounded: lines are read up to MaxLineLength, batches hold at most
+// BatchSize records (and 16 MiB of input), and at most three batches exist at
+// a time: one being parsed, one queued and one being applied.
+//
+// Without Strict a bad line is skipped, counted and, for the first ShowBad,
+// kept with its reason. With Strict the file is read twice: a first pass
+// parses every line and stops at the first bad one with a *LineError and
+// nothing committed; only a clean file is read again and applied. Inputs that
+// implement Rewinder (regular files) are re-read from the start; any other
+// stream (standard input, a pipe) is copied to a temporary file in
+// Options.TempDir during the first pass, so a strict import of a stream
+// needs as much free disk as the stream's (uncompressed) size, never memory.
+//
+// A store error stops the import; batches applied before it stay committed,
+// and running the import again completes the file without duplicating
+// anything.
+func Import(ctx context.Context, st store.Intel, r io.Reader, newParser func() Parser, o Options) (Summary, error) {
+	o = o.withDefaults()
+	start := time.Now()
+	sum := Summary{File: o.displayName()}
+	if o.Strict {
+		rr, cleanup, err := validate(ctx, r, newParser(), o)
+		if err != nil {
+			return sum, err
+		}
+		defer cleanup()
+		r = rr
+	}
+	err := run(ctx, st, r, newParser(), o, &sum)
+	sum.Elapsed = time.Since(start)
+	return sum, err
+}
+
+// validate is the first pass of a strict import. It returns a reader of the
+// same content positioned at the start.
+func validate(ctx context.Context, r io.Reader, p Parser, o Options) (io.Reader, func(), error) {
+	rw, canRewind := r.(Rewinder)
+	canRewind = canRewind && rw.Rewindable()
+	src := r
+	var spool *os.File
+	var spoolW *bufio.Writer
+	cleanup := func() {}
+	if !canRewind {
+		f, err := os.CreateTemp(o.TempDir, "tipd-import-*")
+		if err != nil {
+			return nil, nil, fmt.Errorf("strict import of %s: keep a copy of the stream: %w", o.displayName(), err)
+		}
+		spool = f
+		cleanup = func() {
+			f.Close()
+			os.Remove(f.Name())
+		}
+		spoolW = bufio.NewWriterSize(f, 1<<20)
+		src = io.TeeReader(r, spoolW)
+	}
+	fail := func(err error) (io.Reader, func(), error) {
+		cleanup()
+		return nil, nil, err
+	}
+	lr := newLineReader(src)
+	prog := newProgress(o, r, "checking")
+	var b intel.Batch
+	for {
+		line, tooLong, err := lr.next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return fail(fmt.Errorf("read %s: %w", o.displayName(), err))
+		}
+		if lr.lineNo&1023 == 0 {
+			if err := ctx.Err(); err != nil {
+				return fail(err)
+			}
+			prog.update(lr.lineNo)
+		}
+		if tooLong {
+			return fail(&LineError{File: o.displayName(), Line: lr.lineNo, Reason: tooLongReason})
+		}
+		if len(line) == 0 {
+			continue
+		}
+		if err := p.Parse(line, lr.lineNo, &b); err != nil {
+			return fail(&LineError{File: o.displayName(), Line: lr.lineNo, Reason: err.Error()})
+		}
+		if b.Len() >= o.BatchSize {
+			b.Reset()
+		}
+	}
+	if f, ok := p.(Flusher); ok {
+		if err := f.Flush(&b); err != nil {
+			return fail(&LineError{File: o.displayName(), Line: lr.lineNo, Reason: err.Error()})
+		}
+	}
+	prog.done()
+	if canRewind {
+		if err := rw.Rewind(); err != nil {
+			return fail(fmt.Errorf("strict import of %s: re-read: %w", o.displayName(), err))
+		}
+		return r, cleanup, nil
+	}
+	if err := spoolW.Flush(); err != nil {
+		return fail(fmt.Errorf("strict import of %s: keep a copy of the stream: %w", o.displayName(), err))
+	}
+	if _, err := spool.Seek(0, io.SeekStart); err != nil {
+		return fail(fmt.Errorf("strict import of %s: re-read the copy: %w", o.displayName(), err))
+	}
+	return spool, cleanup, nil
+}
+
+const tooLongReason = "line longer than 1 MiB"
+
+// work is one batch travelling between the parser and the applier.
+type work struct {
+	b        intel.Batch
+	lines    int64 // data lines behind the records
+	lastLine int
+}
+
+// run is the importing pass: the caller's goroutine reads and parses, one
+// goroutine prepares (provenance, domain join) and applies batches.
+func run(ctx context.Context, st store.Intel, r io.Reader, p Parser, o Options, sum *Summary) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	full := make(chan *work, 1)
+	free := make(chan *work, 3)
+	for range 3 {
+		free <- &work{}
+	}
+	type result struct {
+		applied, records, unplaced int64
+		err                        error
+	}
+	done := make(chan result, 1)
+	j := &joiner{st: st, o: o, src: intel.Source{Feed: o.Feed, File: o.baseName(), Imported: o.Now().UTC()}}
+	go func() {
+		var res result
+		for w := range full {
+			if res.err == nil {
+				unplaced, err := j.prepare(ctx, &w.b)
+				if err == nil {
+					err = st.Apply(ctx, &w.b)
+				}
+				if err != nil {
+					res.err = fmt.Errorf("import %s: apply records up to line %d: %w", o.displayName(), w.lastLine, err)
+					cancel()
+				} else {
+					res.applied += w.lines
+					res.records += int64(w.b.Len())
+					res.unplaced += unplaced
+				}
+			}
+			w.b.Reset()
+			w.lines = 0
+			free <- w
+		}
+		done <- res
+	}()
+
+	perr := parseInto(ctx, r, p, o, sum, full, free)
+	close(full)
+	res := <-done
+	sum.Applied = res.applied
+	sum.Records = res.records
+	sum.Unplaced = res.unplaced
+	if res.err != nil {
+		return res.err
+	}
+	return perr
+}
+
+// parseInto reads and parses r, sending full batches to the applier.
+func parseInto(ctx context.Context, r io.Reader, p Parser, o Options, sum *Summary, full chan<- *work, free <-chan *work) error {
+	lr := newLineReader(r)
+	prog := newProgress(o, r, "importing")
+	defer prog.done()
+	var w *work
+	get := func() error {
+		select {
+		case w = <-free:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	if err := get(); err != nil {
+		return err
+	}
+	batchBytes := 0
+	send := func() error {
+		if w.b.Len() == 0 && w.lines == 0 {
+			return nil
+		}
+		w.lastLine = lr.lineNo
+		select {
+		case full <- w:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		batchBytes = 0
+		return get()
+	}
+	bad := func(line int, reason string) error {
+		if o.Strict {
+			return &LineError{File: o.displayName(), Line: line, Reason: reason}
+		}
+		sum.Read++
+		sum.Skipped++
+		if len(sum.Bad) < o.ShowBad {
+			sum.Bad = append(sum.Bad, BadLine{Line: line, Reason: reason})
+		}
+		return nil
+	}
+	for {
+		line, tooLong, err := lr.next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("read %s: %w", o.displayName(), err)
+		}
+		if lr.lineNo&1023 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			prog.update(lr.lineNo)
+		}
+		if tooLong {
+			if err := bad(lr.lineNo, tooLongReason); err != nil {
+				return err
+			}
+			continue
+		}
+		if len(line) == 0 {
+			continue
+		}
+		m := markOf(&w.b)
+		if err := p.Parse(line, lr.lineNo, &w.b); err != nil {
+			m.rollback(&w.b)
+			if err := bad(lr.lineNo, err.Error()); err != nil {
+				return err
+			}
+			continue
+		}
+		if m.n == w.b.Len() {
+			continue // comment, header
+		}
+		sum.Read++
+		w.lines++
+		batchBytes += len(line)
+		if w.b.Len() >= o.BatchSize || batchBytes >= maxBatchBytes {
+			if err := send(); err != nil {
+				return err
+			}
+		}
+	}
+	if f, ok := p.(Flusher); ok {
+		n := w.b.Len()
+		if err := f.Flush(&w.b); err != nil {
+			if err := bad(lr.lineNo, err.Error()); err != nil {
+				return err
+			}
+		} else if w.b.Len() > n {
+			sum.Read++
+			w.lines++
+		}
+	}
+	return send()
+}
+
+// mark remembers the lengths of a batch's slices, to drop what a bad line
+// appended.
+type mark struct {
+	n    int
+	lens [16]int
+}
+
+func markOf(b *intel.Batch) mark {
+	return mark{n: b.Len(), lens: [16]int{
+		len(b.Sightings), len(b.Listings), len(b.HostedURLs), len(b.Files),
+		len(b.Resolutions), len(b.Domains), len(b.Masks), len(b.SpamEvents),
+		len(b.PhishingEvents), len(b.Reports), len(b.ReportLinks), len(b.Countries),
+		len(b.ASRanges), len(b.WhoisNets), len(b.NetListings), len(b.Allows),
+	}}
+}
+
+func (m mark) rollback(b *intel.Batch) {
+	if b.Len() == m.n {
+		return
+	}
+	b.Sightings = b.Sightings[:m.lens[0]]
+	b.Listings = b.Listings[:m.lens[1]]
+	b.HostedURLs = b.HostedURLs[:m.lens[2]]
+	b.Files = b.Files[:m.lens[3]]
+	b.Resolutions = b.Resolutions[:m.lens[4]]
+	b.Domains = b.Domains[:m.lens[5]]
+	b.Masks = b.Masks[:m.lens[6]]
+	b.SpamEvents = b.SpamEvents[:m.lens[7]]
+	b.PhishingEvents = b.PhishingEvents[:m.lens[8]]
+	b.Reports = b.Reports[:m.lens[9]]
+	b.ReportLinks = b.ReportLinks[:m.lens[10]]
+	b.Countries = b.Countries[:m.lens[11]]
+	b.ASRanges = b.ASRanges[:m.lens[12]]
+	b.WhoisNets = b.WhoisNets[:m.lens[13]]
+	b.NetListings = b.NetListings[:m.lens[14]]
+	b.Allows = b.Allows[:m.lens[15]]
+}
+
+// lineReader reads lines of bounded length.
+type lineReader struct {
+	br     *bufio.Reader
+	buf    []byte
+	lineNo int
+}
+
+func newLineReader(r io.Reader) *lineReader {
+	return &lineReader{br: bufio.NewReaderSize(r, 256<<10)}
+}
+
+// next returns the next line without its line ending (valid until the next
+// call). A line longer than MaxLineLength is consumed and reported with
+// tooLong. At the end it returns io.EOF.
+func (lr *lineReader) next() (line []byte, tooLong bool, err error) {
+	lr.buf = lr.buf[:0]
+	for {
+		chunk, err := lr.br.ReadSlice('\n')
+		switch {
+		case err == bufio.ErrBufferFull:
+			if !tooLong {
+				if len(lr.buf)+len(chunk) > MaxLineLength {
+					tooLong = true
+					lr.buf = lr.buf[:0]
+				} else {
+					lr.buf = append(lr.buf, chunk...)
+				}
+			}
+			continue
+		case err == io.EOF && len(chunk) == 0 && len(lr.buf) == 0 && !tooLong:
+			return nil, false, io.EOF
+		case err != nil && err != io.EOF:
+			return nil, false, err
+		}
+		lr.lineNo++
+		if tooLong || len(lr.buf)+len(chunk) > MaxLineLength+2 {
+			return nil, true, nil
+		}
+		if len(lr.buf) > 0 {
+			lr.buf = append(lr.buf, chunk...)
+			line = lr.buf
+		} else {
+			line = chunk
+		}
+		line = trimEOL(line)
+		if lr.lineNo == 1 {
+			line = trimBOM(line)
+		}
+		if len(line) > MaxLineLength {
+			return nil, true, nil
+		}
+		return line, false, nil
+	}
+}
+
+func trimEOL(b []byte) []byte {
+	if n := len(b); n > 0 && b[n-1] == '\n' {
+		b = b[:n-1]
+	}
+	if n := len(b); n > 0 && b[n-1] == '\r' {
+		b = b[:n-1]
+	}
+	return b
+}
+
+func trimBOM(b []byte) []byte {
+	if len(b) >= 3 && b[0] == 0xEF && b[1] == 0xBB && b[2] == 0xBF {
+		return b[3:]
+	}
+	return b
+}

@@ -1,0 +1,878 @@
+// Package jsonl parses tipd's native import format (-format jsonl): one JSON
+// object per line, whose "kind" field selects the record type. It covers
+// every kind of evidence tipd keeps, including telemetry that has no public
+// format. docs/import-format.md documents every kind and field.
+package jsonl
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/tipd/tipd/internal/importer"
+	"github.com/tipd/tipd/internal/intel"
+)
+
+// The record kinds.
+const (
+	KindSighting   = "sighting"
+	KindListing    = "listing"
+	KindURL        = "url"
+	KindFile       = "file"
+	KindResolution = "resolution"
+	KindDomain     = "domain"
+	KindMask       = "mask"
+	KindSpam       = "spam"
+	KindPhishing   = "phishing"
+	KindReport     = "report"
+	KindReportLink = "report_link"
+	KindCountry    = "country"
+	KindASN        = "asn"
+	KindWhois      = "whois"
+	KindNetListing = "netlisting"
+	KindAllow      = "allow"
+)
+
+// Kinds lists every record kind.
+func Kinds() []string {
+	return []string{KindSighting, KindListing, KindURL, KindFile, KindResolution, KindDomain,
+		KindMask, KindSpam, KindPhishing, KindReport, KindReportLink, KindCountry, KindASN,
+		KindWhois, KindNetListing, KindAllow}
+}
+
+// Record is one line of the format: the union of the fields of every kind.
+// Which fields a kind reads is documented in docs/import-format.md; fields a
+// kind does not read are ignored. Writers (the generator) fill it and encode
+// it with json.Marshal.
+type Record struct {
+	Kind string `json:"kind"`
+
+	IP  string   `json:"ip,omitempty"`
+	IPs []string `json:"ips,omitempty"` // report: addresses named as indicators
+
+	Range string `json:"range,omitempty"` // CIDR, "start - end" or one address
+
+	Day  string `json:"day,omitempty"`  // sighting
+	Hits *int64 `json:"hits,omitempty"` // sighting, url, file, resolution
+
+	Category   string   `json:"category,omitempty"`
+	Categories []string `json:"categories,omitempty"`
+	Zone       string   `json:"zone,omitempty"`
+	Feed       string   `json:"feed,omitempty"`
+	Feeds      []string `json:"feeds,omitempty"`
+	List       string   `json:"list,omitempty"` // allow
+
+	FirstSeen string `json:"first_seen,omitempty"`
+	LastSeen  string `json:"last_seen,omitempty"`
+
+	URL       string `json:"url,omitempty"`
+	MD5       string `json:"md5,omitempty"`
+	Detection string `json:"detection,omitempty"`
+
+	Domain    string `json:"domain,omitempty"`
+	DailyPeak *int64 `json:"daily_peak,omitempty"`
+	PeakDate  string `json:"peak_date,omitempty"`
+
+	Mask     string `json:"mask,omitempty"`
+	MaskType string `json:"mask_type,omitempty"`
+
+	ID           string   `json:"id,omitempty"` // spam, phishing, report
+	Time         string   `json:"time,omitempty"`
+	Type         string   `json:"type,omitempty"` // spam type, report type, whois type
+	Region       string   `json:"region,omitempty"`
+	Kit          string   `json:"kit,omitempty"`
+	StolenData   []string `json:"stolen_data,omitempty"`
+	Industry     string   `json:"industry,omitempty"`
+	Organization string   `json:"organization,omitempty"`
+
+	Report      string          `json:"report,omitempty"` // report_link: the report id
+	Title       string          `json:"title,omitempty"`
+	Description json.RawMessage `json:"description,omitempty"` // a string or a list of lines
+	Published   string          `json:"published,omitempty"`
+	Updated     string          `json:"updated,omitempty"`
+	Tags        []string        `json:"tags,omitempty"`
+	Industries  []string        `json:"industries,omitempty"`
+	Geo         []string        `json:"geo,omitempty"`
+	Actors      []string        `json:"actors,omitempty"`
+
+	Country  string    `json:"country,omitempty"`
+	ASN      *uint32   `json:"asn,omitempty"`
+	Name     string    `json:"name,omitempty"`
+	Created  string    `json:"created,omitempty"`
+	Changed  string    `json:"changed,omitempty"`
+	Contacts []Contact `json:"contacts,omitempty"`
+}
+
+// Contact is a WHOIS contact inside a whois record.
+type Contact struct {
+	Address        []string `json:"address,omitempty"`
+	OrganizationID string   `json:"organization_id,omitempty"`
+	Name           string   `json:"name,omitempty"`
+	Role           string   `json:"role,omitempty"`
+	Type           string   `json:"type,omitempty"`
+	Fax            string   `json:"fax,omitempty"`
+	Phone          string   `json:"phone,omitempty"`
+	Email          string   `json:"email,omitempty"`
+}
+
+// Description builds the description field from lines (one line: a string).
+func Description(lines ...string) json.RawMessage {
+	var v any = lines
+	if len(lines) == 1 {
+		v = lines[0]
+	}
+	b, _ := json.Marshal(v)
+	return b
+}
+
+// Parser parses the native format. The zero value is not ready: use New.
+type Parser struct {
+	feed     string
+	category intel.Category
+	rec      Record
+}
+
+// New returns a parser; o.Feed and o.Category are the feed and category of
+// listing records that name none.
+func New(o importer.Options) *Parser {
+	return &Parser{feed: o.Feed, category: o.Category}
+}
+
+// Parse implements importer.Parser. Blank lines and lines starting with '#'
+// hold no record.
+func (p *Parser) Parse(line []byte, _ int, b *intel.Batch) error {
+	line = bytes.TrimSpace(line)
+	if len(line) == 0 || line[0] == '#' {
+		return nil
+	}
+	r := &p.rec
+	*r = Record{}
+	if err := json.Unmarshal(line, r); err != nil {
+		return fmt.Errorf("not a JSON object of the format: %s", jsonReason(err))
+	}
+	if err := p.record(r, b); err != nil {
+		if r.Kind != "" {
+			return fmt.Errorf("%s: %w", r.Kind, err)
+		}
+		return err
+	}
+	return nil
+}
+
+func jsonReason(err error) string {
+	var te *json.UnmarshalTypeError
+	if ok := asType(err, &te); ok && te.Field != "" {
+		return fmt.Sprintf("field %q: want %s, got %s", te.Field, te.Type, te.Value)
+	}
+	return strings.TrimPrefix(err.Error(), "json: ")
+}
+
+func asType(err error, te **json.UnmarshalTypeError) bool {
+	e, ok := err.(*json.UnmarshalTypeError)
+	if ok {
+		*te = e
+	}
+	return ok
+}
+
+// record converts one decoded line.
+func (p *Parser) record(r *Record, b *intel.Batch) error {
+	switch r.Kind {
+	case KindSighting:
+		ip, err := addr("ip", r.IP)
+		if err != nil {
+			return err
+		}
+		day, err := date("day", r.Day, true)
+		if err != nil {
+			return err
+		}
+		if r.Hits == nil {
+			return fmt.Errorf("missing field %q", "hits")
+		}
+		hits, err := count("hits", r.Hits, 0)
+		if err != nil {
+			return err
+		}
+		b.Sightings = append(b.Sightings, intel.Sighting{IP: ip, Day: day.Truncate(24 * time.Hour), Hits: hits})
+
+	case KindListing:
+		ip, err := addr("ip", r.IP)
+		if err != nil {
+			return err
+		}
+		cat, err := p.categoryOf(r.Category)
+		if err != nil {
+			return err
+		}
+		feed, err := p.feedOf(r.Feed)
+		if err != nil {
+			return err
+		}
+		first, last, err := seen(r)
+		if err != nil {
+			return err
+		}
+		b.Listings = append(b.Listings, intel.Listing{IP: ip, Category: cat, Feed: feed, FirstSeen: first, LastSeen: last})
+
+	case KindURL:
+		key, truncated, host, err := webAddress(r.URL)
+		if err != nil {
+			return err
+		}
+		ip, err := hostAddr(r.IP, host)
+		if err != nil {
+			return err
+		}
+		cats, err := categories(r.Categories)
+		if err != nil {
+			return err
+		}
+		zone, err := zoneOf(r.Zone, cats)
+		if err != nil {
+			return err
+		}
+		hits, err := count("hits", r.Hits, 1)
+		if err != nil {
+			return err
+		}
+		first, last, err := seen(r)
+		if err != nil {
+			return err
+		}
+		b.HostedURLs = append(b.HostedURLs, intel.HostedURL{IP: ip, URL: key, Zone: zone, Categories: cats,
+			Hits: hits, Truncated: truncated, FirstSeen: first, LastSeen: last})
+
+	case KindFile:
+		md5, err := md5Of(r.MD5)
+		if err != nil {
+			return err
+		}
+		key, _, host, err := webAddress(r.URL)
+		if err != nil {
+			return err
+		}
+		ip, err := hostAddr(r.IP, host)
+		if err != nil {
+			return err
+		}
+		zone, err := zoneOf(r.Zone, nil)
+		if err != nil {
+			return err
+		}
+		hits, err := count("hits", r.Hits, 1)
+		if err != nil {
+			return err
+		}
+		first, last, err := seen(r)
+		if err != nil {
+			return err
+		}
+		b.Files = append(b.Files, intel.FileDownload{IP: ip, MD5: md5, URL: schemeOf(r.URL) + "://" + key, Zone: zone,
+			DetectionName: strings.TrimSpace(r.Detection), Hits: hits, FirstSeen: first, LastSeen: last})
+
+	case KindResolution:
+		ip, err := addr("ip", r.IP)
+		if err != nil {
+			return err
+		}
+		d, err := domainOf(r.Domain)
+		if err != nil {
+			return err
+		}
+		hits, err := count("hits", r.Hits, 1)
+		if err != nil {
+			return err
+		}
+		peak, err := count("daily_peak", r.DailyPeak, 0)
+		if err != nil {
+			return err
+		}
+		peakDate, err := date("peak_date", r.PeakDate, false)
+		if err != nil {
+			return err
+		}
+		if peak > hits {
+			return fmt.Errorf("daily_peak %d larger than hits %d", peak, hits)
+		}
+		first, last, err := seen(r)
+		if err != nil {
+			return err
+		}
+		b.Resolutions = append(b.Resolutions, intel.Resolution{IP: ip, Domain: d, FirstSeen: first, LastSeen: last,
+			Hits: hits, DailyPeak: peak, PeakDate: truncDay(peakDate)})
+
+	case KindDomain:
+		d, err := domainOf(r.Domain)
+		if err != nil {
+			return err
+		}
+		cats, err := categories(r.Categories)
+		if err != nil {
+			return err
+		}
+		zone, err := zoneOf(r.Zone, cats)
+		if err != nil {
+			return err
+		}
+		b.Domains = append(b.Domains, intel.DomainInfo{Domain: d, Zone: zone, Categories: cats})
+
+	case KindMask:
+		return p.mask(r, b)
+
+	case KindSpam:
+		ip, err := addr("ip", r.IP)
+		if err != nil {
+			return err
+		}
+		if r.ID == "" {
+			return fmt.Errorf("missing field %q", "id")
+		}
+		t, err := date("time", r.Time, true)
+		if err != nil {
+			return err
+		}
+		b.SpamEvents = append(b.SpamEvents, intel.SpamEvent{IP: ip, ID: r.ID, Time: t, Type: strings.TrimSpace(r.Type)})
+
+	case KindPhishing:
+		ip, err := addr("ip", r.IP)
+		if err != nil {
+			return err
+		}
+		if r.ID == "" {
+			return fmt.Errorf("missing field %q", "id")
+		}
+		t, err := date("time", r.Time, true)
+		if err != nil {
+			return err
+		}
+		region, err := countryOf("region", r.Region, false)
+		if err != nil {
+			return err
+		}
+		b.PhishingEvents = append(b.PhishingEvents, intel.PhishingEvent{IP: ip, ID: r.ID, Time: t, Region: region,
+			Kit: r.Kit, StolenData: r.StolenData, Industry: r.Industry, Organization: r.Organization})
+
+	case KindReport:
+		return p.report(r, b)
+
+	case KindReportLink:
+		ip, err := addr("ip", r.IP)
+		if err != nil {
+			return err
+		}
+		if r.Report == "" {
+			return fmt.Errorf("missing field %q", "report")
+		}
+		b.ReportLinks = append(b.ReportLinks, intel.ReportLink{IP: ip, ReportID: r.Report})
+
+	case KindCountry:
+		_, _, prefixes, err := rangeOf(r.Range)
+		if err != nil {
+			return err
+		}
+		cc, err := countryOf("country", r.Country, true)
+		if err != nil {
+			return err
+		}
+		for _, pf := range prefixes {
+			b.Countries = append(b.Countries, intel.CountryRange{Prefix: pf, Country: cc})
+		}
+
+	case KindASN:
+		_, _, prefixes, err := rangeOf(r.Range)
+		if err != nil {
+			return err
+		}
+		if r.ASN == nil {
+			return fmt.Errorf("missing field %q", "asn")
+		}
+		desc, err := lines(r.Description)
+		if err != nil {
+			return err
+		}
+		for _, pf := range prefixes {
+			b.ASRanges = append(b.ASRanges, intel.ASRange{Prefix: pf, ASN: *r.ASN, Description: desc})
+		}
+
+	case KindWhois:
+		return p.whois(r, b)
+
+	case KindNetListing:
+		_, _, prefixes, err := rangeOf(r.Range)
+		if err != nil {
+			return err
+		}
+		cat, err := p.categoryOf(r.Category)
+		if err != nil {
+			return err
+		}
+		czone, _ := intel.CategoryZone(cat)
+		zone, err := zoneOf(r.Zone, []intel.Category{cat})
+		if err != nil {
+			return err
+		}
+		if r.Zone == "" {
+			zone = czone
+		}
+		feed, err := p.feedOf(r.Feed)
+		if err != nil {
+			return err
+		}
+		first, last, err := seen(r)
+		if err != nil {
+			return err
+		}
+		for _, pf := range prefixes {
+			b.NetListings = append(b.NetListings, intel.NetListing{Prefix: pf, Category: cat, Zone: zone, Feed: feed,
+				FirstSeen: first, LastSeen: last})
+		}
+
+	case KindAllow:
+		_, _, prefixes, err := rangeOf(r.Range)
+		if err != nil {
+			return err
+		}
+		list := r.List
+		if list == "" {
+			list = r.Feed
+		}
+		if list == "" {
+			list = p.feed
+		}
+		if list == "" {
+			return fmt.Errorf("missing field %q", "list")
+		}
+		for _, pf := range prefixes {
+			b.Allows = append(b.Allows, intel.Allow{Prefix: pf, List: list})
+		}
+
+	case "":
+		return fmt.Errorf("missing field %q", "kind")
+	default:
+		return fmt.Errorf("unknown kind %q (want one of %s)", clip(r.Kind), strings.Join(Kinds(), ", "))
+	}
+	return nil
+}
+
+func (p *Parser) mask(r *Record, b *intel.Batch) error {
+	mt := r.MaskType
+	if mt == "" {
+		return fmt.Errorf("missing field %q", "mask_type")
+	}
+	var mask, host string
+	switch mt {
+	case intel.MaskHost:
+		key, _, h, err := webAddress(r.Mask)
+		if err != nil {
+			return fmt.Errorf("mask: %w", err)
+		}
+		if key != h && !(strings.HasPrefix(key, "[") && key == "["+h+"]") {
+			return fmt.Errorf("mask %q of type Host is not a bare host", clip(r.Mask))
+		}
+		mask, host = key, h
+	case intel.MaskURLPrefix, intel.MaskURL:
+		key, truncated, h, err := webAddress(r.Mask)
+		if err != nil {
+			return fmt.Errorf("mask: %w", err)
+		}
+		if truncated {
+			return fmt.Errorf("mask %q holds private data (user, token or e-mail)", clip(r.Mask))
+		}
+		if mt == intel.MaskURLPrefix && strings.HasSuffix(r.Mask, "/") && !strings.HasSuffix(key, "/") {
+			key += "/"
+		}
+		mask, host = key, h
+	case intel.MaskNetwork:
+		return fmt.Errorf("mask_type %q: publish networks as kind %q", mt, KindNetListing)
+	default:
+		return fmt.Errorf("unknown mask_type %q (want %s, %s or %s)", clip(mt), intel.MaskHost, intel.MaskURLPrefix, intel.MaskURL)
+	}
+	ip, err := hostAddr(r.IP, host)
+	if err != nil {
+		return err
+	}
+	zone, err := zoneOf(r.Zone, nil)
+	if err != nil {
+		return err
+	}
+	if zone.FeedStatus() == "" {
+		return fmt.Errorf("zone %q is not a feed zone (want Red, Orange or Yellow)", zone)
+	}
+	feeds := r.Feeds
+	if r.Feed != "" {
+		feeds = append(feeds, r.Feed)
+	}
+	if len(feeds) == 0 {
+		if p.feed == "" {
+			return fmt.Errorf("missing field %q", "feeds")
+		}
+		feeds = []string{p.feed}
+	}
+	last, err := date("last_seen", r.LastSeen, false)
+	if err != nil {
+		return err
+	}
+	b.Masks = append(b.Masks, intel.FeedMask{IP: ip, Mask: mask, MaskType: mt, Zone: zone, Feeds: feeds, LastSeen: last})
+	return nil
+}
+
+func (p *Parser) report(r *Record, b *intel.Batch) error {
+	if r.ID == "" {
+		return fmt.Errorf("missing field %q", "id")
+	}
+	switch r.Type {
+	case intel.ReportAPT, intel.ReportCrimeware, intel.ReportICS:
+	case "":
+		return fmt.Errorf("missing field %q", "type")
+	default:
+		return fmt.Errorf("unknown report type %q (want %s, %s or %s)", clip(r.Type), intel.ReportAPT, intel.ReportCrimeware, intel.ReportICS)
+	}
+	if r.Title == "" {
+		return fmt.Errorf("missing field %q", "title")
+	}
+	desc, err := lines(r.Description)
+	if err != nil {
+		return err
+	}
+	pub, err := date("published", r.Published, true)
+	if err != nil {
+		return err
+	}
+	upd, err := date("updated", r.Updated, false)
+	if err != nil {
+		return err
+	}
+	geo := make([]string, 0, len(r.Geo))
+	for _, g := range r.Geo {
+		cc, err := countryOf("geo", g, true)
+		if err != nil {
+			return err
+		}
+		geo = append(geo, cc)
+	}
+	ips := make([]netip.Addr, 0, len(r.IPs))
+	for _, s := range r.IPs {
+		ip, err := addr("ips", s)
+		if err != nil {
+			return err
+		}
+		ips = append(ips, ip)
+	}
+	b.Reports = append(b.Reports, intel.Report{ID: r.ID, Type: r.Type, Title: r.Title,
+		Description: strings.Join(desc, "\n"), Published: pub, Updated: upd, Tags: r.Tags,
+		Industries: r.Industries, Geo: geo, Actors: r.Actors})
+	for _, ip := range ips {
+		b.ReportLinks = append(b.ReportLinks, intel.ReportLink{IP: ip, ReportID: r.ID})
+	}
+	return nil
+}
+
+func (p *Parser) whois(r *Record, b *intel.Batch) error {
+	start, end, prefixes, err := rangeOf(r.Range)
+	if err != nil {
+		return err
+	}
+	typ := r.Type
+	switch typ {
+	case "":
+		typ = "inetnum"
+		if start.Is6() {
+			typ = "inet6num"
+		}
+	case "inetnum", "inet6num":
+		if (typ == "inetnum") != start.Is4() {
+			return fmt.Errorf("type %q does not match the range's address family", typ)
+		}
+	default:
+		return fmt.Errorf("unknown whois type %q (want inetnum or inet6num)", clip(typ))
+	}
+	if r.Name == "" {
+		return fmt.Errorf("missing field %q", "name")
+	}
+	desc, err := lines(r.Description)
+	if err != nil {
+		return err
+	}
+	created, err := date("created", r.Created, false)
+	if err != nil {
+		return err
+	}
+	changed, err := date("changed", r.Changed, false)
+	if err != nil {
+		return err
+	}
+	cc, err := countryOf("country", r.Country, false)
+	if err != nil {
+		return err
+	}
+	contacts := make([]intel.Contact, 0, len(r.Contacts))
+	for i, c := range r.Contacts {
+		if c.Name == "" && c.OrganizationID == "" {
+			return fmt.Errorf("contact %d: missing field %q", i+1, "name")
+		}
+		contacts = append(contacts, intel.Contact{Address: c.Address, OrganizationID: c.OrganizationID, Name: c.Name,
+			Role: c.Role, Type: c.Type, Fax: c.Fax, Phone: c.Phone, Email: c.Email})
+	}
+	for _, pf := range prefixes {
+		b.WhoisNets = append(b.WhoisNets, intel.WhoisNet{Prefix: pf, Type: typ, Start: start, End: end, Name: r.Name,
+			Description: strings.Join(desc, "\r\n"), Created: created, Changed: changed, Country: cc, Contacts: contacts})
+	}
+	return nil
+}
+
+func (p *Parser) categoryOf(s string) (intel.Category, error) {
+	if s == "" {
+		if p.category == "" {
+			return "", fmt.Errorf("missing field %q", "category")
+		}
+		return p.category, nil
+	}
+	c := intel.Category(s)
+	if _, ok := intel.CategoryZone(c); !ok {
+		return "", fmt.Errorf("unknown category %q", clip(s))
+	}
+	return c, nil
+}
+
+func (p *Parser) feedOf(s string) (string, error) {
+	if s = strings.TrimSpace(s); s != "" {
+		return s, nil
+	}
+	if p.feed == "" {
+		return "", fmt.Errorf("missing field %q (or -feed)", "feed")
+	}
+	return p.feed, nil
+}
+
+func categories(in []string) ([]intel.Category, error) {
+	if len(in) == 0 {
+		return nil, nil
+	}
+	out := make([]intel.Category, 0, len(in))
+	for _, s := range in {
+		c := intel.Category(s)
+		if _, ok := intel.CategoryZone(c); !ok {
+			return nil, fmt.Errorf("unknown category %q", clip(s))
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// zoneOf validates a zone; without one, the most severe zone of the
+// categories, or Grey.
+func zoneOf(s string, cats []intel.Category) (intel.Zone, error) {
+	if s != "" {
+		z := intel.Zone(s)
+		if !z.Valid() {
+			return "", fmt.Errorf("zone %q not valid (want Red, Orange, Yellow, Grey or Green)", clip(s))
+		}
+		return z, nil
+	}
+	z := intel.ZoneGrey
+	for _, c := range cats {
+		if cz, ok := intel.CategoryZone(c); ok && cz != intel.ZoneGreen {
+			z = intel.MaxZone(z, cz)
+		}
+	}
+	return z, nil
+}
+
+func addr(field, s string) (netip.Addr, error) {
+	if s == "" {
+		return netip.Addr{}, fmt.Errorf("missing field %q", field)
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Addr{}, fmt.Errorf("bad address %q in %q", clip(s), field)
+	}
+	if a.Zone() != "" {
+		return netip.Addr{}, fmt.Errorf("bad address %q in %q: has a zone", clip(s), field)
+	}
+	return a.Unmap(), nil
+}
+
+// hostAddr is the address a web address is seen on: the "ip" field, else
+// the host when it is an IP literal, else none (the importer attaches it to
+// the domain's addresses).
+func hostAddr(ipField, host string) (netip.Addr, error) {
+	hostIP, herr := netip.ParseAddr(host)
+	if ipField == "" {
+		if herr == nil {
+			return hostIP.Unmap(), nil
+		}
+		return netip.Addr{}, nil
+	}
+	ip, err := addr("ip", ipField)
+	if err != nil {
+		return ip, err
+	}
+	if herr == nil && hostIP.Unmap() != ip {
+		return ip, fmt.Errorf("ip %s is not the web address's host %s", ip, hostIP)
+	}
+	return ip, nil
+}
+
+func webAddress(s string) (key string, truncated bool, host string, err error) {
+	if s == "" {
+		return "", false, "", fmt.Errorf("missing field %q", "url")
+	}
+	key, truncated, err = intel.NormalizeURL(s)
+	if err != nil {
+		return "", false, "", err
+	}
+	return key, truncated, intel.URLHost(key), nil
+}
+
+// schemeOf is the lower-cased scheme of a web address ("http" if absent).
+func schemeOf(s string) string {
+	s = strings.TrimSpace(s)
+	if len(s) >= 8 && strings.EqualFold(s[:8], "https://") {
+		return "https"
+	}
+	return "http"
+}
+
+func domainOf(s string) (string, error) {
+	if s == "" {
+		return "", fmt.Errorf("missing field %q", "domain")
+	}
+	key, _, err := intel.NormalizeURL(s)
+	if err != nil || key != intel.URLHost(key) {
+		return "", fmt.Errorf("bad domain %q", clip(s))
+	}
+	if _, err := netip.ParseAddr(key); err == nil || strings.HasPrefix(key, "[") {
+		return "", fmt.Errorf("bad domain %q: an address", clip(s))
+	}
+	return key, nil
+}
+
+func md5Of(s string) (string, error) {
+	if s == "" {
+		return "", fmt.Errorf("missing field %q", "md5")
+	}
+	if len(s) != 32 {
+		return "", fmt.Errorf("bad md5 %q: want 32 hex digits", clip(s))
+	}
+	out := []byte(s)
+	for i, c := range out {
+		switch {
+		case '0' <= c && c <= '9', 'A' <= c && c <= 'F':
+		case 'a' <= c && c <= 'f':
+			out[i] = c - 'a' + 'A'
+		default:
+			return "", fmt.Errorf("bad md5 %q: want 32 hex digits", clip(s))
+		}
+	}
+	return string(out), nil
+}
+
+func countryOf(field, s string, required bool) (string, error) {
+	if s == "" {
+		if required {
+			return "", fmt.Errorf("missing field %q", field)
+		}
+		return "", nil
+	}
+	if len(s) != 2 || !isLetter(s[0]) || !isLetter(s[1]) {
+		return "", fmt.Errorf("bad country code %q in %q: want ISO 3166-1 alpha-2", clip(s), field)
+	}
+	return strings.ToUpper(s), nil
+}
+
+func isLetter(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }
+
+func count(field string, v *int64, def int64) (int64, error) {
+	if v == nil {
+		return def, nil
+	}
+	if *v < 0 {
+		return 0, fmt.Errorf("negative %s %d", field, *v)
+	}
+	return *v, nil
+}
+
+// date parses RFC 3339 or "2006-01-02" (midnight UTC).
+func date(field, s string, required bool) (time.Time, error) {
+	if s == "" {
+		if required {
+			return time.Time{}, fmt.Errorf("missing field %q", field)
+		}
+		return time.Time{}, nil
+	}
+	var t time.Time
+	var err error
+	if len(s) == 10 {
+		t, err = time.Parse(time.DateOnly, s)
+	} else {
+		t, err = time.Parse(time.RFC3339Nano, s)
+	}
+	if err != nil {
+		return time.Time{}, fmt.Errorf("bad date %q in %q: want RFC 3339 or YYYY-MM-DD", clip(s), field)
+	}
+	return t.UTC(), nil
+}
+
+func truncDay(t time.Time) time.Time {
+	if t.IsZero() {
+		return t
+	}
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
+}
+
+// seen parses first_seen and last_seen; one given alone stands for both.
+func seen(r *Record) (first, last time.Time, err error) {
+	if first, err = date("first_seen", r.FirstSeen, false); err != nil {
+		return
+	}
+	if last, err = date("last_seen", r.LastSeen, false); err != nil {
+		return
+	}
+	switch {
+	case first.IsZero():
+		first = last
+	case last.IsZero():
+		last = first
+	case last.Before(first):
+		return first, last, fmt.Errorf("last_seen %s before first_seen %s", r.LastSeen, r.FirstSeen)
+	}
+	return first, last, nil
+}
+
+func rangeOf(s string) (netip.Addr, netip.Addr, []netip.Prefix, error) {
+	if s == "" {
+		return netip.Addr{}, netip.Addr{}, nil, fmt.Errorf("missing field %q", "range")
+	}
+	return importer.ParseRange(s)
+}
+
+// lines decodes a description: a string (split at line breaks) or a list.
+func lines(raw json.RawMessage) ([]string, error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil, nil
+	}
+	if raw[0] == '"' {
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return nil, fmt.Errorf("bad description: %s", jsonReason(err))
+		}
+		s = strings.ReplaceAll(s, "\r\n", "\n")
+		return strings.Split(s, "\n"), nil
+	}
+	var l []string
+	if err := json.Unmarshal(raw, &l); err != nil {
+		return nil, fmt.Errorf("bad description: want a string or a list of strings")
+	}
+	return l, nil
+}
+
+func clip(s string) string {
+	if len(s) <= 64 {
+		return s
+	}
+	return s[:61] + "..."
+}
