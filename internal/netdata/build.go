@@ -58,11 +58,17 @@ func (b *builder) add(r store.NetRecord) {
 		}
 		i, ok := b.countries[c.Country]
 		if !ok {
+			s.countryCodes = append(s.countryCodes, c.Country)
 			i = uint32(len(s.countryCodes))
 			b.countries[c.Country] = i
-			s.countryCodes = append(s.countryCodes, c.Country)
 		}
-		s.country.Insert(p, i)
+		s.table.Modify(p, func(e entry, _ bool) (entry, bool) {
+			if e.country == 0 {
+				s.stats.Countries++
+			}
+			e.country = i
+			return e, false
+		})
 	}
 	if a := r.AS; a != nil {
 		p, ok := normPrefix(a.Prefix)
@@ -86,12 +92,15 @@ func (b *builder) add(r store.NetRecord) {
 		n.Country = b.str(n.Country)
 		n.Contacts = b.contactList(n.Contacts)
 		n.Source = b.internSource(n.Source)
-		if i, ok := s.whois.Get(p); ok {
-			s.whoisNets[i] = n
-		} else {
-			s.whois.Insert(p, uint32(len(s.whoisNets)))
-			s.whoisNets = append(s.whoisNets, n)
-		}
+		s.table.Modify(p, func(e entry, _ bool) (entry, bool) {
+			if e.whois != 0 {
+				s.whoisNets[e.whois-1] = n
+			} else {
+				s.whoisNets = append(s.whoisNets, n)
+				e.whois = uint32(len(s.whoisNets))
+			}
+			return e, false
+		})
 	}
 	if l := r.NetListing; l != nil {
 		p, ok := normPrefix(l.Prefix)
@@ -139,8 +148,13 @@ func (b *builder) finish(version uint64) *Snapshot {
 		s.asEntries[i] = p.e
 	}
 	forRuns(b.as, func(x, y pendingAS) bool { return x.prefix == y.prefix }, func(off, n int) {
-		s.as.Insert(b.as[off].prefix, span{uint32(off), uint32(n)})
+		s.stats.ASPrefixes++
+		s.table.Modify(b.as[off].prefix, func(e entry, _ bool) (entry, bool) {
+			e.as = span{uint32(off), uint32(n)}
+			return e, false
+		})
 	})
+	b.as = nil
 
 	// Network listings: feed, then category, within a prefix; the last
 	// record for a (prefix, feed, category) wins.
@@ -151,7 +165,10 @@ func (b *builder) finish(version uint64) *Snapshot {
 		return x.Prefix == y.Prefix && x.Feed == y.Feed && x.Category == y.Category
 	})
 	forRuns(s.listingRecs, func(x, y intel.NetListing) bool { return x.Prefix == y.Prefix }, func(off, n int) {
-		s.listings.Insert(s.listingRecs[off].Prefix, span{uint32(off), uint32(n)})
+		s.table.Modify(s.listingRecs[off].Prefix, func(e entry, _ bool) (entry, bool) {
+			e.listings = span{uint32(off), uint32(n)}
+			return e, false
+		})
 	})
 
 	// Allow lists: by list name within a prefix; one entry per (prefix, list).
@@ -160,12 +177,14 @@ func (b *builder) finish(version uint64) *Snapshot {
 	})
 	s.allowRecs = lastOfRuns(b.allows, func(x, y intel.Allow) bool { return x.Prefix == y.Prefix && x.List == y.List })
 	forRuns(s.allowRecs, func(x, y intel.Allow) bool { return x.Prefix == y.Prefix }, func(off, n int) {
-		s.allows.Insert(s.allowRecs[off].Prefix, span{uint32(off), uint32(n)})
+		s.table.Modify(s.allowRecs[off].Prefix, func(e entry, _ bool) (entry, bool) {
+			e.allows = span{uint32(off), uint32(n)}
+			return e, false
+		})
 	})
 
-	s.stats.Countries = s.country.Size()
+	s.stats.Prefixes = s.table.Size()
 	s.stats.ASRanges = len(s.asEntries)
-	s.stats.ASPrefixes = s.as.Size()
 	s.stats.WhoisNets = len(s.whoisNets)
 	s.stats.NetListings = len(s.listingRecs)
 	s.stats.Allows = len(s.allowRecs)

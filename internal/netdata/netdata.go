@@ -54,20 +54,26 @@ type Snapshot struct {
 	loaded  bool
 	stats   Stats
 
-	// Each table maps a prefix to a small value: an index, or a span of
-	// records that share the prefix, into the slices below.
-	country      bart.Table[uint32]
+	// One prefix table for every kind of record, so that a lookup walks one
+	// path through one trie: the entry of a prefix holds small indices and
+	// spans into the slices below.
+	table        bart.Table[entry]
 	countryCodes []string
-	as           bart.Table[span]
+	whoisNets    []intel.WhoisNet
 	asEntries    []asEntry
 	asDescs      [][]string
 	asSources    []intel.Source
-	whois        bart.Table[uint32]
-	whoisNets    []intel.WhoisNet
-	listings     bart.Table[span]
 	listingRecs  []intel.NetListing
-	allows       bart.Table[span]
 	allowRecs    []intel.Allow
+}
+
+// entry is what the snapshot knows at one prefix.
+type entry struct {
+	country  uint32 // 1 + index into countryCodes; 0 if none
+	whois    uint32 // 1 + index into whoisNets; 0 if none
+	as       span   // into asEntries, ordered by ASN
+	listings span   // into listingRecs, ordered by feed and category
+	allows   span   // into allowRecs, ordered by list
 }
 
 // span is a run of records with the same prefix: recs[off : off+n].
@@ -79,6 +85,7 @@ type asEntry struct{ asn, desc, src uint32 }
 
 // Stats counts what a snapshot holds, for metrics and logs.
 type Stats struct {
+	Prefixes    int // distinct prefixes over all kinds
 	Countries   int // country prefixes
 	ASRanges    int // (prefix, ASN) pairs
 	ASPrefixes  int // distinct AS prefixes
@@ -86,11 +93,6 @@ type Stats struct {
 	NetListings int // (prefix, feed, category) listings
 	Allows      int // (prefix, list) allow-list entries
 	Skipped     int // records without a valid prefix, ignored
-}
-
-// Prefixes is the number of prefixes in all tables of the snapshot.
-func (st Stats) Prefixes() int {
-	return st.Countries + st.ASPrefixes + st.WhoisNets + st.NetListings + st.Allows
 }
 
 // Version is the store's NetworkVersion the snapshot was built from.
@@ -112,43 +114,48 @@ func (s *Snapshot) Lookup(ip netip.Addr) Info {
 		return Info{}
 	}
 	var info Info
-	if i, ok := s.country.Lookup(ip); ok {
-		info.Country = s.countryCodes[i]
-	}
-	host := netip.PrefixFrom(ip, ip.BitLen())
-	if pfx, sp, ok := s.as.LookupPrefixLPM(host); ok {
-		info.AS = make([]intel.ASRange, sp.n)
-		for k, e := range s.asEntries[sp.off : sp.off+sp.n] {
-			info.AS[k] = intel.ASRange{
-				Prefix:      pfx,
-				ASN:         e.asn,
-				Description: s.asDescs[e.desc],
-				Source:      s.asSources[e.src],
+	// Supernets yields every prefix covering ip, most specific first.
+	for pfx, e := range s.table.Supernets(netip.PrefixFrom(ip, ip.BitLen())) {
+		if e.country != 0 && info.Country == "" {
+			info.Country = s.countryCodes[e.country-1]
+		}
+		if e.whois != 0 && info.Whois == nil {
+			info.Whois = &s.whoisNets[e.whois-1]
+		}
+		if e.as.n != 0 && info.AS == nil {
+			info.AS = make([]intel.ASRange, e.as.n)
+			for k, a := range spanOf(e.as, s.asEntries) {
+				info.AS[k] = intel.ASRange{
+					Prefix:      pfx,
+					ASN:         a.asn,
+					Description: s.asDescs[a.desc],
+					Source:      s.asSources[a.src],
+				}
 			}
 		}
+		info.Listings = appendSpan(info.Listings, e.listings, s.listingRecs)
+		info.Allows = appendSpan(info.Allows, e.allows, s.allowRecs)
 	}
-	if i, ok := s.whois.Lookup(ip); ok {
-		info.Whois = &s.whoisNets[i]
-	}
-	info.Listings = covering(&s.listings, s.listingRecs, host)
-	info.Allows = covering(&s.allows, s.allowRecs, host)
 	return info
 }
 
-// covering returns the records of every prefix of t that covers host, most
-// specific prefix first. With one covering prefix the result is a
-// capacity-limited window on recs, so appending to it never writes to recs.
-func covering[T any](t *bart.Table[span], recs []T, host netip.Prefix) []T {
-	var out []T
-	for _, sp := range t.Supernets(host) {
-		part := recs[sp.off : sp.off+sp.n : sp.off+sp.n]
-		if out == nil {
-			out = part
-		} else {
-			out = append(out, part...)
-		}
+// spanOf returns the records of sp in recs, capacity-limited so that
+// appending to the result never writes to recs.
+func spanOf[T any](sp span, recs []T) []T {
+	return recs[sp.off : sp.off+sp.n : sp.off+sp.n]
+}
+
+// appendSpan appends the records of sp to out. While out is empty the
+// result is the window spanOf(sp, recs): no copy is made for the common
+// case of a single covering prefix.
+func appendSpan[T any](out []T, sp span, recs []T) []T {
+	if sp.n == 0 {
+		return out
 	}
-	return out
+	if out == nil {
+		return spanOf(sp, recs)
+	}
+	return append(out, spanOf(sp, recs)...)
 }
 
 // Build loads every network record of st into a new snapshot. The snapshot's
