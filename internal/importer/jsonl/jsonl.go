@@ -148,6 +148,9 @@ func (p *Parser) Parse(line []byte, _ int, b *intel.Batch) error {
 	if len(line) == 0 || line[0] == '#' {
 		return nil
 	}
+	if bytes.Contains(line, []byte(`\u0000`)) {
+		return fmt.Errorf("NUL character in a string")
+	}
 	r := &p.rec
 	*r = Record{}
 	if err := json.Unmarshal(line, r); err != nil {
