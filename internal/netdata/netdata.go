@@ -114,10 +114,11 @@ func (s *Snapshot) Lookup(ip netip.Addr) Info {
 		return Info{}
 	}
 	var info Info
+	haveCountry := false
 	// Supernets yields every prefix covering ip, most specific first.
 	for pfx, e := range s.table.Supernets(netip.PrefixFrom(ip, ip.BitLen())) {
-		if e.country != 0 && info.Country == "" {
-			info.Country = s.countryCodes[e.country-1]
+		if e.country != 0 && !haveCountry {
+			info.Country, haveCountry = s.countryCodes[e.country-1], true
 		}
 		if e.whois != 0 && info.Whois == nil {
 			info.Whois = &s.whoisNets[e.whois-1]
