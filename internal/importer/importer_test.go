@@ -274,7 +274,7 @@ func TestImportDomainJoin(t *testing.T) {
 {"kind":"url","url":"http://45.95.147.11/bins/x86"}
 `
 	st := &sink{domains: map[string][]netip.Addr{
-		"old.badcorp.example": {netip.MustParseAddr("45.95.147.12"), netip.MustParseAddr("2a00:1450::12")},
+		"old.badcorp.example": {netip.MustParseAddr("45.95.147.12"), netip.MustParseAddr("2a0e:97c0::12")},
 	}}
 	o := importer.Options{}
 	sum, err := importer.Import(context.Background(), st, strings.NewReader(in), newJSONL(o), o)
@@ -290,7 +290,7 @@ func TestImportDomainJoin(t *testing.T) {
 	}
 	want := map[string][]string{
 		"c2.badcorp.example/gate.php": {"45.95.147.10"},
-		"old.badcorp.example/x":       {"45.95.147.12", "2a00:1450::12"},
+		"old.badcorp.example/x":       {"45.95.147.12", "2a0e:97c0::12"},
 		"45.95.147.11/bins/x86":       {"45.95.147.11"},
 	}
 	if len(got) != len(want) {

@@ -12,14 +12,14 @@ const progressInterval = 250 * time.Millisecond
 // progress draws "label FILE: 12.3 MiB / 40.0 MiB (30%), 245000 lines/s,
 // ETA 0:12" on a terminal, redrawn in place with "\r".
 type progress struct {
-	w       io.Writer
-	label   string
-	name    string
-	src     io.Reader
-	size    int64
-	start   time.Time
-	last    time.Time
-	drawn   bool
+	w     io.Writer
+	label string
+	name  string
+	src   io.Reader
+	size  int64
+	start time.Time
+	last  time.Time
+	drawn bool
 }
 
 func newProgress(o Options, r io.Reader, label string) *progress {
