@@ -154,10 +154,10 @@ func (g *world) reports() {
 			Title:       fmt.Sprintf("%s: %s campaign %d", topic, strings.ToLower(typ), n+1),
 			Description: jsonl.Description("Invented report of the synthetic world.", "Indicators are made up."),
 			Published:   day(g.daysAgo(7 * (n + 1))), Updated: day(g.daysAgo(n + 1)),
-			Tags:        []string{strings.ToLower(typ), "synthetic"},
-			Industries:  []string{industries[n%len(industries)], industries[(n+3)%len(industries)]},
-			Geo:         []string{pick(r, countries)},
-			Actors:      []string{pick(r, actors)},
+			Tags:       []string{strings.ToLower(typ), "synthetic"},
+			Industries: []string{industries[n%len(industries)], industries[(n+3)%len(industries)]},
+			Geo:        []string{pick(r, countries)},
+			Actors:     []string{pick(r, actors)},
 		}
 		if typ == intel.ReportICS {
 			rec.Industries = []string{"Energy", "Manufacturing"}
