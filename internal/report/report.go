@@ -24,6 +24,7 @@ import (
 	"math"
 	"net/netip"
 	"slices"
+	"sort"
 	"strings"
 	"time"
 
@@ -424,12 +425,54 @@ func industries(reports []intel.Report) []string {
 func addressMasks(masks []intel.FeedMask, info *netdata.Info, count int) []intel.FeedMask {
 	allowed := len(info.Allows) > 0
 	if allowed {
-		masks = slices.DeleteFunc(masks, func(m intel.FeedMask) bool { return m.MaskType == intel.MaskHost })
+		kept := make([]intel.FeedMask, 0, len(masks))
+		for _, m := range masks {
+			if m.MaskType != intel.MaskHost {
+				kept = append(kept, m)
+			}
+		}
+		return kept
 	}
-	if allowed || len(info.Listings) == 0 {
+	nets := networkMasks(info)
+	if len(nets) == 0 {
 		return masks
 	}
-	n := len(masks)
+	// Both lists are ordered; merge them into a new slice (the store's is
+	// not written to), copying runs of store masks at once.
+	n := min(count, len(masks)+len(nets))
+	out := make([]intel.FeedMask, 0, n)
+	i := 0
+	for j := range nets {
+		k := i + sort.Search(len(masks)-i, func(x int) bool { return maskOrder(&masks[i+x], &nets[j]) > 0 })
+		out = append(out, masks[i:min(k, i+n-len(out))]...)
+		i = k
+		if len(out) == n {
+			return out
+		}
+		out = append(out, nets[j])
+		if len(out) == n {
+			return out
+		}
+	}
+	return append(out, masks[i:i+n-len(out)]...)
+}
+
+// maskOrder orders masks most severe zone first, then by mask, then by type.
+func maskOrder(a, b *intel.FeedMask) int {
+	if d := b.Zone.Severity() - a.Zone.Severity(); d != 0 {
+		return d
+	}
+	if c := strings.Compare(a.Mask, b.Mask); c != 0 {
+		return c
+	}
+	return strings.Compare(a.MaskType, b.MaskType)
+}
+
+// networkMasks turns the network listings covering an address into Network
+// masks, one per prefix (feeds merged, the most severe zone), ordered by
+// maskOrder.
+func networkMasks(info *netdata.Info) []intel.FeedMask {
+	var out []intel.FeedMask
 	for _, l := range info.Listings {
 		zone := l.Zone
 		if z, ok := intel.CategoryZone(l.Category); ok {
@@ -439,8 +482,8 @@ func addressMasks(masks []intel.FeedMask, info *netdata.Info, count int) []intel
 			continue
 		}
 		mask := l.Prefix.Masked().String()
-		if i := slices.IndexFunc(masks[n:], func(m intel.FeedMask) bool { return m.Mask == mask }); i >= 0 {
-			m := &masks[n+i]
+		if i := slices.IndexFunc(out, func(m intel.FeedMask) bool { return m.Mask == mask }); i >= 0 {
+			m := &out[i]
 			m.Zone = intel.MaxZone(m.Zone, zone)
 			if !slices.Contains(m.Feeds, l.Feed) {
 				m.Feeds = append(m.Feeds, l.Feed)
@@ -448,21 +491,16 @@ func addressMasks(masks []intel.FeedMask, info *netdata.Info, count int) []intel
 			m.LastSeen = maxTime(m.LastSeen, l.LastSeen)
 			continue
 		}
-		masks = append(masks, intel.FeedMask{
+		out = append(out, intel.FeedMask{
 			IP: l.Prefix.Addr(), Mask: mask, MaskType: intel.MaskNetwork, Zone: zone,
 			Feeds: []string{l.Feed}, LastSeen: l.LastSeen, Source: l.Source,
 		})
 	}
-	for i := n; i < len(masks); i++ {
-		slices.Sort(masks[i].Feeds)
+	for i := range out {
+		slices.Sort(out[i].Feeds)
 	}
-	slices.SortStableFunc(masks, func(a, b intel.FeedMask) int {
-		if d := b.Zone.Severity() - a.Zone.Severity(); d != 0 {
-			return d
-		}
-		return strings.Compare(a.Mask, b.Mask)
-	})
-	return masks[:min(len(masks), count)]
+	slices.SortFunc(out, func(a, b intel.FeedMask) int { return maskOrder(&a, &b) })
+	return out
 }
 
 func maxTime(a, b time.Time) time.Time {
@@ -739,7 +777,7 @@ func (b *Builder) urlMasks(ctx context.Context, key, host string, hostIP netip.A
 	if hostIP.IsValid() {
 		info := b.netInfo(hostIP)
 		if len(info.Allows) == 0 {
-			for _, m := range addressMasks(nil, &info, math.MaxInt) {
+			for _, m := range networkMasks(&info) {
 				merge(m)
 			}
 		}
@@ -747,15 +785,7 @@ func (b *Builder) urlMasks(ctx context.Context, key, host string, hostIP netip.A
 	for i := range out {
 		slices.Sort(out[i].Feeds)
 	}
-	slices.SortStableFunc(out, func(a, b intel.FeedMask) int {
-		if d := b.Zone.Severity() - a.Zone.Severity(); d != 0 {
-			return d
-		}
-		if c := strings.Compare(a.Mask, b.Mask); c != 0 {
-			return c
-		}
-		return strings.Compare(a.MaskType, b.MaskType)
-	})
+	slices.SortFunc(out, func(a, b intel.FeedMask) int { return maskOrder(&a, &b) })
 	return out, nil
 }
 

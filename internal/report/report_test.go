@@ -507,3 +507,114 @@ func BenchmarkIP(b *testing.B) {
 		}
 	}
 }
+
+// frozenStore answers every read with the same prepared values, so that
+// BenchmarkIPAssembly measures the report's own work.
+type frozenStore struct {
+	store.Intel
+	sum   intel.AddressSummary
+	urls  []intel.HostedURL
+	files []intel.FileDownload
+	res   []intel.Resolution
+	masks []intel.FeedMask
+	reps  map[string]intel.Report
+}
+
+func (f *frozenStore) Address(context.Context, netip.Addr) (intel.AddressSummary, error) {
+	return f.sum, nil
+}
+
+func (f *frozenStore) HostedURLs(_ context.Context, _ netip.Addr, n int) ([]intel.HostedURL, error) {
+	return f.urls[:min(n, len(f.urls))], nil
+}
+
+func (f *frozenStore) Files(_ context.Context, _ netip.Addr, n int) ([]intel.FileDownload, error) {
+	return f.files[:min(n, len(f.files))], nil
+}
+
+func (f *frozenStore) Resolutions(_ context.Context, _ netip.Addr, n int) ([]intel.Resolution, error) {
+	return f.res[:min(n, len(f.res))], nil
+}
+
+func (f *frozenStore) Masks(_ context.Context, _ netip.Addr, n int) ([]intel.FeedMask, error) {
+	return f.masks[:min(n, len(f.masks))], nil
+}
+
+func (f *frozenStore) Report(_ context.Context, id string) (intel.Report, error) {
+	r, ok := f.reps[id]
+	if !ok {
+		return r, intel.ErrNotFound
+	}
+	return r, nil
+}
+
+func freeze(t testing.TB, st store.Intel) *frozenStore {
+	ctx := context.Background()
+	f := &frozenStore{reps: map[string]intel.Report{}}
+	var err error
+	if f.sum, err = st.Address(ctx, redIP); err != nil {
+		t.Fatal(err)
+	}
+	f.urls, _ = st.HostedURLs(ctx, redIP, 1000)
+	f.files, _ = st.Files(ctx, redIP, 1000)
+	f.res, _ = st.Resolutions(ctx, redIP, 1000)
+	f.masks, _ = st.Masks(ctx, redIP, 1000)
+	for _, id := range f.sum.ReportIDs {
+		if r, err := st.Report(ctx, id); err == nil {
+			f.reps[id] = r
+		}
+	}
+	return f
+}
+
+// BenchmarkIPAssembly is BenchmarkIP without the store's cost: every read
+// returns prepared values.
+func BenchmarkIPAssembly(b *testing.B) {
+	bld, st := newBuilder(b, fixture(150))
+	bld.Store = freeze(b, st)
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := bld.IP(ctx, redIP, AllIPSections, 100); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func TestAddressMasksMerge(t *testing.T) {
+	m := func(zone intel.Zone, mask string) intel.FeedMask {
+		return intel.FeedMask{Zone: zone, Mask: mask, MaskType: intel.MaskURL}
+	}
+	store := []intel.FeedMask{m(intel.ZoneRed, "a/1"), m(intel.ZoneRed, "c/1"), m(intel.ZoneOrange, "a/2"), m(intel.ZoneYellow, "z")}
+	info := &netdata.Info{Listings: []intel.NetListing{
+		{Prefix: netip.MustParsePrefix("10.0.0.0/8"), Category: intel.CatMalware, Feed: "F1"},
+		{Prefix: netip.MustParsePrefix("10.0.0.0/8"), Category: intel.CatScanner, Feed: "F0"},
+		{Prefix: netip.MustParsePrefix("9.0.0.0/8"), Category: intel.CatAdware, Feed: "F2"},
+		{Prefix: netip.MustParsePrefix("8.0.0.0/8"), Category: "CATEGORY_UNKNOWN", Zone: intel.ZoneGreen, Feed: "F3"},
+	}}
+	tests := []struct {
+		count int
+		want  []string
+	}{
+		{100, []string{"10.0.0.0/8", "a/1", "c/1", "a/2", "9.0.0.0/8", "z"}},
+		{1, []string{"10.0.0.0/8"}},
+		{3, []string{"10.0.0.0/8", "a/1", "c/1"}},
+		{5, []string{"10.0.0.0/8", "a/1", "c/1", "a/2", "9.0.0.0/8"}},
+	}
+	for _, tt := range tests {
+		got := addressMasks(slices.Clone(store), info, tt.count)
+		var names []string
+		for _, x := range got {
+			names = append(names, x.Mask)
+		}
+		if !slices.Equal(names, tt.want) {
+			t.Errorf("count %d: got %v, want %v", tt.count, names, tt.want)
+		}
+		if len(got) > 0 && got[0].Mask == "10.0.0.0/8" && !slices.Equal(got[0].Feeds, []string{"F0", "F1"}) {
+			t.Errorf("merged feeds: got %v", got[0].Feeds)
+		}
+	}
+	if got := addressMasks(store[:2], &netdata.Info{}, 100); len(got) != 2 {
+		t.Errorf("no listings: got %d masks, want 2", len(got))
+	}
+}
