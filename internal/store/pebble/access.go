@@ -1,0 +1,220 @@
+package pebble
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+
+	"github.com/cockroachdb/pebble/v2"
+
+	"github.com/tipd/tipd/internal/intel"
+)
+
+// PutUser implements store.Access.
+func (s *Store) PutUser(ctx context.Context, u intel.User) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if u.Name == "" {
+		return intel.Invalid("user name is empty")
+	}
+	u.Expires, u.Created = utc(u.Expires), utc(u.Created)
+	j, err := json.Marshal(u)
+	if err == nil {
+		err = s.db.Set(strKey(tUser, u.Name), j, pebble.Sync)
+	}
+	if err != nil {
+		return fmt.Errorf("put user %q: %w", u.Name, err)
+	}
+	return nil
+}
+
+// User implements store.Access.
+func (s *Store) User(ctx context.Context, name string) (intel.User, error) {
+	var u intel.User
+	found, err := s.getJSON(ctx, strKey(tUser, name), &u)
+	if err == nil && !found {
+		err = intel.ErrNotFound
+	}
+	if err != nil {
+		return intel.User{}, fmt.Errorf("user %q: %w", name, err)
+	}
+	return u, nil
+}
+
+// Users implements store.Access.
+func (s *Store) Users(ctx context.Context) ([]intel.User, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	it, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: []byte{tUser}, UpperBound: []byte{tUser + 1}})
+	if err != nil {
+		return nil, fmt.Errorf("users: %w", err)
+	}
+	defer it.Close()
+	out := []intel.User{}
+	for ok := it.First(); ok; ok = it.Next() {
+		v, err := it.ValueAndErr()
+		if err != nil {
+			return nil, fmt.Errorf("users: %w", err)
+		}
+		var u intel.User
+		if err := json.Unmarshal(v, &u); err != nil {
+			return nil, fmt.Errorf("users: %w", err)
+		}
+		out = append(out, u)
+	}
+	if err := it.Error(); err != nil {
+		return nil, fmt.Errorf("users: %w", err)
+	}
+	return out, nil
+}
+
+// SetToken implements store.Access: the old token's hash entry is deleted in
+// the same synced batch that writes the new one.
+func (s *Store) SetToken(ctx context.Context, t intel.Token) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if t.User == "" || t.Hash == "" {
+		return intel.Invalid("token needs a user and a hash")
+	}
+	t.Issued, t.Expires = utc(t.Issued), utc(t.Expires)
+	j, err := json.Marshal(t)
+	if err != nil {
+		return fmt.Errorf("set token of %q: %w", t.User, err)
+	}
+	s.accessMu.Lock()
+	defer s.accessMu.Unlock()
+	b := s.db.NewBatch()
+	defer b.Close()
+	uk := strKey(tUserTok, t.User)
+	old, found, err := get(s.db, uk)
+	if err == nil && found && string(old) != t.Hash {
+		err = b.Delete(strKey(tToken, string(old)), nil)
+	}
+	if err == nil {
+		err = b.Set(strKey(tToken, t.Hash), j, nil)
+	}
+	if err == nil {
+		err = b.Set(uk, []byte(t.Hash), nil)
+	}
+	if err == nil {
+		err = b.Commit(pebble.Sync)
+	}
+	if err != nil {
+		return fmt.Errorf("set token of %q: %w", t.User, err)
+	}
+	return nil
+}
+
+// TokenByHash implements store.Access.
+func (s *Store) TokenByHash(ctx context.Context, hash string) (intel.Token, error) {
+	var t intel.Token
+	found, err := s.getJSON(ctx, strKey(tToken, hash), &t)
+	if err == nil && !found {
+		err = intel.ErrNotFound
+	}
+	if err != nil {
+		return intel.Token{}, fmt.Errorf("token: %w", err)
+	}
+	return t, nil
+}
+
+// UserToken implements store.Access.
+func (s *Store) UserToken(ctx context.Context, user string) (intel.Token, error) {
+	if err := ctx.Err(); err != nil {
+		return intel.Token{}, err
+	}
+	h, found, err := get(s.db, strKey(tUserTok, user))
+	var t intel.Token
+	if err == nil && found {
+		found, err = s.getJSON(ctx, strKey(tToken, string(h)), &t)
+	}
+	if err == nil && !found {
+		err = intel.ErrNotFound
+	}
+	if err != nil {
+		return intel.Token{}, fmt.Errorf("token of %q: %w", user, err)
+	}
+	return t, nil
+}
+
+// RevokeToken implements store.Access.
+func (s *Store) RevokeToken(ctx context.Context, user string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.accessMu.Lock()
+	defer s.accessMu.Unlock()
+	uk := strKey(tUserTok, user)
+	h, found, err := get(s.db, uk)
+	if err == nil && found {
+		b := s.db.NewBatch()
+		defer b.Close()
+		err = b.Delete(strKey(tToken, string(h)), nil)
+		if err == nil {
+			err = b.Delete(uk, nil)
+		}
+		if err == nil {
+			err = b.Commit(pebble.Sync)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("revoke token of %q: %w", user, err)
+	}
+	return nil
+}
+
+func countKey(user, day string) []byte { return strKey(tCount, user, day) }
+
+// CountRequest implements store.Access. Counting is a read-modify-write
+// under a mutex of this Store (the directory lock guarantees it is the only
+// writer), written without a WAL sync: a killed process loses nothing, a
+// machine crash may lose the counts of the last moments.
+func (s *Store) CountRequest(ctx context.Context, user, day string, quota int64) (int64, bool, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, false, err
+	}
+	k := countKey(user, day)
+	s.countMu.Lock()
+	defer s.countMu.Unlock()
+	n, err := s.count(k)
+	if err != nil {
+		return 0, false, fmt.Errorf("count request of %q: %w", user, err)
+	}
+	if n >= quota {
+		return n, false, nil
+	}
+	n++
+	if err := s.db.Set(k, binary.AppendUvarint(nil, uint64(n)), pebble.NoSync); err != nil {
+		return 0, false, fmt.Errorf("count request of %q: %w", user, err)
+	}
+	return n, true, nil
+}
+
+func (s *Store) count(k []byte) (int64, error) {
+	var n uint64
+	_, err := getFn(s.db, k, func(v []byte) error {
+		var m int
+		n, m = binary.Uvarint(v)
+		if m <= 0 {
+			return errCorrupt
+		}
+		return nil
+	})
+	return int64(n), err
+}
+
+// RequestCount implements store.Access.
+func (s *Store) RequestCount(ctx context.Context, user, day string) (int64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	n, err := s.count(countKey(user, day))
+	if err != nil {
+		return 0, fmt.Errorf("request count of %q: %w", user, err)
+	}
+	return n, nil
+}

@@ -1,0 +1,556 @@
+package pebble
+
+import (
+	"encoding/binary"
+	"errors"
+	"math"
+	"net/netip"
+	"time"
+
+	"github.com/tipd/tipd/internal/intel"
+)
+
+// The value encoding is a sequence of fields without names: unsigned and
+// signed varints, strings as a varint length and bytes, times as two varints
+// (seconds since 0001-01-01 UTC, nanoseconds; the zero time is 0, 0), zones
+// and known categories as one byte. Each value starts with a format byte so
+// that the layout can evolve.
+
+const valueFormat = 1
+
+// unixToInternal is the number of seconds from 0001-01-01 to 1970-01-01;
+// with it the zero time.Time encodes as 0.
+const unixToInternal int64 = 62135596800
+
+var errCorrupt = errors.New("corrupt value")
+
+var zoneCodes = []intel.Zone{"", intel.ZoneGreen, intel.ZoneGrey, intel.ZoneYellow, intel.ZoneOrange, intel.ZoneRed}
+
+const otherCode = 255
+
+var categoryCodes = intel.KnownCategories()
+
+type enc struct{ b []byte }
+
+func (e *enc) uvarint(v uint64) { e.b = binary.AppendUvarint(e.b, v) }
+func (e *enc) varint(v int64)   { e.b = binary.AppendVarint(e.b, v) }
+func (e *enc) byte(v byte)      { e.b = append(e.b, v) }
+
+func (e *enc) bool(v bool) {
+	if v {
+		e.b = append(e.b, 1)
+	} else {
+		e.b = append(e.b, 0)
+	}
+}
+
+func (e *enc) str(s string) {
+	e.uvarint(uint64(len(s)))
+	e.b = append(e.b, s...)
+}
+
+func (e *enc) strs(ss []string) {
+	e.uvarint(uint64(len(ss)))
+	for _, s := range ss {
+		e.str(s)
+	}
+}
+
+func (e *enc) time(t time.Time) {
+	if t.IsZero() {
+		e.b = append(e.b, 0, 0)
+		return
+	}
+	e.uvarint(uint64(t.Unix() + unixToInternal))
+	e.uvarint(uint64(t.Nanosecond()))
+}
+
+func (e *enc) zone(z intel.Zone) {
+	for i, c := range zoneCodes {
+		if c == z {
+			e.byte(byte(i))
+			return
+		}
+	}
+	e.byte(otherCode)
+	e.str(string(z))
+}
+
+func (e *enc) cats(cs []intel.Category) {
+	e.uvarint(uint64(len(cs)))
+	for _, c := range cs {
+		e.cat(c)
+	}
+}
+
+func (e *enc) cat(c intel.Category) {
+	for i, k := range categoryCodes {
+		if k == c {
+			e.byte(byte(i))
+			return
+		}
+	}
+	e.byte(otherCode)
+	e.str(string(c))
+}
+
+func (e *enc) source(s intel.Source) {
+	e.str(s.Feed)
+	e.str(s.File)
+	e.time(s.Imported)
+}
+
+func (e *enc) addr(a netip.Addr) {
+	b := a.As16()
+	e.b = append(e.b, b[:]...)
+}
+
+type dec struct {
+	b   []byte
+	err error
+}
+
+func (d *dec) fail() {
+	if d.err == nil {
+		d.err = errCorrupt
+	}
+	d.b = nil
+}
+
+func (d *dec) uvarint() uint64 {
+	v, n := binary.Uvarint(d.b)
+	if n <= 0 {
+		d.fail()
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *dec) varint() int64 {
+	v, n := binary.Varint(d.b)
+	if n <= 0 {
+		d.fail()
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *dec) byte() byte {
+	if len(d.b) < 1 {
+		d.fail()
+		return 0
+	}
+	v := d.b[0]
+	d.b = d.b[1:]
+	return v
+}
+
+func (d *dec) bool() bool { return d.byte() != 0 }
+
+func (d *dec) raw() []byte {
+	n := d.uvarint()
+	if n > uint64(len(d.b)) {
+		d.fail()
+		return nil
+	}
+	v := d.b[:n]
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *dec) str() string {
+	r := d.raw()
+	if len(r) == 0 {
+		return ""
+	}
+	return string(r)
+}
+
+func (d *dec) strs() []string {
+	n := d.uvarint()
+	if n == 0 || n > uint64(len(d.b)) {
+		if n != 0 {
+			d.fail()
+		}
+		return nil
+	}
+	out := make([]string, n)
+	for i := range out {
+		out[i] = d.str()
+	}
+	return out
+}
+
+func (d *dec) time() time.Time {
+	s := d.uvarint()
+	ns := d.uvarint()
+	if s == 0 && ns == 0 {
+		return time.Time{}
+	}
+	if s > math.MaxInt64 || ns >= 1e9 {
+		d.fail()
+		return time.Time{}
+	}
+	return time.Unix(int64(s)-unixToInternal, int64(ns)).UTC()
+}
+
+func (d *dec) zone() intel.Zone {
+	c := d.byte()
+	if int(c) < len(zoneCodes) {
+		return zoneCodes[c]
+	}
+	if c != otherCode {
+		d.fail()
+		return ""
+	}
+	return intel.Zone(d.str())
+}
+
+func (d *dec) cats() []intel.Category {
+	n := d.uvarint()
+	if n == 0 || n > uint64(len(d.b)) {
+		if n != 0 {
+			d.fail()
+		}
+		return nil
+	}
+	out := make([]intel.Category, n)
+	for i := range out {
+		out[i] = d.cat()
+	}
+	return out
+}
+
+func (d *dec) cat() intel.Category {
+	c := d.byte()
+	if int(c) < len(categoryCodes) {
+		return categoryCodes[c]
+	}
+	if c != otherCode {
+		d.fail()
+		return ""
+	}
+	return intel.Category(d.str())
+}
+
+func (d *dec) source() intel.Source {
+	return intel.Source{Feed: d.str(), File: d.str(), Imported: d.time()}
+}
+
+func (d *dec) addr() netip.Addr {
+	if len(d.b) < 16 {
+		d.fail()
+		return netip.Addr{}
+	}
+	a := netip.AddrFrom16([16]byte(d.b[:16])).Unmap()
+	d.b = d.b[16:]
+	return a
+}
+
+func (d *dec) header() {
+	if d.byte() != valueFormat {
+		d.fail()
+	}
+}
+
+// Sort keys of list items. recencyKey orders newest LastSeen first, then
+// more hits first: 12 bytes of inverted time and 8 of inverted hits.
+func recencyKey(dst []byte, last time.Time, hits int64) []byte {
+	var sec uint64
+	var ns uint32
+	if !last.IsZero() {
+		sec = uint64(last.Unix() + unixToInternal)
+		ns = uint32(last.Nanosecond())
+	}
+	dst = binary.BigEndian.AppendUint64(dst, ^sec)
+	dst = binary.BigEndian.AppendUint32(dst, ^ns)
+	dst = binary.BigEndian.AppendUint64(dst, ^(uint64(hits) ^ (1 << 63)))
+	return dst
+}
+
+const recencyKeyLen = 20
+
+// severityKey orders the most severe zone first.
+func severityKey(dst []byte, z intel.Zone) []byte {
+	return append(dst, byte(255-z.Severity()))
+}
+
+// Item encodings. The fields that are part of the item's key (URL, MD5,
+// domain, mask) and the owner address are not repeated in the value.
+
+func encHosted(dst []byte, h *intel.HostedURL) []byte {
+	e := enc{dst}
+	e.byte(valueFormat)
+	e.zone(h.Zone)
+	e.cats(h.Categories)
+	e.varint(h.Hits)
+	e.bool(h.Truncated)
+	e.time(h.FirstSeen)
+	e.time(h.LastSeen)
+	e.source(h.Source)
+	return e.b
+}
+
+func decHosted(b []byte, h *intel.HostedURL) error {
+	d := dec{b: b}
+	d.header()
+	h.Zone = d.zone()
+	h.Categories = d.cats()
+	h.Hits = d.varint()
+	h.Truncated = d.bool()
+	h.FirstSeen = d.time()
+	h.LastSeen = d.time()
+	h.Source = d.source()
+	return d.err
+}
+
+// encFile encodes a file download; withKey adds IP and URL (used by the
+// per-URL list, whose items merge several addresses).
+func encFile(dst []byte, f *intel.FileDownload, withKey bool) []byte {
+	e := enc{dst}
+	e.byte(valueFormat)
+	e.zone(f.Zone)
+	e.str(f.DetectionName)
+	e.varint(f.Hits)
+	e.time(f.FirstSeen)
+	e.time(f.LastSeen)
+	e.source(f.Source)
+	if withKey {
+		e.addr(f.IP)
+		e.str(f.URL)
+	}
+	return e.b
+}
+
+func decFile(b []byte, f *intel.FileDownload, withKey bool) error {
+	d := dec{b: b}
+	d.header()
+	f.Zone = d.zone()
+	f.DetectionName = d.str()
+	f.Hits = d.varint()
+	f.FirstSeen = d.time()
+	f.LastSeen = d.time()
+	f.Source = d.source()
+	if withKey {
+		f.IP = d.addr()
+		f.URL = d.str()
+	}
+	return d.err
+}
+
+func encResolution(dst []byte, r *intel.Resolution) []byte {
+	e := enc{dst}
+	e.byte(valueFormat)
+	e.time(r.FirstSeen)
+	e.time(r.LastSeen)
+	e.varint(r.Hits)
+	e.varint(r.DailyPeak)
+	e.time(r.PeakDate)
+	e.source(r.Source)
+	return e.b
+}
+
+func decResolution(b []byte, r *intel.Resolution) error {
+	d := dec{b: b}
+	d.header()
+	r.FirstSeen = d.time()
+	r.LastSeen = d.time()
+	r.Hits = d.varint()
+	r.DailyPeak = d.varint()
+	r.PeakDate = d.time()
+	r.Source = d.source()
+	return d.err
+}
+
+func encMask(dst []byte, m *intel.FeedMask) []byte {
+	e := enc{dst}
+	e.byte(valueFormat)
+	e.zone(m.Zone)
+	e.strs(m.Feeds)
+	e.time(m.LastSeen)
+	e.source(m.Source)
+	return e.b
+}
+
+func decMask(b []byte, m *intel.FeedMask) error {
+	d := dec{b: b}
+	d.header()
+	m.Zone = d.zone()
+	m.Feeds = d.strs()
+	m.LastSeen = d.time()
+	m.Source = d.source()
+	return d.err
+}
+
+func encDomain(dst []byte, di *intel.DomainInfo) []byte {
+	e := enc{dst}
+	e.byte(valueFormat)
+	e.zone(di.Zone)
+	e.cats(di.Categories)
+	e.source(di.Source)
+	return e.b
+}
+
+func decDomain(b []byte, di *intel.DomainInfo) error {
+	d := dec{b: b}
+	d.header()
+	di.Zone = d.zone()
+	di.Categories = d.cats()
+	di.Source = d.source()
+	return d.err
+}
+
+// addrSum is the stored summary of one address.
+type addrSum struct {
+	hits      int64
+	first     time.Time
+	last      time.Time
+	listings  []intel.Listing // sorted by Feed, Category; IP not stored
+	reportIDs []string        // sorted
+	spam      intel.SpamSummary
+	phish     phishState
+	redURLs   int64
+	redFiles  int64
+}
+
+func (s *addrSum) seen(t time.Time) {
+	if t.IsZero() {
+		return
+	}
+	s.first = minTime(s.first, t)
+	s.last = maxTime(s.last, t)
+}
+
+func encAddrSum(dst []byte, s *addrSum) []byte {
+	e := enc{dst}
+	e.byte(valueFormat)
+	e.varint(s.hits)
+	e.time(s.first)
+	e.time(s.last)
+	e.uvarint(uint64(len(s.listings)))
+	for i := range s.listings {
+		l := &s.listings[i]
+		e.str(l.Feed)
+		e.cat(l.Category)
+		e.time(l.FirstSeen)
+		e.time(l.LastSeen)
+		e.source(l.Source)
+	}
+	e.strs(s.reportIDs)
+	e.varint(s.spam.Attacks)
+	e.time(s.spam.Last)
+	e.strs(s.spam.Types)
+	p := &s.phish
+	e.varint(p.Attacks)
+	e.time(p.Last)
+	e.uvarint(uint64(len(p.Regions)))
+	for _, r := range sortedKeys(p.Regions) {
+		e.str(r)
+		e.varint(p.Regions[r])
+	}
+	e.str(p.Kit)
+	e.time(p.kitTime)
+	e.str(p.kitID)
+	e.strs(p.StolenData)
+	e.strs(p.Industries)
+	e.strs(p.Organizations)
+	e.varint(s.redURLs)
+	e.varint(s.redFiles)
+	return e.b
+}
+
+func decAddrSum(b []byte, s *addrSum) error {
+	d := dec{b: b}
+	d.header()
+	s.hits = d.varint()
+	s.first = d.time()
+	s.last = d.time()
+	if n := d.uvarint(); n > 0 && n <= uint64(len(d.b)) {
+		s.listings = make([]intel.Listing, n)
+		for i := range s.listings {
+			l := &s.listings[i]
+			l.Feed = d.str()
+			l.Category = d.cat()
+			l.FirstSeen = d.time()
+			l.LastSeen = d.time()
+			l.Source = d.source()
+		}
+	} else if n != 0 {
+		d.fail()
+	}
+	s.reportIDs = d.strs()
+	s.spam.Attacks = d.varint()
+	s.spam.Last = d.time()
+	s.spam.Types = d.strs()
+	p := &s.phish
+	p.Attacks = d.varint()
+	p.Last = d.time()
+	if n := d.uvarint(); n > 0 && n <= uint64(len(d.b)) {
+		p.Regions = make(map[string]int64, n)
+		for range n {
+			r := d.str()
+			p.Regions[r] = d.varint()
+		}
+	} else if n != 0 {
+		d.fail()
+	}
+	p.Kit = d.str()
+	p.kitTime = d.time()
+	p.kitID = d.str()
+	p.StolenData = d.strs()
+	p.Industries = d.strs()
+	p.Organizations = d.strs()
+	s.redURLs = d.varint()
+	s.redFiles = d.varint()
+	return d.err
+}
+
+// urlSum is the stored summary of one web address.
+type urlSum struct {
+	hosted bool // some HostedURL names it
+	sum    intel.URLSummary
+}
+
+func encURLSum(dst []byte, u *urlSum) []byte {
+	e := enc{dst}
+	e.byte(valueFormat)
+	e.bool(u.hosted)
+	s := &u.sum
+	e.zone(s.Zone)
+	e.cats(s.Categories)
+	e.varint(s.Hits)
+	e.bool(s.Truncated)
+	e.time(s.FirstSeen)
+	e.time(s.LastSeen)
+	e.uvarint(uint64(len(s.IPs)))
+	for _, ip := range s.IPs {
+		e.addr(ip)
+	}
+	e.varint(s.Files)
+	return e.b
+}
+
+func decURLSum(b []byte, u *urlSum) error {
+	d := dec{b: b}
+	d.header()
+	u.hosted = d.bool()
+	s := &u.sum
+	s.Zone = d.zone()
+	s.Categories = d.cats()
+	s.Hits = d.varint()
+	s.Truncated = d.bool()
+	s.FirstSeen = d.time()
+	s.LastSeen = d.time()
+	if n := d.uvarint(); n > 0 && n*16 <= uint64(len(d.b)) {
+		s.IPs = make([]netip.Addr, n)
+		for i := range s.IPs {
+			s.IPs[i] = d.addr()
+		}
+	} else if n != 0 {
+		d.fail()
+	}
+	s.Files = d.varint()
+	return d.err
+}

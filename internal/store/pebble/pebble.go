@@ -1,0 +1,153 @@
+package pebble
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"sync"
+
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/bloom"
+	"github.com/cockroachdb/pebble/v2/vfs"
+
+	"github.com/tipd/tipd/internal/intel"
+	"github.com/tipd/tipd/internal/store"
+)
+
+// DefaultCacheSize is the block cache size when Options.CacheSize is 0.
+const DefaultCacheSize = 64 << 20
+
+// Options tune a store.
+type Options struct {
+	// CacheSize is the block cache size in bytes (default 64 MiB).
+	CacheSize int64
+	// Logger receives the engine's own messages (nil: discarded).
+	Logger *slog.Logger
+}
+
+// Store is a store.Store on a Pebble database in one directory.
+type Store struct {
+	dir  string
+	db   *pebble.DB
+	lock *pebble.Lock
+
+	applyMu  sync.Mutex // serialises Apply (read-modify-write of summaries and lists)
+	accessMu sync.Mutex // serialises token changes
+	countMu  sync.Mutex // serialises request counting
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open opens (creating if needed) the store in dir. It fails with a
+// KindUnavailable error with code "store_in_use" when another process (or
+// another Store in this process) has the directory open.
+func Open(dir string, opts Options) (*Store, error) {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, fmt.Errorf("open store %s: %w", dir, err)
+	}
+	lock, err := pebble.LockDirectory(dir, vfs.Default)
+	if err != nil {
+		return nil, &intel.Error{
+			Kind:    intel.KindUnavailable,
+			Code:    "store_in_use",
+			Message: fmt.Sprintf("the store at %s is in use by another tipd process", dir),
+			Err:     err,
+		}
+	}
+	size := opts.CacheSize
+	if size <= 0 {
+		size = DefaultCacheSize
+	}
+	cache := pebble.NewCache(size)
+	defer cache.Unref()
+	po := &pebble.Options{
+		Cache:  cache,
+		Lock:   lock,
+		Logger: engineLogger{opts.Logger},
+	}
+	for i := range po.Levels {
+		po.Levels[i].FilterPolicy = bloom.FilterPolicy(10)
+	}
+	db, err := pebble.Open(dir, po)
+	if err != nil {
+		_ = lock.Close()
+		return nil, fmt.Errorf("open store %s: %w", dir, err)
+	}
+	return &Store{dir: dir, db: db, lock: lock}, nil
+}
+
+// Close closes the database and releases the directory.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		err := s.db.Close()
+		if lerr := s.lock.Close(); err == nil {
+			err = lerr
+		}
+		if err != nil {
+			s.closeErr = fmt.Errorf("close store %s: %w", s.dir, err)
+		}
+	})
+	return s.closeErr
+}
+
+// engineLogger passes Pebble's messages to a slog.Logger.
+type engineLogger struct{ l *slog.Logger }
+
+func (e engineLogger) Infof(format string, args ...any) {
+	if e.l != nil {
+		e.l.Debug(fmt.Sprintf(format, args...), "component", "pebble")
+	}
+}
+
+func (e engineLogger) Errorf(format string, args ...any) {
+	if e.l != nil {
+		e.l.Error(fmt.Sprintf(format, args...), "component", "pebble")
+	}
+}
+
+// Fatalf is called by the engine on unrecoverable corruption; it panics
+// rather than exiting so that the program's own handling runs.
+func (e engineLogger) Fatalf(format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	if e.l != nil {
+		e.l.Error(msg, "component", "pebble")
+	}
+	panic("pebble: " + msg)
+}
+
+// reader is what point reads need: the DB or an indexed batch.
+type reader interface {
+	Get(key []byte) ([]byte, io.Closer, error)
+}
+
+// get returns a copy of the value of key, or nil and false if absent.
+func get(r reader, key []byte) ([]byte, bool, error) {
+	v, c, err := r.Get(key)
+	if errors.Is(err, pebble.ErrNotFound) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	out := append([]byte(nil), v...)
+	_ = c.Close()
+	return out, true, nil
+}
+
+// getFn calls fn with the value of key without copying it.
+func getFn(r reader, key []byte, fn func([]byte) error) (bool, error) {
+	v, c, err := r.Get(key)
+	if errors.Is(err, pebble.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	defer c.Close()
+	return true, fn(v)
+}

@@ -1,0 +1,50 @@
+package pebble
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/tipd/tipd/internal/intel"
+	"github.com/tipd/tipd/internal/store"
+	"github.com/tipd/tipd/internal/store/storetest"
+)
+
+func TestConformance(t *testing.T) {
+	storetest.Run(t, storetest.Factory{
+		New: func(t *testing.T) store.Store {
+			s, err := Open(t.TempDir(), Options{CacheSize: 8 << 20})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return s
+		},
+		Reopen: func(t *testing.T, s store.Store) store.Store {
+			dir := s.(*Store).dir
+			if err := s.Close(); err != nil {
+				t.Fatal(err)
+			}
+			s2, err := Open(dir, Options{CacheSize: 8 << 20})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return s2
+		},
+	})
+}
+
+func TestOpenInUse(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	_, err = Open(dir, Options{})
+	if err == nil {
+		t.Fatal("second Open of an open store: got nil error, want store_in_use")
+	}
+	var e *intel.Error
+	if !errors.As(err, &e) || e.Kind != intel.KindUnavailable || e.Code != "store_in_use" {
+		t.Fatalf("second Open: got %v, want a KindUnavailable store_in_use error", err)
+	}
+}
