@@ -1,0 +1,218 @@
+package httpapi
+
+import (
+	"fmt"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/tipd/tipd/internal/access"
+	"github.com/tipd/tipd/internal/intel"
+	"github.com/tipd/tipd/internal/render"
+	"github.com/tipd/tipd/internal/report"
+)
+
+// Formats of the `format` parameter.
+const (
+	formatJSON = "json"
+	formatSTIX = "stix"
+)
+
+// lookupRequest is a parsed and validated lookup request.
+type lookupRequest struct {
+	ip       netip.Addr // valid unless url is set
+	url      string     // the web address as decoded, scheme included
+	sections report.Sections
+	count    int
+	format   string
+}
+
+// handleLookup answers GET /api/ip/<request>. The order of checks decides
+// which error a request with several problems gets: credentials (401), the
+// request itself (400), licence (402), API access (403), quota (403).
+// Nothing is counted until the report is built, so refused and malformed
+// requests never consume quota.
+func (s *server) handleLookup(w http.ResponseWriter, r *http.Request, info *requestInfo) error {
+	ctx := r.Context()
+	user, token, err := s.authenticate(r)
+	if err != nil {
+		return err
+	}
+	info.user = user.Name
+
+	path, query := rawTarget(r)
+	req, err := parseLookup(path, query, s.cfg)
+	if err != nil {
+		return err
+	}
+	if err := s.access.Check(ctx, user); err != nil {
+		return err
+	}
+
+	var body []byte
+	if req.url != "" {
+		rep, err := s.reports.URL(ctx, req.url, req.sections, req.count)
+		if err != nil {
+			return fmt.Errorf("report of web address: %w", err)
+		}
+		if rep.License, err = s.access.Authorize(ctx, user, token); err != nil {
+			return err
+		}
+		if body, err = render.URLJSON(rep); err != nil {
+			return fmt.Errorf("render report of web address: %w", err)
+		}
+	} else {
+		rep, err := s.reports.IP(ctx, req.ip, req.sections, req.count)
+		if err != nil {
+			return fmt.Errorf("report of %s: %w", req.ip, err)
+		}
+		if rep.License, err = s.access.Authorize(ctx, user, token); err != nil {
+			return err
+		}
+		if body, err = render.IPJSON(rep); err != nil {
+			return fmt.Errorf("render report of %s: %w", req.ip, err)
+		}
+	}
+	writeBody(w, http.StatusOK, "application/json; charset=utf-8", body)
+	return nil
+}
+
+// authenticate resolves the request's credentials to a user.
+func (s *server) authenticate(r *http.Request) (intel.User, intel.Token, error) {
+	h := r.Header.Get("Authorization")
+	scheme, token, _ := strings.Cut(strings.TrimSpace(h), " ")
+	switch {
+	case h == "":
+		return intel.User{}, intel.Token{}, intel.Errorf(intel.KindUnauthenticated, access.CodeUnauthenticated,
+			"this API needs credentials: send the header Authorization: Bearer <token>")
+	case strings.EqualFold(scheme, "Bearer"):
+		token = strings.TrimSpace(token)
+		if token == "" {
+			return intel.User{}, intel.Token{}, intel.Errorf(intel.KindUnauthenticated, access.CodeInvalidToken,
+				"the Authorization header holds no token: send Authorization: Bearer <token>")
+		}
+		return s.access.Authenticate(r.Context(), token)
+	case strings.EqualFold(scheme, "Basic"):
+		return intel.User{}, intel.Token{}, intel.Errorf(intel.KindUnauthenticated, access.CodeUnauthenticated,
+			"Basic authentication is not available on this server yet: send Authorization: Bearer <token>")
+	default:
+		return intel.User{}, intel.Token{}, intel.Errorf(intel.KindUnauthenticated, access.CodeUnauthenticated,
+			"the authorization scheme %q is not supported: send Authorization: Bearer <token>", clip(scheme))
+	}
+}
+
+// parseLookup parses the raw path (starting with /api/ip) and the raw query
+// string of a lookup request. Every error is KindInvalid with a message that
+// names the bad value. Checks run in this order: request, query string
+// syntax, format, sections, count.
+func parseLookup(path, query string, cfg Config) (lookupRequest, error) {
+	var req lookupRequest
+	seg, ok := strings.CutPrefix(path, lookupPrefix)
+	if !ok || seg == "" {
+		return req, intel.Invalid("the request names no address: use %s<IPv4 or IPv6 address, or http(s) web address>", lookupPrefix)
+	}
+	dec, err := url.PathUnescape(seg)
+	if err != nil {
+		return req, intel.Invalid("the request %q is not correctly percent-encoded", clip(seg))
+	}
+	if hasHTTPScheme(dec) {
+		if _, _, err := intel.NormalizeURL(dec); err != nil {
+			return req, intel.Invalid("the web address %q is not valid: %v", clip(dec), err)
+		}
+		req.url = dec
+	} else {
+		ip, err := netip.ParseAddr(dec)
+		switch {
+		case err != nil:
+			return req, intel.Invalid("%q is not an IPv4 or IPv6 address, nor a web address starting with http:// or https://", clip(dec))
+		case ip.Zone() != "":
+			return req, intel.Invalid("%q carries an IPv6 zone; send the address without %%%s", clip(dec), clip(ip.Zone()))
+		}
+		req.ip = ip.Unmap()
+	}
+
+	q, err := url.ParseQuery(query)
+	if err != nil {
+		return req, intel.Invalid("the query string %q is malformed: give parameters as name=value pairs joined by &", clip(query))
+	}
+	format, err := single(q, "format")
+	if err != nil {
+		return req, err
+	}
+	switch format {
+	case "", formatJSON:
+		req.format = formatJSON
+	case formatSTIX:
+		return req, intel.Errorf(intel.KindInvalid, "unsupported_format",
+			"format=stix is not available on this server yet; use format=json")
+	default:
+		return req, intel.Invalid("format must be json or stix, not %q", clip(format))
+	}
+
+	sections := strings.Join(q["sections"], ",")
+	if req.url != "" {
+		req.sections, err = report.ParseURLSections(sections)
+	} else {
+		req.sections, err = report.ParseIPSections(sections)
+	}
+	if err != nil {
+		if intel.KindOf(err) != intel.KindInvalid {
+			return req, intel.Invalid("sections=%q is not valid", clip(sections))
+		}
+		return req, err
+	}
+
+	count, err := single(q, "count")
+	if err != nil {
+		return req, err
+	}
+	if req.count, err = parseCount(count, cfg); err != nil {
+		return req, err
+	}
+	return req, nil
+}
+
+// hasHTTPScheme reports whether s starts with http:// or https:// in any case.
+func hasHTTPScheme(s string) bool {
+	for _, p := range []string{"http://", "https://"} {
+		if len(s) >= len(p) && strings.EqualFold(s[:len(p)], p) {
+			return true
+		}
+	}
+	return false
+}
+
+// single returns the value of a parameter that may be given at most once
+// ("" when absent).
+func single(q url.Values, name string) (string, error) {
+	switch vs := q[name]; len(vs) {
+	case 0:
+		return "", nil
+	case 1:
+		return vs[0], nil
+	default:
+		return "", intel.Invalid("the parameter %s is given %d times; give it once", name, len(vs))
+	}
+}
+
+// parseCount parses the `count` parameter: empty means the default.
+func parseCount(s string, cfg Config) (int, error) {
+	if s == "" {
+		return cfg.DefaultCount, nil
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return 0, intel.Invalid("count must be a positive integer of at most %d, not %q", cfg.MaxCount, clip(s))
+		}
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n > cfg.MaxCount {
+		return 0, intel.Invalid("count must be at most %d, not %s", cfg.MaxCount, clip(s))
+	}
+	if n == 0 {
+		return 0, intel.Invalid("count must be a positive integer of at most %d, not %q", cfg.MaxCount, s)
+	}
+	return n, nil
+}

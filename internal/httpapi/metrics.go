@@ -1,0 +1,48 @@
+package httpapi
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Metrics are the HTTP metrics of the API.
+type Metrics struct {
+	requests     *prometheus.CounterVec
+	latency      *prometheus.HistogramVec
+	quotaDenials prometheus.Counter
+}
+
+// NewMetrics creates the API metrics and registers them on reg:
+//
+//	tipd_http_requests_total{route,status}        counter
+//	tipd_http_request_duration_seconds{route}     histogram
+//	tipd_quota_denials_total                      counter
+//
+// Like prometheus.MustRegister it panics if reg already holds metrics of
+// these names, which is a programming error.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tipd_http_requests_total",
+			Help: "HTTP requests answered, by route and status.",
+		}, []string{"route", "status"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "tipd_http_request_duration_seconds",
+			Help:    "Time to answer an HTTP request, by route.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+		}, []string{"route"}),
+		quotaDenials: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "tipd_quota_denials_total",
+			Help: "Lookup requests refused because the user's daily quota was used up.",
+		}),
+	}
+	reg.MustRegister(m.requests, m.latency, m.quotaDenials)
+	return m
+}
+
+func (m *Metrics) observe(route string, status int, d time.Duration) {
+	m.requests.WithLabelValues(route, strconv.Itoa(status)).Inc()
+	m.latency.WithLabelValues(route).Observe(d.Seconds())
+}

@@ -1,0 +1,55 @@
+package httpapi
+
+import (
+	"net/http"
+	"strings"
+)
+
+// getHead is the Allow list of read-only routes.
+const getHead = "GET, HEAD"
+
+// lookupPrefix starts the lookup endpoint's request target.
+const lookupPrefix = "/api/ip/"
+
+// route is one entry of the route table.
+type route struct {
+	path   string // raw path, matched exactly, or as a prefix when it ends in "/"
+	prefix bool
+	h      http.Handler
+}
+
+// routes builds the route table, which lists every route of the API:
+//
+//	GET|HEAD /api/ip/<request>?sections=&count=&format=   lookup (handleLookup)
+//	GET|HEAD /api/ip                                      400: no request
+//	GET|HEAD /healthz                                     liveness: 200 "ok"
+//	GET|HEAD /readyz                                      readiness: 200 or 503
+//	GET|HEAD /metrics                                     Prometheus metrics
+//	any      anything else                                404 JSON
+//
+// Any route with a request target over Config.MaxTarget bytes: 414.
+// Routes are matched on the raw request path, never cleaned or decoded,
+// so that web addresses in the lookup path (with their "//") are neither
+// rewritten nor redirected, and no route ever answers with a redirect.
+func (s *server) routes() {
+	lookup := s.handle("ip_lookup", getHead, s.handleLookup)
+	s.table = []route{
+		{path: lookupPrefix, prefix: true, h: lookup},
+		{path: strings.TrimSuffix(lookupPrefix, "/"), h: lookup},
+		{path: "/healthz", h: s.handle("healthz", getHead, s.handleHealthz)},
+		{path: "/readyz", h: s.handle("readyz", getHead, s.handleReadyz)},
+		{path: "/metrics", h: s.handle("metrics", getHead, s.handleMetrics)},
+	}
+	s.notFound = s.handle("not_found", "", s.handleNotFound)
+	s.tooLong = s.handle("too_long", "", s.handleTooLong)
+}
+
+// match finds the handler of a raw path.
+func (s *server) match(path string) http.Handler {
+	for _, rt := range s.table {
+		if path == rt.path || (rt.prefix && strings.HasPrefix(path, rt.path)) {
+			return rt.h
+		}
+	}
+	return s.notFound
+}

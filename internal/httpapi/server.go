@@ -1,0 +1,384 @@
+// Package httpapi is tipd's HTTP interface: the IP lookup API
+// (GET /api/ip/<address or web address>), the health and readiness probes,
+// and the Prometheus metrics. NewServer takes every dependency explicitly;
+// routes.go lists every route. Handlers return errors and one table
+// (statusOf) turns error kinds into statuses and JSON error bodies.
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/tipd/tipd/internal/access"
+	"github.com/tipd/tipd/internal/intel"
+	"github.com/tipd/tipd/internal/report"
+)
+
+// Config holds the tunables of the API. Zero fields take the defaults.
+type Config struct {
+	// MaxCount is the largest accepted `count` (default 10000).
+	MaxCount int
+	// DefaultCount is the `count` of a request without one (default 1000,
+	// never more than MaxCount).
+	DefaultCount int
+	// MaxTarget is the longest accepted request target in bytes; longer
+	// ones are answered 414 (default 2000).
+	MaxTarget int
+}
+
+// Defaults of Config.
+const (
+	DefaultMaxCount     = 10000
+	DefaultDefaultCount = 1000
+	DefaultMaxTarget    = 2000
+)
+
+func (c Config) withDefaults() Config {
+	if c.MaxCount <= 0 {
+		c.MaxCount = DefaultMaxCount
+	}
+	if c.DefaultCount <= 0 {
+		c.DefaultCount = DefaultDefaultCount
+	}
+	c.DefaultCount = min(c.DefaultCount, c.MaxCount)
+	if c.MaxTarget <= 0 {
+		c.MaxTarget = DefaultMaxTarget
+	}
+	return c
+}
+
+// Deps are the dependencies of the server.
+type Deps struct {
+	// Access authenticates, authorises and counts requests (required).
+	Access *access.Service
+	// Reports builds the reports (required).
+	Reports *report.Builder
+	// Ready reports whether the server can answer lookups (store reachable,
+	// network data loaded); nil means always ready.
+	Ready func(ctx context.Context) error
+	// Metrics records request metrics; nil means a private registry.
+	Metrics *Metrics
+	// Registry is what /metrics serves; nil means the registry Metrics was
+	// created on when NewServer created it, else /metrics answers 404.
+	Registry prometheus.Gatherer
+}
+
+// readyTimeout bounds one readiness check.
+const readyTimeout = 5 * time.Second
+
+// server is the state shared by the handlers. It is not mutated after
+// NewServer returns.
+type server struct {
+	logger   *slog.Logger
+	cfg      Config
+	access   *access.Service
+	reports  *report.Builder
+	ready    func(ctx context.Context) error
+	metrics  *Metrics
+	registry prometheus.Gatherer
+
+	table    []route      // see routes.go
+	notFound http.Handler // no route
+	tooLong  http.Handler // any route, target over cfg.MaxTarget
+}
+
+// NewServer returns the HTTP handler of the API.
+func NewServer(logger *slog.Logger, cfg Config, deps Deps) http.Handler {
+	s := &server{
+		logger:   logger,
+		cfg:      cfg.withDefaults(),
+		access:   deps.Access,
+		reports:  deps.Reports,
+		ready:    deps.Ready,
+		metrics:  deps.Metrics,
+		registry: deps.Registry,
+	}
+	if s.logger == nil {
+		s.logger = slog.New(slog.DiscardHandler)
+	}
+	if s.metrics == nil {
+		reg := prometheus.NewRegistry()
+		s.metrics = NewMetrics(reg)
+		if s.registry == nil {
+			s.registry = reg
+		}
+	}
+	s.routes()
+	return s
+}
+
+// ServeHTTP dispatches on the raw request target: the lookup endpoint must
+// see "//" and percent-escapes as sent, so no http.ServeMux (which cleans
+// paths and redirects) is involved.
+func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if len(requestTarget(r)) > s.cfg.MaxTarget {
+		s.tooLong.ServeHTTP(w, r)
+		return
+	}
+	path, _ := rawTarget(r)
+	s.match(path).ServeHTTP(w, r)
+}
+
+// requestTarget is the request target as sent.
+func requestTarget(r *http.Request) string {
+	if r.RequestURI != "" {
+		return r.RequestURI
+	}
+	return r.URL.RequestURI()
+}
+
+// rawTarget splits the raw request target into its path (still
+// percent-encoded, never cleaned) and its query string. An absolute-form
+// target ("http://host/path") is reduced to its path.
+func rawTarget(r *http.Request) (path, query string) {
+	t := r.RequestURI
+	if t == "" || (!strings.HasPrefix(t, "/") && !strings.Contains(t, "://")) {
+		return r.URL.EscapedPath(), r.URL.RawQuery
+	}
+	if !strings.HasPrefix(t, "/") {
+		_, rest, _ := strings.Cut(t, "://")
+		i := strings.IndexAny(rest, "/?")
+		if i < 0 {
+			return "/", ""
+		}
+		t = rest[i:]
+		if t[0] == '?' {
+			t = "/" + t
+		}
+	}
+	path, query, _ = strings.Cut(t, "?")
+	return path, query
+}
+
+// A handlerFunc handles one request; an error is answered by the wrapper.
+type handlerFunc func(w http.ResponseWriter, r *http.Request, info *requestInfo) error
+
+// requestInfo carries what a handler learnt about its request to the
+// access log.
+type requestInfo struct {
+	user string
+}
+
+// handle wraps h with what every route shares: method check (allow is the
+// comma-separated list of methods, "" for any), HEAD without body, common headers, error answers, panic recovery,
+// metrics and one log line.
+func (s *server) handle(route, allow string, h handlerFunc) http.Handler {
+	var methods []string
+	if allow != "" {
+		methods = strings.Split(allow, ", ")
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rw := &responseWriter{ResponseWriter: w, head: r.Method == http.MethodHead}
+		info := &requestInfo{}
+		hdr := w.Header()
+		hdr.Set("X-Content-Type-Options", "nosniff")
+		hdr.Set("Cache-Control", "no-store")
+
+		var err error
+		code := ""
+		func() {
+			defer func() {
+				if p := recover(); p != nil {
+					if p == http.ErrAbortHandler {
+						panic(p)
+					}
+					err = fmt.Errorf("panic in %s handler: %v\n%s", route, p, debug.Stack())
+				}
+			}()
+			if methods != nil && !slices.Contains(methods, r.Method) {
+				hdr.Set("Allow", allow)
+				code = "method_not_allowed"
+				s.writeError(rw, r, http.StatusMethodNotAllowed, "method_not_allowed",
+					fmt.Sprintf("method %s is not allowed here; use %s", clip(r.Method), allow))
+				return
+			}
+			err = h(rw, r, info)
+		}()
+
+		status := rw.status
+		if err != nil {
+			switch {
+			case r.Context().Err() != nil && errors.Is(err, r.Context().Err()):
+				status = statusClientClosed
+			case rw.status != 0:
+				// Too late to answer with an error; the status stands.
+			default:
+				var msg string
+				status, code, msg = statusOf(err)
+				setErrorHeaders(hdr, err, status, code)
+				s.writeError(rw, r, status, code, msg)
+			}
+			if intel.KindOf(err) == intel.KindQuotaExceeded {
+				s.metrics.quotaDenials.Inc()
+			}
+		}
+		if status == 0 {
+			status = http.StatusOK
+		}
+		s.finish(r, route, status, code, rw.bytes, time.Since(start), info, err)
+	})
+}
+
+// statusClientClosed is recorded (never sent) when the client went away.
+const statusClientClosed = 499
+
+// finish records metrics and writes the request's one log line. The cause
+// of a 5xx answer is logged here and nowhere else.
+func (s *server) finish(r *http.Request, route string, status int, code string, n int64, d time.Duration, info *requestInfo, err error) {
+	s.metrics.observe(route, status, d)
+	attrs := []slog.Attr{
+		slog.String("method", r.Method),
+		slog.String("route", route),
+		slog.Int("status", status),
+		slog.Duration("latency", d),
+		slog.Int64("bytes", n),
+	}
+	if info.user != "" {
+		attrs = append(attrs, slog.String("user", info.user))
+	}
+	if code != "" {
+		attrs = append(attrs, slog.String("code", code))
+	}
+	level := slog.LevelInfo
+	if status >= 500 && status != statusClientClosed {
+		level = slog.LevelError
+		if err != nil {
+			attrs = append(attrs, slog.String("error", err.Error()))
+		}
+	}
+	s.logger.LogAttrs(r.Context(), level, "request", attrs...)
+}
+
+// statusOf is the one table from error kinds to HTTP statuses and default
+// machine codes. Messages of internal errors never reach clients.
+func statusOf(err error) (status int, code, message string) {
+	var e *intel.Error
+	kind := intel.KindInternal
+	if errors.As(err, &e) {
+		kind = e.Kind
+	}
+	var def string
+	switch kind {
+	case intel.KindInvalid:
+		status, code, def = http.StatusBadRequest, "invalid_request", "the request is malformed"
+	case intel.KindUnauthenticated:
+		status, code, def = http.StatusUnauthorized, "unauthenticated", "send a valid API token as Authorization: Bearer <token>"
+	case intel.KindLicenseExpired:
+		status, code, def = http.StatusPaymentRequired, "license_expired", "the licence has expired; ask the operator to renew it"
+	case intel.KindForbidden:
+		status, code, def = http.StatusForbidden, "forbidden", "this user may not do this"
+	case intel.KindQuotaExceeded:
+		status, code, def = http.StatusForbidden, "quota_exceeded", "the daily quota is exhausted; it resets at 00:00 UTC"
+	case intel.KindNotFound:
+		status, code, def = http.StatusNotFound, "not_found", "not found"
+	case intel.KindTooLong:
+		status, code, def = http.StatusRequestURITooLong, "request_too_long", "the request is too long"
+	case intel.KindRateLimited:
+		status, code, def = http.StatusTooManyRequests, "rate_limited", "too many requests; slow down and retry later"
+	case intel.KindLegalHold:
+		status, code, def = http.StatusUnavailableForLegalReasons, "legal_hold", "this object is under a legal hold and cannot be shown"
+	case intel.KindUnavailable:
+		status, code, def = http.StatusServiceUnavailable, "unavailable", "the service is not available right now; retry later"
+	default:
+		return http.StatusInternalServerError, "internal_error", "an internal error occurred; retry later or tell the operator"
+	}
+	message = def
+	if e.Code != "" {
+		code = e.Code
+	}
+	if e.Message != "" {
+		message = e.Message
+	}
+	return status, code, message
+}
+
+// setErrorHeaders adds the headers an error status calls for.
+func setErrorHeaders(h http.Header, err error, status int, code string) {
+	switch status {
+	case http.StatusUnauthorized:
+		v := `Bearer realm="tipd"`
+		if code == access.CodeInvalidToken {
+			v += `, error="invalid_token"`
+		}
+		h.Set("WWW-Authenticate", v)
+	case http.StatusTooManyRequests, http.StatusServiceUnavailable:
+		h.Set("Retry-After", "1")
+	}
+}
+
+// errorBody is the JSON body of every error answer.
+type errorBody struct {
+	Error   string `json:"error"`
+	Message string `json:"message"`
+}
+
+// writeError answers with a JSON error body.
+func (s *server) writeError(w http.ResponseWriter, r *http.Request, status int, code, message string) {
+	body, err := json.Marshal(errorBody{Error: code, Message: message})
+	if err != nil { // strings always marshal
+		body = []byte(`{"error":"internal_error","message":"an internal error occurred"}`)
+	}
+	body = append(body, '\n')
+	writeBody(w, status, "application/json", body)
+}
+
+// writeBody answers with status and body (dropped for HEAD by responseWriter).
+func writeBody(w http.ResponseWriter, status int, contentType string, body []byte) {
+	h := w.Header()
+	h.Set("Content-Type", contentType)
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(status)
+	w.Write(body) //nolint:errcheck // the client went away; nothing to do
+}
+
+// responseWriter records the status and size of an answer, and drops the
+// body of answers to HEAD.
+type responseWriter struct {
+	http.ResponseWriter
+	head   bool
+	status int
+	bytes  int64
+}
+
+func (w *responseWriter) WriteHeader(status int) {
+	if w.status == 0 {
+		w.status = status
+	}
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *responseWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	if w.head {
+		return len(b), nil
+	}
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += int64(n)
+	return n, err
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (w *responseWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// clip shortens a client-supplied value for quoting in a message.
+func clip(s string) string {
+	const max = 200
+	if len(s) > max {
+		return s[:max] + "…"
+	}
+	return s
+}
