@@ -441,7 +441,7 @@ func (s *scorer) categoryPart(cats []categoryEvidence) int {
 			}
 			var note strings.Builder
 			if k == 0 {
-				fmt.Fprintf(&note, "first feed of a %s category: %g", c.zone, raw)
+				fmt.Fprintf(&note, "first feed, %s category: %g", c.zone, raw)
 			} else {
 				fmt.Fprintf(&note, "independent feed #%d: %g", k+1, raw)
 			}

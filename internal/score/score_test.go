@@ -1,6 +1,7 @@
 package score
 
 import (
+	"fmt"
 	"net/netip"
 	"testing"
 	"time"
@@ -334,7 +335,7 @@ func TestContributionsExplainFeeds(t *testing.T) {
 	got := Score(Config{}, &in)
 	want := []Contribution{
 		{Evidence: "listing CATEGORY_MALWARE", Source: "A", Points: 70,
-			Note: "first feed of a Red category: 70 x recency 1.000 (last seen 2026-06-01)"},
+			Note: "first feed, Red category: 70 x recency 1.000 (last seen 2026-06-01)"},
 		{Evidence: "listing CATEGORY_MALWARE", Source: "B", Points: 20,
 			Note: "independent feed #2: 25 x recency 0.794 (last seen 2026-05-02)"},
 	}
@@ -387,4 +388,37 @@ func BenchmarkScore(b *testing.B) {
 			Verdict(Config{}, &in)
 		}
 	})
+}
+
+// TestWorkedExample is the worked example of docs/scoring.md.
+func TestWorkedExample(t *testing.T) {
+	in := Input{
+		Summary: &intel.AddressSummary{
+			Hits: 2500, LastSeen: daysAgo(1),
+			Listings: []intel.Listing{listing(intel.CatScanner, "Scanners", daysAgo(14))},
+			Spam:     intel.SpamSummary{Attacks: 4, Last: daysAgo(200)},
+		},
+		Related: Related{RedURLs: 2},
+		Now:     now,
+	}
+	got := Score(Config{}, &in)
+	var points []int
+	for _, c := range got.Contributions {
+		points = append(points, c.Points)
+	}
+	if got.Score != 84 || got.Zone != intel.ZoneRed || fmt.Sprint(points) != "[58 3 20 3]" {
+		t.Errorf("got %d %s %v, want 84 Red [58 3 20 3]: %+v", got.Score, got.Zone, points, got.Contributions)
+	}
+	in.Related = Related{}
+	if got := Score(Config{}, &in); got.Score != 64 || got.Zone != intel.ZoneOrange {
+		t.Errorf("without red URLs: got %d %s, want 64 Orange", got.Score, got.Zone)
+	}
+	in.Now = now.Add(30 * 24 * time.Hour)
+	if got := Score(Config{}, &in); got.Score != 51 || got.Zone != intel.ZoneOrange {
+		t.Errorf("a month later: got %d %s %+v", got.Score, got.Zone, got.Contributions)
+	}
+	in.Now = now.Add(60 * 24 * time.Hour)
+	if got := Score(Config{}, &in); got.Score != 41 || got.Zone != intel.ZoneGrey {
+		t.Errorf("two months later: got %d %s %+v", got.Score, got.Zone, got.Contributions)
+	}
 }
