@@ -271,6 +271,11 @@ func allowed(net *netdata.Info, sum *intel.AddressSummary) bool {
 			return true
 		}
 	}
+	for i := range net.Listings {
+		if net.Listings[i].Category == intel.CatBenign {
+			return true
+		}
+	}
 	return false
 }
 
@@ -344,9 +349,9 @@ func collectCategories(cfg Config, sum *intel.AddressSummary, net *netdata.Info,
 		z, ok := intel.CategoryZone(l.Category)
 		if !ok {
 			z = l.Zone
-		}
-		if !z.Valid() {
-			continue
+			if z.FeedStatus() == "" {
+				continue // unknown category without a Red, Orange or Yellow zone
+			}
 		}
 		last := l.LastSeen
 		if last.IsZero() {

@@ -257,6 +257,23 @@ func TestScore(t *testing.T) {
 			wantCats: []CategoryZone{{intel.CatBenign, intel.ZoneGreen}},
 		},
 		{
+			name: "network listing of an unknown category counts by its zone",
+			in: Input{Net: &netdata.Info{Listings: []intel.NetListing{
+				{Prefix: netip.MustParsePrefix("45.95.0.0/16"), Category: "CATEGORY_CUSTOM", Zone: intel.ZoneOrange, Feed: "X", LastSeen: now},
+				{Prefix: netip.MustParsePrefix("45.95.0.0/16"), Category: "CATEGORY_OTHER", Zone: intel.ZoneGrey, Feed: "Y", LastSeen: now},
+			}}},
+			wantScore: 65, wantZone: intel.ZoneOrange,
+			wantCats: []CategoryZone{{"CATEGORY_CUSTOM", intel.ZoneOrange}},
+		},
+		{
+			name: "known-benign network listing is an allow list",
+			in: Input{Summary: sum(listing(intel.CatMalware, "A", now)), Net: &netdata.Info{Listings: []intel.NetListing{
+				{Prefix: netip.MustParsePrefix("45.95.0.0/16"), Category: intel.CatBenign, Feed: "cdn list", LastSeen: now},
+			}}},
+			wantScore: 0, wantZone: intel.ZoneGreen,
+			wantCats: []CategoryZone{{intel.CatBenign, intel.ZoneGreen}},
+		},
+		{
 			name:      "known-benign listing is an allow list",
 			in:        Input{Summary: sum(listing(intel.CatBenign, "A", now), listing(intel.CatScanner, "B", now))},
 			wantScore: 0, wantZone: intel.ZoneGreen,
