@@ -12,6 +12,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -677,4 +679,69 @@ func FuzzRequestTarget(f *testing.F) {
 			t.Fatalf("GET %q: body %q is not JSON", target, w.Body)
 		}
 	})
+}
+
+// keysOf decodes a JSON object and returns its keys, sorted.
+func keysOf(t *testing.T, b []byte) (map[string]json.RawMessage, []string) {
+	t.Helper()
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatalf("body %q: %v", b, err)
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return m, keys
+}
+
+func TestLookupReportSectionsAndCount(t *testing.T) {
+	if !reportLands() {
+		t.Skip("package report is not implemented yet")
+	}
+	e := newEnv(t, options{})
+	ip := netip.MustParseAddr("45.95.147.10")
+	b := &intel.Batch{}
+	for i := range 5 {
+		day := now.AddDate(0, 0, -i-1)
+		b.HostedURLs = append(b.HostedURLs, intel.HostedURL{
+			IP: ip, URL: fmt.Sprintf("45.95.147.10/bins/%d", i), Zone: intel.Zone("Red"),
+			Hits: 10, FirstSeen: day, LastSeen: day, Source: intel.Source{Feed: "test"},
+		})
+	}
+	if err := e.st.Apply(context.Background(), b); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		target string
+		keys   []string
+		lists  map[string]int // list section -> length
+	}{
+		{"/api/ip/45.95.147.10?sections=Zone", []string{"Zone"}, nil},
+		{"/api/ip/45.95.147.10?sections=HostedUrls,Zone,HostedUrls&count=2", []string{"HostedUrls", "Zone"}, map[string]int{"HostedUrls": 2}},
+		{"/api/ip/45.95.147.10?count=3&sections=HostedUrls", []string{"HostedUrls"}, map[string]int{"HostedUrls": 3}},
+		{"/api/ip/45.95.147.10?sections=HostedUrls&sections=LicenseInfo&sections=", []string{"HostedUrls", "LicenseInfo"}, map[string]int{"HostedUrls": 5}},
+		{"/api/ip/::ffff:45.95.147.10?sections=HostedUrls&count=1", []string{"HostedUrls"}, map[string]int{"HostedUrls": 1}},
+		{"/api/ip/127.0.0.1?sections=HostedUrls,Zone", []string{"IpGeneralInfo", "IpWhoIs", "LicenseInfo", "Zone"}, nil},
+		{"/api/ip/http://45.95.147.10/bins/0?sections=Zone,UrlGeneralInfo", []string{"UrlGeneralInfo", "Zone"}, nil},
+		{"/api/ip/http%3A%2F%2F45.95.147.10%2Fbins%2F0", []string{"FeedMasks", "FilesDownloaded", "LicenseInfo", "RelatedObjects", "UrlGeneralInfo", "Zone"}, nil},
+	}
+	for _, tt := range tests {
+		w := e.do(t, http.MethodGet, tt.target, "alice")
+		if w.Code != http.StatusOK {
+			t.Errorf("GET %s: got %d %s, want 200", tt.target, w.Code, w.Body)
+			continue
+		}
+		m, keys := keysOf(t, w.Body.Bytes())
+		if !slices.Equal(keys, tt.keys) {
+			t.Errorf("GET %s: sections %v, want %v", tt.target, keys, tt.keys)
+		}
+		for sec, n := range tt.lists {
+			var items []json.RawMessage
+			if err := json.Unmarshal(m[sec], &items); err != nil || len(items) != n {
+				t.Errorf("GET %s: %s has %d items (%v), want %d", tt.target, sec, len(items), err, n)
+			}
+		}
+	}
 }

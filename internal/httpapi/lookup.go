@@ -151,7 +151,13 @@ func parseLookup(path, query string, cfg Config) (lookupRequest, error) {
 		return req, intel.Invalid("format must be json or stix, not %q", clip(format))
 	}
 
-	sections := strings.Join(q["sections"], ",")
+	var names []string
+	for _, v := range q["sections"] {
+		if v != "" {
+			names = append(names, v)
+		}
+	}
+	sections := strings.Join(names, ",")
 	if req.url != "" {
 		req.sections, err = report.ParseURLSections(sections)
 	} else {
