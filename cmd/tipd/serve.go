@@ -29,7 +29,8 @@ type serveConfig struct {
 	maxCount        int
 	logFormat       string
 	refresh         time.Duration // how often to check the store for new network data
-	beforeServe     func(baseURL string) error
+	// announce prints the stable lines before serving (default: the url line).
+	announce func(baseURL string) error
 }
 
 func (e *env) serveFlags(fs interface {
@@ -151,8 +152,14 @@ func (e *env) serve(ctx context.Context, st store.Store, loc storeLocation, c se
 			}
 		}()
 	}
-	if c.beforeServe != nil {
-		if err := c.beforeServe(baseURL); err != nil {
+	if c.announce == nil {
+		c.announce = func(baseURL string) error {
+			_, err := fmt.Fprintf(e.stdout, "url: %s\n", baseURL)
+			return err
+		}
+	}
+	{
+		if err := c.announce(baseURL); err != nil {
 			ln.Close()
 			if admin != nil {
 				admin.Close()
@@ -161,7 +168,6 @@ func (e *env) serve(ctx context.Context, st store.Store, loc storeLocation, c se
 			return err
 		}
 	}
-	fmt.Fprintf(e.stdout, "url: %s\n", baseURL)
 	logger.Info("serving", "url", baseURL, "store", loc.kind)
 
 	wg.Add(2)

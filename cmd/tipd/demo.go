@@ -1,0 +1,159 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/tipd/tipd/internal/access"
+	"github.com/tipd/tipd/internal/gen"
+	"github.com/tipd/tipd/internal/importer"
+	"github.com/tipd/tipd/internal/importer/formats"
+	"github.com/tipd/tipd/internal/intel"
+	"github.com/tipd/tipd/internal/netdata"
+	"github.com/tipd/tipd/internal/report"
+	"github.com/tipd/tipd/internal/store"
+)
+
+// demoQuota is the demo user's daily quota.
+const demoQuota = 100000
+
+func cmdDemo(ctx context.Context, e *env, args []string) error {
+	fs := e.newFlags("demo", "[-addr 127.0.0.1:8080] [-store URL] [-size N] [-seed S]")
+	storeURL := fs.String("store", "", "store URL (default: a fresh temporary Pebble store, removed at exit)")
+	size := fs.Int("size", gen.DefaultSize, "number of addresses in the demo world")
+	seed := fs.Int64("seed", 1, "selects one of the possible worlds")
+	var c serveConfig
+	apply := e.serveFlags(fs, &c)
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usagef("demo takes no arguments, got %q", pos[0])
+	}
+	if *size < 1 || *size > gen.MaxSize {
+		return usagef("-size must be between 1 and %d", gen.MaxSize)
+	}
+	apply()
+	c.logFormat = "text"
+
+	u := *storeURL
+	if u == "" {
+		dir, err := os.MkdirTemp("", "tipd-demo-")
+		if err != nil {
+			return fmt.Errorf("create a temporary store: %w", err)
+		}
+		defer os.RemoveAll(dir)
+		u = dir
+	}
+	st, loc, err := openStore(u, 0)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	ex, err := demoImport(ctx, e, st, gen.Options{Size: *size, Seed: *seed, Now: e.now().UTC()})
+	if err != nil {
+		return err
+	}
+	svc := &access.Service{Store: st, Now: e.now}
+	if _, err := svc.AddUser(ctx, "demo", access.Licence{Access: intel.AccessCommercial, DayQuota: demoQuota,
+		Expires: e.now().UTC().Truncate(24*time.Hour).AddDate(1, 0, 0), APIAccess: true}); err != nil {
+		return err
+	}
+	token, _, err := svc.IssueToken(ctx, "demo", access.DefaultTokenValidity)
+	if err != nil {
+		return err
+	}
+	net := netdata.NewHolder()
+	if err := net.Refresh(ctx, st, true); err != nil {
+		return err
+	}
+	examples, err := demoExamples(ctx, &report.Builder{Store: st, Net: net, Now: e.now}, ex)
+	if err != nil {
+		return err
+	}
+	c.announce = func(baseURL string) error {
+		fmt.Fprintf(e.stdout, "token: %s\n", token)
+		fmt.Fprintf(e.stdout, "url: %s\n", baseURL)
+		if loc.kind == "pebble" {
+			fmt.Fprintf(e.stdout, "store: %s\n", loc.path)
+		}
+		for _, x := range examples {
+			fmt.Fprintf(e.stdout, "example: %s %s\n", x.ip, x.zone)
+		}
+		fmt.Fprintf(e.stdout, "try: curl -H 'Authorization: Bearer %s' %s/api/ip/%s\n", token, baseURL, examples[0].ip)
+		return nil
+	}
+	return e.serve(ctx, st, loc, c)
+}
+
+// demoImport writes the generated world through the jsonl importer, the
+// same path as `tipd import -format jsonl`.
+func demoImport(ctx context.Context, e *env, st store.Store, o gen.Options) (gen.Examples, error) {
+	pr, pw := io.Pipe()
+	var ex gen.Examples
+	errc := make(chan error, 1)
+	go func() {
+		var err error
+		ex, err = gen.Write(pw, o)
+		pw.CloseWithError(err)
+		errc <- err
+	}()
+	opts := importer.Options{Feed: "demo", File: "demo-world.jsonl", Now: e.now}
+	newParser, err := formats.New("jsonl", opts)
+	if err != nil {
+		return nil, err
+	}
+	sum, err := importer.Import(ctx, st, pr, newParser, opts)
+	pr.CloseWithError(err)
+	if gerr := <-errc; gerr != nil {
+		return nil, fmt.Errorf("generate the demo world: %w", gerr)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("import the demo world: %w", err)
+	}
+	if sum.Skipped > 0 {
+		return nil, fmt.Errorf("the demo world had %d bad lines (first: line %d: %s)", sum.Skipped, sum.Bad[0].Line, sum.Bad[0].Reason)
+	}
+	fmt.Fprintln(e.stderr, sum.String())
+	return ex, nil
+}
+
+type demoExample struct {
+	ip   string
+	zone intel.Zone
+}
+
+// demoExamples picks, for each zone, up to two generated addresses whose
+// answer really has that zone, and fails if Red, Orange, Green or Grey has
+// none.
+func demoExamples(ctx context.Context, b *report.Builder, ex gen.Examples) ([]demoExample, error) {
+	var out []demoExample
+	sec, err := report.ParseIPSections("Zone")
+	if err != nil {
+		return nil, err
+	}
+	for _, z := range []intel.Zone{intel.ZoneRed, intel.ZoneOrange, intel.ZoneYellow, intel.ZoneGreen, intel.ZoneGrey} {
+		n := 0
+		for _, ip := range ex[z] {
+			r, err := b.IP(ctx, ip, sec, 1)
+			if err != nil {
+				return nil, err
+			}
+			if r.Zone == z {
+				out = append(out, demoExample{ip.String(), z})
+				if n++; n == 2 {
+					break
+				}
+			}
+		}
+		if n == 0 && z != intel.ZoneYellow {
+			return nil, fmt.Errorf("the demo world has no address answered %s", z)
+		}
+	}
+	return out, nil
+}

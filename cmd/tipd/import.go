@@ -1,0 +1,174 @@
+package main
+
+import (
+	"bufio"
+	"compress/gzip"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/tipd/tipd/internal/importer"
+	"github.com/tipd/tipd/internal/importer/formats"
+	"github.com/tipd/tipd/internal/intel"
+	"github.com/tipd/tipd/internal/netdata"
+	"github.com/tipd/tipd/internal/store"
+)
+
+func cmdImport(ctx context.Context, e *env, args []string) error {
+	fs := e.newFlags("import", "[-store URL] -format NAME [-feed NAME] [-category CATEGORY_…] [-strict] FILE…")
+	storeURL := e.storeFlag(fs)
+	format := fs.String("format", "", "input format: "+strings.Join(formats.Names(), ", "))
+	feed := fs.String("feed", "", "feed name recorded as the source of the evidence")
+	category := fs.String("category", "", "category of list formats' entries (CATEGORY_…)")
+	strict := fs.Bool("strict", false, "fail on the first bad line, committing nothing of that file")
+	name := fs.String("name", "", "file name recorded as provenance for standard input")
+	quiet := fs.Bool("q", false, "no progress display")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if *format == "" {
+		return usagef("import needs -format (one of %s)", strings.Join(formats.Names(), ", "))
+	}
+	if len(pos) == 0 {
+		return usagef("import needs at least one FILE (or - for standard input)")
+	}
+	if *category != "" {
+		if _, ok := intel.CategoryZone(intel.Category(*category)); !ok {
+			return usagef("unknown category %q", *category)
+		}
+	}
+	o := importer.Options{Strict: *strict, Feed: *feed, Category: intel.Category(*category), Now: e.now}
+	newParser, err := formats.New(*format, o)
+	if err != nil {
+		return usageError{err.Error()}
+	}
+
+	if e.shared == nil {
+		st, loc, err := openStore(*storeURL, 0)
+		if err != nil {
+			if inUse(err) {
+				return e.forwardImport(ctx, loc.socketPath(), args, pos)
+			}
+			return err
+		}
+		defer st.Close()
+		return e.importFiles(ctx, st, nil, newParser, o, pos, *name, *quiet)
+	}
+	return e.importFiles(ctx, e.shared.st, e.shared.net, newParser, o, pos, *name, *quiet)
+}
+
+// importFiles imports each file in turn; after imports that changed network
+// data, net (a running server's snapshot) is refreshed at once.
+func (e *env) importFiles(ctx context.Context, st store.Store, net *netdata.Holder, newParser func() importer.Parser, o importer.Options, files []string, name string, quiet bool) error {
+	var failed []string
+	for _, f := range files {
+		var r io.Reader
+		var closer io.Closer
+		o := o
+		o.File = f
+		if f == "-" {
+			in, err := sniffGzip(e.stdin)
+			if err != nil {
+				return fmt.Errorf("read standard input: %w", err)
+			}
+			r = in
+			if name != "" {
+				o.File = name
+			}
+		} else {
+			in, err := importer.OpenInput(f)
+			if err != nil {
+				failed = append(failed, f)
+				fmt.Fprintf(e.stderr, "tipd: cannot read %s: %v\n", f, errors.Unwrap(err))
+				continue
+			}
+			r, closer = in, in
+		}
+		if e.stderrIsTTY && !quiet {
+			o.Progress = e.stderr
+		}
+		sum, err := importer.Import(ctx, st, r, newParser, o)
+		if closer != nil {
+			closer.Close()
+		}
+		if o.Progress != nil {
+			fmt.Fprint(e.stderr, "\r\033[K")
+		}
+		for _, b := range sum.Bad {
+			fmt.Fprintf(e.stderr, "%s line %d: %s\n", sum.File, b.Line, b.Reason)
+		}
+		if sum.Skipped > int64(len(sum.Bad)) {
+			fmt.Fprintf(e.stderr, "%s: %d more bad lines not shown\n", sum.File, sum.Skipped-int64(len(sum.Bad)))
+		}
+		if err != nil {
+			var le *importer.LineError
+			if errors.As(err, &le) {
+				return fmt.Errorf("%s line %d: %s; nothing of %s was imported (-strict)", le.File, le.Line, le.Reason, le.File)
+			}
+			return fmt.Errorf("import %s: %w", sum.File, err)
+		}
+		fmt.Fprintln(e.stdout, sum.String())
+	}
+	if net != nil {
+		if err := net.Refresh(ctx, st, false); err != nil {
+			return fmt.Errorf("refresh network data: %w", err)
+		}
+	}
+	if len(failed) > 0 {
+		return fmt.Errorf("%d of %d files could not be read: %s", len(failed), len(files), strings.Join(failed, ", "))
+	}
+	return nil
+}
+
+// forwardImport sends each file to the server that holds the store, one
+// forwarded `import … -name BASE -` per file, streaming the file as its
+// standard input.
+func (e *env) forwardImport(ctx context.Context, sock string, args, files []string) error {
+	var flags []string
+	// Keep every flag, drop the file arguments.
+	isFile := map[string]bool{}
+	for _, f := range files {
+		isFile[f] = true
+	}
+	for _, a := range args {
+		if !isFile[a] {
+			flags = append(flags, a)
+		}
+	}
+	for _, f := range files {
+		var body io.Reader = e.stdin
+		fwd := append(append([]string{"import"}, flags...), "-q")
+		if f != "-" {
+			fh, err := os.Open(f)
+			if err != nil {
+				return fmt.Errorf("cannot read %s: %w", f, errors.Unwrap(err))
+			}
+			defer fh.Close()
+			body = fh
+			fwd = append(fwd, "-name", filepath.Base(f))
+		}
+		fwd = append(fwd, "-")
+		if err := e.forward(ctx, sock, fwd, body); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// sniffGzip decompresses r when it starts with the gzip magic bytes.
+func sniffGzip(r io.Reader) (io.Reader, error) {
+	br := bufio.NewReaderSize(r, 256<<10)
+	magic, err := br.Peek(2)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return nil, err
+	}
+	if len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		return gzip.NewReader(br)
+	}
+	return br, nil
+}
