@@ -153,8 +153,8 @@ func (p *Parser) Parse(line []byte, _ int, b *intel.Batch) error {
 	}
 	r := &p.rec
 	*r = Record{}
-	if err := json.Unmarshal(line, r); err != nil {
-		return fmt.Errorf("not a JSON object of the format: %s", jsonReason(err))
+	if err := decode(line, r); err != nil {
+		return fmt.Errorf("not a JSON object of the format: %w", err)
 	}
 	if err := p.record(r, b); err != nil {
 		if r.Kind != "" {

@@ -229,3 +229,63 @@ func BenchmarkParse(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "lines/s")
 }
+
+// TestDocExamples parses every example line of docs/import-format.md.
+func TestDocExamples(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "..", "..", "docs", "import-format.md"))
+	if err != nil {
+		t.Skip("docs not found:", err)
+	}
+	kinds := map[string]bool{}
+	blocks := strings.Split(string(data), "```json\n")
+	for _, blk := range blocks[1:] {
+		line := strings.TrimSpace(blk[:strings.Index(blk, "```")])
+		var b intel.Batch
+		if err := New(importer.Options{}).Parse([]byte(line), 1, &b); err != nil {
+			t.Errorf("doc example %s: %v", line, err)
+		}
+		var r Record
+		json.Unmarshal([]byte(line), &r)
+		kinds[r.Kind] = true
+	}
+	for _, k := range Kinds() {
+		if !kinds[k] {
+			t.Errorf("docs/import-format.md has no example of kind %q", k)
+		}
+	}
+}
+
+// FuzzDecode checks the hand-written decoder against encoding/json: it
+// accepts only valid JSON, and where both decode a line they agree.
+func FuzzDecode(f *testing.F) {
+	data, err := os.ReadFile(filepath.Join("testdata", "kinds.jsonl"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, l := range bytes.Split(data, []byte("\n")) {
+		f.Add(l)
+	}
+	f.Add([]byte(`{"kind":"x","extra":{"a":[1,{"b":null}],"c":true},"hits":3}`))
+	f.Add([]byte(`{"kind":"a\u00e9\n","ips":[],"asn":7}`))
+	f.Fuzz(func(t *testing.T, line []byte) {
+		var mine Record
+		if err := decode(line, &mine); err != nil {
+			return
+		}
+		if !json.Valid(line) {
+			t.Fatalf("decode accepted invalid JSON %q", line)
+		}
+		var std Record
+		if err := json.Unmarshal(line, &std); err != nil {
+			return
+		}
+		if bytes.ContainsAny(line, "ABCDEFGHIJKLMNOPQRSTUVWXYZ\\") {
+			return // encoding/json matches field names case-insensitively
+		}
+		a, _ := json.Marshal(mine)
+		b, _ := json.Marshal(std)
+		if !bytes.Equal(a, b) {
+			t.Fatalf("decode(%q) = %s, encoding/json = %s", line, a, b)
+		}
+	})
+}
