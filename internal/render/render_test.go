@@ -585,9 +585,9 @@ func BenchmarkIPJSON(b *testing.B) {
 		r.Masks = append(r.Masks, r.Masks[0])
 	}
 	body, _ := IPJSON(r)
-	b.SetBytes(int64(len(body)))
-	b.ReportAllocs()
 	b.Run("IPJSON", func(b *testing.B) {
+		b.SetBytes(int64(len(body)))
+		b.ReportAllocs()
 		for b.Loop() {
 			if _, err := IPJSON(r); err != nil {
 				b.Fatal(err)
@@ -595,6 +595,8 @@ func BenchmarkIPJSON(b *testing.B) {
 		}
 	})
 	b.Run("AppendIPJSON-reused", func(b *testing.B) {
+		b.SetBytes(int64(len(body)))
+		b.ReportAllocs()
 		buf := make([]byte, 0, len(body))
 		for b.Loop() {
 			buf = AppendIPJSON(buf[:0], r)
