@@ -745,3 +745,28 @@ func TestLookupReportSectionsAndCount(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkLookup measures one authenticated lookup through the handler
+// (parsing, authentication, quota counting, report and rendering) over an
+// empty mem store.
+func BenchmarkLookup(b *testing.B) {
+	for _, target := range []string{
+		"/api/ip/45.95.147.10?count=10",
+		"/api/ip/http%3A%2F%2F45.95.147.10%2Fbins%2Fx86",
+	} {
+		b.Run(target, func(b *testing.B) {
+			e := newEnv(b, options{})
+			auth := "Bearer " + e.tokens["alice"]
+			r := httptest.NewRequest(http.MethodGet, target, nil)
+			r.Header.Set("Authorization", auth)
+			b.ReportAllocs()
+			for b.Loop() {
+				w := httptest.NewRecorder()
+				e.h.ServeHTTP(w, r)
+				if w.Code != http.StatusOK {
+					b.Fatalf("got %d %s", w.Code, w.Body)
+				}
+			}
+		})
+	}
+}

@@ -170,9 +170,9 @@ type requestInfo struct {
 	user string
 }
 
-// handle wraps h with what every route shares: method check (allow is the
-// comma-separated list of methods, "" for any), HEAD without body, common headers, error answers, panic recovery,
-// metrics and one log line.
+// handle wraps h with what every route shares: the method check (allow
+// lists the methods, comma-separated, "" for any), HEAD without a body,
+// common headers, error answers, panic recovery, metrics and one log line.
 func (s *server) handle(route, allow string, h handlerFunc) http.Handler {
 	var methods []string
 	if allow != "" {
@@ -217,7 +217,7 @@ func (s *server) handle(route, allow string, h handlerFunc) http.Handler {
 			default:
 				var msg string
 				status, code, msg = statusOf(err)
-				setErrorHeaders(hdr, err, status, code)
+				setErrorHeaders(hdr, status, code)
 				s.writeError(rw, r, status, code, msg)
 			}
 			if intel.KindOf(err) == intel.KindQuotaExceeded {
@@ -305,7 +305,7 @@ func statusOf(err error) (status int, code, message string) {
 }
 
 // setErrorHeaders adds the headers an error status calls for.
-func setErrorHeaders(h http.Header, err error, status int, code string) {
+func setErrorHeaders(h http.Header, status int, code string) {
 	switch status {
 	case http.StatusUnauthorized:
 		v := `Bearer realm="tipd"`
