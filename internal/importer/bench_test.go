@@ -13,6 +13,7 @@ import (
 	"github.com/tipd/tipd/internal/intel"
 	"github.com/tipd/tipd/internal/store"
 	"github.com/tipd/tipd/internal/store/mem"
+	"github.com/tipd/tipd/internal/store/pebble"
 )
 
 // nullStore accepts every batch; it measures the pipeline alone.
@@ -33,6 +34,7 @@ func benchWorld(b *testing.B, size int) []byte {
 }
 
 func benchImport(b *testing.B, newStore func() store.Intel) {
+	b.Helper()
 	data := benchWorld(b, 20000)
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
@@ -42,6 +44,11 @@ func benchImport(b *testing.B, newStore func() store.Intel) {
 		b.StopTimer()
 		st := newStore()
 		b.StartTimer()
+		defer func() {
+			if c, ok := st.(interface{ Close() error }); ok {
+				c.Close()
+			}
+		}()
 		o := importer.Options{File: "world.jsonl"}
 		sum, err := importer.Import(context.Background(), st, bytes.NewReader(data), func() importer.Parser { return jsonl.New(o) }, o)
 		if err != nil {
@@ -65,4 +72,15 @@ func BenchmarkImport(b *testing.B) {
 // nothing: reading, parsing, joining and batching alone.
 func BenchmarkImportPipeline(b *testing.B) {
 	benchImport(b, func() store.Intel { return nullStore{} })
+}
+
+// BenchmarkImportPebble imports the same world into a fresh Pebble store.
+func BenchmarkImportPebble(b *testing.B) {
+	benchImport(b, func() store.Intel {
+		st, err := pebble.Open(b.TempDir(), pebble.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		return st
+	})
 }
