@@ -27,7 +27,7 @@ func TestNormalizeURL(t *testing.T) {
 		{"http://82.118.16.30?x=1", "82.118.16.30/?x=1", false},
 		{"http://bad.example/a#frag", "bad.example/a", false},
 		{"http://bad.example/a?b=1#frag?c", "bad.example/a?b=1", false},
-		{"http://[2A00:1450::0001]:8443/x", "[2a00:1450::1]:8443/x", false},
+		{"http://[2A0E:97C0::0001]:8443/x", "[2a0e:97c0::1]:8443/x", false},
 		{"http://[::ffff:45.95.147.10]/x", "45.95.147.10/x", false},
 		{"//bad.example/x", "bad.example/x", false},
 		{"http://bad.example/a/./b/../c", "bad.example/a/c", false},
@@ -114,8 +114,8 @@ func TestURLHost(t *testing.T) {
 		{"bad.example:8080/x", "bad.example"},
 		{"bad.example/?a=1", "bad.example"},
 		{"bad.example?a=1", "bad.example"},
-		{"[2a00:1450::1]:8443/x", "2a00:1450::1"},
-		{"[2a00:1450::1]", "2a00:1450::1"},
+		{"[2a0e:97c0::1]:8443/x", "2a0e:97c0::1"},
+		{"[2a0e:97c0::1]", "2a0e:97c0::1"},
 		{"[broken", ""},
 	}
 	for _, tt := range tests {
