@@ -75,7 +75,7 @@ func (a *applier) sum(ip netip.Addr) (*addrSum, error) {
 		return s, nil
 	}
 	s := &addrSum{}
-	if _, err := getFn(a.b, addrKey(tAddr, ip), func(v []byte) error { return decAddrSum(v, s) }); err != nil {
+	if _, err := getFn(a.b, addrKey(tAddr, ip), func(v []byte) error { return decAddrSum(&dec{s: string(v)}, s) }); err != nil {
 		return nil, fmt.Errorf("summary of %s: %w", ip, err)
 	}
 	a.addrs[k] = s
@@ -87,7 +87,7 @@ func (a *applier) url(key string) (*urlSum, error) {
 		return u, nil
 	}
 	u := &urlSum{sum: intel.URLSummary{URL: key}}
-	if _, err := getFn(a.b, strKey(tURL, key), func(v []byte) error { return decURLSum(v, u) }); err != nil {
+	if _, err := getFn(a.b, strKey(tURL, key), func(v []byte) error { return decURLSum(&dec{s: string(v)}, u) }); err != nil {
 		return nil, fmt.Errorf("summary of URL %q: %w", key, err)
 	}
 	a.urls[key] = u
@@ -249,7 +249,7 @@ func (a *applier) hostedURLs(b *intel.Batch) error {
 			if old == nil {
 				m = r
 			} else {
-				if err := decHosted(old, &m); err != nil {
+				if err := decHosted(&dec{s: string(old)}, &m); err != nil {
 					return nil, nil, err
 				}
 				wasRed = m.Zone == intel.ZoneRed
@@ -314,7 +314,7 @@ func (a *applier) files(b *intel.Batch) error {
 			if old == nil {
 				m = r
 			} else {
-				if err := decFile(old, &m, false); err != nil {
+				if err := decFile(&dec{s: string(old)}, &m, false); err != nil {
 					return nil, nil, err
 				}
 				wasRed = m.Zone == intel.ZoneRed
@@ -341,7 +341,7 @@ func (a *applier) files(b *intel.Batch) error {
 			if old == nil {
 				f = r
 			} else {
-				if err := decFile(old, &f, true); err != nil {
+				if err := decFile(&dec{s: string(old)}, &f, true); err != nil {
 					return nil, nil, err
 				}
 				mergeFile(&f, r)
@@ -385,7 +385,7 @@ func (a *applier) resolutions(b *intel.Batch) error {
 			if old == nil {
 				m = r
 			} else {
-				if err := decResolution(old, &m); err != nil {
+				if err := decResolution(&dec{s: string(old)}, &m); err != nil {
 					return nil, nil, err
 				}
 				mergeResolution(&m, r)
@@ -424,7 +424,7 @@ func (a *applier) domains(b *intel.Batch) error {
 		r.Source = normSource(r.Source)
 		k := strKey(tDomain, r.Domain)
 		var old intel.DomainInfo
-		found, err := getFn(a.b, k, func(v []byte) error { return decDomain(v, &old) })
+		found, err := getFn(a.b, k, func(v []byte) error { return decDomain(&dec{s: string(v)}, &old) })
 		if err != nil {
 			return err
 		}
@@ -454,7 +454,7 @@ func (a *applier) masks(b *intel.Batch) error {
 		_, _, err := a.upsert(lMasks, owner, item, func(old []byte) ([]byte, []byte, error) {
 			m := r
 			if old != nil {
-				if err := decMask(old, &m); err != nil {
+				if err := decMask(&dec{s: string(old)}, &m); err != nil {
 					return nil, nil, err
 				}
 				mergeMask(&m, r)

@@ -105,72 +105,74 @@ func (e *enc) addr(a netip.Addr) {
 	e.b = append(e.b, b[:]...)
 }
 
+// dec decodes a value held in a string: strings it returns are substrings
+// of it, so decoding a value costs one allocation for all its strings (the
+// conversion of the value to a string) instead of one per string. cats,
+// when set, is a shared backing array for category lists.
 type dec struct {
-	b   []byte
-	err error
+	s    string
+	err  error
+	cats *[]intel.Category
 }
 
 func (d *dec) fail() {
 	if d.err == nil {
 		d.err = errCorrupt
 	}
-	d.b = nil
+	d.s = ""
 }
 
 func (d *dec) uvarint() uint64 {
-	v, n := binary.Uvarint(d.b)
-	if n <= 0 {
-		d.fail()
-		return 0
+	var v uint64
+	var shift uint
+	for i := 0; i < len(d.s) && i < binary.MaxVarintLen64; i++ {
+		c := d.s[i]
+		if c < 0x80 {
+			d.s = d.s[i+1:]
+			return v | uint64(c)<<shift
+		}
+		v |= uint64(c&0x7f) << shift
+		shift += 7
 	}
-	d.b = d.b[n:]
-	return v
+	d.fail()
+	return 0
 }
 
 func (d *dec) varint() int64 {
-	v, n := binary.Varint(d.b)
-	if n <= 0 {
-		d.fail()
-		return 0
+	u := d.uvarint()
+	v := int64(u >> 1)
+	if u&1 != 0 {
+		v = ^v
 	}
-	d.b = d.b[n:]
 	return v
 }
 
 func (d *dec) byte() byte {
-	if len(d.b) < 1 {
+	if len(d.s) < 1 {
 		d.fail()
 		return 0
 	}
-	v := d.b[0]
-	d.b = d.b[1:]
+	v := d.s[0]
+	d.s = d.s[1:]
 	return v
 }
 
 func (d *dec) bool() bool { return d.byte() != 0 }
 
-func (d *dec) raw() []byte {
-	n := d.uvarint()
-	if n > uint64(len(d.b)) {
-		d.fail()
-		return nil
-	}
-	v := d.b[:n]
-	d.b = d.b[n:]
-	return v
-}
-
 func (d *dec) str() string {
-	r := d.raw()
-	if len(r) == 0 {
+	n := d.uvarint()
+	if n > uint64(len(d.s)) {
+		d.fail()
 		return ""
 	}
-	return string(r)
+	v := d.s[:n]
+	d.s = d.s[n:]
+	return v
 }
 
 func (d *dec) strs() []string {
 	n := d.uvarint()
-	if n == 0 || n > uint64(len(d.b)) {
+	if n == 0 || n > uint64(len(d.s)) {
 		if n != 0 {
 			d.fail()
 		}
@@ -208,19 +210,28 @@ func (d *dec) zone() intel.Zone {
 	return intel.Zone(d.str())
 }
 
-func (d *dec) cats() []intel.Category {
+func (d *dec) catsList() []intel.Category {
 	n := d.uvarint()
-	if n == 0 || n > uint64(len(d.b)) {
+	if n == 0 || n > uint64(len(d.s)) {
 		if n != 0 {
 			d.fail()
 		}
 		return nil
 	}
-	out := make([]intel.Category, n)
-	for i := range out {
-		out[i] = d.cat()
+	if d.cats == nil {
+		out := make([]intel.Category, n)
+		for i := range out {
+			out[i] = d.cat()
+		}
+		return out
 	}
-	return out
+	pool := *d.cats
+	start := len(pool)
+	for range n {
+		pool = append(pool, d.cat())
+	}
+	*d.cats = pool
+	return pool[start:len(pool):len(pool)]
 }
 
 func (d *dec) cat() intel.Category {
@@ -240,13 +251,14 @@ func (d *dec) source() intel.Source {
 }
 
 func (d *dec) addr() netip.Addr {
-	if len(d.b) < 16 {
+	if len(d.s) < 16 {
 		d.fail()
 		return netip.Addr{}
 	}
-	a := netip.AddrFrom16([16]byte(d.b[:16])).Unmap()
-	d.b = d.b[16:]
-	return a
+	var b [16]byte
+	copy(b[:], d.s[:16])
+	d.s = d.s[16:]
+	return netip.AddrFrom16(b).Unmap()
 }
 
 func (d *dec) header() {
@@ -293,11 +305,10 @@ func encHosted(dst []byte, h *intel.HostedURL) []byte {
 	return e.b
 }
 
-func decHosted(b []byte, h *intel.HostedURL) error {
-	d := dec{b: b}
+func decHosted(d *dec, h *intel.HostedURL) error {
 	d.header()
 	h.Zone = d.zone()
-	h.Categories = d.cats()
+	h.Categories = d.catsList()
 	h.Hits = d.varint()
 	h.Truncated = d.bool()
 	h.FirstSeen = d.time()
@@ -324,8 +335,7 @@ func encFile(dst []byte, f *intel.FileDownload, withKey bool) []byte {
 	return e.b
 }
 
-func decFile(b []byte, f *intel.FileDownload, withKey bool) error {
-	d := dec{b: b}
+func decFile(d *dec, f *intel.FileDownload, withKey bool) error {
 	d.header()
 	f.Zone = d.zone()
 	f.DetectionName = d.str()
@@ -352,8 +362,7 @@ func encResolution(dst []byte, r *intel.Resolution) []byte {
 	return e.b
 }
 
-func decResolution(b []byte, r *intel.Resolution) error {
-	d := dec{b: b}
+func decResolution(d *dec, r *intel.Resolution) error {
 	d.header()
 	r.FirstSeen = d.time()
 	r.LastSeen = d.time()
@@ -374,8 +383,7 @@ func encMask(dst []byte, m *intel.FeedMask) []byte {
 	return e.b
 }
 
-func decMask(b []byte, m *intel.FeedMask) error {
-	d := dec{b: b}
+func decMask(d *dec, m *intel.FeedMask) error {
 	d.header()
 	m.Zone = d.zone()
 	m.Feeds = d.strs()
@@ -393,11 +401,10 @@ func encDomain(dst []byte, di *intel.DomainInfo) []byte {
 	return e.b
 }
 
-func decDomain(b []byte, di *intel.DomainInfo) error {
-	d := dec{b: b}
+func decDomain(d *dec, di *intel.DomainInfo) error {
 	d.header()
 	di.Zone = d.zone()
-	di.Categories = d.cats()
+	di.Categories = d.catsList()
 	di.Source = d.source()
 	return d.err
 }
@@ -421,6 +428,40 @@ func (s *addrSum) seen(t time.Time) {
 	}
 	s.first = minTime(s.first, t)
 	s.last = maxTime(s.last, t)
+}
+
+// decDomainZone decodes only the zone and categories of a DomainInfo. When
+// both are coded (the usual case) it copies nothing: categories come from
+// the constants and land in the shared cats array.
+func decDomainZone(v []byte, cats *[]intel.Category) (intel.Zone, []intel.Category, error) {
+	if len(v) >= 3 && v[0] == valueFormat && int(v[1]) < len(zoneCodes) && v[2] < 0x80 {
+		n := int(v[2])
+		if len(v) >= 3+n {
+			codes := v[3 : 3+n]
+			ok := true
+			for _, c := range codes {
+				if int(c) >= len(categoryCodes) {
+					ok = false
+					break
+				}
+			}
+			if ok {
+				if n == 0 {
+					return zoneCodes[v[1]], nil, nil
+				}
+				pool := *cats
+				start := len(pool)
+				for _, c := range codes {
+					pool = append(pool, categoryCodes[c])
+				}
+				*cats = pool
+				return zoneCodes[v[1]], pool[start:len(pool):len(pool)], nil
+			}
+		}
+	}
+	var di intel.DomainInfo
+	err := decDomain(&dec{s: string(v)}, &di)
+	return di.Zone, di.Categories, err
 }
 
 func encAddrSum(dst []byte, s *addrSum) []byte {
@@ -461,13 +502,12 @@ func encAddrSum(dst []byte, s *addrSum) []byte {
 	return e.b
 }
 
-func decAddrSum(b []byte, s *addrSum) error {
-	d := dec{b: b}
+func decAddrSum(d *dec, s *addrSum) error {
 	d.header()
 	s.hits = d.varint()
 	s.first = d.time()
 	s.last = d.time()
-	if n := d.uvarint(); n > 0 && n <= uint64(len(d.b)) {
+	if n := d.uvarint(); n > 0 && n <= uint64(len(d.s)) {
 		s.listings = make([]intel.Listing, n)
 		for i := range s.listings {
 			l := &s.listings[i]
@@ -487,7 +527,7 @@ func decAddrSum(b []byte, s *addrSum) error {
 	p := &s.phish
 	p.Attacks = d.varint()
 	p.Last = d.time()
-	if n := d.uvarint(); n > 0 && n <= uint64(len(d.b)) {
+	if n := d.uvarint(); n > 0 && n <= uint64(len(d.s)) {
 		p.Regions = make(map[string]int64, n)
 		for range n {
 			r := d.str()
@@ -532,18 +572,17 @@ func encURLSum(dst []byte, u *urlSum) []byte {
 	return e.b
 }
 
-func decURLSum(b []byte, u *urlSum) error {
-	d := dec{b: b}
+func decURLSum(d *dec, u *urlSum) error {
 	d.header()
 	u.hosted = d.bool()
 	s := &u.sum
 	s.Zone = d.zone()
-	s.Categories = d.cats()
+	s.Categories = d.catsList()
 	s.Hits = d.varint()
 	s.Truncated = d.bool()
 	s.FirstSeen = d.time()
 	s.LastSeen = d.time()
-	if n := d.uvarint(); n > 0 && n*16 <= uint64(len(d.b)) {
+	if n := d.uvarint(); n > 0 && n*16 <= uint64(len(d.s)) {
 		s.IPs = make([]netip.Addr, n)
 		for i := range s.IPs {
 			s.IPs[i] = d.addr()

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+	"strings"
+	"unsafe"
 
 	"github.com/cockroachdb/pebble/v2"
 
@@ -22,7 +24,7 @@ func (s *Store) Address(ctx context.Context, ip netip.Addr) (intel.AddressSummar
 	ip = normIP(ip)
 	out := intel.AddressSummary{IP: ip}
 	var sum addrSum
-	found, err := getFn(s.db, addrKey(tAddr, ip), func(v []byte) error { return decAddrSum(v, &sum) })
+	found, err := getFn(s.db, addrKey(tAddr, ip), func(v []byte) error { return decAddrSum(&dec{s: string(v)}, &sum) })
 	if err != nil {
 		return intel.AddressSummary{}, fmt.Errorf("address %s: %w", ip, err)
 	}
@@ -41,76 +43,103 @@ func (s *Store) Address(ctx context.Context, ip netip.Addr) (intel.AddressSummar
 	return out, nil
 }
 
-// scan calls fn with the item key and value of at most limit entries of one
-// list index, in key order (newest first). sortLen is the length of the
-// sort key between owner and item key.
-func (s *Store) scan(ctx context.Context, list byte, owner []byte, sortLen, limit int, fn func(item, val []byte) error) error {
+// span locates one list entry in the string a scan returns: the item key
+// is s[item:val] and the value s[val:end].
+type span struct{ item, val, end int }
+
+// scan reads at most limit entries of one list index in key order (newest
+// first) and returns their item keys and values copied into one string, so
+// that every string decoded from them shares one allocation. sortLen is the
+// length of the sort key between owner and item key.
+func (s *Store) scan(ctx context.Context, list byte, owner []byte, sortLen, limit int) (string, []span, error) {
 	if err := ctx.Err(); err != nil {
-		return err
+		return "", nil, err
 	}
 	if limit <= 0 {
-		return nil
+		return "", nil, nil
 	}
 	prefix := indexPrefix(list, owner)
 	it, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
 	if err != nil {
-		return err
+		return "", nil, err
 	}
-	n := 0
-	for ok := it.First(); ok && n < limit; ok = it.Next() {
+	var buf []byte
+	var spans []span
+	for ok := it.First(); ok && len(spans) < limit; ok = it.Next() {
 		k := it.Key()
 		if len(k) < len(prefix)+sortLen {
 			_ = it.Close()
-			return errCorrupt
+			return "", nil, errCorrupt
 		}
 		v, err := it.ValueAndErr()
 		if err != nil {
 			_ = it.Close()
-			return err
+			return "", nil, err
 		}
-		if err := fn(k[len(prefix)+sortLen:], v); err != nil {
-			_ = it.Close()
-			return err
+		if spans == nil {
+			spans = make([]span, 0, min(limit, 256))
+			buf = make([]byte, 0, min(limit, 256)*(len(k)+len(v)))
 		}
-		n++
+		sp := span{item: len(buf)}
+		buf = append(buf, k[len(prefix)+sortLen:]...)
+		sp.val = len(buf)
+		buf = append(buf, v...)
+		sp.end = len(buf)
+		spans = append(spans, sp)
 	}
-	return it.Close()
+	if err := it.Close(); err != nil {
+		return "", nil, err
+	}
+	if len(buf) == 0 {
+		return "", spans, nil
+	}
+	// buf is never written again: share it instead of copying it.
+	return unsafe.String(&buf[0], len(buf)), spans, nil
 }
 
 // HostedURLs implements store.Intel: a scan of at most limit index entries.
 func (s *Store) HostedURLs(ctx context.Context, ip netip.Addr, limit int) ([]intel.HostedURL, error) {
 	ip = normIP(ip)
-	var out []intel.HostedURL
-	err := s.scan(ctx, lHosted, addrOwner(nil, ip), recencyKeyLen, limit, func(item, val []byte) error {
-		if out == nil {
-			out = make([]intel.HostedURL, 0, min(limit, 64))
+	str, spans, err := s.scan(ctx, lHosted, addrOwner(nil, ip), recencyKeyLen, limit)
+	if err != nil || len(spans) == 0 {
+		return nil, wrapErr(err, "hosted URLs of %s", ip)
+	}
+	out := make([]intel.HostedURL, len(spans))
+	cats := make([]intel.Category, 0, len(spans))
+	for i, sp := range spans {
+		out[i] = intel.HostedURL{IP: ip, URL: str[sp.item:sp.val]}
+		if err := decHosted(&dec{s: str[sp.val:sp.end], cats: &cats}, &out[i]); err != nil {
+			return nil, wrapErr(err, "hosted URLs of %s", ip)
 		}
-		out = append(out, intel.HostedURL{IP: ip, URL: string(item)})
-		return decHosted(val, &out[len(out)-1])
-	})
-	if err != nil {
-		return nil, fmt.Errorf("hosted URLs of %s: %w", ip, err)
 	}
 	return out, nil
+}
+
+func wrapErr(err error, format string, args ...any) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf(format+": %w", append(args, err)...)
 }
 
 // Files implements store.Intel.
 func (s *Store) Files(ctx context.Context, ip netip.Addr, limit int) ([]intel.FileDownload, error) {
 	ip = normIP(ip)
-	var out []intel.FileDownload
-	err := s.scan(ctx, lFiles, addrOwner(nil, ip), recencyKeyLen, limit, func(item, val []byte) error {
-		i := bytes.IndexByte(item, 0)
-		if i < 0 {
-			return errCorrupt
+	str, spans, err := s.scan(ctx, lFiles, addrOwner(nil, ip), recencyKeyLen, limit)
+	if err != nil || len(spans) == 0 {
+		return nil, wrapErr(err, "files of %s", ip)
+	}
+	out := make([]intel.FileDownload, len(spans))
+	for i, sp := range spans {
+		item := str[sp.item:sp.val]
+		j := strings.IndexByte(item, 0)
+		if j < 0 {
+			return nil, wrapErr(errCorrupt, "files of %s", ip)
 		}
-		if out == nil {
-			out = make([]intel.FileDownload, 0, min(limit, 64))
+		out[i] = intel.FileDownload{IP: ip, MD5: item[:j], URL: item[j+1:]}
+		if err := decFile(&dec{s: str[sp.val:sp.end]}, &out[i], false); err != nil {
+			return nil, wrapErr(err, "files of %s", ip)
 		}
-		out = append(out, intel.FileDownload{IP: ip, MD5: string(item[:i]), URL: string(item[i+1:])})
-		return decFile(val, &out[len(out)-1], false)
-	})
-	if err != nil {
-		return nil, fmt.Errorf("files of %s: %w", ip, err)
 	}
 	return out, nil
 }
@@ -121,22 +150,19 @@ func (s *Store) Files(ctx context.Context, ip netip.Addr, limit int) ([]intel.Fi
 // previous one).
 func (s *Store) Resolutions(ctx context.Context, ip netip.Addr, limit int) ([]intel.Resolution, error) {
 	ip = normIP(ip)
-	var out []intel.Resolution
-	err := s.scan(ctx, lRes, addrOwner(nil, ip), recencyKeyLen, limit, func(item, val []byte) error {
-		if out == nil {
-			out = make([]intel.Resolution, 0, min(limit, 64))
-		}
-		out = append(out, intel.Resolution{IP: ip, Domain: string(item), Zone: intel.ZoneGrey})
-		return decResolution(val, &out[len(out)-1])
-	})
-	if err != nil {
-		return nil, fmt.Errorf("resolutions of %s: %w", ip, err)
+	str, spans, err := s.scan(ctx, lRes, addrOwner(nil, ip), recencyKeyLen, limit)
+	if err != nil || len(spans) == 0 {
+		return nil, wrapErr(err, "resolutions of %s", ip)
 	}
-	if len(out) == 0 {
-		return out, nil
+	out := make([]intel.Resolution, len(spans))
+	for i, sp := range spans {
+		out[i] = intel.Resolution{IP: ip, Domain: str[sp.item:sp.val], Zone: intel.ZoneGrey}
+		if err := decResolution(&dec{s: str[sp.val:sp.end]}, &out[i]); err != nil {
+			return nil, wrapErr(err, "resolutions of %s", ip)
+		}
 	}
 	if err := s.fillDomains(ctx, out); err != nil {
-		return nil, fmt.Errorf("resolutions of %s: %w", ip, err)
+		return nil, wrapErr(err, "resolutions of %s", ip)
 	}
 	return out, nil
 }
@@ -146,39 +172,32 @@ func (s *Store) fillDomains(ctx context.Context, rs []intel.Resolution) error {
 	for i := range order {
 		order[i] = i
 	}
-	slices.SortFunc(order, func(a, b int) int {
-		if rs[a].Domain < rs[b].Domain {
-			return -1
-		}
-		if rs[a].Domain > rs[b].Domain {
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(order, func(a, b int) int { return strings.Compare(rs[a].Domain, rs[b].Domain) })
 	it, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: []byte{tDomain}, UpperBound: []byte{tDomain + 1}})
 	if err != nil {
 		return err
 	}
 	key := make([]byte, 0, 64)
-	var di intel.DomainInfo
+	cats := make([]intel.Category, 0, len(rs))
 	for _, i := range order {
 		key = append(append(key[:0], tDomain), rs[i].Domain...)
 		if !it.SeekGE(key) || !bytes.Equal(it.Key(), key) {
 			continue
 		}
 		v, err := it.ValueAndErr()
-		if err == nil {
-			di = intel.DomainInfo{}
-			err = decDomain(v, &di)
-		}
 		if err != nil {
 			_ = it.Close()
 			return err
 		}
-		if di.Zone != "" {
-			rs[i].Zone = di.Zone
+		zone, dcats, err := decDomainZone(v, &cats)
+		if err != nil {
+			_ = it.Close()
+			return err
 		}
-		rs[i].Categories = di.Categories
+		if zone != "" {
+			rs[i].Zone = zone
+		}
+		rs[i].Categories = dcats
 	}
 	return it.Close()
 }
@@ -186,33 +205,38 @@ func (s *Store) fillDomains(ctx context.Context, rs []intel.Resolution) error {
 // Masks implements store.Intel.
 func (s *Store) Masks(ctx context.Context, ip netip.Addr, limit int) ([]intel.FeedMask, error) {
 	ip = normIP(ip)
-	var out []intel.FeedMask
-	err := s.scan(ctx, lMasks, addrOwner(nil, ip), 1, limit, func(item, val []byte) error {
-		i := bytes.IndexByte(item, 0)
-		if i < 0 {
-			return errCorrupt
+	str, spans, err := s.scan(ctx, lMasks, addrOwner(nil, ip), 1, limit)
+	if err != nil || len(spans) == 0 {
+		return nil, wrapErr(err, "masks of %s", ip)
+	}
+	out := make([]intel.FeedMask, len(spans))
+	for i, sp := range spans {
+		item := str[sp.item:sp.val]
+		j := strings.IndexByte(item, 0)
+		if j < 0 {
+			return nil, wrapErr(errCorrupt, "masks of %s", ip)
 		}
-		out = append(out, intel.FeedMask{IP: ip, Mask: string(item[:i]), MaskType: string(item[i+1:])})
-		return decMask(val, &out[len(out)-1])
-	})
-	if err != nil {
-		return nil, fmt.Errorf("masks of %s: %w", ip, err)
+		out[i] = intel.FeedMask{IP: ip, Mask: item[:j], MaskType: item[j+1:]}
+		if err := decMask(&dec{s: str[sp.val:sp.end]}, &out[i]); err != nil {
+			return nil, wrapErr(err, "masks of %s", ip)
+		}
 	}
 	return out, nil
 }
 
 // DomainIPs implements store.Intel.
 func (s *Store) DomainIPs(ctx context.Context, domain string, limit int) ([]netip.Addr, error) {
-	var out []netip.Addr
-	err := s.scan(ctx, lDomainIPs, strOwner(nil, domain), recencyKeyLen, limit, func(item, _ []byte) error {
-		if len(item) != 16 {
-			return errCorrupt
+	str, spans, err := s.scan(ctx, lDomainIPs, strOwner(nil, domain), recencyKeyLen, limit)
+	if err != nil || len(spans) == 0 {
+		return nil, wrapErr(err, "addresses of %s", domain)
+	}
+	out := make([]netip.Addr, len(spans))
+	for i, sp := range spans {
+		d := dec{s: str[sp.item:sp.val]}
+		out[i] = d.addr()
+		if d.err != nil || d.s != "" {
+			return nil, wrapErr(errCorrupt, "addresses of %s", domain)
 		}
-		out = append(out, netip.AddrFrom16([16]byte(item)).Unmap())
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("addresses of %s: %w", domain, err)
 	}
 	return out, nil
 }
@@ -223,7 +247,7 @@ func (s *Store) URL(ctx context.Context, url string) (intel.URLSummary, error) {
 		return intel.URLSummary{}, err
 	}
 	u := urlSum{sum: intel.URLSummary{URL: url}}
-	found, err := getFn(s.db, strKey(tURL, url), func(v []byte) error { return decURLSum(v, &u) })
+	found, err := getFn(s.db, strKey(tURL, url), func(v []byte) error { return decURLSum(&dec{s: string(v)}, &u) })
 	if err != nil {
 		return intel.URLSummary{}, fmt.Errorf("url %q: %w", url, err)
 	}
@@ -237,13 +261,16 @@ func (s *Store) URL(ctx context.Context, url string) (intel.URLSummary, error) {
 // from the web address on several addresses, or over http and https, are
 // one item merged by the FileDownload rules, with the smallest IP and URL.
 func (s *Store) URLFiles(ctx context.Context, url string, limit int) ([]intel.FileDownload, error) {
-	var out []intel.FileDownload
-	err := s.scan(ctx, lURLFiles, strOwner(nil, url), recencyKeyLen, limit, func(item, val []byte) error {
-		out = append(out, intel.FileDownload{MD5: string(item)})
-		return decFile(val, &out[len(out)-1], true)
-	})
-	if err != nil {
-		return nil, fmt.Errorf("files of url %q: %w", url, err)
+	str, spans, err := s.scan(ctx, lURLFiles, strOwner(nil, url), recencyKeyLen, limit)
+	if err != nil || len(spans) == 0 {
+		return nil, wrapErr(err, "files of url %q", url)
+	}
+	out := make([]intel.FileDownload, len(spans))
+	for i, sp := range spans {
+		out[i] = intel.FileDownload{MD5: str[sp.item:sp.val]}
+		if err := decFile(&dec{s: str[sp.val:sp.end]}, &out[i], true); err != nil {
+			return nil, wrapErr(err, "files of url %q", url)
+		}
 	}
 	return out, nil
 }
