@@ -90,7 +90,7 @@ func (e *env) forward(ctx context.Context, sock string, args []string, body io.R
 var forwardable = map[string]bool{"import": true, "user": true, "token": true, "lookup": true, "explain": true}
 
 // execHandler runs forwarded commands against the server's shared store.
-func execHandler(logger *slog.Logger, shared *sharedStore, getenv func(string) string) http.Handler {
+func execHandler(logger *slog.Logger, shared *sharedStore, getenv func(string) string, now func() time.Time) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost || r.URL.Path != execPath {
 			http.Error(w, "not found", http.StatusNotFound)
@@ -102,7 +102,7 @@ func execHandler(logger *slog.Logger, shared *sharedStore, getenv func(string) s
 			return
 		}
 		var out, errOut bytes.Buffer
-		sub := &env{getenv: getenv, stdin: bufio.NewReaderSize(r.Body, 1<<16), stdout: &out, stderr: &errOut, now: time.Now, shared: shared}
+		sub := &env{getenv: getenv, stdin: bufio.NewReaderSize(r.Body, 1<<16), stdout: &out, stderr: &errOut, now: now, shared: shared}
 		start := time.Now()
 		code := sub.exec(r.Context(), args)
 		logger.Info("operator command", "command", args[0], "exit", code, "elapsed", time.Since(start).String())

@@ -59,6 +59,15 @@ func commands() []command {
 // the exit status (0 success, 1 failure, 2 bad usage).
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
 	e := &env{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr, now: time.Now, stderrIsTTY: isTerminal(stderr)}
+	// TIPD_NOW fixes the clock (RFC 3339), for reproducible tests and demos.
+	if v := getenv("TIPD_NOW"); v != "" {
+		t, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			fmt.Fprintf(stderr, "tipd: TIPD_NOW %q is not an RFC 3339 time such as 2026-11-28T12:00:00Z.\n", v)
+			return 2
+		}
+		e.now = func() time.Time { return t }
+	}
 	return e.exec(ctx, args)
 }
 

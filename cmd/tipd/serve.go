@@ -143,7 +143,7 @@ func (e *env) serve(ctx context.Context, st store.Store, loc storeLocation, c se
 			ln.Close()
 			return err
 		}
-		admin = &http.Server{Handler: execHandler(logger, shared, e.getenv), ReadHeaderTimeout: 10 * time.Second}
+		admin = &http.Server{Handler: execHandler(logger, shared, e.getenv, e.now), ReadHeaderTimeout: 10 * time.Second}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
