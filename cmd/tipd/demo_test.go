@@ -1,0 +1,73 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestDemo runs `tipd demo` as a newcomer would and checks its stable output
+// lines, and that every example address is really answered with the zone
+// printed next to it.
+func TestDemo(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	stderr := &syncBuffer{}
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"demo", "-addr", "127.0.0.1:0", "-size", "3000"}, testEnv(nil), strings.NewReader(""), pw, stderr)
+		pw.Close()
+	}()
+	defer func() {
+		cancel()
+		select {
+		case code := <-done:
+			if code != 0 {
+				t.Errorf("demo exited %d: %s", code, stderr.String())
+			}
+		case <-time.After(15 * time.Second):
+			t.Error("demo did not stop")
+		}
+	}()
+
+	var token, url string
+	examples := map[string][]string{}
+	sc := bufio.NewScanner(pr)
+	for sc.Scan() {
+		line := sc.Text()
+		k, v, _ := strings.Cut(line, ": ")
+		switch k {
+		case "token":
+			token = v
+		case "url":
+			url = v
+		case "example":
+			addr, zone, _ := strings.Cut(v, " ")
+			examples[zone] = append(examples[zone], addr)
+		}
+		if k == "try" {
+			break
+		}
+	}
+	go io.Copy(io.Discard, pr)
+	if !strings.HasPrefix(token, "tipd_") || !strings.HasPrefix(url, "http://127.0.0.1:") {
+		t.Fatalf("token %q url %q; stderr: %s", token, url, stderr.String())
+	}
+	for _, zone := range []string{"Red", "Orange", "Green", "Grey"} {
+		if len(examples[zone]) == 0 {
+			t.Errorf("no example line for %s", zone)
+		}
+	}
+	for zone, addrs := range examples {
+		for _, a := range addrs {
+			ans := get(t, "GET", url+"/api/ip/"+a, token)
+			if ans.status != 200 {
+				t.Fatalf("%s: status %d: %s", a, ans.status, ans.body)
+			}
+			wantField(t, ans.json(t), zone, "Zone")
+		}
+	}
+}
