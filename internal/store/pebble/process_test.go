@@ -27,9 +27,9 @@ func TestChildProcess(t *testing.T) {
 		fmt.Println("error:", err)
 		os.Exit(1)
 	}
-	fmt.Println("ready")
 	switch os.Getenv("TIPD_PEBBLE_CHILD_MODE") {
 	case "hold":
+		fmt.Println("ready")
 		_, _ = bufio.NewReader(os.Stdin).ReadString('\n')
 	case "apply":
 		ip := netip.MustParseAddr("45.95.147.10")
@@ -41,6 +41,9 @@ func TestChildProcess(t *testing.T) {
 			if err := s.Apply(context.Background(), b); err != nil {
 				fmt.Println("error:", err)
 				os.Exit(1)
+			}
+			if i == 0 {
+				fmt.Println("ready") // at least one batch is committed
 			}
 		}
 	}
@@ -101,7 +104,7 @@ func TestKillDuringApply(t *testing.T) {
 	}
 	dir := t.TempDir()
 	cmd := startChild(t, dir, "apply")
-	time.Sleep(300 * time.Millisecond)
+	time.Sleep(200 * time.Millisecond)
 	if err := cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
