@@ -13,7 +13,7 @@ import (
 // Vocabulary of the invented world.
 var (
 	countries  = []string{"NL", "DE", "FR", "GB", "SE", "PL", "CZ", "IT", "ES", "RO", "UA", "FI", "SG", "JP", "BR", "US"}
-	orgWords   = []string{"Alder", "Birch", "Cedar", "Delta", "Ember", "Fjord", "Granite", "Harbor", "Iris", "Juniper", "Kestrel", "Lumen", "Maple", "Nimbus", "Orchid", "Pioneer", "Quartz", "Raven", "Summit", "Tundra"}
+	orgWords   = []string{"Alder", "Birch", "Cedar", "Delta", "Ember", "Fjord", "Granite", "Harbor", "Iris", "Jasper", "Kestrel", "Lumen", "Maple", "Nimbus", "Orchid", "Pioneer", "Quartz", "Raven", "Summit", "Tundra"}
 	orgKinds   = []string{"Hosting", "Networks", "Telecom", "Cloud", "Datacenter", "Broadband"}
 	streets    = []string{"Examplestraat", "Beispielweg", "Rue d'Exemple", "Example Road", "Exempelgatan"}
 	cities     = []string{"Amsterdam", "Berlin", "Paris", "London", "Stockholm", "Warsaw", "Prague", "Milan"}
