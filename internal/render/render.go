@@ -33,7 +33,7 @@ func URLJSON(r *report.URLReport) ([]byte, error) {
 }
 
 func ipSizeHint(r *report.IPReport) int {
-	return 1536 + 256*len(r.Files) + 160*len(r.HostedURLs) + 128*len(r.Masks) +
+	return 1536 + 256*len(r.Files) + 160*len(r.HostedURLs) + 128*(len(r.Masks)+len(r.NetMasks)) +
 		192*len(r.Resolutions) + 256*len(r.Whois.Contacts)
 }
 
@@ -106,7 +106,16 @@ func AppendIPJSON(dst []byte, r *report.IPReport) []byte {
 	}
 	if s.Has(report.SecFeedMasks) {
 		w.key("FeedMasks")
-		w.masks(r.Masks)
+		w.b = append(w.b, '[')
+		first := true
+		for m := range r.EachFeedMask {
+			if !first {
+				w.b = append(w.b, ',')
+			}
+			first = false
+			w.mask(m)
+		}
+		w.b = append(w.b, ']')
 	}
 	if s.Has(report.SecIPWhoIs) {
 		w.key("IpWhoIs")
@@ -328,23 +337,26 @@ func (w *writer) files(files []intel.FileDownload) {
 func (w *writer) masks(masks []intel.FeedMask) {
 	w.b = append(w.b, '[')
 	for i := range masks {
-		m := &masks[i]
 		if i > 0 {
 			w.b = append(w.b, ',')
 		}
-		w.b = append(w.b, `{"Zone":`...)
-		w.zone(m.Zone)
-		w.b = append(w.b, `,"Status":`...)
-		w.nstr(m.Zone.FeedStatus())
-		w.b = append(w.b, `,"NormalizedMask":`...)
-		w.str(m.Mask)
-		w.b = append(w.b, `,"FeedNames":`...)
-		w.strs(m.Feeds)
-		w.b = append(w.b, `,"MaskType":`...)
-		w.nstr(m.MaskType)
-		w.b = append(w.b, '}')
+		w.mask(&masks[i])
 	}
 	w.b = append(w.b, ']')
+}
+
+func (w *writer) mask(m *intel.FeedMask) {
+	w.b = append(w.b, `{"Zone":`...)
+	w.zone(m.Zone)
+	w.b = append(w.b, `,"Status":`...)
+	w.nstr(m.Zone.FeedStatus())
+	w.b = append(w.b, `,"NormalizedMask":`...)
+	w.str(m.Mask)
+	w.b = append(w.b, `,"FeedNames":`...)
+	w.strs(m.Feeds)
+	w.b = append(w.b, `,"MaskType":`...)
+	w.nstr(m.MaskType)
+	w.b = append(w.b, '}')
 }
 
 func (w *writer) whois(wh *report.Whois) {

@@ -66,6 +66,11 @@ func redReport() *report.IPReport {
 		Masks: []intel.FeedMask{
 			{IP: ip, Mask: "45.95.147.10/bins/", MaskType: intel.MaskURLPrefix, Zone: intel.ZoneRed,
 				Feeds: []string{"Malicious URL Feed"}},
+			{IP: ip, Mask: "45.95.147.10", MaskType: intel.MaskHost, Zone: intel.ZoneYellow,
+				Feeds: []string{"Adware Feed"}},
+		},
+		// Merged between the two store masks by zone.
+		NetMasks: []intel.FeedMask{
 			{IP: ip, Mask: "45.95.147.0/24", MaskType: intel.MaskNetwork, Zone: intel.ZoneOrange,
 				Feeds: []string{"APT IP Feed", "Botnet CC URL Feed"}},
 		},

@@ -24,7 +24,6 @@ import (
 	"math"
 	"net/netip"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -132,14 +131,19 @@ type IPReport struct {
 	Sections Sections
 	License  License
 
-	IP          netip.Addr
-	Reserved    bool
-	Zone        intel.Zone
-	HasRedZone  bool
-	General     IPGeneral
-	Files       []intel.FileDownload
-	HostedURLs  []intel.HostedURL
+	IP         netip.Addr
+	Reserved   bool
+	Zone       intel.Zone
+	HasRedZone bool
+	General    IPGeneral
+	Files      []intel.FileDownload
+	HostedURLs []intel.HostedURL
+	// FeedMasks is the merge of Masks (the store's host, URL-prefix and URL
+	// masks) and NetMasks (network listings), both ordered by mask order and
+	// cut so that the merge holds at most count items; EachFeedMask and
+	// AllFeedMasks walk it in order without the caller merging.
 	Masks       []intel.FeedMask
+	NetMasks    []intel.FeedMask
 	Whois       Whois
 	Resolutions []intel.Resolution
 	Spam        Spam
@@ -295,7 +299,7 @@ func (b *Builder) IP(ctx context.Context, ip netip.Addr, sec Sections, count int
 		if err != nil {
 			return nil, fmt.Errorf("masks of %s: %w", ip, err)
 		}
-		r.Masks = addressMasks(masks, &info, count)
+		r.Masks, r.NetMasks = addressMasks(masks, &info, count)
 	}
 	if sec.Has(SecIPWhoIs) {
 		w := &r.Whois
@@ -420,41 +424,58 @@ func industries(reports []intel.Report) []string {
 	return out
 }
 
-// addressMasks merges the store's masks of an address with the network
-// listings covering it.
-func addressMasks(masks []intel.FeedMask, info *netdata.Info, count int) []intel.FeedMask {
-	allowed := len(info.Allows) > 0
-	if allowed {
+// addressMasks splits the FeedMasks section of an address into the store's
+// masks and the network masks, each cut so that their merge holds at most
+// count items. Nothing is copied unless the address is allow-listed.
+func addressMasks(masks []intel.FeedMask, info *netdata.Info, count int) (store, nets []intel.FeedMask) {
+	if len(info.Allows) > 0 {
 		kept := make([]intel.FeedMask, 0, len(masks))
 		for _, m := range masks {
 			if m.MaskType != intel.MaskHost {
 				kept = append(kept, m)
 			}
 		}
-		return kept
+		return kept[:min(len(kept), count)], nil
 	}
-	nets := networkMasks(info)
-	if len(nets) == 0 {
-		return masks
-	}
-	// Both lists are ordered; merge them into a new slice (the store's is
-	// not written to), copying runs of store masks at once.
-	n := min(count, len(masks)+len(nets))
-	out := make([]intel.FeedMask, 0, n)
-	i := 0
-	for j := range nets {
-		k := i + sort.Search(len(masks)-i, func(x int) bool { return maskOrder(&masks[i+x], &nets[j]) > 0 })
-		out = append(out, masks[i:min(k, i+n-len(out))]...)
-		i = k
-		if len(out) == n {
-			return out
-		}
-		out = append(out, nets[j])
-		if len(out) == n {
-			return out
+	nets = networkMasks(info)
+	i, j := 0, 0
+	for i+j < count && (i < len(masks) || j < len(nets)) {
+		if j >= len(nets) || (i < len(masks) && maskOrder(&masks[i], &nets[j]) <= 0) {
+			i++
+		} else {
+			j++
 		}
 	}
-	return append(out, masks[i:i+n-len(out)]...)
+	return masks[:i], nets[:j]
+}
+
+// EachFeedMask calls yield with every item of the FeedMasks section in
+// order (the merge of Masks and NetMasks) until yield returns false.
+func (r *IPReport) EachFeedMask(yield func(*intel.FeedMask) bool) {
+	a, b := r.Masks, r.NetMasks
+	i, j := 0, 0
+	for i < len(a) || j < len(b) {
+		if j >= len(b) || (i < len(a) && maskOrder(&a[i], &b[j]) <= 0) {
+			if !yield(&a[i]) {
+				return
+			}
+			i++
+		} else {
+			if !yield(&b[j]) {
+				return
+			}
+			j++
+		}
+	}
+}
+
+// AllFeedMasks returns the FeedMasks section in order as one new slice.
+func (r *IPReport) AllFeedMasks() []intel.FeedMask {
+	out := make([]intel.FeedMask, 0, len(r.Masks)+len(r.NetMasks))
+	for m := range r.EachFeedMask {
+		out = append(out, *m)
+	}
+	return out
 }
 
 // maskOrder orders masks most severe zone first, then by mask, then by type.

@@ -207,15 +207,16 @@ func TestIPFull(t *testing.T) {
 	if !g.HasAPT || len(g.Reports) != 2 || g.Reports[0].ID != "rpt-2" || g.Reports[1].ID != "rpt-1" {
 		t.Errorf("reports: HasAPT %v, %+v (want rpt-2 then rpt-1, the missing one skipped)", g.HasAPT, g.Reports)
 	}
-	if len(r.Files) != 100 || len(r.HostedURLs) != 100 || len(r.Resolutions) != 100 || len(r.Masks) != 100 {
+	masks := r.AllFeedMasks()
+	if len(r.Files) != 100 || len(r.HostedURLs) != 100 || len(r.Resolutions) != 100 || len(masks) != 100 {
 		t.Errorf("list sizes: files %d urls %d resolutions %d masks %d, want 100 each",
-			len(r.Files), len(r.HostedURLs), len(r.Resolutions), len(r.Masks))
+			len(r.Files), len(r.HostedURLs), len(r.Resolutions), len(masks))
 	}
 	if r.HostedURLs[0].URL != "45.95.147.10/bins/f000" || r.HostedURLs[99].URL != "45.95.147.10/bins/f099" {
 		t.Errorf("hosted URLs not newest first: %s ... %s", r.HostedURLs[0].URL, r.HostedURLs[99].URL)
 	}
 	// Masks: Red first, then by mask: the network mask of DROP (Red via BOTNET_CNC, Scanners merged).
-	if m := r.Masks[0]; m.Mask != "45.95.147.0/24" || m.MaskType != intel.MaskNetwork || m.Zone != intel.ZoneRed ||
+	if m := masks[0]; m.Mask != "45.95.147.0/24" || m.MaskType != intel.MaskNetwork || m.Zone != intel.ZoneRed ||
 		!slices.Equal(m.Feeds, []string{"DROP", "Scanners"}) {
 		t.Errorf("first mask: got %+v", m)
 	}
@@ -428,13 +429,14 @@ func TestAllowListed(t *testing.T) {
 	if r.Zone != intel.ZoneGreen || r.General.ThreatScore != 0 {
 		t.Errorf("allow-listed: zone %s score %d", r.Zone, r.General.ThreatScore)
 	}
-	for _, m := range r.Masks {
+	masks := r.AllFeedMasks()
+	for _, m := range masks {
 		if m.MaskType == intel.MaskNetwork || m.MaskType == intel.MaskHost {
 			t.Errorf("suppressed mask shown: %+v", m)
 		}
 	}
-	if len(r.Masks) != 4 { // the prefix mask and the three URL masks
-		t.Errorf("masks: got %d, want 4", len(r.Masks))
+	if len(masks) != 4 { // the prefix mask and the three URL masks
+		t.Errorf("masks: got %d, want 4", len(masks))
 	}
 	ex, err := b.Explain(context.Background(), redIP)
 	if err != nil {
@@ -602,7 +604,8 @@ func TestAddressMasksMerge(t *testing.T) {
 		{5, []string{"10.0.0.0/8", "a/1", "c/1", "a/2", "9.0.0.0/8"}},
 	}
 	for _, tt := range tests {
-		got := addressMasks(slices.Clone(store), info, tt.count)
+		a, b := addressMasks(slices.Clone(store), info, tt.count)
+		got := (&IPReport{Masks: a, NetMasks: b}).AllFeedMasks()
 		var names []string
 		for _, x := range got {
 			names = append(names, x.Mask)
@@ -614,7 +617,7 @@ func TestAddressMasksMerge(t *testing.T) {
 			t.Errorf("merged feeds: got %v", got[0].Feeds)
 		}
 	}
-	if got := addressMasks(store[:2], &netdata.Info{}, 100); len(got) != 2 {
-		t.Errorf("no listings: got %d masks, want 2", len(got))
+	if a, b := addressMasks(store[:2], &netdata.Info{}, 100); len(a) != 2 || len(b) != 0 {
+		t.Errorf("no listings: got %d and %d masks, want 2 and 0", len(a), len(b))
 	}
 }
