@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 
 	"github.com/tipd/tipd/internal/importer"
@@ -27,9 +28,21 @@ func cmdImport(ctx context.Context, e *env, args []string) error {
 	strict := fs.Bool("strict", false, "fail on the first bad line, committing nothing of that file")
 	name := fs.String("name", "", "file name recorded as provenance for standard input")
 	quiet := fs.Bool("q", false, "no progress display")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the import to this file")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	if *format == "" {
 		return usagef("import needs -format (one of %s)", strings.Join(formats.Names(), ", "))
