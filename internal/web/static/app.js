@@ -1,0 +1,658 @@
+// The tipd portal: looks up an IP address or a web address through the
+// same-origin API and shows the answer.
+//
+// Everything shown comes from threat intelligence, which attackers write
+// (URLs, WHOIS text, detection names). It is therefore only ever put into
+// the page as text: elements are built with document.createElement and
+// filled with textContent; no HTML string is ever parsed. The page's
+// Content-Security-Policy enforces Trusted Types, so an accidental
+// innerHTML assignment would throw instead of rendering.
+(function () {
+  "use strict";
+
+  var TOKEN_KEY = "tipd.token";
+  var COUNT_KEY = "tipd.count";
+  var HASH_PREFIX = "#/ip/";
+
+  var ZONES = {
+    Red: "Dangerous",
+    Orange: "Not trusted",
+    Yellow: "Adware and other",
+    Grey: "No or not enough data",
+    Green: "Good"
+  };
+
+  var STATUS_TEXT = {
+    400: "Bad request",
+    401: "Not authenticated",
+    402: "Licence expired",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    414: "Request too long",
+    429: "Too many requests",
+    451: "Unavailable for legal reasons",
+    500: "Server error",
+    503: "Service unavailable"
+  };
+
+  var CATEGORY_NAMES = {
+    CATEGORY_MALWARE: "Malware",
+    CATEGORY_BOTNET_CNC: "Botnet C&C",
+    CATEGORY_PHISHING: "Phishing",
+    CATEGORY_APT: "APT",
+    CATEGORY_RANSOMWARE: "Ransomware",
+    CATEGORY_MINER: "Miner",
+    CATEGORY_SPAM: "Spam",
+    CATEGORY_SCANNER: "Scanner",
+    CATEGORY_BRUTEFORCE: "Brute force",
+    CATEGORY_TOR_EXIT_NODE: "Tor exit node",
+    CATEGORY_OPEN_PROXY: "Open proxy",
+    CATEGORY_COMPROMISED: "Compromised",
+    CATEGORY_BAD_REPUTATION: "Bad reputation",
+    CATEGORY_ADWARE: "Adware",
+    CATEGORY_PORNWARE: "Pornware",
+    CATEGORY_RISKWARE: "Riskware"
+  };
+
+  var $ = function (id) { return document.getElementById(id); };
+
+  // ---- DOM helpers: text only ------------------------------------------
+
+  // el builds an element. props may set className, text, title, id and
+  // attrs (an object of attribute names to values); children are nodes or
+  // strings (added as text nodes); null children are skipped.
+  function el(tag, props) {
+    var e = document.createElement(tag);
+    if (props) {
+      if (props.className) e.className = props.className;
+      if (props.text !== undefined && props.text !== null) e.textContent = String(props.text);
+      if (props.title) e.title = String(props.title);
+      if (props.id) e.id = props.id;
+      if (props.attrs) {
+        Object.keys(props.attrs).forEach(function (k) { e.setAttribute(k, String(props.attrs[k])); });
+      }
+    }
+    for (var i = 2; i < arguments.length; i++) append(e, arguments[i]);
+    return e;
+  }
+
+  function append(parent, c) {
+    if (c === null || c === undefined || c === false) return;
+    if (Array.isArray(c)) { c.forEach(function (x) { append(parent, x); }); return; }
+    parent.appendChild(typeof c === "object" ? c : document.createTextNode(String(c)));
+  }
+
+  function clear(node) {
+    while (node.firstChild) node.removeChild(node.firstChild);
+  }
+
+  var DASH = "—";
+
+  function isKnown(v) { return v !== null && v !== undefined && v !== ""; }
+
+  function num(v) {
+    return typeof v === "number" ? v.toLocaleString("en-US") : (isKnown(v) ? String(v) : DASH);
+  }
+
+  // when shows an API date ("2024-01-05T12:30Z", "…:00Z" or "2024-01-05")
+  // as "2024-01-05 12:30 UTC".
+  function when(v) {
+    if (!isKnown(v)) return el("span", { className: "muted", text: DASH });
+    var s = String(v);
+    var m = /^(\d{4}-\d\d-\d\d)T(\d\d:\d\d)(:\d\d(?:\.\d+)?)?Z$/.exec(s);
+    var shown = m ? m[1] + " " + m[2] + " UTC" : s;
+    return el("time", { text: shown, title: s, attrs: { datetime: s } });
+  }
+
+  function mono(v, cls) {
+    if (!isKnown(v)) return el("span", { className: "muted", text: DASH });
+    return el("span", { className: "mono" + (cls ? " " + cls : ""), text: v });
+  }
+
+  function yesNo(b) {
+    return el("span", { className: b ? "flag flag-yes" : "flag", text: b ? "Yes" : "No" });
+  }
+
+  function zoneBadge(zone, big) {
+    var z = ZONES[zone] ? zone : "Grey";
+    return el("span", {
+      className: "zone zone-" + z + (big ? " zone-big" : ""),
+      text: isKnown(zone) ? zone : "Grey",
+      title: ZONES[z],
+      attrs: { "data-zone": z }
+    });
+  }
+
+  function categoryName(c) {
+    if (CATEGORY_NAMES[c]) return CATEGORY_NAMES[c];
+    var s = String(c).replace(/^CATEGORY_/, "").replace(/_/g, " ").toLowerCase();
+    return s.charAt(0).toUpperCase() + s.slice(1);
+  }
+
+  function chips(list, cls) {
+    if (!list || !list.length) return el("span", { className: "muted", text: "None" });
+    return el("ul", { className: "chips" }, list.map(function (x) {
+      return el("li", { className: "chip" + (cls ? " " + cls : ""), text: x });
+    }));
+  }
+
+  function categoryChips(withZone, plain) {
+    var list = (withZone && withZone.length) ? withZone
+      : (plain || []).map(function (n) { return { Name: n, Zone: null }; });
+    if (!list.length) return el("span", { className: "muted", text: "None" });
+    return el("ul", { className: "chips" }, list.map(function (c) {
+      var z = ZONES[c.Zone] ? c.Zone : "Grey";
+      return el("li", { className: "chip chip-cat", title: c.Name + (c.Zone ? " · " + c.Zone : "") },
+        el("span", { className: "dot zone-" + z, attrs: { "aria-hidden": "true" } }),
+        categoryName(c.Name),
+        c.Zone ? el("span", { className: "sr-only", text: " (" + c.Zone + ")" }) : null);
+    }));
+  }
+
+  // pivot links a value to the lookup of target in this portal. The link is
+  // always a fragment of this page, so data can never choose its scheme.
+  function pivot(text, target) {
+    var a = el("a", { className: "mono pivot", text: text, title: "Look up " + target });
+    a.href = HASH_PREFIX + encodeURIComponent(target);
+    return a;
+  }
+
+  function withScheme(u) {
+    return /^https?:\/\//i.test(u) ? u : "http://" + u;
+  }
+
+  // facts is a definition list of [label, value, wide] items; a wide item
+  // takes a whole row.
+  function facts(pairs, cls) {
+    var dl = el("dl", { className: "facts" + (cls ? " " + cls : "") });
+    pairs.forEach(function (p) {
+      if (!p) return;
+      dl.appendChild(el("div", { className: "fact" + (p[2] ? " fact-wide" : "") },
+        el("dt", { text: p[0] }),
+        el("dd", null, isKnown(p[1]) ? p[1] : el("span", { className: "muted", text: DASH }))));
+    });
+    return dl;
+  }
+
+  // table renders items with columns {label, cell(item) -> node|string, cls}.
+  function table(caption, columns, items) {
+    var t = el("table", { className: "grid" });
+    t.appendChild(el("caption", { className: "sr-only", text: caption }));
+    var tr = el("tr");
+    columns.forEach(function (c) {
+      tr.appendChild(el("th", { text: c.label, className: c.cls || "", attrs: { scope: "col" } }));
+    });
+    t.appendChild(el("thead", null, tr));
+    var tb = el("tbody");
+    items.forEach(function (it) {
+      var row = el("tr");
+      columns.forEach(function (c) {
+        var v = c.cell(it);
+        row.appendChild(el("td", { className: c.cls || "" }, isKnown(v) ? v : el("span", { className: "muted", text: DASH })));
+      });
+      tb.appendChild(row);
+    });
+    t.appendChild(tb);
+    return el("div", { className: "table-wrap", attrs: { tabindex: "0", role: "region", "aria-label": caption } }, t);
+  }
+
+  var sectionSeq = 0;
+
+  // card is a titled section; count (optional) is shown next to the title.
+  function card(title, count, body, cls) {
+    var id = "sec-" + (++sectionSeq);
+    var h = el("h3", { id: id }, title,
+      count === null || count === undefined ? null : el("span", { className: "count", text: num(count) }));
+    return el("section", { className: "card" + (cls ? " " + cls : ""), attrs: { "aria-labelledby": id } }, h, body);
+  }
+
+  // listCard renders one list section, or says it is empty.
+  function listCard(title, items, columns, limit, emptyText) {
+    if (!Array.isArray(items)) return null;
+    var body;
+    if (!items.length) {
+      body = el("p", { className: "empty", text: emptyText });
+    } else {
+      body = [table(title, columns, items)];
+      if (items.length >= limit) {
+        body.push(el("p", { className: "note", text: "Showing the newest " + num(limit) + "; there may be more. Raise “Rows per list” to see them." }));
+      }
+    }
+    return card(title, items.length, body, "card-list");
+  }
+
+  // ---- Sections -----------------------------------------------------------
+
+  function reportsTable(reports) {
+    if (!reports || !reports.length) return null;
+    return table("Related reports", [
+      { label: "Type", cell: function (r) { return el("span", { className: "tag tag-" + String(r.Type).toLowerCase(), text: r.Type }); } },
+      { label: "Title", cell: function (r) { return r.Title; } },
+      { label: "Id", cell: function (r) { return mono(r.Id); } }
+    ], reports);
+  }
+
+  function scoreBlock(score) {
+    var s = typeof score === "number" ? Math.max(0, Math.min(100, score)) : 0;
+    var band = s >= 75 ? "Red" : s >= 50 ? "Orange" : s > 0 ? "Yellow" : "Grey";
+    var bar = el("span", { className: "meter-fill zone-" + band });
+    bar.style.width = s + "%";
+    return el("div", { className: "score" },
+      el("div", { className: "score-label", text: "Threat score" }),
+      el("div", { className: "score-value" },
+        el("span", { className: "score-num", id: "score", text: isKnown(score) ? score : DASH }),
+        el("span", { className: "score-max", text: "/100" })),
+      el("div", { className: "meter", attrs: { role: "meter", "aria-valuemin": 0, "aria-valuemax": 100, "aria-valuenow": s, "aria-label": "Threat score" } }, bar));
+  }
+
+  function summary(subject, kind, zone, score, pairs, extra) {
+    var z = ZONES[zone] ? zone : "Grey";
+    return el("section", { className: "card summary summary-" + z, attrs: { "aria-labelledby": "result-title" } },
+      el("div", { className: "summary-head" },
+        el("div", { className: "verdict" },
+          zoneBadge(zone, true),
+          el("span", { className: "verdict-text", text: ZONES[z] })),
+        el("div", { className: "subject" },
+          el("div", { className: "subject-kind", text: kind }),
+          el("h2", { id: "result-title", className: "mono subject-value", text: subject, attrs: { tabindex: "-1" } })),
+        score === undefined ? null : scoreBlock(score)),
+      facts(pairs, "facts-summary"),
+      extra);
+  }
+
+  function licence(li) {
+    if (!li) return null;
+    return el("div", { className: "licence", attrs: { "aria-label": "Licence" } },
+      el("span", null, el("span", { className: "muted", text: "Licence " }), el("strong", { text: li.AccessType || DASH })),
+      el("span", null, el("span", { className: "muted", text: "Requests today " }),
+        el("strong", { id: "quota", text: num(li.DayRequests) + " / " + num(li.DayQuota) })),
+      el("span", null, el("span", { className: "muted", text: "Token expires " }), when(li.TokenExpirationDate)));
+  }
+
+  var FILE_COLUMNS = [
+    { label: "Zone", cell: function (f) { return zoneBadge(f.Zone); } },
+    { label: "MD5", cell: function (f) { return mono(f.Md5, "hash"); } },
+    { label: "Detection", cell: function (f) { return isKnown(f.DetectionName) ? mono(f.DetectionName) : null; } },
+    { label: "Downloaded from", cell: function (f) { return isKnown(f.Url) ? pivot(f.Url, withScheme(f.Url)) : null; }, cls: "wrap" },
+    { label: "Hits", cell: function (f) { return num(f.DownloadHitsCount); }, cls: "num" },
+    { label: "First seen", cell: function (f) { return when(f.FirstSeen); }, cls: "date" },
+    { label: "Last seen", cell: function (f) { return when(f.LastSeen); }, cls: "date" }
+  ];
+
+  var URL_COLUMNS = [
+    { label: "Zone", cell: function (u) { return zoneBadge(u.Zone); } },
+    { label: "URL", cell: function (u) {
+      return el("span", null, pivot(u.Url, withScheme(u.Url)),
+        u.IsUrlTruncated ? el("span", { className: "tag tag-trunc", text: "truncated", title: "Private data was cut from this URL before it was stored" }) : null);
+    }, cls: "wrap" },
+    { label: "Hits", cell: function (u) { return num(u.UrlHitsCount); }, cls: "num" },
+    { label: "First seen", cell: function (u) { return when(u.FirstSeen); }, cls: "date" },
+    { label: "Last seen", cell: function (u) { return when(u.LastSeen); }, cls: "date" }
+  ];
+
+  var MASK_COLUMNS = [
+    { label: "Zone", cell: function (m) { return zoneBadge(m.Zone); } },
+    { label: "Status", cell: function (m) { return m.Status; } },
+    { label: "Mask", cell: function (m) { return mono(m.NormalizedMask); }, cls: "wrap" },
+    { label: "Type", cell: function (m) { return m.MaskType; } },
+    { label: "Feeds", cell: function (m) { return chips(m.FeedNames); } }
+  ];
+
+  var DNS_COLUMNS = [
+    { label: "Zone", cell: function (d) { return zoneBadge(d.Zone); } },
+    { label: "Domain", cell: function (d) { return isKnown(d.Domain) ? pivot(d.Domain, "http://" + d.Domain) : null; }, cls: "wrap" },
+    { label: "Categories", cell: function (d) { return categoryChips(null, d.Categories); } },
+    { label: "Hits", cell: function (d) { return num(d.HitsCount); }, cls: "num" },
+    { label: "Daily peak", cell: function (d) { return num(d.DailyPeak); }, cls: "num" },
+    { label: "Peak date", cell: function (d) { return when(d.PeakDate); }, cls: "date" },
+    { label: "First seen", cell: function (d) { return when(d.FirstSeen); }, cls: "date" },
+    { label: "Last seen", cell: function (d) { return when(d.LastSeen); }, cls: "date" }
+  ];
+
+  function whoisCard(w) {
+    if (!w) return null;
+    var parts = [];
+    var net = w.Net;
+    var left = facts([
+      ["Range", net ? mono((net.RangeStart || "?") + " – " + (net.RangeEnd || "?")) : null],
+      ["Net name", net && isKnown(net.Name) ? mono(net.Name) : null],
+      ["Type", w.Type],
+      ["Status", w.Status],
+      ["Created", net ? when(net.Created) : null],
+      ["Changed", net ? when(net.Changed) : null],
+      ["Description", net && isKnown(net.Description) ? el("span", { className: "pre desc", text: net.Description }) : null, true]
+    ], "facts-whois");
+    var asn = (w.Asn && w.Asn.length)
+      ? el("ul", { className: "asn-list" }, w.Asn.map(function (a) {
+        return el("li", null, el("span", { className: "mono asn", text: a.Origin || ("AS" + a.Number) }),
+          " ", el("span", { text: (a.Description || []).join(" · ") }));
+      }))
+      : el("span", { className: "muted", text: "None" });
+    parts.push(el("div", { className: "whois-top" }, left,
+      el("div", { className: "whois-asn" }, el("h4", { text: "Autonomous systems" }), asn)));
+    parts.push(el("h4", { text: "Contacts" }));
+    if (w.Contacts && w.Contacts.length) {
+      parts.push(table("WHOIS contacts", [
+        { label: "Role", cell: function (c) { return c.ContactRole; } },
+        { label: "Name", cell: function (c) { return c.Name; } },
+        { label: "Type", cell: function (c) { return c.ContactType; } },
+        { label: "Organisation", cell: function (c) { return isKnown(c.OrganizationId) ? mono(c.OrganizationId) : null; } },
+        { label: "Address", cell: function (c) { return (c.Address && c.Address.length) ? el("span", { className: "pre", text: c.Address.join("\n") }) : null; } },
+        { label: "E-mail", cell: function (c) { return isKnown(c.Email) ? mono(c.Email) : null; } },
+        { label: "Phone", cell: function (c) { return c.Phone; } },
+        { label: "Fax", cell: function (c) { return c.Fax; } }
+      ], w.Contacts));
+    } else {
+      parts.push(el("p", { className: "empty", text: "No contacts." }));
+    }
+    return card("WHOIS", null, parts, "card-whois");
+  }
+
+  function spamCard(s) {
+    if (!s) return null;
+    return card("Spam", s.spam_attacks, facts([
+      ["Attacks", num(s.spam_attacks)],
+      ["Spam ratio", typeof s.spam_ratio === "number" ? (s.spam_ratio * 100).toFixed(s.spam_ratio > 0 && s.spam_ratio < 0.01 ? 2 : 1) + " %" : null],
+      ["Last attack", when(s.last_attack_date)],
+      ["Attack types", chips(s.spam_attack_types)]
+    ]), "card-small");
+  }
+
+  function phishingCard(p) {
+    if (!p) return null;
+    return card("Phishing", p.phishing_attacks, facts([
+      ["Attacks", num(p.phishing_attacks)],
+      ["Last attack", when(p.last_attack_date)],
+      ["Phishing kit", isKnown(p.phish_kit) ? mono(p.phish_kit) : null],
+      ["Regions", chips(p.regions)],
+      ["Stolen data", chips(p.stolen_data_type)],
+      ["Industries", chips(p.attacked_industry)],
+      ["Organisations", chips(p.attacked_organization)]
+    ]), "card-small");
+  }
+
+  function industriesCard(list) {
+    if (!Array.isArray(list)) return null;
+    return card("Industries", list.length, list.length ? chips(list) : el("p", { className: "empty", text: "No targeted industries known." }), "card-small");
+  }
+
+  function rawCard(data) {
+    var pre = el("pre", { className: "raw-json", id: "raw-json", text: JSON.stringify(data, null, 2) });
+    var copy = el("button", { className: "btn btn-quiet btn-small", text: "Copy", attrs: { type: "button" } });
+    copy.addEventListener("click", function () {
+      if (!navigator.clipboard) return;
+      navigator.clipboard.writeText(pre.textContent).then(function () {
+        copy.textContent = "Copied";
+        setTimeout(function () { copy.textContent = "Copy"; }, 1500);
+      }, function () { /* clipboard refused: nothing to do */ });
+    });
+    return el("details", { className: "card raw", id: "raw" },
+      el("summary", { text: "Raw JSON" }),
+      el("div", { className: "raw-tools" }, copy), pre);
+  }
+
+  function generalExtras(info) {
+    var parts = [];
+    parts.push(el("div", { className: "summary-row" },
+      el("h4", { text: "Categories" }),
+      categoryChips(info.CategoriesWithZone, info.Categories)));
+    var rt = reportsTable(info.RelatedAptReports);
+    parts.push(el("div", { className: "summary-row" },
+      el("h4", { text: "Threat reports" }),
+      rt || el("span", { className: "muted", text: "None" })));
+    return parts;
+  }
+
+  function renderIP(d, limit) {
+    var g = d.IpGeneralInfo || {};
+    var ro = d.RelatedObjects;
+    var out = [];
+    var kind = String(g.Ip || "").indexOf(":") >= 0 ? "IPv6 address" : "IPv4 address";
+    out.push(summary(g.Ip, kind, d.Zone, g.ThreatScore, [
+      ["Status", g.Status],
+      ["Country", isKnown(g.CountryCode) ? mono(g.CountryCode) : null],
+      ["Hits", num(g.HitsCount)],
+      ["First seen", when(g.FirstSeen)],
+      ["Related red objects", ro ? yesNo(ro.HasRedZone) : null],
+      ["APT", yesNo(g.HasApt)]
+    ], generalExtras(g)));
+    out.push(licence(d.LicenseInfo));
+    out.push(listCard("Hosted URLs", d.HostedUrls, URL_COLUMNS, limit, "No web addresses known on this address."));
+    out.push(listCard("Files downloaded", d.FilesDownloadedFromIp, FILE_COLUMNS, limit, "No downloaded files known."));
+    out.push(listCard("Feed masks", d.FeedMasks, MASK_COLUMNS, limit, "No feed mask covers this address."));
+    out.push(listCard("DNS resolutions", d.IpDnsResolutions, DNS_COLUMNS, limit, "No domains known to resolve here."));
+    out.push(whoisCard(d.IpWhoIs));
+    var small = [spamCard(d.IPSpamInfo), phishingCard(d.IPPhishingInfo), industriesCard(d.Industries)].filter(Boolean);
+    if (small.length) out.push(el("div", { className: "cards-3" }, small));
+    return out;
+  }
+
+  function renderURL(d, limit) {
+    var g = d.UrlGeneralInfo || {};
+    var ro = d.RelatedObjects;
+    var out = [];
+    var host = g.Host;
+    var hostNode = isKnown(host) ? (/^[0-9.]+$|:/.test(host) ? pivot(host, host.replace(/^\[|\]$/g, "")) : mono(host)) : null;
+    out.push(summary(g.Url, "Web address", d.Zone, undefined, [
+      ["Host", hostNode],
+      ["IPv4 addresses", num(g.Ipv4Count)],
+      ["Files", num(g.FilesCount)],
+      ["Related red objects", ro ? yesNo(ro.HasRedZone) : null],
+      ["APT", yesNo(g.HasApt)]
+    ], generalExtras(g)));
+    out.push(licence(d.LicenseInfo));
+    out.push(listCard("Files downloaded", d.FilesDownloaded, FILE_COLUMNS, limit, "No files known to be downloaded from this address."));
+    out.push(listCard("Feed masks", d.FeedMasks, MASK_COLUMNS, limit, "No feed mask covers this web address."));
+    return out;
+  }
+
+  // ---- State, routing and the API ---------------------------------------
+
+  var inflight = null;
+
+  function storage() {
+    try { return window.sessionStorage; } catch (e) { return null; }
+  }
+
+  function savedToken() {
+    var s = storage();
+    return s ? (s.getItem(TOKEN_KEY) || "") : "";
+  }
+
+  function showTokenState() {
+    var has = savedToken() !== "";
+    var st = $("token-state");
+    st.textContent = has ? "held for this tab" : "not set";
+    st.className = "token-state" + (has ? " token-set" : "");
+    $("forget").disabled = !has && $("token").value === "";
+  }
+
+  function keepToken() {
+    var v = $("token").value.trim();
+    var s = storage();
+    if (s && v) s.setItem(TOKEN_KEY, v);
+    showTokenState();
+    return v || savedToken();
+  }
+
+  function forgetToken() {
+    var s = storage();
+    if (s) s.removeItem(TOKEN_KEY);
+    $("token").value = "";
+    showTokenState();
+    setStatus("The token was forgotten.");
+    $("token").focus();
+  }
+
+  function setStatus(text) { $("status").textContent = text || ""; }
+
+  function hideAlert() {
+    var a = $("alert");
+    a.hidden = true;
+    clear(a);
+  }
+
+  function showAlert(title, message, code, kind) {
+    var a = $("alert");
+    clear(a);
+    a.className = "alert alert-" + (kind || "error");
+    append(a, [el("strong", { className: "alert-title", text: title }), " ",
+      el("span", { className: "alert-msg", id: "alert-message", text: message })]);
+    if (code) append(a, [" ", el("code", { className: "alert-code", text: code })]);
+    a.hidden = false;
+  }
+
+  function clearResult() {
+    var r = $("result");
+    clear(r);
+    r.hidden = true;
+  }
+
+  function currentRequest() {
+    var h = window.location.hash;
+    if (h.indexOf(HASH_PREFIX) !== 0) return "";
+    try { return decodeURIComponent(h.slice(HASH_PREFIX.length)); } catch (e) { return ""; }
+  }
+
+  function limit() {
+    var n = parseInt($("count").value, 10);
+    return n > 0 ? n : 100;
+  }
+
+  function lookup(q) {
+    q = q.trim();
+    if (!q) return;
+    hideAlert();
+    clearResult();
+    var token = keepToken();
+    if (!token) {
+      showAlert("API token needed", "Enter your API token at the top of the page, then look up “" + q + "” again.", null, "info");
+      $("token").focus();
+      return;
+    }
+    if (inflight) inflight.abort();
+    var ctl = typeof AbortController === "function" ? new AbortController() : null;
+    inflight = ctl;
+    var n = limit();
+    var url = "/api/ip/" + encodeURIComponent(q) + "?count=" + n;
+    $("go").disabled = true;
+    $("result").setAttribute("aria-busy", "true");
+    setStatus("Looking up " + q + "…");
+    document.title = q + " · tipd";
+    fetch(url, {
+      method: "GET",
+      headers: { "Authorization": "Bearer " + token, "Accept": "application/json" },
+      credentials: "omit",
+      cache: "no-store",
+      redirect: "error",
+      referrerPolicy: "no-referrer",
+      signal: ctl ? ctl.signal : undefined
+    }).then(function (resp) {
+      return resp.text().then(function (body) { return { resp: resp, body: body }; });
+    }).then(function (x) {
+      if (inflight !== ctl) return;
+      var data = null;
+      try { data = JSON.parse(x.body); } catch (e) { data = null; }
+      if (!x.resp.ok) {
+        var title = x.resp.status + " " + (STATUS_TEXT[x.resp.status] || x.resp.statusText || "Error");
+        var msg = data && typeof data.message === "string" ? data.message : "The server answered without an explanation.";
+        var retry = x.resp.headers.get("Retry-After");
+        if (x.resp.status === 429 && retry) msg += " Retry in " + retry + " s.";
+        showAlert(title, msg, data && typeof data.error === "string" ? data.error : null);
+        setStatus("The lookup of " + q + " failed: " + title + ".");
+        if (x.resp.status === 401) $("token").focus();
+        return;
+      }
+      if (!data || typeof data !== "object") {
+        showAlert("Unreadable answer", "The server's answer was not JSON.", null);
+        setStatus("");
+        return;
+      }
+      show(q, data, n);
+    }).catch(function (err) {
+      if (inflight !== ctl || (err && err.name === "AbortError")) return;
+      showAlert("Could not reach the server", "The lookup did not complete (" + (err && err.message ? err.message : "network error") + "). Check the connection and try again.", null);
+      setStatus("");
+    }).then(function () {
+      if (inflight === ctl) {
+        inflight = null;
+        $("go").disabled = false;
+        $("result").removeAttribute("aria-busy");
+      }
+    });
+  }
+
+  function show(q, data, n) {
+    var r = $("result");
+    clear(r);
+    sectionSeq = 0;
+    var nodes;
+    try {
+      nodes = data.UrlGeneralInfo ? renderURL(data, n) : renderIP(data, n);
+    } catch (e) {
+      showAlert("Could not display the answer", "Part of the answer has an unexpected shape; the raw JSON is shown below.", null);
+      nodes = [];
+    }
+    append(r, nodes);
+    append(r, rawCard(data));
+    r.hidden = false;
+    var z = typeof data.Zone === "string" ? data.Zone : "unknown";
+    var g = data.IpGeneralInfo;
+    setStatus(q + ": zone " + z + (g && typeof g.ThreatScore === "number" ? ", threat score " + g.ThreatScore : "") + ".");
+  }
+
+  // route runs the lookup named by the address bar, if any.
+  function route() {
+    var q = currentRequest();
+    if (!q) return;
+    $("q").value = q;
+    lookup(q);
+  }
+
+  function init() {
+    // ?q=… is accepted as a link form and turned into the fragment form.
+    var params = new URLSearchParams(window.location.search);
+    var q = params.get("q");
+    if (q) {
+      history.replaceState(null, "", window.location.pathname + HASH_PREFIX + encodeURIComponent(q.trim()));
+    }
+    var s = storage();
+    var c = s && s.getItem(COUNT_KEY);
+    if (c && $("count").querySelector("option[value='" + (parseInt(c, 10) || 0) + "']")) $("count").value = String(parseInt(c, 10));
+
+    $("search").addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      var v = $("q").value.trim();
+      if (!v) return;
+      var h = HASH_PREFIX + encodeURIComponent(v);
+      if (window.location.hash === h) {
+        lookup(v);
+      } else {
+        window.location.hash = h; // hashchange runs the lookup
+      }
+    });
+    $("token-form").addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      keepToken();
+      if (currentRequest()) route();
+      else $("q").focus();
+    });
+    $("token").addEventListener("input", showTokenState);
+    $("token").addEventListener("change", keepToken);
+    $("forget").addEventListener("click", forgetToken);
+    $("count").addEventListener("change", function () {
+      var st = storage();
+      if (st) st.setItem(COUNT_KEY, $("count").value);
+      if (currentRequest()) route();
+    });
+    window.addEventListener("hashchange", route);
+
+    showTokenState();
+    if (currentRequest()) route();
+    else $("q").focus();
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
+  else init();
+})();

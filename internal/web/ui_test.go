@@ -1,0 +1,424 @@
+package web_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+
+	"github.com/tipd/tipd/internal/access"
+	"github.com/tipd/tipd/internal/httpapi"
+	"github.com/tipd/tipd/internal/importer"
+	"github.com/tipd/tipd/internal/importer/formats"
+	"github.com/tipd/tipd/internal/intel"
+	"github.com/tipd/tipd/internal/netdata"
+	"github.com/tipd/tipd/internal/report"
+	"github.com/tipd/tipd/internal/store/mem"
+	"github.com/tipd/tipd/internal/web"
+)
+
+// Addresses of testdata/portal.jsonl (see its README).
+const (
+	redIP  = "45.95.147.10"
+	greyIP = "45.95.147.77"
+	// injected is planted in free-text fields of the fixture.
+	injected = "<img src=x onerror=alert(1)>"
+)
+
+// findBrowser returns the browser to drive: $TIPD_BROWSER if set, else the
+// first Chromium-like executable found on $PATH.
+func findBrowser() (string, error) {
+	browserNames := []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "headless-shell"}
+	if p := os.Getenv("TIPD_BROWSER"); p != "" {
+		if _, err := os.Stat(p); err != nil {
+			return "", fmt.Errorf("TIPD_BROWSER=%s: %w", p, err)
+		}
+		return p, nil
+	}
+	for _, n := range browserNames {
+		if p, err := exec.LookPath(n); err == nil {
+			return p, nil
+		}
+	}
+	return "", errors.New("no Chromium found on $PATH (tried " + strings.Join(browserNames, ", ") + ")")
+}
+
+// stack is the real tipd stack in process: the in-memory store filled by
+// the real importer, the access service, the report builder and the API,
+// with the portal mounted next to it.
+type stack struct {
+	srv   *httptest.Server
+	token string
+}
+
+func newStack(t *testing.T) *stack {
+	t.Helper()
+	ctx := t.Context()
+	st := mem.New()
+	t.Cleanup(func() { st.Close() })
+	// The clock of the stack is a day after the fixture's newest evidence,
+	// so that scores do not depend on when the test runs.
+	testNow := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
+	now := func() time.Time { return testNow }
+
+	f, err := os.Open(filepath.Join("testdata", "portal.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	opts := importer.Options{File: f.Name(), Feed: "portal-test", Now: now}
+	newParser, err := formats.New("jsonl", opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := importer.Import(ctx, st, f, newParser, opts)
+	if err != nil {
+		t.Fatalf("import: %v", err)
+	}
+	if sum.Skipped > 0 || sum.Unplaced > 0 {
+		t.Fatalf("import: %d bad lines (%v), %d records without an address; want none", sum.Skipped, sum.Bad, sum.Unplaced)
+	}
+
+	net := netdata.NewHolder()
+	if err := net.Refresh(ctx, st, true); err != nil {
+		t.Fatal(err)
+	}
+	acc := &access.Service{Store: st, Now: now}
+	if _, err := acc.AddUser(ctx, "analyst", access.Licence{
+		Access: intel.AccessCommercial, DayQuota: 1000, APIAccess: true,
+		Expires: testNow.AddDate(1, 0, 0),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	token, _, err := acc.IssueToken(ctx, "analyst", 30*24*time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	api := httpapi.NewServer(nil, httpapi.Config{}, httpapi.Deps{
+		Access:  acc,
+		Reports: &report.Builder{Store: st, Net: net, Now: now},
+	})
+	srv := httptest.NewServer(mount(web.Handler(), api))
+	t.Cleanup(srv.Close)
+	return &stack{srv: srv, token: token}
+}
+
+// mount routes "/" and "/static/…" to the portal and everything else to the
+// API, on the raw path: a path-cleaning mux would redirect web addresses
+// in /api/ip/http://… requests.
+func mount(ui, api http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if p := r.URL.EscapedPath(); p == "/" || strings.HasPrefix(p, web.StaticPrefix) {
+			ui.ServeHTTP(w, r)
+			return
+		}
+		api.ServeHTTP(w, r)
+	})
+}
+
+// apiGet asks the API directly, for the values the page must show.
+func (s *stack) apiGet(t *testing.T, token, request string) (int, map[string]any) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, s.srv.URL+"/api/ip/"+request, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := s.srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+		t.Fatalf("GET /api/ip/%s: decode: %v", request, err)
+	}
+	return resp.StatusCode, body
+}
+
+// pageEvents collects what the page must never do: open a dialog, throw,
+// or violate its Content-Security-Policy or Trusted Types.
+type pageEvents struct {
+	mu       sync.Mutex
+	problems []string
+}
+
+func (p *pageEvents) add(s string) {
+	p.mu.Lock()
+	p.problems = append(p.problems, s)
+	p.mu.Unlock()
+}
+
+func (p *pageEvents) check(t *testing.T) {
+	t.Helper()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, s := range p.problems {
+		t.Errorf("page: %s", s)
+	}
+	p.problems = nil
+}
+
+func TestBrowser(t *testing.T) {
+	browser, err := findBrowser()
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("%v; CI is set, so the browser test must run: install it with scripts/ci-deps.sh (apt-get install chromium) or set TIPD_BROWSER", err)
+		}
+		t.Skipf("%v; install it (Debian: apt-get install chromium) or set TIPD_BROWSER to run the browser test", err)
+	}
+	s := newStack(t)
+
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(t.Context(),
+		chromedp.ExecPath(browser),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-extensions", true),
+		chromedp.Flag("disable-default-apps", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.Flag("hide-scrollbars", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 900),
+	)
+	defer cancelAlloc()
+	ctx, cancel := chromedp.NewContext(allocCtx, chromedp.WithLogf(t.Logf))
+	defer cancel()
+
+	// Start the browser, then watch the page for dialogs, exceptions and
+	// policy violations for the rest of the test.
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("start %s: %v", browser, err)
+	}
+	var events pageEvents
+	if err := chromedp.Listen(ctx, func(ev any) {
+		if d, ok := ev.(*page.EventJavascriptDialogOpening); ok {
+			events.add(fmt.Sprintf("a %s dialog opened: %q", d.Type, d.Message))
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	consoleCtx, stopConsole := context.WithCancel(ctx)
+	consoleDone := make(chan struct{})
+	messages := chromedp.Console(consoleCtx)
+	go func() {
+		defer close(consoleDone)
+		for m, err := range messages {
+			if err != nil {
+				return
+			}
+			text := m.String()
+			if m.IsException() || strings.Contains(text, "Content Security Policy") || strings.Contains(text, "Trusted Type") {
+				events.add("console: " + text)
+			}
+		}
+	}()
+	defer func() { stopConsole(); <-consoleDone }()
+
+	run := func(name string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		actx, acancel := context.WithTimeout(ctx, 20*time.Second)
+		defer acancel()
+		if err := chromedp.Do(actx, actions...); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+	}
+	eval := func(expr string) string {
+		t.Helper()
+		actx, acancel := context.WithTimeout(ctx, 20*time.Second)
+		defer acancel()
+		v, err := chromedp.Run(actx, chromedp.Evaluate[string](expr))
+		if err != nil {
+			t.Fatalf("evaluate %s: %v", expr, err)
+		}
+		return v
+	}
+	// lookup types q into the search box and submits it.
+	lookup := func(q string) {
+		t.Helper()
+		run("look up "+q,
+			chromedp.Evaluate[chromedp.Void](`document.querySelector("#q").value = ""`),
+			chromedp.SendKeys(chromedp.CSS("#q"), q),
+			chromedp.Click(chromedp.CSS("#go")),
+		)
+	}
+	// waitZone waits until the result for subject shows a zone badge.
+	waitZone := func(subject string) string {
+		t.Helper()
+		expr := fmt.Sprintf(`(() => {
+			const h = document.querySelector('#result-title');
+			const z = document.querySelector('#result .zone-big');
+			return h && z && h.textContent === %q ? z.textContent : '';
+		})()`, subject)
+		actx, acancel := context.WithTimeout(ctx, 20*time.Second)
+		defer acancel()
+		z, err := chromedp.Run(actx, chromedp.Poll[string](expr, chromedp.WithPollingInterval(50*time.Millisecond)))
+		if err != nil {
+			t.Fatalf("wait for the result of %s: %v (alert: %q)", subject, err, eval(`document.querySelector('#alert').textContent`))
+		}
+		return z
+	}
+
+	// 1. The page loads; the analyst enters the token and a Red address.
+	run("open the portal",
+		chromedp.Navigate(s.srv.URL+"/"),
+		chromedp.WaitVisible(chromedp.CSS("#q")),
+		chromedp.SendKeys(chromedp.CSS("#token"), s.token),
+	)
+	lookup(redIP)
+	if got := waitZone(redIP); got != "Red" {
+		t.Errorf("zone badge of %s: got %q, want %q", redIP, got, "Red")
+	}
+	status, want := s.apiGet(t, s.token, redIP)
+	if status != http.StatusOK {
+		t.Fatalf("API status for %s: got %d, want 200", redIP, status)
+	}
+	wantScore := fmt.Sprint(want["IpGeneralInfo"].(map[string]any)["ThreatScore"])
+	if got := eval(`document.querySelector('#score').textContent`); got != wantScore {
+		t.Errorf("threat score shown: got %q, want %q (the API's)", got, wantScore)
+	}
+	if got := eval(`location.hash`); got != "#/ip/"+redIP {
+		t.Errorf("address bar fragment: got %q, want %q", got, "#/ip/"+redIP)
+	}
+	result := eval(`document.querySelector('#result').innerText`)
+	for _, w := range []string{
+		"45.95.147.10/bins/x86",            // hosted URL
+		"0F343B0931126A20F133D67C2B018A3B", // file MD5
+		"c2.badcorp.example",               // DNS resolution
+		"Malicious URL Feed",               // feed mask
+		"AS64512",                          // WHOIS ASN
+		"abuse@hosting.example",            // WHOIS contact
+		"Telecommunications",               // industries
+		"Commercial",                       // licence
+		"Botnet C&C",                       // category
+		"Example campaign " + injected,     // report title, as text
+		"Amsterdam " + injected,            // WHOIS description, as text
+		"Example Hosting B.V. " + injected, // WHOIS contact name, as text
+		"Example Bank " + injected,         // phishing target, as text
+		"HEUR:Backdoor.Linux.Mirai.b " + injected,
+	} {
+		if !strings.Contains(result, w) {
+			t.Errorf("result does not show %q", w)
+		}
+	}
+	if got := eval(`[...document.querySelectorAll('#result table')].find(t => t.querySelector('caption').textContent === 'Hosted URLs').querySelector('tbody tr td:nth-child(2)').textContent`); !strings.HasPrefix(got, "45.95.147.10/bins/x86") {
+		t.Errorf("first hosted URL row: got %q, want the newest, 45.95.147.10/bins/x86", got)
+	}
+	// The injected markup is text: no element was made of it anywhere.
+	if got := eval(`String(document.querySelectorAll('img[src="x"], #result img, [onerror]').length)`); got != "0" {
+		t.Errorf("elements made from injected markup: got %s, want 0", got)
+	}
+	if got := eval(`getComputedStyle(document.querySelector('#alert')).display`); got != "none" {
+		t.Errorf("alert display after a good lookup: got %q, want none", got)
+	}
+
+	// The screenshot of the Red result, for a person to look at.
+	dir := t.TempDir()
+	if d := os.Getenv("TIPD_SCREENSHOT_DIR"); d != "" {
+		dir = d
+	}
+	{
+		actx, acancel := context.WithTimeout(ctx, 20*time.Second)
+		png, err := chromedp.Run(actx, chromedp.FullScreenshot(100))
+		acancel()
+		if err != nil {
+			t.Fatalf("screenshot: %v", err)
+		}
+		shot := filepath.Join(dir, "portal-red.png")
+		if err := os.WriteFile(shot, png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("screenshot: %s", shot)
+	}
+
+	// 2. A Grey address nothing is known about.
+	lookup(greyIP)
+	if got := waitZone(greyIP); got != "Grey" {
+		t.Errorf("zone badge of %s: got %q, want %q", greyIP, got, "Grey")
+	}
+	if got := eval(`document.querySelector('#score').textContent`); got != "0" {
+		t.Errorf("threat score of %s: got %q, want %q", greyIP, got, "0")
+	}
+	grey := eval(`document.querySelector('#result').innerText`)
+	for _, w := range []string{"No web addresses known on this address.", "EXAMPLE-NET", "NL"} {
+		if !strings.Contains(grey, w) {
+			t.Errorf("Grey result does not show %q", w)
+		}
+	}
+
+	// 3. A web address, sent percent-encoded through the raw-path routing.
+	const webAddr = "http://45.95.147.10/bins/x86"
+	lookup(webAddr)
+	if got := waitZone("45.95.147.10/bins/x86"); got != "Red" {
+		t.Errorf("zone badge of %s: got %q, want %q", webAddr, got, "Red")
+	}
+	if got := eval(`document.querySelector('#result').innerText`); !strings.Contains(got, "0F343B0931126A20F133D67C2B018A3B") {
+		t.Errorf("web address result does not show the downloaded file")
+	}
+
+	// 4. A shared link opens the lookup (the token is still held by the tab).
+	run("open a shared link", chromedp.Navigate(s.srv.URL+"/?q="+redIP), chromedp.WaitVisible(chromedp.CSS("#q")))
+	if got := waitZone(redIP); got != "Red" {
+		t.Errorf("shared link ?q=%s: got %q, want %q", redIP, got, "Red")
+	}
+	if got := eval(`location.hash`); got != "#/ip/"+redIP {
+		t.Errorf("?q= link rewritten to: got %q, want %q", got, "#/ip/"+redIP)
+	}
+
+	// 5. A bad token: the API's message is shown in an alert.
+	const badToken = "tipd_not-a-real-token"
+	status, wantErr := s.apiGet(t, badToken, redIP)
+	if status != http.StatusUnauthorized {
+		t.Fatalf("API status with a bad token: got %d, want 401", status)
+	}
+	run("forget the token and enter a bad one",
+		chromedp.Click(chromedp.CSS("#forget")),
+		chromedp.SendKeys(chromedp.CSS("#token"), badToken),
+	)
+	lookup(greyIP)
+	actx, acancel := context.WithTimeout(ctx, 20*time.Second)
+	msg, err := chromedp.Run(actx, chromedp.Poll[string](`(() => { const a = document.querySelector('#alert'); return a && !a.hidden ? a.innerText : ''; })()`))
+	acancel()
+	if err != nil {
+		t.Fatalf("wait for the error alert: %v", err)
+	}
+	if wm := wantErr["message"].(string); !strings.Contains(msg, wm) {
+		t.Errorf("alert: got %q, want the API's message %q", msg, wm)
+	}
+	if !strings.Contains(msg, "401") {
+		t.Errorf("alert: got %q, want it to name the status 401", msg)
+	}
+	if got := eval(`getComputedStyle(document.querySelector('#result')).display`); got != "none" {
+		t.Errorf("result display after a failed lookup: got %q, want none", got)
+	}
+	if got := eval(`sessionStorage.getItem('tipd.token')`); got != badToken {
+		t.Errorf("token in session storage: got %q, want the one entered", got)
+	}
+	run("forget the token", chromedp.Click(chromedp.CSS("#forget")))
+	if got := eval(`String(sessionStorage.getItem('tipd.token'))`); got != "null" {
+		t.Errorf("token in session storage after Forget: got %q, want none", got)
+	}
+	if got := eval(`String(localStorage.length)`); got != "0" {
+		t.Errorf("local storage entries: got %s, want 0 (the token must not outlive the tab)", got)
+	}
+
+	events.check(t)
+}
