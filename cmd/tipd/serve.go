@@ -98,6 +98,12 @@ func (e *env) serve(ctx context.Context, st store.Store, loc storeLocation, c se
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := httpapi.NewMetrics(reg)
+	reg.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "tipd_netdata_prefixes", Help: "Distinct prefixes in the network snapshot."},
+			func() float64 { return float64(net0.Load().Stats().Prefixes) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "tipd_netdata_version", Help: "Store network version the snapshot was built from."},
+			func() float64 { return float64(net0.Load().Version()) }),
+	)
 	acc := &access.Service{Store: st, Now: e.now}
 	builder := &report.Builder{Store: st, Net: net0, Now: e.now}
 	handler := httpapi.NewServer(logger, httpapi.Config{MaxCount: c.maxCount}, httpapi.Deps{
