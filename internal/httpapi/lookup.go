@@ -51,7 +51,13 @@ func (s *server) handleLookup(w http.ResponseWriter, r *http.Request, info *requ
 		return err
 	}
 
-	var body []byte
+	buf := s.bufs.Get().(*[]byte)
+	defer func() {
+		if cap(*buf) <= maxPooledBody {
+			s.bufs.Put(buf)
+		}
+	}()
+	body := (*buf)[:0]
 	if req.url != "" {
 		rep, err := s.reports.URL(ctx, req.url, req.sections, req.count)
 		if err != nil {
@@ -60,9 +66,7 @@ func (s *server) handleLookup(w http.ResponseWriter, r *http.Request, info *requ
 		if rep.License, err = s.access.Authorize(ctx, user, token); err != nil {
 			return err
 		}
-		if body, err = render.URLJSON(rep); err != nil {
-			return fmt.Errorf("render report of web address: %w", err)
-		}
+		body = render.AppendURLJSON(body, rep)
 	} else {
 		rep, err := s.reports.IP(ctx, req.ip, req.sections, req.count)
 		if err != nil {
@@ -71,13 +75,16 @@ func (s *server) handleLookup(w http.ResponseWriter, r *http.Request, info *requ
 		if rep.License, err = s.access.Authorize(ctx, user, token); err != nil {
 			return err
 		}
-		if body, err = render.IPJSON(rep); err != nil {
-			return fmt.Errorf("render report of %s: %w", req.ip, err)
-		}
+		body = render.AppendIPJSON(body, rep)
 	}
+	*buf = body
 	writeBody(w, http.StatusOK, "application/json; charset=utf-8", body)
 	return nil
 }
+
+// maxPooledBody is the largest response buffer kept for reuse; larger ones
+// (reports with thousands of items) are left to the garbage collector.
+const maxPooledBody = 1 << 20
 
 // authenticate resolves the request's credentials to a user.
 func (s *server) authenticate(r *http.Request) (intel.User, intel.Token, error) {

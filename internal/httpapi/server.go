@@ -16,6 +16,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -87,6 +88,7 @@ type server struct {
 	ready    func(ctx context.Context) error
 	metrics  *Metrics
 	registry prometheus.Gatherer
+	bufs     sync.Pool // *[]byte response buffers
 
 	table    []route      // see routes.go
 	notFound http.Handler // no route
@@ -114,6 +116,7 @@ func NewServer(logger *slog.Logger, cfg Config, deps Deps) http.Handler {
 			s.registry = reg
 		}
 	}
+	s.bufs.New = func() any { b := make([]byte, 0, 16<<10); return &b }
 	s.routes()
 	return s
 }
