@@ -17,6 +17,7 @@ import (
 
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"github.com/tipd/tipd/internal/access"
 	"github.com/tipd/tipd/internal/httpapi"
@@ -349,8 +350,17 @@ func TestBrowser(t *testing.T) {
 		t.Logf("screenshot: %s", shot)
 	}
 
-	// 2. A Grey address nothing is known about.
-	lookup(greyIP)
+	// The raw JSON toggle shows the answer as the API sent it.
+	run("open the raw JSON", chromedp.Click(chromedp.CSS("#raw summary")), chromedp.WaitVisible(chromedp.CSS("#raw-json")))
+	if got := eval(`document.querySelector('#raw-json').textContent`); !strings.Contains(got, `"Zone": "Red"`) || !strings.Contains(got, `"ThreatScore": `+wantScore) {
+		t.Errorf("raw JSON does not hold the answer: %.200q", got)
+	}
+
+	// 2. A Grey address nothing is known about, submitted with the keyboard.
+	run("look up "+greyIP+" with Enter",
+		chromedp.Evaluate[chromedp.Void](`document.querySelector("#q").value = ""`),
+		chromedp.SendKeys(chromedp.CSS("#q"), greyIP+kb.Enter),
+	)
 	if got := waitZone(greyIP); got != "Grey" {
 		t.Errorf("zone badge of %s: got %q, want %q", greyIP, got, "Grey")
 	}
@@ -421,4 +431,11 @@ func TestBrowser(t *testing.T) {
 	}
 
 	events.check(t)
+
+	// The policy is in force in the browser: Trusted Types refuse an HTML
+	// string assigned to innerHTML, so a mistake in the script cannot
+	// render data as markup.
+	if got := eval(`(() => { try { document.createElement('div').innerHTML = '<b>x</b>'; return 'allowed'; } catch (e) { return e.name; } })()`); got != "TypeError" {
+		t.Errorf("innerHTML with a string: got %q, want a TypeError from Trusted Types", got)
+	}
 }

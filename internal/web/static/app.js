@@ -351,6 +351,7 @@
 
   function spamCard(s) {
     if (!s) return null;
+    if (!s.spam_attacks) return card("Spam", 0, el("p", { className: "empty", text: "No spam attacks recorded." }), "card-small");
     return card("Spam", s.spam_attacks, facts([
       ["Attacks", num(s.spam_attacks)],
       ["Spam ratio", typeof s.spam_ratio === "number" ? (s.spam_ratio * 100).toFixed(s.spam_ratio > 0 && s.spam_ratio < 0.01 ? 2 : 1) + " %" : null],
@@ -361,6 +362,7 @@
 
   function phishingCard(p) {
     if (!p) return null;
+    if (!p.phishing_attacks) return card("Phishing", 0, el("p", { className: "empty", text: "No phishing attacks recorded." }), "card-small");
     return card("Phishing", p.phishing_attacks, facts([
       ["Attacks", num(p.phishing_attacks)],
       ["Last attack", when(p.last_attack_date)],
