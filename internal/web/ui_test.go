@@ -383,6 +383,14 @@ func TestBrowser(t *testing.T) {
 	if got := eval(`document.querySelector('#result').innerText`); !strings.Contains(got, "0F343B0931126A20F133D67C2B018A3B") {
 		t.Errorf("web address result does not show the downloaded file")
 	}
+	// Its host links to the lookup of the address.
+	run("follow the host link", chromedp.Click(chromedp.CSS(`#result .facts-summary a.pivot`)))
+	if got := waitZone(redIP); got != "Red" {
+		t.Errorf("host link of %s: got %q, want %q", webAddr, got, "Red")
+	}
+	if got := eval(`document.activeElement ? document.activeElement.id : ''`); got != "result-title" {
+		t.Errorf("focus after following a link: got %q, want the result's title", got)
+	}
 
 	// 4. A shared link opens the lookup (the token is still held by the tab).
 	run("open a shared link", chromedp.Navigate(s.srv.URL+"/?q="+redIP), chromedp.WaitVisible(chromedp.CSS("#q")))

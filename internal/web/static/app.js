@@ -599,6 +599,10 @@
     append(r, nodes);
     append(r, rawCard(data));
     r.hidden = false;
+    // A pivot link that started this lookup was replaced with the old
+    // result; give the focus to the new one instead of the page body.
+    var title = $("result-title");
+    if (title && (!document.activeElement || document.activeElement === document.body)) title.focus();
     var z = typeof data.Zone === "string" ? data.Zone : "unknown";
     var g = data.IpGeneralInfo;
     setStatus(q + ": zone " + z + (g && typeof g.ThreatScore === "number" ? ", threat score " + g.ThreatScore : "") + ".");
