@@ -6,24 +6,45 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/netip"
 	"slices"
 	"strings"
+	"unsafe"
 
 	"github.com/cockroachdb/pebble/v2"
 
 	"github.com/tipd/tipd/internal/intel"
 )
 
-// applier holds the state of one Apply: the indexed batch (whose reads see
-// its own earlier writes, so duplicates inside a batch merge) and the
-// address and URL summaries touched so far, written once at the end.
+// applier holds the state of one Apply. Reads are planned: before any
+// record is merged, the keys the batch will read are collected, sorted and
+// read from the database with one iterator (bloom filters skip the tables
+// that cannot hold a key, on every level), in three rounds: summaries, then
+// the keys of items of the owners that exist, then the index entries of the
+// items that exist. Keys of an address without a summary (or of a URL
+// without one) are known to be absent and are not read at all. The merge
+// then runs in memory: writes go to an overlay that later reads see (so
+// duplicates inside one batch merge like separate batches), and the overlay
+// becomes one Pebble batch at the end.
 type applier struct {
-	b     *pebble.Batch
+	it    *pebble.Iterator
+	read  map[string]readVal  // values in the database before the batch
+	w     map[string]writeVal // the batch's writes
 	addrs map[[16]byte]*addrSum
 	urls  map[string]*urlSum
 	n     int
 	ctx   context.Context
+}
+
+type readVal struct {
+	v     []byte
+	found bool
+}
+
+type writeVal struct {
+	v   []byte
+	del bool
 }
 
 // Apply implements store.Intel. The whole batch is one Pebble batch
@@ -37,28 +58,255 @@ func (s *Store) Apply(ctx context.Context, b *intel.Batch) error {
 	}
 	s.applyMu.Lock()
 	defer s.applyMu.Unlock()
-	batch := s.db.NewIndexedBatch()
-	defer batch.Close()
-	a := &applier{b: batch, addrs: map[[16]byte]*addrSum{}, urls: map[string]*urlSum{}, ctx: ctx}
+	it, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{UseL6Filters: true})
+	if err != nil {
+		return fmt.Errorf("apply: %w", err)
+	}
+	defer it.Close()
+	n := b.Len()
+	a := &applier{
+		it:    it,
+		read:  make(map[string]readVal, 2*n),
+		w:     make(map[string]writeVal, 3*n),
+		addrs: map[[16]byte]*addrSum{},
+		urls:  map[string]*urlSum{},
+		ctx:   ctx,
+	}
+	if err := a.prefetch(b); err != nil {
+		return fmt.Errorf("apply: read: %w", err)
+	}
 	if err := a.apply(b); err != nil {
 		return err
 	}
 	if b.HasNetworkData() {
-		v, err := networkVersion(batch)
+		v, err := networkVersion(a)
 		if err != nil {
 			return fmt.Errorf("apply: %w", err)
 		}
-		if err := batch.Set(keyNetVersion, binary.AppendUvarint(nil, v+1), nil); err != nil {
-			return fmt.Errorf("apply: %w", err)
-		}
+		a.set(keyNetVersion, binary.AppendUvarint(nil, v+1))
 	}
 	if err := ctx.Err(); err != nil {
 		return err
+	}
+	batch := s.db.NewBatch()
+	defer batch.Close()
+	for k, w := range a.w {
+		var err error
+		if w.del {
+			if r, ok := a.read[k]; ok && !r.found {
+				continue // written and deleted again inside the batch
+			}
+			err = batch.Delete(unsafeBytes(k), nil)
+		} else {
+			err = batch.Set(unsafeBytes(k), w.v, nil)
+		}
+		if err != nil {
+			return fmt.Errorf("apply: %w", err)
+		}
 	}
 	if err := batch.Commit(pebble.Sync); err != nil {
 		return fmt.Errorf("apply: commit: %w", err)
 	}
 	return nil
+}
+
+// unsafeBytes views a string as bytes that are only read.
+func unsafeBytes(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
+
+// Get returns the value of key as the batch sees it: its own writes first,
+// then what was read before it, else a read from the database now (for
+// keys the plan does not cover). The value must not be modified.
+func (a *applier) Get(key []byte) ([]byte, io.Closer, error) {
+	v, found, err := a.get(key)
+	if err == nil && !found {
+		err = pebble.ErrNotFound
+	}
+	return v, io.NopCloser(nil), err
+}
+
+func (a *applier) get(key []byte) ([]byte, bool, error) {
+	if w, ok := a.w[string(key)]; ok {
+		return w.v, !w.del, nil
+	}
+	if r, ok := a.read[string(key)]; ok {
+		return r.v, r.found, nil
+	}
+	r, err := a.readDB(key)
+	if err != nil {
+		return nil, false, err
+	}
+	a.read[string(key)] = r
+	return r.v, r.found, nil
+}
+
+func (a *applier) set(key, val []byte) {
+	if val == nil {
+		val = []byte{}
+	}
+	a.w[string(key)] = writeVal{v: val}
+}
+
+func (a *applier) del(key []byte) { a.w[string(key)] = writeVal{del: true} }
+
+// readDB reads one key with the applier's iterator.
+func (a *applier) readDB(key []byte) (readVal, error) {
+	if !a.it.SeekPrefixGE(key) || !bytes.Equal(a.it.Key(), key) {
+		return readVal{}, a.it.Error()
+	}
+	v, err := a.it.ValueAndErr()
+	if err != nil {
+		return readVal{}, err
+	}
+	return readVal{v: bytes.Clone(v), found: true}, nil
+}
+
+// fetch reads keys that are not read yet, in key order, so that each seek
+// lands at or after the previous one.
+func (a *applier) fetch(keys [][]byte) error {
+	slices.SortFunc(keys, bytes.Compare)
+	for i, k := range keys {
+		if i > 0 && bytes.Equal(k, keys[i-1]) {
+			continue
+		}
+		if _, ok := a.read[string(k)]; ok {
+			continue
+		}
+		r, err := a.readDB(k)
+		if err != nil {
+			return err
+		}
+		a.read[string(k)] = r
+	}
+	return nil
+}
+
+// found reports whether key was read and exists; keys not read count as
+// possibly existing.
+func (a *applier) mayExist(key []byte) bool {
+	r, ok := a.read[string(key)]
+	return !ok || r.found
+}
+
+// itemRef is the primary key of a list item and the length of its owner.
+type itemRef struct {
+	pk       []byte
+	ownerLen int
+}
+
+// prefetch reads what applying b will read (see applier).
+func (a *applier) prefetch(b *intel.Batch) error {
+	var keys [][]byte
+	addr := func(ip netip.Addr) { keys = append(keys, addrKey(tAddr, normIP(ip))) }
+	for i := range b.Sightings {
+		addr(b.Sightings[i].IP)
+	}
+	for i := range b.Listings {
+		addr(b.Listings[i].IP)
+	}
+	for i := range b.HostedURLs {
+		addr(b.HostedURLs[i].IP)
+		keys = append(keys, strKey(tURL, b.HostedURLs[i].URL))
+	}
+	for i := range b.Files {
+		addr(b.Files[i].IP)
+		keys = append(keys, strKey(tURL, intel.URLKey(b.Files[i].URL)))
+	}
+	for i := range b.Resolutions {
+		addr(b.Resolutions[i].IP)
+	}
+	for i := range b.Masks {
+		addr(b.Masks[i].IP)
+	}
+	for i := range b.SpamEvents {
+		addr(b.SpamEvents[i].IP)
+	}
+	for i := range b.PhishingEvents {
+		addr(b.PhishingEvents[i].IP)
+	}
+	for i := range b.ReportLinks {
+		addr(b.ReportLinks[i].IP)
+	}
+	for i := range b.Domains {
+		keys = append(keys, strKey(tDomain, b.Domains[i].Domain))
+	}
+	if err := a.fetch(keys); err != nil {
+		return err
+	}
+
+	// Every key owned by an address is written together with its summary,
+	// and every item of a URL's file list with the URL's summary: without
+	// the summary, they do not exist.
+	keys = keys[:0]
+	var items []itemRef
+	absent := readVal{}
+	owned := func(ip netip.Addr, k []byte) {
+		if a.mayExist(addrKey(tAddr, ip)) {
+			keys = append(keys, k)
+		} else {
+			a.read[string(k)] = absent
+		}
+	}
+	item := func(list byte, ip netip.Addr, it ...string) {
+		owner := addrOwner(nil, ip)
+		pk := primaryKey(list, owner, []byte(strings.Join(it, "\x00")))
+		owned(ip, pk)
+		items = append(items, itemRef{pk, len(owner)})
+	}
+	for i := range b.Sightings {
+		r := &b.Sightings[i]
+		ip := normIP(r.IP)
+		owned(ip, sightingKey(ip, dayOf(r.Day)))
+	}
+	for i := range b.HostedURLs {
+		r := &b.HostedURLs[i]
+		item(lHosted, normIP(r.IP), r.URL)
+	}
+	for i := range b.Files {
+		r := &b.Files[i]
+		item(lFiles, normIP(r.IP), r.MD5, r.URL)
+		key := intel.URLKey(r.URL)
+		owner := strOwner(nil, key)
+		pk := primaryKey(lURLFiles, owner, []byte(r.MD5))
+		if a.mayExist(strKey(tURL, key)) {
+			keys = append(keys, pk)
+		} else {
+			a.read[string(pk)] = absent
+		}
+		items = append(items, itemRef{pk, len(owner)})
+	}
+	for i := range b.Resolutions {
+		r := &b.Resolutions[i]
+		item(lRes, normIP(r.IP), r.Domain)
+	}
+	for i := range b.Masks {
+		r := &b.Masks[i]
+		item(lMasks, normIP(r.IP), r.Mask, r.MaskType)
+	}
+	for i := range b.SpamEvents {
+		r := &b.SpamEvents[i]
+		ip := normIP(r.IP)
+		owned(ip, eventKey(tSpam, ip, r.ID))
+	}
+	for i := range b.PhishingEvents {
+		r := &b.PhishingEvents[i]
+		ip := normIP(r.IP)
+		owned(ip, eventKey(tPhish, ip, r.ID))
+	}
+	if err := a.fetch(keys); err != nil {
+		return err
+	}
+
+	// The index entries of the items that exist.
+	keys = keys[:0]
+	for _, it := range items {
+		r := a.read[string(it.pk)]
+		if !r.found {
+			continue
+		}
+		owner, item := it.pk[2:2+it.ownerLen], it.pk[2+it.ownerLen:]
+		keys = append(keys, indexKey(it.pk[1], owner, r.v, item))
+	}
+	return a.fetch(keys)
 }
 
 func (a *applier) tick() error {
@@ -75,7 +323,7 @@ func (a *applier) sum(ip netip.Addr) (*addrSum, error) {
 		return s, nil
 	}
 	s := &addrSum{}
-	if _, err := getFn(a.b, addrKey(tAddr, ip), func(v []byte) error { return decAddrSum(&dec{s: string(v)}, s) }); err != nil {
+	if _, err := getFn(a, addrKey(tAddr, ip), func(v []byte) error { return decAddrSum(&dec{s: string(v)}, s) }); err != nil {
 		return nil, fmt.Errorf("summary of %s: %w", ip, err)
 	}
 	a.addrs[k] = s
@@ -87,7 +335,7 @@ func (a *applier) url(key string) (*urlSum, error) {
 		return u, nil
 	}
 	u := &urlSum{sum: intel.URLSummary{URL: key}}
-	if _, err := getFn(a.b, strKey(tURL, key), func(v []byte) error { return decURLSum(&dec{s: string(v)}, u) }); err != nil {
+	if _, err := getFn(a, strKey(tURL, key), func(v []byte) error { return decURLSum(&dec{s: string(v)}, u) }); err != nil {
 		return nil, fmt.Errorf("summary of URL %q: %w", key, err)
 	}
 	a.urls[key] = u
@@ -100,14 +348,14 @@ func (a *applier) url(key string) (*urlSum, error) {
 // sort key changed. It returns the old sort key (nil when new) and the new.
 func (a *applier) upsert(list byte, owner, item []byte, merge func(old []byte) (sort, val []byte, err error)) (oldSort, newSort []byte, err error) {
 	pk := primaryKey(list, owner, item)
-	oldSort, found, err := get(a.b, pk)
+	oldSort, found, err := a.get(pk)
 	if err != nil {
 		return nil, nil, err
 	}
 	var oldVal, oldIK []byte
 	if found {
 		oldIK = indexKey(list, owner, oldSort, item)
-		oldVal, found, err = get(a.b, oldIK)
+		oldVal, found, err = a.get(oldIK)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -121,19 +369,16 @@ func (a *applier) upsert(list byte, owner, item []byte, merge func(old []byte) (
 	}
 	if found && bytes.Equal(oldSort, newSort) {
 		if !bytes.Equal(oldVal, newVal) {
-			err = a.b.Set(oldIK, newVal, nil)
+			a.set(oldIK, newVal)
 		}
-		return oldSort, newSort, err
+		return oldSort, newSort, nil
 	}
 	if found {
-		if err := a.b.Delete(oldIK, nil); err != nil {
-			return nil, nil, err
-		}
+		a.del(oldIK)
 	}
-	if err := a.b.Set(pk, newSort, nil); err != nil {
-		return nil, nil, err
-	}
-	return oldSort, newSort, a.b.Set(indexKey(list, owner, newSort, item), newVal, nil)
+	a.set(pk, newSort)
+	a.set(indexKey(list, owner, newSort, item), newVal)
+	return oldSort, newSort, nil
 }
 
 func (a *applier) apply(b *intel.Batch) error {
@@ -162,14 +407,10 @@ func (a *applier) apply(b *intel.Batch) error {
 		}
 	}
 	for k, s := range a.addrs {
-		if err := a.b.Set(append([]byte{tAddr}, k[:]...), encAddrSum(nil, s), nil); err != nil {
-			return fmt.Errorf("apply: %w", err)
-		}
+		a.set(append([]byte{tAddr}, k[:]...), encAddrSum(nil, s))
 	}
 	for k, u := range a.urls {
-		if err := a.b.Set(strKey(tURL, k), encURLSum(nil, u), nil); err != nil {
-			return fmt.Errorf("apply: %w", err)
-		}
+		a.set(strKey(tURL, k), encURLSum(nil, u))
 	}
 	return nil
 }
@@ -182,7 +423,7 @@ func (a *applier) sightings(b *intel.Batch) error {
 		ip := normIP(r.IP)
 		d := dayOf(r.Day)
 		k := sightingKey(ip, d)
-		old, found, err := get(a.b, k)
+		old, found, err := a.get(k)
 		if err != nil {
 			return err
 		}
@@ -190,9 +431,7 @@ func (a *applier) sightings(b *intel.Batch) error {
 		if found {
 			oldHits, _ = binary.Varint(old)
 		}
-		if err := a.b.Set(k, binary.AppendVarint(nil, r.Hits), nil); err != nil {
-			return err
-		}
+		a.set(k, binary.AppendVarint(nil, r.Hits))
 		s, err := a.sum(ip)
 		if err != nil {
 			return err
@@ -398,13 +637,9 @@ func (a *applier) resolutions(b *intel.Batch) error {
 		if !bytes.Equal(oldSort, newSort) {
 			dOwner := strOwner(nil, r.Domain)
 			if oldSort != nil {
-				if err := a.b.Delete(indexKey(lDomainIPs, dOwner, oldSort, owner), nil); err != nil {
-					return err
-				}
+				a.del(indexKey(lDomainIPs, dOwner, oldSort, owner))
 			}
-			if err := a.b.Set(indexKey(lDomainIPs, dOwner, newSort, owner), nil, nil); err != nil {
-				return err
-			}
+			a.set(indexKey(lDomainIPs, dOwner, newSort, owner), nil)
 		}
 		s, err := a.sum(ip)
 		if err != nil {
@@ -424,7 +659,7 @@ func (a *applier) domains(b *intel.Batch) error {
 		r.Source = normSource(r.Source)
 		k := strKey(tDomain, r.Domain)
 		var old intel.DomainInfo
-		found, err := getFn(a.b, k, func(v []byte) error { return decDomain(&dec{s: string(v)}, &old) })
+		found, err := getFn(a, k, func(v []byte) error { return decDomain(&dec{s: string(v)}, &old) })
 		if err != nil {
 			return err
 		}
@@ -433,9 +668,7 @@ func (a *applier) domains(b *intel.Batch) error {
 		} else {
 			r.Categories = unionCats(nil, r.Categories)
 		}
-		if err := a.b.Set(k, encDomain(nil, &r), nil); err != nil {
-			return err
-		}
+		a.set(k, encDomain(nil, &r))
 	}
 	return nil
 }
@@ -476,11 +709,12 @@ func (a *applier) masks(b *intel.Batch) error {
 // firstSeenEvent records an event ID and reports whether it was new.
 func (a *applier) firstSeenEvent(table byte, ip netip.Addr, id string) (bool, error) {
 	k := eventKey(table, ip, id)
-	_, found, err := get(a.b, k)
+	_, found, err := a.get(k)
 	if err != nil || found {
 		return false, err
 	}
-	return true, a.b.Set(k, nil, nil)
+	a.set(k, nil)
+	return true, nil
 }
 
 func (a *applier) spam(b *intel.Batch) error {
@@ -561,7 +795,8 @@ func (a *applier) setJSON(k []byte, v any) error {
 	if err != nil {
 		return err
 	}
-	return a.b.Set(k, j, nil)
+	a.set(k, j)
+	return nil
 }
 
 func (a *applier) network(b *intel.Batch) error {
@@ -605,7 +840,7 @@ func (a *applier) network(b *intel.Batch) error {
 		r.FirstSeen, r.LastSeen = utc(r.FirstSeen), utc(r.LastSeen)
 		k := netKey(nListing, r.Prefix, append(append([]byte(r.Feed), 0), r.Category...)...)
 		var old intel.NetListing
-		found, err := getFn(a.b, k, func(v []byte) error { return json.Unmarshal(v, &old) })
+		found, err := getFn(a, k, func(v []byte) error { return json.Unmarshal(v, &old) })
 		if err != nil {
 			return err
 		}
