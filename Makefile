@@ -3,8 +3,11 @@ GO ?= go
 
 .PHONY: test check build bench fuzz clean
 
-## test: every test (gofmt, go vet, go test). Needs only Go for now.
+## test: every test (gofmt, go vet, go test). Installs Chromium for the
+## portal's browser test when run as root on Debian (scripts/ci-deps.sh),
+## otherwise that test says why it is skipped.
 test: check
+	@sh scripts/ci-deps.sh
 	$(GO) test -count=1 -timeout 30m ./...
 
 ## check: formatting and vet.

@@ -186,6 +186,14 @@ func TestEndToEnd(t *testing.T) {
 		}
 	})
 
+	t.Run("portal", func(t *testing.T) {
+		a := get(t, "GET", s.url+"/", "")
+		if a.status != 200 || !strings.HasPrefix(a.header.Get("Content-Type"), "text/html") ||
+			!strings.Contains(a.header.Get("Content-Security-Policy"), "default-src 'self'") {
+			t.Errorf("portal: got %d %q CSP %q", a.status, a.header.Get("Content-Type"), a.header.Get("Content-Security-Policy"))
+		}
+	})
+
 	t.Run("HEAD", func(t *testing.T) {
 		a := get(t, "HEAD", api+"45.95.147.10", tokA)
 		if a.status != 200 || len(a.body) != 0 {

@@ -20,6 +20,7 @@ import (
 	"github.com/tipd/tipd/internal/netdata"
 	"github.com/tipd/tipd/internal/report"
 	"github.com/tipd/tipd/internal/store"
+	"github.com/tipd/tipd/internal/web"
 )
 
 // serveConfig is what `tipd serve` and `tipd demo` share.
@@ -115,6 +116,7 @@ func (e *env) serve(ctx context.Context, st store.Store, loc storeLocation, c se
 		},
 		Metrics:  metrics,
 		Registry: reg,
+		UI:       web.Handler(),
 	})
 
 	ln, err := net.Listen("tcp", c.addr)

@@ -25,6 +25,8 @@ type route struct {
 //	GET|HEAD /healthz                                     liveness: 200 "ok"
 //	GET|HEAD /readyz                                      readiness: 200 or 503
 //	GET|HEAD /metrics                                     Prometheus metrics
+//	GET|HEAD /                                            the portal page (internal/web), when Deps.UI is set
+//	GET|HEAD /static/…                                    the portal's embedded assets
 //	any      anything else                                404 JSON
 //
 // Any route with a request target over Config.MaxTarget bytes: 414.
@@ -39,6 +41,16 @@ func (s *server) routes() {
 		{path: "/healthz", h: s.handle("healthz", getHead, s.handleHealthz)},
 		{path: "/readyz", h: s.handle("readyz", getHead, s.handleReadyz)},
 		{path: "/metrics", h: s.handle("metrics", getHead, s.handleMetrics)},
+	}
+	if s.ui != nil {
+		portal := s.handle("portal", getHead, func(w http.ResponseWriter, r *http.Request, _ *requestInfo) error {
+			s.ui.ServeHTTP(w, r)
+			return nil
+		})
+		s.table = append(s.table,
+			route{path: "/", h: portal},
+			route{path: "/static/", prefix: true, h: portal},
+		)
 	}
 	s.notFound = s.handle("not_found", "", s.handleNotFound)
 	s.tooLong = s.handle("too_long", "", s.handleTooLong)

@@ -73,6 +73,9 @@ type Deps struct {
 	// Registry is what /metrics serves; nil means the registry Metrics was
 	// created on when NewServer created it, else /metrics answers 404.
 	Registry prometheus.Gatherer
+	// UI is the analyst portal (web.Handler()), served at "/" and
+	// "/static/…"; nil serves no portal.
+	UI http.Handler
 }
 
 // readyTimeout bounds one readiness check.
@@ -88,7 +91,8 @@ type server struct {
 	ready    func(ctx context.Context) error
 	metrics  *Metrics
 	registry prometheus.Gatherer
-	bufs     sync.Pool // *[]byte response buffers
+	bufs     sync.Pool    // *[]byte response buffers
+	ui       http.Handler // the portal, or nil
 
 	table    []route      // see routes.go
 	notFound http.Handler // no route
@@ -105,6 +109,7 @@ func NewServer(logger *slog.Logger, cfg Config, deps Deps) http.Handler {
 		ready:    deps.Ready,
 		metrics:  deps.Metrics,
 		registry: deps.Registry,
+		ui:       deps.UI,
 	}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
