@@ -1,0 +1,2 @@
+// Package postgres is the server store backend.
+package postgres
