@@ -1,10 +1,155 @@
 package postgres
 
 import (
+	"context"
+	"fmt"
 	"net/netip"
+	"sync/atomic"
+	"testing"
 	"time"
+
+	"github.com/tipd/tipd/internal/intel"
 )
 
 var day0 = time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 
 func ip4(a, b, c, d byte) netip.Addr { return netip.AddrFrom4([4]byte{a, b, c, d}) }
+
+// benchBatch is a realistic import batch: addrs addresses from the n-th
+// block, each with a sighting, two hosted URLs, a file and a resolution.
+func benchBatch(n, addrs int) *intel.Batch {
+	var b intel.Batch
+	src := intel.Source{Feed: "Bench", File: "bench.csv", Imported: day0}
+	for i := range addrs {
+		k := n*addrs + i
+		ip := ip4(100, byte(k>>16), byte(k>>8), byte(k))
+		last := day0.Add(time.Duration(k%5000) * time.Minute)
+		b.Sightings = append(b.Sightings, intel.Sighting{IP: ip, Day: day0, Hits: int64(k%100 + 1)})
+		for j := range 2 {
+			b.HostedURLs = append(b.HostedURLs, intel.HostedURL{IP: ip, URL: fmt.Sprintf("%s/bins/%d.sh", ip, j), Zone: intel.ZoneRed,
+				Categories: []intel.Category{intel.CatMalware}, Hits: int64(j + 1), FirstSeen: day0, LastSeen: last, Source: src})
+		}
+		b.Files = append(b.Files, intel.FileDownload{IP: ip, MD5: fmt.Sprintf("%032X", k), URL: fmt.Sprintf("http://%s/bins/0.sh", ip),
+			Zone: intel.ZoneRed, DetectionName: "Trojan.Linux.Mirai", Hits: 1, FirstSeen: day0, LastSeen: last, Source: src})
+		b.Resolutions = append(b.Resolutions, intel.Resolution{IP: ip, Domain: fmt.Sprintf("h%d.example", k), Hits: 3, DailyPeak: 2,
+			PeakDate: day0, FirstSeen: day0, LastSeen: last, Source: src})
+	}
+	return &b
+}
+
+// BenchmarkApply applies batches of 10,000 records (2,000 addresses): new
+// keys every time, and the same batch again (every record merges).
+func BenchmarkApply(b *testing.B) {
+	const addrs = 2000
+	b.Run("new", func(b *testing.B) {
+		s := openFresh(b)
+		defer s.Close()
+		batches := make([]*intel.Batch, b.N)
+		for i := range batches {
+			batches[i] = benchBatch(i, addrs)
+		}
+		b.ResetTimer()
+		for i := range b.N {
+			if err := s.Apply(context.Background(), batches[i]); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(b.N*batches[0].Len())/b.Elapsed().Seconds(), "records/s")
+	})
+	b.Run("merge", func(b *testing.B) {
+		s := openFresh(b)
+		defer s.Close()
+		batch := benchBatch(0, addrs)
+		if err := s.Apply(context.Background(), batch); err != nil {
+			b.Fatal(err)
+		}
+		b.ResetTimer()
+		for range b.N {
+			if err := s.Apply(context.Background(), batch); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(b.N*batch.Len())/b.Elapsed().Seconds(), "records/s")
+	})
+}
+
+// BenchmarkHostedURLs reads the newest 10 hosted URLs of an address that has
+// 5,000, among 1,000 other addresses with 20 each.
+func BenchmarkHostedURLs(b *testing.B) {
+	s := openFresh(b)
+	defer s.Close()
+	ctx := context.Background()
+	big := ip4(45, 95, 147, 10)
+	var batch intel.Batch
+	for i := range 5000 {
+		batch.HostedURLs = append(batch.HostedURLs, intel.HostedURL{IP: big, URL: fmt.Sprintf("45.95.147.10/p/%d", i), Zone: intel.ZoneRed,
+			Hits: int64(i % 17), LastSeen: day0.Add(time.Duration(i) * time.Minute)})
+	}
+	for a := range 1000 {
+		for i := range 20 {
+			ip := ip4(100, 64, byte(a>>8), byte(a))
+			batch.HostedURLs = append(batch.HostedURLs, intel.HostedURL{IP: ip, URL: fmt.Sprintf("%s/p/%d", ip, i), Hits: 1, LastSeen: day0.AddDate(0, 0, i)})
+		}
+	}
+	if err := s.Apply(ctx, &batch); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := s.pool.Exec(ctx, `ANALYZE`); err != nil {
+		b.Fatal(err)
+	}
+	check := func(l []intel.HostedURL, err error) {
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(l) != 10 || l[0].URL != "45.95.147.10/p/4999" {
+			b.Fatalf("newest 10: got %d items, first %+v", len(l), l[0])
+		}
+	}
+	b.Run("serial", func(b *testing.B) {
+		for range b.N {
+			check(s.HostedURLs(ctx, big, 10))
+		}
+	})
+	b.Run("parallel", func(b *testing.B) {
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				check(s.HostedURLs(ctx, big, 10))
+			}
+		})
+	})
+}
+
+// BenchmarkCountRequest counts requests: one after the other, and from
+// parallel goroutines for one user (one hot row) and for many users.
+func BenchmarkCountRequest(b *testing.B) {
+	s := openFresh(b)
+	defer s.Close()
+	ctx := context.Background()
+	const quota = 1 << 40
+	count := func(b *testing.B, user string) {
+		if _, ok, err := s.CountRequest(ctx, user, "2024-03-01", quota); err != nil || !ok {
+			b.Fatalf("CountRequest: %v, %v", ok, err)
+		}
+	}
+	b.Run("serial", func(b *testing.B) {
+		for range b.N {
+			count(b, "serial")
+		}
+	})
+	b.Run("parallel-one-user", func(b *testing.B) {
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				count(b, "hot")
+			}
+		})
+	})
+	b.Run("parallel-many-users", func(b *testing.B) {
+		var next atomic.Int64
+		b.RunParallel(func(pb *testing.PB) {
+			user := fmt.Sprintf("user%d", next.Add(1))
+			for pb.Next() {
+				count(b, user)
+			}
+		})
+	})
+}

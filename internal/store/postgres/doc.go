@@ -1,2 +1,112 @@
-// Package postgres is the server store backend.
+// Package postgres is the server store backend: a PostgreSQL database
+// (optionally distributed with Citus) shared by any number of tipd
+// processes. It keeps data in ordinary tables, one per evidence kind, so
+// that the database can be queried and maintained with standard tools.
+//
+// # Schema
+//
+// The schema is created by versioned SQL migrations embedded in the binary
+// (migrations/0001_*.sql, …), applied by Migrate under a session advisory
+// lock and recorded in schema_migrations. Open refuses a database whose
+// schema lacks a migration this build knows.
+//
+// Addresses are inet host values in the column addr (IPv4 never mapped),
+// network prefixes are cidr, unknown (zero) times are NULL, and text that
+// lists are ordered by is COLLATE "C" so that ties break in Go's byte order.
+//
+//	per address (distributed by addr, co-located)
+//	  addr_summary   addr                      hits, first/last seen, red URL/file
+//	                                           counts, spam and phishing summaries
+//	                                           (sets as text[] capped at 32)
+//	  sightings      (addr, day)               hits of one UTC day
+//	  listings       (addr, feed, category)
+//	  hosted_urls    (addr, url)               index (addr, last_seen DESC NULLS LAST, hits DESC, url)
+//	  files          (addr, md5, url)          index (addr, last_seen DESC NULLS LAST, hits DESC, md5, url)
+//	  resolutions    (addr, domain)            index (addr, last_seen DESC NULLS LAST, hits DESC, domain)
+//	  masks          (addr, mask, mask_type)   index (addr, sev DESC, mask, mask_type)
+//	  spam_events    (addr, id)                known IDs (a known ID changes nothing)
+//	  phish_events   (addr, id)
+//	  phish_regions  (addr, region)            attacks per region
+//	  report_links   (addr, report_id)
+//	per web address (distributed by url, co-located)
+//	  url_summary    url                       URL summary and its distinct file count
+//	  url_ips        (url, addr)
+//	  url_files      (url, md5)                index (url, last_seen DESC NULLS LAST, hits DESC, md5)
+//	per domain / user (distributed)
+//	  domain_ips     (domain, addr)            index (domain, last_seen DESC NULLS LAST, hits DESC, addr)
+//	  request_counts (user_name, day)
+//	reference tables (small, or joined from every shard)
+//	  domains, reports, country_ranges, as_ranges, whois_nets, net_listings,
+//	  allows, net_version (one counter row), users, tokens (primary key
+//	  user_name: one active token per user; unique index on hash)
+//
+// Every list read is one index range scan that stops after the limit, with
+// addr = $1 (or url = $1, domain = $1) in its WHERE clause, so that Citus
+// routes it to one shard. Resolutions joins the newest rows with domains
+// (a reference table) for the zone and categories. Address sends its four
+// queries (summary, listings, report links, regions) in one round trip.
+//
+// # Apply
+//
+// Apply runs one transaction. It takes pg_advisory_xact_lock so that
+// concurrent Applies (from any process) are serialised, which keeps the
+// summary counters exact; reads never wait for it. For each record kind in
+// the batch it COPYs the records, numbered in batch order, into a temporary
+// staging table (ON COMMIT DROP), folds duplicate keys of the batch into one
+// row (ON CONFLICT cannot touch a row twice in one statement), adds the
+// address contributions (seen range, hit deltas, red transitions) to a
+// staging table st_seen, and merges with one INSERT … SELECT … ON CONFLICT
+// per table. The merge rules of package intel become, for example:
+//
+//	INSERT INTO hosted_urls AS t (…) SELECT … FROM dd_hosted
+//	ON CONFLICT (addr, url) DO UPDATE SET
+//		zone       = tipd_zone_merge(t.zone, EXCLUDED.zone),   -- more severe; '' yields
+//		categories = tipd_union(t.categories, EXCLUDED.categories),
+//		hits       = GREATEST(t.hits, EXCLUDED.hits),
+//		truncated  = t.truncated OR EXCLUDED.truncated,
+//		first_seen = LEAST(t.first_seen, EXCLUDED.first_seen), -- NULLs ignored
+//		last_seen  = GREATEST(t.last_seen, EXCLUDED.last_seen),
+//		src_feed = EXCLUDED.src_feed, …                       -- latest applied
+//
+//	INSERT INTO sightings … ON CONFLICT (addr, day) DO UPDATE SET hits = EXCLUDED.hits
+//	INSERT INTO files … detection = CASE WHEN EXCLUDED.detection <> '' THEN EXCLUDED.detection ELSE t.detection END
+//	INSERT INTO resolutions … daily_peak, peak_date = the pair with the larger peak (earlier date on ties)
+//	INSERT INTO domains … zone = EXCLUDED.zone, categories = tipd_union(…)
+//	INSERT INTO spam_events … only IDs new to the address, then
+//	INSERT INTO addr_summary … spam_attacks = t.spam_attacks + EXCLUDED.spam_attacks,
+//		spam_types = tipd_union_cap(t.spam_types, EXCLUDED.spam_types, 32)
+//	INSERT INTO request_counts … (see CountRequest)
+//
+// Within a batch the same rules fold duplicates first: min/max for times
+// and hits, bool_or, the first most severe zone, the latest record's source
+// (array_agg(… ORDER BY ord DESC))[1]. Sightings subtract the stored hits of
+// a day they replace from the summary; hosted URLs and files count a red
+// transition when the batch brings Red to an item that was not Red. URL
+// summaries, url_ips, url_files (merged across addresses and schemes, with
+// the smallest address and URL) and domain_ips are maintained in the same
+// transaction. A batch with network records bumps net_version.
+//
+// tipd_zone_sev, tipd_zone_merge, tipd_union and tipd_union_cap are small
+// immutable SQL functions created by the first migration.
+//
+// # Access
+//
+// CountRequest is one statement,
+//
+//	INSERT INTO request_counts AS c (user_name, day, count)
+//	SELECT $1, $2::date, 1 WHERE $3 > 0
+//	ON CONFLICT (user_name, day) DO UPDATE SET count = c.count + 1 WHERE c.count < $3
+//	RETURNING count
+//
+// which the row lock makes exact across connections and processes; no row
+// back means the quota is reached, and the count is then read.
+//
+// # Differences from the in-memory reference
+//
+// Times are stored with microsecond precision. Addresses with equal
+// recency are ordered by inet order (IPv4 before IPv6, then by bytes), which
+// differs from the 16-byte order only for IPv6 addresses below ::ffff:0:0.
+// Phishing regions are all counted and the 256 smallest region names are
+// returned (the reference keeps the first 256 seen). Text with NUL bytes or
+// invalid UTF-8 is refused with KindInvalid.
 package postgres

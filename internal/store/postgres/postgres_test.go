@@ -384,7 +384,7 @@ func TestListPlans(t *testing.T) {
 			t.Fatal(err)
 		}
 		plan := strings.Join(lines, "\n")
-		if !regexp.MustCompile(`Index (Only )?Scan using ` + tc.index).MatchString(plan) || strings.Contains(plan, "Sort") || !strings.HasPrefix(plan, "Limit") {
+		if !regexp.MustCompile(`Index (Only )?Scan using `+tc.index).MatchString(plan) || strings.Contains(plan, "Sort") || !strings.HasPrefix(plan, "Limit") {
 			t.Errorf("plan of %q does not read %s in order under a Limit:\n%s", tc.sql, tc.index, plan)
 		}
 	}
