@@ -4,11 +4,21 @@ GO ?= go
 .PHONY: test check build bench fuzz clean
 
 ## test: every test (gofmt, go vet, go test). Installs Chromium for the
-## portal's browser test when run as root on Debian (scripts/ci-deps.sh),
-## otherwise that test says why it is skipped.
+## portal's browser test when run as root on Debian (scripts/ci-deps.sh) and
+## starts a throwaway PostgreSQL for the PostgreSQL tests (scripts/pg-start.sh,
+## stopped at the end); where either cannot be had, those tests say why they
+## are skipped (outside CI) or fail (CI set).
 test: check
 	@sh scripts/ci-deps.sh
-	$(GO) test -count=1 -timeout 30m ./...
+	@set -u; started=""; \
+	if [ -z "$${TIPD_TEST_POSTGRES:-}" ]; then \
+	  dir=$$(mktemp -u -d "$${TMPDIR:-/tmp}/tipd-pg-XXXXXX"); \
+	  if out=$$(bash scripts/pg-start.sh "$$dir"); then eval "$$out"; started=$$dir; \
+	  else echo "make test: could not start PostgreSQL; the PostgreSQL tests will be skipped (or fail with CI set)"; fi; \
+	fi; \
+	status=0; $(GO) test -count=1 -timeout 30m ./... || status=$$?; \
+	if [ -n "$$started" ]; then bash scripts/pg-stop.sh "$$started"; fi; \
+	exit $$status
 
 ## check: formatting and vet.
 check:

@@ -49,7 +49,7 @@ func cmdDemo(ctx context.Context, e *env, args []string) error {
 		defer os.RemoveAll(dir)
 		u = dir
 	}
-	st, loc, err := openStore(u, 0)
+	st, loc, err := openStore(ctx, u, storeOptions{})
 	if err != nil {
 		return err
 	}

@@ -19,6 +19,16 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/e2e")
 
+// TestMain lets tests start the test binary as a real tipd process: with
+// TIPD_TEST_MAIN=1 it runs the command line in its arguments instead of the
+// tests.
+func TestMain(m *testing.M) {
+	if os.Getenv("TIPD_TEST_MAIN") == "1" {
+		os.Exit(run(context.Background(), os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr))
+	}
+	os.Exit(m.Run())
+}
+
 // e2eNow is the fixed clock of the end-to-end tests (TIPD_NOW).
 const e2eNow = "2026-11-28T12:00:00Z"
 

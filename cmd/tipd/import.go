@@ -62,7 +62,7 @@ func cmdImport(ctx context.Context, e *env, args []string) error {
 	}
 
 	if e.shared == nil {
-		st, loc, err := openStore(*storeURL, 0)
+		st, loc, err := openStore(ctx, *storeURL, storeOptions{})
 		if err != nil {
 			if inUse(err) {
 				return e.forwardImport(ctx, loc.socketPath(), args, pos)

@@ -51,6 +51,7 @@ func commands() []command {
 		{"user", "manage users and licences (add, list)", cmdUser},
 		{"token", "issue or revoke API tokens (issue, revoke)", cmdToken},
 		{"gen", "write a synthetic world in the import formats", cmdGen},
+		{"migrate", "apply the PostgreSQL schema migrations (-citus: distribute the tables)", cmdMigrate},
 		{"bench", "measure lookups/s of a running server against a static file", cmdBench},
 	}
 }
@@ -131,7 +132,7 @@ func (e *env) usage() {
 		fmt.Fprintf(e.stderr, "  %-8s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(e.stderr, "")
-	fmt.Fprintln(e.stderr, "Every command takes -store URL (or TIPD_STORE): ./tipd-data, pebble:///path, mem:.")
+	fmt.Fprintln(e.stderr, "Every command takes -store URL (or TIPD_STORE): ./tipd-data, pebble:///path, postgres://…, mem:.")
 	fmt.Fprintln(e.stderr, "Run 'tipd COMMAND -h' for a command's flags.")
 }
 
@@ -176,7 +177,7 @@ func (e *env) storeFlag(fs *flag.FlagSet) *string {
 	if def == "" {
 		def = "./tipd-data"
 	}
-	return fs.String("store", def, "store URL: ./tipd-data, pebble:///path, mem: (env TIPD_STORE)")
+	return fs.String("store", def, "store URL: ./tipd-data, pebble:///path, postgres://…, mem: (env TIPD_STORE)")
 }
 
 func isTerminal(w io.Writer) bool {

@@ -62,6 +62,8 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	storeURL := e.storeFlag(fs)
 	cacheMB := fs.Int64("cache-mb", 64, "Pebble block cache size in MiB")
 	clientCA := fs.String("client-ca", "", "CA file for client certificates (mutual TLS)")
+	maxConns := fs.Int("pg-max-conns", 0, "PostgreSQL: connections of this process's pool (0: max(4, CPUs))")
+	migrate := fs.Bool("migrate", false, "PostgreSQL: apply pending schema migrations at start")
 	var c serveConfig
 	apply := e.serveFlags(fs, &c)
 	pos, err := parse(fs, args)
@@ -75,7 +77,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	if *clientCA != "" {
 		return usagef("-client-ca (mutual TLS with Basic authentication) is not available in this build yet; use Bearer tokens")
 	}
-	st, loc, err := openStore(*storeURL, *cacheMB<<20)
+	st, loc, err := openStore(ctx, *storeURL, storeOptions{cacheSize: *cacheMB << 20, maxConns: int32(*maxConns), migrate: *migrate})
 	if err != nil {
 		return err
 	}

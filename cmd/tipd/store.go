@@ -12,6 +12,7 @@ import (
 	"github.com/tipd/tipd/internal/store"
 	"github.com/tipd/tipd/internal/store/mem"
 	"github.com/tipd/tipd/internal/store/pebble"
+	"github.com/tipd/tipd/internal/store/postgres"
 )
 
 // sharedStore is a server's open store, lent to commands that the server
@@ -53,8 +54,15 @@ func parseStoreURL(u string) (storeLocation, error) {
 // operator commands.
 func (l storeLocation) socketPath() string { return filepath.Join(l.path, "tipd.sock") }
 
+// storeOptions tune the backends; zero values are the defaults.
+type storeOptions struct {
+	cacheSize int64 // Pebble block cache, bytes
+	maxConns  int32 // PostgreSQL pool size of this process
+	migrate   bool  // PostgreSQL: apply pending migrations at open
+}
+
 // openStore opens the store at u.
-func openStore(u string, cacheSize int64) (store.Store, storeLocation, error) {
+func openStore(ctx context.Context, u string, o storeOptions) (store.Store, storeLocation, error) {
 	loc, err := parseStoreURL(u)
 	if err != nil {
 		return nil, loc, err
@@ -63,9 +71,13 @@ func openStore(u string, cacheSize int64) (store.Store, storeLocation, error) {
 	case "mem":
 		return mem.New(), loc, nil
 	case "postgres":
-		return nil, loc, intel.Errorf(intel.KindUnavailable, "not_built", "the PostgreSQL backend is not available in this build yet; use a Pebble directory or mem:")
+		st, err := postgres.Open(ctx, u, postgres.Options{MaxConns: o.maxConns, Migrate: o.migrate})
+		if err != nil {
+			return nil, loc, err
+		}
+		return st, loc, nil
 	}
-	st, err := pebble.Open(loc.path, pebble.Options{CacheSize: cacheSize})
+	st, err := pebble.Open(loc.path, pebble.Options{CacheSize: o.cacheSize})
 	if err != nil {
 		return nil, loc, err
 	}
@@ -87,7 +99,7 @@ func (e *env) withStore(ctx context.Context, u string, args []string, needNet bo
 	if e.shared != nil {
 		return fn(e.shared.st, e.shared.net)
 	}
-	st, loc, err := openStore(u, 0)
+	st, loc, err := openStore(ctx, u, storeOptions{})
 	if err != nil {
 		if inUse(err) && args != nil {
 			return e.forward(ctx, loc.socketPath(), args, nil)

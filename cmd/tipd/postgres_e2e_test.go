@@ -1,0 +1,138 @@
+package main
+
+import (
+	"bufio"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/tipd/tipd/internal/store/postgres/pgtest"
+)
+
+// startProcess runs `tipd serve` as a separate OS process (the test binary
+// re-executed, see TestMain) and returns its base URL.
+func startProcess(t *testing.T, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), "TIPD_TEST_MAIN=1", "TIPD_NOW="+e2eNow)
+	stderr := &syncBuffer{}
+	cmd.Stderr = stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("tipd %s: %v; stderr: %s", args[0], err, stderr.String())
+			}
+		case <-time.After(15 * time.Second):
+			cmd.Process.Kill()
+			t.Errorf("tipd %s did not stop on SIGTERM", args[0])
+		}
+	})
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil || !strings.HasPrefix(line, "url: ") {
+		t.Fatalf("tipd %s printed %q (%v); stderr: %s", args[0], line, err, stderr.String())
+	}
+	return strings.TrimSpace(strings.TrimPrefix(line, "url: "))
+}
+
+// TestTwoServersOnPostgres runs two `tipd serve` processes on one
+// PostgreSQL database: tokens, quotas and imports are shared at once.
+func TestTwoServersOnPostgres(t *testing.T) {
+	db := pgtest.FreshSchema(t)
+	if out := mustTipd(t, "migrate", "-store", db); !strings.Contains(out, "applied") {
+		t.Fatalf("migrate: got %q", out)
+	}
+	mustTipd(t, "import", "-store", db, "-format", "jsonl", "testdata/e2e/world.jsonl")
+	mustTipd(t, "user", "add", "-store", db, "-day-quota", "1000", "alice")
+	tok := strings.TrimSpace(mustTipd(t, "token", "issue", "-store", db, "alice"))
+	mustTipd(t, "user", "add", "-store", db, "-day-quota", "25", "shared")
+	tokS := strings.TrimSpace(mustTipd(t, "token", "issue", "-store", db, "shared"))
+
+	a := startProcess(t, "serve", "-store", db, "-addr", "127.0.0.1:0", "-refresh", "100ms", "-log", "text")
+	b := startProcess(t, "serve", "-store", db, "-addr", "127.0.0.1:0", "-refresh", "100ms", "-log", "text")
+	servers := []string{a, b}
+
+	t.Run("same answers from both", func(t *testing.T) {
+		ra := get(t, "GET", a+"/api/ip/45.95.147.10", tok)
+		rb := get(t, "GET", b+"/api/ip/45.95.147.10", tok)
+		if ra.status != 200 || rb.status != 200 {
+			t.Fatalf("statuses %d %d: %s %s", ra.status, rb.status, ra.body, rb.body)
+		}
+		if withoutLicence(t, ra.body) != withoutLicence(t, rb.body) {
+			t.Errorf("the two servers answer differently")
+		}
+		wantField(t, ra.json(t), 1, "LicenseInfo", "DayRequests")
+		wantField(t, rb.json(t), 2, "LicenseInfo", "DayRequests")
+		wantField(t, rb.json(t), "Red", "Zone")
+	})
+
+	t.Run("a new token is accepted by both at once, the old one by neither", func(t *testing.T) {
+		newTok := strings.TrimSpace(mustTipd(t, "token", "issue", "-store", db, "alice"))
+		for _, s := range servers {
+			if r := get(t, "GET", s+"/api/ip/45.95.147.10?sections=Zone", newTok); r.status != 200 {
+				t.Errorf("%s new token: got %d", s, r.status)
+			}
+			if r := get(t, "GET", s+"/api/ip/45.95.147.10?sections=Zone", tok); r.status != 401 {
+				t.Errorf("%s old token: got %d, want 401", s, r.status)
+			}
+		}
+		tok = newTok
+	})
+
+	t.Run("quota exact across both processes", func(t *testing.T) {
+		const quota, n = 25, 40
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		got := map[int]int{}
+		for i := 0; i < n; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				r := get(t, "GET", servers[i%2]+"/api/ip/45.95.147.10?sections=Zone", tokS)
+				mu.Lock()
+				got[r.status]++
+				mu.Unlock()
+			}()
+		}
+		wg.Wait()
+		if got[200] != quota || got[403] != n-quota {
+			t.Errorf("statuses %v, want %d×200 and %d×403", got, quota, n-quota)
+		}
+	})
+
+	t.Run("an import is visible through both", func(t *testing.T) {
+		mustTipd(t, "import", "-store", db, "-format", "jsonl", "testdata/e2e/later.jsonl")
+		for _, s := range servers {
+			// Address-keyed evidence is read from the database on every request.
+			wantField(t, get(t, "GET", s+"/api/ip/45.95.147.20?sections=Zone", tok).json(t), "Red", "Zone")
+			// Network data is reloaded when the store's network version
+			// changes (checked every -refresh).
+			deadline := time.Now().Add(5 * time.Second)
+			for {
+				m := get(t, "GET", s+"/api/ip/45.95.150.1?sections=IpGeneralInfo", tok).json(t)
+				if path(m, "IpGeneralInfo", "CountryCode") == "BE" {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Errorf("%s: country of 45.95.150.1 still %v after 5s", s, path(m, "IpGeneralInfo", "CountryCode"))
+					break
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+		}
+	})
+}
