@@ -99,7 +99,10 @@
 //	RETURNING count
 //
 // which the row lock makes exact across connections and processes; no row
-// back means the quota is reached, and the count is then read.
+// back means the quota is reached, and the count is then read. It runs in a
+// transaction with synchronous_commit off (sent with BEGIN and COMMIT in one
+// round trip), so a request does not wait for a WAL flush; a crash of the
+// database server may lose the last fraction of a second of counts.
 //
 // # Differences from the in-memory reference
 //
