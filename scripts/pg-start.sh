@@ -44,6 +44,9 @@ fi
 
 DIR=${1:-${TIPD_PG_DIR:-${TMPDIR:-/tmp}/tipd-pg-test}}
 MARK="$DIR/.tipd-pg"
+# The server user may not be able to enter the caller's directory.
+case "$DIR" in /*) ;; *) DIR="$PWD/$DIR"; MARK="$DIR/.tipd-pg" ;; esac
+cd /
 
 # as_pg runs a command as the user that owns the cluster.
 as_pg() {
