@@ -13,6 +13,8 @@ if [ ! -f "$DIR/.tipd-pg" ]; then
 	exit 1
 fi
 
+case "$DIR" in /*) ;; *) DIR="$PWD/$DIR" ;; esac
+cd /
 BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
 if [ -n "$BIN" ] && [ -d "$DIR/data" ]; then
 	if [ "$(id -u)" -eq 0 ]; then
