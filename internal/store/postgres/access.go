@@ -51,6 +51,9 @@ func (s *Store) User(ctx context.Context, name string) (intel.User, error) {
 	if err := ctx.Err(); err != nil {
 		return intel.User{}, err
 	}
+	if badText(name) {
+		return intel.User{}, fmt.Errorf("user %q: %w", name, intel.ErrNotFound)
+	}
 	u, err := scanUser(s.pool.QueryRow(ctx, `SELECT `+userCols+` FROM users WHERE name = $1`, name))
 	if notFound(err) {
 		return intel.User{}, fmt.Errorf("user %q: %w", name, intel.ErrNotFound)
@@ -117,6 +120,9 @@ func (s *Store) TokenByHash(ctx context.Context, hash string) (intel.Token, erro
 	if err := ctx.Err(); err != nil {
 		return intel.Token{}, err
 	}
+	if badText(hash) {
+		return intel.Token{}, fmt.Errorf("token: %w", intel.ErrNotFound)
+	}
 	t, err := scanToken(s.pool.QueryRow(ctx, `SELECT `+tokenCols+` FROM tokens WHERE hash = $1`, hash))
 	if notFound(err) {
 		return intel.Token{}, fmt.Errorf("token: %w", intel.ErrNotFound)
@@ -132,6 +138,9 @@ func (s *Store) UserToken(ctx context.Context, user string) (intel.Token, error)
 	if err := ctx.Err(); err != nil {
 		return intel.Token{}, err
 	}
+	if badText(user) {
+		return intel.Token{}, fmt.Errorf("token of %q: %w", user, intel.ErrNotFound)
+	}
 	t, err := scanToken(s.pool.QueryRow(ctx, `SELECT `+tokenCols+` FROM tokens WHERE user_name = $1`, user))
 	if notFound(err) {
 		return intel.Token{}, fmt.Errorf("token of %q: %w", user, intel.ErrNotFound)
@@ -146,6 +155,9 @@ func (s *Store) UserToken(ctx context.Context, user string) (intel.Token, error)
 func (s *Store) RevokeToken(ctx context.Context, user string) error {
 	if err := ctx.Err(); err != nil {
 		return err
+	}
+	if badText(user) {
+		return nil
 	}
 	_, err := s.pool.Exec(ctx, `DELETE FROM tokens WHERE user_name = $1`, user)
 	return wrapErr(ctx, "revoke token", err)
@@ -219,6 +231,9 @@ func (s *Store) RequestCount(ctx context.Context, user, day string) (int64, erro
 	d, err := parseDay(day)
 	if err != nil {
 		return 0, err
+	}
+	if badText(user) {
+		return 0, nil
 	}
 	var n int64
 	err = s.pool.QueryRow(ctx, `SELECT count FROM request_counts WHERE user_name = $1 AND day = $2::date`, user, d).Scan(&n)

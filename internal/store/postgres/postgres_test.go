@@ -27,7 +27,7 @@ func baseURL(t testing.TB) string {
 	t.Helper()
 	u := os.Getenv("TIPD_TEST_POSTGRES")
 	if u == "" {
-		const how = `TIPD_TEST_POSTGRES is not set; start a throwaway server with eval "$(scripts/pg-start.sh)" (stop it with scripts/pg-stop.sh)`
+		const how = `TIPD_TEST_POSTGRES is not set: make test starts a throwaway PostgreSQL, or run eval "$(scripts/pg-start.sh)" (stop it with scripts/pg-stop.sh)`
 		if os.Getenv("CI") != "" {
 			t.Fatal(how + " (CI is set, so PostgreSQL tests must run)")
 		}
@@ -387,5 +387,47 @@ func TestListPlans(t *testing.T) {
 		if !regexp.MustCompile(`Index (Only )?Scan using `+tc.index).MatchString(plan) || strings.Contains(plan, "Sort") || !strings.HasPrefix(plan, "Limit") {
 			t.Errorf("plan of %q does not read %s in order under a Limit:\n%s", tc.sql, tc.index, plan)
 		}
+	}
+}
+
+// Text PostgreSQL cannot hold is refused in writes and unknown in reads,
+// never an internal error.
+func TestUnstorableText(t *testing.T) {
+	s := openFresh(t)
+	defer s.Close()
+	ctx := t.Context()
+	for _, bad := range []string{"a\x00b", "a\xffb"} {
+		writes := []struct {
+			name string
+			err  error
+		}{
+			{"hosted URL", s.Apply(ctx, &intel.Batch{HostedURLs: []intel.HostedURL{{IP: ip4(1, 2, 3, 4), URL: bad}}})},
+			{"source", s.Apply(ctx, &intel.Batch{Listings: []intel.Listing{{IP: ip4(1, 2, 3, 4), Feed: "F", Source: intel.Source{File: bad}}}})},
+			{"user", s.PutUser(ctx, intel.User{Name: bad})},
+			{"token", s.SetToken(ctx, intel.Token{User: "bob", Hash: bad})},
+		}
+		for _, w := range writes {
+			if intel.KindOf(w.err) != intel.KindInvalid {
+				t.Errorf("%s with %q: got %v, want a KindInvalid error", w.name, bad, w.err)
+			}
+		}
+		if _, err := s.URL(ctx, bad); !errors.Is(err, intel.ErrNotFound) {
+			t.Errorf("URL(%q): got %v, want ErrNotFound", bad, err)
+		}
+		if _, err := s.User(ctx, bad); !errors.Is(err, intel.ErrNotFound) {
+			t.Errorf("User(%q): got %v, want ErrNotFound", bad, err)
+		}
+		if _, err := s.TokenByHash(ctx, bad); !errors.Is(err, intel.ErrNotFound) {
+			t.Errorf("TokenByHash(%q): got %v, want ErrNotFound", bad, err)
+		}
+		if l, err := s.DomainIPs(ctx, bad, 10); err != nil || len(l) != 0 {
+			t.Errorf("DomainIPs(%q): got %v, %v; want none", bad, l, err)
+		}
+		if n, err := s.RequestCount(ctx, bad, "2024-03-01"); err != nil || n != 0 {
+			t.Errorf("RequestCount(%q): got %d, %v; want 0", bad, n, err)
+		}
+	}
+	if _, _, err := s.CountRequest(ctx, "bob", "03/01/2024", 10); intel.KindOf(err) != intel.KindInvalid {
+		t.Errorf("CountRequest with a malformed day: got %v, want a KindInvalid error", err)
 	}
 }

@@ -235,6 +235,9 @@ func (s *Store) Masks(ctx context.Context, ip netip.Addr, limit int) ([]intel.Fe
 
 // DomainIPs implements store.Intel (index range scan of domain_ips_recent).
 func (s *Store) DomainIPs(ctx context.Context, domain string, limit int) ([]netip.Addr, error) {
+	if badText(domain) {
+		return nil, ctx.Err() // cannot be stored, so nothing is known
+	}
 	return list(ctx, s, "addresses of a domain", limit, pgx.RowTo[netip.Addr],
 		`SELECT addr FROM domain_ips WHERE domain = $1
 		ORDER BY last_seen DESC NULLS LAST, hits DESC, addr LIMIT $2`, domain)
@@ -245,6 +248,9 @@ func (s *Store) DomainIPs(ctx context.Context, domain string, limit int) ([]neti
 func (s *Store) URL(ctx context.Context, url string) (intel.URLSummary, error) {
 	if err := ctx.Err(); err != nil {
 		return intel.URLSummary{}, err
+	}
+	if badText(url) {
+		return intel.URLSummary{}, fmt.Errorf("url %q: %w", url, intel.ErrNotFound)
 	}
 	var b pgx.Batch
 	b.Queue(`SELECT zone, categories, hits, truncated, first_seen, last_seen, files FROM url_summary WHERE url = $1`, url)
@@ -280,6 +286,9 @@ func (s *Store) URL(ctx context.Context, url string) (intel.URLSummary, error) {
 
 // URLFiles implements store.Intel (index range scan of url_files_recent).
 func (s *Store) URLFiles(ctx context.Context, url string, limit int) ([]intel.FileDownload, error) {
+	if badText(url) {
+		return nil, ctx.Err()
+	}
 	return list(ctx, s, "files of a web address", limit, scanFile(nil),
 		`SELECT addr, md5, full_url, zone, detection, hits, first_seen, last_seen, src_feed, src_file, src_imported
 		FROM url_files WHERE url = $1
@@ -290,6 +299,9 @@ func (s *Store) URLFiles(ctx context.Context, url string, limit int) ([]intel.Fi
 func (s *Store) Report(ctx context.Context, id string) (intel.Report, error) {
 	if err := ctx.Err(); err != nil {
 		return intel.Report{}, err
+	}
+	if badText(id) {
+		return intel.Report{}, fmt.Errorf("report %q: %w", id, intel.ErrNotFound)
 	}
 	r := intel.Report{ID: id}
 	var published, updated, imported pgtype.Timestamptz
