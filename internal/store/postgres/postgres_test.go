@@ -2,11 +2,8 @@ package postgres
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"net/url"
 	"os"
 	"regexp"
 	"slices"
@@ -18,65 +15,13 @@ import (
 
 	"github.com/tipd/tipd/internal/intel"
 	"github.com/tipd/tipd/internal/store"
+	"github.com/tipd/tipd/internal/store/postgres/pgtest"
 	"github.com/tipd/tipd/internal/store/storetest"
 )
 
-// baseURL is the test server's URL from TIPD_TEST_POSTGRES. Without it the
-// test is skipped, unless CI is set: there a missing server is a failure.
-func baseURL(t testing.TB) string {
-	t.Helper()
-	u := os.Getenv("TIPD_TEST_POSTGRES")
-	if u == "" {
-		const how = `TIPD_TEST_POSTGRES is not set: make test starts a throwaway PostgreSQL, or run eval "$(scripts/pg-start.sh)" (stop it with scripts/pg-stop.sh)`
-		if os.Getenv("CI") != "" {
-			t.Fatal(how + " (CI is set, so PostgreSQL tests must run)")
-		}
-		t.Skip(how)
-	}
-	return u
-}
-
-// freshSchema creates an empty schema with a random name and returns a URL
-// whose search_path is that schema; the schema is dropped when the test ends.
-func freshSchema(t testing.TB) string {
-	t.Helper()
-	base := baseURL(t)
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	name := "t_" + hex.EncodeToString(b[:])
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		t.Fatalf("connect to TIPD_TEST_POSTGRES: %v", err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, `CREATE SCHEMA `+name); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		conn, err := pgx.Connect(ctx, base)
-		if err != nil {
-			t.Errorf("drop schema %s: %v", name, err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, `DROP SCHEMA `+name+` CASCADE`); err != nil {
-			t.Errorf("drop schema %s: %v", name, err)
-		}
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatalf("TIPD_TEST_POSTGRES must be a postgres:// URL: %v", err)
-	}
-	q := u.Query()
-	q.Set("search_path", name)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
-
 func openFresh(t testing.TB) *Store {
 	t.Helper()
-	s, err := Open(context.Background(), freshSchema(t), Options{MaxConns: 8, Migrate: true})
+	s, err := Open(context.Background(), pgtest.FreshSchema(t), Options{MaxConns: 8, Migrate: true})
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
@@ -84,7 +29,7 @@ func openFresh(t testing.TB) *Store {
 }
 
 func TestConformance(t *testing.T) {
-	baseURL(t)
+	pgtest.URL(t)
 	storetest.Run(t, storetest.Factory{
 		New: func(t *testing.T) store.Store { return openFresh(t) },
 		Reopen: func(t *testing.T, s store.Store) store.Store {
@@ -102,7 +47,7 @@ func TestConformance(t *testing.T) {
 }
 
 func TestMigrateIdempotent(t *testing.T) {
-	u := freshSchema(t)
+	u := pgtest.FreshSchema(t)
 	want, err := migrationVersions()
 	if err != nil {
 		t.Fatal(err)
@@ -125,7 +70,7 @@ func TestMigrateIdempotent(t *testing.T) {
 
 // Processes starting together: every migration is applied exactly once.
 func TestMigrateConcurrent(t *testing.T) {
-	u := freshSchema(t)
+	u := pgtest.FreshSchema(t)
 	want, err := migrationVersions()
 	if err != nil {
 		t.Fatal(err)
@@ -152,7 +97,7 @@ func TestMigrateConcurrent(t *testing.T) {
 }
 
 func TestOpenUnmigrated(t *testing.T) {
-	u := freshSchema(t)
+	u := pgtest.FreshSchema(t)
 	_, err := Open(t.Context(), u, Options{})
 	var e *intel.Error
 	if !errors.As(err, &e) || e.Code != "store_schema" {
@@ -176,7 +121,7 @@ func TestOpenUnreachable(t *testing.T) {
 }
 
 func TestCitusMissing(t *testing.T) {
-	u := freshSchema(t)
+	u := pgtest.FreshSchema(t)
 	applied, err := Migrate(t.Context(), u, true)
 	var e *intel.Error
 	if !errors.As(err, &e) || e.Code != "citus_missing" || e.Kind != intel.KindInvalid {
@@ -207,7 +152,7 @@ func TestCitusMissing(t *testing.T) {
 // and unique index of a distributed table starts with its distribution
 // column (Citus requires them to include it).
 func TestCitusLayout(t *testing.T) {
-	u := freshSchema(t)
+	u := pgtest.FreshSchema(t)
 	if _, err := Migrate(t.Context(), u, false); err != nil {
 		t.Fatal(err)
 	}
@@ -297,7 +242,7 @@ func TestCitusCalls(t *testing.T) {
 
 // Two pools (as two processes would have) share one quota exactly.
 func TestQuotaAcrossPools(t *testing.T) {
-	u := freshSchema(t)
+	u := pgtest.FreshSchema(t)
 	s1, err := Open(t.Context(), u, Options{MaxConns: 10, Migrate: true})
 	if err != nil {
 		t.Fatal(err)
