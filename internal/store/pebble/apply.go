@@ -88,9 +88,18 @@ func (s *Store) Apply(ctx context.Context, b *intel.Batch) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	batch := s.db.NewBatch()
-	defer batch.Close()
+	// Keys in order: the memtable inserts each next to the previous one.
+	keys := make([]string, 0, len(a.w))
+	size := 0
 	for k, w := range a.w {
+		keys = append(keys, k)
+		size += len(k) + len(w.v) + 8
+	}
+	slices.Sort(keys)
+	batch := s.db.NewBatchWithSize(size)
+	defer batch.Close()
+	for _, k := range keys {
+		w := a.w[k]
 		var err error
 		if w.del {
 			if r, ok := a.read[k]; ok && !r.found {
