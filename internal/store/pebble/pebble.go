@@ -19,6 +19,15 @@ import (
 // DefaultCacheSize is the block cache size when Options.CacheSize is 0.
 const DefaultCacheSize = 64 << 20
 
+// memTableSize is the size of a memtable: an import batch is a few MiB, so
+// that a flush to L0 carries several batches and a compaction into the
+// last level, which rewrites the tables it overlaps, carries many.
+const memTableSize = 32 << 20
+
+// memTableReserve is how many memtables (the one being written, the one
+// being flushed and one more while writes wait) the cache makes room for.
+const memTableReserve = 3
+
 // Options tune a store.
 type Options struct {
 	// CacheSize is the block cache size in bytes (default 64 MiB).
@@ -63,12 +72,15 @@ func Open(dir string, opts Options) (*Store, error) {
 	if size <= 0 {
 		size = DefaultCacheSize
 	}
-	cache := pebble.NewCache(size)
+	// Pebble accounts memtables inside the block cache: make room for them
+	// so that they do not evict every block.
+	cache := pebble.NewCache(size + memTableReserve*memTableSize)
 	defer cache.Unref()
 	po := &pebble.Options{
-		Cache:  cache,
-		Lock:   lock,
-		Logger: engineLogger{opts.Logger},
+		Cache:        cache,
+		Lock:         lock,
+		Logger:       engineLogger{opts.Logger},
+		MemTableSize: memTableSize,
 	}
 	for i := range po.Levels {
 		po.Levels[i].FilterPolicy = bloom.FilterPolicy(10)
