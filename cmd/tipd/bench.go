@@ -26,7 +26,7 @@ import (
 
 func cmdBench(ctx context.Context, e *env, args []string) error {
 	fs := e.newFlags("bench", "-url BASE -token T [-c 8] [-d 10s] [-count 10] [-static] (-addresses FILE | ADDRESS...)")
-	base := fs.String("url", "http://127.0.0.1:8080", "base URL of a running tipd")
+	base := fs.String("url", "http://127.0.0.1:8080", "base URL of a running tipd; several, comma-separated, share the load round robin")
 	token := fs.String("token", e.getenv("TIPD_TOKEN"), "API token (env TIPD_TOKEN)")
 	conc := fs.Int("c", 8, "concurrent connections")
 	dur := fs.Duration("d", 10*time.Second, "duration of each measurement")
@@ -55,9 +55,12 @@ func cmdBench(ctx context.Context, e *env, args []string) error {
 	if *conc < 1 || *dur <= 0 {
 		return usagef("-c must be positive and -d longer than zero")
 	}
-	targets := make([]string, len(addrs))
-	for i, a := range addrs {
-		targets[i] = fmt.Sprintf("%s/api/ip/%s?count=%d", strings.TrimRight(*base, "/"), a, *count)
+	bases := strings.Split(*base, ",")
+	targets := make([]string, 0, len(addrs)*len(bases))
+	for _, a := range addrs {
+		for _, b := range bases {
+			targets = append(targets, fmt.Sprintf("%s/api/ip/%s?count=%d", strings.TrimRight(strings.TrimSpace(b), "/"), a, *count))
+		}
 	}
 	hdr := "Bearer " + *token
 	client := benchClient(*conc)
