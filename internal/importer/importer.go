@@ -126,9 +126,10 @@ func (o Options) baseName() string {
 	return filepath.Base(o.File)
 }
 
-// BadLine is one skipped line and why.
+// BadLine is one skipped line (or, for a stream format, object) and why.
 type BadLine struct {
 	Line   int
+	Unit   string // "" or UnitLine: Line is a line number; UnitObject: an object number
 	Reason string
 }
 
@@ -159,15 +160,16 @@ func (s Summary) String() string {
 	return b.String()
 }
 
-// LineError is a bad line that stopped a strict import.
+// LineError is a bad line (or object) that stopped a strict import.
 type LineError struct {
 	File   string
 	Line   int
+	Unit   string // as BadLine.Unit
 	Reason string
 }
 
 func (e *LineError) Error() string {
-	return fmt.Sprintf("%s line %d: %s", e.File, e.Line, e.Reason)
+	return fmt.Sprintf("%s %s: %s", e.File, where(e.Unit, e.Line), e.Reason)
 }
 
 // ErrNotRewindable is returned by Rewind for inputs that can be read once only.
@@ -247,40 +249,18 @@ func validate(ctx context.Context, r io.Reader, p Parser, o Options) (io.Reader,
 		cleanup()
 		return nil, nil, err
 	}
-	lr := newLineReader(src)
 	prog := newProgress(o, r, "checking")
-	var b intel.Batch
-	for {
-		line, tooLong, err := lr.next()
-		if err == io.EOF {
-			break
+	if sp, ok := p.(StreamParser); ok {
+		if err := checkStream(ctx, src, sp, o, prog); err != nil {
+			return fail(err)
 		}
-		if err != nil {
+		// Read what the parser left (trailing data), so that the copy of a
+		// stream is complete.
+		if _, err := io.Copy(io.Discard, src); err != nil {
 			return fail(fmt.Errorf("read %s: %w", o.displayName(), err))
 		}
-		if lr.lineNo&1023 == 0 {
-			if err := ctx.Err(); err != nil {
-				return fail(err)
-			}
-			prog.update(lr.lineNo)
-		}
-		if tooLong {
-			return fail(&LineError{File: o.displayName(), Line: lr.lineNo, Reason: tooLongReason})
-		}
-		if len(line) == 0 {
-			continue
-		}
-		if err := p.Parse(line, lr.lineNo, &b); err != nil {
-			return fail(&LineError{File: o.displayName(), Line: lr.lineNo, Reason: err.Error()})
-		}
-		if b.Len() >= o.BatchSize {
-			b.Reset()
-		}
-	}
-	if f, ok := p.(Flusher); ok {
-		if err := f.Flush(&b); err != nil {
-			return fail(&LineError{File: o.displayName(), Line: lr.lineNo, Reason: err.Error()})
-		}
+	} else if err := checkLines(ctx, src, p, o, prog); err != nil {
+		return fail(err)
 	}
 	prog.done()
 	if canRewind {
@@ -296,6 +276,45 @@ func validate(ctx context.Context, r io.Reader, p Parser, o Options) (io.Reader,
 		return fail(fmt.Errorf("strict import of %s: re-read the copy: %w", o.displayName(), err))
 	}
 	return spool, cleanup, nil
+}
+
+// checkLines is the first pass of a strict import of a line format.
+func checkLines(ctx context.Context, src io.Reader, p Parser, o Options, prog *progress) error {
+	lr := newLineReader(src)
+	var b intel.Batch
+	for {
+		line, tooLong, err := lr.next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("read %s: %w", o.displayName(), err)
+		}
+		if lr.lineNo&1023 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			prog.update(lr.lineNo)
+		}
+		if tooLong {
+			return &LineError{File: o.displayName(), Line: lr.lineNo, Reason: tooLongReason}
+		}
+		if len(line) == 0 {
+			continue
+		}
+		if err := p.Parse(line, lr.lineNo, &b); err != nil {
+			return &LineError{File: o.displayName(), Line: lr.lineNo, Reason: err.Error()}
+		}
+		if b.Len() >= o.BatchSize {
+			b.Reset()
+		}
+	}
+	if f, ok := p.(Flusher); ok {
+		if err := f.Flush(&b); err != nil {
+			return &LineError{File: o.displayName(), Line: lr.lineNo, Reason: err.Error()}
+		}
+	}
+	return nil
 }
 
 const tooLongReason = "line longer than 1 MiB"
@@ -348,7 +367,12 @@ func run(ctx context.Context, st store.Intel, r io.Reader, p Parser, o Options, 
 		done <- res
 	}()
 
-	perr := parseInto(ctx, r, p, o, sum, full, free)
+	var perr error
+	if sp, ok := p.(StreamParser); ok {
+		perr = parseStreamInto(ctx, r, sp, o, sum, full, free)
+	} else {
+		perr = parseInto(ctx, r, p, o, sum, full, free)
+	}
 	close(full)
 	res := <-done
 	sum.Applied = res.applied

@@ -11,9 +11,9 @@ import (
 )
 
 // joiner prepares a parsed batch for the store: it records provenance on
-// every record and attaches web addresses, files and feed masks whose host
-// is a domain (and which name no address) to the addresses the domain
-// resolved to.
+// every record and attaches web addresses, files, feed masks and report
+// links whose host is a domain (and which name no address) to the addresses
+// the domain resolved to.
 type joiner struct {
 	st  store.Intel
 	o   Options
@@ -81,6 +81,12 @@ func (j *joiner) prepare(ctx context.Context, b *intel.Batch) (int64, error) {
 		return 0, err
 	}
 	dropped += n
+	b.ReportLinks, n, err = join(b.ReportLinks, func(r *intel.ReportLink) *netip.Addr { return &r.IP },
+		func(r *intel.ReportLink) string { return r.Domain }, lookup)
+	if err != nil {
+		return 0, err
+	}
+	dropped += n
 	return dropped, nil
 }
 
@@ -116,6 +122,11 @@ func needsJoin(b *intel.Batch) bool {
 	}
 	for i := range b.Masks {
 		if !b.Masks[i].IP.IsValid() {
+			return true
+		}
+	}
+	for i := range b.ReportLinks {
+		if !b.ReportLinks[i].IP.IsValid() {
 			return true
 		}
 	}

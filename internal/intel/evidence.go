@@ -150,6 +150,9 @@ const (
 	ReportICS       = "ICS"
 )
 
+// MaxReportIndicators is the most indicators a Report keeps.
+const MaxReportIndicators = 10000
+
 // Report is a threat report (APT, crimeware, ICS).
 // Merge: keyed by ID; the latest applied replaces the whole report.
 type Report struct {
@@ -163,7 +166,11 @@ type Report struct {
 	Industries  []string
 	Geo         []string
 	Actors      []string
-	Source      Source
+	// Indicators are the report's indicators of compromise as published
+	// (addresses, networks, domains, web addresses, hashes), in the order
+	// given, at most MaxReportIndicators.
+	Indicators []string
+	Source     Source
 }
 
 // ReportLink ties an address to a report that names it as an indicator.
@@ -171,7 +178,11 @@ type Report struct {
 type ReportLink struct {
 	IP       netip.Addr
 	ReportID string
-	Source   Source
+	// Domain, when IP is not set, is a domain the report names: the
+	// importer replaces the link by one link per address the domain
+	// resolved to (passive DNS) before it reaches the store.
+	Domain string
+	Source Source
 }
 
 // Network-keyed records. A range that is not a CIDR is split into CIDRs by
