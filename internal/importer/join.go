@@ -11,9 +11,9 @@ import (
 )
 
 // joiner prepares a parsed batch for the store: it records provenance on
-// every record and attaches web addresses, files, feed masks and report
-// links whose host is a domain (and which name no address) to the addresses
-// the domain resolved to.
+// every record and attaches web addresses, files, feed masks, report links
+// and phishing events whose host is a domain (and which name no address) to
+// the addresses the domain resolved to.
 type joiner struct {
 	st  store.Intel
 	o   Options
@@ -87,6 +87,12 @@ func (j *joiner) prepare(ctx context.Context, b *intel.Batch) (int64, error) {
 		return 0, err
 	}
 	dropped += n
+	b.PhishingEvents, n, err = join(b.PhishingEvents, func(r *intel.PhishingEvent) *netip.Addr { return &r.IP },
+		func(r *intel.PhishingEvent) string { return r.Domain }, lookup)
+	if err != nil {
+		return 0, err
+	}
+	dropped += n
 	return dropped, nil
 }
 
@@ -127,6 +133,11 @@ func needsJoin(b *intel.Batch) bool {
 	}
 	for i := range b.ReportLinks {
 		if !b.ReportLinks[i].IP.IsValid() {
+			return true
+		}
+	}
+	for i := range b.PhishingEvents {
+		if !b.PhishingEvents[i].IP.IsValid() {
 			return true
 		}
 	}

@@ -141,6 +141,11 @@ type PhishingEvent struct {
 	Industry     string
 	Organization string
 	Source       Source
+
+	// Domain, when IP is not set, is the domain of the phishing web
+	// address: the importer replaces the event by one event per address
+	// the domain resolved to (passive DNS) before it reaches the store.
+	Domain string `json:",omitempty"`
 }
 
 // Report types.
