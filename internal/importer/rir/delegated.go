@@ -143,4 +143,3 @@ func splitPipe(dst [][]byte, line []byte) [][]byte {
 		line = line[i+1:]
 	}
 }
-

@@ -260,4 +260,6 @@ func BenchmarkDelegated(b *testing.B) {
 	benchLines(b, NewDelegated(importer.Options{}), "delegated-extended.txt")
 }
 
-func BenchmarkIPtoASN(b *testing.B) { benchLines(b, NewIPtoASN(importer.Options{}), "ip2asn-combined.tsv") }
+func BenchmarkIPtoASN(b *testing.B) {
+	benchLines(b, NewIPtoASN(importer.Options{}), "ip2asn-combined.tsv")
+}
