@@ -1,0 +1,124 @@
+// Package abusech parses the CSV and JSON dumps of the abuse.ch projects:
+// URLhaus (-format urlhaus), ThreatFox (-format threatfox, CSV and JSON
+// export) and the Feodo Tracker IP block list (-format feodo).
+// docs/import-formats.md documents how each maps onto tipd's evidence.
+//
+// The dumps start with a banner of '#' comment lines; the column header is
+// itself a comment. Parsers read the columns from that header when they
+// find it (so older and newer column orders both work) and fall back to the
+// documented order otherwise.
+package abusech
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/tipd/tipd/internal/intel"
+)
+
+// Default feed names, used when -feed is not given.
+const (
+	FeedURLhaus   = "URLhaus"
+	FeedThreatFox = "ThreatFox"
+	FeedFeodo     = "Feodo Tracker"
+	// MaskFeedURL is the feed name of the masks URLhaus publishes.
+	MaskFeedURL = "Malicious URL Feed"
+)
+
+// Reasons for records that are valid but hold nothing tipd can keep; they
+// are counted (see Notes), not reported as bad lines.
+const (
+	NoteNoAddress   = "skipped: no address"
+	NoteUnsupported = "skipped: unsupported ioc_type"
+)
+
+// notes counts records passed over, by reason.
+type notes map[string]int64
+
+// Notes returns how many valid records the parser passed over, by reason.
+func (n notes) Notes() map[string]int64 { return n }
+
+func (n notes) add(reason string) { n[reason]++ }
+
+// timeLayouts are the date forms of abuse.ch files, all UTC.
+var timeLayouts = [...]string{time.DateTime, time.DateOnly, time.RFC3339, "2006-01-02 15:04:05 MST"}
+
+// parseTime reads a date of an abuse.ch file; "", "None" and "null" are
+// the zero time.
+func parseTime(field, s string) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	if none(s) {
+		return time.Time{}, nil
+	}
+	for _, l := range timeLayouts {
+		if t, err := time.Parse(l, s); err == nil {
+			return t.UTC(), nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("bad date %q in %s", clip(s), field)
+}
+
+// none reports whether a field is empty: abuse.ch writes None (CSV) or
+// null (JSON).
+func none(s string) bool {
+	return s == "" || s == "None" || s == "none" || s == "null" || s == "n/a"
+}
+
+// seen orders first and last seen: a missing one stands for the other, and
+// a last seen before the first seen is raised to it.
+func seen(first, last time.Time) (time.Time, time.Time) {
+	if first.IsZero() {
+		first = last
+	}
+	if last.Before(first) {
+		last = first
+	}
+	return first, last
+}
+
+func clip(s string) string {
+	if len(s) > 64 {
+		return s[:64] + "…"
+	}
+	return s
+}
+
+// feedOr returns the feed given on the command line, else def.
+func feedOr(feed, def string) string {
+	if feed != "" {
+		return feed
+	}
+	return def
+}
+
+// withFamily is the provenance feed name of a record that names its malware
+// family: "Feodo Tracker (Dridex)".
+func withFamily(feed, family string) string {
+	family = strings.TrimSpace(family)
+	if none(family) {
+		return feed
+	}
+	return feed + " (" + family + ")"
+}
+
+// tagCategory maps a URLhaus or ThreatFox tag to a category where one fits;
+// other tags (file types, architectures, family names) are not categories.
+func tagCategory(tag string) (intel.Category, bool) {
+	t := strings.ToLower(strings.TrimSpace(tag))
+	switch {
+	case strings.Contains(t, "ransom"):
+		return intel.CatRansomware, true
+	case t == "miner" || t == "coinminer" || t == "cryptominer" || t == "xmrig" || strings.HasSuffix(t, "-miner"):
+		return intel.CatMiner, true
+	case strings.Contains(t, "phish"):
+		return intel.CatPhishing, true
+	case t == "adware":
+		return intel.CatAdware, true
+	case t == "riskware":
+		return intel.CatRiskware, true
+	case t == "apt" || strings.HasPrefix(t, "apt-") || strings.HasPrefix(t, "apt_"):
+		return intel.CatAPT, true
+	}
+	return "", false
+}

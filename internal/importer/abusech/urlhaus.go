@@ -1,0 +1,99 @@
+package abusech
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+
+	"github.com/tipd/tipd/internal/importer"
+	"github.com/tipd/tipd/internal/importer/csvline"
+	"github.com/tipd/tipd/internal/importer/urlfeed"
+	"github.com/tipd/tipd/internal/intel"
+)
+
+// urlhausHeader is the documented column order of the URLhaus CSV dump.
+const urlhausHeader = "id,dateadded,url,url_status,last_online,threat,tags,urlhaus_link,reporter"
+
+// URLhaus parses the URLhaus CSV dump (-format urlhaus).
+type URLhaus struct {
+	feed   string
+	cols   csvline.Columns
+	fields []string
+}
+
+// NewURLhaus returns a URLhaus parser; o.Feed replaces the feed name
+// "URLhaus".
+func NewURLhaus(o importer.Options) *URLhaus {
+	cols, _ := csvline.ParseHeader([]byte(urlhausHeader))
+	return &URLhaus{feed: feedOr(o.Feed, FeedURLhaus), cols: cols}
+}
+
+// Parse implements importer.Parser.
+func (p *URLhaus) Parse(line []byte, _ int, b *intel.Batch) error {
+	line = bytes.TrimSpace(line)
+	if len(line) == 0 {
+		return nil
+	}
+	if line[0] == '#' {
+		h := bytes.TrimSpace(bytes.TrimLeft(line, "#"))
+		if bytes.Contains(h, []byte("url_status")) && bytes.Contains(h, []byte("url")) {
+			cols, err := csvline.ParseHeader(h)
+			if err != nil {
+				return fmt.Errorf("header: %w", err)
+			}
+			if !cols.Has("url") {
+				return fmt.Errorf("header has no url column")
+			}
+			p.cols = cols
+		}
+		return nil
+	}
+	f, err := csvline.Split(line, p.fields)
+	p.fields = f
+	if err != nil {
+		return err
+	}
+	if len(f) < len(p.cols) {
+		return fmt.Errorf("%d fields, want %d", len(f), len(p.cols))
+	}
+	c := p.cols
+	raw := c.Get(f, "url")
+	if none(raw) {
+		return fmt.Errorf("empty url")
+	}
+	added, err := parseTime("dateadded", c.Get(f, "dateadded"))
+	if err != nil {
+		return err
+	}
+	lastOnline, err := parseTime("last_online", c.Get(f, "last_online"))
+	if err != nil {
+		return err
+	}
+	first, last := seen(added, lastOnline)
+	var zone, maskZone intel.Zone
+	switch status := strings.ToLower(c.Get(f, "url_status")); status {
+	case "online":
+		zone, maskZone = intel.ZoneRed, intel.ZoneRed
+	case "offline", "unknown", "":
+		zone = intel.ZoneOrange
+	default:
+		return fmt.Errorf("unknown url_status %q", clip(status))
+	}
+	switch threat := c.Get(f, "threat"); threat {
+	case "malware_download", "", "None":
+	default:
+		return fmt.Errorf("unknown threat %q", clip(threat))
+	}
+	cats := []intel.Category{intel.CatMalware}
+	for tag := range strings.SplitSeq(c.Get(f, "tags"), ",") {
+		if cat, ok := tagCategory(tag); ok {
+			cats = urlfeed.AddCategory(cats, cat)
+		}
+	}
+	e := urlfeed.Entry{URL: raw, Categories: cats, Zone: zone, Feed: p.feed, FirstSeen: first, LastSeen: last}
+	if maskZone != "" {
+		e.MaskFeed, e.MaskZone = MaskFeedURL, maskZone
+	}
+	_, err = urlfeed.Append(b, &e)
+	return err
+}
