@@ -61,6 +61,11 @@ type Intel interface {
 
 	// Report returns one report; intel.ErrNotFound when unknown.
 	Report(ctx context.Context, id string) (intel.Report, error)
+	// Reports lists the reports published in [from, to), newest Published
+	// first (ties: by ID), at most limit. Reports without a Published date
+	// are not listed. The cost is bounded by limit, not by how many reports
+	// the store holds.
+	Reports(ctx context.Context, from, to time.Time, limit int) ([]intel.Report, error)
 
 	// ScanNetworks streams every network-keyed record (countries, AS ranges,
 	// WHOIS networks, network listings, allow lists) to fn, in no particular

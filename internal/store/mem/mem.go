@@ -425,6 +425,7 @@ func (s *Store) Apply(ctx context.Context, b *intel.Batch) error {
 		r.Industries = slices.Clone(r.Industries)
 		r.Geo = slices.Clone(r.Geo)
 		r.Actors = slices.Clone(r.Actors)
+		r.Indicators = slices.Clone(r.Indicators)
 		s.reports[r.ID] = r
 	}
 	for _, r := range b.ReportLinks {
@@ -746,6 +747,7 @@ func (s *Store) Report(ctx context.Context, id string) (intel.Report, error) {
 	r.Industries = slices.Clone(r.Industries)
 	r.Geo = slices.Clone(r.Geo)
 	r.Actors = slices.Clone(r.Actors)
+	r.Indicators = slices.Clone(r.Indicators)
 	return r, nil
 }
 

@@ -66,6 +66,7 @@ func Run(t *testing.T, f Factory) {
 		{"Spam", testSpam},
 		{"Phishing", testPhishing},
 		{"Reports", testReports},
+		{"ReportsByDate", testReportsByDate},
 		{"AddressSeen", testAddressSeen},
 		{"RedCounts", testRedCounts},
 		{"ListOrder", testListOrder},

@@ -1,0 +1,50 @@
+package mem
+
+import (
+	"cmp"
+	"context"
+	"slices"
+	"time"
+
+	"github.com/tipd/tipd/internal/intel"
+)
+
+// Reports implements store.Intel. The in-memory store has no date index: it
+// filters every report (it holds test and demo data only).
+func (s *Store) Reports(ctx context.Context, from, to time.Time, limit int) ([]intel.Report, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if limit <= 0 {
+		return nil, nil
+	}
+	s.mu.RLock()
+	var out []intel.Report
+	for _, r := range s.reports {
+		if r.Published.IsZero() || r.Published.Before(from) || !r.Published.Before(to) {
+			continue
+		}
+		out = append(out, cloneReport(r))
+	}
+	s.mu.RUnlock()
+	slices.SortFunc(out, func(a, b intel.Report) int {
+		if c := b.Published.Compare(a.Published); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.ID, b.ID)
+	})
+	if len(out) > limit {
+		out = out[:limit]
+	}
+	return out, nil
+}
+
+// cloneReport copies the slices of a report.
+func cloneReport(r intel.Report) intel.Report {
+	r.Tags = slices.Clone(r.Tags)
+	r.Industries = slices.Clone(r.Industries)
+	r.Geo = slices.Clone(r.Geo)
+	r.Actors = slices.Clone(r.Actors)
+	r.Indicators = slices.Clone(r.Indicators)
+	return r
+}
