@@ -35,6 +35,11 @@ type applier struct {
 	urls  map[string]*urlSum
 	n     int
 	ctx   context.Context
+
+	// Addresses and URL keys without a summary before the batch: keys
+	// owned by them are known to be absent.
+	newAddrs map[[16]byte]struct{}
+	newURLs  map[string]struct{}
 }
 
 type readVal struct {
@@ -65,12 +70,14 @@ func (s *Store) Apply(ctx context.Context, b *intel.Batch) error {
 	defer it.Close()
 	n := b.Len()
 	a := &applier{
-		it:    it,
-		read:  make(map[string]readVal, 2*n),
-		w:     make(map[string]writeVal, 3*n),
-		addrs: map[[16]byte]*addrSum{},
-		urls:  map[string]*urlSum{},
-		ctx:   ctx,
+		it:       it,
+		read:     make(map[string]readVal, 2*n),
+		w:        make(map[string]writeVal, 3*n),
+		addrs:    map[[16]byte]*addrSum{},
+		urls:     map[string]*urlSum{},
+		ctx:      ctx,
+		newAddrs: map[[16]byte]struct{}{},
+		newURLs:  map[string]struct{}{},
 	}
 	if err := a.prefetch(b); err != nil {
 		return fmt.Errorf("apply: read: %w", err)
@@ -140,6 +147,9 @@ func (a *applier) get(key []byte) ([]byte, bool, error) {
 	if r, ok := a.read[string(key)]; ok {
 		return r.v, r.found, nil
 	}
+	if a.knownAbsent(key) {
+		return nil, false, nil
+	}
 	r, err := a.readDB(key)
 	if err != nil {
 		return nil, false, err
@@ -189,11 +199,34 @@ func (a *applier) fetch(keys [][]byte) error {
 	return nil
 }
 
-// found reports whether key was read and exists; keys not read count as
-// possibly existing.
-func (a *applier) mayExist(key []byte) bool {
-	r, ok := a.read[string(key)]
-	return !ok || r.found
+// knownAbsent reports whether key belongs to an address or URL that had no
+// summary before the batch: every key owned by an address is written
+// together with its summary, and every item of a URL's file list with the
+// URL's summary, so such keys do not exist in the database.
+func (a *applier) knownAbsent(key []byte) bool {
+	newAddr := func(k []byte) bool {
+		if len(k) < 16 {
+			return false
+		}
+		_, ok := a.newAddrs[[16]byte(k[:16])]
+		return ok
+	}
+	switch {
+	case len(key) < 2:
+		return false
+	case key[0] == tSighting || key[0] == tSpam || key[0] == tPhish:
+		return newAddr(key[1:])
+	case key[0] != tPrimary:
+		return false
+	case key[1] == lHosted || key[1] == lFiles || key[1] == lRes || key[1] == lMasks:
+		return newAddr(key[2:])
+	case key[1] == lURLFiles:
+		if i := bytes.IndexByte(key[2:], 0); i >= 0 {
+			_, ok := a.newURLs[string(key[2:2+i])]
+			return ok
+		}
+	}
+	return false
 }
 
 // itemRef is the primary key of a list item and the length of its owner.
@@ -242,29 +275,34 @@ func (a *applier) prefetch(b *intel.Batch) error {
 		return err
 	}
 
-	// Every key owned by an address is written together with its summary,
-	// and every item of a URL's file list with the URL's summary: without
-	// the summary, they do not exist.
+	// Keys owned by addresses and URLs without a summary are not read
+	// (see knownAbsent).
+	for k, r := range a.read {
+		switch {
+		case r.found:
+		case k[0] == tAddr:
+			a.newAddrs[[16]byte([]byte(k[1:]))] = struct{}{}
+		case k[0] == tURL:
+			a.newURLs[k[1:]] = struct{}{}
+		}
+	}
 	keys = keys[:0]
 	var items []itemRef
-	absent := readVal{}
-	owned := func(ip netip.Addr, k []byte) {
-		if a.mayExist(addrKey(tAddr, ip)) {
+	owned := func(k []byte) {
+		if !a.knownAbsent(k) {
 			keys = append(keys, k)
-		} else {
-			a.read[string(k)] = absent
 		}
 	}
 	item := func(list byte, ip netip.Addr, it ...string) {
 		owner := addrOwner(nil, ip)
 		pk := primaryKey(list, owner, []byte(strings.Join(it, "\x00")))
-		owned(ip, pk)
+		owned(pk)
 		items = append(items, itemRef{pk, len(owner)})
 	}
 	for i := range b.Sightings {
 		r := &b.Sightings[i]
 		ip := normIP(r.IP)
-		owned(ip, sightingKey(ip, dayOf(r.Day)))
+		owned(sightingKey(ip, dayOf(r.Day)))
 	}
 	for i := range b.HostedURLs {
 		r := &b.HostedURLs[i]
@@ -276,10 +314,8 @@ func (a *applier) prefetch(b *intel.Batch) error {
 		key := intel.URLKey(r.URL)
 		owner := strOwner(nil, key)
 		pk := primaryKey(lURLFiles, owner, []byte(r.MD5))
-		if a.mayExist(strKey(tURL, key)) {
+		if !a.knownAbsent(pk) {
 			keys = append(keys, pk)
-		} else {
-			a.read[string(pk)] = absent
 		}
 		items = append(items, itemRef{pk, len(owner)})
 	}
@@ -294,12 +330,12 @@ func (a *applier) prefetch(b *intel.Batch) error {
 	for i := range b.SpamEvents {
 		r := &b.SpamEvents[i]
 		ip := normIP(r.IP)
-		owned(ip, eventKey(tSpam, ip, r.ID))
+		owned(eventKey(tSpam, ip, r.ID))
 	}
 	for i := range b.PhishingEvents {
 		r := &b.PhishingEvents[i]
 		ip := normIP(r.IP)
-		owned(ip, eventKey(tPhish, ip, r.ID))
+		owned(eventKey(tPhish, ip, r.ID))
 	}
 	if err := a.fetch(keys); err != nil {
 		return err
@@ -308,8 +344,8 @@ func (a *applier) prefetch(b *intel.Batch) error {
 	// The index entries of the items that exist.
 	keys = keys[:0]
 	for _, it := range items {
-		r := a.read[string(it.pk)]
-		if !r.found {
+		r, ok := a.read[string(it.pk)]
+		if !ok || !r.found {
 			continue
 		}
 		owner, item := it.pk[2:2+it.ownerLen], it.pk[2+it.ownerLen:]
@@ -780,6 +816,9 @@ func (a *applier) reports(b *intel.Batch) error {
 			return err
 		}
 		r.Published, r.Updated, r.Source = utc(r.Published), utc(r.Updated), normSource(r.Source)
+		if err := a.indexReport(&r); err != nil {
+			return err
+		}
 		if err := a.setJSON(strKey(tReport, r.ID), r); err != nil {
 			return err
 		}
