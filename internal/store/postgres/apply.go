@@ -451,22 +451,22 @@ func batchStages(b *intel.Batch) ([]stage, error) {
 
 	add(stage{
 		table: "st_reports", ddl: `, id text, type text, title text, description text, published timestamptz, updated timestamptz,
-			tags text[], industries text[], geo text[], actors text[]` + srcDDL,
-		cols: names("id", "type", "title", "description", "published", "updated", "tags", "industries", "geo", "actors"), n: len(b.Reports),
+			tags text[], industries text[], geo text[], actors text[], indicators text[]` + srcDDL,
+		cols: names("id", "type", "title", "description", "published", "updated", "tags", "industries", "geo", "actors", "indicators"), n: len(b.Reports),
 		row: func(i int) ([]any, error) {
 			r := b.Reports[i]
-			return append([]any{r.ID, r.Type, r.Title, r.Description, ts(r.Published), ts(r.Updated), r.Tags, r.Industries, r.Geo, r.Actors},
+			return append([]any{r.ID, r.Type, r.Title, r.Description, ts(r.Published), ts(r.Updated), r.Tags, r.Industries, r.Geo, r.Actors, r.Indicators},
 				srcVals(r.Source)...), nil
 		},
 		stmts: []string{
 			// The latest applied replaces the whole report.
-			`INSERT INTO reports AS t (id, type, title, description, published, updated, tags, industries, geo, actors, src_feed, src_file, src_imported)
+			`INSERT INTO reports AS t (id, type, title, description, published, updated, tags, industries, geo, actors, indicators, src_feed, src_file, src_imported)
 			SELECT DISTINCT ON (id) id, type, title, description, published, updated,
-				COALESCE(tags, '{}'), COALESCE(industries, '{}'), COALESCE(geo, '{}'), COALESCE(actors, '{}'), src_feed, src_file, src_imported
+				COALESCE(tags, '{}'), COALESCE(industries, '{}'), COALESCE(geo, '{}'), COALESCE(actors, '{}'), COALESCE(indicators, '{}'), src_feed, src_file, src_imported
 			FROM st_reports ORDER BY id, ord DESC
 			ON CONFLICT (id) DO UPDATE SET type = EXCLUDED.type, title = EXCLUDED.title, description = EXCLUDED.description,
 				published = EXCLUDED.published, updated = EXCLUDED.updated, tags = EXCLUDED.tags, industries = EXCLUDED.industries,
-				geo = EXCLUDED.geo, actors = EXCLUDED.actors, ` + setSrc,
+				geo = EXCLUDED.geo, actors = EXCLUDED.actors, indicators = EXCLUDED.indicators, ` + setSrc,
 		},
 	})
 

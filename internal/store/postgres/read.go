@@ -303,20 +303,13 @@ func (s *Store) Report(ctx context.Context, id string) (intel.Report, error) {
 	if badText(id) {
 		return intel.Report{}, fmt.Errorf("report %q: %w", id, intel.ErrNotFound)
 	}
-	r := intel.Report{ID: id}
-	var published, updated, imported pgtype.Timestamptz
-	err := s.pool.QueryRow(ctx, `SELECT type, title, description, published, updated, tags, industries, geo, actors,
-		src_feed, src_file, src_imported FROM reports WHERE id = $1`, id).
-		Scan(&r.Type, &r.Title, &r.Description, &published, &updated, &r.Tags, &r.Industries, &r.Geo, &r.Actors,
-			&r.Source.Feed, &r.Source.File, &imported)
+	r, err := scanReport(s.pool.QueryRow(ctx, `SELECT `+reportCols+` FROM reports WHERE id = $1`, id))
 	if notFound(err) {
 		return intel.Report{}, fmt.Errorf("report %q: %w", id, intel.ErrNotFound)
 	}
 	if err != nil {
 		return intel.Report{}, wrapErr(ctx, "report", err)
 	}
-	r.Published, r.Updated, r.Source.Imported = tm(published), tm(updated), tm(imported)
-	r.Tags, r.Industries, r.Geo, r.Actors = nilIfEmpty(r.Tags), nilIfEmpty(r.Industries), nilIfEmpty(r.Geo), nilIfEmpty(r.Actors)
 	return r, nil
 }
 

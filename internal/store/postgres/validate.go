@@ -74,7 +74,7 @@ func validate(b *intel.Batch) error {
 	}
 	for i, r := range b.Reports {
 		if r.ID == "" || nul(r.ID, r.Type, r.Title, r.Description, r.Source.Feed, r.Source.File) ||
-			nul(r.Tags...) || nul(r.Industries...) || nul(r.Geo...) || nul(r.Actors...) {
+			nul(r.Tags...) || nul(r.Industries...) || nul(r.Geo...) || nul(r.Actors...) || nul(r.Indicators...) {
 			return bad("report", i, "invalid ID")
 		}
 	}

@@ -1,0 +1,60 @@
+package postgres
+
+import (
+	"context"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/tipd/tipd/internal/intel"
+)
+
+// reportCols are the columns scanReport reads, in its order.
+const reportCols = `id, type, title, description, published, updated, tags, industries, geo, actors, indicators,
+	src_feed, src_file, src_imported`
+
+// scanReport reads one row of reportCols.
+func scanReport(row pgx.Row) (intel.Report, error) {
+	var r intel.Report
+	var published, updated, imported pgtype.Timestamptz
+	err := row.Scan(&r.ID, &r.Type, &r.Title, &r.Description, &published, &updated, &r.Tags, &r.Industries, &r.Geo, &r.Actors,
+		&r.Indicators, &r.Source.Feed, &r.Source.File, &imported)
+	if err != nil {
+		return intel.Report{}, err
+	}
+	r.Published, r.Updated, r.Source.Imported = tm(published), tm(updated), tm(imported)
+	r.Tags, r.Industries, r.Geo, r.Actors = nilIfEmpty(r.Tags), nilIfEmpty(r.Industries), nilIfEmpty(r.Geo), nilIfEmpty(r.Actors)
+	r.Indicators = nilIfEmpty(r.Indicators)
+	return r, nil
+}
+
+// Reports implements store.Intel with the index reports_published
+// (migration 0002).
+func (s *Store) Reports(ctx context.Context, from, to time.Time, limit int) ([]intel.Report, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if limit <= 0 || !from.Before(to) {
+		return nil, nil
+	}
+	rows, err := s.pool.Query(ctx, `SELECT `+reportCols+` FROM reports
+		WHERE published IS NOT NULL AND published >= $1 AND published < $2
+		ORDER BY published DESC, id LIMIT $3`, from.UTC(), to.UTC(), limit)
+	if err != nil {
+		return nil, wrapErr(ctx, "reports", err)
+	}
+	defer rows.Close()
+	var out []intel.Report
+	for rows.Next() {
+		r, err := scanReport(rows)
+		if err != nil {
+			return nil, wrapErr(ctx, "reports", err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, wrapErr(ctx, "reports", err)
+	}
+	return out, nil
+}
