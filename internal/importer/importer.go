@@ -136,11 +136,12 @@ type BadLine struct {
 // Summary is the outcome of one import.
 type Summary struct {
 	File     string
-	Read     int64 // data lines read (lines that held records, and bad lines)
-	Applied  int64 // data lines whose records were committed
-	Skipped  int64 // bad lines
-	Records  int64 // store records written; a line can make several (ranges split into CIDRs, a domain's URL attached to each of its addresses, a report's indicator list)
-	Unplaced int64 // records dropped because their host is a domain with no known address
+	Read     int64     // data lines read (lines that held records, and bad lines)
+	Applied  int64     // data lines whose records were committed
+	Skipped  int64     // bad lines
+	Records  int64     // store records written; a line can make several (ranges split into CIDRs, a domain's URL attached to each of its addresses, a report's indicator list)
+	Unplaced int64     // records dropped because their host is a domain with no known address
+	Ignored  []Ignored // valid records the format passes over on purpose (see Ignorer)
 	Bad      []BadLine
 	Elapsed  time.Duration
 }
@@ -151,6 +152,9 @@ func (s Summary) String() string {
 	fmt.Fprintf(&b, "imported %s: %d records read, %d applied, %d skipped", s.File, s.Read, s.Applied, s.Skipped)
 	if s.Unplaced > 0 {
 		fmt.Fprintf(&b, ", %d without a known address", s.Unplaced)
+	}
+	if len(s.Ignored) > 0 {
+		b.WriteString(", " + ignoredString(s.Ignored))
 	}
 	secs := s.Elapsed.Seconds()
 	fmt.Fprintf(&b, ", %.1fs", secs)
@@ -374,6 +378,9 @@ func run(ctx context.Context, st store.Intel, r io.Reader, p Parser, o Options, 
 		perr = parseInto(ctx, r, p, o, sum, full, free)
 	}
 	close(full)
+	if ig, ok := p.(Ignorer); ok {
+		sum.Ignored = ig.Ignored()
+	}
 	res := <-done
 	sum.Applied = res.applied
 	sum.Records = res.records
