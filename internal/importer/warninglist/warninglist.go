@@ -1,0 +1,141 @@
+// Package warninglist parses MISP warninglists (-format warninglist): one
+// JSON document {name, version, description, matching_attributes, type,
+// list} naming known-benign values (public resolvers, CDN and cloud
+// ranges). Every address or network of the list becomes an Allow record
+// under the list's name: such addresses are Green and feed listings inside
+// them are shown as suppressed.
+//
+// Lists of type cidr hold addresses and networks. Lists of type string and
+// hostname may mix addresses with host names: the addresses are kept, the
+// host names counted as ignored (tipd keeps no allow list of domains).
+// Substring and regex lists name no addresses and are ignored whole.
+//
+// A warninglist is one JSON document, not a line format: the parser reads
+// it whole (it is an importer.StreamParser) and refuses documents larger
+// than MaxDocument, so memory stays bounded. Entries are numbered 1, 2, …
+// in list order; a bad entry is reported by its number and skipped.
+package warninglist
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/tipd/tipd/internal/importer"
+	"github.com/tipd/tipd/internal/intel"
+)
+
+// MaxDocument is the largest warninglist read, in bytes (the largest
+// published lists are a few MiB).
+const MaxDocument = 32 << 20
+
+// Document is a MISP warninglist. Writers (the generator) fill it and
+// encode it with json.Marshal.
+type Document struct {
+	Description        string            `json:"description"`
+	List               []json.RawMessage `json:"list"`
+	MatchingAttributes []string          `json:"matching_attributes"`
+	Name               string            `json:"name"`
+	Type               string            `json:"type"`
+	Version            json.Number       `json:"version"`
+}
+
+// Parser parses one warninglist.
+type Parser struct {
+	feed    string
+	ignored importer.IgnoreCounter
+}
+
+// New returns a parser; o.Feed names the list when the document has no
+// name.
+func New(o importer.Options) *Parser { return &Parser{feed: o.Feed} }
+
+// Ignored implements importer.Ignorer.
+func (p *Parser) Ignored() []importer.Ignored { return p.ignored.Ignored() }
+
+// Parse implements importer.Parser; Import uses ParseStream instead.
+func (p *Parser) Parse([]byte, int, *intel.Batch) error {
+	return errors.New("a warninglist is read as a whole document")
+}
+
+// errTooLarge is returned for documents over MaxDocument.
+var errTooLarge = fmt.Errorf("document larger than %d MiB: not a warninglist", MaxDocument>>20)
+
+// ParseStream implements importer.StreamParser.
+func (p *Parser) ParseStream(r io.Reader, emit func(n int, parse func(b *intel.Batch) error) error) error {
+	data, err := io.ReadAll(io.LimitReader(r, MaxDocument+1))
+	if err != nil {
+		return fmt.Errorf("read warninglist: %w", err)
+	}
+	if len(data) > MaxDocument {
+		return errTooLarge
+	}
+	var d Document
+	if err := json.Unmarshal(data, &d); err != nil {
+		return fmt.Errorf("not a warninglist JSON document: %s", strings.TrimPrefix(err.Error(), "json: "))
+	}
+	data = nil
+	name := strings.TrimSpace(d.Name)
+	if name == "" {
+		name = p.feed
+	}
+	if name == "" {
+		return fmt.Errorf("missing field %q (or -feed)", "name")
+	}
+	if d.List == nil {
+		return fmt.Errorf("missing field %q", "list")
+	}
+	typ := strings.ToLower(strings.TrimSpace(d.Type))
+	switch typ {
+	case "cidr", "string", "hostname", "substring", "regex":
+	case "":
+		return fmt.Errorf("missing field %q", "type")
+	default:
+		return fmt.Errorf("unknown list type %q (want cidr, string, hostname, substring or regex)", clip(d.Type))
+	}
+	for i, raw := range d.List {
+		err := emit(i+1, func(b *intel.Batch) error { return p.entry(raw, typ, name, b) })
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// entry converts one list entry.
+func (p *Parser) entry(raw json.RawMessage, typ, name string, b *intel.Batch) error {
+	var s string
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return fmt.Errorf("entry %s: want a string", clip(string(raw)))
+	}
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return fmt.Errorf("empty entry")
+	}
+	switch typ {
+	case "substring", "regex":
+		p.ignored.Add(typ + " entries")
+		return nil
+	}
+	_, _, prefixes, err := importer.ParseRange(s)
+	if err != nil {
+		if typ != "cidr" {
+			p.ignored.Add("host names and other strings")
+			return nil
+		}
+		return fmt.Errorf("entry %q: not an address or network", clip(s))
+	}
+	for _, pf := range prefixes {
+		b.Allows = append(b.Allows, intel.Allow{Prefix: pf, List: name})
+	}
+	return nil
+}
+
+func clip(s string) string {
+	if len(s) <= 64 {
+		return s
+	}
+	return s[:61] + "..."
+}
