@@ -1,0 +1,70 @@
+// Package lists parses block lists and phishing lists: Spamhaus DROP (text
+// and JSON, -format drop), FireHOL-style .netset/.ipset and plain address
+// lists (-format ipset), OpenPhish (-format openphish) and the PhishTank CSV
+// (-format phishtank). docs/import-formats.md documents how each maps onto
+// tipd's evidence.
+package lists
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/tipd/tipd/internal/importer"
+	"github.com/tipd/tipd/internal/intel"
+)
+
+// Default feed names, used when -feed is not given.
+const (
+	FeedDROP      = "Spamhaus DROP"
+	FeedOpenPhish = "OpenPhish"
+	FeedPhishTank = "PhishTank"
+	// MaskFeedPhishing is the feed name of the masks of phishing web addresses.
+	MaskFeedPhishing = "Phishing URL Feed"
+)
+
+// Reasons for records that are valid but not imported; counted (see
+// Notes), not reported as bad lines.
+const (
+	NoteUnverified = "skipped: not verified"
+)
+
+// notes counts records passed over, by reason.
+type notes map[string]int64
+
+// Notes returns how many valid records the parser passed over, by reason.
+func (n notes) Notes() map[string]int64 { return n }
+
+func feedOr(feed, def string) string {
+	if feed != "" {
+		return feed
+	}
+	return def
+}
+
+func clip(s string) string {
+	if len(s) > 64 {
+		return s[:64] + "…"
+	}
+	return s
+}
+
+// Errors of CheckIPSet.
+var (
+	ErrNoCategory = errors.New("-format ipset needs -category CATEGORY_… (the list's category)")
+	ErrNoFeed     = errors.New("-format ipset needs -feed NAME (the list's name)")
+)
+
+// CheckIPSet checks the options an ipset import needs: a known category and
+// a feed name.
+func CheckIPSet(o importer.Options) error {
+	if o.Category == "" {
+		return ErrNoCategory
+	}
+	if _, ok := intel.CategoryZone(o.Category); !ok {
+		return fmt.Errorf("-format ipset: unknown category %q", o.Category)
+	}
+	if o.Feed == "" {
+		return ErrNoFeed
+	}
+	return nil
+}
