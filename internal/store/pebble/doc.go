@@ -41,13 +41,24 @@
 // "Newest N" of a section is therefore a prefix scan that stops after N
 // keys, whatever the size of the section.
 //
-// Apply merges each record inside one indexed batch: it reads the item's
-// primary key to find its index entry, decodes and merges it, deletes the
-// old index entry if the sort key moved, writes the new one, and commits
-// the batch once with a WAL sync. Reads of the batch see its own writes, so
-// duplicate keys inside one batch merge like separate batches. Summaries
-// touched by a batch are kept decoded in memory and written once at the
-// end. Applies are serialised by a mutex.
+// Apply merges each record the same way: it reads the item's primary key
+// to find its index entry, decodes and merges it, deletes the old index
+// entry if the sort key moved and writes the new one. The reads are
+// planned: before merging, Apply collects the keys the batch will read,
+// sorts them and reads them with one iterator that consults the bloom
+// filters of every level (point Gets skip them on the last level, so each
+// miss there reads a data block), in three rounds: the address, URL and
+// domain summaries; then the keys owned by the addresses and URLs that
+// exist (sightings, primaries, event IDs); then the index entries of the
+// items that exist. Every key owned by an address is written together with
+// its summary, and every item of a URL's file list with the URL's summary,
+// so the keys of an address or URL without a summary are known to be
+// absent and are not read. The merge runs against an in-memory overlay
+// that later reads see, so duplicate keys inside one batch merge like
+// separate batches; summaries touched by a batch are kept decoded and
+// written once. The overlay becomes one batch, written in key order (the
+// memtable then inserts each key next to the previous one) and committed
+// with a WAL sync. Applies are serialised by a mutex.
 //
 // Resolutions are stored without the domain's zone and categories; a read
 // joins them from the D table with one iterator seeking the distinct
@@ -57,6 +68,17 @@
 // Values of list items and summaries use a compact binary encoding (see
 // codec.go); reports, network records, users and tokens, which are read
 // rarely or are small, are JSON.
+//
+// # Engine options
+//
+// Memtables are 32 MiB, so that a flush carries several import batches and
+// each compaction into the last level (which rewrites the tables it
+// overlaps) carries many flushes. Pebble accounts memtables inside the
+// block cache; the cache is created larger than Options.CacheSize by three
+// memtables so that they do not crowd out the blocks. Memory use is
+// therefore about CacheSize plus 96 MiB at most, and the WAL keeps up to
+// three recycled log files of about a memtable's size on disk. Every level
+// has a 10-bit bloom filter.
 //
 // Request counts are written without a WAL sync: they survive a killed
 // process (the write is in the OS page cache), but a machine crash may lose
