@@ -27,19 +27,12 @@ const (
 )
 
 // Reasons for records that are valid but hold nothing tipd can keep; they
-// are counted (see Notes), not reported as bad lines.
+// are counted (importer.Ignorer) and shown in the summary, not reported as
+// bad lines.
 const (
-	NoteNoAddress   = "skipped: no address"
-	NoteUnsupported = "skipped: unsupported ioc_type"
+	IgnoredNoAddress   = "skipped: no address (file hash without a download address)"
+	IgnoredUnsupported = "skipped: unsupported ioc_type"
 )
-
-// notes counts records passed over, by reason.
-type notes map[string]int64
-
-// Notes returns how many valid records the parser passed over, by reason.
-func (n notes) Notes() map[string]int64 { return n }
-
-func (n notes) add(reason string) { n[reason]++ }
 
 // timeLayouts are the date forms of abuse.ch files, all UTC.
 var timeLayouts = [...]string{time.DateTime, time.DateOnly, time.RFC3339, "2006-01-02 15:04:05 MST"}

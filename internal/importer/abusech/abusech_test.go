@@ -7,6 +7,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -79,11 +80,11 @@ func TestGolden(t *testing.T) {
 				t.Fatalf("bad lines: %v", bad)
 			}
 			out := struct {
-				Batch *intel.Batch
-				Notes map[string]int64 `json:",omitempty"`
+				Batch   *intel.Batch
+				Ignored []importer.Ignored `json:",omitempty"`
 			}{Batch: b}
-			if n, ok := p.(interface{ Notes() map[string]int64 }); ok {
-				out.Notes = n.Notes()
+			if n, ok := p.(importer.Ignorer); ok {
+				out.Ignored = n.Ignored()
 			}
 			got, err := json.MarshalIndent(out, "", "  ")
 			if err != nil {
@@ -136,7 +137,7 @@ func TestMixed(t *testing.T) {
 		name  string
 		want  map[int]string
 		good  int // records of the good lines
-		notes map[string]int64
+		notes []importer.Ignored
 	}{
 		{name: "urlhaus_mixed.csv", want: map[int]string{
 			3: `unsupported scheme "ftp"`,
@@ -156,7 +157,7 @@ func TestMixed(t *testing.T) {
 			4: `bad md5_hash "nothex"`,
 			5: `bad domain "45.95.147.16": an address`,
 			7: `bad date "yesterday" in last_seen_utc`,
-		}, notes: map[string]int64{NoteUnsupported: 1}},
+		}, notes: []importer.Ignored{{What: IgnoredUnsupported, N: 1}}},
 		{name: "threatfox_mixed.json", want: map[int]string{
 			17: `ioc 9100002 (from line 12): bad ip:port "45.95.147.999:443"`,
 			25: `ioc 9100003 (from line 20): unknown threat_type "world_domination"`,
@@ -177,11 +178,8 @@ func TestMixed(t *testing.T) {
 				}
 			}
 			if tt.notes != nil {
-				got := p.(*ThreatFox).Notes()
-				for k, v := range tt.notes {
-					if got[k] != v {
-						t.Errorf("notes: got %v, want %v", got, tt.notes)
-					}
+				if got := p.(*ThreatFox).Ignored(); !reflect.DeepEqual(got, tt.notes) {
+					t.Errorf("ignored: got %v, want %v", got, tt.notes)
 				}
 			}
 		})

@@ -27,7 +27,7 @@ const threatfoxHeader = `"first_seen_utc","ioc_id","ioc_value","ioc_type","threa
 // its IOC id and the line it starts on. Any layout works as long as no
 // single line is longer than the pipeline's line limit (1 MiB).
 type ThreatFox struct {
-	notes
+	importer.IgnoreCounter
 	feed   string
 	mode   byte // 0: not known yet, 'c': CSV, 'j': JSON
 	cols   csvline.Columns
@@ -40,7 +40,7 @@ type ThreatFox struct {
 // "ThreatFox".
 func NewThreatFox(o importer.Options) *ThreatFox {
 	cols, _ := csvline.ParseHeader([]byte(threatfoxHeader))
-	return &ThreatFox{notes: notes{}, feed: feedOr(o.Feed, FeedThreatFox), cols: cols}
+	return &ThreatFox{feed: feedOr(o.Feed, FeedThreatFox), cols: cols}
 }
 
 // tfRecord is one IOC of either export.
@@ -216,11 +216,11 @@ func (p *ThreatFox) record(r *tfRecord, b *intel.Batch) error {
 		}
 		// A file is kept with the address and web address it was downloaded
 		// from; a ThreatFox hash names neither.
-		p.add(NoteNoAddress)
+		p.Add(IgnoredNoAddress)
 	case "":
 		return fmt.Errorf("empty ioc_type")
 	default:
-		p.add(NoteUnsupported)
+		p.Add(IgnoredUnsupported)
 	}
 	return nil
 }

@@ -22,17 +22,10 @@ const (
 	MaskFeedPhishing = "Phishing URL Feed"
 )
 
-// Reasons for records that are valid but not imported; counted (see
-// Notes), not reported as bad lines.
-const (
-	NoteUnverified = "skipped: not verified"
-)
-
-// notes counts records passed over, by reason.
-type notes map[string]int64
-
-// Notes returns how many valid records the parser passed over, by reason.
-func (n notes) Notes() map[string]int64 { return n }
+// IgnoredUnverified is the reason of PhishTank entries that are valid but
+// not imported; they are counted (importer.Ignorer) and shown in the
+// summary, not reported as bad lines.
+const IgnoredUnverified = "skipped: not verified"
 
 func feedOr(feed, def string) string {
 	if feed != "" {

@@ -74,11 +74,11 @@ func TestGolden(t *testing.T) {
 				t.Fatalf("bad lines: %v", bad)
 			}
 			out := struct {
-				Batch *intel.Batch
-				Notes map[string]int64 `json:",omitempty"`
+				Batch   *intel.Batch
+				Ignored []importer.Ignored `json:",omitempty"`
 			}{Batch: b}
-			if n, ok := p.(interface{ Notes() map[string]int64 }); ok {
-				out.Notes = n.Notes()
+			if n, ok := p.(importer.Ignorer); ok {
+				out.Ignored = n.Ignored()
 			}
 			got, err := json.MarshalIndent(out, "", "  ")
 			if err != nil {

@@ -47,7 +47,7 @@ const phishtankHeader = "phish_id,url,phish_detail_url,submission_time,verified,
 // it resolved to. Entries not verified are counted and passed over; entries
 // no longer online are kept as Orange web addresses without a mask.
 type PhishTank struct {
-	notes
+	importer.IgnoreCounter
 	feed   string
 	cols   csvline.Columns
 	fields []string
@@ -57,7 +57,7 @@ type PhishTank struct {
 // "PhishTank".
 func NewPhishTank(o importer.Options) *PhishTank {
 	cols, _ := csvline.ParseHeader([]byte(phishtankHeader))
-	return &PhishTank{notes: notes{}, feed: feedOr(o.Feed, FeedPhishTank), cols: cols}
+	return &PhishTank{feed: feedOr(o.Feed, FeedPhishTank), cols: cols}
 }
 
 // Parse implements importer.Parser.
@@ -101,7 +101,7 @@ func (p *PhishTank) Parse(line []byte, _ int, b *intel.Batch) error {
 	switch v := strings.ToLower(c.Get(f, "verified")); v {
 	case "yes", "true", "":
 	case "no", "false":
-		p.notes[NoteUnverified]++
+		p.Add(IgnoredUnverified)
 		return nil
 	default:
 		return fmt.Errorf("bad verified %q", clip(v))
