@@ -8,13 +8,22 @@ import (
 	"strings"
 
 	"github.com/tipd/tipd/internal/importer"
+	"github.com/tipd/tipd/internal/importer/abusech"
 	"github.com/tipd/tipd/internal/importer/jsonl"
+	"github.com/tipd/tipd/internal/importer/lists"
 )
 
 // makers lists every format; keep it in step with docs/import-format.md.
 func makers() map[string]func(importer.Options) importer.Parser {
 	return map[string]func(importer.Options) importer.Parser{
-		"jsonl": func(o importer.Options) importer.Parser { return jsonl.New(o) },
+		"jsonl":     func(o importer.Options) importer.Parser { return jsonl.New(o) },
+		"urlhaus":   func(o importer.Options) importer.Parser { return abusech.NewURLhaus(o) },
+		"threatfox": func(o importer.Options) importer.Parser { return abusech.NewThreatFox(o) },
+		"feodo":     func(o importer.Options) importer.Parser { return abusech.NewFeodo(o) },
+		"drop":      func(o importer.Options) importer.Parser { return lists.NewDROP(o) },
+		"ipset":     func(o importer.Options) importer.Parser { return lists.NewIPSet(o) },
+		"openphish": func(o importer.Options) importer.Parser { return lists.NewOpenPhish(o) },
+		"phishtank": func(o importer.Options) importer.Parser { return lists.NewPhishTank(o) },
 	}
 }
 
@@ -36,5 +45,18 @@ func New(name string, o importer.Options) (func() importer.Parser, error) {
 	if !ok {
 		return nil, fmt.Errorf("unknown import format %q (known: %s)", name, strings.Join(Names(), ", "))
 	}
+	if check, ok := checks()[name]; ok {
+		if err := check(o); err != nil {
+			return nil, err
+		}
+	}
 	return func() importer.Parser { return mk(o) }, nil
+}
+
+// checks lists the formats that need some options (a list's category and
+// name given on the command line): New returns their error.
+func checks() map[string]func(importer.Options) error {
+	return map[string]func(importer.Options) error{
+		"ipset": lists.CheckIPSet,
+	}
 }
