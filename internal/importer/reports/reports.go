@@ -1,0 +1,354 @@
+// Package reports parses threat reports with their indicators
+// (-format reports): newline-delimited JSON, one report per line, as
+// documented in docs/import-format.md. A report becomes a Report record
+// (with its indicators, for /api/publications), report links for the
+// addresses it names (directly, through small networks, through the web
+// addresses on IP literals it names, and through passive DNS for its
+// domains), a network listing for each wider network it names, and a hosted
+// web address for each URL. Hashes are kept with the report's indicators
+// only: without a web address they attach to no address.
+package reports
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/tipd/tipd/internal/importer"
+	"github.com/tipd/tipd/internal/intel"
+)
+
+// DefaultFeed is the feed of the network listings a report makes when the
+// import names none (-feed).
+const DefaultFeed = "Threat reports"
+
+// Widest networks a report may name: a wider one is a bad line (a report
+// naming a /8 would put millions of addresses in a category).
+const (
+	MinBits4 = 16
+	MinBits6 = 32
+)
+
+// Record is one line of the format. Writers (the generator) fill it and
+// encode it with json.Marshal.
+type Record struct {
+	ID          string          `json:"id"`
+	Type        string          `json:"type"`
+	Title       string          `json:"title"`
+	Published   string          `json:"published"`
+	Updated     string          `json:"updated,omitempty"`
+	Description json.RawMessage `json:"description,omitempty"` // a string or a list of lines
+	Industries  []string        `json:"industries,omitempty"`
+	Geo         []string        `json:"geo,omitempty"`
+	Actors      []string        `json:"actors,omitempty"`
+	Tags        []string        `json:"tags,omitempty"`
+	IPs         []string        `json:"ips,omitempty"`
+	CIDRs       []string        `json:"cidrs,omitempty"`
+	Domains     []string        `json:"domains,omitempty"`
+	URLs        []string        `json:"urls,omitempty"`
+	Hashes      []string        `json:"hashes,omitempty"`
+}
+
+// Parser parses the format. It keeps no state between lines.
+type Parser struct {
+	feed string
+	rec  Record
+}
+
+// New returns a parser; o.Feed names the feed of the network listings
+// (DefaultFeed if empty).
+func New(o importer.Options) *Parser {
+	feed := o.Feed
+	if feed == "" {
+		feed = DefaultFeed
+	}
+	return &Parser{feed: feed}
+}
+
+// Category is the category a report of type typ gives the networks and web
+// addresses it names: CATEGORY_APT for APT and ICS reports,
+// CATEGORY_MALWARE for crimeware.
+func Category(typ string) intel.Category {
+	if typ == intel.ReportCrimeware {
+		return intel.CatMalware
+	}
+	return intel.CatAPT
+}
+
+// Parse implements importer.Parser.
+func (p *Parser) Parse(line []byte, _ int, b *intel.Batch) error {
+	line = bytes.TrimSpace(line)
+	if len(line) == 0 || line[0] == '#' {
+		return nil
+	}
+	p.rec = Record{}
+	r := &p.rec
+	if err := json.Unmarshal(line, r); err != nil {
+		return fmt.Errorf("report: %s", jsonReason(err))
+	}
+	rep, err := p.report(r)
+	if err != nil {
+		if r.ID != "" {
+			return fmt.Errorf("report %q: %w", clip(r.ID), err)
+		}
+		return fmt.Errorf("report: %w", err)
+	}
+	return p.indicators(r, rep, b)
+}
+
+func (p *Parser) report(r *Record) (intel.Report, error) {
+	if r.ID == "" {
+		return intel.Report{}, fmt.Errorf("missing field %q", "id")
+	}
+	typ, err := reportType(r.Type)
+	if err != nil {
+		return intel.Report{}, err
+	}
+	if r.Title == "" {
+		return intel.Report{}, fmt.Errorf("missing field %q", "title")
+	}
+	desc, err := description(r.Description)
+	if err != nil {
+		return intel.Report{}, err
+	}
+	pub, err := date("published", r.Published, true)
+	if err != nil {
+		return intel.Report{}, err
+	}
+	upd, err := date("updated", r.Updated, false)
+	if err != nil {
+		return intel.Report{}, err
+	}
+	if !upd.IsZero() && upd.Before(pub) {
+		return intel.Report{}, fmt.Errorf("updated %s before published %s", r.Updated, r.Published)
+	}
+	geo := make([]string, 0, len(r.Geo))
+	for _, g := range r.Geo {
+		if len(g) != 2 || !isLetter(g[0]) || !isLetter(g[1]) {
+			return intel.Report{}, fmt.Errorf("bad country code %q in %q: want ISO 3166-1 alpha-2", clip(g), "geo")
+		}
+		geo = append(geo, strings.ToUpper(g))
+	}
+	for _, s := range [][]string{{r.ID, r.Title, desc}, r.Industries, r.Actors, r.Tags} {
+		for _, x := range s {
+			if strings.IndexByte(x, 0) >= 0 {
+				return intel.Report{}, errors.New("a string holds a NUL character")
+			}
+		}
+	}
+	return intel.Report{ID: r.ID, Type: typ, Title: r.Title, Description: desc, Published: pub, Updated: upd,
+		Tags: nilIfEmpty(r.Tags), Industries: nilIfEmpty(r.Industries), Geo: nilIfEmpty(geo), Actors: nilIfEmpty(r.Actors)}, nil
+}
+
+// indicators appends the report and what its indicators make.
+func (p *Parser) indicators(r *Record, rep intel.Report, b *intel.Batch) error {
+	cat := Category(rep.Type)
+	seen := rep.Updated
+	if seen.IsZero() {
+		seen = rep.Published
+	}
+	var ioc []string
+	keep := func(s string) {
+		if len(ioc) < intel.MaxReportIndicators {
+			ioc = append(ioc, s)
+		}
+	}
+	links := map[netip.Addr]bool{}
+	link := func(ip netip.Addr) {
+		if !links[ip] {
+			links[ip] = true
+			b.ReportLinks = append(b.ReportLinks, intel.ReportLink{IP: ip, ReportID: rep.ID})
+		}
+	}
+	for _, s := range r.IPs {
+		ip, err := netip.ParseAddr(strings.TrimSpace(s))
+		if err != nil || ip.Zone() != "" {
+			return fmt.Errorf("bad address %q in %q", clip(s), "ips")
+		}
+		ip = ip.Unmap()
+		keep(ip.String())
+		link(ip)
+	}
+	for _, s := range r.CIDRs {
+		pfx, err := netip.ParsePrefix(strings.TrimSpace(s))
+		if err != nil {
+			ip, aerr := netip.ParseAddr(strings.TrimSpace(s))
+			if aerr != nil || ip.Zone() != "" {
+				return fmt.Errorf("bad network %q in %q: want a CIDR", clip(s), "cidrs")
+			}
+			pfx = netip.PrefixFrom(ip, ip.BitLen())
+		}
+		if pfx.Addr().Is4In6() && pfx.Bits() >= 96 {
+			pfx = netip.PrefixFrom(pfx.Addr().Unmap(), pfx.Bits()-96)
+		}
+		pfx = pfx.Masked()
+		minBits := MinBits6
+		if pfx.Addr().Is4() {
+			minBits = MinBits4
+		}
+		if pfx.Bits() < minBits {
+			return fmt.Errorf("network %s in %q is wider than /%d: name narrower networks", pfx, "cidrs", minBits)
+		}
+		keep(pfx.String())
+		if pfx.IsSingleIP() {
+			link(pfx.Addr())
+			continue
+		}
+		b.NetListings = append(b.NetListings, intel.NetListing{Prefix: pfx, Category: cat, Zone: intel.ZoneRed,
+			Feed: p.feed, FirstSeen: seen, LastSeen: seen})
+	}
+	for _, s := range r.Domains {
+		d, err := domainOf(s)
+		if err != nil {
+			return err
+		}
+		keep(d)
+		b.ReportLinks = append(b.ReportLinks, intel.ReportLink{ReportID: rep.ID, Domain: d})
+	}
+	for _, s := range r.URLs {
+		key, truncated, err := intel.NormalizeURL(s)
+		if err != nil {
+			return fmt.Errorf("bad web address %q in %q: %v", clip(s), "urls", err)
+		}
+		keep(key)
+		var ip netip.Addr
+		if a, err := netip.ParseAddr(strings.TrimSuffix(strings.TrimPrefix(intel.URLHost(key), "["), "]")); err == nil {
+			ip = a.Unmap()
+			link(ip)
+		}
+		b.HostedURLs = append(b.HostedURLs, intel.HostedURL{IP: ip, URL: key, Zone: intel.ZoneRed,
+			Categories: []intel.Category{cat}, Hits: 1, Truncated: truncated, FirstSeen: seen, LastSeen: seen})
+	}
+	for _, s := range r.Hashes {
+		h, err := hashOf(s)
+		if err != nil {
+			return err
+		}
+		keep(h)
+	}
+	rep.Indicators = ioc
+	b.Reports = append(b.Reports, rep)
+	return nil
+}
+
+func reportType(s string) (string, error) {
+	for _, t := range []string{intel.ReportAPT, intel.ReportCrimeware, intel.ReportICS} {
+		if strings.EqualFold(s, t) {
+			return t, nil
+		}
+	}
+	if s == "" {
+		return "", fmt.Errorf("missing field %q", "type")
+	}
+	return "", fmt.Errorf("unknown report type %q (want %s, %s or %s)", clip(s), intel.ReportAPT, intel.ReportCrimeware, intel.ReportICS)
+}
+
+// domainOf normalises a domain name (lower case, no trailing dot, IDN to
+// punycode); addresses and web addresses are refused.
+func domainOf(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return "", fmt.Errorf("empty domain in %q", "domains")
+	}
+	key, _, err := intel.NormalizeURL(s)
+	if err != nil || key != intel.URLHost(key) || strings.Contains(s, "/") {
+		return "", fmt.Errorf("bad domain %q in %q", clip(s), "domains")
+	}
+	if _, err := netip.ParseAddr(key); err == nil || strings.HasPrefix(key, "[") {
+		return "", fmt.Errorf("bad domain %q in %q: an address (list it in \"ips\")", clip(s), "domains")
+	}
+	return key, nil
+}
+
+// hashOf accepts an MD5, SHA-1 or SHA-256 in hex and returns it upper-case.
+func hashOf(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	switch len(s) {
+	case 32, 40, 64:
+	default:
+		return "", fmt.Errorf("bad hash %q in %q: want the hex of an MD5, SHA-1 or SHA-256", clip(s), "hashes")
+	}
+	out := []byte(s)
+	for i, c := range out {
+		switch {
+		case '0' <= c && c <= '9', 'A' <= c && c <= 'F':
+		case 'a' <= c && c <= 'f':
+			out[i] = c - 'a' + 'A'
+		default:
+			return "", fmt.Errorf("bad hash %q in %q: want the hex of an MD5, SHA-1 or SHA-256", clip(s), "hashes")
+		}
+	}
+	return string(out), nil
+}
+
+// date parses RFC 3339 or "2006-01-02" (midnight UTC).
+func date(field, s string, required bool) (time.Time, error) {
+	if s == "" {
+		if required {
+			return time.Time{}, fmt.Errorf("missing field %q", field)
+		}
+		return time.Time{}, nil
+	}
+	var t time.Time
+	var err error
+	if len(s) == 10 {
+		t, err = time.Parse(time.DateOnly, s)
+	} else {
+		t, err = time.Parse(time.RFC3339Nano, s)
+	}
+	if err != nil {
+		return time.Time{}, fmt.Errorf("bad date %q in %q: want RFC 3339 or YYYY-MM-DD", clip(s), field)
+	}
+	return t.UTC(), nil
+}
+
+// description decodes a string or a list of lines, joined with "\n".
+func description(raw json.RawMessage) (string, error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return "", nil
+	}
+	if raw[0] == '"' {
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return "", fmt.Errorf("bad description: %s", jsonReason(err))
+		}
+		return strings.ReplaceAll(s, "\r\n", "\n"), nil
+	}
+	var l []string
+	if err := json.Unmarshal(raw, &l); err != nil {
+		return "", errors.New("bad description: want a string or a list of strings")
+	}
+	return strings.Join(l, "\n"), nil
+}
+
+func jsonReason(err error) string {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		return fmt.Sprintf("field %q: want %s, not %s", te.Field, te.Type, te.Value)
+	}
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return fmt.Sprintf("not valid JSON at byte %d: %v", se.Offset, se)
+	}
+	return "not a JSON object: " + err.Error()
+}
+
+func nilIfEmpty(s []string) []string {
+	if len(s) == 0 {
+		return nil
+	}
+	return s
+}
+
+func isLetter(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }
+
+func clip(s string) string {
+	if len(s) <= 64 {
+		return s
+	}
+	return s[:61] + "..."
+}

@@ -1,0 +1,311 @@
+package reports_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tipd/tipd/internal/gen"
+	"github.com/tipd/tipd/internal/importer"
+	"github.com/tipd/tipd/internal/importer/jsonl"
+	"github.com/tipd/tipd/internal/importer/reports"
+	"github.com/tipd/tipd/internal/intel"
+	"github.com/tipd/tipd/internal/netdata"
+	"github.com/tipd/tipd/internal/report"
+	"github.com/tipd/tipd/internal/score"
+	"github.com/tipd/tipd/internal/store/mem"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+var now = time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
+
+// parseFile feeds the lines of path to a new parser and returns the batch
+// and the bad lines (line number -> reason).
+func parseFile(t testing.TB, path string) (*intel.Batch, map[int]string) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := reports.New(importer.Options{})
+	var b intel.Batch
+	bad := map[int]string{}
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(nil, importer.MaxLineLength+2)
+	for n := 1; sc.Scan(); n++ {
+		var lb intel.Batch
+		if err := p.Parse(sc.Bytes(), n, &lb); err != nil {
+			bad[n] = err.Error()
+			continue
+		}
+		b.Reports = append(b.Reports, lb.Reports...)
+		b.ReportLinks = append(b.ReportLinks, lb.ReportLinks...)
+		b.NetListings = append(b.NetListings, lb.NetListings...)
+		b.HostedURLs = append(b.HostedURLs, lb.HostedURLs...)
+	}
+	return &b, bad
+}
+
+func golden(t *testing.T, name string, v any) {
+	t.Helper()
+	got, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got = append(got, '\n')
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("output differs from %s (run with -update and review the diff):\n%s", path, got)
+	}
+}
+
+func TestGolden(t *testing.T) {
+	b, bad := parseFile(t, "testdata/reports.jsonl")
+	if len(bad) != 0 {
+		t.Fatalf("bad lines in the golden fixture: %v", bad)
+	}
+	golden(t, "reports.golden", b)
+	if len(b.Reports) != 3 {
+		t.Fatalf("got %d reports, want 3", len(b.Reports))
+	}
+	r := b.Reports[0]
+	want := []string{"45.95.147.10", "91.92.109.43", "192.0.2.7", "185.220.100.0/24", "45.95.147.11/32",
+		"c2.badcorp.example", "45.95.147.10/bins/x86", "cdn.badcorp.example/a.js",
+		"0F343B0931126A20F133D67C2B018A3B", "E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855"}
+	if !slices.Equal(r.Indicators, want) {
+		t.Errorf("got indicators %q, want %q", r.Indicators, want)
+	}
+	if b.Reports[1].Type != intel.ReportCrimeware || b.Reports[1].Description != "One line.\nTwo lines." {
+		t.Errorf("got %+v, want type Crimeware and two description lines", b.Reports[1])
+	}
+}
+
+func TestMixed(t *testing.T) {
+	b, bad := parseFile(t, "testdata/mixed.jsonl")
+	want := map[int]string{
+		2:  `bad address "45.95.147.300" in "ips"`,
+		3:  `unknown report type "Espionage"`,
+		4:  "not valid JSON",
+		6:  "wider than /16",
+		7:  `missing field "published"`,
+		9:  `bad hash "xyz"`,
+		10: `field "ips": want []string, not string`,
+		11: "an address",
+	}
+	for n, w := range want {
+		if !strings.Contains(bad[n], w) {
+			t.Errorf("line %d: got reason %q, want it to contain %q", n, bad[n], w)
+		}
+	}
+	for n, r := range bad {
+		if _, ok := want[n]; !ok {
+			t.Errorf("line %d: unexpected bad line: %s", n, r)
+		}
+	}
+	var ids []string
+	for _, r := range b.Reports {
+		ids = append(ids, r.ID)
+	}
+	if !slices.Equal(ids, []string{"rpt-ok-1", "rpt-ok-8"}) {
+		t.Errorf("got reports %v, want rpt-ok-1 and rpt-ok-8", ids)
+	}
+}
+
+// importFile imports path into st with the given parser maker.
+func importFile(t *testing.T, st *mem.Store, path string, newParser func() importer.Parser) importer.Summary {
+	t.Helper()
+	in, err := importer.OpenInput(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	o := importer.Options{File: path, Now: func() time.Time { return now }}
+	sum, err := importer.Import(context.Background(), st, in, newParser, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sum
+}
+
+// snapshot is what a user sees of some addresses.
+func snapshot(t *testing.T, st *mem.Store, ips ...string) string {
+	t.Helper()
+	h := netdata.NewHolder()
+	if err := h.Refresh(context.Background(), st, true); err != nil {
+		t.Fatal(err)
+	}
+	b := &report.Builder{Store: st, Net: h, Now: func() time.Time { return now }}
+	var out bytes.Buffer
+	for _, s := range ips {
+		rep, err := b.IP(context.Background(), netip.MustParseAddr(s), report.AllIPSections, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		j, _ := json.Marshal(rep)
+		out.Write(j)
+		out.WriteByte('\n')
+	}
+	return out.String()
+}
+
+func TestEndToEnd(t *testing.T) {
+	st := mem.New()
+	importFile(t, st, "testdata/world.jsonl", func() importer.Parser { return jsonl.New(importer.Options{}) })
+	newP := func() importer.Parser { return reports.New(importer.Options{}) }
+	sum := importFile(t, st, "testdata/reports.jsonl", newP)
+	if sum.Read != 3 || sum.Applied != 3 || sum.Skipped != 0 {
+		t.Errorf("got %+v, want 3 reports read and applied", sum)
+	}
+	h := netdata.NewHolder()
+	if err := h.Refresh(context.Background(), st, true); err != nil {
+		t.Fatal(err)
+	}
+	b := &report.Builder{Store: st, Net: h, Now: func() time.Time { return now }}
+	ipReport := func(s string) *report.IPReport {
+		t.Helper()
+		r, err := b.IP(context.Background(), netip.MustParseAddr(s), report.AllIPSections, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	apt := []report.ReportRef{{ID: "rpt-2026-0117", Type: intel.ReportAPT, Title: "Example campaign against telecoms"}}
+	industries := []string{"Government", "Telecommunications"}
+	for _, c := range []struct {
+		ip      string
+		why     string
+		reports []report.ReportRef
+		hosted  []string
+		cat     intel.Category
+	}{
+		{"45.95.147.10", "named in ips, URL on it", apt, []string{"45.95.147.10/bins/x86"}, ""},
+		{"91.92.109.43", "named as IPv4-mapped", apt, nil, ""},
+		{"45.95.147.11", "a /32 in cidrs", apt, nil, ""},
+		{"91.92.109.50", "its domain is named (passive DNS)", apt, nil, ""},
+		{"91.92.109.51", "a URL on its domain is named", nil, []string{"cdn.badcorp.example/a.js"}, ""},
+		{"185.220.100.77", "inside a named /24", nil, nil, intel.CatAPT},
+	} {
+		r := ipReport(c.ip)
+		g := r.General
+		if hasAPT := c.reports != nil || c.cat == intel.CatAPT; g.HasAPT != hasAPT {
+			t.Errorf("%s (%s): HasApt = %v, want %v", c.ip, c.why, g.HasAPT, hasAPT)
+		}
+		if c.hosted != nil && !r.HasRedZone {
+			t.Errorf("%s (%s): HasRedZone = false with a red hosted URL", c.ip, c.why)
+		}
+		if !slices.Equal(g.Reports, c.reports) {
+			t.Errorf("%s (%s): got RelatedAptReports %+v, want %+v", c.ip, c.why, g.Reports, c.reports)
+		}
+		if c.reports != nil && !slices.Equal(r.Industries, industries) {
+			t.Errorf("%s (%s): got Industries %v, want %v", c.ip, c.why, r.Industries, industries)
+		}
+		var hosted []string
+		for _, u := range r.HostedURLs {
+			hosted = append(hosted, u.URL)
+			if u.Zone != intel.ZoneRed {
+				t.Errorf("%s: hosted URL %s zone %s, want Red", c.ip, u.URL, u.Zone)
+			}
+		}
+		if !slices.Equal(hosted, c.hosted) {
+			t.Errorf("%s (%s): got HostedUrls %v, want %v", c.ip, c.why, hosted, c.hosted)
+		}
+		if c.cat != "" && !slices.ContainsFunc(g.Categories, func(cz score.CategoryZone) bool { return cz.Name == c.cat }) {
+			t.Errorf("%s (%s): got categories %+v, want %s", c.ip, c.why, g.Categories, c.cat)
+		}
+	}
+	// The crimeware report names the address; the ICS report names its
+	// /48, which puts it in CATEGORY_APT without linking the report.
+	if r := ipReport("2a03:b0c0:3:d0::1a2b:1"); !r.General.HasAPT || len(r.General.Reports) != 1 ||
+		r.General.Reports[0].ID != "rpt-2026-0200" || !slices.Equal(r.Industries, []string{"Finance"}) ||
+		len(r.General.Categories) != 1 || r.General.Categories[0].Name != intel.CatAPT {
+		t.Errorf("got %+v, industries %v; want the crimeware report linked and CATEGORY_APT", r.General, r.Industries)
+	}
+	// A documentation address named in a report is answered as Reserved.
+	if r := ipReport("192.0.2.7"); !r.Reserved || r.Zone != intel.ZoneGrey || r.General.HasAPT {
+		t.Errorf("192.0.2.7: got reserved %v zone %s HasApt %v, want a Grey reserved answer", r.Reserved, r.Zone, r.General.HasAPT)
+	}
+	rep, err := st.Report(context.Background(), "rpt-2026-0117")
+	if err != nil || len(rep.Indicators) != 10 || rep.Source.File != "reports.jsonl" {
+		t.Errorf("got %+v, %v; want the report with its 10 indicators", rep, err)
+	}
+
+	// Importing again changes nothing a user sees.
+	ips := []string{"45.95.147.10", "45.95.147.11", "91.92.109.50", "91.92.109.51", "185.220.100.77", "2a03:b0c0:3:d0::1a2b:1"}
+	before := snapshot(t, st, ips...)
+	importFile(t, st, "testdata/reports.jsonl", newP)
+	if after := snapshot(t, st, ips...); after != before {
+		t.Errorf("re-import changed the reports:\nbefore %s\nafter  %s", before, after)
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	data, err := os.ReadFile("testdata/reports.jsonl")
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, l := range bytes.Split(data, []byte("\n")) {
+		f.Add(l)
+	}
+	mixed, _ := os.ReadFile("testdata/mixed.jsonl")
+	for _, l := range bytes.Split(mixed, []byte("\n")) {
+		f.Add(l)
+	}
+	f.Fuzz(func(t *testing.T, line []byte) {
+		var b intel.Batch
+		if err := reports.New(importer.Options{}).Parse(line, 1, &b); err != nil {
+			return // the pipeline discards what a bad line appended
+		}
+		for _, r := range b.Reports {
+			if r.ID == "" || r.Published.IsZero() || len(r.Indicators) > intel.MaxReportIndicators {
+				t.Fatalf("accepted an invalid report %+v", r)
+			}
+		}
+		for _, l := range b.ReportLinks {
+			if !l.IP.IsValid() && l.Domain == "" {
+				t.Fatalf("link without address or domain: %+v", l)
+			}
+		}
+		for _, n := range b.NetListings {
+			if n.Prefix != n.Prefix.Masked() {
+				t.Fatalf("unmasked prefix %s", n.Prefix)
+			}
+		}
+	})
+}
+
+func BenchmarkParse(b *testing.B) {
+	var buf bytes.Buffer
+	if err := gen.WriteReports(&buf, gen.ReportOptions{Reports: 200, Seed: 1, Now: now}); err != nil {
+		b.Fatal(err)
+	}
+	lines := bytes.Split(bytes.TrimSpace(buf.Bytes()), []byte("\n"))
+	p := reports.New(importer.Options{})
+	var batch intel.Batch
+	b.SetBytes(int64(buf.Len() / len(lines)))
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		batch.Reset()
+		if err := p.Parse(lines[i%len(lines)], i, &batch); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
