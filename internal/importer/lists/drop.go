@@ -19,14 +19,22 @@ import (
 // of CATEGORY_BAD_REPUTATION, shown as a Network feed mask.
 //
 // The text form's `; Last-Modified:` comment dates the networks listed
-// after it. The JSON metadata line's record count is checked against the
+// after it. The JSON form is dated only by its final metadata line: its
+// networks are first listed without a date, and the metadata line lists
+// them again with its timestamp as their last-seen date (the parser keeps
+// up to maxDated networks of a file for this; DROP lists hold a few
+// thousand). The metadata line's record count is checked against the
 // networks read, to catch a truncated download.
 type DROP struct {
 	feed    string
 	updated time.Time
 	records int64 // data lines seen, good or bad
 	rec     dropRecord
+	seen    []intel.NetListing // JSON form: the networks to date at the end
 }
+
+// maxDated bounds the networks of a JSON file dated by its metadata line.
+const maxDated = 1 << 20
 
 type dropRecord struct {
 	CIDR      string  `json:"cidr"`
@@ -86,6 +94,14 @@ func (p *DROP) json(line []byte, b *intel.Batch) error {
 		if r.Records != nil && *r.Records != p.records {
 			return fmt.Errorf("metadata counts %d networks, the file holds %d (truncated download?)", *r.Records, p.records)
 		}
+		if r.Timestamp != nil && *r.Timestamp > 0 && len(p.seen) <= maxDated {
+			t := time.Unix(*r.Timestamp, 0).UTC()
+			for _, l := range p.seen {
+				l.FirstSeen, l.LastSeen = t, t
+				b.NetListings = append(b.NetListings, l)
+			}
+		}
+		p.seen = nil
 		return nil
 	}
 	p.records++
@@ -95,7 +111,13 @@ func (p *DROP) json(line []byte, b *intel.Batch) error {
 	if r.CIDR == "" {
 		return fmt.Errorf("missing field %q", "cidr")
 	}
-	return p.add(b, r.CIDR, r.SBLID)
+	if err := p.add(b, r.CIDR, r.SBLID); err != nil {
+		return err
+	}
+	if len(p.seen) <= maxDated {
+		p.seen = append(p.seen, b.NetListings[len(b.NetListings)-1])
+	}
+	return nil
 }
 
 func (p *DROP) add(b *intel.Batch, cidr, sbl string) error {
