@@ -25,7 +25,8 @@ import (
 // Now is the fixed clock of the tests.
 var Now = time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
 
-// ParseFile feeds the lines of path (gzip is decompressed) to p, then
+// ParseFile feeds the lines of path (gzip is decompressed) to p as Import
+// does (empty lines are skipped), then
 // flushes it if it is a Flusher. It returns the batch and the bad lines
 // (line number -> reason; the flush error under the last line number + 1).
 func ParseFile(t testing.TB, path string, p importer.Parser) (*intel.Batch, map[int]string) {
@@ -45,6 +46,9 @@ func ParseFile(t testing.TB, path string, p importer.Parser) (*intel.Batch, map[
 		line := bytes.TrimSuffix(sc.Bytes(), []byte("\r"))
 		if n == 1 {
 			line = bytes.TrimPrefix(line, []byte("\xEF\xBB\xBF"))
+		}
+		if len(line) == 0 {
+			continue // the pipeline hands no empty lines to parsers
 		}
 		var lb intel.Batch
 		if err := p.Parse(line, n, &lb); err != nil {
