@@ -11,19 +11,28 @@ import (
 	"github.com/tipd/tipd/internal/importer/abusech"
 	"github.com/tipd/tipd/internal/importer/jsonl"
 	"github.com/tipd/tipd/internal/importer/lists"
+	"github.com/tipd/tipd/internal/importer/pdns"
+	"github.com/tipd/tipd/internal/importer/rir"
+	"github.com/tipd/tipd/internal/importer/rpsl"
+	"github.com/tipd/tipd/internal/importer/warninglist"
 )
 
 // makers lists every format; keep it in step with docs/import-format.md.
 func makers() map[string]func(importer.Options) importer.Parser {
 	return map[string]func(importer.Options) importer.Parser{
-		"jsonl":     func(o importer.Options) importer.Parser { return jsonl.New(o) },
-		"urlhaus":   func(o importer.Options) importer.Parser { return abusech.NewURLhaus(o) },
-		"threatfox": func(o importer.Options) importer.Parser { return abusech.NewThreatFox(o) },
-		"feodo":     func(o importer.Options) importer.Parser { return abusech.NewFeodo(o) },
-		"drop":      func(o importer.Options) importer.Parser { return lists.NewDROP(o) },
-		"ipset":     func(o importer.Options) importer.Parser { return lists.NewIPSet(o) },
-		"openphish": func(o importer.Options) importer.Parser { return lists.NewOpenPhish(o) },
-		"phishtank": func(o importer.Options) importer.Parser { return lists.NewPhishTank(o) },
+		"jsonl":       func(o importer.Options) importer.Parser { return jsonl.New(o) },
+		"urlhaus":     func(o importer.Options) importer.Parser { return abusech.NewURLhaus(o) },
+		"threatfox":   func(o importer.Options) importer.Parser { return abusech.NewThreatFox(o) },
+		"feodo":       func(o importer.Options) importer.Parser { return abusech.NewFeodo(o) },
+		"drop":        func(o importer.Options) importer.Parser { return lists.NewDROP(o) },
+		"ipset":       func(o importer.Options) importer.Parser { return lists.NewIPSet(o) },
+		"openphish":   func(o importer.Options) importer.Parser { return lists.NewOpenPhish(o) },
+		"phishtank":   func(o importer.Options) importer.Parser { return lists.NewPhishTank(o) },
+		"pdns":        func(o importer.Options) importer.Parser { return pdns.New(o) },
+		"delegated":   func(o importer.Options) importer.Parser { return rir.NewDelegated(o) },
+		"iptoasn":     func(o importer.Options) importer.Parser { return rir.NewIPtoASN(o) },
+		"rpsl":        func(o importer.Options) importer.Parser { return rpsl.New(o) },
+		"warninglist": func(o importer.Options) importer.Parser { return warninglist.New(o) },
 	}
 }
 
@@ -59,4 +68,15 @@ func checks() map[string]func(importer.Options) error {
 	return map[string]func(importer.Options) error{
 		"ipset": lists.CheckIPSet,
 	}
+}
+
+// NewSet returns the file set of a format whose files are imported
+// together (importer.FileSet; see importer.ScanSet), or nil for formats
+// whose files stand alone. Only "rpsl" is one: its networks name contacts
+// defined in the dump's other files.
+func NewSet(name string, o importer.Options) importer.FileSet {
+	if name == "rpsl" {
+		return rpsl.NewDump(o)
+	}
+	return nil
 }
