@@ -223,8 +223,10 @@ func (p *Parser) lookup(k string) (entry, bool, error) {
 	if err != nil {
 		return e, false, err
 	}
-	if p.cache == nil || len(p.cache) >= cacheSize {
-		p.cache = make(map[string]cached, cacheSize)
+	if p.cache == nil {
+		p.cache = make(map[string]cached)
+	} else if len(p.cache) >= cacheSize {
+		clear(p.cache)
 	}
 	p.cache[k] = cached{e, ok}
 	return e, ok, nil
