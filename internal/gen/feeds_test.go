@@ -91,10 +91,10 @@ func ignored(s importer.Summary) int64 {
 }
 
 // BenchmarkImportFeeds imports a generated file of each feed format
-// (1,000,000 data lines) through the pipeline into a
+// (benchFeedLines data lines) through the pipeline into a
 // store that keeps nothing: the parsing and batching rate.
 func BenchmarkImportFeeds(b *testing.B) {
-	o := Options{Size: 1_000_000, Now: time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)}
+	o := Options{Size: benchFeedLines, Now: time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)}
 	for _, fw := range feedWriters {
 		b.Run(fw.name, func(b *testing.B) {
 			var buf bytes.Buffer
@@ -128,3 +128,6 @@ func BenchmarkWriteURLhaus(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)*float64(o.Size)/b.Elapsed().Seconds(), "lines/s")
 }
+
+// benchFeedLines is the size of the files of BenchmarkImportFeeds.
+const benchFeedLines = 1_000_000
