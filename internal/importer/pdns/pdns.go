@@ -45,6 +45,7 @@ type Record struct {
 type Parser struct {
 	ignored importer.IgnoreCounter
 	rdata   []string
+	rec     Record
 }
 
 // New returns a parser. Options are not used: passive DNS names no feed.
@@ -61,16 +62,12 @@ func (p *Parser) Parse(line []byte, _ int, b *intel.Batch) error {
 	if len(line) == 0 || line[0] == '#' {
 		return nil
 	}
-	var r Record
-	dec := json.NewDecoder(bytes.NewReader(line))
-	dec.UseNumber()
-	if err := dec.Decode(&r); err != nil {
+	r := &p.rec
+	*r = Record{}
+	if err := json.Unmarshal(line, r); err != nil {
 		return fmt.Errorf("not a COF JSON object: %s", strings.TrimPrefix(err.Error(), "json: "))
 	}
-	if dec.More() {
-		return fmt.Errorf("not a COF JSON object: data after the object")
-	}
-	return p.record(&r, b)
+	return p.record(r, b)
 }
 
 func (p *Parser) record(r *Record, b *intel.Batch) error {
