@@ -206,8 +206,8 @@ func (x *index) get(k string) (entry, bool, error) {
 //
 // Memory is bounded: scanned objects are sorted in runs of 8 MiB that are
 // written to a temporary directory and merged into one sorted file; memory
-// then holds one key per 64 objects (for 10 million contacts about 25,000
-// keys, under 2 MB). The temporary directory needs about as much free disk
+// then holds one key per 64 objects (for 10 million contacts about 160,000
+// keys, a few MB). The temporary directory needs about as much free disk
 // as the contact objects' text. When a handle is defined twice, the first
 // definition scanned wins.
 type Dump struct {
