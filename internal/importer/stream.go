@@ -18,9 +18,10 @@ import (
 // summary work as for line formats.
 type StreamParser interface {
 	Parser
-	// ParseStream reads r to its end. For every record of the input, in
-	// input order, it calls emit with the record's number (1-based, never
-	// decreasing) and a function parse that appends the record's evidence to
+	// ParseStream reads r to its end. For every record of the input it
+	// calls emit with the record's number (1-based, its position in the
+	// input; a format that derives evidence once the input ends may emit a
+	// number again) and a function parse that appends the record's evidence to
 	// a batch, or returns the reason the record is bad (records appended
 	// before the error are discarded, as for Parse). A record that holds
 	// nothing the format imports appends nothing and returns nil.

@@ -174,7 +174,7 @@ type Report struct {
 	// Indicators are the report's indicators of compromise as published
 	// (addresses, networks, domains, web addresses, hashes), in the order
 	// given, at most MaxReportIndicators.
-	Indicators []string
+	Indicators []string `json:",omitempty"`
 	Source     Source
 }
 
@@ -186,7 +186,7 @@ type ReportLink struct {
 	// Domain, when IP is not set, is a domain the report names: the
 	// importer replaces the link by one link per address the domain
 	// resolved to (passive DNS) before it reaches the store.
-	Domain string
+	Domain string `json:",omitempty"`
 	Source Source
 }
 

@@ -12,8 +12,10 @@ import (
 	"github.com/tipd/tipd/internal/importer/jsonl"
 	"github.com/tipd/tipd/internal/importer/lists"
 	"github.com/tipd/tipd/internal/importer/pdns"
+	"github.com/tipd/tipd/internal/importer/reports"
 	"github.com/tipd/tipd/internal/importer/rir"
 	"github.com/tipd/tipd/internal/importer/rpsl"
+	"github.com/tipd/tipd/internal/importer/stix"
 	"github.com/tipd/tipd/internal/importer/warninglist"
 )
 
@@ -21,6 +23,8 @@ import (
 func makers() map[string]func(importer.Options) importer.Parser {
 	return map[string]func(importer.Options) importer.Parser{
 		"jsonl":       func(o importer.Options) importer.Parser { return jsonl.New(o) },
+		"reports":     func(o importer.Options) importer.Parser { return reports.New(o) },
+		"stix":        func(o importer.Options) importer.Parser { return stix.New(o) },
 		"urlhaus":     func(o importer.Options) importer.Parser { return abusech.NewURLhaus(o) },
 		"threatfox":   func(o importer.Options) importer.Parser { return abusech.NewThreatFox(o) },
 		"feodo":       func(o importer.Options) importer.Parser { return abusech.NewFeodo(o) },

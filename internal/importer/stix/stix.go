@@ -1,0 +1,783 @@
+// Package stix imports STIX 2.1 bundles (-format stix) as exported by
+// other threat-intelligence platforms: indicators with simple patterns,
+// cyber observables (ipv4-addr, ipv6-addr, domain-name, url, file),
+// relationships to malware, threat actors and intrusion sets, sightings and
+// reports. docs/import-format.md documents the mapping.
+//
+// A bundle is one JSON document: it is read object by object with a
+// streaming decoder, never as a whole. STIX objects refer to each other by
+// id in any order (a relationship may come before the indicator it names),
+// so the parser keeps a compact index of the objects it can use (ids,
+// values, dates, names; never whole objects) and derives the evidence once
+// the bundle ends. The index holds at most MaxIndexed entries; objects of
+// interest beyond it are bad objects ("split the bundle"). Objects of other
+// types (identities, attack patterns, marking definitions, …) are passed
+// over without being kept.
+package stix
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/tipd/tipd/internal/importer"
+	"github.com/tipd/tipd/internal/intel"
+)
+
+// DefaultFeed is the feed of the listings a bundle makes when the import
+// names none (-feed).
+const DefaultFeed = "STIX"
+
+// MaxIndexed bounds the index of one bundle: indicators, observables,
+// threat objects, relationships, sightings and report references together.
+// An entry takes about 200 bytes, so a bundle needs at most ~200 MiB.
+const MaxIndexed = 1 << 20
+
+// Widest networks an ipv4-addr or ipv6-addr value may name.
+const (
+	MinBits4 = 16
+	MinBits6 = 32
+)
+
+// Parser parses STIX 2.1 bundles. It is used for one pass over one file.
+type Parser struct {
+	feed    string
+	ignored importer.IgnoreCounter
+}
+
+// New returns a parser; o.Feed names the feed of the listings (DefaultFeed
+// if empty).
+func New(o importer.Options) *Parser {
+	feed := o.Feed
+	if feed == "" {
+		feed = DefaultFeed
+	}
+	return &Parser{feed: feed}
+}
+
+// Ignored implements importer.Ignorer: valid objects that make no evidence
+// (unsupported patterns, indicators of nothing known, other object types).
+func (p *Parser) Ignored() []importer.Ignored { return p.ignored.Ignored() }
+
+// Parse implements importer.Parser for a bundle written on one line;
+// Import uses ParseStream instead.
+func (p *Parser) Parse(line []byte, _ int, b *intel.Batch) error {
+	if len(bytes.TrimSpace(line)) == 0 {
+		return nil
+	}
+	var first error
+	err := p.ParseStream(bytes.NewReader(line), func(n int, parse func(*intel.Batch) error) error {
+		if err := parse(b); err != nil && first == nil {
+			first = fmt.Errorf("object %d: %w", n, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return first
+}
+
+// object holds the fields of any STIX object that the importer reads.
+type object struct {
+	Type             string            `json:"type"`
+	ID               string            `json:"id"`
+	Created          string            `json:"created"`
+	Modified         string            `json:"modified"`
+	Revoked          bool              `json:"revoked"`
+	Name             string            `json:"name"`
+	Description      string            `json:"description"`
+	Labels           []string          `json:"labels"`
+	Pattern          string            `json:"pattern"`
+	PatternType      string            `json:"pattern_type"`
+	ValidFrom        string            `json:"valid_from"`
+	IndicatorTypes   []string          `json:"indicator_types"`
+	Value            string            `json:"value"`
+	Hashes           map[string]string `json:"hashes"`
+	RelationshipType string            `json:"relationship_type"`
+	SourceRef        string            `json:"source_ref"`
+	TargetRef        string            `json:"target_ref"`
+	SightingOfRef    string            `json:"sighting_of_ref"`
+	FirstSeen        string            `json:"first_seen"`
+	LastSeen         string            `json:"last_seen"`
+	Count            *int64            `json:"count"`
+	Published        string            `json:"published"`
+	ReportTypes      []string          `json:"report_types"`
+	ObjectRefs       []string          `json:"object_refs"`
+	Country          string            `json:"country"`
+}
+
+// ioc is an indicator or observable of the index.
+type ioc struct {
+	n           int // object number
+	kind        string
+	value       string       // normalised: address, prefix, URL key, domain, upper-case hash
+	prefix      netip.Prefix // kind ip: the network (a single address has all bits)
+	truncated   bool         // URL: private data was cut
+	first, last time.Time
+	types       []intel.Category // from indicator_types, used when it indicates nothing
+	cats        []intel.Category // from relationships
+}
+
+// threat is a malware, threat actor or intrusion set.
+type threat struct {
+	typ, name string
+}
+
+type sighting struct {
+	n   int
+	ref string
+	day time.Time
+	hit int64
+}
+
+type report struct {
+	n         int
+	rep       intel.Report
+	refs      []string
+	labels    []string // report_types and labels, lower case
+	published time.Time
+}
+
+// bundle is the index of one bundle.
+type bundle struct {
+	iocs      map[string]*ioc
+	order     []string // ioc ids in object order
+	threats   map[string]threat
+	countries map[string]string // location id -> country
+	rels      [][2]string       // (ioc id, threat id)
+	sightings []sighting
+	reports   []report
+	size      int
+}
+
+func (x *bundle) add(k int) error {
+	x.size += k
+	if x.size > MaxIndexed {
+		return fmt.Errorf("the bundle holds more than %d indicators, observables and references: split it", MaxIndexed)
+	}
+	return nil
+}
+
+// ParseStream implements importer.StreamParser. Bad objects are reported
+// as they are read; the evidence is emitted, numbered by the object it
+// derives from, once the bundle ends.
+func (p *Parser) ParseStream(r io.Reader, emit func(int, func(*intel.Batch) error) error) error {
+	x := &bundle{iocs: map[string]*ioc{}, threats: map[string]threat{}, countries: map[string]string{}}
+	dec := json.NewDecoder(r)
+	n := 0
+	each := func() error {
+		for dec.More() {
+			n++
+			var o object
+			derr := dec.Decode(&o)
+			var syn *json.SyntaxError
+			if errors.As(derr, &syn) || errors.Is(derr, io.ErrUnexpectedEOF) || errors.Is(derr, io.EOF) {
+				return errors.New(jsonReason(derr))
+			}
+			err := derr
+			if err != nil {
+				err = errors.New(jsonReason(err))
+			} else {
+				err = p.index(x, n, &o)
+			}
+			if err := emit(n, func(*intel.Batch) error { return err }); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	tok, err := dec.Token()
+	if err != nil {
+		return fmt.Errorf("not a STIX bundle: %s", jsonReason(err))
+	}
+	switch tok {
+	case json.Delim('['): // a bare list of objects
+		if err := each(); err != nil {
+			return err
+		}
+		if _, err := dec.Token(); err != nil {
+			return fmt.Errorf("after object %d: %s", n, jsonReason(err))
+		}
+	case json.Delim('{'):
+		for dec.More() {
+			kt, err := dec.Token()
+			if err != nil {
+				return fmt.Errorf("bundle: %s", jsonReason(err))
+			}
+			switch kt {
+			case "objects":
+				if t, err := dec.Token(); err != nil || t != json.Delim('[') {
+					return errors.New(`bundle: "objects" is not a list`)
+				}
+				if err := each(); err != nil {
+					return err
+				}
+				if _, err := dec.Token(); err != nil {
+					return fmt.Errorf("after object %d: %s", n, jsonReason(err))
+				}
+			case "type":
+				var typ string
+				if err := dec.Decode(&typ); err != nil || typ != "bundle" {
+					return fmt.Errorf("not a STIX bundle: type %q", clip(typ))
+				}
+			default:
+				var skip json.RawMessage
+				if err := dec.Decode(&skip); err != nil {
+					return fmt.Errorf("bundle: %s", jsonReason(err))
+				}
+			}
+		}
+		if _, err := dec.Token(); err != nil {
+			return fmt.Errorf("bundle: %s", jsonReason(err))
+		}
+	default:
+		return errors.New("not a STIX bundle: want a JSON object")
+	}
+	return p.derive(x, emit)
+}
+
+// index checks one object and keeps what the evidence needs.
+func (p *Parser) index(x *bundle, n int, o *object) error {
+	if o.Type == "" {
+		return fmt.Errorf("missing field %q", "type")
+	}
+	if o.ID == "" {
+		return fmt.Errorf("%s: missing field %q", o.Type, "id")
+	}
+	if !strings.HasPrefix(o.ID, o.Type+"--") {
+		return fmt.Errorf("%s: id %q does not start with %q", o.Type, clip(o.ID), o.Type+"--")
+	}
+	if strings.IndexByte(o.ID, 0) >= 0 || strings.IndexByte(o.Name, 0) >= 0 || strings.IndexByte(o.Description, 0) >= 0 {
+		return fmt.Errorf("%s: a string holds a NUL character", o.Type)
+	}
+	if o.Revoked {
+		p.ignored.Add("revoked " + o.Type)
+		return nil
+	}
+	created, err := stamp("created", o.Created)
+	if err != nil {
+		return fmt.Errorf("%s: %w", o.Type, err)
+	}
+	modified, err := stamp("modified", o.Modified)
+	if err != nil {
+		return fmt.Errorf("%s: %w", o.Type, err)
+	}
+	switch o.Type {
+	case "indicator":
+		return p.indicator(x, n, o, created, modified)
+	case "ipv4-addr", "ipv6-addr", "domain-name", "url", "file":
+		return p.observable(x, n, o)
+	case "malware", "threat-actor", "intrusion-set":
+		if o.Name == "" {
+			return fmt.Errorf("%s: missing field %q", o.Type, "name")
+		}
+		if err := x.add(1); err != nil {
+			return err
+		}
+		x.threats[o.ID] = threat{typ: o.Type, name: o.Name}
+	case "location":
+		if o.Country != "" {
+			if len(o.Country) != 2 || !isLetter(o.Country[0]) || !isLetter(o.Country[1]) {
+				return fmt.Errorf("location: bad country %q", clip(o.Country))
+			}
+			if err := x.add(1); err != nil {
+				return err
+			}
+			x.countries[o.ID] = strings.ToUpper(o.Country)
+		}
+	case "relationship":
+		if o.SourceRef == "" || o.TargetRef == "" {
+			return errors.New(`relationship: missing "source_ref" or "target_ref"`)
+		}
+		switch o.RelationshipType {
+		case "indicates", "communicates-with", "related-to", "uses", "attributed-to":
+		default:
+			p.ignored.Add("relationship " + clip(o.RelationshipType))
+			return nil
+		}
+		if err := x.add(1); err != nil {
+			return err
+		}
+		x.rels = append(x.rels, [2]string{o.SourceRef, o.TargetRef})
+	case "sighting":
+		if o.SightingOfRef == "" {
+			return fmt.Errorf("sighting: missing field %q", "sighting_of_ref")
+		}
+		first, err := stamp("first_seen", o.FirstSeen)
+		if err != nil {
+			return fmt.Errorf("sighting: %w", err)
+		}
+		last, err := stamp("last_seen", o.LastSeen)
+		if err != nil {
+			return fmt.Errorf("sighting: %w", err)
+		}
+		day := firstOf(last, first, created)
+		if day.IsZero() {
+			return errors.New(`sighting: no date ("last_seen", "first_seen" or "created")`)
+		}
+		hits := int64(1)
+		if o.Count != nil {
+			if *o.Count < 0 {
+				return fmt.Errorf("sighting: negative count %d", *o.Count)
+			}
+			hits = *o.Count
+		}
+		if err := x.add(1); err != nil {
+			return err
+		}
+		x.sightings = append(x.sightings, sighting{n: n, ref: o.SightingOfRef, day: day.Truncate(24 * time.Hour), hit: hits})
+	case "report":
+		if o.Name == "" {
+			return fmt.Errorf("report: missing field %q", "name")
+		}
+		pub, err := stamp("published", o.Published)
+		if err != nil {
+			return fmt.Errorf("report: %w", err)
+		}
+		if pub.IsZero() {
+			return fmt.Errorf("report: missing field %q", "published")
+		}
+		var refs []string
+		for _, ref := range o.ObjectRefs {
+			t, _, _ := strings.Cut(ref, "--")
+			switch t {
+			case "indicator", "ipv4-addr", "ipv6-addr", "domain-name", "url", "file",
+				"malware", "threat-actor", "intrusion-set", "location":
+				refs = append(refs, ref)
+			}
+		}
+		if err := x.add(1 + len(refs)); err != nil {
+			return err
+		}
+		var labels []string
+		for _, l := range append(slices.Clone(o.ReportTypes), o.Labels...) {
+			labels = append(labels, strings.ToLower(l))
+		}
+		upd := time.Time{}
+		if modified.After(pub) {
+			upd = modified
+		}
+		x.reports = append(x.reports, report{n: n, refs: refs, labels: labels, published: pub, rep: intel.Report{
+			ID: o.ID, Title: o.Name, Description: o.Description, Published: pub, Updated: upd, Tags: nilIfEmpty(o.Labels)}})
+	default:
+		p.ignored.Add("object type " + clip(o.Type))
+	}
+	return nil
+}
+
+func (p *Parser) indicator(x *bundle, n int, o *object, created, modified time.Time) error {
+	if o.PatternType != "" && o.PatternType != "stix" {
+		p.ignored.Add("pattern type " + clip(o.PatternType))
+		return nil
+	}
+	if o.Pattern == "" {
+		return fmt.Errorf("indicator: missing field %q", "pattern")
+	}
+	validFrom, err := stamp("valid_from", o.ValidFrom)
+	if err != nil {
+		return fmt.Errorf("indicator: %w", err)
+	}
+	kind, raw, err := parsePattern(o.Pattern)
+	var u *unsupported
+	if errors.As(err, &u) {
+		p.ignored.Add("indicator with an unsupported pattern (" + u.reason + ")")
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("indicator: %w", err)
+	}
+	c := &ioc{n: n, kind: kind}
+	if err := c.setValue(raw); err != nil {
+		return fmt.Errorf("indicator: %w", err)
+	}
+	c.first = firstOf(validFrom, created, modified)
+	c.last = latest(modified, created, validFrom)
+	for _, t := range o.IndicatorTypes {
+		if cat, ok := indicatorTypes[strings.ToLower(t)]; ok && !slices.Contains(c.types, cat) {
+			c.types = append(c.types, cat)
+		}
+	}
+	return x.addIOC(o.ID, c)
+}
+
+func (p *Parser) observable(x *bundle, n int, o *object) error {
+	c := &ioc{n: n}
+	switch o.Type {
+	case "ipv4-addr", "ipv6-addr":
+		c.kind = kindIP
+	case "domain-name":
+		c.kind = kindDomain
+	case "url":
+		c.kind = kindURL
+	case "file":
+		c.kind = kindHash
+		for _, k := range []string{"MD5", "SHA-256", "SHA-1"} {
+			if v := o.Hashes[k]; v != "" {
+				o.Value = v
+				break
+			}
+		}
+		if o.Value == "" {
+			p.ignored.Add("file without an MD5, SHA-1 or SHA-256")
+			return nil
+		}
+	}
+	if o.Value == "" {
+		return fmt.Errorf("%s: missing field %q", o.Type, "value")
+	}
+	if err := c.setValue(o.Value); err != nil {
+		return fmt.Errorf("%s: %w", o.Type, err)
+	}
+	return x.addIOC(o.ID, c)
+}
+
+func (x *bundle) addIOC(id string, c *ioc) error {
+	if _, dup := x.iocs[id]; dup {
+		return nil // the first version of an object wins within a bundle
+	}
+	if err := x.add(1); err != nil {
+		return err
+	}
+	x.iocs[id] = c
+	x.order = append(x.order, id)
+	return nil
+}
+
+// setValue checks and normalises the value of a kind.
+func (c *ioc) setValue(raw string) error {
+	s := strings.TrimSpace(raw)
+	switch c.kind {
+	case kindIP:
+		pfx, err := netip.ParsePrefix(s)
+		if err != nil {
+			a, aerr := netip.ParseAddr(s)
+			if aerr != nil || a.Zone() != "" {
+				return fmt.Errorf("bad address %q", clip(raw))
+			}
+			a = a.Unmap()
+			pfx = netip.PrefixFrom(a, a.BitLen())
+		}
+		if pfx.Addr().Is4In6() && pfx.Bits() >= 96 {
+			pfx = netip.PrefixFrom(pfx.Addr().Unmap(), pfx.Bits()-96)
+		}
+		pfx = pfx.Masked()
+		minBits := MinBits6
+		if pfx.Addr().Is4() {
+			minBits = MinBits4
+		}
+		if pfx.Bits() < minBits {
+			return fmt.Errorf("network %s is wider than /%d", pfx, minBits)
+		}
+		c.prefix = pfx
+		if pfx.IsSingleIP() {
+			c.value = pfx.Addr().String()
+		} else {
+			c.value = pfx.String()
+		}
+	case kindURL:
+		key, truncated, err := intel.NormalizeURL(s)
+		if err != nil {
+			return fmt.Errorf("bad web address %q: %v", clip(raw), err)
+		}
+		c.value, c.truncated = key, truncated
+	case kindDomain:
+		key, _, err := intel.NormalizeURL(s)
+		if err != nil || key != intel.URLHost(key) || strings.Contains(s, "/") {
+			return fmt.Errorf("bad domain %q", clip(raw))
+		}
+		if _, err := netip.ParseAddr(key); err == nil || strings.HasPrefix(key, "[") {
+			return fmt.Errorf("bad domain %q: an address", clip(raw))
+		}
+		c.value = key
+	case kindHash:
+		switch len(s) {
+		case 32, 40, 64:
+		default:
+			return fmt.Errorf("bad hash %q", clip(raw))
+		}
+		h := []byte(s)
+		for i, ch := range h {
+			switch {
+			case '0' <= ch && ch <= '9', 'A' <= ch && ch <= 'F':
+			case 'a' <= ch && ch <= 'f':
+				h[i] = ch - 'a' + 'A'
+			default:
+				return fmt.Errorf("bad hash %q", clip(raw))
+			}
+		}
+		c.value = string(h)
+	}
+	return nil
+}
+
+// indicatorTypes maps STIX indicator types to categories; they are used
+// only for indicators that indicate no malware, threat actor or intrusion
+// set of the bundle. "benign" is deliberately absent: a bundle from
+// elsewhere never makes an address Green.
+var indicatorTypes = map[string]intel.Category{
+	"malicious-activity": intel.CatBadReputation,
+	"compromised":        intel.CatCompromised,
+	"attribution":        intel.CatAPT,
+}
+
+// threatCategory is the category a threat object gives the indicators of it.
+func threatCategory(typ string) intel.Category {
+	if typ == "malware" {
+		return intel.CatMalware
+	}
+	return intel.CatAPT
+}
+
+// derive emits the evidence of an indexed bundle.
+func (p *Parser) derive(x *bundle, emit func(int, func(*intel.Batch) error) error) error {
+	for _, r := range x.rels {
+		c, t := x.iocs[r[0]], r[1]
+		if c == nil {
+			c, t = x.iocs[r[1]], r[0]
+		}
+		th, ok := x.threats[t]
+		if c == nil || !ok {
+			p.ignored.Add("relationship between objects not in the bundle or of other types")
+			continue
+		}
+		if cat := threatCategory(th.typ); !slices.Contains(c.cats, cat) {
+			c.cats = append(c.cats, cat)
+		}
+	}
+	for _, id := range x.order {
+		c := x.iocs[id]
+		cats := c.cats
+		if len(cats) == 0 {
+			cats = c.types
+		}
+		if len(cats) == 0 || c.kind == kindHash {
+			if c.kind == kindHash {
+				p.ignored.Add("file hash (attached to no address)")
+			}
+			continue // reports and sightings may still use it
+		}
+		slices.Sort(cats)
+		err := emit(c.n, func(b *intel.Batch) error {
+			p.evidence(c, cats, b)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	if err := p.deriveSightings(x, emit); err != nil {
+		return err
+	}
+	for i := range x.reports {
+		r := &x.reports[i]
+		err := emit(r.n, func(b *intel.Batch) error {
+			p.report(x, r, b)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// evidence appends what one categorised indicator or observable makes.
+func (p *Parser) evidence(c *ioc, cats []intel.Category, b *intel.Batch) {
+	zone := intel.ZoneGrey
+	for _, cat := range cats {
+		if z, ok := intel.CategoryZone(cat); ok {
+			zone = intel.MaxZone(zone, z)
+		}
+	}
+	switch c.kind {
+	case kindIP:
+		for _, cat := range cats {
+			if c.prefix.IsSingleIP() {
+				b.Listings = append(b.Listings, intel.Listing{IP: c.prefix.Addr(), Category: cat, Feed: p.feed, FirstSeen: c.first, LastSeen: c.last})
+			} else {
+				b.NetListings = append(b.NetListings, intel.NetListing{Prefix: c.prefix, Category: cat, Zone: zone, Feed: p.feed, FirstSeen: c.first, LastSeen: c.last})
+			}
+		}
+	case kindURL:
+		var ip netip.Addr
+		if a, err := netip.ParseAddr(strings.TrimSuffix(strings.TrimPrefix(intel.URLHost(c.value), "["), "]")); err == nil {
+			ip = a.Unmap()
+		}
+		b.HostedURLs = append(b.HostedURLs, intel.HostedURL{IP: ip, URL: c.value, Zone: zone, Categories: slices.Clone(cats),
+			Hits: 1, Truncated: c.truncated, FirstSeen: c.first, LastSeen: c.last})
+	case kindDomain:
+		b.Domains = append(b.Domains, intel.DomainInfo{Domain: c.value, Zone: zone, Categories: slices.Clone(cats)})
+	}
+}
+
+// deriveSightings sums the sightings of an address per day (the store
+// keeps one count per address and day) and emits them in object order.
+func (p *Parser) deriveSightings(x *bundle, emit func(int, func(*intel.Batch) error) error) error {
+	type key struct {
+		ip  netip.Addr
+		day time.Time
+	}
+	sums := map[key]int64{}
+	var order []key
+	first := map[key]int{}
+	for _, s := range x.sightings {
+		c := x.iocs[s.ref]
+		if c == nil || c.kind != kindIP || !c.prefix.IsSingleIP() {
+			p.ignored.Add("sighting of an object that is not an address of the bundle")
+			continue
+		}
+		k := key{c.prefix.Addr(), s.day}
+		if _, ok := sums[k]; !ok {
+			order = append(order, k)
+			first[k] = s.n
+		}
+		sums[k] += s.hit
+	}
+	for _, k := range order {
+		err := emit(first[k], func(b *intel.Batch) error {
+			b.Sightings = append(b.Sightings, intel.Sighting{IP: k.ip, Day: k.day, Hits: sums[k]})
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// report appends a report with links to the addresses it refers to
+// (directly, through the host of a web address, or through a domain).
+func (p *Parser) report(x *bundle, r *report, b *intel.Batch) {
+	rep := r.rep
+	apt := false
+	var iocs []string
+	linked := map[netip.Addr]bool{}
+	link := func(ip netip.Addr) {
+		if !linked[ip] {
+			linked[ip] = true
+			b.ReportLinks = append(b.ReportLinks, intel.ReportLink{IP: ip, ReportID: rep.ID})
+		}
+	}
+	for _, ref := range r.refs {
+		if th, ok := x.threats[ref]; ok {
+			if th.typ != "malware" {
+				apt = true
+				if !slices.Contains(rep.Actors, th.name) {
+					rep.Actors = append(rep.Actors, th.name)
+				}
+			}
+			continue
+		}
+		if cc, ok := x.countries[ref]; ok {
+			if !slices.Contains(rep.Geo, cc) {
+				rep.Geo = append(rep.Geo, cc)
+			}
+			continue
+		}
+		c := x.iocs[ref]
+		if c == nil {
+			continue
+		}
+		if slices.Contains(c.cats, intel.CatAPT) {
+			apt = true
+		}
+		if len(iocs) < intel.MaxReportIndicators {
+			iocs = append(iocs, c.value)
+		}
+		switch c.kind {
+		case kindIP:
+			if c.prefix.IsSingleIP() {
+				link(c.prefix.Addr())
+			}
+		case kindURL:
+			if a, err := netip.ParseAddr(strings.TrimSuffix(strings.TrimPrefix(intel.URLHost(c.value), "["), "]")); err == nil {
+				link(a.Unmap())
+			}
+		case kindDomain:
+			b.ReportLinks = append(b.ReportLinks, intel.ReportLink{ReportID: rep.ID, Domain: c.value})
+		}
+	}
+	switch {
+	case slices.Contains(r.labels, "ics"):
+		rep.Type = intel.ReportICS
+	case apt || slices.ContainsFunc(r.labels, func(l string) bool {
+		return l == "threat-actor" || l == "intrusion-set" || l == "campaign" || l == "apt"
+	}):
+		rep.Type = intel.ReportAPT
+	default:
+		rep.Type = intel.ReportCrimeware
+	}
+	rep.Indicators = iocs
+	b.Reports = append(b.Reports, rep)
+}
+
+// stamp parses a STIX timestamp (RFC 3339, UTC); empty is zero.
+func stamp(field, s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("bad timestamp %q in %q", clip(s), field)
+	}
+	return t.UTC(), nil
+}
+
+// firstOf returns the first non-zero time.
+func firstOf(ts ...time.Time) time.Time {
+	for _, t := range ts {
+		if !t.IsZero() {
+			return t
+		}
+	}
+	return time.Time{}
+}
+
+// latest returns the latest time.
+func latest(ts ...time.Time) time.Time {
+	var out time.Time
+	for _, t := range ts {
+		if t.After(out) {
+			out = t
+		}
+	}
+	return out
+}
+
+func jsonReason(err error) string {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		return fmt.Sprintf("field %q: want %s, not %s", te.Field, te.Type, te.Value)
+	}
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return fmt.Sprintf("not valid JSON at byte %d: %v", se.Offset, se)
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+		return "the document ends early"
+	}
+	return err.Error()
+}
+
+func nilIfEmpty(s []string) []string {
+	if len(s) == 0 {
+		return nil
+	}
+	return s
+}
+
+func isLetter(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }
+
+func clip(s string) string {
+	if len(s) <= 64 {
+		return s
+	}
+	return s[:61] + "..."
+}

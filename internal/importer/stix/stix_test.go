@@ -1,0 +1,414 @@
+package stix_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"io"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tipd/tipd/internal/gen"
+	"github.com/tipd/tipd/internal/importer"
+	"github.com/tipd/tipd/internal/importer/jsonl"
+	"github.com/tipd/tipd/internal/importer/stix"
+	"github.com/tipd/tipd/internal/intel"
+	"github.com/tipd/tipd/internal/netdata"
+	"github.com/tipd/tipd/internal/report"
+	"github.com/tipd/tipd/internal/store/mem"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+var now = time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
+
+// parse runs the parser over a document and returns the batch, the bad
+// objects (number -> reason) and the fatal error, if any.
+func parse(t testing.TB, doc []byte) (*intel.Batch, map[int]string, *stix.Parser, error) {
+	t.Helper()
+	p := stix.New(importer.Options{})
+	var b intel.Batch
+	bad := map[int]string{}
+	err := p.ParseStream(bytes.NewReader(doc), func(n int, fn func(*intel.Batch) error) error {
+		var ob intel.Batch
+		if err := fn(&ob); err != nil {
+			bad[n] = err.Error()
+			return nil
+		}
+		b.Listings = append(b.Listings, ob.Listings...)
+		b.NetListings = append(b.NetListings, ob.NetListings...)
+		b.HostedURLs = append(b.HostedURLs, ob.HostedURLs...)
+		b.Domains = append(b.Domains, ob.Domains...)
+		b.Sightings = append(b.Sightings, ob.Sightings...)
+		b.Reports = append(b.Reports, ob.Reports...)
+		b.ReportLinks = append(b.ReportLinks, ob.ReportLinks...)
+		return nil
+	})
+	return &b, bad, p, err
+}
+
+func golden(t *testing.T, name string, v any) {
+	t.Helper()
+	got, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got = append(got, '\n')
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("output differs from %s (run with -update and review the diff):\n%s", path, got)
+	}
+}
+
+func read(t testing.TB, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestGolden(t *testing.T) {
+	b, bad, p, err := parse(t, read(t, "bundle.json"))
+	if err != nil || len(bad) != 0 {
+		t.Fatalf("got %v, bad %v; want a clean bundle", err, bad)
+	}
+	golden(t, "bundle.golden", struct {
+		Batch   *intel.Batch
+		Ignored []importer.Ignored
+	}{b, p.Ignored()})
+
+	if len(b.Reports) != 1 {
+		t.Fatalf("got %d reports, want 1", len(b.Reports))
+	}
+	r := b.Reports[0]
+	if r.Type != intel.ReportAPT || !slices.Equal(r.Actors, []string{"Example Set"}) || !slices.Equal(r.Geo, []string{"NL"}) {
+		t.Errorf("got report %+v, want an APT report by Example Set about NL", r)
+	}
+	if want := []string{"45.95.147.10", "c2.badcorp.example", "185.220.100.77"}; !slices.Equal(r.Indicators, want) {
+		t.Errorf("got indicators %v, want %v", r.Indicators, want)
+	}
+	// Two sightings of one address on one day add up.
+	if len(b.Sightings) != 1 || b.Sightings[0].Hits != 42 || !b.Sightings[0].Day.Equal(time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)) {
+		t.Errorf("got sightings %+v, want 42 hits on 2026-11-25", b.Sightings)
+	}
+	var reasons []string
+	for _, ig := range p.Ignored() {
+		reasons = append(reasons, ig.What)
+	}
+	for _, w := range []string{"indicator with an unsupported pattern (several observations)", "pattern type snort",
+		"revoked indicator", "object type identity", "file hash (attached to no address)"} {
+		if !slices.Contains(reasons, w) {
+			t.Errorf("ignored %v lacks %q", reasons, w)
+		}
+	}
+}
+
+func TestMixed(t *testing.T) {
+	b, bad, p, err := parse(t, read(t, "mixed.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[int]string{
+		2:  `bad address "45.95.147.300"`,
+		3:  `bad timestamp "yesterday" in "created"`,
+		7:  "bad pattern",
+		8:  `missing field "type"`,
+		9:  `does not start with "malware--"`,
+		10: `missing field "published"`,
+		11: "negative count -3",
+		12: "wider than /16",
+		14: `field "pattern": want string`,
+	}
+	for n, w := range want {
+		if !strings.Contains(bad[n], w) {
+			t.Errorf("object %d: got reason %q, want it to contain %q", n, bad[n], w)
+		}
+	}
+	for n, r := range bad {
+		if _, ok := want[n]; !ok {
+			t.Errorf("object %d: unexpected bad object: %s", n, r)
+		}
+	}
+	var got []string
+	for _, l := range b.Listings {
+		got = append(got, l.IP.String()+" "+string(l.Category))
+	}
+	if w := []string{"45.95.147.10 CATEGORY_BAD_REPUTATION", "45.95.147.17 CATEGORY_COMPROMISED"}; !slices.Equal(got, w) {
+		t.Errorf("got listings %v, want %v", got, w)
+	}
+	ig := map[string]int64{}
+	for _, x := range p.Ignored() {
+		ig[x.What] = x.N
+	}
+	for _, w := range []string{"operator !=", "OR", "object path email-addr:value"} {
+		if ig["indicator with an unsupported pattern ("+w+")"] != 1 {
+			t.Errorf("ignored %v: want one unsupported pattern (%s)", ig, w)
+		}
+	}
+}
+
+func TestTruncated(t *testing.T) {
+	doc := read(t, "bundle.json")
+	cut := doc[:bytes.Index(doc, []byte(`"type": "malware"`))]
+	_, bad, _, err := parse(t, cut)
+	if err == nil || !strings.Contains(err.Error(), "ends early") {
+		t.Errorf("got %v, want the document to end early", err)
+	}
+	if len(bad) != 0 {
+		t.Errorf("got bad objects %v before the cut", bad)
+	}
+	for _, d := range []string{``, `[]`, `{"type":"x-other","objects":[]}`, `"bundle"`, `{"objects":{}}`} {
+		b, _, _, err := parse(t, []byte(d))
+		if d == `[]` {
+			if err != nil || b.Len() != 0 {
+				t.Errorf("%q: got %v, want an empty list", d, err)
+			}
+			continue
+		}
+		if err == nil {
+			t.Errorf("%q: no error", d)
+		}
+	}
+}
+
+func TestPatterns(t *testing.T) {
+	for _, c := range []struct {
+		pattern, want string // want: value, "unsupported", or "bad"
+	}{
+		{"[ipv4-addr:value = '45.95.147.10']", "45.95.147.10"},
+		{"  [ ipv4-addr:value='45.95.147.10' ] ", "45.95.147.10"},
+		{"[ipv6-addr:value = '2A03:B0C0:3:D0::1A2B:1']", "2a03:b0c0:3:d0::1a2b:1"},
+		{"[url:value = 'http://bad.example/a\\'b']", "bad.example/a'b"},
+		{"[domain-name:value = 'Bad.Example.']", "bad.example"},
+		{"[file:hashes.MD5 = '0f343b0931126a20f133d67c2b018a3b']", "0F343B0931126A20F133D67C2B018A3B"},
+		{"[file:hashes.'SHA-1' = 'da39a3ee5e6b4b0d3255bfef95601890afd80709']", "DA39A3EE5E6B4B0D3255BFEF95601890AFD80709"},
+		{"[ipv4-addr:value = '45.95.147.10' AND ipv4-addr:value = '45.95.147.11']", "unsupported"},
+		{"[ipv4-addr:value = '45.95.147.10'] FOLLOWEDBY [ipv4-addr:value = '45.95.147.11']", "unsupported"},
+		{"[ipv4-addr:value = '45.95.147.10'] WITHIN 5 SECONDS", "unsupported"},
+		{"[ipv4-addr:value ISSUBSET '45.95.147.0/24']", "unsupported"},
+		{"[ipv4-addr:value NOT IN ('45.95.147.10')]", "unsupported"},
+		{"[url:value LIKE 'http://bad.example/%']", "unsupported"},
+		{"[network-traffic:dst_ref.value = '45.95.147.10']", "unsupported"},
+		{"[ipv4-addr:value = 45]", "unsupported"},
+		{"ipv4-addr:value = '45.95.147.10'", "bad"},
+		{"[ipv4-addr:value = '45.95.147.10'", "bad"},
+		{"[ipv4-addr:value '45.95.147.10']", "bad"},
+		{"[ipv4-addr:value = 'not an address']", "bad"},
+	} {
+		doc := `[{"type":"indicator","id":"indicator--1","indicator_types":["compromised"],"pattern":` + quote(c.pattern) + `}]`
+		b, bad, p, err := parse(t, []byte(doc))
+		if err != nil {
+			t.Fatalf("%s: %v", c.pattern, err)
+		}
+		var got string
+		switch {
+		case len(bad) > 0:
+			got = "bad"
+		case len(p.Ignored()) > 0:
+			got = "unsupported"
+		case len(b.Listings) > 0:
+			got = b.Listings[0].IP.String()
+		case len(b.HostedURLs) > 0:
+			got = b.HostedURLs[0].URL
+		case len(b.Domains) > 0:
+			got = b.Domains[0].Domain
+		}
+		if c.want != got && !(strings.HasPrefix(c.pattern, "[file") && len(p.Ignored()) == 1) {
+			t.Errorf("%s: got %q (bad %v, ignored %v), want %q", c.pattern, got, bad, p.Ignored(), c.want)
+		}
+	}
+}
+
+func quote(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
+func importFile(t *testing.T, st *mem.Store, path string, newParser func() importer.Parser) importer.Summary {
+	t.Helper()
+	in, err := importer.OpenInput(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	o := importer.Options{File: path, Now: func() time.Time { return now }}
+	sum, err := importer.Import(context.Background(), st, in, newParser, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sum
+}
+
+func builder(t *testing.T, st *mem.Store) *report.Builder {
+	t.Helper()
+	h := netdata.NewHolder()
+	if err := h.Refresh(context.Background(), st, true); err != nil {
+		t.Fatal(err)
+	}
+	return &report.Builder{Store: st, Net: h, Now: func() time.Time { return now }}
+}
+
+func TestEndToEnd(t *testing.T) {
+	st := mem.New()
+	importFile(t, st, "testdata/world.jsonl", func() importer.Parser { return jsonl.New(importer.Options{}) })
+	newP := func() importer.Parser { return stix.New(importer.Options{}) }
+	sum := importFile(t, st, "testdata/bundle.json", newP)
+	if sum.Skipped != 0 || sum.Read == 0 || len(sum.Ignored) == 0 {
+		t.Errorf("got %+v, want records, nothing bad, some ignored", sum)
+	}
+	b := builder(t, st)
+	ip := func(s string) *report.IPReport {
+		t.Helper()
+		r, err := b.IP(context.Background(), netip.MustParseAddr(s), report.AllIPSections, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	apt := []report.ReportRef{{ID: "report--7c3b0000-0000-4000-8000-000000000001", Type: intel.ReportAPT, Title: "Example intrusion set targets telecoms"}}
+
+	r := ip("45.95.147.10")
+	if !r.General.HasAPT || !slices.Equal(r.General.Reports, apt) || r.General.HitsCount != 100 {
+		t.Errorf("45.95.147.10: got %+v, want HasApt, the report and 42 hits (HitsCount 100)", r.General)
+	}
+	if len(r.General.Categories) != 1 || r.General.Categories[0].Name != intel.CatAPT || r.Zone != intel.ZoneRed {
+		t.Errorf("45.95.147.10: got %s %+v, want Red with CATEGORY_APT only (the indicator indicates an intrusion set)", r.Zone, r.General.Categories)
+	}
+	r = ip("91.92.109.43")
+	if len(r.HostedURLs) != 1 || r.HostedURLs[0].URL != "91.92.109.43/bins/x86" || r.HostedURLs[0].Zone != intel.ZoneRed || !r.HasRedZone {
+		t.Errorf("91.92.109.43: got hosted %+v, want the red URL", r.HostedURLs)
+	}
+	r = ip("185.220.100.77")
+	if len(r.General.Categories) != 1 || r.General.Categories[0].Name != intel.CatMalware || !slices.Equal(r.General.Reports, apt) {
+		t.Errorf("185.220.100.77: got %+v, want CATEGORY_MALWARE (communicates-with) and the report", r.General)
+	}
+	r = ip("91.92.109.50") // c2.badcorp.example resolves to it
+	if !slices.Equal(r.General.Reports, apt) || len(r.Resolutions) != 1 || r.Resolutions[0].Zone != intel.ZoneRed {
+		t.Errorf("91.92.109.50: got %+v, resolutions %+v; want the report through passive DNS and a red domain", r.General, r.Resolutions)
+	}
+	r = ip("2a03:b0c0:3:d0::1")
+	if len(r.General.Categories) != 1 || r.General.Categories[0].Name != intel.CatCompromised {
+		t.Errorf("2a03:b0c0:3:d0::1: got %+v, want CATEGORY_COMPROMISED from the /48", r.General.Categories)
+	}
+	if r := ip("192.0.2.7"); !r.Reserved || r.Zone != intel.ZoneGrey {
+		t.Errorf("192.0.2.7: got %s reserved %v, want a Grey reserved answer", r.Zone, r.Reserved)
+	}
+	if r := ip("45.95.147.20"); len(r.General.Categories) != 0 || r.Zone != intel.ZoneGrey {
+		t.Errorf("45.95.147.20 (only in an OR pattern): got %s %+v, want nothing guessed", r.Zone, r.General.Categories)
+	}
+
+	before := snapshot(t, st)
+	importFile(t, st, "testdata/bundle.json", newP)
+	if after := snapshot(t, st); after != before {
+		t.Errorf("re-import changed what users see:\nbefore %s\nafter  %s", before, after)
+	}
+}
+
+func snapshot(t *testing.T, st *mem.Store) string {
+	b := builder(t, st)
+	var out bytes.Buffer
+	for _, s := range []string{"45.95.147.10", "91.92.109.43", "185.220.100.77", "91.92.109.50", "2a03:b0c0:3:d0::1"} {
+		r, err := b.IP(context.Background(), netip.MustParseAddr(s), report.AllIPSections, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		j, _ := json.Marshal(r)
+		out.Write(j)
+		out.WriteByte('\n')
+	}
+	return out.String()
+}
+
+func TestStrictImport(t *testing.T) {
+	st := mem.New()
+	o := importer.Options{Strict: true, File: "mixed.json", TempDir: t.TempDir()}
+	f, err := os.Open("testdata/mixed.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	_, err = importer.Import(context.Background(), st, struct{ io.Reader }{f}, func() importer.Parser { return stix.New(o) }, o)
+	if err == nil || !strings.Contains(err.Error(), "mixed.json object 2: indicator: bad address") {
+		t.Errorf("got %v, want a strict failure at object 2", err)
+	}
+	if s, _ := st.Address(context.Background(), netip.MustParseAddr("45.95.147.10")); s.Known() {
+		t.Errorf("strict import of a bad bundle stored %+v", s)
+	}
+}
+
+func TestGenerated(t *testing.T) {
+	var buf bytes.Buffer
+	o := gen.ReportOptions{Reports: 20, Seed: 7, Now: now}
+	if err := gen.WriteSTIX(&buf, o); err != nil {
+		t.Fatal(err)
+	}
+	b, bad, _, err := parse(t, buf.Bytes())
+	if err != nil || len(bad) != 0 {
+		t.Fatalf("generated bundle: %v, bad %v", err, bad)
+	}
+	if len(b.Reports) != 20 || len(b.Sightings) != 20 || len(b.Listings) != 20*20 {
+		t.Errorf("got %d reports, %d sightings, %d listings; want 20, 20, 400", len(b.Reports), len(b.Sightings), len(b.Listings))
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	f.Add(read(f, "bundle.json"))
+	f.Add(read(f, "mixed.json"))
+	f.Add([]byte(`[{"type":"indicator","id":"indicator--1","pattern":"[ipv4-addr:value = '45.95.147.10']","indicator_types":["compromised"]}]`))
+	f.Fuzz(func(t *testing.T, doc []byte) {
+		b, _, _, _ := parse(t, doc)
+		for _, l := range b.Listings {
+			if !l.IP.IsValid() || l.Category == "" {
+				t.Fatalf("invalid listing %+v", l)
+			}
+		}
+		for _, r := range b.Reports {
+			if r.ID == "" || r.Published.IsZero() || len(r.Indicators) > intel.MaxReportIndicators {
+				t.Fatalf("invalid report %+v", r)
+			}
+		}
+		for _, s := range b.Sightings {
+			if s.Hits < 0 || !s.IP.IsValid() {
+				t.Fatalf("invalid sighting %+v", s)
+			}
+		}
+	})
+}
+
+func BenchmarkParseStream(b *testing.B) {
+	var buf bytes.Buffer
+	if err := gen.WriteSTIX(&buf, gen.ReportOptions{Reports: 200, Seed: 1, Now: now}); err != nil {
+		b.Fatal(err)
+	}
+	doc := buf.Bytes()
+	b.SetBytes(int64(len(doc)))
+	b.ReportAllocs()
+	for b.Loop() {
+		p := stix.New(importer.Options{})
+		var batch intel.Batch
+		err := p.ParseStream(bytes.NewReader(doc), func(_ int, fn func(*intel.Batch) error) error {
+			batch.Reset()
+			return fn(&batch)
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+}
