@@ -8,6 +8,7 @@ package mem
 import (
 	"context"
 	"fmt"
+	"github.com/tipd/tipd/internal/store/merge"
 	"maps"
 	"net/netip"
 	"slices"
@@ -78,7 +79,7 @@ type addrData struct {
 	spamIDs   map[string]bool
 	spam      intel.SpamSummary
 	phishIDs  map[string]bool
-	phish     phishState
+	phish     merge.PhishState
 	urls      map[string]*intel.HostedURL
 	files     map[fileKey]*intel.FileDownload
 	res       map[string]*intel.Resolution
@@ -142,8 +143,8 @@ func (a *addrData) seen(t time.Time) {
 	if t.IsZero() {
 		return
 	}
-	a.first = minTime(a.first, t)
-	a.last = maxTime(a.last, t)
+	a.first = merge.MinTime(a.first, t)
+	a.last = merge.MaxTime(a.last, t)
 }
 
 func (a *addrData) seenRange(first, last time.Time) {
@@ -151,148 +152,45 @@ func (a *addrData) seenRange(first, last time.Time) {
 	a.seen(last)
 }
 
-// Validate checks what every backend refuses in a batch: records without a
-// valid address or prefix, and keys with NUL bytes.
-func validate(b *intel.Batch) error {
-	bad := func(what string, i int, format string, args ...any) error {
-		return intel.Invalid("%s %d: %s", what, i, fmt.Sprintf(format, args...))
-	}
-	ipOK := func(ip netip.Addr) bool { return ip.IsValid() }
-	nul := func(ss ...string) bool {
-		for _, s := range ss {
-			if strings.IndexByte(s, 0) >= 0 {
-				return true
-			}
-		}
-		return false
-	}
-	for i, r := range b.Sightings {
-		if !ipOK(r.IP) {
-			return bad("sighting", i, "invalid address")
-		}
-	}
-	for i, r := range b.Listings {
-		if !ipOK(r.IP) || nul(r.Feed, string(r.Category)) {
-			return bad("listing", i, "invalid address or key")
-		}
-	}
-	for i, r := range b.HostedURLs {
-		if !ipOK(r.IP) || r.URL == "" || nul(r.URL) {
-			return bad("hosted URL", i, "invalid address or URL")
-		}
-	}
-	for i, r := range b.Files {
-		if !ipOK(r.IP) || r.MD5 == "" || nul(r.MD5, r.URL) {
-			return bad("file", i, "invalid address, MD5 or URL")
-		}
-	}
-	for i, r := range b.Resolutions {
-		if !ipOK(r.IP) || r.Domain == "" || nul(r.Domain) {
-			return bad("resolution", i, "invalid address or domain")
-		}
-	}
-	for i, r := range b.Domains {
-		if r.Domain == "" || nul(r.Domain) {
-			return bad("domain", i, "invalid domain")
-		}
-	}
-	for i, r := range b.Masks {
-		if !ipOK(r.IP) || nul(r.Mask, r.MaskType) {
-			return bad("mask", i, "invalid address or mask")
-		}
-	}
-	for i, r := range b.SpamEvents {
-		if !ipOK(r.IP) || nul(r.ID) {
-			return bad("spam event", i, "invalid address or ID")
-		}
-	}
-	for i, r := range b.PhishingEvents {
-		if !ipOK(r.IP) || nul(r.ID) {
-			return bad("phishing event", i, "invalid address or ID")
-		}
-	}
-	for i, r := range b.Reports {
-		if r.ID == "" || nul(r.ID) {
-			return bad("report", i, "invalid ID")
-		}
-	}
-	for i, r := range b.ReportLinks {
-		if !ipOK(r.IP) || r.ReportID == "" || nul(r.ReportID) {
-			return bad("report link", i, "invalid address or report ID")
-		}
-	}
-	for i, r := range b.Countries {
-		if !r.Prefix.IsValid() {
-			return bad("country range", i, "invalid prefix")
-		}
-	}
-	for i, r := range b.ASRanges {
-		if !r.Prefix.IsValid() {
-			return bad("AS range", i, "invalid prefix")
-		}
-	}
-	for i, r := range b.WhoisNets {
-		if !r.Prefix.IsValid() {
-			return bad("WHOIS network", i, "invalid prefix")
-		}
-	}
-	for i, r := range b.NetListings {
-		if !r.Prefix.IsValid() || nul(r.Feed, string(r.Category)) {
-			return bad("network listing", i, "invalid prefix or key")
-		}
-	}
-	for i, r := range b.Allows {
-		if !r.Prefix.IsValid() || nul(r.List) {
-			return bad("allow entry", i, "invalid prefix or list")
-		}
-	}
-	return nil
-}
-
-func normSource(s intel.Source) intel.Source {
-	s.Imported = utc(s.Imported)
-	return s
-}
-
 // Apply implements store.Intel.
 func (s *Store) Apply(ctx context.Context, b *intel.Batch) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := validate(b); err != nil {
+	if err := merge.Validate(b); err != nil {
 		return err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 
 	for _, r := range b.Sightings {
-		a := s.addr(normIP(r.IP))
-		d := dayOf(r.Day)
+		a := s.addr(merge.NormIP(r.IP))
+		d := merge.Day(r.Day)
 		a.sightings[d] = r.Hits
 		a.seen(d)
 	}
 	for _, r := range b.Listings {
-		a := s.addr(normIP(r.IP))
-		r.IP = normIP(r.IP)
-		r.FirstSeen, r.LastSeen, r.Source = utc(r.FirstSeen), utc(r.LastSeen), normSource(r.Source)
+		a := s.addr(merge.NormIP(r.IP))
+		r.IP = merge.NormIP(r.IP)
+		r.FirstSeen, r.LastSeen, r.Source = merge.UTC(r.FirstSeen), merge.UTC(r.LastSeen), merge.Source(r.Source)
 		k := listingKey{r.Feed, r.Category}
 		if old := a.listings[k]; old != nil {
-			mergeListing(old, r)
+			merge.Listing(old, r)
 		} else {
 			a.listings[k] = &r
 		}
 		a.seenRange(r.FirstSeen, r.LastSeen)
 	}
 	for _, r := range b.HostedURLs {
-		ip := normIP(r.IP)
+		ip := merge.NormIP(r.IP)
 		a := s.addr(ip)
 		r.IP = ip
-		r.FirstSeen, r.LastSeen, r.Source = utc(r.FirstSeen), utc(r.LastSeen), normSource(r.Source)
-		r.Categories = unionCats(nil, r.Categories)
+		r.FirstSeen, r.LastSeen, r.Source = merge.UTC(r.FirstSeen), merge.UTC(r.LastSeen), merge.Source(r.Source)
+		r.Categories = merge.Categories(nil, r.Categories)
 		old := a.urls[r.URL]
 		wasRed := old != nil && old.Zone == intel.ZoneRed
 		if old != nil {
-			mergeHosted(old, r)
+			merge.HostedURL(old, r)
 		} else {
 			c := r
 			old = &c
@@ -311,25 +209,25 @@ func (s *Store) Apply(ctx context.Context, b *intel.Batch) error {
 			sum.Zone, sum.Categories, sum.Hits, sum.Truncated = r.Zone, r.Categories, r.Hits, r.Truncated
 			sum.FirstSeen, sum.LastSeen = r.FirstSeen, r.LastSeen
 		} else {
-			sum.Zone = mergeZone(sum.Zone, r.Zone)
-			sum.Categories = unionCats(sum.Categories, r.Categories)
+			sum.Zone = merge.Zone(sum.Zone, r.Zone)
+			sum.Categories = merge.Categories(sum.Categories, r.Categories)
 			sum.Hits = max(sum.Hits, r.Hits)
 			sum.Truncated = sum.Truncated || r.Truncated
-			sum.FirstSeen = minTime(sum.FirstSeen, r.FirstSeen)
-			sum.LastSeen = maxTime(sum.LastSeen, r.LastSeen)
+			sum.FirstSeen = merge.MinTime(sum.FirstSeen, r.FirstSeen)
+			sum.LastSeen = merge.MaxTime(sum.LastSeen, r.LastSeen)
 		}
 		u.ips[ip] = true
 	}
 	for _, r := range b.Files {
-		ip := normIP(r.IP)
+		ip := merge.NormIP(r.IP)
 		a := s.addr(ip)
 		r.IP = ip
-		r.FirstSeen, r.LastSeen, r.Source = utc(r.FirstSeen), utc(r.LastSeen), normSource(r.Source)
+		r.FirstSeen, r.LastSeen, r.Source = merge.UTC(r.FirstSeen), merge.UTC(r.LastSeen), merge.Source(r.Source)
 		k := fileKey{r.MD5, r.URL}
 		old := a.files[k]
 		wasRed := old != nil && old.Zone == intel.ZoneRed
 		if old != nil {
-			mergeFile(old, r)
+			merge.File(old, r)
 		} else {
 			c := r
 			old = &c
@@ -342,8 +240,8 @@ func (s *Store) Apply(ctx context.Context, b *intel.Batch) error {
 
 		u := s.url(intel.URLKey(r.URL))
 		if f := u.files[r.MD5]; f != nil {
-			mergeFile(f, r)
-			if addrLess(r.IP, f.IP) < 0 {
+			merge.File(f, r)
+			if merge.CompareAddr(r.IP, f.IP) < 0 {
 				f.IP = r.IP
 			}
 			if r.URL < f.URL {
@@ -355,14 +253,14 @@ func (s *Store) Apply(ctx context.Context, b *intel.Batch) error {
 		}
 	}
 	for _, r := range b.Resolutions {
-		ip := normIP(r.IP)
+		ip := merge.NormIP(r.IP)
 		a := s.addr(ip)
 		r.IP = ip
-		r.FirstSeen, r.LastSeen, r.Source = utc(r.FirstSeen), utc(r.LastSeen), normSource(r.Source)
-		r.PeakDate = utc(r.PeakDate)
+		r.FirstSeen, r.LastSeen, r.Source = merge.UTC(r.FirstSeen), merge.UTC(r.LastSeen), merge.Source(r.Source)
+		r.PeakDate = merge.UTC(r.PeakDate)
 		r.Zone, r.Categories = "", nil
 		if old := a.res[r.Domain]; old != nil {
-			mergeResolution(old, r)
+			merge.Resolution(old, r)
 		} else {
 			c := r
 			a.res[r.Domain] = &c
@@ -376,51 +274,51 @@ func (s *Store) Apply(ctx context.Context, b *intel.Batch) error {
 		a.seenRange(r.FirstSeen, r.LastSeen)
 	}
 	for _, r := range b.Domains {
-		r.Source = normSource(r.Source)
+		r.Source = merge.Source(r.Source)
 		if old := s.domains[r.Domain]; old != nil {
 			old.Zone = r.Zone
-			old.Categories = unionCats(old.Categories, r.Categories)
+			old.Categories = merge.Categories(old.Categories, r.Categories)
 			old.Source = r.Source
 		} else {
-			r.Categories = unionCats(nil, r.Categories)
+			r.Categories = merge.Categories(nil, r.Categories)
 			s.domains[r.Domain] = &r
 		}
 	}
 	for _, r := range b.Masks {
-		ip := normIP(r.IP)
+		ip := merge.NormIP(r.IP)
 		a := s.addr(ip)
 		r.IP = ip
-		r.LastSeen, r.Source = utc(r.LastSeen), normSource(r.Source)
-		r.Feeds = unionStrings(nil, r.Feeds)
+		r.LastSeen, r.Source = merge.UTC(r.LastSeen), merge.Source(r.Source)
+		r.Feeds = merge.Strings(nil, r.Feeds)
 		k := maskKey{r.Mask, r.MaskType}
 		if old := a.masks[k]; old != nil {
-			mergeMask(old, r)
+			merge.Mask(old, r)
 		} else {
 			a.masks[k] = &r
 		}
 	}
 	for _, r := range b.SpamEvents {
-		a := s.addr(normIP(r.IP))
+		a := s.addr(merge.NormIP(r.IP))
 		if a.spamIDs[r.ID] {
 			continue
 		}
 		a.spamIDs[r.ID] = true
-		r.Time = utc(r.Time)
-		addSpam(&a.spam, r)
+		r.Time = merge.UTC(r.Time)
+		merge.Spam(&a.spam, r)
 		a.seen(r.Time)
 	}
 	for _, r := range b.PhishingEvents {
-		a := s.addr(normIP(r.IP))
+		a := s.addr(merge.NormIP(r.IP))
 		if a.phishIDs[r.ID] {
 			continue
 		}
 		a.phishIDs[r.ID] = true
-		r.Time = utc(r.Time)
-		addPhishing(&a.phish, r)
+		r.Time = merge.UTC(r.Time)
+		merge.Phishing(&a.phish, r)
 		a.seen(r.Time)
 	}
 	for _, r := range b.Reports {
-		r.Published, r.Updated, r.Source = utc(r.Published), utc(r.Updated), normSource(r.Source)
+		r.Published, r.Updated, r.Source = merge.UTC(r.Published), merge.UTC(r.Updated), merge.Source(r.Source)
 		r.Tags = slices.Clone(r.Tags)
 		r.Industries = slices.Clone(r.Industries)
 		r.Geo = slices.Clone(r.Geo)
@@ -429,33 +327,33 @@ func (s *Store) Apply(ctx context.Context, b *intel.Batch) error {
 		s.reports[r.ID] = r
 	}
 	for _, r := range b.ReportLinks {
-		s.addr(normIP(r.IP)).reportIDs[r.ReportID] = true
+		s.addr(merge.NormIP(r.IP)).reportIDs[r.ReportID] = true
 	}
 	for _, r := range b.Countries {
 		r.Prefix = r.Prefix.Masked()
-		r.Source = normSource(r.Source)
+		r.Source = merge.Source(r.Source)
 		s.countries[r.Prefix] = r
 	}
 	for _, r := range b.ASRanges {
 		r.Prefix = r.Prefix.Masked()
-		r.Source = normSource(r.Source)
+		r.Source = merge.Source(r.Source)
 		r.Description = slices.Clone(r.Description)
 		s.asRanges[asKey{r.Prefix, r.ASN}] = r
 	}
 	for _, r := range b.WhoisNets {
 		r.Prefix = r.Prefix.Masked()
-		r.Source = normSource(r.Source)
-		r.Created, r.Changed = utc(r.Created), utc(r.Changed)
+		r.Source = merge.Source(r.Source)
+		r.Created, r.Changed = merge.UTC(r.Created), merge.UTC(r.Changed)
 		r.Contacts = cloneContacts(r.Contacts)
 		s.whois[r.Prefix] = r
 	}
 	for _, r := range b.NetListings {
 		r.Prefix = r.Prefix.Masked()
-		r.Source = normSource(r.Source)
-		r.FirstSeen, r.LastSeen = utc(r.FirstSeen), utc(r.LastSeen)
+		r.Source = merge.Source(r.Source)
+		r.FirstSeen, r.LastSeen = merge.UTC(r.FirstSeen), merge.UTC(r.LastSeen)
 		k := netListKey{r.Prefix, r.Feed, r.Category}
 		if old, ok := s.netList[k]; ok {
-			mergeNetListing(&old, r)
+			merge.NetListing(&old, r)
 			s.netList[k] = old
 		} else {
 			s.netList[k] = r
@@ -463,7 +361,7 @@ func (s *Store) Apply(ctx context.Context, b *intel.Batch) error {
 	}
 	for _, r := range b.Allows {
 		r.Prefix = r.Prefix.Masked()
-		r.Source = normSource(r.Source)
+		r.Source = merge.Source(r.Source)
 		s.allows[allowKey{r.Prefix, r.List}] = r
 	}
 	if b.HasNetworkData() {
@@ -498,7 +396,7 @@ func (s *Store) Address(ctx context.Context, ip netip.Addr) (intel.AddressSummar
 	if err := ctx.Err(); err != nil {
 		return intel.AddressSummary{}, err
 	}
-	ip = normIP(ip)
+	ip = merge.NormIP(ip)
 	sum := intel.AddressSummary{IP: ip}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -564,7 +462,7 @@ func (s *Store) HostedURLs(ctx context.Context, ip netip.Addr, limit int) ([]int
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	a := s.addrs[normIP(ip)]
+	a := s.addrs[merge.NormIP(ip)]
 	if a == nil {
 		return nil, nil
 	}
@@ -595,7 +493,7 @@ func (s *Store) Files(ctx context.Context, ip netip.Addr, limit int) ([]intel.Fi
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	a := s.addrs[normIP(ip)]
+	a := s.addrs[merge.NormIP(ip)]
 	if a == nil {
 		return nil, nil
 	}
@@ -613,7 +511,7 @@ func (s *Store) Resolutions(ctx context.Context, ip netip.Addr, limit int) ([]in
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	a := s.addrs[normIP(ip)]
+	a := s.addrs[merge.NormIP(ip)]
 	if a == nil {
 		return nil, nil
 	}
@@ -643,7 +541,7 @@ func (s *Store) Masks(ctx context.Context, ip netip.Addr, limit int) ([]intel.Fe
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	a := s.addrs[normIP(ip)]
+	a := s.addrs[merge.NormIP(ip)]
 	if a == nil {
 		return nil, nil
 	}
@@ -677,7 +575,7 @@ func (s *Store) DomainIPs(ctx context.Context, domain string, limit int) ([]neti
 		rs = append(rs, r)
 	}
 	rs = top(rs, limit, func(x, y *intel.Resolution) int {
-		return byRecency(x.LastSeen, y.LastSeen, x.Hits, y.Hits, func() int { return addrLess(x.IP, y.IP) })
+		return byRecency(x.LastSeen, y.LastSeen, x.Hits, y.Hits, func() int { return merge.CompareAddr(x.IP, y.IP) })
 	})
 	if len(rs) == 0 {
 		return nil, nil
@@ -702,9 +600,9 @@ func (s *Store) URL(ctx context.Context, url string) (intel.URLSummary, error) {
 	}
 	sum := u.sum
 	sum.Categories = slices.Clone(sum.Categories)
-	ips := slices.SortedFunc(maps.Keys(u.ips), addrLess)
-	if len(ips) > capURLIPs {
-		ips = ips[:capURLIPs]
+	ips := slices.SortedFunc(maps.Keys(u.ips), merge.CompareAddr)
+	if len(ips) > merge.CapURLIPs {
+		ips = ips[:merge.CapURLIPs]
 	}
 	sum.IPs = ips
 	sum.Files = int64(len(u.files))
@@ -814,7 +712,7 @@ func (s *Store) PutUser(ctx context.Context, u intel.User) error {
 		return intel.Invalid("user name is empty")
 	}
 	u = cloneUser(u)
-	u.Expires, u.Created = utc(u.Expires), utc(u.Created)
+	u.Expires, u.Created = merge.UTC(u.Expires), merge.UTC(u.Created)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.users[u.Name] = u
@@ -857,7 +755,7 @@ func (s *Store) SetToken(ctx context.Context, t intel.Token) error {
 	if t.User == "" || t.Hash == "" {
 		return intel.Invalid("token needs a user and a hash")
 	}
-	t.Issued, t.Expires = utc(t.Issued), utc(t.Expires)
+	t.Issued, t.Expires = merge.UTC(t.Issued), merge.UTC(t.Expires)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if old, ok := s.userToks[t.User]; ok {

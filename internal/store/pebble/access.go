@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"github.com/tipd/tipd/internal/store/merge"
 
 	"github.com/cockroachdb/pebble/v2"
 
@@ -19,7 +20,7 @@ func (s *Store) PutUser(ctx context.Context, u intel.User) error {
 	if u.Name == "" {
 		return intel.Invalid("user name is empty")
 	}
-	u.Expires, u.Created = utc(u.Expires), utc(u.Created)
+	u.Expires, u.Created = merge.UTC(u.Expires), merge.UTC(u.Created)
 	j, err := json.Marshal(u)
 	if err == nil {
 		err = s.db.Set(strKey(tUser, u.Name), j, pebble.Sync)
@@ -80,7 +81,7 @@ func (s *Store) SetToken(ctx context.Context, t intel.Token) error {
 	if t.User == "" || t.Hash == "" {
 		return intel.Invalid("token needs a user and a hash")
 	}
-	t.Issued, t.Expires = utc(t.Issued), utc(t.Expires)
+	t.Issued, t.Expires = merge.UTC(t.Issued), merge.UTC(t.Expires)
 	j, err := json.Marshal(t)
 	if err != nil {
 		return fmt.Errorf("set token of %q: %w", t.User, err)

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"github.com/tipd/tipd/internal/store/merge"
 	"io"
 	"net/netip"
 	"slices"
@@ -58,7 +59,7 @@ func (s *Store) Apply(ctx context.Context, b *intel.Batch) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := validate(b); err != nil {
+	if err := merge.Validate(b); err != nil {
 		return err
 	}
 	s.applyMu.Lock()
@@ -238,7 +239,7 @@ type itemRef struct {
 // prefetch reads what applying b will read (see applier).
 func (a *applier) prefetch(b *intel.Batch) error {
 	var keys [][]byte
-	addr := func(ip netip.Addr) { keys = append(keys, addrKey(tAddr, normIP(ip))) }
+	addr := func(ip netip.Addr) { keys = append(keys, addrKey(tAddr, merge.NormIP(ip))) }
 	for i := range b.Sightings {
 		addr(b.Sightings[i].IP)
 	}
@@ -301,16 +302,16 @@ func (a *applier) prefetch(b *intel.Batch) error {
 	}
 	for i := range b.Sightings {
 		r := &b.Sightings[i]
-		ip := normIP(r.IP)
-		owned(sightingKey(ip, dayOf(r.Day)))
+		ip := merge.NormIP(r.IP)
+		owned(sightingKey(ip, merge.Day(r.Day)))
 	}
 	for i := range b.HostedURLs {
 		r := &b.HostedURLs[i]
-		item(lHosted, normIP(r.IP), r.URL)
+		item(lHosted, merge.NormIP(r.IP), r.URL)
 	}
 	for i := range b.Files {
 		r := &b.Files[i]
-		item(lFiles, normIP(r.IP), r.MD5, r.URL)
+		item(lFiles, merge.NormIP(r.IP), r.MD5, r.URL)
 		key := intel.URLKey(r.URL)
 		owner := strOwner(nil, key)
 		pk := primaryKey(lURLFiles, owner, []byte(r.MD5))
@@ -321,20 +322,20 @@ func (a *applier) prefetch(b *intel.Batch) error {
 	}
 	for i := range b.Resolutions {
 		r := &b.Resolutions[i]
-		item(lRes, normIP(r.IP), r.Domain)
+		item(lRes, merge.NormIP(r.IP), r.Domain)
 	}
 	for i := range b.Masks {
 		r := &b.Masks[i]
-		item(lMasks, normIP(r.IP), r.Mask, r.MaskType)
+		item(lMasks, merge.NormIP(r.IP), r.Mask, r.MaskType)
 	}
 	for i := range b.SpamEvents {
 		r := &b.SpamEvents[i]
-		ip := normIP(r.IP)
+		ip := merge.NormIP(r.IP)
 		owned(eventKey(tSpam, ip, r.ID))
 	}
 	for i := range b.PhishingEvents {
 		r := &b.PhishingEvents[i]
-		ip := normIP(r.IP)
+		ip := merge.NormIP(r.IP)
 		owned(eventKey(tPhish, ip, r.ID))
 	}
 	if err := a.fetch(keys); err != nil {
@@ -465,8 +466,8 @@ func (a *applier) sightings(b *intel.Batch) error {
 		if err := a.tick(); err != nil {
 			return err
 		}
-		ip := normIP(r.IP)
-		d := dayOf(r.Day)
+		ip := merge.NormIP(r.IP)
+		d := merge.Day(r.Day)
 		k := sightingKey(ip, d)
 		old, found, err := a.get(k)
 		if err != nil {
@@ -492,13 +493,13 @@ func (a *applier) listings(b *intel.Batch) error {
 		if err := a.tick(); err != nil {
 			return err
 		}
-		ip := normIP(r.IP)
+		ip := merge.NormIP(r.IP)
 		s, err := a.sum(ip)
 		if err != nil {
 			return err
 		}
 		r.IP = netip.Addr{}
-		r.FirstSeen, r.LastSeen, r.Source = utc(r.FirstSeen), utc(r.LastSeen), normSource(r.Source)
+		r.FirstSeen, r.LastSeen, r.Source = merge.UTC(r.FirstSeen), merge.UTC(r.LastSeen), merge.Source(r.Source)
 		i, found := slices.BinarySearchFunc(s.listings, r, func(x, y intel.Listing) int {
 			if c := strings.Compare(x.Feed, y.Feed); c != 0 {
 				return c
@@ -506,7 +507,7 @@ func (a *applier) listings(b *intel.Batch) error {
 			return strings.Compare(string(x.Category), string(y.Category))
 		})
 		if found {
-			mergeListing(&s.listings[i], r)
+			merge.Listing(&s.listings[i], r)
 		} else {
 			s.listings = slices.Insert(s.listings, i, r)
 		}
@@ -522,10 +523,10 @@ func (a *applier) hostedURLs(b *intel.Batch) error {
 		if err := a.tick(); err != nil {
 			return err
 		}
-		ip := normIP(r.IP)
+		ip := merge.NormIP(r.IP)
 		r.IP = ip
-		r.FirstSeen, r.LastSeen, r.Source = utc(r.FirstSeen), utc(r.LastSeen), normSource(r.Source)
-		r.Categories = unionCats(nil, r.Categories)
+		r.FirstSeen, r.LastSeen, r.Source = merge.UTC(r.FirstSeen), merge.UTC(r.LastSeen), merge.Source(r.Source)
+		r.Categories = merge.Categories(nil, r.Categories)
 		owner = addrOwner(owner[:0], ip)
 		var m intel.HostedURL
 		wasRed := false
@@ -537,7 +538,7 @@ func (a *applier) hostedURLs(b *intel.Batch) error {
 					return nil, nil, err
 				}
 				wasRed = m.Zone == intel.ZoneRed
-				mergeHosted(&m, r)
+				merge.HostedURL(&m, r)
 			}
 			return recencyKey(nil, m.LastSeen, m.Hits), encHosted(nil, &m), nil
 		})
@@ -564,17 +565,17 @@ func (a *applier) hostedURLs(b *intel.Batch) error {
 			sum.Zone, sum.Categories, sum.Hits, sum.Truncated = r.Zone, r.Categories, r.Hits, r.Truncated
 			sum.FirstSeen, sum.LastSeen = r.FirstSeen, r.LastSeen
 		} else {
-			sum.Zone = mergeZone(sum.Zone, r.Zone)
-			sum.Categories = unionCats(sum.Categories, r.Categories)
+			sum.Zone = merge.Zone(sum.Zone, r.Zone)
+			sum.Categories = merge.Categories(sum.Categories, r.Categories)
 			sum.Hits = max(sum.Hits, r.Hits)
 			sum.Truncated = sum.Truncated || r.Truncated
-			sum.FirstSeen = minTime(sum.FirstSeen, r.FirstSeen)
-			sum.LastSeen = maxTime(sum.LastSeen, r.LastSeen)
+			sum.FirstSeen = merge.MinTime(sum.FirstSeen, r.FirstSeen)
+			sum.LastSeen = merge.MaxTime(sum.LastSeen, r.LastSeen)
 		}
-		if i, found := slices.BinarySearchFunc(sum.IPs, ip, addrLess); !found && i < capURLIPs {
+		if i, found := slices.BinarySearchFunc(sum.IPs, ip, merge.CompareAddr); !found && i < merge.CapURLIPs {
 			sum.IPs = slices.Insert(sum.IPs, i, ip)
-			if len(sum.IPs) > capURLIPs {
-				sum.IPs = sum.IPs[:capURLIPs]
+			if len(sum.IPs) > merge.CapURLIPs {
+				sum.IPs = sum.IPs[:merge.CapURLIPs]
 			}
 		}
 	}
@@ -587,9 +588,9 @@ func (a *applier) files(b *intel.Batch) error {
 		if err := a.tick(); err != nil {
 			return err
 		}
-		ip := normIP(r.IP)
+		ip := merge.NormIP(r.IP)
 		r.IP = ip
-		r.FirstSeen, r.LastSeen, r.Source = utc(r.FirstSeen), utc(r.LastSeen), normSource(r.Source)
+		r.FirstSeen, r.LastSeen, r.Source = merge.UTC(r.FirstSeen), merge.UTC(r.LastSeen), merge.Source(r.Source)
 		owner = addrOwner(owner[:0], ip)
 		item = append(append(append(item[:0], r.MD5...), 0), r.URL...)
 		var m intel.FileDownload
@@ -602,7 +603,7 @@ func (a *applier) files(b *intel.Batch) error {
 					return nil, nil, err
 				}
 				wasRed = m.Zone == intel.ZoneRed
-				mergeFile(&m, r)
+				merge.File(&m, r)
 			}
 			return recencyKey(nil, m.LastSeen, m.Hits), encFile(nil, &m, false), nil
 		})
@@ -628,8 +629,8 @@ func (a *applier) files(b *intel.Batch) error {
 				if err := decFile(&dec{s: string(old)}, &f, true); err != nil {
 					return nil, nil, err
 				}
-				mergeFile(&f, r)
-				if addrLess(r.IP, f.IP) < 0 {
+				merge.File(&f, r)
+				if merge.CompareAddr(r.IP, f.IP) < 0 {
 					f.IP = r.IP
 				}
 				if r.URL < f.URL {
@@ -658,10 +659,10 @@ func (a *applier) resolutions(b *intel.Batch) error {
 		if err := a.tick(); err != nil {
 			return err
 		}
-		ip := normIP(r.IP)
+		ip := merge.NormIP(r.IP)
 		r.IP = ip
-		r.FirstSeen, r.LastSeen, r.Source = utc(r.FirstSeen), utc(r.LastSeen), normSource(r.Source)
-		r.PeakDate = utc(r.PeakDate)
+		r.FirstSeen, r.LastSeen, r.Source = merge.UTC(r.FirstSeen), merge.UTC(r.LastSeen), merge.Source(r.Source)
+		r.PeakDate = merge.UTC(r.PeakDate)
 		r.Zone, r.Categories = "", nil
 		owner = addrOwner(owner[:0], ip)
 		var m intel.Resolution
@@ -672,7 +673,7 @@ func (a *applier) resolutions(b *intel.Batch) error {
 				if err := decResolution(&dec{s: string(old)}, &m); err != nil {
 					return nil, nil, err
 				}
-				mergeResolution(&m, r)
+				merge.Resolution(&m, r)
 			}
 			return recencyKey(nil, m.LastSeen, m.Hits), encResolution(nil, &m), nil
 		})
@@ -701,7 +702,7 @@ func (a *applier) domains(b *intel.Batch) error {
 		if err := a.tick(); err != nil {
 			return err
 		}
-		r.Source = normSource(r.Source)
+		r.Source = merge.Source(r.Source)
 		k := strKey(tDomain, r.Domain)
 		var old intel.DomainInfo
 		found, err := getFn(a, k, func(v []byte) error { return decDomain(&dec{s: string(v)}, &old) })
@@ -709,9 +710,9 @@ func (a *applier) domains(b *intel.Batch) error {
 			return err
 		}
 		if found {
-			r.Categories = unionCats(old.Categories, r.Categories)
+			r.Categories = merge.Categories(old.Categories, r.Categories)
 		} else {
-			r.Categories = unionCats(nil, r.Categories)
+			r.Categories = merge.Categories(nil, r.Categories)
 		}
 		a.set(k, encDomain(nil, &r))
 	}
@@ -724,9 +725,9 @@ func (a *applier) masks(b *intel.Batch) error {
 		if err := a.tick(); err != nil {
 			return err
 		}
-		ip := normIP(r.IP)
-		r.LastSeen, r.Source = utc(r.LastSeen), normSource(r.Source)
-		r.Feeds = unionStrings(nil, r.Feeds)
+		ip := merge.NormIP(r.IP)
+		r.LastSeen, r.Source = merge.UTC(r.LastSeen), merge.Source(r.Source)
+		r.Feeds = merge.Strings(nil, r.Feeds)
 		owner = addrOwner(owner[:0], ip)
 		item = append(append(append(item[:0], r.Mask...), 0), r.MaskType...)
 		_, _, err := a.upsert(lMasks, owner, item, func(old []byte) ([]byte, []byte, error) {
@@ -735,7 +736,7 @@ func (a *applier) masks(b *intel.Batch) error {
 				if err := decMask(&dec{s: string(old)}, &m); err != nil {
 					return nil, nil, err
 				}
-				mergeMask(&m, r)
+				merge.Mask(&m, r)
 			}
 			return severityKey(nil, m.Zone), encMask(nil, &m), nil
 		})
@@ -767,7 +768,7 @@ func (a *applier) spam(b *intel.Batch) error {
 		if err := a.tick(); err != nil {
 			return err
 		}
-		ip := normIP(r.IP)
+		ip := merge.NormIP(r.IP)
 		isNew, err := a.firstSeenEvent(tSpam, ip, r.ID)
 		if err != nil || !isNew {
 			if err != nil {
@@ -779,8 +780,8 @@ func (a *applier) spam(b *intel.Batch) error {
 		if err != nil {
 			return err
 		}
-		r.Time = utc(r.Time)
-		addSpam(&s.spam, r)
+		r.Time = merge.UTC(r.Time)
+		merge.Spam(&s.spam, r)
 		s.seen(r.Time)
 	}
 	return nil
@@ -791,7 +792,7 @@ func (a *applier) phishing(b *intel.Batch) error {
 		if err := a.tick(); err != nil {
 			return err
 		}
-		ip := normIP(r.IP)
+		ip := merge.NormIP(r.IP)
 		isNew, err := a.firstSeenEvent(tPhish, ip, r.ID)
 		if err != nil || !isNew {
 			if err != nil {
@@ -803,8 +804,8 @@ func (a *applier) phishing(b *intel.Batch) error {
 		if err != nil {
 			return err
 		}
-		r.Time = utc(r.Time)
-		addPhishing(&s.phish, r)
+		r.Time = merge.UTC(r.Time)
+		merge.Phishing(&s.phish, r)
 		s.seen(r.Time)
 	}
 	return nil
@@ -815,7 +816,7 @@ func (a *applier) reports(b *intel.Batch) error {
 		if err := a.tick(); err != nil {
 			return err
 		}
-		r.Published, r.Updated, r.Source = utc(r.Published), utc(r.Updated), normSource(r.Source)
+		r.Published, r.Updated, r.Source = merge.UTC(r.Published), merge.UTC(r.Updated), merge.Source(r.Source)
 		if err := a.indexReport(&r); err != nil {
 			return err
 		}
@@ -827,7 +828,7 @@ func (a *applier) reports(b *intel.Batch) error {
 		if err := a.tick(); err != nil {
 			return err
 		}
-		s, err := a.sum(normIP(r.IP))
+		s, err := a.sum(merge.NormIP(r.IP))
 		if err != nil {
 			return err
 		}
@@ -853,7 +854,7 @@ func (a *applier) network(b *intel.Batch) error {
 			return err
 		}
 		r.Prefix = r.Prefix.Masked()
-		r.Source = normSource(r.Source)
+		r.Source = merge.Source(r.Source)
 		if err := a.setJSON(netKey(nCountry, r.Prefix), r); err != nil {
 			return err
 		}
@@ -863,7 +864,7 @@ func (a *applier) network(b *intel.Batch) error {
 			return err
 		}
 		r.Prefix = r.Prefix.Masked()
-		r.Source = normSource(r.Source)
+		r.Source = merge.Source(r.Source)
 		if err := a.setJSON(netKey(nAS, r.Prefix, binary.BigEndian.AppendUint32(nil, r.ASN)...), r); err != nil {
 			return err
 		}
@@ -873,8 +874,8 @@ func (a *applier) network(b *intel.Batch) error {
 			return err
 		}
 		r.Prefix = r.Prefix.Masked()
-		r.Source = normSource(r.Source)
-		r.Created, r.Changed = utc(r.Created), utc(r.Changed)
+		r.Source = merge.Source(r.Source)
+		r.Created, r.Changed = merge.UTC(r.Created), merge.UTC(r.Changed)
 		if err := a.setJSON(netKey(nWhois, r.Prefix), r); err != nil {
 			return err
 		}
@@ -884,8 +885,8 @@ func (a *applier) network(b *intel.Batch) error {
 			return err
 		}
 		r.Prefix = r.Prefix.Masked()
-		r.Source = normSource(r.Source)
-		r.FirstSeen, r.LastSeen = utc(r.FirstSeen), utc(r.LastSeen)
+		r.Source = merge.Source(r.Source)
+		r.FirstSeen, r.LastSeen = merge.UTC(r.FirstSeen), merge.UTC(r.LastSeen)
 		k := netKey(nListing, r.Prefix, append(append([]byte(r.Feed), 0), r.Category...)...)
 		var old intel.NetListing
 		found, err := getFn(a, k, func(v []byte) error { return json.Unmarshal(v, &old) })
@@ -893,7 +894,7 @@ func (a *applier) network(b *intel.Batch) error {
 			return err
 		}
 		if found {
-			mergeNetListing(&old, r)
+			merge.NetListing(&old, r)
 			r = old
 		}
 		if err := a.setJSON(k, r); err != nil {
@@ -905,7 +906,7 @@ func (a *applier) network(b *intel.Batch) error {
 			return err
 		}
 		r.Prefix = r.Prefix.Masked()
-		r.Source = normSource(r.Source)
+		r.Source = merge.Source(r.Source)
 		if err := a.setJSON(netKey(nAllow, r.Prefix, []byte(r.List)...), r); err != nil {
 			return err
 		}

@@ -3,6 +3,7 @@ package pebble
 import (
 	"encoding/binary"
 	"errors"
+	"github.com/tipd/tipd/internal/store/merge"
 	"math"
 	"net/netip"
 	"time"
@@ -417,7 +418,7 @@ type addrSum struct {
 	listings  []intel.Listing // sorted by Feed, Category; IP not stored
 	reportIDs []string        // sorted
 	spam      intel.SpamSummary
-	phish     phishState
+	phish     merge.PhishState
 	redURLs   int64
 	redFiles  int64
 }
@@ -426,8 +427,8 @@ func (s *addrSum) seen(t time.Time) {
 	if t.IsZero() {
 		return
 	}
-	s.first = minTime(s.first, t)
-	s.last = maxTime(s.last, t)
+	s.first = merge.MinTime(s.first, t)
+	s.last = merge.MaxTime(s.last, t)
 }
 
 // decDomainZone decodes only the zone and categories of a DomainInfo. When
@@ -492,8 +493,8 @@ func encAddrSum(dst []byte, s *addrSum) []byte {
 		e.varint(p.Regions[r])
 	}
 	e.str(p.Kit)
-	e.time(p.kitTime)
-	e.str(p.kitID)
+	e.time(p.KitTime)
+	e.str(p.KitID)
 	e.strs(p.StolenData)
 	e.strs(p.Industries)
 	e.strs(p.Organizations)
@@ -537,8 +538,8 @@ func decAddrSum(d *dec, s *addrSum) error {
 		d.fail()
 	}
 	p.Kit = d.str()
-	p.kitTime = d.time()
-	p.kitID = d.str()
+	p.KitTime = d.time()
+	p.KitID = d.str()
 	p.StolenData = d.strs()
 	p.Industries = d.strs()
 	p.Organizations = d.strs()

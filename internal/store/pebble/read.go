@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/tipd/tipd/internal/store/merge"
 	"net/netip"
 	"slices"
 	"strings"
@@ -21,7 +22,7 @@ func (s *Store) Address(ctx context.Context, ip netip.Addr) (intel.AddressSummar
 	if err := ctx.Err(); err != nil {
 		return intel.AddressSummary{}, err
 	}
-	ip = normIP(ip)
+	ip = merge.NormIP(ip)
 	out := intel.AddressSummary{IP: ip}
 	var sum addrSum
 	found, err := getFn(s.db, addrKey(tAddr, ip), func(v []byte) error { return decAddrSum(&dec{s: string(v)}, &sum) })
@@ -99,7 +100,7 @@ func (s *Store) scan(ctx context.Context, list byte, owner []byte, sortLen, limi
 
 // HostedURLs implements store.Intel: a scan of at most limit index entries.
 func (s *Store) HostedURLs(ctx context.Context, ip netip.Addr, limit int) ([]intel.HostedURL, error) {
-	ip = normIP(ip)
+	ip = merge.NormIP(ip)
 	str, spans, err := s.scan(ctx, lHosted, addrOwner(nil, ip), recencyKeyLen, limit)
 	if err != nil || len(spans) == 0 {
 		return nil, wrapErr(err, "hosted URLs of %s", ip)
@@ -124,7 +125,7 @@ func wrapErr(err error, format string, args ...any) error {
 
 // Files implements store.Intel.
 func (s *Store) Files(ctx context.Context, ip netip.Addr, limit int) ([]intel.FileDownload, error) {
-	ip = normIP(ip)
+	ip = merge.NormIP(ip)
 	str, spans, err := s.scan(ctx, lFiles, addrOwner(nil, ip), recencyKeyLen, limit)
 	if err != nil || len(spans) == 0 {
 		return nil, wrapErr(err, "files of %s", ip)
@@ -149,7 +150,7 @@ func (s *Store) Files(ctx context.Context, ip netip.Addr, limit int) ([]intel.Fi
 // with the distinct domains in sorted order (each seek lands near the
 // previous one).
 func (s *Store) Resolutions(ctx context.Context, ip netip.Addr, limit int) ([]intel.Resolution, error) {
-	ip = normIP(ip)
+	ip = merge.NormIP(ip)
 	str, spans, err := s.scan(ctx, lRes, addrOwner(nil, ip), recencyKeyLen, limit)
 	if err != nil || len(spans) == 0 {
 		return nil, wrapErr(err, "resolutions of %s", ip)
@@ -204,7 +205,7 @@ func (s *Store) fillDomains(ctx context.Context, rs []intel.Resolution) error {
 
 // Masks implements store.Intel.
 func (s *Store) Masks(ctx context.Context, ip netip.Addr, limit int) ([]intel.FeedMask, error) {
-	ip = normIP(ip)
+	ip = merge.NormIP(ip)
 	str, spans, err := s.scan(ctx, lMasks, addrOwner(nil, ip), 1, limit)
 	if err != nil || len(spans) == 0 {
 		return nil, wrapErr(err, "masks of %s", ip)
