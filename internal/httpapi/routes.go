@@ -8,6 +8,9 @@ import (
 // getHead is the Allow list of read-only routes.
 const getHead = "GET, HEAD"
 
+// getHeadPost also allows parameters in a form-encoded POST body.
+const getHeadPost = "GET, HEAD, POST"
+
 // lookupPrefix starts the lookup endpoint's request target.
 const lookupPrefix = "/api/ip/"
 
@@ -22,6 +25,8 @@ type route struct {
 //
 //	GET|HEAD /api/ip/<request>?sections=&count=&format=   lookup (handleLookup)
 //	GET|HEAD /api/ip                                      400: no request
+//	GET|HEAD|POST /api/publications/get_one?publication_id=   one report (handlePublicationOne)
+//	GET|HEAD|POST /api/publications/get_list?date_start=&date_end=&limit=   reports by date (handlePublicationList)
 //	GET|HEAD /healthz                                     liveness: 200 "ok"
 //	GET|HEAD /readyz                                      readiness: 200 or 503
 //	GET|HEAD /metrics                                     Prometheus metrics
@@ -38,6 +43,8 @@ func (s *server) routes() {
 	s.table = []route{
 		{path: lookupPrefix, prefix: true, h: lookup},
 		{path: strings.TrimSuffix(lookupPrefix, "/"), h: lookup},
+		{path: publicationOnePath, h: s.handle("publication_one", getHeadPost, s.handlePublicationOne)},
+		{path: publicationListPath, h: s.handle("publication_list", getHeadPost, s.handlePublicationList)},
 		{path: "/healthz", h: s.handle("healthz", getHead, s.handleHealthz)},
 		{path: "/readyz", h: s.handle("readyz", getHead, s.handleReadyz)},
 		{path: "/metrics", h: s.handle("metrics", getHead, s.handleMetrics)},

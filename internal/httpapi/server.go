@@ -175,7 +175,8 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request, info *requestInfo)
 // requestInfo carries what a handler learnt about its request to the
 // access log.
 type requestInfo struct {
-	user string
+	user     string
+	envelope bool // answer errors in the publications envelope
 }
 
 // handle wraps h with what every route shares: the method check (allow
@@ -226,7 +227,11 @@ func (s *server) handle(route, allow string, h handlerFunc) http.Handler {
 				var msg string
 				status, code, msg = statusOf(err)
 				setErrorHeaders(hdr, status, code)
-				s.writeError(rw, r, status, code, msg)
+				if info.envelope {
+					s.writeEnvelopeError(rw, status, msg)
+				} else {
+					s.writeError(rw, r, status, code, msg)
+				}
 			}
 			if intel.KindOf(err) == intel.KindQuotaExceeded {
 				s.metrics.quotaDenials.Inc()

@@ -1,0 +1,168 @@
+package httpapi_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tipd/tipd/internal/intel"
+)
+
+func day(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0, 0, 0, time.UTC) }
+
+func pubEnv(t *testing.T) *env {
+	t.Helper()
+	e := newEnv(t, options{})
+	err := e.st.Apply(context.Background(), &intel.Batch{
+		Reports: []intel.Report{
+			{ID: "rpt-1", Type: intel.ReportAPT, Title: "Example campaign", Description: "Invented.", Published: day(2026, 11, 10),
+				Updated: day(2026, 11, 20), Tags: []string{"espionage"}, Industries: []string{"Telecommunications"}, Geo: []string{"NL"},
+				Actors: []string{"Example Actor"}, Indicators: []string{"45.95.147.10", "c2.badcorp.example"}},
+			{ID: "rpt-2", Type: intel.ReportCrimeware, Title: "Example loader", Published: day(2026, 10, 1)},
+			{ID: "rpt-3", Type: intel.ReportICS, Title: "Example ICS", Published: day(2026, 9, 15)},
+		},
+		ReportLinks: []intel.ReportLink{{IP: netip.MustParseAddr("45.95.147.10"), ReportID: "rpt-1"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+type pubEnvelope struct {
+	Status     string          `json:"status"`
+	StatusMsg  string          `json:"status_msg"`
+	ReturnData json.RawMessage `json:"return_data"`
+}
+
+func decodeEnvelope(t *testing.T, w *httptest.ResponseRecorder) pubEnvelope {
+	t.Helper()
+	var e pubEnvelope
+	if err := json.Unmarshal(w.Body.Bytes(), &e); err != nil {
+		t.Fatalf("body %q: %v", w.Body.String(), err)
+	}
+	return e
+}
+
+func TestPublicationOne(t *testing.T) {
+	e := pubEnv(t)
+	w := e.do(t, http.MethodGet, "/api/publications/get_one?publication_id=rpt-1", "alice")
+	if w.Code != http.StatusOK {
+		t.Fatalf("got %d %s, want 200", w.Code, w.Body)
+	}
+	want := `{"status":"ok","status_msg":"","return_data":{"id":"rpt-1","name":"Example campaign","desc":"Invented.",` +
+		`"published":1794268800,"updated":1795132800,"report_group":"APT","tags":["espionage"],"tags_industry":["Telecommunications"],` +
+		`"tags_geo":["NL"],"tags_actors":["Example Actor"],"indicators":["45.95.147.10","c2.badcorp.example"]}}` + "\n"
+	if got := w.Body.String(); got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+
+	// Form-encoded POST.
+	r := httptest.NewRequest(http.MethodPost, "/api/publications/get_one", strings.NewReader("publication_id=rpt-2"))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	r.Header.Set("Authorization", "Bearer "+e.tokens["alice"])
+	w = httptest.NewRecorder()
+	e.h.ServeHTTP(w, r)
+	if env := decodeEnvelope(t, w); w.Code != http.StatusOK || !strings.Contains(string(env.ReturnData), `"updated":null`) ||
+		!strings.Contains(string(env.ReturnData), `"tags":[]`) {
+		t.Errorf("POST: got %d %s, want rpt-2 with updated null and empty lists", w.Code, w.Body)
+	}
+}
+
+func TestPublicationErrors(t *testing.T) {
+	e := pubEnv(t)
+	big := strings.Repeat("x", 70<<10)
+	for _, c := range []struct {
+		name, method, target, body, user string
+		status                           int
+		msg                              string
+	}{
+		{"unknown id", "GET", "/api/publications/get_one?publication_id=nope", "", "alice", 404, `there is no publication "nope"`},
+		{"missing id", "GET", "/api/publications/get_one", "", "alice", 400, "publication_id is required"},
+		{"twice", "GET", "/api/publications/get_one?publication_id=a&publication_id=b", "", "alice", 400, "given 2 times"},
+		{"no token", "GET", "/api/publications/get_one?publication_id=rpt-1", "", "", 401, "Authorization: Bearer"},
+		{"expired", "GET", "/api/publications/get_one?publication_id=rpt-1", "", "expired", 402, "expired"},
+		{"bad date", "GET", "/api/publications/get_list?date_start=yesterday", "", "alice", 400, "date_start must be a Unix timestamp"},
+		{"reversed", "GET", "/api/publications/get_list?date_start=200&date_end=100", "", "alice", 400, "before date_start"},
+		{"bad limit", "GET", "/api/publications/get_list?limit=0", "", "alice", 400, "limit must be"},
+		{"body too large", "POST", "/api/publications/get_list", "date_start=" + big, "alice", 400, "larger than 65536 bytes"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var body *strings.Reader
+			if c.body != "" {
+				body = strings.NewReader(c.body)
+			} else {
+				body = strings.NewReader("")
+			}
+			r := httptest.NewRequest(c.method, c.target, body)
+			if c.method == "POST" {
+				r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			}
+			if c.user != "" {
+				r.Header.Set("Authorization", "Bearer "+e.tokens[c.user])
+			}
+			w := httptest.NewRecorder()
+			e.h.ServeHTTP(w, r)
+			env := decodeEnvelope(t, w)
+			if w.Code != c.status || env.Status != "error" || !strings.Contains(env.StatusMsg, c.msg) || env.ReturnData != nil {
+				t.Errorf("got %d %s, want %d with status_msg containing %q", w.Code, w.Body, c.status, c.msg)
+			}
+		})
+	}
+	// Refused and malformed requests are not counted.
+	if n, _ := e.acc.Store.RequestCount(context.Background(), "alice", "2026-11-28"); n != 0 {
+		t.Errorf("got %d requests counted, want 0", n)
+	}
+}
+
+func TestPublicationList(t *testing.T) {
+	e := pubEnv(t)
+	ids := func(target string) string {
+		t.Helper()
+		w := e.do(t, http.MethodGet, target, "alice")
+		env := decodeEnvelope(t, w)
+		if w.Code != http.StatusOK || env.Status != "ok" {
+			t.Fatalf("%s: got %d %s", target, w.Code, w.Body)
+		}
+		var data struct {
+			Publications []struct{ ID string } `json:"publications"`
+			Count        int                   `json:"count"`
+		}
+		if err := json.Unmarshal(env.ReturnData, &data); err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, p := range data.Publications {
+			out = append(out, p.ID)
+		}
+		if data.Count != len(out) {
+			t.Errorf("count %d for %d publications", data.Count, len(out))
+		}
+		return strings.Join(out, ",")
+	}
+	oct1 := day(2026, 10, 1).Unix()
+	for target, want := range map[string]string{
+		"/api/publications/get_list":                          "rpt-1,rpt-2,rpt-3",
+		"/api/publications/get_list?limit=2":                  "rpt-1,rpt-2",
+		"/api/publications/get_list?date_start=" + itoa(oct1): "rpt-1,rpt-2",
+		// date_end is inclusive.
+		"/api/publications/get_list?date_start=0&date_end=" + itoa(oct1): "rpt-2,rpt-3",
+		"/api/publications/get_list?date_end=" + itoa(oct1-1):            "rpt-3",
+		"/api/publications/get_list?date_start=1&date_end=2":             "",
+	} {
+		if got := ids(target); got != want {
+			t.Errorf("%s: got %q, want %q", target, got, want)
+		}
+	}
+	if w := e.do(t, http.MethodPut, "/api/publications/get_list", "alice"); w.Code != http.StatusMethodNotAllowed {
+		t.Errorf("PUT: got %d, want 405", w.Code)
+	}
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
