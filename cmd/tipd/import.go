@@ -61,42 +61,65 @@ func cmdImport(ctx context.Context, e *env, args []string) error {
 		return usageError{err.Error()}
 	}
 
+	set := formats.NewSet(*format, o)
+	if set != nil {
+		defer set.Close()
+	}
+	st, net := store.Store(nil), (*netdata.Holder)(nil)
 	if e.shared == nil {
-		st, loc, err := openStore(ctx, *storeURL, storeOptions{})
+		s, loc, err := openStore(ctx, *storeURL, storeOptions{})
 		if err != nil {
 			if inUse(err) {
-				return e.forwardImport(ctx, loc.socketPath(), args, pos)
+				return e.forwardImport(ctx, loc.socketPath(), args, pos, set != nil)
 			}
 			return err
 		}
-		defer st.Close()
-		return e.importFiles(ctx, st, nil, newParser, o, pos, *name, *quiet)
+		defer s.Close()
+		st = s
+	} else {
+		st, net = e.shared.st, e.shared.net
 	}
-	return e.importFiles(ctx, e.shared.st, e.shared.net, newParser, o, pos, *name, *quiet)
+	// Formats whose files refer to each other (an RPSL dump's networks and
+	// contacts) read every file once before importing any.
+	files := pos
+	if set != nil {
+		var cleanup func()
+		files, cleanup, err = importer.ScanSet(ctx, set, pos, e.stdin, "")
+		if err != nil {
+			return err
+		}
+		defer cleanup()
+		newParser = set.NewParser
+	}
+	return e.importFiles(ctx, st, net, newParser, o, pos, files, *name, *quiet)
 }
 
 // importFiles imports each file in turn; after imports that changed network
 // data, net (a running server's snapshot) is refreshed at once.
-func (e *env) importFiles(ctx context.Context, st store.Store, net *netdata.Holder, newParser func() importer.Parser, o importer.Options, files []string, name string, quiet bool) error {
+//
+// names are the files as the operator named them (for messages and
+// provenance); files are what to read, the same except where a file-set
+// format kept a copy of standard input.
+func (e *env) importFiles(ctx context.Context, st store.Store, net *netdata.Holder, newParser func() importer.Parser, o importer.Options, names, files []string, name string, quiet bool) error {
 	var failed []string
-	for _, f := range files {
+	for i, f := range files {
 		var r io.Reader
 		var closer io.Closer
 		o := o
-		o.File = f
+		o.File = names[i]
+		if names[i] == "-" && name != "" {
+			o.File = name
+		}
 		if f == "-" {
 			in, err := sniffGzip(e.stdin)
 			if err != nil {
 				return fmt.Errorf("read standard input: %w", err)
 			}
 			r = in
-			if name != "" {
-				o.File = name
-			}
 		} else {
 			in, err := importer.OpenInput(f)
 			if err != nil {
-				failed = append(failed, f)
+				failed = append(failed, names[i])
 				fmt.Fprintf(e.stderr, "tipd: cannot read %s: %v\n", f, errors.Unwrap(err))
 				continue
 			}
@@ -140,8 +163,10 @@ func (e *env) importFiles(ctx context.Context, st store.Store, net *netdata.Hold
 
 // forwardImport sends each file to the server that holds the store, one
 // forwarded `import … -name BASE -` per file, streaming the file as its
-// standard input.
-func (e *env) forwardImport(ctx context.Context, sock string, args, files []string) error {
+// standard input. The files of a file-set format (whose records refer to
+// each other across files) travel together as one stream, decompressed and
+// separated by blank lines.
+func (e *env) forwardImport(ctx context.Context, sock string, args, files []string, isSet bool) error {
 	var flags []string
 	// Keep every flag, drop the file arguments.
 	isFile := map[string]bool{}
@@ -152,6 +177,26 @@ func (e *env) forwardImport(ctx context.Context, sock string, args, files []stri
 		if !isFile[a] {
 			flags = append(flags, a)
 		}
+	}
+	if isSet {
+		var parts []io.Reader
+		var names []string
+		for _, f := range files {
+			if f == "-" {
+				parts = append(parts, e.stdin, strings.NewReader("\n\n"))
+				names = append(names, "stdin")
+				continue
+			}
+			in, err := importer.OpenInput(f)
+			if err != nil {
+				return fmt.Errorf("cannot read %s: %w", f, errors.Unwrap(err))
+			}
+			defer in.Close()
+			parts = append(parts, in, strings.NewReader("\n\n"))
+			names = append(names, filepath.Base(f))
+		}
+		fwd := append(append([]string{"import"}, flags...), "-q", "-name", strings.Join(names, "+"), "-")
+		return e.forward(ctx, sock, fwd, io.MultiReader(parts...))
 	}
 	for _, f := range files {
 		var body io.Reader = e.stdin
