@@ -827,7 +827,7 @@ func maskCovers(m intel.FeedMask, key, host string) bool {
 // behind it (`tipd explain`).
 type Explanation struct {
 	IP       netip.Addr
-	Reserved bool                  // a special-purpose address: Grey, nothing read
+	Reserved bool                  // a special-purpose address: Grey, its stored evidence listed as ignored
 	Block    netdata.ReservedBlock // its block when Reserved
 	Summary  intel.AddressSummary
 	Net      netdata.Info
@@ -837,15 +837,24 @@ type Explanation struct {
 }
 
 // Explain scores ip with the same inputs as IP and returns the contributions.
+//
+// A special-purpose address is Grey whatever the evidence: unlike IP, which
+// never reads the store for it, Explain reads its summary and lists what a
+// feed or report said about it as ignored, with 0 points.
 func (b *Builder) Explain(ctx context.Context, ip netip.Addr) (Explanation, error) {
 	ip = ip.Unmap().WithZone("")
 	e := Explanation{IP: ip}
 	if blk, ok := netdata.Reserved(ip); ok {
 		e.Reserved, e.Block = true, blk
-		e.Result = score.Result{Zone: intel.ZoneGrey, Contributions: []score.Contribution{{
+		sum, err := b.Store.Address(ctx, ip)
+		if err != nil {
+			return e, fmt.Errorf("address %s: %w", ip, err)
+		}
+		e.Summary = sum
+		e.Result = score.Result{Zone: intel.ZoneGrey, Contributions: append([]score.Contribution{{
 			Evidence: "special-purpose address " + blk.Prefix.String(), Source: blk.RFC,
 			Note: blk.Name + ": reserved addresses are Grey and never looked up",
-		}}}
+		}}, ignoredEvidence(&sum)...)}
 		return e, nil
 	}
 	e.Net = b.netInfo(ip)
@@ -873,4 +882,33 @@ func (b *Builder) Explain(ctx context.Context, ip netip.Addr) (Explanation, erro
 		Summary: &e.Summary, Net: &e.Net, Related: e.Related, Reports: e.Reports, Now: b.now(),
 	})
 	return e, nil
+}
+
+// ignoredEvidence lists the stored evidence of a special-purpose address,
+// each with 0 points.
+func ignoredEvidence(sum *intel.AddressSummary) []score.Contribution {
+	const note = "ignored: special-purpose address"
+	var out []score.Contribution
+	for _, l := range sum.Listings {
+		out = append(out, score.Contribution{Evidence: "listing " + string(l.Category), Source: l.Feed, Note: note})
+	}
+	for _, id := range sum.ReportIDs {
+		out = append(out, score.Contribution{Evidence: "report link", Source: id, Note: note})
+	}
+	if sum.Spam.Attacks > 0 {
+		out = append(out, score.Contribution{Evidence: fmt.Sprintf("%d spam attacks", sum.Spam.Attacks), Source: score.SpamTelemetry, Note: note})
+	}
+	if sum.Phishing.Attacks > 0 {
+		out = append(out, score.Contribution{Evidence: fmt.Sprintf("%d phishing attacks", sum.Phishing.Attacks), Source: score.PhishingTelemetry, Note: note})
+	}
+	if sum.RedURLs > 0 {
+		out = append(out, score.Contribution{Evidence: fmt.Sprintf("%d red hosted URLs", sum.RedURLs), Note: note})
+	}
+	if sum.RedFiles > 0 {
+		out = append(out, score.Contribution{Evidence: fmt.Sprintf("%d red downloaded files", sum.RedFiles), Note: note})
+	}
+	if sum.Hits > 0 {
+		out = append(out, score.Contribution{Evidence: fmt.Sprintf("sightings (%d hits)", sum.Hits), Note: note})
+	}
+	return out
 }

@@ -387,7 +387,7 @@ func TestReserved(t *testing.T) {
 				t.Errorf("%s: whois %+v net %+v", tt.ip, r.Whois, n)
 			}
 		}
-		ex, err := b.Explain(context.Background(), netip.MustParseAddr(tt.ip))
+		ex, err := (&Builder{Store: mem.New(), Now: clock}).Explain(context.Background(), netip.MustParseAddr(tt.ip))
 		if err != nil || !ex.Reserved || ex.Result.Zone != intel.ZoneGrey {
 			t.Errorf("Explain(%s): %+v, %v", tt.ip, ex, err)
 		}

@@ -174,6 +174,21 @@ func (e evidenceSource) String() string {
 	return "listing " + string(e.cat)
 }
 
+// srcLess orders listings of one feed and category: address listings
+// first, then network listings from the most specific, then by network.
+func srcLess(a, b evidenceSource) bool {
+	if a.kind != b.kind {
+		return a.kind < b.kind
+	}
+	if a.prefix.Bits() != b.prefix.Bits() {
+		return a.prefix.Bits() > b.prefix.Bits()
+	}
+	if c := a.prefix.Addr().Compare(b.prefix.Addr()); c != 0 {
+		return c < 0
+	}
+	return a.count < b.count
+}
+
 type categoryEvidence struct {
 	cat    intel.Category
 	zone   intel.Zone
@@ -324,9 +339,11 @@ func collectCategories(cfg Config, sum *intel.AddressSummary, net *netdata.Info,
 			if !strings.EqualFold(f.feed, feed) {
 				continue
 			}
-			if w > f.weight {
+			// The most recent listing of the feed counts; ties are broken
+			// by the listing itself, so that input order never matters.
+			if w > f.weight || w == f.weight && (srcLess(src, f.src) || src == f.src && feed < f.feed) {
 				f.dupes = append(f.dupes, f.src)
-				f.src, f.last, f.weight = src, last, w
+				f.feed, f.src, f.last, f.weight = feed, src, last, w
 			} else {
 				f.dupes = append(f.dupes, src)
 			}
@@ -369,6 +386,17 @@ func collectCategories(cfg Config, sum *intel.AddressSummary, net *netdata.Info,
 	}
 	for i := range cats {
 		c := &cats[i]
+		for j := range c.feeds {
+			slices.SortFunc(c.feeds[j].dupes, func(a, b evidenceSource) int {
+				switch {
+				case srcLess(a, b):
+					return -1
+				case srcLess(b, a):
+					return 1
+				}
+				return 0
+			})
+		}
 		slices.SortStableFunc(c.feeds, func(a, b feedEvidence) int {
 			if a.weight != b.weight {
 				return cmp.Compare(b.weight, a.weight)
