@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net/netip"
 	"strconv"
 	"time"
 
@@ -235,9 +234,4 @@ func WriteSTIX(w io.Writer, o ReportOptions) error {
 		return fmt.Errorf("write stix: %w", err)
 	}
 	return nil
-}
-
-// reportAddr is an address of report n (for tests: the first indicator).
-func reportAddr(o ReportOptions, n int) netip.Addr {
-	return netip.MustParseAddr(makeReport(o.withDefaults(), n).ips[0])
 }
