@@ -558,16 +558,20 @@ func (p *Parser) report(r *Record, b *intel.Batch) error {
 		geo = append(geo, cc)
 	}
 	ips := make([]netip.Addr, 0, len(r.IPs))
+	var indicators []string
 	for _, s := range r.IPs {
 		ip, err := addr("ips", s)
 		if err != nil {
 			return err
 		}
 		ips = append(ips, ip)
+		if len(indicators) < intel.MaxReportIndicators {
+			indicators = append(indicators, ip.String())
+		}
 	}
 	b.Reports = append(b.Reports, intel.Report{ID: r.ID, Type: r.Type, Title: r.Title,
 		Description: strings.Join(desc, "\n"), Published: pub, Updated: upd, Tags: r.Tags,
-		Industries: r.Industries, Geo: geo, Actors: r.Actors})
+		Industries: r.Industries, Geo: geo, Actors: r.Actors, Indicators: indicators})
 	for _, ip := range ips {
 		b.ReportLinks = append(b.ReportLinks, intel.ReportLink{IP: ip, ReportID: r.ID})
 	}
