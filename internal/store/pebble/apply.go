@@ -256,6 +256,7 @@ func (a *applier) prefetch(b *intel.Batch) error {
 	}
 	for i := range b.Resolutions {
 		addr(b.Resolutions[i].IP)
+		keys = append(keys, strKey(tDomain, b.Resolutions[i].Domain))
 	}
 	for i := range b.Masks {
 		addr(b.Masks[i].IP)
@@ -436,8 +437,8 @@ func (a *applier) apply(b *intel.Batch) error {
 		{"listings", a.listings},
 		{"hosted URLs", a.hostedURLs},
 		{"files", a.files},
-		{"resolutions", a.resolutions},
 		{"domains", a.domains},
+		{"resolutions", a.resolutions},
 		{"masks", a.masks},
 		{"spam events", a.spam},
 		{"phishing events", a.phishing},
@@ -663,7 +664,11 @@ func (a *applier) resolutions(b *intel.Batch) error {
 		r.IP = ip
 		r.FirstSeen, r.LastSeen, r.Source = merge.UTC(r.FirstSeen), merge.UTC(r.LastSeen), merge.Source(r.Source)
 		r.PeakDate = merge.UTC(r.PeakDate)
-		r.Zone, r.Categories = "", nil
+		zone, cats, err := a.domainZone(r.Domain)
+		if err != nil {
+			return err
+		}
+		r.Zone, r.Categories = zone, cats
 		owner = addrOwner(owner[:0], ip)
 		var m intel.Resolution
 		oldSort, newSort, err := a.upsert(lRes, owner, []byte(r.Domain), func(old []byte) ([]byte, []byte, error) {
@@ -674,6 +679,7 @@ func (a *applier) resolutions(b *intel.Batch) error {
 					return nil, nil, err
 				}
 				merge.Resolution(&m, r)
+				m.Zone, m.Categories = zone, cats
 			}
 			return recencyKey(nil, m.LastSeen, m.Hits), encResolution(nil, &m), nil
 		})
@@ -715,6 +721,63 @@ func (a *applier) domains(b *intel.Batch) error {
 			r.Categories = merge.Categories(nil, r.Categories)
 		}
 		a.set(k, encDomain(nil, &r))
+		if r.Zone != old.Zone || !slices.Equal(r.Categories, old.Categories) {
+			if err := a.restampResolutions(r.Domain, r.Zone, r.Categories); err != nil {
+				return fmt.Errorf("domain %q: %w", r.Domain, err)
+			}
+		}
+	}
+	return nil
+}
+
+// domainZone returns the zone and categories of a domain as the batch sees
+// them (none when the domain has no DomainInfo).
+func (a *applier) domainZone(domain string) (intel.Zone, []intel.Category, error) {
+	var di intel.DomainInfo
+	if _, err := getFn(a, strKey(tDomain, domain), func(v []byte) error { return decDomain(&dec{s: string(v)}, &di) }); err != nil {
+		return "", nil, fmt.Errorf("domain %q: %w", domain, err)
+	}
+	return di.Zone, di.Categories, nil
+}
+
+// restampResolutions copies a domain's new zone and categories into the
+// resolution items of every address the domain resolved to before the
+// batch (found through the domain's address list, whose sort keys are those
+// of the resolution items). Resolutions of the batch itself read the
+// DomainInfo when they are merged, after this step.
+func (a *applier) restampResolutions(domain string, zone intel.Zone, cats []intel.Category) error {
+	prefix := indexPrefix(lDomainIPs, strOwner(nil, domain))
+	type ref struct{ sort, addr []byte }
+	var refs []ref
+	for ok := a.it.SeekGE(prefix); ok && bytes.HasPrefix(a.it.Key(), prefix); ok = a.it.Next() {
+		k := a.it.Key()[len(prefix):]
+		if len(k) != recencyKeyLen+16 {
+			return errCorrupt
+		}
+		k = bytes.Clone(k)
+		refs = append(refs, ref{k[:recencyKeyLen], k[recencyKeyLen:]})
+	}
+	if err := a.it.Error(); err != nil {
+		return err
+	}
+	for _, r := range refs {
+		if err := a.tick(); err != nil {
+			return err
+		}
+		ik := indexKey(lRes, r.addr, r.sort, []byte(domain))
+		v, found, err := a.get(ik)
+		if err != nil {
+			return err
+		}
+		if !found {
+			continue
+		}
+		var m intel.Resolution
+		if err := decResolution(&dec{s: string(v)}, &m); err != nil {
+			return err
+		}
+		m.Zone, m.Categories = zone, cats
+		a.set(ik, encResolution(nil, &m))
 	}
 	return nil
 }

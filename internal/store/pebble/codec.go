@@ -360,6 +360,8 @@ func encResolution(dst []byte, r *intel.Resolution) []byte {
 	e.varint(r.DailyPeak)
 	e.time(r.PeakDate)
 	e.source(r.Source)
+	e.zone(r.Zone)
+	e.cats(r.Categories)
 	return e.b
 }
 
@@ -371,6 +373,8 @@ func decResolution(d *dec, r *intel.Resolution) error {
 	r.DailyPeak = d.varint()
 	r.PeakDate = d.time()
 	r.Source = d.source()
+	r.Zone = d.zone()
+	r.Categories = d.catsList()
 	return d.err
 }
 

@@ -22,6 +22,7 @@
 //	N kind prefix [extra]        network records (country, AS, WHOIS,
 //	                             network listing, allow list)
 //	M netv                       network version counter
+//	M format                     layout version (uvarint, currently 2)
 //	W name, T hash, t user       users, tokens by hash, a user's token hash
 //	C user 0x00 day              request count
 //
@@ -60,10 +61,22 @@
 // memtable then inserts each key next to the previous one) and committed
 // with a WAL sync. Applies are serialised by a mutex.
 //
-// Resolutions are stored without the domain's zone and categories; a read
-// joins them from the D table with one iterator seeking the distinct
-// domains in sorted order (a DomainInfo update is one write, however many
-// addresses the domain resolved to).
+// Resolution items carry their domain's zone and categories, so that a
+// read needs no join: Apply applies the batch's DomainInfo records before
+// its resolutions, each resolution copies the DomainInfo as the batch sees
+// it, and a DomainInfo whose zone or categories change rewrites the
+// resolution item of every address the domain resolved to, found through
+// the domain's address list (whose sort keys are those of the resolution
+// items). Such an update therefore costs one read and one write per
+// address of the domain, inside the same atomic batch; zone and category
+// changes are rare next to resolutions, and a domain seen on very many
+// addresses (more than about 10,000) makes that batch correspondingly
+// larger and slower, not incorrect.
+//
+// The layout version is written when a store is created; Open refuses a
+// store with another version, or with data but no version (format 1, whose
+// resolution items lacked the domain's zone and categories), with an error
+// that asks for a new import.
 //
 // Values of list items and summaries use a compact binary encoding (see
 // codec.go); reports, network records, users and tokens, which are read

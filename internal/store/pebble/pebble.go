@@ -1,6 +1,7 @@
 package pebble
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -90,7 +91,50 @@ func Open(dir string, opts Options) (*Store, error) {
 		_ = lock.Close()
 		return nil, fmt.Errorf("open store %s: %w", dir, err)
 	}
+	if err := checkFormat(db); err != nil {
+		_ = db.Close()
+		_ = lock.Close()
+		return nil, fmt.Errorf("open store %s: %w", dir, err)
+	}
 	return &Store{dir: dir, db: db, lock: lock}, nil
+}
+
+// storeFormat is the version of the key layout and value encodings (see
+// doc.go). A store written with another version is refused: it must be
+// imported again into a new directory.
+const storeFormat = 2
+
+var keyFormat = []byte{tMeta, 'f', 'o', 'r', 'm', 'a', 't'}
+
+// checkFormat stamps an empty database with storeFormat and refuses one
+// written with another format (a database without the stamp predates it).
+func checkFormat(db *pebble.DB) error {
+	v, found, err := get(db, keyFormat)
+	if err != nil {
+		return fmt.Errorf("read format: %w", err)
+	}
+	if found {
+		f, n := binary.Uvarint(v)
+		if n <= 0 || n != len(v) || f != storeFormat {
+			return fmt.Errorf("the store has data format %d, this tipd reads format %d only: import the data again into a new store directory", f, storeFormat)
+		}
+		return nil
+	}
+	it, err := db.NewIter(nil)
+	if err != nil {
+		return fmt.Errorf("read format: %w", err)
+	}
+	empty := !it.First()
+	if err := it.Close(); err != nil {
+		return fmt.Errorf("read format: %w", err)
+	}
+	if !empty {
+		return fmt.Errorf("the store has data format 1, this tipd reads format %d only: import the data again into a new store directory", storeFormat)
+	}
+	if err := db.Set(keyFormat, binary.AppendUvarint(nil, storeFormat), pebble.Sync); err != nil {
+		return fmt.Errorf("write format: %w", err)
+	}
+	return nil
 }
 
 // Close closes the database and releases the directory.

@@ -48,3 +48,21 @@ func TestOpenInUse(t *testing.T) {
 		t.Fatalf("second Open: got %v, want a KindUnavailable store_in_use error", err)
 	}
 }
+
+func TestOpenOtherFormat(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.db.Set(keyFormat, []byte{1}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if s, err := Open(dir, Options{}); err == nil {
+		s.Close()
+		t.Fatal("Open of a format 1 store: got nil error")
+	}
+}

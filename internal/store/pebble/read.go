@@ -1,13 +1,11 @@
 package pebble
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"github.com/tipd/tipd/internal/store/merge"
 	"net/netip"
-	"slices"
 	"strings"
 	"unsafe"
 
@@ -146,9 +144,9 @@ func (s *Store) Files(ctx context.Context, ip netip.Addr, limit int) ([]intel.Fi
 }
 
 // Resolutions implements store.Intel: a scan of at most limit index
-// entries, then one forward pass of a single iterator over the domain table
-// with the distinct domains in sorted order (each seek lands near the
-// previous one).
+// entries. Items carry their domain's zone and categories (written by Apply
+// whenever either the resolution or the DomainInfo changes), so no join is
+// needed.
 func (s *Store) Resolutions(ctx context.Context, ip netip.Addr, limit int) ([]intel.Resolution, error) {
 	ip = merge.NormIP(ip)
 	str, spans, err := s.scan(ctx, lRes, addrOwner(nil, ip), recencyKeyLen, limit)
@@ -156,51 +154,17 @@ func (s *Store) Resolutions(ctx context.Context, ip netip.Addr, limit int) ([]in
 		return nil, wrapErr(err, "resolutions of %s", ip)
 	}
 	out := make([]intel.Resolution, len(spans))
+	cats := make([]intel.Category, 0, len(spans))
 	for i, sp := range spans {
-		out[i] = intel.Resolution{IP: ip, Domain: str[sp.item:sp.val], Zone: intel.ZoneGrey}
-		if err := decResolution(&dec{s: str[sp.val:sp.end]}, &out[i]); err != nil {
+		out[i] = intel.Resolution{IP: ip, Domain: str[sp.item:sp.val]}
+		if err := decResolution(&dec{s: str[sp.val:sp.end], cats: &cats}, &out[i]); err != nil {
 			return nil, wrapErr(err, "resolutions of %s", ip)
 		}
-	}
-	if err := s.fillDomains(ctx, out); err != nil {
-		return nil, wrapErr(err, "resolutions of %s", ip)
+		if out[i].Zone == "" {
+			out[i].Zone = intel.ZoneGrey
+		}
 	}
 	return out, nil
-}
-
-func (s *Store) fillDomains(ctx context.Context, rs []intel.Resolution) error {
-	order := make([]int, len(rs))
-	for i := range order {
-		order[i] = i
-	}
-	slices.SortFunc(order, func(a, b int) int { return strings.Compare(rs[a].Domain, rs[b].Domain) })
-	it, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: []byte{tDomain}, UpperBound: []byte{tDomain + 1}})
-	if err != nil {
-		return err
-	}
-	key := make([]byte, 0, 64)
-	cats := make([]intel.Category, 0, len(rs))
-	for _, i := range order {
-		key = append(append(key[:0], tDomain), rs[i].Domain...)
-		if !it.SeekGE(key) || !bytes.Equal(it.Key(), key) {
-			continue
-		}
-		v, err := it.ValueAndErr()
-		if err != nil {
-			_ = it.Close()
-			return err
-		}
-		zone, dcats, err := decDomainZone(v, &cats)
-		if err != nil {
-			_ = it.Close()
-			return err
-		}
-		if zone != "" {
-			rs[i].Zone = zone
-		}
-		rs[i].Categories = dcats
-	}
-	return it.Close()
 }
 
 // Masks implements store.Intel.
