@@ -72,7 +72,7 @@ func cmdDemo(ctx context.Context, e *env, args []string) error {
 	if err := net.Refresh(ctx, st, true); err != nil {
 		return err
 	}
-	examples, err := demoExamples(ctx, &report.Builder{Store: st, Net: net, Now: e.now}, ex)
+	examples, err := demoExamples(ctx, &report.Builder{Store: st, Net: net, Now: e.now, Score: c.score}, ex)
 	if err != nil {
 		return err
 	}

@@ -321,6 +321,26 @@ func TestEndToEnd(t *testing.T) {
 		}
 	})
 
+	t.Run("explain, and a shorter half-life", func(t *testing.T) {
+		out := mustTipd(t, "explain", "-store", st, "45.95.147.10")
+		for _, want := range []string{"address: 45.95.147.10", "Example C2 Feed", "CATEGORY_BOTNET_CNC", "score: 100", "zone: Red"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("explain lacks %q:\n%s", want, out)
+			}
+		}
+		// With a one-hour half-life, listings and reports a day old are
+		// worth nothing; only the red related objects (which do not decay)
+		// are left, capped at 50.
+		out = mustTipd(t, "explain", "-store", st, "-half-life", "1h", "-report-half-life", "1h", "45.95.147.10")
+		if !strings.Contains(out, "score: 50") || !strings.Contains(out, "zone: Orange") {
+			t.Errorf("explain -half-life 1h: want score 50, zone Orange:\n%s", out)
+		}
+		out = mustTipd(t, "explain", "-store", st, "192.0.2.1")
+		if !strings.Contains(out, "ignored") || !strings.Contains(out, "zone: Grey") {
+			t.Errorf("explain of a reserved address with a feed listing:\n%s", out)
+		}
+	})
+
 	t.Run("bad import lines are reported and nothing stored is lost", func(t *testing.T) {
 		out, errOut, code := tipd(t, "", "import", "-store", st, "-format", "jsonl", "testdata/e2e/bad.jsonl")
 		if code != 0 {

@@ -15,6 +15,7 @@ import (
 func cmdExplain(ctx context.Context, e *env, args []string) error {
 	fs := e.newFlags("explain", "[-store URL] ADDRESS")
 	storeURL := e.storeFlag(fs)
+	scoring := e.scoreFlags(fs)
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -27,7 +28,7 @@ func cmdExplain(ctx context.Context, e *env, args []string) error {
 		return intel.Invalid("%q is not an IPv4 or IPv6 address", pos[0])
 	}
 	return e.withStore(ctx, *storeURL, prepend("explain", args), true, func(st store.Store, net *netdata.Holder) error {
-		b := &report.Builder{Store: st, Net: net, Now: e.now}
+		b := &report.Builder{Store: st, Net: net, Now: e.now, Score: scoring()}
 		x, err := b.Explain(ctx, ip.Unmap())
 		if err != nil {
 			return err

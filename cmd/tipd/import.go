@@ -136,15 +136,15 @@ func (e *env) importFiles(ctx context.Context, st store.Store, net *netdata.Hold
 			fmt.Fprint(e.stderr, "\r\033[K")
 		}
 		for _, b := range sum.Bad {
-			fmt.Fprintf(e.stderr, "%s line %d: %s\n", sum.File, b.Line, b.Reason)
+			fmt.Fprintf(e.stderr, "%s %s: %s\n", sum.File, b.Where(), b.Reason)
 		}
 		if sum.Skipped > int64(len(sum.Bad)) {
-			fmt.Fprintf(e.stderr, "%s: %d more bad lines not shown\n", sum.File, sum.Skipped-int64(len(sum.Bad)))
+			fmt.Fprintf(e.stderr, "%s: %d more bad records not shown\n", sum.File, sum.Skipped-int64(len(sum.Bad)))
 		}
 		if err != nil {
 			var le *importer.LineError
 			if errors.As(err, &le) {
-				return fmt.Errorf("%s line %d: %s; nothing of %s was imported (-strict)", le.File, le.Line, le.Reason, le.File)
+				return fmt.Errorf("%s; nothing of %s was imported (-strict)", le.Error(), le.File)
 			}
 			return fmt.Errorf("import %s: %w", sum.File, err)
 		}

@@ -23,6 +23,7 @@ func cmdLookup(ctx context.Context, e *env, args []string) error {
 	sections := fs.String("sections", "", "comma-separated sections (default: all)")
 	count := fs.Int("count", 1000, "maximum items per list section")
 	format := fs.String("format", "json", "json (stix comes later)")
+	scoring := e.scoreFlags(fs)
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -37,7 +38,7 @@ func cmdLookup(ctx context.Context, e *env, args []string) error {
 		return usagef("-count must be between 1 and 10000, got %d", *count)
 	}
 	return e.withStore(ctx, *storeURL, prepend("lookup", args), true, func(st store.Store, net *netdata.Holder) error {
-		b := &report.Builder{Store: st, Net: net, Now: e.now}
+		b := &report.Builder{Store: st, Net: net, Now: e.now, Score: scoring()}
 		body, err := lookupBody(ctx, b, pos[0], *sections, *count, localLicense)
 		if err != nil {
 			return err

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/tipd/tipd/internal/intel"
+	"github.com/tipd/tipd/internal/score"
 )
 
 // env is what a command may touch: its streams, environment and clock, and,
@@ -183,4 +184,12 @@ func (e *env) storeFlag(fs *flag.FlagSet) *string {
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// scoreFlags registers the scoring flags and returns a function giving the
+// configuration they set.
+func (e *env) scoreFlags(fs *flag.FlagSet) func() score.Config {
+	half := fs.Duration("half-life", score.DefaultHalfLife, "age at which feed evidence counts half")
+	reportHalf := fs.Duration("report-half-life", score.DefaultReportHalfLife, "age at which a report link counts half")
+	return func() score.Config { return score.Config{HalfLife: *half, ReportHalfLife: *reportHalf} }
 }

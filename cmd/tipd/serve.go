@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"log/slog"
 	"net"
@@ -19,6 +20,7 @@ import (
 	"github.com/tipd/tipd/internal/httpapi"
 	"github.com/tipd/tipd/internal/netdata"
 	"github.com/tipd/tipd/internal/report"
+	"github.com/tipd/tipd/internal/score"
 	"github.com/tipd/tipd/internal/store"
 	"github.com/tipd/tipd/internal/web"
 )
@@ -29,16 +31,14 @@ type serveConfig struct {
 	tlsCert, tlsKey string
 	maxCount        int
 	logFormat       string
+	score           score.Config
 	refresh         time.Duration // how often to check the store for new network data
 	// announce prints the stable lines before serving (default: the url line).
 	announce func(baseURL string) error
 }
 
-func (e *env) serveFlags(fs interface {
-	String(string, string, string) *string
-	Int(string, int, string) *int
-	Duration(string, time.Duration, string) *time.Duration
-}, c *serveConfig) func() {
+func (e *env) serveFlags(fs *flag.FlagSet, c *serveConfig) func() {
+	scoring := e.scoreFlags(fs)
 	addr := fs.String("addr", envOr(e.getenv, "TIPD_ADDR", "127.0.0.1:8080"), "listen address (env TIPD_ADDR)")
 	cert := fs.String("tls-cert", e.getenv("TIPD_TLS_CERT"), "TLS certificate file (PEM)")
 	key := fs.String("tls-key", e.getenv("TIPD_TLS_KEY"), "TLS private key file (PEM)")
@@ -47,6 +47,7 @@ func (e *env) serveFlags(fs interface {
 	refresh := fs.Duration("refresh", 5*time.Second, "how often to look for network data changed by other processes")
 	return func() {
 		c.addr, c.tlsCert, c.tlsKey, c.maxCount, c.logFormat, c.refresh = *addr, *cert, *key, *maxCount, *logFormat, *refresh
+		c.score = scoring()
 	}
 }
 
@@ -108,7 +109,7 @@ func (e *env) serve(ctx context.Context, st store.Store, loc storeLocation, c se
 			func() float64 { return float64(net0.Load().Version()) }),
 	)
 	acc := &access.Service{Store: st, Now: e.now}
-	builder := &report.Builder{Store: st, Net: net0, Now: e.now}
+	builder := &report.Builder{Store: st, Net: net0, Now: e.now, Score: c.score}
 	handler := httpapi.NewServer(logger, httpapi.Config{MaxCount: c.maxCount}, httpapi.Deps{
 		Access:  acc,
 		Reports: builder,
