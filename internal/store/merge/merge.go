@@ -25,8 +25,10 @@ const (
 	CapURLIPs  = 256
 )
 
+// NormIP is the form addresses are keyed by: IPv4-mapped addresses unmapped, no zone.
 func NormIP(ip netip.Addr) netip.Addr { return ip.Unmap().WithZone("") }
 
+// UTC is t in UTC without a monotonic reading; the zero time stays zero.
 func UTC(t time.Time) time.Time {
 	if t.IsZero() {
 		return time.Time{}
@@ -34,6 +36,7 @@ func UTC(t time.Time) time.Time {
 	return t.UTC().Round(0)
 }
 
+// Day is the UTC midnight of t.
 func Day(t time.Time) time.Time {
 	t = t.UTC()
 	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
@@ -52,6 +55,7 @@ func MinTime(a, b time.Time) time.Time {
 	return a
 }
 
+// MaxTime is the later of a and b, ignoring zero times.
 func MaxTime(a, b time.Time) time.Time {
 	if b.After(a) {
 		return b
@@ -70,6 +74,7 @@ func Zone(a, b intel.Zone) intel.Zone {
 	return intel.MaxZone(a, b)
 }
 
+// Categories is the sorted union of a and b.
 func Categories(a, b []intel.Category) []intel.Category {
 	out := make([]intel.Category, 0, len(a)+len(b))
 	out = append(out, a...)
@@ -82,6 +87,7 @@ func Categories(a, b []intel.Category) []intel.Category {
 	return out
 }
 
+// Strings is the sorted union of a and b.
 func Strings(a, b []string) []string {
 	out := make([]string, 0, len(a)+len(b))
 	out = append(out, a...)
@@ -114,11 +120,13 @@ func AddCapped(set []string, s string, max int) []string {
 	return set
 }
 
+// CompareAddr orders addresses as the backends list them.
 func CompareAddr(a, b netip.Addr) int {
 	x, y := a.As16(), b.As16()
 	return bytes.Compare(x[:], y[:])
 }
 
+// HostedURL merges n into old by the rule documented on intel.HostedURL.
 func HostedURL(old *intel.HostedURL, n intel.HostedURL) {
 	old.Hits = max(old.Hits, n.Hits)
 	old.FirstSeen = MinTime(old.FirstSeen, n.FirstSeen)
@@ -129,6 +137,7 @@ func HostedURL(old *intel.HostedURL, n intel.HostedURL) {
 	old.Source = n.Source
 }
 
+// File merges n into old by the rule documented on intel.FileDownload.
 func File(old *intel.FileDownload, n intel.FileDownload) {
 	old.Hits = max(old.Hits, n.Hits)
 	old.FirstSeen = MinTime(old.FirstSeen, n.FirstSeen)
@@ -140,6 +149,7 @@ func File(old *intel.FileDownload, n intel.FileDownload) {
 	old.Source = n.Source
 }
 
+// Resolution merges n into old by the rule documented on intel.Resolution.
 func Resolution(old *intel.Resolution, n intel.Resolution) {
 	old.Hits = max(old.Hits, n.Hits)
 	old.FirstSeen = MinTime(old.FirstSeen, n.FirstSeen)
@@ -151,6 +161,7 @@ func Resolution(old *intel.Resolution, n intel.Resolution) {
 	old.Source = n.Source
 }
 
+// Mask merges n into old by the rule documented on intel.FeedMask.
 func Mask(old *intel.FeedMask, n intel.FeedMask) {
 	old.Feeds = Strings(old.Feeds, n.Feeds)
 	old.Zone = Zone(old.Zone, n.Zone)
@@ -158,12 +169,14 @@ func Mask(old *intel.FeedMask, n intel.FeedMask) {
 	old.Source = n.Source
 }
 
+// Listing merges n into old by the rule documented on intel.Listing.
 func Listing(old *intel.Listing, n intel.Listing) {
 	old.FirstSeen = MinTime(old.FirstSeen, n.FirstSeen)
 	old.LastSeen = MaxTime(old.LastSeen, n.LastSeen)
 	old.Source = n.Source
 }
 
+// NetListing merges n into old by the rule documented on intel.NetListing.
 func NetListing(old *intel.NetListing, n intel.NetListing) {
 	old.FirstSeen = MinTime(old.FirstSeen, n.FirstSeen)
 	old.LastSeen = MaxTime(old.LastSeen, n.LastSeen)
@@ -306,6 +319,7 @@ func Validate(b *intel.Batch) error {
 	return nil
 }
 
+// Source is the provenance as stored: times in UTC.
 func Source(s intel.Source) intel.Source {
 	s.Imported = UTC(s.Imported)
 	return s
