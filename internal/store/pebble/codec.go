@@ -7,6 +7,7 @@ import (
 	"math"
 	"net/netip"
 	"time"
+	"unsafe"
 
 	"github.com/tipd/tipd/internal/intel"
 )
@@ -110,10 +111,64 @@ func (e *enc) addr(a netip.Addr) {
 // of it, so decoding a value costs one allocation for all its strings (the
 // conversion of the value to a string) instead of one per string. cats,
 // when set, is a shared backing array for category lists.
+//
+// When ar is set, s is a view of memory the caller does not own (an
+// iterator's key or value) and every string returned is copied into the
+// arena instead; names that repeat from item to item (sources, detection
+// names, feeds) are interned there.
 type dec struct {
 	s    string
 	err  error
 	cats *[]intel.Category
+	ar   *arena
+}
+
+// arena holds the strings of one read call in a few large allocations.
+// Bytes are only ever appended after the last string handed out (a full
+// chunk is replaced by a new one, never written again), so strings made
+// from it with unsafe.String stay immutable. recent remembers the last
+// interned strings.
+type arena struct {
+	b      []byte
+	chunk  int // size of the next chunk
+	recent [8]string
+	next   int
+	strs   []string // shared backing array for string lists
+}
+
+// copy returns s as a string in the arena.
+func (a *arena) copy(s string) string {
+	if len(s) == 0 {
+		return ""
+	}
+	if cap(a.b)-len(a.b) < len(s) {
+		a.b = make([]byte, 0, max(a.chunk, len(s), 256))
+	}
+	n := len(a.b)
+	a.b = append(a.b, s...)
+	return unsafe.String(&a.b[n], len(s))
+}
+
+// intern returns a string equal to s, shared with a recent one if any.
+func (a *arena) intern(s string) string {
+	for _, r := range a.recent {
+		if r == s {
+			return r
+		}
+	}
+	c := a.copy(s)
+	a.recent[a.next] = c
+	a.next = (a.next + 1) % len(a.recent)
+	return c
+}
+
+// name decodes a string that is likely to repeat between items.
+func (d *dec) name() string {
+	v := d.view()
+	if d.ar != nil {
+		return d.ar.intern(v)
+	}
+	return v
 }
 
 func (d *dec) fail() {
@@ -161,6 +216,15 @@ func (d *dec) byte() byte {
 func (d *dec) bool() bool { return d.byte() != 0 }
 
 func (d *dec) str() string {
+	v := d.view()
+	if d.ar != nil {
+		return d.ar.copy(v)
+	}
+	return v
+}
+
+// view decodes a string as a substring of d.s, whatever d.ar.
+func (d *dec) view() string {
 	n := d.uvarint()
 	if n > uint64(len(d.s)) {
 		d.fail()
@@ -179,11 +243,20 @@ func (d *dec) strs() []string {
 		}
 		return nil
 	}
-	out := make([]string, n)
-	for i := range out {
-		out[i] = d.str()
+	if d.ar == nil {
+		out := make([]string, n)
+		for i := range out {
+			out[i] = d.str()
+		}
+		return out
 	}
-	return out
+	pool := d.ar.strs
+	start := len(pool)
+	for range n {
+		pool = append(pool, d.name())
+	}
+	d.ar.strs = pool
+	return pool[start:len(pool):len(pool)]
 }
 
 func (d *dec) time() time.Time {
@@ -208,7 +281,7 @@ func (d *dec) zone() intel.Zone {
 		d.fail()
 		return ""
 	}
-	return intel.Zone(d.str())
+	return intel.Zone(d.name())
 }
 
 func (d *dec) catsList() []intel.Category {
@@ -244,11 +317,11 @@ func (d *dec) cat() intel.Category {
 		d.fail()
 		return ""
 	}
-	return intel.Category(d.str())
+	return intel.Category(d.name())
 }
 
 func (d *dec) source() intel.Source {
-	return intel.Source{Feed: d.str(), File: d.str(), Imported: d.time()}
+	return intel.Source{Feed: d.name(), File: d.name(), Imported: d.time()}
 }
 
 func (d *dec) addr() netip.Addr {
@@ -339,7 +412,7 @@ func encFile(dst []byte, f *intel.FileDownload, withKey bool) []byte {
 func decFile(d *dec, f *intel.FileDownload, withKey bool) error {
 	d.header()
 	f.Zone = d.zone()
-	f.DetectionName = d.str()
+	f.DetectionName = d.name()
 	f.Hits = d.varint()
 	f.FirstSeen = d.time()
 	f.LastSeen = d.time()

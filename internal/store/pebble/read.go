@@ -42,103 +42,140 @@ func (s *Store) Address(ctx context.Context, ip netip.Addr) (intel.AddressSummar
 	return out, nil
 }
 
-// span locates one list entry in the string a scan returns: the item key
-// is s[item:val] and the value s[val:end].
-type span struct{ item, val, end int }
-
-// scan reads at most limit entries of one list index in key order (newest
-// first) and returns their item keys and values copied into one string, so
-// that every string decoded from them shares one allocation. sortLen is the
-// length of the sort key between owner and item key.
-func (s *Store) scan(ctx context.Context, list byte, owner []byte, sortLen, limit int) (string, []span, error) {
+// listScan reads at most limit entries of one list index in key order
+// (newest first). fn receives each entry's item key (after owner and sort
+// key) and value as views of the iterator's memory, valid during the call
+// only: decoders copy what they keep into an arena. sortLen is the length
+// of the sort key between owner and item key.
+func (s *Store) listScan(ctx context.Context, list byte, owner []byte, sortLen, limit int, fn func(item, val string) error) error {
 	if err := ctx.Err(); err != nil {
-		return "", nil, err
+		return err
 	}
 	if limit <= 0 {
-		return "", nil, nil
+		return nil
 	}
-	prefix := indexPrefix(list, owner)
-	it, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
+	// Both bounds in one allocation.
+	n := 2 + len(owner)
+	bounds := make([]byte, 0, 2*n)
+	bounds = append(append(bounds, tIndex, list), owner...)
+	bounds = append(append(bounds, tIndex, list), owner...)
+	lower, upper := bounds[:n:n], prefixEndInPlace(bounds[n:])
+	if upper == nil {
+		return errCorrupt
+	}
+	it, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: lower, UpperBound: upper})
 	if err != nil {
-		return "", nil, err
+		return err
 	}
-	var buf []byte
-	var spans []span
-	for ok := it.First(); ok && len(spans) < limit; ok = it.Next() {
+	count := 0
+	for ok := it.First(); ok && count < limit; ok = it.Next() {
 		k := it.Key()
-		if len(k) < len(prefix)+sortLen {
+		if len(k) < n+sortLen {
 			_ = it.Close()
-			return "", nil, errCorrupt
+			return errCorrupt
 		}
 		v, err := it.ValueAndErr()
 		if err != nil {
 			_ = it.Close()
-			return "", nil, err
+			return err
 		}
-		if spans == nil {
-			spans = make([]span, 0, min(limit, 256))
-			buf = make([]byte, 0, min(limit, 256)*(len(k)+len(v)))
+		if err := fn(bytesView(k[n+sortLen:]), bytesView(v)); err != nil {
+			_ = it.Close()
+			return err
 		}
-		sp := span{item: len(buf)}
-		buf = append(buf, k[len(prefix)+sortLen:]...)
-		sp.val = len(buf)
-		buf = append(buf, v...)
-		sp.end = len(buf)
-		spans = append(spans, sp)
+		count++
 	}
-	if err := it.Close(); err != nil {
-		return "", nil, err
+	return it.Close()
+}
+
+// bytesView views b as a string without copying; the string must not be
+// kept beyond the life of b's memory (decoders copy into an arena).
+func bytesView(b []byte) string {
+	if len(b) == 0 {
+		return ""
 	}
-	if len(buf) == 0 {
-		return "", spans, nil
+	return unsafe.String(&b[0], len(b))
+}
+
+// prefixEndInPlace turns p into the smallest key after every key starting
+// with p (nil if there is none).
+func prefixEndInPlace(p []byte) []byte {
+	for i := len(p) - 1; i >= 0; i-- {
+		p[i]++
+		if p[i] != 0 {
+			return p[:i+1]
+		}
 	}
-	// buf is never written again: share it instead of copying it.
-	return unsafe.String(&buf[0], len(buf)), spans, nil
+	return nil
+}
+
+// listArena prepares the arena of a list read: after the first item it
+// sizes chunks for the rest of the list from what that item used.
+type listArena struct {
+	arena
+	limit, items int
+}
+
+func (l *listArena) start() {
+	if l.items == 0 {
+		l.chunk = 512
+	}
+}
+
+func (l *listArena) done(itemLen int) {
+	l.items++
+	if l.items == 1 {
+		l.chunk = max(256, (itemLen+8)*min(l.limit-1, 255))
+	}
 }
 
 // HostedURLs implements store.Intel: a scan of at most limit index entries.
 func (s *Store) HostedURLs(ctx context.Context, ip netip.Addr, limit int) ([]intel.HostedURL, error) {
 	ip = merge.NormIP(ip)
-	str, spans, err := s.scan(ctx, lHosted, addrOwner(nil, ip), recencyKeyLen, limit)
-	if err != nil || len(spans) == 0 {
-		return nil, wrapErr(err, "hosted URLs of %s", ip)
-	}
-	out := make([]intel.HostedURL, len(spans))
-	cats := make([]intel.Category, 0, len(spans))
-	for i, sp := range spans {
-		out[i] = intel.HostedURL{IP: ip, URL: str[sp.item:sp.val]}
-		if err := decHosted(&dec{s: str[sp.val:sp.end], cats: &cats}, &out[i]); err != nil {
-			return nil, wrapErr(err, "hosted URLs of %s", ip)
+	var out []intel.HostedURL
+	var cats []intel.Category
+	ar := listArena{limit: limit}
+	var owner [16]byte
+	err := s.listScan(ctx, lHosted, addrOwner(owner[:0], ip), recencyKeyLen, limit, func(item, val string) error {
+		if out == nil {
+			out = make([]intel.HostedURL, 0, min(limit, 256))
+			cats = make([]intel.Category, 0, min(limit, 256))
 		}
+		ar.start()
+		out = append(out, intel.HostedURL{IP: ip, URL: ar.copy(item)})
+		err := decHosted(&dec{s: val, cats: &cats, ar: &ar.arena}, &out[len(out)-1])
+		ar.done(len(item))
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("hosted URLs of %s: %w", ip, err)
 	}
 	return out, nil
-}
-
-func wrapErr(err error, format string, args ...any) error {
-	if err == nil {
-		return nil
-	}
-	return fmt.Errorf(format+": %w", append(args, err)...)
 }
 
 // Files implements store.Intel.
 func (s *Store) Files(ctx context.Context, ip netip.Addr, limit int) ([]intel.FileDownload, error) {
 	ip = merge.NormIP(ip)
-	str, spans, err := s.scan(ctx, lFiles, addrOwner(nil, ip), recencyKeyLen, limit)
-	if err != nil || len(spans) == 0 {
-		return nil, wrapErr(err, "files of %s", ip)
-	}
-	out := make([]intel.FileDownload, len(spans))
-	for i, sp := range spans {
-		item := str[sp.item:sp.val]
+	var out []intel.FileDownload
+	ar := listArena{limit: limit}
+	var owner [16]byte
+	err := s.listScan(ctx, lFiles, addrOwner(owner[:0], ip), recencyKeyLen, limit, func(item, val string) error {
+		if out == nil {
+			out = make([]intel.FileDownload, 0, min(limit, 256))
+		}
 		j := strings.IndexByte(item, 0)
 		if j < 0 {
-			return nil, wrapErr(errCorrupt, "files of %s", ip)
+			return errCorrupt
 		}
-		out[i] = intel.FileDownload{IP: ip, MD5: item[:j], URL: item[j+1:]}
-		if err := decFile(&dec{s: str[sp.val:sp.end]}, &out[i], false); err != nil {
-			return nil, wrapErr(err, "files of %s", ip)
-		}
+		ar.start()
+		item = ar.copy(item)
+		out = append(out, intel.FileDownload{IP: ip, MD5: item[:j], URL: item[j+1:]})
+		err := decFile(&dec{s: val, ar: &ar.arena}, &out[len(out)-1], false)
+		ar.done(len(item))
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("files of %s: %w", ip, err)
 	}
 	return out, nil
 }
@@ -149,20 +186,27 @@ func (s *Store) Files(ctx context.Context, ip netip.Addr, limit int) ([]intel.Fi
 // needed.
 func (s *Store) Resolutions(ctx context.Context, ip netip.Addr, limit int) ([]intel.Resolution, error) {
 	ip = merge.NormIP(ip)
-	str, spans, err := s.scan(ctx, lRes, addrOwner(nil, ip), recencyKeyLen, limit)
-	if err != nil || len(spans) == 0 {
-		return nil, wrapErr(err, "resolutions of %s", ip)
-	}
-	out := make([]intel.Resolution, len(spans))
-	cats := make([]intel.Category, 0, len(spans))
-	for i, sp := range spans {
-		out[i] = intel.Resolution{IP: ip, Domain: str[sp.item:sp.val]}
-		if err := decResolution(&dec{s: str[sp.val:sp.end], cats: &cats}, &out[i]); err != nil {
-			return nil, wrapErr(err, "resolutions of %s", ip)
+	var out []intel.Resolution
+	var cats []intel.Category
+	ar := listArena{limit: limit}
+	var owner [16]byte
+	err := s.listScan(ctx, lRes, addrOwner(owner[:0], ip), recencyKeyLen, limit, func(item, val string) error {
+		if out == nil {
+			out = make([]intel.Resolution, 0, min(limit, 256))
+			cats = make([]intel.Category, 0, min(limit, 256))
 		}
-		if out[i].Zone == "" {
-			out[i].Zone = intel.ZoneGrey
+		ar.start()
+		out = append(out, intel.Resolution{IP: ip, Domain: ar.copy(item)})
+		r := &out[len(out)-1]
+		err := decResolution(&dec{s: val, cats: &cats, ar: &ar.arena}, r)
+		if r.Zone == "" {
+			r.Zone = intel.ZoneGrey
 		}
+		ar.done(len(item))
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("resolutions of %s: %w", ip, err)
 	}
 	return out, nil
 }
@@ -170,38 +214,46 @@ func (s *Store) Resolutions(ctx context.Context, ip netip.Addr, limit int) ([]in
 // Masks implements store.Intel.
 func (s *Store) Masks(ctx context.Context, ip netip.Addr, limit int) ([]intel.FeedMask, error) {
 	ip = merge.NormIP(ip)
-	str, spans, err := s.scan(ctx, lMasks, addrOwner(nil, ip), 1, limit)
-	if err != nil || len(spans) == 0 {
-		return nil, wrapErr(err, "masks of %s", ip)
-	}
-	out := make([]intel.FeedMask, len(spans))
-	for i, sp := range spans {
-		item := str[sp.item:sp.val]
+	var out []intel.FeedMask
+	ar := listArena{limit: limit}
+	var owner [16]byte
+	err := s.listScan(ctx, lMasks, addrOwner(owner[:0], ip), 1, limit, func(item, val string) error {
+		if out == nil {
+			out = make([]intel.FeedMask, 0, min(limit, 256))
+		}
 		j := strings.IndexByte(item, 0)
 		if j < 0 {
-			return nil, wrapErr(errCorrupt, "masks of %s", ip)
+			return errCorrupt
 		}
-		out[i] = intel.FeedMask{IP: ip, Mask: item[:j], MaskType: item[j+1:]}
-		if err := decMask(&dec{s: str[sp.val:sp.end]}, &out[i]); err != nil {
-			return nil, wrapErr(err, "masks of %s", ip)
-		}
+		ar.start()
+		item = ar.copy(item)
+		out = append(out, intel.FeedMask{IP: ip, Mask: item[:j], MaskType: item[j+1:]})
+		err := decMask(&dec{s: val, ar: &ar.arena}, &out[len(out)-1])
+		ar.done(len(item))
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("masks of %s: %w", ip, err)
 	}
 	return out, nil
 }
 
 // DomainIPs implements store.Intel.
 func (s *Store) DomainIPs(ctx context.Context, domain string, limit int) ([]netip.Addr, error) {
-	str, spans, err := s.scan(ctx, lDomainIPs, strOwner(nil, domain), recencyKeyLen, limit)
-	if err != nil || len(spans) == 0 {
-		return nil, wrapErr(err, "addresses of %s", domain)
-	}
-	out := make([]netip.Addr, len(spans))
-	for i, sp := range spans {
-		d := dec{s: str[sp.item:sp.val]}
-		out[i] = d.addr()
-		if d.err != nil || d.s != "" {
-			return nil, wrapErr(errCorrupt, "addresses of %s", domain)
+	var out []netip.Addr
+	err := s.listScan(ctx, lDomainIPs, strOwner(nil, domain), recencyKeyLen, limit, func(item, _ string) error {
+		if out == nil {
+			out = make([]netip.Addr, 0, min(limit, 256))
 		}
+		d := dec{s: item}
+		out = append(out, d.addr())
+		if d.err != nil || d.s != "" {
+			return errCorrupt
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("addresses of %s: %w", domain, err)
 	}
 	return out, nil
 }
@@ -226,16 +278,20 @@ func (s *Store) URL(ctx context.Context, url string) (intel.URLSummary, error) {
 // from the web address on several addresses, or over http and https, are
 // one item merged by the FileDownload rules, with the smallest IP and URL.
 func (s *Store) URLFiles(ctx context.Context, url string, limit int) ([]intel.FileDownload, error) {
-	str, spans, err := s.scan(ctx, lURLFiles, strOwner(nil, url), recencyKeyLen, limit)
-	if err != nil || len(spans) == 0 {
-		return nil, wrapErr(err, "files of url %q", url)
-	}
-	out := make([]intel.FileDownload, len(spans))
-	for i, sp := range spans {
-		out[i] = intel.FileDownload{MD5: str[sp.item:sp.val]}
-		if err := decFile(&dec{s: str[sp.val:sp.end]}, &out[i], true); err != nil {
-			return nil, wrapErr(err, "files of url %q", url)
+	var out []intel.FileDownload
+	ar := listArena{limit: limit}
+	err := s.listScan(ctx, lURLFiles, strOwner(nil, url), recencyKeyLen, limit, func(item, val string) error {
+		if out == nil {
+			out = make([]intel.FileDownload, 0, min(limit, 256))
 		}
+		ar.start()
+		out = append(out, intel.FileDownload{MD5: ar.copy(item)})
+		err := decFile(&dec{s: val, ar: &ar.arena}, &out[len(out)-1], true)
+		ar.done(len(item))
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("files of url %q: %w", url, err)
 	}
 	return out, nil
 }
