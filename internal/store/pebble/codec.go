@@ -179,12 +179,17 @@ func (d *dec) fail() {
 }
 
 func (d *dec) uvarint() uint64 {
+	s := d.s
+	if len(s) > 0 && s[0] < 0x80 { // the common one-byte case
+		d.s = s[1:]
+		return uint64(s[0])
+	}
 	var v uint64
 	var shift uint
-	for i := 0; i < len(d.s) && i < binary.MaxVarintLen64; i++ {
-		c := d.s[i]
+	for i := 0; i < len(s) && i < binary.MaxVarintLen64; i++ {
+		c := s[i]
 		if c < 0x80 {
-			d.s = d.s[i+1:]
+			d.s = s[i+1:]
 			return v | uint64(c)<<shift
 		}
 		v |= uint64(c&0x7f) << shift
