@@ -1,5 +1,6 @@
 // Package render turns reports into wire formats: the TIP JSON of the lookup
-// API (and, later, STIX 2.1 bundles). Output is deterministic.
+// API and STIX 2.1 bundles (stix.go). Output is deterministic (a STIX
+// bundle's own id aside).
 //
 // The JSON is written by hand into one byte slice: keys in the order of the
 // API contract, only the report's sections, and inside a section every field

@@ -83,6 +83,10 @@ type ReportRef struct {
 	ID    string
 	Type  string // intel.ReportAPT, ReportCrimeware or ReportICS
 	Title string
+	// Published and Updated are the report's dates (zero when unknown);
+	// the TIP JSON does not show them, STIX report objects do.
+	Published time.Time
+	Updated   time.Time
 }
 
 // IPGeneral is the IpGeneralInfo section (Ip is IPReport.IP).
@@ -276,7 +280,8 @@ func (b *Builder) IP(ctx context.Context, ip netip.Addr, sec Sections, count int
 				if rep.Type == intel.ReportAPT {
 					g.HasAPT = true
 				}
-				g.Reports = append(g.Reports, ReportRef{ID: rep.ID, Type: rep.Type, Title: rep.Title})
+				g.Reports = append(g.Reports, ReportRef{ID: rep.ID, Type: rep.Type, Title: rep.Title,
+					Published: rep.Published, Updated: rep.Updated})
 			}
 		}
 	}
@@ -702,7 +707,8 @@ func (b *Builder) URL(ctx context.Context, rawURL string, sec Sections, count in
 				if rep.Type == intel.ReportAPT {
 					r.HasAPT = true
 				}
-				r.Reports = append(r.Reports, ReportRef{ID: rep.ID, Type: rep.Type, Title: rep.Title})
+				r.Reports = append(r.Reports, ReportRef{ID: rep.ID, Type: rep.Type, Title: rep.Title,
+					Published: rep.Published, Updated: rep.Updated})
 			}
 		}
 	}
