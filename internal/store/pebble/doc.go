@@ -78,6 +78,12 @@
 // resolution items lacked the domain's zone and categories), with an error
 // that asks for a new import.
 //
+// A list read decodes each entry straight from the iterator's memory into
+// the result; the strings it keeps are copied into one arena per call (a
+// few large allocations, never written again once handed out), and names
+// that repeat from item to item (sources, feeds, detection names) are
+// interned there.
+//
 // Values of list items and summaries use a compact binary encoding (see
 // codec.go); reports, network records, users and tokens, which are read
 // rarely or are small, are JSON.
