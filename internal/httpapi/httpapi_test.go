@@ -250,7 +250,6 @@ func TestLookupBadRequest(t *testing.T) {
 		{"/api/ip/1.2.3.4?count=1&count=2", "invalid_request", []string{"count", "2 times"}},
 		{"/api/ip/1.2.3.4?format=xml", "invalid_request", []string{`"xml"`, "json"}},
 		{"/api/ip/1.2.3.4?format=JSON", "invalid_request", []string{`"JSON"`}},
-		{"/api/ip/1.2.3.4?format=stix", "unsupported_format", []string{"format=stix", "format=json"}},
 		{"/api/ip/1.2.3.4?a=%zz", "invalid_request", []string{"query string"}},
 		{"/api/ip/1.2.3.4?a=1;b=2", "invalid_request", []string{"query string"}},
 		{"/api/ip/http://82.118.16.30/a?count=0", "invalid_request", []string{`"0"`}},
@@ -276,6 +275,49 @@ func TestLookupBadRequest(t *testing.T) {
 	n, err := e.st.RequestCount(context.Background(), "alice", store.Day(now))
 	if err != nil || n != 0 {
 		t.Fatalf("alice's count after bad requests = %d, %v; want 0", n, err)
+	}
+}
+
+// TestLookupSTIX: format=stix answers a bundle with the STIX media type,
+// for addresses and web addresses (raw and percent-encoded), whatever
+// sections and count say; a bad format is still a 400.
+func TestLookupSTIX(t *testing.T) {
+	e := newEnv(t, options{})
+	for _, target := range []string{
+		"/api/ip/1.2.3.4?format=stix",
+		"/api/ip/2001:4860::8888?format=stix",
+		"/api/ip/10.0.0.1?format=stix",
+		"/api/ip/1.2.3.4?format=stix&count=-1&sections=nosuch",
+		"/api/ip/1.2.3.4?sections=Zone&count=1&format=stix",
+		"/api/ip/http://82.118.16.30/a?format=stix",
+		"/api/ip/http%3A%2F%2F82.118.16.30%2Fa?format=stix",
+	} {
+		w := e.do(t, http.MethodGet, target, "alice")
+		if w.Code != http.StatusOK {
+			t.Fatalf("GET %s: got %d %s, want 200", target, w.Code, w.Body)
+		}
+		if ct := w.Header().Get("Content-Type"); ct != "application/stix+json;version=2.1" {
+			t.Errorf("GET %s: Content-Type = %q, want application/stix+json;version=2.1", target, ct)
+		}
+		var b struct {
+			Type    string           `json:"type"`
+			ID      string           `json:"id"`
+			Objects []map[string]any `json:"objects"`
+		}
+		if err := json.Unmarshal(w.Body.Bytes(), &b); err != nil {
+			t.Fatalf("GET %s: %v", target, err)
+		}
+		if b.Type != "bundle" || !strings.HasPrefix(b.ID, "bundle--") || len(b.Objects) < 2 {
+			t.Errorf("GET %s: got type %q id %q with %d objects, want a bundle with the identity and the observable",
+				target, b.Type, b.ID, len(b.Objects))
+		}
+		if got := b.Objects[0]["type"]; got != "identity" {
+			t.Errorf("GET %s: first object %v, want identity", target, got)
+		}
+	}
+	w := e.do(t, http.MethodGet, "/api/ip/1.2.3.4?format=STIX", "alice")
+	if w.Code != http.StatusBadRequest {
+		t.Errorf("format=STIX: got %d, want 400", w.Code)
 	}
 }
 

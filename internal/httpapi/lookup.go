@@ -66,6 +66,10 @@ func (s *server) handleLookup(w http.ResponseWriter, r *http.Request, info *requ
 		if rep.License, err = s.access.Authorize(ctx, user, token); err != nil {
 			return err
 		}
+		if req.format == formatSTIX {
+			b, err := render.URLSTIX(rep, s.reports.Clock())
+			return writeSTIX(w, b, err)
+		}
 		body = render.AppendURLJSON(body, rep)
 	} else {
 		rep, err := s.reports.IP(ctx, req.ip, req.sections, req.count)
@@ -75,10 +79,23 @@ func (s *server) handleLookup(w http.ResponseWriter, r *http.Request, info *requ
 		if rep.License, err = s.access.Authorize(ctx, user, token); err != nil {
 			return err
 		}
+		if req.format == formatSTIX {
+			b, err := render.IPSTIX(rep, s.reports.Clock())
+			return writeSTIX(w, b, err)
+		}
 		body = render.AppendIPJSON(body, rep)
 	}
 	*buf = body
 	writeBody(w, http.StatusOK, "application/json; charset=utf-8", body)
+	return nil
+}
+
+// writeSTIX answers with a STIX 2.1 bundle.
+func writeSTIX(w http.ResponseWriter, body []byte, err error) error {
+	if err != nil {
+		return fmt.Errorf("render STIX: %w", err)
+	}
+	writeBody(w, http.StatusOK, render.MediaTypeSTIX, body)
 	return nil
 }
 
@@ -113,7 +130,8 @@ func (s *server) authenticate(r *http.Request) (intel.User, intel.Token, error) 
 // parseLookup parses the raw path (starting with /api/ip) and the raw query
 // string of a lookup request. Every error is KindInvalid with a message that
 // names the bad value. Checks run in this order: request, query string
-// syntax, format, sections, count.
+// syntax, format, sections, count; with format=stix, sections and count are
+// ignored (every section, DefaultCount items per list).
 func parseLookup(path, query string, cfg Config) (lookupRequest, error) {
 	var req lookupRequest
 	seg, ok := strings.CutPrefix(path, lookupPrefix)
@@ -152,8 +170,16 @@ func parseLookup(path, query string, cfg Config) (lookupRequest, error) {
 	case "", formatJSON:
 		req.format = formatJSON
 	case formatSTIX:
-		return req, intel.Errorf(intel.KindInvalid, "unsupported_format",
-			"format=stix is not available on this server yet; use format=json")
+		// A bundle carries every section, each list capped at the
+		// default: sections and count are ignored, not even validated.
+		req.format = formatSTIX
+		req.count = report.DefaultCount
+		if req.url != "" {
+			req.sections = report.AllURLSections
+		} else {
+			req.sections = report.AllIPSections
+		}
+		return req, nil
 	default:
 		return req, intel.Invalid("format must be json or stix, not %q", clip(format))
 	}

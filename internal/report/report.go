@@ -176,6 +176,9 @@ type URLReport struct {
 	Masks      []intel.FeedMask
 }
 
+// Clock returns the builder's current time in UTC (Now, or the wall clock).
+func (b *Builder) Clock() time.Time { return b.now() }
+
 func (b *Builder) now() time.Time {
 	if b.Now != nil {
 		return b.Now().UTC()
