@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -191,6 +192,34 @@ func TestEndToEnd(t *testing.T) {
 		if a.status != 200 || !strings.HasPrefix(a.header.Get("Content-Type"), "text/html") ||
 			!strings.Contains(a.header.Get("Content-Security-Policy"), "default-src 'self'") {
 			t.Errorf("portal: got %d %q CSP %q", a.status, a.header.Get("Content-Type"), a.header.Get("Content-Security-Policy"))
+		}
+	})
+
+	t.Run("STIX bundle", func(t *testing.T) {
+		a := get(t, "GET", api+"45.95.147.10?format=stix&sections=Zone&count=1", tokA)
+		if a.status != 200 || a.header.Get("Content-Type") != "application/stix+json;version=2.1" {
+			t.Fatalf("format=stix: got %d %q: %.200s", a.status, a.header.Get("Content-Type"), a.body)
+		}
+		m := a.json(t)
+		wantField(t, m, "bundle", "type")
+		objs, _ := m["objects"].([]any)
+		types := map[string]int{}
+		for _, o := range objs {
+			types[fmt.Sprint(o.(map[string]any)["type"])]++
+		}
+		for _, typ := range []string{"identity", "ipv4-addr", "indicator", "autonomous-system", "domain-name", "url", "file", "report", "relationship"} {
+			if types[typ] == 0 {
+				t.Errorf("bundle has no %s object (types: %v)", typ, types)
+			}
+		}
+		// The CLI prints the same objects.
+		out := mustTipd(t, "lookup", "-store", st, "-format", "stix", "45.95.147.10")
+		var cli map[string]any
+		if err := json.Unmarshal([]byte(out), &cli); err != nil {
+			t.Fatalf("lookup -format stix: %v", err)
+		}
+		if got := len(cli["objects"].([]any)); got != len(objs) {
+			t.Errorf("lookup -format stix: %d objects, the API %d", got, len(objs))
 		}
 	})
 

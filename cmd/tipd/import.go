@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"runtime/pprof"
 	"strings"
 
@@ -29,9 +30,17 @@ func cmdImport(ctx context.Context, e *env, args []string) error {
 	name := fs.String("name", "", "file name recorded as provenance for standard input")
 	quiet := fs.Bool("q", false, "no progress display")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the import to this file")
+	batch := fs.Int("batch", importer.DefaultBatchSize, "records per store batch")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
+	}
+	// An import allocates briskly and its live heap is small and bounded
+	// (three batches at most): collecting garbage less often buys about a
+	// tenth of the import time for about 70 MiB more memory. GOGC, when set,
+	// wins.
+	if e.getenv("GOGC") == "" {
+		defer debug.SetGCPercent(debug.SetGCPercent(300))
 	}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
@@ -55,7 +64,10 @@ func cmdImport(ctx context.Context, e *env, args []string) error {
 			return usagef("unknown category %q", *category)
 		}
 	}
-	o := importer.Options{Strict: *strict, Feed: *feed, Category: intel.Category(*category), Now: e.now}
+	if *batch < 1 || *batch > 1<<20 {
+		return usagef("-batch must be between 1 and %d", 1<<20)
+	}
+	o := importer.Options{Strict: *strict, Feed: *feed, Category: intel.Category(*category), Now: e.now, BatchSize: *batch}
 	newParser, err := formats.New(*format, o)
 	if err != nil {
 		return usageError{err.Error()}
