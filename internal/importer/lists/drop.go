@@ -22,8 +22,8 @@ import (
 // after it. The JSON form is dated only by its final metadata line: its
 // networks are first listed without a date, and the metadata line lists
 // them again with its timestamp as their last-seen date (the parser keeps
-// up to maxDated networks of a file for this; DROP lists hold a few
-// thousand). The metadata line's record count is checked against the
+// up to maxDated (65,536) networks of a file for this; DROP lists hold a
+// few thousand). The metadata line's record count is checked against the
 // networks read, to catch a truncated download.
 type DROP struct {
 	feed    string
@@ -33,8 +33,11 @@ type DROP struct {
 	seen    []intel.NetListing // JSON form: the networks to date at the end
 }
 
-// maxDated bounds the networks of a JSON file dated by its metadata line.
-const maxDated = 1 << 20
+// maxDated bounds the networks of a JSON file dated by its metadata line,
+// and so the memory a JSON file can take whatever its size: Spamhaus's
+// lists hold a few thousand networks; a file with more keeps them listed
+// without a date (undated evidence weighs half, docs/scoring.md).
+const maxDated = 1 << 16
 
 type dropRecord struct {
 	CIDR      string  `json:"cidr"`
