@@ -22,12 +22,13 @@ cd "$(dirname "$0")/.."
 go build -o "$work/tipd" ./cmd/tipd
 tipd=$work/tipd
 now=2026-11-28T12:00:00Z
+export PGOPTIONS="--client-min-messages=warning"
 export TIPD_NOW=$now
 
 echo "== world: $size addresses"
 "$tipd" gen -size "$size" -seed 1 -now "$now" -out "$work/w" >/dev/null
-grep '"kind":"sighting"' "$work/w/world.jsonl" | awk 'NR % 97 == 0' |
-	sed 's/.*"ip":"\([^"]*\)".*/\1/' | sort -u | head -2000 >"$work/addrs"
+awk '/"kind":"sighting"/ && ++n % 97 == 0 && m++ < 4000' "$work/w/world.jsonl" |
+	sed 's/.*"ip":"\([^"]*\)".*/\1/' | sort -u >"$work/addrs"
 echo "addresses looked up: $(wc -l <"$work/addrs")"
 
 serve() { # store, then prints the URL
