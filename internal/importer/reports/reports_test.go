@@ -188,7 +188,8 @@ func TestEndToEnd(t *testing.T) {
 		}
 		return r
 	}
-	apt := []report.ReportRef{{ID: "rpt-2026-0117", Type: intel.ReportAPT, Title: "Example campaign against telecoms"}}
+	apt := []report.ReportRef{{ID: "rpt-2026-0117", Type: intel.ReportAPT, Title: "Example campaign against telecoms",
+		Published: time.Date(2026, 11, 10, 0, 0, 0, 0, time.UTC), Updated: time.Date(2026, 11, 20, 8, 0, 0, 0, time.UTC)}}
 	industries := []string{"Government", "Telecommunications"}
 	for _, c := range []struct {
 		ip      string

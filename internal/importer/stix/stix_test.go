@@ -282,7 +282,8 @@ func TestEndToEnd(t *testing.T) {
 		}
 		return r
 	}
-	apt := []report.ReportRef{{ID: "report--7c3b0000-0000-4000-8000-000000000001", Type: intel.ReportAPT, Title: "Example intrusion set targets telecoms"}}
+	apt := []report.ReportRef{{ID: "report--7c3b0000-0000-4000-8000-000000000001", Type: intel.ReportAPT, Title: "Example intrusion set targets telecoms",
+		Published: time.Date(2026, 11, 10, 9, 0, 0, 0, time.UTC), Updated: time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)}}
 
 	r := ip("45.95.147.10")
 	if !r.General.HasAPT || !slices.Equal(r.General.Reports, apt) || r.General.HitsCount != 100 {
