@@ -38,23 +38,29 @@ func ipSizeHint(r *report.IPReport) int {
 		192*len(r.Resolutions) + 256*len(r.Whois.Contacts)
 }
 
-// AppendIPJSON appends the JSON body of r to dst.
-func AppendIPJSON(dst []byte, r *report.IPReport) []byte {
-	s := r.Sections
-	w := writer{b: append(dst, '{')}
+// leading writes the sections both reports begin with: LicenseInfo, Zone
+// and RelatedObjects, those of them that s holds.
+func (w *writer) leading(s report.Sections, lic *report.License, zone intel.Zone, hasRed bool) {
 	if s.Has(report.SecLicenseInfo) {
-		w.license(&r.License)
+		w.license(lic)
 	}
 	if s.Has(report.SecZone) {
 		w.key("Zone")
-		w.zone(r.Zone)
+		w.zone(zone)
 	}
 	if s.Has(report.SecRelatedObjects) {
 		w.key("RelatedObjects")
 		w.b = append(w.b, `{"HasRedZone":`...)
-		w.bool(r.HasRedZone)
+		w.bool(hasRed)
 		w.b = append(w.b, '}')
 	}
+}
+
+// AppendIPJSON appends the JSON body of r to dst.
+func AppendIPJSON(dst []byte, r *report.IPReport) []byte {
+	s := r.Sections
+	w := writer{b: append(dst, '{')}
+	w.leading(s, &r.License, r.Zone, r.HasRedZone)
 	if s.Has(report.SecIPGeneralInfo) {
 		g := &r.General
 		w.key("IpGeneralInfo")
@@ -198,19 +204,7 @@ func AppendIPJSON(dst []byte, r *report.IPReport) []byte {
 func AppendURLJSON(dst []byte, r *report.URLReport) []byte {
 	s := r.Sections
 	w := writer{b: append(dst, '{')}
-	if s.Has(report.SecLicenseInfo) {
-		w.license(&r.License)
-	}
-	if s.Has(report.SecZone) {
-		w.key("Zone")
-		w.zone(r.Zone)
-	}
-	if s.Has(report.SecRelatedObjects) {
-		w.key("RelatedObjects")
-		w.b = append(w.b, `{"HasRedZone":`...)
-		w.bool(r.HasRedZone)
-		w.b = append(w.b, '}')
-	}
+	w.leading(s, &r.License, r.Zone, r.HasRedZone)
 	if s.Has(report.SecURLGeneralInfo) {
 		w.key("UrlGeneralInfo")
 		w.b = append(w.b, `{"Url":`...)
