@@ -36,7 +36,7 @@ const DefaultFeed = "STIX"
 
 // MaxIndexed bounds the index of one bundle: indicators, observables,
 // threat objects, relationships, sightings and report references together.
-// An entry takes about 200 bytes, so a bundle needs at most ~200 MiB.
+// Memory grows with the bundle up to this cap (docs/import-formats.md).
 const MaxIndexed = 1 << 20
 
 // Widest networks an ipv4-addr or ipv6-addr value may name.
