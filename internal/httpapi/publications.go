@@ -24,7 +24,11 @@ const (
 	// defaultPublications and maxPublications are the default and the
 	// largest `limit` of get_list.
 	defaultPublications = 100
-	maxPublications     = 1000
+	maxPublications     = 200
+	// maxListIndicators is how many indicators of each report get_list
+	// carries (get_one carries all); with maxPublications it bounds an
+	// answer to 200,000 indicators.
+	maxListIndicators = 1000
 )
 
 // publication is one report as the publications endpoints answer it.
@@ -40,6 +44,9 @@ type publication struct {
 	TagsGeo      []string `json:"tags_geo"`
 	TagsActors   []string `json:"tags_actors"`
 	Indicators   []string `json:"indicators"`
+	// IndicatorsCount is the number of the report's indicators, also when
+	// get_list carries only the first maxListIndicators of them.
+	IndicatorsCount int `json:"indicators_count"`
 }
 
 func publicationOf(r *intel.Report) publication {
@@ -59,7 +66,7 @@ func publicationOf(r *intel.Report) publication {
 	return publication{
 		ID: r.ID, Name: r.Title, Desc: r.Description, Published: unix(r.Published), Updated: unix(r.Updated),
 		ReportGroup: r.Type, Tags: list(r.Tags), TagsIndustry: list(r.Industries), TagsGeo: list(r.Geo),
-		TagsActors: list(r.Actors), Indicators: list(r.Indicators),
+		TagsActors: list(r.Actors), Indicators: list(r.Indicators), IndicatorsCount: len(r.Indicators),
 	}
 }
 
@@ -171,7 +178,11 @@ func (s *server) handlePublicationList(w http.ResponseWriter, r *http.Request, i
 	}
 	list := make([]publication, 0, len(reps))
 	for i := range reps {
-		list = append(list, publicationOf(&reps[i]))
+		p := publicationOf(&reps[i])
+		if len(p.Indicators) > maxListIndicators {
+			p.Indicators = p.Indicators[:maxListIndicators]
+		}
+		list = append(list, p)
 	}
 	return s.answer(w, r, user, token, map[string]any{"publications": list, "count": len(list)})
 }

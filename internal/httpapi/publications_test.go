@@ -58,7 +58,7 @@ func TestPublicationOne(t *testing.T) {
 	}
 	want := `{"status":"ok","status_msg":"","return_data":{"id":"rpt-1","name":"Example campaign","desc":"Invented.",` +
 		`"published":1794268800,"updated":1795132800,"report_group":"APT","tags":["espionage"],"tags_industry":["Telecommunications"],` +
-		`"tags_geo":["NL"],"tags_actors":["Example Actor"],"indicators":["45.95.147.10","c2.badcorp.example"]}}` + "\n"
+		`"tags_geo":["NL"],"tags_actors":["Example Actor"],"indicators":["45.95.147.10","c2.badcorp.example"],"indicators_count":2}}` + "\n"
 	if got := w.Body.String(); got != want {
 		t.Errorf("got  %s\nwant %s", got, want)
 	}
@@ -166,3 +166,42 @@ func TestPublicationList(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// TestPublicationListBoundsIndicators: get_list carries at most
+// 1,000 indicators of each report and says how many there are;
+// get_one carries them all.
+func TestPublicationListBoundsIndicators(t *testing.T) {
+	e := pubEnv(t)
+	many := make([]string, 1500)
+	for i := range many {
+		many[i] = "45.95.146." + strconv.Itoa(i%250) + "/" + strconv.Itoa(i)
+	}
+	if err := e.st.Apply(context.Background(), &intel.Batch{Reports: []intel.Report{
+		{ID: "rpt-big", Type: intel.ReportAPT, Title: "Big", Published: day(2026, 11, 12), Indicators: many},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	type pub struct {
+		ID         string   `json:"id"`
+		Indicators []string `json:"indicators"`
+		Count      int      `json:"indicators_count"`
+	}
+	w := e.do(t, http.MethodGet, "/api/publications/get_list?date_start="+itoa(day(2026, 11, 11).Unix())+"&date_end="+itoa(day(2026, 11, 13).Unix()), "alice")
+	var list struct {
+		Publications []pub `json:"publications"`
+	}
+	if err := json.Unmarshal(decodeEnvelope(t, w).ReturnData, &list); err != nil {
+		t.Fatal(err)
+	}
+	if len(list.Publications) != 1 || len(list.Publications[0].Indicators) != 1000 || list.Publications[0].Count != 1500 {
+		t.Fatalf("get_list: got %d publications, first with %d indicators of %d", len(list.Publications), len(list.Publications[0].Indicators), list.Publications[0].Count)
+	}
+	w = e.do(t, http.MethodGet, "/api/publications/get_one?publication_id=rpt-big", "alice")
+	var one pub
+	if err := json.Unmarshal(decodeEnvelope(t, w).ReturnData, &one); err != nil {
+		t.Fatal(err)
+	}
+	if len(one.Indicators) != 1500 || one.Count != 1500 {
+		t.Errorf("get_one: got %d indicators, count %d, want 1500", len(one.Indicators), one.Count)
+	}
+}
