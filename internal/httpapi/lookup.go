@@ -103,7 +103,9 @@ func writeSTIX(w http.ResponseWriter, body []byte, err error) error {
 // (reports with thousands of items) are left to the garbage collector.
 const maxPooledBody = 1 << 20
 
-// authenticate resolves the request's credentials to a user.
+// authenticate resolves the request's credentials to a user: a Bearer
+// token, or Basic credentials over a connection with a verified client
+// certificate bound to that user.
 func (s *server) authenticate(r *http.Request) (intel.User, intel.Token, error) {
 	h := r.Header.Get("Authorization")
 	scheme, token, _ := strings.Cut(strings.TrimSpace(h), " ")
@@ -119,8 +121,19 @@ func (s *server) authenticate(r *http.Request) (intel.User, intel.Token, error) 
 		}
 		return s.access.Authenticate(r.Context(), token)
 	case strings.EqualFold(scheme, "Basic"):
-		return intel.User{}, intel.Token{}, intel.Errorf(intel.KindUnauthenticated, access.CodeUnauthenticated,
-			"Basic authentication is not available on this server yet: send Authorization: Bearer <token>")
+		// Accepted only together with a verified client certificate bound
+		// to the same user (mutual TLS, see tlsauth.go).
+		fp := verifiedCertFingerprint(r)
+		if fp == "" {
+			return intel.User{}, intel.Token{}, intel.Errorf(intel.KindUnauthenticated, access.CodeUnauthenticated,
+				"Basic authentication needs a client certificate issued by the operator: connect with it, or send Authorization: Bearer <token>")
+		}
+		name, pw, err := parseBasic(token)
+		if err != nil {
+			return intel.User{}, intel.Token{}, err
+		}
+		u, err := s.access.AuthenticateBasic(r.Context(), name, pw, fp)
+		return u, intel.Token{}, err
 	default:
 		return intel.User{}, intel.Token{}, intel.Errorf(intel.KindUnauthenticated, access.CodeUnauthenticated,
 			"the authorization scheme %q is not supported: send Authorization: Bearer <token>", clip(scheme))

@@ -1,0 +1,43 @@
+package httpapi
+
+import (
+	"encoding/base64"
+	"net/http"
+	"strings"
+
+	"github.com/tipd/tipd/internal/access"
+	"github.com/tipd/tipd/internal/intel"
+)
+
+// verifiedCertFingerprint returns the SHA-256 fingerprint of the client
+// certificate of r's TLS connection if the server verified it against its
+// client CA (a non-empty verified chain), else "". A certificate the client
+// merely presented, without verification, does not count.
+func verifiedCertFingerprint(r *http.Request) string {
+	if r.TLS == nil || len(r.TLS.VerifiedChains) == 0 || len(r.TLS.VerifiedChains[0]) == 0 {
+		return ""
+	}
+	return access.CertFingerprint(r.TLS.VerifiedChains[0][0].Raw)
+}
+
+// maxBasicLen bounds the decoded Basic credentials.
+const maxBasicLen = 2048
+
+// parseBasic decodes the credentials of Authorization: Basic.
+func parseBasic(cred string) (name, pw string, err error) {
+	bad := intel.Errorf(intel.KindUnauthenticated, access.CodeInvalidCredentials,
+		"the Basic credentials are malformed: send base64 of name:password")
+	cred = strings.TrimSpace(cred)
+	if cred == "" || len(cred) > maxBasicLen {
+		return "", "", bad
+	}
+	b, err := base64.StdEncoding.DecodeString(cred)
+	if err != nil {
+		return "", "", bad
+	}
+	name, pw, ok := strings.Cut(string(b), ":")
+	if !ok {
+		return "", "", bad
+	}
+	return name, pw, nil
+}
