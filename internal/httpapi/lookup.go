@@ -29,24 +29,31 @@ type lookupRequest struct {
 	format   string
 }
 
-// handleLookup answers GET /api/ip/<request>. The order of checks decides
-// which error a request with several problems gets: credentials (401), the
-// request itself (400), licence (402), API access (403), quota (403).
-// Nothing is counted until the report is built, so refused and malformed
-// requests never consume quota.
+// handleLookup answers GET /api/ip/<request>.
 func (s *server) handleLookup(w http.ResponseWriter, r *http.Request, info *requestInfo) error {
-	ctx := r.Context()
-	user, token, err := s.authenticate(r)
-	if err != nil {
-		return err
-	}
-	info.user = user.Name
-
 	path, query := rawTarget(r)
-	req, err := parseLookup(path, query, s.cfg)
+	info.setRaw(strings.TrimPrefix(path, lookupPrefix))
+	return s.lookup(w, r, info, func() (lookupRequest, error) {
+		return parseLookup(path, query, s.cfg)
+	})
+}
+
+// lookup answers a lookup request that parse reads. The order of checks
+// decides which error a request with several problems gets: credentials
+// (401), burst limit (429), the request itself (400), licence (402), API
+// access (403), quota (403). Nothing is counted until the report is built,
+// so refused, rate-limited and malformed requests never consume quota.
+func (s *server) lookup(w http.ResponseWriter, r *http.Request, info *requestInfo, parse func() (lookupRequest, error)) error {
+	ctx := r.Context()
+	user, token, err := s.credentials(r, info)
 	if err != nil {
 		return err
 	}
+	req, err := parse()
+	if err != nil {
+		return err
+	}
+	info.setObject(req)
 	if err := s.access.Check(ctx, user); err != nil {
 		return err
 	}

@@ -25,6 +25,8 @@ type route struct {
 //
 //	GET|HEAD /api/ip/<request>?sections=&count=&format=   lookup (handleLookup)
 //	GET|HEAD /api/ip                                      400: no request
+//	GET|HEAD /api/v1/search/ip?request=<address>          OpenTIP-style lookup (handleSearchIP)
+//	GET|HEAD /api/v1/search/url?request=<web address>     OpenTIP-style lookup (handleSearchURL)
 //	GET|HEAD|POST /api/publications/get_one?publication_id=   one report (handlePublicationOne)
 //	GET|HEAD|POST /api/publications/get_list?date_start=&date_end=&limit=   reports by date (handlePublicationList)
 //	GET|HEAD /healthz                                     liveness: 200 "ok"
@@ -43,6 +45,8 @@ func (s *server) routes() {
 	s.table = []route{
 		{path: lookupPrefix, prefix: true, h: lookup},
 		{path: strings.TrimSuffix(lookupPrefix, "/"), h: lookup},
+		{path: searchIPPath, h: s.handle("search_ip", getHead, s.handleSearchIP)},
+		{path: searchURLPath, h: s.handle("search_url", getHead, s.handleSearchURL)},
 		{path: publicationOnePath, h: s.handle("publication_one", getHeadPost, s.handlePublicationOne)},
 		{path: publicationListPath, h: s.handle("publication_list", getHeadPost, s.handlePublicationList)},
 		{path: "/healthz", h: s.handle("healthz", getHead, s.handleHealthz)},

@@ -36,6 +36,16 @@ type Config struct {
 	// MaxTarget is the longest accepted request target in bytes; longer
 	// ones are answered 414 (default 2000).
 	MaxTarget int
+	// RatePerSecond is the burst limit: the requests per second a user may
+	// send on average; 0 means no limit. Requests over it are answered 429
+	// with Retry-After and never counted against the daily quota.
+	RatePerSecond float64
+	// Burst is how many requests a user may send at once under the burst
+	// limit (default: RatePerSecond rounded up).
+	Burst int
+	// RateUsers is how many users the burst limiter tracks in memory at
+	// once (default 100000); idle users are forgotten.
+	RateUsers int
 }
 
 // Defaults of Config.
@@ -76,6 +86,8 @@ type Deps struct {
 	// UI is the analyst portal (web.Handler()), served at "/" and
 	// "/static/…"; nil serves no portal.
 	UI http.Handler
+	// Now is the clock of the burst limiter; nil means time.Now.
+	Now func() time.Time
 }
 
 // readyTimeout bounds one readiness check.
@@ -93,6 +105,7 @@ type server struct {
 	registry prometheus.Gatherer
 	bufs     sync.Pool    // *[]byte response buffers
 	ui       http.Handler // the portal, or nil
+	limiter  *limiter     // the burst limit, or nil
 
 	table    []route      // see routes.go
 	notFound http.Handler // no route
@@ -111,6 +124,7 @@ func NewServer(logger *slog.Logger, cfg Config, deps Deps) http.Handler {
 		registry: deps.Registry,
 		ui:       deps.UI,
 	}
+	s.limiter = newLimiter(s.cfg.RatePerSecond, s.cfg.Burst, s.cfg.RateUsers, deps.Now)
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
 	}
@@ -176,12 +190,16 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request, info *requestInfo)
 // access log.
 type requestInfo struct {
 	user     string
-	envelope bool // answer errors in the publications envelope
+	auth     string // authentication method, see audit.go
+	object   string // the address or normalised web address looked up
+	raw      string // the raw request value, clipped
+	envelope bool   // answer errors in the publications envelope
 }
 
 // handle wraps h with what every route shares: the method check (allow
 // lists the methods, comma-separated, "" for any), HEAD without a body,
-// common headers, error answers, panic recovery, metrics and one log line.
+// common headers, a bounded request body, error answers, panic recovery,
+// metrics and one log line.
 func (s *server) handle(route, allow string, h handlerFunc) http.Handler {
 	var methods []string
 	if allow != "" {
@@ -190,10 +208,16 @@ func (s *server) handle(route, allow string, h handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rw := &responseWriter{ResponseWriter: w, head: r.Method == http.MethodHead}
-		info := &requestInfo{}
+		info := &requestInfo{auth: authNone}
 		hdr := w.Header()
 		hdr.Set("X-Content-Type-Options", "nosniff")
 		hdr.Set("Cache-Control", "no-store")
+		if r.TLS != nil {
+			hdr.Set("Strict-Transport-Security", "max-age=31536000")
+		}
+		if r.Body != nil {
+			r.Body = http.MaxBytesReader(rw, r.Body, maxFormBody)
+		}
 
 		var err error
 		code := ""
@@ -227,6 +251,7 @@ func (s *server) handle(route, allow string, h handlerFunc) http.Handler {
 				var msg string
 				status, code, msg = statusOf(err)
 				setErrorHeaders(hdr, status, code)
+				setRetryAfter(hdr, err)
 				if info.envelope {
 					s.writeEnvelopeError(rw, status, msg)
 				} else {
@@ -247,19 +272,22 @@ func (s *server) handle(route, allow string, h handlerFunc) http.Handler {
 // statusClientClosed is recorded (never sent) when the client went away.
 const statusClientClosed = 499
 
-// finish records metrics and writes the request's one log line. The cause
-// of a 5xx answer is logged here and nowhere else.
+// finish records metrics and writes the request's one log line, which is
+// also the audit record (docs/operations.md, "Audit log"): time, method,
+// route, user, authentication method, object, status, latency, size and
+// error code. Credentials never appear in it. The cause of a 5xx answer is
+// logged here and nowhere else.
 func (s *server) finish(r *http.Request, route string, status int, code string, n int64, d time.Duration, info *requestInfo, err error) {
 	s.metrics.observe(route, status, d)
 	attrs := []slog.Attr{
 		slog.String("method", r.Method),
 		slog.String("route", route),
+		slog.String("user", info.user),
+		slog.String("auth", info.auth),
+		slog.String("object", info.loggedObject(status)),
 		slog.Int("status", status),
 		slog.Duration("latency", d),
 		slog.Int64("bytes", n),
-	}
-	if info.user != "" {
-		attrs = append(attrs, slog.String("user", info.user))
 	}
 	if code != "" {
 		attrs = append(attrs, slog.String("code", code))
