@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -54,6 +55,7 @@ func commands() []command {
 		{"gen", "write a synthetic world in the import formats", cmdGen},
 		{"migrate", "apply the PostgreSQL schema migrations (-citus: distribute the tables)", cmdMigrate},
 		{"bench", "measure lookups/s of a running server against a static file", cmdBench},
+		{"config", "print the configuration the environment gives, secrets redacted", cmdConfig},
 	}
 }
 
@@ -173,12 +175,39 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 }
 
 // storeFlag registers -store with its default from TIPD_STORE.
+// The store URL may hold a password (postgres://user:pw@host/db), so it can
+// come from a file named by TIPD_STORE_FILE, and help and `tipd config`
+// print it redacted.
 func (e *env) storeFlag(fs *flag.FlagSet) *string {
-	def := e.getenv("TIPD_STORE")
-	if def == "" {
-		def = "./tipd-data"
+	def := e.storeDefault()
+	p := fs.String("store", def, "store URL: ./tipd-data, pebble:///path, postgres://…, mem: (env TIPD_STORE or TIPD_STORE_FILE)")
+	fs.Lookup("store").DefValue = redactURL(def)
+	return p
+}
+
+// storeDefault is the store URL from the environment: TIPD_STORE, else the
+// content of the file TIPD_STORE_FILE names, else ./tipd-data.
+func (e *env) storeDefault() string {
+	if v := e.getenv("TIPD_STORE"); v != "" {
+		return v
 	}
-	return fs.String("store", def, "store URL: ./tipd-data, pebble:///path, postgres://…, mem: (env TIPD_STORE)")
+	if f := e.getenv("TIPD_STORE_FILE"); f != "" {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			fmt.Fprintf(e.stderr, "tipd: cannot read TIPD_STORE_FILE %s: %v.\n", f, errors.Unwrap(err))
+			return ""
+		}
+		return strings.TrimSpace(string(b))
+	}
+	return "./tipd-data"
+}
+
+// redactURL hides the password of a URL.
+func redactURL(s string) string {
+	if u, err := url.Parse(s); err == nil && u.User != nil {
+		return u.Redacted()
+	}
+	return s
 }
 
 func isTerminal(w io.Writer) bool {
@@ -192,4 +221,37 @@ func (e *env) scoreFlags(fs *flag.FlagSet) func() score.Config {
 	half := fs.Duration("half-life", score.DefaultHalfLife, "age at which feed evidence counts half")
 	reportHalf := fs.Duration("report-half-life", score.DefaultReportHalfLife, "age at which a report link counts half")
 	return func() score.Config { return score.Config{HalfLife: *half, ReportHalfLife: *reportHalf} }
+}
+
+// cmdConfig prints the settings that come from the environment (each
+// command's flags override them), with secrets redacted.
+func cmdConfig(_ context.Context, e *env, args []string) error {
+	fs := e.newFlags("config", "")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usagef("config takes no arguments")
+	}
+	rows := []struct{ name, env, value string }{
+		{"store", "TIPD_STORE / TIPD_STORE_FILE", redactURL(e.storeDefault())},
+		{"addr", "TIPD_ADDR", envOr(e.getenv, "TIPD_ADDR", "127.0.0.1:8080")},
+		{"log", "TIPD_LOG", envOr(e.getenv, "TIPD_LOG", "json")},
+		{"tls-cert", "TIPD_TLS_CERT", e.getenv("TIPD_TLS_CERT")},
+		{"tls-key", "TIPD_TLS_KEY", e.getenv("TIPD_TLS_KEY")},
+		{"bench token", "TIPD_TOKEN", redactSecret(e.getenv("TIPD_TOKEN"))},
+		{"clock", "TIPD_NOW", envOr(e.getenv, "TIPD_NOW", "system clock")},
+	}
+	for _, r := range rows {
+		fmt.Fprintf(e.stdout, "%-12s %-30s %s\n", r.name, r.env, r.value)
+	}
+	return nil
+}
+
+func redactSecret(s string) string {
+	if s == "" {
+		return ""
+	}
+	return "(set, redacted)"
 }
