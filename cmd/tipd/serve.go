@@ -2,12 +2,15 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"os/signal"
 	"sync"
 	"syscall"
@@ -29,7 +32,10 @@ import (
 type serveConfig struct {
 	addr            string
 	tlsCert, tlsKey string
+	clientCA        string // CA file for client certificates (mutual TLS)
 	maxCount        int
+	rate            float64 // burst limit: requests per second per user (0: off)
+	burst           int     // burst limit: requests at once per user
 	logFormat       string
 	score           score.Config
 	refresh         time.Duration // how often to check the store for new network data
@@ -45,9 +51,12 @@ func (e *env) serveFlags(fs *flag.FlagSet, c *serveConfig) func() {
 	maxCount := fs.Int("max-count", 10000, "the largest count a request may ask for")
 	logFormat := fs.String("log", envOr(e.getenv, "TIPD_LOG", "json"), "log format: json or text (env TIPD_LOG)")
 	refresh := fs.Duration("refresh", 5*time.Second, "how often to look for network data changed by other processes")
+	rate := fs.Float64("rate", 50, "burst limit: requests per second each user may send on average (0: no limit)")
+	burst := fs.Int("burst", 100, "burst limit: requests each user may send at once")
 	return func() {
 		c.addr, c.tlsCert, c.tlsKey, c.maxCount, c.logFormat, c.refresh = *addr, *cert, *key, *maxCount, *logFormat, *refresh
 		c.score = scoring()
+		c.rate, c.burst = *rate, *burst
 	}
 }
 
@@ -59,7 +68,7 @@ func envOr(getenv func(string) string, name, def string) string {
 }
 
 func cmdServe(ctx context.Context, e *env, args []string) error {
-	fs := e.newFlags("serve", "[-addr 127.0.0.1:8080] [-store URL] [-tls-cert F -tls-key F]")
+	fs := e.newFlags("serve", "[-addr 127.0.0.1:8080] [-store URL] [-tls-cert F -tls-key F [-client-ca F]]")
 	storeURL := e.storeFlag(fs)
 	cacheMB := fs.Int64("cache-mb", 64, "Pebble block cache size in MiB")
 	clientCA := fs.String("client-ca", "", "CA file for client certificates (mutual TLS)")
@@ -75,9 +84,10 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		return usagef("serve takes no arguments, got %q", pos[0])
 	}
 	apply()
-	if *clientCA != "" {
-		return usagef("-client-ca (mutual TLS with Basic authentication) is not available in this build yet; use Bearer tokens")
+	if *clientCA != "" && (c.tlsCert == "" || c.tlsKey == "") {
+		return usagef("-client-ca needs -tls-cert and -tls-key")
 	}
+	c.clientCA = *clientCA
 	st, loc, err := openStore(ctx, *storeURL, storeOptions{cacheSize: *cacheMB << 20, maxConns: int32(*maxConns), migrate: *migrate})
 	if err != nil {
 		return err
@@ -110,7 +120,7 @@ func (e *env) serve(ctx context.Context, st store.Store, loc storeLocation, c se
 	)
 	acc := &access.Service{Store: st, Now: e.now}
 	builder := &report.Builder{Store: st, Net: net0, Now: e.now, Score: c.score}
-	handler := httpapi.NewServer(logger, httpapi.Config{MaxCount: c.maxCount}, httpapi.Deps{
+	handler := httpapi.NewServer(logger, httpapi.Config{MaxCount: c.maxCount, RatePerSecond: c.rate, Burst: c.burst}, httpapi.Deps{
 		Access:  acc,
 		Reports: builder,
 		Ready: func(ctx context.Context) error {
@@ -134,9 +144,17 @@ func (e *env) serve(ctx context.Context, st store.Store, loc storeLocation, c se
 		}
 		scheme = "https"
 	}
+	var tlsConfig *tls.Config
+	if c.clientCA != "" {
+		if tlsConfig, err = clientCAConfig(c.clientCA); err != nil {
+			ln.Close()
+			return err
+		}
+	}
 	baseURL := fmt.Sprintf("%s://%s", scheme, ln.Addr())
 	srv := &http.Server{
 		Handler:           handler,
+		TLSConfig:         tlsConfig,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -228,6 +246,26 @@ func (e *env) serve(ctx context.Context, st store.Store, loc storeLocation, c se
 	wg.Wait()
 	logger.Info("stopped")
 	return runErr
+}
+
+// clientCAConfig is the TLS configuration of mutual TLS: client
+// certificates are asked for and, when given, verified against the CA
+// certificates in file. A client without a certificate still connects, so
+// Bearer tokens keep working; Basic authentication needs a verified one.
+func clientCAConfig(file string) (*tls.Config, error) {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("read client CA: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(b) {
+		return nil, fmt.Errorf("the client CA file %s holds no PEM certificate", file)
+	}
+	return &tls.Config{
+		MinVersion: tls.VersionTLS12,
+		ClientCAs:  pool,
+		ClientAuth: tls.VerifyClientCertIfGiven,
+	}, nil
 }
 
 func newLogger(w interface{ Write([]byte) (int, error) }, format string) *slog.Logger {

@@ -1,14 +1,19 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
+	"os"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"golang.org/x/term"
 
 	"github.com/tipd/tipd/internal/access"
 	"github.com/tipd/tipd/internal/intel"
@@ -18,15 +23,19 @@ import (
 
 func cmdUser(ctx context.Context, e *env, args []string) error {
 	if len(args) == 0 {
-		return usagef("user needs a subcommand: add or list")
+		return usagef("user needs a subcommand: add, list or passwd")
 	}
 	switch args[0] {
 	case "add":
 		return userAdd(ctx, e, args)
 	case "list":
 		return userList(ctx, e, args)
+	case "passwd":
+		return userPasswd(ctx, e, args)
+	case "bind-cert":
+		return userBindCert(ctx, e, args)
 	}
-	return usagef("unknown user subcommand %q; use add or list", args[0])
+	return usagef("unknown user subcommand %q; use add, list or passwd", args[0])
 }
 
 // Defaults of a new user's licence.
@@ -36,7 +45,7 @@ const (
 )
 
 func userAdd(ctx context.Context, e *env, args []string) error {
-	fs := e.newFlags("user add", "[-store URL] [-access Commercial|Trial] [-day-quota N] [-expires YYYY-MM-DD] [-no-api] NAME")
+	fs := e.newFlags("user add", "[-store URL] [-access Commercial|Trial] [-day-quota N] [-expires YYYY-MM-DD] [-no-api] [-password-stdin] NAME")
 	storeURL := e.storeFlag(fs)
 	acc := fs.String("access", intel.AccessCommercial, "licence access type: Commercial or Trial")
 	quota := fs.Int64("day-quota", defaultDayQuota, "requests answered per UTC day")
@@ -50,8 +59,11 @@ func userAdd(ctx context.Context, e *env, args []string) error {
 	if len(pos) != 1 {
 		return usagef("user add takes one user name")
 	}
+	var pw string
 	if *pwStdin {
-		return usagef("-password-stdin (Basic authentication with client certificates) is not available in this build yet")
+		if pw, err = e.readPassword(); err != nil {
+			return err
+		}
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
@@ -59,7 +71,7 @@ func userAdd(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	return e.withStore(ctx, *storeURL, prepend("user", args), false, func(st store.Store, _ *netdata.Holder) error {
+	return e.withStoreInput(ctx, *storeURL, prepend("user", args), pw, func(st store.Store) error {
 		svc := &access.Service{Store: st, Now: e.now}
 		l := access.Licence{Access: *acc, DayQuota: *quota, Expires: exp, APIAccess: !*noAPI}
 		if l.Expires.IsZero() {
@@ -86,10 +98,111 @@ func userAdd(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
+		if *pwStdin {
+			if err := svc.SetPassword(ctx, u.Name, pw); err != nil {
+				return err
+			}
+		}
 		fmt.Fprintf(e.stdout, "user %s: %s, %d requests a day, %s, API access %s\n",
 			u.Name, u.Access, u.DayQuota, expiryText(u.Expires), yesNo(u.APIAccess))
 		return nil
 	})
+}
+
+// userPasswd sets a user's password for Basic authentication, read from
+// standard input.
+func userPasswd(ctx context.Context, e *env, args []string) error {
+	fs := e.newFlags("user passwd", "[-store URL] NAME  (the password is read from standard input)")
+	storeURL := e.storeFlag(fs)
+	pos, err := parse(fs, args[1:])
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usagef("user passwd takes one user name")
+	}
+	pw, err := e.readPassword()
+	if err != nil {
+		return err
+	}
+	return e.withStoreInput(ctx, *storeURL, prepend("user", args), pw, func(st store.Store) error {
+		svc := &access.Service{Store: st, Now: e.now}
+		if err := svc.SetPassword(ctx, pos[0], pw); err != nil {
+			return err
+		}
+		_, err := fmt.Fprintf(e.stdout, "password of %s set\n", pos[0])
+		return err
+	})
+}
+
+// userBindCert binds a client certificate, by its SHA-256 fingerprint, to
+// a user; `tipd cert issue` runs it, through a running server if need be.
+func userBindCert(ctx context.Context, e *env, args []string) error {
+	fs := e.newFlags("user bind-cert", "[-store URL] NAME SHA256-FINGERPRINT")
+	storeURL := e.storeFlag(fs)
+	pos, err := parse(fs, args[1:])
+	if err != nil {
+		return err
+	}
+	if len(pos) != 2 {
+		return usagef("user bind-cert takes a user name and a hex SHA-256 certificate fingerprint")
+	}
+	return e.withStore(ctx, *storeURL, prepend("user", args), false, func(st store.Store, _ *netdata.Holder) error {
+		svc := &access.Service{Store: st, Now: e.now}
+		return svc.BindCert(ctx, pos[0], strings.TrimPrefix(pos[1], "sha256:"))
+	})
+}
+
+// maxPasswordLine bounds the line a password is read from.
+const maxPasswordLine = 4096
+
+// readPassword reads a password, one line, from standard input: without
+// echo and after a prompt on a terminal. An empty password is refused.
+func (e *env) readPassword() (string, error) {
+	var line string
+	if f, ok := e.stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		fmt.Fprint(e.stderr, "Password: ")
+		b, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(e.stderr)
+		if err != nil {
+			return "", fmt.Errorf("read password: %w", err)
+		}
+		line = string(b)
+	} else {
+		r := bufio.NewReaderSize(io.LimitReader(e.stdin, maxPasswordLine), maxPasswordLine)
+		s, err := r.ReadString('\n')
+		if err != nil && !errors.Is(err, io.EOF) {
+			return "", fmt.Errorf("read password: %w", err)
+		}
+		if err == nil || len(s) < maxPasswordLine {
+			line = s
+		} else {
+			return "", usagef("the password line on standard input is longer than %d bytes", maxPasswordLine-1)
+		}
+	}
+	line = strings.TrimRight(line, "\r\n")
+	if line == "" {
+		return "", usagef("the password on standard input is empty; give one line holding the password")
+	}
+	return line, nil
+}
+
+// withStoreInput is withStore for commands that read standard input: when
+// the command is forwarded to a running server, input travels as its
+// standard input.
+func (e *env) withStoreInput(ctx context.Context, u string, args []string, input string, fn func(st store.Store) error) error {
+	if e.shared != nil {
+		return fn(e.shared.st)
+	}
+	st, loc, err := openStore(ctx, u, storeOptions{})
+	if err != nil {
+		if inUse(err) {
+			return e.forward(ctx, loc.socketPath(), args, strings.NewReader(input+"\n"))
+		}
+		return err
+	}
+	defer st.Close()
+	return fn(st)
 }
 
 func expiryText(t time.Time) string {
