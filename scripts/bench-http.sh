@@ -32,7 +32,7 @@ awk '/"kind":"sighting"/ && ++n % 97 == 0 && m++ < 4000' "$work/w/world.jsonl" |
 echo "addresses looked up: $(wc -l <"$work/addrs")"
 
 serve() { # store, then prints the URL
-	"$tipd" serve -store "$1" -addr 127.0.0.1:0 -log text -refresh 1m >"$work/serve.$2.out" 2>"$work/serve.$2.err" &
+	"$tipd" serve -store "$1" -addr 127.0.0.1:0 -log text -refresh 1m -rate 0 >"$work/serve.$2.out" 2>"$work/serve.$2.err" &
 	pids+=($!)
 	for _ in $(seq 1 100); do
 		if grep -q '^url: ' "$work/serve.$2.out" 2>/dev/null; then
