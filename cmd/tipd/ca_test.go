@@ -193,8 +193,14 @@ func TestMutualTLSBasic(t *testing.T) {
 		if status != c.status {
 			t.Errorf("%s: status %d, want %d", c.name, status, c.status)
 		}
-		if status == 401 && challenge == "" {
-			t.Errorf("%s: 401 without WWW-Authenticate", c.name)
+		if status == 401 {
+			want := `Bearer realm="tipd"`
+			if strings.HasPrefix(c.auth, "Basic") {
+				want = `Basic realm="tipd"`
+			}
+			if challenge != want {
+				t.Errorf("%s: first WWW-Authenticate %q, want %q", c.name, challenge, want)
+			}
 		}
 	}
 }

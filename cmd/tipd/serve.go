@@ -132,6 +132,10 @@ func (e *env) serve(ctx context.Context, st store.Store, loc storeLocation, c se
 		UI:       web.Handler(),
 	})
 
+	if c.clientCA != "" {
+		handler = httpapi.WithBasicChallenge(handler)
+	}
+
 	ln, err := net.Listen("tcp", c.addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", c.addr, err)

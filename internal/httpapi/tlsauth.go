@@ -41,3 +41,44 @@ func parseBasic(cred string) (name, pw string, err error) {
 	}
 	return name, pw, nil
 }
+
+// basicChallenge is the challenge of Basic authentication.
+const basicChallenge = `Basic realm="tipd"`
+
+// WithBasicChallenge wraps the API of a server that verifies client
+// certificates (mutual TLS): a 401 answer to a request that tried
+// Authorization: Basic carries the Basic challenge first, before the
+// Bearer one every 401 carries.
+func WithBasicChallenge(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		scheme, _, _ := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " ")
+		if !strings.EqualFold(scheme, "Basic") {
+			h.ServeHTTP(w, r)
+			return
+		}
+		h.ServeHTTP(&challengeWriter{ResponseWriter: w}, r)
+	})
+}
+
+// challengeWriter adds the Basic challenge to a 401 status.
+type challengeWriter struct {
+	http.ResponseWriter
+	wrote bool
+}
+
+func (c *challengeWriter) WriteHeader(status int) {
+	if !c.wrote && status == http.StatusUnauthorized {
+		h := c.Header()
+		h["Www-Authenticate"] = append([]string{basicChallenge}, h["Www-Authenticate"]...)
+	}
+	c.wrote = true
+	c.ResponseWriter.WriteHeader(status)
+}
+
+func (c *challengeWriter) Write(p []byte) (int, error) {
+	c.wrote = true
+	return c.ResponseWriter.Write(p)
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (c *challengeWriter) Unwrap() http.ResponseWriter { return c.ResponseWriter }
