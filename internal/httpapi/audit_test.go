@@ -61,7 +61,8 @@ func TestAuditLog(t *testing.T) {
 		{long, "Bearer " + tok, "", "alice", "bearer", "ip_lookup", strings.Repeat("a", 200), 400},
 		{"/api/v1/search/ip?request=" + strings.Repeat("b", 300), "", tok, "alice", "x-api-key", "search_ip", strings.Repeat("b", 200), 400},
 		{"/healthz", "", "", "", "none", "healthz", "", 200},
-		{"/nowhere", "Bearer " + tok, "", "", "none", "not_found", "", 404},
+		{"/nowhere", "Bearer " + tok, "", "", "bearer", "not_found", "", 404},
+		{"/api/publications/get_one?publication_id=x", "Bearer " + tok, "", "alice", "bearer", "publication_one", "", 404},
 	}
 	for _, tt := range tests {
 		r := httptest.NewRequest(http.MethodGet, tt.target, nil)

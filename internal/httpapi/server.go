@@ -208,7 +208,7 @@ func (s *server) handle(route, allow string, h handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rw := &responseWriter{ResponseWriter: w, head: r.Method == http.MethodHead}
-		info := &requestInfo{auth: authNone}
+		info := &requestInfo{auth: authMethod(r)}
 		hdr := w.Header()
 		hdr.Set("X-Content-Type-Options", "nosniff")
 		hdr.Set("Cache-Control", "no-store")
