@@ -148,6 +148,10 @@ func TestMutualTLSBasic(t *testing.T) {
 	if err := e.issueClientCert(context.Background(), st, filepath.Join(st, "ca"), expired, "alice", now.Add(-48*time.Hour), now.Add(-time.Hour)); err != nil {
 		t.Fatal(err)
 	}
+	// A certificate of alice signed by another CA, bound to her all the same.
+	rogue := filepath.Join(dir, "rogue")
+	tipdIn(t, "", "ca", "init", "-dir", filepath.Join(dir, "rogue-ca"))
+	tipdIn(t, "", "cert", "issue", "-ca-dir", filepath.Join(dir, "rogue-ca"), "-store", st, "-out", rogue, "alice")
 	tokAlice := strings.TrimSpace(tipdIn(t, "", "token", "issue", "-store", st, "alice"))
 	tokCarol := strings.TrimSpace(tipdIn(t, "", "token", "issue", "-store", st, "carol"))
 
@@ -160,6 +164,7 @@ func TestMutualTLSBasic(t *testing.T) {
 	bob := tlsClient(t, st, certs, "bob")
 	anon := tlsClient(t, st, "", "")
 	old := tlsClient(t, st, expired, "alice")
+	other := tlsClient(t, st, rogue, "alice")
 	for _, c := range []struct {
 		name   string
 		client *http.Client
@@ -181,10 +186,14 @@ func TestMutualTLSBasic(t *testing.T) {
 		{"Bearer with a certificate", alice, "Bearer " + tokAlice, 200},
 		{"Bearer with another user's certificate", alice, "Bearer " + tokCarol, 200},
 		{"expired certificate", old, basic("alice", "alice-pw"), 401},
+		{"certificate of another CA", other, basic("alice", "alice-pw"), 401},
 	} {
 		status, challenge, err := call(c.client, u, c.auth)
-		if c.name == "expired certificate" && err != nil {
-			continue // refused in the handshake: as good as 401
+		if c.client == old || c.client == other {
+			if err == nil && status != 401 {
+				t.Errorf("%s: status %d, want a refused handshake or 401", c.name, status)
+			}
+			continue
 		}
 		if err != nil {
 			t.Errorf("%s: %v", c.name, err)
