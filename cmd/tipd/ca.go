@@ -10,6 +10,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"math/big"
 	"net"
@@ -266,8 +267,10 @@ func (e *env) issueClientCert(ctx context.Context, storeURL, cadir, outDir, name
 		return err
 	}
 	// Binding goes through a running server when one holds the store.
+	quiet := *e // the forwarded bind-cert's confirmation is not printed
+	quiet.stdout = io.Discard
 	bind := func(fp string) error {
-		return e.withStore(ctx, storeURL, []string{"user", "bind-cert", "-store", storeURL, name, fp}, false, func(st store.Store, _ *netdata.Holder) error {
+		return quiet.withStore(ctx, storeURL, []string{"user", "bind-cert", "-store", storeURL, name, fp}, false, func(st store.Store, _ *netdata.Holder) error {
 			svc := &access.Service{Store: st, Now: e.now}
 			return svc.BindCert(ctx, name, fp)
 		})

@@ -136,7 +136,8 @@ func userPasswd(ctx context.Context, e *env, args []string) error {
 }
 
 // userBindCert binds a client certificate, by its SHA-256 fingerprint, to
-// a user; `tipd cert issue` runs it, through a running server if need be.
+// a user: one issued by another CA the server trusts, or, run by `tipd cert
+// issue` through a running server, one it just issued.
 func userBindCert(ctx context.Context, e *env, args []string) error {
 	fs := e.newFlags("user bind-cert", "[-store URL] NAME SHA256-FINGERPRINT")
 	storeURL := e.storeFlag(fs)
@@ -149,7 +150,14 @@ func userBindCert(ctx context.Context, e *env, args []string) error {
 	}
 	return e.withStore(ctx, *storeURL, prepend("user", args), false, func(st store.Store, _ *netdata.Holder) error {
 		svc := &access.Service{Store: st, Now: e.now}
-		return svc.BindCert(ctx, pos[0], strings.TrimPrefix(pos[1], "sha256:"))
+		// Accept "sha256:<hex>" as cert issue prints it and "AB:CD:…" as
+		// openssl x509 -fingerprint -sha256 prints it.
+		fp := strings.ReplaceAll(strings.TrimPrefix(strings.ToLower(pos[1]), "sha256:"), ":", "")
+		if err := svc.BindCert(ctx, pos[0], fp); err != nil {
+			return err
+		}
+		_, err := fmt.Fprintf(e.stdout, "certificate sha256:%s bound to %s\n", fp, pos[0])
+		return err
 	})
 }
 
