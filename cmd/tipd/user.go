@@ -23,7 +23,7 @@ import (
 
 func cmdUser(ctx context.Context, e *env, args []string) error {
 	if len(args) == 0 {
-		return usagef("user needs a subcommand: add, list or passwd")
+		return usagef("user needs a subcommand: add, list, passwd or bind-cert")
 	}
 	switch args[0] {
 	case "add":
@@ -35,7 +35,7 @@ func cmdUser(ctx context.Context, e *env, args []string) error {
 	case "bind-cert":
 		return userBindCert(ctx, e, args)
 	}
-	return usagef("unknown user subcommand %q; use add, list or passwd", args[0])
+	return usagef("unknown user subcommand %q; use add, list, passwd or bind-cert", args[0])
 }
 
 // Defaults of a new user's licence.
