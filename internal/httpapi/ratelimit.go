@@ -15,16 +15,17 @@ import (
 // burst limiter tracks at once.
 const DefaultRateUsers = 100_000
 
-// rateSweepEvery is how often the limiter drops the buckets of idle users.
+// rateSweepEvery is how often the limiter drops the buckets of idle users;
+// a full map is swept at most once a second.
 const rateSweepEvery = time.Minute
 
 // limiter is a per-user token bucket: each user may send burst requests at
 // once and rate requests per second on average. It lives in memory, one per
 // process. Its map is bounded: a bucket that has refilled completely is the
-// same as no bucket, so idle users are dropped by a sweep at most every
-// rateSweepEvery; when maxUsers buckets are tracked all the same, one
-// arbitrary bucket is dropped to make room (its user starts afresh with a
-// full burst).
+// same as no bucket, so idle users are dropped by a sweep every
+// rateSweepEvery, or sooner when the map is full; when maxUsers buckets are
+// still tracked after that, one arbitrary bucket is dropped to make room
+// (its user starts afresh with a full burst).
 type limiter struct {
 	rate     float64 // tokens per second, > 0
 	burst    float64 // bucket size, >= 1
@@ -74,6 +75,9 @@ func (l *limiter) allow(user string) (ok bool, wait time.Duration) {
 	}
 	b := l.buckets[user]
 	if b == nil {
+		if len(l.buckets) >= l.maxUsers && now.Sub(l.lastSweep) >= time.Second {
+			l.sweep(now)
+		}
 		if len(l.buckets) >= l.maxUsers {
 			for name := range l.buckets {
 				delete(l.buckets, name)

@@ -24,15 +24,29 @@ func TestLimiterBounded(t *testing.T) {
 	if n := l.len(); n != 1 {
 		t.Errorf("after a sweep %d users are tracked, want 1", n)
 	}
-	// A user still short of tokens is kept.
-	for range 20 {
-		l.allow("busy")
+	// A user still short of tokens survives sweeps with its state: being
+	// forgotten would give it a fresh burst.
+	slow := newLimiter(0.01, 2, 10, func() time.Time { return clock })
+	slow.allow("busy")
+	slow.allow("busy")
+	clock = clock.Add(rateSweepEvery + time.Second)
+	slow.allow("other")
+	if n := slow.len(); n != 2 {
+		t.Errorf("%d users tracked after the sweep, want 2", n)
 	}
-	clock = clock.Add(rateSweepEvery / 60) // 1 s: 10 tokens back of 20
-	l.allow("x")
-	clock = clock.Add(rateSweepEvery)
-	if ok, _ := l.allow("busy"); !ok {
-		t.Error("busy refused after refilling")
+	if ok, _ := slow.allow("busy"); ok {
+		t.Error("busy got a fresh burst after a sweep")
+	}
+	// A full map is swept, before the minute is up, rather than losing
+	// an arbitrary user.
+	fast := newLimiter(10, 1, 10, func() time.Time { return clock })
+	for i := range 10 {
+		fast.allow(fmt.Sprintf("idle%d", i))
+	}
+	clock = clock.Add(2 * time.Second)
+	fast.allow("newcomer")
+	if n := fast.len(); n != 1 {
+		t.Errorf("%d users tracked after a full map was swept, want 1", n)
 	}
 }
 
