@@ -7,12 +7,13 @@
 // A bundle is one JSON document: it is read object by object with a
 // streaming decoder, never as a whole. STIX objects refer to each other by
 // id in any order (a relationship may come before the indicator it names),
-// so the parser keeps a compact index of the objects it can use (ids,
-// values, dates, names; never whole objects) and derives the evidence once
-// the bundle ends. The index holds at most MaxIndexed entries; objects of
-// interest beyond it are bad objects ("split the bundle"). Objects of other
-// types (identities, attack patterns, marking definitions, …) are passed
-// over without being kept.
+// so the parser writes a compact index of the objects it can use (ids,
+// values, dates, names; never whole objects) and of the references between
+// them to sorted runs in temporary files (Options.TempDir), and derives the
+// evidence once the bundle ends by merging the runs in id order (index.go).
+// Memory is bounded by the sorters' buffers and the largest single object,
+// not by the bundle. Objects of other types (identities, attack patterns,
+// marking definitions, …) are passed over without being kept.
 package stix
 
 import (
@@ -34,11 +35,6 @@ import (
 // names none (-feed).
 const DefaultFeed = "STIX"
 
-// MaxIndexed bounds the index of one bundle: indicators, observables,
-// threat objects, relationships, sightings and report references together.
-// Memory grows with the bundle up to this cap (docs/import-formats.md).
-const MaxIndexed = 1 << 20
-
 // Widest networks an ipv4-addr or ipv6-addr value may name.
 const (
 	MinBits4 = 16
@@ -47,8 +43,10 @@ const (
 
 // Parser parses STIX 2.1 bundles. It is used for one pass over one file.
 type Parser struct {
-	feed    string
-	ignored importer.IgnoreCounter
+	feed     string
+	tempDir  string
+	runBytes int // memory of each sorter of the index (runBytes if 0)
+	ignored  importer.IgnoreCounter
 }
 
 // New returns a parser; o.Feed names the feed of the listings (DefaultFeed
@@ -58,7 +56,7 @@ func New(o importer.Options) *Parser {
 	if feed == "" {
 		feed = DefaultFeed
 	}
-	return &Parser{feed: feed}
+	return &Parser{feed: feed, tempDir: o.TempDir}
 }
 
 // Ignored implements importer.Ignorer: valid objects that make no evidence
@@ -130,46 +128,23 @@ type threat struct {
 	typ, name string
 }
 
-type sighting struct {
-	n   int
-	ref string
-	day time.Time
-	hit int64
-}
-
 type report struct {
-	n         int
-	rep       intel.Report
-	refs      []string
-	labels    []string // report_types and labels, lower case
-	published time.Time
-}
-
-// bundle is the index of one bundle.
-type bundle struct {
-	iocs      map[string]*ioc
-	order     []string // ioc ids in object order
-	threats   map[string]threat
-	countries map[string]string // location id -> country
-	rels      [][2]string       // (ioc id, threat id)
-	sightings []sighting
-	reports   []report
-	size      int
-}
-
-func (x *bundle) add(k int) error {
-	x.size += k
-	if x.size > MaxIndexed {
-		return fmt.Errorf("the bundle holds more than %d indicators, observables and references: split it", MaxIndexed)
-	}
-	return nil
+	n      int
+	rep    intel.Report
+	refs   []string
+	labels []string // report_types and labels, lower case
 }
 
 // ParseStream implements importer.StreamParser. Bad objects are reported
 // as they are read; the evidence is emitted, numbered by the object it
 // derives from, once the bundle ends.
-func (p *Parser) ParseStream(r io.Reader, emit func(int, func(*intel.Batch) error) error) error {
-	x := &bundle{iocs: map[string]*ioc{}, threats: map[string]threat{}, countries: map[string]string{}}
+func (p *Parser) ParseStream(r io.Reader, emit func(int, func(*intel.Batch) error) error) (err error) {
+	x := p.newBundle()
+	defer func() {
+		if cerr := x.close(); cerr != nil && err == nil {
+			err = cerr
+		}
+	}()
 	dec := json.NewDecoder(r)
 	n := 0
 	each := func() error {
@@ -186,6 +161,9 @@ func (p *Parser) ParseStream(r io.Reader, emit func(int, func(*intel.Batch) erro
 				err = errors.New(jsonReason(err))
 			} else {
 				err = p.index(x, n, &o)
+				if x.err != nil {
+					return x.err
+				}
 			}
 			if err := emit(n, func(*intel.Batch) error { return err }); err != nil {
 				return err
@@ -278,19 +256,13 @@ func (p *Parser) index(x *bundle, n int, o *object) error {
 		if o.Name == "" {
 			return fmt.Errorf("%s: missing field %q", o.Type, "name")
 		}
-		if err := x.add(1); err != nil {
-			return err
-		}
-		x.threats[o.ID] = threat{typ: o.Type, name: o.Name}
+		x.addThreat(n, o.ID, threat{typ: o.Type, name: o.Name})
 	case "location":
 		if o.Country != "" {
 			if len(o.Country) != 2 || !isLetter(o.Country[0]) || !isLetter(o.Country[1]) {
 				return fmt.Errorf("location: bad country %q", clip(o.Country))
 			}
-			if err := x.add(1); err != nil {
-				return err
-			}
-			x.countries[o.ID] = strings.ToUpper(o.Country)
+			x.addCountry(n, o.ID, strings.ToUpper(o.Country))
 		}
 	case "relationship":
 		if o.SourceRef == "" || o.TargetRef == "" {
@@ -302,10 +274,7 @@ func (p *Parser) index(x *bundle, n int, o *object) error {
 			p.ignored.Add("relationship " + clip(o.RelationshipType))
 			return nil
 		}
-		if err := x.add(1); err != nil {
-			return err
-		}
-		x.rels = append(x.rels, [2]string{o.SourceRef, o.TargetRef})
+		x.addRel(n, o.SourceRef, o.TargetRef)
 	case "sighting":
 		if o.SightingOfRef == "" {
 			return fmt.Errorf("sighting: missing field %q", "sighting_of_ref")
@@ -329,10 +298,7 @@ func (p *Parser) index(x *bundle, n int, o *object) error {
 			}
 			hits = *o.Count
 		}
-		if err := x.add(1); err != nil {
-			return err
-		}
-		x.sightings = append(x.sightings, sighting{n: n, ref: o.SightingOfRef, day: day.Truncate(24 * time.Hour), hit: hits})
+		x.addSighting(n, o.SightingOfRef, day.Truncate(24*time.Hour), hits)
 	case "report":
 		if o.Name == "" {
 			return fmt.Errorf("report: missing field %q", "name")
@@ -353,9 +319,6 @@ func (p *Parser) index(x *bundle, n int, o *object) error {
 				refs = append(refs, ref)
 			}
 		}
-		if err := x.add(1 + len(refs)); err != nil {
-			return err
-		}
 		var labels []string
 		for _, l := range append(slices.Clone(o.ReportTypes), o.Labels...) {
 			labels = append(labels, strings.ToLower(l))
@@ -364,7 +327,7 @@ func (p *Parser) index(x *bundle, n int, o *object) error {
 		if modified.After(pub) {
 			upd = modified
 		}
-		x.reports = append(x.reports, report{n: n, refs: refs, labels: labels, published: pub, rep: intel.Report{
+		x.addReport(&report{n: n, refs: refs, labels: labels, rep: intel.Report{
 			ID: o.ID, Title: o.Name, Description: o.Description, Published: pub, Updated: upd, Tags: nilIfEmpty(o.Labels)}})
 	default:
 		p.ignored.Add("object type " + clip(o.Type))
@@ -404,7 +367,8 @@ func (p *Parser) indicator(x *bundle, n int, o *object, created, modified time.T
 			c.types = append(c.types, cat)
 		}
 	}
-	return x.addIOC(o.ID, c)
+	x.addIOC(o.ID, c)
+	return nil
 }
 
 func (p *Parser) observable(x *bundle, n int, o *object) error {
@@ -435,18 +399,7 @@ func (p *Parser) observable(x *bundle, n int, o *object) error {
 	if err := c.setValue(o.Value); err != nil {
 		return fmt.Errorf("%s: %w", o.Type, err)
 	}
-	return x.addIOC(o.ID, c)
-}
-
-func (x *bundle) addIOC(id string, c *ioc) error {
-	if _, dup := x.iocs[id]; dup {
-		return nil // the first version of an object wins within a bundle
-	}
-	if err := x.add(1); err != nil {
-		return err
-	}
-	x.iocs[id] = c
-	x.order = append(x.order, id)
+	x.addIOC(o.ID, c)
 	return nil
 }
 
@@ -535,59 +488,6 @@ func threatCategory(typ string) intel.Category {
 	return intel.CatAPT
 }
 
-// derive emits the evidence of an indexed bundle.
-func (p *Parser) derive(x *bundle, emit func(int, func(*intel.Batch) error) error) error {
-	for _, r := range x.rels {
-		c, t := x.iocs[r[0]], r[1]
-		if c == nil {
-			c, t = x.iocs[r[1]], r[0]
-		}
-		th, ok := x.threats[t]
-		if c == nil || !ok {
-			p.ignored.Add("relationship between objects not in the bundle or of other types")
-			continue
-		}
-		if cat := threatCategory(th.typ); !slices.Contains(c.cats, cat) {
-			c.cats = append(c.cats, cat)
-		}
-	}
-	for _, id := range x.order {
-		c := x.iocs[id]
-		cats := c.cats
-		if len(cats) == 0 {
-			cats = c.types
-		}
-		if len(cats) == 0 || c.kind == kindHash {
-			if c.kind == kindHash {
-				p.ignored.Add("file hash (attached to no address)")
-			}
-			continue // reports and sightings may still use it
-		}
-		slices.Sort(cats)
-		err := emit(c.n, func(b *intel.Batch) error {
-			p.evidence(c, cats, b)
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-	}
-	if err := p.deriveSightings(x, emit); err != nil {
-		return err
-	}
-	for i := range x.reports {
-		r := &x.reports[i]
-		err := emit(r.n, func(b *intel.Batch) error {
-			p.report(x, r, b)
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // evidence appends what one categorised indicator or observable makes.
 func (p *Parser) evidence(c *ioc, cats []intel.Category, b *intel.Batch) {
 	zone := intel.ZoneGrey
@@ -615,107 +515,6 @@ func (p *Parser) evidence(c *ioc, cats []intel.Category, b *intel.Batch) {
 	case kindDomain:
 		b.Domains = append(b.Domains, intel.DomainInfo{Domain: c.value, Zone: zone, Categories: slices.Clone(cats)})
 	}
-}
-
-// deriveSightings sums the sightings of an address per day (the store
-// keeps one count per address and day) and emits them in object order.
-func (p *Parser) deriveSightings(x *bundle, emit func(int, func(*intel.Batch) error) error) error {
-	type key struct {
-		ip  netip.Addr
-		day time.Time
-	}
-	sums := map[key]int64{}
-	var order []key
-	first := map[key]int{}
-	for _, s := range x.sightings {
-		c := x.iocs[s.ref]
-		if c == nil || c.kind != kindIP || !c.prefix.IsSingleIP() {
-			p.ignored.Add("sighting of an object that is not an address of the bundle")
-			continue
-		}
-		k := key{c.prefix.Addr(), s.day}
-		if _, ok := sums[k]; !ok {
-			order = append(order, k)
-			first[k] = s.n
-		}
-		sums[k] += s.hit
-	}
-	for _, k := range order {
-		err := emit(first[k], func(b *intel.Batch) error {
-			b.Sightings = append(b.Sightings, intel.Sighting{IP: k.ip, Day: k.day, Hits: sums[k]})
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// report appends a report with links to the addresses it refers to
-// (directly, through the host of a web address, or through a domain).
-func (p *Parser) report(x *bundle, r *report, b *intel.Batch) {
-	rep := r.rep
-	apt := false
-	var iocs []string
-	linked := map[netip.Addr]bool{}
-	link := func(ip netip.Addr) {
-		if !linked[ip] {
-			linked[ip] = true
-			b.ReportLinks = append(b.ReportLinks, intel.ReportLink{IP: ip, ReportID: rep.ID})
-		}
-	}
-	for _, ref := range r.refs {
-		if th, ok := x.threats[ref]; ok {
-			if th.typ != "malware" {
-				apt = true
-				if !slices.Contains(rep.Actors, th.name) {
-					rep.Actors = append(rep.Actors, th.name)
-				}
-			}
-			continue
-		}
-		if cc, ok := x.countries[ref]; ok {
-			if !slices.Contains(rep.Geo, cc) {
-				rep.Geo = append(rep.Geo, cc)
-			}
-			continue
-		}
-		c := x.iocs[ref]
-		if c == nil {
-			continue
-		}
-		if slices.Contains(c.cats, intel.CatAPT) {
-			apt = true
-		}
-		if len(iocs) < intel.MaxReportIndicators {
-			iocs = append(iocs, c.value)
-		}
-		switch c.kind {
-		case kindIP:
-			if c.prefix.IsSingleIP() {
-				link(c.prefix.Addr())
-			}
-		case kindURL:
-			if a, err := netip.ParseAddr(strings.TrimSuffix(strings.TrimPrefix(intel.URLHost(c.value), "["), "]")); err == nil {
-				link(a.Unmap())
-			}
-		case kindDomain:
-			b.ReportLinks = append(b.ReportLinks, intel.ReportLink{ReportID: rep.ID, Domain: c.value})
-		}
-	}
-	switch {
-	case slices.Contains(r.labels, "ics"):
-		rep.Type = intel.ReportICS
-	case apt || slices.ContainsFunc(r.labels, func(l string) bool {
-		return l == "threat-actor" || l == "intrusion-set" || l == "campaign" || l == "apt"
-	}):
-		rep.Type = intel.ReportAPT
-	default:
-		rep.Type = intel.ReportCrimeware
-	}
-	rep.Indicators = iocs
-	b.Reports = append(b.Reports, rep)
 }
 
 // stamp parses a STIX timestamp (RFC 3339, UTC); empty is zero.
