@@ -26,7 +26,8 @@ import (
 	"github.com/tipd/tipd/internal/report"
 )
 
-// Config holds the tunables of the API. Zero fields take the defaults.
+// Config holds the tunables of the API. Zero fields take the defaults;
+// a zero RatePerSecond means no burst limit.
 type Config struct {
 	// MaxCount is the largest accepted `count` (default 10000).
 	MaxCount int
