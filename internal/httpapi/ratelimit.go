@@ -65,8 +65,8 @@ func newLimiter(rate float64, burst, maxUsers int, now func() time.Time) *limite
 }
 
 // allow takes one token from user's bucket. When the bucket is empty it
-// takes nothing and returns how long until a token is available.
-func (l *limiter) allow(user string) (ok bool, wait time.Duration) {
+// takes nothing and returns how many seconds until a token is available.
+func (l *limiter) allow(user string) (ok bool, wait float64) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
@@ -95,15 +95,15 @@ func (l *limiter) allow(user string) (ok bool, wait time.Duration) {
 		b.tokens--
 		return true, 0
 	}
-	return false, time.Duration((1 - b.tokens) / l.rate * float64(time.Second))
+	return false, (1 - b.tokens) / l.rate
 }
 
 // sweep drops the buckets that have refilled completely by now.
 func (l *limiter) sweep(now time.Time) {
 	l.lastSweep = now
-	full := time.Duration(l.burst / l.rate * float64(time.Second))
+	full := l.burst / l.rate // seconds; a tiny rate would overflow a Duration
 	for name, b := range l.buckets {
-		if now.Sub(b.last) >= full {
+		if now.Sub(b.last).Seconds() >= full {
 			delete(l.buckets, name)
 		}
 	}
@@ -115,6 +115,9 @@ func (l *limiter) len() int {
 	defer l.mu.Unlock()
 	return len(l.buckets)
 }
+
+// maxRetryAfter caps Retry-After (seconds) for very low rates.
+const maxRetryAfter = 86400
 
 // rateLimitedError is the error of a request over its user's burst limit;
 // the wrapper answers it 429 with Retry-After.
@@ -136,7 +139,8 @@ func (s *server) checkRate(user string) error {
 	if ok {
 		return nil
 	}
-	secs := max(1, int(math.Ceil(wait.Seconds())))
+	secs := int(min(math.Ceil(wait), maxRetryAfter))
+	secs = max(1, secs)
 	return &rateLimitedError{
 		err: intel.Errorf(intel.KindRateLimited, "rate_limited",
 			"too many requests per second for user %q; retry in %d s", user, secs),

@@ -162,3 +162,18 @@ func TestBurstLimitOff(t *testing.T) {
 		}
 	}
 }
+
+// TestBurstLimitTinyRate: a rate so low that the wait overflows a
+// time.Duration still answers a bounded Retry-After.
+func TestBurstLimitTinyRate(t *testing.T) {
+	clock := &manualClock{t: now}
+	e := newConfiguredEnv(t, httpapi.Config{RatePerSecond: 1e-12, Burst: 1}, clock.Now)
+	if w := e.do(t, http.MethodGet, "/api/ip/1.2.3.4", "alice"); w.Code != http.StatusOK {
+		t.Fatalf("first request: got %d", w.Code)
+	}
+	clock.Advance(2 * time.Minute) // past a sweep: the bucket is not full, so it stays
+	w := e.do(t, http.MethodGet, "/api/ip/1.2.3.4", "alice")
+	if w.Code != http.StatusTooManyRequests || w.Header().Get("Retry-After") != "86400" {
+		t.Errorf("got %d Retry-After %q, want 429 and 86400", w.Code, w.Header().Get("Retry-After"))
+	}
+}
