@@ -82,11 +82,10 @@ type envelope struct {
 // the user's licence; the answer is counted by answer.
 func (s *server) publicationsRequest(w http.ResponseWriter, r *http.Request, info *requestInfo) (intel.User, intel.Token, error) {
 	info.envelope = true
-	user, token, err := s.authenticate(r)
+	user, token, err := s.credentials(r, info)
 	if err != nil {
 		return user, token, err
 	}
-	info.user = user.Name
 	if r.Method == http.MethodPost {
 		r.Body = http.MaxBytesReader(w, r.Body, maxFormBody)
 	}
