@@ -3,6 +3,7 @@ package stix_test
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"os"
 	"reflect"
 	"testing"
@@ -69,5 +70,34 @@ func TestSpilled(t *testing.T) {
 				t.Errorf("%d temporary files left", len(left))
 			}
 		})
+	}
+}
+
+// TestSpilledStop checks that the index's files are removed when the
+// caller stops the parse while the evidence is emitted.
+func TestSpilledStop(t *testing.T) {
+	var doc bytes.Buffer
+	if err := gen.WriteSTIX(&doc, gen.ReportOptions{Reports: 5, Seed: 3, Now: now}); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	p := stix.New(importer.Options{TempDir: dir})
+	stix.SetRunBytes(p, 300)
+	stop := errors.New("stop")
+	err := p.ParseStream(bytes.NewReader(doc.Bytes()), func(_ int, fn func(*intel.Batch) error) error {
+		var b intel.Batch
+		if err := fn(&b); err != nil {
+			t.Fatal(err)
+		}
+		if b.Len() > 0 {
+			return stop
+		}
+		return nil
+	})
+	if !errors.Is(err, stop) {
+		t.Fatalf("got %v, want the caller's error", err)
+	}
+	if left, _ := os.ReadDir(dir); len(left) != 0 {
+		t.Errorf("%d temporary files left", len(left))
 	}
 }
