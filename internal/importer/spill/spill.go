@@ -24,6 +24,8 @@ const (
 	// FanIn is the number of runs of one level merged into a single run of
 	// the next level, which bounds the number of open runs.
 	FanIn = 32
+	// chunkBytes is the size of the chunks of the buffer.
+	chunkBytes = 64 << 10
 	// readBuf is the read buffer of one run during a merge.
 	readBuf = 32 << 10
 )
@@ -47,7 +49,10 @@ type run struct {
 type Sorter struct {
 	dir      string
 	max      int
-	arena    []byte
+	used     int      // bytes of the buffered records
+	cur      []byte   // the chunk records are being copied to
+	chunks   [][]byte // the chunks holding buffered records
+	free     [][]byte // chunks to reuse after a run is written
 	recs     []record
 	runs     []*run
 	finished bool
@@ -67,18 +72,34 @@ func (s *Sorter) Add(key, val []byte) error {
 	if s.finished {
 		return errors.New("spill: add after reading")
 	}
-	if len(s.arena)+len(key)+len(val)+recordOverhead*(len(s.recs)+1) > s.max && len(s.recs) > 0 {
+	n := len(key) + len(val)
+	if s.used+n+recordOverhead*(len(s.recs)+1) > s.max && len(s.recs) > 0 {
 		if err := s.flush(); err != nil {
 			return err
 		}
 	}
-	start := len(s.arena)
-	s.arena = append(s.arena, key...)
-	s.arena = append(s.arena, val...)
-	k := s.arena[start : start+len(key) : start+len(key)]
-	v := s.arena[start+len(key) : len(s.arena) : len(s.arena)]
-	s.recs = append(s.recs, record{k, v})
+	b := s.alloc(n)
+	copy(b, key)
+	copy(b[len(key):], val)
+	s.recs = append(s.recs, record{b[:len(key):len(key)], b[len(key):]})
+	s.used += n
 	return nil
+}
+
+// alloc returns n bytes of the buffer. The buffer is made of chunks, so
+// that it grows without copying what it holds.
+func (s *Sorter) alloc(n int) []byte {
+	if cap(s.cur)-len(s.cur) < n {
+		if l := len(s.free); l > 0 && cap(s.free[l-1]) >= n {
+			s.cur, s.free = s.free[l-1][:0], s.free[:l-1]
+		} else {
+			s.cur = make([]byte, 0, max(n, min(chunkBytes, s.max)))
+		}
+		s.chunks = append(s.chunks, s.cur)
+	}
+	l := len(s.cur)
+	s.cur = s.cur[:l+n]
+	return s.cur[l : l+n : l+n]
 }
 
 func (s *Sorter) sortBuffer() {
@@ -107,7 +128,8 @@ func (s *Sorter) flush() error {
 		return fmt.Errorf("spill: write run: %w", err)
 	}
 	r.size, _ = r.f.Seek(0, io.SeekCurrent)
-	s.arena, s.recs = s.arena[:0], s.recs[:0]
+	s.free = append(s.free, s.chunks...)
+	s.chunks, s.cur, s.recs, s.used = nil, nil, s.recs[:0], 0
 	return s.compact()
 }
 
@@ -183,7 +205,7 @@ func (s *Sorter) Close() error {
 			first = fmt.Errorf("spill: %w", err)
 		}
 	}
-	s.runs, s.arena, s.recs = nil, nil, nil
+	s.runs, s.cur, s.chunks, s.free, s.recs = nil, nil, nil, nil, nil
 	return first
 }
 
