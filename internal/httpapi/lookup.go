@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/netip"
@@ -41,8 +42,9 @@ func (s *server) handleLookup(w http.ResponseWriter, r *http.Request, info *requ
 // lookup answers a lookup request that parse reads. The order of checks
 // decides which error a request with several problems gets: credentials
 // (401), burst limit (429), the request itself (400), licence (402), API
-// access (403), quota (403). Nothing is counted until the report is built,
-// so refused, rate-limited and malformed requests never consume quota.
+// access (403), legal hold (451), quota (403). Nothing is counted until the
+// report is built, so refused, rate-limited, held and malformed requests
+// never consume quota.
 func (s *server) lookup(w http.ResponseWriter, r *http.Request, info *requestInfo, parse func() (lookupRequest, error)) error {
 	ctx := r.Context()
 	user, token, err := s.credentials(r, info)
@@ -55,6 +57,9 @@ func (s *server) lookup(w http.ResponseWriter, r *http.Request, info *requestInf
 	}
 	info.setObject(req)
 	if err := s.access.Check(ctx, user); err != nil {
+		return err
+	}
+	if err := s.checkHold(ctx, req); err != nil {
 		return err
 	}
 
@@ -95,6 +100,28 @@ func (s *server) lookup(w http.ResponseWriter, r *http.Request, info *requestInf
 	*buf = body
 	writeBody(w, http.StatusOK, "application/json; charset=utf-8", body)
 	return nil
+}
+
+// checkHold refuses a lookup of a held object: the address, or the web
+// address by its key and, when its host is an address, that address too.
+// The store is asked on every request, so a hold applies at once.
+func (s *server) checkHold(ctx context.Context, req lookupRequest) error {
+	if req.url == "" {
+		return s.access.CheckHold(ctx, req.ip, "")
+	}
+	key, _, err := intel.NormalizeURL(req.url)
+	if err != nil {
+		return intel.Invalid("the web address %q is not valid: %v", clip(req.url), err)
+	}
+	// Keys carry no scheme: the host is what a URL made of http:// and the
+	// key names.
+	var host netip.Addr
+	if u, err := url.Parse("http://" + key); err == nil {
+		if a, err := netip.ParseAddr(u.Hostname()); err == nil && a.Zone() == "" {
+			host = a.Unmap()
+		}
+	}
+	return s.access.CheckHold(ctx, host, key)
 }
 
 // writeSTIX answers with a STIX 2.1 bundle.

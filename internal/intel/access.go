@@ -1,6 +1,9 @@
 package intel
 
-import "time"
+import (
+	"net/netip"
+	"time"
+)
 
 // Access types of a licence.
 const (
@@ -28,4 +31,42 @@ type Token struct {
 	User    string
 	Issued  time.Time
 	Expires time.Time
+}
+
+// Hold is a legal hold put by the operator on an address, a network or a
+// web address: lookups of held objects are refused (HTTP 451) naming only
+// the hold's reference.
+type Hold struct {
+	Ref string // reference, e.g. "hold-" and 8 hex digits
+	// Prefix is the held network (a single address is a /32 or /128);
+	// invalid for a web address.
+	Prefix netip.Prefix
+	// URL is the held web address as its key (NormalizeURL); empty for an
+	// address or network.
+	URL     string
+	Reason  string
+	Created time.Time
+}
+
+// Target is the held object as text: the network, the address (without
+// its prefix length when it is a single address) or the web address key.
+func (h Hold) Target() string {
+	switch {
+	case h.URL != "":
+		return h.URL
+	case h.Prefix.IsSingleIP():
+		return h.Prefix.Addr().String()
+	case h.Prefix.IsValid():
+		return h.Prefix.String()
+	}
+	return ""
+}
+
+// Matches reports whether h holds the address ip (when valid) or the web
+// address with key urlKey (when not empty).
+func (h Hold) Matches(ip netip.Addr, urlKey string) bool {
+	if h.URL != "" {
+		return urlKey != "" && h.URL == urlKey
+	}
+	return ip.IsValid() && h.Prefix.IsValid() && h.Prefix.Contains(ip.Unmap())
 }

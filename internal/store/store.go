@@ -112,6 +112,32 @@ type Access interface {
 	CountRequest(ctx context.Context, user, day string, quota int64) (count int64, ok bool, err error)
 	// RequestCount returns the count of user on day without changing it.
 	RequestCount(ctx context.Context, user, day string) (int64, error)
+
+	// PutHold creates or replaces the legal hold h.Ref (h.Prefix valid or
+	// h.URL set, not both).
+	PutHold(ctx context.Context, h intel.Hold) error
+	// DeleteHold removes a hold; intel.ErrNotFound when unknown.
+	DeleteHold(ctx context.Context, ref string) error
+	// Holds lists every hold, sorted by reference.
+	Holds(ctx context.Context) ([]intel.Hold, error)
+	// Hold returns a hold that holds the address ip (when valid: an exact
+	// address or a network containing it) or the web address with key
+	// urlKey (when not empty), the one with the smallest reference if
+	// several do. It is called on every lookup and costs one bounded read.
+	Hold(ctx context.Context, ip netip.Addr, urlKey string) (intel.Hold, bool, error)
+}
+
+// CheckHold validates a hold before it is stored.
+func CheckHold(h intel.Hold) error {
+	switch {
+	case h.Ref == "":
+		return intel.Invalid("hold reference is empty")
+	case h.Prefix.IsValid() == (h.URL != ""):
+		return intel.Invalid("hold %s needs either an address or network, or a web address", h.Ref)
+	case h.Prefix.IsValid() && (h.Prefix != h.Prefix.Masked() || h.Prefix.Addr().Is4In6() || h.Prefix.Addr().Zone() != ""):
+		return intel.Invalid("hold %s: network %s is not in canonical form", h.Ref, h.Prefix)
+	}
+	return nil
 }
 
 // Day formats t as the UTC day key used by CountRequest.

@@ -41,6 +41,7 @@ type Store struct {
 	tokens   map[string]intel.Token // by hash
 	userToks map[string]string      // user -> hash
 	counts   map[countKey]int64
+	holds    []intel.Hold // sorted by reference
 }
 
 type asKey struct {

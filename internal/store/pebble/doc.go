@@ -25,6 +25,12 @@
 //	M format                     layout version (uvarint, currently 2)
 //	W name, T hash, t user       users, tokens by hash, a user's token hash
 //	C user 0x00 day              request count
+//	H ref                        legal hold (JSON)
+//	M holdv                      holds version: a counter that every change
+//	                             of the holds increments; Hold reads it per
+//	                             call and reads the H keys again only when
+//	                             it differs from the one its in-process copy
+//	                             of the holds was read at
 //
 // Lists and their (owner; item key; sort key):
 //

@@ -25,6 +25,7 @@ const (
 	tToken    = 'T' // T hash                            -> token (JSON)
 	tUserTok  = 't' // t user                            -> hash of the user's token
 	tCount    = 'C' // C user 0x00 day                   -> request count (uvarint)
+	tHold     = 'H' // H ref                             -> legal hold (JSON)
 )
 
 // Lists (second byte of P and I keys).
@@ -47,6 +48,9 @@ const (
 )
 
 var keyNetVersion = []byte{tMeta, 'n', 'e', 't', 'v'}
+
+// keyHoldVersion counts changes of the holds (uvarint).
+var keyHoldVersion = []byte{tMeta, 'h', 'o', 'l', 'd', 'v'}
 
 func addr16(ip netip.Addr) [16]byte { return ip.As16() }
 

@@ -47,6 +47,9 @@ type Store struct {
 	accessMu sync.Mutex // serialises token changes
 	countMu  sync.Mutex // serialises request counting
 
+	holdMu sync.Mutex // guards holds
+	holds  holdCache
+
 	closeOnce sync.Once
 	closeErr  error
 }

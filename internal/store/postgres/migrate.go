@@ -184,6 +184,7 @@ func citusLayout() []citusTable {
 		{"net_version", "", ""},
 		{"users", "", ""},
 		{"tokens", "", ""},
+		{"holds", "", ""},
 	}
 }
 

@@ -85,6 +85,8 @@ func Run(t *testing.T, f Factory) {
 		{"CountRequestConcurrent", testCountRequestConcurrent},
 		{"Cancellation", testCancellation},
 		{"Persistence", testPersistence},
+		{"Holds", testHolds},
+		{"HoldsPersistence", testHoldsPersistence},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, f) })

@@ -1,0 +1,157 @@
+package pebble
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"net/netip"
+
+	"github.com/cockroachdb/pebble/v2"
+
+	"github.com/tipd/tipd/internal/intel"
+	"github.com/tipd/tipd/internal/store"
+	"github.com/tipd/tipd/internal/store/merge"
+)
+
+// holdCache is the in-process copy of the holds and the holds version it
+// was read at.
+type holdCache struct {
+	loaded bool
+	ver    uint64
+	list   []intel.Hold // sorted by reference
+}
+
+func (s *Store) holdVersion() (uint64, error) {
+	var ver uint64
+	_, err := getFn(s.db, keyHoldVersion, func(v []byte) error {
+		var n int
+		ver, n = binary.Uvarint(v)
+		if n <= 0 {
+			return errCorrupt
+		}
+		return nil
+	})
+	return ver, err
+}
+
+// changeHolds writes one change of the holds and increments the holds
+// version in the same synced batch.
+func (s *Store) changeHolds(fn func(b *pebble.Batch) error) error {
+	s.accessMu.Lock()
+	defer s.accessMu.Unlock()
+	ver, err := s.holdVersion()
+	if err != nil {
+		return err
+	}
+	b := s.db.NewBatch()
+	defer b.Close()
+	if err := fn(b); err != nil {
+		return err
+	}
+	if err := b.Set(keyHoldVersion, binary.AppendUvarint(nil, ver+1), nil); err != nil {
+		return err
+	}
+	return b.Commit(pebble.Sync)
+}
+
+// PutHold implements store.Access.
+func (s *Store) PutHold(ctx context.Context, h intel.Hold) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := store.CheckHold(h); err != nil {
+		return err
+	}
+	h.Created = merge.UTC(h.Created)
+	j, err := json.Marshal(h)
+	if err == nil {
+		err = s.changeHolds(func(b *pebble.Batch) error { return b.Set(strKey(tHold, h.Ref), j, nil) })
+	}
+	if err != nil {
+		return fmt.Errorf("put hold %q: %w", h.Ref, err)
+	}
+	return nil
+}
+
+// DeleteHold implements store.Access.
+func (s *Store) DeleteHold(ctx context.Context, ref string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	err := s.changeHolds(func(b *pebble.Batch) error {
+		_, found, err := get(s.db, strKey(tHold, ref))
+		if err == nil && !found {
+			err = intel.ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		return b.Delete(strKey(tHold, ref), nil)
+	})
+	if err != nil {
+		return fmt.Errorf("delete hold %q: %w", ref, err)
+	}
+	return nil
+}
+
+// readHolds reads every hold, sorted by reference.
+func (s *Store) readHolds(ctx context.Context) ([]intel.Hold, error) {
+	it, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: []byte{tHold}, UpperBound: []byte{tHold + 1}})
+	if err != nil {
+		return nil, err
+	}
+	defer it.Close()
+	out := []intel.Hold{}
+	for ok := it.First(); ok; ok = it.Next() {
+		v, err := it.ValueAndErr()
+		if err != nil {
+			return nil, err
+		}
+		var h intel.Hold
+		if err := json.Unmarshal(v, &h); err != nil {
+			return nil, err
+		}
+		out = append(out, h)
+	}
+	return out, it.Error()
+}
+
+// Holds implements store.Access.
+func (s *Store) Holds(ctx context.Context) ([]intel.Hold, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	out, err := s.readHolds(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("holds: %w", err)
+	}
+	return out, nil
+}
+
+// Hold implements store.Access: one point read of the holds version; the
+// holds themselves are read again only after they changed.
+func (s *Store) Hold(ctx context.Context, ip netip.Addr, urlKey string) (intel.Hold, bool, error) {
+	if err := ctx.Err(); err != nil {
+		return intel.Hold{}, false, err
+	}
+	ver, err := s.holdVersion()
+	if err != nil {
+		return intel.Hold{}, false, fmt.Errorf("hold: %w", err)
+	}
+	s.holdMu.Lock()
+	defer s.holdMu.Unlock()
+	if !s.holds.loaded || s.holds.ver != ver {
+		list, err := s.readHolds(ctx)
+		if err != nil {
+			return intel.Hold{}, false, fmt.Errorf("hold: %w", err)
+		}
+		s.holds = holdCache{loaded: true, ver: ver, list: list}
+	}
+	for _, h := range s.holds.list {
+		if h.Matches(ip, urlKey) {
+			return h, true, nil
+		}
+	}
+	return intel.Hold{}, false, nil
+}
