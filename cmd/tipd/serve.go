@@ -120,6 +120,15 @@ func (e *env) serve(ctx context.Context, st store.Store, loc storeLocation, c se
 	)
 	acc := &access.Service{Store: st, Now: e.now}
 	builder := &report.Builder{Store: st, Net: net0, Now: e.now, Score: c.score}
+	var tlsConfig *tls.Config
+	var clientCAs *x509.CertPool
+	if c.clientCA != "" {
+		var err error
+		if tlsConfig, err = clientCAConfig(c.clientCA); err != nil {
+			return err
+		}
+		clientCAs = tlsConfig.ClientCAs
+	}
 	handler := httpapi.NewServer(logger, httpapi.Config{MaxCount: c.maxCount, RatePerSecond: c.rate, Burst: c.burst}, httpapi.Deps{
 		Access:  acc,
 		Reports: builder,
@@ -127,9 +136,11 @@ func (e *env) serve(ctx context.Context, st store.Store, loc storeLocation, c se
 			_, err := st.NetworkVersion(ctx)
 			return err
 		},
-		Metrics:  metrics,
-		Registry: reg,
-		UI:       web.Handler(),
+		Metrics:   metrics,
+		Registry:  reg,
+		UI:        web.Handler(),
+		Now:       e.now,
+		ClientCAs: clientCAs,
 	})
 
 	if c.clientCA != "" {
@@ -147,13 +158,6 @@ func (e *env) serve(ctx context.Context, st store.Store, loc storeLocation, c se
 			return usagef("-tls-cert and -tls-key go together")
 		}
 		scheme = "https"
-	}
-	var tlsConfig *tls.Config
-	if c.clientCA != "" {
-		if tlsConfig, err = clientCAConfig(c.clientCA); err != nil {
-			ln.Close()
-			return err
-		}
 	}
 	baseURL := fmt.Sprintf("%s://%s", scheme, ln.Addr())
 	srv := &http.Server{
@@ -253,9 +257,12 @@ func (e *env) serve(ctx context.Context, st store.Store, loc storeLocation, c se
 }
 
 // clientCAConfig is the TLS configuration of mutual TLS: client
-// certificates are asked for and, when given, verified against the CA
-// certificates in file. A client without a certificate still connects, so
-// Bearer tokens keep working; Basic authentication needs a verified one.
+// certificates are asked for (with the CA certificates in file named as
+// acceptable issuers) but not verified during the handshake: the API
+// verifies them per request (httpapi.Deps.ClientCAs), so that an expired or
+// foreign certificate is answered 401 rather than a failed handshake. A
+// client without a certificate still connects, so Bearer tokens keep
+// working; Basic authentication needs a verified one.
 func clientCAConfig(file string) (*tls.Config, error) {
 	b, err := os.ReadFile(file)
 	if err != nil {
@@ -267,8 +274,8 @@ func clientCAConfig(file string) (*tls.Config, error) {
 	}
 	return &tls.Config{
 		MinVersion: tls.VersionTLS12,
-		ClientCAs:  pool,
-		ClientAuth: tls.VerifyClientCertIfGiven,
+		ClientCAs:  pool, // offered to clients as acceptable issuers
+		ClientAuth: tls.RequestClientCert,
 	}, nil
 }
 

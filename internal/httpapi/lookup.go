@@ -157,10 +157,10 @@ func (s *server) authenticate(r *http.Request) (intel.User, intel.Token, error) 
 	case strings.EqualFold(scheme, "Basic"):
 		// Accepted only together with a verified client certificate bound
 		// to the same user (mutual TLS, see tlsauth.go).
-		fp := verifiedCertFingerprint(r)
+		fp := s.verifiedCertFingerprint(r)
 		if fp == "" {
 			return intel.User{}, intel.Token{}, intel.Errorf(intel.KindUnauthenticated, access.CodeUnauthenticated,
-				"Basic authentication needs a client certificate issued by the operator: connect with it, or send Authorization: Bearer <token>")
+				"Basic authentication needs a valid client certificate issued by the operator (none was given, or it expired or comes from another CA): connect with one, or send Authorization: Bearer <token>")
 		}
 		name, pw, err := parseBasic(token)
 		if err != nil {

@@ -7,6 +7,7 @@ package httpapi
 
 import (
 	"context"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -87,8 +88,14 @@ type Deps struct {
 	// UI is the analyst portal (web.Handler()), served at "/" and
 	// "/static/…"; nil serves no portal.
 	UI http.Handler
-	// Now is the clock of the burst limiter; nil means time.Now.
+	// Now is the clock of the burst limiter and of client certificate
+	// checks; nil means time.Now.
 	Now func() time.Time
+	// ClientCAs verifies client certificates that the TLS layer asked for
+	// but did not verify (tls.RequestClientCert), so that an expired or
+	// foreign certificate gets a 401 rather than a failed handshake; nil
+	// when the server does not do mutual TLS.
+	ClientCAs *x509.CertPool
 }
 
 // readyTimeout bounds one readiness check.
@@ -106,7 +113,9 @@ type server struct {
 	registry prometheus.Gatherer
 	bufs     sync.Pool    // *[]byte response buffers
 	ui       http.Handler // the portal, or nil
-	limiter  *limiter     // the burst limit, or nil
+	caPool   *x509.CertPool
+	clock    func() time.Time
+	limiter  *limiter // the burst limit, or nil
 
 	table    []route      // see routes.go
 	notFound http.Handler // no route
@@ -124,6 +133,11 @@ func NewServer(logger *slog.Logger, cfg Config, deps Deps) http.Handler {
 		metrics:  deps.Metrics,
 		registry: deps.Registry,
 		ui:       deps.UI,
+		caPool:   deps.ClientCAs,
+		clock:    deps.Now,
+	}
+	if s.clock == nil {
+		s.clock = time.Now
 	}
 	s.limiter = newLimiter(s.cfg.RatePerSecond, s.cfg.Burst, s.cfg.RateUsers, deps.Now)
 	if s.logger == nil {

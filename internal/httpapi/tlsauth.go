@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"crypto/x509"
 	"encoding/base64"
 	"net/http"
 	"strings"
@@ -10,14 +11,31 @@ import (
 )
 
 // verifiedCertFingerprint returns the SHA-256 fingerprint of the client
-// certificate of r's TLS connection if the server verified it against its
-// client CA (a non-empty verified chain), else "". A certificate the client
-// merely presented, without verification, does not count.
-func verifiedCertFingerprint(r *http.Request) string {
-	if r.TLS == nil || len(r.TLS.VerifiedChains) == 0 || len(r.TLS.VerifiedChains[0]) == 0 {
+// certificate of r's TLS connection if it is verified against the client
+// CA, else "": verified by the TLS layer (a non-empty verified chain), or,
+// when the TLS layer only asked for it, verified here against the server's
+// client CAs now (chain, validity dates, client-authentication usage). A
+// certificate the client merely presented does not count.
+func (s *server) verifiedCertFingerprint(r *http.Request) string {
+	if r.TLS == nil {
 		return ""
 	}
-	return access.CertFingerprint(r.TLS.VerifiedChains[0][0].Raw)
+	if len(r.TLS.VerifiedChains) > 0 && len(r.TLS.VerifiedChains[0]) > 0 {
+		return access.CertFingerprint(r.TLS.VerifiedChains[0][0].Raw)
+	}
+	if s.caPool == nil || len(r.TLS.PeerCertificates) == 0 {
+		return ""
+	}
+	leaf := r.TLS.PeerCertificates[0]
+	inter := x509.NewCertPool()
+	for _, c := range r.TLS.PeerCertificates[1:] {
+		inter.AddCert(c)
+	}
+	if _, err := leaf.Verify(x509.VerifyOptions{Roots: s.caPool, Intermediates: inter, CurrentTime: s.clock(),
+		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}); err != nil {
+		return ""
+	}
+	return access.CertFingerprint(leaf.Raw)
 }
 
 // maxBasicLen bounds the decoded Basic credentials.
