@@ -3,7 +3,6 @@ package abusech
 import (
 	"bufio"
 	"bytes"
-	"encoding/json"
 	"flag"
 	"os"
 	"path/filepath"
@@ -12,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/tipd/tipd/internal/importer"
+	"github.com/tipd/tipd/internal/importer/importtest"
 	"github.com/tipd/tipd/internal/intel"
 )
 
@@ -86,24 +86,7 @@ func TestGolden(t *testing.T) {
 			if n, ok := p.(importer.Ignorer); ok {
 				out.Ignored = n.Ignored()
 			}
-			got, err := json.MarshalIndent(out, "", "  ")
-			if err != nil {
-				t.Fatal(err)
-			}
-			got = append(got, '\n')
-			golden := filepath.Join("testdata", name+".golden")
-			if *update {
-				if err := os.WriteFile(golden, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("batch of %s differs from %s (run with -update and review the diff):\n%s", name, golden, got)
-			}
+			importtest.Golden(t, name+".golden", out, *update)
 		})
 	}
 }
