@@ -456,8 +456,11 @@ func top[T any](items []T, limit int, cmp func(a, b T) int) []T {
 	return items
 }
 
-// HostedURLs implements store.Intel.
-func (s *Store) HostedURLs(ctx context.Context, ip netip.Addr, limit int) ([]intel.HostedURL, error) {
+// addrList reads one list of ip's under the read lock: a copy of each item
+// (copyOf), the first limit in cmp order; finish, if given, runs on the
+// result while the lock is still held.
+func addrList[K comparable, T any](ctx context.Context, s *Store, ip netip.Addr, limit int,
+	items func(*addrData) map[K]*T, copyOf func(*T) T, cmp func(x, y T) int, finish func([]T)) ([]T, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -467,15 +470,29 @@ func (s *Store) HostedURLs(ctx context.Context, ip netip.Addr, limit int) ([]int
 	if a == nil {
 		return nil, nil
 	}
-	out := make([]intel.HostedURL, 0, len(a.urls))
-	for _, u := range a.urls {
-		c := *u
-		c.Categories = slices.Clone(u.Categories)
-		out = append(out, c)
+	m := items(a)
+	out := make([]T, 0, len(m))
+	for _, it := range m {
+		out = append(out, copyOf(it))
 	}
-	return top(out, limit, func(x, y intel.HostedURL) int {
-		return byRecency(x.LastSeen, y.LastSeen, x.Hits, y.Hits, func() int { return strings.Compare(x.URL, y.URL) })
-	}), nil
+	out = top(out, limit, cmp)
+	if finish != nil {
+		finish(out)
+	}
+	return out, nil
+}
+
+// HostedURLs implements store.Intel.
+func (s *Store) HostedURLs(ctx context.Context, ip netip.Addr, limit int) ([]intel.HostedURL, error) {
+	return addrList(ctx, s, ip, limit, func(a *addrData) map[string]*intel.HostedURL { return a.urls },
+		func(u *intel.HostedURL) intel.HostedURL {
+			c := *u
+			c.Categories = slices.Clone(u.Categories)
+			return c
+		},
+		func(x, y intel.HostedURL) int {
+			return byRecency(x.LastSeen, y.LastSeen, x.Hits, y.Hits, func() int { return strings.Compare(x.URL, y.URL) })
+		}, nil)
 }
 
 func fileCmp(x, y intel.FileDownload) int {
@@ -487,80 +504,51 @@ func fileCmp(x, y intel.FileDownload) int {
 	})
 }
 
+func deref[T any](p *T) T { return *p }
+
 // Files implements store.Intel.
 func (s *Store) Files(ctx context.Context, ip netip.Addr, limit int) ([]intel.FileDownload, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	a := s.addrs[merge.NormIP(ip)]
-	if a == nil {
-		return nil, nil
-	}
-	out := make([]intel.FileDownload, 0, len(a.files))
-	for _, f := range a.files {
-		out = append(out, *f)
-	}
-	return top(out, limit, fileCmp), nil
+	return addrList(ctx, s, ip, limit, func(a *addrData) map[fileKey]*intel.FileDownload { return a.files },
+		deref[intel.FileDownload], fileCmp, nil)
 }
 
 // Resolutions implements store.Intel.
 func (s *Store) Resolutions(ctx context.Context, ip netip.Addr, limit int) ([]intel.Resolution, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	a := s.addrs[merge.NormIP(ip)]
-	if a == nil {
-		return nil, nil
-	}
-	out := make([]intel.Resolution, 0, len(a.res))
-	for _, r := range a.res {
-		out = append(out, *r)
-	}
-	out = top(out, limit, func(x, y intel.Resolution) int {
-		return byRecency(x.LastSeen, y.LastSeen, x.Hits, y.Hits, func() int { return strings.Compare(x.Domain, y.Domain) })
-	})
-	for i := range out {
-		out[i].Zone, out[i].Categories = intel.ZoneGrey, nil
-		if d := s.domains[out[i].Domain]; d != nil {
-			if d.Zone != "" {
-				out[i].Zone = d.Zone
+	return addrList(ctx, s, ip, limit, func(a *addrData) map[string]*intel.Resolution { return a.res },
+		deref[intel.Resolution],
+		func(x, y intel.Resolution) int {
+			return byRecency(x.LastSeen, y.LastSeen, x.Hits, y.Hits, func() int { return strings.Compare(x.Domain, y.Domain) })
+		},
+		func(out []intel.Resolution) {
+			for i := range out {
+				out[i].Zone, out[i].Categories = intel.ZoneGrey, nil
+				if d := s.domains[out[i].Domain]; d != nil {
+					if d.Zone != "" {
+						out[i].Zone = d.Zone
+					}
+					out[i].Categories = slices.Clone(d.Categories)
+				}
 			}
-			out[i].Categories = slices.Clone(d.Categories)
-		}
-	}
-	return out, nil
+		})
 }
 
 // Masks implements store.Intel.
 func (s *Store) Masks(ctx context.Context, ip netip.Addr, limit int) ([]intel.FeedMask, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	a := s.addrs[merge.NormIP(ip)]
-	if a == nil {
-		return nil, nil
-	}
-	out := make([]intel.FeedMask, 0, len(a.masks))
-	for _, m := range a.masks {
-		c := *m
-		c.Feeds = slices.Clone(m.Feeds)
-		out = append(out, c)
-	}
-	return top(out, limit, func(x, y intel.FeedMask) int {
-		if sx, sy := x.Zone.Severity(), y.Zone.Severity(); sx != sy {
-			return sy - sx
-		}
-		if c := strings.Compare(x.Mask, y.Mask); c != 0 {
+	return addrList(ctx, s, ip, limit, func(a *addrData) map[maskKey]*intel.FeedMask { return a.masks },
+		func(m *intel.FeedMask) intel.FeedMask {
+			c := *m
+			c.Feeds = slices.Clone(m.Feeds)
 			return c
-		}
-		return strings.Compare(x.MaskType, y.MaskType)
-	}), nil
+		},
+		func(x, y intel.FeedMask) int {
+			if sx, sy := x.Zone.Severity(), y.Zone.Severity(); sx != sy {
+				return sy - sx
+			}
+			if c := strings.Compare(x.Mask, y.Mask); c != 0 {
+				return c
+			}
+			return strings.Compare(x.MaskType, y.MaskType)
+		}, nil)
 }
 
 // DomainIPs implements store.Intel.
