@@ -8,7 +8,6 @@ import (
 	"flag"
 	"net/netip"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/tipd/tipd/internal/gen"
 	"github.com/tipd/tipd/internal/importer"
+	"github.com/tipd/tipd/internal/importer/importtest"
 	"github.com/tipd/tipd/internal/importer/jsonl"
 	"github.com/tipd/tipd/internal/importer/reports"
 	"github.com/tipd/tipd/internal/intel"
@@ -58,24 +58,7 @@ func parseFile(t testing.TB, path string) (*intel.Batch, map[int]string) {
 
 func golden(t *testing.T, name string, v any) {
 	t.Helper()
-	got, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		t.Fatal(err)
-	}
-	got = append(got, '\n')
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("output differs from %s (run with -update and review the diff):\n%s", path, got)
-	}
+	importtest.Golden(t, name, v, *update)
 }
 
 func TestGolden(t *testing.T) {
