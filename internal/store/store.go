@@ -67,6 +67,27 @@ type Intel interface {
 	// the store holds.
 	Reports(ctx context.Context, from, to time.Time, limit int) ([]intel.Report, error)
 
+	// Changes lists the addresses (kind ChangedAddresses) or web addresses
+	// (kind ChangedURLs) whose knowledge changed, by their latest change
+	// stamp, oldest first (ties: addresses in netip.Addr.Compare order, web
+	// addresses bytewise), strictly after the cursor, at most limit. The
+	// cursor is a Change: the zero Change starts at the beginning; one with
+	// only At set starts after every stamp at or before At; one with At and
+	// a key (IP or URL, as the kind) starts after that entry. The cost is
+	// bounded by limit, not by the size of the store.
+	//
+	// Apply stamps with one change time every address and web address for
+	// which the batch changed a stored value: the summary or an item of a
+	// list section (for an address: Address, HostedURLs, Files,
+	// Resolutions, Masks; for a web address: URL, URLFiles). A DomainInfo
+	// record does not stamp the addresses whose resolutions it recolours,
+	// network-keyed records stamp nothing, and re-applying a batch changes
+	// nothing and stamps nothing. The change time is the store's clock in
+	// UTC, truncated to microseconds, made later than every earlier stamp,
+	// so that stamps increase in commit order: a reader that has seen every
+	// change up to a stamp T never later finds a new entry at or before T.
+	Changes(ctx context.Context, kind ChangeKind, after Change, limit int) ([]Change, error)
+
 	// ScanNetworks streams every network-keyed record (countries, AS ranges,
 	// WHOIS networks, network listings, allow lists) to fn, in no particular
 	// order. It stops at the first error fn returns and returns it.
@@ -74,6 +95,24 @@ type Intel interface {
 	// NetworkVersion changes whenever Apply changes network-keyed data, so
 	// that a process can tell when to rebuild its in-memory snapshot.
 	NetworkVersion(ctx context.Context) (uint64, error)
+}
+
+// ChangeKind selects what Changes lists.
+type ChangeKind uint8
+
+// The kinds of Changes.
+const (
+	ChangedAddresses ChangeKind = iota + 1
+	ChangedURLs
+)
+
+// Change is one entry of the change order: an address or web address and
+// the stamp of its latest change. As a cursor of Changes, a zero key means
+// "after every entry stamped At".
+type Change struct {
+	At  time.Time  // UTC, microsecond precision
+	IP  netip.Addr // kind ChangedAddresses
+	URL string     // kind ChangedURLs: the normalised key, without scheme
 }
 
 // NetRecord is one network-keyed record; exactly one field is set.

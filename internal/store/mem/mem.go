@@ -22,7 +22,9 @@ import (
 
 // Store is an in-memory store.Store.
 type Store struct {
-	mu sync.RWMutex
+	mu      sync.RWMutex
+	applyMu sync.Mutex // serialises Apply, so that change fingerprints are exact
+	changes changeLog
 
 	addrs   map[netip.Addr]*addrData
 	domains map[string]*intel.DomainInfo
@@ -113,6 +115,7 @@ func New() *Store {
 		tokens:    map[string]intel.Token{},
 		userToks:  map[string]string{},
 		counts:    map[countKey]int64{},
+		changes:   changeLog{addrs: map[netip.Addr]time.Time{}, urls: map[string]time.Time{}},
 	}
 }
 
@@ -161,9 +164,30 @@ func (s *Store) Apply(ctx context.Context, b *intel.Batch) error {
 	if err := merge.Validate(b); err != nil {
 		return err
 	}
+	s.applyMu.Lock()
+	defer s.applyMu.Unlock()
+	ips, urls := touched(b)
+	beforeA, beforeU, err := s.fingerprints(ctx, ips, urls)
+	if err != nil {
+		return err
+	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.apply(b)
+	s.mu.Unlock()
+	// Reads see the new state now; the stamps follow. Fingerprints are
+	// not cancelled: the batch is applied already.
+	afterA, afterU, err := s.fingerprints(context.WithoutCancel(ctx), ips, urls)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.stamp(beforeA, afterA, beforeU, afterU)
+	s.mu.Unlock()
+	return nil
+}
 
+// apply merges the batch; the caller holds s.mu for writing.
+func (s *Store) apply(b *intel.Batch) {
 	for _, r := range b.Sightings {
 		a := s.addr(merge.NormIP(r.IP))
 		d := merge.Day(r.Day)
@@ -368,7 +392,6 @@ func (s *Store) Apply(ctx context.Context, b *intel.Batch) error {
 	if b.HasNetworkData() {
 		s.netVer++
 	}
-	return nil
 }
 
 func cloneContacts(cs []intel.Contact) []intel.Contact {

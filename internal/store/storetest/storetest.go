@@ -87,6 +87,7 @@ func Run(t *testing.T, f Factory) {
 		{"Persistence", testPersistence},
 		{"Holds", testHolds},
 		{"HoldsPersistence", testHoldsPersistence},
+		{"Changes", testChanges},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, f) })

@@ -1,0 +1,183 @@
+package mem
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/tipd/tipd/internal/intel"
+	"github.com/tipd/tipd/internal/store"
+	"github.com/tipd/tipd/internal/store/merge"
+)
+
+// changeLog holds the change stamps of the store (see store.Intel.Changes).
+// It is guarded by Store.mu.
+type changeLog struct {
+	addrs map[netip.Addr]time.Time
+	urls  map[string]time.Time
+	last  time.Time // the latest stamp given
+}
+
+// touched lists the owners a batch may change: its addresses and the web
+// addresses of its hosted URLs and file downloads.
+func touched(b *intel.Batch) (ips map[netip.Addr]bool, urls map[string]bool) {
+	ips, urls = map[netip.Addr]bool{}, map[string]bool{}
+	for _, r := range b.Sightings {
+		ips[merge.NormIP(r.IP)] = true
+	}
+	for _, r := range b.Listings {
+		ips[merge.NormIP(r.IP)] = true
+	}
+	for _, r := range b.HostedURLs {
+		ips[merge.NormIP(r.IP)] = true
+		urls[r.URL] = true
+	}
+	for _, r := range b.Files {
+		ips[merge.NormIP(r.IP)] = true
+		urls[intel.URLKey(r.URL)] = true
+	}
+	for _, r := range b.Resolutions {
+		ips[merge.NormIP(r.IP)] = true
+	}
+	for _, r := range b.Masks {
+		ips[merge.NormIP(r.IP)] = true
+	}
+	for _, r := range b.SpamEvents {
+		ips[merge.NormIP(r.IP)] = true
+	}
+	for _, r := range b.PhishingEvents {
+		ips[merge.NormIP(r.IP)] = true
+	}
+	for _, r := range b.ReportLinks {
+		ips[merge.NormIP(r.IP)] = true
+	}
+	return ips, urls
+}
+
+// allItems is the limit used to read whole lists for fingerprints.
+const allItems = 1 << 30
+
+// fingerprints renders what the reads answer for the owners, so that a
+// change can be told by comparing two renderings. It costs the size of
+// the owners' lists: this backend is a reference, not a fast one.
+func (s *Store) fingerprints(ctx context.Context, ips map[netip.Addr]bool, urls map[string]bool) (map[netip.Addr]string, map[string]string, error) {
+	fa, fu := make(map[netip.Addr]string, len(ips)), make(map[string]string, len(urls))
+	var sb strings.Builder
+	for ip := range ips {
+		sb.Reset()
+		sum, err := s.Address(ctx, ip)
+		if err != nil {
+			return nil, nil, err
+		}
+		fmt.Fprintf(&sb, "%#v", sum)
+		for _, read := range []func() (any, error){
+			func() (any, error) { return s.HostedURLs(ctx, ip, allItems) },
+			func() (any, error) { return s.Files(ctx, ip, allItems) },
+			func() (any, error) { return s.Resolutions(ctx, ip, allItems) },
+			func() (any, error) { return s.Masks(ctx, ip, allItems) },
+		} {
+			v, err := read()
+			if err != nil {
+				return nil, nil, err
+			}
+			fmt.Fprintf(&sb, "|%#v", v)
+		}
+		fa[ip] = sb.String()
+	}
+	for u := range urls {
+		sb.Reset()
+		sum, err := s.URL(ctx, u)
+		if err != nil && !isNotFound(err) {
+			return nil, nil, err
+		}
+		files, err := s.URLFiles(ctx, u, allItems)
+		if err != nil {
+			return nil, nil, err
+		}
+		fmt.Fprintf(&sb, "%#v|%#v", sum, files)
+		fu[u] = sb.String()
+	}
+	return fa, fu, nil
+}
+
+// stamp records the change time of every owner whose fingerprint moved.
+// The caller holds s.mu for writing.
+func (s *Store) stamp(beforeA, afterA map[netip.Addr]string, beforeU, afterU map[string]string) {
+	var at time.Time
+	next := func() time.Time {
+		if at.IsZero() {
+			at = time.Now().UTC().Truncate(time.Microsecond)
+			if !at.After(s.changes.last) {
+				at = s.changes.last.Add(time.Microsecond)
+			}
+			s.changes.last = at
+		}
+		return at
+	}
+	for ip, f := range afterA {
+		if beforeA[ip] != f {
+			s.changes.addrs[ip] = next()
+		}
+	}
+	for u, f := range afterU {
+		if beforeU[u] != f {
+			s.changes.urls[u] = next()
+		}
+	}
+}
+
+// Changes implements store.Intel. It sorts every stamp of the kind on each
+// call.
+func (s *Store) Changes(ctx context.Context, kind store.ChangeKind, after store.Change, limit int) ([]store.Change, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if limit <= 0 {
+		return nil, nil
+	}
+	s.mu.RLock()
+	var all []store.Change
+	switch kind {
+	case store.ChangedAddresses:
+		for ip, at := range s.changes.addrs {
+			all = append(all, store.Change{At: at, IP: ip})
+		}
+	case store.ChangedURLs:
+		for u, at := range s.changes.urls {
+			all = append(all, store.Change{At: at, URL: u})
+		}
+	default:
+		s.mu.RUnlock()
+		return nil, intel.Invalid("unknown change kind %d", kind)
+	}
+	s.mu.RUnlock()
+	order := func(a, b store.Change) int {
+		return cmp.Or(a.At.Compare(b.At), a.IP.Compare(b.IP), strings.Compare(a.URL, b.URL))
+	}
+	slices.SortFunc(all, order)
+	start := 0
+	if !after.At.IsZero() || after.IP.IsValid() || after.URL != "" {
+		hasKey := after.IP.IsValid() || after.URL != ""
+		start, _ = slices.BinarySearchFunc(all, after, func(c, a store.Change) int {
+			if n := c.At.Compare(a.At); n != 0 || !hasKey {
+				if n == 0 {
+					return -1 // every entry stamped at a.At is before the cursor
+				}
+				return n
+			}
+			if n := order(c, a); n != 0 {
+				return n
+			}
+			return -1 // the cursor's own entry is before it
+		})
+	}
+	all = all[start:]
+	return slices.Clone(all[:min(len(all), limit)]), nil
+}
+
+func isNotFound(err error) bool { return errors.Is(err, intel.ErrNotFound) }
