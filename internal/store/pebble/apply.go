@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"time"
 	"unsafe"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -41,6 +42,13 @@ type applier struct {
 	// owned by them are known to be absent.
 	newAddrs map[[16]byte]struct{}
 	newURLs  map[string]struct{}
+
+	// Owners with a changed list item, and the batch's change stamp once
+	// given (see changes.go).
+	store          *Store
+	listChanged    map[[16]byte]bool
+	urlListChanged map[string]bool
+	stamped        time.Time
 }
 
 type readVal struct {
@@ -79,6 +87,10 @@ func (s *Store) Apply(ctx context.Context, b *intel.Batch) error {
 		ctx:      ctx,
 		newAddrs: map[[16]byte]struct{}{},
 		newURLs:  map[string]struct{}{},
+
+		store:          s,
+		listChanged:    map[[16]byte]bool{},
+		urlListChanged: map[string]bool{},
 	}
 	if err := a.prefetch(b); err != nil {
 		return fmt.Errorf("apply: read: %w", err)
@@ -123,6 +135,9 @@ func (s *Store) Apply(ctx context.Context, b *intel.Batch) error {
 	}
 	if err := batch.Commit(pebble.Sync); err != nil {
 		return fmt.Errorf("apply: commit: %w", err)
+	}
+	if !a.stamped.IsZero() {
+		s.lastStamp = a.stamped
 	}
 	return nil
 }
@@ -417,9 +432,11 @@ func (a *applier) upsert(list byte, owner, item []byte, merge func(old []byte) (
 	if found && bytes.Equal(oldSort, newSort) {
 		if !bytes.Equal(oldVal, newVal) {
 			a.set(oldIK, newVal)
+			a.markList(list, owner)
 		}
 		return oldSort, newSort, nil
 	}
+	a.markList(list, owner)
 	if found {
 		a.del(oldIK)
 	}
@@ -452,6 +469,9 @@ func (a *applier) apply(b *intel.Batch) error {
 			}
 			return fmt.Errorf("apply %s: %w", st.what, err)
 		}
+	}
+	if err := a.stampChanges(a.store); err != nil {
+		return fmt.Errorf("apply: %w", err)
 	}
 	for k, s := range a.addrs {
 		a.set(append([]byte{tAddr}, k[:]...), encAddrSum(nil, s))

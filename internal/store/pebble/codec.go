@@ -503,6 +503,7 @@ type addrSum struct {
 	phish     merge.PhishState
 	redURLs   int64
 	redFiles  int64
+	changed   time.Time // the change stamp (see changes.go)
 }
 
 func (s *addrSum) seen(t time.Time) {
@@ -582,6 +583,7 @@ func encAddrSum(dst []byte, s *addrSum) []byte {
 	e.strs(p.Organizations)
 	e.varint(s.redURLs)
 	e.varint(s.redFiles)
+	e.time(s.changed)
 	return e.b
 }
 
@@ -627,13 +629,15 @@ func decAddrSum(d *dec, s *addrSum) error {
 	p.Organizations = d.strs()
 	s.redURLs = d.varint()
 	s.redFiles = d.varint()
+	s.changed = d.time()
 	return d.err
 }
 
 // urlSum is the stored summary of one web address.
 type urlSum struct {
-	hosted bool // some HostedURL names it
-	sum    intel.URLSummary
+	hosted  bool // some HostedURL names it
+	sum     intel.URLSummary
+	changed time.Time // the change stamp (see changes.go)
 }
 
 func encURLSum(dst []byte, u *urlSum) []byte {
@@ -652,6 +656,7 @@ func encURLSum(dst []byte, u *urlSum) []byte {
 		e.addr(ip)
 	}
 	e.varint(s.Files)
+	e.time(u.changed)
 	return e.b
 }
 
@@ -674,5 +679,6 @@ func decURLSum(d *dec, u *urlSum) error {
 		d.fail()
 	}
 	s.Files = d.varint()
+	u.changed = d.time()
 	return d.err
 }

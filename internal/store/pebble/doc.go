@@ -10,19 +10,23 @@
 //
 //	A addr16                     address summary: hits, first/last seen,
 //	                             listings, report IDs, spam and phishing
-//	                             summaries, red URL/file counts
+//	                             summaries, red URL/file counts, change stamp
 //	S addr16 day                 hits of one sighting day (so that re-applying
 //	                             a day replaces its share of the sum)
 //	I list owner sort item       list index: the item itself
 //	P list owner item            list primary: the item's current sort key
 //	D domain                     DomainInfo
-//	U url                        URL summary (from HostedURL records; file count)
+//	U url                        URL summary (from HostedURL records; file
+//	                             count; change stamp)
+//	c a stamp family addr        change index of addresses, c u stamp url of
+//	                             web addresses (see changes.go)
+//	M stamp                      the latest change stamp given
 //	X addr16 id, Y addr16 id     spam / phishing event IDs already counted
 //	R id                         report
 //	N kind prefix [extra]        network records (country, AS, WHOIS,
 //	                             network listing, allow list)
 //	M netv                       network version counter
-//	M format                     layout version (uvarint, currently 2)
+//	M format                     layout version (uvarint, currently 3)
 //	W name, T hash, t user       users, tokens by hash, a user's token hash
 //	C user 0x00 day              request count
 //	H ref                        legal hold (JSON)
@@ -82,7 +86,7 @@
 // The layout version is written when a store is created; Open refuses a
 // store with another version, or with data but no version (format 1, whose
 // resolution items lacked the domain's zone and categories), with an error
-// that asks for a new import.
+// that asks for a new import. Format 2 lacked the change stamps.
 //
 // A list read decodes each entry straight from the iterator's memory into
 // the result; the strings it keeps are copied into one arena per call (a

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"sync"
+	"time"
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/bloom"
@@ -43,9 +44,12 @@ type Store struct {
 	db   *pebble.DB
 	lock *pebble.Lock
 
-	applyMu  sync.Mutex // serialises Apply (read-modify-write of summaries and lists)
-	accessMu sync.Mutex // serialises token changes
-	countMu  sync.Mutex // serialises request counting
+	applyMu sync.Mutex // serialises Apply (read-modify-write of summaries and lists)
+	// The latest change stamp given (see changes.go); guarded by applyMu.
+	lastStamp   time.Time
+	stampLoaded bool
+	accessMu    sync.Mutex // serialises token changes
+	countMu     sync.Mutex // serialises request counting
 
 	holdMu sync.Mutex // guards holds
 	holds  holdCache
@@ -105,7 +109,7 @@ func Open(dir string, opts Options) (*Store, error) {
 // storeFormat is the version of the key layout and value encodings (see
 // doc.go). A store written with another version is refused: it must be
 // imported again into a new directory.
-const storeFormat = 2
+const storeFormat = 3
 
 var keyFormat = []byte{tMeta, 'f', 'o', 'r', 'm', 'a', 't'}
 
