@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -55,6 +56,37 @@ func srcVals(src intel.Source) []any {
 	return []any{src.Feed, src.File, ts(src.Imported)}
 }
 
+// srcSets are the assignments of setSrc, for changedSet.
+var srcSets = []string{"src_feed = EXCLUDED.src_feed", "src_file = EXCLUDED.src_file", "src_imported = EXCLUDED.src_imported"}
+
+// changedSet is the DO UPDATE part of a merge, "SET a = x, b = y WHERE
+// (t.a, t.b) IS DISTINCT FROM (x, y)": a conflicting row is updated only
+// when the merge changes it, so that RETURNING lists the rows that the
+// statement inserted or really changed (and a re-applied batch writes
+// nothing). Each set is "column = expression"; the table's alias is t.
+func changedSet(sets ...string) string {
+	cols, exprs := make([]string, len(sets)), make([]string, len(sets))
+	for i, a := range sets {
+		c, e, ok := strings.Cut(a, " = ")
+		if !ok {
+			panic("changedSet: " + a)
+		}
+		cols[i], exprs[i] = "t."+strings.TrimSpace(c), e
+	}
+	return "SET " + strings.Join(sets, ",\n\t") + "\nWHERE (" + strings.Join(cols, ", ") + ") IS DISTINCT FROM (" + strings.Join(exprs, ", ") + ")"
+}
+
+// track makes an INSERT statement record the owner key of every row it
+// inserts or updates: into ch_addrs (key "addr") or ch_urls (key "url"),
+// the owners that stampChanges stamps.
+func track(stmt, key string) string {
+	into := "ch_addrs"
+	if key == "url" {
+		into = "ch_urls"
+	}
+	return "WITH m AS (" + stmt + "\nRETURNING t." + key + ")\nINSERT INTO " + into + " (" + key + ") SELECT " + key + " FROM m"
+}
+
 // names is cols and the source columns.
 func names(cols ...string) []string { return append(cols, "src_feed", "src_file", "src_imported") }
 
@@ -83,6 +115,11 @@ func (s *Store) Apply(ctx context.Context, b *intel.Batch) error {
 		for _, st := range stages {
 			seen = seen || st.seen
 		}
+		// The owners whose stored values the batch changes (see track).
+		if _, err := tx.Exec(ctx, `CREATE TEMP TABLE ch_addrs (addr inet) ON COMMIT DROP;
+			CREATE TEMP TABLE ch_urls (url text COLLATE "C") ON COMMIT DROP`); err != nil {
+			return err
+		}
 		if seen {
 			if _, err := tx.Exec(ctx, `CREATE TEMP TABLE st_seen (addr inet, hits bigint NOT NULL DEFAULT 0,
 				first_seen timestamptz, last_seen timestamptz,
@@ -99,6 +136,9 @@ func (s *Store) Apply(ctx context.Context, b *intel.Batch) error {
 			if _, err := tx.Exec(ctx, mergeSeen); err != nil {
 				return fmt.Errorf("address summaries: %w", err)
 			}
+		}
+		if err := stampChanges(ctx, tx); err != nil {
+			return fmt.Errorf("change stamps: %w", err)
 		}
 		if b.HasNetworkData() {
 			if _, err := tx.Exec(ctx, `UPDATE net_version SET version = version + 1 WHERE id = 1`); err != nil {
@@ -141,15 +181,41 @@ func runStage(ctx context.Context, tx pgx.Tx, st stage) error {
 }
 
 // mergeSeen folds the batch's address contributions into addr_summary.
-const mergeSeen = `INSERT INTO addr_summary AS t (addr, hits, first_seen, last_seen, red_urls, red_files)
+var mergeSeen = track(`INSERT INTO addr_summary AS t (addr, hits, first_seen, last_seen, red_urls, red_files)
 SELECT addr, sum(hits), min(first_seen), max(last_seen), sum(red_urls), sum(red_files)
 FROM st_seen GROUP BY addr
-ON CONFLICT (addr) DO UPDATE SET
-	hits = t.hits + EXCLUDED.hits,
-	first_seen = LEAST(t.first_seen, EXCLUDED.first_seen),
-	last_seen = GREATEST(t.last_seen, EXCLUDED.last_seen),
-	red_urls = t.red_urls + EXCLUDED.red_urls,
-	red_files = t.red_files + EXCLUDED.red_files`
+ON CONFLICT (addr) DO UPDATE `+changedSet(
+	"hits = t.hits + EXCLUDED.hits",
+	"first_seen = LEAST(t.first_seen, EXCLUDED.first_seen)",
+	"last_seen = GREATEST(t.last_seen, EXCLUDED.last_seen)",
+	"red_urls = t.red_urls + EXCLUDED.red_urls",
+	"red_files = t.red_files + EXCLUDED.red_files"), "addr")
+
+// changeLockKey is the pg_advisory_xact_lock key taken just before
+// stamping ("tipd" in ASCII, then 3). Apply already holds applyLockKey for
+// its whole transaction; this lock makes the order of stamps independent
+// of that: whoever stamps holds it, and the change_clock row, until it
+// commits, so the next stamp is taken after the previous one is visible.
+const changeLockKey int64 = 0x7469706400000003
+
+// stampChanges gives every owner collected in ch_addrs and ch_urls one
+// change stamp: the database clock, made later than the latest stamp given
+// (change_clock). Nothing is stamped, and the clock does not move, when
+// the batch changed nothing.
+func stampChanges(ctx context.Context, tx pgx.Tx) error {
+	var b pgx.Batch
+	b.Queue(`SELECT pg_advisory_xact_lock($1) FROM (SELECT 1) AS one
+		WHERE EXISTS (SELECT 1 FROM ch_addrs) OR EXISTS (SELECT 1 FROM ch_urls)`, changeLockKey)
+	b.Queue(`UPDATE change_clock SET last = GREATEST(clock_timestamp(), last + interval '1 microsecond')
+		WHERE id = 1 AND (EXISTS (SELECT 1 FROM ch_addrs) OR EXISTS (SELECT 1 FROM ch_urls))`)
+	b.Queue(`INSERT INTO addr_changes AS t (addr, changed_at)
+		SELECT DISTINCT c.addr, k.last FROM ch_addrs c, change_clock k WHERE k.id = 1
+		ON CONFLICT (addr) DO UPDATE SET changed_at = EXCLUDED.changed_at`)
+	b.Queue(`INSERT INTO url_changes AS t (url, changed_at)
+		SELECT DISTINCT c.url, k.last FROM ch_urls c, change_clock k WHERE k.id = 1
+		ON CONFLICT (url) DO UPDATE SET changed_at = EXCLUDED.changed_at`)
+	return tx.SendBatch(ctx, &b).Close()
+}
 
 func batchStages(b *intel.Batch) ([]stage, error) {
 	var out []stage
@@ -193,11 +259,11 @@ func batchStages(b *intel.Batch) ([]stage, error) {
 			FROM st_listings s GROUP BY s.addr, s.feed, s.category`,
 			`INSERT INTO st_seen (addr, first_seen, last_seen)
 			SELECT d.addr, ` + seenAgg + ` FROM dd_listings d GROUP BY d.addr`,
-			`INSERT INTO listings AS t (addr, feed, category, first_seen, last_seen, src_feed, src_file, src_imported)
+			track(`INSERT INTO listings AS t (addr, feed, category, first_seen, last_seen, src_feed, src_file, src_imported)
 			SELECT addr, feed, category, first_seen, last_seen, src_feed, src_file, src_imported FROM dd_listings
-			ON CONFLICT (addr, feed, category) DO UPDATE SET
-				first_seen = LEAST(t.first_seen, EXCLUDED.first_seen),
-				last_seen = GREATEST(t.last_seen, EXCLUDED.last_seen), ` + setSrc,
+			ON CONFLICT (addr, feed, category) DO UPDATE `+changedSet(append([]string{
+				"first_seen = LEAST(t.first_seen, EXCLUDED.first_seen)",
+				"last_seen = GREATEST(t.last_seen, EXCLUDED.last_seen)"}, srcSets...)...), "addr"),
 		},
 	})
 
@@ -223,27 +289,27 @@ func batchStages(b *intel.Batch) ([]stage, error) {
 				count(*) FILTER (WHERE d.zone = 'Red' AND (o.addr IS NULL OR o.zone <> 'Red'))
 			FROM dd_hosted d LEFT JOIN hosted_urls o ON o.addr = d.addr AND o.url = d.url
 			GROUP BY d.addr`,
-			`INSERT INTO hosted_urls AS t (addr, url, zone, categories, hits, truncated, first_seen, last_seen, src_feed, src_file, src_imported)
+			track(`INSERT INTO hosted_urls AS t (addr, url, zone, categories, hits, truncated, first_seen, last_seen, src_feed, src_file, src_imported)
 			SELECT addr, url, zone, categories, hits, truncated, first_seen, last_seen, src_feed, src_file, src_imported FROM dd_hosted
-			ON CONFLICT (addr, url) DO UPDATE SET
-				zone = tipd_zone_merge(t.zone, EXCLUDED.zone),
-				categories = tipd_union(t.categories, EXCLUDED.categories),
-				hits = GREATEST(t.hits, EXCLUDED.hits),
-				truncated = t.truncated OR EXCLUDED.truncated,
-				first_seen = LEAST(t.first_seen, EXCLUDED.first_seen),
-				last_seen = GREATEST(t.last_seen, EXCLUDED.last_seen), ` + setSrc,
-			`INSERT INTO url_summary AS t (url, hosted, zone, categories, hits, truncated, first_seen, last_seen)
-			SELECT s.url, true, ` + zoneAgg + `, ` + setAgg + `, max(s.hits), bool_or(s.truncated), min(s.first_seen), max(s.last_seen)
-			FROM st_hosted s ` + setJoin("categories") + ` GROUP BY s.url
-			ON CONFLICT (url) DO UPDATE SET
-				hosted = true,
-				zone = tipd_zone_merge(t.zone, EXCLUDED.zone),
-				categories = tipd_union(t.categories, EXCLUDED.categories),
-				hits = GREATEST(t.hits, EXCLUDED.hits),
-				truncated = t.truncated OR EXCLUDED.truncated,
-				first_seen = LEAST(t.first_seen, EXCLUDED.first_seen),
-				last_seen = GREATEST(t.last_seen, EXCLUDED.last_seen)`,
-			`INSERT INTO url_ips (url, addr) SELECT DISTINCT url, addr FROM dd_hosted ON CONFLICT DO NOTHING`,
+			ON CONFLICT (addr, url) DO UPDATE `+changedSet(append([]string{
+				"zone = tipd_zone_merge(t.zone, EXCLUDED.zone)",
+				"categories = tipd_union(t.categories, EXCLUDED.categories)",
+				"hits = GREATEST(t.hits, EXCLUDED.hits)",
+				"truncated = t.truncated OR EXCLUDED.truncated",
+				"first_seen = LEAST(t.first_seen, EXCLUDED.first_seen)",
+				"last_seen = GREATEST(t.last_seen, EXCLUDED.last_seen)"}, srcSets...)...), "addr"),
+			track(`INSERT INTO url_summary AS t (url, hosted, zone, categories, hits, truncated, first_seen, last_seen)
+			SELECT s.url, true, `+zoneAgg+`, `+setAgg+`, max(s.hits), bool_or(s.truncated), min(s.first_seen), max(s.last_seen)
+			FROM st_hosted s `+setJoin("categories")+` GROUP BY s.url
+			ON CONFLICT (url) DO UPDATE `+changedSet(
+				"hosted = true",
+				"zone = tipd_zone_merge(t.zone, EXCLUDED.zone)",
+				"categories = tipd_union(t.categories, EXCLUDED.categories)",
+				"hits = GREATEST(t.hits, EXCLUDED.hits)",
+				"truncated = t.truncated OR EXCLUDED.truncated",
+				"first_seen = LEAST(t.first_seen, EXCLUDED.first_seen)",
+				"last_seen = GREATEST(t.last_seen, EXCLUDED.last_seen)"), "url"),
+			track(`INSERT INTO url_ips AS t (url, addr) SELECT DISTINCT url, addr FROM dd_hosted ON CONFLICT DO NOTHING`, "url"),
 		},
 	})
 
@@ -267,14 +333,14 @@ func batchStages(b *intel.Batch) ([]stage, error) {
 				count(*) FILTER (WHERE d.zone = 'Red' AND (o.addr IS NULL OR o.zone <> 'Red'))
 			FROM dd_files d LEFT JOIN files o ON o.addr = d.addr AND o.md5 = d.md5 AND o.url = d.url
 			GROUP BY d.addr`,
-			`INSERT INTO files AS t (addr, md5, url, zone, detection, hits, first_seen, last_seen, src_feed, src_file, src_imported)
+			track(`INSERT INTO files AS t (addr, md5, url, zone, detection, hits, first_seen, last_seen, src_feed, src_file, src_imported)
 			SELECT addr, md5, url, zone, detection, hits, first_seen, last_seen, src_feed, src_file, src_imported FROM dd_files
-			ON CONFLICT (addr, md5, url) DO UPDATE SET
-				zone = tipd_zone_merge(t.zone, EXCLUDED.zone),
-				detection = CASE WHEN EXCLUDED.detection <> '' THEN EXCLUDED.detection ELSE t.detection END,
-				hits = GREATEST(t.hits, EXCLUDED.hits),
-				first_seen = LEAST(t.first_seen, EXCLUDED.first_seen),
-				last_seen = GREATEST(t.last_seen, EXCLUDED.last_seen), ` + setSrc,
+			ON CONFLICT (addr, md5, url) DO UPDATE `+changedSet(append([]string{
+				"zone = tipd_zone_merge(t.zone, EXCLUDED.zone)",
+				"detection = CASE WHEN EXCLUDED.detection <> '' THEN EXCLUDED.detection ELSE t.detection END",
+				"hits = GREATEST(t.hits, EXCLUDED.hits)",
+				"first_seen = LEAST(t.first_seen, EXCLUDED.first_seen)",
+				"last_seen = GREATEST(t.last_seen, EXCLUDED.last_seen)"}, srcSets...)...), "addr"),
 			// One item per (web address, MD5) across addresses and schemes,
 			// with the smallest address and URL seen.
 			`CREATE TEMP TABLE dd_url_files ON COMMIT DROP AS
@@ -282,21 +348,21 @@ func batchStages(b *intel.Batch) ([]stage, error) {
 				COALESCE((array_agg(s.detection ORDER BY s.ord DESC) FILTER (WHERE s.detection <> ''))[1], '') AS detection,
 				max(s.hits) AS hits, min(s.first_seen) AS first_seen, max(s.last_seen) AS last_seen, ` + latestSrc + `
 			FROM st_files s GROUP BY s.ukey, s.md5`,
-			`INSERT INTO url_summary AS t (url, files)
+			track(`INSERT INTO url_summary AS t (url, files)
 			SELECT d.url, count(*) FILTER (WHERE o.url IS NULL)
 			FROM dd_url_files d LEFT JOIN url_files o ON o.url = d.url AND o.md5 = d.md5
 			GROUP BY d.url
-			ON CONFLICT (url) DO UPDATE SET files = t.files + EXCLUDED.files`,
-			`INSERT INTO url_files AS t (url, md5, addr, full_url, zone, detection, hits, first_seen, last_seen, src_feed, src_file, src_imported)
+			ON CONFLICT (url) DO UPDATE `+changedSet("files = t.files + EXCLUDED.files"), "url"),
+			track(`INSERT INTO url_files AS t (url, md5, addr, full_url, zone, detection, hits, first_seen, last_seen, src_feed, src_file, src_imported)
 			SELECT url, md5, addr, full_url, zone, detection, hits, first_seen, last_seen, src_feed, src_file, src_imported FROM dd_url_files
-			ON CONFLICT (url, md5) DO UPDATE SET
-				addr = LEAST(t.addr, EXCLUDED.addr),
-				full_url = LEAST(t.full_url, EXCLUDED.full_url),
-				zone = tipd_zone_merge(t.zone, EXCLUDED.zone),
-				detection = CASE WHEN EXCLUDED.detection <> '' THEN EXCLUDED.detection ELSE t.detection END,
-				hits = GREATEST(t.hits, EXCLUDED.hits),
-				first_seen = LEAST(t.first_seen, EXCLUDED.first_seen),
-				last_seen = GREATEST(t.last_seen, EXCLUDED.last_seen), ` + setSrc,
+			ON CONFLICT (url, md5) DO UPDATE `+changedSet(append([]string{
+				"addr = LEAST(t.addr, EXCLUDED.addr)",
+				"full_url = LEAST(t.full_url, EXCLUDED.full_url)",
+				"zone = tipd_zone_merge(t.zone, EXCLUDED.zone)",
+				"detection = CASE WHEN EXCLUDED.detection <> '' THEN EXCLUDED.detection ELSE t.detection END",
+				"hits = GREATEST(t.hits, EXCLUDED.hits)",
+				"first_seen = LEAST(t.first_seen, EXCLUDED.first_seen)",
+				"last_seen = GREATEST(t.last_seen, EXCLUDED.last_seen)"}, srcSets...)...), "url"),
 		},
 	})
 
@@ -318,14 +384,14 @@ func batchStages(b *intel.Batch) ([]stage, error) {
 			FROM st_res s GROUP BY s.addr, s.domain`,
 			`INSERT INTO st_seen (addr, first_seen, last_seen)
 			SELECT d.addr, ` + seenAgg + ` FROM dd_res d GROUP BY d.addr`,
-			`INSERT INTO resolutions AS t (addr, domain, first_seen, last_seen, hits, daily_peak, peak_date, src_feed, src_file, src_imported)
+			track(`INSERT INTO resolutions AS t (addr, domain, first_seen, last_seen, hits, daily_peak, peak_date, src_feed, src_file, src_imported)
 			SELECT addr, domain, first_seen, last_seen, hits, daily_peak, peak_date, src_feed, src_file, src_imported FROM dd_res
-			ON CONFLICT (addr, domain) DO UPDATE SET
-				first_seen = LEAST(t.first_seen, EXCLUDED.first_seen),
-				last_seen = GREATEST(t.last_seen, EXCLUDED.last_seen),
-				hits = GREATEST(t.hits, EXCLUDED.hits),
-				daily_peak = CASE WHEN ` + peakWins + ` THEN EXCLUDED.daily_peak ELSE t.daily_peak END,
-				peak_date = CASE WHEN ` + peakWins + ` THEN EXCLUDED.peak_date ELSE t.peak_date END, ` + setSrc,
+			ON CONFLICT (addr, domain) DO UPDATE `+changedSet(append([]string{
+				"first_seen = LEAST(t.first_seen, EXCLUDED.first_seen)",
+				"last_seen = GREATEST(t.last_seen, EXCLUDED.last_seen)",
+				"hits = GREATEST(t.hits, EXCLUDED.hits)",
+				"daily_peak = CASE WHEN " + peakWins + " THEN EXCLUDED.daily_peak ELSE t.daily_peak END",
+				"peak_date = CASE WHEN " + peakWins + " THEN EXCLUDED.peak_date ELSE t.peak_date END"}, srcSets...)...), "addr"),
 			`INSERT INTO domain_ips AS t (domain, addr, last_seen, hits)
 			SELECT r.domain, r.addr, r.last_seen, r.hits
 			FROM dd_res d JOIN resolutions r ON r.addr = d.addr AND r.domain = d.domain
@@ -359,13 +425,13 @@ func batchStages(b *intel.Batch) ([]stage, error) {
 			return append([]any{normIP(r.IP), r.Mask, r.MaskType, string(r.Zone), r.Feeds, ts(r.LastSeen)}, srcVals(r.Source)...), nil
 		},
 		stmts: []string{
-			`INSERT INTO masks AS t (addr, mask, mask_type, zone, feeds, last_seen, src_feed, src_file, src_imported)
-			SELECT s.addr, s.mask, s.mask_type, ` + zoneAgg + `, ` + setAgg + `, max(s.last_seen), ` + latestSrc + `
-			FROM st_masks s ` + setJoin("feeds") + ` GROUP BY s.addr, s.mask, s.mask_type
-			ON CONFLICT (addr, mask, mask_type) DO UPDATE SET
-				zone = tipd_zone_merge(t.zone, EXCLUDED.zone),
-				feeds = tipd_union(t.feeds, EXCLUDED.feeds),
-				last_seen = GREATEST(t.last_seen, EXCLUDED.last_seen), ` + setSrc,
+			track(`INSERT INTO masks AS t (addr, mask, mask_type, zone, feeds, last_seen, src_feed, src_file, src_imported)
+			SELECT s.addr, s.mask, s.mask_type, `+zoneAgg+`, `+setAgg+`, max(s.last_seen), `+latestSrc+`
+			FROM st_masks s `+setJoin("feeds")+` GROUP BY s.addr, s.mask, s.mask_type
+			ON CONFLICT (addr, mask, mask_type) DO UPDATE `+changedSet(append([]string{
+				"zone = tipd_zone_merge(t.zone, EXCLUDED.zone)",
+				"feeds = tipd_union(t.feeds, EXCLUDED.feeds)",
+				"last_seen = GREATEST(t.last_seen, EXCLUDED.last_seen)"}, srcSets...)...), "addr"),
 		},
 	})
 
@@ -385,7 +451,8 @@ func batchStages(b *intel.Batch) ([]stage, error) {
 			LEFT JOIN spam_events e ON e.addr = d.addr AND e.id = d.id WHERE e.addr IS NULL`,
 			`INSERT INTO spam_events (addr, id, time, type, src_feed, src_file, src_imported)
 			SELECT addr, id, time, type, src_feed, src_file, src_imported FROM new_spam ON CONFLICT DO NOTHING`,
-			`INSERT INTO addr_summary AS t (addr, spam_attacks, spam_last, spam_types, first_seen, last_seen)
+			// New events always change the counter, so every row is tracked.
+			track(`INSERT INTO addr_summary AS t (addr, spam_attacks, spam_last, spam_types, first_seen, last_seen)
 			SELECT addr, count(*), max(time), tipd_union_cap('{}', array_agg(type), 32), min(time), max(time)
 			FROM new_spam GROUP BY addr
 			ON CONFLICT (addr) DO UPDATE SET
@@ -393,7 +460,7 @@ func batchStages(b *intel.Batch) ([]stage, error) {
 				spam_last = GREATEST(t.spam_last, EXCLUDED.spam_last),
 				spam_types = tipd_union_cap(t.spam_types, EXCLUDED.spam_types, 32),
 				first_seen = LEAST(t.first_seen, EXCLUDED.first_seen),
-				last_seen = GREATEST(t.last_seen, EXCLUDED.last_seen)`,
+				last_seen = GREATEST(t.last_seen, EXCLUDED.last_seen)`, "addr"),
 		},
 	})
 
@@ -415,12 +482,12 @@ func batchStages(b *intel.Batch) ([]stage, error) {
 			`INSERT INTO phish_events (addr, id, time, region, kit, stolen, industry, organization, src_feed, src_file, src_imported)
 			SELECT addr, id, time, region, kit, COALESCE(stolen, '{}'), industry, organization, src_feed, src_file, src_imported
 			FROM new_phish ON CONFLICT DO NOTHING`,
-			`INSERT INTO phish_regions AS t (addr, region, attacks)
+			track(`INSERT INTO phish_regions AS t (addr, region, attacks)
 			SELECT addr, region, count(*) FROM new_phish WHERE region <> '' GROUP BY addr, region
-			ON CONFLICT (addr, region) DO UPDATE SET attacks = t.attacks + EXCLUDED.attacks`,
+			ON CONFLICT (addr, region) DO UPDATE SET attacks = t.attacks + EXCLUDED.attacks`, "addr"),
 			// The kit: of the event with the latest time (ties: the larger
 			// ID) that names one.
-			`WITH k AS (
+			track(`WITH k AS (
 				SELECT addr, count(*) AS n, max(time) AS last, min(time) AS first,
 					(array_agg(kit ORDER BY COALESCE(time, '-infinity') DESC, id COLLATE "C" DESC) FILTER (WHERE kit <> ''))[1] AS kit,
 					(array_agg(COALESCE(time, '-infinity') ORDER BY COALESCE(time, '-infinity') DESC, id COLLATE "C" DESC) FILTER (WHERE kit <> ''))[1] AS kit_time,
@@ -438,14 +505,14 @@ func batchStages(b *intel.Batch) ([]stage, error) {
 			ON CONFLICT (addr) DO UPDATE SET
 				phish_attacks = t.phish_attacks + EXCLUDED.phish_attacks,
 				phish_last = GREATEST(t.phish_last, EXCLUDED.phish_last),
-				phish_kit = CASE WHEN ` + kitWins + ` THEN EXCLUDED.phish_kit ELSE t.phish_kit END,
-				phish_kit_time = CASE WHEN ` + kitWins + ` THEN EXCLUDED.phish_kit_time ELSE t.phish_kit_time END,
-				phish_kit_id = CASE WHEN ` + kitWins + ` THEN EXCLUDED.phish_kit_id ELSE t.phish_kit_id END,
+				phish_kit = CASE WHEN `+kitWins+` THEN EXCLUDED.phish_kit ELSE t.phish_kit END,
+				phish_kit_time = CASE WHEN `+kitWins+` THEN EXCLUDED.phish_kit_time ELSE t.phish_kit_time END,
+				phish_kit_id = CASE WHEN `+kitWins+` THEN EXCLUDED.phish_kit_id ELSE t.phish_kit_id END,
 				phish_stolen = tipd_union_cap(t.phish_stolen, EXCLUDED.phish_stolen, 32),
 				phish_industries = tipd_union_cap(t.phish_industries, EXCLUDED.phish_industries, 32),
 				phish_orgs = tipd_union_cap(t.phish_orgs, EXCLUDED.phish_orgs, 32),
 				first_seen = LEAST(t.first_seen, EXCLUDED.first_seen),
-				last_seen = GREATEST(t.last_seen, EXCLUDED.last_seen)`,
+				last_seen = GREATEST(t.last_seen, EXCLUDED.last_seen)`, "addr"),
 		},
 	})
 
@@ -478,10 +545,14 @@ func batchStages(b *intel.Batch) ([]stage, error) {
 			return append([]any{normIP(r.IP), r.ReportID}, srcVals(r.Source)...), nil
 		},
 		stmts: []string{
+			// Only a new link changes what is read (the summary lists
+			// report IDs, not their sources).
+			`INSERT INTO ch_addrs (addr) SELECT DISTINCT s.addr FROM st_links s
+			WHERE NOT EXISTS (SELECT 1 FROM report_links o WHERE o.addr = s.addr AND o.report_id = s.report_id)`,
 			`INSERT INTO report_links AS t (addr, report_id, src_feed, src_file, src_imported)
 			SELECT DISTINCT ON (addr, report_id) addr, report_id, src_feed, src_file, src_imported
 			FROM st_links ORDER BY addr, report_id, ord DESC
-			ON CONFLICT (addr, report_id) DO UPDATE SET ` + setSrc,
+			ON CONFLICT (addr, report_id) DO UPDATE ` + changedSet(srcSets...),
 		},
 	})
 

@@ -28,16 +28,19 @@
 //	  phish_events   (addr, id)
 //	  phish_regions  (addr, region)            attacks per region
 //	  report_links   (addr, report_id)
+//	  addr_changes   addr                      index (changed_at, addr)
 //	per web address (distributed by url, co-located)
 //	  url_summary    url                       URL summary and its distinct file count
 //	  url_ips        (url, addr)
 //	  url_files      (url, md5)                index (url, last_seen DESC NULLS LAST, hits DESC, md5)
+//	  url_changes    url                       index (changed_at, url)
 //	per domain / user (distributed)
 //	  domain_ips     (domain, addr)            index (domain, last_seen DESC NULLS LAST, hits DESC, addr)
 //	  request_counts (user_name, day)
 //	reference tables (small, or joined from every shard)
 //	  domains, reports, country_ranges, as_ranges, whois_nets, net_listings,
-//	  allows, net_version (one counter row), users, tokens (primary key
+//	  allows, net_version (one counter row), change_clock (one row: the
+//	  latest change stamp given), users, tokens (primary key
 //	  user_name: one active token per user; unique index on hash)
 //
 // Every list read is one index range scan that stops after the limit, with
@@ -88,6 +91,46 @@
 //
 // tipd_zone_sev, tipd_zone_merge, tipd_union and tipd_union_cap are small
 // immutable SQL functions created by the first migration.
+//
+// # Changes
+//
+// Apply records which owners the batch really changed. Every merge into a
+// table that the reads show (addr_summary, listings, hosted_urls, files,
+// resolutions, masks, phish_regions; url_summary, url_ips, url_files) only
+// updates a conflicting row when the merge changes it, and returns the
+// owner key of each row it inserted or changed into a temporary table
+// (ch_addrs or ch_urls):
+//
+//	WITH m AS (INSERT INTO hosted_urls AS t … ON CONFLICT (addr, url) DO UPDATE
+//		SET zone = tipd_zone_merge(t.zone, EXCLUDED.zone), hits = GREATEST(t.hits, EXCLUDED.hits), …
+//		WHERE (t.zone, t.hits, …) IS DISTINCT FROM (tipd_zone_merge(t.zone, EXCLUDED.zone), GREATEST(t.hits, EXCLUDED.hits), …)
+//		RETURNING t.addr)
+//	INSERT INTO ch_addrs (addr) SELECT addr FROM m
+//
+// Sightings, listings' seen ranges and the red counts reach the reads
+// through addr_summary, so they stamp an address when its summary changes;
+// new spam and phishing events always change the summary; a report link
+// stamps its address when it is new. Domain records, reports, domain_ips
+// and network records are not tracked: they stamp nothing (a DomainInfo
+// recolours resolutions at read time). A re-applied batch updates no row,
+// so it stamps nothing (and writes less than before).
+//
+// At its end, if anything changed, Apply takes pg_advisory_xact_lock
+// (changeLockKey, besides the Apply lock it already holds), sets the one
+// row of change_clock to GREATEST(clock_timestamp(), last + 1 µs) and
+// upserts that stamp into addr_changes and url_changes for the collected
+// owners: one stamp per Apply, in microseconds (the timestamptz precision),
+// later than every earlier stamp. The lock and the row lock are held until
+// commit, so the next stamp is taken after this one is visible: stamps
+// increase in commit order across processes. Changes is one range scan of
+// the (changed_at, key) index, WHERE (changed_at, key) > (cursor) ORDER BY
+// changed_at, key LIMIT n; it returns stamps in UTC.
+//
+// Migration 0004_changes stamps what an upgraded store already holds (every
+// address in addr_summary, masks or report_links, every web address in
+// url_summary) with the time of the migration, one stamp for all, so that a
+// reader starting from the beginning sees every owner once; it scans those
+// tables once.
 //
 // # Access
 //
