@@ -81,7 +81,7 @@ type envelope struct {
 // and for POST a form-encoded body of at most maxFormBody bytes) and checks
 // the user's licence; the answer is counted by answer.
 func (s *server) publicationsRequest(w http.ResponseWriter, r *http.Request, info *requestInfo) (intel.User, intel.Token, error) {
-	info.envelope = true
+	info.style = errEnvelope
 	user, token, err := s.credentials(r, info)
 	if err != nil {
 		return user, token, err

@@ -3,6 +3,8 @@ package httpapi
 import (
 	"net/http"
 	"strings"
+
+	"github.com/tipd/tipd/internal/taxii"
 )
 
 // getHead is the Allow list of read-only routes.
@@ -29,6 +31,7 @@ type route struct {
 //	GET|HEAD /api/v1/search/url?request=<web address>     OpenTIP-style lookup (handleSearchURL)
 //	GET|HEAD|POST /api/publications/get_one?publication_id=   one report (handlePublicationOne)
 //	GET|HEAD|POST /api/publications/get_list?date_start=&date_end=&limit=   reports by date (handlePublicationList)
+//	GET|HEAD /taxii2/…                                    TAXII 2.1 server (handleTAXII, internal/taxii)
 //	GET|HEAD /healthz                                     liveness: 200 "ok"
 //	GET|HEAD /readyz                                      readiness: 200 or 503
 //	GET|HEAD /metrics                                     Prometheus metrics
@@ -49,6 +52,7 @@ func (s *server) routes() {
 		{path: searchURLPath, h: s.handle("search_url", getHead, s.handleSearchURL)},
 		{path: publicationOnePath, h: s.handle("publication_one", getHeadPost, s.handlePublicationOne)},
 		{path: publicationListPath, h: s.handle("publication_list", getHeadPost, s.handlePublicationList)},
+		{path: taxii.Prefix, prefix: true, h: s.handleStyled("taxii", getHead, errTAXII, s.handleTAXII)},
 		{path: "/healthz", h: s.handle("healthz", getHead, s.handleHealthz)},
 		{path: "/readyz", h: s.handle("readyz", getHead, s.handleReadyz)},
 		{path: "/metrics", h: s.handle("metrics", getHead, s.handleMetrics)},

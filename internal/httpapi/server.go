@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"runtime/debug"
 	"slices"
 	"strconv"
@@ -25,6 +26,7 @@ import (
 	"github.com/tipd/tipd/internal/access"
 	"github.com/tipd/tipd/internal/intel"
 	"github.com/tipd/tipd/internal/report"
+	"github.com/tipd/tipd/internal/taxii"
 )
 
 // Config holds the tunables of the API. Zero fields take the defaults;
@@ -116,6 +118,7 @@ type server struct {
 	caPool   *x509.CertPool
 	clock    func() time.Time
 	limiter  *limiter // the burst limit, or nil
+	taxii    *taxii.Server
 
 	table    []route      // see routes.go
 	notFound http.Handler // no route
@@ -151,6 +154,10 @@ func NewServer(logger *slog.Logger, cfg Config, deps Deps) http.Handler {
 		}
 	}
 	s.bufs.New = func() any { b := make([]byte, 0, 16<<10); return &b }
+	s.taxii = &taxii.Server{Reports: s.reports, Held: func(ctx context.Context, ip netip.Addr, urlKey string) (bool, error) {
+		_, held, err := s.access.Store.Hold(ctx, ip, urlKey)
+		return held, err
+	}}
 	s.routes()
 	return s
 }
@@ -204,18 +211,32 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request, info *requestInfo)
 // requestInfo carries what a handler learnt about its request to the
 // access log.
 type requestInfo struct {
-	user     string
-	auth     string // authentication method, see audit.go
-	object   string // the address or normalised web address looked up
-	raw      string // the raw request value, clipped
-	envelope bool   // answer errors in the publications envelope
+	user   string
+	auth   string // authentication method, see audit.go
+	object string // the address or normalised web address looked up
+	raw    string // the raw request value, clipped
+	style  errStyle
 }
+
+// errStyle is the body format of a route's error answers.
+type errStyle uint8
+
+const (
+	errJSON     errStyle = iota // {"error":…,"message":…}
+	errEnvelope                 // the publications envelope
+	errTAXII                    // a TAXII 2.1 error message
+)
 
 // handle wraps h with what every route shares: the method check (allow
 // lists the methods, comma-separated, "" for any), HEAD without a body,
 // common headers, a bounded request body, error answers, panic recovery,
 // metrics and one log line.
 func (s *server) handle(route, allow string, h handlerFunc) http.Handler {
+	return s.handleStyled(route, allow, errJSON, h)
+}
+
+// handleStyled is handle with the error body format of the route.
+func (s *server) handleStyled(route, allow string, style errStyle, h handlerFunc) http.Handler {
 	var methods []string
 	if allow != "" {
 		methods = strings.Split(allow, ", ")
@@ -223,7 +244,7 @@ func (s *server) handle(route, allow string, h handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rw := &responseWriter{ResponseWriter: w, head: r.Method == http.MethodHead}
-		info := &requestInfo{auth: authMethod(r)}
+		info := &requestInfo{auth: authMethod(r), style: style}
 		hdr := w.Header()
 		hdr.Set("X-Content-Type-Options", "nosniff")
 		hdr.Set("Cache-Control", "no-store")
@@ -248,7 +269,7 @@ func (s *server) handle(route, allow string, h handlerFunc) http.Handler {
 			if methods != nil && !slices.Contains(methods, r.Method) {
 				hdr.Set("Allow", allow)
 				code = "method_not_allowed"
-				s.writeError(rw, r, http.StatusMethodNotAllowed, "method_not_allowed",
+				s.writeStyledError(rw, r, info.style, http.StatusMethodNotAllowed, "method_not_allowed",
 					fmt.Sprintf("method %s is not allowed here; use %s", clip(r.Method), allow))
 				return
 			}
@@ -267,11 +288,7 @@ func (s *server) handle(route, allow string, h handlerFunc) http.Handler {
 				status, code, msg = statusOf(err)
 				setErrorHeaders(hdr, status, code)
 				setRetryAfter(hdr, err)
-				if info.envelope {
-					s.writeEnvelopeError(rw, status, msg)
-				} else {
-					s.writeError(rw, r, status, code, msg)
-				}
+				s.writeStyledError(rw, r, info.style, status, code, msg)
 			}
 			if intel.KindOf(err) == intel.KindQuotaExceeded {
 				s.metrics.quotaDenials.Inc()
@@ -339,6 +356,8 @@ func statusOf(err error) (status int, code, message string) {
 		status, code, def = http.StatusForbidden, "quota_exceeded", "the daily quota is exhausted; it resets at 00:00 UTC"
 	case intel.KindNotFound:
 		status, code, def = http.StatusNotFound, "not_found", "not found"
+	case intel.KindNotAcceptable:
+		status, code, def = http.StatusNotAcceptable, "not_acceptable", "the answer cannot be given in a media type the Accept header allows"
 	case intel.KindTooLong:
 		status, code, def = http.StatusRequestURITooLong, "request_too_long", "the request is too long"
 	case intel.KindRateLimited:
@@ -378,6 +397,18 @@ func setErrorHeaders(h http.Header, status int, code string) {
 type errorBody struct {
 	Error   string `json:"error"`
 	Message string `json:"message"`
+}
+
+// writeStyledError answers with an error body in the route's format.
+func (s *server) writeStyledError(w http.ResponseWriter, r *http.Request, style errStyle, status int, code, message string) {
+	switch style {
+	case errEnvelope:
+		s.writeEnvelopeError(w, status, message)
+	case errTAXII:
+		writeBody(w, status, taxii.MediaType, taxii.ErrorBody(status, code, message))
+	default:
+		s.writeError(w, r, status, code, message)
+	}
 }
 
 // writeError answers with a JSON error body.

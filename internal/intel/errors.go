@@ -21,6 +21,7 @@ const (
 	KindLegalHold
 	KindUnavailable
 	KindTooLong
+	KindNotAcceptable
 )
 
 // Error is an error with a kind, a machine code and a message a person can

@@ -412,7 +412,7 @@ func appendIPBundle(dst []byte, r *report.IPReport, now time.Time, bundleID stri
 func appendURLBundle(dst []byte, r *report.URLReport, now time.Time, bundleID string) []byte {
 	s := newSTIXWriter(dst, now, bundleID)
 	value := urlValue(r.URL)
-	var latest time.Time
+	latest := r.LastSeen
 	for i := range r.Files {
 		latest = maxTime(latest, r.Files[i].LastSeen)
 	}
@@ -435,8 +435,8 @@ func appendURLBundle(dst []byte, r *report.URLReport, now time.Time, bundleID st
 	indID := ""
 	if r.Zone == intel.ZoneRed || r.Zone == intel.ZoneOrange {
 		indID = stableID("indicator", "url\x00"+value)
-		s.indicator(indID, "[url:value = '"+patternEscape(value)+"']", value, r.Zone, -1, r.Categories, time.Time{}, latest)
-		s.rel("based-on", indID, urlID, time.Time{}, latest, nil)
+		s.indicator(indID, "[url:value = '"+patternEscape(value)+"']", value, r.Zone, -1, r.Categories, r.FirstSeen, latest)
+		s.rel("based-on", indID, urlID, r.FirstSeen, latest, nil)
 	}
 	for i := range r.Files[:min(len(r.Files), maxSTIXItems)] {
 		f := &r.Files[i]
@@ -751,7 +751,7 @@ func (s *stixWriter) phishing(p *report.Phishing) {
 // latestEvidence is the most recent evidence date of a report: modified of
 // the indicator and the address's relationships.
 func latestEvidence(r *report.IPReport) time.Time {
-	t := r.General.FirstSeen
+	t := maxTime(r.General.FirstSeen, r.LastSeen)
 	for i := range r.Files {
 		t = maxTime(t, r.Files[i].LastSeen)
 	}

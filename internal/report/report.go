@@ -139,6 +139,9 @@ type IPReport struct {
 	Reserved   bool
 	Zone       intel.Zone
 	HasRedZone bool
+	// LastSeen is the address's latest evidence date (not part of the
+	// JSON): set with SecIPGeneralInfo.
+	LastSeen   time.Time
 	General    IPGeneral
 	Files      []intel.FileDownload
 	HostedURLs []intel.HostedURL
@@ -161,19 +164,22 @@ type URLReport struct {
 	Sections Sections
 	License  License
 
-	URL        string // the normalised key, without scheme
-	Host       string
-	Truncated  bool // private data was cut from the request when normalising
-	Known      bool // the store knows the web address
-	Zone       intel.Zone
-	HasRedZone bool
-	IPv4Count  int
-	FilesCount int64
-	Categories []score.CategoryZone
-	HasAPT     bool
-	Reports    []ReportRef
-	Files      []intel.FileDownload
-	Masks      []intel.FeedMask
+	URL       string // the normalised key, without scheme
+	Host      string
+	Truncated bool // private data was cut from the request when normalising
+	Known     bool // the store knows the web address
+	// FirstSeen and LastSeen date the evidence of the web address (not
+	// part of the JSON): set with SecURLGeneralInfo.
+	FirstSeen, LastSeen time.Time
+	Zone                intel.Zone
+	HasRedZone          bool
+	IPv4Count           int
+	FilesCount          int64
+	Categories          []score.CategoryZone
+	HasAPT              bool
+	Reports             []ReportRef
+	Files               []intel.FileDownload
+	Masks               []intel.FeedMask
 }
 
 // Clock returns the builder's current time in UTC (Now, or the wall clock).
@@ -271,6 +277,7 @@ func (b *Builder) IP(ctx context.Context, ip netip.Addr, sec Sections, count int
 		}
 		g.HitsCount = RoundHits(sum.Hits)
 		g.FirstSeen = sum.FirstSeen
+		r.LastSeen = sum.LastSeen
 		for _, c := range g.Categories {
 			if c.Name == intel.CatAPT {
 				g.HasAPT = true
@@ -690,6 +697,7 @@ func (b *Builder) URL(ctx context.Context, rawURL string, sec Sections, count in
 			}
 		}
 		r.FilesCount = sum.Files
+		r.FirstSeen, r.LastSeen = sum.FirstSeen, sum.LastSeen
 		r.Categories = urlCategories(sum.Categories)
 		for _, c := range r.Categories {
 			if c.Name == intel.CatAPT {

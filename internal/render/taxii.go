@@ -1,0 +1,122 @@
+package render
+
+import (
+	"time"
+
+	"github.com/tipd/tipd/internal/intel"
+	"github.com/tipd/tipd/internal/report"
+)
+
+// Object is one STIX object on its own, as a TAXII collection serves it.
+type Object struct {
+	ID   string
+	Type string
+	// Version is the object's modified timestamp; zero for
+	// cyber-observables, which have none.
+	Version time.Time
+	JSON    []byte
+}
+
+// objectWriter is a stixWriter whose objects are taken one by one.
+type objectWriter struct{ stixWriter }
+
+func newObjectWriter(now time.Time) *objectWriter {
+	return &objectWriter{stixWriter{now: now.UTC(), identity: stableID("identity", identityName), seen: make(map[string]struct{})}}
+}
+
+// take returns the object written since the last take.
+func (w *objectWriter) take(typ, id string, version time.Time) Object {
+	b := w.b
+	if len(b) > 0 && b[0] == ',' {
+		b = b[1:]
+	}
+	o := Object{ID: id, Type: typ, Version: version, JSON: append([]byte(nil), b...)}
+	w.b = w.b[:0]
+	return o
+}
+
+// version is the modified timestamp sdo writes for created and modified.
+func (w *objectWriter) version(created, modified time.Time) time.Time {
+	if created.IsZero() {
+		created = w.now
+	}
+	if modified.Before(created) {
+		modified = created
+	}
+	return modified.UTC().Truncate(time.Millisecond)
+}
+
+// Identity is the portal's identity object, the producer of every domain
+// object tipd writes.
+func Identity() Object {
+	w := newObjectWriter(fixedDate())
+	w.identityObject()
+	return w.take("identity", w.identity, fixedDate())
+}
+
+// IPIndicator renders the indicator of a Red or Orange address as three
+// objects: the address (value and verdict), the indicator (identical to
+// the one of a format=stix lookup) and the based-on relationship between
+// them. Other zones have no indicator: nil. now dates undated evidence.
+// r needs the sections SecZone and SecIPGeneralInfo (SecFeedMasks,
+// SecIPSpamInfo and SecIPPhishingInfo to date the indicator exactly as a
+// lookup does).
+func IPIndicator(r *report.IPReport, now time.Time) []Object {
+	if r.Zone != intel.ZoneRed && r.Zone != intel.ZoneOrange {
+		return nil
+	}
+	w := newObjectWriter(now)
+	g := &r.General
+	typ, id := ipObservable(r.IP)
+	value := r.IP.Unmap().String()
+	latest := latestEvidence(r)
+	out := make([]Object, 0, 3)
+
+	w.begin(typ, id)
+	w.kstr("value", value)
+	w.kzone(r.Zone)
+	w.kint("x_tipd_threat_score", int64(g.ThreatScore))
+	w.kcategories(g.Categories)
+	w.ktime("x_tipd_first_seen", g.FirstSeen)
+	w.end()
+	out = append(out, w.take(typ, id, time.Time{}))
+
+	indID := stableID("indicator", typ+"\x00"+value)
+	w.indicator(indID, "["+typ+":value = '"+patternEscape(value)+"']", value, r.Zone, g.ThreatScore, g.Categories, g.FirstSeen, latest)
+	out = append(out, w.take("indicator", indID, w.version(g.FirstSeen, latest)))
+
+	w.rel("based-on", indID, id, g.FirstSeen, latest, nil)
+	out = append(out, w.take("relationship", stableID("relationship", "based-on\x00"+indID+"\x00"+id), w.version(g.FirstSeen, latest)))
+	return out
+}
+
+// URLIndicator is IPIndicator for a web address; r needs SecZone,
+// SecURLGeneralInfo and SecFeedMasks.
+func URLIndicator(r *report.URLReport, now time.Time) []Object {
+	if r.Zone != intel.ZoneRed && r.Zone != intel.ZoneOrange {
+		return nil
+	}
+	w := newObjectWriter(now)
+	value := urlValue(r.URL)
+	latest := r.LastSeen
+	for i := range r.Files {
+		latest = maxTime(latest, r.Files[i].LastSeen)
+	}
+	for i := range r.Masks {
+		latest = maxTime(latest, r.Masks[i].LastSeen)
+	}
+	out := make([]Object, 0, 3)
+	urlID := w.urlObject(value, r.URL, r.Zone, func() {
+		w.kcategories(r.Categories)
+		w.seenDates(r.FirstSeen, r.LastSeen)
+	})
+	out = append(out, w.take("url", urlID, time.Time{}))
+
+	indID := stableID("indicator", "url\x00"+value)
+	w.indicator(indID, "[url:value = '"+patternEscape(value)+"']", value, r.Zone, -1, r.Categories, r.FirstSeen, latest)
+	out = append(out, w.take("indicator", indID, w.version(r.FirstSeen, latest)))
+
+	w.rel("based-on", indID, urlID, r.FirstSeen, latest, nil)
+	out = append(out, w.take("relationship", stableID("relationship", "based-on\x00"+indID+"\x00"+urlID), w.version(r.FirstSeen, latest)))
+	return out
+}

@@ -1,0 +1,90 @@
+// Package taxii serves tipd's knowledge as a read-only TAXII 2.1 server:
+// the discovery resource, one API root and a fixed set of collections of
+// STIX 2.1 indicators computed from the store as it is now. It answers
+// what the HTTP layer routes under /taxii2/; authentication, quotas and
+// the access log stay with the HTTP layer, which also turns the errors
+// returned here into TAXII error messages.
+//
+// A collection is a view of the store's change order (store.Intel.Changes):
+// every address or web address whose evidence changed is an entry, dated
+// by its latest change stamp, which is the date_added of its objects. An
+// entry contributes its indicator objects (render.IPIndicator,
+// render.URLIndicator) when its verdict, computed at request time, falls
+// in the collection's zones; held objects (legal holds) are left out.
+// docs/taxii.md describes the collections and the paging.
+package taxii
+
+import (
+	"github.com/tipd/tipd/internal/intel"
+)
+
+// Collection is one TAXII collection: which entries it shows and the
+// zones an entry's verdict must have.
+type Collection struct {
+	ID          string
+	Alias       string
+	Title       string
+	Description string
+	Addresses   bool         // entries of addresses
+	URLs        bool         // entries of web addresses
+	Zones       []intel.Zone // verdicts shown
+}
+
+// shows reports whether the collection shows an entry with verdict z.
+func (c *Collection) shows(z intel.Zone) bool {
+	for _, x := range c.Zones {
+		if x == z {
+			return true
+		}
+	}
+	return false
+}
+
+// Collections are the collections of the API root. Their ids are fixed so
+// that clients can be configured with them.
+var Collections = []Collection{
+	{
+		ID:    "5d6c2b1e-8a43-4f0e-9b7a-3c1f2e4d5a60",
+		Alias: "indicators",
+		Title: "All indicators",
+		Description: "Indicators of every address and web address whose verdict is Red or Orange, " +
+			"with the observable each is based on",
+		Addresses: true, URLs: true,
+		Zones: []intel.Zone{intel.ZoneRed, intel.ZoneOrange},
+	},
+	{
+		ID:          "0b8e5f3a-6c21-4d7e-a9f4-7e2d1c3b4a51",
+		Alias:       "ip-red",
+		Title:       "IP indicators: Red",
+		Description: "Indicators of addresses whose verdict is Red (dangerous)",
+		Addresses:   true,
+		Zones:       []intel.Zone{intel.ZoneRed},
+	},
+	{
+		ID:          "9a4d7c2e-1f63-4b8a-8e5d-2c6b9f0a7e42",
+		Alias:       "ip-orange",
+		Title:       "IP indicators: Orange",
+		Description: "Indicators of addresses whose verdict is Orange (not trusted)",
+		Addresses:   true,
+		Zones:       []intel.Zone{intel.ZoneOrange},
+	},
+	{
+		ID:          "3e7f1a9c-5b24-4c6d-b8e0-6a2f4d9c1b33",
+		Alias:       "malicious-urls",
+		Title:       "Malicious web addresses",
+		Description: "Indicators of web addresses whose verdict is Red (malicious)",
+		URLs:        true,
+		Zones:       []intel.Zone{intel.ZoneRed},
+	},
+}
+
+// collection finds a collection by id or alias.
+func collection(id string) (*Collection, bool) {
+	for i := range Collections {
+		c := &Collections[i]
+		if c.ID == id || c.Alias == id {
+			return c, true
+		}
+	}
+	return nil, false
+}

@@ -1,0 +1,328 @@
+package taxii
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"slices"
+	"time"
+
+	"github.com/tipd/tipd/internal/intel"
+	"github.com/tipd/tipd/internal/render"
+	"github.com/tipd/tipd/internal/report"
+	"github.com/tipd/tipd/internal/store"
+)
+
+// doneAll marks a position whose entry was consumed whole.
+const doneAll = 1 << 30
+
+// identityDate is the date_added of the portal's identity, the first
+// object of every collection (its own created/modified date).
+var identityDate = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// Sections and list size of the reports an entry is rendered from: enough
+// for the verdict and for dating the indicator as a lookup does.
+const (
+	ipSections  = report.SecZone | report.SecIPGeneralInfo | report.SecFeedMasks | report.SecIPSpamInfo | report.SecIPPhishingInfo
+	urlSections = report.SecZone | report.SecURLGeneralInfo | report.SecFeedMasks | report.SecFilesDownloaded
+	reportItems = report.DefaultCount
+)
+
+// filter is what a request asks of a collection's objects.
+type filter struct {
+	types    []string // match[type]
+	ids      []string // match[id]
+	versions []string // match[version]: timestamps, or first/last/all
+	specs    []string // match[spec_version]
+}
+
+func (f *filter) matches(o *item) bool {
+	if len(f.types) > 0 && !slices.Contains(f.types, o.obj.Type) {
+		return false
+	}
+	if len(f.ids) > 0 && !slices.Contains(f.ids, o.obj.ID) {
+		return false
+	}
+	if len(f.specs) > 0 && !slices.Contains(f.specs, "2.1") {
+		return false
+	}
+	if len(f.versions) > 0 {
+		ok := false
+		for _, v := range f.versions {
+			switch v {
+			case "first", "last", "all":
+				ok = true
+			default:
+				if t, err := time.Parse(time.RFC3339Nano, v); err == nil && t.Equal(o.version()) {
+					ok = true
+				}
+			}
+		}
+		return ok
+	}
+	return true
+}
+
+// item is one object of a page with its date_added.
+type item struct {
+	obj   render.Object
+	added time.Time
+}
+
+// version is the object's modified timestamp, or date_added for objects
+// without one (cyber-observables).
+func (o *item) version() time.Time {
+	if o.obj.Version.IsZero() {
+		return o.added
+	}
+	return o.obj.Version
+}
+
+// page is one answer of the objects, manifest or versions endpoint.
+type page struct {
+	items []item
+	more  bool
+	next  position // valid when more
+}
+
+// entry is one address, web address or the identity in a collection.
+type entry struct {
+	at   time.Time
+	kind byte
+	ip   netip.Addr
+	url  string
+}
+
+func (e entry) key() string {
+	switch e.kind {
+	case kindAddress:
+		return e.ip.String()
+	case kindURL:
+		return e.url
+	}
+	return ""
+}
+
+func (e entry) pos(done int) position {
+	return position{at: e.at, kind: e.kind, key: e.key(), done: done}
+}
+
+// stream reads one kind of change in batches.
+type stream struct {
+	st    store.Intel
+	kind  store.ChangeKind
+	after store.Change
+	buf   []store.Change
+	eof   bool
+}
+
+const streamBatch = 256
+
+func (s *stream) head(ctx context.Context) (store.Change, bool, error) {
+	if len(s.buf) == 0 && !s.eof {
+		l, err := s.st.Changes(ctx, s.kind, s.after, streamBatch)
+		if err != nil {
+			return store.Change{}, false, fmt.Errorf("read changes: %w", err)
+		}
+		s.buf = l
+		if len(l) < streamBatch {
+			s.eof = true
+		}
+		if len(l) > 0 {
+			s.after = l[len(l)-1]
+		}
+	}
+	if len(s.buf) == 0 {
+		return store.Change{}, false, nil
+	}
+	return s.buf[0], true, nil
+}
+
+func (s *stream) pop() { s.buf = s.buf[1:] }
+
+// storeCursor is where a stream of kind starts so that it yields the
+// entries after p.
+func storeCursor(p position, kind byte) store.Change {
+	switch {
+	case p.at.IsZero() && p.kind == 0:
+		return store.Change{}
+	case p.afterStamp || p.kind > kind:
+		return store.Change{At: p.at}
+	case p.kind < kind:
+		// Entries stamped p.at itself are still ahead.
+		return store.Change{At: p.at.Add(-time.Microsecond)}
+	case kind == kindAddress:
+		ip, _ := netip.ParseAddr(p.key)
+		return store.Change{At: p.at, IP: ip}
+	default:
+		return store.Change{At: p.at, URL: p.key}
+	}
+}
+
+// collect walks the collection from start and gathers at most limit
+// objects that f matches, examining at most maxScan entries.
+func (s *Server) collect(ctx context.Context, c *Collection, start position, f *filter, limit, maxScan int) (page, error) {
+	var pg page
+	var streams []*stream
+	var kinds []byte
+	if c.Addresses {
+		streams = append(streams, &stream{st: s.Reports.Store, kind: store.ChangedAddresses, after: storeCursor(start, kindAddress)})
+		kinds = append(kinds, kindAddress)
+	}
+	if c.URLs {
+		streams = append(streams, &stream{st: s.Reports.Store, kind: store.ChangedURLs, after: storeCursor(start, kindURL)})
+		kinds = append(kinds, kindURL)
+	}
+	identityAhead := start.kind == 0 && !start.afterStamp ||
+		start.afterStamp && identityDate.After(start.at) ||
+		!start.afterStamp && start.kind != 0 && compareEntry(identityDate, kindIdentity, "", start.at, start.kind, start.key) > 0
+
+	var last position // after the last returned object
+	scanned := 0
+	// emit adds the objects of e from the skip-th on; it reports false
+	// when the page is full and another object was found.
+	emit := func(e entry, objs []render.Object, skip int) bool {
+		for i := skip; i < len(objs); i++ {
+			it := item{obj: objs[i], added: e.at}
+			if !f.matches(&it) {
+				continue
+			}
+			if len(pg.items) == limit {
+				pg.more, pg.next = true, last
+				return false
+			}
+			pg.items = append(pg.items, it)
+			last = e.pos(i + 1)
+			if i+1 == len(objs) {
+				last.done = doneAll
+			}
+		}
+		return true
+	}
+
+	// The entry the start position is inside of, if it was cut short.
+	if start.kind != 0 && !start.afterStamp && start.done < doneAll {
+		e := entry{at: start.at, kind: start.kind}
+		switch start.kind {
+		case kindAddress:
+			e.ip, _ = netip.ParseAddr(start.key)
+		case kindURL:
+			e.url = start.key
+		}
+		objs, err := s.objects(ctx, c, e)
+		if err != nil {
+			return page{}, err
+		}
+		if !emit(e, objs, start.done) {
+			return pg, nil
+		}
+	}
+
+	for {
+		// The smallest head of the identity and the streams.
+		var best entry
+		bestStream := -1
+		found := false
+		if identityAhead {
+			best, found = entry{at: identityDate, kind: kindIdentity}, true
+		}
+		for i, st := range streams {
+			ch, ok, err := st.head(ctx)
+			if err != nil {
+				return page{}, err
+			}
+			if !ok {
+				continue
+			}
+			e := entry{at: ch.At, kind: kinds[i], ip: ch.IP, url: ch.URL}
+			if !found || compareEntry(e.at, e.kind, e.key(), best.at, best.kind, best.key()) < 0 {
+				best, bestStream, found = e, i, true
+			}
+		}
+		if !found {
+			return pg, nil
+		}
+		if scanned == maxScan {
+			// Out of budget: the client continues from here.
+			pg.more = true
+			pg.next = last
+			if len(pg.items) == 0 || last.kind == 0 {
+				pg.next = position{at: best.at, kind: best.kind, key: best.key()}
+				// best itself is not consumed yet: resume at its start.
+				pg.next.done = 0
+			}
+			return pg, nil
+		}
+		scanned++
+		if bestStream < 0 {
+			identityAhead = false
+		} else {
+			streams[bestStream].pop()
+		}
+		objs, err := s.objects(ctx, c, best)
+		if err != nil {
+			return page{}, err
+		}
+		if !emit(best, objs, 0) {
+			return pg, nil
+		}
+		if len(pg.items) == 0 {
+			last = best.pos(doneAll)
+		}
+	}
+}
+
+// objects renders the objects an entry contributes to the collection:
+// none when its verdict is not one the collection shows or it is held.
+func (s *Server) objects(ctx context.Context, c *Collection, e entry) ([]render.Object, error) {
+	switch e.kind {
+	case kindIdentity:
+		return []render.Object{render.Identity()}, nil
+	case kindAddress:
+		if !c.Addresses {
+			return nil, nil
+		}
+		if held, err := s.held(ctx, e.ip, ""); err != nil || held {
+			return nil, err
+		}
+		r, err := s.Reports.IP(ctx, e.ip, ipSections, reportItems)
+		if err != nil {
+			return nil, fmt.Errorf("report of %s: %w", e.ip, err)
+		}
+		if r.Reserved || !c.shows(r.Zone) {
+			return nil, nil
+		}
+		return render.IPIndicator(r, e.at), nil
+	case kindURL:
+		if !c.URLs {
+			return nil, nil
+		}
+		host, _ := netip.ParseAddr(intel.URLHost(e.url))
+		if held, err := s.held(ctx, host.Unmap(), e.url); err != nil || held {
+			return nil, err
+		}
+		r, err := s.Reports.URL(ctx, e.url, urlSections, reportItems)
+		if err != nil {
+			if intel.KindOf(err) == intel.KindInvalid {
+				return nil, nil // a stored key the lookup would refuse
+			}
+			return nil, fmt.Errorf("report of %q: %w", e.url, err)
+		}
+		if !c.shows(r.Zone) {
+			return nil, nil
+		}
+		return render.URLIndicator(r, e.at), nil
+	}
+	return nil, nil
+}
+
+func (s *Server) held(ctx context.Context, ip netip.Addr, urlKey string) (bool, error) {
+	if s.Held == nil {
+		return false, nil
+	}
+	h, err := s.Held(ctx, ip, urlKey)
+	if err != nil {
+		return false, fmt.Errorf("check legal holds: %w", err)
+	}
+	return h, nil
+}
