@@ -3,6 +3,7 @@ package stix
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -23,6 +24,7 @@ const (
 	recIOC      = 'I' // an indicator or observable defined by an object
 	recThreat   = 'T' // a malware, threat actor or intrusion set
 	recCountry  = 'C' // a location with a country
+	recAS       = 'A' // an autonomous system
 	recRel      = 'R' // one end of a relationship
 	recSighting = 'S' // a sighting of the object
 	recRef      = 'P' // a reference of a report to the object
@@ -47,6 +49,8 @@ type bundle struct {
 	runBytes int
 	objs     *spill.Sorter
 	reps     *spill.Sorter
+	relx     *spill.Sorter // relData of relationships, by object number
+	sights   *spill.Sorter // sightings of single addresses, by address, day and object number
 	sorters  []*spill.Sorter
 	key      []byte
 	val      []byte
@@ -60,6 +64,8 @@ func (p *Parser) newBundle() *bundle {
 	}
 	x.objs = x.sorter()
 	x.reps = x.sorter()
+	x.relx = x.sorter()
+	x.sights = x.sorter()
 	return x
 }
 
@@ -112,6 +118,24 @@ func (x *bundle) addCountry(n int, id, cc string) {
 	x.add(x.objs, x.objKey(id, tagDef, n), appendStr(append(x.val[:0], recCountry), cc))
 }
 
+func (x *bundle) addAS(n int, id string, asn uint32, name string) {
+	v := binary.AppendUvarint(append(x.val[:0], recAS), uint64(asn))
+	x.add(x.objs, x.objKey(id, tagDef, n), appendStr(v, name))
+}
+
+func (x *bundle) addRelData(n int, d *relData) {
+	x.add(x.relx, binary.BigEndian.AppendUint64(x.key[:0], uint64(n)), d.encode(x.val[:0]))
+}
+
+// addObsSighting adds the hits of an address observable (x_tipd_hits) as a
+// sighting, in the form join writes the sightings of sighting objects.
+func (x *bundle) addObsSighting(n int, ip netip.Addr, day time.Time, hits int64) {
+	k := appendTime(appendAddr(x.key[:0], ip), day)
+	k = binary.BigEndian.AppendUint64(k, uint64(n))
+	x.key = k
+	x.add(x.sights, k, binary.AppendVarint(x.val[:0], hits))
+}
+
 func (x *bundle) addRel(n int, source, target string) {
 	x.add(x.objs, append(x.objKey(source, tagRef, n), 0), []byte{recRel})
 	x.add(x.objs, append(x.objKey(target, tagRef, n), 1), []byte{recRel})
@@ -134,6 +158,7 @@ func (x *bundle) addReport(r *report) {
 	v = appendTime(v, r.rep.Updated)
 	v = appendList(v, r.rep.Tags)
 	v = appendList(v, r.labels)
+	v = appendStr(v, r.rep.Type)
 	x.add(x.reps, repKey(x.key[:0], r.n, 0), v)
 }
 
@@ -159,23 +184,31 @@ func (c *ioc) encode(b []byte) []byte {
 	b = binary.AppendUvarint(b, uint64(c.n))
 	b = appendStr(b, c.kind)
 	b = appendStr(b, c.value)
+	var flags byte
 	if c.truncated {
-		b = append(b, 1)
-	} else {
-		b = append(b, 0)
+		flags |= 1
 	}
+	if c.tipd {
+		flags |= 2
+	}
+	b = append(b, flags)
 	b = appendTime(b, c.first)
 	b = appendTime(b, c.last)
 	b = appendCats(b, c.types)
-	return appendCats(b, c.cats)
+	b = appendCats(b, c.cats)
+	b = appendStr(b, string(c.zone))
+	b = binary.AppendVarint(b, c.hits)
+	return appendStr(b, c.detection)
 }
 
 func decodeIOC(b []byte) (*ioc, error) {
 	d := decoder{b: b}
 	c := &ioc{n: int(d.uint()), kind: d.str(), value: d.str()}
-	c.truncated = d.byte() == 1
+	flags := d.byte()
+	c.truncated, c.tipd = flags&1 != 0, flags&2 != 0
 	c.first, c.last = d.time(), d.time()
 	c.types, c.cats = d.cats(), d.cats()
+	c.zone, c.hits, c.detection = intel.Zone(d.str()), d.int(), d.str()
 	if d.bad {
 		return nil, errCorrupt
 	}
@@ -316,7 +349,7 @@ func (p *Parser) derive(x *bundle, emit func(int, func(*intel.Batch) error) erro
 	if err != nil {
 		return err
 	}
-	cats, err := p.relCategories(x, rels)
+	cats, relEv, err := p.relCategories(x, rels)
 	if err != nil {
 		return err
 	}
@@ -325,6 +358,9 @@ func (p *Parser) derive(x *bundle, emit func(int, func(*intel.Batch) error) erro
 		return err
 	}
 	if err := p.emitIOCs(iocs, emit); err != nil {
+		return err
+	}
+	if err := p.emitRelEvidence(relEv, emit); err != nil {
 		return err
 	}
 	for range unsighted {
@@ -342,15 +378,19 @@ type group struct {
 	id      []byte
 	ioc     *ioc // the first definition wins
 	iocID   bool
+	raw     []byte // the record of the first definition of an indicator or observable
 	threat  threat // the last definition wins
 	country string // the last definition wins
+	asn     uint32 // the last definition wins
+	asName  string
+	isAS    bool
 }
 
 func (g *group) start(id []byte) bool {
 	if g.id != nil && bytes.Equal(g.id, id) {
 		return false
 	}
-	*g = group{id: append(g.id[:0], id...)}
+	*g = group{id: append(g.id[:0], id...), raw: g.raw[:0]}
 	return true
 }
 
@@ -367,6 +407,7 @@ func (g *group) define(v []byte, full bool) error {
 			return nil
 		}
 		g.iocID = true
+		g.raw = append(g.raw[:0], v...)
 		if full {
 			c, err := decodeIOC(v[1:])
 			if err != nil {
@@ -378,6 +419,8 @@ func (g *group) define(v []byte, full bool) error {
 		g.threat = threat{typ: d.str(), name: d.str()}
 	case recCountry:
 		g.country = d.str()
+	case recAS:
+		g.asn, g.asName, g.isAS = uint32(d.uint()), d.str(), true
 	default:
 		return errCorrupt
 	}
@@ -389,8 +432,8 @@ func (g *group) define(v []byte, full bool) error {
 
 // resolveRels reads the object index once and resolves both ends of every
 // relationship: the result holds, by relationship and end, whether the end
-// is an indicator or observable (and its id), a threat (and its type) or
-// nothing usable.
+// is an indicator or observable (its id and record), a threat (and its
+// type), an autonomous system, a country or nothing usable.
 func (p *Parser) resolveRels(x *bundle) (*spill.Sorter, error) {
 	out := x.sorter()
 	it := x.objs.Iter()
@@ -415,9 +458,15 @@ func (p *Parser) resolveRels(x *bundle) (*spill.Sorter, error) {
 		k = append(k, rest[0])
 		switch {
 		case g.iocID:
-			v = append(append(v[:0], recIOC), id...)
+			v = appendStr(append(v[:0], recIOC), string(id))
+			v = append(v, g.raw[1:]...)
 		case g.threat.typ != "":
 			v = append(append(v[:0], recThreat), g.threat.typ...)
+		case g.isAS:
+			v = binary.AppendUvarint(append(v[:0], recAS), uint64(g.asn))
+			v = appendStr(v, g.asName)
+		case g.country != "":
+			v = appendStr(append(v[:0], recCountry), g.country)
 		default:
 			v = append(v[:0], recNone)
 		}
@@ -430,44 +479,116 @@ func (p *Parser) resolveRels(x *bundle) (*spill.Sorter, error) {
 }
 
 // relCategories gives the indicator or observable at one end of a
-// relationship the category of the threat at the other end. The result is
-// keyed by the id of the indicator or observable.
-func (p *Parser) relCategories(x *bundle, rels *spill.Sorter) (*spill.Sorter, error) {
-	out := x.sorter()
-	it := rels.Iter()
+// relationship the category of the threat at the other end; the result is
+// keyed by the id of the indicator or observable. Relationships between
+// other objects (a domain that resolves to an address, a web address or
+// file of an address, an address in an AS or a country, tipd's indicator
+// based on its address) make evidence by themselves: the second result
+// holds it, keyed by the relationship's object number.
+func (p *Parser) relCategories(x *bundle, rels *spill.Sorter) (*spill.Sorter, *spill.Sorter, error) {
+	out, ev := x.sorter(), x.sorter()
+	it, rx := rels.Iter(), x.relx.Iter()
+	rmore := rx.Next()
 	var src, k []byte
 	for it.Next() {
 		if len(it.Key()) != 9 || it.Key()[8] != 0 {
-			return nil, errCorrupt
+			return nil, nil, errCorrupt
 		}
 		n := binary.BigEndian.Uint64(it.Key())
 		src = append(src[:0], it.Value()...)
 		if !it.Next() || len(it.Key()) != 9 || binary.BigEndian.Uint64(it.Key()) != n {
-			return nil, errCorrupt
+			return nil, nil, errCorrupt
 		}
-		tgt := it.Value()
-		var c, t []byte
+		var rd *relData
+		for rmore {
+			if len(rx.Key()) != 8 {
+				return nil, nil, errCorrupt
+			}
+			rn := binary.BigEndian.Uint64(rx.Key())
+			if rn > n {
+				break
+			}
+			if rn == n {
+				var err error
+				if rd, err = decodeRelData(rx.Value()); err != nil {
+					return nil, nil, err
+				}
+			}
+			rmore = rx.Next()
+		}
+		se, err := decodeEnd(src)
+		if err != nil {
+			return nil, nil, err
+		}
+		te, err := decodeEnd(it.Value())
+		if err != nil {
+			return nil, nil, err
+		}
+		var c []byte
+		var t string
 		switch {
-		case len(src) > 0 && src[0] == recIOC:
-			c, t = src[1:], tgt
-		case len(tgt) > 0 && tgt[0] == recIOC:
-			c, t = tgt[1:], src
+		case se.ioc != nil && te.threat != "":
+			c, t = se.id, te.threat
+		case te.ioc != nil && se.threat != "":
+			c, t = te.id, se.threat
 		}
-		if c == nil || len(t) == 0 || t[0] != recThreat {
+		if c != nil {
+			k = append(append(k[:0], c...), 0)
+			k = binary.BigEndian.AppendUint64(k, n)
+			x.add(out, k, []byte(threatCategory(t)))
+			continue
+		}
+		var e *relEvidence
+		if rd != nil {
+			e = p.relationEvidence(rd, se, te)
+		}
+		if e == nil {
 			p.ignored.Add("relationship between objects not in the bundle or of other types")
 			continue
 		}
-		k = append(append(k[:0], c...), 0)
-		k = binary.BigEndian.AppendUint64(k, n)
-		x.add(out, k, []byte(threatCategory(string(t[1:]))))
+		j, err := json.Marshal(e)
+		if err != nil {
+			return nil, nil, err
+		}
+		x.add(ev, binary.BigEndian.AppendUint64(k[:0], n), j)
 	}
 	if err := it.Err(); err != nil {
-		return nil, fmt.Errorf("read the bundle index: %w", err)
+		return nil, nil, fmt.Errorf("read the bundle index: %w", err)
+	}
+	if err := rx.Err(); err != nil {
+		return nil, nil, fmt.Errorf("read the bundle index: %w", err)
 	}
 	if err := rels.Close(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return out, x.err
+	if err := x.relx.Close(); err != nil {
+		return nil, nil, err
+	}
+	return out, ev, x.err
+}
+
+// emitRelEvidence emits the evidence of relationships in object order.
+func (p *Parser) emitRelEvidence(ev *spill.Sorter, emit func(int, func(*intel.Batch) error) error) error {
+	it := ev.Iter()
+	for it.Next() {
+		if len(it.Key()) != 8 {
+			return errCorrupt
+		}
+		var e relEvidence
+		if err := json.Unmarshal(it.Value(), &e); err != nil {
+			return errCorrupt
+		}
+		if err := emit(int(binary.BigEndian.Uint64(it.Key())), func(b *intel.Batch) error {
+			e.appendTo(b)
+			return nil
+		}); err != nil {
+			return err
+		}
+	}
+	if err := it.Err(); err != nil {
+		return fmt.Errorf("read the bundle index: %w", err)
+	}
+	return ev.Close()
 }
 
 // join reads the object index with the categories from relationships, in
@@ -477,7 +598,7 @@ func (p *Parser) relCategories(x *bundle, rels *spill.Sorter) (*spill.Sorter, er
 // reports into the reports index. It returns how many sightings refer to
 // no address of the bundle.
 func (p *Parser) join(x *bundle, cats *spill.Sorter) (iocs, sights *spill.Sorter, unsighted int, err error) {
-	iocs, sights = x.sorter(), x.sorter()
+	iocs, sights = x.sorter(), x.sights
 	it, ci := x.objs.Iter(), cats.Iter()
 	more := ci.Next()
 	var g group
@@ -590,7 +711,9 @@ func (p *Parser) emitIOCs(iocs *spill.Sorter, emit func(int, func(*intel.Batch) 
 		if len(cats) == 0 {
 			cats = c.types
 		}
-		if len(cats) == 0 || c.kind == kindHash {
+		// A domain tipd rated needs no category to keep its zone.
+		tipdDomain := c.kind == kindDomain && c.zone != "" && c.zone != intel.ZoneGrey
+		if len(cats) == 0 && !tipdDomain || c.kind == kindHash {
 			if c.kind == kindHash {
 				p.ignored.Add("file hash (attached to no address)")
 			}
@@ -715,10 +838,11 @@ func (p *Parser) emitReports(x *bundle, emit func(int, func(*intel.Batch) error)
 			if err := send(); err != nil {
 				return err
 			}
-			r = &builtReport{n: n, linked: map[netip.Addr]bool{}}
+			r = &builtReport{n: n, linked: map[netip.Addr]bool{}, iocSeen: map[string]bool{}}
 			r.rep = intel.Report{ID: d.str(), Title: d.str(), Description: d.str(), Published: d.time(), Updated: d.time()}
 			r.rep.Tags = nilIfEmpty(d.list())
 			r.labels = d.list()
+			r.rep.Type = d.str()
 			if d.bad {
 				return errCorrupt
 			}
@@ -746,7 +870,8 @@ func (p *Parser) emitReports(x *bundle, emit func(int, func(*intel.Batch) error)
 			if apt {
 				r.apt = true
 			}
-			if len(r.iocs) < intel.MaxReportIndicators {
+			if len(r.iocs) < intel.MaxReportIndicators && !r.iocSeen[value] {
+				r.iocSeen[value] = true
 				r.iocs = append(r.iocs, value)
 			}
 			switch kind {
@@ -780,13 +905,14 @@ func (p *Parser) emitReports(x *bundle, emit func(int, func(*intel.Batch) error)
 // builtReport is one report being put together from its references;
 // it holds no more than the report object itself did.
 type builtReport struct {
-	n      int
-	rep    intel.Report
-	labels []string
-	apt    bool
-	iocs   []string
-	links  []intel.ReportLink
-	linked map[netip.Addr]bool
+	n       int
+	rep     intel.Report
+	labels  []string
+	apt     bool
+	iocs    []string
+	iocSeen map[string]bool
+	links   []intel.ReportLink
+	linked  map[netip.Addr]bool
 }
 
 func (r *builtReport) link(ip netip.Addr) {
@@ -799,6 +925,7 @@ func (r *builtReport) link(ip netip.Addr) {
 func (r *builtReport) finish(b *intel.Batch) {
 	rep := r.rep
 	switch {
+	case rep.Type != "": // tipd's x_tipd_report_type
 	case slices.Contains(r.labels, "ics"):
 		rep.Type = intel.ReportICS
 	case r.apt || slices.ContainsFunc(r.labels, func(l string) bool {

@@ -2,7 +2,10 @@
 // other threat-intelligence platforms: indicators with simple patterns,
 // cyber observables (ipv4-addr, ipv6-addr, domain-name, url, file),
 // relationships to malware, threat actors and intrusion sets, sightings and
-// reports. docs/import-format.md documents the mapping.
+// reports; passive DNS (resolves-to), autonomous systems (belongs-to) and
+// countries (located-at) of addresses. docs/import-format.md documents the
+// mapping. tipd's own bundles are read back with their x_tipd_ properties
+// (tipd.go; docs/stix.md, "Import of tipd's own bundles").
 //
 // A bundle is one JSON document: it is read object by object with a
 // streaming decoder, never as a whole. STIX objects refer to each other by
@@ -47,6 +50,9 @@ type Parser struct {
 	tempDir  string
 	runBytes int // memory of each sorter of the index (runBytes if 0)
 	ignored  importer.IgnoreCounter
+	// direct holds the records an object makes by itself (the feed masks
+	// and WHOIS network of a tipd observable); they are emitted with it.
+	direct intel.Batch
 }
 
 // New returns a parser; o.Feed names the feed of the listings (DefaultFeed
@@ -109,6 +115,16 @@ type object struct {
 	ReportTypes      []string          `json:"report_types"`
 	ObjectRefs       []string          `json:"object_refs"`
 	Country          string            `json:"country"`
+	Number           *int64            `json:"number"`
+	StartTime        string            `json:"start_time"`
+	StopTime         string            `json:"stop_time"`
+	ExternalRefs     []externalRef     `json:"external_references"`
+	tipdProps
+}
+
+type externalRef struct {
+	SourceName string `json:"source_name"`
+	ExternalID string `json:"external_id"`
 }
 
 // ioc is an indicator or observable of the index.
@@ -119,8 +135,14 @@ type ioc struct {
 	prefix      netip.Prefix // kind ip: the network (a single address has all bits)
 	truncated   bool         // URL: private data was cut
 	first, last time.Time
-	types       []intel.Category // from indicator_types, used when it indicates nothing
+	types       []intel.Category // from indicator_types (or x_tipd_categories), used when it indicates nothing
 	cats        []intel.Category // from relationships
+	// Written by tipd (tipd.go): the object carries x_tipd_zone; an
+	// indicator's categories are then on its observable.
+	tipd      bool
+	zone      intel.Zone // x_tipd_zone ("" if absent)
+	hits      int64      // x_tipd_hits
+	detection string     // x_tipd_detection_name (files)
 }
 
 // threat is a malware, threat actor or intrusion set.
@@ -151,6 +173,7 @@ func (p *Parser) ParseStream(r io.Reader, emit func(int, func(*intel.Batch) erro
 		for dec.More() {
 			n++
 			var o object
+			p.direct.Reset()
 			derr := dec.Decode(&o)
 			var syn *json.SyntaxError
 			if errors.As(derr, &syn) || errors.Is(derr, io.ErrUnexpectedEOF) || errors.Is(derr, io.EOF) {
@@ -165,7 +188,15 @@ func (p *Parser) ParseStream(r io.Reader, emit func(int, func(*intel.Batch) erro
 					return x.err
 				}
 			}
-			if err := emit(n, func(*intel.Batch) error { return err }); err != nil {
+			d := &p.direct
+			if err := emit(n, func(b *intel.Batch) error {
+				if err != nil {
+					return err
+				}
+				b.Masks = append(b.Masks, d.Masks...)
+				b.WhoisNets = append(b.WhoisNets, d.WhoisNets...)
+				return nil
+			}); err != nil {
 				return err
 			}
 		}
@@ -264,12 +295,23 @@ func (p *Parser) index(x *bundle, n int, o *object) error {
 			}
 			x.addCountry(n, o.ID, strings.ToUpper(o.Country))
 		}
+	case "autonomous-system":
+		if o.Number == nil || *o.Number < 0 || *o.Number > 1<<32-1 {
+			return errors.New(`autonomous-system: missing or bad "number"`)
+		}
+		x.addAS(n, o.ID, uint32(*o.Number), o.Name)
 	case "relationship":
 		if o.SourceRef == "" || o.TargetRef == "" {
 			return errors.New(`relationship: missing "source_ref" or "target_ref"`)
 		}
 		switch o.RelationshipType {
-		case "indicates", "communicates-with", "related-to", "uses", "attributed-to":
+		case "indicates", "communicates-with", "uses", "attributed-to":
+		case "related-to", "resolves-to", "belongs-to", "located-at", "based-on":
+			rd, err := relDataOf(o, created, modified)
+			if err != nil {
+				return fmt.Errorf("relationship: %w", err)
+			}
+			x.addRelData(n, rd)
 		default:
 			p.ignored.Add("relationship " + clip(o.RelationshipType))
 			return nil
@@ -327,8 +369,9 @@ func (p *Parser) index(x *bundle, n int, o *object) error {
 		if modified.After(pub) {
 			upd = modified
 		}
+		id, typ := tipdReport(o)
 		x.addReport(&report{n: n, refs: refs, labels: labels, rep: intel.Report{
-			ID: o.ID, Title: o.Name, Description: o.Description, Published: pub, Updated: upd, Tags: nilIfEmpty(o.Labels)}})
+			ID: id, Type: typ, Title: o.Name, Description: o.Description, Published: pub, Updated: upd, Tags: nilIfEmpty(o.Labels)}})
 	default:
 		p.ignored.Add("object type " + clip(o.Type))
 	}
@@ -362,6 +405,13 @@ func (p *Parser) indicator(x *bundle, n int, o *object, created, modified time.T
 	}
 	c.first = firstOf(validFrom, created, modified)
 	c.last = latest(modified, created, validFrom)
+	if o.XZone != "" {
+		// tipd's verdict: the categories are on the observable it is
+		// based on, its indicator types would only blur them.
+		c.tipd = true
+		x.addIOC(o.ID, c)
+		return nil
+	}
 	for _, t := range o.IndicatorTypes {
 		if cat, ok := indicatorTypes[strings.ToLower(t)]; ok && !slices.Contains(c.types, cat) {
 			c.types = append(c.types, cat)
@@ -398,6 +448,11 @@ func (p *Parser) observable(x *bundle, n int, o *object) error {
 	}
 	if err := c.setValue(o.Value); err != nil {
 		return fmt.Errorf("%s: %w", o.Type, err)
+	}
+	if o.XZone != "" {
+		if err := p.tipdObservable(x, n, o, c); err != nil {
+			return fmt.Errorf("%s: %w", o.Type, err)
+		}
 	}
 	x.addIOC(o.ID, c)
 	return nil
@@ -496,6 +551,13 @@ func (p *Parser) evidence(c *ioc, cats []intel.Category, b *intel.Batch) {
 			zone = intel.MaxZone(zone, z)
 		}
 	}
+	if c.zone != "" {
+		zone = c.zone // tipd's verdict also counts masks and related objects
+	}
+	hits := int64(1)
+	if c.hits > 0 {
+		hits = c.hits
+	}
 	switch c.kind {
 	case kindIP:
 		for _, cat := range cats {
@@ -511,7 +573,7 @@ func (p *Parser) evidence(c *ioc, cats []intel.Category, b *intel.Batch) {
 			ip = a.Unmap()
 		}
 		b.HostedURLs = append(b.HostedURLs, intel.HostedURL{IP: ip, URL: c.value, Zone: zone, Categories: slices.Clone(cats),
-			Hits: 1, Truncated: c.truncated, FirstSeen: c.first, LastSeen: c.last})
+			Hits: hits, Truncated: c.truncated, FirstSeen: c.first, LastSeen: c.last})
 	case kindDomain:
 		b.Domains = append(b.Domains, intel.DomainInfo{Domain: c.value, Zone: zone, Categories: slices.Clone(cats)})
 	}

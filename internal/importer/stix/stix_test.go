@@ -49,6 +49,14 @@ func parse(t testing.TB, doc []byte) (*intel.Batch, map[int]string, *stix.Parser
 		b.Sightings = append(b.Sightings, ob.Sightings...)
 		b.Reports = append(b.Reports, ob.Reports...)
 		b.ReportLinks = append(b.ReportLinks, ob.ReportLinks...)
+		b.Files = append(b.Files, ob.Files...)
+		b.Resolutions = append(b.Resolutions, ob.Resolutions...)
+		b.Masks = append(b.Masks, ob.Masks...)
+		b.Countries = append(b.Countries, ob.Countries...)
+		b.ASRanges = append(b.ASRanges, ob.ASRanges...)
+		b.WhoisNets = append(b.WhoisNets, ob.WhoisNets...)
+		b.SpamEvents = append(b.SpamEvents, ob.SpamEvents...)
+		b.PhishingEvents = append(b.PhishingEvents, ob.PhishingEvents...)
 		return nil
 	})
 	return &b, bad, p, err
