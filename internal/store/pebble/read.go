@@ -1,12 +1,12 @@
 package pebble
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"github.com/tipd/tipd/internal/store/merge"
 	"net/netip"
-	"strings"
 	"unsafe"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -42,52 +42,6 @@ func (s *Store) Address(ctx context.Context, ip netip.Addr) (intel.AddressSummar
 	return out, nil
 }
 
-// listScan reads at most limit entries of one list index in key order
-// (newest first). fn receives each entry's item key (after owner and sort
-// key) and value as views of the iterator's memory, valid during the call
-// only: decoders copy what they keep into an arena. sortLen is the length
-// of the sort key between owner and item key.
-func (s *Store) listScan(ctx context.Context, list byte, owner []byte, sortLen, limit int, fn func(item, val string) error) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if limit <= 0 {
-		return nil
-	}
-	// Both bounds in one allocation.
-	n := 2 + len(owner)
-	bounds := make([]byte, 0, 2*n)
-	bounds = append(append(bounds, tIndex, list), owner...)
-	bounds = append(append(bounds, tIndex, list), owner...)
-	lower, upper := bounds[:n:n], prefixEndInPlace(bounds[n:])
-	if upper == nil {
-		return errCorrupt
-	}
-	it, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: lower, UpperBound: upper})
-	if err != nil {
-		return err
-	}
-	count := 0
-	for ok := it.First(); ok && count < limit; ok = it.Next() {
-		k := it.Key()
-		if len(k) < n+sortLen {
-			_ = it.Close()
-			return errCorrupt
-		}
-		v, err := it.ValueAndErr()
-		if err != nil {
-			_ = it.Close()
-			return err
-		}
-		if err := fn(bytesView(k[n+sortLen:]), bytesView(v)); err != nil {
-			_ = it.Close()
-			return err
-		}
-		count++
-	}
-	return it.Close()
-}
-
 // bytesView views b as a string without copying; the string must not be
 // kept beyond the life of b's memory (decoders copy into an arena).
 func bytesView(b []byte) string {
@@ -109,45 +63,30 @@ func prefixEndInPlace(p []byte) []byte {
 	return nil
 }
 
-// listArena prepares the arena of a list read: after the first item it
-// sizes chunks for the rest of the list from what that item used.
-type listArena struct {
-	arena
-	limit, items int
-}
-
-func (l *listArena) start() {
-	if l.items == 0 {
-		l.chunk = 512
-	}
-}
-
-func (l *listArena) done(itemLen int) {
-	l.items++
-	if l.items == 1 {
-		l.chunk = max(256, (itemLen+8)*min(l.limit-1, 255))
-	}
-}
-
 // HostedURLs implements store.Intel: a scan of at most limit index entries.
 func (s *Store) HostedURLs(ctx context.Context, ip netip.Addr, limit int) ([]intel.HostedURL, error) {
 	ip = merge.NormIP(ip)
-	var out []intel.HostedURL
-	var cats []intel.Category
-	ar := listArena{limit: limit}
 	var owner [16]byte
-	err := s.listScan(ctx, lHosted, addrOwner(owner[:0], ip), recencyKeyLen, limit, func(item, val string) error {
-		if out == nil {
-			out = make([]intel.HostedURL, 0, min(limit, 256))
-			cats = make([]intel.Category, 0, min(limit, 256))
-		}
-		ar.start()
-		out = append(out, intel.HostedURL{IP: ip, URL: ar.copy(item)})
-		err := decHosted(&dec{s: val, cats: &cats, ar: &ar.arena}, &out[len(out)-1])
-		ar.done(len(item))
-		return err
-	})
+	l, err := s.openList(ctx, lHosted, addrOwner(owner[:0], ip), recencyKeyLen, limit)
 	if err != nil {
+		return nil, fmt.Errorf("hosted URLs of %s: %w", ip, err)
+	}
+	var out []intel.HostedURL
+	d := itemDec{limit: limit}
+	for {
+		item, val, ok := l.next()
+		if !ok {
+			break
+		}
+		out = grow(out, limit)
+		h := &out[len(out)-1]
+		h.IP = ip
+		h.URL = d.item(item, val)
+		if d.hosted(h); d.bad {
+			l.fail(errCorrupt)
+		}
+	}
+	if err := l.close(); err != nil {
 		return nil, fmt.Errorf("hosted URLs of %s: %w", ip, err)
 	}
 	return out, nil
@@ -156,25 +95,32 @@ func (s *Store) HostedURLs(ctx context.Context, ip netip.Addr, limit int) ([]int
 // Files implements store.Intel.
 func (s *Store) Files(ctx context.Context, ip netip.Addr, limit int) ([]intel.FileDownload, error) {
 	ip = merge.NormIP(ip)
-	var out []intel.FileDownload
-	ar := listArena{limit: limit}
 	var owner [16]byte
-	err := s.listScan(ctx, lFiles, addrOwner(owner[:0], ip), recencyKeyLen, limit, func(item, val string) error {
-		if out == nil {
-			out = make([]intel.FileDownload, 0, min(limit, 256))
-		}
-		j := strings.IndexByte(item, 0)
-		if j < 0 {
-			return errCorrupt
-		}
-		ar.start()
-		item = ar.copy(item)
-		out = append(out, intel.FileDownload{IP: ip, MD5: item[:j], URL: item[j+1:]})
-		err := decFile(&dec{s: val, ar: &ar.arena}, &out[len(out)-1], false)
-		ar.done(len(item))
-		return err
-	})
+	l, err := s.openList(ctx, lFiles, addrOwner(owner[:0], ip), recencyKeyLen, limit)
 	if err != nil {
+		return nil, fmt.Errorf("files of %s: %w", ip, err)
+	}
+	var out []intel.FileDownload
+	d := itemDec{limit: limit}
+	for {
+		item, val, ok := l.next()
+		if !ok {
+			break
+		}
+		j := bytes.IndexByte(item, 0)
+		if j < 0 {
+			l.fail(errCorrupt)
+			break
+		}
+		out = grow(out, limit)
+		f := &out[len(out)-1]
+		key := d.item(item, val)
+		f.IP, f.MD5, f.URL = ip, key[:j], key[j+1:]
+		if d.file(f, false); d.bad {
+			l.fail(errCorrupt)
+		}
+	}
+	if err := l.close(); err != nil {
 		return nil, fmt.Errorf("files of %s: %w", ip, err)
 	}
 	return out, nil
@@ -186,26 +132,30 @@ func (s *Store) Files(ctx context.Context, ip netip.Addr, limit int) ([]intel.Fi
 // needed.
 func (s *Store) Resolutions(ctx context.Context, ip netip.Addr, limit int) ([]intel.Resolution, error) {
 	ip = merge.NormIP(ip)
-	var out []intel.Resolution
-	var cats []intel.Category
-	ar := listArena{limit: limit}
 	var owner [16]byte
-	err := s.listScan(ctx, lRes, addrOwner(owner[:0], ip), recencyKeyLen, limit, func(item, val string) error {
-		if out == nil {
-			out = make([]intel.Resolution, 0, min(limit, 256))
-			cats = make([]intel.Category, 0, min(limit, 256))
+	l, err := s.openList(ctx, lRes, addrOwner(owner[:0], ip), recencyKeyLen, limit)
+	if err != nil {
+		return nil, fmt.Errorf("resolutions of %s: %w", ip, err)
+	}
+	var out []intel.Resolution
+	d := itemDec{limit: limit}
+	for {
+		item, val, ok := l.next()
+		if !ok {
+			break
 		}
-		ar.start()
-		out = append(out, intel.Resolution{IP: ip, Domain: ar.copy(item)})
+		out = grow(out, limit)
 		r := &out[len(out)-1]
-		err := decResolution(&dec{s: val, cats: &cats, ar: &ar.arena}, r)
+		r.IP = ip
+		r.Domain = d.item(item, val)
+		if d.resolution(r); d.bad {
+			l.fail(errCorrupt)
+		}
 		if r.Zone == "" {
 			r.Zone = intel.ZoneGrey
 		}
-		ar.done(len(item))
-		return err
-	})
-	if err != nil {
+	}
+	if err := l.close(); err != nil {
 		return nil, fmt.Errorf("resolutions of %s: %w", ip, err)
 	}
 	return out, nil
@@ -214,25 +164,32 @@ func (s *Store) Resolutions(ctx context.Context, ip netip.Addr, limit int) ([]in
 // Masks implements store.Intel.
 func (s *Store) Masks(ctx context.Context, ip netip.Addr, limit int) ([]intel.FeedMask, error) {
 	ip = merge.NormIP(ip)
-	var out []intel.FeedMask
-	ar := listArena{limit: limit}
 	var owner [16]byte
-	err := s.listScan(ctx, lMasks, addrOwner(owner[:0], ip), 1, limit, func(item, val string) error {
-		if out == nil {
-			out = make([]intel.FeedMask, 0, min(limit, 256))
-		}
-		j := strings.IndexByte(item, 0)
-		if j < 0 {
-			return errCorrupt
-		}
-		ar.start()
-		item = ar.copy(item)
-		out = append(out, intel.FeedMask{IP: ip, Mask: item[:j], MaskType: item[j+1:]})
-		err := decMask(&dec{s: val, ar: &ar.arena}, &out[len(out)-1])
-		ar.done(len(item))
-		return err
-	})
+	l, err := s.openList(ctx, lMasks, addrOwner(owner[:0], ip), 1, limit)
 	if err != nil {
+		return nil, fmt.Errorf("masks of %s: %w", ip, err)
+	}
+	var out []intel.FeedMask
+	d := itemDec{limit: limit}
+	for {
+		item, val, ok := l.next()
+		if !ok {
+			break
+		}
+		j := bytes.IndexByte(item, 0)
+		if j < 0 {
+			l.fail(errCorrupt)
+			break
+		}
+		out = grow(out, limit)
+		m := &out[len(out)-1]
+		key := d.item(item, val)
+		m.IP, m.Mask, m.MaskType = ip, key[:j], key[j+1:]
+		if d.mask(m); d.bad {
+			l.fail(errCorrupt)
+		}
+	}
+	if err := l.close(); err != nil {
 		return nil, fmt.Errorf("masks of %s: %w", ip, err)
 	}
 	return out, nil
@@ -240,19 +197,26 @@ func (s *Store) Masks(ctx context.Context, ip netip.Addr, limit int) ([]intel.Fe
 
 // DomainIPs implements store.Intel.
 func (s *Store) DomainIPs(ctx context.Context, domain string, limit int) ([]netip.Addr, error) {
+	l, err := s.openList(ctx, lDomainIPs, strOwner(nil, domain), recencyKeyLen, limit)
+	if err != nil {
+		return nil, fmt.Errorf("addresses of %s: %w", domain, err)
+	}
 	var out []netip.Addr
-	err := s.listScan(ctx, lDomainIPs, strOwner(nil, domain), recencyKeyLen, limit, func(item, _ string) error {
+	for {
+		item, _, ok := l.next()
+		if !ok {
+			break
+		}
 		if out == nil {
 			out = make([]netip.Addr, 0, min(limit, 256))
 		}
-		d := dec{s: item}
+		d := dec{s: bytesView(item)}
 		out = append(out, d.addr())
 		if d.err != nil || d.s != "" {
-			return errCorrupt
+			l.fail(errCorrupt)
 		}
-		return nil
-	})
-	if err != nil {
+	}
+	if err := l.close(); err != nil {
 		return nil, fmt.Errorf("addresses of %s: %w", domain, err)
 	}
 	return out, nil
@@ -278,19 +242,25 @@ func (s *Store) URL(ctx context.Context, url string) (intel.URLSummary, error) {
 // from the web address on several addresses, or over http and https, are
 // one item merged by the FileDownload rules, with the smallest IP and URL.
 func (s *Store) URLFiles(ctx context.Context, url string, limit int) ([]intel.FileDownload, error) {
-	var out []intel.FileDownload
-	ar := listArena{limit: limit}
-	err := s.listScan(ctx, lURLFiles, strOwner(nil, url), recencyKeyLen, limit, func(item, val string) error {
-		if out == nil {
-			out = make([]intel.FileDownload, 0, min(limit, 256))
-		}
-		ar.start()
-		out = append(out, intel.FileDownload{MD5: ar.copy(item)})
-		err := decFile(&dec{s: val, ar: &ar.arena}, &out[len(out)-1], true)
-		ar.done(len(item))
-		return err
-	})
+	l, err := s.openList(ctx, lURLFiles, strOwner(nil, url), recencyKeyLen, limit)
 	if err != nil {
+		return nil, fmt.Errorf("files of url %q: %w", url, err)
+	}
+	var out []intel.FileDownload
+	d := itemDec{limit: limit}
+	for {
+		item, val, ok := l.next()
+		if !ok {
+			break
+		}
+		out = grow(out, limit)
+		f := &out[len(out)-1]
+		f.MD5 = d.item(item, val)
+		if d.file(f, true); d.bad {
+			l.fail(errCorrupt)
+		}
+	}
+	if err := l.close(); err != nil {
 		return nil, fmt.Errorf("files of url %q: %w", url, err)
 	}
 	return out, nil
@@ -303,12 +273,24 @@ func (s *Store) getJSON(ctx context.Context, key []byte, v any) (bool, error) {
 	return getFn(s.db, key, func(b []byte) error { return json.Unmarshal(b, v) })
 }
 
-// Report implements store.Intel.
+// Report implements store.Intel. Reports are stored as JSON; the plain
+// JSON that Apply writes is decoded by decReportJSON, anything else by
+// encoding/json.
 func (s *Store) Report(ctx context.Context, id string) (intel.Report, error) {
 	var r intel.Report
-	found, err := s.getJSON(ctx, strKey(tReport, id), &r)
-	if err == nil && !found {
-		err = intel.ErrNotFound
+	err := ctx.Err()
+	if err == nil {
+		var found bool
+		found, err = getFn(s.db, strKey(tReport, id), func(b []byte) error {
+			if decReportJSON(string(b), &r) {
+				return nil
+			}
+			r = intel.Report{}
+			return json.Unmarshal(b, &r)
+		})
+		if err == nil && !found {
+			err = intel.ErrNotFound
+		}
 	}
 	if err != nil {
 		return intel.Report{}, fmt.Errorf("report %q: %w", id, err)

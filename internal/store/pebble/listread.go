@@ -1,0 +1,404 @@
+package pebble
+
+import (
+	"context"
+	"math"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2"
+
+	"github.com/tipd/tipd/internal/intel"
+)
+
+// The read path of the list sections. A list read walks one index with one
+// iterator and decodes each entry straight from the iterator's memory into
+// the result slice; strings are copied once into an arena of the call.
+// itemDec decodes the same encodings as dec (codec.go) with the same
+// results and errors, but is built for long runs of similar items: the
+// common one-byte varints are decoded inline, and an item's source (feed,
+// file, import time), which is usually byte for byte the one of the item
+// before, is compared with it instead of being decoded again.
+
+// listIter is an open scan of one list index in key order (newest first).
+type listIter struct {
+	it    *pebble.Iterator
+	skip  int // key bytes before the item key: table, list, owner, sort key
+	n     int // entries returned
+	limit int
+	err   error
+}
+
+// openList opens a scan of at most limit entries of the list owned by
+// owner; sortLen is the length of the sort key between owner and item key.
+// With limit <= 0 the scan is empty and opens nothing.
+func (s *Store) openList(ctx context.Context, list byte, owner []byte, sortLen, limit int) (listIter, error) {
+	if err := ctx.Err(); err != nil {
+		return listIter{}, err
+	}
+	if limit <= 0 {
+		return listIter{}, nil
+	}
+	// Both bounds in one allocation.
+	n := 2 + len(owner)
+	bounds := make([]byte, 0, 2*n)
+	bounds = append(append(bounds, tIndex, list), owner...)
+	bounds = append(append(bounds, tIndex, list), owner...)
+	lower, upper := bounds[:n:n], prefixEndInPlace(bounds[n:])
+	if upper == nil {
+		return listIter{}, errCorrupt
+	}
+	it, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: lower, UpperBound: upper})
+	if err != nil {
+		return listIter{}, err
+	}
+	return listIter{it: it, skip: n + sortLen, limit: limit}, nil
+}
+
+// next returns the next entry's item key (after owner and sort key) and
+// value, views of the iterator's memory valid until the following call.
+func (l *listIter) next() (item, val []byte, ok bool) {
+	if l.it == nil || l.n >= l.limit || l.err != nil {
+		return nil, nil, false
+	}
+	if l.n == 0 {
+		ok = l.it.First()
+	} else {
+		ok = l.it.Next()
+	}
+	if !ok {
+		return nil, nil, false
+	}
+	k := l.it.Key()
+	if len(k) < l.skip {
+		l.err = errCorrupt
+		return nil, nil, false
+	}
+	v, err := l.it.ValueAndErr()
+	if err != nil {
+		l.err = err
+		return nil, nil, false
+	}
+	l.n++
+	return k[l.skip:], v, true
+}
+
+// fail ends the scan with err.
+func (l *listIter) fail(err error) {
+	if l.err == nil {
+		l.err = err
+	}
+}
+
+// close closes the iterator and returns the scan's first error.
+func (l *listIter) close() error {
+	if l.it == nil {
+		return l.err
+	}
+	err := l.it.Close()
+	l.it = nil
+	if l.err != nil {
+		return l.err
+	}
+	return err
+}
+
+// itemDec holds the state of decoding one list read: the arena, the shared
+// backing arrays of category and string lists, and the last source seen.
+type itemDec struct {
+	s       string // rest of the current value (a view of iterator memory)
+	bad     bool
+	limit   int
+	items   int
+	ar      arena
+	catPool []intel.Category
+	strPool []string
+	// srcRaw is the encoding of src, the last source decoded.
+	srcRaw []byte
+	src    intel.Source
+	// feedsRaw is the encoding of feeds, the last string list decoded.
+	feedsRaw []byte
+	feeds    []string
+}
+
+// item starts the next item: key is its item key, val its value. It
+// returns key copied into the arena.
+func (d *itemDec) item(key, val []byte) string {
+	// Size the arena for the rest of the list from this item's key; names
+	// (interned) and other strings fit in the slack.
+	d.ar.chunk = (len(key)+4)*min(d.limit-d.items, 256) + 128
+	d.items++
+	d.s = bytesView(val)
+	return d.ar.copy(bytesView(key))
+}
+
+func (d *itemDec) fail() {
+	d.bad = true
+	d.s = ""
+}
+
+func (d *itemDec) uvarint() uint64 {
+	if s := d.s; len(s) > 0 && s[0] < 0x80 {
+		d.s = s[1:]
+		return uint64(s[0])
+	}
+	return d.uvarintSlow()
+}
+
+// uvarintSlow is dec.uvarint.
+func (d *itemDec) uvarintSlow() uint64 {
+	s := d.s
+	var v uint64
+	var shift uint
+	for i := 0; i < len(s) && i < 10; i++ {
+		c := s[i]
+		if c < 0x80 {
+			d.s = s[i+1:]
+			return v | uint64(c)<<shift
+		}
+		v |= uint64(c&0x7f) << shift
+		shift += 7
+	}
+	d.fail()
+	return 0
+}
+
+func (d *itemDec) varint() int64 {
+	u := d.uvarint()
+	v := int64(u >> 1)
+	if u&1 != 0 {
+		v = ^v
+	}
+	return v
+}
+
+func (d *itemDec) byte() byte {
+	s := d.s
+	if len(s) < 1 {
+		d.fail()
+		return 0
+	}
+	d.s = s[1:]
+	return s[0]
+}
+
+func (d *itemDec) header() {
+	if d.byte() != valueFormat {
+		d.fail()
+	}
+}
+
+func (d *itemDec) time() time.Time {
+	if s := d.s; len(s) >= 2 && s[0] == 0 && s[1] == 0 {
+		d.s = s[2:]
+		return time.Time{}
+	}
+	return d.timeSlow()
+}
+
+// timeSlow is dec.time.
+func (d *itemDec) timeSlow() time.Time {
+	s := d.uvarint()
+	ns := d.uvarint()
+	if s == 0 && ns == 0 {
+		return time.Time{}
+	}
+	if s > math.MaxInt64 || ns >= 1e9 {
+		d.fail()
+		return time.Time{}
+	}
+	return time.Unix(int64(s)-unixToInternal, int64(ns)).UTC()
+}
+
+// view decodes a string as a view of the value.
+func (d *itemDec) view() string {
+	n := d.uvarint()
+	if n > uint64(len(d.s)) {
+		d.fail()
+		return ""
+	}
+	v := d.s[:n]
+	d.s = d.s[n:]
+	return v
+}
+
+// name decodes a string likely to repeat between items, interned in the
+// arena.
+func (d *itemDec) name() string {
+	v := d.view()
+	if v == "" {
+		return ""
+	}
+	return d.ar.intern(v)
+}
+
+// str decodes a string copied into the arena.
+func (d *itemDec) str() string { return d.ar.copy(d.view()) }
+
+func (d *itemDec) zone() intel.Zone {
+	c := d.byte()
+	if int(c) < len(zoneCodes) {
+		return zoneCodes[c]
+	}
+	if c != otherCode {
+		d.fail()
+		return ""
+	}
+	return intel.Zone(d.name())
+}
+
+func (d *itemDec) cat() intel.Category {
+	c := d.byte()
+	if int(c) < len(categoryCodes) {
+		return categoryCodes[c]
+	}
+	if c != otherCode {
+		d.fail()
+		return ""
+	}
+	return intel.Category(d.name())
+}
+
+// catsList is dec.catsList with the shared backing array.
+func (d *itemDec) catsList() []intel.Category {
+	n := d.uvarint()
+	if n == 0 || n > uint64(len(d.s)) {
+		if n != 0 {
+			d.fail()
+		}
+		return nil
+	}
+	if d.catPool == nil {
+		d.catPool = make([]intel.Category, 0, max(int(n), min(d.limit, 256)))
+	}
+	pool := d.catPool
+	start := len(pool)
+	for range n {
+		pool = append(pool, d.cat())
+	}
+	d.catPool = pool
+	return pool[start:len(pool):len(pool)]
+}
+
+// strs is dec.strs with the shared backing array; a list encoded like
+// the one before is not decoded again.
+func (d *itemDec) strs() []string {
+	if len(d.feedsRaw) > 0 && strings.HasPrefix(d.s, bytesView(d.feedsRaw)) {
+		d.s = d.s[len(d.feedsRaw):]
+		start := len(d.strPool)
+		d.strPool = append(d.strPool, d.feeds...)
+		return d.strPool[start:len(d.strPool):len(d.strPool)]
+	}
+	rest := d.s
+	n := d.uvarint()
+	if n == 0 || n > uint64(len(d.s)) {
+		if n != 0 {
+			d.fail()
+		}
+		return nil
+	}
+	if d.strPool == nil {
+		d.strPool = make([]string, 0, max(int(n), min(d.limit, 256)))
+	}
+	pool := d.strPool
+	start := len(pool)
+	for range n {
+		pool = append(pool, d.name())
+	}
+	d.strPool = pool
+	out := pool[start:len(pool):len(pool)]
+	if !d.bad {
+		d.feedsRaw = append(d.feedsRaw[:0], rest[:len(rest)-len(d.s)]...)
+		d.feeds = out
+	}
+	return out
+}
+
+// source is dec.source; a source encoded like the one before is not
+// decoded again.
+func (d *itemDec) source() intel.Source {
+	if len(d.srcRaw) > 0 && strings.HasPrefix(d.s, bytesView(d.srcRaw)) {
+		d.s = d.s[len(d.srcRaw):]
+		return d.src
+	}
+	rest := d.s
+	src := intel.Source{Feed: d.name(), File: d.name(), Imported: d.time()}
+	if !d.bad {
+		d.srcRaw = append(d.srcRaw[:0], rest[:len(rest)-len(d.s)]...)
+		d.src = src
+	}
+	return src
+}
+
+// addr is dec.addr.
+func (d *itemDec) addr() netip.Addr {
+	if len(d.s) < 16 {
+		d.fail()
+		return netip.Addr{}
+	}
+	var b [16]byte
+	copy(b[:], d.s[:16])
+	d.s = d.s[16:]
+	return netip.AddrFrom16(b).Unmap()
+}
+
+// The item decoders below decode what decHosted, decFile, decResolution
+// and decMask decode.
+
+func (d *itemDec) hosted(h *intel.HostedURL) {
+	d.header()
+	h.Zone = d.zone()
+	h.Categories = d.catsList()
+	h.Hits = d.varint()
+	h.Truncated = d.byte() != 0
+	h.FirstSeen = d.time()
+	h.LastSeen = d.time()
+	h.Source = d.source()
+}
+
+func (d *itemDec) file(f *intel.FileDownload, withKey bool) {
+	d.header()
+	f.Zone = d.zone()
+	f.DetectionName = d.name()
+	f.Hits = d.varint()
+	f.FirstSeen = d.time()
+	f.LastSeen = d.time()
+	f.Source = d.source()
+	if withKey {
+		f.IP = d.addr()
+		f.URL = d.str()
+	}
+}
+
+func (d *itemDec) resolution(r *intel.Resolution) {
+	d.header()
+	r.FirstSeen = d.time()
+	r.LastSeen = d.time()
+	r.Hits = d.varint()
+	r.DailyPeak = d.varint()
+	r.PeakDate = d.time()
+	r.Source = d.source()
+	r.Zone = d.zone()
+	r.Categories = d.catsList()
+}
+
+func (d *itemDec) mask(m *intel.FeedMask) {
+	d.header()
+	m.Zone = d.zone()
+	m.Feeds = d.strs()
+	m.LastSeen = d.time()
+	m.Source = d.source()
+}
+
+// grow returns s with one more (zero) element.
+func grow[T any](s []T, limit int) []T {
+	if s == nil {
+		s = make([]T, 0, min(limit, 256))
+	}
+	if len(s) < cap(s) {
+		return s[:len(s)+1]
+	}
+	var zero T
+	return append(s, zero)
+}
