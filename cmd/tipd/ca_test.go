@@ -196,6 +196,10 @@ func TestMutualTLSBasic(t *testing.T) {
 		if status != c.status {
 			t.Errorf("%s: status %d, want %d", c.name, status, c.status)
 		}
+		// The TAXII server authenticates the same way.
+		if ts, _, err := call(c.client, base+"/taxii2/api/collections/", c.auth); err != nil || ts != c.status {
+			t.Errorf("%s, TAXII: status %d (%v), want %d", c.name, ts, err, c.status)
+		}
 		if status == 401 {
 			want := `Bearer realm="tipd"`
 			if strings.HasPrefix(c.auth, "Basic") {

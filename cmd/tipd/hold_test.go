@@ -42,6 +42,21 @@ func TestLegalHoldsOnRunningServer(t *testing.T) {
 		return n
 	}
 	before := dayRequests(api)
+	taxiiIndicators := func() string {
+		t.Helper()
+		a := taxiiGet(t, s.url+"/taxii2/api/collections/indicators/objects/?match[type]=indicator&limit=1000", tok)
+		if a.status != 200 {
+			t.Fatalf("TAXII objects: %d %s", a.status, a.body)
+		}
+		return string(a.body)
+	}
+	heldPatterns := []string{"[ipv4-addr:value = '45.95.147.10']", "c2.badcorp.example/gate.php"}
+	for _, p := range heldPatterns {
+		if !strings.Contains(taxiiIndicators(), p) {
+			t.Fatalf("before any hold, the TAXII indicators lack %s", p)
+		}
+	}
+	before = dayRequests(api)
 
 	refRE := regexp.MustCompile(`^hold-[0-9a-f]{8}$`)
 	hold := func(reason, target string) string {
@@ -78,6 +93,13 @@ func TestLegalHoldsOnRunningServer(t *testing.T) {
 	want451(api, "2a03:b0c0:3:d0::1", refNet6)
 	want451(api, url.PathEscape(heldURL), refURL)
 	want451(api, url.PathEscape(heldURL)+"?format=stix", refURL)
+	// Held objects leave the TAXII collections too.
+	for _, p := range heldPatterns {
+		if strings.Contains(taxiiIndicators(), p) {
+			t.Errorf("the TAXII indicators still show the held %s", p)
+		}
+	}
+	before = dayRequests(api)
 	want451(api, url.PathEscape("http://45.95.147.10/bins/x86"), refAddr) // the web address's host is held
 	want451(s.url, "/api/v1/search/ip?request=91.92.109.5", refNet)
 	want451(s.url, "/api/v1/search/url?request="+url.QueryEscape(heldURL), refURL)

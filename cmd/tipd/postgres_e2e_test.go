@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -114,8 +115,28 @@ func TestTwoServersOnPostgres(t *testing.T) {
 		}
 	})
 
+	var lastAdded string
+	t.Run("the same TAXII collection from both", func(t *testing.T) {
+		ra := taxiiGet(t, a+"/taxii2/api/collections/indicators/objects/?limit=1000", tok)
+		rb := taxiiGet(t, b+"/taxii2/api/collections/indicators/objects/?limit=1000", tok)
+		if ra.status != 200 || string(ra.body) != string(rb.body) {
+			t.Fatalf("TAXII objects differ: %d %s\n%d %s", ra.status, ra.body, rb.status, rb.body)
+		}
+		if !strings.Contains(string(ra.body), "[ipv4-addr:value = '45.95.147.10']") {
+			t.Errorf("the Red address is not among the indicators: %s", ra.body)
+		}
+		lastAdded = ra.header.Get("X-TAXII-Date-Added-Last")
+	})
+
 	t.Run("an import is visible through both", func(t *testing.T) {
 		mustTipd(t, "import", "-store", db, "-format", "jsonl", "testdata/e2e/later.jsonl")
+		for _, s := range servers {
+			r := taxiiGet(t, s+"/taxii2/api/collections/ip-red/objects/?match[type]=indicator&added_after="+lastAdded, tok)
+			env := decode[taxiiEnvelope](t, r)
+			if got := patterns(env.Objects); !slices.Equal(got, []string{"[ipv4-addr:value = '45.95.147.20']"}) {
+				t.Errorf("%s: Red indicators added after %s: %v", s, lastAdded, got)
+			}
+		}
 		for _, s := range servers {
 			// Address-keyed evidence is read from the database on every request.
 			wantField(t, get(t, "GET", s+"/api/ip/45.95.147.20?sections=Zone", tok).json(t), "Red", "Zone")
