@@ -21,6 +21,7 @@ import (
 	"github.com/tipd/tipd/internal/importer/stix"
 	"github.com/tipd/tipd/internal/intel"
 	"github.com/tipd/tipd/internal/netdata"
+	"github.com/tipd/tipd/internal/render"
 	"github.com/tipd/tipd/internal/report"
 	"github.com/tipd/tipd/internal/store/mem"
 )
@@ -364,6 +365,9 @@ func TestGenerated(t *testing.T) {
 func FuzzParse(f *testing.F) {
 	f.Add(read(f, "bundle.json"))
 	f.Add(read(f, "mixed.json"))
+	if doc, err := render.IPSTIX(tipdIPReport(), now); err == nil {
+		f.Add(doc)
+	}
 	f.Add([]byte(`[{"type":"indicator","id":"indicator--1","pattern":"[ipv4-addr:value = '45.95.147.10']","indicator_types":["compromised"]}]`))
 	f.Fuzz(func(t *testing.T, doc []byte) {
 		b, _, _, _ := parse(t, doc)
