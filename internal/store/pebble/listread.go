@@ -197,18 +197,42 @@ func (d *itemDec) time() time.Time {
 	return d.timeSlow()
 }
 
-// timeSlow is dec.time.
+// timeSlow is dec.time, with the varints decoded in place.
 func (d *itemDec) timeSlow() time.Time {
-	s := d.uvarint()
-	ns := d.uvarint()
-	if s == 0 && ns == 0 {
+	s := d.s
+	var sec uint64
+	var shift uint
+	i := 0
+	for {
+		if i >= len(s) || i >= 10 {
+			d.fail()
+			return time.Time{}
+		}
+		c := s[i]
+		i++
+		if c < 0x80 {
+			sec |= uint64(c) << shift
+			break
+		}
+		sec |= uint64(c&0x7f) << shift
+		shift += 7
+	}
+	var ns uint64
+	if i < len(s) && s[i] < 0x80 {
+		ns = uint64(s[i])
+		d.s = s[i+1:]
+	} else {
+		d.s = s[i:]
+		ns = d.uvarintSlow()
+	}
+	if sec == 0 && ns == 0 {
 		return time.Time{}
 	}
-	if s > math.MaxInt64 || ns >= 1e9 {
+	if sec > math.MaxInt64 || ns >= 1e9 {
 		d.fail()
 		return time.Time{}
 	}
-	return time.Unix(int64(s)-unixToInternal, int64(ns)).UTC()
+	return time.Unix(int64(sec)-unixToInternal, int64(ns)).UTC()
 }
 
 // view decodes a string as a view of the value.
