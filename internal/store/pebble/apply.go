@@ -470,14 +470,8 @@ func (a *applier) apply(b *intel.Batch) error {
 			return fmt.Errorf("apply %s: %w", st.what, err)
 		}
 	}
-	if err := a.stampChanges(a.store); err != nil {
+	if err := a.writeSummaries(a.store); err != nil {
 		return fmt.Errorf("apply: %w", err)
-	}
-	for k, s := range a.addrs {
-		a.set(append([]byte{tAddr}, k[:]...), encAddrSum(nil, s))
-	}
-	for k, u := range a.urls {
-		a.set(strKey(tURL, k), encURLSum(nil, u))
 	}
 	return nil
 }

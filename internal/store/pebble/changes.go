@@ -92,10 +92,12 @@ func (s *Store) nextStamp() (time.Time, error) {
 	return t, nil
 }
 
-// stampChanges gives the batch's change stamp to every address and web
-// address whose summary or lists the batch changed, before the summaries
-// are written.
-func (a *applier) stampChanges(s *Store) error {
+// writeSummaries writes the summary of every address and web address the
+// batch touched and gives the batch's change stamp to those whose summary
+// or lists it changed. A summary the batch left as it was is not written
+// again. The stamp is the last field of a summary, so a changed summary is
+// encoded once and its stamp replaced in place.
+func (a *applier) writeSummaries(s *Store) error {
 	var at time.Time
 	stamp := func() (time.Time, error) {
 		if at.IsZero() {
@@ -110,7 +112,8 @@ func (a *applier) stampChanges(s *Store) error {
 	}
 	for k, sum := range a.addrs {
 		key := append([]byte{tAddr}, k[:]...)
-		if !a.listChanged[k] && a.sameValue(key, encAddrSum(nil, sum)) {
+		v := encAddrSum(nil, sum)
+		if !a.listChanged[k] && a.sameValue(key, v) {
 			continue
 		}
 		t, err := stamp()
@@ -121,11 +124,15 @@ func (a *applier) stampChanges(s *Store) error {
 		if !sum.changed.IsZero() {
 			a.del(addrChangeKey(sum.changed, ip))
 		}
+		v = replaceStamp(v, sum.changed, t)
 		sum.changed = t
+		a.set(key, v)
 		a.set(addrChangeKey(t, ip), nil)
 	}
 	for k, u := range a.urls {
-		if !a.urlListChanged[k] && a.sameValue(strKey(tURL, k), encURLSum(nil, u)) {
+		key := strKey(tURL, k)
+		v := encURLSum(nil, u)
+		if !a.urlListChanged[k] && a.sameValue(key, v) {
 			continue
 		}
 		t, err := stamp()
@@ -135,13 +142,26 @@ func (a *applier) stampChanges(s *Store) error {
 		if !u.changed.IsZero() {
 			a.del(urlChangeKey(u.changed, k))
 		}
+		v = replaceStamp(v, u.changed, t)
 		u.changed = t
+		a.set(key, v)
 		a.set(urlChangeKey(t, k), nil)
 	}
 	if !at.IsZero() {
 		a.stamped = at
 	}
 	return nil
+}
+
+// replaceStamp replaces the trailing encoded stamp old of a summary by new.
+func replaceStamp(v []byte, old, new time.Time) []byte {
+	var buf [24]byte
+	e := enc{buf[:0]}
+	e.time(old)
+	v = v[:len(v)-len(e.b)]
+	e.b = e.b[:0]
+	e.time(new)
+	return append(v, e.b...)
 }
 
 // sameValue reports whether key held v before the batch.
