@@ -43,6 +43,11 @@ func (s *Store) Changes(ctx context.Context, kind store.ChangeKind, after store.
 	if limit <= 0 {
 		return nil, nil
 	}
+	if after.At.Truncate(time.Microsecond) != after.At {
+		// Stamps are in microseconds: every one at or before the cursor's
+		// microsecond is before the cursor, whatever its key.
+		cursorKey = nil
+	}
 	q := `SELECT ` + key + `, changed_at FROM ` + table
 	args := []any{limit}
 	switch {

@@ -324,3 +324,18 @@ func TestChangesWriters(t *testing.T) {
 		}
 	}
 }
+
+// A cursor between two microseconds is after every entry of the earlier one.
+func TestChangesSubMicrosecondCursor(t *testing.T) {
+	s := openFresh(t)
+	defer s.Close()
+	mustApply(t, s, &intel.Batch{Sightings: []intel.Sighting{{IP: ip4(192, 0, 2, 1), Day: day0, Hits: 1}, {IP: ip4(192, 0, 2, 2), Day: day0, Hits: 1}}})
+	all := allChanges(t, s, store.ChangedAddresses)
+	if len(all) != 2 {
+		t.Fatalf("changes: %v", all)
+	}
+	got, err := s.Changes(t.Context(), store.ChangedAddresses, store.Change{At: all[0].At.Add(500 * time.Nanosecond), IP: all[0].IP}, 10)
+	if err != nil || len(got) != 0 {
+		t.Errorf("changes after %v + 500 ns: %v, %v; want none", all[0].At, got, err)
+	}
+}
