@@ -85,6 +85,7 @@ func cmdDemo(ctx context.Context, e *env, args []string) error {
 		for _, x := range examples {
 			fmt.Fprintf(e.stdout, "example: %s %s\n", x.ip, x.zone)
 		}
+		fmt.Fprintf(e.stdout, "taxii: %s/taxii2/ (collections indicators, ip-red, ip-orange, malicious-urls; docs/taxii.md)\n", baseURL)
 		fmt.Fprintf(e.stdout, "try: curl -H 'Authorization: Bearer %s' %s/api/ip/%s\n", token, baseURL, examples[0].ip)
 		return nil
 	}

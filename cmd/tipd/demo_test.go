@@ -33,7 +33,7 @@ func TestDemo(t *testing.T) {
 		}
 	}()
 
-	var token, url string
+	var token, url, taxiiRoot string
 	examples := map[string][]string{}
 	sc := bufio.NewScanner(pr)
 	for sc.Scan() {
@@ -44,6 +44,8 @@ func TestDemo(t *testing.T) {
 			token = v
 		case "url":
 			url = v
+		case "taxii":
+			taxiiRoot, _, _ = strings.Cut(v, " ")
 		case "example":
 			addr, zone, _ := strings.Cut(v, " ")
 			examples[zone] = append(examples[zone], addr)
@@ -69,5 +71,13 @@ func TestDemo(t *testing.T) {
 			}
 			wantField(t, ans.json(t), zone, "Zone")
 		}
+	}
+	// The printed TAXII root serves the demo's Red examples as indicators.
+	if taxiiRoot != url+"/taxii2/" {
+		t.Fatalf("taxii line %q, want %s/taxii2/", taxiiRoot, url)
+	}
+	a := taxiiGet(t, taxiiRoot+"api/collections/ip-red/objects/?match[type]=indicator&limit=1000", token)
+	if a.status != 200 || !strings.Contains(string(a.body), "[ipv4-addr:value = '"+examples["Red"][0]+"']") {
+		t.Errorf("ip-red lacks the Red example %s: %d %.300s", examples["Red"][0], a.status, a.body)
 	}
 }
