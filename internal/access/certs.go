@@ -73,7 +73,7 @@ func (s *Service) AuthenticateBasic(ctx context.Context, name, pw, certFP string
 	if bound != 1 || u.PasswordHash == "" {
 		return intel.User{}, refused
 	}
-	ok, err := VerifyPassword(u.PasswordHash, pw)
+	ok, err := verifyBounded(ctx, u.PasswordHash, pw)
 	if err != nil {
 		return intel.User{}, fmt.Errorf("check password of %s: %w", name, err)
 	}

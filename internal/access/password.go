@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"runtime"
 	"strconv"
 	"strings"
 
@@ -38,6 +39,22 @@ const (
 // maxPasswordLen bounds passwords; longer ones are refused when set and
 // never match when checked.
 const maxPasswordLen = 1024
+
+// verifySlots bounds the password checks running at once in the process:
+// each holds up to maxArgonMemory, so unbounded concurrency could exhaust
+// memory. Checks beyond it wait (as long as their request does).
+var verifySlots = make(chan struct{}, max(2, runtime.GOMAXPROCS(0)))
+
+// verifyBounded is VerifyPassword in one of verifySlots.
+func verifyBounded(ctx context.Context, encoded, pw string) (bool, error) {
+	select {
+	case verifySlots <- struct{}{}:
+	case <-ctx.Done():
+		return false, ctx.Err()
+	}
+	defer func() { <-verifySlots }()
+	return VerifyPassword(encoded, pw)
+}
 
 // CodeInvalidCredentials is the code of refused Basic authentication.
 const CodeInvalidCredentials = "invalid_credentials"
