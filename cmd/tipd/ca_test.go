@@ -125,11 +125,14 @@ func TestMutualTLSBasic(t *testing.T) {
 	if _, _, code := tipd(t, "", "ca", "init", "-store", st); code != 1 {
 		t.Errorf("second ca init: exit %d, want 1", code)
 	}
+	fingerprints := map[string]string{}
 	for _, name := range []string{"alice", "bob"} {
 		out := tipdIn(t, "", "cert", "issue", "-store", st, "-out", certs, name)
-		if !strings.Contains(out, "fingerprint: sha256:") {
+		fp := strings.TrimPrefix(lineOf(out, "fingerprint: "), "fingerprint: ")
+		if !strings.HasPrefix(fp, "sha256:") {
 			t.Errorf("cert issue printed %q", out)
 		}
+		fingerprints[name] = fp
 	}
 	if _, errOut, code := tipd(t, "", "cert", "issue", "-store", st, "-out", certs, "nobody"); code != 1 {
 		t.Errorf("cert issue for an unknown user: exit %d (%s)", code, errOut)
@@ -209,6 +212,21 @@ func TestMutualTLSBasic(t *testing.T) {
 				t.Errorf("%s: first WWW-Authenticate %q, want %q", c.name, challenge, want)
 			}
 		}
+	}
+
+	// Withdrawing bob's certificate on the running server refuses Basic
+	// with it from the next request on; his token still works.
+	if out := tipdIn(t, "", "user", "unbind-cert", "-store", st, "bob", fingerprints["bob"]); !strings.Contains(out, "unbound from bob") {
+		t.Errorf("unbind-cert printed %q", out)
+	}
+	if status, _, err := call(bob, u, basic("bob", "bob-pw")); err != nil || status != 401 {
+		t.Errorf("bob's withdrawn certificate: %d %v, want 401", status, err)
+	}
+	if status, _, err := call(alice, u, basic("alice", "alice-pw")); err != nil || status != 200 {
+		t.Errorf("alice after bob's certificate was withdrawn: %d %v, want 200", status, err)
+	}
+	if _, errOut, code := tipd(t, "", "user", "unbind-cert", "-store", st, "bob", fingerprints["bob"]); code != 1 || !strings.Contains(errOut, "no certificate") {
+		t.Errorf("unbinding twice: exit %d, %q", code, errOut)
 	}
 }
 

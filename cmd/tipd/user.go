@@ -23,7 +23,7 @@ import (
 
 func cmdUser(ctx context.Context, e *env, args []string) error {
 	if len(args) == 0 {
-		return usagef("user needs a subcommand: add, list, passwd or bind-cert")
+		return usagef("user needs a subcommand: add, list, passwd, bind-cert or unbind-cert")
 	}
 	switch args[0] {
 	case "add":
@@ -34,8 +34,10 @@ func cmdUser(ctx context.Context, e *env, args []string) error {
 		return userPasswd(ctx, e, args)
 	case "bind-cert":
 		return userBindCert(ctx, e, args)
+	case "unbind-cert":
+		return userUnbindCert(ctx, e, args)
 	}
-	return usagef("unknown user subcommand %q; use add, list, passwd or bind-cert", args[0])
+	return usagef("unknown user subcommand %q; use add, list, passwd, bind-cert or unbind-cert", args[0])
 }
 
 // Defaults of a new user's licence.
@@ -150,13 +152,40 @@ func userBindCert(ctx context.Context, e *env, args []string) error {
 	}
 	return e.withStore(ctx, *storeURL, prepend("user", args), false, func(st store.Store, _ *netdata.Holder) error {
 		svc := &access.Service{Store: st, Now: e.now}
-		// Accept "sha256:<hex>" as cert issue prints it and "AB:CD:…" as
-		// openssl x509 -fingerprint -sha256 prints it.
-		fp := strings.ReplaceAll(strings.TrimPrefix(strings.ToLower(pos[1]), "sha256:"), ":", "")
+		fp := fingerprintArg(pos[1])
 		if err := svc.BindCert(ctx, pos[0], fp); err != nil {
 			return err
 		}
 		_, err := fmt.Fprintf(e.stdout, "certificate sha256:%s bound to %s\n", fp, pos[0])
+		return err
+	})
+}
+
+// fingerprintArg accepts "sha256:<hex>" as cert issue prints it and
+// "AB:CD:…" as openssl x509 -fingerprint -sha256 prints it.
+func fingerprintArg(s string) string {
+	return strings.ReplaceAll(strings.TrimPrefix(strings.ToLower(s), "sha256:"), ":", "")
+}
+
+// userUnbindCert withdraws a client certificate from a user: Basic
+// authentication with it is refused from the next request on.
+func userUnbindCert(ctx context.Context, e *env, args []string) error {
+	fs := e.newFlags("user unbind-cert", "[-store URL] NAME SHA256-FINGERPRINT")
+	storeURL := e.storeFlag(fs)
+	pos, err := parse(fs, args[1:])
+	if err != nil {
+		return err
+	}
+	if len(pos) != 2 {
+		return usagef("user unbind-cert takes a user name and a hex SHA-256 certificate fingerprint")
+	}
+	return e.withStore(ctx, *storeURL, prepend("user", args), false, func(st store.Store, _ *netdata.Holder) error {
+		svc := &access.Service{Store: st, Now: e.now}
+		fp := fingerprintArg(pos[1])
+		if err := svc.UnbindCert(ctx, pos[0], fp); err != nil {
+			return err
+		}
+		_, err := fmt.Fprintf(e.stdout, "certificate sha256:%s unbound from %s\n", fp, pos[0])
 		return err
 	})
 }

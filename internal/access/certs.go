@@ -42,6 +42,33 @@ func (s *Service) BindCert(ctx context.Context, user, fp string) error {
 	return nil
 }
 
+// UnbindCert withdraws a client certificate from a user, by its SHA-256
+// fingerprint: from the next request on, Basic authentication with that
+// certificate is refused (the certificate itself stays valid for TLS;
+// this is how a lost or compromised certificate is revoked before it
+// expires). intel.ErrNotFound (KindNotFound) when it is not bound to the
+// user.
+func (s *Service) UnbindCert(ctx context.Context, user, fp string) error {
+	b, err := hex.DecodeString(fp)
+	if err != nil || len(b) != sha256.Size {
+		return intel.Invalid("%q is not a hex SHA-256 certificate fingerprint", fp)
+	}
+	fp = hex.EncodeToString(b)
+	u, err := s.user(ctx, user)
+	if err != nil {
+		return err
+	}
+	i := slices.Index(u.CertFingerprints, fp)
+	if i < 0 {
+		return intel.Errorf(intel.KindNotFound, "not_found", "no certificate sha256:%s is bound to %s", fp, user)
+	}
+	u.CertFingerprints = slices.Delete(u.CertFingerprints, i, i+1)
+	if err := s.Store.PutUser(ctx, u); err != nil {
+		return fmt.Errorf("unbind certificate from %s: %w", user, err)
+	}
+	return nil
+}
+
 // AuthenticateBasic resolves Basic credentials presented over a TLS
 // connection whose client certificate was verified against the operator's
 // CA and has the SHA-256 fingerprint certFP. The certificate must be bound
