@@ -50,7 +50,7 @@ func commands() []command {
 		{"import", "stream files of one format into the store", cmdImport},
 		{"lookup", "print the API's answer for an address or web address", cmdLookup},
 		{"explain", "print the evidence behind an address's score and zone", cmdExplain},
-		{"user", "manage users, licences and passwords (add, list, passwd)", cmdUser},
+		{"user", "manage users, licences, passwords and certificates (add, list, passwd, bind-cert, unbind-cert)", cmdUser},
 		{"token", "issue or revoke API tokens (issue, revoke)", cmdToken},
 		{"hold", "put addresses, networks or web addresses under a legal hold (add, remove, list)", cmdHold},
 		{"ca", "create the local CA for client certificates (init)", cmdCA},
