@@ -79,14 +79,7 @@ func TestGolden(t *testing.T) {
 			if len(bad) > 0 {
 				t.Fatalf("bad lines: %v", bad)
 			}
-			out := struct {
-				Batch   *intel.Batch
-				Ignored []importer.Ignored `json:",omitempty"`
-			}{Batch: b}
-			if n, ok := p.(importer.Ignorer); ok {
-				out.Ignored = n.Ignored()
-			}
-			importtest.Golden(t, name+".golden", out, *update)
+			importtest.GoldenParsed(t, name+".golden", b, p, *update)
 		})
 	}
 }
@@ -150,16 +143,7 @@ func TestMixed(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, bad, p := parseFile(t, tt.name)
-			for n, w := range tt.want {
-				if !strings.Contains(bad[n], w) {
-					t.Errorf("line %d: got reason %q, want it to contain %q", n, bad[n], w)
-				}
-			}
-			for n, r := range bad {
-				if _, ok := tt.want[n]; !ok {
-					t.Errorf("line %d: unexpected bad line: %s", n, r)
-				}
-			}
+			importtest.CheckBad(t, bad, tt.want)
 			if tt.notes != nil {
 				if got := p.(*ThreatFox).Ignored(); !reflect.DeepEqual(got, tt.notes) {
 					t.Errorf("ignored: got %v, want %v", got, tt.notes)
@@ -287,18 +271,7 @@ func benchParse(b *testing.B, name string) {
 		}
 	}
 	p := newParser(formatOf(name), importer.Options{})
-	var batch intel.Batch
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		if err := p.Parse(lines[i%len(lines)], i, &batch); err != nil {
-			b.Fatal(err)
-		}
-		if batch.Len() > 4096 {
-			batch.Reset()
-		}
-	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "lines/s")
+	importtest.BenchParse(b, p, lines, 0)
 }
 
 func BenchmarkURLhaus(b *testing.B)   { benchParse(b, "urlhaus.csv") }

@@ -8,7 +8,7 @@ import (
 
 	"github.com/tipd/tipd/internal/importer"
 	"github.com/tipd/tipd/internal/importer/abusech"
-	"github.com/tipd/tipd/internal/importer/feedtest"
+	"github.com/tipd/tipd/internal/importer/importtest"
 	"github.com/tipd/tipd/internal/importer/jsonl"
 )
 
@@ -18,12 +18,12 @@ const resolutions = `{"kind":"resolution","domain":"dl.badcorp.example","ip":"77
 {"kind":"resolution","domain":"c2.badcorp.example","ip":"77.88.1.32","first_seen":"2026-11-01","last_seen":"2026-11-27"}
 `
 
-func withDNS(t *testing.T) *feedtest.World {
+func withDNS(t *testing.T) *importtest.World {
 	t.Helper()
-	w := feedtest.New()
+	w := importtest.NewWorld()
 	path := filepath.Join(t.TempDir(), "dns.jsonl")
 	writeFile(t, path, resolutions)
-	w.Import(t, path, false, func() importer.Parser { return jsonl.New(importer.Options{}) }, importer.Options{})
+	w.Import(t, path, func() importer.Parser { return jsonl.New(importer.Options{}) }, importer.Options{})
 	return w
 }
 
@@ -32,23 +32,23 @@ func TestURLhausEndToEnd(t *testing.T) {
 	o := importer.Options{}
 	mk := func() importer.Parser { return abusech.NewURLhaus(o) }
 	path := filepath.Join("testdata", "urlhaus.csv")
-	sum := w.Import(t, path, false, mk, o)
+	sum := w.Import(t, path, mk, o)
 	if sum.Read != 5 || sum.Skipped != 0 || sum.Unplaced != 0 {
 		t.Errorf("got %s, want 5 read, none skipped or unplaced", sum)
 	}
-	r, _ := w.IP(t, "45.95.147.10")
+	r, _ := w.TIP(t, "45.95.147.10")
 	if r.Zone != "Red" || strings.Join(r.IpGeneralInfo.Categories, ",") != "CATEGORY_MALWARE" || !r.RelatedObjects.HasRedZone {
 		t.Errorf("45.95.147.10: got zone %s categories %v, want Red, CATEGORY_MALWARE", r.Zone, r.IpGeneralInfo.Categories)
 	}
 	if len(r.HostedUrls) != 2 || r.HostedUrls[1].Url != "45.95.147.10/bins/x86" || r.HostedUrls[1].IsUrlTruncated ||
-		feedtest.Str(r.HostedUrls[1].FirstSeen) != "2026-11-20T08:15Z" || r.HostedUrls[1].Zone != "Red" {
+		importtest.Str(r.HostedUrls[1].FirstSeen) != "2026-11-20T08:15Z" || r.HostedUrls[1].Zone != "Red" {
 		t.Errorf("45.95.147.10: got hosted URLs %+v", r.HostedUrls)
 	}
 	if len(r.FeedMasks) != 2 || r.FeedMasks[0].NormalizedMask != "45.95.147.10/bins/" || r.FeedMasks[0].MaskType != "UrlPrefix" ||
 		r.FeedMasks[1].MaskType != "Url" || strings.Join(r.FeedMasks[1].FeedNames, ",") != abusech.MaskFeedURL || r.FeedMasks[1].Zone != "Red" {
 		t.Errorf("45.95.147.10: got feed masks %+v", r.FeedMasks)
 	}
-	r, _ = w.IP(t, "77.88.1.20")
+	r, _ = w.TIP(t, "77.88.1.20")
 	if r.Zone != "Red" || strings.Join(r.IpGeneralInfo.Categories, ",") != "CATEGORY_MALWARE,CATEGORY_MINER" {
 		t.Errorf("77.88.1.20: got zone %s categories %v, want Red with the CoinMiner tag's category", r.Zone, r.IpGeneralInfo.Categories)
 	}
@@ -57,14 +57,14 @@ func TestURLhausEndToEnd(t *testing.T) {
 	}
 	// The offline URL on a domain: attached through passive DNS, Orange,
 	// no mask, and the address itself is not listed.
-	r, _ = w.IP(t, "77.88.1.30")
+	r, _ = w.TIP(t, "77.88.1.30")
 	if r.Zone != "Grey" || len(r.HostedUrls) != 1 || r.HostedUrls[0].Url != "dl.badcorp.example/invoice.exe" || r.HostedUrls[0].Zone != "Orange" || len(r.FeedMasks) != 0 {
 		t.Errorf("77.88.1.30: got zone %s hosted URLs %+v masks %+v", r.Zone, r.HostedUrls, r.FeedMasks)
 	}
 	ips := []string{"45.95.147.10", "77.88.1.20", "2a0e:97c0::10", "77.88.1.30"}
 	before := w.Snapshot(t, ips...)
-	w.Import(t, path, true, mk, o)
-	feedtest.SameSnapshots(t, before, w.Snapshot(t, ips...))
+	w.Import(t, importtest.Gzip(t, path), mk, o)
+	importtest.SameSnapshots(t, before, w.Snapshot(t, ips...))
 }
 
 func TestThreatFoxEndToEnd(t *testing.T) {
@@ -74,30 +74,30 @@ func TestThreatFoxEndToEnd(t *testing.T) {
 			o := importer.Options{}
 			mk := func() importer.Parser { return abusech.NewThreatFox(o) }
 			path := filepath.Join("testdata", name)
-			sum := w.Import(t, path, false, mk, o)
+			sum := w.Import(t, path, mk, o)
 			if sum.Skipped != 0 || len(sum.Ignored) != 1 || sum.Ignored[0].What != abusech.IgnoredNoAddress {
 				t.Errorf("got %s, want no bad lines and hashes reported as without an address", sum)
 			}
 			// One feed alone scores as not trusted (docs/scoring.md); the
 			// category keeps its Red zone.
-			r, _ := w.IP(t, "45.95.147.12")
+			r, _ := w.TIP(t, "45.95.147.12")
 			if r.Zone != "Orange" || strings.Join(r.IpGeneralInfo.Categories, ",") != "CATEGORY_BOTNET_CNC" {
 				t.Errorf("45.95.147.12: got zone %s categories %v, want Orange, botnet C&C", r.Zone, r.IpGeneralInfo.Categories)
 			}
-			r, _ = w.IP(t, "45.95.147.13")
+			r, _ = w.TIP(t, "45.95.147.13")
 			if r.Zone != "Red" || !strings.Contains(strings.Join(r.IpGeneralInfo.Categories, ","), "CATEGORY_MALWARE") ||
-				len(r.HostedUrls) != 1 || r.HostedUrls[0].Url != "45.95.147.13/dl/stage2.bin" || feedtest.Str(r.HostedUrls[0].FirstSeen) != "2026-11-22T10:00Z" {
+				len(r.HostedUrls) != 1 || r.HostedUrls[0].Url != "45.95.147.13/dl/stage2.bin" || importtest.Str(r.HostedUrls[0].FirstSeen) != "2026-11-22T10:00Z" {
 				t.Errorf("45.95.147.13: got zone %s categories %v hosted URLs %+v", r.Zone, r.IpGeneralInfo.Categories, r.HostedUrls)
 			}
 			// The C&C domain is Red: an address it resolved to has a Red related object.
-			r, _ = w.IP(t, "77.88.1.32")
+			r, _ = w.TIP(t, "77.88.1.32")
 			if !r.RelatedObjects.HasRedZone {
 				t.Errorf("77.88.1.32: got HasRedZone false, want true (c2.badcorp.example is Red)")
 			}
 			ips := []string{"45.95.147.12", "45.95.147.13", "77.88.1.31", "77.88.1.32"}
 			before := w.Snapshot(t, ips...)
-			w.Import(t, path, true, mk, o)
-			feedtest.SameSnapshots(t, before, w.Snapshot(t, ips...))
+			w.Import(t, importtest.Gzip(t, path), mk, o)
+			importtest.SameSnapshots(t, before, w.Snapshot(t, ips...))
 		})
 	}
 }
@@ -105,15 +105,15 @@ func TestThreatFoxEndToEnd(t *testing.T) {
 func TestFeodoEndToEnd(t *testing.T) {
 	for _, name := range []string{"feodo.csv", "feodo_old.csv"} {
 		t.Run(name, func(t *testing.T) {
-			w := feedtest.New()
+			w := importtest.NewWorld()
 			o := importer.Options{}
 			mk := func() importer.Parser { return abusech.NewFeodo(o) }
 			path := filepath.Join("testdata", name)
-			if sum := w.Import(t, path, false, mk, o); sum.Skipped != 0 || sum.Read < 2 {
+			if sum := w.Import(t, path, mk, o); sum.Skipped != 0 || sum.Read < 2 {
 				t.Errorf("got %s", sum)
 			}
 			// One feed alone scores as not trusted (docs/scoring.md).
-			r, _ := w.IP(t, "45.95.147.20")
+			r, _ := w.TIP(t, "45.95.147.20")
 			if r.Zone != "Orange" || strings.Join(r.IpGeneralInfo.Categories, ",") != "CATEGORY_BOTNET_CNC" || r.IpGeneralInfo.ThreatScore < 50 {
 				t.Errorf("45.95.147.20: got zone %s score %d categories %v, want Orange, botnet C&C", r.Zone, r.IpGeneralInfo.ThreatScore, r.IpGeneralInfo.Categories)
 			}
@@ -122,8 +122,8 @@ func TestFeodoEndToEnd(t *testing.T) {
 			}
 			ips := []string{"45.95.147.20", "77.88.1.21", "77.88.1.22", "2a0e:97c0::21"}
 			before := w.Snapshot(t, ips...)
-			w.Import(t, path, true, mk, o)
-			feedtest.SameSnapshots(t, before, w.Snapshot(t, ips...))
+			w.Import(t, importtest.Gzip(t, path), mk, o)
+			importtest.SameSnapshots(t, before, w.Snapshot(t, ips...))
 		})
 	}
 }

@@ -1,24 +1,36 @@
-// Package importtest holds helpers for the tests of format parsers: parse a
-// fixture line by line, compare with a golden file, import a fixture into
-// the in-memory store and build the report a user would see.
+// Package importtest holds the helpers of the importers' tests.
+//
+// For a parser alone: ParseFile feeds a fixture to it line by line,
+// Golden (or GoldenParsed, for a batch) compares the result with a file
+// under testdata, CheckBad checks the lines it refused and BenchParse
+// times it.
+//
+// End to end: a World is an in-memory store with the report builder the
+// API uses. World.Import imports a fixture with importer.Import (Gzip
+// makes a compressed copy), and World.Report, World.TIP, World.Explain
+// and World.Lookup show an address as a user would see it, with a fixed
+// clock (Now). Snapshot or Dump, with SameSnapshots, check that a
+// re-import changes nothing.
 package importtest
 
 import (
 	"bufio"
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/tipd/tipd/internal/importer"
 	"github.com/tipd/tipd/internal/intel"
 	"github.com/tipd/tipd/internal/netdata"
+	"github.com/tipd/tipd/internal/render"
 	"github.com/tipd/tipd/internal/report"
-	"github.com/tipd/tipd/internal/store"
 	"github.com/tipd/tipd/internal/store/mem"
 )
 
@@ -106,6 +118,20 @@ func Golden(t *testing.T, name string, v any, update bool) {
 	}
 }
 
+// GoldenParsed compares the batch b that p made, with what p ignored if it
+// is an importer.Ignorer, with testdata/name as Golden does.
+func GoldenParsed(t *testing.T, name string, b *intel.Batch, p importer.Parser, update bool) {
+	t.Helper()
+	out := struct {
+		Batch   *intel.Batch
+		Ignored []importer.Ignored `json:",omitempty"`
+	}{Batch: b}
+	if n, ok := p.(importer.Ignorer); ok {
+		out.Ignored = n.Ignored()
+	}
+	Golden(t, name, out, update)
+}
+
 // CheckBad compares bad lines with want (line -> substring of the reason).
 func CheckBad(t *testing.T, bad map[int]string, want map[int]string) {
 	t.Helper()
@@ -121,24 +147,22 @@ func CheckBad(t *testing.T, bad map[int]string, want map[int]string) {
 	}
 }
 
-// Import imports the file at path into st with parsers made by newParser
-// and fails the test on an error.
-func Import(t testing.TB, st store.Intel, path string, newParser func() importer.Parser, o importer.Options) importer.Summary {
-	t.Helper()
-	in, err := importer.OpenInput(path)
-	if err != nil {
-		t.Fatal(err)
+// BenchParse parses lines with p round and round, b.N lines in all
+// numbered from first, and reports lines per second. The batch is reset
+// as it grows; the caller may call b.SetBytes first.
+func BenchParse(b *testing.B, p importer.Parser, lines [][]byte, first int) {
+	var batch intel.Batch
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := p.Parse(lines[i%len(lines)], i+first, &batch); err != nil {
+			b.Fatal(err)
+		}
+		if batch.Len() > 4096 {
+			batch.Reset()
+		}
 	}
-	defer in.Close()
-	o.File = path
-	if o.Now == nil {
-		o.Now = func() time.Time { return Now }
-	}
-	sum, err := importer.Import(context.Background(), st, in, newParser, o)
-	if err != nil {
-		t.Fatalf("import %s: %v", path, err)
-	}
-	return sum
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "lines/s")
 }
 
 // World is a mem store with the report builder a user's lookups go through.
@@ -155,15 +179,68 @@ func NewWorld() *World {
 	return &World{Store: st, Net: h, Builder: &report.Builder{Store: st, Net: h, Now: func() time.Time { return Now }}}
 }
 
-// Report refreshes the network data from the store and builds the full
-// report of ip.
-func (w *World) Report(t testing.TB, ip string) *report.IPReport {
+// Import imports the file at path into the world's store with parsers
+// made by newParser (o.Now defaults to Now) and fails the test on an
+// error. The content must be gzip-compressed if and only if the name ends
+// in ".gz".
+func (w *World) Import(t testing.TB, path string, newParser func() importer.Parser, o importer.Options) importer.Summary {
 	t.Helper()
-	ctx := context.Background()
-	if err := w.Net.Refresh(ctx, w.Store, true); err != nil {
+	in, err := importer.OpenInput(path)
+	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := w.Builder.IP(ctx, netip.MustParseAddr(ip), report.AllIPSections, 100)
+	defer in.Close()
+	if gz := strings.HasSuffix(path, ".gz"); in.Compressed() != gz {
+		t.Fatalf("%s: compressed = %v, want %v", path, in.Compressed(), gz)
+	}
+	o.File = path
+	if o.Now == nil {
+		o.Now = func() time.Time { return Now }
+	}
+	sum, err := importer.Import(context.Background(), w.Store, in, newParser, o)
+	if err != nil {
+		t.Fatalf("import %s: %v", path, err)
+	}
+	return sum
+}
+
+// Gzip writes a gzip-compressed copy of the file at path to a temporary
+// directory and returns the copy's path (the name with ".gz" added).
+func Gzip(t testing.TB, path string) string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	if _, err := zw.Write(data); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), filepath.Base(path)+".gz")
+	if err := os.WriteFile(out, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// refresh rebuilds the network data from the store.
+func (w *World) refresh(t testing.TB) {
+	t.Helper()
+	if err := w.Net.Refresh(context.Background(), w.Store, true); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Report refreshes the network data from the store and builds the full
+// report of ip, lists cut at report.DefaultCount items as in the API.
+func (w *World) Report(t testing.TB, ip string) *report.IPReport {
+	t.Helper()
+	w.refresh(t)
+	r, err := w.Builder.IP(context.Background(), netip.MustParseAddr(ip), report.AllIPSections, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,11 +250,8 @@ func (w *World) Report(t testing.TB, ip string) *report.IPReport {
 // Explain refreshes the network data and explains ip.
 func (w *World) Explain(t testing.TB, ip string) report.Explanation {
 	t.Helper()
-	ctx := context.Background()
-	if err := w.Net.Refresh(ctx, w.Store, true); err != nil {
-		t.Fatal(err)
-	}
-	e, err := w.Builder.Explain(ctx, netip.MustParseAddr(ip))
+	w.refresh(t)
+	e, err := w.Builder.Explain(context.Background(), netip.MustParseAddr(ip))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,25 +261,98 @@ func (w *World) Explain(t testing.TB, ip string) report.Explanation {
 // Lookup refreshes the network data and answers ip from the snapshot.
 func (w *World) Lookup(t testing.TB, ip string) netdata.Info {
 	t.Helper()
-	if err := w.Net.Refresh(context.Background(), w.Store, true); err != nil {
-		t.Fatal(err)
-	}
+	w.refresh(t)
 	return w.Net.Load().Lookup(netip.MustParseAddr(ip))
 }
 
-// Dump is a comparable picture of the whole store, to check that a
-// re-import changes nothing (provenance aside).
-func (w *World) Dump(t testing.TB, ips ...string) string {
+// TIPReport is the part of an address's TIP JSON report the tests look at.
+type TIPReport struct {
+	Zone          string
+	IpGeneralInfo struct {
+		Status      string
+		ThreatScore int
+		Categories  []string
+	}
+	RelatedObjects struct{ HasRedZone bool }
+	HostedUrls     []struct {
+		Zone           string
+		Url            string
+		IsUrlTruncated bool
+		FirstSeen      *string
+		LastSeen       *string
+	}
+	FeedMasks []struct {
+		Zone           string
+		Status         *string
+		NormalizedMask string
+		FeedNames      []string
+		MaskType       string
+	}
+	IPPhishingInfo struct {
+		PhishingAttacks      int64    `json:"phishing_attacks"`
+		LastAttackDate       *string  `json:"last_attack_date"`
+		AttackedOrganization []string `json:"attacked_organization"`
+	}
+	FilesDownloadedFromIp []json.RawMessage
+}
+
+// TIP builds the full report of ip and renders it as TIP JSON; it returns
+// the decoded fields and the JSON.
+func (w *World) TIP(t testing.TB, ip string) (TIPReport, []byte) {
 	t.Helper()
-	var out bytes.Buffer
+	data, err := render.IPJSON(w.Report(t, ip))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out TIPReport
+	if err := json.Unmarshal(data, &out); err != nil {
+		t.Fatalf("report of %s: %v\n%s", ip, err, data)
+	}
+	return out, data
+}
+
+// Snapshot renders the TIP JSON reports of ips, what a user sees of them,
+// to compare before and after a re-import (provenance is not in it, so the
+// re-import may be of another file).
+func (w *World) Snapshot(t testing.TB, ips ...string) map[string]string {
+	t.Helper()
+	return w.snapshot(t, ips, render.IPJSON)
+}
+
+// Dump is like Snapshot with the full reports as JSON, provenance included
+// (the re-import must be of the same file).
+func (w *World) Dump(t testing.TB, ips ...string) map[string]string {
+	t.Helper()
+	return w.snapshot(t, ips, func(r *report.IPReport) ([]byte, error) { return json.Marshal(r) })
+}
+
+func (w *World) snapshot(t testing.TB, ips []string, enc func(*report.IPReport) ([]byte, error)) map[string]string {
+	t.Helper()
+	out := make(map[string]string, len(ips))
 	for _, ip := range ips {
-		r := w.Report(t, ip)
-		data, err := json.Marshal(r)
+		data, err := enc(w.Report(t, ip))
 		if err != nil {
 			t.Fatal(err)
 		}
-		out.Write(data)
-		out.WriteByte('\n')
+		out[ip] = string(data)
 	}
-	return out.String()
+	return out
+}
+
+// SameSnapshots fails t where two snapshots differ.
+func SameSnapshots(t testing.TB, before, after map[string]string) {
+	t.Helper()
+	for ip, b := range before {
+		if a := after[ip]; a != b {
+			t.Errorf("re-import changed the report of %s:\nbefore %s\nafter  %s", ip, b, a)
+		}
+	}
+}
+
+// Str is *s, or "null".
+func Str(s *string) string {
+	if s == nil {
+		return "null"
+	}
+	return *s
 }

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/tipd/tipd/internal/importer"
-	"github.com/tipd/tipd/internal/importer/feedtest"
+	"github.com/tipd/tipd/internal/importer/importtest"
 	"github.com/tipd/tipd/internal/importer/jsonl"
 	"github.com/tipd/tipd/internal/importer/lists"
 	"github.com/tipd/tipd/internal/intel"
@@ -18,31 +18,31 @@ const resolutions = `{"kind":"resolution","domain":"login.secure-bank.test","ip"
 {"kind":"resolution","domain":"login.secure-bank.test","ip":"2a0e:9b40::40","first_seen":"2026-11-01","last_seen":"2026-11-27"}
 `
 
-func withDNS(t *testing.T) *feedtest.World {
+func withDNS(t *testing.T) *importtest.World {
 	t.Helper()
-	w := feedtest.New()
+	w := importtest.NewWorld()
 	path := filepath.Join(t.TempDir(), "dns.jsonl")
 	if err := os.WriteFile(path, []byte(resolutions), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	w.Import(t, path, false, func() importer.Parser { return jsonl.New(importer.Options{}) }, importer.Options{})
+	w.Import(t, path, func() importer.Parser { return jsonl.New(importer.Options{}) }, importer.Options{})
 	return w
 }
 
-func cats(r feedtest.Report) string { return strings.Join(r.IpGeneralInfo.Categories, ",") }
+func cats(r importtest.TIPReport) string { return strings.Join(r.IpGeneralInfo.Categories, ",") }
 
 func TestDROPEndToEnd(t *testing.T) {
 	for _, name := range []string{"drop.txt", "drop.json"} {
 		t.Run(name, func(t *testing.T) {
-			w := feedtest.New()
+			w := importtest.NewWorld()
 			o := importer.Options{}
 			mk := func() importer.Parser { return lists.NewDROP(o) }
 			path := filepath.Join("testdata", name)
-			if sum := w.Import(t, path, false, mk, o); sum.Read < 4 || sum.Skipped != 0 {
+			if sum := w.Import(t, path, mk, o); sum.Read < 4 || sum.Skipped != 0 {
 				t.Errorf("got %s, want 4 networks read, none skipped", sum)
 			}
 			for _, ip := range []string{"46.36.201.7", "2a0e:9b00:1::1"} {
-				r, _ := w.IP(t, ip)
+				r, _ := w.TIP(t, ip)
 				if r.Zone != "Orange" || cats(r) != "CATEGORY_BAD_REPUTATION" {
 					t.Errorf("%s: got zone %s categories %s, want Orange, bad reputation", ip, r.Zone, cats(r))
 				}
@@ -50,47 +50,47 @@ func TestDROPEndToEnd(t *testing.T) {
 					t.Errorf("%s: got feed masks %+v, want one Network mask of %s", ip, r.FeedMasks, lists.FeedDROP)
 				}
 			}
-			r, _ := w.IP(t, "46.36.201.7")
+			r, _ := w.TIP(t, "46.36.201.7")
 			if r.FeedMasks[0].NormalizedMask != "46.36.200.0/22" || r.FeedMasks[0].Zone != "Orange" {
 				t.Errorf("got mask %+v, want 46.36.200.0/22 Orange", r.FeedMasks[0])
 			}
-			if r, _ := w.IP(t, "46.36.204.1"); r.Zone != "Grey" || len(r.FeedMasks) != 0 {
+			if r, _ := w.TIP(t, "46.36.204.1"); r.Zone != "Grey" || len(r.FeedMasks) != 0 {
 				t.Errorf("46.36.204.1 (outside): got zone %s masks %+v, want Grey, none", r.Zone, r.FeedMasks)
 			}
 			ips := []string{"46.36.201.7", "77.90.130.1", "185.99.16.200", "2a0e:9b00:1::1"}
 			before := w.Snapshot(t, ips...)
-			w.Import(t, path, true, mk, o)
-			feedtest.SameSnapshots(t, before, w.Snapshot(t, ips...))
+			w.Import(t, importtest.Gzip(t, path), mk, o)
+			importtest.SameSnapshots(t, before, w.Snapshot(t, ips...))
 		})
 	}
 }
 
 func TestIPSetEndToEnd(t *testing.T) {
-	w := feedtest.New()
+	w := importtest.NewWorld()
 	o := importer.Options{Feed: "Example Level 1", Category: intel.CatBadReputation}
 	mk := func() importer.Parser { return lists.NewIPSet(o) }
 	path := filepath.Join("testdata", "firehol.netset")
-	if sum := w.Import(t, path, false, mk, o); sum.Read != 5 || sum.Skipped != 0 {
+	if sum := w.Import(t, path, mk, o); sum.Read != 5 || sum.Skipped != 0 {
 		t.Errorf("got %s, want 5 read, none skipped (10.0.0.0/8 included)", sum)
 	}
 	// Private space is kept but never shown: the address is Reserved.
-	r, _ := w.IP(t, "10.1.2.3")
+	r, _ := w.TIP(t, "10.1.2.3")
 	if r.Zone != "Grey" || r.IpGeneralInfo.Status != "Reserved" || len(r.IpGeneralInfo.Categories) != 0 || len(r.FeedMasks) != 0 {
 		t.Errorf("10.1.2.3: got zone %s status %s categories %v masks %v, want Grey, Reserved, nothing", r.Zone, r.IpGeneralInfo.Status, r.IpGeneralInfo.Categories, r.FeedMasks)
 	}
-	r, _ = w.IP(t, "46.36.202.9")
+	r, _ = w.TIP(t, "46.36.202.9")
 	if r.Zone != "Orange" || cats(r) != "CATEGORY_BAD_REPUTATION" || len(r.FeedMasks) != 1 ||
 		r.FeedMasks[0].NormalizedMask != "46.36.200.0/22" || strings.Join(r.FeedMasks[0].FeedNames, ",") != "Example Level 1" {
 		t.Errorf("46.36.202.9: got zone %s categories %s masks %+v", r.Zone, cats(r), r.FeedMasks)
 	}
-	r, _ = w.IP(t, "77.90.140.7")
+	r, _ = w.TIP(t, "77.90.140.7")
 	if r.Zone != "Orange" || cats(r) != "CATEGORY_BAD_REPUTATION" || len(r.FeedMasks) != 0 {
 		t.Errorf("77.90.140.7 (single address): got zone %s categories %s masks %+v, want a listing, no network mask", r.Zone, cats(r), r.FeedMasks)
 	}
 	ips := []string{"10.1.2.3", "46.36.202.9", "77.90.140.7", "85.209.11.0", "2a0e:9b40:5::5"}
 	before := w.Snapshot(t, ips...)
-	w.Import(t, path, true, mk, o)
-	feedtest.SameSnapshots(t, before, w.Snapshot(t, ips...))
+	w.Import(t, importtest.Gzip(t, path), mk, o)
+	importtest.SameSnapshots(t, before, w.Snapshot(t, ips...))
 }
 
 func TestOpenPhishEndToEnd(t *testing.T) {
@@ -98,35 +98,35 @@ func TestOpenPhishEndToEnd(t *testing.T) {
 	o := importer.Options{}
 	mk := func() importer.Parser { return lists.NewOpenPhish(o) }
 	path := filepath.Join("testdata", "openphish.txt")
-	if sum := w.Import(t, path, false, mk, o); sum.Read != 4 || sum.Skipped != 0 || sum.Unplaced != 0 {
+	if sum := w.Import(t, path, mk, o); sum.Read != 4 || sum.Skipped != 0 || sum.Unplaced != 0 {
 		t.Errorf("got %s, want 4 read, none skipped or unplaced", sum)
 	}
 	// The list has no dates: its listings weigh as undated evidence
 	// (docs/scoring.md), so the address is not trusted, its web address Red.
-	r, _ := w.IP(t, "91.215.85.10")
+	r, _ := w.TIP(t, "91.215.85.10")
 	if r.Zone != "Orange" || cats(r) != "CATEGORY_PHISHING" || !r.RelatedObjects.HasRedZone || len(r.HostedUrls) != 1 ||
 		r.HostedUrls[0].Zone != "Red" || r.HostedUrls[0].Url != "91.215.85.10/paypal.example/signin/" ||
-		r.HostedUrls[0].IsUrlTruncated || feedtest.Str(r.HostedUrls[0].FirstSeen) != "null" {
+		r.HostedUrls[0].IsUrlTruncated || importtest.Str(r.HostedUrls[0].FirstSeen) != "null" {
 		t.Errorf("91.215.85.10: got zone %s categories %s URLs %+v", r.Zone, cats(r), r.HostedUrls)
 	}
 	if len(r.FeedMasks) != 1 || r.FeedMasks[0].MaskType != "UrlPrefix" || strings.Join(r.FeedMasks[0].FeedNames, ",") != lists.MaskFeedPhishing {
 		t.Errorf("91.215.85.10: got masks %+v", r.FeedMasks)
 	}
-	r, _ = w.IP(t, "91.215.85.11")
+	r, _ = w.TIP(t, "91.215.85.11")
 	if len(r.HostedUrls) != 1 || !r.HostedUrls[0].IsUrlTruncated || r.HostedUrls[0].Url != "91.215.85.11/~user/webmail/index.html" || len(r.FeedMasks) != 0 {
 		t.Errorf("91.215.85.11: got URLs %+v masks %+v, want the session cut, flagged, no mask", r.HostedUrls, r.FeedMasks)
 	}
 	// A domain's web address lands on every address it resolved to.
 	for _, ip := range []string{"91.215.85.40", "2a0e:9b40::40"} {
-		r, _ = w.IP(t, ip)
+		r, _ = w.TIP(t, ip)
 		if len(r.HostedUrls) != 1 || r.HostedUrls[0].Url != "login.secure-bank.test/verify/account.php" || len(r.FeedMasks) != 1 || !r.RelatedObjects.HasRedZone {
 			t.Errorf("%s: got URLs %+v masks %+v", ip, r.HostedUrls, r.FeedMasks)
 		}
 	}
 	ips := []string{"91.215.85.10", "91.215.85.11", "91.215.85.40", "2a0e:9b40::22"}
 	before := w.Snapshot(t, ips...)
-	w.Import(t, path, true, mk, o)
-	feedtest.SameSnapshots(t, before, w.Snapshot(t, ips...))
+	w.Import(t, importtest.Gzip(t, path), mk, o)
+	importtest.SameSnapshots(t, before, w.Snapshot(t, ips...))
 }
 
 func TestPhishTankEndToEnd(t *testing.T) {
@@ -134,21 +134,21 @@ func TestPhishTankEndToEnd(t *testing.T) {
 	o := importer.Options{}
 	mk := func() importer.Parser { return lists.NewPhishTank(o) }
 	path := filepath.Join("testdata", "phishtank.csv")
-	sum := w.Import(t, path, false, mk, o)
+	sum := w.Import(t, path, mk, o)
 	if sum.Read != 3 || sum.Skipped != 0 || len(sum.Ignored) != 1 || sum.Ignored[0].What != lists.IgnoredUnverified {
 		t.Errorf("got %s, want 3 read and the unverified entry ignored", sum)
 	}
-	r, _ := w.IP(t, "91.215.85.10")
+	r, _ := w.TIP(t, "91.215.85.10")
 	if r.Zone != "Red" || !strings.Contains(cats(r), "CATEGORY_PHISHING") || len(r.HostedUrls) != 1 ||
-		feedtest.Str(r.HostedUrls[0].FirstSeen) != "2026-11-25T10:00Z" {
+		importtest.Str(r.HostedUrls[0].FirstSeen) != "2026-11-25T10:00Z" {
 		t.Errorf("91.215.85.10: got zone %s categories %s URLs %+v", r.Zone, cats(r), r.HostedUrls)
 	}
 	p := r.IPPhishingInfo
-	if p.PhishingAttacks != 1 || feedtest.Str(p.LastAttackDate) != "2026-11-25T10:00:00Z" || strings.Join(p.AttackedOrganization, "|") != "Example Bank" {
+	if p.PhishingAttacks != 1 || importtest.Str(p.LastAttackDate) != "2026-11-25T10:00:00Z" || strings.Join(p.AttackedOrganization, "|") != "Example Bank" {
 		t.Errorf("91.215.85.10: got phishing info %+v, want 1 attack on Example Bank", p)
 	}
 	// Offline: the web address is kept Orange, without a mask.
-	r, _ = w.IP(t, "91.215.85.13")
+	r, _ = w.TIP(t, "91.215.85.13")
 	if len(r.HostedUrls) != 1 || r.HostedUrls[0].Zone != "Orange" || r.HostedUrls[0].Url != "91.215.85.13/a,b/login.html" || len(r.FeedMasks) != 0 ||
 		strings.Join(r.IPPhishingInfo.AttackedOrganization, "|") != "Example Mail, Inc." {
 		t.Errorf("91.215.85.13: got URLs %+v masks %+v phishing %+v", r.HostedUrls, r.FeedMasks, r.IPPhishingInfo)
@@ -156,16 +156,16 @@ func TestPhishTankEndToEnd(t *testing.T) {
 	// On a domain: the event reaches every address it resolved to; target
 	// "Other" names no organisation.
 	for _, ip := range []string{"91.215.85.40", "2a0e:9b40::40"} {
-		r, _ = w.IP(t, ip)
+		r, _ = w.TIP(t, ip)
 		if r.IPPhishingInfo.PhishingAttacks != 1 || len(r.IPPhishingInfo.AttackedOrganization) != 0 || len(r.HostedUrls) != 1 {
 			t.Errorf("%s: got phishing %+v URLs %+v, want one attack without organisation", ip, r.IPPhishingInfo, r.HostedUrls)
 		}
 	}
-	if r, _ = w.IP(t, "91.215.85.14"); len(r.HostedUrls) != 0 || r.Zone != "Grey" {
+	if r, _ = w.TIP(t, "91.215.85.14"); len(r.HostedUrls) != 0 || r.Zone != "Grey" {
 		t.Errorf("91.215.85.14 (not verified): got zone %s URLs %+v, want nothing", r.Zone, r.HostedUrls)
 	}
 	ips := []string{"91.215.85.10", "91.215.85.13", "91.215.85.40", "2a0e:9b40::40"}
 	before := w.Snapshot(t, ips...)
-	w.Import(t, path, true, mk, o)
-	feedtest.SameSnapshots(t, before, w.Snapshot(t, ips...))
+	w.Import(t, importtest.Gzip(t, path), mk, o)
+	importtest.SameSnapshots(t, before, w.Snapshot(t, ips...))
 }

@@ -80,7 +80,7 @@ func TestEndToEnd(t *testing.T) {
 	w := importtest.NewWorld()
 	newParser := func() importer.Parser { return New(importer.Options{}) }
 	path := filepath.Join("testdata", "cof.jsonl")
-	sum := importtest.Import(t, w.Store, path, newParser, importer.Options{Feed: "Example pDNS"})
+	sum := w.Import(t, path, newParser, importer.Options{Feed: "Example pDNS"})
 	if sum.Read != 5 || sum.Skipped != 0 || sum.Records != 6 {
 		t.Errorf("got %d read, %d skipped, %d records; want 5, 0, 6", sum.Read, sum.Skipped, sum.Records)
 	}
@@ -114,10 +114,8 @@ func TestEndToEnd(t *testing.T) {
 	}
 	ips := []string{"45.95.147.10", "45.95.147.11", "45.95.147.12", "45.95.147.13", "45.95.147.14", "2a0e:97c0:3e4::25"}
 	before := w.Dump(t, ips...)
-	importtest.Import(t, w.Store, path, newParser, importer.Options{Feed: "Example pDNS"})
-	if after := w.Dump(t, ips...); after != before {
-		t.Errorf("re-import changed the reports:\n%s\nwant\n%s", after, before)
-	}
+	w.Import(t, path, newParser, importer.Options{Feed: "Example pDNS"})
+	importtest.SameSnapshots(t, before, w.Dump(t, ips...))
 }
 
 func FuzzParse(f *testing.F) {
@@ -151,17 +149,6 @@ func BenchmarkParse(b *testing.B) {
 	}
 	lines := bytes.Split(bytes.TrimSpace(data), []byte("\n"))
 	p := New(importer.Options{})
-	var batch intel.Batch
 	b.SetBytes(int64(len(data) / len(lines)))
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		if err := p.Parse(lines[i%len(lines)], i, &batch); err != nil {
-			b.Fatal(err)
-		}
-		if batch.Len() > 4096 {
-			batch.Reset()
-		}
-	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "lines/s")
+	importtest.BenchParse(b, p, lines, 0)
 }

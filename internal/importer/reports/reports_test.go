@@ -4,12 +4,9 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"flag"
-	"net/netip"
 	"os"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -19,10 +16,8 @@ import (
 	"github.com/tipd/tipd/internal/importer/jsonl"
 	"github.com/tipd/tipd/internal/importer/reports"
 	"github.com/tipd/tipd/internal/intel"
-	"github.com/tipd/tipd/internal/netdata"
 	"github.com/tipd/tipd/internal/report"
 	"github.com/tipd/tipd/internal/score"
-	"github.com/tipd/tipd/internal/store/mem"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
@@ -94,16 +89,7 @@ func TestMixed(t *testing.T) {
 		10: `field "ips": want []string, not string`,
 		11: "an address",
 	}
-	for n, w := range want {
-		if !strings.Contains(bad[n], w) {
-			t.Errorf("line %d: got reason %q, want it to contain %q", n, bad[n], w)
-		}
-	}
-	for n, r := range bad {
-		if _, ok := want[n]; !ok {
-			t.Errorf("line %d: unexpected bad line: %s", n, r)
-		}
-	}
+	importtest.CheckBad(t, bad, want)
 	var ids []string
 	for _, r := range b.Reports {
 		ids = append(ids, r.ID)
@@ -113,63 +99,13 @@ func TestMixed(t *testing.T) {
 	}
 }
 
-// importFile imports path into st with the given parser maker.
-func importFile(t *testing.T, st *mem.Store, path string, newParser func() importer.Parser) importer.Summary {
-	t.Helper()
-	in, err := importer.OpenInput(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer in.Close()
-	o := importer.Options{File: path, Now: func() time.Time { return now }}
-	sum, err := importer.Import(context.Background(), st, in, newParser, o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return sum
-}
-
-// snapshot is what a user sees of some addresses.
-func snapshot(t *testing.T, st *mem.Store, ips ...string) string {
-	t.Helper()
-	h := netdata.NewHolder()
-	if err := h.Refresh(context.Background(), st, true); err != nil {
-		t.Fatal(err)
-	}
-	b := &report.Builder{Store: st, Net: h, Now: func() time.Time { return now }}
-	var out bytes.Buffer
-	for _, s := range ips {
-		rep, err := b.IP(context.Background(), netip.MustParseAddr(s), report.AllIPSections, 100)
-		if err != nil {
-			t.Fatal(err)
-		}
-		j, _ := json.Marshal(rep)
-		out.Write(j)
-		out.WriteByte('\n')
-	}
-	return out.String()
-}
-
 func TestEndToEnd(t *testing.T) {
-	st := mem.New()
-	importFile(t, st, "testdata/world.jsonl", func() importer.Parser { return jsonl.New(importer.Options{}) })
+	w := importtest.NewWorld()
+	w.Import(t, "testdata/world.jsonl", func() importer.Parser { return jsonl.New(importer.Options{}) }, importer.Options{})
 	newP := func() importer.Parser { return reports.New(importer.Options{}) }
-	sum := importFile(t, st, "testdata/reports.jsonl", newP)
+	sum := w.Import(t, "testdata/reports.jsonl", newP, importer.Options{})
 	if sum.Read != 3 || sum.Applied != 3 || sum.Skipped != 0 {
 		t.Errorf("got %+v, want 3 reports read and applied", sum)
-	}
-	h := netdata.NewHolder()
-	if err := h.Refresh(context.Background(), st, true); err != nil {
-		t.Fatal(err)
-	}
-	b := &report.Builder{Store: st, Net: h, Now: func() time.Time { return now }}
-	ipReport := func(s string) *report.IPReport {
-		t.Helper()
-		r, err := b.IP(context.Background(), netip.MustParseAddr(s), report.AllIPSections, 100)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return r
 	}
 	apt := []report.ReportRef{{ID: "rpt-2026-0117", Type: intel.ReportAPT, Title: "Example campaign against telecoms",
 		Published: time.Date(2026, 11, 10, 0, 0, 0, 0, time.UTC), Updated: time.Date(2026, 11, 20, 8, 0, 0, 0, time.UTC)}}
@@ -188,7 +124,7 @@ func TestEndToEnd(t *testing.T) {
 		{"91.92.109.51", "a URL on its domain is named", nil, []string{"cdn.badcorp.example/a.js"}, ""},
 		{"185.220.100.77", "inside a named /24", nil, nil, intel.CatAPT},
 	} {
-		r := ipReport(c.ip)
+		r := w.Report(t, c.ip)
 		g := r.General
 		if hasAPT := c.reports != nil || c.cat == intel.CatAPT; g.HasAPT != hasAPT {
 			t.Errorf("%s (%s): HasApt = %v, want %v", c.ip, c.why, g.HasAPT, hasAPT)
@@ -218,27 +154,25 @@ func TestEndToEnd(t *testing.T) {
 	}
 	// The crimeware report names the address; the ICS report names its
 	// /48, which puts it in CATEGORY_APT without linking the report.
-	if r := ipReport("2a03:b0c0:3:d0::1a2b:1"); !r.General.HasAPT || len(r.General.Reports) != 1 ||
+	if r := w.Report(t, "2a03:b0c0:3:d0::1a2b:1"); !r.General.HasAPT || len(r.General.Reports) != 1 ||
 		r.General.Reports[0].ID != "rpt-2026-0200" || !slices.Equal(r.Industries, []string{"Finance"}) ||
 		len(r.General.Categories) != 1 || r.General.Categories[0].Name != intel.CatAPT {
 		t.Errorf("got %+v, industries %v; want the crimeware report linked and CATEGORY_APT", r.General, r.Industries)
 	}
 	// A documentation address named in a report is answered as Reserved.
-	if r := ipReport("192.0.2.7"); !r.Reserved || r.Zone != intel.ZoneGrey || r.General.HasAPT {
+	if r := w.Report(t, "192.0.2.7"); !r.Reserved || r.Zone != intel.ZoneGrey || r.General.HasAPT {
 		t.Errorf("192.0.2.7: got reserved %v zone %s HasApt %v, want a Grey reserved answer", r.Reserved, r.Zone, r.General.HasAPT)
 	}
-	rep, err := st.Report(context.Background(), "rpt-2026-0117")
+	rep, err := w.Store.Report(context.Background(), "rpt-2026-0117")
 	if err != nil || len(rep.Indicators) != 10 || rep.Source.File != "reports.jsonl" {
 		t.Errorf("got %+v, %v; want the report with its 10 indicators", rep, err)
 	}
 
 	// Importing again changes nothing a user sees.
 	ips := []string{"45.95.147.10", "45.95.147.11", "91.92.109.50", "91.92.109.51", "185.220.100.77", "2a03:b0c0:3:d0::1a2b:1"}
-	before := snapshot(t, st, ips...)
-	importFile(t, st, "testdata/reports.jsonl", newP)
-	if after := snapshot(t, st, ips...); after != before {
-		t.Errorf("re-import changed the reports:\nbefore %s\nafter  %s", before, after)
-	}
+	before := w.Dump(t, ips...)
+	w.Import(t, "testdata/reports.jsonl", newP, importer.Options{})
+	importtest.SameSnapshots(t, before, w.Dump(t, ips...))
 }
 
 func FuzzParse(f *testing.F) {

@@ -120,11 +120,11 @@ func TestEndToEnd(t *testing.T) {
 	w := importtest.NewWorld()
 	del := func() importer.Parser { return NewDelegated(importer.Options{}) }
 	asn := func() importer.Parser { return NewIPtoASN(importer.Options{}) }
-	sum := importtest.Import(t, w.Store, filepath.Join("testdata", "delegated-extended.txt.gz"), del, importer.Options{Feed: "RIPE NCC delegated"})
+	sum := w.Import(t, filepath.Join("testdata", "delegated-extended.txt.gz"), del, importer.Options{Feed: "RIPE NCC delegated"})
 	if sum.Read != 4 || sum.Skipped != 0 || sum.Records != 10 {
 		t.Errorf("got %d read, %d skipped, %d records; want 4, 0, 10", sum.Read, sum.Skipped, sum.Records)
 	}
-	importtest.Import(t, w.Store, filepath.Join("testdata", "ip2asn-combined.tsv"), asn, importer.Options{})
+	w.Import(t, filepath.Join("testdata", "ip2asn-combined.tsv"), asn, importer.Options{})
 
 	for _, c := range []struct {
 		ip, country string
@@ -175,11 +175,9 @@ func TestEndToEnd(t *testing.T) {
 	}
 	ips := []string{"45.95.145.1", "45.95.147.10", "45.95.150.5", "2a0e:97c1::1"}
 	before := w.Dump(t, ips...)
-	importtest.Import(t, w.Store, filepath.Join("testdata", "delegated-extended.txt.gz"), del, importer.Options{Feed: "RIPE NCC delegated"})
-	importtest.Import(t, w.Store, filepath.Join("testdata", "ip2asn-combined.tsv"), asn, importer.Options{})
-	if after := w.Dump(t, ips...); after != before {
-		t.Errorf("re-import changed the reports:\n%s\nwant\n%s", after, before)
-	}
+	w.Import(t, filepath.Join("testdata", "delegated-extended.txt.gz"), del, importer.Options{Feed: "RIPE NCC delegated"})
+	w.Import(t, filepath.Join("testdata", "ip2asn-combined.tsv"), asn, importer.Options{})
+	importtest.SameSnapshots(t, before, w.Dump(t, ips...))
 }
 
 func fuzzSeeds(f *testing.F, files ...string) {
@@ -241,19 +239,8 @@ func benchLines(b *testing.B, p importer.Parser, file string) {
 			lines = append(lines, l)
 		}
 	}
-	var batch intel.Batch
 	b.SetBytes(int64(len(data) / len(lines)))
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		if err := p.Parse(lines[i%len(lines)], i+2, &batch); err != nil {
-			b.Fatal(err)
-		}
-		if batch.Len() > 4096 {
-			batch.Reset()
-		}
-	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "lines/s")
+	importtest.BenchParse(b, p, lines, 2)
 }
 
 func BenchmarkDelegated(b *testing.B) {

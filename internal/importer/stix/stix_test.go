@@ -20,7 +20,6 @@ import (
 	"github.com/tipd/tipd/internal/importer/jsonl"
 	"github.com/tipd/tipd/internal/importer/stix"
 	"github.com/tipd/tipd/internal/intel"
-	"github.com/tipd/tipd/internal/netdata"
 	"github.com/tipd/tipd/internal/render"
 	"github.com/tipd/tipd/internal/report"
 	"github.com/tipd/tipd/internal/store/mem"
@@ -234,100 +233,51 @@ func quote(s string) string {
 	return string(b)
 }
 
-func importFile(t *testing.T, st *mem.Store, path string, newParser func() importer.Parser) importer.Summary {
-	t.Helper()
-	in, err := importer.OpenInput(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer in.Close()
-	o := importer.Options{File: path, Now: func() time.Time { return now }}
-	sum, err := importer.Import(context.Background(), st, in, newParser, o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return sum
-}
-
-func builder(t *testing.T, st *mem.Store) *report.Builder {
-	t.Helper()
-	h := netdata.NewHolder()
-	if err := h.Refresh(context.Background(), st, true); err != nil {
-		t.Fatal(err)
-	}
-	return &report.Builder{Store: st, Net: h, Now: func() time.Time { return now }}
-}
-
 func TestEndToEnd(t *testing.T) {
-	st := mem.New()
-	importFile(t, st, "testdata/world.jsonl", func() importer.Parser { return jsonl.New(importer.Options{}) })
+	w := importtest.NewWorld()
+	w.Import(t, "testdata/world.jsonl", func() importer.Parser { return jsonl.New(importer.Options{}) }, importer.Options{})
 	newP := func() importer.Parser { return stix.New(importer.Options{}) }
-	sum := importFile(t, st, "testdata/bundle.json", newP)
+	sum := w.Import(t, "testdata/bundle.json", newP, importer.Options{})
 	if sum.Skipped != 0 || sum.Read == 0 || len(sum.Ignored) == 0 {
 		t.Errorf("got %+v, want records, nothing bad, some ignored", sum)
-	}
-	b := builder(t, st)
-	ip := func(s string) *report.IPReport {
-		t.Helper()
-		r, err := b.IP(context.Background(), netip.MustParseAddr(s), report.AllIPSections, 100)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return r
 	}
 	apt := []report.ReportRef{{ID: "report--7c3b0000-0000-4000-8000-000000000001", Type: intel.ReportAPT, Title: "Example intrusion set targets telecoms",
 		Published: time.Date(2026, 11, 10, 9, 0, 0, 0, time.UTC), Updated: time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)}}
 
-	r := ip("45.95.147.10")
+	r := w.Report(t, "45.95.147.10")
 	if !r.General.HasAPT || !slices.Equal(r.General.Reports, apt) || r.General.HitsCount != 100 {
 		t.Errorf("45.95.147.10: got %+v, want HasApt, the report and 42 hits (HitsCount 100)", r.General)
 	}
 	if len(r.General.Categories) != 1 || r.General.Categories[0].Name != intel.CatAPT || r.Zone != intel.ZoneRed {
 		t.Errorf("45.95.147.10: got %s %+v, want Red with CATEGORY_APT only (the indicator indicates an intrusion set)", r.Zone, r.General.Categories)
 	}
-	r = ip("91.92.109.43")
+	r = w.Report(t, "91.92.109.43")
 	if len(r.HostedURLs) != 1 || r.HostedURLs[0].URL != "91.92.109.43/bins/x86" || r.HostedURLs[0].Zone != intel.ZoneRed || !r.HasRedZone {
 		t.Errorf("91.92.109.43: got hosted %+v, want the red URL", r.HostedURLs)
 	}
-	r = ip("185.220.100.77")
+	r = w.Report(t, "185.220.100.77")
 	if len(r.General.Categories) != 1 || r.General.Categories[0].Name != intel.CatMalware || !slices.Equal(r.General.Reports, apt) {
 		t.Errorf("185.220.100.77: got %+v, want CATEGORY_MALWARE (communicates-with) and the report", r.General)
 	}
-	r = ip("91.92.109.50") // c2.badcorp.example resolves to it
+	r = w.Report(t, "91.92.109.50") // c2.badcorp.example resolves to it
 	if !slices.Equal(r.General.Reports, apt) || len(r.Resolutions) != 1 || r.Resolutions[0].Zone != intel.ZoneRed {
 		t.Errorf("91.92.109.50: got %+v, resolutions %+v; want the report through passive DNS and a red domain", r.General, r.Resolutions)
 	}
-	r = ip("2a03:b0c0:3:d0::1")
+	r = w.Report(t, "2a03:b0c0:3:d0::1")
 	if len(r.General.Categories) != 1 || r.General.Categories[0].Name != intel.CatCompromised {
 		t.Errorf("2a03:b0c0:3:d0::1: got %+v, want CATEGORY_COMPROMISED from the /48", r.General.Categories)
 	}
-	if r := ip("192.0.2.7"); !r.Reserved || r.Zone != intel.ZoneGrey {
+	if r := w.Report(t, "192.0.2.7"); !r.Reserved || r.Zone != intel.ZoneGrey {
 		t.Errorf("192.0.2.7: got %s reserved %v, want a Grey reserved answer", r.Zone, r.Reserved)
 	}
-	if r := ip("45.95.147.20"); len(r.General.Categories) != 0 || r.Zone != intel.ZoneGrey {
+	if r := w.Report(t, "45.95.147.20"); len(r.General.Categories) != 0 || r.Zone != intel.ZoneGrey {
 		t.Errorf("45.95.147.20 (only in an OR pattern): got %s %+v, want nothing guessed", r.Zone, r.General.Categories)
 	}
 
-	before := snapshot(t, st)
-	importFile(t, st, "testdata/bundle.json", newP)
-	if after := snapshot(t, st); after != before {
-		t.Errorf("re-import changed what users see:\nbefore %s\nafter  %s", before, after)
-	}
-}
-
-func snapshot(t *testing.T, st *mem.Store) string {
-	b := builder(t, st)
-	var out bytes.Buffer
-	for _, s := range []string{"45.95.147.10", "91.92.109.43", "185.220.100.77", "91.92.109.50", "2a03:b0c0:3:d0::1"} {
-		r, err := b.IP(context.Background(), netip.MustParseAddr(s), report.AllIPSections, 100)
-		if err != nil {
-			t.Fatal(err)
-		}
-		j, _ := json.Marshal(r)
-		out.Write(j)
-		out.WriteByte('\n')
-	}
-	return out.String()
+	ips := []string{"45.95.147.10", "91.92.109.43", "185.220.100.77", "91.92.109.50", "2a03:b0c0:3:d0::1"}
+	before := w.Dump(t, ips...)
+	w.Import(t, "testdata/bundle.json", newP, importer.Options{})
+	importtest.SameSnapshots(t, before, w.Dump(t, ips...))
 }
 
 func TestStrictImport(t *testing.T) {
