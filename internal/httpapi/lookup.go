@@ -88,6 +88,7 @@ func (s *server) lookup(w http.ResponseWriter, r *http.Request, info *requestInf
 		if err != nil {
 			return fmt.Errorf("report of %s: %w", req.ip, err)
 		}
+		defer rep.Release() // after the body is rendered and written
 		if rep.License, err = s.access.Authorize(ctx, user, token); err != nil {
 			return err
 		}

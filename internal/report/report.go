@@ -25,6 +25,7 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/tipd/tipd/internal/intel"
@@ -156,6 +157,69 @@ type IPReport struct {
 	Spam        Spam
 	Phishing    Phishing
 	Industries  []string
+
+	// lists holds the list sections when they were read into pooled
+	// slices; Release gives them back.
+	lists *store.AddressLists
+}
+
+// listsPool recycles the slices of list sections between reports.
+var listsPool = sync.Pool{New: func() any { return new(store.AddressLists) }}
+
+// maxPooledItems bounds the slices kept in listsPool: a report with
+// thousands of items leaves its slices to the garbage collector.
+const maxPooledItems = 4 * MaxPooledCount
+
+// MaxPooledCount is the largest count whose list slices are recycled.
+const MaxPooledCount = 1000
+
+// Release gives the report's list slices back for reuse by a later report.
+// The report's list sections (HostedURLs, Files, Resolutions, Masks) must
+// not be used afterwards; strings taken from them stay valid. Calling it is
+// optional (without it the slices are garbage-collected) and safe twice.
+func (r *IPReport) Release() {
+	l := r.lists
+	if l == nil {
+		return
+	}
+	r.lists = nil
+	r.HostedURLs, r.Files, r.Resolutions, r.Masks = nil, nil, nil, nil
+	if cap(l.HostedURLs)+cap(l.Files)+cap(l.Resolutions)+cap(l.Masks) > maxPooledItems {
+		return
+	}
+	listsPool.Put(l)
+}
+
+// listCount is how many lists lim reads.
+func listCount(lim store.ListLimits) int {
+	n := 0
+	for _, l := range []int{lim.HostedURLs, lim.Files, lim.Resolutions, lim.Masks} {
+		if l > 0 {
+			n++
+		}
+	}
+	return n
+}
+
+// listLimits are the list reads a report with sections sec needs.
+func listLimits(sec Sections, count int, needScore bool) store.ListLimits {
+	var lim store.ListLimits
+	if sec.Has(SecIPDNSResolutions) {
+		lim.Resolutions = count
+	}
+	if needScore {
+		lim.Resolutions = max(lim.Resolutions, RedDomainScan)
+	}
+	if sec.Has(SecFilesDownloadedFromIP) {
+		lim.Files = count
+	}
+	if sec.Has(SecHostedURLs) {
+		lim.HostedURLs = count
+	}
+	if sec.Has(SecFeedMasks) {
+		lim.Masks = count
+	}
+	return lim
 }
 
 // URLReport is the report of one web address. Only the fields of Sections
@@ -236,16 +300,22 @@ func (b *Builder) IP(ctx context.Context, ip netip.Addr, sec Sections, count int
 			return nil, fmt.Errorf("reports of %s: %w", ip, err)
 		}
 	}
+	lim := listLimits(sec, count, needScore)
+	if lr, ok := b.Store.(store.ListsReader); ok && listCount(lim) > 1 {
+		// One read of every list, into slices the report gives back to
+		// the pool on Release.
+		r.lists = listsPool.Get().(*store.AddressLists)
+		if err := lr.AddressLists(ctx, ip, lim, r.lists); err != nil {
+			r.Release()
+			return nil, fmt.Errorf("lists of %s: %w", ip, err)
+		}
+	}
 	if sec.Has(SecIPDNSResolutions) || needScore {
-		limit := 0
-		if sec.Has(SecIPDNSResolutions) {
-			limit = count
-		}
-		if needScore {
-			limit = max(limit, RedDomainScan)
-		}
-		res, err := b.Store.Resolutions(ctx, ip, limit)
-		if err != nil {
+		var res []intel.Resolution
+		var err error
+		if r.lists != nil {
+			res = r.lists.Resolutions
+		} else if res, err = b.Store.Resolutions(ctx, ip, lim.Resolutions); err != nil {
 			return nil, fmt.Errorf("resolutions of %s: %w", ip, err)
 		}
 		if needScore {
@@ -296,23 +366,36 @@ func (b *Builder) IP(ctx context.Context, ip netip.Addr, sec Sections, count int
 		}
 	}
 	if sec.Has(SecFilesDownloadedFromIP) {
-		files, err := b.Store.Files(ctx, ip, count)
-		if err != nil {
-			return nil, fmt.Errorf("files of %s: %w", ip, err)
+		if r.lists != nil {
+			r.Files = r.lists.Files
+		} else {
+			files, err := b.Store.Files(ctx, ip, count)
+			if err != nil {
+				return nil, fmt.Errorf("files of %s: %w", ip, err)
+			}
+			r.Files = files
 		}
-		r.Files = files
 	}
 	if sec.Has(SecHostedURLs) {
-		urls, err := b.Store.HostedURLs(ctx, ip, count)
-		if err != nil {
-			return nil, fmt.Errorf("hosted URLs of %s: %w", ip, err)
+		if r.lists != nil {
+			r.HostedURLs = r.lists.HostedURLs
+		} else {
+			urls, err := b.Store.HostedURLs(ctx, ip, count)
+			if err != nil {
+				return nil, fmt.Errorf("hosted URLs of %s: %w", ip, err)
+			}
+			r.HostedURLs = urls
 		}
-		r.HostedURLs = urls
 	}
 	if sec.Has(SecFeedMasks) {
-		masks, err := b.Store.Masks(ctx, ip, count)
-		if err != nil {
-			return nil, fmt.Errorf("masks of %s: %w", ip, err)
+		masks := []intel.FeedMask(nil)
+		if r.lists != nil {
+			masks = r.lists.Masks
+		} else {
+			var err error
+			if masks, err = b.Store.Masks(ctx, ip, count); err != nil {
+				return nil, fmt.Errorf("masks of %s: %w", ip, err)
+			}
 		}
 		r.Masks, r.NetMasks = addressMasks(masks, &info, count)
 	}

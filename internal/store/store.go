@@ -115,6 +115,31 @@ type Change struct {
 	URL string     // kind ChangedURLs: the normalised key, without scheme
 }
 
+// ListsReader is an optional interface of a backend that reads the four
+// list sections of one address together (one scan where the backend can)
+// into caller-owned slices. It answers exactly what HostedURLs, Files,
+// Resolutions and Masks answer with the same limits (a limit <= 0 reads
+// nothing for that list); each slice of dst is truncated and refilled,
+// reusing its capacity, so that a caller can keep dst in a pool between
+// reports. The strings of the items are freshly allocated: an item stays
+// valid after dst is reused, the slices do not.
+type ListsReader interface {
+	AddressLists(ctx context.Context, ip netip.Addr, limits ListLimits, dst *AddressLists) error
+}
+
+// ListLimits are the limits of the four list sections of AddressLists.
+type ListLimits struct {
+	HostedURLs, Files, Resolutions, Masks int
+}
+
+// AddressLists holds the four list sections of an address.
+type AddressLists struct {
+	HostedURLs  []intel.HostedURL
+	Files       []intel.FileDownload
+	Resolutions []intel.Resolution
+	Masks       []intel.FeedMask
+}
+
 // NetRecord is one network-keyed record; exactly one field is set.
 type NetRecord struct {
 	Country    *intel.CountryRange

@@ -289,6 +289,7 @@ func (s *Server) objects(ctx context.Context, c *Collection, e entry) ([]render.
 		if err != nil {
 			return nil, fmt.Errorf("report of %s: %w", e.ip, err)
 		}
+		defer r.Release() // the objects are rendered into their own bytes
 		if r.Reserved || !c.shows(r.Zone) {
 			return nil, nil
 		}

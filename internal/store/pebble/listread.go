@@ -23,11 +23,12 @@ import (
 
 // listIter is an open scan of one list index in key order (newest first).
 type listIter struct {
-	it    *pebble.Iterator
-	skip  int // key bytes before the item key: table, list, owner, sort key
-	n     int // entries returned
-	limit int
-	err   error
+	it       *pebble.Iterator
+	borrowed bool // it belongs to the caller: close leaves it open
+	skip     int  // key bytes before the item key: table, list, owner, sort key
+	n        int  // entries returned
+	limit    int
+	err      error
 }
 
 // openList opens a scan of at most limit entries of the list owned by
@@ -40,20 +41,42 @@ func (s *Store) openList(ctx context.Context, list byte, owner []byte, sortLen, 
 	if limit <= 0 {
 		return listIter{}, nil
 	}
-	// Both bounds in one allocation.
-	n := 2 + len(owner)
-	bounds := make([]byte, 0, 2*n)
-	bounds = append(append(bounds, tIndex, list), owner...)
-	bounds = append(append(bounds, tIndex, list), owner...)
-	lower, upper := bounds[:n:n], prefixEndInPlace(bounds[n:])
-	if upper == nil {
-		return listIter{}, errCorrupt
+	lower, upper, err := listBounds(list, owner)
+	if err != nil {
+		return listIter{}, err
 	}
 	it, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: lower, UpperBound: upper})
 	if err != nil {
 		return listIter{}, err
 	}
-	return listIter{it: it, skip: n + sortLen, limit: limit}, nil
+	return listIter{it: it, skip: len(lower) + sortLen, limit: limit}, nil
+}
+
+// listBounds are the bounds of the index of one list, in one allocation.
+func listBounds(list byte, owner []byte) (lower, upper []byte, err error) {
+	n := 2 + len(owner)
+	bounds := make([]byte, 0, 2*n)
+	bounds = append(append(bounds, tIndex, list), owner...)
+	bounds = append(append(bounds, tIndex, list), owner...)
+	lower, upper = bounds[:n:n], prefixEndInPlace(bounds[n:])
+	if upper == nil {
+		return nil, nil, errCorrupt
+	}
+	return lower, upper, nil
+}
+
+// listOn is openList on an iterator the caller owns and closes, re-bounded
+// to the list: the lists of one address read with one iterator.
+func listOn(it *pebble.Iterator, list byte, owner []byte, sortLen, limit int) (listIter, error) {
+	if limit <= 0 {
+		return listIter{}, nil
+	}
+	lower, upper, err := listBounds(list, owner)
+	if err != nil {
+		return listIter{}, err
+	}
+	it.SetBounds(lower, upper)
+	return listIter{it: it, borrowed: true, skip: len(lower) + sortLen, limit: limit}, nil
 }
 
 // next returns the next entry's item key (after owner and sort key) and
@@ -96,7 +119,10 @@ func (l *listIter) close() error {
 	if l.it == nil {
 		return l.err
 	}
-	err := l.it.Close()
+	var err error
+	if !l.borrowed {
+		err = l.it.Close()
+	}
 	l.it = nil
 	if l.err != nil {
 		return l.err
@@ -417,12 +443,14 @@ func (d *itemDec) mask(m *intel.FeedMask) {
 
 // grow returns s with one more (zero) element.
 func grow[T any](s []T, limit int) []T {
+	var zero T
 	if s == nil {
 		s = make([]T, 0, min(limit, 256))
 	}
 	if len(s) < cap(s) {
-		return s[:len(s)+1]
+		s = s[:len(s)+1]
+		s[len(s)-1] = zero // a reused slice holds an old item there
+		return s
 	}
-	var zero T
 	return append(s, zero)
 }

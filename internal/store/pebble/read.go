@@ -71,7 +71,13 @@ func (s *Store) HostedURLs(ctx context.Context, ip netip.Addr, limit int) ([]int
 	if err != nil {
 		return nil, fmt.Errorf("hosted URLs of %s: %w", ip, err)
 	}
-	var out []intel.HostedURL
+	return readHosted(&l, ip, limit, nil)
+}
+
+// readHosted decodes the scan l of hosted URLs into out (truncated first)
+// and closes it.
+func readHosted(l *listIter, ip netip.Addr, limit int, out []intel.HostedURL) ([]intel.HostedURL, error) {
+	out = out[:0]
 	d := itemDec{limit: limit}
 	for {
 		item, val, ok := l.next()
@@ -100,7 +106,13 @@ func (s *Store) Files(ctx context.Context, ip netip.Addr, limit int) ([]intel.Fi
 	if err != nil {
 		return nil, fmt.Errorf("files of %s: %w", ip, err)
 	}
-	var out []intel.FileDownload
+	return readFiles(&l, ip, limit, nil)
+}
+
+// readFiles decodes the scan l of files into out (truncated first) and
+// closes it.
+func readFiles(l *listIter, ip netip.Addr, limit int, out []intel.FileDownload) ([]intel.FileDownload, error) {
+	out = out[:0]
 	d := itemDec{limit: limit}
 	for {
 		item, val, ok := l.next()
@@ -137,7 +149,13 @@ func (s *Store) Resolutions(ctx context.Context, ip netip.Addr, limit int) ([]in
 	if err != nil {
 		return nil, fmt.Errorf("resolutions of %s: %w", ip, err)
 	}
-	var out []intel.Resolution
+	return readResolutions(&l, ip, limit, nil)
+}
+
+// readResolutions decodes the scan l of resolutions into out (truncated
+// first) and closes it.
+func readResolutions(l *listIter, ip netip.Addr, limit int, out []intel.Resolution) ([]intel.Resolution, error) {
+	out = out[:0]
 	d := itemDec{limit: limit}
 	for {
 		item, val, ok := l.next()
@@ -169,7 +187,13 @@ func (s *Store) Masks(ctx context.Context, ip netip.Addr, limit int) ([]intel.Fe
 	if err != nil {
 		return nil, fmt.Errorf("masks of %s: %w", ip, err)
 	}
-	var out []intel.FeedMask
+	return readMasks(&l, ip, limit, nil)
+}
+
+// readMasks decodes the scan l of masks into out (truncated first) and
+// closes it.
+func readMasks(l *listIter, ip netip.Addr, limit int, out []intel.FeedMask) ([]intel.FeedMask, error) {
+	out = out[:0]
 	d := itemDec{limit: limit}
 	for {
 		item, val, ok := l.next()

@@ -88,6 +88,7 @@ func Run(t *testing.T, f Factory) {
 		{"Holds", testHolds},
 		{"HoldsPersistence", testHoldsPersistence},
 		{"Changes", testChanges},
+		{"AddressLists", testAddressLists},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, f) })
