@@ -173,10 +173,11 @@ const maxPooledItems = 4 * MaxPooledCount
 // MaxPooledCount is the largest count whose list slices are recycled.
 const MaxPooledCount = 1000
 
-// Release gives the report's list slices back for reuse by a later report.
-// The report's list sections (HostedURLs, Files, Resolutions, Masks) must
-// not be used afterwards; strings taken from them stay valid. Calling it is
-// optional (without it the slices are garbage-collected) and safe twice.
+// Release gives the memory of the report's list sections back for reuse by
+// a later report. The list sections (HostedURLs, Files, Resolutions, Masks,
+// NetMasks) and every string or slice taken from them must not be used
+// afterwards: render the report first. Calling it is optional (without it
+// the memory is garbage-collected) and safe twice.
 func (r *IPReport) Release() {
 	l := r.lists
 	if l == nil {
@@ -184,6 +185,7 @@ func (r *IPReport) Release() {
 	}
 	r.lists = nil
 	r.HostedURLs, r.Files, r.Resolutions, r.Masks = nil, nil, nil, nil
+	r.NetMasks = nil
 	if cap(l.HostedURLs)+cap(l.Files)+cap(l.Resolutions)+cap(l.Masks) > maxPooledItems {
 		return
 	}

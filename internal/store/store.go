@@ -121,8 +121,10 @@ type Change struct {
 // Resolutions and Masks answer with the same limits (a limit <= 0 reads
 // nothing for that list); each slice of dst is truncated and refilled,
 // reusing its capacity, so that a caller can keep dst in a pool between
-// reports. The strings of the items are freshly allocated: an item stays
-// valid after dst is reused, the slices do not.
+// reports. The items (their strings and lists too) may live in memory
+// the backend keeps in dst.Scratch: they are valid until dst is passed to
+// AddressLists again, and nothing taken from them may be kept longer
+// without copying it.
 type ListsReader interface {
 	AddressLists(ctx context.Context, ip netip.Addr, limits ListLimits, dst *AddressLists) error
 }
@@ -138,6 +140,8 @@ type AddressLists struct {
 	Files       []intel.FileDownload
 	Resolutions []intel.Resolution
 	Masks       []intel.FeedMask
+	// Scratch is the backend's reusable memory; callers leave it alone.
+	Scratch any
 }
 
 // NetRecord is one network-keyed record; exactly one field is set.

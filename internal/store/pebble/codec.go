@@ -130,6 +130,7 @@ type dec struct {
 // interned strings.
 type arena struct {
 	b      []byte
+	n      int // bytes copied in
 	chunk  int // size of the next chunk
 	recent [8]string
 	next   int
@@ -146,6 +147,7 @@ func (a *arena) copy(s string) string {
 	}
 	n := len(a.b)
 	a.b = append(a.b, s...)
+	a.n += len(s)
 	return unsafe.String(&a.b[n], len(s))
 }
 

@@ -71,14 +71,16 @@ func (s *Store) HostedURLs(ctx context.Context, ip netip.Addr, limit int) ([]int
 	if err != nil {
 		return nil, fmt.Errorf("hosted URLs of %s: %w", ip, err)
 	}
-	return readHosted(&l, ip, limit, nil)
+	return readHosted(&l, ip, limit, nil, nil)
 }
 
 // readHosted decodes the scan l of hosted URLs into out (truncated first)
 // and closes it.
-func readHosted(l *listIter, ip netip.Addr, limit int, out []intel.HostedURL) ([]intel.HostedURL, error) {
+func readHosted(l *listIter, ip netip.Addr, limit int, out []intel.HostedURL, sc *listScratch) ([]intel.HostedURL, error) {
 	out = out[:0]
 	d := itemDec{limit: limit}
+	sc.lend(&d)
+	defer sc.keep(&d)
 	for {
 		item, val, ok := l.next()
 		if !ok {
@@ -106,14 +108,16 @@ func (s *Store) Files(ctx context.Context, ip netip.Addr, limit int) ([]intel.Fi
 	if err != nil {
 		return nil, fmt.Errorf("files of %s: %w", ip, err)
 	}
-	return readFiles(&l, ip, limit, nil)
+	return readFiles(&l, ip, limit, nil, nil)
 }
 
 // readFiles decodes the scan l of files into out (truncated first) and
 // closes it.
-func readFiles(l *listIter, ip netip.Addr, limit int, out []intel.FileDownload) ([]intel.FileDownload, error) {
+func readFiles(l *listIter, ip netip.Addr, limit int, out []intel.FileDownload, sc *listScratch) ([]intel.FileDownload, error) {
 	out = out[:0]
 	d := itemDec{limit: limit}
+	sc.lend(&d)
+	defer sc.keep(&d)
 	for {
 		item, val, ok := l.next()
 		if !ok {
@@ -149,14 +153,16 @@ func (s *Store) Resolutions(ctx context.Context, ip netip.Addr, limit int) ([]in
 	if err != nil {
 		return nil, fmt.Errorf("resolutions of %s: %w", ip, err)
 	}
-	return readResolutions(&l, ip, limit, nil)
+	return readResolutions(&l, ip, limit, nil, nil)
 }
 
 // readResolutions decodes the scan l of resolutions into out (truncated
 // first) and closes it.
-func readResolutions(l *listIter, ip netip.Addr, limit int, out []intel.Resolution) ([]intel.Resolution, error) {
+func readResolutions(l *listIter, ip netip.Addr, limit int, out []intel.Resolution, sc *listScratch) ([]intel.Resolution, error) {
 	out = out[:0]
 	d := itemDec{limit: limit}
+	sc.lend(&d)
+	defer sc.keep(&d)
 	for {
 		item, val, ok := l.next()
 		if !ok {
@@ -187,14 +193,16 @@ func (s *Store) Masks(ctx context.Context, ip netip.Addr, limit int) ([]intel.Fe
 	if err != nil {
 		return nil, fmt.Errorf("masks of %s: %w", ip, err)
 	}
-	return readMasks(&l, ip, limit, nil)
+	return readMasks(&l, ip, limit, nil, nil)
 }
 
 // readMasks decodes the scan l of masks into out (truncated first) and
 // closes it.
-func readMasks(l *listIter, ip netip.Addr, limit int, out []intel.FeedMask) ([]intel.FeedMask, error) {
+func readMasks(l *listIter, ip netip.Addr, limit int, out []intel.FeedMask, sc *listScratch) ([]intel.FeedMask, error) {
 	out = out[:0]
 	d := itemDec{limit: limit}
+	sc.lend(&d)
+	defer sc.keep(&d)
 	for {
 		item, val, ok := l.next()
 		if !ok {

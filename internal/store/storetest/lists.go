@@ -45,6 +45,7 @@ func testAddressLists(t *testing.T, f Factory) {
 		}
 		return d
 	}
+	reused := dirty() // one value through every case, as a pool would
 	for _, lim := range []store.ListLimits{
 		{HostedURLs: 100, Files: 100, Resolutions: 100, Masks: 100},
 		{HostedURLs: 3, Files: 1, Resolutions: 5, Masks: 2},
@@ -53,7 +54,7 @@ func testAddressLists(t *testing.T, f Factory) {
 	} {
 		for _, ip := range ips {
 			t.Run(fmt.Sprintf("%s %+v", ip, lim), func(t *testing.T) {
-				for _, dst := range []*store.AddressLists{{}, dirty()} {
+				for _, dst := range []*store.AddressLists{{}, dirty(), reused} {
 					if err := lr.AddressLists(ctx(t), ip, lim, dst); err != nil {
 						t.Fatal(err)
 					}
