@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/netip"
 	"sync/atomic"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tipd/tipd/internal/intel"
+	"github.com/tipd/tipd/internal/store"
 )
 
 var day0 = time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -151,5 +153,57 @@ func BenchmarkCountRequest(b *testing.B) {
 				count(b, user)
 			}
 		})
+	})
+}
+
+// BenchmarkLists reads the four lists of an address with 100 items in each:
+// one query after the other, as a report did, and as one batch
+// (AddressLists).
+func BenchmarkLists(b *testing.B) {
+	s := openFresh(b)
+	defer s.Close()
+	ctx := context.Background()
+	ip := ip4(45, 95, 147, 10)
+	var batch intel.Batch
+	src := intel.Source{Feed: "Bench", File: "bench.csv", Imported: day0}
+	for i := range 150 {
+		last := day0.Add(time.Duration(i) * time.Hour)
+		batch.HostedURLs = append(batch.HostedURLs, intel.HostedURL{IP: ip, URL: fmt.Sprintf("45.95.147.10/p/%d", i), Zone: intel.ZoneRed,
+			Hits: 2, FirstSeen: day0, LastSeen: last, Source: src})
+		batch.Files = append(batch.Files, intel.FileDownload{IP: ip, MD5: fmt.Sprintf("%032X", i), URL: fmt.Sprintf("http://45.95.147.10/p/%d", i),
+			Zone: intel.ZoneRed, DetectionName: "Trojan.X", Hits: 1, FirstSeen: day0, LastSeen: last, Source: src})
+		batch.Resolutions = append(batch.Resolutions, intel.Resolution{IP: ip, Domain: fmt.Sprintf("d%d.example", i), Hits: 3,
+			FirstSeen: day0, LastSeen: last, Source: src})
+		batch.Masks = append(batch.Masks, intel.FeedMask{IP: ip, Mask: fmt.Sprintf("45.95.147.10/p/%d", i), MaskType: intel.MaskURL,
+			Zone: intel.ZoneRed, Feeds: []string{"Bench"}, LastSeen: last, Source: src})
+	}
+	if err := s.Apply(ctx, &batch); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := s.pool.Exec(ctx, `ANALYZE`); err != nil {
+		b.Fatal(err)
+	}
+	lim := store.ListLimits{HostedURLs: 100, Files: 100, Resolutions: 100, Masks: 100}
+	b.Run("one by one", func(b *testing.B) {
+		for b.Loop() {
+			h, err1 := s.HostedURLs(ctx, ip, 100)
+			f, err2 := s.Files(ctx, ip, 100)
+			r, err3 := s.Resolutions(ctx, ip, 100)
+			m, err4 := s.Masks(ctx, ip, 100)
+			if err := errors.Join(err1, err2, err3, err4); err != nil || len(h)+len(f)+len(r)+len(m) != 400 {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("batch", func(b *testing.B) {
+		var dst store.AddressLists
+		for b.Loop() {
+			if err := s.AddressLists(ctx, ip, lim, &dst); err != nil {
+				b.Fatal(err)
+			}
+			if n := len(dst.HostedURLs) + len(dst.Files) + len(dst.Resolutions) + len(dst.Masks); n != 400 {
+				b.Fatalf("%d items", n)
+			}
+		}
 	})
 }

@@ -149,7 +149,15 @@ func (s *Store) HostedURLs(ctx context.Context, ip netip.Addr, limit int) ([]int
 	if !ip.IsValid() {
 		return nil, ctx.Err()
 	}
-	return list(ctx, s, "hosted URLs of "+ip.String(), limit, func(row pgx.CollectableRow) (intel.HostedURL, error) {
+	return list(ctx, s, "hosted URLs of "+ip.String(), limit, scanHosted(ip), hostedSQL, ip)
+}
+
+const hostedSQL = `SELECT url, zone, categories, hits, truncated, first_seen, last_seen, src_feed, src_file, src_imported
+		FROM hosted_urls WHERE addr = $1
+		ORDER BY last_seen DESC NULLS LAST, hits DESC, url LIMIT $2`
+
+func scanHosted(ip netip.Addr) pgx.RowToFunc[intel.HostedURL] {
+	return func(row pgx.CollectableRow) (intel.HostedURL, error) {
 		h := intel.HostedURL{IP: ip}
 		var zone string
 		var categories []string
@@ -158,9 +166,7 @@ func (s *Store) HostedURLs(ctx context.Context, ip netip.Addr, limit int) ([]int
 		h.Zone, h.Categories = intel.Zone(zone), cats(categories)
 		h.FirstSeen, h.LastSeen, h.Source.Imported = tm(first), tm(last), tm(imported)
 		return h, err
-	}, `SELECT url, zone, categories, hits, truncated, first_seen, last_seen, src_feed, src_file, src_imported
-		FROM hosted_urls WHERE addr = $1
-		ORDER BY last_seen DESC NULLS LAST, hits DESC, url LIMIT $2`, ip)
+	}
 }
 
 func scanFile(ip *netip.Addr) func(pgx.CollectableRow) (intel.FileDownload, error) {
@@ -186,11 +192,12 @@ func (s *Store) Files(ctx context.Context, ip netip.Addr, limit int) ([]intel.Fi
 	if !ip.IsValid() {
 		return nil, ctx.Err()
 	}
-	return list(ctx, s, "files of "+ip.String(), limit, scanFile(&ip),
-		`SELECT md5, url, zone, detection, hits, first_seen, last_seen, src_feed, src_file, src_imported
-		FROM files WHERE addr = $1
-		ORDER BY last_seen DESC NULLS LAST, hits DESC, md5, url LIMIT $2`, ip)
+	return list(ctx, s, "files of "+ip.String(), limit, scanFile(&ip), filesSQL, ip)
 }
+
+const filesSQL = `SELECT md5, url, zone, detection, hits, first_seen, last_seen, src_feed, src_file, src_imported
+		FROM files WHERE addr = $1
+		ORDER BY last_seen DESC NULLS LAST, hits DESC, md5, url LIMIT $2`
 
 // Resolutions implements store.Intel: the newest limit resolutions (index
 // range scan of resolutions_recent) joined with their domains.
@@ -199,7 +206,18 @@ func (s *Store) Resolutions(ctx context.Context, ip netip.Addr, limit int) ([]in
 	if !ip.IsValid() {
 		return nil, ctx.Err()
 	}
-	return list(ctx, s, "resolutions of "+ip.String(), limit, func(row pgx.CollectableRow) (intel.Resolution, error) {
+	return list(ctx, s, "resolutions of "+ip.String(), limit, scanResolution(ip), resolutionsSQL, ip)
+}
+
+const resolutionsSQL = `SELECT r.domain, r.first_seen, r.last_seen, r.hits, r.daily_peak, r.peak_date, r.src_feed, r.src_file, r.src_imported,
+			COALESCE(NULLIF(d.zone, ''), 'Grey'), COALESCE(d.categories, '{}')
+		FROM (SELECT * FROM resolutions WHERE addr = $1
+			ORDER BY last_seen DESC NULLS LAST, hits DESC, domain LIMIT $2) AS r
+		LEFT JOIN domains d ON d.domain = r.domain
+		ORDER BY r.last_seen DESC NULLS LAST, r.hits DESC, r.domain`
+
+func scanResolution(ip netip.Addr) pgx.RowToFunc[intel.Resolution] {
+	return func(row pgx.CollectableRow) (intel.Resolution, error) {
 		r := intel.Resolution{IP: ip}
 		var first, last, peak, imported pgtype.Timestamptz
 		var zone string
@@ -208,12 +226,7 @@ func (s *Store) Resolutions(ctx context.Context, ip netip.Addr, limit int) ([]in
 		r.FirstSeen, r.LastSeen, r.PeakDate, r.Source.Imported = tm(first), tm(last), tm(peak), tm(imported)
 		r.Zone, r.Categories = intel.Zone(zone), cats(categories)
 		return r, err
-	}, `SELECT r.domain, r.first_seen, r.last_seen, r.hits, r.daily_peak, r.peak_date, r.src_feed, r.src_file, r.src_imported,
-			COALESCE(NULLIF(d.zone, ''), 'Grey'), COALESCE(d.categories, '{}')
-		FROM (SELECT * FROM resolutions WHERE addr = $1
-			ORDER BY last_seen DESC NULLS LAST, hits DESC, domain LIMIT $2) AS r
-		LEFT JOIN domains d ON d.domain = r.domain
-		ORDER BY r.last_seen DESC NULLS LAST, r.hits DESC, r.domain`, ip)
+	}
 }
 
 // Masks implements store.Intel (index range scan of masks_severe).
@@ -222,15 +235,21 @@ func (s *Store) Masks(ctx context.Context, ip netip.Addr, limit int) ([]intel.Fe
 	if !ip.IsValid() {
 		return nil, ctx.Err()
 	}
-	return list(ctx, s, "masks of "+ip.String(), limit, func(row pgx.CollectableRow) (intel.FeedMask, error) {
+	return list(ctx, s, "masks of "+ip.String(), limit, scanMask(ip), masksSQL, ip)
+}
+
+const masksSQL = `SELECT mask, mask_type, zone, feeds, last_seen, src_feed, src_file, src_imported
+		FROM masks WHERE addr = $1 ORDER BY sev DESC, mask, mask_type LIMIT $2`
+
+func scanMask(ip netip.Addr) pgx.RowToFunc[intel.FeedMask] {
+	return func(row pgx.CollectableRow) (intel.FeedMask, error) {
 		m := intel.FeedMask{IP: ip}
 		var zone string
 		var last, imported pgtype.Timestamptz
 		err := row.Scan(&m.Mask, &m.MaskType, &zone, &m.Feeds, &last, &m.Source.Feed, &m.Source.File, &imported)
 		m.Zone, m.Feeds, m.LastSeen, m.Source.Imported = intel.Zone(zone), nilIfEmpty(m.Feeds), tm(last), tm(imported)
 		return m, err
-	}, `SELECT mask, mask_type, zone, feeds, last_seen, src_feed, src_file, src_imported
-		FROM masks WHERE addr = $1 ORDER BY sev DESC, mask, mask_type LIMIT $2`, ip)
+	}
 }
 
 // DomainIPs implements store.Intel (index range scan of domain_ips_recent).
