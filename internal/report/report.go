@@ -474,7 +474,16 @@ func (b *Builder) reports(ctx context.Context, ids []string) ([]intel.Report, er
 		return nil, nil
 	}
 	ids = ids[:min(len(ids), MaxReports)]
-	out := make([]intel.Report, 0, len(ids))
+	var out []intel.Report
+	if rr, ok := b.Store.(store.ReportsReader); ok && len(ids) > 1 {
+		var err error
+		if out, err = rr.ReportsByID(ctx, ids); err != nil {
+			return nil, fmt.Errorf("reports: %w", err)
+		}
+		ids = nil
+	} else {
+		out = make([]intel.Report, 0, len(ids))
+	}
 	for _, id := range ids {
 		rep, err := b.Store.Report(ctx, id)
 		if errors.Is(err, intel.ErrNotFound) {

@@ -129,6 +129,13 @@ type ListsReader interface {
 	AddressLists(ctx context.Context, ip netip.Addr, limits ListLimits, dst *AddressLists) error
 }
 
+// ReportsReader is an optional interface of a backend that reads several
+// reports at once (one round trip). It returns the reports of ids that
+// exist, in any order; unknown ids are left out, not an error.
+type ReportsReader interface {
+	ReportsByID(ctx context.Context, ids []string) ([]intel.Report, error)
+}
+
 // ListLimits are the limits of the four list sections of AddressLists.
 type ListLimits struct {
 	HostedURLs, Files, Resolutions, Masks int

@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/tipd/tipd/internal/intel"
+	"github.com/tipd/tipd/internal/store"
 )
 
 // reportCols are the columns scanReport reads, in its order.
@@ -41,6 +42,41 @@ func (s *Store) Reports(ctx context.Context, from, to time.Time, limit int) ([]i
 	rows, err := s.pool.Query(ctx, `SELECT `+reportCols+` FROM reports
 		WHERE published IS NOT NULL AND published >= $1 AND published < $2
 		ORDER BY published DESC, id LIMIT $3`, from.UTC(), to.UTC(), limit)
+	if err != nil {
+		return nil, wrapErr(ctx, "reports", err)
+	}
+	defer rows.Close()
+	var out []intel.Report
+	for rows.Next() {
+		r, err := scanReport(rows)
+		if err != nil {
+			return nil, wrapErr(ctx, "reports", err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, wrapErr(ctx, "reports", err)
+	}
+	return out, nil
+}
+
+var _ store.ReportsReader = (*Store)(nil)
+
+// ReportsByID implements store.ReportsReader: one query by primary key.
+func (s *Store) ReportsByID(ctx context.Context, ids []string) ([]intel.Report, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	keep := make([]string, 0, len(ids))
+	for _, id := range ids {
+		if !badText(id) {
+			keep = append(keep, id)
+		}
+	}
+	if len(keep) == 0 {
+		return nil, nil
+	}
+	rows, err := s.pool.Query(ctx, `SELECT `+reportCols+` FROM reports WHERE id = ANY($1)`, keep)
 	if err != nil {
 		return nil, wrapErr(ctx, "reports", err)
 	}

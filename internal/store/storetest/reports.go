@@ -1,10 +1,13 @@
 package storetest
 
 import (
+	"fmt"
+	"sort"
 	"testing"
 	"time"
 
 	"github.com/tipd/tipd/internal/intel"
+	"github.com/tipd/tipd/internal/store"
 )
 
 // testReportsByDate checks Reports: the half-open date range, newest first
@@ -71,4 +74,37 @@ func testReportsByDate(t *testing.T, f Factory) {
 	}
 	s = f.Reopen(t, s)
 	check(t, "after reopen", list(day(2000, 1, 1), day(2100, 1, 1), 100), []string{"R-1", "R-3", "R-4", "R-6"})
+}
+
+// testReportsByID checks the optional store.ReportsReader against Report.
+func testReportsByID(t *testing.T, f Factory) {
+	s := open(t, f)
+	rr, ok := s.(store.ReportsReader)
+	if !ok {
+		t.Skip("the backend reads reports one by one (store.ReportsReader is optional)")
+	}
+	var b intel.Batch
+	for i := range 5 {
+		b.Reports = append(b.Reports, intel.Report{ID: fmt.Sprintf("rep-%d", i), Type: intel.ReportAPT, Title: fmt.Sprintf("Report %d", i),
+			Published: day(2024, 5, 1+i), Tags: []string{"t"}, Source: src("Reports", i)})
+	}
+	apply(t, s, &b)
+	ids := []string{"rep-3", "missing", "rep-0", "rep-4", "bad\x00id"}
+	got, err := rr.ReportsByID(ctx(t), ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sort.Slice(got, func(i, j int) bool { return got[i].ID < got[j].ID })
+	var want []intel.Report
+	for _, id := range []string{"rep-0", "rep-3", "rep-4"} {
+		r, err := s.Report(ctx(t), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, r)
+	}
+	check(t, "reports by id", got, want)
+	if l, err := rr.ReportsByID(ctx(t), nil); err != nil || len(l) != 0 {
+		t.Errorf("no ids: %v, %v", l, err)
+	}
 }

@@ -89,6 +89,7 @@ func Run(t *testing.T, f Factory) {
 		{"HoldsPersistence", testHoldsPersistence},
 		{"Changes", testChanges},
 		{"AddressLists", testAddressLists},
+		{"ReportsByID", testReportsByID},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, f) })
