@@ -13,6 +13,10 @@ import (
 	"github.com/tipd/tipd/internal/store"
 )
 
+// maxScanTime bounds the time one request spends examining entries: a
+// page is answered with what was found by then (more, next).
+const maxScanTime = time.Second
+
 // doneAll marks a position whose entry was consumed whole.
 const doneAll = 1 << 30
 
@@ -159,26 +163,28 @@ func storeCursor(p position, kind byte) store.Change {
 	}
 }
 
-// collect walks the collection from start and gathers at most limit
-// objects that f matches, examining at most maxScan entries.
-func (s *Server) collect(ctx context.Context, c *Collection, start position, f *filter, limit, maxScan int) (page, error) {
+// collect walks the collection from a position and gathers at most limit
+// objects that f matches, examining at most maxScan entries and stopping
+// early (with more and a next token) after maxScanTime.
+func (s *Server) collect(ctx context.Context, c *Collection, from position, f *filter, limit, maxScan int) (page, error) {
 	var pg page
 	var streams []*stream
 	var kinds []byte
 	if c.Addresses {
-		streams = append(streams, &stream{st: s.Reports.Store, kind: store.ChangedAddresses, after: storeCursor(start, kindAddress)})
+		streams = append(streams, &stream{st: s.Reports.Store, kind: store.ChangedAddresses, after: storeCursor(from, kindAddress)})
 		kinds = append(kinds, kindAddress)
 	}
 	if c.URLs {
-		streams = append(streams, &stream{st: s.Reports.Store, kind: store.ChangedURLs, after: storeCursor(start, kindURL)})
+		streams = append(streams, &stream{st: s.Reports.Store, kind: store.ChangedURLs, after: storeCursor(from, kindURL)})
 		kinds = append(kinds, kindURL)
 	}
-	identityAhead := start.kind == 0 && !start.afterStamp ||
-		start.afterStamp && identityDate.After(start.at) ||
-		!start.afterStamp && start.kind != 0 && compareEntry(identityDate, kindIdentity, "", start.at, start.kind, start.key) > 0
+	identityAhead := from.kind == 0 && !from.afterStamp ||
+		from.afterStamp && identityDate.After(from.at) ||
+		!from.afterStamp && from.kind != 0 && compareEntry(identityDate, kindIdentity, "", from.at, from.kind, from.key) > 0
 
 	var last position // after the last returned object
 	scanned := 0
+	began := time.Now()
 	// emit adds the objects of e from the skip-th on; it reports false
 	// when the page is full and another object was found.
 	emit := func(e entry, objs []render.Object, skip int) bool {
@@ -201,19 +207,19 @@ func (s *Server) collect(ctx context.Context, c *Collection, start position, f *
 	}
 
 	// The entry the start position is inside of, if it was cut short.
-	if start.kind != 0 && !start.afterStamp && start.done < doneAll {
-		e := entry{at: start.at, kind: start.kind}
-		switch start.kind {
+	if from.kind != 0 && !from.afterStamp && from.done < doneAll {
+		e := entry{at: from.at, kind: from.kind}
+		switch from.kind {
 		case kindAddress:
-			e.ip, _ = netip.ParseAddr(start.key)
+			e.ip, _ = netip.ParseAddr(from.key)
 		case kindURL:
-			e.url = start.key
+			e.url = from.key
 		}
 		objs, err := s.objects(ctx, c, e)
 		if err != nil {
 			return page{}, err
 		}
-		if !emit(e, objs, start.done) {
+		if !emit(e, objs, from.done) {
 			return pg, nil
 		}
 	}
@@ -242,13 +248,13 @@ func (s *Server) collect(ctx context.Context, c *Collection, start position, f *
 		if !found {
 			return pg, nil
 		}
-		if scanned == maxScan {
+		if scanned == maxScan || (scanned > 0 && time.Since(began) > maxScanTime) {
 			// Out of budget: the client continues from here.
 			pg.more = true
 			pg.next = last
 			if len(pg.items) == 0 || last.kind == 0 {
 				pg.next = position{at: best.at, kind: best.kind, key: best.key()}
-				// best itself is not consumed yet: resume at its start.
+				// best itself is not consumed yet: resume at its from.
 				pg.next.done = 0
 			}
 			return pg, nil
