@@ -11,8 +11,15 @@ import (
 )
 
 // BenchmarkIPPebble is BenchmarkIP on the embedded Pebble store (warm block
-// cache): a fully populated address, count=100, every section.
-func BenchmarkIPPebble(b *testing.B) {
+// cache): a fully populated address, count=100, every section, with the
+// fixture in the memtable.
+func BenchmarkIPPebble(b *testing.B) { benchIPPebble(b, false) }
+
+// BenchmarkIPPebbleFlushed is BenchmarkIPPebble with the fixture flushed to
+// sstables first, where the data of a large import lives.
+func BenchmarkIPPebbleFlushed(b *testing.B) { benchIPPebble(b, true) }
+
+func benchIPPebble(b *testing.B, flush bool) {
 	ctx := context.Background()
 	st, err := pebble.Open(b.TempDir(), pebble.Options{})
 	if err != nil {
@@ -21,6 +28,11 @@ func BenchmarkIPPebble(b *testing.B) {
 	b.Cleanup(func() { st.Close() })
 	if err := st.Apply(ctx, fixture(150)); err != nil {
 		b.Fatal(err)
+	}
+	if flush {
+		if err := st.Flush(); err != nil {
+			b.Fatal(err)
+		}
 	}
 	h := netdata.NewHolder()
 	if err := h.Refresh(ctx, st, true); err != nil {

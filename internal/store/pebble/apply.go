@@ -35,6 +35,9 @@ type applier struct {
 	w     map[string]writeVal // the batch's writes
 	addrs map[[16]byte]*addrSum
 	urls  map[string]*urlSum
+	// heads are the list heads the batch read or changed, decoded, by list
+	// and address (see heads.go).
+	heads map[[17]byte]*head
 	n     int
 	ctx   context.Context
 
@@ -83,6 +86,7 @@ func (s *Store) Apply(ctx context.Context, b *intel.Batch) error {
 		read:     make(map[string]readVal, 2*n),
 		w:        make(map[string]writeVal, 3*n),
 		addrs:    map[[16]byte]*addrSum{},
+		heads:    map[[17]byte]*head{},
 		urls:     map[string]*urlSum{},
 		ctx:      ctx,
 		newAddrs: map[[16]byte]struct{}{},
@@ -232,6 +236,8 @@ func (a *applier) knownAbsent(key []byte) bool {
 		return false
 	case key[0] == tSighting || key[0] == tSpam || key[0] == tPhish:
 		return newAddr(key[1:])
+	case key[0] == tHead:
+		return newAddr(key[2:])
 	case key[0] != tPrimary:
 		return false
 	case key[1] == lHosted || key[1] == lFiles || key[1] == lRes || key[1] == lMasks:
@@ -314,6 +320,7 @@ func (a *applier) prefetch(b *intel.Batch) error {
 		owner := addrOwner(nil, ip)
 		pk := primaryKey(list, owner, []byte(strings.Join(it, "\x00")))
 		owned(pk)
+		owned(headKey(list, owner))
 		items = append(items, itemRef{pk, len(owner)})
 	}
 	for i := range b.Sightings {
@@ -433,10 +440,20 @@ func (a *applier) upsert(list byte, owner, item []byte, merge func(old []byte) (
 		if !bytes.Equal(oldVal, newVal) {
 			a.set(oldIK, newVal)
 			a.markList(list, owner)
+			if isAddrList(list) {
+				if err := a.headChange(list, owner, oldSort, item, newSort, newVal); err != nil {
+					return nil, nil, err
+				}
+			}
 		}
 		return oldSort, newSort, nil
 	}
 	a.markList(list, owner)
+	if isAddrList(list) {
+		if err := a.headChange(list, owner, oldSort, item, newSort, newVal); err != nil {
+			return nil, nil, err
+		}
+	}
 	if found {
 		a.del(oldIK)
 	}
@@ -470,6 +487,7 @@ func (a *applier) apply(b *intel.Batch) error {
 			return fmt.Errorf("apply %s: %w", st.what, err)
 		}
 	}
+	a.writeHeads()
 	if err := a.writeSummaries(a.store); err != nil {
 		return fmt.Errorf("apply: %w", err)
 	}
@@ -791,7 +809,11 @@ func (a *applier) restampResolutions(domain string, zone intel.Zone, cats []inte
 			return err
 		}
 		m.Zone, m.Categories = zone, cats
-		a.set(ik, encResolution(nil, &m))
+		v = encResolution(nil, &m)
+		a.set(ik, v)
+		if err := a.headChange(lRes, r.addr, r.sort, []byte(domain), r.sort, v); err != nil {
+			return err
+		}
 	}
 	return nil
 }

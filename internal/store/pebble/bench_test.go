@@ -179,7 +179,10 @@ func BenchmarkApply(b *testing.B) {
 
 // reportStore holds one address with 1,000 items in each list section, a
 // DomainInfo for every resolved domain, and a full summary.
-func reportStore(b *testing.B) (*Store, netip.Addr) {
+func reportStore(b *testing.B) (*Store, netip.Addr) { return reportStoreFlushed(b, true) }
+
+// reportStoreFlushed is reportStore, flushed to sstables or not.
+func reportStoreFlushed(b *testing.B, flush bool) (*Store, netip.Addr) {
 	s, err := Open(b.TempDir(), Options{})
 	if err != nil {
 		b.Fatal(err)
@@ -211,6 +214,9 @@ func reportStore(b *testing.B) (*Store, netip.Addr) {
 		b.Fatal(err)
 	}
 	// Move everything out of the memtable, as after a real import.
+	if !flush {
+		return s, ip
+	}
 	if err := s.db.Flush(); err != nil {
 		b.Fatal(err)
 	}

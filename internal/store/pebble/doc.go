@@ -15,6 +15,8 @@
 //	                             a day replaces its share of the sum)
 //	I list owner sort item       list index: the item itself
 //	P list owner item            list primary: the item's current sort key
+//	L list addr16                list head: the first entries of an address
+//	                             list's index in one value (see below)
 //	D domain                     DomainInfo
 //	U url                        URL summary (from HostedURL records; file
 //	                             count; change stamp)
@@ -26,7 +28,7 @@
 //	N kind prefix [extra]        network records (country, AS, WHOIS,
 //	                             network listing, allow list)
 //	M netv                       network version counter
-//	M format                     layout version (uvarint, currently 3)
+//	M format                     layout version (uvarint, currently 4)
 //	W name, T hash, t user       users, tokens by hash, a user's token hash
 //	C user 0x00 day              request count
 //	H ref                        legal hold (JSON)
@@ -51,6 +53,29 @@
 // then by item key. severity is one byte, 255 minus the zone's severity.
 // "Newest N" of a section is therefore a prefix scan that stops after N
 // keys, whatever the size of the section.
+//
+// # List heads
+//
+// Each of the four lists of an address (u, f, r, m) has a head: one value
+// under L list addr16 holding the first entries of the list's index, at
+// most headItems (100), in index order: a format byte, flags (bit 0
+// "all"), the count, then per entry its sort key, item key and value
+// (lengths as uvarints) — the bytes of I list addr16 sort item -> value.
+// Invariant: the head is a prefix of the index (its first n entries, n <=
+// headItems) and "all" is set iff the head holds every entry; an address
+// list without a head is empty. A read of at most n items, or of any
+// number when "all" is set, decodes the head with the same item decoders
+// as an index walk (one seek, one pass over one value instead of an
+// iterator step per item); any other read walks the index. Apply keeps
+// the heads with the index in the same batch: each changed item (merged,
+// moved, or recoloured by a DomainInfo) leaves its head and enters it again
+// at its new position if that is not after the head's last entry, or if
+// the head holds all; a head longer than headItems is cut (clearing
+// "all"). Heads are decoded once per batch and written once at its end;
+// the heads of the batch's existing addresses are read in the planned
+// reads, those of new addresses are known absent. Recency keys only move
+// towards the front under the merge rules, so heads of those lists do not
+// shrink; see headChange for the one case of a mask moving back.
 //
 // Apply merges each record the same way: it reads the item's primary key
 // to find its index entry, decodes and merges it, deletes the old index
@@ -86,7 +111,8 @@
 // The layout version is written when a store is created; Open refuses a
 // store with another version, or with data but no version (format 1, whose
 // resolution items lacked the domain's zone and categories), with an error
-// that asks for a new import. Format 2 lacked the change stamps.
+// that asks for a new import. Format 2 lacked the change stamps, format 3
+// the list heads.
 //
 // A list read decodes each entry straight from the iterator's memory into
 // the result; the strings it keeps are copied into one arena per call (a

@@ -21,9 +21,12 @@ import (
 // file, import time), which is usually byte for byte the one of the item
 // before, is compared with it instead of being decoded again.
 
-// listIter is an open scan of one list index in key order (newest first).
+// listIter is an open scan of one list index in key order (newest first),
+// or of the items of a list's head (see heads.go).
 type listIter struct {
 	it       *pebble.Iterator
+	head     headReader // read instead of it when inHead
+	inHead   bool
 	borrowed bool // it belongs to the caller: close leaves it open
 	skip     int  // key bytes before the item key: table, list, owner, sort key
 	n        int  // entries returned
@@ -82,6 +85,20 @@ func listOn(it *pebble.Iterator, list byte, owner []byte, sortLen, limit int) (l
 // next returns the next entry's item key (after owner and sort key) and
 // value, views of the iterator's memory valid until the following call.
 func (l *listIter) next() (item, val []byte, ok bool) {
+	if l.inHead {
+		if l.n >= l.limit || l.err != nil {
+			return nil, nil, false
+		}
+		_, item, val, ok, err := l.head.next()
+		if err != nil {
+			l.err = err
+		}
+		if !ok {
+			return nil, nil, false
+		}
+		l.n++
+		return item, val, true
+	}
 	if l.it == nil || l.n >= l.limit || l.err != nil {
 		return nil, nil, false
 	}

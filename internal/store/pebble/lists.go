@@ -15,7 +15,8 @@ import (
 var _ store.ListsReader = (*Store)(nil)
 
 // AddressLists implements store.ListsReader: the four lists of the address
-// read with one iterator, re-bounded from list to list, into dst's slices;
+// read with one iterator, from their heads (see heads.go) or, for a list
+// whose head cannot serve the limit, from its index, into dst's slices;
 // the items' strings and small lists are decoded into memory kept in
 // dst.Scratch (a *listScratch) and reused by the next read into dst.
 func (s *Store) AddressLists(ctx context.Context, ip netip.Addr, lim store.ListLimits, dst *store.AddressLists) error {
@@ -31,44 +32,54 @@ func (s *Store) AddressLists(ctx context.Context, ip netip.Addr, lim store.ListL
 		dst.Scratch = sc
 	}
 	sc.reset()
-	it, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{})
+	// One iterator: each list from its head when the head can serve the
+	// limit (a seek in the head table, in key order), else from the index
+	// (the iterator re-bounded to the list).
+	it, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: headLower, UpperBound: headUpper})
 	if err != nil {
 		return fmt.Errorf("lists of %s: %w", ip, err)
 	}
 	defer it.Close()
-	open := func(list byte, sortLen, limit int) (*listIter, error) {
-		l, err := listOn(it, list, o, sortLen, limit)
-		if err != nil {
-			return nil, fmt.Errorf("lists of %s: %w", ip, err)
+	onHeads := true
+	open := func(list byte, limit int) (listIter, error) {
+		if !onHeads {
+			it.SetBounds(headLower, headUpper)
+			onHeads = true
 		}
-		return &l, nil
+		l, ok, err := seekHeadList(it, list, o, limit)
+		if err == nil && !ok {
+			onHeads = false
+			l, err = listOn(it, list, o, listSortLen(list), limit)
+		}
+		if err != nil {
+			return listIter{}, fmt.Errorf("lists of %s: %w", ip, err)
+		}
+		return l, nil
 	}
-	var l *listIter
-	if l, err = open(lHosted, recencyKeyLen, lim.HostedURLs); err != nil {
+	l, err := open(lFiles, lim.Files)
+	if err != nil {
 		return err
 	}
-	if dst.HostedURLs, err = readHosted(l, ip, lim.HostedURLs, dst.HostedURLs, sc); err != nil {
+	if dst.Files, err = readFiles(&l, ip, lim.Files, dst.Files, sc); err != nil {
 		return err
 	}
-	if l, err = open(lFiles, recencyKeyLen, lim.Files); err != nil {
+	if l, err = open(lMasks, lim.Masks); err != nil {
 		return err
 	}
-	if dst.Files, err = readFiles(l, ip, lim.Files, dst.Files, sc); err != nil {
+	if dst.Masks, err = readMasks(&l, ip, lim.Masks, dst.Masks, sc); err != nil {
 		return err
 	}
-	if l, err = open(lRes, recencyKeyLen, lim.Resolutions); err != nil {
+	if l, err = open(lRes, lim.Resolutions); err != nil {
 		return err
 	}
-	if dst.Resolutions, err = readResolutions(l, ip, lim.Resolutions, dst.Resolutions, sc); err != nil {
+	if dst.Resolutions, err = readResolutions(&l, ip, lim.Resolutions, dst.Resolutions, sc); err != nil {
 		return err
 	}
-	if l, err = open(lMasks, 1, lim.Masks); err != nil {
+	if l, err = open(lHosted, lim.HostedURLs); err != nil {
 		return err
 	}
-	if dst.Masks, err = readMasks(l, ip, lim.Masks, dst.Masks, sc); err != nil {
-		return err
-	}
-	return nil
+	dst.HostedURLs, err = readHosted(&l, ip, lim.HostedURLs, dst.HostedURLs, sc)
+	return err
 }
 
 // listScratch is the memory AddressLists decodes strings, category lists

@@ -109,7 +109,7 @@ func Open(dir string, opts Options) (*Store, error) {
 // storeFormat is the version of the key layout and value encodings (see
 // doc.go). A store written with another version is refused: it must be
 // imported again into a new directory.
-const storeFormat = 3
+const storeFormat = 4
 
 var keyFormat = []byte{tMeta, 'f', 'o', 'r', 'm', 'a', 't'}
 
@@ -140,6 +140,16 @@ func checkFormat(db *pebble.DB) error {
 	}
 	if err := db.Set(keyFormat, binary.AppendUvarint(nil, storeFormat), pebble.Sync); err != nil {
 		return fmt.Errorf("write format: %w", err)
+	}
+	return nil
+}
+
+// Flush writes the memtable to sstables and waits for it. Writes are
+// durable without it (the WAL); it is for tests and benchmarks that read
+// from sstables, and for the end of a large import.
+func (s *Store) Flush() error {
+	if err := s.db.Flush(); err != nil {
+		return fmt.Errorf("flush store %s: %w", s.dir, err)
 	}
 	return nil
 }

@@ -65,9 +65,23 @@ func prefixEndInPlace(p []byte) []byte {
 
 // HostedURLs implements store.Intel: a scan of at most limit index entries.
 func (s *Store) HostedURLs(ctx context.Context, ip netip.Addr, limit int) ([]intel.HostedURL, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	ip = merge.NormIP(ip)
 	var owner [16]byte
-	l, err := s.openList(ctx, lHosted, addrOwner(owner[:0], ip), recencyKeyLen, limit)
+	o := addrOwner(owner[:0], ip)
+	l, c, ok, err := openHeadList(s.db, lHosted, o, limit)
+	if err != nil {
+		return nil, fmt.Errorf("hosted URLs of %s: %w", ip, err)
+	}
+	if ok {
+		if c != nil {
+			defer c.Close()
+		}
+		return readHosted(&l, ip, limit, nil, nil)
+	}
+	l, err = s.openList(ctx, lHosted, o, recencyKeyLen, limit)
 	if err != nil {
 		return nil, fmt.Errorf("hosted URLs of %s: %w", ip, err)
 	}
@@ -102,9 +116,23 @@ func readHosted(l *listIter, ip netip.Addr, limit int, out []intel.HostedURL, sc
 
 // Files implements store.Intel.
 func (s *Store) Files(ctx context.Context, ip netip.Addr, limit int) ([]intel.FileDownload, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	ip = merge.NormIP(ip)
 	var owner [16]byte
-	l, err := s.openList(ctx, lFiles, addrOwner(owner[:0], ip), recencyKeyLen, limit)
+	o := addrOwner(owner[:0], ip)
+	l, c, ok, err := openHeadList(s.db, lFiles, o, limit)
+	if err != nil {
+		return nil, fmt.Errorf("files of %s: %w", ip, err)
+	}
+	if ok {
+		if c != nil {
+			defer c.Close()
+		}
+		return readFiles(&l, ip, limit, nil, nil)
+	}
+	l, err = s.openList(ctx, lFiles, o, recencyKeyLen, limit)
 	if err != nil {
 		return nil, fmt.Errorf("files of %s: %w", ip, err)
 	}
@@ -147,9 +175,23 @@ func readFiles(l *listIter, ip netip.Addr, limit int, out []intel.FileDownload, 
 // whenever either the resolution or the DomainInfo changes), so no join is
 // needed.
 func (s *Store) Resolutions(ctx context.Context, ip netip.Addr, limit int) ([]intel.Resolution, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	ip = merge.NormIP(ip)
 	var owner [16]byte
-	l, err := s.openList(ctx, lRes, addrOwner(owner[:0], ip), recencyKeyLen, limit)
+	o := addrOwner(owner[:0], ip)
+	l, c, ok, err := openHeadList(s.db, lRes, o, limit)
+	if err != nil {
+		return nil, fmt.Errorf("resolutions of %s: %w", ip, err)
+	}
+	if ok {
+		if c != nil {
+			defer c.Close()
+		}
+		return readResolutions(&l, ip, limit, nil, nil)
+	}
+	l, err = s.openList(ctx, lRes, o, recencyKeyLen, limit)
 	if err != nil {
 		return nil, fmt.Errorf("resolutions of %s: %w", ip, err)
 	}
@@ -187,9 +229,23 @@ func readResolutions(l *listIter, ip netip.Addr, limit int, out []intel.Resoluti
 
 // Masks implements store.Intel.
 func (s *Store) Masks(ctx context.Context, ip netip.Addr, limit int) ([]intel.FeedMask, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	ip = merge.NormIP(ip)
 	var owner [16]byte
-	l, err := s.openList(ctx, lMasks, addrOwner(owner[:0], ip), 1, limit)
+	o := addrOwner(owner[:0], ip)
+	l, c, ok, err := openHeadList(s.db, lMasks, o, limit)
+	if err != nil {
+		return nil, fmt.Errorf("masks of %s: %w", ip, err)
+	}
+	if ok {
+		if c != nil {
+			defer c.Close()
+		}
+		return readMasks(&l, ip, limit, nil, nil)
+	}
+	l, err = s.openList(ctx, lMasks, o, 1, limit)
 	if err != nil {
 		return nil, fmt.Errorf("masks of %s: %w", ip, err)
 	}
