@@ -84,7 +84,7 @@ func (s *Store) Apply(ctx context.Context, b *intel.Batch) error {
 	a := &applier{
 		it:       it,
 		read:     make(map[string]readVal, 2*n),
-		w:        make(map[string]writeVal, 3*n),
+		w:        make(map[string]writeVal, 4*n),
 		addrs:    map[[16]byte]*addrSum{},
 		heads:    map[[17]byte]*head{},
 		urls:     map[string]*urlSum{},
@@ -320,7 +320,12 @@ func (a *applier) prefetch(b *intel.Batch) error {
 		owner := addrOwner(nil, ip)
 		pk := primaryKey(list, owner, []byte(strings.Join(it, "\x00")))
 		owned(pk)
-		owned(headKey(list, owner))
+		if !a.knownAbsent(pk) {
+			// The head, if the list has one (see heads.go).
+			if s, err := a.sum(ip); err == nil && s.lens[listNo(list)] >= headMin {
+				keys = append(keys, headKey(list, owner))
+			}
+		}
 		items = append(items, itemRef{pk, len(owner)})
 	}
 	for i := range b.Sightings {
@@ -441,7 +446,7 @@ func (a *applier) upsert(list byte, owner, item []byte, merge func(old []byte) (
 			a.set(oldIK, newVal)
 			a.markList(list, owner)
 			if isAddrList(list) {
-				if err := a.headChange(list, owner, oldSort, item, newSort, newVal); err != nil {
+				if err := a.headChange(list, owner, oldSort, item, newSort, newVal, false); err != nil {
 					return nil, nil, err
 				}
 			}
@@ -450,7 +455,7 @@ func (a *applier) upsert(list byte, owner, item []byte, merge func(old []byte) (
 	}
 	a.markList(list, owner)
 	if isAddrList(list) {
-		if err := a.headChange(list, owner, oldSort, item, newSort, newVal); err != nil {
+		if err := a.headChange(list, owner, oldSort, item, newSort, newVal, !found); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -811,7 +816,7 @@ func (a *applier) restampResolutions(domain string, zone intel.Zone, cats []inte
 		m.Zone, m.Categories = zone, cats
 		v = encResolution(nil, &m)
 		a.set(ik, v)
-		if err := a.headChange(lRes, r.addr, r.sort, []byte(domain), r.sort, v); err != nil {
+		if err := a.headChange(lRes, r.addr, r.sort, []byte(domain), r.sort, v, false); err != nil {
 			return err
 		}
 	}

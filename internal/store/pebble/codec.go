@@ -505,6 +505,7 @@ type addrSum struct {
 	phish     merge.PhishState
 	redURLs   int64
 	redFiles  int64
+	lens      [4]int64  // items of the lists u, f, r, m (see listNo)
 	changed   time.Time // the change stamp (see changes.go)
 }
 
@@ -585,6 +586,9 @@ func encAddrSum(dst []byte, s *addrSum) []byte {
 	e.strs(p.Organizations)
 	e.varint(s.redURLs)
 	e.varint(s.redFiles)
+	for _, n := range s.lens {
+		e.uvarint(uint64(n))
+	}
 	e.time(s.changed)
 	return e.b
 }
@@ -631,6 +635,9 @@ func decAddrSum(d *dec, s *addrSum) error {
 	p.Organizations = d.strs()
 	s.redURLs = d.varint()
 	s.redFiles = d.varint()
+	for i := range s.lens {
+		s.lens[i] = int64(d.uvarint())
+	}
 	s.changed = d.time()
 	return d.err
 }

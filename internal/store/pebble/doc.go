@@ -10,7 +10,8 @@
 //
 //	A addr16                     address summary: hits, first/last seen,
 //	                             listings, report IDs, spam and phishing
-//	                             summaries, red URL/file counts, change stamp
+//	                             summaries, red URL/file counts, item counts
+//	                             of the four lists, change stamp
 //	S addr16 day                 hits of one sighting day (so that re-applying
 //	                             a day replaces its share of the sum)
 //	I list owner sort item       list index: the item itself
@@ -56,26 +57,33 @@
 //
 // # List heads
 //
-// Each of the four lists of an address (u, f, r, m) has a head: one value
-// under L list addr16 holding the first entries of the list's index, at
-// most headItems (100), in index order: a format byte, flags (bit 0
-// "all"), the count, then per entry its sort key, item key and value
-// (lengths as uvarints) — the bytes of I list addr16 sort item -> value.
-// Invariant: the head is a prefix of the index (its first n entries, n <=
-// headItems) and "all" is set iff the head holds every entry; an address
-// list without a head is empty. A read of at most n items, or of any
-// number when "all" is set, decodes the head with the same item decoders
-// as an index walk (one seek, one pass over one value instead of an
-// iterator step per item); any other read walks the index. Apply keeps
-// the heads with the index in the same batch: each changed item (merged,
-// moved, or recoloured by a DomainInfo) leaves its head and enters it again
-// at its new position if that is not after the head's last entry, or if
-// the head holds all; a head longer than headItems is cut (clearing
-// "all"). Heads are decoded once per batch and written once at its end;
-// the heads of the batch's existing addresses are read in the planned
-// reads, those of new addresses are known absent. Recency keys only move
-// towards the front under the merge rules, so heads of those lists do not
-// shrink; see headChange for the one case of a mask moving back.
+// Each of the four lists of an address (u, f, r, m) with at least headMin
+// (8) items has a head: one value under L list addr16 holding the first
+// entries of the list's index, at most headItems (100), in index order: a
+// format byte, flags (bit 0 "all"), the count, then per entry its sort
+// key, item key and value (lengths as uvarints) — the bytes of
+// I list addr16 sort item -> value. Invariant: a list of at least headMin
+// items has a head and a shorter one none; the head is a prefix of the
+// index (its first n entries, n <= headItems) and "all" is set iff the
+// head holds every entry. A read of at most n items, or of any number when
+// "all" is set, decodes the head with the same item decoders as an index
+// walk (one seek and one pass over one value instead of an iterator step
+// per item); any other read, and the read of a short list, walks the
+// index. The address summary counts the items of each list, so Apply knows
+// which lists have heads without reading. Apply keeps the heads with the
+// index in the same batch: each changed item (merged, moved, or recoloured
+// by a DomainInfo) leaves its head and enters it again at its new position
+// if that is not after the head's last entry, or if the head holds all; a
+// head longer than headItems is cut (clearing "all"). A list that reaches
+// headMin items gets its head from its entries before the batch and the
+// batch's changes to it. Heads are decoded once per batch and written once
+// at its end; the heads of the batch's existing addresses are read in the
+// planned reads, those of new addresses are known absent. Recency keys
+// only move towards the front under the merge rules, so heads of those
+// lists do not shrink; see head.change for the one case of a mask moving
+// back. Short lists have no head because most lists are short and a head
+// copies its items: heads for every list doubled the bytes an import
+// wrote for lists and made it 10-15 % slower.
 //
 // Apply merges each record the same way: it reads the item's primary key
 // to find its index entry, decodes and merges it, deletes the old index

@@ -4,13 +4,16 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
+	"net/netip"
 	"slices"
 
 	"github.com/cockroachdb/pebble/v2"
 )
 
-// Head pages. For each of the four lists of an address, one value holds
+// Head pages. For each of the four lists of an address that holds at
+// least headMin items, one value holds
 // the first headItems entries of the list's index in index order, so that
 // a read of at most headItems items is one point read and one pass over
 // one value instead of an iterator walk:
@@ -23,14 +26,22 @@ import (
 // (each a uvarint length and the bytes): exactly what the index entry
 // I list addr16 sort item -> value holds.
 //
-// Invariant: the head is a prefix of the list's index: its first n
-// entries, n <= headItems, and headAll is set iff n is the list's length.
-// An address list without a head key is empty (every change of an item
-// writes the head in the same batch). A read of limit items is served from
-// the head when limit <= n or headAll; otherwise it walks the index.
+// Invariant: a list of at least headMin items has a head, a shorter one
+// none; the head is a prefix of the list's index: its first n entries,
+// n <= headItems, and headAll is set iff n is the list's length. A read of
+// limit items is served from the head when limit <= n or headAll;
+// otherwise (or without a head) it walks the index.
+//
+// Short lists have no head because most lists are short (one or two items
+// after an import of feeds) and a head copies its items: heads for every
+// list doubled the bytes of the lists written by an import, and made it
+// 10-15 % slower, for reads that a walk of a few entries serves about as
+// fast. The item count of each list is kept in the address summary
+// (addrSum.lens), so Apply knows whether a list has a head without a read.
 const (
 	tHead      = 'L'
 	headItems  = 100
+	headMin    = 8 // lists shorter than this have no head
 	headFormat = 1
 	headAll    = 1 // flags bit
 )
@@ -65,6 +76,11 @@ type head struct {
 	all     bool
 	items   []headItem
 	changed bool
+	// none: the list had fewer than headMin items before the batch and has
+	// no head yet; pending are its changes in the batch so far.
+	none    bool
+	pending []headEdit
+	n       *int64 // the list's item count in the address summary
 }
 
 // compareEntry orders entries as their index keys: sort key, then item key
@@ -180,8 +196,22 @@ func encodeHead(dst []byte, h *head) []byte {
 	return dst
 }
 
+// listNo is the place of an address list in addrSum.lens.
+func listNo(list byte) int {
+	switch list {
+	case lHosted:
+		return 0
+	case lFiles:
+		return 1
+	case lRes:
+		return 2
+	}
+	return 3 // lMasks
+}
+
 // headOf returns the head of a list as the batch sees it, decoded once per
-// batch. A missing head is that of an empty list: every item, none.
+// batch; a list of fewer than headMin items before the batch has none yet
+// (none is set).
 func (a *applier) headOf(list byte, owner []byte) (*head, error) {
 	var k [17]byte
 	k[0] = list
@@ -189,39 +219,103 @@ func (a *applier) headOf(list byte, owner []byte) (*head, error) {
 	if h := a.heads[k]; h != nil {
 		return h, nil
 	}
-	v, found, err := a.get(headKey(list, owner))
+	sum, err := a.sum(netip.AddrFrom16([16]byte(owner)).Unmap())
 	if err != nil {
 		return nil, err
 	}
-	h := &head{all: true}
-	if found {
+	h := &head{none: sum.lens[listNo(list)] < headMin, n: &sum.lens[listNo(list)]}
+	if !h.none {
+		v, found, err := a.get(headKey(list, owner))
+		if err != nil {
+			return nil, err
+		}
+		if !found {
+			return nil, fmt.Errorf("list %c of %s: %d items and no head: %w", list, netip.AddrFrom16([16]byte(owner)).Unmap(), sum.lens[listNo(list)], errCorrupt)
+		}
+		n := h.n
 		if h, err = decodeHead(v, listSortLen(list)); err != nil {
 			return nil, err
 		}
+		h.n = n
 	}
 	a.heads[k] = h
 	return h, nil
 }
 
+// headEdit is a change of a list item that a list without a head yet keeps
+// until the list reaches headMin items in the batch.
+type headEdit struct {
+	oldSort, item, newSort, val []byte
+}
+
 // headChange brings the head of a list up to date with one changed item:
 // its index entry moved from oldSort (nil when the item is new) to
-// newSort, or kept its sort key and got a new value. The head holds the
-// index entries up to its last one (bound); the item leaves the head and
-// enters it again at its new position if that is not after bound, so the
-// head stays a prefix of the index. An item that moves past bound while
-// the head does not hold every item leaves the head, which then shrinks
-// and reads of more items than it holds walk the index. Under the merge
-// rules (internal/store/merge) that does not happen to recency sort keys:
+// newSort, or kept its sort key and got a new value. A list of fewer than
+// headMin items has no head: its changes are kept, and when a new item
+// brings it to headMin the head is made from the list as it was before the
+// batch (read from the database) and the kept changes.
+func (a *applier) headChange(list byte, owner, oldSort, item, newSort, newVal []byte, isNew bool) error {
+	h, err := a.headOf(list, owner)
+	if err != nil {
+		return err
+	}
+	if isNew {
+		*h.n++
+	}
+	if !h.none {
+		return h.change(oldSort, item, newSort, newVal)
+	}
+	// oldSort, newSort and newVal are not modified once made; item may be.
+	h.pending = append(h.pending, headEdit{oldSort, bytes.Clone(item), newSort, newVal})
+	if *h.n < headMin {
+		return nil
+	}
+	// The list before the batch (a.it reads the database as it was).
+	prefix := indexPrefix(list, owner)
+	sl := listSortLen(list)
+	h.all, h.none, h.items = true, false, nil
+	for ok := a.it.SeekGE(prefix); ok && bytes.HasPrefix(a.it.Key(), prefix); ok = a.it.Next() {
+		k := a.it.Key()[len(prefix):]
+		if len(k) < sl {
+			return errCorrupt
+		}
+		v, err := a.it.ValueAndErr()
+		if err != nil {
+			return err
+		}
+		k = bytes.Clone(k)
+		h.items = append(h.items, headItem{k[:sl], k[sl:], bytes.Clone(v)})
+		if len(h.items) > headItems {
+			h.items, h.all = h.items[:headItems], false
+			break
+		}
+	}
+	if err := a.it.Error(); err != nil {
+		return err
+	}
+	for _, e := range h.pending {
+		if err := h.change(e.oldSort, e.item, e.newSort, e.val); err != nil {
+			return err
+		}
+	}
+	h.pending = nil
+	h.changed = true
+	return nil
+}
+
+// change applies one changed item to the head. The head holds the index
+// entries up to its last one (bound); the item leaves the head and enters
+// it again at its new position if that is not after bound, so the head
+// stays a prefix of the index. An item that moves past bound while the
+// head does not hold every item leaves the head, which then shrinks, and
+// reads of more items than it holds walk the index. Under the merge rules
+// (internal/store/merge) that does not happen to recency sort keys:
 // LastSeen and Hits of an item are maxima of what was merged, so an item
 // only moves towards the front. Severity keys move forward too (the zone
 // is the more severe one), except for a mask without a zone merged with a
 // Green one: an empty zone ranks like Grey, above Green, so that mask
 // moves back and may leave its head.
-func (a *applier) headChange(list byte, owner, oldSort, item, newSort, newVal []byte) error {
-	h, err := a.headOf(list, owner)
-	if err != nil {
-		return err
-	}
+func (h *head) change(oldSort, item, newSort, newVal []byte) error {
 	var bound headItem
 	if n := len(h.items); n > 0 {
 		bound = h.items[n-1]
@@ -249,8 +343,6 @@ func (a *applier) headChange(list byte, owner, oldSort, item, newSort, newVal []
 	return nil
 }
 
-func cmpHeadItem(e, t headItem) int { return -compareEntry(t.sort, t.item, &e) }
-
 // writeHeads writes every head the batch changed, once.
 func (a *applier) writeHeads() {
 	for k, h := range a.heads {
@@ -272,7 +364,7 @@ func openHeadList(r reader, list byte, owner []byte, limit int) (l listIter, c i
 	var kb [2 + 16]byte
 	v, c, err := r.Get(append(append(kb[:0], tHead, list), owner...))
 	if errors.Is(err, pebble.ErrNotFound) {
-		return listIter{}, nil, true, nil // an empty list
+		return listIter{}, nil, false, nil // a short list: no head
 	}
 	if err != nil {
 		return listIter{}, nil, false, err
@@ -299,7 +391,7 @@ func seekHeadList(it *pebble.Iterator, list byte, owner []byte, limit int) (l li
 		if err := it.Error(); err != nil {
 			return listIter{}, false, err
 		}
-		return listIter{}, true, nil // an empty list
+		return listIter{}, false, nil // a short list: no head
 	}
 	v, err := it.ValueAndErr()
 	if err != nil {
@@ -323,3 +415,5 @@ func headListOf(v []byte, list byte, limit int) (listIter, bool, error) {
 	}
 	return listIter{head: hr, inHead: true, limit: limit}, true, nil
 }
+
+func cmpHeadItem(e, t headItem) int { return -compareEntry(t.sort, t.item, &e) }

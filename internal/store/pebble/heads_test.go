@@ -45,13 +45,25 @@ func checkHead(t *testing.T, s *Store, list byte, ip netip.Addr, mayShrink bool)
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &head{all: true}
-	if found {
-		if h, err = decodeHead(v, listSortLen(list)); err != nil {
-			t.Fatalf("list %c of %s: head: %v", list, ip, err)
+	var sum addrSum
+	if _, err := getFn(s.db, addrKey(tAddr, ip), func(v []byte) error { return decAddrSum(&dec{s: string(v)}, &sum) }); err != nil {
+		t.Fatal(err)
+	}
+	if got := sum.lens[listNo(list)]; got != int64(len(idx)) {
+		t.Fatalf("list %c of %s: the summary counts %d items, the index holds %d", list, ip, got, len(idx))
+	}
+	if len(idx) < headMin {
+		if found {
+			t.Fatalf("list %c of %s: %d items and a head", list, ip, len(idx))
 		}
-	} else if len(idx) > 0 {
+		return len(idx)
+	}
+	if !found {
 		t.Fatalf("list %c of %s: %d items, no head", list, ip, len(idx))
+	}
+	h, err := decodeHead(v, listSortLen(list))
+	if err != nil {
+		t.Fatalf("list %c of %s: head: %v", list, ip, err)
 	}
 	want := min(len(idx), headItems)
 	if len(h.items) > want || (!mayShrink && len(h.items) != want) {
@@ -77,17 +89,29 @@ func TestHeadInvariant(t *testing.T) {
 	}
 	defer s.Close()
 	rng := rand.New(rand.NewPCG(1, 2))
+	// Three busy addresses and some that cross headMin slowly.
 	ips := []netip.Addr{netip.MustParseAddr("192.0.2.1"), netip.MustParseAddr("192.0.2.2"), netip.MustParseAddr("2001:db8::1")}
+	for i := range 12 {
+		ips = append(ips, netip.AddrFrom4([4]byte{198, 51, 100, byte(i)}))
+	}
 	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	day := func() time.Time { return base.Add(time.Duration(rng.IntN(40)) * 24 * time.Hour) }
 	zones := []intel.Zone{"", intel.ZoneGreen, intel.ZoneGrey, intel.ZoneYellow, intel.ZoneOrange, intel.ZoneRed}
 	cats := []intel.Category{intel.CatMalware, intel.CatPhishing, intel.CatBotnetCNC}
 	src := intel.Source{Feed: "test", File: "f"}
 	maxLen := map[byte]int{}
-	for round := range 30 {
+	crossed, short := 0, 0
+	for round := range 60 {
 		var b intel.Batch
-		for range rng.IntN(400) + 1 {
-			ip := ips[rng.IntN(len(ips))]
+		size := rng.IntN(400) + 1
+		if rng.IntN(3) == 0 {
+			size = rng.IntN(6) + 1
+		}
+		for range size {
+			ip := ips[rng.IntN(3)]
+			if rng.IntN(8) == 0 {
+				ip = ips[3+rng.IntN(len(ips)-3)]
+			}
 			last := day()
 			first := last.Add(-time.Duration(rng.IntN(5)) * 24 * time.Hour)
 			hits := int64(rng.IntN(6))
@@ -112,7 +136,7 @@ func TestHeadInvariant(t *testing.T) {
 		if err := s.Apply(ctx, &b); err != nil {
 			t.Fatal(err)
 		}
-		if round == 15 {
+		if round == 30 {
 			if err := s.Flush(); err != nil {
 				t.Fatal(err)
 			}
@@ -123,8 +147,16 @@ func TestHeadInvariant(t *testing.T) {
 				// and may leave a head.
 				n := checkHead(t, s, list, ip, list == lMasks)
 				maxLen[list] = max(maxLen[list], n)
+				if n >= headMin && n < 2*headMin {
+					crossed++
+				} else if n > 0 && n < headMin {
+					short++
+				}
 			}
 		}
+	}
+	if crossed == 0 || short == 0 {
+		t.Errorf("%d checks of lists just past headMin, %d of lists below it: the test wants both", crossed, short)
 	}
 	for _, list := range []byte{lHosted, lFiles, lRes, lMasks} {
 		if maxLen[list] <= headItems {
