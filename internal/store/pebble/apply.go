@@ -38,8 +38,11 @@ type applier struct {
 	// heads are the list heads the batch read or changed, decoded, by list
 	// and address (see heads.go).
 	heads map[[17]byte]*head
-	n     int
-	ctx   context.Context
+	// crossed are the head keys of lists that reached headMin items in
+	// the batch.
+	crossed [][]byte
+	n       int
+	ctx     context.Context
 
 	// Addresses and URL keys without a summary before the batch: keys
 	// owned by them are known to be absent.
@@ -120,6 +123,16 @@ func (s *Store) Apply(ctx context.Context, b *intel.Batch) error {
 		size += len(k) + len(w.v) + 8
 	}
 	slices.Sort(keys)
+	if len(a.crossed) > 0 {
+		heads, err := a.crossedHeads(keys)
+		if err != nil {
+			return fmt.Errorf("apply: %w", err)
+		}
+		for _, k := range heads {
+			size += len(k) + len(a.w[k].v) + 8
+		}
+		keys = mergeSorted(keys, heads)
+	}
 	batch := s.db.NewBatchWithSize(size)
 	defer batch.Close()
 	for _, k := range keys {
@@ -144,6 +157,20 @@ func (s *Store) Apply(ctx context.Context, b *intel.Batch) error {
 		s.lastStamp = a.stamped
 	}
 	return nil
+}
+
+// mergeSorted merges the sorted b into the sorted a.
+func mergeSorted(a, b []string) []string {
+	out := make([]string, 0, len(a)+len(b))
+	for len(a) > 0 && len(b) > 0 {
+		if a[0] < b[0] {
+			out, a = append(out, a[0]), a[1:]
+		} else {
+			out, b = append(out, b[0]), b[1:]
+		}
+	}
+	out = append(out, a...)
+	return append(out, b...)
 }
 
 // unsafeBytes views a string as bytes that are only read.

@@ -506,6 +506,7 @@ type addrSum struct {
 	redURLs   int64
 	redFiles  int64
 	lens      [4]int64  // items of the lists u, f, r, m (see listNo)
+	lens0     [4]int64  // lens before the batch (Apply only, not stored)
 	changed   time.Time // the change stamp (see changes.go)
 }
 
@@ -638,6 +639,7 @@ func decAddrSum(d *dec, s *addrSum) error {
 	for i := range s.lens {
 		s.lens[i] = int64(d.uvarint())
 	}
+	s.lens0 = s.lens
 	s.changed = d.time()
 	return d.err
 }

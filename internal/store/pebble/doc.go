@@ -74,10 +74,11 @@
 // index in the same batch: each changed item (merged, moved, or recoloured
 // by a DomainInfo) leaves its head and enters it again at its new position
 // if that is not after the head's last entry, or if the head holds all; a
-// head longer than headItems is cut (clearing "all"). A list that reaches
-// headMin items gets its head from its entries before the batch and the
-// batch's changes to it. Heads are decoded once per batch and written once
-// at its end; the heads of the batch's existing addresses are read in the
+// head longer than headItems is cut (clearing "all"). A list shorter than
+// headMin before the batch is only counted; if it reaches headMin, its
+// head is made at the end of the batch from its entries in the database
+// merged with the batch's sorted writes. Heads are decoded once per batch
+// and written once at its end; the heads of the batch's existing addresses are read in the
 // planned reads, those of new addresses are known absent. Recency keys
 // only move towards the front under the merge rules, so heads of those
 // lists do not shrink; see head.change for the one case of a mask moving

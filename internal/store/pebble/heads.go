@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/netip"
 	"slices"
+	"strings"
 
 	"github.com/cockroachdb/pebble/v2"
 )
@@ -76,11 +77,6 @@ type head struct {
 	all     bool
 	items   []headItem
 	changed bool
-	// none: the list had fewer than headMin items before the batch and has
-	// no head yet; pending are its changes in the batch so far.
-	none    bool
-	pending []headEdit
-	n       *int64 // the list's item count in the address summary
 }
 
 // compareEntry orders entries as their index keys: sort key, then item key
@@ -209,9 +205,8 @@ func listNo(list byte) int {
 	return 3 // lMasks
 }
 
-// headOf returns the head of a list as the batch sees it, decoded once per
-// batch; a list of fewer than headMin items before the batch has none yet
-// (none is set).
+// headOf returns the head of a list that had one before the batch,
+// decoded once per batch.
 func (a *applier) headOf(list byte, owner []byte) (*head, error) {
 	var k [17]byte
 	k[0] = list
@@ -219,88 +214,120 @@ func (a *applier) headOf(list byte, owner []byte) (*head, error) {
 	if h := a.heads[k]; h != nil {
 		return h, nil
 	}
-	sum, err := a.sum(netip.AddrFrom16([16]byte(owner)).Unmap())
+	v, found, err := a.get(headKey(list, owner))
 	if err != nil {
 		return nil, err
 	}
-	h := &head{none: sum.lens[listNo(list)] < headMin, n: &sum.lens[listNo(list)]}
-	if !h.none {
-		v, found, err := a.get(headKey(list, owner))
-		if err != nil {
-			return nil, err
-		}
-		if !found {
-			return nil, fmt.Errorf("list %c of %s: %d items and no head: %w", list, netip.AddrFrom16([16]byte(owner)).Unmap(), sum.lens[listNo(list)], errCorrupt)
-		}
-		n := h.n
-		if h, err = decodeHead(v, listSortLen(list)); err != nil {
-			return nil, err
-		}
-		h.n = n
+	if !found {
+		return nil, fmt.Errorf("list %c of %s: no head: %w", list, netip.AddrFrom16([16]byte(owner)).Unmap(), errCorrupt)
+	}
+	h, err := decodeHead(v, listSortLen(list))
+	if err != nil {
+		return nil, err
 	}
 	a.heads[k] = h
 	return h, nil
 }
 
-// headEdit is a change of a list item that a list without a head yet keeps
-// until the list reaches headMin items in the batch.
-type headEdit struct {
-	oldSort, item, newSort, val []byte
-}
-
 // headChange brings the head of a list up to date with one changed item:
 // its index entry moved from oldSort (nil when the item is new) to
-// newSort, or kept its sort key and got a new value. A list of fewer than
-// headMin items has no head: its changes are kept, and when a new item
-// brings it to headMin the head is made from the list as it was before the
-// batch (read from the database) and the kept changes.
+// newSort, or kept its sort key and got a new value. A list that had
+// fewer than headMin items before the batch has no head to keep: its items
+// are counted, and if it reaches headMin its head is made at the end of
+// the batch (see crossedHeads).
 func (a *applier) headChange(list byte, owner, oldSort, item, newSort, newVal []byte, isNew bool) error {
+	sum, err := a.sum(netip.AddrFrom16([16]byte(owner)).Unmap())
+	if err != nil {
+		return err
+	}
+	i := listNo(list)
+	if isNew {
+		sum.lens[i]++
+	}
+	if sum.lens0[i] < headMin {
+		if isNew && sum.lens[i] == headMin {
+			a.crossed = append(a.crossed, headKey(list, owner))
+		}
+		return nil
+	}
 	h, err := a.headOf(list, owner)
 	if err != nil {
 		return err
 	}
-	if isNew {
-		*h.n++
-	}
-	if !h.none {
-		return h.change(oldSort, item, newSort, newVal)
-	}
-	// oldSort, newSort and newVal are not modified once made; item may be.
-	h.pending = append(h.pending, headEdit{oldSort, bytes.Clone(item), newSort, newVal})
-	if *h.n < headMin {
-		return nil
-	}
-	// The list before the batch (a.it reads the database as it was).
-	prefix := indexPrefix(list, owner)
-	sl := listSortLen(list)
-	h.all, h.none, h.items = true, false, nil
-	for ok := a.it.SeekGE(prefix); ok && bytes.HasPrefix(a.it.Key(), prefix); ok = a.it.Next() {
-		k := a.it.Key()[len(prefix):]
-		if len(k) < sl {
-			return errCorrupt
+	return h.change(oldSort, item, newSort, newVal)
+}
+
+// crossedHeads writes the heads of the lists that reached headMin items in
+// the batch, made from their entries before the batch (read with a.it)
+// merged with the batch's writes of their index (keys: the batch's keys,
+// sorted). It returns the head keys written, sorted.
+func (a *applier) crossedHeads(keys []string) ([]string, error) {
+	var out []string
+	slices.SortFunc(a.crossed, bytes.Compare)
+	for _, hk := range a.crossed {
+		list, owner := hk[1], hk[2:]
+		prefix := indexPrefix(list, owner)
+		sl := listSortLen(list)
+		// The batch's index writes of the list.
+		lo, _ := slices.BinarySearch(keys, string(prefix))
+		hi := lo
+		for hi < len(keys) && strings.HasPrefix(keys[hi], string(prefix)) {
+			hi++
 		}
-		v, err := a.it.ValueAndErr()
-		if err != nil {
-			return err
+		w := keys[lo:hi]
+		h := &head{all: true}
+		add := func(k, v []byte) error {
+			if len(k) < len(prefix)+sl {
+				return errCorrupt
+			}
+			k = k[len(prefix):]
+			if len(h.items) == headItems {
+				h.all = false
+				return nil
+			}
+			h.items = append(h.items, headItem{k[:sl], k[sl:], v})
+			return nil
 		}
-		k = bytes.Clone(k)
-		h.items = append(h.items, headItem{k[:sl], k[sl:], bytes.Clone(v)})
-		if len(h.items) > headItems {
-			h.items, h.all = h.items[:headItems], false
-			break
+		// Merge the database's entries (a.it) with w, in key order; a key
+		// the batch wrote is taken from the batch.
+		ok := a.it.SeekGE(prefix) && bytes.HasPrefix(a.it.Key(), prefix)
+		for (ok || len(w) > 0) && h.all {
+			var c int
+			switch {
+			case !ok:
+				c = 1
+			case len(w) == 0:
+				c = -1
+			default:
+				c = bytes.Compare(a.it.Key(), unsafeBytes(w[0]))
+			}
+			if c < 0 {
+				v, err := a.it.ValueAndErr()
+				if err != nil {
+					return nil, err
+				}
+				if err := add(bytes.Clone(a.it.Key()), bytes.Clone(v)); err != nil {
+					return nil, err
+				}
+			} else if wv := a.w[w[0]]; !wv.del {
+				if err := add([]byte(w[0]), wv.v); err != nil {
+					return nil, err
+				}
+			}
+			if c <= 0 {
+				ok = a.it.Next() && bytes.HasPrefix(a.it.Key(), prefix)
+			}
+			if c >= 0 {
+				w = w[1:]
+			}
 		}
-	}
-	if err := a.it.Error(); err != nil {
-		return err
-	}
-	for _, e := range h.pending {
-		if err := h.change(e.oldSort, e.item, e.newSort, e.val); err != nil {
-			return err
+		if err := a.it.Error(); err != nil {
+			return nil, err
 		}
+		a.set(hk, encodeHead(nil, h))
+		out = append(out, string(hk))
 	}
-	h.pending = nil
-	h.changed = true
-	return nil
+	return out, nil
 }
 
 // change applies one changed item to the head. The head holds the index
