@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -15,19 +16,22 @@ import (
 )
 
 // Change stamps. The summary of every address and web address carries the
-// stamp of its latest change, and the change index holds one key per
-// stamped owner:
+// stamp of its latest change, and the change log holds, per stamp, the
+// owners that carry it:
 //
-//	c 'a' stamp(8) family(1) addr      -> (empty)  addresses (family 4 or 6)
-//	c 'u' stamp(8) url                 -> (empty)  web addresses
+//	c 'a' stamp(8) -> entries: family(1) addr, ...   addresses (family 4 or 6)
+//	c 'u' stamp(8) -> entries: uvarint len, url, ...  web addresses
 //
-// stamp is the big-endian microseconds since 1970, so the index is in
-// stamp order, and within a stamp in netip.Addr.Compare order (IPv4 before
-// IPv6) or bytewise. Apply stamps an owner when the batch changed its
-// summary or an item of its lists: it deletes the owner's previous index
-// key (the stamp in its summary) and writes the new one in the same batch.
-// M stamp holds the latest stamp given, so that stamps increase across
-// restarts even if the clock goes back.
+// stamp is the big-endian microseconds since 1970, so the log is in stamp
+// order; the entries of one stamp are sorted (bytewise, which for the
+// address form is netip.Addr.Compare order: IPv4 before IPv6). Apply gives
+// one stamp to every owner whose summary or lists the batch changed: it
+// writes one log value with all of them and removes each from the log
+// value of its previous stamp (the one in its summary), so the log holds
+// every owner exactly once, under its latest stamp, and a scan of it costs
+// what it returns. One value per batch instead of one key per owner keeps
+// the log's cost to an import small. M stamp holds the latest stamp given,
+// so that stamps increase across restarts even if the clock goes back.
 const (
 	tChange  = 'c'
 	cAddress = 'a'
@@ -51,7 +55,7 @@ func appendStamp(dst []byte, t time.Time) []byte {
 	return binary.BigEndian.AppendUint64(dst, uint64(t.UnixMicro()))
 }
 
-// appendChangeAddr appends the index form of an address.
+// appendChangeAddr appends the log entry of an address.
 func appendChangeAddr(dst []byte, ip netip.Addr) []byte {
 	if ip.Is4() {
 		a := ip.As4()
@@ -61,12 +65,71 @@ func appendChangeAddr(dst []byte, ip netip.Addr) []byte {
 	return append(append(dst, 6), a[:]...)
 }
 
-func addrChangeKey(t time.Time, ip netip.Addr) []byte {
-	return appendChangeAddr(appendStamp([]byte{tChange, cAddress}, t), ip)
+// appendChangeURL appends the log entry of a web address.
+func appendChangeURL(dst []byte, url string) []byte {
+	return append(binary.AppendUvarint(dst, uint64(len(url))), url...)
 }
 
-func urlChangeKey(t time.Time, url string) []byte {
-	return append(appendStamp([]byte{tChange, cURL}, t), url...)
+func changeLogKey(kind byte, t time.Time) []byte {
+	return appendStamp([]byte{tChange, kind}, t)
+}
+
+// logEntries splits a log value into its entries (views of v).
+func logEntries(kind byte, v []byte) ([][]byte, error) {
+	var out [][]byte
+	for len(v) > 0 {
+		var n int
+		if kind == cAddress {
+			switch v[0] {
+			case 4:
+				n = 5
+			case 6:
+				n = 17
+			default:
+				return nil, errCorrupt
+			}
+		} else {
+			l, k := binary.Uvarint(v)
+			if k <= 0 || l > uint64(len(v)-k) {
+				return nil, errCorrupt
+			}
+			n = k + int(l)
+		}
+		if n > len(v) {
+			return nil, errCorrupt
+		}
+		out = append(out, v[:n])
+		v = v[n:]
+	}
+	return out, nil
+}
+
+// entryKey is the part of an entry that orders it: the address form, or
+// the web address without its length.
+func entryKey(kind byte, e []byte) []byte {
+	if kind == cURL {
+		_, k := binary.Uvarint(e)
+		return e[k:]
+	}
+	return e
+}
+
+// changeOf decodes an entry.
+func changeOf(kind byte, at time.Time, e []byte) (store.Change, error) {
+	ch := store.Change{At: at}
+	if kind == cURL {
+		ch.URL = string(entryKey(kind, e))
+		return ch, nil
+	}
+	switch {
+	case len(e) == 5 && e[0] == 4:
+		ch.IP = netip.AddrFrom4([4]byte(e[1:]))
+	case len(e) == 17 && e[0] == 6:
+		ch.IP = netip.AddrFrom16([16]byte(e[1:]))
+	default:
+		return ch, errCorrupt
+	}
+	return ch, nil
 }
 
 // nextStamp returns a stamp later than every earlier one. The caller holds
@@ -110,6 +173,7 @@ func (a *applier) writeSummaries(s *Store) error {
 		}
 		return at, nil
 	}
+	var addrLog, urlLog changeLog
 	for k, sum := range a.addrs {
 		key := append([]byte{tAddr}, k[:]...)
 		v := encAddrSum(nil, sum)
@@ -120,14 +184,10 @@ func (a *applier) writeSummaries(s *Store) error {
 		if err != nil {
 			return err
 		}
-		ip := netip.AddrFrom16(k).Unmap()
-		if !sum.changed.IsZero() {
-			a.del(addrChangeKey(sum.changed, ip))
-		}
+		addrLog.add(appendChangeAddr(nil, netip.AddrFrom16(k).Unmap()), sum.changed)
 		v = replaceStamp(v, sum.changed, t)
 		sum.changed = t
 		a.set(key, v)
-		a.set(addrChangeKey(t, ip), nil)
 	}
 	for k, u := range a.urls {
 		key := strKey(tURL, k)
@@ -139,16 +199,75 @@ func (a *applier) writeSummaries(s *Store) error {
 		if err != nil {
 			return err
 		}
-		if !u.changed.IsZero() {
-			a.del(urlChangeKey(u.changed, k))
-		}
+		urlLog.add(appendChangeURL(nil, k), u.changed)
 		v = replaceStamp(v, u.changed, t)
 		u.changed = t
 		a.set(key, v)
-		a.set(urlChangeKey(t, k), nil)
 	}
-	if !at.IsZero() {
-		a.stamped = at
+	if at.IsZero() {
+		return nil
+	}
+	a.stamped = at
+	if err := a.writeLog(cAddress, at, &addrLog); err != nil {
+		return err
+	}
+	return a.writeLog(cURL, at, &urlLog)
+}
+
+// changeLog collects the owners a batch stamps: their entries, and the
+// entries to remove from the log value of each previous stamp.
+type changeLog struct {
+	entries [][]byte
+	old     map[time.Time][][]byte
+}
+
+func (l *changeLog) add(entry []byte, previous time.Time) {
+	l.entries = append(l.entries, entry)
+	if !previous.IsZero() {
+		if l.old == nil {
+			l.old = map[time.Time][][]byte{}
+		}
+		l.old[previous] = append(l.old[previous], entry)
+	}
+}
+
+// writeLog writes the log value of stamp at and takes the stamped owners
+// out of the values of their previous stamps.
+func (a *applier) writeLog(kind byte, at time.Time, l *changeLog) error {
+	if len(l.entries) == 0 {
+		return nil
+	}
+	order := func(x, y []byte) int { return bytes.Compare(entryKey(kind, x), entryKey(kind, y)) }
+	slices.SortFunc(l.entries, order)
+	a.set(changeLogKey(kind, at), slices.Concat(l.entries...))
+	for prev, gone := range l.old {
+		key := changeLogKey(kind, prev)
+		v, found, err := a.get(key)
+		if err != nil {
+			return fmt.Errorf("change log: %w", err)
+		}
+		if !found {
+			continue // not expected; nothing to take out
+		}
+		entries, err := logEntries(kind, v)
+		if err != nil {
+			return fmt.Errorf("change log of %s: %w", prev, err)
+		}
+		drop := make(map[string]bool, len(gone))
+		for _, g := range gone {
+			drop[string(g)] = true
+		}
+		kept := entries[:0:0]
+		for _, e := range entries {
+			if !drop[string(e)] {
+				kept = append(kept, e)
+			}
+		}
+		if len(kept) == 0 {
+			a.del(key)
+		} else {
+			a.set(key, slices.Concat(kept...))
+		}
 	}
 	return nil
 }
@@ -184,7 +303,9 @@ func (a *applier) markList(list byte, owner []byte) {
 	}
 }
 
-// Changes implements store.Intel: one bounded scan of the change index.
+// Changes implements store.Intel: a scan of the change log from the
+// cursor's stamp, decoding the values it reads; every entry of the log is
+// current, so the cost is bounded by limit (and the size of one batch).
 func (s *Store) Changes(ctx context.Context, kind store.ChangeKind, after store.Change, limit int) ([]store.Change, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -196,15 +317,22 @@ func (s *Store) Changes(ctx context.Context, kind store.ChangeKind, after store.
 	if limit <= 0 {
 		return nil, nil
 	}
-	prefix := []byte{tChange, c}
-	lower := prefix
+	// The cursor: entries of stamp after.At sorting after cursorKey, then
+	// later stamps. Without a key every entry of after.At is behind.
+	var cursorKey []byte
 	switch {
 	case kind == store.ChangedAddresses && after.IP.IsValid():
-		lower = append(addrChangeKey(after.At, after.IP.WithZone("")), 0)
+		cursorKey = appendChangeAddr(nil, after.IP.WithZone("").Unmap())
 	case kind == store.ChangedURLs && after.URL != "":
-		lower = append(urlChangeKey(after.At, after.URL), 0)
+		cursorKey = []byte(after.URL)
+	}
+	lower := []byte{tChange, c}
+	at := after.At.Truncate(time.Microsecond)
+	switch {
+	case cursorKey != nil:
+		lower = changeLogKey(c, at)
 	case !after.At.IsZero():
-		lower = appendStamp(bytes.Clone(prefix), after.At.Truncate(time.Microsecond).Add(time.Microsecond))
+		lower = changeLogKey(c, at.Add(time.Microsecond))
 	}
 	it, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: lower, UpperBound: []byte{tChange, c + 1}})
 	if err != nil {
@@ -214,24 +342,37 @@ func (s *Store) Changes(ctx context.Context, kind store.ChangeKind, after store.
 	var out []store.Change
 	for ok := it.First(); ok && len(out) < limit; ok = it.Next() {
 		k := it.Key()
-		if len(k) < 10 {
+		if len(k) != 10 {
 			return nil, fmt.Errorf("changes: %w", errCorrupt)
 		}
-		ch := store.Change{At: time.UnixMicro(int64(binary.BigEndian.Uint64(k[2:10]))).UTC()}
-		rest := k[10:]
-		if c == cURL {
-			ch.URL = string(rest)
-		} else {
-			switch {
-			case len(rest) == 5 && rest[0] == 4:
-				ch.IP = netip.AddrFrom4([4]byte(rest[1:]))
-			case len(rest) == 17 && rest[0] == 6:
-				ch.IP = netip.AddrFrom16([16]byte(rest[1:]))
-			default:
-				return nil, fmt.Errorf("changes: %w", errCorrupt)
-			}
+		stamp := time.UnixMicro(int64(binary.BigEndian.Uint64(k[2:10]))).UTC()
+		v, err := it.ValueAndErr()
+		if err != nil {
+			return nil, fmt.Errorf("changes: %w", err)
 		}
-		out = append(out, ch)
+		entries, err := logEntries(c, v)
+		if err != nil {
+			return nil, fmt.Errorf("changes at %s: %w", stamp, err)
+		}
+		if cursorKey != nil && stamp.Equal(at) {
+			i, found := slices.BinarySearchFunc(entries, cursorKey, func(e, key []byte) int {
+				return bytes.Compare(entryKey(c, e), key)
+			})
+			if found {
+				i++
+			}
+			entries = entries[i:]
+		}
+		for _, e := range entries {
+			if len(out) == limit {
+				break
+			}
+			ch, err := changeOf(c, stamp, e)
+			if err != nil {
+				return nil, fmt.Errorf("changes at %s: %w", stamp, err)
+			}
+			out = append(out, ch)
+		}
 	}
 	if err := it.Error(); err != nil {
 		return nil, fmt.Errorf("changes: %w", err)

@@ -21,15 +21,15 @@
 //	D domain                     DomainInfo
 //	U url                        URL summary (from HostedURL records; file
 //	                             count; change stamp)
-//	c a stamp family addr        change index of addresses, c u stamp url of
-//	                             web addresses (see changes.go)
+//	c a stamp                    change log: the addresses stamped at stamp;
+//	c u stamp                    the web addresses (see changes.go)
 //	M stamp                      the latest change stamp given
 //	X addr16 id, Y addr16 id     spam / phishing event IDs already counted
 //	R id                         report
 //	N kind prefix [extra]        network records (country, AS, WHOIS,
 //	                             network listing, allow list)
 //	M netv                       network version counter
-//	M format                     layout version (uvarint, currently 4)
+//	M format                     layout version (uvarint, currently 5)
 //	W name, T hash, t user       users, tokens by hash, a user's token hash
 //	C user 0x00 day              request count
 //	H ref                        legal hold (JSON)
@@ -121,7 +121,8 @@
 // store with another version, or with data but no version (format 1, whose
 // resolution items lacked the domain's zone and categories), with an error
 // that asks for a new import. Format 2 lacked the change stamps, format 3
-// the list heads.
+// the list heads, format 4 kept one change-index key per owner instead of
+// one change-log value per stamp.
 //
 // A list read decodes each entry straight from the iterator's memory into
 // the result; the strings it keeps are copied into one arena per call (a

@@ -109,7 +109,7 @@ func Open(dir string, opts Options) (*Store, error) {
 // storeFormat is the version of the key layout and value encodings (see
 // doc.go). A store written with another version is refused: it must be
 // imported again into a new directory.
-const storeFormat = 4
+const storeFormat = 5
 
 var keyFormat = []byte{tMeta, 'f', 'o', 'r', 'm', 'a', 't'}
 
