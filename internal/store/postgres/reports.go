@@ -39,9 +39,14 @@ func (s *Store) Reports(ctx context.Context, from, to time.Time, limit int) ([]i
 	if limit <= 0 || !from.Before(to) {
 		return nil, nil
 	}
-	rows, err := s.pool.Query(ctx, `SELECT `+reportCols+` FROM reports
+	return s.queryReports(ctx, `SELECT `+reportCols+` FROM reports
 		WHERE published IS NOT NULL AND published >= $1 AND published < $2
 		ORDER BY published DESC, id LIMIT $3`, from.UTC(), to.UTC(), limit)
+}
+
+// queryReports runs a query of reportCols rows.
+func (s *Store) queryReports(ctx context.Context, sql string, args ...any) ([]intel.Report, error) {
+	rows, err := s.pool.Query(ctx, sql, args...)
 	if err != nil {
 		return nil, wrapErr(ctx, "reports", err)
 	}
@@ -76,21 +81,5 @@ func (s *Store) ReportsByID(ctx context.Context, ids []string) ([]intel.Report, 
 	if len(keep) == 0 {
 		return nil, nil
 	}
-	rows, err := s.pool.Query(ctx, `SELECT `+reportCols+` FROM reports WHERE id = ANY($1)`, keep)
-	if err != nil {
-		return nil, wrapErr(ctx, "reports", err)
-	}
-	defer rows.Close()
-	var out []intel.Report
-	for rows.Next() {
-		r, err := scanReport(rows)
-		if err != nil {
-			return nil, wrapErr(ctx, "reports", err)
-		}
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, wrapErr(ctx, "reports", err)
-	}
-	return out, nil
+	return s.queryReports(ctx, `SELECT `+reportCols+` FROM reports WHERE id = ANY($1)`, keep)
 }
