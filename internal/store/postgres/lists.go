@@ -26,34 +26,10 @@ func (s *Store) AddressLists(ctx context.Context, ip netip.Addr, lim store.ListL
 	}
 	var b pgx.Batch
 	var reads []func(pgx.Rows) error
-	if lim.HostedURLs > 0 {
-		b.Queue(hostedSQL, ip, lim.HostedURLs)
-		reads = append(reads, func(rows pgx.Rows) (err error) {
-			dst.HostedURLs, err = pgx.AppendRows(dst.HostedURLs, rows, scanHosted(ip))
-			return err
-		})
-	}
-	if lim.Files > 0 {
-		b.Queue(filesSQL, ip, lim.Files)
-		reads = append(reads, func(rows pgx.Rows) (err error) {
-			dst.Files, err = pgx.AppendRows(dst.Files, rows, scanFile(&ip))
-			return err
-		})
-	}
-	if lim.Resolutions > 0 {
-		b.Queue(resolutionsSQL, ip, lim.Resolutions)
-		reads = append(reads, func(rows pgx.Rows) (err error) {
-			dst.Resolutions, err = pgx.AppendRows(dst.Resolutions, rows, scanResolution(ip))
-			return err
-		})
-	}
-	if lim.Masks > 0 {
-		b.Queue(masksSQL, ip, lim.Masks)
-		reads = append(reads, func(rows pgx.Rows) (err error) {
-			dst.Masks, err = pgx.AppendRows(dst.Masks, rows, scanMask(ip))
-			return err
-		})
-	}
+	queueList(&b, &reads, hostedSQL, ip, lim.HostedURLs, &dst.HostedURLs, scanHosted(ip))
+	queueList(&b, &reads, filesSQL, ip, lim.Files, &dst.Files, scanFile(&ip))
+	queueList(&b, &reads, resolutionsSQL, ip, lim.Resolutions, &dst.Resolutions, scanResolution(ip))
+	queueList(&b, &reads, masksSQL, ip, lim.Masks, &dst.Masks, scanMask(ip))
 	if len(reads) == 0 {
 		return nil
 	}
@@ -72,4 +48,17 @@ func (s *Store) AddressLists(ctx context.Context, ip netip.Addr, lim store.ListL
 		return wrapErr(ctx, "lists of "+ip.String(), err)
 	}
 	return nil
+}
+
+// queueList queues one list query (when limit > 0) and the read that
+// appends its rows to *dst.
+func queueList[T any](b *pgx.Batch, reads *[]func(pgx.Rows) error, sql string, ip netip.Addr, limit int, dst *[]T, scan pgx.RowToFunc[T]) {
+	if limit <= 0 {
+		return
+	}
+	b.Queue(sql, ip, limit)
+	*reads = append(*reads, func(rows pgx.Rows) (err error) {
+		*dst, err = pgx.AppendRows(*dst, rows, scan)
+		return err
+	})
 }
