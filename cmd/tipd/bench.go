@@ -183,6 +183,9 @@ func (r loadResult) err() error {
 	if r.failures > 0 {
 		return fmt.Errorf("%d requests failed", r.failures)
 	}
+	if n := r.statuses[http.StatusTooManyRequests]; n > 0 {
+		return fmt.Errorf("%d requests answered 429: the server's burst limit refused them; benchmark a server started with -rate 0", n)
+	}
 	for c, n := range r.statuses {
 		if c != http.StatusOK {
 			return fmt.Errorf("%d requests answered %d", n, c)
