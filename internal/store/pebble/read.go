@@ -63,224 +63,144 @@ func prefixEndInPlace(p []byte) []byte {
 	return nil
 }
 
-// HostedURLs implements store.Intel: a scan of at most limit index entries.
+// HostedURLs implements store.Intel: the list's head when it can serve
+// limit, else a scan of at most limit index entries.
 func (s *Store) HostedURLs(ctx context.Context, ip netip.Addr, limit int) ([]intel.HostedURL, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	ip = merge.NormIP(ip)
-	var owner [16]byte
-	o := addrOwner(owner[:0], ip)
-	l, c, ok, err := openHeadList(s.db, lHosted, o, limit)
-	if err != nil {
-		return nil, fmt.Errorf("hosted URLs of %s: %w", ip, err)
-	}
-	if ok {
-		if c != nil {
-			defer c.Close()
-		}
-		return readHosted(&l, ip, limit, nil, nil)
-	}
-	l, err = s.openList(ctx, lHosted, o, recencyKeyLen, limit)
-	if err != nil {
-		return nil, fmt.Errorf("hosted URLs of %s: %w", ip, err)
-	}
-	return readHosted(&l, ip, limit, nil, nil)
+	return readOne(ctx, s, lHosted, recencyKeyLen, ip, limit, readHosted)
 }
 
-// readHosted decodes the scan l of hosted URLs into out (truncated first)
-// and closes it.
-func readHosted(l *listIter, ip netip.Addr, limit int, out []intel.HostedURL, sc *listScratch) ([]intel.HostedURL, error) {
-	out = out[:0]
-	d := itemDec{limit: limit}
-	sc.lend(&d)
-	defer sc.keep(&d)
-	for {
-		item, val, ok := l.next()
-		if !ok {
-			break
-		}
-		out = grow(out, limit)
-		h := &out[len(out)-1]
-		h.IP = ip
-		h.URL = d.item(item, val)
-		if d.hosted(h); d.bad {
-			l.fail(errCorrupt)
-		}
-	}
-	if err := l.close(); err != nil {
-		return nil, fmt.Errorf("hosted URLs of %s: %w", ip, err)
-	}
-	return out, nil
-}
-
-// Files implements store.Intel.
+// Files implements store.Intel (as HostedURLs).
 func (s *Store) Files(ctx context.Context, ip netip.Addr, limit int) ([]intel.FileDownload, error) {
+	return readOne(ctx, s, lFiles, recencyKeyLen, ip, limit, readFiles)
+}
+
+// Resolutions implements store.Intel (as HostedURLs). Items carry their
+// domain's zone and categories (written by Apply whenever either the
+// resolution or the DomainInfo changes), so no join is needed.
+func (s *Store) Resolutions(ctx context.Context, ip netip.Addr, limit int) ([]intel.Resolution, error) {
+	return readOne(ctx, s, lRes, recencyKeyLen, ip, limit, readResolutions)
+}
+
+// Masks implements store.Intel (as HostedURLs).
+func (s *Store) Masks(ctx context.Context, ip netip.Addr, limit int) ([]intel.FeedMask, error) {
+	return readOne(ctx, s, lMasks, 1, ip, limit, readMasks)
+}
+
+// listNames name the address lists in errors.
+var listNames = map[byte]string{lHosted: "hosted URLs", lFiles: "files", lRes: "resolutions", lMasks: "masks"}
+
+// readOne reads one list of an address: from its head with a point read
+// when the head can serve limit, else by walking the index (sortLen is the
+// length of the list's sort key).
+func readOne[T any](ctx context.Context, s *Store, list byte, sortLen int, ip netip.Addr, limit int,
+	read func(*listIter, netip.Addr, int, []T, *listScratch) ([]T, error)) ([]T, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	ip = merge.NormIP(ip)
 	var owner [16]byte
 	o := addrOwner(owner[:0], ip)
-	l, c, ok, err := openHeadList(s.db, lFiles, o, limit)
-	if err != nil {
-		return nil, fmt.Errorf("files of %s: %w", ip, err)
-	}
-	if ok {
+	l, c, ok, err := openHeadList(s.db, list, o, limit)
+	if err == nil && ok {
 		if c != nil {
 			defer c.Close()
 		}
-		return readFiles(&l, ip, limit, nil, nil)
+		return read(&l, ip, limit, nil, nil)
 	}
-	l, err = s.openList(ctx, lFiles, o, recencyKeyLen, limit)
+	if err == nil {
+		l, err = s.openList(ctx, list, o, sortLen, limit)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("files of %s: %w", ip, err)
+		return nil, fmt.Errorf("%s of %s: %w", listNames[list], ip, err)
 	}
-	return readFiles(&l, ip, limit, nil, nil)
+	return read(&l, ip, limit, nil, nil)
 }
 
-// readFiles decodes the scan l of files into out (truncated first) and
-// closes it.
-func readFiles(l *listIter, ip netip.Addr, limit int, out []intel.FileDownload, sc *listScratch) ([]intel.FileDownload, error) {
+// readList decodes the scan l of one list of ip into out (truncated first,
+// its capacity reused), with the scratch memory sc when not nil, and closes
+// l. item fills one element from the entry's item key and value and
+// reports false when the key is malformed (the scan then fails).
+func readList[T any](l *listIter, list byte, ip netip.Addr, limit int, out []T, sc *listScratch,
+	item func(d *itemDec, key, val []byte, t *T) bool) ([]T, error) {
 	out = out[:0]
 	d := itemDec{limit: limit}
 	sc.lend(&d)
 	defer sc.keep(&d)
 	for {
-		item, val, ok := l.next()
+		key, val, ok := l.next()
 		if !ok {
 			break
 		}
-		j := bytes.IndexByte(item, 0)
-		if j < 0 {
+		out = grow(out, limit)
+		if !item(&d, key, val, &out[len(out)-1]) {
+			out = out[:len(out)-1]
 			l.fail(errCorrupt)
 			break
 		}
-		out = grow(out, limit)
-		f := &out[len(out)-1]
-		key := d.item(item, val)
-		f.IP, f.MD5, f.URL = ip, key[:j], key[j+1:]
-		if d.file(f, false); d.bad {
+		if d.bad {
 			l.fail(errCorrupt)
 		}
 	}
 	if err := l.close(); err != nil {
-		return nil, fmt.Errorf("files of %s: %w", ip, err)
+		return nil, fmt.Errorf("%s of %s: %w", listNames[list], ip, err)
 	}
 	return out, nil
 }
 
-// Resolutions implements store.Intel: a scan of at most limit index
-// entries. Items carry their domain's zone and categories (written by Apply
-// whenever either the resolution or the DomainInfo changes), so no join is
-// needed.
-func (s *Store) Resolutions(ctx context.Context, ip netip.Addr, limit int) ([]intel.Resolution, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
+// splitKey splits an item key "a 0x00 b" copied into the arena.
+func splitKey(d *itemDec, key, val []byte) (a, b string, ok bool) {
+	j := bytes.IndexByte(key, 0)
+	if j < 0 {
+		return "", "", false
 	}
-	ip = merge.NormIP(ip)
-	var owner [16]byte
-	o := addrOwner(owner[:0], ip)
-	l, c, ok, err := openHeadList(s.db, lRes, o, limit)
-	if err != nil {
-		return nil, fmt.Errorf("resolutions of %s: %w", ip, err)
-	}
-	if ok {
-		if c != nil {
-			defer c.Close()
-		}
-		return readResolutions(&l, ip, limit, nil, nil)
-	}
-	l, err = s.openList(ctx, lRes, o, recencyKeyLen, limit)
-	if err != nil {
-		return nil, fmt.Errorf("resolutions of %s: %w", ip, err)
-	}
-	return readResolutions(&l, ip, limit, nil, nil)
+	k := d.item(key, val)
+	return k[:j], k[j+1:], true
 }
 
-// readResolutions decodes the scan l of resolutions into out (truncated
-// first) and closes it.
+// readHosted, readFiles, readResolutions and readMasks are readList for
+// each address list.
+func readHosted(l *listIter, ip netip.Addr, limit int, out []intel.HostedURL, sc *listScratch) ([]intel.HostedURL, error) {
+	return readList(l, lHosted, ip, limit, out, sc, func(d *itemDec, key, val []byte, h *intel.HostedURL) bool {
+		h.IP = ip
+		h.URL = d.item(key, val)
+		d.hosted(h)
+		return true
+	})
+}
+
+func readFiles(l *listIter, ip netip.Addr, limit int, out []intel.FileDownload, sc *listScratch) ([]intel.FileDownload, error) {
+	return readList(l, lFiles, ip, limit, out, sc, func(d *itemDec, key, val []byte, f *intel.FileDownload) bool {
+		var ok bool
+		if f.MD5, f.URL, ok = splitKey(d, key, val); !ok {
+			return false
+		}
+		f.IP = ip
+		d.file(f, false)
+		return true
+	})
+}
+
 func readResolutions(l *listIter, ip netip.Addr, limit int, out []intel.Resolution, sc *listScratch) ([]intel.Resolution, error) {
-	out = out[:0]
-	d := itemDec{limit: limit}
-	sc.lend(&d)
-	defer sc.keep(&d)
-	for {
-		item, val, ok := l.next()
-		if !ok {
-			break
-		}
-		out = grow(out, limit)
-		r := &out[len(out)-1]
+	return readList(l, lRes, ip, limit, out, sc, func(d *itemDec, key, val []byte, r *intel.Resolution) bool {
 		r.IP = ip
-		r.Domain = d.item(item, val)
-		if d.resolution(r); d.bad {
-			l.fail(errCorrupt)
-		}
-		if r.Zone == "" {
+		r.Domain = d.item(key, val)
+		if d.resolution(r); r.Zone == "" {
 			r.Zone = intel.ZoneGrey
 		}
-	}
-	if err := l.close(); err != nil {
-		return nil, fmt.Errorf("resolutions of %s: %w", ip, err)
-	}
-	return out, nil
+		return true
+	})
 }
 
-// Masks implements store.Intel.
-func (s *Store) Masks(ctx context.Context, ip netip.Addr, limit int) ([]intel.FeedMask, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	ip = merge.NormIP(ip)
-	var owner [16]byte
-	o := addrOwner(owner[:0], ip)
-	l, c, ok, err := openHeadList(s.db, lMasks, o, limit)
-	if err != nil {
-		return nil, fmt.Errorf("masks of %s: %w", ip, err)
-	}
-	if ok {
-		if c != nil {
-			defer c.Close()
-		}
-		return readMasks(&l, ip, limit, nil, nil)
-	}
-	l, err = s.openList(ctx, lMasks, o, 1, limit)
-	if err != nil {
-		return nil, fmt.Errorf("masks of %s: %w", ip, err)
-	}
-	return readMasks(&l, ip, limit, nil, nil)
-}
-
-// readMasks decodes the scan l of masks into out (truncated first) and
-// closes it.
 func readMasks(l *listIter, ip netip.Addr, limit int, out []intel.FeedMask, sc *listScratch) ([]intel.FeedMask, error) {
-	out = out[:0]
-	d := itemDec{limit: limit}
-	sc.lend(&d)
-	defer sc.keep(&d)
-	for {
-		item, val, ok := l.next()
-		if !ok {
-			break
+	return readList(l, lMasks, ip, limit, out, sc, func(d *itemDec, key, val []byte, m *intel.FeedMask) bool {
+		var ok bool
+		if m.Mask, m.MaskType, ok = splitKey(d, key, val); !ok {
+			return false
 		}
-		j := bytes.IndexByte(item, 0)
-		if j < 0 {
-			l.fail(errCorrupt)
-			break
-		}
-		out = grow(out, limit)
-		m := &out[len(out)-1]
-		key := d.item(item, val)
-		m.IP, m.Mask, m.MaskType = ip, key[:j], key[j+1:]
-		if d.mask(m); d.bad {
-			l.fail(errCorrupt)
-		}
-	}
-	if err := l.close(); err != nil {
-		return nil, fmt.Errorf("masks of %s: %w", ip, err)
-	}
-	return out, nil
+		m.IP = ip
+		d.mask(m)
+		return true
+	})
 }
 
 // DomainIPs implements store.Intel.
