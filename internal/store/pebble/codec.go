@@ -167,7 +167,7 @@ func (a *arena) intern(s string) string {
 // name decodes a string that is likely to repeat between items.
 func (d *dec) name() string {
 	v := d.view()
-	if d.ar != nil {
+	if d.ar != nil && v != "" {
 		return d.ar.intern(v)
 	}
 	return v
@@ -267,16 +267,40 @@ func (d *dec) strs() []string {
 }
 
 func (d *dec) time() time.Time {
-	s := d.uvarint()
-	ns := d.uvarint()
-	if s == 0 && ns == 0 {
+	s := d.s
+	if len(s) >= 2 && s[0] == 0 && s[1] == 0 { // the zero time
+		d.s = s[2:]
 		return time.Time{}
 	}
-	if s > math.MaxInt64 || ns >= 1e9 {
+	// The seconds varint decoded in place; the nanoseconds are usually
+	// one byte.
+	var sec uint64
+	var shift uint
+	i := 0
+	for {
+		if i >= len(s) || i >= binary.MaxVarintLen64 {
+			d.fail()
+			return time.Time{}
+		}
+		c := s[i]
+		i++
+		if c < 0x80 {
+			sec |= uint64(c) << shift
+			break
+		}
+		sec |= uint64(c&0x7f) << shift
+		shift += 7
+	}
+	d.s = s[i:]
+	ns := d.uvarint()
+	if sec == 0 && ns == 0 {
+		return time.Time{}
+	}
+	if sec > math.MaxInt64 || ns >= 1e9 {
 		d.fail()
 		return time.Time{}
 	}
-	return time.Unix(int64(s)-unixToInternal, int64(ns)).UTC()
+	return time.Unix(int64(sec)-unixToInternal, int64(ns)).UTC()
 }
 
 func (d *dec) zone() intel.Zone {

@@ -2,10 +2,7 @@ package pebble
 
 import (
 	"context"
-	"math"
-	"net/netip"
 	"strings"
-	"time"
 
 	"github.com/cockroachdb/pebble/v2"
 
@@ -147,14 +144,16 @@ func (l *listIter) close() error {
 	return err
 }
 
-// itemDec holds the state of decoding one list read: the arena, the shared
-// backing arrays of category and string lists, and the last source seen.
+// itemDec decodes the items of one list read: a dec whose strings go to
+// the read's arena, with the shared backing arrays of category and string
+// lists, and the last source and string list seen: an item's source (feed,
+// file, import time), usually byte for byte the one of the item before,
+// is compared with it instead of being decoded again.
 type itemDec struct {
-	s       string // rest of the current value (a view of iterator memory)
-	bad     bool
+	dec     // s: the rest of the current value (a view of iterator memory)
 	limit   int
 	items   int
-	ar      arena
+	mem     arena // the arena dec.ar points to
 	catPool []intel.Category
 	strPool []string
 	// srcRaw is the encoding of src, the last source decoded.
@@ -170,161 +169,11 @@ type itemDec struct {
 func (d *itemDec) item(key, val []byte) string {
 	// Size the arena for the rest of the list from this item's key; names
 	// (interned) and other strings fit in the slack.
-	d.ar.chunk = (len(key)+4)*min(d.limit-d.items, 256) + 128
+	d.mem.chunk = (len(key)+4)*min(d.limit-d.items, 256) + 128
 	d.items++
 	d.s = bytesView(val)
-	return d.ar.copy(bytesView(key))
-}
-
-func (d *itemDec) fail() {
-	d.bad = true
-	d.s = ""
-}
-
-func (d *itemDec) uvarint() uint64 {
-	if s := d.s; len(s) > 0 && s[0] < 0x80 {
-		d.s = s[1:]
-		return uint64(s[0])
-	}
-	return d.uvarintSlow()
-}
-
-// uvarintSlow is dec.uvarint.
-func (d *itemDec) uvarintSlow() uint64 {
-	s := d.s
-	var v uint64
-	var shift uint
-	for i := 0; i < len(s) && i < 10; i++ {
-		c := s[i]
-		if c < 0x80 {
-			d.s = s[i+1:]
-			return v | uint64(c)<<shift
-		}
-		v |= uint64(c&0x7f) << shift
-		shift += 7
-	}
-	d.fail()
-	return 0
-}
-
-func (d *itemDec) varint() int64 {
-	u := d.uvarint()
-	v := int64(u >> 1)
-	if u&1 != 0 {
-		v = ^v
-	}
-	return v
-}
-
-func (d *itemDec) byte() byte {
-	s := d.s
-	if len(s) < 1 {
-		d.fail()
-		return 0
-	}
-	d.s = s[1:]
-	return s[0]
-}
-
-func (d *itemDec) header() {
-	if d.byte() != valueFormat {
-		d.fail()
-	}
-}
-
-func (d *itemDec) time() time.Time {
-	if s := d.s; len(s) >= 2 && s[0] == 0 && s[1] == 0 {
-		d.s = s[2:]
-		return time.Time{}
-	}
-	return d.timeSlow()
-}
-
-// timeSlow is dec.time, with the varints decoded in place.
-func (d *itemDec) timeSlow() time.Time {
-	s := d.s
-	var sec uint64
-	var shift uint
-	i := 0
-	for {
-		if i >= len(s) || i >= 10 {
-			d.fail()
-			return time.Time{}
-		}
-		c := s[i]
-		i++
-		if c < 0x80 {
-			sec |= uint64(c) << shift
-			break
-		}
-		sec |= uint64(c&0x7f) << shift
-		shift += 7
-	}
-	var ns uint64
-	if i < len(s) && s[i] < 0x80 {
-		ns = uint64(s[i])
-		d.s = s[i+1:]
-	} else {
-		d.s = s[i:]
-		ns = d.uvarintSlow()
-	}
-	if sec == 0 && ns == 0 {
-		return time.Time{}
-	}
-	if sec > math.MaxInt64 || ns >= 1e9 {
-		d.fail()
-		return time.Time{}
-	}
-	return time.Unix(int64(sec)-unixToInternal, int64(ns)).UTC()
-}
-
-// view decodes a string as a view of the value.
-func (d *itemDec) view() string {
-	n := d.uvarint()
-	if n > uint64(len(d.s)) {
-		d.fail()
-		return ""
-	}
-	v := d.s[:n]
-	d.s = d.s[n:]
-	return v
-}
-
-// name decodes a string likely to repeat between items, interned in the
-// arena.
-func (d *itemDec) name() string {
-	v := d.view()
-	if v == "" {
-		return ""
-	}
-	return d.ar.intern(v)
-}
-
-// str decodes a string copied into the arena.
-func (d *itemDec) str() string { return d.ar.copy(d.view()) }
-
-func (d *itemDec) zone() intel.Zone {
-	c := d.byte()
-	if int(c) < len(zoneCodes) {
-		return zoneCodes[c]
-	}
-	if c != otherCode {
-		d.fail()
-		return ""
-	}
-	return intel.Zone(d.name())
-}
-
-func (d *itemDec) cat() intel.Category {
-	c := d.byte()
-	if int(c) < len(categoryCodes) {
-		return categoryCodes[c]
-	}
-	if c != otherCode {
-		d.fail()
-		return ""
-	}
-	return intel.Category(d.name())
+	d.ar = &d.mem
+	return d.mem.copy(bytesView(key))
 }
 
 // catsList is dec.catsList with the shared backing array.
@@ -375,7 +224,7 @@ func (d *itemDec) strs() []string {
 	}
 	d.strPool = pool
 	out := pool[start:len(pool):len(pool)]
-	if !d.bad {
+	if d.err == nil {
 		d.feedsRaw = append(d.feedsRaw[:0], rest[:len(rest)-len(d.s)]...)
 		d.feeds = out
 	}
@@ -391,23 +240,11 @@ func (d *itemDec) source() intel.Source {
 	}
 	rest := d.s
 	src := intel.Source{Feed: d.name(), File: d.name(), Imported: d.time()}
-	if !d.bad {
+	if d.err == nil {
 		d.srcRaw = append(d.srcRaw[:0], rest[:len(rest)-len(d.s)]...)
 		d.src = src
 	}
 	return src
-}
-
-// addr is dec.addr.
-func (d *itemDec) addr() netip.Addr {
-	if len(d.s) < 16 {
-		d.fail()
-		return netip.Addr{}
-	}
-	var b [16]byte
-	copy(b[:], d.s[:16])
-	d.s = d.s[16:]
-	return netip.AddrFrom16(b).Unmap()
 }
 
 // The item decoders below decode what decHosted, decFile, decResolution

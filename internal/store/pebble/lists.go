@@ -107,8 +107,8 @@ func (sc *listScratch) lend(d *itemDec) {
 	if sc == nil {
 		return
 	}
-	d.ar.b, d.catPool, d.strPool = sc.bytes, sc.cats, sc.strs
-	d.ar.n = 0
+	d.mem.b, d.catPool, d.strPool = sc.bytes, sc.cats, sc.strs
+	d.mem.n = 0
 }
 
 // keep takes the memory back from the decoder, after what it used.
@@ -116,6 +116,6 @@ func (sc *listScratch) keep(d *itemDec) {
 	if sc == nil {
 		return
 	}
-	sc.bytes, sc.cats, sc.strs = d.ar.b, d.catPool, d.strPool
-	sc.need += d.ar.n
+	sc.bytes, sc.cats, sc.strs = d.mem.b, d.catPool, d.strPool
+	sc.need += d.mem.n
 }

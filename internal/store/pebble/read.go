@@ -137,7 +137,7 @@ func readList[T any](l *listIter, list byte, ip netip.Addr, limit int, out []T, 
 			l.fail(errCorrupt)
 			break
 		}
-		if d.bad {
+		if d.err != nil {
 			l.fail(errCorrupt)
 		}
 	}
@@ -264,7 +264,7 @@ func (s *Store) URLFiles(ctx context.Context, url string, limit int) ([]intel.Fi
 		out = grow(out, limit)
 		f := &out[len(out)-1]
 		f.MD5 = d.item(item, val)
-		if d.file(f, true); d.bad {
+		if d.file(f, true); d.err != nil {
 			l.fail(errCorrupt)
 		}
 	}
