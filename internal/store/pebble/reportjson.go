@@ -15,17 +15,7 @@ import (
 // encoding/json. Strings are substrings of v.
 func decReportJSON(v string, r *intel.Report) bool {
 	p := jsonScan{s: v}
-	if !p.lit('{') {
-		return false
-	}
-	if p.lit('}') {
-		return p.end()
-	}
-	for {
-		k, ok := p.str()
-		if !ok || !p.lit(':') {
-			return false
-		}
+	return p.object(func(k string) (ok bool) {
 		switch k {
 		case "ID":
 			r.ID, ok = p.str()
@@ -51,19 +41,9 @@ func decReportJSON(v string, r *intel.Report) bool {
 			r.Indicators, ok = p.strs()
 		case "Source":
 			ok = p.source(&r.Source)
-		default:
-			return false
 		}
-		if !ok {
-			return false
-		}
-		if p.lit('}') {
-			return p.end()
-		}
-		if !p.lit(',') {
-			return false
-		}
-	}
+		return ok
+	}) && p.end()
 }
 
 // jsonScan reads the plain JSON accepted by decReportJSON.
@@ -150,6 +130,22 @@ func (p *jsonScan) time(t *time.Time) bool {
 }
 
 func (p *jsonScan) source(s *intel.Source) bool {
+	return p.object(func(k string) (ok bool) {
+		switch k {
+		case "feed":
+			s.Feed, ok = p.str()
+		case "file":
+			s.File, ok = p.str()
+		case "imported":
+			ok = p.time(&s.Imported)
+		}
+		return ok
+	})
+}
+
+// object reads an object, handing each key to field, which reads the
+// value and reports false for an unknown key or a bad value.
+func (p *jsonScan) object(field func(key string) bool) bool {
 	if !p.lit('{') {
 		return false
 	}
@@ -158,20 +154,7 @@ func (p *jsonScan) source(s *intel.Source) bool {
 	}
 	for {
 		k, ok := p.str()
-		if !ok || !p.lit(':') {
-			return false
-		}
-		switch k {
-		case "feed":
-			s.Feed, ok = p.str()
-		case "file":
-			s.File, ok = p.str()
-		case "imported":
-			ok = p.time(&s.Imported)
-		default:
-			return false
-		}
-		if !ok {
+		if !ok || !p.lit(':') || !field(k) {
 			return false
 		}
 		if p.lit('}') {
