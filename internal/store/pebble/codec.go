@@ -121,6 +121,9 @@ type dec struct {
 	err  error
 	cats *[]intel.Category
 	ar   *arena
+	// poolHint is the capacity to give the shared backing arrays of
+	// category and string lists when they are made (0: what one list needs).
+	poolHint int
 }
 
 // arena holds the strings of one read call in a few large allocations.
@@ -258,6 +261,9 @@ func (d *dec) strs() []string {
 		return out
 	}
 	pool := d.ar.strs
+	if pool == nil {
+		pool = make([]string, 0, max(int(n), d.poolHint))
+	}
 	start := len(pool)
 	for range n {
 		pool = append(pool, d.name())
@@ -331,6 +337,9 @@ func (d *dec) catsList() []intel.Category {
 		return out
 	}
 	pool := *d.cats
+	if pool == nil {
+		pool = make([]intel.Category, 0, max(int(n), d.poolHint))
+	}
 	start := len(pool)
 	for range n {
 		pool = append(pool, d.cat())

@@ -172,59 +172,22 @@ func (d *itemDec) item(key, val []byte) string {
 	d.mem.chunk = (len(key)+4)*min(d.limit-d.items, 256) + 128
 	d.items++
 	d.s = bytesView(val)
-	d.ar = &d.mem
+	d.ar, d.cats, d.poolHint = &d.mem, &d.catPool, min(d.limit, 256)
 	return d.mem.copy(bytesView(key))
 }
 
-// catsList is dec.catsList with the shared backing array.
-func (d *itemDec) catsList() []intel.Category {
-	n := d.uvarint()
-	if n == 0 || n > uint64(len(d.s)) {
-		if n != 0 {
-			d.fail()
-		}
-		return nil
-	}
-	if d.catPool == nil {
-		d.catPool = make([]intel.Category, 0, max(int(n), min(d.limit, 256)))
-	}
-	pool := d.catPool
-	start := len(pool)
-	for range n {
-		pool = append(pool, d.cat())
-	}
-	d.catPool = pool
-	return pool[start:len(pool):len(pool)]
-}
-
-// strs is dec.strs with the shared backing array; a list encoded like
-// the one before is not decoded again.
+// strs is dec.strs; a list encoded like the one before is not decoded
+// again.
 func (d *itemDec) strs() []string {
 	if len(d.feedsRaw) > 0 && strings.HasPrefix(d.s, bytesView(d.feedsRaw)) {
 		d.s = d.s[len(d.feedsRaw):]
-		start := len(d.strPool)
-		d.strPool = append(d.strPool, d.feeds...)
-		return d.strPool[start:len(d.strPool):len(d.strPool)]
+		start := len(d.mem.strs)
+		d.mem.strs = append(d.mem.strs, d.feeds...)
+		return d.mem.strs[start:len(d.mem.strs):len(d.mem.strs)]
 	}
 	rest := d.s
-	n := d.uvarint()
-	if n == 0 || n > uint64(len(d.s)) {
-		if n != 0 {
-			d.fail()
-		}
-		return nil
-	}
-	if d.strPool == nil {
-		d.strPool = make([]string, 0, max(int(n), min(d.limit, 256)))
-	}
-	pool := d.strPool
-	start := len(pool)
-	for range n {
-		pool = append(pool, d.name())
-	}
-	d.strPool = pool
-	out := pool[start:len(pool):len(pool)]
-	if d.err == nil {
+	out := d.dec.strs()
+	if d.err == nil && out != nil {
 		d.feedsRaw = append(d.feedsRaw[:0], rest[:len(rest)-len(d.s)]...)
 		d.feeds = out
 	}

@@ -107,7 +107,7 @@ func (sc *listScratch) lend(d *itemDec) {
 	if sc == nil {
 		return
 	}
-	d.mem.b, d.catPool, d.strPool = sc.bytes, sc.cats, sc.strs
+	d.mem.b, d.catPool, d.mem.strs = sc.bytes, sc.cats, sc.strs
 	d.mem.n = 0
 }
 
@@ -116,6 +116,6 @@ func (sc *listScratch) keep(d *itemDec) {
 	if sc == nil {
 		return
 	}
-	sc.bytes, sc.cats, sc.strs = d.mem.b, d.catPool, d.strPool
+	sc.bytes, sc.cats, sc.strs = d.mem.b, d.catPool, d.mem.strs
 	sc.need += d.mem.n
 }
