@@ -6,6 +6,7 @@ import (
 	"github.com/tipd/tipd/internal/store/merge"
 	"math"
 	"net/netip"
+	"strings"
 	"time"
 	"unsafe"
 
@@ -124,6 +125,20 @@ type dec struct {
 	// poolHint is the capacity to give the shared backing arrays of
 	// category and string lists when they are made (0: what one list needs).
 	poolHint int
+	// seen, when set (list reads, with ar), remembers the last source and
+	// string list decoded (see repeats).
+	seen *repeats
+}
+
+// repeats remembers the last source and string list a dec decoded, with
+// their encodings: in a list read an item's source (feed, file, import
+// time) and feeds are usually byte for byte the ones of the item before,
+// and are then compared instead of decoded again.
+type repeats struct {
+	srcRaw   []byte
+	src      intel.Source
+	feedsRaw []byte
+	feeds    []string
 }
 
 // arena holds the strings of one read call in a few large allocations.
@@ -246,6 +261,14 @@ func (d *dec) view() string {
 }
 
 func (d *dec) strs() []string {
+	r := d.seen
+	if r != nil && len(r.feedsRaw) > 0 && strings.HasPrefix(d.s, bytesView(r.feedsRaw)) {
+		d.s = d.s[len(r.feedsRaw):]
+		start := len(d.ar.strs)
+		d.ar.strs = append(d.ar.strs, r.feeds...)
+		return d.ar.strs[start:len(d.ar.strs):len(d.ar.strs)]
+	}
+	rest := d.s
 	n := d.uvarint()
 	if n == 0 || n > uint64(len(d.s)) {
 		if n != 0 {
@@ -269,7 +292,12 @@ func (d *dec) strs() []string {
 		pool = append(pool, d.name())
 	}
 	d.ar.strs = pool
-	return pool[start:len(pool):len(pool)]
+	out := pool[start:len(pool):len(pool)]
+	if r != nil && d.err == nil {
+		r.feedsRaw = append(r.feedsRaw[:0], rest[:len(rest)-len(d.s)]...)
+		r.feeds = out
+	}
+	return out
 }
 
 func (d *dec) time() time.Time {
@@ -361,7 +389,18 @@ func (d *dec) cat() intel.Category {
 }
 
 func (d *dec) source() intel.Source {
-	return intel.Source{Feed: d.name(), File: d.name(), Imported: d.time()}
+	r := d.seen
+	if r != nil && len(r.srcRaw) > 0 && strings.HasPrefix(d.s, bytesView(r.srcRaw)) {
+		d.s = d.s[len(r.srcRaw):]
+		return r.src
+	}
+	rest := d.s
+	src := intel.Source{Feed: d.name(), File: d.name(), Imported: d.time()}
+	if r != nil && d.err == nil {
+		r.srcRaw = append(r.srcRaw[:0], rest[:len(rest)-len(d.s)]...)
+		r.src = src
+	}
+	return src
 }
 
 func (d *dec) addr() netip.Addr {

@@ -2,7 +2,6 @@ package pebble
 
 import (
 	"context"
-	"strings"
 
 	"github.com/cockroachdb/pebble/v2"
 
@@ -145,23 +144,17 @@ func (l *listIter) close() error {
 }
 
 // itemDec decodes the items of one list read: a dec whose strings go to
-// the read's arena, with the shared backing arrays of category and string
-// lists, and the last source and string list seen: an item's source (feed,
-// file, import time), usually byte for byte the one of the item before,
-// is compared with it instead of being decoded again.
+// the read's arena, with the shared backing array of category lists, that
+// remembers the last source and feeds it decoded (repeats). The items are
+// decoded by decHosted, decFile, decResolution and decMask.
 type itemDec struct {
-	dec     // s: the rest of the current value (a view of iterator memory)
-	limit   int
-	items   int
-	mem     arena // the arena dec.ar points to
+	dec   // s: the rest of the current value (a view of iterator memory)
+	limit int
+	items int
+	mem   arena // the arena dec.ar points to
+	// catPool is the backing array dec.cats points to.
 	catPool []intel.Category
-	strPool []string
-	// srcRaw is the encoding of src, the last source decoded.
-	srcRaw []byte
-	src    intel.Source
-	// feedsRaw is the encoding of feeds, the last string list decoded.
-	feedsRaw []byte
-	feeds    []string
+	rep     repeats // what dec.seen points to
 }
 
 // item starts the next item: key is its item key, val its value. It
@@ -172,90 +165,8 @@ func (d *itemDec) item(key, val []byte) string {
 	d.mem.chunk = (len(key)+4)*min(d.limit-d.items, 256) + 128
 	d.items++
 	d.s = bytesView(val)
-	d.ar, d.cats, d.poolHint = &d.mem, &d.catPool, min(d.limit, 256)
+	d.ar, d.cats, d.seen, d.poolHint = &d.mem, &d.catPool, &d.rep, min(d.limit, 256)
 	return d.mem.copy(bytesView(key))
-}
-
-// strs is dec.strs; a list encoded like the one before is not decoded
-// again.
-func (d *itemDec) strs() []string {
-	if len(d.feedsRaw) > 0 && strings.HasPrefix(d.s, bytesView(d.feedsRaw)) {
-		d.s = d.s[len(d.feedsRaw):]
-		start := len(d.mem.strs)
-		d.mem.strs = append(d.mem.strs, d.feeds...)
-		return d.mem.strs[start:len(d.mem.strs):len(d.mem.strs)]
-	}
-	rest := d.s
-	out := d.dec.strs()
-	if d.err == nil && out != nil {
-		d.feedsRaw = append(d.feedsRaw[:0], rest[:len(rest)-len(d.s)]...)
-		d.feeds = out
-	}
-	return out
-}
-
-// source is dec.source; a source encoded like the one before is not
-// decoded again.
-func (d *itemDec) source() intel.Source {
-	if len(d.srcRaw) > 0 && strings.HasPrefix(d.s, bytesView(d.srcRaw)) {
-		d.s = d.s[len(d.srcRaw):]
-		return d.src
-	}
-	rest := d.s
-	src := intel.Source{Feed: d.name(), File: d.name(), Imported: d.time()}
-	if d.err == nil {
-		d.srcRaw = append(d.srcRaw[:0], rest[:len(rest)-len(d.s)]...)
-		d.src = src
-	}
-	return src
-}
-
-// The item decoders below decode what decHosted, decFile, decResolution
-// and decMask decode.
-
-func (d *itemDec) hosted(h *intel.HostedURL) {
-	d.header()
-	h.Zone = d.zone()
-	h.Categories = d.catsList()
-	h.Hits = d.varint()
-	h.Truncated = d.byte() != 0
-	h.FirstSeen = d.time()
-	h.LastSeen = d.time()
-	h.Source = d.source()
-}
-
-func (d *itemDec) file(f *intel.FileDownload, withKey bool) {
-	d.header()
-	f.Zone = d.zone()
-	f.DetectionName = d.name()
-	f.Hits = d.varint()
-	f.FirstSeen = d.time()
-	f.LastSeen = d.time()
-	f.Source = d.source()
-	if withKey {
-		f.IP = d.addr()
-		f.URL = d.str()
-	}
-}
-
-func (d *itemDec) resolution(r *intel.Resolution) {
-	d.header()
-	r.FirstSeen = d.time()
-	r.LastSeen = d.time()
-	r.Hits = d.varint()
-	r.DailyPeak = d.varint()
-	r.PeakDate = d.time()
-	r.Source = d.source()
-	r.Zone = d.zone()
-	r.Categories = d.catsList()
-}
-
-func (d *itemDec) mask(m *intel.FeedMask) {
-	d.header()
-	m.Zone = d.zone()
-	m.Feeds = d.strs()
-	m.LastSeen = d.time()
-	m.Source = d.source()
 }
 
 // grow returns s with one more (zero) element.

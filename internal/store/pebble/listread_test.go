@@ -87,25 +87,25 @@ func decodeBoth(kind string, vals [][]byte) (got, want []any, gotErr, wantErr bo
 		case "hosted":
 			var a, b intel.HostedURL
 			d.item(key, v)
-			d.hosted(&a)
+			decHosted(&d.dec, &a)
 			err := decHosted(&dec{s: string(v)}, &b)
 			got, want, gotErr, wantErr = append(got, a), append(want, b), gotErr || d.err != nil, wantErr || err != nil
 		case "file", "urlfile":
 			var a, b intel.FileDownload
 			d.item(key, v)
-			d.file(&a, kind == "urlfile")
+			decFile(&d.dec, &a, kind == "urlfile")
 			err := decFile(&dec{s: string(v)}, &b, kind == "urlfile")
 			got, want, gotErr, wantErr = append(got, a), append(want, b), gotErr || d.err != nil, wantErr || err != nil
 		case "resolution":
 			var a, b intel.Resolution
 			d.item(key, v)
-			d.resolution(&a)
+			decResolution(&d.dec, &a)
 			err := decResolution(&dec{s: string(v)}, &b)
 			got, want, gotErr, wantErr = append(got, a), append(want, b), gotErr || d.err != nil, wantErr || err != nil
 		case "mask":
 			var a, b intel.FeedMask
 			d.item(key, v)
-			d.mask(&a)
+			decMask(&d.dec, &a)
 			err := decMask(&dec{s: string(v)}, &b)
 			got, want, gotErr, wantErr = append(got, a), append(want, b), gotErr || d.err != nil, wantErr || err != nil
 		}

@@ -163,7 +163,7 @@ func readHosted(l *listIter, ip netip.Addr, limit int, out []intel.HostedURL, sc
 	return readList(l, lHosted, ip, limit, out, sc, func(d *itemDec, key, val []byte, h *intel.HostedURL) bool {
 		h.IP = ip
 		h.URL = d.item(key, val)
-		d.hosted(h)
+		decHosted(&d.dec, h)
 		return true
 	})
 }
@@ -175,7 +175,7 @@ func readFiles(l *listIter, ip netip.Addr, limit int, out []intel.FileDownload, 
 			return false
 		}
 		f.IP = ip
-		d.file(f, false)
+		decFile(&d.dec, f, false)
 		return true
 	})
 }
@@ -184,7 +184,7 @@ func readResolutions(l *listIter, ip netip.Addr, limit int, out []intel.Resoluti
 	return readList(l, lRes, ip, limit, out, sc, func(d *itemDec, key, val []byte, r *intel.Resolution) bool {
 		r.IP = ip
 		r.Domain = d.item(key, val)
-		if d.resolution(r); r.Zone == "" {
+		if decResolution(&d.dec, r); r.Zone == "" {
 			r.Zone = intel.ZoneGrey
 		}
 		return true
@@ -198,7 +198,7 @@ func readMasks(l *listIter, ip netip.Addr, limit int, out []intel.FeedMask, sc *
 			return false
 		}
 		m.IP = ip
-		d.mask(m)
+		decMask(&d.dec, m)
 		return true
 	})
 }
@@ -264,7 +264,7 @@ func (s *Store) URLFiles(ctx context.Context, url string, limit int) ([]intel.Fi
 		out = grow(out, limit)
 		f := &out[len(out)-1]
 		f.MD5 = d.item(item, val)
-		if d.file(f, true); d.err != nil {
+		if decFile(&d.dec, f, true); d.err != nil {
 			l.fail(errCorrupt)
 		}
 	}
