@@ -412,13 +412,7 @@ func appendIPBundle(dst []byte, r *report.IPReport, now time.Time, bundleID stri
 func appendURLBundle(dst []byte, r *report.URLReport, now time.Time, bundleID string) []byte {
 	s := newSTIXWriter(dst, now, bundleID)
 	value := urlValue(r.URL)
-	latest := r.LastSeen
-	for i := range r.Files {
-		latest = maxTime(latest, r.Files[i].LastSeen)
-	}
-	for i := range r.Masks {
-		latest = maxTime(latest, r.Masks[i].LastSeen)
-	}
+	latest := latestURLEvidence(r)
 	urlID := s.urlObject(value, r.URL, r.Zone, func() {
 		s.kopt("x_tipd_host", r.Host)
 		s.kbool("x_tipd_known", r.Known)
@@ -766,6 +760,18 @@ func latestEvidence(r *report.IPReport) time.Time {
 	}
 	t = maxTime(t, r.Spam.Last)
 	return maxTime(t, r.Phishing.Last)
+}
+
+// latestURLEvidence is the latest evidence date of a web-address report.
+func latestURLEvidence(r *report.URLReport) time.Time {
+	latest := r.LastSeen
+	for i := range r.Files {
+		latest = maxTime(latest, r.Files[i].LastSeen)
+	}
+	for i := range r.Masks {
+		latest = maxTime(latest, r.Masks[i].LastSeen)
+	}
+	return latest
 }
 
 func maxTime(a, b time.Time) time.Time {

@@ -98,13 +98,7 @@ func URLIndicator(r *report.URLReport, now time.Time) []Object {
 	}
 	w := newObjectWriter(now)
 	value := urlValue(r.URL)
-	latest := r.LastSeen
-	for i := range r.Files {
-		latest = maxTime(latest, r.Files[i].LastSeen)
-	}
-	for i := range r.Masks {
-		latest = maxTime(latest, r.Masks[i].LastSeen)
-	}
+	latest := latestURLEvidence(r)
 	out := make([]Object, 0, 3)
 	urlID := w.urlObject(value, r.URL, r.Zone, func() {
 		w.kcategories(r.Categories)
