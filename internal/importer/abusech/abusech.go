@@ -10,10 +10,12 @@
 package abusech
 
 import (
+	"bytes"
 	"fmt"
 	"strings"
 	"time"
 
+	"github.com/tipd/tipd/internal/importer/csvline"
 	"github.com/tipd/tipd/internal/intel"
 )
 
@@ -114,4 +116,48 @@ func tagCategory(tag string) (intel.Category, bool) {
 		return intel.CatAPT, true
 	}
 	return "", false
+}
+
+// csvRows is what the abuse.ch CSV parsers share: the columns (from the
+// documented header until a header comment replaces them) and the split
+// fields of the current line, reused from line to line.
+type csvRows struct {
+	cols   csvline.Columns
+	fields []string
+}
+
+// row splits one line into fields. Blank lines and comments give ok
+// false; a comment that isHeader recognises (given the comment without its
+// '#') replaces the columns, after check (when not nil) accepts them.
+func (r *csvRows) row(line []byte, isHeader func(h []byte) bool, check func(csvline.Columns) error) (f []string, ok bool, err error) {
+	line = bytes.TrimSpace(line)
+	if len(line) == 0 {
+		return nil, false, nil
+	}
+	if line[0] == '#' {
+		h := bytes.TrimSpace(bytes.TrimLeft(line, "#"))
+		if !isHeader(h) {
+			return nil, false, nil
+		}
+		cols, err := csvline.ParseHeader(h)
+		if err != nil {
+			return nil, false, fmt.Errorf("header: %w", err)
+		}
+		if check != nil {
+			if err := check(cols); err != nil {
+				return nil, false, err
+			}
+		}
+		r.cols = cols
+		return nil, false, nil
+	}
+	f, err = csvline.Split(line, r.fields)
+	r.fields = f
+	if err != nil {
+		return nil, false, err
+	}
+	if len(f) < len(r.cols) {
+		return nil, false, fmt.Errorf("%d fields, want %d", len(f), len(r.cols))
+	}
+	return f, true, nil
 }

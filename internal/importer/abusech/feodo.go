@@ -22,43 +22,28 @@ const (
 // Feodo parses the Feodo Tracker IP block list CSV (-format feodo), with
 // either header.
 type Feodo struct {
-	feed   string
-	cols   csvline.Columns
-	fields []string
+	feed string
+	csvRows
 }
 
 // NewFeodo returns a Feodo Tracker parser; o.Feed replaces the feed name
 // "Feodo Tracker".
 func NewFeodo(o importer.Options) *Feodo {
 	cols, _ := csvline.ParseHeader([]byte(feodoHeader))
-	return &Feodo{feed: feedOr(o.Feed, FeedFeodo), cols: cols}
+	return &Feodo{feed: feedOr(o.Feed, FeedFeodo), csvRows: csvRows{cols: cols}}
+}
+
+// isFeodoHeader recognises either header in a comment.
+func isFeodoHeader(h []byte) bool {
+	lh := bytes.ToLower(h)
+	return bytes.Contains(lh, []byte("dst_ip")) || bytes.Contains(lh, []byte("dstip"))
 }
 
 // Parse implements importer.Parser.
 func (p *Feodo) Parse(line []byte, _ int, b *intel.Batch) error {
-	line = bytes.TrimSpace(line)
-	if len(line) == 0 {
-		return nil
-	}
-	if line[0] == '#' {
-		h := bytes.TrimSpace(bytes.TrimLeft(line, "#"))
-		lh := bytes.ToLower(h)
-		if bytes.Contains(lh, []byte("dst_ip")) || bytes.Contains(lh, []byte("dstip")) {
-			cols, err := csvline.ParseHeader(h)
-			if err != nil {
-				return fmt.Errorf("header: %w", err)
-			}
-			p.cols = cols
-		}
-		return nil
-	}
-	f, err := csvline.Split(line, p.fields)
-	p.fields = f
-	if err != nil {
+	f, ok, err := p.row(line, isFeodoHeader, nil)
+	if !ok {
 		return err
-	}
-	if len(f) < len(p.cols) {
-		return fmt.Errorf("%d fields, want %d", len(f), len(p.cols))
 	}
 	c := p.cols
 	s := c.Get(f, "dst_ip", "dstip")

@@ -28,19 +28,18 @@ const threatfoxHeader = `"first_seen_utc","ioc_id","ioc_value","ioc_type","threa
 // single line is longer than the pipeline's line limit (1 MiB).
 type ThreatFox struct {
 	importer.IgnoreCounter
-	feed   string
-	mode   byte // 0: not known yet, 'c': CSV, 'j': JSON
-	cols   csvline.Columns
-	fields []string
-	js     jsonScan
-	rec    tfRecord
+	feed string
+	mode byte // 0: not known yet, 'c': CSV, 'j': JSON
+	csvRows
+	js  jsonScan
+	rec tfRecord
 }
 
 // NewThreatFox returns a ThreatFox parser; o.Feed replaces the feed name
 // "ThreatFox".
 func NewThreatFox(o importer.Options) *ThreatFox {
 	cols, _ := csvline.ParseHeader([]byte(threatfoxHeader))
-	return &ThreatFox{feed: feedOr(o.Feed, FeedThreatFox), cols: cols}
+	return &ThreatFox{feed: feedOr(o.Feed, FeedThreatFox), csvRows: csvRows{cols: cols}}
 }
 
 // tfRecord is one IOC of either export.
@@ -88,28 +87,9 @@ func (p *ThreatFox) Parse(line []byte, lineNo int, b *intel.Batch) error {
 			return nil
 		})
 	}
-	line = bytes.TrimSpace(line)
-	if len(line) == 0 {
-		return nil
-	}
-	if line[0] == '#' {
-		h := bytes.TrimSpace(bytes.TrimLeft(line, "#"))
-		if bytes.Contains(h, []byte("ioc_value")) {
-			cols, err := csvline.ParseHeader(h)
-			if err != nil {
-				return fmt.Errorf("header: %w", err)
-			}
-			p.cols = cols
-		}
-		return nil
-	}
-	f, err := csvline.Split(line, p.fields)
-	p.fields = f
-	if err != nil {
+	f, ok, err := p.row(line, func(h []byte) bool { return bytes.Contains(h, []byte("ioc_value")) }, nil)
+	if !ok {
 		return err
-	}
-	if len(f) < len(p.cols) {
-		return fmt.Errorf("%d fields, want %d", len(f), len(p.cols))
 	}
 	c := p.cols
 	p.rec = tfRecord{

@@ -16,45 +16,29 @@ const urlhausHeader = "id,dateadded,url,url_status,last_online,threat,tags,urlha
 
 // URLhaus parses the URLhaus CSV dump (-format urlhaus).
 type URLhaus struct {
-	feed   string
-	cols   csvline.Columns
-	fields []string
+	feed string
+	csvRows
 }
 
 // NewURLhaus returns a URLhaus parser; o.Feed replaces the feed name
 // "URLhaus".
 func NewURLhaus(o importer.Options) *URLhaus {
 	cols, _ := csvline.ParseHeader([]byte(urlhausHeader))
-	return &URLhaus{feed: feedOr(o.Feed, FeedURLhaus), cols: cols}
+	return &URLhaus{feed: feedOr(o.Feed, FeedURLhaus), csvRows: csvRows{cols: cols}}
 }
 
 // Parse implements importer.Parser.
 func (p *URLhaus) Parse(line []byte, _ int, b *intel.Batch) error {
-	line = bytes.TrimSpace(line)
-	if len(line) == 0 {
-		return nil
-	}
-	if line[0] == '#' {
-		h := bytes.TrimSpace(bytes.TrimLeft(line, "#"))
-		if bytes.Contains(h, []byte("url_status")) && bytes.Contains(h, []byte("url")) {
-			cols, err := csvline.ParseHeader(h)
-			if err != nil {
-				return fmt.Errorf("header: %w", err)
-			}
-			if !cols.Has("url") {
-				return fmt.Errorf("header has no url column")
-			}
-			p.cols = cols
+	f, ok, err := p.row(line, func(h []byte) bool {
+		return bytes.Contains(h, []byte("url_status")) && bytes.Contains(h, []byte("url"))
+	}, func(cols csvline.Columns) error {
+		if !cols.Has("url") {
+			return fmt.Errorf("header has no url column")
 		}
 		return nil
-	}
-	f, err := csvline.Split(line, p.fields)
-	p.fields = f
-	if err != nil {
+	})
+	if !ok {
 		return err
-	}
-	if len(f) < len(p.cols) {
-		return fmt.Errorf("%d fields, want %d", len(f), len(p.cols))
 	}
 	c := p.cols
 	raw := c.Get(f, "url")
