@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tipd/tipd/internal/importer"
 	"github.com/tipd/tipd/internal/importer/csvline"
 	"github.com/tipd/tipd/internal/intel"
 )
@@ -72,12 +73,8 @@ func seen(first, last time.Time) (time.Time, time.Time) {
 	return first, last
 }
 
-func clip(s string) string {
-	if len(s) > 64 {
-		return s[:64] + "…"
-	}
-	return s
-}
+// clip shortens a value for an error message.
+var clip = importer.Clip
 
 // feedOr returns the feed given on the command line, else def.
 func feedOr(feed, def string) string {

@@ -803,26 +803,8 @@ func count(field string, v *int64, def int64) (int64, error) {
 	return *v, nil
 }
 
-// date parses RFC 3339 or "2006-01-02" (midnight UTC).
-func date(field, s string, required bool) (time.Time, error) {
-	if s == "" {
-		if required {
-			return time.Time{}, fmt.Errorf("missing field %q", field)
-		}
-		return time.Time{}, nil
-	}
-	var t time.Time
-	var err error
-	if len(s) == 10 {
-		t, err = time.Parse(time.DateOnly, s)
-	} else {
-		t, err = time.Parse(time.RFC3339Nano, s)
-	}
-	if err != nil {
-		return time.Time{}, fmt.Errorf("bad date %q in %q: want RFC 3339 or YYYY-MM-DD", clip(s), field)
-	}
-	return t.UTC(), nil
-}
+// date parses a date field (importer.Date).
+var date = importer.Date
 
 func truncDay(t time.Time) time.Time {
 	if t.IsZero() {
@@ -877,9 +859,5 @@ func lines(raw json.RawMessage) ([]string, error) {
 	return l, nil
 }
 
-func clip(s string) string {
-	if len(s) <= 64 {
-		return s
-	}
-	return s[:61] + "..."
-}
+// clip shortens a value for an error message.
+var clip = importer.Clip

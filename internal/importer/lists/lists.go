@@ -34,12 +34,8 @@ func feedOr(feed, def string) string {
 	return def
 }
 
-func clip(s string) string {
-	if len(s) > 64 {
-		return s[:64] + "…"
-	}
-	return s
-}
+// clip shortens a value for an error message.
+var clip = importer.Clip
 
 // Errors of CheckIPSet.
 var (

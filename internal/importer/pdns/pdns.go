@@ -195,9 +195,5 @@ func day(t time.Time) time.Time {
 	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
 }
 
-func clip(s string) string {
-	if len(s) <= 64 {
-		return s
-	}
-	return s[:61] + "..."
-}
+// clip shortens a value for an error message.
+var clip = importer.Clip

@@ -16,7 +16,6 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
-	"time"
 
 	"github.com/tipd/tipd/internal/importer"
 	"github.com/tipd/tipd/internal/intel"
@@ -285,26 +284,8 @@ func hashOf(s string) (string, error) {
 	return string(out), nil
 }
 
-// date parses RFC 3339 or "2006-01-02" (midnight UTC).
-func date(field, s string, required bool) (time.Time, error) {
-	if s == "" {
-		if required {
-			return time.Time{}, fmt.Errorf("missing field %q", field)
-		}
-		return time.Time{}, nil
-	}
-	var t time.Time
-	var err error
-	if len(s) == 10 {
-		t, err = time.Parse(time.DateOnly, s)
-	} else {
-		t, err = time.Parse(time.RFC3339Nano, s)
-	}
-	if err != nil {
-		return time.Time{}, fmt.Errorf("bad date %q in %q: want RFC 3339 or YYYY-MM-DD", clip(s), field)
-	}
-	return t.UTC(), nil
-}
+// date parses a date field (importer.Date).
+var date = importer.Date
 
 // description decodes a string or a list of lines, joined with "\n".
 func description(raw json.RawMessage) (string, error) {
@@ -346,9 +327,5 @@ func nilIfEmpty(s []string) []string {
 
 func isLetter(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }
 
-func clip(s string) string {
-	if len(s) <= 64 {
-		return s
-	}
-	return s[:61] + "..."
-}
+// clip shortens a value for an error message.
+var clip = importer.Clip

@@ -15,6 +15,8 @@ package rir
 
 import (
 	"strings"
+
+	"github.com/tipd/tipd/internal/importer"
 )
 
 // countryCode validates an ISO 3166-1 alpha-2 code and upper-cases it.
@@ -27,9 +29,5 @@ func countryCode(s string) (string, bool) {
 
 func isLetter(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }
 
-func clip(s string) string {
-	if len(s) <= 64 {
-		return s
-	}
-	return s[:61] + "..."
-}
+// clip shortens a value for an error message.
+var clip = importer.Clip

@@ -26,6 +26,8 @@ import (
 	"bytes"
 	"fmt"
 	"strings"
+
+	"github.com/tipd/tipd/internal/importer"
 )
 
 // Limits of one object.
@@ -186,9 +188,5 @@ func isName(b []byte) bool {
 	return true
 }
 
-func clip(s string) string {
-	if len(s) <= 64 {
-		return s
-	}
-	return s[:61] + "..."
-}
+// clip shortens a value for an error message.
+var clip = importer.Clip

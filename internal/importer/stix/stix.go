@@ -636,9 +636,5 @@ func nilIfEmpty(s []string) []string {
 
 func isLetter(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }
 
-func clip(s string) string {
-	if len(s) <= 64 {
-		return s
-	}
-	return s[:61] + "..."
-}
+// clip shortens a value for an error message.
+var clip = importer.Clip

@@ -133,9 +133,5 @@ func (p *Parser) entry(raw json.RawMessage, typ, name string, b *intel.Batch) er
 	return nil
 }
 
-func clip(s string) string {
-	if len(s) <= 64 {
-		return s
-	}
-	return s[:61] + "..."
-}
+// clip shortens a value for an error message.
+var clip = importer.Clip
