@@ -894,50 +894,46 @@ func (a *applier) firstSeenEvent(table byte, ip netip.Addr, id string) (bool, er
 	return true, nil
 }
 
+// event returns the summary of the address of a spam or phishing event
+// the store has not counted yet (ok false for a known event id).
+func (a *applier) event(table byte, ip netip.Addr, id string) (s *addrSum, ok bool, err error) {
+	if err := a.tick(); err != nil {
+		return nil, false, err
+	}
+	ip = merge.NormIP(ip)
+	if ok, err = a.firstSeenEvent(table, ip, id); err != nil || !ok {
+		return nil, false, err
+	}
+	s, err = a.sum(ip)
+	return s, err == nil, err
+}
+
 func (a *applier) spam(b *intel.Batch) error {
 	for _, r := range b.SpamEvents {
-		if err := a.tick(); err != nil {
-			return err
-		}
-		ip := merge.NormIP(r.IP)
-		isNew, err := a.firstSeenEvent(tSpam, ip, r.ID)
-		if err != nil || !isNew {
-			if err != nil {
-				return err
-			}
-			continue
-		}
-		s, err := a.sum(ip)
+		s, ok, err := a.event(tSpam, r.IP, r.ID)
 		if err != nil {
 			return err
 		}
-		r.Time = merge.UTC(r.Time)
-		merge.Spam(&s.spam, r)
-		s.seen(r.Time)
+		if ok {
+			r.Time = merge.UTC(r.Time)
+			merge.Spam(&s.spam, r)
+			s.seen(r.Time)
+		}
 	}
 	return nil
 }
 
 func (a *applier) phishing(b *intel.Batch) error {
 	for _, r := range b.PhishingEvents {
-		if err := a.tick(); err != nil {
-			return err
-		}
-		ip := merge.NormIP(r.IP)
-		isNew, err := a.firstSeenEvent(tPhish, ip, r.ID)
-		if err != nil || !isNew {
-			if err != nil {
-				return err
-			}
-			continue
-		}
-		s, err := a.sum(ip)
+		s, ok, err := a.event(tPhish, r.IP, r.ID)
 		if err != nil {
 			return err
 		}
-		r.Time = merge.UTC(r.Time)
-		merge.Phishing(&s.phish, r)
-		s.seen(r.Time)
+		if ok {
+			r.Time = merge.UTC(r.Time)
+			merge.Phishing(&s.phish, r)
+			s.seen(r.Time)
+		}
 	}
 	return nil
 }
