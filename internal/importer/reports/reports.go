@@ -28,8 +28,8 @@ const DefaultFeed = "Threat reports"
 // Widest networks a report may name: a wider one is a bad line (a report
 // naming a /8 would put millions of addresses in a category).
 const (
-	MinBits4 = 16
-	MinBits6 = 32
+	MinBits4 = importer.MinNetBits4
+	MinBits6 = importer.MinNetBits6
 )
 
 // Record is one line of the format. Writers (the generator) fill it and
@@ -173,23 +173,11 @@ func (p *Parser) indicators(r *Record, rep intel.Report, b *intel.Batch) error {
 		link(ip)
 	}
 	for _, s := range r.CIDRs {
-		pfx, err := netip.ParsePrefix(strings.TrimSpace(s))
-		if err != nil {
-			ip, aerr := netip.ParseAddr(strings.TrimSpace(s))
-			if aerr != nil || ip.Zone() != "" {
-				return fmt.Errorf("bad network %q in %q: want a CIDR", clip(s), "cidrs")
-			}
-			pfx = netip.PrefixFrom(ip, ip.BitLen())
+		pfx, minBits, wide, ok := importer.Network(strings.TrimSpace(s))
+		if !ok {
+			return fmt.Errorf("bad network %q in %q: want a CIDR", clip(s), "cidrs")
 		}
-		if pfx.Addr().Is4In6() && pfx.Bits() >= 96 {
-			pfx = netip.PrefixFrom(pfx.Addr().Unmap(), pfx.Bits()-96)
-		}
-		pfx = pfx.Masked()
-		minBits := MinBits6
-		if pfx.Addr().Is4() {
-			minBits = MinBits4
-		}
-		if pfx.Bits() < minBits {
+		if wide {
 			return fmt.Errorf("network %s in %q is wider than /%d: name narrower networks", pfx, "cidrs", minBits)
 		}
 		keep(pfx.String())

@@ -40,8 +40,8 @@ const DefaultFeed = "STIX"
 
 // Widest networks an ipv4-addr or ipv6-addr value may name.
 const (
-	MinBits4 = 16
-	MinBits6 = 32
+	MinBits4 = importer.MinNetBits4
+	MinBits6 = importer.MinNetBits6
 )
 
 // Parser parses STIX 2.1 bundles. It is used for one pass over one file.
@@ -463,24 +463,11 @@ func (c *ioc) setValue(raw string) error {
 	s := strings.TrimSpace(raw)
 	switch c.kind {
 	case kindIP:
-		pfx, err := netip.ParsePrefix(s)
-		if err != nil {
-			a, aerr := netip.ParseAddr(s)
-			if aerr != nil || a.Zone() != "" {
-				return fmt.Errorf("bad address %q", clip(raw))
-			}
-			a = a.Unmap()
-			pfx = netip.PrefixFrom(a, a.BitLen())
+		pfx, minBits, wide, ok := importer.Network(s)
+		if !ok {
+			return fmt.Errorf("bad address %q", clip(raw))
 		}
-		if pfx.Addr().Is4In6() && pfx.Bits() >= 96 {
-			pfx = netip.PrefixFrom(pfx.Addr().Unmap(), pfx.Bits()-96)
-		}
-		pfx = pfx.Masked()
-		minBits := MinBits6
-		if pfx.Addr().Is4() {
-			minBits = MinBits4
-		}
-		if pfx.Bits() < minBits {
+		if wide {
 			return fmt.Errorf("network %s is wider than /%d", pfx, minBits)
 		}
 		c.prefix = pfx
