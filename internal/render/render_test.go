@@ -222,24 +222,7 @@ func TestGolden(t *testing.T) {
 			if !bytes.Equal(compact.Bytes(), got) {
 				t.Errorf("output is not compact JSON")
 			}
-			var pretty bytes.Buffer
-			if err := json.Indent(&pretty, got, "", "  "); err != nil {
-				t.Fatal(err)
-			}
-			pretty.WriteByte('\n')
-			path := filepath.Join("testdata", tc.name+".golden")
-			if *update {
-				if err := os.WriteFile(path, pretty.Bytes(), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run go test -update to create it)", err)
-			}
-			if !bytes.Equal(pretty.Bytes(), want) {
-				t.Errorf("%s differs from golden:\ngot:\n%s\nwant:\n%s", tc.name, pretty.Bytes(), want)
-			}
+			want := golden(t, tc.name, got)
 			checkContract(t, want, tc.url)
 		})
 	}
@@ -607,4 +590,30 @@ func BenchmarkIPJSON(b *testing.B) {
 			buf = AppendIPJSON(buf[:0], r)
 		}
 	})
+}
+
+// golden compares the indented form of the JSON got with
+// testdata/<name>.golden (written with -update) and returns the golden
+// bytes.
+func golden(t *testing.T, name string, got []byte) []byte {
+	t.Helper()
+	var pretty bytes.Buffer
+	if err := json.Indent(&pretty, got, "", "  "); err != nil {
+		t.Fatalf("invalid JSON: %v\n%s", err, got)
+	}
+	pretty.WriteByte('\n')
+	path := filepath.Join("testdata", name+".golden")
+	if *update {
+		if err := os.WriteFile(path, pretty.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if !bytes.Equal(pretty.Bytes(), want) {
+		t.Errorf("%s differs from golden:\ngot:\n%s\nwant:\n%s", name, pretty.Bytes(), want)
+	}
+	return want
 }

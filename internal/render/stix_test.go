@@ -134,25 +134,7 @@ func TestSTIXGolden(t *testing.T) {
 	v := newSTIXValidator(t)
 	for _, tc := range stixCases(t) {
 		t.Run(tc.name, func(t *testing.T) {
-			got := tc.body()
-			var pretty bytes.Buffer
-			if err := json.Indent(&pretty, got, "", "  "); err != nil {
-				t.Fatalf("invalid JSON: %v\n%s", err, got)
-			}
-			pretty.WriteByte('\n')
-			path := filepath.Join("testdata", tc.name+".golden")
-			if *update {
-				if err := os.WriteFile(path, pretty.Bytes(), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run go test -update to create it)", err)
-			}
-			if !bytes.Equal(pretty.Bytes(), want) {
-				t.Errorf("%s differs from golden:\ngot:\n%s\nwant:\n%s", tc.name, pretty.Bytes(), want)
-			}
+			want := golden(t, tc.name, tc.body())
 			if err := v.validate(want); err != nil {
 				t.Errorf("%s: %v", tc.name, err)
 			}
