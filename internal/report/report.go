@@ -446,7 +446,7 @@ func fillReserved(r *IPReport, blk netdata.ReservedBlock) {
 	r.Reserved = true
 	r.Zone = intel.ZoneGrey
 	r.General = IPGeneral{Status: StatusReserved}
-	start, end := prefixRange(blk.Prefix)
+	start, end := blk.Range()
 	r.Whois = Whois{
 		Type:   WhoisTypeReserved,
 		Status: StatusReserved,
@@ -699,33 +699,6 @@ func TopRegionsOf(regions map[string]int64, n int) []string {
 	return out
 }
 
-// prefixRange returns the first and last address of p.
-func prefixRange(p netip.Prefix) (first, last netip.Addr) {
-	p = p.Masked()
-	first = p.Addr()
-	if first.Is4() {
-		a := first.As4()
-		setHostBits(a[:], p.Bits())
-		return first, netip.AddrFrom4(a)
-	}
-	a := first.As16()
-	setHostBits(a[:], p.Bits())
-	return first, netip.AddrFrom16(a)
-}
-
-func setHostBits(a []byte, bits int) {
-	for i := range a {
-		switch {
-		case bits >= 8:
-			bits -= 8
-		case bits > 0:
-			a[i] |= 0xff >> bits
-			bits = 0
-		default:
-			a[i] = 0xff
-		}
-	}
-}
 
 // URL assembles the report of a web address given in any form the client
 // sent (scheme included); invalid addresses are KindInvalid errors.
