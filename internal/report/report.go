@@ -699,7 +699,6 @@ func TopRegionsOf(regions map[string]int64, n int) []string {
 	return out
 }
 
-
 // URL assembles the report of a web address given in any form the client
 // sent (scheme included); invalid addresses are KindInvalid errors.
 //
