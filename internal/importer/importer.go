@@ -26,6 +26,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/tipd/tipd/internal/intel"
@@ -331,14 +332,19 @@ type work struct {
 }
 
 // run is the importing pass: the caller's goroutine reads and parses, one
-// goroutine prepares (provenance, domain join) and applies batches.
+// goroutine prepares (provenance, domain join) and applies batches. A store
+// that pipelines (store.Pipeliner) commits a batch while the next one
+// merges; a join of a domain that a batch still committing resolved waits
+// for the commits (see joiner.settled).
 func run(ctx context.Context, st store.Intel, r io.Reader, p Parser, o Options, sum *Summary) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
+	// Batches: one being parsed, one waiting, one merging, one committing.
+	const works = 4
 	full := make(chan *work, 1)
-	free := make(chan *work, 3)
-	for range 3 {
+	free := make(chan *work, works)
+	for range works {
 		free <- &work{}
 	}
 	type result struct {
@@ -347,27 +353,66 @@ func run(ctx context.Context, st store.Intel, r io.Reader, p Parser, o Options, 
 	}
 	done := make(chan result, 1)
 	j := &joiner{st: st, o: o, src: intel.Source{Feed: o.Feed, File: o.baseName(), Imported: o.Now().UTC()}}
+	pl, _ := st.(store.Pipeliner)
+	var inflight sync.WaitGroup // batches handed to ApplyAsync, not committed
+	j.wait = inflight.Wait
 	go func() {
-		var res result
-		for w := range full {
-			if res.err == nil {
-				unplaced, err := j.prepare(ctx, &w.b)
-				if err == nil {
-					err = st.Apply(ctx, &w.b)
-				}
-				if err != nil {
-					res.err = fmt.Errorf("import %s: apply records up to line %d: %w", o.displayName(), w.lastLine, err)
-					cancel()
-				} else {
-					res.applied += w.lines
-					res.records += int64(w.b.Len())
-					res.unplaced += unplaced
-				}
-			}
+		var (
+			mu  sync.Mutex // guards res
+			res result
+		)
+		failed := func() bool {
+			mu.Lock()
+			defer mu.Unlock()
+			return res.err != nil
+		}
+		recycle := func(w *work) {
 			w.b.Reset()
 			w.lines = 0
 			free <- w
 		}
+		// finish counts an applied batch, or keeps the first error, and
+		// hands the batch back to the parser.
+		finish := func(w *work, unplaced int64, err error) {
+			mu.Lock()
+			if err != nil {
+				if res.err == nil {
+					res.err = fmt.Errorf("import %s: apply records up to line %d: %w", o.displayName(), w.lastLine, err)
+					cancel()
+				}
+			} else {
+				res.applied += w.lines
+				res.records += int64(w.b.Len())
+				res.unplaced += unplaced
+			}
+			mu.Unlock()
+			recycle(w)
+		}
+		for w := range full {
+			if failed() {
+				recycle(w)
+				continue
+			}
+			unplaced, err := j.prepare(ctx, &w.b)
+			if err == nil && pl != nil {
+				inflight.Add(1)
+				doms := j.hold(&w.b)
+				err = pl.ApplyAsync(ctx, &w.b, func(err error) {
+					j.release(doms)
+					finish(w, unplaced, err)
+					inflight.Done()
+				})
+				if err == nil {
+					continue
+				}
+				j.release(doms)
+				inflight.Done()
+			} else if err == nil {
+				err = st.Apply(ctx, &w.b)
+			}
+			finish(w, unplaced, err)
+		}
+		inflight.Wait()
 		done <- res
 	}()
 

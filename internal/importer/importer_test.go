@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"context"
 	"errors"
+	"fmt"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -47,12 +48,62 @@ func (s *sink) Apply(_ context.Context, b *intel.Batch) error {
 	return nil
 }
 
+func (s *sink) applied() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.b.Sightings)
+}
+
 func (s *sink) DomainIPs(_ context.Context, d string, limit int) ([]netip.Addr, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	ips := s.domains[d]
 	if len(ips) > limit {
 		ips = ips[:limit]
 	}
 	return ips, nil
+}
+
+// pipeSink is a sink that pipelines (store.Pipeliner): each batch commits
+// a while after ApplyAsync returns, in order, and only then do its
+// resolutions answer DomainIPs. A batch after a failed one fails.
+type pipeSink struct {
+	sink
+	last   chan struct{} // closed when the newest batch has committed
+	failed bool
+}
+
+func (s *pipeSink) ApplyAsync(ctx context.Context, b *intel.Batch, done func(error)) error {
+	prev, next := s.last, make(chan struct{})
+	s.last = next
+	go func() {
+		defer close(next)
+		if prev != nil {
+			<-prev
+		}
+		time.Sleep(20 * time.Millisecond)
+		s.mu.Lock()
+		failed := s.failed
+		s.mu.Unlock()
+		err := errors.New("an earlier batch failed")
+		if !failed {
+			err = s.Apply(ctx, b)
+		}
+		s.mu.Lock()
+		if err != nil {
+			s.failed = true
+		} else {
+			if s.domains == nil {
+				s.domains = map[string][]netip.Addr{}
+			}
+			for _, r := range b.Resolutions {
+				s.domains[r.Domain] = append(s.domains[r.Domain], r.IP)
+			}
+		}
+		s.mu.Unlock()
+		done(err)
+	}()
+	return nil
 }
 
 var fixedNow = time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
@@ -309,15 +360,42 @@ func TestImportDomainJoin(t *testing.T) {
 	}
 }
 
-func TestImportStoreError(t *testing.T) {
-	st := &sink{failAt: 2}
-	o := importer.Options{BatchSize: 3, File: "w.jsonl"}
-	sum, err := importer.Import(context.Background(), st, strings.NewReader(sightings(20)), newJSONL(o), o)
-	if err == nil || !strings.Contains(err.Error(), "import w.jsonl: apply records up to line 6: disk full") {
-		t.Fatalf("got error %v, want the store error with its line", err)
+// With a pipelining store, a web address joins the addresses its domain
+// resolved to in a batch that has not committed yet.
+func TestImportDomainJoinPipelined(t *testing.T) {
+	in := `{"kind":"resolution","domain":"c2.badcorp.example","ip":"45.95.147.10","first_seen":"2026-11-01","last_seen":"2026-11-20"}
+{"kind":"sighting","ip":"45.95.147.20","day":"2026-11-01","hits":1}
+{"kind":"url","url":"http://c2.badcorp.example/gate.php","categories":["CATEGORY_BOTNET_CNC"]}
+`
+	st := &pipeSink{}
+	o := importer.Options{BatchSize: 1}
+	sum, err := importer.Import(context.Background(), st, strings.NewReader(in), newJSONL(o), o)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if sum.Applied != 3 {
-		t.Errorf("got %d applied, want the first batch of 3", sum.Applied)
+	if sum.Unplaced != 0 || sum.Applied != 3 || st.batches != 3 {
+		t.Fatalf("%d unplaced, %d applied in %d batches; want 0, 3, 3", sum.Unplaced, sum.Applied, st.batches)
+	}
+	if len(st.b.HostedURLs) != 1 || st.b.HostedURLs[0].IP != netip.MustParseAddr("45.95.147.10") {
+		t.Errorf("hosted URLs %+v, want the URL on 45.95.147.10", st.b.HostedURLs)
+	}
+}
+
+func TestImportStoreError(t *testing.T) {
+	for _, st := range []interface {
+		store.Intel
+		applied() int
+	}{&sink{failAt: 2}, &pipeSink{sink: sink{failAt: 2}}} {
+		t.Run(fmt.Sprintf("%T", st), func(t *testing.T) {
+			o := importer.Options{BatchSize: 3, File: "w.jsonl"}
+			sum, err := importer.Import(context.Background(), st, strings.NewReader(sightings(20)), newJSONL(o), o)
+			if err == nil || !strings.Contains(err.Error(), "import w.jsonl: apply records up to line 6: disk full") {
+				t.Fatalf("got error %v, want the store error with its line", err)
+			}
+			if sum.Applied != 3 || st.applied() != 3 {
+				t.Errorf("%d applied, %d sightings in the store; want the first batch of 3", sum.Applied, st.applied())
+			}
+		})
 	}
 }
 

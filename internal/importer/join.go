@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
+	"sync"
 
 	"github.com/tipd/tipd/internal/intel"
 	"github.com/tipd/tipd/internal/store"
@@ -20,6 +22,58 @@ type joiner struct {
 	src intel.Source
 	// per batch: domain -> addresses
 	cache map[string][]netip.Addr
+
+	// With a pipelining store, the domains resolved by batches handed to
+	// the store and not committed yet (counted per batch), and a function
+	// that waits for those commits: a join of such a domain waits, so that
+	// it reads what a one-batch-at-a-time import would read.
+	mu       sync.Mutex
+	inflight map[string]int
+	wait     func()
+}
+
+// hold counts the domains b resolves as in flight until release is called
+// with what hold returned.
+func (j *joiner) hold(b *intel.Batch) []string {
+	if len(b.Resolutions) == 0 {
+		return nil
+	}
+	doms := make([]string, 0, len(b.Resolutions))
+	for i := range b.Resolutions {
+		doms = append(doms, b.Resolutions[i].Domain)
+	}
+	slices.Sort(doms)
+	doms = slices.Compact(doms)
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.inflight == nil {
+		j.inflight = make(map[string]int)
+	}
+	for _, d := range doms {
+		j.inflight[d]++
+	}
+	return doms
+}
+
+func (j *joiner) release(doms []string) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	for _, d := range doms {
+		if j.inflight[d]--; j.inflight[d] <= 0 {
+			delete(j.inflight, d)
+		}
+	}
+}
+
+// settled waits, if host was resolved by a batch still in flight, for
+// every batch in flight.
+func (j *joiner) settled(host string) {
+	j.mu.Lock()
+	n := j.inflight[host]
+	j.mu.Unlock()
+	if n > 0 && j.wait != nil {
+		j.wait()
+	}
 }
 
 // prepare fills provenance and joins domains; it returns how many records
@@ -50,6 +104,7 @@ func (j *joiner) prepare(ctx context.Context, b *intel.Batch) (int64, error) {
 			return j.cache[host], nil
 		}
 		seen[host] = true
+		j.settled(host)
 		ips, err := j.st.DomainIPs(ctx, host, MaxDomainAddresses)
 		if err != nil {
 			return nil, fmt.Errorf("addresses of %s: %w", host, err)

@@ -136,6 +136,19 @@ type ReportsReader interface {
 	ReportsByID(ctx context.Context, ids []string) ([]intel.Report, error)
 }
 
+// Pipeliner is an optional interface of a backend that can merge a batch
+// while the batch before it is still being committed, as a bulk import
+// does. ApplyAsync is Apply returning once b is merged: it returns an
+// error if b could not be merged (and then never calls done), or nil and
+// calls done exactly once with the result of the commit. Batches commit in
+// the order of the calls, atomically each, and are visible to readers once
+// committed; a batch merged on top of one whose commit fails fails too.
+// b must not be changed until done is called. done runs on a goroutine of
+// the backend and must not call the store.
+type Pipeliner interface {
+	ApplyAsync(ctx context.Context, b *intel.Batch, done func(error)) error
+}
+
 // ListLimits are the limits of the four list sections of AddressLists.
 type ListLimits struct {
 	HostedURLs, Files, Resolutions, Masks int

@@ -30,9 +30,11 @@ import (
 // duplicates inside one batch merge like separate batches), and the overlay
 // becomes one Pebble batch at the end.
 type applier struct {
-	it    *pebble.Iterator
-	read  map[string]readVal  // values in the database before the batch
-	w     map[string]writeVal // the batch's writes
+	it *pebble.Iterator
+	// prev is the batch before this one if its commit may still run: its
+	// writes are read from memory (see readStore).
+	prev  *pending
+	o     *overlay // values before the batch, and the batch's writes
 	addrs map[[16]byte]*addrSum
 	urls  map[string]*urlSum
 	// heads are the list heads the batch read or changed, decoded, by list
@@ -62,14 +64,46 @@ type readVal struct {
 	found bool
 }
 
-type writeVal struct {
-	v   []byte
-	del bool
-}
-
 // Apply implements store.Intel. The whole batch is one Pebble batch
 // committed with a WAL sync; a cancelled context discards it.
 func (s *Store) Apply(ctx context.Context, b *intel.Batch) error {
+	done := make(chan error, 1)
+	if err := s.ApplyAsync(ctx, b, func(err error) { done <- err }); err != nil {
+		return err
+	}
+	return <-done
+}
+
+// pending is a merged batch handed to its commit, which may still run.
+// The next batch merges on top of it: it reads the keys pending wrote from
+// w (see applier.readStore), not from the database, which may or may not
+// hold them yet. Nothing changes o once it is pending.
+type pending struct {
+	o *overlay
+	// writes are the written slots of o, sorted by key, once sorted is
+	// closed.
+	writes []*slot
+	sorted chan struct{}
+	// err is the result of the commit, once done is closed.
+	err  error
+	done chan struct{}
+}
+
+func (p *pending) finished() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// ApplyAsync implements store.Pipeliner: Apply, returning once the batch is
+// merged. The commit (sorting the batch's keys, building the Pebble batch,
+// the WAL write and sync, the memtable insert) runs on a goroutine of its
+// own while the caller's next batch merges; at most one commit runs
+// while a batch merges, and commits run in the order of the calls.
+func (s *Store) ApplyAsync(ctx context.Context, b *intel.Batch, done func(error)) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -78,16 +112,28 @@ func (s *Store) Apply(ctx context.Context, b *intel.Batch) error {
 	}
 	s.applyMu.Lock()
 	defer s.applyMu.Unlock()
+	// The database holds every batch but the newest pending one, whose
+	// writes this batch reads from memory while it commits.
+	if s.older != nil {
+		<-s.older.done
+		s.older = nil
+	}
+	prev := s.last
+	if prev != nil && prev.finished() {
+		prev = nil
+	}
+	if prev != nil {
+		s.layered++
+	}
 	it, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{UseL6Filters: true})
 	if err != nil {
 		return fmt.Errorf("apply: %w", err)
 	}
-	defer it.Close()
 	n := b.Len()
 	a := &applier{
 		it:       it,
-		read:     make(map[string]readVal, 2*n),
-		w:        make(map[string]writeVal, 4*n),
+		prev:     prev,
+		o:        newOverlay(4 * n),
 		addrs:    map[[16]byte]*addrSum{},
 		heads:    map[[17]byte]*head{},
 		urls:     map[string]*urlSum{},
@@ -99,6 +145,28 @@ func (s *Store) Apply(ctx context.Context, b *intel.Batch) error {
 		listChanged:    map[[16]byte]bool{},
 		urlListChanged: map[string]bool{},
 	}
+	err = a.merge(b)
+	if cerr := it.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("apply: %w", cerr)
+	}
+	if err != nil {
+		return err
+	}
+	if !a.stamped.IsZero() {
+		s.lastStamp = a.stamped
+	}
+	p := &pending{o: a.o, sorted: make(chan struct{}), done: make(chan struct{})}
+	s.older, s.last = prev, p
+	go func() {
+		p.err = s.commit(ctx, a, p, prev)
+		close(p.done)
+		done(p.err)
+	}()
+	return nil
+}
+
+// merge merges b into the applier's overlay.
+func (a *applier) merge(b *intel.Batch) error {
 	if err := a.prefetch(b); err != nil {
 		return fmt.Errorf("apply: read: %w", err)
 	}
@@ -112,51 +180,66 @@ func (s *Store) Apply(ctx context.Context, b *intel.Batch) error {
 		}
 		a.set(keyNetVersion, binary.AppendUvarint(nil, v+1))
 	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	// Keys in order: the memtable inserts each next to the previous one.
-	keys := make([]string, 0, len(a.w))
-	size := 0
-	for k, w := range a.w {
-		keys = append(keys, k)
-		size += len(k) + len(w.v) + 8
-	}
-	slices.Sort(keys)
 	if len(a.crossed) > 0 {
-		heads, err := a.crossedHeads(keys)
-		if err != nil {
+		if err := a.crossedHeads(); err != nil {
 			return fmt.Errorf("apply: %w", err)
 		}
-		for _, k := range heads {
-			size += len(k) + len(a.w[k].v) + 8
-		}
-		keys = mergeSorted(keys, heads)
+	}
+	return a.ctx.Err()
+}
+
+// commit writes the merged batch after prev (the batch it was merged on
+// top of, nil if none) has committed.
+func (s *Store) commit(ctx context.Context, a *applier, p *pending, prev *pending) error {
+	// Keys in order: the memtable inserts each next to the previous one.
+	writes := a.o.sortedWrites()
+	p.writes = writes
+	close(p.sorted)
+	size := 0
+	for _, w := range writes {
+		size += len(w.key) + len(w.v) + 8
 	}
 	batch := s.db.NewBatchWithSize(size)
 	defer batch.Close()
-	for _, k := range keys {
-		w := a.w[k]
+	for _, w := range writes {
 		var err error
-		if w.del {
-			if r, ok := a.read[k]; ok && !r.found {
+		if w.flags&fDel != 0 {
+			if w.flags&(fRead|fFound) == fRead {
 				continue // written and deleted again inside the batch
 			}
-			err = batch.Delete(unsafeBytes(k), nil)
+			err = batch.Delete(unsafeBytes(w.key), nil)
 		} else {
-			err = batch.Set(unsafeBytes(k), w.v, nil)
+			err = batch.Set(unsafeBytes(w.key), w.v, nil)
 		}
 		if err != nil {
 			return fmt.Errorf("apply: %w", err)
 		}
+	}
+	if s.beforeCommit != nil {
+		s.beforeCommit()
+	}
+	if prev != nil {
+		<-prev.done
+		if prev.err != nil {
+			return fmt.Errorf("apply: the batch before this one, which it was merged with, failed: %w", prev.err)
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return err
 	}
 	if err := batch.Commit(pebble.Sync); err != nil {
 		return fmt.Errorf("apply: commit: %w", err)
 	}
-	if !a.stamped.IsZero() {
-		s.lastStamp = a.stamped
-	}
 	return nil
+}
+
+// settle waits for the commit of every batch handed to it. The caller
+// holds applyMu.
+func (s *Store) settle() {
+	if s.last != nil {
+		<-s.last.done
+	}
+	s.older, s.last = nil, nil
 }
 
 // mergeSorted merges the sorted b into the sorted a.
@@ -188,33 +271,98 @@ func (a *applier) Get(key []byte) ([]byte, io.Closer, error) {
 }
 
 func (a *applier) get(key []byte) ([]byte, bool, error) {
-	if w, ok := a.w[string(key)]; ok {
-		return w.v, !w.del, nil
-	}
-	if r, ok := a.read[string(key)]; ok {
-		return r.v, r.found, nil
+	if s, ok := a.o.lookup(key); ok {
+		if s.flags&fWritten != 0 {
+			return s.v, s.flags&fDel == 0, nil
+		}
+		return s.read, s.flags&fFound != 0, nil
 	}
 	if a.knownAbsent(key) {
 		return nil, false, nil
 	}
-	r, err := a.readDB(key)
+	r, err := a.readStore(key)
 	if err != nil {
 		return nil, false, err
 	}
-	a.read[string(key)] = r
+	a.o.recordRead(key, r.v, r.found)
 	return r.v, r.found, nil
+}
+
+// before returns the value of key before the batch, if the batch read it.
+func (a *applier) before(key []byte) (v []byte, found, ok bool) {
+	s, ok := a.o.lookup(key)
+	if !ok || s.flags&fRead == 0 {
+		return nil, false, false
+	}
+	return s.read, s.flags&fFound != 0, true
+}
+
+// readStore reads one key as the database holds it once the pending batch
+// before this one (if any) has committed.
+func (a *applier) readStore(key []byte) (readVal, error) {
+	if a.prev != nil {
+		if v, del, ok := a.prev.o.written(string(key)); ok {
+			return readVal{v: v, found: !del}, nil
+		}
+	}
+	return a.readDB(key)
 }
 
 func (a *applier) set(key, val []byte) {
 	if val == nil {
 		val = []byte{}
 	}
-	a.w[string(key)] = writeVal{v: val}
+	a.o.write(key, val, false)
 }
 
-func (a *applier) del(key []byte) { a.w[string(key)] = writeVal{del: true} }
+func (a *applier) del(key []byte) { a.o.write(key, nil, true) }
 
-// readDB reads one key with the applier's iterator.
+// scan calls fn with every key starting with prefix and its value, in key
+// order, as the database holds them once the pending batch before this one
+// (if any) has committed. fn must copy what it keeps.
+func (a *applier) scan(prefix []byte, fn func(k, v []byte) error) error {
+	var pw []*slot // the pending batch's writes under prefix
+	if a.prev != nil {
+		<-a.prev.sorted
+		pw = writesUnder(a.prev.writes, prefix)
+	}
+	ok := a.it.SeekGE(prefix) && bytes.HasPrefix(a.it.Key(), prefix)
+	for ok || len(pw) > 0 {
+		var c int
+		switch {
+		case !ok:
+			c = 1
+		case len(pw) == 0:
+			c = -1
+		default:
+			c = bytes.Compare(a.it.Key(), unsafeBytes(pw[0].key))
+		}
+		if c < 0 {
+			v, err := a.it.ValueAndErr()
+			if err != nil {
+				return err
+			}
+			if err := fn(a.it.Key(), v); err != nil {
+				return err
+			}
+		} else if w := pw[0]; w.flags&fDel == 0 {
+			if err := fn(unsafeBytes(w.key), w.v); err != nil {
+				return err
+			}
+		}
+		if c <= 0 {
+			ok = a.it.Next() && bytes.HasPrefix(a.it.Key(), prefix)
+		}
+		if c >= 0 {
+			pw = pw[1:]
+		}
+	}
+	return a.it.Error()
+}
+
+// readDB reads one key with the applier's iterator. Values are copied:
+// values read from the pending batch (readStore) are shared with it, and
+// no value read is ever modified.
 func (a *applier) readDB(key []byte) (readVal, error) {
 	if !a.it.SeekPrefixGE(key) || !bytes.Equal(a.it.Key(), key) {
 		return readVal{}, a.it.Error()
@@ -234,14 +382,14 @@ func (a *applier) fetch(keys [][]byte) error {
 		if i > 0 && bytes.Equal(k, keys[i-1]) {
 			continue
 		}
-		if _, ok := a.read[string(k)]; ok {
+		if _, ok := a.o.lookup(k); ok {
 			continue
 		}
-		r, err := a.readDB(k)
+		r, err := a.readStore(k)
 		if err != nil {
 			return err
 		}
-		a.read[string(k)] = r
+		a.o.recordRead(k, r.v, r.found)
 	}
 	return nil
 }
@@ -249,26 +397,36 @@ func (a *applier) fetch(keys [][]byte) error {
 // knownAbsent reports whether key belongs to an address or URL that had no
 // summary before the batch: every key owned by an address is written
 // together with its summary, and every item of a URL's file list with the
-// URL's summary, so such keys do not exist in the database.
+// URL's summary, so such keys do not exist in the database. Of an address
+// with a summary, the summary as it was before the batch tells more: a list
+// it counts no items of has no keys, and a sighting day outside its
+// sighting days has none.
 func (a *applier) knownAbsent(key []byte) bool {
-	newAddr := func(k []byte) bool {
-		if len(k) < 16 {
-			return false
-		}
-		_, ok := a.newAddrs[[16]byte(k[:16])]
-		return ok
-	}
 	switch {
 	case len(key) < 2:
 		return false
-	case key[0] == tSighting || key[0] == tSpam || key[0] == tPhish:
-		return newAddr(key[1:])
+	case key[0] == tSighting:
+		if len(key) != 1+16+8 {
+			return false
+		}
+		if a.newAddr(key[1:]) {
+			return true
+		}
+		s := a.sumBefore(key[1:])
+		day := binary.BigEndian.Uint64(key[17:])
+		return s != nil && (s.days0[0] == 0 || day < s.days0[0] || day > s.days0[1])
+	case key[0] == tSpam || key[0] == tPhish:
+		return a.newAddr(key[1:])
 	case key[0] == tHead:
-		return newAddr(key[2:])
+		return a.newAddr(key[2:])
 	case key[0] != tPrimary:
 		return false
 	case key[1] == lHosted || key[1] == lFiles || key[1] == lRes || key[1] == lMasks:
-		return newAddr(key[2:])
+		if a.newAddr(key[2:]) {
+			return true
+		}
+		s := a.sumBefore(key[2:])
+		return s != nil && s.lens0[listNo(key[1])] == 0
 	case key[1] == lURLFiles:
 		if i := bytes.IndexByte(key[2:], 0); i >= 0 {
 			_, ok := a.newURLs[string(key[2:2+i])]
@@ -276,6 +434,41 @@ func (a *applier) knownAbsent(key []byte) bool {
 		}
 	}
 	return false
+}
+
+// newAddr reports whether the address whose 16 bytes k starts with had no
+// summary before the batch.
+func (a *applier) newAddr(k []byte) bool {
+	if len(k) < 16 {
+		return false
+	}
+	_, ok := a.newAddrs[[16]byte(k[:16])]
+	return ok
+}
+
+// sumBefore returns the decoded summary of the address whose 16 bytes k
+// starts with if the batch has it at hand (read in the plan), without
+// reading; nil otherwise. Only its fields ending in 0 describe the
+// database before the batch.
+func (a *applier) sumBefore(k []byte) *addrSum {
+	if len(k) < 16 {
+		return nil
+	}
+	a16 := [16]byte(k[:16])
+	if s := a.addrs[a16]; s != nil {
+		return s
+	}
+	var key [17]byte
+	key[0] = tAddr
+	copy(key[1:], a16[:])
+	if _, found, _ := a.before(key[:]); !found {
+		return nil
+	}
+	s, err := a.sum(netip.AddrFrom16(a16))
+	if err != nil {
+		return nil
+	}
+	return s
 }
 
 // itemRef is the primary key of a list item and the length of its owner.
@@ -327,9 +520,10 @@ func (a *applier) prefetch(b *intel.Batch) error {
 
 	// Keys owned by addresses and URLs without a summary are not read
 	// (see knownAbsent).
-	for k, r := range a.read {
+	for i := range a.o.slots {
+		k, f := a.o.slots[i].key, a.o.slots[i].flags
 		switch {
-		case r.found:
+		case f&fFound != 0:
 		case k[0] == tAddr:
 			a.newAddrs[[16]byte([]byte(k[1:]))] = struct{}{}
 		case k[0] == tURL:
@@ -400,12 +594,12 @@ func (a *applier) prefetch(b *intel.Batch) error {
 	// The index entries of the items that exist.
 	keys = keys[:0]
 	for _, it := range items {
-		r, ok := a.read[string(it.pk)]
-		if !ok || !r.found {
+		v, found, _ := a.before(it.pk)
+		if !found {
 			continue
 		}
 		owner, item := it.pk[2:2+it.ownerLen], it.pk[2+it.ownerLen:]
-		keys = append(keys, indexKey(it.pk[1], owner, r.v, item))
+		keys = append(keys, indexKey(it.pk[1], owner, v, item))
 	}
 	return a.fetch(keys)
 }
@@ -549,6 +743,7 @@ func (a *applier) sightings(b *intel.Batch) error {
 		}
 		s.hits += r.Hits - oldHits
 		s.seen(d)
+		s.sighted(binary.BigEndian.Uint64(k[17:]))
 	}
 	return nil
 }
@@ -813,15 +1008,16 @@ func (a *applier) restampResolutions(domain string, zone intel.Zone, cats []inte
 	prefix := indexPrefix(lDomainIPs, strOwner(nil, domain))
 	type ref struct{ sort, addr []byte }
 	var refs []ref
-	for ok := a.it.SeekGE(prefix); ok && bytes.HasPrefix(a.it.Key(), prefix); ok = a.it.Next() {
-		k := a.it.Key()[len(prefix):]
+	err := a.scan(prefix, func(k, _ []byte) error {
+		k = k[len(prefix):]
 		if len(k) != recencyKeyLen+16 {
 			return errCorrupt
 		}
 		k = bytes.Clone(k)
 		refs = append(refs, ref{k[:recencyKeyLen], k[recencyKeyLen:]})
-	}
-	if err := a.it.Error(); err != nil {
+		return nil
+	})
+	if err != nil {
 		return err
 	}
 	for _, r := range refs {
@@ -1052,4 +1248,15 @@ func networkVersion(r reader) (uint64, error) {
 		return nil
 	})
 	return v, err
+}
+
+// writesUnder returns the writes (sorted by key) whose keys start with
+// prefix.
+func writesUnder(writes []*slot, prefix []byte) []*slot {
+	lo, _ := slices.BinarySearchFunc(writes, prefix, func(w *slot, p []byte) int { return strings.Compare(w.key, string(p)) })
+	hi := lo
+	for hi < len(writes) && strings.HasPrefix(writes[hi].key, string(prefix)) {
+		hi++
+	}
+	return writes[lo:hi]
 }

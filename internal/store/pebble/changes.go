@@ -285,8 +285,8 @@ func replaceStamp(v []byte, old, new time.Time) []byte {
 
 // sameValue reports whether key held v before the batch.
 func (a *applier) sameValue(key, v []byte) bool {
-	r, ok := a.read[string(key)]
-	return ok && r.found && bytes.Equal(r.v, v)
+	old, found, _ := a.before(key)
+	return found && bytes.Equal(old, v)
 }
 
 // markList records that the batch changed an item of the list of owner.

@@ -580,6 +580,19 @@ type addrSum struct {
 	lens      [4]int64  // items of the lists u, f, r, m (see listNo)
 	lens0     [4]int64  // lens before the batch (Apply only, not stored)
 	changed   time.Time // the change stamp (see changes.go)
+	// days are the first and last day of the address's sighting keys
+	// (the day part of an S key as a number; 0, 0 without sightings), so
+	// that Apply knows a day outside them has no key.
+	days  [2]uint64
+	days0 [2]uint64 // days before the batch (Apply only, not stored)
+}
+
+// sighted widens the sighting days by day (an S key's day part).
+func (s *addrSum) sighted(day uint64) {
+	if s.days[0] == 0 || day < s.days[0] {
+		s.days[0] = day
+	}
+	s.days[1] = max(s.days[1], day)
 }
 
 func (s *addrSum) seen(t time.Time) {
@@ -662,7 +675,11 @@ func encAddrSum(dst []byte, s *addrSum) []byte {
 	for _, n := range s.lens {
 		e.uvarint(uint64(n))
 	}
-	e.time(s.changed)
+	e.uvarint(s.days[0])
+	if s.days[0] != 0 {
+		e.uvarint(s.days[1] - s.days[0])
+	}
+	e.time(s.changed) // last: see replaceStamp
 	return e.b
 }
 
@@ -712,6 +729,10 @@ func decAddrSum(d *dec, s *addrSum) error {
 		s.lens[i] = int64(d.uvarint())
 	}
 	s.lens0 = s.lens
+	if s.days[0] = d.uvarint(); s.days[0] != 0 {
+		s.days[1] = s.days[0] + d.uvarint()
+	}
+	s.days0 = s.days
 	s.changed = d.time()
 	return d.err
 }

@@ -11,7 +11,8 @@
 //	A addr16                     address summary: hits, first/last seen,
 //	                             listings, report IDs, spam and phishing
 //	                             summaries, red URL/file counts, item counts
-//	                             of the four lists, change stamp
+//	                             of the four lists, change stamp, first
+//	                             and last sighting day
 //	S addr16 day                 hits of one sighting day (so that re-applying
 //	                             a day replaces its share of the sum)
 //	I list owner sort item       list index: the item itself
@@ -29,7 +30,7 @@
 //	N kind prefix [extra]        network records (country, AS, WHOIS,
 //	                             network listing, allow list)
 //	M netv                       network version counter
-//	M format                     layout version (uvarint, currently 5)
+//	M format                     layout version (uvarint, currently 6)
 //	W name, T hash, t user       users, tokens by hash, a user's token hash
 //	C user 0x00 day              request count
 //	H ref                        legal hold (JSON)
@@ -98,12 +99,26 @@
 // items that exist. Every key owned by an address is written together with
 // its summary, and every item of a URL's file list with the URL's summary,
 // so the keys of an address or URL without a summary are known to be
-// absent and are not read. The merge runs against an in-memory overlay
+// absent and are not read; nor are the items of a list the address's
+// summary counts none of, or sighting days outside the first and last day
+// of its sightings. The merge runs against an in-memory overlay
 // that later reads see, so duplicate keys inside one batch merge like
 // separate batches; summaries touched by a batch are kept decoded and
 // written once. The overlay becomes one batch, written in key order (the
 // memtable then inserts each key next to the previous one) and committed
-// with a WAL sync. Applies are serialised by a mutex.
+// with a WAL sync.
+//
+// Merges are serialised by a mutex; commits are pipelined (ApplyAsync, which
+// Apply calls and then waits for): a merged batch is sorted, built and
+// committed on a goroutine of its own while the next batch merges on top
+// of it, reading the keys it wrote from its overlay rather than from the
+// database, which may or may not hold them yet (prefix scans merge its
+// sorted writes with the database's keys). At most one commit runs while a
+// batch merges: a merge first waits for the commit before the pending one.
+// Commits run in merge order, so change stamps still increase in commit
+// order, and a batch merged on top of one whose commit failed fails too.
+// An import overlaps the commit of each batch (a third of Apply's time)
+// with the merge of the next; a single Apply is as before.
 //
 // Resolution items carry their domain's zone and categories, so that a
 // read needs no join: Apply applies the batch's DomainInfo records before
@@ -122,7 +137,8 @@
 // resolution items lacked the domain's zone and categories), with an error
 // that asks for a new import. Format 2 lacked the change stamps, format 3
 // the list heads, format 4 kept one change-index key per owner instead of
-// one change-log value per stamp.
+// one change-log value per stamp, format 5 lacked the sighting days of the
+// address summary.
 //
 // A list read decodes each entry straight from the iterator's memory into
 // the result; the strings it keeps are copied into one arena per call (a

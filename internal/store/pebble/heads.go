@@ -258,23 +258,29 @@ func (a *applier) headChange(list byte, owner, oldSort, item, newSort, newVal []
 }
 
 // crossedHeads writes the heads of the lists that reached headMin items in
-// the batch, made from their entries before the batch (read with a.it)
-// merged with the batch's writes of their index (keys: the batch's keys,
-// sorted). It returns the head keys written, sorted.
-func (a *applier) crossedHeads(keys []string) ([]string, error) {
-	var out []string
+// the batch, made from their entries before the batch (see scan) merged
+// with the batch's writes of their index.
+func (a *applier) crossedHeads() error {
+	// The batch's index writes of the lists, sorted.
+	crossed := make(map[string]bool, len(a.crossed))
+	for _, hk := range a.crossed {
+		crossed[string(indexPrefix(hk[1], hk[2:]))] = true
+	}
+	var writes []*slot
+	const prefixLen = 2 + 16
+	for i := range a.o.slots {
+		w := &a.o.slots[i]
+		if w.flags&fWritten != 0 && len(w.key) > prefixLen && w.key[0] == tIndex && crossed[w.key[:prefixLen]] {
+			writes = append(writes, w)
+		}
+	}
+	slices.SortFunc(writes, func(a, b *slot) int { return strings.Compare(a.key, b.key) })
 	slices.SortFunc(a.crossed, bytes.Compare)
 	for _, hk := range a.crossed {
 		list, owner := hk[1], hk[2:]
 		prefix := indexPrefix(list, owner)
 		sl := listSortLen(list)
-		// The batch's index writes of the list.
-		lo, _ := slices.BinarySearch(keys, string(prefix))
-		hi := lo
-		for hi < len(keys) && strings.HasPrefix(keys[hi], string(prefix)) {
-			hi++
-		}
-		w := keys[lo:hi]
+		w := writesUnder(writes, prefix)
 		h := &head{all: true}
 		add := func(k, v []byte) error {
 			if len(k) < len(prefix)+sl {
@@ -288,46 +294,35 @@ func (a *applier) crossedHeads(keys []string) ([]string, error) {
 			h.items = append(h.items, headItem{k[:sl], k[sl:], v})
 			return nil
 		}
-		// Merge the database's entries (a.it) with w, in key order; a key
+		// Merge the entries before the batch with w, in key order; a key
 		// the batch wrote is taken from the batch.
-		ok := a.it.SeekGE(prefix) && bytes.HasPrefix(a.it.Key(), prefix)
-		for (ok || len(w) > 0) && h.all {
-			var c int
-			switch {
-			case !ok:
-				c = 1
-			case len(w) == 0:
-				c = -1
-			default:
-				c = bytes.Compare(a.it.Key(), unsafeBytes(w[0]))
-			}
-			if c < 0 {
-				v, err := a.it.ValueAndErr()
-				if err != nil {
-					return nil, err
+		err := a.scan(prefix, func(k, v []byte) error {
+			for len(w) > 0 && w[0].key < string(k) {
+				if w[0].flags&fDel == 0 {
+					if err := add([]byte(w[0].key), w[0].v); err != nil {
+						return err
+					}
 				}
-				if err := add(bytes.Clone(a.it.Key()), bytes.Clone(v)); err != nil {
-					return nil, err
-				}
-			} else if wv := a.w[w[0]]; !wv.del {
-				if err := add([]byte(w[0]), wv.v); err != nil {
-					return nil, err
-				}
-			}
-			if c <= 0 {
-				ok = a.it.Next() && bytes.HasPrefix(a.it.Key(), prefix)
-			}
-			if c >= 0 {
 				w = w[1:]
 			}
+			if len(w) > 0 && w[0].key == string(k) {
+				return nil // the batch's write comes next
+			}
+			return add(bytes.Clone(k), bytes.Clone(v))
+		})
+		if err != nil {
+			return err
 		}
-		if err := a.it.Error(); err != nil {
-			return nil, err
+		for _, x := range w {
+			if x.flags&fDel == 0 {
+				if err := add([]byte(x.key), x.v); err != nil {
+					return err
+				}
+			}
 		}
 		a.set(hk, encodeHead(nil, h))
-		out = append(out, string(hk))
 	}
-	return out, nil
+	return nil
 }
 
 // change applies one changed item to the head. The head holds the index

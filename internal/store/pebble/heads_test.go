@@ -100,11 +100,7 @@ func testHeadInvariant(t *testing.T, seed uint64) {
 	for i := range 12 {
 		ips = append(ips, netip.AddrFrom4([4]byte{198, 51, 100, byte(i)}))
 	}
-	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	day := func() time.Time { return base.Add(time.Duration(rng.IntN(40)) * 24 * time.Hour) }
-	zones := []intel.Zone{"", intel.ZoneGreen, intel.ZoneGrey, intel.ZoneYellow, intel.ZoneOrange, intel.ZoneRed}
-	cats := []intel.Category{intel.CatMalware, intel.CatPhishing, intel.CatBotnetCNC}
-	src := intel.Source{Feed: "test", File: "f"}
+	r := &records{rng: rng, urls: 180, md5s: 60, domains: 150, masks: 130, src: intel.Source{Feed: "test", File: "f"}}
 	maxLen := map[byte]int{}
 	crossed, short := 0, 0
 	for round := range 60 {
@@ -118,26 +114,7 @@ func testHeadInvariant(t *testing.T, seed uint64) {
 			if rng.IntN(8) == 0 {
 				ip = ips[3+rng.IntN(len(ips)-3)]
 			}
-			last := day()
-			first := last.Add(-time.Duration(rng.IntN(5)) * 24 * time.Hour)
-			hits := int64(rng.IntN(6))
-			switch rng.IntN(5) {
-			case 0:
-				b.HostedURLs = append(b.HostedURLs, intel.HostedURL{IP: ip, URL: fmt.Sprintf("http://h%d.example/", rng.IntN(180)),
-					Zone: zones[rng.IntN(len(zones))], Hits: hits, FirstSeen: first, LastSeen: last, Source: src})
-			case 1:
-				b.Files = append(b.Files, intel.FileDownload{IP: ip, MD5: fmt.Sprintf("%032x", rng.IntN(60)), URL: fmt.Sprintf("http://f%d.example/x", rng.IntN(3)),
-					Zone: zones[rng.IntN(len(zones))], Hits: hits, FirstSeen: first, LastSeen: last, Source: src})
-			case 2:
-				b.Resolutions = append(b.Resolutions, intel.Resolution{IP: ip, Domain: fmt.Sprintf("d%d.example", rng.IntN(150)),
-					Hits: hits, FirstSeen: first, LastSeen: last, DailyPeak: hits, PeakDate: last, Source: src})
-			case 3:
-				b.Masks = append(b.Masks, intel.FeedMask{IP: ip, Mask: fmt.Sprintf("m%d", rng.IntN(130)), MaskType: "ip",
-					Zone: zones[rng.IntN(len(zones))], Feeds: []string{fmt.Sprint("feed", rng.IntN(3))}, LastSeen: last, Source: src})
-			case 4:
-				b.Domains = append(b.Domains, intel.DomainInfo{Domain: fmt.Sprintf("d%d.example", rng.IntN(150)),
-					Zone: zones[rng.IntN(len(zones))], Categories: []intel.Category{cats[rng.IntN(len(cats))]}, Source: src})
-			}
+			r.add(&b, ip, rng.IntN(5))
 		}
 		if err := s.Apply(ctx, &b); err != nil {
 			t.Fatal(err)

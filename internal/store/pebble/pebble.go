@@ -45,6 +45,13 @@ type Store struct {
 	lock *pebble.Lock
 
 	applyMu sync.Mutex // serialises Apply (read-modify-write of summaries and lists)
+	// The newest batch handed to its commit and the one before it, while
+	// their commits may run (see ApplyAsync); guarded by applyMu.
+	last, older *pending
+	// For tests: how many batches merged on top of a pending one, and a
+	// function each commit calls before it commits.
+	layered      int
+	beforeCommit func()
 	// The latest change stamp given (see changes.go); guarded by applyMu.
 	lastStamp   time.Time
 	stampLoaded bool
@@ -109,7 +116,7 @@ func Open(dir string, opts Options) (*Store, error) {
 // storeFormat is the version of the key layout and value encodings (see
 // doc.go). A store written with another version is refused: it must be
 // imported again into a new directory.
-const storeFormat = 5
+const storeFormat = 6
 
 var keyFormat = []byte{tMeta, 'f', 'o', 'r', 'm', 'a', 't'}
 
@@ -148,6 +155,9 @@ func checkFormat(db *pebble.DB) error {
 // durable without it (the WAL); it is for tests and benchmarks that read
 // from sstables, and for the end of a large import.
 func (s *Store) Flush() error {
+	s.applyMu.Lock()
+	s.settle()
+	s.applyMu.Unlock()
 	if err := s.db.Flush(); err != nil {
 		return fmt.Errorf("flush store %s: %w", s.dir, err)
 	}
@@ -157,6 +167,9 @@ func (s *Store) Flush() error {
 // Close closes the database and releases the directory.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
+		s.applyMu.Lock()
+		s.settle()
+		s.applyMu.Unlock()
 		err := s.db.Close()
 		if lerr := s.lock.Close(); err == nil {
 			err = lerr

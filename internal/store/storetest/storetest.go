@@ -218,11 +218,41 @@ func testSightings(t *testing.T, f Factory) {
 			check(t, "Hits after replacing a day", address(t, s, ip).Hits, int64(9))
 			apply(t, s, &intel.Batch{Sightings: []intel.Sighting{{IP: ip, Day: day(2024, 1, 5), Hits: 30}}})
 			check(t, "Hits after replacing a day again", address(t, s, ip).Hits, int64(36))
+			// The first and last day replace too, one batch each; days
+			// before and after them add.
+			for _, r := range []intel.Sighting{{Day: day(2024, 1, 3), Hits: 2}, {Day: day(2024, 1, 7), Hits: 6}, {Day: day(2024, 1, 1), Hits: 100}, {Day: day(2024, 1, 9), Hits: 1000}, {Day: day(2024, 1, 9), Hits: 2000}, {Day: day(2024, 1, 1), Hits: 200}} {
+				r.IP = ip
+				apply(t, s, &intel.Batch{Sightings: []intel.Sighting{r}})
+			}
+			a = address(t, s, ip)
+			check(t, "Hits after replacing the first and last days", a.Hits, int64(30+2+6+200+2000))
+			check(t, "FirstSeen after an earlier day", a.FirstSeen, day(2024, 1, 1))
+			check(t, "LastSeen after a later day", a.LastSeen, day(2024, 1, 9))
 
 			other := address(t, s, ip4b)
 			check(t, "other address untouched", other, intel.AddressSummary{IP: ip4b})
 		})
 	}
+	// An address known from other evidence first, then sighted: its
+	// days and lists merge like those of any other address.
+	t.Run("after other evidence", func(t *testing.T) {
+		s := open(t, f)
+		apply(t, s, &intel.Batch{Listings: []intel.Listing{{IP: ip4a, Feed: "F", Category: intel.CatMalware, FirstSeen: day(2024, 2, 1), LastSeen: day(2024, 2, 1)}}})
+		for range 2 {
+			apply(t, s, &intel.Batch{
+				Sightings:  []intel.Sighting{{IP: ip4a, Day: day(2024, 1, 5), Hits: 10}},
+				HostedURLs: []intel.HostedURL{{IP: ip4a, URL: "http://a.example/x", Hits: 4, LastSeen: day(2024, 1, 5)}},
+			})
+		}
+		a := address(t, s, ip4a)
+		check(t, "Hits", a.Hits, int64(10))
+		check(t, "FirstSeen", a.FirstSeen, day(2024, 1, 5))
+		l, err := s.HostedURLs(context.Background(), ip4a, 10)
+		if err != nil || len(l) != 1 {
+			t.Fatalf("HostedURLs = %v, %v; want one", l, err)
+		}
+		check(t, "hosted URL hits after applying it twice", l[0].Hits, int64(4))
+	})
 }
 
 func testListings(t *testing.T, f Factory) {
