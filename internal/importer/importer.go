@@ -36,7 +36,7 @@ import (
 // Limits of the pipeline.
 const (
 	// DefaultBatchSize is the number of records applied in one store batch.
-	DefaultBatchSize = 8192
+	DefaultBatchSize = 4096
 	// MaxLineLength is the longest line read; a longer line is a bad line.
 	MaxLineLength = 1 << 20
 	// maxBatchBytes bounds the input bytes behind one batch, so that a

@@ -152,12 +152,12 @@
 //
 // # Engine options
 //
-// Memtables are 32 MiB, so that a flush carries several import batches and
+// Memtables are 64 MiB, so that a flush carries many import batches and
 // each compaction into the last level (which rewrites the tables it
 // overlaps) carries many flushes. Pebble accounts memtables inside the
 // block cache; the cache is created larger than Options.CacheSize by three
 // memtables so that they do not crowd out the blocks. Memory use is
-// therefore about CacheSize plus 96 MiB at most, and the WAL keeps up to
+// therefore about CacheSize plus 192 MiB at most, and the WAL keeps up to
 // three recycled log files of about a memtable's size on disk. Every level
 // has a 10-bit bloom filter.
 //
