@@ -24,6 +24,7 @@ func (s *Store) PutUser(ctx context.Context, u intel.User) error {
 	j, err := json.Marshal(u)
 	if err == nil {
 		err = s.db.Set(strKey(tUser, u.Name), j, pebble.Sync)
+		s.access.reset()
 	}
 	if err != nil {
 		return fmt.Errorf("put user %q: %w", u.Name, err)
@@ -33,7 +34,10 @@ func (s *Store) PutUser(ctx context.Context, u intel.User) error {
 
 // User implements store.Access.
 func (s *Store) User(ctx context.Context, name string) (intel.User, error) {
-	var u intel.User
+	u, gen, ok := s.access.user(name)
+	if ok {
+		return u, ctx.Err()
+	}
 	found, err := s.getJSON(ctx, strKey(tUser, name), &u)
 	if err == nil && !found {
 		err = intel.ErrNotFound
@@ -41,6 +45,7 @@ func (s *Store) User(ctx context.Context, name string) (intel.User, error) {
 	if err != nil {
 		return intel.User{}, fmt.Errorf("user %q: %w", name, err)
 	}
+	s.access.putUser(u, gen)
 	return u, nil
 }
 
@@ -103,6 +108,7 @@ func (s *Store) SetToken(ctx context.Context, t intel.Token) error {
 	}
 	if err == nil {
 		err = b.Commit(pebble.Sync)
+		s.access.reset()
 	}
 	if err != nil {
 		return fmt.Errorf("set token of %q: %w", t.User, err)
@@ -112,7 +118,10 @@ func (s *Store) SetToken(ctx context.Context, t intel.Token) error {
 
 // TokenByHash implements store.Access.
 func (s *Store) TokenByHash(ctx context.Context, hash string) (intel.Token, error) {
-	var t intel.Token
+	t, gen, ok := s.access.token(hash)
+	if ok {
+		return t, ctx.Err()
+	}
 	found, err := s.getJSON(ctx, strKey(tToken, hash), &t)
 	if err == nil && !found {
 		err = intel.ErrNotFound
@@ -120,6 +129,7 @@ func (s *Store) TokenByHash(ctx context.Context, hash string) (intel.Token, erro
 	if err != nil {
 		return intel.Token{}, fmt.Errorf("token: %w", err)
 	}
+	s.access.putToken(t, gen)
 	return t, nil
 }
 
@@ -160,6 +170,7 @@ func (s *Store) RevokeToken(ctx context.Context, user string) error {
 		}
 		if err == nil {
 			err = b.Commit(pebble.Sync)
+			s.access.reset()
 		}
 	}
 	if err != nil {

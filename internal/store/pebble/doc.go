@@ -34,11 +34,6 @@
 //	W name, T hash, t user       users, tokens by hash, a user's token hash
 //	C user 0x00 day              request count
 //	H ref                        legal hold (JSON)
-//	M holdv                      holds version: a counter that every change
-//	                             of the holds increments; Hold reads it per
-//	                             call and reads the H keys again only when
-//	                             it differs from the one its in-process copy
-//	                             of the holds was read at
 //
 // Lists and their (owner; item key; sort key):
 //
@@ -148,7 +143,10 @@
 //
 // Values of list items and summaries use a compact binary encoding (see
 // codec.go); reports, network records, users and tokens, which are read
-// rarely or are small, are JSON.
+// rarely or are small, are JSON. Users, tokens and legal holds, which every
+// request reads, are kept decoded in memory (accesscache.go, holds.go):
+// the directory lock makes this Store the only writer, so the copies are
+// dropped exactly when a write commits.
 //
 // # Engine options
 //

@@ -2,7 +2,6 @@ package pebble
 
 import (
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"net/netip"
@@ -14,45 +13,29 @@ import (
 	"github.com/tipd/tipd/internal/store/merge"
 )
 
-// holdCache is the in-process copy of the holds and the holds version it
-// was read at.
+// holdCache is the in-process copy of the holds. It is exact for the same
+// reason as accessCache: every change of the holds goes through this Store
+// (changeHolds), which drops the copy after it commits.
 type holdCache struct {
 	loaded bool
-	ver    uint64
 	list   []intel.Hold // sorted by reference
 }
 
-func (s *Store) holdVersion() (uint64, error) {
-	var ver uint64
-	_, err := getFn(s.db, keyHoldVersion, func(v []byte) error {
-		var n int
-		ver, n = binary.Uvarint(v)
-		if n <= 0 {
-			return errCorrupt
-		}
-		return nil
-	})
-	return ver, err
-}
-
-// changeHolds writes one change of the holds and increments the holds
-// version in the same synced batch.
+// changeHolds writes one change of the holds in a synced batch and drops
+// the in-process copy.
 func (s *Store) changeHolds(fn func(b *pebble.Batch) error) error {
 	s.accessMu.Lock()
 	defer s.accessMu.Unlock()
-	ver, err := s.holdVersion()
-	if err != nil {
-		return err
-	}
 	b := s.db.NewBatch()
 	defer b.Close()
 	if err := fn(b); err != nil {
 		return err
 	}
-	if err := b.Set(keyHoldVersion, binary.AppendUvarint(nil, ver+1), nil); err != nil {
-		return err
-	}
-	return b.Commit(pebble.Sync)
+	err := b.Commit(pebble.Sync)
+	s.holdMu.Lock()
+	s.holds = holdCache{}
+	s.holdMu.Unlock()
+	return err
 }
 
 // PutHold implements store.Access.
@@ -129,24 +112,20 @@ func (s *Store) Holds(ctx context.Context) ([]intel.Hold, error) {
 	return out, nil
 }
 
-// Hold implements store.Access: one point read of the holds version; the
-// holds themselves are read again only after they changed.
+// Hold implements store.Access: the holds are read into memory once and
+// again only after they changed.
 func (s *Store) Hold(ctx context.Context, ip netip.Addr, urlKey string) (intel.Hold, bool, error) {
 	if err := ctx.Err(); err != nil {
 		return intel.Hold{}, false, err
 	}
-	ver, err := s.holdVersion()
-	if err != nil {
-		return intel.Hold{}, false, fmt.Errorf("hold: %w", err)
-	}
 	s.holdMu.Lock()
 	defer s.holdMu.Unlock()
-	if !s.holds.loaded || s.holds.ver != ver {
+	if !s.holds.loaded {
 		list, err := s.readHolds(ctx)
 		if err != nil {
 			return intel.Hold{}, false, fmt.Errorf("hold: %w", err)
 		}
-		s.holds = holdCache{loaded: true, ver: ver, list: list}
+		s.holds = holdCache{loaded: true, list: list}
 	}
 	for _, h := range s.holds.list {
 		if h.Matches(ip, urlKey) {

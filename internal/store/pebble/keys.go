@@ -49,9 +49,6 @@ const (
 
 var keyNetVersion = []byte{tMeta, 'n', 'e', 't', 'v'}
 
-// keyHoldVersion counts changes of the holds (uvarint).
-var keyHoldVersion = []byte{tMeta, 'h', 'o', 'l', 'd', 'v'}
-
 func addr16(ip netip.Addr) [16]byte { return ip.As16() }
 
 func addrKey(table byte, ip netip.Addr) []byte {

@@ -62,6 +62,7 @@ type Store struct {
 
 	holdMu sync.Mutex // guards holds
 	holds  holdCache
+	access accessCache // users and tokens
 
 	closeOnce sync.Once
 	closeErr  error
