@@ -22,9 +22,9 @@ import (
 // applier holds the state of one Apply. Reads are planned: before any
 // record is merged, the keys the batch will read are collected, sorted and
 // read from the database with one iterator (bloom filters skip the tables
-// that cannot hold a key, on every level), in three rounds: summaries, then
-// the keys of items of the owners that exist, then the index entries of the
-// items that exist. Keys of an address without a summary (or of a URL
+// that cannot hold a key, on every level), in three rounds: summaries and
+// network listings, then the keys of items of the owners that exist, then
+// the index entries of the items that exist. Keys of an address without a summary (or of a URL
 // without one) are known to be absent and are not read at all. The merge
 // then runs in memory: writes go to an overlay that later reads see (so
 // duplicates inside one batch merge like separate batches), and the overlay
@@ -513,6 +513,9 @@ func (a *applier) prefetch(b *intel.Batch) error {
 	}
 	for i := range b.Domains {
 		keys = append(keys, strKey(tDomain, b.Domains[i].Domain))
+	}
+	for i := range b.NetListings {
+		keys = append(keys, netListingKey(&b.NetListings[i]))
 	}
 	if err := a.fetch(keys); err != nil {
 		return err
@@ -1210,7 +1213,7 @@ func (a *applier) network(b *intel.Batch) error {
 		r.Prefix = r.Prefix.Masked()
 		r.Source = merge.Source(r.Source)
 		r.FirstSeen, r.LastSeen = merge.UTC(r.FirstSeen), merge.UTC(r.LastSeen)
-		k := netKey(nListing, r.Prefix, append(append([]byte(r.Feed), 0), r.Category...)...)
+		k := netListingKey(&r)
 		var old intel.NetListing
 		found, err := getFn(a, k, func(v []byte) error { return json.Unmarshal(v, &old) })
 		if err != nil {
@@ -1235,6 +1238,11 @@ func (a *applier) network(b *intel.Batch) error {
 		}
 	}
 	return nil
+}
+
+// netListingKey is the key of a network listing (its prefix masked).
+func netListingKey(r *intel.NetListing) []byte {
+	return netKey(nListing, r.Prefix.Masked(), append(append([]byte(r.Feed), 0), r.Category...)...)
 }
 
 func networkVersion(r reader) (uint64, error) {

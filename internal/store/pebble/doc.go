@@ -89,7 +89,7 @@
 // sorts them and reads them with one iterator that consults the bloom
 // filters of every level (point Gets skip them on the last level, so each
 // miss there reads a data block), in three rounds: the address, URL and
-// domain summaries; then the keys owned by the addresses and URLs that
+// domain summaries and the network listings; then the keys owned by the addresses and URLs that
 // exist (sightings, primaries, event IDs); then the index entries of the
 // items that exist. Every key owned by an address is written together with
 // its summary, and every item of a URL's file list with the URL's summary,
