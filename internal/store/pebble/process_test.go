@@ -31,18 +31,37 @@ func TestChildProcess(t *testing.T) {
 	case "hold":
 		fmt.Println("ready")
 		_, _ = bufio.NewReader(os.Stdin).ReadString('\n')
-	case "apply":
+	case "apply", "pipeline":
+		// Batch i adds sighting day i and hosted URL i; "pipeline" merges
+		// each batch while the one before it commits.
 		ip := netip.MustParseAddr("45.95.147.10")
+		ready := make(chan struct{})
 		for i := 0; ; i++ {
 			b := &intel.Batch{
 				Sightings:  []intel.Sighting{{IP: ip, Day: time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, i), Hits: 1}},
 				HostedURLs: []intel.HostedURL{{IP: ip, URL: fmt.Sprintf("45.95.147.10/%d", i), Hits: 1, LastSeen: time.Unix(int64(i), 0)}},
 			}
-			if err := s.Apply(context.Background(), b); err != nil {
+			var err error
+			if os.Getenv("TIPD_PEBBLE_CHILD_MODE") == "pipeline" {
+				first := i == 0
+				err = s.ApplyAsync(context.Background(), b, func(err error) {
+					if err != nil {
+						fmt.Println("error:", err)
+						os.Exit(1)
+					}
+					if first {
+						close(ready)
+					}
+				})
+			} else if err = s.Apply(context.Background(), b); err == nil && i == 0 {
+				close(ready)
+			}
+			if err != nil {
 				fmt.Println("error:", err)
 				os.Exit(1)
 			}
 			if i == 0 {
+				<-ready
 				fmt.Println("ready") // at least one batch is committed
 			}
 		}
@@ -98,12 +117,20 @@ func TestOpenInUseByAnotherProcess(t *testing.T) {
 	}
 }
 
+// A process killed while it applies batches, one at a time or pipelined,
+// leaves the store with a prefix of them, each whole.
 func TestKillDuringApply(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a process")
 	}
+	for _, mode := range []string{"apply", "pipeline"} {
+		t.Run(mode, func(t *testing.T) { testKillDuringApply(t, mode) })
+	}
+}
+
+func testKillDuringApply(t *testing.T, mode string) {
 	dir := t.TempDir()
-	cmd := startChild(t, dir, "apply")
+	cmd := startChild(t, dir, mode)
 	time.Sleep(200 * time.Millisecond)
 	if err := cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
