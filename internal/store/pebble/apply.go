@@ -1181,9 +1181,7 @@ func (a *applier) network(b *intel.Batch) error {
 		}
 		r.Prefix = r.Prefix.Masked()
 		r.Source = merge.Source(r.Source)
-		if err := a.setJSON(netKey(nCountry, r.Prefix), r); err != nil {
-			return err
-		}
+		a.set(netKey(nCountry, r.Prefix), encCountry(nil, &r))
 	}
 	for _, r := range b.ASRanges {
 		if err := a.tick(); err != nil {
@@ -1191,9 +1189,7 @@ func (a *applier) network(b *intel.Batch) error {
 		}
 		r.Prefix = r.Prefix.Masked()
 		r.Source = merge.Source(r.Source)
-		if err := a.setJSON(netKey(nAS, r.Prefix, binary.BigEndian.AppendUint32(nil, r.ASN)...), r); err != nil {
-			return err
-		}
+		a.set(netKey(nAS, r.Prefix, binary.BigEndian.AppendUint32(nil, r.ASN)...), encASRange(nil, &r))
 	}
 	for _, r := range b.WhoisNets {
 		if err := a.tick(); err != nil {
@@ -1202,9 +1198,7 @@ func (a *applier) network(b *intel.Batch) error {
 		r.Prefix = r.Prefix.Masked()
 		r.Source = merge.Source(r.Source)
 		r.Created, r.Changed = merge.UTC(r.Created), merge.UTC(r.Changed)
-		if err := a.setJSON(netKey(nWhois, r.Prefix), r); err != nil {
-			return err
-		}
+		a.set(netKey(nWhois, r.Prefix), encWhoisNet(nil, &r))
 	}
 	for _, r := range b.NetListings {
 		if err := a.tick(); err != nil {
@@ -1215,7 +1209,7 @@ func (a *applier) network(b *intel.Batch) error {
 		r.FirstSeen, r.LastSeen = merge.UTC(r.FirstSeen), merge.UTC(r.LastSeen)
 		k := netListingKey(&r)
 		var old intel.NetListing
-		found, err := getFn(a, k, func(v []byte) error { return json.Unmarshal(v, &old) })
+		found, err := getFn(a, k, func(v []byte) error { return decNetListing(&dec{s: string(v)}, &old) })
 		if err != nil {
 			return err
 		}
@@ -1223,9 +1217,7 @@ func (a *applier) network(b *intel.Batch) error {
 			merge.NetListing(&old, r)
 			r = old
 		}
-		if err := a.setJSON(k, r); err != nil {
-			return err
-		}
+		a.set(k, encNetListing(nil, &r))
 	}
 	for _, r := range b.Allows {
 		if err := a.tick(); err != nil {
@@ -1233,9 +1225,7 @@ func (a *applier) network(b *intel.Batch) error {
 		}
 		r.Prefix = r.Prefix.Masked()
 		r.Source = merge.Source(r.Source)
-		if err := a.setJSON(netKey(nAllow, r.Prefix, []byte(r.List)...), r); err != nil {
-			return err
-		}
+		a.set(netKey(nAllow, r.Prefix, []byte(r.List)...), encAllow(nil, &r))
 	}
 	return nil
 }

@@ -133,7 +133,7 @@
 // that asks for a new import. Format 2 lacked the change stamps, format 3
 // the list heads, format 4 kept one change-index key per owner instead of
 // one change-log value per stamp, format 5 lacked the sighting days of the
-// address summary.
+// address summary and kept network records as JSON.
 //
 // A list read decodes each entry straight from the iterator's memory into
 // the result; the strings it keeps are copied into one arena per call (a
@@ -141,9 +141,9 @@
 // that repeat from item to item (sources, feeds, detection names) are
 // interned there.
 //
-// Values of list items and summaries use a compact binary encoding (see
-// codec.go); reports, network records, users and tokens, which are read
-// rarely or are small, are JSON. Users, tokens and legal holds, which every
+// Values of list items, summaries and network records use a compact binary
+// encoding (see codec.go, netcodec.go); reports, users and tokens, which are
+// read rarely or are small, are JSON. Users, tokens and legal holds, which every
 // request reads, are kept decoded in memory (accesscache.go, holds.go):
 // the directory lock makes this Store the only writer, so the copies are
 // dropped exactly when a write commits.

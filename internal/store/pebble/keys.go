@@ -19,7 +19,7 @@ const (
 	tSpam     = 'X' // X addr16 id                       -> (empty) seen spam event
 	tPhish    = 'Y' // Y addr16 id                       -> (empty) seen phishing event
 	tReport   = 'R' // R id                              -> report (JSON)
-	tNet      = 'N' // N kind netkey                     -> network record (JSON)
+	tNet      = 'N' // N kind netkey                     -> network record
 	tMeta     = 'M' // M name                            -> metadata
 	tUser     = 'W' // W name                            -> user (JSON)
 	tToken    = 'T' // T hash                            -> token (JSON)

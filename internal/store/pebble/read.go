@@ -329,28 +329,28 @@ func (s *Store) ScanNetworks(ctx context.Context, fn func(store.NetRecord) error
 			return fmt.Errorf("scan networks: %w", err)
 		}
 		var rec store.NetRecord
-		var dst any
+		d := &dec{s: string(v)}
 		switch k[1] {
 		case nCountry:
 			rec.Country = new(intel.CountryRange)
-			dst = rec.Country
+			err = decCountry(d, rec.Country)
 		case nAS:
 			rec.AS = new(intel.ASRange)
-			dst = rec.AS
+			err = decASRange(d, rec.AS)
 		case nWhois:
 			rec.Whois = new(intel.WhoisNet)
-			dst = rec.Whois
+			err = decWhoisNet(d, rec.Whois)
 		case nListing:
 			rec.NetListing = new(intel.NetListing)
-			dst = rec.NetListing
+			err = decNetListing(d, rec.NetListing)
 		case nAllow:
 			rec.Allow = new(intel.Allow)
-			dst = rec.Allow
+			err = decAllow(d, rec.Allow)
 		default:
 			return fmt.Errorf("scan networks: unknown record kind %q", k[1])
 		}
-		if err := json.Unmarshal(v, dst); err != nil {
-			return fmt.Errorf("scan networks: %w", err)
+		if err != nil {
+			return fmt.Errorf("scan networks: record %x: %w", k, err)
 		}
 		if err := fn(rec); err != nil {
 			return err
