@@ -30,7 +30,7 @@ func cmdImport(ctx context.Context, e *env, args []string) error {
 	name := fs.String("name", "", "file name recorded as provenance for standard input")
 	quiet := fs.Bool("q", false, "no progress display")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the import to this file")
-	batch := fs.Int("batch", importer.DefaultBatchSize, "records per store batch")
+	batch := fs.Int("batch", 0, fmt.Sprintf("records per store batch (0: %d for the embedded store, %d for PostgreSQL)", importer.DefaultBatchSize, importer.DefaultBatchSizeServer))
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -64,8 +64,8 @@ func cmdImport(ctx context.Context, e *env, args []string) error {
 			return usagef("unknown category %q", *category)
 		}
 	}
-	if *batch < 1 || *batch > 1<<20 {
-		return usagef("-batch must be between 1 and %d", 1<<20)
+	if *batch < 0 || *batch > 1<<20 {
+		return usagef("-batch must be between 1 and %d (0: the store's default)", 1<<20)
 	}
 	o := importer.Options{Strict: *strict, Feed: *feed, Category: intel.Category(*category), Now: e.now, BatchSize: *batch}
 	newParser, err := formats.New(*format, o)

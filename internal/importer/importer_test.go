@@ -427,3 +427,25 @@ func TestImportProgress(t *testing.T) {
 		t.Errorf("got progress output %q", s)
 	}
 }
+
+// Without -batch, a pipelining store gets batches of DefaultBatchSize and
+// any other store batches of DefaultBatchSizeServer.
+func TestImportDefaultBatchSize(t *testing.T) {
+	plain, piped := &sink{}, &pipeSink{}
+	o := importer.Options{}
+	for _, x := range []struct {
+		st      store.Intel
+		batches func() int
+		want    int
+	}{
+		{plain, func() int { return plain.batches }, 2},
+		{piped, func() int { return piped.batches }, 3},
+	} {
+		if _, err := importer.Import(context.Background(), x.st, strings.NewReader(sightings(10000)), newJSONL(o), o); err != nil {
+			t.Fatal(err)
+		}
+		if got := x.batches(); got != x.want {
+			t.Errorf("%T: %d batches for 10,000 records, want %d", x.st, got, x.want)
+		}
+	}
+}
