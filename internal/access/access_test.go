@@ -181,9 +181,35 @@ func TestIssueToken(t *testing.T) {
 	}
 }
 
+// joined is a store that reads a token and its user together
+// (store.TokenUserReader), as the PostgreSQL backend does.
+type joined struct{ *mem.Store }
+
+func (j joined) TokenUser(ctx context.Context, hash string) (intel.Token, intel.User, error) {
+	tok, err := j.TokenByHash(ctx, hash)
+	if err != nil {
+		return intel.Token{}, intel.User{}, err
+	}
+	u, err := j.User(ctx, tok.User)
+	return tok, u, err
+}
+
+// Authentication answers the same through a store that reads a token and
+// its user together.
 func TestAuthenticate(t *testing.T) {
+	t.Run("one by one", func(t *testing.T) {
+		s, c := newService(t)
+		testAuthenticate(t, s, c)
+	})
+	t.Run("joined", func(t *testing.T) {
+		s, c := newService(t)
+		s.Store = joined{mem.New()}
+		testAuthenticate(t, s, c)
+	})
+}
+
+func testAuthenticate(t *testing.T, s *access.Service, c *clock) {
 	ctx := context.Background()
-	s, c := newService(t)
 	addUser(t, s, "alice", commercial(10))
 	addUser(t, s, "bob", commercial(10))
 

@@ -149,6 +149,15 @@ type Pipeliner interface {
 	ApplyAsync(ctx context.Context, b *intel.Batch, done func(error)) error
 }
 
+// TokenUserReader is an optional interface of an Access backend that reads
+// an active token and the user it belongs to together (one round trip
+// instead of two). It returns intel.ErrNotFound when the token is unknown
+// or its user does not exist; the caller then reads them one at a time to
+// say which.
+type TokenUserReader interface {
+	TokenUser(ctx context.Context, hash string) (intel.Token, intel.User, error)
+}
+
 // ListLimits are the limits of the four list sections of AddressLists.
 type ListLimits struct {
 	HostedURLs, Files, Resolutions, Masks int

@@ -90,6 +90,28 @@ func scanToken(row pgx.Row) (intel.Token, error) {
 	return t, err
 }
 
+// TokenUser implements store.TokenUserReader: one query joining the token
+// to its user.
+func (s *Store) TokenUser(ctx context.Context, hash string) (intel.Token, intel.User, error) {
+	var t intel.Token
+	var u intel.User
+	var issued, texp, uexp, created pgtype.Timestamptz
+	err := s.pool.QueryRow(ctx, `SELECT t.hash, t.user_name, t.issued, t.expires,
+		u.name, u.access, u.day_quota, u.expires, u.api_access, u.password_hash, u.cert_fingerprints, u.created
+		FROM tokens t JOIN users u ON u.name = t.user_name WHERE t.hash = $1`, hash).Scan(
+		&t.Hash, &t.User, &issued, &texp,
+		&u.Name, &u.Access, &u.DayQuota, &uexp, &u.APIAccess, &u.PasswordHash, &u.CertFingerprints, &created)
+	if notFound(err) {
+		return intel.Token{}, intel.User{}, intel.ErrNotFound
+	}
+	if err != nil {
+		return intel.Token{}, intel.User{}, fmt.Errorf("token and user: %w", err)
+	}
+	t.Issued, t.Expires = tm(issued), tm(texp)
+	u.Expires, u.Created, u.CertFingerprints = tm(uexp), tm(created), nilIfEmpty(u.CertFingerprints)
+	return t, u, nil
+}
+
 // SetToken implements store.Access: the user's row in tokens is replaced
 // (its primary key is the user), so the old hash stops resolving in the
 // same transaction; a token of another user with the same hash is removed.

@@ -81,6 +81,7 @@ func Run(t *testing.T, f Factory) {
 		{"NetworkVersion", testNetworkVersion},
 		{"Users", testUsers},
 		{"Tokens", testTokens},
+		{"TokenUser", testTokenUser},
 		{"CountRequest", testCountRequest},
 		{"CountRequestConcurrent", testCountRequestConcurrent},
 		{"Cancellation", testCancellation},
@@ -1482,4 +1483,47 @@ func testPersistence(t *testing.T, f Factory) {
 	s2 := f.Reopen(t, s)
 	s = s2
 	check(t, "store after second reopen", takeSnapshot(t, s2, true), mid)
+}
+
+// testTokenUser checks the optional store.TokenUserReader against
+// TokenByHash and User.
+func testTokenUser(t *testing.T, f Factory) {
+	s := open(t, f)
+	tu, ok := s.(store.TokenUserReader)
+	if !ok {
+		t.Skip("the backend reads tokens and users one by one (store.TokenUserReader is optional)")
+	}
+	bob := intel.User{Name: "bob", Access: intel.AccessTrial, DayQuota: 100, Expires: day(2025, 1, 1), APIAccess: true,
+		CertFingerprints: []string{"ab12"}, Created: at(2024, 1, 1, 9, 30)}
+	if err := s.PutUser(ctx(t), bob); err != nil {
+		t.Fatal(err)
+	}
+	t1 := intel.Token{Hash: strings.Repeat("a", 64), User: "bob", Issued: at(2024, 1, 1, 0, 0), Expires: at(2025, 1, 1, 0, 0)}
+	orphan := intel.Token{Hash: strings.Repeat("c", 64), User: "nobody", Issued: at(2024, 2, 1, 0, 0)}
+	for _, tok := range []intel.Token{t1, orphan} {
+		if err := s.SetToken(ctx(t), tok); err != nil {
+			t.Fatal(err)
+		}
+	}
+	gotT, gotU, err := tu.TokenUser(ctx(t), t1.Hash)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check(t, "token", gotT, t1)
+	check(t, "user", gotU, bob)
+	for _, h := range []string{orphan.Hash, strings.Repeat("f", 64)} {
+		if _, _, err := tu.TokenUser(ctx(t), h); !errors.Is(err, intel.ErrNotFound) {
+			t.Errorf("TokenUser(%s…) error = %v, want ErrNotFound", h[:4], err)
+		}
+	}
+	t2 := intel.Token{Hash: strings.Repeat("b", 64), User: "bob", Issued: at(2024, 3, 1, 0, 0)}
+	if err := s.SetToken(ctx(t), t2); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := tu.TokenUser(ctx(t), t1.Hash); !errors.Is(err, intel.ErrNotFound) {
+		t.Errorf("TokenUser(replaced) error = %v, want ErrNotFound", err)
+	}
+	if gotT, _, err := tu.TokenUser(ctx(t), t2.Hash); err != nil || gotT != t2 {
+		t.Errorf("TokenUser(new) = %+v, %v; want %+v", gotT, err, t2)
+	}
 }
