@@ -201,6 +201,10 @@ func reportStoreFlushed(b *testing.B, flush bool) (*Store, netip.Addr) {
 		batch.Domains = append(batch.Domains, intel.DomainInfo{Domain: d, Zone: intel.ZoneRed, Categories: []intel.Category{intel.CatMalware, intel.CatBotnetCNC}})
 		batch.Sightings = append(batch.Sightings, intel.Sighting{IP: ip, Day: benchDay.AddDate(0, 0, i), Hits: 100})
 	}
+	for i := 0; i < 20; i++ {
+		batch.Masks = append(batch.Masks, intel.FeedMask{IP: ip, Mask: fmt.Sprintf("bad-%02d.example", i), MaskType: intel.MaskHost, Zone: intel.ZoneRed,
+			Feeds: []string{"Malicious URL Feed"}, LastSeen: benchDay.AddDate(0, 0, i), Source: src})
+	}
 	for i := 0; i < 8; i++ {
 		batch.Listings = append(batch.Listings, intel.Listing{IP: ip, Category: intel.CatBotnetCNC, Feed: fmt.Sprintf("Feed %d", i), FirstSeen: benchDay, LastSeen: benchDay, Source: src})
 		batch.ReportLinks = append(batch.ReportLinks, intel.ReportLink{IP: ip, ReportID: fmt.Sprintf("R-%d", i)})
