@@ -3,7 +3,8 @@ GO ?= go
 
 .PHONY: test check build bench fuzz clean
 
-## test: every test (gofmt, go vet, go test). Installs Chromium for the
+## test: every test (gofmt, go vet, go test, each benchmark once so that none
+## rots). Installs Chromium for the
 ## portal's browser test when run as root on Debian (scripts/ci-deps.sh) and
 ## starts a throwaway PostgreSQL for the PostgreSQL tests (scripts/pg-start.sh,
 ## stopped at the end); where either cannot be had, those tests say why they
@@ -17,6 +18,8 @@ test: check
 	  else echo "make test: could not start PostgreSQL; the PostgreSQL tests will be skipped (or fail with CI set)"; fi; \
 	fi; \
 	status=0; $(GO) test -count=1 -timeout 30m ./... || status=$$?; \
+	echo "make test: every benchmark once (internal/gen's world benchmark excepted: a minute)"; \
+	out=$$($(GO) test -count=1 -run '^$$' -bench . -benchtime 1x $$($(GO) list ./... | grep -v '/internal/gen$$') 2>&1) || { echo "$$out"; status=1; }; \
 	if [ -n "$$started" ]; then bash scripts/pg-stop.sh "$$started"; fi; \
 	exit $$status
 
