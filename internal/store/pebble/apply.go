@@ -1181,7 +1181,7 @@ func (a *applier) network(b *intel.Batch) error {
 		}
 		r.Prefix = r.Prefix.Masked()
 		r.Source = merge.Source(r.Source)
-		a.set(netKey(nCountry, r.Prefix), encCountry(nil, &r))
+		a.set(netKey(nCountry, r.Prefix), encNet(nil, &r, codeCountry))
 	}
 	for _, r := range b.ASRanges {
 		if err := a.tick(); err != nil {
@@ -1189,7 +1189,7 @@ func (a *applier) network(b *intel.Batch) error {
 		}
 		r.Prefix = r.Prefix.Masked()
 		r.Source = merge.Source(r.Source)
-		a.set(netKey(nAS, r.Prefix, binary.BigEndian.AppendUint32(nil, r.ASN)...), encASRange(nil, &r))
+		a.set(netKey(nAS, r.Prefix, binary.BigEndian.AppendUint32(nil, r.ASN)...), encNet(nil, &r, codeASRange))
 	}
 	for _, r := range b.WhoisNets {
 		if err := a.tick(); err != nil {
@@ -1198,7 +1198,7 @@ func (a *applier) network(b *intel.Batch) error {
 		r.Prefix = r.Prefix.Masked()
 		r.Source = merge.Source(r.Source)
 		r.Created, r.Changed = merge.UTC(r.Created), merge.UTC(r.Changed)
-		a.set(netKey(nWhois, r.Prefix), encWhoisNet(nil, &r))
+		a.set(netKey(nWhois, r.Prefix), encNet(nil, &r, codeWhoisNet))
 	}
 	for _, r := range b.NetListings {
 		if err := a.tick(); err != nil {
@@ -1209,7 +1209,7 @@ func (a *applier) network(b *intel.Batch) error {
 		r.FirstSeen, r.LastSeen = merge.UTC(r.FirstSeen), merge.UTC(r.LastSeen)
 		k := netListingKey(&r)
 		var old intel.NetListing
-		found, err := getFn(a, k, func(v []byte) error { return decNetListing(&dec{s: string(v)}, &old) })
+		found, err := getFn(a, k, func(v []byte) error { return decNet(v, &old, codeNetListing) })
 		if err != nil {
 			return err
 		}
@@ -1217,7 +1217,7 @@ func (a *applier) network(b *intel.Batch) error {
 			merge.NetListing(&old, r)
 			r = old
 		}
-		a.set(k, encNetListing(nil, &r))
+		a.set(k, encNet(nil, &r, codeNetListing))
 	}
 	for _, r := range b.Allows {
 		if err := a.tick(); err != nil {
@@ -1225,7 +1225,7 @@ func (a *applier) network(b *intel.Batch) error {
 		}
 		r.Prefix = r.Prefix.Masked()
 		r.Source = merge.Source(r.Source)
-		a.set(netKey(nAllow, r.Prefix, []byte(r.List)...), encAllow(nil, &r))
+		a.set(netKey(nAllow, r.Prefix, []byte(r.List)...), encNet(nil, &r, codeAllow))
 	}
 	return nil
 }

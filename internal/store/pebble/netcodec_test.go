@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net/netip"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -36,81 +37,75 @@ var testNetRecords = struct {
 	allow: intel.Allow{Prefix: netip.MustParsePrefix("fe80::/64"), List: "link-local"},
 }
 
-// Every network record decodes to what was encoded, fields and address
-// families included.
-func TestNetRecordsRoundTrip(t *testing.T) {
+// roundTrip decodes v as a T and returns the record and its encoding.
+func roundTrip[T any](v []byte, code func(fieldCoder, *T)) (*T, []byte, error) {
+	r := new(T)
+	err := decNet(v, r, code)
+	return r, encNet(nil, r, code), err
+}
+
+// netCodecs decode a value of each kind of network record and encode what
+// they decoded again.
+var netCodecs = map[byte]func(v []byte) (any, []byte, error){
+	nCountry: func(v []byte) (any, []byte, error) { return roundTrip(v, codeCountry) },
+	nAS:      func(v []byte) (any, []byte, error) { return roundTrip(v, codeASRange) },
+	nWhois:   func(v []byte) (any, []byte, error) { return roundTrip(v, codeWhoisNet) },
+	nListing: func(v []byte) (any, []byte, error) { return roundTrip(v, codeNetListing) },
+	nAllow:   func(v []byte) (any, []byte, error) { return roundTrip(v, codeAllow) },
+}
+
+// testNetValues are the encodings of testNetRecords by kind.
+func testNetValues() map[byte]struct {
+	v    []byte
+	want any
+} {
 	r := testNetRecords
-	var c intel.CountryRange
-	var a intel.ASRange
-	var w intel.WhoisNet
-	var l intel.NetListing
-	var al intel.Allow
-	for _, x := range []struct {
-		name      string
-		v         []byte
-		dec       func(*dec) error
-		got, want any
-	}{
-		{"country", encCountry(nil, &r.country), func(d *dec) error { return decCountry(d, &c) }, &c, &r.country},
-		{"AS", encASRange(nil, &r.as), func(d *dec) error { return decASRange(d, &a) }, &a, &r.as},
-		{"WHOIS", encWhoisNet(nil, &r.whois), func(d *dec) error { return decWhoisNet(d, &w) }, &w, &r.whois},
-		{"listing", encNetListing(nil, &r.listing), func(d *dec) error { return decNetListing(d, &l) }, &l, &r.listing},
-		{"allow", encAllow(nil, &r.allow), func(d *dec) error { return decAllow(d, &al) }, &al, &r.allow},
-	} {
-		if err := x.dec(&dec{s: string(x.v)}); err != nil {
-			t.Fatalf("%s: %v", x.name, err)
+	type value = struct {
+		v    []byte
+		want any
+	}
+	return map[byte]value{
+		nCountry: {encNet(nil, &r.country, codeCountry), &r.country},
+		nAS:      {encNet(nil, &r.as, codeASRange), &r.as},
+		nWhois:   {encNet(nil, &r.whois, codeWhoisNet), &r.whois},
+		nListing: {encNet(nil, &r.listing, codeNetListing), &r.listing},
+		nAllow:   {encNet(nil, &r.allow, codeAllow), &r.allow},
+	}
+}
+
+// Every network record decodes to what was encoded, fields and address
+// families included, and a byte too many is a corrupt value.
+func TestNetRecordsRoundTrip(t *testing.T) {
+	for kind, x := range testNetValues() {
+		got, _, err := netCodecs[kind](x.v)
+		if err != nil {
+			t.Fatalf("%c: %v", kind, err)
 		}
-		if !reflect.DeepEqual(x.got, x.want) {
-			t.Errorf("%s: got %+v, want %+v", x.name, x.got, x.want)
+		if !reflect.DeepEqual(got, x.want) {
+			t.Errorf("%c: got %+v, want %+v", kind, got, x.want)
 		}
-		if err := x.dec(&dec{s: string(x.v) + "x"}); !errors.Is(err, errCorrupt) {
-			t.Errorf("%s with a byte too many: %v, want errCorrupt", x.name, err)
+		if _, _, err := netCodecs[kind](append(slices.Clone(x.v), 'x')); !errors.Is(err, errCorrupt) {
+			t.Errorf("%c with a byte too many: %v, want errCorrupt", kind, err)
 		}
 	}
+	w, _, _ := roundTrip(testNetValues()[nWhois].v, codeWhoisNet)
 	if w.Start.Is4In6() || !w.End.Is4In6() || !w.Prefix.Addr().Is4In6() {
 		t.Errorf("address families changed: start %v, end %v, prefix %v", w.Start, w.End, w.Prefix)
 	}
 }
 
-// recode decodes a network record of kind and encodes it again.
-func recode(kind byte, v []byte) ([]byte, error) {
-	d := &dec{s: string(v)}
-	switch kind {
-	case nCountry:
-		var x intel.CountryRange
-		err := decCountry(d, &x)
-		return encCountry(nil, &x), err
-	case nAS:
-		var x intel.ASRange
-		err := decASRange(d, &x)
-		return encASRange(nil, &x), err
-	case nWhois:
-		var x intel.WhoisNet
-		err := decWhoisNet(d, &x)
-		return encWhoisNet(nil, &x), err
-	case nListing:
-		var x intel.NetListing
-		err := decNetListing(d, &x)
-		return encNetListing(nil, &x), err
-	case nAllow:
-		var x intel.Allow
-		err := decAllow(d, &x)
-		return encAllow(nil, &x), err
-	}
-	return nil, errCorrupt
-}
-
 // A corrupt value is an error, never a panic, and what decodes encodes to
 // the same bytes.
 func FuzzDecodeNetRecord(f *testing.F) {
-	r := testNetRecords
-	f.Add(byte(nCountry), encCountry(nil, &r.country))
-	f.Add(byte(nAS), encASRange(nil, &r.as))
-	f.Add(byte(nWhois), encWhoisNet(nil, &r.whois))
-	f.Add(byte(nListing), encNetListing(nil, &r.listing))
-	f.Add(byte(nAllow), encAllow(nil, &r.allow))
+	for kind, x := range testNetValues() {
+		f.Add(kind, x.v)
+	}
 	f.Fuzz(func(t *testing.T, kind byte, v []byte) {
-		re, err := recode(kind, v)
+		codec, ok := netCodecs[kind]
+		if !ok {
+			return
+		}
+		_, re, err := codec(v)
 		if err != nil {
 			if !errors.Is(err, errCorrupt) {
 				t.Fatalf("error %v, want errCorrupt", err)
@@ -119,7 +114,7 @@ func FuzzDecodeNetRecord(f *testing.F) {
 		}
 		// Equal values may have had other encodings (an empty and a
 		// missing list): a second round must change nothing.
-		if re2, err := recode(kind, re); err != nil || !bytes.Equal(re, re2) {
+		if _, re2, err := codec(re); err != nil || !bytes.Equal(re, re2) {
 			t.Fatalf("re-encoded record: %v, %x != %x", err, re, re2)
 		}
 	})

@@ -329,23 +329,22 @@ func (s *Store) ScanNetworks(ctx context.Context, fn func(store.NetRecord) error
 			return fmt.Errorf("scan networks: %w", err)
 		}
 		var rec store.NetRecord
-		d := &dec{s: string(v)}
 		switch k[1] {
 		case nCountry:
 			rec.Country = new(intel.CountryRange)
-			err = decCountry(d, rec.Country)
+			err = decNet(v, rec.Country, codeCountry)
 		case nAS:
 			rec.AS = new(intel.ASRange)
-			err = decASRange(d, rec.AS)
+			err = decNet(v, rec.AS, codeASRange)
 		case nWhois:
 			rec.Whois = new(intel.WhoisNet)
-			err = decWhoisNet(d, rec.Whois)
+			err = decNet(v, rec.Whois, codeWhoisNet)
 		case nListing:
 			rec.NetListing = new(intel.NetListing)
-			err = decNetListing(d, rec.NetListing)
+			err = decNet(v, rec.NetListing, codeNetListing)
 		case nAllow:
 			rec.Allow = new(intel.Allow)
-			err = decAllow(d, rec.Allow)
+			err = decNet(v, rec.Allow, codeAllow)
 		default:
 			return fmt.Errorf("scan networks: unknown record kind %q", k[1])
 		}
