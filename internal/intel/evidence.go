@@ -287,6 +287,40 @@ func (b *Batch) Len() int {
 		len(b.ASRanges) + len(b.WhoisNets) + len(b.NetListings) + len(b.Allows)
 }
 
+// EachAddress calls fn with the address of every record that belongs to an
+// address (sightings, listings, hosted URLs, files, resolutions, masks,
+// spam and phishing events, report links), as the record holds it, in that
+// order; an address is passed once per record.
+func (b *Batch) EachAddress(fn func(netip.Addr)) {
+	for i := range b.Sightings {
+		fn(b.Sightings[i].IP)
+	}
+	for i := range b.Listings {
+		fn(b.Listings[i].IP)
+	}
+	for i := range b.HostedURLs {
+		fn(b.HostedURLs[i].IP)
+	}
+	for i := range b.Files {
+		fn(b.Files[i].IP)
+	}
+	for i := range b.Resolutions {
+		fn(b.Resolutions[i].IP)
+	}
+	for i := range b.Masks {
+		fn(b.Masks[i].IP)
+	}
+	for i := range b.SpamEvents {
+		fn(b.SpamEvents[i].IP)
+	}
+	for i := range b.PhishingEvents {
+		fn(b.PhishingEvents[i].IP)
+	}
+	for i := range b.ReportLinks {
+		fn(b.ReportLinks[i].IP)
+	}
+}
+
 // HasNetworkData reports whether the batch changes network-keyed data.
 func (b *Batch) HasNetworkData() bool {
 	return len(b.Countries)+len(b.ASRanges)+len(b.WhoisNets)+len(b.NetListings)+len(b.Allows) > 0

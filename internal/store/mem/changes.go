@@ -27,34 +27,12 @@ type changeLog struct {
 // addresses of its hosted URLs and file downloads.
 func touched(b *intel.Batch) (ips map[netip.Addr]bool, urls map[string]bool) {
 	ips, urls = map[netip.Addr]bool{}, map[string]bool{}
-	for _, r := range b.Sightings {
-		ips[merge.NormIP(r.IP)] = true
-	}
-	for _, r := range b.Listings {
-		ips[merge.NormIP(r.IP)] = true
-	}
+	b.EachAddress(func(ip netip.Addr) { ips[merge.NormIP(ip)] = true })
 	for _, r := range b.HostedURLs {
-		ips[merge.NormIP(r.IP)] = true
 		urls[r.URL] = true
 	}
 	for _, r := range b.Files {
-		ips[merge.NormIP(r.IP)] = true
 		urls[intel.URLKey(r.URL)] = true
-	}
-	for _, r := range b.Resolutions {
-		ips[merge.NormIP(r.IP)] = true
-	}
-	for _, r := range b.Masks {
-		ips[merge.NormIP(r.IP)] = true
-	}
-	for _, r := range b.SpamEvents {
-		ips[merge.NormIP(r.IP)] = true
-	}
-	for _, r := range b.PhishingEvents {
-		ips[merge.NormIP(r.IP)] = true
-	}
-	for _, r := range b.ReportLinks {
-		ips[merge.NormIP(r.IP)] = true
 	}
 	return ips, urls
 }

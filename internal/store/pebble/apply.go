@@ -480,36 +480,15 @@ type itemRef struct {
 // prefetch reads what applying b will read (see applier).
 func (a *applier) prefetch(b *intel.Batch) error {
 	var keys [][]byte
-	addr := func(ip netip.Addr) { keys = append(keys, addrKey(tAddr, merge.NormIP(ip))) }
-	for i := range b.Sightings {
-		addr(b.Sightings[i].IP)
-	}
-	for i := range b.Listings {
-		addr(b.Listings[i].IP)
-	}
+	b.EachAddress(func(ip netip.Addr) { keys = append(keys, addrKey(tAddr, merge.NormIP(ip))) })
 	for i := range b.HostedURLs {
-		addr(b.HostedURLs[i].IP)
 		keys = append(keys, strKey(tURL, b.HostedURLs[i].URL))
 	}
 	for i := range b.Files {
-		addr(b.Files[i].IP)
 		keys = append(keys, strKey(tURL, intel.URLKey(b.Files[i].URL)))
 	}
 	for i := range b.Resolutions {
-		addr(b.Resolutions[i].IP)
 		keys = append(keys, strKey(tDomain, b.Resolutions[i].Domain))
-	}
-	for i := range b.Masks {
-		addr(b.Masks[i].IP)
-	}
-	for i := range b.SpamEvents {
-		addr(b.SpamEvents[i].IP)
-	}
-	for i := range b.PhishingEvents {
-		addr(b.PhishingEvents[i].IP)
-	}
-	for i := range b.ReportLinks {
-		addr(b.ReportLinks[i].IP)
 	}
 	for i := range b.Domains {
 		keys = append(keys, strKey(tDomain, b.Domains[i].Domain))

@@ -169,14 +169,21 @@ func readHosted(l *listIter, ip netip.Addr, limit int, out []intel.HostedURL, sc
 }
 
 func readFiles(l *listIter, ip netip.Addr, limit int, out []intel.FileDownload, sc *listScratch) ([]intel.FileDownload, error) {
-	return readList(l, lFiles, ip, limit, out, sc, func(d *itemDec, key, val []byte, f *intel.FileDownload) bool {
-		var ok bool
-		if f.MD5, f.URL, ok = splitKey(d, key, val); !ok {
-			return false
-		}
-		f.IP = ip
+	return readPairList(l, lFiles, ip, limit, out, sc, func(d *itemDec, md5, url string, f *intel.FileDownload) {
+		f.IP, f.MD5, f.URL = ip, md5, url
 		decFile(&d.dec, f, false)
-		return true
+	})
+}
+
+// readPairList is readList for a list whose item key is two strings
+// (files: MD5 and URL; masks: mask and type).
+func readPairList[T any](l *listIter, list byte, ip netip.Addr, limit int, out []T, sc *listScratch, decode func(d *itemDec, a, b string, x *T)) ([]T, error) {
+	return readList(l, list, ip, limit, out, sc, func(d *itemDec, key, val []byte, x *T) bool {
+		a, b, ok := splitKey(d, key, val)
+		if ok {
+			decode(d, a, b, x)
+		}
+		return ok
 	})
 }
 
@@ -192,14 +199,9 @@ func readResolutions(l *listIter, ip netip.Addr, limit int, out []intel.Resoluti
 }
 
 func readMasks(l *listIter, ip netip.Addr, limit int, out []intel.FeedMask, sc *listScratch) ([]intel.FeedMask, error) {
-	return readList(l, lMasks, ip, limit, out, sc, func(d *itemDec, key, val []byte, m *intel.FeedMask) bool {
-		var ok bool
-		if m.Mask, m.MaskType, ok = splitKey(d, key, val); !ok {
-			return false
-		}
-		m.IP = ip
+	return readPairList(l, lMasks, ip, limit, out, sc, func(d *itemDec, mask, typ string, m *intel.FeedMask) {
+		m.IP, m.Mask, m.MaskType = ip, mask, typ
 		decMask(&d.dec, m)
-		return true
 	})
 }
 
