@@ -162,47 +162,38 @@ func (s *Store) nextStamp() (time.Time, error) {
 // encoded once and its stamp replaced in place.
 func (a *applier) writeSummaries(s *Store) error {
 	var at time.Time
-	stamp := func() (time.Time, error) {
+	// write writes the summary v of key unless the batch left it as it was
+	// (listChanged: an item of its lists changed), stamped and logged.
+	write := func(key, v []byte, listChanged bool, changed *time.Time, log *changeLog, entry func() []byte) error {
+		if !listChanged && a.sameValue(key, v) {
+			return nil
+		}
 		if at.IsZero() {
 			t, err := s.nextStamp()
 			if err != nil {
-				return t, err
+				return err
 			}
 			at = t
 			a.set(keyStamp, appendStamp(nil, at))
 		}
-		return at, nil
+		log.add(entry(), *changed)
+		v = replaceStamp(v, *changed, at)
+		*changed = at
+		a.set(key, v)
+		return nil
 	}
 	var addrLog, urlLog changeLog
 	for k, sum := range a.addrs {
-		key := append([]byte{tAddr}, k[:]...)
-		v := encAddrSum(nil, sum)
-		if !a.listChanged[k] && a.sameValue(key, v) {
-			continue
-		}
-		t, err := stamp()
-		if err != nil {
+		entry := func() []byte { return appendChangeAddr(nil, netip.AddrFrom16(k).Unmap()) }
+		if err := write(append([]byte{tAddr}, k[:]...), encAddrSum(nil, sum), a.listChanged[k], &sum.changed, &addrLog, entry); err != nil {
 			return err
 		}
-		addrLog.add(appendChangeAddr(nil, netip.AddrFrom16(k).Unmap()), sum.changed)
-		v = replaceStamp(v, sum.changed, t)
-		sum.changed = t
-		a.set(key, v)
 	}
 	for k, u := range a.urls {
-		key := strKey(tURL, k)
-		v := encURLSum(nil, u)
-		if !a.urlListChanged[k] && a.sameValue(key, v) {
-			continue
-		}
-		t, err := stamp()
-		if err != nil {
+		entry := func() []byte { return appendChangeURL(nil, k) }
+		if err := write(strKey(tURL, k), encURLSum(nil, u), a.urlListChanged[k], &u.changed, &urlLog, entry); err != nil {
 			return err
 		}
-		urlLog.add(appendChangeURL(nil, k), u.changed)
-		v = replaceStamp(v, u.changed, t)
-		u.changed = t
-		a.set(key, v)
 	}
 	if at.IsZero() {
 		return nil
