@@ -2,9 +2,8 @@ package report
 
 import (
 	"context"
-	"syscall"
+	"github.com/tipd/tipd/internal/cputime"
 	"testing"
-	"time"
 
 	"github.com/tipd/tipd/internal/netdata"
 	"github.com/tipd/tipd/internal/store/pebble"
@@ -47,7 +46,7 @@ func benchIPPebble(b *testing.B, flush bool) {
 		b.Fatalf("fixture not loaded: %d hosted URLs, zone %q", len(r.HostedURLs), r.Zone)
 	}
 	b.ReportAllocs()
-	cpu := cpuTime()
+	cpu := cputime.Now()
 	for b.Loop() {
 		r, err := bld.IP(ctx, redIP, AllIPSections, 100)
 		if err != nil {
@@ -56,7 +55,7 @@ func benchIPPebble(b *testing.B, flush bool) {
 		// As the server does once the answer is written.
 		r.Release()
 	}
-	reportCPU(b, cpu)
+	cputime.Report(b, cpu)
 }
 
 // BenchmarkPebbleReads measures each store read of BenchmarkIPPebble on its
@@ -85,30 +84,13 @@ func BenchmarkPebbleReads(b *testing.B) {
 	for _, r := range reads {
 		b.Run(r.name, func(b *testing.B) {
 			b.ReportAllocs()
-			cpu := cpuTime()
+			cpu := cputime.Now()
 			for b.Loop() {
 				if err := r.fn(); err != nil {
 					b.Fatal(err)
 				}
 			}
-			reportCPU(b, cpu)
+			cputime.Report(b, cpu)
 		})
-	}
-}
-
-// cpuTime is the CPU time the process has used, all threads (the garbage
-// collector's included). On a shared machine it varies less than the wall
-// time of a benchmark.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-func reportCPU(b *testing.B, start time.Duration) {
-	if b.N > 0 {
-		b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op")
 	}
 }

@@ -4,11 +4,11 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/cockroachdb/pebble/v2"
+
+	"github.com/tipd/tipd/internal/cputime"
 )
 
 // BenchmarkListScanFloor is the cost of a list read without decoding: one
@@ -19,7 +19,7 @@ func BenchmarkListScanFloor(b *testing.B) {
 	ctx := context.Background()
 	var owner [16]byte
 	b.ReportAllocs()
-	cpu := cpuTime()
+	cpu := cputime.Now()
 	for b.Loop() {
 		n := 0
 		l, err := s.openList(ctx, lFiles, addrOwner(owner[:0], ip), recencyKeyLen, 100)
@@ -37,7 +37,7 @@ func BenchmarkListScanFloor(b *testing.B) {
 			b.Fatal(n, err)
 		}
 	}
-	reportCPU(b, cpu)
+	cputime.Report(b, cpu)
 }
 
 // BenchmarkListReads is each list read of a report (count=100) on its own.
@@ -54,31 +54,14 @@ func BenchmarkListReads(b *testing.B) {
 	} {
 		b.Run(r.name, func(b *testing.B) {
 			b.ReportAllocs()
-			cpu := cpuTime()
+			cpu := cputime.Now()
 			for b.Loop() {
 				if n, err := r.fn(); err != nil || n != 100 {
 					b.Fatal(n, err)
 				}
 			}
-			reportCPU(b, cpu)
+			cputime.Report(b, cpu)
 		})
-	}
-}
-
-// cpuTime is the CPU time the process has used, all threads (the garbage
-// collector's included). On a shared machine it varies less than the wall
-// time of a benchmark.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-func reportCPU(b *testing.B, start time.Duration) {
-	if b.N > 0 {
-		b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op")
 	}
 }
 
