@@ -2,9 +2,9 @@ package report
 
 import (
 	"context"
-	"github.com/tipd/tipd/internal/cputime"
 	"testing"
 
+	"github.com/tipd/tipd/internal/cputime"
 	"github.com/tipd/tipd/internal/netdata"
 	"github.com/tipd/tipd/internal/store/pebble"
 )

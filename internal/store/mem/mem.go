@@ -8,7 +8,6 @@ package mem
 import (
 	"context"
 	"fmt"
-	"github.com/tipd/tipd/internal/store/merge"
 	"maps"
 	"net/netip"
 	"slices"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/tipd/tipd/internal/intel"
 	"github.com/tipd/tipd/internal/store"
+	"github.com/tipd/tipd/internal/store/merge"
 )
 
 // Store is an in-memory store.Store.

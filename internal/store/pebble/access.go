@@ -5,11 +5,11 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
-	"github.com/tipd/tipd/internal/store/merge"
 
 	"github.com/cockroachdb/pebble/v2"
 
 	"github.com/tipd/tipd/internal/intel"
+	"github.com/tipd/tipd/internal/store/merge"
 )
 
 // PutUser implements store.Access.

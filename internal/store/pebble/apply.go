@@ -6,7 +6,6 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
-	"github.com/tipd/tipd/internal/store/merge"
 	"io"
 	"net/netip"
 	"slices"
@@ -17,6 +16,7 @@ import (
 	"github.com/cockroachdb/pebble/v2"
 
 	"github.com/tipd/tipd/internal/intel"
+	"github.com/tipd/tipd/internal/store/merge"
 )
 
 // applier holds the state of one Apply. Reads are planned: before any

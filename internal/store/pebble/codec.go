@@ -3,7 +3,6 @@ package pebble
 import (
 	"encoding/binary"
 	"errors"
-	"github.com/tipd/tipd/internal/store/merge"
 	"math"
 	"net/netip"
 	"strings"
@@ -11,6 +10,7 @@ import (
 	"unsafe"
 
 	"github.com/tipd/tipd/internal/intel"
+	"github.com/tipd/tipd/internal/store/merge"
 )
 
 // The value encoding is a sequence of fields without names: unsigned and

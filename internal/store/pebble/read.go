@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/tipd/tipd/internal/store/merge"
 	"net/netip"
 	"unsafe"
 
@@ -13,6 +12,7 @@ import (
 
 	"github.com/tipd/tipd/internal/intel"
 	"github.com/tipd/tipd/internal/store"
+	"github.com/tipd/tipd/internal/store/merge"
 )
 
 // Address implements store.Intel: one point read.
