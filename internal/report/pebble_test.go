@@ -18,26 +18,35 @@ func BenchmarkIPPebble(b *testing.B) { benchIPPebble(b, false) }
 // sstables first, where the data of a large import lives.
 func BenchmarkIPPebbleFlushed(b *testing.B) { benchIPPebble(b, true) }
 
-func benchIPPebble(b *testing.B, flush bool) {
+// pebbleBuilder opens a Pebble store in a temporary directory with the
+// fixture of 150 items per list applied (flushed to sstables if flush) and
+// returns a Builder on it.
+func pebbleBuilder(tb testing.TB, flush bool) *Builder {
+	tb.Helper()
 	ctx := context.Background()
-	st, err := pebble.Open(b.TempDir(), pebble.Options{})
+	st, err := pebble.Open(tb.TempDir(), pebble.Options{})
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
-	b.Cleanup(func() { st.Close() })
+	tb.Cleanup(func() { st.Close() })
 	if err := st.Apply(ctx, fixture(150)); err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	if flush {
 		if err := st.Flush(); err != nil {
-			b.Fatal(err)
+			tb.Fatal(err)
 		}
 	}
 	h := netdata.NewHolder()
 	if err := h.Refresh(ctx, st, true); err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
-	bld := &Builder{Store: st, Net: h, Now: clock}
+	return &Builder{Store: st, Net: h, Now: clock}
+}
+
+func benchIPPebble(b *testing.B, flush bool) {
+	ctx := context.Background()
+	bld := pebbleBuilder(b, flush)
 	r, err := bld.IP(ctx, redIP, AllIPSections, 100)
 	if err != nil {
 		b.Fatal(err)
@@ -62,14 +71,7 @@ func benchIPPebble(b *testing.B, flush bool) {
 // own: where the time of a report goes.
 func BenchmarkPebbleReads(b *testing.B) {
 	ctx := context.Background()
-	st, err := pebble.Open(b.TempDir(), pebble.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { st.Close() })
-	if err := st.Apply(ctx, fixture(150)); err != nil {
-		b.Fatal(err)
-	}
+	st := pebbleBuilder(b, false).Store.(*pebble.Store)
 	reads := []struct {
 		name string
 		fn   func() error

@@ -6,9 +6,6 @@ import (
 	"reflect"
 	"sync"
 	"testing"
-
-	"github.com/tipd/tipd/internal/netdata"
-	"github.com/tipd/tipd/internal/store/pebble"
 )
 
 // TestReleasedListsAreReused builds reports of a fully populated address
@@ -18,19 +15,7 @@ import (
 // hand-over itself).
 func TestReleasedListsAreReused(t *testing.T) {
 	ctx := context.Background()
-	st, err := pebble.Open(t.TempDir(), pebble.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if err := st.Apply(ctx, fixture(150)); err != nil {
-		t.Fatal(err)
-	}
-	h := netdata.NewHolder()
-	if err := h.Refresh(ctx, st, true); err != nil {
-		t.Fatal(err)
-	}
-	bld := &Builder{Store: st, Net: h, Now: clock}
+	bld := pebbleBuilder(t, false)
 	snapshot := func(r *IPReport) string {
 		return fmt.Sprintf("%#v|%#v|%#v|%#v|%#v", r.HostedURLs, r.Files, r.Resolutions, r.Masks, r.General)
 	}
