@@ -4,9 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
-	"regexp"
 	"slices"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -155,18 +153,7 @@ func TestChangesPlans(t *testing.T) {
 			[]any{at, "h.example/1"}, "url_changes_order"},
 	}
 	for _, tc := range tests {
-		rows, err := s.pool.Query(t.Context(), `EXPLAIN `+tc.sql, tc.args...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
-		if err != nil {
-			t.Fatal(err)
-		}
-		plan := strings.Join(lines, "\n")
-		if !regexp.MustCompile(`Index (Only )?Scan using `+tc.index).MatchString(plan) || strings.Contains(plan, "Sort") || !strings.HasPrefix(plan, "Limit") {
-			t.Errorf("plan of %q does not read %s in order under a Limit:\n%s", tc.sql, tc.index, plan)
-		}
+		checkOrderedPlan(t, s, tc.sql, tc.index, tc.args...)
 	}
 }
 

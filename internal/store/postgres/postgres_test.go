@@ -320,18 +320,25 @@ func TestListPlans(t *testing.T) {
 		{`SELECT domain FROM resolutions WHERE addr = $1 ORDER BY last_seen DESC NULLS LAST, hits DESC, domain LIMIT 10`, "resolutions_recent"},
 	}
 	for _, tc := range tests {
-		rows, err := s.pool.Query(t.Context(), `EXPLAIN `+tc.sql, ip)
-		if err != nil {
-			t.Fatal(err)
-		}
-		lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
-		if err != nil {
-			t.Fatal(err)
-		}
-		plan := strings.Join(lines, "\n")
-		if !regexp.MustCompile(`Index (Only )?Scan using `+tc.index).MatchString(plan) || strings.Contains(plan, "Sort") || !strings.HasPrefix(plan, "Limit") {
-			t.Errorf("plan of %q does not read %s in order under a Limit:\n%s", tc.sql, tc.index, plan)
-		}
+		checkOrderedPlan(t, s, tc.sql, tc.index, ip)
+	}
+}
+
+// checkOrderedPlan checks that PostgreSQL answers sql (with args) by
+// reading index in order under a Limit, without sorting.
+func checkOrderedPlan(t *testing.T, s *Store, sql, index string, args ...any) {
+	t.Helper()
+	rows, err := s.pool.Query(t.Context(), `EXPLAIN `+sql, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan := strings.Join(lines, "\n")
+	if !regexp.MustCompile(`Index (Only )?Scan using `+index).MatchString(plan) || strings.Contains(plan, "Sort") || !strings.HasPrefix(plan, "Limit") {
+		t.Errorf("plan of %q does not read %s in order under a Limit:\n%s", sql, index, plan)
 	}
 }
 
