@@ -87,6 +87,18 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
+// worldServer imports the end-to-end world into a new Pebble store, adds
+// user with the given tipd user add flags, issues the user's token and
+// starts a server on the store.
+func worldServer(t *testing.T, user string, flags ...string) (st, tok string, s *server) {
+	t.Helper()
+	st = filepath.Join(t.TempDir(), "store")
+	mustTipd(t, "import", "-store", st, "-format", "jsonl", "testdata/e2e/world.jsonl")
+	mustTipd(t, append(append([]string{"user", "add", "-store", st}, flags...), user)...)
+	tok = strings.TrimSpace(mustTipd(t, "token", "issue", "-store", st, user))
+	return st, tok, startServer(t, st)
+}
+
 func startServer(t *testing.T, storeDir string) *server {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())

@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"net/url"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -16,11 +15,7 @@ import (
 // counting against the quota or revealing the reason; removing a hold
 // takes effect at once, and holds survive a restart.
 func TestLegalHoldsOnRunningServer(t *testing.T) {
-	st := filepath.Join(t.TempDir(), "store")
-	mustTipd(t, "import", "-store", st, "-format", "jsonl", "testdata/e2e/world.jsonl")
-	mustTipd(t, "user", "add", "-store", st, "-day-quota", "1000", "dora")
-	tok := strings.TrimSpace(mustTipd(t, "token", "issue", "-store", st, "dora"))
-	s := startServer(t, st)
+	st, tok, s := worldServer(t, "dora", "-day-quota", "1000")
 	api := s.url + "/api/ip/"
 	const heldURL = "http://c2.badcorp.example/gate.php?session=abc123&id=7"
 

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -10,11 +9,7 @@ import (
 // of a running server takes effect on the next request, and a new token
 // works at once.
 func TestTokenRevocationOnRunningServer(t *testing.T) {
-	st := filepath.Join(t.TempDir(), "store")
-	mustTipd(t, "import", "-store", st, "-format", "jsonl", "testdata/e2e/world.jsonl")
-	mustTipd(t, "user", "add", "-store", st, "carol")
-	tok := strings.TrimSpace(mustTipd(t, "token", "issue", "-store", st, "carol"))
-	s := startServer(t, st)
+	st, tok, s := worldServer(t, "carol")
 	url := s.url + "/api/ip/45.95.147.10?sections=Zone"
 	if a := get(t, "GET", url, tok); a.status != 200 {
 		t.Fatalf("before revocation: got %d", a.status)

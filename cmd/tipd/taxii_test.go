@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -213,11 +212,7 @@ func zonesOf(t *testing.T, api, token string, lookedUp map[string]taxiiObject, f
 // filters, added_after after an import on the running server, and the
 // errors.
 func TestTAXIIConversation(t *testing.T) {
-	st := filepath.Join(t.TempDir(), "store")
-	mustTipd(t, "import", "-store", st, "-format", "jsonl", "testdata/e2e/world.jsonl")
-	mustTipd(t, "user", "add", "-store", st, "-day-quota", "100000", "tess")
-	tok := strings.TrimSpace(mustTipd(t, "token", "issue", "-store", st, "tess"))
-	s := startServer(t, st)
+	st, tok, s := worldServer(t, "tess", "-day-quota", "100000")
 	root := s.url + "/taxii2/"
 
 	// Discovery and the API root.
