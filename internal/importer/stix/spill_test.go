@@ -61,15 +61,23 @@ func TestSpilled(t *testing.T) {
 			if !reflect.DeepEqual(gotIgnored, p.Ignored()) {
 				t.Errorf("got ignored %v, want %v", gotIgnored, p.Ignored())
 			}
-			gj, _ := json.Marshal(got)
-			wj, _ := json.Marshal(want)
-			if !bytes.Equal(gj, wj) {
-				t.Errorf("spilled index gives\n%s\nwant\n%s", gj, wj)
-			}
-			if left, _ := os.ReadDir(dir); len(left) != 0 {
-				t.Errorf("%d temporary files left", len(left))
-			}
+			sameAsSpilled(t, got, want, dir)
 		})
+	}
+}
+
+// sameAsSpilled checks that the records a parse with a spilled index gave
+// (got) are those of the parse in memory (want), and that the index left
+// no file in its directory.
+func sameAsSpilled(t *testing.T, got, want any, dir string) {
+	t.Helper()
+	gj, _ := json.Marshal(got)
+	wj, _ := json.Marshal(want)
+	if !bytes.Equal(gj, wj) {
+		t.Errorf("spilled index gives\n%s\nwant\n%s", gj, wj)
+	}
+	if left, _ := os.ReadDir(dir); len(left) != 0 {
+		t.Errorf("%d temporary files left", len(left))
 	}
 }
 

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/netip"
-	"os"
 	"slices"
 	"testing"
 	"time"
@@ -114,14 +113,7 @@ func TestTipdBundle(t *testing.T) {
 	if err != nil || len(sbad) != 0 {
 		t.Fatalf("spilled: %v, bad %v", err, sbad)
 	}
-	gj, _ := json.Marshal(spilled)
-	wj, _ := json.Marshal(b)
-	if !bytes.Equal(gj, wj) {
-		t.Errorf("spilled index gives\n%s\nwant\n%s", gj, wj)
-	}
-	if left, _ := os.ReadDir(dir); len(left) != 0 {
-		t.Errorf("%d temporary files left", len(left))
-	}
+	sameAsSpilled(t, spilled, b, dir)
 }
 
 // TestTipdURLBundle imports the bundle of a web address.
