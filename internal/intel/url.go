@@ -19,11 +19,20 @@ const MaxURLLength = 8192
 // key it is stored and looked up under: the normalised URL without its
 // scheme, e.g. "45.95.147.10/bins/x86". The rules (docs/import-format.md):
 //
-//   - the scheme may be absent, "http" or "https" (any case); others are an error;
-//   - tab, CR and LF anywhere are removed; leading and trailing spaces are trimmed;
-//   - the host is lower-cased, a trailing dot is removed, IPv4 and IPv6 literals
-//     are written canonically (IPv4-mapped IPv6 as IPv4; IPv6 in brackets),
-//     internationalised names are converted to punycode ("xn--" labels);
+//   - the address is split as the WHATWG URL standard splits an http or
+//     https URL, so that the host is the one a browser would fetch (see
+//     parseWebAddress): "\" is "/", user information ends at the last "@"
+//     of the authority, the host is percent-decoded, numeric hosts are IPv4
+//     in any form a browser reads ("0x7f.1", "3232235777");
+//   - the scheme may be absent (read as http), "http" or "https" (any case);
+//     others are an error;
+//   - tab, CR and LF anywhere are removed; C0 controls and spaces at both
+//     ends are removed;
+//   - the host is lower-cased, a trailing dot is removed, IPv4 and IPv6
+//     literals are written canonically (IPv4-mapped IPv6 as IPv4; IPv6 in
+//     brackets), internationalised names are mapped and converted to
+//     punycode ("xn--" labels), and names that cannot be DNS names are
+//     rejected;
 //   - the ports 80 and 443 are removed whatever the scheme (the key carries no
 //     scheme); other ports are kept without leading zeros;
 //   - the fragment is removed; an empty path or a lone "/" without query is
@@ -36,6 +45,12 @@ const MaxURLLength = 8192
 //     name looks like a credential, token, session or e-mail
 //     (see SensitiveParam) or whose value holds an e-mail address, and such
 //     ";name=value" path parameters (";jsessionid=…").
+//
+// Where it deliberately differs from a browser: it rejects host names that
+// cannot be DNS names, schemes other than http and https; it removes a
+// trailing dot, writes IPv4-mapped IPv6 as IPv4 and drops the ports 80 and
+// 443; it reads "http:8080" as the host http and its port; it approximates
+// the UTS #46 mapping of internationalised names.
 //
 // NormalizeURL is idempotent: normalising a key gives the same key, untruncated.
 func NormalizeURL(raw string) (key string, truncated bool, err error) {
