@@ -25,7 +25,7 @@ const MaxURLLength = 8192
 //     of the authority, the host is percent-decoded, numeric hosts are IPv4
 //     in any form a browser reads ("0x7f.1", "3232235777");
 //   - the scheme may be absent (read as http), "http" or "https" (any case);
-//     others are an error;
+//     another name followed by ":/" or ":\" ("ftp://") is an error;
 //   - tab, CR and LF anywhere are removed; C0 controls and spaces at both
 //     ends are removed;
 //   - the host is lower-cased, a trailing dot is removed, IPv4 and IPv6
@@ -117,20 +117,22 @@ func parseWebAddress(raw string) (webAddress, error) {
 	var u webAddress
 	s := trimC0Space(raw)
 	if strings.ContainsAny(s, "\t\r\n") {
-		s = strings.NewReplacer("\t", "", "\r", "", "\n", "").Replace(s)
+		s = tabNewline.Replace(s)
 	}
 	if s == "" {
 		return u, fmt.Errorf("empty web address")
 	}
 	// Scheme. "name:" followed by digits only (up to the end or a
-	// delimiter) is a host and its port, as in "example.com:8080/x".
+	// delimiter) is a host and its port, as in "example.com:8080/x"; another
+	// name than http or https is a scheme only when a slash follows it, as
+	// in "ftp://" ("user:pw@host" is read as user information).
 	if n := schemeLen(s); n > 0 && !isPortThenEnd(s[n+1:]) {
 		switch scheme := s[:n]; {
 		case strings.EqualFold(scheme, "http"), strings.EqualFold(scheme, "https"):
-		default:
+			s = s[n+1:]
+		case n+1 < len(s) && (s[n+1] == '/' || s[n+1] == '\\'):
 			return u, fmt.Errorf("unsupported scheme %q (want http or https)", clip(scheme))
 		}
-		s = s[n+1:]
 	}
 	s = strings.TrimLeft(s, "/\\")
 	// Fragment.
@@ -165,6 +167,8 @@ func parseWebAddress(raw string) (webAddress, error) {
 	}
 	return u, nil
 }
+
+var tabNewline = strings.NewReplacer("\t", "", "\r", "", "\n", "")
 
 // trimC0Space removes C0 controls and spaces at both ends of s.
 func trimC0Space(s string) string {
@@ -263,6 +267,7 @@ func clip(s string) string {
 func splitHostPort(a string) (host, port string, err error) {
 	host, p, hasPort := a, "", false
 	inside := false
+scan:
 	for i := 0; i < len(a); i++ {
 		switch a[i] {
 		case '[':
@@ -272,7 +277,7 @@ func splitHostPort(a string) (host, port string, err error) {
 		case ':':
 			if !inside {
 				host, p, hasPort = a[:i], a[i+1:], true
-				i = len(a)
+				break scan
 			}
 		}
 	}

@@ -73,6 +73,7 @@ func TestNormalizeURL(t *testing.T) {
 		{"\\\\evil.example\\x", "evil.example/x", false},
 		{"http://http:8080/x", "http:8080/x", false},
 		{"http:8080/x", "http:8080/x", false},
+		{"user:pw@bad.example/x", "bad.example/x", true},
 		// user-identifying parts
 		{"http://user:secret@bad.example/x", "bad.example/x", true},
 		{"http://bad.example/login?user_token=abc&lang=en", "bad.example/login?lang=en", true},
@@ -119,8 +120,9 @@ func TestNormalizeURLErrors(t *testing.T) {
 		{"http://user@/x", "missing host"},
 		{"http://:80/", "missing host"},
 		{"http://?x", "missing host"},
-		{"javascript:alert(1)", "unsupported scheme"},
+		{"javascript:alert(1)", "invalid port"},
 		{"hxxp://bad.example/", "unsupported scheme"},
+		{"file:\\\\c:\\x", "unsupported scheme"},
 		{"\u00a0http://bad.example/", "invalid character"},
 		{"http://bad.example:99999/", "invalid port"},
 		{"http://bad.example:65536/", "invalid port"},

@@ -452,6 +452,10 @@ const schemeless = [
   "evil.example./",
   "%65vil.example",
   "a@b@evil.example/",
+  "user:pw@evil.example/x",
+  "good.example:8080@evil.example/x",
+  "good.example:@evil.example",
+  "mailto:abuse@evil.example",
 ];
 
 const rows = [];
