@@ -122,19 +122,10 @@ func parseWebAddress(raw string) (webAddress, error) {
 	if s == "" {
 		return u, fmt.Errorf("empty web address")
 	}
-	// Scheme. "name:" followed by digits only (up to the end or a
-	// delimiter) is a host and its port, as in "example.com:8080/x"; another
-	// name than http or https is a scheme only when a slash follows it, as
-	// in "ftp://" ("user:pw@host" is read as user information).
-	if n := schemeLen(s); n > 0 && !isPortThenEnd(s[n+1:]) {
-		switch scheme := s[:n]; {
-		case strings.EqualFold(scheme, "http"), strings.EqualFold(scheme, "https"):
-			s = s[n+1:]
-		case n+1 < len(s) && (s[n+1] == '/' || s[n+1] == '\\'):
-			return u, fmt.Errorf("unsupported scheme %q (want http or https)", clip(scheme))
-		}
+	_, s, err := splitScheme(s)
+	if err != nil {
+		return u, err
 	}
-	s = strings.TrimLeft(s, "/\\")
 	// Fragment.
 	if i := strings.IndexByte(s, '#'); i >= 0 {
 		s = s[:i]
@@ -166,6 +157,45 @@ func parseWebAddress(raw string) (webAddress, error) {
 		u.path = strings.ReplaceAll(u.path, "\\", "/")
 	}
 	return u, nil
+}
+
+// splitScheme returns the scheme of s ("http" or "https", lower-cased; "http"
+// when s has none) and what follows it once the slashes and backslashes
+// after it are removed. "name:" followed by digits only (up to the end or a
+// delimiter) is a host and its port, as in "example.com:8080/x"; a name
+// other than http or https is a scheme, and an error, only when a slash or
+// backslash follows it, as in "ftp://" ("user:pw@host" is read as user
+// information).
+func splitScheme(s string) (scheme, rest string, err error) {
+	scheme, rest = "http", s
+	if n := schemeLen(s); n > 0 && !isPortThenEnd(s[n+1:]) {
+		switch name := s[:n]; {
+		case strings.EqualFold(name, "http"):
+			rest = s[n+1:]
+		case strings.EqualFold(name, "https"):
+			scheme, rest = "https", s[n+1:]
+		case n+1 < len(s) && (s[n+1] == '/' || s[n+1] == '\\'):
+			return "", "", fmt.Errorf("unsupported scheme %q (want http or https)", clip(name))
+		}
+	}
+	return scheme, strings.TrimLeft(rest, "/\\"), nil
+}
+
+// WithScheme writes a web address with "http://" or "https://" as
+// NormalizeURL reads it: "http://" is added to an address without a scheme,
+// and the slashes or backslashes after "http:" or "https:" become "//"
+// ("http:\\host" gives "http://host"). NormalizeURL reads the result as it
+// reads raw. It fails for another scheme.
+func WithScheme(raw string) (string, error) {
+	s := trimC0Space(raw)
+	if strings.ContainsAny(s, "\t\r\n") {
+		s = tabNewline.Replace(s)
+	}
+	scheme, rest, err := splitScheme(s)
+	if err != nil {
+		return "", err
+	}
+	return scheme + "://" + rest, nil
 }
 
 var tabNewline = strings.NewReplacer("\t", "", "\r", "", "\n", "")

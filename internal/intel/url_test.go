@@ -180,6 +180,29 @@ func TestURLHost(t *testing.T) {
 	}
 }
 
+func TestWithScheme(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"http://bad.example/x", "http://bad.example/x"},
+		{"HTTPS:\\\\bad.example\\x", "https://bad.example\\x"},
+		{"http:bad.example", "http://bad.example"},
+		{" \tbad.example\\@good.example ", "http://bad.example\\@good.example"},
+		{"//bad.example", "http://bad.example"},
+		{"bad.example:8080/x", "http://bad.example:8080/x"},
+		{"http:8080/x", "http://http:8080/x"},
+		{"user:pw@bad.example", "http://user:pw@bad.example"},
+	}
+	for _, tt := range tests {
+		if got, err := WithScheme(tt.in); err != nil || got != tt.want {
+			t.Errorf("WithScheme(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
+		}
+	}
+	for _, in := range []string{"ftp://bad.example", "hxxp:\\\\bad.example"} {
+		if got, err := WithScheme(in); err == nil {
+			t.Errorf("WithScheme(%q) = %q, want an error", in, got)
+		}
+	}
+}
+
 func TestPunycode(t *testing.T) {
 	// RFC 3492 section 7.1 samples (lower-cased) and common IDN names.
 	tests := []struct{ in, want string }{
@@ -209,7 +232,7 @@ func FuzzNormalizeURL(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, raw string) {
-		key, _, err := NormalizeURL(raw)
+		key, tr0, err := NormalizeURL(raw)
 		if err != nil {
 			return
 		}
@@ -238,6 +261,14 @@ func FuzzNormalizeURL(f *testing.F) {
 		}
 		if k, err := parseWebAddress(key); err != nil || k.host != u.host || k.port != u.port {
 			t.Fatalf("parseWebAddress(%q) = %+v, %v; want host %q port %q", key, k, err, u.host, u.port)
+		}
+		// Written with its scheme, it reads the same.
+		w, err := WithScheme(raw)
+		if err != nil {
+			t.Fatalf("WithScheme(%q): %v", raw, err)
+		}
+		if k2, tr2, err := NormalizeURL(w); err != nil || k2 != key || tr2 != tr0 {
+			t.Fatalf("NormalizeURL(%q) = %q, %v, %v; NormalizeURL(WithScheme) = %q = %q, %v, %v", raw, key, tr0, nil, w, k2, tr2, err)
 		}
 		again, tr, err := NormalizeURL(key)
 		if err != nil || again != key || tr {
