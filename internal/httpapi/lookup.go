@@ -114,13 +114,10 @@ func (s *server) checkHold(ctx context.Context, req lookupRequest) error {
 	if err != nil {
 		return intel.Invalid("the web address %q is not valid: %v", clip(req.url), err)
 	}
-	// Keys carry no scheme: the host is what a URL made of http:// and the
-	// key names.
+	// The key's host is the one a browser would connect to.
 	var host netip.Addr
-	if u, err := url.Parse("http://" + key); err == nil {
-		if a, err := netip.ParseAddr(u.Hostname()); err == nil && a.Zone() == "" {
-			host = a.Unmap()
-		}
+	if a, err := netip.ParseAddr(intel.URLHost(key)); err == nil && a.Zone() == "" {
+		host = a.Unmap()
 	}
 	return s.access.CheckHold(ctx, host, key)
 }

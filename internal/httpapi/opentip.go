@@ -58,11 +58,14 @@ func parseSearch(q url.Values, web bool, cfg Config) (lookupRequest, error) {
 		}
 		return lookupRequest{}, intel.Invalid("the request names no address: use %s?request=<IPv4 or IPv6 address>", searchIPPath)
 	}
-	if web && !hasHTTPScheme(v) && !strings.Contains(v, "://") {
-		v = "http://" + v
-	}
-	if web && !hasHTTPScheme(v) {
-		return lookupRequest{}, intel.Invalid("the web address %q is not valid: only http and https are supported", clip(v))
+	if web {
+		// As the web address parser reads it: "http://" added when there is
+		// no scheme, "http:\\host" written "http://host".
+		w, err := intel.WithScheme(v)
+		if err != nil {
+			return lookupRequest{}, intel.Invalid("the web address %q is not valid: only http and https are supported", clip(v))
+		}
+		v = w
 	}
 	req, err := parseLookup(lookupPrefix+url.PathEscape(v), "", cfg)
 	if err != nil {

@@ -56,6 +56,11 @@ func TestSearchSameBody(t *testing.T) {
 		{"/api/ip/http://45.95.147.10/bins/0", "/api/v1/search/url?request=" + url.QueryEscape("http://45.95.147.10/bins/0")},
 		{"/api/ip/http://45.95.147.10/bins/1", "/api/v1/search/url?request=45.95.147.10/bins/1"},
 		{"/api/ip/" + url.PathEscape("https://Example.COM/a?b=1"), "/api/v1/search/url?request=" + url.QueryEscape("https://Example.COM/a?b=1")},
+		// Read as a browser reads them: the host is c2-0.badcorp.example.
+		{"/api/ip/http://c2-0.badcorp.example%5C@example.org/x", "/api/v1/search/url?request=" + url.QueryEscape(`http:\\c2-0.badcorp.example\@example.org/x`)},
+		{"/api/ip/http://c2-0.badcorp.example%5C@example.org/x", "/api/v1/search/url?request=" + url.QueryEscape(`HTTP:/c2-0.badcorp.example\@example.org/x`)},
+		{"/api/ip/http://c2-0.badcorp.example%5C@example.org/x", "/api/v1/search/url?request=" + url.QueryEscape(`c2-0.badcorp.example\@example.org/x`)},
+		{"/api/ip/https://0x7f.1/y", "/api/v1/search/url?request=" + url.QueryEscape(`https:\\127.0.0.1\y`)},
 	}
 	for _, tt := range tests {
 		tip := e.do(t, http.MethodGet, tt.tip, "alice")

@@ -5,7 +5,10 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // MaxURLLength is the longest web address NormalizeURL accepts, in bytes,
@@ -16,11 +19,20 @@ const MaxURLLength = 8192
 // key it is stored and looked up under: the normalised URL without its
 // scheme, e.g. "45.95.147.10/bins/x86". The rules (docs/import-format.md):
 //
-//   - the scheme may be absent, "http" or "https" (any case); others are an error;
-//   - tab, CR and LF anywhere are removed; leading and trailing spaces are trimmed;
-//   - the host is lower-cased, a trailing dot is removed, IPv4 and IPv6 literals
-//     are written canonically (IPv4-mapped IPv6 as IPv4; IPv6 in brackets),
-//     internationalised names are converted to punycode ("xn--" labels);
+//   - the address is split as the WHATWG URL standard splits an http or
+//     https URL, so that the host is the one a browser would fetch (see
+//     parseWebAddress): "\" is "/", user information ends at the last "@"
+//     of the authority, the host is percent-decoded, numeric hosts are IPv4
+//     in any form a browser reads ("0x7f.1", "3232235777");
+//   - the scheme may be absent (read as http), "http" or "https" (any case);
+//     another name followed by ":/" or ":\" ("ftp://") is an error;
+//   - tab, CR and LF anywhere are removed; C0 controls and spaces at both
+//     ends are removed;
+//   - the host is lower-cased, a trailing dot is removed, IPv4 and IPv6
+//     literals are written canonically (IPv4-mapped IPv6 as IPv4; IPv6 in
+//     brackets), internationalised names are mapped and converted to
+//     punycode ("xn--" labels), and names that cannot be DNS names are
+//     rejected;
 //   - the ports 80 and 443 are removed whatever the scheme (the key carries no
 //     scheme); other ports are kept without leading zeros;
 //   - the fragment is removed; an empty path or a lone "/" without query is
@@ -34,64 +46,32 @@ const MaxURLLength = 8192
 //     (see SensitiveParam) or whose value holds an e-mail address, and such
 //     ";name=value" path parameters (";jsessionid=…").
 //
+// Where it deliberately differs from a browser: it rejects host names that
+// cannot be DNS names, schemes other than http and https; it removes a
+// trailing dot, writes IPv4-mapped IPv6 as IPv4 and drops the ports 80 and
+// 443; it reads "http:8080" as the host http and its port; it approximates
+// the UTS #46 mapping of internationalised names.
+//
 // NormalizeURL is idempotent: normalising a key gives the same key, untruncated.
 func NormalizeURL(raw string) (key string, truncated bool, err error) {
 	if len(raw) > MaxURLLength {
 		return "", false, fmt.Errorf("web address longer than %d bytes", MaxURLLength)
 	}
-	s := raw
-	if strings.ContainsAny(s, "\t\r\n") {
-		s = strings.NewReplacer("\t", "", "\r", "", "\n", "").Replace(s)
-	}
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return "", false, fmt.Errorf("empty web address")
-	}
-	// Scheme.
-	if i := strings.Index(s, "://"); i >= 0 && isScheme(s[:i]) {
-		switch strings.ToLower(s[:i]) {
-		case "http", "https":
-		default:
-			return "", false, fmt.Errorf("web address %q: unsupported scheme %q (want http or https)", clip(raw), s[:i])
-		}
-		s = s[i+3:]
-	}
-	s = strings.TrimPrefix(s, "//")
-	// Fragment.
-	if i := strings.IndexByte(s, '#'); i >= 0 {
-		s = s[:i]
-	}
-	// Authority.
-	end := strings.IndexAny(s, "/?")
-	if end < 0 {
-		end = len(s)
-	}
-	authority, rest := s[:end], s[end:]
-	if i := strings.LastIndexByte(authority, '@'); i >= 0 {
-		authority = authority[i+1:]
-		truncated = true
-	}
-	host, port, err := splitHostPort(authority)
+	u, err := parseWebAddress(raw)
 	if err != nil {
 		return "", false, fmt.Errorf("web address %q: %w", clip(raw), err)
 	}
-	host, err = normalizeHost(host)
-	if err != nil {
-		return "", false, fmt.Errorf("web address %q: %w", clip(raw), err)
-	}
+	truncated = u.userinfo
 	var b strings.Builder
-	b.Grow(len(s) + 8)
-	b.WriteString(host)
-	if port != "" {
+	b.Grow(len(u.host) + len(u.port) + len(u.path) + len(u.query) + 8)
+	b.WriteString(u.host)
+	if u.port != "" {
 		b.WriteByte(':')
-		b.WriteString(port)
+		b.WriteString(u.port)
 	}
 	// Path and query.
-	path, query, hasQuery := rest, "", false
-	if i := strings.IndexByte(rest, '?'); i >= 0 {
-		path, query, hasQuery = rest[:i], rest[i+1:], true
-	}
-	path, cut := normalizePath(path)
+	path, cut := normalizePath(u.path)
+	hasQuery, query := u.hasQuery, u.query
 	if cut {
 		truncated = true
 		hasQuery = false
@@ -114,6 +94,150 @@ func NormalizeURL(raw string) (key string, truncated bool, err error) {
 		return "", false, fmt.Errorf("web address %q: longer than %d bytes when normalised", clip(raw), MaxURLLength)
 	}
 	return b.String(), truncated, nil
+}
+
+// webAddress is a web address split as a browser splits it.
+type webAddress struct {
+	host     string // canonical: see parseHost
+	port     string // decimal without leading zeros; empty for none, 80 and 443
+	path     string // raw, with every "\" turned into "/"; may be empty
+	query    string // raw, without "?"
+	hasQuery bool
+	userinfo bool // user information was present (and dropped)
+}
+
+// parseWebAddress splits a web address the way the WHATWG URL standard
+// reads an http or https URL: tab, CR and LF are removed everywhere and C0
+// controls and spaces at both ends; "\" counts as "/"; any number of
+// slashes may follow the scheme; the authority ends at the first "/", "\",
+// "?" or "#"; user information ends at its last "@"; the host is
+// percent-decoded and parsed by parseHost. An address without a scheme is
+// read as if it started with "http://".
+func parseWebAddress(raw string) (webAddress, error) {
+	var u webAddress
+	s := trimC0Space(raw)
+	if strings.ContainsAny(s, "\t\r\n") {
+		s = tabNewline.Replace(s)
+	}
+	if s == "" {
+		return u, fmt.Errorf("empty web address")
+	}
+	_, s, err := splitScheme(s)
+	if err != nil {
+		return u, err
+	}
+	// Fragment.
+	if i := strings.IndexByte(s, '#'); i >= 0 {
+		s = s[:i]
+	}
+	// Authority.
+	end := strings.IndexAny(s, "/\\?")
+	if end < 0 {
+		end = len(s)
+	}
+	authority, rest := s[:end], s[end:]
+	if i := strings.LastIndexByte(authority, '@'); i >= 0 {
+		authority = authority[i+1:]
+		u.userinfo = true
+	}
+	host, port, err := splitHostPort(authority)
+	if err != nil {
+		return u, err
+	}
+	if u.host, err = parseHost(host); err != nil {
+		return u, err
+	}
+	u.port = port
+	// Path and query.
+	u.path = rest
+	if i := strings.IndexByte(rest, '?'); i >= 0 {
+		u.path, u.query, u.hasQuery = rest[:i], rest[i+1:], true
+	}
+	if strings.IndexByte(u.path, '\\') >= 0 {
+		u.path = strings.ReplaceAll(u.path, "\\", "/")
+	}
+	return u, nil
+}
+
+// splitScheme returns the scheme of s ("http" or "https", lower-cased; "http"
+// when s has none) and what follows it once the slashes and backslashes
+// after it are removed. "name:" followed by digits only (up to the end or a
+// delimiter) is a host and its port, as in "example.com:8080/x"; a name
+// other than http or https is a scheme, and an error, only when a slash or
+// backslash follows it, as in "ftp://" ("user:pw@host" is read as user
+// information).
+func splitScheme(s string) (scheme, rest string, err error) {
+	scheme, rest = "http", s
+	if n := schemeLen(s); n > 0 && !isPortThenEnd(s[n+1:]) {
+		switch name := s[:n]; {
+		case strings.EqualFold(name, "http"):
+			rest = s[n+1:]
+		case strings.EqualFold(name, "https"):
+			scheme, rest = "https", s[n+1:]
+		case n+1 < len(s) && (s[n+1] == '/' || s[n+1] == '\\'):
+			return "", "", fmt.Errorf("unsupported scheme %q (want http or https)", clip(name))
+		}
+	}
+	return scheme, strings.TrimLeft(rest, "/\\"), nil
+}
+
+// WithScheme writes a web address with "http://" or "https://" as
+// NormalizeURL reads it: "http://" is added to an address without a scheme,
+// and the slashes or backslashes after "http:" or "https:" become "//"
+// ("http:\\host" gives "http://host"). NormalizeURL reads the result as it
+// reads raw. It fails for another scheme.
+func WithScheme(raw string) (string, error) {
+	s := trimC0Space(raw)
+	if strings.ContainsAny(s, "\t\r\n") {
+		s = tabNewline.Replace(s)
+	}
+	scheme, rest, err := splitScheme(s)
+	if err != nil {
+		return "", err
+	}
+	return scheme + "://" + rest, nil
+}
+
+var tabNewline = strings.NewReplacer("\t", "", "\r", "", "\n", "")
+
+// trimC0Space removes C0 controls and spaces at both ends of s.
+func trimC0Space(s string) string {
+	i, j := 0, len(s)
+	for i < j && s[i] <= ' ' {
+		i++
+	}
+	for j > i && s[j-1] <= ' ' {
+		j--
+	}
+	return s[i:j]
+}
+
+// schemeLen returns the length of the scheme that s starts with (letters,
+// digits, "+", "-" and "." after a letter, then ":"), or 0.
+func schemeLen(s string) int {
+	if s == "" || !isAlpha(s[0]) {
+		return 0
+	}
+	for i := 1; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == ':':
+			return i
+		case !isAlpha(c) && !isDigit(c) && c != '+' && c != '-' && c != '.':
+			return 0
+		}
+	}
+	return 0
+}
+
+// isPortThenEnd reports whether s is one or more digits followed by the
+// end or by one of "/", "\\", "?", "#".
+func isPortThenEnd(s string) bool {
+	i := 0
+	for i < len(s) && isDigit(s[i]) {
+		i++
+	}
+	return i > 0 && (i == len(s) || strings.IndexByte("/\\?#", s[i]) >= 0)
 }
 
 // URLHost returns the host part of a key made by NormalizeURL: a domain, or
@@ -152,19 +276,6 @@ func SensitiveParam(name string) bool {
 	return strings.HasSuffix(n, "_key") || strings.HasSuffix(n, "-key")
 }
 
-func isScheme(s string) bool {
-	if s == "" || !isAlpha(s[0]) {
-		return false
-	}
-	for i := 1; i < len(s); i++ {
-		c := s[i]
-		if !isAlpha(c) && !isDigit(c) && c != '+' && c != '-' && c != '.' {
-			return false
-		}
-	}
-	return true
-}
-
 func isAlpha(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 
@@ -180,56 +291,80 @@ func clip(s string) string {
 	return s[:i] + "..."
 }
 
+// splitHostPort splits an authority without user information at its first
+// ":" outside brackets. The port must be decimal digits (leading zeros are
+// allowed) up to 65535; 80 and 443 are dropped whatever the scheme.
 func splitHostPort(a string) (host, port string, err error) {
-	if strings.HasPrefix(a, "[") {
-		i := strings.IndexByte(a, ']')
-		if i < 0 {
-			return "", "", fmt.Errorf("unterminated IPv6 literal")
+	host, p, hasPort := a, "", false
+	inside := false
+scan:
+	for i := 0; i < len(a); i++ {
+		switch a[i] {
+		case '[':
+			inside = true
+		case ']':
+			inside = false
+		case ':':
+			if !inside {
+				host, p, hasPort = a[:i], a[i+1:], true
+				break scan
+			}
 		}
-		host, a = a[:i+1], a[i+1:]
-		if a != "" && a[0] != ':' {
-			return "", "", fmt.Errorf("unexpected %q after IPv6 literal", a)
-		}
-	} else if i := strings.IndexByte(a, ':'); i >= 0 {
-		host, a = a[:i], a[i:]
-	} else {
-		host, a = a, ""
 	}
-	if a == "" || a == ":" {
+	if host == "" {
+		return "", "", fmt.Errorf("missing host")
+	}
+	if !hasPort || p == "" {
 		return host, "", nil
 	}
-	p := a[1:]
 	for i := 0; i < len(p); i++ {
 		if !isDigit(p[i]) {
-			return "", "", fmt.Errorf("invalid port %q", p)
+			return "", "", fmt.Errorf("invalid port %q", clip(p))
 		}
 	}
-	p = strings.TrimLeft(p, "0")
-	if len(p) > 5 {
-		return "", "", fmt.Errorf("invalid port %q", a[1:])
+	d := strings.TrimLeft(p, "0")
+	if len(d) > 5 {
+		return "", "", fmt.Errorf("invalid port %q", clip(p))
 	}
-	n, err := strconv.ParseUint(p, 10, 32)
-	if err != nil || n == 0 || n > 65535 {
+	n := 0
+	for i := 0; i < len(d); i++ {
+		n = n*10 + int(d[i]-'0')
+	}
+	if n > 65535 {
 		return "", "", fmt.Errorf("invalid port %q", p)
 	}
 	if n == 80 || n == 443 {
 		return host, "", nil
 	}
-	return host, strconv.FormatUint(n, 10), nil
+	return host, strconv.Itoa(n), nil
 }
 
-// normalizeHost returns the canonical form of a URL host.
-func normalizeHost(h string) (string, error) {
+// parseHost returns the canonical form of a URL host, read as the WHATWG
+// URL standard reads the host of an http or https URL: an IPv6 literal in
+// brackets; otherwise the host is percent-decoded, mapped to ASCII (see
+// toASCII), and read as an IPv4 address when its last label is a number
+// ("0x7f.1", "3232235777", "0300.0250.1.1"; see parseIPv4). Unlike a
+// browser, tipd removes a trailing dot, writes IPv4-mapped IPv6 as IPv4 and
+// accepts only host names that can be DNS names: labels of 1 to 63 letters,
+// digits, "-" or "_", 253 bytes at most.
+func parseHost(h string) (string, error) {
 	if h == "" {
 		return "", fmt.Errorf("missing host")
 	}
 	if h[0] == '[' {
-		ip, err := netip.ParseAddr(h[1 : len(h)-1])
+		i := strings.IndexByte(h, ']')
+		switch {
+		case i < 0:
+			return "", fmt.Errorf("unterminated IPv6 literal")
+		case i != len(h)-1:
+			return "", fmt.Errorf("unexpected %q after IPv6 literal", clip(h[i+1:]))
+		}
+		ip, err := netip.ParseAddr(h[1:i])
 		if err != nil || !ip.Is6() {
-			return "", fmt.Errorf("invalid IPv6 literal %s", h)
+			return "", fmt.Errorf("invalid IPv6 literal %s", clip(h))
 		}
 		if ip.Zone() != "" {
-			return "", fmt.Errorf("IPv6 literal %s has a zone", h)
+			return "", fmt.Errorf("IPv6 literal %s has a zone", clip(h))
 		}
 		if ip.Is4In6() {
 			return ip.Unmap().String(), nil
@@ -237,53 +372,143 @@ func normalizeHost(h string) (string, error) {
 		return "[" + ip.String() + "]", nil
 	}
 	if strings.IndexByte(h, '%') >= 0 {
-		return "", fmt.Errorf("percent-encoded host %q not supported", h)
+		h = unescape(h)
 	}
-	h = strings.TrimSuffix(h, ".")
-	ascii := true
+	ascii, upper := true, false
 	for i := 0; i < len(h); i++ {
-		if h[i] >= utf8.RuneSelf {
+		c := h[i]
+		if c >= utf8.RuneSelf {
 			ascii = false
 			break
 		}
+		upper = upper || 'A' <= c && c <= 'Z'
 	}
-	if ascii {
-		h = strings.ToLower(h)
-	} else {
+	if !ascii {
 		var err error
 		if h, err = toASCII(h); err != nil {
 			return "", err
 		}
+	} else if upper {
+		h = strings.ToLower(h)
 	}
-	if h == "" {
+	for i := 0; i < len(h); i++ {
+		if c := h[i]; !('a' <= c && c <= 'z' || isDigit(c) || c == '-' || c == '_' || c == '.') {
+			return "", fmt.Errorf("host %q has invalid character %q", clip(h), c)
+		}
+	}
+	if len(h) > 1 && h[len(h)-1] == '.' {
+		h = h[:len(h)-1]
+	}
+	last := h[strings.LastIndexByte(h, '.')+1:]
+	if isIPv4Number(last) {
+		return parseIPv4(h)
+	}
+	if h == "" || h == "." {
 		return "", fmt.Errorf("missing host")
 	}
 	if len(h) > 253 {
 		return "", fmt.Errorf("host name longer than 253 bytes")
 	}
-	labels := strings.Split(h, ".")
-	for _, l := range labels {
+	for rest := h; rest != ""; {
+		l := rest
+		if i := strings.IndexByte(rest, '.'); i >= 0 {
+			l, rest = rest[:i], rest[i+1:]
+			if rest == "" {
+				return "", fmt.Errorf("host %q has an empty label", clip(h))
+			}
+		} else {
+			rest = ""
+		}
 		if l == "" {
-			return "", fmt.Errorf("host %q has an empty label", h)
+			return "", fmt.Errorf("host %q has an empty label", clip(h))
 		}
 		if len(l) > 63 {
-			return "", fmt.Errorf("host %q has a label longer than 63 bytes", h)
+			return "", fmt.Errorf("host %q has a label longer than 63 bytes", clip(h))
 		}
-		for i := 0; i < len(l); i++ {
-			c := l[i]
-			if !('a' <= c && c <= 'z' || isDigit(c) || c == '-' || c == '_') {
-				return "", fmt.Errorf("host %q has invalid character %q", h, c)
-			}
-		}
-	}
-	if last := labels[len(labels)-1]; allDigits(last) {
-		ip, err := netip.ParseAddr(h)
-		if err != nil || !ip.Is4() {
-			return "", fmt.Errorf("invalid IPv4 address %q", h)
-		}
-		return ip.String(), nil
 	}
 	return h, nil
+}
+
+// isIPv4Number reports whether a host's last label makes the WHATWG URL
+// standard read the host as an IPv4 address: decimal digits, or "0x"
+// followed by hexadecimal digits (possibly none).
+func isIPv4Number(l string) bool {
+	if len(l) >= 2 && l[0] == '0' && (l[1] == 'x' || l[1] == 'X') {
+		for i := 2; i < len(l); i++ {
+			if _, ok := unhex(l[i]); !ok {
+				return false
+			}
+		}
+		return true
+	}
+	return allDigits(l)
+}
+
+// parseIPv4 reads a host whose last label is a number as the WHATWG URL
+// standard does: one to four parts separated by dots, each decimal, octal
+// (leading "0") or hexadecimal (leading "0x"); every part but the last is
+// one byte, the last fills the remaining bytes ("127.1" is 127.0.0.1,
+// "3232235777" is 192.168.1.1, "0300.0250.1.1" is 192.168.1.1).
+func parseIPv4(h string) (string, error) {
+	var nums [4]uint64
+	n := 0
+	for rest := h; ; {
+		part := rest
+		i := strings.IndexByte(rest, '.')
+		if i >= 0 {
+			part, rest = rest[:i], rest[i+1:]
+		}
+		if n == 4 {
+			return "", fmt.Errorf("invalid IPv4 address %q: more than four parts", clip(h))
+		}
+		v, ok := parseIPv4Number(part)
+		if !ok {
+			return "", fmt.Errorf("invalid IPv4 address %q", clip(h))
+		}
+		nums[n] = v
+		n++
+		if i < 0 {
+			break
+		}
+	}
+	var addr uint64
+	for i := 0; i < n-1; i++ {
+		if nums[i] > 255 {
+			return "", fmt.Errorf("invalid IPv4 address %q: part out of range", clip(h))
+		}
+		addr |= nums[i] << (8 * (3 - i))
+	}
+	if nums[n-1] >= 1<<(8*(5-n)) {
+		return "", fmt.Errorf("invalid IPv4 address %q: part out of range", clip(h))
+	}
+	addr |= nums[n-1]
+	return netip.AddrFrom4([4]byte{byte(addr >> 24), byte(addr >> 16), byte(addr >> 8), byte(addr)}).String(), nil
+}
+
+// parseIPv4Number reads one part of an IPv4 address; values above 2^32 are
+// reported as 2^32 (out of range in every position).
+func parseIPv4Number(s string) (uint64, bool) {
+	if s == "" {
+		return 0, false
+	}
+	base := uint64(10)
+	switch {
+	case len(s) >= 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X'):
+		s, base = s[2:], 16
+	case len(s) >= 2 && s[0] == '0':
+		s, base = s[1:], 8
+	}
+	var v uint64
+	for i := 0; i < len(s); i++ {
+		d, ok := unhex(s[i])
+		if !ok || uint64(d) >= base {
+			return 0, false
+		}
+		if v = v*base + uint64(d); v > 1<<32 {
+			v = 1 << 32 // stays out of range; the digits are still checked
+		}
+	}
+	return v, true
 }
 
 func allDigits(s string) bool {
@@ -295,10 +520,25 @@ func allDigits(s string) bool {
 	return s != ""
 }
 
-// toASCII converts an internationalised host name to its ASCII form:
-// Unicode full stops separate labels, labels are lower-cased and every label
-// with non-ASCII characters is punycode-encoded with the "xn--" prefix.
-// It does not apply the full IDNA mapping tables (UTS #46).
+// idnMap maps, before normalisation, the characters whose UTS #46 mapping
+// differs from compatibility normalisation and simple lower-casing: those
+// mapped to nothing (soft hyphen, zero width space, variation selectors,
+// byte order mark ...), U+0130 and U+1E9E, and the ideographic full stop.
+var idnMap = strings.NewReplacer(
+	"\u00ad", "", "\u034f", "", "\u180b", "", "\u180c", "", "\u180d", "", "\u180f", "",
+	"\u200b", "", "\u2060", "", "\ufeff", "",
+	"\u0130", "i\u0307", "\u1e9e", "ss", "\u3002", ".", "\uff61", ".",
+)
+
+// toASCII converts an internationalised host name to its ASCII form as
+// browsers do, approximately: characters that UTS #46 maps to nothing are
+// removed, the name is put in compatibility normal form (NFKC: full-width
+// and other compatibility forms become their plain form), lower-cased,
+// Unicode full stops separate labels, and every label with non-ASCII
+// characters is punycode-encoded with the "xn--" prefix. It does not apply
+// the full UTS #46 tables: a few rare characters map differently, and
+// unassigned, control, format, space and private-use characters, joiners and
+// U+FFFD are rejected.
 func toASCII(h string) (string, error) {
 	if len(h) > 1024 {
 		return "", fmt.Errorf("host name too long")
@@ -306,9 +546,9 @@ func toASCII(h string) (string, error) {
 	if !utf8.ValidString(h) {
 		return "", fmt.Errorf("host is not valid UTF-8")
 	}
-	h = strings.NewReplacer("\u3002", ".", "\uff0e", ".", "\uff61", ".").Replace(h)
-	h = strings.ToLower(h)
-	h = strings.TrimSuffix(h, ".")
+	h = idnMap.Replace(h)
+	h = norm.NFKC.String(strings.ToLower(norm.NFKC.String(h)))
+	h = idnMap.Replace(h)
 	labels := strings.Split(h, ".")
 	for i, l := range labels {
 		ascii := true
@@ -325,16 +565,17 @@ func toASCII(h string) (string, error) {
 			if r < 0x80 {
 				continue
 			}
-			if r < 0xA0 || r == 0xFFFD || (r >= 0x2000 && r <= 0x206F) || (r >= 0xFFF0) {
-				return "", fmt.Errorf("host %q has invalid character %U", h, r)
+			if r < 0xA0 || (r >= 0xFFF0 && r <= 0xFFFF) || !unicode.IsGraphic(r) || unicode.IsSpace(r) ||
+				unicode.Is(unicode.Co, r) {
+				return "", fmt.Errorf("host %q has invalid character %U", clip(h), r)
 			}
 		}
 		if utf8.RuneCountInString(l) > 63 {
-			return "", fmt.Errorf("host %q has a label longer than 63 characters", h)
+			return "", fmt.Errorf("host %q has a label longer than 63 characters", clip(h))
 		}
 		enc, err := punycode(l)
 		if err != nil {
-			return "", fmt.Errorf("host %q: %w", h, err)
+			return "", fmt.Errorf("host %q: %w", clip(h), err)
 		}
 		labels[i] = "xn--" + enc
 	}

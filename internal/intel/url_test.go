@@ -41,6 +41,39 @@ func TestNormalizeURL(t *testing.T) {
 		{"http://例え.テスト/", "xn--r8jz45g.xn--zckzah", false},
 		{"http://例え。テスト/", "xn--r8jz45g.xn--zckzah", false},
 		{"http://under_score.example/", "under_score.example", false},
+		// Read as a browser reads them (WHATWG URL standard).
+		{"http://c2-0.badcorp.example\\@example.org/panel/gate.php", "c2-0.badcorp.example/@example.org/panel/gate.php", false},
+		{"http://c2-0.badcorp.example%5C@example.org/panel/gate.php", "example.org/panel/gate.php", true},
+		{"http:\\\\evil.example\\path\\x.php", "evil.example/path/x.php", false},
+		{"https:/\\evil.example:8080\\a\\..\\b", "evil.example:8080/b", false},
+		{"http:evil.example/x", "evil.example/x", false},
+		{"http:///x", "x", false},
+		{"http://evil.example?\\@good.example", "evil.example/?%5C@good.example", false},
+		{"http://a@b@evil.example/", "evil.example", true},
+		{"http://good.example:80@evil.example", "evil.example", true},
+		{"http://%62ad.example/", "bad.example", false},
+		{"http://%31%32%37.0.0.1/", "127.0.0.1", false},
+		{"http://0x7f.1/", "127.0.0.1", false},
+		{"http://3232235777/", "192.168.1.1", false},
+		{"http://0300.0250.1.1/", "192.168.1.1", false},
+		{"http://127.1/", "127.0.0.1", false},
+		{"http://1.2.3/", "1.2.0.3", false},
+		{"http://0x/", "0.0.0.0", false},
+		{"http://1.2.3.4./", "1.2.3.4", false},
+		{"http://1.foo/", "1.foo", false},
+		{"http://foo.0x1g/", "foo.0x1g", false},
+		{"http://\uff11\uff12\uff17.0.0.1/", "127.0.0.1", false},
+		{"http://\uff25\uff36\uff29\uff2c.example/", "evil.example", false},
+		{"http://ex\u00adample.com/", "example.com", false},
+		{"http://e\u0301.example/", "xn--9ca.example", false},
+		{"http://fa\u00df.de/", "xn--fa-hia.de", false},
+		{"http://bad.example:0/", "bad.example:0", false},
+		{"http://bad.example:00000000000000000080/", "bad.example", false},
+		{"\x00\x01 http://bad.example/a \x1f", "bad.example/a", false},
+		{"\\\\evil.example\\x", "evil.example/x", false},
+		{"http://http:8080/x", "http:8080/x", false},
+		{"http:8080/x", "http:8080/x", false},
+		{"user:pw@bad.example/x", "bad.example/x", true},
 		// user-identifying parts
 		{"http://user:secret@bad.example/x", "bad.example/x", true},
 		{"http://bad.example/login?user_token=abc&lang=en", "bad.example/login?lang=en", true},
@@ -82,9 +115,18 @@ func TestNormalizeURLErrors(t *testing.T) {
 		{"   ", "empty"},
 		{"ftp://bad.example/x", "unsupported scheme"},
 		{"javascript://x", "unsupported scheme"},
-		{"http:///x", "missing host"},
+		{"http://", "missing host"},
+		{"http:///", "missing host"},
+		{"http://user@/x", "missing host"},
+		{"http://:80/", "missing host"},
+		{"http://?x", "missing host"},
+		{"javascript:alert(1)", "invalid port"},
+		{"hxxp://bad.example/", "unsupported scheme"},
+		{"file:\\\\c:\\x", "unsupported scheme"},
+		{"\u00a0http://bad.example/", "invalid character"},
 		{"http://bad.example:99999/", "invalid port"},
-		{"http://bad.example:0/", "invalid port"},
+		{"http://bad.example:65536/", "invalid port"},
+		{"http://bad.example::80/", "invalid port"},
 		{"http://bad.example:8o/", "invalid port"},
 		{"http://[2a00::1/x", "unterminated"},
 		{"http://[zz::1]/x", "invalid IPv6"},
@@ -92,9 +134,22 @@ func TestNormalizeURLErrors(t *testing.T) {
 		{"http://[2a00::1]x/", "after IPv6"},
 		{"http://bad..example/", "empty label"},
 		{"http://bad*.example/", "invalid character"},
-		{"http://%62ad.example/", "percent-encoded host"},
+		{"http://evil%2Fexample/", "invalid character"},
+		{"http://evil%00.example/", "invalid character"},
+		{"http://%zz.example/", "invalid character"},
+		{"http://%FF.example/", "not valid UTF-8"},
+		{"http://a b.example/", "invalid character"},
+		{"http://ex\u200dample.com/", "invalid character"},
+		{"http://[::1]]/", "after IPv6"},
+		{"http://a[::1]/", "invalid character"},
 		{"http://999.1.2.3/", "invalid IPv4"},
-		{"http://1.2.3/", "invalid IPv4"},
+		{"http://1.2.3.4.5/", "invalid IPv4"},
+		{"http://1.2.3.09/", "invalid IPv4"},
+		{"http://foo.1/", "invalid IPv4"},
+		{"http://foo.0x/", "invalid IPv4"},
+		{"http://1.16777216/", "invalid IPv4"},
+		{"http://4294967296/", "invalid IPv4"},
+		{"http://999999999999999999999/", "invalid IPv4"},
 		{"http://" + strings.Repeat("a", 64) + ".example/", "longer than 63"},
 		{"http://" + strings.Repeat("a.", 130) + "example/", "longer than 253"},
 		{"http://x/" + strings.Repeat("a", MaxURLLength), "longer than"},
@@ -125,6 +180,29 @@ func TestURLHost(t *testing.T) {
 	}
 }
 
+func TestWithScheme(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"http://bad.example/x", "http://bad.example/x"},
+		{"HTTPS:\\\\bad.example\\x", "https://bad.example\\x"},
+		{"http:bad.example", "http://bad.example"},
+		{" \tbad.example\\@good.example ", "http://bad.example\\@good.example"},
+		{"//bad.example", "http://bad.example"},
+		{"bad.example:8080/x", "http://bad.example:8080/x"},
+		{"http:8080/x", "http://http:8080/x"},
+		{"user:pw@bad.example", "http://user:pw@bad.example"},
+	}
+	for _, tt := range tests {
+		if got, err := WithScheme(tt.in); err != nil || got != tt.want {
+			t.Errorf("WithScheme(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
+		}
+	}
+	for _, in := range []string{"ftp://bad.example", "hxxp:\\\\bad.example"} {
+		if got, err := WithScheme(in); err == nil {
+			t.Errorf("WithScheme(%q) = %q, want an error", in, got)
+		}
+	}
+}
+
 func TestPunycode(t *testing.T) {
 	// RFC 3492 section 7.1 samples (lower-cased) and common IDN names.
 	tests := []struct{ in, want string }{
@@ -147,11 +225,14 @@ func FuzzNormalizeURL(f *testing.F) {
 		"http://45.95.147.10/bins/x86", "bad.example", "https://user@Bad.Example:443/a/../b?token=x&y=1#f",
 		"http://[2a00::1]:8080/", "http://münchen.example/%7e/%zz", "http://bad.example/u/a@b.example/c",
 		"http://bad.example/a;jsessionid=1?email=x", "//x.example/./?&&",
+		"http://c2-0.badcorp.example\\@example.org/panel/gate.php", "http:\\\\0x7f.1\\a?b\\c",
+		"http://%31%32%37.1:0080/", "http://a@b@[::ffff:1.2.3.4]:8080", "\x00 HTTP:evil.example. ",
+		"http://\uff25\uff36\uff29\uff2c\u3002example/", "http:8080/x", "3232235777",
 	} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, raw string) {
-		key, _, err := NormalizeURL(raw)
+		key, tr0, err := NormalizeURL(raw)
 		if err != nil {
 			return
 		}
@@ -169,6 +250,25 @@ func FuzzNormalizeURL(f *testing.F) {
 		host := URLHost(key)
 		if host == "" || strings.ToLower(host) != host {
 			t.Fatalf("URLHost(%q) = %q", key, host)
+		}
+		// The key names the host the parser found, and reads back to it.
+		u, err := parseWebAddress(raw)
+		if err != nil {
+			t.Fatalf("NormalizeURL(%q) = %q but parseWebAddress fails: %v", raw, key, err)
+		}
+		if strings.Trim(u.host, "[]") != host {
+			t.Fatalf("NormalizeURL(%q) = %q with host %q; the parser found host %q", raw, key, host, u.host)
+		}
+		if k, err := parseWebAddress(key); err != nil || k.host != u.host || k.port != u.port {
+			t.Fatalf("parseWebAddress(%q) = %+v, %v; want host %q port %q", key, k, err, u.host, u.port)
+		}
+		// Written with its scheme, it reads the same.
+		w, err := WithScheme(raw)
+		if err != nil {
+			t.Fatalf("WithScheme(%q): %v", raw, err)
+		}
+		if k2, tr2, err := NormalizeURL(w); err != nil || k2 != key || tr2 != tr0 {
+			t.Fatalf("NormalizeURL(%q) = %q, %v, %v; NormalizeURL(WithScheme) = %q = %q, %v, %v", raw, key, tr0, nil, w, k2, tr2, err)
 		}
 		again, tr, err := NormalizeURL(key)
 		if err != nil || again != key || tr {

@@ -537,6 +537,8 @@
     var ctl = typeof AbortController === "function" ? new AbortController() : null;
     inflight = ctl;
     var n = limit();
+    // The text is sent as typed; the portal never parses web addresses
+    // itself and shows the host the server answered (UrlGeneralInfo.Host).
     var url = "/api/ip/" + encodeURIComponent(q) + "?count=" + n;
     $("go").disabled = true;
     $("result").setAttribute("aria-busy", "true");
