@@ -157,12 +157,20 @@ func (e *env) serve(ctx context.Context, st store.Store, loc storeLocation, c se
 			ln.Close()
 			return usagef("-tls-cert and -tls-key go together")
 		}
+		cert, err := tls.LoadX509KeyPair(c.tlsCert, c.tlsKey)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("load the TLS certificate and key: %w", err)
+		}
+		if tlsConfig == nil {
+			tlsConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+		}
+		tlsConfig.Certificates = []tls.Certificate{cert}
 		scheme = "https"
 	}
 	baseURL := fmt.Sprintf("%s://%s", scheme, ln.Addr())
 	srv := &http.Server{
 		Handler:           handler,
-		TLSConfig:         tlsConfig,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -170,6 +178,9 @@ func (e *env) serve(ctx context.Context, st store.Store, loc storeLocation, c se
 		MaxHeaderBytes:    32 << 10,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
+	// The edge listener terminates TLS itself and answers net/http's own
+	// refusals in JSON (httpapi/edge.go); the server speaks HTTP/1.1.
+	ln = httpapi.NewEdgeListener(srv, ln, httpapi.EdgeOptions{TLS: tlsConfig, Metrics: metrics})
 
 	var wg sync.WaitGroup
 	errc := make(chan error, 2)
@@ -210,13 +221,7 @@ func (e *env) serve(ctx context.Context, st store.Store, loc storeLocation, c se
 	wg.Add(2)
 	go func() {
 		defer wg.Done()
-		var err error
-		if scheme == "https" {
-			err = srv.ServeTLS(ln, c.tlsCert, c.tlsKey)
-		} else {
-			err = srv.Serve(ln)
-		}
-		if err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			errc <- err
 		}
 	}()

@@ -123,6 +123,7 @@ type server struct {
 	table    []route      // see routes.go
 	notFound http.Handler // no route
 	tooLong  http.Handler // any route, target over cfg.MaxTarget
+	conflict http.Handler // any route, Content-Length and Transfer-Encoding (edge.go)
 }
 
 // NewServer returns the HTTP handler of the API.
@@ -166,6 +167,10 @@ func NewServer(logger *slog.Logger, cfg Config, deps Deps) http.Handler {
 // see "//" and percent-escapes as sent, so no http.ServeMux (which cleans
 // paths and redirects) is involved.
 func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.TransferEncoding != nil && lengthConflict(r) {
+		s.conflict.ServeHTTP(w, r)
+		return
+	}
 	if len(requestTarget(r)) > s.cfg.MaxTarget {
 		s.tooLong.ServeHTTP(w, r)
 		return
