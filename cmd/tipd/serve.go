@@ -36,6 +36,7 @@ type serveConfig struct {
 	maxCount        int
 	rate            float64 // burst limit: requests per second per user (0: off)
 	burst           int     // burst limit: requests at once per user
+	authFailures    int     // failed authentications per client address in 10 s (0: no limit)
 	logFormat       string
 	score           score.Config
 	refresh         time.Duration // how often to check the store for new network data
@@ -53,10 +54,11 @@ func (e *env) serveFlags(fs *flag.FlagSet, c *serveConfig) func() {
 	refresh := fs.Duration("refresh", 5*time.Second, "how often to look for network data changed by other processes")
 	rate := fs.Float64("rate", 50, "burst limit: requests per second each user may send on average (0: no limit)")
 	burst := fs.Int("burst", 100, "burst limit: requests each user may send at once")
+	authFailures := fs.Int("auth-failures", 20, "failed authentications a client address may have in 10 s before it is refused for a while (0: no limit)")
 	return func() {
 		c.addr, c.tlsCert, c.tlsKey, c.maxCount, c.logFormat, c.refresh = *addr, *cert, *key, *maxCount, *logFormat, *refresh
 		c.score = scoring()
-		c.rate, c.burst = *rate, *burst
+		c.rate, c.burst, c.authFailures = *rate, *burst, *authFailures
 	}
 }
 
@@ -99,6 +101,9 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 // serve runs the HTTP server (and, for a Pebble store, the operator socket)
 // until ctx ends or SIGINT/SIGTERM arrives, then shuts down gracefully.
 func (e *env) serve(ctx context.Context, st store.Store, loc storeLocation, c serveConfig) error {
+	if c.authFailures < 0 {
+		return usagef("-auth-failures must be 0 (no limit) or more, not %d", c.authFailures)
+	}
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 
@@ -129,7 +134,8 @@ func (e *env) serve(ctx context.Context, st store.Store, loc storeLocation, c se
 		}
 		clientCAs = tlsConfig.ClientCAs
 	}
-	handler := httpapi.NewServer(logger, httpapi.Config{MaxCount: c.maxCount, RatePerSecond: c.rate, Burst: c.burst}, httpapi.Deps{
+	handler := httpapi.NewServer(logger, httpapi.Config{MaxCount: c.maxCount, RatePerSecond: c.rate, Burst: c.burst,
+		AuthFailures: c.authFailures}, httpapi.Deps{
 		Access:  acc,
 		Reports: builder,
 		Ready: func(ctx context.Context) error {
