@@ -191,9 +191,8 @@ func (l *authLimiter) add(key netip.Prefix, now time.Time) *authEntry {
 // nothing to report.
 func (l *authLimiter) sweep(now time.Time) {
 	l.lastSweep = now
-	full := l.burst / l.rate
 	for k, e := range l.addrs {
-		if !e.open && now.Sub(e.last).Seconds() >= full {
+		if !e.open && e.tokens+max(0, now.Sub(e.last).Seconds())*l.rate >= l.burst {
 			delete(l.addrs, k)
 		}
 	}

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"net"
 	"strings"
 	"testing"
 )
@@ -48,6 +49,37 @@ func FuzzLineScan(f *testing.F) {
 		}
 		if got != want || whole != parts {
 			t.Fatalf("%q in parts of %d: conflict %v, state %+v; whole: %v, %+v", in, cut, got, parts, want, whole)
+		}
+	})
+}
+
+// sinkConn is a connection whose writes go nowhere.
+type sinkConn struct{ net.Conn }
+
+func (sinkConn) Write(p []byte) (int, error) { return len(p), nil }
+
+// BenchmarkEdgePerRequest measures what an edge connection adds to one
+// request and its answer: the scan of the request as read, and the check
+// of the answer's first write.
+func BenchmarkEdgePerRequest(b *testing.B) {
+	req := []byte("GET /api/ip/45.95.147.10?count=10 HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n" +
+		"Authorization: Bearer tipd_" + strings.Repeat("x", 43) + "\r\nUser-Agent: curl/8.5.0\r\nAccept: */*\r\n\r\n")
+	head := []byte("HTTP/1.1 200 OK\r\nCache-Control: no-store\r\nContent-Length: 2210\r\n" +
+		"Content-Type: application/json; charset=utf-8\r\nDate: Sat, 28 Nov 2026 15:00:00 GMT\r\nX-Content-Type-Options: nosniff\r\n\r\n")
+	resp := append(head, strings.Repeat("{}", 1105)...)
+	b.Run("plain", func(b *testing.B) {
+		var c net.Conn = sinkConn{}
+		for b.Loop() {
+			c.Write(resp)
+		}
+	})
+	b.Run("edge", func(b *testing.B) {
+		c := &edgeConn{Conn: sinkConn{}, l: &edgeListener{}}
+		for b.Loop() {
+			if c.scan.feed(req) {
+				b.Fatal("conflict")
+			}
+			c.Write(resp)
 		}
 	})
 }
