@@ -187,6 +187,10 @@ func (c *edgeConn) rewrite(p []byte) []byte {
 	if err != nil || p[12] != ' ' && p[12] != '\r' {
 		return nil
 	}
+	if status == http.StatusExpectationFailed { // no route answers 417: net/http's answer to an unknown Expect
+		return c.refused(status, "expectation_failed",
+			"the Expect header asks for something this server does not do: send Expect: 100-continue, or no Expect header")
+	}
 	eol := bytes.Index(p, []byte("\r\n"))
 	if eol < 0 || !bytes.HasPrefix(p[eol+2:], []byte(edgeErrorHeaders)) {
 		return nil
@@ -195,7 +199,11 @@ func (c *edgeConn) rewrite(p []byte) []byte {
 	if _, text, ok := bytes.Cut(p[9:eol], []byte(": ")); ok {
 		reason = string(text)
 	}
-	status, code, msg := c.refusal(status, reason)
+	return c.refused(c.refusal(status, reason))
+}
+
+// refused counts a refusal and returns its answer.
+func (c *edgeConn) refused(status int, code, msg string) []byte {
 	if c.l.opts.Metrics != nil {
 		c.l.opts.Metrics.edgeRefusals.WithLabelValues(strconv.Itoa(status)).Inc()
 	}

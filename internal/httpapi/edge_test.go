@@ -193,6 +193,7 @@ func TestEdgeRefusals(t *testing.T) {
 		{"absolute form, no Host", "GET http://x/api/ip/1.2.3.4 HTTP/1.1\r\n\r\n", 400, "invalid_request", "no Host header", true},
 		{"bad Host", "GET /api/ip/1.2.3.4 HTTP/1.1\r\nHost: a b\r\n\r\n", 400, "invalid_request", "Host header is malformed", true},
 		{"bad header name", "GET /api/ip/1.2.3.4 HTTP/1.1\r\nHost: x\r\nBad\x01Name: 1\r\n\r\n", 400, "invalid_request", "", true},
+		{"Expect", "GET /api/ip/1.2.3.4 HTTP/1.1\r\nHost: x\r\nExpect: 200-ok\r\n\r\n", 417, "expectation_failed", "Expect", true},
 		{"HTTP version", "GET /api/ip/1.2.3.4 HTTP/3.0\r\nHost: x\r\n\r\n", 505, "http_version_not_supported", "HTTP/1.1", true},
 		{"target over the header limit", "GET /api/ip/1.2.3.4?x=" + long + " HTTP/1.1\r\nHost: x\r\n\r\n", 414, "request_too_long", "at most 2000 bytes", true},
 		{"long target and headers over the limit", "GET /api/ip/1.2.3.4?x=" + long[:30000] + " HTTP/1.1\r\nHost: x\r\nX-Pad: " + long[:8000] + "\r\n\r\n",
