@@ -34,7 +34,8 @@ func tipdIn(t *testing.T, stdin string, args ...string) string {
 }
 
 // startTLSServer runs `tipd serve` with TLS and client certificate
-// verification and returns its base URL.
+// verification and returns its base URL. The tests send many wrong
+// credentials from one address, so the failed-authentication limit is off.
 func startTLSServer(t *testing.T, storeDir, certs string) string {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -43,7 +44,7 @@ func startTLSServer(t *testing.T, storeDir, certs string) string {
 	go func() {
 		code := run(ctx, []string{"serve", "-addr", "127.0.0.1:0", "-store", storeDir, "-log", "text",
 			"-tls-cert", filepath.Join(certs, "server.pem"), "-tls-key", filepath.Join(certs, "server.key"),
-			"-client-ca", filepath.Join(storeDir, "ca", "ca.pem")}, realEnv(), strings.NewReader(""), pw, s.stderr)
+			"-client-ca", filepath.Join(storeDir, "ca", "ca.pem"), "-auth-failures", "0"}, realEnv(), strings.NewReader(""), pw, s.stderr)
 		pw.Close()
 		s.done <- code
 	}()

@@ -1,6 +1,9 @@
 package main
 
 import (
+	"bufio"
+	"io"
+	"net"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -55,5 +58,43 @@ func TestServeBurstLimit(t *testing.T) {
 	}
 	if counted != "2" {
 		t.Errorf("user list after 2 answers and 4 refusals:\n%s", list)
+	}
+}
+
+// TestServeFailedAuthentications runs `tipd serve -auth-failures 3`: after
+// three wrong tokens from this address, even the right token is answered
+// 429 with Retry-After until the bucket refills (3 per 10 s), and a JSON
+// answer is given to a request net/http refuses itself.
+func TestServeFailedAuthentications(t *testing.T) {
+	st := filepath.Join(t.TempDir(), "store")
+	mustTipd(t, "user", "add", "-store", st, "alice")
+	tok := strings.TrimSpace(mustTipd(t, "token", "issue", "-store", st, "alice"))
+	base := startProcess(t, "serve", "-store", st, "-addr", "127.0.0.1:0", "-auth-failures", "3")
+	for i := range 3 {
+		if a := get(t, http.MethodGet, base+"/api/ip/45.95.147.10", "tipd_wrong"); a.status != 401 {
+			t.Fatalf("wrong token %d: %d %s", i+1, a.status, a.body)
+		}
+	}
+	for _, token := range []string{"tipd_wrong", tok} {
+		a := get(t, http.MethodGet, base+"/api/ip/45.95.147.10", token)
+		if a.status != http.StatusTooManyRequests || a.header.Get("Retry-After") != "4" ||
+			!strings.Contains(string(a.body), `"too_many_failed_authentications"`) {
+			t.Errorf("after 3 failures: %d Retry-After %q %s, want 429, 4 and too_many_failed_authentications",
+				a.status, a.header.Get("Retry-After"), a.body)
+		}
+	}
+	c, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	io.WriteString(c, "GET /api/ip/%zz HTTP/1.1\r\nHost: x\r\n\r\n")
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 400 || resp.Header.Get("Content-Type") != "application/json" || !strings.Contains(string(body), `"invalid_request"`) {
+		t.Errorf("GET /api/ip/%%zz: %d %q %s", resp.StatusCode, resp.Header.Get("Content-Type"), body)
 	}
 }

@@ -36,6 +36,7 @@ type serveConfig struct {
 	maxCount        int
 	rate            float64 // burst limit: requests per second per user (0: off)
 	burst           int     // burst limit: requests at once per user
+	authFailures    int     // failed authentications per client address in 10 s (0: no limit)
 	logFormat       string
 	score           score.Config
 	refresh         time.Duration // how often to check the store for new network data
@@ -53,10 +54,11 @@ func (e *env) serveFlags(fs *flag.FlagSet, c *serveConfig) func() {
 	refresh := fs.Duration("refresh", 5*time.Second, "how often to look for network data changed by other processes")
 	rate := fs.Float64("rate", 50, "burst limit: requests per second each user may send on average (0: no limit)")
 	burst := fs.Int("burst", 100, "burst limit: requests each user may send at once")
+	authFailures := fs.Int("auth-failures", 20, "failed authentications a client address may have in 10 s before it is refused for a while (0: no limit)")
 	return func() {
 		c.addr, c.tlsCert, c.tlsKey, c.maxCount, c.logFormat, c.refresh = *addr, *cert, *key, *maxCount, *logFormat, *refresh
 		c.score = scoring()
-		c.rate, c.burst = *rate, *burst
+		c.rate, c.burst, c.authFailures = *rate, *burst, *authFailures
 	}
 }
 
@@ -99,6 +101,9 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 // serve runs the HTTP server (and, for a Pebble store, the operator socket)
 // until ctx ends or SIGINT/SIGTERM arrives, then shuts down gracefully.
 func (e *env) serve(ctx context.Context, st store.Store, loc storeLocation, c serveConfig) error {
+	if c.authFailures < 0 {
+		return usagef("-auth-failures must be 0 (no limit) or more, not %d", c.authFailures)
+	}
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 
@@ -129,7 +134,8 @@ func (e *env) serve(ctx context.Context, st store.Store, loc storeLocation, c se
 		}
 		clientCAs = tlsConfig.ClientCAs
 	}
-	handler := httpapi.NewServer(logger, httpapi.Config{MaxCount: c.maxCount, RatePerSecond: c.rate, Burst: c.burst}, httpapi.Deps{
+	handler := httpapi.NewServer(logger, httpapi.Config{MaxCount: c.maxCount, RatePerSecond: c.rate, Burst: c.burst,
+		AuthFailures: c.authFailures}, httpapi.Deps{
 		Access:  acc,
 		Reports: builder,
 		Ready: func(ctx context.Context) error {
@@ -157,12 +163,20 @@ func (e *env) serve(ctx context.Context, st store.Store, loc storeLocation, c se
 			ln.Close()
 			return usagef("-tls-cert and -tls-key go together")
 		}
+		cert, err := tls.LoadX509KeyPair(c.tlsCert, c.tlsKey)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("load the TLS certificate and key: %w", err)
+		}
+		if tlsConfig == nil {
+			tlsConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+		}
+		tlsConfig.Certificates = []tls.Certificate{cert}
 		scheme = "https"
 	}
 	baseURL := fmt.Sprintf("%s://%s", scheme, ln.Addr())
 	srv := &http.Server{
 		Handler:           handler,
-		TLSConfig:         tlsConfig,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -170,6 +184,9 @@ func (e *env) serve(ctx context.Context, st store.Store, loc storeLocation, c se
 		MaxHeaderBytes:    32 << 10,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
+	// The edge listener terminates TLS itself and answers net/http's own
+	// refusals in JSON (httpapi/edge.go); the server speaks HTTP/1.1.
+	ln = httpapi.NewEdgeListener(srv, ln, httpapi.EdgeOptions{TLS: tlsConfig, Metrics: metrics})
 
 	var wg sync.WaitGroup
 	errc := make(chan error, 2)
@@ -210,13 +227,7 @@ func (e *env) serve(ctx context.Context, st store.Store, loc storeLocation, c se
 	wg.Add(2)
 	go func() {
 		defer wg.Done()
-		var err error
-		if scheme == "https" {
-			err = srv.ServeTLS(ln, c.tlsCert, c.tlsKey)
-		} else {
-			err = srv.Serve(ln)
-		}
-		if err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			errc <- err
 		}
 	}()

@@ -46,9 +46,14 @@ func authMethod(r *http.Request) string {
 // credentials authenticates an API request (Authorization, or x-api-key
 // holding a token when there is no Authorization header), records the user
 // and the method for the request log, and applies the user's burst limit.
+// A client address with too many failed authentications is refused first,
+// without a look at its credentials (authlimit.go).
 // It runs before anything is counted against the daily quota.
 func (s *server) credentials(r *http.Request, info *requestInfo) (intel.User, intel.Token, error) {
 	info.auth = authMethod(r)
+	if err := s.checkAuthLock(r, info); err != nil {
+		return intel.User{}, intel.Token{}, err
+	}
 	var (
 		user  intel.User
 		token intel.Token
@@ -60,6 +65,7 @@ func (s *server) credentials(r *http.Request, info *requestInfo) (intel.User, in
 		user, token, err = s.authenticate(r)
 	}
 	if err != nil {
+		s.authFailed(r, info, err)
 		return intel.User{}, intel.Token{}, err
 	}
 	info.user = user.Name

@@ -12,6 +12,9 @@ type Metrics struct {
 	requests     *prometheus.CounterVec
 	latency      *prometheus.HistogramVec
 	quotaDenials prometheus.Counter
+	edgeRefusals *prometheus.CounterVec
+	authFailures prometheus.Counter
+	authLockouts prometheus.Counter
 }
 
 // NewMetrics creates the API metrics and registers them on reg:
@@ -19,6 +22,9 @@ type Metrics struct {
 //	tipd_http_requests_total{route,status}        counter
 //	tipd_http_request_duration_seconds{route}     histogram
 //	tipd_quota_denials_total                      counter
+//	tipd_http_edge_refusals_total{status}         counter
+//	tipd_auth_failures_total                      counter
+//	tipd_auth_lockouts_total                      counter
 //
 // Like prometheus.MustRegister it panics if reg already holds metrics of
 // these names, which is a programming error.
@@ -37,8 +43,20 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "tipd_quota_denials_total",
 			Help: "Lookup requests refused because the user's daily quota was used up.",
 		}),
+		edgeRefusals: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tipd_http_edge_refusals_total",
+			Help: "Requests refused before reaching a route (malformed HTTP, header too large, plain HTTP on the TLS port), by status.",
+		}, []string{"status"}),
+		authFailures: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "tipd_auth_failures_total",
+			Help: "Requests answered 401: missing, malformed or wrong credentials.",
+		}),
+		authLockouts: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "tipd_auth_lockouts_total",
+			Help: "Requests refused 429 without a credentials check because their client address failed authentication too often.",
+		}),
 	}
-	reg.MustRegister(m.requests, m.latency, m.quotaDenials)
+	reg.MustRegister(m.requests, m.latency, m.quotaDenials, m.edgeRefusals, m.authFailures, m.authLockouts)
 	return m
 }
 

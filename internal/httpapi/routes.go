@@ -39,7 +39,9 @@ type route struct {
 //	GET|HEAD /static/…                                    the portal's embedded assets
 //	any      anything else                                404 JSON
 //
-// Any route with a request target over Config.MaxTarget bytes: 414.
+// Any route with a request target over Config.MaxTarget bytes: 414; any
+// request with both Content-Length and Transfer-Encoding (seen by an edge
+// listener, edge.go): 400, and the connection is closed.
 // Routes are matched on the raw request path, never cleaned or decoded,
 // so that web addresses in the lookup path (with their "//") are neither
 // rewritten nor redirected, and no route ever answers with a redirect.
@@ -58,10 +60,7 @@ func (s *server) routes() {
 		{path: "/metrics", h: s.handle("metrics", getHead, s.handleMetrics)},
 	}
 	if s.ui != nil {
-		portal := s.handle("portal", getHead, func(w http.ResponseWriter, r *http.Request, _ *requestInfo) error {
-			s.ui.ServeHTTP(w, r)
-			return nil
-		})
+		portal := s.handle("portal", getHead, s.handlePortal)
 		s.table = append(s.table,
 			route{path: "/", h: portal},
 			route{path: "/static/", prefix: true, h: portal},
@@ -69,6 +68,7 @@ func (s *server) routes() {
 	}
 	s.notFound = s.handle("not_found", "", s.handleNotFound)
 	s.tooLong = s.handle("too_long", "", s.handleTooLong)
+	s.conflict = s.handle("bad_framing", "", s.handleConflict)
 }
 
 // match finds the handler of a raw path.

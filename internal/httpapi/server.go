@@ -50,6 +50,19 @@ type Config struct {
 	// RateUsers is how many users the burst limiter tracks in memory at
 	// once (default 100000); idle users are forgotten.
 	RateUsers int
+	// AuthFailures is how many failed authentications (401 answers) a
+	// client address (IPv4 address, IPv6 /64) may have in AuthWindow;
+	// past them its requests are answered 429 with Retry-After, without a
+	// credentials check, and its failures are logged as one summary line
+	// per window (authlimit.go). 0 means no limit and a log line for every
+	// request.
+	AuthFailures int
+	// AuthWindow is the window of AuthFailures and of the summary lines
+	// (default 10 s).
+	AuthWindow time.Duration
+	// AuthClients is how many client addresses the limit tracks at once
+	// (default 100000).
+	AuthClients int
 }
 
 // Defaults of Config.
@@ -117,12 +130,14 @@ type server struct {
 	ui       http.Handler // the portal, or nil
 	caPool   *x509.CertPool
 	clock    func() time.Time
-	limiter  *limiter // the burst limit, or nil
+	limiter  *limiter     // the burst limit, or nil
+	authFail *authLimiter // the failed-authentication limit, or nil
 	taxii    *taxii.Server
 
 	table    []route      // see routes.go
 	notFound http.Handler // no route
 	tooLong  http.Handler // any route, target over cfg.MaxTarget
+	conflict http.Handler // any route, Content-Length and Transfer-Encoding (edge.go)
 }
 
 // NewServer returns the HTTP handler of the API.
@@ -153,6 +168,7 @@ func NewServer(logger *slog.Logger, cfg Config, deps Deps) http.Handler {
 			s.registry = reg
 		}
 	}
+	s.authFail = newAuthLimiter(s.cfg, s.clock, s.logger, s.metrics)
 	s.bufs.New = func() any { b := make([]byte, 0, 16<<10); return &b }
 	s.taxii = &taxii.Server{Reports: s.reports, Held: func(ctx context.Context, ip netip.Addr, urlKey string) (bool, error) {
 		_, held, err := s.access.Store.Hold(ctx, ip, urlKey)
@@ -166,6 +182,10 @@ func NewServer(logger *slog.Logger, cfg Config, deps Deps) http.Handler {
 // see "//" and percent-escapes as sent, so no http.ServeMux (which cleans
 // paths and redirects) is involved.
 func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.TransferEncoding != nil && lengthConflict(r) {
+		s.conflict.ServeHTTP(w, r)
+		return
+	}
 	if len(requestTarget(r)) > s.cfg.MaxTarget {
 		s.tooLong.ServeHTTP(w, r)
 		return
@@ -216,6 +236,7 @@ type requestInfo struct {
 	object string // the address or normalised web address looked up
 	raw    string // the raw request value, clipped
 	style  errStyle
+	quiet  bool // a failed authentication counted in a summary line instead (authlimit.go)
 }
 
 // errStyle is the body format of a route's error answers.
@@ -311,6 +332,9 @@ const statusClientClosed = 499
 // logged here and nowhere else.
 func (s *server) finish(r *http.Request, route string, status int, code string, n int64, d time.Duration, info *requestInfo, err error) {
 	s.metrics.observe(route, status, d)
+	if info.quiet {
+		return
+	}
 	attrs := []slog.Attr{
 		slog.String("method", r.Method),
 		slog.String("route", route),
