@@ -50,6 +50,21 @@ type Config struct {
 	// RateUsers is how many users the burst limiter tracks in memory at
 	// once (default 100000); idle users are forgotten.
 	RateUsers int
+	// LookupMemory bounds, in bytes, the memory that the answers of
+	// lookups in flight are assumed to hold together (default 128 MiB; one
+	// user gets at most half); negative means no bound. A lookup that does
+	// not get its share within MemoryWait is answered 503.
+	LookupMemory int64
+	// UserInFlight is how many lookups a user may have in flight at once
+	// (default 16); more are answered 429. Negative means no cap.
+	UserInFlight int
+	// MemoryWait is how long a lookup waits for its share of LookupMemory
+	// (default 5 s).
+	MemoryWait time.Duration
+	// WriteStall is how long a large answer, written in chunks, may wait
+	// for its client to take the next chunk before the connection is
+	// dropped (default 10 s).
+	WriteStall time.Duration
 }
 
 // Defaults of Config.
@@ -69,6 +84,18 @@ func (c Config) withDefaults() Config {
 	c.DefaultCount = min(c.DefaultCount, c.MaxCount)
 	if c.MaxTarget <= 0 {
 		c.MaxTarget = DefaultMaxTarget
+	}
+	if c.LookupMemory == 0 {
+		c.LookupMemory = DefaultLookupMemory
+	}
+	if c.UserInFlight == 0 {
+		c.UserInFlight = DefaultUserInFlight
+	}
+	if c.MemoryWait <= 0 {
+		c.MemoryWait = DefaultMemoryWait
+	}
+	if c.WriteStall <= 0 {
+		c.WriteStall = DefaultWriteStall
 	}
 	return c
 }
@@ -118,6 +145,7 @@ type server struct {
 	caPool   *x509.CertPool
 	clock    func() time.Time
 	limiter  *limiter // the burst limit, or nil
+	gate     *gate    // lookups in flight
 	taxii    *taxii.Server
 
 	table    []route      // see routes.go
@@ -143,6 +171,7 @@ func NewServer(logger *slog.Logger, cfg Config, deps Deps) http.Handler {
 		s.clock = time.Now
 	}
 	s.limiter = newLimiter(s.cfg.RatePerSecond, s.cfg.Burst, s.cfg.RateUsers, deps.Now)
+	s.gate = newGate(s.cfg.LookupMemory, s.cfg.UserInFlight, s.cfg.MemoryWait)
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
 	}
@@ -279,7 +308,7 @@ func (s *server) handleStyled(route, allow string, style errStyle, h handlerFunc
 		status := rw.status
 		if err != nil {
 			switch {
-			case r.Context().Err() != nil && errors.Is(err, r.Context().Err()):
+			case r.Context().Err() != nil && errors.Is(err, r.Context().Err()), errors.Is(err, errStalled):
 				status = statusClientClosed
 			case rw.status != 0:
 				// Too late to answer with an error; the status stands.
