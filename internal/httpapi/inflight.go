@@ -51,9 +51,13 @@ type gate struct {
 
 	mu      sync.Mutex
 	used    int64
-	users   map[string]*userLoad
+	users   map[string]*userLoad // idle ones too, until a sweep
+	sweepAt int                  // sweep idle users when there are more
 	waiters []*waiter
 }
+
+// minSweep is the fewest tracked users that make leave sweep idle ones.
+const minSweep = 1024
 
 // userLoad is what one user has in flight.
 type userLoad struct {
@@ -71,7 +75,7 @@ type waiter struct {
 
 func newGate(budget int64, perUser int, wait time.Duration) *gate {
 	return &gate{budget: max(budget, 0), share: max(budget, 0) / 2, perUser: max(perUser, 0), wait: wait,
-		users: make(map[string]*userLoad)}
+		users: make(map[string]*userLoad), sweepAt: minSweep}
 }
 
 // ticket is one lookup's place in the gate: taken by enter, given back by
@@ -197,7 +201,7 @@ func (t *ticket) shrink(w int64) {
 }
 
 // leave gives back the ticket's weight and its place.
-func (t *ticket) leave(user string) {
+func (t *ticket) leave() {
 	g := t.g
 	if g == nil {
 		return
@@ -207,8 +211,15 @@ func (t *ticket) leave(user string) {
 	t.u.held -= t.held
 	t.held = 0
 	t.u.n--
-	if t.u.n == 0 {
-		delete(g.users, user)
+	if t.u.n == 0 && len(g.users) > g.sweepAt {
+		// Idle users are kept, so that a user's next lookup allocates
+		// nothing, until there are many of them.
+		for name, u := range g.users {
+			if u.n == 0 {
+				delete(g.users, name)
+			}
+		}
+		g.sweepAt = max(minSweep, 2*len(g.users))
 	}
 	if len(g.waiters) > 0 {
 		g.wake()
@@ -263,6 +274,12 @@ func urlItems(r *report.URLReport) int { return len(r.Files) + len(r.Masks) }
 
 // errStalled is the error of an answer whose client stopped reading it.
 var errStalled = errors.New("the client stopped reading the answer")
+
+// scratch is what one lookup renders with, pooled with its buffer.
+type scratch struct {
+	body []byte
+	out  bodyStream
+}
 
 // bodyStream is where a large answer is written as it is rendered: the
 // status and headers (without Content-Length) go first, then each chunk

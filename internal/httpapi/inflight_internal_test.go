@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -87,11 +88,23 @@ func TestGate(t *testing.T) {
 		t.Fatalf("cancelled wait: %v", err)
 	}
 	for _, tk := range ts {
-		tk.leave("a")
+		tk.leave()
 	}
-	b.leave("b")
-	if g.used != 0 || len(g.users) != 0 || len(g.waiters) != 0 {
-		t.Fatalf("after every leave: used %d, %d users, %d waiters", g.used, len(g.users), len(g.waiters))
+	b.leave()
+	if g.used != 0 || len(g.waiters) != 0 || g.users["a"].n != 0 || g.users["b"].n != 0 {
+		t.Fatalf("after every leave: used %d, %d waiters, users %v", g.used, len(g.waiters), g.users)
+	}
+
+	// Idle users are forgotten once there are many.
+	for i := range minSweep + 1 {
+		tk, err := g.enter(fmt.Sprint("u", i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		tk.leave()
+	}
+	if len(g.users) > minSweep {
+		t.Errorf("%d users tracked after they all left, want at most %d", len(g.users), minSweep)
 	}
 }
 
@@ -155,14 +168,14 @@ func TestLookupTurnedAway(t *testing.T) {
 		t.Fatal(err)
 	}
 	check(do(), http.StatusServiceUnavailable, "server_busy")
-	other.leave("other")
+	other.leave()
 
 	// alice has two lookups in flight already: 429.
 	t1, _ := s.gate.enter("alice")
 	t2, _ := s.gate.enter("alice")
 	check(do(), http.StatusTooManyRequests, "too_many_in_flight")
-	t1.leave("alice")
-	t2.leave("alice")
+	t1.leave()
+	t2.leave()
 
 	if n, _ := st.RequestCount(ctx, "alice", store.Day(now)); n != 0 {
 		t.Errorf("day count %d after turned-away lookups, want 0", n)

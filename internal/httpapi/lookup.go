@@ -56,7 +56,7 @@ func (s *server) lookup(w http.ResponseWriter, r *http.Request, info *requestInf
 	if err != nil {
 		return err
 	}
-	defer t.leave(user.Name) // once the answer is written or dropped
+	defer t.leave() // once the answer is written or dropped
 	req, err := parse()
 	if err != nil {
 		return err
@@ -75,14 +75,16 @@ func (s *server) lookup(w http.ResponseWriter, r *http.Request, info *requestInf
 		return err
 	}
 
-	buf := s.bufs.Get().(*[]byte)
+	sc := s.bufs.Get().(*scratch)
 	defer func() {
-		if cap(*buf) <= maxPooledBody {
-			s.bufs.Put(buf)
+		sc.out = bodyStream{}
+		if cap(sc.body) <= maxPooledBody {
+			s.bufs.Put(sc)
 		}
 	}()
-	body := (*buf)[:0]
-	out := &bodyStream{w: w, contentType: "application/json; charset=utf-8", stall: s.cfg.WriteStall}
+	body := sc.body[:0]
+	sc.out = bodyStream{w: w, contentType: "application/json; charset=utf-8", stall: s.cfg.WriteStall}
+	out := &sc.out
 	if req.url != "" {
 		rep, err := s.reports.URL(ctx, req.url, req.sections, req.count)
 		if err != nil {
@@ -97,7 +99,7 @@ func (s *server) lookup(w http.ResponseWriter, r *http.Request, info *requestInf
 			return writeSTIX(w, b, err)
 		}
 		body, err = render.StreamURLJSON(body, rep, out, streamChunk)
-		*buf = body
+		sc.body = body
 		if err != nil {
 			return err
 		}
@@ -116,7 +118,7 @@ func (s *server) lookup(w http.ResponseWriter, r *http.Request, info *requestInf
 			return writeSTIX(w, b, err)
 		}
 		body, err = render.StreamIPJSON(body, rep, out, streamChunk)
-		*buf = body
+		sc.body = body
 		if err != nil {
 			return err
 		}

@@ -140,7 +140,7 @@ type server struct {
 	ready    func(ctx context.Context) error
 	metrics  *Metrics
 	registry prometheus.Gatherer
-	bufs     sync.Pool    // *[]byte response buffers
+	bufs     sync.Pool    // *scratch: lookup response buffers
 	ui       http.Handler // the portal, or nil
 	caPool   *x509.CertPool
 	clock    func() time.Time
@@ -182,7 +182,7 @@ func NewServer(logger *slog.Logger, cfg Config, deps Deps) http.Handler {
 			s.registry = reg
 		}
 	}
-	s.bufs.New = func() any { b := make([]byte, 0, 16<<10); return &b }
+	s.bufs.New = func() any { return &scratch{body: make([]byte, 0, 16<<10)} }
 	s.taxii = &taxii.Server{Reports: s.reports, Held: func(ctx context.Context, ip netip.Addr, urlKey string) (bool, error) {
 		_, held, err := s.access.Store.Hold(ctx, ip, urlKey)
 		return held, err
