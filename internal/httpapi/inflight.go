@@ -113,14 +113,16 @@ func (g *gate) fits(u *userLoad, w int64) bool {
 	return g.used+w <= g.budget && (u.held == 0 || u.held+w <= g.share)
 }
 
-// acquire takes w bytes of the budget for the ticket's lookup (at most the
-// whole budget), waiting at most g.wait, or until ctx ends, for them.
+// acquire takes w bytes of the budget for the ticket's lookup, waiting at
+// most g.wait, or until ctx ends, for them. No lookup is weighed more than
+// one user's share: one that would be (with a -max-count far above the
+// default) runs alone for its user, leaving the other half to others.
 func (t *ticket) acquire(ctx context.Context, w int64) error {
 	g := t.g
 	if g == nil || g.budget == 0 {
 		return nil
 	}
-	w = min(max(w, 1), g.budget)
+	w = min(max(w, 1), max(g.share, 1))
 	g.mu.Lock()
 	if g.fits(t.u, w) {
 		g.grant(t.u, w)

@@ -52,18 +52,22 @@ func TestGate(t *testing.T) {
 	if err := ts[1].acquire(ctx, 20); intel.KindOf(err) != intel.KindUnavailable {
 		t.Fatalf("a over its half: %v, want KindUnavailable", err)
 	}
-	// b holds nothing: a lookup heavier than half passes when the budget
-	// has room for it.
-	if err := b.acquire(ctx, 60); err != nil {
+	// b holds nothing: its first lookup passes although it is heavier
+	// than half, weighed as half (no lookup takes more).
+	if err := b.acquire(ctx, 70); err != nil {
 		t.Fatalf("b's first lookup: %v", err)
 	}
-	if g.used != 100 {
-		t.Fatalf("used %d, want 100", g.used)
+	if g.used != 90 {
+		t.Fatalf("used %d, want 90", g.used)
 	}
 
 	// A waiting lookup is granted once room is made.
+	c, err := g.enter("c")
+	if err != nil {
+		t.Fatal(err)
+	}
 	done := make(chan error, 1)
-	go func() { done <- ts[1].acquire(ctx, 10) }()
+	go func() { done <- c.acquire(ctx, 20) }()
 	for {
 		g.mu.Lock()
 		n := len(g.waiters)
@@ -77,8 +81,8 @@ func TestGate(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatalf("after shrink: %v", err)
 	}
-	if g.used != 55 || g.users["a"].held != 50 || g.users["b"].held != 5 {
-		t.Fatalf("used %d, a %d, b %d; want 55, 50, 5", g.used, g.users["a"].held, g.users["b"].held)
+	if g.used != 65 || g.users["a"].held != 40 || g.users["b"].held != 5 || g.users["c"].held != 20 {
+		t.Fatalf("used %d, a %d, b %d, c %d; want 65, 40, 5, 20", g.used, g.users["a"].held, g.users["b"].held, g.users["c"].held)
 	}
 
 	// A cancelled wait gives up without holding anything.
@@ -91,7 +95,8 @@ func TestGate(t *testing.T) {
 		tk.leave()
 	}
 	b.leave()
-	if g.used != 0 || len(g.waiters) != 0 || g.users["a"].n != 0 || g.users["b"].n != 0 {
+	c.leave()
+	if g.used != 0 || len(g.waiters) != 0 || g.users["a"].n != 0 || g.users["b"].n != 0 || g.users["c"].n != 0 {
 		t.Fatalf("after every leave: used %d, %d waiters, users %v", g.used, len(g.waiters), g.users)
 	}
 
@@ -162,13 +167,19 @@ func TestLookupTurnedAway(t *testing.T) {
 		}
 	}
 
-	// Another user holds the whole budget: alice waits, then 503.
-	other, _ := s.gate.enter("other")
-	if err := other.acquire(ctx, 1<<20); err != nil {
-		t.Fatal(err)
+	// Two other users hold the whole budget: alice waits, then 503.
+	var others []ticket
+	for _, name := range []string{"o1", "o2"} {
+		o, _ := s.gate.enter(name)
+		if err := o.acquire(ctx, 1<<20); err != nil {
+			t.Fatal(err)
+		}
+		others = append(others, o)
 	}
 	check(do(), http.StatusServiceUnavailable, "server_busy")
-	other.leave()
+	for _, o := range others {
+		o.leave()
+	}
 
 	// alice has two lookups in flight already: 429.
 	t1, _ := s.gate.enter("alice")
