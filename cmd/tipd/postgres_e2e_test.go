@@ -18,6 +18,13 @@ import (
 // re-executed, see TestMain) and returns its base URL.
 func startProcess(t *testing.T, args ...string) string {
 	t.Helper()
+	url, _ := startProcessCmd(t, args...)
+	return url
+}
+
+// startProcessCmd is startProcess that also returns the process.
+func startProcessCmd(t *testing.T, args ...string) (string, *os.Process) {
+	t.Helper()
 	cmd := exec.Command(os.Args[0], args...)
 	cmd.Env = append(os.Environ(), "TIPD_TEST_MAIN=1", "TIPD_NOW="+e2eNow)
 	stderr := &syncBuffer{}
@@ -47,7 +54,7 @@ func startProcess(t *testing.T, args ...string) string {
 	if err != nil || !strings.HasPrefix(line, "url: ") {
 		t.Fatalf("tipd %s printed %q (%v); stderr: %s", args[0], line, err, stderr.String())
 	}
-	return strings.TrimSpace(strings.TrimPrefix(line, "url: "))
+	return strings.TrimSpace(strings.TrimPrefix(line, "url: ")), cmd.Process
 }
 
 // TestTwoServersOnPostgres runs two `tipd serve` processes on one

@@ -37,6 +37,8 @@ type serveConfig struct {
 	rate            float64 // burst limit: requests per second per user (0: off)
 	burst           int     // burst limit: requests at once per user
 	authFailures    int     // failed authentications per client address in 10 s (0: no limit)
+	lookupMemoryMiB int64   // memory of lookup answers in flight (0: no bound)
+	userInFlight    int     // lookups in flight per user (0: no cap)
 	logFormat       string
 	score           score.Config
 	refresh         time.Duration // how often to check the store for new network data
@@ -54,12 +56,23 @@ func (e *env) serveFlags(fs *flag.FlagSet, c *serveConfig) func() {
 	refresh := fs.Duration("refresh", 5*time.Second, "how often to look for network data changed by other processes")
 	rate := fs.Float64("rate", 50, "burst limit: requests per second each user may send on average (0: no limit)")
 	burst := fs.Int("burst", 100, "burst limit: requests each user may send at once")
+	lookupMemory := fs.Int64("lookup-memory", httpapi.DefaultLookupMemory>>20, "MiB that the answers of lookups in flight may hold together, half of it for one user (0: no bound)")
+	userInFlight := fs.Int("user-inflight", httpapi.DefaultUserInFlight, "lookups each user may have in flight at once (0: no cap)")
 	authFailures := fs.Int("auth-failures", 20, "failed authentications a client address may have in 10 s before it is refused for a while (0: no limit)")
 	return func() {
 		c.addr, c.tlsCert, c.tlsKey, c.maxCount, c.logFormat, c.refresh = *addr, *cert, *key, *maxCount, *logFormat, *refresh
 		c.score = scoring()
 		c.rate, c.burst, c.authFailures = *rate, *burst, *authFailures
+		c.lookupMemoryMiB, c.userInFlight = *lookupMemory, *userInFlight
 	}
+}
+
+// orOff maps a flag's 0 (off) to httpapi.Config's negative (off).
+func orOff(v int64) int64 {
+	if v <= 0 {
+		return -1
+	}
+	return v
 }
 
 func envOr(getenv func(string) string, name, def string) string {
@@ -135,7 +148,8 @@ func (e *env) serve(ctx context.Context, st store.Store, loc storeLocation, c se
 		clientCAs = tlsConfig.ClientCAs
 	}
 	handler := httpapi.NewServer(logger, httpapi.Config{MaxCount: c.maxCount, RatePerSecond: c.rate, Burst: c.burst,
-		AuthFailures: c.authFailures}, httpapi.Deps{
+		AuthFailures: c.authFailures,
+		LookupMemory: orOff(c.lookupMemoryMiB << 20), UserInFlight: int(orOff(int64(c.userInFlight)))}, httpapi.Deps{
 		Access:  acc,
 		Reports: builder,
 		Ready: func(ctx context.Context) error {

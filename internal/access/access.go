@@ -273,6 +273,13 @@ func quotaExceeded(u intel.User, now time.Time) error {
 		"the daily quota of %d requests is exhausted; it resets at 00:00 UTC (%s)", u.DayQuota, reset.Format(time.RFC3339))
 }
 
+// CheckLicence refuses a user whose licence expired (KindLicenseExpired)
+// or who has no access to the lookup API (KindForbidden). It reads nothing:
+// callers check it before a legal hold, which comes before the quota.
+func (s *Service) CheckLicence(u intel.User) error {
+	return s.checkLicence(u, s.now())
+}
+
 // Check is a cheap pre-flight check that counts nothing: an expired licence
 // is KindLicenseExpired, a user without API access KindForbidden, and a
 // quota already used up today KindQuotaExceeded. Callers that do expensive

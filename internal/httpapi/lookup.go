@@ -41,40 +41,56 @@ func (s *server) handleLookup(w http.ResponseWriter, r *http.Request, info *requ
 
 // lookup answers a lookup request that parse reads. The order of checks
 // decides which error a request with several problems gets: credentials
-// (401), burst limit (429), the request itself (400), licence (402), API
-// access (403), legal hold (451), quota (403). Nothing is counted until the
-// report is built, so refused, rate-limited, held and malformed requests
-// never consume quota.
+// (401), burst limit (429), lookups in flight (429), the request itself
+// (400), licence (402), API access (403), legal hold (451), quota (403),
+// memory for the answer (503). Nothing is counted until the report is
+// built, so refused, rate-limited, held, malformed and turned-away
+// requests never consume quota.
 func (s *server) lookup(w http.ResponseWriter, r *http.Request, info *requestInfo, parse func() (lookupRequest, error)) error {
 	ctx := r.Context()
 	user, token, err := s.credentials(r, info)
 	if err != nil {
 		return err
 	}
+	t, err := s.gate.enter(user.Name)
+	if err != nil {
+		return err
+	}
+	defer t.leave() // once the answer is written or dropped
 	req, err := parse()
 	if err != nil {
 		return err
 	}
 	info.setObject(req)
-	if err := s.access.Check(ctx, user); err != nil {
+	if err := s.access.CheckLicence(user); err != nil {
 		return err
 	}
 	if err := s.checkHold(ctx, req); err != nil {
 		return err
 	}
+	if err := s.access.Check(ctx, user); err != nil {
+		return err
+	}
+	if err := t.acquire(ctx, requestWeight(req)); err != nil {
+		return err
+	}
 
-	buf := s.bufs.Get().(*[]byte)
+	sc := s.bufs.Get().(*scratch)
 	defer func() {
-		if cap(*buf) <= maxPooledBody {
-			s.bufs.Put(buf)
+		sc.out = bodyStream{}
+		if cap(sc.body) <= maxPooledBody {
+			s.bufs.Put(sc)
 		}
 	}()
-	body := (*buf)[:0]
+	body := sc.body[:0]
+	sc.out = bodyStream{w: w, contentType: "application/json; charset=utf-8", stall: s.cfg.WriteStall}
+	out := &sc.out
 	if req.url != "" {
 		rep, err := s.reports.URL(ctx, req.url, req.sections, req.count)
 		if err != nil {
 			return fmt.Errorf("report of web address: %w", err)
 		}
+		t.shrink(itemsWeight(urlItems(rep), req.format))
 		if rep.License, err = s.access.Authorize(ctx, user, token); err != nil {
 			return err
 		}
@@ -82,13 +98,18 @@ func (s *server) lookup(w http.ResponseWriter, r *http.Request, info *requestInf
 			b, err := render.URLSTIX(rep, s.reports.Clock())
 			return writeSTIX(w, b, err)
 		}
-		body = render.AppendURLJSON(body, rep)
+		body, err = render.StreamURLJSON(body, rep, out, streamChunk)
+		sc.body = body
+		if err != nil {
+			return err
+		}
 	} else {
 		rep, err := s.reports.IP(ctx, req.ip, req.sections, req.count)
 		if err != nil {
 			return fmt.Errorf("report of %s: %w", req.ip, err)
 		}
 		defer rep.Release() // after the body is rendered and written
+		t.shrink(itemsWeight(ipItems(rep), req.format))
 		if rep.License, err = s.access.Authorize(ctx, user, token); err != nil {
 			return err
 		}
@@ -96,9 +117,19 @@ func (s *server) lookup(w http.ResponseWriter, r *http.Request, info *requestInf
 			b, err := render.IPSTIX(rep, s.reports.Clock())
 			return writeSTIX(w, b, err)
 		}
-		body = render.AppendIPJSON(body, rep)
+		body, err = render.StreamIPJSON(body, rep, out, streamChunk)
+		sc.body = body
+		if err != nil {
+			return err
+		}
 	}
-	*buf = body
+	if out.started() {
+		// The rest of a large answer, sent chunked.
+		if _, err := out.Write(body); err != nil {
+			return err
+		}
+		return nil
+	}
 	writeBody(w, http.StatusOK, "application/json; charset=utf-8", body)
 	return nil
 }

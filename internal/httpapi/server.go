@@ -63,6 +63,21 @@ type Config struct {
 	// AuthClients is how many client addresses the limit tracks at once
 	// (default 100000).
 	AuthClients int
+	// LookupMemory bounds, in bytes, the memory that the answers of
+	// lookups in flight are assumed to hold together (default 128 MiB; one
+	// user gets at most half); negative means no bound. A lookup that does
+	// not get its share within MemoryWait is answered 503.
+	LookupMemory int64
+	// UserInFlight is how many lookups a user may have in flight at once
+	// (default 16); more are answered 429. Negative means no cap.
+	UserInFlight int
+	// MemoryWait is how long a lookup waits for its share of LookupMemory
+	// (default 5 s).
+	MemoryWait time.Duration
+	// WriteStall is how long a large answer, written in chunks, may wait
+	// for its client to take the next chunk before the connection is
+	// dropped (default 10 s).
+	WriteStall time.Duration
 }
 
 // Defaults of Config.
@@ -82,6 +97,18 @@ func (c Config) withDefaults() Config {
 	c.DefaultCount = min(c.DefaultCount, c.MaxCount)
 	if c.MaxTarget <= 0 {
 		c.MaxTarget = DefaultMaxTarget
+	}
+	if c.LookupMemory == 0 {
+		c.LookupMemory = DefaultLookupMemory
+	}
+	if c.UserInFlight == 0 {
+		c.UserInFlight = DefaultUserInFlight
+	}
+	if c.MemoryWait <= 0 {
+		c.MemoryWait = DefaultMemoryWait
+	}
+	if c.WriteStall <= 0 {
+		c.WriteStall = DefaultWriteStall
 	}
 	return c
 }
@@ -126,12 +153,13 @@ type server struct {
 	ready    func(ctx context.Context) error
 	metrics  *Metrics
 	registry prometheus.Gatherer
-	bufs     sync.Pool    // *[]byte response buffers
+	bufs     sync.Pool    // *scratch: lookup response buffers
 	ui       http.Handler // the portal, or nil
 	caPool   *x509.CertPool
 	clock    func() time.Time
 	limiter  *limiter     // the burst limit, or nil
 	authFail *authLimiter // the failed-authentication limit, or nil
+	gate     *gate        // lookups in flight
 	taxii    *taxii.Server
 
 	table    []route      // see routes.go
@@ -158,6 +186,7 @@ func NewServer(logger *slog.Logger, cfg Config, deps Deps) http.Handler {
 		s.clock = time.Now
 	}
 	s.limiter = newLimiter(s.cfg.RatePerSecond, s.cfg.Burst, s.cfg.RateUsers, deps.Now)
+	s.gate = newGate(s.cfg.LookupMemory, s.cfg.UserInFlight, s.cfg.MemoryWait)
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
 	}
@@ -169,7 +198,7 @@ func NewServer(logger *slog.Logger, cfg Config, deps Deps) http.Handler {
 		}
 	}
 	s.authFail = newAuthLimiter(s.cfg, s.clock, s.logger, s.metrics)
-	s.bufs.New = func() any { b := make([]byte, 0, 16<<10); return &b }
+	s.bufs.New = func() any { return &scratch{body: make([]byte, 0, 16<<10)} }
 	s.taxii = &taxii.Server{Reports: s.reports, Held: func(ctx context.Context, ip netip.Addr, urlKey string) (bool, error) {
 		_, held, err := s.access.Store.Hold(ctx, ip, urlKey)
 		return held, err
@@ -300,7 +329,7 @@ func (s *server) handleStyled(route, allow string, style errStyle, h handlerFunc
 		status := rw.status
 		if err != nil {
 			switch {
-			case r.Context().Err() != nil && errors.Is(err, r.Context().Err()):
+			case r.Context().Err() != nil && errors.Is(err, r.Context().Err()), errors.Is(err, errStalled):
 				status = statusClientClosed
 			case rw.status != 0:
 				// Too late to answer with an error; the status stands.

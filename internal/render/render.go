@@ -11,6 +11,7 @@
 package render
 
 import (
+	"io"
 	"math"
 	"net/netip"
 	"strconv"
@@ -58,8 +59,33 @@ func (w *writer) leading(s report.Sections, lic *report.License, zone intel.Zone
 
 // AppendIPJSON appends the JSON body of r to dst.
 func AppendIPJSON(dst []byte, r *report.IPReport) []byte {
+	w := writer{b: dst}
+	w.ip(r)
+	return w.b
+}
+
+// StreamIPJSON renders r as AppendIPJSON does, into buf, but hands the
+// bytes to out whenever chunk or more of them are pending, so that a large
+// answer never holds much more than chunk bytes of buf. It returns buf with
+// the bytes not handed to out yet (the whole body when out was never
+// called) and the first error of out, after which it stops rendering.
+func StreamIPJSON(buf []byte, r *report.IPReport, out io.Writer, chunk int) ([]byte, error) {
+	w := writer{b: buf, out: out, chunk: chunk}
+	w.ip(r)
+	return w.b, w.err
+}
+
+// StreamURLJSON is StreamIPJSON for a web-address report.
+func StreamURLJSON(buf []byte, r *report.URLReport, out io.Writer, chunk int) ([]byte, error) {
+	w := writer{b: buf, out: out, chunk: chunk}
+	w.url(r)
+	return w.b, w.err
+}
+
+// ip writes the JSON body of r.
+func (w *writer) ip(r *report.IPReport) {
 	s := r.Sections
-	w := writer{b: append(dst, '{')}
+	w.b = append(w.b, '{')
 	w.leading(s, &r.License, r.Zone, r.HasRedZone)
 	if s.Has(report.SecIPGeneralInfo) {
 		g := &r.General
@@ -91,6 +117,9 @@ func AppendIPJSON(dst []byte, r *report.IPReport) []byte {
 		w.key("HostedUrls")
 		w.b = append(w.b, '[')
 		for i := range r.HostedURLs {
+			if !w.spill() {
+				break
+			}
 			u := &r.HostedURLs[i]
 			if i > 0 {
 				w.b = append(w.b, ',')
@@ -116,6 +145,9 @@ func AppendIPJSON(dst []byte, r *report.IPReport) []byte {
 		w.b = append(w.b, '[')
 		first := true
 		for m := range r.EachFeedMask {
+			if !w.spill() {
+				break
+			}
 			if !first {
 				w.b = append(w.b, ',')
 			}
@@ -132,6 +164,9 @@ func AppendIPJSON(dst []byte, r *report.IPReport) []byte {
 		w.key("IpDnsResolutions")
 		w.b = append(w.b, '[')
 		for i := range r.Resolutions {
+			if !w.spill() {
+				break
+			}
 			d := &r.Resolutions[i]
 			if i > 0 {
 				w.b = append(w.b, ',')
@@ -197,13 +232,20 @@ func AppendIPJSON(dst []byte, r *report.IPReport) []byte {
 		w.key("Industries")
 		w.strs(r.Industries)
 	}
-	return append(w.b, '}')
+	w.b = append(w.b, '}')
 }
 
 // AppendURLJSON appends the JSON body of r to dst.
 func AppendURLJSON(dst []byte, r *report.URLReport) []byte {
+	w := writer{b: dst}
+	w.url(r)
+	return w.b
+}
+
+// url writes the JSON body of r.
+func (w *writer) url(r *report.URLReport) {
 	s := r.Sections
-	w := writer{b: append(dst, '{')}
+	w.b = append(w.b, '{')
 	w.leading(s, &r.License, r.Zone, r.HasRedZone)
 	if s.Has(report.SecURLGeneralInfo) {
 		w.key("UrlGeneralInfo")
@@ -230,17 +272,35 @@ func AppendURLJSON(dst []byte, r *report.URLReport) []byte {
 		w.key("FeedMasks")
 		w.masks(r.Masks)
 	}
-	return append(w.b, '}')
+	w.b = append(w.b, '}')
 }
 
 // writer appends JSON to b. Keys of the top-level object are separated by
-// key; everything inside a section is written in one piece.
+// key; everything inside a section is written in one piece, but for the
+// items of lists: with out set, spill hands b to out between them.
 type writer struct {
-	b    []byte
-	more bool // a top-level key was written
+	b     []byte
+	more  bool      // a top-level key was written
+	out   io.Writer // where spill hands full chunks, or nil
+	chunk int       // spill hands b to out from this many bytes on
+	err   error     // the first error of out
+}
+
+// spill hands the pending bytes to out once there are chunk of them. It
+// reports whether rendering should go on: false once out failed, the
+// pending bytes then being dropped.
+func (w *writer) spill() bool {
+	if w.out != nil && len(w.b) >= w.chunk {
+		if w.err == nil {
+			_, w.err = w.out.Write(w.b)
+		}
+		w.b = w.b[:0]
+	}
+	return w.err == nil
 }
 
 func (w *writer) key(k string) {
+	w.spill()
 	if w.more {
 		w.b = append(w.b, ',')
 	}
@@ -306,6 +366,9 @@ func (w *writer) reports(reps []report.ReportRef) {
 func (w *writer) files(files []intel.FileDownload) {
 	w.b = append(w.b, '[')
 	for i := range files {
+		if !w.spill() {
+			break
+		}
 		f := &files[i]
 		if i > 0 {
 			w.b = append(w.b, ',')
@@ -332,6 +395,9 @@ func (w *writer) files(files []intel.FileDownload) {
 func (w *writer) masks(masks []intel.FeedMask) {
 	w.b = append(w.b, '[')
 	for i := range masks {
+		if !w.spill() {
+			break
+		}
 		if i > 0 {
 			w.b = append(w.b, ',')
 		}

@@ -617,3 +617,56 @@ func golden(t *testing.T, name string, got []byte) []byte {
 	}
 	return want
 }
+
+// failAfter is a writer that fails from its n+1th call on.
+type failAfter struct {
+	n     int
+	calls int
+	bytes.Buffer
+}
+
+var errWriteFailed = errors.New("write failed")
+
+func (w *failAfter) Write(p []byte) (int, error) {
+	w.calls++
+	if w.calls > w.n {
+		return 0, errWriteFailed
+	}
+	return w.Buffer.Write(p)
+}
+
+// TestStreamJSON checks that a streamed body is the appended one, that the
+// buffer stays near the chunk size (plus the sections written in one
+// piece), and that a failing writer stops it.
+func TestStreamJSON(t *testing.T) {
+	r := fullReport(2000)
+	want := AppendIPJSON(nil, r)
+	u := &report.URLReport{Sections: report.AllURLSections, URL: "example.com/a", Files: r.Files, Masks: r.Masks}
+	wantURL := AppendURLJSON(nil, u)
+	for _, chunk := range []int{1, 1000, 32 << 10, len(want) + 1} {
+		var out bytes.Buffer
+		rest, err := StreamIPJSON(make([]byte, 0, 512), r, &out, chunk)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := append(out.Bytes(), rest...); !bytes.Equal(got, want) {
+			t.Errorf("chunk %d: streamed body differs from AppendIPJSON's (%d vs %d bytes)", chunk, len(got), len(want))
+		}
+		if chunk > len(want) && out.Len() != 0 {
+			t.Errorf("chunk %d: %d bytes handed out for a body under the chunk", chunk, out.Len())
+		}
+		if lim := 2*chunk + 16<<10; chunk < len(want) && cap(rest) > lim {
+			t.Errorf("chunk %d: buffer grew to %d bytes, want at most %d", chunk, cap(rest), lim)
+		}
+		out.Reset()
+		rest, err = StreamURLJSON(nil, u, &out, chunk)
+		if err != nil || !bytes.Equal(append(out.Bytes(), rest...), wantURL) {
+			t.Errorf("chunk %d: streamed URL body differs from AppendURLJSON's (err %v)", chunk, err)
+		}
+	}
+	w := &failAfter{n: 2}
+	rest, err := StreamIPJSON(nil, r, w, 1000)
+	if !errors.Is(err, errWriteFailed) || w.calls != 3 || len(rest) > 2*1000+16<<10 {
+		t.Errorf("failing writer: err %v after %d calls, %d bytes left; want its error after 3 calls", err, w.calls, len(rest))
+	}
+}

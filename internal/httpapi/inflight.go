@@ -1,0 +1,313 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/tipd/tipd/internal/intel"
+	"github.com/tipd/tipd/internal/report"
+)
+
+// Defaults of the bounds on lookups in flight (Config).
+const (
+	DefaultLookupMemory = 128 << 20
+	DefaultUserInFlight = 16
+	DefaultMemoryWait   = 5 * time.Second
+	DefaultWriteStall   = 10 * time.Second
+)
+
+// Weights of answers, in bytes of memory: what a lookup is assumed to hold
+// from its report's build until its answer is written. Measured on a
+// Pebble store: a report holds about 300 bytes per list item once built
+// and allocates about 1 KiB per item while it is built; its JSON is about
+// 180 bytes per item, written in chunks of streamChunk; a STIX bundle
+// (lists of at most report.DefaultCount) is about 900 bytes per item,
+// built in one buffer.
+const (
+	weightBase     = 64 << 10
+	weightPerItem  = 512
+	weightPerSTIX  = 2 << 10
+	streamChunk    = 32 << 10
+	retryAfterBusy = 1 // seconds
+)
+
+// gate bounds what lookups hold in memory: each user may have at most
+// perUser lookups in flight (more are refused at once, 429), and the
+// answers in flight together may weigh at most budget bytes, one user's
+// at most half of it, so that one user cannot take the memory every other
+// user needs. A lookup waits for its weight at most wait, in no strict
+// order: a light lookup passes a heavy one that does not fit yet, so
+// heavy lookups cannot hold light ones up; a heavy one that waited too
+// long is answered 503.
+type gate struct {
+	budget  int64 // 0: no memory bound
+	share   int64 // the most one user may hold, unless it holds nothing
+	perUser int   // 0: no cap
+	wait    time.Duration
+
+	mu      sync.Mutex
+	used    int64
+	users   map[string]*userLoad // idle ones too, until a sweep
+	sweepAt int                  // sweep idle users when there are more
+	waiters []*waiter
+}
+
+// minSweep is the fewest tracked users that make leave sweep idle ones.
+const minSweep = 1024
+
+// userLoad is what one user has in flight.
+type userLoad struct {
+	n    int   // lookups
+	held int64 // weight
+}
+
+// waiter is a lookup waiting for its weight.
+type waiter struct {
+	u       *userLoad
+	w       int64
+	ready   chan struct{} // closed when granted
+	granted bool
+}
+
+func newGate(budget int64, perUser int, wait time.Duration) *gate {
+	return &gate{budget: max(budget, 0), share: max(budget, 0) / 2, perUser: max(perUser, 0), wait: wait,
+		users: make(map[string]*userLoad), sweepAt: minSweep}
+}
+
+// ticket is one lookup's place in the gate: taken by enter, given back by
+// leave.
+type ticket struct {
+	g    *gate
+	u    *userLoad
+	held int64
+}
+
+// enter admits one more lookup of user, or refuses it (429) when the user
+// has perUser lookups in flight already. It counts nothing against the
+// daily quota.
+func (g *gate) enter(user string) (ticket, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	u := g.users[user]
+	if u == nil {
+		u = &userLoad{}
+		g.users[user] = u
+	}
+	if g.perUser > 0 && u.n >= g.perUser {
+		return ticket{}, &rateLimitedError{
+			err: intel.Errorf(intel.KindRateLimited, "too_many_in_flight",
+				"user %q has %d lookups in progress already; wait for their answers before sending more", user, u.n),
+			retryAfter: 1,
+		}
+	}
+	u.n++
+	return ticket{g: g, u: u}, nil
+}
+
+// fits reports whether w more bytes fit for u; g.mu is held.
+func (g *gate) fits(u *userLoad, w int64) bool {
+	return g.used+w <= g.budget && (u.held == 0 || u.held+w <= g.share)
+}
+
+// acquire takes w bytes of the budget for the ticket's lookup, waiting at
+// most g.wait, or until ctx ends, for them. No lookup is weighed more than
+// one user's share: one that would be (with a -max-count far above the
+// default) runs alone for its user, leaving the other half to others.
+func (t *ticket) acquire(ctx context.Context, w int64) error {
+	g := t.g
+	if g == nil || g.budget == 0 {
+		return nil
+	}
+	w = min(max(w, 1), max(g.share, 1))
+	g.mu.Lock()
+	if g.fits(t.u, w) {
+		g.grant(t.u, w)
+		g.mu.Unlock()
+		t.held = w
+		return nil
+	}
+	wt := &waiter{u: t.u, w: w, ready: make(chan struct{})}
+	g.waiters = append(g.waiters, wt)
+	g.mu.Unlock()
+
+	timer := time.NewTimer(g.wait)
+	defer timer.Stop()
+	var err error
+	select {
+	case <-wt.ready:
+		t.held = w
+		return nil
+	case <-timer.C:
+		err = intel.Errorf(intel.KindUnavailable, "server_busy",
+			"the server is answering too many large lookups right now; retry in a moment, or ask for a smaller count")
+	case <-ctx.Done():
+		err = ctx.Err()
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if wt.granted { // granted while giving up: keep it
+		t.held = w
+		return nil
+	}
+	for i, x := range g.waiters {
+		if x == wt {
+			g.waiters = append(g.waiters[:i], g.waiters[i+1:]...)
+			break
+		}
+	}
+	return err
+}
+
+// grant gives w bytes to u; g.mu is held.
+func (g *gate) grant(u *userLoad, w int64) {
+	g.used += w
+	u.held += w
+}
+
+// wake grants, in order of arrival, every waiter that fits; g.mu is held.
+func (g *gate) wake() {
+	kept := g.waiters[:0]
+	for _, wt := range g.waiters {
+		if g.fits(wt.u, wt.w) {
+			g.grant(wt.u, wt.w)
+			wt.granted = true
+			close(wt.ready)
+			continue
+		}
+		kept = append(kept, wt)
+	}
+	clear(g.waiters[len(kept):])
+	g.waiters = kept
+}
+
+// shrink gives back what the ticket holds beyond w bytes: the answer
+// turned out smaller than assumed.
+func (t *ticket) shrink(w int64) {
+	if t.held <= w || t.g == nil {
+		return
+	}
+	g := t.g
+	g.mu.Lock()
+	d := t.held - w
+	g.used -= d
+	t.u.held -= d
+	t.held = w
+	if len(g.waiters) > 0 {
+		g.wake()
+	}
+	g.mu.Unlock()
+}
+
+// leave gives back the ticket's weight and its place.
+func (t *ticket) leave() {
+	g := t.g
+	if g == nil {
+		return
+	}
+	g.mu.Lock()
+	g.used -= t.held
+	t.u.held -= t.held
+	t.held = 0
+	t.u.n--
+	if t.u.n == 0 && len(g.users) > g.sweepAt {
+		// Idle users are kept, so that a user's next lookup allocates
+		// nothing, until there are many of them.
+		for name, u := range g.users {
+			if u.n == 0 {
+				delete(g.users, name)
+			}
+		}
+		g.sweepAt = max(minSweep, 2*len(g.users))
+	}
+	if len(g.waiters) > 0 {
+		g.wake()
+	}
+	g.mu.Unlock()
+}
+
+// requestWeight is the weight a lookup is assumed to need before its
+// report is built: count items in every list section it asks for.
+func requestWeight(req lookupRequest) int64 {
+	sec := req.sections
+	items := 0
+	if req.url != "" {
+		for _, s := range []report.Sections{report.SecFilesDownloaded, report.SecFeedMasks} {
+			if sec.Has(s) {
+				items += req.count
+			}
+		}
+	} else {
+		for _, s := range []report.Sections{report.SecFilesDownloadedFromIP, report.SecHostedURLs, report.SecFeedMasks} {
+			if sec.Has(s) {
+				items += req.count
+			}
+		}
+		res := 0
+		if sec.Has(report.SecIPDNSResolutions) {
+			res = req.count
+		}
+		if sec.Has(report.SecZone | report.SecRelatedObjects | report.SecIPGeneralInfo) {
+			res = max(res, report.RedDomainScan) // read to score the address
+		}
+		items += res
+	}
+	return itemsWeight(items, req.format)
+}
+
+// itemsWeight is the weight of an answer of items list items.
+func itemsWeight(items int, format string) int64 {
+	per := int64(weightPerItem)
+	if format == formatSTIX {
+		per = weightPerSTIX
+	}
+	return weightBase + int64(items)*per
+}
+
+// ipItems and urlItems count a built report's list items.
+func ipItems(r *report.IPReport) int {
+	return len(r.Files) + len(r.HostedURLs) + len(r.Masks) + len(r.NetMasks) + len(r.Resolutions)
+}
+
+func urlItems(r *report.URLReport) int { return len(r.Files) + len(r.Masks) }
+
+// errStalled is the error of an answer whose client stopped reading it.
+var errStalled = errors.New("the client stopped reading the answer")
+
+// scratch is what one lookup renders with, pooled with its buffer.
+type scratch struct {
+	body []byte
+	out  bodyStream
+}
+
+// bodyStream is where a large answer is written as it is rendered: the
+// status and headers (without Content-Length) go first, then each chunk
+// with a write deadline of stall from now, so that a client that stops
+// reading is dropped after stall without progress rather than holding the
+// answer's memory until the server's write timeout.
+type bodyStream struct {
+	w           http.ResponseWriter
+	contentType string
+	stall       time.Duration
+	rc          *http.ResponseController // once started
+}
+
+func (s *bodyStream) Write(p []byte) (int, error) {
+	if s.rc == nil {
+		s.rc = http.NewResponseController(s.w)
+		s.w.Header().Set("Content-Type", s.contentType)
+		s.w.WriteHeader(http.StatusOK)
+	}
+	s.rc.SetWriteDeadline(time.Now().Add(s.stall)) //nolint:errcheck // not supported: the server's timeout stands
+	n, err := s.w.Write(p)
+	if err != nil {
+		return n, fmt.Errorf("%w: %w", errStalled, err)
+	}
+	return n, nil
+}
+
+// started reports whether the status and headers were written.
+func (s *bodyStream) started() bool { return s.rc != nil }
