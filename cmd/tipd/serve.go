@@ -57,7 +57,7 @@ func (e *env) serveFlags(fs *flag.FlagSet, c *serveConfig) func() {
 	rate := fs.Float64("rate", 50, "burst limit: requests per second each user may send on average (0: no limit)")
 	burst := fs.Int("burst", 100, "burst limit: requests each user may send at once")
 	lookupMemory := fs.Int64("lookup-memory", httpapi.DefaultLookupMemory>>20, "MiB that the answers of lookups in flight may hold together, half of it for one user (0: no bound)")
-	userInFlight := fs.Int("user-inflight", httpapi.DefaultUserInFlight, "lookups each user may have in flight at once (0: no cap)")
+	userInFlight := fs.Int("user-inflight", httpapi.DefaultUserInFlight, "lookups each user may have in flight at once; more wait for a place (0: no cap)")
 	authFailures := fs.Int("auth-failures", 20, "failed authentications a client address may have in 10 s before it is refused for a while (0: no limit)")
 	return func() {
 		c.addr, c.tlsCert, c.tlsKey, c.maxCount, c.logFormat, c.refresh = *addr, *cert, *key, *maxCount, *logFormat, *refresh

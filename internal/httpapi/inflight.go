@@ -36,7 +36,8 @@ const (
 )
 
 // gate bounds what lookups hold in memory: each user may have at most
-// perUser lookups in flight (more are refused at once, 429), and the
+// perUser lookups in flight (more wait, in order of arrival, at most wait
+// for one of them to end, then are refused, 429), and the
 // answers in flight together may weigh at most budget bytes, one user's
 // at most half of it, so that one user cannot take the memory every other
 // user needs. A lookup waits for its weight at most wait, in no strict
@@ -61,8 +62,9 @@ const minSweep = 1024
 
 // userLoad is what one user has in flight.
 type userLoad struct {
-	n    int   // lookups
-	held int64 // weight
+	n     int             // lookups
+	held  int64           // weight
+	queue []chan struct{} // lookups waiting for a place, oldest first
 }
 
 // waiter is a lookup waiting for its weight.
@@ -86,26 +88,56 @@ type ticket struct {
 	held int64
 }
 
-// enter admits one more lookup of user, or refuses it (429) when the user
-// has perUser lookups in flight already. It counts nothing against the
-// daily quota.
-func (g *gate) enter(user string) (ticket, error) {
+// enter admits one more lookup of user. When the user has perUser lookups
+// in flight already, it waits for one of them to end, at most g.wait or
+// until ctx ends, and is refused (429) if none does: a client that opens
+// more connections than the cap is slowed to the cap, not turned away.
+// It counts nothing against the daily quota.
+func (g *gate) enter(ctx context.Context, user string) (ticket, error) {
 	g.mu.Lock()
-	defer g.mu.Unlock()
 	u := g.users[user]
 	if u == nil {
 		u = &userLoad{}
 		g.users[user] = u
 	}
-	if g.perUser > 0 && u.n >= g.perUser {
-		return ticket{}, &rateLimitedError{
+	if g.perUser == 0 || u.n < g.perUser {
+		u.n++
+		g.mu.Unlock()
+		return ticket{g: g, u: u}, nil
+	}
+	place := make(chan struct{})
+	u.queue = append(u.queue, place)
+	g.mu.Unlock()
+
+	timer := time.NewTimer(g.wait)
+	defer timer.Stop()
+	var err error
+	select {
+	case <-place:
+		return ticket{g: g, u: u}, nil
+	case <-timer.C:
+		err = &rateLimitedError{
 			err: intel.Errorf(intel.KindRateLimited, "too_many_in_flight",
-				"user %q has %d lookups in progress already; wait for their answers before sending more", user, u.n),
+				"user %q has had %d lookups in progress for %s; wait for their answers before sending more", user, g.perUser, g.wait),
 			retryAfter: 1,
 		}
+	case <-ctx.Done():
+		err = ctx.Err()
 	}
-	u.n++
-	return ticket{g: g, u: u}, nil
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	select {
+	case <-place: // handed a place while giving up: keep it
+		return ticket{g: g, u: u}, nil
+	default:
+	}
+	for i, c := range u.queue {
+		if c == place {
+			u.queue = append(u.queue[:i], u.queue[i+1:]...)
+			break
+		}
+	}
+	return ticket{}, err
 }
 
 // fits reports whether w more bytes fit for u; g.mu is held.
@@ -212,7 +244,14 @@ func (t *ticket) leave() {
 	g.used -= t.held
 	t.u.held -= t.held
 	t.held = 0
-	t.u.n--
+	if len(t.u.queue) > 0 {
+		// The place goes to the user's oldest waiting lookup.
+		close(t.u.queue[0])
+		t.u.queue[0] = nil
+		t.u.queue = t.u.queue[1:]
+	} else {
+		t.u.n--
+	}
 	if t.u.n == 0 && len(g.users) > g.sweepAt {
 		// Idle users are kept, so that a user's next lookup allocates
 		// nothing, until there are many of them.

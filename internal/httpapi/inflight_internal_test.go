@@ -25,24 +25,69 @@ func TestGate(t *testing.T) {
 	ctx := context.Background()
 	g := newGate(100, 3, 50*time.Millisecond)
 
-	// Per-user cap: the fourth lookup of a user is refused, another
-	// user's is not; leaving makes room again.
+	// Per-user cap: the fourth lookup of a user waits for a place and is
+	// refused when none comes within the wait; another user's is not
+	// held up; leaving makes room again.
 	var ts []ticket
 	for range 3 {
-		tk, err := g.enter("a")
+		tk, err := g.enter(ctx, "a")
 		if err != nil {
 			t.Fatal(err)
 		}
 		ts = append(ts, tk)
 	}
-	_, err := g.enter("a")
+	_, err := g.enter(ctx, "a")
 	var rl *rateLimitedError
 	if !errors.As(err, &rl) || rl.err.Code != "too_many_in_flight" || rl.retryAfter != 1 {
 		t.Fatalf("fourth lookup in flight: %v, want too_many_in_flight", err)
 	}
-	b, err := g.enter("b")
+	b, err := g.enter(ctx, "b")
 	if err != nil {
 		t.Fatalf("another user: %v", err)
+	}
+
+	// A lookup waiting for a place gets the one a leaving lookup gives
+	// up, oldest waiting first.
+	type entered struct {
+		tk  ticket
+		err error
+	}
+	got := make(chan entered, 2)
+	for range 2 {
+		go func() {
+			tk, err := g.enter(ctx, "a")
+			got <- entered{tk, err}
+		}()
+	}
+	for {
+		g.mu.Lock()
+		n := len(g.users["a"].queue)
+		g.mu.Unlock()
+		if n == 2 {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	ts[2].leave()
+	first := <-got
+	if first.err != nil {
+		t.Fatalf("waiting lookup after a leave: %v", first.err)
+	}
+	ts[2] = first.tk
+	g.mu.Lock()
+	n := g.users["a"].n
+	g.mu.Unlock()
+	if n != 3 {
+		t.Fatalf("after one leave and one admission: %d in flight, want 3", n)
+	}
+	if second := <-got; !errors.As(second.err, &rl) || rl.err.Code != "too_many_in_flight" {
+		t.Fatalf("second waiting lookup: %v, want too_many_in_flight after the wait", second.err)
+	}
+	g.mu.Lock()
+	queued := len(g.users["a"].queue)
+	g.mu.Unlock()
+	if queued != 0 {
+		t.Fatalf("%d lookups still queued after the wait, want 0", queued)
 	}
 
 	// One user gets at most half the budget, unless it holds nothing.
@@ -62,7 +107,7 @@ func TestGate(t *testing.T) {
 	}
 
 	// A waiting lookup is granted once room is made.
-	c, err := g.enter("c")
+	c, err := g.enter(ctx, "c")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +147,7 @@ func TestGate(t *testing.T) {
 
 	// Idle users are forgotten once there are many.
 	for i := range minSweep + 1 {
-		tk, err := g.enter(fmt.Sprint("u", i))
+		tk, err := g.enter(ctx, fmt.Sprint("u", i))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -170,7 +215,7 @@ func TestLookupTurnedAway(t *testing.T) {
 	// Two other users hold the whole budget: alice waits, then 503.
 	var others []ticket
 	for _, name := range []string{"o1", "o2"} {
-		o, _ := s.gate.enter(name)
+		o, _ := s.gate.enter(ctx, name)
 		if err := o.acquire(ctx, 1<<20); err != nil {
 			t.Fatal(err)
 		}
@@ -182,8 +227,8 @@ func TestLookupTurnedAway(t *testing.T) {
 	}
 
 	// alice has two lookups in flight already: 429.
-	t1, _ := s.gate.enter("alice")
-	t2, _ := s.gate.enter("alice")
+	t1, _ := s.gate.enter(ctx, "alice")
+	t2, _ := s.gate.enter(ctx, "alice")
 	check(do(), http.StatusTooManyRequests, "too_many_in_flight")
 	t1.leave()
 	t2.leave()

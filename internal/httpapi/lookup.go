@@ -52,7 +52,7 @@ func (s *server) lookup(w http.ResponseWriter, r *http.Request, info *requestInf
 	if err != nil {
 		return err
 	}
-	t, err := s.gate.enter(user.Name)
+	t, err := s.gate.enter(ctx, user.Name)
 	if err != nil {
 		return err
 	}
