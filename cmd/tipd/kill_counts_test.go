@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/tipd/tipd/internal/store/pebble"
+	"github.com/tipd/tipd/internal/store/postgres/pgtest"
 )
 
 // startKillable runs `tipd serve` on storeDir as a separate OS process (the
@@ -106,6 +107,71 @@ func lookup(c *http.Client, url, tok string) (bool, error) {
 // pebble.CountSyncInterval plus one fsync, with room for a loaded machine.
 const syncSlack = pebble.CountSyncInterval + 900*time.Millisecond
 
+// killUnderLoad starts `tipd serve` on st, has 16 clients send lookups of
+// user (pausing between two requests of a client), kills the server with
+// SIGKILL mid-load and checks the user's count: at least the requests
+// answered slack or more before the kill (every answered one if slack is 0),
+// and at most one more per client than were answered.
+func killUnderLoad(t *testing.T, st, user string, pause, slack time.Duration) {
+	t.Helper()
+	const clients = 16
+	mustTipd(t, "user", "add", "-store", st, "-day-quota", "1000000000", user)
+	tok := strings.TrimSpace(mustTipd(t, "token", "issue", "-store", st, user))
+	url, cmd := startKillable(t, st)
+	c := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients}, Timeout: 10 * time.Second}
+	var (
+		mu       sync.Mutex
+		answered []time.Time // when each 200 came back
+		failed   atomic.Int64
+		stop     atomic.Bool
+		wg       sync.WaitGroup
+	)
+	for range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for !stop.Load() {
+				ok, err := lookup(c, url, tok)
+				if err != nil {
+					return // the server is gone
+				}
+				if !ok {
+					failed.Add(1)
+					continue
+				}
+				mu.Lock()
+				answered = append(answered, time.Now())
+				mu.Unlock()
+				time.Sleep(pause)
+			}
+		}()
+	}
+	// Kill mid-load, once answers older than slack are many.
+	time.Sleep(slack + time.Second)
+	killed := time.Now()
+	kill9(t, cmd)
+	stop.Store(true)
+	wg.Wait()
+	if failed.Load() != 0 {
+		t.Fatalf("before the kill: %d requests refused", failed.Load())
+	}
+	settled := 0 // answered at least slack before the kill; all if slack is 0
+	for _, a := range answered {
+		if slack == 0 || !a.After(killed.Add(-slack)) {
+			settled++
+		}
+	}
+	if settled == 0 {
+		t.Fatalf("no request answered %v or more before the kill (%d answered)", slack, len(answered))
+	}
+	got := countedToday(t, st, user)
+	t.Logf("%d answered (%d at least %v before the kill), %d counted after SIGKILL", len(answered), settled, slack, got)
+	if got < int64(settled) || got > int64(len(answered)+clients) {
+		t.Errorf("after SIGKILL: %d requests counted, want at least the %d answered %v or more before the kill and at most %d",
+			got, settled, slack, len(answered)+clients)
+	}
+}
+
 // A server killed with SIGKILL keeps the count of every request it answered
 // more than pebble.CountSyncInterval (plus an fsync) before the kill, and
 // counts at most one unanswered request per client.
@@ -115,76 +181,11 @@ func TestKilledServerKeepsCounts(t *testing.T) {
 	}
 	st := t.TempDir() + "/store"
 	mustTipd(t, "import", "-store", st, "-format", "jsonl", "testdata/e2e/world.jsonl")
-	for _, tc := range []struct {
-		name  string
-		pause time.Duration // between two requests of a client
-	}{
-		// Fast enough to fill Pebble's 32 KiB WAL block many times.
-		{"full load", 0},
-		// Steady traffic that fills no block before the kill: the
-		// counts are in the unsynced block the process holds.
-		{"steady traffic", 100 * time.Millisecond},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			const clients = 16
-			user := strings.ReplaceAll(tc.name, " ", "-")
-			mustTipd(t, "user", "add", "-store", st, "-day-quota", "1000000000", user)
-			tok := strings.TrimSpace(mustTipd(t, "token", "issue", "-store", st, user))
-			url, cmd := startKillable(t, st)
-			c := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients}, Timeout: 10 * time.Second}
-			var (
-				mu       sync.Mutex
-				answered []time.Time // when each 200 came back
-				failed   atomic.Int64
-				stop     atomic.Bool
-				wg       sync.WaitGroup
-			)
-			for range clients {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					for !stop.Load() {
-						ok, err := lookup(c, url, tok)
-						if err != nil {
-							return // the server is gone
-						}
-						if !ok {
-							failed.Add(1)
-							continue
-						}
-						mu.Lock()
-						answered = append(answered, time.Now())
-						mu.Unlock()
-						time.Sleep(tc.pause)
-					}
-				}()
-			}
-			// Kill mid-load, once answers older than syncSlack are many.
-			time.Sleep(syncSlack + time.Second)
-			killed := time.Now()
-			kill9(t, cmd)
-			stop.Store(true)
-			wg.Wait()
-			if failed.Load() != 0 {
-				t.Fatalf("before the kill: %d requests refused", failed.Load())
-			}
-			settled := 0 // answered more than syncSlack before the kill
-			for _, a := range answered {
-				if a.Before(killed.Add(-syncSlack)) {
-					settled++
-				}
-			}
-			if settled == 0 {
-				t.Fatalf("no request answered more than %v before the kill (%d answered)", syncSlack, len(answered))
-			}
-			got := countedToday(t, st, user)
-			t.Logf("%d answered (%d more than %v before the kill), %d counted after SIGKILL", len(answered), settled, syncSlack, got)
-			if got < int64(settled) || got > int64(len(answered)+clients) {
-				t.Errorf("after SIGKILL: %d requests counted, want at least the %d answered more than %v before the kill and at most %d",
-					got, settled, syncSlack, len(answered)+clients)
-			}
-		})
-	}
+	// Fast enough to fill Pebble's 32 KiB WAL block many times.
+	t.Run("full load", func(t *testing.T) { killUnderLoad(t, st, "full", 0, syncSlack) })
+	// Steady traffic that fills no WAL block before the kill: the counts
+	// are in the unsynced block the process holds.
+	t.Run("steady traffic", func(t *testing.T) { killUnderLoad(t, st, "steady", 100*time.Millisecond, syncSlack) })
 
 	// At low traffic nothing else writes the counts out.
 	t.Run("low traffic", func(t *testing.T) {
@@ -203,4 +204,13 @@ func TestKilledServerKeepsCounts(t *testing.T) {
 			t.Errorf("after SIGKILL: %d requests counted, want the 20 answered", got)
 		}
 	})
+}
+
+// On PostgreSQL a count is committed before the answer: a killed tipd
+// loses none.
+func TestKilledServerKeepsCountsPostgres(t *testing.T) {
+	db := pgtest.FreshSchema(t)
+	mustTipd(t, "migrate", "-store", db)
+	mustTipd(t, "import", "-store", db, "-format", "jsonl", "testdata/e2e/world.jsonl")
+	killUnderLoad(t, db, "full", 0, 0)
 }
