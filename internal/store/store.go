@@ -205,7 +205,8 @@ type Access interface {
 	// CountRequest counts one answered request for user on day (a UTC date,
 	// "2006-01-02") if fewer than quota are counted already. It returns the
 	// count after the call and whether the request was counted. Exact under
-	// concurrency and durable across restarts.
+	// concurrency and durable across restarts; a crash may lose the counts
+	// of a bounded last moment, which each store documents.
 	CountRequest(ctx context.Context, user, day string, quota int64) (count int64, ok bool, err error)
 	// RequestCount returns the count of user on day without changing it.
 	RequestCount(ctx context.Context, user, day string) (int64, error)

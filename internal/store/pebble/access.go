@@ -183,8 +183,9 @@ func countKey(user, day string) []byte { return strKey(tCount, user, day) }
 
 // CountRequest implements store.Access. Counting is a read-modify-write
 // under a mutex of this Store (the directory lock guarantees it is the only
-// writer), written without a WAL sync: a killed process loses nothing, a
-// machine crash may lose the counts of the last moments.
+// writer), so the quota is exact. The count is written without a WAL sync,
+// and syncLoop syncs it within CountSyncInterval (see there for what a
+// crash can lose).
 func (s *Store) CountRequest(ctx context.Context, user, day string, quota int64) (int64, bool, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, false, err
@@ -203,6 +204,7 @@ func (s *Store) CountRequest(ctx context.Context, user, day string, quota int64)
 	if err := s.db.Set(k, binary.AppendUvarint(nil, uint64(n)), pebble.NoSync); err != nil {
 		return 0, false, fmt.Errorf("count request of %q: %w", user, err)
 	}
+	s.counts.counted()
 	return n, true, nil
 }
 

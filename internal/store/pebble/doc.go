@@ -159,7 +159,10 @@
 // three recycled log files of about a memtable's size on disk. Every level
 // has a 10-bit bloom filter.
 //
-// Request counts are written without a WAL sync: they survive a killed
-// process (the write is in the OS page cache), but a machine crash may lose
-// the counts of its last moments.
+// Request counts are written without a WAL sync, and a background loop
+// syncs the WAL at most CountSyncInterval (100 ms) after the previous sync
+// while there are new counts: a killed process or a machine crash loses at
+// most the counts of that interval plus one fsync. Pebble keeps an unsynced
+// WAL block in the process's memory, not in the OS page cache, so unsynced
+// writes do not survive even a killed process.
 package pebble

@@ -59,6 +59,7 @@ type Store struct {
 	stampLoaded bool
 	accessMu    sync.Mutex // serialises token changes
 	countMu     sync.Mutex // serialises request counting
+	counts      countSyncer
 
 	holdMu sync.Mutex // guards holds
 	holds  holdCache
@@ -113,7 +114,9 @@ func Open(dir string, opts Options) (*Store, error) {
 		_ = lock.Close()
 		return nil, fmt.Errorf("open store %s: %w", dir, err)
 	}
-	return &Store{dir: dir, db: db, lock: lock}, nil
+	s := &Store{dir: dir, db: db, lock: lock, counts: newCountSyncer()}
+	go s.syncLoop()
+	return s, nil
 }
 
 // storeFormat is the version of the key layout and value encodings (see
@@ -173,6 +176,7 @@ func (s *Store) Close() error {
 		s.applyMu.Lock()
 		s.settle()
 		s.applyMu.Unlock()
+		s.stopSync()
 		err := s.db.Close()
 		if lerr := s.lock.Close(); err == nil {
 			err = lerr

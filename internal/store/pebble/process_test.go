@@ -31,6 +31,16 @@ func TestChildProcess(t *testing.T) {
 	case "hold":
 		fmt.Println("ready")
 		_, _ = bufio.NewReader(os.Stdin).ReadString('\n')
+	case "count":
+		// Counts childCounts requests one by one, then waits to be killed.
+		for range childCounts {
+			if _, _, err := s.CountRequest(context.Background(), "bob", "2026-11-28", 1000); err != nil {
+				fmt.Println("error:", err)
+				os.Exit(1)
+			}
+		}
+		fmt.Println("ready")
+		_, _ = bufio.NewReader(os.Stdin).ReadString('\n')
 	case "apply", "pipeline":
 		// Batch i adds sighting day i and hosted URL i; "pipeline" merges
 		// each batch while the one before it commits.
@@ -161,4 +171,36 @@ func testKillDuringApply(t *testing.T, mode string) {
 		t.Errorf("newest URL after kill: got %s, want 45.95.147.10/%d", urls[0].URL, a.Hits-1)
 	}
 	t.Logf("%d batches survived the kill", a.Hits)
+}
+
+const childCounts = 20
+
+// Counts are synced within CountSyncInterval even when nothing else is
+// written: a process killed after that keeps them all (Pebble holds an
+// unsynced WAL block in the process's memory).
+func TestKillAfterCounts(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a process")
+	}
+	dir := t.TempDir()
+	cmd := startChild(t, dir, "count")
+	// The bound, with room for a slow fsync on a loaded machine.
+	time.Sleep(CountSyncInterval + 900*time.Millisecond)
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+
+	s, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatalf("Open after kill: %v", err)
+	}
+	defer s.Close()
+	n, err := s.RequestCount(t.Context(), "bob", "2026-11-28")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != childCounts {
+		t.Errorf("after kill: %d requests counted, want %d", n, childCounts)
+	}
 }

@@ -209,7 +209,8 @@ func (s *Store) CountRequest(ctx context.Context, user, day string, quota int64)
 	// One round trip: the count commits without waiting for the WAL flush
 	// (synchronous_commit off for this transaction only), like the Pebble
 	// store's counters; it is visible at once and exact, and only a crash
-	// of the database server can lose the last fraction of a second.
+	// of the database server can lose the last three wal_writer_delay
+	// (600 ms by default).
 	var b pgx.Batch
 	b.Queue(`BEGIN`)
 	b.Queue(`SET LOCAL synchronous_commit TO off`)

@@ -145,7 +145,8 @@
 // back means the quota is reached, and the count is then read. It runs in a
 // transaction with synchronous_commit off (sent with BEGIN and COMMIT in one
 // round trip), so a request does not wait for a WAL flush; a crash of the
-// database server may lose the last fraction of a second of counts.
+// database server may lose the counts of the last three wal_writer_delay
+// (600 ms by default; PostgreSQL's asynchronous commit).
 //
 // # Differences from the in-memory reference
 //
