@@ -135,13 +135,13 @@ func (e *env) importFiles(ctx context.Context, st store.Store, net *netdata.Hold
 		case f == "-":
 			// Standard input is copied whole first: a stream that breaks
 			// off commits nothing.
-			in, err := importer.OpenStream(e.stdin, "stdin", "")
+			in, err := importer.OpenStream(e.stdin, shown, "")
 			if err != nil {
 				return importFailed(err, shown)
 			}
 			r, closer = in, in
 		case names[i] == "-":
-			in, err := importer.OpenCopy(f, "stdin") // kept by ScanSet
+			in, err := importer.OpenCopy(f, shown) // kept by ScanSet
 			if err != nil {
 				return importFailed(err, shown)
 			}
@@ -183,10 +183,11 @@ func (e *env) importFiles(ctx context.Context, st store.Store, net *netdata.Hold
 			}
 			var re *importer.ReadError
 			if errors.As(err, &re) {
-				if sum.AllOrNothing || sum.Applied == 0 {
+				if sum.Applied == 0 {
 					return importFailed(err, sum.File)
 				}
-				return fmt.Errorf("%s; the %d records read before it were imported (a plain file is imported as it is read): run the import again to complete it", re.Error(), sum.Applied)
+				// A plain file is imported as it is read.
+				return fmt.Errorf("%s; the %d records read before it were imported: run the import again to complete it", re.Error(), sum.Applied)
 			}
 			return fmt.Errorf("import %s: %w", sum.File, err)
 		}

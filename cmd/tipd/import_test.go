@@ -191,7 +191,7 @@ func TestImportDamagedGzipCommitsNothing(t *testing.T) {
 					name = "stdin"
 					out, errOut, code = tipd(t, string(c.data), append(args, "-")...)
 				case "server":
-					name = "stdin" // the server reads the file as its standard input
+					name = filepath.Base(file) // the server reads the file as its standard input
 					srv := startServer(t, st)
 					out, errOut, code = tipd(t, "", append(args, file)...)
 					srv.stop(t)
