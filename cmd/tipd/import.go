@@ -96,14 +96,7 @@ func cmdImport(ctx context.Context, e *env, args []string) error {
 		var cleanup func()
 		files, cleanup, err = importer.ScanSet(ctx, set, pos, e.stdin, "")
 		if err != nil {
-			var re *importer.ReadError
-			if errors.As(err, &re) && len(pos) > 1 {
-				return fmt.Errorf("%s; nothing of the %d files was imported", re.Error(), len(pos))
-			}
-			if errors.As(err, &re) {
-				return importFailed(err, re.File)
-			}
-			return err
+			return setFailed(err, len(pos))
 		}
 		defer cleanup()
 		newParser = set.NewParser
@@ -222,21 +215,31 @@ func (e *env) forwardImport(ctx context.Context, sock string, args, files []stri
 		}
 	}
 	if isSet {
+		// The files travel decompressed: each is checked whole first, so
+		// that a damaged one stops the import before anything is sent.
 		var parts []io.Reader
 		var names []string
 		for _, f := range files {
+			var in *importer.Input
+			var err error
 			if f == "-" {
-				parts = append(parts, e.stdin, strings.NewReader("\n\n"))
-				names = append(names, "stdin")
-				continue
+				in, err = importer.OpenStream(e.stdin, "stdin", "")
+			} else {
+				in, err = importer.OpenInput(f)
 			}
-			in, err := importer.OpenInput(f)
+			if err == nil {
+				defer in.Close()
+				_, err = in.Verify(ctx, nil)
+			}
+			var re *importer.ReadError
+			if errors.As(err, &re) {
+				return setFailed(err, len(files))
+			}
 			if err != nil {
 				return fmt.Errorf("cannot read %s: %w", f, errors.Unwrap(err))
 			}
-			defer in.Close()
 			parts = append(parts, in, strings.NewReader("\n\n"))
-			names = append(names, filepath.Base(f))
+			names = append(names, in.BaseName())
 		}
 		fwd := append(append([]string{"import"}, flags...), "-q", "-name", strings.Join(names, "+"), "-")
 		return e.forward(ctx, sock, fwd, io.MultiReader(parts...))
@@ -259,6 +262,19 @@ func (e *env) forwardImport(ctx context.Context, sock string, args, files []stri
 		}
 	}
 	return nil
+}
+
+// setFailed is the error of a file-set import (RPSL) whose files were read
+// before any was imported: one that fails to read stops it.
+func setFailed(err error, files int) error {
+	var re *importer.ReadError
+	switch {
+	case !errors.As(err, &re):
+		return err
+	case files > 1:
+		return fmt.Errorf("%s; nothing of the %d files was imported", re.Error(), files)
+	}
+	return importFailed(err, re.File)
 }
 
 // importFailed is the error of an import that committed nothing of file

@@ -287,6 +287,22 @@ func TestImportDamagedGzipOtherFormats(t *testing.T) {
 				out, errOut, code := tipd(t, "", "import", "-store", st, "-format", c.format, "-batch", "16", file)
 				wantNothingImported(t, st, code, out, errOut, file+" is damaged: ")
 			})
+			// Through a running server: the client streams the file.
+			t.Run(c.format+"/"+d.name+"/server", func(t *testing.T) {
+				st := filepath.Join(t.TempDir(), "store")
+				file := filepath.Join(t.TempDir(), c.file+".gz")
+				if err := os.WriteFile(file, d.damage(good), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				srv := startServer(t, st)
+				out, errOut, code := tipd(t, "", "import", "-store", st, "-format", c.format, "-batch", "16", file)
+				srv.stop(t)
+				name := filepath.Base(file) // sent as standard input named so
+				if c.format == "rpsl" {
+					name = file // checked by the client before it sends the set
+				}
+				wantNothingImported(t, st, code, out, errOut, name+" is damaged: ")
+			})
 		}
 		t.Run(c.format+"/intact", func(t *testing.T) {
 			st := filepath.Join(t.TempDir(), "store")
