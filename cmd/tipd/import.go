@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bufio"
-	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
@@ -98,7 +96,7 @@ func cmdImport(ctx context.Context, e *env, args []string) error {
 		var cleanup func()
 		files, cleanup, err = importer.ScanSet(ctx, set, pos, e.stdin, "")
 		if err != nil {
-			return err
+			return setFailed(err, len(pos))
 		}
 		defer cleanup()
 		newParser = set.NewParser
@@ -122,17 +120,35 @@ func (e *env) importFiles(ctx context.Context, st store.Store, net *netdata.Hold
 		if names[i] == "-" && name != "" {
 			o.File = name
 		}
-		if f == "-" {
-			in, err := sniffGzip(e.stdin)
+		shown := o.File // as messages name it
+		if shown == "-" {
+			shown = "stdin"
+		}
+		switch {
+		case f == "-":
+			// Standard input is copied whole first: a stream that breaks
+			// off commits nothing.
+			in, err := importer.OpenStream(e.stdin, shown, "")
 			if err != nil {
-				return fmt.Errorf("read standard input: %w", err)
+				return importFailed(err, shown)
 			}
-			r = in
-		} else {
+			r, closer = in, in
+		case names[i] == "-":
+			in, err := importer.OpenCopy(f, shown) // kept by ScanSet
+			if err != nil {
+				return importFailed(err, shown)
+			}
+			r, closer = in, in
+		default:
 			in, err := importer.OpenInput(f)
 			if err != nil {
 				failed = append(failed, names[i])
-				fmt.Fprintf(e.stderr, "tipd: cannot read %s: %v\n", f, errors.Unwrap(err))
+				var re *importer.ReadError
+				if errors.As(err, &re) { // a damaged gzip header
+					fmt.Fprintf(e.stderr, "tipd: %s.\n", importFailed(err, shown))
+				} else {
+					fmt.Fprintf(e.stderr, "tipd: cannot read %s: %v\n", f, errors.Unwrap(err))
+				}
 				continue
 			}
 			r, closer = in, in
@@ -157,6 +173,14 @@ func (e *env) importFiles(ctx context.Context, st store.Store, net *netdata.Hold
 			var le *importer.LineError
 			if errors.As(err, &le) {
 				return fmt.Errorf("%s; nothing of %s was imported (-strict)", le.Error(), le.File)
+			}
+			var re *importer.ReadError
+			if errors.As(err, &re) {
+				if sum.Applied == 0 {
+					return importFailed(err, sum.File)
+				}
+				// A plain file is imported as it is read.
+				return fmt.Errorf("%s; the %d records read before it were imported: run the import again to complete it", re.Error(), sum.Applied)
 			}
 			return fmt.Errorf("import %s: %w", sum.File, err)
 		}
@@ -191,21 +215,31 @@ func (e *env) forwardImport(ctx context.Context, sock string, args, files []stri
 		}
 	}
 	if isSet {
+		// The files travel decompressed: each is checked whole first, so
+		// that a damaged one stops the import before anything is sent.
 		var parts []io.Reader
 		var names []string
 		for _, f := range files {
+			var in *importer.Input
+			var err error
 			if f == "-" {
-				parts = append(parts, e.stdin, strings.NewReader("\n\n"))
-				names = append(names, "stdin")
-				continue
+				in, err = importer.OpenStream(e.stdin, "stdin", "")
+			} else {
+				in, err = importer.OpenInput(f)
 			}
-			in, err := importer.OpenInput(f)
+			if err == nil {
+				defer in.Close()
+				_, err = in.Verify(ctx, nil)
+			}
+			var re *importer.ReadError
+			if errors.As(err, &re) {
+				return setFailed(err, len(files))
+			}
 			if err != nil {
 				return fmt.Errorf("cannot read %s: %w", f, errors.Unwrap(err))
 			}
-			defer in.Close()
 			parts = append(parts, in, strings.NewReader("\n\n"))
-			names = append(names, filepath.Base(f))
+			names = append(names, in.BaseName())
 		}
 		fwd := append(append([]string{"import"}, flags...), "-q", "-name", strings.Join(names, "+"), "-")
 		return e.forward(ctx, sock, fwd, io.MultiReader(parts...))
@@ -230,15 +264,25 @@ func (e *env) forwardImport(ctx context.Context, sock string, args, files []stri
 	return nil
 }
 
-// sniffGzip decompresses r when it starts with the gzip magic bytes.
-func sniffGzip(r io.Reader) (io.Reader, error) {
-	br := bufio.NewReaderSize(r, 256<<10)
-	magic, err := br.Peek(2)
-	if err != nil && !errors.Is(err, io.EOF) {
-		return nil, err
+// setFailed is the error of a file-set import (RPSL) whose files were read
+// before any was imported: one that fails to read stops it.
+func setFailed(err error, files int) error {
+	var re *importer.ReadError
+	switch {
+	case !errors.As(err, &re):
+		return err
+	case files > 1:
+		return fmt.Errorf("%s; nothing of the %d files was imported", re.Error(), files)
 	}
-	if len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
-		return gzip.NewReader(br)
+	return importFailed(err, re.File)
+}
+
+// importFailed is the error of an import that committed nothing of file
+// because its input failed to read.
+func importFailed(err error, file string) error {
+	var re *importer.ReadError
+	if errors.As(err, &re) {
+		return fmt.Errorf("%s; nothing of %s was imported", re.Error(), file)
 	}
-	return br, nil
+	return fmt.Errorf("import %s: %w", file, err)
 }

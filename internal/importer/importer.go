@@ -155,6 +155,13 @@ type Summary struct {
 	Ignored  []Ignored // valid records the format passes over on purpose (see Ignorer)
 	Bad      []BadLine
 	Elapsed  time.Duration
+	// AllOrNothing reports that the input was known to be whole before the
+	// first commit (a verified gzip file, a complete copy of a stream, a
+	// strict import's first pass), so that a damaged or broken-off input
+	// committed nothing. Otherwise (a plain file, any other reader) the
+	// records are committed as the input is read, and an input that fails
+	// to read part-way leaves a prefix committed.
+	AllOrNothing bool
 }
 
 // String is the one-line summary printed at the end of an import.
@@ -166,6 +173,11 @@ func (s Summary) String() string {
 	}
 	if len(s.Ignored) > 0 {
 		b.WriteString(", " + ignoredString(s.Ignored))
+	}
+	if s.AllOrNothing {
+		b.WriteString(", all or nothing")
+	} else {
+		b.WriteString(", prefix")
 	}
 	secs := s.Elapsed.Seconds()
 	fmt.Fprintf(&b, ", %.1fs", secs)
@@ -197,6 +209,18 @@ type Rewinder interface {
 	Rewind() error
 }
 
+// Verifier is implemented by inputs that can make sure they read to their
+// end before anything of them is committed (Input does). Import calls
+// Verify before the importing pass (not for a strict import, whose first
+// pass reads the whole input anyway).
+type Verifier interface {
+	// Verify reads the input to its end if need be, calling progress now
+	// and then, and positions it at its start again. It reports whether the
+	// input is now known to be whole; an input that fails to read is an
+	// error (a *ReadError), and nothing of it must be imported.
+	Verify(ctx context.Context, progress func()) (whole bool, err error)
+}
+
 // progressReporter is implemented by inputs that know how far they are
 // (in bytes of the file, which may be compressed).
 type progressReporter interface {
@@ -219,6 +243,17 @@ type progressReporter interface {
 // Options.TempDir during the first pass, so a strict import of a stream
 // needs as much free disk as the stream's (uncompressed) size, never memory.
 //
+// An input that fails to read (a *ReadError: damaged gzip content, a
+// stream that broke off, a failing disk) stops the import. Whether anything
+// of it was committed then depends on the input, as Summary.AllOrNothing
+// reports: an input that implements Verifier and reports itself whole
+// (Input: gzip content, which is decompressed to its end once first so
+// that every member's checksum is checked before the first commit, and
+// standard input, which is copied whole to a temporary file first) and a
+// strict import commit nothing; a plain file and other readers are
+// committed as they are read, so the batches before the error stay
+// committed.
+//
 // A store error stops the import; batches applied before it stay committed,
 // and running the import again completes the file without duplicating
 // anything.
@@ -233,6 +268,15 @@ func Import(ctx context.Context, st store.Intel, r io.Reader, newParser func() P
 		}
 		defer cleanup()
 		r = rr
+		sum.AllOrNothing = true
+	} else if v, ok := r.(Verifier); ok {
+		prog := newProgress(o, r, "verifying")
+		whole, err := v.Verify(ctx, func() { prog.update(-1) })
+		prog.done()
+		if err != nil {
+			return sum, err
+		}
+		sum.AllOrNothing = whole
 	}
 	err := run(ctx, st, r, newParser(), o, &sum)
 	sum.Elapsed = time.Since(start)
@@ -262,6 +306,14 @@ func validate(ctx context.Context, r io.Reader, p Parser, o Options) (io.Reader,
 		src = io.TeeReader(r, spoolW)
 	}
 	fail := func(err error) (io.Reader, func(), error) {
+		// Damaged gzip content decompresses to garbage before its checksum
+		// is read at the end: a bad line in it may be the damage.
+		var le *LineError
+		if c, ok := r.(interface{ Compressed() bool }); ok && c.Compressed() && errors.As(err, &le) {
+			if _, rerr := io.Copy(io.Discard, src); rerr != nil {
+				err = readError(o, rerr)
+			}
+		}
 		cleanup()
 		return nil, nil, err
 	}
@@ -273,7 +325,7 @@ func validate(ctx context.Context, r io.Reader, p Parser, o Options) (io.Reader,
 		// Read what the parser left (trailing data), so that the copy of a
 		// stream is complete.
 		if _, err := io.Copy(io.Discard, src); err != nil {
-			return fail(fmt.Errorf("read %s: %w", o.displayName(), err))
+			return fail(readError(o, err))
 		}
 	} else if err := checkLines(ctx, src, p, o, prog); err != nil {
 		return fail(err)
@@ -304,7 +356,7 @@ func checkLines(ctx context.Context, src io.Reader, p Parser, o Options, prog *p
 			break
 		}
 		if err != nil {
-			return fmt.Errorf("read %s: %w", o.displayName(), err)
+			return readError(o, err)
 		}
 		if lr.lineNo&1023 == 0 {
 			if err := ctx.Err(); err != nil {
@@ -334,6 +386,15 @@ func checkLines(ctx context.Context, src io.Reader, p Parser, o Options, prog *p
 }
 
 const tooLongReason = "line longer than 1 MiB"
+
+// readError makes err, met reading the input, a *ReadError.
+func readError(o Options, err error) error {
+	var re *ReadError
+	if errors.As(err, &re) {
+		return re
+	}
+	return &ReadError{File: o.displayName(), Err: err}
+}
 
 // work is one batch travelling between the parser and the applier.
 type work struct {
@@ -495,7 +556,7 @@ func parseInto(ctx context.Context, r io.Reader, p Parser, o Options, sum *Summa
 			break
 		}
 		if err != nil {
-			return fmt.Errorf("read %s: %w", o.displayName(), err)
+			return readError(o, err)
 		}
 		if lr.lineNo&1023 == 0 {
 			if err := ctx.Err(); err != nil {

@@ -38,7 +38,8 @@ func (p *progress) position() (int64, int64) {
 	return -1, p.size
 }
 
-// update redraws the line if it is due; lines is the number of lines read.
+// update redraws the line if it is due; lines is the number of lines read
+// (negative: none are counted, as while gzip content is verified).
 func (p *progress) update(lines int) {
 	if p.w == nil {
 		return
@@ -52,7 +53,10 @@ func (p *progress) update(lines int) {
 	if el <= 0 {
 		return
 	}
-	rate := float64(lines) / el
+	rate := "" // no lines counted (lines < 0): no rate
+	if lines >= 0 {
+		rate = fmt.Sprintf(", %.0f lines/s", float64(lines)/el)
+	}
 	done, total := p.position()
 	var s string
 	switch {
@@ -65,12 +69,12 @@ func (p *progress) update(lines int) {
 		if frac > 0 {
 			eta = fmtDuration(time.Duration(el/frac*(1-frac)) * time.Second)
 		}
-		s = fmt.Sprintf("%s %s: %s / %s (%.0f%%), %.0f lines/s, ETA %s", p.label, p.name,
+		s = fmt.Sprintf("%s %s: %s / %s (%.0f%%)%s, ETA %s", p.label, p.name,
 			fmtBytes(done), fmtBytes(total), frac*100, rate, eta)
 	case done >= 0:
-		s = fmt.Sprintf("%s %s: %s, %.0f lines/s", p.label, p.name, fmtBytes(done), rate)
+		s = fmt.Sprintf("%s %s: %s%s", p.label, p.name, fmtBytes(done), rate)
 	default:
-		s = fmt.Sprintf("%s %s: %d lines, %.0f lines/s", p.label, p.name, lines, rate)
+		s = fmt.Sprintf("%s %s: %d lines%s", p.label, p.name, lines, rate)
 	}
 	fmt.Fprintf(p.w, "\r%-79s", s)
 	p.drawn = true

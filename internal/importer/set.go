@@ -2,6 +2,7 @@ package importer
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -91,9 +92,12 @@ type FileSet interface {
 // ScanSet is the first pass of a file-set import: it reads every file of
 // paths (opened with OpenInput; gzip is decompressed) through set.Scan and
 // calls set.Prepare. "-" is read from stdin once, copied to a temporary
-// file in tempDir (os.TempDir if empty) while it is scanned; the returned
+// file in tempDir (os.TempDir if empty) before it is scanned; the returned
 // list names that copy in place of "-", so that the import pass reads the
-// same content again. cleanup removes the copy; call it after the import.
+// same content again (open it with OpenCopy). cleanup removes the copy;
+// call it after the import. A file that fails to read to its end (a stream
+// that breaks off, damaged gzip content) fails the scan, before anything
+// of the set is imported.
 func ScanSet(ctx context.Context, set FileSet, paths []string, stdin io.Reader, tempDir string) (files []string, cleanup func(), err error) {
 	var temps []string
 	cleanup = func() {
@@ -111,13 +115,19 @@ func ScanSet(ctx context.Context, set FileSet, paths []string, stdin io.Reader, 
 				return nil, func() {}, fmt.Errorf("scan standard input: keep a copy: %w", err)
 			}
 			temps = append(temps, f.Name())
-			_, err = io.Copy(f, stdin)
-			if cerr := f.Close(); err == nil {
-				err = cerr
+			_, err = io.CopyBuffer(spoolWriter{f}, struct{ io.Reader }{stdin}, make([]byte, 1<<20))
+			var we *writeError
+			switch cerr := f.Close(); {
+			case errors.As(err, &we):
+				err = fmt.Errorf("scan standard input: keep a copy: %w", we.err)
+			case err != nil:
+				err = &ReadError{File: "stdin", Err: err}
+			case cerr != nil:
+				err = fmt.Errorf("scan standard input: keep a copy: %w", cerr)
 			}
 			if err != nil {
 				cleanup()
-				return nil, func() {}, fmt.Errorf("scan standard input: keep a copy: %w", err)
+				return nil, func() {}, err
 			}
 			files[i] = f.Name()
 		}

@@ -58,12 +58,29 @@ type streamStop struct{ err error }
 func (s *streamStop) Error() string { return s.err.Error() }
 func (s *streamStop) Unwrap() error { return s.err }
 
+// failedReader remembers the first error of r other than io.EOF: a
+// StreamParser may turn a read error into a reason of its own, and a read
+// error is not a bad record.
+type failedReader struct {
+	r   io.Reader
+	err error
+}
+
+func (f *failedReader) Read(p []byte) (int, error) {
+	n, err := f.r.Read(p)
+	if err != nil && err != io.EOF && f.err == nil {
+		f.err = err
+	}
+	return n, err
+}
+
 // checkStream is the first pass of a strict import of a stream format: it
 // parses every record into a scratch batch and stops at the first bad one.
 func checkStream(ctx context.Context, src io.Reader, sp StreamParser, o Options, prog *progress) error {
 	var b intel.Batch
 	last := 0
-	err := sp.ParseStream(src, func(n int, parse func(*intel.Batch) error) error {
+	fr := &failedReader{r: src}
+	err := sp.ParseStream(fr, func(n int, parse func(*intel.Batch) error) error {
 		last = n
 		if n&1023 == 0 {
 			if err := ctx.Err(); err != nil {
@@ -85,6 +102,8 @@ func checkStream(ctx context.Context, src io.Reader, sp StreamParser, o Options,
 		return nil
 	case errors.As(err, &stop):
 		return stop.err
+	case fr.err != nil:
+		return readError(o, fr.err)
 	default:
 		return &LineError{File: o.displayName(), Line: last + 1, Unit: UnitObject, Reason: err.Error()}
 	}
@@ -130,7 +149,8 @@ func parseStreamInto(ctx context.Context, r io.Reader, sp StreamParser, o Option
 		}
 		return nil
 	}
-	err := sp.ParseStream(r, func(n int, parse func(*intel.Batch) error) error {
+	fr := &failedReader{r: r}
+	err := sp.ParseStream(fr, func(n int, parse func(*intel.Batch) error) error {
 		last = n
 		if n&1023 == 0 {
 			if err := ctx.Err(); err != nil {
@@ -163,6 +183,8 @@ func parseStreamInto(ctx context.Context, r io.Reader, sp StreamParser, o Option
 	case err == nil:
 	case errors.As(err, &stop):
 		return stop.err
+	case fr.err != nil:
+		return readError(o, fr.err)
 	default:
 		if err := bad(last+1, err.Error()); err != nil {
 			return err

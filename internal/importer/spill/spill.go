@@ -24,8 +24,11 @@ const (
 	// FanIn is the number of runs of one level merged into a single run of
 	// the next level, which bounds the number of open runs.
 	FanIn = 32
-	// chunkBytes is the size of the chunks of the buffer.
-	chunkBytes = 64 << 10
+	// chunkBytes is the size of the chunks of the buffer; the first chunks
+	// are smaller (from firstChunkBytes, doubling), so that a sorter that
+	// gets a handful of records costs a handful of bytes.
+	chunkBytes      = 64 << 10
+	firstChunkBytes = 1 << 10
 	// readBuf is the read buffer of one run during a merge.
 	readBuf = 32 << 10
 )
@@ -51,6 +54,7 @@ type Sorter struct {
 	max      int
 	used     int      // bytes of the buffered records
 	cur      []byte   // the chunk records are being copied to
+	next     int      // the size of the next new chunk
 	chunks   [][]byte // the chunks holding buffered records
 	free     [][]byte // chunks to reuse after a run is written
 	recs     []record
@@ -93,7 +97,11 @@ func (s *Sorter) alloc(n int) []byte {
 		if l := len(s.free); l > 0 && cap(s.free[l-1]) >= n {
 			s.cur, s.free = s.free[l-1][:0], s.free[:l-1]
 		} else {
-			s.cur = make([]byte, 0, max(n, min(chunkBytes, s.max)))
+			if s.next == 0 {
+				s.next = firstChunkBytes
+			}
+			s.cur = make([]byte, 0, max(n, min(s.next, s.max)))
+			s.next = min(2*s.next, chunkBytes)
 		}
 		s.chunks = append(s.chunks, s.cur)
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"runtime"
 	"slices"
 	"testing"
 
@@ -74,5 +75,31 @@ func TestBoundedRuns(t *testing.T) {
 	}
 	if most > 3*spill.FanIn {
 		t.Errorf("%d run files at once, want at most %d", most, 3*spill.FanIn)
+	}
+}
+
+// TestSmallSorterIsSmall checks that a sorter given a handful of records
+// allocates a handful of bytes, not a whole buffer chunk: a STIX bundle of
+// a few objects fills seven sorters.
+func TestSmallSorterIsSmall(t *testing.T) {
+	const runs = 100
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	for range runs {
+		s := spill.New(t.TempDir(), 0)
+		for i := range 3 {
+			if err := s.Add(fmt.Appendf(nil, "key-%d", i), []byte("a value of some twenty bytes")); err != nil {
+				t.Fatal(err)
+			}
+		}
+		it := s.Iter()
+		for it.Next() {
+		}
+		s.Close()
+	}
+	runtime.ReadMemStats(&after)
+	if per := (after.TotalAlloc - before.TotalAlloc) / runs; per > 16<<10 {
+		t.Errorf("a sorter of 3 small records allocated %d bytes, want under 16 KiB", per)
 	}
 }

@@ -20,7 +20,6 @@ import (
 	"github.com/tipd/tipd/internal/importer/jsonl"
 	"github.com/tipd/tipd/internal/importer/stix"
 	"github.com/tipd/tipd/internal/intel"
-	"github.com/tipd/tipd/internal/render"
 	"github.com/tipd/tipd/internal/report"
 	"github.com/tipd/tipd/internal/store/mem"
 )
@@ -312,13 +311,84 @@ func TestGenerated(t *testing.T) {
 	}
 }
 
-func FuzzParse(f *testing.F) {
-	f.Add(read(f, "bundle.json"))
-	f.Add(read(f, "mixed.json"))
-	if doc, err := render.IPSTIX(tipdIPReport(), now); err == nil {
-		f.Add(doc)
+// fuzzSeeds are small bundles that together hold every object type,
+// relationship and tipd property the fixtures hold. They are kept small on
+// purpose: the fuzzing engine minimises every input that finds new
+// coverage, at a cost that grows with the square of its length, and a
+// seed of several kilobytes (bundle.json) kept it minimising instead of
+// fuzzing.
+var fuzzSeeds = []string{
+	// A report naming an indicator, the intrusion set it indicates and a
+	// country; two sightings of the indicator.
+	`{"type":"bundle","objects":[{"type":"report","id":"report--1","published":"2026-11-10T09:00:00Z","name":"R","report_types":["threat-actor"],"labels":["espionage"],"object_refs":["indicator--1","intrusion-set--1","location--1"]},` +
+		`{"type":"relationship","id":"relationship--1","relationship_type":"indicates","source_ref":"indicator--1","target_ref":"intrusion-set--1"},` +
+		`{"type":"indicator","id":"indicator--1","valid_from":"2026-11-01T00:00:00Z","pattern":"[ipv4-addr:value = '45.95.147.10']","indicator_types":["malicious-activity"]},` +
+		`{"type":"intrusion-set","id":"intrusion-set--1","name":"S"},{"type":"location","id":"location--1","country":"nl"},` +
+		`{"type":"sighting","id":"sighting--1","sighting_of_ref":"indicator--1","first_seen":"2026-11-25T01:00:00Z","last_seen":"2026-11-25T23:00:00Z","count":40},` +
+		`{"type":"sighting","id":"sighting--2","sighting_of_ref":"indicator--1","last_seen":"2026-11-25T12:00:00Z","count":2}]}`,
+	// Indicators of web addresses, domains, files and networks; malware.
+	`[{"type":"indicator","id":"indicator--2","created":"2026-11-12T00:00:00Z","modified":"2026-11-12T00:00:00Z","pattern":"[url:value = 'http://91.92.109.43/bins/x86']","pattern_type":"stix"},` +
+		`{"type":"relationship","id":"relationship--2","relationship_type":"indicates","source_ref":"indicator--2","target_ref":"malware--1"},` +
+		`{"type":"malware","id":"malware--1","name":"L","is_family":true},` +
+		`{"type":"indicator","id":"indicator--3","pattern":"[domain-name:value = 'c2.badcorp.example']"},` +
+		`{"type":"relationship","id":"relationship--3","relationship_type":"indicates","source_ref":"indicator--3","target_ref":"malware--1"},` +
+		`{"type":"indicator","id":"indicator--4","pattern":"[file:hashes.'SHA-256' = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855']"},` +
+		`{"type":"indicator","id":"indicator--5","pattern":"[ipv6-addr:value = '2a03:b0c0:3::/48']","indicator_types":["compromised"]}]`,
+	// Patterns the parser passes over, an identity, a revoked indicator.
+	`[{"type":"indicator","id":"indicator--6","pattern":"[ipv4-addr:value = '45.95.147.20'] OR [ipv4-addr:value = '45.95.147.21']"},` +
+		`{"type":"indicator","id":"indicator--7","pattern":"alert tcp any any -> any 80","pattern_type":"snort"},` +
+		`{"type":"identity","id":"identity--1","name":"C"},{"type":"indicator","id":"indicator--8","revoked":true,"pattern":"[ipv4-addr:value = '45.95.147.30']"}]`,
+	// Observables and the relationships of any producer.
+	`[{"type":"ipv4-addr","id":"ipv4-addr--1","value":"185.220.100.77"},{"type":"malware","id":"malware--1","name":"L"},` +
+		`{"type":"relationship","id":"relationship--4","relationship_type":"communicates-with","source_ref":"malware--1","target_ref":"ipv4-addr--1"},` +
+		`{"type":"domain-name","id":"domain-name--1","value":"a.example"},` +
+		`{"type":"relationship","id":"relationship--5","relationship_type":"resolves-to","source_ref":"domain-name--1","target_ref":"ipv4-addr--1","start_time":"2026-10-02T00:00:00Z"},` +
+		`{"type":"autonomous-system","id":"autonomous-system--1","number":64500,"name":"AS"},` +
+		`{"type":"relationship","id":"relationship--6","relationship_type":"belongs-to","source_ref":"ipv4-addr--1","target_ref":"autonomous-system--1"}]`,
+	// tipd's own properties on an address, its indicator and a report.
+	`{"type":"bundle","objects":[{"type":"ipv4-addr","id":"ipv4-addr--2","value":"198.51.100.7","x_tipd_zone":"Red","x_tipd_hits":1000,"x_tipd_first_seen":"2026-10-01T06:30:00Z",` +
+		`"x_tipd_categories":[{"name":"CATEGORY_BOTNET_CNC","zone":"Red"}],"x_tipd_feed_masks":[{"mask":"198.51.100.0/24","mask_type":"Network","zone":"Orange","feeds":["D"]}],` +
+		`"x_tipd_whois":{"type":"inetnum","net":{"range_start":"198.51.100.0","range_end":"198.51.100.127","name":"N"},"contacts":[{"name":"C","role":"abuse","type":"role"}]},` +
+		`"x_tipd_spam":{"attacks":3,"last_attack":"2026-11-22T00:00:00Z","attack_types":["Malware"]}},` +
+		`{"type":"indicator","id":"indicator--9","pattern":"[ipv4-addr:value = '198.51.100.7']","x_tipd_zone":"Red"},` +
+		`{"type":"relationship","id":"relationship--7","relationship_type":"based-on","source_ref":"indicator--9","target_ref":"ipv4-addr--2"},` +
+		`{"type":"report","id":"report--2","published":"2026-11-01T00:00:00Z","name":"R","object_refs":["ipv4-addr--2"],"external_references":[{"source_name":"tipd","external_id":"rpt-9"}],"x_tipd_report_type":"APT"}]}`,
+	// tipd's web address, file and passive DNS of an address.
+	`[{"type":"ipv4-addr","id":"ipv4-addr--2","value":"198.51.100.7","x_tipd_zone":"Red"},` +
+		`{"type":"domain-name","id":"domain-name--2","value":"c2.example.org","x_tipd_zone":"Red","x_tipd_categories":["CATEGORY_BOTNET_CNC"]},` +
+		`{"type":"relationship","id":"relationship--8","relationship_type":"resolves-to","source_ref":"domain-name--2","target_ref":"ipv4-addr--2","x_tipd_hits":50,"x_tipd_daily_peak":9,"x_tipd_peak_date":"2026-10-03"},` +
+		`{"type":"url","id":"url--1","value":"http://www.example.org/g?id=1","x_tipd_zone":"Red","x_tipd_hits":12,"x_tipd_is_truncated":true},` +
+		`{"type":"relationship","id":"relationship--9","relationship_type":"related-to","source_ref":"url--1","target_ref":"ipv4-addr--2"},` +
+		`{"type":"file","id":"file--1","hashes":{"MD5":"0f343b0931126a20f133d67c2b018a3b"},"x_tipd_zone":"Red","x_tipd_detection_name":"H"},` +
+		`{"type":"relationship","id":"relationship--10","relationship_type":"related-to","source_ref":"file--1","target_ref":"ipv4-addr--2","x_tipd_download_url":"http://198.51.100.7/x86"}]`,
+	// Bad objects.
+	`[{"type":"indicator","id":"indicator--1","pattern":"[ipv4-addr:value = '45.95.147.300']"},{"type":"indicator","id":"indicator--2","created":"yesterday"},` +
+		`{"id":"x--1"},{"type":"malware","id":"m--1"},{"type":"report","id":"report--3"},{"type":"sighting","id":"sighting--3","sighting_of_ref":"indicator--1","count":-3},` +
+		`{"type":"indicator","id":"indicator--3","pattern":"[ipv4-addr:value = '10.0.0.0/8']"},{"type":"indicator","id":"indicator--4","pattern":7}]`,
+	`[{"type":"indicator","id":"indicator--1","pattern":"[ipv4-addr:value = '45.95.147.10']","indicator_types":["compromised"]}]`,
+}
+
+// TestFuzzSeeds checks that each seed of FuzzParse makes evidence or names
+// what it passes over, so that the seeds keep covering the parser.
+func TestFuzzSeeds(t *testing.T) {
+	for i, doc := range fuzzSeeds {
+		b, bad, p, err := parse(t, []byte(doc))
+		if err != nil {
+			t.Errorf("seed %d: %v", i, err)
+		}
+		if b.Len() == 0 && len(bad) == 0 && len(p.Ignored()) == 0 {
+			t.Errorf("seed %d makes nothing", i)
+		}
+		if len(doc) > 1500 {
+			t.Errorf("seed %d is %d bytes long; keep seeds under 1500", i, len(doc))
+		}
 	}
-	f.Add([]byte(`[{"type":"indicator","id":"indicator--1","pattern":"[ipv4-addr:value = '45.95.147.10']","indicator_types":["compromised"]}]`))
+}
+
+func FuzzParse(f *testing.F) {
+	for _, doc := range fuzzSeeds {
+		f.Add([]byte(doc))
+	}
 	f.Fuzz(func(t *testing.T, doc []byte) {
 		b, _, _, _ := parse(t, doc)
 		for _, l := range b.Listings {
