@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -166,6 +167,10 @@ func (e *env) serve(ctx context.Context, st store.Store, loc storeLocation, c se
 	if c.clientCA != "" {
 		handler = httpapi.WithBasicChallenge(handler)
 	}
+	// Handlers may outlive a shutdown that timed out; the store is closed
+	// only after the last of them returned.
+	var running handlers
+	handler = running.wrap(handler)
 
 	ln, err := net.Listen("tcp", c.addr)
 	if err != nil {
@@ -211,7 +216,7 @@ func (e *env) serve(ctx context.Context, st store.Store, loc storeLocation, c se
 			ln.Close()
 			return err
 		}
-		admin = &http.Server{Handler: execHandler(logger, shared, e.getenv, e.now), ReadHeaderTimeout: 10 * time.Second}
+		admin = &http.Server{Handler: running.wrap(execHandler(logger, shared, e.getenv, e.now)), ReadHeaderTimeout: 10 * time.Second}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -272,13 +277,50 @@ func (e *env) serve(ctx context.Context, st store.Store, loc storeLocation, c se
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
 		logger.Warn("shutdown", "err", err)
+		srv.Close() // cut the connections that did not finish in time
 	}
 	if admin != nil {
-		admin.Shutdown(sctx)
+		if admin.Shutdown(sctx) != nil {
+			admin.Close()
+		}
 	}
 	wg.Wait()
+	if !running.wait(handlerGrace) {
+		logger.Error("handlers still running after the shutdown deadline; closing the store under them")
+	}
 	logger.Info("stopped")
 	return runErr
+}
+
+// handlerGrace is how long a stop waits, after the connections were cut,
+// for the handlers still running to return before the store is closed.
+const handlerGrace = 10 * time.Second
+
+// handlers counts the HTTP handlers running. A graceful shutdown that times
+// out leaves handlers running (a lookup writing to a client that does not
+// read, an import through the operator socket); the store must outlive
+// them, or they read a closed store.
+type handlers struct{ n atomic.Int64 }
+
+func (h *handlers) wrap(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.n.Add(1)
+		defer h.n.Add(-1)
+		next.ServeHTTP(w, r)
+	})
+}
+
+// wait waits at most d for every handler to return and reports whether
+// they did.
+func (h *handlers) wait(d time.Duration) bool {
+	deadline := time.Now().Add(d)
+	for h.n.Load() > 0 {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return true
 }
 
 // clientCAConfig is the TLS configuration of mutual TLS: client

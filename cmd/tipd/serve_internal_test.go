@@ -1,0 +1,40 @@
+package main
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+)
+
+// TestHandlersWait checks that a stop waits for a handler still running
+// before the store is closed under it, and gives up after its grace.
+func TestHandlersWait(t *testing.T) {
+	var h handlers
+	release := make(chan struct{})
+	entered := make(chan struct{})
+	srv := h.wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(entered)
+		<-release
+	}))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		srv.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
+	}()
+	<-entered
+	if h.wait(30 * time.Millisecond) {
+		t.Fatal("wait returned true while a handler was running")
+	}
+	go func() {
+		time.Sleep(20 * time.Millisecond)
+		close(release)
+	}()
+	if !h.wait(5 * time.Second) {
+		t.Fatal("wait returned false after the handler returned")
+	}
+	<-done
+	if n := h.n.Load(); n != 0 {
+		t.Fatalf("%d handlers counted after all returned, want 0", n)
+	}
+}
