@@ -34,7 +34,7 @@ func cmdHold(ctx context.Context, e *env, args []string) error {
 // address into the target fields of a hold.
 func parseHoldTarget(s string) (intel.Hold, error) {
 	var h intel.Hold
-	if i := strings.Index(s, "://"); i > 0 {
+	if strings.Contains(s, "://") || hasHTTPPrefix(s) {
 		if !hasHTTPPrefix(s) {
 			return h, usagef("%q: a web address must start with http:// or https://", s)
 		}
@@ -68,9 +68,12 @@ func parseHoldTarget(s string) (intel.Hold, error) {
 	return h, nil
 }
 
+// hasHTTPPrefix reports whether s starts with the scheme http: or https:,
+// followed by slashes or backslashes as a browser accepts them
+// (`http:\\host` is http://host).
 func hasHTTPPrefix(s string) bool {
-	l := strings.ToLower(s)
-	return strings.HasPrefix(l, "http://") || strings.HasPrefix(l, "https://")
+	l := strings.ToLower(strings.TrimSpace(s))
+	return strings.HasPrefix(l, "http:") || strings.HasPrefix(l, "https:")
 }
 
 func newHoldRef() (string, error) {

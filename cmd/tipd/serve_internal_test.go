@@ -3,6 +3,7 @@ package main
 import (
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 )
@@ -36,5 +37,24 @@ func TestHandlersWait(t *testing.T) {
 	<-done
 	if n := h.n.Load(); n != 0 {
 		t.Fatalf("%d handlers counted after all returned, want 0", n)
+	}
+}
+
+// TestParseHoldTargetWebAddress checks that a web address written as a
+// browser still reads it (backslashes, no slashes) is held by the host a
+// browser fetches, not refused as a malformed network.
+func TestParseHoldTargetWebAddress(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{`http:\\c2.badcorp.example\gate.php`, "c2.badcorp.example/gate.php"},
+		{`HTTPS:c2.badcorp.example/x`, "c2.badcorp.example/x"},
+		{`http://c2.badcorp.example\@example.org/p`, "c2.badcorp.example/@example.org/p"},
+	} {
+		h, err := parseHoldTarget(tc.in)
+		if err != nil || h.URL != tc.want {
+			t.Errorf("parseHoldTarget(%q) = %q, %v; want %q", tc.in, h.URL, err, tc.want)
+		}
+	}
+	if _, err := parseHoldTarget("ftp://c2.badcorp.example/x"); err == nil || !strings.Contains(err.Error(), "http:// or https://") {
+		t.Errorf("ftp web address: %v, want the http(s) message", err)
 	}
 }
