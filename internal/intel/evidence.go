@@ -7,8 +7,10 @@ import (
 
 // The evidence records below are what importers produce and what the store
 // keeps. Every record is idempotent by itself: applying the same record twice
-// leaves the store as applying it once (merge rules are given per type and
-// enforced by every store backend; the conformance suite checks them).
+// leaves the store as applying it once (merge rules are given per type,
+// written once as the type's Merge method in merge.go, and enforced by
+// every store backend; the conformance suite checks them). What every
+// backend refuses in a batch is Batch.Validate (validate.go).
 //
 // Times are UTC. A zero time means unknown.
 

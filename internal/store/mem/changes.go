@@ -12,7 +12,6 @@ import (
 
 	"github.com/tipd/tipd/internal/intel"
 	"github.com/tipd/tipd/internal/store"
-	"github.com/tipd/tipd/internal/store/merge"
 )
 
 // changeLog holds the change stamps of the store (see store.Intel.Changes).
@@ -27,7 +26,7 @@ type changeLog struct {
 // addresses of its hosted URLs and file downloads.
 func touched(b *intel.Batch) (ips map[netip.Addr]bool, urls map[string]bool) {
 	ips, urls = map[netip.Addr]bool{}, map[string]bool{}
-	b.EachAddress(func(ip netip.Addr) { ips[merge.NormIP(ip)] = true })
+	b.EachAddress(func(ip netip.Addr) { ips[intel.NormIP(ip)] = true })
 	for _, r := range b.HostedURLs {
 		urls[r.URL] = true
 	}

@@ -9,7 +9,6 @@ import (
 
 	"github.com/tipd/tipd/internal/intel"
 	"github.com/tipd/tipd/internal/store"
-	"github.com/tipd/tipd/internal/store/merge"
 )
 
 func holdRef(h intel.Hold, ref string) int { return cmp.Compare(h.Ref, ref) }
@@ -22,7 +21,7 @@ func (s *Store) PutHold(ctx context.Context, h intel.Hold) error {
 	if err := store.CheckHold(h); err != nil {
 		return err
 	}
-	h.Created = merge.UTC(h.Created)
+	h.Created = intel.UTC(h.Created)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if i, found := slices.BinarySearchFunc(s.holds, h.Ref, holdRef); found {

@@ -17,7 +17,6 @@ import (
 
 	"github.com/tipd/tipd/internal/intel"
 	"github.com/tipd/tipd/internal/store"
-	"github.com/tipd/tipd/internal/store/merge"
 )
 
 // Store is an in-memory store.Store.
@@ -82,7 +81,7 @@ type addrData struct {
 	spamIDs   map[string]bool
 	spam      intel.SpamSummary
 	phishIDs  map[string]bool
-	phish     merge.PhishState
+	phish     intel.PhishingState
 	urls      map[string]*intel.HostedURL
 	files     map[fileKey]*intel.FileDownload
 	res       map[string]*intel.Resolution
@@ -94,7 +93,6 @@ type addrData struct {
 type urlData struct {
 	hosted bool
 	sum    intel.URLSummary
-	ips    map[netip.Addr]bool
 	files  map[string]*intel.FileDownload // by MD5
 }
 
@@ -147,8 +145,8 @@ func (a *addrData) seen(t time.Time) {
 	if t.IsZero() {
 		return
 	}
-	a.first = merge.MinTime(a.first, t)
-	a.last = merge.MaxTime(a.last, t)
+	a.first = intel.MinTime(a.first, t)
+	a.last = intel.MaxTime(a.last, t)
 }
 
 func (a *addrData) seenRange(first, last time.Time) {
@@ -161,7 +159,7 @@ func (s *Store) Apply(ctx context.Context, b *intel.Batch) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := merge.Validate(b); err != nil {
+	if err := b.Validate(); err != nil {
 		return err
 	}
 	s.applyMu.Lock()
@@ -189,33 +187,29 @@ func (s *Store) Apply(ctx context.Context, b *intel.Batch) error {
 // apply merges the batch; the caller holds s.mu for writing.
 func (s *Store) apply(b *intel.Batch) {
 	for _, r := range b.Sightings {
-		a := s.addr(merge.NormIP(r.IP))
-		d := merge.Day(r.Day)
-		a.sightings[d] = r.Hits
-		a.seen(d)
+		r.Normalize()
+		a := s.addr(r.IP)
+		a.sightings[r.Day] = r.Hits
+		a.seen(r.Day)
 	}
 	for _, r := range b.Listings {
-		a := s.addr(merge.NormIP(r.IP))
-		r.IP = merge.NormIP(r.IP)
-		r.FirstSeen, r.LastSeen, r.Source = merge.UTC(r.FirstSeen), merge.UTC(r.LastSeen), merge.Source(r.Source)
+		r.Normalize()
+		a := s.addr(r.IP)
 		k := listingKey{r.Feed, r.Category}
 		if old := a.listings[k]; old != nil {
-			merge.Listing(old, r)
+			old.Merge(r)
 		} else {
 			a.listings[k] = &r
 		}
 		a.seenRange(r.FirstSeen, r.LastSeen)
 	}
 	for _, r := range b.HostedURLs {
-		ip := merge.NormIP(r.IP)
-		a := s.addr(ip)
-		r.IP = ip
-		r.FirstSeen, r.LastSeen, r.Source = merge.UTC(r.FirstSeen), merge.UTC(r.LastSeen), merge.Source(r.Source)
-		r.Categories = merge.Categories(nil, r.Categories)
+		r.Normalize()
+		a := s.addr(r.IP)
 		old := a.urls[r.URL]
 		wasRed := old != nil && old.Zone == intel.ZoneRed
 		if old != nil {
-			merge.HostedURL(old, r)
+			old.Merge(r)
 		} else {
 			c := r
 			old = &c
@@ -227,32 +221,17 @@ func (s *Store) apply(b *intel.Batch) {
 		a.seenRange(r.FirstSeen, r.LastSeen)
 
 		u := s.url(r.URL)
-		first := !u.hosted
+		u.sum.AddHosted(r, !u.hosted)
 		u.hosted = true
-		sum := &u.sum
-		if first {
-			sum.Zone, sum.Categories, sum.Hits, sum.Truncated = r.Zone, r.Categories, r.Hits, r.Truncated
-			sum.FirstSeen, sum.LastSeen = r.FirstSeen, r.LastSeen
-		} else {
-			sum.Zone = merge.Zone(sum.Zone, r.Zone)
-			sum.Categories = merge.Categories(sum.Categories, r.Categories)
-			sum.Hits = max(sum.Hits, r.Hits)
-			sum.Truncated = sum.Truncated || r.Truncated
-			sum.FirstSeen = merge.MinTime(sum.FirstSeen, r.FirstSeen)
-			sum.LastSeen = merge.MaxTime(sum.LastSeen, r.LastSeen)
-		}
-		u.ips[ip] = true
 	}
 	for _, r := range b.Files {
-		ip := merge.NormIP(r.IP)
-		a := s.addr(ip)
-		r.IP = ip
-		r.FirstSeen, r.LastSeen, r.Source = merge.UTC(r.FirstSeen), merge.UTC(r.LastSeen), merge.Source(r.Source)
+		r.Normalize()
+		a := s.addr(r.IP)
 		k := fileKey{r.MD5, r.URL}
 		old := a.files[k]
 		wasRed := old != nil && old.Zone == intel.ZoneRed
 		if old != nil {
-			merge.File(old, r)
+			old.Merge(r)
 		} else {
 			c := r
 			old = &c
@@ -265,27 +244,18 @@ func (s *Store) apply(b *intel.Batch) {
 
 		u := s.url(intel.URLKey(r.URL))
 		if f := u.files[r.MD5]; f != nil {
-			merge.File(f, r)
-			if merge.CompareAddr(r.IP, f.IP) < 0 {
-				f.IP = r.IP
-			}
-			if r.URL < f.URL {
-				f.URL = r.URL
-			}
+			f.MergeByMD5(r)
 		} else {
 			c := r
 			u.files[r.MD5] = &c
 		}
 	}
 	for _, r := range b.Resolutions {
-		ip := merge.NormIP(r.IP)
-		a := s.addr(ip)
-		r.IP = ip
-		r.FirstSeen, r.LastSeen, r.Source = merge.UTC(r.FirstSeen), merge.UTC(r.LastSeen), merge.Source(r.Source)
-		r.PeakDate = merge.UTC(r.PeakDate)
+		r.Normalize()
 		r.Zone, r.Categories = "", nil
+		a := s.addr(r.IP)
 		if old := a.res[r.Domain]; old != nil {
-			merge.Resolution(old, r)
+			old.Merge(r)
 		} else {
 			c := r
 			a.res[r.Domain] = &c
@@ -294,56 +264,50 @@ func (s *Store) apply(b *intel.Batch) {
 				m = map[netip.Addr]*intel.Resolution{}
 				s.domIPs[r.Domain] = m
 			}
-			m[ip] = &c
+			m[r.IP] = &c
 		}
 		a.seenRange(r.FirstSeen, r.LastSeen)
 	}
 	for _, r := range b.Domains {
-		r.Source = merge.Source(r.Source)
+		r.Normalize()
 		if old := s.domains[r.Domain]; old != nil {
-			old.Zone = r.Zone
-			old.Categories = merge.Categories(old.Categories, r.Categories)
-			old.Source = r.Source
+			old.Merge(r)
 		} else {
-			r.Categories = merge.Categories(nil, r.Categories)
 			s.domains[r.Domain] = &r
 		}
 	}
 	for _, r := range b.Masks {
-		ip := merge.NormIP(r.IP)
-		a := s.addr(ip)
-		r.IP = ip
-		r.LastSeen, r.Source = merge.UTC(r.LastSeen), merge.Source(r.Source)
-		r.Feeds = merge.Strings(nil, r.Feeds)
+		r.Normalize()
+		a := s.addr(r.IP)
 		k := maskKey{r.Mask, r.MaskType}
 		if old := a.masks[k]; old != nil {
-			merge.Mask(old, r)
+			old.Merge(r)
 		} else {
 			a.masks[k] = &r
 		}
 	}
 	for _, r := range b.SpamEvents {
-		a := s.addr(merge.NormIP(r.IP))
+		r.Normalize()
+		a := s.addr(r.IP)
 		if a.spamIDs[r.ID] {
 			continue
 		}
 		a.spamIDs[r.ID] = true
-		r.Time = merge.UTC(r.Time)
-		merge.Spam(&a.spam, r)
+		a.spam.Add(r)
 		a.seen(r.Time)
 	}
 	for _, r := range b.PhishingEvents {
-		a := s.addr(merge.NormIP(r.IP))
+		r.Normalize()
+		a := s.addr(r.IP)
 		if a.phishIDs[r.ID] {
 			continue
 		}
 		a.phishIDs[r.ID] = true
-		r.Time = merge.UTC(r.Time)
-		merge.Phishing(&a.phish, r)
+		a.phish.Add(r)
 		a.seen(r.Time)
 	}
 	for _, r := range b.Reports {
-		r.Published, r.Updated, r.Source = merge.UTC(r.Published), merge.UTC(r.Updated), merge.Source(r.Source)
+		r.Normalize()
 		r.Tags = slices.Clone(r.Tags)
 		r.Industries = slices.Clone(r.Industries)
 		r.Geo = slices.Clone(r.Geo)
@@ -352,41 +316,34 @@ func (s *Store) apply(b *intel.Batch) {
 		s.reports[r.ID] = r
 	}
 	for _, r := range b.ReportLinks {
-		s.addr(merge.NormIP(r.IP)).reportIDs[r.ReportID] = true
+		s.addr(intel.NormIP(r.IP)).reportIDs[r.ReportID] = true
 	}
 	for _, r := range b.Countries {
-		r.Prefix = r.Prefix.Masked()
-		r.Source = merge.Source(r.Source)
+		r.Normalize()
 		s.countries[r.Prefix] = r
 	}
 	for _, r := range b.ASRanges {
-		r.Prefix = r.Prefix.Masked()
-		r.Source = merge.Source(r.Source)
+		r.Normalize()
 		r.Description = slices.Clone(r.Description)
 		s.asRanges[asKey{r.Prefix, r.ASN}] = r
 	}
 	for _, r := range b.WhoisNets {
-		r.Prefix = r.Prefix.Masked()
-		r.Source = merge.Source(r.Source)
-		r.Created, r.Changed = merge.UTC(r.Created), merge.UTC(r.Changed)
+		r.Normalize()
 		r.Contacts = cloneContacts(r.Contacts)
 		s.whois[r.Prefix] = r
 	}
 	for _, r := range b.NetListings {
-		r.Prefix = r.Prefix.Masked()
-		r.Source = merge.Source(r.Source)
-		r.FirstSeen, r.LastSeen = merge.UTC(r.FirstSeen), merge.UTC(r.LastSeen)
+		r.Normalize()
 		k := netListKey{r.Prefix, r.Feed, r.Category}
 		if old, ok := s.netList[k]; ok {
-			merge.NetListing(&old, r)
+			old.Merge(r)
 			s.netList[k] = old
 		} else {
 			s.netList[k] = r
 		}
 	}
 	for _, r := range b.Allows {
-		r.Prefix = r.Prefix.Masked()
-		r.Source = merge.Source(r.Source)
+		r.Normalize()
 		s.allows[allowKey{r.Prefix, r.List}] = r
 	}
 	if b.HasNetworkData() {
@@ -409,7 +366,7 @@ func cloneContacts(cs []intel.Contact) []intel.Contact {
 func (s *Store) url(key string) *urlData {
 	u := s.urls[key]
 	if u == nil {
-		u = &urlData{sum: intel.URLSummary{URL: key}, ips: map[netip.Addr]bool{}, files: map[string]*intel.FileDownload{}}
+		u = &urlData{sum: intel.URLSummary{URL: key}, files: map[string]*intel.FileDownload{}}
 		s.urls[key] = u
 	}
 	return u
@@ -420,7 +377,7 @@ func (s *Store) Address(ctx context.Context, ip netip.Addr) (intel.AddressSummar
 	if err := ctx.Err(); err != nil {
 		return intel.AddressSummary{}, err
 	}
-	ip = merge.NormIP(ip)
+	ip = intel.NormIP(ip)
 	sum := intel.AddressSummary{IP: ip}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -489,7 +446,7 @@ func addrList[K comparable, T any](ctx context.Context, s *Store, ip netip.Addr,
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	a := s.addrs[merge.NormIP(ip)]
+	a := s.addrs[intel.NormIP(ip)]
 	if a == nil {
 		return nil, nil
 	}
@@ -587,7 +544,7 @@ func (s *Store) DomainIPs(ctx context.Context, domain string, limit int) ([]neti
 		rs = append(rs, r)
 	}
 	rs = top(rs, limit, func(x, y *intel.Resolution) int {
-		return byRecency(x.LastSeen, y.LastSeen, x.Hits, y.Hits, func() int { return merge.CompareAddr(x.IP, y.IP) })
+		return byRecency(x.LastSeen, y.LastSeen, x.Hits, y.Hits, func() int { return intel.CompareAddr(x.IP, y.IP) })
 	})
 	if len(rs) == 0 {
 		return nil, nil
@@ -612,11 +569,7 @@ func (s *Store) URL(ctx context.Context, url string) (intel.URLSummary, error) {
 	}
 	sum := u.sum
 	sum.Categories = slices.Clone(sum.Categories)
-	ips := slices.SortedFunc(maps.Keys(u.ips), merge.CompareAddr)
-	if len(ips) > merge.CapURLIPs {
-		ips = ips[:merge.CapURLIPs]
-	}
-	sum.IPs = ips
+	sum.IPs = slices.Clone(sum.IPs)
 	sum.Files = int64(len(u.files))
 	return sum, nil
 }
@@ -724,7 +677,7 @@ func (s *Store) PutUser(ctx context.Context, u intel.User) error {
 		return intel.Invalid("user name is empty")
 	}
 	u = cloneUser(u)
-	u.Expires, u.Created = merge.UTC(u.Expires), merge.UTC(u.Created)
+	u.Expires, u.Created = intel.UTC(u.Expires), intel.UTC(u.Created)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.users[u.Name] = u
@@ -767,7 +720,7 @@ func (s *Store) SetToken(ctx context.Context, t intel.Token) error {
 	if t.User == "" || t.Hash == "" {
 		return intel.Invalid("token needs a user and a hash")
 	}
-	t.Issued, t.Expires = merge.UTC(t.Issued), merge.UTC(t.Expires)
+	t.Issued, t.Expires = intel.UTC(t.Issued), intel.UTC(t.Expires)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if old, ok := s.userToks[t.User]; ok {

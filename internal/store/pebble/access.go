@@ -9,7 +9,6 @@ import (
 	"github.com/cockroachdb/pebble/v2"
 
 	"github.com/tipd/tipd/internal/intel"
-	"github.com/tipd/tipd/internal/store/merge"
 )
 
 // PutUser implements store.Access.
@@ -20,7 +19,7 @@ func (s *Store) PutUser(ctx context.Context, u intel.User) error {
 	if u.Name == "" {
 		return intel.Invalid("user name is empty")
 	}
-	u.Expires, u.Created = merge.UTC(u.Expires), merge.UTC(u.Created)
+	u.Expires, u.Created = intel.UTC(u.Expires), intel.UTC(u.Created)
 	j, err := json.Marshal(u)
 	if err == nil {
 		err = s.db.Set(strKey(tUser, u.Name), j, pebble.Sync)
@@ -86,7 +85,7 @@ func (s *Store) SetToken(ctx context.Context, t intel.Token) error {
 	if t.User == "" || t.Hash == "" {
 		return intel.Invalid("token needs a user and a hash")
 	}
-	t.Issued, t.Expires = merge.UTC(t.Issued), merge.UTC(t.Expires)
+	t.Issued, t.Expires = intel.UTC(t.Issued), intel.UTC(t.Expires)
 	j, err := json.Marshal(t)
 	if err != nil {
 		return fmt.Errorf("set token of %q: %w", t.User, err)

@@ -16,7 +16,6 @@ import (
 	"github.com/cockroachdb/pebble/v2"
 
 	"github.com/tipd/tipd/internal/intel"
-	"github.com/tipd/tipd/internal/store/merge"
 )
 
 // applier holds the state of one Apply. Reads are planned: before any
@@ -107,7 +106,7 @@ func (s *Store) ApplyAsync(ctx context.Context, b *intel.Batch, done func(error)
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := merge.Validate(b); err != nil {
+	if err := b.Validate(); err != nil {
 		return err
 	}
 	s.applyMu.Lock()
@@ -480,7 +479,7 @@ type itemRef struct {
 // prefetch reads what applying b will read (see applier).
 func (a *applier) prefetch(b *intel.Batch) error {
 	var keys [][]byte
-	b.EachAddress(func(ip netip.Addr) { keys = append(keys, addrKey(tAddr, merge.NormIP(ip))) })
+	b.EachAddress(func(ip netip.Addr) { keys = append(keys, addrKey(tAddr, intel.NormIP(ip))) })
 	for i := range b.HostedURLs {
 		keys = append(keys, strKey(tURL, b.HostedURLs[i].URL))
 	}
@@ -533,16 +532,16 @@ func (a *applier) prefetch(b *intel.Batch) error {
 	}
 	for i := range b.Sightings {
 		r := &b.Sightings[i]
-		ip := merge.NormIP(r.IP)
-		owned(sightingKey(ip, merge.Day(r.Day)))
+		ip := intel.NormIP(r.IP)
+		owned(sightingKey(ip, intel.Day(r.Day)))
 	}
 	for i := range b.HostedURLs {
 		r := &b.HostedURLs[i]
-		item(lHosted, merge.NormIP(r.IP), r.URL)
+		item(lHosted, intel.NormIP(r.IP), r.URL)
 	}
 	for i := range b.Files {
 		r := &b.Files[i]
-		item(lFiles, merge.NormIP(r.IP), r.MD5, r.URL)
+		item(lFiles, intel.NormIP(r.IP), r.MD5, r.URL)
 		key := intel.URLKey(r.URL)
 		owner := strOwner(nil, key)
 		pk := primaryKey(lURLFiles, owner, []byte(r.MD5))
@@ -553,20 +552,20 @@ func (a *applier) prefetch(b *intel.Batch) error {
 	}
 	for i := range b.Resolutions {
 		r := &b.Resolutions[i]
-		item(lRes, merge.NormIP(r.IP), r.Domain)
+		item(lRes, intel.NormIP(r.IP), r.Domain)
 	}
 	for i := range b.Masks {
 		r := &b.Masks[i]
-		item(lMasks, merge.NormIP(r.IP), r.Mask, r.MaskType)
+		item(lMasks, intel.NormIP(r.IP), r.Mask, r.MaskType)
 	}
 	for i := range b.SpamEvents {
 		r := &b.SpamEvents[i]
-		ip := merge.NormIP(r.IP)
+		ip := intel.NormIP(r.IP)
 		owned(eventKey(tSpam, ip, r.ID))
 	}
 	for i := range b.PhishingEvents {
 		r := &b.PhishingEvents[i]
-		ip := merge.NormIP(r.IP)
+		ip := intel.NormIP(r.IP)
 		owned(eventKey(tPhish, ip, r.ID))
 	}
 	if err := a.fetch(keys); err != nil {
@@ -707,8 +706,8 @@ func (a *applier) sightings(b *intel.Batch) error {
 		if err := a.tick(); err != nil {
 			return err
 		}
-		ip := merge.NormIP(r.IP)
-		d := merge.Day(r.Day)
+		r.Normalize()
+		ip, d := r.IP, r.Day
 		k := sightingKey(ip, d)
 		old, found, err := a.get(k)
 		if err != nil {
@@ -735,13 +734,12 @@ func (a *applier) listings(b *intel.Batch) error {
 		if err := a.tick(); err != nil {
 			return err
 		}
-		ip := merge.NormIP(r.IP)
-		s, err := a.sum(ip)
+		r.Normalize()
+		s, err := a.sum(r.IP)
 		if err != nil {
 			return err
 		}
 		r.IP = netip.Addr{}
-		r.FirstSeen, r.LastSeen, r.Source = merge.UTC(r.FirstSeen), merge.UTC(r.LastSeen), merge.Source(r.Source)
 		i, found := slices.BinarySearchFunc(s.listings, r, func(x, y intel.Listing) int {
 			if c := strings.Compare(x.Feed, y.Feed); c != 0 {
 				return c
@@ -749,7 +747,7 @@ func (a *applier) listings(b *intel.Batch) error {
 			return strings.Compare(string(x.Category), string(y.Category))
 		})
 		if found {
-			merge.Listing(&s.listings[i], r)
+			s.listings[i].Merge(r)
 		} else {
 			s.listings = slices.Insert(s.listings, i, r)
 		}
@@ -765,10 +763,8 @@ func (a *applier) hostedURLs(b *intel.Batch) error {
 		if err := a.tick(); err != nil {
 			return err
 		}
-		ip := merge.NormIP(r.IP)
-		r.IP = ip
-		r.FirstSeen, r.LastSeen, r.Source = merge.UTC(r.FirstSeen), merge.UTC(r.LastSeen), merge.Source(r.Source)
-		r.Categories = merge.Categories(nil, r.Categories)
+		r.Normalize()
+		ip := r.IP
 		owner = addrOwner(owner[:0], ip)
 		var m intel.HostedURL
 		wasRed := false
@@ -780,7 +776,7 @@ func (a *applier) hostedURLs(b *intel.Batch) error {
 					return nil, nil, err
 				}
 				wasRed = m.Zone == intel.ZoneRed
-				merge.HostedURL(&m, r)
+				m.Merge(r)
 			}
 			return recencyKey(nil, m.LastSeen, m.Hits), encHosted(nil, &m), nil
 		})
@@ -801,25 +797,8 @@ func (a *applier) hostedURLs(b *intel.Batch) error {
 		if err != nil {
 			return err
 		}
-		sum := &u.sum
-		if !u.hosted {
-			u.hosted = true
-			sum.Zone, sum.Categories, sum.Hits, sum.Truncated = r.Zone, r.Categories, r.Hits, r.Truncated
-			sum.FirstSeen, sum.LastSeen = r.FirstSeen, r.LastSeen
-		} else {
-			sum.Zone = merge.Zone(sum.Zone, r.Zone)
-			sum.Categories = merge.Categories(sum.Categories, r.Categories)
-			sum.Hits = max(sum.Hits, r.Hits)
-			sum.Truncated = sum.Truncated || r.Truncated
-			sum.FirstSeen = merge.MinTime(sum.FirstSeen, r.FirstSeen)
-			sum.LastSeen = merge.MaxTime(sum.LastSeen, r.LastSeen)
-		}
-		if i, found := slices.BinarySearchFunc(sum.IPs, ip, merge.CompareAddr); !found && i < merge.CapURLIPs {
-			sum.IPs = slices.Insert(sum.IPs, i, ip)
-			if len(sum.IPs) > merge.CapURLIPs {
-				sum.IPs = sum.IPs[:merge.CapURLIPs]
-			}
-		}
+		u.sum.AddHosted(r, !u.hosted)
+		u.hosted = true
 	}
 	return nil
 }
@@ -830,9 +809,8 @@ func (a *applier) files(b *intel.Batch) error {
 		if err := a.tick(); err != nil {
 			return err
 		}
-		ip := merge.NormIP(r.IP)
-		r.IP = ip
-		r.FirstSeen, r.LastSeen, r.Source = merge.UTC(r.FirstSeen), merge.UTC(r.LastSeen), merge.Source(r.Source)
+		r.Normalize()
+		ip := r.IP
 		owner = addrOwner(owner[:0], ip)
 		item = append(append(append(item[:0], r.MD5...), 0), r.URL...)
 		var m intel.FileDownload
@@ -845,7 +823,7 @@ func (a *applier) files(b *intel.Batch) error {
 					return nil, nil, err
 				}
 				wasRed = m.Zone == intel.ZoneRed
-				merge.File(&m, r)
+				m.Merge(r)
 			}
 			return recencyKey(nil, m.LastSeen, m.Hits), encFile(nil, &m, false), nil
 		})
@@ -871,13 +849,7 @@ func (a *applier) files(b *intel.Batch) error {
 				if err := decFile(&dec{s: string(old)}, &f, true); err != nil {
 					return nil, nil, err
 				}
-				merge.File(&f, r)
-				if merge.CompareAddr(r.IP, f.IP) < 0 {
-					f.IP = r.IP
-				}
-				if r.URL < f.URL {
-					f.URL = r.URL
-				}
+				f.MergeByMD5(r)
 			}
 			return recencyKey(nil, f.LastSeen, f.Hits), encFile(nil, &f, true), nil
 		})
@@ -901,10 +873,8 @@ func (a *applier) resolutions(b *intel.Batch) error {
 		if err := a.tick(); err != nil {
 			return err
 		}
-		ip := merge.NormIP(r.IP)
-		r.IP = ip
-		r.FirstSeen, r.LastSeen, r.Source = merge.UTC(r.FirstSeen), merge.UTC(r.LastSeen), merge.Source(r.Source)
-		r.PeakDate = merge.UTC(r.PeakDate)
+		r.Normalize()
+		ip := r.IP
 		zone, cats, err := a.domainZone(r.Domain)
 		if err != nil {
 			return err
@@ -919,7 +889,7 @@ func (a *applier) resolutions(b *intel.Batch) error {
 				if err := decResolution(&dec{s: string(old)}, &m); err != nil {
 					return nil, nil, err
 				}
-				merge.Resolution(&m, r)
+				m.Merge(r)
 				m.Zone, m.Categories = zone, cats
 			}
 			return recencyKey(nil, m.LastSeen, m.Hits), encResolution(nil, &m), nil
@@ -949,17 +919,17 @@ func (a *applier) domains(b *intel.Batch) error {
 		if err := a.tick(); err != nil {
 			return err
 		}
-		r.Source = merge.Source(r.Source)
+		r.Normalize()
 		k := strKey(tDomain, r.Domain)
-		var old intel.DomainInfo
+		old := intel.DomainInfo{Domain: r.Domain}
 		found, err := getFn(a, k, func(v []byte) error { return decDomain(&dec{s: string(v)}, &old) })
 		if err != nil {
 			return err
 		}
 		if found {
-			r.Categories = merge.Categories(old.Categories, r.Categories)
-		} else {
-			r.Categories = merge.Categories(nil, r.Categories)
+			m := old
+			m.Merge(r)
+			r = m
 		}
 		a.set(k, encDomain(nil, &r))
 		if r.Zone != old.Zone || !slices.Equal(r.Categories, old.Categories) {
@@ -1034,9 +1004,8 @@ func (a *applier) masks(b *intel.Batch) error {
 		if err := a.tick(); err != nil {
 			return err
 		}
-		ip := merge.NormIP(r.IP)
-		r.LastSeen, r.Source = merge.UTC(r.LastSeen), merge.Source(r.Source)
-		r.Feeds = merge.Strings(nil, r.Feeds)
+		r.Normalize()
+		ip := r.IP
 		owner = addrOwner(owner[:0], ip)
 		item = append(append(append(item[:0], r.Mask...), 0), r.MaskType...)
 		_, _, err := a.upsert(lMasks, owner, item, func(old []byte) ([]byte, []byte, error) {
@@ -1045,7 +1014,7 @@ func (a *applier) masks(b *intel.Batch) error {
 				if err := decMask(&dec{s: string(old)}, &m); err != nil {
 					return nil, nil, err
 				}
-				merge.Mask(&m, r)
+				m.Merge(r)
 			}
 			return severityKey(nil, m.Zone), encMask(nil, &m), nil
 		})
@@ -1078,7 +1047,6 @@ func (a *applier) event(table byte, ip netip.Addr, id string) (s *addrSum, ok bo
 	if err := a.tick(); err != nil {
 		return nil, false, err
 	}
-	ip = merge.NormIP(ip)
 	if ok, err = a.firstSeenEvent(table, ip, id); err != nil || !ok {
 		return nil, false, err
 	}
@@ -1088,13 +1056,13 @@ func (a *applier) event(table byte, ip netip.Addr, id string) (s *addrSum, ok bo
 
 func (a *applier) spam(b *intel.Batch) error {
 	for _, r := range b.SpamEvents {
+		r.Normalize()
 		s, ok, err := a.event(tSpam, r.IP, r.ID)
 		if err != nil {
 			return err
 		}
 		if ok {
-			r.Time = merge.UTC(r.Time)
-			merge.Spam(&s.spam, r)
+			s.spam.Add(r)
 			s.seen(r.Time)
 		}
 	}
@@ -1103,13 +1071,13 @@ func (a *applier) spam(b *intel.Batch) error {
 
 func (a *applier) phishing(b *intel.Batch) error {
 	for _, r := range b.PhishingEvents {
+		r.Normalize()
 		s, ok, err := a.event(tPhish, r.IP, r.ID)
 		if err != nil {
 			return err
 		}
 		if ok {
-			r.Time = merge.UTC(r.Time)
-			merge.Phishing(&s.phish, r)
+			s.phish.Add(r)
 			s.seen(r.Time)
 		}
 	}
@@ -1121,7 +1089,7 @@ func (a *applier) reports(b *intel.Batch) error {
 		if err := a.tick(); err != nil {
 			return err
 		}
-		r.Published, r.Updated, r.Source = merge.UTC(r.Published), merge.UTC(r.Updated), merge.Source(r.Source)
+		r.Normalize()
 		if err := a.indexReport(&r); err != nil {
 			return err
 		}
@@ -1133,7 +1101,7 @@ func (a *applier) reports(b *intel.Batch) error {
 		if err := a.tick(); err != nil {
 			return err
 		}
-		s, err := a.sum(merge.NormIP(r.IP))
+		s, err := a.sum(intel.NormIP(r.IP))
 		if err != nil {
 			return err
 		}
@@ -1158,34 +1126,28 @@ func (a *applier) network(b *intel.Batch) error {
 		if err := a.tick(); err != nil {
 			return err
 		}
-		r.Prefix = r.Prefix.Masked()
-		r.Source = merge.Source(r.Source)
+		r.Normalize()
 		a.set(netKey(nCountry, r.Prefix), encNet(nil, &r, codeCountry))
 	}
 	for _, r := range b.ASRanges {
 		if err := a.tick(); err != nil {
 			return err
 		}
-		r.Prefix = r.Prefix.Masked()
-		r.Source = merge.Source(r.Source)
+		r.Normalize()
 		a.set(netKey(nAS, r.Prefix, binary.BigEndian.AppendUint32(nil, r.ASN)...), encNet(nil, &r, codeASRange))
 	}
 	for _, r := range b.WhoisNets {
 		if err := a.tick(); err != nil {
 			return err
 		}
-		r.Prefix = r.Prefix.Masked()
-		r.Source = merge.Source(r.Source)
-		r.Created, r.Changed = merge.UTC(r.Created), merge.UTC(r.Changed)
+		r.Normalize()
 		a.set(netKey(nWhois, r.Prefix), encNet(nil, &r, codeWhoisNet))
 	}
 	for _, r := range b.NetListings {
 		if err := a.tick(); err != nil {
 			return err
 		}
-		r.Prefix = r.Prefix.Masked()
-		r.Source = merge.Source(r.Source)
-		r.FirstSeen, r.LastSeen = merge.UTC(r.FirstSeen), merge.UTC(r.LastSeen)
+		r.Normalize()
 		k := netListingKey(&r)
 		var old intel.NetListing
 		found, err := getFn(a, k, func(v []byte) error { return decNet(v, &old, codeNetListing) })
@@ -1193,7 +1155,7 @@ func (a *applier) network(b *intel.Batch) error {
 			return err
 		}
 		if found {
-			merge.NetListing(&old, r)
+			old.Merge(r)
 			r = old
 		}
 		a.set(k, encNet(nil, &r, codeNetListing))
@@ -1202,8 +1164,7 @@ func (a *applier) network(b *intel.Batch) error {
 		if err := a.tick(); err != nil {
 			return err
 		}
-		r.Prefix = r.Prefix.Masked()
-		r.Source = merge.Source(r.Source)
+		r.Normalize()
 		a.set(netKey(nAllow, r.Prefix, []byte(r.List)...), encNet(nil, &r, codeAllow))
 	}
 	return nil

@@ -10,7 +10,6 @@ import (
 	"unsafe"
 
 	"github.com/tipd/tipd/internal/intel"
-	"github.com/tipd/tipd/internal/store/merge"
 )
 
 // The value encoding is a sequence of fields without names: unsigned and
@@ -574,7 +573,7 @@ type addrSum struct {
 	listings  []intel.Listing // sorted by Feed, Category; IP not stored
 	reportIDs []string        // sorted
 	spam      intel.SpamSummary
-	phish     merge.PhishState
+	phish     intel.PhishingState
 	redURLs   int64
 	redFiles  int64
 	lens      [4]int64  // items of the lists u, f, r, m (see listNo)
@@ -599,8 +598,8 @@ func (s *addrSum) seen(t time.Time) {
 	if t.IsZero() {
 		return
 	}
-	s.first = merge.MinTime(s.first, t)
-	s.last = merge.MaxTime(s.last, t)
+	s.first = intel.MinTime(s.first, t)
+	s.last = intel.MaxTime(s.last, t)
 }
 
 // decDomainZone decodes only the zone and categories of a DomainInfo. When

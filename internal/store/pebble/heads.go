@@ -331,7 +331,7 @@ func (a *applier) crossedHeads() error {
 // stays a prefix of the index. An item that moves past bound while the
 // head does not hold every item leaves the head, which then shrinks, and
 // reads of more items than it holds walk the index. Under the merge rules
-// (internal/store/merge) that does not happen to recency sort keys:
+// (in package intel) that does not happen to recency sort keys:
 // LastSeen and Hits of an item are maxima of what was merged, so an item
 // only moves towards the front. Severity keys move forward too (the zone
 // is the more severe one), except for a mask without a zone merged with a

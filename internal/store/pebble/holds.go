@@ -10,7 +10,6 @@ import (
 
 	"github.com/tipd/tipd/internal/intel"
 	"github.com/tipd/tipd/internal/store"
-	"github.com/tipd/tipd/internal/store/merge"
 )
 
 // holdCache is the in-process copy of the holds. It is exact for the same
@@ -46,7 +45,7 @@ func (s *Store) PutHold(ctx context.Context, h intel.Hold) error {
 	if err := store.CheckHold(h); err != nil {
 		return err
 	}
-	h.Created = merge.UTC(h.Created)
+	h.Created = intel.UTC(h.Created)
 	j, err := json.Marshal(h)
 	if err == nil {
 		err = s.changeHolds(func(b *pebble.Batch) error { return b.Set(strKey(tHold, h.Ref), j, nil) })

@@ -9,7 +9,6 @@ import (
 
 	"github.com/tipd/tipd/internal/intel"
 	"github.com/tipd/tipd/internal/store"
-	"github.com/tipd/tipd/internal/store/merge"
 )
 
 var _ store.ListsReader = (*Store)(nil)
@@ -23,7 +22,7 @@ func (s *Store) AddressLists(ctx context.Context, ip netip.Addr, lim store.ListL
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	ip = merge.NormIP(ip)
+	ip = intel.NormIP(ip)
 	var owner [16]byte
 	o := addrOwner(owner[:0], ip)
 	sc, _ := dst.Scratch.(*listScratch)

@@ -12,7 +12,6 @@ import (
 
 	"github.com/tipd/tipd/internal/intel"
 	"github.com/tipd/tipd/internal/store"
-	"github.com/tipd/tipd/internal/store/merge"
 )
 
 // Address implements store.Intel: one point read.
@@ -20,7 +19,7 @@ func (s *Store) Address(ctx context.Context, ip netip.Addr) (intel.AddressSummar
 	if err := ctx.Err(); err != nil {
 		return intel.AddressSummary{}, err
 	}
-	ip = merge.NormIP(ip)
+	ip = intel.NormIP(ip)
 	out := intel.AddressSummary{IP: ip}
 	var sum addrSum
 	found, err := getFn(s.db, addrKey(tAddr, ip), func(v []byte) error { return decAddrSum(&dec{s: string(v)}, &sum) })
@@ -97,7 +96,7 @@ func readOne[T any](ctx context.Context, s *Store, list byte, sortLen int, ip ne
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	ip = merge.NormIP(ip)
+	ip = intel.NormIP(ip)
 	var owner [16]byte
 	o := addrOwner(owner[:0], ip)
 	l, c, ok, err := openHeadList(s.db, list, o, limit)

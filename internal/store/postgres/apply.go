@@ -97,7 +97,7 @@ func (s *Store) Apply(ctx context.Context, b *intel.Batch) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := validate(b); err != nil {
+	if err := b.ValidateText(badText); err != nil {
 		return err
 	}
 	if b.Len() == 0 {
@@ -230,7 +230,7 @@ func batchStages(b *intel.Batch) ([]stage, error) {
 		cols: []string{"addr", "day", "hits"}, n: len(b.Sightings), seen: true,
 		row: func(i int) ([]any, error) {
 			r := b.Sightings[i]
-			return []any{normIP(r.IP), dayArg(r.Day), r.Hits}, nil
+			return []any{intel.NormIP(r.IP), intel.Day(r.Day), r.Hits}, nil
 		},
 		stmts: []string{
 			// The newest record of a day replaces the stored hits.
@@ -251,7 +251,7 @@ func batchStages(b *intel.Batch) ([]stage, error) {
 		cols: names("addr", "feed", "category", "first_seen", "last_seen"), n: len(b.Listings), seen: true,
 		row: func(i int) ([]any, error) {
 			r := b.Listings[i]
-			return append([]any{normIP(r.IP), r.Feed, string(r.Category), ts(r.FirstSeen), ts(r.LastSeen)}, srcVals(r.Source)...), nil
+			return append([]any{intel.NormIP(r.IP), r.Feed, string(r.Category), ts(r.FirstSeen), ts(r.LastSeen)}, srcVals(r.Source)...), nil
 		},
 		stmts: []string{
 			`CREATE TEMP TABLE dd_listings ON COMMIT DROP AS
@@ -273,7 +273,7 @@ func batchStages(b *intel.Batch) ([]stage, error) {
 		cols: names("addr", "url", "zone", "categories", "hits", "truncated", "first_seen", "last_seen"), n: len(b.HostedURLs), seen: true,
 		row: func(i int) ([]any, error) {
 			r := b.HostedURLs[i]
-			return append([]any{normIP(r.IP), r.URL, string(r.Zone), strs(r.Categories), r.Hits, r.Truncated, ts(r.FirstSeen), ts(r.LastSeen)},
+			return append([]any{intel.NormIP(r.IP), r.URL, string(r.Zone), strs(r.Categories), r.Hits, r.Truncated, ts(r.FirstSeen), ts(r.LastSeen)},
 				srcVals(r.Source)...), nil
 		},
 		stmts: []string{
@@ -319,7 +319,7 @@ func batchStages(b *intel.Batch) ([]stage, error) {
 		cols: names("addr", "md5", "url", "ukey", "zone", "detection", "hits", "first_seen", "last_seen"), n: len(b.Files), seen: true,
 		row: func(i int) ([]any, error) {
 			r := b.Files[i]
-			return append([]any{normIP(r.IP), r.MD5, r.URL, intel.URLKey(r.URL), string(r.Zone), r.DetectionName, r.Hits, ts(r.FirstSeen), ts(r.LastSeen)},
+			return append([]any{intel.NormIP(r.IP), r.MD5, r.URL, intel.URLKey(r.URL), string(r.Zone), r.DetectionName, r.Hits, ts(r.FirstSeen), ts(r.LastSeen)},
 				srcVals(r.Source)...), nil
 		},
 		stmts: []string{
@@ -372,7 +372,7 @@ func batchStages(b *intel.Batch) ([]stage, error) {
 		cols: names("addr", "domain", "first_seen", "last_seen", "hits", "daily_peak", "peak_date"), n: len(b.Resolutions), seen: true,
 		row: func(i int) ([]any, error) {
 			r := b.Resolutions[i]
-			return append([]any{normIP(r.IP), r.Domain, ts(r.FirstSeen), ts(r.LastSeen), r.Hits, r.DailyPeak, ts(r.PeakDate)},
+			return append([]any{intel.NormIP(r.IP), r.Domain, ts(r.FirstSeen), ts(r.LastSeen), r.Hits, r.DailyPeak, ts(r.PeakDate)},
 				srcVals(r.Source)...), nil
 		},
 		stmts: []string{
@@ -422,7 +422,7 @@ func batchStages(b *intel.Batch) ([]stage, error) {
 		cols: names("addr", "mask", "mask_type", "zone", "feeds", "last_seen"), n: len(b.Masks),
 		row: func(i int) ([]any, error) {
 			r := b.Masks[i]
-			return append([]any{normIP(r.IP), r.Mask, r.MaskType, string(r.Zone), r.Feeds, ts(r.LastSeen)}, srcVals(r.Source)...), nil
+			return append([]any{intel.NormIP(r.IP), r.Mask, r.MaskType, string(r.Zone), r.Feeds, ts(r.LastSeen)}, srcVals(r.Source)...), nil
 		},
 		stmts: []string{
 			track(`INSERT INTO masks AS t (addr, mask, mask_type, zone, feeds, last_seen, src_feed, src_file, src_imported)
@@ -440,7 +440,7 @@ func batchStages(b *intel.Batch) ([]stage, error) {
 		cols: names("addr", "id", "time", "type"), n: len(b.SpamEvents),
 		row: func(i int) ([]any, error) {
 			r := b.SpamEvents[i]
-			return append([]any{normIP(r.IP), r.ID, ts(r.Time), r.Type}, srcVals(r.Source)...), nil
+			return append([]any{intel.NormIP(r.IP), r.ID, ts(r.Time), r.Type}, srcVals(r.Source)...), nil
 		},
 		stmts: []string{
 			// Events whose ID is new to the address (the first of a batch's
@@ -470,7 +470,7 @@ func batchStages(b *intel.Batch) ([]stage, error) {
 		cols: names("addr", "id", "time", "region", "kit", "stolen", "industry", "organization"), n: len(b.PhishingEvents),
 		row: func(i int) ([]any, error) {
 			r := b.PhishingEvents[i]
-			return append([]any{normIP(r.IP), r.ID, ts(r.Time), r.Region, r.Kit, r.StolenData, r.Industry, r.Organization},
+			return append([]any{intel.NormIP(r.IP), r.ID, ts(r.Time), r.Region, r.Kit, r.StolenData, r.Industry, r.Organization},
 				srcVals(r.Source)...), nil
 		},
 		stmts: []string{
@@ -542,7 +542,7 @@ func batchStages(b *intel.Batch) ([]stage, error) {
 		cols: names("addr", "report_id"), n: len(b.ReportLinks),
 		row: func(i int) ([]any, error) {
 			r := b.ReportLinks[i]
-			return append([]any{normIP(r.IP), r.ReportID}, srcVals(r.Source)...), nil
+			return append([]any{intel.NormIP(r.IP), r.ReportID}, srcVals(r.Source)...), nil
 		},
 		stmts: []string{
 			// Only a new link changes what is read (the summary lists

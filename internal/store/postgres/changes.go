@@ -24,7 +24,7 @@ func (s *Store) Changes(ctx context.Context, kind store.ChangeKind, after store.
 	switch kind {
 	case store.ChangedAddresses:
 		table, key = "addr_changes", "addr"
-		if ip := normIP(after.IP); ip.IsValid() {
+		if ip := intel.NormIP(after.IP); ip.IsValid() {
 			cursorKey = ip
 		}
 	case store.ChangedURLs:

@@ -97,7 +97,7 @@ func (s *Store) Hold(ctx context.Context, ip netip.Addr, urlKey string) (intel.H
 	}
 	var addr, url any
 	if ip.IsValid() {
-		addr = ip.Unmap().WithZone("").String()
+		addr = intel.NormIP(ip).String()
 	}
 	if urlKey != "" && !badText(urlKey) {
 		url = urlKey

@@ -6,6 +6,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/tipd/tipd/internal/intel"
 	"github.com/tipd/tipd/internal/store"
 )
 
@@ -20,7 +21,7 @@ func (s *Store) AddressLists(ctx context.Context, ip netip.Addr, lim store.ListL
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	ip = normIP(ip)
+	ip = intel.NormIP(ip)
 	if !ip.IsValid() {
 		return nil
 	}

@@ -27,7 +27,7 @@ func (s *Store) Address(ctx context.Context, ip netip.Addr) (intel.AddressSummar
 	if err := ctx.Err(); err != nil {
 		return intel.AddressSummary{}, err
 	}
-	ip = normIP(ip)
+	ip = intel.NormIP(ip)
 	sum := intel.AddressSummary{IP: ip}
 	if !ip.IsValid() {
 		return sum, nil
@@ -145,7 +145,7 @@ func list[T any](ctx context.Context, s *Store, op string, limit int, scan func(
 // HostedURLs implements store.Intel: an index range scan of
 // hosted_urls_recent that stops after limit rows.
 func (s *Store) HostedURLs(ctx context.Context, ip netip.Addr, limit int) ([]intel.HostedURL, error) {
-	ip = normIP(ip)
+	ip = intel.NormIP(ip)
 	if !ip.IsValid() {
 		return nil, ctx.Err()
 	}
@@ -188,7 +188,7 @@ func scanFile(ip *netip.Addr) func(pgx.CollectableRow) (intel.FileDownload, erro
 
 // Files implements store.Intel (index range scan of files_recent).
 func (s *Store) Files(ctx context.Context, ip netip.Addr, limit int) ([]intel.FileDownload, error) {
-	ip = normIP(ip)
+	ip = intel.NormIP(ip)
 	if !ip.IsValid() {
 		return nil, ctx.Err()
 	}
@@ -202,7 +202,7 @@ const filesSQL = `SELECT md5, url, zone, detection, hits, first_seen, last_seen,
 // Resolutions implements store.Intel: the newest limit resolutions (index
 // range scan of resolutions_recent) joined with their domains.
 func (s *Store) Resolutions(ctx context.Context, ip netip.Addr, limit int) ([]intel.Resolution, error) {
-	ip = normIP(ip)
+	ip = intel.NormIP(ip)
 	if !ip.IsValid() {
 		return nil, ctx.Err()
 	}
@@ -231,7 +231,7 @@ func scanResolution(ip netip.Addr) pgx.RowToFunc[intel.Resolution] {
 
 // Masks implements store.Intel (index range scan of masks_severe).
 func (s *Store) Masks(ctx context.Context, ip netip.Addr, limit int) ([]intel.FeedMask, error) {
-	ip = normIP(ip)
+	ip = intel.NormIP(ip)
 	if !ip.IsValid() {
 		return nil, ctx.Err()
 	}

@@ -1,0 +1,142 @@
+package intel
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Validate checks what every store refuses in a batch: records without a
+// valid address or prefix, without their key (URL, MD5, domain, ID), or
+// with a NUL byte in a key. The error, of KindInvalid, names the first
+// such record by kind and index.
+func (b *Batch) Validate() error { return b.validate(nil) }
+
+// ValidateText is Validate for a store that cannot hold some text: it also
+// refuses a record with any text, key or not, for which bad is true, with
+// the same error as for an invalid key.
+func (b *Batch) ValidateText(bad func(string) bool) error { return b.validate(bad) }
+
+// validate is Validate, with bad (if not nil) applied to every text.
+func (b *Batch) validate(bad func(string) bool) error {
+	invalid := func(what string, i int, format string, args ...any) error {
+		return Invalid("%s %d: %s", what, i, fmt.Sprintf(format, args...))
+	}
+	// key reports whether a key is unfit: a NUL byte, or bad.
+	key := func(ss ...string) bool {
+		for _, s := range ss {
+			if strings.IndexByte(s, 0) >= 0 || bad != nil && bad(s) {
+				return true
+			}
+		}
+		return false
+	}
+	// text reports whether any other text is bad.
+	text := func(ss ...string) bool {
+		if bad != nil {
+			for _, s := range ss {
+				if bad(s) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	src := func(s Source) bool { return text(s.Feed, s.File) }
+	cats := func(cs []Category) bool {
+		if bad != nil {
+			for _, c := range cs {
+				if bad(string(c)) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	for i, r := range b.Sightings {
+		if !r.IP.IsValid() {
+			return invalid("sighting", i, "invalid address")
+		}
+	}
+	for i, r := range b.Listings {
+		if !r.IP.IsValid() || key(r.Feed, string(r.Category)) || src(r.Source) {
+			return invalid("listing", i, "invalid address or key")
+		}
+	}
+	for i, r := range b.HostedURLs {
+		if !r.IP.IsValid() || r.URL == "" || key(r.URL) || text(string(r.Zone)) || src(r.Source) || cats(r.Categories) {
+			return invalid("hosted URL", i, "invalid address or URL")
+		}
+	}
+	for i, r := range b.Files {
+		if !r.IP.IsValid() || r.MD5 == "" || key(r.MD5, r.URL) || text(string(r.Zone), r.DetectionName) || src(r.Source) {
+			return invalid("file", i, "invalid address, MD5 or URL")
+		}
+	}
+	for i, r := range b.Resolutions {
+		if !r.IP.IsValid() || r.Domain == "" || key(r.Domain) || src(r.Source) {
+			return invalid("resolution", i, "invalid address or domain")
+		}
+	}
+	for i, r := range b.Domains {
+		if r.Domain == "" || key(r.Domain) || text(string(r.Zone)) || src(r.Source) || cats(r.Categories) {
+			return invalid("domain", i, "invalid domain")
+		}
+	}
+	for i, r := range b.Masks {
+		if !r.IP.IsValid() || key(r.Mask, r.MaskType) || text(string(r.Zone)) || src(r.Source) || text(r.Feeds...) {
+			return invalid("mask", i, "invalid address or mask")
+		}
+	}
+	for i, r := range b.SpamEvents {
+		if !r.IP.IsValid() || key(r.ID) || text(r.Type) || src(r.Source) {
+			return invalid("spam event", i, "invalid address or ID")
+		}
+	}
+	for i, r := range b.PhishingEvents {
+		if !r.IP.IsValid() || key(r.ID) || text(r.Region, r.Kit, r.Industry, r.Organization) || src(r.Source) || text(r.StolenData...) {
+			return invalid("phishing event", i, "invalid address or ID")
+		}
+	}
+	for i, r := range b.Reports {
+		if r.ID == "" || key(r.ID) || text(r.Type, r.Title, r.Description) || src(r.Source) ||
+			text(r.Tags...) || text(r.Industries...) || text(r.Geo...) || text(r.Actors...) || text(r.Indicators...) {
+			return invalid("report", i, "invalid ID")
+		}
+	}
+	for i, r := range b.ReportLinks {
+		if !r.IP.IsValid() || r.ReportID == "" || key(r.ReportID) || src(r.Source) {
+			return invalid("report link", i, "invalid address or report ID")
+		}
+	}
+	for i, r := range b.Countries {
+		if !r.Prefix.IsValid() || text(r.Country) || src(r.Source) {
+			return invalid("country range", i, "invalid prefix")
+		}
+	}
+	for i, r := range b.ASRanges {
+		if !r.Prefix.IsValid() || src(r.Source) || text(r.Description...) {
+			return invalid("AS range", i, "invalid prefix")
+		}
+	}
+	for i, r := range b.WhoisNets {
+		if !r.Prefix.IsValid() || text(r.Type, r.Name, r.Description, r.Country) || src(r.Source) {
+			return invalid("WHOIS network", i, "invalid prefix")
+		}
+		for _, c := range r.Contacts {
+			if text(c.OrganizationID, c.Name, c.Role, c.Type, c.Fax, c.Phone, c.Email) || text(c.Address...) {
+				return invalid("WHOIS network", i, "invalid contact")
+			}
+		}
+	}
+	for i, r := range b.NetListings {
+		if !r.Prefix.IsValid() || key(r.Feed, string(r.Category)) || text(string(r.Zone)) || src(r.Source) {
+			return invalid("network listing", i, "invalid prefix or key")
+		}
+	}
+	for i, r := range b.Allows {
+		if !r.Prefix.IsValid() || key(r.List) || src(r.Source) {
+			return invalid("allow entry", i, "invalid prefix or list")
+		}
+	}
+	return nil
+}
