@@ -1,10 +1,8 @@
 package main
 
 import (
-	"bufio"
 	"io"
 	"net/http"
-	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -22,27 +20,7 @@ import (
 // returns the URL and the process, for the test to kill.
 func startKillable(t *testing.T, storeDir string) (string, *exec.Cmd) {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "serve", "-store", storeDir, "-addr", "127.0.0.1:0", "-rate", "0", "-log", "text")
-	cmd.Env = append(os.Environ(), "TIPD_TEST_MAIN=1", "TIPD_NOW="+e2eNow)
-	stderr := &syncBuffer{}
-	cmd.Stderr = stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
-	line, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil || !strings.HasPrefix(line, "url: ") {
-		t.Fatalf("tipd serve printed %q (%v); stderr: %s", line, err, stderr.String())
-	}
-	go io.Copy(io.Discard, out)
-	url := strings.TrimSpace(strings.TrimPrefix(line, "url: "))
+	url, cmd, stderr := spawnTipd(t, "serve", "-store", storeDir, "-addr", "127.0.0.1:0", "-rate", "0", "-log", "text")
 	for i := 0; ; i++ {
 		resp, err := http.Get(url + "/readyz")
 		if err == nil {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"io"
 	"os"
 	"os/exec"
 	"slices"
@@ -22,20 +23,11 @@ func startProcess(t *testing.T, args ...string) string {
 	return url
 }
 
-// startProcessCmd is startProcess that also returns the process.
+// startProcessCmd is startProcess that also returns the process. At the
+// end of the test the process is stopped with SIGTERM and must exit cleanly.
 func startProcessCmd(t *testing.T, args ...string) (string, *os.Process) {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], args...)
-	cmd.Env = append(os.Environ(), "TIPD_TEST_MAIN=1", "TIPD_NOW="+e2eNow)
-	stderr := &syncBuffer{}
-	cmd.Stderr = stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	url, cmd, stderr := spawnTipd(t, args...)
 	t.Cleanup(func() {
 		cmd.Process.Signal(syscall.SIGTERM)
 		done := make(chan error, 1)
@@ -50,11 +42,38 @@ func startProcessCmd(t *testing.T, args ...string) (string, *os.Process) {
 			t.Errorf("tipd %s did not stop on SIGTERM", args[0])
 		}
 	})
+	return url, cmd.Process
+}
+
+// spawnTipd runs the command line args as a separate OS process (the test
+// binary re-executed, see TestMain) and returns the URL of its `url:` line,
+// the process and its standard error. The process is killed at the end of
+// the test if it still runs.
+func spawnTipd(t *testing.T, args ...string) (string, *exec.Cmd, *syncBuffer) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), "TIPD_TEST_MAIN=1", "TIPD_NOW="+e2eNow)
+	stderr := &syncBuffer{}
+	cmd.Stderr = stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+		}
+	})
 	line, err := bufio.NewReader(out).ReadString('\n')
 	if err != nil || !strings.HasPrefix(line, "url: ") {
 		t.Fatalf("tipd %s printed %q (%v); stderr: %s", args[0], line, err, stderr.String())
 	}
-	return strings.TrimSpace(strings.TrimPrefix(line, "url: ")), cmd.Process
+	go io.Copy(io.Discard, out)
+	return strings.TrimSpace(strings.TrimPrefix(line, "url: ")), cmd, stderr
 }
 
 // TestTwoServersOnPostgres runs two `tipd serve` processes on one
