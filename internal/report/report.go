@@ -291,7 +291,7 @@ func (b *Builder) IP(ctx context.Context, ip netip.Addr, sec Sections, count int
 	if needScore || sec.Has(SecIPSpamInfo|SecIPPhishingInfo|SecIndustries) {
 		s, err := b.Store.Address(ctx, ip)
 		if err != nil {
-			return nil, fmt.Errorf("address %s: %w", ip, err)
+			return nil, err
 		}
 		sum = s
 	}
@@ -299,27 +299,22 @@ func (b *Builder) IP(ctx context.Context, ip netip.Addr, sec Sections, count int
 	if needScore || sec.Has(SecIndustries) {
 		var err error
 		if reports, err = b.reports(ctx, sum.ReportIDs); err != nil {
-			return nil, fmt.Errorf("reports of %s: %w", ip, err)
+			return nil, err
 		}
 	}
-	lim := listLimits(sec, count, needScore)
-	if lr, ok := b.Store.(store.ListsReader); ok && listCount(lim) > 1 {
-		// One read of every list, into slices the report gives back to
-		// the pool on Release.
+	// Every list the sections need, in one read into slices the report
+	// gives back to the pool on Release.
+	var lists store.AddressLists
+	if lim := listLimits(sec, count, needScore); listCount(lim) > 0 {
 		r.lists = listsPool.Get().(*store.AddressLists)
-		if err := lr.AddressLists(ctx, ip, lim, r.lists); err != nil {
+		if err := store.ReadLists(ctx, b.Store, ip, lim, r.lists); err != nil {
 			r.Release()
-			return nil, fmt.Errorf("lists of %s: %w", ip, err)
+			return nil, err
 		}
+		lists = *r.lists
 	}
 	if sec.Has(SecIPDNSResolutions) || needScore {
-		var res []intel.Resolution
-		var err error
-		if r.lists != nil {
-			res = r.lists.Resolutions
-		} else if res, err = b.Store.Resolutions(ctx, ip, lim.Resolutions); err != nil {
-			return nil, fmt.Errorf("resolutions of %s: %w", ip, err)
-		}
+		res := lists.Resolutions
 		if needScore {
 			var red int64
 			for i := range res[:min(len(res), RedDomainScan)] {
@@ -368,38 +363,13 @@ func (b *Builder) IP(ctx context.Context, ip netip.Addr, sec Sections, count int
 		}
 	}
 	if sec.Has(SecFilesDownloadedFromIP) {
-		if r.lists != nil {
-			r.Files = r.lists.Files
-		} else {
-			files, err := b.Store.Files(ctx, ip, count)
-			if err != nil {
-				return nil, fmt.Errorf("files of %s: %w", ip, err)
-			}
-			r.Files = files
-		}
+		r.Files = lists.Files
 	}
 	if sec.Has(SecHostedURLs) {
-		if r.lists != nil {
-			r.HostedURLs = r.lists.HostedURLs
-		} else {
-			urls, err := b.Store.HostedURLs(ctx, ip, count)
-			if err != nil {
-				return nil, fmt.Errorf("hosted URLs of %s: %w", ip, err)
-			}
-			r.HostedURLs = urls
-		}
+		r.HostedURLs = lists.HostedURLs
 	}
 	if sec.Has(SecFeedMasks) {
-		masks := []intel.FeedMask(nil)
-		if r.lists != nil {
-			masks = r.lists.Masks
-		} else {
-			var err error
-			if masks, err = b.Store.Masks(ctx, ip, count); err != nil {
-				return nil, fmt.Errorf("masks of %s: %w", ip, err)
-			}
-		}
-		r.Masks, r.NetMasks = addressMasks(masks, &info, count)
+		r.Masks, r.NetMasks = addressMasks(lists.Masks, &info, count)
 	}
 	if sec.Has(SecIPWhoIs) {
 		w := &r.Whois
@@ -473,26 +443,9 @@ func (b *Builder) reports(ctx context.Context, ids []string) ([]intel.Report, er
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	ids = ids[:min(len(ids), MaxReports)]
-	var out []intel.Report
-	if rr, ok := b.Store.(store.ReportsReader); ok && len(ids) > 1 {
-		var err error
-		if out, err = rr.ReportsByID(ctx, ids); err != nil {
-			return nil, fmt.Errorf("reports: %w", err)
-		}
-		ids = nil
-	} else {
-		out = make([]intel.Report, 0, len(ids))
-	}
-	for _, id := range ids {
-		rep, err := b.Store.Report(ctx, id)
-		if errors.Is(err, intel.ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return nil, fmt.Errorf("report %q: %w", id, err)
-		}
-		out = append(out, rep)
+	out, err := store.ReportsByID(ctx, b.Store, ids[:min(len(ids), MaxReports)])
+	if err != nil {
+		return nil, err
 	}
 	slices.SortStableFunc(out, func(a, b intel.Report) int {
 		if c := b.Published.Compare(a.Published); c != 0 {
@@ -741,7 +694,7 @@ func (b *Builder) URL(ctx context.Context, rawURL string, sec Sections, count in
 			}
 		case errors.Is(err, intel.ErrNotFound):
 		default:
-			return nil, fmt.Errorf("web address %q: %w", key, err)
+			return nil, err
 		}
 	}
 	addrs := sum.IPs[:min(len(sum.IPs), maxURLAddrs)]
@@ -773,11 +726,11 @@ func (b *Builder) URL(ctx context.Context, rawURL string, sec Sections, count in
 		if hostIP.IsValid() {
 			as, err := b.Store.Address(ctx, hostIP)
 			if err != nil {
-				return nil, fmt.Errorf("address %s: %w", hostIP, err)
+				return nil, err
 			}
 			reports, err := b.reports(ctx, as.ReportIDs)
 			if err != nil {
-				return nil, fmt.Errorf("reports of %s: %w", hostIP, err)
+				return nil, err
 			}
 			for i := range reports {
 				rep := &reports[i]
@@ -799,7 +752,7 @@ func (b *Builder) URL(ctx context.Context, rawURL string, sec Sections, count in
 		}
 		files, err := b.Store.URLFiles(ctx, key, limit)
 		if err != nil {
-			return nil, fmt.Errorf("files of %q: %w", key, err)
+			return nil, err
 		}
 		for i := range files[:min(len(files), urlFileScan)] {
 			if files[i].Zone == intel.ZoneRed {
@@ -870,7 +823,7 @@ func (b *Builder) urlMasks(ctx context.Context, key, host string, hostIP netip.A
 	for _, a := range addrs {
 		masks, err := b.Store.Masks(ctx, a, maxMaskScan)
 		if err != nil {
-			return nil, fmt.Errorf("masks of %s: %w", a, err)
+			return nil, err
 		}
 		for _, m := range masks {
 			if maskCovers(m, key, host) {
@@ -931,7 +884,7 @@ func (b *Builder) Explain(ctx context.Context, ip netip.Addr) (Explanation, erro
 		e.Reserved, e.Block = true, blk
 		sum, err := b.Store.Address(ctx, ip)
 		if err != nil {
-			return e, fmt.Errorf("address %s: %w", ip, err)
+			return e, err
 		}
 		e.Summary = sum
 		e.Result = score.Result{Zone: intel.ZoneGrey, Contributions: append([]score.Contribution{{
@@ -943,17 +896,17 @@ func (b *Builder) Explain(ctx context.Context, ip netip.Addr) (Explanation, erro
 	e.Net = b.netInfo(ip)
 	sum, err := b.Store.Address(ctx, ip)
 	if err != nil {
-		return e, fmt.Errorf("address %s: %w", ip, err)
+		return e, err
 	}
 	e.Summary = sum
 	reports, err := b.reports(ctx, sum.ReportIDs)
 	if err != nil {
-		return e, fmt.Errorf("reports of %s: %w", ip, err)
+		return e, err
 	}
 	e.Reports = reportRefs(reports)
 	res, err := b.Store.Resolutions(ctx, ip, RedDomainScan)
 	if err != nil {
-		return e, fmt.Errorf("resolutions of %s: %w", ip, err)
+		return e, err
 	}
 	e.Related = score.Related{RedURLs: sum.RedURLs, RedFiles: sum.RedFiles}
 	for i := range res {
