@@ -218,36 +218,26 @@ func (s *Service) Authenticate(ctx context.Context, token string) (intel.User, i
 		return intel.User{}, intel.Token{}, invalid
 	}
 	hash := HashToken(token)
-	if tu, ok := s.Store.(store.TokenUserReader); ok {
-		t, u, err := tu.TokenUser(ctx, hash)
-		if err == nil && subtle.ConstantTimeCompare([]byte(t.Hash), []byte(hash)) == 1 && s.now().Before(t.Expires) {
-			return u, t, nil
-		}
-		if err != nil && !errors.Is(err, intel.ErrNotFound) {
-			return intel.User{}, intel.Token{}, fmt.Errorf("look up token: %w", err)
-		}
-		// Unknown, expired or without a user: the reads below say which.
-	}
-	t, err := s.Store.TokenByHash(ctx, hash)
+	t, u, err := store.TokenUser(ctx, s.Store, hash)
+	userGone := false
 	if errors.Is(err, intel.ErrNotFound) {
-		return intel.User{}, intel.Token{}, invalid
+		// Unknown, or its user is gone: the token alone says which (an
+		// expired token of a deleted user is told it expired).
+		t, err = s.Store.TokenByHash(ctx, hash)
+		userGone = err == nil
 	}
-	if err != nil {
+	switch {
+	case errors.Is(err, intel.ErrNotFound):
+		return intel.User{}, intel.Token{}, invalid
+	case err != nil:
 		return intel.User{}, intel.Token{}, fmt.Errorf("look up token: %w", err)
-	}
-	if subtle.ConstantTimeCompare([]byte(t.Hash), []byte(hash)) != 1 {
+	case subtle.ConstantTimeCompare([]byte(t.Hash), []byte(hash)) != 1:
 		return intel.User{}, intel.Token{}, invalid
-	}
-	if now := s.now(); !now.Before(t.Expires) {
+	case !s.now().Before(t.Expires):
 		return intel.User{}, intel.Token{}, intel.Errorf(intel.KindUnauthenticated, CodeInvalidToken,
 			"the API token expired at %s; ask the operator for a new one", t.Expires.UTC().Format(time.RFC3339))
-	}
-	u, err := s.Store.User(ctx, t.User)
-	if errors.Is(err, intel.ErrNotFound) {
+	case userGone:
 		return intel.User{}, intel.Token{}, invalid
-	}
-	if err != nil {
-		return intel.User{}, intel.Token{}, fmt.Errorf("read user %s: %w", t.User, err)
 	}
 	return u, t, nil
 }

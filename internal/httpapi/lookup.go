@@ -88,7 +88,7 @@ func (s *server) lookup(w http.ResponseWriter, r *http.Request, info *requestInf
 	if req.url != "" {
 		rep, err := s.reports.URL(ctx, req.url, req.sections, req.count)
 		if err != nil {
-			return fmt.Errorf("report of web address: %w", err)
+			return err // the store named what failed; the log line names the object
 		}
 		t.shrink(itemsWeight(urlItems(rep), req.format))
 		if rep.License, err = s.access.Authorize(ctx, user, token); err != nil {
@@ -106,7 +106,7 @@ func (s *server) lookup(w http.ResponseWriter, r *http.Request, info *requestInf
 	} else {
 		rep, err := s.reports.IP(ctx, req.ip, req.sections, req.count)
 		if err != nil {
-			return fmt.Errorf("report of %s: %w", req.ip, err)
+			return err
 		}
 		defer rep.Release() // after the body is rendered and written
 		t.shrink(itemsWeight(ipItems(rep), req.format))

@@ -108,7 +108,7 @@ type Options struct {
 func (o Options) withDefaults(st store.Intel) Options {
 	if o.BatchSize <= 0 {
 		o.BatchSize = DefaultBatchSizeServer
-		if _, ok := st.(store.Pipeliner); ok {
+		if store.Pipelines(st) {
 			o.BatchSize = DefaultBatchSize
 		}
 	}
@@ -425,7 +425,6 @@ func run(ctx context.Context, st store.Intel, r io.Reader, p Parser, o Options, 
 	}
 	done := make(chan result, 1)
 	j := &joiner{st: st, o: o, src: intel.Source{Feed: o.Feed, File: o.baseName(), Imported: o.Now().UTC()}}
-	pl, _ := st.(store.Pipeliner)
 	var inflight sync.WaitGroup // batches handed to ApplyAsync, not committed
 	j.wait = inflight.Wait
 	go func() {
@@ -466,10 +465,10 @@ func run(ctx context.Context, st store.Intel, r io.Reader, p Parser, o Options, 
 				continue
 			}
 			unplaced, err := j.prepare(ctx, &w.b)
-			if err == nil && pl != nil {
+			if err == nil {
 				inflight.Add(1)
 				doms := j.hold(&w.b)
-				err = pl.ApplyAsync(ctx, &w.b, func(err error) {
+				err = store.ApplyAsync(ctx, st, &w.b, func(err error) {
 					j.release(doms)
 					finish(w, unplaced, err)
 					inflight.Done()
@@ -479,8 +478,6 @@ func run(ctx context.Context, st store.Intel, r io.Reader, p Parser, o Options, 
 				}
 				j.release(doms)
 				inflight.Done()
-			} else if err == nil {
-				err = st.Apply(ctx, &w.b)
 			}
 			finish(w, unplaced, err)
 		}

@@ -115,64 +115,6 @@ type Change struct {
 	URL string     // kind ChangedURLs: the normalised key, without scheme
 }
 
-// ListsReader is an optional interface of a backend that reads the four
-// list sections of one address together (one scan where the backend can)
-// into caller-owned slices. It answers exactly what HostedURLs, Files,
-// Resolutions and Masks answer with the same limits (a limit <= 0 reads
-// nothing for that list); each slice of dst is truncated and refilled,
-// reusing its capacity, so that a caller can keep dst in a pool between
-// reports. The items (their strings and lists too) may live in memory
-// the backend keeps in dst.Scratch: they are valid until dst is passed to
-// AddressLists again, and nothing taken from them may be kept longer
-// without copying it.
-type ListsReader interface {
-	AddressLists(ctx context.Context, ip netip.Addr, limits ListLimits, dst *AddressLists) error
-}
-
-// ReportsReader is an optional interface of a backend that reads several
-// reports at once (one round trip). It returns the reports of ids that
-// exist, in any order; unknown ids are left out, not an error.
-type ReportsReader interface {
-	ReportsByID(ctx context.Context, ids []string) ([]intel.Report, error)
-}
-
-// Pipeliner is an optional interface of a backend that can merge a batch
-// while the batch before it is still being committed, as a bulk import
-// does. ApplyAsync is Apply returning once b is merged: it returns an
-// error if b could not be merged (and then never calls done), or nil and
-// calls done exactly once with the result of the commit. Batches commit in
-// the order of the calls, atomically each, and are visible to readers once
-// committed; a batch merged on top of one whose commit fails fails too.
-// b must not be changed until done is called. done runs on a goroutine of
-// the backend and must not call the store.
-type Pipeliner interface {
-	ApplyAsync(ctx context.Context, b *intel.Batch, done func(error)) error
-}
-
-// TokenUserReader is an optional interface of an Access backend that reads
-// an active token and the user it belongs to together (one round trip
-// instead of two). It returns intel.ErrNotFound when the token is unknown
-// or its user does not exist; the caller then reads them one at a time to
-// say which.
-type TokenUserReader interface {
-	TokenUser(ctx context.Context, hash string) (intel.Token, intel.User, error)
-}
-
-// ListLimits are the limits of the four list sections of AddressLists.
-type ListLimits struct {
-	HostedURLs, Files, Resolutions, Masks int
-}
-
-// AddressLists holds the four list sections of an address.
-type AddressLists struct {
-	HostedURLs  []intel.HostedURL
-	Files       []intel.FileDownload
-	Resolutions []intel.Resolution
-	Masks       []intel.FeedMask
-	// Scratch is the backend's reusable memory; callers leave it alone.
-	Scratch any
-}
-
 // NetRecord is one network-keyed record; exactly one field is set.
 type NetRecord struct {
 	Country    *intel.CountryRange

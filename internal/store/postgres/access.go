@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/tipd/tipd/internal/intel"
+	"github.com/tipd/tipd/internal/store"
 )
 
 const userCols = `name, access, day_quota, expires, api_access, password_hash, cert_fingerprints, created`
@@ -89,6 +90,8 @@ func scanToken(row pgx.Row) (intel.Token, error) {
 	t.Issued, t.Expires = tm(issued), tm(expires)
 	return t, err
 }
+
+var _ store.TokenUserReader = (*Store)(nil)
 
 // TokenUser implements store.TokenUserReader: one query joining the token
 // to its user.

@@ -8,15 +8,12 @@ import (
 	"github.com/tipd/tipd/internal/store"
 )
 
-// testAddressLists checks the optional store.ListsReader against the four
-// list reads: same items for every combination of limits, into slices
-// that hold other items before the call.
+// testAddressLists checks store.ReadLists (the backend's ListsReader,
+// or the four list reads one by one) against the four list reads: same
+// items for every combination of limits, into slices that hold other
+// items before the call.
 func testAddressLists(t *testing.T, f Factory) {
 	s := open(t, f)
-	lr, ok := s.(store.ListsReader)
-	if !ok {
-		t.Skip("the backend reads lists one by one (store.ListsReader is optional)")
-	}
 	b := &intel.Batch{}
 	for i := range 7 {
 		seen := day(2024, 3, 1+i)
@@ -55,7 +52,7 @@ func testAddressLists(t *testing.T, f Factory) {
 		for _, ip := range ips {
 			t.Run(fmt.Sprintf("%s %+v", ip, lim), func(t *testing.T) {
 				for _, dst := range []*store.AddressLists{{}, dirty(), reused} {
-					if err := lr.AddressLists(ctx(t), ip, lim, dst); err != nil {
+					if err := store.ReadLists(ctx(t), s, ip, lim, dst); err != nil {
 						t.Fatal(err)
 					}
 					check(t, "hosted URLs", nonNil(dst.HostedURLs), nonNil(hosted(t, s, ip, lim.HostedURLs)))

@@ -76,13 +76,10 @@ func testReportsByDate(t *testing.T, f Factory) {
 	check(t, "after reopen", list(day(2000, 1, 1), day(2100, 1, 1), 100), []string{"R-1", "R-3", "R-4", "R-6"})
 }
 
-// testReportsByID checks the optional store.ReportsReader against Report.
+// testReportsByID checks store.ReportsByID (the backend's ReportsReader,
+// or Report one by one) against Report.
 func testReportsByID(t *testing.T, f Factory) {
 	s := open(t, f)
-	rr, ok := s.(store.ReportsReader)
-	if !ok {
-		t.Skip("the backend reads reports one by one (store.ReportsReader is optional)")
-	}
 	var b intel.Batch
 	for i := range 5 {
 		b.Reports = append(b.Reports, intel.Report{ID: fmt.Sprintf("rep-%d", i), Type: intel.ReportAPT, Title: fmt.Sprintf("Report %d", i),
@@ -90,7 +87,7 @@ func testReportsByID(t *testing.T, f Factory) {
 	}
 	apply(t, s, &b)
 	ids := []string{"rep-3", "missing", "rep-0", "rep-4", "bad\x00id"}
-	got, err := rr.ReportsByID(ctx(t), ids)
+	got, err := store.ReportsByID(ctx(t), s, ids)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +101,7 @@ func testReportsByID(t *testing.T, f Factory) {
 		want = append(want, r)
 	}
 	check(t, "reports by id", got, want)
-	if l, err := rr.ReportsByID(ctx(t), nil); err != nil || len(l) != 0 {
+	if l, err := store.ReportsByID(ctx(t), s, nil); err != nil || len(l) != 0 {
 		t.Errorf("no ids: %v, %v", l, err)
 	}
 }

@@ -1485,14 +1485,10 @@ func testPersistence(t *testing.T, f Factory) {
 	check(t, "store after second reopen", takeSnapshot(t, s2, true), mid)
 }
 
-// testTokenUser checks the optional store.TokenUserReader against
-// TokenByHash and User.
+// testTokenUser checks store.TokenUser (the backend's TokenUserReader, or
+// TokenByHash and User one after the other) against TokenByHash and User.
 func testTokenUser(t *testing.T, f Factory) {
 	s := open(t, f)
-	tu, ok := s.(store.TokenUserReader)
-	if !ok {
-		t.Skip("the backend reads tokens and users one by one (store.TokenUserReader is optional)")
-	}
 	bob := intel.User{Name: "bob", Access: intel.AccessTrial, DayQuota: 100, Expires: day(2025, 1, 1), APIAccess: true,
 		CertFingerprints: []string{"ab12"}, Created: at(2024, 1, 1, 9, 30)}
 	if err := s.PutUser(ctx(t), bob); err != nil {
@@ -1505,14 +1501,14 @@ func testTokenUser(t *testing.T, f Factory) {
 			t.Fatal(err)
 		}
 	}
-	gotT, gotU, err := tu.TokenUser(ctx(t), t1.Hash)
+	gotT, gotU, err := store.TokenUser(ctx(t), s, t1.Hash)
 	if err != nil {
 		t.Fatal(err)
 	}
 	check(t, "token", gotT, t1)
 	check(t, "user", gotU, bob)
 	for _, h := range []string{orphan.Hash, strings.Repeat("f", 64)} {
-		if _, _, err := tu.TokenUser(ctx(t), h); !errors.Is(err, intel.ErrNotFound) {
+		if _, _, err := store.TokenUser(ctx(t), s, h); !errors.Is(err, intel.ErrNotFound) {
 			t.Errorf("TokenUser(%s…) error = %v, want ErrNotFound", h[:4], err)
 		}
 	}
@@ -1520,10 +1516,10 @@ func testTokenUser(t *testing.T, f Factory) {
 	if err := s.SetToken(ctx(t), t2); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := tu.TokenUser(ctx(t), t1.Hash); !errors.Is(err, intel.ErrNotFound) {
+	if _, _, err := store.TokenUser(ctx(t), s, t1.Hash); !errors.Is(err, intel.ErrNotFound) {
 		t.Errorf("TokenUser(replaced) error = %v, want ErrNotFound", err)
 	}
-	if gotT, _, err := tu.TokenUser(ctx(t), t2.Hash); err != nil || gotT != t2 {
+	if gotT, _, err := store.TokenUser(ctx(t), s, t2.Hash); err != nil || gotT != t2 {
 		t.Errorf("TokenUser(new) = %+v, %v; want %+v", gotT, err, t2)
 	}
 }

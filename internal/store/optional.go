@@ -1,0 +1,169 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"net/netip"
+
+	"github.com/tipd/tipd/internal/intel"
+)
+
+// Optional capabilities. A backend may implement a faster way to do what
+// the contract can already do (several reads in one scan or round trip, a
+// commit overlapping the next merge). Callers never check for them: they
+// call the helpers below (ReadLists, ReportsByID, TokenUser, ApplyAsync),
+// which use the capability when the backend has it and otherwise do the
+// same with the contract's methods, so every caller has one code path and
+// the conformance suite checks each helper on every backend.
+
+// ListsReader is an optional interface of a backend that reads the four
+// list sections of one address together (one scan where the backend can)
+// into caller-owned slices, as ReadLists documents.
+type ListsReader interface {
+	AddressLists(ctx context.Context, ip netip.Addr, limits ListLimits, dst *AddressLists) error
+}
+
+// ReportsReader is an optional interface of a backend that reads several
+// reports at once (one round trip), as ReportsByID documents.
+type ReportsReader interface {
+	ReportsByID(ctx context.Context, ids []string) ([]intel.Report, error)
+}
+
+// TokenUserReader is an optional interface of an Access backend that reads
+// an active token and the user it belongs to together (one round trip
+// instead of two), as TokenUser documents.
+type TokenUserReader interface {
+	TokenUser(ctx context.Context, hash string) (intel.Token, intel.User, error)
+}
+
+// Pipeliner is an optional interface of a backend that can merge a batch
+// while the batch before it is still being committed, as ApplyAsync
+// documents.
+type Pipeliner interface {
+	ApplyAsync(ctx context.Context, b *intel.Batch, done func(error)) error
+}
+
+// ListLimits are the limits of the four list sections of AddressLists.
+type ListLimits struct {
+	HostedURLs, Files, Resolutions, Masks int
+}
+
+// AddressLists holds the four list sections of an address.
+type AddressLists struct {
+	HostedURLs  []intel.HostedURL
+	Files       []intel.FileDownload
+	Resolutions []intel.Resolution
+	Masks       []intel.FeedMask
+	// Scratch is the backend's reusable memory; callers leave it alone.
+	Scratch any
+}
+
+// ReadLists reads the four list sections of ip into dst: exactly what
+// HostedURLs, Files, Resolutions and Masks answer with the limits of lim
+// (a limit <= 0 reads nothing for that list), in one read where st is a
+// ListsReader. Each slice of dst is truncated and refilled, reusing its
+// capacity, so that a caller can keep dst in a pool between reads. The
+// items (their strings and lists too) may live in memory the backend keeps
+// in dst.Scratch: they are valid until dst is passed to ReadLists again,
+// and nothing taken from them may be kept longer without copying it.
+// Errors name the list and the address.
+func ReadLists(ctx context.Context, st Intel, ip netip.Addr, lim ListLimits, dst *AddressLists) error {
+	if lr, ok := st.(ListsReader); ok {
+		return lr.AddressLists(ctx, ip, lim, dst)
+	}
+	var err error
+	if dst.HostedURLs, err = readList(ctx, ip, lim.HostedURLs, dst.HostedURLs, st.HostedURLs); err != nil {
+		return err
+	}
+	if dst.Files, err = readList(ctx, ip, lim.Files, dst.Files, st.Files); err != nil {
+		return err
+	}
+	if dst.Resolutions, err = readList(ctx, ip, lim.Resolutions, dst.Resolutions, st.Resolutions); err != nil {
+		return err
+	}
+	dst.Masks, err = readList(ctx, ip, lim.Masks, dst.Masks, st.Masks)
+	return err
+}
+
+// readList reads one list into dst[:0]. The items are copied, so that dst
+// never shares an array with the store's answer when it goes back to a
+// caller's pool.
+func readList[T any](ctx context.Context, ip netip.Addr, limit int, dst []T,
+	read func(context.Context, netip.Addr, int) ([]T, error)) ([]T, error) {
+	dst = dst[:0]
+	if limit <= 0 {
+		return dst, nil
+	}
+	items, err := read(ctx, ip, limit)
+	if err != nil {
+		return nil, err
+	}
+	return append(dst, items...), nil
+}
+
+// ReportsByID reads the reports of ids that exist, in any order, in one
+// round trip where st is a ReportsReader; unknown ids are left out, not an
+// error.
+func ReportsByID(ctx context.Context, st Intel, ids []string) ([]intel.Report, error) {
+	if rr, ok := st.(ReportsReader); ok {
+		return rr.ReportsByID(ctx, ids)
+	}
+	out := make([]intel.Report, 0, len(ids))
+	for _, id := range ids {
+		r, err := st.Report(ctx, id)
+		if errors.Is(err, intel.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// TokenUser reads the active token with this hash and the user it belongs
+// to, together where st is a TokenUserReader. It returns intel.ErrNotFound
+// when the token is unknown or its user does not exist; the caller then
+// reads the token alone to say which. Expiry is the caller's to check.
+func TokenUser(ctx context.Context, st Access, hash string) (intel.Token, intel.User, error) {
+	if tu, ok := st.(TokenUserReader); ok {
+		return tu.TokenUser(ctx, hash)
+	}
+	t, err := st.TokenByHash(ctx, hash)
+	if err != nil {
+		return intel.Token{}, intel.User{}, err
+	}
+	u, err := st.User(ctx, t.User)
+	if err != nil {
+		return intel.Token{}, intel.User{}, err
+	}
+	return t, u, nil
+}
+
+// ApplyAsync is Apply returning once b is merged, so that a bulk import
+// can merge the next batch while b commits where st is a Pipeliner (else
+// it is Apply, and done runs before ApplyAsync returns). It returns an
+// error if b could not be merged (and then never calls done), or nil and
+// calls done exactly once with the result of the commit. Batches commit in
+// the order of the calls, atomically each, and are visible to readers once
+// committed; a batch merged on top of one whose commit fails fails too. b
+// must not be changed until done is called. done may run on a goroutine of
+// the backend and must not call the store.
+func ApplyAsync(ctx context.Context, st Intel, b *intel.Batch, done func(error)) error {
+	if pl, ok := st.(Pipeliner); ok {
+		return pl.ApplyAsync(ctx, b, done)
+	}
+	if err := st.Apply(ctx, b); err != nil {
+		return err
+	}
+	done(nil)
+	return nil
+}
+
+// Pipelines reports whether ApplyAsync overlaps a commit with the next
+// merge on st (importers size their batches by it).
+func Pipelines(st Intel) bool {
+	_, ok := st.(Pipeliner)
+	return ok
+}
