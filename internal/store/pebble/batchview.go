@@ -10,6 +10,7 @@ import (
 	"github.com/cockroachdb/pebble/v2"
 )
 
+// readVal is a value read for the batch, or its absence.
 type readVal struct {
 	v     []byte
 	found bool
