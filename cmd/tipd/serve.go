@@ -153,6 +153,7 @@ func (e *env) serve(ctx context.Context, st store.Store, loc storeLocation, c se
 		LookupMemory: orOff(c.lookupMemoryMiB << 20), UserInFlight: int(orOff(int64(c.userInFlight)))}, httpapi.Deps{
 		Access:  acc,
 		Reports: builder,
+		Changes: st,
 		Ready: func(ctx context.Context) error {
 			_, err := st.NetworkVersion(ctx)
 			return err
