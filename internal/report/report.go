@@ -63,14 +63,6 @@ const (
 // WhoisTypeReserved is IpWhoIs.Type of a special-purpose address.
 const WhoisTypeReserved = "reserved"
 
-// License is the LicenseInfo section, filled by the caller (access control).
-type License struct {
-	AccessType   string
-	DayRequests  int64
-	DayQuota     int64
-	TokenExpires time.Time // zero: the user has no token
-}
-
 // Builder assembles reports. Its fields are its dependencies.
 type Builder struct {
 	Store store.Intel
@@ -134,7 +126,7 @@ type Phishing struct {
 // filled.
 type IPReport struct {
 	Sections Sections
-	License  License
+	License  intel.LicenseInfo
 
 	IP         netip.Addr
 	Reserved   bool
@@ -228,7 +220,7 @@ func listLimits(sec Sections, count int, needScore bool) store.ListLimits {
 // are filled.
 type URLReport struct {
 	Sections Sections
-	License  License
+	License  intel.LicenseInfo
 
 	URL       string // the normalised key, without scheme
 	Host      string
