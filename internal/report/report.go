@@ -322,7 +322,7 @@ func (b *Builder) IP(ctx context.Context, ip netip.Addr, sec Sections, count int
 			rel := score.Related{RedURLs: sum.RedURLs, RedFiles: sum.RedFiles, RedDomains: red}
 			r.HasRedZone = rel.HasRedZone()
 			v := score.Verdict(b.Score, &score.Input{
-				Summary: &sum, Net: &info, Related: rel, Reports: reportRefs(reports), Now: b.now(),
+				Summary: &sum, NetListings: info.Listings, Allows: info.Allows, Related: rel, Reports: reportRefs(reports), Now: b.now(),
 			})
 			r.Zone = v.Zone
 			r.General.ThreatScore = v.Score
@@ -954,7 +954,7 @@ func (b *Builder) Explain(ctx context.Context, ip netip.Addr) (Explanation, erro
 		}
 	}
 	e.Result = score.Score(b.Score, &score.Input{
-		Summary: &e.Summary, Net: &e.Net, Related: e.Related, Reports: e.Reports, Now: b.now(),
+		Summary: &e.Summary, NetListings: e.Net.Listings, Allows: e.Net.Allows, Related: e.Related, Reports: e.Reports, Now: b.now(),
 	})
 	return e, nil
 }
