@@ -241,20 +241,6 @@ func (s *Store) settle() {
 	s.older, s.last = nil, nil
 }
 
-// mergeSorted merges the sorted b into the sorted a.
-func mergeSorted(a, b []string) []string {
-	out := make([]string, 0, len(a)+len(b))
-	for len(a) > 0 && len(b) > 0 {
-		if a[0] < b[0] {
-			out, a = append(out, a[0]), a[1:]
-		} else {
-			out, b = append(out, b[0]), b[1:]
-		}
-	}
-	out = append(out, a...)
-	return append(out, b...)
-}
-
 // unsafeBytes views a string as bytes that are only read.
 func unsafeBytes(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
 
