@@ -23,6 +23,7 @@ import (
 	"github.com/tipd/tipd/internal/access"
 	"github.com/tipd/tipd/internal/httpapi"
 	"github.com/tipd/tipd/internal/netdata"
+	"github.com/tipd/tipd/internal/opsock"
 	"github.com/tipd/tipd/internal/report"
 	"github.com/tipd/tipd/internal/score"
 	"github.com/tipd/tipd/internal/store"
@@ -212,7 +213,7 @@ func (e *env) serve(ctx context.Context, st store.Store, loc storeLocation, c se
 	errc := make(chan error, 2)
 	var admin *http.Server
 	if loc.kind == "pebble" {
-		sl, err := listenSocket(loc.socketPath())
+		sl, err := opsock.Listen(loc.socketPath())
 		if err != nil {
 			ln.Close()
 			return err
