@@ -23,11 +23,15 @@ test: check
 	if [ -n "$$started" ]; then bash scripts/pg-stop.sh "$$started"; fi; \
 	exit $$status
 
-## check: formatting and vet.
+## check: formatting, vet, and no unreachable function (deadcode, run at a
+## pinned version through the module proxy; tests count as callers).
+DEADCODE ?= golang.org/x/tools/cmd/deadcode@v0.53.0
 check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	@out=$$($(GO) run $(DEADCODE) -test ./...) || { echo "$$out"; exit 1; }; \
+	if [ -n "$$out" ]; then echo "deadcode: unreachable functions:"; echo "$$out"; exit 1; fi
 
 ## build: the tipd binary in ./tipd.
 build:

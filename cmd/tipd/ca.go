@@ -2,17 +2,8 @@ package main
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"math/big"
 	"net"
 	"os"
 	"path/filepath"
@@ -20,27 +11,16 @@ import (
 	"time"
 
 	"github.com/tipd/tipd/internal/access"
+	"github.com/tipd/tipd/internal/ca"
 	"github.com/tipd/tipd/internal/netdata"
 	"github.com/tipd/tipd/internal/store"
 )
 
-// A local certificate authority for mutual TLS: `tipd ca init` writes
-// ca.pem and ca.key into a directory (by default <store dir>/ca of a Pebble
-// store), `tipd cert issue` signs client certificates with it and binds
-// them to users, `tipd cert server` signs a server certificate.
-
-// Files of a CA directory.
-const (
-	caCertFile = "ca.pem"
-	caKeyFile  = "ca.key"
-)
-
-// caValidity is how long the CA certificate is valid.
-const caValidity = 10 * 365 * 24 * time.Hour
-
-// backdate is how far before now certificates become valid, so that clocks
-// a little behind still accept them.
-const backdate = time.Hour
+// The commands of the local certificate authority for mutual TLS (package
+// ca): `tipd ca init` writes ca.pem and ca.key into a directory (by default
+// <store dir>/ca of a Pebble store), `tipd cert issue` signs client
+// certificates with it and binds them to users, `tipd cert server` signs a
+// server certificate.
 
 func cmdCA(ctx context.Context, e *env, args []string) error {
 	if len(args) == 0 || args[0] != "init" {
@@ -60,10 +40,10 @@ func cmdCA(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := initCA(d, e.now()); err != nil {
+	if err := ca.Init(d, e.now()); err != nil {
 		return err
 	}
-	_, err = fmt.Fprintf(e.stdout, "ca: %s\n", filepath.Join(d, caCertFile))
+	_, err = fmt.Fprintf(e.stdout, "ca: %s\n", filepath.Join(d, ca.CertFile))
 	return err
 }
 
@@ -81,138 +61,6 @@ func caDir(flagValue, storeURL, flagName string) (string, error) {
 		return "", usagef("%s is required with a %s store (the default is <store dir>/ca of a Pebble store)", flagName, loc.kind)
 	}
 	return filepath.Join(loc.path, "ca"), nil
-}
-
-// initCA creates an ECDSA P-256 key and a self-signed CA certificate in
-// dir. An existing CA is never overwritten.
-func initCA(dir string, now time.Time) error {
-	keyPath := filepath.Join(dir, caKeyFile)
-	if _, err := os.Stat(keyPath); err == nil {
-		return fmt.Errorf("%s already exists; remove it to create a new CA (certificates it signed stop working)", keyPath)
-	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("create CA directory: %w", err)
-	}
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return fmt.Errorf("generate CA key: %w", err)
-	}
-	serial, err := newSerial()
-	if err != nil {
-		return err
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          serial,
-		Subject:               pkix.Name{CommonName: "tipd local CA", Organization: []string{"tipd"}},
-		NotBefore:             now.Add(-backdate),
-		NotAfter:              now.Add(caValidity),
-		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign | x509.KeyUsageDigitalSignature,
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-		MaxPathLenZero:        true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		return fmt.Errorf("create CA certificate: %w", err)
-	}
-	if err := writeKey(keyPath, key); err != nil {
-		return err
-	}
-	return writeCert(filepath.Join(dir, caCertFile), der)
-}
-
-// localCA is a loaded CA.
-type localCA struct {
-	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
-}
-
-func loadCA(dir string) (localCA, error) {
-	certPEM, err := os.ReadFile(filepath.Join(dir, caCertFile))
-	if errors.Is(err, fs.ErrNotExist) {
-		return localCA{}, fmt.Errorf("there is no CA in %s; create one with tipd ca init", dir)
-	}
-	if err != nil {
-		return localCA{}, fmt.Errorf("read CA certificate: %w", err)
-	}
-	keyPEM, err := os.ReadFile(filepath.Join(dir, caKeyFile))
-	if err != nil {
-		return localCA{}, fmt.Errorf("read CA key: %w", err)
-	}
-	cb, _ := pem.Decode(certPEM)
-	kb, _ := pem.Decode(keyPEM)
-	if cb == nil || kb == nil {
-		return localCA{}, fmt.Errorf("the CA files in %s are not PEM", dir)
-	}
-	cert, err := x509.ParseCertificate(cb.Bytes)
-	if err != nil {
-		return localCA{}, fmt.Errorf("parse CA certificate: %w", err)
-	}
-	k, err := x509.ParsePKCS8PrivateKey(kb.Bytes)
-	if err != nil {
-		return localCA{}, fmt.Errorf("parse CA key: %w", err)
-	}
-	key, ok := k.(*ecdsa.PrivateKey)
-	if !ok {
-		return localCA{}, fmt.Errorf("the CA key in %s is not an ECDSA key", dir)
-	}
-	return localCA{cert: cert, key: key}, nil
-}
-
-// leaf describes a certificate to issue.
-type leaf struct {
-	commonName string
-	client     bool // ExtKeyUsage ClientAuth, else ServerAuth
-	dnsNames   []string
-	ips        []net.IP
-	notBefore  time.Time
-	notAfter   time.Time
-}
-
-// issue signs a new ECDSA P-256 key's certificate described by l and
-// writes NAME.pem and NAME.key into outDir. It returns the certificate's
-// DER encoding.
-func (ca localCA) issue(l leaf, outDir, name string) ([]byte, error) {
-	if !l.notAfter.After(l.notBefore) {
-		return nil, fmt.Errorf("the certificate would end (%s) before it begins (%s)", l.notAfter.Format(time.RFC3339), l.notBefore.Format(time.RFC3339))
-	}
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, fmt.Errorf("generate key: %w", err)
-	}
-	serial, err := newSerial()
-	if err != nil {
-		return nil, err
-	}
-	usage := x509.ExtKeyUsageServerAuth
-	if l.client {
-		usage = x509.ExtKeyUsageClientAuth
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          serial,
-		Subject:               pkix.Name{CommonName: l.commonName},
-		NotBefore:             l.notBefore,
-		NotAfter:              l.notAfter,
-		KeyUsage:              x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:           []x509.ExtKeyUsage{usage},
-		BasicConstraintsValid: true,
-		DNSNames:              l.dnsNames,
-		IPAddresses:           l.ips,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
-	if err != nil {
-		return nil, fmt.Errorf("sign certificate: %w", err)
-	}
-	if err := os.MkdirAll(outDir, 0o755); err != nil {
-		return nil, fmt.Errorf("create output directory: %w", err)
-	}
-	if err := writeKey(filepath.Join(outDir, name+".key"), key); err != nil {
-		return nil, err
-	}
-	if err := writeCert(filepath.Join(outDir, name+".pem"), der); err != nil {
-		return nil, err
-	}
-	return der, nil
 }
 
 func cmdCert(ctx context.Context, e *env, args []string) error {
@@ -255,14 +103,14 @@ func certIssue(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	now := e.now()
-	return e.issueClientCert(ctx, *storeURL, cadir, *out, name, now.Add(-backdate), now.Add(d))
+	return e.issueClientCert(ctx, *storeURL, cadir, *out, name, now.Add(-ca.Backdate), now.Add(d))
 }
 
 // issueClientCert signs a client certificate for name valid from notBefore
 // to notAfter, writes it to outDir and binds it to the user. Tests use it
 // directly to make certificates that have already expired.
 func (e *env) issueClientCert(ctx context.Context, storeURL, cadir, outDir, name string, notBefore, notAfter time.Time) error {
-	ca, err := loadCA(cadir)
+	authority, err := ca.Load(cadir)
 	if err != nil {
 		return err
 	}
@@ -275,7 +123,7 @@ func (e *env) issueClientCert(ctx context.Context, storeURL, cadir, outDir, name
 			return svc.BindCert(ctx, name, fp)
 		})
 	}
-	der, err := ca.issue(leaf{commonName: name, client: true, notBefore: notBefore, notAfter: notAfter}, outDir, name)
+	der, err := authority.Issue(ca.Leaf{CommonName: name, Client: true, NotBefore: notBefore, NotAfter: notAfter}, outDir, name)
 	if err != nil {
 		return err
 	}
@@ -309,21 +157,21 @@ func certServer(e *env, args []string) error {
 	if *out == "" {
 		return usagef("cert server needs -out DIR")
 	}
-	var l leaf
+	var l ca.Leaf
 	for h := range strings.SplitSeq(*hosts, ",") {
 		h = strings.TrimSpace(h)
 		switch {
 		case h == "":
 		case net.ParseIP(h) != nil:
-			l.ips = append(l.ips, net.ParseIP(h))
+			l.IPs = append(l.IPs, net.ParseIP(h))
 		default:
-			l.dnsNames = append(l.dnsNames, h)
+			l.DNSNames = append(l.DNSNames, h)
 		}
-		if l.commonName == "" {
-			l.commonName = h
+		if l.CommonName == "" {
+			l.CommonName = h
 		}
 	}
-	if len(l.ips)+len(l.dnsNames) == 0 {
+	if len(l.IPs)+len(l.DNSNames) == 0 {
 		return usagef("cert server needs -host with at least one host name or address")
 	}
 	d, err := parseValidity(*valid)
@@ -334,46 +182,15 @@ func certServer(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	ca, err := loadCA(cadir)
+	authority, err := ca.Load(cadir)
 	if err != nil {
 		return err
 	}
 	now := e.now()
-	l.notBefore, l.notAfter = now.Add(-backdate), now.Add(d)
-	if _, err := ca.issue(l, *out, "server"); err != nil {
+	l.NotBefore, l.NotAfter = now.Add(-ca.Backdate), now.Add(d)
+	if _, err := authority.Issue(l, *out, "server"); err != nil {
 		return err
 	}
 	_, err = fmt.Fprintf(e.stdout, "certificate: %s\nkey: %s\n", filepath.Join(*out, "server.pem"), filepath.Join(*out, "server.key"))
 	return err
-}
-
-func newSerial() (*big.Int, error) {
-	n, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 128))
-	if err != nil {
-		return nil, fmt.Errorf("generate serial number: %w", err)
-	}
-	return n, nil
-}
-
-// writeKey writes key as PKCS #8 PEM, readable by its owner only.
-func writeKey(path string, key *ecdsa.PrivateKey) error {
-	der, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		return fmt.Errorf("encode key: %w", err)
-	}
-	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
-		return fmt.Errorf("write key: %w", err)
-	}
-	// WriteFile keeps the mode of an existing file.
-	if err := os.Chmod(path, 0o600); err != nil {
-		return fmt.Errorf("restrict key: %w", err)
-	}
-	return nil
-}
-
-func writeCert(path string, der []byte) error {
-	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
-		return fmt.Errorf("write certificate: %w", err)
-	}
-	return nil
 }

@@ -60,7 +60,7 @@ func cmdDemo(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	svc := &access.Service{Store: st, Now: e.now}
-	if _, err := svc.AddUser(ctx, "demo", access.Licence{Access: intel.AccessCommercial, DayQuota: demoQuota,
+	if _, err := svc.AddUser(ctx, "demo", access.License{Access: intel.AccessCommercial, DayQuota: demoQuota,
 		Expires: e.now().UTC().Truncate(24*time.Hour).AddDate(1, 0, 0), APIAccess: true}); err != nil {
 		return err
 	}

@@ -15,7 +15,7 @@ import (
 
 // localLicense is the LicenseInfo of `tipd lookup`: the operator is local,
 // nothing is counted.
-var localLicense = report.License{AccessType: intel.AccessCommercial}
+var localLicense = intel.LicenseInfo{AccessType: intel.AccessCommercial}
 
 func cmdLookup(ctx context.Context, e *env, args []string) error {
 	fs := e.newFlags("lookup", "[-store URL] [-sections S] [-count N] [-format json|stix] REQUEST")
@@ -56,7 +56,7 @@ func cmdLookup(ctx context.Context, e *env, args []string) error {
 
 // lookupBody builds and renders the JSON answer for one request as the API
 // would, with lic as the LicenseInfo section.
-func lookupBody(ctx context.Context, b *report.Builder, request, sections string, count int, lic report.License) ([]byte, error) {
+func lookupBody(ctx context.Context, b *report.Builder, request, sections string, count int, lic intel.LicenseInfo) ([]byte, error) {
 	if isWebAddress(request) {
 		sec, err := report.ParseURLSections(sections)
 		if err != nil {
@@ -88,7 +88,7 @@ func lookupBody(ctx context.Context, b *report.Builder, request, sections string
 // lookupSTIX builds the answer for one request with every section and
 // report.DefaultCount items per list, and renders it as the API's
 // format=stix bundle; the builder's clock dates undated objects.
-func lookupSTIX(ctx context.Context, b *report.Builder, request string, lic report.License) ([]byte, error) {
+func lookupSTIX(ctx context.Context, b *report.Builder, request string, lic intel.LicenseInfo) ([]byte, error) {
 	if isWebAddress(request) {
 		r, err := b.URL(ctx, request, report.AllURLSections, report.DefaultCount)
 		if err != nil {

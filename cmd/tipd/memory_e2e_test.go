@@ -69,7 +69,7 @@ func busyStore(t *testing.T, n int) (dir string, tokens map[string]string) {
 	acc := &access.Service{Store: st, Now: func() time.Time { return now }}
 	tokens = map[string]string{}
 	for _, name := range []string{"flood", "other"} {
-		if _, err := acc.AddUser(ctx, name, access.Licence{Access: intel.AccessCommercial, DayQuota: 1 << 40, APIAccess: true}); err != nil {
+		if _, err := acc.AddUser(ctx, name, access.License{Access: intel.AccessCommercial, DayQuota: 1 << 40, APIAccess: true}); err != nil {
 			t.Fatal(err)
 		}
 		tok, _, err := acc.IssueToken(ctx, name, 30*24*time.Hour)

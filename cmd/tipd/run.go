@@ -14,6 +14,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/tipd/tipd/internal/intel"
+	"github.com/tipd/tipd/internal/opsock"
 	"github.com/tipd/tipd/internal/score"
 )
 
@@ -105,9 +106,9 @@ func (e *env) report(err error) int {
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
 	}
-	var es exitStatus
+	var es opsock.ExitStatus
 	if errors.As(err, &es) {
-		return es.code
+		return es.Code
 	}
 	var ue usageError
 	if errors.As(err, &ue) {

@@ -23,6 +23,7 @@ import (
 	"github.com/tipd/tipd/internal/access"
 	"github.com/tipd/tipd/internal/httpapi"
 	"github.com/tipd/tipd/internal/netdata"
+	"github.com/tipd/tipd/internal/opsock"
 	"github.com/tipd/tipd/internal/report"
 	"github.com/tipd/tipd/internal/score"
 	"github.com/tipd/tipd/internal/store"
@@ -153,6 +154,7 @@ func (e *env) serve(ctx context.Context, st store.Store, loc storeLocation, c se
 		LookupMemory: orOff(c.lookupMemoryMiB << 20), UserInFlight: int(orOff(int64(c.userInFlight)))}, httpapi.Deps{
 		Access:  acc,
 		Reports: builder,
+		Changes: st,
 		Ready: func(ctx context.Context) error {
 			_, err := st.NetworkVersion(ctx)
 			return err
@@ -211,7 +213,7 @@ func (e *env) serve(ctx context.Context, st store.Store, loc storeLocation, c se
 	errc := make(chan error, 2)
 	var admin *http.Server
 	if loc.kind == "pebble" {
-		sl, err := listenSocket(loc.socketPath())
+		sl, err := opsock.Listen(loc.socketPath())
 		if err != nil {
 			ln.Close()
 			return err

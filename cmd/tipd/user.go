@@ -75,7 +75,7 @@ func userAdd(ctx context.Context, e *env, args []string) error {
 	}
 	return e.withStoreInput(ctx, *storeURL, prepend("user", args), pw, func(st store.Store) error {
 		svc := &access.Service{Store: st, Now: e.now}
-		l := access.Licence{Access: *acc, DayQuota: *quota, Expires: exp, APIAccess: !*noAPI}
+		l := access.License{Access: *acc, DayQuota: *quota, Expires: exp, APIAccess: !*noAPI}
 		if l.Expires.IsZero() {
 			l.Expires = e.now().UTC().Truncate(24 * time.Hour).Add(defaultLicence)
 		}

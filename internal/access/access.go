@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/tipd/tipd/internal/intel"
-	"github.com/tipd/tipd/internal/report"
 	"github.com/tipd/tipd/internal/store"
 )
 
@@ -71,8 +70,8 @@ func (s *Service) maxValidity() time.Duration {
 	return DefaultTokenValidity
 }
 
-// Licence is what AddUser sets on a user.
-type Licence struct {
+// License is what AddUser sets on a user: its licence.
+type License struct {
 	// Access is intel.AccessCommercial or intel.AccessTrial.
 	Access string
 	// DayQuota is the number of requests answered per UTC day (> 0).
@@ -86,7 +85,7 @@ type Licence struct {
 
 // ParseExpires parses a licence expiry date "YYYY-MM-DD". The licence is
 // valid through that whole UTC day, so the result is the start of the next
-// day (Licence.Expires is exclusive). An empty string means never (zero).
+// day (License.Expires is exclusive). An empty string means never (zero).
 func ParseExpires(s string) (time.Time, error) {
 	if s == "" {
 		return time.Time{}, nil
@@ -122,7 +121,7 @@ func ValidateName(name string) error {
 // AddUser creates the user name with licence l, or updates the licence of
 // an existing user (keeping its password, certificates, token and creation
 // time). Invalid input is a KindInvalid error.
-func (s *Service) AddUser(ctx context.Context, name string, l Licence) (intel.User, error) {
+func (s *Service) AddUser(ctx context.Context, name string, l License) (intel.User, error) {
 	if err := ValidateName(name); err != nil {
 		return intel.User{}, err
 	}
@@ -312,23 +311,23 @@ func (s *Service) Count(ctx context.Context, u intel.User) (int64, error) {
 // the request is counted and the LicenseInfo to answer with is returned.
 // t may be the zero Token (a user authenticated otherwise); then the
 // user's active token, if any, gives TokenExpires.
-func (s *Service) Authorize(ctx context.Context, u intel.User, t intel.Token) (report.License, error) {
+func (s *Service) Authorize(ctx context.Context, u intel.User, t intel.Token) (intel.LicenseInfo, error) {
 	if err := s.checkLicence(u, s.now()); err != nil {
-		return report.License{}, err
+		return intel.LicenseInfo{}, err
 	}
 	n, err := s.Count(ctx, u)
 	if err != nil {
-		return report.License{}, err
+		return intel.LicenseInfo{}, err
 	}
 	if t.Hash == "" {
 		t, err = s.Store.UserToken(ctx, u.Name)
 		if errors.Is(err, intel.ErrNotFound) {
 			t = intel.Token{}
 		} else if err != nil {
-			return report.License{}, fmt.Errorf("read token of %s: %w", u.Name, err)
+			return intel.LicenseInfo{}, fmt.Errorf("read token of %s: %w", u.Name, err)
 		}
 	}
-	return report.License{
+	return intel.LicenseInfo{
 		AccessType:   u.Access,
 		DayRequests:  n,
 		DayQuota:     u.DayQuota,

@@ -40,7 +40,7 @@ func newService(t *testing.T) (*access.Service, *clock) {
 	return &access.Service{Store: mem.New(), Now: c.Now}, c
 }
 
-func addUser(t *testing.T, s *access.Service, name string, l access.Licence) intel.User {
+func addUser(t *testing.T, s *access.Service, name string, l access.License) intel.User {
 	t.Helper()
 	u, err := s.AddUser(context.Background(), name, l)
 	if err != nil {
@@ -49,8 +49,8 @@ func addUser(t *testing.T, s *access.Service, name string, l access.Licence) int
 	return u
 }
 
-func commercial(quota int64) access.Licence {
-	return access.Licence{Access: intel.AccessCommercial, DayQuota: quota, APIAccess: true}
+func commercial(quota int64) access.License {
+	return access.License{Access: intel.AccessCommercial, DayQuota: quota, APIAccess: true}
 }
 
 func kindOf(t *testing.T, err error) (intel.Kind, string) {
@@ -67,13 +67,13 @@ func TestAddUserValidation(t *testing.T) {
 	tests := []struct {
 		name string
 		user string
-		l    access.Licence
+		l    access.License
 	}{
 		{"empty name", "", commercial(10)},
 		{"name with space", "a b", commercial(10)},
 		{"name too long", strings.Repeat("a", 65), commercial(10)},
-		{"unknown access", "alice", access.Licence{Access: "commercial", DayQuota: 10}},
-		{"empty access", "alice", access.Licence{DayQuota: 10}},
+		{"unknown access", "alice", access.License{Access: "commercial", DayQuota: 10}},
+		{"empty access", "alice", access.License{DayQuota: 10}},
 		{"zero quota", "alice", commercial(0)},
 		{"negative quota", "alice", commercial(-1)},
 	}
@@ -106,7 +106,7 @@ func TestAddUserUpdateKeepsToken(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	u = addUser(t, s, "alice", access.Licence{Access: intel.AccessTrial, DayQuota: 5, Expires: exp})
+	u = addUser(t, s, "alice", access.License{Access: intel.AccessTrial, DayQuota: 5, Expires: exp})
 	if u.Access != intel.AccessTrial || u.DayQuota != 5 || u.APIAccess || !u.Created.Equal(start) {
 		t.Fatalf("updated user = %+v, want Trial, quota 5, no API, created %v", u, start)
 	}
@@ -280,8 +280,8 @@ func TestAuthorize(t *testing.T) {
 	ctx := context.Background()
 	s, c := newService(t)
 	exp := start.Add(2 * time.Minute) // licence ends at 00:01 on the next day
-	addUser(t, s, "alice", access.Licence{Access: intel.AccessTrial, DayQuota: 2, APIAccess: true, Expires: exp})
-	addUser(t, s, "noapi", access.Licence{Access: intel.AccessCommercial, DayQuota: 2})
+	addUser(t, s, "alice", access.License{Access: intel.AccessTrial, DayQuota: 2, APIAccess: true, Expires: exp})
+	addUser(t, s, "noapi", access.License{Access: intel.AccessCommercial, DayQuota: 2})
 	tok, st, err := s.IssueToken(ctx, "alice", time.Hour)
 	if err != nil {
 		t.Fatal(err)

@@ -25,3 +25,10 @@ func (s *Service) CheckHold(ctx context.Context, ip netip.Addr, urlKey string) e
 	return &intel.Error{Kind: intel.KindLegalHold, Code: CodeLegalHold,
 		Message: fmt.Sprintf("this object is under a legal hold (reference %s)", h.Ref)}
 }
+
+// Held reports whether a legal hold covers an address (when ip is valid)
+// or a web address (by its key, when urlKey is not empty).
+func (s *Service) Held(ctx context.Context, ip netip.Addr, urlKey string) (bool, error) {
+	_, held, err := s.Store.Hold(ctx, ip, urlKey)
+	return held, err
+}

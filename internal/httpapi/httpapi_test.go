@@ -77,12 +77,12 @@ func newEnv(t testing.TB, o options) *env {
 	e := &env{st: st, acc: acc, logs: &syncBuffer{}, tokens: map[string]string{}}
 	users := []struct {
 		name string
-		l    access.Licence
+		l    access.License
 	}{
-		{"alice", access.Licence{Access: intel.AccessCommercial, DayQuota: 1 << 40, APIAccess: true}},
-		{"trial", access.Licence{Access: intel.AccessTrial, DayQuota: 20, APIAccess: true}},
-		{"expired", access.Licence{Access: intel.AccessCommercial, DayQuota: 10, APIAccess: true, Expires: now.Add(-time.Second)}},
-		{"noapi", access.Licence{Access: intel.AccessCommercial, DayQuota: 10}},
+		{"alice", access.License{Access: intel.AccessCommercial, DayQuota: 1 << 40, APIAccess: true}},
+		{"trial", access.License{Access: intel.AccessTrial, DayQuota: 20, APIAccess: true}},
+		{"expired", access.License{Access: intel.AccessCommercial, DayQuota: 10, APIAccess: true, Expires: now.Add(-time.Second)}},
+		{"noapi", access.License{Access: intel.AccessCommercial, DayQuota: 10}},
 	}
 	for _, u := range users {
 		if _, err := acc.AddUser(ctx, u.name, u.l); err != nil {
@@ -352,7 +352,7 @@ func TestLookupAuth(t *testing.T) {
 		t.Fatal(err)
 	}
 	expiring := &access.Service{Store: e.st, Now: func() time.Time { return now.Add(-2 * time.Hour) }}
-	if _, err := expiring.AddUser(ctx, "old", access.Licence{Access: intel.AccessTrial, DayQuota: 5, APIAccess: true}); err != nil {
+	if _, err := expiring.AddUser(ctx, "old", access.License{Access: intel.AccessTrial, DayQuota: 5, APIAccess: true}); err != nil {
 		t.Fatal(err)
 	}
 	expired, _, err := expiring.IssueToken(ctx, "old", time.Hour)

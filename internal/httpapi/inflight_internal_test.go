@@ -184,7 +184,7 @@ func TestLookupTurnedAway(t *testing.T) {
 	clock := func() time.Time { return now }
 	st := mem.New()
 	acc := &access.Service{Store: st, Now: clock}
-	if _, err := acc.AddUser(ctx, "alice", access.Licence{Access: intel.AccessCommercial, DayQuota: 100, APIAccess: true}); err != nil {
+	if _, err := acc.AddUser(ctx, "alice", access.License{Access: intel.AccessCommercial, DayQuota: 100, APIAccess: true}); err != nil {
 		t.Fatal(err)
 	}
 	tok, _, err := acc.IssueToken(ctx, "alice", 24*time.Hour)

@@ -125,7 +125,7 @@ func (s *server) handlePublicationOne(w http.ResponseWriter, r *http.Request, in
 	if err := s.access.Check(r.Context(), user); err != nil {
 		return err
 	}
-	rep, err := s.reports.Store.Report(r.Context(), id)
+	rep, err := s.reports.Publication(r.Context(), id)
 	if errors.Is(err, intel.ErrNotFound) {
 		return intel.Errorf(intel.KindNotFound, "not_found", "there is no publication %q", clip(id))
 	}
@@ -171,7 +171,7 @@ func (s *server) handlePublicationList(w http.ResponseWriter, r *http.Request, i
 		return err
 	}
 	// Both ends are inclusive, to the second.
-	reps, err := s.reports.Store.Reports(r.Context(), time.Unix(start, 0), time.Unix(end+1, 0), limit)
+	reps, err := s.reports.Publications(r.Context(), time.Unix(start, 0), time.Unix(end+1, 0), limit)
 	if err != nil {
 		return fmt.Errorf("publications: %w", err)
 	}

@@ -48,7 +48,7 @@ func newConfiguredEnv(t testing.TB, cfg httpapi.Config, clock func() time.Time) 
 	acc := &access.Service{Store: st, Now: fixedNow}
 	e := &env{st: st, acc: acc, logs: &syncBuffer{}, tokens: map[string]string{}}
 	for name, quota := range map[string]int64{"alice": 1 << 40, "trial": 20} {
-		if _, err := acc.AddUser(ctx, name, access.Licence{Access: intel.AccessCommercial, DayQuota: quota, APIAccess: true}); err != nil {
+		if _, err := acc.AddUser(ctx, name, access.License{Access: intel.AccessCommercial, DayQuota: quota, APIAccess: true}); err != nil {
 			t.Fatal(err)
 		}
 		tok, _, err := acc.IssueToken(ctx, name, 30*24*time.Hour)

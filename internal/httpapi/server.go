@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/netip"
 	"runtime/debug"
 	"slices"
 	"strconv"
@@ -119,6 +118,9 @@ type Deps struct {
 	Access *access.Service
 	// Reports builds the reports (required).
 	Reports *report.Builder
+	// Changes is the change order the TAXII collections page through (the
+	// store); nil means the collections hold nothing but the identity.
+	Changes taxii.ChangeLister
 	// Ready reports whether the server can answer lookups (store reachable,
 	// network data loaded); nil means always ready.
 	Ready func(ctx context.Context) error
@@ -199,10 +201,7 @@ func NewServer(logger *slog.Logger, cfg Config, deps Deps) http.Handler {
 	}
 	s.authFail = newAuthLimiter(s.cfg, s.clock, s.logger, s.metrics)
 	s.bufs.New = func() any { return &scratch{body: make([]byte, 0, 16<<10)} }
-	s.taxii = &taxii.Server{Reports: s.reports, Held: func(ctx context.Context, ip netip.Addr, urlKey string) (bool, error) {
-		_, held, err := s.access.Store.Hold(ctx, ip, urlKey)
-		return held, err
-	}}
+	s.taxii = &taxii.Server{Reports: s.reports, Changes: deps.Changes, Held: s.access.Held}
 	s.routes()
 	return s
 }

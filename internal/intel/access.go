@@ -11,6 +11,15 @@ const (
 	AccessTrial      = "Trial"
 )
 
+// LicenseInfo is what a lookup answer says of its caller's licence (its
+// LicenseInfo section): filled by access control, written by render.
+type LicenseInfo struct {
+	AccessType   string
+	DayRequests  int64
+	DayQuota     int64
+	TokenExpires time.Time // zero: the user has no token
+}
+
 // User is an API user and its licence.
 type User struct {
 	Name      string

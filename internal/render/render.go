@@ -41,7 +41,7 @@ func ipSizeHint(r *report.IPReport) int {
 
 // leading writes the sections both reports begin with: LicenseInfo, Zone
 // and RelatedObjects, those of them that s holds.
-func (w *writer) leading(s report.Sections, lic *report.License, zone intel.Zone, hasRed bool) {
+func (w *writer) leading(s report.Sections, lic *intel.LicenseInfo, zone intel.Zone, hasRed bool) {
 	if s.Has(report.SecLicenseInfo) {
 		w.license(lic)
 	}
@@ -310,7 +310,7 @@ func (w *writer) key(k string) {
 	w.b = append(w.b, '"', ':')
 }
 
-func (w *writer) license(l *report.License) {
+func (w *writer) license(l *intel.LicenseInfo) {
 	w.key("LicenseInfo")
 	w.b = append(w.b, `{"AccessType":`...)
 	w.nstr(l.AccessType)

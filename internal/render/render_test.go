@@ -29,7 +29,7 @@ func at(y int, m time.Month, d, h, min, s int) time.Time {
 	return time.Date(y, m, d, h, min, s, 0, time.UTC)
 }
 
-var lic = report.License{AccessType: intel.AccessCommercial, DayRequests: 42, DayQuota: 5000,
+var lic = intel.LicenseInfo{AccessType: intel.AccessCommercial, DayRequests: 42, DayQuota: 5000,
 	TokenExpires: at(2027, 6, 30, 0, 0, 0)}
 
 func redReport() *report.IPReport {
@@ -108,7 +108,7 @@ func redReport() *report.IPReport {
 func greyReport() *report.IPReport {
 	return &report.IPReport{
 		Sections: report.AllIPSections,
-		License:  report.License{AccessType: intel.AccessTrial, DayRequests: 1, DayQuota: 100},
+		License:  intel.LicenseInfo{AccessType: intel.AccessTrial, DayRequests: 1, DayQuota: 100},
 		IP:       netip.MustParseAddr("198.135.184.22"),
 		Zone:     intel.ZoneGrey,
 		General:  report.IPGeneral{Status: report.StatusNoInfo},

@@ -66,7 +66,7 @@ func (b *Builder) Explain(ctx context.Context, ip netip.Addr) (Explanation, erro
 		}
 	}
 	e.Result = score.Score(b.Score, &score.Input{
-		Summary: &e.Summary, Net: &e.Net, Related: e.Related, Reports: e.Reports, Now: b.now(),
+		Summary: &e.Summary, NetListings: e.Net.Listings, Allows: e.Net.Allows, Related: e.Related, Reports: e.Reports, Now: b.now(),
 	})
 	return e, nil
 }

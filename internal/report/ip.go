@@ -55,7 +55,7 @@ type Phishing struct {
 // filled.
 type IPReport struct {
 	Sections Sections
-	License  License
+	License  intel.LicenseInfo
 
 	IP         netip.Addr
 	Reserved   bool
@@ -140,7 +140,7 @@ func (b *Builder) IP(ctx context.Context, ip netip.Addr, sec Sections, count int
 			rel := score.Related{RedURLs: sum.RedURLs, RedFiles: sum.RedFiles, RedDomains: red}
 			r.HasRedZone = rel.HasRedZone()
 			v := score.Verdict(b.Score, &score.Input{
-				Summary: &sum, Net: &info, Related: rel, Reports: reportRefs(reports), Now: b.now(),
+				Summary: &sum, NetListings: info.Listings, Allows: info.Allows, Related: rel, Reports: reportRefs(reports), Now: b.now(),
 			})
 			r.Zone = v.Zone
 			r.General.ThreatScore = v.Score

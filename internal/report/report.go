@@ -60,14 +60,6 @@ const (
 // WhoisTypeReserved is IpWhoIs.Type of a special-purpose address.
 const WhoisTypeReserved = "reserved"
 
-// License is the LicenseInfo section, filled by the caller (access control).
-type License struct {
-	AccessType   string
-	DayRequests  int64
-	DayQuota     int64
-	TokenExpires time.Time // zero: the user has no token
-}
-
 // Builder assembles reports. Its fields are its dependencies.
 type Builder struct {
 	Store store.Intel

@@ -17,7 +17,7 @@ import (
 // are filled.
 type URLReport struct {
 	Sections Sections
-	License  License
+	License  intel.LicenseInfo
 
 	URL       string // the normalised key, without scheme
 	Host      string

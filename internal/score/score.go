@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/tipd/tipd/internal/intel"
-	"github.com/tipd/tipd/internal/netdata"
 )
 
 // Zone thresholds.
@@ -115,10 +114,13 @@ type ReportRef struct {
 // Input is the evidence about one address.
 type Input struct {
 	Summary *intel.AddressSummary // may be nil: nothing known
-	Net     *netdata.Info         // may be nil: nothing network-keyed known
-	Related Related
-	Reports []ReportRef
-	Now     time.Time
+	// NetListings are the network listings covering the address and
+	// Allows the allow-list entries covering it, most specific first.
+	NetListings []intel.NetListing
+	Allows      []intel.Allow
+	Related     Related
+	Reports     []ReportRef
+	Now         time.Time
 }
 
 // CategoryZone is a category and its zone.
@@ -210,17 +212,13 @@ func compute(cfg Config, in *Input, explain bool) Result {
 	if in.Summary != nil {
 		sum = *in.Summary
 	}
-	var net netdata.Info
-	if in.Net != nil {
-		net = *in.Net
-	}
 	res := Result{}
 	s := &scorer{res: &res, explain: explain}
 
-	cats := collectCategories(cfg, &sum, &net, in.Now)
+	cats := collectCategories(cfg, &sum, in.NetListings, in.Now)
 
-	if allowed(&net, &sum) {
-		return allowResult(&net, cats, explain)
+	if allowed(in, &sum) {
+		return allowResult(in.Allows, cats, explain)
 	}
 
 	total := 0
@@ -277,8 +275,8 @@ func Decay(t, now time.Time, halfLife time.Duration) float64 {
 	return math.Exp2(-float64(age) / float64(halfLife))
 }
 
-func allowed(net *netdata.Info, sum *intel.AddressSummary) bool {
-	if len(net.Allows) > 0 {
+func allowed(in *Input, sum *intel.AddressSummary) bool {
+	if len(in.Allows) > 0 {
 		return true
 	}
 	for i := range sum.Listings {
@@ -286,8 +284,8 @@ func allowed(net *netdata.Info, sum *intel.AddressSummary) bool {
 			return true
 		}
 	}
-	for i := range net.Listings {
-		if net.Listings[i].Category == intel.CatBenign {
+	for i := range in.NetListings {
+		if in.NetListings[i].Category == intel.CatBenign {
 			return true
 		}
 	}
@@ -296,12 +294,12 @@ func allowed(net *netdata.Info, sum *intel.AddressSummary) bool {
 
 // allowResult is the verdict of an allow-listed address: Green, score 0,
 // every listing shown as suppressed.
-func allowResult(net *netdata.Info, cats []categoryEvidence, explain bool) Result {
+func allowResult(allows []intel.Allow, cats []categoryEvidence, explain bool) Result {
 	res := Result{Zone: intel.ZoneGreen, Categories: []CategoryZone{{Name: intel.CatBenign, Zone: intel.ZoneGreen}}}
 	if !explain {
 		return res
 	}
-	for _, a := range net.Allows {
+	for _, a := range allows {
 		res.Contributions = append(res.Contributions, Contribution{
 			Evidence: "allow list " + a.Prefix.String(), Source: a.List,
 			Note: "known benign: the address is Green and feed listings are suppressed",
@@ -324,7 +322,7 @@ func allowResult(net *netdata.Info, cats []categoryEvidence, explain bool) Resul
 // collectCategories groups listings (address listings, network listings,
 // spam and phishing activity) by category, one feedEvidence per distinct
 // feed, and orders categories by zone severity, points and name.
-func collectCategories(cfg Config, sum *intel.AddressSummary, net *netdata.Info, now time.Time) []categoryEvidence {
+func collectCategories(cfg Config, sum *intel.AddressSummary, netListings []intel.NetListing, now time.Time) []categoryEvidence {
 	var cats []categoryEvidence
 	add := func(cat intel.Category, zone intel.Zone, feed string, src evidenceSource, last time.Time) {
 		i := slices.IndexFunc(cats, func(c categoryEvidence) bool { return c.cat == cat })
@@ -362,7 +360,7 @@ func collectCategories(cfg Config, sum *intel.AddressSummary, net *netdata.Info,
 		}
 		add(l.Category, z, l.Feed, evidenceSource{cat: l.Category}, last)
 	}
-	for _, l := range net.Listings {
+	for _, l := range netListings {
 		z, ok := intel.CategoryZone(l.Category)
 		if !ok {
 			z = l.Zone

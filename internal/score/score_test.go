@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/tipd/tipd/internal/intel"
-	"github.com/tipd/tipd/internal/netdata"
 )
 
 var now = time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
@@ -107,10 +106,10 @@ func TestScore(t *testing.T) {
 			name: "same feed repeating itself counts once",
 			in: Input{
 				Summary: sum(listing(intel.CatMalware, "A", daysAgo(10))),
-				Net: &netdata.Info{Listings: []intel.NetListing{{
+				NetListings: []intel.NetListing{{
 					Prefix: netip.MustParsePrefix("45.95.147.0/24"), Category: intel.CatMalware, Zone: intel.ZoneRed,
 					Feed: "a", LastSeen: now,
-				}}},
+				}},
 			},
 			wantScore: 70, wantZone: intel.ZoneOrange,
 			wantCats: []CategoryZone{{intel.CatMalware, intel.ZoneRed}},
@@ -119,10 +118,10 @@ func TestScore(t *testing.T) {
 			name: "network listing is an independent feed",
 			in: Input{
 				Summary: sum(listing(intel.CatMalware, "A", now)),
-				Net: &netdata.Info{Listings: []intel.NetListing{{
+				NetListings: []intel.NetListing{{
 					Prefix: netip.MustParsePrefix("45.95.147.0/24"), Category: intel.CatMalware, Zone: intel.ZoneRed,
 					Feed: "DROP", LastSeen: now,
-				}}},
+				}},
 			},
 			wantScore: 95, wantZone: intel.ZoneRed,
 			wantCats: []CategoryZone{{intel.CatMalware, intel.ZoneRed}},
@@ -250,7 +249,7 @@ func TestScore(t *testing.T) {
 			name: "allow list wins",
 			in: Input{
 				Summary: sum(listing(intel.CatMalware, "A", now), listing(intel.CatMalware, "B", now)),
-				Net:     &netdata.Info{Allows: []intel.Allow{{Prefix: netip.MustParsePrefix("45.95.0.0/16"), List: "cdn"}}},
+				Allows:  []intel.Allow{{Prefix: netip.MustParsePrefix("45.95.0.0/16"), List: "cdn"}},
 				Related: Related{RedURLs: 10},
 			},
 			wantScore: 0, wantZone: intel.ZoneGreen,
@@ -258,18 +257,18 @@ func TestScore(t *testing.T) {
 		},
 		{
 			name: "network listing of an unknown category counts by its zone",
-			in: Input{Net: &netdata.Info{Listings: []intel.NetListing{
+			in: Input{NetListings: []intel.NetListing{
 				{Prefix: netip.MustParsePrefix("45.95.0.0/16"), Category: "CATEGORY_CUSTOM", Zone: intel.ZoneOrange, Feed: "X", LastSeen: now},
 				{Prefix: netip.MustParsePrefix("45.95.0.0/16"), Category: "CATEGORY_OTHER", Zone: intel.ZoneGrey, Feed: "Y", LastSeen: now},
-			}}},
+			}},
 			wantScore: 65, wantZone: intel.ZoneOrange,
 			wantCats: []CategoryZone{{"CATEGORY_CUSTOM", intel.ZoneOrange}},
 		},
 		{
 			name: "known-benign network listing is an allow list",
-			in: Input{Summary: sum(listing(intel.CatMalware, "A", now)), Net: &netdata.Info{Listings: []intel.NetListing{
+			in: Input{Summary: sum(listing(intel.CatMalware, "A", now)), NetListings: []intel.NetListing{
 				{Prefix: netip.MustParsePrefix("45.95.0.0/16"), Category: intel.CatBenign, Feed: "cdn list", LastSeen: now},
-			}}},
+			}},
 			wantScore: 0, wantZone: intel.ZoneGreen,
 			wantCats: []CategoryZone{{intel.CatBenign, intel.ZoneGreen}},
 		},
@@ -329,7 +328,7 @@ func TestScore(t *testing.T) {
 func TestAllowListSuppressesListings(t *testing.T) {
 	in := Input{
 		Summary: sum(listing(intel.CatMalware, "A", now)),
-		Net:     &netdata.Info{Allows: []intel.Allow{{Prefix: netip.MustParsePrefix("45.95.0.0/16"), List: "cdn"}}},
+		Allows:  []intel.Allow{{Prefix: netip.MustParsePrefix("45.95.0.0/16"), List: "cdn"}},
 		Now:     now,
 	}
 	got := Score(Config{}, &in)

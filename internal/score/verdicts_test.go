@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/tipd/tipd/internal/intel"
-	"github.com/tipd/tipd/internal/netdata"
 )
 
 // An address two feeds listed two years ago and nobody since is no longer
@@ -49,15 +48,15 @@ func TestIndependentSources(t *testing.T) {
 	p := netip.MustParsePrefix("45.95.147.0/24")
 	repeating := &Input{
 		Summary: sum(listing(intel.CatMalware, "Feed A", now), listing(intel.CatMalware, "Feed A", daysAgo(3))),
-		Net: &netdata.Info{Listings: []intel.NetListing{
+		NetListings: []intel.NetListing{
 			{Prefix: p, Category: intel.CatMalware, Feed: "FEED A", LastSeen: now}, // same feed, other case
-		}},
+		},
 		Now: now,
 	}
 	independent := &Input{
-		Summary: sum(listing(intel.CatMalware, "Feed A", now)),
-		Net:     &netdata.Info{Listings: []intel.NetListing{{Prefix: p, Category: intel.CatMalware, Feed: "Feed B", LastSeen: now}}},
-		Now:     now,
+		Summary:     sum(listing(intel.CatMalware, "Feed A", now)),
+		NetListings: []intel.NetListing{{Prefix: p, Category: intel.CatMalware, Feed: "Feed B", LastSeen: now}},
+		Now:         now,
 	}
 	r, i := Score(Config{}, repeating), Score(Config{}, independent)
 	if r.Score != 70 || r.Zone != intel.ZoneOrange {
@@ -89,7 +88,7 @@ func TestReproducible(t *testing.T) {
 	build := func(ls []intel.Listing, nets []intel.NetListing, reps []ReportRef) *Input {
 		s := sum(ls...)
 		s.Hits, s.LastSeen = 5000, daysAgo(1)
-		return &Input{Summary: s, Net: &netdata.Info{Listings: nets}, Reports: reps, Related: Related{RedURLs: 3}, Now: now}
+		return &Input{Summary: s, NetListings: nets, Reports: reps, Related: Related{RedURLs: 3}, Now: now}
 	}
 	want := Score(Config{}, build(ls, nets, reps))
 	rng := rand.New(rand.NewSource(1))

@@ -1,9 +1,13 @@
 // Package store defines the storage contract that the rest of tipd consumes:
-// address-keyed intelligence (summaries and newest-first list sections),
-// network-keyed records streamed into memory at start, reports, and access
-// data (users, tokens, quota counters). Backends live in sub-packages (mem,
-// pebble, and later postgres) and all pass the conformance suite in
-// storetest. Open picks a backend from a URL.
+// address- and web-address-keyed intelligence (summaries, newest-first list
+// sections and the change order that TAXII pages through), network-keyed
+// records streamed into memory at start, reports, and access data (users,
+// tokens, daily quota counters, legal holds). Records merge into what is
+// stored by the rules on their types in package intel. Optional interfaces
+// (ListsReader, ReportsReader, Pipeliner, TokenUserReader) let a backend
+// answer common reads in fewer round trips. The backends live in
+// sub-packages (mem, pebble, postgres) and all pass the conformance suite in
+// storetest; cmd/tipd picks one from the store URL.
 package store
 
 import (

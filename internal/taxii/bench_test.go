@@ -46,7 +46,7 @@ func benchServer(b *testing.B, n int) *Server {
 	if err := st.Apply(context.Background(), batch); err != nil {
 		b.Fatal(err)
 	}
-	return &Server{Reports: &report.Builder{Store: st, Net: netdata.NewHolder(), Now: func() time.Time { return now }}}
+	return &Server{Reports: &report.Builder{Store: st, Net: netdata.NewHolder(), Now: func() time.Time { return now }}, Changes: st}
 }
 
 // BenchmarkPage measures one page of 100 objects from the middle of a

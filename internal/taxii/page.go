@@ -113,7 +113,7 @@ func (e entry) pos(done int) position {
 
 // stream reads one kind of change in batches.
 type stream struct {
-	st    store.Intel
+	st    ChangeLister
 	kind  store.ChangeKind
 	after store.Change
 	buf   []store.Change
@@ -170,12 +170,12 @@ func (s *Server) collect(ctx context.Context, c *Collection, from position, f *f
 	var pg page
 	var streams []*stream
 	var kinds []byte
-	if c.Addresses {
-		streams = append(streams, &stream{st: s.Reports.Store, kind: store.ChangedAddresses, after: storeCursor(from, kindAddress)})
+	if c.Addresses && s.Changes != nil {
+		streams = append(streams, &stream{st: s.Changes, kind: store.ChangedAddresses, after: storeCursor(from, kindAddress)})
 		kinds = append(kinds, kindAddress)
 	}
-	if c.URLs {
-		streams = append(streams, &stream{st: s.Reports.Store, kind: store.ChangedURLs, after: storeCursor(from, kindURL)})
+	if c.URLs && s.Changes != nil {
+		streams = append(streams, &stream{st: s.Changes, kind: store.ChangedURLs, after: storeCursor(from, kindURL)})
 		kinds = append(kinds, kindURL)
 	}
 	identityAhead := from.kind == 0 && !from.afterStamp ||

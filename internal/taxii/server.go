@@ -15,6 +15,7 @@ import (
 
 	"github.com/tipd/tipd/internal/intel"
 	"github.com/tipd/tipd/internal/report"
+	"github.com/tipd/tipd/internal/store"
 )
 
 // Media types.
@@ -39,13 +40,22 @@ const Prefix = "/taxii2/"
 // Server is the TAXII server. Its fields are set before the first request
 // and not changed afterwards.
 type Server struct {
-	// Reports builds the verdicts; its Store is read for the changes.
+	// Reports builds the verdicts.
 	Reports *report.Builder
+	// Changes lists the addresses and web addresses whose knowledge
+	// changed, in the order the collections are paged; nil means none.
+	Changes ChangeLister
 	// Held reports whether an address (when valid) or web address (when
 	// not empty) is under a legal hold; nil means nothing is held.
 	Held func(ctx context.Context, ip netip.Addr, urlKey string) (bool, error)
 	// MaxScan overrides the package's MaxScan when positive (tests).
 	MaxScan int
+}
+
+// ChangeLister is the part of the store the collections are paged
+// through (store.Intel's Changes).
+type ChangeLister interface {
+	Changes(ctx context.Context, kind store.ChangeKind, after store.Change, limit int) ([]store.Change, error)
 }
 
 // Response is the answer to one request, for the HTTP layer to send with

@@ -67,6 +67,7 @@ func newWorld(t *testing.T) *world {
 	}
 	w.srv = &Server{
 		Reports: &report.Builder{Store: w.st, Net: netdata.NewHolder(), Now: func() time.Time { return now }},
+		Changes: w.st,
 		Held: func(_ context.Context, ip netip.Addr, _ string) (bool, error) {
 			return w.held[ip], nil
 		},

@@ -97,7 +97,7 @@ func newStack(t *testing.T) *stack {
 		t.Fatal(err)
 	}
 	acc := &access.Service{Store: st, Now: now}
-	if _, err := acc.AddUser(ctx, "analyst", access.Licence{
+	if _, err := acc.AddUser(ctx, "analyst", access.License{
 		Access: intel.AccessCommercial, DayQuota: 1000, APIAccess: true,
 		Expires: testNow.AddDate(1, 0, 0),
 	}); err != nil {

@@ -602,40 +602,6 @@ func (s *addrSum) seen(t time.Time) {
 	s.last = intel.MaxTime(s.last, t)
 }
 
-// decDomainZone decodes only the zone and categories of a DomainInfo. When
-// both are coded (the usual case) it copies nothing: categories come from
-// the constants and land in the shared cats array.
-func decDomainZone(v []byte, cats *[]intel.Category) (intel.Zone, []intel.Category, error) {
-	if len(v) >= 3 && v[0] == valueFormat && int(v[1]) < len(zoneCodes) && v[2] < 0x80 {
-		n := int(v[2])
-		if len(v) >= 3+n {
-			codes := v[3 : 3+n]
-			ok := true
-			for _, c := range codes {
-				if int(c) >= len(categoryCodes) {
-					ok = false
-					break
-				}
-			}
-			if ok {
-				if n == 0 {
-					return zoneCodes[v[1]], nil, nil
-				}
-				pool := *cats
-				start := len(pool)
-				for _, c := range codes {
-					pool = append(pool, categoryCodes[c])
-				}
-				*cats = pool
-				return zoneCodes[v[1]], pool[start:len(pool):len(pool)], nil
-			}
-		}
-	}
-	var di intel.DomainInfo
-	err := decDomain(&dec{s: string(v)}, &di)
-	return di.Zone, di.Categories, err
-}
-
 func encAddrSum(dst []byte, s *addrSum) []byte {
 	e := enc{dst}
 	e.byte(valueFormat)

@@ -124,16 +124,4 @@ func netKey(kind byte, p netip.Prefix, extra ...byte) []byte {
 	return append(k, extra...)
 }
 
-// prefixEnd is the smallest key after every key starting with p.
-func prefixEnd(p []byte) []byte {
-	end := slices.Clone(p)
-	for i := len(end) - 1; i >= 0; i-- {
-		end[i]++
-		if end[i] != 0 {
-			return end[:i+1]
-		}
-	}
-	return nil
-}
-
 func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }

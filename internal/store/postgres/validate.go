@@ -65,7 +65,3 @@ func nilIfEmpty(in []string) []string {
 	}
 	return in
 }
-
-func source(feed, file string, imported pgtype.Timestamptz) intel.Source {
-	return intel.Source{Feed: feed, File: file, Imported: tm(imported)}
-}
