@@ -293,7 +293,7 @@ func (s *Server) objects(ctx context.Context, c *Collection, e entry) ([]render.
 		}
 		r, err := s.Reports.IP(ctx, e.ip, ipSections, reportItems)
 		if err != nil {
-			return nil, fmt.Errorf("report of %s: %w", e.ip, err)
+			return nil, err // the store's error names the address
 		}
 		defer r.Release() // the objects are rendered into their own bytes
 		if r.Reserved || !c.shows(r.Zone) {
@@ -313,7 +313,7 @@ func (s *Server) objects(ctx context.Context, c *Collection, e entry) ([]render.
 			if intel.KindOf(err) == intel.KindInvalid {
 				return nil, nil // a stored key the lookup would refuse
 			}
-			return nil, fmt.Errorf("report of %q: %w", e.url, err)
+			return nil, err // the store's error names the web address
 		}
 		if !c.shows(r.Zone) {
 			return nil, nil
