@@ -13,8 +13,9 @@
 // importing the same file again, or again after an interrupted run, changes
 // no evidence. Only the provenance (Source.Imported) notes the latest run.
 //
-// Format parsers live in sub-packages (jsonl, …); package formats maps the
-// names of the -format flag to them.
+// Every format is read by the one loop of loop.go (a line Parser adapted to
+// the record-source shape of a StreamParser); format parsers live in
+// sub-packages (jsonl, …) and package formats is the table of them.
 package importer
 
 import (
@@ -129,12 +130,7 @@ func (o Options) displayName() string {
 }
 
 // baseName is the file name recorded as provenance.
-func (o Options) baseName() string {
-	if o.File == "" || o.File == "-" {
-		return "stdin"
-	}
-	return filepath.Base(o.File)
-}
+func (o Options) baseName() string { return filepath.Base(o.displayName()) }
 
 // BadLine is one skipped line (or, for a stream format, object) and why.
 type BadLine struct {

@@ -248,27 +248,27 @@ func (p *pass) send() error {
 func importPass(ctx context.Context, r io.Reader, p Parser, o Options, sum *Summary, full chan<- *work, free <-chan *work) error {
 	prog := newProgress(o, r, "importing")
 	defer prog.done()
-	get := func() (*work, error) {
+	next := func(w *work) (*work, error) {
+		if w != nil {
+			select {
+			case full <- w:
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+		}
 		select {
-		case w := <-free:
+		case w = <-free:
 			return w, nil
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		}
 	}
-	w, err := get()
+	w, err := next(nil)
 	if err != nil {
 		return err
 	}
 	src, unit := sourceOf(p)
-	ps := &pass{o: o, sum: sum, unit: unit, prog: prog, w: w, next: func(w *work) (*work, error) {
-		select {
-		case full <- w:
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
-		return get()
-	}}
+	ps := &pass{o: o, sum: sum, unit: unit, prog: prog, w: w, next: next}
 	return ps.read(ctx, r, src)
 }
 

@@ -181,7 +181,8 @@ func asType(err error, te **json.UnmarshalTypeError) bool {
 	return ok
 }
 
-// record converts one decoded line: one method per kind.
+// record converts one decoded line with the method named after its kind
+// (sighting, listing, …).
 func (p *Parser) record(r *Record, b *intel.Batch) error {
 	switch r.Kind {
 	case KindSighting:
@@ -223,7 +224,6 @@ func (p *Parser) record(r *Record, b *intel.Batch) error {
 	}
 }
 
-// sighting converts a sighting.
 func (p *Parser) sighting(r *Record, b *intel.Batch) error {
 	ip, err := addr("ip", r.IP)
 	if err != nil {
@@ -244,7 +244,6 @@ func (p *Parser) sighting(r *Record, b *intel.Batch) error {
 	return nil
 }
 
-// listing converts a listing.
 func (p *Parser) listing(r *Record, b *intel.Batch) error {
 	ip, err := addr("ip", r.IP)
 	if err != nil {
@@ -266,7 +265,6 @@ func (p *Parser) listing(r *Record, b *intel.Batch) error {
 	return nil
 }
 
-// url converts a web address.
 func (p *Parser) url(r *Record, b *intel.Batch) error {
 	key, truncated, host, err := webAddress(r.URL)
 	if err != nil {
@@ -297,7 +295,6 @@ func (p *Parser) url(r *Record, b *intel.Batch) error {
 	return nil
 }
 
-// file converts a downloaded file.
 func (p *Parser) file(r *Record, b *intel.Batch) error {
 	md5, err := md5Of(r.MD5)
 	if err != nil {
@@ -328,7 +325,6 @@ func (p *Parser) file(r *Record, b *intel.Batch) error {
 	return nil
 }
 
-// resolution converts a passive DNS resolution.
 func (p *Parser) resolution(r *Record, b *intel.Batch) error {
 	ip, err := addr("ip", r.IP)
 	if err != nil {
@@ -362,7 +358,6 @@ func (p *Parser) resolution(r *Record, b *intel.Batch) error {
 	return nil
 }
 
-// domain converts a domain's verdict.
 func (p *Parser) domain(r *Record, b *intel.Batch) error {
 	d, err := domainOf(r.Domain)
 	if err != nil {
@@ -380,7 +375,6 @@ func (p *Parser) domain(r *Record, b *intel.Batch) error {
 	return nil
 }
 
-// spam converts a spam event.
 func (p *Parser) spam(r *Record, b *intel.Batch) error {
 	ip, err := addr("ip", r.IP)
 	if err != nil {
@@ -397,7 +391,6 @@ func (p *Parser) spam(r *Record, b *intel.Batch) error {
 	return nil
 }
 
-// phishing converts a phishing event.
 func (p *Parser) phishing(r *Record, b *intel.Batch) error {
 	ip, err := addr("ip", r.IP)
 	if err != nil {
@@ -419,7 +412,6 @@ func (p *Parser) phishing(r *Record, b *intel.Batch) error {
 	return nil
 }
 
-// reportLink converts a link from an address to a report.
 func (p *Parser) reportLink(r *Record, b *intel.Batch) error {
 	ip, err := addr("ip", r.IP)
 	if err != nil {
@@ -432,7 +424,6 @@ func (p *Parser) reportLink(r *Record, b *intel.Batch) error {
 	return nil
 }
 
-// country converts a range's country.
 func (p *Parser) country(r *Record, b *intel.Batch) error {
 	_, _, prefixes, err := rangeOf(r.Range)
 	if err != nil {
@@ -448,7 +439,6 @@ func (p *Parser) country(r *Record, b *intel.Batch) error {
 	return nil
 }
 
-// asn converts a range's autonomous system.
 func (p *Parser) asn(r *Record, b *intel.Batch) error {
 	_, _, prefixes, err := rangeOf(r.Range)
 	if err != nil {
@@ -467,7 +457,6 @@ func (p *Parser) asn(r *Record, b *intel.Batch) error {
 	return nil
 }
 
-// netListing converts a listed network.
 func (p *Parser) netListing(r *Record, b *intel.Batch) error {
 	_, _, prefixes, err := rangeOf(r.Range)
 	if err != nil {
@@ -500,7 +489,6 @@ func (p *Parser) netListing(r *Record, b *intel.Batch) error {
 	return nil
 }
 
-// allow converts an allow-listed network.
 func (p *Parser) allow(r *Record, b *intel.Batch) error {
 	_, _, prefixes, err := rangeOf(r.Range)
 	if err != nil {
