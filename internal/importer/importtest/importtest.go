@@ -1,9 +1,9 @@
 // Package importtest holds the helpers of the importers' tests.
 //
-// For a parser alone: ParseFile feeds a fixture to it line by line,
-// Golden (or GoldenParsed, for a batch) compares the result with a file
-// under testdata, CheckBad checks the lines it refused and BenchParse
-// times it.
+// For a parser alone: ParseFile parses a fixture with importer.ParseAll,
+// as an import does, Golden (or GoldenParsed, for a batch) compares the
+// result with a file under testdata, CheckBad checks the lines it refused
+// and BenchParse times it.
 //
 // End to end: a World is an in-memory store with the report builder the
 // API uses. World.Import imports a fixture with importer.Import (Gzip
