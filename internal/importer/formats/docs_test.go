@@ -3,13 +3,14 @@ package formats
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
 
 // TestDocsListEveryFormat checks that every format of the table has its
-// section in the documentation, and that the files gen writes are named
-// once.
+// section in the documentation, that the table is sorted and that the
+// files gen writes are named once.
 func TestDocsListEveryFormat(t *testing.T) {
 	read := func(name string) string {
 		data, err := os.ReadFile(filepath.Join("..", "..", "..", "docs", name))
@@ -20,6 +21,9 @@ func TestDocsListEveryFormat(t *testing.T) {
 	}
 	feeds, native := read("import-formats.md"), read("import-format.md")
 	gens := map[string]bool{}
+	if !slices.IsSorted(Names()) {
+		t.Errorf("the table is not sorted by name: %v", Names())
+	}
 	for _, f := range Table {
 		if !strings.Contains(feeds, "\n## `"+f.Name+"` ") && !strings.Contains(native, "(`-format "+f.Name+"`)") {
 			t.Errorf("format %q has no section in docs/import-formats.md", f.Name)
