@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/tipd/tipd/internal/gen"
+	"github.com/tipd/tipd/internal/importer/formats"
 	"github.com/tipd/tipd/internal/intel"
 )
 
@@ -56,11 +57,11 @@ func cmdGen(ctx context.Context, e *env, args []string) error {
 	}
 	for _, n := range names {
 		f := genFormats()[n]
-		path := filepath.Join(*out, f.file)
-		if err := writeFile(path, func(w io.Writer) error { return f.write(w, fo) }); err != nil {
+		path := filepath.Join(*out, f.File)
+		if err := writeFile(path, func(w io.Writer) error { return f.Write(w, fo) }); err != nil {
 			return fmt.Errorf("write %s: %w", path, err)
 		}
-		fmt.Fprintf(e.stdout, "wrote %s: tipd import -format %s%s %s\n", path, f.format, f.flags, path)
+		fmt.Fprintf(e.stdout, "wrote %s: tipd import -format %s%s %s\n", path, f.format, f.Flags, path)
 	}
 	for _, z := range []intel.Zone{intel.ZoneRed, intel.ZoneOrange, intel.ZoneYellow, intel.ZoneGreen, intel.ZoneGrey} {
 		addrs := slices.Clone(ex[z])
@@ -74,40 +75,21 @@ func cmdGen(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
-// genFormat is one import format `tipd gen -formats` can write.
+// genFormat is one file `tipd gen -formats` can write.
 type genFormat struct {
-	file   string // file name in -out
+	formats.Gen
 	format string // its -format
-	flags  string // other import flags it needs
-	write  func(io.Writer, gen.Options) error
 }
 
-func reportsWriter(f func(io.Writer, gen.ReportOptions) error) func(io.Writer, gen.Options) error {
-	return func(w io.Writer, o gen.Options) error {
-		return f(w, gen.ReportOptions{Reports: max(1, o.Size/100), Seed: o.Seed, Now: o.Now})
-	}
-}
-
-// genFormats lists the formats gen writes.
+// genFormats lists the files gen writes, from the table of formats.
 func genFormats() map[string]genFormat {
-	return map[string]genFormat{
-		"urlhaus":        {"urlhaus.csv", "urlhaus", "", gen.WriteURLhaus},
-		"threatfox":      {"threatfox.csv", "threatfox", "", gen.WriteThreatFox},
-		"threatfox-json": {"threatfox.json", "threatfox", "", gen.WriteThreatFoxJSON},
-		"feodo":          {"feodo.csv", "feodo", "", gen.WriteFeodo},
-		"drop":           {"drop.txt", "drop", "", gen.WriteDROP},
-		"drop-json":      {"drop_v4.json", "drop", "", gen.WriteDROPJSON},
-		"ipset":          {"blocklist.netset", "ipset", " -category CATEGORY_SCANNER -feed Example-Blocklist", gen.WriteIPSet},
-		"openphish":      {"openphish.txt", "openphish", "", gen.WriteOpenPhish},
-		"phishtank":      {"phishtank.csv", "phishtank", "", gen.WritePhishTank},
-		"pdns":           {"pdns.json", "pdns", "", gen.WritePDNS},
-		"delegated":      {"delegated-example-extended-latest", "delegated", "", gen.WriteDelegated},
-		"iptoasn":        {"ip2asn-combined.tsv", "iptoasn", "", gen.WriteIPtoASN},
-		"rpsl":           {"example.db", "rpsl", "", gen.WriteRPSL},
-		"warninglist":    {"warninglist.json", "warninglist", "", gen.WriteWarninglist},
-		"reports":        {"reports.jsonl", "reports", "", reportsWriter(gen.WriteReports)},
-		"stix":           {"bundle.json", "stix", "", reportsWriter(gen.WriteSTIX)},
+	m := map[string]genFormat{}
+	for _, f := range formats.Table {
+		for _, g := range f.Gen {
+			m[g.Name] = genFormat{g, f.Name}
+		}
 	}
+	return m
 }
 
 func genFormatNames() []string {

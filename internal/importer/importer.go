@@ -13,8 +13,9 @@
 // importing the same file again, or again after an interrupted run, changes
 // no evidence. Only the provenance (Source.Imported) notes the latest run.
 //
-// Format parsers live in sub-packages (jsonl, …); package formats maps the
-// names of the -format flag to them.
+// Every format is read by the one loop of loop.go (a line Parser adapted to
+// the record-source shape of a StreamParser); format parsers live in
+// sub-packages (jsonl, …) and package formats is the table of them.
 package importer
 
 import (
@@ -23,7 +24,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -130,12 +130,7 @@ func (o Options) displayName() string {
 }
 
 // baseName is the file name recorded as provenance.
-func (o Options) baseName() string {
-	if o.File == "" || o.File == "-" {
-		return "stdin"
-	}
-	return filepath.Base(o.File)
-}
+func (o Options) baseName() string { return filepath.Base(o.displayName()) }
 
 // BadLine is one skipped line (or, for a stream format, object) and why.
 type BadLine struct {
@@ -283,110 +278,6 @@ func Import(ctx context.Context, st store.Intel, r io.Reader, newParser func() P
 	return sum, err
 }
 
-// validate is the first pass of a strict import. It returns a reader of the
-// same content positioned at the start.
-func validate(ctx context.Context, r io.Reader, p Parser, o Options) (io.Reader, func(), error) {
-	rw, canRewind := r.(Rewinder)
-	canRewind = canRewind && rw.Rewindable()
-	src := r
-	var spool *os.File
-	var spoolW *bufio.Writer
-	cleanup := func() {}
-	if !canRewind {
-		f, err := os.CreateTemp(o.TempDir, "tipd-import-*")
-		if err != nil {
-			return nil, nil, fmt.Errorf("strict import of %s: keep a copy of the stream: %w", o.displayName(), err)
-		}
-		spool = f
-		cleanup = func() {
-			f.Close()
-			os.Remove(f.Name())
-		}
-		spoolW = bufio.NewWriterSize(f, 1<<20)
-		src = io.TeeReader(r, spoolW)
-	}
-	fail := func(err error) (io.Reader, func(), error) {
-		// Damaged gzip content decompresses to garbage before its checksum
-		// is read at the end: a bad line in it may be the damage.
-		var le *LineError
-		if c, ok := r.(interface{ Compressed() bool }); ok && c.Compressed() && errors.As(err, &le) {
-			if _, rerr := io.Copy(io.Discard, src); rerr != nil {
-				err = readError(o, rerr)
-			}
-		}
-		cleanup()
-		return nil, nil, err
-	}
-	prog := newProgress(o, r, "checking")
-	if sp, ok := p.(StreamParser); ok {
-		if err := checkStream(ctx, src, sp, o, prog); err != nil {
-			return fail(err)
-		}
-		// Read what the parser left (trailing data), so that the copy of a
-		// stream is complete.
-		if _, err := io.Copy(io.Discard, src); err != nil {
-			return fail(readError(o, err))
-		}
-	} else if err := checkLines(ctx, src, p, o, prog); err != nil {
-		return fail(err)
-	}
-	prog.done()
-	if canRewind {
-		if err := rw.Rewind(); err != nil {
-			return fail(fmt.Errorf("strict import of %s: re-read: %w", o.displayName(), err))
-		}
-		return r, cleanup, nil
-	}
-	if err := spoolW.Flush(); err != nil {
-		return fail(fmt.Errorf("strict import of %s: keep a copy of the stream: %w", o.displayName(), err))
-	}
-	if _, err := spool.Seek(0, io.SeekStart); err != nil {
-		return fail(fmt.Errorf("strict import of %s: re-read the copy: %w", o.displayName(), err))
-	}
-	return spool, cleanup, nil
-}
-
-// checkLines is the first pass of a strict import of a line format.
-func checkLines(ctx context.Context, src io.Reader, p Parser, o Options, prog *progress) error {
-	lr := newLineReader(src)
-	var b intel.Batch
-	for {
-		line, tooLong, err := lr.next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return readError(o, err)
-		}
-		if lr.lineNo&1023 == 0 {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			prog.update(lr.lineNo)
-		}
-		if tooLong {
-			return &LineError{File: o.displayName(), Line: lr.lineNo, Reason: tooLongReason}
-		}
-		if len(line) == 0 {
-			continue
-		}
-		if err := p.Parse(line, lr.lineNo, &b); err != nil {
-			return &LineError{File: o.displayName(), Line: lr.lineNo, Reason: err.Error()}
-		}
-		if b.Len() >= o.BatchSize {
-			b.Reset()
-		}
-	}
-	if f, ok := p.(Flusher); ok {
-		if err := f.Flush(&b); err != nil {
-			return &LineError{File: o.displayName(), Line: lr.lineNo, Reason: err.Error()}
-		}
-	}
-	return nil
-}
-
-const tooLongReason = "line longer than 1 MiB"
-
 // readError makes err, met reading the input, a *ReadError.
 func readError(o Options, err error) error {
 	var re *ReadError
@@ -485,12 +376,7 @@ func run(ctx context.Context, st store.Intel, r io.Reader, p Parser, o Options, 
 		done <- res
 	}()
 
-	var perr error
-	if sp, ok := p.(StreamParser); ok {
-		perr = parseStreamInto(ctx, r, sp, o, sum, full, free)
-	} else {
-		perr = parseInto(ctx, r, p, o, sum, full, free)
-	}
+	perr := importPass(ctx, r, p, o, sum, full, free)
 	close(full)
 	if ig, ok := p.(Ignorer); ok {
 		sum.Ignored = ig.Ignored()
@@ -503,105 +389,6 @@ func run(ctx context.Context, st store.Intel, r io.Reader, p Parser, o Options, 
 		return res.err
 	}
 	return perr
-}
-
-// parseInto reads and parses r, sending full batches to the applier.
-func parseInto(ctx context.Context, r io.Reader, p Parser, o Options, sum *Summary, full chan<- *work, free <-chan *work) error {
-	lr := newLineReader(r)
-	prog := newProgress(o, r, "importing")
-	defer prog.done()
-	var w *work
-	get := func() error {
-		select {
-		case w = <-free:
-			return nil
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
-	if err := get(); err != nil {
-		return err
-	}
-	batchBytes := 0
-	send := func() error {
-		if w.b.Len() == 0 && w.lines == 0 {
-			return nil
-		}
-		w.lastLine = lr.lineNo
-		select {
-		case full <- w:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-		batchBytes = 0
-		return get()
-	}
-	bad := func(line int, reason string) error {
-		if o.Strict {
-			return &LineError{File: o.displayName(), Line: line, Reason: reason}
-		}
-		sum.Read++
-		sum.Skipped++
-		if len(sum.Bad) < o.ShowBad {
-			sum.Bad = append(sum.Bad, BadLine{Line: line, Reason: reason})
-		}
-		return nil
-	}
-	for {
-		line, tooLong, err := lr.next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return readError(o, err)
-		}
-		if lr.lineNo&1023 == 0 {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			prog.update(lr.lineNo)
-		}
-		if tooLong {
-			if err := bad(lr.lineNo, tooLongReason); err != nil {
-				return err
-			}
-			continue
-		}
-		if len(line) == 0 {
-			continue
-		}
-		m := markOf(&w.b)
-		if err := p.Parse(line, lr.lineNo, &w.b); err != nil {
-			m.rollback(&w.b)
-			if err := bad(lr.lineNo, err.Error()); err != nil {
-				return err
-			}
-			continue
-		}
-		if m.n == w.b.Len() {
-			continue // comment, header
-		}
-		sum.Read++
-		w.lines++
-		batchBytes += len(line)
-		if w.b.Len() >= o.BatchSize || batchBytes >= maxBatchBytes {
-			if err := send(); err != nil {
-				return err
-			}
-		}
-	}
-	if f, ok := p.(Flusher); ok {
-		n := w.b.Len()
-		if err := f.Flush(&w.b); err != nil {
-			if err := bad(lr.lineNo, err.Error()); err != nil {
-				return err
-			}
-		} else if w.b.Len() > n {
-			sum.Read++
-			w.lines++
-		}
-	}
-	return send()
 }
 
 // mark remembers the lengths of a batch's slices, to drop what a bad line

@@ -76,14 +76,6 @@ func seen(first, last time.Time) (time.Time, time.Time) {
 // clip shortens a value for an error message.
 var clip = importer.Clip
 
-// feedOr returns the feed given on the command line, else def.
-func feedOr(feed, def string) string {
-	if feed != "" {
-		return feed
-	}
-	return def
-}
-
 // withFamily is the provenance feed name of a record that names its malware
 // family: "Feodo Tracker (Dridex)".
 func withFamily(feed, family string) string {

@@ -1,7 +1,6 @@
 package abusech
 
 import (
-	"bufio"
 	"bytes"
 	"flag"
 	"os"
@@ -45,31 +44,13 @@ func formatOf(name string) string {
 	return strings.SplitN(strings.TrimSuffix(name, filepath.Ext(name)), "_", 2)[0]
 }
 
-// parseFile parses a fixture line by line as the pipeline does and returns
-// the batch and the bad lines.
+// parseFile parses a fixture as the pipeline does and returns the batch and
+// the bad lines.
 func parseFile(t testing.TB, name string) (*intel.Batch, map[int]string, parser) {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
 	p := newParser(formatOf(name), importer.Options{})
-	var b intel.Batch
-	bad := map[int]string{}
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	n := 0
-	for n = 1; sc.Scan(); n++ {
-		if len(sc.Bytes()) == 0 {
-			continue
-		}
-		if err := p.Parse(sc.Bytes(), n, &b); err != nil {
-			bad[n] = err.Error()
-		}
-	}
-	if err := p.Flush(&b); err != nil {
-		bad[n] = err.Error()
-	}
-	return &b, bad, p
+	b, bad := importtest.ParseFile(t, filepath.Join("testdata", name), p)
+	return b, bad, p
 }
 
 func TestGolden(t *testing.T) {

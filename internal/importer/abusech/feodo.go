@@ -2,6 +2,7 @@ package abusech
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"net/netip"
 	"strconv"
@@ -30,7 +31,7 @@ type Feodo struct {
 // "Feodo Tracker".
 func NewFeodo(o importer.Options) *Feodo {
 	cols, _ := csvline.ParseHeader([]byte(feodoHeader))
-	return &Feodo{feed: feedOr(o.Feed, FeedFeodo), csvRows: csvRows{cols: cols}}
+	return &Feodo{feed: cmp.Or(o.Feed, FeedFeodo), csvRows: csvRows{cols: cols}}
 }
 
 // isFeodoHeader recognises either header in a comment.

@@ -2,6 +2,7 @@ package abusech
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"net/netip"
@@ -39,7 +40,7 @@ type ThreatFox struct {
 // "ThreatFox".
 func NewThreatFox(o importer.Options) *ThreatFox {
 	cols, _ := csvline.ParseHeader([]byte(threatfoxHeader))
-	return &ThreatFox{feed: feedOr(o.Feed, FeedThreatFox), csvRows: csvRows{cols: cols}}
+	return &ThreatFox{feed: cmp.Or(o.Feed, FeedThreatFox), csvRows: csvRows{cols: cols}}
 }
 
 // tfRecord is one IOC of either export.

@@ -2,6 +2,7 @@ package abusech
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"strings"
 
@@ -24,7 +25,7 @@ type URLhaus struct {
 // "URLhaus".
 func NewURLhaus(o importer.Options) *URLhaus {
 	cols, _ := csvline.ParseHeader([]byte(urlhausHeader))
-	return &URLhaus{feed: feedOr(o.Feed, FeedURLhaus), csvRows: csvRows{cols: cols}}
+	return &URLhaus{feed: cmp.Or(o.Feed, FeedURLhaus), csvRows: csvRows{cols: cols}}
 }
 
 // Parse implements importer.Parser.

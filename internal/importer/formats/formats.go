@@ -1,12 +1,16 @@
-// Package formats maps the names accepted by `tipd import -format` to the
-// parsers of the import formats.
+// Package formats is the table of the import formats: the names `tipd
+// import -format` accepts, the parser (and file set) of each, and the files
+// `tipd gen -formats` writes in it. Adding a format is one entry in Table
+// plus its parser package.
 package formats
 
 import (
 	"fmt"
-	"sort"
+	"io"
+	"slices"
 	"strings"
 
+	"github.com/tipd/tipd/internal/gen"
 	"github.com/tipd/tipd/internal/importer"
 	"github.com/tipd/tipd/internal/importer/abusech"
 	"github.com/tipd/tipd/internal/importer/jsonl"
@@ -19,68 +23,105 @@ import (
 	"github.com/tipd/tipd/internal/importer/warninglist"
 )
 
-// makers lists every format; keep it in step with docs/import-format.md.
-func makers() map[string]func(importer.Options) importer.Parser {
-	return map[string]func(importer.Options) importer.Parser{
-		"jsonl":       func(o importer.Options) importer.Parser { return jsonl.New(o) },
-		"reports":     func(o importer.Options) importer.Parser { return reports.New(o) },
-		"stix":        func(o importer.Options) importer.Parser { return stix.New(o) },
-		"urlhaus":     func(o importer.Options) importer.Parser { return abusech.NewURLhaus(o) },
-		"threatfox":   func(o importer.Options) importer.Parser { return abusech.NewThreatFox(o) },
-		"feodo":       func(o importer.Options) importer.Parser { return abusech.NewFeodo(o) },
-		"drop":        func(o importer.Options) importer.Parser { return lists.NewDROP(o) },
-		"ipset":       func(o importer.Options) importer.Parser { return lists.NewIPSet(o) },
-		"openphish":   func(o importer.Options) importer.Parser { return lists.NewOpenPhish(o) },
-		"phishtank":   func(o importer.Options) importer.Parser { return lists.NewPhishTank(o) },
-		"pdns":        func(o importer.Options) importer.Parser { return pdns.New(o) },
-		"delegated":   func(o importer.Options) importer.Parser { return rir.NewDelegated(o) },
-		"iptoasn":     func(o importer.Options) importer.Parser { return rir.NewIPtoASN(o) },
-		"rpsl":        func(o importer.Options) importer.Parser { return rpsl.New(o) },
-		"warninglist": func(o importer.Options) importer.Parser { return warninglist.New(o) },
+// Format is one import format.
+type Format struct {
+	// Name is the -format name; docs/import-formats.md (or, for jsonl,
+	// docs/import-format.md) documents it.
+	Name string
+	// New makes a parser for one pass over one file.
+	New func(importer.Options) importer.Parser
+	// Check, if set, refuses options the format cannot do without (a
+	// list's category and feed given on the command line).
+	Check func(importer.Options) error
+	// Set, if set, makes the file set of a format whose files are
+	// imported together (importer.FileSet; see importer.ScanSet).
+	Set func(importer.Options) importer.FileSet
+	// Gen lists the files `tipd gen -formats` writes in this format.
+	Gen []Gen
+}
+
+// Gen is one file `tipd gen -formats` writes.
+type Gen struct {
+	Name  string // the name -formats takes
+	File  string // the file name in gen's -out directory
+	Flags string // import flags the file needs besides -format
+	Write func(io.Writer, gen.Options) error
+}
+
+// Table lists every format, sorted by name.
+var Table = []Format{
+	{Name: "delegated", New: parser(rir.NewDelegated), Gen: []Gen{{"delegated", "delegated-example-extended-latest", "", gen.WriteDelegated}}},
+	{Name: "drop", New: parser(lists.NewDROP), Gen: []Gen{{"drop", "drop.txt", "", gen.WriteDROP}, {"drop-json", "drop_v4.json", "", gen.WriteDROPJSON}}},
+	{Name: "feodo", New: parser(abusech.NewFeodo), Gen: []Gen{{"feodo", "feodo.csv", "", gen.WriteFeodo}}},
+	{Name: "ipset", New: parser(lists.NewIPSet), Check: lists.CheckIPSet,
+		Gen: []Gen{{"ipset", "blocklist.netset", " -category CATEGORY_SCANNER -feed Example-Blocklist", gen.WriteIPSet}}},
+	{Name: "iptoasn", New: parser(rir.NewIPtoASN), Gen: []Gen{{"iptoasn", "ip2asn-combined.tsv", "", gen.WriteIPtoASN}}},
+	{Name: "jsonl", New: parser(jsonl.New)},
+	{Name: "openphish", New: parser(lists.NewOpenPhish), Gen: []Gen{{"openphish", "openphish.txt", "", gen.WriteOpenPhish}}},
+	{Name: "pdns", New: parser(pdns.New), Gen: []Gen{{"pdns", "pdns.json", "", gen.WritePDNS}}},
+	{Name: "phishtank", New: parser(lists.NewPhishTank), Gen: []Gen{{"phishtank", "phishtank.csv", "", gen.WritePhishTank}}},
+	{Name: "reports", New: parser(reports.New), Gen: []Gen{{"reports", "reports.jsonl", "", reportsWriter(gen.WriteReports)}}},
+	// RPSL networks name contacts defined in the dump's other files.
+	{Name: "rpsl", New: parser(rpsl.New), Set: func(o importer.Options) importer.FileSet { return rpsl.NewDump(o) },
+		Gen: []Gen{{"rpsl", "example.db", "", gen.WriteRPSL}}},
+	{Name: "stix", New: parser(stix.New), Gen: []Gen{{"stix", "bundle.json", "", reportsWriter(gen.WriteSTIX)}}},
+	{Name: "threatfox", New: parser(abusech.NewThreatFox),
+		Gen: []Gen{{"threatfox", "threatfox.csv", "", gen.WriteThreatFox}, {"threatfox-json", "threatfox.json", "", gen.WriteThreatFoxJSON}}},
+	{Name: "urlhaus", New: parser(abusech.NewURLhaus), Gen: []Gen{{"urlhaus", "urlhaus.csv", "", gen.WriteURLhaus}}},
+	{Name: "warninglist", New: parser(warninglist.New), Gen: []Gen{{"warninglist", "warninglist.json", "", gen.WriteWarninglist}}},
+}
+
+// parser adapts a parser package's constructor to Format.New.
+func parser[P importer.Parser](mk func(importer.Options) P) func(importer.Options) importer.Parser {
+	return func(o importer.Options) importer.Parser { return mk(o) }
+}
+
+// reportsWriter sizes a report file to the world: one report per hundred
+// addresses.
+func reportsWriter(f func(io.Writer, gen.ReportOptions) error) func(io.Writer, gen.Options) error {
+	return func(w io.Writer, o gen.Options) error {
+		return f(w, gen.ReportOptions{Reports: max(1, o.Size/100), Seed: o.Seed, Now: o.Now})
 	}
+}
+
+// Lookup returns the named format.
+func Lookup(name string) (Format, bool) {
+	i := slices.IndexFunc(Table, func(f Format) bool { return f.Name == name })
+	if i < 0 {
+		return Format{}, false
+	}
+	return Table[i], true
 }
 
 // Names lists the supported format names, sorted.
 func Names() []string {
-	m := makers()
-	out := make([]string, 0, len(m))
-	for n := range m {
-		out = append(out, n)
+	out := make([]string, len(Table))
+	for i, f := range Table {
+		out[i] = f.Name
 	}
-	sort.Strings(out)
 	return out
 }
 
 // New returns a function making parsers of the named format, configured by
-// o (Feed, Category), for importer.Import.
+// o (Feed, Category, TempDir), for importer.Import.
 func New(name string, o importer.Options) (func() importer.Parser, error) {
-	mk, ok := makers()[name]
+	f, ok := Lookup(name)
 	if !ok {
 		return nil, fmt.Errorf("unknown import format %q (known: %s)", name, strings.Join(Names(), ", "))
 	}
-	if check, ok := checks()[name]; ok {
-		if err := check(o); err != nil {
+	if f.Check != nil {
+		if err := f.Check(o); err != nil {
 			return nil, err
 		}
 	}
-	return func() importer.Parser { return mk(o) }, nil
-}
-
-// checks lists the formats that need some options (a list's category and
-// name given on the command line): New returns their error.
-func checks() map[string]func(importer.Options) error {
-	return map[string]func(importer.Options) error{
-		"ipset": lists.CheckIPSet,
-	}
+	return func() importer.Parser { return f.New(o) }, nil
 }
 
 // NewSet returns the file set of a format whose files are imported
-// together (importer.FileSet; see importer.ScanSet), or nil for formats
-// whose files stand alone. Only "rpsl" is one: its networks name contacts
-// defined in the dump's other files.
+// together, or nil for formats whose files stand alone.
 func NewSet(name string, o importer.Options) importer.FileSet {
-	if name == "rpsl" {
-		return rpsl.NewDump(o)
+	if f, ok := Lookup(name); ok && f.Set != nil {
+		return f.Set(o)
 	}
 	return nil
 }

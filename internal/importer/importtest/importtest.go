@@ -1,9 +1,9 @@
 // Package importtest holds the helpers of the importers' tests.
 //
-// For a parser alone: ParseFile feeds a fixture to it line by line,
-// Golden (or GoldenParsed, for a batch) compares the result with a file
-// under testdata, CheckBad checks the lines it refused and BenchParse
-// times it.
+// For a parser alone: ParseFile parses a fixture with importer.ParseAll,
+// as an import does, Golden (or GoldenParsed, for a batch) compares the
+// result with a file under testdata, CheckBad checks the lines it refused
+// and BenchParse times it.
 //
 // End to end: a World is an in-memory store with the report builder the
 // API uses. World.Import imports a fixture with importer.Import (Gzip
@@ -14,7 +14,6 @@
 package importtest
 
 import (
-	"bufio"
 	"bytes"
 	"compress/gzip"
 	"context"
@@ -37,10 +36,9 @@ import (
 // Now is the fixed clock of the tests.
 var Now = time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
 
-// ParseFile feeds the lines of path (gzip is decompressed) to p as Import
-// does (empty lines are skipped), then
-// flushes it if it is a Flusher. It returns the batch and the bad lines
-// (line number -> reason; the flush error under the last line number + 1).
+// ParseFile reads the file at path (gzip is decompressed) through p with
+// importer.ParseAll, as an import does, and returns the batch and every
+// bad line (line number -> reason).
 func ParseFile(t testing.TB, path string, p importer.Parser) (*intel.Batch, map[int]string) {
 	t.Helper()
 	in, err := importer.OpenInput(path)
@@ -48,50 +46,15 @@ func ParseFile(t testing.TB, path string, p importer.Parser) (*intel.Batch, map[
 		t.Fatal(err)
 	}
 	defer in.Close()
-	var b intel.Batch
-	bad := map[int]string{}
-	sc := bufio.NewScanner(in)
-	sc.Buffer(nil, importer.MaxLineLength+2)
-	n := 0
-	for sc.Scan() {
-		n++
-		line := bytes.TrimSuffix(sc.Bytes(), []byte("\r"))
-		if n == 1 {
-			line = bytes.TrimPrefix(line, []byte("\xEF\xBB\xBF"))
-		}
-		if len(line) == 0 {
-			continue // the pipeline hands no empty lines to parsers
-		}
-		var lb intel.Batch
-		if err := p.Parse(line, n, &lb); err != nil {
-			bad[n] = err.Error()
-			continue
-		}
-		appendBatch(&b, &lb)
-	}
-	if err := sc.Err(); err != nil {
+	b, sum, err := importer.ParseAll(context.Background(), in, p, importer.Options{File: path})
+	if err != nil {
 		t.Fatal(err)
 	}
-	if f, ok := p.(importer.Flusher); ok {
-		var lb intel.Batch
-		if err := f.Flush(&lb); err != nil {
-			bad[n+1] = err.Error()
-		} else {
-			appendBatch(&b, &lb)
-		}
+	bad := map[int]string{}
+	for _, l := range sum.Bad {
+		bad[l.Line] = l.Reason
 	}
-	return &b, bad
-}
-
-func appendBatch(dst, src *intel.Batch) {
-	dst.Resolutions = append(dst.Resolutions, src.Resolutions...)
-	dst.Countries = append(dst.Countries, src.Countries...)
-	dst.ASRanges = append(dst.ASRanges, src.ASRanges...)
-	dst.WhoisNets = append(dst.WhoisNets, src.WhoisNets...)
-	dst.Allows = append(dst.Allows, src.Allows...)
-	dst.Listings = append(dst.Listings, src.Listings...)
-	dst.NetListings = append(dst.NetListings, src.NetListings...)
-	dst.Sightings = append(dst.Sightings, src.Sightings...)
+	return b, bad
 }
 
 // Golden compares v, printed as indented JSON, with testdata/name; with

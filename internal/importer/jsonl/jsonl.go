@@ -181,282 +181,331 @@ func asType(err error, te **json.UnmarshalTypeError) bool {
 	return ok
 }
 
-// record converts one decoded line.
+// record converts one decoded line with the method named after its kind
+// (sighting, listing, …).
 func (p *Parser) record(r *Record, b *intel.Batch) error {
 	switch r.Kind {
 	case KindSighting:
-		ip, err := addr("ip", r.IP)
-		if err != nil {
-			return err
-		}
-		day, err := date("day", r.Day, true)
-		if err != nil {
-			return err
-		}
-		if r.Hits == nil {
-			return fmt.Errorf("missing field %q", "hits")
-		}
-		hits, err := count("hits", r.Hits, 0)
-		if err != nil {
-			return err
-		}
-		b.Sightings = append(b.Sightings, intel.Sighting{IP: ip, Day: day.Truncate(24 * time.Hour), Hits: hits})
-
+		return p.sighting(r, b)
 	case KindListing:
-		ip, err := addr("ip", r.IP)
-		if err != nil {
-			return err
-		}
-		cat, err := p.categoryOf(r.Category)
-		if err != nil {
-			return err
-		}
-		feed, err := p.feedOf(r.Feed)
-		if err != nil {
-			return err
-		}
-		first, last, err := seen(r)
-		if err != nil {
-			return err
-		}
-		b.Listings = append(b.Listings, intel.Listing{IP: ip, Category: cat, Feed: feed, FirstSeen: first, LastSeen: last})
-
+		return p.listing(r, b)
 	case KindURL:
-		key, truncated, host, err := webAddress(r.URL)
-		if err != nil {
-			return err
-		}
-		ip, err := hostAddr(r.IP, host)
-		if err != nil {
-			return err
-		}
-		cats, err := categories(r.Categories)
-		if err != nil {
-			return err
-		}
-		zone, err := zoneOf(r.Zone, cats)
-		if err != nil {
-			return err
-		}
-		hits, err := count("hits", r.Hits, 1)
-		if err != nil {
-			return err
-		}
-		first, last, err := seen(r)
-		if err != nil {
-			return err
-		}
-		b.HostedURLs = append(b.HostedURLs, intel.HostedURL{IP: ip, URL: key, Zone: zone, Categories: cats,
-			Hits: hits, Truncated: truncated, FirstSeen: first, LastSeen: last})
-
+		return p.url(r, b)
 	case KindFile:
-		md5, err := md5Of(r.MD5)
-		if err != nil {
-			return err
-		}
-		key, _, host, err := webAddress(r.URL)
-		if err != nil {
-			return err
-		}
-		ip, err := hostAddr(r.IP, host)
-		if err != nil {
-			return err
-		}
-		zone, err := zoneOf(r.Zone, nil)
-		if err != nil {
-			return err
-		}
-		hits, err := count("hits", r.Hits, 1)
-		if err != nil {
-			return err
-		}
-		first, last, err := seen(r)
-		if err != nil {
-			return err
-		}
-		b.Files = append(b.Files, intel.FileDownload{IP: ip, MD5: md5, URL: schemeOf(r.URL) + "://" + key, Zone: zone,
-			DetectionName: strings.TrimSpace(r.Detection), Hits: hits, FirstSeen: first, LastSeen: last})
-
+		return p.file(r, b)
 	case KindResolution:
-		ip, err := addr("ip", r.IP)
-		if err != nil {
-			return err
-		}
-		d, err := domainOf(r.Domain)
-		if err != nil {
-			return err
-		}
-		hits, err := count("hits", r.Hits, 1)
-		if err != nil {
-			return err
-		}
-		peak, err := count("daily_peak", r.DailyPeak, 0)
-		if err != nil {
-			return err
-		}
-		peakDate, err := date("peak_date", r.PeakDate, false)
-		if err != nil {
-			return err
-		}
-		if peak > hits {
-			return fmt.Errorf("daily_peak %d larger than hits %d", peak, hits)
-		}
-		first, last, err := seen(r)
-		if err != nil {
-			return err
-		}
-		b.Resolutions = append(b.Resolutions, intel.Resolution{IP: ip, Domain: d, FirstSeen: first, LastSeen: last,
-			Hits: hits, DailyPeak: peak, PeakDate: truncDay(peakDate)})
-
+		return p.resolution(r, b)
 	case KindDomain:
-		d, err := domainOf(r.Domain)
-		if err != nil {
-			return err
-		}
-		cats, err := categories(r.Categories)
-		if err != nil {
-			return err
-		}
-		zone, err := zoneOf(r.Zone, cats)
-		if err != nil {
-			return err
-		}
-		b.Domains = append(b.Domains, intel.DomainInfo{Domain: d, Zone: zone, Categories: cats})
-
+		return p.domain(r, b)
 	case KindMask:
 		return p.mask(r, b)
-
 	case KindSpam:
-		ip, err := addr("ip", r.IP)
-		if err != nil {
-			return err
-		}
-		if r.ID == "" {
-			return fmt.Errorf("missing field %q", "id")
-		}
-		t, err := date("time", r.Time, true)
-		if err != nil {
-			return err
-		}
-		b.SpamEvents = append(b.SpamEvents, intel.SpamEvent{IP: ip, ID: r.ID, Time: t, Type: strings.TrimSpace(r.Type)})
-
+		return p.spam(r, b)
 	case KindPhishing:
-		ip, err := addr("ip", r.IP)
-		if err != nil {
-			return err
-		}
-		if r.ID == "" {
-			return fmt.Errorf("missing field %q", "id")
-		}
-		t, err := date("time", r.Time, true)
-		if err != nil {
-			return err
-		}
-		region, err := countryOf("region", r.Region, false)
-		if err != nil {
-			return err
-		}
-		b.PhishingEvents = append(b.PhishingEvents, intel.PhishingEvent{IP: ip, ID: r.ID, Time: t, Region: region,
-			Kit: r.Kit, StolenData: r.StolenData, Industry: r.Industry, Organization: r.Organization})
-
+		return p.phishing(r, b)
 	case KindReport:
 		return p.report(r, b)
-
 	case KindReportLink:
-		ip, err := addr("ip", r.IP)
-		if err != nil {
-			return err
-		}
-		if r.Report == "" {
-			return fmt.Errorf("missing field %q", "report")
-		}
-		b.ReportLinks = append(b.ReportLinks, intel.ReportLink{IP: ip, ReportID: r.Report})
-
+		return p.reportLink(r, b)
 	case KindCountry:
-		_, _, prefixes, err := rangeOf(r.Range)
-		if err != nil {
-			return err
-		}
-		cc, err := countryOf("country", r.Country, true)
-		if err != nil {
-			return err
-		}
-		for _, pf := range prefixes {
-			b.Countries = append(b.Countries, intel.CountryRange{Prefix: pf, Country: cc})
-		}
-
+		return p.country(r, b)
 	case KindASN:
-		_, _, prefixes, err := rangeOf(r.Range)
-		if err != nil {
-			return err
-		}
-		if r.ASN == nil {
-			return fmt.Errorf("missing field %q", "asn")
-		}
-		desc, err := lines(r.Description)
-		if err != nil {
-			return err
-		}
-		for _, pf := range prefixes {
-			b.ASRanges = append(b.ASRanges, intel.ASRange{Prefix: pf, ASN: *r.ASN, Description: desc})
-		}
-
+		return p.asn(r, b)
 	case KindWhois:
 		return p.whois(r, b)
-
 	case KindNetListing:
-		_, _, prefixes, err := rangeOf(r.Range)
-		if err != nil {
-			return err
-		}
-		cat, err := p.categoryOf(r.Category)
-		if err != nil {
-			return err
-		}
-		czone, _ := intel.CategoryZone(cat)
-		zone, err := zoneOf(r.Zone, []intel.Category{cat})
-		if err != nil {
-			return err
-		}
-		if r.Zone == "" {
-			zone = czone
-		}
-		feed, err := p.feedOf(r.Feed)
-		if err != nil {
-			return err
-		}
-		first, last, err := seen(r)
-		if err != nil {
-			return err
-		}
-		for _, pf := range prefixes {
-			b.NetListings = append(b.NetListings, intel.NetListing{Prefix: pf, Category: cat, Zone: zone, Feed: feed,
-				FirstSeen: first, LastSeen: last})
-		}
-
+		return p.netListing(r, b)
 	case KindAllow:
-		_, _, prefixes, err := rangeOf(r.Range)
-		if err != nil {
-			return err
-		}
-		list := r.List
-		if list == "" {
-			list = r.Feed
-		}
-		if list == "" {
-			list = p.feed
-		}
-		if list == "" {
-			return fmt.Errorf("missing field %q", "list")
-		}
-		for _, pf := range prefixes {
-			b.Allows = append(b.Allows, intel.Allow{Prefix: pf, List: list})
-		}
-
+		return p.allow(r, b)
 	case "":
 		return fmt.Errorf("missing field %q", "kind")
 	default:
 		return fmt.Errorf("unknown kind %q (want one of %s)", clip(r.Kind), strings.Join(Kinds(), ", "))
+	}
+}
+
+func (p *Parser) sighting(r *Record, b *intel.Batch) error {
+	ip, err := addr("ip", r.IP)
+	if err != nil {
+		return err
+	}
+	day, err := date("day", r.Day, true)
+	if err != nil {
+		return err
+	}
+	if r.Hits == nil {
+		return fmt.Errorf("missing field %q", "hits")
+	}
+	hits, err := count("hits", r.Hits, 0)
+	if err != nil {
+		return err
+	}
+	b.Sightings = append(b.Sightings, intel.Sighting{IP: ip, Day: day.Truncate(24 * time.Hour), Hits: hits})
+	return nil
+}
+
+func (p *Parser) listing(r *Record, b *intel.Batch) error {
+	ip, err := addr("ip", r.IP)
+	if err != nil {
+		return err
+	}
+	cat, err := p.categoryOf(r.Category)
+	if err != nil {
+		return err
+	}
+	feed, err := p.feedOf(r.Feed)
+	if err != nil {
+		return err
+	}
+	first, last, err := seen(r)
+	if err != nil {
+		return err
+	}
+	b.Listings = append(b.Listings, intel.Listing{IP: ip, Category: cat, Feed: feed, FirstSeen: first, LastSeen: last})
+	return nil
+}
+
+func (p *Parser) url(r *Record, b *intel.Batch) error {
+	key, truncated, host, err := webAddress(r.URL)
+	if err != nil {
+		return err
+	}
+	ip, err := hostAddr(r.IP, host)
+	if err != nil {
+		return err
+	}
+	cats, err := categories(r.Categories)
+	if err != nil {
+		return err
+	}
+	zone, err := zoneOf(r.Zone, cats)
+	if err != nil {
+		return err
+	}
+	hits, err := count("hits", r.Hits, 1)
+	if err != nil {
+		return err
+	}
+	first, last, err := seen(r)
+	if err != nil {
+		return err
+	}
+	b.HostedURLs = append(b.HostedURLs, intel.HostedURL{IP: ip, URL: key, Zone: zone, Categories: cats,
+		Hits: hits, Truncated: truncated, FirstSeen: first, LastSeen: last})
+	return nil
+}
+
+func (p *Parser) file(r *Record, b *intel.Batch) error {
+	md5, err := md5Of(r.MD5)
+	if err != nil {
+		return err
+	}
+	key, _, host, err := webAddress(r.URL)
+	if err != nil {
+		return err
+	}
+	ip, err := hostAddr(r.IP, host)
+	if err != nil {
+		return err
+	}
+	zone, err := zoneOf(r.Zone, nil)
+	if err != nil {
+		return err
+	}
+	hits, err := count("hits", r.Hits, 1)
+	if err != nil {
+		return err
+	}
+	first, last, err := seen(r)
+	if err != nil {
+		return err
+	}
+	b.Files = append(b.Files, intel.FileDownload{IP: ip, MD5: md5, URL: schemeOf(r.URL) + "://" + key, Zone: zone,
+		DetectionName: strings.TrimSpace(r.Detection), Hits: hits, FirstSeen: first, LastSeen: last})
+	return nil
+}
+
+func (p *Parser) resolution(r *Record, b *intel.Batch) error {
+	ip, err := addr("ip", r.IP)
+	if err != nil {
+		return err
+	}
+	d, err := domainOf(r.Domain)
+	if err != nil {
+		return err
+	}
+	hits, err := count("hits", r.Hits, 1)
+	if err != nil {
+		return err
+	}
+	peak, err := count("daily_peak", r.DailyPeak, 0)
+	if err != nil {
+		return err
+	}
+	peakDate, err := date("peak_date", r.PeakDate, false)
+	if err != nil {
+		return err
+	}
+	if peak > hits {
+		return fmt.Errorf("daily_peak %d larger than hits %d", peak, hits)
+	}
+	first, last, err := seen(r)
+	if err != nil {
+		return err
+	}
+	b.Resolutions = append(b.Resolutions, intel.Resolution{IP: ip, Domain: d, FirstSeen: first, LastSeen: last,
+		Hits: hits, DailyPeak: peak, PeakDate: truncDay(peakDate)})
+	return nil
+}
+
+func (p *Parser) domain(r *Record, b *intel.Batch) error {
+	d, err := domainOf(r.Domain)
+	if err != nil {
+		return err
+	}
+	cats, err := categories(r.Categories)
+	if err != nil {
+		return err
+	}
+	zone, err := zoneOf(r.Zone, cats)
+	if err != nil {
+		return err
+	}
+	b.Domains = append(b.Domains, intel.DomainInfo{Domain: d, Zone: zone, Categories: cats})
+	return nil
+}
+
+func (p *Parser) spam(r *Record, b *intel.Batch) error {
+	ip, err := addr("ip", r.IP)
+	if err != nil {
+		return err
+	}
+	if r.ID == "" {
+		return fmt.Errorf("missing field %q", "id")
+	}
+	t, err := date("time", r.Time, true)
+	if err != nil {
+		return err
+	}
+	b.SpamEvents = append(b.SpamEvents, intel.SpamEvent{IP: ip, ID: r.ID, Time: t, Type: strings.TrimSpace(r.Type)})
+	return nil
+}
+
+func (p *Parser) phishing(r *Record, b *intel.Batch) error {
+	ip, err := addr("ip", r.IP)
+	if err != nil {
+		return err
+	}
+	if r.ID == "" {
+		return fmt.Errorf("missing field %q", "id")
+	}
+	t, err := date("time", r.Time, true)
+	if err != nil {
+		return err
+	}
+	region, err := countryOf("region", r.Region, false)
+	if err != nil {
+		return err
+	}
+	b.PhishingEvents = append(b.PhishingEvents, intel.PhishingEvent{IP: ip, ID: r.ID, Time: t, Region: region,
+		Kit: r.Kit, StolenData: r.StolenData, Industry: r.Industry, Organization: r.Organization})
+	return nil
+}
+
+func (p *Parser) reportLink(r *Record, b *intel.Batch) error {
+	ip, err := addr("ip", r.IP)
+	if err != nil {
+		return err
+	}
+	if r.Report == "" {
+		return fmt.Errorf("missing field %q", "report")
+	}
+	b.ReportLinks = append(b.ReportLinks, intel.ReportLink{IP: ip, ReportID: r.Report})
+	return nil
+}
+
+func (p *Parser) country(r *Record, b *intel.Batch) error {
+	_, _, prefixes, err := rangeOf(r.Range)
+	if err != nil {
+		return err
+	}
+	cc, err := countryOf("country", r.Country, true)
+	if err != nil {
+		return err
+	}
+	for _, pf := range prefixes {
+		b.Countries = append(b.Countries, intel.CountryRange{Prefix: pf, Country: cc})
+	}
+	return nil
+}
+
+func (p *Parser) asn(r *Record, b *intel.Batch) error {
+	_, _, prefixes, err := rangeOf(r.Range)
+	if err != nil {
+		return err
+	}
+	if r.ASN == nil {
+		return fmt.Errorf("missing field %q", "asn")
+	}
+	desc, err := lines(r.Description)
+	if err != nil {
+		return err
+	}
+	for _, pf := range prefixes {
+		b.ASRanges = append(b.ASRanges, intel.ASRange{Prefix: pf, ASN: *r.ASN, Description: desc})
+	}
+	return nil
+}
+
+func (p *Parser) netListing(r *Record, b *intel.Batch) error {
+	_, _, prefixes, err := rangeOf(r.Range)
+	if err != nil {
+		return err
+	}
+	cat, err := p.categoryOf(r.Category)
+	if err != nil {
+		return err
+	}
+	czone, _ := intel.CategoryZone(cat)
+	zone, err := zoneOf(r.Zone, []intel.Category{cat})
+	if err != nil {
+		return err
+	}
+	if r.Zone == "" {
+		zone = czone
+	}
+	feed, err := p.feedOf(r.Feed)
+	if err != nil {
+		return err
+	}
+	first, last, err := seen(r)
+	if err != nil {
+		return err
+	}
+	for _, pf := range prefixes {
+		b.NetListings = append(b.NetListings, intel.NetListing{Prefix: pf, Category: cat, Zone: zone, Feed: feed,
+			FirstSeen: first, LastSeen: last})
+	}
+	return nil
+}
+
+func (p *Parser) allow(r *Record, b *intel.Batch) error {
+	_, _, prefixes, err := rangeOf(r.Range)
+	if err != nil {
+		return err
+	}
+	list := r.List
+	if list == "" {
+		list = r.Feed
+	}
+	if list == "" {
+		list = p.feed
+	}
+	if list == "" {
+		return fmt.Errorf("missing field %q", "list")
+	}
+	for _, pf := range prefixes {
+		b.Allows = append(b.Allows, intel.Allow{Prefix: pf, List: list})
 	}
 	return nil
 }

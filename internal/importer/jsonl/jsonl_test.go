@@ -1,7 +1,6 @@
 package jsonl
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"flag"
@@ -11,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/tipd/tipd/internal/importer"
+	"github.com/tipd/tipd/internal/importer/importtest"
 	"github.com/tipd/tipd/internal/intel"
 )
 
@@ -18,20 +18,7 @@ var update = flag.Bool("update", false, "rewrite the golden files")
 
 func parseFile(t testing.TB, path string, o importer.Options) (*intel.Batch, map[int]string) {
 	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := New(o)
-	var b intel.Batch
-	bad := map[int]string{}
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	for n := 1; sc.Scan(); n++ {
-		if err := p.Parse(sc.Bytes(), n, &b); err != nil {
-			bad[n] = err.Error()
-		}
-	}
-	return &b, bad
+	return importtest.ParseFile(t, path, New(o))
 }
 
 func TestGolden(t *testing.T) {

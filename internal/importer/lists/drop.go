@@ -2,6 +2,7 @@ package lists
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"net/netip"
@@ -53,7 +54,7 @@ type dropRecord struct {
 // NewDROP returns a DROP parser; o.Feed replaces the feed name
 // "Spamhaus DROP".
 func NewDROP(o importer.Options) *DROP {
-	return &DROP{feed: feedOr(o.Feed, FeedDROP)}
+	return &DROP{feed: cmp.Or(o.Feed, FeedDROP)}
 }
 
 // Parse implements importer.Parser.

@@ -27,13 +27,6 @@ const (
 // summary, not reported as bad lines.
 const IgnoredUnverified = "skipped: not verified"
 
-func feedOr(feed, def string) string {
-	if feed != "" {
-		return feed
-	}
-	return def
-}
-
 // clip shortens a value for an error message.
 var clip = importer.Clip
 

@@ -1,7 +1,6 @@
 package lists
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"flag"
@@ -42,28 +41,16 @@ var fixtures = map[string]string{
 	"phishtank.csv": "phishtank", "phishtank_mixed.csv": "phishtank",
 }
 
-// parseFile parses a fixture line by line as the pipeline does.
+// parseFile parses a fixture as the pipeline does.
 func parseFile(t testing.TB, name string) (*intel.Batch, map[int]string, importer.Parser) {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	format := fixtures[name]
 	o := importer.Options{}
-	if format == "ipset" {
+	if fixtures[name] == "ipset" {
 		o = ipsetOptions
 	}
-	p := newParser(format, o)
-	var b intel.Batch
-	bad := map[int]string{}
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	for n := 1; sc.Scan(); n++ {
-		if err := p.Parse(sc.Bytes(), n, &b); err != nil {
-			bad[n] = err.Error()
-		}
-	}
-	return &b, bad, p
+	p := newParser(fixtures[name], o)
+	b, bad := importtest.ParseFile(t, filepath.Join("testdata", name), p)
+	return b, bad, p
 }
 
 func TestGolden(t *testing.T) {

@@ -2,6 +2,7 @@ package lists
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"strings"
 	"time"
@@ -23,7 +24,7 @@ type OpenPhish struct {
 // NewOpenPhish returns an OpenPhish parser; o.Feed replaces the feed name
 // "OpenPhish".
 func NewOpenPhish(o importer.Options) *OpenPhish {
-	return &OpenPhish{feed: feedOr(o.Feed, FeedOpenPhish)}
+	return &OpenPhish{feed: cmp.Or(o.Feed, FeedOpenPhish)}
 }
 
 // Parse implements importer.Parser. Lines starting with '#' are comments.
@@ -57,7 +58,7 @@ type PhishTank struct {
 // "PhishTank".
 func NewPhishTank(o importer.Options) *PhishTank {
 	cols, _ := csvline.ParseHeader([]byte(phishtankHeader))
-	return &PhishTank{feed: feedOr(o.Feed, FeedPhishTank), cols: cols}
+	return &PhishTank{feed: cmp.Or(o.Feed, FeedPhishTank), cols: cols}
 }
 
 // Parse implements importer.Parser.

@@ -1,7 +1,6 @@
 package reports_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"flag"
@@ -24,31 +23,11 @@ var update = flag.Bool("update", false, "rewrite the golden files")
 
 var now = time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
 
-// parseFile feeds the lines of path to a new parser and returns the batch
-// and the bad lines (line number -> reason).
+// parseFile parses path with a new parser as the pipeline does and returns
+// the batch and the bad lines (line number -> reason).
 func parseFile(t testing.TB, path string) (*intel.Batch, map[int]string) {
 	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := reports.New(importer.Options{})
-	var b intel.Batch
-	bad := map[int]string{}
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(nil, importer.MaxLineLength+2)
-	for n := 1; sc.Scan(); n++ {
-		var lb intel.Batch
-		if err := p.Parse(sc.Bytes(), n, &lb); err != nil {
-			bad[n] = err.Error()
-			continue
-		}
-		b.Reports = append(b.Reports, lb.Reports...)
-		b.ReportLinks = append(b.ReportLinks, lb.ReportLinks...)
-		b.NetListings = append(b.NetListings, lb.NetListings...)
-		b.HostedURLs = append(b.HostedURLs, lb.HostedURLs...)
-	}
-	return &b, bad
+	return importtest.ParseFile(t, path, reports.New(importer.Options{}))
 }
 
 func golden(t *testing.T, name string, v any) {
