@@ -101,8 +101,29 @@ type Options struct {
 	// tell (0: unknown).
 	Size int64
 	// TempDir is where a strict import of a stream that cannot be re-read
-	// keeps its copy (os.TempDir if empty).
+	// keeps its copy, and parsers their temporary files (os.TempDir if
+	// empty).
 	TempDir string
+}
+
+// ParserConfig is what a format's parser is told of the import: the
+// feed and category of records that name none, and where a parser that
+// spills to disk keeps its temporary files. Parser constructors take it,
+// not Options, so a parser cannot come to depend on how the run is driven.
+type ParserConfig struct {
+	// Feed names the source of the file: the feed of records that name
+	// none (for a feed-specific format, replacing its default name).
+	Feed string
+	// Category is the category of records that name none (list formats).
+	Category intel.Category
+	// TempDir is where a parser keeps temporary files (os.TempDir if
+	// empty).
+	TempDir string
+}
+
+// ParserConfig returns the part of o a parser reads.
+func (o Options) ParserConfig() ParserConfig {
+	return ParserConfig{Feed: o.Feed, Category: o.Category, TempDir: o.TempDir}
 }
 
 func (o Options) withDefaults(st store.Intel) Options {
