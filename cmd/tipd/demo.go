@@ -105,7 +105,7 @@ func demoImport(ctx context.Context, e *env, st store.Store, o gen.Options) (gen
 		errc <- err
 	}()
 	opts := importer.Options{Feed: "demo", File: "demo-world.jsonl", Now: e.now}
-	newParser, err := formats.New("jsonl", opts)
+	newParser, err := formats.New("jsonl", opts.ParserConfig())
 	if err != nil {
 		return nil, err
 	}

@@ -66,12 +66,12 @@ func cmdImport(ctx context.Context, e *env, args []string) error {
 		return usagef("-batch must be between 1 and %d (0: the store's default)", 1<<20)
 	}
 	o := importer.Options{Strict: *strict, Feed: *feed, Category: intel.Category(*category), Now: e.now, BatchSize: *batch}
-	newParser, err := formats.New(*format, o)
+	newParser, err := formats.New(*format, o.ParserConfig())
 	if err != nil {
 		return usageError{err.Error()}
 	}
 
-	set := formats.NewSet(*format, o)
+	set := formats.NewSet(*format, o.ParserConfig())
 	if set != nil {
 		defer set.Close()
 	}

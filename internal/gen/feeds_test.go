@@ -20,18 +20,18 @@ import (
 var feedWriters = []struct {
 	name  string
 	write func(io.Writer, Options) error
-	parse func(importer.Options) importer.Parser
+	parse func(importer.ParserConfig) importer.Parser
 	extra int // data lines beyond Size (a metadata line)
 }{
-	{"urlhaus", WriteURLhaus, func(o importer.Options) importer.Parser { return abusech.NewURLhaus(o) }, 0},
-	{"threatfox", WriteThreatFox, func(o importer.Options) importer.Parser { return abusech.NewThreatFox(o) }, 0},
-	{"threatfox-json", WriteThreatFoxJSON, func(o importer.Options) importer.Parser { return abusech.NewThreatFox(o) }, 0},
-	{"feodo", WriteFeodo, func(o importer.Options) importer.Parser { return abusech.NewFeodo(o) }, 0},
-	{"drop", WriteDROP, func(o importer.Options) importer.Parser { return lists.NewDROP(o) }, 0},
-	{"drop-json", WriteDROPJSON, func(o importer.Options) importer.Parser { return lists.NewDROP(o) }, 1},
-	{"ipset", WriteIPSet, func(o importer.Options) importer.Parser { return lists.NewIPSet(o) }, 0},
-	{"openphish", WriteOpenPhish, func(o importer.Options) importer.Parser { return lists.NewOpenPhish(o) }, 0},
-	{"phishtank", WritePhishTank, func(o importer.Options) importer.Parser { return lists.NewPhishTank(o) }, 0},
+	{"urlhaus", WriteURLhaus, func(o importer.ParserConfig) importer.Parser { return abusech.NewURLhaus(o) }, 0},
+	{"threatfox", WriteThreatFox, func(o importer.ParserConfig) importer.Parser { return abusech.NewThreatFox(o) }, 0},
+	{"threatfox-json", WriteThreatFoxJSON, func(o importer.ParserConfig) importer.Parser { return abusech.NewThreatFox(o) }, 0},
+	{"feodo", WriteFeodo, func(o importer.ParserConfig) importer.Parser { return abusech.NewFeodo(o) }, 0},
+	{"drop", WriteDROP, func(o importer.ParserConfig) importer.Parser { return lists.NewDROP(o) }, 0},
+	{"drop-json", WriteDROPJSON, func(o importer.ParserConfig) importer.Parser { return lists.NewDROP(o) }, 1},
+	{"ipset", WriteIPSet, func(o importer.ParserConfig) importer.Parser { return lists.NewIPSet(o) }, 0},
+	{"openphish", WriteOpenPhish, func(o importer.ParserConfig) importer.Parser { return lists.NewOpenPhish(o) }, 0},
+	{"phishtank", WritePhishTank, func(o importer.ParserConfig) importer.Parser { return lists.NewPhishTank(o) }, 0},
 }
 
 // discard is a store that keeps nothing and knows no domain.
@@ -65,7 +65,7 @@ func TestFeedWriters(t *testing.T) {
 			}
 			po := importer.Options{Feed: "Synthetic", Category: intel.CatScanner}
 			sum, err := importer.Import(context.Background(), discard{}, bytes.NewReader(a.Bytes()),
-				func() importer.Parser { return fw.parse(po) }, po)
+				func() importer.Parser { return fw.parse(po.ParserConfig()) }, po)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -107,7 +107,7 @@ func BenchmarkImportFeeds(b *testing.B) {
 			var lines int64
 			for i := 0; i < b.N; i++ {
 				sum, err := importer.Import(context.Background(), discard{}, bytes.NewReader(buf.Bytes()),
-					func() importer.Parser { return fw.parse(po) }, po)
+					func() importer.Parser { return fw.parse(po.ParserConfig()) }, po)
 				if err != nil || sum.Skipped != 0 {
 					b.Fatalf("%v, %s", err, sum)
 				}

@@ -110,7 +110,7 @@ func importWorld(t *testing.T, data []byte) (*collector, importer.Summary) {
 	t.Helper()
 	c := &collector{}
 	o := importer.Options{File: "world.jsonl", BatchSize: 1000}
-	sum, err := importer.Import(context.Background(), c, bytes.NewReader(data), func() importer.Parser { return jsonl.New(o) }, o)
+	sum, err := importer.Import(context.Background(), c, bytes.NewReader(data), func() importer.Parser { return jsonl.New(o.ParserConfig()) }, o)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,13 +24,13 @@ func TestRegistryWriters(t *testing.T) {
 	for _, c := range []struct {
 		name    string
 		write   func(io.Writer, Options) error
-		parse   func(importer.Options) importer.Parser
+		parse   func(importer.ParserConfig) importer.Parser
 		minRead int64
 	}{
-		{"pdns", WritePDNS, func(o importer.Options) importer.Parser { return pdns.New(o) }, 2500},
-		{"delegated", WriteDelegated, func(o importer.Options) importer.Parser { return rir.NewDelegated(o) }, 2500},
-		{"iptoasn", WriteIPtoASN, func(o importer.Options) importer.Parser { return rir.NewIPtoASN(o) }, 2500},
-		{"warninglist", WriteWarninglist, func(o importer.Options) importer.Parser { return warninglist.New(o) }, 3000},
+		{"pdns", WritePDNS, func(o importer.ParserConfig) importer.Parser { return pdns.New(o) }, 2500},
+		{"delegated", WriteDelegated, func(o importer.ParserConfig) importer.Parser { return rir.NewDelegated(o) }, 2500},
+		{"iptoasn", WriteIPtoASN, func(o importer.ParserConfig) importer.Parser { return rir.NewIPtoASN(o) }, 2500},
+		{"warninglist", WriteWarninglist, func(o importer.ParserConfig) importer.Parser { return warninglist.New(o) }, 3000},
 		{"rpsl", WriteRPSL, nil, 214},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -47,11 +47,11 @@ func TestRegistryWriters(t *testing.T) {
 			if n := bytes.Count(a.Bytes(), []byte("\n")); n < o.Size*9/10 || n > o.Size*12/10 {
 				t.Errorf("got %d lines, want about %d", n, o.Size)
 			}
-			newParser := func() importer.Parser { return c.parse(importer.Options{}) }
+			newParser := func() importer.Parser { return c.parse(importer.ParserConfig{}) }
 			if c.parse == nil {
 				path := filepath.Join(t.TempDir(), "dump.db")
 				os.WriteFile(path, a.Bytes(), 0o644)
-				d := rpsl.NewDump(importer.Options{TempDir: t.TempDir()})
+				d := rpsl.NewDump(importer.ParserConfig{TempDir: t.TempDir()})
 				defer d.Close()
 				if _, _, err := importer.ScanSet(context.Background(), d, []string{path}, nil, ""); err != nil {
 					t.Fatal(err)
@@ -79,12 +79,12 @@ func BenchmarkRegistryImport(b *testing.B) {
 	for _, c := range []struct {
 		name  string
 		write func(io.Writer, Options) error
-		parse func(importer.Options) importer.Parser
+		parse func(importer.ParserConfig) importer.Parser
 	}{
-		{"pdns", WritePDNS, func(o importer.Options) importer.Parser { return pdns.New(o) }},
-		{"delegated", WriteDelegated, func(o importer.Options) importer.Parser { return rir.NewDelegated(o) }},
-		{"iptoasn", WriteIPtoASN, func(o importer.Options) importer.Parser { return rir.NewIPtoASN(o) }},
-		{"warninglist", WriteWarninglist, func(o importer.Options) importer.Parser { return warninglist.New(o) }},
+		{"pdns", WritePDNS, func(o importer.ParserConfig) importer.Parser { return pdns.New(o) }},
+		{"delegated", WriteDelegated, func(o importer.ParserConfig) importer.Parser { return rir.NewDelegated(o) }},
+		{"iptoasn", WriteIPtoASN, func(o importer.ParserConfig) importer.Parser { return rir.NewIPtoASN(o) }},
+		{"warninglist", WriteWarninglist, func(o importer.ParserConfig) importer.Parser { return warninglist.New(o) }},
 		{"rpsl", WriteRPSL, nil},
 	} {
 		b.Run(c.name, func(b *testing.B) {
@@ -98,9 +98,9 @@ func BenchmarkRegistryImport(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				newParser := func() importer.Parser { return nil }
 				if c.parse != nil {
-					newParser = func() importer.Parser { return c.parse(importer.Options{}) }
+					newParser = func() importer.Parser { return c.parse(importer.ParserConfig{}) }
 				} else {
-					d := rpsl.NewDump(importer.Options{TempDir: b.TempDir()})
+					d := rpsl.NewDump(importer.ParserConfig{TempDir: b.TempDir()})
 					if err := d.Scan(context.Background(), bytes.NewReader(buf.Bytes()), "dump"); err != nil {
 						b.Fatal(err)
 					}

@@ -54,8 +54,8 @@ func BenchmarkImportReports(b *testing.B) {
 		write func(*bytes.Buffer) error
 		parse func() importer.Parser
 	}{
-		{"reports", func(w *bytes.Buffer) error { return gen.WriteReports(w, o) }, func() importer.Parser { return reports.New(importer.Options{}) }},
-		{"stix", func(w *bytes.Buffer) error { return gen.WriteSTIX(w, o) }, func() importer.Parser { return stix.New(importer.Options{}) }},
+		{"reports", func(w *bytes.Buffer) error { return gen.WriteReports(w, o) }, func() importer.Parser { return reports.New(importer.ParserConfig{}) }},
+		{"stix", func(w *bytes.Buffer) error { return gen.WriteSTIX(w, o) }, func() importer.Parser { return stix.New(importer.ParserConfig{}) }},
 	} {
 		b.Run(f.name, func(b *testing.B) {
 			var buf bytes.Buffer

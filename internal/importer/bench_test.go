@@ -50,7 +50,7 @@ func benchImport(b *testing.B, newStore func() store.Intel) {
 			}
 		}()
 		o := importer.Options{File: "world.jsonl"}
-		sum, err := importer.Import(context.Background(), st, bytes.NewReader(data), func() importer.Parser { return jsonl.New(o) }, o)
+		sum, err := importer.Import(context.Background(), st, bytes.NewReader(data), func() importer.Parser { return jsonl.New(o.ParserConfig()) }, o)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -109,7 +109,7 @@ func (s *pipeSink) ApplyAsync(ctx context.Context, b *intel.Batch, done func(err
 var fixedNow = time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
 
 func newJSONL(o importer.Options) func() importer.Parser {
-	return func() importer.Parser { return jsonl.New(o) }
+	return func() importer.Parser { return jsonl.New(o.ParserConfig()) }
 }
 
 func sightings(n int) string {

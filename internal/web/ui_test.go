@@ -80,7 +80,7 @@ func newStack(t *testing.T) *stack {
 	}
 	defer f.Close()
 	opts := importer.Options{File: f.Name(), Feed: "portal-test", Now: now}
-	newParser, err := formats.New("jsonl", opts)
+	newParser, err := formats.New("jsonl", opts.ParserConfig())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -27,7 +27,7 @@ type flushless struct{ importer.Parser }
 
 func (flushless) Flush(*intel.Batch) error { return nil }
 
-func newParser(format string, o importer.Options) parser {
+func newParser(format string, o importer.ParserConfig) parser {
 	switch format {
 	case "urlhaus":
 		return flushless{NewURLhaus(o)}
@@ -48,7 +48,7 @@ func formatOf(name string) string {
 // the bad lines.
 func parseFile(t testing.TB, name string) (*intel.Batch, map[int]string, parser) {
 	t.Helper()
-	p := newParser(formatOf(name), importer.Options{})
+	p := newParser(formatOf(name), importer.ParserConfig{})
 	b, bad := importtest.ParseFile(t, filepath.Join("testdata", name), p)
 	return b, bad, p
 }
@@ -148,7 +148,7 @@ func TestThreatFoxJSONStructure(t *testing.T) {
 		{in: `{"1": [}`, want: `unexpected '}'`},
 	}
 	for _, tt := range tests {
-		p := NewThreatFox(importer.Options{})
+		p := NewThreatFox(importer.ParserConfig{})
 		var b intel.Batch
 		got := ""
 		for i, l := range strings.Split(tt.in, "\n") {
@@ -170,7 +170,7 @@ func TestThreatFoxJSONStructure(t *testing.T) {
 		}
 	}
 	// After a syntax error the rest is reported, not guessed.
-	p := NewThreatFox(importer.Options{})
+	p := NewThreatFox(importer.ParserConfig{})
 	var b intel.Batch
 	p.Parse([]byte(`{"1": x`), 1, &b)
 	if err := p.Parse([]byte(`"2": []}`), 2, &b); err == nil || !strings.Contains(err.Error(), "not read") {
@@ -180,7 +180,7 @@ func TestThreatFoxJSONStructure(t *testing.T) {
 
 func TestFeedFlag(t *testing.T) {
 	var b intel.Batch
-	p := NewFeodo(importer.Options{Feed: "My C2 List"})
+	p := NewFeodo(importer.ParserConfig{Feed: "My C2 List"})
 	if err := p.Parse([]byte(`"2026-10-01 07:44:46","45.95.147.20",443,"online","2026-11-27","Dridex"`), 1, &b); err != nil {
 		t.Fatal(err)
 	}
@@ -209,7 +209,7 @@ func FuzzParse(f *testing.F) {
 		if format != "urlhaus" && format != "threatfox" && format != "feodo" {
 			return
 		}
-		p := newParser(format, importer.Options{})
+		p := newParser(format, importer.ParserConfig{})
 		var b intel.Batch
 		if err := p.Parse(line, 1, &b); err != nil {
 			return
@@ -251,7 +251,7 @@ func benchParse(b *testing.B, name string) {
 			lines = append(lines, l)
 		}
 	}
-	p := newParser(formatOf(name), importer.Options{})
+	p := newParser(formatOf(name), importer.ParserConfig{})
 	importtest.BenchParse(b, p, lines, 0)
 }
 
@@ -273,7 +273,7 @@ func BenchmarkThreatFoxJSON(b *testing.B) {
             "tags": "CobaltStrike"
         }`
 	lines := strings.Split(rec, "\n")
-	p := NewThreatFox(importer.Options{})
+	p := NewThreatFox(importer.ParserConfig{})
 	var batch intel.Batch
 	p.Parse([]byte("{"), 1, &batch)
 	b.ReportAllocs()

@@ -23,14 +23,14 @@ func withDNS(t *testing.T) *importtest.World {
 	w := importtest.NewWorld()
 	path := filepath.Join(t.TempDir(), "dns.jsonl")
 	writeFile(t, path, resolutions)
-	w.Import(t, path, func() importer.Parser { return jsonl.New(importer.Options{}) }, importer.Options{})
+	w.Import(t, path, func() importer.Parser { return jsonl.New(importer.ParserConfig{}) }, importer.Options{})
 	return w
 }
 
 func TestURLhausEndToEnd(t *testing.T) {
 	w := withDNS(t)
 	o := importer.Options{}
-	mk := func() importer.Parser { return abusech.NewURLhaus(o) }
+	mk := func() importer.Parser { return abusech.NewURLhaus(o.ParserConfig()) }
 	path := filepath.Join("testdata", "urlhaus.csv")
 	sum := w.Import(t, path, mk, o)
 	if sum.Read != 5 || sum.Skipped != 0 || sum.Unplaced != 0 {
@@ -72,7 +72,7 @@ func TestThreatFoxEndToEnd(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			w := withDNS(t)
 			o := importer.Options{}
-			mk := func() importer.Parser { return abusech.NewThreatFox(o) }
+			mk := func() importer.Parser { return abusech.NewThreatFox(o.ParserConfig()) }
 			path := filepath.Join("testdata", name)
 			sum := w.Import(t, path, mk, o)
 			if sum.Skipped != 0 || len(sum.Ignored) != 1 || sum.Ignored[0].What != abusech.IgnoredNoAddress {
@@ -107,7 +107,7 @@ func TestFeodoEndToEnd(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			w := importtest.NewWorld()
 			o := importer.Options{}
-			mk := func() importer.Parser { return abusech.NewFeodo(o) }
+			mk := func() importer.Parser { return abusech.NewFeodo(o.ParserConfig()) }
 			path := filepath.Join("testdata", name)
 			if sum := w.Import(t, path, mk, o); sum.Skipped != 0 || sum.Read < 2 {
 				t.Errorf("got %s", sum)

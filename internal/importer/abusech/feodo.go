@@ -29,7 +29,7 @@ type Feodo struct {
 
 // NewFeodo returns a Feodo Tracker parser; o.Feed replaces the feed name
 // "Feodo Tracker".
-func NewFeodo(o importer.Options) *Feodo {
+func NewFeodo(o importer.ParserConfig) *Feodo {
 	cols, _ := csvline.ParseHeader([]byte(feodoHeader))
 	return &Feodo{feed: cmp.Or(o.Feed, FeedFeodo), csvRows: csvRows{cols: cols}}
 }

@@ -38,7 +38,7 @@ type ThreatFox struct {
 
 // NewThreatFox returns a ThreatFox parser; o.Feed replaces the feed name
 // "ThreatFox".
-func NewThreatFox(o importer.Options) *ThreatFox {
+func NewThreatFox(o importer.ParserConfig) *ThreatFox {
 	cols, _ := csvline.ParseHeader([]byte(threatfoxHeader))
 	return &ThreatFox{feed: cmp.Or(o.Feed, FeedThreatFox), csvRows: csvRows{cols: cols}}
 }

@@ -23,7 +23,7 @@ type URLhaus struct {
 
 // NewURLhaus returns a URLhaus parser; o.Feed replaces the feed name
 // "URLhaus".
-func NewURLhaus(o importer.Options) *URLhaus {
+func NewURLhaus(o importer.ParserConfig) *URLhaus {
 	cols, _ := csvline.ParseHeader([]byte(urlhausHeader))
 	return &URLhaus{feed: cmp.Or(o.Feed, FeedURLhaus), csvRows: csvRows{cols: cols}}
 }

@@ -29,13 +29,13 @@ type Format struct {
 	// docs/import-format.md) documents it.
 	Name string
 	// New makes a parser for one pass over one file.
-	New func(importer.Options) importer.Parser
+	New func(importer.ParserConfig) importer.Parser
 	// Check, if set, refuses options the format cannot do without (a
 	// list's category and feed given on the command line).
-	Check func(importer.Options) error
+	Check func(importer.ParserConfig) error
 	// Set, if set, makes the file set of a format whose files are
 	// imported together (importer.FileSet; see importer.ScanSet).
-	Set func(importer.Options) importer.FileSet
+	Set func(importer.ParserConfig) importer.FileSet
 	// Gen lists the files `tipd gen -formats` writes in this format.
 	Gen []Gen
 }
@@ -62,7 +62,7 @@ var Table = []Format{
 	{Name: "phishtank", New: parser(lists.NewPhishTank), Gen: []Gen{{"phishtank", "phishtank.csv", "", gen.WritePhishTank}}},
 	{Name: "reports", New: parser(reports.New), Gen: []Gen{{"reports", "reports.jsonl", "", reportsWriter(gen.WriteReports)}}},
 	// RPSL networks name contacts defined in the dump's other files.
-	{Name: "rpsl", New: parser(rpsl.New), Set: func(o importer.Options) importer.FileSet { return rpsl.NewDump(o) },
+	{Name: "rpsl", New: parser(rpsl.New), Set: func(o importer.ParserConfig) importer.FileSet { return rpsl.NewDump(o) },
 		Gen: []Gen{{"rpsl", "example.db", "", gen.WriteRPSL}}},
 	{Name: "stix", New: parser(stix.New), Gen: []Gen{{"stix", "bundle.json", "", reportsWriter(gen.WriteSTIX)}}},
 	{Name: "threatfox", New: parser(abusech.NewThreatFox),
@@ -72,8 +72,8 @@ var Table = []Format{
 }
 
 // parser adapts a parser package's constructor to Format.New.
-func parser[P importer.Parser](mk func(importer.Options) P) func(importer.Options) importer.Parser {
-	return func(o importer.Options) importer.Parser { return mk(o) }
+func parser[P importer.Parser](mk func(importer.ParserConfig) P) func(importer.ParserConfig) importer.Parser {
+	return func(o importer.ParserConfig) importer.Parser { return mk(o) }
 }
 
 // reportsWriter sizes a report file to the world: one report per hundred
@@ -104,7 +104,7 @@ func Names() []string {
 
 // New returns a function making parsers of the named format, configured by
 // o (Feed, Category, TempDir), for importer.Import.
-func New(name string, o importer.Options) (func() importer.Parser, error) {
+func New(name string, o importer.ParserConfig) (func() importer.Parser, error) {
 	f, ok := Lookup(name)
 	if !ok {
 		return nil, fmt.Errorf("unknown import format %q (known: %s)", name, strings.Join(Names(), ", "))
@@ -119,7 +119,7 @@ func New(name string, o importer.Options) (func() importer.Parser, error) {
 
 // NewSet returns the file set of a format whose files are imported
 // together, or nil for formats whose files stand alone.
-func NewSet(name string, o importer.Options) importer.FileSet {
+func NewSet(name string, o importer.ParserConfig) importer.FileSet {
 	if f, ok := Lookup(name); ok && f.Set != nil {
 		return f.Set(o)
 	}

@@ -137,7 +137,7 @@ type Parser struct {
 
 // New returns a parser; o.Feed and o.Category are the feed and category of
 // listing records that name none.
-func New(o importer.Options) *Parser {
+func New(o importer.ParserConfig) *Parser {
 	return &Parser{feed: o.Feed, category: o.Category}
 }
 

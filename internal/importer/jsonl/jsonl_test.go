@@ -16,7 +16,7 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files")
 
-func parseFile(t testing.TB, path string, o importer.Options) (*intel.Batch, map[int]string) {
+func parseFile(t testing.TB, path string, o importer.ParserConfig) (*intel.Batch, map[int]string) {
 	t.Helper()
 	return importtest.ParseFile(t, path, New(o))
 }
@@ -24,7 +24,7 @@ func parseFile(t testing.TB, path string, o importer.Options) (*intel.Batch, map
 func TestGolden(t *testing.T) {
 	for _, name := range []string{"kinds"} {
 		t.Run(name, func(t *testing.T) {
-			b, bad := parseFile(t, filepath.Join("testdata", name+".jsonl"), importer.Options{})
+			b, bad := parseFile(t, filepath.Join("testdata", name+".jsonl"), importer.ParserConfig{})
 			if len(bad) > 0 {
 				t.Fatalf("bad lines: %v", bad)
 			}
@@ -63,7 +63,7 @@ func TestKindsCovered(t *testing.T) {
 }
 
 func TestMixed(t *testing.T) {
-	_, bad := parseFile(t, filepath.Join("testdata", "mixed.jsonl"), importer.Options{})
+	_, bad := parseFile(t, filepath.Join("testdata", "mixed.jsonl"), importer.ParserConfig{})
 	want := map[int]string{
 		2:  `sighting: missing field "day"`,
 		3:  `unknown kind "beacon"`,
@@ -98,7 +98,7 @@ func TestMixed(t *testing.T) {
 }
 
 func TestDefaults(t *testing.T) {
-	p := New(importer.Options{Feed: "Cmdline Feed", Category: intel.CatScanner})
+	p := New(importer.ParserConfig{Feed: "Cmdline Feed", Category: intel.CatScanner})
 	var b intel.Batch
 	for _, l := range []string{
 		`{"kind":"listing","ip":"45.95.147.10","last_seen":"2026-11-27"}`,
@@ -122,7 +122,7 @@ func TestDefaults(t *testing.T) {
 	}
 	// Without defaults, listing needs feed and category.
 	var b2 intel.Batch
-	err := New(importer.Options{}).Parse([]byte(`{"kind":"listing","ip":"45.95.147.10","feed":"F"}`), 1, &b2)
+	err := New(importer.ParserConfig{}).Parse([]byte(`{"kind":"listing","ip":"45.95.147.10","feed":"F"}`), 1, &b2)
 	if err == nil || !strings.Contains(err.Error(), `missing field "category"`) {
 		t.Errorf("got %v, want missing category", err)
 	}
@@ -141,7 +141,7 @@ func FuzzParse(f *testing.F) {
 		f.Add(l)
 	}
 	f.Fuzz(func(t *testing.T, line []byte) {
-		p := New(importer.Options{Feed: "F", Category: intel.CatSpam})
+		p := New(importer.ParserConfig{Feed: "F", Category: intel.CatSpam})
 		var b intel.Batch
 		if err := p.Parse(line, 1, &b); err != nil {
 			return
@@ -197,7 +197,7 @@ func benchLines(b *testing.B) [][]byte {
 
 func BenchmarkParse(b *testing.B) {
 	lines := benchLines(b)
-	p := New(importer.Options{})
+	p := New(importer.ParserConfig{})
 	var batch intel.Batch
 	var bytesN int64
 	for _, l := range lines {
@@ -228,7 +228,7 @@ func TestDocExamples(t *testing.T) {
 	for _, blk := range blocks[1:] {
 		line := strings.TrimSpace(blk[:strings.Index(blk, "```")])
 		var b intel.Batch
-		if err := New(importer.Options{}).Parse([]byte(line), 1, &b); err != nil {
+		if err := New(importer.ParserConfig{}).Parse([]byte(line), 1, &b); err != nil {
 			t.Errorf("doc example %s: %v", line, err)
 		}
 		var r Record

@@ -53,7 +53,7 @@ type dropRecord struct {
 
 // NewDROP returns a DROP parser; o.Feed replaces the feed name
 // "Spamhaus DROP".
-func NewDROP(o importer.Options) *DROP {
+func NewDROP(o importer.ParserConfig) *DROP {
 	return &DROP{feed: cmp.Or(o.Feed, FeedDROP)}
 }
 

@@ -25,7 +25,7 @@ func withDNS(t *testing.T) *importtest.World {
 	if err := os.WriteFile(path, []byte(resolutions), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	w.Import(t, path, func() importer.Parser { return jsonl.New(importer.Options{}) }, importer.Options{})
+	w.Import(t, path, func() importer.Parser { return jsonl.New(importer.ParserConfig{}) }, importer.Options{})
 	return w
 }
 
@@ -36,7 +36,7 @@ func TestDROPEndToEnd(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			w := importtest.NewWorld()
 			o := importer.Options{}
-			mk := func() importer.Parser { return lists.NewDROP(o) }
+			mk := func() importer.Parser { return lists.NewDROP(o.ParserConfig()) }
 			path := filepath.Join("testdata", name)
 			if sum := w.Import(t, path, mk, o); sum.Read < 4 || sum.Skipped != 0 {
 				t.Errorf("got %s, want 4 networks read, none skipped", sum)
@@ -68,7 +68,7 @@ func TestDROPEndToEnd(t *testing.T) {
 func TestIPSetEndToEnd(t *testing.T) {
 	w := importtest.NewWorld()
 	o := importer.Options{Feed: "Example Level 1", Category: intel.CatBadReputation}
-	mk := func() importer.Parser { return lists.NewIPSet(o) }
+	mk := func() importer.Parser { return lists.NewIPSet(o.ParserConfig()) }
 	path := filepath.Join("testdata", "firehol.netset")
 	if sum := w.Import(t, path, mk, o); sum.Read != 5 || sum.Skipped != 0 {
 		t.Errorf("got %s, want 5 read, none skipped (10.0.0.0/8 included)", sum)
@@ -96,7 +96,7 @@ func TestIPSetEndToEnd(t *testing.T) {
 func TestOpenPhishEndToEnd(t *testing.T) {
 	w := withDNS(t)
 	o := importer.Options{}
-	mk := func() importer.Parser { return lists.NewOpenPhish(o) }
+	mk := func() importer.Parser { return lists.NewOpenPhish(o.ParserConfig()) }
 	path := filepath.Join("testdata", "openphish.txt")
 	if sum := w.Import(t, path, mk, o); sum.Read != 4 || sum.Skipped != 0 || sum.Unplaced != 0 {
 		t.Errorf("got %s, want 4 read, none skipped or unplaced", sum)
@@ -132,7 +132,7 @@ func TestOpenPhishEndToEnd(t *testing.T) {
 func TestPhishTankEndToEnd(t *testing.T) {
 	w := withDNS(t)
 	o := importer.Options{}
-	mk := func() importer.Parser { return lists.NewPhishTank(o) }
+	mk := func() importer.Parser { return lists.NewPhishTank(o.ParserConfig()) }
 	path := filepath.Join("testdata", "phishtank.csv")
 	sum := w.Import(t, path, mk, o)
 	if sum.Read != 3 || sum.Skipped != 0 || len(sum.Ignored) != 1 || sum.Ignored[0].What != lists.IgnoredUnverified {

@@ -31,7 +31,7 @@ type IPSet struct {
 
 // NewIPSet returns an ipset parser for o.Feed and o.Category. Without them
 // every data line is bad; check the options first with CheckIPSet.
-func NewIPSet(o importer.Options) *IPSet {
+func NewIPSet(o importer.ParserConfig) *IPSet {
 	z, _ := intel.CategoryZone(o.Category)
 	return &IPSet{feed: o.Feed, category: o.Category, zone: z, optErr: CheckIPSet(o)}
 }

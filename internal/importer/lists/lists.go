@@ -38,7 +38,7 @@ var (
 
 // CheckIPSet checks the options an ipset import needs: a known category and
 // a feed name.
-func CheckIPSet(o importer.Options) error {
+func CheckIPSet(o importer.ParserConfig) error {
 	if o.Category == "" {
 		return ErrNoCategory
 	}

@@ -17,9 +17,9 @@ import (
 var update = flag.Bool("update", false, "rewrite the golden files")
 
 // ipsetOptions are the command-line options of the ipset fixtures.
-var ipsetOptions = importer.Options{Feed: "Example Level 1", Category: intel.CatBadReputation}
+var ipsetOptions = importer.ParserConfig{Feed: "Example Level 1", Category: intel.CatBadReputation}
 
-func newParser(format string, o importer.Options) importer.Parser {
+func newParser(format string, o importer.ParserConfig) importer.Parser {
 	switch format {
 	case "drop":
 		return NewDROP(o)
@@ -44,7 +44,7 @@ var fixtures = map[string]string{
 // parseFile parses a fixture as the pipeline does.
 func parseFile(t testing.TB, name string) (*intel.Batch, map[int]string, importer.Parser) {
 	t.Helper()
-	o := importer.Options{}
+	o := importer.ParserConfig{}
 	if fixtures[name] == "ipset" {
 		o = ipsetOptions
 	}
@@ -121,13 +121,13 @@ func TestMixed(t *testing.T) {
 
 func TestIPSetOptions(t *testing.T) {
 	tests := []struct {
-		o    importer.Options
+		o    importer.ParserConfig
 		want error
 	}{
-		{o: importer.Options{Feed: "L"}, want: ErrNoCategory},
-		{o: importer.Options{Category: intel.CatScanner}, want: ErrNoFeed},
-		{o: importer.Options{Feed: "L", Category: "CATEGORY_EVIL"}},
-		{o: importer.Options{Feed: "L", Category: intel.CatScanner}},
+		{o: importer.ParserConfig{Feed: "L"}, want: ErrNoCategory},
+		{o: importer.ParserConfig{Category: intel.CatScanner}, want: ErrNoFeed},
+		{o: importer.ParserConfig{Feed: "L", Category: "CATEGORY_EVIL"}},
+		{o: importer.ParserConfig{Feed: "L", Category: intel.CatScanner}},
 	}
 	for _, tt := range tests {
 		err := CheckIPSet(tt.o)
@@ -141,7 +141,7 @@ func TestIPSetOptions(t *testing.T) {
 		}
 	}
 	var b intel.Batch
-	if err := NewIPSet(importer.Options{Feed: "L"}).Parse([]byte("45.95.147.10"), 1, &b); !errors.Is(err, ErrNoCategory) {
+	if err := NewIPSet(importer.ParserConfig{Feed: "L"}).Parse([]byte("45.95.147.10"), 1, &b); !errors.Is(err, ErrNoCategory) {
 		t.Errorf("got %v for a data line without -category, want %v", err, ErrNoCategory)
 	}
 }

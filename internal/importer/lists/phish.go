@@ -23,7 +23,7 @@ type OpenPhish struct {
 
 // NewOpenPhish returns an OpenPhish parser; o.Feed replaces the feed name
 // "OpenPhish".
-func NewOpenPhish(o importer.Options) *OpenPhish {
+func NewOpenPhish(o importer.ParserConfig) *OpenPhish {
 	return &OpenPhish{feed: cmp.Or(o.Feed, FeedOpenPhish)}
 }
 
@@ -56,7 +56,7 @@ type PhishTank struct {
 
 // NewPhishTank returns a PhishTank parser; o.Feed replaces the feed name
 // "PhishTank".
-func NewPhishTank(o importer.Options) *PhishTank {
+func NewPhishTank(o importer.ParserConfig) *PhishTank {
 	cols, _ := csvline.ParseHeader([]byte(phishtankHeader))
 	return &PhishTank{feed: cmp.Or(o.Feed, FeedPhishTank), cols: cols}
 }

@@ -49,7 +49,7 @@ type Parser struct {
 }
 
 // New returns a parser. Options are not used: passive DNS names no feed.
-func New(importer.Options) *Parser { return &Parser{} }
+func New(importer.ParserConfig) *Parser { return &Parser{} }
 
 // Ignored implements importer.Ignorer: records of types other than A and
 // AAAA, by type.

@@ -17,7 +17,7 @@ import (
 var update = flag.Bool("update", false, "rewrite the golden files")
 
 func TestGolden(t *testing.T) {
-	p := New(importer.Options{})
+	p := New(importer.ParserConfig{})
 	b, bad := importtest.ParseFile(t, filepath.Join("testdata", "cof.jsonl"), p)
 	if len(bad) > 0 {
 		t.Fatalf("bad lines: %v", bad)
@@ -27,14 +27,14 @@ func TestGolden(t *testing.T) {
 	if got := p.Ignored(); !reflect.DeepEqual(got, want) {
 		t.Errorf("got ignored %v, want %v", got, want)
 	}
-	gz, _ := importtest.ParseFile(t, filepath.Join("testdata", "cof.jsonl.gz"), New(importer.Options{}))
+	gz, _ := importtest.ParseFile(t, filepath.Join("testdata", "cof.jsonl.gz"), New(importer.ParserConfig{}))
 	if !reflect.DeepEqual(gz, b) {
 		t.Errorf("cof.jsonl.gz parses differently from cof.jsonl")
 	}
 }
 
 func TestMixed(t *testing.T) {
-	_, bad := importtest.ParseFile(t, filepath.Join("testdata", "mixed.jsonl"), New(importer.Options{}))
+	_, bad := importtest.ParseFile(t, filepath.Join("testdata", "mixed.jsonl"), New(importer.ParserConfig{}))
 	importtest.CheckBad(t, bad, map[int]string{
 		3:  `missing field "rrname"`,
 		4:  `bad A rdata "45.95.147.300": not an address`,
@@ -78,7 +78,7 @@ func TestDailyPeak(t *testing.T) {
 // user sees in IpDnsResolutions.
 func TestEndToEnd(t *testing.T) {
 	w := importtest.NewWorld()
-	newParser := func() importer.Parser { return New(importer.Options{}) }
+	newParser := func() importer.Parser { return New(importer.ParserConfig{}) }
 	path := filepath.Join("testdata", "cof.jsonl")
 	sum := w.Import(t, path, newParser, importer.Options{Feed: "Example pDNS"})
 	if sum.Read != 5 || sum.Skipped != 0 || sum.Records != 6 {
@@ -130,7 +130,7 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, line []byte) {
 		var b intel.Batch
-		if err := New(importer.Options{}).Parse(line, 1, &b); err != nil {
+		if err := New(importer.ParserConfig{}).Parse(line, 1, &b); err != nil {
 			return
 		}
 		for _, r := range b.Resolutions {
@@ -148,7 +148,7 @@ func BenchmarkParse(b *testing.B) {
 		b.Fatal(err)
 	}
 	lines := bytes.Split(bytes.TrimSpace(data), []byte("\n"))
-	p := New(importer.Options{})
+	p := New(importer.ParserConfig{})
 	b.SetBytes(int64(len(data) / len(lines)))
 	importtest.BenchParse(b, p, lines, 0)
 }

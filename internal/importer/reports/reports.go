@@ -60,7 +60,7 @@ type Parser struct {
 
 // New returns a parser; o.Feed names the feed of the network listings
 // (DefaultFeed if empty).
-func New(o importer.Options) *Parser {
+func New(o importer.ParserConfig) *Parser {
 	feed := o.Feed
 	if feed == "" {
 		feed = DefaultFeed

@@ -27,7 +27,7 @@ var now = time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
 // the batch and the bad lines (line number -> reason).
 func parseFile(t testing.TB, path string) (*intel.Batch, map[int]string) {
 	t.Helper()
-	return importtest.ParseFile(t, path, reports.New(importer.Options{}))
+	return importtest.ParseFile(t, path, reports.New(importer.ParserConfig{}))
 }
 
 func golden(t *testing.T, name string, v any) {
@@ -80,8 +80,8 @@ func TestMixed(t *testing.T) {
 
 func TestEndToEnd(t *testing.T) {
 	w := importtest.NewWorld()
-	w.Import(t, "testdata/world.jsonl", func() importer.Parser { return jsonl.New(importer.Options{}) }, importer.Options{})
-	newP := func() importer.Parser { return reports.New(importer.Options{}) }
+	w.Import(t, "testdata/world.jsonl", func() importer.Parser { return jsonl.New(importer.ParserConfig{}) }, importer.Options{})
+	newP := func() importer.Parser { return reports.New(importer.ParserConfig{}) }
 	sum := w.Import(t, "testdata/reports.jsonl", newP, importer.Options{})
 	if sum.Read != 3 || sum.Applied != 3 || sum.Skipped != 0 {
 		t.Errorf("got %+v, want 3 reports read and applied", sum)
@@ -168,7 +168,7 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, line []byte) {
 		var b intel.Batch
-		if err := reports.New(importer.Options{}).Parse(line, 1, &b); err != nil {
+		if err := reports.New(importer.ParserConfig{}).Parse(line, 1, &b); err != nil {
 			return // the pipeline discards what a bad line appended
 		}
 		for _, r := range b.Reports {
@@ -195,7 +195,7 @@ func BenchmarkParse(b *testing.B) {
 		b.Fatal(err)
 	}
 	lines := bytes.Split(bytes.TrimSpace(buf.Bytes()), []byte("\n"))
-	p := reports.New(importer.Options{})
+	p := reports.New(importer.ParserConfig{})
 	var batch intel.Batch
 	b.SetBytes(int64(buf.Len() / len(lines)))
 	b.ReportAllocs()

@@ -30,7 +30,7 @@ type Delegated struct {
 }
 
 // NewDelegated returns a parser of delegated files.
-func NewDelegated(importer.Options) *Delegated { return &Delegated{} }
+func NewDelegated(importer.ParserConfig) *Delegated { return &Delegated{} }
 
 // Ignored implements importer.Ignorer.
 func (p *Delegated) Ignored() []importer.Ignored { return p.ignored.Ignored() }

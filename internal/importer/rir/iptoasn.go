@@ -22,7 +22,7 @@ type IPtoASN struct {
 }
 
 // NewIPtoASN returns a parser of ip2asn files.
-func NewIPtoASN(importer.Options) *IPtoASN { return &IPtoASN{} }
+func NewIPtoASN(importer.ParserConfig) *IPtoASN { return &IPtoASN{} }
 
 // Ignored implements importer.Ignorer.
 func (p *IPtoASN) Ignored() []importer.Ignored { return p.ignored.Ignored() }

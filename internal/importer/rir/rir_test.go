@@ -23,12 +23,12 @@ func TestGolden(t *testing.T) {
 		p            func() importer.Parser
 		ignored      []importer.Ignored
 	}{
-		{"delegated-extended.txt", "delegated-extended.golden", func() importer.Parser { return NewDelegated(importer.Options{}) },
+		{"delegated-extended.txt", "delegated-extended.golden", func() importer.Parser { return NewDelegated(importer.ParserConfig{}) },
 			[]importer.Ignored{{What: "asn records", N: 3}, {What: "available space", N: 2}, {What: "reserved space", N: 1}}},
-		{"delegated.txt", "delegated.golden", func() importer.Parser { return NewDelegated(importer.Options{}) }, nil},
-		{"ip2asn-v4.tsv", "ip2asn-v4.golden", func() importer.Parser { return NewIPtoASN(importer.Options{}) },
+		{"delegated.txt", "delegated.golden", func() importer.Parser { return NewDelegated(importer.ParserConfig{}) }, nil},
+		{"ip2asn-v4.tsv", "ip2asn-v4.golden", func() importer.Parser { return NewIPtoASN(importer.ParserConfig{}) },
 			[]importer.Ignored{{What: "not routed ranges (AS 0)", N: 1}}},
-		{"ip2asn-v6.tsv", "ip2asn-v6.golden", func() importer.Parser { return NewIPtoASN(importer.Options{}) },
+		{"ip2asn-v6.tsv", "ip2asn-v6.golden", func() importer.Parser { return NewIPtoASN(importer.ParserConfig{}) },
 			[]importer.Ignored{{What: "not routed ranges (AS 0)", N: 1}}},
 	} {
 		t.Run(c.file, func(t *testing.T) {
@@ -44,14 +44,14 @@ func TestGolden(t *testing.T) {
 		})
 	}
 	// The compressed and combined files parse as their parts.
-	ext, _ := importtest.ParseFile(t, filepath.Join("testdata", "delegated-extended.txt"), NewDelegated(importer.Options{}))
-	gz, _ := importtest.ParseFile(t, filepath.Join("testdata", "delegated-extended.txt.gz"), NewDelegated(importer.Options{}))
+	ext, _ := importtest.ParseFile(t, filepath.Join("testdata", "delegated-extended.txt"), NewDelegated(importer.ParserConfig{}))
+	gz, _ := importtest.ParseFile(t, filepath.Join("testdata", "delegated-extended.txt.gz"), NewDelegated(importer.ParserConfig{}))
 	if !reflect.DeepEqual(ext, gz) {
 		t.Errorf("delegated-extended.txt.gz parses differently")
 	}
-	v4, _ := importtest.ParseFile(t, filepath.Join("testdata", "ip2asn-v4.tsv"), NewIPtoASN(importer.Options{}))
-	v6, _ := importtest.ParseFile(t, filepath.Join("testdata", "ip2asn-v6.tsv"), NewIPtoASN(importer.Options{}))
-	comb, _ := importtest.ParseFile(t, filepath.Join("testdata", "ip2asn-combined.tsv.gz"), NewIPtoASN(importer.Options{}))
+	v4, _ := importtest.ParseFile(t, filepath.Join("testdata", "ip2asn-v4.tsv"), NewIPtoASN(importer.ParserConfig{}))
+	v6, _ := importtest.ParseFile(t, filepath.Join("testdata", "ip2asn-v6.tsv"), NewIPtoASN(importer.ParserConfig{}))
+	comb, _ := importtest.ParseFile(t, filepath.Join("testdata", "ip2asn-combined.tsv.gz"), NewIPtoASN(importer.ParserConfig{}))
 	if !reflect.DeepEqual(comb.ASRanges, append(v4.ASRanges, v6.ASRanges...)) ||
 		!reflect.DeepEqual(comb.Countries, append(v4.Countries, v6.Countries...)) {
 		t.Errorf("ip2asn-combined.tsv.gz is not the v4 and v6 files together")
@@ -73,7 +73,7 @@ func TestDelegatedSplit(t *testing.T) {
 		{"ripencc|NL|ipv6|2a0e:97c0::|29|20190522|allocated|x", []string{"2a0e:97c0::/29"}},
 		{"ripencc|NL|ipv6|2a0e:97c0:3e4::|48|20190522|assigned|x", []string{"2a0e:97c0:3e4::/48"}},
 	} {
-		p := NewDelegated(importer.Options{})
+		p := NewDelegated(importer.ParserConfig{})
 		p.header = true
 		var b intel.Batch
 		if err := p.Parse([]byte(c.line), 1, &b); err != nil {
@@ -90,7 +90,7 @@ func TestDelegatedSplit(t *testing.T) {
 }
 
 func TestMixed(t *testing.T) {
-	_, bad := importtest.ParseFile(t, filepath.Join("testdata", "delegated-mixed.txt"), NewDelegated(importer.Options{}))
+	_, bad := importtest.ParseFile(t, filepath.Join("testdata", "delegated-mixed.txt"), NewDelegated(importer.ParserConfig{}))
 	importtest.CheckBad(t, bad, map[int]string{
 		3:  `bad ipv4 start "45.95.144.999"`,
 		4:  `bad ipv4 count "0"`,
@@ -103,7 +103,7 @@ func TestMixed(t *testing.T) {
 		11: `want at least 7 fields`,
 		13: `bad asn record`,
 	})
-	_, bad = importtest.ParseFile(t, filepath.Join("testdata", "ip2asn-mixed.tsv"), NewIPtoASN(importer.Options{}))
+	_, bad = importtest.ParseFile(t, filepath.Join("testdata", "ip2asn-mixed.tsv"), NewIPtoASN(importer.ParserConfig{}))
 	importtest.CheckBad(t, bad, map[int]string{
 		2: `want 5 tab-separated fields`,
 		3: `bad range_start "45.95.144.300"`,
@@ -118,8 +118,8 @@ func TestMixed(t *testing.T) {
 // user sees: the most specific country and AS ranges win.
 func TestEndToEnd(t *testing.T) {
 	w := importtest.NewWorld()
-	del := func() importer.Parser { return NewDelegated(importer.Options{}) }
-	asn := func() importer.Parser { return NewIPtoASN(importer.Options{}) }
+	del := func() importer.Parser { return NewDelegated(importer.ParserConfig{}) }
+	asn := func() importer.Parser { return NewIPtoASN(importer.ParserConfig{}) }
 	sum := w.Import(t, filepath.Join("testdata", "delegated-extended.txt.gz"), del, importer.Options{Feed: "RIPE NCC delegated"})
 	if sum.Read != 4 || sum.Skipped != 0 || sum.Records != 10 {
 		t.Errorf("got %d read, %d skipped, %d records; want 4, 0, 10", sum.Read, sum.Skipped, sum.Records)
@@ -208,7 +208,7 @@ func checkBatch(t *testing.T, b *intel.Batch) {
 func FuzzDelegated(f *testing.F) {
 	fuzzSeeds(f, "delegated-extended.txt", "delegated.txt", "delegated-mixed.txt")
 	f.Fuzz(func(t *testing.T, line []byte) {
-		p := NewDelegated(importer.Options{})
+		p := NewDelegated(importer.ParserConfig{})
 		p.header = true
 		var b intel.Batch
 		if err := p.Parse(line, 2, &b); err == nil {
@@ -221,7 +221,7 @@ func FuzzIPtoASN(f *testing.F) {
 	fuzzSeeds(f, "ip2asn-v4.tsv", "ip2asn-v6.tsv", "ip2asn-mixed.tsv")
 	f.Fuzz(func(t *testing.T, line []byte) {
 		var b intel.Batch
-		if err := NewIPtoASN(importer.Options{}).Parse(line, 1, &b); err == nil {
+		if err := NewIPtoASN(importer.ParserConfig{}).Parse(line, 1, &b); err == nil {
 			checkBatch(t, &b)
 		}
 	})
@@ -244,9 +244,9 @@ func benchLines(b *testing.B, p importer.Parser, file string) {
 }
 
 func BenchmarkDelegated(b *testing.B) {
-	benchLines(b, NewDelegated(importer.Options{}), "delegated-extended.txt")
+	benchLines(b, NewDelegated(importer.ParserConfig{}), "delegated-extended.txt")
 }
 
 func BenchmarkIPtoASN(b *testing.B) {
-	benchLines(b, NewIPtoASN(importer.Options{}), "ip2asn-combined.tsv")
+	benchLines(b, NewIPtoASN(importer.ParserConfig{}), "ip2asn-combined.tsv")
 }

@@ -211,7 +211,7 @@ func (x *index) get(k string) (entry, bool, error) {
 // as the contact objects' text. When a handle is defined twice, the first
 // definition scanned wins.
 type Dump struct {
-	o        importer.Options
+	o        importer.ParserConfig
 	dir      string // temporary directory, created on demand
 	runLimit int    // runBytes; smaller in tests
 
@@ -224,7 +224,7 @@ type Dump struct {
 
 // NewDump returns an empty dump; o is passed to its parsers, o.TempDir
 // holds its temporary files (os.TempDir if empty).
-func NewDump(o importer.Options) *Dump { return &Dump{o: o, runLimit: runBytes} }
+func NewDump(o importer.ParserConfig) *Dump { return &Dump{o: o, runLimit: runBytes} }
 
 // Scan implements importer.FileSet.
 func (d *Dump) Scan(ctx context.Context, r io.Reader, file string) error {

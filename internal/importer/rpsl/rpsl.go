@@ -32,7 +32,7 @@ type cached struct {
 
 // New returns a parser without a contact index: contacts carry their
 // handle only. Use Dump to resolve them.
-func New(importer.Options) *Parser { return &Parser{} }
+func New(importer.ParserConfig) *Parser { return &Parser{} }
 
 // Parse implements importer.Parser. The records of an object are appended
 // when the blank line that ends it is parsed (or by Flush at the end of the

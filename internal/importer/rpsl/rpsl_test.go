@@ -33,7 +33,7 @@ func paths(names ...string) []string {
 // scanned returns a dump that scanned every file of the test dump.
 func scanned(t testing.TB) *Dump {
 	t.Helper()
-	d := NewDump(importer.Options{TempDir: t.TempDir()})
+	d := NewDump(importer.ParserConfig{TempDir: t.TempDir()})
 	if _, _, err := importer.ScanSet(context.Background(), d, paths(dumpFiles...), nil, ""); err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +57,7 @@ func TestGolden(t *testing.T) {
 // TestWithoutDump parses networks without their contact files: contacts
 // keep their handles.
 func TestWithoutDump(t *testing.T) {
-	b, bad := importtest.ParseFile(t, filepath.Join("testdata", "ripe.db.inetnum"), New(importer.Options{}))
+	b, bad := importtest.ParseFile(t, filepath.Join("testdata", "ripe.db.inetnum"), New(importer.ParserConfig{}))
 	if len(bad) > 0 {
 		t.Fatalf("bad lines: %v", bad)
 	}
@@ -73,7 +73,7 @@ func TestWithoutDump(t *testing.T) {
 }
 
 func TestMixed(t *testing.T) {
-	_, bad := importtest.ParseFile(t, filepath.Join("testdata", "mixed.db"), New(importer.Options{}))
+	_, bad := importtest.ParseFile(t, filepath.Join("testdata", "mixed.db"), New(importer.ParserConfig{}))
 	// Objects end where the next one starts: the pipeline hands no blank
 	// lines to parsers, so an object's errors are reported on the line that
 	// starts the next object (or on the last line), naming the object's
@@ -87,7 +87,7 @@ func TestMixed(t *testing.T) {
 		25: `route object at line 22: bad origin "64512": want ASnnn`,
 		29: `inetnum object at line 25: bad country "Netherlands"`,
 	})
-	b, _ := importtest.ParseFile(t, filepath.Join("testdata", "mixed.db"), New(importer.Options{}))
+	b, _ := importtest.ParseFile(t, filepath.Join("testdata", "mixed.db"), New(importer.ParserConfig{}))
 	var names []string
 	for _, n := range b.WhoisNets {
 		names = append(names, n.Name)
@@ -112,7 +112,7 @@ func TestIndexRuns(t *testing.T) {
 		os.WriteFile(name, buf.Bytes(), 0o644)
 		files = append(files, name)
 	}
-	d := NewDump(importer.Options{TempDir: dir})
+	d := NewDump(importer.ParserConfig{TempDir: dir})
 	d.runLimit = 4 << 10
 	defer d.Close()
 	if _, _, err := importer.ScanSet(context.Background(), d, files, nil, ""); err != nil {

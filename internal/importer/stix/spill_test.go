@@ -18,7 +18,7 @@ import (
 // hundred bytes.
 func parseSpilled(t *testing.T, doc []byte, dir string) (*intel.Batch, map[int]string, []importer.Ignored, error) {
 	t.Helper()
-	p := stix.New(importer.Options{TempDir: dir})
+	p := stix.New(importer.ParserConfig{TempDir: dir})
 	stix.SetRunBytes(p, 300)
 	var b intel.Batch
 	bad := map[int]string{}
@@ -89,7 +89,7 @@ func TestSpilledStop(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	p := stix.New(importer.Options{TempDir: dir})
+	p := stix.New(importer.ParserConfig{TempDir: dir})
 	stix.SetRunBytes(p, 300)
 	stop := errors.New("stop")
 	err := p.ParseStream(bytes.NewReader(doc.Bytes()), func(_ int, fn func(*intel.Batch) error) error {

@@ -32,7 +32,7 @@ var now = time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
 // objects (number -> reason) and the fatal error, if any.
 func parse(t testing.TB, doc []byte) (*intel.Batch, map[int]string, *stix.Parser, error) {
 	t.Helper()
-	p := stix.New(importer.Options{})
+	p := stix.New(importer.ParserConfig{})
 	var b intel.Batch
 	bad := map[int]string{}
 	err := p.ParseStream(bytes.NewReader(doc), func(n int, fn func(*intel.Batch) error) error {
@@ -234,8 +234,8 @@ func quote(s string) string {
 
 func TestEndToEnd(t *testing.T) {
 	w := importtest.NewWorld()
-	w.Import(t, "testdata/world.jsonl", func() importer.Parser { return jsonl.New(importer.Options{}) }, importer.Options{})
-	newP := func() importer.Parser { return stix.New(importer.Options{}) }
+	w.Import(t, "testdata/world.jsonl", func() importer.Parser { return jsonl.New(importer.ParserConfig{}) }, importer.Options{})
+	newP := func() importer.Parser { return stix.New(importer.ParserConfig{}) }
 	sum := w.Import(t, "testdata/bundle.json", newP, importer.Options{})
 	if sum.Skipped != 0 || sum.Read == 0 || len(sum.Ignored) == 0 {
 		t.Errorf("got %+v, want records, nothing bad, some ignored", sum)
@@ -287,7 +287,7 @@ func TestStrictImport(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	_, err = importer.Import(context.Background(), st, struct{ io.Reader }{f}, func() importer.Parser { return stix.New(o) }, o)
+	_, err = importer.Import(context.Background(), st, struct{ io.Reader }{f}, func() importer.Parser { return stix.New(o.ParserConfig()) }, o)
 	if err == nil || !strings.Contains(err.Error(), "mixed.json object 2: indicator: bad address") {
 		t.Errorf("got %v, want a strict failure at object 2", err)
 	}
@@ -418,7 +418,7 @@ func BenchmarkParseStream(b *testing.B) {
 	b.SetBytes(int64(len(doc)))
 	b.ReportAllocs()
 	for b.Loop() {
-		p := stix.New(importer.Options{})
+		p := stix.New(importer.ParserConfig{})
 		var batch intel.Batch
 		err := p.ParseStream(bytes.NewReader(doc), func(_ int, fn func(*intel.Batch) error) error {
 			batch.Reset()

@@ -50,7 +50,7 @@ type Parser struct {
 
 // New returns a parser; o.Feed names the list when the document has no
 // name.
-func New(o importer.Options) *Parser { return &Parser{feed: o.Feed} }
+func New(o importer.ParserConfig) *Parser { return &Parser{feed: o.Feed} }
 
 // Ignored implements importer.Ignorer.
 func (p *Parser) Ignored() []importer.Ignored { return p.ignored.Ignored() }

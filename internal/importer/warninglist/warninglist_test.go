@@ -55,7 +55,7 @@ func TestGolden(t *testing.T) {
 		{"regex", []importer.Ignored{{What: "regex entries", N: 2}}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			p := New(importer.Options{})
+			p := New(importer.ParserConfig{})
 			b, bad, err := parse(t, p, read(t, c.name+".json"))
 			if err != nil || len(bad) > 0 {
 				t.Fatalf("got error %v, bad entries %v", err, bad)
@@ -69,7 +69,7 @@ func TestGolden(t *testing.T) {
 }
 
 func TestMixed(t *testing.T) {
-	b, bad, err := parse(t, New(importer.Options{}), read(t, "mixed.json"))
+	b, bad, err := parse(t, New(importer.ParserConfig{}), read(t, "mixed.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,13 +94,13 @@ func TestDocumentErrors(t *testing.T) {
 		{`{"name":"x","list":["45.95.148.0/24"],"type":"cidr"} trailing`, `not a warninglist JSON document`},
 		{`{"name":"x","list":["` + strings.Repeat("4", MaxDocument) + `"],"type":"cidr"}`, `larger than 32 MiB`},
 	} {
-		_, _, err := parse(t, New(importer.Options{}), []byte(c.doc))
+		_, _, err := parse(t, New(importer.ParserConfig{}), []byte(c.doc))
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%.60s: got %v, want %q", c.doc, err, c.want)
 		}
 	}
 	// -feed names a list without a name.
-	b, _, err := parse(t, New(importer.Options{Feed: "Cmdline list"}), []byte(`{"list":["45.95.148.0/24"],"type":"cidr"}`))
+	b, _, err := parse(t, New(importer.ParserConfig{Feed: "Cmdline list"}), []byte(`{"list":["45.95.148.0/24"],"type":"cidr"}`))
 	if err != nil || b.Allows[0].List != "Cmdline list" {
 		t.Errorf("got %v, %+v; want the list named by -feed", err, b.Allows)
 	}
@@ -113,8 +113,8 @@ func TestEndToEnd(t *testing.T) {
 	listing := filepath.Join(t.TempDir(), "listing.jsonl")
 	os.WriteFile(listing, []byte(`{"kind":"listing","ip":"45.95.148.10","category":"CATEGORY_SCANNER","feed":"Example Scanner Feed","last_seen":"2026-11-27"}`+"\n"+
 		`{"kind":"listing","ip":"45.95.151.10","category":"CATEGORY_SCANNER","feed":"Example Scanner Feed","last_seen":"2026-11-27"}`+"\n"), 0o644)
-	w.Import(t, listing, func() importer.Parser { return jsonl.New(importer.Options{}) }, importer.Options{})
-	newParser := func() importer.Parser { return New(importer.Options{}) }
+	w.Import(t, listing, func() importer.Parser { return jsonl.New(importer.ParserConfig{}) }, importer.Options{})
+	newParser := func() importer.Parser { return New(importer.ParserConfig{}) }
 	path := filepath.Join("testdata", "cidr.json.gz")
 	sum := w.Import(t, path, newParser, importer.Options{})
 	if sum.Read != 5 || sum.Skipped != 0 || sum.Records != 6 {
@@ -164,7 +164,7 @@ func FuzzParseStream(f *testing.F) {
 		f.Add(read(f, n))
 	}
 	f.Fuzz(func(t *testing.T, doc []byte) {
-		b, _, err := parse(t, New(importer.Options{Feed: "F"}), doc)
+		b, _, err := parse(t, New(importer.ParserConfig{Feed: "F"}), doc)
 		if err != nil {
 			return
 		}
@@ -186,7 +186,7 @@ func BenchmarkParseStream(b *testing.B) {
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
-		if _, _, err := parse(b, New(importer.Options{}), data); err != nil {
+		if _, _, err := parse(b, New(importer.ParserConfig{}), data); err != nil {
 			b.Fatal(err)
 		}
 	}
