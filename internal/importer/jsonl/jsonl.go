@@ -184,44 +184,23 @@ func asType(err error, te **json.UnmarshalTypeError) bool {
 // record converts one decoded line with the method named after its kind
 // (sighting, listing, …).
 func (p *Parser) record(r *Record, b *intel.Batch) error {
-	switch r.Kind {
-	case KindSighting:
-		return p.sighting(r, b)
-	case KindListing:
-		return p.listing(r, b)
-	case KindURL:
-		return p.url(r, b)
-	case KindFile:
-		return p.file(r, b)
-	case KindResolution:
-		return p.resolution(r, b)
-	case KindDomain:
-		return p.domain(r, b)
-	case KindMask:
-		return p.mask(r, b)
-	case KindSpam:
-		return p.spam(r, b)
-	case KindPhishing:
-		return p.phishing(r, b)
-	case KindReport:
-		return p.report(r, b)
-	case KindReportLink:
-		return p.reportLink(r, b)
-	case KindCountry:
-		return p.country(r, b)
-	case KindASN:
-		return p.asn(r, b)
-	case KindWhois:
-		return p.whois(r, b)
-	case KindNetListing:
-		return p.netListing(r, b)
-	case KindAllow:
-		return p.allow(r, b)
-	case "":
-		return fmt.Errorf("missing field %q", "kind")
-	default:
-		return fmt.Errorf("unknown kind %q (want one of %s)", clip(r.Kind), strings.Join(Kinds(), ", "))
+	if conv := converters[r.Kind]; conv != nil {
+		return conv(p, r, b)
 	}
+	if r.Kind == "" {
+		return fmt.Errorf("missing field %q", "kind")
+	}
+	return fmt.Errorf("unknown kind %q (want one of %s)", clip(r.Kind), strings.Join(Kinds(), ", "))
+}
+
+// converters maps each kind to its method.
+var converters = map[string]func(*Parser, *Record, *intel.Batch) error{
+	KindSighting: (*Parser).sighting, KindListing: (*Parser).listing, KindURL: (*Parser).url,
+	KindFile: (*Parser).file, KindResolution: (*Parser).resolution, KindDomain: (*Parser).domain,
+	KindMask: (*Parser).mask, KindSpam: (*Parser).spam, KindPhishing: (*Parser).phishing,
+	KindReport: (*Parser).report, KindReportLink: (*Parser).reportLink, KindCountry: (*Parser).country,
+	KindASN: (*Parser).asn, KindWhois: (*Parser).whois, KindNetListing: (*Parser).netListing,
+	KindAllow: (*Parser).allow,
 }
 
 func (p *Parser) sighting(r *Record, b *intel.Batch) error {
