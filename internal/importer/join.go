@@ -116,40 +116,26 @@ func (j *joiner) prepare(ctx context.Context, b *intel.Batch) (int64, error) {
 		j.cache[host] = cur
 		return cur, nil
 	}
-	var dropped int64
-	var err error
-	var n int64
-	b.HostedURLs, n, err = join(b.HostedURLs, func(r *intel.HostedURL) *netip.Addr { return &r.IP },
-		func(r *intel.HostedURL) string { return intel.URLHost(r.URL) }, lookup)
-	if err != nil {
-		return 0, err
+	jr := joinRun{lookup: lookup}
+	join(&jr, &b.HostedURLs, urlAddr, func(r *intel.HostedURL) string { return intel.URLHost(r.URL) })
+	join(&jr, &b.Files, fileAddr, func(r *intel.FileDownload) string { return intel.URLHost(intel.URLKey(r.URL)) })
+	join(&jr, &b.Masks, maskAddr, maskHost)
+	join(&jr, &b.ReportLinks, linkAddr, func(r *intel.ReportLink) string { return r.Domain })
+	join(&jr, &b.PhishingEvents, phishAddr, func(r *intel.PhishingEvent) string { return r.Domain })
+	if jr.err != nil {
+		return 0, jr.err
 	}
-	dropped += n
-	b.Files, n, err = join(b.Files, func(r *intel.FileDownload) *netip.Addr { return &r.IP },
-		func(r *intel.FileDownload) string { return intel.URLHost(intel.URLKey(r.URL)) }, lookup)
-	if err != nil {
-		return 0, err
-	}
-	dropped += n
-	b.Masks, n, err = join(b.Masks, func(r *intel.FeedMask) *netip.Addr { return &r.IP }, maskHost, lookup)
-	if err != nil {
-		return 0, err
-	}
-	dropped += n
-	b.ReportLinks, n, err = join(b.ReportLinks, func(r *intel.ReportLink) *netip.Addr { return &r.IP },
-		func(r *intel.ReportLink) string { return r.Domain }, lookup)
-	if err != nil {
-		return 0, err
-	}
-	dropped += n
-	b.PhishingEvents, n, err = join(b.PhishingEvents, func(r *intel.PhishingEvent) *netip.Addr { return &r.IP },
-		func(r *intel.PhishingEvent) string { return r.Domain }, lookup)
-	if err != nil {
-		return 0, err
-	}
-	dropped += n
-	return dropped, nil
+	return jr.dropped, nil
 }
+
+// The address fields of the records join may attach to a domain's addresses.
+var (
+	urlAddr   = func(r *intel.HostedURL) *netip.Addr { return &r.IP }
+	fileAddr  = func(r *intel.FileDownload) *netip.Addr { return &r.IP }
+	maskAddr  = func(r *intel.FeedMask) *netip.Addr { return &r.IP }
+	linkAddr  = func(r *intel.ReportLink) *netip.Addr { return &r.IP }
+	phishAddr = func(r *intel.PhishingEvent) *netip.Addr { return &r.IP }
+)
 
 func maskHost(m *intel.FeedMask) string {
 	if m.MaskType == intel.MaskHost {
@@ -171,50 +157,47 @@ func appendAddr(ips []netip.Addr, ip netip.Addr) []netip.Addr {
 }
 
 func needsJoin(b *intel.Batch) bool {
-	for i := range b.HostedURLs {
-		if !b.HostedURLs[i].IP.IsValid() {
-			return true
-		}
-	}
-	for i := range b.Files {
-		if !b.Files[i].IP.IsValid() {
-			return true
-		}
-	}
-	for i := range b.Masks {
-		if !b.Masks[i].IP.IsValid() {
-			return true
-		}
-	}
-	for i := range b.ReportLinks {
-		if !b.ReportLinks[i].IP.IsValid() {
-			return true
-		}
-	}
-	for i := range b.PhishingEvents {
-		if !b.PhishingEvents[i].IP.IsValid() {
+	return unaddressed(b.HostedURLs, urlAddr) || unaddressed(b.Files, fileAddr) || unaddressed(b.Masks, maskAddr) ||
+		unaddressed(b.ReportLinks, linkAddr) || unaddressed(b.PhishingEvents, phishAddr)
+}
+
+// unaddressed reports whether a record of recs has no address.
+func unaddressed[T any](recs []T, addr func(*T) *netip.Addr) bool {
+	for i := range recs {
+		if !addr(&recs[i]).IsValid() {
 			return true
 		}
 	}
 	return false
 }
 
-// join replaces every record without an address by one copy per address of
-// its host; records whose host has none are dropped and counted.
-func join[T any](recs []T, addr func(*T) *netip.Addr, host func(*T) string,
-	lookup func(string) ([]netip.Addr, error)) ([]T, int64, error) {
+// joinRun is one batch's join: the domain lookup, the records dropped so
+// far and the first error, after which join does nothing.
+type joinRun struct {
+	lookup  func(string) ([]netip.Addr, error)
+	dropped int64
+	err     error
+}
+
+// join replaces every record of *recs without an address by one copy per
+// address of its host; records whose host has none are dropped and counted.
+func join[T any](jr *joinRun, recs *[]T, addr func(*T) *netip.Addr, host func(*T) string) {
+	if jr.err != nil {
+		return
+	}
 	var extra []T
 	var dropped int64
-	out := recs[:0]
-	for i := range recs {
-		r := recs[i]
+	out := (*recs)[:0]
+	for i := range *recs {
+		r := (*recs)[i]
 		if addr(&r).IsValid() {
 			out = append(out, r)
 			continue
 		}
-		ips, err := lookup(host(&r))
+		ips, err := jr.lookup(host(&r))
 		if err != nil {
-			return recs, 0, err
+			jr.err = err
+			return
 		}
 		if len(ips) == 0 {
 			dropped++
@@ -226,59 +209,40 @@ func join[T any](recs []T, addr func(*T) *netip.Addr, host func(*T) string,
 			extra = append(extra, c)
 		}
 	}
-	return append(out, extra...), dropped, nil
+	*recs = append(out, extra...)
+	jr.dropped += dropped
 }
 
 // fillSources records provenance on every record that has none.
 func (j *joiner) fillSources(b *intel.Batch) {
-	for i := range b.Listings {
-		j.fill(&b.Listings[i].Source, b.Listings[i].Feed)
-	}
-	for i := range b.HostedURLs {
-		j.fill(&b.HostedURLs[i].Source, "")
-	}
-	for i := range b.Files {
-		j.fill(&b.Files[i].Source, "")
-	}
-	for i := range b.Resolutions {
-		j.fill(&b.Resolutions[i].Source, "")
-	}
-	for i := range b.Domains {
-		j.fill(&b.Domains[i].Source, "")
-	}
-	for i := range b.Masks {
-		feed := ""
-		if len(b.Masks[i].Feeds) > 0 {
-			feed = b.Masks[i].Feeds[0]
+	type src = intel.Source
+	fillEach(j, b.Listings, func(r *intel.Listing) (*src, string) { return &r.Source, r.Feed })
+	fillEach(j, b.HostedURLs, func(r *intel.HostedURL) (*src, string) { return &r.Source, "" })
+	fillEach(j, b.Files, func(r *intel.FileDownload) (*src, string) { return &r.Source, "" })
+	fillEach(j, b.Resolutions, func(r *intel.Resolution) (*src, string) { return &r.Source, "" })
+	fillEach(j, b.Domains, func(r *intel.DomainInfo) (*src, string) { return &r.Source, "" })
+	fillEach(j, b.Masks, func(r *intel.FeedMask) (*src, string) {
+		if len(r.Feeds) > 0 {
+			return &r.Source, r.Feeds[0]
 		}
-		j.fill(&b.Masks[i].Source, feed)
-	}
-	for i := range b.SpamEvents {
-		j.fill(&b.SpamEvents[i].Source, "")
-	}
-	for i := range b.PhishingEvents {
-		j.fill(&b.PhishingEvents[i].Source, "")
-	}
-	for i := range b.Reports {
-		j.fill(&b.Reports[i].Source, "")
-	}
-	for i := range b.ReportLinks {
-		j.fill(&b.ReportLinks[i].Source, "")
-	}
-	for i := range b.Countries {
-		j.fill(&b.Countries[i].Source, "")
-	}
-	for i := range b.ASRanges {
-		j.fill(&b.ASRanges[i].Source, "")
-	}
-	for i := range b.WhoisNets {
-		j.fill(&b.WhoisNets[i].Source, "")
-	}
-	for i := range b.NetListings {
-		j.fill(&b.NetListings[i].Source, b.NetListings[i].Feed)
-	}
-	for i := range b.Allows {
-		j.fill(&b.Allows[i].Source, b.Allows[i].List)
+		return &r.Source, ""
+	})
+	fillEach(j, b.SpamEvents, func(r *intel.SpamEvent) (*src, string) { return &r.Source, "" })
+	fillEach(j, b.PhishingEvents, func(r *intel.PhishingEvent) (*src, string) { return &r.Source, "" })
+	fillEach(j, b.Reports, func(r *intel.Report) (*src, string) { return &r.Source, "" })
+	fillEach(j, b.ReportLinks, func(r *intel.ReportLink) (*src, string) { return &r.Source, "" })
+	fillEach(j, b.Countries, func(r *intel.CountryRange) (*src, string) { return &r.Source, "" })
+	fillEach(j, b.ASRanges, func(r *intel.ASRange) (*src, string) { return &r.Source, "" })
+	fillEach(j, b.WhoisNets, func(r *intel.WhoisNet) (*src, string) { return &r.Source, "" })
+	fillEach(j, b.NetListings, func(r *intel.NetListing) (*src, string) { return &r.Source, r.Feed })
+	fillEach(j, b.Allows, func(r *intel.Allow) (*src, string) { return &r.Source, r.List })
+}
+
+// fillEach fills the provenance of every record of recs; src returns a
+// record's Source and its own feed.
+func fillEach[T any](j *joiner, recs []T, src func(*T) (*intel.Source, string)) {
+	for i := range recs {
+		j.fill(src(&recs[i]))
 	}
 }
 

@@ -184,111 +184,61 @@ func asType(err error, te **json.UnmarshalTypeError) bool {
 // record converts one decoded line with the method named after its kind
 // (sighting, listing, …).
 func (p *Parser) record(r *Record, b *intel.Batch) error {
-	switch r.Kind {
-	case KindSighting:
-		return p.sighting(r, b)
-	case KindListing:
-		return p.listing(r, b)
-	case KindURL:
-		return p.url(r, b)
-	case KindFile:
-		return p.file(r, b)
-	case KindResolution:
-		return p.resolution(r, b)
-	case KindDomain:
-		return p.domain(r, b)
-	case KindMask:
-		return p.mask(r, b)
-	case KindSpam:
-		return p.spam(r, b)
-	case KindPhishing:
-		return p.phishing(r, b)
-	case KindReport:
-		return p.report(r, b)
-	case KindReportLink:
-		return p.reportLink(r, b)
-	case KindCountry:
-		return p.country(r, b)
-	case KindASN:
-		return p.asn(r, b)
-	case KindWhois:
-		return p.whois(r, b)
-	case KindNetListing:
-		return p.netListing(r, b)
-	case KindAllow:
-		return p.allow(r, b)
-	case "":
-		return fmt.Errorf("missing field %q", "kind")
-	default:
-		return fmt.Errorf("unknown kind %q (want one of %s)", clip(r.Kind), strings.Join(Kinds(), ", "))
+	if conv := converters[r.Kind]; conv != nil {
+		return conv(p, r, b)
 	}
+	if r.Kind == "" {
+		return fmt.Errorf("missing field %q", "kind")
+	}
+	return fmt.Errorf("unknown kind %q (want one of %s)", clip(r.Kind), strings.Join(Kinds(), ", "))
+}
+
+// converters maps each kind to its method.
+var converters = map[string]func(*Parser, *Record, *intel.Batch) error{
+	KindSighting: (*Parser).sighting, KindListing: (*Parser).listing, KindURL: (*Parser).url,
+	KindFile: (*Parser).file, KindResolution: (*Parser).resolution, KindDomain: (*Parser).domain,
+	KindMask: (*Parser).mask, KindSpam: (*Parser).spam, KindPhishing: (*Parser).phishing,
+	KindReport: (*Parser).report, KindReportLink: (*Parser).reportLink, KindCountry: (*Parser).country,
+	KindASN: (*Parser).asn, KindWhois: (*Parser).whois, KindNetListing: (*Parser).netListing,
+	KindAllow: (*Parser).allow,
 }
 
 func (p *Parser) sighting(r *Record, b *intel.Batch) error {
-	ip, err := addr("ip", r.IP)
-	if err != nil {
-		return err
-	}
-	day, err := date("day", r.Day, true)
-	if err != nil {
-		return err
-	}
-	if r.Hits == nil {
-		return fmt.Errorf("missing field %q", "hits")
-	}
-	hits, err := count("hits", r.Hits, 0)
-	if err != nil {
-		return err
+	var f fields
+	ip := f.addr("ip", r.IP)
+	day := f.date("day", r.Day, true)
+	f.require(r.Hits != nil, "hits")
+	hits := f.count("hits", r.Hits, 0)
+	if f.err != nil {
+		return f.err
 	}
 	b.Sightings = append(b.Sightings, intel.Sighting{IP: ip, Day: day.Truncate(24 * time.Hour), Hits: hits})
 	return nil
 }
 
 func (p *Parser) listing(r *Record, b *intel.Batch) error {
-	ip, err := addr("ip", r.IP)
-	if err != nil {
-		return err
-	}
-	cat, err := p.categoryOf(r.Category)
-	if err != nil {
-		return err
-	}
-	feed, err := p.feedOf(r.Feed)
-	if err != nil {
-		return err
-	}
-	first, last, err := seen(r)
-	if err != nil {
-		return err
+	var f fields
+	ip := f.addr("ip", r.IP)
+	cat := f.category(p, r.Category)
+	feed := f.feed(p, r.Feed)
+	first, last := f.seen(r)
+	if f.err != nil {
+		return f.err
 	}
 	b.Listings = append(b.Listings, intel.Listing{IP: ip, Category: cat, Feed: feed, FirstSeen: first, LastSeen: last})
 	return nil
 }
 
 func (p *Parser) url(r *Record, b *intel.Batch) error {
-	key, truncated, host, err := webAddress(r.URL)
-	if err != nil {
-		return err
-	}
-	ip, err := hostAddr(r.IP, host)
-	if err != nil {
-		return err
-	}
-	cats, err := categories(r.Categories)
-	if err != nil {
-		return err
-	}
-	zone, err := zoneOf(r.Zone, cats)
-	if err != nil {
-		return err
-	}
-	hits, err := count("hits", r.Hits, 1)
-	if err != nil {
-		return err
-	}
-	first, last, err := seen(r)
-	if err != nil {
-		return err
+	var f fields
+	key, truncated, host := f.webAddress(r.URL)
+	ip := f.hostAddr(r.IP, host)
+	cats := f.categories(r.Categories)
+	zone := f.zone(r.Zone, cats)
+	hits := f.count("hits", r.Hits, 1)
+	first, last := f.seen(r)
+	if f.err != nil {
+		return f.err
 	}
 	b.HostedURLs = append(b.HostedURLs, intel.HostedURL{IP: ip, URL: key, Zone: zone, Categories: cats,
 		Hits: hits, Truncated: truncated, FirstSeen: first, LastSeen: last})
@@ -296,29 +246,15 @@ func (p *Parser) url(r *Record, b *intel.Batch) error {
 }
 
 func (p *Parser) file(r *Record, b *intel.Batch) error {
-	md5, err := md5Of(r.MD5)
-	if err != nil {
-		return err
-	}
-	key, _, host, err := webAddress(r.URL)
-	if err != nil {
-		return err
-	}
-	ip, err := hostAddr(r.IP, host)
-	if err != nil {
-		return err
-	}
-	zone, err := zoneOf(r.Zone, nil)
-	if err != nil {
-		return err
-	}
-	hits, err := count("hits", r.Hits, 1)
-	if err != nil {
-		return err
-	}
-	first, last, err := seen(r)
-	if err != nil {
-		return err
+	var f fields
+	md5 := f.md5(r.MD5)
+	key, _, host := f.webAddress(r.URL)
+	ip := f.hostAddr(r.IP, host)
+	zone := f.zone(r.Zone, nil)
+	hits := f.count("hits", r.Hits, 1)
+	first, last := f.seen(r)
+	if f.err != nil {
+		return f.err
 	}
 	b.Files = append(b.Files, intel.FileDownload{IP: ip, MD5: md5, URL: schemeOf(r.URL) + "://" + key, Zone: zone,
 		DetectionName: strings.TrimSpace(r.Detection), Hits: hits, FirstSeen: first, LastSeen: last})
@@ -326,32 +262,18 @@ func (p *Parser) file(r *Record, b *intel.Batch) error {
 }
 
 func (p *Parser) resolution(r *Record, b *intel.Batch) error {
-	ip, err := addr("ip", r.IP)
-	if err != nil {
-		return err
+	var f fields
+	ip := f.addr("ip", r.IP)
+	d := f.domain(r.Domain)
+	hits := f.count("hits", r.Hits, 1)
+	peak := f.count("daily_peak", r.DailyPeak, 0)
+	peakDate := f.date("peak_date", r.PeakDate, false)
+	if f.err == nil && peak > hits {
+		f.err = fmt.Errorf("daily_peak %d larger than hits %d", peak, hits)
 	}
-	d, err := domainOf(r.Domain)
-	if err != nil {
-		return err
-	}
-	hits, err := count("hits", r.Hits, 1)
-	if err != nil {
-		return err
-	}
-	peak, err := count("daily_peak", r.DailyPeak, 0)
-	if err != nil {
-		return err
-	}
-	peakDate, err := date("peak_date", r.PeakDate, false)
-	if err != nil {
-		return err
-	}
-	if peak > hits {
-		return fmt.Errorf("daily_peak %d larger than hits %d", peak, hits)
-	}
-	first, last, err := seen(r)
-	if err != nil {
-		return err
+	first, last := f.seen(r)
+	if f.err != nil {
+		return f.err
 	}
 	b.Resolutions = append(b.Resolutions, intel.Resolution{IP: ip, Domain: d, FirstSeen: first, LastSeen: last,
 		Hits: hits, DailyPeak: peak, PeakDate: truncDay(peakDate)})
@@ -359,53 +281,37 @@ func (p *Parser) resolution(r *Record, b *intel.Batch) error {
 }
 
 func (p *Parser) domain(r *Record, b *intel.Batch) error {
-	d, err := domainOf(r.Domain)
-	if err != nil {
-		return err
-	}
-	cats, err := categories(r.Categories)
-	if err != nil {
-		return err
-	}
-	zone, err := zoneOf(r.Zone, cats)
-	if err != nil {
-		return err
+	var f fields
+	d := f.domain(r.Domain)
+	cats := f.categories(r.Categories)
+	zone := f.zone(r.Zone, cats)
+	if f.err != nil {
+		return f.err
 	}
 	b.Domains = append(b.Domains, intel.DomainInfo{Domain: d, Zone: zone, Categories: cats})
 	return nil
 }
 
 func (p *Parser) spam(r *Record, b *intel.Batch) error {
-	ip, err := addr("ip", r.IP)
-	if err != nil {
-		return err
-	}
-	if r.ID == "" {
-		return fmt.Errorf("missing field %q", "id")
-	}
-	t, err := date("time", r.Time, true)
-	if err != nil {
-		return err
+	var f fields
+	ip := f.addr("ip", r.IP)
+	f.require(r.ID != "", "id")
+	t := f.date("time", r.Time, true)
+	if f.err != nil {
+		return f.err
 	}
 	b.SpamEvents = append(b.SpamEvents, intel.SpamEvent{IP: ip, ID: r.ID, Time: t, Type: strings.TrimSpace(r.Type)})
 	return nil
 }
 
 func (p *Parser) phishing(r *Record, b *intel.Batch) error {
-	ip, err := addr("ip", r.IP)
-	if err != nil {
-		return err
-	}
-	if r.ID == "" {
-		return fmt.Errorf("missing field %q", "id")
-	}
-	t, err := date("time", r.Time, true)
-	if err != nil {
-		return err
-	}
-	region, err := countryOf("region", r.Region, false)
-	if err != nil {
-		return err
+	var f fields
+	ip := f.addr("ip", r.IP)
+	f.require(r.ID != "", "id")
+	t := f.date("time", r.Time, true)
+	region := f.country("region", r.Region, false)
+	if f.err != nil {
+		return f.err
 	}
 	b.PhishingEvents = append(b.PhishingEvents, intel.PhishingEvent{IP: ip, ID: r.ID, Time: t, Region: region,
 		Kit: r.Kit, StolenData: r.StolenData, Industry: r.Industry, Organization: r.Organization})
@@ -413,25 +319,22 @@ func (p *Parser) phishing(r *Record, b *intel.Batch) error {
 }
 
 func (p *Parser) reportLink(r *Record, b *intel.Batch) error {
-	ip, err := addr("ip", r.IP)
-	if err != nil {
-		return err
-	}
-	if r.Report == "" {
-		return fmt.Errorf("missing field %q", "report")
+	var f fields
+	ip := f.addr("ip", r.IP)
+	f.require(r.Report != "", "report")
+	if f.err != nil {
+		return f.err
 	}
 	b.ReportLinks = append(b.ReportLinks, intel.ReportLink{IP: ip, ReportID: r.Report})
 	return nil
 }
 
 func (p *Parser) country(r *Record, b *intel.Batch) error {
-	_, _, prefixes, err := rangeOf(r.Range)
-	if err != nil {
-		return err
-	}
-	cc, err := countryOf("country", r.Country, true)
-	if err != nil {
-		return err
+	var f fields
+	_, _, prefixes := f.rangeOf(r.Range)
+	cc := f.country("country", r.Country, true)
+	if f.err != nil {
+		return f.err
 	}
 	for _, pf := range prefixes {
 		b.Countries = append(b.Countries, intel.CountryRange{Prefix: pf, Country: cc})
@@ -440,16 +343,12 @@ func (p *Parser) country(r *Record, b *intel.Batch) error {
 }
 
 func (p *Parser) asn(r *Record, b *intel.Batch) error {
-	_, _, prefixes, err := rangeOf(r.Range)
-	if err != nil {
-		return err
-	}
-	if r.ASN == nil {
-		return fmt.Errorf("missing field %q", "asn")
-	}
-	desc, err := lines(r.Description)
-	if err != nil {
-		return err
+	var f fields
+	_, _, prefixes := f.rangeOf(r.Range)
+	f.require(r.ASN != nil, "asn")
+	desc := f.lines(r.Description)
+	if f.err != nil {
+		return f.err
 	}
 	for _, pf := range prefixes {
 		b.ASRanges = append(b.ASRanges, intel.ASRange{Prefix: pf, ASN: *r.ASN, Description: desc})
@@ -458,29 +357,18 @@ func (p *Parser) asn(r *Record, b *intel.Batch) error {
 }
 
 func (p *Parser) netListing(r *Record, b *intel.Batch) error {
-	_, _, prefixes, err := rangeOf(r.Range)
-	if err != nil {
-		return err
-	}
-	cat, err := p.categoryOf(r.Category)
-	if err != nil {
-		return err
-	}
+	var f fields
+	_, _, prefixes := f.rangeOf(r.Range)
+	cat := f.category(p, r.Category)
 	czone, _ := intel.CategoryZone(cat)
-	zone, err := zoneOf(r.Zone, []intel.Category{cat})
-	if err != nil {
-		return err
-	}
+	zone := f.zone(r.Zone, []intel.Category{cat})
 	if r.Zone == "" {
 		zone = czone
 	}
-	feed, err := p.feedOf(r.Feed)
-	if err != nil {
-		return err
-	}
-	first, last, err := seen(r)
-	if err != nil {
-		return err
+	feed := f.feed(p, r.Feed)
+	first, last := f.seen(r)
+	if f.err != nil {
+		return f.err
 	}
 	for _, pf := range prefixes {
 		b.NetListings = append(b.NetListings, intel.NetListing{Prefix: pf, Category: cat, Zone: zone, Feed: feed,
@@ -490,10 +378,8 @@ func (p *Parser) netListing(r *Record, b *intel.Batch) error {
 }
 
 func (p *Parser) allow(r *Record, b *intel.Batch) error {
-	_, _, prefixes, err := rangeOf(r.Range)
-	if err != nil {
-		return err
-	}
+	var f fields
+	_, _, prefixes := f.rangeOf(r.Range)
 	list := r.List
 	if list == "" {
 		list = r.Feed
@@ -501,8 +387,9 @@ func (p *Parser) allow(r *Record, b *intel.Batch) error {
 	if list == "" {
 		list = p.feed
 	}
-	if list == "" {
-		return fmt.Errorf("missing field %q", "list")
+	f.require(list != "", "list")
+	if f.err != nil {
+		return f.err
 	}
 	for _, pf := range prefixes {
 		b.Allows = append(b.Allows, intel.Allow{Prefix: pf, List: list})
@@ -543,15 +430,10 @@ func (p *Parser) mask(r *Record, b *intel.Batch) error {
 	default:
 		return fmt.Errorf("unknown mask_type %q (want %s, %s or %s)", clip(mt), intel.MaskHost, intel.MaskURLPrefix, intel.MaskURL)
 	}
-	ip, err := hostAddr(r.IP, host)
-	if err != nil {
-		return err
-	}
-	zone, err := zoneOf(r.Zone, nil)
-	if err != nil {
-		return err
-	}
-	if zone.FeedStatus() == "" {
+	var f fields
+	ip := f.hostAddr(r.IP, host)
+	zone := f.zone(r.Zone, nil)
+	if f.err == nil && zone.FeedStatus() == "" {
 		return fmt.Errorf("zone %q is not a feed zone (want Red, Orange or Yellow)", zone)
 	}
 	feeds := r.Feeds
@@ -559,14 +441,12 @@ func (p *Parser) mask(r *Record, b *intel.Batch) error {
 		feeds = append(feeds, r.Feed)
 	}
 	if len(feeds) == 0 {
-		if p.feed == "" {
-			return fmt.Errorf("missing field %q", "feeds")
-		}
+		f.require(p.feed != "", "feeds")
 		feeds = []string{p.feed}
 	}
-	last, err := date("last_seen", r.LastSeen, false)
-	if err != nil {
-		return err
+	last := f.date("last_seen", r.LastSeen, false)
+	if f.err != nil {
+		return f.err
 	}
 	b.Masks = append(b.Masks, intel.FeedMask{IP: ip, Mask: mask, MaskType: mt, Zone: zone, Feeds: feeds, LastSeen: last})
 	return nil
@@ -583,40 +463,26 @@ func (p *Parser) report(r *Record, b *intel.Batch) error {
 	default:
 		return fmt.Errorf("unknown report type %q (want %s, %s or %s)", clip(r.Type), intel.ReportAPT, intel.ReportCrimeware, intel.ReportICS)
 	}
-	if r.Title == "" {
-		return fmt.Errorf("missing field %q", "title")
-	}
-	desc, err := lines(r.Description)
-	if err != nil {
-		return err
-	}
-	pub, err := date("published", r.Published, true)
-	if err != nil {
-		return err
-	}
-	upd, err := date("updated", r.Updated, false)
-	if err != nil {
-		return err
-	}
+	var f fields
+	f.require(r.Title != "", "title")
+	desc := f.lines(r.Description)
+	pub := f.date("published", r.Published, true)
+	upd := f.date("updated", r.Updated, false)
 	geo := make([]string, 0, len(r.Geo))
 	for _, g := range r.Geo {
-		cc, err := countryOf("geo", g, true)
-		if err != nil {
-			return err
-		}
-		geo = append(geo, cc)
+		geo = append(geo, f.country("geo", g, true))
 	}
 	ips := make([]netip.Addr, 0, len(r.IPs))
 	var indicators []string
 	for _, s := range r.IPs {
-		ip, err := addr("ips", s)
-		if err != nil {
-			return err
-		}
+		ip := f.addr("ips", s)
 		ips = append(ips, ip)
 		if len(indicators) < intel.MaxReportIndicators {
 			indicators = append(indicators, ip.String())
 		}
+	}
+	if f.err != nil {
+		return f.err
 	}
 	b.Reports = append(b.Reports, intel.Report{ID: r.ID, Type: r.Type, Title: r.Title,
 		Description: strings.Join(desc, "\n"), Published: pub, Updated: upd, Tags: r.Tags,
@@ -646,24 +512,14 @@ func (p *Parser) whois(r *Record, b *intel.Batch) error {
 	default:
 		return fmt.Errorf("unknown whois type %q (want inetnum or inet6num)", clip(typ))
 	}
-	if r.Name == "" {
-		return fmt.Errorf("missing field %q", "name")
-	}
-	desc, err := lines(r.Description)
-	if err != nil {
-		return err
-	}
-	created, err := date("created", r.Created, false)
-	if err != nil {
-		return err
-	}
-	changed, err := date("changed", r.Changed, false)
-	if err != nil {
-		return err
-	}
-	cc, err := countryOf("country", r.Country, false)
-	if err != nil {
-		return err
+	var f fields
+	f.require(r.Name != "", "name")
+	desc := f.lines(r.Description)
+	created := f.date("created", r.Created, false)
+	changed := f.date("changed", r.Changed, false)
+	cc := f.country("country", r.Country, false)
+	if f.err != nil {
+		return f.err
 	}
 	contacts := make([]intel.Contact, 0, len(r.Contacts))
 	for i, c := range r.Contacts {
@@ -680,54 +536,75 @@ func (p *Parser) whois(r *Record, b *intel.Batch) error {
 	return nil
 }
 
-func (p *Parser) categoryOf(s string) (intel.Category, error) {
+// fields reads the fields of one record, keeping the first error: a kind's
+// method calls its readers in the order of its checks and tests f.err once.
+// A reader called after an error returns its zero value.
+type fields struct{ err error }
+
+// fail records err unless an earlier error is kept.
+func (f *fields) fail(err error) {
+	if f.err == nil {
+		f.err = err
+	}
+}
+
+// require fails with "missing field" when ok is false.
+func (f *fields) require(ok bool, field string) {
+	if !ok && f.err == nil {
+		f.err = fmt.Errorf("missing field %q", field)
+	}
+}
+
+func (f *fields) category(p *Parser, s string) intel.Category {
+	if f.err != nil {
+		return ""
+	}
 	if s == "" {
-		if p.category == "" {
-			return "", fmt.Errorf("missing field %q", "category")
-		}
-		return p.category, nil
+		f.require(p.category != "", "category")
+		return p.category
 	}
 	c := intel.Category(s)
 	if _, ok := intel.CategoryZone(c); !ok {
-		return "", fmt.Errorf("unknown category %q", clip(s))
+		f.fail(fmt.Errorf("unknown category %q", clip(s)))
 	}
-	return c, nil
+	return c
 }
 
-func (p *Parser) feedOf(s string) (string, error) {
-	if s = strings.TrimSpace(s); s != "" {
-		return s, nil
+func (f *fields) feed(p *Parser, s string) string {
+	if s = strings.TrimSpace(s); s != "" || f.err != nil {
+		return s
 	}
 	if p.feed == "" {
-		return "", fmt.Errorf("missing field %q (or -feed)", "feed")
+		f.fail(fmt.Errorf("missing field %q (or -feed)", "feed"))
 	}
-	return p.feed, nil
+	return p.feed
 }
 
-func categories(in []string) ([]intel.Category, error) {
-	if len(in) == 0 {
-		return nil, nil
+func (f *fields) categories(in []string) []intel.Category {
+	if len(in) == 0 || f.err != nil {
+		return nil
 	}
 	out := make([]intel.Category, 0, len(in))
 	for _, s := range in {
 		c := intel.Category(s)
 		if _, ok := intel.CategoryZone(c); !ok {
-			return nil, fmt.Errorf("unknown category %q", clip(s))
+			f.fail(fmt.Errorf("unknown category %q", clip(s)))
+			return nil
 		}
 		out = append(out, c)
 	}
-	return out, nil
+	return out
 }
 
-// zoneOf validates a zone; without one, the most severe zone of the
+// zone validates a zone; without one, the most severe zone of the
 // categories, or Grey.
-func zoneOf(s string, cats []intel.Category) (intel.Zone, error) {
+func (f *fields) zone(s string, cats []intel.Category) intel.Zone {
 	if s != "" {
 		z := intel.Zone(s)
 		if !z.Valid() {
-			return "", fmt.Errorf("zone %q not valid (want Red, Orange, Yellow, Grey or Green)", clip(s))
+			f.fail(fmt.Errorf("zone %q not valid (want Red, Orange, Yellow, Grey or Green)", clip(s)))
 		}
-		return z, nil
+		return z
 	}
 	z := intel.ZoneGrey
 	for _, c := range cats {
@@ -735,42 +612,51 @@ func zoneOf(s string, cats []intel.Category) (intel.Zone, error) {
 			z = intel.MaxZone(z, cz)
 		}
 	}
-	return z, nil
+	return z
 }
 
-func addr(field, s string) (netip.Addr, error) {
+func (f *fields) addr(field, s string) netip.Addr {
+	if f.err != nil {
+		return netip.Addr{}
+	}
 	if s == "" {
-		return netip.Addr{}, fmt.Errorf("missing field %q", field)
+		f.require(false, field)
+		return netip.Addr{}
 	}
 	a, err := netip.ParseAddr(s)
 	if err != nil {
-		return netip.Addr{}, fmt.Errorf("bad address %q in %q", clip(s), field)
+		f.fail(fmt.Errorf("bad address %q in %q", clip(s), field))
+	} else if a.Zone() != "" {
+		f.fail(fmt.Errorf("bad address %q in %q: has a zone", clip(s), field))
 	}
-	if a.Zone() != "" {
-		return netip.Addr{}, fmt.Errorf("bad address %q in %q: has a zone", clip(s), field)
-	}
-	return a.Unmap(), nil
+	return a.Unmap()
 }
 
 // hostAddr is the address a web address is seen on: the "ip" field, else
 // the host when it is an IP literal, else none (the importer attaches it to
 // the domain's addresses).
-func hostAddr(ipField, host string) (netip.Addr, error) {
+func (f *fields) hostAddr(ipField, host string) netip.Addr {
+	if f.err != nil {
+		return netip.Addr{}
+	}
 	hostIP, herr := netip.ParseAddr(host)
 	if ipField == "" {
 		if herr == nil {
-			return hostIP.Unmap(), nil
+			return hostIP.Unmap()
 		}
-		return netip.Addr{}, nil
+		return netip.Addr{}
 	}
-	ip, err := addr("ip", ipField)
-	if err != nil {
-		return ip, err
+	ip := f.addr("ip", ipField)
+	if f.err == nil && herr == nil && hostIP.Unmap() != ip {
+		f.fail(fmt.Errorf("ip %s is not the web address's host %s", ip, hostIP))
 	}
-	if herr == nil && hostIP.Unmap() != ip {
-		return ip, fmt.Errorf("ip %s is not the web address's host %s", ip, hostIP)
-	}
-	return ip, nil
+	return ip
+}
+
+func (f *fields) webAddress(s string) (key string, truncated bool, host string) {
+	key, truncated, host, err := webAddress(s)
+	f.fail(err)
+	return key, truncated, host
 }
 
 func webAddress(s string) (key string, truncated bool, host string, err error) {
@@ -793,67 +679,78 @@ func schemeOf(s string) string {
 	return "http"
 }
 
-func domainOf(s string) (string, error) {
+func (f *fields) domain(s string) string {
+	if f.err != nil {
+		return ""
+	}
 	if s == "" {
-		return "", fmt.Errorf("missing field %q", "domain")
+		f.require(false, "domain")
+		return ""
 	}
 	key, _, err := intel.NormalizeURL(s)
 	if err != nil || key != intel.URLHost(key) {
-		return "", fmt.Errorf("bad domain %q", clip(s))
+		f.fail(fmt.Errorf("bad domain %q", clip(s)))
+	} else if _, err := netip.ParseAddr(key); err == nil || strings.HasPrefix(key, "[") {
+		f.fail(fmt.Errorf("bad domain %q: an address", clip(s)))
 	}
-	if _, err := netip.ParseAddr(key); err == nil || strings.HasPrefix(key, "[") {
-		return "", fmt.Errorf("bad domain %q: an address", clip(s))
-	}
-	return key, nil
+	return key
 }
 
-func md5Of(s string) (string, error) {
+func (f *fields) md5(s string) string {
 	if s == "" {
-		return "", fmt.Errorf("missing field %q", "md5")
+		f.require(false, "md5")
+		return ""
 	}
-	if len(s) != 32 {
-		return "", fmt.Errorf("bad md5 %q: want 32 hex digits", clip(s))
-	}
+	bad := len(s) != 32
 	out := []byte(s)
 	for i, c := range out {
 		switch {
+		case bad:
 		case '0' <= c && c <= '9', 'A' <= c && c <= 'F':
 		case 'a' <= c && c <= 'f':
 			out[i] = c - 'a' + 'A'
 		default:
-			return "", fmt.Errorf("bad md5 %q: want 32 hex digits", clip(s))
+			bad = true
 		}
 	}
-	return string(out), nil
+	if bad {
+		f.fail(fmt.Errorf("bad md5 %q: want 32 hex digits", clip(s)))
+	}
+	return string(out)
 }
 
-func countryOf(field, s string, required bool) (string, error) {
-	if s == "" {
-		if required {
-			return "", fmt.Errorf("missing field %q", field)
-		}
-		return "", nil
+func (f *fields) country(field, s string, required bool) string {
+	if s == "" || f.err != nil {
+		f.require(!required, field)
+		return ""
 	}
 	if len(s) != 2 || !isLetter(s[0]) || !isLetter(s[1]) {
-		return "", fmt.Errorf("bad country code %q in %q: want ISO 3166-1 alpha-2", clip(s), field)
+		f.fail(fmt.Errorf("bad country code %q in %q: want ISO 3166-1 alpha-2", clip(s), field))
 	}
-	return strings.ToUpper(s), nil
+	return strings.ToUpper(s)
 }
 
 func isLetter(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }
 
-func count(field string, v *int64, def int64) (int64, error) {
+func (f *fields) count(field string, v *int64, def int64) int64 {
 	if v == nil {
-		return def, nil
+		return def
 	}
 	if *v < 0 {
-		return 0, fmt.Errorf("negative %s %d", field, *v)
+		f.fail(fmt.Errorf("negative %s %d", field, *v))
 	}
-	return *v, nil
+	return *v
 }
 
 // date parses a date field (importer.Date).
-var date = importer.Date
+func (f *fields) date(field, s string, required bool) time.Time {
+	if f.err != nil {
+		return time.Time{}
+	}
+	t, err := importer.Date(field, s, required)
+	f.fail(err)
+	return t
+}
 
 func truncDay(t time.Time) time.Time {
 	if t.IsZero() {
@@ -863,22 +760,25 @@ func truncDay(t time.Time) time.Time {
 }
 
 // seen parses first_seen and last_seen; one given alone stands for both.
-func seen(r *Record) (first, last time.Time, err error) {
-	if first, err = date("first_seen", r.FirstSeen, false); err != nil {
-		return
-	}
-	if last, err = date("last_seen", r.LastSeen, false); err != nil {
-		return
-	}
+func (f *fields) seen(r *Record) (first, last time.Time) {
+	first = f.date("first_seen", r.FirstSeen, false)
+	last = f.date("last_seen", r.LastSeen, false)
 	switch {
+	case f.err != nil:
 	case first.IsZero():
 		first = last
 	case last.IsZero():
 		last = first
 	case last.Before(first):
-		return first, last, fmt.Errorf("last_seen %s before first_seen %s", r.LastSeen, r.FirstSeen)
+		f.fail(fmt.Errorf("last_seen %s before first_seen %s", r.LastSeen, r.FirstSeen))
 	}
-	return first, last, nil
+	return first, last
+}
+
+func (f *fields) rangeOf(s string) (start, end netip.Addr, prefixes []netip.Prefix) {
+	start, end, prefixes, err := rangeOf(s)
+	f.fail(err)
+	return start, end, prefixes
 }
 
 func rangeOf(s string) (netip.Addr, netip.Addr, []netip.Prefix, error) {
@@ -889,23 +789,24 @@ func rangeOf(s string) (netip.Addr, netip.Addr, []netip.Prefix, error) {
 }
 
 // lines decodes a description: a string (split at line breaks) or a list.
-func lines(raw json.RawMessage) ([]string, error) {
-	if len(raw) == 0 || string(raw) == "null" {
-		return nil, nil
+func (f *fields) lines(raw json.RawMessage) []string {
+	if len(raw) == 0 || string(raw) == "null" || f.err != nil {
+		return nil
 	}
 	if raw[0] == '"' {
 		var s string
 		if err := json.Unmarshal(raw, &s); err != nil {
-			return nil, fmt.Errorf("bad description: %s", jsonReason(err))
+			f.fail(fmt.Errorf("bad description: %s", jsonReason(err)))
+			return nil
 		}
 		s = strings.ReplaceAll(s, "\r\n", "\n")
-		return strings.Split(s, "\n"), nil
+		return strings.Split(s, "\n")
 	}
 	var l []string
 	if err := json.Unmarshal(raw, &l); err != nil {
-		return nil, fmt.Errorf("bad description: want a string or a list of strings")
+		f.fail(fmt.Errorf("bad description: want a string or a list of strings"))
 	}
-	return l, nil
+	return l
 }
 
 // clip shortens a value for an error message.

@@ -194,8 +194,8 @@ func (c *ioc) encode(b []byte) []byte {
 	b = append(b, flags)
 	b = appendTime(b, c.first)
 	b = appendTime(b, c.last)
-	b = appendCats(b, c.types)
-	b = appendCats(b, c.cats)
+	b = appendList(b, c.types)
+	b = appendList(b, c.cats)
 	b = appendStr(b, string(c.zone))
 	b = binary.AppendVarint(b, c.hits)
 	return appendStr(b, c.detection)
@@ -227,15 +227,7 @@ func appendStr(b []byte, s string) []byte {
 	return append(b, s...)
 }
 
-func appendList(b []byte, l []string) []byte {
-	b = binary.AppendUvarint(b, uint64(len(l)))
-	for _, s := range l {
-		b = appendStr(b, s)
-	}
-	return b
-}
-
-func appendCats(b []byte, l []intel.Category) []byte {
+func appendList[S ~string](b []byte, l []S) []byte {
 	b = binary.AppendUvarint(b, uint64(len(l)))
 	for _, s := range l {
 		b = appendStr(b, string(s))
@@ -288,38 +280,34 @@ func (d *decoder) byte() byte {
 	return c
 }
 
-func (d *decoder) str() string {
+// count reads a length or a number of items, each at least a byte long.
+func (d *decoder) count() uint64 {
 	n := d.uint()
 	if n > uint64(len(d.b)) {
 		d.bad, d.b = true, nil
-		return ""
+		return 0
 	}
+	return n
+}
+
+func (d *decoder) str() string {
+	n := d.count()
 	s := string(d.b[:n])
 	d.b = d.b[n:]
 	return s
 }
 
 func (d *decoder) list() []string {
-	n := d.uint()
-	if n > uint64(len(d.b)) {
-		d.bad, d.b = true, nil
-		return nil
-	}
 	var out []string
-	for range n {
+	for range d.count() {
 		out = append(out, d.str())
 	}
 	return out
 }
 
 func (d *decoder) cats() []intel.Category {
-	n := d.uint()
-	if n > uint64(len(d.b)) {
-		d.bad, d.b = true, nil
-		return nil
-	}
 	var out []intel.Category
-	for range n {
+	for range d.count() {
 		out = append(out, intel.Category(d.str()))
 	}
 	return out
