@@ -12,6 +12,12 @@ import (
 	"github.com/tipd/tipd/internal/report"
 )
 
+// Error codes of the lookups the gate turns away.
+const (
+	codeServerBusy      = "server_busy"
+	codeTooManyInFlight = "too_many_in_flight"
+)
+
 // Defaults of the bounds on lookups in flight (Config).
 const (
 	DefaultLookupMemory = 128 << 20
@@ -117,7 +123,7 @@ func (g *gate) enter(ctx context.Context, user string) (ticket, error) {
 		return ticket{g: g, u: u}, nil
 	case <-timer.C:
 		err = &rateLimitedError{
-			err: intel.Errorf(intel.KindRateLimited, "too_many_in_flight",
+			err: intel.Errorf(intel.KindRateLimited, codeTooManyInFlight,
 				"user %q has had %d lookups in progress for %s; wait for their answers before sending more", user, g.perUser, g.wait),
 			retryAfter: 1,
 		}
@@ -174,7 +180,7 @@ func (t *ticket) acquire(ctx context.Context, w int64) error {
 		t.held = w
 		return nil
 	case <-timer.C:
-		err = intel.Errorf(intel.KindUnavailable, "server_busy",
+		err = intel.Errorf(intel.KindUnavailable, codeServerBusy,
 			"the server is answering too many large lookups right now; retry in a moment, or ask for a smaller count")
 	case <-ctx.Done():
 		err = ctx.Err()

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -233,6 +234,16 @@ func TestLookupTurnedAway(t *testing.T) {
 	t1.leave()
 	t2.leave()
 
+	mw := httptest.NewRecorder()
+	s.ServeHTTP(mw, httptest.NewRequest("GET", "/metrics", nil))
+	for _, want := range []string{
+		`tipd_lookups_turned_away_total{reason="memory"} 1`,
+		`tipd_lookups_turned_away_total{reason="in_flight"} 1`,
+	} {
+		if !strings.Contains(mw.Body.String(), want+"\n") {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
 	if n, _ := st.RequestCount(ctx, "alice", store.Day(now)); n != 0 {
 		t.Errorf("day count %d after turned-away lookups, want 0", n)
 	}

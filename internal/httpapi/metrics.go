@@ -15,6 +15,7 @@ type Metrics struct {
 	edgeRefusals *prometheus.CounterVec
 	authFailures prometheus.Counter
 	authLockouts prometheus.Counter
+	turned       *prometheus.CounterVec
 }
 
 // NewMetrics creates the API metrics and registers them on reg:
@@ -25,6 +26,7 @@ type Metrics struct {
 //	tipd_http_edge_refusals_total{status}         counter
 //	tipd_auth_failures_total                      counter
 //	tipd_auth_lockouts_total                      counter
+//	tipd_lookups_turned_away_total{reason}        counter
 //
 // Like prometheus.MustRegister it panics if reg already holds metrics of
 // these names, which is a programming error.
@@ -55,12 +57,27 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "tipd_auth_lockouts_total",
 			Help: "Requests refused 429 without a credentials check because their client address failed authentication too often.",
 		}),
+		turned: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tipd_lookups_turned_away_total",
+			Help: "Lookups refused by the bounds on lookups in flight: reason memory (503 server_busy, no room in -lookup-memory) or in_flight (429 too_many_in_flight, -user-inflight).",
+		}, []string{"reason"}),
 	}
-	reg.MustRegister(m.requests, m.latency, m.quotaDenials, m.edgeRefusals, m.authFailures, m.authLockouts)
+	reg.MustRegister(m.requests, m.latency, m.quotaDenials, m.edgeRefusals, m.authFailures, m.authLockouts, m.turned)
 	return m
 }
 
 func (m *Metrics) observe(route string, status int, d time.Duration) {
 	m.requests.WithLabelValues(route, strconv.Itoa(status)).Inc()
 	m.latency.WithLabelValues(route).Observe(d.Seconds())
+}
+
+// turnedAway counts a lookup refused by the bounds on lookups in flight,
+// known by its error code; other codes count nothing.
+func (m *Metrics) turnedAway(code string) {
+	switch code {
+	case codeServerBusy:
+		m.turned.WithLabelValues("memory").Inc()
+	case codeTooManyInFlight:
+		m.turned.WithLabelValues("in_flight").Inc()
+	}
 }

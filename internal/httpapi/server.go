@@ -342,6 +342,7 @@ func (s *server) handleStyled(route, allow string, style errStyle, h handlerFunc
 			if intel.KindOf(err) == intel.KindQuotaExceeded {
 				s.metrics.quotaDenials.Inc()
 			}
+			s.metrics.turnedAway(code)
 		}
 		if status == 0 {
 			status = http.StatusOK
