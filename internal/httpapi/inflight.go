@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -75,10 +76,9 @@ type userLoad struct {
 
 // waiter is a lookup waiting for its weight.
 type waiter struct {
-	u       *userLoad
-	w       int64
-	ready   chan struct{} // closed when granted
-	granted bool
+	u     *userLoad
+	w     int64
+	ready chan struct{} // closed when granted
 }
 
 func newGate(budget int64, perUser int, wait time.Duration) *gate {
@@ -115,35 +115,46 @@ func (g *gate) enter(ctx context.Context, user string) (ticket, error) {
 	u.queue = append(u.queue, place)
 	g.mu.Unlock()
 
-	timer := time.NewTimer(g.wait)
-	defer timer.Stop()
-	var err error
-	select {
-	case <-place:
-		return ticket{g: g, u: u}, nil
-	case <-timer.C:
-		err = &rateLimitedError{
+	err := await(ctx, g, place, &u.queue, place, func() error {
+		return &rateLimitedError{
 			err: intel.Errorf(intel.KindRateLimited, codeTooManyInFlight,
 				"user %q has had %d lookups in progress for %s; wait for their answers before sending more", user, g.perUser, g.wait),
 			retryAfter: 1,
 		}
+	})
+	if err != nil {
+		return ticket{}, err
+	}
+	return ticket{g: g, u: u}, nil
+}
+
+// await waits at most g.wait, or until ctx ends, for ready to be closed: the
+// grant of a place or of weight, made under g.mu. Granted, even while giving
+// up, it returns nil; otherwise it takes item out of *queue and returns
+// timeout() or the context's error.
+func await[T comparable](ctx context.Context, g *gate, ready chan struct{}, queue *[]T, item T, timeout func() error) error {
+	timer := time.NewTimer(g.wait)
+	defer timer.Stop()
+	var err error
+	select {
+	case <-ready:
+		return nil
+	case <-timer.C:
+		err = timeout()
 	case <-ctx.Done():
 		err = ctx.Err()
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	select {
-	case <-place: // handed a place while giving up: keep it
-		return ticket{g: g, u: u}, nil
+	case <-ready: // granted while giving up: keep it
+		return nil
 	default:
 	}
-	for i, c := range u.queue {
-		if c == place {
-			u.queue = append(u.queue[:i], u.queue[i+1:]...)
-			break
-		}
+	if i := slices.Index(*queue, item); i >= 0 {
+		*queue = slices.Delete(*queue, i, i+1)
 	}
-	return ticket{}, err
+	return err
 }
 
 // fits reports whether w more bytes fit for u; g.mu is held.
@@ -172,32 +183,15 @@ func (t *ticket) acquire(ctx context.Context, w int64) error {
 	g.waiters = append(g.waiters, wt)
 	g.mu.Unlock()
 
-	timer := time.NewTimer(g.wait)
-	defer timer.Stop()
-	var err error
-	select {
-	case <-wt.ready:
-		t.held = w
-		return nil
-	case <-timer.C:
-		err = intel.Errorf(intel.KindUnavailable, codeServerBusy,
+	err := await(ctx, g, wt.ready, &g.waiters, wt, func() error {
+		return intel.Errorf(intel.KindUnavailable, codeServerBusy,
 			"the server is answering too many large lookups right now; retry in a moment, or ask for a smaller count")
-	case <-ctx.Done():
-		err = ctx.Err()
+	})
+	if err != nil {
+		return err
 	}
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if wt.granted { // granted while giving up: keep it
-		t.held = w
-		return nil
-	}
-	for i, x := range g.waiters {
-		if x == wt {
-			g.waiters = append(g.waiters[:i], g.waiters[i+1:]...)
-			break
-		}
-	}
-	return err
+	t.held = w
+	return nil
 }
 
 // grant gives w bytes to u; g.mu is held.
@@ -212,7 +206,6 @@ func (g *gate) wake() {
 	for _, wt := range g.waiters {
 		if g.fits(wt.u, wt.w) {
 			g.grant(wt.u, wt.w)
-			wt.granted = true
 			close(wt.ready)
 			continue
 		}

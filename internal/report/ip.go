@@ -165,17 +165,9 @@ func (b *Builder) IP(ctx context.Context, ip netip.Addr, sec Sections, count int
 				g.HasAPT = true
 			}
 		}
-		if len(reports) > 0 {
-			g.Reports = make([]ReportRef, 0, len(reports))
-			for i := range reports {
-				rep := &reports[i]
-				if rep.Type == intel.ReportAPT {
-					g.HasAPT = true
-				}
-				g.Reports = append(g.Reports, ReportRef{ID: rep.ID, Type: rep.Type, Title: rep.Title,
-					Published: rep.Published, Updated: rep.Updated})
-			}
-		}
+		var apt bool
+		g.Reports, apt = refsOf(reports)
+		g.HasAPT = g.HasAPT || apt
 	}
 	if sec.Has(SecFilesDownloadedFromIP) {
 		r.Files = lists.Files

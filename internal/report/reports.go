@@ -70,3 +70,19 @@ func industries(reports []intel.Report) []string {
 	slices.Sort(out)
 	return out
 }
+
+// refsOf lists reports as the answer's references, in their order (nil
+// for none), and reports whether one of them is an APT report.
+func refsOf(reports []intel.Report) (refs []ReportRef, apt bool) {
+	if len(reports) == 0 {
+		return nil, false
+	}
+	refs = make([]ReportRef, 0, len(reports))
+	for i := range reports {
+		rep := &reports[i]
+		apt = apt || rep.Type == intel.ReportAPT
+		refs = append(refs, ReportRef{ID: rep.ID, Type: rep.Type, Title: rep.Title,
+			Published: rep.Published, Updated: rep.Updated})
+	}
+	return refs, apt
+}

@@ -117,14 +117,9 @@ func (b *Builder) URL(ctx context.Context, rawURL string, sec Sections, count in
 			if err != nil {
 				return nil, err
 			}
-			for i := range reports {
-				rep := &reports[i]
-				if rep.Type == intel.ReportAPT {
-					r.HasAPT = true
-				}
-				r.Reports = append(r.Reports, ReportRef{ID: rep.ID, Type: rep.Type, Title: rep.Title,
-					Published: rep.Published, Updated: rep.Updated})
-			}
+			var apt bool
+			r.Reports, apt = refsOf(reports)
+			r.HasAPT = r.HasAPT || apt
 		}
 	}
 	if sec.Has(SecFilesDownloaded | SecRelatedObjects) {

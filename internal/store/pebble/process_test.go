@@ -80,6 +80,26 @@ func TestChildProcess(t *testing.T) {
 	os.Exit(0)
 }
 
+// killChild runs the child process in mode on a new store, kills it with
+// SIGKILL after d, and returns the store opened again (closed at the end of
+// the test).
+func killChild(t *testing.T, mode string, d time.Duration) *Store {
+	t.Helper()
+	dir := t.TempDir()
+	cmd := startChild(t, dir, mode)
+	time.Sleep(d)
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	s, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatalf("Open after kill: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
 func startChild(t *testing.T, dir, mode string) *exec.Cmd {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestChildProcess$")
@@ -139,19 +159,7 @@ func TestKillDuringApply(t *testing.T) {
 }
 
 func testKillDuringApply(t *testing.T, mode string) {
-	dir := t.TempDir()
-	cmd := startChild(t, dir, mode)
-	time.Sleep(200 * time.Millisecond)
-	if err := cmd.Process.Kill(); err != nil {
-		t.Fatal(err)
-	}
-	_ = cmd.Wait()
-
-	s, err := Open(dir, Options{})
-	if err != nil {
-		t.Fatalf("Open after kill: %v", err)
-	}
-	defer s.Close()
+	s := killChild(t, mode, 200*time.Millisecond)
 	ip := netip.MustParseAddr("45.95.147.10")
 	a, err := s.Address(t.Context(), ip)
 	if err != nil {
@@ -182,20 +190,8 @@ func TestKillAfterCounts(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a process")
 	}
-	dir := t.TempDir()
-	cmd := startChild(t, dir, "count")
 	// The bound, with room for a slow fsync on a loaded machine.
-	time.Sleep(CountSyncInterval + 900*time.Millisecond)
-	if err := cmd.Process.Kill(); err != nil {
-		t.Fatal(err)
-	}
-	_ = cmd.Wait()
-
-	s, err := Open(dir, Options{})
-	if err != nil {
-		t.Fatalf("Open after kill: %v", err)
-	}
-	defer s.Close()
+	s := killChild(t, "count", CountSyncInterval+900*time.Millisecond)
 	n, err := s.RequestCount(t.Context(), "bob", "2026-11-28")
 	if err != nil {
 		t.Fatal(err)

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -15,6 +14,7 @@ import (
 	"github.com/cockroachdb/pebble/v2"
 
 	"github.com/tipd/tipd/internal/intel"
+	"github.com/tipd/tipd/internal/store"
 )
 
 // tReportDate indexes reports by their Published date:
@@ -107,16 +107,9 @@ func (s *Store) Reports(ctx context.Context, from, to time.Time, limit int) ([]i
 	if err != nil {
 		return nil, fmt.Errorf("reports: %w", err)
 	}
-	out := make([]intel.Report, 0, len(ids))
-	for _, id := range ids {
-		r, err := s.Report(ctx, id)
-		if errors.Is(err, intel.ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return nil, fmt.Errorf("reports: %w", err)
-		}
-		out = append(out, r)
+	out, err := store.ReportsByID(ctx, s, ids)
+	if err != nil {
+		return nil, fmt.Errorf("reports: %w", err)
 	}
 	slices.SortStableFunc(out, func(a, b intel.Report) int {
 		if c := b.Published.Compare(a.Published); c != 0 {
