@@ -80,6 +80,8 @@ func (j *joiner) settled(host string) {
 // were dropped for want of an address.
 func (j *joiner) prepare(ctx context.Context, b *intel.Batch) (int64, error) {
 	j.fillSources(b)
+	b.AddObjects()
+	b.DateLinks(j.src.Imported)
 	if !needsJoin(b) {
 		return 0, nil
 	}
@@ -236,6 +238,11 @@ func (j *joiner) fillSources(b *intel.Batch) {
 	fillEach(j, b.WhoisNets, func(r *intel.WhoisNet) (*src, string) { return &r.Source, "" })
 	fillEach(j, b.NetListings, func(r *intel.NetListing) (*src, string) { return &r.Source, r.Feed })
 	fillEach(j, b.Allows, func(r *intel.Allow) (*src, string) { return &r.Source, r.List })
+	fillEach(j, b.ObjectInfos, func(r *intel.ObjectInfo) (*src, string) { return &r.Source, "" })
+	fillEach(j, b.ObjectListings, func(r *intel.ObjectListing) (*src, string) { return &r.Source, r.Feed })
+	fillEach(j, b.Links, func(r *intel.Link) (*src, string) { return &r.Source, "" })
+	fillEach(j, b.FileHashes, func(r *intel.FileHashes) (*src, string) { return &r.Source, "" })
+	fillEach(j, b.Whois, func(r *intel.DomainWhois) (*src, string) { return &r.Source, "" })
 }
 
 // fillEach fills the provenance of every record of recs; src returns a

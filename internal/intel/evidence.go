@@ -279,6 +279,13 @@ type Batch struct {
 	WhoisNets      []WhoisNet
 	NetListings    []NetListing
 	Allows         []Allow
+
+	// Domains, web addresses and files (object.go).
+	ObjectInfos    []ObjectInfo
+	ObjectListings []ObjectListing
+	Links          []Link
+	FileHashes     []FileHashes
+	Whois          []DomainWhois
 }
 
 // Len is the number of records in the batch.
@@ -286,7 +293,8 @@ func (b *Batch) Len() int {
 	return len(b.Sightings) + len(b.Listings) + len(b.HostedURLs) + len(b.Files) +
 		len(b.Resolutions) + len(b.Domains) + len(b.Masks) + len(b.SpamEvents) +
 		len(b.PhishingEvents) + len(b.Reports) + len(b.ReportLinks) + len(b.Countries) +
-		len(b.ASRanges) + len(b.WhoisNets) + len(b.NetListings) + len(b.Allows)
+		len(b.ASRanges) + len(b.WhoisNets) + len(b.NetListings) + len(b.Allows) +
+		len(b.ObjectInfos) + len(b.ObjectListings) + len(b.Links) + len(b.FileHashes) + len(b.Whois)
 }
 
 // EachAddress calls fn with the address of every record that belongs to an
@@ -346,6 +354,11 @@ func (b *Batch) Reset() {
 	b.WhoisNets = b.WhoisNets[:0]
 	b.NetListings = b.NetListings[:0]
 	b.Allows = b.Allows[:0]
+	b.ObjectInfos = b.ObjectInfos[:0]
+	b.ObjectListings = b.ObjectListings[:0]
+	b.Links = b.Links[:0]
+	b.FileHashes = b.FileHashes[:0]
+	b.Whois = b.Whois[:0]
 }
 
 // URLKey is the key a web address is stored under: the normalised URL

@@ -138,5 +138,69 @@ func (b *Batch) validate(bad func(string) bool) error {
 			return invalid("allow entry", i, "invalid prefix or list")
 		}
 	}
+	return b.validateObjects(key, text, src, invalid)
+}
+
+// validateObjects is validate for the object records: a valid kind or
+// list, a key without NUL (and not bad), file keys that are hashes, valid
+// zones.
+func (b *Batch) validateObjects(key, text func(...string) bool, src func(Source) bool,
+	invalid func(string, int, string, ...any) error) error {
+	zone := func(z Zone) bool { return z != "" && !z.Valid() }
+	objKey := func(k ObjectKind, s string) bool {
+		if s == "" || key(s) || !k.Valid() {
+			return true
+		}
+		if k == ObjectFile {
+			h, err := NormalizeHash(s)
+			return err != nil || h != s
+		}
+		return false
+	}
+	for i, r := range b.ObjectInfos {
+		if objKey(r.Kind, r.Key) || text(r.Type, r.Packer, r.Signer, r.SignerStatus) || text(r.Allows...) || key(r.Allows...) || src(r.Source) {
+			return invalid("object", i, "invalid kind or key")
+		}
+	}
+	for i, r := range b.ObjectListings {
+		if objKey(r.Kind, r.Key) || key(r.Feed, string(r.Category)) || src(r.Source) {
+			return invalid("object listing", i, "invalid kind, key or category")
+		}
+	}
+	for i, r := range b.Links {
+		if !r.List.Valid() || objKey(r.List.Owner(), r.Owner) || r.Item == "" || key(r.Item) || zone(r.Zone) ||
+			text(r.Attrs...) || src(r.Source) {
+			return invalid("link", i, "invalid list, owner or item")
+		}
+	}
+	for i, r := range b.FileHashes {
+		n := 0
+		for _, h := range []struct {
+			v    string
+			kind string
+		}{{r.MD5, "MD5"}, {r.SHA1, "SHA-1"}, {r.SHA256, "SHA-256"}} {
+			if h.v == "" {
+				continue
+			}
+			n++
+			if objKey(ObjectFile, h.v) || HashKind(h.v) != h.kind {
+				return invalid("file hashes", i, "invalid %s", h.kind)
+			}
+		}
+		if n == 0 || src(r.Source) {
+			return invalid("file hashes", i, "no hash")
+		}
+	}
+	for i, r := range b.Whois {
+		if r.Domain == "" || key(r.Domain) || text(r.NameServers...) || text(r.Status...) ||
+			text(r.Registrar, r.RegistrarID, r.RegistrarEmail, r.RegistrationOrganization) || src(r.Source) {
+			return invalid("domain WHOIS", i, "invalid domain")
+		}
+		for _, c := range r.Contacts {
+			if text(c.Type, c.Name, c.Organization, c.Address, c.City, c.State, c.PostalCode, c.CountryCode, c.Phone, c.Fax, c.Email) {
+				return invalid("domain WHOIS", i, "invalid contact")
+			}
+		}
+	}
 	return nil
 }

@@ -99,6 +99,29 @@ type Intel interface {
 	// NetworkVersion changes whenever Apply changes network-keyed data, so
 	// that a process can tell when to rebuild its in-memory snapshot.
 	NetworkVersion(ctx context.Context) (uint64, error)
+
+	Objects
+}
+
+// Objects is the part of the store that holds domains, web addresses and
+// files as objects of their own (intel.ObjectInfo, intel.ObjectListing,
+// intel.Link, intel.FileHashes, intel.DomainWhois records). Keys are
+// taken as given: callers normalise them (intel.NormalizeDomain,
+// intel.NormalizeURL, intel.NormalizeHash).
+type Objects interface {
+	// Object returns the summary of one object: its merged ObjectInfo,
+	// its listings sorted by feed and category, the counts of the lists it
+	// owns (Items, the sum of their Hits, their most severe Zone) and, for
+	// a host, the DomainWhois stored under its name. An object without
+	// evidence is a zero summary with Kind and Key set, not an error.
+	Object(ctx context.Context, kind intel.ObjectKind, key string) (intel.ObjectSummary, error)
+	// Links lists one list of one owner in the list's order (recency or
+	// severity, see intel.LinkList and intel.CompareLinks), at most limit
+	// items. The cost is bounded by limit, not by the length of the list.
+	Links(ctx context.Context, list intel.LinkList, owner string, limit int) ([]intel.Link, error)
+	// FileHashes returns the hashes stored together with hash (hash
+	// itself among them); ok is false when no FileHashes record named it.
+	FileHashes(ctx context.Context, hash string) (h intel.FileHashes, ok bool, err error)
 }
 
 // ChangeKind selects what Changes lists.

@@ -43,6 +43,8 @@ type Store struct {
 	userToks map[string]string      // user -> hash
 	counts   map[countKey]int64
 	holds    []intel.Hold // sorted by reference
+
+	objects objects // objects.go
 }
 
 type asKey struct {
@@ -346,6 +348,7 @@ func (s *Store) apply(b *intel.Batch) {
 		r.Normalize()
 		s.allows[allowKey{r.Prefix, r.List}] = r
 	}
+	s.applyObjects(b)
 	if b.HasNetworkData() {
 		s.netVer++
 	}

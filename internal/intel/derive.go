@@ -1,0 +1,180 @@
+package intel
+
+import (
+	"cmp"
+	"net/netip"
+	"slices"
+	"strings"
+	"time"
+)
+
+// AddObjects appends to the batch the object records that its
+// address-keyed records imply, so that the domain, URL and hash lookups
+// see what the address lookups see:
+//
+//   - a HostedURL puts its web address on its host (LinkHostURLs), under
+//     its match key (LinkURLVariants), and its host below each ancestor
+//     name (LinkSubdomains);
+//   - a FileDownload puts its file on its host (LinkHostFiles) and its web
+//     address on the file (LinkFileURLs), a detection name on the file
+//     (LinkDetections), and dates the file (ObjectInfo);
+//   - a Resolution puts its address on its domain (LinkHostIPv4 or
+//     LinkHostIPv6) and the domain below its ancestors;
+//   - a Host, UrlPrefix or Url FeedMask goes to its host (LinkHostMasks);
+//   - a ReportLink naming a domain links the report to it
+//     (LinkHostReports).
+//
+// Links of one (list, owner, item) in the batch are merged into one.
+// Sources are copied from the records, so provenance should be filled
+// first.
+func (b *Batch) AddObjects() {
+	n0 := len(b.Links)
+	add := func(l Link) { b.Links = append(b.Links, l) }
+	sub := func(host string, z Zone, hits int64, src Source) {
+		Ancestors(host, func(a string) {
+			add(Link{List: LinkSubdomains, Owner: a, Item: host, Zone: z, Hits: hits, Source: src})
+		})
+	}
+	for i := range b.HostedURLs {
+		r := &b.HostedURLs[i]
+		host := URLHost(r.URL)
+		if host == "" {
+			continue
+		}
+		add(Link{List: LinkHostURLs, Owner: host, Item: r.URL, Zone: r.Zone, Hits: r.Hits,
+			FirstSeen: r.FirstSeen, LastSeen: r.LastSeen, Source: r.Source})
+		add(Link{List: LinkURLVariants, Owner: URLMatchKey(r.URL), Item: r.URL, Hits: r.Hits,
+			FirstSeen: r.FirstSeen, LastSeen: r.LastSeen, Source: r.Source})
+		sub(host, r.Zone, 0, r.Source)
+	}
+	for i := range b.Files {
+		r := &b.Files[i]
+		md5 := strings.ToUpper(r.MD5)
+		if HashKind(md5) != "MD5" {
+			continue
+		}
+		key := URLKey(r.URL)
+		b.ObjectInfos = append(b.ObjectInfos, ObjectInfo{Kind: ObjectFile, Key: md5,
+			FirstSeen: r.FirstSeen, LastSeen: r.LastSeen, Source: r.Source})
+		if r.DetectionName != "" {
+			add(Link{List: LinkDetections, Owner: md5, Item: r.DetectionName, Zone: DetectionZone(r.DetectionName),
+				FirstSeen: r.FirstSeen, LastSeen: r.LastSeen, Source: r.Source})
+		}
+		host := URLHost(key)
+		if key == "" || host == "" {
+			continue
+		}
+		var det []string
+		if r.DetectionName != "" {
+			det = []string{r.DetectionName}
+		}
+		add(Link{List: LinkHostFiles, Owner: host, Item: md5 + ItemSep + key, Hits: r.Hits,
+			FirstSeen: r.FirstSeen, LastSeen: r.LastSeen, Attrs: det, Source: r.Source})
+		add(Link{List: LinkFileURLs, Owner: md5, Item: key, Hits: r.Hits,
+			FirstSeen: r.FirstSeen, LastSeen: r.LastSeen, Source: r.Source})
+	}
+	for i := range b.Resolutions {
+		r := &b.Resolutions[i]
+		if r.Domain == "" || !r.IP.IsValid() {
+			continue
+		}
+		ip := NormIP(r.IP)
+		list := LinkHostIPv4
+		if ip.Is6() {
+			list = LinkHostIPv6
+		}
+		add(Link{List: list, Owner: r.Domain, Item: ip.String(), Hits: r.Hits, FirstSeen: r.FirstSeen,
+			LastSeen: r.LastSeen, DailyPeak: r.DailyPeak, PeakDate: r.PeakDate, Source: r.Source})
+		sub(r.Domain, "", r.Hits, r.Source)
+	}
+	for i := range b.Masks {
+		m := &b.Masks[i]
+		var host string
+		switch m.MaskType {
+		case MaskHost:
+			host = strings.TrimSuffix(strings.TrimPrefix(m.Mask, "["), "]")
+		case MaskURLPrefix, MaskURL:
+			host = URLHost(m.Mask)
+		}
+		if host == "" {
+			continue
+		}
+		add(Link{List: LinkHostMasks, Owner: host, Item: m.Mask + ItemSep + m.MaskType, Zone: m.Zone,
+			LastSeen: m.LastSeen, Attrs: m.Feeds, Source: m.Source})
+	}
+	for i := range b.ReportLinks {
+		r := &b.ReportLinks[i]
+		if r.Domain != "" {
+			add(Link{List: LinkHostReports, Owner: r.Domain, Item: r.ReportID, Source: r.Source})
+		}
+	}
+	b.Links = append(b.Links[:n0], mergeLinks(b.Links[n0:])...)
+}
+
+// mergeLinks merges links of one (list, owner, item), keeping the first's
+// position.
+func mergeLinks(ls []Link) []Link {
+	if len(ls) < 2 {
+		return ls
+	}
+	type key struct {
+		list        LinkList
+		owner, item string
+	}
+	at := make(map[key]int, len(ls))
+	out := ls[:0]
+	for _, l := range ls {
+		k := key{l.List, l.Owner, l.Item}
+		if i, ok := at[k]; ok {
+			out[i].Merge(l)
+			continue
+		}
+		at[k] = len(out)
+		l.Normalize()
+		out = append(out, l)
+	}
+	return out
+}
+
+// DateLinks gives the links of the batch without a FirstSeen the minute t
+// (the import's time), so that every list item is dated: an undated item
+// shows when tipd first imported it (FirstSeen = min keeps that minute
+// through later imports; answers show FirstSeen for a zero LastSeen, and
+// the stores list undated items after dated ones).
+func (b *Batch) DateLinks(t time.Time) {
+	t = UTC(t).Truncate(time.Minute)
+	if t.IsZero() {
+		return
+	}
+	for i := range b.Links {
+		l := &b.Links[i]
+		if l.FirstSeen.IsZero() && l.LastSeen.IsZero() {
+			l.FirstSeen = t
+		}
+	}
+}
+
+// CompareLinks orders two links of one list and owner as the stores list
+// them: by recency or severity (see LinkList), then by item key.
+func CompareLinks(a, b *Link) int {
+	if a.List.BySeverity() {
+		if c := b.Zone.Severity() - a.Zone.Severity(); c != 0 {
+			return c
+		}
+	} else if c := b.LastSeen.Compare(a.LastSeen); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(b.Hits, a.Hits); c != 0 {
+		return c
+	}
+	return strings.Compare(a.Item, b.Item)
+}
+
+// SortLinks sorts links of one list and owner by CompareLinks.
+func SortLinks(ls []Link) { slices.SortFunc(ls, func(a, b Link) int { return CompareLinks(&a, &b) }) }
+
+// LinkAddr is the address of an item of LinkHostIPv4 or LinkHostIPv6.
+func LinkAddr(l *Link) netip.Addr {
+	a, _ := netip.ParseAddr(l.Item)
+	return a
+}
