@@ -91,6 +91,14 @@ func Run(t *testing.T, f Factory) {
 		{"Changes", testChanges},
 		{"AddressLists", testAddressLists},
 		{"ReportsByID", testReportsByID},
+		{"ObjectUnknown", testObjectUnknown},
+		{"ObjectInfo", testObjectInfo},
+		{"LinkMerge", testLinkMerge},
+		{"LinkOrder", testLinkOrder},
+		{"FileHashes", testFileHashes},
+		{"DomainWhois", testDomainWhois},
+		{"ObjectsIdempotent", testObjectsIdempotent},
+		{"ObjectsPersistence", testObjectsPersistence},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, f) })
