@@ -7,7 +7,7 @@ import (
 )
 
 // Sections is a set of section names (a bit set).
-type Sections uint32
+type Sections uint64
 
 // The sections, named after their wire names.
 const (
@@ -25,6 +25,27 @@ const (
 	SecIndustries
 	SecURLGeneralInfo
 	SecFilesDownloaded
+	// Domain, web-address and file sections (objects.go).
+	SecDomainGeneralInfo
+	SecDomainWhoIsInfo
+	SecDomainDNSResolutions
+	SecFilesAccessed
+	SecURLReferrals
+	SecURLReferredTo
+	SecSubdomains
+	SecURLDomainWhoIs
+	SecFileGeneralInfo
+	SecDetectionsInfo
+	SecFileParentCertificates
+	SecFileCertificates
+	SecFileNames
+	SecFilePaths
+	SecFileDownloadedFromURLs
+	SecFileAccessedURLs
+	SecFileStartedObjects
+	SecFileStartedBy
+	SecFileDownloadedObjects
+	SecFileDownloadedBy
 )
 
 // AllIPSections and AllURLSections are the sections of an address and of a
@@ -34,7 +55,15 @@ const (
 		SecFilesDownloadedFromIP | SecHostedURLs | SecFeedMasks | SecIPWhoIs |
 		SecIPDNSResolutions | SecIPSpamInfo | SecIPPhishingInfo | SecIndustries
 	AllURLSections = SecLicenseInfo | SecZone | SecRelatedObjects | SecURLGeneralInfo |
-		SecFilesDownloaded | SecFeedMasks
+		SecURLDomainWhoIs | SecDomainDNSResolutions | SecFilesDownloaded | SecFilesAccessed |
+		SecURLReferrals | SecURLReferredTo | SecFeedMasks | SecIndustries
+	AllDomainSections = SecLicenseInfo | SecZone | SecRelatedObjects | SecDomainGeneralInfo |
+		SecDomainWhoIsInfo | SecDomainDNSResolutions | SecFilesDownloaded | SecFilesAccessed |
+		SecURLReferrals | SecURLReferredTo | SecSubdomains | SecFeedMasks | SecIndustries
+	AllFileSections = SecLicenseInfo | SecZone | SecRelatedObjects | SecFileGeneralInfo |
+		SecDetectionsInfo | SecFileParentCertificates | SecFileCertificates | SecFileNames |
+		SecFilePaths | SecFileDownloadedFromURLs | SecFileAccessedURLs | SecFileStartedObjects |
+		SecFileStartedBy | SecFileDownloadedObjects | SecFileDownloadedBy | SecIndustries
 
 	// ReservedSections are the only sections a special-purpose address gets.
 	ReservedSections = SecLicenseInfo | SecZone | SecIPGeneralInfo | SecIPWhoIs
@@ -42,8 +71,10 @@ const (
 
 // Valid section names, in wire order, as listed in error messages.
 const (
-	ipSectionList  = "LicenseInfo, Zone, RelatedObjects, IpGeneralInfo, FilesDownloadedFromIp, HostedUrls, FeedMasks, IpWhoIs, IpDnsResolutions, IPSpamInfo, IPPhishingInfo, Industries"
-	urlSectionList = "LicenseInfo, Zone, RelatedObjects, UrlGeneralInfo, FilesDownloaded, FeedMasks"
+	ipSectionList     = "LicenseInfo, Zone, RelatedObjects, IpGeneralInfo, FilesDownloadedFromIp, HostedUrls, FeedMasks, IpWhoIs, IpDnsResolutions, IPSpamInfo, IPPhishingInfo, Industries"
+	urlSectionList    = "LicenseInfo, Zone, RelatedObjects, UrlGeneralInfo, UrlDomainWhoIs, DomainDnsResolutions, FilesDownloaded, FilesAccessed, UrlReferrals, UrlReferredTo, FeedMasks, Industries"
+	domainSectionList = "LicenseInfo, Zone, RelatedObjects, DomainGeneralInfo, DomainWhoIsInfo, DomainDnsResolutions, FilesDownloaded, FilesAccessed, UrlReferrals, UrlReferredTo, Subdomains, FeedMasks, Industries"
+	fileSectionList   = "LicenseInfo, Zone, RelatedObjects, FileGeneralInfo, DetectionsInfo, FileParentCertificates, FileCertificates, FileNames, FilePaths, FileDownloadedFromUrls, FileAccessedUrls, FileStartedObjects, FileStartedBy, FileDownloadedObjects, FileDownloadedBy, Industries"
 )
 
 // Has reports whether s holds any of x.
@@ -79,22 +110,43 @@ func ipSection(name string) Sections {
 	return 0
 }
 
-func urlSection(name string) Sections {
-	switch name {
-	case "LicenseInfo":
-		return SecLicenseInfo
-	case "Zone":
-		return SecZone
-	case "RelatedObjects":
-		return SecRelatedObjects
-	case "UrlGeneralInfo":
-		return SecURLGeneralInfo
-	case "FilesDownloaded":
-		return SecFilesDownloaded
-	case "FeedMasks":
-		return SecFeedMasks
-	}
-	return 0
+// objectSections maps the wire names of the domain, web-address and file
+// sections (and the shared ones) to their bits; each lookup accepts those
+// of its All*Sections.
+var objectSections = map[string]Sections{
+	"LicenseInfo":            SecLicenseInfo,
+	"Zone":                   SecZone,
+	"RelatedObjects":         SecRelatedObjects,
+	"FeedMasks":              SecFeedMasks,
+	"Industries":             SecIndustries,
+	"UrlGeneralInfo":         SecURLGeneralInfo,
+	"FilesDownloaded":        SecFilesDownloaded,
+	"DomainGeneralInfo":      SecDomainGeneralInfo,
+	"DomainWhoIsInfo":        SecDomainWhoIsInfo,
+	"DomainDnsResolutions":   SecDomainDNSResolutions,
+	"FilesAccessed":          SecFilesAccessed,
+	"UrlReferrals":           SecURLReferrals,
+	"UrlReferredTo":          SecURLReferredTo,
+	"Subdomains":             SecSubdomains,
+	"UrlDomainWhoIs":         SecURLDomainWhoIs,
+	"FileGeneralInfo":        SecFileGeneralInfo,
+	"DetectionsInfo":         SecDetectionsInfo,
+	"FileParentCertificates": SecFileParentCertificates,
+	"FileCertificates":       SecFileCertificates,
+	"FileNames":              SecFileNames,
+	"FilePaths":              SecFilePaths,
+	"FileDownloadedFromUrls": SecFileDownloadedFromURLs,
+	"FileAccessedUrls":       SecFileAccessedURLs,
+	"FileStartedObjects":     SecFileStartedObjects,
+	"FileStartedBy":          SecFileStartedBy,
+	"FileDownloadedObjects":  SecFileDownloadedObjects,
+	"FileDownloadedBy":       SecFileDownloadedBy,
+}
+
+// objectSection is the lookup of the names valid for a lookup with the
+// sections all.
+func objectSection(all Sections) func(string) Sections {
+	return func(name string) Sections { return objectSections[name] & all }
 }
 
 // ParseIPSections parses the `sections` parameter of an address request:
@@ -107,7 +159,17 @@ func ParseIPSections(s string) (Sections, error) {
 
 // ParseURLSections is ParseIPSections for web-address requests.
 func ParseURLSections(s string) (Sections, error) {
-	return parseSections(s, AllURLSections, urlSection, urlSectionList)
+	return parseSections(s, AllURLSections, objectSection(AllURLSections), urlSectionList)
+}
+
+// ParseDomainSections is ParseIPSections for domain requests.
+func ParseDomainSections(s string) (Sections, error) {
+	return parseSections(s, AllDomainSections, objectSection(AllDomainSections), domainSectionList)
+}
+
+// ParseFileSections is ParseIPSections for file (hash) requests.
+func ParseFileSections(s string) (Sections, error) {
+	return parseSections(s, AllFileSections, objectSection(AllFileSections), fileSectionList)
 }
 
 func parseSections(s string, all Sections, lookup func(string) Sections, valid string) (Sections, error) {

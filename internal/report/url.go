@@ -35,6 +35,15 @@ type URLReport struct {
 	Reports             []ReportRef
 	Files               []intel.FileDownload
 	Masks               []intel.FeedMask
+
+	// Sections of the web-address contract beyond the above
+	// (objects.go types).
+	Whois         intel.DomainWhois // UrlDomainWhoIs: the host's registrable domain's record
+	Resolutions   []ResolutionItem  // DomainDnsResolutions of the host
+	FilesAccessed []FileItem
+	Referrals     []URLItem
+	ReferredTo    []URLItem
+	Industries    []string
 }
 
 // URL assembles the report of a web address given in any form the client
