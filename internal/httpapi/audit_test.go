@@ -52,7 +52,7 @@ func TestAuditLog(t *testing.T) {
 		{"/api/ip/1.2.3.4", "Bearer " + tok, "", "alice", "bearer", "ip_lookup", "1.2.3.4", 200},
 		{"/api/ip/::ffff:1.2.3.4", "bearer " + tok, "", "alice", "bearer", "ip_lookup", "1.2.3.4", 200},
 		{"/api/ip/HTTP://Example.COM:80/a/../b#f", "Bearer " + tok, "", "alice", "bearer", "ip_lookup", "example.com/b", 200},
-		{"/api/v1/search/url?request=" + "Example.com%2Fx", "", tok, "alice", "x-api-key", "search_url", "example.com/x", 200},
+		{"/api/v1/search/url?request=" + "Example.com%2Fx", "", tok, "alice", "x-api-key", "search_url", "example.com/x", 404},
 		{"/api/v1/search/ip?request=1.2.3.4", "", tok, "alice", "x-api-key", "search_ip", "1.2.3.4", 200},
 		{"/api/ip/1.2.3.4", "", "", "", "none", "ip_lookup", "1.2.3.4", 401},
 		{"/api/ip/1.2.3.4", "Bearer " + tok + "x", "", "", "bearer", "ip_lookup", "1.2.3.4", 401},

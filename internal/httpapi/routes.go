@@ -13,9 +13,6 @@ const getHead = "GET, HEAD"
 // getHeadPost also allows parameters in a form-encoded POST body.
 const getHeadPost = "GET, HEAD, POST"
 
-// lookupPrefix starts the lookup endpoint's request target.
-const lookupPrefix = "/api/ip/"
-
 // route is one entry of the route table.
 type route struct {
 	path   string // raw path, matched exactly, or as a prefix when it ends in "/"
@@ -27,6 +24,8 @@ type route struct {
 //
 //	GET|HEAD /api/ip/<request>?sections=&count=&format=   lookup (handleLookup)
 //	GET|HEAD /api/ip                                      400: no request
+//	GET|HEAD /api/url/<web address>?sections=&count=&format=   web-address lookup (handleURLLookup)
+//	GET|HEAD /api/url                                     400: no request
 //	GET|HEAD /api/v1/search/ip?request=<address>          OpenTIP-style lookup (handleSearchIP)
 //	GET|HEAD /api/v1/search/url?request=<web address>     OpenTIP-style lookup (handleSearchURL)
 //	GET|HEAD|POST /api/publications/get_one?publication_id=   one report (handlePublicationOne)
@@ -47,9 +46,12 @@ type route struct {
 // rewritten nor redirected, and no route ever answers with a redirect.
 func (s *server) routes() {
 	lookup := s.handle("ip_lookup", getHead, s.handleLookup)
+	urlLookup := s.handle("url_lookup", getHead, s.handleURLLookup)
 	s.table = []route{
 		{path: lookupPrefix, prefix: true, h: lookup},
 		{path: strings.TrimSuffix(lookupPrefix, "/"), h: lookup},
+		{path: urlPrefix, prefix: true, h: urlLookup},
+		{path: strings.TrimSuffix(urlPrefix, "/"), h: urlLookup},
 		{path: searchIPPath, h: s.handle("search_ip", getHead, s.handleSearchIP)},
 		{path: searchURLPath, h: s.handle("search_url", getHead, s.handleSearchURL)},
 		{path: publicationOnePath, h: s.handle("publication_one", getHeadPost, s.handlePublicationOne)},
