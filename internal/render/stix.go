@@ -386,7 +386,9 @@ func appendIPBundle(dst []byte, r *report.IPReport, now time.Time, bundleID stri
 		}
 		s.rel("related-to", fileID, ipID, f.FirstSeen, f.LastSeen, func() {
 			s.kstr("description", "downloaded from the address")
-			s.kopt("x_tipd_download_url", f.URL)
+			if f.URL != "" {
+				s.kstr("x_tipd_download_url", urlValue(f.URL))
+			}
 		})
 	}
 
@@ -433,7 +435,9 @@ func appendURLBundle(dst []byte, r *report.URLReport, now time.Time, bundleID st
 		}
 		s.rel("related-to", fileID, urlID, f.FirstSeen, f.LastSeen, func() {
 			s.kstr("description", "downloaded from the web address")
-			s.kopt("x_tipd_download_url", f.URL)
+			if f.URL != "" {
+				s.kstr("x_tipd_download_url", urlValue(f.URL))
+			}
 		})
 	}
 	// A host name carries the registration record and the resolutions;
