@@ -36,8 +36,8 @@ const (
 // time used where no evidence date exists. The bundle id is random;
 // everything else depends only on r (and now for undated objects).
 func DomainSTIX(r *report.DomainReport, now time.Time) ([]byte, error) {
-	size := 3072 + 256*len(r.Whois.Contacts) + 500*len(r.Resolutions) + 650*(len(r.FilesDownloaded)+len(r.FilesAccessed)) +
-		550*(len(r.Referrals)+len(r.ReferredTo)) + 120*len(r.Subdomains) + 160*len(r.Masks) + 600*len(r.Reports)
+	size := 3072 + 256*len(r.Whois.Contacts) + 900*len(r.Resolutions) + 750*(len(r.FilesDownloaded)+len(r.FilesAccessed)) +
+		700*(len(r.Referrals)+len(r.ReferredTo)) + 120*len(r.Subdomains) + 160*len(r.Masks) + 600*len(r.Reports)
 	return appendDomainBundle(make([]byte, 0, size), r, now, randomBundleID()), nil
 }
 

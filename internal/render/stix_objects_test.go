@@ -488,15 +488,11 @@ func TestObjectSTIXStable(t *testing.T) {
 	}
 }
 
-// TestObjectSTIXCaps checks that every list of a domain and a file bundle
-// is capped at 1000 items.
-func TestObjectSTIXCaps(t *testing.T) {
-	const n = 1200
+// stixBigDomain is stixDomainReport with n items in every list section.
+func stixBigDomain(n int) *report.DomainReport {
 	base := at(2026, 1, 1, 0, 0, 0)
 	d := stixDomainReport()
 	d.Resolutions, d.FilesDownloaded, d.FilesAccessed, d.Referrals, d.ReferredTo, d.Subdomains = nil, nil, nil, nil, nil, nil
-	f := stixFileReport()
-	f.Detections, f.Names, f.DownloadedFrom, f.Started = nil, nil, nil, nil
 	for i := range n {
 		ts := base.Add(time.Duration(i) * time.Minute)
 		d.Resolutions = append(d.Resolutions, report.ResolutionItem{IP: netip.AddrFrom4([4]byte{10, 0, byte(i >> 8), byte(i)}),
@@ -508,12 +504,31 @@ func TestObjectSTIXCaps(t *testing.T) {
 		d.Referrals = append(d.Referrals, report.URLItem{Zone: intel.ZoneGrey, URL: fmt.Sprintf("ref.example/%d", i), FirstSeen: ts, LastSeen: ts})
 		d.ReferredTo = append(d.ReferredTo, report.URLItem{Zone: intel.ZoneGrey, URL: fmt.Sprintf("to.example/%d", i), FirstSeen: ts, LastSeen: ts})
 		d.Subdomains = append(d.Subdomains, report.SubdomainItem{Name: fmt.Sprintf("h%d.c2.badcorp.example", i), Zone: intel.ZoneGrey})
+	}
+	return d
+}
+
+// stixBigFile is stixFileReport with n detections, names, download
+// addresses and started files.
+func stixBigFile(n int) *report.FileReport {
+	base := at(2026, 1, 1, 0, 0, 0)
+	f := stixFileReport()
+	f.Detections, f.Names, f.DownloadedFrom, f.Started = nil, nil, nil, nil
+	for i := range n {
+		ts := base.Add(time.Duration(i) * time.Minute)
 		f.Detections = append(f.Detections, report.DetectionItem{LastDetect: ts, Zone: intel.ZoneRed, Name: fmt.Sprintf("Trojan.%d", i), Method: "Signature"})
 		f.Names = append(f.Names, report.NameItem{Name: fmt.Sprintf("n%d", i), Hits: 1})
 		f.DownloadedFrom = append(f.DownloadedFrom, report.FileURLItem{Zone: intel.ZoneRed, URL: fmt.Sprintf("dl.example/%d", i),
 			Domain: "dl.example", Hits: 1, FirstSeen: ts, LastSeen: ts})
 		f.Started = append(f.Started, report.RelatedFileItem{Zone: intel.ZoneGrey, Hits: 1, MD5: fmt.Sprintf("%032X", i+1), Last: ts})
 	}
+	return f
+}
+
+// TestObjectSTIXCaps checks that every list of a domain and a file bundle
+// is capped at 1000 items.
+func TestObjectSTIXCaps(t *testing.T) {
+	d, f := stixBigDomain(1200), stixBigFile(1200)
 	count := func(body []byte) (map[string]int, map[string]any) {
 		objs := bundleObjects(t, body)
 		counts := map[string]int{}
@@ -619,4 +634,35 @@ func TestObjectTAXIIObjects(t *testing.T) {
 			t.Errorf("%s file: %d objects, want none", z, len(got))
 		}
 	}
+}
+
+// BenchmarkDomainSTIX renders a domain with 1,000 items in every list
+// section; it reports the bundle size.
+func BenchmarkDomainSTIX(b *testing.B) {
+	r := stixBigDomain(1000)
+	var size int
+	b.ReportAllocs()
+	for b.Loop() {
+		body, err := DomainSTIX(r, stixNow)
+		if err != nil {
+			b.Fatal(err)
+		}
+		size = len(body)
+	}
+	b.ReportMetric(float64(size), "bytes/bundle")
+}
+
+// BenchmarkFileSTIX is BenchmarkDomainSTIX for a file.
+func BenchmarkFileSTIX(b *testing.B) {
+	r := stixBigFile(1000)
+	var size int
+	b.ReportAllocs()
+	for b.Loop() {
+		body, err := FileSTIX(r, stixNow)
+		if err != nil {
+			b.Fatal(err)
+		}
+		size = len(body)
+	}
+	b.ReportMetric(float64(size), "bytes/bundle")
 }
