@@ -69,11 +69,6 @@ func noData(req lookupRequest) error {
 // codeNoData is the error code of a search for an unknown object.
 const codeNoData = "no_data"
 
-// stixAvailable reports whether format=stix is served for a kind.
-func stixAvailable(kind lookupKind) bool {
-	return kind == kindIP || kind == kindURL
-}
-
 type ipAnswer struct{ r *report.IPReport }
 
 func (a ipAnswer) items() int                     { return ipItems(a.r) }
@@ -100,7 +95,3 @@ func (a urlAnswer) release()                           {}
 func (a urlAnswer) stream(buf []byte, out io.Writer, chunk int) ([]byte, error) {
 	return render.StreamURLJSON(buf, a.r, out, chunk)
 }
-
-// errNoSTIX is never answered: parsing refuses format=stix for the kinds
-// without a bundle (stixAvailable).
-var errNoSTIX = intel.Invalid("format=stix is not available for domain and file lookups yet")

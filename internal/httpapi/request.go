@@ -137,9 +137,6 @@ func applyParams(req *lookupRequest, p apiParams, cfg Config) error {
 	case "", formatJSON:
 		req.format = formatJSON
 	case formatSTIX:
-		if !stixAvailable(req.kind) {
-			return intel.Invalid("format=stix is not available for domain and file lookups yet")
-		}
 		// A bundle carries every section, each list capped at the
 		// default: sections and count are ignored, not even validated.
 		req.format = formatSTIX

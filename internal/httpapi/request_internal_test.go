@@ -94,7 +94,6 @@ func TestParseDomainLookup(t *testing.T) {
 		{"/api/domain/example.com?sections=IpWhoIs", "", bad("invalid_sections", `"IpWhoIs"`, "DomainGeneralInfo", "Subdomains")},
 		{"/api/domain/example.com?sections=UrlGeneralInfo", "", bad("invalid_sections", `"UrlGeneralInfo"`, "DomainWhoIsInfo")},
 		{"/api/domain/example.com?sections=FileGeneralInfo", "", bad("invalid_sections", "DomainWhoIsInfo")},
-		{"/api/domain/example.com?format=stix", "", bad("invalid_request", "format=stix is not available for domain and file lookups yet")},
 		{"/api/domain/example.com?format=xml", "", bad("invalid_request", `"xml"`)},
 		{"/api/domain/example.com?a=%zz", "", bad("invalid_request", "query string")},
 	}
@@ -117,6 +116,15 @@ func TestParseDomainLookup(t *testing.T) {
 	req, err = parseDomainLookup("/api/domain/example.com", "", testCfg)
 	if err != nil || req.sections != report.AllDomainSections || req.count != DefaultDefaultCount {
 		t.Errorf("no parameters: got %v %d %v, want every section and the default count", req.sections, req.count, err)
+	}
+	// format=stix ignores sections and count.
+	req, err = parseDomainLookup("/api/domain/example.com", "sections=IpWhoIs&count=0&format=stix", testCfg)
+	if err != nil || req.format != formatSTIX || req.sections != report.AllDomainSections || req.count != report.DefaultCount {
+		t.Errorf("format=stix: got %q %v %d %v, want a bundle of every section", req.format, req.sections, req.count, err)
+	}
+	req, err = parseHashLookup("/api/hash/"+strings.Repeat("a", 40), "format=stix&sections=nosuch", testCfg)
+	if err != nil || req.format != formatSTIX || req.sections != report.AllFileSections || req.count != report.DefaultCount {
+		t.Errorf("file, format=stix: got %q %v %d %v, want a bundle of every section", req.format, req.sections, req.count, err)
 	}
 }
 
@@ -152,7 +160,6 @@ func TestParseHashLookup(t *testing.T) {
 		{"/api/hash/%zz", "", bad("invalid_request", `"%zz"`)},
 		{"/api/hash/" + md5 + "?sections=DomainGeneralInfo", "", bad("invalid_sections", `"DomainGeneralInfo"`, "FileGeneralInfo", "DetectionsInfo")},
 		{"/api/hash/" + md5 + "?sections=Zone,HostedUrls", "", bad("invalid_sections", `"HostedUrls"`, "FileDownloadedBy")},
-		{"/api/hash/" + md5 + "?format=stix", "", bad("invalid_request", "format=stix is not available")},
 		{"/api/hash/" + md5 + "?count=0", "", bad("invalid_request", `"0"`)},
 		{"/api/hash/" + md5 + "?count=10001", "", bad("invalid_request", "at most 10000")},
 	}
