@@ -77,7 +77,7 @@ func parseSearch(kind lookupKind, query string, cfg Config) (lookupRequest, erro
 	if kind == kindURL {
 		raw, ok := searchURLValue(query)
 		if !ok || raw == "" {
-			return req, intel.Invalid("the request names no web address: use %s?request=<web address>", searchURLPath)
+			return req, intel.Invalid("the request names no web address: use %s?request=<web address> (last in the query string)", searchURLPath)
 		}
 		dec, err := url.PathUnescape(raw)
 		if err != nil {
@@ -97,12 +97,11 @@ func parseSearch(kind lookupKind, query string, cfg Config) (lookupRequest, erro
 	if v, err = single(q, "request"); err != nil {
 		return req, err
 	}
-	path := map[lookupKind]string{kindIP: searchIPPath, kindDomain: searchDomainPath, kindHash: searchHashPath}[kind]
 	if kind == kindIP {
 		v = strings.TrimSpace(v)
 	}
 	if v == "" {
-		return req, intel.Invalid("the request names no %s: use %s?request=<%s>", objectNoun(kind), path, objectForm(kind))
+		return req, intel.Invalid("the request names no %s: use %s?request=<%s>", objectNoun(kind), searchPath(kind), objectForm(kind))
 	}
 	switch kind {
 	case kindIP:
@@ -125,6 +124,19 @@ func parseSearch(kind lookupKind, query string, cfg Config) (lookupRequest, erro
 		req.sections = searchHashSections
 	}
 	return req, err
+}
+
+// searchPath is the path of the search endpoint of kind.
+func searchPath(kind lookupKind) string {
+	switch kind {
+	case kindURL:
+		return searchURLPath
+	case kindDomain:
+		return searchDomainPath
+	case kindHash:
+		return searchHashPath
+	}
+	return searchIPPath
 }
 
 // searchURLValue returns what follows the first "request=" that starts the
