@@ -427,7 +427,6 @@ func TestObjectGolden(t *testing.T) {
 		{"url-example", urlRef, func() []byte { return AppendURLJSON(nil, urlExampleReport()) }},
 		{"url-full", urlRef, func() []byte { return AppendURLJSON(nil, urlFullReport()) }},
 		{"url-whois-only", urlRef, func() []byte { return AppendURLJSON(nil, urlWhoisOnlyReport()) }},
-		{"url", urlRef, func() []byte { return AppendURLJSON(nil, urlReport()) }},
 		{"file-example", fileRef, func() []byte { return AppendFileJSON(nil, fileExampleReport()) }},
 		{"file-full", fileRef, func() []byte { return AppendFileJSON(nil, fileFullReport()) }},
 		{"file-unknown", fileRef, func() []byte { return AppendFileJSON(nil, fileUnknownReport()) }},

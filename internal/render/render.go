@@ -5,7 +5,8 @@
 // The JSON is written by hand into one byte slice: keys in the order of the
 // API contract, only the report's sections, and inside a section every field
 // present (null for unknown scalars, [] for empty lists, false for unknown
-// booleans). Dates are UTC: list items' FirstSeen/LastSeen at minute
+// booleans) — but in the OpenTIP search forms (search.go), which leave
+// empty values out. The domain and file reports are in objects.go. Dates are UTC: list items' FirstSeen/LastSeen at minute
 // precision ("2006-01-02T15:04Z"), other date-times at second precision
 // ("2006-01-02T15:04:05Z"), PeakDate as a day ("2006-01-02").
 package render
