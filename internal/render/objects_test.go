@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tipd/tipd/internal/intel"
 	"github.com/tipd/tipd/internal/report"
@@ -810,4 +811,49 @@ func BenchmarkObjectJSON(b *testing.B) {
 			}
 		})
 	}
+}
+
+// FuzzObjectJSON puts arbitrary text and numbers into the reports and
+// checks that every form is valid JSON and that the search forms hold no
+// empty value.
+func FuzzObjectJSON(f *testing.F) {
+	f.Add("Jane \"J\" Doe", "", "\x00\xff\u2028", int64(0), int64(1700000000))
+	f.Add("", "", "", int64(-1), int64(0))
+	f.Add("a", "b", "c", int64(12), int64(-62135596800))
+	f.Fuzz(func(t *testing.T, a, b, c string, n, secs int64) {
+		tm := time.Unix(secs%253402300799, 0) // years 0001-9999 either side of 1970
+		if tm.Year() < 1 {
+			tm = time.Time{}
+		}
+		d := domainFullReport()
+		d.Domain = a + "x"
+		d.HitsCount, d.IPv4Count = n, n
+		d.Whois.Registrar, d.Whois.RegistrarID, d.Whois.RegistrarEmail = a, b, c
+		d.Whois.Created, d.Whois.Expires = tm, tm
+		d.Whois.NameServers = []string{a, b}
+		d.Whois.Contacts = []intel.DomainContact{{Name: a}, {Organization: b, Email: c}, {}}
+		d.Whois.RegistrationOrganization = c
+		d.Categories[0].Name = intel.Category(b)
+		u := urlFullReport()
+		u.Host, u.Whois = a+"h", d.Whois
+		u.FilesCount = n
+		fr := fileFullReport()
+		fr.Signer, fr.Packer, fr.Type, fr.Size, fr.FirstSeen = a, b, c, n, tm
+		fr.Detections = append(fr.Detections, report.DetectionItem{LastDetect: tm, DescriptionURL: a, Name: b, Method: c})
+		ip := ipWhoisOnlyReport()
+		ip.General.CountryCode, ip.General.HitsCount, ip.General.FirstSeen = a, n, tm
+		ip.Whois.Contacts = append(ip.Whois.Contacts, intel.Contact{Address: []string{a, ""}, Name: b, Email: c})
+		for _, body := range [][]byte{AppendDomainJSON(nil, d), AppendURLJSON(nil, u), AppendFileJSON(nil, fr)} {
+			if !json.Valid(body) {
+				t.Fatalf("invalid JSON: %s", body)
+			}
+		}
+		for _, body := range [][]byte{AppendSearchDomainJSON(nil, d), AppendSearchURLJSON(nil, u),
+			AppendSearchFileJSON(nil, fr), AppendSearchIPJSON(nil, ip)} {
+			if !json.Valid(body) {
+				t.Fatalf("invalid JSON: %s", body)
+			}
+			checkValues(t, body, true)
+		}
+	})
 }

@@ -239,14 +239,48 @@ func (w *writer) odomainWhois(n *int, key string, wh *intel.DomainWhois) {
 	w.oend(n, obj, m, '}')
 }
 
-// ocategories writes Categories and CategoriesWithZone unless empty, after
-// at least one field (categories writes the comma).
+// ocategories writes Categories and CategoriesWithZone, leaving out
+// categories without a name, and nothing when none is left.
 func (w *writer) ocategories(n *int, cats []score.CategoryZone) {
-	if len(cats) == 0 {
+	named := 0
+	for i := range cats {
+		if cats[i].Name != "" {
+			named++
+		}
+	}
+	if named == 0 {
 		return
 	}
-	w.categories(cats)
-	*n += 2
+	w.okey(n, "Categories")
+	w.b = append(w.b, '[')
+	m := 0
+	for i := range cats {
+		if cats[i].Name != "" {
+			if m > 0 {
+				w.b = append(w.b, ',')
+			}
+			m++
+			w.str(string(cats[i].Name))
+		}
+	}
+	w.b = append(w.b, ']')
+	w.okey(n, "CategoriesWithZone")
+	w.b = append(w.b, '[')
+	m = 0
+	for i := range cats {
+		if cats[i].Name != "" {
+			if m > 0 {
+				w.b = append(w.b, ',')
+			}
+			m++
+			w.b = append(w.b, `{"Name":`...)
+			w.str(string(cats[i].Name))
+			w.b = append(w.b, `,"Zone":`...)
+			w.zone(cats[i].Zone)
+			w.b = append(w.b, '}')
+		}
+	}
+	w.b = append(w.b, ']')
 }
 
 // The writers of the search forms. n counts the fields written so far in
@@ -291,11 +325,23 @@ func (w *writer) odateTime(n *int, k string, t time.Time) {
 	}
 }
 
+// ostrs writes the non-empty strings of v, and nothing when there are
+// none.
 func (w *writer) ostrs(n *int, k string, v []string) {
-	if len(v) > 0 {
-		w.okey(n, k)
-		w.strs(v)
+	mark := len(w.b)
+	w.okey(n, k)
+	w.b = append(w.b, '[')
+	m := 0
+	for _, s := range v {
+		if s != "" {
+			if m > 0 {
+				w.b = append(w.b, ',')
+			}
+			m++
+			w.str(s)
+		}
 	}
+	w.oend(n, mark, m, ']')
 }
 
 // obegin writes key and the opening bracket open of an object or list
