@@ -156,7 +156,7 @@ func (w *writer) file(r *report.FileReport) {
 	w.b = append(w.b, '{')
 	w.leading(s, &r.License, r.Zone, r.HasRedZone)
 	if s.Has(report.SecFileGeneralInfo) {
-		md5, sha1, sha256 := fileHashes(r)
+		md5, sha1, sha256 := queriedHashes(r)
 		w.key("FileGeneralInfo")
 		w.b = append(w.b, `{"FileStatus":`...)
 		w.str(fileStatus(r))
@@ -304,9 +304,9 @@ func (w *writer) file(r *report.FileReport) {
 	w.b = append(w.b, '}')
 }
 
-// fileHashes returns the MD5, SHA-1 and SHA-256 of r, the queried hash
+// queriedHashes returns the MD5, SHA-1 and SHA-256 of r, the queried hash
 // filling its own field when the report left it empty.
-func fileHashes(r *report.FileReport) (md5, sha1, sha256 string) {
+func queriedHashes(r *report.FileReport) (md5, sha1, sha256 string) {
 	md5, sha1, sha256 = r.MD5, r.SHA1, r.SHA256
 	switch len(r.Query) {
 	case 32:

@@ -68,7 +68,7 @@ func AppendSearchFileJSON(dst []byte, r *report.FileReport) []byte {
 	w.b = append(w.b, `,"FileGeneralInfo":{"FileStatus":`...)
 	w.str(fileStatus(r))
 	n := 1
-	md5, sha1, sha256 := fileHashes(r)
+	md5, sha1, sha256 := queriedHashes(r)
 	w.oupper(&n, "Md5", md5)
 	w.oupper(&n, "Sha1", sha1)
 	w.oupper(&n, "Sha256", sha256)
