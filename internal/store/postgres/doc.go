@@ -202,6 +202,8 @@
 // recency are ordered by inet order (IPv4 before IPv6, then by bytes), which
 // differs from the 16-byte order only for IPv6 addresses below ::ffff:0:0.
 // Phishing regions are all counted and the 256 smallest region names are
-// returned (the reference keeps the first 256 seen). Text with NUL bytes or
-// invalid UTF-8 is refused with KindInvalid.
+// returned (the reference keeps the first 256 seen). A list count's
+// MaxZone is the most severe zone of its items, Green or Grey included (the
+// reference leaves it "" while no item is Yellow or worse). Text with NUL
+// bytes or invalid UTF-8 is refused with KindInvalid.
 package postgres

@@ -351,3 +351,36 @@ func TestObjectsMigration(t *testing.T) {
 		t.Errorf("links after the migration: got %+v, %v", l, err)
 	}
 }
+
+// Text PostgreSQL cannot hold is refused in object records and unknown in
+// object reads, never an internal error.
+func TestObjectsUnstorableText(t *testing.T) {
+	s := openFresh(t)
+	defer s.Close()
+	ctx := t.Context()
+	for _, bad := range []string{"a\x00b", "a\xffb"} {
+		writes := []struct {
+			name string
+			b    intel.Batch
+		}{
+			{"link item", intel.Batch{Links: []intel.Link{{List: intel.LinkHostURLs, Owner: "h.example", Item: bad}}}},
+			{"link attrs", intel.Batch{Links: []intel.Link{{List: intel.LinkHostFiles, Owner: "h.example", Item: "x", Attrs: []string{bad}}}}},
+			{"allow list", intel.Batch{ObjectInfos: []intel.ObjectInfo{{Kind: intel.ObjectHost, Key: "h.example", Allows: []string{bad}}}}},
+			{"WHOIS contact", intel.Batch{Whois: []intel.DomainWhois{{Domain: "h.example", Contacts: []intel.DomainContact{{Name: bad}}}}}},
+		}
+		for _, w := range writes {
+			if err := s.Apply(ctx, &w.b); intel.KindOf(err) != intel.KindInvalid {
+				t.Errorf("%s with %q: got %v, want a KindInvalid error", w.name, bad, err)
+			}
+		}
+		if o, err := s.Object(ctx, intel.ObjectHost, bad); err != nil || o.Known() || o.Key != bad {
+			t.Errorf("Object(%q): got %+v, %v; want an unknown object", bad, o, err)
+		}
+		if l, err := s.Links(ctx, intel.LinkHostURLs, bad, 10); err != nil || len(l) != 0 {
+			t.Errorf("Links(%q): got %v, %v; want none", bad, l, err)
+		}
+		if _, ok, err := s.FileHashes(ctx, bad); err != nil || ok {
+			t.Errorf("FileHashes(%q): got %v, %v; want false, nil", bad, ok, err)
+		}
+	}
+}
