@@ -71,13 +71,10 @@ const codeNoData = "no_data"
 
 type ipAnswer struct{ r *report.IPReport }
 
-func (a ipAnswer) items() int                     { return ipItems(a.r) }
-func (a ipAnswer) known() bool                    { return true } // an address always has network data
-func (a ipAnswer) setLicense(l intel.LicenseInfo) { a.r.License = l }
-func (a ipAnswer) appendSearch(dst []byte) []byte {
-	a.r.Sections &= searchIPSections // a special-purpose address has LicenseInfo
-	return render.AppendIPJSON(dst, a.r)
-}
+func (a ipAnswer) items() int                         { return ipItems(a.r) }
+func (a ipAnswer) known() bool                        { return true } // an address always has network data
+func (a ipAnswer) setLicense(l intel.LicenseInfo)     { a.r.License = l }
+func (a ipAnswer) appendSearch(dst []byte) []byte     { return render.AppendSearchIPJSON(dst, a.r) }
 func (a ipAnswer) stix(now time.Time) ([]byte, error) { return render.IPSTIX(a.r, now) }
 func (a ipAnswer) release()                           { a.r.Release() }
 func (a ipAnswer) stream(buf []byte, out io.Writer, chunk int) ([]byte, error) {
@@ -89,7 +86,7 @@ type urlAnswer struct{ r *report.URLReport }
 func (a urlAnswer) items() int                         { return urlItems(a.r) }
 func (a urlAnswer) known() bool                        { return a.r.Known }
 func (a urlAnswer) setLicense(l intel.LicenseInfo)     { a.r.License = l }
-func (a urlAnswer) appendSearch(dst []byte) []byte     { return render.AppendURLJSON(dst, a.r) }
+func (a urlAnswer) appendSearch(dst []byte) []byte     { return render.AppendSearchURLJSON(dst, a.r) }
 func (a urlAnswer) stix(now time.Time) ([]byte, error) { return render.URLSTIX(a.r, now) }
 func (a urlAnswer) release()                           {}
 func (a urlAnswer) stream(buf []byte, out io.Writer, chunk int) ([]byte, error) {

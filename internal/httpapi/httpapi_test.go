@@ -779,7 +779,9 @@ func TestLookupReportSectionsAndCount(t *testing.T) {
 		{"/api/ip/::ffff:45.95.147.10?sections=HostedUrls&count=1", []string{"HostedUrls"}, map[string]int{"HostedUrls": 1}},
 		{"/api/ip/127.0.0.1?sections=HostedUrls,Zone", []string{"IpGeneralInfo", "IpWhoIs", "LicenseInfo", "Zone"}, nil},
 		{"/api/ip/http://45.95.147.10/bins/0?sections=Zone,UrlGeneralInfo", []string{"UrlGeneralInfo", "Zone"}, nil},
-		{"/api/ip/http%3A%2F%2F45.95.147.10%2Fbins%2F0", []string{"FeedMasks", "FilesDownloaded", "LicenseInfo", "RelatedObjects", "UrlGeneralInfo", "Zone"}, nil},
+		{"/api/ip/http%3A%2F%2F45.95.147.10%2Fbins%2F0", []string{"DomainDnsResolutions", "FeedMasks", "FilesAccessed", "FilesDownloaded", "Industries",
+			"LicenseInfo", "RelatedObjects", "UrlDomainWhoIs", "UrlGeneralInfo", "UrlReferrals", "UrlReferredTo", "Zone"}, nil},
+		{"/api/url/45.95.147.10/bins/0?sections=Zone,FilesDownloaded&count=1", []string{"FilesDownloaded", "Zone"}, nil},
 	}
 	for _, tt := range tests {
 		w := e.do(t, http.MethodGet, tt.target, "alice")
