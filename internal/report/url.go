@@ -167,6 +167,10 @@ func (b *Builder) URL(ctx context.Context, rawURL string, sec Sections, count in
 		if r.FilesAccessed, err = j.fileList(ctx, intel.LinkURLAccessed, u.keys, count); err != nil {
 			return nil, err
 		}
+		// The address contacted is the web address itself.
+		for i := range r.FilesAccessed {
+			r.FilesAccessed[i].URL = cmpOr(r.FilesAccessed[i].URL, key)
+		}
 	}
 	if sec.Has(SecURLReferrals) {
 		if r.Referrals, err = j.urlList(ctx, intel.LinkURLReferrals, u.keys, count); err != nil {
