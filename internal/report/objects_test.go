@@ -551,3 +551,69 @@ func TestDomainBoundedRead(t *testing.T) {
 		}
 	}
 }
+
+// Explanations give the lookups' verdicts, with the evidence behind them.
+func TestExplainObjects(t *testing.T) {
+	b := objectBuilder(t)
+	ctx := context.Background()
+	for _, name := range []string{"c2.badcorp.example", "good.example", "sub.good.example", "neighbour.example", "evil.example", "nothing.example"} {
+		r, err := b.Domain(ctx, name, SecZone, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		x, err := b.ExplainDomain(ctx, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if x.Zone != r.Zone || x.Known != r.Known {
+			t.Errorf("domain %s: explained %s known %v, lookup %s known %v", name, x.Zone, x.Known, r.Zone, r.Known)
+		}
+	}
+	for _, u := range []string{"http://c2.badcorp.example/bins/x86", "evil.example/a", "good.example/bad/x", "good.example/y", "variant.example/path", "45.95.147.10/bins/x86"} {
+		r, err := b.URL(ctx, u, SecZone, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		x, err := b.ExplainURL(ctx, u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if x.Zone != r.Zone || x.Key != r.URL {
+			t.Errorf("web address %s: explained %s %s, lookup %s %s", u, x.Key, x.Zone, r.URL, r.Zone)
+		}
+	}
+	for _, h := range []string{malMD5, malSHA256, adwareMD5, bareMD5, starterMD5} {
+		r, err := b.File(ctx, h, SecZone, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		x, err := b.ExplainFile(ctx, h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if x.Zone != r.Zone || x.Status != r.Status {
+			t.Errorf("file %s: explained %s %s, lookup %s %s", h, x.Zone, x.Status, r.Zone, r.Status)
+		}
+	}
+	x, err := b.ExplainURL(ctx, "evil.example/a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := fmt.Sprint(x.Contributions); !strings.Contains(s, "feed mask Host evil.example (Red)") || !strings.Contains(s, "Botnet CC URL Feed") {
+		t.Errorf("web address under a Red Host mask: got %s, want the mask and its feed", s)
+	}
+	x, err = b.ExplainDomain(ctx, "sub.good.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := fmt.Sprint(x.Contributions); !strings.Contains(s, "allow list names good.example") || !strings.Contains(s, "suppressed") {
+		t.Errorf("allow-listed ancestor: got %s, want the allow list and the suppressed listing", s)
+	}
+	x, err = b.ExplainFile(ctx, malSHA1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(x.Hashes) != fmt.Sprint([]string{malMD5, malSHA1, malSHA256}) || !strings.Contains(fmt.Sprint(x.Contributions), "HEUR:Backdoor.Linux.Mirai.b") {
+		t.Errorf("file: got hashes %v, contributions %v", x.Hashes, x.Contributions)
+	}
+}
