@@ -37,11 +37,28 @@ type judge struct {
 	files map[string]*fileEv
 	ips   map[netip.Addr]ipEv
 	masks map[netip.Addr][]intel.FeedMask
+	// hostMasks memoises LinkHostMasks reads (maxMaskScan items) by host.
+	hostMasks map[string][]intel.Link
 }
 
 func (b *Builder) judge() *judge {
 	return &judge{b: b, now: b.now(), hosts: map[string]*hostEv{}, urls: map[string]*urlEv{},
-		files: map[string]*fileEv{}, ips: map[netip.Addr]ipEv{}, masks: map[netip.Addr][]intel.FeedMask{}}
+		files: map[string]*fileEv{}, ips: map[netip.Addr]ipEv{}, masks: map[netip.Addr][]intel.FeedMask{},
+		hostMasks: map[string][]intel.Link{}}
+}
+
+// maskLinks reads the masks kept for a host (LinkHostMasks, at most
+// maxMaskScan, most severe first).
+func (j *judge) maskLinks(ctx context.Context, host string) ([]intel.Link, error) {
+	if l, ok := j.hostMasks[host]; ok {
+		return l, nil
+	}
+	l, err := j.b.Store.Links(ctx, intel.LinkHostMasks, host, maxMaskScan)
+	if err != nil {
+		return nil, err
+	}
+	j.hostMasks[host] = l
+	return l, nil
 }
 
 // hostEv is the evidence on one domain name and its verdict.
@@ -88,7 +105,7 @@ func (j *judge) host(ctx context.Context, name string) (*hostEv, error) {
 		return nil, ancErr
 	}
 	if sum.Lists[intel.LinkHostMasks].Items > 0 {
-		links, err := st.Links(ctx, intel.LinkHostMasks, name, maxMaskScan)
+		links, err := j.maskLinks(ctx, name)
 		if err != nil {
 			return nil, err
 		}
@@ -326,7 +343,7 @@ func (j *judge) urlMasks(ctx context.Context, u *urlEv, info *netdata.Info) ([]i
 		}
 	}
 	for _, h := range hosts {
-		links, err := j.b.Store.Links(ctx, intel.LinkHostMasks, h, maxMaskScan)
+		links, err := j.maskLinks(ctx, h)
 		if err != nil {
 			return nil, err
 		}
