@@ -1,10 +1,14 @@
-// Package report assembles the answer for one address or web address from
-// the store, the network snapshot and the scoring rules. It knows nothing of
-// HTTP or JSON; package render turns a report into wire formats.
+// Package report assembles the answer for one address, domain name, web
+// address or file from the store, the network snapshot and the scoring
+// rules. It knows nothing of HTTP or JSON; package render turns a report
+// into wire formats.
 //
-// An address report reads only what its requested sections need: the address summary
-// and the scoring inputs for Zone, RelatedObjects and IpGeneralInfo, and
-// the list sections in one bounded read (store.ReadLists). The verdict does
+// An address report reads only what its requested sections need: the
+// address summary and the scoring inputs for Zone, RelatedObjects and
+// IpGeneralInfo, and the list sections in one bounded read
+// (store.ReadLists). Domain, web-address and file reports read their
+// lists with limit count (DetectionsInfo and FileParentCertificates
+// whole) and compute zones for the returned items only. The verdict does
 // not depend on the requested sections or count: the red domains that count
 // towards the score are those among the RedDomainScan most recent
 // resolutions whatever the count, and at most MaxReports linked reports are
