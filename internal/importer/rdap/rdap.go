@@ -1,0 +1,227 @@
+// Package rdap parses RDAP domain answers (RFC 9083), one JSON object per
+// line (-format rdap), into domain registration records: dates, name
+// servers, statuses as EPP codes (RFC 8056), the registrar and the
+// contacts of the jCards (RFC 7095) of its entities. docs/import-formats.md
+// documents the mapping.
+package rdap
+
+import (
+	"bytes"
+	"cmp"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tipd/tipd/internal/importer"
+	"github.com/tipd/tipd/internal/intel"
+)
+
+// Feed is the provenance feed name of the records, when -feed is not given.
+const Feed = "RDAP"
+
+// Reasons for answers that are valid but hold nothing tipd keeps; they are
+// counted (importer.Ignorer) and shown in the summary, not reported as bad
+// lines.
+const (
+	IgnoredSuffix = "skipped: a public suffix, not a registrable domain"
+	IgnoredBelow  = "skipped: a name below its registrable domain"
+)
+
+// answer is the part of an RDAP domain object tipd reads.
+type answer struct {
+	ObjectClassName string   `json:"objectClassName"`
+	LDHName         string   `json:"ldhName"`
+	UnicodeName     string   `json:"unicodeName"`
+	Status          []string `json:"status"`
+	Events          []event  `json:"events"`
+	Nameservers     []struct {
+		LDHName     string `json:"ldhName"`
+		UnicodeName string `json:"unicodeName"`
+	} `json:"nameservers"`
+	Entities []entity `json:"entities"`
+	// An error response (RFC 9083 section 6).
+	ErrorCode *int   `json:"errorCode"`
+	Title     string `json:"title"`
+}
+
+type event struct {
+	Action string `json:"eventAction"`
+	Date   string `json:"eventDate"`
+}
+
+type entity struct {
+	Roles      []string        `json:"roles"`
+	VCardArray json.RawMessage `json:"vcardArray"`
+	PublicIDs  []struct {
+		Type       string `json:"type"`
+		Identifier string `json:"identifier"`
+	} `json:"publicIds"`
+	Entities []entity `json:"entities"`
+}
+
+func (e *entity) has(role string) bool {
+	for _, r := range e.Roles {
+		if strings.EqualFold(strings.TrimSpace(r), role) {
+			return true
+		}
+	}
+	return false
+}
+
+// Parser reads RDAP domain answers, one per line.
+type Parser struct {
+	feed    string
+	ignored importer.IgnoreCounter
+}
+
+// New returns an RDAP parser; o.Feed replaces the provenance feed "RDAP".
+func New(o importer.ParserConfig) *Parser { return &Parser{feed: cmp.Or(o.Feed, Feed)} }
+
+// Ignored implements importer.Ignorer.
+func (p *Parser) Ignored() []importer.Ignored { return p.ignored.Ignored() }
+
+// Parse implements importer.Parser: one line is one RDAP domain answer,
+// which gives one DomainWhois. Blank lines and lines starting with '#' hold
+// nothing.
+func (p *Parser) Parse(line []byte, _ int, b *intel.Batch) error {
+	line = bytes.TrimSpace(line)
+	if len(line) == 0 || line[0] == '#' {
+		return nil
+	}
+	var a answer
+	if err := json.Unmarshal(line, &a); err != nil {
+		return fmt.Errorf("not an RDAP answer: %v", jsonError(err))
+	}
+	if a.ErrorCode != nil {
+		return fmt.Errorf("an RDAP error answer: %d %s", *a.ErrorCode, importer.Clip(a.Title))
+	}
+	if a.ObjectClassName != "domain" {
+		return fmt.Errorf("objectClassName %q, want \"domain\"", importer.Clip(a.ObjectClassName))
+	}
+	raw := cmp.Or(strings.TrimSpace(a.LDHName), strings.TrimSpace(a.UnicodeName))
+	if raw == "" {
+		return fmt.Errorf("no ldhName")
+	}
+	name, err := intel.NormalizeDomain(raw)
+	if err != nil {
+		return fmt.Errorf("bad ldhName %q: %v", importer.Clip(raw), err)
+	}
+	switch reg := intel.RegistrableDomain(name); {
+	case reg == "":
+		p.ignored.Add(IgnoredSuffix)
+		return nil
+	case reg != name:
+		p.ignored.Add(IgnoredBelow)
+		return nil
+	}
+	w := intel.DomainWhois{Domain: name, Source: intel.Source{Feed: p.feed}}
+	for _, e := range a.Events {
+		if strings.TrimSpace(e.Date) == "" {
+			continue
+		}
+		var at *time.Time
+		later := true
+		switch strings.ToLower(strings.TrimSpace(e.Action)) {
+		case "registration":
+			at, later = &w.Created, false
+		case "last changed":
+			at = &w.Updated
+		case "expiration":
+			at = &w.Expires
+		default:
+			continue
+		}
+		t, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(e.Date))
+		if err != nil {
+			return fmt.Errorf("bad eventDate %q of %q", importer.Clip(e.Date), importer.Clip(e.Action))
+		}
+		t = t.UTC().Truncate(time.Second)
+		if at.IsZero() || later == t.After(*at) {
+			*at = t
+		}
+	}
+	for _, ns := range a.Nameservers {
+		if n, err := intel.NormalizeDomain(cmp.Or(strings.TrimSpace(ns.LDHName), strings.TrimSpace(ns.UnicodeName))); err == nil {
+			w.NameServers = append(w.NameServers, n)
+		}
+	}
+	slices.Sort(w.NameServers)
+	w.NameServers = slices.Compact(w.NameServers)
+	for _, s := range a.Status {
+		if s = Status(s); s != "" && !slices.Contains(w.Status, s) {
+			w.Status = append(w.Status, s)
+		}
+	}
+	if err := p.entities(&w, a.Entities); err != nil {
+		return err
+	}
+	b.Whois = append(b.Whois, w)
+	return nil
+}
+
+// entities fills the registrar and the contacts from the entities of the
+// answer: the first entity of each role counts. The registrar's email is
+// that of its abuse contact (an entity inside the registrar's, as the
+// ICANN RDAP profile puts it), else its own.
+func (p *Parser) entities(w *intel.DomainWhois, es []entity) error {
+	haveRegistrar := false
+	for i := range es {
+		e := &es[i]
+		if !haveRegistrar && e.has("registrar") {
+			haveRegistrar = true
+			c, err := parseCard(e.VCardArray)
+			if err != nil {
+				return fmt.Errorf("registrar: %v", jsonError(err))
+			}
+			w.Registrar = c.Name
+			w.RegistrationOrganization = cmp.Or(c.Organization, c.Name)
+			for _, id := range e.PublicIDs {
+				if strings.EqualFold(strings.TrimSpace(id.Type), "IANA Registrar ID") {
+					if n, err := strconv.ParseUint(strings.TrimSpace(id.Identifier), 10, 32); err == nil {
+						w.RegistrarID = strconv.FormatUint(n, 10)
+						break
+					}
+				}
+			}
+			for j := range e.Entities {
+				if sub := &e.Entities[j]; sub.has("abuse") {
+					ac, err := parseCard(sub.VCardArray)
+					if err != nil {
+						return fmt.Errorf("registrar abuse contact: %v", jsonError(err))
+					}
+					if ac.Email != "" {
+						w.RegistrarEmail = ac.Email
+						break
+					}
+				}
+			}
+			w.RegistrarEmail = cmp.Or(w.RegistrarEmail, c.Email)
+		}
+		for _, typ := range intel.ContactTypes {
+			if !e.has(typ) || slices.ContainsFunc(w.Contacts, func(c intel.DomainContact) bool { return c.Type == typ }) {
+				continue
+			}
+			c, err := parseCard(e.VCardArray)
+			if err != nil {
+				return fmt.Errorf("%s contact: %v", typ, jsonError(err))
+			}
+			if c == (intel.DomainContact{}) {
+				continue // nothing but redacted values
+			}
+			c.Type = typ
+			w.Contacts = append(w.Contacts, c)
+		}
+	}
+	slices.SortStableFunc(w.Contacts, func(a, b intel.DomainContact) int {
+		return slices.Index(intel.ContactTypes, a.Type) - slices.Index(intel.ContactTypes, b.Type)
+	})
+	return nil
+}
+
+// jsonError shortens an encoding/json error for a bad-line reason.
+func jsonError(err error) string {
+	return importer.Clip(strings.TrimPrefix(err.Error(), "json: "))
+}
