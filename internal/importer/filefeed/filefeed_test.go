@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tipd/tipd/internal/cputime"
 	"github.com/tipd/tipd/internal/importer"
 	"github.com/tipd/tipd/internal/importer/importtest"
 	"github.com/tipd/tipd/internal/intel"
@@ -251,9 +252,15 @@ func benchLines(b *testing.B, name string, n int) [][]byte {
 }
 
 func BenchmarkMalwareBazaar(b *testing.B) {
-	importtest.BenchParse(b, NewMalwareBazaar(importer.ParserConfig{}), benchLines(b, "malwarebazaar.csv", 1000), 0)
+	lines := benchLines(b, "malwarebazaar.csv", 1000)
+	start := cputime.Now()
+	importtest.BenchParse(b, NewMalwareBazaar(importer.ParserConfig{}), lines, 0)
+	cputime.Report(b, start)
 }
 
 func BenchmarkURLhausPayloads(b *testing.B) {
-	importtest.BenchParse(b, NewPayloads(importer.ParserConfig{}), benchLines(b, "urlhaus-payloads.csv", 1000), 0)
+	lines := benchLines(b, "urlhaus-payloads.csv", 1000)
+	start := cputime.Now()
+	importtest.BenchParse(b, NewPayloads(importer.ParserConfig{}), lines, 0)
+	cputime.Report(b, start)
 }

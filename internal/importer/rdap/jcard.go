@@ -1,145 +1,218 @@
 package rdap
 
 import (
-	"encoding/json"
-	"errors"
+	"bytes"
+	"fmt"
 	"strings"
 
 	"github.com/tipd/tipd/internal/intel"
 )
 
-// property is one jCard property: ["name", {params}, "type", value, ...].
-type property struct {
-	name   string
-	params map[string]json.RawMessage
-	values []json.RawMessage
+// errCard is the reason of a vcardArray that is not a jCard.
+var errCard = fmt.Errorf(`%w: vcardArray is not ["vcard", [properties]]`, errNotRDAP)
+
+// jcard reads what tipd keeps of a vcardArray (a jCard, RFC 7095:
+// ["vcard", [property, ...]]) into a contact without its Type: the first
+// fn, org, email, fax, other tel and adr.
+func (d *decoder) jcard() (intel.DomainContact, error) {
+	var c intel.DomainContact
+	n := 0
+	err := d.array(func(i int) error {
+		n++
+		switch i {
+		case 0:
+			if d.peek() != '"' {
+				return errCard
+			}
+			_, _, err := d.raw()
+			return err
+		case 1:
+			if d.peek() != '[' {
+				return errCard
+			}
+			return d.array(func(int) error { return d.property(&c) })
+		}
+		return errCard
+	})
+	if err == nil && n != 2 {
+		err = errCard
+	}
+	return c, err
 }
 
-func (p *property) UnmarshalJSON(data []byte) error {
-	var a []json.RawMessage
-	if err := json.Unmarshal(data, &a); err != nil {
+// property reads one jCard property, ["name", {params}, "type", value,
+// ...], into c. The value of an adr is structured: components that are
+// strings or arrays of strings; other values are read as the text of
+// their strings.
+func (d *decoder) property(c *intel.DomainContact) error {
+	if d.peek() != '[' {
+		return d.shape("vcardArray: jCard property is not an array")
+	}
+	var (
+		name    string
+		fax     bool
+		cc      string
+		label   string
+		txt     string     // of fn, org, email, tel
+		comp    [][]string // of the first adr value
+		members int
+	)
+	err := d.array(func(i int) error {
+		members++
+		switch i {
+		case 0:
+			if d.peek() != '"' {
+				return d.shape("vcardArray: jCard property name is not a string")
+			}
+			raw, _, err := d.raw()
+			switch {
+			case bytes.EqualFold(raw, []byte("fn")):
+				name = "fn"
+			case bytes.EqualFold(raw, []byte("org")):
+				name = "org"
+			case bytes.EqualFold(raw, []byte("email")):
+				name = "email"
+			case bytes.EqualFold(raw, []byte("tel")):
+				name = "tel"
+			case bytes.EqualFold(raw, []byte("adr")):
+				name = "adr"
+			}
+			return err
+		case 1:
+			if d.peek() != '{' {
+				return d.shape("vcardArray: jCard parameters are not an object")
+			}
+			return d.object(func(key []byte) error {
+				if name == "" {
+					return d.skip()
+				}
+				var v []string
+				var err error
+				switch {
+				case bytes.EqualFold(key, []byte("type")):
+					v, err = d.strs(nil)
+					fax = fax || containsFold(v, "fax")
+				case bytes.EqualFold(key, []byte("cc")):
+					if v, err = d.strs(nil); len(v) > 0 {
+						cc = v[0]
+					}
+				case bytes.EqualFold(key, []byte("label")):
+					if v, err = d.strs(nil); len(v) > 0 {
+						label = v[0]
+					}
+				default:
+					err = d.skip()
+				}
+				return err
+			})
+		case 2:
+			return d.skip() // the value type
+		}
+		switch {
+		case name == "":
+			return d.skip()
+		case name == "adr" && i == 3:
+			var err error
+			comp, err = d.components()
+			return err
+		case name == "adr":
+			return d.skip()
+		}
+		return d.text(&txt)
+	})
+	if err != nil {
 		return err
 	}
-	if len(a) < 4 {
-		return errors.New("jCard property with fewer than 4 members")
+	if members < 4 {
+		return d.shape("vcardArray: jCard property with fewer than 4 members")
 	}
-	if err := json.Unmarshal(a[0], &p.name); err != nil {
-		return errors.New("jCard property name not a string")
+	switch name {
+	case "fn":
+		c.Name = first(c.Name, txt)
+	case "org":
+		c.Organization = first(c.Organization, txt)
+	case "email":
+		c.Email = first(c.Email, txt)
+	case "tel":
+		tel := strings.TrimPrefix(txt, "tel:")
+		if fax {
+			c.Fax = first(c.Fax, tel)
+		} else {
+			c.Phone = first(c.Phone, tel)
+		}
+	case "adr":
+		if c.Address == "" && c.City == "" && c.CountryCode == "" {
+			address(c, comp, cc, label)
+		}
 	}
-	p.name = strings.ToLower(p.name)
-	if err := json.Unmarshal(a[1], &p.params); err != nil {
-		return errors.New("jCard parameters not an object")
-	}
-	p.values = a[3:]
 	return nil
 }
 
-// param is the parameter name as a list of lower-case strings (jCard
-// writes one value as a string, several as an array).
-func (p *property) param(name string) []string {
-	raw, ok := p.params[name]
-	if !ok {
-		return nil
-	}
-	return lowerStrings(texts(raw))
-}
-
-func lowerStrings(s []string) []string {
-	for i := range s {
-		s[i] = strings.ToLower(s[i])
-	}
-	return s
-}
-
-// texts reads a jCard value as strings: a string, or an array of strings
-// (structured and multi-valued values); anything else gives none.
-func texts(raw json.RawMessage) []string {
-	var s string
-	if json.Unmarshal(raw, &s) == nil {
-		return []string{s}
-	}
-	var a []json.RawMessage
-	if json.Unmarshal(raw, &a) != nil {
-		return nil
-	}
-	var out []string
-	for _, x := range a {
-		var s string
-		if json.Unmarshal(x, &s) == nil {
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
-// text is a property's value as one string: its values (and the parts of
-// a structured one) that are not redacted, joined with ", ".
-func (p *property) text() string {
-	var parts []string
-	for _, v := range p.values {
-		for _, s := range texts(v) {
-			if s = clean(s); s != "" {
-				parts = append(parts, s)
-			}
-		}
-	}
-	return strings.Join(parts, ", ")
-}
-
-// parseCard reads what tipd keeps of a vcardArray (a jCard, RFC 7095:
-// ["vcard", [property, ...]]) into a contact without its Type.
-func parseCard(raw json.RawMessage) (intel.DomainContact, error) {
-	var c intel.DomainContact
-	if len(raw) == 0 || string(raw) == "null" {
-		return c, nil
-	}
-	var a []json.RawMessage
-	if err := json.Unmarshal(raw, &a); err != nil || len(a) != 2 {
-		return c, errors.New(`vcardArray is not ["vcard", [properties]]`)
-	}
-	var props []property
-	if err := json.Unmarshal(a[1], &props); err != nil {
-		return c, err
-	}
-	for i := range props {
-		p := &props[i]
-		switch p.name {
-		case "fn":
-			c.Name = first(c.Name, p.text())
-		case "org":
-			c.Organization = first(c.Organization, p.text())
-		case "email":
-			c.Email = first(c.Email, p.text())
-		case "tel":
-			tel := strings.TrimPrefix(p.text(), "tel:")
-			if fax := contains(p.param("type"), "fax"); fax {
-				c.Fax = first(c.Fax, tel)
+// text reads a value and appends its strings that are not redacted to
+// *txt, joined with ", ".
+func (d *decoder) text(txt *string) error {
+	add := func() error {
+		s, err := d.str()
+		if s = clean(s); s != "" {
+			if *txt == "" {
+				*txt = s
 			} else {
-				c.Phone = first(c.Phone, tel)
-			}
-		case "adr":
-			if c.Address == "" && c.City == "" && c.CountryCode == "" {
-				address(&c, p)
+				*txt += ", " + s
 			}
 		}
+		return err
 	}
-	return c, nil
+	switch d.peek() {
+	case '"':
+		return add()
+	case '[':
+		return d.array(func(int) error {
+			switch d.peek() {
+			case '"':
+				return add()
+			case '[':
+				return d.array(func(int) error {
+					if d.peek() == '"' {
+						return add()
+					}
+					return d.skip()
+				})
+			}
+			return d.skip()
+		})
+	}
+	return d.skip()
 }
 
-// address fills the address fields from an adr property: the structured
-// value [post office box, extended address, street, locality, region,
-// postal code, country name], the "cc" parameter (RFC 8605) for the
-// country code, the "label" parameter when the value is empty.
-func address(c *intel.DomainContact, p *property) {
-	var comp [][]string
-	if len(p.values) > 0 {
-		var a []json.RawMessage
-		if json.Unmarshal(p.values[0], &a) == nil {
-			for _, x := range a {
-				comp = append(comp, texts(x))
+// components reads a structured value: an array of components, each a
+// string or an array of strings (a string value is one component).
+func (d *decoder) components() ([][]string, error) {
+	switch d.peek() {
+	case '"':
+		s, err := d.str()
+		return [][]string{{s}}, err
+	case '[':
+		comp := make([][]string, 0, 7)
+		err := d.array(func(int) error {
+			switch d.peek() {
+			case '"', '[':
+				s, err := d.strs(nil)
+				comp = append(comp, s)
+				return err
 			}
-		}
+			comp = append(comp, nil)
+			return d.skip()
+		})
+		return comp, err
 	}
+	return nil, d.skip()
+}
+
+// address fills the address fields from the components of an adr value
+// (post office box, extended address, street, locality, region, postal
+// code, country name), its "cc" parameter (RFC 8605) for the country
+// code, and its "label" parameter when the components are empty.
+func address(c *intel.DomainContact, comp [][]string, cc, label string) {
 	part := func(i int) string {
 		if i >= len(comp) {
 			return ""
@@ -160,17 +233,13 @@ func address(c *intel.DomainContact, p *property) {
 	}
 	c.Address = strings.Join(street, ", ")
 	c.City, c.State, c.PostalCode = part(3), part(4), part(5)
-	if cc := p.param("cc"); len(cc) > 0 {
-		c.CountryCode = countryCode(cc[0])
-	}
+	c.CountryCode = countryCode(cc)
 	if c.CountryCode == "" {
 		c.CountryCode = countryCode(part(6))
 	}
-	if c.Address == "" && c.City == "" && c.PostalCode == "" {
-		if labels := texts(p.params["label"]); len(labels) > 0 {
-			lines := strings.FieldsFunc(labels[0], func(r rune) bool { return r == '\n' || r == '\r' })
-			c.Address = clean(strings.Join(lines, ", "))
-		}
+	if c.Address == "" && c.City == "" && c.PostalCode == "" && label != "" {
+		lines := strings.FieldsFunc(label, func(r rune) bool { return r == '\n' || r == '\r' })
+		c.Address = clean(strings.Join(lines, ", "))
 	}
 }
 
@@ -193,9 +262,9 @@ func first(have, s string) string {
 	return s
 }
 
-func contains(list []string, s string) bool {
+func containsFold(list []string, s string) bool {
 	for _, x := range list {
-		if x == s {
+		if strings.EqualFold(strings.TrimSpace(x), s) {
 			return true
 		}
 	}
@@ -222,14 +291,17 @@ func clean(s string) string {
 	if s == "" {
 		return ""
 	}
-	l := strings.ToLower(strings.Trim(s, "[]() "))
+	t := strings.Trim(s, "[]() ")
 	for _, m := range redactionMarks {
-		if l == m {
+		if strings.EqualFold(t, m) {
 			return ""
 		}
 	}
-	if strings.Contains(l, "redacted for privacy") {
-		return ""
+	const mark = "redacted for privacy"
+	for i := 0; i+len(mark) <= len(t); i++ {
+		if (t[i] == 'r' || t[i] == 'R') && strings.EqualFold(t[i:i+len(mark)], mark) {
+			return ""
+		}
 	}
 	return s
 }

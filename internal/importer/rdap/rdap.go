@@ -8,7 +8,7 @@ package rdap
 import (
 	"bytes"
 	"cmp"
-	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -32,34 +32,31 @@ const (
 
 // answer is the part of an RDAP domain object tipd reads.
 type answer struct {
-	ObjectClassName string   `json:"objectClassName"`
-	LDHName         string   `json:"ldhName"`
-	UnicodeName     string   `json:"unicodeName"`
-	Status          []string `json:"status"`
-	Events          []event  `json:"events"`
-	Nameservers     []struct {
-		LDHName     string `json:"ldhName"`
-		UnicodeName string `json:"unicodeName"`
-	} `json:"nameservers"`
-	Entities []entity `json:"entities"`
-	// An error response (RFC 9083 section 6).
-	ErrorCode *int   `json:"errorCode"`
-	Title     string `json:"title"`
+	ObjectClassName string
+	LDHName         string
+	UnicodeName     string
+	Status          []string
+	Events          []event
+	Nameservers     []nameserver
+	Entities        []entity
+	// An error answer (RFC 9083 section 6).
+	ErrorCode *int
+	Title     string
 }
 
-type event struct {
-	Action string `json:"eventAction"`
-	Date   string `json:"eventDate"`
-}
+type event struct{ Action, Date string }
 
+type nameserver struct{ LDHName, UnicodeName string }
+
+type publicID struct{ Type, Identifier string }
+
+// entity is an RDAP entity: its roles, what its jCard says, its public
+// ids and the entities inside it.
 type entity struct {
-	Roles      []string        `json:"roles"`
-	VCardArray json.RawMessage `json:"vcardArray"`
-	PublicIDs  []struct {
-		Type       string `json:"type"`
-		Identifier string `json:"identifier"`
-	} `json:"publicIds"`
-	Entities []entity `json:"entities"`
+	Roles     []string
+	Card      intel.DomainContact
+	PublicIDs []publicID
+	Entities  []entity
 }
 
 func (e *entity) has(role string) bool {
@@ -75,6 +72,7 @@ func (e *entity) has(role string) bool {
 type Parser struct {
 	feed    string
 	ignored importer.IgnoreCounter
+	a       answer // reused from line to line
 }
 
 // New returns an RDAP parser; o.Feed replaces the provenance feed "RDAP".
@@ -91,9 +89,13 @@ func (p *Parser) Parse(line []byte, _ int, b *intel.Batch) error {
 	if len(line) == 0 || line[0] == '#' {
 		return nil
 	}
-	var a answer
-	if err := json.Unmarshal(line, &a); err != nil {
-		return fmt.Errorf("not an RDAP answer: %v", jsonError(err))
+	a := &p.a
+	*a = answer{Status: a.Status[:0], Events: a.Events[:0], Nameservers: a.Nameservers[:0], Entities: a.Entities[:0]}
+	if err := decodeAnswer(line, a); err != nil {
+		if errors.Is(err, errNotRDAP) {
+			return err
+		}
+		return fmt.Errorf("not JSON: %v", err)
 	}
 	if a.ErrorCode != nil {
 		return fmt.Errorf("an RDAP error answer: %d %s", *a.ErrorCode, importer.Clip(a.Title))
@@ -155,9 +157,7 @@ func (p *Parser) Parse(line []byte, _ int, b *intel.Batch) error {
 			w.Status = append(w.Status, s)
 		}
 	}
-	if err := p.entities(&w, a.Entities); err != nil {
-		return err
-	}
+	entities(&w, a.Entities)
 	b.Whois = append(b.Whois, w)
 	return nil
 }
@@ -166,16 +166,13 @@ func (p *Parser) Parse(line []byte, _ int, b *intel.Batch) error {
 // answer: the first entity of each role counts. The registrar's email is
 // that of its abuse contact (an entity inside the registrar's, as the
 // ICANN RDAP profile puts it), else its own.
-func (p *Parser) entities(w *intel.DomainWhois, es []entity) error {
+func entities(w *intel.DomainWhois, es []entity) {
 	haveRegistrar := false
 	for i := range es {
 		e := &es[i]
 		if !haveRegistrar && e.has("registrar") {
 			haveRegistrar = true
-			c, err := parseCard(e.VCardArray)
-			if err != nil {
-				return fmt.Errorf("registrar: %v", jsonError(err))
-			}
+			c := e.Card
 			w.Registrar = c.Name
 			w.RegistrationOrganization = cmp.Or(c.Organization, c.Name)
 			for _, id := range e.PublicIDs {
@@ -187,15 +184,9 @@ func (p *Parser) entities(w *intel.DomainWhois, es []entity) error {
 				}
 			}
 			for j := range e.Entities {
-				if sub := &e.Entities[j]; sub.has("abuse") {
-					ac, err := parseCard(sub.VCardArray)
-					if err != nil {
-						return fmt.Errorf("registrar abuse contact: %v", jsonError(err))
-					}
-					if ac.Email != "" {
-						w.RegistrarEmail = ac.Email
-						break
-					}
+				if sub := &e.Entities[j]; sub.has("abuse") && sub.Card.Email != "" {
+					w.RegistrarEmail = sub.Card.Email
+					break
 				}
 			}
 			w.RegistrarEmail = cmp.Or(w.RegistrarEmail, c.Email)
@@ -204,10 +195,7 @@ func (p *Parser) entities(w *intel.DomainWhois, es []entity) error {
 			if !e.has(typ) || slices.ContainsFunc(w.Contacts, func(c intel.DomainContact) bool { return c.Type == typ }) {
 				continue
 			}
-			c, err := parseCard(e.VCardArray)
-			if err != nil {
-				return fmt.Errorf("%s contact: %v", typ, jsonError(err))
-			}
+			c := e.Card
 			if c == (intel.DomainContact{}) {
 				continue // nothing but redacted values
 			}
@@ -218,10 +206,4 @@ func (p *Parser) entities(w *intel.DomainWhois, es []entity) error {
 	slices.SortStableFunc(w.Contacts, func(a, b intel.DomainContact) int {
 		return slices.Index(intel.ContactTypes, a.Type) - slices.Index(intel.ContactTypes, b.Type)
 	})
-	return nil
-}
-
-// jsonError shortens an encoding/json error for a bad-line reason.
-func jsonError(err error) string {
-	return importer.Clip(strings.TrimPrefix(err.Error(), "json: "))
 }

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tipd/tipd/internal/cputime"
 	"github.com/tipd/tipd/internal/importer"
 	"github.com/tipd/tipd/internal/importer/importtest"
 	"github.com/tipd/tipd/internal/intel"
@@ -124,14 +125,14 @@ func TestMixed(t *testing.T) {
 		bad[l.Line] = l.Reason
 	}
 	importtest.CheckBad(t, bad, map[int]string{
-		2:  "not an RDAP answer: invalid character 'n'",
+		2:  "not JSON: want a string at byte 1",
 		3:  "an RDAP error answer: 404 Not Found",
 		4:  `objectClassName "nameserver", want "domain"`,
 		5:  "no ldhName",
 		6:  `bad eventDate "next year" of "expiration"`,
 		9:  `bad ldhName "bad..example"`,
-		10: "registrant contact: jCard property with fewer than 4 members",
-		11: "not an RDAP answer: cannot unmarshal array",
+		10: "not an RDAP answer: vcardArray: jCard property with fewer than 4 members",
+		11: "not an RDAP answer: want an object at byte 7",
 	})
 	if len(b.Whois) != 1 || b.Whois[0].Domain != "ok.example" || sum.Read != 9 || sum.Skipped != 8 {
 		t.Errorf("got %d records, %d read, %d skipped, want ok.example, 9 read, 8 skipped", len(b.Whois), sum.Read, sum.Skipped)
@@ -153,7 +154,15 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, line []byte) {
 		var b intel.Batch
-		if err := New(importer.ParserConfig{}).Parse(line, 1, &b); err != nil {
+		err := New(importer.ParserConfig{}).Parse(line, 1, &b)
+		trimmed := bytes.TrimSpace(line)
+		if err == nil && len(trimmed) > 0 && trimmed[0] != '#' && !json.Valid(trimmed) {
+			t.Fatalf("accepted a line that is not JSON: %q", line)
+		}
+		if err != nil && strings.HasPrefix(err.Error(), "not JSON") && json.Valid(trimmed) {
+			t.Fatalf("valid JSON %q called not JSON: %v", line, err)
+		}
+		if err != nil {
 			return
 		}
 		for _, w := range b.Whois {
@@ -213,5 +222,7 @@ func BenchmarkParse(b *testing.B) {
 		n += len(l) + 1
 	}
 	b.SetBytes(int64(n / len(lines)))
+	start := cputime.Now()
 	importtest.BenchParse(b, New(importer.ParserConfig{}), lines, 0)
+	cputime.Report(b, start)
 }

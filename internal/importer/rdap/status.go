@@ -57,7 +57,10 @@ func Status(s string) string {
 	if eppCodes[s] {
 		return s + " https://icann.org/epp#" + s
 	}
-	l := strings.Join(strings.Fields(strings.ToLower(s)), " ")
+	l, ok := s, false
+	if _, ok = eppStatus[l]; !ok {
+		l = strings.Join(strings.Fields(strings.ToLower(s)), " ")
+	}
 	if c, ok := eppStatus[l]; ok {
 		return c + " https://icann.org/epp#" + c
 	}
