@@ -270,6 +270,39 @@ func (d *decoder) number() ([]byte, error) {
 	return d.data[start:d.pos], nil
 }
 
+// each reads a string or an array of strings (other elements skipped; null
+// gives none), calling fn with each string's bytes, escapes decoded. The
+// bytes are valid until the next line.
+func (d *decoder) each(fn func(s []byte)) error {
+	one := func() error {
+		s, esc, err := d.raw()
+		if err != nil {
+			return err
+		}
+		if esc {
+			var out string
+			if err := json.Unmarshal(d.data[d.pos-len(s)-2:d.pos], &out); err != nil {
+				return d.syntax("bad string")
+			}
+			s = []byte(out)
+		}
+		fn(s)
+		return nil
+	}
+	switch d.peek() {
+	case '"':
+		return one()
+	case '[':
+		return d.array(func(int) error {
+			if d.peek() != '"' {
+				return d.skip()
+			}
+			return one()
+		})
+	}
+	return d.skip()
+}
+
 // strs reads a string or an array of strings (other elements skipped),
 // appending the strings to dst; null gives none.
 func (d *decoder) strs(dst []string) ([]string, error) {
@@ -344,9 +377,15 @@ func decodeAnswer(data []byte, a *answer) error {
 				return d.object(func(key []byte) error {
 					switch string(key) {
 					case "eventAction":
-						return d.strField(&e.Action)
+						return d.each(func(s []byte) {
+							for i, name := range eventActions {
+								if bytes.EqualFold(bytes.TrimSpace(s), []byte(name)) {
+									e.Action = i
+								}
+							}
+						})
 					case "eventDate":
-						return d.strField(&e.Date)
+						return d.each(func(s []byte) { e.Date = s })
 					}
 					return d.skip()
 				})
@@ -411,9 +450,13 @@ func (d *decoder) entities(dst *[]entity) error {
 		return d.object(func(key []byte) error {
 			switch string(key) {
 			case "roles":
-				var err error
-				e.Roles, err = d.strs(nil)
-				return err
+				return d.each(func(s []byte) {
+					for i, name := range roleNames {
+						if bytes.EqualFold(bytes.TrimSpace(s), []byte(name)) {
+							e.Roles |= 1 << i
+						}
+					}
+				})
 			case "vcardArray":
 				if d.null() {
 					return nil

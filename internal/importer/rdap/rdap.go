@@ -44,7 +44,15 @@ type answer struct {
 	Title     string
 }
 
-type event struct{ Action, Date string }
+// event is an event of the answer: one of eventActions (0: another) and
+// its date as written.
+type event struct {
+	Action int
+	Date   []byte
+}
+
+// eventActions are the events kept, by their index in event.Action.
+var eventActions = [...]string{1: "registration", 2: "last changed", 3: "expiration"}
 
 type nameserver struct{ LDHName, UnicodeName string }
 
@@ -53,16 +61,20 @@ type publicID struct{ Type, Identifier string }
 // entity is an RDAP entity: its roles, what its jCard says, its public
 // ids and the entities inside it.
 type entity struct {
-	Roles     []string
+	Roles     uint8 // a bit per roleNames entry
 	Card      intel.DomainContact
 	PublicIDs []publicID
 	Entities  []entity
 }
 
+// roleNames are the entity roles read: the contact types, the registrar
+// and its abuse contact.
+var roleNames = [...]string{"registrant", "administrative", "technical", "billing", "registrar", "abuse"}
+
 func (e *entity) has(role string) bool {
-	for _, r := range e.Roles {
-		if strings.EqualFold(strings.TrimSpace(r), role) {
-			return true
+	for i, r := range roleNames {
+		if r == role {
+			return e.Roles&(1<<i) != 0
 		}
 	}
 	return false
@@ -121,27 +133,28 @@ func (p *Parser) Parse(line []byte, _ int, b *intel.Batch) error {
 	}
 	w := intel.DomainWhois{Domain: name, Source: intel.Source{Feed: p.feed}}
 	for _, e := range a.Events {
-		if strings.TrimSpace(e.Date) == "" {
-			continue
-		}
 		var at *time.Time
-		later := true
-		switch strings.ToLower(strings.TrimSpace(e.Action)) {
-		case "registration":
-			at, later = &w.Created, false
-		case "last changed":
+		switch e.Action {
+		case 1:
+			at = &w.Created
+		case 2:
 			at = &w.Updated
-		case "expiration":
+		case 3:
 			at = &w.Expires
 		default:
 			continue
 		}
-		t, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(e.Date))
-		if err != nil {
-			return fmt.Errorf("bad eventDate %q of %q", importer.Clip(e.Date), importer.Clip(e.Action))
+		date := string(bytes.TrimSpace(e.Date))
+		if date == "" {
+			continue
 		}
+		t, err := time.Parse(time.RFC3339Nano, date)
+		if err != nil {
+			return fmt.Errorf("bad eventDate %q of %q", importer.Clip(date), eventActions[e.Action])
+		}
+		// The first registration, the last change and expiry.
 		t = t.UTC().Truncate(time.Second)
-		if at.IsZero() || later == t.After(*at) {
+		if at.IsZero() || (e.Action == 1) == t.Before(*at) {
 			*at = t
 		}
 	}
