@@ -121,7 +121,7 @@ func (p *Parser) Parse(line []byte, _ int, b *intel.Batch) error {
 	}
 	name, err := intel.NormalizeDomain(raw)
 	if err != nil {
-		return fmt.Errorf("bad ldhName %q: %v", importer.Clip(raw), err)
+		return fmt.Errorf("bad ldhName: %v", err)
 	}
 	switch reg := intel.RegistrableDomain(name); {
 	case reg == "":

@@ -130,7 +130,7 @@ func TestMixed(t *testing.T) {
 		4:  `objectClassName "nameserver", want "domain"`,
 		5:  "no ldhName",
 		6:  `bad eventDate "next year" of "expiration"`,
-		9:  `bad ldhName "bad..example"`,
+		9:  `bad ldhName: "bad..example" is not a domain name`,
 		10: "not an RDAP answer: vcardArray: jCard property with fewer than 4 members",
 		11: "not an RDAP answer: want an object at byte 7",
 	})
