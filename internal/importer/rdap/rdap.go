@@ -103,6 +103,7 @@ func (p *Parser) Parse(line []byte, _ int, b *intel.Batch) error {
 	}
 	a := &p.a
 	*a = answer{Status: a.Status[:0], Events: a.Events[:0], Nameservers: a.Nameservers[:0], Entities: a.Entities[:0]}
+	defer func() { clear(a.Events) }() // event dates point into line
 	if err := decodeAnswer(line, a); err != nil {
 		if errors.Is(err, errNotRDAP) {
 			return err
