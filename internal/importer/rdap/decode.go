@@ -57,6 +57,16 @@ func (d *decoder) eat(c byte) bool {
 	return false
 }
 
+// special marks the bytes a string cannot hold as they are: the
+// backslash of an escape and control characters.
+var special = func() (t [256]bool) {
+	for c := 0; c < 0x20; c++ {
+		t[c] = true
+	}
+	t['\\'] = true
+	return t
+}()
+
 // raw reads a string and returns its bytes between the quotes, escapes
 // undecoded, and whether it holds escapes.
 func (d *decoder) raw() ([]byte, bool, error) {
@@ -65,36 +75,39 @@ func (d *decoder) raw() ([]byte, bool, error) {
 	}
 	d.pos++
 	start, esc := d.pos, false
-	for d.pos < len(d.data) {
-		c := d.data[d.pos]
-		switch {
-		case c == '"':
-			s := d.data[start:d.pos]
-			d.pos++
-			return s, esc, nil
-		case c == '\\':
-			esc = true
-			if d.pos+1 >= len(d.data) {
-				return nil, false, d.syntax("unterminated string")
-			}
-			switch d.data[d.pos+1] {
-			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-				d.pos += 2
-			case 'u':
-				if d.pos+6 > len(d.data) || !isHex4(d.data[d.pos+2:d.pos+6]) {
-					return nil, false, d.syntax(`bad \u escape`)
-				}
-				d.pos += 6
-			default:
-				return nil, false, d.syntax("bad escape")
-			}
-		case c < 0x20:
-			return nil, false, d.syntax("control character in string")
-		default:
+	for {
+		j := bytes.IndexByte(d.data[d.pos:], '"')
+		if j < 0 {
+			return nil, false, d.syntax("unterminated string")
+		}
+		end := d.pos + j
+		for d.pos < end && !special[d.data[d.pos]] {
 			d.pos++
 		}
+		if d.pos == end {
+			s := d.data[start:end]
+			d.pos++
+			return s, esc, nil
+		}
+		if d.data[d.pos] != '\\' {
+			return nil, false, d.syntax("control character in string")
+		}
+		esc = true
+		if d.pos+1 >= len(d.data) {
+			return nil, false, d.syntax("unterminated string")
+		}
+		switch d.data[d.pos+1] {
+		case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+			d.pos += 2
+		case 'u':
+			if d.pos+6 > len(d.data) || !isHex4(d.data[d.pos+2:d.pos+6]) {
+				return nil, false, d.syntax(`bad \u escape`)
+			}
+			d.pos += 6
+		default:
+			return nil, false, d.syntax("bad escape")
+		}
 	}
-	return nil, false, d.syntax("unterminated string")
 }
 
 func isHex4(b []byte) bool {
