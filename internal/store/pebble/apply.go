@@ -43,6 +43,12 @@ type applier struct {
 	// owned by them are known to be absent.
 	newAddrs map[[16]byte]struct{}
 	newURLs  map[string]struct{}
+	// Objects (kind byte and key) without a summary before the batch, the
+	// summaries of the objects the batch touched, decoded (see
+	// objstages.go), and a buffer for knownAbsent.
+	newObjs map[string]struct{}
+	objs    map[string]*objSum
+	kbuf    []byte
 
 	// Owners with a changed list item, and the batch's change stamp once
 	// given (see changes.go).
@@ -174,6 +180,7 @@ func (a *applier) apply(b *intel.Batch) error {
 		{"spam events", a.spam},
 		{"phishing events", a.phishing},
 		{"reports", a.reports},
+		{"objects", a.objects},
 		{"network records", a.network},
 	}
 	for _, st := range steps {
