@@ -35,6 +35,8 @@
 //	                             network listing, allow list)
 //	M netv                       network version counter
 //	M format                     layout version (uvarint, currently 6)
+//	M objlinks                   state of the object-links upgrade (see
+//	                             backfill.go); new stores: done
 //	W name, T hash, t user       users, tokens by hash, a user's token hash
 //	C user 0x00 day              request count
 //	H ref                        legal hold (JSON)
@@ -133,7 +135,8 @@
 // object without a summary are known to be absent, like those of a new
 // address. Object lists have no heads; a read of N items is a scan of N
 // index entries. Stores written before the object records existed hold
-// none of these keys and open unchanged.
+// none of these keys and open unchanged; Migrate (backfill.go) derives the
+// links of their address records once, in place.
 //
 // Resolution items carry their domain's zone and categories, so that a
 // read needs no join: Apply applies the batch's DomainInfo records before
