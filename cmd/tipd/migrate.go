@@ -56,7 +56,9 @@ func (e *env) migratePebble(ctx context.Context, loc storeLocation) error {
 		}
 		return err
 	}
-	applied, err := st.Migrate(ctx, nil)
+	applied, err := st.Migrate(ctx, upgradeProgress(func(name string, items int64) {
+		fmt.Fprintf(e.stderr, "%s: %d items\n", name, items)
+	}))
 	if cerr := st.Close(); err == nil {
 		err = cerr
 	}
@@ -70,4 +72,16 @@ func (e *env) migratePebble(ctx context.Context, loc storeLocation) error {
 		fmt.Fprintf(e.stdout, "applied %s\n", m)
 	}
 	return nil
+}
+
+// upgradeProgress calls report at most once per 100,000 items an upgrade
+// reads: the progress of a long upgrade, without a line per batch.
+func upgradeProgress(report func(name string, items int64)) func(string, int64) {
+	var next int64 = 100_000
+	return func(name string, items int64) {
+		if items >= next {
+			report(name, items)
+			next = (items/100_000 + 1) * 100_000
+		}
+	}
 }

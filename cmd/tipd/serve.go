@@ -132,7 +132,9 @@ func (e *env) upgradePebble(ctx context.Context, st *pebble.Store, migrate bool,
 		return nil
 	}
 	logger.Info("upgrading the store", "upgrades", pending)
-	applied, err := st.Migrate(ctx, nil)
+	applied, err := st.Migrate(ctx, upgradeProgress(func(name string, items int64) {
+		logger.Info("upgrading the store", "upgrade", name, "items", items)
+	}))
 	if err != nil {
 		return err
 	}
