@@ -164,8 +164,8 @@ func (a *applier) merge(b *intel.Batch) error {
 // changed. Each stage is one method per record kind: address records and
 // events in stages.go, address and URL lists in liststages.go, domains and
 // resolutions in domainstages.go, domain, web-address and file objects in
-// objstages.go, network records in netstages.go. The
-// keys a stage reads are planned in plan.go.
+// objstages.go, network records in netstages.go. The keys a stage reads
+// are planned in plan.go.
 func (a *applier) apply(b *intel.Batch) error {
 	steps := []struct {
 		what string
