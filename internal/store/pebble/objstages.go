@@ -209,16 +209,23 @@ func (a *applier) links(b *intel.Batch) error {
 		c := &s.lists[r.List]
 		if isNew {
 			c.Items++
-			c.Hits += m.Hits
-			if m.Zone != "" {
-				c.MaxZone = intel.MaxZone(c.MaxZone, m.Zone)
-			}
-			continue
 		}
 		c.Hits += m.Hits - oldHits
-		c.MaxZone = intel.MaxZone(c.MaxZone, m.Zone)
+		c.MaxZone = countZone(c.MaxZone, m.Zone)
 	}
 	return nil
+}
+
+// countZone is the more severe of two zones, "" (no zone) yielding to
+// any: the most severe zone of a list counts Green and Grey items too.
+func countZone(a, b intel.Zone) intel.Zone {
+	switch {
+	case a == "":
+		return b
+	case b == "":
+		return a
+	}
+	return intel.MaxZone(a, b)
 }
 
 // writeObjects writes the summaries the batch touched, unless a summary
