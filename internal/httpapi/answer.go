@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"time"
 
@@ -39,8 +38,18 @@ func (s *server) build(ctx context.Context, req lookupRequest) (answer, error) {
 			return nil, err
 		}
 		return urlAnswer{r}, nil
-	case kindDomain, kindHash:
-		return nil, fmt.Errorf("no report of domains and files yet")
+	case kindDomain:
+		r, err := s.reports.Domain(ctx, req.object, req.sections, req.count)
+		if err != nil {
+			return nil, err
+		}
+		return domainAnswer{r}, nil
+	case kindHash:
+		r, err := s.reports.File(ctx, req.object, req.sections, req.count)
+		if err != nil {
+			return nil, err
+		}
+		return fileAnswer{r}, nil
 	}
 	r, err := s.reports.IP(ctx, req.ip, req.sections, req.count)
 	if err != nil {
@@ -83,7 +92,7 @@ func (a ipAnswer) stream(buf []byte, out io.Writer, chunk int) ([]byte, error) {
 
 type urlAnswer struct{ r *report.URLReport }
 
-func (a urlAnswer) items() int                         { return urlItems(a.r) }
+func (a urlAnswer) items() int                         { return a.r.Items() }
 func (a urlAnswer) known() bool                        { return a.r.Known }
 func (a urlAnswer) setLicense(l intel.LicenseInfo)     { a.r.License = l }
 func (a urlAnswer) appendSearch(dst []byte) []byte     { return render.AppendSearchURLJSON(dst, a.r) }
@@ -91,4 +100,28 @@ func (a urlAnswer) stix(now time.Time) ([]byte, error) { return render.URLSTIX(a
 func (a urlAnswer) release()                           {}
 func (a urlAnswer) stream(buf []byte, out io.Writer, chunk int) ([]byte, error) {
 	return render.StreamURLJSON(buf, a.r, out, chunk)
+}
+
+type domainAnswer struct{ r *report.DomainReport }
+
+func (a domainAnswer) items() int                         { return a.r.Items() }
+func (a domainAnswer) known() bool                        { return a.r.Known }
+func (a domainAnswer) setLicense(l intel.LicenseInfo)     { a.r.License = l }
+func (a domainAnswer) appendSearch(dst []byte) []byte     { return render.AppendSearchDomainJSON(dst, a.r) }
+func (a domainAnswer) stix(now time.Time) ([]byte, error) { return render.DomainSTIX(a.r, now) }
+func (a domainAnswer) release()                           {}
+func (a domainAnswer) stream(buf []byte, out io.Writer, chunk int) ([]byte, error) {
+	return render.StreamDomainJSON(buf, a.r, out, chunk)
+}
+
+type fileAnswer struct{ r *report.FileReport }
+
+func (a fileAnswer) items() int                         { return a.r.Items() }
+func (a fileAnswer) known() bool                        { return a.r.Known }
+func (a fileAnswer) setLicense(l intel.LicenseInfo)     { a.r.License = l }
+func (a fileAnswer) appendSearch(dst []byte) []byte     { return render.AppendSearchFileJSON(dst, a.r) }
+func (a fileAnswer) stix(now time.Time) ([]byte, error) { return render.FileSTIX(a.r, now) }
+func (a fileAnswer) release()                           {}
+func (a fileAnswer) stream(buf []byte, out io.Writer, chunk int) ([]byte, error) {
+	return render.StreamFileJSON(buf, a.r, out, chunk)
 }

@@ -324,12 +324,10 @@ func itemsWeight(items int, format string) int64 {
 	return weightBase + int64(items)*per
 }
 
-// ipItems and urlItems count a built report's list items.
+// ipItems counts a built address report's list items.
 func ipItems(r *report.IPReport) int {
 	return len(r.Files) + len(r.HostedURLs) + len(r.Masks) + len(r.NetMasks) + len(r.Resolutions)
 }
-
-func urlItems(r *report.URLReport) int { return len(r.Files) + len(r.Masks) }
 
 // errStalled is the error of an answer whose client stopped reading it.
 var errStalled = errors.New("the client stopped reading the answer")

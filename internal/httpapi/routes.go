@@ -26,8 +26,14 @@ type route struct {
 //	GET|HEAD /api/ip                                      400: no request
 //	GET|HEAD /api/url/<web address>?sections=&count=&format=   web-address lookup (handleURLLookup)
 //	GET|HEAD /api/url                                     400: no request
+//	GET|HEAD /api/domain/<domain>?sections=&count=&format=     domain lookup (handleDomainLookup)
+//	GET|HEAD /api/domain                                  400: no request
+//	GET|HEAD /api/hash/<md5|sha1|sha256>?sections=&count=&format=   file lookup (handleHashLookup)
+//	GET|HEAD /api/hash                                    400: no request
 //	GET|HEAD /api/v1/search/ip?request=<address>          OpenTIP-style lookup (handleSearchIP)
 //	GET|HEAD /api/v1/search/url?request=<web address>     OpenTIP-style lookup (handleSearchURL)
+//	GET|HEAD /api/v1/search/domain?request=<domain>       OpenTIP-style lookup (handleSearchDomain)
+//	GET|HEAD /api/v1/search/hash?request=<hash>           OpenTIP-style lookup (handleSearchHash)
 //	GET|HEAD|POST /api/publications/get_one?publication_id=   one report (handlePublicationOne)
 //	GET|HEAD|POST /api/publications/get_list?date_start=&date_end=&limit=   reports by date (handlePublicationList)
 //	GET|HEAD /taxii2/…                                    TAXII 2.1 server (handleTAXII, internal/taxii)
@@ -47,13 +53,21 @@ type route struct {
 func (s *server) routes() {
 	lookup := s.handle("ip_lookup", getHead, s.handleLookup)
 	urlLookup := s.handle("url_lookup", getHead, s.handleURLLookup)
+	domainLookup := s.handle("domain_lookup", getHead, s.handleDomainLookup)
+	hashLookup := s.handle("hash_lookup", getHead, s.handleHashLookup)
 	s.table = []route{
 		{path: lookupPrefix, prefix: true, h: lookup},
 		{path: strings.TrimSuffix(lookupPrefix, "/"), h: lookup},
 		{path: urlPrefix, prefix: true, h: urlLookup},
 		{path: strings.TrimSuffix(urlPrefix, "/"), h: urlLookup},
+		{path: domainPrefix, prefix: true, h: domainLookup},
+		{path: strings.TrimSuffix(domainPrefix, "/"), h: domainLookup},
+		{path: hashPrefix, prefix: true, h: hashLookup},
+		{path: strings.TrimSuffix(hashPrefix, "/"), h: hashLookup},
 		{path: searchIPPath, h: s.handle("search_ip", getHead, s.handleSearchIP)},
 		{path: searchURLPath, h: s.handle("search_url", getHead, s.handleSearchURL)},
+		{path: searchDomainPath, h: s.handle("search_domain", getHead, s.handleSearchDomain)},
+		{path: searchHashPath, h: s.handle("search_hash", getHead, s.handleSearchHash)},
 		{path: publicationOnePath, h: s.handle("publication_one", getHeadPost, s.handlePublicationOne)},
 		{path: publicationListPath, h: s.handle("publication_list", getHeadPost, s.handlePublicationList)},
 		{path: taxii.Prefix, prefix: true, h: s.handleStyled("taxii", getHead, errTAXII, s.handleTAXII)},
