@@ -47,6 +47,9 @@ type route struct {
 // Any route with a request target over Config.MaxTarget bytes: 414; any
 // request with both Content-Length and Transfer-Encoding (seen by an edge
 // listener, edge.go): 400, and the connection is closed.
+// Each route's label in the metrics (tipd_http_requests_total{route}) is
+// the name given to s.handle below: ip_lookup, url_lookup, domain_lookup,
+// hash_lookup, search_ip, search_url, search_domain, search_hash, ….
 // Routes are matched on the raw request path, never cleaned or decoded,
 // so that web addresses in the lookup path (with their "//") are neither
 // rewritten nor redirected, and no route ever answers with a redirect.
