@@ -297,7 +297,22 @@ func (p *Parser) url(r *Record, b *intel.Batch) error {
 	}
 	b.HostedURLs = append(b.HostedURLs, intel.HostedURL{IP: ip, URL: key, Zone: zone, Categories: cats,
 		Hits: hits, Truncated: truncated, FirstSeen: first, LastSeen: last})
+	p.objectCategories(intel.ObjectURL, key, cats, r.Feed, first, last, b)
 	return nil
+}
+
+// objectCategories lists the web address or domain of a url or domain
+// record in its categories for the URL and domain lookups, under the
+// record's feed (or -feed; none: no feed name).
+func (p *Parser) objectCategories(kind intel.ObjectKind, key string, cats []intel.Category, feed string, first, last time.Time, b *intel.Batch) {
+	feed = strings.TrimSpace(feed)
+	if feed == "" {
+		feed = p.feed
+	}
+	for _, c := range cats {
+		b.ObjectListings = append(b.ObjectListings, intel.ObjectListing{Kind: kind, Key: key, Category: c, Feed: feed,
+			FirstSeen: first, LastSeen: last})
+	}
 }
 
 func (p *Parser) file(r *Record, b *intel.Batch) error {
@@ -344,6 +359,7 @@ func (p *Parser) domain(r *Record, b *intel.Batch) error {
 		return f.err
 	}
 	b.Domains = append(b.Domains, intel.DomainInfo{Domain: d, Zone: zone, Categories: cats})
+	p.objectCategories(intel.ObjectHost, d, cats, r.Feed, time.Time{}, time.Time{}, b)
 	return nil
 }
 
@@ -742,11 +758,13 @@ func (f *fields) domain(s string) string {
 		f.require(false, "domain")
 		return ""
 	}
-	key, _, err := intel.NormalizeURL(s)
-	if err != nil || key != intel.URLHost(key) {
-		f.fail(fmt.Errorf("bad domain %q", clip(s)))
-	} else if _, err := netip.ParseAddr(key); err == nil || strings.HasPrefix(key, "[") {
+	if _, err := netip.ParseAddr(strings.Trim(s, "[]")); err == nil {
 		f.fail(fmt.Errorf("bad domain %q: an address", clip(s)))
+		return ""
+	}
+	key, err := intel.NormalizeDomain(s)
+	if err != nil {
+		f.fail(fmt.Errorf("bad domain %q", clip(s)))
 	}
 	return key
 }
