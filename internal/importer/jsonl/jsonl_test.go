@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -410,5 +411,32 @@ func TestObjectsEndToEnd(t *testing.T) {
 	cert := w.Links(t, intel.LinkFileCertificates, md5)
 	if len(cert) != 1 || cert[0].Attr(0) != "Example CA" || cert[0].Attr(4) != "2027-01-01T00:00:00Z" {
 		t.Errorf("%s: got certificates %+v", md5, cert)
+	}
+
+	// Importing again changes nothing.
+	type key struct {
+		kind intel.ObjectKind
+		key  string
+	}
+	keys := []key{{intel.ObjectHost, "c2.badcorp.example"}, {intel.ObjectHost, "badcorp.example"}, {intel.ObjectURL, gate},
+		{intel.ObjectFile, md5}, {intel.ObjectFile, "9E107D9D372BB6826BD81D3542A419D6"}}
+	snap := func() map[key]any {
+		out := map[key]any{}
+		for _, k := range keys {
+			o := w.Object(t, k.kind, k.key)
+			var lists [][]intel.Link
+			for l := intel.LinkHostIPv4; l < intel.NumLinkLists; l++ {
+				if l.Owner() == k.kind {
+					lists = append(lists, w.Links(t, l, k.key))
+				}
+			}
+			out[k] = []any{o, lists}
+		}
+		return out
+	}
+	before := snap()
+	w.Import(t, path, newP, importer.Options{})
+	if after := snap(); !reflect.DeepEqual(before, after) {
+		t.Errorf("re-import changed the objects:\nbefore %+v\nafter  %+v", before, after)
 	}
 }
