@@ -187,7 +187,11 @@ func (p *ThreatFox) record(r *tfRecord, b *intel.Batch) error {
 			}
 			return fmt.Errorf("bad domain %q", clip(value))
 		}
-		b.Domains = append(b.Domains, intel.DomainInfo{Domain: key, Zone: zone, Categories: cats, Source: src})
+		// The domain lookup lists the domain in its categories under the
+		// feed's name (not the family's: one feed counts once), dated by the
+		// row: the listings derived from the DomainInfo (under its source's
+		// feed, intel.Batch.AddObjects) merge into these.
+		b.Domains = append(b.Domains, intel.DomainInfo{Domain: key, Zone: zone, Categories: cats, Source: intel.Source{Feed: p.feed}})
 		for _, c := range cats {
 			b.ObjectListings = append(b.ObjectListings, intel.ObjectListing{Kind: intel.ObjectHost, Key: key, Category: c,
 				Feed: p.feed, FirstSeen: first, LastSeen: last, Source: src})

@@ -6,6 +6,7 @@ package jsonl
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"net/netip"
@@ -301,14 +302,11 @@ func (p *Parser) url(r *Record, b *intel.Batch) error {
 	return nil
 }
 
-// objectCategories lists the web address or domain of a url or domain
-// record in its categories for the URL and domain lookups, under the
-// record's feed (or -feed; none: no feed name).
+// objectCategories lists the web address of a url record in its
+// categories for the URL lookup, under the record's feed (or -feed; none:
+// no feed name).
 func (p *Parser) objectCategories(kind intel.ObjectKind, key string, cats []intel.Category, feed string, first, last time.Time, b *intel.Batch) {
-	feed = strings.TrimSpace(feed)
-	if feed == "" {
-		feed = p.feed
-	}
+	feed = cmp.Or(strings.TrimSpace(feed), p.feed)
 	for _, c := range cats {
 		b.ObjectListings = append(b.ObjectListings, intel.ObjectListing{Kind: kind, Key: key, Category: c, Feed: feed,
 			FirstSeen: first, LastSeen: last})
@@ -358,8 +356,10 @@ func (p *Parser) domain(r *Record, b *intel.Batch) error {
 	if f.err != nil {
 		return f.err
 	}
-	b.Domains = append(b.Domains, intel.DomainInfo{Domain: d, Zone: zone, Categories: cats})
-	p.objectCategories(intel.ObjectHost, d, cats, r.Feed, time.Time{}, time.Time{}, b)
+	// The domain lookup's listings derive from it (intel.Batch.AddObjects),
+	// under its feed.
+	b.Domains = append(b.Domains, intel.DomainInfo{Domain: d, Zone: zone, Categories: cats,
+		Source: intel.Source{Feed: cmp.Or(strings.TrimSpace(r.Feed), p.feed)}})
 	return nil
 }
 

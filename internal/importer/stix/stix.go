@@ -601,7 +601,10 @@ func (p *Parser) evidence(c *ioc, cats []intel.Category, b *intel.Batch) {
 			Hits: hits, Truncated: c.truncated, FirstSeen: c.first, LastSeen: c.last})
 		p.objectListings(intel.ObjectURL, c, cats, b)
 	case kindDomain:
-		b.Domains = append(b.Domains, intel.DomainInfo{Domain: c.value, Zone: zone, Categories: slices.Clone(cats)})
+		// The listings derived from the DomainInfo (under its source's feed,
+		// intel.Batch.AddObjects) merge into the dated ones below.
+		b.Domains = append(b.Domains, intel.DomainInfo{Domain: c.value, Zone: zone, Categories: slices.Clone(cats),
+			Source: intel.Source{Feed: p.feed}})
 		p.objectListings(intel.ObjectHost, c, cats, b)
 	case kindHash:
 		p.objectListings(intel.ObjectFile, c, cats, b)

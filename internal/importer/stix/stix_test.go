@@ -292,8 +292,9 @@ func TestEndToEnd(t *testing.T) {
 func checkObjects(t *testing.T, w *importtest.World, reportID string) {
 	t.Helper()
 	malware := []intel.Category{intel.CatMalware}
-	if got := importtest.Categories(w.Object(t, intel.ObjectHost, "c2.badcorp.example")); !slices.Equal(got, malware) {
-		t.Errorf("c2.badcorp.example: got categories %v, want malware (indicates ExampleLoader)", got)
+	if d := w.Object(t, intel.ObjectHost, "c2.badcorp.example"); !slices.Equal(importtest.Categories(d), malware) || len(d.Listings) != 1 ||
+		d.Listings[0].FirstSeen.IsZero() {
+		t.Errorf("c2.badcorp.example: got listings %+v, want one dated malware listing (indicates ExampleLoader)", d.Listings)
 	}
 	if got := w.LinkItems(t, intel.LinkHostReports, "c2.badcorp.example"); !slices.Equal(got, []string{reportID}) {
 		t.Errorf("c2.badcorp.example: got reports %v", got)
