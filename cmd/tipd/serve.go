@@ -27,6 +27,7 @@ import (
 	"github.com/tipd/tipd/internal/report"
 	"github.com/tipd/tipd/internal/score"
 	"github.com/tipd/tipd/internal/store"
+	"github.com/tipd/tipd/internal/store/pebble"
 	"github.com/tipd/tipd/internal/web"
 )
 
@@ -90,7 +91,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	cacheMB := fs.Int64("cache-mb", 64, "Pebble block cache size in MiB")
 	clientCA := fs.String("client-ca", "", "CA file for client certificates (mutual TLS)")
 	maxConns := fs.Int("pg-max-conns", 0, "PostgreSQL: connections of this process's pool (0: max(4, CPUs))")
-	migrate := fs.Bool("migrate", false, "PostgreSQL: apply pending schema migrations at start")
+	migrate := fs.Bool("migrate", false, "apply pending schema migrations (PostgreSQL) or in-place upgrades (Pebble) at start")
 	var c serveConfig
 	apply := e.serveFlags(fs, &c)
 	pos, err := parse(fs, args)
@@ -110,7 +111,35 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer st.Close()
+	if ps, ok := st.(*pebble.Store); ok {
+		if err := e.upgradePebble(ctx, ps, *migrate, newLogger(e.stderr, c.logFormat)); err != nil {
+			return err
+		}
+	}
 	return e.serve(ctx, st, loc, c)
+}
+
+// upgradePebble runs the store's pending in-place upgrades when migrate is
+// set, and otherwise warns that some are pending: the server answers
+// without them, from what the store holds.
+func (e *env) upgradePebble(ctx context.Context, st *pebble.Store, migrate bool, logger *slog.Logger) error {
+	pending, err := st.Pending(ctx)
+	if err != nil || len(pending) == 0 {
+		return err
+	}
+	if !migrate {
+		logger.Warn("the store has pending upgrades: run tipd migrate, or serve -migrate", "upgrades", pending)
+		return nil
+	}
+	logger.Info("upgrading the store", "upgrades", pending)
+	applied, err := st.Migrate(ctx, upgradeProgress(func(name string, items int64) {
+		logger.Info("upgrading the store", "upgrade", name, "items", items)
+	}))
+	if err != nil {
+		return err
+	}
+	logger.Info("upgraded the store", "upgrades", applied)
+	return nil
 }
 
 // serve runs the HTTP server (and, for a Pebble store, the operator socket)

@@ -22,7 +22,10 @@ import (
 //     LinkHostIPv6) and the domain below its ancestors;
 //   - a Host, UrlPrefix or Url FeedMask goes to its host (LinkHostMasks);
 //   - a ReportLink naming a domain links the report to it
-//     (LinkHostReports).
+//     (LinkHostReports);
+//   - a DomainInfo lists its domain in each of its categories
+//     (ObjectListing, feed of its source), so that the domain lookup sees
+//     the categories the address lookups show for its resolutions.
 //
 // Links of one (list, owner, item) in the batch are merged into one.
 // Sources are copied from the records, so provenance should be filled
@@ -106,6 +109,13 @@ func (b *Batch) AddObjects() {
 		r := &b.ReportLinks[i]
 		if r.Domain != "" {
 			add(Link{List: LinkHostReports, Owner: r.Domain, Item: r.ReportID, Source: r.Source})
+		}
+	}
+	for i := range b.Domains {
+		r := &b.Domains[i]
+		for _, c := range r.Categories {
+			b.ObjectListings = append(b.ObjectListings, ObjectListing{Kind: ObjectHost, Key: r.Domain, Category: c,
+				Feed: r.Source.Feed, Source: r.Source})
 		}
 	}
 	b.Links = append(b.Links[:n0], mergeLinks(b.Links[n0:])...)

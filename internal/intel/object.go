@@ -475,15 +475,16 @@ func contactRank(t string) int {
 }
 
 // DetectionZone is the zone of a detection name: Yellow for adware-type
-// verdicts ("not-a-virus:" names and the ADWARE, PORNWARE and RISKWARE
-// types), Red for every other.
+// verdicts ("not-a-virus:" names, names with an ADWARE, PORNWARE or
+// RISKWARE part, ClamAV's "PUA." names), Red for every other.
 func DetectionZone(name string) Zone {
 	l := strings.ToLower(name)
-	if strings.HasPrefix(l, "not-a-virus:") {
+	if strings.HasPrefix(l, "not-a-virus:") || strings.HasPrefix(l, "pua.") {
 		return ZoneYellow
 	}
-	for _, w := range []string{"adware", "pornware", "riskware"} {
-		if strings.HasPrefix(l, w+".") || strings.HasPrefix(l, w+":") || strings.Contains(l, ":"+w+".") {
+	for _, part := range strings.FieldsFunc(l, func(r rune) bool { return r == '.' || r == ':' || r == '/' || r == '-' }) {
+		switch part {
+		case "adware", "pornware", "riskware":
 			return ZoneYellow
 		}
 	}

@@ -5,7 +5,8 @@
 // The JSON is written by hand into one byte slice: keys in the order of the
 // API contract, only the report's sections, and inside a section every field
 // present (null for unknown scalars, [] for empty lists, false for unknown
-// booleans). Dates are UTC: list items' FirstSeen/LastSeen at minute
+// booleans) — but in the OpenTIP search forms (search.go), which leave
+// empty values out. The domain and file reports are in objects.go. Dates are UTC: list items' FirstSeen/LastSeen at minute
 // precision ("2006-01-02T15:04Z"), other date-times at second precision
 // ("2006-01-02T15:04:05Z"), PeakDate as a day ("2006-01-02").
 package render
@@ -31,7 +32,12 @@ func IPJSON(r *report.IPReport) ([]byte, error) {
 
 // URLJSON renders a web-address report as the lookup API's JSON body.
 func URLJSON(r *report.URLReport) ([]byte, error) {
-	return AppendURLJSON(make([]byte, 0, 1024+256*len(r.Files)+128*len(r.Masks)), r), nil
+	return AppendURLJSON(make([]byte, 0, urlSizeHint(r)), r), nil
+}
+
+func urlSizeHint(r *report.URLReport) int {
+	return 2048 + 192*(len(r.Files)+len(r.FilesAccessed)+len(r.Resolutions)) +
+		128*(len(r.Masks)+len(r.Referrals)+len(r.ReferredTo)) + 256*len(r.Whois.Contacts)
 }
 
 func ipSizeHint(r *report.IPReport) int {
@@ -250,13 +256,13 @@ func (w *writer) url(r *report.URLReport) {
 	if s.Has(report.SecURLGeneralInfo) {
 		w.key("UrlGeneralInfo")
 		w.b = append(w.b, `{"Url":`...)
-		w.str(r.URL)
+		w.str(noScheme(r.URL))
 		w.b = append(w.b, `,"Host":`...)
-		w.nstr(r.Host)
+		w.nstr(unbracket(r.Host))
 		w.b = append(w.b, `,"Ipv4Count":`...)
 		w.int(int64(r.IPv4Count))
 		w.b = append(w.b, `,"FilesCount":`...)
-		w.int(r.FilesCount)
+		w.int(report.RoundHits(r.FilesCount))
 		w.categories(r.Categories)
 		w.b = append(w.b, `,"HasApt":`...)
 		w.bool(r.HasAPT)
@@ -264,13 +270,37 @@ func (w *writer) url(r *report.URLReport) {
 		w.reports(r.Reports)
 		w.b = append(w.b, '}')
 	}
+	if s.Has(report.SecURLDomainWhoIs) {
+		w.key("UrlDomainWhoIs")
+		w.domainWhois(&r.Whois)
+	}
+	if s.Has(report.SecDomainDNSResolutions) {
+		w.key("DomainDnsResolutions")
+		w.resolutions(r.Resolutions)
+	}
 	if s.Has(report.SecFilesDownloaded) {
 		w.key("FilesDownloaded")
-		w.files(r.Files)
+		w.downloads(r.Files)
+	}
+	if s.Has(report.SecFilesAccessed) {
+		w.key("FilesAccessed")
+		w.fileItems("AccessHitsCount", r.FilesAccessed)
+	}
+	if s.Has(report.SecURLReferrals) {
+		w.key("UrlReferrals")
+		w.urlItems(r.Referrals)
+	}
+	if s.Has(report.SecURLReferredTo) {
+		w.key("UrlReferredTo")
+		w.urlItems(r.ReferredTo)
 	}
 	if s.Has(report.SecFeedMasks) {
 		w.key("FeedMasks")
 		w.masks(r.Masks)
+	}
+	if s.Has(report.SecIndustries) {
+		w.key("Industries")
+		w.strs(r.Industries)
 	}
 	w.b = append(w.b, '}')
 }

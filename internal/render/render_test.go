@@ -303,7 +303,7 @@ func specFields() (ip, url map[string]field) {
 // ipOrder and urlOrder are the key orders of the contract.
 var (
 	ipOrder  = []string{"LicenseInfo", "Zone", "RelatedObjects", "IpGeneralInfo", "FilesDownloadedFromIp", "HostedUrls", "FeedMasks", "IpWhoIs", "IpDnsResolutions", "IPSpamInfo", "IPPhishingInfo", "Industries"}
-	urlOrder = []string{"LicenseInfo", "Zone", "RelatedObjects", "UrlGeneralInfo", "FilesDownloaded", "FeedMasks"}
+	urlOrder = []string{"LicenseInfo", "Zone", "RelatedObjects", "UrlGeneralInfo", "UrlDomainWhoIs", "DomainDnsResolutions", "FilesDownloaded", "FilesAccessed", "UrlReferrals", "UrlReferredTo", "FeedMasks", "Industries"}
 )
 
 // checkContract decodes body and checks every section against the spec

@@ -67,7 +67,9 @@ func IPSTIX(r *report.IPReport, now time.Time) ([]byte, error) {
 
 // URLSTIX renders a web-address report as one STIX 2.1 bundle.
 func URLSTIX(r *report.URLReport, now time.Time) ([]byte, error) {
-	return appendURLBundle(make([]byte, 0, 2048+700*len(r.Files)), r, now, randomBundleID()), nil
+	size := 2048 + 700*len(r.Files) + 256*len(r.Whois.Contacts) + 500*len(r.Resolutions) + 650*len(r.FilesAccessed) +
+		550*(len(r.Referrals)+len(r.ReferredTo)) + 160*len(r.Masks) + 600*len(r.Reports)
+	return appendURLBundle(make([]byte, 0, size), r, now, randomBundleID()), nil
 }
 
 func stixSizeHint(r *report.IPReport) int {
@@ -359,18 +361,7 @@ func appendIPBundle(dst []byte, r *report.IPReport, now time.Time, bundleID stri
 			s.kstrs("x_tipd_categories", categoryNames(d.Categories))
 			s.end()
 		}
-		s.rel("resolves-to", domID, ipID, d.FirstSeen, d.LastSeen, func() {
-			s.ktime("start_time", d.FirstSeen)
-			if !d.FirstSeen.IsZero() && d.LastSeen.After(d.FirstSeen) {
-				s.ktime("stop_time", d.LastSeen)
-			}
-			s.seenDates(d.FirstSeen, d.LastSeen)
-			s.kint("x_tipd_hits", d.Hits)
-			s.kint("x_tipd_daily_peak", d.DailyPeak)
-			if !d.PeakDate.IsZero() {
-				s.kstr("x_tipd_peak_date", d.PeakDate.UTC().Format("2006-01-02"))
-			}
-		})
+		s.resolvesTo(domID, ipID, d.FirstSeen, d.LastSeen, d.Hits, d.DailyPeak, d.PeakDate)
 	}
 
 	// Hosted web addresses: url related-to address.
@@ -395,7 +386,9 @@ func appendIPBundle(dst []byte, r *report.IPReport, now time.Time, bundleID stri
 		}
 		s.rel("related-to", fileID, ipID, f.FirstSeen, f.LastSeen, func() {
 			s.kstr("description", "downloaded from the address")
-			s.kopt("x_tipd_download_url", f.URL)
+			if f.URL != "" {
+				s.kstr("x_tipd_download_url", urlValue(f.URL))
+			}
 		})
 	}
 
@@ -419,12 +412,14 @@ func appendURLBundle(dst []byte, r *report.URLReport, now time.Time, bundleID st
 		if r.Truncated {
 			s.kbool("x_tipd_is_truncated", true)
 		}
+		s.seenDates(r.FirstSeen, r.LastSeen)
 		s.kbool("x_tipd_has_red_zone", r.HasRedZone)
 		s.kint("x_tipd_ipv4_count", int64(r.IPv4Count))
-		s.kint("x_tipd_files_count", r.FilesCount)
+		s.kint("x_tipd_files_count", report.RoundHits(r.FilesCount))
 		s.kbool("x_tipd_has_apt", r.HasAPT)
 		s.kcategories(r.Categories)
 		s.kmasks("x_tipd_feed_masks", r.Masks)
+		s.kstrs("x_tipd_industries", r.Industries)
 	})
 	indID := ""
 	if r.Zone == intel.ZoneRed || r.Zone == intel.ZoneOrange {
@@ -440,15 +435,39 @@ func appendURLBundle(dst []byte, r *report.URLReport, now time.Time, bundleID st
 		}
 		s.rel("related-to", fileID, urlID, f.FirstSeen, f.LastSeen, func() {
 			s.kstr("description", "downloaded from the web address")
-			s.kopt("x_tipd_download_url", f.URL)
+			if f.URL != "" {
+				s.kstr("x_tipd_download_url", urlValue(f.URL))
+			}
 		})
 	}
+	// A host name carries the registration record and the resolutions;
+	// an address host has neither.
+	if host := r.Host; host != "" && !isIPLiteral(host) {
+		hostID := scoValueID("domain-name", host)
+		if s.begin("domain-name", hostID) {
+			s.kstr("value", host)
+			s.domainWhois(&r.Whois)
+			s.end()
+		}
+		s.relWith("related-to", relHostedOn, urlID, hostID, r.FirstSeen, r.LastSeen, nil)
+		s.resolutions(hostID, r.Resolutions)
+	}
+	s.fileItems(urlID, r.FilesAccessed, relAccessed, "")
+	s.urlItems(urlID, r.Referrals, false)
+	s.urlItems(urlID, r.ReferredTo, true)
 	refs := []string{urlID}
 	if indID != "" {
 		refs = append(refs, indID)
 	}
 	s.reports(r.Reports, refs)
 	return s.finish()
+}
+
+// isIPLiteral reports whether a web address's host is an IP address
+// (IPv6 with or without brackets).
+func isIPLiteral(host string) bool {
+	_, err := netip.ParseAddr(strings.TrimSuffix(strings.TrimPrefix(host, "["), "]"))
+	return err == nil
 }
 
 // indicator writes an indicator object. Its confidence is the threat score

@@ -210,7 +210,7 @@ func checkBundle(t *testing.T, body []byte) {
 var stixStandard = map[string]bool{
 	"type": true, "spec_version": true, "id": true, "created_by_ref": true, "created": true, "modified": true,
 	"name": true, "identity_class": true, "description": true, "value": true, "number": true, "country": true,
-	"hashes": true, "indicator_types": true, "pattern": true, "pattern_type": true, "pattern_version": true,
+	"hashes": true, "size": true, "indicator_types": true, "pattern": true, "pattern_type": true, "pattern_version": true,
 	"valid_from": true, "confidence": true, "relationship_type": true, "source_ref": true, "target_ref": true,
 	"start_time": true, "stop_time": true, "report_types": true, "published": true, "object_refs": true,
 	"external_references": true,

@@ -114,3 +114,57 @@ func URLIndicator(r *report.URLReport, now time.Time) []Object {
 	out = append(out, w.take("relationship", stableID("relationship", "based-on\x00"+indID+"\x00"+urlID), w.version(r.FirstSeen, latest)))
 	return out
 }
+
+// DomainIndicator is IPIndicator for a domain name; r needs SecZone,
+// SecDomainGeneralInfo and SecFeedMasks.
+func DomainIndicator(r *report.DomainReport, now time.Time) []Object {
+	if r.Zone != intel.ZoneRed && r.Zone != intel.ZoneOrange {
+		return nil
+	}
+	w := newObjectWriter(now)
+	id := scoValueID("domain-name", r.Domain)
+	latest := latestDomainEvidence(r)
+	out := make([]Object, 0, 3)
+
+	w.begin("domain-name", id)
+	w.kstr("value", r.Domain)
+	w.kzone(r.Zone)
+	w.kcategories(r.Categories)
+	w.seenDates(r.FirstSeen, r.LastSeen)
+	w.end()
+	out = append(out, w.take("domain-name", id, time.Time{}))
+
+	indID := w.domainIndicator(r, latest)
+	out = append(out, w.take("indicator", indID, w.version(r.FirstSeen, latest)))
+
+	w.rel("based-on", indID, id, r.FirstSeen, latest, nil)
+	return append(out, w.take("relationship", stableID("relationship", "based-on\x00"+indID+"\x00"+id), w.version(r.FirstSeen, latest)))
+}
+
+// FileIndicator is IPIndicator for a file: Red files only (files are
+// never Orange); r needs SecZone and SecFileGeneralInfo.
+func FileIndicator(r *report.FileReport, now time.Time) []Object {
+	h := reportHashes(r)
+	id := h.id()
+	if r.Zone != intel.ZoneRed || id == "" {
+		return nil
+	}
+	w := newObjectWriter(now)
+	cats := fileCategories(r.Categories)
+	latest := maxTime(r.FirstSeen, r.LastSeen)
+	out := make([]Object, 0, 3)
+
+	w.begin("file", id)
+	h.write(&w.stixWriter)
+	w.kzone(r.Zone)
+	w.kcategories(cats)
+	w.seenDates(r.FirstSeen, r.LastSeen)
+	w.end()
+	out = append(out, w.take("file", id, time.Time{}))
+
+	indID := w.fileIndicator(r, h, cats)
+	out = append(out, w.take("indicator", indID, w.version(r.FirstSeen, latest)))
+
+	w.rel("based-on", indID, id, r.FirstSeen, latest, nil)
+	return append(out, w.take("relationship", stableID("relationship", "based-on\x00"+indID+"\x00"+id), w.version(r.FirstSeen, latest)))
+}

@@ -99,3 +99,94 @@ func ignoredEvidence(sum *intel.AddressSummary) []score.Contribution {
 	}
 	return out
 }
+
+// ObjectExplanation is the verdict on one domain name, web address or
+// file with every piece of evidence behind it (`tipd explain`).
+type ObjectExplanation struct {
+	Kind   intel.ObjectKind
+	Key    string // the normalised name, web address (without scheme) or the asked hash
+	Known  bool   // the store holds evidence on it
+	Score  int    // domains and web addresses
+	Zone   intel.Zone
+	Status string // files: FileStatus
+	// Hashes are a file's known hashes (MD5, SHA-1, SHA-256 order).
+	Hashes        []string
+	Categories    []score.CategoryZone
+	Contributions []score.Contribution
+}
+
+// ExplainDomain explains the verdict on a domain name (normalised by
+// intel.NormalizeDomain) with the inputs of Domain.
+func (b *Builder) ExplainDomain(ctx context.Context, name string) (ObjectExplanation, error) {
+	h, err := b.judge().host(ctx, name)
+	if err != nil {
+		return ObjectExplanation{}, err
+	}
+	res := score.Object(b.Score, &h.in)
+	return ObjectExplanation{Kind: intel.ObjectHost, Key: name, Known: h.sum.Known(), Score: res.Score, Zone: res.Zone,
+		Categories: res.Categories, Contributions: res.Contributions}, nil
+}
+
+// ExplainURL explains the verdict on a web address given in any form the
+// client sent, with the inputs of URL.
+func (b *Builder) ExplainURL(ctx context.Context, rawURL string) (ObjectExplanation, error) {
+	key, _, err := intel.NormalizeURL(rawURL)
+	if err != nil {
+		return ObjectExplanation{}, intel.Invalid("invalid web address: %v", err)
+	}
+	u, err := b.judge().url(ctx, key)
+	if err != nil {
+		return ObjectExplanation{}, err
+	}
+	res := score.Object(b.Score, &u.in)
+	return ObjectExplanation{Kind: intel.ObjectURL, Key: key, Known: u.known, Score: res.Score, Zone: res.Zone,
+		Categories: res.Categories, Contributions: res.Contributions}, nil
+}
+
+// ExplainFile explains the verdict on a file asked by one of its hashes
+// (normalised by intel.NormalizeHash), with the inputs of File, its
+// detection names and report links, and the Red web addresses among the
+// most recent it came from or contacted (indirect evidence: noted, never
+// counted).
+func (b *Builder) ExplainFile(ctx context.Context, hash string) (ObjectExplanation, error) {
+	j := b.judge()
+	f, err := j.file(ctx, hash)
+	if err != nil {
+		return ObjectExplanation{}, err
+	}
+	in := f.in
+	dets, err := j.wholeList(ctx, f, intel.LinkDetections)
+	if err != nil {
+		return ObjectExplanation{}, err
+	}
+	for i := range dets {
+		in.Detections = append(in.Detections, dets[i].Item)
+	}
+	if in.Reports > 0 {
+		links, err := j.readLinks(ctx, intel.LinkFileReports, f.keys, MaxReports)
+		if err != nil {
+			return ObjectExplanation{}, err
+		}
+		for i := range links {
+			in.ReportIDs = append(in.ReportIDs, links[i].Item)
+		}
+	}
+	for _, list := range []intel.LinkList{intel.LinkFileURLs, intel.LinkFileAccessedURLs} {
+		links, err := j.readLinks(ctx, list, f.keys, relScan)
+		if err != nil {
+			return ObjectExplanation{}, err
+		}
+		for i := range links {
+			z, err := j.urlZone(ctx, links[i].Item)
+			if err != nil {
+				return ObjectExplanation{}, err
+			}
+			if z == intel.ZoneRed {
+				in.RedSources++
+			}
+		}
+	}
+	res := score.File(&in)
+	return ObjectExplanation{Kind: intel.ObjectFile, Key: hash, Known: f.known, Zone: res.Zone, Status: res.Status,
+		Hashes: f.hashes.Hashes(), Contributions: res.Contributions}, nil
+}

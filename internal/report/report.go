@@ -1,19 +1,28 @@
-// Package report assembles the answer for one address or web address from
-// the store, the network snapshot and the scoring rules. It knows nothing of
-// HTTP or JSON; package render turns a report into wire formats.
+// Package report assembles the answer for one address, domain name, web
+// address or file from the store, the network snapshot and the scoring
+// rules. It knows nothing of HTTP or JSON; package render turns a report
+// into wire formats.
 //
-// A report reads only what its requested sections need: the address summary
-// and the scoring inputs for Zone, RelatedObjects and IpGeneralInfo, and
-// the list sections in one bounded read (store.ReadLists). The verdict does
+// An address report reads only what its requested sections need: the
+// address summary and the scoring inputs for Zone, RelatedObjects and
+// IpGeneralInfo, and the list sections in one bounded read
+// (store.ReadLists). Domain, web-address and file reports read their
+// lists with limit count (DetectionsInfo and FileParentCertificates
+// whole) and compute zones for the returned items only. The verdict does
 // not depend on the requested sections or count: the red domains that count
 // towards the score are those among the RedDomainScan most recent
 // resolutions whatever the count, and at most MaxReports linked reports are
 // read.
 //
-// The files: report.go the Builder, ip.go and url.go the two reports,
-// lists.go the pooled memory of list sections, masks.go the FeedMasks
-// section, reports.go the linked reports, figures.go the rounded figures
-// of the sections, explain.go the verdict with its evidence.
+// The files: report.go the Builder, ip.go, url.go, domain.go and file.go
+// the four reports (objects.go the types of the domain and file reports
+// and their list items, sections.go the section names), verdicts.go the
+// verdicts on domains, web addresses, files and addresses computed alike
+// for a lookup and for the items of other objects' lists, items.go those
+// items, lists.go the pooled memory of list sections, masks.go the
+// FeedMasks section, reports.go the linked reports, figures.go the
+// rounded figures of the sections, explain.go the verdicts with their
+// evidence.
 //
 // FeedMasks of an address are its host, URL-prefix and URL masks from the
 // store followed by the network listings covering it (one Network mask per

@@ -3,13 +3,11 @@ package report
 import (
 	"context"
 	"errors"
-	"net/netip"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/tipd/tipd/internal/intel"
-	"github.com/tipd/tipd/internal/netdata"
 	"github.com/tipd/tipd/internal/score"
 )
 
@@ -50,11 +48,17 @@ type URLReport struct {
 // sent (scheme included); invalid addresses are KindInvalid errors.
 //
 // UrlGeneralInfo.Url is the normalised key (without scheme, as in
-// HostedUrls). The addresses of a web address are those the store saw it on,
-// plus its host when the host is an IP literal. RelatedAptReports are the
-// reports linked to an IP-literal host; HasApt is set by an APT report or
-// the CATEGORY_APT category. RelatedObjects.HasRedZone says whether one of
-// the most recent files downloaded from it is Red.
+// HostedUrls). The lookup covers every stored web address with the same
+// match key (intel.URLMatchKey; at most maxVariants): their summaries,
+// files and lists are merged. The addresses of a web address are those the
+// store saw it on, plus its host when the host is an IP literal. The zone
+// is score.Object's (see docs/scoring.md): the recorded zone, listings and
+// reports of the web address, the masks covering it and its host's zone.
+// RelatedAptReports are the reports naming the web address or its host
+// (domain or IP literal); HasApt is set by an APT report or the
+// CATEGORY_APT category. RelatedObjects.HasRedZone says whether its host,
+// one of the most recent files downloaded from or contacting it or one of
+// its most recent referral items is Red by its own verdict.
 func (b *Builder) URL(ctx context.Context, rawURL string, sec Sections, count int) (*URLReport, error) {
 	key, truncated, err := intel.NormalizeURL(rawURL)
 	if err != nil {
@@ -68,36 +72,20 @@ func (b *Builder) URL(ctx context.Context, rawURL string, sec Sections, count in
 	if count <= 0 {
 		count = DefaultCount
 	}
-	r := &URLReport{Sections: sec, URL: key, Host: intel.URLHost(key), Truncated: truncated, Zone: intel.ZoneGrey}
-	var hostIP netip.Addr
-	if a, err := netip.ParseAddr(r.Host); err == nil {
-		a = a.Unmap().WithZone("")
-		if _, reserved := netdata.Reserved(a); !reserved {
-			hostIP = a
-		}
+	j := b.judge()
+	u, err := j.url(ctx, key)
+	if err != nil {
+		return nil, err
 	}
-
-	var sum intel.URLSummary
-	if sec.Has(SecZone | SecURLGeneralInfo | SecFeedMasks) {
-		s, err := b.Store.URL(ctx, key)
-		switch {
-		case err == nil:
-			sum, r.Known = s, true
-			if s.Zone.Valid() {
-				r.Zone = s.Zone
-			}
-		case errors.Is(err, intel.ErrNotFound):
-		default:
-			return nil, err
-		}
-	}
-	addrs := sum.IPs[:min(len(sum.IPs), maxURLAddrs)]
-	if hostIP.IsValid() && !slices.Contains(addrs, hostIP) {
-		addrs = append(slices.Clip(addrs), hostIP)
+	r := &URLReport{Sections: sec, URL: key, Host: u.host, Truncated: truncated, Known: u.known, Zone: u.res.Zone}
+	sum := &u.sum
+	hostReports, err := j.hostReports(ctx, u, sec)
+	if err != nil {
+		return nil, err
 	}
 
 	if sec.Has(SecURLGeneralInfo) {
-		for _, a := range addrs {
+		for _, a := range u.addrs() {
 			if a.Is4() {
 				r.IPv4Count++
 			}
@@ -109,27 +97,20 @@ func (b *Builder) URL(ctx context.Context, rawURL string, sec Sections, count in
 				}
 			}
 		}
+		if u.hostEv != nil {
+			r.IPv4Count = max(r.IPv4Count, int(u.hostEv.sum.Lists[intel.LinkHostIPv4].Items))
+		}
 		r.FilesCount = sum.Files
 		r.FirstSeen, r.LastSeen = sum.FirstSeen, sum.LastSeen
-		r.Categories = urlCategories(sum.Categories)
+		r.Categories = urlCategories(sum.Categories, u.res.Categories)
 		for _, c := range r.Categories {
 			if c.Name == intel.CatAPT {
 				r.HasAPT = true
 			}
 		}
-		if hostIP.IsValid() {
-			as, err := b.Store.Address(ctx, hostIP)
-			if err != nil {
-				return nil, err
-			}
-			reports, err := b.reports(ctx, as.ReportIDs)
-			if err != nil {
-				return nil, err
-			}
-			var apt bool
-			r.Reports, apt = refsOf(reports)
-			r.HasAPT = r.HasAPT || apt
-		}
+		var apt bool
+		r.Reports, apt = refsOf(mergeReports(u.reports, hostReports))
+		r.HasAPT = r.HasAPT || apt
 	}
 	if sec.Has(SecFilesDownloaded | SecRelatedObjects) {
 		limit := 0
@@ -139,42 +120,205 @@ func (b *Builder) URL(ctx context.Context, rawURL string, sec Sections, count in
 		if sec.Has(SecRelatedObjects) {
 			limit = max(limit, urlFileScan)
 		}
-		files, err := b.Store.URLFiles(ctx, key, limit)
+		files, err := j.urlFiles(ctx, u.keys, limit)
 		if err != nil {
 			return nil, err
 		}
-		for i := range files[:min(len(files), urlFileScan)] {
-			if files[i].Zone == intel.ZoneRed {
+		if sec.Has(SecFilesDownloaded) {
+			files = files[:min(len(files), count)]
+		} else {
+			files = files[:min(len(files), urlFileScan)]
+		}
+		for i := range files {
+			z, err := j.fileZone(ctx, strings.ToUpper(files[i].MD5))
+			if err != nil {
+				return nil, err
+			}
+			files[i].Zone = z
+			if z == intel.ZoneRed && i < urlFileScan {
 				r.HasRedZone = true
 			}
 		}
 		if sec.Has(SecFilesDownloaded) {
-			r.Files = files[:min(len(files), count)]
+			r.Files = files
 		}
 	}
-	if sec.Has(SecFeedMasks) {
-		masks, err := b.urlMasks(ctx, key, r.Host, hostIP, addrs)
+	if sec.Has(SecRelatedObjects) && !r.HasRedZone {
+		red, err := j.urlRelatedRed(ctx, u)
 		if err != nil {
 			return nil, err
 		}
-		r.Masks = masks[:min(len(masks), count)]
+		r.HasRedZone = red
+	}
+	if sec.Has(SecURLDomainWhoIs) {
+		if r.Whois, err = j.whois(ctx, u.host); err != nil {
+			return nil, err
+		}
+	}
+	if sec.Has(SecDomainDNSResolutions) {
+		r.Resolutions = []ResolutionItem{}
+		if u.hostEv != nil {
+			if r.Resolutions, err = j.hostResolutions(ctx, u.host, count); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if sec.Has(SecFilesAccessed) {
+		if r.FilesAccessed, err = j.fileList(ctx, intel.LinkURLAccessed, u.keys, count); err != nil {
+			return nil, err
+		}
+		// The address contacted is the web address itself.
+		for i := range r.FilesAccessed {
+			r.FilesAccessed[i].URL = cmpOr(r.FilesAccessed[i].URL, key)
+		}
+	}
+	if sec.Has(SecURLReferrals) {
+		if r.Referrals, err = j.urlList(ctx, intel.LinkURLReferrals, u.keys, count); err != nil {
+			return nil, err
+		}
+	}
+	if sec.Has(SecURLReferredTo) {
+		if r.ReferredTo, err = j.urlList(ctx, intel.LinkURLReferredTo, u.keys, count); err != nil {
+			return nil, err
+		}
+	}
+	if sec.Has(SecFeedMasks) {
+		r.Masks = u.masks[:min(len(u.masks), count)]
+	}
+	if sec.Has(SecIndustries) {
+		r.Industries = industries(mergeReports(u.reports, hostReports))
 	}
 	return r, nil
 }
 
-// urlCategories pairs categories with their zones (Grey when unknown),
-// most severe first, then by name.
-func urlCategories(cats []intel.Category) []score.CategoryZone {
-	if len(cats) == 0 {
+// Items is the number of list items the report holds.
+func (r *URLReport) Items() int {
+	return len(r.Categories) + len(r.Reports) + len(r.Files) + len(r.Masks) + len(r.Resolutions) +
+		len(r.FilesAccessed) + len(r.Referrals) + len(r.ReferredTo) + len(r.Industries) +
+		len(r.Whois.NameServers) + len(r.Whois.Contacts) + len(r.Whois.Status)
+}
+
+// hostReports reads the reports naming a web address's host (a domain's
+// LinkHostReports, an IP literal's report links) when sec needs them.
+func (j *judge) hostReports(ctx context.Context, u *urlEv, sec Sections) ([]intel.Report, error) {
+	if !sec.Has(SecURLGeneralInfo | SecIndustries) {
+		return nil, nil
+	}
+	if u.hostEv != nil {
+		return u.hostEv.reports, nil
+	}
+	if !u.hostIP.IsValid() {
+		return nil, nil
+	}
+	as, err := j.b.Store.Address(ctx, u.hostIP)
+	if err != nil {
+		return nil, err
+	}
+	return j.b.reports(ctx, as.ReportIDs)
+}
+
+// mergeReports is the union of two report lists, newest Published first
+// (then by ID).
+func mergeReports(a, b []intel.Report) []intel.Report {
+	if len(b) == 0 {
+		return a
+	}
+	if len(a) == 0 {
+		return b
+	}
+	out := slices.Clone(a)
+	for _, r := range b {
+		if !slices.ContainsFunc(out, func(x intel.Report) bool { return x.ID == r.ID }) {
+			out = append(out, r)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b intel.Report) int {
+		if c := b.Published.Compare(a.Published); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	return out
+}
+
+// urlFiles reads the files downloaded from the variants of a web address,
+// newest first, at most limit.
+func (j *judge) urlFiles(ctx context.Context, keys []string, limit int) ([]intel.FileDownload, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	if len(keys) == 1 {
+		return j.b.Store.URLFiles(ctx, keys[0], limit)
+	}
+	var all []intel.FileDownload
+	for _, k := range keys {
+		files, err := j.b.Store.URLFiles(ctx, k, limit)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, files...)
+	}
+	slices.SortStableFunc(all, func(a, b intel.FileDownload) int {
+		if c := b.LastSeen.Compare(a.LastSeen); c != 0 {
+			return c
+		}
+		if a.Hits != b.Hits {
+			if a.Hits > b.Hits {
+				return -1
+			}
+			return 1
+		}
+		if c := strings.Compare(a.MD5, b.MD5); c != 0 {
+			return c
+		}
+		return strings.Compare(a.URL, b.URL)
+	})
+	return all[:min(len(all), limit)], nil
+}
+
+// urlRelatedRed reports whether a web address's host, or one of its most
+// recent files accessing it or referral items, is Red by its own verdict.
+func (j *judge) urlRelatedRed(ctx context.Context, u *urlEv) (bool, error) {
+	switch {
+	case u.hostEv != nil:
+		if u.hostEv.res.Zone == intel.ZoneRed {
+			return true, nil
+		}
+	case u.hostIP.IsValid():
+		v, err := j.ip(ctx, u.hostIP)
+		if err != nil {
+			return false, err
+		}
+		if v.zone == intel.ZoneRed {
+			return true, nil
+		}
+	}
+	red, err := j.anyRed(ctx, u.keys, j.fileZone, intel.LinkURLAccessed)
+	if err != nil || red {
+		return red, err
+	}
+	return j.anyRed(ctx, u.keys, j.urlZone, intel.LinkURLReferrals, intel.LinkURLReferredTo)
+}
+
+// urlCategories pairs the recorded categories with their zones (Grey when
+// unknown) and adds the categories of the verdict (listings), most severe
+// first, then by name.
+func urlCategories(cats []intel.Category, scored []score.CategoryZone) []score.CategoryZone {
+	if len(cats)+len(scored) == 0 {
 		return nil
 	}
-	out := make([]score.CategoryZone, 0, len(cats))
+	out := make([]score.CategoryZone, 0, len(cats)+len(scored))
 	for _, c := range cats {
 		z, ok := intel.CategoryZone(c)
 		if !ok {
 			z = intel.ZoneGrey
 		}
 		out = append(out, score.CategoryZone{Name: c, Zone: z})
+	}
+	for _, c := range scored {
+		if !slices.ContainsFunc(out, func(x score.CategoryZone) bool { return x.Name == c.Name }) {
+			out = append(out, c)
+		}
 	}
 	slices.SortStableFunc(out, func(a, b score.CategoryZone) int {
 		if d := b.Zone.Severity() - a.Zone.Severity(); d != 0 {
@@ -185,56 +329,8 @@ func urlCategories(cats []intel.Category) []score.CategoryZone {
 	return out
 }
 
-// urlMasks collects the masks that cover the web address key: Host masks of
-// its host, UrlPrefix masks that are a prefix of key, Url masks equal to key
-// (kept on any of its addresses), and the network listings covering an
-// IP-literal host (unless allow-listed). Masks found on several addresses
-// are merged.
-func (b *Builder) urlMasks(ctx context.Context, key, host string, hostIP netip.Addr, addrs []netip.Addr) ([]intel.FeedMask, error) {
-	var out []intel.FeedMask
-	merge := func(m intel.FeedMask) {
-		for i := range out {
-			o := &out[i]
-			if o.MaskType == m.MaskType && o.Mask == m.Mask {
-				o.Zone = intel.MaxZone(o.Zone, m.Zone)
-				for _, f := range m.Feeds {
-					if !slices.Contains(o.Feeds, f) {
-						o.Feeds = append(o.Feeds, f)
-					}
-				}
-				o.LastSeen = maxTime(o.LastSeen, m.LastSeen)
-				return
-			}
-		}
-		m.Feeds = slices.Clone(m.Feeds)
-		out = append(out, m)
-	}
-	for _, a := range addrs {
-		masks, err := b.Store.Masks(ctx, a, maxMaskScan)
-		if err != nil {
-			return nil, err
-		}
-		for _, m := range masks {
-			if maskCovers(m, key, host) {
-				merge(m)
-			}
-		}
-	}
-	if hostIP.IsValid() {
-		info := b.netInfo(hostIP)
-		if len(info.Allows) == 0 {
-			for _, m := range networkMasks(&info) {
-				merge(m)
-			}
-		}
-	}
-	for i := range out {
-		slices.Sort(out[i].Feeds)
-	}
-	slices.SortFunc(out, func(a, b intel.FeedMask) int { return maskOrder(&a, &b) })
-	return out, nil
-}
-
+// maskCovers reports whether a Host, UrlPrefix or Url mask covers the web
+// address key on host (a Host mask: host alone).
 func maskCovers(m intel.FeedMask, key, host string) bool {
 	switch m.MaskType {
 	case intel.MaskHost:

@@ -13,9 +13,11 @@ import (
 	"github.com/tipd/tipd/internal/gen"
 	"github.com/tipd/tipd/internal/importer"
 	"github.com/tipd/tipd/internal/importer/abusech"
+	"github.com/tipd/tipd/internal/importer/filefeed"
 	"github.com/tipd/tipd/internal/importer/jsonl"
 	"github.com/tipd/tipd/internal/importer/lists"
 	"github.com/tipd/tipd/internal/importer/pdns"
+	"github.com/tipd/tipd/internal/importer/rdap"
 	"github.com/tipd/tipd/internal/importer/reports"
 	"github.com/tipd/tipd/internal/importer/rir"
 	"github.com/tipd/tipd/internal/importer/rpsl"
@@ -57,9 +59,11 @@ var Table = []Format{
 		Gen: []Gen{{"ipset", "blocklist.netset", " -category CATEGORY_SCANNER -feed Example-Blocklist", gen.WriteIPSet}}},
 	{Name: "iptoasn", New: parser(rir.NewIPtoASN), Gen: []Gen{{"iptoasn", "ip2asn-combined.tsv", "", gen.WriteIPtoASN}}},
 	{Name: "jsonl", New: parser(jsonl.New)},
+	{Name: "malwarebazaar", New: parser(filefeed.NewMalwareBazaar)},
 	{Name: "openphish", New: parser(lists.NewOpenPhish), Gen: []Gen{{"openphish", "openphish.txt", "", gen.WriteOpenPhish}}},
 	{Name: "pdns", New: parser(pdns.New), Gen: []Gen{{"pdns", "pdns.json", "", gen.WritePDNS}}},
 	{Name: "phishtank", New: parser(lists.NewPhishTank), Gen: []Gen{{"phishtank", "phishtank.csv", "", gen.WritePhishTank}}},
+	{Name: "rdap", New: parser(rdap.New)},
 	{Name: "reports", New: parser(reports.New), Gen: []Gen{{"reports", "reports.jsonl", "", reportsWriter(gen.WriteReports)}}},
 	// RPSL networks name contacts defined in the dump's other files.
 	{Name: "rpsl", New: parser(rpsl.New), Set: func(o importer.ParserConfig) importer.FileSet { return rpsl.NewDump(o) },
@@ -68,6 +72,7 @@ var Table = []Format{
 	{Name: "threatfox", New: parser(abusech.NewThreatFox),
 		Gen: []Gen{{"threatfox", "threatfox.csv", "", gen.WriteThreatFox}, {"threatfox-json", "threatfox.json", "", gen.WriteThreatFoxJSON}}},
 	{Name: "urlhaus", New: parser(abusech.NewURLhaus), Gen: []Gen{{"urlhaus", "urlhaus.csv", "", gen.WriteURLhaus}}},
+	{Name: "urlhaus-payloads", New: parser(filefeed.NewPayloads)},
 	{Name: "warninglist", New: parser(warninglist.New), Gen: []Gen{{"warninglist", "warninglist.json", "", gen.WriteWarninglist}}},
 }
 

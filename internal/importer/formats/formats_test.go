@@ -10,7 +10,7 @@ import (
 )
 
 func TestFeedFormats(t *testing.T) {
-	for _, name := range []string{"urlhaus", "threatfox", "feodo", "drop", "openphish", "phishtank"} {
+	for _, name := range []string{"urlhaus", "threatfox", "feodo", "drop", "openphish", "phishtank", "malwarebazaar", "urlhaus-payloads", "rdap"} {
 		mk, err := New(name, importer.ParserConfig{})
 		if err != nil || mk() == nil {
 			t.Errorf("New(%q): %v", name, err)

@@ -101,16 +101,25 @@ func (s *Store) applyObjects(b *intel.Batch) {
 			hits := old.Hits
 			old.Merge(r)
 			c.Hits += old.Hits - hits
-			c.MaxZone = intel.MaxZone(c.MaxZone, old.Zone)
+			c.MaxZone = maxZone(c.MaxZone, old.Zone)
 			continue
 		}
 		m[r.Item] = &r
 		c.Items++
 		c.Hits += r.Hits
-		if r.Zone != "" {
-			c.MaxZone = intel.MaxZone(c.MaxZone, r.Zone)
-		}
+		c.MaxZone = maxZone(c.MaxZone, r.Zone)
 	}
+}
+
+// maxZone is the more severe of two zones, "" (no zone) yielding to any.
+func maxZone(a, b intel.Zone) intel.Zone {
+	switch {
+	case a == "":
+		return b
+	case b == "":
+		return a
+	}
+	return intel.MaxZone(a, b)
 }
 
 // Object implements store.Objects.

@@ -43,6 +43,12 @@ type applier struct {
 	// owned by them are known to be absent.
 	newAddrs map[[16]byte]struct{}
 	newURLs  map[string]struct{}
+	// Objects (kind byte and key) without a summary before the batch, the
+	// summaries of the objects the batch touched, decoded (see
+	// objstages.go), and a buffer for knownAbsent.
+	newObjs map[string]struct{}
+	objs    map[string]*objSum
+	kbuf    []byte
 
 	// Owners with a changed list item, and the batch's change stamp once
 	// given (see changes.go).
@@ -157,8 +163,9 @@ func (a *applier) merge(b *intel.Batch) error {
 // the batch's DomainInfo), then writes the heads and summaries the stages
 // changed. Each stage is one method per record kind: address records and
 // events in stages.go, address and URL lists in liststages.go, domains and
-// resolutions in domainstages.go, network records in netstages.go. The
-// keys a stage reads are planned in plan.go.
+// resolutions in domainstages.go, domain, web-address and file objects in
+// objstages.go, network records in netstages.go. The keys a stage reads
+// are planned in plan.go.
 func (a *applier) apply(b *intel.Batch) error {
 	steps := []struct {
 		what string
@@ -174,6 +181,7 @@ func (a *applier) apply(b *intel.Batch) error {
 		{"spam events", a.spam},
 		{"phishing events", a.phishing},
 		{"reports", a.reports},
+		{"objects", a.objects},
 		{"network records", a.network},
 	}
 	for _, st := range steps {

@@ -157,7 +157,9 @@ func (a *applier) fetch(keys [][]byte) error {
 // URL's summary, so such keys do not exist in the database. Of an address
 // with a summary, the summary as it was before the batch tells more: a list
 // it counts no items of has no keys, and a sighting day outside its
-// sighting days has none.
+// sighting days has none. Likewise, every link is written with its
+// owner's object summary, so the links of an object without a summary
+// before the batch do not exist.
 func (a *applier) knownAbsent(key []byte) bool {
 	switch {
 	case len(key) < 2:
@@ -184,6 +186,8 @@ func (a *applier) knownAbsent(key []byte) bool {
 		}
 		s := a.sumBefore(key[2:])
 		return s != nil && s.lens0[listNo(key[1])] == 0
+	case key[1] == lLinks:
+		return a.newObject(key[2:])
 	case key[1] == lURLFiles:
 		if i := bytes.IndexByte(key[2:], 0); i >= 0 {
 			_, ok := a.newURLs[string(key[2:2+i])]

@@ -154,8 +154,14 @@ func mixedBenchBatch(n int) *intel.Batch {
 	return &b
 }
 
-// BenchmarkApply applies batches of 10,000 new records of every kind.
+// BenchmarkApply applies batches of 10,000 new records of every kind;
+// objects/ with the object records the importer derives from them.
 func BenchmarkApply(b *testing.B) {
+	b.Run("addresses", func(b *testing.B) { benchApply(b, false) })
+	b.Run("objects", func(b *testing.B) { benchApply(b, true) })
+}
+
+func benchApply(b *testing.B, objects bool) {
 	s, err := Open(b.TempDir(), Options{})
 	if err != nil {
 		b.Fatal(err)
@@ -167,6 +173,9 @@ func BenchmarkApply(b *testing.B) {
 	for b.Loop() {
 		b.StopTimer()
 		batch := mixedBenchBatch(n)
+		if objects {
+			batch.AddObjects()
+		}
 		n++
 		b.StartTimer()
 		if err := s.Apply(ctx, batch); err != nil {

@@ -22,6 +22,10 @@
 //	D domain                     DomainInfo
 //	U url                        URL summary (from HostedURL records; file
 //	                             count; change stamp)
+//	O kind key                   object summary (kind: the intel.ObjectKind
+//	                             byte): ObjectInfo, listings, per-list
+//	                             counts of its links, DomainWhois (JSON)
+//	F hash                       FileHashes stored under one of its hashes
 //	c a stamp                    change log: the addresses stamped at stamp;
 //	c u stamp                    the web addresses (see changes.go)
 //	M stamp                      the latest change stamp given
@@ -31,6 +35,8 @@
 //	                             network listing, allow list)
 //	M netv                       network version counter
 //	M format                     layout version (uvarint, currently 6)
+//	M objlinks                   state of the object-links upgrade (see
+//	                             backfill.go); new stores: done
 //	W name, T hash, t user       users, tokens by hash, a user's token hash
 //	C user 0x00 day              request count
 //	H ref                        legal hold (JSON)
@@ -43,11 +49,15 @@
 //	m masks         addr16;        mask 0x00 type; severity
 //	d domain IPs    domain 0x00;   addr16;         recency (no primary, empty value)
 //	g URL files     url 0x00;      MD5;            recency
+//	k object links  LinkList owner 0x00; Link.Item; recency, or severity
+//	                (lists with LinkList.BySeverity) then hits
 //
 // recency is 20 bytes: the bit-inverted LastSeen (seconds since year 1 and
 // nanoseconds, big-endian) and the bit-inverted, sign-flipped hit count, so
 // that index keys of one owner sort newest first, then most hits first,
-// then by item key. severity is one byte, 255 minus the zone's severity.
+// then by item key. severity is one byte, 255 minus the zone's severity;
+// in the k lists it is followed by the hit count as in recency (9 bytes),
+// so that index order is intel.CompareLinks.
 // "Newest N" of a section is therefore a prefix scan that stops after N
 // keys, whatever the size of the section.
 //
@@ -114,6 +124,19 @@
 // order, and a batch merged on top of one whose commit failed fails too.
 // An import overlaps the commit of each batch (a third of Apply's time)
 // with the merge of the next; a single Apply is as before.
+//
+// Domains, web addresses and files as objects (objects.go, objstages.go):
+// Apply merges the batch's Link records into the k lists with the same
+// upsert as the other lists, and its ObjectInfo, ObjectListing,
+// DomainWhois records and the count, hit sum and most severe zone of each
+// list into the object summary (O), which it reads in the first round of
+// the planned reads and writes once at the end of the batch. Every link
+// is written together with its owner's summary, so the link keys of an
+// object without a summary are known to be absent, like those of a new
+// address. Object lists have no heads; a read of N items is a scan of N
+// index entries. Stores written before the object records existed hold
+// none of these keys and open unchanged; Migrate (backfill.go) derives the
+// links of their address records once, in place.
 //
 // Resolution items carry their domain's zone and categories, so that a
 // read needs no join: Apply applies the batch's DomainInfo records before

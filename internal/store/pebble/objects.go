@@ -2,25 +2,80 @@ package pebble
 
 import (
 	"context"
-	"errors"
+	"fmt"
 
 	"github.com/tipd/tipd/internal/intel"
 )
 
-// errObjects is returned until this backend stores objects.
-var errObjects = errors.New("pebble store: domains, web addresses and files are not stored yet")
-
-// Object implements store.Objects.
+// Object implements store.Objects: one point read of the object's
+// summary.
 func (s *Store) Object(ctx context.Context, kind intel.ObjectKind, key string) (intel.ObjectSummary, error) {
-	return intel.ObjectSummary{}, errObjects
+	if err := ctx.Err(); err != nil {
+		return intel.ObjectSummary{}, err
+	}
+	out := intel.ObjectSummary{Kind: kind, Key: key, Info: intel.ObjectInfo{Kind: kind, Key: key}}
+	var sum objSum
+	found, err := getFn(s.db, objectKey(kind, key), func(v []byte) error { return decObjSum(&dec{s: string(v)}, &sum) })
+	if err != nil {
+		return intel.ObjectSummary{}, fmt.Errorf("%s %q: %w", kind, key, err)
+	}
+	if !found {
+		return out, nil
+	}
+	out.Info = sum.info
+	out.Info.Kind, out.Info.Key = kind, key
+	out.Listings = sum.listings
+	for i := range out.Listings {
+		out.Listings[i].Kind, out.Listings[i].Key = kind, key
+	}
+	out.Whois = sum.whois
+	out.Lists = sum.lists
+	return out, nil
 }
 
-// Links implements store.Objects.
+// Links implements store.Objects: a scan of at most limit entries of the
+// list's index, which holds the items of one owner in the list's order.
 func (s *Store) Links(ctx context.Context, list intel.LinkList, owner string, limit int) ([]intel.Link, error) {
-	return nil, errObjects
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if !list.Valid() || limit <= 0 {
+		return nil, nil
+	}
+	l, err := s.openList(ctx, lLinks, linkOwner(nil, list, owner), linkSortLen(list), limit)
+	if err != nil {
+		return nil, fmt.Errorf("list %d of %q: %w", list, owner, err)
+	}
+	var out []intel.Link
+	d := itemDec{limit: limit}
+	for {
+		item, val, ok := l.next()
+		if !ok {
+			break
+		}
+		out = grow(out, limit)
+		k := &out[len(out)-1]
+		k.List, k.Owner = list, owner
+		k.Item = d.item(item, val)
+		if decLink(&d.dec, k); d.err != nil {
+			l.fail(errCorrupt)
+		}
+	}
+	if err := l.close(); err != nil {
+		return nil, fmt.Errorf("list %d of %q: %w", list, owner, err)
+	}
+	return out, nil
 }
 
-// FileHashes implements store.Objects.
+// FileHashes implements store.Objects: one point read.
 func (s *Store) FileHashes(ctx context.Context, hash string) (intel.FileHashes, bool, error) {
-	return intel.FileHashes{}, false, errObjects
+	if err := ctx.Err(); err != nil {
+		return intel.FileHashes{}, false, err
+	}
+	var h intel.FileHashes
+	found, err := getFn(s.db, hashesKey(hash), func(v []byte) error { return decHashes(&dec{s: string(v)}, &h) })
+	if err != nil {
+		return intel.FileHashes{}, false, fmt.Errorf("hashes of %s: %w", hash, err)
+	}
+	return h, found, nil
 }

@@ -151,7 +151,17 @@ func checkFormat(db *pebble.DB) error {
 	if !empty {
 		return fmt.Errorf("the store has data format 1, this tipd reads format %d only: import the data again into a new store directory", storeFormat)
 	}
-	if err := db.Set(keyFormat, binary.AppendUvarint(nil, storeFormat), pebble.Sync); err != nil {
+	// A new store has no address records without their object links:
+	// the object-links upgrade (backfill.go) has nothing to do.
+	b := db.NewBatch()
+	defer b.Close()
+	if err := b.Set(keyFormat, binary.AppendUvarint(nil, storeFormat), nil); err != nil {
+		return fmt.Errorf("write format: %w", err)
+	}
+	if err := b.Set(keyBackfill, []byte{backfillDone}, nil); err != nil {
+		return fmt.Errorf("write format: %w", err)
+	}
+	if err := b.Commit(pebble.Sync); err != nil {
 		return fmt.Errorf("write format: %w", err)
 	}
 	return nil

@@ -130,6 +130,11 @@ func TestPipelineSameAsSequential(t *testing.T) {
 		for range rng.IntN(300) + 1 {
 			r.add(&b, ips[rng.IntN(len(ips))], rng.IntN(9))
 		}
+		b.AddObjects()
+		or := &objectRecords{rng: rng, src: r.src}
+		for range rng.IntN(50) {
+			or.add(&b, rng.IntN(8))
+		}
 		batches = append(batches, &b)
 	}
 	var wg sync.WaitGroup
@@ -175,6 +180,18 @@ func TestPipelineSameAsSequential(t *testing.T) {
 	}
 	if len(want) < 1000 {
 		t.Errorf("%d keys: the test wants a larger store", len(want))
+	}
+	var links, objects int
+	for k := range want {
+		switch {
+		case k[0] == tIndex && k[1] == lLinks:
+			links++
+		case k[0] == tObject:
+			objects++
+		}
+	}
+	if links < 100 || objects < 50 {
+		t.Errorf("%d link items, %d object summaries: the test wants more", links, objects)
 	}
 }
 

@@ -27,6 +27,9 @@ type stage struct {
 	row   func(i int) ([]any, error)
 	stmts []string // run after the COPY, in order
 	seen  bool     // the statements write address contributions to st_seen
+	// prep, when set, runs first in the transaction and returns the
+	// number of rows to COPY (n only tells that the stage is not empty).
+	prep func(context.Context, pgx.Tx) (int, error)
 }
 
 // Pieces of the merge SQL shared by several kinds.
@@ -150,6 +153,13 @@ func (s *Store) Apply(ctx context.Context, b *intel.Batch) error {
 }
 
 func runStage(ctx context.Context, tx pgx.Tx, st stage) error {
+	if st.prep != nil {
+		n, err := st.prep(ctx, tx)
+		if err != nil {
+			return fmt.Errorf("%s: %w", st.table, err)
+		}
+		st.n = n
+	}
 	if _, err := tx.Exec(ctx, `CREATE TEMP TABLE `+st.table+` (ord integer`+st.ddl+`) ON COMMIT DROP`); err != nil {
 		return fmt.Errorf("%s: %w", st.table, err)
 	}

@@ -207,3 +207,107 @@ func BenchmarkLists(b *testing.B) {
 		}
 	})
 }
+
+// objectBatch is an import batch of object records, 10 per file: the n-th
+// block of files files, each with its info, hashes, a name, a detection,
+// the web address it came from, and that web address and the file on the
+// host's lists.
+func objectBatch(n, files int) *intel.Batch {
+	var b intel.Batch
+	src := intel.Source{Feed: "Bench", File: "bench.jsonl", Imported: day0}
+	for i := range files {
+		k := n*files + i
+		md5, sha256 := fmt.Sprintf("%032X", k), fmt.Sprintf("%064X", k)
+		host := fmt.Sprintf("h%d.example", k%500)
+		url := fmt.Sprintf("%s/bins/%d", host, k)
+		last := day0.Add(time.Duration(k%5000) * time.Minute)
+		b.ObjectInfos = append(b.ObjectInfos, intel.ObjectInfo{Kind: intel.ObjectFile, Key: md5, Hits: 3, FirstSeen: day0, LastSeen: last,
+			Size: 65536, Type: "elf", Source: src})
+		b.ObjectListings = append(b.ObjectListings, intel.ObjectListing{Kind: intel.ObjectURL, Key: url, Category: intel.CatMalware,
+			Feed: "Bench", FirstSeen: day0, LastSeen: last, Source: src})
+		b.FileHashes = append(b.FileHashes, intel.FileHashes{MD5: md5, SHA256: sha256, Source: src})
+		b.Links = append(b.Links,
+			intel.Link{List: intel.LinkFileNames, Owner: md5, Item: "x86", Hits: 1, Source: src},
+			intel.Link{List: intel.LinkDetections, Owner: md5, Item: "Trojan.Linux.Mirai", Zone: intel.ZoneRed, LastSeen: last, Source: src},
+			intel.Link{List: intel.LinkFileURLs, Owner: md5, Item: url, Zone: intel.ZoneRed, Hits: 2, LastSeen: last, Source: src},
+			intel.Link{List: intel.LinkHostURLs, Owner: host, Item: url, Zone: intel.ZoneRed, Hits: 2, LastSeen: last, Source: src},
+			intel.Link{List: intel.LinkHostFiles, Owner: host, Item: md5 + intel.ItemSep + url, Zone: intel.ZoneRed, Hits: 2, LastSeen: last,
+				Attrs: []string{"Trojan.Linux.Mirai"}, Source: src},
+			intel.Link{List: intel.LinkURLVariants, Owner: url, Item: url, LastSeen: last, Source: src},
+			intel.Link{List: intel.LinkURLAccessed, Owner: url, Item: md5, LastSeen: last, Attrs: []string{"Trojan.Linux.Mirai"}, Source: src},
+		)
+	}
+	return &b
+}
+
+// BenchmarkApplyObjects applies batches of 10,000 object records (1,000
+// files): new keys every time, and the same batch again.
+func BenchmarkApplyObjects(b *testing.B) {
+	const files = 1000
+	b.Run("new", func(b *testing.B) {
+		s := openFresh(b)
+		defer s.Close()
+		batches := make([]*intel.Batch, b.N)
+		for i := range batches {
+			batches[i] = objectBatch(i, files)
+		}
+		b.ResetTimer()
+		for i := range b.N {
+			if err := s.Apply(context.Background(), batches[i]); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(b.N*batches[0].Len())/b.Elapsed().Seconds(), "records/s")
+	})
+	b.Run("merge", func(b *testing.B) {
+		s := openFresh(b)
+		defer s.Close()
+		batch := objectBatch(0, files)
+		if err := s.Apply(context.Background(), batch); err != nil {
+			b.Fatal(err)
+		}
+		b.ResetTimer()
+		for range b.N {
+			if err := s.Apply(context.Background(), batch); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(b.N*batch.Len())/b.Elapsed().Seconds(), "records/s")
+	})
+}
+
+// BenchmarkObjectReads reads a host with 20,000 web addresses: its summary
+// (one round trip) and its newest 10 web addresses.
+func BenchmarkObjectReads(b *testing.B) {
+	s := openFresh(b)
+	defer s.Close()
+	ctx := context.Background()
+	var batch intel.Batch
+	for i := range 20000 {
+		batch.Links = append(batch.Links, intel.Link{List: intel.LinkHostURLs, Owner: "big.example", Item: fmt.Sprintf("big.example/p%d", i),
+			Hits: int64(i % 17), LastSeen: day0.Add(time.Duration(i) * time.Minute)})
+	}
+	batch.Whois = []intel.DomainWhois{{Domain: "big.example", Registrar: "R"}}
+	if err := s.Apply(ctx, &batch); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := s.pool.Exec(ctx, `ANALYZE`); err != nil {
+		b.Fatal(err)
+	}
+	b.Run("object", func(b *testing.B) {
+		for b.Loop() {
+			o, err := s.Object(ctx, intel.ObjectHost, "big.example")
+			if err != nil || o.Lists[intel.LinkHostURLs].Items != 20000 {
+				b.Fatalf("%+v, %v", o.Lists[intel.LinkHostURLs], err)
+			}
+		}
+	})
+	b.Run("links", func(b *testing.B) {
+		for b.Loop() {
+			l, err := s.Links(ctx, intel.LinkHostURLs, "big.example", 10)
+			if err != nil || len(l) != 10 || l[0].Item != "big.example/p19999" {
+				b.Fatalf("%d links, %v", len(l), err)
+			}
+		}
+	})
+}

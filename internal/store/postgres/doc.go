@@ -34,6 +34,14 @@
 //	  url_ips        (url, addr)
 //	  url_files      (url, md5)                index (url, last_seen DESC NULLS LAST, hits DESC, md5)
 //	  url_changes    url                       index (changed_at, url)
+//	per object (distributed by key, links by owner, co-located)
+//	  object_summary  (key, kind)             merged ObjectInfo (allows as text[])
+//	  object_listings (key, kind, feed, category)
+//	  object_counts   (key, kind, list)       items, hits, most severe zone per list
+//	  links           (owner, list, item)     index links_order (owner, list, sev DESC,
+//	                                          recent DESC NULLS LAST, hits DESC, item)
+//	  file_hashes     hash                    md5, sha1, sha256 stored together
+//	  domain_whois    domain                  registration record (contacts jsonb)
 //	per domain / user (distributed)
 //	  domain_ips     (domain, addr)            index (domain, last_seen DESC NULLS LAST, hits DESC, addr)
 //	  request_counts (user_name, day)
@@ -44,10 +52,25 @@
 //	  user_name: one active token per user; unique index on hash)
 //
 // Every list read is one index range scan that stops after the limit, with
-// addr = $1 (or url = $1, domain = $1) in its WHERE clause, so that Citus
-// routes it to one shard. Resolutions joins the newest rows with domains
-// (a reference table) for the zone and categories. Address sends its four
-// queries (summary, listings, report links, regions) in one round trip.
+// addr = $1 (or url = $1, domain = $1, owner = $1) in its WHERE clause, so
+// that Citus routes it to one shard. Resolutions joins the newest rows with
+// domains (a reference table) for the zone and categories. Address sends its
+// four queries (summary, listings, report links, regions) in one round trip,
+// Object its three or four (summary, listings, list counts, and a host's
+// WHOIS record).
+//
+// The link lists have two orders (intel.LinkList): by recency and, for
+// subdomains and host masks, by severity. links has two generated columns
+// that make one index serve both: sev (the zone's severity in lists by
+// severity, else 0) and recent (last_seen in lists by recency, else NULL).
+// Links reads
+//
+//	SELECT … FROM links WHERE owner = $1 AND list = $2
+//	ORDER BY sev DESC, recent DESC NULLS LAST, hits DESC, item LIMIT $3
+//
+// which is the order of links_order, so a list of a million items costs
+// the limit. The lists by severity are numbered in the migration (8, 9); a
+// test checks them against intel.LinkList.BySeverity.
 //
 // # Apply
 //
@@ -89,8 +112,33 @@
 // the smallest address and URL) and domain_ips are maintained in the same
 // transaction. A batch with network records bumps net_version.
 //
+// The object records (ObjectInfo, ObjectListing, Link, FileHashes,
+// DomainWhois) fold their duplicates in Go instead, in batch order, with
+// the Merge methods of package intel, and COPY one row per key; one INSERT
+// … ON CONFLICT then merges it with the stored row by the same rule (the
+// rules are associative, so this equals merging record by record):
+//
+//	INSERT INTO links AS t (…) SELECT … FROM st_olinks
+//	ON CONFLICT (owner, list, item) DO UPDATE SET
+//		zone = tipd_zone_merge(t.zone, EXCLUDED.zone), hits = GREATEST(…), …,
+//		daily_peak, peak_date = the pair with the larger peak (earlier date on ties),
+//		attrs = CASE WHEN t.list IN (9) THEN tipd_union(t.attrs, EXCLUDED.attrs)
+//			ELSE tipd_attrs_merge(t.attrs, EXCLUDED.attrs) END, -- per position latest non-empty
+//		src_feed = EXCLUDED.src_feed, …
+//
+// Before it, object_counts adds per (owner, list) the new items, the growth
+// of the items' hits (GREATEST(stored, new) - stored) and the most severe
+// zone of the batch (item zones only grow in severity, so the stored
+// maximum merged with the batch's is the maximum over the items).
+// FileHashes is the one rule that depends on the order of records (a
+// record disagreeing with a known hash keeps the stored source): its stage
+// reads the stored rows of the batch's hashes, merges in Go with
+// intel.FileHashes.Merge and writes the results. Object records stamp no
+// change (Changes lists addresses and web addresses).
+//
 // tipd_zone_sev, tipd_zone_merge, tipd_union and tipd_union_cap are small
-// immutable SQL functions created by the first migration.
+// immutable SQL functions created by the first migration, tipd_attrs_merge
+// by 0005_objects.
 //
 // # Changes
 //
@@ -154,6 +202,8 @@
 // recency are ordered by inet order (IPv4 before IPv6, then by bytes), which
 // differs from the 16-byte order only for IPv6 addresses below ::ffff:0:0.
 // Phishing regions are all counted and the 256 smallest region names are
-// returned (the reference keeps the first 256 seen). Text with NUL bytes or
-// invalid UTF-8 is refused with KindInvalid.
+// returned (the reference keeps the first 256 seen). A list count's
+// MaxZone is the most severe zone of its items, Green or Grey included (the
+// reference leaves it "" while no item is Yellow or worse). Text with NUL
+// bytes or invalid UTF-8 is refused with KindInvalid.
 package postgres

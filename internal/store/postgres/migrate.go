@@ -155,7 +155,8 @@ type citusTable struct {
 }
 
 // citusLayout is the Citus layout, in the order it is created. Address
-// tables are co-located with addr_summary, URL tables with url_summary.
+// tables are co-located with addr_summary, URL tables with url_summary,
+// object tables (keyed by an object's key) with object_summary.
 func citusLayout() []citusTable {
 	return []citusTable{
 		{"addr_summary", "addr", "none"},
@@ -174,6 +175,12 @@ func citusLayout() []citusTable {
 		{"url_ips", "url", "url_summary"},
 		{"url_files", "url", "url_summary"},
 		{"url_changes", "url", "url_summary"},
+		{"object_summary", "key", "none"},
+		{"object_listings", "key", "object_summary"},
+		{"object_counts", "key", "object_summary"},
+		{"links", "owner", "object_summary"},
+		{"file_hashes", "hash", "object_summary"},
+		{"domain_whois", "domain", "object_summary"},
 		{"domain_ips", "domain", "none"},
 		{"request_counts", "user_name", "none"},
 		{"domains", "", ""},
@@ -199,6 +206,7 @@ func citusFunctions() []string {
 		"tipd_zone_merge(text,text)",
 		"tipd_union(text[],text[])",
 		"tipd_union_cap(text[],text[],integer)",
+		"tipd_attrs_merge(text[],text[])",
 	}
 }
 

@@ -31,6 +31,11 @@ func batchStages(b *intel.Batch) ([]stage, error) {
 		netListingStage(b.NetListings),
 		allowStage(b.Allows),
 	}
+	objects, err := objectStages(b)
+	if err != nil {
+		return nil, err
+	}
+	all = append(all, objects...)
 	out := all[:0]
 	for _, st := range all {
 		if st.n > 0 {

@@ -155,9 +155,20 @@ func testLinkMerge(t *testing.T, f Factory) {
 	if !o.Known() {
 		t.Error("host with links is not Known")
 	}
+	// The most severe zone of a list counts Green and Grey items too, and an
+	// item without a zone changes nothing.
+	apply(t, s, &intel.Batch{Links: []intel.Link{
+		{List: intel.LinkHostURLs, Owner: host, Item: host + "/ok", Zone: intel.ZoneGreen, Source: src("x", 1)},
+		{List: intel.LinkHostURLs, Owner: host, Item: host + "/ok", Source: src("x", 2)},
+		{List: intel.LinkHostURLs, Owner: host, Item: host + "/plain", Source: src("x", 2)},
+	}})
+	if c := object(t, s, intel.ObjectHost, host).Lists[intel.LinkHostURLs]; c != (intel.ListCount{Items: 2, MaxZone: intel.ZoneGreen}) {
+		t.Errorf("URL count: got %+v, want 2 items, Green", c)
+	}
+	o = object(t, s, intel.ObjectHost, host)
 	// The owner's other lists and other owners are untouched.
-	if c := o.Lists[intel.LinkHostURLs]; c != (intel.ListCount{}) {
-		t.Errorf("URL count: got %+v, want zero", c)
+	if c := o.Lists[intel.LinkHostAccessed]; c != (intel.ListCount{}) {
+		t.Errorf("accessed count: got %+v, want zero", c)
 	}
 	if ls := links(t, s, intel.LinkHostFiles, "badcorp.example", 10); len(ls) != 0 {
 		t.Errorf("parent's files: got %d, want none", len(ls))

@@ -1,0 +1,222 @@
+package pebble
+
+import (
+	"encoding/binary"
+	"encoding/json"
+
+	"github.com/tipd/tipd/internal/intel"
+)
+
+// Encodings of the object records (domains, web addresses and files; see
+// objects.go): link items, object summaries and file hashes, in the
+// compact encoding of codec.go; the WHOIS record of a summary, which is
+// read rarely, as JSON inside it.
+
+// Keys of the object records.
+const (
+	tObject = 'O' // O kind key                         -> object summary
+	tHashes = 'F' // F hash                             -> FileHashes
+	lLinks  = 'k' // list byte of P and I keys: owner = LinkList owner 0x00
+)
+
+// severityLinkKeyLen is the length of the sort key of a list ordered by
+// severity: the severity byte and the inverted hit count.
+const severityLinkKeyLen = 9
+
+// objectKey is the key of an object's summary.
+func objectKey(kind intel.ObjectKind, key string) []byte {
+	k := make([]byte, 0, 2+len(key))
+	k = append(k, tObject, byte(kind))
+	return append(k, key...)
+}
+
+// hashesKey is the key of the FileHashes stored under one hash.
+func hashesKey(hash string) []byte {
+	k := make([]byte, 0, 1+len(hash))
+	k = append(k, tHashes)
+	return append(k, hash...)
+}
+
+// linkOwner is the owner part of a link list's P and I keys: the list,
+// the owner and a 0x00 (owners hold no NUL byte).
+func linkOwner(dst []byte, list intel.LinkList, owner string) []byte {
+	dst = append(dst, byte(list))
+	dst = append(dst, owner...)
+	return append(dst, 0)
+}
+
+// linkSortLen is the length of the sort key of a link list.
+func linkSortLen(list intel.LinkList) int {
+	if list.BySeverity() {
+		return severityLinkKeyLen
+	}
+	return recencyKeyLen
+}
+
+// linkSortKey is the sort key of a link: recency (recencyKey), or for
+// lists ordered by severity the severity byte then the inverted,
+// sign-flipped hit count, so that the index orders as intel.CompareLinks.
+func linkSortKey(dst []byte, l *intel.Link) []byte {
+	if !l.List.BySeverity() {
+		return recencyKey(dst, l.LastSeen, l.Hits)
+	}
+	dst = severityKey(dst, l.Zone)
+	return binary.BigEndian.AppendUint64(dst, ^(uint64(l.Hits) ^ (1 << 63)))
+}
+
+// encLink encodes a link item; list, owner and item are in its key.
+func encLink(dst []byte, l *intel.Link) []byte {
+	e := enc{dst}
+	e.byte(valueFormat)
+	e.zone(l.Zone)
+	e.varint(l.Hits)
+	e.time(l.FirstSeen)
+	e.time(l.LastSeen)
+	e.varint(l.DailyPeak)
+	e.time(l.PeakDate)
+	e.strs(l.Attrs)
+	e.source(l.Source)
+	return e.b
+}
+
+func decLink(d *dec, l *intel.Link) error {
+	d.header()
+	l.Zone = d.zone()
+	l.Hits = d.varint()
+	l.FirstSeen = d.time()
+	l.LastSeen = d.time()
+	l.DailyPeak = d.varint()
+	l.PeakDate = d.time()
+	l.Attrs = d.strs()
+	l.Source = d.source()
+	return d.err
+}
+
+// objSum is the stored summary of one object: everything intel.ObjectSummary
+// holds but its kind and key, which are in the summary's key.
+type objSum struct {
+	info     intel.ObjectInfo
+	listings []intel.ObjectListing // sorted by Feed, Category; Kind and Key not stored
+	whois    intel.DomainWhois
+	lists    [intel.NumLinkLists]intel.ListCount
+}
+
+func encObjSum(dst []byte, s *objSum) ([]byte, error) {
+	e := enc{dst}
+	e.byte(valueFormat)
+	in := &s.info
+	e.varint(in.Hits)
+	e.time(in.FirstSeen)
+	e.time(in.LastSeen)
+	e.varint(in.Size)
+	e.str(in.Type)
+	e.str(in.Packer)
+	e.str(in.Signer)
+	e.str(in.SignerStatus)
+	e.strs(in.Allows)
+	e.source(in.Source)
+	e.uvarint(uint64(len(s.listings)))
+	for i := range s.listings {
+		l := &s.listings[i]
+		e.str(l.Feed)
+		e.cat(l.Category)
+		e.time(l.FirstSeen)
+		e.time(l.LastSeen)
+		e.source(l.Source)
+	}
+	n := 0
+	for _, c := range s.lists {
+		if c != (intel.ListCount{}) {
+			n++
+		}
+	}
+	e.uvarint(uint64(n))
+	for list, c := range s.lists {
+		if c == (intel.ListCount{}) {
+			continue
+		}
+		e.byte(byte(list))
+		e.varint(c.Items)
+		e.varint(c.Hits)
+		e.zone(c.MaxZone)
+	}
+	if s.whois.Domain == "" {
+		e.str("")
+		return e.b, nil
+	}
+	j, err := json.Marshal(&s.whois)
+	if err != nil {
+		return nil, err
+	}
+	e.str(string(j))
+	return e.b, nil
+}
+
+func decObjSum(d *dec, s *objSum) error {
+	d.header()
+	in := &s.info
+	in.Hits = d.varint()
+	in.FirstSeen = d.time()
+	in.LastSeen = d.time()
+	in.Size = d.varint()
+	in.Type = d.str()
+	in.Packer = d.str()
+	in.Signer = d.str()
+	in.SignerStatus = d.str()
+	in.Allows = d.strs()
+	in.Source = d.source()
+	if n := d.uvarint(); n > 0 && n <= uint64(len(d.s)) {
+		s.listings = make([]intel.ObjectListing, n)
+		for i := range s.listings {
+			l := &s.listings[i]
+			l.Feed = d.str()
+			l.Category = d.cat()
+			l.FirstSeen = d.time()
+			l.LastSeen = d.time()
+			l.Source = d.source()
+		}
+	} else if n != 0 {
+		d.fail()
+	}
+	n := d.uvarint()
+	if n > uint64(len(d.s)) {
+		d.fail()
+	}
+	for range n {
+		list := d.byte()
+		c := intel.ListCount{Items: d.varint(), Hits: d.varint(), MaxZone: d.zone()}
+		if d.err != nil {
+			break
+		}
+		if !intel.LinkList(list).Valid() {
+			d.fail()
+			break
+		}
+		s.lists[list] = c
+	}
+	if j := d.view(); j != "" && d.err == nil {
+		if err := json.Unmarshal([]byte(j), &s.whois); err != nil {
+			d.fail()
+		}
+	}
+	return d.err
+}
+
+func encHashes(dst []byte, h *intel.FileHashes) []byte {
+	e := enc{dst}
+	e.byte(valueFormat)
+	e.str(h.MD5)
+	e.str(h.SHA1)
+	e.str(h.SHA256)
+	e.source(h.Source)
+	return e.b
+}
+
+func decHashes(d *dec, h *intel.FileHashes) error {
+	d.header()
+	h.MD5 = d.str()
+	h.SHA1 = d.str()
+	h.SHA256 = d.str()
+	h.Source = d.source()
+	return d.err
+}
