@@ -99,7 +99,7 @@ func (b *Builder) Domain(ctx context.Context, name string, sec Sections, count i
 		}
 	}
 	if sec.Has(SecFeedMasks) {
-		links, err := b.Store.Links(ctx, intel.LinkHostMasks, name, count)
+		links, err := j.links(ctx, intel.LinkHostMasks, name, count)
 		if err != nil {
 			return nil, err
 		}
@@ -128,7 +128,7 @@ func (j *judge) hostZone(ctx context.Context, name string) (intel.Zone, error) {
 
 // hostResolutions is DomainDnsResolutions of a domain name.
 func (j *judge) hostResolutions(ctx context.Context, name string, count int) ([]ResolutionItem, error) {
-	links, err := j.b.Store.Links(ctx, intel.LinkHostIPv4, name, count)
+	links, err := j.links(ctx, intel.LinkHostIPv4, name, count)
 	if err != nil {
 		return nil, err
 	}
@@ -156,7 +156,7 @@ func (j *judge) urlList(ctx context.Context, list intel.LinkList, owners []strin
 // with its own zone and counts, ordered by that zone's severity, then
 // HitsCount, then name.
 func (j *judge) subdomains(ctx context.Context, name string, count int) ([]SubdomainItem, error) {
-	links, err := j.b.Store.Links(ctx, intel.LinkSubdomains, name, count)
+	links, err := j.links(ctx, intel.LinkSubdomains, name, count)
 	if err != nil {
 		return nil, err
 	}

@@ -21,12 +21,12 @@ func (j *judge) readLinks(ctx context.Context, list intel.LinkList, owners []str
 		return nil, nil
 	}
 	if len(owners) == 1 {
-		return j.b.Store.Links(ctx, list, owners[0], limit)
+		return j.links(ctx, list, owners[0], limit)
 	}
 	var all []intel.Link
 	at := map[string]int{}
 	for _, o := range owners {
-		links, err := j.b.Store.Links(ctx, list, o, limit)
+		links, err := j.links(ctx, list, o, limit)
 		if err != nil {
 			return nil, err
 		}
@@ -189,16 +189,11 @@ func (j *judge) whois(ctx context.Context, host string) (intel.DomainWhois, erro
 	if reg == "" {
 		return intel.DomainWhois{}, nil
 	}
-	var w intel.DomainWhois
-	if h := j.hosts[reg]; h != nil {
-		w = h.sum.Whois
-	} else {
-		s, err := j.b.Store.Object(ctx, intel.ObjectHost, reg)
-		if err != nil {
-			return w, err
-		}
-		w = s.Whois
+	s, err := j.object(ctx, intel.ObjectHost, reg)
+	if err != nil {
+		return intel.DomainWhois{}, err
 	}
+	w := s.Whois
 	w.Domain = reg
 	return w, nil
 }

@@ -26,6 +26,9 @@ const (
 	// relScan is how many items of each related list are checked for Red
 	// (RelatedObjects.HasRedZone of domains, web addresses and files).
 	relScan = 16
+	// listProbe is the size of the first read of a list whose length is
+	// not known.
+	listProbe = 16
 )
 
 // judge computes verdicts for one report, each object at most once.
@@ -39,12 +42,62 @@ type judge struct {
 	masks map[netip.Addr][]intel.FeedMask
 	// hostMasks memoises LinkHostMasks reads (maxMaskScan items) by host.
 	hostMasks map[string][]intel.Link
+	// sums memoises the object summaries read (a name and its ancestors,
+	// the variants of a web address, the hashes of a file).
+	sums map[objKey]*intel.ObjectSummary
+}
+
+// objKey names an object summary.
+type objKey struct {
+	kind intel.ObjectKind
+	key  string
 }
 
 func (b *Builder) judge() *judge {
 	return &judge{b: b, now: b.now(), hosts: map[string]*hostEv{}, urls: map[string]*urlEv{},
 		files: map[string]*fileEv{}, ips: map[netip.Addr]ipEv{}, masks: map[netip.Addr][]intel.FeedMask{},
-		hostMasks: map[string][]intel.Link{}}
+		hostMasks: map[string][]intel.Link{}, sums: map[objKey]*intel.ObjectSummary{}}
+}
+
+// object reads the summary of an object, once per report.
+func (j *judge) object(ctx context.Context, kind intel.ObjectKind, key string) (*intel.ObjectSummary, error) {
+	k := objKey{kind, key}
+	if s := j.sums[k]; s != nil {
+		return s, nil
+	}
+	s, err := j.b.Store.Object(ctx, kind, key)
+	if err != nil {
+		return nil, err
+	}
+	j.sums[k] = &s
+	return &s, nil
+}
+
+// links reads at most limit items of one list of owner. When the owner's
+// summary has been read, the read is bounded by the list's item count
+// and skipped for an empty list; otherwise a large read starts with a
+// short one (most lists are short, and the store sizes its scan by the
+// limit). The items are the same either way.
+func (j *judge) links(ctx context.Context, list intel.LinkList, owner string, limit int) ([]intel.Link, error) {
+	if list != intel.LinkURLVariants {
+		if s := j.sums[objKey{list.Owner(), owner}]; s != nil {
+			limit = int(min(int64(limit), s.Lists[list].Items))
+			if limit <= 0 {
+				return nil, nil
+			}
+			return j.b.Store.Links(ctx, list, owner, limit)
+		}
+	}
+	if limit <= 0 {
+		return nil, nil
+	}
+	if limit > listProbe {
+		l, err := j.b.Store.Links(ctx, list, owner, listProbe)
+		if err != nil || len(l) < listProbe {
+			return l, err
+		}
+	}
+	return j.b.Store.Links(ctx, list, owner, limit)
 }
 
 // maskLinks reads the masks kept for a host (LinkHostMasks, at most
@@ -53,12 +106,30 @@ func (j *judge) maskLinks(ctx context.Context, host string) ([]intel.Link, error
 	if l, ok := j.hostMasks[host]; ok {
 		return l, nil
 	}
-	l, err := j.b.Store.Links(ctx, intel.LinkHostMasks, host, maxMaskScan)
+	l, err := j.links(ctx, intel.LinkHostMasks, host, maxMaskScan)
 	if err != nil {
 		return nil, err
 	}
 	j.hostMasks[host] = l
 	return l, nil
+}
+
+// addrMasks reads the masks of an address (at most maxMaskScan), once per
+// report. A short read first: most addresses have a few masks, and the
+// store sizes its scan by the limit.
+func (j *judge) addrMasks(ctx context.Context, a netip.Addr) ([]intel.FeedMask, error) {
+	if m, ok := j.masks[a]; ok {
+		return m, nil
+	}
+	m, err := j.b.Store.Masks(ctx, a, listProbe)
+	if err == nil && len(m) >= listProbe {
+		m, err = j.b.Store.Masks(ctx, a, maxMaskScan)
+	}
+	if err != nil {
+		return nil, err
+	}
+	j.masks[a] = m
+	return m, nil
 }
 
 // hostEv is the evidence on one domain name and its verdict.
@@ -76,12 +147,12 @@ func (j *judge) host(ctx context.Context, name string) (*hostEv, error) {
 	if h := j.hosts[name]; h != nil {
 		return h, nil
 	}
-	st := j.b.Store
-	sum, err := st.Object(ctx, intel.ObjectHost, name)
+	s, err := j.object(ctx, intel.ObjectHost, name)
 	if err != nil {
 		return nil, err
 	}
-	h := &hostEv{sum: sum}
+	h := &hostEv{sum: *s}
+	sum := &h.sum
 	in := &h.in
 	in.Kind, in.Listings, in.Now = intel.ObjectHost, sum.Listings, j.now
 	for _, a := range sum.Info.Allows {
@@ -92,7 +163,7 @@ func (j *judge) host(ctx context.Context, name string) (*hostEv, error) {
 		if ancErr != nil {
 			return
 		}
-		s, err := st.Object(ctx, intel.ObjectHost, a)
+		s, err := j.object(ctx, intel.ObjectHost, a)
 		if err != nil {
 			ancErr = err
 			return
@@ -122,7 +193,7 @@ func (j *judge) host(ctx context.Context, name string) (*hostEv, error) {
 		}
 	}
 	in.Reports = reportRefs(h.reports)
-	in.Hits = hostHits(&sum)
+	in.Hits = hostHits(sum)
 	in.LastSeen = sum.Info.LastSeen
 	h.res = score.ObjectVerdict(j.b.Score, in)
 	j.hosts[name] = h
@@ -140,7 +211,7 @@ func hostHits(s *intel.ObjectSummary) int64 {
 func (j *judge) linkedReports(ctx context.Context, list intel.LinkList, owners []string) ([]intel.Report, error) {
 	var ids []string
 	for _, o := range owners {
-		links, err := j.b.Store.Links(ctx, list, o, MaxReports)
+		links, err := j.links(ctx, list, o, MaxReports)
 		if err != nil {
 			return nil, err
 		}
@@ -213,7 +284,7 @@ func (j *judge) url(ctx context.Context, key string) (*urlEv, error) {
 		default:
 			return nil, err
 		}
-		os, err := st.Object(ctx, intel.ObjectURL, k)
+		os, err := j.object(ctx, intel.ObjectURL, k)
 		if err != nil {
 			return nil, err
 		}
@@ -354,13 +425,9 @@ func (j *judge) urlMasks(ctx context.Context, u *urlEv, info *netdata.Info) ([]i
 		}
 	}
 	for _, a := range u.addrs() {
-		masks, ok := j.masks[a]
-		if !ok {
-			var err error
-			if masks, err = j.b.Store.Masks(ctx, a, maxMaskScan); err != nil {
-				return nil, err
-			}
-			j.masks[a] = masks
+		masks, err := j.addrMasks(ctx, a)
+		if err != nil {
+			return nil, err
 		}
 		for _, m := range masks {
 			if covers(m) {
@@ -420,11 +487,11 @@ func (j *judge) file(ctx context.Context, hash string) (*fileEv, error) {
 	}
 	in := &f.in
 	for _, k := range f.keys {
-		s, err := st.Object(ctx, intel.ObjectFile, k)
+		s, err := j.object(ctx, intel.ObjectFile, k)
 		if err != nil {
 			return nil, err
 		}
-		f.sums = append(f.sums, s)
+		f.sums = append(f.sums, *s)
 		f.known = f.known || s.Known()
 		in.Detected = intel.MaxZone(in.Detected, s.Lists[intel.LinkDetections].MaxZone)
 		if in.Detected == intel.ZoneGrey {
