@@ -27,7 +27,7 @@ func (b *Builder) Domain(ctx context.Context, name string, sec Sections, count i
 	if err != nil {
 		return nil, err
 	}
-	sum := &h.sum
+	sum := h.sum
 	r := &DomainReport{Sections: sec, Domain: name, Known: sum.Known(), Zone: h.res.Zone}
 	r.FirstSeen, r.LastSeen = sum.Info.FirstSeen, sum.Info.LastSeen
 	for _, l := range sum.Listings {
@@ -166,7 +166,7 @@ func (j *judge) subdomains(ctx context.Context, name string, count int) ([]Subdo
 		if err != nil {
 			return nil, err
 		}
-		s := &h.sum
+		s := h.sum
 		out = append(out, SubdomainItem{Name: links[i].Item, Zone: h.res.Zone, FilesCount: s.Lists[intel.LinkHostFiles].Items,
 			URLsCount: s.Lists[intel.LinkHostURLs].Items, HitsCount: hostHits(s)})
 	}

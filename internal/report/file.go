@@ -55,7 +55,7 @@ func (b *Builder) File(ctx context.Context, hash string, sec Sections, count int
 		var info intel.ObjectInfo
 		var downloads int64
 		for i := range f.sums {
-			s := &f.sums[i]
+			s := f.sums[i]
 			info.Merge(s.Info)
 			downloads += s.Lists[intel.LinkFileURLs].Hits
 			for _, l := range s.Listings {

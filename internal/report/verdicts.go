@@ -11,6 +11,7 @@ import (
 	"github.com/tipd/tipd/internal/intel"
 	"github.com/tipd/tipd/internal/netdata"
 	"github.com/tipd/tipd/internal/score"
+	"github.com/tipd/tipd/internal/store"
 )
 
 // The verdicts on domains, web addresses, files and addresses, computed
@@ -45,6 +46,21 @@ type judge struct {
 	// sums memoises the object summaries read (a name and its ancestors,
 	// the variants of a web address, the hashes of a file).
 	sums map[objKey]*intel.ObjectSummary
+	// reads memoises list reads by list and owner.
+	reads map[listKey]listRead
+}
+
+// listKey names one list of one owner.
+type listKey struct {
+	list  intel.LinkList
+	owner string
+}
+
+// listRead is a read of at most limit items of a list: the whole list
+// when it holds fewer than limit.
+type listRead struct {
+	links []intel.Link
+	limit int
 }
 
 // objKey names an object summary.
@@ -56,7 +72,8 @@ type objKey struct {
 func (b *Builder) judge() *judge {
 	return &judge{b: b, now: b.now(), hosts: map[string]*hostEv{}, urls: map[string]*urlEv{},
 		files: map[string]*fileEv{}, ips: map[netip.Addr]ipEv{}, masks: map[netip.Addr][]intel.FeedMask{},
-		hostMasks: map[string][]intel.Link{}, sums: map[objKey]*intel.ObjectSummary{}}
+		hostMasks: map[string][]intel.Link{}, sums: map[objKey]*intel.ObjectSummary{},
+		reads: map[listKey]listRead{}}
 }
 
 // object reads the summary of an object, once per report.
@@ -73,31 +90,44 @@ func (j *judge) object(ctx context.Context, kind intel.ObjectKind, key string) (
 	return &s, nil
 }
 
-// links reads at most limit items of one list of owner. When the owner's
-// summary has been read, the read is bounded by the list's item count
-// and skipped for an empty list; otherwise a large read starts with a
-// short one (most lists are short, and the store sizes its scan by the
-// limit). The items are the same either way.
+// links reads at most limit items of one list of owner, once per report
+// (a later read of no more items, or of a list read whole, is served from
+// the first; the items must not be modified). When the owner's summary
+// has been read, the read is bounded by the list's item count and
+// skipped for an empty list; otherwise a large read starts with a short
+// one (most lists are short, and the store sizes its scan by the limit).
+// The items are the same either way.
 func (j *judge) links(ctx context.Context, list intel.LinkList, owner string, limit int) ([]intel.Link, error) {
+	known := false
 	if list != intel.LinkURLVariants {
 		if s := j.sums[objKey{list.Owner(), owner}]; s != nil {
 			limit = int(min(int64(limit), s.Lists[list].Items))
-			if limit <= 0 {
-				return nil, nil
-			}
-			return j.b.Store.Links(ctx, list, owner, limit)
+			known = true
 		}
 	}
 	if limit <= 0 {
 		return nil, nil
 	}
-	if limit > listProbe {
+	k := listKey{list, owner}
+	if r, ok := j.reads[k]; ok && (limit <= r.limit || len(r.links) < r.limit) {
+		return r.links[:min(limit, len(r.links))], nil
+	}
+	if !known && limit > listProbe {
 		l, err := j.b.Store.Links(ctx, list, owner, listProbe)
-		if err != nil || len(l) < listProbe {
-			return l, err
+		if err != nil {
+			return nil, err
+		}
+		if len(l) < listProbe {
+			j.reads[k] = listRead{l, listProbe}
+			return l, nil
 		}
 	}
-	return j.b.Store.Links(ctx, list, owner, limit)
+	l, err := j.b.Store.Links(ctx, list, owner, limit)
+	if err != nil {
+		return nil, err
+	}
+	j.reads[k] = listRead{l, limit}
+	return l, nil
 }
 
 // maskLinks reads the masks kept for a host (LinkHostMasks, at most
@@ -134,7 +164,7 @@ func (j *judge) addrMasks(ctx context.Context, a netip.Addr) ([]intel.FeedMask, 
 
 // hostEv is the evidence on one domain name and its verdict.
 type hostEv struct {
-	sum     intel.ObjectSummary
+	sum     *intel.ObjectSummary // shared with judge.sums
 	reports []intel.Report
 	in      score.ObjectInput
 	res     score.Result
@@ -151,8 +181,8 @@ func (j *judge) host(ctx context.Context, name string) (*hostEv, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := &hostEv{sum: *s}
-	sum := &h.sum
+	h := &hostEv{sum: s}
+	sum := s
 	in := &h.in
 	in.Kind, in.Listings, in.Now = intel.ObjectHost, sum.Listings, j.now
 	for _, a := range sum.Info.Allows {
@@ -452,7 +482,7 @@ func (j *judge) urlMasks(ctx context.Context, u *urlEv, info *netdata.Info) ([]i
 type fileEv struct {
 	hashes intel.FileHashes // the query's kind filled at least
 	keys   []string         // known hashes, MD5, SHA-1, SHA-256 order
-	sums   []intel.ObjectSummary
+	sums   []*intel.ObjectSummary
 	known  bool
 	in     score.FileInput
 	res    score.FileResult
@@ -491,7 +521,7 @@ func (j *judge) file(ctx context.Context, hash string) (*fileEv, error) {
 		if err != nil {
 			return nil, err
 		}
-		f.sums = append(f.sums, *s)
+		f.sums = append(f.sums, s)
 		f.known = f.known || s.Known()
 		in.Detected = intel.MaxZone(in.Detected, s.Lists[intel.LinkDetections].MaxZone)
 		if in.Detected == intel.ZoneGrey {
@@ -560,13 +590,15 @@ func (b *Builder) ipInput(ctx context.Context, ip netip.Addr) (*score.Input, []i
 	if err != nil {
 		return nil, nil, err
 	}
-	res, err := b.Store.Resolutions(ctx, ip, RedDomainScan)
-	if err != nil {
+	// The resolutions are only counted: read into pooled memory.
+	lists := listsPool.Get().(*store.AddressLists)
+	defer listsPool.Put(lists)
+	if err := store.ReadLists(ctx, b.Store, ip, store.ListLimits{Resolutions: RedDomainScan}, lists); err != nil {
 		return nil, nil, err
 	}
 	rel := score.Related{RedURLs: sum.RedURLs, RedFiles: sum.RedFiles}
-	for i := range res {
-		if res[i].Zone == intel.ZoneRed {
+	for i := range lists.Resolutions {
+		if lists.Resolutions[i].Zone == intel.ZoneRed {
 			rel.RedDomains++
 		}
 	}
