@@ -120,7 +120,7 @@ func (b *Builder) URL(ctx context.Context, rawURL string, sec Sections, count in
 		if sec.Has(SecRelatedObjects) {
 			limit = max(limit, urlFileScan)
 		}
-		files, err := j.urlFiles(ctx, u.keys, limit)
+		files, err := j.urlFiles(ctx, u, limit)
 		if err != nil {
 			return nil, err
 		}
@@ -242,16 +242,23 @@ func mergeReports(a, b []intel.Report) []intel.Report {
 }
 
 // urlFiles reads the files downloaded from the variants of a web address,
-// newest first, at most limit.
-func (j *judge) urlFiles(ctx context.Context, keys []string, limit int) ([]intel.FileDownload, error) {
+// newest first, at most limit. Variants without files are not read.
+func (j *judge) urlFiles(ctx context.Context, u *urlEv, limit int) ([]intel.FileDownload, error) {
 	if limit <= 0 {
 		return nil, nil
 	}
+	keys := u.keys
 	if len(keys) == 1 {
+		if u.files[0] == 0 {
+			return nil, nil
+		}
 		return j.b.Store.URLFiles(ctx, keys[0], limit)
 	}
 	var all []intel.FileDownload
-	for _, k := range keys {
+	for i, k := range keys {
+		if u.files[i] == 0 {
+			continue
+		}
 		files, err := j.b.Store.URLFiles(ctx, k, limit)
 		if err != nil {
 			return nil, err

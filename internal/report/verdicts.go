@@ -29,7 +29,7 @@ const (
 	relScan = 16
 	// listProbe is the size of the first read of a list whose length is
 	// not known.
-	listProbe = 16
+	listProbe = 4
 )
 
 // judge computes verdicts for one report, each object at most once.
@@ -266,6 +266,9 @@ func linkMask(l *intel.Link) intel.FeedMask {
 type urlEv struct {
 	key    string
 	keys   []string // key first, then the other stored variants
+	// files counts the files downloaded from each of keys (the store's
+	// URLSummary.Files; 0 when it knows no summary).
+	files []int64
 	host   string
 	hostIP netip.Addr // valid for a public IP-literal host
 	sum    intel.URLSummary
@@ -306,6 +309,7 @@ func (j *judge) url(ctx context.Context, key string) (*urlEv, error) {
 	var reportOwners []string
 	for _, k := range u.keys {
 		s, err := st.URL(ctx, k)
+		u.files = append(u.files, s.Files)
 		switch {
 		case err == nil:
 			mergeURLSummary(&u.sum, &s, !u.known)
