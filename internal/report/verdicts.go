@@ -264,11 +264,11 @@ func linkMask(l *intel.Link) intel.FeedMask {
 // urlEv is the evidence on one web address (all stored addresses with its
 // match key) and its verdict.
 type urlEv struct {
-	key    string
-	keys   []string // key first, then the other stored variants
+	key  string
+	keys []string // key first, then the other stored variants
 	// files counts the files downloaded from each of keys (the store's
 	// URLSummary.Files; 0 when it knows no summary).
-	files []int64
+	files  []int64
 	host   string
 	hostIP netip.Addr // valid for a public IP-literal host
 	sum    intel.URLSummary
