@@ -89,6 +89,7 @@ func Run(t *testing.T, f Factory) {
 		{"Holds", testHolds},
 		{"HoldsPersistence", testHoldsPersistence},
 		{"Changes", testChanges},
+		{"ObjectChanges", testObjectChanges},
 		{"AddressLists", testAddressLists},
 		{"ReportsByID", testReportsByID},
 		{"ObjectUnknown", testObjectUnknown},
