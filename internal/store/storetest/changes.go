@@ -162,8 +162,12 @@ func testObjectChanges(t *testing.T, f Factory) {
 	host := func(at time.Time, key string) store.Change {
 		return store.Change{At: at, Kind: intel.ObjectHost, Key: key}
 	}
-	url := func(at time.Time, key string) store.Change { return store.Change{At: at, Kind: intel.ObjectURL, Key: key} }
-	file := func(at time.Time, key string) store.Change { return store.Change{At: at, Kind: intel.ObjectFile, Key: key} }
+	url := func(at time.Time, key string) store.Change {
+		return store.Change{At: at, Kind: intel.ObjectURL, Key: key}
+	}
+	file := func(at time.Time, key string) store.Change {
+		return store.Change{At: at, Kind: intel.ObjectFile, Key: key}
+	}
 
 	before := time.Now().UTC().Add(-time.Minute)
 	apply(t, s, objectChangeBatch())
