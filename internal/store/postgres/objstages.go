@@ -93,7 +93,7 @@ func objectInfoStage(in []intel.ObjectInfo) stage {
 				src_feed, src_file, src_imported)
 			SELECT key, kind, hits, first_seen, last_seen, size, type, packer, signer, signer_status, allows, src_feed, src_file, src_imported
 			FROM st_oinfo
-			ON CONFLICT (key, kind) DO UPDATE ` + changedSet(append([]string{
+			ON CONFLICT (key, kind) DO UPDATE `+changedSet(append([]string{
 				"hits = GREATEST(t.hits, EXCLUDED.hits)",
 				"first_seen = LEAST(t.first_seen, EXCLUDED.first_seen)",
 				"last_seen = GREATEST(t.last_seen, EXCLUDED.last_seen)",
@@ -130,7 +130,7 @@ func objectListingStage(in []intel.ObjectListing) stage {
 		stmts: []string{trackObjects(
 			`INSERT INTO object_listings AS t (key, kind, feed, category, first_seen, last_seen, src_feed, src_file, src_imported)
 			SELECT key, kind, feed, category, first_seen, last_seen, src_feed, src_file, src_imported FROM st_olistings
-			ON CONFLICT (key, kind, feed, category) DO UPDATE ` + changedSet(append([]string{
+			ON CONFLICT (key, kind, feed, category) DO UPDATE `+changedSet(append([]string{
 				"first_seen = LEAST(t.first_seen, EXCLUDED.first_seen)",
 				"last_seen = GREATEST(t.last_seen, EXCLUDED.last_seen)"}, srcSets...)...), "t.key", "t.kind"),
 		},
@@ -176,7 +176,7 @@ func linkStage(in []intel.Link) stage {
 				src_feed, src_file, src_imported)
 			SELECT owner, list, item, zone, hits, first_seen, last_seen, daily_peak, peak_date, attrs, src_feed, src_file, src_imported
 			FROM st_olinks
-			ON CONFLICT (owner, list, item) DO UPDATE ` + changedSet(append([]string{
+			ON CONFLICT (owner, list, item) DO UPDATE `+changedSet(append([]string{
 				"zone = tipd_zone_merge(t.zone, EXCLUDED.zone)",
 				"hits = GREATEST(t.hits, EXCLUDED.hits)",
 				"first_seen = LEAST(t.first_seen, EXCLUDED.first_seen)",
@@ -223,7 +223,7 @@ func fileHashStage(in []intel.FileHashes) stage {
 		stmts: []string{trackObjects(
 			`INSERT INTO file_hashes AS t (hash, md5, sha1, sha256, src_feed, src_file, src_imported)
 			SELECT hash, md5, sha1, sha256, src_feed, src_file, src_imported FROM st_ohashes
-			ON CONFLICT (hash) DO UPDATE ` + changedSet(append([]string{
+			ON CONFLICT (hash) DO UPDATE `+changedSet(append([]string{
 				"md5 = EXCLUDED.md5", "sha1 = EXCLUDED.sha1", "sha256 = EXCLUDED.sha256"}, srcSets...)...),
 			"t.hash", kindSQL(intel.ObjectFile)),
 		},
