@@ -27,7 +27,7 @@ var identityDate = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 // Sections and list size of the reports an entry is rendered from: enough
 // for the verdict and for dating the indicator as a lookup does.
 const (
-	ipSections  = report.SecZone | report.SecIPGeneralInfo | report.SecFeedMasks | report.SecIPSpamInfo | report.SecIPPhishingInfo
+	ipSections     = report.SecZone | report.SecIPGeneralInfo | report.SecFeedMasks | report.SecIPSpamInfo | report.SecIPPhishingInfo
 	urlSections    = report.SecZone | report.SecURLGeneralInfo | report.SecFeedMasks | report.SecFilesDownloaded
 	domainSections = report.SecZone | report.SecDomainGeneralInfo | report.SecFeedMasks
 	fileSections   = report.SecZone | report.SecFileGeneralInfo
