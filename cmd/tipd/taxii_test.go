@@ -254,7 +254,7 @@ func TestTAXIIConversation(t *testing.T) {
 		}
 		byAlias[c.Alias] = c.ID
 	}
-	for _, alias := range []string{"indicators", "ip-red", "ip-orange", "malicious-urls"} {
+	for _, alias := range []string{"indicators", "ip-red", "ip-orange", "malicious-urls", "domains", "files"} {
 		if byAlias[alias] == "" {
 			t.Fatalf("no collection %q in %s", alias, a.body)
 		}

@@ -233,3 +233,63 @@ func TestHeldWebAddressObjectEntry(t *testing.T) {
 		t.Errorf("indicators with a hold: %v, want no %s and the rest", got, calmURL)
 	}
 }
+
+// A web address whose address records and object records change in one
+// batch is one entry, and the owner of a match key (the web addresses
+// under it) is none: every web address has one indicator per change.
+func TestWebAddressEntriesOnce(t *testing.T) {
+	w := newWorld(t)
+	seen := now.Add(-24 * time.Hour)
+	src := intel.Source{Feed: "test"}
+	b := &intel.Batch{
+		HostedURLs: []intel.HostedURL{
+			{IP: addr(210), URL: "same.example/x", Zone: intel.ZoneRed, Hits: 1, FirstSeen: seen, LastSeen: seen, Source: src},
+			{IP: addr(211), URL: "www.variant.example/Path/", Zone: intel.ZoneRed, Hits: 1, FirstSeen: seen, LastSeen: seen, Source: src},
+		},
+		ObjectListings: []intel.ObjectListing{{Kind: intel.ObjectURL, Key: "same.example/x", Category: intel.CatMalware, Feed: "F",
+			FirstSeen: seen, LastSeen: seen, Source: src}},
+	}
+	b.AddObjects()
+	if err := w.st.Apply(context.Background(), b); err != nil {
+		t.Fatal(err)
+	}
+	l, err := w.st.Changes(context.Background(), store.ChangedObjects, store.Change{}, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var urlObjs []string
+	for _, c := range l {
+		if c.Kind == intel.ObjectURL {
+			urlObjs = append(urlObjs, c.Key)
+		}
+	}
+	if want := []string{"same.example/x", "variant.example/path"}; !slices.Equal(urlObjs, want) {
+		t.Fatalf("web address objects changed: %v, want %v", urlObjs, want)
+	}
+	objs, _ := w.all(t, "malicious-urls", 1000, nil)
+	want := sorted(append(urlPatterns(w.urls), "[url:value = 'http://same.example/x']", "[url:value = 'http://www.variant.example/Path/']"))
+	if got := patternsOf(objs); !slices.Equal(got, want) {
+		t.Errorf("malicious-urls:\n got %v\nwant %v", got, want)
+	}
+}
+
+func TestKeyBefore(t *testing.T) {
+	for _, tc := range []struct {
+		key, want string
+		ok        bool
+	}{
+		{"a.example/x", "a.example/w\U0010FFFF", true},
+		{"a.example/!", "a.example/ \U0010FFFF", true},
+		{"a.example/ ", "", false},
+		{"", "", false},
+		{"a.example/\x7f", "", false},
+	} {
+		got, ok := keyBefore(tc.key)
+		if got != tc.want || ok != tc.ok {
+			t.Errorf("keyBefore(%q): got %q %v, want %q %v", tc.key, got, ok, tc.want, tc.ok)
+		}
+		if ok && !(got < tc.key) {
+			t.Errorf("keyBefore(%q) = %q does not sort before it", tc.key, got)
+		}
+	}
+}

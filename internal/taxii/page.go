@@ -334,6 +334,11 @@ func (s *Server) objects(ctx context.Context, c *Collection, e entry) ([]render.
 		if !c.URLs {
 			return nil, nil
 		}
+		if e.kind == kindURLObj {
+			if dup, err := s.sameAsURLEntry(ctx, e); err != nil || dup {
+				return nil, err
+			}
+		}
 		host, _ := netip.ParseAddr(intel.URLHost(e.name))
 		if held, err := s.held(ctx, host.Unmap(), e.name); err != nil || held {
 			return nil, err
@@ -384,6 +389,47 @@ func (s *Server) objects(ctx context.Context, c *Collection, e entry) ([]render.
 		return render.FileIndicator(r, e.at), nil
 	}
 	return nil, nil
+}
+
+// sameAsURLEntry reports whether the object entry e of a web address adds
+// nothing to the web address entries: when the object has no records of
+// its own (it only owns the list of the web addresses under its match key,
+// each of which has entries of its own), or when the web address has an
+// entry of store.ChangedURLs with the same stamp (the same objects with the
+// same date). The second check reads the entries of that stamp from just
+// before the key: one bounded read.
+func (s *Server) sameAsURLEntry(ctx context.Context, e entry) (bool, error) {
+	if s.Reports == nil || s.Reports.Store == nil {
+		return false, nil
+	}
+	o, err := s.Reports.Store.Object(ctx, intel.ObjectURL, e.name)
+	if err != nil {
+		return false, fmt.Errorf("read web address %q: %w", e.name, err)
+	}
+	o.Lists[intel.LinkURLVariants] = intel.ListCount{}
+	if !o.Known() {
+		return true, nil
+	}
+	before, ok := keyBefore(e.name)
+	if !ok || s.Changes == nil {
+		return false, nil
+	}
+	l, err := s.Changes.Changes(ctx, store.ChangedURLs, store.Change{At: e.at, URL: before}, 1)
+	if err != nil {
+		return false, fmt.Errorf("read changes: %w", err)
+	}
+	return len(l) == 1 && l[0].At.Equal(e.at) && l[0].URL == e.name, nil
+}
+
+// keyBefore is a text that sorts just before key: no web address key sorts
+// between them (keys are printable ASCII; the text ends with the largest
+// code point). ok is false when key has no such text.
+func keyBefore(key string) (string, bool) {
+	n := len(key)
+	if n == 0 || key[n-1] <= ' ' || key[n-1] > '~' {
+		return "", false
+	}
+	return key[:n-1] + string(key[n-1]-1) + "\U0010FFFF", true
 }
 
 func (s *Server) held(ctx context.Context, ip netip.Addr, urlKey string) (bool, error) {
