@@ -49,6 +49,11 @@ func TestHoldBeforeQuota(t *testing.T) {
 				{"/api/ip/45.95.147.10?format=stix", 451, "legal_hold"},
 				{"/api/ip/http://45.95.147.10/bins/x86", 451, "legal_hold"},
 				{"/api/v1/search/ip?request=45.95.147.10", 451, "legal_hold"},
+				{"/api/url/http://45.95.147.10/bins/x86?count=1", 451, "legal_hold"},
+				{"/api/url/45.95.147.10%2Fbins%2Fx86?format=stix", 451, "legal_hold"},
+				{"/api/v1/search/url?request=http://45.95.147.10/bins/x86?a=1&b=2", 451, "legal_hold"},
+				{"/api/url/http://example.com/", 403, "quota_exceeded"},
+				{"/api/v1/search/url?request=example.com", 403, "quota_exceeded"},
 				{"/api/ip/45.95.147.11", 403, "quota_exceeded"},
 				{"/api/ip/http://example.com/", 403, "quota_exceeded"},
 			}
