@@ -135,7 +135,7 @@ func demoImport(ctx context.Context, e *env, st store.Store, o gen.Options) (gen
 
 type demoExample struct {
 	value string
-	zone intel.Zone
+	zone  intel.Zone
 }
 
 // demoExamples picks, for each zone, up to two generated addresses whose
