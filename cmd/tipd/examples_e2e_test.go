@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
 	"net/netip"
 	"net/url"
 	"path/filepath"
@@ -82,6 +84,58 @@ func TestGenExamplesThroughTheAPI(t *testing.T) {
 	mustTipd(t, "import", "-store", st, "-q", "-format", "jsonl", filepath.Join(dir, "world.jsonl"))
 	mustTipd(t, "user", "add", "-store", st, "alice")
 	tok := strings.TrimSpace(mustTipd(t, "token", "issue", "-store", st, "alice"))
+	ex := exampleLines(out)
+	// `tipd lookup` takes every kind and prints the API's body.
+	local := map[string]map[string]any{}
+	for _, x := range ex {
+		var m map[string]any
+		body := mustTipd(t, "lookup", "-store", st, x[0])
+		if err := json.Unmarshal([]byte(body), &m); err != nil {
+			t.Fatalf("tipd lookup %s: %v: %.200s", x[0], err, body)
+		}
+		local[x[0]] = m
+		bundle := mustTipd(t, "lookup", "-store", st, "-format", "stix", x[0])
+		if !strings.HasPrefix(bundle, `{"type":"bundle"`) {
+			t.Errorf("tipd lookup -format stix %s: %.100s", x[0], bundle)
+		}
+	}
 	s := startServer(t, st)
-	checkExamples(t, s.url, tok, exampleLines(out))
+	checkExamples(t, s.url, tok, ex)
+	for _, x := range ex {
+		ans := get(t, "GET", s.url+exampleLookup(x[0]), tok)
+		api := ans.json(t)
+		delete(api, "LicenseInfo")
+		delete(local[x[0]], "LicenseInfo")
+		a, _ := json.Marshal(api) // maps: keys sorted, numbers in one form
+		l, _ := json.Marshal(local[x[0]])
+		if !bytes.Equal(a, l) {
+			t.Errorf("%s: tipd lookup printed\n%s\nthe API answered\n%s", x[0], l, a)
+		}
+	}
+}
+
+// TestLookupKinds checks how `tipd lookup` classifies its request.
+func TestLookupKinds(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		kind intel.ObjectKind
+		key  string
+		bad  bool
+	}{
+		{"45.95.147.10", 0, "", false},
+		{"2a00::1", 0, "", false},
+		{"C2.BadCorp.Example.", intel.ObjectHost, "c2.badcorp.example", false},
+		{"http://c2.badcorp.example/x", intel.ObjectURL, "http://c2.badcorp.example/x", false},
+		{"HTTPS://c2.badcorp.example/x", intel.ObjectURL, "HTTPS://c2.badcorp.example/x", false},
+		{"0f343b0931126a20f133d67c2b018a3b", intel.ObjectFile, "0F343B0931126A20F133D67C2B018A3B", false},
+		{strings.Repeat("ab", 20), intel.ObjectFile, strings.Repeat("AB", 20), false},
+		{strings.Repeat("c", 64), intel.ObjectFile, strings.Repeat("C", 64), false},
+		{"fe80::1%eth0", 0, "", true},
+		{"bad name.example", 0, "", true},
+	} {
+		kind, _, key, err := lookupKind(c.in)
+		if (err != nil) != c.bad || kind != c.kind || key != c.key {
+			t.Errorf("lookupKind(%q) = %v, %q, %v; want %v, %q, error %v", c.in, kind, key, err, c.kind, c.key, c.bad)
+		}
+	}
 }
