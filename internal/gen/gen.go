@@ -2,8 +2,11 @@
 // to millions of public addresses with invented intelligence about them
 // (feed listings, sightings, passive DNS, hosted URLs, files, feed masks,
 // spam and phishing events, reports, country, AS and WHOIS ranges, allow
-// lists), in the native import format. The same options always give the
-// same bytes. `tipd gen` writes it to files and `tipd demo` imports it.
+// lists), and the domains, web addresses and files around them as objects
+// of their own (registrations, file metadata and hashes, detections,
+// certificates, file relations, links between pages; objects.go), in the
+// native import format. The same options always give the same bytes.
+// `tipd gen` writes it to files and `tipd demo` imports it.
 //
 // Every fact in the world is made up; only the address space is real
 // (public unicast space, never an IANA special-purpose range), so that the
