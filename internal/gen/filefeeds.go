@@ -133,7 +133,7 @@ func WriteRDAP(w io.Writer, o Options) error {
 			"status":          status,
 			"events": []map[string]string{
 				{"eventAction": "registration", "eventDate": ts(created)},
-				{"eventAction": "expiration", "eventDate": ts(created.AddDate(1+r.intn(3), 0, 0))},
+				{"eventAction": "expiration", "eventDate": ts(g.daysAgo(-30 - r.intn(700)))},
 				{"eventAction": "last changed", "eventDate": ts(g.ago(r, 1, 29))},
 				{"eventAction": "last update of RDAP database", "eventDate": ts(g.now)},
 			},

@@ -92,7 +92,7 @@ func (g *world) registration(domain string, key uint64) {
 	reg := registrars[r.intn(len(registrars))]
 	created := g.ago(r, 30, 2000)
 	rec := &jsonl.Record{Kind: jsonl.KindDomainWhois, Domain: domain, Created: ts(created), Updated: ts(g.ago(r, 1, 29)),
-		Expires: ts(created.AddDate(1+r.intn(3), 0, 0)), NameServers: []string{"ns1.dns-" + base36(r.intn(7)) + ".example", "ns2.dns-" + base36(r.intn(7)) + ".example"},
+		Expires: ts(g.daysAgo(-30 - r.intn(700))), NameServers: []string{"ns1.dns-" + base36(r.intn(7)) + ".example", "ns2.dns-" + base36(r.intn(7)) + ".example"},
 		Status: []string{"clientTransferProhibited"}, Registrar: reg.name, RegistrarID: reg.id, RegistrarEmail: reg.email,
 		RegistrationOrg: reg.name,
 		Contacts: []jsonl.Contact{
