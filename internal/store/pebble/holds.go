@@ -154,16 +154,32 @@ func (s *Store) readHolds(ctx context.Context) ([]intel.Hold, error) {
 	return out, it.Error()
 }
 
-// Holds implements store.Access.
+// Holds implements store.Access from the in-process copy (read once and
+// again only after the holds changed): reports call it to leave held
+// objects out of their lists.
 func (s *Store) Holds(ctx context.Context) ([]intel.Hold, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	out, err := s.readHolds(ctx)
-	if err != nil {
+	s.holdMu.Lock()
+	defer s.holdMu.Unlock()
+	if err := s.loadHolds(ctx); err != nil {
 		return nil, fmt.Errorf("holds: %w", err)
 	}
-	return out, nil
+	return append([]intel.Hold{}, s.holds.list...), nil
+}
+
+// loadHolds fills the in-process copy when it is empty; s.holdMu is held.
+func (s *Store) loadHolds(ctx context.Context) error {
+	if s.holds.loaded {
+		return nil
+	}
+	list, err := s.readHolds(ctx)
+	if err != nil {
+		return err
+	}
+	s.holds = newHoldCache(list)
+	return nil
 }
 
 // Hold implements store.Access: the holds are read into memory once and
@@ -175,12 +191,8 @@ func (s *Store) Hold(ctx context.Context, q intel.HoldQuery) (intel.Hold, bool, 
 	}
 	s.holdMu.Lock()
 	defer s.holdMu.Unlock()
-	if !s.holds.loaded {
-		list, err := s.readHolds(ctx)
-		if err != nil {
-			return intel.Hold{}, false, fmt.Errorf("hold: %w", err)
-		}
-		s.holds = newHoldCache(list)
+	if err := s.loadHolds(ctx); err != nil {
+		return intel.Hold{}, false, fmt.Errorf("hold: %w", err)
 	}
 	if i := s.holds.match(q); i >= 0 {
 		return s.holds.list[i], true, nil
