@@ -59,8 +59,15 @@ func (s *Service) hold(ctx context.Context, q intel.HoldQuery) (intel.Hold, bool
 }
 
 // Held reports whether a legal hold covers an address (when ip is valid)
-// or a web address (by its key, when urlKey is not empty).
+// or a web address (by its key, when urlKey is not empty; its host too
+// when that is a name: a hold on it or on a name above it).
 func (s *Service) Held(ctx context.Context, ip netip.Addr, urlKey string) (bool, error) {
-	_, held, err := s.Store.Hold(ctx, intel.HoldQuery{IP: ip, URL: urlKey})
+	q := intel.HoldQuery{IP: ip, URL: urlKey}
+	if host := intel.URLHost(urlKey); host != "" {
+		if _, err := netip.ParseAddr(host); err != nil {
+			q.Domain = host
+		}
+	}
+	_, held, err := s.Store.Hold(ctx, q)
 	return held, err
 }
