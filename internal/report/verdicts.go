@@ -43,6 +43,8 @@ type judge struct {
 	masks map[netip.Addr][]intel.FeedMask
 	// hostMasks memoises LinkHostMasks reads (maxMaskScan items) by host.
 	hostMasks map[string][]intel.Link
+	// held is the legal holds once read (see holds); nil before.
+	held *[]intel.Hold
 	// sums memoises the object summaries read (a name and its ancestors,
 	// the variants of a web address, the hashes of a file).
 	sums map[objKey]*intel.ObjectSummary
