@@ -13,7 +13,9 @@
 #   wrk -t1 -cN -dD -H "Authorization: Bearer $TOKEN" URL/api/<kind>/<object>?count=100
 # (N: TIPD_BENCH_CONNECTIONS, default 64; D: TIPD_BENCH_DURATION, default
 # 8s), and prints requests/s, the server's CPU time per request, and each
-# lookup's requests/s divided by the IP lookup's of the same round.
+# lookup's requests/s divided by the IP lookup's of the same round (and,
+# steadier on a shared machine, the IP lookup's CPU time per request
+# divided by the lookup's).
 #
 # With TIPD_BENCH_CEILING=1 (default) and nginx installed, each round also
 # runs wrk against nginx serving the IP answer's bytes as a static file:
@@ -118,7 +120,7 @@ tck=$(getconf CLK_TCK)
 cputime() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 n=${#names[@]}
 for r in $(seq 1 "$rounds"); do
-	declare -A rps=()
+	declare -A rps=() cpus=()
 	for i in $(seq 0 $((n - 1))); do
 		k=$(((i + r - 1) % n))
 		name=${names[$k]}
@@ -140,14 +142,19 @@ for r in $(seq 1 "$rounds"); do
 		' "$work/wrk")
 		read -r v cpu bad <<<"$line"
 		rps[$name]=$v
+		cpus[$name]=$cpu
 		printf 'round=%d lookup=%s rps=%s cpu_us_per_req=%s non2xx=%d\n' "$r" "$name" "$v" "$cpu" "$bad"
 	done
 	out="round=$r ratios to ip:"
+	cout="round=$r cpu ratios (ip cpu/request over the lookup's):"
 	for name in "${names[@]}"; do
 		[ "$name" = ip ] && continue
 		out+=" $name=$(awk -v a="${rps[$name]}" -v b="${rps[ip]}" 'BEGIN { printf "%.2f", a / b }')"
+		[ "$name" = ceiling ] && continue
+		cout+=" $name=$(awk -v a="${cpus[ip]}" -v b="${cpus[$name]}" 'BEGIN { printf "%.2f", a / b }')"
 	done
 	echo "$out"
-	unset rps
+	echo "$cout"
+	unset rps cpus
 done
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
