@@ -32,13 +32,18 @@ func (b *Builder) reports(ctx context.Context, ids []string) ([]intel.Report, er
 	if err != nil {
 		return nil, err
 	}
+	sortReports(out)
+	return out, nil
+}
+
+// sortReports orders reports newest Published first, then by ID.
+func sortReports(out []intel.Report) {
 	slices.SortStableFunc(out, func(a, b intel.Report) int {
 		if c := b.Published.Compare(a.Published); c != 0 {
 			return c
 		}
 		return strings.Compare(a.ID, b.ID)
 	})
-	return out, nil
 }
 
 func reportRefs(reports []intel.Report) []score.ReportRef {

@@ -216,7 +216,7 @@ func (j *judge) hostReports(ctx context.Context, u *urlEv, sec Sections) ([]inte
 	if err != nil {
 		return nil, err
 	}
-	return j.b.reports(ctx, as.ReportIDs)
+	return j.reports(ctx, as.ReportIDs)
 }
 
 // mergeReports is the union of two report lists, newest Published first

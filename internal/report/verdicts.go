@@ -50,6 +50,49 @@ type judge struct {
 	sums map[objKey]*intel.ObjectSummary
 	// reads memoises list reads by list and owner.
 	reads map[listKey]listRead
+	// reps memoises the reports read, by ID (absent ones too, as ok false).
+	reps map[string]knownReport
+}
+
+// knownReport is a report read by ID; ok is false when the store does not
+// know the ID.
+type knownReport struct {
+	r  intel.Report
+	ok bool
+}
+
+// reports is Builder.reports with each report read once per report.
+func (j *judge) reports(ctx context.Context, ids []string) ([]intel.Report, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	ids = ids[:min(len(ids), MaxReports)]
+	var missing []string
+	for _, id := range ids {
+		if _, ok := j.reps[id]; !ok && !slices.Contains(missing, id) {
+			missing = append(missing, id)
+		}
+	}
+	if len(missing) > 0 {
+		got, err := store.ReportsByID(ctx, j.b.Store, missing)
+		if err != nil {
+			return nil, err
+		}
+		for _, id := range missing {
+			j.reps[id] = knownReport{}
+		}
+		for i := range got {
+			j.reps[got[i].ID] = knownReport{got[i], true}
+		}
+	}
+	out := make([]intel.Report, 0, len(ids))
+	for _, id := range ids {
+		if k := j.reps[id]; k.ok {
+			out = append(out, k.r)
+		}
+	}
+	sortReports(out)
+	return out, nil
 }
 
 // listKey names one list of one owner.
@@ -75,7 +118,7 @@ func (b *Builder) judge() *judge {
 	return &judge{b: b, now: b.now(), hosts: map[string]*hostEv{}, urls: map[string]*urlEv{},
 		files: map[string]*fileEv{}, ips: map[netip.Addr]ipEv{}, masks: map[netip.Addr][]intel.FeedMask{},
 		hostMasks: map[string][]intel.Link{}, sums: map[objKey]*intel.ObjectSummary{},
-		reads: map[listKey]listRead{}}
+		reads: map[listKey]listRead{}, reps: map[string]knownReport{}}
 }
 
 // object reads the summary of an object, once per report.
@@ -254,7 +297,7 @@ func (j *judge) linkedReports(ctx context.Context, list intel.LinkList, owners [
 		}
 	}
 	slices.Sort(ids)
-	return j.b.reports(ctx, ids)
+	return j.reports(ctx, ids)
 }
 
 // linkMask is the feed mask of a LinkHostMasks item.
@@ -298,7 +341,7 @@ func (j *judge) url(ctx context.Context, key string) (*urlEv, error) {
 			u.hostIP = a
 		}
 	}
-	vars, err := st.Links(ctx, intel.LinkURLVariants, intel.URLMatchKey(key), maxVariants)
+	vars, err := j.links(ctx, intel.LinkURLVariants, intel.URLMatchKey(key), maxVariants)
 	if err != nil {
 		return nil, err
 	}
@@ -573,7 +616,7 @@ func (j *judge) ip(ctx context.Context, ip netip.Addr) (ipEv, error) {
 	}
 	v := ipEv{zone: intel.ZoneGrey}
 	if _, reserved := netdata.Reserved(ip); !reserved {
-		in, _, err := j.b.ipInput(ctx, ip)
+		in, _, err := j.b.ipInput(ctx, ip, j.reports)
 		if err != nil {
 			return v, err
 		}
@@ -586,13 +629,13 @@ func (j *judge) ip(ctx context.Context, ip netip.Addr) (ipEv, error) {
 
 // ipInput reads the scoring inputs of a (not special-purpose) address as
 // IP does, and its linked reports.
-func (b *Builder) ipInput(ctx context.Context, ip netip.Addr) (*score.Input, []intel.Report, error) {
+func (b *Builder) ipInput(ctx context.Context, ip netip.Addr, read func(context.Context, []string) ([]intel.Report, error)) (*score.Input, []intel.Report, error) {
 	info := b.netInfo(ip)
 	sum, err := b.Store.Address(ctx, ip)
 	if err != nil {
 		return nil, nil, err
 	}
-	reports, err := b.reports(ctx, sum.ReportIDs)
+	reports, err := read(ctx, sum.ReportIDs)
 	if err != nil {
 		return nil, nil, err
 	}
