@@ -202,40 +202,62 @@ func (a *applier) fileHashes(b *intel.Batch) error {
 }
 
 // links merges each link into its list and the counts of its owner's
-// summary.
+// summary. It is upsert (liststages.go) for links, without its per-item
+// closure and with its key buffers reused (the overlay copies keys): the
+// sort key and value of a link share one allocation.
 func (a *applier) links(b *intel.Batch) error {
-	var owner []byte
-	for _, r := range b.Links {
+	var owner, pk, ik []byte
+	for i := range b.Links {
 		if err := a.tick(); err != nil {
 			return err
 		}
+		r := b.Links[i]
 		r.Normalize()
 		owner = linkOwner(owner[:0], r.List, r.Owner)
-		var m intel.Link
-		var oldHits int64
-		isNew := false
-		_, _, err := a.upsert(lLinks, owner, []byte(r.Item), func(old []byte) ([]byte, []byte, error) {
-			if old == nil {
-				m, isNew = r, true
-			} else {
-				m = intel.Link{List: r.List}
-				if err := decLink(&dec{s: string(old)}, &m); err != nil {
-					return nil, nil, err
-				}
-				oldHits = m.Hits
-				m.Merge(r)
-			}
-			return linkSortKey(nil, &m), encLink(nil, &m), nil
-		})
+		pk = append(append(append(pk[:0], tPrimary, lLinks), owner...), r.Item...)
+		item := pk[2+len(owner):]
+		oldSort, found, err := a.get(pk)
+		var oldVal []byte
+		if err == nil && found {
+			ik = append(append(append(append(ik[:0], tIndex, lLinks), owner...), oldSort...), item...)
+			oldVal, found, err = a.get(ik)
+		}
 		if err != nil {
 			return fmt.Errorf("link %d of %q: %w", r.List, r.Owner, err)
+		}
+		m := r
+		var oldHits int64
+		if found {
+			m = intel.Link{List: r.List}
+			if err := decLink(&dec{s: string(oldVal)}, &m); err != nil {
+				return fmt.Errorf("link %d of %q: %w", r.List, r.Owner, err)
+			}
+			oldHits = m.Hits
+			m.Merge(r)
+		}
+		buf := linkSortKey(make([]byte, 0, 64), &m)
+		n := len(buf)
+		buf = encLink(buf, &m)
+		newSort, newVal := buf[:n:n], buf[n:]
+		switch {
+		case found && bytes.Equal(oldSort, newSort):
+			if !bytes.Equal(oldVal, newVal) {
+				a.set(ik, newVal)
+			}
+		default:
+			if found {
+				a.del(ik)
+			}
+			a.set(pk, newSort)
+			ik = append(append(append(append(ik[:0], tIndex, lLinks), owner...), newSort...), item...)
+			a.set(ik, newVal)
 		}
 		s, err := a.obj(r.List.Owner(), r.Owner)
 		if err != nil {
 			return err
 		}
 		c := &s.lists[r.List]
-		if isNew {
+		if !found {
 			c.Items++
 		}
 		c.Hits += m.Hits - oldHits
