@@ -101,19 +101,6 @@ func (s *Store) ApplyAsync(ctx context.Context, b *intel.Batch, done func(error)
 		return fmt.Errorf("apply: %w", err)
 	}
 	n := b.Len()
-	// The object records merge on an applier of their own, with its own
-	// iterator and overlay, while the address records merge (see
-	// objstages.go).
-	var oa *applier
-	if hasObjects(b) {
-		oit, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{UseL6Filters: true})
-		if err != nil {
-			_ = it.Close()
-			return fmt.Errorf("apply: %w", err)
-		}
-		oa = &applier{it: oit, prev: prev, o: newOverlay(4 * numObjectRecords(b)), ctx: ctx, store: s}
-		n -= numObjectRecords(b)
-	}
 	a := &applier{
 		it:       it,
 		prev:     prev,
@@ -129,25 +116,9 @@ func (s *Store) ApplyAsync(ctx context.Context, b *intel.Batch, done func(error)
 		listChanged:    map[[16]byte]bool{},
 		urlListChanged: map[string]bool{},
 	}
-	var objDone chan error
-	if oa != nil {
-		objDone = make(chan error, 1)
-		go func() {
-			err := oa.mergeObjects(b)
-			if cerr := oa.it.Close(); err == nil && cerr != nil {
-				err = fmt.Errorf("apply: %w", cerr)
-			}
-			objDone <- err
-		}()
-	}
 	err = a.merge(b)
 	if cerr := it.Close(); err == nil && cerr != nil {
 		err = fmt.Errorf("apply: %w", cerr)
-	}
-	if objDone != nil {
-		if oerr := <-objDone; err == nil {
-			err = oerr
-		}
 	}
 	if err != nil {
 		return err
@@ -156,9 +127,6 @@ func (s *Store) ApplyAsync(ctx context.Context, b *intel.Batch, done func(error)
 		s.lastStamp = a.stamped
 	}
 	p := &pending{o: a.o, sorted: make(chan struct{}), done: make(chan struct{})}
-	if oa != nil {
-		p.objs = oa.o
-	}
 	s.older, s.last = prev, p
 	go func() {
 		p.err = s.commit(ctx, a, p, prev)
@@ -214,6 +182,7 @@ func (a *applier) apply(b *intel.Batch) error {
 		{"spam events", a.spam},
 		{"phishing events", a.phishing},
 		{"reports", a.reports},
+		{"objects", a.objects},
 		{"network records", a.network},
 	}
 	for _, st := range steps {

@@ -58,7 +58,7 @@ func (a *applier) before(key []byte) (v []byte, found, ok bool) {
 // before this one (if any) has committed.
 func (a *applier) readStore(key []byte) (readVal, error) {
 	if a.prev != nil {
-		if v, del, ok := a.prev.overlay(key).written(string(key)); ok {
+		if v, del, ok := a.prev.o.written(string(key)); ok {
 			return readVal{v: v, found: !del}, nil
 		}
 	}

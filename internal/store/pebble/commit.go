@@ -16,9 +16,6 @@ import (
 // hold them yet. Nothing changes o once it is pending.
 type pending struct {
 	o *overlay
-	// objs holds the writes of the batch's object records, merged apart
-	// (nil if it had none); their keys are not in o (see objectKey).
-	objs *overlay
 	// writes are the written slots of o, sorted by key, once sorted is
 	// closed.
 	writes []*slot
@@ -41,7 +38,7 @@ func (p *pending) finished() bool {
 // top of, nil if none) has committed.
 func (s *Store) commit(ctx context.Context, a *applier, p *pending, prev *pending) error {
 	// Keys in order: the memtable inserts each next to the previous one.
-	writes := sortedWrites(a.o, p.objs)
+	writes := a.o.sortedWrites()
 	p.writes = writes
 	close(p.sorted)
 	size := 0
@@ -80,15 +77,6 @@ func (s *Store) commit(ctx context.Context, a *applier, p *pending, prev *pendin
 		return fmt.Errorf("apply: commit: %w", err)
 	}
 	return nil
-}
-
-// overlay returns the overlay that holds the pending batch's writes of
-// key: objs for the keys of object records.
-func (p *pending) overlay(key []byte) *overlay {
-	if p.objs != nil && isObjectKey(key) {
-		return p.objs
-	}
-	return p.o
 }
 
 // settle waits for the commit of every batch handed to it. The caller

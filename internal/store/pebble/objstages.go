@@ -15,60 +15,6 @@ import (
 // stage; every link is written together with its owner's summary (whose
 // list counts it changes), so the link keys of an object without a summary
 // before the batch are known to be absent (see knownAbsent).
-//
-// The object records read and write only their own keys (isObjectKey), and
-// no address stage reads those: Apply merges them on an applier of their
-// own (mergeObjects, with its own iterator and overlay) on a goroutine of
-// their own while the address records merge, and the commit writes both
-// overlays as one batch.
-
-// isObjectKey reports whether key belongs to the object records: a
-// summary, the hashes of a file, or a link item or index entry.
-func isObjectKey(key []byte) bool {
-	if len(key) == 0 {
-		return false
-	}
-	switch key[0] {
-	case tObject, tHashes:
-		return true
-	case tPrimary, tIndex:
-		return len(key) > 1 && key[1] == lLinks
-	}
-	return false
-}
-
-// numObjectRecords is the number of the batch's object records.
-func numObjectRecords(b *intel.Batch) int {
-	return len(b.ObjectInfos) + len(b.ObjectListings) + len(b.Whois) + len(b.FileHashes) + len(b.Links)
-}
-
-func hasObjects(b *intel.Batch) bool { return numObjectRecords(b) > 0 }
-
-// mergeObjects merges the object records of b into the applier's overlay:
-// its own planned reads (summaries and hashes, then the links of objects
-// that exist, then their index entries), then the objects stage.
-func (a *applier) mergeObjects(b *intel.Batch) error {
-	keys := objectSummaryKeys(nil, b)
-	if err := a.fetch(keys); err != nil {
-		return fmt.Errorf("apply: read: %w", err)
-	}
-	a.markNew()
-	p := plan{a: a, keys: keys[:0]}
-	p.links(b)
-	if err := a.fetch(p.keys); err != nil {
-		return fmt.Errorf("apply: read: %w", err)
-	}
-	if err := a.fetch(a.indexKeys(p.keys[:0], p.items)); err != nil {
-		return fmt.Errorf("apply: read: %w", err)
-	}
-	if err := a.objects(b); err != nil {
-		if ctxErr := a.ctx.Err(); ctxErr != nil && err == ctxErr {
-			return err
-		}
-		return fmt.Errorf("apply objects: %w", err)
-	}
-	return a.ctx.Err()
-}
 
 // objectSummaryKeys appends the keys of the first round of the planned
 // reads that the object records read: the summaries of their objects and

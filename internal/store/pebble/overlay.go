@@ -87,24 +87,12 @@ func (o *overlay) write(key []byte, v []byte, del bool) {
 	o.slots = append(o.slots, slot{key: k, v: v, flags: f})
 }
 
-// sortedWrites returns the written slots of the overlays (nil ones
-// skipped), in key order; no key may be in two of them.
-func sortedWrites(os ...*overlay) []*slot {
-	n := 0
-	for _, o := range os {
-		if o != nil {
-			n += o.nw
-		}
-	}
-	out := make([]*slot, 0, n)
-	for _, o := range os {
-		if o == nil {
-			continue
-		}
-		for i := range o.slots {
-			if o.slots[i].flags&fWritten != 0 {
-				out = append(out, &o.slots[i])
-			}
+// sortedWrites returns the written slots, in key order.
+func (o *overlay) sortedWrites() []*slot {
+	out := make([]*slot, 0, o.nw)
+	for i := range o.slots {
+		if o.slots[i].flags&fWritten != 0 {
+			out = append(out, &o.slots[i])
 		}
 	}
 	slices.SortFunc(out, func(a, b *slot) int { return strings.Compare(a.key, b.key) })

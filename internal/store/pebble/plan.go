@@ -26,8 +26,8 @@ func (a *applier) prefetch(b *intel.Batch) error {
 }
 
 // summaryKeys are the keys of the first round: the summaries of the
-// batch's addresses, URLs and domains, and its network listings (the
-// object records plan their own reads: see objstages.go).
+// batch's addresses, URLs, domains and objects, its network listings and
+// the stored hashes of its FileHashes.
 func summaryKeys(b *intel.Batch) [][]byte {
 	var keys [][]byte
 	b.EachAddress(func(ip netip.Addr) { keys = append(keys, addrKey(tAddr, intel.NormIP(ip))) })
@@ -46,7 +46,7 @@ func summaryKeys(b *intel.Batch) [][]byte {
 	for i := range b.NetListings {
 		keys = append(keys, netListingKey(&b.NetListings[i]))
 	}
-	return keys
+	return objectSummaryKeys(keys, b)
 }
 
 // markNew notes the addresses, URLs and objects the first round found
@@ -83,8 +83,8 @@ type plan struct {
 	items []itemRef
 }
 
-// owned adds the keys owned by the batch's addresses and URLs: sighting
-// days, list items (and their heads) and event IDs.
+// owned adds the keys owned by the batch's addresses, URLs and objects:
+// sighting days, list items (and their heads), event IDs and links.
 func (p *plan) owned(b *intel.Batch) {
 	for i := range b.Sightings {
 		r := &b.Sightings[i]
@@ -118,6 +118,7 @@ func (p *plan) owned(b *intel.Batch) {
 		ip := intel.NormIP(r.IP)
 		p.key(eventKey(tPhish, ip, r.ID))
 	}
+	p.links(b)
 }
 
 // key adds k unless it is known to be absent.
