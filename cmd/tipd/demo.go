@@ -55,7 +55,7 @@ func cmdDemo(ctx context.Context, e *env, args []string) error {
 	}
 	defer st.Close()
 
-	ex, err := demoImport(ctx, e, st, gen.Options{Size: *size, Seed: *seed, Now: e.now().UTC()})
+	ex, obj, err := demoImport(ctx, e, st, gen.Options{Size: *size, Seed: *seed, Now: e.now().UTC()})
 	if err != nil {
 		return err
 	}
@@ -72,7 +72,12 @@ func cmdDemo(ctx context.Context, e *env, args []string) error {
 	if err := net.Refresh(ctx, st, true); err != nil {
 		return err
 	}
-	examples, err := demoExamples(ctx, &report.Builder{Store: st, Net: net, Now: e.now, Score: c.score}, ex)
+	b := &report.Builder{Store: st, Net: net, Now: e.now, Score: c.score}
+	examples, err := demoExamples(ctx, b, ex)
+	if err != nil {
+		return err
+	}
+	objects, err := demoObjectExamples(ctx, b, obj)
 	if err != nil {
 		return err
 	}
@@ -83,10 +88,13 @@ func cmdDemo(ctx context.Context, e *env, args []string) error {
 			fmt.Fprintf(e.stdout, "store: %s\n", loc.path)
 		}
 		for _, x := range examples {
-			fmt.Fprintf(e.stdout, "example: %s %s\n", x.ip, x.zone)
+			fmt.Fprintf(e.stdout, "example: %s %s\n", x.value, x.zone)
+		}
+		for _, x := range objects {
+			fmt.Fprintf(e.stdout, "example: %s %s\n", x.value, x.zone)
 		}
 		fmt.Fprintf(e.stdout, "taxii: %s/taxii2/ (collections indicators, ip-red, ip-orange, malicious-urls; docs/taxii.md)\n", baseURL)
-		fmt.Fprintf(e.stdout, "try: curl -H 'Authorization: Bearer %s' %s/api/ip/%s\n", token, baseURL, examples[0].ip)
+		fmt.Fprintf(e.stdout, "try: curl -H 'Authorization: Bearer %s' %s/api/ip/%s\n", token, baseURL, examples[0].value)
 		return nil
 	}
 	return e.serve(ctx, st, loc, c)
@@ -94,39 +102,40 @@ func cmdDemo(ctx context.Context, e *env, args []string) error {
 
 // demoImport writes the generated world through the jsonl importer, the
 // same path as `tipd import -format jsonl`.
-func demoImport(ctx context.Context, e *env, st store.Store, o gen.Options) (gen.Examples, error) {
+func demoImport(ctx context.Context, e *env, st store.Store, o gen.Options) (gen.Examples, gen.ObjectExamples, error) {
 	pr, pw := io.Pipe()
 	var ex gen.Examples
+	var obj gen.ObjectExamples
 	errc := make(chan error, 1)
 	go func() {
 		var err error
-		ex, err = gen.Write(pw, o)
+		ex, obj, err = gen.WriteWorld(pw, o)
 		pw.CloseWithError(err)
 		errc <- err
 	}()
 	opts := importer.Options{Feed: "demo", File: "demo-world.jsonl", Now: e.now}
 	newParser, err := formats.New("jsonl", opts.ParserConfig())
 	if err != nil {
-		return nil, err
+		return nil, obj, err
 	}
 	sum, err := importer.Import(ctx, st, pr, newParser, opts)
 	pr.CloseWithError(err)
 	if gerr := <-errc; gerr != nil {
-		return nil, fmt.Errorf("generate the demo world: %w", gerr)
+		return nil, obj, fmt.Errorf("generate the demo world: %w", gerr)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("import the demo world: %w", err)
+		return nil, obj, fmt.Errorf("import the demo world: %w", err)
 	}
 	if sum.Skipped > 0 {
-		return nil, fmt.Errorf("the demo world had %d bad lines (first: line %d: %s)", sum.Skipped, sum.Bad[0].Line, sum.Bad[0].Reason)
+		return nil, obj, fmt.Errorf("the demo world had %d bad lines (first: line %d: %s)", sum.Skipped, sum.Bad[0].Line, sum.Bad[0].Reason)
 	}
 	fmt.Fprintln(e.stderr, sum.String())
-	return ex, nil
+	return ex, obj, nil
 }
 
 type demoExample struct {
-	ip   string
-	zone intel.Zone
+	value string
+	zone  intel.Zone
 }
 
 // demoExamples picks, for each zone, up to two generated addresses whose
@@ -154,6 +163,72 @@ func demoExamples(ctx context.Context, b *report.Builder, ex gen.Examples) ([]de
 		}
 		if n == 0 && z != intel.ZoneYellow {
 			return nil, fmt.Errorf("the demo world has no address answered %s", z)
+		}
+	}
+	return out, nil
+}
+
+// demoObjectExamples picks, for each kind (domains, web addresses, files)
+// and each zone it has, one or two generated objects whose own lookup
+// really answers that zone, and fails if one of those zones has none.
+func demoObjectExamples(ctx context.Context, b *report.Builder, ex gen.ObjectExamples) ([]demoExample, error) {
+	zones := []intel.Zone{intel.ZoneRed, intel.ZoneOrange, intel.ZoneYellow, intel.ZoneGreen, intel.ZoneGrey}
+	kinds := []struct {
+		what  string
+		m     map[intel.Zone][]string
+		zone  func(string) (intel.Zone, error)
+		files bool
+	}{
+		{"domain", ex.Domains, func(v string) (intel.Zone, error) {
+			d, err := intel.NormalizeDomain(v)
+			if err != nil {
+				return "", err
+			}
+			r, err := b.Domain(ctx, d, report.SecZone, 1)
+			if err != nil {
+				return "", err
+			}
+			return r.Zone, nil
+		}, false},
+		{"web address", ex.URLs, func(v string) (intel.Zone, error) {
+			r, err := b.URL(ctx, v, report.SecZone, 1)
+			if err != nil {
+				return "", err
+			}
+			return r.Zone, nil
+		}, false},
+		{"file", ex.Hashes, func(v string) (intel.Zone, error) {
+			h, err := intel.NormalizeHash(v)
+			if err != nil {
+				return "", err
+			}
+			r, err := b.File(ctx, h, report.SecZone, 1)
+			if err != nil {
+				return "", err
+			}
+			return r.Zone, nil
+		}, true},
+	}
+	var out []demoExample
+	for _, k := range kinds {
+		for _, z := range zones {
+			if k.files && z == intel.ZoneOrange {
+				continue // files are never Orange
+			}
+			n := 0
+			for _, v := range k.m[z] {
+				got, err := k.zone(v)
+				if err != nil {
+					return nil, err
+				}
+				if got == z {
+					out = append(out, demoExample{v, z})
+					n++
+				}
+			}
+			if n == 0 {
+				return nil, fmt.Errorf("the demo world has no %s answered %s", k.what, z)
+			}
 		}
 	}
 	return out, nil

@@ -4,14 +4,16 @@ import (
 	"bufio"
 	"context"
 	"io"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
 )
 
 // TestDemo runs `tipd demo` as a newcomer would and checks its stable output
-// lines, and that every example address is really answered with the zone
-// printed next to it.
+// lines, and that every example — addresses, domains, web addresses and
+// file hashes — is really answered by its lookup with the zone printed next
+// to it.
 func TestDemo(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
@@ -35,6 +37,7 @@ func TestDemo(t *testing.T) {
 
 	var token, url, taxiiRoot string
 	examples := map[string][]string{}
+	var all [][2]string
 	sc := bufio.NewScanner(pr)
 	for sc.Scan() {
 		line := sc.Text()
@@ -47,8 +50,11 @@ func TestDemo(t *testing.T) {
 		case "taxii":
 			taxiiRoot, _, _ = strings.Cut(v, " ")
 		case "example":
-			addr, zone, _ := strings.Cut(v, " ")
-			examples[zone] = append(examples[zone], addr)
+			value, zone, _ := strings.Cut(v, " ")
+			all = append(all, [2]string{value, zone})
+			if _, err := netip.ParseAddr(value); err == nil {
+				examples[zone] = append(examples[zone], value)
+			}
 		}
 		if k == "try" {
 			break
@@ -63,15 +69,9 @@ func TestDemo(t *testing.T) {
 			t.Errorf("no example line for %s", zone)
 		}
 	}
-	for zone, addrs := range examples {
-		for _, a := range addrs {
-			ans := get(t, "GET", url+"/api/ip/"+a, token)
-			if ans.status != 200 {
-				t.Fatalf("%s: status %d: %s", a, ans.status, ans.body)
-			}
-			wantField(t, ans.json(t), zone, "Zone")
-		}
-	}
+	// Every example — address, domain, web address, hash — is answered
+	// with its zone by its own lookup.
+	checkExamples(t, url, token, all)
 	// The printed TAXII root serves the demo's Red examples as indicators.
 	if taxiiRoot != url+"/taxii2/" {
 		t.Fatalf("taxii line %q, want %s/taxii2/", taxiiRoot, url)

@@ -46,7 +46,7 @@ func cmdGen(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	ex, err := gen.WriteDir(*out, o)
+	ex, obj, err := gen.WriteWorldDir(*out, o)
 	if err != nil {
 		return err
 	}
@@ -70,6 +70,13 @@ func cmdGen(ctx context.Context, e *env, args []string) error {
 		}
 		for _, a := range addrs {
 			fmt.Fprintf(e.stdout, "example: %s %s\n", a, z)
+		}
+	}
+	for _, m := range []map[intel.Zone][]string{obj.Domains, obj.URLs, obj.Hashes} {
+		for _, z := range []intel.Zone{intel.ZoneRed, intel.ZoneOrange, intel.ZoneYellow, intel.ZoneGreen, intel.ZoneGrey} {
+			for _, v := range m[z] {
+				fmt.Fprintf(e.stdout, "example: %s %s\n", v, z)
+			}
 		}
 	}
 	return nil

@@ -11,7 +11,9 @@ import (
 
 	"github.com/tipd/tipd/internal/importer"
 	"github.com/tipd/tipd/internal/importer/abusech"
+	"github.com/tipd/tipd/internal/importer/filefeed"
 	"github.com/tipd/tipd/internal/importer/lists"
+	"github.com/tipd/tipd/internal/importer/rdap"
 	"github.com/tipd/tipd/internal/intel"
 	"github.com/tipd/tipd/internal/store"
 )
@@ -32,6 +34,9 @@ var feedWriters = []struct {
 	{"ipset", WriteIPSet, func(o importer.ParserConfig) importer.Parser { return lists.NewIPSet(o) }, 0},
 	{"openphish", WriteOpenPhish, func(o importer.ParserConfig) importer.Parser { return lists.NewOpenPhish(o) }, 0},
 	{"phishtank", WritePhishTank, func(o importer.ParserConfig) importer.Parser { return lists.NewPhishTank(o) }, 0},
+	{"malwarebazaar", WriteMalwareBazaar, func(o importer.ParserConfig) importer.Parser { return filefeed.NewMalwareBazaar(o) }, 0},
+	{"urlhaus-payloads", WriteURLhausPayloads, func(o importer.ParserConfig) importer.Parser { return filefeed.NewPayloads(o) }, 0},
+	{"rdap", WriteRDAP, func(o importer.ParserConfig) importer.Parser { return rdap.New(o) }, 0},
 }
 
 // discard is a store that keeps nothing and knows no domain.

@@ -2,8 +2,11 @@
 // to millions of public addresses with invented intelligence about them
 // (feed listings, sightings, passive DNS, hosted URLs, files, feed masks,
 // spam and phishing events, reports, country, AS and WHOIS ranges, allow
-// lists), in the native import format. The same options always give the
-// same bytes. `tipd gen` writes it to files and `tipd demo` imports it.
+// lists), and the domains, web addresses and files around them as objects
+// of their own (registrations, file metadata and hashes, detections,
+// certificates, file relations, links between pages; objects.go), in the
+// native import format. The same options always give the same bytes.
+// `tipd gen` writes it to files and `tipd demo` imports it.
 //
 // Every fact in the world is made up; only the address space is real
 // (public unicast space, never an IANA special-purpose range), so that the
@@ -57,47 +60,70 @@ type Examples map[intel.Zone][]netip.Addr
 
 // The world's file names in a directory written by WriteDir.
 const (
-	WorldFile    = "world.jsonl"
-	ExamplesFile = "examples.json"
+	WorldFile          = "world.jsonl"
+	ExamplesFile       = "examples.json"
+	ObjectExamplesFile = "object-examples.json"
 )
 
-// WriteDir writes the world to dir/world.jsonl and its examples to
-// dir/examples.json, creating dir if needed.
+// WriteDir writes the world to dir/world.jsonl, its address examples to
+// dir/examples.json and its object examples to dir/object-examples.json,
+// creating dir if needed.
 func WriteDir(dir string, o Options) (Examples, error) {
+	ex, _, err := WriteWorldDir(dir, o)
+	return ex, err
+}
+
+// WriteWorldDir is WriteDir returning the object examples too.
+func WriteWorldDir(dir string, o Options) (Examples, ObjectExamples, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("write world: %w", err)
+		return nil, ObjectExamples{}, fmt.Errorf("write world: %w", err)
 	}
 	f, err := os.Create(filepath.Join(dir, WorldFile))
 	if err != nil {
-		return nil, fmt.Errorf("write world: %w", err)
+		return nil, ObjectExamples{}, fmt.Errorf("write world: %w", err)
 	}
-	ex, err := Write(f, o)
+	ex, obj, err := WriteWorld(f, o)
 	if cerr := f.Close(); err == nil && cerr != nil {
 		err = fmt.Errorf("write world: %w", cerr)
 	}
 	if err != nil {
-		return nil, err
+		return nil, ObjectExamples{}, err
 	}
-	data, err := json.MarshalIndent(ex, "", "  ")
-	if err != nil {
-		return nil, fmt.Errorf("write examples: %w", err)
+	for _, x := range []struct {
+		file string
+		v    any
+	}{{ExamplesFile, ex}, {ObjectExamplesFile, obj}} {
+		data, err := json.MarshalIndent(x.v, "", "  ")
+		if err != nil {
+			return nil, ObjectExamples{}, fmt.Errorf("write examples: %w", err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, x.file), append(data, '\n'), 0o644); err != nil {
+			return nil, ObjectExamples{}, fmt.Errorf("write examples: %w", err)
+		}
 	}
-	if err := os.WriteFile(filepath.Join(dir, ExamplesFile), append(data, '\n'), 0o644); err != nil {
-		return nil, fmt.Errorf("write examples: %w", err)
-	}
-	return ex, nil
+	return ex, obj, nil
 }
 
 // Write writes the world as native jsonl to w, streaming with constant
-// memory. Network data comes first, then reports, then domains and passive
-// DNS, then per-address evidence (so that web addresses on domains find the
-// addresses their domain resolved to when imported in order).
+// memory, and returns its address examples (WriteWorld also returns the
+// object examples).
 func Write(w io.Writer, o Options) (Examples, error) {
+	ex, _, err := WriteWorld(w, o)
+	return ex, err
+}
+
+// WriteWorld writes the world as native jsonl to w, streaming with
+// constant memory. Network data comes first, then reports and domain
+// registrations, then domains and passive DNS, then per-address evidence
+// with the objects around it (so that web addresses on domains find the
+// addresses their domain resolved to when imported in order), then the
+// allow-listed networks' addresses and objects.
+func WriteWorld(w io.Writer, o Options) (Examples, ObjectExamples, error) {
 	if o.Size == 0 {
 		o.Size = DefaultSize
 	}
 	if o.Size < 0 || o.Size > MaxSize {
-		return nil, fmt.Errorf("world size %d out of range 1-%d", o.Size, MaxSize)
+		return nil, ObjectExamples{}, fmt.Errorf("world size %d out of range 1-%d", o.Size, MaxSize)
 	}
 	if o.Now.IsZero() {
 		o.Now = time.Now().UTC().Truncate(time.Hour)
@@ -107,16 +133,17 @@ func Write(w io.Writer, o Options) (Examples, error) {
 		o.Size, o.Seed, o.Now.UTC().Format(time.RFC3339)))
 	g.networks()
 	g.reports()
+	g.registrations()
 	g.dnsPass()
 	g.evidencePass()
 	g.greenPass()
 	if err := g.bw.Flush(); err != nil {
-		return nil, fmt.Errorf("write world: %w", err)
+		return nil, ObjectExamples{}, fmt.Errorf("write world: %w", err)
 	}
 	if g.err != nil {
-		return nil, fmt.Errorf("write world: %w", g.err)
+		return nil, ObjectExamples{}, fmt.Errorf("write world: %w", g.err)
 	}
-	return g.examples, nil
+	return g.examples, g.objects, nil
 }
 
 // world is the generator's state: only counters and the output.
@@ -131,6 +158,7 @@ type world struct {
 	nets     int
 	nReports int
 	examples Examples
+	objects  ObjectExamples
 	exCount  map[intel.Zone][2]int
 	buf      []byte
 }
@@ -147,6 +175,7 @@ func newWorld(o Options, w io.Writer) *world {
 		nets:     1 + o.Size/50000,
 		nReports: 3 + o.Size/100000,
 		examples: Examples{},
+		objects:  newObjectExamples(),
 		exCount:  map[intel.Zone][2]int{},
 	}
 }

@@ -228,8 +228,14 @@ func (g *world) evidencePass() {
 		switch g.profile(i) {
 		case profGrey:
 			g.example(intel.ZoneGrey, ip)
+			if i == 3 { // a Grey site in the smallest worlds too; the address stays bare
+				g.greyObjects(i, newRNG(g.o.Seed, uint64(i), 13))
+			}
 		case profSeen:
 			g.sightings(r, ip, r.between(1, 3), 60, 10, 300)
+			if newRNG(g.o.Seed, uint64(i), 6).intn(3) == 0 { // the site dnsPass resolved
+				g.greyObjects(i, newRNG(g.o.Seed, uint64(i), 13))
+			}
 		case profRed:
 			g.red(i, ip, r)
 			g.example(intel.ZoneRed, ip)
@@ -237,9 +243,11 @@ func (g *world) evidencePass() {
 			g.phishing(i, ip, r)
 		case profOrange:
 			g.orange(ip, r)
+			g.orangeObjects(i, newRNG(g.o.Seed, uint64(i), 14))
 			g.example(intel.ZoneOrange, ip)
 		case profYellow:
 			g.yellow(i, ip, r)
+			g.yellowObjects(i, newRNG(g.o.Seed, uint64(i), 15))
 			g.example(intel.ZoneYellow, ip)
 		}
 	}
@@ -306,10 +314,12 @@ func (g *world) red(i int, ip netip.Addr, r *rng) {
 		FirstSeen: ts(g.ago(r, 10, 40)), LastSeen: ts(g.ago(r, 0, 3))})
 	g.emit(&jsonl.Record{Kind: jsonl.KindMask, Mask: d, MaskType: intel.MaskHost, Zone: string(intel.ZoneRed),
 		Feeds: []string{"Botnet CC URL Feed"}, LastSeen: day(g.daysAgo(r.intn(3)))})
+	var report string
 	if i == 0 || hash(g.o.Seed, uint64(i), 8)%4 == 0 {
-		n := int(hash(g.o.Seed, uint64(i), 9) % uint64(g.nReports))
-		g.emit(&jsonl.Record{Kind: jsonl.KindReportLink, IP: ip.String(), Report: g.reportID(n)})
+		report = g.reportID(int(hash(g.o.Seed, uint64(i), 9) % uint64(g.nReports)))
+		g.emit(&jsonl.Record{Kind: jsonl.KindReportLink, IP: ip.String(), Report: report})
 	}
+	g.redObjects(i, ip, newRNG(g.o.Seed, uint64(i), 12), report)
 }
 
 func (g *world) phishing(i int, ip netip.Addr, r *rng) {
@@ -368,5 +378,6 @@ func (g *world) greenPass() {
 			g.resolution(r, fmt.Sprintf("dns%d.resolver-%s.example", host, base36(a)), ip, 30, 60)
 			g.example(intel.ZoneGreen, ip)
 		}
+		g.greenObjects(a)
 	}
 }

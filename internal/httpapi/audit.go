@@ -87,22 +87,26 @@ func (info *requestInfo) setRaw(v string) {
 	info.raw = v
 }
 
-// setObject records the object a valid request looks up: the address, or
-// the normalised web address.
+// setObject records the object a valid request looks up: the address,
+// the normalised web address, domain name or hash.
 func (info *requestInfo) setObject(req lookupRequest) {
-	if req.url == "" {
+	switch req.kind {
+	case kindIP:
 		info.object = req.ip.String()
-		return
-	}
-	if key, _, err := intel.NormalizeURL(req.url); err == nil {
-		info.object = key
+	case kindURL:
+		if key, _, err := intel.NormalizeURL(req.url); err == nil {
+			info.object = key
+		}
+	default:
+		info.object = req.object
 	}
 }
 
 // loggedObject is the object the request log shows: the looked-up object
-// of an answered request, the raw request value of a refused one.
+// of an answered request (a search for an unknown object, 404, too), the
+// raw request value of a refused one.
 func (info *requestInfo) loggedObject(status int) string {
-	if status < 400 && info.object != "" {
+	if (status < 400 || status == http.StatusNotFound) && info.object != "" {
 		return info.object
 	}
 	return info.raw

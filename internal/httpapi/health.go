@@ -43,7 +43,8 @@ func (s *server) handleMetrics(w http.ResponseWriter, r *http.Request, _ *reques
 func (s *server) handleNotFound(w http.ResponseWriter, r *http.Request, _ *requestInfo) error {
 	path, _ := rawTarget(r)
 	return intel.Errorf(intel.KindNotFound, "not_found",
-		"there is nothing at %q; the lookup API is at %s<address or web address>", clip(path), lookupPrefix)
+		"there is nothing at %q; the lookups are at %s<address>, %s<web address>, %s<domain> and %s<hash>",
+		clip(path), lookupPrefix, urlPrefix, domainPrefix, hashPrefix)
 }
 
 // handleTooLong answers request targets over the configured length.

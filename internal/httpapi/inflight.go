@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/bits"
 	"net/http"
 	"slices"
 	"sync"
@@ -268,33 +269,51 @@ func (t *ticket) leave() {
 }
 
 // requestWeight is the weight a lookup is assumed to need before its
-// report is built: count items in every list section it asks for.
+// report is built: count items in every list section it asks for, and
+// uncappedItems in every list that count does not cap.
 func requestWeight(req lookupRequest) int64 {
 	sec := req.sections
-	items := 0
-	if req.url != "" {
-		for _, s := range []report.Sections{report.SecFilesDownloaded, report.SecFeedMasks} {
-			if sec.Has(s) {
-				items += req.count
-			}
-		}
-	} else {
-		for _, s := range []report.Sections{report.SecFilesDownloadedFromIP, report.SecHostedURLs, report.SecFeedMasks} {
-			if sec.Has(s) {
-				items += req.count
-			}
-		}
-		res := 0
-		if sec.Has(report.SecIPDNSResolutions) {
-			res = req.count
-		}
-		if sec.Has(report.SecZone | report.SecRelatedObjects | report.SecIPGeneralInfo) {
-			res = max(res, report.RedDomainScan) // read to score the address
-		}
-		items += res
+	if req.kind != kindIP {
+		items := req.count*bits.OnesCount64(uint64(sec&cappedLists[req.kind])) +
+			uncappedItems*bits.OnesCount64(uint64(sec&uncappedLists[req.kind]))
+		return itemsWeight(items, req.format)
 	}
-	return itemsWeight(items, req.format)
+	items := 0
+	for _, s := range []report.Sections{report.SecFilesDownloadedFromIP, report.SecHostedURLs, report.SecFeedMasks} {
+		if sec.Has(s) {
+			items += req.count
+		}
+	}
+	res := 0
+	if sec.Has(report.SecIPDNSResolutions) {
+		res = req.count
+	}
+	if sec.Has(report.SecZone | report.SecRelatedObjects | report.SecIPGeneralInfo) {
+		res = max(res, report.RedDomainScan) // read to score the address
+	}
+	return itemsWeight(items+res, req.format)
 }
+
+// cappedLists are the list sections of each kind of lookup that count
+// caps, uncappedLists those it does not (DetectionsInfo,
+// FileParentCertificates), assumed to hold uncappedItems items each until
+// the report is built.
+var (
+	cappedLists = [...]report.Sections{
+		kindURL: report.SecDomainDNSResolutions | report.SecFilesDownloaded | report.SecFilesAccessed |
+			report.SecURLReferrals | report.SecURLReferredTo | report.SecFeedMasks,
+		kindDomain: report.SecDomainDNSResolutions | report.SecFilesDownloaded | report.SecFilesAccessed |
+			report.SecURLReferrals | report.SecURLReferredTo | report.SecSubdomains | report.SecFeedMasks,
+		kindHash: report.SecFileCertificates | report.SecFileNames | report.SecFilePaths |
+			report.SecFileDownloadedFromURLs | report.SecFileAccessedURLs | report.SecFileStartedObjects |
+			report.SecFileStartedBy | report.SecFileDownloadedObjects | report.SecFileDownloadedBy,
+	}
+	uncappedLists = [...]report.Sections{
+		kindHash: report.SecDetectionsInfo | report.SecFileParentCertificates,
+	}
+)
+
+const uncappedItems = 100
 
 // itemsWeight is the weight of an answer of items list items.
 func itemsWeight(items int, format string) int64 {
@@ -305,12 +324,10 @@ func itemsWeight(items int, format string) int64 {
 	return weightBase + int64(items)*per
 }
 
-// ipItems and urlItems count a built report's list items.
+// ipItems counts a built address report's list items.
 func ipItems(r *report.IPReport) int {
 	return len(r.Files) + len(r.HostedURLs) + len(r.Masks) + len(r.NetMasks) + len(r.Resolutions)
 }
-
-func urlItems(r *report.URLReport) int { return len(r.Files) + len(r.Masks) }
 
 // errStalled is the error of an answer whose client stopped reading it.
 var errStalled = errors.New("the client stopped reading the answer")

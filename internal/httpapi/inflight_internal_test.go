@@ -170,9 +170,30 @@ func TestRequestWeight(t *testing.T) {
 	if got, want := requestWeight(zone), itemsWeight(report.RedDomainScan, formatJSON); got != want {
 		t.Errorf("Zone only: %d, want %d (the resolutions read for the score)", got, want)
 	}
-	url := lookupRequest{url: "http://example.com/", sections: report.AllURLSections, count: 100, format: formatSTIX}
-	if got, want := requestWeight(url), itemsWeight(200, formatSTIX); got != want {
-		t.Errorf("web address, STIX: %d, want %d", got, want)
+	tests := []struct {
+		name string
+		req  lookupRequest
+		want int64
+	}{
+		// Six capped lists: resolutions, files downloaded and accessed,
+		// referrals both ways, masks.
+		{"web address, STIX", lookupRequest{kind: kindURL, url: "http://example.com/", sections: report.AllURLSections, count: 100, format: formatSTIX},
+			itemsWeight(600, formatSTIX)},
+		{"web address, Zone", lookupRequest{kind: kindURL, url: "http://example.com/", sections: report.SecZone, count: 100, format: formatJSON},
+			itemsWeight(0, formatJSON)},
+		// Seven capped lists (Subdomains too).
+		{"domain, every section", lookupRequest{kind: kindDomain, object: "example.com", sections: report.AllDomainSections, count: 10, format: formatJSON},
+			itemsWeight(70, formatJSON)},
+		// Nine capped lists, two uncapped ones.
+		{"file, every section", lookupRequest{kind: kindHash, object: "0F343B0931126A20F133D67C2B018A3B", sections: report.AllFileSections, count: 10, format: formatJSON},
+			itemsWeight(90+2*uncappedItems, formatJSON)},
+		{"file search", lookupRequest{kind: kindHash, object: "0F343B0931126A20F133D67C2B018A3B", sections: searchHashSections, count: 1000, format: formatJSON},
+			itemsWeight(uncappedItems, formatJSON)},
+	}
+	for _, tt := range tests {
+		if got := requestWeight(tt.req); got != tt.want {
+			t.Errorf("%s: got %d, want %d", tt.name, got, tt.want)
+		}
 	}
 }
 

@@ -12,7 +12,6 @@ import (
 	"github.com/tipd/tipd/internal/access"
 	"github.com/tipd/tipd/internal/intel"
 	"github.com/tipd/tipd/internal/render"
-	"github.com/tipd/tipd/internal/report"
 )
 
 // Formats of the `format` parameter.
@@ -21,21 +20,34 @@ const (
 	formatSTIX = "stix"
 )
 
-// lookupRequest is a parsed and validated lookup request.
-type lookupRequest struct {
-	ip       netip.Addr // valid unless url is set
-	url      string     // the web address as decoded, scheme included
-	sections report.Sections
-	count    int
-	format   string
-}
-
 // handleLookup answers GET /api/ip/<request>.
 func (s *server) handleLookup(w http.ResponseWriter, r *http.Request, info *requestInfo) error {
+	return s.pathLookup(w, r, info, lookupPrefix, parseLookup)
+}
+
+// handleURLLookup answers GET /api/url/<web address>.
+func (s *server) handleURLLookup(w http.ResponseWriter, r *http.Request, info *requestInfo) error {
+	return s.pathLookup(w, r, info, urlPrefix, parseURLLookup)
+}
+
+// handleDomainLookup answers GET /api/domain/<domain>.
+func (s *server) handleDomainLookup(w http.ResponseWriter, r *http.Request, info *requestInfo) error {
+	return s.pathLookup(w, r, info, domainPrefix, parseDomainLookup)
+}
+
+// handleHashLookup answers GET /api/hash/<md5|sha1|sha256>.
+func (s *server) handleHashLookup(w http.ResponseWriter, r *http.Request, info *requestInfo) error {
+	return s.pathLookup(w, r, info, hashPrefix, parseHashLookup)
+}
+
+// pathLookup answers a lookup in the path form, prefix<request>, that
+// parse reads from the raw path and query string.
+func (s *server) pathLookup(w http.ResponseWriter, r *http.Request, info *requestInfo, prefix string,
+	parse func(path, query string, cfg Config) (lookupRequest, error)) error {
 	path, query := rawTarget(r)
-	info.setRaw(strings.TrimPrefix(path, lookupPrefix))
+	info.setRaw(strings.TrimPrefix(path, prefix))
 	return s.lookup(w, r, info, func() (lookupRequest, error) {
-		return parseLookup(path, query, s.cfg)
+		return parse(path, query, s.cfg)
 	})
 }
 
@@ -45,7 +57,9 @@ func (s *server) handleLookup(w http.ResponseWriter, r *http.Request, info *requ
 // (400), licence (402), API access (403), legal hold (451), quota (403),
 // memory for the answer (503). Nothing is counted until the report is
 // built, so refused, rate-limited, held, malformed and turned-away
-// requests never consume quota.
+// requests never consume quota; a search for an object nothing is known
+// about is counted, then answered 404 no_data. Every kind of lookup, path
+// or search form, goes through here: one count per answered request.
 func (s *server) lookup(w http.ResponseWriter, r *http.Request, info *requestInfo, parse func() (lookupRequest, error)) error {
 	ctx := r.Context()
 	user, token, err := s.credentials(r, info)
@@ -85,43 +99,35 @@ func (s *server) lookup(w http.ResponseWriter, r *http.Request, info *requestInf
 	body := sc.body[:0]
 	sc.out = bodyStream{w: w, contentType: "application/json; charset=utf-8", stall: s.cfg.WriteStall}
 	out := &sc.out
-	if req.url != "" {
-		rep, err := s.reports.URL(ctx, req.url, req.sections, req.count)
-		if err != nil {
-			return err // the store named what failed; the log line names the object
+	a, err := s.build(ctx, req)
+	if err != nil {
+		return err // the store named what failed; the log line names the object
+	}
+	defer a.release() // after the body is rendered and written
+	t.shrink(itemsWeight(a.items(), req.format))
+	lic, err := s.access.Authorize(ctx, user, token)
+	if err != nil {
+		return err
+	}
+	if req.search {
+		// Counted: a lookup was made, whatever it found.
+		if !a.known() {
+			return noData(req)
 		}
-		t.shrink(itemsWeight(urlItems(rep), req.format))
-		if rep.License, err = s.access.Authorize(ctx, user, token); err != nil {
-			return err
-		}
-		if req.format == formatSTIX {
-			b, err := render.URLSTIX(rep, s.reports.Clock())
-			return writeSTIX(w, b, err)
-		}
-		body, err = render.StreamURLJSON(body, rep, out, streamChunk)
+		body = a.appendSearch(body)
 		sc.body = body
-		if err != nil {
-			return err
-		}
-	} else {
-		rep, err := s.reports.IP(ctx, req.ip, req.sections, req.count)
-		if err != nil {
-			return err
-		}
-		defer rep.Release() // after the body is rendered and written
-		t.shrink(itemsWeight(ipItems(rep), req.format))
-		if rep.License, err = s.access.Authorize(ctx, user, token); err != nil {
-			return err
-		}
-		if req.format == formatSTIX {
-			b, err := render.IPSTIX(rep, s.reports.Clock())
-			return writeSTIX(w, b, err)
-		}
-		body, err = render.StreamIPJSON(body, rep, out, streamChunk)
-		sc.body = body
-		if err != nil {
-			return err
-		}
+		writeBody(w, http.StatusOK, "application/json; charset=utf-8", body)
+		return nil
+	}
+	a.setLicense(lic)
+	if req.format == formatSTIX {
+		b, err := a.stix(s.reports.Clock())
+		return writeSTIX(w, b, err)
+	}
+	body, err = a.stream(body, out, streamChunk)
+	sc.body = body
+	if err != nil {
+		return err
 	}
 	if out.started() {
 		// The rest of a large answer, sent chunked.
@@ -134,23 +140,35 @@ func (s *server) lookup(w http.ResponseWriter, r *http.Request, info *requestInf
 	return nil
 }
 
-// checkHold refuses a lookup of a held object: the address, or the web
-// address by its key and, when its host is an address, that address too.
+// checkHold refuses a lookup of a held object: the address; the domain
+// name, held by a hold on it or on a name above it; the file, held by any
+// of its hashes; the web address by its key and by its host, an address or
+// a name held as above.
 // The store is asked on every request, so a hold applies at once.
 func (s *server) checkHold(ctx context.Context, req lookupRequest) error {
-	if req.url == "" {
-		return s.access.CheckHold(ctx, req.ip, "")
+	switch req.kind {
+	case kindIP:
+		return s.access.CheckHold(ctx, intel.HoldQuery{IP: req.ip})
+	case kindDomain:
+		return s.access.CheckHold(ctx, intel.HoldQuery{Domain: req.object})
+	case kindHash:
+		return s.access.CheckHold(ctx, intel.HoldQuery{Hashes: []string{req.object}})
 	}
 	key, _, err := intel.NormalizeURL(req.url)
 	if err != nil {
 		return intel.Invalid("the web address %q is not valid: %v", clip(req.url), err)
 	}
 	// The key's host is the one a browser would connect to.
-	var host netip.Addr
-	if a, err := netip.ParseAddr(intel.URLHost(key)); err == nil && a.Zone() == "" {
-		host = a.Unmap()
+	q := intel.HoldQuery{URL: key}
+	host := intel.URLHost(key)
+	if a, err := netip.ParseAddr(host); err == nil {
+		if a.Zone() == "" {
+			q.IP = a.Unmap()
+		}
+	} else {
+		q.Domain = host
 	}
-	return s.access.CheckHold(ctx, host, key)
+	return s.access.CheckHold(ctx, q)
 }
 
 // writeSTIX answers with a STIX 2.1 bundle.
@@ -201,102 +219,6 @@ func (s *server) authenticate(r *http.Request) (intel.User, intel.Token, error) 
 		return intel.User{}, intel.Token{}, intel.Errorf(intel.KindUnauthenticated, access.CodeUnauthenticated,
 			"the authorization scheme %q is not supported: send Authorization: Bearer <token>", clip(scheme))
 	}
-}
-
-// parseLookup parses the raw path (starting with /api/ip) and the raw query
-// string of a lookup request. Every error is KindInvalid with a message that
-// names the bad value. Checks run in this order: request, query string
-// syntax, format, sections, count; with format=stix, sections and count are
-// ignored (every section, DefaultCount items per list).
-func parseLookup(path, query string, cfg Config) (lookupRequest, error) {
-	var req lookupRequest
-	seg, ok := strings.CutPrefix(path, lookupPrefix)
-	if !ok || seg == "" {
-		return req, intel.Invalid("the request names no address: use %s<IPv4 or IPv6 address, or http(s) web address>", lookupPrefix)
-	}
-	dec, err := url.PathUnescape(seg)
-	if err != nil {
-		return req, intel.Invalid("the request %q is not correctly percent-encoded", clip(seg))
-	}
-	if hasHTTPScheme(dec) {
-		if _, _, err := intel.NormalizeURL(dec); err != nil {
-			return req, intel.Invalid("the web address %q is not valid: %v", clip(dec), err)
-		}
-		req.url = dec
-	} else {
-		ip, err := netip.ParseAddr(dec)
-		switch {
-		case err != nil:
-			return req, intel.Invalid("%q is not an IPv4 or IPv6 address, nor a web address starting with http:// or https://", clip(dec))
-		case ip.Zone() != "":
-			return req, intel.Invalid("%q carries an IPv6 zone; send the address without %%%s", clip(dec), clip(ip.Zone()))
-		}
-		req.ip = ip.Unmap()
-	}
-
-	q, err := url.ParseQuery(query)
-	if err != nil {
-		return req, intel.Invalid("the query string %q is malformed: give parameters as name=value pairs joined by &", clip(query))
-	}
-	format, err := single(q, "format")
-	if err != nil {
-		return req, err
-	}
-	switch format {
-	case "", formatJSON:
-		req.format = formatJSON
-	case formatSTIX:
-		// A bundle carries every section, each list capped at the
-		// default: sections and count are ignored, not even validated.
-		req.format = formatSTIX
-		req.count = report.DefaultCount
-		if req.url != "" {
-			req.sections = report.AllURLSections
-		} else {
-			req.sections = report.AllIPSections
-		}
-		return req, nil
-	default:
-		return req, intel.Invalid("format must be json or stix, not %q", clip(format))
-	}
-
-	var names []string
-	for _, v := range q["sections"] {
-		if v != "" {
-			names = append(names, v)
-		}
-	}
-	sections := strings.Join(names, ",")
-	if req.url != "" {
-		req.sections, err = report.ParseURLSections(sections)
-	} else {
-		req.sections, err = report.ParseIPSections(sections)
-	}
-	if err != nil {
-		if intel.KindOf(err) != intel.KindInvalid {
-			return req, intel.Invalid("sections=%q is not valid", clip(sections))
-		}
-		return req, err
-	}
-
-	count, err := single(q, "count")
-	if err != nil {
-		return req, err
-	}
-	if req.count, err = parseCount(count, cfg); err != nil {
-		return req, err
-	}
-	return req, nil
-}
-
-// hasHTTPScheme reports whether s starts with http:// or https:// in any case.
-func hasHTTPScheme(s string) bool {
-	for _, p := range []string{"http://", "https://"} {
-		if len(s) >= len(p) && strings.EqualFold(s[:len(p)], p) {
-			return true
-		}
-	}
-	return false
 }
 
 // single returns the value of a parameter that may be given at most once

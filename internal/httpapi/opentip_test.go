@@ -1,13 +1,15 @@
 package httpapi_test
 
 import (
-	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
 	"net/url"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/tipd/tipd/internal/httpapi"
@@ -43,42 +45,71 @@ func seedHosted(t *testing.T, e *env) {
 	}
 }
 
-// TestSearchSameBody: the OpenTIP-style endpoints answer byte for byte what
-// /api/ip answers without parameters, apart from the day's request count,
-// which each answer raises by one.
-func TestSearchSameBody(t *testing.T) {
+// searchKeys are the keys a search answer may hold (docs/api.md,
+// "OpenTIP-style endpoints").
+var searchKeys = map[string][]string{
+	"ip":     {"IpGeneralInfo", "IpWhoIs", "Zone"},
+	"url":    {"UrlDomainWhoIs", "UrlGeneralInfo", "Zone"},
+	"domain": {"DomainGeneralInfo", "DomainWhoIsInfo", "Zone"},
+	"hash":   {"DetectionsInfo", "FileGeneralInfo", "Zone"},
+}
+
+// checkSearchAnswer checks a search answer against the path form's answer
+// of the same object: 200, JSON, the search's keys only (Zone always, no
+// LicenseInfo), the same zone and the same object named in general.
+func checkSearchAnswer(t *testing.T, what, kind string, search, path *httptest.ResponseRecorder, general, field string) {
+	t.Helper()
+	if search.Code != http.StatusOK {
+		t.Fatalf("%s: got %d %s, want 200", what, search.Code, search.Body)
+	}
+	if ct := search.Header().Get("Content-Type"); ct != "application/json; charset=utf-8" {
+		t.Errorf("%s: Content-Type %q", what, ct)
+	}
+	m, keys := keysOf(t, search.Body.Bytes())
+	if _, ok := m["Zone"]; !ok {
+		t.Errorf("%s: no Zone in %s", what, search.Body)
+	}
+	for _, k := range keys {
+		if !slices.Contains(searchKeys[kind], k) {
+			t.Errorf("%s: key %s, want only %v", what, k, searchKeys[kind])
+		}
+	}
+	pm, _ := keysOf(t, path.Body.Bytes())
+	if string(m["Zone"]) != string(pm["Zone"]) {
+		t.Errorf("%s: Zone %s, the path form says %s", what, m["Zone"], pm["Zone"])
+	}
+	var got, want map[string]any
+	json.Unmarshal(m[general], &got)   //nolint:errcheck // compared below
+	json.Unmarshal(pm[general], &want) //nolint:errcheck
+	if got[field] == nil || got[field] != want[field] {
+		t.Errorf("%s: %s.%s = %v, the path form says %v", what, general, field, got[field], want[field])
+	}
+}
+
+// TestSearchAnswers: the OpenTIP-style endpoints answer the subset of the
+// path form's report that the real service sends, without LicenseInfo,
+// and count one request each; pasted and encoded web addresses reach the
+// same address.
+func TestSearchAnswers(t *testing.T) {
 	e := newConfiguredEnv(t, httpapi.Config{}, nil)
 	seedHosted(t, e)
-	tests := []struct{ tip, search string }{
-		{"/api/ip/45.95.147.10", "/api/v1/search/ip?request=45.95.147.10"},
-		{"/api/ip/2001:db8::1", "/api/v1/search/ip?request=2001%3Adb8%3A%3A1"},
-		{"/api/ip/::ffff:45.95.147.10", "/api/v1/search/ip?request=::ffff:45.95.147.10"},
-		{"/api/ip/http://45.95.147.10/bins/0", "/api/v1/search/url?request=" + url.QueryEscape("http://45.95.147.10/bins/0")},
-		{"/api/ip/http://45.95.147.10/bins/1", "/api/v1/search/url?request=45.95.147.10/bins/1"},
-		{"/api/ip/" + url.PathEscape("https://Example.COM/a?b=1"), "/api/v1/search/url?request=" + url.QueryEscape("https://Example.COM/a?b=1")},
-		// Read as a browser reads them: the host is c2-0.badcorp.example.
-		{"/api/ip/http://c2-0.badcorp.example%5C@example.org/x", "/api/v1/search/url?request=" + url.QueryEscape(`http:\\c2-0.badcorp.example\@example.org/x`)},
-		{"/api/ip/http://c2-0.badcorp.example%5C@example.org/x", "/api/v1/search/url?request=" + url.QueryEscape(`HTTP:/c2-0.badcorp.example\@example.org/x`)},
-		{"/api/ip/http://c2-0.badcorp.example%5C@example.org/x", "/api/v1/search/url?request=" + url.QueryEscape(`c2-0.badcorp.example\@example.org/x`)},
-		{"/api/ip/https://0x7f.1/y", "/api/v1/search/url?request=" + url.QueryEscape(`https:\\127.0.0.1\y`)},
+	tests := []struct{ path, search, kind, general, field string }{
+		{"/api/ip/45.95.147.10", "/api/v1/search/ip?request=45.95.147.10", "ip", "IpGeneralInfo", "Ip"},
+		{"/api/ip/2001:db8::1", "/api/v1/search/ip?request=2001%3Adb8%3A%3A1", "ip", "IpGeneralInfo", "Ip"},
+		{"/api/ip/::ffff:45.95.147.10", "/api/v1/search/ip?request=::ffff:45.95.147.10", "ip", "IpGeneralInfo", "Ip"},
+		{"/api/url/http://45.95.147.10/bins/0", "/api/v1/search/url?request=" + url.QueryEscape("http://45.95.147.10/bins/0"), "url", "UrlGeneralInfo", "Url"},
+		{"/api/url/45.95.147.10%2Fbins%2F1", "/api/v1/search/url?request=45.95.147.10/bins/1", "url", "UrlGeneralInfo", "Url"},
+		{"/api/ip/http://45.95.147.10/bins/2", "/api/v1/search/url?request=HTTP:%5C%5C45.95.147.10%5Cbins%5C2", "url", "UrlGeneralInfo", "Url"},
+		{"/api/url/http://45.95.147.10/bins/2", "/api/v1/search/url?x=1&request=45.95.147.10/bins/2", "url", "UrlGeneralInfo", "Url"},
 	}
 	for _, tt := range tests {
-		tip := e.do(t, http.MethodGet, tt.tip, "alice")
-		if tip.Code != http.StatusOK {
-			t.Fatalf("GET %s: got %d %s", tt.tip, tip.Code, tip.Body)
+		path := e.do(t, http.MethodGet, tt.path, "alice")
+		if path.Code != http.StatusOK {
+			t.Fatalf("GET %s: got %d %s", tt.path, path.Code, path.Body)
 		}
 		n := e.dayCount(t, "alice")
 		search := e.doKey(t, tt.search, e.tokens["alice"])
-		if search.Code != http.StatusOK {
-			t.Fatalf("GET %s: got %d %s", tt.search, search.Code, search.Body)
-		}
-		want := bytes.Replace(tip.Body.Bytes(), fmt.Appendf(nil, `"DayRequests":%d`, n), fmt.Appendf(nil, `"DayRequests":%d`, n+1), 1)
-		if !bytes.Equal(search.Body.Bytes(), want) {
-			t.Errorf("GET %s:\n got %s\nwant %s", tt.search, search.Body, want)
-		}
-		if ct := search.Header().Get("Content-Type"); ct != tip.Header().Get("Content-Type") {
-			t.Errorf("GET %s: Content-Type %q", tt.search, ct)
-		}
+		checkSearchAnswer(t, "GET "+tt.search, tt.kind, search, path, tt.general, tt.field)
 		if got := e.dayCount(t, "alice"); got != n+1 {
 			t.Errorf("GET %s: day count %d, want %d", tt.search, got, n+1)
 		}
@@ -90,6 +121,34 @@ func TestSearchSameBody(t *testing.T) {
 	// And /api/ip takes x-api-key.
 	if w := e.doKey(t, "/api/ip/1.2.3.4", e.tokens["alice"]); w.Code != http.StatusOK {
 		t.Errorf("x-api-key on /api/ip: got %d %s", w.Code, w.Body)
+	}
+}
+
+// TestSearchNoData: a search for an object the store knows nothing about
+// is a 404 no_data, counted; pasted and encoded forms of one web address
+// are the same address.
+func TestSearchNoData(t *testing.T) {
+	e := newConfiguredEnv(t, httpapi.Config{}, nil)
+	for _, target := range []string{
+		"/api/v1/search/url?request=http://unknown.example/p?a=1&b=2",
+		"/api/v1/search/url?request=" + url.QueryEscape("http://unknown.example/p?a=1&b=2"),
+		"/api/v1/search/url?request=unknown.example%2Fp%3Fa%3D1%26b%3D2",
+	} {
+		n := e.dayCount(t, "alice")
+		w := e.doKey(t, target, e.tokens["alice"])
+		if w.Code != http.StatusNotFound {
+			t.Fatalf("GET %s: got %d %s, want 404", target, w.Code, w.Body)
+		}
+		code, msg := errorOf(t, w)
+		if code != "no_data" || !strings.Contains(msg, `"unknown.example/p?a=1&b=2"`) {
+			t.Errorf("GET %s: got %s %q, want no_data naming unknown.example/p?a=1&b=2", target, code, msg)
+		}
+		if got := e.dayCount(t, "alice"); got != n+1 {
+			t.Errorf("GET %s: day count %d, want %d (counted once)", target, got, n+1)
+		}
+		if h := e.do(t, http.MethodHead, target, "alice"); h.Code != http.StatusNotFound || h.Body.Len() != 0 {
+			t.Errorf("HEAD %s: got %d with %d body bytes, want 404 without body", target, h.Code, h.Body.Len())
+		}
 	}
 }
 
@@ -113,7 +172,7 @@ func TestSearchErrors(t *testing.T) {
 		{"bad query", "/api/v1/search/ip?request=%zz", key, 400, "invalid_request"},
 		{"ftp", "/api/v1/search/url?request=ftp%3A%2F%2Fexample.com", key, 400, "invalid_request"},
 		{"no url", "/api/v1/search/url?request=", key, 400, "invalid_request"},
-		{"other path", "/api/v1/search/hash?request=abc", key, 404, "not_found"},
+		{"other path", "/api/v1/search/file?request=abc", key, 404, "not_found"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -144,10 +203,15 @@ func TestSearchErrors(t *testing.T) {
 		t.Errorf("wrong Bearer with a valid key: got %d, want 401", w.Code)
 	}
 
-	// The same quota: trial has 20 a day.
+	// The same quota: trial has 20 a day, which searches for unknown
+	// objects use up too.
 	for i := range 20 {
-		if w := e.doKey(t, "/api/v1/search/url?request=example.com", key); w.Code != http.StatusOK {
-			t.Fatalf("request %d: got %d %s", i+1, w.Code, w.Body)
+		target, status := "/api/v1/search/url?request=example.com", http.StatusNotFound
+		if i%2 == 1 {
+			target, status = "/api/ip/1.2.3.4", http.StatusOK
+		}
+		if w := e.doKey(t, target, key); w.Code != status {
+			t.Fatalf("request %d: got %d %s, want %d", i+1, w.Code, w.Body, status)
 		}
 	}
 	w = e.doKey(t, "/api/v1/search/ip?request=1.2.3.4", key)

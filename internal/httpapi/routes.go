@@ -13,9 +13,6 @@ const getHead = "GET, HEAD"
 // getHeadPost also allows parameters in a form-encoded POST body.
 const getHeadPost = "GET, HEAD, POST"
 
-// lookupPrefix starts the lookup endpoint's request target.
-const lookupPrefix = "/api/ip/"
-
 // route is one entry of the route table.
 type route struct {
 	path   string // raw path, matched exactly, or as a prefix when it ends in "/"
@@ -27,8 +24,16 @@ type route struct {
 //
 //	GET|HEAD /api/ip/<request>?sections=&count=&format=   lookup (handleLookup)
 //	GET|HEAD /api/ip                                      400: no request
+//	GET|HEAD /api/url/<web address>?sections=&count=&format=   web-address lookup (handleURLLookup)
+//	GET|HEAD /api/url                                     400: no request
+//	GET|HEAD /api/domain/<domain>?sections=&count=&format=     domain lookup (handleDomainLookup)
+//	GET|HEAD /api/domain                                  400: no request
+//	GET|HEAD /api/hash/<md5|sha1|sha256>?sections=&count=&format=   file lookup (handleHashLookup)
+//	GET|HEAD /api/hash                                    400: no request
 //	GET|HEAD /api/v1/search/ip?request=<address>          OpenTIP-style lookup (handleSearchIP)
 //	GET|HEAD /api/v1/search/url?request=<web address>     OpenTIP-style lookup (handleSearchURL)
+//	GET|HEAD /api/v1/search/domain?request=<domain>       OpenTIP-style lookup (handleSearchDomain)
+//	GET|HEAD /api/v1/search/hash?request=<hash>           OpenTIP-style lookup (handleSearchHash)
 //	GET|HEAD|POST /api/publications/get_one?publication_id=   one report (handlePublicationOne)
 //	GET|HEAD|POST /api/publications/get_list?date_start=&date_end=&limit=   reports by date (handlePublicationList)
 //	GET|HEAD /taxii2/…                                    TAXII 2.1 server (handleTAXII, internal/taxii)
@@ -42,16 +47,30 @@ type route struct {
 // Any route with a request target over Config.MaxTarget bytes: 414; any
 // request with both Content-Length and Transfer-Encoding (seen by an edge
 // listener, edge.go): 400, and the connection is closed.
+// Each route's label in the metrics (tipd_http_requests_total{route}) is
+// the name given to s.handle below: ip_lookup, url_lookup, domain_lookup,
+// hash_lookup, search_ip, search_url, search_domain, search_hash, ….
 // Routes are matched on the raw request path, never cleaned or decoded,
 // so that web addresses in the lookup path (with their "//") are neither
 // rewritten nor redirected, and no route ever answers with a redirect.
 func (s *server) routes() {
 	lookup := s.handle("ip_lookup", getHead, s.handleLookup)
+	urlLookup := s.handle("url_lookup", getHead, s.handleURLLookup)
+	domainLookup := s.handle("domain_lookup", getHead, s.handleDomainLookup)
+	hashLookup := s.handle("hash_lookup", getHead, s.handleHashLookup)
 	s.table = []route{
 		{path: lookupPrefix, prefix: true, h: lookup},
 		{path: strings.TrimSuffix(lookupPrefix, "/"), h: lookup},
+		{path: urlPrefix, prefix: true, h: urlLookup},
+		{path: strings.TrimSuffix(urlPrefix, "/"), h: urlLookup},
+		{path: domainPrefix, prefix: true, h: domainLookup},
+		{path: strings.TrimSuffix(domainPrefix, "/"), h: domainLookup},
+		{path: hashPrefix, prefix: true, h: hashLookup},
+		{path: strings.TrimSuffix(hashPrefix, "/"), h: hashLookup},
 		{path: searchIPPath, h: s.handle("search_ip", getHead, s.handleSearchIP)},
 		{path: searchURLPath, h: s.handle("search_url", getHead, s.handleSearchURL)},
+		{path: searchDomainPath, h: s.handle("search_domain", getHead, s.handleSearchDomain)},
+		{path: searchHashPath, h: s.handle("search_hash", getHead, s.handleSearchHash)},
 		{path: publicationOnePath, h: s.handle("publication_one", getHeadPost, s.handlePublicationOne)},
 		{path: publicationListPath, h: s.handle("publication_list", getHeadPost, s.handlePublicationList)},
 		{path: taxii.Prefix, prefix: true, h: s.handleStyled("taxii", getHead, errTAXII, s.handleTAXII)},

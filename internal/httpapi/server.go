@@ -1,6 +1,9 @@
-// Package httpapi is tipd's HTTP interface: the IP lookup API
-// (GET /api/ip/<address or web address>), the health and readiness probes,
-// and the Prometheus metrics. NewServer takes every dependency explicitly;
+// Package httpapi is tipd's HTTP interface: the lookup API (GET
+// /api/ip/<address or web address>, /api/url/<web address>,
+// /api/domain/<domain>, /api/hash/<hash> and the OpenTIP-style search
+// forms; request.go reads their requests, lookup.go answers them), the
+// publications, TAXII, the health and readiness probes, and the
+// Prometheus metrics. NewServer takes every dependency explicitly;
 // routes.go lists every route. Handlers return errors and one table
 // (statusOf) turns error kinds into statuses and JSON error bodies.
 package httpapi

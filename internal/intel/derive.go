@@ -2,7 +2,6 @@ package intel
 
 import (
 	"cmp"
-	"net/netip"
 	"slices"
 	"strings"
 	"time"
@@ -182,9 +181,3 @@ func CompareLinks(a, b *Link) int {
 
 // SortLinks sorts links of one list and owner by CompareLinks.
 func SortLinks(ls []Link) { slices.SortFunc(ls, func(a, b Link) int { return CompareLinks(&a, &b) }) }
-
-// LinkAddr is the address of an item of LinkHostIPv4 or LinkHostIPv6.
-func LinkAddr(l *Link) netip.Addr {
-	a, _ := netip.ParseAddr(l.Item)
-	return a
-}

@@ -71,22 +71,30 @@ type Intel interface {
 	// the store holds.
 	Reports(ctx context.Context, from, to time.Time, limit int) ([]intel.Report, error)
 
-	// Changes lists the addresses (kind ChangedAddresses) or web addresses
-	// (kind ChangedURLs) whose knowledge changed, by their latest change
-	// stamp, oldest first (ties: addresses in netip.Addr.Compare order, web
-	// addresses bytewise), strictly after the cursor, at most limit. The
+	// Changes lists the addresses (kind ChangedAddresses), web addresses
+	// (kind ChangedURLs) or objects (kind ChangedObjects) whose knowledge
+	// changed, by their latest change stamp, oldest first (ties: addresses
+	// in netip.Addr.Compare order, web addresses bytewise, objects by Kind,
+	// then Key bytewise), strictly after the cursor, at most limit. The
 	// cursor is a Change: the zero Change starts at the beginning; one with
 	// only At set starts after every stamp at or before At; one with At and
-	// a key (IP or URL, as the kind) starts after that entry. The cost is
-	// bounded by limit, not by the size of the store.
+	// a key (IP, URL, or Kind and Key, as the kind) starts after that
+	// entry. The cost is bounded by limit, not by the size of the store.
 	//
-	// Apply stamps with one change time every address and web address for
-	// which the batch changed a stored value: the summary or an item of a
-	// list section (for an address: Address, HostedURLs, Files,
-	// Resolutions, Masks; for a web address: URL, URLFiles). A DomainInfo
-	// record does not stamp the addresses whose resolutions it recolours,
-	// network-keyed records stamp nothing, and re-applying a batch changes
-	// nothing and stamps nothing. The change time is the store's clock in
+	// Apply stamps with one change time every address, web address and
+	// object for which the batch changed a stored value: the summary or an
+	// item of a list section (for an address: Address, HostedURLs, Files,
+	// Resolutions, Masks; for a web address: URL, URLFiles); for an object
+	// (store.Objects) its ObjectInfo, one of its ObjectListings, an item of
+	// a list it owns (Links), the FileHashes stored under it (files) or
+	// the DomainWhois stored under it (hosts). The objects are a change
+	// order of their own: an object record never stamps an address or a
+	// web address of ChangedURLs, nor an address-keyed record an object,
+	// except through the object records the batch carries (see
+	// intel.Batch.AddObjects). A DomainInfo record does not stamp the
+	// addresses whose resolutions it recolours, network-keyed records stamp
+	// nothing, and re-applying a batch changes nothing and stamps nothing.
+	// The change time is the store's clock in
 	// UTC, truncated to microseconds, made later than every earlier stamp,
 	// so that stamps increase in commit order: a reader that has seen every
 	// change up to a stamp T never later finds a new entry at or before T.
@@ -131,15 +139,20 @@ type ChangeKind uint8
 const (
 	ChangedAddresses ChangeKind = iota + 1
 	ChangedURLs
+	ChangedObjects
 )
 
-// Change is one entry of the change order: an address or web address and
-// the stamp of its latest change. As a cursor of Changes, a zero key means
-// "after every entry stamped At".
+// Change is one entry of the change order: an address, web address or
+// object and the stamp of its latest change. As a cursor of Changes, a
+// zero key means "after every entry stamped At" (for kind ChangedObjects
+// the key is zero when Kind is).
 type Change struct {
 	At  time.Time  // UTC, microsecond precision
 	IP  netip.Addr // kind ChangedAddresses
 	URL string     // kind ChangedURLs: the normalised key, without scheme
+	// Kind ChangedObjects: the object, as store.Objects keys it.
+	Kind intel.ObjectKind
+	Key  string
 }
 
 // NetRecord is one network-keyed record; exactly one field is set.
@@ -180,29 +193,53 @@ type Access interface {
 	// RequestCount returns the count of user on day without changing it.
 	RequestCount(ctx context.Context, user, day string) (int64, error)
 
-	// PutHold creates or replaces the legal hold h.Ref (h.Prefix valid or
-	// h.URL set, not both).
+	// PutHold creates or replaces the legal hold h.Ref (exactly one of
+	// h.Prefix, h.URL, h.Domain and h.Hash set; see CheckHold).
 	PutHold(ctx context.Context, h intel.Hold) error
 	// DeleteHold removes a hold; intel.ErrNotFound when unknown.
 	DeleteHold(ctx context.Context, ref string) error
 	// Holds lists every hold, sorted by reference.
 	Holds(ctx context.Context) ([]intel.Hold, error)
-	// Hold returns a hold that holds the address ip (when valid: an exact
-	// address or a network containing it) or the web address with key
-	// urlKey (when not empty), the one with the smallest reference if
-	// several do. It is called on every lookup and costs one bounded read.
-	Hold(ctx context.Context, ip netip.Addr, urlKey string) (intel.Hold, bool, error)
+	// Hold returns a hold that holds something q names (intel.Hold.Matches):
+	// the address q.IP (an exact address or a network containing it), the
+	// web address key q.URL, the name q.Domain or a name above it, or any
+	// of q.Hashes; the one with the smallest reference if several do. It
+	// does not look up the other hashes of a file: callers pass them (from
+	// FileHashes). It is called on every lookup and costs one bounded read:
+	// a domain name is probed once per label (intel.DomainSuffixes, at most
+	// 127) and each hash once, by exact key, never by scanning the holds of
+	// other names.
+	Hold(ctx context.Context, q intel.HoldQuery) (intel.Hold, bool, error)
 }
 
-// CheckHold validates a hold before it is stored.
+// CheckHold validates a hold before it is stored: a reference, and exactly
+// one target in its normal form (a masked network, a web address key, a
+// name as intel.NormalizeDomain returns it, a hash as intel.NormalizeHash
+// returns it).
 func CheckHold(h intel.Hold) error {
+	n := 0
+	for _, set := range []bool{h.Prefix.IsValid(), h.URL != "", h.Domain != "", h.Hash != ""} {
+		if set {
+			n++
+		}
+	}
 	switch {
 	case h.Ref == "":
 		return intel.Invalid("hold reference is empty")
-	case h.Prefix.IsValid() == (h.URL != ""):
-		return intel.Invalid("hold %s needs either an address or network, or a web address", h.Ref)
+	case n != 1:
+		return intel.Invalid("hold %s needs exactly one of an address or network, a web address, a domain name or a file hash", h.Ref)
 	case h.Prefix.IsValid() && (h.Prefix != h.Prefix.Masked() || h.Prefix.Addr().Is4In6() || h.Prefix.Addr().Zone() != ""):
 		return intel.Invalid("hold %s: network %s is not in canonical form", h.Ref, h.Prefix)
+	}
+	if h.Domain != "" {
+		if d, err := intel.NormalizeDomain(h.Domain); err != nil || d != h.Domain {
+			return intel.Invalid("hold %s: %q is not a domain name in normal form", h.Ref, h.Domain)
+		}
+	}
+	if h.Hash != "" {
+		if x, err := intel.NormalizeHash(h.Hash); err != nil || x != h.Hash {
+			return intel.Invalid("hold %s: %q is not a file hash in normal form (upper-case hexadecimal MD5, SHA-1 or SHA-256)", h.Ref, h.Hash)
+		}
 	}
 	return nil
 }

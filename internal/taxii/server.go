@@ -42,8 +42,9 @@ const Prefix = "/taxii2/"
 type Server struct {
 	// Reports builds the verdicts.
 	Reports *report.Builder
-	// Changes lists the addresses and web addresses whose knowledge
-	// changed, in the order the collections are paged; nil means none.
+	// Changes lists the addresses, web addresses and objects (domains,
+	// web addresses, files) whose knowledge changed, in the order the
+	// collections are paged; nil means none.
 	Changes ChangeLister
 	// Held reports whether an address (when valid) or web address (when
 	// not empty) is under a legal hold; nil means nothing is held.

@@ -401,7 +401,87 @@ func TestBrowser(t *testing.T) {
 		t.Errorf("?q= link rewritten to: got %q, want %q", got, "#/ip/"+redIP)
 	}
 
-	// 5. A bad token: the API's message is shown in an alert.
+	// 5. A domain typed defanged: its own page, with its WHOIS record and
+	// resolutions.
+	lookup("c2[.]badcorp[.]example")
+	if got := waitZone("c2.badcorp.example"); got != "Red" {
+		t.Errorf("zone badge of c2.badcorp.example: got %q, want Red", got)
+	}
+	if got := eval(`location.hash`); got != "#/domain/c2.badcorp.example" {
+		t.Errorf("address bar fragment of a domain: got %q, want #/domain/c2.badcorp.example", got)
+	}
+	dom := eval(`document.querySelector('#result').innerText`)
+	for _, w := range []string{"Example Registrar, Inc.", "badcorp.example", "45.95.147.10", "ns1.host.example",
+		"Privacy service " + injected, "c2.badcorp.example/bins/loader.sh", "Botnet CC URL Feed"} {
+		if !strings.Contains(dom, w) {
+			t.Errorf("domain result does not show %q", w)
+		}
+	}
+
+	// 6. The pivot chain: address -> domain -> web address -> file ->
+	// report, each by a link of the previous page.
+	click := func(kind, text string) {
+		t.Helper()
+		expr := fmt.Sprintf(`(() => {
+			const a = [...document.querySelectorAll('#result a.pivot[data-kind=%q]')].find(a => a.textContent === %q);
+			if (!a) return false;
+			a.click();
+			return true;
+		})()`, kind, text)
+		if got := eval(`String(` + expr + `)`); got != "true" {
+			t.Fatalf("no %s link %q on the page %s", kind, text, eval(`location.hash`))
+		}
+	}
+	lookup(redIP)
+	waitZone(redIP)
+	click("domain", "c2.badcorp.example")
+	if got := waitZone("c2.badcorp.example"); got != "Red" {
+		t.Errorf("domain reached from the address: got %q, want Red", got)
+	}
+	click("url", "c2.badcorp.example/bins/loader.sh")
+	if got := waitZone("c2.badcorp.example/bins/loader.sh"); got != "Red" {
+		t.Errorf("web address reached from the domain: got %q, want Red", got)
+	}
+	click("hash", "75ECF1A9F52C9A20BFCFDD29C8014C4D")
+	const sha256 = "4F0A2C1E9B8D7A6F5E4D3C2B1A0F9E8D7C6B5A4F3E2D1C0B9A8F7E6D5C4B3A21"
+	if got := waitZone(sha256); got != "Red" {
+		t.Errorf("file reached from the web address: got %q, want Red", got)
+	}
+	file := eval(`document.querySelector('#result').innerText`)
+	for _, w := range []string{"Malware", "75ECF1A9F52C9A20BFCFDD29C8014C4D", "HEUR:Trojan-Downloader.Shell.Agent.p", "loader.sh", "Loader campaign"} {
+		if !strings.Contains(file, w) {
+			t.Errorf("file result does not show %q", w)
+		}
+	}
+	click("report", "rpt-2026-0201")
+	{
+		actx, acancel := context.WithTimeout(ctx, 20*time.Second)
+		_, err := chromedp.Run(actx, chromedp.Poll[bool](`(() => { const h = document.querySelector('#result-title'); return !!h && h.textContent === 'Loader campaign'; })()`,
+			chromedp.WithPollingInterval(50*time.Millisecond)))
+		acancel()
+		if err != nil {
+			t.Fatalf("wait for the report page: %v (alert: %q)", err, eval(`document.querySelector('#alert').textContent`))
+		}
+	}
+	if got := eval(`location.hash`); got != "#/report/rpt-2026-0201" {
+		t.Errorf("address bar fragment of a report: got %q, want #/report/rpt-2026-0201", got)
+	}
+	// Its indicators lead back to their own lookups.
+	click("ip", redIP)
+	if got := waitZone(redIP); got != "Red" {
+		t.Errorf("address reached from the report: got %q, want Red", got)
+	}
+
+	// 7. A hash typed in lower case opens the file page.
+	lookup("75ecf1a9f52c9a20bfcfdd29c8014c4d")
+	if got := waitZone(sha256); got != "Red" {
+		t.Errorf("file looked up by its MD5: got %q, want Red", got)
+	}
+	if got := eval(`location.hash`); got != "#/hash/75ecf1a9f52c9a20bfcfdd29c8014c4d" {
+		t.Errorf("address bar fragment of a hash: got %q", got)
+	}
+
+	// 8. A bad token: the API's message is shown in an alert.
 	const badToken = "tipd_not-a-real-token"
 	status, wantErr := s.apiGet(t, badToken, redIP)
 	if status != http.StatusUnauthorized {

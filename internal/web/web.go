@@ -1,6 +1,8 @@
 // Package web is tipd's portal for analysts at a browser: one page that
-// looks up an IP address or a web address through the same-origin lookup
-// API (GET /api/ip/<request>) and shows the answer, plus its stylesheet and
+// looks up an IP address, a domain, a web address or a file hash through
+// the same-origin lookup API (GET /api/{ip,domain,url,hash}/<request>), or
+// a threat report through the publications endpoint, and shows the answer
+// with every object in it linked to its own lookup, plus its stylesheet and
 // script. Everything is embedded in the binary; nothing is fetched from
 // elsewhere.
 //

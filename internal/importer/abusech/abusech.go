@@ -33,8 +33,10 @@ const (
 // are counted (importer.Ignorer) and shown in the summary, not reported as
 // bad lines.
 const (
-	IgnoredNoAddress   = "skipped: no address (file hash without a download address)"
 	IgnoredUnsupported = "skipped: unsupported ioc_type"
+	// IgnoredSHA3 counts SHA3-384 hashes: files are keyed by MD5, SHA-1
+	// and SHA-256 only.
+	IgnoredSHA3 = "skipped: sha3_384_hash (files are known by MD5, SHA-1 and SHA-256)"
 )
 
 // timeLayouts are the date forms of abuse.ch files, all UTC.

@@ -301,3 +301,20 @@ func BenchmarkThreatFoxJSON(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "lines/s")
 }
+
+func TestMalpedia(t *testing.T) {
+	for _, tt := range []struct{ given, id, want string }{
+		{"", "elf.mirai", MalpediaBase + "elf.mirai"},
+		{"", "Win.Cobalt_Strike", MalpediaBase + "win.cobalt_strike"},
+		{"https://malpedia.example/details/x.y", "elf.mirai", "https://malpedia.example/details/x.y"},
+		{"javascript:alert(1)", "elf.mirai", MalpediaBase + "elf.mirai"},
+		{"", "unknown", ""},
+		{"", "elf.", ""},
+		{"", "elf.mi rai", ""},
+		{"", "None", ""},
+	} {
+		if got := malpedia(tt.given, tt.id); got != tt.want {
+			t.Errorf("malpedia(%q, %q): got %q, want %q", tt.given, tt.id, got, tt.want)
+		}
+	}
+}

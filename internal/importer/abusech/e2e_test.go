@@ -3,13 +3,16 @@ package abusech_test
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tipd/tipd/internal/importer"
 	"github.com/tipd/tipd/internal/importer/abusech"
 	"github.com/tipd/tipd/internal/importer/importtest"
 	"github.com/tipd/tipd/internal/importer/jsonl"
+	"github.com/tipd/tipd/internal/intel"
 )
 
 // resolutions are the passive DNS the fixtures' domains need.
@@ -35,6 +38,18 @@ func TestURLhausEndToEnd(t *testing.T) {
 	sum := w.Import(t, path, mk, o)
 	if sum.Read != 5 || sum.Skipped != 0 || sum.Unplaced != 0 {
 		t.Errorf("got %s, want 5 read, none skipped or unplaced", sum)
+	}
+	// The URL lookup: each web address in its categories; its host is
+	// not convicted by a file deep in the site.
+	u := w.Object(t, intel.ObjectURL, "dl.badcorp.example/invoice.exe")
+	if got := importtest.Categories(u); !slices.Equal(got, []intel.Category{intel.CatMalware, intel.CatRansomware}) || u.Listings[0].Feed != "URLhaus" {
+		t.Errorf("dl.badcorp.example/invoice.exe: got listings %+v, want malware and ransomware by URLhaus", u.Listings)
+	}
+	if h := w.Object(t, intel.ObjectHost, "dl.badcorp.example"); len(h.Listings) != 0 || h.Lists[intel.LinkHostURLs].Items != 1 {
+		t.Errorf("dl.badcorp.example: got listings %+v, %d web addresses; want none, 1", h.Listings, h.Lists[intel.LinkHostURLs].Items)
+	}
+	if got := importtest.Categories(w.Object(t, intel.ObjectURL, "45.95.147.10/bins/x86")); !slices.Equal(got, []intel.Category{intel.CatMalware}) {
+		t.Errorf("45.95.147.10/bins/x86: got categories %v, want malware", got)
 	}
 	r, _ := w.TIP(t, "45.95.147.10")
 	if r.Zone != "Red" || strings.Join(r.IpGeneralInfo.Categories, ",") != "CATEGORY_MALWARE" || !r.RelatedObjects.HasRedZone {
@@ -75,9 +90,10 @@ func TestThreatFoxEndToEnd(t *testing.T) {
 			mk := func() importer.Parser { return abusech.NewThreatFox(o.ParserConfig()) }
 			path := filepath.Join("testdata", name)
 			sum := w.Import(t, path, mk, o)
-			if sum.Skipped != 0 || len(sum.Ignored) != 1 || sum.Ignored[0].What != abusech.IgnoredNoAddress {
-				t.Errorf("got %s, want no bad lines and hashes reported as without an address", sum)
+			if sum.Skipped != 0 || len(sum.Ignored) != 0 {
+				t.Errorf("got %s, want no bad or ignored lines", sum)
 			}
+			checkThreatFoxObjects(t, w, name == "threatfox.csv")
 			// One feed alone scores as not trusted (docs/scoring.md); the
 			// category keeps its Red zone.
 			r, _ := w.TIP(t, "45.95.147.12")
@@ -99,6 +115,56 @@ func TestThreatFoxEndToEnd(t *testing.T) {
 			w.Import(t, importtest.Gzip(t, path), mk, o)
 			importtest.SameSnapshots(t, before, w.Snapshot(t, ips...))
 		})
+	}
+}
+
+// checkThreatFoxObjects checks the domain, web addresses and files of
+// threatfox.csv as the domain, URL and hash lookups find them (the JSON
+// fixture holds the domain and the MD5 only: all false).
+func checkThreatFoxObjects(t *testing.T, w *importtest.World, all bool) {
+	t.Helper()
+	d := w.Object(t, intel.ObjectHost, "c2.badcorp.example")
+	// One listing: the one derived from the domain's DomainInfo merges
+	// into it (one feed counts once).
+	if got := importtest.Categories(d); !slices.Equal(got, []intel.Category{intel.CatBotnetCNC}) || len(d.Listings) != 1 || d.Listings[0].Feed != "ThreatFox" ||
+		d.Listings[0].FirstSeen != time.Date(2026, 11, 22, 11, 0, 0, 0, time.UTC) {
+		t.Errorf("c2.badcorp.example: got listings %+v, want botnet C&C by ThreatFox from 2026-11-22 11:00", d.Listings)
+	}
+	hashes := []string{"0F343B0931126A20F133D67C2B018A3B"}
+	defer func() {
+		for _, h := range hashes {
+			checkThreatFoxFile(t, w, h)
+		}
+	}()
+	if !all {
+		return
+	}
+	hashes = append(hashes, "5E0B3A4C1D2E6F708192A3B4C5D6E7F8091A2B3C4D5E6F708192A3B4C5D6E7F8")
+	u := w.Object(t, intel.ObjectURL, "gate.badcorp.example/panel/login.php")
+	if got := importtest.Categories(u); !slices.Equal(got, []intel.Category{intel.CatBotnetCNC}) {
+		t.Errorf("gate.badcorp.example/panel/login.php: got categories %v, want botnet C&C", got)
+	}
+	// A web address deep in a site does not convict its host.
+	if h := w.Object(t, intel.ObjectHost, "gate.badcorp.example"); len(h.Listings) != 0 {
+		t.Errorf("gate.badcorp.example: got listings %+v, want none", h.Listings)
+	}
+	if got := w.LinkItems(t, intel.LinkHostURLs, "gate.badcorp.example"); !slices.Equal(got, []string{"gate.badcorp.example/panel/login.php"}) {
+		t.Errorf("gate.badcorp.example: got web addresses %v", got)
+	}
+}
+
+// checkThreatFoxFile checks a file hash of the fixtures: Example Loader.
+func checkThreatFoxFile(t *testing.T, w *importtest.World, h string) {
+	t.Helper()
+	f := w.Object(t, intel.ObjectFile, h)
+	if got := importtest.Categories(f); !slices.Equal(got, []intel.Category{intel.CatMalware}) ||
+		f.Info.FirstSeen != time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC) {
+		t.Errorf("%s: got categories %v first seen %v, want malware from 2026-11-23 12:00", h, got, f.Info.FirstSeen)
+	}
+	det := w.Links(t, intel.LinkDetections, h)
+	if len(det) != 1 || det[0].Item != "Example Loader" || det[0].Zone != intel.ZoneRed ||
+		det[0].Attr(1) != abusech.MalpediaBase+"win.example_loader" {
+		t.Errorf("%s: got detections %+v, want Example Loader with its Malpedia page", h, det)
 	}
 }
 

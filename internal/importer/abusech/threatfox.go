@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
+	"time"
 
 	"github.com/tipd/tipd/internal/importer"
 	"github.com/tipd/tipd/internal/importer/csvline"
@@ -50,6 +51,8 @@ type tfRecord struct {
 	Type      string          `json:"ioc_type"`
 	Threat    string          `json:"threat_type"`
 	Printable string          `json:"malware_printable"`
+	Malware   string          `json:"malware"`
+	Malpedia  string          `json:"malware_malpedia"`
 	First     string          `json:"first_seen_utc"`
 	Last      string          `json:"last_seen_utc"`
 	TagsJSON  json.RawMessage `json:"tags"`
@@ -96,6 +99,7 @@ func (p *ThreatFox) Parse(line []byte, lineNo int, b *intel.Batch) error {
 	p.rec = tfRecord{
 		ID: c.Get(f, "ioc_id"), Value: c.Get(f, "ioc_value"), Type: c.Get(f, "ioc_type"),
 		Threat: c.Get(f, "threat_type"), Printable: c.Get(f, "malware_printable"),
+		Malware: c.Get(f, "fk_malware", "malware"), Malpedia: c.Get(f, "malware_malpedia"),
 		First: c.Get(f, "first_seen_utc"), Last: c.Get(f, "last_seen_utc"), Tags: c.Get(f, "tags"),
 	}
 	return p.record(&p.rec, b)
@@ -176,34 +180,101 @@ func (p *ThreatFox) record(r *tfRecord, b *intel.Batch) error {
 			b.Listings = append(b.Listings, intel.Listing{IP: ip, Category: c, Feed: p.feed, FirstSeen: first, LastSeen: last, Source: src})
 		}
 	case "domain":
-		key, _, err := intel.NormalizeURL(value)
+		key, err := intel.NormalizeDomain(value)
 		if err != nil {
+			if _, aerr := netip.ParseAddr(strings.Trim(value, "[]")); aerr == nil {
+				return fmt.Errorf("bad domain %q: an address", clip(value))
+			}
 			return fmt.Errorf("bad domain %q", clip(value))
 		}
-		if key != intel.URLHost(key) || strings.ContainsAny(key, ":[") {
-			return fmt.Errorf("bad domain %q", clip(value))
+		// The domain lookup lists the domain in its categories under the
+		// feed's name (not the family's: one feed counts once), dated by the
+		// row: the listings derived from the DomainInfo (under its source's
+		// feed, intel.Batch.AddObjects) merge into these.
+		b.Domains = append(b.Domains, intel.DomainInfo{Domain: key, Zone: zone, Categories: cats, Source: intel.Source{Feed: p.feed}})
+		for _, c := range cats {
+			b.ObjectListings = append(b.ObjectListings, intel.ObjectListing{Kind: intel.ObjectHost, Key: key, Category: c,
+				Feed: p.feed, FirstSeen: first, LastSeen: last, Source: src})
 		}
-		if _, err := netip.ParseAddr(key); err == nil {
-			return fmt.Errorf("bad domain %q: an address", clip(value))
-		}
-		b.Domains = append(b.Domains, intel.DomainInfo{Domain: key, Zone: zone, Categories: cats, Source: src})
 	case "url":
 		_, err := urlfeed.Append(b, &urlfeed.Entry{URL: value, Categories: cats, Zone: zone, Feed: p.feed,
 			Source: src.Feed, FirstSeen: first, LastSeen: last})
 		return err
-	case "md5_hash", "sha1_hash", "sha256_hash", "sha3_384_hash":
+	case "md5_hash", "sha1_hash", "sha256_hash":
+		h, err := intel.NormalizeHash(value)
+		if err != nil || hashTypes[intel.HashKind(h)] != typ {
+			return fmt.Errorf("bad %s %q", typ, clip(value))
+		}
+		p.file(h, r, first, last, src, b)
+	case "sha3_384_hash":
 		if !isHex(value) {
 			return fmt.Errorf("bad %s %q", typ, clip(value))
 		}
-		// A file is kept with the address and web address it was downloaded
-		// from; a ThreatFox hash names neither.
-		p.Add(IgnoredNoAddress)
+		p.Add(IgnoredSHA3)
 	case "":
 		return fmt.Errorf("empty ioc_type")
 	default:
 		p.Add(IgnoredUnsupported)
 	}
 	return nil
+}
+
+// hashTypes maps the hash kinds (intel.HashKind) to their ioc_type.
+var hashTypes = map[string]string{"MD5": "md5_hash", "SHA-1": "sha1_hash", "SHA-256": "sha256_hash"}
+
+// file keeps a file hash: the file in CATEGORY_MALWARE (and the categories
+// of its tags), dated by the row, with a detection named after the malware
+// family that links to the family's Malpedia page.
+func (p *ThreatFox) file(h string, r *tfRecord, first, last time.Time, src intel.Source, b *intel.Batch) {
+	cats := []intel.Category{intel.CatMalware}
+	for tag := range strings.SplitSeq(r.Tags, ",") {
+		if c, ok := tagCategory(tag); ok {
+			cats = urlfeed.AddCategory(cats, c)
+		}
+	}
+	for _, c := range cats {
+		b.ObjectListings = append(b.ObjectListings, intel.ObjectListing{Kind: intel.ObjectFile, Key: h, Category: c,
+			Feed: p.feed, FirstSeen: first, LastSeen: last, Source: src})
+	}
+	b.ObjectInfos = append(b.ObjectInfos, intel.ObjectInfo{Kind: intel.ObjectFile, Key: h, FirstSeen: first, LastSeen: last, Source: src})
+	name := strings.TrimSpace(r.Printable)
+	if none(name) {
+		name = strings.TrimSpace(r.Malware)
+	}
+	if none(name) || strings.EqualFold(name, "unknown") || strings.EqualFold(name, "unknown malware") {
+		return
+	}
+	var attrs []string
+	if u := malpedia(r.Malpedia, r.Malware); u != "" {
+		attrs = []string{"", u}
+	}
+	b.Links = append(b.Links, intel.Link{List: intel.LinkDetections, Owner: h, Item: name, Zone: intel.DetectionZone(name),
+		FirstSeen: first, LastSeen: last, Attrs: attrs, Source: src})
+}
+
+// MalpediaBase is the address of Malpedia's family pages: the family id
+// ("elf.mirai") is appended.
+const MalpediaBase = "https://malpedia.caad.fkie.fraunhofer.de/details/"
+
+// malpedia is the Malpedia page of a family: the given address when it is
+// one, else the page of the family id ("<platform>.<name>"), else "".
+func malpedia(given, id string) string {
+	given = strings.TrimSpace(given)
+	if strings.HasPrefix(given, "https://") && !strings.ContainsAny(given, " \t\"<>") {
+		return given
+	}
+	id = strings.ToLower(strings.TrimSpace(id))
+	dot := strings.IndexByte(id, '.')
+	if dot <= 0 || dot == len(id)-1 {
+		return ""
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return ""
+		}
+	}
+	return MalpediaBase + id
 }
 
 // iocAddr reads "45.95.147.10:443", "[2a0e:97c0::1]:443" or a bare address.

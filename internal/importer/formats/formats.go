@@ -59,11 +59,11 @@ var Table = []Format{
 		Gen: []Gen{{"ipset", "blocklist.netset", " -category CATEGORY_SCANNER -feed Example-Blocklist", gen.WriteIPSet}}},
 	{Name: "iptoasn", New: parser(rir.NewIPtoASN), Gen: []Gen{{"iptoasn", "ip2asn-combined.tsv", "", gen.WriteIPtoASN}}},
 	{Name: "jsonl", New: parser(jsonl.New)},
-	{Name: "malwarebazaar", New: parser(filefeed.NewMalwareBazaar)},
+	{Name: "malwarebazaar", New: parser(filefeed.NewMalwareBazaar), Gen: []Gen{{"malwarebazaar", "malwarebazaar.csv", "", gen.WriteMalwareBazaar}}},
 	{Name: "openphish", New: parser(lists.NewOpenPhish), Gen: []Gen{{"openphish", "openphish.txt", "", gen.WriteOpenPhish}}},
 	{Name: "pdns", New: parser(pdns.New), Gen: []Gen{{"pdns", "pdns.json", "", gen.WritePDNS}}},
 	{Name: "phishtank", New: parser(lists.NewPhishTank), Gen: []Gen{{"phishtank", "phishtank.csv", "", gen.WritePhishTank}}},
-	{Name: "rdap", New: parser(rdap.New)},
+	{Name: "rdap", New: parser(rdap.New), Gen: []Gen{{"rdap", "rdap.jsonl", "", gen.WriteRDAP}}},
 	{Name: "reports", New: parser(reports.New), Gen: []Gen{{"reports", "reports.jsonl", "", reportsWriter(gen.WriteReports)}}},
 	// RPSL networks name contacts defined in the dump's other files.
 	{Name: "rpsl", New: parser(rpsl.New), Set: func(o importer.ParserConfig) importer.FileSet { return rpsl.NewDump(o) },
@@ -72,7 +72,7 @@ var Table = []Format{
 	{Name: "threatfox", New: parser(abusech.NewThreatFox),
 		Gen: []Gen{{"threatfox", "threatfox.csv", "", gen.WriteThreatFox}, {"threatfox-json", "threatfox.json", "", gen.WriteThreatFoxJSON}}},
 	{Name: "urlhaus", New: parser(abusech.NewURLhaus), Gen: []Gen{{"urlhaus", "urlhaus.csv", "", gen.WriteURLhaus}}},
-	{Name: "urlhaus-payloads", New: parser(filefeed.NewPayloads)},
+	{Name: "urlhaus-payloads", New: parser(filefeed.NewPayloads), Gen: []Gen{{"urlhaus-payloads", "urlhaus-payloads.csv", "", gen.WriteURLhausPayloads}}},
 	{Name: "warninglist", New: parser(warninglist.New), Gen: []Gen{{"warninglist", "warninglist.json", "", gen.WriteWarninglist}}},
 }
 

@@ -9,7 +9,9 @@
 // API uses. World.Import imports a fixture with importer.Import (Gzip
 // makes a compressed copy), and World.Report, World.TIP, World.Explain
 // and World.Lookup show an address as a user would see it, with a fixed
-// clock (Now). Snapshot or Dump, with SameSnapshots, check that a
+// clock (Now); World.Object, World.Links and World.LinkItems show a
+// domain, web address or file as the domain, URL and hash lookups read it
+// from the store. Snapshot or Dump, with SameSnapshots, check that a
 // re-import changes nothing.
 package importtest
 

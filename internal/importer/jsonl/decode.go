@@ -502,6 +502,66 @@ func (d *decoder) field(key []byte, r *Record) error {
 		return d.strField("created", &r.Created)
 	case "changed":
 		return d.strField("changed", &r.Changed)
+	case "hash":
+		return d.strField("hash", &r.Hash)
+	case "sha1":
+		return d.strField("sha1", &r.SHA1)
+	case "sha256":
+		return d.strField("sha256", &r.SHA256)
+	case "owner":
+		return d.strField("owner", &r.Owner)
+	case "item":
+		return d.strField("item", &r.Item)
+	case "attrs":
+		return d.listField("attrs", &r.Attrs)
+	case "size":
+		return d.intField("size", &r.Size)
+	case "packer":
+		return d.strField("packer", &r.Packer)
+	case "signer":
+		return d.strField("signer", &r.Signer)
+	case "signer_status":
+		return d.strField("signer_status", &r.SignerStatus)
+	case "names":
+		return d.listField("names", &r.Names)
+	case "relation":
+		return d.strField("relation", &r.Relation)
+	case "target_md5":
+		return d.strField("target_md5", &r.TargetMD5)
+	case "target_url":
+		return d.strField("target_url", &r.TargetURL)
+	case "location":
+		return d.strField("location", &r.Location)
+	case "path":
+		return d.strField("path", &r.Path)
+	case "method":
+		return d.strField("method", &r.Method)
+	case "description_url":
+		return d.strField("description_url", &r.DescURL)
+	case "serial":
+		return d.strField("serial", &r.Serial)
+	case "vendor":
+		return d.strField("vendor", &r.Vendor)
+	case "publisher":
+		return d.strField("publisher", &r.Publisher)
+	case "time_stamp":
+		return d.strField("time_stamp", &r.TimeStamp)
+	case "issued":
+		return d.strField("issued", &r.Issued)
+	case "expires":
+		return d.strField("expires", &r.Expires)
+	case "name_servers":
+		return d.listField("name_servers", &r.NameServers)
+	case "status":
+		return d.listField("status", &r.Status)
+	case "registrar":
+		return d.strField("registrar", &r.Registrar)
+	case "registrar_id":
+		return d.strField("registrar_id", &r.RegistrarID)
+	case "registrar_email":
+		return d.strField("registrar_email", &r.RegistrarEmail)
+	case "registration_organization":
+		return d.strField("registration_organization", &r.RegistrationOrg)
 	case "contacts":
 		if d.null() {
 			r.Contacts = nil

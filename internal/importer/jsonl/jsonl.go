@@ -6,6 +6,7 @@ package jsonl
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"net/netip"
@@ -34,13 +35,26 @@ const (
 	KindWhois      = "whois"
 	KindNetListing = "netlisting"
 	KindAllow      = "allow"
+
+	// Domains, web addresses and files (objects.go).
+	KindObject        = "object"
+	KindObjectListing = "object_listing"
+	KindLink          = "link"
+	KindFileInfo      = "file_info"
+	KindFileAccess    = "file_access"
+	KindFileRelation  = "file_relation"
+	KindReferral      = "referral"
+	KindDomainWhois   = "domain_whois"
+	KindDetection     = "detection"
+	KindCertificate   = "certificate"
 )
 
 // Kinds lists every record kind.
 func Kinds() []string {
 	return []string{KindSighting, KindListing, KindURL, KindFile, KindResolution, KindDomain,
 		KindMask, KindSpam, KindPhishing, KindReport, KindReportLink, KindCountry, KindASN,
-		KindWhois, KindNetListing, KindAllow}
+		KindWhois, KindNetListing, KindAllow, KindObject, KindObjectListing, KindLink, KindFileInfo,
+		KindFileAccess, KindFileRelation, KindReferral, KindDomainWhois, KindDetection, KindCertificate}
 }
 
 // Record is one line of the format: the union of the fields of every kind.
@@ -104,9 +118,43 @@ type Record struct {
 	Created  string    `json:"created,omitempty"`
 	Changed  string    `json:"changed,omitempty"`
 	Contacts []Contact `json:"contacts,omitempty"`
+
+	// Domains, web addresses and files (objects.go).
+	Hash         string   `json:"hash,omitempty"` // MD5, SHA-1 or SHA-256
+	SHA1         string   `json:"sha1,omitempty"`
+	SHA256       string   `json:"sha256,omitempty"`
+	Owner        string   `json:"owner,omitempty"` // link
+	Item         string   `json:"item,omitempty"`  // link
+	Attrs        []string `json:"attrs,omitempty"` // link
+	Size         *int64   `json:"size,omitempty"`  // file_info
+	Packer       string   `json:"packer,omitempty"`
+	Signer       string   `json:"signer,omitempty"`
+	SignerStatus string   `json:"signer_status,omitempty"`
+	Names        []string `json:"names,omitempty"`    // file_info: names the file was seen under
+	Relation     string   `json:"relation,omitempty"` // file_relation, certificate
+	TargetMD5    string   `json:"target_md5,omitempty"`
+	TargetURL    string   `json:"target_url,omitempty"`
+	Location     string   `json:"location,omitempty"`
+	Path         string   `json:"path,omitempty"`
+	Method       string   `json:"method,omitempty"`          // detection
+	DescURL      string   `json:"description_url,omitempty"` // detection
+	Serial       string   `json:"serial,omitempty"`          // certificate
+	Vendor       string   `json:"vendor,omitempty"`
+	Publisher    string   `json:"publisher,omitempty"`
+	TimeStamp    string   `json:"time_stamp,omitempty"`
+	Issued       string   `json:"issued,omitempty"`
+	Expires      string   `json:"expires,omitempty"` // certificate, domain_whois
+
+	NameServers     []string `json:"name_servers,omitempty"` // domain_whois
+	Status          []string `json:"status,omitempty"`
+	Registrar       string   `json:"registrar,omitempty"`
+	RegistrarID     string   `json:"registrar_id,omitempty"`
+	RegistrarEmail  string   `json:"registrar_email,omitempty"`
+	RegistrationOrg string   `json:"registration_organization,omitempty"`
 }
 
-// Contact is a WHOIS contact inside a whois record.
+// Contact is a WHOIS contact inside a whois or domain_whois record; the
+// fields after Email are read by domain_whois only.
 type Contact struct {
 	Address        []string `json:"address,omitempty"`
 	OrganizationID string   `json:"organization_id,omitempty"`
@@ -116,6 +164,11 @@ type Contact struct {
 	Fax            string   `json:"fax,omitempty"`
 	Phone          string   `json:"phone,omitempty"`
 	Email          string   `json:"email,omitempty"`
+	Organization   string   `json:"organization,omitempty"`
+	City           string   `json:"city,omitempty"`
+	State          string   `json:"state,omitempty"`
+	PostalCode     string   `json:"postal_code,omitempty"`
+	CountryCode    string   `json:"country_code,omitempty"`
 }
 
 // Description builds the description field from lines (one line: a string).
@@ -200,7 +253,10 @@ var converters = map[string]func(*Parser, *Record, *intel.Batch) error{
 	KindMask: (*Parser).mask, KindSpam: (*Parser).spam, KindPhishing: (*Parser).phishing,
 	KindReport: (*Parser).report, KindReportLink: (*Parser).reportLink, KindCountry: (*Parser).country,
 	KindASN: (*Parser).asn, KindWhois: (*Parser).whois, KindNetListing: (*Parser).netListing,
-	KindAllow: (*Parser).allow,
+	KindAllow: (*Parser).allow, KindObject: (*Parser).object, KindObjectListing: (*Parser).objectListing,
+	KindLink: (*Parser).link, KindFileInfo: (*Parser).fileInfo, KindFileAccess: (*Parser).fileAccess,
+	KindFileRelation: (*Parser).fileRelation, KindReferral: (*Parser).referral, KindDomainWhois: (*Parser).domainWhois,
+	KindDetection: (*Parser).detection, KindCertificate: (*Parser).certificate,
 }
 
 func (p *Parser) sighting(r *Record, b *intel.Batch) error {
@@ -242,7 +298,19 @@ func (p *Parser) url(r *Record, b *intel.Batch) error {
 	}
 	b.HostedURLs = append(b.HostedURLs, intel.HostedURL{IP: ip, URL: key, Zone: zone, Categories: cats,
 		Hits: hits, Truncated: truncated, FirstSeen: first, LastSeen: last})
+	p.objectCategories(intel.ObjectURL, key, cats, r.Feed, first, last, b)
 	return nil
+}
+
+// objectCategories lists the web address of a url record in its
+// categories for the URL lookup, under the record's feed (or -feed; none:
+// no feed name).
+func (p *Parser) objectCategories(kind intel.ObjectKind, key string, cats []intel.Category, feed string, first, last time.Time, b *intel.Batch) {
+	feed = cmp.Or(strings.TrimSpace(feed), p.feed)
+	for _, c := range cats {
+		b.ObjectListings = append(b.ObjectListings, intel.ObjectListing{Kind: kind, Key: key, Category: c, Feed: feed,
+			FirstSeen: first, LastSeen: last})
+	}
 }
 
 func (p *Parser) file(r *Record, b *intel.Batch) error {
@@ -288,7 +356,10 @@ func (p *Parser) domain(r *Record, b *intel.Batch) error {
 	if f.err != nil {
 		return f.err
 	}
-	b.Domains = append(b.Domains, intel.DomainInfo{Domain: d, Zone: zone, Categories: cats})
+	// The domain lookup's listings derive from it (intel.Batch.AddObjects),
+	// under its feed.
+	b.Domains = append(b.Domains, intel.DomainInfo{Domain: d, Zone: zone, Categories: cats,
+		Source: intel.Source{Feed: cmp.Or(strings.TrimSpace(r.Feed), p.feed)}})
 	return nil
 }
 
@@ -687,11 +758,13 @@ func (f *fields) domain(s string) string {
 		f.require(false, "domain")
 		return ""
 	}
-	key, _, err := intel.NormalizeURL(s)
-	if err != nil || key != intel.URLHost(key) {
-		f.fail(fmt.Errorf("bad domain %q", clip(s)))
-	} else if _, err := netip.ParseAddr(key); err == nil || strings.HasPrefix(key, "[") {
+	if _, err := netip.ParseAddr(strings.Trim(s, "[]")); err == nil {
 		f.fail(fmt.Errorf("bad domain %q: an address", clip(s)))
+		return ""
+	}
+	key, err := intel.NormalizeDomain(s)
+	if err != nil {
+		f.fail(fmt.Errorf("bad domain %q", clip(s)))
 	}
 	return key
 }

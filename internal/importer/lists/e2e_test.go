@@ -3,6 +3,7 @@ package lists_test
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -16,6 +17,7 @@ import (
 // resolutions are the passive DNS the fixtures' domains need.
 const resolutions = `{"kind":"resolution","domain":"login.secure-bank.test","ip":"91.215.85.40","first_seen":"2026-11-01","last_seen":"2026-11-27"}
 {"kind":"resolution","domain":"login.secure-bank.test","ip":"2a0e:9b40::40","first_seen":"2026-11-01","last_seen":"2026-11-27"}
+{"kind":"resolution","domain":"secure-paypa1.test","ip":"91.215.85.41","first_seen":"2026-11-20","last_seen":"2026-11-27"}
 `
 
 func withDNS(t *testing.T) *importtest.World {
@@ -101,6 +103,25 @@ func TestOpenPhishEndToEnd(t *testing.T) {
 	if sum := w.Import(t, path, mk, o); sum.Read != 4 || sum.Skipped != 0 || sum.Unplaced != 0 {
 		t.Errorf("got %s, want 4 read, none skipped or unplaced", sum)
 	}
+	root := filepath.Join(t.TempDir(), "root.txt")
+	if err := os.WriteFile(root, []byte("https://Secure-Paypa1.test/\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	w.Import(t, root, mk, o)
+	// The URL and domain lookups: a phishing page deep in a site lists the
+	// web address only; a site's root lists its host too.
+	phishing := []intel.Category{intel.CatPhishing}
+	for _, key := range []string{"login.secure-bank.test/verify/account.php", "secure-paypa1.test", "91.215.85.10/paypal.example/signin/"} {
+		if got := importtest.Categories(w.Object(t, intel.ObjectURL, key)); !slices.Equal(got, phishing) {
+			t.Errorf("%s: got categories %v, want phishing", key, got)
+		}
+	}
+	if got := w.Object(t, intel.ObjectHost, "login.secure-bank.test"); len(got.Listings) != 0 {
+		t.Errorf("login.secure-bank.test: got listings %+v, want none", got.Listings)
+	}
+	if got := w.Object(t, intel.ObjectHost, "secure-paypa1.test"); !importtest.HasListing(got, intel.CatPhishing, lists.FeedOpenPhish) {
+		t.Errorf("secure-paypa1.test: got listings %+v, want phishing by OpenPhish", got.Listings)
+	}
 	// The list has no dates: its listings weigh as undated evidence
 	// (docs/scoring.md), so the address is not trusted, its web address Red.
 	r, _ := w.TIP(t, "91.215.85.10")
@@ -163,6 +184,14 @@ func TestPhishTankEndToEnd(t *testing.T) {
 	}
 	if r, _ = w.TIP(t, "91.215.85.14"); len(r.HostedUrls) != 0 || r.Zone != "Grey" {
 		t.Errorf("91.215.85.14 (not verified): got zone %s URLs %+v, want nothing", r.Zone, r.HostedUrls)
+	}
+	// The URL lookup: verified entries are phishing web addresses, online
+	// or not; the unverified one is unknown.
+	for key, want := range map[string]int{"91.215.85.13/a,b/login.html": 1, "login.secure-bank.test/verify/account.php": 1, "91.215.85.14/x": 0} {
+		u := w.Object(t, intel.ObjectURL, key)
+		if len(u.Listings) != want || want > 0 && (u.Listings[0].Category != intel.CatPhishing || u.Listings[0].Feed != lists.FeedPhishTank) {
+			t.Errorf("%s: got listings %+v, want %d phishing by PhishTank", key, u.Listings, want)
+		}
 	}
 	ips := []string{"91.215.85.10", "91.215.85.13", "91.215.85.40", "2a0e:9b40::40"}
 	before := w.Snapshot(t, ips...)

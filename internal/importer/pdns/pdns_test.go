@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -112,6 +113,20 @@ func TestEndToEnd(t *testing.T) {
 	if len(r.Resolutions) != 1 || r.Resolutions[0].Domain != "mail.shop.example" {
 		t.Errorf("got %+v, want mail.shop.example", r.Resolutions)
 	}
+	// The domain lookup: the domain's addresses, the other direction of
+	// the same records, with their counts and peaks.
+	l := w.Links(t, intel.LinkHostIPv4, "c2.badcorp.example")
+	if len(l) != 2 || l[1].Item != "45.95.147.14" || l[0].Item != "45.95.147.10" || l[0].Hits != 12 || l[0].DailyPeak != 12 || !l[0].PeakDate.Equal(day) ||
+		!l[0].LastSeen.Equal(time.Unix(1764331200, 0)) {
+		t.Errorf("c2.badcorp.example: got IPv4 links %+v, want 45.95.147.10 with 12 hits, peak 12 on 2025-11-28, then 45.95.147.14", l)
+	}
+	if got := w.LinkItems(t, intel.LinkHostIPv6, "mail.shop.example"); !slices.Equal(got, []string{"2a0e:97c0:3e4::25"}) {
+		t.Errorf("mail.shop.example: got IPv6 links %v", got)
+	}
+	if got := w.LinkItems(t, intel.LinkSubdomains, "shop.example"); !slices.Contains(got, "www.shop.example") {
+		t.Errorf("shop.example: got subdomains %v, want www.shop.example among them", got)
+	}
+
 	ips := []string{"45.95.147.10", "45.95.147.11", "45.95.147.12", "45.95.147.13", "45.95.147.14", "2a0e:97c0:3e4::25"}
 	before := w.Dump(t, ips...)
 	w.Import(t, path, newParser, importer.Options{Feed: "Example pDNS"})

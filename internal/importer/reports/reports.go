@@ -5,8 +5,10 @@
 // addresses it names (directly, through small networks, through the web
 // addresses on IP literals it names, and through passive DNS for its
 // domains), a network listing for each wider network it names, and a hosted
-// web address for each URL. Hashes are kept with the report's indicators
-// only: without a web address they attach to no address.
+// web address for each URL. The domain, URL and hash lookups find the
+// report too: each domain, web address and file hash it names is linked to
+// it (the host, URL and file report lists), and each web address is listed
+// in the report's category.
 package reports
 
 import (
@@ -209,6 +211,9 @@ func (p *Parser) indicators(r *Record, rep intel.Report, b *intel.Batch) error {
 		}
 		b.HostedURLs = append(b.HostedURLs, intel.HostedURL{IP: ip, URL: key, Zone: intel.ZoneRed,
 			Categories: []intel.Category{cat}, Hits: 1, Truncated: truncated, FirstSeen: seen, LastSeen: seen})
+		b.ObjectListings = append(b.ObjectListings, intel.ObjectListing{Kind: intel.ObjectURL, Key: key, Category: cat,
+			Feed: p.feed, FirstSeen: seen, LastSeen: seen})
+		b.Links = append(b.Links, intel.Link{List: intel.LinkURLReports, Owner: key, Item: rep.ID, FirstSeen: seen, LastSeen: seen})
 	}
 	for _, s := range r.Hashes {
 		h, err := hashOf(s)
@@ -216,6 +221,7 @@ func (p *Parser) indicators(r *Record, rep intel.Report, b *intel.Batch) error {
 			return err
 		}
 		keep(h)
+		b.Links = append(b.Links, intel.Link{List: intel.LinkFileReports, Owner: h, Item: rep.ID, FirstSeen: seen, LastSeen: seen})
 	}
 	rep.Indicators = ioc
 	b.Reports = append(b.Reports, rep)
@@ -234,42 +240,31 @@ func reportType(s string) (string, error) {
 	return "", fmt.Errorf("unknown report type %q (want %s, %s or %s)", clip(s), intel.ReportAPT, intel.ReportCrimeware, intel.ReportICS)
 }
 
-// domainOf normalises a domain name (lower case, no trailing dot, IDN to
-// punycode); addresses and web addresses are refused.
+// domainOf normalises a domain name (intel.NormalizeDomain: lower case, no
+// trailing dot, IDN to punycode); addresses and web addresses are refused.
 func domainOf(s string) (string, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
 		return "", fmt.Errorf("empty domain in %q", "domains")
 	}
-	key, _, err := intel.NormalizeURL(s)
-	if err != nil || key != intel.URLHost(key) || strings.Contains(s, "/") {
-		return "", fmt.Errorf("bad domain %q in %q", clip(s), "domains")
-	}
-	if _, err := netip.ParseAddr(key); err == nil || strings.HasPrefix(key, "[") {
+	if _, err := netip.ParseAddr(strings.Trim(s, "[]")); err == nil {
 		return "", fmt.Errorf("bad domain %q in %q: an address (list it in \"ips\")", clip(s), "domains")
+	}
+	key, err := intel.NormalizeDomain(s)
+	if err != nil {
+		return "", fmt.Errorf("bad domain %q in %q", clip(s), "domains")
 	}
 	return key, nil
 }
 
-// hashOf accepts an MD5, SHA-1 or SHA-256 in hex and returns it upper-case.
+// hashOf accepts an MD5, SHA-1 or SHA-256 in hex and returns it upper-case
+// (intel.NormalizeHash).
 func hashOf(s string) (string, error) {
-	s = strings.TrimSpace(s)
-	switch len(s) {
-	case 32, 40, 64:
-	default:
+	h, err := intel.NormalizeHash(strings.TrimSpace(s))
+	if err != nil {
 		return "", fmt.Errorf("bad hash %q in %q: want the hex of an MD5, SHA-1 or SHA-256", clip(s), "hashes")
 	}
-	out := []byte(s)
-	for i, c := range out {
-		switch {
-		case '0' <= c && c <= '9', 'A' <= c && c <= 'F':
-		case 'a' <= c && c <= 'f':
-			out[i] = c - 'a' + 'A'
-		default:
-			return "", fmt.Errorf("bad hash %q in %q: want the hex of an MD5, SHA-1 or SHA-256", clip(s), "hashes")
-		}
-	}
-	return string(out), nil
+	return h, nil
 }
 
 // date parses a date field (importer.Date).

@@ -146,6 +146,25 @@ func TestEndToEnd(t *testing.T) {
 	if err != nil || len(rep.Indicators) != 10 || rep.Source.File != "reports.jsonl" {
 		t.Errorf("got %+v, %v; want the report with its 10 indicators", rep, err)
 	}
+	// The domain, URL and hash lookups find the report through what it
+	// names.
+	for _, c := range []struct {
+		list  intel.LinkList
+		owner string
+	}{
+		{intel.LinkHostReports, "c2.badcorp.example"},
+		{intel.LinkURLReports, "45.95.147.10/bins/x86"},
+		{intel.LinkURLReports, "cdn.badcorp.example/a.js"},
+		{intel.LinkFileReports, "0F343B0931126A20F133D67C2B018A3B"},
+		{intel.LinkFileReports, "E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855"},
+	} {
+		if got := w.LinkItems(t, c.list, c.owner); !slices.Equal(got, []string{"rpt-2026-0117"}) {
+			t.Errorf("%s: got reports %v, want rpt-2026-0117", c.owner, got)
+		}
+	}
+	if u := w.Object(t, intel.ObjectURL, "cdn.badcorp.example/a.js"); !importtest.HasListing(u, intel.CatAPT, reports.DefaultFeed) {
+		t.Errorf("cdn.badcorp.example/a.js: got listings %+v, want APT", u.Listings)
+	}
 
 	// Importing again changes nothing a user sees.
 	ips := []string{"45.95.147.10", "45.95.147.11", "91.92.109.50", "91.92.109.51", "185.220.100.77", "2a03:b0c0:3:d0::1a2b:1"}

@@ -2,6 +2,7 @@ package stix
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -701,10 +702,7 @@ func (p *Parser) emitIOCs(iocs *spill.Sorter, emit func(int, func(*intel.Batch) 
 		}
 		// A domain tipd rated needs no category to keep its zone.
 		tipdDomain := c.kind == kindDomain && c.zone != "" && c.zone != intel.ZoneGrey
-		if len(cats) == 0 && !tipdDomain || c.kind == kindHash {
-			if c.kind == kindHash {
-				p.ignored.Add("file hash (attached to no address)")
-			}
+		if len(cats) == 0 && !tipdDomain {
 			continue
 		}
 		slices.Sort(cats)
@@ -873,6 +871,11 @@ func (p *Parser) emitReports(x *bundle, emit func(int, func(*intel.Batch) error)
 				}
 			case kindDomain:
 				r.links = append(r.links, intel.ReportLink{ReportID: r.rep.ID, Domain: value})
+			case kindHash:
+				r.objLinks = append(r.objLinks, intel.Link{List: intel.LinkFileReports, Owner: value, Item: r.rep.ID})
+			}
+			if kind == kindURL {
+				r.objLinks = append(r.objLinks, intel.Link{List: intel.LinkURLReports, Owner: value, Item: r.rep.ID})
 			}
 		default:
 			return errCorrupt
@@ -901,6 +904,9 @@ type builtReport struct {
 	iocSeen map[string]bool
 	links   []intel.ReportLink
 	linked  map[netip.Addr]bool
+	// objLinks link the web addresses and files the report names to it
+	// (its domains: through links, see intel.Batch.AddObjects).
+	objLinks []intel.Link
 }
 
 func (r *builtReport) link(ip netip.Addr) {
@@ -925,5 +931,10 @@ func (r *builtReport) finish(b *intel.Batch) {
 	}
 	rep.Indicators = r.iocs
 	b.ReportLinks = append(b.ReportLinks, r.links...)
+	seen := cmp.Or(rep.Updated, rep.Published)
+	for _, l := range r.objLinks {
+		l.FirstSeen, l.LastSeen = seen, seen
+		b.Links = append(b.Links, l)
+	}
 	b.Reports = append(b.Reports, rep)
 }

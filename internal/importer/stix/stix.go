@@ -21,6 +21,7 @@ package stix
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -116,6 +117,7 @@ type object struct {
 	ObjectRefs       []string          `json:"object_refs"`
 	Country          string            `json:"country"`
 	Number           *int64            `json:"number"`
+	Size             *int64            `json:"size"`
 	StartTime        string            `json:"start_time"`
 	StopTime         string            `json:"stop_time"`
 	ExternalRefs     []externalRef     `json:"external_references"`
@@ -195,6 +197,9 @@ func (p *Parser) ParseStream(r io.Reader, emit func(int, func(*intel.Batch) erro
 				}
 				b.Masks = append(b.Masks, d.Masks...)
 				b.WhoisNets = append(b.WhoisNets, d.WhoisNets...)
+				b.FileHashes = append(b.FileHashes, d.FileHashes...)
+				b.ObjectInfos = append(b.ObjectInfos, d.ObjectInfos...)
+				b.Links = append(b.Links, d.Links...)
 				return nil
 			}); err != nil {
 				return err
@@ -432,16 +437,19 @@ func (p *Parser) observable(x *bundle, n int, o *object) error {
 		c.kind = kindURL
 	case "file":
 		c.kind = kindHash
-		for _, k := range []string{"MD5", "SHA-256", "SHA-1"} {
-			if v := o.Hashes[k]; v != "" {
-				o.Value = v
-				break
-			}
+		h, err := fileHashes(o.Hashes)
+		if err != nil {
+			return fmt.Errorf("file: %w", err)
 		}
+		o.Value = cmp.Or(h.MD5, h.SHA256, h.SHA1)
 		if o.Value == "" {
 			p.ignored.Add("file without an MD5, SHA-1 or SHA-256")
 			return nil
 		}
+		if o.Size != nil && *o.Size < 0 {
+			return fmt.Errorf("file: negative size %d", *o.Size)
+		}
+		p.fileFacts(o, h)
 	}
 	if o.Value == "" {
 		return fmt.Errorf("%s: missing field %q", o.Type, "value")
@@ -456,6 +464,47 @@ func (p *Parser) observable(x *bundle, n int, o *object) error {
 	}
 	x.addIOC(o.ID, c)
 	return nil
+}
+
+// fileHashes reads the MD5, SHA-1 and SHA-256 of a file's hashes ("SHA256"
+// and "SHA1" spellings too); other algorithms are passed over.
+func fileHashes(hashes map[string]string) (intel.FileHashes, error) {
+	var h intel.FileHashes
+	for _, a := range []struct {
+		names []string
+		dst   *string
+	}{{[]string{"MD5"}, &h.MD5}, {[]string{"SHA-1", "SHA1"}, &h.SHA1}, {[]string{"SHA-256", "SHA256"}, &h.SHA256}} {
+		for _, n := range a.names {
+			v := strings.TrimSpace(hashes[n])
+			if v == "" {
+				continue
+			}
+			k, err := intel.NormalizeHash(v)
+			if err != nil || intel.HashKind(k) != a.names[0] {
+				return h, fmt.Errorf("bad %s hash %q", a.names[0], clip(v))
+			}
+			*a.dst = k
+			break
+		}
+	}
+	return h, nil
+}
+
+// fileFacts keeps what a file observable says of the file itself, keyed
+// by its first hash of MD5, SHA-256, SHA-1: its hashes tied together, its
+// size and its name.
+func (p *Parser) fileFacts(o *object, h intel.FileHashes) {
+	key := o.Value
+	d := &p.direct
+	if len(h.Hashes()) > 1 {
+		d.FileHashes = append(d.FileHashes, h)
+	}
+	if o.Size != nil && *o.Size > 0 {
+		d.ObjectInfos = append(d.ObjectInfos, intel.ObjectInfo{Kind: intel.ObjectFile, Key: key, Size: *o.Size})
+	}
+	if name := strings.TrimSpace(o.Name); name != "" {
+		d.Links = append(d.Links, intel.Link{List: intel.LinkFileNames, Owner: key, Item: name, Hits: 1})
+	}
 }
 
 // setValue checks and normalises the value of a kind.
@@ -483,31 +532,20 @@ func (c *ioc) setValue(raw string) error {
 		}
 		c.value, c.truncated = key, truncated
 	case kindDomain:
-		key, _, err := intel.NormalizeURL(s)
-		if err != nil || key != intel.URLHost(key) || strings.Contains(s, "/") {
-			return fmt.Errorf("bad domain %q", clip(raw))
-		}
-		if _, err := netip.ParseAddr(key); err == nil || strings.HasPrefix(key, "[") {
+		if _, err := netip.ParseAddr(strings.Trim(s, "[]")); err == nil {
 			return fmt.Errorf("bad domain %q: an address", clip(raw))
+		}
+		key, err := intel.NormalizeDomain(s)
+		if err != nil {
+			return fmt.Errorf("bad domain %q", clip(raw))
 		}
 		c.value = key
 	case kindHash:
-		switch len(s) {
-		case 32, 40, 64:
-		default:
+		h, err := intel.NormalizeHash(s)
+		if err != nil {
 			return fmt.Errorf("bad hash %q", clip(raw))
 		}
-		h := []byte(s)
-		for i, ch := range h {
-			switch {
-			case '0' <= ch && ch <= '9', 'A' <= ch && ch <= 'F':
-			case 'a' <= ch && ch <= 'f':
-				h[i] = ch - 'a' + 'A'
-			default:
-				return fmt.Errorf("bad hash %q", clip(raw))
-			}
-		}
-		c.value = string(h)
+		c.value = h
 	}
 	return nil
 }
@@ -561,8 +599,24 @@ func (p *Parser) evidence(c *ioc, cats []intel.Category, b *intel.Batch) {
 		}
 		b.HostedURLs = append(b.HostedURLs, intel.HostedURL{IP: ip, URL: c.value, Zone: zone, Categories: slices.Clone(cats),
 			Hits: hits, Truncated: c.truncated, FirstSeen: c.first, LastSeen: c.last})
+		p.objectListings(intel.ObjectURL, c, cats, b)
 	case kindDomain:
-		b.Domains = append(b.Domains, intel.DomainInfo{Domain: c.value, Zone: zone, Categories: slices.Clone(cats)})
+		// The listings derived from the DomainInfo (under its source's feed,
+		// intel.Batch.AddObjects) merge into the dated ones below.
+		b.Domains = append(b.Domains, intel.DomainInfo{Domain: c.value, Zone: zone, Categories: slices.Clone(cats),
+			Source: intel.Source{Feed: p.feed}})
+		p.objectListings(intel.ObjectHost, c, cats, b)
+	case kindHash:
+		p.objectListings(intel.ObjectFile, c, cats, b)
+	}
+}
+
+// objectListings lists a domain, web address or file in each category, for
+// the domain, URL and hash lookups.
+func (p *Parser) objectListings(kind intel.ObjectKind, c *ioc, cats []intel.Category, b *intel.Batch) {
+	for _, cat := range cats {
+		b.ObjectListings = append(b.ObjectListings, intel.ObjectListing{Kind: kind, Key: c.value, Category: cat, Feed: p.feed,
+			FirstSeen: c.first, LastSeen: c.last})
 	}
 }
 

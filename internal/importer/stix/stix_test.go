@@ -56,6 +56,10 @@ func parse(t testing.TB, doc []byte) (*intel.Batch, map[int]string, *stix.Parser
 		b.WhoisNets = append(b.WhoisNets, ob.WhoisNets...)
 		b.SpamEvents = append(b.SpamEvents, ob.SpamEvents...)
 		b.PhishingEvents = append(b.PhishingEvents, ob.PhishingEvents...)
+		b.ObjectInfos = append(b.ObjectInfos, ob.ObjectInfos...)
+		b.ObjectListings = append(b.ObjectListings, ob.ObjectListings...)
+		b.Links = append(b.Links, ob.Links...)
+		b.FileHashes = append(b.FileHashes, ob.FileHashes...)
 		return nil
 	})
 	return &b, bad, p, err
@@ -92,7 +96,8 @@ func TestGolden(t *testing.T) {
 	if r.Type != intel.ReportAPT || !slices.Equal(r.Actors, []string{"Example Set"}) || !slices.Equal(r.Geo, []string{"NL"}) {
 		t.Errorf("got report %+v, want an APT report by Example Set about NL", r)
 	}
-	if want := []string{"45.95.147.10", "c2.badcorp.example", "185.220.100.77"}; !slices.Equal(r.Indicators, want) {
+	if want := []string{"45.95.147.10", "c2.badcorp.example", "185.220.100.77", "91.92.109.43/bins/x86",
+		"0F343B0931126A20F133D67C2B018A3B"}; !slices.Equal(r.Indicators, want) {
 		t.Errorf("got indicators %v, want %v", r.Indicators, want)
 	}
 	// Two sightings of one address on one day add up.
@@ -104,7 +109,7 @@ func TestGolden(t *testing.T) {
 		reasons = append(reasons, ig.What)
 	}
 	for _, w := range []string{"indicator with an unsupported pattern (several observations)", "pattern type snort",
-		"revoked indicator", "object type identity", "file hash (attached to no address)"} {
+		"revoked indicator", "object type identity"} {
 		if !slices.Contains(reasons, w) {
 			t.Errorf("ignored %v lacks %q", reasons, w)
 		}
@@ -220,8 +225,10 @@ func TestPatterns(t *testing.T) {
 			got = b.HostedURLs[0].URL
 		case len(b.Domains) > 0:
 			got = b.Domains[0].Domain
+		case len(b.ObjectListings) > 0:
+			got = b.ObjectListings[0].Key
 		}
-		if c.want != got && !(strings.HasPrefix(c.pattern, "[file") && len(p.Ignored()) == 1) {
+		if c.want != got {
 			t.Errorf("%s: got %q (bad %v, ignored %v), want %q", c.pattern, got, bad, p.Ignored(), c.want)
 		}
 	}
@@ -272,11 +279,53 @@ func TestEndToEnd(t *testing.T) {
 	if r := w.Report(t, "45.95.147.20"); len(r.General.Categories) != 0 || r.Zone != intel.ZoneGrey {
 		t.Errorf("45.95.147.20 (only in an OR pattern): got %s %+v, want nothing guessed", r.Zone, r.General.Categories)
 	}
+	checkObjects(t, w, apt[0].ID)
 
 	ips := []string{"45.95.147.10", "91.92.109.43", "185.220.100.77", "91.92.109.50", "2a03:b0c0:3:d0::1"}
 	before := w.Dump(t, ips...)
 	w.Import(t, "testdata/bundle.json", newP, importer.Options{})
 	importtest.SameSnapshots(t, before, w.Dump(t, ips...))
+}
+
+// checkObjects checks the domains, web addresses and files of bundle.json
+// as the domain, URL and hash lookups find them.
+func checkObjects(t *testing.T, w *importtest.World, reportID string) {
+	t.Helper()
+	malware := []intel.Category{intel.CatMalware}
+	if d := w.Object(t, intel.ObjectHost, "c2.badcorp.example"); !slices.Equal(importtest.Categories(d), malware) || len(d.Listings) != 1 ||
+		d.Listings[0].FirstSeen.IsZero() {
+		t.Errorf("c2.badcorp.example: got listings %+v, want one dated malware listing (indicates ExampleLoader)", d.Listings)
+	}
+	if got := w.LinkItems(t, intel.LinkHostReports, "c2.badcorp.example"); !slices.Equal(got, []string{reportID}) {
+		t.Errorf("c2.badcorp.example: got reports %v", got)
+	}
+	if got := importtest.Categories(w.Object(t, intel.ObjectURL, "91.92.109.43/bins/x86")); !slices.Equal(got, malware) {
+		t.Errorf("91.92.109.43/bins/x86: got categories %v, want malware", got)
+	}
+	if got := w.LinkItems(t, intel.LinkURLReports, "91.92.109.43/bins/x86"); !slices.Equal(got, []string{reportID}) {
+		t.Errorf("91.92.109.43/bins/x86: got reports %v", got)
+	}
+	// resolves-to: the domain's address.
+	if got := w.LinkItems(t, intel.LinkHostIPv4, "files.badcorp.example"); !slices.Equal(got, []string{"91.92.109.60"}) {
+		t.Errorf("files.badcorp.example: got addresses %v, want 91.92.109.60", got)
+	}
+	// The file observable: listed under its MD5, its three hashes tied,
+	// its size, name and report.
+	const md5, sha1 = "0F343B0931126A20F133D67C2B018A3B", "DA39A3EE5E6B4B0D3255BFEF95601890AFD80709"
+	f := w.Object(t, intel.ObjectFile, md5)
+	if got := importtest.Categories(f); !slices.Equal(got, malware) || f.Info.Size != 48128 {
+		t.Errorf("%s: got categories %v size %d, want malware, 48128", md5, got, f.Info.Size)
+	}
+	if got := w.LinkItems(t, intel.LinkFileNames, md5); !slices.Equal(got, []string{"stage2.bin"}) {
+		t.Errorf("%s: got names %v", md5, got)
+	}
+	if got := w.LinkItems(t, intel.LinkFileReports, md5); !slices.Equal(got, []string{reportID}) {
+		t.Errorf("%s: got reports %v", md5, got)
+	}
+	h, ok, err := w.Store.FileHashes(context.Background(), sha1)
+	if err != nil || !ok || h.MD5 != md5 || h.SHA256 != "5E0B3A4C1D2E6F708192A3B4C5D6E7F8091A2B3C4D5E6F708192A3B4C5D6E7F8" {
+		t.Errorf("%s: got hashes %+v %v %v, want the file's three hashes", sha1, h, ok, err)
+	}
 }
 
 func TestStrictImport(t *testing.T) {

@@ -83,7 +83,7 @@ func TestTipdBundle(t *testing.T) {
 		Zone: intel.ZoneRed, DetectionName: "HEUR:Example", Hits: 5, FirstSeen: ts(2026, 11, 4, 0, 0), LastSeen: ts(2026, 11, 5, 0, 0)}})
 	wantRecords(t, "resolutions", b.Resolutions, []intel.Resolution{{IP: ip, Domain: "c2.example.org", FirstSeen: ts(2026, 10, 2, 0, 0),
 		LastSeen: ts(2026, 11, 20, 0, 0), Hits: 50, DailyPeak: 9, PeakDate: ts(2026, 10, 3, 0, 0)}})
-	wantRecords(t, "domains", b.Domains, []intel.DomainInfo{{Domain: "c2.example.org", Zone: intel.ZoneRed, Categories: []intel.Category{intel.CatBotnetCNC}}})
+	wantRecords(t, "domains", b.Domains, []intel.DomainInfo{{Domain: "c2.example.org", Zone: intel.ZoneRed, Categories: []intel.Category{intel.CatBotnetCNC}, Source: intel.Source{Feed: "STIX"}}})
 	wantRecords(t, "masks", b.Masks, []intel.FeedMask{{IP: ip, Mask: "198.51.100.7/bins/", MaskType: intel.MaskURLPrefix, Zone: intel.ZoneRed,
 		Feeds: []string{"Example URL Feed"}, LastSeen: ts(2026, 11, 21, 0, 0)}})
 	wantRecords(t, "sightings", b.Sightings, []intel.Sighting{{IP: ip, Day: ts(2026, 10, 1, 0, 0), Hits: 1000}})

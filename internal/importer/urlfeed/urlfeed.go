@@ -4,6 +4,13 @@
 // (Categories), and optionally the feed's mask of the web address
 // (FeedMasks). Web addresses on domains are left without an address: the
 // import pipeline attaches them to the addresses the domain resolved to.
+//
+// The web address itself is listed in each category (the URL lookup's
+// categories). Its host is listed too only when the web address is the
+// host's root ("http://c2.badcorp.example/", with or without a port): a
+// malicious page deep in a legitimate, compromised site must not convict
+// the whole domain. A feed that names a domain itself (a ThreatFox domain
+// IOC) lists it by its own record.
 package urlfeed
 
 import (
@@ -66,6 +73,16 @@ func Append(b *intel.Batch, e *Entry) (Placed, error) {
 				FirstSeen: first, LastSeen: last, Source: src})
 		}
 	}
+	for _, c := range e.Categories {
+		b.ObjectListings = append(b.ObjectListings, intel.ObjectListing{Kind: intel.ObjectURL, Key: key, Category: c,
+			Feed: e.Feed, FirstSeen: first, LastSeen: last, Source: src})
+	}
+	if !p.IP.IsValid() && IsRoot(key) {
+		for _, c := range e.Categories {
+			b.ObjectListings = append(b.ObjectListings, intel.ObjectListing{Kind: intel.ObjectHost, Key: p.Host, Category: c,
+				Feed: e.Feed, FirstSeen: first, LastSeen: last, Source: src})
+		}
+	}
 	if e.MaskFeed != "" && !truncated {
 		mt := intel.MaskURL
 		if strings.HasSuffix(key, "/") {
@@ -75,6 +92,27 @@ func Append(b *intel.Batch, e *Entry) (Placed, error) {
 			Feeds: []string{e.MaskFeed}, LastSeen: last, Source: src})
 	}
 	return p, nil
+}
+
+// IsRoot reports whether a normalised web address is the root of its host:
+// no path (NormalizeURL drops a lone "/"), query or fragment, the port
+// aside.
+func IsRoot(key string) bool {
+	host := intel.URLHost(key)
+	rest := key
+	if strings.HasPrefix(rest, "[") {
+		i := strings.IndexByte(rest, ']')
+		if i < 0 {
+			return false
+		}
+		rest = rest[i+1:]
+	} else {
+		rest = rest[min(len(host), len(rest)):]
+	}
+	if port, ok := strings.CutPrefix(rest, ":"); ok {
+		rest = strings.TrimLeft(port, "0123456789")
+	}
+	return rest == "" || rest == "/"
 }
 
 // AddCategory appends c to cats unless it is there.

@@ -6,8 +6,14 @@
 // them are shown as suppressed.
 //
 // Lists of type cidr hold addresses and networks. Lists of type string and
-// hostname may mix addresses with host names: the addresses are kept, the
-// host names counted as ignored (tipd keeps no allow list of domains).
+// hostname may mix addresses with host names: the addresses are kept as
+// above, each host name becomes an ObjectInfo of the host that names the
+// list in Allows: the name and every name below it are known benign (the
+// domain and URL lookups answer them Green). A leading "." or "*." is
+// dropped ("*.cdn.example" allows cdn.example and below). Public suffixes
+// ("com", "co.uk": lists of TLDs are warninglists too) and names of one
+// label are never allow-listed: they are counted as ignored, as are other
+// strings (web addresses, e-mail addresses, anything not a host name).
 // Substring and regex lists name no addresses and are ignored whole.
 //
 // A warninglist is one JSON document, not a line format: the parser reads
@@ -122,7 +128,7 @@ func (p *Parser) entry(raw json.RawMessage, typ, name string, b *intel.Batch) er
 	_, _, prefixes, err := importer.ParseRange(s)
 	if err != nil {
 		if typ != "cidr" {
-			p.ignored.Add("host names and other strings")
+			p.host(s, name, b)
 			return nil
 		}
 		return fmt.Errorf("entry %q: not an address or network", clip(s))
@@ -131,6 +137,26 @@ func (p *Parser) entry(raw json.RawMessage, typ, name string, b *intel.Batch) er
 		b.Allows = append(b.Allows, intel.Allow{Prefix: pf, List: name})
 	}
 	return nil
+}
+
+// Reasons of the entries of string and hostname lists that are not kept.
+const (
+	IgnoredSuffix = "public suffixes and names of one label (never allow-listed whole)"
+	IgnoredOther  = "strings that are not host names"
+)
+
+// host keeps a host name of a string or hostname list as allow-listed.
+func (p *Parser) host(s, list string, b *intel.Batch) {
+	s = strings.TrimPrefix(strings.TrimPrefix(s, "*"), ".")
+	name, err := intel.NormalizeDomain(s)
+	switch {
+	case err != nil:
+		p.ignored.Add(IgnoredOther)
+	case !strings.Contains(name, ".") || intel.RegistrableDomain(name) == "":
+		p.ignored.Add(IgnoredSuffix)
+	default:
+		b.ObjectInfos = append(b.ObjectInfos, intel.ObjectInfo{Kind: intel.ObjectHost, Key: name, Allows: []string{list}})
+	}
 }
 
 // clip shortens a value for an error message.

@@ -31,6 +31,7 @@ func parse(t testing.TB, p *Parser, data []byte) (*intel.Batch, map[int]string, 
 			return nil
 		}
 		b.Allows = append(b.Allows, lb.Allows...)
+		b.ObjectInfos = append(b.ObjectInfos, lb.ObjectInfos...)
 		return nil
 	})
 	return &b, bad, err
@@ -50,8 +51,8 @@ func TestGolden(t *testing.T) {
 		ignored []importer.Ignored
 	}{
 		{"cidr", nil},
-		{"string", []importer.Ignored{{What: "host names and other strings", N: 3}}},
-		{"hostname", []importer.Ignored{{What: "host names and other strings", N: 2}}},
+		{"string", []importer.Ignored{{What: IgnoredSuffix, N: 1}, {What: IgnoredOther, N: 1}}},
+		{"hostname", nil},
 		{"regex", []importer.Ignored{{What: "regex entries", N: 2}}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -60,7 +61,14 @@ func TestGolden(t *testing.T) {
 			if err != nil || len(bad) > 0 {
 				t.Fatalf("got error %v, bad entries %v", err, bad)
 			}
-			importtest.Golden(t, c.name+".golden", b.Allows, *update)
+			if b.ObjectInfos == nil {
+				importtest.Golden(t, c.name+".golden", b.Allows, *update)
+			} else {
+				importtest.Golden(t, c.name+".golden", struct {
+					Allows      []intel.Allow
+					ObjectInfos []intel.ObjectInfo
+				}{b.Allows, b.ObjectInfos}, *update)
+			}
 			if got := p.Ignored(); !reflect.DeepEqual(got, c.ignored) {
 				t.Errorf("got ignored %v, want %v", got, c.ignored)
 			}
@@ -159,6 +167,26 @@ func TestEndToEnd(t *testing.T) {
 	importtest.SameSnapshots(t, before, w.Dump(t, ips...))
 }
 
+// TestHostsEndToEnd checks that the host names of a hostname list reach
+// the domain lookup as allow-listed.
+func TestHostsEndToEnd(t *testing.T) {
+	w := importtest.NewWorld()
+	newParser := func() importer.Parser { return New(importer.ParserConfig{}) }
+	sum := w.Import(t, filepath.Join("testdata", "hostname.json"), newParser, importer.Options{})
+	if sum.Skipped != 0 || len(sum.Ignored) != 0 {
+		t.Errorf("got %s, want nothing skipped or ignored", sum)
+	}
+	for _, h := range []string{"cdn.example", "static.cdn.example"} {
+		o := w.Object(t, intel.ObjectHost, h)
+		if !reflect.DeepEqual(o.Info.Allows, []string{"Example CDN hosts"}) || o.Info.Source.File != "hostname.json" {
+			t.Errorf("%s: got allows %v source %+v, want Example CDN hosts from hostname.json", h, o.Info.Allows, o.Info.Source)
+		}
+	}
+	if o := w.Object(t, intel.ObjectHost, "example"); o.Known() {
+		t.Errorf("example: got %+v, want nothing known", o)
+	}
+}
+
 func FuzzParseStream(f *testing.F) {
 	for _, n := range []string{"cidr.json", "string.json", "hostname.json", "regex.json", "mixed.json"} {
 		f.Add(read(f, n))
@@ -171,6 +199,11 @@ func FuzzParseStream(f *testing.F) {
 		for _, a := range b.Allows {
 			if !a.Prefix.IsValid() || a.Prefix != a.Prefix.Masked() || a.List == "" {
 				t.Fatalf("bad allow %+v", a)
+			}
+		}
+		for _, o := range b.ObjectInfos {
+			if n, err := intel.NormalizeDomain(o.Key); err != nil || n != o.Key || o.Kind != intel.ObjectHost || len(o.Allows) != 1 || o.Allows[0] == "" {
+				t.Fatalf("bad host %+v", o)
 			}
 		}
 	})

@@ -195,6 +195,7 @@ func (a *applier) fileHashes(b *intel.Batch) error {
 			}
 			if v := encHashes(nil, &m); !found || !bytes.Equal(old, v) {
 				a.set(k, v)
+				a.markObject(string(byte(intel.ObjectFile)) + h)
 			}
 		}
 	}
@@ -289,6 +290,7 @@ func (a *applier) writeObjects() error {
 		}
 		if !a.sameValue(key, v) {
 			a.set(key, v)
+			a.markObject(k)
 		}
 	}
 	return nil

@@ -1,5 +1,7 @@
-// The tipd portal: looks up an IP address or a web address through the
-// same-origin API and shows the answer.
+// The tipd portal: looks up an IP address, a domain, a web address or a
+// file hash through the same-origin API (and a threat report through the
+// publications endpoint) and shows the answer. Every address, domain, web
+// address, hash and report in an answer links to its own lookup.
 //
 // Everything shown comes from threat intelligence, which attackers write
 // (URLs, WHOIS text, detection names). It is therefore only ever put into
@@ -12,7 +14,9 @@
 
   var TOKEN_KEY = "tipd.token";
   var COUNT_KEY = "tipd.count";
-  var HASH_PREFIX = "#/ip/";
+  // The kinds of lookups, as the address bar names them (#/<kind>/<value>).
+  var KINDS = { ip: "IP address", domain: "Domain", url: "Web address", hash: "File", report: "Threat report" };
+  var ROUTE = /^#\/(ip|domain|url|hash|report)\/(.*)$/;
 
   var ZONES = {
     Red: "Dangerous",
@@ -150,12 +154,46 @@
     }));
   }
 
-  // pivot links a value to the lookup of target in this portal. The link is
-  // always a fragment of this page, so data can never choose its scheme.
-  function pivot(text, target) {
-    var a = el("a", { className: "mono pivot", text: text, title: "Look up " + target });
-    a.href = HASH_PREFIX + encodeURIComponent(target);
+  // pivot links a value to the lookup of target, of the given kind, in this
+  // portal. The link is always a fragment of this page, so data can never
+  // choose its scheme.
+  function pivot(text, target, kind) {
+    var k = KINDS[kind] ? kind : "ip";
+    var a = el("a", { className: "mono pivot", text: text, title: "Look up " + target, attrs: { "data-kind": k } });
+    a.href = "#/" + k + "/" + encodeURIComponent(target);
     return a;
+  }
+
+  // pivotAny links a value to the lookup its form calls for (see
+  // classify), or shows it as text when it is none of the kinds.
+  function pivotAny(text) {
+    var c = classify(text);
+    return c ? pivot(text, c.value, c.kind) : mono(text);
+  }
+
+  // refang undoes the usual defanging of indicators: hxxp(s), [.], (.),
+  // {.}, [dot], [:] and [://].
+  function refang(v) {
+    return String(v).trim()
+      .replace(/^h[x*]{2}p(s?)(?=(\[:\]|:|\[:\/\/\]))/i, "http$1")
+      .replace(/\[:\/\/\]/g, "://")
+      .replace(/\[:\]/g, ":")
+      .replace(/\[\.\]|\(\.\)|\{\.\}|\[dot\]|\(dot\)/gi, ".");
+  }
+
+  // classify tells which lookup a typed value is for: a file hash (32, 40
+  // or 64 hex digits), an IP address, a web address (a scheme, or a "/"
+  // or "?"), else a domain name. Defanged forms are accepted. It returns
+  // {kind, value} or null for an empty value.
+  function classify(raw) {
+    var v = refang(raw || "");
+    if (!v) return null;
+    if (/^([0-9a-f]{32}|[0-9a-f]{40}|[0-9a-f]{64})$/i.test(v)) return { kind: "hash", value: v };
+    if (/^\d{1,3}(\.\d{1,3}){3}$/.test(v)) return { kind: "ip", value: v };
+    var b = v.replace(/^\[(.*)\]$/, "$1");
+    if (/^[0-9a-f:.]+(%[\w.-]+)?$/i.test(b) && (b.match(/:/g) || []).length >= 2) return { kind: "ip", value: b };
+    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(v) || /^[a-z][a-z0-9+.-]*:\\\\/i.test(v) || /[\/?]/.test(v)) return { kind: "url", value: v };
+    return { kind: "domain", value: v };
   }
 
   function withScheme(u) {
@@ -229,7 +267,7 @@
     return table("Related reports", [
       { label: "Type", cell: function (r) { return el("span", { className: "tag tag-" + String(r.Type).toLowerCase(), text: r.Type }); } },
       { label: "Title", cell: function (r) { return r.Title; } },
-      { label: "Id", cell: function (r) { return mono(r.Id); } }
+      { label: "Id", cell: function (r) { return isKnown(r.Id) ? pivot(r.Id, r.Id, "report") : null; } }
     ], reports);
   }
 
@@ -272,9 +310,9 @@
 
   var FILE_COLUMNS = [
     { label: "Zone", cell: function (f) { return zoneBadge(f.Zone); } },
-    { label: "MD5", cell: function (f) { return mono(f.Md5, "hash"); } },
+    { label: "MD5", cell: function (f) { return isKnown(f.Md5) ? pivot(f.Md5, f.Md5, "hash") : null; } },
     { label: "Detection", cell: function (f) { return isKnown(f.DetectionName) ? mono(f.DetectionName) : null; } },
-    { label: "Downloaded from", cell: function (f) { return isKnown(f.Url) ? pivot(f.Url, withScheme(f.Url)) : null; }, cls: "wrap" },
+    { label: "Downloaded from", cell: function (f) { return isKnown(f.Url) ? pivot(f.Url, withScheme(f.Url), "url") : null; }, cls: "wrap" },
     { label: "Hits", cell: function (f) { return num(f.DownloadHitsCount); }, cls: "num" },
     { label: "First seen", cell: function (f) { return when(f.FirstSeen); }, cls: "date" },
     { label: "Last seen", cell: function (f) { return when(f.LastSeen); }, cls: "date" }
@@ -283,7 +321,7 @@
   var URL_COLUMNS = [
     { label: "Zone", cell: function (u) { return zoneBadge(u.Zone); } },
     { label: "URL", cell: function (u) {
-      return el("span", null, pivot(u.Url, withScheme(u.Url)),
+      return el("span", null, pivot(u.Url, withScheme(u.Url), "url"),
         u.IsUrlTruncated ? el("span", { className: "tag tag-trunc", text: "truncated", title: "Private data was cut from this URL before it was stored" }) : null);
     }, cls: "wrap" },
     { label: "Hits", cell: function (u) { return num(u.UrlHitsCount); }, cls: "num" },
@@ -301,7 +339,7 @@
 
   var DNS_COLUMNS = [
     { label: "Zone", cell: function (d) { return zoneBadge(d.Zone); } },
-    { label: "Domain", cell: function (d) { return isKnown(d.Domain) ? pivot(d.Domain, "http://" + d.Domain) : null; }, cls: "wrap" },
+    { label: "Domain", cell: function (d) { return isKnown(d.Domain) ? pivot(d.Domain, d.Domain, "domain") : null; }, cls: "wrap" },
     { label: "Categories", cell: function (d) { return categoryChips(null, d.Categories); } },
     { label: "Hits", cell: function (d) { return num(d.HitsCount); }, cls: "num" },
     { label: "Daily peak", cell: function (d) { return num(d.DailyPeak); }, cls: "num" },
@@ -430,14 +468,124 @@
     return out;
   }
 
+  // hostPivot links a host to its own lookup: an address or a domain.
+  function hostPivot(host) {
+    if (!isKnown(host)) return null;
+    var h = String(host).replace(/^\[|\]$/g, "");
+    return /^[0-9.]+$|:/.test(h) ? pivot(h, h, "ip") : pivot(h, h, "domain");
+  }
+
+  var RES_COLUMNS = [
+    { label: "Zone", cell: function (r) { return zoneBadge(r.Zone); } },
+    { label: "Address", cell: function (r) { return isKnown(r.Ip) ? pivot(r.Ip, r.Ip, "ip") : null; } },
+    { label: "Threat score", cell: function (r) { return num(r.ThreatScore); }, cls: "num" },
+    { label: "Hits", cell: function (r) { return num(r.HitsCount); }, cls: "num" },
+    { label: "Daily peak", cell: function (r) { return num(r.DailyPeak); }, cls: "num" },
+    { label: "Peak date", cell: function (r) { return when(r.PeakDate); }, cls: "date" },
+    { label: "First seen", cell: function (r) { return when(r.FirstSeen); }, cls: "date" },
+    { label: "Last seen", cell: function (r) { return when(r.LastSeen); }, cls: "date" }
+  ];
+
+  var ACCESS_COLUMNS = [
+    { label: "Zone", cell: function (f) { return zoneBadge(f.Zone); } },
+    { label: "MD5", cell: function (f) { return isKnown(f.Md5) ? pivot(f.Md5, f.Md5, "hash") : null; } },
+    { label: "Detection", cell: function (f) { return isKnown(f.DetectionName) ? mono(f.DetectionName) : null; } },
+    { label: "Address contacted", cell: function (f) { return isKnown(f.Url) ? pivot(f.Url, withScheme(f.Url), "url") : null; }, cls: "wrap" },
+    { label: "Hits", cell: function (f) { return num(f.AccessHitsCount); }, cls: "num" },
+    { label: "First seen", cell: function (f) { return when(f.FirstSeen); }, cls: "date" },
+    { label: "Last seen", cell: function (f) { return when(f.LastSeen); }, cls: "date" }
+  ];
+
+  var REF_COLUMNS = [
+    { label: "Zone", cell: function (u) { return zoneBadge(u.Zone); } },
+    { label: "URL", cell: function (u) { return isKnown(u.Url) ? pivot(u.Url, withScheme(u.Url), "url") : null; }, cls: "wrap" },
+    { label: "First seen", cell: function (u) { return when(u.FirstSeen); }, cls: "date" },
+    { label: "Last seen", cell: function (u) { return when(u.LastSeen); }, cls: "date" }
+  ];
+
+  var SUB_COLUMNS = [
+    { label: "Zone", cell: function (x) { return zoneBadge(x.Zone); } },
+    { label: "Name", cell: function (x) { return isKnown(x.Subdomain) ? pivot(x.Subdomain, x.Subdomain, "domain") : null; }, cls: "wrap" },
+    { label: "Files", cell: function (x) { return num(x.FilesCount); }, cls: "num" },
+    { label: "URLs", cell: function (x) { return num(x.UrlsCount); }, cls: "num" },
+    { label: "Hits", cell: function (x) { return num(x.HitsCount); }, cls: "num" }
+  ];
+
+  var FILE_URL_COLUMNS = [
+    { label: "Zone", cell: function (u) { return zoneBadge(u.Zone); } },
+    { label: "URL", cell: function (u) { return isKnown(u.Url) ? pivot(u.Url, withScheme(u.Url), "url") : null; }, cls: "wrap" },
+    { label: "Host", cell: function (u) { return hostPivot(u.Domain); }, cls: "wrap" },
+    { label: "Hits", cell: function (u) { return num(isKnown(u.DownloadHitsCount) ? u.DownloadHitsCount : u.AccessHitsCount); }, cls: "num" },
+    { label: "First", cell: function (u) { return when(isKnown(u.FirstDownloadDate) ? u.FirstDownloadDate : u.FirstAccessDate); }, cls: "date" },
+    { label: "Last", cell: function (u) { return when(isKnown(u.LastDownloadDate) ? u.LastDownloadDate : u.LastAccessDate); }, cls: "date" }
+  ];
+
+  var DETECTION_COLUMNS = [
+    { label: "Zone", cell: function (x) { return zoneBadge(x.Zone); } },
+    { label: "Detection", cell: function (x) { return mono(x.DetectionName); }, cls: "wrap" },
+    { label: "Method", cell: function (x) { return x.DetectionMethod; } },
+    { label: "Description", cell: function (x) { return isKnown(x.DescriptionUrl) ? mono(x.DescriptionUrl) : null; }, cls: "wrap" },
+    { label: "Last detected", cell: function (x) { return when(x.LastDetectDate); }, cls: "date" }
+  ];
+
+  var RELATED_FILE_COLUMNS = [
+    { label: "Zone", cell: function (f) { return zoneBadge(f.Zone); } },
+    { label: "MD5", cell: function (f) { return isKnown(f.Md5) ? pivot(f.Md5, f.Md5, "hash") : null; } },
+    { label: "Name", cell: function (f) { return isKnown(f.Name) ? mono(f.Name) : null; } },
+    { label: "Path", cell: function (f) { return isKnown(f.Path) ? mono((f.Location || "") + f.Path) : null; }, cls: "wrap" },
+    { label: "Detection", cell: function (f) { return isKnown(f.DetectionName) ? mono(f.DetectionName) : null; } },
+    { label: "Hits", cell: function (f) { return num(f.HitsCount); }, cls: "num" },
+    { label: "Last", cell: function (f) { return when(isKnown(f.LastStartDate) ? f.LastStartDate : f.LastDownloadDate); }, cls: "date" }
+  ];
+
+  var CERT_COLUMNS = [
+    { label: "Publisher", cell: function (c) { return c.Publisher; } },
+    { label: "Issuer", cell: function (c) { return c.Vendor; } },
+    { label: "Serial", cell: function (c) { return isKnown(c.SerialNumber) ? mono(c.SerialNumber) : null; } },
+    { label: "Signed", cell: function (c) { return when(c.TimeStamp); }, cls: "date" },
+    { label: "Issued", cell: function (c) { return when(c.Issued); }, cls: "date" },
+    { label: "Expires", cell: function (c) { return when(c.Expires); }, cls: "date" }
+  ];
+
+  // domainWhoisCard shows a domain's registration record.
+  function domainWhoisCard(w, title) {
+    if (!w) return null;
+    var r = w.Registrar || {};
+    var parts = [facts([
+      ["Registered domain", isKnown(w.DomainName) ? pivot(w.DomainName, w.DomainName, "domain") : null],
+      ["Registrar", r.Info],
+      ["IANA id", isKnown(r.IanaId) ? mono(r.IanaId) : null],
+      ["Registrar e-mail", isKnown(r.Email) ? mono(r.Email) : null],
+      ["Created", when(w.Created)],
+      ["Updated", when(w.Updated)],
+      ["Expires", when(w.Expires)],
+      ["Name servers", (w.NameServers && w.NameServers.length) ? el("ul", { className: "chips" }, w.NameServers.map(function (n) {
+        return el("li", { className: "chip" }, pivot(n, n, "domain"));
+      })) : null, true],
+      ["Status", (w.DomainStatus && w.DomainStatus.length) ? chips(w.DomainStatus) : null, true]
+    ], "facts-whois")];
+    parts.push(el("h4", { text: "Contacts" }));
+    if (w.Contacts && w.Contacts.length) {
+      parts.push(table(title + " contacts", [
+        { label: "Type", cell: function (c) { return c.ContactType; } },
+        { label: "Name", cell: function (c) { return c.Name; } },
+        { label: "Organisation", cell: function (c) { return c.Organization; } },
+        { label: "Country", cell: function (c) { return isKnown(c.CountryCode) ? mono(c.CountryCode) : null; } },
+        { label: "E-mail", cell: function (c) { return isKnown(c.Email) ? mono(c.Email) : null; } },
+        { label: "Phone", cell: function (c) { return c.Phone; } }
+      ], w.Contacts));
+    } else {
+      parts.push(el("p", { className: "empty", text: "No contacts." }));
+    }
+    return card(title, null, parts, "card-whois");
+  }
+
   function renderURL(d, limit) {
     var g = d.UrlGeneralInfo || {};
     var ro = d.RelatedObjects;
     var out = [];
-    var host = g.Host;
-    var hostNode = isKnown(host) ? (/^[0-9.]+$|:/.test(host) ? pivot(host, host.replace(/^\[|\]$/g, "")) : mono(host)) : null;
     out.push(summary(g.Url, "Web address", d.Zone, undefined, [
-      ["Host", hostNode],
+      ["Host", hostPivot(g.Host)],
       ["IPv4 addresses", num(g.Ipv4Count)],
       ["Files", num(g.FilesCount)],
       ["Related red objects", ro ? yesNo(ro.HasRedZone) : null],
@@ -445,7 +593,109 @@
     ], generalExtras(g)));
     out.push(licence(d.LicenseInfo));
     out.push(listCard("Files downloaded", d.FilesDownloaded, FILE_COLUMNS, limit, "No files known to be downloaded from this address."));
+    out.push(listCard("Files that contacted it", d.FilesAccessed, ACCESS_COLUMNS, limit, "No files known to contact this address."));
     out.push(listCard("Feed masks", d.FeedMasks, MASK_COLUMNS, limit, "No feed mask covers this web address."));
+    out.push(listCard("Host's DNS resolutions", d.DomainDnsResolutions, RES_COLUMNS, limit, "No resolutions known for its host."));
+    out.push(listCard("Referred from", d.UrlReferrals, REF_COLUMNS, limit, "No pages known to link here."));
+    out.push(listCard("Refers to", d.UrlReferredTo, REF_COLUMNS, limit, "No links known from here."));
+    out.push(domainWhoisCard(d.UrlDomainWhoIs, "Host's domain WHOIS"));
+    out.push(industriesCard(d.Industries));
+    return out;
+  }
+
+  function renderDomain(d, limit) {
+    var g = d.DomainGeneralInfo || {};
+    var ro = d.RelatedObjects;
+    var out = [];
+    out.push(summary(g.Domain, "Domain", d.Zone, undefined, [
+      ["Files", num(g.FilesCount)],
+      ["Web addresses", num(g.UrlsCount)],
+      ["Hits", num(g.HitsCount)],
+      ["IPv4 addresses", num(g.Ipv4Count)],
+      ["Related red objects", ro ? yesNo(ro.HasRedZone) : null],
+      ["APT", yesNo(g.HasApt)]
+    ], generalExtras(g)));
+    out.push(licence(d.LicenseInfo));
+    out.push(listCard("DNS resolutions", d.DomainDnsResolutions, RES_COLUMNS, limit, "No addresses known for this name."));
+    out.push(listCard("Files downloaded", d.FilesDownloaded, FILE_COLUMNS, limit, "No files known to be downloaded from this name."));
+    out.push(listCard("Files that contacted it", d.FilesAccessed, ACCESS_COLUMNS, limit, "No files known to contact this name."));
+    out.push(listCard("Subdomains", d.Subdomains, SUB_COLUMNS, limit, "No names known below this one."));
+    out.push(listCard("Feed masks", d.FeedMasks, MASK_COLUMNS, limit, "No feed mask names this host."));
+    out.push(listCard("Referred from", d.UrlReferrals, REF_COLUMNS, limit, "No pages known to link here."));
+    out.push(listCard("Refers to", d.UrlReferredTo, REF_COLUMNS, limit, "No links known from here."));
+    out.push(domainWhoisCard(d.DomainWhoIsInfo, "Domain WHOIS"));
+    out.push(industriesCard(d.Industries));
+    return out;
+  }
+
+  function renderFile(d, limit) {
+    var g = d.FileGeneralInfo || {};
+    var ro = d.RelatedObjects;
+    var out = [];
+    var subject = g.Sha256 || g.Sha1 || g.Md5;
+    var hashFact = function (h) { return isKnown(h) ? pivot(h, h, "hash") : null; };
+    out.push(summary(subject, "File", d.Zone, undefined, [
+      ["Status", g.FileStatus],
+      ["MD5", hashFact(g.Md5)],
+      ["SHA-1", hashFact(g.Sha1)],
+      ["SHA-256", hashFact(g.Sha256), true],
+      ["Type", isKnown(g.Type) ? mono(g.Type) : null],
+      ["Size", isKnown(g.Size) ? num(g.Size) + " bytes" : null],
+      ["Packer", g.Packer],
+      ["Signer", isKnown(g.Signer) ? el("span", null, g.Signer, " ", zoneBadge(g.SignerZone), " ", g.SignerStatus || "") : null],
+      ["Hits", num(g.HitsCount)],
+      ["First seen", when(g.FirstSeen)],
+      ["Last seen", when(g.LastSeen)],
+      ["Related red objects", ro ? yesNo(ro.HasRedZone) : null],
+      ["APT", yesNo(g.HasApt)]
+    ], generalExtras(g)));
+    out.push(licence(d.LicenseInfo));
+    out.push(listCard("Detections", d.DetectionsInfo, DETECTION_COLUMNS, Infinity, "No detections known."));
+    out.push(listCard("Downloaded from", d.FileDownloadedFromUrls, FILE_URL_COLUMNS, limit, "No web addresses known to serve this file."));
+    out.push(listCard("Web addresses it contacted", d.FileAccessedUrls, FILE_URL_COLUMNS, limit, "No web addresses known to be contacted by this file."));
+    out.push(listCard("Names", d.FileNames, [
+      { label: "Name", cell: function (x) { return mono(x.FileName); }, cls: "wrap" },
+      { label: "Hits", cell: function (x) { return num(x.FileNamesHitsCount); }, cls: "num" }
+    ], limit, "No file names known."));
+    out.push(listCard("Paths", d.FilePaths, [
+      { label: "Location", cell: function (x) { return isKnown(x.Location) ? mono(x.Location) : null; } },
+      { label: "Path", cell: function (x) { return mono(x.Path); }, cls: "wrap" },
+      { label: "Hits", cell: function (x) { return num(x.FilePathHitsCount); }, cls: "num" }
+    ], limit, "No paths known."));
+    out.push(listCard("Files it started", d.FileStartedObjects, RELATED_FILE_COLUMNS, limit, "None known."));
+    out.push(listCard("Started by", d.FileStartedBy, RELATED_FILE_COLUMNS, limit, "None known."));
+    out.push(listCard("Files it downloaded", d.FileDownloadedObjects, RELATED_FILE_COLUMNS, limit, "None known."));
+    out.push(listCard("Downloaded by", d.FileDownloadedBy, RELATED_FILE_COLUMNS, limit, "None known."));
+    out.push(listCard("Certificates", d.FileCertificates, CERT_COLUMNS, limit, "Not signed, or no certificate known."));
+    out.push(listCard("Parent certificates", d.FileParentCertificates, CERT_COLUMNS, Infinity, "No certificate chain known."));
+    out.push(industriesCard(d.Industries));
+    return out;
+  }
+
+  // renderReport shows a threat report (publications get_one answer);
+  // each indicator links to its own lookup.
+  function renderReport(pub) {
+    var out = [];
+    var unix = function (u) { return typeof u === "number" ? when(new Date(u * 1000).toISOString().replace(/\.\d+Z$/, "Z")) : null; };
+    out.push(el("section", { className: "card summary summary-Grey", attrs: { "aria-labelledby": "result-title" } },
+      el("div", { className: "summary-head" },
+        el("div", { className: "subject" },
+          el("div", { className: "subject-kind", text: "Threat report · " + (pub.report_group || "") }),
+          el("h2", { id: "result-title", className: "subject-value", text: pub.name || pub.id, attrs: { tabindex: "-1" } }))),
+      facts([
+        ["Id", mono(pub.id)],
+        ["Published", unix(pub.published)],
+        ["Updated", unix(pub.updated)],
+        ["Tags", chips(pub.tags)],
+        ["Industries", chips(pub.tags_industry)],
+        ["Regions", chips(pub.tags_geo)],
+        ["Actors", chips(pub.tags_actors)],
+        ["Description", isKnown(pub.desc) ? el("span", { className: "pre desc", text: pub.desc }) : null, true]
+      ], "facts-summary")));
+    var inds = Array.isArray(pub.indicators) ? pub.indicators : [];
+    out.push(card("Indicators", pub.indicators_count, inds.length
+      ? el("ul", { className: "chips indicators" }, inds.map(function (x) { return el("li", { className: "chip" }, pivotAny(x)); }))
+      : el("p", { className: "empty", text: "No indicators." }), "card-list"));
     return out;
   }
 
@@ -511,10 +761,24 @@
     r.hidden = true;
   }
 
+  // currentRequest is the lookup the address bar names
+  // (#/<kind>/<value>) as {kind, value}, or null. "#/ip/<web address>"
+  // (links of earlier versions) is a web-address lookup.
   function currentRequest() {
-    var h = window.location.hash;
-    if (h.indexOf(HASH_PREFIX) !== 0) return "";
-    try { return decodeURIComponent(h.slice(HASH_PREFIX.length)); } catch (e) { return ""; }
+    var m = ROUTE.exec(window.location.hash);
+    if (!m) return null;
+    var v;
+    try { v = decodeURIComponent(m[2]); } catch (e) { return null; }
+    if (!v.trim()) return null;
+    var kind = m[1];
+    if (kind === "ip" && /[\/]/.test(v)) kind = "url";
+    return { kind: kind, value: v };
+  }
+
+  // apiPath is the same-origin request of a lookup.
+  function apiPath(kind, v, n) {
+    if (kind === "report") return "/api/publications/get_one?publication_id=" + encodeURIComponent(v);
+    return "/api/" + kind + "/" + encodeURIComponent(v) + "?count=" + n;
   }
 
   function limit() {
@@ -522,7 +786,7 @@
     return n > 0 ? n : 100;
   }
 
-  function lookup(q) {
+  function lookup(kind, q) {
     q = q.trim();
     if (!q) return;
     hideAlert();
@@ -537,9 +801,10 @@
     var ctl = typeof AbortController === "function" ? new AbortController() : null;
     inflight = ctl;
     var n = limit();
-    // The text is sent as typed; the portal never parses web addresses
-    // itself and shows the host the server answered (UrlGeneralInfo.Host).
-    var url = "/api/ip/" + encodeURIComponent(q) + "?count=" + n;
+    // The value is sent as typed (refanged); the portal never parses web
+    // addresses itself and shows the host the server answered
+    // (UrlGeneralInfo.Host).
+    var url = apiPath(kind, q, n);
     $("go").disabled = true;
     $("result").setAttribute("aria-busy", "true");
     setStatus("Looking up " + q + "…");
@@ -560,7 +825,9 @@
       try { data = JSON.parse(x.body); } catch (e) { data = null; }
       if (!x.resp.ok) {
         var title = x.resp.status + " " + (STATUS_TEXT[x.resp.status] || x.resp.statusText || "Error");
-        var msg = data && typeof data.message === "string" ? data.message : "The server answered without an explanation.";
+        var msg = data && typeof data.message === "string" ? data.message
+          : data && typeof data.status_msg === "string" && data.status_msg ? data.status_msg
+          : "The server answered without an explanation.";
         var retry = x.resp.headers.get("Retry-After");
         if (x.resp.status === 429 && retry) msg += " Retry in " + retry + " s.";
         showAlert(title, msg, data && typeof data.error === "string" ? data.error : null);
@@ -573,7 +840,7 @@
         setStatus("");
         return;
       }
-      show(q, data, n);
+      show(kind, q, kind === "report" ? (data.return_data || {}) : data, n);
     }).catch(function (err) {
       if (inflight !== ctl || (err && err.name === "AbortError")) return;
       showAlert("Could not reach the server", "The lookup did not complete (" + (err && err.message ? err.message : "network error") + "). Check the connection and try again.", null);
@@ -587,13 +854,16 @@
     });
   }
 
-  function show(q, data, n) {
+  var RENDER = { ip: renderIP, url: renderURL, domain: renderDomain, hash: renderFile, report: renderReport };
+
+  function show(kind, q, data, n) {
     var r = $("result");
     clear(r);
     sectionSeq = 0;
+    r.setAttribute("data-kind", kind);
     var nodes;
     try {
-      nodes = data.UrlGeneralInfo ? renderURL(data, n) : renderIP(data, n);
+      nodes = data.UrlGeneralInfo ? renderURL(data, n) : RENDER[kind](data, n);
     } catch (e) {
       showAlert("Could not display the answer", "Part of the answer has an unexpected shape; the raw JSON is shown below.", null);
       nodes = [];
@@ -605,6 +875,10 @@
     // result; give the focus to the new one instead of the page body.
     var title = $("result-title");
     if (title && (!document.activeElement || document.activeElement === document.body)) title.focus();
+    if (kind === "report") {
+      setStatus(q + ": threat report.");
+      return;
+    }
     var z = typeof data.Zone === "string" ? data.Zone : "unknown";
     var g = data.IpGeneralInfo;
     setStatus(q + ": zone " + z + (g && typeof g.ThreatScore === "number" ? ", threat score " + g.ThreatScore : "") + ".");
@@ -614,16 +888,29 @@
   function route() {
     var q = currentRequest();
     if (!q) return;
-    $("q").value = q;
-    lookup(q);
+    $("q").value = q.value;
+    lookup(q.kind, q.value);
+  }
+
+  // go shows the lookup of a typed value: its kind is classified, the
+  // address bar gets its link, and hashchange runs it.
+  function go(v) {
+    var c = classify(v);
+    if (!c) return;
+    var h = "#/" + c.kind + "/" + encodeURIComponent(c.value);
+    if (window.location.hash === h) {
+      lookup(c.kind, c.value);
+    } else {
+      window.location.hash = h;
+    }
   }
 
   function init() {
     // ?q=… is accepted as a link form and turned into the fragment form.
     var params = new URLSearchParams(window.location.search);
-    var q = params.get("q");
+    var q = classify(params.get("q") || "");
     if (q) {
-      history.replaceState(null, "", window.location.pathname + HASH_PREFIX + encodeURIComponent(q.trim()));
+      history.replaceState(null, "", window.location.pathname + "#/" + q.kind + "/" + encodeURIComponent(q.value));
     }
     var s = storage();
     var c = s && s.getItem(COUNT_KEY);
@@ -631,14 +918,7 @@
 
     $("search").addEventListener("submit", function (ev) {
       ev.preventDefault();
-      var v = $("q").value.trim();
-      if (!v) return;
-      var h = HASH_PREFIX + encodeURIComponent(v);
-      if (window.location.hash === h) {
-        lookup(v);
-      } else {
-        window.location.hash = h; // hashchange runs the lookup
-      }
+      go($("q").value);
     });
     $("token-form").addEventListener("submit", function (ev) {
       ev.preventDefault();
