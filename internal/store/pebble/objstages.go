@@ -244,8 +244,10 @@ func (a *applier) links(b *intel.Batch) error {
 		case found && bytes.Equal(oldSort, newSort):
 			if !bytes.Equal(oldVal, newVal) {
 				a.set(ik, newVal)
+				a.markList(lLinks, owner)
 			}
 		default:
+			a.markList(lLinks, owner)
 			if found {
 				a.del(ik)
 			}
