@@ -3,7 +3,6 @@ package taxii
 import (
 	"context"
 	"encoding/json"
-	"net/netip"
 	"net/url"
 	"slices"
 	"testing"
@@ -221,8 +220,8 @@ func TestObjectPaging(t *testing.T) {
 // A held web address is left out of its object entries too.
 func TestHeldWebAddressObjectEntry(t *testing.T) {
 	w := newObjectWorld(t)
-	w.srv.Held = func(_ context.Context, _ netip.Addr, urlKey string) (bool, error) {
-		return urlKey == "calm.example/login", nil
+	w.srv.Held = func(_ context.Context, q intel.HoldQuery) (bool, error) {
+		return q.URL == "calm.example/login", nil
 	}
 	objs, _ := w.all(t, "malicious-urls", 1000, nil)
 	if got, want := patternsOf(objs), urlPatterns(w.urls); !slices.Equal(got, want) {
@@ -231,6 +230,24 @@ func TestHeldWebAddressObjectEntry(t *testing.T) {
 	objs, _ = w.all(t, "indicators", 1000, nil)
 	if got := patternsOf(objs); slices.Contains(got, calmURL) || !slices.Contains(got, redDomain) {
 		t.Errorf("indicators with a hold: %v, want no %s and the rest", got, calmURL)
+	}
+}
+
+// Held names and files are left out of the domain, file and indicator
+// collections.
+func TestHeldDomainAndFile(t *testing.T) {
+	w := newObjectWorld(t)
+	w.srv.Held = func(_ context.Context, q intel.HoldQuery) (bool, error) {
+		// access.Held resolves a file's other hashes; so does this stand-in.
+		return q.Domain == "c2.bad.example" || slices.Contains(q.Hashes, redSHA256) || slices.Contains(q.Hashes, redMD5), nil
+	}
+	objs, _ := w.all(t, "domains", 1000, nil)
+	if got := patternsOf(objs); !slices.Equal(got, []string{orangeDomain}) {
+		t.Errorf("domains with the red one held: got %v, want only %s", got, orangeDomain)
+	}
+	objs, _ = w.all(t, "indicators", 1000, nil)
+	if got := patternsOf(objs); slices.Contains(got, redDomain) || slices.Contains(got, redFile) || !slices.Contains(got, orangeDomain) {
+		t.Errorf("indicators with a domain and a file held: %v, want neither and the rest", got)
 	}
 }
 

@@ -318,7 +318,7 @@ func (s *Server) objects(ctx context.Context, c *Collection, e entry) ([]render.
 		if !c.Addresses {
 			return nil, nil
 		}
-		if held, err := s.held(ctx, e.ip, ""); err != nil || held {
+		if held, err := s.held(ctx, intel.HoldQuery{IP: e.ip}); err != nil || held {
 			return nil, err
 		}
 		r, err := s.Reports.IP(ctx, e.ip, ipSections, reportItems)
@@ -340,7 +340,7 @@ func (s *Server) objects(ctx context.Context, c *Collection, e entry) ([]render.
 			}
 		}
 		host, _ := netip.ParseAddr(intel.URLHost(e.name))
-		if held, err := s.held(ctx, host.Unmap(), e.name); err != nil || held {
+		if held, err := s.held(ctx, intel.HoldQuery{IP: host.Unmap(), URL: e.name}); err != nil || held {
 			return nil, err
 		}
 		r, err := s.Reports.URL(ctx, e.name, urlSections, reportItems)
@@ -361,6 +361,9 @@ func (s *Server) objects(ctx context.Context, c *Collection, e entry) ([]render.
 		if _, err := netip.ParseAddr(e.name); err == nil {
 			return nil, nil // an address as a host: the address entries show it
 		}
+		if held, err := s.held(ctx, intel.HoldQuery{Domain: e.name}); err != nil || held {
+			return nil, err
+		}
 		r, err := s.Reports.Domain(ctx, e.name, domainSections, reportItems)
 		if err != nil {
 			if intel.KindOf(err) == intel.KindInvalid {
@@ -375,6 +378,9 @@ func (s *Server) objects(ctx context.Context, c *Collection, e entry) ([]render.
 	case kindFile:
 		if !c.Files {
 			return nil, nil
+		}
+		if held, err := s.held(ctx, intel.HoldQuery{Hashes: []string{e.name}}); err != nil || held {
+			return nil, err
 		}
 		r, err := s.Reports.File(ctx, e.name, fileSections, reportItems)
 		if err != nil {
@@ -432,11 +438,11 @@ func keyBefore(key string) (string, bool) {
 	return key[:n-1] + string(key[n-1]-1) + "\U0010FFFF", true
 }
 
-func (s *Server) held(ctx context.Context, ip netip.Addr, urlKey string) (bool, error) {
+func (s *Server) held(ctx context.Context, q intel.HoldQuery) (bool, error) {
 	if s.Held == nil {
 		return false, nil
 	}
-	h, err := s.Held(ctx, ip, urlKey)
+	h, err := s.Held(ctx, q)
 	if err != nil {
 		return false, fmt.Errorf("check legal holds: %w", err)
 	}
