@@ -49,6 +49,7 @@ type applier struct {
 	newObjs map[string]struct{}
 	objs    map[string]*objSum
 	kbuf    []byte
+	obuf    []byte // a buffer for obj
 
 	// Owners with a changed list item, and the batch's change stamp once
 	// given (see changes.go).

@@ -30,7 +30,11 @@ func objectSummaryKeys(keys [][]byte, b *intel.Batch) [][]byte {
 		keys = append(keys, objectKey(intel.ObjectHost, b.Whois[i].Domain))
 	}
 	for i := range b.Links {
-		keys = append(keys, objectKey(b.Links[i].List.Owner(), b.Links[i].Owner))
+		l := &b.Links[i]
+		if i > 0 && l.Owner == b.Links[i-1].Owner && l.List.Owner() == b.Links[i-1].List.Owner() {
+			continue // fetch drops duplicates too; this spares the key
+		}
+		keys = append(keys, objectKey(l.List.Owner(), l.Owner))
 	}
 	for i := range b.FileHashes {
 		r := &b.FileHashes[i]
@@ -56,28 +60,52 @@ func (p *plan) links(b *intel.Batch) {
 }
 
 // newObject reports whether the link primary key k (after its table and
-// list bytes: LinkList, owner, 0x00, item) belongs to an object that had
-// no summary before the batch.
+// list bytes: LinkList, owner, 0x00, item) is known to be absent: its
+// object had no summary before the batch, or its summary counts no item
+// of the link's list (every link is written with its owner's summary,
+// which counts it). Only a summary the batch has read is looked at.
 func (a *applier) newObject(k []byte) bool {
-	if len(k) < 2 || len(a.newObjs) == 0 {
+	if len(k) < 2 {
 		return false
 	}
 	i := bytes.IndexByte(k[1:], 0)
 	if i < 0 {
 		return false
 	}
-	a.kbuf = append(append(a.kbuf[:0], byte(intel.LinkList(k[0]).Owner())), k[1:1+i]...)
-	_, ok := a.newObjs[string(a.kbuf)]
-	return ok
+	list := intel.LinkList(k[0])
+	if !list.Valid() {
+		return false
+	}
+	a.kbuf = append(append(a.kbuf[:0], tObject, byte(list.Owner())), k[1:1+i]...)
+	if _, ok := a.newObjs[string(a.kbuf[1:])]; ok {
+		return true
+	}
+	s := a.objs[string(a.kbuf[1:])]
+	if s == nil {
+		v, found, ok := a.before(a.kbuf)
+		if !ok || !found {
+			return false
+		}
+		s = &objSum{}
+		if decObjSum(&dec{s: string(v)}, s) != nil {
+			return false
+		}
+		if a.objs == nil {
+			a.objs = map[string]*objSum{}
+		}
+		a.objs[string(a.kbuf[1:])] = s
+	}
+	return s.lists[list].Items == 0
 }
 
 // obj returns the summary of an object as the batch sees it, decoded once
 // per batch.
 func (a *applier) obj(kind intel.ObjectKind, key string) (*objSum, error) {
-	k := string(objectKey(kind, key)[1:])
-	if s := a.objs[k]; s != nil {
+	a.obuf = append(append(a.obuf[:0], byte(kind)), key...)
+	if s := a.objs[string(a.obuf)]; s != nil {
 		return s, nil
 	}
+	k := string(a.obuf)
 	s := &objSum{}
 	if _, err := getFn(a, objectKey(kind, key), func(v []byte) error { return decObjSum(&dec{s: string(v)}, s) }); err != nil {
 		return nil, fmt.Errorf("summary of %s %q: %w", kind, key, err)
@@ -175,40 +203,64 @@ func (a *applier) fileHashes(b *intel.Batch) error {
 }
 
 // links merges each link into its list and the counts of its owner's
-// summary.
+// summary. It is upsert (liststages.go) for links, without its per-item
+// closure and with its key buffers reused (the overlay copies keys): the
+// sort key and value of a link share one allocation.
 func (a *applier) links(b *intel.Batch) error {
-	var owner []byte
-	for _, r := range b.Links {
+	var owner, pk, ik []byte
+	for i := range b.Links {
 		if err := a.tick(); err != nil {
 			return err
 		}
+		r := b.Links[i]
 		r.Normalize()
 		owner = linkOwner(owner[:0], r.List, r.Owner)
-		var m intel.Link
-		var oldHits int64
-		isNew := false
-		_, _, err := a.upsert(lLinks, owner, []byte(r.Item), func(old []byte) ([]byte, []byte, error) {
-			if old == nil {
-				m, isNew = r, true
-			} else {
-				m = intel.Link{List: r.List}
-				if err := decLink(&dec{s: string(old)}, &m); err != nil {
-					return nil, nil, err
-				}
-				oldHits = m.Hits
-				m.Merge(r)
-			}
-			return linkSortKey(nil, &m), encLink(nil, &m), nil
-		})
+		pk = append(append(append(pk[:0], tPrimary, lLinks), owner...), r.Item...)
+		item := pk[2+len(owner):]
+		oldSort, found, err := a.get(pk)
+		var oldVal []byte
+		if err == nil && found {
+			ik = append(append(append(append(ik[:0], tIndex, lLinks), owner...), oldSort...), item...)
+			oldVal, found, err = a.get(ik)
+		}
 		if err != nil {
 			return fmt.Errorf("link %d of %q: %w", r.List, r.Owner, err)
+		}
+		m := r
+		var oldHits int64
+		if found {
+			m = intel.Link{List: r.List}
+			if err := decLink(&dec{s: string(oldVal)}, &m); err != nil {
+				return fmt.Errorf("link %d of %q: %w", r.List, r.Owner, err)
+			}
+			oldHits = m.Hits
+			m.Merge(r)
+		}
+		buf := linkSortKey(make([]byte, 0, 64), &m)
+		n := len(buf)
+		buf = encLink(buf, &m)
+		newSort, newVal := buf[:n:n], buf[n:]
+		switch {
+		case found && bytes.Equal(oldSort, newSort):
+			if !bytes.Equal(oldVal, newVal) {
+				a.set(ik, newVal)
+				a.markList(lLinks, owner)
+			}
+		default:
+			a.markList(lLinks, owner)
+			if found {
+				a.del(ik)
+			}
+			a.set(pk, newSort)
+			ik = append(append(append(append(ik[:0], tIndex, lLinks), owner...), newSort...), item...)
+			a.set(ik, newVal)
 		}
 		s, err := a.obj(r.List.Owner(), r.Owner)
 		if err != nil {
 			return err
 		}
 		c := &s.lists[r.List]
-		if isNew {
+		if !found {
 			c.Items++
 		}
 		c.Hits += m.Hits - oldHits

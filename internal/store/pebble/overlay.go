@@ -60,8 +60,9 @@ func (o *overlay) recordRead(key []byte, v []byte, found bool) {
 	if found {
 		f |= fFound
 	}
-	o.idx[string(key)] = int32(len(o.slots))
-	o.slots = append(o.slots, slot{key: string(key), read: v, flags: f})
+	k := string(key) // one copy for the map and the slot
+	o.idx[k] = int32(len(o.slots))
+	o.slots = append(o.slots, slot{key: k, read: v, flags: f})
 }
 
 // write records the batch's write of key: v, or a deletion.
@@ -81,8 +82,9 @@ func (o *overlay) write(key []byte, v []byte, del bool) {
 		return
 	}
 	o.nw++
-	o.idx[string(key)] = int32(len(o.slots))
-	o.slots = append(o.slots, slot{key: string(key), v: v, flags: f})
+	k := string(key)
+	o.idx[k] = int32(len(o.slots))
+	o.slots = append(o.slots, slot{key: k, v: v, flags: f})
 }
 
 // sortedWrites returns the written slots, in key order.
