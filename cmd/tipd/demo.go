@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/tipd/tipd/internal/access"
@@ -15,6 +16,7 @@ import (
 	"github.com/tipd/tipd/internal/netdata"
 	"github.com/tipd/tipd/internal/report"
 	"github.com/tipd/tipd/internal/store"
+	"github.com/tipd/tipd/internal/taxii"
 )
 
 // demoQuota is the demo user's daily quota.
@@ -93,7 +95,11 @@ func cmdDemo(ctx context.Context, e *env, args []string) error {
 		for _, x := range objects {
 			fmt.Fprintf(e.stdout, "example: %s %s\n", x.value, x.zone)
 		}
-		fmt.Fprintf(e.stdout, "taxii: %s/taxii2/ (collections indicators, ip-red, ip-orange, malicious-urls; docs/taxii.md)\n", baseURL)
+		aliases := make([]string, 0, len(taxii.Collections))
+		for _, c := range taxii.Collections {
+			aliases = append(aliases, c.Alias)
+		}
+		fmt.Fprintf(e.stdout, "taxii: %s/taxii2/ (collections %s; docs/taxii.md)\n", baseURL, strings.Join(aliases, ", "))
 		fmt.Fprintf(e.stdout, "try: curl -H 'Authorization: Bearer %s' %s/api/ip/%s\n", token, baseURL, examples[0].value)
 		return nil
 	}
