@@ -214,7 +214,43 @@ func (b *Builder) IP(ctx context.Context, ip netip.Addr, sec Sections, count int
 	if sec.Has(SecIndustries) {
 		r.Industries = industries(reports)
 	}
+	dateItems(r)
 	return r, nil
+}
+
+// dateItems fills the unknown dates of the returned list items, so that
+// list items are never undated (see itemDates).
+func dateItems(r *IPReport) {
+	for i := range r.Files {
+		f := &r.Files[i]
+		f.FirstSeen, f.LastSeen = itemDates(f.FirstSeen, f.LastSeen, f.Source.Imported)
+	}
+	for i := range r.HostedURLs {
+		u := &r.HostedURLs[i]
+		u.FirstSeen, u.LastSeen = itemDates(u.FirstSeen, u.LastSeen, u.Source.Imported)
+	}
+	for i := range r.Resolutions {
+		d := &r.Resolutions[i]
+		d.FirstSeen, d.LastSeen = itemDates(d.FirstSeen, d.LastSeen, d.Source.Imported)
+	}
+}
+
+// itemDates are a list item's FirstSeen and LastSeen: either stands for
+// the other when unknown, and an undated item shows the minute of the
+// import that last brought its record (the only date an address record
+// keeps). Both stay zero only for a record without any date or provenance.
+func itemDates(first, last, imported time.Time) (time.Time, time.Time) {
+	if first.IsZero() {
+		first = last
+	}
+	if last.IsZero() {
+		last = first
+	}
+	if first.IsZero() {
+		first = intel.UTC(imported).Truncate(time.Minute)
+		last = first
+	}
+	return first, last
 }
 
 // fillReserved answers a special-purpose address without reading the store.

@@ -123,11 +123,13 @@ func TestOpenPhishEndToEnd(t *testing.T) {
 		t.Errorf("secure-paypa1.test: got listings %+v, want phishing by OpenPhish", got.Listings)
 	}
 	// The list has no dates: its listings weigh as undated evidence
-	// (docs/scoring.md), so the address is not trusted, its web address Red.
+	// (docs/scoring.md), so the address is not trusted, its web address Red,
+	// shown dated by the minute of its import.
 	r, _ := w.TIP(t, "91.215.85.10")
 	if r.Zone != "Orange" || cats(r) != "CATEGORY_PHISHING" || !r.RelatedObjects.HasRedZone || len(r.HostedUrls) != 1 ||
 		r.HostedUrls[0].Zone != "Red" || r.HostedUrls[0].Url != "91.215.85.10/paypal.example/signin/" ||
-		r.HostedUrls[0].IsUrlTruncated || importtest.Str(r.HostedUrls[0].FirstSeen) != "null" {
+		r.HostedUrls[0].IsUrlTruncated || importtest.Str(r.HostedUrls[0].FirstSeen) == "null" ||
+		importtest.Str(r.HostedUrls[0].FirstSeen) != importtest.Str(r.HostedUrls[0].LastSeen) {
 		t.Errorf("91.215.85.10: got zone %s categories %s URLs %+v", r.Zone, cats(r), r.HostedUrls)
 	}
 	if len(r.FeedMasks) != 1 || r.FeedMasks[0].MaskType != "UrlPrefix" || strings.Join(r.FeedMasks[0].FeedNames, ",") != lists.MaskFeedPhishing {
