@@ -16,18 +16,7 @@ import (
 // quota's 403; other objects get the 403. On the mem store and on Pebble,
 // whose hold reads differ.
 func TestHoldBeforeQuota(t *testing.T) {
-	stores := map[string]func(t *testing.T) store.Store{
-		"mem": func(*testing.T) store.Store { return nil },
-		"pebble": func(t *testing.T) store.Store {
-			st, err := pebble.Open(t.TempDir(), pebble.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { st.Close() })
-			return st
-		},
-	}
-	for name, open := range stores {
+	for name, open := range holdStores {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
 			e := newEnv(t, options{store: open(t)})
@@ -82,18 +71,7 @@ func TestHoldBeforeQuota(t *testing.T) {
 // STIX and search forms; names beside or above a held one, and other
 // files, get the quota's 403.
 func TestObjectHolds(t *testing.T) {
-	stores := map[string]func(t *testing.T) store.Store{
-		"mem": func(*testing.T) store.Store { return nil },
-		"pebble": func(t *testing.T) store.Store {
-			st, err := pebble.Open(t.TempDir(), pebble.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { st.Close() })
-			return st
-		},
-	}
-	for name, open := range stores {
+	for name, open := range holdStores {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
 			e := newEnv(t, options{store: open(t)})
@@ -168,4 +146,18 @@ func TestObjectHolds(t *testing.T) {
 			}
 		})
 	}
+}
+
+// holdStores are the stores the hold tests run on: the mem store (nil: the
+// test environment's own) and Pebble, whose hold reads differ.
+var holdStores = map[string]func(t *testing.T) store.Store{
+	"mem": func(*testing.T) store.Store { return nil },
+	"pebble": func(t *testing.T) store.Store {
+		st, err := pebble.Open(t.TempDir(), pebble.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		return st
+	},
 }

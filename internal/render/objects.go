@@ -84,47 +84,14 @@ func (w *writer) domain(r *report.DomainReport) {
 		w.b = append(w.b, `,"Ipv4Count":`...)
 		w.int(r.IPv4Count)
 		w.categories(r.Categories)
-		w.b = append(w.b, `,"HasApt":`...)
-		w.bool(r.HasAPT)
-		w.b = append(w.b, `,"RelatedAptReports":`...)
-		w.reports(r.Reports)
-		w.b = append(w.b, '}')
+		w.aptTail(r.HasAPT, r.Reports)
 	}
-	if s.Has(report.SecDomainWhoIsInfo) {
-		w.key("DomainWhoIsInfo")
-		w.domainWhois(&r.Whois)
-	}
-	if s.Has(report.SecDomainDNSResolutions) {
-		w.key("DomainDnsResolutions")
-		w.resolutions(r.Resolutions)
-	}
-	if s.Has(report.SecFilesDownloaded) {
-		w.key("FilesDownloaded")
-		w.fileItems("DownloadHitsCount", r.FilesDownloaded)
-	}
-	if s.Has(report.SecFilesAccessed) {
-		w.key("FilesAccessed")
-		w.fileItems("AccessHitsCount", r.FilesAccessed)
-	}
-	if s.Has(report.SecURLReferrals) {
-		w.key("UrlReferrals")
-		w.urlItems(r.Referrals)
-	}
-	if s.Has(report.SecURLReferredTo) {
-		w.key("UrlReferredTo")
-		w.urlItems(r.ReferredTo)
-	}
+	w.objectLists(s, objectLists{whoisSec: report.SecDomainWhoIsInfo, whoisKey: "DomainWhoIsInfo", whois: &r.Whois,
+		resolutions: r.Resolutions, files: r.FilesDownloaded, accessed: r.FilesAccessed,
+		referrals: r.Referrals, referredTo: r.ReferredTo})
 	if s.Has(report.SecSubdomains) {
 		w.key("Subdomains")
-		w.b = append(w.b, '[')
-		for i := range r.Subdomains {
-			if !w.spill() {
-				break
-			}
-			d := &r.Subdomains[i]
-			if i > 0 {
-				w.b = append(w.b, ',')
-			}
+		list(w, r.Subdomains, nil, func(w *writer, d *report.SubdomainItem) {
 			w.b = append(w.b, `{"Subdomain":`...)
 			w.str(d.Name)
 			w.b = append(w.b, `,"Zone":`...)
@@ -136,18 +103,102 @@ func (w *writer) domain(r *report.DomainReport) {
 			w.b = append(w.b, `,"HitsCount":`...)
 			w.int(report.RoundHits(d.HitsCount))
 			w.b = append(w.b, '}')
-		}
-		w.b = append(w.b, ']')
+		})
 	}
+	w.masksAndIndustries(s, r.Masks, r.Industries)
+	w.b = append(w.b, '}')
+}
+
+// objectLists are the sections the domain and web-address answers share,
+// from the WHOIS record to UrlReferredTo. The web-address answer's
+// downloaded files come as records (downloads) rather than items (files).
+type objectLists struct {
+	whoisSec              report.Sections
+	whoisKey              string
+	whois                 *intel.DomainWhois
+	resolutions           []report.ResolutionItem
+	files                 []report.FileItem
+	downloads             []intel.FileDownload
+	accessed              []report.FileItem
+	referrals, referredTo []report.URLItem
+}
+
+// objectLists writes the shared sections of l that s asks for, in the
+// contract's order.
+func (w *writer) objectLists(s report.Sections, l objectLists) {
+	if s.Has(l.whoisSec) {
+		w.key(l.whoisKey)
+		w.domainWhois(l.whois)
+	}
+	if s.Has(report.SecDomainDNSResolutions) {
+		w.key("DomainDnsResolutions")
+		w.resolutions(l.resolutions)
+	}
+	if s.Has(report.SecFilesDownloaded) {
+		w.key("FilesDownloaded")
+		if l.downloads != nil {
+			w.downloads(l.downloads)
+		} else {
+			w.fileItems("DownloadHitsCount", l.files)
+		}
+	}
+	if s.Has(report.SecFilesAccessed) {
+		w.key("FilesAccessed")
+		w.fileItems("AccessHitsCount", l.accessed)
+	}
+	if s.Has(report.SecURLReferrals) {
+		w.key("UrlReferrals")
+		w.urlItems(l.referrals)
+	}
+	if s.Has(report.SecURLReferredTo) {
+		w.key("UrlReferredTo")
+		w.urlItems(l.referredTo)
+	}
+}
+
+// masksAndIndustries writes the FeedMasks and Industries sections that s
+// asks for.
+func (w *writer) masksAndIndustries(s report.Sections, masks []intel.FeedMask, industries []string) {
 	if s.Has(report.SecFeedMasks) {
 		w.key("FeedMasks")
-		w.masks(r.Masks)
+		w.masks(masks)
 	}
 	if s.Has(report.SecIndustries) {
 		w.key("Industries")
-		w.strs(r.Industries)
+		w.strs(industries)
 	}
+}
+
+// aptTail ends a general-info object: HasApt and RelatedAptReports.
+func (w *writer) aptTail(hasAPT bool, reports []report.ReportRef) {
+	w.b = append(w.b, `,"HasApt":`...)
+	w.bool(hasAPT)
+	w.b = append(w.b, `,"RelatedAptReports":`...)
+	w.reports(reports)
 	w.b = append(w.b, '}')
+}
+
+// list writes items as a JSON list, handing the answer to the output
+// between items (spill): keep (when not nil) leaves items out, item writes
+// one.
+func list[T any](w *writer, items []T, keep func(*T) bool, item func(*writer, *T)) {
+	w.b = append(w.b, '[')
+	n := 0
+	for i := range items {
+		if !w.spill() {
+			break
+		}
+		it := &items[i]
+		if keep != nil && !keep(it) {
+			continue
+		}
+		if n > 0 {
+			w.b = append(w.b, ',')
+		}
+		n++
+		item(w, it)
+	}
+	w.b = append(w.b, ']')
 }
 
 // file writes the JSON body of r.
@@ -195,23 +246,12 @@ func (w *writer) file(r *report.FileReport) {
 			}
 			w.str(string(c))
 		}
-		w.b = append(w.b, `],"HasApt":`...)
-		w.bool(r.HasAPT)
-		w.b = append(w.b, `,"RelatedAptReports":`...)
-		w.reports(r.Reports)
-		w.b = append(w.b, '}')
+		w.b = append(w.b, ']')
+		w.aptTail(r.HasAPT, r.Reports)
 	}
 	if s.Has(report.SecDetectionsInfo) {
 		w.key("DetectionsInfo")
-		w.b = append(w.b, '[')
-		for i := range r.Detections {
-			if !w.spill() {
-				break
-			}
-			d := &r.Detections[i]
-			if i > 0 {
-				w.b = append(w.b, ',')
-			}
+		list(w, r.Detections, nil, func(w *writer, d *report.DetectionItem) {
 			w.b = append(w.b, `{"LastDetectDate":`...)
 			w.dateTime(d.LastDetect)
 			w.b = append(w.b, `,"DescriptionUrl":`...)
@@ -223,8 +263,7 @@ func (w *writer) file(r *report.FileReport) {
 			w.b = append(w.b, `,"DetectionMethod":`...)
 			w.nstr(d.Method)
 			w.b = append(w.b, '}')
-		}
-		w.b = append(w.b, ']')
+		})
 	}
 	if s.Has(report.SecFileParentCertificates) {
 		w.key("FileParentCertificates")
@@ -236,33 +275,17 @@ func (w *writer) file(r *report.FileReport) {
 	}
 	if s.Has(report.SecFileNames) {
 		w.key("FileNames")
-		w.b = append(w.b, '[')
-		for i := range r.Names {
-			if !w.spill() {
-				break
-			}
-			if i > 0 {
-				w.b = append(w.b, ',')
-			}
+		list(w, r.Names, nil, func(w *writer, n *report.NameItem) {
 			w.b = append(w.b, `{"FileName":`...)
-			w.str(r.Names[i].Name)
+			w.str(n.Name)
 			w.b = append(w.b, `,"FileNamesHitsCount":`...)
-			w.int(r.Names[i].Hits)
+			w.int(n.Hits)
 			w.b = append(w.b, '}')
-		}
-		w.b = append(w.b, ']')
+		})
 	}
 	if s.Has(report.SecFilePaths) {
 		w.key("FilePaths")
-		w.b = append(w.b, '[')
-		for i := range r.Paths {
-			if !w.spill() {
-				break
-			}
-			p := &r.Paths[i]
-			if i > 0 {
-				w.b = append(w.b, ',')
-			}
+		list(w, r.Paths, nil, func(w *writer, p *report.PathItem) {
 			w.b = append(w.b, `{"Path":`...)
 			w.str(p.Path)
 			w.b = append(w.b, `,"Location":`...)
@@ -270,8 +293,7 @@ func (w *writer) file(r *report.FileReport) {
 			w.b = append(w.b, `,"FilePathHitsCount":`...)
 			w.int(p.Hits)
 			w.b = append(w.b, '}')
-		}
-		w.b = append(w.b, ']')
+		})
 	}
 	if s.Has(report.SecFileDownloadedFromURLs) {
 		w.key("FileDownloadedFromUrls")
@@ -393,21 +415,8 @@ func (w *writer) domainWhois(wh *intel.DomainWhois) {
 // resolutions writes DomainDnsResolutions. Only IPv4 addresses are listed
 // (clients feed every Ip to an IPv4 model).
 func (w *writer) resolutions(res []report.ResolutionItem) {
-	w.b = append(w.b, '[')
-	first := true
-	for i := range res {
-		if !w.spill() {
-			break
-		}
-		d := &res[i]
+	list(w, res, func(d *report.ResolutionItem) bool { return d.IP.Unmap().Is4() }, func(w *writer, d *report.ResolutionItem) {
 		ip := d.IP.Unmap()
-		if !ip.Is4() {
-			continue
-		}
-		if !first {
-			w.b = append(w.b, ',')
-		}
-		first = false
 		w.b = append(w.b, `{"Ip":"`...)
 		w.b = ip.AppendTo(w.b)
 		w.b = append(w.b, `","Zone":`...)
@@ -430,52 +439,24 @@ func (w *writer) resolutions(res []report.ResolutionItem) {
 			w.b = append(w.b, "null"...)
 		}
 		w.b = append(w.b, '}')
-	}
-	w.b = append(w.b, ']')
+	})
 }
 
 // fileItems writes FilesDownloaded or FilesAccessed; hitsKey names the
 // hit count. Files without an MD5 are not listed.
 func (w *writer) fileItems(hitsKey string, files []report.FileItem) {
-	w.b = append(w.b, '[')
-	first := true
-	for i := range files {
-		if !w.spill() {
-			break
-		}
-		if files[i].MD5 == "" {
-			continue
-		}
-		if !first {
-			w.b = append(w.b, ',')
-		}
-		first = false
-		w.fileItem(hitsKey, &files[i])
-	}
-	w.b = append(w.b, ']')
+	list(w, files, func(f *report.FileItem) bool { return f.MD5 != "" }, func(w *writer, f *report.FileItem) {
+		w.fileItem(hitsKey, f)
+	})
 }
 
 // downloads writes the FilesDownloaded of a web-address report.
 func (w *writer) downloads(files []intel.FileDownload) {
-	w.b = append(w.b, '[')
-	first := true
-	for i := range files {
-		if !w.spill() {
-			break
-		}
-		f := &files[i]
-		if f.MD5 == "" {
-			continue
-		}
-		if !first {
-			w.b = append(w.b, ',')
-		}
-		first = false
+	list(w, files, func(f *intel.FileDownload) bool { return f.MD5 != "" }, func(w *writer, f *intel.FileDownload) {
 		it := report.FileItem{Zone: f.Zone, Hits: f.Hits, MD5: f.MD5, FirstSeen: f.FirstSeen,
 			LastSeen: f.LastSeen, DetectionName: f.DetectionName, URL: f.URL}
 		w.fileItem("DownloadHitsCount", &it)
-	}
-	w.b = append(w.b, ']')
+	})
 }
 
 func (w *writer) fileItem(hitsKey string, f *report.FileItem) {
@@ -501,15 +482,7 @@ func (w *writer) fileItem(hitsKey string, f *report.FileItem) {
 
 // urlItems writes UrlReferrals or UrlReferredTo.
 func (w *writer) urlItems(items []report.URLItem) {
-	w.b = append(w.b, '[')
-	for i := range items {
-		if !w.spill() {
-			break
-		}
-		u := &items[i]
-		if i > 0 {
-			w.b = append(w.b, ',')
-		}
+	list(w, items, nil, func(w *writer, u *report.URLItem) {
 		w.b = append(w.b, `{"Zone":`...)
 		w.zone(u.Zone)
 		w.b = append(w.b, `,"Url":`...)
@@ -520,20 +493,11 @@ func (w *writer) urlItems(items []report.URLItem) {
 		w.b = append(w.b, `,"LastSeen":`...)
 		w.minute(ls)
 		w.b = append(w.b, '}')
-	}
-	w.b = append(w.b, ']')
+	})
 }
 
 func (w *writer) certificates(certs []report.CertificateItem) {
-	w.b = append(w.b, '[')
-	for i := range certs {
-		if !w.spill() {
-			break
-		}
-		c := &certs[i]
-		if i > 0 {
-			w.b = append(w.b, ',')
-		}
+	list(w, certs, nil, func(w *writer, c *report.CertificateItem) {
 		w.b = append(w.b, `{"Vendor":`...)
 		w.nstr(c.Vendor)
 		w.b = append(w.b, `,"Publisher":`...)
@@ -547,22 +511,13 @@ func (w *writer) certificates(certs []report.CertificateItem) {
 		w.b = append(w.b, `,"SerialNumber":`...)
 		w.nupper(c.SerialNumber)
 		w.b = append(w.b, '}')
-	}
-	w.b = append(w.b, ']')
+	})
 }
 
 // fileURLs writes FileDownloadedFromUrls or FileAccessedUrls; the keys of
 // the hit count and the dates are given with their leading comma.
 func (w *writer) fileURLs(items []report.FileURLItem, hitsKey, firstKey, lastKey string) {
-	w.b = append(w.b, '[')
-	for i := range items {
-		if !w.spill() {
-			break
-		}
-		u := &items[i]
-		if i > 0 {
-			w.b = append(w.b, ',')
-		}
+	list(w, items, nil, func(w *writer, u *report.FileURLItem) {
 		w.b = append(w.b, `{"Zone":`...)
 		w.zone(u.Zone)
 		w.b = append(w.b, `,"Url":`...)
@@ -577,23 +532,14 @@ func (w *writer) fileURLs(items []report.FileURLItem, hitsKey, firstKey, lastKey
 		w.b = append(w.b, lastKey...)
 		w.dateTime(ls)
 		w.b = append(w.b, '}')
-	}
-	w.b = append(w.b, ']')
+	})
 }
 
 // relatedFiles writes FileStartedObjects, FileStartedBy,
 // FileDownloadedObjects or FileDownloadedBy; lastKey (with its leading
 // comma) names the date.
 func (w *writer) relatedFiles(files []report.RelatedFileItem, lastKey string) {
-	w.b = append(w.b, '[')
-	for i := range files {
-		if !w.spill() {
-			break
-		}
-		f := &files[i]
-		if i > 0 {
-			w.b = append(w.b, ',')
-		}
+	list(w, files, nil, func(w *writer, f *report.RelatedFileItem) {
 		w.b = append(w.b, `{"Zone":`...)
 		w.zone(f.Zone)
 		w.b = append(w.b, `,"HitsCount":`...)
@@ -611,8 +557,7 @@ func (w *writer) relatedFiles(files []report.RelatedFileItem, lastKey string) {
 		w.b = append(w.b, lastKey...)
 		w.dateTime(f.Last)
 		w.b = append(w.b, '}')
-	}
-	w.b = append(w.b, ']')
+	})
 }
 
 // nupper writes s upper-cased (hex), or null when s is empty.

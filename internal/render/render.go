@@ -109,11 +109,7 @@ func (w *writer) ip(r *report.IPReport) {
 		w.b = append(w.b, `,"ThreatScore":`...)
 		w.int(int64(g.ThreatScore))
 		w.categories(g.Categories)
-		w.b = append(w.b, `,"HasApt":`...)
-		w.bool(g.HasAPT)
-		w.b = append(w.b, `,"RelatedAptReports":`...)
-		w.reports(g.Reports)
-		w.b = append(w.b, '}')
+		w.aptTail(g.HasAPT, g.Reports)
 	}
 	if s.Has(report.SecFilesDownloadedFromIP) {
 		w.key("FilesDownloadedFromIp")
@@ -264,44 +260,12 @@ func (w *writer) url(r *report.URLReport) {
 		w.b = append(w.b, `,"FilesCount":`...)
 		w.int(report.RoundHits(r.FilesCount))
 		w.categories(r.Categories)
-		w.b = append(w.b, `,"HasApt":`...)
-		w.bool(r.HasAPT)
-		w.b = append(w.b, `,"RelatedAptReports":`...)
-		w.reports(r.Reports)
-		w.b = append(w.b, '}')
+		w.aptTail(r.HasAPT, r.Reports)
 	}
-	if s.Has(report.SecURLDomainWhoIs) {
-		w.key("UrlDomainWhoIs")
-		w.domainWhois(&r.Whois)
-	}
-	if s.Has(report.SecDomainDNSResolutions) {
-		w.key("DomainDnsResolutions")
-		w.resolutions(r.Resolutions)
-	}
-	if s.Has(report.SecFilesDownloaded) {
-		w.key("FilesDownloaded")
-		w.downloads(r.Files)
-	}
-	if s.Has(report.SecFilesAccessed) {
-		w.key("FilesAccessed")
-		w.fileItems("AccessHitsCount", r.FilesAccessed)
-	}
-	if s.Has(report.SecURLReferrals) {
-		w.key("UrlReferrals")
-		w.urlItems(r.Referrals)
-	}
-	if s.Has(report.SecURLReferredTo) {
-		w.key("UrlReferredTo")
-		w.urlItems(r.ReferredTo)
-	}
-	if s.Has(report.SecFeedMasks) {
-		w.key("FeedMasks")
-		w.masks(r.Masks)
-	}
-	if s.Has(report.SecIndustries) {
-		w.key("Industries")
-		w.strs(r.Industries)
-	}
+	w.objectLists(s, objectLists{whoisSec: report.SecURLDomainWhoIs, whoisKey: "UrlDomainWhoIs", whois: &r.Whois,
+		resolutions: r.Resolutions, downloads: r.Files, accessed: r.FilesAccessed,
+		referrals: r.Referrals, referredTo: r.ReferredTo})
+	w.masksAndIndustries(s, r.Masks, r.Industries)
 	w.b = append(w.b, '}')
 }
 

@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/tipd/tipd/internal/intel"
 	"github.com/tipd/tipd/internal/store"
 	"github.com/tipd/tipd/internal/store/postgres/pgtest"
@@ -164,32 +162,8 @@ func TestChangesPlans(t *testing.T) {
 // A store upgraded by the changes migration lists what it held before,
 // with the migration's stamp, and stamps later changes after it.
 func TestChangesMigration(t *testing.T) {
-	u := pgtest.FreshSchema(t)
-	ms, err := migrations()
-	if err != nil {
-		t.Fatal(err)
-	}
-	i := slices.IndexFunc(ms, func(m migration) bool { return m.version == "0004_changes" })
-	if i < 0 {
-		t.Fatal("no migration 0004_changes")
-	}
-	conn, err := pgx.Connect(t.Context(), u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(context.Background())
 	// The schema before the migration, recorded as Migrate would, with data.
-	if _, err := conn.Exec(t.Context(), `CREATE TABLE schema_migrations (version text PRIMARY KEY, applied timestamptz NOT NULL DEFAULT now())`); err != nil {
-		t.Fatal(err)
-	}
-	for _, m := range ms[:i] {
-		if _, err := conn.Exec(t.Context(), m.sql); err != nil {
-			t.Fatalf("%s: %v", m.version, err)
-		}
-		if _, err := conn.Exec(t.Context(), `INSERT INTO schema_migrations (version) VALUES ($1)`, m.version); err != nil {
-			t.Fatal(err)
-		}
-	}
+	u, conn := schemaBefore(t, "0004_changes")
 	if _, err := conn.Exec(t.Context(), `
 		INSERT INTO addr_summary (addr, hits) VALUES ('192.0.2.1', 1), ('2001:db8::1', 2);
 		INSERT INTO masks (addr, mask, mask_type) VALUES ('192.0.2.2', '*.example', 'host');
@@ -232,31 +206,7 @@ func TestChangesMigration(t *testing.T) {
 // held before, with one stamp later than every earlier one, and stamps
 // later changes after it.
 func TestObjectChangesMigration(t *testing.T) {
-	u := pgtest.FreshSchema(t)
-	ms, err := migrations()
-	if err != nil {
-		t.Fatal(err)
-	}
-	i := slices.IndexFunc(ms, func(m migration) bool { return m.version == "0006_object_changes" })
-	if i < 0 {
-		t.Fatal("no migration 0006_object_changes")
-	}
-	conn, err := pgx.Connect(t.Context(), u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(context.Background())
-	if _, err := conn.Exec(t.Context(), `CREATE TABLE schema_migrations (version text PRIMARY KEY, applied timestamptz NOT NULL DEFAULT now())`); err != nil {
-		t.Fatal(err)
-	}
-	for _, m := range ms[:i] {
-		if _, err := conn.Exec(t.Context(), m.sql); err != nil {
-			t.Fatalf("%s: %v", m.version, err)
-		}
-		if _, err := conn.Exec(t.Context(), `INSERT INTO schema_migrations (version) VALUES ($1)`, m.version); err != nil {
-			t.Fatal(err)
-		}
-	}
+	u, conn := schemaBefore(t, "0006_object_changes")
 	// A clock ahead of the database's: the migration's stamp is later.
 	ahead := time.Now().Add(time.Hour).UTC().Truncate(time.Microsecond)
 	if _, err := conn.Exec(t.Context(), `UPDATE change_clock SET last = $1`, ahead); err != nil {

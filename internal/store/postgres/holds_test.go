@@ -1,46 +1,18 @@
 package postgres
 
 import (
-	"context"
 	"net/netip"
 	"slices"
 	"testing"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/tipd/tipd/internal/intel"
-	"github.com/tipd/tipd/internal/store/postgres/pgtest"
 )
 
 // A store whose holds table predates holds on names and files keeps its
 // holds when migrated, and then holds names and files; the table still
 // refuses a row with no target or two.
 func TestObjectHoldsMigration(t *testing.T) {
-	u := pgtest.FreshSchema(t)
-	ms, err := migrations()
-	if err != nil {
-		t.Fatal(err)
-	}
-	i := slices.IndexFunc(ms, func(m migration) bool { return m.version == "0007_object_holds" })
-	if i < 0 {
-		t.Fatal("no migration 0007_object_holds")
-	}
-	conn, err := pgx.Connect(t.Context(), u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(context.Background())
-	if _, err := conn.Exec(t.Context(), `CREATE TABLE schema_migrations (version text PRIMARY KEY, applied timestamptz NOT NULL DEFAULT now())`); err != nil {
-		t.Fatal(err)
-	}
-	for _, m := range ms[:i] {
-		if _, err := conn.Exec(t.Context(), m.sql); err != nil {
-			t.Fatalf("%s: %v", m.version, err)
-		}
-		if _, err := conn.Exec(t.Context(), `INSERT INTO schema_migrations (version) VALUES ($1)`, m.version); err != nil {
-			t.Fatal(err)
-		}
-	}
+	u, conn := schemaBefore(t, "0007_object_holds")
 	if _, err := conn.Exec(t.Context(), `
 		INSERT INTO holds (ref, cidr, reason) VALUES ('hold-1', '10.0.0.0/8', 'r1');
 		INSERT INTO holds (ref, url, reason) VALUES ('hold-2', 'a.example/x', 'r2')`); err != nil {

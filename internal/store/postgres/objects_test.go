@@ -1,7 +1,6 @@
 package postgres
 
 import (
-	"context"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -13,7 +12,6 @@ import (
 
 	"github.com/tipd/tipd/internal/intel"
 	"github.com/tipd/tipd/internal/store/mem"
-	"github.com/tipd/tipd/internal/store/postgres/pgtest"
 )
 
 // A long list answers a small limit with its first items, by one range
@@ -300,31 +298,7 @@ func (g objGen) batch(i int) *intel.Batch {
 // A store at the schema before the object tables keeps its data when
 // migrated, and then stores objects.
 func TestObjectsMigration(t *testing.T) {
-	u := pgtest.FreshSchema(t)
-	ms, err := migrations()
-	if err != nil {
-		t.Fatal(err)
-	}
-	i := slices.IndexFunc(ms, func(m migration) bool { return m.version == "0005_objects" })
-	if i < 0 {
-		t.Fatal("no migration 0005_objects")
-	}
-	conn, err := pgx.Connect(t.Context(), u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(context.Background())
-	if _, err := conn.Exec(t.Context(), `CREATE TABLE schema_migrations (version text PRIMARY KEY, applied timestamptz NOT NULL DEFAULT now())`); err != nil {
-		t.Fatal(err)
-	}
-	for _, m := range ms[:i] {
-		if _, err := conn.Exec(t.Context(), m.sql); err != nil {
-			t.Fatalf("%s: %v", m.version, err)
-		}
-		if _, err := conn.Exec(t.Context(), `INSERT INTO schema_migrations (version) VALUES ($1)`, m.version); err != nil {
-			t.Fatal(err)
-		}
-	}
+	u, conn := schemaBefore(t, "0005_objects")
 	if _, err := conn.Exec(t.Context(), `
 		INSERT INTO addr_summary (addr, hits) VALUES ('192.0.2.1', 5);
 		INSERT INTO hosted_urls (addr, url, hits) VALUES ('192.0.2.1', 'a.example/x', 3);
