@@ -42,13 +42,18 @@ func benchBatch(n, addrs int) *intel.Batch {
 // BenchmarkApply applies batches of 10,000 records (2,000 addresses): new
 // keys every time, and the same batch again (every record merges).
 func BenchmarkApply(b *testing.B) {
-	const addrs = 2000
+	benchApply(b, func(i int) *intel.Batch { return benchBatch(i, 2000) })
+}
+
+// benchApply applies the batches batch(0), batch(1), … to a fresh store
+// ("new": new keys every time), and batch(0) again and again ("merge").
+func benchApply(b *testing.B, batch func(i int) *intel.Batch) {
 	b.Run("new", func(b *testing.B) {
 		s := openFresh(b)
 		defer s.Close()
 		batches := make([]*intel.Batch, b.N)
 		for i := range batches {
-			batches[i] = benchBatch(i, addrs)
+			batches[i] = batch(i)
 		}
 		b.ResetTimer()
 		for i := range b.N {
@@ -61,17 +66,17 @@ func BenchmarkApply(b *testing.B) {
 	b.Run("merge", func(b *testing.B) {
 		s := openFresh(b)
 		defer s.Close()
-		batch := benchBatch(0, addrs)
-		if err := s.Apply(context.Background(), batch); err != nil {
+		one := batch(0)
+		if err := s.Apply(context.Background(), one); err != nil {
 			b.Fatal(err)
 		}
 		b.ResetTimer()
 		for range b.N {
-			if err := s.Apply(context.Background(), batch); err != nil {
+			if err := s.Apply(context.Background(), one); err != nil {
 				b.Fatal(err)
 			}
 		}
-		b.ReportMetric(float64(b.N*batch.Len())/b.Elapsed().Seconds(), "records/s")
+		b.ReportMetric(float64(b.N*one.Len())/b.Elapsed().Seconds(), "records/s")
 	})
 }
 
@@ -243,37 +248,7 @@ func objectBatch(n, files int) *intel.Batch {
 // BenchmarkApplyObjects applies batches of 10,000 object records (1,000
 // files): new keys every time, and the same batch again.
 func BenchmarkApplyObjects(b *testing.B) {
-	const files = 1000
-	b.Run("new", func(b *testing.B) {
-		s := openFresh(b)
-		defer s.Close()
-		batches := make([]*intel.Batch, b.N)
-		for i := range batches {
-			batches[i] = objectBatch(i, files)
-		}
-		b.ResetTimer()
-		for i := range b.N {
-			if err := s.Apply(context.Background(), batches[i]); err != nil {
-				b.Fatal(err)
-			}
-		}
-		b.ReportMetric(float64(b.N*batches[0].Len())/b.Elapsed().Seconds(), "records/s")
-	})
-	b.Run("merge", func(b *testing.B) {
-		s := openFresh(b)
-		defer s.Close()
-		batch := objectBatch(0, files)
-		if err := s.Apply(context.Background(), batch); err != nil {
-			b.Fatal(err)
-		}
-		b.ResetTimer()
-		for range b.N {
-			if err := s.Apply(context.Background(), batch); err != nil {
-				b.Fatal(err)
-			}
-		}
-		b.ReportMetric(float64(b.N*batch.Len())/b.Elapsed().Seconds(), "records/s")
-	})
+	benchApply(b, func(i int) *intel.Batch { return objectBatch(i, 1000) })
 }
 
 // BenchmarkObjectReads reads a host with 20,000 web addresses: its summary
