@@ -119,11 +119,8 @@ func (r *DomainReport) Items() int {
 }
 
 func (j *judge) hostZone(ctx context.Context, name string) (intel.Zone, error) {
-	h, err := j.host(ctx, name)
-	if err != nil {
-		return "", err
-	}
-	return h.res.Zone, nil
+	v, err := j.hostItem(ctx, name)
+	return v.zone, err
 }
 
 // hostResolutions is DomainDnsResolutions of a domain name.
@@ -174,13 +171,12 @@ func (j *judge) subdomains(ctx context.Context, name string, count int) ([]Subdo
 	}
 	out := make([]SubdomainItem, 0, len(links))
 	for i := range links {
-		h, err := j.host(ctx, links[i].Item)
+		v, err := j.hostItem(ctx, links[i].Item)
 		if err != nil {
 			return nil, err
 		}
-		s := h.sum
-		out = append(out, SubdomainItem{Name: links[i].Item, Zone: h.res.Zone, FilesCount: s.Lists[intel.LinkHostFiles].Items,
-			URLsCount: s.Lists[intel.LinkHostURLs].Items, HitsCount: hostHits(s)})
+		out = append(out, SubdomainItem{Name: links[i].Item, Zone: v.zone, FilesCount: v.files,
+			URLsCount: v.urls, HitsCount: v.hits})
 	}
 	slices.SortStableFunc(out, func(a, b SubdomainItem) int {
 		if d := b.Zone.Severity() - a.Zone.Severity(); d != 0 {

@@ -98,6 +98,7 @@ func (b *Builder) IP(ctx context.Context, ip netip.Addr, sec Sections, count int
 	}
 
 	needScore := sec.Has(SecZone | SecRelatedObjects | SecIPGeneralInfo)
+	gen, now := b.generation()
 	var info netdata.Info
 	if needScore || sec.Has(SecFeedMasks|SecIPWhoIs) {
 		info = b.netInfo(ip)
@@ -140,11 +141,12 @@ func (b *Builder) IP(ctx context.Context, ip netip.Addr, sec Sections, count int
 			rel := score.Related{RedURLs: sum.RedURLs, RedFiles: sum.RedFiles, RedDomains: red}
 			r.HasRedZone = rel.HasRedZone()
 			v := score.Verdict(b.Score, &score.Input{
-				Summary: &sum, NetListings: info.Listings, Allows: info.Allows, Related: rel, Reports: reportRefs(reports), Now: b.now(),
+				Summary: &sum, NetListings: info.Listings, Allows: info.Allows, Related: rel, Reports: reportRefs(reports), Now: now,
 			})
 			r.Zone = v.Zone
 			r.General.ThreatScore = v.Score
 			r.General.Categories = v.Categories
+			gen.putIP(ip, ipEv{zone: v.Zone, score: v.Score})
 		}
 		if sec.Has(SecIPDNSResolutions) {
 			r.Resolutions = res[:min(len(res), count)]

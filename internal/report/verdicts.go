@@ -36,6 +36,7 @@ const (
 type judge struct {
 	b     *Builder
 	now   time.Time
+	gen   *verdictGen // the verdicts kept across reports; nil: none
 	hosts map[string]*hostEv
 	urls  map[string]*urlEv
 	files map[string]*fileEv
@@ -115,7 +116,8 @@ type objKey struct {
 }
 
 func (b *Builder) judge() *judge {
-	return &judge{b: b, now: b.now(), hosts: map[string]*hostEv{}, urls: map[string]*urlEv{},
+	gen, now := b.generation()
+	return &judge{b: b, now: now, gen: gen, hosts: map[string]*hostEv{}, urls: map[string]*urlEv{},
 		files: map[string]*fileEv{}, ips: map[netip.Addr]ipEv{}, masks: map[netip.Addr][]intel.FeedMask{},
 		hostMasks: map[string][]intel.Link{}, sums: map[objKey]*intel.ObjectSummary{},
 		reads: map[listKey]listRead{}, reps: map[string]knownReport{}}
@@ -272,7 +274,29 @@ func (j *judge) host(ctx context.Context, name string) (*hostEv, error) {
 	in.LastSeen = sum.Info.LastSeen
 	h.res = score.ObjectVerdict(j.b.Score, in)
 	j.hosts[name] = h
+	j.gen.putHost(name, hostVerdict{zone: h.res.Zone, files: sum.Lists[intel.LinkHostFiles].Items,
+		urls: sum.Lists[intel.LinkHostURLs].Items, hits: hostHits(sum)})
 	return h, nil
+}
+
+// hostItem is what a list item of a domain name shows of it: its own zone
+// and counts, kept across reports (see Verdicts).
+func (j *judge) hostItem(ctx context.Context, name string) (hostVerdict, error) {
+	if h := j.hosts[name]; h != nil {
+		s := h.sum
+		return hostVerdict{zone: h.res.Zone, files: s.Lists[intel.LinkHostFiles].Items,
+			urls: s.Lists[intel.LinkHostURLs].Items, hits: hostHits(s)}, nil
+	}
+	if v, ok := j.gen.host(name); ok {
+		return v, nil
+	}
+	h, err := j.host(ctx, name)
+	if err != nil {
+		return hostVerdict{}, err
+	}
+	s := h.sum
+	return hostVerdict{zone: h.res.Zone, files: s.Lists[intel.LinkHostFiles].Items,
+		urls: s.Lists[intel.LinkHostURLs].Items, hits: hostHits(s)}, nil
 }
 
 // hostHits is a name's HitsCount: the hits of its resolutions and its own
@@ -413,6 +437,7 @@ func (j *judge) url(ctx context.Context, key string) (*urlEv, error) {
 	in.Masks = u.masks
 	u.res = score.ObjectVerdict(j.b.Score, in)
 	j.urls[key] = u
+	j.gen.putURL(key, u.res.Zone)
 	return u, nil
 }
 
@@ -586,9 +611,11 @@ func (j *judge) file(ctx context.Context, hash string) (*fileEv, error) {
 	}
 	f.res = score.FileVerdict(in)
 	j.files[hash] = f
+	j.gen.putFile(hash, f.res.Zone)
 	for _, k := range f.keys {
 		if j.files[k] == nil && ok {
 			j.files[k] = f
+			j.gen.putFile(k, f.res.Zone)
 		}
 	}
 	return f, nil
@@ -614,9 +641,13 @@ func (j *judge) ip(ctx context.Context, ip netip.Addr) (ipEv, error) {
 	if v, ok := j.ips[ip]; ok {
 		return v, nil
 	}
+	if v, ok := j.gen.ip(ip); ok {
+		j.ips[ip] = v
+		return v, nil
+	}
 	v := ipEv{zone: intel.ZoneGrey}
 	if _, reserved := netdata.Reserved(ip); !reserved {
-		in, _, err := j.b.ipInput(ctx, ip, j.reports)
+		in, _, err := j.b.ipInput(ctx, ip, j.now, j.reports)
 		if err != nil {
 			return v, err
 		}
@@ -624,12 +655,13 @@ func (j *judge) ip(ctx context.Context, ip netip.Addr) (ipEv, error) {
 		v = ipEv{zone: res.Zone, score: res.Score}
 	}
 	j.ips[ip] = v
+	j.gen.putIP(ip, v)
 	return v, nil
 }
 
 // ipInput reads the scoring inputs of a (not special-purpose) address as
 // IP does, and its linked reports.
-func (b *Builder) ipInput(ctx context.Context, ip netip.Addr, read func(context.Context, []string) ([]intel.Report, error)) (*score.Input, []intel.Report, error) {
+func (b *Builder) ipInput(ctx context.Context, ip netip.Addr, now time.Time, read func(context.Context, []string) ([]intel.Report, error)) (*score.Input, []intel.Report, error) {
 	info := b.netInfo(ip)
 	sum, err := b.Store.Address(ctx, ip)
 	if err != nil {
@@ -652,11 +684,17 @@ func (b *Builder) ipInput(ctx context.Context, ip netip.Addr, read func(context.
 		}
 	}
 	return &score.Input{Summary: &sum, NetListings: info.Listings, Allows: info.Allows, Related: rel,
-		Reports: reportRefs(reports), Now: b.now()}, reports, nil
+		Reports: reportRefs(reports), Now: now}, reports, nil
 }
 
 // fileZone, urlZone and hostZone are the zones of list items.
 func (j *judge) fileZone(ctx context.Context, md5 string) (intel.Zone, error) {
+	if f := j.files[md5]; f != nil {
+		return f.res.Zone, nil
+	}
+	if z, ok := j.gen.file(md5); ok {
+		return z, nil
+	}
 	f, err := j.file(ctx, md5)
 	if err != nil {
 		return "", err
@@ -665,6 +703,12 @@ func (j *judge) fileZone(ctx context.Context, md5 string) (intel.Zone, error) {
 }
 
 func (j *judge) urlZone(ctx context.Context, key string) (intel.Zone, error) {
+	if u := j.urls[key]; u != nil {
+		return u.res.Zone, nil
+	}
+	if z, ok := j.gen.url(key); ok {
+		return z, nil
+	}
 	u, err := j.url(ctx, key)
 	if err != nil {
 		return "", err

@@ -43,6 +43,26 @@ type Pipeliner interface {
 	ApplyAsync(ctx context.Context, b *intel.Batch, done func(error)) error
 }
 
+// Versioned is an optional interface of a backend that knows every change
+// of its intel data, as IntelVersion documents.
+type Versioned interface {
+	IntelVersion() uint64
+}
+
+// IntelVersion returns a number that changes after every committed Apply
+// that may have changed what the intel reads answer, and whether st can
+// tell: only a backend that no other process writes to (the embedded
+// store, which one process opens at a time, and the memory store) knows
+// every change. The number is read without I/O; a reader that reads it
+// before its reads and sees it unchanged after a commit read that commit's
+// data only if it read after it. It is meaningful within one process.
+func IntelVersion(st Intel) (uint64, bool) {
+	if v, ok := st.(Versioned); ok {
+		return v.IntelVersion(), true
+	}
+	return 0, false
+}
+
 // ListLimits are the limits of the four list sections of AddressLists.
 type ListLimits struct {
 	HostedURLs, Files, Resolutions, Masks int
