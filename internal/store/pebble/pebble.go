@@ -60,10 +60,10 @@ type Store struct {
 	stampLoaded bool
 	// version counts the committed batches of Apply (store.Versioned);
 	// one process opens a store at a time, so it sees every change.
-	version atomic.Uint64
-	accessMu    sync.Mutex // serialises token changes
-	countMu     sync.Mutex // serialises request counting
-	counts      countSyncer
+	version  atomic.Uint64
+	accessMu sync.Mutex // serialises token changes
+	countMu  sync.Mutex // serialises request counting
+	counts   countSyncer
 
 	holdMu sync.Mutex // guards holds
 	holds  holdCache
