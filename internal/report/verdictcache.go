@@ -28,12 +28,23 @@ import (
 // cannot tell when its data changes (PostgreSQL, which other processes
 // write) keeps nothing: every verdict is computed.
 //
-// Memory is bounded: at most max verdicts are kept; a full generation
-// replaces a random kept verdict by each new one.
+// Besides the verdicts, a generation keeps the evidence behind the
+// verdicts of domains, web addresses and files (their summaries, the
+// reports and masks that name them): the next lookup of the same object
+// reads only its lists.
+//
+// Memory is bounded: at most max verdicts, and evidence of at most
+// max × EvidenceBytesPerVerdict bytes (estimated from its strings and
+// items), are kept; a full generation replaces random kept entries by
+// each new one.
 type Verdicts struct {
 	max int
 	cur atomic.Pointer[verdictGen]
 }
+
+// EvidenceBytesPerVerdict is the evidence a Verdicts keeps per verdict it
+// may keep: 32 MiB with DefaultVerdicts.
+const EvidenceBytesPerVerdict = 256
 
 // VerdictEpoch is the length of a generation's scoring time: verdicts are
 // scored at the start of the current minute.
@@ -71,6 +82,18 @@ type verdictGen struct {
 	urls  map[string]intel.Zone
 	files map[string]intel.Zone
 	ips   map[netip.Addr]ipEv
+	// ev is the kept evidence, of evBytes estimated bytes.
+	ev      map[objKey]evidence
+	evBytes int
+}
+
+// evidence is the evidence of one object (one of the pointers set) and
+// its estimated size. It is never changed once kept.
+type evidence struct {
+	h    *hostEv
+	u    *urlEv
+	f    *fileEv
+	size int
 }
 
 // hostVerdict is what a list item of a domain name shows of it.
@@ -93,7 +116,8 @@ func (v *Verdicts) generation(k genKey) *verdictGen {
 			return &verdictGen{key: k}
 		}
 		ng := &verdictGen{key: k, keep: true, max: v.max, hosts: map[string]hostVerdict{},
-			urls: map[string]intel.Zone{}, files: map[string]intel.Zone{}, ips: map[netip.Addr]ipEv{}}
+			urls: map[string]intel.Zone{}, files: map[string]intel.Zone{}, ips: map[netip.Addr]ipEv{},
+			ev: map[objKey]evidence{}}
 		if v.cur.CompareAndSwap(g, ng) {
 			return ng
 		}
@@ -231,4 +255,124 @@ func (g *verdictGen) putIP(a netip.Addr, v ipEv) {
 	}
 	g.ips[a] = v
 	g.mu.Unlock()
+}
+
+// evidenceOf returns the kept evidence of an object.
+func (g *verdictGen) evidenceOf(k objKey) (evidence, bool) {
+	if g == nil || !g.keep {
+		return evidence{}, false
+	}
+	g.mu.RLock()
+	e, ok := g.ev[k]
+	g.mu.RUnlock()
+	return e, ok
+}
+
+// putEvidence keeps the evidence of an object, dropping random kept
+// evidence while the budget is exceeded. Evidence larger than a
+// sixteenth of the budget is not kept.
+func (g *verdictGen) putEvidence(k objKey, e evidence) {
+	if g == nil || !g.keep {
+		return
+	}
+	budget := g.max * EvidenceBytesPerVerdict
+	if e.size > budget/16 {
+		return
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if old, ok := g.ev[k]; ok {
+		g.evBytes -= old.size
+		delete(g.ev, k)
+	}
+	for dk, d := range g.ev {
+		if g.evBytes+e.size <= budget {
+			break
+		}
+		g.evBytes -= d.size
+		delete(g.ev, dk)
+	}
+	g.ev[k] = e
+	g.evBytes += e.size
+}
+
+// Estimated sizes of evidence: the strings and items it holds, with a
+// fixed cost per item for the rest.
+const (
+	itemBytes    = 64
+	summaryBytes = 1024 // an ObjectSummary without its strings and listings
+)
+
+func summarySize(s *intel.ObjectSummary) int {
+	if s == nil {
+		return 0
+	}
+	n := summaryBytes + len(s.Key) + len(s.Info.Type) + len(s.Info.Packer) + len(s.Info.Signer) + stringsSize(s.Info.Allows)
+	for i := range s.Listings {
+		l := &s.Listings[i]
+		n += itemBytes + len(l.Feed) + len(l.Category) + len(l.Source.Feed) + len(l.Source.File)
+	}
+	w := &s.Whois
+	n += len(w.Domain) + len(w.Registrar) + len(w.RegistrarEmail) + len(w.RegistrationOrganization) +
+		stringsSize(w.NameServers) + stringsSize(w.Status)
+	for i := range w.Contacts {
+		c := &w.Contacts[i]
+		n += 2*itemBytes + len(c.Name) + len(c.Organization) + len(c.Address) + len(c.City) + len(c.State) +
+			len(c.Phone) + len(c.Fax) + len(c.Email)
+	}
+	return n
+}
+
+func reportsSize(reports []intel.Report) int {
+	n := 0
+	for i := range reports {
+		r := &reports[i]
+		n += 4*itemBytes + len(r.ID) + len(r.Type) + len(r.Title) + len(r.Description) + stringsSize(r.Tags) +
+			stringsSize(r.Industries) + stringsSize(r.Geo) + stringsSize(r.Actors) + stringsSize(r.Indicators)
+	}
+	return n
+}
+
+func masksSize(masks []intel.FeedMask) int {
+	n := 0
+	for i := range masks {
+		n += itemBytes + len(masks[i].Mask) + len(masks[i].MaskType) + stringsSize(masks[i].Feeds)
+	}
+	return n
+}
+
+func stringsSize(ss []string) int {
+	n := 16 * len(ss)
+	for _, s := range ss {
+		n += len(s)
+	}
+	return n
+}
+
+func (h *hostEv) size() int {
+	n := summarySize(h.sum) + reportsSize(h.reports) + masksSize(h.in.Masks) + len(h.in.Allows)*itemBytes
+	for _, a := range h.anc {
+		n += summarySize(a)
+	}
+	return n
+}
+
+func (u *urlEv) size() int {
+	n := summaryBytes + stringsSize(u.keys) + reportsSize(u.reports) + masksSize(u.masks) + 16*len(u.sum.IPs) +
+		len(u.in.Listings)*itemBytes
+	for _, s := range u.osums {
+		n += summarySize(s)
+	}
+	if u.hostEv != nil {
+		n += u.hostEv.size()
+	}
+	return n
+}
+
+func (f *fileEv) size() int {
+	n := summaryBytes + stringsSize(f.keys) + len(f.in.Listings)*itemBytes
+	for _, s := range f.sums {
+		n += summarySize(s)
+	}
+	return n
 }

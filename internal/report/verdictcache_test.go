@@ -117,6 +117,7 @@ func TestVerdictsKeptAcrossReports(t *testing.T) {
 			t.Errorf("report %d, verdicts kept: got\n%+v\nwant\n%+v", i, second[i], want[i])
 		}
 	}
+	t.Logf("reads: %d, then %d", n1, n2)
 	if n2 >= n1 {
 		t.Errorf("reads: %d the first time, %d with the verdicts kept; want fewer", n1, n2)
 	}

@@ -211,7 +211,8 @@ func (j *judge) addrMasks(ctx context.Context, a netip.Addr) ([]intel.FeedMask, 
 
 // hostEv is the evidence on one domain name and its verdict.
 type hostEv struct {
-	sum     *intel.ObjectSummary // shared with judge.sums
+	sum     *intel.ObjectSummary   // shared with judge.sums
+	anc     []*intel.ObjectSummary // the ancestors' summaries, nearest first
 	reports []intel.Report
 	in      score.ObjectInput
 	res     score.Result
@@ -223,6 +224,10 @@ type hostEv struct {
 func (j *judge) host(ctx context.Context, name string) (*hostEv, error) {
 	if h := j.hosts[name]; h != nil {
 		return h, nil
+	}
+	if e, ok := j.gen.evidenceOf(objKey{intel.ObjectHost, name}); ok {
+		j.adoptHost(name, e.h)
+		return e.h, nil
 	}
 	s, err := j.object(ctx, intel.ObjectHost, name)
 	if err != nil {
@@ -245,6 +250,7 @@ func (j *judge) host(ctx context.Context, name string) (*hostEv, error) {
 			ancErr = err
 			return
 		}
+		h.anc = append(h.anc, s)
 		for _, l := range s.Info.Allows {
 			in.Allows = append(in.Allows, score.AllowRef{List: l, Name: a})
 		}
@@ -276,7 +282,21 @@ func (j *judge) host(ctx context.Context, name string) (*hostEv, error) {
 	j.hosts[name] = h
 	j.gen.putHost(name, hostVerdict{zone: h.res.Zone, files: sum.Lists[intel.LinkHostFiles].Items,
 		urls: sum.Lists[intel.LinkHostURLs].Items, hits: hostHits(sum)})
+	j.gen.putEvidence(objKey{intel.ObjectHost, name}, evidence{h: h, size: h.size()})
 	return h, nil
+}
+
+// adoptHost makes the kept evidence h of a name this report's, with the
+// summaries it read.
+func (j *judge) adoptHost(name string, h *hostEv) {
+	j.hosts[name] = h
+	j.sums[objKey{intel.ObjectHost, name}] = h.sum
+	for _, a := range h.anc {
+		k := objKey{intel.ObjectHost, a.Key}
+		if j.sums[k] == nil {
+			j.sums[k] = a
+		}
+	}
 }
 
 // hostItem is what a list item of a domain name shows of it: its own zone
@@ -346,7 +366,8 @@ type urlEv struct {
 	hostEv *hostEv          // nil for an IP host
 	// reports name one of the variants (not the host).
 	reports []intel.Report
-	masks   []intel.FeedMask // ordered by maskOrder
+	masks   []intel.FeedMask       // ordered by maskOrder
+	osums   []*intel.ObjectSummary // the object summaries of keys
 	in      score.ObjectInput
 	res     score.Result
 }
@@ -355,6 +376,17 @@ type urlEv struct {
 // computes its verdict.
 func (j *judge) url(ctx context.Context, key string) (*urlEv, error) {
 	if u := j.urls[key]; u != nil {
+		return u, nil
+	}
+	if e, ok := j.gen.evidenceOf(objKey{intel.ObjectURL, key}); ok {
+		u := e.u
+		j.urls[key] = u
+		for _, s := range u.osums {
+			j.sums[objKey{intel.ObjectURL, s.Key}] = s
+		}
+		if u.hostEv != nil && j.hosts[u.host] == nil {
+			j.adoptHost(u.host, u.hostEv)
+		}
 		return u, nil
 	}
 	st := j.b.Store
@@ -391,6 +423,7 @@ func (j *judge) url(ctx context.Context, key string) (*urlEv, error) {
 		if err != nil {
 			return nil, err
 		}
+		u.osums = append(u.osums, os)
 		if os.Known() {
 			u.known = true
 		}
@@ -438,6 +471,7 @@ func (j *judge) url(ctx context.Context, key string) (*urlEv, error) {
 	u.res = score.ObjectVerdict(j.b.Score, in)
 	j.urls[key] = u
 	j.gen.putURL(key, u.res.Zone)
+	j.gen.putEvidence(objKey{intel.ObjectURL, key}, evidence{u: u, size: u.size()})
 	return u, nil
 }
 
@@ -568,6 +602,14 @@ func (j *judge) file(ctx context.Context, hash string) (*fileEv, error) {
 	if f := j.files[hash]; f != nil {
 		return f, nil
 	}
+	if e, ok := j.gen.evidenceOf(objKey{intel.ObjectFile, hash}); ok {
+		f := e.f
+		j.files[hash] = f
+		for _, s := range f.sums {
+			j.sums[objKey{intel.ObjectFile, s.Key}] = s
+		}
+		return f, nil
+	}
 	st := j.b.Store
 	h, ok, err := st.FileHashes(ctx, hash)
 	if err != nil {
@@ -612,6 +654,7 @@ func (j *judge) file(ctx context.Context, hash string) (*fileEv, error) {
 	f.res = score.FileVerdict(in)
 	j.files[hash] = f
 	j.gen.putFile(hash, f.res.Zone)
+	j.gen.putEvidence(objKey{intel.ObjectFile, hash}, evidence{f: f, size: f.size()})
 	for _, k := range f.keys {
 		if j.files[k] == nil && ok {
 			j.files[k] = f
