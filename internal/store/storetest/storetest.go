@@ -79,6 +79,7 @@ func Run(t *testing.T, f Factory) {
 		{"InvalidBatch", testInvalidBatch},
 		{"ScanNetworks", testScanNetworks},
 		{"NetworkVersion", testNetworkVersion},
+		{"IntelVersion", testIntelVersion},
 		{"Users", testUsers},
 		{"Tokens", testTokens},
 		{"TokenUser", testTokenUser},
@@ -1205,6 +1206,54 @@ func testNetworkVersion(t *testing.T, f Factory) {
 	}
 	if v := version(); v != v2 {
 		t.Errorf("version read twice: got %d, want %d", v, v2)
+	}
+}
+
+// testIntelVersion: a backend that reports its data version
+// (store.Versioned) changes it with every committed batch, whether applied
+// whole or pipelined, and not with refused batches or access writes.
+func testIntelVersion(t *testing.T, f Factory) {
+	s := open(t, f)
+	version := func() uint64 {
+		t.Helper()
+		v, ok := store.IntelVersion(s)
+		if !ok {
+			t.Skip("the backend does not report its data version")
+		}
+		return v
+	}
+	v0 := version()
+	apply(t, s, &intel.Batch{Sightings: []intel.Sighting{{IP: ip4a, Day: day(2024, 1, 1), Hits: 1}}})
+	v1 := version()
+	if v1 == v0 {
+		t.Errorf("after an address batch: version %d unchanged", v1)
+	}
+	apply(t, s, &intel.Batch{ObjectInfos: []intel.ObjectInfo{{Kind: intel.ObjectHost, Key: "c2.example", Hits: 1}}})
+	v2 := version()
+	if v2 == v1 {
+		t.Errorf("after an object batch: version %d unchanged", v2)
+	}
+	done := make(chan error, 1)
+	if err := store.ApplyAsync(ctx(t), s, &intel.Batch{Sightings: []intel.Sighting{{IP: ip4b, Day: day(2024, 1, 1), Hits: 1}}},
+		func(err error) { done <- err }); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	v3 := version()
+	if v3 == v2 {
+		t.Errorf("after a pipelined batch committed: version %d unchanged", v3)
+	}
+	_ = s.Apply(ctx(t), &intel.Batch{Countries: []intel.CountryRange{{}}})
+	if err := s.PutUser(ctx(t), intel.User{Name: "analyst", DayQuota: 10}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.CountRequest(ctx(t), "analyst", "2024-01-01", 10); err != nil {
+		t.Fatal(err)
+	}
+	if v := version(); v != v3 {
+		t.Errorf("after a refused batch, a user and a count: version %d, want %d", v, v3)
 	}
 }
 
