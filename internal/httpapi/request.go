@@ -141,7 +141,7 @@ func applyParams(req *lookupRequest, p apiParams, cfg Config) error {
 		// default: sections and count are ignored, not even validated.
 		req.format = formatSTIX
 		req.count = report.DefaultCount
-		req.sections = allSections(req.kind)
+		req.sections = stixSections(req.kind)
 		return nil
 	default:
 		return intel.Invalid("format must be json or stix, not %q", clip(format))
@@ -206,6 +206,17 @@ func allSections(kind lookupKind) report.Sections {
 		return report.AllFileSections
 	}
 	return report.AllIPSections
+}
+
+// stixSections are the sections of the STIX bundle of a lookup of kind.
+func stixSections(kind lookupKind) report.Sections {
+	switch kind {
+	case kindURL:
+		return report.AllURLSTIXSections
+	case kindDomain:
+		return report.AllDomainSTIXSections
+	}
+	return allSections(kind)
 }
 
 // parseLookup parses the raw path (starting with /api/ip) and the raw query

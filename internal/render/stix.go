@@ -67,7 +67,7 @@ func IPSTIX(r *report.IPReport, now time.Time) ([]byte, error) {
 
 // URLSTIX renders a web-address report as one STIX 2.1 bundle.
 func URLSTIX(r *report.URLReport, now time.Time) ([]byte, error) {
-	size := 2048 + 700*len(r.Files) + 256*len(r.Whois.Contacts) + 500*len(r.Resolutions) + 650*len(r.FilesAccessed) +
+	size := 2048 + 700*len(r.Files) + 256*len(r.Whois.Contacts) + 500*(len(r.Resolutions)+len(r.ResolutionsIPv6)) + 650*len(r.FilesAccessed) +
 		550*(len(r.Referrals)+len(r.ReferredTo)) + 160*len(r.Masks) + 600*len(r.Reports)
 	return appendURLBundle(make([]byte, 0, size), r, now, randomBundleID()), nil
 }
@@ -451,6 +451,7 @@ func appendURLBundle(dst []byte, r *report.URLReport, now time.Time, bundleID st
 		}
 		s.relWith("related-to", relHostedOn, urlID, hostID, r.FirstSeen, r.LastSeen, nil)
 		s.resolutions(hostID, r.Resolutions)
+		s.resolutions(hostID, r.ResolutionsIPv6)
 	}
 	s.fileItems(urlID, r.FilesAccessed, relAccessed, "")
 	s.urlItems(urlID, r.Referrals, false)
