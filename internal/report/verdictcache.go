@@ -24,9 +24,10 @@ import (
 // every verdict of one generation is computed at the same time, and an
 // object's zone in a list equals its own lookup's whether either was
 // computed now or read back. The next import, network refresh or minute
-// starts a new generation and the kept verdicts are dropped. A store that
-// cannot tell when its data changes (PostgreSQL, which other processes
-// write) keeps nothing: every verdict is computed.
+// starts a new generation and the kept verdicts are dropped. While the
+// store cannot tell its version (PostgreSQL before its listener for other
+// processes' changes is connected, or after it lost it) nothing is kept:
+// every verdict is computed.
 //
 // Besides the verdicts, a generation keeps the evidence behind the
 // verdicts of domains, web addresses and files (their summaries, the
