@@ -424,8 +424,9 @@ func appendURLBundle(dst []byte, r *report.URLReport, now time.Time, bundleID st
 	indID := ""
 	if r.Zone == intel.ZoneRed || r.Zone == intel.ZoneOrange {
 		indID = stableID("indicator", "url\x00"+value)
-		s.indicator(indID, "[url:value = '"+patternEscape(value)+"']", value, r.Zone, -1, r.Categories, r.FirstSeen, latest)
-		s.rel("based-on", indID, urlID, r.FirstSeen, latest, nil)
+		first := firstURLEvidence(r, latest)
+		s.indicator(indID, "[url:value = '"+patternEscape(value)+"']", value, r.Zone, -1, r.Categories, first, latest)
+		s.rel("based-on", indID, urlID, first, latest, nil)
 	}
 	for i := range r.Files[:min(len(r.Files), maxSTIXItems)] {
 		f := &r.Files[i]
@@ -792,6 +793,25 @@ func latestURLEvidence(r *report.URLReport) time.Time {
 		latest = maxTime(latest, r.Masks[i].LastSeen)
 	}
 	return latest
+}
+
+// firstURLEvidence is when the evidence of a web address starts: its own
+// first sighting, else the earliest date of the files downloaded from it,
+// else latest (its latest evidence), so that an indicator's version does
+// not depend on the clock when the address itself is undated.
+func firstURLEvidence(r *report.URLReport, latest time.Time) time.Time {
+	if !r.FirstSeen.IsZero() {
+		return r.FirstSeen
+	}
+	var first time.Time
+	for i := range r.Files {
+		f := &r.Files[i]
+		first = intel.MinTime(first, intel.MinTime(f.FirstSeen, f.LastSeen))
+	}
+	if first.IsZero() {
+		return latest
+	}
+	return first
 }
 
 func maxTime(a, b time.Time) time.Time {

@@ -21,8 +21,9 @@ type URLReport struct {
 	Host      string
 	Truncated bool // private data was cut from the request when normalising
 	Known     bool // the store knows the web address
-	// FirstSeen and LastSeen date the evidence of the web address (not
-	// part of the JSON): set with SecURLGeneralInfo.
+	// FirstSeen and LastSeen date the evidence of the web address, its
+	// feeds' listings included (not part of the JSON): set with
+	// SecURLGeneralInfo.
 	FirstSeen, LastSeen time.Time
 	Zone                intel.Zone
 	HasRedZone          bool
@@ -105,6 +106,10 @@ func (b *Builder) URL(ctx context.Context, rawURL string, sec Sections, count in
 		}
 		r.FilesCount = sum.Files
 		r.FirstSeen, r.LastSeen = sum.FirstSeen, sum.LastSeen
+		for _, l := range u.in.Listings {
+			r.FirstSeen = intel.MinTime(r.FirstSeen, l.FirstSeen)
+			r.LastSeen = intel.MaxTime(r.LastSeen, l.LastSeen)
+		}
 		r.Categories = urlCategories(sum.Categories, u.res.Categories)
 		for _, c := range r.Categories {
 			if c.Name == intel.CatAPT {

@@ -122,11 +122,12 @@ func TestOpenPhishEndToEnd(t *testing.T) {
 	if got := w.Object(t, intel.ObjectHost, "secure-paypa1.test"); !importtest.HasListing(got, intel.CatPhishing, lists.FeedOpenPhish) {
 		t.Errorf("secure-paypa1.test: got listings %+v, want phishing by OpenPhish", got.Listings)
 	}
-	// The list has no dates: its listings weigh as undated evidence
-	// (docs/scoring.md), so the address is not trusted, its web address Red,
-	// shown dated by the minute of its import.
+	// The list has no dates: its listings are dated by the minute of the
+	// import (the version of the feed imported then lists them), so they
+	// weigh as fresh evidence: the address is Red, its web address Red,
+	// shown dated by that minute.
 	r, _ := w.TIP(t, "91.215.85.10")
-	if r.Zone != "Orange" || cats(r) != "CATEGORY_PHISHING" || !r.RelatedObjects.HasRedZone || len(r.HostedUrls) != 1 ||
+	if r.Zone != "Red" || cats(r) != "CATEGORY_PHISHING" || !r.RelatedObjects.HasRedZone || len(r.HostedUrls) != 1 ||
 		r.HostedUrls[0].Zone != "Red" || r.HostedUrls[0].Url != "91.215.85.10/paypal.example/signin/" ||
 		r.HostedUrls[0].IsUrlTruncated || importtest.Str(r.HostedUrls[0].FirstSeen) == "null" ||
 		importtest.Str(r.HostedUrls[0].FirstSeen) != importtest.Str(r.HostedUrls[0].LastSeen) {
