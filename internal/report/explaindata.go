@@ -175,7 +175,7 @@ type ExplainTarget struct {
 func ParseExplainTarget(s string) (ExplainTarget, error) {
 	if ip, err := netip.ParseAddr(s); err == nil {
 		if ip.Zone() != "" {
-			return ExplainTarget{}, intel.Invalid("%q carries an IPv6 zone; send the address without %%%s", s, ip.Zone())
+			return ExplainTarget{}, intel.Invalid("%q carries an IPv6 zone; send the address without %%%s", quoteClip(s), quoteClip(ip.Zone()))
 		}
 		return ExplainTarget{Kind: ExplainAddress, IP: ip.Unmap()}, nil
 	}
@@ -184,15 +184,24 @@ func ParseExplainTarget(s string) (ExplainTarget, error) {
 	}
 	if strings.ContainsAny(s, "/?") {
 		if _, _, err := intel.NormalizeURL(s); err != nil {
-			return ExplainTarget{}, intel.Invalid("%q is not a valid web address: %v", s, err)
+			return ExplainTarget{}, intel.Invalid("%q is not a valid web address: %v", quoteClip(s), err)
 		}
 		return ExplainTarget{Kind: ExplainURL, Key: s}, nil
 	}
 	d, err := intel.NormalizeDomain(s)
 	if err != nil {
-		return ExplainTarget{}, intel.Invalid("%q is not an address, domain name, web address or file hash", s)
+		return ExplainTarget{}, intel.Invalid("%q is not an address, domain name, web address or file hash", quoteClip(s))
 	}
 	return ExplainTarget{Kind: ExplainDomain, Key: d}, nil
+}
+
+// quoteClip shortens a value given by a client for quoting in a message.
+func quoteClip(s string) string {
+	const max = 200
+	if len(s) > max {
+		return s[:max] + "…"
+	}
+	return s
 }
 
 // ExplainData explains the verdict on t with the inputs of its lookup:
