@@ -250,3 +250,20 @@ func TestExplainHeld(t *testing.T) {
 		})
 	}
 }
+
+// TestExplainDocExample: the example of docs/api.md, "Explanations", is
+// the golden answer for the address.
+func TestExplainDocExample(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/api.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := os.ReadFile(filepath.Join("testdata", "explain-address.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	indented := "    " + strings.ReplaceAll(strings.TrimSuffix(string(want), "\n"), "\n", "\n    ")
+	if !strings.Contains(string(doc), indented) {
+		t.Errorf("docs/api.md: got no example equal to testdata/explain-address.json, want\n%s", indented)
+	}
+}
