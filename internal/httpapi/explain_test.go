@@ -15,9 +15,26 @@ import (
 
 	"github.com/tipd/tipd/internal/intel"
 	"github.com/tipd/tipd/internal/store"
+	"github.com/tipd/tipd/internal/store/postgres"
+	"github.com/tipd/tipd/internal/store/postgres/pgtest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+// explainStores are the backends the explanation tests run on: mem,
+// Pebble, and PostgreSQL (skipped without TIPD_TEST_POSTGRES).
+var explainStores = map[string]func(t *testing.T) store.Store{
+	"mem":    holdStores["mem"],
+	"pebble": holdStores["pebble"],
+	"postgres": func(t *testing.T) store.Store {
+		st, err := postgres.Open(context.Background(), pgtest.FreshSchema(t), postgres.Options{MaxConns: 4, Migrate: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		return st
+	},
+}
 
 // Objects of the explanation tests.
 const (
@@ -80,7 +97,7 @@ func TestExplainGolden(t *testing.T) {
 		{"explain-allowed", allowedIP},
 		{"explain-domain", "C2.BadCorp.Example."},
 	}
-	for name, open := range holdStores {
+	for name, open := range explainStores {
 		t.Run(name, func(t *testing.T) {
 			e := newEnv(t, options{store: open(t)})
 			seedExplained(t, e)
@@ -202,7 +219,7 @@ func TestExplainRequests(t *testing.T) {
 // lookup is, before the quota and uncounted, on the mem store and on
 // Pebble.
 func TestExplainHeld(t *testing.T) {
-	for name, open := range holdStores {
+	for name, open := range explainStores {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
 			e := newEnv(t, options{store: open(t)})
