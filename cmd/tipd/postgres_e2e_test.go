@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -191,6 +192,51 @@ func TestTwoServersOnPostgres(t *testing.T) {
 				}
 				time.Sleep(50 * time.Millisecond)
 			}
+		}
+	})
+
+	t.Run("verdicts kept by both follow another process's import", func(t *testing.T) {
+		dir := t.TempDir()
+		write := func(name, body string) string {
+			t.Helper()
+			p := filepath.Join(dir, name)
+			if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			return p
+		}
+		itemZone := func(s string) any {
+			t.Helper()
+			r := get(t, "GET", s+"/api/domain/kept.example?sections=DomainDnsResolutions", tok)
+			if r.status != 200 {
+				t.Fatalf("%s: status %d: %s", s, r.status, r.body)
+			}
+			return path(r.json(t), "DomainDnsResolutions", 0, "Zone")
+		}
+		mustTipd(t, "import", "-store", db, "-format", "jsonl", write("res.jsonl",
+			`{"kind":"resolution","ip":"45.95.147.77","domain":"kept.example","hits":3,"first_seen":"2026-11-25T00:00:00Z","last_seen":"2026-11-27T00:00:00Z"}`+"\n"))
+		for _, s := range servers {
+			if z := itemZone(s); z != "Grey" {
+				t.Fatalf("%s: resolution item before the listings: %v, want Grey", s, z)
+			}
+		}
+		mustTipd(t, "import", "-store", db, "-format", "jsonl", write("listings.jsonl",
+			`{"kind":"listing","ip":"45.95.147.77","category":"CATEGORY_BOTNET_CNC","feed":"Example C2 Feed","first_seen":"2026-11-25T00:00:00Z","last_seen":"2026-11-27T00:00:00Z"}`+"\n"+
+				`{"kind":"listing","ip":"45.95.147.77","category":"CATEGORY_MALWARE","feed":"Example Malware Feed","first_seen":"2026-11-25T00:00:00Z","last_seen":"2026-11-27T00:00:00Z"}`+"\n"))
+		for _, s := range servers {
+			deadline := time.Now().Add(5 * time.Second)
+			for {
+				z := itemZone(s)
+				if z == "Red" {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Errorf("%s: resolution item 5 s after the listings were imported: %v, want Red", s, z)
+					break
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			wantField(t, get(t, "GET", s+"/api/ip/45.95.147.77?sections=Zone", tok).json(t), "Red", "Zone")
 		}
 	})
 }

@@ -63,7 +63,7 @@ func (e *env) serveFlags(fs *flag.FlagSet, c *serveConfig) func() {
 	lookupMemory := fs.Int64("lookup-memory", httpapi.DefaultLookupMemory>>20, "MiB that the answers of lookups in flight may hold together, half of it for one user (0: no bound)")
 	userInFlight := fs.Int("user-inflight", httpapi.DefaultUserInFlight, "lookups each user may have in flight at once; more wait for a place (0: no cap)")
 	authFailures := fs.Int("auth-failures", 20, "failed authentications a client address may have in 10 s before it is refused for a while (0: no limit)")
-	verdicts := fs.Int("verdicts", report.DefaultVerdicts, "verdicts of list items kept between lookups until the next import or minute (0: none; the embedded store only)")
+	verdicts := fs.Int("verdicts", report.DefaultVerdicts, "verdicts of list items kept between lookups until the next import or minute (0: none)")
 	return func() {
 		c.addr, c.tlsCert, c.tlsKey, c.maxCount, c.logFormat, c.refresh = *addr, *cert, *key, *maxCount, *logFormat, *refresh
 		c.score = scoring()

@@ -24,9 +24,10 @@ import (
 // every verdict of one generation is computed at the same time, and an
 // object's zone in a list equals its own lookup's whether either was
 // computed now or read back. The next import, network refresh or minute
-// starts a new generation and the kept verdicts are dropped. A store that
-// cannot tell when its data changes (PostgreSQL, which other processes
-// write) keeps nothing: every verdict is computed.
+// starts a new generation and the kept verdicts are dropped. While the
+// store cannot tell its version (PostgreSQL before its listener for other
+// processes' changes is connected, or after it lost it) nothing is kept:
+// every verdict is computed.
 //
 // Besides the verdicts, a generation keeps the evidence behind the
 // verdicts of domains, web addresses and files (their summaries, the
@@ -169,93 +170,45 @@ func (g *verdictGen) room() {
 	}
 }
 
-func (g *verdictGen) host(name string) (hostVerdict, bool) {
+// kept reads a kept verdict from the map pick chooses.
+func kept[K comparable, V any](g *verdictGen, pick func(*verdictGen) map[K]V, k K) (V, bool) {
+	var v V
 	if g == nil || !g.keep {
-		return hostVerdict{}, false
+		return v, false
 	}
 	g.mu.RLock()
-	v, ok := g.hosts[name]
+	v, ok := pick(g)[k]
 	g.mu.RUnlock()
 	return v, ok
 }
 
-func (g *verdictGen) putHost(name string, v hostVerdict) {
+// keep keeps a verdict in the map pick chooses.
+func keep[K comparable, V any](g *verdictGen, pick func(*verdictGen) map[K]V, k K, v V) {
 	if g == nil || !g.keep {
 		return
 	}
 	g.mu.Lock()
-	if _, ok := g.hosts[name]; !ok {
+	m := pick(g)
+	if _, ok := m[k]; !ok {
 		g.room()
 	}
-	g.hosts[name] = v
+	m[k] = v
 	g.mu.Unlock()
 }
 
-func (g *verdictGen) url(key string) (intel.Zone, bool) {
-	if g == nil || !g.keep {
-		return "", false
-	}
-	g.mu.RLock()
-	z, ok := g.urls[key]
-	g.mu.RUnlock()
-	return z, ok
-}
+func genHosts(g *verdictGen) map[string]hostVerdict { return g.hosts }
+func genURLs(g *verdictGen) map[string]intel.Zone   { return g.urls }
+func genFiles(g *verdictGen) map[string]intel.Zone  { return g.files }
+func genIPs(g *verdictGen) map[netip.Addr]ipEv      { return g.ips }
 
-func (g *verdictGen) putURL(key string, z intel.Zone) {
-	if g == nil || !g.keep {
-		return
-	}
-	g.mu.Lock()
-	if _, ok := g.urls[key]; !ok {
-		g.room()
-	}
-	g.urls[key] = z
-	g.mu.Unlock()
-}
-
-func (g *verdictGen) file(hash string) (intel.Zone, bool) {
-	if g == nil || !g.keep {
-		return "", false
-	}
-	g.mu.RLock()
-	z, ok := g.files[hash]
-	g.mu.RUnlock()
-	return z, ok
-}
-
-func (g *verdictGen) putFile(hash string, z intel.Zone) {
-	if g == nil || !g.keep {
-		return
-	}
-	g.mu.Lock()
-	if _, ok := g.files[hash]; !ok {
-		g.room()
-	}
-	g.files[hash] = z
-	g.mu.Unlock()
-}
-
-func (g *verdictGen) ip(a netip.Addr) (ipEv, bool) {
-	if g == nil || !g.keep {
-		return ipEv{}, false
-	}
-	g.mu.RLock()
-	v, ok := g.ips[a]
-	g.mu.RUnlock()
-	return v, ok
-}
-
-func (g *verdictGen) putIP(a netip.Addr, v ipEv) {
-	if g == nil || !g.keep {
-		return
-	}
-	g.mu.Lock()
-	if _, ok := g.ips[a]; !ok {
-		g.room()
-	}
-	g.ips[a] = v
-	g.mu.Unlock()
-}
+func (g *verdictGen) host(name string) (hostVerdict, bool) { return kept(g, genHosts, name) }
+func (g *verdictGen) putHost(name string, v hostVerdict)   { keep(g, genHosts, name, v) }
+func (g *verdictGen) url(key string) (intel.Zone, bool)    { return kept(g, genURLs, key) }
+func (g *verdictGen) putURL(key string, z intel.Zone)      { keep(g, genURLs, key, z) }
+func (g *verdictGen) file(hash string) (intel.Zone, bool)  { return kept(g, genFiles, hash) }
+func (g *verdictGen) putFile(hash string, z intel.Zone)    { keep(g, genFiles, hash, z) }
+func (g *verdictGen) ip(a netip.Addr) (ipEv, bool)         { return kept(g, genIPs, a) }
+func (g *verdictGen) putIP(a netip.Addr, v ipEv)           { keep(g, genIPs, a, v) }
 
 // evidenceOf returns the kept evidence of an object.
 func (g *verdictGen) evidenceOf(k objKey) (evidence, bool) {

@@ -32,10 +32,7 @@ func (c *readCounter) reads() int {
 	return c.n
 }
 
-func (c *readCounter) IntelVersion() uint64 {
-	v, _ := store.IntelVersion(c.Intel)
-	return v
-}
+func (c *readCounter) IntelVersion() (uint64, bool) { return store.IntelVersion(c.Intel) }
 
 func (c *readCounter) Object(ctx context.Context, kind intel.ObjectKind, key string) (intel.ObjectSummary, error) {
 	c.add()

@@ -669,7 +669,7 @@ func (s *Store) ScanNetworks(ctx context.Context, fn func(store.NetRecord) error
 }
 
 // IntelVersion implements store.Versioned: a count of Apply calls.
-func (s *Store) IntelVersion() uint64 { return s.version.Load() }
+func (s *Store) IntelVersion() (uint64, bool) { return s.version.Load(), true }
 
 // NetworkVersion implements store.Intel.
 func (s *Store) NetworkVersion(ctx context.Context) (uint64, error) {

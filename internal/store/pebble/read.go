@@ -364,7 +364,7 @@ func (s *Store) ScanNetworks(ctx context.Context, fn func(store.NetRecord) error
 
 // IntelVersion implements store.Versioned: the count of batches Apply
 // committed since the store was opened, bumped once each is readable.
-func (s *Store) IntelVersion() uint64 { return s.version.Load() }
+func (s *Store) IntelVersion() (uint64, bool) { return s.version.Load(), true }
 
 // NetworkVersion implements store.Intel. The version is a counter stored
 // with the data and bumped by every Apply that carries network records.
