@@ -108,6 +108,17 @@ func TestTwoServersOnPostgres(t *testing.T) {
 		wantField(t, rb.json(t), "Red", "Zone")
 	})
 
+	t.Run("explanations: the same from both and from tipd explain -json", func(t *testing.T) {
+		js := mustTipd(t, "explain", "-store", db, "-json", "45.95.147.10")
+		for _, s := range servers {
+			r := get(t, "GET", s+"/api/explain?request=45.95.147.10", tok)
+			if r.status != 200 || string(r.body) != js {
+				t.Errorf("%s: got %d\n%s\nwant the output of tipd explain -json\n%s", s, r.status, r.body, js)
+			}
+		}
+		wantField(t, get(t, "GET", a+"/api/explain?request=45.95.147.10", tok).json(t), "world.jsonl", "Evidence", 0, "File")
+	})
+
 	t.Run("a new token is accepted by both at once, the old one by neither", func(t *testing.T) {
 		newTok := strings.TrimSpace(mustTipd(t, "token", "issue", "-store", db, "alice"))
 		for _, s := range servers {

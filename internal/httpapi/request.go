@@ -40,7 +40,11 @@ type lookupRequest struct {
 	object string     // kindDomain: the normalised name; kindHash: the hash, upper case
 	// search marks an OpenTIP-style search: a subset answer without
 	// LicenseInfo, and 404 no_data for an object nothing is known about.
-	search   bool
+	search bool
+	// explain marks GET /api/explain: the explanation of target, as
+	// JSON, instead of a report.
+	explain  bool
+	target   report.ExplainTarget
 	sections report.Sections
 	count    int
 	format   string

@@ -351,9 +351,11 @@ func TestContributionsExplainFeeds(t *testing.T) {
 	got := Score(Config{}, &in)
 	want := []Contribution{
 		{Evidence: "listing CATEGORY_MALWARE", Source: "A", Points: 70,
-			Note: "first feed, Red category: 70 x recency 1.000 (last seen 2026-06-01)"},
+			Note: "first feed, Red category: 70 x recency 1.000 (last seen 2026-06-01)",
+			Rule: RuleListing, RecencyDate: now, RecencyWeight: 1},
 		{Evidence: "listing CATEGORY_MALWARE", Source: "B", Points: 20,
-			Note: "independent feed #2: 25 x recency 0.794 (last seen 2026-05-02)"},
+			Note: "independent feed #2: 25 x recency 0.794 (last seen 2026-05-02)",
+			Rule: RuleIndependentFeeds, RecencyDate: daysAgo(30), RecencyWeight: Decay(daysAgo(30), now, DefaultHalfLife)},
 	}
 	if len(got.Contributions) != len(want) {
 		t.Fatalf("got %+v, want %+v", got.Contributions, want)
