@@ -33,7 +33,8 @@ type Explanation struct {
 // feed or report said about it as ignored, with 0 points.
 func (b *Builder) Explain(ctx context.Context, ip netip.Addr) (Explanation, error) {
 	ip = ip.Unmap().WithZone("")
-	e := Explanation{IP: ip, Now: b.now()}
+	_, now := b.generation() // the time the address's lookup scores at
+	e := Explanation{IP: ip, Now: now}
 	if blk, ok := netdata.Reserved(ip); ok {
 		e.Reserved, e.Block = true, blk
 		sum, err := b.Store.Address(ctx, ip)
