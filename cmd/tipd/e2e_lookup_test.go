@@ -368,8 +368,9 @@ func TestEndToEnd(t *testing.T) {
 			"RECENCY DATE": "2026-11-27T09:00:00Z"})
 		wantRow(t, rows, "report APT", map[string]string{"RULE": "report", "SOURCE": "rpt-2026-0117",
 			"FILE": "world.jsonl", "IMPORTED": e2eNow, "RECENCY DATE": "2026-11-10T00:00:00Z"})
-		wantRow(t, rows, "red hosted URLs", map[string]string{"RULE": "hosted-content", "FEED": "-", "FILE": "-",
-			"IMPORTED": "-", "RECENCY DATE": "-"})
+		// Live payloads on an address of two sites: dedicated hosting.
+		wantRow(t, rows, "live red content, dedicated hosting (2 sites)", map[string]string{"RULE": "hosted-content",
+			"POINTS": "+50", "FEED": "-", "FILE": "-", "IMPORTED": "-", "RECENCY DATE": "-"})
 		wantRow(t, rows, "2 spam attacks", map[string]string{"RULE": "listing", "SOURCE": "spam activity", "FILE": "-",
 			"RECENCY DATE": "2026-11-27T10:00:00Z"})
 

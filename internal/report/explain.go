@@ -63,12 +63,7 @@ func (b *Builder) Explain(ctx context.Context, ip netip.Addr) (Explanation, erro
 	if err != nil {
 		return e, err
 	}
-	e.Related = score.Related{RedURLs: sum.RedURLs, RedFiles: sum.RedFiles}
-	for i := range res {
-		if res[i].Zone == intel.ZoneRed {
-			e.Related.RedDomains++
-		}
-	}
+	e.Related = related(&sum, res)
 	e.Result = score.Score(b.Score, &score.Input{
 		Summary: &e.Summary, NetListings: e.Net.Listings, Allows: e.Net.Allows, Related: e.Related, Reports: e.Reports, Now: e.Now,
 	})

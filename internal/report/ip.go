@@ -130,14 +130,7 @@ func (b *Builder) IP(ctx context.Context, ip netip.Addr, sec Sections, count int
 		lists = *r.lists
 	}
 	if needScore {
-		res := lists.Resolutions
-		var red int64
-		for i := range res[:min(len(res), RedDomainScan)] {
-			if res[i].Zone == intel.ZoneRed {
-				red++
-			}
-		}
-		rel := score.Related{RedURLs: sum.RedURLs, RedFiles: sum.RedFiles, RedDomains: red}
+		rel := related(&sum, lists.Resolutions)
 		r.HasRedZone = rel.HasRedZone()
 		v := score.Verdict(b.Score, &score.Input{
 			Summary: &sum, NetListings: info.Listings, Allows: info.Allows, Related: rel, Reports: reportRefs(reports), Now: now,

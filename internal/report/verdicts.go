@@ -276,6 +276,7 @@ func (j *judge) host(ctx context.Context, name string) (*hostEv, error) {
 		}
 	}
 	in.Reports = reportRefs(h.reports)
+	in.ServesRed = sum.Lists[intel.LinkHostURLs].MaxZone == intel.ZoneRed
 	in.Hits = hostHits(sum)
 	in.LastSeen = sum.Info.LastSeen
 	h.res = score.ObjectVerdict(j.b.Score, in)
@@ -720,14 +721,33 @@ func (b *Builder) ipInput(ctx context.Context, ip netip.Addr, now time.Time, rea
 	if err := store.ReadLists(ctx, b.Store, ip, store.ListLimits{Resolutions: RedDomainScan}, lists); err != nil {
 		return nil, nil, err
 	}
-	rel := score.Related{RedURLs: sum.RedURLs, RedFiles: sum.RedFiles}
-	for i := range lists.Resolutions {
-		if lists.Resolutions[i].Zone == intel.ZoneRed {
-			rel.RedDomains++
-		}
-	}
+	rel := related(&sum, lists.Resolutions)
 	return &score.Input{Summary: &sum, NetListings: info.Listings, Allows: info.Allows, Related: rel,
 		Reports: reportRefs(reports), Now: now}, reports, nil
+}
+
+// related are the facts about an address's related objects that its
+// verdict counts: its Red web addresses and files, and, among its most
+// recent resolutions (at most RedDomainScan), the Red names and the
+// distinct sites (registrable domains).
+func related(sum *intel.AddressSummary, res []intel.Resolution) score.Related {
+	res = res[:min(len(res), RedDomainScan)]
+	rel := score.Related{RedURLs: sum.RedURLs, RedFiles: sum.RedFiles}
+	var sites []string
+	for i := range res {
+		if res[i].Zone == intel.ZoneRed {
+			rel.RedDomains++
+		}
+		site := intel.RegistrableDomain(res[i].Domain)
+		if site == "" {
+			site = res[i].Domain
+		}
+		if !slices.Contains(sites, site) {
+			sites = append(sites, site)
+		}
+	}
+	rel.Sites = len(sites)
+	return rel
 }
 
 // fileZone, urlZone and hostZone are the zones of list items.

@@ -41,10 +41,14 @@ type ObjectInput struct {
 	// host's own lookup ("" for an IP host).
 	Host     string
 	HostZone intel.Zone
-	Reports  []ReportRef
-	Hits     int64
-	LastSeen time.Time
-	Now      time.Time
+	// ServesRed is set for a domain name one of whose own web addresses a
+	// feed recorded as Red (a live payload, an online phishing page): the
+	// name is then at least Orange.
+	ServesRed bool
+	Reports   []ReportRef
+	Hits      int64
+	LastSeen  time.Time
+	Now       time.Time
 }
 
 // Object computes the verdict on a domain name or web address with the
@@ -98,6 +102,11 @@ func objectCompute(cfg Config, in *ObjectInput, explain bool) Result {
 			}
 			s.add(Contribution{Evidence: "recorded zone " + string(in.Recorded), Note: note, Rule: RuleRecordedZone})
 		}
+	}
+	if in.Kind == intel.ObjectHost && in.ServesRed {
+		raise(intel.ZoneOrange)
+		s.add(Contribution{Evidence: "serves a Red web address", Rule: RuleHostedContent,
+			Note: "a name serving live malicious content is at least Orange"})
 	}
 	if in.Kind == intel.ObjectURL && in.HostZone != "" {
 		switch {

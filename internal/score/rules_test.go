@@ -40,7 +40,7 @@ func TestContributionData(t *testing.T) {
 	}{
 		{"listings, activity, related, report, sightings, caps", Score(Config{}, &Input{
 			Summary: listed, NetListings: []intel.NetListing{netListing},
-			Related: Related{RedURLs: 64, RedFiles: 64, RedDomains: 64},
+			Related: Related{RedURLs: 64, RedFiles: 64, RedDomains: 64, Sites: SharedHostingSites},
 			Reports: []ReportRef{{ID: "r1", Type: intel.ReportAPT, Date: daysAgo(10), Source: r}, {ID: "r2", Source: r}},
 			Now:     now,
 		}), []Contribution{

@@ -47,6 +47,9 @@ const (
 const (
 	redURLBase, redURLPerDoubling, redURLCap          = 15.0, 5.0, 30.0
 	redFileBase, redFilePerDoubling, redFileCap       = 15.0, 5.0, 30.0
+	// Live (Red) content on an address that is not shared hosting: the
+	// address serves the payload itself, a C&C or a dropper's own server.
+	dedicatedBase, dedicatedPerDoubling, dedicatedCap = 50.0, 5.0, 50.0
 	redDomainBase, redDomainPerDoubling, redDomainCap = 10.0, 5.0, 25.0
 	relatedCap                                        = 50
 )
@@ -99,7 +102,19 @@ type Related struct {
 	RedURLs    int64 // Red web addresses hosted on the address
 	RedFiles   int64 // Red files downloaded from it
 	RedDomains int64 // Red domains among its most recent resolutions
+	// Sites is the number of distinct registrable domains among the
+	// address's most recent resolutions: SharedHostingSites or more make
+	// it shared hosting, where a live payload on one site says little
+	// about the address (see relatedPart).
+	Sites int
 }
+
+// SharedHostingSites is the number of distinct registrable domains seen on
+// an address from which it counts as shared hosting.
+const SharedHostingSites = 3
+
+// Shared reports whether the address is shared hosting.
+func (r Related) Shared() bool { return r.Sites >= SharedHostingSites }
 
 // HasRedZone reports whether some related object is Red.
 func (r Related) HasRedZone() bool { return r.RedURLs > 0 || r.RedFiles > 0 || r.RedDomains > 0 }
@@ -578,8 +593,14 @@ func (s *scorer) relatedPart(r Related) int {
 			})
 		}
 	}
-	one(r.RedURLs, "red hosted URLs", RuleHostedContent, redURLBase, redURLPerDoubling, redURLCap)
-	one(r.RedFiles, "red downloaded files", RuleHostedContent, redFileBase, redFilePerDoubling, redFileCap)
+	if r.Shared() {
+		hosting := fmt.Sprintf(", shared hosting (%d sites)", r.Sites)
+		one(r.RedURLs, "red hosted URLs"+hosting, RuleHostedContent, redURLBase, redURLPerDoubling, redURLCap)
+		one(r.RedFiles, "red downloaded files"+hosting, RuleHostedContent, redFileBase, redFilePerDoubling, redFileCap)
+	} else {
+		hosting := fmt.Sprintf(", dedicated hosting (%d sites)", r.Sites)
+		one(r.RedURLs+r.RedFiles, "live red content"+hosting, RuleHostedContent, dedicatedBase, dedicatedPerDoubling, dedicatedCap)
+	}
 	one(r.RedDomains, "red resolving domains", RuleResolvingDomains, redDomainBase, redDomainPerDoubling, redDomainCap)
 	if total > relatedCap {
 		s.add(Contribution{
