@@ -45,8 +45,8 @@ const (
 // Related red objects: base + perDoubling*log2(n), capped per kind; the
 // related part as a whole is capped at relatedCap.
 const (
-	redURLBase, redURLPerDoubling, redURLCap          = 15.0, 5.0, 30.0
-	redFileBase, redFilePerDoubling, redFileCap       = 15.0, 5.0, 30.0
+	redURLBase, redURLPerDoubling, redURLCap    = 15.0, 5.0, 30.0
+	redFileBase, redFilePerDoubling, redFileCap = 15.0, 5.0, 30.0
 	// Live (Red) content on an address that is not shared hosting: the
 	// address serves the payload itself, a C&C or a dropper's own server.
 	dedicatedBase, dedicatedPerDoubling, dedicatedCap = 50.0, 5.0, 50.0
