@@ -70,6 +70,17 @@ type Intel interface {
 	// are not listed. The cost is bounded by limit, not by how many reports
 	// the store holds.
 	Reports(ctx context.Context, from, to time.Time, limit int) ([]intel.Report, error)
+	// ReportsAfter continues Reports: the reports published in [from, to)
+	// that come strictly after the cursor in the order of Reports (newest
+	// Published first, ties by ID), at most limit. The zero cursor starts
+	// at the first report; the last report of a page, as a cursor, starts
+	// the next page, so that paging never skips nor repeats reports that
+	// share a date. The cost is bounded by limit.
+	ReportsAfter(ctx context.Context, from, to time.Time, after ReportCursor, limit int) ([]intel.Report, error)
+	// ReportAddresses lists the addresses that ReportLink records tie to
+	// the report id, in netip.Addr.Compare order, at most limit. The cost
+	// is bounded by limit, not by how many addresses the report has.
+	ReportAddresses(ctx context.Context, id string, limit int) ([]netip.Addr, error)
 
 	// Changes lists the addresses (kind ChangedAddresses), web addresses
 	// (kind ChangedURLs) or objects (kind ChangedObjects) whose knowledge
@@ -153,6 +164,33 @@ type Change struct {
 	// Kind ChangedObjects: the object, as store.Objects keys it.
 	Kind intel.ObjectKind
 	Key  string
+}
+
+// ReportCursor is a position in the order of Reports: the report
+// published at Published with the given ID. The zero cursor is before the
+// first report.
+type ReportCursor struct {
+	Published time.Time
+	ID        string
+}
+
+// CursorOf is the cursor just after r.
+func CursorOf(r intel.Report) ReportCursor { return ReportCursor{Published: r.Published, ID: r.ID} }
+
+// IsZero reports whether c is the zero cursor.
+func (c ReportCursor) IsZero() bool { return c.Published.IsZero() && c.ID == "" }
+
+// Before reports whether a report published at pub with id comes after
+// the cursor in the order of Reports (newest first, ties by ID): whether
+// the cursor is before it.
+func (c ReportCursor) Before(pub time.Time, id string) bool {
+	if c.IsZero() {
+		return true
+	}
+	if d := pub.Compare(c.Published); d != 0 {
+		return d < 0
+	}
+	return id > c.ID
 }
 
 // NetRecord is one network-keyed record; exactly one field is set.

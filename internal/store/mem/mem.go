@@ -32,6 +32,8 @@ type Store struct {
 	domIPs  map[string]map[netip.Addr]*intel.Resolution
 	urls    map[string]*urlData
 	reports map[string]intel.Report
+	// reportAddrs indexes ReportLinks by report: id -> addresses.
+	reportAddrs map[string]map[netip.Addr]bool
 
 	countries map[netip.Prefix]intel.CountryRange
 	asRanges  map[asKey]intel.ASRange
@@ -103,21 +105,22 @@ type urlData struct {
 // New returns an empty store.
 func New() *Store {
 	return &Store{
-		addrs:     map[netip.Addr]*addrData{},
-		domains:   map[string]*intel.DomainInfo{},
-		domIPs:    map[string]map[netip.Addr]*intel.Resolution{},
-		urls:      map[string]*urlData{},
-		reports:   map[string]intel.Report{},
-		countries: map[netip.Prefix]intel.CountryRange{},
-		asRanges:  map[asKey]intel.ASRange{},
-		whois:     map[netip.Prefix]intel.WhoisNet{},
-		netList:   map[netListKey]intel.NetListing{},
-		allows:    map[allowKey]intel.Allow{},
-		users:     map[string]intel.User{},
-		tokens:    map[string]intel.Token{},
-		userToks:  map[string]string{},
-		counts:    map[countKey]int64{},
-		changes:   changeLog{addrs: map[netip.Addr]time.Time{}, urls: map[string]time.Time{}},
+		addrs:       map[netip.Addr]*addrData{},
+		domains:     map[string]*intel.DomainInfo{},
+		domIPs:      map[string]map[netip.Addr]*intel.Resolution{},
+		urls:        map[string]*urlData{},
+		reports:     map[string]intel.Report{},
+		reportAddrs: map[string]map[netip.Addr]bool{},
+		countries:   map[netip.Prefix]intel.CountryRange{},
+		asRanges:    map[asKey]intel.ASRange{},
+		whois:       map[netip.Prefix]intel.WhoisNet{},
+		netList:     map[netListKey]intel.NetListing{},
+		allows:      map[allowKey]intel.Allow{},
+		users:       map[string]intel.User{},
+		tokens:      map[string]intel.Token{},
+		userToks:    map[string]string{},
+		counts:      map[countKey]int64{},
+		changes:     changeLog{addrs: map[netip.Addr]time.Time{}, urls: map[string]time.Time{}},
 	}
 }
 
@@ -330,7 +333,12 @@ func (s *Store) apply(b *intel.Batch) {
 		s.reports[r.ID] = r
 	}
 	for _, r := range b.ReportLinks {
-		s.addr(intel.NormIP(r.IP)).reportIDs[r.ReportID] = true
+		ip := intel.NormIP(r.IP)
+		s.addr(ip).reportIDs[r.ReportID] = true
+		if s.reportAddrs[r.ReportID] == nil {
+			s.reportAddrs[r.ReportID] = map[netip.Addr]bool{}
+		}
+		s.reportAddrs[r.ReportID][ip] = true
 	}
 	for _, r := range b.Countries {
 		r.Normalize()

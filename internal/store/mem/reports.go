@@ -3,15 +3,23 @@ package mem
 import (
 	"cmp"
 	"context"
+	"maps"
+	"net/netip"
 	"slices"
 	"time"
 
 	"github.com/tipd/tipd/internal/intel"
+	"github.com/tipd/tipd/internal/store"
 )
 
 // Reports implements store.Intel. The in-memory store has no date index: it
 // filters every report (it holds test and demo data only).
 func (s *Store) Reports(ctx context.Context, from, to time.Time, limit int) ([]intel.Report, error) {
+	return s.ReportsAfter(ctx, from, to, store.ReportCursor{}, limit)
+}
+
+// ReportsAfter implements store.Intel, filtering every report.
+func (s *Store) ReportsAfter(ctx context.Context, from, to time.Time, after store.ReportCursor, limit int) ([]intel.Report, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -21,7 +29,7 @@ func (s *Store) Reports(ctx context.Context, from, to time.Time, limit int) ([]i
 	s.mu.RLock()
 	var out []intel.Report
 	for _, r := range s.reports {
-		if r.Published.IsZero() || r.Published.Before(from) || !r.Published.Before(to) {
+		if r.Published.IsZero() || r.Published.Before(from) || !r.Published.Before(to) || !after.Before(r.Published, r.ID) {
 			continue
 		}
 		out = append(out, cloneReport(r))
@@ -37,6 +45,20 @@ func (s *Store) Reports(ctx context.Context, from, to time.Time, limit int) ([]i
 		out = out[:limit]
 	}
 	return out, nil
+}
+
+// ReportAddresses implements store.Intel.
+func (s *Store) ReportAddresses(ctx context.Context, id string, limit int) ([]netip.Addr, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if limit <= 0 {
+		return nil, nil
+	}
+	s.mu.RLock()
+	out := slices.SortedFunc(maps.Keys(s.reportAddrs[id]), netip.Addr.Compare)
+	s.mu.RUnlock()
+	return out[:min(len(out), limit)], nil
 }
 
 // cloneReport copies the slices of a report.

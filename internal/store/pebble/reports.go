@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"net/netip"
 	"slices"
 	"strings"
 	"time"
@@ -26,6 +27,59 @@ import (
 // (R id) and removes the old one when a re-imported report changed its date.
 // Reports without a Published date are not indexed.
 const tReportDate = 'Q'
+
+// tReportAddr indexes ReportLinks by report:
+//
+//	K id 0x00 family(1) addr16      -> (empty)
+//
+// family is 4 or 6, so that keys sort in netip.Addr.Compare order.
+// Apply writes the key when it adds the report to the address's summary.
+// Links stored by a build without this index are not in it until they are
+// imported again.
+const tReportAddr = 'K'
+
+// reportAddrKey is the index key of a ReportLink.
+func reportAddrKey(id string, ip netip.Addr) []byte {
+	fam := byte(6)
+	if ip.Is4() {
+		fam = 4
+	}
+	k := append(strKey(tReportAddr, id), 0, fam)
+	a := addr16(ip)
+	return append(k, a[:]...)
+}
+
+// ReportAddresses implements store.Intel: a prefix scan of the report's
+// addresses, in key order.
+func (s *Store) ReportAddresses(ctx context.Context, id string, limit int) ([]netip.Addr, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if limit <= 0 {
+		return nil, nil
+	}
+	prefix := append(strKey(tReportAddr, id), 0)
+	it, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEndInPlace(slices.Clone(prefix))})
+	if err != nil {
+		return nil, fmt.Errorf("report %q addresses: %w", id, err)
+	}
+	var out []netip.Addr
+	for ok := it.First(); ok && len(out) < limit; ok = it.Next() {
+		k := it.Key()
+		if len(k) != len(prefix)+17 {
+			continue // another id that extends this one after a 0x00
+		}
+		out = append(out, intel.NormIP(netip.AddrFrom16([16]byte(k[len(prefix)+1:]))))
+	}
+	err = it.Error()
+	if cerr := it.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, fmt.Errorf("report %q addresses: %w", id, err)
+	}
+	return out, nil
+}
 
 // reportDateKey is the index key of a report.
 func reportDateKey(published time.Time, id string) []byte {
@@ -72,6 +126,13 @@ func (a *applier) indexReport(r *intel.Report) error {
 // Reports implements store.Intel: a backwards scan of the date index from
 // to, one report read per item.
 func (s *Store) Reports(ctx context.Context, from, to time.Time, limit int) ([]intel.Report, error) {
+	return s.ReportsAfter(ctx, from, to, store.ReportCursor{}, limit)
+}
+
+// ReportsAfter implements store.Intel: a forward scan of the cursor's date
+// for the ids after it, then a backwards scan of the date index from the
+// cursor's date (or to), one report read per item.
+func (s *Store) ReportsAfter(ctx context.Context, from, to time.Time, after store.ReportCursor, limit int) ([]intel.Report, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -80,32 +141,27 @@ func (s *Store) Reports(ctx context.Context, from, to time.Time, limit int) ([]i
 	}
 	lo := binary.BigEndian.AppendUint64([]byte{tReportDate}, dateOrder(from))
 	hi := binary.BigEndian.AppendUint64([]byte{tReportDate}, dateOrder(to))
-	it, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: lo, UpperBound: hi})
-	if err != nil {
-		return nil, fmt.Errorf("reports: %w", err)
-	}
-	// Collect ids newest first; after limit, go on while the date is the
-	// same, so that ties are cut by id as the contract says.
 	var ids []string
-	var lastDate []byte
-	for ok := it.Last(); ok; ok = it.Prev() {
-		k := it.Key()
-		if len(k) < 9 {
-			_ = it.Close()
-			return nil, fmt.Errorf("reports: %w", errCorrupt)
+	if !after.IsZero() && after.Published.Before(to) {
+		if after.Published.Before(from) {
+			return nil, nil
 		}
-		if len(ids) >= limit && !bytes.Equal(k[1:9], lastDate) {
-			break
+		// The rest of the cursor's date, ids ascending.
+		d := dateOrder(after.Published)
+		same := append(reportDateKey(after.Published, after.ID), 0)
+		var err error
+		ids, err = s.reportIDs(ctx, same, binary.BigEndian.AppendUint64([]byte{tReportDate}, d+1), true, limit)
+		if err != nil {
+			return nil, err
 		}
-		lastDate = append(lastDate[:0], k[1:9]...)
-		ids = append(ids, string(k[9:]))
+		hi = binary.BigEndian.AppendUint64([]byte{tReportDate}, d)
 	}
-	err = it.Error()
-	if cerr := it.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return nil, fmt.Errorf("reports: %w", err)
+	if len(ids) < limit {
+		more, err := s.reportIDs(ctx, lo, hi, false, limit-len(ids))
+		if err != nil {
+			return nil, err
+		}
+		ids = append(ids, more...)
 	}
 	out, err := store.ReportsByID(ctx, s, ids)
 	if err != nil {
@@ -118,4 +174,43 @@ func (s *Store) Reports(ctx context.Context, from, to time.Time, limit int) ([]i
 		return strings.Compare(a.ID, b.ID)
 	})
 	return out[:min(len(out), limit)], nil
+}
+
+// reportIDs collects the ids of the date index in [lo, hi): forward, at
+// most limit; or backwards (newest first), going on after limit while the
+// date is the same, so that the caller can cut ties by id.
+func (s *Store) reportIDs(ctx context.Context, lo, hi []byte, forward bool, limit int) ([]string, error) {
+	if bytes.Compare(lo, hi) >= 0 {
+		return nil, nil
+	}
+	it, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: lo, UpperBound: hi})
+	if err != nil {
+		return nil, fmt.Errorf("reports: %w", err)
+	}
+	first, next := it.Last, it.Prev
+	if forward {
+		first, next = it.First, it.Next
+	}
+	var ids []string
+	var lastDate []byte
+	for ok := first(); ok; ok = next() {
+		k := it.Key()
+		if len(k) < 9 {
+			_ = it.Close()
+			return nil, fmt.Errorf("reports: %w", errCorrupt)
+		}
+		if len(ids) >= limit && (forward || !bytes.Equal(k[1:9], lastDate)) {
+			break
+		}
+		lastDate = append(lastDate[:0], k[1:9]...)
+		ids = append(ids, string(k[9:]))
+	}
+	err = it.Error()
+	if cerr := it.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reports: %w", err)
+	}
+	return ids, nil
 }

@@ -143,6 +143,7 @@ func (a *applier) reports(b *intel.Batch) error {
 		}
 		if i, found := slices.BinarySearch(s.reportIDs, r.ReportID); !found {
 			s.reportIDs = slices.Insert(s.reportIDs, i, r.ReportID)
+			a.set(reportAddrKey(r.ReportID, intel.NormIP(r.IP)), nil)
 		}
 	}
 	return nil

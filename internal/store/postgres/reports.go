@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"net/netip"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -33,15 +34,55 @@ func scanReport(row pgx.Row) (intel.Report, error) {
 // Reports implements store.Intel with the index reports_published
 // (migration 0002).
 func (s *Store) Reports(ctx context.Context, from, to time.Time, limit int) ([]intel.Report, error) {
+	return s.ReportsAfter(ctx, from, to, store.ReportCursor{}, limit)
+}
+
+// ReportsAfter implements store.Intel with the index reports_published.
+func (s *Store) ReportsAfter(ctx context.Context, from, to time.Time, after store.ReportCursor, limit int) ([]intel.Report, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	if limit <= 0 || !from.Before(to) {
 		return nil, nil
 	}
-	return s.queryReports(ctx, `SELECT `+reportCols+` FROM reports
+	if after.IsZero() {
+		return s.queryReports(ctx, `SELECT `+reportCols+` FROM reports
 		WHERE published IS NOT NULL AND published >= $1 AND published < $2
 		ORDER BY published DESC, id LIMIT $3`, from.UTC(), to.UTC(), limit)
+	}
+	return s.queryReports(ctx, `SELECT `+reportCols+` FROM reports
+		WHERE published IS NOT NULL AND published >= $1 AND published < $2
+		AND published <= $3 AND (published < $3 OR id > $4)
+		ORDER BY published DESC, id LIMIT $5`, from.UTC(), to.UTC(), after.Published.UTC(), after.ID, limit)
+}
+
+// ReportAddresses implements store.Intel with the index
+// report_links_by_report (migration 0008).
+func (s *Store) ReportAddresses(ctx context.Context, id string, limit int) ([]netip.Addr, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if limit <= 0 || badText(id) {
+		return nil, nil
+	}
+	rows, err := s.pool.Query(ctx, `SELECT addr FROM report_links WHERE report_id = $1
+		ORDER BY family(addr), addr LIMIT $2`, id, limit)
+	if err != nil {
+		return nil, wrapErr(ctx, "report addresses", err)
+	}
+	defer rows.Close()
+	var out []netip.Addr
+	for rows.Next() {
+		var ip netip.Addr
+		if err := rows.Scan(&ip); err != nil {
+			return nil, wrapErr(ctx, "report addresses", err)
+		}
+		out = append(out, intel.NormIP(ip))
+	}
+	if err := rows.Err(); err != nil {
+		return nil, wrapErr(ctx, "report addresses", err)
+	}
+	return out, nil
 }
 
 // queryReports runs a query of reportCols rows.

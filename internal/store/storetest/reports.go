@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"fmt"
+	"net/netip"
 	"sort"
 	"testing"
 	"time"
@@ -104,4 +105,121 @@ func testReportsByID(t *testing.T, f Factory) {
 	if l, err := store.ReportsByID(ctx(t), s, nil); err != nil || len(l) != 0 {
 		t.Errorf("no ids: %v, %v", l, err)
 	}
+}
+
+// testReportsAfter checks ReportsAfter: paging by cursor through reports
+// that share a date (never skipping nor repeating one), for every page
+// size, the window bounds, and cursors outside the window.
+func testReportsAfter(t *testing.T, f Factory) {
+	s := open(t, f)
+	var b intel.Batch
+	var want []string
+	// 3 dates, 4 reports each, ids inserted out of order; and one undated.
+	for d := 3; d >= 1; d-- {
+		for _, n := range []int{2, 0, 3, 1} {
+			b.Reports = append(b.Reports, intel.Report{ID: fmt.Sprintf("P-%d-%d", d, n), Type: intel.ReportCrimeware,
+				Title: "r", Published: at(2024, 6, d, 12, 0)})
+		}
+		for n := range 4 {
+			want = append(want, fmt.Sprintf("P-%d-%d", d, n))
+		}
+	}
+	b.Reports = append(b.Reports, intel.Report{ID: "P-undated", Type: intel.ReportAPT, Title: "r"})
+	apply(t, s, &b)
+	from, to := day(2024, 1, 1), day(2025, 1, 1)
+	page := func(after store.ReportCursor, limit int) []intel.Report {
+		t.Helper()
+		rs, err := s.ReportsAfter(ctx(t), from, to, after, limit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rs
+	}
+	for size := 1; size <= 13; size++ {
+		got := []string{}
+		var c store.ReportCursor
+		for range 20 {
+			rs := page(c, size)
+			if len(rs) > size {
+				t.Fatalf("page size %d: got %d reports", size, len(rs))
+			}
+			if len(rs) == 0 {
+				break
+			}
+			for _, r := range rs {
+				got = append(got, r.ID)
+			}
+			c = store.CursorOf(rs[len(rs)-1])
+		}
+		check(t, fmt.Sprintf("paged by %d", size), got, want)
+	}
+	// The zero cursor is Reports.
+	first, err := s.Reports(ctx(t), from, to, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check(t, "zero cursor", page(store.ReportCursor{}, 5), first)
+
+	ids := func(rs []intel.Report) []string {
+		out := []string{}
+		for _, r := range rs {
+			out = append(out, r.ID)
+		}
+		return out
+	}
+	// A cursor naming no stored report still places itself by (date, id).
+	check(t, "cursor between ids", ids(page(store.ReportCursor{Published: at(2024, 6, 2, 12, 0), ID: "P-2-1x"}, 3)),
+		[]string{"P-2-2", "P-2-3", "P-1-0"})
+	// A cursor after the window's end starts at the window's first report.
+	check(t, "cursor after window", ids(page(store.ReportCursor{Published: day(2030, 1, 1), ID: "x"}, 2)), []string{"P-3-0", "P-3-1"})
+	// A cursor before the window's start ends it.
+	check(t, "cursor before window", ids(page(store.ReportCursor{Published: day(2020, 1, 1), ID: "x"}, 2)), []string{})
+	// The window bounds hold with a cursor: [day 2, day 3) from within day 2.
+	rs, err := s.ReportsAfter(ctx(t), day(2024, 6, 2), day(2024, 6, 3), store.ReportCursor{Published: at(2024, 6, 2, 12, 0), ID: "P-2-2"}, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check(t, "window with cursor", ids(rs), []string{"P-2-3"})
+	if rs, err := s.ReportsAfter(ctx(t), from, to, store.ReportCursor{}, 0); err != nil || len(rs) != 0 {
+		t.Errorf("limit 0: got %v, %v, want nothing", ids(rs), err)
+	}
+}
+
+// testReportAddresses checks ReportAddresses: the addresses of every
+// ReportLink of a report, in netip.Addr.Compare order, the limit, another
+// report's links kept apart, and idempotence.
+func testReportAddresses(t *testing.T, f Factory) {
+	s := open(t, f)
+	addrs := []string{"2001:db8::1", "45.95.147.10", "::ffff:10.0.0.1", "10.0.0.2", "::1"}
+	var b intel.Batch
+	b.Reports = []intel.Report{{ID: "RA-1", Type: intel.ReportAPT, Title: "r", Published: day(2024, 1, 1)}}
+	for _, a := range addrs {
+		b.ReportLinks = append(b.ReportLinks, intel.ReportLink{IP: netip.MustParseAddr(a), ReportID: "RA-1", Source: src("Reports", 1)})
+	}
+	b.ReportLinks = append(b.ReportLinks, intel.ReportLink{IP: netip.MustParseAddr("45.95.147.11"), ReportID: "RA-10", Source: src("Reports", 1)})
+	apply(t, s, &b)
+	apply(t, s, &b)
+	list := func(id string, limit int) []string {
+		t.Helper()
+		ips, err := s.ReportAddresses(ctx(t), id, limit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := []string{}
+		for _, ip := range ips {
+			out = append(out, ip.String())
+		}
+		return out
+	}
+	want := []string{"10.0.0.1", "10.0.0.2", "45.95.147.10", "::1", "2001:db8::1"}
+	check(t, "all", list("RA-1", 100), want)
+	check(t, "limit 2", list("RA-1", 2), want[:2])
+	check(t, "other report", list("RA-10", 100), []string{"45.95.147.11"})
+	check(t, "unknown report", list("RA-2", 100), []string{})
+	check(t, "limit 0", list("RA-1", 0), []string{})
+	if f.Reopen == nil {
+		return
+	}
+	s = f.Reopen(t, s)
+	check(t, "after reopen", list("RA-1", 100), want)
 }

@@ -71,6 +71,8 @@ func Run(t *testing.T, f Factory) {
 		{"Phishing", testPhishing},
 		{"Reports", testReports},
 		{"ReportsByDate", testReportsByDate},
+		{"ReportsAfter", testReportsAfter},
+		{"ReportAddresses", testReportAddresses},
 		{"AddressSeen", testAddressSeen},
 		{"RedCounts", testRedCounts},
 		{"ListOrder", testListOrder},
