@@ -200,11 +200,11 @@ func TestEdgeRefusals(t *testing.T) {
 			414, "request_too_long", "at most 2000 bytes", true},
 		{"header fields over the limit", "GET /api/ip/1.2.3.4 HTTP/1.1\r\nHost: x\r\nX-Big: " + long + "\r\n\r\n", 431, "header_too_large", "32768 bytes", true},
 		{"unsupported Transfer-Encoding", "POST /api/publications/get_one HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n", 501, "unsupported_transfer_encoding", "Transfer-Encoding", true},
-		{"Content-Length and chunked", "POST /api/publications/get_one HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+		{"Content-Length and chunked", "POST /api/ip/1.2.3.4 HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
 			400, "invalid_request", "both Content-Length and Transfer-Encoding", true},
 		{"chunked and Content-Length, any case", "GET /api/ip/1.2.3.4 HTTP/1.1\r\nHost: x\r\ntransfer-encoding: chunked\r\nCONTENT-LENGTH: 0\r\n\r\n0\r\n\r\n",
 			400, "invalid_request", "both Content-Length and Transfer-Encoding", true},
-		{"Content-Length and gzip", "POST /api/publications/get_one HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: gzip\r\n\r\nhello",
+		{"Content-Length and gzip", "POST /api/ip/1.2.3.4 HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: gzip\r\n\r\nhello",
 			400, "invalid_request", "both Content-Length and Transfer-Encoding", true},
 	}
 	for _, secure := range []bool{false, true} {
@@ -290,7 +290,7 @@ func TestEdgeSmugglingClosesConnection(t *testing.T) {
 	s := startEdgeServer(t, false)
 	c := s.dial(t)
 	defer c.Close()
-	io.WriteString(c, "POST /api/publications/get_one HTTP/1.1\r\nHost: x\r\nContent-Length: 40\r\nTransfer-Encoding: chunked\r\n\r\n"+
+	io.WriteString(c, "POST /api/ip/1.2.3.4 HTTP/1.1\r\nHost: x\r\nContent-Length: 40\r\nTransfer-Encoding: chunked\r\n\r\n"+
 		"0\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
 	r := bufio.NewReader(c)
 	resp, body := readAnswer(t, r, "POST")

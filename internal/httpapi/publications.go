@@ -1,18 +1,24 @@
 package httpapi
 
 import (
+	"bufio"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/tipd/tipd/internal/intel"
+	"github.com/tipd/tipd/internal/store"
 )
 
 // Paths of the publications endpoints.
 const (
+	publicationsPrefix  = "/api/publications/"
 	publicationOnePath  = "/api/publications/get_one"
 	publicationListPath = "/api/publications/get_list"
 )
@@ -21,23 +27,31 @@ const (
 const (
 	// maxFormBody bounds a POST body (form-encoded parameters).
 	maxFormBody = 64 << 10
-	// defaultPublications and maxPublications are the default and the
-	// largest `limit` of get_list.
-	defaultPublications = 100
-	maxPublications     = 200
+	// maxPublications is the largest `limit` of get_list; without limit
+	// get_list streams every report of the window.
+	maxPublications = 200
+	// publicationPage is how many reports get_list reads from the store at
+	// a time when it streams: what one answer holds in memory, whatever
+	// the size of the window.
+	publicationPage = 200
 	// maxListIndicators is how many indicators of each report get_list
-	// carries (get_one carries all); with maxPublications it bounds an
-	// answer to 200,000 indicators.
+	// carries (get_one carries all): with publicationPage it bounds the
+	// memory of an answer to 200,000 indicators.
 	maxListIndicators = 1000
+	// maxLinkedAddresses is how many addresses linked to a report by
+	// imports (report_link records) its indicators take, beyond its own.
+	maxLinkedAddresses = intel.MaxReportIndicators
 )
 
 // publication is one report as the publications endpoints answer it.
 type publication struct {
-	ID           string   `json:"id"`
-	Name         string   `json:"name"`
-	Desc         string   `json:"desc"`
-	Published    *int64   `json:"published"` // Unix seconds
-	Updated      *int64   `json:"updated"`
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	Desc string `json:"desc"`
+	// Published and Updated are Unix seconds, never null: see
+	// publicationOf.
+	Published    int64    `json:"published"`
+	Updated      int64    `json:"updated"`
 	ReportGroup  string   `json:"report_group"` // APT, Crimeware or ICS
 	Tags         []string `json:"tags"`
 	TagsIndustry []string `json:"tags_industry"`
@@ -49,25 +63,60 @@ type publication struct {
 	IndicatorsCount int `json:"indicators_count"`
 }
 
-func publicationOf(r *intel.Report) publication {
-	unix := func(t time.Time) *int64 {
-		if t.IsZero() {
-			return nil
-		}
-		u := t.Unix()
-		return &u
-	}
+// publicationOf is the answer of r with its indicators. Dates never are
+// null: published is the report's Published date, else the time it was
+// imported (Source.Imported), else 0 (the Unix epoch); updated is its
+// Updated date, else the published date served.
+func publicationOf(r *intel.Report, indicators []string) publication {
 	list := func(s []string) []string {
 		if s == nil {
 			return []string{}
 		}
 		return s
 	}
-	return publication{
-		ID: r.ID, Name: r.Title, Desc: r.Description, Published: unix(r.Published), Updated: unix(r.Updated),
-		ReportGroup: r.Type, Tags: list(r.Tags), TagsIndustry: list(r.Industries), TagsGeo: list(r.Geo),
-		TagsActors: list(r.Actors), Indicators: list(r.Indicators), IndicatorsCount: len(r.Indicators),
+	var published int64
+	switch {
+	case !r.Published.IsZero():
+		published = r.Published.Unix()
+	case !r.Source.Imported.IsZero():
+		published = r.Source.Imported.Unix()
 	}
+	updated := published
+	if !r.Updated.IsZero() {
+		updated = r.Updated.Unix()
+	}
+	return publication{
+		ID: r.ID, Name: r.Title, Desc: r.Description, Published: published, Updated: updated,
+		ReportGroup: r.Type, Tags: list(r.Tags), TagsIndustry: list(r.Industries), TagsGeo: list(r.Geo),
+		TagsActors: list(r.Actors), Indicators: list(indicators), IndicatorsCount: len(indicators),
+	}
+}
+
+// indicators returns the indicators of r that may be served: its own, in
+// their order, then the addresses that imports linked to it (report_link
+// records, at most maxLinkedAddresses, in address order) that are not
+// among them; without those that a legal hold holds.
+func (s *server) indicators(ctx context.Context, r *intel.Report, held *heldIndicators) ([]string, error) {
+	linked, err := s.reports.Store.ReportAddresses(ctx, r.ID, maxLinkedAddresses)
+	if err != nil {
+		return nil, fmt.Errorf("addresses of report %q: %w", r.ID, err)
+	}
+	out := make([]string, 0, len(r.Indicators)+len(linked))
+	seen := make(map[string]bool, len(r.Indicators))
+	for _, x := range r.Indicators {
+		if !seen[x] && !held.held(x) {
+			out = append(out, x)
+		}
+		seen[x] = true
+	}
+	for _, ip := range linked {
+		x := ip.String()
+		if !seen[x] && !held.held(x) {
+			out = append(out, x)
+		}
+		seen[x] = true
+	}
+	return out, nil
 }
 
 // envelope is the body of every publications answer.
@@ -132,11 +181,22 @@ func (s *server) handlePublicationOne(w http.ResponseWriter, r *http.Request, in
 	if err != nil {
 		return fmt.Errorf("publication %q: %w", id, err)
 	}
-	return s.answer(w, r, user, token, publicationOf(&rep))
+	held, err := s.heldIndicators(r.Context())
+	if err != nil {
+		return err
+	}
+	inds, err := s.indicators(r.Context(), &rep, held)
+	if err != nil {
+		return err
+	}
+	return s.answer(w, r, user, token, publicationOf(&rep, inds))
 }
 
 // handlePublicationList answers GET|POST
-// /api/publications/get_list?date_start=…&date_end=…&limit=….
+// /api/publications/get_list?date_start=…&date_end=…&limit=…&after_id=….
+// Without limit it streams every report of the window, reading the store
+// publicationPage reports at a time; with limit it answers at most limit
+// reports and, when there are more, where the next page starts.
 func (s *server) handlePublicationList(w http.ResponseWriter, r *http.Request, info *requestInfo) error {
 	user, token, err := s.publicationsRequest(w, r, info)
 	if err != nil {
@@ -157,7 +217,7 @@ func (s *server) handlePublicationList(w http.ResponseWriter, r *http.Request, i
 	if end < start {
 		return intel.Invalid("date_end %d is before date_start %d", end, start)
 	}
-	limit := defaultPublications
+	limit := 0
 	if v, err := formValue(r, "limit", false); err != nil {
 		return err
 	} else if v != "" {
@@ -167,23 +227,164 @@ func (s *server) handlePublicationList(w http.ResponseWriter, r *http.Request, i
 		}
 		limit = n
 	}
+	afterID, err := formValue(r, "after_id", false)
+	if err != nil {
+		return err
+	}
 	if err := s.access.Check(r.Context(), user); err != nil {
 		return err
 	}
 	// Both ends are inclusive, to the second.
-	reps, err := s.reports.Publications(r.Context(), time.Unix(start, 0), time.Unix(end+1, 0), limit)
+	from, to := time.Unix(start, 0), time.Unix(end+1, 0)
+	var cursor store.ReportCursor
+	if afterID != "" {
+		rep, err := s.reports.Publication(r.Context(), afterID)
+		if errors.Is(err, intel.ErrNotFound) {
+			return intel.Invalid("after_id %q names no publication", clip(afterID))
+		}
+		if err != nil {
+			return fmt.Errorf("publication %q: %w", afterID, err)
+		}
+		if rep.Published.IsZero() || rep.Published.Unix() != end {
+			return intel.Invalid("after_id %q is not a publication published at date_end %d; "+
+				"pass the date_end and after_id of the answer's next", clip(afterID), end)
+		}
+		cursor = store.CursorOf(rep)
+	}
+	held, err := s.heldIndicators(r.Context())
+	if err != nil {
+		return err
+	}
+	if limit > 0 {
+		return s.publicationPage(w, r, user, token, from, to, cursor, limit, held)
+	}
+	if _, err := s.access.Authorize(r.Context(), user, token); err != nil {
+		return err
+	}
+	return s.streamPublications(w, r, from, to, cursor, held)
+}
+
+// publicationPage answers get_list with a limit: the first limit reports
+// after the cursor, count (how many), and next when more follow.
+func (s *server) publicationPage(w http.ResponseWriter, r *http.Request, user intel.User, token intel.Token,
+	from, to time.Time, cursor store.ReportCursor, limit int, held *heldIndicators) error {
+	reps, err := s.reports.Store.ReportsAfter(r.Context(), from, to, cursor, limit+1)
 	if err != nil {
 		return fmt.Errorf("publications: %w", err)
 	}
-	list := make([]publication, 0, len(reps))
-	for i := range reps {
-		p := publicationOf(&reps[i])
-		if len(p.Indicators) > maxListIndicators {
-			p.Indicators = p.Indicators[:maxListIndicators]
+	data := publicationList{Publications: make([]publication, 0, min(len(reps), limit))}
+	for i := range reps[:min(len(reps), limit)] {
+		p, err := s.listedPublication(r.Context(), &reps[i], held)
+		if err != nil {
+			return err
 		}
-		list = append(list, p)
+		data.Publications = append(data.Publications, p)
 	}
-	return s.answer(w, r, user, token, map[string]any{"publications": list, "count": len(list)})
+	data.Count = len(data.Publications)
+	if len(reps) > limit {
+		last := reps[limit-1]
+		data.Next = &publicationCursor{DateEnd: last.Published.Unix(), AfterID: last.ID}
+	}
+	return s.answer(w, r, user, token, data)
+}
+
+// publicationList is the return_data of get_list with a limit.
+type publicationList struct {
+	Publications []publication `json:"publications"`
+	// Count is the number of publications in this answer.
+	Count int `json:"count"`
+	// Next, when more reports of the window follow, are the date_end and
+	// after_id that ask for them.
+	Next *publicationCursor `json:"next,omitempty"`
+}
+
+// publicationCursor is where the next page of get_list starts.
+type publicationCursor struct {
+	DateEnd int64  `json:"date_end"`
+	AfterID string `json:"after_id"`
+}
+
+// listedPublication is r as get_list carries it: at most maxListIndicators
+// indicators.
+func (s *server) listedPublication(ctx context.Context, r *intel.Report, held *heldIndicators) (publication, error) {
+	inds, err := s.indicators(ctx, r, held)
+	if err != nil {
+		return publication{}, err
+	}
+	p := publicationOf(r, inds)
+	if len(p.Indicators) > maxListIndicators {
+		p.Indicators = p.Indicators[:maxListIndicators]
+	}
+	return p, nil
+}
+
+// streamPublications writes get_list without a limit: the envelope with
+// every report of the window, newest first, then count, the number of
+// reports written. The store is read publicationPage reports at a time
+// after a (published, id) cursor, and the answer written as it is read,
+// so its memory does not grow with the window. An error after the first
+// byte is sent cannot change the status: it is logged and the connection
+// is cut, so that the client sees a truncated answer, never a short list
+// that looks complete.
+func (s *server) streamPublications(w http.ResponseWriter, r *http.Request, from, to time.Time, cursor store.ReportCursor, held *heldIndicators) error {
+	ctx := r.Context()
+	reps, err := s.reports.Store.ReportsAfter(ctx, from, to, cursor, publicationPage)
+	if err != nil {
+		return fmt.Errorf("publications: %w", err)
+	}
+	out := &bodyStream{w: w, contentType: "application/json; charset=utf-8", stall: s.cfg.WriteStall}
+	bw := bufio.NewWriterSize(out, 32<<10)
+	fail := func(err error) error {
+		if out.started() {
+			s.logger.LogAttrs(ctx, slog.LevelError, "publications stream cut", slog.String("error", err.Error()))
+			panic(http.ErrAbortHandler)
+		}
+		return err
+	}
+	bw.WriteString(`{"status":"ok","status_msg":"","return_data":{"publications":[`) //nolint:errcheck // bufio keeps the first error for Flush
+	count := 0
+	for len(reps) > 0 {
+		for i := range reps {
+			p, err := s.listedPublication(ctx, &reps[i], held)
+			if err != nil {
+				return fail(err)
+			}
+			b, err := json.Marshal(p)
+			if err != nil {
+				return fail(fmt.Errorf("encode publication %q: %w", p.ID, err))
+			}
+			if count > 0 {
+				bw.WriteByte(',') //nolint:errcheck // as above
+			}
+			bw.Write(b) //nolint:errcheck // as above
+			count++
+		}
+		if len(reps) < publicationPage {
+			break
+		}
+		if reps, err = s.reports.Store.ReportsAfter(ctx, from, to, store.CursorOf(reps[len(reps)-1]), publicationPage); err != nil {
+			return fail(fmt.Errorf("publications: %w", err))
+		}
+	}
+	fmt.Fprintf(bw, `],"count":%d}}`+"\n", count)
+	if err := bw.Flush(); err != nil {
+		return err
+	}
+	return nil
+}
+
+// isPublicationsPath reports whether a raw path is under /api/publications,
+// where every error is answered in the envelope.
+func isPublicationsPath(path string) bool {
+	return path == strings.TrimSuffix(publicationsPrefix, "/") || strings.HasPrefix(path, publicationsPrefix)
+}
+
+// handlePublicationNotFound answers the paths under /api/publications that
+// are no endpoint.
+func (s *server) handlePublicationNotFound(w http.ResponseWriter, r *http.Request, info *requestInfo) error {
+	path, _ := rawTarget(r)
+	return intel.Errorf(intel.KindNotFound, "not_found", "there is nothing at %q; the publications are at %s and %s",
+		clip(path), publicationOnePath, publicationListPath)
 }
 
 // formValue returns a parameter given at most once, from the query string

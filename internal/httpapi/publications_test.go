@@ -69,9 +69,9 @@ func TestPublicationOne(t *testing.T) {
 	r.Header.Set("Authorization", "Bearer "+e.tokens["alice"])
 	w = httptest.NewRecorder()
 	e.h.ServeHTTP(w, r)
-	if env := decodeEnvelope(t, w); w.Code != http.StatusOK || !strings.Contains(string(env.ReturnData), `"updated":null`) ||
+	if env := decodeEnvelope(t, w); w.Code != http.StatusOK || !strings.Contains(string(env.ReturnData), `"published":1790812800,"updated":1790812800`) ||
 		!strings.Contains(string(env.ReturnData), `"tags":[]`) {
-		t.Errorf("POST: got %d %s, want rpt-2 with updated null and empty lists", w.Code, w.Body)
+		t.Errorf("POST: got %d %s, want rpt-2 updated when published, and empty lists", w.Code, w.Body)
 	}
 }
 

@@ -36,7 +36,8 @@ type route struct {
 //	GET|HEAD /api/v1/search/hash?request=<hash>           OpenTIP-style lookup (handleSearchHash)
 //	GET|HEAD /api/explain?request=<address|domain|web address|hash>   the evidence behind a verdict (handleExplain)
 //	GET|HEAD|POST /api/publications/get_one?publication_id=   one report (handlePublicationOne)
-//	GET|HEAD|POST /api/publications/get_list?date_start=&date_end=&limit=   reports by date (handlePublicationList)
+//	GET|HEAD|POST /api/publications/get_list?date_start=&date_end=&limit=&after_id=   reports by date (handlePublicationList)
+//	any      /api/publications, /api/publications/…     404 in the publications envelope
 //	GET|HEAD /taxii2/…                                    TAXII 2.1 server (handleTAXII, internal/taxii)
 //	GET|HEAD /healthz                                     liveness: 200 "ok"
 //	GET|HEAD /readyz                                      readiness: 200 or 503
@@ -47,7 +48,9 @@ type route struct {
 //
 // Any route with a request target over Config.MaxTarget bytes: 414; any
 // request with both Content-Length and Transfer-Encoding (seen by an edge
-// listener, edge.go): 400, and the connection is closed.
+// listener, edge.go): 400, and the connection is closed. Every error
+// under /api/publications (any status) has the publications envelope as
+// its body.
 // Each route's label in the metrics (tipd_http_requests_total{route}) is
 // the name given to s.handle below: ip_lookup, url_lookup, domain_lookup,
 // hash_lookup, search_ip, search_url, search_domain, search_hash, explain, ….
@@ -73,8 +76,10 @@ func (s *server) routes() {
 		{path: searchDomainPath, h: s.handle("search_domain", getHead, s.handleSearchDomain)},
 		{path: searchHashPath, h: s.handle("search_hash", getHead, s.handleSearchHash)},
 		{path: explainPath, h: s.handle("explain", getHead, s.handleExplain)},
-		{path: publicationOnePath, h: s.handle("publication_one", getHeadPost, s.handlePublicationOne)},
-		{path: publicationListPath, h: s.handle("publication_list", getHeadPost, s.handlePublicationList)},
+		{path: publicationOnePath, h: s.handleStyled("publication_one", getHeadPost, errEnvelope, s.handlePublicationOne)},
+		{path: publicationListPath, h: s.handleStyled("publication_list", getHeadPost, errEnvelope, s.handlePublicationList)},
+		{path: publicationsPrefix, prefix: true, h: s.handleStyled("not_found", "", errEnvelope, s.handlePublicationNotFound)},
+		{path: strings.TrimSuffix(publicationsPrefix, "/"), h: s.handleStyled("not_found", "", errEnvelope, s.handlePublicationNotFound)},
 		{path: taxii.Prefix, prefix: true, h: s.handleStyled("taxii", getHead, errTAXII, s.handleTAXII)},
 		{path: "/healthz", h: s.handle("healthz", getHead, s.handleHealthz)},
 		{path: "/readyz", h: s.handle("readyz", getHead, s.handleReadyz)},
@@ -90,6 +95,8 @@ func (s *server) routes() {
 	s.notFound = s.handle("not_found", "", s.handleNotFound)
 	s.tooLong = s.handle("too_long", "", s.handleTooLong)
 	s.conflict = s.handle("bad_framing", "", s.handleConflict)
+	s.pubTooLong = s.handleStyled("too_long", "", errEnvelope, s.handleTooLong)
+	s.pubConflict = s.handleStyled("bad_framing", "", errEnvelope, s.handleConflict)
 }
 
 // match finds the handler of a raw path.

@@ -172,6 +172,10 @@ type server struct {
 	notFound http.Handler // no route
 	tooLong  http.Handler // any route, target over cfg.MaxTarget
 	conflict http.Handler // any route, Content-Length and Transfer-Encoding (edge.go)
+	// pubTooLong and pubConflict are tooLong and conflict under
+	// /api/publications, answered in its envelope.
+	pubTooLong  http.Handler
+	pubConflict http.Handler
 }
 
 // NewServer returns the HTTP handler of the API.
@@ -214,15 +218,24 @@ func NewServer(logger *slog.Logger, cfg Config, deps Deps) http.Handler {
 // see "//" and percent-escapes as sent, so no http.ServeMux (which cleans
 // paths and redirects) is involved.
 func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	path, _ := rawTarget(r)
+	pub := isPublicationsPath(path)
 	if r.TransferEncoding != nil && lengthConflict(r) {
-		s.conflict.ServeHTTP(w, r)
+		if pub {
+			s.pubConflict.ServeHTTP(w, r)
+		} else {
+			s.conflict.ServeHTTP(w, r)
+		}
 		return
 	}
 	if len(requestTarget(r)) > s.cfg.MaxTarget {
-		s.tooLong.ServeHTTP(w, r)
+		if pub {
+			s.pubTooLong.ServeHTTP(w, r)
+		} else {
+			s.tooLong.ServeHTTP(w, r)
+		}
 		return
 	}
-	path, _ := rawTarget(r)
 	s.match(path).ServeHTTP(w, r)
 }
 
