@@ -35,7 +35,8 @@ import (
 // dated and undated records may therefore be dated where the importer,
 // whose batches held them together, left it undated, or the reverse).
 
-// upgradeObjectLinks names the one in-place upgrade.
+// upgradeObjectLinks names the in-place upgrade of the object links (the
+// other one is upgradeReportAddrs, reportaddrs.go).
 const upgradeObjectLinks = "object-links"
 
 // keyBackfill holds the state of the object-links upgrade: absent (not
@@ -65,10 +66,18 @@ func (s *Store) Pending(ctx context.Context) ([]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read upgrade state: %w", err)
 	}
-	if found && len(v) == 1 && v[0] == backfillDone {
-		return nil, nil
+	var out []string
+	if !found || len(v) != 1 || v[0] != backfillDone {
+		out = append(out, upgradeObjectLinks)
 	}
-	return []string{upgradeObjectLinks}, nil
+	done, err := s.reportAddrsDone()
+	if err != nil {
+		return nil, err
+	}
+	if !done {
+		out = append(out, upgradeReportAddrs)
+	}
+	return out, nil
 }
 
 // Migrate runs the in-place upgrades the store has not had and returns
@@ -82,12 +91,18 @@ func (s *Store) Migrate(ctx context.Context, progress func(upgrade string, items
 	if err != nil || len(pending) == 0 {
 		return nil, err
 	}
-	if err := s.backfill(ctx, func(n int64) {
-		if progress != nil {
-			progress(upgradeObjectLinks, n)
+	for _, up := range pending {
+		run := s.backfill
+		if up == upgradeReportAddrs {
+			run = s.backfillReportAddrs
 		}
-	}); err != nil {
-		return nil, fmt.Errorf("upgrade %s: %w", upgradeObjectLinks, err)
+		if err := run(ctx, func(n int64) {
+			if progress != nil {
+				progress(up, n)
+			}
+		}); err != nil {
+			return nil, fmt.Errorf("upgrade %s: %w", up, err)
+		}
 	}
 	return pending, nil
 }

@@ -33,9 +33,9 @@ const tReportDate = 'Q'
 //	K id 0x00 family(1) addr16      -> (empty)
 //
 // family is 4 or 6, so that keys sort in netip.Addr.Compare order.
-// Apply writes the key when it adds the report to the address's summary.
-// Links stored by a build without this index are not in it until they are
-// imported again.
+// Apply writes the key when it adds the report to the address's summary;
+// the upgrade report-addresses (reportaddrs.go) writes the keys of links
+// stored before the index existed.
 const tReportAddr = 'K'
 
 // reportAddrKey is the index key of a ReportLink.
