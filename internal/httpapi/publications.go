@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -96,11 +97,7 @@ func publicationOf(r *intel.Report, indicators []string) publication {
 // their order, then the addresses that imports linked to it (report_link
 // records, at most maxLinkedAddresses, in address order) that are not
 // among them; without those that a legal hold holds.
-func (s *server) indicators(ctx context.Context, r *intel.Report, held *heldIndicators) ([]string, error) {
-	linked, err := s.reports.Store.ReportAddresses(ctx, r.ID, maxLinkedAddresses)
-	if err != nil {
-		return nil, fmt.Errorf("addresses of report %q: %w", r.ID, err)
-	}
+func indicators(r *intel.Report, linked []netip.Addr, held *heldIndicators) []string {
 	out := make([]string, 0, len(r.Indicators)+len(linked))
 	seen := make(map[string]bool, len(r.Indicators))
 	for _, x := range r.Indicators {
@@ -116,7 +113,7 @@ func (s *server) indicators(ctx context.Context, r *intel.Report, held *heldIndi
 		}
 		seen[x] = true
 	}
-	return out, nil
+	return out
 }
 
 // envelope is the body of every publications answer.
@@ -185,11 +182,11 @@ func (s *server) handlePublicationOne(w http.ResponseWriter, r *http.Request, in
 	if err != nil {
 		return err
 	}
-	inds, err := s.indicators(r.Context(), &rep, held)
+	linked, err := s.reports.Store.ReportAddresses(r.Context(), rep.ID, maxLinkedAddresses)
 	if err != nil {
-		return err
+		return fmt.Errorf("addresses of publication %q: %w", rep.ID, err)
 	}
-	return s.answer(w, r, user, token, publicationOf(&rep, inds))
+	return s.answer(w, r, user, token, publicationOf(&rep, indicators(&rep, linked, held)))
 }
 
 // handlePublicationList answers GET|POST
@@ -272,15 +269,11 @@ func (s *server) publicationPage(w http.ResponseWriter, r *http.Request, user in
 	if err != nil {
 		return fmt.Errorf("publications: %w", err)
 	}
-	data := publicationList{Publications: make([]publication, 0, min(len(reps), limit))}
-	for i := range reps[:min(len(reps), limit)] {
-		p, err := s.listedPublication(r.Context(), &reps[i], held)
-		if err != nil {
-			return err
-		}
-		data.Publications = append(data.Publications, p)
+	pubs, err := s.listedPublications(r.Context(), reps[:min(len(reps), limit)], held)
+	if err != nil {
+		return err
 	}
-	data.Count = len(data.Publications)
+	data := publicationList{Publications: pubs, Count: len(pubs)}
 	if len(reps) > limit {
 		last := reps[limit-1]
 		data.Next = &publicationCursor{DateEnd: last.Published.Unix(), AfterID: last.ID}
@@ -304,18 +297,27 @@ type publicationCursor struct {
 	AfterID string `json:"after_id"`
 }
 
-// listedPublication is r as get_list carries it: at most maxListIndicators
-// indicators.
-func (s *server) listedPublication(ctx context.Context, r *intel.Report, held *heldIndicators) (publication, error) {
-	inds, err := s.indicators(ctx, r, held)
+// listedPublications are reps as get_list carries them: at most
+// maxListIndicators indicators each. The linked addresses of all of them
+// are read at once.
+func (s *server) listedPublications(ctx context.Context, reps []intel.Report, held *heldIndicators) ([]publication, error) {
+	ids := make([]string, len(reps))
+	for i := range reps {
+		ids[i] = reps[i].ID
+	}
+	linked, err := store.ReportAddressesOf(ctx, s.reports.Store, ids, maxLinkedAddresses)
 	if err != nil {
-		return publication{}, err
+		return nil, fmt.Errorf("addresses of publications: %w", err)
 	}
-	p := publicationOf(r, inds)
-	if len(p.Indicators) > maxListIndicators {
-		p.Indicators = p.Indicators[:maxListIndicators]
+	out := make([]publication, 0, len(reps))
+	for i := range reps {
+		p := publicationOf(&reps[i], indicators(&reps[i], linked[reps[i].ID], held))
+		if len(p.Indicators) > maxListIndicators {
+			p.Indicators = p.Indicators[:maxListIndicators]
+		}
+		out = append(out, p)
 	}
-	return p, nil
+	return out, nil
 }
 
 // streamPublications writes get_list without a limit: the envelope with
@@ -325,7 +327,8 @@ func (s *server) listedPublication(ctx context.Context, r *intel.Report, held *h
 // so its memory does not grow with the window. An error after the first
 // byte is sent cannot change the status: it is logged and the connection
 // is cut, so that the client sees a truncated answer, never a short list
-// that looks complete.
+// that looks complete. A client that stops reading ends the answer
+// (errStalled).
 func (s *server) streamPublications(w http.ResponseWriter, r *http.Request, from, to time.Time, cursor store.ReportCursor, held *heldIndicators) error {
 	ctx := r.Context()
 	reps, err := s.reports.Store.ReportsAfter(ctx, from, to, cursor, publicationPage)
@@ -335,28 +338,30 @@ func (s *server) streamPublications(w http.ResponseWriter, r *http.Request, from
 	out := &bodyStream{w: w, contentType: "application/json; charset=utf-8", stall: s.cfg.WriteStall}
 	bw := bufio.NewWriterSize(out, 32<<10)
 	fail := func(err error) error {
-		if out.started() {
+		if out.started() && ctx.Err() == nil {
 			s.logger.LogAttrs(ctx, slog.LevelError, "publications stream cut", slog.String("error", err.Error()))
 			panic(http.ErrAbortHandler)
 		}
 		return err
 	}
-	bw.WriteString(`{"status":"ok","status_msg":"","return_data":{"publications":[`) //nolint:errcheck // bufio keeps the first error for Flush
+	bw.WriteString(`{"status":"ok","status_msg":"","return_data":{"publications":[`) //nolint:errcheck // buffered: the first Write reports it
 	count := 0
 	for len(reps) > 0 {
-		for i := range reps {
-			p, err := s.listedPublication(ctx, &reps[i], held)
-			if err != nil {
-				return fail(err)
-			}
+		pubs, err := s.listedPublications(ctx, reps, held)
+		if err != nil {
+			return fail(err)
+		}
+		for _, p := range pubs {
 			b, err := json.Marshal(p)
 			if err != nil {
 				return fail(fmt.Errorf("encode publication %q: %w", p.ID, err))
 			}
 			if count > 0 {
-				bw.WriteByte(',') //nolint:errcheck // as above
+				b = append([]byte{','}, b...)
 			}
-			bw.Write(b) //nolint:errcheck // as above
+			if _, err := bw.Write(b); err != nil {
+				return err // the client stopped reading (errStalled)
+			}
 			count++
 		}
 		if len(reps) < publicationPage {

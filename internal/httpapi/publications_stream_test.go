@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -306,5 +308,44 @@ func TestPublicationFramingEnvelope(t *testing.T) {
 	if err := json.Unmarshal(body, &env); err != nil || resp.StatusCode != 400 || env.Status != "error" ||
 		!strings.Contains(env.StatusMsg, "both Content-Length and Transfer-Encoding") {
 		t.Errorf("got %d %s (%v), want 400 in the envelope", resp.StatusCode, body, err)
+	}
+}
+
+// failsLater answers the first report read and fails the next.
+type failsLater struct {
+	store.Store
+	calls atomic.Int32
+}
+
+func (f *failsLater) ReportsAfter(ctx context.Context, from, to time.Time, after store.ReportCursor, limit int) ([]intel.Report, error) {
+	if f.calls.Add(1) > 1 {
+		return nil, errors.New("disk on fire")
+	}
+	return f.Store.ReportsAfter(ctx, from, to, after, limit)
+}
+
+// TestPublicationStreamCut: when the store fails after get_list has begun
+// its answer, the connection is cut: the client gets a truncated answer
+// (a read error), never a complete-looking short list.
+func TestPublicationStreamCut(t *testing.T) {
+	st := &failsLater{Store: mem.New()}
+	e := newEnv(t, options{store: st})
+	base := day(2026, 6, 1)
+	manyReports(t, st.Store, 1000, base)
+	srv := httptest.NewServer(e.h)
+	defer srv.Close()
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/api/publications/get_list?date_start=0", nil)
+	req.Header.Set("Authorization", "Bearer "+e.tokens["alice"])
+	resp, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 || err == nil || json.Valid(body) {
+		t.Errorf("got %d, %d bytes, read error %v; want 200 and a cut answer", resp.StatusCode, len(body), err)
+	}
+	if !strings.Contains(e.logs.String(), "publications stream cut") {
+		t.Errorf("the cut is not logged: %s", e.logs.String())
 	}
 }

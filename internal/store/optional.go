@@ -142,6 +142,35 @@ func ReportsByID(ctx context.Context, st Intel, ids []string) ([]intel.Report, e
 	return out, nil
 }
 
+// ReportAddressesReader is an optional interface of a backend that lists
+// the linked addresses of several reports in one round trip.
+type ReportAddressesReader interface {
+	// ReportAddressesOf returns, for each id of ids with links, what
+	// ReportAddresses(ctx, id, limit) returns.
+	ReportAddressesOf(ctx context.Context, ids []string, limit int) (map[string][]netip.Addr, error)
+}
+
+// ReportAddressesOf lists the linked addresses of each report of ids (as
+// Intel.ReportAddresses, at most limit each; reports without links are
+// left out of the map), in one round trip where st is a
+// ReportAddressesReader.
+func ReportAddressesOf(ctx context.Context, st Intel, ids []string, limit int) (map[string][]netip.Addr, error) {
+	if rr, ok := st.(ReportAddressesReader); ok {
+		return rr.ReportAddressesOf(ctx, ids, limit)
+	}
+	out := make(map[string][]netip.Addr, len(ids))
+	for _, id := range ids {
+		ips, err := st.ReportAddresses(ctx, id, limit)
+		if err != nil {
+			return nil, err
+		}
+		if len(ips) > 0 {
+			out[id] = ips
+		}
+	}
+	return out, nil
+}
+
 // TokenUser reads the active token with this hash and the user it belongs
 // to, together where st is a TokenUserReader. It returns intel.ErrNotFound
 // when the token is unknown or its user does not exist; the caller then

@@ -106,6 +106,46 @@ func (s *Store) queryReports(ctx context.Context, sql string, args ...any) ([]in
 	return out, nil
 }
 
+var _ store.ReportAddressesReader = (*Store)(nil)
+
+// ReportAddressesOf implements store.ReportAddressesReader: one query, an
+// index scan of at most limit rows per report.
+func (s *Store) ReportAddressesOf(ctx context.Context, ids []string, limit int) (map[string][]netip.Addr, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	keep := make([]string, 0, len(ids))
+	for _, id := range ids {
+		if !badText(id) {
+			keep = append(keep, id)
+		}
+	}
+	out := map[string][]netip.Addr{}
+	if limit <= 0 || len(keep) == 0 {
+		return out, nil
+	}
+	rows, err := s.pool.Query(ctx, `SELECT r.id, l.addr FROM unnest($1::text[]) AS r(id)
+		CROSS JOIN LATERAL (SELECT addr FROM report_links WHERE report_id = r.id
+			ORDER BY family(addr), addr LIMIT $2) AS l
+		ORDER BY r.id, family(l.addr), l.addr`, keep, limit)
+	if err != nil {
+		return nil, wrapErr(ctx, "report addresses", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		var ip netip.Addr
+		if err := rows.Scan(&id, &ip); err != nil {
+			return nil, wrapErr(ctx, "report addresses", err)
+		}
+		out[id] = append(out[id], intel.NormIP(ip))
+	}
+	if err := rows.Err(); err != nil {
+		return nil, wrapErr(ctx, "report addresses", err)
+	}
+	return out, nil
+}
+
 var _ store.ReportsReader = (*Store)(nil)
 
 // ReportsByID implements store.ReportsReader: one query by primary key.

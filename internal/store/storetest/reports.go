@@ -217,6 +217,18 @@ func testReportAddresses(t *testing.T, f Factory) {
 	check(t, "other report", list("RA-10", 100), []string{"45.95.147.11"})
 	check(t, "unknown report", list("RA-2", 100), []string{})
 	check(t, "limit 0", list("RA-1", 0), []string{})
+	// Several reports at once (store.ReportAddressesOf).
+	of, err := store.ReportAddressesOf(ctx(t), s, []string{"RA-10", "RA-2", "RA-1", "bad\x00id"}, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	strs := map[string][]string{}
+	for id, ips := range of {
+		for _, ip := range ips {
+			strs[id] = append(strs[id], ip.String())
+		}
+	}
+	check(t, "several reports", strs, map[string][]string{"RA-1": want[:4], "RA-10": {"45.95.147.11"}})
 	if f.Reopen == nil {
 		return
 	}
