@@ -81,6 +81,51 @@ func (s *Store) ReportAddresses(ctx context.Context, id string, limit int) ([]ne
 	return out, nil
 }
 
+var _ store.ReportAddressesReader = (*Store)(nil)
+
+// ReportAddressesOf implements store.ReportAddressesReader: one iterator
+// over the index, one seek per report.
+func (s *Store) ReportAddressesOf(ctx context.Context, ids []string, limit int) (map[string][]netip.Addr, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	out := map[string][]netip.Addr{}
+	if limit <= 0 || len(ids) == 0 {
+		return out, nil
+	}
+	it, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: []byte{tReportAddr}, UpperBound: []byte{tReportAddr + 1}})
+	if err != nil {
+		return nil, fmt.Errorf("report addresses: %w", err)
+	}
+	for _, id := range ids {
+		if _, done := out[id]; done {
+			continue
+		}
+		prefix := append(strKey(tReportAddr, id), 0)
+		var ips []netip.Addr
+		for ok := it.SeekGE(prefix); ok && len(ips) < limit; ok = it.Next() {
+			k := it.Key()
+			if !bytes.HasPrefix(k, prefix) {
+				break
+			}
+			if len(k) == len(prefix)+17 {
+				ips = append(ips, intel.NormIP(netip.AddrFrom16([16]byte(k[len(prefix)+1:]))))
+			}
+		}
+		if len(ips) > 0 {
+			out[id] = ips
+		}
+	}
+	err = it.Error()
+	if cerr := it.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, fmt.Errorf("report addresses: %w", err)
+	}
+	return out, nil
+}
+
 // reportDateKey is the index key of a report.
 func reportDateKey(published time.Time, id string) []byte {
 	k := make([]byte, 0, 9+len(id))
