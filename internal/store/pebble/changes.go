@@ -267,19 +267,27 @@ func (a *applier) markObject(obj string) {
 }
 
 // stampObjects gives the stamp at to every changed object: it reads their
-// previous stamps (in key order), logs them and writes the new ones.
+// previous stamps (in key order; not those known to be absent, see
+// unstamped), logs them and writes the new ones.
 func (a *applier) stampObjects(at time.Time, log *changeLog) error {
 	keys := make([][]byte, 0, len(a.objChanged))
+	read := make([][]byte, 0, len(a.objChanged))
 	for obj := range a.objChanged {
-		keys = append(keys, objStampKey(obj))
+		k := objStampKey(obj)
+		keys = append(keys, k)
+		if !a.unstamped(obj) {
+			read = append(read, k)
+		}
 	}
-	if err := a.fetch(keys); err != nil { // sorts keys
+	if err := a.fetch(read); err != nil {
 		return fmt.Errorf("change stamps of objects: %w", err)
 	}
+	slices.SortFunc(keys, bytes.Compare)
 	for _, k := range keys {
-		v, found, err := a.get(k)
-		if err != nil {
-			return fmt.Errorf("change stamp of an object: %w", err)
+		var v []byte
+		found := false
+		if s, ok := a.o.lookup(k); ok {
+			v, found = s.read, s.flags&fFound != 0
 		}
 		var prev time.Time
 		if found {
@@ -292,6 +300,29 @@ func (a *applier) stampObjects(at time.Time, log *changeLog) error {
 		a.set(k, appendStamp(nil, at))
 	}
 	return nil
+}
+
+// unstamped reports whether an object (kind byte and key) is known to
+// have no change stamp, so that its stamp is not read: an object is only
+// stamped by a batch after which it has a summary or, for a file, the
+// FileHashes under its hash (every link is written with its owner's
+// summary), and neither is ever deleted. So an object whose summary, and
+// for a file whose FileHashes, the batch read as absent has no stamp.
+func (a *applier) unstamped(obj string) bool {
+	if len(obj) < 2 {
+		return false
+	}
+	a.kbuf = append(append(a.kbuf[:0], tObject), obj...)
+	if _, found, ok := a.before(a.kbuf); !ok || found {
+		return false
+	}
+	if intel.ObjectKind(obj[0]) == intel.ObjectFile {
+		a.kbuf = append(append(a.kbuf[:0], tHashes), obj[1:]...)
+		if _, found, ok := a.before(a.kbuf); !ok || found {
+			return false
+		}
+	}
+	return true
 }
 
 // changeLog collects the owners a batch stamps: their entries, and the

@@ -144,11 +144,12 @@ func encObjSum(dst []byte, s *objSum) ([]byte, error) {
 		e.str("")
 		return e.b, nil
 	}
-	j, err := json.Marshal(&s.whois)
+	j, err := whoisJSON(nil, &s.whois)
 	if err != nil {
 		return nil, err
 	}
-	e.str(string(j))
+	e.uvarint(uint64(len(j)))
+	e.b = append(e.b, j...)
 	return e.b, nil
 }
 
