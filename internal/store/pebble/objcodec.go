@@ -102,6 +102,16 @@ type objSum struct {
 }
 
 func encObjSum(dst []byte, s *objSum) ([]byte, error) {
+	var j []byte // the WHOIS record
+	if s.whois.Domain != "" {
+		var err error
+		if j, err = whoisJSON(nil, &s.whois); err != nil {
+			return nil, err
+		}
+	}
+	if dst == nil {
+		dst = make([]byte, 0, 128+len(j)+64*len(s.listings))
+	}
 	e := enc{dst}
 	e.byte(valueFormat)
 	in := &s.info
@@ -139,14 +149,6 @@ func encObjSum(dst []byte, s *objSum) ([]byte, error) {
 		e.varint(c.Items)
 		e.varint(c.Hits)
 		e.zone(c.MaxZone)
-	}
-	if s.whois.Domain == "" {
-		e.str("")
-		return e.b, nil
-	}
-	j, err := whoisJSON(nil, &s.whois)
-	if err != nil {
-		return nil, err
 	}
 	e.uvarint(uint64(len(j)))
 	e.b = append(e.b, j...)

@@ -16,6 +16,9 @@ import (
 // whoisJSON is the JSON of a WHOIS record, byte for byte as json.Marshal
 // writes it.
 func whoisJSON(dst []byte, w *intel.DomainWhois) ([]byte, error) {
+	if dst == nil {
+		dst = make([]byte, 0, whoisJSONSize(w))
+	}
 	if b, ok := appendWhoisJSON(dst, w); ok {
 		return b, nil
 	}
@@ -24,6 +27,25 @@ func whoisJSON(dst []byte, w *intel.DomainWhois) ([]byte, error) {
 		return nil, err
 	}
 	return append(dst, j...), nil
+}
+
+// whoisJSONSize is about the length of the JSON of w, unless its strings
+// need escapes.
+func whoisJSONSize(w *intel.DomainWhois) int {
+	n := 400 + len(w.Domain) + len(w.Registrar) + len(w.RegistrarID) + len(w.RegistrarEmail) +
+		len(w.RegistrationOrganization) + len(w.Source.Feed) + len(w.Source.File)
+	for _, s := range w.NameServers {
+		n += len(s) + 3
+	}
+	for _, s := range w.Status {
+		n += len(s) + 3
+	}
+	for i := range w.Contacts {
+		c := &w.Contacts[i]
+		n += 160 + len(c.Type) + len(c.Name) + len(c.Organization) + len(c.Address) + len(c.City) + len(c.State) +
+			len(c.PostalCode) + len(c.CountryCode) + len(c.Phone) + len(c.Fax) + len(c.Email)
+	}
+	return n
 }
 
 // appendWhoisJSON appends the JSON of w; ok is false if a time of it is not
@@ -122,6 +144,15 @@ func appendJSONTime(b []byte, t time.Time) ([]byte, bool) {
 
 const jsonHex = "0123456789abcdef"
 
+// jsonPlain marks the bytes a JSON string holds as they are: ASCII but
+// control characters, '"', '\\' and the HTML characters '<', '>', '&'.
+var jsonPlain = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
+	}
+	return t
+}()
+
 // appendJSONString appends s as a JSON string the way encoding/json does:
 // HTML characters, control characters, U+2028 and U+2029 escaped, invalid
 // UTF-8 replaced by U+FFFD.
@@ -129,11 +160,12 @@ func appendJSONString(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
-		if c := s[i]; c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
-				i++
-				continue
-			}
+		c := s[i]
+		if jsonPlain[c] {
+			i++
+			continue
+		}
+		if c < utf8.RuneSelf {
 			b = append(b, s[start:i]...)
 			switch c {
 			case '\\', '"':

@@ -70,3 +70,24 @@ func FuzzWhoisJSON(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkWhoisJSON(b *testing.B) {
+	w := whoisSample()
+	w.Contacts = append(w.Contacts, intel.DomainContact{Type: "billing", Name: "REDACTED FOR PRIVACY", Organization: "Redacted for Privacy", City: "Warsaw", CountryCode: "PL"})
+	b.Run("marshal", func(b *testing.B) {
+		for b.Loop() {
+			json.Marshal(&w)
+		}
+	})
+	b.Run("append", func(b *testing.B) {
+		for b.Loop() {
+			whoisJSON(nil, &w)
+		}
+	})
+	b.Run("summary", func(b *testing.B) {
+		s := objSum{whois: w}
+		for b.Loop() {
+			encObjSum(nil, &s)
+		}
+	})
+}
