@@ -86,7 +86,7 @@ func (a *applier) newObject(k []byte) bool {
 		if !ok || !found {
 			return false
 		}
-		s = &objSum{}
+		s = a.newObjSum()
 		if decObjSum(&dec{s: string(v)}, s) != nil {
 			return false
 		}
@@ -106,7 +106,7 @@ func (a *applier) obj(kind intel.ObjectKind, key string) (*objSum, error) {
 		return s, nil
 	}
 	k := string(a.obuf)
-	s := &objSum{}
+	s := a.newObjSum()
 	if _, err := getFn(a, objectKey(kind, key), func(v []byte) error { return decObjSum(&dec{s: string(v)}, s) }); err != nil {
 		return nil, fmt.Errorf("summary of %s %q: %w", kind, key, err)
 	}
@@ -115,6 +115,17 @@ func (a *applier) obj(kind intel.ObjectKind, key string) (*objSum, error) {
 	}
 	a.objs[k] = s
 	return s, nil
+}
+
+// newObjSum returns an empty summary, one of a slab allocated at once (a
+// batch decodes a summary per object it touches).
+func (a *applier) newObjSum() *objSum {
+	if len(a.objSlab) == 0 {
+		a.objSlab = make([]objSum, 64)
+	}
+	s := &a.objSlab[0]
+	a.objSlab = a.objSlab[1:]
+	return s
 }
 
 func (a *applier) objects(b *intel.Batch) error {
