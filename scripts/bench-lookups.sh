@@ -17,6 +17,17 @@
 # steadier on a shared machine, the IP lookup's CPU time per request
 # divided by the lookup's).
 #
+# With TIPD_BENCH_SPREAD=N (default 1000, 0: off) each round also runs the
+# four lookups over N distinct objects of each kind, one after the other
+# (ip*, domain*, url*, hash*: addresses and names of the world's
+# resolutions, web addresses hosted on its addresses, files downloaded
+# from them, taken from `tipd gen` of the same size and seed), with a wrk
+# script that cycles through them; their ratios are to ip*. Answers are
+# then mostly built from what is not kept from earlier lookups.
+#
+# TIPD_BENCH_SERVE_ARGS are more flags for `tipd serve` (for example
+# "-verdicts 0": every verdict computed, nothing kept between lookups).
+#
 # With TIPD_BENCH_CEILING=1 (default) and nginx installed, each round also
 # runs wrk against nginx serving the IP answer's bytes as a static file:
 # the load generator's ceiling on this machine. The user has a quota of
@@ -28,6 +39,7 @@ rounds=${TIPD_BENCH_ROUNDS:-3}
 conns=${TIPD_BENCH_CONNECTIONS:-64}
 dur=${TIPD_BENCH_DURATION:-8s}
 ceiling=${TIPD_BENCH_CEILING:-1}
+spread=${TIPD_BENCH_SPREAD:-1000}
 work=$(mktemp -d "${TMPDIR:-/tmp}/tipd-bench-lookups-XXXXXX")
 if [ $# -ge 1 ]; then
 	bin=$(realpath "$1")
@@ -71,7 +83,8 @@ red=$(awk '$1 == "example:" && $3 == "Red" {print $2; exit}' "$work/out")
 stop
 "$bin" user add -store "$work/st" -day-quota 1000000000 bench >/dev/null
 tok=$("$bin" token issue -store "$work/st" bench)
-start serve -store "$work/st" -addr 127.0.0.1:0 -rate 0 -log text -refresh 1m
+# shellcheck disable=SC2086
+start serve -store "$work/st" -addr 127.0.0.1:0 -rate 0 -log text -refresh 1m ${TIPD_BENCH_SERVE_ARGS:-}
 auth="Authorization: Bearer $tok"
 
 # The objects of the Red address, read from its own answer.
@@ -84,9 +97,53 @@ names=(ip domain url hash parent)
 paths=("ip/$red" "domain/$domain" "url/$panel" "hash/$md5" "domain/$parent")
 echo "store: demo world of $size addresses; wrk -t1 -c$conns -d$dur; load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 for k in "${!names[@]}"; do
-	printf '%-7s /api/%s?count=100 (%s bytes)\n' "${names[$k]}" "${paths[$k]}" \
-		"$(curl -sf -H "$auth" "$url/api/${paths[$k]}?count=100" | wc -c)"
+	case ${names[$k]} in
+	*\*) printf '%-7s %s\n' "${names[$k]}" "${paths[$k]}" ;;
+	*) printf '%-7s /api/%s?count=100 (%s bytes)\n' "${names[$k]}" "${paths[$k]}" \
+		"$(curl -sf -H "$auth" "$url/api/${paths[$k]}?count=100" | wc -c)" ;;
+	esac
 done
+
+if [ "$spread" -gt 0 ]; then
+	"$bin" gen -size "$size" -seed 1 -out "$work/gen" >/dev/null
+	python3 - "$work/gen/world.jsonl" "$work" "$spread" <<'PY'
+import json, random, sys
+world, out, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+seen = {"ip": {}, "domain": {}, "url": {}, "hash": {}}
+for line in open(world):
+    if line.startswith("#"):
+        continue
+    d = json.loads(line)
+    k = d.get("kind")
+    if k == "resolution":
+        seen["ip"][d["ip"]] = 1
+        seen["domain"][d["domain"]] = 1
+    elif k == "url" and "://" in d["url"]:
+        seen["url"][d["url"].split("://", 1)[1]] = 1
+    elif k == "file":
+        seen["hash"][d["md5"]] = 1
+rng = random.Random(1)
+for kind, objs in seen.items():
+    objs = sorted(objs)
+    pick = rng.sample(objs, min(n, len(objs)))
+    with open(f"{out}/spread-{kind}.txt", "w") as f:
+        for o in pick:
+            f.write(f"/api/{kind}/{o}?count=100\n")
+PY
+	cat >"$work/spread.lua" <<'LUA'
+local paths = {}
+for line in io.lines(os.getenv("SPREAD_FILE")) do paths[#paths + 1] = line end
+local i = 0
+request = function()
+	i = i % #paths + 1
+	return wrk.format("GET", paths[i])
+end
+LUA
+	for kind in ip domain url hash; do
+		names+=("$kind*")
+		paths+=("$(wc -l <"$work/spread-$kind.txt") distinct objects")
+	done
+fi
 
 if [ "$ceiling" = 1 ] && command -v nginx >/dev/null; then
 	mkdir -p "$work/nginx/html"
@@ -126,13 +183,21 @@ for r in $(seq 1 "$rounds"); do
 		name=${names[$k]}
 		target="$url/api/${paths[$k]}?count=100"
 		p=$pid
-		if [ "$name" = ceiling ]; then
+		script=()
+		case $name in
+		ceiling)
 			target="http://127.0.0.1:$nport/ip.json"
 			p=$npid
-		fi
-		wrk -t1 -c"$conns" -d2s -H "$auth" "$target" >/dev/null
+			;;
+		*\*)
+			target="$url/"
+			script=(-s "$work/spread.lua")
+			export SPREAD_FILE="$work/spread-${name%\*}.txt"
+			;;
+		esac
+		wrk -t1 -c"$conns" -d2s -H "$auth" "${script[@]}" "$target" >/dev/null
 		c0=$(cputime "$p")
-		wrk -t1 -c"$conns" -d"$dur" -H "$auth" "$target" >"$work/wrk"
+		wrk -t1 -c"$conns" -d"$dur" -H "$auth" "${script[@]}" "$target" >"$work/wrk"
 		c1=$(cputime "$p")
 		line=$(awk -v c0="$c0" -v c1="$c1" -v tck="$tck" '
 			/requests in/ { n = $1 }
@@ -148,10 +213,12 @@ for r in $(seq 1 "$rounds"); do
 	out="round=$r ratios to ip:"
 	cout="round=$r cpu ratios (ip cpu/request over the lookup's):"
 	for name in "${names[@]}"; do
-		[ "$name" = ip ] && continue
-		out+=" $name=$(awk -v a="${rps[$name]}" -v b="${rps[ip]}" 'BEGIN { printf "%.2f", a / b }')"
+		ref=ip
+		[ "${name%\*}" != "$name" ] && ref='ip*'
+		[ "$name" = "$ref" ] && continue
+		out+=" $name=$(awk -v a="${rps[$name]}" -v b="${rps[$ref]}" 'BEGIN { printf "%.2f", a / b }')"
 		[ "$name" = ceiling ] && continue
-		cout+=" $name=$(awk -v a="${cpus[ip]}" -v b="${cpus[$name]}" 'BEGIN { printf "%.2f", a / b }')"
+		cout+=" $name=$(awk -v a="${cpus[$ref]}" -v b="${cpus[$name]}" 'BEGIN { printf "%.2f", a / b }')"
 	done
 	echo "$out"
 	echo "$cout"

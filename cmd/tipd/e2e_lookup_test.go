@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -352,10 +353,48 @@ func TestEndToEnd(t *testing.T) {
 
 	t.Run("explain, and a shorter half-life", func(t *testing.T) {
 		out := mustTipd(t, "explain", "-store", st, "45.95.147.10")
-		for _, want := range []string{"address: 45.95.147.10", "Example C2 Feed", "CATEGORY_BOTNET_CNC", "score: 100", "zone: Red"} {
+		for _, want := range []string{"address: 45.95.147.10", "Example C2 Feed", "CATEGORY_BOTNET_CNC", "score: 100", "zone: Red",
+			"scored at: " + e2eNow} {
 			if !strings.Contains(out, want) {
 				t.Errorf("explain lacks %q:\n%s", want, out)
 			}
+		}
+		// Each piece: points, rule, evidence, source, then the feed, file
+		// and import time of the imported fixture's record and the date
+		// its recency was measured from.
+		rows := explainRows(t, out)
+		wantRow(t, rows, "listing CATEGORY_BOTNET_CNC", map[string]string{"POINTS": "+69", "RULE": "listing",
+			"SOURCE": "Example C2 Feed", "FEED": "Example C2 Feed", "FILE": "world.jsonl", "IMPORTED": e2eNow,
+			"RECENCY DATE": "2026-11-27T09:00:00Z"})
+		wantRow(t, rows, "report APT", map[string]string{"RULE": "report", "SOURCE": "rpt-2026-0117",
+			"FILE": "world.jsonl", "IMPORTED": e2eNow, "RECENCY DATE": "2026-11-10T00:00:00Z"})
+		// Live payloads on an address of two sites: dedicated hosting.
+		wantRow(t, rows, "live red content, dedicated hosting (2 sites)", map[string]string{"RULE": "hosted-content",
+			"POINTS": "+50", "FEED": "-", "FILE": "-", "IMPORTED": "-", "RECENCY DATE": "-"})
+		wantRow(t, rows, "2 spam attacks", map[string]string{"RULE": "listing", "SOURCE": "spam activity", "FILE": "-",
+			"RECENCY DATE": "2026-11-27T10:00:00Z"})
+
+		// -json prints exactly the answer of GET /api/explain, which
+		// counts one request.
+		js := mustTipd(t, "explain", "-store", st, "-json", "45.95.147.10")
+		a := get(t, "GET", s.url+"/api/explain?request=45.95.147.10", tokA)
+		if a.status != 200 || string(a.body) != js {
+			t.Errorf("GET /api/explain: got %d\n%s\nwant the output of tipd explain -json\n%s", a.status, a.body, js)
+		}
+		m := a.json(t)
+		wantField(t, m, "address", "Kind")
+		wantField(t, m, "Red", "Zone")
+		wantField(t, m, 100, "ThreatScore")
+		wantField(t, m, "listing", "Evidence", 0, "Rule")
+		wantField(t, m, "world.jsonl", "Evidence", 0, "File")
+		wantField(t, m, e2eNow, "Evidence", 0, "Imported")
+		wantField(t, m, "2026-11-27T09:00:00Z", "Evidence", 0, "RecencyDate")
+		dom := mustTipd(t, "explain", "-store", st, "c2.badcorp.example")
+		wantRow(t, explainRows(t, dom), "listing CATEGORY_BOTNET_CNC", map[string]string{"RULE": "listing",
+			"FILE": "world.jsonl", "IMPORTED": e2eNow})
+		if a := get(t, "GET", s.url+"/api/explain?request=c2.badcorp.example", tokA); a.status != 200 ||
+			string(a.body) != mustTipd(t, "explain", "-store", st, "-json", "c2.badcorp.example") {
+			t.Errorf("GET /api/explain of a domain: got %d %s, want the output of tipd explain -json", a.status, a.body)
 		}
 		// With a one-hour half-life, listings and reports a day old are
 		// worth nothing; only the red related objects (which do not decay)
@@ -436,4 +475,56 @@ func withoutLicence(t *testing.T, body []byte) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// explainRows splits the evidence table of tipd explain into rows keyed by
+// the column headers, found by the headers' positions (columns are
+// aligned, cells may hold spaces), indexed by their EVIDENCE cell.
+func explainRows(t *testing.T, out string) map[string]map[string]string {
+	t.Helper()
+	lines := strings.Split(out, "\n")
+	h := slices.IndexFunc(lines, func(l string) bool { return strings.HasPrefix(l, "POINTS") })
+	if h < 0 {
+		t.Fatalf("no evidence table in\n%s", out)
+	}
+	heads := []string{"POINTS", "RULE", "EVIDENCE", "SOURCE", "FEED", "FILE", "IMPORTED", "RECENCY DATE", "HOW"}
+	var at []int
+	for _, name := range heads {
+		i := strings.Index(lines[h], name)
+		if i < 0 {
+			t.Fatalf("header %q lacks %s", lines[h], name)
+		}
+		at = append(at, i)
+	}
+	rows := map[string]map[string]string{}
+	for _, l := range lines[h+1:] {
+		if !strings.HasPrefix(l, "+") && !strings.HasPrefix(l, "-") {
+			break
+		}
+		row := map[string]string{}
+		for k, name := range heads {
+			end := len(l)
+			if k+1 < len(at) {
+				end = min(at[k+1], len(l))
+			}
+			row[name] = strings.TrimSpace(l[min(at[k], len(l)):end])
+		}
+		rows[row["EVIDENCE"]] = row
+	}
+	return rows
+}
+
+// wantRow checks the cells of the row of evidence.
+func wantRow(t *testing.T, rows map[string]map[string]string, evidence string, want map[string]string) {
+	t.Helper()
+	row, ok := rows[evidence]
+	if !ok {
+		t.Errorf("no row %q in %v", evidence, rows)
+		return
+	}
+	for k, v := range want {
+		if row[k] != v {
+			t.Errorf("row %q, %s: got %q, want %q", evidence, k, row[k], v)
+		}
+	}
 }

@@ -3,21 +3,20 @@ package main
 import (
 	"context"
 	"fmt"
-	"net/netip"
 	"strings"
 	"text/tabwriter"
+	"time"
 
-	"github.com/tipd/tipd/internal/intel"
 	"github.com/tipd/tipd/internal/netdata"
 	"github.com/tipd/tipd/internal/report"
-	"github.com/tipd/tipd/internal/score"
 	"github.com/tipd/tipd/internal/store"
 )
 
 func cmdExplain(ctx context.Context, e *env, args []string) error {
-	fs := e.newFlags("explain", "[-store URL] ADDRESS|DOMAIN|URL|HASH")
+	fs := e.newFlags("explain", "[-store URL] [-json] ADDRESS|DOMAIN|URL|HASH")
 	storeURL := e.storeFlag(fs)
 	scoring := e.scoreFlags(fs)
+	asJSON := fs.Bool("json", false, "print the explanation as GET /api/explain answers it")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -25,100 +24,82 @@ func cmdExplain(ctx context.Context, e *env, args []string) error {
 	if len(pos) != 1 {
 		return usagef("explain takes one address, domain name, web address or file hash")
 	}
-	arg := pos[0]
-	kind, err := explainKind(arg)
+	target, err := report.ParseExplainTarget(pos[0])
 	if err != nil {
 		return err
 	}
 	return e.withStore(ctx, *storeURL, prepend("explain", args), true, func(st store.Store, net *netdata.Holder) error {
 		b := &report.Builder{Store: st, Net: net, Now: e.now, Score: scoring()}
-		if kind == 0 {
-			ip, _ := netip.ParseAddr(arg)
-			x, err := b.Explain(ctx, ip.Unmap())
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(e.stdout, "address: %s\n", x.IP)
-			if err := printContributions(e, x.Result.Contributions); err != nil {
-				return err
-			}
-			fmt.Fprintf(e.stdout, "score: %d\nzone: %s\n", x.Result.Score, x.Result.Zone)
-			return nil
-		}
-		var x report.ObjectExplanation
-		switch kind {
-		case intel.ObjectFile:
-			h, _ := intel.NormalizeHash(arg)
-			x, err = b.ExplainFile(ctx, h)
-		case intel.ObjectURL:
-			x, err = b.ExplainURL(ctx, arg)
-		default:
-			d, _ := intel.NormalizeDomain(arg)
-			x, err = b.ExplainDomain(ctx, d)
-		}
+		x, err := b.ExplainData(ctx, target)
 		if err != nil {
 			return err
 		}
-		switch kind {
-		case intel.ObjectFile:
-			fmt.Fprintf(e.stdout, "file: %s\n", x.Key)
-			if len(x.Hashes) > 1 {
-				fmt.Fprintf(e.stdout, "hashes: %s\n", strings.Join(x.Hashes, " "))
+		if *asJSON {
+			body, err := x.MarshalJSON()
+			if err != nil {
+				return err
 			}
-		case intel.ObjectURL:
-			fmt.Fprintf(e.stdout, "web address: %s\n", x.Key)
-		default:
-			fmt.Fprintf(e.stdout, "domain: %s\n", x.Key)
-		}
-		if !x.Known {
-			fmt.Fprintln(e.stdout, "no evidence stored")
-		}
-		if err := printContributions(e, x.Contributions); err != nil {
+			_, err = fmt.Fprintf(e.stdout, "%s\n", body)
 			return err
 		}
-		if kind == intel.ObjectFile {
-			fmt.Fprintf(e.stdout, "zone: %s\nstatus: %s\n", x.Zone, x.Status)
-			return nil
-		}
-		fmt.Fprintf(e.stdout, "score: %d\nzone: %s\n", x.Score, x.Zone)
-		return nil
+		return printExplanation(e, &x)
 	})
 }
 
-// explainKind tells what explain was given: an address (0), a file hash,
-// a web address (a scheme, "/" or "?") or a domain name.
-func explainKind(arg string) (intel.ObjectKind, error) {
-	if ip, err := netip.ParseAddr(arg); err == nil {
-		if ip.Zone() != "" {
-			return 0, intel.Invalid("%q is not an IPv4 or IPv6 address", arg)
+// printExplanation prints an explanation: what it is about, the evidence
+// table, then the verdict.
+func printExplanation(e *env, x *report.ExplanationData) error {
+	switch x.Kind {
+	case report.ExplainAddress:
+		fmt.Fprintf(e.stdout, "address: %s\n", x.Object)
+	case report.ExplainFile:
+		fmt.Fprintf(e.stdout, "file: %s\n", x.Object)
+		if len(x.Hashes) > 1 {
+			fmt.Fprintf(e.stdout, "hashes: %s\n", strings.Join(x.Hashes, " "))
 		}
-		return 0, nil
+	case report.ExplainURL:
+		fmt.Fprintf(e.stdout, "web address: %s\n", x.Object)
+	default:
+		fmt.Fprintf(e.stdout, "domain: %s\n", x.Object)
 	}
-	if _, err := intel.NormalizeHash(arg); err == nil {
-		return intel.ObjectFile, nil
+	if !x.Known && x.Kind != report.ExplainAddress {
+		fmt.Fprintln(e.stdout, "no evidence stored")
 	}
-	if strings.ContainsAny(arg, "/?") {
-		if _, _, err := intel.NormalizeURL(arg); err != nil {
-			return 0, intel.Invalid("%q is not a valid web address: %v", arg, err)
-		}
-		return intel.ObjectURL, nil
+	if err := printEvidence(e, x); err != nil {
+		return err
 	}
-	if _, err := intel.NormalizeDomain(arg); err != nil {
-		return 0, intel.Invalid("%q is not an address, domain name, web address or file hash", arg)
+	if x.HasScore() {
+		fmt.Fprintf(e.stdout, "score: %d\nzone: %s\n", x.Score, x.Zone)
+	} else {
+		fmt.Fprintf(e.stdout, "zone: %s\nstatus: %s\n", x.Zone, x.Status)
 	}
-	return intel.ObjectHost, nil
+	fmt.Fprintf(e.stdout, "scored at: %s\n", timeOrDash(x.ScoredAt))
+	return nil
 }
 
-// printContributions prints the evidence table.
-func printContributions(e *env, cs []score.Contribution) error {
+// printEvidence prints the evidence table: one row per piece, "-" for
+// what a piece does not have.
+func printEvidence(e *env, x *report.ExplanationData) error {
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "POINTS\tEVIDENCE\tSOURCE\tHOW")
-	for _, c := range cs {
-		src := c.Source
-		if src == "" {
-			src = "-"
-		}
-		fmt.Fprintf(tw, "%+d\t%s\t%s\t%s\n", c.Points, c.Evidence, src, c.Note)
+	fmt.Fprintln(tw, "POINTS\tRULE\tEVIDENCE\tSOURCE\tFEED\tFILE\tIMPORTED\tRECENCY DATE\tHOW")
+	for _, c := range x.Evidence {
+		fmt.Fprintf(tw, "%+d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", c.Points, orDash(c.Rule), c.Evidence, orDash(c.Source),
+			orDash(c.Provenance.Feed), orDash(c.Provenance.File), timeOrDash(c.Provenance.Imported), timeOrDash(c.RecencyDate), c.Note)
 	}
 	return tw.Flush()
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// timeOrDash is t in UTC as RFC 3339, or "-" for the zero time.
+func timeOrDash(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.UTC().Format(time.RFC3339)
 }

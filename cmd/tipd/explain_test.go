@@ -3,41 +3,7 @@ package main
 import (
 	"strings"
 	"testing"
-
-	"github.com/tipd/tipd/internal/intel"
 )
-
-func TestExplainKind(t *testing.T) {
-	tests := []struct {
-		arg  string
-		want intel.ObjectKind
-		bad  bool
-	}{
-		{arg: "45.95.147.10", want: 0},
-		{arg: "2a0e:97c0:3e0::10", want: 0},
-		{arg: "0f343b0931126a20f133d67c2b018a3b", want: intel.ObjectFile},
-		{arg: "B39998BA612FC7CFCD924E43CB11C2AEF68C55A8", want: intel.ObjectFile},
-		{arg: "c2.badcorp.example", want: intel.ObjectHost},
-		{arg: "C2.BadCorp.Example.", want: intel.ObjectHost},
-		{arg: "http://c2.badcorp.example/gate.php", want: intel.ObjectURL},
-		{arg: "c2.badcorp.example/bins/x86", want: intel.ObjectURL},
-		{arg: "fe80::1%eth0", bad: true},
-		{arg: "not a name", bad: true},
-		{arg: "1.2.3", bad: true},
-	}
-	for _, tt := range tests {
-		got, err := explainKind(tt.arg)
-		if tt.bad {
-			if err == nil {
-				t.Errorf("explainKind(%q): got %v, want an error", tt.arg, got)
-			}
-			continue
-		}
-		if err != nil || got != tt.want {
-			t.Errorf("explainKind(%q): got %v, %v; want %v", tt.arg, got, err, tt.want)
-		}
-	}
-}
 
 // Domains, web addresses and hashes the store knows nothing of are
 // explained as Grey with no evidence.

@@ -175,7 +175,8 @@ func TestImportEveryFormatThroughTheCLI(t *testing.T) {
 			requests: []string{"91.215.85.10", "91.215.85.11", "91.215.85.40", "2a0e:9b40::22", "http://91.215.85.10/paypal.example/signin/"},
 			check: func(t *testing.T, lookup lookupFunc) {
 				m := lookup(t, "91.215.85.10")
-				wantField(t, m, "Orange", "Zone")
+				// Listed by a feed without dates: seen at the import.
+				wantField(t, m, "Red", "Zone")
 				wantField(t, m, "[CATEGORY_PHISHING]", "IpGeneralInfo", "Categories")
 				wantField(t, m, true, "RelatedObjects", "HasRedZone")
 				wantLen(t, m, 1, "HostedUrls")

@@ -141,14 +141,14 @@ func lookupSTIX(ctx context.Context, b *report.Builder, request string, lic inte
 	}
 	switch kind {
 	case intel.ObjectURL:
-		r, err := b.URL(ctx, key, report.AllURLSections, report.DefaultCount)
+		r, err := b.URL(ctx, key, report.AllURLSTIXSections, report.DefaultCount)
 		if err != nil {
 			return nil, err
 		}
 		r.License = lic
 		return render.URLSTIX(r, b.Clock())
 	case intel.ObjectHost:
-		r, err := b.Domain(ctx, key, report.AllDomainSections, report.DefaultCount)
+		r, err := b.Domain(ctx, key, report.AllDomainSTIXSections, report.DefaultCount)
 		if err != nil {
 			return nil, err
 		}

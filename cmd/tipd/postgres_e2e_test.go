@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -107,6 +108,17 @@ func TestTwoServersOnPostgres(t *testing.T) {
 		wantField(t, rb.json(t), "Red", "Zone")
 	})
 
+	t.Run("explanations: the same from both and from tipd explain -json", func(t *testing.T) {
+		js := mustTipd(t, "explain", "-store", db, "-json", "45.95.147.10")
+		for _, s := range servers {
+			r := get(t, "GET", s+"/api/explain?request=45.95.147.10", tok)
+			if r.status != 200 || string(r.body) != js {
+				t.Errorf("%s: got %d\n%s\nwant the output of tipd explain -json\n%s", s, r.status, r.body, js)
+			}
+		}
+		wantField(t, get(t, "GET", a+"/api/explain?request=45.95.147.10", tok).json(t), "world.jsonl", "Evidence", 0, "File")
+	})
+
 	t.Run("a new token is accepted by both at once, the old one by neither", func(t *testing.T) {
 		newTok := strings.TrimSpace(mustTipd(t, "token", "issue", "-store", db, "alice"))
 		for _, s := range servers {
@@ -180,6 +192,51 @@ func TestTwoServersOnPostgres(t *testing.T) {
 				}
 				time.Sleep(50 * time.Millisecond)
 			}
+		}
+	})
+
+	t.Run("verdicts kept by both follow another process's import", func(t *testing.T) {
+		dir := t.TempDir()
+		write := func(name, body string) string {
+			t.Helper()
+			p := filepath.Join(dir, name)
+			if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			return p
+		}
+		itemZone := func(s string) any {
+			t.Helper()
+			r := get(t, "GET", s+"/api/domain/kept.example?sections=DomainDnsResolutions", tok)
+			if r.status != 200 {
+				t.Fatalf("%s: status %d: %s", s, r.status, r.body)
+			}
+			return path(r.json(t), "DomainDnsResolutions", 0, "Zone")
+		}
+		mustTipd(t, "import", "-store", db, "-format", "jsonl", write("res.jsonl",
+			`{"kind":"resolution","ip":"45.95.147.77","domain":"kept.example","hits":3,"first_seen":"2026-11-25T00:00:00Z","last_seen":"2026-11-27T00:00:00Z"}`+"\n"))
+		for _, s := range servers {
+			if z := itemZone(s); z != "Grey" {
+				t.Fatalf("%s: resolution item before the listings: %v, want Grey", s, z)
+			}
+		}
+		mustTipd(t, "import", "-store", db, "-format", "jsonl", write("listings.jsonl",
+			`{"kind":"listing","ip":"45.95.147.77","category":"CATEGORY_BOTNET_CNC","feed":"Example C2 Feed","first_seen":"2026-11-25T00:00:00Z","last_seen":"2026-11-27T00:00:00Z"}`+"\n"+
+				`{"kind":"listing","ip":"45.95.147.77","category":"CATEGORY_MALWARE","feed":"Example Malware Feed","first_seen":"2026-11-25T00:00:00Z","last_seen":"2026-11-27T00:00:00Z"}`+"\n"))
+		for _, s := range servers {
+			deadline := time.Now().Add(5 * time.Second)
+			for {
+				z := itemZone(s)
+				if z == "Red" {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Errorf("%s: resolution item 5 s after the listings were imported: %v, want Red", s, z)
+					break
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			wantField(t, get(t, "GET", s+"/api/ip/45.95.147.77?sections=Zone", tok).json(t), "Red", "Zone")
 		}
 	})
 }

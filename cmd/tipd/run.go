@@ -50,7 +50,7 @@ func commands() []command {
 		{"demo", "generate a demo world, import it, create user demo and serve it", cmdDemo},
 		{"import", "stream files of one format into the store", cmdImport},
 		{"lookup", "print the API's answer for an address or web address", cmdLookup},
-		{"explain", "print the evidence behind an address's score and zone", cmdExplain},
+		{"explain", "print the evidence behind the verdict on an address, domain, web address or file", cmdExplain},
 		{"user", "manage users, licences, passwords and certificates (add, list, passwd, bind-cert, unbind-cert)", cmdUser},
 		{"token", "issue or revoke API tokens (issue, revoke)", cmdToken},
 		{"hold", "put addresses, networks, web addresses, files or domain names under a legal hold (add, remove, list)", cmdHold},

@@ -45,6 +45,7 @@ type serveConfig struct {
 	logFormat       string
 	score           score.Config
 	refresh         time.Duration // how often to check the store for new network data
+	verdicts        int           // verdicts kept between lookups (0: none)
 	// announce prints the stable lines before serving (default: the url line).
 	announce func(baseURL string) error
 }
@@ -62,11 +63,13 @@ func (e *env) serveFlags(fs *flag.FlagSet, c *serveConfig) func() {
 	lookupMemory := fs.Int64("lookup-memory", httpapi.DefaultLookupMemory>>20, "MiB that the answers of lookups in flight may hold together, half of it for one user (0: no bound)")
 	userInFlight := fs.Int("user-inflight", httpapi.DefaultUserInFlight, "lookups each user may have in flight at once; more wait for a place (0: no cap)")
 	authFailures := fs.Int("auth-failures", 20, "failed authentications a client address may have in 10 s before it is refused for a while (0: no limit)")
+	verdicts := fs.Int("verdicts", report.DefaultVerdicts, "verdicts of list items kept between lookups until the next import or minute (0: none)")
 	return func() {
 		c.addr, c.tlsCert, c.tlsKey, c.maxCount, c.logFormat, c.refresh = *addr, *cert, *key, *maxCount, *logFormat, *refresh
 		c.score = scoring()
 		c.rate, c.burst, c.authFailures = *rate, *burst, *authFailures
 		c.lookupMemoryMiB, c.userInFlight = *lookupMemory, *userInFlight
+		c.verdicts = *verdicts
 	}
 }
 
@@ -169,6 +172,9 @@ func (e *env) serve(ctx context.Context, st store.Store, loc storeLocation, c se
 	)
 	acc := &access.Service{Store: st, Now: e.now}
 	builder := &report.Builder{Store: st, Net: net0, Now: e.now, Score: c.score}
+	if c.verdicts > 0 {
+		builder.Verdicts = report.NewVerdicts(c.verdicts)
+	}
 	var tlsConfig *tls.Config
 	var clientCAs *x509.CertPool
 	if c.clientCA != "" {

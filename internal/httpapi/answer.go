@@ -29,8 +29,15 @@ type answer interface {
 	release()
 }
 
-// build builds the report req asks for.
+// build builds the report (or the explanation) req asks for.
 func (s *server) build(ctx context.Context, req lookupRequest) (answer, error) {
+	if req.explain {
+		d, err := s.reports.ExplainData(ctx, req.target)
+		if err != nil {
+			return nil, err
+		}
+		return explainAnswer{d}, nil
+	}
 	switch req.kind {
 	case kindURL:
 		r, err := s.reports.URL(ctx, req.url, req.sections, req.count)

@@ -56,6 +56,7 @@ func (s *syncBuffer) String() string {
 type env struct {
 	h      http.Handler
 	st     store.Store
+	net    *netdata.Holder
 	acc    *access.Service
 	logs   *syncBuffer
 	tokens map[string]string // user -> token
@@ -74,7 +75,7 @@ func newEnv(t testing.TB, o options) *env {
 		st = mem.New()
 	}
 	acc := &access.Service{Store: st, Now: fixedNow}
-	e := &env{st: st, acc: acc, logs: &syncBuffer{}, tokens: map[string]string{}}
+	e := &env{st: st, net: netdata.NewHolder(), acc: acc, logs: &syncBuffer{}, tokens: map[string]string{}}
 	users := []struct {
 		name string
 		l    access.License
@@ -98,7 +99,7 @@ func newEnv(t testing.TB, o options) *env {
 	reg := prometheus.NewRegistry()
 	e.h = httpapi.NewServer(logger, httpapi.Config{}, httpapi.Deps{
 		Access:   acc,
-		Reports:  &report.Builder{Store: st, Net: netdata.NewHolder(), Now: fixedNow},
+		Reports:  &report.Builder{Store: st, Net: e.net, Now: fixedNow},
 		Ready:    o.ready,
 		Metrics:  httpapi.NewMetrics(reg),
 		Registry: reg,

@@ -300,9 +300,9 @@ func requestWeight(req lookupRequest) int64 {
 // the report is built.
 var (
 	cappedLists = [...]report.Sections{
-		kindURL: report.SecDomainDNSResolutions | report.SecFilesDownloaded | report.SecFilesAccessed |
+		kindURL: report.SecDomainDNSResolutions | report.SecDNSResolutionsIPv6 | report.SecFilesDownloaded | report.SecFilesAccessed |
 			report.SecURLReferrals | report.SecURLReferredTo | report.SecFeedMasks,
-		kindDomain: report.SecDomainDNSResolutions | report.SecFilesDownloaded | report.SecFilesAccessed |
+		kindDomain: report.SecDomainDNSResolutions | report.SecDNSResolutionsIPv6 | report.SecFilesDownloaded | report.SecFilesAccessed |
 			report.SecURLReferrals | report.SecURLReferredTo | report.SecSubdomains | report.SecFeedMasks,
 		kindHash: report.SecFileCertificates | report.SecFileNames | report.SecFilePaths |
 			report.SecFileDownloadedFromURLs | report.SecFileAccessedURLs | report.SecFileStartedObjects |

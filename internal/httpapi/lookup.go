@@ -59,7 +59,8 @@ func (s *server) pathLookup(w http.ResponseWriter, r *http.Request, info *reques
 // built, so refused, rate-limited, held, malformed and turned-away
 // requests never consume quota; a search for an object nothing is known
 // about is counted, then answered 404 no_data. Every kind of lookup, path
-// or search form, goes through here: one count per answered request.
+// or search form, and every explanation goes through here: one count per
+// answered request.
 func (s *server) lookup(w http.ResponseWriter, r *http.Request, info *requestInfo, parse func() (lookupRequest, error)) error {
 	ctx := r.Context()
 	user, token, err := s.credentials(r, info)

@@ -40,7 +40,11 @@ type lookupRequest struct {
 	object string     // kindDomain: the normalised name; kindHash: the hash, upper case
 	// search marks an OpenTIP-style search: a subset answer without
 	// LicenseInfo, and 404 no_data for an object nothing is known about.
-	search   bool
+	search bool
+	// explain marks GET /api/explain: the explanation of target, as
+	// JSON, instead of a report.
+	explain  bool
+	target   report.ExplainTarget
 	sections report.Sections
 	count    int
 	format   string
@@ -141,7 +145,7 @@ func applyParams(req *lookupRequest, p apiParams, cfg Config) error {
 		// default: sections and count are ignored, not even validated.
 		req.format = formatSTIX
 		req.count = report.DefaultCount
-		req.sections = allSections(req.kind)
+		req.sections = stixSections(req.kind)
 		return nil
 	default:
 		return intel.Invalid("format must be json or stix, not %q", clip(format))
@@ -206,6 +210,17 @@ func allSections(kind lookupKind) report.Sections {
 		return report.AllFileSections
 	}
 	return report.AllIPSections
+}
+
+// stixSections are the sections of the STIX bundle of a lookup of kind.
+func stixSections(kind lookupKind) report.Sections {
+	switch kind {
+	case kindURL:
+		return report.AllURLSTIXSections
+	case kindDomain:
+		return report.AllDomainSTIXSections
+	}
+	return allSections(kind)
 }
 
 // parseLookup parses the raw path (starting with /api/ip) and the raw query

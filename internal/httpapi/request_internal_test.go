@@ -119,7 +119,7 @@ func TestParseDomainLookup(t *testing.T) {
 	}
 	// format=stix ignores sections and count.
 	req, err = parseDomainLookup("/api/domain/example.com", "sections=IpWhoIs&count=0&format=stix", testCfg)
-	if err != nil || req.format != formatSTIX || req.sections != report.AllDomainSections || req.count != report.DefaultCount {
+	if err != nil || req.format != formatSTIX || req.sections != report.AllDomainSTIXSections || req.count != report.DefaultCount {
 		t.Errorf("format=stix: got %q %v %d %v, want a bundle of every section", req.format, req.sections, req.count, err)
 	}
 	req, err = parseHashLookup("/api/hash/"+strings.Repeat("a", 40), "format=stix&sections=nosuch", testCfg)
@@ -184,7 +184,7 @@ type params struct {
 
 func TestParseURLLookup(t *testing.T) {
 	all := params{report.AllURLSections, DefaultDefaultCount, formatJSON}
-	stix := params{report.AllURLSections, report.DefaultCount, formatSTIX}
+	stix := params{report.AllURLSTIXSections, report.DefaultCount, formatSTIX}
 	tests := []struct {
 		target string
 		url    string // with scheme
@@ -437,7 +437,7 @@ func FuzzParseURLLookup(f *testing.F) {
 		if !hasHTTPScheme(req.url) {
 			t.Fatalf("%q: address %q has no http(s) scheme", target, req.url)
 		}
-		if req.count < 1 || req.count > testCfg.MaxCount || req.sections == 0 || req.sections&^report.AllURLSections != 0 {
+		if req.count < 1 || req.count > testCfg.MaxCount || req.sections == 0 || req.sections&^report.AllURLSTIXSections != 0 {
 			t.Fatalf("%q: parameters %+v out of range", target, req)
 		}
 		// The encoded form of the address looked up reaches the same

@@ -34,6 +34,7 @@ type route struct {
 //	GET|HEAD /api/v1/search/url?request=<web address>     OpenTIP-style lookup (handleSearchURL)
 //	GET|HEAD /api/v1/search/domain?request=<domain>       OpenTIP-style lookup (handleSearchDomain)
 //	GET|HEAD /api/v1/search/hash?request=<hash>           OpenTIP-style lookup (handleSearchHash)
+//	GET|HEAD /api/explain?request=<address|domain|web address|hash>   the evidence behind a verdict (handleExplain)
 //	GET|HEAD|POST /api/publications/get_one?publication_id=   one report (handlePublicationOne)
 //	GET|HEAD|POST /api/publications/get_list?date_start=&date_end=&limit=   reports by date (handlePublicationList)
 //	GET|HEAD /taxii2/…                                    TAXII 2.1 server (handleTAXII, internal/taxii)
@@ -49,7 +50,7 @@ type route struct {
 // listener, edge.go): 400, and the connection is closed.
 // Each route's label in the metrics (tipd_http_requests_total{route}) is
 // the name given to s.handle below: ip_lookup, url_lookup, domain_lookup,
-// hash_lookup, search_ip, search_url, search_domain, search_hash, ….
+// hash_lookup, search_ip, search_url, search_domain, search_hash, explain, ….
 // Routes are matched on the raw request path, never cleaned or decoded,
 // so that web addresses in the lookup path (with their "//") are neither
 // rewritten nor redirected, and no route ever answers with a redirect.
@@ -71,6 +72,7 @@ func (s *server) routes() {
 		{path: searchURLPath, h: s.handle("search_url", getHead, s.handleSearchURL)},
 		{path: searchDomainPath, h: s.handle("search_domain", getHead, s.handleSearchDomain)},
 		{path: searchHashPath, h: s.handle("search_hash", getHead, s.handleSearchHash)},
+		{path: explainPath, h: s.handle("explain", getHead, s.handleExplain)},
 		{path: publicationOnePath, h: s.handle("publication_one", getHeadPost, s.handlePublicationOne)},
 		{path: publicationListPath, h: s.handle("publication_list", getHeadPost, s.handlePublicationList)},
 		{path: taxii.Prefix, prefix: true, h: s.handleStyled("taxii", getHead, errTAXII, s.handleTAXII)},

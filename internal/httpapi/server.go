@@ -2,6 +2,7 @@
 // /api/ip/<address or web address>, /api/url/<web address>,
 // /api/domain/<domain>, /api/hash/<hash> and the OpenTIP-style search
 // forms; request.go reads their requests, lookup.go answers them), the
+// explanations of verdicts (GET /api/explain, explain.go), the
 // publications, TAXII, the health and readiness probes, and the
 // Prometheus metrics. NewServer takes every dependency explicitly;
 // routes.go lists every route. Handlers return errors and one table

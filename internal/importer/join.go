@@ -82,6 +82,7 @@ func (j *joiner) prepare(ctx context.Context, b *intel.Batch) (int64, error) {
 	j.fillSources(b)
 	b.AddObjects()
 	b.DateLinks(j.src.Imported)
+	b.DateListings(j.src.Imported)
 	if !needsJoin(b) {
 		return 0, nil
 	}

@@ -163,6 +163,36 @@ func (b *Batch) DateLinks(t time.Time) {
 	}
 }
 
+// DateListings dates the undated listings of the batch (address,
+// network and object listings without FirstSeen and LastSeen) at the
+// minute t, the import's time: a listing in the version of a feed
+// imported now was seen then. A later import of a version that still
+// lists it moves LastSeen on (LastSeen = max), one that no longer lists it
+// leaves LastSeen at the last version that did, and its recency decays
+// from there; FirstSeen (= min) keeps the first version's minute. Formats
+// that date their versions (a DROP list's Last-Modified, an ipset's file
+// date) date their listings themselves before this.
+func (b *Batch) DateListings(t time.Time) {
+	t = UTC(t).Truncate(time.Minute)
+	if t.IsZero() {
+		return
+	}
+	date := func(first, last *time.Time) {
+		if first.IsZero() && last.IsZero() {
+			*first, *last = t, t
+		}
+	}
+	for i := range b.Listings {
+		date(&b.Listings[i].FirstSeen, &b.Listings[i].LastSeen)
+	}
+	for i := range b.NetListings {
+		date(&b.NetListings[i].FirstSeen, &b.NetListings[i].LastSeen)
+	}
+	for i := range b.ObjectListings {
+		date(&b.ObjectListings[i].FirstSeen, &b.ObjectListings[i].LastSeen)
+	}
+}
+
 // CompareLinks orders two links of one list and owner as the stores list
 // them: by recency or severity (see LinkList), then by item key.
 func CompareLinks(a, b *Link) int {

@@ -67,7 +67,7 @@ func IPSTIX(r *report.IPReport, now time.Time) ([]byte, error) {
 
 // URLSTIX renders a web-address report as one STIX 2.1 bundle.
 func URLSTIX(r *report.URLReport, now time.Time) ([]byte, error) {
-	size := 2048 + 700*len(r.Files) + 256*len(r.Whois.Contacts) + 500*len(r.Resolutions) + 650*len(r.FilesAccessed) +
+	size := 2048 + 700*len(r.Files) + 256*len(r.Whois.Contacts) + 500*(len(r.Resolutions)+len(r.ResolutionsIPv6)) + 650*len(r.FilesAccessed) +
 		550*(len(r.Referrals)+len(r.ReferredTo)) + 160*len(r.Masks) + 600*len(r.Reports)
 	return appendURLBundle(make([]byte, 0, size), r, now, randomBundleID()), nil
 }
@@ -424,8 +424,9 @@ func appendURLBundle(dst []byte, r *report.URLReport, now time.Time, bundleID st
 	indID := ""
 	if r.Zone == intel.ZoneRed || r.Zone == intel.ZoneOrange {
 		indID = stableID("indicator", "url\x00"+value)
-		s.indicator(indID, "[url:value = '"+patternEscape(value)+"']", value, r.Zone, -1, r.Categories, r.FirstSeen, latest)
-		s.rel("based-on", indID, urlID, r.FirstSeen, latest, nil)
+		first := firstURLEvidence(r, latest)
+		s.indicator(indID, "[url:value = '"+patternEscape(value)+"']", value, r.Zone, -1, r.Categories, first, latest)
+		s.rel("based-on", indID, urlID, first, latest, nil)
 	}
 	for i := range r.Files[:min(len(r.Files), maxSTIXItems)] {
 		f := &r.Files[i]
@@ -451,6 +452,7 @@ func appendURLBundle(dst []byte, r *report.URLReport, now time.Time, bundleID st
 		}
 		s.relWith("related-to", relHostedOn, urlID, hostID, r.FirstSeen, r.LastSeen, nil)
 		s.resolutions(hostID, r.Resolutions)
+		s.resolutions(hostID, r.ResolutionsIPv6)
 	}
 	s.fileItems(urlID, r.FilesAccessed, relAccessed, "")
 	s.urlItems(urlID, r.Referrals, false)
@@ -791,6 +793,25 @@ func latestURLEvidence(r *report.URLReport) time.Time {
 		latest = maxTime(latest, r.Masks[i].LastSeen)
 	}
 	return latest
+}
+
+// firstURLEvidence is when the evidence of a web address starts: its own
+// first sighting, else the earliest date of the files downloaded from it,
+// else latest (its latest evidence), so that an indicator's version does
+// not depend on the clock when the address itself is undated.
+func firstURLEvidence(r *report.URLReport, latest time.Time) time.Time {
+	if !r.FirstSeen.IsZero() {
+		return r.FirstSeen
+	}
+	var first time.Time
+	for i := range r.Files {
+		f := &r.Files[i]
+		first = intel.MinTime(first, intel.MinTime(f.FirstSeen, f.LastSeen))
+	}
+	if first.IsZero() {
+		return latest
+	}
+	return first
 }
 
 func maxTime(a, b time.Time) time.Time {

@@ -36,7 +36,7 @@ const (
 // time used where no evidence date exists. The bundle id is random;
 // everything else depends only on r (and now for undated objects).
 func DomainSTIX(r *report.DomainReport, now time.Time) ([]byte, error) {
-	size := 3072 + 256*len(r.Whois.Contacts) + 900*len(r.Resolutions) + 750*(len(r.FilesDownloaded)+len(r.FilesAccessed)) +
+	size := 3072 + 256*len(r.Whois.Contacts) + 900*(len(r.Resolutions)+len(r.ResolutionsIPv6)) + 750*(len(r.FilesDownloaded)+len(r.FilesAccessed)) +
 		700*(len(r.Referrals)+len(r.ReferredTo)) + 120*len(r.Subdomains) + 160*len(r.Masks) + 600*len(r.Reports)
 	return appendDomainBundle(make([]byte, 0, size), r, now, randomBundleID()), nil
 }
@@ -89,6 +89,7 @@ func appendDomainBundle(dst []byte, r *report.DomainReport, now time.Time, bundl
 		s.rel("based-on", indID, domID, r.FirstSeen, latest, nil)
 	}
 	s.resolutions(domID, r.Resolutions)
+	s.resolutions(domID, r.ResolutionsIPv6)
 	s.fileItems(domID, r.FilesDownloaded, "", "domain name")
 	s.fileItems(domID, r.FilesAccessed, relAccessed, "")
 	s.urlItems(domID, r.Referrals, false)

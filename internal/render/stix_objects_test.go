@@ -45,6 +45,10 @@ func stixDomainReport() *report.DomainReport {
 			{IP: netip.MustParseAddr("198.51.100.7"), Zone: intel.ZoneGrey, Hits: 1,
 				FirstSeen: at(2025, 10, 2, 0, 0, 0), LastSeen: at(2025, 10, 2, 0, 0, 0)},
 		},
+		ResolutionsIPv6: []report.ResolutionItem{
+			{IP: netip.MustParseAddr("2001:db8::5"), Zone: intel.ZoneGrey, Hits: 4,
+				FirstSeen: at(2026, 11, 2, 0, 0, 0), LastSeen: at(2026, 11, 20, 0, 0, 0)},
+		},
 		FilesDownloaded: []report.FileItem{{Zone: intel.ZoneRed, Hits: 37, MD5: "0F343B0931126A20F133D67C2B018A3B",
 			FirstSeen: at(2026, 11, 20, 8, 15, 0), LastSeen: at(2026, 11, 27, 9, 0, 0),
 			DetectionName: "HEUR:Backdoor.Linux.Mirai.b", URL: "c2.badcorp.example/bins/x86"}},
@@ -418,6 +422,7 @@ func TestObjectSTIXRelations(t *testing.T) {
 		{"domain", appendDomainBundle(nil, stixDomainReport(), stixNow, goldenBundleID), map[link]map[string]any{
 			{"c2.badcorp.example", "resolves-to", "45.95.147.10"}:                {"x_tipd_hits": 50.0, "x_tipd_daily_peak": 9.0},
 			{"c2.badcorp.example", "resolves-to", "198.51.100.7"}:                {"x_tipd_hits": 1.0},
+			{"c2.badcorp.example", "resolves-to", "2001:db8::5"}:                 {"x_tipd_hits": 4.0},
 			{main, "related-to", "c2.badcorp.example"}:                           {"x_tipd_download_url": "http://c2.badcorp.example/bins/x86", "x_tipd_hits": 37.0},
 			{main, "accessed", "c2.badcorp.example"}:                             {"x_tipd_access_url": "http://c2.badcorp.example/gate.php", "x_tipd_hits": 3.0},
 			{other, "accessed", "c2.badcorp.example"}:                            {"x_tipd_hits": 12.0},
@@ -493,9 +498,13 @@ func stixBigDomain(n int) *report.DomainReport {
 	base := at(2026, 1, 1, 0, 0, 0)
 	d := stixDomainReport()
 	d.Resolutions, d.FilesDownloaded, d.FilesAccessed, d.Referrals, d.ReferredTo, d.Subdomains = nil, nil, nil, nil, nil, nil
+	d.ResolutionsIPv6 = nil
 	for i := range n {
 		ts := base.Add(time.Duration(i) * time.Minute)
 		d.Resolutions = append(d.Resolutions, report.ResolutionItem{IP: netip.AddrFrom4([4]byte{10, 0, byte(i >> 8), byte(i)}),
+			Zone: intel.ZoneGrey, Hits: 1, FirstSeen: ts, LastSeen: ts})
+		d.ResolutionsIPv6 = append(d.ResolutionsIPv6, report.ResolutionItem{
+			IP:   netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 14: byte(i >> 8), 15: byte(i)}),
 			Zone: intel.ZoneGrey, Hits: 1, FirstSeen: ts, LastSeen: ts})
 		d.FilesDownloaded = append(d.FilesDownloaded, report.FileItem{Zone: intel.ZoneRed, Hits: 1, MD5: fmt.Sprintf("%032X", i+1),
 			FirstSeen: ts, LastSeen: ts, URL: fmt.Sprintf("c2.badcorp.example/%d", i)})
@@ -526,7 +535,7 @@ func stixBigFile(n int) *report.FileReport {
 }
 
 // TestObjectSTIXCaps checks that every list of a domain and a file bundle
-// is capped at 1000 items.
+// is capped at 1000 items (IPv4 and IPv6 resolutions each).
 func TestObjectSTIXCaps(t *testing.T) {
 	d, f := stixBigDomain(1200), stixBigFile(1200)
 	count := func(body []byte) (map[string]int, map[string]any) {
@@ -543,8 +552,8 @@ func TestObjectSTIXCaps(t *testing.T) {
 		return counts, objs[1]
 	}
 	dc, dom := count(appendDomainBundle(nil, d, stixNow, goldenBundleID))
-	for typ, want := range map[string]int{"ipv4-addr": 1000, "file": 2000, "url": 2000,
-		"relationship/resolves-to/": 1000, "relationship/related-to/": 1000, "relationship/related-to/accessed": 1000,
+	for typ, want := range map[string]int{"ipv4-addr": 1000, "ipv6-addr": 1000, "file": 2000, "url": 2000,
+		"relationship/resolves-to/": 2000, "relationship/related-to/": 1000, "relationship/related-to/accessed": 1000,
 		"relationship/related-to/refers-to": 2000} {
 		if dc[typ] != want {
 			t.Errorf("domain %s: got %d, want %d", typ, dc[typ], want)

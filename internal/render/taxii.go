@@ -107,11 +107,12 @@ func URLIndicator(r *report.URLReport, now time.Time) []Object {
 	out = append(out, w.take("url", urlID, time.Time{}))
 
 	indID := stableID("indicator", "url\x00"+value)
-	w.indicator(indID, "[url:value = '"+patternEscape(value)+"']", value, r.Zone, -1, r.Categories, r.FirstSeen, latest)
-	out = append(out, w.take("indicator", indID, w.version(r.FirstSeen, latest)))
+	first := firstURLEvidence(r, latest)
+	w.indicator(indID, "[url:value = '"+patternEscape(value)+"']", value, r.Zone, -1, r.Categories, first, latest)
+	out = append(out, w.take("indicator", indID, w.version(first, latest)))
 
-	w.rel("based-on", indID, urlID, r.FirstSeen, latest, nil)
-	out = append(out, w.take("relationship", stableID("relationship", "based-on\x00"+indID+"\x00"+urlID), w.version(r.FirstSeen, latest)))
+	w.rel("based-on", indID, urlID, first, latest, nil)
+	out = append(out, w.take("relationship", stableID("relationship", "based-on\x00"+indID+"\x00"+urlID), w.version(first, latest)))
 	return out
 }
 

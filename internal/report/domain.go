@@ -69,7 +69,12 @@ func (b *Builder) Domain(ctx context.Context, name string, sec Sections, count i
 		}
 	}
 	if sec.Has(SecDomainDNSResolutions) {
-		if r.Resolutions, err = j.hostResolutions(ctx, name, count); err != nil {
+		if r.Resolutions, err = j.hostResolutions(ctx, intel.LinkHostIPv4, name, count); err != nil {
+			return nil, err
+		}
+	}
+	if sec.Has(SecDNSResolutionsIPv6) {
+		if r.ResolutionsIPv6, err = j.hostResolutions(ctx, intel.LinkHostIPv6, name, count); err != nil {
 			return nil, err
 		}
 	}
@@ -113,24 +118,22 @@ func (b *Builder) Domain(ctx context.Context, name string, sec Sections, count i
 
 // Items is the number of list items the report holds.
 func (r *DomainReport) Items() int {
-	return len(r.Categories) + len(r.Reports) + len(r.Resolutions) + len(r.FilesDownloaded) + len(r.FilesAccessed) +
+	return len(r.Categories) + len(r.Reports) + len(r.Resolutions) + len(r.ResolutionsIPv6) + len(r.FilesDownloaded) + len(r.FilesAccessed) +
 		len(r.Referrals) + len(r.ReferredTo) + len(r.Subdomains) + len(r.Masks) + len(r.Industries) +
 		len(r.Whois.NameServers) + len(r.Whois.Contacts) + len(r.Whois.Status)
 }
 
 func (j *judge) hostZone(ctx context.Context, name string) (intel.Zone, error) {
-	h, err := j.host(ctx, name)
-	if err != nil {
-		return "", err
-	}
-	return h.res.Zone, nil
+	v, err := j.hostItem(ctx, name)
+	return v.zone, err
 }
 
-// hostResolutions is DomainDnsResolutions of a domain name.
-func (j *judge) hostResolutions(ctx context.Context, name string, count int) ([]ResolutionItem, error) {
-	links, err := j.links(ctx, intel.LinkHostIPv4, name, count)
+// hostResolutions is DomainDnsResolutions of a domain name (list
+// LinkHostIPv4), or its IPv6 counterpart (LinkHostIPv6).
+func (j *judge) hostResolutions(ctx context.Context, list intel.LinkList, name string, count int) ([]ResolutionItem, error) {
+	links, err := j.links(ctx, list, name, count)
 	if err == nil {
-		links, err = leaveOutHeld(ctx, j, links, linkObject(intel.LinkHostIPv4))
+		links, err = leaveOutHeld(ctx, j, links, linkObject(list))
 	}
 	if err != nil {
 		return nil, err
@@ -174,13 +177,12 @@ func (j *judge) subdomains(ctx context.Context, name string, count int) ([]Subdo
 	}
 	out := make([]SubdomainItem, 0, len(links))
 	for i := range links {
-		h, err := j.host(ctx, links[i].Item)
+		v, err := j.hostItem(ctx, links[i].Item)
 		if err != nil {
 			return nil, err
 		}
-		s := h.sum
-		out = append(out, SubdomainItem{Name: links[i].Item, Zone: h.res.Zone, FilesCount: s.Lists[intel.LinkHostFiles].Items,
-			URLsCount: s.Lists[intel.LinkHostURLs].Items, HitsCount: hostHits(s)})
+		out = append(out, SubdomainItem{Name: links[i].Item, Zone: v.zone, FilesCount: v.files,
+			URLsCount: v.urls, HitsCount: v.hits})
 	}
 	slices.SortStableFunc(out, func(a, b SubdomainItem) int {
 		if d := b.Zone.Severity() - a.Zone.Severity(); d != 0 {

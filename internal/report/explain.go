@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"slices"
+	"time"
 
 	"github.com/tipd/tipd/internal/intel"
 	"github.com/tipd/tipd/internal/netdata"
@@ -21,6 +23,7 @@ type Explanation struct {
 	Related  score.Related
 	Reports  []score.ReportRef
 	Result   score.Result // with Contributions
+	Now      time.Time    // the time it was scored at
 }
 
 // Explain scores ip with the same inputs as IP and returns the contributions.
@@ -30,7 +33,8 @@ type Explanation struct {
 // feed or report said about it as ignored, with 0 points.
 func (b *Builder) Explain(ctx context.Context, ip netip.Addr) (Explanation, error) {
 	ip = ip.Unmap().WithZone("")
-	e := Explanation{IP: ip}
+	_, now := b.generation() // the time the address's lookup scores at
+	e := Explanation{IP: ip, Now: now}
 	if blk, ok := netdata.Reserved(ip); ok {
 		e.Reserved, e.Block = true, blk
 		sum, err := b.Store.Address(ctx, ip)
@@ -40,7 +44,7 @@ func (b *Builder) Explain(ctx context.Context, ip netip.Addr) (Explanation, erro
 		e.Summary = sum
 		e.Result = score.Result{Zone: intel.ZoneGrey, Contributions: append([]score.Contribution{{
 			Evidence: "special-purpose address " + blk.Prefix.String(), Source: blk.RFC,
-			Note: blk.Name + ": reserved addresses are Grey and never looked up",
+			Note: blk.Name + ": reserved addresses are Grey and never looked up", Rule: score.RuleReserved,
 		}}, ignoredEvidence(&sum)...)}
 		return e, nil
 	}
@@ -59,14 +63,9 @@ func (b *Builder) Explain(ctx context.Context, ip netip.Addr) (Explanation, erro
 	if err != nil {
 		return e, err
 	}
-	e.Related = score.Related{RedURLs: sum.RedURLs, RedFiles: sum.RedFiles}
-	for i := range res {
-		if res[i].Zone == intel.ZoneRed {
-			e.Related.RedDomains++
-		}
-	}
+	e.Related = related(&sum, res)
 	e.Result = score.Score(b.Score, &score.Input{
-		Summary: &e.Summary, NetListings: e.Net.Listings, Allows: e.Net.Allows, Related: e.Related, Reports: e.Reports, Now: b.now(),
+		Summary: &e.Summary, NetListings: e.Net.Listings, Allows: e.Net.Allows, Related: e.Related, Reports: e.Reports, Now: e.Now,
 	})
 	return e, nil
 }
@@ -74,30 +73,42 @@ func (b *Builder) Explain(ctx context.Context, ip netip.Addr) (Explanation, erro
 // ignoredEvidence lists the stored evidence of a special-purpose address,
 // each with 0 points.
 func ignoredEvidence(sum *intel.AddressSummary) []score.Contribution {
-	const note = "ignored: special-purpose address"
+	const note, rule = "ignored: special-purpose address", score.RuleIgnored
 	var out []score.Contribution
 	for _, l := range sum.Listings {
-		out = append(out, score.Contribution{Evidence: "listing " + string(l.Category), Source: l.Feed, Note: note})
+		out = append(out, score.Contribution{Evidence: "listing " + string(l.Category), Source: l.Feed, Note: note, Rule: rule,
+			Provenance: l.Source, RecencyDate: cmpTime(l.LastSeen, l.FirstSeen)})
 	}
 	for _, id := range sum.ReportIDs {
-		out = append(out, score.Contribution{Evidence: "report link", Source: id, Note: note})
+		out = append(out, score.Contribution{Evidence: "report link", Source: id, Note: note, Rule: rule})
 	}
 	if sum.Spam.Attacks > 0 {
-		out = append(out, score.Contribution{Evidence: fmt.Sprintf("%d spam attacks", sum.Spam.Attacks), Source: score.SpamTelemetry, Note: note})
+		out = append(out, score.Contribution{Evidence: fmt.Sprintf("%d spam attacks", sum.Spam.Attacks), Source: score.SpamTelemetry,
+			Note: note, Rule: rule, RecencyDate: sum.Spam.Last})
 	}
 	if sum.Phishing.Attacks > 0 {
-		out = append(out, score.Contribution{Evidence: fmt.Sprintf("%d phishing attacks", sum.Phishing.Attacks), Source: score.PhishingTelemetry, Note: note})
+		out = append(out, score.Contribution{Evidence: fmt.Sprintf("%d phishing attacks", sum.Phishing.Attacks), Source: score.PhishingTelemetry,
+			Note: note, Rule: rule, RecencyDate: sum.Phishing.Last})
 	}
 	if sum.RedURLs > 0 {
-		out = append(out, score.Contribution{Evidence: fmt.Sprintf("%d red hosted URLs", sum.RedURLs), Note: note})
+		out = append(out, score.Contribution{Evidence: fmt.Sprintf("%d red hosted URLs", sum.RedURLs), Note: note, Rule: rule})
 	}
 	if sum.RedFiles > 0 {
-		out = append(out, score.Contribution{Evidence: fmt.Sprintf("%d red downloaded files", sum.RedFiles), Note: note})
+		out = append(out, score.Contribution{Evidence: fmt.Sprintf("%d red downloaded files", sum.RedFiles), Note: note, Rule: rule})
 	}
 	if sum.Hits > 0 {
-		out = append(out, score.Contribution{Evidence: fmt.Sprintf("sightings (%d hits)", sum.Hits), Note: note})
+		out = append(out, score.Contribution{Evidence: fmt.Sprintf("sightings (%d hits)", sum.Hits), Note: note, Rule: rule,
+			RecencyDate: sum.LastSeen})
 	}
 	return out
+}
+
+// cmpTime is a, or b when a is zero.
+func cmpTime(a, b time.Time) time.Time {
+	if a.IsZero() {
+		return b
+	}
+	return a
 }
 
 // ObjectExplanation is the verdict on one domain name, web address or
@@ -113,18 +124,41 @@ type ObjectExplanation struct {
 	Hashes        []string
 	Categories    []score.CategoryZone
 	Contributions []score.Contribution
+	Now           time.Time // the time it was scored at
 }
 
 // ExplainDomain explains the verdict on a domain name (normalised by
 // intel.NormalizeDomain) with the inputs of Domain.
 func (b *Builder) ExplainDomain(ctx context.Context, name string) (ObjectExplanation, error) {
-	h, err := b.judge().host(ctx, name)
+	j := b.judge()
+	h, err := j.host(ctx, name)
 	if err != nil {
 		return ObjectExplanation{}, err
 	}
-	res := score.Object(b.Score, &h.in)
+	in := h.in
+	in.Allows = hostAllowSources(h, in.Allows)
+	res := score.Object(b.Score, &in)
 	return ObjectExplanation{Kind: intel.ObjectHost, Key: name, Known: h.sum.Known(), Score: res.Score, Zone: res.Zone,
-		Categories: res.Categories, Contributions: res.Contributions}, nil
+		Categories: res.Categories, Contributions: res.Contributions, Now: j.now}, nil
+}
+
+// hostAllowSources returns a copy of allows, the allow lists naming the
+// name of h or one of its ancestors, with the provenance of the record
+// of the name that holds each list.
+func hostAllowSources(h *hostEv, allows []score.AllowRef) []score.AllowRef {
+	if len(allows) == 0 {
+		return allows
+	}
+	out := slices.Clone(allows)
+	for i := range out {
+		for _, s := range append([]*intel.ObjectSummary{h.sum}, h.anc...) {
+			if s.Key == out[i].Name {
+				out[i].Source = s.Info.Source
+				break
+			}
+		}
+	}
+	return out
 }
 
 // ExplainURL explains the verdict on a web address given in any form the
@@ -134,13 +168,30 @@ func (b *Builder) ExplainURL(ctx context.Context, rawURL string) (ObjectExplanat
 	if err != nil {
 		return ObjectExplanation{}, intel.Invalid("invalid web address: %v", err)
 	}
-	u, err := b.judge().url(ctx, key)
+	j := b.judge()
+	u, err := j.url(ctx, key)
 	if err != nil {
 		return ObjectExplanation{}, err
 	}
-	res := score.Object(b.Score, &u.in)
+	in := u.in
+	switch {
+	case u.hostEv != nil:
+		in.Allows = hostAllowSources(u.hostEv, in.Allows)
+	case u.hostIP.IsValid() && len(in.Allows) > 0:
+		info := b.netInfo(u.hostIP)
+		in.Allows = slices.Clone(in.Allows)
+		for i := range in.Allows {
+			for _, a := range info.Allows {
+				if a.List == in.Allows[i].List && a.Prefix.String() == in.Allows[i].Name {
+					in.Allows[i].Source = a.Source
+					break
+				}
+			}
+		}
+	}
+	res := score.Object(b.Score, &in)
 	return ObjectExplanation{Kind: intel.ObjectURL, Key: key, Known: u.known, Score: res.Score, Zone: res.Zone,
-		Categories: res.Categories, Contributions: res.Contributions}, nil
+		Categories: res.Categories, Contributions: res.Contributions, Now: j.now}, nil
 }
 
 // ExplainFile explains the verdict on a file asked by one of its hashes
@@ -159,8 +210,10 @@ func (b *Builder) ExplainFile(ctx context.Context, hash string) (ObjectExplanati
 	if err != nil {
 		return ObjectExplanation{}, err
 	}
+	in.Detections, in.DetectionSources = nil, nil
 	for i := range dets {
 		in.Detections = append(in.Detections, dets[i].Item)
+		in.DetectionSources = append(in.DetectionSources, dets[i].Source)
 	}
 	if in.Reports > 0 {
 		links, err := j.readLinks(ctx, intel.LinkFileReports, f.keys, MaxReports)
@@ -169,7 +222,19 @@ func (b *Builder) ExplainFile(ctx context.Context, hash string) (ObjectExplanati
 		}
 		for i := range links {
 			in.ReportIDs = append(in.ReportIDs, links[i].Item)
+			in.ReportSources = append(in.ReportSources, links[i].Source)
 		}
+	}
+	in.AllowSources = nil
+	for _, a := range in.Allows {
+		var src intel.Source
+		for _, s := range f.sums {
+			if slices.Contains(s.Info.Allows, a) {
+				src = s.Info.Source
+				break
+			}
+		}
+		in.AllowSources = append(in.AllowSources, src)
 	}
 	for _, list := range []intel.LinkList{intel.LinkFileURLs, intel.LinkFileAccessedURLs} {
 		links, err := j.readLinks(ctx, list, f.keys, relScan)
@@ -188,5 +253,5 @@ func (b *Builder) ExplainFile(ctx context.Context, hash string) (ObjectExplanati
 	}
 	res := score.File(&in)
 	return ObjectExplanation{Kind: intel.ObjectFile, Key: hash, Known: f.known, Zone: res.Zone, Status: res.Status,
-		Hashes: f.hashes.Hashes(), Contributions: res.Contributions}, nil
+		Hashes: f.hashes.Hashes(), Contributions: res.Contributions, Now: j.now}, nil
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/tipd/tipd/internal/intel"
+	"github.com/tipd/tipd/internal/store"
 )
 
 // holdLister is the part of the store that lists the legal holds. Every
@@ -24,8 +25,18 @@ func (j *judge) holds(ctx context.Context) ([]intel.Hold, error) {
 	if j.held != nil {
 		return *j.held, nil
 	}
+	out, err := j.b.holds(ctx)
+	if err != nil {
+		return nil, err
+	}
+	j.held = &out
+	return out, nil
+}
+
+// holds reads the legal holds as judge.holds documents.
+func (b *Builder) holds(ctx context.Context) ([]intel.Hold, error) {
 	var out []intel.Hold
-	if hl, ok := j.b.Store.(holdLister); ok {
+	if hl, ok := b.Store.(holdLister); ok {
 		all, err := hl.Holds(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("legal holds: %w", err)
@@ -35,7 +46,7 @@ func (j *judge) holds(ctx context.Context) ([]intel.Hold, error) {
 			if h.Hash == "" {
 				continue
 			}
-			fh, ok, err := j.b.Store.FileHashes(ctx, h.Hash)
+			fh, ok, err := b.Store.FileHashes(ctx, h.Hash)
 			if err != nil {
 				return nil, fmt.Errorf("legal hold %s: %w", h.Ref, err)
 			}
@@ -50,7 +61,6 @@ func (j *judge) holds(ctx context.Context) ([]intel.Hold, error) {
 			}
 		}
 	}
-	j.held = &out
 	return out, nil
 }
 
@@ -71,17 +81,64 @@ func leaveOutHeld[T any](ctx context.Context, j *judge, items []T, object func(*
 		return items, err
 	}
 	out := make([]T, 0, len(items))
-next:
 	for i := range items {
-		q := object(&items[i])
-		for _, h := range holds {
-			if h.Matches(q) {
-				continue next
-			}
+		if !heldBy(holds, object(&items[i])) {
+			out = append(out, items[i])
 		}
-		out = append(out, items[i])
 	}
 	return out, nil
+}
+
+func heldBy(holds []intel.Hold, q intel.HoldQuery) bool {
+	for _, h := range holds {
+		if h.Matches(q) {
+			return true
+		}
+	}
+	return false
+}
+
+// keepUnheld removes the held items of items in place (items the caller
+// owns, such as the pooled lists of an address report).
+func keepUnheld[T any](items []T, holds []intel.Hold, object func(*T) intel.HoldQuery) []T {
+	out := items[:0]
+	for i := range items {
+		if !heldBy(holds, object(&items[i])) {
+			out = append(out, items[i])
+		}
+	}
+	return out
+}
+
+// leaveOutHeldAddressLists removes from the lists of an address report
+// (in place: they are the report's own) the names, web addresses and files
+// under a legal hold, and the masks naming a held name or web address.
+// Like the lists of the other reports, they may then hold fewer than
+// count items; the verdict is not changed.
+func (b *Builder) leaveOutHeldAddressLists(ctx context.Context, l *store.AddressLists) error {
+	if len(l.Resolutions)+len(l.HostedURLs)+len(l.Files)+len(l.Masks) == 0 {
+		return nil
+	}
+	holds, err := b.holds(ctx)
+	if err != nil || len(holds) == 0 {
+		return err
+	}
+	l.Resolutions = keepUnheld(l.Resolutions, holds, func(r *intel.Resolution) intel.HoldQuery {
+		return intel.HoldQuery{Domain: r.Domain}
+	})
+	l.HostedURLs = keepUnheld(l.HostedURLs, holds, func(u *intel.HostedURL) intel.HoldQuery { return urlObject(u.URL) })
+	l.Files = keepUnheld(l.Files, holds, fileDownloadObject)
+	l.Masks = keepUnheld(l.Masks, holds, func(m *intel.FeedMask) intel.HoldQuery {
+		if m.MaskType == intel.MaskHost {
+			return intel.HoldQuery{Domain: strings.TrimPrefix(m.Mask, "*.")}
+		}
+		key, _, err := intel.NormalizeURL(m.Mask)
+		if err != nil {
+			return intel.HoldQuery{}
+		}
+		return urlObject(key)
+	})
+	return nil
 }
 
 // linkObject is the object of an item of list (see intel.LinkList), for

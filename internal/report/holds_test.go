@@ -11,7 +11,7 @@ import (
 )
 
 // TestHeldObjectsLeftOut: held addresses, names, web addresses and files
-// leave the lists of the domain, web address and file reports (a file held
+// leave the lists of the address, domain, web address and file reports (a file held
 // by its SHA-256 leaves the lists that name it by MD5; a web address
 // leaves with its host); counts and verdicts stay as they were.
 func TestHeldObjectsLeftOut(t *testing.T) {
@@ -94,8 +94,41 @@ func TestHeldObjectsLeftOut(t *testing.T) {
 	check("file DownloadedFrom", len(f.DownloadedFrom), 1)
 	check("file Names (not filtered)", len(f.Names) > 0, true)
 
+	// The address report: held names, web addresses on held names and
+	// held files leave its lists; its verdict stays.
+	put(intel.Hold{Ref: "hold-8", Domain: "neighbour.example"})
+	ipReport := func() *IPReport {
+		t.Helper()
+		r, err := b.IP(ctx, redIP, AllIPSections, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	ipLists := func(r *IPReport) (res, urls, files []string) {
+		for _, it := range r.Resolutions {
+			res = append(res, it.Domain)
+		}
+		for _, it := range r.HostedURLs {
+			urls = append(urls, it.URL)
+		}
+		for _, it := range r.Files {
+			files = append(files, it.MD5)
+		}
+		return res, urls, files
+	}
+	ir := ipReport()
+	res, urls, ipFiles := ipLists(ir)
+	check("address Resolutions", res, []string{"c2.badcorp.example"})
+	check("address HostedURLs", urls, []string{"c2.badcorp.example/bins/x86", "c2.badcorp.example/index.html"})
+	check("address Files", ipFiles, []string{bareMD5})
+	check("address verdict", []any{ir.Zone, ir.HasRedZone}, []any{intel.ZoneRed, true})
+
 	// A held web address leaves the lists of files downloaded from it.
 	put(intel.Hold{Ref: "hold-7", URL: "c2.badcorp.example/bins/x86"})
+	_, urls, ipFiles = ipLists(ipReport())
+	check("address HostedURLs, web address held", urls, []string{"c2.badcorp.example/index.html"})
+	check("address Files, web address held", len(ipFiles), 0)
 	check("domain FilesDownloaded, web address held", len(domain().FilesDownloaded), 0)
 	if f, err = b.File(ctx, malSHA1, AllFileSections, 10); err != nil {
 		t.Fatal(err)
@@ -115,4 +148,6 @@ func TestHeldObjectsLeftOut(t *testing.T) {
 	r = domain()
 	check("no holds", []int{len(r.Resolutions), len(r.FilesDownloaded), len(r.FilesAccessed), len(r.Referrals), len(r.ReferredTo), len(r.Subdomains)},
 		[]int{3, 2, 1, 1, 1, 1})
+	ir = ipReport()
+	check("address, no holds", []int{len(ir.Resolutions), len(ir.HostedURLs), len(ir.Files)}, []int{2, 4, 2})
 }

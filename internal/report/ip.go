@@ -98,6 +98,7 @@ func (b *Builder) IP(ctx context.Context, ip netip.Addr, sec Sections, count int
 	}
 
 	needScore := sec.Has(SecZone | SecRelatedObjects | SecIPGeneralInfo)
+	gen, now := b.generation()
 	var info netdata.Info
 	if needScore || sec.Has(SecFeedMasks|SecIPWhoIs) {
 		info = b.netInfo(ip)
@@ -128,27 +129,25 @@ func (b *Builder) IP(ctx context.Context, ip netip.Addr, sec Sections, count int
 		}
 		lists = *r.lists
 	}
-	if sec.Has(SecIPDNSResolutions) || needScore {
-		res := lists.Resolutions
-		if needScore {
-			var red int64
-			for i := range res[:min(len(res), RedDomainScan)] {
-				if res[i].Zone == intel.ZoneRed {
-					red++
-				}
-			}
-			rel := score.Related{RedURLs: sum.RedURLs, RedFiles: sum.RedFiles, RedDomains: red}
-			r.HasRedZone = rel.HasRedZone()
-			v := score.Verdict(b.Score, &score.Input{
-				Summary: &sum, NetListings: info.Listings, Allows: info.Allows, Related: rel, Reports: reportRefs(reports), Now: b.now(),
-			})
-			r.Zone = v.Zone
-			r.General.ThreatScore = v.Score
-			r.General.Categories = v.Categories
-		}
-		if sec.Has(SecIPDNSResolutions) {
-			r.Resolutions = res[:min(len(res), count)]
-		}
+	if needScore {
+		rel := related(&sum, lists.Resolutions)
+		r.HasRedZone = rel.HasRedZone()
+		v := score.Verdict(b.Score, &score.Input{
+			Summary: &sum, NetListings: info.Listings, Allows: info.Allows, Related: rel, Reports: reportRefs(reports), Now: now,
+		})
+		r.Zone = v.Zone
+		r.General.ThreatScore = v.Score
+		r.General.Categories = v.Categories
+		gen.putIP(ip, ipEv{zone: v.Zone, score: v.Score})
+	}
+	// Held names, web addresses and files leave the lists once the
+	// verdict is computed (it counts them).
+	if err := b.leaveOutHeldAddressLists(ctx, &lists); err != nil {
+		r.Release()
+		return nil, err
+	}
+	if sec.Has(SecIPDNSResolutions) {
+		r.Resolutions = lists.Resolutions[:min(len(lists.Resolutions), count)]
 	}
 	if sec.Has(SecIPGeneralInfo) {
 		g := &r.General

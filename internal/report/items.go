@@ -58,14 +58,14 @@ func firstSeen(l *intel.Link) time.Time {
 	return l.FirstSeen
 }
 
-// resolutionItems turns LinkHostIPv4 items into resolution items with
-// each address's own zone and threat score.
+// resolutionItems turns LinkHostIPv4 or LinkHostIPv6 items into
+// resolution items with each address's own zone and threat score.
 func (j *judge) resolutionItems(ctx context.Context, links []intel.Link) ([]ResolutionItem, error) {
 	out := make([]ResolutionItem, 0, len(links))
 	for i := range links {
 		l := &links[i]
 		ip, err := netip.ParseAddr(l.Item)
-		if err != nil || !ip.Unmap().Is4() {
+		if err != nil || ip.Unmap().Is4() != (l.List == intel.LinkHostIPv4) {
 			continue
 		}
 		v, err := j.ip(ctx, ip)

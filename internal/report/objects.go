@@ -40,7 +40,10 @@ type DomainReport struct {
 	// no record is known.
 	Whois intel.DomainWhois
 
-	Resolutions     []ResolutionItem // DomainDnsResolutions (IPv4 only)
+	Resolutions []ResolutionItem // DomainDnsResolutions (IPv4 only)
+	// ResolutionsIPv6 are the IPv6 resolutions (SecDNSResolutionsIPv6;
+	// not in the JSON answer, which has IPv4 only).
+	ResolutionsIPv6 []ResolutionItem
 	FilesDownloaded []FileItem
 	FilesAccessed   []FileItem
 	Referrals       []URLItem // UrlReferrals

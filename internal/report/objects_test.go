@@ -617,3 +617,40 @@ func TestExplainObjects(t *testing.T) {
 		t.Errorf("file: got hashes %v, contributions %v", x.Hashes, x.Contributions)
 	}
 }
+
+// TestIPv6Resolutions: the STIX sections of a domain and of a web address
+// carry the IPv6 addresses the name resolved to; the JSON sections do not.
+func TestIPv6Resolutions(t *testing.T) {
+	b := objectBuilder(t)
+	ctx := context.Background()
+	ips := func(items []ResolutionItem) string {
+		var out []string
+		for _, it := range items {
+			out = append(out, it.IP.String()+" "+string(it.Zone))
+		}
+		return strings.Join(out, ", ")
+	}
+	d, err := b.Domain(ctx, "c2.badcorp.example", AllDomainSTIXSections, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := ips(d.ResolutionsIPv6), "2001:db8::1 Grey"; got != want {
+		t.Errorf("domain, IPv6: got %s, want %s", got, want)
+	}
+	if got, want := ips(d.Resolutions), "45.95.147.10 Red, 10.0.0.1 Grey, 93.184.216.34 Grey"; got != want {
+		t.Errorf("domain, IPv4: got %s, want %s", got, want)
+	}
+	u, err := b.URL(ctx, "http://c2.badcorp.example/bins/x86", AllURLSTIXSections, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := ips(u.ResolutionsIPv6), "2001:db8::1 Grey"; got != want {
+		t.Errorf("web address, IPv6: got %s, want %s", got, want)
+	}
+	if d, err = b.Domain(ctx, "c2.badcorp.example", AllDomainSections, 10); err != nil {
+		t.Fatal(err)
+	}
+	if len(d.ResolutionsIPv6) != 0 {
+		t.Errorf("JSON sections: got IPv6 resolutions %s", ips(d.ResolutionsIPv6))
+	}
+}

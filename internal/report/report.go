@@ -75,6 +75,9 @@ type Builder struct {
 	Net   *netdata.Holder // nil: no network data
 	Now   func() time.Time
 	Score score.Config // zero: defaults
+	// Verdicts, when set, keeps verdicts from report to report (see
+	// Verdicts); nil: every report computes its own.
+	Verdicts *Verdicts
 }
 
 // Clock returns the builder's current time in UTC (Now, or the wall clock).

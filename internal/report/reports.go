@@ -57,7 +57,7 @@ func reportRefs(reports []intel.Report) []score.ReportRef {
 		if d.IsZero() {
 			d = r.Published
 		}
-		out[i] = score.ReportRef{ID: r.ID, Type: r.Type, Date: d}
+		out[i] = score.ReportRef{ID: r.ID, Type: r.Type, Date: d, Source: r.Source}
 	}
 	return out
 }

@@ -46,6 +46,10 @@ const (
 	SecFileStartedBy
 	SecFileDownloadedObjects
 	SecFileDownloadedBy
+	// SecDNSResolutionsIPv6 is not a section of the JSON answers: the
+	// IPv6 addresses a name resolved to, which the STIX bundles of a
+	// domain and of a web address carry as ipv6-addr objects.
+	SecDNSResolutionsIPv6
 )
 
 // AllIPSections and AllURLSections are the sections of an address and of a
@@ -64,6 +68,11 @@ const (
 		SecDetectionsInfo | SecFileParentCertificates | SecFileCertificates | SecFileNames |
 		SecFilePaths | SecFileDownloadedFromURLs | SecFileAccessedURLs | SecFileStartedObjects |
 		SecFileStartedBy | SecFileDownloadedObjects | SecFileDownloadedBy | SecIndustries
+
+	// AllDomainSTIXSections and AllURLSTIXSections are what the STIX bundles
+	// of a domain and of a web address carry.
+	AllDomainSTIXSections = AllDomainSections | SecDNSResolutionsIPv6
+	AllURLSTIXSections    = AllURLSections | SecDNSResolutionsIPv6
 
 	// ReservedSections are the only sections a special-purpose address gets.
 	ReservedSections = SecLicenseInfo | SecZone | SecIPGeneralInfo | SecIPWhoIs

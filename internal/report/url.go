@@ -21,8 +21,9 @@ type URLReport struct {
 	Host      string
 	Truncated bool // private data was cut from the request when normalising
 	Known     bool // the store knows the web address
-	// FirstSeen and LastSeen date the evidence of the web address (not
-	// part of the JSON): set with SecURLGeneralInfo.
+	// FirstSeen and LastSeen date the evidence of the web address, its
+	// feeds' listings included (not part of the JSON): set with
+	// SecURLGeneralInfo.
 	FirstSeen, LastSeen time.Time
 	Zone                intel.Zone
 	HasRedZone          bool
@@ -36,12 +37,15 @@ type URLReport struct {
 
 	// Sections of the web-address contract beyond the above
 	// (objects.go types).
-	Whois         intel.DomainWhois // UrlDomainWhoIs: the host's registrable domain's record
-	Resolutions   []ResolutionItem  // DomainDnsResolutions of the host
-	FilesAccessed []FileItem
-	Referrals     []URLItem
-	ReferredTo    []URLItem
-	Industries    []string
+	Whois       intel.DomainWhois // UrlDomainWhoIs: the host's registrable domain's record
+	Resolutions []ResolutionItem  // DomainDnsResolutions of the host
+	// ResolutionsIPv6 are the host's IPv6 resolutions
+	// (SecDNSResolutionsIPv6; not in the JSON answer).
+	ResolutionsIPv6 []ResolutionItem
+	FilesAccessed   []FileItem
+	Referrals       []URLItem
+	ReferredTo      []URLItem
+	Industries      []string
 }
 
 // URL assembles the report of a web address given in any form the client
@@ -102,6 +106,10 @@ func (b *Builder) URL(ctx context.Context, rawURL string, sec Sections, count in
 		}
 		r.FilesCount = sum.Files
 		r.FirstSeen, r.LastSeen = sum.FirstSeen, sum.LastSeen
+		for _, l := range u.in.Listings {
+			r.FirstSeen = intel.MinTime(r.FirstSeen, l.FirstSeen)
+			r.LastSeen = intel.MaxTime(r.LastSeen, l.LastSeen)
+		}
 		r.Categories = urlCategories(sum.Categories, u.res.Categories)
 		for _, c := range r.Categories {
 			if c.Name == intel.CatAPT {
@@ -160,9 +168,14 @@ func (b *Builder) URL(ctx context.Context, rawURL string, sec Sections, count in
 	if sec.Has(SecDomainDNSResolutions) {
 		r.Resolutions = []ResolutionItem{}
 		if u.hostEv != nil {
-			if r.Resolutions, err = j.hostResolutions(ctx, u.host, count); err != nil {
+			if r.Resolutions, err = j.hostResolutions(ctx, intel.LinkHostIPv4, u.host, count); err != nil {
 				return nil, err
 			}
+		}
+	}
+	if sec.Has(SecDNSResolutionsIPv6) && u.hostEv != nil {
+		if r.ResolutionsIPv6, err = j.hostResolutions(ctx, intel.LinkHostIPv6, u.host, count); err != nil {
+			return nil, err
 		}
 	}
 	if sec.Has(SecFilesAccessed) {
@@ -195,7 +208,7 @@ func (b *Builder) URL(ctx context.Context, rawURL string, sec Sections, count in
 
 // Items is the number of list items the report holds.
 func (r *URLReport) Items() int {
-	return len(r.Categories) + len(r.Reports) + len(r.Files) + len(r.Masks) + len(r.Resolutions) +
+	return len(r.Categories) + len(r.Reports) + len(r.Files) + len(r.Masks) + len(r.Resolutions) + len(r.ResolutionsIPv6) +
 		len(r.FilesAccessed) + len(r.Referrals) + len(r.ReferredTo) + len(r.Industries) +
 		len(r.Whois.NameServers) + len(r.Whois.Contacts) + len(r.Whois.Status)
 }

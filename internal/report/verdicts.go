@@ -36,6 +36,7 @@ const (
 type judge struct {
 	b     *Builder
 	now   time.Time
+	gen   *verdictGen // the verdicts kept across reports; nil: none
 	hosts map[string]*hostEv
 	urls  map[string]*urlEv
 	files map[string]*fileEv
@@ -115,7 +116,8 @@ type objKey struct {
 }
 
 func (b *Builder) judge() *judge {
-	return &judge{b: b, now: b.now(), hosts: map[string]*hostEv{}, urls: map[string]*urlEv{},
+	gen, now := b.generation()
+	return &judge{b: b, now: now, gen: gen, hosts: map[string]*hostEv{}, urls: map[string]*urlEv{},
 		files: map[string]*fileEv{}, ips: map[netip.Addr]ipEv{}, masks: map[netip.Addr][]intel.FeedMask{},
 		hostMasks: map[string][]intel.Link{}, sums: map[objKey]*intel.ObjectSummary{},
 		reads: map[listKey]listRead{}, reps: map[string]knownReport{}}
@@ -209,7 +211,8 @@ func (j *judge) addrMasks(ctx context.Context, a netip.Addr) ([]intel.FeedMask, 
 
 // hostEv is the evidence on one domain name and its verdict.
 type hostEv struct {
-	sum     *intel.ObjectSummary // shared with judge.sums
+	sum     *intel.ObjectSummary   // shared with judge.sums
+	anc     []*intel.ObjectSummary // the ancestors' summaries, nearest first
 	reports []intel.Report
 	in      score.ObjectInput
 	res     score.Result
@@ -221,6 +224,10 @@ type hostEv struct {
 func (j *judge) host(ctx context.Context, name string) (*hostEv, error) {
 	if h := j.hosts[name]; h != nil {
 		return h, nil
+	}
+	if e, ok := j.gen.evidenceOf(objKey{intel.ObjectHost, name}); ok {
+		j.adoptHost(name, e.h)
+		return e.h, nil
 	}
 	s, err := j.object(ctx, intel.ObjectHost, name)
 	if err != nil {
@@ -243,6 +250,7 @@ func (j *judge) host(ctx context.Context, name string) (*hostEv, error) {
 			ancErr = err
 			return
 		}
+		h.anc = append(h.anc, s)
 		for _, l := range s.Info.Allows {
 			in.Allows = append(in.Allows, score.AllowRef{List: l, Name: a})
 		}
@@ -268,11 +276,48 @@ func (j *judge) host(ctx context.Context, name string) (*hostEv, error) {
 		}
 	}
 	in.Reports = reportRefs(h.reports)
+	in.ServesRed = sum.Lists[intel.LinkHostURLs].MaxZone == intel.ZoneRed
 	in.Hits = hostHits(sum)
 	in.LastSeen = sum.Info.LastSeen
 	h.res = score.ObjectVerdict(j.b.Score, in)
 	j.hosts[name] = h
+	j.gen.putHost(name, hostVerdict{zone: h.res.Zone, files: sum.Lists[intel.LinkHostFiles].Items,
+		urls: sum.Lists[intel.LinkHostURLs].Items, hits: hostHits(sum)})
+	j.gen.putEvidence(objKey{intel.ObjectHost, name}, evidence{h: h, size: h.size()})
 	return h, nil
+}
+
+// adoptHost makes the kept evidence h of a name this report's, with the
+// summaries it read.
+func (j *judge) adoptHost(name string, h *hostEv) {
+	j.hosts[name] = h
+	j.sums[objKey{intel.ObjectHost, name}] = h.sum
+	for _, a := range h.anc {
+		k := objKey{intel.ObjectHost, a.Key}
+		if j.sums[k] == nil {
+			j.sums[k] = a
+		}
+	}
+}
+
+// hostItem is what a list item of a domain name shows of it: its own zone
+// and counts, kept across reports (see Verdicts).
+func (j *judge) hostItem(ctx context.Context, name string) (hostVerdict, error) {
+	if h := j.hosts[name]; h != nil {
+		s := h.sum
+		return hostVerdict{zone: h.res.Zone, files: s.Lists[intel.LinkHostFiles].Items,
+			urls: s.Lists[intel.LinkHostURLs].Items, hits: hostHits(s)}, nil
+	}
+	if v, ok := j.gen.host(name); ok {
+		return v, nil
+	}
+	h, err := j.host(ctx, name)
+	if err != nil {
+		return hostVerdict{}, err
+	}
+	s := h.sum
+	return hostVerdict{zone: h.res.Zone, files: s.Lists[intel.LinkHostFiles].Items,
+		urls: s.Lists[intel.LinkHostURLs].Items, hits: hostHits(s)}, nil
 }
 
 // hostHits is a name's HitsCount: the hits of its resolutions and its own
@@ -322,7 +367,8 @@ type urlEv struct {
 	hostEv *hostEv          // nil for an IP host
 	// reports name one of the variants (not the host).
 	reports []intel.Report
-	masks   []intel.FeedMask // ordered by maskOrder
+	masks   []intel.FeedMask       // ordered by maskOrder
+	osums   []*intel.ObjectSummary // the object summaries of keys
 	in      score.ObjectInput
 	res     score.Result
 }
@@ -331,6 +377,17 @@ type urlEv struct {
 // computes its verdict.
 func (j *judge) url(ctx context.Context, key string) (*urlEv, error) {
 	if u := j.urls[key]; u != nil {
+		return u, nil
+	}
+	if e, ok := j.gen.evidenceOf(objKey{intel.ObjectURL, key}); ok {
+		u := e.u
+		j.urls[key] = u
+		for _, s := range u.osums {
+			j.sums[objKey{intel.ObjectURL, s.Key}] = s
+		}
+		if u.hostEv != nil && j.hosts[u.host] == nil {
+			j.adoptHost(u.host, u.hostEv)
+		}
 		return u, nil
 	}
 	st := j.b.Store
@@ -367,6 +424,7 @@ func (j *judge) url(ctx context.Context, key string) (*urlEv, error) {
 		if err != nil {
 			return nil, err
 		}
+		u.osums = append(u.osums, os)
 		if os.Known() {
 			u.known = true
 		}
@@ -413,6 +471,8 @@ func (j *judge) url(ctx context.Context, key string) (*urlEv, error) {
 	in.Masks = u.masks
 	u.res = score.ObjectVerdict(j.b.Score, in)
 	j.urls[key] = u
+	j.gen.putURL(key, u.res.Zone)
+	j.gen.putEvidence(objKey{intel.ObjectURL, key}, evidence{u: u, size: u.size()})
 	return u, nil
 }
 
@@ -543,6 +603,14 @@ func (j *judge) file(ctx context.Context, hash string) (*fileEv, error) {
 	if f := j.files[hash]; f != nil {
 		return f, nil
 	}
+	if e, ok := j.gen.evidenceOf(objKey{intel.ObjectFile, hash}); ok {
+		f := e.f
+		j.files[hash] = f
+		for _, s := range f.sums {
+			j.sums[objKey{intel.ObjectFile, s.Key}] = s
+		}
+		return f, nil
+	}
 	st := j.b.Store
 	h, ok, err := st.FileHashes(ctx, hash)
 	if err != nil {
@@ -586,9 +654,12 @@ func (j *judge) file(ctx context.Context, hash string) (*fileEv, error) {
 	}
 	f.res = score.FileVerdict(in)
 	j.files[hash] = f
+	j.gen.putFile(hash, f.res.Zone)
+	j.gen.putEvidence(objKey{intel.ObjectFile, hash}, evidence{f: f, size: f.size()})
 	for _, k := range f.keys {
 		if j.files[k] == nil && ok {
 			j.files[k] = f
+			j.gen.putFile(k, f.res.Zone)
 		}
 	}
 	return f, nil
@@ -614,9 +685,13 @@ func (j *judge) ip(ctx context.Context, ip netip.Addr) (ipEv, error) {
 	if v, ok := j.ips[ip]; ok {
 		return v, nil
 	}
+	if v, ok := j.gen.ip(ip); ok {
+		j.ips[ip] = v
+		return v, nil
+	}
 	v := ipEv{zone: intel.ZoneGrey}
 	if _, reserved := netdata.Reserved(ip); !reserved {
-		in, _, err := j.b.ipInput(ctx, ip, j.reports)
+		in, _, err := j.b.ipInput(ctx, ip, j.now, j.reports)
 		if err != nil {
 			return v, err
 		}
@@ -624,12 +699,13 @@ func (j *judge) ip(ctx context.Context, ip netip.Addr) (ipEv, error) {
 		v = ipEv{zone: res.Zone, score: res.Score}
 	}
 	j.ips[ip] = v
+	j.gen.putIP(ip, v)
 	return v, nil
 }
 
 // ipInput reads the scoring inputs of a (not special-purpose) address as
 // IP does, and its linked reports.
-func (b *Builder) ipInput(ctx context.Context, ip netip.Addr, read func(context.Context, []string) ([]intel.Report, error)) (*score.Input, []intel.Report, error) {
+func (b *Builder) ipInput(ctx context.Context, ip netip.Addr, now time.Time, read func(context.Context, []string) ([]intel.Report, error)) (*score.Input, []intel.Report, error) {
 	info := b.netInfo(ip)
 	sum, err := b.Store.Address(ctx, ip)
 	if err != nil {
@@ -645,18 +721,43 @@ func (b *Builder) ipInput(ctx context.Context, ip netip.Addr, read func(context.
 	if err := store.ReadLists(ctx, b.Store, ip, store.ListLimits{Resolutions: RedDomainScan}, lists); err != nil {
 		return nil, nil, err
 	}
+	rel := related(&sum, lists.Resolutions)
+	return &score.Input{Summary: &sum, NetListings: info.Listings, Allows: info.Allows, Related: rel,
+		Reports: reportRefs(reports), Now: now}, reports, nil
+}
+
+// related are the facts about an address's related objects that its
+// verdict counts: its Red web addresses and files, and, among its most
+// recent resolutions (at most RedDomainScan), the Red names and the
+// distinct sites (registrable domains).
+func related(sum *intel.AddressSummary, res []intel.Resolution) score.Related {
+	res = res[:min(len(res), RedDomainScan)]
 	rel := score.Related{RedURLs: sum.RedURLs, RedFiles: sum.RedFiles}
-	for i := range lists.Resolutions {
-		if lists.Resolutions[i].Zone == intel.ZoneRed {
+	var sites []string
+	for i := range res {
+		if res[i].Zone == intel.ZoneRed {
 			rel.RedDomains++
 		}
+		site := intel.RegistrableDomain(res[i].Domain)
+		if site == "" {
+			site = res[i].Domain
+		}
+		if !slices.Contains(sites, site) {
+			sites = append(sites, site)
+		}
 	}
-	return &score.Input{Summary: &sum, NetListings: info.Listings, Allows: info.Allows, Related: rel,
-		Reports: reportRefs(reports), Now: b.now()}, reports, nil
+	rel.Sites = len(sites)
+	return rel
 }
 
 // fileZone, urlZone and hostZone are the zones of list items.
 func (j *judge) fileZone(ctx context.Context, md5 string) (intel.Zone, error) {
+	if f := j.files[md5]; f != nil {
+		return f.res.Zone, nil
+	}
+	if z, ok := j.gen.file(md5); ok {
+		return z, nil
+	}
 	f, err := j.file(ctx, md5)
 	if err != nil {
 		return "", err
@@ -665,6 +766,12 @@ func (j *judge) fileZone(ctx context.Context, md5 string) (intel.Zone, error) {
 }
 
 func (j *judge) urlZone(ctx context.Context, key string) (intel.Zone, error) {
+	if u := j.urls[key]; u != nil {
+		return u.res.Zone, nil
+	}
+	if z, ok := j.gen.url(key); ok {
+		return z, nil
+	}
 	u, err := j.url(ctx, key)
 	if err != nil {
 		return "", err

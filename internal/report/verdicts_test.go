@@ -44,11 +44,12 @@ func TestReservedEvidenceIgnored(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []score.Contribution{
-		{Evidence: "special-purpose address 192.0.2.0/24", Source: "RFC 5737", Note: "Documentation (TEST-NET-1): reserved addresses are Grey and never looked up"},
-		{Evidence: "listing CATEGORY_MALWARE", Source: "Feed A", Note: "ignored: special-purpose address"},
-		{Evidence: "listing CATEGORY_BOTNET_CNC", Source: "Feed B", Note: "ignored: special-purpose address"},
-		{Evidence: "report link", Source: "rpt-1", Note: "ignored: special-purpose address"},
-		{Evidence: "sightings (1000 hits)", Note: "ignored: special-purpose address"},
+		{Evidence: "special-purpose address 192.0.2.0/24", Source: "RFC 5737", Note: "Documentation (TEST-NET-1): reserved addresses are Grey and never looked up",
+			Rule: score.RuleReserved},
+		{Evidence: "listing CATEGORY_MALWARE", Source: "Feed A", Note: "ignored: special-purpose address", Rule: score.RuleIgnored, RecencyDate: seen},
+		{Evidence: "listing CATEGORY_BOTNET_CNC", Source: "Feed B", Note: "ignored: special-purpose address", Rule: score.RuleIgnored, RecencyDate: seen},
+		{Evidence: "report link", Source: "rpt-1", Note: "ignored: special-purpose address", Rule: score.RuleIgnored},
+		{Evidence: "sightings (1000 hits)", Note: "ignored: special-purpose address", Rule: score.RuleIgnored, RecencyDate: seen},
 	}
 	got := ex.Result.Contributions
 	if ex.Result.Zone != intel.ZoneGrey || ex.Result.Score != 0 || len(got) != len(want) {

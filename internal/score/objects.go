@@ -18,8 +18,9 @@ import (
 // AllowRef is an allow list naming a host name: List is the list, Name
 // the name it lists (the host or one of its ancestors).
 type AllowRef struct {
-	List string
-	Name string
+	List   string
+	Name   string
+	Source intel.Source // the provenance of the record naming the list, for the explanation only
 }
 
 // ObjectInput is the evidence about one domain name or web address.
@@ -40,10 +41,14 @@ type ObjectInput struct {
 	// host's own lookup ("" for an IP host).
 	Host     string
 	HostZone intel.Zone
-	Reports  []ReportRef
-	Hits     int64
-	LastSeen time.Time
-	Now      time.Time
+	// ServesRed is set for a domain name one of whose own web addresses a
+	// feed recorded as Red (a live payload, an online phishing page): the
+	// name is then at least Orange.
+	ServesRed bool
+	Reports   []ReportRef
+	Hits      int64
+	LastSeen  time.Time
+	Now       time.Time
 }
 
 // Object computes the verdict on a domain name or web address with the
@@ -56,7 +61,7 @@ func ObjectVerdict(cfg Config, in *ObjectInput) Result { return objectCompute(cf
 func objectCompute(cfg Config, in *ObjectInput, explain bool) Result {
 	sum := intel.AddressSummary{Hits: in.Hits, LastSeen: in.LastSeen}
 	for _, l := range in.Listings {
-		sum.Listings = append(sum.Listings, intel.Listing{Category: l.Category, Feed: l.Feed, FirstSeen: l.FirstSeen, LastSeen: l.LastSeen})
+		sum.Listings = append(sum.Listings, intel.Listing{Category: l.Category, Feed: l.Feed, FirstSeen: l.FirstSeen, LastSeen: l.LastSeen, Source: l.Source})
 	}
 	hostAllowed := len(in.Allows) > 0
 	if in.Kind == intel.ObjectHost && hostAllowed {
@@ -66,7 +71,7 @@ func objectCompute(cfg Config, in *ObjectInput, explain bool) Result {
 	s := &scorer{res: &res, explain: explain}
 	if res.Zone == intel.ZoneGreen { // a CATEGORY_KNOWN_BENIGN listing
 		for _, m := range in.Masks {
-			s.addf(m, "suppressed: listed as known benign")
+			s.addf(m, RuleSuppressed, "suppressed: listed as known benign")
 		}
 		return res
 	}
@@ -78,15 +83,15 @@ func objectCompute(cfg Config, in *ObjectInput, explain bool) Result {
 	}
 	for _, m := range in.Masks {
 		if hostAllowed && (m.MaskType == intel.MaskHost || m.MaskType == intel.MaskNetwork) {
-			s.addf(m, "suppressed: the host is allow-listed")
+			s.addf(m, RuleSuppressed, "suppressed: the host is allow-listed")
 			continue
 		}
 		if m.Zone.FeedStatus() == "" {
-			s.addf(m, "no zone of its own: adds nothing")
+			s.addf(m, RuleMask, "no zone of its own: adds nothing")
 			continue
 		}
 		raise(m.Zone)
-		s.addf(m, fmt.Sprintf("%s mask: the zone is at least %s", m.Zone, m.Zone))
+		s.addf(m, RuleMask, fmt.Sprintf("%s mask: the zone is at least %s", m.Zone, m.Zone))
 	}
 	if in.Recorded != "" {
 		raise(in.Recorded)
@@ -95,21 +100,26 @@ func objectCompute(cfg Config, in *ObjectInput, explain bool) Result {
 			if in.Recorded.FeedStatus() == "" {
 				note = fmt.Sprintf("a feed recorded the web address as %s: no floor", in.Recorded)
 			}
-			s.add(Contribution{Evidence: "recorded zone " + string(in.Recorded), Note: note})
+			s.add(Contribution{Evidence: "recorded zone " + string(in.Recorded), Note: note, Rule: RuleRecordedZone})
 		}
+	}
+	if in.Kind == intel.ObjectHost && in.ServesRed {
+		raise(intel.ZoneOrange)
+		s.add(Contribution{Evidence: "serves a Red web address", Rule: RuleHostedContent,
+			Note: "a name serving live malicious content is at least Orange"})
 	}
 	if in.Kind == intel.ObjectURL && in.HostZone != "" {
 		switch {
 		case hostAllowed:
 		case in.HostZone.FeedStatus() != "":
 			raise(in.HostZone)
-			s.add(Contribution{Evidence: "host " + in.Host + " is " + string(in.HostZone),
+			s.add(Contribution{Evidence: "host " + in.Host + " is " + string(in.HostZone), Rule: RuleHostZone,
 				Note: s.sprintf("a web address is at least as severe as its host: at least %s", in.HostZone)})
 		}
 	}
 	if floor.Severity() > res.Zone.Severity() {
 		if explain {
-			s.add(Contribution{Evidence: "zone floor", Note: fmt.Sprintf("score %d gives %s; the floor makes it %s", res.Score, res.Zone, floor)})
+			s.add(Contribution{Evidence: "zone floor", Rule: RuleZoneFloor, Note: fmt.Sprintf("score %d gives %s; the floor makes it %s", res.Score, res.Zone, floor)})
 		}
 		res.Zone = floor
 	}
@@ -119,7 +129,8 @@ func objectCompute(cfg Config, in *ObjectInput, explain bool) Result {
 			res.Zone = intel.ZoneGreen
 			for _, a := range in.Allows {
 				s.add(Contribution{Evidence: "allow list names " + a.Name, Source: a.List,
-					Note: "known benign host: its web addresses without evidence of their own are Green"})
+					Note: "known benign host: its web addresses without evidence of their own are Green",
+					Rule: RuleAllowList, Provenance: a.Source})
 			}
 		case in.Recorded == intel.ZoneGreen:
 			res.Zone = intel.ZoneGreen
@@ -138,27 +149,30 @@ func allowedHost(cfg Config, in *ObjectInput, sum *intel.AddressSummary, explain
 	s := &scorer{res: &res, explain: true}
 	for _, a := range in.Allows {
 		s.add(Contribution{Evidence: "allow list names " + a.Name, Source: a.List,
-			Note: "known benign: the name and every name below it are Green; other evidence is suppressed"})
+			Note: "known benign: the name and every name below it are Green; other evidence is suppressed",
+			Rule: RuleAllowList, Provenance: a.Source})
 	}
 	for _, c := range collectCategories(cfg.WithDefaults(), sum, nil, in.Now) {
 		for _, f := range c.feeds {
-			s.add(Contribution{Evidence: f.src.String(), Source: f.feed, Note: "suppressed: the name is allow-listed"})
+			s.add(Contribution{Evidence: f.src.String(), Source: f.feed, Note: "suppressed: the name is allow-listed",
+				Rule: RuleSuppressed, Provenance: f.origin, RecencyDate: f.last})
 		}
 	}
 	for _, m := range in.Masks {
-		s.addf(m, "suppressed: the name is allow-listed")
+		s.addf(m, RuleSuppressed, "suppressed: the name is allow-listed")
 	}
 	for _, r := range in.Reports {
-		s.add(Contribution{Evidence: "report " + r.Type, Source: r.ID, Note: "suppressed: the name is allow-listed"})
+		s.add(Contribution{Evidence: "report " + r.Type, Source: r.ID, Note: "suppressed: the name is allow-listed",
+			Rule: RuleSuppressed, Provenance: r.Source, RecencyDate: r.Date})
 	}
 	return res
 }
 
 // addf records a feed mask with 0 points.
-func (s *scorer) addf(m intel.FeedMask, note string) {
+func (s *scorer) addf(m intel.FeedMask, rule, note string) {
 	if s.explain {
 		s.add(Contribution{Evidence: fmt.Sprintf("feed mask %s %s (%s)", m.MaskType, m.Mask, m.Zone),
-			Source: strings.Join(m.Feeds, ", "), Note: note})
+			Source: strings.Join(m.Feeds, ", "), Note: note, Rule: rule, Provenance: m.Source})
 	}
 }
 
@@ -178,6 +192,12 @@ type FileInput struct {
 	// explanation only.
 	Detected   intel.Zone
 	Detections []string
+	// DetectionSources, ReportSources and AllowSources, when given, are
+	// the provenance of Detections, ReportIDs and Allows, index by index
+	// (for the explanation only).
+	DetectionSources []intel.Source
+	ReportSources    []intel.Source
+	AllowSources     []intel.Source
 	// Listings are the feeds' category listings of any of its hashes.
 	Listings []intel.ObjectListing
 	// Reports is how many report links name one of its hashes; ReportIDs
@@ -211,9 +231,9 @@ func FileVerdict(in *FileInput) FileResult { return fileCompute(in, false) }
 
 func fileCompute(in *FileInput, explain bool) FileResult {
 	var res FileResult
-	add := func(ev, src, note string) {
+	add := func(c Contribution) {
 		if explain {
-			res.Contributions = append(res.Contributions, Contribution{Evidence: ev, Source: src, Note: note})
+			res.Contributions = append(res.Contributions, c)
 		}
 	}
 	red, yellow, green := false, false, len(in.Allows) > 0
@@ -224,49 +244,53 @@ func fileCompute(in *FileInput, explain bool) FileResult {
 		yellow = true
 	}
 	if explain {
-		for _, d := range in.Detections {
-			z := intel.DetectionZone(d)
-			if z == intel.ZoneRed {
-				add("detection "+d, "", "a detection of the file: Red")
-			} else {
-				add("detection "+d, "", "an adware-type detection: Yellow unless other evidence is Red")
+		for i, d := range in.Detections {
+			c := Contribution{Evidence: "detection " + d, Rule: RuleDetection, Provenance: sourceAt(in.DetectionSources, i),
+				Note: "an adware-type detection: Yellow unless other evidence is Red"}
+			if intel.DetectionZone(d) == intel.ZoneRed {
+				c.Note = "a detection of the file: Red"
 			}
+			add(c)
 		}
 		if len(in.Detections) == 0 && in.Detected != "" {
-			add("detections", "", fmt.Sprintf("the most severe detection is %s", in.Detected))
+			add(Contribution{Evidence: "detections", Rule: RuleDetection, Note: fmt.Sprintf("the most severe detection is %s", in.Detected)})
 		}
 	}
 	for _, l := range in.Listings {
 		z, ok := intel.CategoryZone(l.Category)
+		c := Contribution{Evidence: "listing " + string(l.Category), Source: l.Feed, Rule: RuleFileListing, Provenance: l.Source}
 		switch {
 		case !ok:
-			add("listing "+string(l.Category), l.Feed, "unknown category: ignored")
+			c.Rule, c.Note = RuleIgnored, "unknown category: ignored"
 		case z == intel.ZoneRed:
 			red = true
-			add("listing "+string(l.Category), l.Feed, "a listing of one of its hashes in a Red category: Red")
+			c.Note = "a listing of one of its hashes in a Red category: Red"
 		case z == intel.ZoneYellow:
 			yellow = true
-			add("listing "+string(l.Category), l.Feed, "an adware-type listing: Yellow unless other evidence is Red")
+			c.Note = "an adware-type listing: Yellow unless other evidence is Red"
 		case z == intel.ZoneGreen:
 			green = true
-			add("listing "+string(l.Category), l.Feed, "known benign: Green unless a detection, listing or report says otherwise")
+			c.Rule, c.Note = RuleKnownBenign, "known benign: Green unless a detection, listing or report says otherwise"
 		default:
-			add("listing "+string(l.Category), l.Feed, "files have no Orange zone: an Orange category is not evidence about the file; ignored")
+			c.Rule, c.Note = RuleIgnored, "files have no Orange zone: an Orange category is not evidence about the file; ignored"
 		}
+		add(c)
 	}
 	if in.Reports > 0 {
 		red = true
 		if explain {
+			const note = "a report naming the file: Red"
 			if len(in.ReportIDs) == 0 {
-				add(fmt.Sprintf("%d report links", in.Reports), "", "a report naming the file: Red")
+				add(Contribution{Evidence: fmt.Sprintf("%d report links", in.Reports), Rule: RuleFileReport, Note: note})
 			}
-			for _, id := range in.ReportIDs {
-				add("report link", id, "a report naming the file: Red")
+			for i, id := range in.ReportIDs {
+				add(Contribution{Evidence: "report link", Source: id, Rule: RuleFileReport, Provenance: sourceAt(in.ReportSources, i), Note: note})
 			}
 		}
 	}
-	for _, a := range in.Allows {
-		add("allow list", a, "known benign: Green unless a detection, listing or report says otherwise")
+	for i, a := range in.Allows {
+		add(Contribution{Evidence: "allow list", Source: a, Rule: RuleAllowList, Provenance: sourceAt(in.AllowSources, i),
+			Note: "known benign: Green unless a detection, listing or report says otherwise"})
 	}
 	switch {
 	case red:
@@ -283,7 +307,15 @@ func fileCompute(in *FileInput, explain bool) FileResult {
 		if res.Zone != intel.ZoneGrey {
 			note = "indirect evidence: not counted"
 		}
-		add(fmt.Sprintf("%d Red web addresses it was downloaded from or contacted", in.RedSources), "", note)
+		add(Contribution{Evidence: fmt.Sprintf("%d Red web addresses it was downloaded from or contacted", in.RedSources), Rule: RuleIndirect, Note: note})
 	}
 	return res
+}
+
+// sourceAt is srcs[i], or the zero Source when srcs is shorter.
+func sourceAt(srcs []intel.Source, i int) intel.Source {
+	if i < len(srcs) {
+		return srcs[i]
+	}
+	return intel.Source{}
 }

@@ -45,8 +45,11 @@ const (
 // Related red objects: base + perDoubling*log2(n), capped per kind; the
 // related part as a whole is capped at relatedCap.
 const (
-	redURLBase, redURLPerDoubling, redURLCap          = 15.0, 5.0, 30.0
-	redFileBase, redFilePerDoubling, redFileCap       = 15.0, 5.0, 30.0
+	redURLBase, redURLPerDoubling, redURLCap    = 15.0, 5.0, 30.0
+	redFileBase, redFilePerDoubling, redFileCap = 15.0, 5.0, 30.0
+	// Live (Red) content on an address that is not shared hosting: the
+	// address serves the payload itself, a C&C or a dropper's own server.
+	dedicatedBase, dedicatedPerDoubling, dedicatedCap = 50.0, 5.0, 50.0
 	redDomainBase, redDomainPerDoubling, redDomainCap = 10.0, 5.0, 25.0
 	relatedCap                                        = 50
 )
@@ -99,16 +102,29 @@ type Related struct {
 	RedURLs    int64 // Red web addresses hosted on the address
 	RedFiles   int64 // Red files downloaded from it
 	RedDomains int64 // Red domains among its most recent resolutions
+	// Sites is the number of distinct registrable domains among the
+	// address's most recent resolutions: SharedHostingSites or more make
+	// it shared hosting, where a live payload on one site says little
+	// about the address (see relatedPart).
+	Sites int
 }
+
+// SharedHostingSites is the number of distinct registrable domains seen on
+// an address from which it counts as shared hosting.
+const SharedHostingSites = 3
+
+// Shared reports whether the address is shared hosting.
+func (r Related) Shared() bool { return r.Sites >= SharedHostingSites }
 
 // HasRedZone reports whether some related object is Red.
 func (r Related) HasRedZone() bool { return r.RedURLs > 0 || r.RedFiles > 0 || r.RedDomains > 0 }
 
 // ReportRef is a report linked to the address.
 type ReportRef struct {
-	ID   string
-	Type string    // intel.ReportAPT, ReportCrimeware, ReportICS or other
-	Date time.Time // Updated, else Published; zero if unknown
+	ID     string
+	Type   string       // intel.ReportAPT, ReportCrimeware, ReportICS or other
+	Date   time.Time    // Updated, else Published; zero if unknown
+	Source intel.Source // the report record's provenance, for the explanation only
 }
 
 // Input is the evidence about one address.
@@ -135,7 +151,54 @@ type Contribution struct {
 	Source   string // where from: feed, allow list, report id
 	Points   int    // may be 0 (suppressed, decayed) or negative (caps)
 	Note     string // how the points were computed
+	// Rule is the scoring rule the piece falls under: one of the Rule
+	// constants (docs/scoring.md, "Rules").
+	Rule string
+	// Provenance is where the record the evidence came from was imported
+	// from: its feed, file and import time (intel.Source of the listing,
+	// network listing, mask, report, allow list); zero when the evidence
+	// has no record of its own (telemetry, related objects, caps).
+	Provenance intel.Source
+	// RecencyDate is the date the evidence's recency is measured from:
+	// LastSeen, else FirstSeen (listings), the last attack (spam and
+	// phishing activity), Updated, else Published (reports), the last
+	// sighting (sightings). It is given for such evidence even when it is
+	// suppressed or ignored; zero when undated and for evidence that does
+	// not decay (masks, allow lists, related objects, caps, files).
+	RecencyDate time.Time
+	// RecencyWeight is the recency weight the points were multiplied by
+	// (0.5 for undated evidence); 0 when no weight was applied.
+	RecencyWeight float64
 }
+
+// Rules of Contribution.Rule. The names are stable: clients may match
+// them.
+const (
+	// Addresses, domains and web addresses.
+	RuleListing          = "listing"           // the first (strongest) feed of a category
+	RuleIndependentFeeds = "independent-feeds" // each further independent feed of a category
+	RuleHostedContent    = "hosted-content"    // Red web addresses hosted on, Red files downloaded from an address
+	RuleResolvingDomains = "resolving-domains" // Red domains among an address's resolutions
+	RuleReport           = "report"            // the strongest linked report
+	RuleFurtherReport    = "further-report"    // each further linked report
+	RuleSightings        = "sightings"         // how often the object was seen
+	RuleCap              = "cap"               // a cap of a part or of the score (negative points)
+	RuleAllowList        = "allow-list"        // an allow list naming or covering the object: Green
+	RuleKnownBenign      = "known-benign"      // a CATEGORY_KNOWN_BENIGN listing: Green
+	RuleSuppressed       = "suppressed"        // evidence an allow list or known-benign listing overrides
+	RuleReserved         = "reserved"          // a special-purpose address: Grey
+	RuleIgnored          = "ignored"           // evidence the rules do not count
+	// Domains and web addresses.
+	RuleMask         = "mask"          // a feed mask naming or covering the object: a zone floor
+	RuleRecordedZone = "recorded-zone" // the zone a feed recorded for a web address: a zone floor
+	RuleHostZone     = "host-zone"     // the zone of a web address's host: a zone floor
+	RuleZoneFloor    = "zone-floor"    // a floor raised the zone the score gives
+	// Files.
+	RuleDetection   = "detection"    // a detection of the file
+	RuleFileListing = "file-listing" // a listing of one of its hashes
+	RuleFileReport  = "file-report"  // a report naming one of its hashes
+	RuleIndirect    = "indirect"     // Red web addresses it came from or contacted: never counted
+)
 
 // Result is the verdict. The Points of Contributions add up to Score.
 type Result struct {
@@ -149,6 +212,7 @@ type Result struct {
 type feedEvidence struct {
 	feed   string
 	src    evidenceSource
+	origin intel.Source // the listing's provenance
 	last   time.Time
 	weight float64
 	dupes  []evidenceSource // other listings of the same feed, counted once
@@ -231,7 +295,7 @@ func compute(cfg Config, in *Input, explain bool) Result {
 	if total > 100 {
 		if explain {
 			s.add(Contribution{
-				Evidence: "cap", Points: 100 - total,
+				Evidence: "cap", Points: 100 - total, Rule: RuleCap,
 				Note: fmt.Sprintf("score %d capped at 100", total),
 			})
 		}
@@ -303,16 +367,18 @@ func allowResult(allows []intel.Allow, cats []categoryEvidence, explain bool) Re
 		res.Contributions = append(res.Contributions, Contribution{
 			Evidence: "allow list " + a.Prefix.String(), Source: a.List,
 			Note: "known benign: the address is Green and feed listings are suppressed",
+			Rule: RuleAllowList, Provenance: a.Source,
 		})
 	}
 	for _, c := range cats {
 		for _, f := range c.feeds {
-			note := "suppressed: the address is allow-listed"
+			note, rule := "suppressed: the address is allow-listed", RuleSuppressed
 			if c.cat == intel.CatBenign {
-				note = "known benign: the address is Green and feed listings are suppressed"
+				note, rule = "known benign: the address is Green and feed listings are suppressed", RuleKnownBenign
 			}
 			res.Contributions = append(res.Contributions, Contribution{
 				Evidence: f.src.String(), Source: f.feed, Note: note,
+				Rule: rule, Provenance: f.origin, RecencyDate: f.last,
 			})
 		}
 	}
@@ -324,7 +390,7 @@ func allowResult(allows []intel.Allow, cats []categoryEvidence, explain bool) Re
 // feed, and orders categories by zone severity, points and name.
 func collectCategories(cfg Config, sum *intel.AddressSummary, netListings []intel.NetListing, now time.Time) []categoryEvidence {
 	var cats []categoryEvidence
-	add := func(cat intel.Category, zone intel.Zone, feed string, src evidenceSource, last time.Time) {
+	add := func(cat intel.Category, zone intel.Zone, feed string, src evidenceSource, origin intel.Source, last time.Time) {
 		i := slices.IndexFunc(cats, func(c categoryEvidence) bool { return c.cat == cat })
 		if i < 0 {
 			cats = append(cats, categoryEvidence{cat: cat, zone: zone})
@@ -341,13 +407,13 @@ func collectCategories(cfg Config, sum *intel.AddressSummary, netListings []inte
 			// by the listing itself, so that input order never matters.
 			if w > f.weight || w == f.weight && (srcLess(src, f.src) || src == f.src && feed < f.feed) {
 				f.dupes = append(f.dupes, f.src)
-				f.feed, f.src, f.last, f.weight = feed, src, last, w
+				f.feed, f.src, f.origin, f.last, f.weight = feed, src, origin, last, w
 			} else {
 				f.dupes = append(f.dupes, src)
 			}
 			return
 		}
-		c.feeds = append(c.feeds, feedEvidence{feed: feed, src: src, last: last, weight: w})
+		c.feeds = append(c.feeds, feedEvidence{feed: feed, src: src, origin: origin, last: last, weight: w})
 	}
 	for _, l := range sum.Listings {
 		z, ok := intel.CategoryZone(l.Category)
@@ -358,7 +424,7 @@ func collectCategories(cfg Config, sum *intel.AddressSummary, netListings []inte
 		if last.IsZero() {
 			last = l.FirstSeen
 		}
-		add(l.Category, z, l.Feed, evidenceSource{cat: l.Category}, last)
+		add(l.Category, z, l.Feed, evidenceSource{cat: l.Category}, l.Source, last)
 	}
 	for _, l := range netListings {
 		z, ok := intel.CategoryZone(l.Category)
@@ -372,15 +438,15 @@ func collectCategories(cfg Config, sum *intel.AddressSummary, netListings []inte
 		if last.IsZero() {
 			last = l.FirstSeen
 		}
-		add(l.Category, z, l.Feed, evidenceSource{kind: 1, cat: l.Category, prefix: l.Prefix}, last)
+		add(l.Category, z, l.Feed, evidenceSource{kind: 1, cat: l.Category, prefix: l.Prefix}, l.Source, last)
 	}
 	if sum.Spam.Attacks > 0 {
 		add(intel.CatSpam, intel.ZoneOrange, SpamTelemetry,
-			evidenceSource{kind: 2, cat: intel.CatSpam, count: sum.Spam.Attacks}, sum.Spam.Last)
+			evidenceSource{kind: 2, cat: intel.CatSpam, count: sum.Spam.Attacks}, intel.Source{}, sum.Spam.Last)
 	}
 	if sum.Phishing.Attacks > 0 {
 		add(intel.CatPhishing, intel.ZoneRed, PhishingTelemetry,
-			evidenceSource{kind: 2, cat: intel.CatPhishing, count: sum.Phishing.Attacks}, sum.Phishing.Last)
+			evidenceSource{kind: 2, cat: intel.CatPhishing, count: sum.Phishing.Attacks}, intel.Source{}, sum.Phishing.Last)
 	}
 	for i := range cats {
 		c := &cats[i]
@@ -471,6 +537,10 @@ func (s *scorer) categoryPart(cats []categoryEvidence) int {
 				continue
 			}
 			var note strings.Builder
+			rule := RuleListing
+			if k > 0 {
+				rule = RuleIndependentFeeds
+			}
 			if k == 0 {
 				fmt.Fprintf(&note, "first feed, %s category: %g", c.zone, raw)
 			} else {
@@ -485,12 +555,13 @@ func (s *scorer) categoryPart(cats []categoryEvidence) int {
 			}
 			s.add(Contribution{
 				Evidence: f.src.String(), Source: f.feed, Points: p, Note: note.String(),
+				Rule: rule, Provenance: f.origin, RecencyDate: f.last, RecencyWeight: f.weight,
 			})
 		}
 	}
 	if total > limit {
 		s.add(Contribution{
-			Evidence: "cap", Points: limit - total,
+			Evidence: "cap", Points: limit - total, Rule: RuleCap,
 			Note: s.sprintf("category evidence %d capped at %d (most severe category zone %s)", total, limit, cats[0].zone),
 		})
 		total = limit
@@ -508,7 +579,7 @@ func lastSeenText(t time.Time) string {
 // relatedPart scores Red objects related to the address.
 func (s *scorer) relatedPart(r Related) int {
 	total := 0
-	one := func(n int64, evidence string, base, per, limit float64) {
+	one := func(n int64, evidence, rule string, base, per, limit float64) {
 		if n <= 0 {
 			return
 		}
@@ -517,17 +588,23 @@ func (s *scorer) relatedPart(r Related) int {
 		total += p
 		if s.explain {
 			s.add(Contribution{
-				Evidence: evidence, Points: p,
+				Evidence: evidence, Points: p, Rule: rule,
 				Note: fmt.Sprintf("%d: %g + %g x log2(%d), at most %g", n, base, per, n, limit),
 			})
 		}
 	}
-	one(r.RedURLs, "red hosted URLs", redURLBase, redURLPerDoubling, redURLCap)
-	one(r.RedFiles, "red downloaded files", redFileBase, redFilePerDoubling, redFileCap)
-	one(r.RedDomains, "red resolving domains", redDomainBase, redDomainPerDoubling, redDomainCap)
+	if r.Shared() {
+		hosting := fmt.Sprintf(", shared hosting (%d sites)", r.Sites)
+		one(r.RedURLs, "red hosted URLs"+hosting, RuleHostedContent, redURLBase, redURLPerDoubling, redURLCap)
+		one(r.RedFiles, "red downloaded files"+hosting, RuleHostedContent, redFileBase, redFilePerDoubling, redFileCap)
+	} else {
+		hosting := fmt.Sprintf(", dedicated hosting (%d sites)", r.Sites)
+		one(r.RedURLs+r.RedFiles, "live red content"+hosting, RuleHostedContent, dedicatedBase, dedicatedPerDoubling, dedicatedCap)
+	}
+	one(r.RedDomains, "red resolving domains", RuleResolvingDomains, redDomainBase, redDomainPerDoubling, redDomainCap)
 	if total > relatedCap {
 		s.add(Contribution{
-			Evidence: "cap", Points: relatedCap - total,
+			Evidence: "cap", Points: relatedCap - total, Rule: RuleCap,
 			Note: s.sprintf("related objects %d capped at %d", total, relatedCap),
 		})
 		total = relatedCap
@@ -584,6 +661,10 @@ func (s *scorer) reportPart(cfg Config, reps []ReportRef, now time.Time) int {
 			typ = "untyped"
 		}
 		var note string
+		rule := RuleReport
+		if i > 0 {
+			rule = RuleFurtherReport
+		}
 		if i == 0 {
 			note = fmt.Sprintf("strongest report (%s): %g x recency %.3f (%s)",
 				typ, reportWeight(r.ref.Type), r.w, dateText(r.ref.Date))
@@ -593,11 +674,12 @@ func (s *scorer) reportPart(cfg Config, reps []ReportRef, now time.Time) int {
 		}
 		s.add(Contribution{
 			Evidence: "report " + typ, Source: r.ref.ID, Points: p, Note: note,
+			Rule: rule, Provenance: r.ref.Source, RecencyDate: r.ref.Date, RecencyWeight: r.w,
 		})
 	}
 	if total > reportCap {
 		s.add(Contribution{
-			Evidence: "cap", Points: reportCap - total,
+			Evidence: "cap", Points: reportCap - total, Rule: RuleCap,
 			Note: s.sprintf("report links %d capped at %d", total, reportCap),
 		})
 		total = reportCap
@@ -622,7 +704,8 @@ func (s *scorer) sightingsPart(cfg Config, sum *intel.AddressSummary, now time.T
 	p := round(base * w)
 	if s.explain {
 		s.add(Contribution{
-			Evidence: "sightings", Points: p,
+			Evidence: "sightings", Points: p, Rule: RuleSightings,
+			RecencyDate: sum.LastSeen, RecencyWeight: w,
 			Note: fmt.Sprintf("%d hits: floor(log10) = %g, at most %d, x recency %.3f (%s)",
 				sum.Hits, base, sightingsCap, w, lastSeenText(sum.LastSeen)),
 		})

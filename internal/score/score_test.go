@@ -163,10 +163,17 @@ func TestScore(t *testing.T) {
 			wantCats: []CategoryZone{{intel.CatPornware, intel.ZoneYellow}},
 		},
 		{
-			name: "adware with red objects: yellow below 75",
+			name: "adware with red objects on shared hosting: yellow below 75",
 			in: Input{Summary: sum(listing(intel.CatAdware, "A", now), listing(intel.CatRiskware, "B", now)),
-				Related: Related{RedURLs: 4}},
+				Related: Related{RedURLs: 4, Sites: SharedHostingSites}},
 			wantScore: 74, wantZone: intel.ZoneYellow, // 40 + 10 capped at 49, + 25
+			wantCats: []CategoryZone{{intel.CatAdware, intel.ZoneYellow}, {intel.CatRiskware, intel.ZoneYellow}},
+		},
+		{
+			name: "adware with live payloads of its own: red",
+			in: Input{Summary: sum(listing(intel.CatAdware, "A", now), listing(intel.CatRiskware, "B", now)),
+				Related: Related{RedURLs: 4, Sites: 1}},
+			wantScore: 99, wantZone: intel.ZoneRed, // 40 + 10 capped at 49, + 50
 			wantCats: []CategoryZone{{intel.CatAdware, intel.ZoneYellow}, {intel.CatRiskware, intel.ZoneYellow}},
 		},
 		{
@@ -177,13 +184,23 @@ func TestScore(t *testing.T) {
 			wantCats: []CategoryZone{{intel.CatAdware, intel.ZoneYellow}},
 		},
 		{
-			name:      "one red hosted URL",
-			in:        Input{Summary: sum(), Related: Related{RedURLs: 1}},
+			name:      "one red hosted URL on shared hosting",
+			in:        Input{Summary: sum(), Related: Related{RedURLs: 1, Sites: SharedHostingSites}},
 			wantScore: 15, wantZone: intel.ZoneGrey,
 		},
 		{
-			name:      "red URLs, files and domains",
-			in:        Input{Summary: sum(), Related: Related{RedURLs: 3, RedFiles: 2, RedDomains: 1}},
+			name:      "one live payload on an address of one site",
+			in:        Input{Summary: sum(), Related: Related{RedURLs: 1, Sites: 1}},
+			wantScore: 50, wantZone: intel.ZoneOrange,
+		},
+		{
+			name:      "one live payload on an address without names",
+			in:        Input{Summary: sum(), Related: Related{RedFiles: 1}},
+			wantScore: 50, wantZone: intel.ZoneOrange,
+		},
+		{
+			name:      "red URLs, files and domains on shared hosting",
+			in:        Input{Summary: sum(), Related: Related{RedURLs: 3, RedFiles: 2, RedDomains: 1, Sites: 7}},
 			wantScore: 50, wantZone: intel.ZoneOrange, // 23 + 20 + 10, capped at 50
 		},
 		{
@@ -351,9 +368,11 @@ func TestContributionsExplainFeeds(t *testing.T) {
 	got := Score(Config{}, &in)
 	want := []Contribution{
 		{Evidence: "listing CATEGORY_MALWARE", Source: "A", Points: 70,
-			Note: "first feed, Red category: 70 x recency 1.000 (last seen 2026-06-01)"},
+			Note: "first feed, Red category: 70 x recency 1.000 (last seen 2026-06-01)",
+			Rule: RuleListing, RecencyDate: now, RecencyWeight: 1},
 		{Evidence: "listing CATEGORY_MALWARE", Source: "B", Points: 20,
-			Note: "independent feed #2: 25 x recency 0.794 (last seen 2026-05-02)"},
+			Note: "independent feed #2: 25 x recency 0.794 (last seen 2026-05-02)",
+			Rule: RuleIndependentFeeds, RecencyDate: daysAgo(30), RecencyWeight: Decay(daysAgo(30), now, DefaultHalfLife)},
 	}
 	if len(got.Contributions) != len(want) {
 		t.Fatalf("got %+v, want %+v", got.Contributions, want)
@@ -414,7 +433,7 @@ func TestWorkedExample(t *testing.T) {
 			Listings: []intel.Listing{listing(intel.CatScanner, "Scanners", daysAgo(14))},
 			Spam:     intel.SpamSummary{Attacks: 4, Last: daysAgo(200)},
 		},
-		Related: Related{RedURLs: 2},
+		Related: Related{RedURLs: 2, Sites: 4},
 		Now:     now,
 	}
 	got := Score(Config{}, &in)

@@ -43,6 +43,26 @@ type Pipeliner interface {
 	ApplyAsync(ctx context.Context, b *intel.Batch, done func(error)) error
 }
 
+// Versioned is an optional interface of a backend that knows the changes
+// of its intel data, as IntelVersion documents.
+type Versioned interface {
+	IntelVersion() (uint64, bool)
+}
+
+// IntelVersion returns a number that changes after every committed Apply
+// that may have changed what the intel reads answer, and whether st can
+// tell now. The embedded store, which one process opens at a time, and the
+// memory store see every change as it commits; PostgreSQL learns of the
+// changes of every process from notifications, a few milliseconds after
+// they commit, and cannot tell while it is not listening for them. The
+// number is read without I/O and is meaningful within one process.
+func IntelVersion(st Intel) (uint64, bool) {
+	if v, ok := st.(Versioned); ok {
+		return v.IntelVersion()
+	}
+	return 0, false
+}
+
 // ListLimits are the limits of the four list sections of AddressLists.
 type ListLimits struct {
 	HostedURLs, Files, Resolutions, Masks int

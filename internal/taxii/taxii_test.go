@@ -59,6 +59,8 @@ func newWorld(t *testing.T) *world {
 		}
 		u := fmt.Sprintf("bad%d.example/payload", batch)
 		w.urls = append(w.urls, "http://"+u)
+		// A live payload on an address without other sites: Orange.
+		w.orange = append(w.orange, addr(100+batch))
 		b.HostedURLs = append(b.HostedURLs, intel.HostedURL{IP: addr(100 + batch), URL: u, Zone: intel.ZoneRed, Hits: 1,
 			FirstSeen: seen, LastSeen: seen, Source: src})
 		if err := w.st.Apply(context.Background(), b); err != nil {

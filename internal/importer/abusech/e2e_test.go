@@ -12,7 +12,10 @@ import (
 	"github.com/tipd/tipd/internal/importer/abusech"
 	"github.com/tipd/tipd/internal/importer/importtest"
 	"github.com/tipd/tipd/internal/importer/jsonl"
+	"github.com/tipd/tipd/internal/importer/pdns"
+	"github.com/tipd/tipd/internal/importer/warninglist"
 	"github.com/tipd/tipd/internal/intel"
+	"github.com/tipd/tipd/internal/report"
 )
 
 // resolutions are the passive DNS the fixtures' domains need.
@@ -199,4 +202,70 @@ func writeFile(t *testing.T, path, s string) {
 	if err := os.WriteFile(path, []byte(s), 0o644); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestLivePayloadHosting: one online payload on a name that resolves only
+// to its address makes the address and the name at least Orange; on an
+// allow-listed edge the address stays Green; on shared hosting (names of
+// four sites on the address) it adds a little. All from public formats:
+// passive DNS (COF), a MISP warninglist of networks, the URLhaus dump.
+func TestLivePayloadHosting(t *testing.T) {
+	w := importtest.NewWorld()
+	dir := t.TempDir()
+	path := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		writeFile(t, p, body)
+		return p
+	}
+	cof := `{"rrname":"dropper.example","rrtype":"A","rdata":"77.88.2.40","time_first":1764288000,"time_last":1764331200,"count":12}
+{"rrname":"edge-7.cdn.example","rrtype":"A","rdata":"77.88.3.40","time_first":1764288000,"time_last":1764331200,"count":900}
+{"rrname":"www.site1.example","rrtype":"A","rdata":"77.88.4.40","time_first":1764288000,"time_last":1764331200,"count":40}
+{"rrname":"www.site2.example","rrtype":"A","rdata":"77.88.4.40","time_first":1764288000,"time_last":1764331200,"count":40}
+{"rrname":"site3.example","rrtype":"A","rdata":"77.88.4.40","time_first":1764288000,"time_last":1764331200,"count":40}
+{"rrname":"blog.site4.example","rrtype":"A","rdata":"77.88.4.40","time_first":1764288000,"time_last":1764331200,"count":40}
+`
+	w.Import(t, path("pdns.jsonl", cof), func() importer.Parser { return pdns.New(importer.ParserConfig{}) }, importer.Options{})
+	edges := `{"name":"Example CDN edges","type":"cidr","list":["77.88.3.0/24"],"version":20261128,"description":"Synthetic, for tests."}`
+	wo := importer.Options{Feed: "Example CDN edges"}
+	w.Import(t, path("edges.json", edges), func() importer.Parser { return warninglist.New(wo.ParserConfig()) }, wo)
+	dump := `# id,dateadded,url,url_status,last_online,threat,tags,urlhaus_link,reporter
+"3200001","2026-11-26 08:00:00","http://dropper.example/payload.exe","online","2026-11-28 09:00:00","malware_download","exe","https://urlhaus.abuse.ch/url/3200001/","example_reporter"
+"3200002","2026-11-26 08:00:00","http://edge-7.cdn.example/payload.exe","online","2026-11-28 09:00:00","malware_download","exe","https://urlhaus.abuse.ch/url/3200002/","example_reporter"
+"3200003","2026-11-26 08:00:00","http://www.site1.example/wp-content/x.exe","online","2026-11-28 09:00:00","malware_download","exe","https://urlhaus.abuse.ch/url/3200003/","example_reporter"
+`
+	o := importer.Options{}
+	w.Import(t, path("urlhaus.csv", dump), func() importer.Parser { return abusech.NewURLhaus(o.ParserConfig()) }, o)
+
+	for _, tc := range []struct{ ip, zone string }{
+		{"77.88.2.40", "Orange"}, // dedicated: 50 points
+		{"77.88.3.40", "Green"},  // allow-listed edge
+		{"77.88.4.40", "Grey"},   // shared hosting: 15 points
+	} {
+		r, _ := w.TIP(t, tc.ip)
+		if r.Zone != tc.zone || len(r.HostedUrls) != 1 || r.HostedUrls[0].Zone != "Red" {
+			t.Errorf("%s: got zone %s, hosted %+v; want %s with one Red web address", tc.ip, r.Zone, r.HostedUrls, tc.zone)
+		}
+	}
+	if e := w.Explain(t, "77.88.2.40"); e.Result.Score != 50 || !hasRule(e, "hosted-content", "dedicated hosting (1 sites)") {
+		t.Errorf("77.88.2.40: got score %d, contributions %+v; want 50 from dedicated hosting", e.Result.Score, e.Result.Contributions)
+	}
+	if e := w.Explain(t, "77.88.4.40"); e.Result.Score != 15 || !hasRule(e, "hosted-content", "shared hosting (4 sites)") {
+		t.Errorf("77.88.4.40: got score %d, contributions %+v; want 15 from shared hosting", e.Result.Score, e.Result.Contributions)
+	}
+	d, err := w.Builder.Domain(t.Context(), "dropper.example", report.AllDomainSections, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Zone != intel.ZoneOrange {
+		t.Errorf("dropper.example: got %s, want Orange (it serves a live payload)", d.Zone)
+	}
+}
+
+func hasRule(e report.Explanation, rule, evidence string) bool {
+	for _, c := range e.Result.Contributions {
+		if c.Rule == rule && strings.Contains(c.Evidence, evidence) {
+			return true
+		}
+	}
+	return false
 }

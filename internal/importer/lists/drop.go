@@ -37,7 +37,7 @@ type DROP struct {
 // maxDated bounds the networks of a JSON file dated by its metadata line,
 // and so the memory a JSON file can take whatever its size: Spamhaus's
 // lists hold a few thousand networks; a file with more keeps them listed
-// without a date (undated evidence weighs half, docs/scoring.md).
+// without a date of the file (the import dates them, docs/import-formats.md).
 const maxDated = 1 << 16
 
 type dropRecord struct {

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tipd/tipd/internal/importer"
 	"github.com/tipd/tipd/internal/importer/importtest"
@@ -122,11 +123,12 @@ func TestOpenPhishEndToEnd(t *testing.T) {
 	if got := w.Object(t, intel.ObjectHost, "secure-paypa1.test"); !importtest.HasListing(got, intel.CatPhishing, lists.FeedOpenPhish) {
 		t.Errorf("secure-paypa1.test: got listings %+v, want phishing by OpenPhish", got.Listings)
 	}
-	// The list has no dates: its listings weigh as undated evidence
-	// (docs/scoring.md), so the address is not trusted, its web address Red,
-	// shown dated by the minute of its import.
+	// The list has no dates: its listings are dated by the minute of the
+	// import (the version of the feed imported then lists them), so they
+	// weigh as fresh evidence: the address is Red, its web address Red,
+	// shown dated by that minute.
 	r, _ := w.TIP(t, "91.215.85.10")
-	if r.Zone != "Orange" || cats(r) != "CATEGORY_PHISHING" || !r.RelatedObjects.HasRedZone || len(r.HostedUrls) != 1 ||
+	if r.Zone != "Red" || cats(r) != "CATEGORY_PHISHING" || !r.RelatedObjects.HasRedZone || len(r.HostedUrls) != 1 ||
 		r.HostedUrls[0].Zone != "Red" || r.HostedUrls[0].Url != "91.215.85.10/paypal.example/signin/" ||
 		r.HostedUrls[0].IsUrlTruncated || importtest.Str(r.HostedUrls[0].FirstSeen) == "null" ||
 		importtest.Str(r.HostedUrls[0].FirstSeen) != importtest.Str(r.HostedUrls[0].LastSeen) {
@@ -199,4 +201,54 @@ func TestPhishTankEndToEnd(t *testing.T) {
 	before := w.Snapshot(t, ips...)
 	w.Import(t, importtest.Gzip(t, path), mk, o)
 	importtest.SameSnapshots(t, before, w.Snapshot(t, ips...))
+}
+
+// TestFeedVersionsDateListings: a list without dates is dated by its
+// imports. Each version imported lists its entries as seen then; an entry
+// a newer version no longer holds keeps the last version's date and decays
+// from there, while the entries still listed are fresh.
+func TestFeedVersionsDateListings(t *testing.T) {
+	w := importtest.NewWorld()
+	o := importer.Options{Feed: "Example Plain List", Category: intel.CatBadReputation}
+	mk := func() importer.Parser { return lists.NewIPSet(o.ParserConfig()) }
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		t.Helper()
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	first := importtest.Now.AddDate(0, 0, -30).Add(17 * time.Second)
+	o.Now = func() time.Time { return first }
+	w.Import(t, write("v1.txt", "77.90.140.201\n77.90.140.202\n"), mk, o)
+	o.Now = func() time.Time { return importtest.Now }
+	w.Import(t, write("v2.txt", "77.90.140.201\n"), mk, o)
+
+	firstMinute := first.Truncate(time.Minute)
+	for _, tc := range []struct {
+		ip          string
+		first, last time.Time
+		score       int
+		zone        string
+	}{
+		{"77.90.140.201", firstMinute, importtest.Now, 65, "Orange"}, // still listed: fresh
+		{"77.90.140.202", firstMinute, firstMinute, 52, "Orange"},    // no longer listed: 65 × 2^(-30/90)
+	} {
+		e := w.Explain(t, tc.ip)
+		if len(e.Summary.Listings) != 1 {
+			t.Fatalf("%s: got listings %+v, want one", tc.ip, e.Summary.Listings)
+		}
+		l := e.Summary.Listings[0]
+		if !l.FirstSeen.Equal(tc.first) || !l.LastSeen.Equal(tc.last) {
+			t.Errorf("%s: listing seen %s – %s, want %s – %s", tc.ip, l.FirstSeen, l.LastSeen, tc.first, tc.last)
+		}
+		if e.Result.Score != tc.score || string(e.Result.Zone) != tc.zone {
+			t.Errorf("%s: got score %d zone %s, want %d %s", tc.ip, e.Result.Score, e.Result.Zone, tc.score, tc.zone)
+		}
+		if c := e.Result.Contributions; len(c) == 0 || !c[0].RecencyDate.Equal(tc.last) {
+			t.Errorf("%s: got contributions %+v, want the first dated %s", tc.ip, c, tc.last)
+		}
+	}
 }

@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tipd/tipd/internal/intel"
@@ -24,6 +25,7 @@ type Store struct {
 	mu      sync.RWMutex
 	applyMu sync.Mutex // serialises Apply, so that change fingerprints are exact
 	changes changeLog
+	version atomic.Uint64 // bumped after every Apply (store.IntelVersion)
 
 	addrs   map[netip.Addr]*addrData
 	domains map[string]*intel.DomainInfo
@@ -179,6 +181,7 @@ func (s *Store) Apply(ctx context.Context, b *intel.Batch) error {
 	s.mu.Lock()
 	s.apply(b)
 	s.mu.Unlock()
+	s.version.Add(1)
 	// Reads see the new state now; the stamps follow. Fingerprints are
 	// not cancelled: the batch is applied already.
 	afterA, afterU, err := s.fingerprints(context.WithoutCancel(ctx), ips, urls)
@@ -664,6 +667,9 @@ func (s *Store) ScanNetworks(ctx context.Context, fn func(store.NetRecord) error
 	}
 	return nil
 }
+
+// IntelVersion implements store.Versioned: a count of Apply calls.
+func (s *Store) IntelVersion() (uint64, bool) { return s.version.Load(), true }
 
 // NetworkVersion implements store.Intel.
 func (s *Store) NetworkVersion(ctx context.Context) (uint64, error) {

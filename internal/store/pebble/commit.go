@@ -76,6 +76,7 @@ func (s *Store) commit(ctx context.Context, a *applier, p *pending, prev *pendin
 	if err := batch.Commit(pebble.Sync); err != nil {
 		return fmt.Errorf("apply: commit: %w", err)
 	}
+	s.version.Add(1)
 	return nil
 }
 

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -57,9 +58,12 @@ type Store struct {
 	// The latest change stamp given (see changes.go); guarded by applyMu.
 	lastStamp   time.Time
 	stampLoaded bool
-	accessMu    sync.Mutex // serialises token changes
-	countMu     sync.Mutex // serialises request counting
-	counts      countSyncer
+	// version counts the committed batches of Apply (store.Versioned);
+	// one process opens a store at a time, so it sees every change.
+	version  atomic.Uint64
+	accessMu sync.Mutex // serialises token changes
+	countMu  sync.Mutex // serialises request counting
+	counts   countSyncer
 
 	holdMu sync.Mutex // guards holds
 	holds  holdCache

@@ -362,6 +362,10 @@ func (s *Store) ScanNetworks(ctx context.Context, fn func(store.NetRecord) error
 	return nil
 }
 
+// IntelVersion implements store.Versioned: the count of batches Apply
+// committed since the store was opened, bumped once each is readable.
+func (s *Store) IntelVersion() (uint64, bool) { return s.version.Load(), true }
+
 // NetworkVersion implements store.Intel. The version is a counter stored
 // with the data and bumped by every Apply that carries network records.
 func (s *Store) NetworkVersion(ctx context.Context) (uint64, error) {

@@ -148,6 +148,10 @@ func (s *Store) Apply(ctx context.Context, b *intel.Batch) error {
 				return fmt.Errorf("network version: %w", err)
 			}
 		}
+		// Delivered to the listeners on commit (see version.go).
+		if _, err := tx.Exec(ctx, `SELECT pg_notify($1 || ' ' || current_schema(), '')`, intelChannel); err != nil {
+			return fmt.Errorf("notify: %w", err)
+		}
 		return nil
 	})
 	return wrapErr(ctx, "apply", err)

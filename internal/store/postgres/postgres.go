@@ -31,6 +31,7 @@ type Options struct {
 type Store struct {
 	pool *pgxpool.Pool
 	url  string
+	ver  versionWatch // see version.go
 }
 
 var _ store.Store = (*Store)(nil)
@@ -88,6 +89,7 @@ func (s *Store) checkSchema(ctx context.Context) error {
 
 // Close closes the connection pool.
 func (s *Store) Close() error {
+	s.stopListening()
 	s.pool.Close()
 	return nil
 }

@@ -43,6 +43,14 @@ func TestConformance(t *testing.T) {
 			}
 			return s2
 		},
+		Second: func(t *testing.T, s store.Store) store.Store {
+			s2, err := Open(t.Context(), s.(*Store).url, Options{MaxConns: 2})
+			if err != nil {
+				t.Fatalf("open a second store: %v", err)
+			}
+			t.Cleanup(func() { s2.Close() })
+			return s2
+		},
 	})
 }
 

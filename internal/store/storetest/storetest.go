@@ -47,6 +47,10 @@ type Factory struct {
 	// Reopen closes s and opens the same location again. Nil for backends
 	// that do not persist; the persistence tests are then skipped.
 	Reopen func(t *testing.T, s store.Store) store.Store
+	// Second opens another store on the data of s while s stays open, as
+	// another process would (nil where one process owns the data). The
+	// suite closes it.
+	Second func(t *testing.T, s store.Store) store.Store
 }
 
 // Run runs the whole suite against the backend f makes.
@@ -79,6 +83,7 @@ func Run(t *testing.T, f Factory) {
 		{"InvalidBatch", testInvalidBatch},
 		{"ScanNetworks", testScanNetworks},
 		{"NetworkVersion", testNetworkVersion},
+		{"IntelVersion", testIntelVersion},
 		{"Users", testUsers},
 		{"Tokens", testTokens},
 		{"TokenUser", testTokenUser},
@@ -1205,6 +1210,68 @@ func testNetworkVersion(t *testing.T, f Factory) {
 	}
 	if v := version(); v != v2 {
 		t.Errorf("version read twice: got %d, want %d", v, v2)
+	}
+}
+
+// testIntelVersion: a backend that reports its data version
+// (store.Versioned) changes it with every committed batch, whether applied
+// whole or pipelined, by this store or by another one on the same data
+// (PostgreSQL), and not with refused batches or access writes. A backend
+// may learn of a commit a little after it (PostgreSQL's notifications):
+// the suite waits up to 10 s for a change.
+func testIntelVersion(t *testing.T, f Factory) {
+	s := open(t, f)
+	if _, ok := s.(store.Versioned); !ok {
+		t.Skip("the backend does not report its data version")
+	}
+	// changed waits for a known version other than old (any when old is
+	// nil) and returns it.
+	changed := func(what string, old *uint64) uint64 {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			v, ok := store.IntelVersion(s)
+			if ok && (old == nil || v != *old) {
+				return v
+			}
+			if time.Now().After(deadline) {
+				if old == nil {
+					t.Fatalf("%s: the version is not known within 10 s", what)
+				}
+				t.Fatalf("%s: the version did not change from %d (known: %v) within 10 s", what, *old, ok)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	v0 := changed("at the start", nil)
+	apply(t, s, &intel.Batch{Sightings: []intel.Sighting{{IP: ip4a, Day: day(2024, 1, 1), Hits: 1}}})
+	v1 := changed("after an address batch", &v0)
+	apply(t, s, &intel.Batch{ObjectInfos: []intel.ObjectInfo{{Kind: intel.ObjectHost, Key: "c2.example", Hits: 1}}})
+	v2 := changed("after an object batch", &v1)
+	done := make(chan error, 1)
+	if err := store.ApplyAsync(ctx(t), s, &intel.Batch{Sightings: []intel.Sighting{{IP: ip4b, Day: day(2024, 1, 1), Hits: 1}}},
+		func(err error) { done <- err }); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	v3 := changed("after a pipelined batch committed", &v2)
+	if f.Second != nil {
+		other := f.Second(t, s)
+		apply(t, other, &intel.Batch{Sightings: []intel.Sighting{{IP: ip4b, Day: day(2024, 1, 2), Hits: 1}}})
+		v3 = changed("after a batch applied by another store on the same data", &v3)
+	}
+	_ = s.Apply(ctx(t), &intel.Batch{Countries: []intel.CountryRange{{}}})
+	if err := s.PutUser(ctx(t), intel.User{Name: "analyst", DayQuota: 10}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.CountRequest(ctx(t), "analyst", "2024-01-01", 10); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond) // room for a notification that should not come
+	if v, ok := store.IntelVersion(s); !ok || v != v3 {
+		t.Errorf("after a refused batch, a user and a count: version %d (known: %v), want %d", v, ok, v3)
 	}
 }
 

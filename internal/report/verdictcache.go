@@ -1,0 +1,331 @@
+package report
+
+import (
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tipd/tipd/internal/intel"
+	"github.com/tipd/tipd/internal/netdata"
+	"github.com/tipd/tipd/internal/store"
+)
+
+// Verdicts keeps the verdicts of domains, web addresses, files and
+// addresses computed for one report so that the next reports reuse them:
+// the same C&C address or payload is an item of thousands of answers, and
+// an item's verdict costs several store reads (its summary, masks,
+// reports, ancestors). One Verdicts serves every report of a Builder.
+//
+// A verdict is kept for one generation: one version of the store's intel
+// data (store.IntelVersion), one snapshot of the network data, and one
+// scoring time. With a Verdicts set, a Builder scores at the start of the
+// current minute (VerdictEpoch) instead of the current instant, so that
+// every verdict of one generation is computed at the same time, and an
+// object's zone in a list equals its own lookup's whether either was
+// computed now or read back. The next import, network refresh or minute
+// starts a new generation and the kept verdicts are dropped. While the
+// store cannot tell its version (PostgreSQL before its listener for other
+// processes' changes is connected, or after it lost it) nothing is kept:
+// every verdict is computed.
+//
+// Besides the verdicts, a generation keeps the evidence behind the
+// verdicts of domains, web addresses and files (their summaries, the
+// reports and masks that name them): the next lookup of the same object
+// reads only its lists.
+//
+// Memory is bounded: at most max verdicts, and evidence of at most
+// max × EvidenceBytesPerVerdict bytes (estimated from its strings and
+// items), are kept; a full generation replaces random kept entries by
+// each new one.
+type Verdicts struct {
+	max int
+	cur atomic.Pointer[verdictGen]
+}
+
+// EvidenceBytesPerVerdict is the evidence a Verdicts keeps per verdict it
+// may keep: 32 MiB with DefaultVerdicts.
+const EvidenceBytesPerVerdict = 256
+
+// VerdictEpoch is the length of a generation's scoring time: verdicts are
+// scored at the start of the current minute.
+const VerdictEpoch = time.Minute
+
+// DefaultVerdicts is the number of verdicts a Verdicts keeps by default:
+// about 20 MiB with keys of typical length.
+const DefaultVerdicts = 1 << 17
+
+// NewVerdicts returns a Verdicts keeping at most max verdicts
+// (DefaultVerdicts when max <= 0).
+func NewVerdicts(max int) *Verdicts {
+	if max <= 0 {
+		max = DefaultVerdicts
+	}
+	return &Verdicts{max: max}
+}
+
+// genKey names a generation.
+type genKey struct {
+	store uint64
+	net   *netdata.Snapshot
+	at    int64 // scoring time, Unix nanoseconds
+}
+
+// verdictGen is the verdicts of one generation.
+type verdictGen struct {
+	key  genKey
+	keep bool // false: a generation older than the current one, not kept
+	max  int
+
+	mu    sync.RWMutex
+	n     int
+	hosts map[string]hostVerdict
+	urls  map[string]intel.Zone
+	files map[string]intel.Zone
+	ips   map[netip.Addr]ipEv
+	// ev is the kept evidence, of evBytes estimated bytes.
+	ev      map[objKey]evidence
+	evBytes int
+}
+
+// evidence is the evidence of one object (one of the pointers set) and
+// its estimated size. It is never changed once kept.
+type evidence struct {
+	h    *hostEv
+	u    *urlEv
+	f    *fileEv
+	size int
+}
+
+// hostVerdict is what a list item of a domain name shows of it.
+type hostVerdict struct {
+	zone              intel.Zone
+	files, urls, hits int64
+}
+
+// generation returns the generation of key, starting it if key is newer
+// than the current one. A key older than the current one (a report that
+// started before an import, or before the minute turned) gets a
+// generation of its own that keeps nothing.
+func (v *Verdicts) generation(k genKey) *verdictGen {
+	for {
+		g := v.cur.Load()
+		if g != nil && g.key == k {
+			return g
+		}
+		if g != nil && (k.store < g.key.store || k.at < g.key.at) {
+			return &verdictGen{key: k}
+		}
+		ng := &verdictGen{key: k, keep: true, max: v.max, hosts: map[string]hostVerdict{},
+			urls: map[string]intel.Zone{}, files: map[string]intel.Zone{}, ips: map[netip.Addr]ipEv{},
+			ev: map[objKey]evidence{}}
+		if v.cur.CompareAndSwap(g, ng) {
+			return ng
+		}
+	}
+}
+
+// generationOf returns the generation the reports of b start now, and the
+// scoring time; nil when b keeps no verdicts.
+func (b *Builder) generation() (*verdictGen, time.Time) {
+	now := b.now()
+	if b.Verdicts == nil {
+		return nil, now
+	}
+	ver, ok := store.IntelVersion(b.Store)
+	if !ok {
+		return nil, now
+	}
+	at := now.Truncate(VerdictEpoch)
+	var net *netdata.Snapshot
+	if b.Net != nil {
+		net = b.Net.Load()
+	}
+	return b.Verdicts.generation(genKey{store: ver, net: net, at: at.UnixNano()}), at
+}
+
+// room makes room for one more verdict; the caller holds g.mu.
+func (g *verdictGen) room() {
+	if g.n < g.max {
+		g.n++
+		return
+	}
+	// Full: drop one kept verdict, from the first kind that has one (map
+	// iteration starts at a random entry).
+	for k := range g.hosts {
+		delete(g.hosts, k)
+		return
+	}
+	for k := range g.urls {
+		delete(g.urls, k)
+		return
+	}
+	for k := range g.files {
+		delete(g.files, k)
+		return
+	}
+	for k := range g.ips {
+		delete(g.ips, k)
+		return
+	}
+}
+
+// kept reads a kept verdict from the map pick chooses.
+func kept[K comparable, V any](g *verdictGen, pick func(*verdictGen) map[K]V, k K) (V, bool) {
+	var v V
+	if g == nil || !g.keep {
+		return v, false
+	}
+	g.mu.RLock()
+	v, ok := pick(g)[k]
+	g.mu.RUnlock()
+	return v, ok
+}
+
+// keep keeps a verdict in the map pick chooses.
+func keep[K comparable, V any](g *verdictGen, pick func(*verdictGen) map[K]V, k K, v V) {
+	if g == nil || !g.keep {
+		return
+	}
+	g.mu.Lock()
+	m := pick(g)
+	if _, ok := m[k]; !ok {
+		g.room()
+	}
+	m[k] = v
+	g.mu.Unlock()
+}
+
+func genHosts(g *verdictGen) map[string]hostVerdict { return g.hosts }
+func genURLs(g *verdictGen) map[string]intel.Zone   { return g.urls }
+func genFiles(g *verdictGen) map[string]intel.Zone  { return g.files }
+func genIPs(g *verdictGen) map[netip.Addr]ipEv      { return g.ips }
+
+func (g *verdictGen) host(name string) (hostVerdict, bool) { return kept(g, genHosts, name) }
+func (g *verdictGen) putHost(name string, v hostVerdict)   { keep(g, genHosts, name, v) }
+func (g *verdictGen) url(key string) (intel.Zone, bool)    { return kept(g, genURLs, key) }
+func (g *verdictGen) putURL(key string, z intel.Zone)      { keep(g, genURLs, key, z) }
+func (g *verdictGen) file(hash string) (intel.Zone, bool)  { return kept(g, genFiles, hash) }
+func (g *verdictGen) putFile(hash string, z intel.Zone)    { keep(g, genFiles, hash, z) }
+func (g *verdictGen) ip(a netip.Addr) (ipEv, bool)         { return kept(g, genIPs, a) }
+func (g *verdictGen) putIP(a netip.Addr, v ipEv)           { keep(g, genIPs, a, v) }
+
+// evidenceOf returns the kept evidence of an object.
+func (g *verdictGen) evidenceOf(k objKey) (evidence, bool) {
+	if g == nil || !g.keep {
+		return evidence{}, false
+	}
+	g.mu.RLock()
+	e, ok := g.ev[k]
+	g.mu.RUnlock()
+	return e, ok
+}
+
+// putEvidence keeps the evidence of an object, dropping random kept
+// evidence while the budget is exceeded. Evidence larger than a
+// sixteenth of the budget is not kept.
+func (g *verdictGen) putEvidence(k objKey, e evidence) {
+	if g == nil || !g.keep {
+		return
+	}
+	budget := g.max * EvidenceBytesPerVerdict
+	if e.size > budget/16 {
+		return
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if old, ok := g.ev[k]; ok {
+		g.evBytes -= old.size
+		delete(g.ev, k)
+	}
+	for dk, d := range g.ev {
+		if g.evBytes+e.size <= budget {
+			break
+		}
+		g.evBytes -= d.size
+		delete(g.ev, dk)
+	}
+	g.ev[k] = e
+	g.evBytes += e.size
+}
+
+// Estimated sizes of evidence: the strings and items it holds, with a
+// fixed cost per item for the rest.
+const (
+	itemBytes    = 64
+	summaryBytes = 1024 // an ObjectSummary without its strings and listings
+)
+
+func summarySize(s *intel.ObjectSummary) int {
+	if s == nil {
+		return 0
+	}
+	n := summaryBytes + len(s.Key) + len(s.Info.Type) + len(s.Info.Packer) + len(s.Info.Signer) + stringsSize(s.Info.Allows)
+	for i := range s.Listings {
+		l := &s.Listings[i]
+		n += itemBytes + len(l.Feed) + len(l.Category) + len(l.Source.Feed) + len(l.Source.File)
+	}
+	w := &s.Whois
+	n += len(w.Domain) + len(w.Registrar) + len(w.RegistrarEmail) + len(w.RegistrationOrganization) +
+		stringsSize(w.NameServers) + stringsSize(w.Status)
+	for i := range w.Contacts {
+		c := &w.Contacts[i]
+		n += 2*itemBytes + len(c.Name) + len(c.Organization) + len(c.Address) + len(c.City) + len(c.State) +
+			len(c.Phone) + len(c.Fax) + len(c.Email)
+	}
+	return n
+}
+
+func reportsSize(reports []intel.Report) int {
+	n := 0
+	for i := range reports {
+		r := &reports[i]
+		n += 4*itemBytes + len(r.ID) + len(r.Type) + len(r.Title) + len(r.Description) + stringsSize(r.Tags) +
+			stringsSize(r.Industries) + stringsSize(r.Geo) + stringsSize(r.Actors) + stringsSize(r.Indicators)
+	}
+	return n
+}
+
+func masksSize(masks []intel.FeedMask) int {
+	n := 0
+	for i := range masks {
+		n += itemBytes + len(masks[i].Mask) + len(masks[i].MaskType) + stringsSize(masks[i].Feeds)
+	}
+	return n
+}
+
+func stringsSize(ss []string) int {
+	n := 16 * len(ss)
+	for _, s := range ss {
+		n += len(s)
+	}
+	return n
+}
+
+func (h *hostEv) size() int {
+	n := summarySize(h.sum) + reportsSize(h.reports) + masksSize(h.in.Masks) + len(h.in.Allows)*itemBytes
+	for _, a := range h.anc {
+		n += summarySize(a)
+	}
+	return n
+}
+
+func (u *urlEv) size() int {
+	n := summaryBytes + stringsSize(u.keys) + reportsSize(u.reports) + masksSize(u.masks) + 16*len(u.sum.IPs) +
+		len(u.in.Listings)*itemBytes
+	for _, s := range u.osums {
+		n += summarySize(s)
+	}
+	if u.hostEv != nil {
+		n += u.hostEv.size()
+	}
+	return n
+}
+
+func (f *fileEv) size() int {
+	n := summaryBytes + stringsSize(f.keys) + len(f.in.Listings)*itemBytes
+	for _, s := range f.sums {
+		n += summarySize(s)
+	}
+	return n
+}
