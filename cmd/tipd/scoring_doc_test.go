@@ -253,6 +253,9 @@ func TestScoringDocExamples(t *testing.T) {
 	if len(examples) == 0 || len(rules) == 0 {
 		t.Fatalf("got %d examples and %d rules in %s, want some of each", len(examples), len(rules), scoringDoc)
 	}
+	if cmd := "TIPD_NOW=" + e2eNow + " tipd demo"; !strings.Contains(string(data), cmd) {
+		t.Errorf("%s does not say how to build the world: got no %q", scoringDoc, cmd)
+	}
 	st, printed := runDemoStore(t)
 
 	shown := map[string]bool{}
