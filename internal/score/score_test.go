@@ -425,7 +425,7 @@ func BenchmarkScore(b *testing.B) {
 	})
 }
 
-// TestWorkedExample is the worked example of docs/scoring.md.
+// TestWorkedExample is the arithmetic example of docs/scoring.md.
 func TestWorkedExample(t *testing.T) {
 	in := Input{
 		Summary: &intel.AddressSummary{

@@ -48,6 +48,7 @@ type applier struct {
 	// objstages.go), and a buffer for knownAbsent.
 	newObjs map[string]struct{}
 	objs    map[string]*objSum
+	objSlab []objSum // see newObjSum
 	kbuf    []byte
 	obuf    []byte // a buffer for obj
 

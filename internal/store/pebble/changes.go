@@ -22,7 +22,7 @@ import (
 //	c 'a' stamp(8) -> entries: family(1) addr, ...   addresses (family 4 or 6)
 //	c 'u' stamp(8) -> entries: uvarint len, url, ...  web addresses
 //	c 'o' stamp(8) -> entries: uvarint len, kind(1) key, ...  objects
-//	c 'O' kind(1) key -> stamp(8)                     the latest stamp of an object
+//	c 'O' kind(1) key -> stamp(8)                     an object's stamp (older stores)
 //
 // stamp is the big-endian microseconds since 1970, so the log is in stamp
 // order; the entries of one stamp are sorted (bytewise, which for the
@@ -35,12 +35,20 @@ import (
 // the log's cost to an import small. M stamp holds the latest stamp given,
 // so that stamps increase across restarts even if the clock goes back.
 //
-// Objects have no summary that every change of theirs rewrites (a
-// FileHashes record changes none), so the stamp of an object is a key of
-// its own, read and rewritten only for the objects the batch changed: an
-// object is changed when the batch rewrites its summary (ObjectInfo,
+// An object is changed when the batch rewrites its summary (ObjectInfo,
 // ObjectListing, DomainWhois, list counts), an item of a list it owns or
-// the FileHashes stored under its hash (see markObject).
+// the FileHashes stored under its hash (see markObject). Objects have no
+// one value that every change of theirs rewrites (a FileHashes record
+// changes no summary), so an object's stamp is in its summary and, for a
+// file, in the FileHashes under its hash: the last stampLen bytes of each
+// (see objcodec.go). A changed object gets the batch's stamp in the values
+// of it the batch writes, or in its summary if it writes none (a changed
+// link item), and its stamp is the later of the two: both are read in the
+// first round of the planned reads of most batches anyway, so stamps cost
+// objects neither a key nor a read of their own. Stores written before
+// kept the stamp under c 'O' instead, and their values end without one:
+// for an object with such a value the key is read too (and removed once
+// the stamp is in the object's values).
 const (
 	tChange   = 'c'
 	cAddress  = 'a'
@@ -266,31 +274,142 @@ func (a *applier) markObject(obj string) {
 	a.objChanged[obj] = struct{}{}
 }
 
-// stampObjects gives the stamp at to every changed object: it reads their
-// previous stamps (in key order), logs them and writes the new ones.
+// stampObjects gives the stamp at to every changed object: it finds their
+// previous stamps (see prevStamp), logs them and writes the new ones into
+// the object's summary or FileHashes value, whichever the batch writes
+// (the summary if it writes neither: the object changed by a link item).
 func (a *applier) stampObjects(at time.Time, log *changeLog) error {
-	keys := make([][]byte, 0, len(a.objChanged))
+	objs := make([]string, 0, len(a.objChanged))
 	for obj := range a.objChanged {
-		keys = append(keys, objStampKey(obj))
+		objs = append(objs, obj)
 	}
-	if err := a.fetch(keys); err != nil { // sorts keys
+	slices.Sort(objs)
+	// The values that may hold the previous stamps: summaries and
+	// FileHashes the batch has not read (most it has), then the stamp keys
+	// of objects whose values predate stamps in values.
+	var keys [][]byte
+	for _, obj := range objs {
+		for _, k := range stampHolders(obj) {
+			if _, _, ok := a.before(k); !ok {
+				keys = append(keys, k)
+			}
+		}
+	}
+	if err := a.fetch(keys); err != nil {
 		return fmt.Errorf("change stamps of objects: %w", err)
 	}
-	for _, k := range keys {
-		v, found, err := a.get(k)
-		if err != nil {
-			return fmt.Errorf("change stamp of an object: %w", err)
+	keys = keys[:0]
+	prevs := make([]time.Time, len(objs))
+	legacy := make([]bool, len(objs))
+	for i, obj := range objs {
+		var err error
+		if prevs[i], legacy[i], err = a.prevStamp(obj); err != nil {
+			return err
 		}
-		var prev time.Time
-		if found {
-			if len(v) != 8 {
-				return fmt.Errorf("change stamp of an object: %w", errCorrupt)
-			}
-			prev = time.UnixMicro(int64(binary.BigEndian.Uint64(v))).UTC()
+		if legacy[i] {
+			keys = append(keys, objStampKey(obj))
 		}
-		log.add(appendChangeObject(nil, string(k[2:])), prev)
-		a.set(k, appendStamp(nil, at))
 	}
+	if err := a.fetch(keys); err != nil {
+		return fmt.Errorf("change stamps of objects: %w", err)
+	}
+	for i, obj := range objs {
+		prev := prevs[i]
+		if legacy[i] {
+			k := objStampKey(obj)
+			v, found, _ := a.before(k)
+			if found {
+				if len(v) != 8 {
+					return fmt.Errorf("change stamp of an object: %w", errCorrupt)
+				}
+				if t := time.UnixMicro(int64(binary.BigEndian.Uint64(v))).UTC(); t.After(prev) {
+					prev = t
+				}
+				a.del(k) // the stamp is in the object's values from now on
+			}
+		}
+		log.add(appendChangeObject(nil, obj), prev)
+		if err := a.writeStamp(obj, at); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// stampHolders are the keys of the values of an object (kind byte and key)
+// that hold its change stamp: its summary and, for a file, the FileHashes
+// under its hash.
+func stampHolders(obj string) [][]byte {
+	ks := [][]byte{append([]byte{tObject}, obj...)}
+	if len(obj) > 1 && intel.ObjectKind(obj[0]) == intel.ObjectFile {
+		ks = append(ks, hashesKey(obj[1:]))
+	}
+	return ks
+}
+
+// prevStamp is the change stamp of an object before the batch: the later
+// of those its summary and FileHashes value hold (each stamping writes
+// the new stamp into one of them). legacy reports that one of them was
+// written before values held stamps, so that the stamp key of the object
+// (which the batch must have read) counts too. The values must have been
+// read.
+func (a *applier) prevStamp(obj string) (prev time.Time, legacy bool, err error) {
+	for i, k := range stampHolders(obj) {
+		v, found, ok := a.before(k)
+		if !ok {
+			return prev, false, fmt.Errorf("change stamp of an object: %q not read", k)
+		}
+		if !found {
+			continue
+		}
+		var t time.Time
+		var stamped bool
+		if i == 0 {
+			s := a.objs[obj] // decoded from v, if the batch did
+			if s == nil {
+				s = &objSum{}
+				if err := decObjSumFields(&dec{s: string(v)}, s, false); err != nil {
+					return prev, false, fmt.Errorf("summary of %q: %w", obj[1:], err)
+				}
+			}
+			t, stamped = s.stamp, s.stamped
+		} else {
+			var h intel.FileHashes
+			if t, stamped, err = decHashesStamp(&dec{s: string(v)}, &h); err != nil {
+				return prev, false, fmt.Errorf("hashes of %q: %w", obj[1:], err)
+			}
+		}
+		legacy = legacy || !stamped
+		if t.After(prev) {
+			prev = t
+		}
+	}
+	return prev, legacy, nil
+}
+
+// writeStamp writes the stamp at into the values of an object the batch
+// wrote, or into its summary.
+func (a *applier) writeStamp(obj string, at time.Time) error {
+	wrote := false
+	for _, k := range stampHolders(obj) {
+		if s, ok := a.o.lookup(k); ok && s.flags&fWritten != 0 && s.flags&fDel == 0 {
+			setValueStamp(s.v, at)
+			wrote = true
+		}
+	}
+	if wrote {
+		return nil
+	}
+	s := a.objs[obj]
+	if s == nil {
+		return fmt.Errorf("change stamp of %q: %w: the object has no summary", obj[1:], errCorrupt)
+	}
+	s.stamp = at
+	v, err := encObjSum(nil, s)
+	if err != nil {
+		return fmt.Errorf("summary of %q: %w", obj[1:], err)
+	}
+	a.set(append([]byte{tObject}, obj...), v)
 	return nil
 }
 

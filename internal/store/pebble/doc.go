@@ -24,8 +24,10 @@
 //	                             count; change stamp)
 //	O kind key                   object summary (kind: the intel.ObjectKind
 //	                             byte): ObjectInfo, listings, per-list
-//	                             counts of its links, DomainWhois (JSON)
-//	F hash                       FileHashes stored under one of its hashes
+//	                             counts of its links, DomainWhois (JSON),
+//	                             change stamp (see changes.go)
+//	F hash                       FileHashes stored under one of its hashes,
+//	                             change stamp of the hash's file
 //	c a stamp                    change log: the addresses stamped at stamp;
 //	c u stamp                    the web addresses (see changes.go)
 //	M stamp                      the latest change stamp given

@@ -3,6 +3,7 @@ package pebble
 import (
 	"encoding/binary"
 	"encoding/json"
+	"time"
 
 	"github.com/tipd/tipd/internal/intel"
 )
@@ -99,9 +100,24 @@ type objSum struct {
 	listings []intel.ObjectListing // sorted by Feed, Category; Kind and Key not stored
 	whois    intel.DomainWhois
 	lists    [intel.NumLinkLists]intel.ListCount
+	// stamp is the object's change stamp as the summary holds it (see
+	// changes.go); stamped is false for a summary written before
+	// summaries held stamps.
+	stamp   time.Time
+	stamped bool
 }
 
 func encObjSum(dst []byte, s *objSum) ([]byte, error) {
+	var j []byte // the WHOIS record
+	if s.whois.Domain != "" {
+		var err error
+		if j, err = whoisJSON(nil, &s.whois); err != nil {
+			return nil, err
+		}
+	}
+	if dst == nil {
+		dst = make([]byte, 0, 128+len(j)+64*len(s.listings))
+	}
 	e := enc{dst}
 	e.byte(valueFormat)
 	in := &s.info
@@ -140,19 +156,16 @@ func encObjSum(dst []byte, s *objSum) ([]byte, error) {
 		e.varint(c.Hits)
 		e.zone(c.MaxZone)
 	}
-	if s.whois.Domain == "" {
-		e.str("")
-		return e.b, nil
-	}
-	j, err := json.Marshal(&s.whois)
-	if err != nil {
-		return nil, err
-	}
-	e.str(string(j))
-	return e.b, nil
+	e.uvarint(uint64(len(j)))
+	e.b = append(e.b, j...)
+	return appendValueStamp(e.b, s.stamp), nil
 }
 
-func decObjSum(d *dec, s *objSum) error {
+func decObjSum(d *dec, s *objSum) error { return decObjSumFields(d, s, true) }
+
+// decObjSumFields decodes a summary, its WHOIS record only if whois is
+// set.
+func decObjSumFields(d *dec, s *objSum, whois bool) error {
 	d.header()
 	in := &s.info
 	in.Hits = d.varint()
@@ -194,22 +207,25 @@ func decObjSum(d *dec, s *objSum) error {
 		}
 		s.lists[list] = c
 	}
-	if j := d.view(); j != "" && d.err == nil {
+	if j := d.view(); whois && j != "" && d.err == nil {
 		if err := json.Unmarshal([]byte(j), &s.whois); err != nil {
 			d.fail()
 		}
 	}
+	s.stamp, s.stamped = d.valueStamp()
 	return d.err
 }
 
-func encHashes(dst []byte, h *intel.FileHashes) []byte {
+// encHashes encodes the FileHashes stored under one hash and the change
+// stamp of that hash's file object.
+func encHashes(dst []byte, h *intel.FileHashes, stamp time.Time) []byte {
 	e := enc{dst}
 	e.byte(valueFormat)
 	e.str(h.MD5)
 	e.str(h.SHA1)
 	e.str(h.SHA256)
 	e.source(h.Source)
-	return e.b
+	return appendValueStamp(e.b, stamp)
 }
 
 func decHashes(d *dec, h *intel.FileHashes) error {
@@ -219,4 +235,60 @@ func decHashes(d *dec, h *intel.FileHashes) error {
 	h.SHA256 = d.str()
 	h.Source = d.source()
 	return d.err
+}
+
+// decHashesStamp decodes a FileHashes value and the change stamp it holds
+// (stamped false for a value written before they held stamps).
+func decHashesStamp(d *dec, h *intel.FileHashes) (stamp time.Time, stamped bool, err error) {
+	if err := decHashes(d, h); err != nil {
+		return time.Time{}, false, err
+	}
+	stamp, stamped = d.valueStamp()
+	return stamp, stamped, d.err
+}
+
+// Object summaries and FileHashes values end with the change stamp of
+// their object: stampLen bytes, microseconds since 1970 (0: none), after
+// the fields; values written before they held stamps end after the
+// fields, and the stamp is then under its own key (see changes.go).
+const stampLen = 8
+
+func appendValueStamp(dst []byte, t time.Time) []byte {
+	var us uint64
+	if !t.IsZero() {
+		us = uint64(t.UnixMicro())
+	}
+	return binary.BigEndian.AppendUint64(dst, us)
+}
+
+// setValueStamp replaces the stamp ending a value written with one.
+func setValueStamp(v []byte, t time.Time) {
+	appendValueStamp(v[:len(v)-stampLen], t)
+}
+
+// valueStamp reads the stamp ending a value, if the fields are followed by
+// one; anything else left is corrupt.
+func (d *dec) valueStamp() (time.Time, bool) {
+	switch {
+	case d.err != nil || len(d.s) == 0:
+		return time.Time{}, false
+	case len(d.s) != stampLen:
+		d.fail()
+		return time.Time{}, false
+	}
+	us := binary.BigEndian.Uint64([]byte(d.s))
+	d.s = ""
+	if us == 0 {
+		return time.Time{}, true
+	}
+	return time.UnixMicro(int64(us)).UTC(), true
+}
+
+// valueContent is a value without the stamp that ends it, if it has one
+// (stamped).
+func valueContent(v []byte, stamped bool) []byte {
+	if stamped && len(v) >= stampLen {
+		return v[:len(v)-stampLen]
+	}
+	return v
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/tipd/tipd/internal/intel"
 )
@@ -40,7 +41,9 @@ func objectSummaryKeys(keys [][]byte, b *intel.Batch) [][]byte {
 		r := &b.FileHashes[i]
 		for _, h := range []string{r.MD5, r.SHA1, r.SHA256} {
 			if h != "" {
-				keys = append(keys, hashesKey(strings.ToUpper(h)))
+				h = strings.ToUpper(h)
+				// The summary too: it may hold the hash's change stamp.
+				keys = append(keys, hashesKey(h), objectKey(intel.ObjectFile, h))
 			}
 		}
 	}
@@ -86,7 +89,7 @@ func (a *applier) newObject(k []byte) bool {
 		if !ok || !found {
 			return false
 		}
-		s = &objSum{}
+		s = a.newObjSum()
 		if decObjSum(&dec{s: string(v)}, s) != nil {
 			return false
 		}
@@ -106,7 +109,7 @@ func (a *applier) obj(kind intel.ObjectKind, key string) (*objSum, error) {
 		return s, nil
 	}
 	k := string(a.obuf)
-	s := &objSum{}
+	s := a.newObjSum()
 	if _, err := getFn(a, objectKey(kind, key), func(v []byte) error { return decObjSum(&dec{s: string(v)}, s) }); err != nil {
 		return nil, fmt.Errorf("summary of %s %q: %w", kind, key, err)
 	}
@@ -115,6 +118,17 @@ func (a *applier) obj(kind intel.ObjectKind, key string) (*objSum, error) {
 	}
 	a.objs[k] = s
 	return s, nil
+}
+
+// newObjSum returns an empty summary, one of a slab allocated at once (a
+// batch decodes a summary per object it touches).
+func (a *applier) newObjSum() *objSum {
+	if len(a.objSlab) == 0 {
+		a.objSlab = make([]objSum, 64)
+	}
+	s := &a.objSlab[0]
+	a.objSlab = a.objSlab[1:]
+	return s
 }
 
 func (a *applier) objects(b *intel.Batch) error {
@@ -186,14 +200,18 @@ func (a *applier) fileHashes(b *intel.Batch) error {
 				return fmt.Errorf("hashes of %s: %w", h, err)
 			}
 			m := r
+			var stamp time.Time
+			stamped := false
 			if found {
 				m = intel.FileHashes{}
-				if err := decHashes(&dec{s: string(old)}, &m); err != nil {
+				if stamp, stamped, err = decHashesStamp(&dec{s: string(old)}, &m); err != nil {
 					return fmt.Errorf("hashes of %s: %w", h, err)
 				}
 				m.Merge(r)
 			}
-			if v := encHashes(nil, &m); !found || !bytes.Equal(old, v) {
+			// Written with the stamp it had; a changed value gets the
+			// batch's stamp in stampObjects.
+			if v := encHashes(nil, &m, stamp); !found || !bytes.Equal(valueContent(old, stamped), valueContent(v, true)) {
 				a.set(k, v)
 				a.markObject(string(byte(intel.ObjectFile)) + h)
 			}
@@ -282,7 +300,8 @@ func countZone(a, b intel.Zone) intel.Zone {
 }
 
 // writeObjects writes the summaries the batch touched, unless a summary
-// is as it was.
+// is as it was. A summary is written with the stamp it had; a changed one
+// gets the batch's stamp in stampObjects.
 func (a *applier) writeObjects() error {
 	for k, s := range a.objs {
 		key := append([]byte{tObject}, k...)
@@ -290,7 +309,8 @@ func (a *applier) writeObjects() error {
 		if err != nil {
 			return fmt.Errorf("summary of %q: %w", k[1:], err)
 		}
-		if !a.sameValue(key, v) {
+		old, found, _ := a.before(key)
+		if !found || !bytes.Equal(valueContent(old, s.stamped), valueContent(v, true)) {
 			a.set(key, v)
 			a.markObject(k)
 		}
