@@ -204,6 +204,10 @@ func TestMutualTLSBasic(t *testing.T) {
 		if ts, _, err := call(c.client, base+"/taxii2/api/collections/", c.auth); err != nil || ts != c.status {
 			t.Errorf("%s, TAXII: status %d (%v), want %d", c.name, ts, err, c.status)
 		}
+		// So do the publications (get_list over an empty store).
+		if ps, pc, err := call(c.client, base+"/api/publications/get_list", c.auth); err != nil || ps != c.status || pc != challenge {
+			t.Errorf("%s, publications: status %d, challenge %q (%v), want %d, %q", c.name, ps, pc, err, c.status, challenge)
+		}
 		if status == 401 {
 			want := `Bearer realm="tipd"`
 			if strings.HasPrefix(c.auth, "Basic") {
