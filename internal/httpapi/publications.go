@@ -36,8 +36,11 @@ const (
 	// the size of the window.
 	publicationPage = 200
 	// maxListIndicators is how many indicators of each report get_list
-	// carries (get_one carries all): with publicationPage it bounds the
-	// memory of an answer to 200,000 indicators.
+	// carries (get_one carries all): with publicationPage it bounds a page
+	// of an answer to 200,000 indicators written. A page reads at most
+	// intel.MaxReportIndicators own and maxLinkedAddresses linked
+	// indicators of each report before cutting them: that, not the
+	// window, bounds the memory of an answer.
 	maxListIndicators = 1000
 	// maxLinkedAddresses is how many addresses linked to a report by
 	// imports (report_link records) its indicators take, beyond its own.
