@@ -9,7 +9,8 @@
 # before, and its peak during the answer (VmRSS sampled every 20 ms, and
 # VmHWM). Extra flags of tipd serve in TIPD_SERVE_FLAGS (-cache-mb 8 makes
 # the block cache, which fills as the store is read, small beside the
-# rest). TIPD is the binary to run (default: built from this tree).
+# rest). STORE, when set (a postgres:// URL of an empty database or schema),
+# is used instead of a new Pebble store. TIPD is the binary to run (default: built from this tree).
 set -euo pipefail
 n=${1:-100000}
 work=$(mktemp -d "${TMPDIR:-/tmp}/tipd-bench-publications-XXXXXX")
@@ -37,12 +38,14 @@ awk -v n="$n" 'BEGIN {
 			i, i, strftime("%Y-%m-%d", t, 1), int(i / 256) % 256, i % 256, int(i / 256) % 256, i % 256, int(i / 256) % 256, i % 256
 	}
 }' >"$work/reports.jsonl"
-"$tipd" import -q -store "$work/store" -format jsonl "$work/reports.jsonl"
-"$tipd" user add -store "$work/store" -day-quota 1000000000 cti >/dev/null
-tok=$("$tipd" token issue -store "$work/store" cti)
+store=${STORE:-$work/store}
+case $store in postgres://*) "$tipd" migrate -store "$store" >/dev/null ;; esac
+"$tipd" import -q -store "$store" -format jsonl "$work/reports.jsonl"
+"$tipd" user add -store "$store" -day-quota 1000000000 cti >/dev/null
+tok=$("$tipd" token issue -store "$store" cti)
 
 # shellcheck disable=SC2086
-"$tipd" serve -store "$work/store" -addr 127.0.0.1:0 -log text -rate 0 ${TIPD_SERVE_FLAGS:-} >"$work/out" 2>"$work/err" &
+"$tipd" serve -store "$store" -addr 127.0.0.1:0 -log text -rate 0 ${TIPD_SERVE_FLAGS:-} >"$work/out" 2>"$work/err" &
 pid=$!
 for _ in $(seq 1 100); do grep -q '^url: ' "$work/out" 2>/dev/null && break; sleep 0.1; done
 url=$(sed -n 's/^url: //p' "$work/out")
