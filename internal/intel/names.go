@@ -87,8 +87,10 @@ func RegistrableDomain(host string) string {
 	if host == "" || strings.HasPrefix(host, "[") {
 		return ""
 	}
-	if _, err := netip.ParseAddr(host); err == nil {
-		return ""
+	if ipLike(host) {
+		if _, err := netip.ParseAddr(host); err == nil {
+			return ""
+		}
 	}
 	suffix, icann := publicsuffix.PublicSuffix(host)
 	if !icann {
@@ -103,7 +105,22 @@ func RegistrableDomain(host string) string {
 		return ""
 	}
 	rest := host[:len(host)-len(suffix)-1]
-	return rest[strings.LastIndexByte(rest, '.')+1:] + "." + suffix
+	return host[strings.LastIndexByte(rest, '.')+1:] // the last label of rest, a dot, the suffix
+}
+
+// ipLike reports whether host could be an IP address literal: digits and
+// dots only (IPv4), or a colon (IPv6). Names are not parsed as addresses,
+// which would allocate an error for each.
+func ipLike(host string) bool {
+	if strings.IndexByte(host, ':') >= 0 {
+		return true
+	}
+	for i := 0; i < len(host); i++ {
+		if c := host[i]; c != '.' && (c < '0' || c > '9') {
+			return false
+		}
+	}
+	return true
 }
 
 // icannSuffix finds the longest ICANN public suffix of host by trying its

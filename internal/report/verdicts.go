@@ -728,8 +728,9 @@ func (b *Builder) ipInput(ctx context.Context, ip netip.Addr, now time.Time, rea
 
 // related are the facts about an address's related objects that its
 // verdict counts: its Red web addresses and files, and, among its most
-// recent resolutions (at most RedDomainScan), the Red names and the
-// distinct sites (registrable domains).
+// recent resolutions (at most RedDomainScan), the Red names and, when it
+// has Red content (the only case the count matters), the distinct sites
+// (registrable domains).
 func related(sum *intel.AddressSummary, res []intel.Resolution) score.Related {
 	res = res[:min(len(res), RedDomainScan)]
 	rel := score.Related{RedURLs: sum.RedURLs, RedFiles: sum.RedFiles}
@@ -738,7 +739,14 @@ func related(sum *intel.AddressSummary, res []intel.Resolution) score.Related {
 		if res[i].Zone == intel.ZoneRed {
 			rel.RedDomains++
 		}
-		site := intel.RegistrableDomain(res[i].Domain)
+		if rel.RedURLs+rel.RedFiles == 0 {
+			continue
+		}
+		name := res[i].Domain
+		if slices.ContainsFunc(sites, func(s string) bool { return name == s || isSubdomain(name, s) }) {
+			continue // a name of a site already counted (no Public Suffix List lookup)
+		}
+		site := intel.RegistrableDomain(name)
 		if site == "" {
 			site = res[i].Domain
 		}
@@ -748,6 +756,11 @@ func related(sum *intel.AddressSummary, res []intel.Resolution) score.Related {
 	}
 	rel.Sites = len(sites)
 	return rel
+}
+
+// isSubdomain reports whether name is below parent.
+func isSubdomain(name, parent string) bool {
+	return len(name) > len(parent) && strings.HasSuffix(name, parent) && name[len(name)-len(parent)-1] == '.'
 }
 
 // fileZone, urlZone and hostZone are the zones of list items.
