@@ -182,9 +182,13 @@ func kept[K comparable, V any](g *verdictGen, pick func(*verdictGen) map[K]V, k 
 	return v, ok
 }
 
-// keep keeps a verdict in the map pick chooses.
-func keep[K comparable, V any](g *verdictGen, pick func(*verdictGen) map[K]V, k K, v V) {
+// keep keeps a verdict in the map pick chooses. A verdict kept already
+// (the same object looked up again) takes no write lock.
+func keep[K comparable, V comparable](g *verdictGen, pick func(*verdictGen) map[K]V, k K, v V) {
 	if g == nil || !g.keep {
+		return
+	}
+	if old, ok := kept(g, pick, k); ok && old == v {
 		return
 	}
 	g.mu.Lock()
