@@ -10,7 +10,8 @@
 //
 // Every fact in the world is made up; only the address space is real
 // (public unicast space, never an IANA special-purpose range), so that the
-// lookup API answers the addresses with intelligence. Domains end in
+// lookup API answers the addresses with intelligence — but for one
+// documentation address a feed lists, as real block lists do (rules.go). Domains end in
 // .example or .test, AS numbers are private-use, hashes are random.
 package gen
 
@@ -117,7 +118,8 @@ func Write(w io.Writer, o Options) (Examples, error) {
 // registrations, then domains and passive DNS, then per-address evidence
 // with the objects around it (so that web addresses on domains find the
 // addresses their domain resolved to when imported in order), then the
-// allow-listed networks' addresses and objects.
+// allow-listed networks' addresses and objects, and last the objects that
+// show the scoring rules the zones do not (rules.go).
 func WriteWorld(w io.Writer, o Options) (Examples, ObjectExamples, error) {
 	if o.Size == 0 {
 		o.Size = DefaultSize
@@ -137,6 +139,7 @@ func WriteWorld(w io.Writer, o Options) (Examples, ObjectExamples, error) {
 	g.dnsPass()
 	g.evidencePass()
 	g.greenPass()
+	g.rulePass()
 	if err := g.bw.Flush(); err != nil {
 		return nil, ObjectExamples{}, fmt.Errorf("write world: %w", err)
 	}
