@@ -36,7 +36,9 @@ const scoringDoc = "../../docs/scoring.md"
 //	...
 //	| **71** | | **score 71, zone Orange** | | |
 //
-// "demo" says that `tipd demo` prints the object on an example: line.
+// "demo" says that `tipd demo` prints the object on an example: line; an
+// example without it must be an object some record of the demo world
+// names.
 type docExample struct {
 	object string
 	marker string   // the marker line
@@ -169,10 +171,9 @@ func runDemoStore(t *testing.T, args ...string) (string, map[string]bool) {
 
 func ptr(s string) *string { return &s }
 
-// worldRules explains every object the demo world names (addresses,
-// names, web addresses, hashes), on the store `tipd demo` filled, and
-// returns for each rule shown one object whose explanation shows it.
-func worldRules(t *testing.T, st string) map[string]string {
+// worldObjects returns every object the demo world names (addresses,
+// names, web addresses, hashes), as its records write them.
+func worldObjects(t *testing.T) map[string]bool {
 	t.Helper()
 	now, err := time.Parse(time.RFC3339, e2eNow)
 	if err != nil {
@@ -205,6 +206,18 @@ func worldRules(t *testing.T, st string) map[string]string {
 	}
 	if len(objects) < gen.DefaultSize {
 		t.Fatalf("got %d objects in the demo world, want at least %d", len(objects), gen.DefaultSize)
+	}
+	return objects
+}
+
+// worldRules explains the objects of the demo world, on the store `tipd
+// demo` filled, and returns for each rule shown one object whose
+// explanation shows it.
+func worldRules(t *testing.T, st string, objects map[string]bool) map[string]string {
+	t.Helper()
+	now, err := time.Parse(time.RFC3339, e2eNow)
+	if err != nil {
+		t.Fatal(err)
 	}
 	ctx := context.Background()
 	s, _, err := openStore(ctx, st, storeOptions{})
@@ -257,6 +270,7 @@ func TestScoringDocExamples(t *testing.T) {
 		t.Errorf("%s does not say how to build the world: got no %q", scoringDoc, cmd)
 	}
 	st, printed := runDemoStore(t)
+	objects := worldObjects(t)
 
 	shown := map[string]bool{}
 	for i := len(examples) - 1; i >= 0; i-- { // backwards: rewriting keeps earlier line numbers
@@ -264,6 +278,9 @@ func TestScoringDocExamples(t *testing.T) {
 		demo := strings.HasSuffix(ex.marker, " demo -->")
 		if demo && !printed[ex.object] {
 			t.Errorf("example %s: marked as printed by tipd demo, but demo printed no example: line for it", ex.object)
+		}
+		if !demo && !objects[ex.object] {
+			t.Errorf("example %s: got no record of the demo world naming it, want one (or a demo example)", ex.object)
 		}
 		var x explainJSON
 		out := mustTipd(t, "explain", "-json", "-store", st, ex.object)
@@ -311,7 +328,7 @@ func TestScoringDocExamples(t *testing.T) {
 		}
 	}
 	// What the doc says the demo world lacks, no object of it shows.
-	for rule, obj := range worldRules(t, st) {
+	for rule, obj := range worldRules(t, st, objects) {
 		if slices.Contains(absent, rule) {
 			t.Errorf("rule %s: the doc says no object of the demo world shows it, but %s does", rule, obj)
 		}
