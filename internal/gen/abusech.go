@@ -9,8 +9,9 @@ import (
 
 // The feed-format writers below produce synthetic files in the exact shape
 // of public feeds, about o.Size data lines each, over the same world
-// addresses as Write (public space only; every fact invented). They exist
-// for benchmarks and tests of the importers.
+// addresses as Write (public space only, but for one documentation address
+// the ipset list names; every fact invented). They exist for benchmarks and
+// tests of the importers.
 
 // feedWriter is the state of one feed-format writer.
 type feedWriter struct {

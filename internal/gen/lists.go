@@ -36,7 +36,9 @@ func WriteDROPJSON(w io.Writer, o Options) error {
 }
 
 // WriteIPSet writes a FireHOL-style netset: the header block, then single
-// addresses and, one line in eight, the world's /24 blocks.
+// addresses and, one line in eight, the world's /24 blocks. As real block
+// lists do, it names one special-purpose address: its fourth line is the
+// documentation address the world's jsonl lists too.
 func WriteIPSet(w io.Writer, o Options) error {
 	g, err := newFeedWriter(w, o, "ipset list")
 	if err != nil {
@@ -50,11 +52,14 @@ func WriteIPSet(w io.Writer, o Options) error {
 	g.printf("# Entries         : %d", g.lines)
 	g.line("#")
 	for i := 0; i < g.lines; i++ {
-		if i%8 == 7 {
+		switch {
+		case i == 3:
+			g.line(reservedAddr)
+		case i%8 == 7:
 			g.line(g.v4Block(i).String())
-			continue
+		default:
+			g.line(g.addr(i).String())
 		}
-		g.line(g.addr(i).String())
 	}
 	return g.finish("ipset list")
 }
