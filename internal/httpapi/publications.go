@@ -39,12 +39,15 @@ const (
 	// carries (get_one carries all): with publicationPage it bounds a page
 	// of an answer to 200,000 indicators written. A page reads at most
 	// intel.MaxReportIndicators own and maxLinkedAddresses linked
-	// indicators of each report before cutting them: that, not the
+	// indicators of each report, and as many linked objects, before cutting
+	// them: that, not the
 	// window, bounds the memory of an answer.
 	maxListIndicators = 1000
 	// maxLinkedAddresses is how many addresses linked to a report by
-	// imports (report_link records) its indicators take, beyond its own.
+	// imports (report_link records) its indicators take, beyond its own;
+	// maxLinkedObjects how many domains, web addresses and files.
 	maxLinkedAddresses = intel.MaxReportIndicators
+	maxLinkedObjects   = intel.MaxReportIndicators
 )
 
 // publication is one report as the publications endpoints answer it.
@@ -98,10 +101,13 @@ func publicationOf(r *intel.Report, indicators []string) publication {
 
 // indicators returns the indicators of r that may be served: its own, in
 // their order, then the addresses that imports linked to it (report_link
-// records, at most maxLinkedAddresses, in address order) that are not
-// among them; without those that a legal hold holds.
-func indicators(r *intel.Report, linked []netip.Addr, held *heldIndicators) []string {
-	out := make([]string, 0, len(r.Indicators)+len(linked))
+// records, at most maxLinkedAddresses, in address order), then the
+// domains, web addresses and files linked to it (object links of the
+// report lists, at most maxLinkedObjects, by kind then key; a web address
+// with the scheme http:// when its key has none), each only when not
+// among the earlier ones; without those that a legal hold holds.
+func indicators(r *intel.Report, linked []netip.Addr, objects []store.ObjectRef, held *heldIndicators) []string {
+	out := make([]string, 0, len(r.Indicators)+len(linked)+len(objects))
 	seen := make(map[string]bool, len(r.Indicators))
 	for _, x := range r.Indicators {
 		if !seen[x] && !held.held(x) {
@@ -112,6 +118,16 @@ func indicators(r *intel.Report, linked []netip.Addr, held *heldIndicators) []st
 	for _, ip := range linked {
 		x := ip.String()
 		if !seen[x] && !held.held(x) {
+			out = append(out, x)
+		}
+		seen[x] = true
+	}
+	for _, o := range objects {
+		x := o.Key
+		if o.Kind == intel.ObjectURL && !strings.Contains(x, "://") {
+			x = "http://" + x
+		}
+		if !seen[x] && !seen[o.Key] && !held.held(x) {
 			out = append(out, x)
 		}
 		seen[x] = true
@@ -189,7 +205,11 @@ func (s *server) handlePublicationOne(w http.ResponseWriter, r *http.Request, in
 	if err != nil {
 		return fmt.Errorf("addresses of publication %q: %w", rep.ID, err)
 	}
-	return s.answer(w, r, user, token, publicationOf(&rep, indicators(&rep, linked, held)))
+	objects, err := s.reports.Store.ReportObjects(r.Context(), rep.ID, maxLinkedObjects)
+	if err != nil {
+		return fmt.Errorf("objects of publication %q: %w", rep.ID, err)
+	}
+	return s.answer(w, r, user, token, publicationOf(&rep, indicators(&rep, linked, objects, held)))
 }
 
 // handlePublicationList answers GET|POST
@@ -312,9 +332,13 @@ func (s *server) listedPublications(ctx context.Context, reps []intel.Report, he
 	if err != nil {
 		return nil, fmt.Errorf("addresses of publications: %w", err)
 	}
+	objects, err := store.ReportObjectsOf(ctx, s.reports.Store, ids, maxLinkedObjects)
+	if err != nil {
+		return nil, fmt.Errorf("objects of publications: %w", err)
+	}
 	out := make([]publication, 0, len(reps))
 	for i := range reps {
-		p := publicationOf(&reps[i], indicators(&reps[i], linked[reps[i].ID], held))
+		p := publicationOf(&reps[i], indicators(&reps[i], linked[reps[i].ID], objects[reps[i].ID], held))
 		if len(p.Indicators) > maxListIndicators {
 			p.Indicators = p.Indicators[:maxListIndicators]
 		}

@@ -158,8 +158,9 @@ func TestPublicationDates(t *testing.T) {
 }
 
 // TestPublicationLinkedIndicators: a report's indicators take the
-// addresses imports linked to it, after its own and without repeating
-// them, in get_one and get_list.
+// addresses, then the domains, web addresses and files, that imports
+// linked to it, after its own and without repeating them, in get_one and
+// get_list.
 func TestPublicationLinkedIndicators(t *testing.T) {
 	e := newEnv(t, options{})
 	link := func(ip, id string) intel.ReportLink {
@@ -172,11 +173,20 @@ func TestPublicationLinkedIndicators(t *testing.T) {
 		},
 		ReportLinks: []intel.ReportLink{link("45.95.147.10", "apt-1"), link("45.95.147.9", "apt-1"), link("2001:db8::5", "apt-1"),
 			link("45.95.147.10", "apt-2"), link("45.95.147.11", "apt-2")},
+		// Domains, web addresses and files that imports tied to the
+		// reports (the object links of the report lists).
+		Links: []intel.Link{
+			{List: intel.LinkFileReports, Owner: "0F343B0931126A20F133D67C2B018A3B", Item: "apt-1"},
+			{List: intel.LinkHostReports, Owner: "gate.badcorp.example", Item: "apt-1"},
+			{List: intel.LinkURLReports, Owner: "gate.badcorp.example/panel/", Item: "apt-1"},
+			{List: intel.LinkHostReports, Owner: "c2.badcorp.example", Item: "apt-2"}, // one of its own already
+		},
 	}); err != nil {
 		t.Fatal(err)
 	}
 	want := map[string]string{
-		"apt-1": "45.95.147.9,45.95.147.10,2001:db8::5",
+		"apt-1": "45.95.147.9,45.95.147.10,2001:db8::5,gate.badcorp.example,http://gate.badcorp.example/panel/," +
+			"0F343B0931126A20F133D67C2B018A3B",
 		"apt-2": "c2.badcorp.example,45.95.147.10,45.95.147.11",
 	}
 	for id, w := range want {

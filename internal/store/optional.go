@@ -171,6 +171,35 @@ func ReportAddressesOf(ctx context.Context, st Intel, ids []string, limit int) (
 	return out, nil
 }
 
+// ReportObjectsReader is an optional interface of a backend that lists
+// the linked objects of several reports in one round trip.
+type ReportObjectsReader interface {
+	// ReportObjectsOf returns, for each id of ids with links, what
+	// ReportObjects(ctx, id, limit) returns.
+	ReportObjectsOf(ctx context.Context, ids []string, limit int) (map[string][]ObjectRef, error)
+}
+
+// ReportObjectsOf lists the linked objects of each report of ids (as
+// Intel.ReportObjects, at most limit each; reports without links are
+// left out of the map), in one round trip where st is a
+// ReportObjectsReader.
+func ReportObjectsOf(ctx context.Context, st Intel, ids []string, limit int) (map[string][]ObjectRef, error) {
+	if rr, ok := st.(ReportObjectsReader); ok {
+		return rr.ReportObjectsOf(ctx, ids, limit)
+	}
+	out := make(map[string][]ObjectRef, len(ids))
+	for _, id := range ids {
+		objs, err := st.ReportObjects(ctx, id, limit)
+		if err != nil {
+			return nil, err
+		}
+		if len(objs) > 0 {
+			out[id] = objs
+		}
+	}
+	return out, nil
+}
+
 // TokenUser reads the active token with this hash and the user it belongs
 // to, together where st is a TokenUserReader. It returns intel.ErrNotFound
 // when the token is unknown or its user does not exist; the caller then

@@ -81,6 +81,11 @@ type Intel interface {
 	// the report id, in netip.Addr.Compare order, at most limit. The cost
 	// is bounded by limit, not by how many addresses the report has.
 	ReportAddresses(ctx context.Context, id string, limit int) ([]netip.Addr, error)
+	// ReportObjects lists the domains, web addresses and files that
+	// object links of the report lists (intel.LinkHostReports,
+	// LinkURLReports, LinkFileReports) tie to the report id, at most
+	// limit, ordered by list, then key.
+	ReportObjects(ctx context.Context, id string, limit int) ([]ObjectRef, error)
 
 	// Changes lists the addresses (kind ChangedAddresses), web addresses
 	// (kind ChangedURLs) or objects (kind ChangedObjects) whose knowledge
@@ -165,6 +170,17 @@ type Change struct {
 	Kind intel.ObjectKind
 	Key  string
 }
+
+// ObjectRef names an object (a domain, web address or file) by kind and
+// key.
+type ObjectRef struct {
+	Kind intel.ObjectKind
+	Key  string
+}
+
+// ReportLists are the object link lists whose items are report ids, in the
+// order ReportObjects lists them.
+var ReportLists = []intel.LinkList{intel.LinkHostReports, intel.LinkURLReports, intel.LinkFileReports}
 
 // ReportCursor is a position in the order of Reports: the report
 // published at Published with the given ID. The zero cursor is before the

@@ -6,6 +6,7 @@ import (
 	"maps"
 	"net/netip"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/tipd/tipd/internal/intel"
@@ -69,4 +70,40 @@ func cloneReport(r intel.Report) intel.Report {
 	r.Actors = slices.Clone(r.Actors)
 	r.Indicators = slices.Clone(r.Indicators)
 	return r
+}
+
+// ReportObjects implements store.Intel: a walk of the owners of the
+// report lists.
+func (s *Store) ReportObjects(ctx context.Context, id string, limit int) ([]store.ObjectRef, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if limit <= 0 {
+		return nil, nil
+	}
+	s.mu.RLock()
+	var out []store.ObjectRef
+	var lists []intel.LinkList
+	for o, items := range s.objects.links {
+		if _, ok := items[id]; ok && slices.Contains(store.ReportLists, o.list) {
+			out = append(out, store.ObjectRef{Kind: o.list.Owner(), Key: o.owner})
+			lists = append(lists, o.list)
+		}
+	}
+	s.mu.RUnlock()
+	idx := make([]int, len(out))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortFunc(idx, func(a, b int) int {
+		if c := cmp.Compare(lists[a], lists[b]); c != 0 {
+			return c
+		}
+		return strings.Compare(out[a].Key, out[b].Key)
+	})
+	sorted := make([]store.ObjectRef, 0, min(len(out), limit))
+	for _, i := range idx[:min(len(idx), limit)] {
+		sorted = append(sorted, out[i])
+	}
+	return sorted, nil
 }

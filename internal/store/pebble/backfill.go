@@ -77,6 +77,12 @@ func (s *Store) Pending(ctx context.Context) ([]string, error) {
 	if !done {
 		out = append(out, upgradeReportAddrs)
 	}
+	if done, err = s.reportObjsDone(); err != nil {
+		return nil, err
+	}
+	if !done {
+		out = append(out, upgradeReportObjs)
+	}
 	return out, nil
 }
 
@@ -93,8 +99,11 @@ func (s *Store) Migrate(ctx context.Context, progress func(upgrade string, items
 	}
 	for _, up := range pending {
 		run := s.backfill
-		if up == upgradeReportAddrs {
+		switch up {
+		case upgradeReportAddrs:
 			run = s.backfillReportAddrs
+		case upgradeReportObjs:
+			run = s.backfillReportObjs
 		}
 		if err := run(ctx, func(n int64) {
 			if progress != nil {

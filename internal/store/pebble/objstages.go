@@ -268,6 +268,8 @@ func (a *applier) links(b *intel.Batch) error {
 			a.markList(lLinks, owner)
 			if found {
 				a.del(ik)
+			} else if isReportList(r.List) {
+				a.set(reportObjKey(r.Item, r.List, r.Owner), nil)
 			}
 			a.set(pk, newSort)
 			ik = append(append(append(append(ik[:0], tIndex, lLinks), owner...), newSort...), item...)

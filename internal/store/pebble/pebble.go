@@ -165,8 +165,12 @@ func checkFormat(db *pebble.DB) error {
 	if err := b.Set(keyBackfill, []byte{backfillDone}, nil); err != nil {
 		return fmt.Errorf("write format: %w", err)
 	}
-	// Nor report links outside their index by report (reportaddrs.go).
+	// Nor report links outside their index by report (reportaddrs.go,
+	// reportobjs.go).
 	if err := b.Set(keyReportAddrs, []byte{backfillDone}, nil); err != nil {
+		return fmt.Errorf("write format: %w", err)
+	}
+	if err := b.Set(keyReportObjs, []byte{backfillDone}, nil); err != nil {
 		return fmt.Errorf("write format: %w", err)
 	}
 	if err := b.Commit(pebble.Sync); err != nil {

@@ -3,6 +3,8 @@ package postgres
 import (
 	"context"
 	"net/netip"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -164,3 +166,93 @@ func (s *Store) ReportsByID(ctx context.Context, ids []string) ([]intel.Report, 
 	}
 	return s.queryReports(ctx, `SELECT `+reportCols+` FROM reports WHERE id = ANY($1)`, keep)
 }
+
+// ReportObjects implements store.Intel: the object links of the report
+// lists by item (index links_by_report_item).
+func (s *Store) ReportObjects(ctx context.Context, id string, limit int) ([]store.ObjectRef, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if limit <= 0 || badText(id) {
+		return nil, nil
+	}
+	rows, err := s.pool.Query(ctx, reportObjectsSQL, id, limit)
+	if err != nil {
+		return nil, wrapErr(ctx, "report objects", err)
+	}
+	defer rows.Close()
+	var out []store.ObjectRef
+	for rows.Next() {
+		var list int16
+		var owner string
+		if err := rows.Scan(&list, &owner); err != nil {
+			return nil, wrapErr(ctx, "report objects", err)
+		}
+		out = append(out, store.ObjectRef{Kind: intel.LinkList(list).Owner(), Key: owner})
+	}
+	if err := rows.Err(); err != nil {
+		return nil, wrapErr(ctx, "report objects", err)
+	}
+	return out, nil
+}
+
+// reportObjectsSQL names the report lists as literals, so that the planner
+// can use the partial index of migration 0009, whose predicate they are.
+var reportObjectsSQL = func() string {
+	lists := make([]string, len(store.ReportLists))
+	for i, l := range store.ReportLists {
+		lists[i] = strconv.Itoa(int(l))
+	}
+	return `SELECT list, owner FROM links WHERE item = $1 AND list IN (` + strings.Join(lists, ", ") +
+		`) ORDER BY list, owner LIMIT $2`
+}()
+
+var _ store.ReportObjectsReader = (*Store)(nil)
+
+// ReportObjectsOf implements store.ReportObjectsReader: one query, at
+// most limit objects per report.
+func (s *Store) ReportObjectsOf(ctx context.Context, ids []string, limit int) (map[string][]store.ObjectRef, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	out := map[string][]store.ObjectRef{}
+	keep := make([]string, 0, len(ids))
+	for _, id := range ids {
+		if !badText(id) {
+			keep = append(keep, id)
+		}
+	}
+	if limit <= 0 || len(keep) == 0 {
+		return out, nil
+	}
+	rows, err := s.pool.Query(ctx, reportObjectsOfSQL, keep, limit)
+	if err != nil {
+		return nil, wrapErr(ctx, "report objects", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, owner string
+		var list int16
+		if err := rows.Scan(&id, &list, &owner); err != nil {
+			return nil, wrapErr(ctx, "report objects", err)
+		}
+		out[id] = append(out[id], store.ObjectRef{Kind: intel.LinkList(list).Owner(), Key: owner})
+	}
+	if err := rows.Err(); err != nil {
+		return nil, wrapErr(ctx, "report objects", err)
+	}
+	return out, nil
+}
+
+// reportObjectsOfSQL is reportObjectsSQL for several reports, at most $2
+// per report.
+var reportObjectsOfSQL = func() string {
+	lists := make([]string, len(store.ReportLists))
+	for i, l := range store.ReportLists {
+		lists[i] = strconv.Itoa(int(l))
+	}
+	return `SELECT item, list, owner FROM (
+		SELECT item, list, owner, row_number() OVER (PARTITION BY item ORDER BY list, owner) AS n
+		FROM links WHERE item = ANY($1) AND list IN (` + strings.Join(lists, ", ") + `)) r
+		WHERE n <= $2 ORDER BY item, list, owner`
+}()

@@ -3,6 +3,7 @@ package storetest
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"sort"
 	"testing"
 	"time"
@@ -234,4 +235,48 @@ func testReportAddresses(t *testing.T, f Factory) {
 	}
 	s = f.Reopen(t, s)
 	check(t, "after reopen", list("RA-1", 100), want)
+}
+
+// testReportObjects: the domains, web addresses and files whose report
+// lists name a report, by list then key, bounded by limit; links of other
+// lists and of other reports are not among them, and a report id that
+// extends another after a NUL-free prefix is not confused with it.
+func testReportObjects(t *testing.T, f Factory) {
+	s := open(t, f)
+	link := func(list intel.LinkList, owner, item string) intel.Link {
+		return intel.Link{List: list, Owner: owner, Item: item}
+	}
+	apply(t, s, &intel.Batch{Links: []intel.Link{
+		link(intel.LinkFileReports, "0F343B0931126A20F133D67C2B018A3B", "rpt-1"),
+		link(intel.LinkHostReports, "c2.badcorp.example", "rpt-1"),
+		link(intel.LinkHostReports, "a.badcorp.example", "rpt-1"),
+		link(intel.LinkURLReports, "c2.badcorp.example/gate.php", "rpt-1"),
+		link(intel.LinkHostReports, "b.badcorp.example", "rpt-10"),
+		link(intel.LinkHostReports, "c.badcorp.example", "rpt-2"),
+		link(intel.LinkSubdomains, "badcorp.example", "rpt-1"), // not a report list
+	}})
+	want := []store.ObjectRef{
+		{Kind: intel.ObjectHost, Key: "a.badcorp.example"},
+		{Kind: intel.ObjectHost, Key: "c2.badcorp.example"},
+		{Kind: intel.ObjectURL, Key: "c2.badcorp.example/gate.php"},
+		{Kind: intel.ObjectFile, Key: "0F343B0931126A20F133D67C2B018A3B"},
+	}
+	got, err := s.ReportObjects(ctx(t), "rpt-1", 100)
+	if err != nil || !slices.Equal(got, want) {
+		t.Errorf("rpt-1: got %v, %v, want %v", got, err, want)
+	}
+	if got, _ := s.ReportObjects(ctx(t), "rpt-1", 2); !slices.Equal(got, want[:2]) {
+		t.Errorf("rpt-1, limit 2: got %v, want %v", got, want[:2])
+	}
+	if got, _ := s.ReportObjects(ctx(t), "rpt-10", 100); !slices.Equal(got, []store.ObjectRef{{Kind: intel.ObjectHost, Key: "b.badcorp.example"}}) {
+		t.Errorf("rpt-10: got %v", got)
+	}
+	if got, err := s.ReportObjects(ctx(t), "rpt-none", 100); err != nil || len(got) != 0 {
+		t.Errorf("unknown report: got %v, %v, want nothing", got, err)
+	}
+	// Applied again: the same, once each.
+	apply(t, s, &intel.Batch{Links: []intel.Link{link(intel.LinkHostReports, "c2.badcorp.example", "rpt-1")}})
+	if got, _ := s.ReportObjects(ctx(t), "rpt-1", 100); !slices.Equal(got, want) {
+		t.Errorf("after a second apply: got %v, want %v", got, want)
+	}
 }

@@ -73,6 +73,7 @@ func Run(t *testing.T, f Factory) {
 		{"ReportsByDate", testReportsByDate},
 		{"ReportsAfter", testReportsAfter},
 		{"ReportAddresses", testReportAddresses},
+		{"ReportObjects", testReportObjects},
 		{"AddressSeen", testAddressSeen},
 		{"RedCounts", testRedCounts},
 		{"ListOrder", testListOrder},
