@@ -22,6 +22,7 @@ const (
 	publicationsPrefix  = "/api/publications/"
 	publicationOnePath  = "/api/publications/get_one"
 	publicationListPath = "/api/publications/get_list"
+	masterIOCPath       = "/api/publications/get_master_ioc"
 )
 
 // Limits of the publications endpoints.
@@ -68,6 +69,9 @@ type publication struct {
 	// IndicatorsCount is the number of the report's indicators, also when
 	// get_list carries only the first maxListIndicators of them.
 	IndicatorsCount int `json:"indicators_count"`
+	// ReportIOCs is get_one's OpenIOC document of the report, gzipped and
+	// base64-encoded, when include_info asks for it (reportIOC).
+	ReportIOCs string `json:"report_iocs,omitempty"`
 }
 
 // publicationOf is the answer of r with its indicators. Dates never are
@@ -187,6 +191,15 @@ func (s *server) handlePublicationOne(w http.ResponseWriter, r *http.Request, in
 	if err != nil {
 		return err
 	}
+	v, err := formValue(r, "include_info", false)
+	if err != nil {
+		return err
+	}
+	include, err := parseIncludeInfo(v)
+	if err != nil {
+		return err
+	}
+	// lang is accepted and ignored: the answers are in English.
 	if err := s.access.Check(r.Context(), user); err != nil {
 		return err
 	}
@@ -209,7 +222,20 @@ func (s *server) handlePublicationOne(w http.ResponseWriter, r *http.Request, in
 	if err != nil {
 		return fmt.Errorf("objects of publication %q: %w", rep.ID, err)
 	}
-	return s.answer(w, r, user, token, publicationOf(&rep, indicators(&rep, linked, objects, held)))
+	p := publicationOf(&rep, indicators(&rep, linked, objects, held))
+	// tipd keeps no YARA rules nor PDF files of reports: include.yara and
+	// include.pdf add nothing (report_yara and report_pdf are absent when
+	// the report has none).
+	if include.iocs {
+		doc, err := reportIOC(&p)
+		if err != nil {
+			return err
+		}
+		if p.ReportIOCs, err = gzipBase64(doc); err != nil {
+			return fmt.Errorf("compress the OpenIOC document of %q: %w", p.ID, err)
+		}
+	}
+	return s.answer(w, r, user, token, p)
 }
 
 // handlePublicationList answers GET|POST
@@ -415,8 +441,8 @@ func isPublicationsPath(path string) bool {
 // are no endpoint.
 func (s *server) handlePublicationNotFound(w http.ResponseWriter, r *http.Request, info *requestInfo) error {
 	path, _ := rawTarget(r)
-	return intel.Errorf(intel.KindNotFound, "not_found", "there is nothing at %q; the publications are at %s and %s",
-		clip(path), publicationOnePath, publicationListPath)
+	return intel.Errorf(intel.KindNotFound, "not_found", "there is nothing at %q; the publications are at %s, %s and %s",
+		clip(path), publicationOnePath, publicationListPath, masterIOCPath)
 }
 
 // formValue returns a parameter given at most once, from the query string

@@ -37,6 +37,7 @@ type route struct {
 //	GET|HEAD /api/explain?request=<address|domain|web address|hash>   the evidence behind a verdict (handleExplain)
 //	GET|HEAD|POST /api/publications/get_one?publication_id=   one report (handlePublicationOne)
 //	GET|HEAD|POST /api/publications/get_list?date_start=&date_end=&limit=&after_id=   reports by date (handlePublicationList)
+//	GET|HEAD|POST /api/publications/get_master_ioc?report_group=   every indicator of every report (handleMasterIOC)
 //	any      /api/publications, /api/publications/…     404 in the publications envelope
 //	GET|HEAD /taxii2/…                                    TAXII 2.1 server (handleTAXII, internal/taxii)
 //	GET|HEAD /healthz                                     liveness: 200 "ok"
@@ -78,6 +79,7 @@ func (s *server) routes() {
 		{path: explainPath, h: s.handle("explain", getHead, s.handleExplain)},
 		{path: publicationOnePath, h: s.handleStyled("publication_one", getHeadPost, errEnvelope, s.handlePublicationOne)},
 		{path: publicationListPath, h: s.handleStyled("publication_list", getHeadPost, errEnvelope, s.handlePublicationList)},
+		{path: masterIOCPath, h: s.handleStyled("master_ioc", getHeadPost, errEnvelope, s.handleMasterIOC)},
 		{path: publicationsPrefix, prefix: true, h: s.handleStyled("not_found", "", errEnvelope, s.handlePublicationNotFound)},
 		{path: strings.TrimSuffix(publicationsPrefix, "/"), h: s.handleStyled("not_found", "", errEnvelope, s.handlePublicationNotFound)},
 		{path: taxii.Prefix, prefix: true, h: s.handleStyled("taxii", getHead, errTAXII, s.handleTAXII)},
