@@ -95,10 +95,8 @@ func stableUUID(parts ...string) string {
 	return string(b[:])
 }
 
-// openIOCNamespace is the namespace of OpenIOC 1.0 documents.
-const openIOCNamespace = "http://schemas.mandiant.com/2010/ioc"
-
-// openIOC is an OpenIOC 1.0 document.
+// openIOC is an OpenIOC 1.0 document (namespace
+// http://schemas.mandiant.com/2010/ioc).
 type openIOC struct {
 	XMLName          xml.Name      `xml:"http://schemas.mandiant.com/2010/ioc ioc"`
 	ID               string        `xml:"id,attr"`

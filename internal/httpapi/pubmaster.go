@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -102,8 +103,9 @@ func (s *server) handleMasterIOC(w http.ResponseWriter, r *http.Request, info *r
 		return s.reports.Store.ReportsAfter(ctx, from, to, after, masterPage)
 	}
 	if err := writeMaster(ctx, zw, s.reports.Store, reps, next, types, held); err != nil {
-		if isWriteErr(err) {
-			return err.(writeErr).err
+		var we writeErr
+		if errors.As(err, &we) {
+			return we.err // the client stopped reading (errStalled)
 		}
 		return fail(err)
 	}
@@ -121,8 +123,6 @@ func (s *server) handleMasterIOC(w http.ResponseWriter, r *http.Request, info *r
 type writeErr struct{ err error }
 
 func (e writeErr) Error() string { return e.err.Error() }
-
-func isWriteErr(err error) bool { _, ok := err.(writeErr); return ok }
 
 // writeMaster writes the master IOC list to w: the header, then a row
 // for each served indicator (indicators, holds applied) of each report
