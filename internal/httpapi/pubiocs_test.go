@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
@@ -19,6 +21,7 @@ import (
 	"time"
 
 	"github.com/tipd/tipd/internal/intel"
+	"github.com/tipd/tipd/internal/store/mem"
 )
 
 // goldenText compares got with testdata/name (rewritten with -update).
@@ -325,5 +328,42 @@ func TestPublicationIOCErrors(t *testing.T) {
 	}
 	if w := e.do(t, http.MethodGet, "/api/publications/get_master_ioc", ""); w.Code != http.StatusUnauthorized || decodeEnvelope(t, w).Status != "error" {
 		t.Errorf("no token: got %d %s, want 401 in the envelope", w.Code, w.Body)
+	}
+}
+
+// TestMasterIOCStreamCut: when the store fails after get_master_ioc has
+// begun its answer, the connection is cut: the client gets a truncated
+// answer, never a complete-looking short list.
+func TestMasterIOCStreamCut(t *testing.T) {
+	st := &failsLater{Store: mem.New()}
+	e := newEnv(t, options{store: st})
+	var b intel.Batch
+	for i := range 60 {
+		var xs []string
+		for j := range 200 {
+			sum := sha256.Sum256([]byte(fmt.Sprint(i, j)))
+			xs = append(xs, hex.EncodeToString(sum[:]))
+		}
+		b.Reports = append(b.Reports, intel.Report{ID: fmt.Sprintf("rep-%04d", i), Type: intel.ReportAPT, Title: "r",
+			Published: day(2026, 6, 1).Add(-time.Duration(i) * time.Second), Indicators: xs})
+	}
+	if err := st.Store.Apply(context.Background(), &b); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(e.h)
+	defer srv.Close()
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/api/publications/get_master_ioc", nil)
+	req.Header.Set("Authorization", "Bearer "+e.tokens["alice"])
+	resp, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 || err == nil || json.Valid(body) {
+		t.Errorf("got %d, %d bytes, read error %v; want 200 and a cut answer", resp.StatusCode, len(body), err)
+	}
+	if !strings.Contains(e.logs.String(), "master IOC stream cut") {
+		t.Errorf("the cut is not logged: %s", e.logs.String())
 	}
 }

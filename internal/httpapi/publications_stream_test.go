@@ -291,6 +291,7 @@ func TestPublicationErrorEnvelope(t *testing.T) {
 		{"429 rate limited", "GET", "/api/publications/get_one?publication_id=x", "alice", limited},
 		{"500 store failure, get_one", "GET", "/api/publications/get_one?publication_id=x", "alice", failing},
 		{"500 store failure, get_list", "GET", "/api/publications/get_list", "alice", failing},
+		{"500 store failure, get_master_ioc", "GET", "/api/publications/get_master_ioc", "alice", failing},
 	} {
 		w := c.e.do(t, c.method, c.target, c.user)
 		env := decodeEnvelope(t, w)
