@@ -133,7 +133,8 @@ func (e writeErr) Error() string { return e.err.Error() }
 // publication, the report's name; indicator; detection_date, the
 // report's Updated date, else its Published date, as YYYY-MM-DD (UTC);
 // indicator_type (masterTypes). Fields are quoted with ' when they hold
-// a ', a comma or a line break, or begin or end with a space (csvField).
+// a ', a ", a comma or a line break, or begin or end with a space
+// (csvField).
 func writeMaster(ctx context.Context, w io.Writer, st store.Intel, reps []intel.Report,
 	next func(store.ReportCursor) ([]intel.Report, error), types map[string]bool, held *heldIndicators) error {
 	bw := bufio.NewWriterSize(w, 32<<10)
