@@ -40,13 +40,13 @@ func classify(x string) indicatorType {
 	if _, err := netip.ParsePrefix(x); err == nil {
 		return indNetwork
 	}
-	if isHex(x) {
-		switch len(x) {
-		case 32:
+	if h, err := intel.NormalizeHash(x); err == nil {
+		switch intel.HashKind(h) {
+		case "MD5":
 			return indMD5
-		case 40:
+		case "SHA-1":
 			return indSHA1
-		case 64:
+		case "SHA-256":
 			return indSHA256
 		}
 	}
@@ -54,19 +54,6 @@ func classify(x string) indicatorType {
 		return indURL
 	}
 	return indDomain
-}
-
-func isHex(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
-			return false
-		}
-	}
-	return true
 }
 
 // stableUUID is a UUID in the form of version 5 (RFC 9562) derived with

@@ -350,20 +350,5 @@ func TestMasterIOCStreamCut(t *testing.T) {
 	if err := st.Store.Apply(context.Background(), &b); err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(e.h)
-	defer srv.Close()
-	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/api/publications/get_master_ioc", nil)
-	req.Header.Set("Authorization", "Bearer "+e.tokens["alice"])
-	resp, err := srv.Client().Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if resp.StatusCode != 200 || err == nil || json.Valid(body) {
-		t.Errorf("got %d, %d bytes, read error %v; want 200 and a cut answer", resp.StatusCode, len(body), err)
-	}
-	if !strings.Contains(e.logs.String(), "master IOC stream cut") {
-		t.Errorf("the cut is not logged: %s", e.logs.String())
-	}
+	wantCut(t, e, "/api/publications/get_master_ioc", "master IOC stream cut")
 }

@@ -343,9 +343,17 @@ func TestPublicationStreamCut(t *testing.T) {
 	e := newEnv(t, options{store: st})
 	base := day(2026, 6, 1)
 	manyReports(t, st.Store, 1000, base)
+	wantCut(t, e, "/api/publications/get_list?date_start=0", "publications stream cut")
+}
+
+// wantCut asks target of a server on e through a real connection and
+// wants a 200 whose body is cut (a read error, not valid JSON) and the cut
+// logged with logged.
+func wantCut(t *testing.T, e *env, target, logged string) {
+	t.Helper()
 	srv := httptest.NewServer(e.h)
 	defer srv.Close()
-	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/api/publications/get_list?date_start=0", nil)
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+target, nil)
 	req.Header.Set("Authorization", "Bearer "+e.tokens["alice"])
 	resp, err := srv.Client().Do(req)
 	if err != nil {
@@ -356,7 +364,7 @@ func TestPublicationStreamCut(t *testing.T) {
 	if resp.StatusCode != 200 || err == nil || json.Valid(body) {
 		t.Errorf("got %d, %d bytes, read error %v; want 200 and a cut answer", resp.StatusCode, len(body), err)
 	}
-	if !strings.Contains(e.logs.String(), "publications stream cut") {
+	if !strings.Contains(e.logs.String(), logged) {
 		t.Errorf("the cut is not logged: %s", e.logs.String())
 	}
 }
