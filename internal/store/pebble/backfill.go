@@ -56,6 +56,12 @@ var backfillBatch = 4096
 // backfillLists are the address lists the upgrade walks, in key order.
 var backfillLists = []byte{lFiles, lMasks, lRes, lHosted}
 
+// indexUpgrades are the upgrades that fill an index, by name.
+var indexUpgrades = map[string]*indexUpgrade{
+	upgradeReportAddrs: &reportAddrsUpgrade,
+	upgradeReportObjs:  &reportObjsUpgrade,
+}
+
 // Pending returns the names of the in-place upgrades the store has not
 // had (see Migrate).
 func (s *Store) Pending(ctx context.Context) ([]string, error) {
@@ -70,18 +76,14 @@ func (s *Store) Pending(ctx context.Context) ([]string, error) {
 	if !found || len(v) != 1 || v[0] != backfillDone {
 		out = append(out, upgradeObjectLinks)
 	}
-	done, err := s.reportAddrsDone()
-	if err != nil {
-		return nil, err
-	}
-	if !done {
-		out = append(out, upgradeReportAddrs)
-	}
-	if done, err = s.reportObjsDone(); err != nil {
-		return nil, err
-	}
-	if !done {
-		out = append(out, upgradeReportObjs)
+	for _, name := range []string{upgradeReportAddrs, upgradeReportObjs} {
+		done, err := indexUpgrades[name].done(s)
+		if err != nil {
+			return nil, err
+		}
+		if !done {
+			out = append(out, name)
+		}
 	}
 	return out, nil
 }
@@ -99,11 +101,8 @@ func (s *Store) Migrate(ctx context.Context, progress func(upgrade string, items
 	}
 	for _, up := range pending {
 		run := s.backfill
-		switch up {
-		case upgradeReportAddrs:
-			run = s.backfillReportAddrs
-		case upgradeReportObjs:
-			run = s.backfillReportObjs
+		if u, ok := indexUpgrades[up]; ok {
+			run = func(ctx context.Context, progress func(int64)) error { return u.run(ctx, s, progress) }
 		}
 		if err := run(ctx, func(n int64) {
 			if progress != nil {

@@ -37,29 +37,10 @@ func TestReportAddrsUpgrade(t *testing.T) {
 	if err := s.Apply(ctx, b); err != nil {
 		t.Fatal(err)
 	}
-	// As the binary before the index left it.
-	if err := s.db.DeleteRange([]byte{tReportAddr}, []byte{tReportAddr + 1}, nil); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.db.Delete(keyReportAddrs, nil); err != nil {
-		t.Fatal(err)
-	}
-	if got, _ := s.ReportAddresses(ctx, "R-1", 100); len(got) != 0 {
-		t.Fatalf("before the upgrade: got %v, want nothing", got)
-	}
-	if p, err := s.Pending(ctx); err != nil || !slices.Equal(p, []string{upgradeReportAddrs}) {
-		t.Fatalf("pending %v, %v; want [%s]", p, err, upgradeReportAddrs)
-	}
-	var calls int
-	got, err := s.Migrate(ctx, func(name string, n int64) {
-		if name != upgradeReportAddrs {
-			t.Errorf("progress of %q", name)
-		}
-		calls++
+	calls := undoIndex(t, s, tReportAddr, upgradeReportAddrs, func() bool {
+		got, _ := s.ReportAddresses(ctx, "R-1", 100)
+		return len(got) == 0
 	})
-	if err != nil || !slices.Equal(got, []string{upgradeReportAddrs}) {
-		t.Fatalf("Migrate: %v, %v", got, err)
-	}
 	if calls != 4 {
 		t.Errorf("got %d batches, want 4 of at most 3 summaries", calls)
 	}
@@ -76,4 +57,36 @@ func TestReportAddrsUpgrade(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// undoIndex makes s as a binary before an index upgrade left it (the
+// index keys, which start with the byte index, and the upgrade's state
+// removed), checks that empty reports the index empty and the upgrade
+// pending, runs Migrate and returns how many batches it reported.
+func undoIndex(t *testing.T, s *Store, index byte, name string, empty func() bool) int {
+	t.Helper()
+	ctx := context.Background()
+	if err := s.db.DeleteRange([]byte{index}, []byte{index + 1}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.db.Delete(indexUpgrades[name].state, nil); err != nil {
+		t.Fatal(err)
+	}
+	if !empty() {
+		t.Fatal("before the upgrade: the index is not empty")
+	}
+	if p, err := s.Pending(ctx); err != nil || !slices.Equal(p, []string{name}) {
+		t.Fatalf("pending %v, %v; want [%s]", p, err, name)
+	}
+	var calls int
+	got, err := s.Migrate(ctx, func(up string, n int64) {
+		if up != name {
+			t.Errorf("progress of %q", up)
+		}
+		calls++
+	})
+	if err != nil || !slices.Equal(got, []string{name}) {
+		t.Fatalf("Migrate: %v, %v", got, err)
+	}
+	return calls
 }

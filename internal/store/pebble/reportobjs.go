@@ -18,11 +18,8 @@ import (
 //
 // Apply writes the key when it adds a link of intel.LinkHostReports,
 // LinkURLReports or LinkFileReports (whose items are report ids); the
-// upgrade "report-objects" writes the keys of links stored before the
-// index existed, walking their primary keys in bounded batches and
-// recording the last key walked under keyReportObjs, so that an
-// interrupted upgrade resumes where it stopped; a store created by this
-// version is marked done when it is created.
+// in-place upgrade "report-objects" (reportObjsUpgrade, an indexUpgrade)
+// writes the keys of links stored before the index existed.
 const tReportObj = 'J'
 
 const upgradeReportObjs = "report-objects"
@@ -126,89 +123,22 @@ func (s *Store) ReportObjectsOf(ctx context.Context, ids []string, limit int) (m
 	return out, nil
 }
 
-// reportObjsDone reports whether the report-objects upgrade is done.
-func (s *Store) reportObjsDone() (bool, error) {
-	v, found, err := get(s.db, keyReportObjs)
-	if err != nil {
-		return false, fmt.Errorf("read upgrade state: %w", err)
-	}
-	return found && len(v) == 1 && v[0] == backfillDone, nil
-}
-
-// backfillReportObjs runs the report-objects upgrade from where it
-// stopped; progress is called after each batch with the number of links
-// read in this run.
-func (s *Store) backfillReportObjs(ctx context.Context, progress func(int64)) error {
-	v, _, err := get(s.db, keyReportObjs)
-	if err != nil {
-		return err
-	}
-	var resume []byte
-	if len(v) > 1 && v[0] == backfillRunning {
-		resume = append(v[1:len(v):len(v)], 0) // just after the last key walked
-	}
-	var n int64
-	for _, list := range store.ReportLists {
-		lower := []byte{tPrimary, lLinks, byte(list)}
-		upper := []byte{tPrimary, lLinks, byte(list) + 1}
-		if resume != nil {
-			if bytes.Compare(resume, upper) >= 0 {
-				continue // walked already
-			}
-			if bytes.Compare(resume, lower) > 0 {
-				lower = resume
-			}
+// reportObjsUpgrade walks the primary keys of the links of the report
+// lists (P k list owner 0x00 item) and writes their index keys.
+var reportObjsUpgrade = func() indexUpgrade {
+	u := indexUpgrade{state: keyReportObjs, index: func(b *pebble.Batch, k, _ []byte) error {
+		if len(k) < 3 {
+			return errCorrupt
 		}
-		for {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			last, read, err := s.reportObjsBatch(ctx, list, lower, upper)
-			if err != nil {
-				return err
-			}
-			if read == 0 {
-				break
-			}
-			n += int64(read)
-			progress(n)
-			lower = append(last, 0)
-		}
-	}
-	return s.db.Set(keyReportObjs, []byte{backfillDone}, pebble.Sync)
-}
-
-// reportObjsBatch indexes at most backfillBatch links of list from lower
-// on, and records the last primary key read.
-func (s *Store) reportObjsBatch(ctx context.Context, list intel.LinkList, lower, upper []byte) (last []byte, n int, err error) {
-	it, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: lower, UpperBound: upper})
-	if err != nil {
-		return nil, 0, err
-	}
-	defer it.Close()
-	b := s.db.NewBatch()
-	defer b.Close()
-	for ok := it.First(); ok && n < backfillBatch; ok = it.Next() {
-		k := it.Key() // P k list owner 0x00 item
 		rest := k[3:]
 		i := bytes.IndexByte(rest, 0)
 		if i < 0 {
-			return nil, 0, errCorrupt
+			return errCorrupt
 		}
-		if err := b.Set(reportObjKey(string(rest[i+1:]), list, string(rest[:i])), nil, nil); err != nil {
-			return nil, 0, err
-		}
-		last = append(last[:0], k...)
-		n++
+		return b.Set(reportObjKey(string(rest[i+1:]), intel.LinkList(k[2]), string(rest[:i])), nil, nil)
+	}}
+	for _, list := range store.ReportLists {
+		u.ranges = append(u.ranges, [2][]byte{{tPrimary, lLinks, byte(list)}, {tPrimary, lLinks, byte(list) + 1}})
 	}
-	if err := it.Error(); err != nil {
-		return nil, 0, err
-	}
-	if n == 0 {
-		return nil, 0, nil
-	}
-	if err := b.Set(keyReportObjs, append([]byte{backfillRunning}, last...), nil); err != nil {
-		return nil, 0, err
-	}
-	return last, n, b.Commit(pebble.Sync)
-}
+	return u
+}()

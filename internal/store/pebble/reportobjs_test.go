@@ -50,29 +50,10 @@ func TestReportObjsUpgrade(t *testing.T) {
 	if got, err := s.ReportObjects(ctx, "R-1", 100); err != nil || !slices.Equal(got, want) {
 		t.Fatalf("written by Apply: got %v, %v, want %v", got, err, want)
 	}
-	// As the binary before the index left it.
-	if err := s.db.DeleteRange([]byte{tReportObj}, []byte{tReportObj + 1}, nil); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.db.Delete(keyReportObjs, nil); err != nil {
-		t.Fatal(err)
-	}
-	if got, _ := s.ReportObjects(ctx, "R-1", 100); len(got) != 0 {
-		t.Fatalf("before the upgrade: got %v, want nothing", got)
-	}
-	if p, err := s.Pending(ctx); err != nil || !slices.Equal(p, []string{upgradeReportObjs}) {
-		t.Fatalf("pending %v, %v; want [%s]", p, err, upgradeReportObjs)
-	}
-	var calls int
-	got, err := s.Migrate(ctx, func(name string, n int64) {
-		if name != upgradeReportObjs {
-			t.Errorf("progress of %q", name)
-		}
-		calls++
+	calls := undoIndex(t, s, tReportObj, upgradeReportObjs, func() bool {
+		got, _ := s.ReportObjects(ctx, "R-1", 100)
+		return len(got) == 0
 	})
-	if err != nil || !slices.Equal(got, []string{upgradeReportObjs}) {
-		t.Fatalf("Migrate: %v, %v", got, err)
-	}
 	if calls != 5 { // 8 host links in batches of 3, 3, 2; 3 web address links; 3 file links
 		t.Errorf("got %d batches, want 5 of at most 3 links", calls)
 	}
