@@ -3,9 +3,9 @@ package pebble
 import (
 	"encoding/json"
 	"time"
-	"unicode/utf8"
 
 	"github.com/tipd/tipd/internal/intel"
+	"github.com/tipd/tipd/internal/jsontext"
 )
 
 // The WHOIS record of an object summary is stored as JSON (decoded with
@@ -142,68 +142,10 @@ func appendJSONTime(b []byte, t time.Time) ([]byte, bool) {
 	return append(b, '"'), true
 }
 
-const jsonHex = "0123456789abcdef"
-
-// jsonPlain marks the bytes a JSON string holds as they are: ASCII but
-// control characters, '"', '\\' and the HTML characters '<', '>', '&'.
-var jsonPlain = func() (t [256]bool) {
-	for c := 0x20; c < utf8.RuneSelf; c++ {
-		t[c] = c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
-	}
-	return t
-}()
-
-// appendJSONString appends s as a JSON string the way encoding/json does:
-// HTML characters, control characters, U+2028 and U+2029 escaped, invalid
-// UTF-8 replaced by U+FFFD.
+// appendJSONString appends s as a JSON string the way json.Marshal does
+// (HTML characters escaped; jsontext.AppendEscaped).
 func appendJSONString(b []byte, s string) []byte {
 	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if jsonPlain[c] {
-			i++
-			continue
-		}
-		if c < utf8.RuneSelf {
-			b = append(b, s[start:i]...)
-			switch c {
-			case '\\', '"':
-				b = append(b, '\\', c)
-			case '\b':
-				b = append(b, '\\', 'b')
-			case '\f':
-				b = append(b, '\\', 'f')
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', jsonHex[c>>4], jsonHex[c&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', jsonHex[r&0xF])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
+	b = jsontext.AppendEscaped(b, s, true)
 	return append(b, '"')
 }

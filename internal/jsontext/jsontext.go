@@ -1,0 +1,79 @@
+// Package jsontext appends strings as JSON text, byte for byte as
+// encoding/json writes them, without its reflection: the serving path
+// writes answers with it, and the embedded store encodes the JSON it keeps.
+package jsontext
+
+import "unicode/utf8"
+
+// plain[c] and plainHTML[c] are true for the bytes a JSON string holds as
+// they are: printable ASCII but '"' and '\\', and for plainHTML not '<',
+// '>' and '&' either.
+var plain, plainHTML = func() (p, h [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		p[c] = c != '"' && c != '\\'
+		h[c] = p[c] && c != '<' && c != '>' && c != '&'
+	}
+	return p, h
+}()
+
+const hex = "0123456789abcdef"
+
+// AppendEscaped appends s escaped for the inside of a JSON string (no
+// quotes) as encoding/json escapes it: '"' and '\\' with a backslash,
+// \b, \f, \n, \r and \t, other control characters as \u00XX, invalid
+// UTF-8 as \ufffd, U+2028 and U+2029 as \u2028 and \u2029, and with html
+// the HTML characters '<', '>' and '&' as \u003c, \u003e and \u0026 (what
+// json.Marshal does; an encoder with SetEscapeHTML(false) does not).
+func AppendEscaped(b []byte, s string, html bool) []byte {
+	safe := &plain
+	if html {
+		safe = &plainHTML
+	}
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if safe[c] {
+			i++
+			continue
+		}
+		if c < utf8.RuneSelf {
+			b = append(b, s[start:i]...)
+			switch c {
+			case '\\', '"':
+				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xF])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	return append(b, s[start:]...)
+}
