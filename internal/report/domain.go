@@ -131,36 +131,35 @@ func (j *judge) hostZone(ctx context.Context, name string) (intel.Zone, error) {
 // hostResolutions is DomainDnsResolutions of a domain name (list
 // LinkHostIPv4), or its IPv6 counterpart (LinkHostIPv6).
 func (j *judge) hostResolutions(ctx context.Context, list intel.LinkList, name string, count int) ([]ResolutionItem, error) {
-	links, err := j.links(ctx, list, name, count)
-	if err == nil {
-		links, err = leaveOutHeld(ctx, j, links, linkObject(list))
-	}
-	if err != nil {
-		return nil, err
-	}
-	return j.resolutionItems(ctx, links)
+	return shownItems(ctx, j, list, []string{name}, count, j.resolutionItems)
 }
 
 func (j *judge) fileList(ctx context.Context, list intel.LinkList, owners []string, count int) ([]FileItem, error) {
-	links, err := j.readLinks(ctx, list, owners, count)
-	if err == nil {
-		links, err = leaveOutHeld(ctx, j, links, linkObject(list))
-	}
-	if err != nil {
-		return nil, err
-	}
-	return j.fileItems(ctx, links)
+	return shownItems(ctx, j, list, owners, count, j.fileItems)
 }
 
 func (j *judge) urlList(ctx context.Context, list intel.LinkList, owners []string, count int) ([]URLItem, error) {
+	return shownItems(ctx, j, list, owners, count, j.urlItems)
+}
+
+// shown reads at most count items of list of the owners (readLinks) and
+// leaves the held ones out: what a section shows.
+func (j *judge) shown(ctx context.Context, list intel.LinkList, owners []string, count int) ([]intel.Link, error) {
 	links, err := j.readLinks(ctx, list, owners, count)
-	if err == nil {
-		links, err = leaveOutHeld(ctx, j, links, linkObject(list))
-	}
 	if err != nil {
 		return nil, err
 	}
-	return j.urlItems(ctx, links)
+	return leaveOutHeld(ctx, j, links, linkObject(list))
+}
+
+// shownItems is shown, turned into a section's items by items.
+func shownItems[T any](ctx context.Context, j *judge, list intel.LinkList, owners []string, count int,
+	items func(context.Context, []intel.Link) ([]T, error)) ([]T, error) {
+	links, err := j.shown(ctx, list, owners, count)
+	if err != nil {
+		return nil, err
+	}
+	return items(ctx, links)
 }
 
 // subdomains is the Subdomains section: the first count names of
@@ -168,10 +167,7 @@ func (j *judge) urlList(ctx context.Context, list intel.LinkList, owners []strin
 // with its own zone and counts, ordered by that zone's severity, then
 // HitsCount, then name.
 func (j *judge) subdomains(ctx context.Context, name string, count int) ([]SubdomainItem, error) {
-	links, err := j.links(ctx, intel.LinkSubdomains, name, count)
-	if err == nil {
-		links, err = leaveOutHeld(ctx, j, links, linkObject(intel.LinkSubdomains))
-	}
+	links, err := j.shown(ctx, intel.LinkSubdomains, []string{name}, count)
 	if err != nil {
 		return nil, err
 	}

@@ -163,14 +163,8 @@ func (b *Builder) File(ctx context.Context, hash string, sec Sections, count int
 		if !sec.Has(s.sec) {
 			continue
 		}
-		links, err := j.readLinks(ctx, s.list, keys, count)
-		if err == nil {
-			links, err = leaveOutHeld(ctx, j, links, linkObject(s.list))
-		}
-		if err != nil {
-			return nil, err
-		}
-		if *s.dst, err = j.fileURLItems(ctx, links); err != nil {
+		var err error
+		if *s.dst, err = shownItems(ctx, j, s.list, keys, count, j.fileURLItems); err != nil {
 			return nil, err
 		}
 	}
@@ -187,14 +181,8 @@ func (b *Builder) File(ctx context.Context, hash string, sec Sections, count int
 		if !sec.Has(s.sec) {
 			continue
 		}
-		links, err := j.readLinks(ctx, s.list, keys, count)
-		if err == nil {
-			links, err = leaveOutHeld(ctx, j, links, linkObject(s.list))
-		}
-		if err != nil {
-			return nil, err
-		}
-		if *s.dst, err = j.relatedFileItems(ctx, links); err != nil {
+		var err error
+		if *s.dst, err = shownItems(ctx, j, s.list, keys, count, j.relatedFileItems); err != nil {
 			return nil, err
 		}
 	}
