@@ -3,10 +3,15 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/tipd/tipd/internal/store/pebble"
+	"github.com/tipd/tipd/internal/store/postgres"
 )
 
 // TestReadOnlyCommandsNeverCreateAStore: lookup, explain, user list, hold
@@ -109,6 +114,61 @@ func TestImportRefusesWhatItCannotRead(t *testing.T) {
 	for _, v := range []string{"1", "-1%", "101%", "x%", "NaN%"} {
 		if _, stderr, code = tipdExit("import", "-q", "-store", st, "-format", "openphish", "-max-skipped", v, list); code != 2 || !strings.Contains(stderr, "-max-skipped") {
 			t.Errorf("-max-skipped %s: exit %d, stderr %q, want a usage error", v, code, stderr)
+		}
+	}
+}
+
+// TestVersion: `tipd version` names the store formats this build writes.
+func TestVersion(t *testing.T) {
+	out, stderr, code := tipdExit("version")
+	if code != 0 {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	if len(lines) != 4 || !strings.HasPrefix(lines[0], "tipd ") || !strings.HasPrefix(lines[1], "commit: ") || lines[2] != "go: "+runtime.Version() {
+		t.Errorf("got %q, want the version, commit and go lines", out)
+	}
+	want := fmt.Sprintf("store: pebble format %d, postgres schema %s", pebble.FormatVersion(), postgres.SchemaVersion())
+	if len(lines) < 4 || lines[3] != want || !strings.Contains(want, "schema 00") {
+		t.Errorf("got %q, want last line %q", out, want)
+	}
+	if _, _, code := tipdExit("version", "extra"); code != 2 {
+		t.Errorf("version extra: exit %d, want 2", code)
+	}
+}
+
+// TestConfigChecksTheEnvironment: `tipd config` names an unknown TIPD_
+// variable and each malformed value in one sentence and exits 1; a clean
+// environment prints every setting and exits 0.
+func TestConfigChecksTheEnvironment(t *testing.T) {
+	t.Setenv("TIPD_STOER", "/var/lib/tipd")
+	bad := map[string]string{"TIPD_ADDR": "localhost", "TIPD_LOG": "xml", "TIPD_STORE": "mysql://db/tipd", "TIPD_TLS_CERT": "server.pem"}
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), []string{"config"}, testEnv(bad), strings.NewReader(""), &out, &errOut)
+	if code != 1 {
+		t.Errorf("exit %d, want 1", code)
+	}
+	for _, want := range []string{
+		"tipd: TIPD_STOER is not a setting tipd reads (known: TIPD_STORE, TIPD_STORE_FILE, TIPD_ADDR, TIPD_LOG, TIPD_TLS_CERT, TIPD_TLS_KEY, TIPD_TOKEN, TIPD_NOW).\n",
+		"tipd: TIPD_STORE: unknown store URL \"mysql://db/tipd\"; use ./tipd-data, pebble:///path or mem:.\n",
+		"tipd: TIPD_ADDR \"localhost\" is not host:port (such as 127.0.0.1:8080).\n",
+		"tipd: TIPD_LOG \"xml\" is not one of json, text.\n",
+		"tipd: TIPD_TLS_CERT and TIPD_TLS_KEY must be set together.\n",
+	} {
+		if !strings.Contains(errOut.String(), want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errOut.String())
+		}
+	}
+	os.Unsetenv("TIPD_STOER")
+	out.Reset()
+	errOut.Reset()
+	code = run(context.Background(), []string{"config"}, testEnv(map[string]string{"TIPD_ADDR": "127.0.0.1:9090"}), strings.NewReader(""), &out, &errOut)
+	if code != 0 || errOut.Len() != 0 {
+		t.Errorf("clean environment: exit %d, stderr %q", code, errOut.String())
+	}
+	for _, want := range []string{"addr         TIPD_ADDR        127.0.0.1:9090\n", "store        default          ./tipd-data\n", "  -rate             50\n", "  -verdicts         131072\n"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("stdout lacks %q:\n%s", want, out.String())
 		}
 	}
 }

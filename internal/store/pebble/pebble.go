@@ -144,6 +144,10 @@ func Open(dir string, opts Options) (*Store, error) {
 // imported again into a new directory.
 const storeFormat = 6
 
+// FormatVersion is the version of the key layout and value encodings this
+// build writes (`tipd version`).
+func FormatVersion() int { return storeFormat }
+
 var keyFormat = []byte{tMeta, 'f', 'o', 'r', 'm', 'a', 't'}
 
 // checkFormat stamps an empty database with storeFormat and refuses one
