@@ -1,9 +1,12 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -170,5 +173,73 @@ func TestConfigChecksTheEnvironment(t *testing.T) {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("stdout lacks %q:\n%s", want, out.String())
 		}
+	}
+}
+
+// TestDemoCardAndLog: `tipd demo -log json` logs JSON, writes the lines it
+// announces to demo.txt in its store (readable by its owner only), and
+// prints them again when it stops.
+func TestDemoCardAndLog(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "demo-store")
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	stderr := &syncBuffer{}
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"demo", "-addr", "127.0.0.1:0", "-size", "3000", "-store", dir, "-log", "json"}, testEnv(nil), strings.NewReader(""), pw, stderr)
+		pw.Close()
+	}()
+	var first strings.Builder
+	sc := bufio.NewScanner(pr)
+	var url, token string
+	for sc.Scan() {
+		line := sc.Text()
+		if strings.HasPrefix(line, "card: ") {
+			if got, want := strings.TrimPrefix(line, "card: "), filepath.Join(dir, "demo.txt"); got != want {
+				t.Errorf("card line names %q, want %q", got, want)
+			}
+			break
+		}
+		first.WriteString(line + "\n")
+		if v, ok := strings.CutPrefix(line, "url: "); ok {
+			url = v
+		}
+		if v, ok := strings.CutPrefix(line, "token: "); ok {
+			token = v
+		}
+	}
+	card, err := os.ReadFile(filepath.Join(dir, "demo.txt"))
+	if err != nil || string(card) != first.String() {
+		t.Errorf("demo.txt holds %q (%v), want the announced lines %q", card, err, first.String())
+	}
+	if fi, err := os.Stat(filepath.Join(dir, "demo.txt")); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("demo.txt mode %v (%v), want 0600", fi.Mode().Perm(), err)
+	}
+	// One request, so that the request log has a line.
+	req, _ := http.NewRequest("GET", url+"/api/ip/192.0.2.1", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	if resp, err := http.DefaultClient.Do(req); err == nil {
+		resp.Body.Close()
+	}
+	cancel()
+	rest, _ := io.ReadAll(pr)
+	if code := <-done; code != 0 {
+		t.Fatalf("demo exited %d: %s", code, stderr.String())
+	}
+	if want := "demo stopped; it served:\n" + first.String(); string(rest) != want {
+		t.Errorf("at the end the demo printed %q, want %q", rest, want)
+	}
+	logged := false
+	for _, l := range strings.Split(stderr.String(), "\n") {
+		if strings.HasPrefix(l, `{"time":`) && strings.Contains(l, `"route":"ip_lookup"`) {
+			logged = true
+		}
+		if strings.HasPrefix(l, "time=") {
+			t.Errorf("a text log line with -log json: %s", l)
+			break
+		}
+	}
+	if !logged {
+		t.Errorf("no JSON log line of the request with -log json:\n%s", stderr.String())
 	}
 }
