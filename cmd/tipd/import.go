@@ -140,12 +140,16 @@ func parseShare(s string) (float64, error) {
 // imported, it names the format the file most likely is, read from its
 // start through in (nil: not readable again).
 func checkImported(sum importer.Summary, c importChecks, in *importer.Input) error {
-	if (sum.Applied > 0 || c.set) && float64(sum.Skipped) <= c.maxSkipped*float64(sum.Read) {
+	// Records passed over on purpose (reserved addresses, say) show that
+	// the file was understood: a file of nothing else imported nothing
+	// without being wrong.
+	understood := sum.Applied > 0 || c.set || len(sum.Ignored) > 0
+	if understood && float64(sum.Skipped) <= c.maxSkipped*float64(sum.Read) {
 		return nil
 	}
-	if sum.Applied > 0 || c.set {
+	if understood {
 		return fmt.Errorf("%d of the %d records of %s were bad, more than -max-skipped %s allows; the other %d were imported",
-			sum.Skipped, sum.Read, sum.File, c.maxSkippedText, sum.Applied)
+			sum.Skipped, sum.Read, sum.File, c.maxSkippedText, sum.Read-sum.Skipped)
 	}
 	msg := fmt.Sprintf("nothing of %s was imported (%d records read, %d bad)", sum.File, sum.Read, sum.Skipped)
 	if in == nil || !in.Rewindable() || in.Rewind() != nil {
