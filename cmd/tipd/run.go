@@ -50,6 +50,7 @@ func commands() []command {
 		{"serve", "serve the API, the portal, /healthz, /readyz and /metrics", cmdServe},
 		{"demo", "generate a demo world, import it, create user demo and serve it", cmdDemo},
 		{"import", "stream files of one format into the store", cmdImport},
+		{"feeds", "list the feeds of a feeds file, fetch one now, or show a server's feeds (list, run, status)", cmdFeeds},
 		{"lookup", "print the API's answer for an address or web address", cmdLookup},
 		{"explain", "print the evidence behind the verdict on an address, domain, web address or file", cmdExplain},
 		{"user", "manage users, licences, passwords and certificates (add, list, passwd, bind-cert, unbind-cert)", cmdUser},

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/tipd/tipd/internal/feeds"
 	"github.com/tipd/tipd/internal/intel"
 	"github.com/tipd/tipd/internal/netdata"
 	"github.com/tipd/tipd/internal/store"
@@ -18,8 +19,9 @@ import (
 // sharedStore is a server's open store, lent to commands that the server
 // runs on behalf of a CLI (a Pebble store can be open in one process only).
 type sharedStore struct {
-	st  store.Store
-	net *netdata.Holder
+	st    store.Store
+	net   *netdata.Holder
+	feeds *feeds.Scheduler // the server's scheduled feeds, if any
 }
 
 // storeLocation is a parsed -store URL.

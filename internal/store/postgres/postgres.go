@@ -31,7 +31,8 @@ type Options struct {
 type Store struct {
 	pool *pgxpool.Pool
 	url  string
-	ver  versionWatch // see version.go
+	ver   versionWatch // see version.go
+	feeds feedLocks    // see feedlock.go
 }
 
 var _ store.Store = (*Store)(nil)
@@ -90,6 +91,7 @@ func (s *Store) checkSchema(ctx context.Context) error {
 // Close closes the connection pool.
 func (s *Store) Close() error {
 	s.stopListening()
+	s.closeFeedLocks()
 	s.pool.Close()
 	return nil
 }
