@@ -29,8 +29,8 @@ type Options struct {
 
 // Store is a store.Store in a PostgreSQL (or Citus) database.
 type Store struct {
-	pool *pgxpool.Pool
-	url  string
+	pool  *pgxpool.Pool
+	url   string
 	ver   versionWatch // see version.go
 	feeds feedLocks    // see feedlock.go
 }
