@@ -222,3 +222,18 @@ func grepLines(s, sub string) string {
 	}
 	return strings.Join(out, "\n")
 }
+
+// TestReadyzOnAnEmptyStore: a server on a store holding no intelligence is
+// ready, and /readyz says the store is empty; after an import it says ok.
+func TestReadyzOnAnEmptyStore(t *testing.T) {
+	st := filepath.Join(t.TempDir(), "store")
+	mustTipd(t, "user", "add", "-store", st, "analyst")
+	s := startServer(t, st)
+	if a := get(t, "GET", s.url+"/readyz", ""); a.status != 200 || !strings.HasPrefix(string(a.body), "ok: the store holds no intelligence yet") {
+		t.Errorf("/readyz on an empty store: %d %q", a.status, a.body)
+	}
+	mustTipd(t, "import", "-store", st, "-format", "openphish", "../../internal/importer/lists/testdata/openphish.txt")
+	if a := get(t, "GET", s.url+"/readyz", ""); a.status != 200 || string(a.body) != "ok\n" {
+		t.Errorf("/readyz after an import: %d %q", a.status, a.body)
+	}
+}
