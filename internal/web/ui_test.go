@@ -149,6 +149,44 @@ func (s *stack) apiGet(t *testing.T, token, request string) (int, map[string]any
 	return resp.StatusCode, body
 }
 
+// apiExplain asks the API for the explanation of request, for the rows
+// the page must show.
+func (s *stack) apiExplain(t *testing.T, request string) explanation {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, s.srv.URL+"/api/explain?request="+request, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+s.token)
+	resp, err := s.srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /api/explain?request=%s: status %d, want 200", request, resp.StatusCode)
+	}
+	var x explanation
+	if err := json.NewDecoder(resp.Body).Decode(&x); err != nil {
+		t.Fatalf("GET /api/explain?request=%s: decode: %v", request, err)
+	}
+	return x
+}
+
+// explanation is the part of GET /api/explain's answer the test checks.
+type explanation struct {
+	Zone        string
+	ThreatScore int
+	Evidence    []struct {
+		Points         int
+		Rule, Evidence string
+		Source, Feed   *string
+		Note           string
+		RecencyWeight  *float64
+		Imported       *string
+	}
+}
+
 // pageEvents collects what the page must never do: open a dialog, throw,
 // or violate its Content-Security-Policy or Trusted Types.
 type pageEvents struct {
@@ -371,6 +409,90 @@ func TestBrowser(t *testing.T) {
 	for _, w := range []string{"No web addresses known on this address.", "EXAMPLE-NET", "NL"} {
 		if !strings.Contains(grey, w) {
 			t.Errorf("Grey result does not show %q", w)
+		}
+	}
+
+	// 2b. Why this verdict: the evidence under the verdict, strongest
+	// first, as GET /api/explain gives it.
+	const spamIP = "45.95.147.22"
+	wantWhy := s.apiExplain(t, spamIP)
+	if len(wantWhy.Evidence) == 0 || wantWhy.Evidence[0].Rule != "listing" || wantWhy.Evidence[0].Source == nil || *wantWhy.Evidence[0].Source != "Example Spam Feed" {
+		t.Fatalf("explanation of %s: got %+v, want a listing by Example Spam Feed first", spamIP, wantWhy.Evidence)
+	}
+	lookup(spamIP)
+	if got := waitZone(spamIP); got != wantWhy.Zone {
+		t.Errorf("zone badge of %s: got %q, want %q (the explanation's)", spamIP, got, wantWhy.Zone)
+	}
+	whyRows := func() []string {
+		t.Helper()
+		actx, acancel := context.WithTimeout(ctx, 20*time.Second)
+		defer acancel()
+		rows, err := chromedp.Run(actx, chromedp.Poll[[]string](`(() => {
+			const b = document.querySelector('#why-body');
+			if (!b || b.hasAttribute('aria-busy')) return null;
+			const rows = [...b.querySelectorAll('tbody tr')].map(r => [...r.cells].map(c => c.innerText.replace(/\s+/g, ' ').trim()).join(' | '));
+			return rows.length ? rows : [b.innerText];
+		})()`, chromedp.WithPollingInterval(50*time.Millisecond)))
+		if err != nil {
+			t.Fatalf("wait for the evidence: %v", err)
+		}
+		return rows
+	}
+	rows := whyRows()
+	first := wantWhy.Evidence[0]
+	wantFirst := fmt.Sprintf("+%d | listing %s | Example Spam Feed", first.Points, first.Evidence)
+	if len(rows) != len(wantWhy.Evidence) || !strings.HasPrefix(rows[0], wantFirst) {
+		t.Errorf("evidence rows of %s: got %q, want %d rows, the first starting %q", spamIP, rows, len(wantWhy.Evidence), wantFirst)
+	}
+	for _, w := range []string{"file portal.jsonl", "imported 2026-11-28 12:00 UTC", first.Note, fmt.Sprintf("recency weight %v", *first.RecencyWeight), "dated 2026-11-27 09:00 UTC"} {
+		if !strings.Contains(rows[0], w) {
+			t.Errorf("first evidence row of %s: got %q, want it to show %q", spamIP, rows[0], w)
+		}
+	}
+	if got, want := eval(`document.querySelector('#why-body .why-sum').textContent.replace(/\s+/g, ' ')`), fmt.Sprintf("Threat score %d = +%d", wantWhy.ThreatScore, first.Points); !strings.HasPrefix(got, want) {
+		t.Errorf("score sum: got %q, want it to start %q", got, want)
+	}
+	// The Red address: the strongest piece first, then descending points.
+	lookup(redIP)
+	waitZone(redIP)
+	redWhy := s.apiExplain(t, redIP)
+	rows = whyRows()
+	if len(rows) != len(redWhy.Evidence) {
+		t.Errorf("evidence rows of %s: got %d, want %d", redIP, len(rows), len(redWhy.Evidence))
+	}
+	prev := 1 << 30
+	for i, r := range rows {
+		var p int
+		if _, err := fmt.Sscanf(strings.ReplaceAll(r, "−", "-"), "%d", &p); err != nil {
+			t.Fatalf("evidence row %d of %s: %q has no points", i, redIP, r)
+		}
+		if p > prev {
+			t.Errorf("evidence row %d of %s: %d points after %d: want strongest first (rows %q)", i, redIP, p, prev, rows)
+		}
+		prev = p
+	}
+	if !strings.Contains(rows[0], "Example C2 Feed") && !strings.Contains(rows[0], "Example Malware Feed") {
+		t.Errorf("strongest evidence of %s: got %q, want a feed listing", redIP, rows[0])
+	}
+	// A special-purpose address: the reserved rule applied.
+	lookup("192.168.1.1")
+	waitZone("192.168.1.1")
+	whyRows()
+	if got := eval(`document.querySelector('#why-body').textContent`); !strings.Contains(got, "Rules that applied") || !strings.Contains(got, "reserved") {
+		t.Errorf("evidence of a special-purpose address: got %q, want the reserved rule named", got)
+	}
+	if d := os.Getenv("TIPD_SCREENSHOT_DIR"); d != "" {
+		lookup(spamIP)
+		waitZone(spamIP)
+		whyRows()
+		actx, acancel := context.WithTimeout(ctx, 20*time.Second)
+		png, err := chromedp.Run(actx, chromedp.FullScreenshot(100))
+		acancel()
+		if err != nil {
+			t.Fatalf("screenshot: %v", err)
+		}
+		if err := os.WriteFile(filepath.Join(d, "portal-why.png"), png, 0o644); err != nil {
+			t.Fatal(err)
 		}
 	}
 

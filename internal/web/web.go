@@ -2,7 +2,8 @@
 // looks up an IP address, a domain, a web address or a file hash through
 // the same-origin lookup API (GET /api/{ip,domain,url,hash}/<request>), or
 // a threat report through the publications endpoint, and shows the answer
-// with every object in it linked to its own lookup, plus its stylesheet and
+// with the evidence behind its verdict (GET /api/explain) and every object
+// in it linked to its own lookup, plus its stylesheet and
 // script. Everything is embedded in the binary; nothing is fetched from
 // elsewhere.
 //

@@ -1,6 +1,7 @@
 // The tipd portal: looks up an IP address, a domain, a web address or a
 // file hash through the same-origin API (and a threat report through the
-// publications endpoint) and shows the answer. Every address, domain, web
+// publications endpoint) and shows the answer, with the evidence behind
+// its verdict (GET /api/explain). Every address, domain, web
 // address, hash and report in an answer links to its own lookup.
 //
 // Everything shown comes from threat intelligence, which attackers write
@@ -699,6 +700,112 @@
     return out;
   }
 
+  // ---- Why this verdict ---------------------------------------------------
+
+  // Rules that decide a zone without points (docs/scoring.md): shown first
+  // among the pieces of equal points and named above the table.
+  var DECISIVE = { "allow-list": 1, "known-benign": 1, "reserved": 1, "zone-floor": 1, "mask": 1,
+    "recorded-zone": 1, "host-zone": 1, "cap": 1, "detection": 1, "file-listing": 1, "file-report": 1 };
+  var REPORT_RULES = { "report": 1, "further-report": 1, "file-report": 1 };
+
+  // strongestFirst orders the pieces of evidence by their points, highest
+  // first; among equal points the rules that decide a zone come first,
+  // then the order the rules weighed them in.
+  function strongestFirst(list) {
+    return list.map(function (e, i) { return { e: e, i: i }; }).sort(function (a, b) {
+      var pa = typeof a.e.Points === "number" ? a.e.Points : 0;
+      var pb = typeof b.e.Points === "number" ? b.e.Points : 0;
+      if (pa !== pb) return pb - pa;
+      var da = DECISIVE[a.e.Rule] ? 0 : 1, db = DECISIVE[b.e.Rule] ? 0 : 1;
+      return da !== db ? da - db : a.i - b.i;
+    }).map(function (x) { return x.e; });
+  }
+
+  function points(p) {
+    if (typeof p !== "number") return DASH;
+    return p > 0 ? "+" + p : p < 0 ? "\u2212" + (-p) : "0";
+  }
+
+  var WHY_COLUMNS = [
+    { label: "Points", cell: function (e) {
+      return el("span", { className: "pts " + (e.Points > 0 ? "pts-plus" : e.Points < 0 ? "pts-minus" : "pts-zero"), text: points(e.Points) });
+    }, cls: "num" },
+    { label: "Evidence", cell: function (e) {
+      return el("span", null, el("span", { className: "tag tag-rule" + (DECISIVE[e.Rule] ? " tag-decisive" : ""), text: e.Rule, title: "Scoring rule (docs/scoring.md)" }),
+        " ", isKnown(e.Evidence) ? mono(e.Evidence) : null);
+    }, cls: "wrap" },
+    { label: "Source", cell: function (e) {
+      var src = isKnown(e.Source) ? (REPORT_RULES[e.Rule] ? pivot(e.Source, e.Source, "report") : el("strong", { className: "why-source", text: e.Source })) : null;
+      var prov = [];
+      if (isKnown(e.Feed) && e.Feed !== e.Source) prov.push(el("span", null, el("span", { className: "muted", text: "feed " }), e.Feed));
+      if (isKnown(e.File)) prov.push(el("span", null, el("span", { className: "muted", text: "file " }), mono(e.File)));
+      if (isKnown(e.Imported)) prov.push(el("span", null, el("span", { className: "muted", text: "imported " }), when(e.Imported)));
+      if (!src && !prov.length) return null;
+      return el("span", { className: "why-prov" }, src, prov.length ? el("span", { className: "why-meta" }, prov) : null);
+    }, cls: "wrap" },
+    { label: "How it was computed", cell: function (e) {
+      var rec = [];
+      if (typeof e.RecencyWeight === "number") rec.push("recency weight " + e.RecencyWeight);
+      return el("span", { className: "why-how" }, isKnown(e.Note) ? el("span", { className: "why-note", text: e.Note }) : null,
+        (rec.length || isKnown(e.RecencyDate)) ? el("span", { className: "why-meta" }, el("span", null,
+          rec.length ? rec[0] : null, isKnown(e.RecencyDate) ? (rec.length ? ", dated " : "dated ") : null,
+          isKnown(e.RecencyDate) ? when(e.RecencyDate) : null)) : null);
+    }, cls: "wrap" }
+  ];
+
+  // whyCard shows GET /api/explain's answer: the evidence behind the
+  // verdict, strongest first, with the rules that decided the zone.
+  function whyCard(x) {
+    var list = Array.isArray(x.Evidence) ? strongestFirst(x.Evidence) : [];
+    var parts = [];
+    var sum = typeof x.ThreatScore === "number"
+      ? el("p", { className: "why-sum" }, "Threat score ", el("strong", { text: x.ThreatScore }), " = ",
+        list.length ? list.filter(function (e) { return e.Points; }).map(function (e) { return points(e.Points); }).join(" ") || "0" : "0",
+        " · zone ", zoneBadge(x.Zone))
+      : el("p", { className: "why-sum" }, "Zone ", zoneBadge(x.Zone), isKnown(x.FileStatus) ? " · " + x.FileStatus : null);
+    parts.push(sum);
+    var decisive = [];
+    list.forEach(function (e) { if (DECISIVE[e.Rule] && decisive.indexOf(e.Rule) < 0) decisive.push(e.Rule); });
+    if (decisive.length) {
+      parts.push(el("div", { className: "summary-row why-rules" }, el("h4", { text: "Rules that applied" }), chips(decisive, "chip-rule")));
+    }
+    if (!list.length) {
+      parts.push(el("p", { className: "empty", text: x.Known === false ? "No evidence: nothing is known about this object." : "No evidence counted towards this verdict." }));
+    } else {
+      parts.push(table("Why this verdict", WHY_COLUMNS, list));
+    }
+    if (isKnown(x.ScoredAt)) parts.push(el("p", { className: "note" }, "Scored at ", when(x.ScoredAt), "; the same data as tipd explain."));
+    return parts;
+  }
+
+  // explainInto fills the card with the explanation of the object looked
+  // up (one more request, counted like a lookup).
+  function explainInto(holder, q, token, ctl) {
+    fetch("/api/explain?request=" + encodeURIComponent(q), {
+      method: "GET",
+      headers: { "Authorization": "Bearer " + token, "Accept": "application/json" },
+      credentials: "omit", cache: "no-store", redirect: "error", referrerPolicy: "no-referrer",
+      signal: ctl ? ctl.signal : undefined
+    }).then(function (resp) {
+      return resp.text().then(function (body) { return { resp: resp, body: body }; });
+    }).then(function (x) {
+      var data = null;
+      try { data = JSON.parse(x.body); } catch (e) { data = null; }
+      clear(holder);
+      holder.removeAttribute("aria-busy");
+      if (!x.resp.ok || !data || typeof data !== "object") {
+        var msg = data && typeof data.message === "string" ? data.message : "the server answered " + x.resp.status + ".";
+        append(holder, el("p", { className: "empty", text: "The evidence could not be loaded: " + msg }));
+        return;
+      }
+      append(holder, whyCard(data));
+    }).catch(function (err) {
+      if (err && err.name === "AbortError") return;
+      clear(holder);
+      append(holder, el("p", { className: "empty", text: "The evidence could not be loaded (" + (err && err.message ? err.message : "network error") + ")." }));
+    });
+  }
+
   // ---- State, routing and the API ---------------------------------------
 
   var inflight = null;
@@ -841,6 +948,8 @@
         return;
       }
       show(kind, q, kind === "report" ? (data.return_data || {}) : data, n);
+      var why = $("why-body");
+      if (why) explainInto(why, q, token, ctl);
     }).catch(function (err) {
       if (inflight !== ctl || (err && err.name === "AbortError")) return;
       showAlert("Could not reach the server", "The lookup did not complete (" + (err && err.message ? err.message : "network error") + "). Check the connection and try again.", null);
@@ -867,6 +976,11 @@
     } catch (e) {
       showAlert("Could not display the answer", "Part of the answer has an unexpected shape; the raw JSON is shown below.", null);
       nodes = [];
+    }
+    if (kind !== "report" && nodes.length) {
+      // Under the verdict: the evidence behind it, filled by explainInto.
+      nodes.splice(1, 0, card("Why this verdict", null,
+        el("div", { id: "why-body", attrs: { "aria-busy": "true" } }, el("p", { className: "empty", text: "Loading the evidence…" })), "card-why"));
     }
     append(r, nodes);
     append(r, rawCard(data));
