@@ -318,7 +318,7 @@ func (s *server) handleStyled(route, allow string, style errStyle, h handlerFunc
 			hdr.Set("Strict-Transport-Security", "max-age=31536000")
 		}
 		if r.Body != nil {
-			r.Body = http.MaxBytesReader(rw, r.Body, maxFormBody)
+			r.Body = http.MaxBytesReader(rw, r.Body, bodyLimit(route))
 		}
 
 		var err error
