@@ -102,9 +102,9 @@ type bulkLicense struct {
 // once (credentials, burst limit, lookups in flight, the body, licence,
 // API access, a quota not yet used up); then each indicator takes its own
 // place under the burst limit (the first one the request's), is checked
-// for legal holds and counted once towards the day's quota, in that
-// order. An indicator that fails one of these gets a row saying so, and
-// is not counted.
+// for legal holds, looked up (bulkPrepare, several at once) and counted
+// once towards the day's quota in the order given. An indicator that
+// fails one of these gets a row saying so, and is not counted.
 func (s *server) handleBulk(w http.ResponseWriter, r *http.Request, info *requestInfo) error {
 	ctx := r.Context()
 	user, token, err := s.credentials(r, info)
@@ -131,8 +131,8 @@ func (s *server) handleBulk(w http.ResponseWriter, r *http.Request, info *reques
 	if err := s.access.Check(ctx, user); err != nil {
 		return err
 	}
-	// One verdict is held at a time; the indicators are held whole.
-	if err := t.acquire(ctx, itemsWeight(report.RedDomainScan, formatJSON)+bulkWeight(inds)); err != nil {
+	// bulkWorkers verdicts are held at a time; the indicators whole.
+	if err := t.acquire(ctx, bulkWorkers*itemsWeight(report.RedDomainScan, formatJSON)+bulkWeight(inds)); err != nil {
 		return err
 	}
 
@@ -151,14 +151,21 @@ func (s *server) handleBulk(w http.ResponseWriter, r *http.Request, info *reques
 	}
 	sum := bulkSummary{Indicators: len(inds)}
 	lic := intel.LicenseInfo{AccessType: user.Access, DayQuota: user.DayQuota}
+	pctx, stop := context.WithCancel(ctx)
+	defer stop() // the dispatcher and the workers end with the answer
+	preps := s.bulkPrepare(pctx, user, inds)
 	var (
-		firstToken = true // the request's place under the burst limit is the first indicator's
-		quotaOut   error  // set once the quota is used up
-		nb         []byte // scratch for one row
+		quotaOut error  // set once the quota is used up
+		nb       []byte // one row
 	)
 	for i := range inds {
-		in := &inds[i]
-		row := s.bulkOne(ctx, user, in, &firstToken, &quotaOut, &lic)
+		var p bulkResult
+		select {
+		case p = <-preps[i]:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		row := s.bulkCount(ctx, user, p, &quotaOut, &lic)
 		switch row.Status {
 		case bulkOK:
 			sum.Answered++
@@ -216,25 +223,57 @@ type bulkResult struct {
 	err error
 }
 
-// bulkOne answers one indicator: burst limit, legal hold, verdict, count.
-func (s *server) bulkOne(ctx context.Context, user intel.User, in *indicator.Indicator, firstToken *bool, quotaOut *error, lic *intel.LicenseInfo) bulkResult {
-	row := bulkResult{bulkRow: bulkRow{Indicator: in.Raw}}
-	if in.Err != nil {
-		row.Status = bulkInvalid
-		row.Error = strPtr(errMessage(in.Err))
-		return row
+// bulkWorkers is how many indicators of one bulk lookup are looked up at
+// once: the store's round trips overlap (PostgreSQL), and the answer keeps
+// the order given.
+const bulkWorkers = 8
+
+// bulkPrepare looks the indicators up ahead of the answer, at most
+// bulkWorkers at once: in the order given, each takes its place under the
+// burst limit (the first recognised one uses the request's); then, in
+// parallel, it is checked for legal holds and its verdict computed. The
+// result of inds[i] arrives on the i-th channel (buffered: a worker never
+// waits for the answer). Everything stops when ctx ends.
+func (s *server) bulkPrepare(ctx context.Context, user intel.User, inds []indicator.Indicator) []chan bulkResult {
+	preps := make([]chan bulkResult, len(inds))
+	for i := range preps {
+		preps[i] = make(chan bulkResult, 1)
 	}
-	row.Kind, row.Value = strPtr(string(in.Kind)), strPtr(in.Value)
-	if *quotaOut != nil {
-		row.Status, row.Error = bulkQuotaExceeded, strPtr(errMessage(*quotaOut))
-		return row
-	}
-	if *firstToken {
-		*firstToken = false
-	} else if err := s.checkRate(user.Name); err != nil {
-		row.Status, row.Error = bulkRateLimited, strPtr(errMessage(err))
-		return row
-	}
+	go func() {
+		sem := make(chan struct{}, bulkWorkers)
+		first := true
+		for i := range inds {
+			in := &inds[i]
+			row := bulkResult{bulkRow: bulkRow{Indicator: in.Raw}}
+			if in.Err != nil {
+				row.Status, row.Error = bulkInvalid, strPtr(errMessage(in.Err))
+				preps[i] <- row
+				continue
+			}
+			row.Kind, row.Value = strPtr(string(in.Kind)), strPtr(in.Value)
+			if first {
+				first = false
+			} else if err := s.checkRate(user.Name); err != nil {
+				row.Status, row.Error = bulkRateLimited, strPtr(errMessage(err))
+				preps[i] <- row
+				continue
+			}
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				return
+			}
+			go func() {
+				defer func() { <-sem }()
+				preps[i] <- s.bulkLook(ctx, in, row)
+			}()
+		}
+	}()
+	return preps
+}
+
+// bulkLook checks one indicator for legal holds and computes its verdict.
+func (s *server) bulkLook(ctx context.Context, in *indicator.Indicator, row bulkResult) bulkResult {
 	held, err := s.bulkHeld(ctx, in)
 	if err != nil {
 		row.err = err
@@ -249,21 +288,33 @@ func (s *server) bulkOne(ctx context.Context, user intel.User, in *indicator.Ind
 		row.err = fmt.Errorf("bulk %s %s: %w", in.Kind, in.Value, err)
 		return row
 	}
-	n, err := s.access.Count(ctx, user)
-	if err != nil {
-		if intel.KindOf(err) == intel.KindQuotaExceeded {
-			*quotaOut = err
-			s.metrics.quotaDenials.Inc()
-			row.Status, row.Error = bulkQuotaExceeded, strPtr(errMessage(err))
-			return row
-		}
-		row.err = err
-		return row
-	}
-	lic.DayRequests = n
 	row.Status = bulkOK
 	v.fill(&row.bulkRow)
 	return row
+}
+
+// bulkCount counts an answered row towards the day's quota, in the order
+// of the answer; once the quota is used up, the answered rows after it
+// lose their verdict and say so.
+func (s *server) bulkCount(ctx context.Context, user intel.User, row bulkResult, quotaOut *error, lic *intel.LicenseInfo) bulkResult {
+	if row.err != nil || row.Status != bulkOK {
+		return row
+	}
+	if *quotaOut == nil {
+		n, err := s.access.Count(ctx, user)
+		switch {
+		case err == nil:
+			lic.DayRequests = n
+			return row
+		case intel.KindOf(err) != intel.KindQuotaExceeded:
+			row.err = err
+			return row
+		}
+		*quotaOut = err
+		s.metrics.quotaDenials.Inc()
+	}
+	return bulkResult{bulkRow: bulkRow{Indicator: row.Indicator, Kind: row.Kind, Value: row.Value,
+		Status: bulkQuotaExceeded, Error: strPtr(errMessage(*quotaOut))}}
 }
 
 // bulkHeld reports whether a legal hold covers the indicator, as it would
