@@ -542,6 +542,11 @@ func TestBrowser(t *testing.T) {
 		}
 	}
 
+	// Its Host feed mask links to the name's own page.
+	if got := eval(`(() => { const t = [...document.querySelectorAll('#result table')].find(t => t.querySelector('caption').textContent === 'Feed masks'); const a = t && t.querySelector('a.pivot'); return a ? a.getAttribute('href') : ''; })()`); got != "#/domain/c2.badcorp.example" {
+		t.Errorf("link of the Host feed mask: got %q, want #/domain/c2.badcorp.example", got)
+	}
+
 	// 6. The pivot chain: address -> domain -> web address -> file ->
 	// report, each by a link of the previous page.
 	click := func(kind, text string) {

@@ -333,7 +333,14 @@
   var MASK_COLUMNS = [
     { label: "Zone", cell: function (m) { return zoneBadge(m.Zone); } },
     { label: "Status", cell: function (m) { return m.Status; } },
-    { label: "Mask", cell: function (m) { return mono(m.NormalizedMask); }, cls: "wrap" },
+    { label: "Mask", cell: function (m) {
+      // A host mask names a host and a web-address mask one web address:
+      // each links to its lookup; prefixes and networks are shown as text.
+      if (!isKnown(m.NormalizedMask)) return null;
+      if (m.MaskType === "Host") return hostPivot(m.NormalizedMask);
+      if (m.MaskType === "Url") return pivot(m.NormalizedMask, withScheme(m.NormalizedMask), "url");
+      return mono(m.NormalizedMask);
+    }, cls: "wrap" },
     { label: "Type", cell: function (m) { return m.MaskType; } },
     { label: "Feeds", cell: function (m) { return chips(m.FeedNames); } }
   ];
