@@ -507,6 +507,9 @@ func TestBrowser(t *testing.T) {
 	if got := eval(`document.querySelector('#result').innerText`); !strings.Contains(got, "0F343B0931126A20F133D67C2B018A3B") {
 		t.Errorf("web address result does not show the downloaded file")
 	}
+	if rows := whyRows(); len(rows) == 0 || strings.Contains(rows[0], "could not be loaded") {
+		t.Errorf("evidence of %s: got %q, want its rows", webAddr, rows)
+	}
 	// Its host links to the lookup of the address.
 	run("follow the host link", chromedp.Click(chromedp.CSS(`#result .facts-summary a.pivot`)))
 	if got := waitZone(redIP); got != "Red" {
@@ -608,6 +611,9 @@ func TestBrowser(t *testing.T) {
 	}
 	if got := eval(`location.hash`); got != "#/hash/75ecf1a9f52c9a20bfcfdd29c8014c4d" {
 		t.Errorf("address bar fragment of a hash: got %q", got)
+	}
+	if rows := whyRows(); len(rows) == 0 || !strings.Contains(strings.Join(rows, "\n"), "detection") {
+		t.Errorf("evidence of the file: got %q, want its detection", rows)
 	}
 
 	// 7b. Bulk lookup, by keyboard: a mixed, defanged paste answered as one
