@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"mime"
 	"net/http"
 	"net/netip"
@@ -181,6 +182,7 @@ func (s *server) handleBulk(w http.ResponseWriter, r *http.Request, info *reques
 		if row.err != nil {
 			return row.err // the answer is cut: a client sees JSON that does not close
 		}
+		s.logBulkItem(ctx, user.Name, &row.bulkRow)
 		nb, err = json.Marshal(&row.bulkRow)
 		if err != nil {
 			return fmt.Errorf("bulk row: %w", err)
@@ -221,6 +223,23 @@ func (s *server) handleBulk(w http.ResponseWriter, r *http.Request, info *reques
 type bulkResult struct {
 	bulkRow
 	err error
+}
+
+// logBulkItem writes the audit line of one row of a bulk lookup
+// (docs/operations.md, "Audit log"): who asked for which object and how it
+// was answered. The request's own line follows the last row.
+func (s *server) logBulkItem(ctx context.Context, user string, r *bulkRow) {
+	object := r.Indicator
+	if r.Value != nil {
+		object = *r.Value
+	}
+	var clipped requestInfo
+	clipped.setRaw(object)
+	s.logger.LogAttrs(ctx, slog.LevelInfo, "bulk item",
+		slog.String("route", "bulk"),
+		slog.String("user", user),
+		slog.String("object", clipped.raw),
+		slog.String("result", r.Status))
 }
 
 // bulkWorkers is how many indicators of one bulk lookup are looked up at

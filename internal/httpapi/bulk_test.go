@@ -247,6 +247,18 @@ func TestBulkHolds(t *testing.T) {
 			if n := e.dayCount(t, "alice"); n != 2 {
 				t.Errorf("day count: got %d, want 2 (the held rows are not counted)", n)
 			}
+			// Each row has its audit line.
+			logs := e.logs.String()
+			for _, w := range []string{
+				`"msg":"bulk item","route":"bulk","user":"alice","object":"45.95.147.10","result":"held"`,
+				`"msg":"bulk item","route":"bulk","user":"alice","object":"45.95.147.10/bins/x86","result":"held"`,
+				`"msg":"bulk item","route":"bulk","user":"alice","object":"example.com","result":"ok"`,
+				`"msg":"request","method":"POST","route":"bulk","user":"alice","auth":"bearer","object":"bulk of 7","status":200`,
+			} {
+				if !strings.Contains(logs, w) {
+					t.Errorf("logs: no line with %s in\n%s", w, logs)
+				}
+			}
 		})
 	}
 }
