@@ -2,7 +2,9 @@
 // file hash through the same-origin API (and a threat report through the
 // publications endpoint) and shows the answer, with the evidence behind
 // its verdict (GET /api/explain). Every address, domain, web
-// address, hash and report in an answer links to its own lookup.
+// address, hash and report in an answer links to its own lookup. The bulk
+// view (#/bulk) looks up a pasted list (POST /api/bulk, NDJSON) as one
+// sortable table, exported as CSV, JSON or a STIX bundle.
 //
 // Everything shown comes from threat intelligence, which attackers write
 // (URLs, WHOIS text, detection names). It is therefore only ever put into
