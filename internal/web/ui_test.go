@@ -462,6 +462,17 @@ func TestBrowser(t *testing.T) {
 	if len(rows) != len(redWhy.Evidence) {
 		t.Errorf("evidence rows of %s: got %d, want %d", redIP, len(rows), len(redWhy.Evidence))
 	}
+	if d := os.Getenv("TIPD_SCREENSHOT_DIR"); d != "" {
+		actx, acancel := context.WithTimeout(ctx, 20*time.Second)
+		png, err := chromedp.Run(actx, chromedp.FullScreenshot(100))
+		acancel()
+		if err != nil {
+			t.Fatalf("screenshot: %v", err)
+		}
+		if err := os.WriteFile(filepath.Join(d, "portal-why-red.png"), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	prev := 1 << 30
 	for i, r := range rows {
 		var p int
