@@ -18,7 +18,7 @@ import (
 // envSettings are the environment variables tipd reads. Names starting
 // with TIPD_TEST_ or TIPD_BENCH_ belong to the tests and the benchmark
 // scripts and are not checked.
-var envSettings = []string{"TIPD_STORE", "TIPD_STORE_FILE", "TIPD_ADDR", "TIPD_LOG", "TIPD_TLS_CERT", "TIPD_TLS_KEY", "TIPD_TOKEN", "TIPD_NOW"}
+var envSettings = []string{"TIPD_STORE", "TIPD_STORE_FILE", "TIPD_ADDR", "TIPD_LOG", "TIPD_TLS_CERT", "TIPD_TLS_KEY", "TIPD_TOKEN", "TIPD_NOW", "TIPD_FEEDS"}
 
 // logFormats are the values of -log and TIPD_LOG.
 var logFormats = []string{"json", "text"}
@@ -55,6 +55,7 @@ func cmdConfig(_ context.Context, e *env, args []string) error {
 		{"tls-key", source("TIPD_TLS_KEY"), e.getenv("TIPD_TLS_KEY")},
 		{"bench token", source("TIPD_TOKEN"), redactSecret(e.getenv("TIPD_TOKEN"))},
 		{"clock", source("TIPD_NOW"), envOr(e.getenv, "TIPD_NOW", "system clock")},
+		{"feeds", source("TIPD_FEEDS"), e.getenv("TIPD_FEEDS")},
 	}
 	fmt.Fprintf(e.stdout, "%-12s %-16s %s\n", "SETTING", "FROM", "VALUE")
 	for _, r := range rows {
@@ -69,7 +70,7 @@ func cmdConfig(_ context.Context, e *env, args []string) error {
 	e.serveFlags(sfs, &c)
 	fmt.Fprintf(e.stdout, "\ntipd serve runs with (flags override):\n")
 	sfs.VisitAll(func(f *flag.Flag) {
-		if f.Name == "tls-cert" || f.Name == "tls-key" || f.Name == "addr" || f.Name == "log" {
+		if f.Name == "tls-cert" || f.Name == "tls-key" || f.Name == "addr" || f.Name == "log" || f.Name == "feeds" {
 			return // above
 		}
 		fmt.Fprintf(e.stdout, "  -%-16s %s\n", f.Name, f.DefValue)
@@ -116,6 +117,11 @@ func (e *env) configProblems() []error {
 	if v := e.getenv("TIPD_ADDR"); v != "" {
 		if err := checkListenAddr(v); err != nil {
 			out = append(out, fmt.Errorf("TIPD_ADDR %q %w", v, err))
+		}
+	}
+	if v := e.getenv("TIPD_FEEDS"); v != "" {
+		if _, err := readFeeds(v); err != nil {
+			out = append(out, fmt.Errorf("TIPD_FEEDS: %w", err))
 		}
 	}
 	if v := e.getenv("TIPD_LOG"); v != "" && !slices.Contains(logFormats, v) {

@@ -146,42 +146,45 @@ func feedsRun(ctx context.Context, e *env, args []string) error {
 	if len(pos) != 1 {
 		return usagef("feeds run takes one feed name")
 	}
-	if e.shared != nil && e.shared.feeds != nil {
+	if e.shared != nil {
+		if e.shared.feeds == nil {
+			return errors.New("the server on this store fetches no feeds (start it with -feeds FILE)")
+		}
 		return e.runFeed(ctx, e.shared.feeds, pos[0])
 	}
-	if *path == "" {
-		return usagef("feeds run needs -feeds FILE")
+	var file *feeds.File
+	if *path != "" {
+		if file, err = readFeeds(*path); err != nil {
+			return err
+		}
 	}
-	file, err := readFeeds(*path)
-	if err != nil {
-		return err
-	}
+	// Forwarded to the server when one holds the store: its scheduler runs
+	// the feed. Otherwise this process fetches it, from -feeds.
 	return e.withStore(ctx, *storeURL, prepend("feeds", args), true, func(st store.Store, net *netdata.Holder) error {
+		if file == nil {
+			return usagef("feeds run needs -feeds FILE when no server runs on the store")
+		}
 		return e.runFeed(ctx, e.newScheduler(file, st, net, slog.New(slog.NewTextHandler(e.stderr, nil))), pos[0])
 	})
 }
 
 func (e *env) runFeed(ctx context.Context, s *feeds.Scheduler, name string) error {
-	if err := s.RunFeed(ctx, name); err != nil {
+	out, err := s.RunFeed(ctx, name)
+	if err != nil {
 		if errors.Is(err, feeds.ErrUnknownFeed) {
 			return usageError{err.Error()}
 		}
 		return err
 	}
-	for _, st := range s.Statuses() {
-		if st.Name != name {
-			continue
-		}
-		switch {
-		case st.Elsewhere:
-			fmt.Fprintf(e.stdout, "feed %s: fetched by another process sharing the store\n", name)
-		case st.NotModified > 0 && st.LastImport.IsZero():
-			fmt.Fprintf(e.stdout, "feed %s: not modified\n", name)
-		default:
-			fmt.Fprintf(e.stdout, "feed %s: %d records applied, %d bytes fetched\n", name, st.LastApplied, st.Bytes)
-		}
+	switch {
+	case out.Elsewhere:
+		_, err = fmt.Fprintf(e.stdout, "feed %s: fetched by another process sharing the store\n", name)
+	case out.NotModified:
+		_, err = fmt.Fprintf(e.stdout, "feed %s: not modified\n", name)
+	default:
+		_, err = fmt.Fprintf(e.stdout, "feed %s: %d records applied, %d bytes fetched\n", name, out.Applied, out.Bytes)
 	}
-	return nil
+	return err
 }
 
 // feedsStatus prints the status of the feeds a running server fetches. It

@@ -152,7 +152,7 @@ func TestConfigChecksTheEnvironment(t *testing.T) {
 		t.Errorf("exit %d, want 1", code)
 	}
 	for _, want := range []string{
-		"tipd: TIPD_STOER is not a setting tipd reads (known: TIPD_STORE, TIPD_STORE_FILE, TIPD_ADDR, TIPD_LOG, TIPD_TLS_CERT, TIPD_TLS_KEY, TIPD_TOKEN, TIPD_NOW).\n",
+		"tipd: TIPD_STOER is not a setting tipd reads (known: TIPD_STORE, TIPD_STORE_FILE, TIPD_ADDR, TIPD_LOG, TIPD_TLS_CERT, TIPD_TLS_KEY, TIPD_TOKEN, TIPD_NOW, TIPD_FEEDS).\n",
 		"tipd: TIPD_STORE: unknown store URL \"mysql://db/tipd\"; use ./tipd-data, pebble:///path or mem:.\n",
 		"tipd: TIPD_ADDR \"localhost\" is not host:port (such as 127.0.0.1:8080).\n",
 		"tipd: TIPD_LOG \"xml\" is not one of json, text.\n",

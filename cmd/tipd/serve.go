@@ -127,6 +127,23 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	return e.serve(ctx, st, loc, c)
 }
 
+// storeEmpty reports whether st holds no intelligence: no network data and
+// no address, web address or object in its change order (three reads of
+// one entry each). A read error counts as not empty: /readyz reports
+// errors itself.
+func storeEmpty(ctx context.Context, st store.Store, net *netdata.Holder) bool {
+	if net.Load().Stats().Prefixes > 0 {
+		return false
+	}
+	for _, k := range []store.ChangeKind{store.ChangedAddresses, store.ChangedURLs, store.ChangedObjects} {
+		ch, err := st.Changes(ctx, k, store.Change{}, 1)
+		if err != nil || len(ch) > 0 {
+			return false
+		}
+	}
+	return true
+}
+
 // upgradePebble runs the store's pending in-place upgrades when migrate is
 // set, and otherwise warns that some are pending: the server answers
 // without them, from what the store holds.
@@ -216,6 +233,12 @@ func (e *env) serve(ctx context.Context, st store.Store, loc storeLocation, c se
 				return shared.feeds.Stale(c.readyMaxAge)
 			}
 			return nil
+		},
+		ReadyNote: func(ctx context.Context) string {
+			if storeEmpty(ctx, st, net0) {
+				return "the store holds no intelligence yet, so every lookup answers Grey: import some (tipd import) or list feeds (tipd serve -feeds)"
+			}
+			return ""
 		},
 		Metrics:   metrics,
 		Registry:  reg,

@@ -235,7 +235,10 @@ func TestSchedulerAgainstARealServer(t *testing.T) {
 	im := &imports{}
 	s := &Scheduler{Feeds: feeds, Fetcher: &Fetcher{TempDir: t.TempDir()}, Import: im.fn}
 	ctx := context.Background()
-	run := func(name string) error { return s.RunFeed(ctx, name) }
+	run := func(name string) error {
+		_, err := s.RunFeed(ctx, name)
+		return err
+	}
 
 	// A changing feed: imported, then 304, then its new version.
 	if err := run("changing"); err != nil {
@@ -311,6 +314,9 @@ func TestSchedulerAgainstARealServer(t *testing.T) {
 		t.Errorf("keyed: imported %q", last)
 	}
 
+	if out, err := s.RunFeed(ctx, "changing"); err != nil || !out.NotModified {
+		t.Errorf("changing, unchanged: got %+v, %v, want not modified", out, err)
+	}
 	if err := run("nope"); !errors.Is(err, ErrUnknownFeed) {
 		t.Errorf("unknown feed: got %v", err)
 	}
@@ -349,8 +355,8 @@ func TestLockElsewhere(t *testing.T) {
 	im := &imports{}
 	s := &Scheduler{Feeds: []Feed{testFeed("l", srv.URL+"/l.txt")}, Fetcher: &Fetcher{}, Import: im.fn,
 		Lock: func(context.Context, string) (bool, error) { return false, nil }}
-	if err := s.RunFeed(context.Background(), "l"); err != nil {
-		t.Fatal(err)
+	if out, err := s.RunFeed(context.Background(), "l"); err != nil || !out.Elsewhere {
+		t.Fatalf("got %+v, %v, want elsewhere", out, err)
 	}
 	if o.count("/l.txt") != 0 || len(im.bodies) != 0 || !status(t, s, "l").Elsewhere {
 		t.Errorf("fetched %d times, imported %d, status %+v", o.count("/l.txt"), len(im.bodies), status(t, s, "l"))

@@ -50,6 +50,17 @@ type Status struct {
 	Validators Validators
 }
 
+// Outcome is what one run of a feed did.
+type Outcome struct {
+	// Elsewhere: another process sharing the store fetches the feed;
+	// nothing was done here.
+	Elsewhere bool
+	// NotModified: the server answered 304.
+	NotModified bool
+	// Applied records of Bytes fetched, when a new version was imported.
+	Applied, Bytes int64
+}
+
 // Scheduler fetches each feed on its interval and imports new versions.
 type Scheduler struct {
 	Feeds   []Feed
@@ -112,7 +123,7 @@ func (s *Scheduler) Run(ctx context.Context) {
 
 func (s *Scheduler) loop(ctx context.Context, f Feed) {
 	for {
-		_ = s.RunFeed(ctx, f.Name)
+		_, _ = s.RunFeed(ctx, f.Name)
 		next := s.now().Add(f.Interval)
 		s.mu.Lock()
 		s.status[f.Name].NextRun = next
@@ -132,11 +143,11 @@ var ErrUnknownFeed = errors.New("no such feed in the feeds file")
 
 // RunFeed fetches one feed now, retrying failures that may pass with
 // backoff and jitter, and imports its new version, if any.
-func (s *Scheduler) RunFeed(ctx context.Context, name string) error {
+func (s *Scheduler) RunFeed(ctx context.Context, name string) (Outcome, error) {
 	s.init()
 	i := slices.IndexFunc(s.Feeds, func(f Feed) bool { return f.Name == name })
 	if i < 0 {
-		return fmt.Errorf("%w: %q", ErrUnknownFeed, name)
+		return Outcome{}, fmt.Errorf("%w: %q", ErrUnknownFeed, name)
 	}
 	f := s.Feeds[i]
 	run := s.run[name]
@@ -145,24 +156,24 @@ func (s *Scheduler) RunFeed(ctx context.Context, name string) error {
 	if s.Lock != nil {
 		ok, err := s.Lock(ctx, name)
 		if err != nil {
-			return s.failed(f, fmt.Errorf("take the feed's lock: %w", err))
+			return Outcome{}, s.failed(f, fmt.Errorf("take the feed's lock: %w", err))
 		}
 		s.mu.Lock()
 		s.status[name].Elsewhere = !ok
 		s.mu.Unlock()
 		if !ok {
-			return nil
+			return Outcome{Elsewhere: true}, nil
 		}
 	}
 	base := max(f.RetryDelay, time.Millisecond)
 	for attempt := 0; ; attempt++ {
-		err := s.once(ctx, f)
+		out, err := s.once(ctx, f)
 		if err == nil {
-			return nil
+			return out, nil
 		}
 		var fe *fetchError
 		if !errors.As(err, &fe) || !fe.retry || attempt >= f.Retries || ctx.Err() != nil {
-			return err
+			return out, err
 		}
 		wait := min(base<<attempt, f.Interval/2)
 		wait += time.Duration(rand.Int64N(int64(wait/2) + 1))
@@ -174,14 +185,14 @@ func (s *Scheduler) RunFeed(ctx context.Context, name string) error {
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return err
+			return Outcome{}, err
 		case <-t.C:
 		}
 	}
 }
 
 // once is one fetch and, for a new version, its import.
-func (s *Scheduler) once(ctx context.Context, f Feed) error {
+func (s *Scheduler) once(ctx context.Context, f Feed) (Outcome, error) {
 	ctx, cancel := context.WithTimeout(ctx, f.Timeout)
 	defer cancel()
 	s.mu.Lock()
@@ -193,7 +204,7 @@ func (s *Scheduler) once(ctx context.Context, f Feed) error {
 
 	res, err := s.Fetcher.Fetch(ctx, f, v)
 	if err != nil {
-		return s.failed(f, err)
+		return Outcome{}, s.failed(f, err)
 	}
 	if res.NotModified {
 		s.mu.Lock()
@@ -201,7 +212,7 @@ func (s *Scheduler) once(ctx context.Context, f Feed) error {
 		st.LastSuccess, st.LastError = s.now(), ""
 		s.mu.Unlock()
 		s.logger().Info("feed not modified", "feed", f.Name)
-		return nil
+		return Outcome{NotModified: true}, nil
 	}
 	defer os.Remove(res.Path)
 	s.mu.Lock()
@@ -209,7 +220,7 @@ func (s *Scheduler) once(ctx context.Context, f Feed) error {
 	s.mu.Unlock()
 	applied, err := s.Import(ctx, f, res.Path, res.Name)
 	if err != nil {
-		return s.failed(f, fmt.Errorf("import %s: %w", res.Name, err))
+		return Outcome{Bytes: res.Bytes}, s.failed(f, fmt.Errorf("import %s: %w", res.Name, err))
 	}
 	s.mu.Lock()
 	st.Applied += applied
@@ -219,7 +230,7 @@ func (s *Scheduler) once(ctx context.Context, f Feed) error {
 	st.Validators = res.Validators
 	s.mu.Unlock()
 	s.logger().Info("feed imported", "feed", f.Name, "file", res.Name, "bytes", res.Bytes, "applied", applied)
-	return nil
+	return Outcome{Applied: applied, Bytes: res.Bytes}, nil
 }
 
 func (s *Scheduler) failed(f Feed, err error) error {
