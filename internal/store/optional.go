@@ -286,3 +286,17 @@ func FeedVersions(ctx context.Context, st Intel) (map[string]time.Time, error) {
 	}
 	return map[string]time.Time{}, nil
 }
+
+// Counter is an optional interface of a backend that can count what it
+// holds: addresses with a summary, and objects (hosts, web addresses,
+// files) by kind. The count reads every key or row of those tables, so it
+// is for a background task, not for a request.
+type Counter interface {
+	CountStored(ctx context.Context) (Counts, error)
+}
+
+// Counts are what Counter counts.
+type Counts struct {
+	Addresses int64
+	Objects   map[intel.ObjectKind]int64
+}
