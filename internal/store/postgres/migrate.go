@@ -186,6 +186,7 @@ func citusLayout() []citusTable {
 		{"request_counts", "user_name", "none"},
 		{"domains", "", ""},
 		{"reports", "", ""},
+		{"report_files", "", ""},
 		{"country_ranges", "", ""},
 		{"as_ranges", "", ""},
 		{"whois_nets", "", ""},
