@@ -19,7 +19,7 @@ import (
 )
 
 func cmdImport(ctx context.Context, e *env, args []string) error {
-	fs := e.newFlags("import", "[-store URL] -format NAME [-feed NAME] [-category CATEGORY_…] [-strict] FILE…")
+	fs := e.newFlags("import", "[-store URL] -format NAME [-feed NAME] [-category CATEGORY_…] [-strict] [-dir DIR] FILE…")
 	storeURL := e.storeFlag(fs)
 	format := fs.String("format", "", "input format: "+strings.Join(formats.Names(), ", "))
 	feed := fs.String("feed", "", "feed name recorded as the source of the evidence")
@@ -28,6 +28,7 @@ func cmdImport(ctx context.Context, e *env, args []string) error {
 	name := fs.String("name", "", "file name recorded as provenance for standard input")
 	quiet := fs.Bool("q", false, "no progress display")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the import to this file")
+	dir := fs.String("dir", "", "directory of the files that records name (a report's PDF and YARA rules; default: each input file's directory)")
 	batch := fs.Int("batch", 0, fmt.Sprintf("records per store batch (0: %d for the embedded store, %d for PostgreSQL)", importer.DefaultBatchSize, importer.DefaultBatchSizeServer))
 	pos, err := parse(fs, args)
 	if err != nil {
@@ -80,7 +81,7 @@ func cmdImport(ctx context.Context, e *env, args []string) error {
 		s, loc, err := openStore(ctx, *storeURL, storeOptions{})
 		if err != nil {
 			if inUse(err) {
-				return e.forwardImport(ctx, loc.socketPath(), args, pos, set != nil)
+				return e.forwardImport(ctx, loc.socketPath(), args, pos, set != nil, *dir)
 			}
 			return err
 		}
@@ -101,6 +102,7 @@ func cmdImport(ctx context.Context, e *env, args []string) error {
 		defer cleanup()
 		newParser = set.NewParser
 	}
+	o.Dir = *dir
 	return e.importFiles(ctx, st, net, newParser, o, pos, files, *name, *quiet)
 }
 
@@ -117,6 +119,9 @@ func (e *env) importFiles(ctx context.Context, st store.Store, net *netdata.Hold
 		var closer io.Closer
 		o := o
 		o.File = names[i]
+		if o.Dir == "" && f != "-" && names[i] != "-" {
+			o.Dir = filepath.Dir(f) // the files records name lie next to it
+		}
 		if names[i] == "-" && name != "" {
 			o.File = name
 		}
@@ -202,7 +207,12 @@ func (e *env) importFiles(ctx context.Context, st store.Store, net *netdata.Hold
 // standard input. The files of a file-set format (whose records refer to
 // each other across files) travel together as one stream, decompressed and
 // separated by blank lines.
-func (e *env) forwardImport(ctx context.Context, sock string, args, files []string, isSet bool) error {
+//
+// Files that records name (a report's PDF) are read by the server, which
+// runs as the same user (the socket is the store owner's only): each
+// forwarded import names the directory to read them from, absolute, as
+// -dir, the operator's -dir or else the file's own directory.
+func (e *env) forwardImport(ctx context.Context, sock string, args, files []string, isSet bool, dir string) error {
 	var flags []string
 	// Keep every flag, drop the file arguments.
 	isFile := map[string]bool{}
@@ -247,6 +257,17 @@ func (e *env) forwardImport(ctx context.Context, sock string, args, files []stri
 	for _, f := range files {
 		var body io.Reader = e.stdin
 		fwd := append(append([]string{"import"}, flags...), "-q")
+		d := dir
+		if d == "" && f != "-" {
+			d = filepath.Dir(f)
+		}
+		if d != "" {
+			abs, err := filepath.Abs(d)
+			if err != nil {
+				return err
+			}
+			fwd = append(fwd, "-dir", abs) // the last -dir wins
+		}
 		if f != "-" {
 			fh, err := os.Open(f)
 			if err != nil {
