@@ -230,7 +230,7 @@ func TestPublicationFilesEndToEnd(t *testing.T) {
 	}
 	master := func(group string) string {
 		t.Helper()
-		return gunzip("master_yara "+group, returnData("/api/publications/get_master_yara?report_group="+group)["master_yara"])
+		return gunzip("master_yara "+group, returnData("/api/publications/get_master_yara?report_group=" + group)["master_yara"])
 	}
 	block := func(id, title, rules string) string {
 		if !strings.HasSuffix(rules, "\n") {
