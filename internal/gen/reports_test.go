@@ -167,3 +167,33 @@ func TestPDF(t *testing.T) {
 		t.Error("the same text gives other bytes")
 	}
 }
+
+// TestWorldReports: the world's reports in the reports format, with YARA
+// rules for each and a PDF for every other one, are the reports of the
+// world (the same ids and titles) and import without a bad line.
+func TestWorldReports(t *testing.T) {
+	o := gen.Options{Size: 500, Seed: 2, Now: reportNow}
+	var world, buf bytes.Buffer
+	if _, err := gen.Write(&world, o); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := gen.WriteWorldReports(&buf, dir, o); err != nil {
+		t.Fatal(err)
+	}
+	b, sum, err := importer.ParseAll(context.Background(), &buf, reports.New(importer.ParserConfig{}), importer.Options{Dir: dir})
+	if err != nil || sum.Skipped != 0 || len(b.Reports) != 3 {
+		t.Fatalf("got %d reports, %+v, %v; want 3 and no bad line", len(b.Reports), sum.Bad, err)
+	}
+	for n, r := range b.Reports {
+		if !strings.Contains(world.String(), fmt.Sprintf(`"id":%q,"type":%q,"title":%q`, r.ID, r.Type, r.Title)) {
+			t.Errorf("%s (%s) is not a report of the world", r.ID, r.Title)
+		}
+		if !strings.HasPrefix(r.YARA, "rule World_") || (r.PDF != nil) != (n%2 == 0) {
+			t.Errorf("%s: YARA %.30q, PDF %v; want rules, and a PDF on every other report", r.ID, r.YARA, r.PDF != nil)
+		}
+		if r.PDF != nil {
+			checkPDF(t, r.ID, r.PDF)
+		}
+	}
+}
