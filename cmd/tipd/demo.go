@@ -156,7 +156,8 @@ func demoReportFiles(ctx context.Context, e *env, st store.Store, o gen.Options)
 	if err := gen.WriteWorldReports(&buf, dir, o); err != nil {
 		return fmt.Errorf("generate the demo's reports: %w", err)
 	}
-	opts := importer.Options{Feed: "demo", File: gen.WorldReportsFile, Dir: dir, Now: e.now}
+	// The reports are the world's: their provenance stays the world's file.
+	opts := importer.Options{Feed: "demo", File: "demo-world.jsonl", Dir: dir, Now: e.now}
 	newParser, err := formats.New("reports", opts.ParserConfig())
 	if err != nil {
 		return err

@@ -10,10 +10,6 @@ import (
 	"strings"
 )
 
-// WorldReportsFile is the file, next to WorldFile, in which WriteWorldReports
-// writes the world's reports with their files.
-const WorldReportsFile = "world-reports.jsonl"
-
 // WriteWorldReports writes the threat reports of the world of o (the same
 // reports, ids and fields as WriteWorld) in the reports import format with
 // their files: YARA rules for each, and for every other one (the first, the
