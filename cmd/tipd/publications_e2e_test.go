@@ -158,8 +158,8 @@ func TestPublicationFilesEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, errOut, code := tipd(t, string(second), "import", "-store", "mem:", "-format", "reports", "-"); code != 0 || !strings.Contains(errOut, "give -dir") {
-		t.Errorf("standard input naming a PDF, without -dir: exit %d, stderr %q; want the line reported bad", code, errOut)
+	if _, errOut, code := tipd(t, string(second), "import", "-store", "mem:", "-format", "reports", "-"); code != 1 || !strings.Contains(errOut, "give -dir") {
+		t.Errorf("standard input naming a PDF, without -dir: exit %d, stderr %q; want the line reported bad, and exit 1 (nothing imported)", code, errOut)
 	}
 	if _, errOut, code := tipd(t, string(second), "import", "-store", "mem:", "-format", "reports", "-dir", filepath.Join(dir, "second"), "-"); code != 0 || errOut != "" {
 		t.Errorf("standard input with -dir: exit %d, stderr %q; want no bad line", code, errOut)
