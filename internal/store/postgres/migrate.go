@@ -197,6 +197,7 @@ func citusLayout() []citusTable {
 		{"domains", "", ""},
 		{"reports", "", ""},
 		{"report_files", "", ""},
+		{"feed_versions", "", ""},
 		{"country_ranges", "", ""},
 		{"as_ranges", "", ""},
 		{"whois_nets", "", ""},
