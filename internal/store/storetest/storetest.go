@@ -74,6 +74,7 @@ func Run(t *testing.T, f Factory) {
 		{"ReportsAfter", testReportsAfter},
 		{"ReportAddresses", testReportAddresses},
 		{"ReportObjects", testReportObjects},
+		{"ReportFiles", testReportFiles},
 		{"AddressSeen", testAddressSeen},
 		{"RedCounts", testRedCounts},
 		{"ListOrder", testListOrder},
