@@ -298,8 +298,10 @@ func TestIPReadsOnlyWhatSectionsNeed(t *testing.T) {
 		want     map[string]int
 	}{
 		{"LicenseInfo", map[string]int{}},
-		{"HostedUrls", map[string]int{"HostedURLs": 1}},
-		{"FilesDownloadedFromIp,HostedUrls", map[string]int{"HostedURLs": 1, "Files": 1}},
+		// Each hosted web address's own verdict reads its summary; the
+		// masks of its (IP-literal) host are read once for all of them.
+		{"HostedUrls", map[string]int{"HostedURLs": 1, "URL": 5, "Masks": 1}},
+		{"FilesDownloadedFromIp,HostedUrls", map[string]int{"HostedURLs": 1, "Files": 1, "URL": 5, "Masks": 1}},
 		{"IpWhoIs", map[string]int{}},
 		{"FeedMasks", map[string]int{"Masks": 1}},
 		{"IPSpamInfo,IPPhishingInfo", map[string]int{"Address": 1}},
