@@ -182,7 +182,8 @@ func TestImportEveryFormatThroughTheCLI(t *testing.T) {
 				wantField(t, m, "Red", "HostedUrls", 0, "Zone")
 				wantField(t, m, "91.215.85.10/paypal.example/signin/", "HostedUrls", 0, "Url")
 				wantField(t, m, false, "HostedUrls", 0, "IsUrlTruncated")
-				wantField(t, m, nil, "HostedUrls", 0, "FirstSeen")
+				// Undated: the minute of the import.
+				wantField(t, m, "2026-11-28T12:00Z", "HostedUrls", 0, "FirstSeen")
 				wantLen(t, m, 1, "FeedMasks")
 				wantField(t, m, "UrlPrefix", "FeedMasks", 0, "MaskType")
 				wantField(t, m, "[Phishing URL Feed]", "FeedMasks", 0, "FeedNames")
