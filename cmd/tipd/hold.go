@@ -30,8 +30,10 @@ func cmdHold(ctx context.Context, e *env, args []string) error {
 	return usagef("unknown hold subcommand %q; use add, remove or list", args[0])
 }
 
-// parseHoldTarget reads an address, a network (CIDR) or an http(s) web
-// address into the target fields of a hold.
+// parseHoldTarget reads an address, a network (CIDR), an http(s) web
+// address, a file hash (32, 40 or 64 hexadecimal digits: MD5, SHA-1,
+// SHA-256) or a domain name into the target fields of a hold, in that
+// order of precedence.
 func parseHoldTarget(s string) (intel.Hold, error) {
 	var h intel.Hold
 	if strings.Contains(s, "://") || hasHTTPPrefix(s) {
@@ -59,13 +61,40 @@ func parseHoldTarget(s string) (intel.Hold, error) {
 		h.Prefix = p.Masked()
 		return h, nil
 	}
-	a, err := netip.ParseAddr(s)
-	if err != nil || a.Zone() != "" {
-		return h, usagef("%q is not an IPv4 or IPv6 address, a network (CIDR) or a web address starting with http:// or https://", s)
+	if a, err := netip.ParseAddr(s); err == nil {
+		if a.Zone() != "" {
+			return h, usagef("%q: an address with a zone cannot be held; give it without %%%s", s, a.Zone())
+		}
+		a = a.Unmap()
+		h.Prefix = netip.PrefixFrom(a, a.BitLen())
+		return h, nil
 	}
-	a = a.Unmap()
-	h.Prefix = netip.PrefixFrom(a, a.BitLen())
+	if x, err := intel.NormalizeHash(s); err == nil {
+		h.Hash = x
+		return h, nil
+	}
+	d, err := intel.NormalizeDomain(s)
+	if err != nil {
+		return h, usagef("%q is not an IPv4 or IPv6 address, a network (CIDR), a web address starting with http:// or https://, a file hash (MD5, SHA-1, SHA-256) or a domain name", s)
+	}
+	if intel.RegistrableDomain(d) == "" {
+		return h, usagef("%q is a public suffix: a hold on it would hold every name below it; hold a registrable domain or a name below one", s)
+	}
+	h.Domain = d
 	return h, nil
+}
+
+// holdAdded is the line `hold add` prints: the reference alone for an
+// address, a network or a web address; for a name and a file, also what
+// the target was read as.
+func holdAdded(h intel.Hold) string {
+	switch {
+	case h.Domain != "":
+		return fmt.Sprintf("%s domain %s and every name below it", h.Ref, h.Domain)
+	case h.Hash != "":
+		return fmt.Sprintf("%s file %s %s and its other hashes", h.Ref, intel.HashKind(h.Hash), h.Hash)
+	}
+	return h.Ref
 }
 
 // hasHTTPPrefix reports whether s starts with the scheme http: or https:,
@@ -85,7 +114,7 @@ func newHoldRef() (string, error) {
 }
 
 func holdAdd(ctx context.Context, e *env, args []string) error {
-	fs := e.newFlags("hold add", "[-store URL] -reason TEXT (ADDRESS|CIDR|URL)")
+	fs := e.newFlags("hold add", "[-store URL] -reason TEXT (ADDRESS|CIDR|URL|HASH|DOMAIN)")
 	storeURL := e.storeFlag(fs)
 	reason := fs.String("reason", "", "why the object is held (court order, takedown); shown only to the operator")
 	pos, err := parse(fs, args[1:])
@@ -93,7 +122,7 @@ func holdAdd(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if len(pos) != 1 {
-		return usagef("hold add takes one address, network (CIDR) or web address")
+		return usagef("hold add takes one address, network (CIDR), web address, file hash or domain name")
 	}
 	if strings.TrimSpace(*reason) == "" {
 		return usagef("hold add needs -reason")
@@ -111,7 +140,7 @@ func holdAdd(ctx context.Context, e *env, args []string) error {
 		if err := st.PutHold(ctx, h); err != nil {
 			return err
 		}
-		_, err := fmt.Fprintln(e.stdout, h.Ref)
+		_, err := fmt.Fprintln(e.stdout, holdAdded(h))
 		return err
 	})
 }

@@ -168,4 +168,26 @@ func TestLegalHoldsOnPostgres(t *testing.T) {
 			t.Errorf("%s after remove: got %d %s, want 200", s, r.status, r.body)
 		}
 	}
+
+	// Names and files too.
+	const md5 = "0F343B0931126A20F133D67C2B018A3B"
+	refName := strings.Fields(mustTipd(t, "hold", "add", "-store", db, "-reason", "court order SECRET", "badcorp.example"))[0]
+	refFile := strings.Fields(mustTipd(t, "hold", "add", "-store", db, "-reason", "court order SECRET", strings.ToLower(md5)))[0]
+	for _, s := range []string{a, b} {
+		for target, ref := range map[string]string{
+			"/api/domain/c2.badcorp.example?sections=Zone":      refName,
+			"/api/url/http://www.badcorp.example/x?format=stix": refName,
+			"/api/hash/" + md5: refFile,
+		} {
+			r := get(t, "GET", s+target, tok)
+			if r.status != 451 {
+				t.Errorf("%s%s: got %d %s, want 451", s, target, r.status, r.body)
+				continue
+			}
+			wantField(t, r.json(t), "this object is under a legal hold (reference "+ref+")", "message")
+		}
+		if r := get(t, "GET", s+"/api/domain/example.com?sections=Zone", tok); r.status != 200 {
+			t.Errorf("%s: a name not held: got %d %s, want 200", s, r.status, r.body)
+		}
+	}
 }

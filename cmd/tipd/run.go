@@ -53,7 +53,7 @@ func commands() []command {
 		{"explain", "print the evidence behind an address's score and zone", cmdExplain},
 		{"user", "manage users, licences, passwords and certificates (add, list, passwd, bind-cert, unbind-cert)", cmdUser},
 		{"token", "issue or revoke API tokens (issue, revoke)", cmdToken},
-		{"hold", "put addresses, networks or web addresses under a legal hold (add, remove, list)", cmdHold},
+		{"hold", "put addresses, networks, web addresses, files or domain names under a legal hold (add, remove, list)", cmdHold},
 		{"ca", "create the local CA for client certificates (init)", cmdCA},
 		{"cert", "issue client certificates bound to users, or a server certificate (issue, server)", cmdCert},
 		{"gen", "write a synthetic world in the import formats", cmdGen},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"slices"
 
 	"github.com/tipd/tipd/internal/intel"
 )
@@ -12,10 +13,11 @@ import (
 const CodeLegalHold = "legal_hold"
 
 // CheckHold refuses, with a KindLegalHold error that names only the hold's
-// reference, the lookup of an address (when ip is valid) or of a web
-// address (by its key, when urlKey is not empty) that a legal hold covers.
-func (s *Service) CheckHold(ctx context.Context, ip netip.Addr, urlKey string) error {
-	h, held, err := s.Store.Hold(ctx, ip, urlKey)
+// reference, a lookup that touches a held object (see intel.HoldQuery).
+// A file is held by any of its hashes: the hashes stored with each of
+// q.Hashes (store FileHashes, one read per hash) are checked too.
+func (s *Service) CheckHold(ctx context.Context, q intel.HoldQuery) error {
+	h, held, err := s.hold(ctx, q)
 	if err != nil {
 		return fmt.Errorf("check legal holds: %w", err)
 	}
@@ -26,9 +28,46 @@ func (s *Service) CheckHold(ctx context.Context, ip netip.Addr, urlKey string) e
 		Message: fmt.Sprintf("this object is under a legal hold (reference %s)", h.Ref)}
 }
 
+// fileHasher is the part of store.Objects that the hold check uses to find
+// the other hashes of a file. Every store.Store has it; a Store that lacks
+// it has no files, so only the hashes given are checked.
+type fileHasher interface {
+	FileHashes(ctx context.Context, hash string) (intel.FileHashes, bool, error)
+}
+
+// hold asks the store for a hold on what q names, with the other hashes of
+// its file.
+func (s *Service) hold(ctx context.Context, q intel.HoldQuery) (intel.Hold, bool, error) {
+	if fs, ok := s.Store.(fileHasher); ok && len(q.Hashes) > 0 {
+		all := slices.Clone(q.Hashes)
+		for _, x := range q.Hashes {
+			fh, ok, err := fs.FileHashes(ctx, x)
+			if err != nil {
+				return intel.Hold{}, false, err
+			}
+			if ok {
+				for _, y := range []string{fh.MD5, fh.SHA1, fh.SHA256} {
+					if y != "" && !slices.Contains(all, y) {
+						all = append(all, y)
+					}
+				}
+			}
+		}
+		q.Hashes = all
+	}
+	return s.Store.Hold(ctx, q)
+}
+
 // Held reports whether a legal hold covers an address (when ip is valid)
-// or a web address (by its key, when urlKey is not empty).
+// or a web address (by its key, when urlKey is not empty; its host too
+// when that is a name: a hold on it or on a name above it).
 func (s *Service) Held(ctx context.Context, ip netip.Addr, urlKey string) (bool, error) {
-	_, held, err := s.Store.Hold(ctx, ip, urlKey)
+	q := intel.HoldQuery{IP: ip, URL: urlKey}
+	if host := intel.URLHost(urlKey); host != "" {
+		if _, err := netip.ParseAddr(host); err != nil {
+			q.Domain = host
+		}
+	}
+	_, held, err := s.Store.Hold(ctx, q)
 	return held, err
 }

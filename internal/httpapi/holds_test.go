@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"context"
 	"net/netip"
+	"strings"
 	"testing"
 
 	"github.com/tipd/tipd/internal/intel"
@@ -69,6 +70,101 @@ func TestHoldBeforeQuota(t *testing.T) {
 			}
 			if n := e.dayCount(t, "trial"); n != 20 {
 				t.Errorf("day count %d after refused requests, want 20", n)
+			}
+		})
+	}
+}
+
+// TestObjectHolds: a hold on a name refuses the domain lookups of that name
+// and of every name below it, and the web addresses whose host is one of
+// them; a hold on one hash of a file refuses the lookups of all three of
+// its hashes. Each before the quota (used up here) and uncounted, in path,
+// STIX and search forms; names beside or above a held one, and other
+// files, get the quota's 403.
+func TestObjectHolds(t *testing.T) {
+	stores := map[string]func(t *testing.T) store.Store{
+		"mem": func(*testing.T) store.Store { return nil },
+		"pebble": func(t *testing.T) store.Store {
+			st, err := pebble.Open(t.TempDir(), pebble.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { st.Close() })
+			return st
+		},
+	}
+	for name, open := range stores {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			e := newEnv(t, options{store: open(t)})
+			seedObjects(t, e)
+			for _, h := range []intel.Hold{
+				{Ref: "hold-0000d0a1", Domain: "badcorp.example", Reason: "court order", Created: now},
+				{Ref: "hold-0000f11e", Hash: testSHA1, Reason: "court order", Created: now},
+				{Ref: "hold-0000f12e", Hash: strings.Repeat("AB", 16), Reason: "court order", Created: now},
+			} {
+				if err := e.st.PutHold(ctx, h); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for range 20 { // trial's quota
+				if _, ok, err := e.st.CountRequest(ctx, "trial", store.Day(now), 20); err != nil || !ok {
+					t.Fatalf("count: %v %v", ok, err)
+				}
+			}
+			tests := []struct {
+				target     string
+				wantStatus int
+				wantRef    string
+			}{
+				{"/api/domain/badcorp.example", 451, "hold-0000d0a1"},
+				{"/api/domain/" + testDomain, 451, "hold-0000d0a1"},
+				{"/api/domain/C2.BadCorp.Example.?format=stix", 451, "hold-0000d0a1"},
+				{"/api/domain/a.b.c2.badcorp.example?sections=Zone", 451, "hold-0000d0a1"},
+				{"/api/v1/search/domain?request=www.badcorp.example", 451, "hold-0000d0a1"},
+				{"/api/url/http://" + testDomain + "/bins/x86", 451, "hold-0000d0a1"},
+				{"/api/url/" + testDomain + "%2Fbins%2Fx86?format=stix", 451, "hold-0000d0a1"},
+				{"/api/url/https://www.BADCORP.example:8443/", 451, "hold-0000d0a1"},
+				{"/api/ip/http://" + testDomain + "/bins/x86", 451, "hold-0000d0a1"},
+				{"/api/v1/search/url?request=badcorp.example/login", 451, "hold-0000d0a1"},
+				{"/api/hash/" + testSHA1, 451, "hold-0000f11e"},
+				{"/api/hash/" + strings.ToLower(testMD5), 451, "hold-0000f11e"},
+				{"/api/hash/" + testSHA256 + "?format=stix", 451, "hold-0000f11e"},
+				{"/api/v1/search/hash?request=" + testSHA256, 451, "hold-0000f11e"},
+				{"/api/v1/search/hash?request=" + testMD5, 451, "hold-0000f11e"},
+				{"/api/hash/" + strings.Repeat("ab", 16), 451, "hold-0000f12e"}, // held, nothing stored
+				{"/api/domain/example", 403, ""},
+				{"/api/domain/xbadcorp.example", 403, ""},
+				{"/api/domain/badcorp.example.net", 403, ""},
+				{"/api/v1/search/domain?request=example.com", 403, ""},
+				{"/api/url/http://notbadcorp.example/", 403, ""},
+				{"/api/url/http://example.com/badcorp.example", 403, ""},
+				{"/api/hash/" + strings.Repeat("AB", 32), 403, ""},
+				{"/api/v1/search/hash?request=" + strings.Repeat("AB", 20), 403, ""},
+			}
+			for _, tt := range tests {
+				w := e.do(t, "GET", tt.target, "trial")
+				if w.Code != tt.wantStatus {
+					t.Errorf("%s: got status %d, want %d; body %s", tt.target, w.Code, tt.wantStatus, w.Body)
+					continue
+				}
+				code, msg := errorOf(t, w)
+				wantCode := "quota_exceeded"
+				if tt.wantStatus == 451 {
+					wantCode = "legal_hold"
+				}
+				if code != wantCode {
+					t.Errorf("%s: got code %q, want %q", tt.target, code, wantCode)
+				}
+				if tt.wantRef != "" && !strings.Contains(msg, tt.wantRef) {
+					t.Errorf("%s: got message %q, want it to name %s", tt.target, msg, tt.wantRef)
+				}
+				if strings.Contains(msg, "court order") {
+					t.Errorf("%s: got message %q, which reveals the reason", tt.target, msg)
+				}
+			}
+			if n := e.dayCount(t, "trial"); n != 20 {
+				t.Errorf("got day count %d after refused requests, want 20", n)
 			}
 		})
 	}

@@ -140,27 +140,35 @@ func (s *server) lookup(w http.ResponseWriter, r *http.Request, info *requestInf
 	return nil
 }
 
-// checkHold refuses a lookup of a held object: the address, or the web
-// address by its key and, when its host is an address, that address too;
-// domain names and files are not held yet.
+// checkHold refuses a lookup of a held object: the address; the domain
+// name, held by a hold on it or on a name above it; the file, held by any
+// of its hashes; the web address by its key and by its host, an address or
+// a name held as above.
 // The store is asked on every request, so a hold applies at once.
 func (s *server) checkHold(ctx context.Context, req lookupRequest) error {
 	switch req.kind {
 	case kindIP:
-		return s.access.CheckHold(ctx, req.ip, "")
-	case kindDomain, kindHash:
-		return nil // holds on names and files are not supported yet
+		return s.access.CheckHold(ctx, intel.HoldQuery{IP: req.ip})
+	case kindDomain:
+		return s.access.CheckHold(ctx, intel.HoldQuery{Domain: req.object})
+	case kindHash:
+		return s.access.CheckHold(ctx, intel.HoldQuery{Hashes: []string{req.object}})
 	}
 	key, _, err := intel.NormalizeURL(req.url)
 	if err != nil {
 		return intel.Invalid("the web address %q is not valid: %v", clip(req.url), err)
 	}
 	// The key's host is the one a browser would connect to.
-	var host netip.Addr
-	if a, err := netip.ParseAddr(intel.URLHost(key)); err == nil && a.Zone() == "" {
-		host = a.Unmap()
+	q := intel.HoldQuery{URL: key}
+	host := intel.URLHost(key)
+	if a, err := netip.ParseAddr(host); err == nil {
+		if a.Zone() == "" {
+			q.IP = a.Unmap()
+		}
+	} else {
+		q.Domain = host
 	}
-	return s.access.CheckHold(ctx, host, key)
+	return s.access.CheckHold(ctx, q)
 }
 
 // writeSTIX answers with a STIX 2.1 bundle.

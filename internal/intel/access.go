@@ -2,6 +2,7 @@ package intel
 
 import (
 	"net/netip"
+	"strings"
 	"time"
 )
 
@@ -42,27 +43,38 @@ type Token struct {
 	Expires time.Time
 }
 
-// Hold is a legal hold put by the operator on an address, a network or a
-// web address: lookups of held objects are refused (HTTP 451) naming only
-// the hold's reference.
+// Hold is a legal hold put by the operator on an address, a network, a
+// web address, a domain name or a file: lookups of held objects are
+// refused (HTTP 451) naming only the hold's reference. Exactly one of
+// Prefix, URL, Domain and Hash is set.
 type Hold struct {
 	Ref string // reference, e.g. "hold-" and 8 hex digits
 	// Prefix is the held network (a single address is a /32 or /128);
-	// invalid for a web address.
+	// invalid for other targets.
 	Prefix netip.Prefix
-	// URL is the held web address as its key (NormalizeURL); empty for an
-	// address or network.
-	URL     string
+	// URL is the held web address as its key (NormalizeURL).
+	URL string
+	// Domain is the held name (NormalizeDomain): it holds that name and
+	// every name below it, and web addresses whose host is one of them.
+	Domain string
+	// Hash is the held file by one of its hashes (NormalizeHash): it holds
+	// that hash and the other hashes stored with it (store FileHashes).
+	Hash    string
 	Reason  string
 	Created time.Time
 }
 
 // Target is the held object as text: the network, the address (without
-// its prefix length when it is a single address) or the web address key.
+// its prefix length when it is a single address), the web address key,
+// the domain name or the hash.
 func (h Hold) Target() string {
 	switch {
 	case h.URL != "":
 		return h.URL
+	case h.Domain != "":
+		return h.Domain
+	case h.Hash != "":
+		return h.Hash
 	case h.Prefix.IsSingleIP():
 		return h.Prefix.Addr().String()
 	case h.Prefix.IsValid():
@@ -71,11 +83,54 @@ func (h Hold) Target() string {
 	return ""
 }
 
-// Matches reports whether h holds the address ip (when valid) or the web
-// address with key urlKey (when not empty).
-func (h Hold) Matches(ip netip.Addr, urlKey string) bool {
-	if h.URL != "" {
-		return urlKey != "" && h.URL == urlKey
+// HoldQuery names what one lookup touches, for the store's hold check.
+// Zero fields are not checked.
+type HoldQuery struct {
+	IP  netip.Addr // held by a hold on it or on a network containing it
+	URL string     // a web address key: held by a hold on that key
+	// Domain is a normalised name: held by a hold on it or on a name above
+	// it (see DomainSuffixes).
+	Domain string
+	// Hashes are the normalised hashes of one file: held when a hold names
+	// any of them.
+	Hashes []string
+}
+
+// Matches reports whether h holds anything q names.
+func (h Hold) Matches(q HoldQuery) bool {
+	switch {
+	case h.URL != "":
+		return q.URL != "" && h.URL == q.URL
+	case h.Domain != "":
+		return q.Domain != "" && DomainCovers(h.Domain, q.Domain)
+	case h.Hash != "":
+		for _, x := range q.Hashes {
+			if x == h.Hash {
+				return true
+			}
+		}
+		return false
 	}
-	return ip.IsValid() && h.Prefix.IsValid() && h.Prefix.Contains(ip.Unmap())
+	return q.IP.IsValid() && h.Prefix.IsValid() && h.Prefix.Contains(q.IP.Unmap())
+}
+
+// DomainCovers reports whether the name held is name or a name above it
+// ("badcorp.example" covers "c2.badcorp.example", not "xbadcorp.example").
+func DomainCovers(held, name string) bool {
+	return name == held || (len(name) > len(held) && name[len(name)-len(held)-1] == '.' && name[len(name)-len(held):] == held)
+}
+
+// DomainSuffixes calls fn with name and every name above it, label by
+// label, nearest first, up to its last label: "a.b.example" gives
+// "a.b.example", "b.example", "example". A hold on any of them covers
+// name; a check costs one probe per label (at most 127).
+func DomainSuffixes(name string, fn func(string)) {
+	for s := name; s != ""; {
+		fn(s)
+		i := strings.IndexByte(s, '.')
+		if i < 0 {
+			return
+		}
+		s = s[i+1:]
+	}
 }

@@ -129,6 +129,9 @@ func (j *judge) hostZone(ctx context.Context, name string) (intel.Zone, error) {
 // hostResolutions is DomainDnsResolutions of a domain name.
 func (j *judge) hostResolutions(ctx context.Context, name string, count int) ([]ResolutionItem, error) {
 	links, err := j.b.Store.Links(ctx, intel.LinkHostIPv4, name, count)
+	if err == nil {
+		links, err = leaveOutHeld(ctx, j, links, linkObject(intel.LinkHostIPv4))
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -137,6 +140,9 @@ func (j *judge) hostResolutions(ctx context.Context, name string, count int) ([]
 
 func (j *judge) fileList(ctx context.Context, list intel.LinkList, owners []string, count int) ([]FileItem, error) {
 	links, err := j.readLinks(ctx, list, owners, count)
+	if err == nil {
+		links, err = leaveOutHeld(ctx, j, links, linkObject(list))
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -145,6 +151,9 @@ func (j *judge) fileList(ctx context.Context, list intel.LinkList, owners []stri
 
 func (j *judge) urlList(ctx context.Context, list intel.LinkList, owners []string, count int) ([]URLItem, error) {
 	links, err := j.readLinks(ctx, list, owners, count)
+	if err == nil {
+		links, err = leaveOutHeld(ctx, j, links, linkObject(list))
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -157,6 +166,9 @@ func (j *judge) urlList(ctx context.Context, list intel.LinkList, owners []strin
 // HitsCount, then name.
 func (j *judge) subdomains(ctx context.Context, name string, count int) ([]SubdomainItem, error) {
 	links, err := j.b.Store.Links(ctx, intel.LinkSubdomains, name, count)
+	if err == nil {
+		links, err = leaveOutHeld(ctx, j, links, linkObject(intel.LinkSubdomains))
+	}
 	if err != nil {
 		return nil, err
 	}

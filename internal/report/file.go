@@ -164,6 +164,9 @@ func (b *Builder) File(ctx context.Context, hash string, sec Sections, count int
 			continue
 		}
 		links, err := j.readLinks(ctx, s.list, keys, count)
+		if err == nil {
+			links, err = leaveOutHeld(ctx, j, links, linkObject(s.list))
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -185,6 +188,9 @@ func (b *Builder) File(ctx context.Context, hash string, sec Sections, count int
 			continue
 		}
 		links, err := j.readLinks(ctx, s.list, keys, count)
+		if err == nil {
+			links, err = leaveOutHeld(ctx, j, links, linkObject(s.list))
+		}
 		if err != nil {
 			return nil, err
 		}

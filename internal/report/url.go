@@ -140,7 +140,9 @@ func (b *Builder) URL(ctx context.Context, rawURL string, sec Sections, count in
 			}
 		}
 		if sec.Has(SecFilesDownloaded) {
-			r.Files = files
+			if r.Files, err = leaveOutHeld(ctx, j, files, fileDownloadObject); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if sec.Has(SecRelatedObjects) && !r.HasRedZone {

@@ -39,6 +39,8 @@ type judge struct {
 	masks map[netip.Addr][]intel.FeedMask
 	// hostMasks memoises LinkHostMasks reads (maxMaskScan items) by host.
 	hostMasks map[string][]intel.Link
+	// held is the legal holds once read (see holds); nil before.
+	held *[]intel.Hold
 }
 
 func (b *Builder) judge() *judge {

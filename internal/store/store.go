@@ -180,29 +180,53 @@ type Access interface {
 	// RequestCount returns the count of user on day without changing it.
 	RequestCount(ctx context.Context, user, day string) (int64, error)
 
-	// PutHold creates or replaces the legal hold h.Ref (h.Prefix valid or
-	// h.URL set, not both).
+	// PutHold creates or replaces the legal hold h.Ref (exactly one of
+	// h.Prefix, h.URL, h.Domain and h.Hash set; see CheckHold).
 	PutHold(ctx context.Context, h intel.Hold) error
 	// DeleteHold removes a hold; intel.ErrNotFound when unknown.
 	DeleteHold(ctx context.Context, ref string) error
 	// Holds lists every hold, sorted by reference.
 	Holds(ctx context.Context) ([]intel.Hold, error)
-	// Hold returns a hold that holds the address ip (when valid: an exact
-	// address or a network containing it) or the web address with key
-	// urlKey (when not empty), the one with the smallest reference if
-	// several do. It is called on every lookup and costs one bounded read.
-	Hold(ctx context.Context, ip netip.Addr, urlKey string) (intel.Hold, bool, error)
+	// Hold returns a hold that holds something q names (intel.Hold.Matches):
+	// the address q.IP (an exact address or a network containing it), the
+	// web address key q.URL, the name q.Domain or a name above it, or any
+	// of q.Hashes; the one with the smallest reference if several do. It
+	// does not look up the other hashes of a file: callers pass them (from
+	// FileHashes). It is called on every lookup and costs one bounded read:
+	// a domain name is probed once per label (intel.DomainSuffixes, at most
+	// 127) and each hash once, by exact key, never by scanning the holds of
+	// other names.
+	Hold(ctx context.Context, q intel.HoldQuery) (intel.Hold, bool, error)
 }
 
-// CheckHold validates a hold before it is stored.
+// CheckHold validates a hold before it is stored: a reference, and exactly
+// one target in its normal form (a masked network, a web address key, a
+// name as intel.NormalizeDomain returns it, a hash as intel.NormalizeHash
+// returns it).
 func CheckHold(h intel.Hold) error {
+	n := 0
+	for _, set := range []bool{h.Prefix.IsValid(), h.URL != "", h.Domain != "", h.Hash != ""} {
+		if set {
+			n++
+		}
+	}
 	switch {
 	case h.Ref == "":
 		return intel.Invalid("hold reference is empty")
-	case h.Prefix.IsValid() == (h.URL != ""):
-		return intel.Invalid("hold %s needs either an address or network, or a web address", h.Ref)
+	case n != 1:
+		return intel.Invalid("hold %s needs exactly one of an address or network, a web address, a domain name or a file hash", h.Ref)
 	case h.Prefix.IsValid() && (h.Prefix != h.Prefix.Masked() || h.Prefix.Addr().Is4In6() || h.Prefix.Addr().Zone() != ""):
 		return intel.Invalid("hold %s: network %s is not in canonical form", h.Ref, h.Prefix)
+	}
+	if h.Domain != "" {
+		if d, err := intel.NormalizeDomain(h.Domain); err != nil || d != h.Domain {
+			return intel.Invalid("hold %s: %q is not a domain name in normal form", h.Ref, h.Domain)
+		}
+	}
+	if h.Hash != "" {
+		if x, err := intel.NormalizeHash(h.Hash); err != nil || x != h.Hash {
+			return intel.Invalid("hold %s: %q is not a file hash in normal form (upper-case hexadecimal MD5, SHA-1 or SHA-256)", h.Ref, h.Hash)
+		}
 	}
 	return nil
 }

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"fmt"
-	"net/netip"
 	"slices"
 
 	"github.com/tipd/tipd/internal/intel"
@@ -57,15 +56,16 @@ func (s *Store) Holds(ctx context.Context) ([]intel.Hold, error) {
 	return append([]intel.Hold{}, s.holds...), nil
 }
 
-// Hold implements store.Access.
-func (s *Store) Hold(ctx context.Context, ip netip.Addr, urlKey string) (intel.Hold, bool, error) {
+// Hold implements store.Access by trying every hold (the reference
+// implementation: holds are few and this store is for tests).
+func (s *Store) Hold(ctx context.Context, q intel.HoldQuery) (intel.Hold, bool, error) {
 	if err := ctx.Err(); err != nil {
 		return intel.Hold{}, false, err
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	for _, h := range s.holds {
-		if h.Matches(ip, urlKey) {
+		if h.Matches(q) {
 			return h, true, nil
 		}
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/netip"
 
 	"github.com/cockroachdb/pebble/v2"
 
@@ -18,6 +17,62 @@ import (
 type holdCache struct {
 	loaded bool
 	list   []intel.Hold // sorted by reference
+	// addrs indexes the holds on addresses, networks and web addresses in
+	// list (tried one by one, as before names and files were held); names
+	// and files map a held name or hash to the first hold on it in list,
+	// so that a check probes them by exact key.
+	addrs []int
+	names map[string]int
+	files map[string]int
+}
+
+// newHoldCache indexes the holds in list (sorted by reference).
+func newHoldCache(list []intel.Hold) holdCache {
+	c := holdCache{loaded: true, list: list, names: map[string]int{}, files: map[string]int{}}
+	for i, h := range list {
+		switch {
+		case h.Domain != "":
+			if _, ok := c.names[h.Domain]; !ok {
+				c.names[h.Domain] = i
+			}
+		case h.Hash != "":
+			if _, ok := c.files[h.Hash]; !ok {
+				c.files[h.Hash] = i
+			}
+		default:
+			c.addrs = append(c.addrs, i)
+		}
+	}
+	return c
+}
+
+// match returns the index in list of the first hold matching q, or -1.
+func (c *holdCache) match(q intel.HoldQuery) int {
+	best := -1
+	better := func(i int) {
+		if best < 0 || i < best {
+			best = i
+		}
+	}
+	for _, i := range c.addrs {
+		if c.list[i].Matches(q) {
+			better(i)
+			break // addrs is in reference order
+		}
+	}
+	if q.Domain != "" && len(c.names) > 0 {
+		intel.DomainSuffixes(q.Domain, func(n string) {
+			if i, ok := c.names[n]; ok {
+				better(i)
+			}
+		})
+	}
+	for _, x := range q.Hashes {
+		if i, ok := c.files[x]; ok {
+			better(i)
+		}
+	}
+	return best
 }
 
 // changeHolds writes one change of the holds in a synced batch and drops
@@ -99,37 +154,48 @@ func (s *Store) readHolds(ctx context.Context) ([]intel.Hold, error) {
 	return out, it.Error()
 }
 
-// Holds implements store.Access.
+// Holds implements store.Access from the in-process copy (read once and
+// again only after the holds changed): reports call it to leave held
+// objects out of their lists.
 func (s *Store) Holds(ctx context.Context) ([]intel.Hold, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	out, err := s.readHolds(ctx)
-	if err != nil {
+	s.holdMu.Lock()
+	defer s.holdMu.Unlock()
+	if err := s.loadHolds(ctx); err != nil {
 		return nil, fmt.Errorf("holds: %w", err)
 	}
-	return out, nil
+	return append([]intel.Hold{}, s.holds.list...), nil
+}
+
+// loadHolds fills the in-process copy when it is empty; s.holdMu is held.
+func (s *Store) loadHolds(ctx context.Context) error {
+	if s.holds.loaded {
+		return nil
+	}
+	list, err := s.readHolds(ctx)
+	if err != nil {
+		return err
+	}
+	s.holds = newHoldCache(list)
+	return nil
 }
 
 // Hold implements store.Access: the holds are read into memory once and
-// again only after they changed.
-func (s *Store) Hold(ctx context.Context, ip netip.Addr, urlKey string) (intel.Hold, bool, error) {
+// again only after they changed; held names and hashes are found by exact
+// key in that copy (one probe per label of q.Domain and per hash).
+func (s *Store) Hold(ctx context.Context, q intel.HoldQuery) (intel.Hold, bool, error) {
 	if err := ctx.Err(); err != nil {
 		return intel.Hold{}, false, err
 	}
 	s.holdMu.Lock()
 	defer s.holdMu.Unlock()
-	if !s.holds.loaded {
-		list, err := s.readHolds(ctx)
-		if err != nil {
-			return intel.Hold{}, false, fmt.Errorf("hold: %w", err)
-		}
-		s.holds = holdCache{loaded: true, list: list}
+	if err := s.loadHolds(ctx); err != nil {
+		return intel.Hold{}, false, fmt.Errorf("hold: %w", err)
 	}
-	for _, h := range s.holds.list {
-		if h.Matches(ip, urlKey) {
-			return h, true, nil
-		}
+	if i := s.holds.match(q); i >= 0 {
+		return s.holds.list[i], true, nil
 	}
 	return intel.Hold{}, false, nil
 }

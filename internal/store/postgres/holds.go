@@ -12,16 +12,16 @@ import (
 	"github.com/tipd/tipd/internal/store"
 )
 
-const holdCols = `ref, cidr::text, url, reason, created`
+const holdCols = `ref, cidr::text, url, domain, hash, reason, created`
 
 func scanHold(row pgx.Row) (intel.Hold, error) {
 	var h intel.Hold
-	var cidr, url pgtype.Text
+	var cidr, url, domain, hash pgtype.Text
 	var created pgtype.Timestamptz
-	if err := row.Scan(&h.Ref, &cidr, &url, &h.Reason, &created); err != nil {
+	if err := row.Scan(&h.Ref, &cidr, &url, &domain, &hash, &h.Reason, &created); err != nil {
 		return intel.Hold{}, err
 	}
-	h.URL, h.Created = url.String, tm(created)
+	h.URL, h.Domain, h.Hash, h.Created = url.String, domain.String, hash.String, tm(created)
 	if cidr.Valid {
 		p, err := netip.ParsePrefix(cidr.String)
 		if err != nil {
@@ -40,18 +40,24 @@ func (s *Store) PutHold(ctx context.Context, h intel.Hold) error {
 	if err := store.CheckHold(h); err != nil {
 		return err
 	}
-	if badText(h.Ref) || badText(h.URL) || badText(h.Reason) {
+	if badText(h.Ref) || badText(h.URL) || badText(h.Domain) || badText(h.Hash) || badText(h.Reason) {
 		return intel.Invalid("hold %q: text with a NUL byte or invalid UTF-8", h.Ref)
 	}
-	var cidr, url any
-	if h.Prefix.IsValid() {
+	var cidr, url, domain, hash any
+	switch {
+	case h.Prefix.IsValid():
 		cidr = h.Prefix.String()
-	} else {
+	case h.URL != "":
 		url = h.URL
+	case h.Domain != "":
+		domain = h.Domain
+	default:
+		hash = h.Hash
 	}
-	_, err := s.pool.Exec(ctx, `INSERT INTO holds (ref, cidr, url, reason, created) VALUES ($1, $2::cidr, $3, $4, $5)
-		ON CONFLICT (ref) DO UPDATE SET cidr = EXCLUDED.cidr, url = EXCLUDED.url, reason = EXCLUDED.reason, created = EXCLUDED.created`,
-		h.Ref, cidr, url, h.Reason, ts(h.Created))
+	_, err := s.pool.Exec(ctx, `INSERT INTO holds (ref, cidr, url, domain, hash, reason, created) VALUES ($1, $2::cidr, $3, $4, $5, $6, $7)
+		ON CONFLICT (ref) DO UPDATE SET cidr = EXCLUDED.cidr, url = EXCLUDED.url, domain = EXCLUDED.domain,
+			hash = EXCLUDED.hash, reason = EXCLUDED.reason, created = EXCLUDED.created`,
+		h.Ref, cidr, url, domain, hash, h.Reason, ts(h.Created))
 	return wrapErr(ctx, "put hold", err)
 }
 
@@ -90,22 +96,35 @@ func (s *Store) Holds(ctx context.Context) ([]intel.Hold, error) {
 }
 
 // Hold implements store.Access with one SELECT on the small holds table,
-// so that a hold put by any process applies to the next lookup of all.
-func (s *Store) Hold(ctx context.Context, ip netip.Addr, urlKey string) (intel.Hold, bool, error) {
+// so that a hold put by any process applies to the next lookup of all. A
+// name is asked for with each name above it (domain = ANY, one index probe
+// per label), hashes by exact value.
+func (s *Store) Hold(ctx context.Context, q intel.HoldQuery) (intel.Hold, bool, error) {
 	if err := ctx.Err(); err != nil {
 		return intel.Hold{}, false, err
 	}
 	var addr, url any
-	if ip.IsValid() {
-		addr = intel.NormIP(ip).String()
+	if q.IP.IsValid() {
+		addr = intel.NormIP(q.IP).String()
 	}
-	if urlKey != "" && !badText(urlKey) {
-		url = urlKey
+	if q.URL != "" && !badText(q.URL) {
+		url = q.URL
 	}
-	if addr == nil && url == nil {
+	var names, hashes []string
+	if q.Domain != "" && !badText(q.Domain) {
+		intel.DomainSuffixes(q.Domain, func(n string) { names = append(names, n) })
+	}
+	for _, x := range q.Hashes {
+		if x != "" && !badText(x) {
+			hashes = append(hashes, x)
+		}
+	}
+	if addr == nil && url == nil && names == nil && hashes == nil {
 		return intel.Hold{}, false, nil
 	}
-	h, err := scanHold(s.pool.QueryRow(ctx, `SELECT `+holdCols+` FROM holds WHERE cidr >>= $1::inet OR url = $2::text ORDER BY ref LIMIT 1`, addr, url))
+	h, err := scanHold(s.pool.QueryRow(ctx, `SELECT `+holdCols+` FROM holds
+		WHERE cidr >>= $1::inet OR url = $2::text OR domain = ANY($3::text[]) OR hash = ANY($4::text[])
+		ORDER BY ref LIMIT 1`, addr, url, names, hashes))
 	if notFound(err) {
 		return intel.Hold{}, false, nil
 	}

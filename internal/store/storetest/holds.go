@@ -3,6 +3,7 @@ package storetest
 import (
 	"errors"
 	"net/netip"
+	"strings"
 	"testing"
 
 	"github.com/tipd/tipd/internal/intel"
@@ -31,16 +32,120 @@ func putHolds(t *testing.T, s store.Store, hs []intel.Hold) {
 
 func wantHold(t *testing.T, s store.Store, ip netip.Addr, urlKey string, want string) {
 	t.Helper()
-	h, ok, err := s.Hold(ctx(t), ip, urlKey)
+	wantHoldQuery(t, s, intel.HoldQuery{IP: ip, URL: urlKey}, want)
+}
+
+func wantHoldQuery(t *testing.T, s store.Store, q intel.HoldQuery, want string) {
+	t.Helper()
+	h, ok, err := s.Hold(ctx(t), q)
 	if err != nil {
-		t.Fatalf("Hold(%v, %q): %v", ip, urlKey, err)
+		t.Fatalf("Hold(%+v): %v", q, err)
 	}
 	got := ""
 	if ok {
 		got = h.Ref
 	}
 	if got != want {
-		t.Errorf("Hold(%v, %q) = %q, want %q", ip, urlKey, got, want)
+		t.Errorf("Hold(%+v) = %q, want %q", q, got, want)
+	}
+}
+
+// Hashes of one file, and of another, in the form files are keyed by.
+const (
+	heldMD5    = "0123456789ABCDEF0123456789ABCDEF"
+	heldSHA1   = "0123456789ABCDEF0123456789ABCDEF01234567"
+	heldSHA256 = "0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF"
+	otherMD5   = "FEDCBA9876543210FEDCBA9876543210"
+)
+
+func objectHoldsForTest() []intel.Hold {
+	return []intel.Hold{
+		{Ref: "hold-00000010", Domain: "badcorp.example", Reason: "court order 10", Created: at(2024, 6, 1, 10, 0)},
+		{Ref: "hold-00000011", Domain: "c2.badcorp.example", Reason: "court order 11"},
+		{Ref: "hold-00000012", Hash: heldSHA1, Reason: "court order 12", Created: at(2024, 6, 3, 10, 0)},
+		{Ref: "hold-00000013", Domain: "xn--bcher-kva.example", Reason: "court order 13"},
+		{Ref: "hold-00000014", Hash: heldMD5, Reason: "court order 14"},
+	}
+}
+
+// testObjectHolds: holds on names cover the name and every name below it,
+// label by label; holds on files match any hash the caller passes; both
+// mix with address holds by the smallest reference.
+func testObjectHolds(t *testing.T, f Factory) {
+	s := open(t, f)
+	hs := append(holdsForTest(), objectHoldsForTest()...)
+	putHolds(t, s, hs)
+	all, err := s.Holds(ctx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	check(t, "holds", all, hs)
+
+	for _, c := range []struct {
+		q    intel.HoldQuery
+		want string
+	}{
+		{intel.HoldQuery{Domain: "badcorp.example"}, "hold-00000010"},
+		{intel.HoldQuery{Domain: "c2.badcorp.example"}, "hold-00000010"}, // both: the smallest reference
+		{intel.HoldQuery{Domain: "a.b.c2.badcorp.example"}, "hold-00000010"},
+		{intel.HoldQuery{Domain: "www.badcorp.example"}, "hold-00000010"},
+		{intel.HoldQuery{Domain: "xbadcorp.example"}, ""}, // a suffix, not a name above
+		{intel.HoldQuery{Domain: "badcorp.example.net"}, ""},
+		{intel.HoldQuery{Domain: "example"}, ""}, // a name above a held one is not held
+		{intel.HoldQuery{Domain: "corp.example"}, ""},
+		{intel.HoldQuery{Domain: "xn--bcher-kva.example"}, "hold-00000013"},
+		{intel.HoldQuery{Domain: "shop.xn--bcher-kva.example"}, "hold-00000013"},
+		{intel.HoldQuery{Domain: "localhost"}, ""},
+		{intel.HoldQuery{Hashes: []string{heldSHA1}}, "hold-00000012"},
+		{intel.HoldQuery{Hashes: []string{heldSHA256, heldSHA1}}, "hold-00000012"},
+		{intel.HoldQuery{Hashes: []string{heldSHA256}}, ""}, // the store does not resolve FileHashes
+		{intel.HoldQuery{Hashes: []string{heldSHA256, heldMD5, heldSHA1}}, "hold-00000012"},
+		{intel.HoldQuery{Hashes: []string{heldMD5}}, "hold-00000014"},
+		{intel.HoldQuery{Hashes: []string{otherMD5}}, ""},
+		{intel.HoldQuery{Hashes: []string{strings.ToLower(heldMD5)}}, ""}, // keys are taken as given
+		{intel.HoldQuery{IP: ip4b, Domain: "badcorp.example"}, "hold-00000001"},
+		{intel.HoldQuery{URL: "http://evil.example/login", Domain: "evil.example"}, "hold-00000004"},
+		{intel.HoldQuery{URL: "http://c2.badcorp.example/gate.php", Domain: "c2.badcorp.example"}, "hold-00000010"},
+		{intel.HoldQuery{Domain: "badcorp.example", Hashes: []string{heldMD5}}, "hold-00000010"},
+		{intel.HoldQuery{Domain: "evil.example", Hashes: []string{heldMD5}}, "hold-00000014"},
+		{intel.HoldQuery{Hashes: []string{}}, ""},
+	} {
+		wantHoldQuery(t, s, c.q, c.want)
+	}
+
+	// Replacing a hold changes its target, even to another kind.
+	moved := hs[5]
+	moved.Domain, moved.Hash = "", otherMD5
+	if err := s.PutHold(ctx(t), moved); err != nil {
+		t.Fatal(err)
+	}
+	wantHoldQuery(t, s, intel.HoldQuery{Domain: "www.badcorp.example"}, "")
+	wantHoldQuery(t, s, intel.HoldQuery{Domain: "c2.badcorp.example"}, "hold-00000011")
+	wantHoldQuery(t, s, intel.HoldQuery{Hashes: []string{otherMD5}}, "hold-00000010")
+	if err := s.DeleteHold(ctx(t), "hold-00000011"); err != nil {
+		t.Fatal(err)
+	}
+	wantHoldQuery(t, s, intel.HoldQuery{Domain: "c2.badcorp.example"}, "")
+	if err := s.DeleteHold(ctx(t), "hold-00000012"); err != nil {
+		t.Fatal(err)
+	}
+	wantHoldQuery(t, s, intel.HoldQuery{Hashes: []string{heldSHA1, heldMD5}}, "hold-00000014")
+
+	for _, bad := range []intel.Hold{
+		{Ref: "hold-x", Domain: "badcorp.example", Hash: heldMD5},
+		{Ref: "hold-x", Domain: "badcorp.example", URL: "http://a.example/"},
+		{Ref: "hold-x", Hash: heldMD5, Prefix: netip.MustParsePrefix("10.0.0.0/8")},
+		{Ref: "hold-x", Domain: "BadCorp.example"},
+		{Ref: "hold-x", Domain: "badcorp.example."},
+		{Ref: "hold-x", Domain: "192.0.2.1"},
+		{Ref: "hold-x", Domain: "http://badcorp.example/"},
+		{Ref: "hold-x", Hash: strings.ToLower(heldMD5)},
+		{Ref: "hold-x", Hash: "0123"},
+		{Ref: "hold-x", Hash: "XYZ456789ABCDEF0123456789ABCDEF"},
+	} {
+		if err := s.PutHold(ctx(t), bad); intel.KindOf(err) != intel.KindInvalid {
+			t.Errorf("PutHold(%+v) error = %v, want KindInvalid", bad, err)
+		}
 	}
 }
 
@@ -136,4 +241,26 @@ func testHoldsPersistence(t *testing.T, f Factory) {
 		t.Fatal(err)
 	}
 	wantHold(t, s, ip4a, "", "hold-00000002")
+
+	// Holds on names and files survive too, and a store reopened after
+	// they were added finds them.
+	objs := objectHoldsForTest()
+	putHolds(t, s, objs)
+	wantHoldQuery(t, s, intel.HoldQuery{Domain: "c2.badcorp.example"}, "hold-00000010") // fills any in-process copy
+	if err := s.DeleteHold(ctx(t), "hold-00000010"); err != nil {
+		t.Fatal(err)
+	}
+	s = f.Reopen(t, s) // the cleanup above closes s as it is at the end
+	all, err = s.Holds(ctx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	check(t, "holds after the second reopen", all, append([]intel.Hold{hs[0], hs[1], hs[2], hs[3], hs[4]}, objs[1:]...))
+	wantHoldQuery(t, s, intel.HoldQuery{Domain: "www.badcorp.example"}, "")
+	wantHoldQuery(t, s, intel.HoldQuery{Domain: "x.c2.badcorp.example"}, "hold-00000011")
+	wantHoldQuery(t, s, intel.HoldQuery{Hashes: []string{heldSHA256, heldSHA1}}, "hold-00000012")
+	if err := s.PutHold(ctx(t), objs[0]); err != nil {
+		t.Fatal(err)
+	}
+	wantHoldQuery(t, s, intel.HoldQuery{Domain: "www.badcorp.example"}, "hold-00000010")
 }

@@ -87,6 +87,7 @@ func Run(t *testing.T, f Factory) {
 		{"Cancellation", testCancellation},
 		{"Persistence", testPersistence},
 		{"Holds", testHolds},
+		{"ObjectHolds", testObjectHolds},
 		{"HoldsPersistence", testHoldsPersistence},
 		{"Changes", testChanges},
 		{"AddressLists", testAddressLists},
