@@ -522,6 +522,30 @@ type frozenStore struct {
 	res   []intel.Resolution
 	masks []intel.FeedMask
 	reps  map[string]intel.Report
+	// urlSums are the summaries of the hosted web addresses, read by the
+	// items' own verdicts; the fixture has no objects (Object, Links and
+	// FileHashes answer as for unknown ones).
+	urlSums map[string]intel.URLSummary
+}
+
+func (f *frozenStore) URL(_ context.Context, u string) (intel.URLSummary, error) {
+	s, ok := f.urlSums[u]
+	if !ok {
+		return s, intel.ErrNotFound
+	}
+	return s, nil
+}
+
+func (f *frozenStore) Object(_ context.Context, kind intel.ObjectKind, key string) (intel.ObjectSummary, error) {
+	return intel.ObjectSummary{Kind: kind, Key: key}, nil
+}
+
+func (f *frozenStore) Links(context.Context, intel.LinkList, string, int) ([]intel.Link, error) {
+	return nil, nil
+}
+
+func (f *frozenStore) FileHashes(context.Context, string) (intel.FileHashes, bool, error) {
+	return intel.FileHashes{}, false, nil
 }
 
 func (f *frozenStore) Address(context.Context, netip.Addr) (intel.AddressSummary, error) {
@@ -563,6 +587,12 @@ func freeze(t testing.TB, st store.Intel) *frozenStore {
 	f.files, _ = st.Files(ctx, redIP, 1000)
 	f.res, _ = st.Resolutions(ctx, redIP, 1000)
 	f.masks, _ = st.Masks(ctx, redIP, 1000)
+	f.urlSums = map[string]intel.URLSummary{}
+	for _, u := range f.urls {
+		if s, err := st.URL(ctx, u.URL); err == nil {
+			f.urlSums[u.URL] = s
+		}
+	}
 	for _, id := range f.sum.ReportIDs {
 		if r, err := st.Report(ctx, id); err == nil {
 			f.reps[id] = r
