@@ -206,6 +206,61 @@ func zonesOf(t *testing.T, api, token string, lookedUp map[string]taxiiObject, f
 	return red, orange, redURLs, orangeURLs
 }
 
+// objectZonesOf looks up the domains (of domain and resolution records)
+// and the files (MD5s of file records) of jsonl files with the domain and
+// hash lookups, and returns the indicator patterns of the Red and Orange
+// domains and of the Red files, recording each indicator in lookedUp.
+func objectZonesOf(t *testing.T, base, token string, lookedUp map[string]taxiiObject, files ...string) (domains, hashes []string) {
+	t.Helper()
+	seen := map[string]bool{}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+			var rec struct{ Domain, MD5 string }
+			if err := json.Unmarshal([]byte(line), &rec); err != nil {
+				t.Fatal(err)
+			}
+			for _, q := range []struct{ api, v string }{{"/api/domain/", rec.Domain}, {"/api/hash/", rec.MD5}} {
+				if q.v == "" || seen[q.v] {
+					continue
+				}
+				seen[q.v] = true
+				a := get(t, "GET", base+q.api+url.PathEscape(q.v)+"?sections=Zone", token)
+				if a.status != 200 {
+					t.Fatalf("lookup %s: %d %s", q.v, a.status, a.body)
+				}
+				zone, _ := path(a.json(t), "Zone").(string)
+				b := get(t, "GET", base+q.api+url.PathEscape(q.v)+"?format=stix", token)
+				var bundle struct{ Objects []taxiiObject }
+				if err := json.Unmarshal(b.body, &bundle); err != nil {
+					t.Fatal(err)
+				}
+				pattern := ""
+				for _, o := range bundle.Objects {
+					if o.Type == "indicator" && pattern == "" {
+						pattern = o.Pattern
+						if lookedUp != nil {
+							lookedUp[o.ID] = o
+						}
+					}
+				}
+				switch {
+				case q.api == "/api/domain/" && (zone == "Red" || zone == "Orange"):
+					domains = append(domains, pattern)
+				case q.api == "/api/hash/" && zone == "Red":
+					hashes = append(hashes, pattern)
+				}
+			}
+		}
+	}
+	slices.Sort(domains)
+	slices.Sort(hashes)
+	return domains, hashes
+}
+
 // TestTAXIIConversation is a TAXII 2.1 client's conversation with a
 // running server on a Pebble store: discovery, API root, collections,
 // objects paged with limit and next until exhausted, the manifest, the
@@ -254,7 +309,7 @@ func TestTAXIIConversation(t *testing.T) {
 		}
 		byAlias[c.Alias] = c.ID
 	}
-	for _, alias := range []string{"indicators", "ip-red", "ip-orange", "malicious-urls"} {
+	for _, alias := range []string{"indicators", "ip-red", "ip-orange", "malicious-urls", "domains", "files"} {
 		if byAlias[alias] == "" {
 			t.Fatalf("no collection %q in %s", alias, a.body)
 		}
@@ -271,6 +326,10 @@ func TestTAXIIConversation(t *testing.T) {
 	if len(red) == 0 || len(orange) == 0 || len(redURLs) == 0 {
 		t.Fatalf("the fixture should have Red and Orange addresses and Red web addresses: %v %v %v", red, orange, redURLs)
 	}
+	domains, hashes := objectZonesOf(t, s.url, tok, lookedUp, "testdata/e2e/world.jsonl")
+	if len(hashes) == 0 {
+		t.Fatalf("the fixture should have a Red file")
+	}
 	objects := func(alias string) string { return apiRoot + "collections/" + byAlias[alias] + "/objects/" }
 
 	// Objects paged two at a time until exhausted equal one big page.
@@ -282,10 +341,10 @@ func TestTAXIIConversation(t *testing.T) {
 	if len(whole) == 0 || whole[0].Type != "identity" {
 		t.Fatalf("the collection should start with the portal's identity: %+v", whole)
 	}
-	if n := 1 + 3*(len(red)+len(orange)+len(redURLs)+len(orangeURLs)); len(whole) != n {
+	if n := 1 + 3*(len(red)+len(orange)+len(redURLs)+len(orangeURLs)+len(domains)+len(hashes)); len(whole) != n {
 		t.Errorf("indicators collection holds %d objects, want %d (identity + 3 per indicator)", len(whole), n)
 	}
-	if got, want := patterns(whole), sortedUnion(red, orange, redURLs, orangeURLs); !slices.Equal(got, want) {
+	if got, want := patterns(whole), sortedUnion(red, orange, redURLs, orangeURLs, domains, hashes); !slices.Equal(got, want) {
 		t.Errorf("indicators collection patterns:\n%v\nwant\n%v", got, want)
 	}
 	if got := patterns(pageAll(t, objects("ip-red"), tok, 3)); !slices.Equal(got, red) {
@@ -296,6 +355,12 @@ func TestTAXIIConversation(t *testing.T) {
 	}
 	if got := patterns(pageAll(t, objects("malicious-urls"), tok, 5)); !slices.Equal(got, redURLs) {
 		t.Errorf("malicious-urls patterns %v, want %v", got, redURLs)
+	}
+	if got := patterns(pageAll(t, objects("domains"), tok, 2)); !slices.Equal(got, domains) {
+		t.Errorf("domains patterns %v, want %v", got, domains)
+	}
+	if got := patterns(pageAll(t, objects("files"), tok, 2)); !slices.Equal(got, hashes) {
+		t.Errorf("files patterns %v, want %v", got, hashes)
 	}
 	for _, o := range whole {
 		if o.ID == "" || (o.Type == "indicator" && o.Modified == "") {

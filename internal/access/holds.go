@@ -58,16 +58,16 @@ func (s *Service) hold(ctx context.Context, q intel.HoldQuery) (intel.Hold, bool
 	return s.Store.Hold(ctx, q)
 }
 
-// Held reports whether a legal hold covers an address (when ip is valid)
-// or a web address (by its key, when urlKey is not empty; its host too
-// when that is a name: a hold on it or on a name above it).
-func (s *Service) Held(ctx context.Context, ip netip.Addr, urlKey string) (bool, error) {
-	q := intel.HoldQuery{IP: ip, URL: urlKey}
-	if host := intel.URLHost(urlKey); host != "" {
+// Held reports whether a legal hold covers what q names: an address, a
+// web address (its host too when that is a name and q names no domain: a
+// hold on it or on a name above it), a domain name, or a file by any of
+// its hashes (the hashes stored with each are checked too).
+func (s *Service) Held(ctx context.Context, q intel.HoldQuery) (bool, error) {
+	if host := intel.URLHost(q.URL); host != "" && q.Domain == "" {
 		if _, err := netip.ParseAddr(host); err != nil {
 			q.Domain = host
 		}
 	}
-	_, held, err := s.Store.Hold(ctx, q)
+	_, held, err := s.hold(ctx, q)
 	return held, err
 }

@@ -67,7 +67,7 @@ func TestCheckHoldObjects(t *testing.T) {
 		{"notbadcorp.example/", false},
 		{"[2001:db8::1]/x", false},
 	} {
-		if got, err := s.Held(ctx, netip.Addr{}, tc.url); err != nil || got != tc.want {
+		if got, err := s.Held(ctx, intel.HoldQuery{URL: tc.url}); err != nil || got != tc.want {
 			t.Errorf("Held(%q): got %v, %v; want %v", tc.url, got, err, tc.want)
 		}
 	}

@@ -71,22 +71,30 @@ type Intel interface {
 	// the store holds.
 	Reports(ctx context.Context, from, to time.Time, limit int) ([]intel.Report, error)
 
-	// Changes lists the addresses (kind ChangedAddresses) or web addresses
-	// (kind ChangedURLs) whose knowledge changed, by their latest change
-	// stamp, oldest first (ties: addresses in netip.Addr.Compare order, web
-	// addresses bytewise), strictly after the cursor, at most limit. The
+	// Changes lists the addresses (kind ChangedAddresses), web addresses
+	// (kind ChangedURLs) or objects (kind ChangedObjects) whose knowledge
+	// changed, by their latest change stamp, oldest first (ties: addresses
+	// in netip.Addr.Compare order, web addresses bytewise, objects by Kind,
+	// then Key bytewise), strictly after the cursor, at most limit. The
 	// cursor is a Change: the zero Change starts at the beginning; one with
 	// only At set starts after every stamp at or before At; one with At and
-	// a key (IP or URL, as the kind) starts after that entry. The cost is
-	// bounded by limit, not by the size of the store.
+	// a key (IP, URL, or Kind and Key, as the kind) starts after that
+	// entry. The cost is bounded by limit, not by the size of the store.
 	//
-	// Apply stamps with one change time every address and web address for
-	// which the batch changed a stored value: the summary or an item of a
-	// list section (for an address: Address, HostedURLs, Files,
-	// Resolutions, Masks; for a web address: URL, URLFiles). A DomainInfo
-	// record does not stamp the addresses whose resolutions it recolours,
-	// network-keyed records stamp nothing, and re-applying a batch changes
-	// nothing and stamps nothing. The change time is the store's clock in
+	// Apply stamps with one change time every address, web address and
+	// object for which the batch changed a stored value: the summary or an
+	// item of a list section (for an address: Address, HostedURLs, Files,
+	// Resolutions, Masks; for a web address: URL, URLFiles); for an object
+	// (store.Objects) its ObjectInfo, one of its ObjectListings, an item of
+	// a list it owns (Links), the FileHashes stored under it (files) or
+	// the DomainWhois stored under it (hosts). The objects are a change
+	// order of their own: an object record never stamps an address or a
+	// web address of ChangedURLs, nor an address-keyed record an object,
+	// except through the object records the batch carries (see
+	// intel.Batch.AddObjects). A DomainInfo record does not stamp the
+	// addresses whose resolutions it recolours, network-keyed records stamp
+	// nothing, and re-applying a batch changes nothing and stamps nothing.
+	// The change time is the store's clock in
 	// UTC, truncated to microseconds, made later than every earlier stamp,
 	// so that stamps increase in commit order: a reader that has seen every
 	// change up to a stamp T never later finds a new entry at or before T.
@@ -131,15 +139,20 @@ type ChangeKind uint8
 const (
 	ChangedAddresses ChangeKind = iota + 1
 	ChangedURLs
+	ChangedObjects
 )
 
-// Change is one entry of the change order: an address or web address and
-// the stamp of its latest change. As a cursor of Changes, a zero key means
-// "after every entry stamped At".
+// Change is one entry of the change order: an address, web address or
+// object and the stamp of its latest change. As a cursor of Changes, a
+// zero key means "after every entry stamped At" (for kind ChangedObjects
+// the key is zero when Kind is).
 type Change struct {
 	At  time.Time  // UTC, microsecond precision
 	IP  netip.Addr // kind ChangedAddresses
 	URL string     // kind ChangedURLs: the normalised key, without scheme
+	// Kind ChangedObjects: the object, as store.Objects keys it.
+	Kind intel.ObjectKind
+	Key  string
 }
 
 // NetRecord is one network-keyed record; exactly one field is set.

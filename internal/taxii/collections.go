@@ -5,13 +5,14 @@
 // the access log stay with the HTTP layer, which also turns the errors
 // returned here into TAXII error messages.
 //
-// A collection is a view of the store's change order (store.Intel.Changes):
-// every address or web address whose evidence changed is an entry, dated
-// by its latest change stamp, which is the date_added of its objects. An
-// entry contributes its indicator objects (render.IPIndicator,
-// render.URLIndicator) when its verdict, computed at request time, falls
-// in the collection's zones; held objects (legal holds) are left out.
-// docs/taxii.md describes the collections and the paging.
+// A collection is a view of the store's change orders (store.Intel.Changes):
+// every address, web address, domain or file whose evidence changed is an
+// entry, dated by its latest change stamp, which is the date_added of its
+// objects. An entry contributes its indicator objects (render.IPIndicator,
+// render.URLIndicator, render.DomainIndicator, render.FileIndicator) when
+// its verdict, computed at request time, falls in the collection's zones;
+// held objects (legal holds) are left out. docs/taxii.md describes the
+// collections, what their entries are, and the paging.
 package taxii
 
 import (
@@ -27,6 +28,8 @@ type Collection struct {
 	Description string
 	Addresses   bool         // entries of addresses
 	URLs        bool         // entries of web addresses
+	Domains     bool         // entries of domains (host objects)
+	Files       bool         // entries of files
 	Zones       []intel.Zone // verdicts shown
 }
 
@@ -47,9 +50,9 @@ var Collections = []Collection{
 		ID:    "5d6c2b1e-8a43-4f0e-9b7a-3c1f2e4d5a60",
 		Alias: "indicators",
 		Title: "All indicators",
-		Description: "Indicators of every address and web address whose verdict is Red or Orange, " +
-			"with the observable each is based on",
-		Addresses: true, URLs: true,
+		Description: "Indicators of every address, web address and domain whose verdict is Red or Orange " +
+			"and of every file whose verdict is Red, with the observable each is based on",
+		Addresses: true, URLs: true, Domains: true, Files: true,
 		Zones: []intel.Zone{intel.ZoneRed, intel.ZoneOrange},
 	},
 	{
@@ -76,7 +79,27 @@ var Collections = []Collection{
 		URLs:        true,
 		Zones:       []intel.Zone{intel.ZoneRed},
 	},
+	{
+		ID:          "4770e630-c31d-4aa2-b269-f809cf2ea08b",
+		Alias:       "domains",
+		Title:       "Domain indicators",
+		Description: "Indicators of domains whose verdict is Red (dangerous) or Orange (not trusted)",
+		Domains:     true,
+		Zones:       []intel.Zone{intel.ZoneRed, intel.ZoneOrange},
+	},
+	{
+		ID:          "2d6fc925-4c71-4d9d-bcc0-1d5fd439575b",
+		Alias:       "files",
+		Title:       "File indicators",
+		Description: "Indicators of files whose verdict is Red (malicious)",
+		Files:       true,
+		Zones:       []intel.Zone{intel.ZoneRed},
+	},
 }
+
+// objects reports whether the collection shows entries of objects
+// (store.ChangedObjects).
+func (c *Collection) objects() bool { return c.URLs || c.Domains || c.Files }
 
 // collection finds a collection by id or alias.
 func collection(id string) (*Collection, bool) {

@@ -10,19 +10,57 @@ import (
 	"github.com/tipd/tipd/internal/intel"
 )
 
-// Entry kinds, in the order entries with the same stamp are shown.
+// Entry kinds. Entries with the same stamp are shown in the order of
+// kindRank: addresses, the identity, web addresses (store.ChangedURLs),
+// then objects (store.ChangedObjects) by object kind: domains, web
+// addresses, files.
 const (
 	kindIdentity = 'i'
 	kindAddress  = 'a'
 	kindURL      = 'u'
+	kindHost     = 'h' // an object of kind intel.ObjectHost
+	kindURLObj   = 'w' // an object of kind intel.ObjectURL
+	kindFile     = 'f' // an object of kind intel.ObjectFile
 )
+
+// kindRank orders the entry kinds.
+func kindRank(k byte) int {
+	switch k {
+	case kindAddress:
+		return 1
+	case kindIdentity:
+		return 2
+	case kindURL:
+		return 3
+	case kindHost:
+		return 4
+	case kindURLObj:
+		return 5
+	case kindFile:
+		return 6
+	}
+	return 0
+}
+
+// objectKinds maps the object kinds to their entry kinds.
+var objectKinds = map[intel.ObjectKind]byte{intel.ObjectHost: kindHost, intel.ObjectURL: kindURLObj, intel.ObjectFile: kindFile}
+
+// objectKind is the object kind of an entry kind (0 for other kinds).
+func objectKind(k byte) intel.ObjectKind {
+	for ok, ek := range objectKinds {
+		if ek == k {
+			return ok
+		}
+	}
+	return 0
+}
 
 // position is a place in a collection: the entry (stamp, kind, key) and
 // how many of its objects were consumed. The zero position is the start.
 type position struct {
 	at   time.Time
 	kind byte
-	key  string // the address or web address; "" for the identity
+	key  string // the address, web address or object key; "" for the identity
 	done int    // objects of the entry already consumed
 	// afterStamp: every entry stamped at or before at is behind
 	// (added_after), rather than the entries up to (at, kind, key).
@@ -35,7 +73,7 @@ func compareEntry(at time.Time, kind byte, key string, bt time.Time, bkind byte,
 		return c
 	}
 	if kind != bkind {
-		return int(kind) - int(bkind)
+		return kindRank(kind) - kindRank(bkind)
 	}
 	if kind == kindAddress {
 		a, _ := netip.ParseAddr(key)
@@ -79,7 +117,7 @@ func decodePosition(tok string) (position, error) {
 		if _, err := netip.ParseAddr(p.key); err != nil {
 			return position{}, bad
 		}
-	case kindURL:
+	case kindURL, kindHost, kindURLObj, kindFile:
 		if p.key == "" {
 			return position{}, bad
 		}

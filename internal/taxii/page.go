@@ -27,9 +27,11 @@ var identityDate = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 // Sections and list size of the reports an entry is rendered from: enough
 // for the verdict and for dating the indicator as a lookup does.
 const (
-	ipSections  = report.SecZone | report.SecIPGeneralInfo | report.SecFeedMasks | report.SecIPSpamInfo | report.SecIPPhishingInfo
-	urlSections = report.SecZone | report.SecURLGeneralInfo | report.SecFeedMasks | report.SecFilesDownloaded
-	reportItems = report.DefaultCount
+	ipSections     = report.SecZone | report.SecIPGeneralInfo | report.SecFeedMasks | report.SecIPSpamInfo | report.SecIPPhishingInfo
+	urlSections    = report.SecZone | report.SecURLGeneralInfo | report.SecFeedMasks | report.SecFilesDownloaded
+	domainSections = report.SecZone | report.SecDomainGeneralInfo | report.SecFeedMasks
+	fileSections   = report.SecZone | report.SecFileGeneralInfo
+	reportItems    = report.DefaultCount
 )
 
 // filter is what a request asks of a collection's objects.
@@ -89,22 +91,31 @@ type page struct {
 	next  position // valid when more
 }
 
-// entry is one address, web address or the identity in a collection.
+// entry is one address, web address, object or the identity in a
+// collection.
 type entry struct {
 	at   time.Time
 	kind byte
 	ip   netip.Addr
-	url  string
+	name string // the web address or object key
 }
 
 func (e entry) key() string {
-	switch e.kind {
-	case kindAddress:
+	if e.kind == kindAddress {
 		return e.ip.String()
-	case kindURL:
-		return e.url
 	}
-	return ""
+	return e.name
+}
+
+// entryOf is the entry of a change of a stream of kind.
+func entryOf(kind store.ChangeKind, ch store.Change) entry {
+	switch kind {
+	case store.ChangedAddresses:
+		return entry{at: ch.At, kind: kindAddress, ip: ch.IP}
+	case store.ChangedURLs:
+		return entry{at: ch.At, kind: kindURL, name: ch.URL}
+	}
+	return entry{at: ch.At, kind: objectKinds[ch.Kind], name: ch.Key}
 }
 
 func (e entry) pos(done int) position {
@@ -144,22 +155,34 @@ func (s *stream) head(ctx context.Context) (store.Change, bool, error) {
 
 func (s *stream) pop() { s.buf = s.buf[1:] }
 
+// streamKinds are the entry kinds of the stream of each change kind, in
+// kindRank order.
+var streamKinds = map[store.ChangeKind][]byte{
+	store.ChangedAddresses: {kindAddress},
+	store.ChangedURLs:      {kindURL},
+	store.ChangedObjects:   {kindHost, kindURLObj, kindFile},
+}
+
 // storeCursor is where a stream of kind starts so that it yields the
 // entries after p.
-func storeCursor(p position, kind byte) store.Change {
+func storeCursor(p position, kind store.ChangeKind) store.Change {
+	kinds := streamKinds[kind]
+	r := kindRank(p.kind)
 	switch {
 	case p.at.IsZero() && p.kind == 0:
 		return store.Change{}
-	case p.afterStamp || p.kind > kind:
+	case p.afterStamp || r > kindRank(kinds[len(kinds)-1]):
 		return store.Change{At: p.at}
-	case p.kind < kind:
+	case r < kindRank(kinds[0]):
 		// Entries stamped p.at itself are still ahead.
 		return store.Change{At: p.at.Add(-time.Microsecond)}
-	case kind == kindAddress:
+	case kind == store.ChangedAddresses:
 		ip, _ := netip.ParseAddr(p.key)
 		return store.Change{At: p.at, IP: ip}
-	default:
+	case kind == store.ChangedURLs:
 		return store.Change{At: p.at, URL: p.key}
+	default:
+		return store.Change{At: p.at, Kind: objectKind(p.kind), Key: p.key}
 	}
 }
 
@@ -169,14 +192,13 @@ func storeCursor(p position, kind byte) store.Change {
 func (s *Server) collect(ctx context.Context, c *Collection, from position, f *filter, limit, maxScan int) (page, error) {
 	var pg page
 	var streams []*stream
-	var kinds []byte
-	if c.Addresses && s.Changes != nil {
-		streams = append(streams, &stream{st: s.Changes, kind: store.ChangedAddresses, after: storeCursor(from, kindAddress)})
-		kinds = append(kinds, kindAddress)
-	}
-	if c.URLs && s.Changes != nil {
-		streams = append(streams, &stream{st: s.Changes, kind: store.ChangedURLs, after: storeCursor(from, kindURL)})
-		kinds = append(kinds, kindURL)
+	for _, k := range []struct {
+		kind store.ChangeKind
+		on   bool
+	}{{store.ChangedAddresses, c.Addresses}, {store.ChangedURLs, c.URLs}, {store.ChangedObjects, c.objects()}} {
+		if k.on && s.Changes != nil {
+			streams = append(streams, &stream{st: s.Changes, kind: k.kind, after: storeCursor(from, k.kind)})
+		}
 	}
 	identityAhead := from.kind == 0 && !from.afterStamp ||
 		from.afterStamp && identityDate.After(from.at) ||
@@ -209,11 +231,10 @@ func (s *Server) collect(ctx context.Context, c *Collection, from position, f *f
 	// The entry the start position is inside of, if it was cut short.
 	if from.kind != 0 && !from.afterStamp && from.done < doneAll {
 		e := entry{at: from.at, kind: from.kind}
-		switch from.kind {
-		case kindAddress:
+		if from.kind == kindAddress {
 			e.ip, _ = netip.ParseAddr(from.key)
-		case kindURL:
-			e.url = from.key
+		} else {
+			e.name = from.key
 		}
 		objs, err := s.objects(ctx, c, e)
 		if err != nil {
@@ -233,14 +254,23 @@ func (s *Server) collect(ctx context.Context, c *Collection, from position, f *f
 			best, found = entry{at: identityDate, kind: kindIdentity}, true
 		}
 		for i, st := range streams {
-			ch, ok, err := st.head(ctx)
-			if err != nil {
-				return page{}, err
+			var e entry
+			for {
+				ch, ok, err := st.head(ctx)
+				if err != nil {
+					return page{}, err
+				}
+				if !ok {
+					break
+				}
+				if e = entryOf(st.kind, ch); e.kind != 0 {
+					break
+				}
+				st.pop() // an object kind this server does not know
 			}
-			if !ok {
+			if e.kind == 0 {
 				continue
 			}
-			e := entry{at: ch.At, kind: kinds[i], ip: ch.IP, url: ch.URL}
 			if !found || compareEntry(e.at, e.kind, e.key(), best.at, best.kind, best.key()) < 0 {
 				best, bestStream, found = e, i, true
 			}
@@ -288,7 +318,7 @@ func (s *Server) objects(ctx context.Context, c *Collection, e entry) ([]render.
 		if !c.Addresses {
 			return nil, nil
 		}
-		if held, err := s.held(ctx, e.ip, ""); err != nil || held {
+		if held, err := s.held(ctx, intel.HoldQuery{IP: e.ip}); err != nil || held {
 			return nil, err
 		}
 		r, err := s.Reports.IP(ctx, e.ip, ipSections, reportItems)
@@ -300,15 +330,20 @@ func (s *Server) objects(ctx context.Context, c *Collection, e entry) ([]render.
 			return nil, nil
 		}
 		return render.IPIndicator(r, e.at), nil
-	case kindURL:
+	case kindURL, kindURLObj:
 		if !c.URLs {
 			return nil, nil
 		}
-		host, _ := netip.ParseAddr(intel.URLHost(e.url))
-		if held, err := s.held(ctx, host.Unmap(), e.url); err != nil || held {
+		if e.kind == kindURLObj {
+			if dup, err := s.sameAsURLEntry(ctx, e); err != nil || dup {
+				return nil, err
+			}
+		}
+		host, _ := netip.ParseAddr(intel.URLHost(e.name))
+		if held, err := s.held(ctx, intel.HoldQuery{IP: host.Unmap(), URL: e.name}); err != nil || held {
 			return nil, err
 		}
-		r, err := s.Reports.URL(ctx, e.url, urlSections, reportItems)
+		r, err := s.Reports.URL(ctx, e.name, urlSections, reportItems)
 		if err != nil {
 			if intel.KindOf(err) == intel.KindInvalid {
 				return nil, nil // a stored key the lookup would refuse
@@ -319,15 +354,95 @@ func (s *Server) objects(ctx context.Context, c *Collection, e entry) ([]render.
 			return nil, nil
 		}
 		return render.URLIndicator(r, e.at), nil
+	case kindHost:
+		if !c.Domains {
+			return nil, nil
+		}
+		if _, err := netip.ParseAddr(e.name); err == nil {
+			return nil, nil // an address as a host: the address entries show it
+		}
+		if held, err := s.held(ctx, intel.HoldQuery{Domain: e.name}); err != nil || held {
+			return nil, err
+		}
+		r, err := s.Reports.Domain(ctx, e.name, domainSections, reportItems)
+		if err != nil {
+			if intel.KindOf(err) == intel.KindInvalid {
+				return nil, nil
+			}
+			return nil, err
+		}
+		if !c.shows(r.Zone) {
+			return nil, nil
+		}
+		return render.DomainIndicator(r, e.at), nil
+	case kindFile:
+		if !c.Files {
+			return nil, nil
+		}
+		if held, err := s.held(ctx, intel.HoldQuery{Hashes: []string{e.name}}); err != nil || held {
+			return nil, err
+		}
+		r, err := s.Reports.File(ctx, e.name, fileSections, reportItems)
+		if err != nil {
+			if intel.KindOf(err) == intel.KindInvalid {
+				return nil, nil
+			}
+			return nil, err
+		}
+		if !c.shows(r.Zone) {
+			return nil, nil
+		}
+		return render.FileIndicator(r, e.at), nil
 	}
 	return nil, nil
 }
 
-func (s *Server) held(ctx context.Context, ip netip.Addr, urlKey string) (bool, error) {
+// sameAsURLEntry reports whether the object entry e of a web address adds
+// nothing to the web address entries: when the object has no records of
+// its own (it only owns the list of the web addresses under its match key,
+// each of which has entries of its own), or when the web address has an
+// entry of store.ChangedURLs with the same stamp (the same objects with the
+// same date). The second check reads the entries of that stamp from just
+// before the key: one bounded read.
+func (s *Server) sameAsURLEntry(ctx context.Context, e entry) (bool, error) {
+	if s.Reports == nil || s.Reports.Store == nil {
+		return false, nil
+	}
+	o, err := s.Reports.Store.Object(ctx, intel.ObjectURL, e.name)
+	if err != nil {
+		return false, fmt.Errorf("read web address %q: %w", e.name, err)
+	}
+	o.Lists[intel.LinkURLVariants] = intel.ListCount{}
+	if !o.Known() {
+		return true, nil
+	}
+	before, ok := keyBefore(e.name)
+	if !ok || s.Changes == nil {
+		return false, nil
+	}
+	l, err := s.Changes.Changes(ctx, store.ChangedURLs, store.Change{At: e.at, URL: before}, 1)
+	if err != nil {
+		return false, fmt.Errorf("read changes: %w", err)
+	}
+	return len(l) == 1 && l[0].At.Equal(e.at) && l[0].URL == e.name, nil
+}
+
+// keyBefore is a text that sorts just before key: no web address key sorts
+// between them (keys are printable ASCII; the text ends with the largest
+// code point). ok is false when key has no such text.
+func keyBefore(key string) (string, bool) {
+	n := len(key)
+	if n == 0 || key[n-1] <= ' ' || key[n-1] > '~' {
+		return "", false
+	}
+	return key[:n-1] + string(key[n-1]-1) + "\U0010FFFF", true
+}
+
+func (s *Server) held(ctx context.Context, q intel.HoldQuery) (bool, error) {
 	if s.Held == nil {
 		return false, nil
 	}
-	h, err := s.Held(ctx, ip, urlKey)
+	h, err := s.Held(ctx, q)
 	if err != nil {
 		return false, fmt.Errorf("check legal holds: %w", err)
 	}

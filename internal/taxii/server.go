@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"mime"
 	"net/http"
-	"net/netip"
 	"net/url"
 	"slices"
 	"strconv"
@@ -42,12 +41,14 @@ const Prefix = "/taxii2/"
 type Server struct {
 	// Reports builds the verdicts.
 	Reports *report.Builder
-	// Changes lists the addresses and web addresses whose knowledge
-	// changed, in the order the collections are paged; nil means none.
+	// Changes lists the addresses, web addresses and objects (domains,
+	// web addresses, files) whose knowledge changed, in the order the
+	// collections are paged; nil means none.
 	Changes ChangeLister
-	// Held reports whether an address (when valid) or web address (when
-	// not empty) is under a legal hold; nil means nothing is held.
-	Held func(ctx context.Context, ip netip.Addr, urlKey string) (bool, error)
+	// Held reports whether a legal hold covers what the query names (an
+	// address, a web address, a domain name, a file by a hash); nil means
+	// nothing is held.
+	Held func(ctx context.Context, q intel.HoldQuery) (bool, error)
 	// MaxScan overrides the package's MaxScan when positive (tests).
 	MaxScan int
 }

@@ -68,8 +68,8 @@ func newWorld(t *testing.T) *world {
 	w.srv = &Server{
 		Reports: &report.Builder{Store: w.st, Net: netdata.NewHolder(), Now: func() time.Time { return now }},
 		Changes: w.st,
-		Held: func(_ context.Context, ip netip.Addr, _ string) (bool, error) {
-			return w.held[ip], nil
+		Held: func(_ context.Context, q intel.HoldQuery) (bool, error) {
+			return w.held[q.IP], nil
 		},
 	}
 	return w

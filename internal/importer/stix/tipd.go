@@ -41,6 +41,7 @@ type tipdProps struct {
 	XSpam       *xActivity  `json:"x_tipd_spam"`
 	XPhishing   *xActivity  `json:"x_tipd_phishing"`
 	XDownload   string      `json:"x_tipd_download_url"`
+	XRelation   string      `json:"x_tipd_relation"`
 	XDailyPeak  *int64      `json:"x_tipd_daily_peak"`
 	XPeakDate   string      `json:"x_tipd_peak_date"`
 	XReportType string      `json:"x_tipd_report_type"`
@@ -313,6 +314,12 @@ type relData struct {
 
 func relDataOf(o *object, created, modified time.Time) (*relData, error) {
 	d := &relData{typ: o.RelationshipType, download: o.XDownload}
+	if o.XRelation != "" {
+		// tipd's link of another list section (accessed, refers-to,
+		// started-by, …): not a download or a hosted web address, and not
+		// evidence this importer keeps.
+		d.typ += "/" + o.XRelation
+	}
 	var ts [4]time.Time
 	for i, f := range []struct{ name, v string }{{"start_time", o.StartTime}, {"stop_time", o.StopTime},
 		{"x_tipd_first_seen", o.XFirstSeen}, {"x_tipd_last_seen", o.XLastSeen}} {

@@ -147,6 +147,31 @@ func TestTipdURLBundle(t *testing.T) {
 	}
 }
 
+// TestTipdAccessedNotDownloaded checks that a file that contacted a web
+// address (a related-to with x_tipd_relation) is not read back as a file
+// downloaded from it.
+func TestTipdAccessedNotDownloaded(t *testing.T) {
+	r := &report.URLReport{Sections: report.AllURLSections, URL: "198.51.100.7/x86", Host: "198.51.100.7", Known: true,
+		Zone: intel.ZoneRed, HasRedZone: true, IPv4Count: 1, FilesCount: 1,
+		Files: []intel.FileDownload{{MD5: "0F343B0931126A20F133D67C2B018A3B", URL: "http://198.51.100.7/x86", Zone: intel.ZoneRed,
+			Hits: 5, FirstSeen: ts(2026, 11, 4, 0, 0), LastSeen: ts(2026, 11, 5, 0, 0)}},
+		FilesAccessed: []report.FileItem{{Zone: intel.ZoneRed, Hits: 3, MD5: "99DACD7B9C3D9926A650918005EB9F1D",
+			FirstSeen: ts(2026, 11, 6, 0, 0), LastSeen: ts(2026, 11, 7, 0, 0), DetectionName: "HEUR:Trojan.Win32.Generic"}}}
+	doc, err := render.URLSTIX(r, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(doc, []byte(`"x_tipd_relation":"accessed"`)) {
+		t.Fatalf("the bundle has no accessed link: %s", doc)
+	}
+	b, bad, _, err := parse(t, doc)
+	if err != nil || len(bad) != 0 {
+		t.Fatalf("got %v, bad %v", err, bad)
+	}
+	wantRecords(t, "files", b.Files, []intel.FileDownload{{MD5: "0F343B0931126A20F133D67C2B018A3B", URL: "http://198.51.100.7/x86",
+		Zone: intel.ZoneRed, Hits: 5, FirstSeen: ts(2026, 11, 4, 0, 0), LastSeen: ts(2026, 11, 5, 0, 0)}})
+}
+
 // TestTipdBundleBad checks that malformed tipd properties make the object
 // bad, with a reason.
 func TestTipdBundleBad(t *testing.T) {

@@ -19,7 +19,65 @@ import (
 type changeLog struct {
 	addrs map[netip.Addr]time.Time
 	urls  map[string]time.Time
+	objs  map[objKey]time.Time
 	last  time.Time // the latest stamp given
+}
+
+// touchedObjects lists the objects a batch may change.
+func touchedObjects(b *intel.Batch) map[objKey]bool {
+	objs := map[objKey]bool{}
+	for _, r := range b.ObjectInfos {
+		objs[objKey{r.Kind, r.Key}] = true
+	}
+	for _, r := range b.ObjectListings {
+		objs[objKey{r.Kind, r.Key}] = true
+	}
+	for _, r := range b.Links {
+		objs[objKey{r.List.Owner(), r.Owner}] = true
+	}
+	for _, r := range b.FileHashes {
+		for _, h := range r.Hashes() {
+			objs[objKey{intel.ObjectFile, h}] = true
+		}
+	}
+	for _, r := range b.Whois {
+		objs[objKey{intel.ObjectHost, r.Domain}] = true
+	}
+	return objs
+}
+
+// objectFingerprints renders what the object reads answer for the
+// objects (their summaries, every list of their kind, their hashes).
+func (s *Store) objectFingerprints(ctx context.Context, objs map[objKey]bool) (map[objKey]string, error) {
+	out := make(map[objKey]string, len(objs))
+	var sb strings.Builder
+	for o := range objs {
+		sb.Reset()
+		sum, err := s.Object(ctx, o.kind, o.key)
+		if err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(&sb, "%#v", sum)
+		for l := intel.LinkList(1); l < intel.NumLinkLists; l++ {
+			if l.Owner() != o.kind || sum.Lists[l].Items == 0 {
+				continue
+			}
+			links, err := s.Links(ctx, l, o.key, allItems)
+			if err != nil {
+				return nil, err
+			}
+			fmt.Fprintf(&sb, "|%d:%#v", l, links)
+		}
+		if o.kind == intel.ObjectFile {
+			h, ok, err := s.FileHashes(ctx, o.key)
+			if err != nil {
+				return nil, err
+			}
+			fmt.Fprintf(&sb, "|%v:%#v", ok, h)
+		}
+		out[o] = sb.String()
+	}
+	return out, nil
 }
 
 // touched lists the owners a batch may change: its addresses and the web
@@ -84,7 +142,7 @@ func (s *Store) fingerprints(ctx context.Context, ips map[netip.Addr]bool, urls 
 
 // stamp records the change time of every owner whose fingerprint moved.
 // The caller holds s.mu for writing.
-func (s *Store) stamp(beforeA, afterA map[netip.Addr]string, beforeU, afterU map[string]string) {
+func (s *Store) stamp(beforeA, afterA map[netip.Addr]string, beforeU, afterU map[string]string, beforeO, afterO map[objKey]string) {
 	var at time.Time
 	next := func() time.Time {
 		if at.IsZero() {
@@ -104,6 +162,14 @@ func (s *Store) stamp(beforeA, afterA map[netip.Addr]string, beforeU, afterU map
 	for u, f := range afterU {
 		if beforeU[u] != f {
 			s.changes.urls[u] = next()
+		}
+	}
+	for o, f := range afterO {
+		if beforeO[o] != f {
+			if s.changes.objs == nil {
+				s.changes.objs = map[objKey]time.Time{}
+			}
+			s.changes.objs[o] = next()
 		}
 	}
 }
@@ -128,18 +194,34 @@ func (s *Store) Changes(ctx context.Context, kind store.ChangeKind, after store.
 		for u, at := range s.changes.urls {
 			all = append(all, store.Change{At: at, URL: u})
 		}
+	case store.ChangedObjects:
+		for o, at := range s.changes.objs {
+			all = append(all, store.Change{At: at, Kind: o.kind, Key: o.key})
+		}
 	default:
 		s.mu.RUnlock()
 		return nil, intel.Invalid("unknown change kind %d", kind)
 	}
 	s.mu.RUnlock()
 	order := func(a, b store.Change) int {
-		return cmp.Or(a.At.Compare(b.At), a.IP.Compare(b.IP), strings.Compare(a.URL, b.URL))
+		return cmp.Or(a.At.Compare(b.At), a.IP.Compare(b.IP), strings.Compare(a.URL, b.URL),
+			cmp.Compare(a.Kind, b.Kind), strings.Compare(a.Key, b.Key))
 	}
 	slices.SortFunc(all, order)
 	start := 0
-	if !after.At.IsZero() || after.IP.IsValid() || after.URL != "" {
-		hasKey := after.IP.IsValid() || after.URL != ""
+	switch kind {
+	case store.ChangedAddresses:
+		after.URL, after.Kind, after.Key = "", 0, ""
+	case store.ChangedURLs:
+		after.IP, after.Kind, after.Key = netip.Addr{}, 0, ""
+	default:
+		after.IP, after.URL = netip.Addr{}, ""
+		if after.Kind == 0 {
+			after.Key = ""
+		}
+	}
+	if !after.At.IsZero() || after.IP.IsValid() || after.URL != "" || after.Kind != 0 {
+		hasKey := after.IP.IsValid() || after.URL != "" || after.Kind != 0
 		start, _ = slices.BinarySearchFunc(all, after, func(c, a store.Change) int {
 			if n := c.At.Compare(a.At); n != 0 || !hasKey {
 				if n == 0 {

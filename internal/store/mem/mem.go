@@ -167,7 +167,12 @@ func (s *Store) Apply(ctx context.Context, b *intel.Batch) error {
 	s.applyMu.Lock()
 	defer s.applyMu.Unlock()
 	ips, urls := touched(b)
+	objs := touchedObjects(b)
 	beforeA, beforeU, err := s.fingerprints(ctx, ips, urls)
+	if err != nil {
+		return err
+	}
+	beforeO, err := s.objectFingerprints(ctx, objs)
 	if err != nil {
 		return err
 	}
@@ -180,8 +185,12 @@ func (s *Store) Apply(ctx context.Context, b *intel.Batch) error {
 	if err != nil {
 		return err
 	}
+	afterO, err := s.objectFingerprints(context.WithoutCancel(ctx), objs)
+	if err != nil {
+		return err
+	}
 	s.mu.Lock()
-	s.stamp(beforeA, afterA, beforeU, afterU)
+	s.stamp(beforeA, afterA, beforeU, afterU, beforeO, afterO)
 	s.mu.Unlock()
 	return nil
 }

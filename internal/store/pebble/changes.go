@@ -21,6 +21,8 @@ import (
 //
 //	c 'a' stamp(8) -> entries: family(1) addr, ...   addresses (family 4 or 6)
 //	c 'u' stamp(8) -> entries: uvarint len, url, ...  web addresses
+//	c 'o' stamp(8) -> entries: uvarint len, kind(1) key, ...  objects
+//	c 'O' kind(1) key -> stamp(8)                     the latest stamp of an object
 //
 // stamp is the big-endian microseconds since 1970, so the log is in stamp
 // order; the entries of one stamp are sorted (bytewise, which for the
@@ -32,10 +34,19 @@ import (
 // what it returns. One value per batch instead of one key per owner keeps
 // the log's cost to an import small. M stamp holds the latest stamp given,
 // so that stamps increase across restarts even if the clock goes back.
+//
+// Objects have no summary that every change of theirs rewrites (a
+// FileHashes record changes none), so the stamp of an object is a key of
+// its own, read and rewritten only for the objects the batch changed: an
+// object is changed when the batch rewrites its summary (ObjectInfo,
+// ObjectListing, DomainWhois, list counts), an item of a list it owns or
+// the FileHashes stored under its hash (see markObject).
 const (
-	tChange  = 'c'
-	cAddress = 'a'
-	cURL     = 'u'
+	tChange   = 'c'
+	cAddress  = 'a'
+	cURL      = 'u'
+	cObject   = 'o'
+	cObjStamp = 'O'
 )
 
 var keyStamp = []byte{tMeta, 's', 't', 'a', 'm', 'p'}
@@ -46,6 +57,8 @@ func changeKind(kind store.ChangeKind) (byte, error) {
 		return cAddress, nil
 	case store.ChangedURLs:
 		return cURL, nil
+	case store.ChangedObjects:
+		return cObject, nil
 	}
 	return 0, intel.Invalid("unknown change kind %d", kind)
 }
@@ -70,6 +83,19 @@ func appendChangeURL(dst []byte, url string) []byte {
 	return append(binary.AppendUvarint(dst, uint64(len(url))), url...)
 }
 
+// appendChangeObject appends the log entry of an object given as its kind
+// byte and key (the form of applier.objs keys): that string in the form
+// of a web address's entry, so that entries order by kind, then key.
+func appendChangeObject(dst []byte, obj string) []byte {
+	return appendChangeURL(dst, obj)
+}
+
+// objStampKey is the key of the latest stamp of an object given as its
+// kind byte and key.
+func objStampKey(obj string) []byte {
+	return append([]byte{tChange, cObjStamp}, obj...)
+}
+
 func changeLogKey(kind byte, t time.Time) []byte {
 	return appendStamp([]byte{tChange, kind}, t)
 }
@@ -79,7 +105,7 @@ func logEntries(kind byte, v []byte) ([][]byte, error) {
 	var out [][]byte
 	for len(v) > 0 {
 		var n int
-		if kind == cAddress {
+		if kind == cAddress { // the others: uvarint length, bytes
 			switch v[0] {
 			case 4:
 				n = 5
@@ -105,9 +131,9 @@ func logEntries(kind byte, v []byte) ([][]byte, error) {
 }
 
 // entryKey is the part of an entry that orders it: the address form, or
-// the web address without its length.
+// the web address (object kind and key) without its length.
 func entryKey(kind byte, e []byte) []byte {
-	if kind == cURL {
+	if kind != cAddress {
 		_, k := binary.Uvarint(e)
 		return e[k:]
 	}
@@ -117,8 +143,16 @@ func entryKey(kind byte, e []byte) []byte {
 // changeOf decodes an entry.
 func changeOf(kind byte, at time.Time, e []byte) (store.Change, error) {
 	ch := store.Change{At: at}
-	if kind == cURL {
+	switch kind {
+	case cURL:
 		ch.URL = string(entryKey(kind, e))
+		return ch, nil
+	case cObject:
+		k := entryKey(kind, e)
+		if len(k) == 0 {
+			return ch, errCorrupt
+		}
+		ch.Kind, ch.Key = intel.ObjectKind(k[0]), string(k[1:])
 		return ch, nil
 	}
 	switch {
@@ -162,12 +196,7 @@ func (s *Store) nextStamp() (time.Time, error) {
 // encoded once and its stamp replaced in place.
 func (a *applier) writeSummaries(s *Store) error {
 	var at time.Time
-	// write writes the summary v of key unless the batch left it as it was
-	// (listChanged: an item of its lists changed), stamped and logged.
-	write := func(key, v []byte, listChanged bool, changed *time.Time, log *changeLog, entry func() []byte) error {
-		if !listChanged && a.sameValue(key, v) {
-			return nil
-		}
+	stamp := func() error {
 		if at.IsZero() {
 			t, err := s.nextStamp()
 			if err != nil {
@@ -175,6 +204,17 @@ func (a *applier) writeSummaries(s *Store) error {
 			}
 			at = t
 			a.set(keyStamp, appendStamp(nil, at))
+		}
+		return nil
+	}
+	// write writes the summary v of key unless the batch left it as it was
+	// (listChanged: an item of its lists changed), stamped and logged.
+	write := func(key, v []byte, listChanged bool, changed *time.Time, log *changeLog, entry func() []byte) error {
+		if !listChanged && a.sameValue(key, v) {
+			return nil
+		}
+		if err := stamp(); err != nil {
+			return err
 		}
 		log.add(entry(), *changed)
 		v = replaceStamp(v, *changed, at)
@@ -195,6 +235,15 @@ func (a *applier) writeSummaries(s *Store) error {
 			return err
 		}
 	}
+	var objLog changeLog
+	if len(a.objChanged) > 0 {
+		if err := stamp(); err != nil {
+			return err
+		}
+		if err := a.stampObjects(at, &objLog); err != nil {
+			return err
+		}
+	}
 	if at.IsZero() {
 		return nil
 	}
@@ -202,7 +251,47 @@ func (a *applier) writeSummaries(s *Store) error {
 	if err := a.writeLog(cAddress, at, &addrLog); err != nil {
 		return err
 	}
-	return a.writeLog(cURL, at, &urlLog)
+	if err := a.writeLog(cURL, at, &urlLog); err != nil {
+		return err
+	}
+	return a.writeLog(cObject, at, &objLog)
+}
+
+// markObject records that the batch changed a stored value of an object
+// given as its kind byte and key.
+func (a *applier) markObject(obj string) {
+	if a.objChanged == nil {
+		a.objChanged = map[string]struct{}{}
+	}
+	a.objChanged[obj] = struct{}{}
+}
+
+// stampObjects gives the stamp at to every changed object: it reads their
+// previous stamps (in key order), logs them and writes the new ones.
+func (a *applier) stampObjects(at time.Time, log *changeLog) error {
+	keys := make([][]byte, 0, len(a.objChanged))
+	for obj := range a.objChanged {
+		keys = append(keys, objStampKey(obj))
+	}
+	if err := a.fetch(keys); err != nil { // sorts keys
+		return fmt.Errorf("change stamps of objects: %w", err)
+	}
+	for _, k := range keys {
+		v, found, err := a.get(k)
+		if err != nil {
+			return fmt.Errorf("change stamp of an object: %w", err)
+		}
+		var prev time.Time
+		if found {
+			if len(v) != 8 {
+				return fmt.Errorf("change stamp of an object: %w", errCorrupt)
+			}
+			prev = time.UnixMicro(int64(binary.BigEndian.Uint64(v))).UTC()
+		}
+		log.add(appendChangeObject(nil, string(k[2:])), prev)
+		a.set(k, appendStamp(nil, at))
+	}
+	return nil
 }
 
 // changeLog collects the owners a batch stamps: their entries, and the
@@ -291,6 +380,10 @@ func (a *applier) markList(list byte, owner []byte) {
 		if n := len(owner); n > 0 && owner[n-1] == 0 {
 			a.urlListChanged[string(owner[:n-1])] = true
 		}
+	case lLinks: // owner: LinkList, owner key, 0x00
+		if n := len(owner); n > 1 && owner[n-1] == 0 {
+			a.markObject(string(byte(intel.LinkList(owner[0]).Owner())) + string(owner[1:n-1]))
+		}
 	}
 }
 
@@ -316,6 +409,8 @@ func (s *Store) Changes(ctx context.Context, kind store.ChangeKind, after store.
 		cursorKey = appendChangeAddr(nil, after.IP.WithZone("").Unmap())
 	case kind == store.ChangedURLs && after.URL != "":
 		cursorKey = []byte(after.URL)
+	case kind == store.ChangedObjects && after.Kind != 0:
+		cursorKey = append([]byte{byte(after.Kind)}, after.Key...)
 	}
 	lower := []byte{tChange, c}
 	at := after.At.Truncate(time.Microsecond)

@@ -167,6 +167,7 @@ func (a *applier) fileHashes(b *intel.Batch) error {
 			}
 			if v := encHashes(nil, &m); !found || !bytes.Equal(old, v) {
 				a.set(k, v)
+				a.markObject(string(byte(intel.ObjectFile)) + h)
 			}
 		}
 	}
@@ -239,6 +240,7 @@ func (a *applier) writeObjects() error {
 		}
 		if !a.sameValue(key, v) {
 			a.set(key, v)
+			a.markObject(k)
 		}
 	}
 	return nil

@@ -119,7 +119,8 @@ func (s *Store) Apply(ctx context.Context, b *intel.Batch) error {
 		}
 		// The owners whose stored values the batch changes (see track).
 		if _, err := tx.Exec(ctx, `CREATE TEMP TABLE ch_addrs (addr inet) ON COMMIT DROP;
-			CREATE TEMP TABLE ch_urls (url text COLLATE "C") ON COMMIT DROP`); err != nil {
+			CREATE TEMP TABLE ch_urls (url text COLLATE "C") ON COMMIT DROP;
+			CREATE TEMP TABLE ch_objs (key text COLLATE "C", kind smallint) ON COMMIT DROP`); err != nil {
 			return err
 		}
 		if seen {
@@ -207,21 +208,22 @@ ON CONFLICT (addr) DO UPDATE `+changedSet(
 // commits, so the next stamp is taken after the previous one is visible.
 const changeLockKey int64 = 0x7469706400000003
 
-// stampChanges gives every owner collected in ch_addrs and ch_urls one
+// stampChanges gives every owner collected in ch_addrs, ch_urls and ch_objs one
 // change stamp: the database clock, made later than the latest stamp given
 // (change_clock). Nothing is stamped, and the clock does not move, when
 // the batch changed nothing.
 func stampChanges(ctx context.Context, tx pgx.Tx) error {
 	var b pgx.Batch
-	b.Queue(`SELECT pg_advisory_xact_lock($1) FROM (SELECT 1) AS one
-		WHERE EXISTS (SELECT 1 FROM ch_addrs) OR EXISTS (SELECT 1 FROM ch_urls)`, changeLockKey)
+	const changed = `(EXISTS (SELECT 1 FROM ch_addrs) OR EXISTS (SELECT 1 FROM ch_urls) OR EXISTS (SELECT 1 FROM ch_objs))`
+	b.Queue(`SELECT pg_advisory_xact_lock($1) FROM (SELECT 1) AS one WHERE `+changed, changeLockKey)
 	b.Queue(`UPDATE change_clock SET last = GREATEST(clock_timestamp(), last + interval '1 microsecond')
-		WHERE id = 1 AND (EXISTS (SELECT 1 FROM ch_addrs) OR EXISTS (SELECT 1 FROM ch_urls))`)
+		WHERE id = 1 AND ` + changed)
 	b.Queue(`INSERT INTO addr_changes AS t (addr, changed_at)
 		SELECT DISTINCT c.addr, k.last FROM ch_addrs c, change_clock k WHERE k.id = 1
 		ON CONFLICT (addr) DO UPDATE SET changed_at = EXCLUDED.changed_at`)
 	b.Queue(`INSERT INTO url_changes AS t (url, changed_at)
 		SELECT DISTINCT c.url, k.last FROM ch_urls c, change_clock k WHERE k.id = 1
 		ON CONFLICT (url) DO UPDATE SET changed_at = EXCLUDED.changed_at`)
+	b.Queue(stampObjects)
 	return tx.SendBatch(ctx, &b).Close()
 }

@@ -133,6 +133,7 @@ func TestChangesPlans(t *testing.T) {
 			k := n*600 + i
 			ip := ip4(10, 2, byte(k>>8), byte(k))
 			b.HostedURLs = append(b.HostedURLs, intel.HostedURL{IP: ip, URL: fmt.Sprintf("h.example/%d", k), Hits: 1, LastSeen: day0})
+			b.ObjectInfos = append(b.ObjectInfos, intel.ObjectInfo{Kind: intel.ObjectHost, Key: fmt.Sprintf("h%d.example", k), Hits: 1})
 		}
 		mustApply(t, s, &b)
 	}
@@ -151,6 +152,9 @@ func TestChangesPlans(t *testing.T) {
 			[]any{at, ip4(10, 2, 0, 1)}, "addr_changes_order"},
 		{`SELECT url, changed_at FROM url_changes WHERE (changed_at, url) > ($1, $2) ORDER BY changed_at, url LIMIT 10`,
 			[]any{at, "h.example/1"}, "url_changes_order"},
+		{`SELECT kind, key, changed_at FROM object_changes ORDER BY changed_at, kind, key LIMIT 10`, nil, "object_changes_order"},
+		{`SELECT kind, key, changed_at FROM object_changes WHERE (changed_at, kind, key) > ($1, $2, $3) ORDER BY changed_at, kind, key LIMIT 10`,
+			[]any{at, int16(intel.ObjectHost), "h1.example"}, "object_changes_order"},
 	}
 	for _, tc := range tests {
 		checkOrderedPlan(t, s, tc.sql, tc.index, tc.args...)
@@ -220,6 +224,75 @@ func TestChangesMigration(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(got2) != 1 || got2[0].IP != ip4(192, 0, 2, 2) || !got2[0].At.After(got[0].At) {
+		t.Errorf("after a change following the migration: %v", got2)
+	}
+}
+
+// A store upgraded by the object changes migration lists the objects it
+// held before, with one stamp later than every earlier one, and stamps
+// later changes after it.
+func TestObjectChangesMigration(t *testing.T) {
+	u := pgtest.FreshSchema(t)
+	ms, err := migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := slices.IndexFunc(ms, func(m migration) bool { return m.version == "0006_object_changes" })
+	if i < 0 {
+		t.Fatal("no migration 0006_object_changes")
+	}
+	conn, err := pgx.Connect(t.Context(), u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(t.Context(), `CREATE TABLE schema_migrations (version text PRIMARY KEY, applied timestamptz NOT NULL DEFAULT now())`); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range ms[:i] {
+		if _, err := conn.Exec(t.Context(), m.sql); err != nil {
+			t.Fatalf("%s: %v", m.version, err)
+		}
+		if _, err := conn.Exec(t.Context(), `INSERT INTO schema_migrations (version) VALUES ($1)`, m.version); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A clock ahead of the database's: the migration's stamp is later.
+	ahead := time.Now().Add(time.Hour).UTC().Truncate(time.Microsecond)
+	if _, err := conn.Exec(t.Context(), `UPDATE change_clock SET last = $1`, ahead); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Exec(t.Context(), `
+		INSERT INTO object_summary (key, kind, hits) VALUES ('a.example', 1, 1);
+		INSERT INTO object_listings (key, kind, feed, category) VALUES ('b.example/x', 2, 'f', 'CATEGORY_MALWARE');
+		INSERT INTO links (owner, list, item) VALUES ('c.example', 3, 'c.example/y'), ('0F343B0931126A20F133D67C2B018A3B', 16, 'c.example/y');
+		INSERT INTO file_hashes (hash, md5) VALUES ('0F343B0931126A20F133D67C2B018A3B', '0F343B0931126A20F133D67C2B018A3B');
+		INSERT INTO domain_whois (domain, registrar) VALUES ('d.example', 'R')`); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(t.Context(), u, Options{MaxConns: 4, Migrate: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	got := allChanges(t, s, store.ChangedObjects)
+	var keys []string
+	for _, c := range got {
+		keys = append(keys, fmt.Sprintf("%s %s", c.Kind, c.Key))
+		if !c.At.Equal(got[0].At) || !c.At.After(ahead) || c.At.Location() != time.UTC {
+			t.Errorf("migrated entry %v: want one stamp after %v, in UTC", c, ahead)
+		}
+	}
+	want := []string{"host a.example", "host c.example", "host d.example", "url b.example/x", "file 0F343B0931126A20F133D67C2B018A3B"}
+	if !slices.Equal(keys, want) {
+		t.Errorf("objects stamped by the migration:\ngot  %q\nwant %q", keys, want)
+	}
+	mustApply(t, s, &intel.Batch{ObjectInfos: []intel.ObjectInfo{{Kind: intel.ObjectHost, Key: "d.example", Hits: 3}}})
+	got2, err := s.Changes(t.Context(), store.ChangedObjects, store.Change{At: got[0].At}, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got2) != 1 || got2[0].Key != "d.example" || !got2[0].At.After(got[0].At) {
 		t.Errorf("after a change following the migration: %v", got2)
 	}
 }

@@ -42,6 +42,7 @@
 //	                                          recent DESC NULLS LAST, hits DESC, item)
 //	  file_hashes     hash                    md5, sha1, sha256 stored together
 //	  domain_whois    domain                  registration record (contacts jsonb)
+//	  object_changes  (key, kind)             index (changed_at, kind, key)
 //	per domain / user (distributed)
 //	  domain_ips     (domain, addr)            index (domain, last_seen DESC NULLS LAST, hits DESC, addr)
 //	  request_counts (user_name, day)

@@ -181,6 +181,7 @@ func citusLayout() []citusTable {
 		{"links", "owner", "object_summary"},
 		{"file_hashes", "hash", "object_summary"},
 		{"domain_whois", "domain", "object_summary"},
+		{"object_changes", "key", "object_summary"},
 		{"domain_ips", "domain", "none"},
 		{"request_counts", "user_name", "none"},
 		{"domains", "", ""},

@@ -88,12 +88,12 @@ func objectInfoStage(in []intel.ObjectInfo) stage {
 			return append([]any{r.Key, int16(r.Kind), r.Hits, ts(r.FirstSeen), ts(r.LastSeen), r.Size, r.Type, r.Packer, r.Signer,
 				r.SignerStatus, strs(r.Allows)}, srcVals(r.Source)...), nil
 		},
-		stmts: []string{
+		stmts: []string{trackObjects(
 			`INSERT INTO object_summary AS t (key, kind, hits, first_seen, last_seen, size, type, packer, signer, signer_status, allows,
 				src_feed, src_file, src_imported)
 			SELECT key, kind, hits, first_seen, last_seen, size, type, packer, signer, signer_status, allows, src_feed, src_file, src_imported
 			FROM st_oinfo
-			ON CONFLICT (key, kind) DO UPDATE ` + changedSet(append([]string{
+			ON CONFLICT (key, kind) DO UPDATE `+changedSet(append([]string{
 				"hits = GREATEST(t.hits, EXCLUDED.hits)",
 				"first_seen = LEAST(t.first_seen, EXCLUDED.first_seen)",
 				"last_seen = GREATEST(t.last_seen, EXCLUDED.last_seen)",
@@ -102,7 +102,7 @@ func objectInfoStage(in []intel.ObjectInfo) stage {
 				"packer = CASE WHEN EXCLUDED.packer <> '' THEN EXCLUDED.packer ELSE t.packer END",
 				"signer = CASE WHEN EXCLUDED.signer <> '' THEN EXCLUDED.signer ELSE t.signer END",
 				"signer_status = CASE WHEN EXCLUDED.signer_status <> '' THEN EXCLUDED.signer_status ELSE t.signer_status END",
-				"allows = tipd_union(t.allows, EXCLUDED.allows)"}, srcSets...)...),
+				"allows = tipd_union(t.allows, EXCLUDED.allows)"}, srcSets...)...), "t.key", "t.kind"),
 		},
 	}
 }
@@ -127,12 +127,12 @@ func objectListingStage(in []intel.ObjectListing) stage {
 			r := rs[i]
 			return append([]any{r.Key, int16(r.Kind), r.Feed, string(r.Category), ts(r.FirstSeen), ts(r.LastSeen)}, srcVals(r.Source)...), nil
 		},
-		stmts: []string{
+		stmts: []string{trackObjects(
 			`INSERT INTO object_listings AS t (key, kind, feed, category, first_seen, last_seen, src_feed, src_file, src_imported)
 			SELECT key, kind, feed, category, first_seen, last_seen, src_feed, src_file, src_imported FROM st_olistings
-			ON CONFLICT (key, kind, feed, category) DO UPDATE ` + changedSet(append([]string{
+			ON CONFLICT (key, kind, feed, category) DO UPDATE `+changedSet(append([]string{
 				"first_seen = LEAST(t.first_seen, EXCLUDED.first_seen)",
-				"last_seen = GREATEST(t.last_seen, EXCLUDED.last_seen)"}, srcSets...)...),
+				"last_seen = GREATEST(t.last_seen, EXCLUDED.last_seen)"}, srcSets...)...), "t.key", "t.kind"),
 		},
 	}
 }
@@ -172,11 +172,11 @@ func linkStage(in []intel.Link) stage {
 				"items = t.items + EXCLUDED.items",
 				"hits = t.hits + EXCLUDED.hits",
 				"max_zone = tipd_zone_merge(t.max_zone, EXCLUDED.max_zone)"),
-			`INSERT INTO links AS t (owner, list, item, zone, hits, first_seen, last_seen, daily_peak, peak_date, attrs,
+			trackObjects(`INSERT INTO links AS t (owner, list, item, zone, hits, first_seen, last_seen, daily_peak, peak_date, attrs,
 				src_feed, src_file, src_imported)
 			SELECT owner, list, item, zone, hits, first_seen, last_seen, daily_peak, peak_date, attrs, src_feed, src_file, src_imported
 			FROM st_olinks
-			ON CONFLICT (owner, list, item) DO UPDATE ` + changedSet(append([]string{
+			ON CONFLICT (owner, list, item) DO UPDATE `+changedSet(append([]string{
 				"zone = tipd_zone_merge(t.zone, EXCLUDED.zone)",
 				"hits = GREATEST(t.hits, EXCLUDED.hits)",
 				"first_seen = LEAST(t.first_seen, EXCLUDED.first_seen)",
@@ -184,7 +184,7 @@ func linkStage(in []intel.Link) stage {
 				"daily_peak = CASE WHEN " + peakWins + " THEN EXCLUDED.daily_peak ELSE t.daily_peak END",
 				"peak_date = CASE WHEN " + peakWins + " THEN EXCLUDED.peak_date ELSE t.peak_date END",
 				"attrs = CASE WHEN t.list IN " + unionLists() + " THEN tipd_union(t.attrs, EXCLUDED.attrs) ELSE tipd_attrs_merge(t.attrs, EXCLUDED.attrs) END",
-			}, srcSets...)...),
+			}, srcSets...)...), "t.owner", linkOwnerKind("t.list")),
 		},
 	}
 }
@@ -220,11 +220,12 @@ func fileHashStage(in []intel.FileHashes) stage {
 			h := merged[i]
 			return append([]any{hashes[i], h.MD5, h.SHA1, h.SHA256}, srcVals(h.Source)...), nil
 		},
-		stmts: []string{
+		stmts: []string{trackObjects(
 			`INSERT INTO file_hashes AS t (hash, md5, sha1, sha256, src_feed, src_file, src_imported)
 			SELECT hash, md5, sha1, sha256, src_feed, src_file, src_imported FROM st_ohashes
-			ON CONFLICT (hash) DO UPDATE ` + changedSet(append([]string{
+			ON CONFLICT (hash) DO UPDATE `+changedSet(append([]string{
 				"md5 = EXCLUDED.md5", "sha1 = EXCLUDED.sha1", "sha256 = EXCLUDED.sha256"}, srcSets...)...),
+			"t.hash", kindSQL(intel.ObjectFile)),
 		},
 	}
 	if len(rs) == 0 {
@@ -311,12 +312,12 @@ func domainWhoisStage(in []intel.DomainWhois) (stage, error) {
 		cols: append([]string{"domain"}, cols...),
 		n:    len(rs),
 		row:  func(i int) ([]any, error) { return rows[i], nil },
-		stmts: []string{
+		stmts: []string{trackObjects(
 			`INSERT INTO domain_whois AS t (domain, created, updated, expires, name_servers, status, registrar, registrar_id,
 				registrar_email, registration_org, contacts, src_feed, src_file, src_imported)
 			SELECT domain, created, updated, expires, name_servers, status, registrar, registrar_id,
 				registrar_email, registration_org, contacts, src_feed, src_file, src_imported FROM st_owhois
-			ON CONFLICT (domain) DO UPDATE ` + changedSet(sets...),
+			ON CONFLICT (domain) DO UPDATE `+changedSet(sets...), "t.domain", kindSQL(intel.ObjectHost)),
 		},
 	}, nil
 }

@@ -131,3 +131,125 @@ func testChanges(t *testing.T, f Factory) {
 		t.Errorf("a batch after reopening: %v, want ip6b stamped after %v", got, at3)
 	}
 }
+
+// objectChangeBatch touches the host evil.example (a listing and a web
+// address on it), the web address evil.example/a (a file that contacted
+// it), the file md5a (its ObjectInfo, and FileHashes with sha256a) and
+// the registrable domain reg.example (its DomainWhois).
+func objectChangeBatch() *intel.Batch {
+	return &intel.Batch{
+		ObjectInfos: []intel.ObjectInfo{{Kind: intel.ObjectFile, Key: md5a, Hits: 2, FirstSeen: day(2024, 3, 1),
+			LastSeen: day(2024, 3, 2), Source: src("MalwareBazaar", 1)}},
+		ObjectListings: []intel.ObjectListing{{Kind: intel.ObjectHost, Key: "evil.example", Category: intel.CatMalware,
+			Feed: "ThreatFox", FirstSeen: day(2024, 3, 1), LastSeen: day(2024, 3, 1), Source: src("ThreatFox", 1)}},
+		Links: []intel.Link{
+			{List: intel.LinkHostURLs, Owner: "evil.example", Item: "evil.example/a", Zone: intel.ZoneRed, Hits: 3,
+				FirstSeen: day(2024, 3, 1), LastSeen: day(2024, 3, 2), Source: src("URLhaus", 1)},
+			{List: intel.LinkURLAccessed, Owner: "evil.example/a", Item: md5a, FirstSeen: day(2024, 3, 1),
+				LastSeen: day(2024, 3, 1), Source: src("sandbox", 1)},
+		},
+		FileHashes: []intel.FileHashes{{MD5: md5a, SHA256: sha256a, Source: src("MalwareBazaar", 1)}},
+		Whois:      []intel.DomainWhois{{Domain: "reg.example", Registrar: "Example Registrar", Source: src("rdap", 1)}},
+	}
+}
+
+// testObjectChanges: the change order of objects (kind ChangedObjects).
+func testObjectChanges(t *testing.T, f Factory) {
+	s := open(t, f)
+	if l := changes(t, s, store.ChangedObjects, store.Change{}, 10); len(l) != 0 {
+		t.Fatalf("object changes of an empty store: %v", l)
+	}
+	host := func(at time.Time, key string) store.Change {
+		return store.Change{At: at, Kind: intel.ObjectHost, Key: key}
+	}
+	url := func(at time.Time, key string) store.Change {
+		return store.Change{At: at, Kind: intel.ObjectURL, Key: key}
+	}
+	file := func(at time.Time, key string) store.Change {
+		return store.Change{At: at, Kind: intel.ObjectFile, Key: key}
+	}
+
+	before := time.Now().UTC().Add(-time.Minute)
+	apply(t, s, objectChangeBatch())
+	got := changes(t, s, store.ChangedObjects, store.Change{}, 10)
+	if len(got) != 5 {
+		t.Fatalf("object changes after one batch: %v, want 5", got)
+	}
+	at1 := got[0].At
+	if at1.Location() != time.UTC || at1.Before(before) || at1.After(time.Now().Add(time.Minute)) || at1 != at1.Truncate(time.Microsecond) {
+		t.Errorf("stamp %v: want the store's clock in UTC, in microseconds", at1)
+	}
+	// By kind (host, web address, file), then key.
+	check(t, "object changes", got, []store.Change{host(at1, "evil.example"), host(at1, "reg.example"),
+		url(at1, "evil.example/a"), file(at1, md5a), file(at1, sha256a)})
+	check(t, "address changes of object records", changes(t, s, store.ChangedAddresses, store.Change{}, 10), []store.Change(nil))
+	check(t, "web address changes of object records", changes(t, s, store.ChangedURLs, store.Change{}, 10), []store.Change(nil))
+
+	// An address-keyed record stamps no object by itself.
+	apply(t, s, changeBatch())
+	check(t, "object changes after address records", changes(t, s, store.ChangedObjects, store.Change{}, 10), got)
+
+	// A link whose item changes without changing the list's counts (a
+	// later LastSeen) stamps its owner alone.
+	apply(t, s, &intel.Batch{Links: []intel.Link{{List: intel.LinkHostURLs, Owner: "evil.example", Item: "evil.example/a",
+		Zone: intel.ZoneRed, Hits: 3, FirstSeen: day(2024, 3, 1), LastSeen: day(2024, 3, 5), Source: src("URLhaus", 1)}}})
+	got = changes(t, s, store.ChangedObjects, store.Change{}, 10)
+	if len(got) != 5 || !got[4].At.After(at1) {
+		t.Fatalf("after a changed link: %v, want evil.example last with a later stamp", got)
+	}
+	at2 := got[4].At
+	check(t, "object changes after a changed link", got, []store.Change{host(at1, "reg.example"),
+		url(at1, "evil.example/a"), file(at1, md5a), file(at1, sha256a), host(at2, "evil.example")})
+
+	// Nothing new: re-applied records stamp nothing.
+	apply(t, s, objectChangeBatch())
+	apply(t, s, &intel.Batch{
+		Links: []intel.Link{{List: intel.LinkHostURLs, Owner: "evil.example", Item: "evil.example/a", Zone: intel.ZoneOrange,
+			Hits: 1, FirstSeen: day(2024, 3, 2), LastSeen: day(2024, 3, 3), Source: src("URLhaus", 1)}},
+		FileHashes: []intel.FileHashes{{MD5: md5a, Source: src("MalwareBazaar", 1)}},
+	})
+	check(t, "object changes after applying nothing new", changes(t, s, store.ChangedObjects, store.Change{}, 10), got)
+
+	// A new registration record, and a SHA-1 that fills the hashes stored
+	// under the MD5 (not those under the SHA-256, which the record does
+	// not give).
+	apply(t, s, &intel.Batch{
+		Whois:      []intel.DomainWhois{{Domain: "reg.example", Registrar: "Other Registrar", Source: src("rdap", 2)}},
+		FileHashes: []intel.FileHashes{{MD5: md5a, SHA1: sha1a, Source: src("MalwareBazaar", 2)}},
+	})
+	got = changes(t, s, store.ChangedObjects, store.Change{}, 10)
+	if len(got) != 6 || !got[3].At.After(at2) {
+		t.Fatalf("after new WHOIS and hashes: %v, want three entries with a later stamp", got)
+	}
+	at3 := got[3].At
+	all := []store.Change{url(at1, "evil.example/a"), file(at1, sha256a), host(at2, "evil.example"),
+		host(at3, "reg.example"), file(at3, md5a), file(at3, sha1a)}
+	check(t, "object changes after new WHOIS and hashes", got, all)
+
+	// Cursors.
+	check(t, "object changes after the first stamp", changes(t, s, store.ChangedObjects, store.Change{At: at1}, 10), all[2:])
+	check(t, "object changes after the first entry", changes(t, s, store.ChangedObjects,
+		store.Change{At: at1, Kind: intel.ObjectURL, Key: "evil.example/a"}, 10), all[1:])
+	check(t, "object changes after an entry of another kind", changes(t, s, store.ChangedObjects,
+		store.Change{At: at3, Kind: intel.ObjectHost, Key: "zzz.example"}, 10), all[4:])
+	check(t, "object changes after a file of the last stamp", changes(t, s, store.ChangedObjects,
+		store.Change{At: at3, Kind: intel.ObjectFile, Key: md5a}, 10), all[5:])
+	check(t, "object changes after the last stamp", changes(t, s, store.ChangedObjects, store.Change{At: at3}, 10), []store.Change(nil))
+	check(t, "object changes with limit 2", changes(t, s, store.ChangedObjects, store.Change{}, 2), all[:2])
+	check(t, "object changes paged one at a time", allChanges(t, s, store.ChangedObjects, 1), all)
+	check(t, "object changes paged two at a time", allChanges(t, s, store.ChangedObjects, 2), all)
+
+	if f.Reopen == nil {
+		return
+	}
+	s = f.Reopen(t, s)
+	t.Cleanup(func() { _ = s.Close() })
+	check(t, "object changes after reopening", changes(t, s, store.ChangedObjects, store.Change{}, 10), all)
+	apply(t, s, &intel.Batch{ObjectInfos: []intel.ObjectInfo{{Kind: intel.ObjectFile, Key: sha256a, Size: 4096, Source: src("jsonl", 1)}}})
+	got = changes(t, s, store.ChangedObjects, store.Change{At: at3}, 10)
+	if len(got) != 1 || got[0].Kind != intel.ObjectFile || got[0].Key != sha256a || !got[0].At.After(at3) {
+		t.Errorf("a batch after reopening: %v, want the SHA-256 stamped after %v", got, at3)
+	}
+	check(t, "object changes after a batch after reopening", changes(t, s, store.ChangedObjects, store.Change{}, 10),
+		append(append([]store.Change{all[0]}, all[2:]...), file(got[0].At, sha256a)))
+}

@@ -90,6 +90,7 @@ func Run(t *testing.T, f Factory) {
 		{"ObjectHolds", testObjectHolds},
 		{"HoldsPersistence", testHoldsPersistence},
 		{"Changes", testChanges},
+		{"ObjectChanges", testObjectChanges},
 		{"AddressLists", testAddressLists},
 		{"ReportsByID", testReportsByID},
 		{"ObjectUnknown", testObjectUnknown},
