@@ -213,6 +213,12 @@ func (b *Builder) IP(ctx context.Context, ip netip.Addr, sec Sections, count int
 	if sec.Has(SecIndustries) {
 		r.Industries = industries(reports)
 	}
+	// The verdict above used the zones recorded on the resolutions; the
+	// items shown carry their objects' own.
+	if err := b.itemVerdicts(ctx, r); err != nil {
+		r.Release()
+		return nil, err
+	}
 	dateItems(r)
 	return r, nil
 }
