@@ -215,7 +215,7 @@ func (b *Builder) IP(ctx context.Context, ip netip.Addr, sec Sections, count int
 	}
 	// The verdict above used the zones recorded on the resolutions; the
 	// items shown carry their objects' own.
-	if err := b.itemVerdicts(ctx, r); err != nil {
+	if err := b.itemVerdicts(ctx, r, gen, now); err != nil {
 		r.Release()
 		return nil, err
 	}

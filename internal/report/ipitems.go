@@ -3,37 +3,42 @@ package report
 import (
 	"context"
 	"strings"
+	"time"
 
 	"github.com/tipd/tipd/internal/intel"
 )
 
 // The items of an address report's list sections (FilesDownloadedFromIp,
 // HostedUrls, IpDnsResolutions) as the answer shows them: each with its
-// object's own zone, as that object's lookup gives it on the same evidence
-// and clock, and dated.
+// object's own zone, as that object's lookup gives it on the same
+// evidence and clock (gen and now, the address's own).
 
 // itemVerdicts gives the returned list items of r their objects' own
-// zones (a file's is never Orange) and fills their unknown dates (see
-// itemDates). One judge serves the report, so that an object named by
-// several items is computed once; only the returned items are judged.
-func (b *Builder) itemVerdicts(ctx context.Context, r *IPReport) error {
-	if len(r.Files)+len(r.HostedURLs)+len(r.Resolutions) == 0 {
+// zones (a file's is never Orange; an item whose MD5 is malformed is
+// Grey). The verdicts kept by earlier reports are looked up first, all
+// items in one pass (see verdictGen.itemZones); a judge computes the
+// others, each object once, only the returned items.
+func (b *Builder) itemVerdicts(ctx context.Context, r *IPReport, gen *verdictGen, now time.Time) error {
+	if gen.itemZones(r) == 0 {
 		return nil
 	}
-	j := b.judge()
+	j := b.judgeAt(gen, now)
 	for i := range r.Files {
 		f := &r.Files[i]
-		z := intel.ZoneGrey
-		if md5 := strings.ToUpper(f.MD5); intel.HashKind(md5) == "MD5" {
-			var err error
-			if z, err = j.fileZone(ctx, md5); err != nil {
-				return err
-			}
+		if f.Zone != "" {
+			continue
+		}
+		z, err := j.fileZone(ctx, itemMD5(f.MD5))
+		if err != nil {
+			return err
 		}
 		f.Zone = z
 	}
 	for i := range r.HostedURLs {
 		u := &r.HostedURLs[i]
+		if u.Zone != "" {
+			continue
+		}
 		z, err := j.urlZone(ctx, u.URL)
 		if err != nil {
 			return err
@@ -42,6 +47,9 @@ func (b *Builder) itemVerdicts(ctx context.Context, r *IPReport) error {
 	}
 	for i := range r.Resolutions {
 		d := &r.Resolutions[i]
+		if d.Zone != "" {
+			continue
+		}
 		z, err := j.hostZone(ctx, d.Domain)
 		if err != nil {
 			return err
@@ -49,4 +57,100 @@ func (b *Builder) itemVerdicts(ctx context.Context, r *IPReport) error {
 		d.Zone = z
 	}
 	return nil
+}
+
+// itemMD5 is the key of a file item's verdict: its MD5 in upper case, ""
+// when it is not an MD5 (such an item is Grey).
+func itemMD5(md5 string) string {
+	if intel.HashKind(md5) != "MD5" {
+		return ""
+	}
+	for i := 0; i < len(md5); i++ {
+		if 'a' <= md5[i] && md5[i] <= 'z' {
+			return strings.ToUpper(md5) // stores keep them upper case: rare
+		}
+	}
+	return md5
+}
+
+// itemZones sets the zone of each list item of r whose object's verdict
+// g keeps, and clears the zone of the others; it returns how many it
+// cleared. The items are looked up in one pass over the published set,
+// without locks, and those not found there in one pass over the verdicts
+// waiting to be published, under one read lock. Nothing is allocated.
+func (g *verdictGen) itemZones(r *IPReport) int {
+	missing := 0
+	set := func(z *intel.Zone, kept intel.Zone, ok bool) {
+		switch {
+		case !ok:
+			*z = ""
+			missing++
+		case *z != kept:
+			*z = kept
+		}
+	}
+	var pub *verdictSet
+	if g != nil && g.keep {
+		pub = g.read.Load()
+	}
+	if pub == nil {
+		pub = &verdictSet{} // nil maps: nothing found
+	}
+	for i := range r.Files {
+		f := &r.Files[i]
+		if md5 := itemMD5(f.MD5); md5 == "" {
+			set(&f.Zone, intel.ZoneGrey, true)
+		} else {
+			z, ok := pub.files[md5]
+			set(&f.Zone, z, ok)
+		}
+	}
+	for i := range r.HostedURLs {
+		u := &r.HostedURLs[i]
+		z, ok := pub.urls[u.URL]
+		set(&u.Zone, z, ok)
+	}
+	for i := range r.Resolutions {
+		d := &r.Resolutions[i]
+		v, ok := pub.hosts[d.Domain]
+		set(&d.Zone, v.zone, ok)
+	}
+	if missing == 0 || g == nil || !g.keep {
+		return missing
+	}
+	found := 0
+	g.mu.RLock()
+	if g.dirty.len() > 0 {
+		d := &g.dirty
+		for i := range r.Files {
+			f := &r.Files[i]
+			if f.Zone == "" {
+				if z, ok := d.files[itemMD5(f.MD5)]; ok {
+					f.Zone = z
+					found++
+				}
+			}
+		}
+		for i := range r.HostedURLs {
+			u := &r.HostedURLs[i]
+			if u.Zone == "" {
+				if z, ok := d.urls[u.URL]; ok {
+					u.Zone = z
+					found++
+				}
+			}
+		}
+		for i := range r.Resolutions {
+			res := &r.Resolutions[i]
+			if res.Zone == "" {
+				if v, ok := d.hosts[res.Domain]; ok {
+					res.Zone = v.zone
+					found++
+				}
+			}
+		}
+	}
+	g.mu.RUnlock()
+	g.foundDirty(found)
+	return missing - found
 }

@@ -199,3 +199,103 @@ func checkDated(t *testing.T, what string, first, last time.Time) {
 		t.Errorf("%s: got FirstSeen %v, LastSeen %v, want both dated", what, first, last)
 	}
 }
+
+// TestIPItemsKept checks that the list items of an address report read
+// back from the kept verdicts (waiting, then published) are those computed
+// without any, and that looking them up allocates nothing.
+func TestIPItemsKept(t *testing.T) {
+	ctx := context.Background()
+	st := mem.New()
+	for _, batch := range []*intel.Batch{objectFixture(), ipItemsBatch()} {
+		if err := st.Apply(ctx, batch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	plain := &Builder{Store: st, Now: clock}
+	cached := &Builder{Store: st, Now: clock, Verdicts: NewVerdicts(0)}
+	want, err := plain.IP(ctx, redIP, AllIPSections, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zones := func(r *IPReport) string {
+		var s []string
+		for _, f := range r.Files {
+			s = append(s, f.MD5+"="+string(f.Zone))
+		}
+		for _, u := range r.HostedURLs {
+			s = append(s, u.URL+"="+string(u.Zone))
+		}
+		for _, d := range r.Resolutions {
+			s = append(s, d.Domain+"="+string(d.Zone))
+		}
+		return fmt.Sprint(s)
+	}
+	for round, state := range []string{"computed", "waiting", "published"} {
+		r, err := cached.IP(ctx, redIP, AllIPSections, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, w := zones(r), zones(want); got != w {
+			t.Errorf("%s (report %d): got %s, want %s", state, round+1, got, w)
+		}
+		g := cached.Verdicts.cur.Load()
+		if published := g.read.Load() != nil; published != (round > 0) {
+			t.Errorf("after report %d: published %v, want %v", round+1, published, round > 0)
+		}
+		if round == 2 {
+			if n := testing.AllocsPerRun(10, func() { g.itemZones(r) }); n != 0 {
+				t.Errorf("itemZones: got %v allocations, want 0", n)
+			}
+			if missing := g.itemZones(r); missing != 0 {
+				t.Errorf("itemZones: %d items not found, want 0", missing)
+			}
+		}
+		r.Release()
+	}
+}
+
+// TestVerdictsPublished checks the publication of kept verdicts: found
+// in dirty often enough, they move to the published set, newest first
+// when the set is full, and the bound holds.
+func TestVerdictsPublished(t *testing.T) {
+	v := NewVerdicts(8) // dirty holds 2, the published set 6
+	g := v.generation(genKey{store: 1, at: 1})
+	for i := range 10 {
+		g.putFile(fmt.Sprintf("%032X", i), intel.ZoneRed)
+		if n := g.dirty.len(); n > 2 {
+			t.Fatalf("after %d verdicts: %d waiting, want at most 2", i+1, n)
+		}
+	}
+	if g.read.Load() != nil {
+		t.Fatal("published before any lookup")
+	}
+	var found string
+	for i := range 10 {
+		if _, ok := g.file(fmt.Sprintf("%032X", i)); ok {
+			found = fmt.Sprintf("%032X", i)
+		}
+	}
+	if found == "" {
+		t.Fatal("no kept verdict found")
+	}
+	pub := g.read.Load()
+	if pub == nil {
+		t.Fatal("not published after the lookups")
+	}
+	if _, ok := pub.files[found]; !ok {
+		t.Errorf("%s: found, not published", found)
+	}
+	if g.dirty.len() != 0 {
+		t.Errorf("after publication: %d waiting, want 0", g.dirty.len())
+	}
+	for i := range 20 {
+		g.putURL(fmt.Sprintf("example.com/%d", i), intel.ZoneGrey)
+		g.url(fmt.Sprintf("example.com/%d", i))
+		if n := g.keptCount(); n > 8 {
+			t.Fatalf("kept %d verdicts, want at most 8", n)
+		}
+	}
+	if _, ok := g.url("example.com/19"); !ok {
+		t.Error("the newest verdict is not kept")
+	}
+}

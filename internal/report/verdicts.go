@@ -116,7 +116,11 @@ type objKey struct {
 }
 
 func (b *Builder) judge() *judge {
-	gen, now := b.generation()
+	return b.judgeAt(b.generation())
+}
+
+// judgeAt is a judge of the generation gen (nil: none) scoring at now.
+func (b *Builder) judgeAt(gen *verdictGen, now time.Time) *judge {
 	return &judge{b: b, now: now, gen: gen, hosts: map[string]*hostEv{}, urls: map[string]*urlEv{},
 		files: map[string]*fileEv{}, ips: map[netip.Addr]ipEv{}, masks: map[netip.Addr][]intel.FeedMask{},
 		hostMasks: map[string][]intel.Link{}, sums: map[objKey]*intel.ObjectSummary{},
