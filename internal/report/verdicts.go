@@ -542,17 +542,21 @@ func (j *judge) urlMasks(ctx context.Context, u *urlEv, info *netdata.Info) ([]i
 		m.Feeds = slices.Clone(m.Feeds)
 		out = append(out, m)
 	}
+	keyHosts := make([]string, len(u.keys))
+	for i, k := range u.keys {
+		keyHosts[i] = intel.URLHost(k)
+	}
 	covers := func(m intel.FeedMask) bool {
-		for _, k := range u.keys {
-			if maskCovers(m, k, intel.URLHost(k)) {
+		for i, k := range u.keys {
+			if maskCovers(m, k, keyHosts[i]) {
 				return true
 			}
 		}
 		return false
 	}
 	var hosts []string
-	for _, k := range u.keys {
-		if h := intel.URLHost(k); h != "" && !slices.Contains(hosts, h) {
+	for _, h := range keyHosts {
+		if h != "" && !slices.Contains(hosts, h) {
 			hosts = append(hosts, h)
 		}
 	}
