@@ -17,7 +17,10 @@ import (
 // zones (a file's is never Orange; an item whose MD5 is malformed is
 // Grey). The verdicts kept by earlier reports are looked up first, all
 // items in one pass (see verdictGen.itemZones); a judge computes the
-// others, each object once, only the returned items.
+// others, each object once, only the returned items. The keys the judge
+// is given are copies: the items' strings may live in the store's memory
+// for the lists, reused once the report is released, and the judge keeps
+// them in the verdicts and evidence of the generation.
 func (b *Builder) itemVerdicts(ctx context.Context, r *IPReport, gen *verdictGen, now time.Time) error {
 	if gen.itemZones(r) == 0 {
 		return nil
@@ -28,7 +31,7 @@ func (b *Builder) itemVerdicts(ctx context.Context, r *IPReport, gen *verdictGen
 		if f.Zone != "" {
 			continue
 		}
-		z, err := j.fileZone(ctx, itemMD5(f.MD5))
+		z, err := j.fileZone(ctx, strings.Clone(itemMD5(f.MD5)))
 		if err != nil {
 			return err
 		}
@@ -39,7 +42,7 @@ func (b *Builder) itemVerdicts(ctx context.Context, r *IPReport, gen *verdictGen
 		if u.Zone != "" {
 			continue
 		}
-		z, err := j.urlZone(ctx, u.URL)
+		z, err := j.urlZone(ctx, strings.Clone(u.URL))
 		if err != nil {
 			return err
 		}
@@ -50,7 +53,7 @@ func (b *Builder) itemVerdicts(ctx context.Context, r *IPReport, gen *verdictGen
 		if d.Zone != "" {
 			continue
 		}
-		z, err := j.hostZone(ctx, d.Domain)
+		z, err := j.hostZone(ctx, strings.Clone(d.Domain))
 		if err != nil {
 			return err
 		}
