@@ -15,7 +15,7 @@ import (
 
 // itemVerdicts gives the returned list items of r their objects' own
 // zones (a file's is never Orange; an item whose MD5 is malformed is
-// Grey). The verdicts kept by earlier reports are looked up first, all
+// Grey) and their dates (see itemDates). The verdicts kept by earlier reports are looked up first, all
 // items in one pass (see verdictGen.itemZones); a judge computes the
 // others, each object once, only the returned items. The keys the judge
 // is given are copies: the items' strings may live in the store's memory
@@ -76,11 +76,12 @@ func itemMD5(md5 string) string {
 	return md5
 }
 
-// itemZones sets the zone of each list item of r whose object's verdict
-// g keeps, and clears the zone of the others; it returns how many it
-// cleared. The items are looked up in one pass over the published set,
-// without locks, and those not found there in one pass over the verdicts
-// waiting to be published, under one read lock. Nothing is allocated.
+// itemZones dates each list item of r (see itemDates), sets the zone of
+// those whose object's verdict g keeps and clears the zone of the others;
+// it returns how many it cleared. The items are dated and looked up in
+// one pass over the published set, without locks, and those not found
+// there in one pass over the verdicts waiting to be published, under one
+// read lock. Nothing is allocated.
 func (g *verdictGen) itemZones(r *IPReport) int {
 	missing := 0
 	set := func(z *intel.Zone, kept intel.Zone, ok bool) {
@@ -101,20 +102,28 @@ func (g *verdictGen) itemZones(r *IPReport) int {
 	}
 	for i := range r.Files {
 		f := &r.Files[i]
-		if md5 := itemMD5(f.MD5); md5 == "" {
-			set(&f.Zone, intel.ZoneGrey, true)
-		} else {
-			z, ok := pub.files[md5]
-			set(&f.Zone, z, ok)
+		f.FirstSeen, f.LastSeen = itemDates(f.FirstSeen, f.LastSeen, f.Source.Imported)
+		// Stores keep MD5s upper case: the item's own is the key, and
+		// only an item not found is normalised.
+		z, ok := pub.files[f.MD5]
+		if !ok {
+			if md5 := itemMD5(f.MD5); md5 == "" {
+				z, ok = intel.ZoneGrey, true
+			} else if md5 != f.MD5 {
+				z, ok = pub.files[md5]
+			}
 		}
+		set(&f.Zone, z, ok)
 	}
 	for i := range r.HostedURLs {
 		u := &r.HostedURLs[i]
+		u.FirstSeen, u.LastSeen = itemDates(u.FirstSeen, u.LastSeen, u.Source.Imported)
 		z, ok := pub.urls[u.URL]
 		set(&u.Zone, z, ok)
 	}
 	for i := range r.Resolutions {
 		d := &r.Resolutions[i]
+		d.FirstSeen, d.LastSeen = itemDates(d.FirstSeen, d.LastSeen, d.Source.Imported)
 		v, ok := pub.hosts[d.Domain]
 		set(&d.Zone, v.zone, ok)
 	}

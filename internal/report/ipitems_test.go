@@ -299,3 +299,33 @@ func TestVerdictsPublished(t *testing.T) {
 		t.Error("the newest verdict is not kept")
 	}
 }
+
+// BenchmarkItemZones is the lookup of the kept verdicts of an address
+// report's 300 list items (count=100), all published.
+func BenchmarkItemZones(b *testing.B) {
+	bld, st := newBuilder(b, fixture(150))
+	kept := &Builder{Store: versionedFrozen{freeze(b, st)}, Net: bld.Net, Now: bld.Now, Verdicts: NewVerdicts(0)}
+	ctx := context.Background()
+	for range 2 {
+		r, err := kept.IP(ctx, redIP, AllIPSections, 100)
+		if err != nil {
+			b.Fatal(err)
+		}
+		r.Release()
+	}
+	r, err := kept.IP(ctx, redIP, AllIPSections, 100)
+	if err != nil {
+		b.Fatal(err)
+	}
+	g := kept.Verdicts.cur.Load()
+	if g.read.Load() == nil {
+		b.Fatal("not published")
+	}
+	cpu := cputime.Now()
+	for b.Loop() {
+		if n := g.itemZones(r); n != 0 {
+			b.Fatalf("%d items not found", n)
+		}
+	}
+	cputime.Report(b, cpu)
+}
