@@ -1,6 +1,7 @@
 package report_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -11,6 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tipd/tipd/internal/gen"
+	"github.com/tipd/tipd/internal/importer"
+	"github.com/tipd/tipd/internal/importer/jsonl"
 	"github.com/tipd/tipd/internal/intel"
 	"github.com/tipd/tipd/internal/netdata"
 	"github.com/tipd/tipd/internal/render"
@@ -499,5 +503,72 @@ func TestAnswersConsistent(t *testing.T) {
 				checkConsistency(t, openWorld(t, st, w, verdicts), w)
 			})
 		}
+	}
+}
+
+// TestDemoWorldConsistent is the property on the demo world (the world
+// `tipd demo` imports, at a tenth of its size; a fiftieth with -short),
+// imported from its jsonl through the importer: the objects the demo
+// prints as examples and the first objects its records name are looked
+// up, then every object their answers show.
+func TestDemoWorldConsistent(t *testing.T) {
+	size := gen.DefaultSize / 10
+	if testing.Short() {
+		size = gen.DefaultSize / 50
+	}
+	var data bytes.Buffer
+	ex, objs, err := gen.WriteWorld(&data, gen.Options{Size: size, Seed: 1, Now: worldNow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := world{batch: &intel.Batch{}}
+	// Besides the examples, the objects the world's records name (at most
+	// maxPerKind of each kind, in the order of the file).
+	const maxPerKind = 150
+	seen := map[string]bool{}
+	for line := range bytes.Lines(data.Bytes()) {
+		var rec struct{ IP, Domain, URL, MD5 string }
+		if json.Unmarshal(line, &rec) != nil {
+			continue
+		}
+		add := func(list *[]string, v string) {
+			if v != "" && !seen[v] && len(*list) < maxPerKind {
+				seen[v] = true
+				*list = append(*list, v)
+			}
+		}
+		if a, err := netip.ParseAddr(rec.IP); err == nil && !seen[rec.IP] && len(w.ips) < maxPerKind {
+			seen[rec.IP] = true
+			w.ips = append(w.ips, a)
+		}
+		add(&w.names, rec.Domain)
+		add(&w.urls, rec.URL)
+		add(&w.md5s, strings.ToUpper(rec.MD5))
+	}
+	st := mem.New()
+	o := importer.Options{File: gen.WorldFile, Now: func() time.Time { return worldNow }}
+	sum, err := importer.Import(context.Background(), st, &data, func() importer.Parser { return jsonl.New(o.ParserConfig()) }, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Skipped != 0 {
+		t.Fatalf("import: %d bad lines %v", sum.Skipped, sum.Bad)
+	}
+	for _, ips := range ex {
+		w.ips = append(w.ips, ips...)
+	}
+	for _, v := range objs.Domains {
+		w.names = append(w.names, v...)
+	}
+	for _, v := range objs.URLs {
+		w.urls = append(w.urls, v...)
+	}
+	for _, v := range objs.Hashes {
+		w.md5s = append(w.md5s, v...)
+	}
+	for _, verdicts := range []bool{false, true} {
+		t.Run(fmt.Sprintf("kept=%v", verdicts), func(t *testing.T) {
+			checkConsistency(t, openWorld(t, st, w, verdicts), w)
+		})
 	}
 }
