@@ -238,8 +238,9 @@ func TestVerdictsBounded(t *testing.T) {
 	}
 }
 
-// TestVerdictsConcurrent looks up from several goroutines while batches
-// are applied (run with -race).
+// TestVerdictsConcurrent looks up names and addresses (whose list items
+// read the kept verdicts in one pass) from several goroutines while
+// batches are applied (run with -race).
 func TestVerdictsConcurrent(t *testing.T) {
 	cached, _, _ := cachedBuilder(t, 8)
 	ctx := context.Background()
@@ -251,6 +252,12 @@ func TestVerdictsConcurrent(t *testing.T) {
 					t.Error(err)
 					return
 				}
+				r, err := cached.IP(ctx, redIP, AllIPSections, 100)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				r.Release()
 			}
 		})
 	}
