@@ -46,6 +46,7 @@ type serveConfig struct {
 	score           score.Config
 	refresh         time.Duration // how often to check the store for new network data
 	verdicts        int           // verdicts kept between lookups (0: none)
+	answerCacheMiB  int64         // rendered answers kept between lookups (0: none)
 	// announce prints the stable lines before serving (default: the url line).
 	announce func(baseURL string) error
 }
@@ -64,12 +65,14 @@ func (e *env) serveFlags(fs *flag.FlagSet, c *serveConfig) func() {
 	userInFlight := fs.Int("user-inflight", httpapi.DefaultUserInFlight, "lookups each user may have in flight at once; more wait for a place (0: no cap)")
 	authFailures := fs.Int("auth-failures", 20, "failed authentications a client address may have in 10 s before it is refused for a while (0: no limit)")
 	verdicts := fs.Int("verdicts", report.DefaultVerdicts, "verdicts of list items kept between lookups until the next import or minute (0: none)")
+	answerCache := fs.Int64("answer-cache", httpapi.DefaultAnswerCache>>20, "MiB of rendered answers kept between lookups until the next import, network refresh, minute or legal hold change (0: none)")
 	return func() {
 		c.addr, c.tlsCert, c.tlsKey, c.maxCount, c.logFormat, c.refresh = *addr, *cert, *key, *maxCount, *logFormat, *refresh
 		c.score = scoring()
 		c.rate, c.burst, c.authFailures = *rate, *burst, *authFailures
 		c.lookupMemoryMiB, c.userInFlight = *lookupMemory, *userInFlight
 		c.verdicts = *verdicts
+		c.answerCacheMiB = *answerCache
 	}
 }
 
@@ -186,7 +189,8 @@ func (e *env) serve(ctx context.Context, st store.Store, loc storeLocation, c se
 	}
 	handler := httpapi.NewServer(logger, httpapi.Config{MaxCount: c.maxCount, RatePerSecond: c.rate, Burst: c.burst,
 		AuthFailures: c.authFailures,
-		LookupMemory: orOff(c.lookupMemoryMiB << 20), UserInFlight: int(orOff(int64(c.userInFlight)))}, httpapi.Deps{
+		LookupMemory: orOff(c.lookupMemoryMiB << 20), UserInFlight: int(orOff(int64(c.userInFlight))),
+		AnswerCache: orOff(c.answerCacheMiB << 20)}, httpapi.Deps{
 		Access:  acc,
 		Reports: builder,
 		Changes: st,

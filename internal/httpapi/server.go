@@ -77,6 +77,11 @@ type Config struct {
 	// MemoryWait is how long a lookup waits for its share of LookupMemory
 	// (default 5 s).
 	MemoryWait time.Duration
+	// AnswerCache bounds, in bytes, the rendered answers kept between
+	// lookups until the next import, network refresh, minute or change of
+	// the legal holds (answercache.go; default 64 MiB); negative means
+	// none are kept.
+	AnswerCache int64
 	// WriteStall is how long a large answer, written in chunks, may wait
 	// for its client to take the next chunk before the connection is
 	// dropped (default 10 s).
@@ -88,6 +93,7 @@ const (
 	DefaultMaxCount     = 10000
 	DefaultDefaultCount = 1000
 	DefaultMaxTarget    = 2000
+	DefaultAnswerCache  = 64 << 20
 )
 
 func (c Config) withDefaults() Config {
@@ -109,6 +115,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MemoryWait <= 0 {
 		c.MemoryWait = DefaultMemoryWait
+	}
+	if c.AnswerCache == 0 {
+		c.AnswerCache = DefaultAnswerCache
 	}
 	if c.WriteStall <= 0 {
 		c.WriteStall = DefaultWriteStall
@@ -166,6 +175,7 @@ type server struct {
 	limiter  *limiter     // the burst limit, or nil
 	authFail *authLimiter // the failed-authentication limit, or nil
 	gate     *gate        // lookups in flight
+	answers  *answerCache // kept answers, or nil
 	taxii    *taxii.Server
 
 	table    []route      // see routes.go
@@ -208,6 +218,15 @@ func NewServer(logger *slog.Logger, cfg Config, deps Deps) http.Handler {
 		}
 	}
 	s.authFail = newAuthLimiter(s.cfg, s.clock, s.logger, s.metrics)
+	var holds func(context.Context) ([]intel.Hold, error)
+	if s.reports != nil {
+		if hl, ok := s.reports.Store.(interface {
+			Holds(ctx context.Context) ([]intel.Hold, error)
+		}); ok {
+			holds = hl.Holds
+		}
+	}
+	s.answers = newAnswerCache(s.cfg.AnswerCache, s.reports, holds, s.metrics)
 	s.bufs.New = func() any { return &scratch{body: make([]byte, 0, 16<<10)} }
 	s.taxii = &taxii.Server{Reports: s.reports, Changes: deps.Changes, Held: s.access.Held}
 	s.routes()
