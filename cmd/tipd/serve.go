@@ -172,6 +172,14 @@ func (e *env) serve(ctx context.Context, st store.Store, loc storeLocation, c se
 			func() float64 { return float64(net0.Load().Stats().Prefixes) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "tipd_netdata_version", Help: "Store network version the snapshot was built from."},
 			func() float64 { return float64(net0.Load().Version()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "tipd_intel_version",
+			Help: "The store's intel data version as this process knows it (-1: unknown; PostgreSQL learns of other processes' imports from notifications): kept answers and verdicts belong to one version."},
+			func() float64 {
+				if v, ok := store.IntelVersion(st); ok {
+					return float64(v)
+				}
+				return -1
+			}),
 	)
 	acc := &access.Service{Store: st, Now: e.now}
 	builder := &report.Builder{Store: st, Net: net0, Now: e.now, Score: c.score}
