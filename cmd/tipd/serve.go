@@ -57,7 +57,7 @@ func (e *env) serveFlags(fs *flag.FlagSet, c *serveConfig) func() {
 	cert := fs.String("tls-cert", e.getenv("TIPD_TLS_CERT"), "TLS certificate file (PEM)")
 	key := fs.String("tls-key", e.getenv("TIPD_TLS_KEY"), "TLS private key file (PEM)")
 	maxCount := fs.Int("max-count", 10000, "the largest count a request may ask for")
-	logFormat := fs.String("log", envOr(e.getenv, "TIPD_LOG", "json"), "log format: json or text (env TIPD_LOG)")
+	logFormat := fs.String("log", envOr(e.getenv, "TIPD_LOG", "json"), "log format: json, text or none (no log lines, no audit record; env TIPD_LOG)")
 	refresh := fs.Duration("refresh", 5*time.Second, "how often to look for network data changed by other processes")
 	rate := fs.Float64("rate", 50, "burst limit: requests per second each user may send on average (0: no limit)")
 	burst := fs.Int("burst", 100, "burst limit: requests each user may send at once")
@@ -157,7 +157,9 @@ func (e *env) serve(ctx context.Context, st store.Store, loc storeLocation, c se
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 
-	logger := newLogger(e.stderr, c.logFormat)
+	logs := newLogBuffer(e.stderr)
+	defer logs.Close()
+	logger := newLogger(logs, c.logFormat)
 	net0 := netdata.NewHolder()
 	if err := net0.Refresh(ctx, st, true); err != nil {
 		return fmt.Errorf("load network data: %w", err)
@@ -396,6 +398,9 @@ func clientCAConfig(file string) (*tls.Config, error) {
 }
 
 func newLogger(w interface{ Write([]byte) (int, error) }, format string) *slog.Logger {
+	if format == "none" {
+		return slog.New(slog.DiscardHandler)
+	}
 	if format == "text" {
 		return slog.New(slog.NewTextHandler(w, nil))
 	}
