@@ -29,8 +29,9 @@
 # (N: TIPD_BENCH_CONNECTIONS, default 64; D: TIPD_BENCH_DURATION, default 5s),
 # and prints requests/s, p50 and p99 latency, and the server's CPU time per
 # request (utime + stime of the process and its children, from /proc, before
-# and after, over the requests); then the ratios tipd/nginx and tipd/bare of
-# requests/s and p99. With TIPD_TEST_POSTGRES (a fresh schema is made) or
+# and after, over the requests), and for tipd the lookups answered from kept
+# answers (serve -answer-cache) and built; then the ratios tipd/nginx and
+# tipd/bare of requests/s and p99. With TIPD_TEST_POSTGRES (a fresh schema is made) or
 # TIPD_BENCH_POSTGRES (an empty database), the demo world is also loaded into
 # PostgreSQL and one `tipd serve` on it ("tipd-pg") runs beside the others.
 # TIPD_BENCH_SERVE_ARGS are more flags for both `tipd serve`. The load
@@ -204,6 +205,13 @@ cputime() {
 	done
 	echo "$t"
 }
+# kept NAME: the answer cache's hits and misses so far of a tipd server.
+kept() {
+	case $1 in
+	tipd*) curl -sf "${urls[$1]}/metrics" | awk '/^tipd_answer_cache_(hits|misses)_total / { printf "%.0f ", $2 }' ;;
+	*) echo "0 0" ;;
+	esac
+}
 n=${#servers[@]}
 declare -A rps=() p99=()
 for r in $(seq 1 "$rounds"); do
@@ -218,9 +226,11 @@ for r in $(seq 1 "$rounds"); do
 				args=("${urls[$s]}/api/ip/$red?count=100")
 			fi
 			wrk -t1 -c"$conns" -d1s -H "$h" "${args[@]}" >/dev/null
+			read -r h0 m0 <<<"$(kept "$s")"
 			c0=$(cputime "${pids[$s]}")
 			wrk -t1 -c"$conns" -d"$dur" --latency -H "$h" "${args[@]}" >"$work/wrk"
 			c1=$(cputime "${pids[$s]}")
+			read -r h1 m1 <<<"$(kept "$s")"
 			line=$(awk -v c0="$c0" -v c1="$c1" -v tck="$tck" '
 				function us(v) {
 					if (v ~ /us$/) return v + 0
@@ -238,8 +248,10 @@ for r in $(seq 1 "$rounds"); do
 			read -r v l50 l99 cpu bad <<<"$line"
 			rps[$case.$s]=$v
 			p99[$case.$s]=$l99
-			printf 'round=%d case=%-6s server=%-7s rps=%-7s p50_us=%-6s p99_us=%-6s cpu_us_per_req=%-6s non2xx=%d\n' \
+			printf 'round=%d case=%-6s server=%-7s rps=%-7s p50_us=%-6s p99_us=%-6s cpu_us_per_req=%-6s non2xx=%d' \
 				"$r" "$case" "$s" "$v" "$l50" "$l99" "$cpu" "$bad"
+			case $s in tipd*) printf ' kept_hits=%d kept_misses=%d' $((h1 - h0)) $((m1 - m0)) ;; esac
+			echo
 		done
 		out="round=$r case=$case"
 		for s in tipd tipd-pg; do
