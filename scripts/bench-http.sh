@@ -178,6 +178,7 @@ done
 
 servers=(tipd nginx bare)
 pg=${TIPD_BENCH_POSTGRES:-}
+export PGOPTIONS="--client-min-messages=warning"
 if [ -z "$pg" ] && [ -n "${TIPD_TEST_POSTGRES:-}" ]; then
 	schema=bench_http_$$
 	psql "$TIPD_TEST_POSTGRES" -qc "DROP SCHEMA IF EXISTS $schema CASCADE; CREATE SCHEMA $schema" >/dev/null
@@ -186,7 +187,6 @@ if [ -z "$pg" ] && [ -n "${TIPD_TEST_POSTGRES:-}" ]; then
 	pg="$TIPD_TEST_POSTGRES${sep}search_path=$schema"
 fi
 if [ -n "$pg" ]; then
-	export PGOPTIONS="--client-min-messages=warning"
 	"$tipd" migrate -store "$pg" >/dev/null
 	TIPD_NOW=$now start demopg "$tipd" demo -store "$pg" -size "$size" -addr 127.0.0.1:0
 	stop demopg

@@ -86,9 +86,6 @@ func (s *server) lookup(w http.ResponseWriter, r *http.Request, info *requestInf
 	if err := s.checkHold(ctx, req); err != nil {
 		return err
 	}
-	if err := s.access.Check(ctx, user); err != nil {
-		return err
-	}
 	// A kept answer skips the build and the render; nothing else.
 	var (
 		gen *answerGen
@@ -106,6 +103,9 @@ func (s *server) lookup(w http.ResponseWriter, r *http.Request, info *requestInf
 			}
 		}
 		s.metrics.answerCacheMisses.Inc()
+	}
+	if err := s.access.Check(ctx, user); err != nil {
+		return err
 	}
 	if err := t.acquire(ctx, requestWeight(req)); err != nil {
 		return err
@@ -198,12 +198,19 @@ func keepable(body []byte, sections report.Sections, lic *intel.LicenseInfo) *ke
 	return &keptAnswer{body: slices.Clone(body[1+len(lj):]), license: true, known: true}
 }
 
-// writeKept answers with a kept answer, after what a lookup checks after
-// the build: the memory for the answer, and the quota (counted).
+// writeKept answers with a kept answer, after the checks a built answer
+// gets after the legal holds: the quota, the memory for the answer, and
+// the quota again, counted (Authorize). The first quota check, a read
+// that spares the build of an answer that would be refused, is made only
+// when there is no memory for the answer, so that its 403 still comes
+// before the 503.
 func (s *server) writeKept(w http.ResponseWriter, r *http.Request, t *ticket, user intel.User, token intel.Token,
 	req lookupRequest, a *keptAnswer) error {
 	ctx := r.Context()
 	if err := t.acquire(ctx, int64(len(a.body))+keptOverhead); err != nil {
+		if qerr := s.access.Check(ctx, user); qerr != nil {
+			return qerr
+		}
 		return err
 	}
 	lic, err := s.access.Authorize(ctx, user, token)
