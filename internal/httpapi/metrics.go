@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -92,9 +93,26 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	return m
 }
 
-func (m *Metrics) observe(route string, status int, d time.Duration) {
-	m.requests.WithLabelValues(route, strconv.Itoa(status)).Inc()
-	m.latency.WithLabelValues(route).Observe(d.Seconds())
+// routeMetrics are the metrics of one route, resolved once: a request
+// then costs no label lookup.
+type routeMetrics struct {
+	m       *Metrics
+	route   string
+	latency prometheus.Observer
+	codes   sync.Map // int status -> prometheus.Counter
+}
+
+func (m *Metrics) forRoute(route string) *routeMetrics {
+	return &routeMetrics{m: m, route: route, latency: m.latency.WithLabelValues(route)}
+}
+
+func (rm *routeMetrics) observe(status int, d time.Duration) {
+	c, ok := rm.codes.Load(status)
+	if !ok {
+		c, _ = rm.codes.LoadOrStore(status, rm.m.requests.WithLabelValues(rm.route, strconv.Itoa(status)))
+	}
+	c.(prometheus.Counter).Inc()
+	rm.latency.Observe(d.Seconds())
 }
 
 // turnedAway counts a lookup refused by the bounds on lookups in flight,

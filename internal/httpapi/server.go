@@ -326,15 +326,18 @@ func (s *server) handleStyled(route, allow string, style errStyle, h handlerFunc
 	if allow != "" {
 		methods = strings.Split(allow, ", ")
 	}
+	rm := s.metrics.forRoute(route)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rw := &responseWriter{ResponseWriter: w, head: r.Method == http.MethodHead}
 		info := &requestInfo{auth: authMethod(r), style: style}
 		hdr := w.Header()
-		hdr.Set("X-Content-Type-Options", "nosniff")
-		hdr.Set("Cache-Control", "no-store")
+		// Canonical keys, values shared by every answer (never changed
+		// in place: Header.Add appends to a full slice, so it copies).
+		hdr["X-Content-Type-Options"] = hdrNosniff
+		hdr["Cache-Control"] = hdrNoStore
 		if r.TLS != nil {
-			hdr.Set("Strict-Transport-Security", "max-age=31536000")
+			hdr["Strict-Transport-Security"] = hdrHSTS
 		}
 		if r.Body != nil {
 			r.Body = http.MaxBytesReader(rw, r.Body, maxFormBody)
@@ -383,9 +386,17 @@ func (s *server) handleStyled(route, allow string, style errStyle, h handlerFunc
 		if status == 0 {
 			status = http.StatusOK
 		}
-		s.finish(r, route, status, code, rw.bytes, time.Since(start), info, err)
+		s.finish(r, rm, status, code, rw.bytes, time.Since(start), info, err)
 	})
 }
+
+// Values of the headers every answer carries.
+var (
+	hdrNosniff = []string{"nosniff"}
+	hdrNoStore = []string{"no-store"}
+	hdrHSTS    = []string{"max-age=31536000"}
+	hdrJSON    = []string{"application/json; charset=utf-8"}
+)
 
 // statusClientClosed is recorded (never sent) when the client went away.
 const statusClientClosed = 499
@@ -395,8 +406,9 @@ const statusClientClosed = 499
 // route, user, authentication method, object, status, latency, size and
 // error code. Credentials never appear in it. The cause of a 5xx answer is
 // logged here and nowhere else.
-func (s *server) finish(r *http.Request, route string, status int, code string, n int64, d time.Duration, info *requestInfo, err error) {
-	s.metrics.observe(route, status, d)
+func (s *server) finish(r *http.Request, rm *routeMetrics, status int, code string, n int64, d time.Duration, info *requestInfo, err error) {
+	rm.observe(status, d)
+	route := rm.route
 	if info.quiet {
 		return
 	}
@@ -513,8 +525,12 @@ func (s *server) writeError(w http.ResponseWriter, r *http.Request, status int, 
 // writeBody answers with status and body (dropped for HEAD by responseWriter).
 func writeBody(w http.ResponseWriter, status int, contentType string, body []byte) {
 	h := w.Header()
-	h.Set("Content-Type", contentType)
-	h.Set("Content-Length", strconv.Itoa(len(body)))
+	if contentType == hdrJSON[0] {
+		h["Content-Type"] = hdrJSON
+	} else {
+		h.Set("Content-Type", contentType)
+	}
+	h["Content-Length"] = []string{strconv.Itoa(len(body))}
 	w.WriteHeader(status)
 	w.Write(body) //nolint:errcheck // the client went away; nothing to do
 }
