@@ -17,8 +17,8 @@ type logBuffer struct {
 	mu     sync.Mutex
 	w      *bufio.Writer
 	closed bool // lines are written at once
-	stop chan struct{}
-	done chan struct{}
+	stop   chan struct{}
+	done   chan struct{}
 }
 
 // Bounds of what logBuffer holds back.
