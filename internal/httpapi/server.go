@@ -339,7 +339,7 @@ func (s *server) handleStyled(route, allow string, style errStyle, h handlerFunc
 		if r.TLS != nil {
 			hdr["Strict-Transport-Security"] = hdrHSTS
 		}
-		if r.Body != nil {
+		if r.Body != nil && r.Body != http.NoBody {
 			r.Body = http.MaxBytesReader(rw, r.Body, maxFormBody)
 		}
 
