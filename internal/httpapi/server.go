@@ -137,6 +137,10 @@ type Deps struct {
 	// Ready reports whether the server can answer lookups (store reachable,
 	// network data loaded); nil means always ready.
 	Ready func(ctx context.Context) error
+	// ReadyNote, if set, is a remark /readyz adds to its "ok" when the
+	// server is ready but an operator should know something (an empty
+	// store); "" for none.
+	ReadyNote func(ctx context.Context) string
 	// Metrics records request metrics; nil means a private registry.
 	Metrics *Metrics
 	// Registry is what /metrics serves; nil means the registry Metrics was
@@ -166,6 +170,7 @@ type server struct {
 	access   *access.Service
 	reports  *report.Builder
 	ready    func(ctx context.Context) error
+	note     func(ctx context.Context) string
 	metrics  *Metrics
 	registry prometheus.Gatherer
 	bufs     sync.Pool    // *scratch: lookup response buffers
@@ -196,6 +201,7 @@ func NewServer(logger *slog.Logger, cfg Config, deps Deps) http.Handler {
 		access:   deps.Access,
 		reports:  deps.Reports,
 		ready:    deps.Ready,
+		note:     deps.ReadyNote,
 		metrics:  deps.Metrics,
 		registry: deps.Registry,
 		ui:       deps.UI,

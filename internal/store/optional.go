@@ -245,3 +245,12 @@ func Pipelines(st Intel) bool {
 	_, ok := st.(Pipeliner)
 	return ok
 }
+
+// FeedLocker is an optional interface of a backend that several processes
+// share (PostgreSQL): TakeFeedLock takes, or keeps, the lock of a scheduled
+// feed for this process and reports false when another process holds it,
+// so that each feed is fetched by one of the processes, not by all. A
+// process keeps the feeds it took until it exits.
+type FeedLocker interface {
+	TakeFeedLock(ctx context.Context, name string) (bool, error)
+}
