@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
+	"sync"
 	"testing"
 	"time"
 
@@ -91,4 +92,48 @@ func value(t *testing.T, c prometheus.Collector) float64 {
 		return m.Counter.GetValue()
 	}
 	return m.Gauge.GetValue()
+}
+
+// Lookups keep and read answers while imports start new generations: no
+// race, and the bytes counted are those of the current generation.
+func TestAnswerCacheConcurrent(t *testing.T) {
+	ctx := context.Background()
+	st := mem.New()
+	m := NewMetrics(prometheus.NewRegistry())
+	at := time.Date(2026, 11, 28, 15, 0, 0, 0, time.UTC)
+	c := newAnswerCache(16<<10, &report.Builder{Store: st, Now: func() time.Time { return at }}, st.Holds, m)
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 2000 {
+				g, err := c.generation(ctx)
+				if err != nil {
+					t.Errorf("generation: %v", err)
+					return
+				}
+				if g == nil {
+					continue // read the version before another lookup started a newer generation
+				}
+				k := answerKey{kind: kindDomain, object: fmt.Sprintf("d%d-%d.example", w, i%50)}
+				if _, ok := g.get(&k); !ok {
+					g.put(&k, &keptAnswer{body: make([]byte, 100+i%300), known: true})
+				}
+			}
+		}()
+	}
+	for range 50 {
+		if err := st.Apply(ctx, &intel.Batch{Listings: []intel.Listing{{IP: netip.MustParseAddr("192.0.2.1"),
+			Category: intel.CatBotnetCNC, Feed: "f", FirstSeen: at, LastSeen: at}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wg.Wait()
+	g, _ := c.generation(ctx)
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	if got := value(t, m.answerCacheBytes); got != float64(g.bytes) || g.bytes > c.max {
+		t.Errorf("tipd_answer_cache_bytes %v, current generation %d bytes (bound %d)", got, g.bytes, c.max)
+	}
 }
