@@ -135,6 +135,10 @@ func TestFeedsOfTheDocs(t *testing.T) {
 	if a := get(t, "GET", s.url+"/readyz", ""); a.status != 200 {
 		t.Errorf("/readyz: %d %s", a.status, a.body)
 	}
+	// The store's counts, taken when the server started (an empty store).
+	if metricValue(metrics, "tipd_store_counted_timestamp_seconds") <= 0 || metricValue(metrics, `tipd_store_objects{kind="file"}`) != 0 {
+		t.Errorf("store counts at start:\n%s", grepLines(metrics, "tipd_store_"))
+	}
 
 	// Status through the server's socket.
 	status := mustTipd(t, "feeds", "status", "-store", st)
@@ -235,5 +239,122 @@ func TestReadyzOnAnEmptyStore(t *testing.T) {
 	mustTipd(t, "import", "-store", st, "-format", "openphish", "../../internal/importer/lists/testdata/openphish.txt")
 	if a := get(t, "GET", s.url+"/readyz", ""); a.status != 200 || string(a.body) != "ok\n" {
 		t.Errorf("/readyz after an import: %d %q", a.status, a.body)
+	}
+}
+
+// TestFeedsThatFail: a real `tipd serve -feeds` against feeds that answer
+// 500 and then recover, that break off mid-gzip, that are over the size
+// cap, and that are too slow. The one that recovers is imported; the
+// others import nothing, show in the metrics as failing, and leave the
+// store as it was; the server stays ready.
+func TestFeedsThatFail(t *testing.T) {
+	var mu sync.Mutex
+	flakyHits := 0
+	mux := http.NewServeMux()
+	mux.HandleFunc("/flaky.txt", func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		flakyHits++
+		n := flakyHits
+		mu.Unlock()
+		if n <= 2 {
+			http.Error(w, "try later", http.StatusInternalServerError)
+			return
+		}
+		io.WriteString(w, "http://recovered-phish.example/login\n")
+	})
+	mux.HandleFunc("/cut.txt.gz", func(w http.ResponseWriter, r *http.Request) {
+		var z bytes.Buffer
+		zw := gzip.NewWriter(&z)
+		for i := range 3000 {
+			fmt.Fprintf(zw, "http://cut-phish-%d.example/login\n", i)
+		}
+		zw.Close()
+		w.Write(z.Bytes()[:z.Len()/2])
+	})
+	mux.HandleFunc("/big.txt", func(w http.ResponseWriter, r *http.Request) {
+		for i := range 1000 {
+			fmt.Fprintf(w, "http://big-phish-%d.example/login\n", i)
+		}
+	})
+	mux.HandleFunc("/slow.txt", func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-time.After(10 * time.Second):
+		case <-r.Context().Done():
+		}
+	})
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	file := filepath.Join(t.TempDir(), "feeds.toml")
+	body := "[defaults]\nretries = 3\nretry_delay = \"50ms\"\n"
+	for _, f := range []struct{ name, path, extra string }{
+		{"flaky", "/flaky.txt", ""},
+		{"cut", "/cut.txt.gz", ""},
+		{"big", "/big.txt", `max_size = "4KiB"`},
+		{"slow", "/slow.txt", "timeout = \"1s\"\nretries = 0"},
+	} {
+		body += fmt.Sprintf("\n[[feed]]\nname = %q\nurl = %q\nformat = \"openphish\"\n%s\n", f.name, srv.URL+f.path, f.extra)
+	}
+	if err := os.WriteFile(file, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	st := filepath.Join(t.TempDir(), "store")
+	mustTipd(t, "user", "add", "-store", st, "analyst")
+	tok := strings.TrimSpace(mustTipd(t, "token", "issue", "-store", st, "analyst"))
+	s := startServer(t, st, "-feeds", file, "-ready-max-age", "3")
+
+	// Wait until every feed has ended its first run: imported, or failed
+	// after its retries.
+	want := map[string]string{"flaky": "imported", "cut": "failed", "big": "failed", "slow": "failed"}
+	deadline := time.Now().Add(60 * time.Second)
+	var metrics string
+	for {
+		metrics = string(get(t, "GET", s.url+"/metrics", "").body)
+		settled := 0
+		for name := range want {
+			imported := metricValue(metrics, `tipd_feed_last_import_timestamp_seconds{feed="`+name+`"}`) > 0
+			failing := metricValue(metrics, `tipd_feed_failing{feed="`+name+`"}`) == 1
+			if imported || failing {
+				settled++
+			}
+		}
+		if settled == len(want) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the feeds did not settle; metrics:\n%s\nstderr:\n%s", grepLines(metrics, "tipd_feed_"), s.stderr.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	for name, outcome := range want {
+		failing := metricValue(metrics, `tipd_feed_failing{feed="`+name+`"}`)
+		applied := metricValue(metrics, `tipd_feed_records_applied_total{feed="`+name+`"}`)
+		if outcome == "imported" && (failing != 0 || applied != 1) || outcome == "failed" && (failing != 1 || applied != 0) {
+			t.Errorf("feed %s: failing %v, applied %v, want %s", name, failing, applied, outcome)
+		}
+	}
+	if got := metricValue(metrics, `tipd_feed_fetches_total{feed="cut",result="failed"}`); got != 4 {
+		t.Errorf("cut: %v failed fetches, want 4 (the first and 3 retries)", got)
+	}
+	if got := metricValue(metrics, `tipd_feed_fetches_total{feed="big",result="failed"}`); got != 1 {
+		t.Errorf("big: %v failed fetches, want 1 (over the cap is not retried)", got)
+	}
+	for _, tc := range []struct{ url, zone string }{
+		{"http://recovered-phish.example/login", "Red"},
+		{"http://cut-phish-1.example/login", "Grey"},
+		{"http://big-phish-1.example/login", "Grey"},
+	} {
+		a := get(t, "GET", s.url+"/api/url/"+tc.url, tok)
+		if a.status != 200 || !strings.Contains(string(a.body), `"Zone":"`+tc.zone+`"`) {
+			t.Errorf("%s: %d %s, want %s", tc.url, a.status, a.body, tc.zone)
+		}
+	}
+	if a := get(t, "GET", s.url+"/readyz", ""); a.status != 200 {
+		t.Errorf("/readyz with failing feeds inside their age: %d %s", a.status, a.body)
+	}
+	status := mustTipd(t, "feeds", "status", "-store", st)
+	for _, want := range []string{"damaged gzip file", "over max_size 4096 bytes", "context deadline exceeded"} {
+		if !strings.Contains(status, want) {
+			t.Errorf("feeds status lacks %q:\n%s", want, status)
+		}
 	}
 }

@@ -204,6 +204,11 @@ func (e *env) serve(ctx context.Context, st store.Store, loc storeLocation, c se
 	if shared.feeds != nil {
 		reg.MustRegister(shared.feeds.Collector())
 	}
+	var counts *storeCounts
+	if sc, ok := st.(store.Counter); ok {
+		counts = &storeCounts{st: sc}
+		reg.MustRegister(counts)
+	}
 	reg.MustRegister(
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "tipd_netdata_prefixes", Help: "Distinct prefixes in the network snapshot."},
 			func() float64 { return float64(net0.Load().Stats().Prefixes) }),
@@ -353,6 +358,13 @@ func (e *env) serve(ctx context.Context, st store.Store, loc storeLocation, c se
 		go func() {
 			defer wg.Done()
 			shared.feeds.Run(refreshCtx)
+		}()
+	}
+	if counts != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			counts.run(refreshCtx, logger)
 		}()
 	}
 	go func() {

@@ -2,7 +2,8 @@
 // /api/ip/<address or web address>, /api/url/<web address>,
 // /api/domain/<domain>, /api/hash/<hash> and the OpenTIP-style search
 // forms; request.go reads their requests, lookup.go answers them), the
-// explanations of verdicts (GET /api/explain, explain.go), the
+// explanations of verdicts (GET /api/explain, explain.go), the bulk
+// lookup of pasted indicators (POST /api/bulk, bulk.go), the
 // publications, TAXII, the health and readiness probes, and the
 // Prometheus metrics. NewServer takes every dependency explicitly;
 // routes.go lists every route. Handlers return errors and one table
@@ -346,7 +347,7 @@ func (s *server) handleStyled(route, allow string, style errStyle, h handlerFunc
 			hdr["Strict-Transport-Security"] = hdrHSTS
 		}
 		if r.Body != nil && r.Body != http.NoBody {
-			r.Body = http.MaxBytesReader(rw, r.Body, maxFormBody)
+			r.Body = http.MaxBytesReader(rw, r.Body, bodyLimit(route))
 		}
 
 		var err error

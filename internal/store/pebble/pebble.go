@@ -70,6 +70,8 @@ type Store struct {
 	countMu  sync.Mutex // serialises request counting
 	counts   countSyncer
 
+	feedVerMu sync.Mutex // serialises PutFeedVersions (feedversions.go)
+
 	holdMu sync.Mutex // guards holds
 	holds  holdCache
 	access accessCache // users and tokens

@@ -196,6 +196,8 @@ func citusLayout() []citusTable {
 		{"request_counts", "user_name", "none"},
 		{"domains", "", ""},
 		{"reports", "", ""},
+		{"report_files", "", ""},
+		{"feed_versions", "", ""},
 		{"country_ranges", "", ""},
 		{"as_ranges", "", ""},
 		{"whois_nets", "", ""},

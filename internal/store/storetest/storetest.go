@@ -74,6 +74,7 @@ func Run(t *testing.T, f Factory) {
 		{"ReportsAfter", testReportsAfter},
 		{"ReportAddresses", testReportAddresses},
 		{"ReportObjects", testReportObjects},
+		{"ReportFiles", testReportFiles},
 		{"AddressSeen", testAddressSeen},
 		{"RedCounts", testRedCounts},
 		{"ListOrder", testListOrder},
@@ -109,6 +110,8 @@ func Run(t *testing.T, f Factory) {
 		{"DomainWhois", testDomainWhois},
 		{"ObjectsIdempotent", testObjectsIdempotent},
 		{"ObjectsPersistence", testObjectsPersistence},
+		{"FeedVersions", testFeedVersions},
+		{"CountStored", testCountStored},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, f) })
