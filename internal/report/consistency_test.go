@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
+	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -515,6 +517,15 @@ func TestDemoWorldConsistent(t *testing.T) {
 	size := gen.DefaultSize / 10
 	if testing.Short() {
 		size = gen.DefaultSize / 50
+	}
+	// TIPD_CONSISTENCY_SIZE runs it on a larger world (docs/scoring.md:
+	// 100000, the size of `tipd gen -size 100000`).
+	if v := os.Getenv("TIPD_CONSISTENCY_SIZE"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > gen.MaxSize {
+			t.Fatalf("TIPD_CONSISTENCY_SIZE %q is not a world size", v)
+		}
+		size = n
 	}
 	var data bytes.Buffer
 	ex, objs, err := gen.WriteWorld(&data, gen.Options{Size: size, Seed: 1, Now: worldNow})
