@@ -36,6 +36,13 @@ func cmdHold(ctx context.Context, e *env, args []string) error {
 // order of precedence.
 func parseHoldTarget(s string) (intel.Hold, error) {
 	var h intel.Hold
+	if id, ok := strings.CutPrefix(s, "report:"); ok {
+		if id == "" {
+			return h, usagef("%q names no report: give report:<report ID>", s)
+		}
+		h.Report = id
+		return h, nil
+	}
 	if strings.Contains(s, "://") || hasHTTPPrefix(s) {
 		if !hasHTTPPrefix(s) {
 			return h, usagef("%q: a web address must start with http:// or https://", s)
@@ -93,6 +100,8 @@ func holdAdded(h intel.Hold) string {
 		return fmt.Sprintf("%s domain %s and every name below it", h.Ref, h.Domain)
 	case h.Hash != "":
 		return fmt.Sprintf("%s file %s %s and its other hashes", h.Ref, intel.HashKind(h.Hash), h.Hash)
+	case h.Report != "":
+		return fmt.Sprintf("%s report %s: never served by /api/publications/", h.Ref, h.Report)
 	}
 	return h.Ref
 }
@@ -114,7 +123,7 @@ func newHoldRef() (string, error) {
 }
 
 func holdAdd(ctx context.Context, e *env, args []string) error {
-	fs := e.newFlags("hold add", "[-store URL] -reason TEXT (ADDRESS|CIDR|URL|HASH|DOMAIN)")
+	fs := e.newFlags("hold add", "[-store URL] -reason TEXT (ADDRESS|CIDR|URL|HASH|DOMAIN|report:ID)")
 	storeURL := e.storeFlag(fs)
 	reason := fs.String("reason", "", "why the object is held (court order, takedown); shown only to the operator")
 	pos, err := parse(fs, args[1:])

@@ -29,6 +29,7 @@ func TestParseHoldTargetKinds(t *testing.T) {
 		{"bücher.example", intel.Hold{Domain: "xn--bcher-kva.example"}},
 		{strings.Repeat("ab", 15) + ".example", intel.Hold{Domain: strings.Repeat("ab", 15) + ".example"}},
 		{"badcorp.co.uk", intel.Hold{Domain: "badcorp.co.uk"}},
+		{"report:RPT-2026-0042", intel.Hold{Report: "RPT-2026-0042"}},
 	} {
 		got, err := parseHoldTarget(tc.in)
 		if err != nil || got != tc.want {
@@ -43,6 +44,7 @@ func TestParseHoldTargetKinds(t *testing.T) {
 		{"0x" + strings.Repeat("ab", 16), "domain name"},
 		{"*.badcorp.example", "domain name"},
 		{"c2.badcorp.example:443", "domain name"},
+		{"report:", "names no report"},
 	} {
 		if _, err := parseHoldTarget(tc.in); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("parseHoldTarget(%q) error = %v; want one that says %q", tc.in, err, tc.want)
@@ -61,6 +63,7 @@ func TestHoldCLIObjects(t *testing.T) {
 		{"b39998ba612fc7cfcd924e43cb11c2aef68c55a8", `^` + ref + ` file SHA-1 B39998BA612FC7CFCD924E43CB11C2AEF68C55A8 and its other hashes\n$`},
 		{"45.95.147.10", `^` + ref + `\n$`},
 		{"http://c2.badcorp.example/gate.php", `^` + ref + `\n$`},
+		{"report:RPT-7", `^` + ref + ` report RPT-7: never served by /api/publications/\n$`},
 	} {
 		out := mustTipd(t, "hold", "add", "-store", st, "-reason", "court order", tc.target)
 		if !regexp.MustCompile(tc.want).MatchString(out) {
@@ -68,7 +71,7 @@ func TestHoldCLIObjects(t *testing.T) {
 		}
 	}
 	list := mustTipd(t, "hold", "list", "-store", st)
-	for _, want := range []string{"badcorp.example", "B39998BA612FC7CFCD924E43CB11C2AEF68C55A8", "45.95.147.10", "c2.badcorp.example/gate.php"} {
+	for _, want := range []string{"badcorp.example", "B39998BA612FC7CFCD924E43CB11C2AEF68C55A8", "45.95.147.10", "c2.badcorp.example/gate.php", "report:RPT-7"} {
 		if !regexp.MustCompile(`(?m)^` + ref + ` +` + regexp.QuoteMeta(want) + ` +court order +`).MatchString(list) {
 			t.Errorf("hold list: no line for %s in:\n%s", want, list)
 		}
@@ -78,7 +81,7 @@ func TestHoldCLIObjects(t *testing.T) {
 		t.Fatalf("hold list: no domain hold in:\n%s", list)
 	}
 	mustTipd(t, "hold", "remove", "-store", st, domainRef[1])
-	if list := mustTipd(t, "hold", "list", "-store", st); strings.Contains(list, domainRef[1]) || strings.Count(list, "\n") != 4 {
-		t.Errorf("hold list after remove:\n%s\nwant 3 holds, without %s", list, domainRef[1])
+	if list := mustTipd(t, "hold", "list", "-store", st); strings.Contains(list, domainRef[1]) || strings.Count(list, "\n") != 5 {
+		t.Errorf("hold list after remove:\n%s\nwant 4 holds, without %s", list, domainRef[1])
 	}
 }

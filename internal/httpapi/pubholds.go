@@ -13,7 +13,14 @@ import (
 // The holds are read once per answer; a nil *heldIndicators holds
 // nothing.
 type heldIndicators struct {
-	holds []intel.Hold
+	holds   []intel.Hold
+	reports map[string]bool // held report IDs
+}
+
+// reportHeld reports whether a hold holds the report id: it is never
+// served (get_one answers 451, the lists and master files leave it out).
+func (h *heldIndicators) reportHeld(id string) bool {
+	return h != nil && h.reports[id]
 }
 
 // holdLister is the part of the store that lists the legal holds; a store
@@ -38,8 +45,12 @@ func (s *server) heldIndicators(ctx context.Context) (*heldIndicators, error) {
 	if len(all) == 0 {
 		return nil, nil
 	}
-	out := &heldIndicators{}
+	out := &heldIndicators{reports: map[string]bool{}}
 	for _, h := range all {
+		if h.Report != "" {
+			out.reports[h.Report] = true
+			continue
+		}
 		out.holds = append(out.holds, h)
 		if h.Hash == "" {
 			continue

@@ -210,16 +210,20 @@ func (s *server) handlePublicationOne(w http.ResponseWriter, r *http.Request, in
 	if err := s.access.Check(r.Context(), user); err != nil {
 		return err
 	}
+	held, err := s.heldIndicators(r.Context())
+	if err != nil {
+		return err
+	}
+	// A held report is refused whether or not the store has it.
+	if held.reportHeld(id) {
+		return intel.Errorf(intel.KindLegalHold, "legal_hold", "publication %q is under a legal hold and cannot be served", clip(id))
+	}
 	rep, err := s.reports.Publication(r.Context(), id)
 	if errors.Is(err, intel.ErrNotFound) {
 		return intel.Errorf(intel.KindNotFound, "not_found", "there is no publication %q", clip(id))
 	}
 	if err != nil {
 		return fmt.Errorf("publication %q: %w", id, err)
-	}
-	held, err := s.heldIndicators(r.Context())
-	if err != nil {
-		return err
 	}
 	linked, err := s.reports.Store.ReportAddresses(r.Context(), rep.ID, maxLinkedAddresses)
 	if err != nil {
@@ -419,6 +423,9 @@ func (s *server) listedPublications(ctx context.Context, reps []intel.Report, he
 	}
 	out := make([]publication, 0, len(reps))
 	for i := range reps {
+		if held.reportHeld(reps[i].ID) {
+			continue
+		}
 		p := publicationOf(&reps[i], indicators(&reps[i], linked[reps[i].ID], objects[reps[i].ID], held))
 		if len(p.Indicators) > maxListIndicators {
 			p.Indicators = p.Indicators[:maxListIndicators]

@@ -205,3 +205,50 @@ func TestPublicationListBoundsIndicators(t *testing.T) {
 		t.Errorf("get_one: got %d indicators, count %d, want 1500", len(one.Indicators), one.Count)
 	}
 }
+
+// TestReportHolds: a held report is never served. get_one answers 451 in
+// the envelope (also for an ID the store lacks); get_list and both master
+// files leave it out; lifting the hold serves it again.
+func TestReportHolds(t *testing.T) {
+	e := pubEnv(t)
+	ctx := context.Background()
+	if err := e.st.PutHold(ctx, intel.Hold{Ref: "hold-00000001", Report: "rpt-1", Reason: "court order"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.st.PutHold(ctx, intel.Hold{Ref: "hold-00000002", Report: "rpt-unknown", Reason: "court order"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"rpt-1", "rpt-unknown"} {
+		w := e.do(t, http.MethodGet, "/api/publications/get_one?publication_id="+id, "alice")
+		env := decodeEnvelope(t, w)
+		if w.Code != http.StatusUnavailableForLegalReasons || env.Status != "error" || !strings.Contains(env.StatusMsg, "legal hold") {
+			t.Errorf("get_one %s: got %d %s, want 451 in the envelope", id, w.Code, w.Body)
+		}
+	}
+	w := e.do(t, http.MethodGet, "/api/publications/get_list?date_start=0&date_end=1900000000", "alice")
+	if body := w.Body.String(); w.Code != 200 || strings.Contains(body, `"rpt-1"`) || !strings.Contains(body, `"rpt-2"`) || !strings.Contains(body, `"count":2`) {
+		t.Errorf("get_list: got %d %s, want rpt-2 and rpt-3 only", w.Code, body)
+	}
+	w = e.do(t, http.MethodGet, "/api/publications/get_list?date_start=0&date_end=1900000000&limit=10", "alice")
+	if body := w.Body.String(); w.Code != 200 || strings.Contains(body, `"rpt-1"`) || !strings.Contains(body, `"count":2`) {
+		t.Errorf("get_list with a limit: got %d %s, want rpt-2 and rpt-3 only", w.Code, body)
+	}
+	w = e.do(t, http.MethodGet, "/api/publications/get_master_ioc?report_group=all", "alice")
+	var env struct {
+		ReturnData struct {
+			MasterIOC string `json:"master_ioc"`
+		} `json:"return_data"`
+	}
+	if err := json.Unmarshal(w.Body.Bytes(), &env); err != nil || w.Code != 200 {
+		t.Fatalf("get_master_ioc: %d %s", w.Code, w.Body)
+	}
+	if csv := string(unpack(t, env.ReturnData.MasterIOC)); strings.Contains(csv, "Example campaign") || strings.Count(csv, "\n") != 1 {
+		t.Errorf("get_master_ioc lists the held report:\n%s", csv)
+	}
+	if err := e.st.DeleteHold(ctx, "hold-00000001"); err != nil {
+		t.Fatal(err)
+	}
+	if w := e.do(t, http.MethodGet, "/api/publications/get_one?publication_id=rpt-1", "alice"); w.Code != 200 {
+		t.Errorf("get_one after the hold was lifted: %d %s", w.Code, w.Body)
+	}
+}

@@ -65,8 +65,8 @@ func (s *server) handleMasterIOC(w http.ResponseWriter, r *http.Request, info *r
 // (writeMasterYARA), streamed as get_master_ioc is.
 func (s *server) handleMasterYARA(w http.ResponseWriter, r *http.Request, info *requestInfo) error {
 	return s.serveMaster(w, r, info, "master_yara", "master YARA", func(ctx context.Context, w io.Writer, st store.Intel, reps []intel.Report,
-		next func(store.ReportCursor) ([]intel.Report, error), types map[string]bool, _ *heldIndicators) error {
-		return writeMasterYARA(ctx, w, st, reps, next, types)
+		next func(store.ReportCursor) ([]intel.Report, error), types map[string]bool, held *heldIndicators) error {
+		return writeMasterYARA(ctx, w, st, reps, next, types, held)
 	})
 }
 
@@ -154,13 +154,13 @@ const yaraChunk = 8
 // in them made spaces), its rules as imported (with a final line break),
 // and an empty line.
 func writeMasterYARA(ctx context.Context, w io.Writer, st store.Intel, reps []intel.Report,
-	next func(store.ReportCursor) ([]intel.Report, error), types map[string]bool) error {
+	next func(store.ReportCursor) ([]intel.Report, error), types map[string]bool, held *heldIndicators) error {
 	bw := bufio.NewWriterSize(w, 32<<10)
 	oneLine := strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ")
 	for len(reps) > 0 {
 		var in []*intel.Report
 		for i := range reps {
-			if types == nil || types[reps[i].Type] {
+			if (types == nil || types[reps[i].Type]) && !held.reportHeld(reps[i].ID) {
 				in = append(in, &reps[i])
 			}
 		}
@@ -229,7 +229,7 @@ func writeMaster(ctx context.Context, w io.Writer, st store.Intel, reps []intel.
 	for len(reps) > 0 {
 		var ids []string
 		for i := range reps {
-			if types == nil || types[reps[i].Type] {
+			if (types == nil || types[reps[i].Type]) && !held.reportHeld(reps[i].ID) {
 				ids = append(ids, reps[i].ID)
 			}
 		}
@@ -243,7 +243,7 @@ func writeMaster(ctx context.Context, w io.Writer, st store.Intel, reps []intel.
 		}
 		for i := range reps {
 			rep := &reps[i]
-			if types != nil && !types[rep.Type] {
+			if types != nil && !types[rep.Type] || held.reportHeld(rep.ID) {
 				continue
 			}
 			date := rep.Updated

@@ -59,16 +59,22 @@ type Hold struct {
 	Domain string
 	// Hash is the held file by one of its hashes (NormalizeHash): it holds
 	// that hash and the other hashes stored with it (store FileHashes).
-	Hash    string
+	Hash string
+	// Report is a held threat report by its ID: /api/publications/ never
+	// serves it (get_one answers 451, the lists and master files leave it
+	// out). It holds no address or object.
+	Report  string
 	Reason  string
 	Created time.Time
 }
 
 // Target is the held object as text: the network, the address (without
 // its prefix length when it is a single address), the web address key,
-// the domain name or the hash.
+// the domain name, the hash, or "report:" and the report's ID.
 func (h Hold) Target() string {
 	switch {
+	case h.Report != "":
+		return "report:" + h.Report
 	case h.URL != "":
 		return h.URL
 	case h.Domain != "":
@@ -99,6 +105,8 @@ type HoldQuery struct {
 // Matches reports whether h holds anything q names.
 func (h Hold) Matches(q HoldQuery) bool {
 	switch {
+	case h.Report != "":
+		return false // a report is no lookup's object
 	case h.URL != "":
 		return q.URL != "" && h.URL == q.URL
 	case h.Domain != "":

@@ -13,7 +13,9 @@ package store
 import (
 	"context"
 	"net/netip"
+	"strings"
 	"time"
+	"unicode"
 
 	"github.com/tipd/tipd/internal/intel"
 )
@@ -272,7 +274,7 @@ type Access interface {
 // returns it).
 func CheckHold(h intel.Hold) error {
 	n := 0
-	for _, set := range []bool{h.Prefix.IsValid(), h.URL != "", h.Domain != "", h.Hash != ""} {
+	for _, set := range []bool{h.Prefix.IsValid(), h.URL != "", h.Domain != "", h.Hash != "", h.Report != ""} {
 		if set {
 			n++
 		}
@@ -281,7 +283,7 @@ func CheckHold(h intel.Hold) error {
 	case h.Ref == "":
 		return intel.Invalid("hold reference is empty")
 	case n != 1:
-		return intel.Invalid("hold %s needs exactly one of an address or network, a web address, a domain name or a file hash", h.Ref)
+		return intel.Invalid("hold %s needs exactly one of an address or network, a web address, a domain name, a file hash or a report", h.Ref)
 	case h.Prefix.IsValid() && (h.Prefix != h.Prefix.Masked() || h.Prefix.Addr().Is4In6() || h.Prefix.Addr().Zone() != ""):
 		return intel.Invalid("hold %s: network %s is not in canonical form", h.Ref, h.Prefix)
 	}
@@ -289,6 +291,9 @@ func CheckHold(h intel.Hold) error {
 		if d, err := intel.NormalizeDomain(h.Domain); err != nil || d != h.Domain {
 			return intel.Invalid("hold %s: %q is not a domain name in normal form", h.Ref, h.Domain)
 		}
+	}
+	if h.Report != "" && (len(h.Report) > 256 || strings.ContainsFunc(h.Report, unicode.IsControl)) {
+		return intel.Invalid("hold %s: %q is not a report ID (at most 256 bytes, no control characters)", h.Ref, h.Report)
 	}
 	if h.Hash != "" {
 		if x, err := intel.NormalizeHash(h.Hash); err != nil || x != h.Hash {

@@ -12,16 +12,16 @@ import (
 	"github.com/tipd/tipd/internal/store"
 )
 
-const holdCols = `ref, cidr::text, url, domain, hash, reason, created`
+const holdCols = `ref, cidr::text, url, domain, hash, report, reason, created`
 
 func scanHold(row pgx.Row) (intel.Hold, error) {
 	var h intel.Hold
-	var cidr, url, domain, hash pgtype.Text
+	var cidr, url, domain, hash, report pgtype.Text
 	var created pgtype.Timestamptz
-	if err := row.Scan(&h.Ref, &cidr, &url, &domain, &hash, &h.Reason, &created); err != nil {
+	if err := row.Scan(&h.Ref, &cidr, &url, &domain, &hash, &report, &h.Reason, &created); err != nil {
 		return intel.Hold{}, err
 	}
-	h.URL, h.Domain, h.Hash, h.Created = url.String, domain.String, hash.String, tm(created)
+	h.URL, h.Domain, h.Hash, h.Report, h.Created = url.String, domain.String, hash.String, report.String, tm(created)
 	if cidr.Valid {
 		p, err := netip.ParsePrefix(cidr.String)
 		if err != nil {
@@ -40,10 +40,10 @@ func (s *Store) PutHold(ctx context.Context, h intel.Hold) error {
 	if err := store.CheckHold(h); err != nil {
 		return err
 	}
-	if badText(h.Ref) || badText(h.URL) || badText(h.Domain) || badText(h.Hash) || badText(h.Reason) {
+	if badText(h.Ref) || badText(h.URL) || badText(h.Domain) || badText(h.Hash) || badText(h.Report) || badText(h.Reason) {
 		return intel.Invalid("hold %q: text with a NUL byte or invalid UTF-8", h.Ref)
 	}
-	var cidr, url, domain, hash any
+	var cidr, url, domain, hash, report any
 	switch {
 	case h.Prefix.IsValid():
 		cidr = h.Prefix.String()
@@ -51,13 +51,15 @@ func (s *Store) PutHold(ctx context.Context, h intel.Hold) error {
 		url = h.URL
 	case h.Domain != "":
 		domain = h.Domain
+	case h.Report != "":
+		report = h.Report
 	default:
 		hash = h.Hash
 	}
-	_, err := s.pool.Exec(ctx, `INSERT INTO holds (ref, cidr, url, domain, hash, reason, created) VALUES ($1, $2::cidr, $3, $4, $5, $6, $7)
+	_, err := s.pool.Exec(ctx, `INSERT INTO holds (ref, cidr, url, domain, hash, report, reason, created) VALUES ($1, $2::cidr, $3, $4, $5, $6, $7, $8)
 		ON CONFLICT (ref) DO UPDATE SET cidr = EXCLUDED.cidr, url = EXCLUDED.url, domain = EXCLUDED.domain,
-			hash = EXCLUDED.hash, reason = EXCLUDED.reason, created = EXCLUDED.created`,
-		h.Ref, cidr, url, domain, hash, h.Reason, ts(h.Created))
+			hash = EXCLUDED.hash, report = EXCLUDED.report, reason = EXCLUDED.reason, created = EXCLUDED.created`,
+		h.Ref, cidr, url, domain, hash, report, h.Reason, ts(h.Created))
 	return wrapErr(ctx, "put hold", err)
 }
 

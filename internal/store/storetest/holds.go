@@ -264,3 +264,42 @@ func testHoldsPersistence(t *testing.T, f Factory) {
 	}
 	wantHoldQuery(t, s, intel.HoldQuery{Domain: "www.badcorp.example"}, "hold-00000010")
 }
+
+// testReportHolds: a hold on a report is listed with the others, kept
+// across a reopen, and holds no address, web address, name or file; a
+// hold with a report and another target, or a report ID with a control
+// character, is refused.
+func testReportHolds(t *testing.T, f Factory) {
+	s := f.New(t)
+	defer func() { s.Close() }()
+	hs := []intel.Hold{
+		{Ref: "hold-00000001", Report: "RPT-2026-0042", Reason: "court order", Created: at(2024, 5, 1, 10, 0)},
+		{Ref: "hold-00000002", Prefix: netip.PrefixFrom(ip4b, 32), Reason: "takedown"},
+	}
+	putHolds(t, s, hs)
+	check := func(when string) {
+		t.Helper()
+		all, err := s.Holds(ctx(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(all) != 2 || all[0] != hs[0] || all[1] != hs[1] || all[0].Target() != "report:RPT-2026-0042" {
+			t.Errorf("%s: holds %+v, want %+v", when, all, hs)
+		}
+	}
+	check("after put")
+	wantHoldQuery(t, s, intel.HoldQuery{IP: ip4b, URL: "http://evil.example/login", Domain: "rpt-2026-0042", Hashes: []string{sha256a}}, "hold-00000002")
+	wantHoldQuery(t, s, intel.HoldQuery{IP: ip4a, Domain: "rpt-2026-0042"}, "")
+	for _, bad := range []intel.Hold{
+		{Ref: "hold-x", Report: "RPT-1", Domain: "evil.example"},
+		{Ref: "hold-x", Report: "RPT\n1"},
+	} {
+		if err := s.PutHold(ctx(t), bad); intel.KindOf(err) != intel.KindInvalid {
+			t.Errorf("PutHold(%+v) = %v, want an invalid-argument error", bad, err)
+		}
+	}
+	if f.Reopen != nil {
+		s = f.Reopen(t, s)
+		check("after reopen")
+	}
+}

@@ -98,6 +98,7 @@ func Run(t *testing.T, f Factory) {
 		{"Holds", testHolds},
 		{"ObjectHolds", testObjectHolds},
 		{"HoldsPersistence", testHoldsPersistence},
+		{"ReportHolds", testReportHolds},
 		{"Changes", testChanges},
 		{"ObjectChanges", testObjectChanges},
 		{"AddressLists", testAddressLists},
