@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"compress/gzip"
 	"encoding/base64"
 	"encoding/json"
 	"encoding/xml"
@@ -72,19 +71,7 @@ func TestConnectorConversation(t *testing.T) {
 	}
 	gunzip := func(what, s string) []byte {
 		t.Helper()
-		z, err := base64.StdEncoding.DecodeString(s)
-		if err != nil {
-			t.Fatalf("%s: base64: %v", what, err)
-		}
-		zr, err := gzip.NewReader(bytes.NewReader(z))
-		if err != nil {
-			t.Fatalf("%s: gzip: %v", what, err)
-		}
-		b, err := io.ReadAll(zr)
-		if err != nil {
-			t.Fatalf("%s: gzip: %v", what, err)
-		}
-		return b
+		return unpackBase64Gzip(t, what, s)
 	}
 
 	// The whole window, no limit: every report, count = the window's.

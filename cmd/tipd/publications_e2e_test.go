@@ -194,19 +194,7 @@ func TestPublicationFilesEndToEnd(t *testing.T) {
 	}
 	gunzip := func(what, s string) string {
 		t.Helper()
-		z, err := base64.StdEncoding.DecodeString(s)
-		if err != nil {
-			t.Fatalf("%s: base64: %v", what, err)
-		}
-		zr, err := gzip.NewReader(bytes.NewReader(z))
-		if err != nil {
-			t.Fatalf("%s: gzip: %v", what, err)
-		}
-		b, err := io.ReadAll(zr)
-		if err != nil {
-			t.Fatalf("%s: gzip: %v", what, err)
-		}
-		return string(b)
+		return string(unpackBase64Gzip(t, what, s))
 	}
 	for _, c := range []struct {
 		id, yara string
@@ -257,4 +245,23 @@ func TestPublicationFilesEndToEnd(t *testing.T) {
 	if strings.Contains(ioc, "Report B") {
 		t.Errorf("get_master_ioc apt lists the crimeware report:\n%s", ioc)
 	}
+}
+
+// unpackBase64Gzip decodes the base64 of a gzipped document (report_iocs,
+// report_yara, the master files), failing the test naming what.
+func unpackBase64Gzip(t *testing.T, what, s string) []byte {
+	t.Helper()
+	z, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		t.Fatalf("%s: base64: %v", what, err)
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(z))
+	if err != nil {
+		t.Fatalf("%s: gzip: %v", what, err)
+	}
+	b, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatalf("%s: gzip: %v", what, err)
+	}
+	return b
 }
