@@ -67,10 +67,11 @@ func cmdConfig(_ context.Context, e *env, args []string) error {
 	// serve's flags with the defaults this environment gives them.
 	sfs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	var c serveConfig
+	e.serveStoreFlags(sfs)
 	e.serveFlags(sfs, &c)
 	fmt.Fprintf(e.stdout, "\ntipd serve runs with (flags override):\n")
 	sfs.VisitAll(func(f *flag.Flag) {
-		if f.Name == "tls-cert" || f.Name == "tls-key" || f.Name == "addr" || f.Name == "log" || f.Name == "feeds" {
+		if f.Name == "tls-cert" || f.Name == "tls-key" || f.Name == "addr" || f.Name == "log" || f.Name == "feeds" || f.Name == "store" {
 			return // above
 		}
 		fmt.Fprintf(e.stdout, "  -%-16s %s\n", f.Name, f.DefValue)

@@ -98,11 +98,7 @@ func envOr(getenv func(string) string, name, def string) string {
 
 func cmdServe(ctx context.Context, e *env, args []string) error {
 	fs := e.newFlags("serve", "[-addr 127.0.0.1:8080] [-store URL] [-tls-cert F -tls-key F [-client-ca F]]")
-	storeURL := e.storeFlag(fs)
-	cacheMB := fs.Int64("cache-mb", 64, "Pebble block cache size in MiB")
-	clientCA := fs.String("client-ca", "", "CA file for client certificates (mutual TLS)")
-	maxConns := fs.Int("pg-max-conns", 0, "PostgreSQL: connections of this process's pool (0: max(4, CPUs))")
-	migrate := fs.Bool("migrate", false, "apply pending schema migrations (PostgreSQL) or in-place upgrades (Pebble) at start")
+	storeURL, cacheMB, clientCA, maxConns, migrate := e.serveStoreFlags(fs)
 	var c serveConfig
 	apply := e.serveFlags(fs, &c)
 	pos, err := parse(fs, args)
@@ -145,6 +141,17 @@ func storeEmpty(ctx context.Context, st store.Store, net *netdata.Holder) bool {
 		}
 	}
 	return true
+}
+
+// serveStoreFlags adds the flags of serve that demo does not take: the
+// store, its cache and pool, mutual TLS's CA file, and -migrate.
+func (e *env) serveStoreFlags(fs *flag.FlagSet) (storeURL *string, cacheMB *int64, clientCA *string, maxConns *int, migrate *bool) {
+	storeURL = e.storeFlag(fs)
+	cacheMB = fs.Int64("cache-mb", 64, "Pebble block cache size in MiB")
+	clientCA = fs.String("client-ca", "", "CA file for client certificates (mutual TLS)")
+	maxConns = fs.Int("pg-max-conns", 0, "PostgreSQL: connections of this process's pool (0: max(4, CPUs))")
+	migrate = fs.Bool("migrate", false, "apply pending schema migrations (PostgreSQL) or in-place upgrades (Pebble) at start")
+	return storeURL, cacheMB, clientCA, maxConns, migrate
 }
 
 // upgradePebble runs the store's pending in-place upgrades when migrate is
