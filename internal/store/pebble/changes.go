@@ -289,7 +289,7 @@ func (a *applier) stampObjects(at time.Time, log *changeLog) error {
 	// of objects whose values predate stamps in values.
 	var keys [][]byte
 	for _, obj := range objs {
-		for _, k := range stampHolders(obj) {
+		for _, k := range a.stampHolders(obj) {
 			if _, _, ok := a.before(k); !ok {
 				keys = append(keys, k)
 			}
@@ -337,11 +337,11 @@ func (a *applier) stampObjects(at time.Time, log *changeLog) error {
 }
 
 // stampHolders are the keys of the values of an object (kind byte and key)
-// that hold its change stamp: its summary and, for a file, the FileHashes
-// under its hash.
-func stampHolders(obj string) [][]byte {
+// that hold its change stamp: its summary and, for a file in a store that
+// may hold FileHashes under F keys, the FileHashes under its hash.
+func (a *applier) stampHolders(obj string) [][]byte {
 	ks := [][]byte{append([]byte{tObject}, obj...)}
-	if len(obj) > 1 && intel.ObjectKind(obj[0]) == intel.ObjectFile {
+	if len(obj) > 1 && intel.ObjectKind(obj[0]) == intel.ObjectFile && a.store.hashKeys.Load() {
 		ks = append(ks, hashesKey(obj[1:]))
 	}
 	return ks
@@ -354,7 +354,7 @@ func stampHolders(obj string) [][]byte {
 // (which the batch must have read) counts too. The values must have been
 // read.
 func (a *applier) prevStamp(obj string) (prev time.Time, legacy bool, err error) {
-	for i, k := range stampHolders(obj) {
+	for i, k := range a.stampHolders(obj) {
 		v, found, ok := a.before(k)
 		if !ok {
 			return prev, false, fmt.Errorf("change stamp of an object: %q not read", k)
@@ -391,7 +391,7 @@ func (a *applier) prevStamp(obj string) (prev time.Time, legacy bool, err error)
 // wrote, or into its summary.
 func (a *applier) writeStamp(obj string, at time.Time) error {
 	wrote := false
-	for _, k := range stampHolders(obj) {
+	for _, k := range a.stampHolders(obj) {
 		if s, ok := a.o.lookup(k); ok && s.flags&fWritten != 0 && s.flags&fDel == 0 {
 			setValueStamp(s.v, at)
 			wrote = true
@@ -410,6 +410,9 @@ func (a *applier) writeStamp(obj string, at time.Time) error {
 		return fmt.Errorf("summary of %q: %w", obj[1:], err)
 	}
 	a.set(append([]byte{tObject}, obj...), v)
+	if s.legacy != nil {
+		a.del(hashesKey(obj[1:])) // the summary holds its FileHashes now
+	}
 	return nil
 }
 

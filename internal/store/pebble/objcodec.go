@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"time"
+	"unsafe"
 
 	"github.com/tipd/tipd/internal/intel"
 )
@@ -15,8 +16,8 @@ import (
 
 // Keys of the object records.
 const (
-	tObject = 'O' // O kind key                         -> object summary
-	tHashes = 'F' // F hash                             -> FileHashes
+	tObject = 'O' // O kind key                         -> object summary (a file's: with the FileHashes under its hash)
+	tHashes = 'F' // F hash                             -> FileHashes (stores written before summaries held them)
 	lLinks  = 'k' // list byte of P and I keys: owner = LinkList owner 0x00
 )
 
@@ -100,6 +101,15 @@ type objSum struct {
 	listings []intel.ObjectListing // sorted by Feed, Category; Kind and Key not stored
 	whois    intel.DomainWhois
 	lists    [intel.NumLinkLists]intel.ListCount
+	// hashes is the FileHashes stored under a file's hash (hasHashes:
+	// one is).
+	hashes    intel.FileHashes
+	hasHashes bool
+	// legacy is the content of a summary (without its stamp) into which
+	// the batch moved the FileHashes a store written before summaries held
+	// them kept under F hash, as it was before the batch (see
+	// applier.loadObj); nil for any other.
+	legacy []byte
 	// stamp is the object's change stamp as the summary holds it (see
 	// changes.go); stamped is false for a summary written before
 	// summaries held stamps.
@@ -158,7 +168,100 @@ func encObjSum(dst []byte, s *objSum) ([]byte, error) {
 	}
 	e.uvarint(uint64(len(j)))
 	e.b = append(e.b, j...)
+	if s.hasHashes {
+		e.byte(secHashes)
+		encFileHashes(&e, &s.hashes)
+	}
 	return appendValueStamp(e.b, s.stamp), nil
+}
+
+// Sections of a summary after its WHOIS record: a tag byte and the
+// section's fields, before the stamp. A summary written before they
+// existed ends with its WHOIS record and stamp; a decoder meets a section
+// when more than a stamp is left.
+const secHashes = 'h' // the FileHashes stored under the file's hash
+
+// encFileHashes encodes the hashes of a FileHashes record, each as one
+// byte (hashAbsent, hashRaw or hashText) and its bytes, then its source.
+// The stores keep upper-case hex of the hash's length: raw bytes, half
+// the size; anything else as text.
+func encFileHashes(e *enc, h *intel.FileHashes) {
+	for i, x := range [3]string{h.MD5, h.SHA1, h.SHA256} {
+		switch {
+		case x == "":
+			e.byte(hashAbsent)
+		case len(x) == 2*hashLens[i] && isUpperHex(x):
+			e.byte(hashRaw)
+			for j := 0; j < len(x); j += 2 {
+				e.b = append(e.b, unhexDigit(x[j])<<4|unhexDigit(x[j+1]))
+			}
+		default:
+			e.byte(hashText)
+			e.str(x)
+		}
+	}
+	e.source(h.Source)
+}
+
+func decFileHashes(d *dec, h *intel.FileHashes) {
+	for i, x := range [3]*string{&h.MD5, &h.SHA1, &h.SHA256} {
+		switch d.byte() {
+		case hashAbsent:
+			*x = ""
+		case hashRaw:
+			n := hashLens[i]
+			if len(d.s) < n {
+				d.fail()
+				return
+			}
+			*x = upperHex(d.s[:n])
+			d.s = d.s[n:]
+		case hashText:
+			*x = d.str()
+		default:
+			d.fail()
+			return
+		}
+	}
+	h.Source = d.source()
+}
+
+// The forms of a hash in encFileHashes, and the lengths in bytes of the
+// MD5, SHA-1 and SHA-256.
+const (
+	hashAbsent = 0
+	hashRaw    = 1
+	hashText   = 2
+)
+
+var hashLens = [3]int{16, 20, 32}
+
+// upperHex is the upper-case hex of the bytes of s.
+func upperHex(s string) string {
+	const digits = "0123456789ABCDEF"
+	b := make([]byte, 2*len(s))
+	for i := 0; i < len(s); i++ {
+		b[2*i], b[2*i+1] = digits[s[i]>>4], digits[s[i]&15]
+	}
+	return unsafe.String(&b[0], len(b))
+}
+
+// unhexDigit is the value of an upper-case hex digit.
+func unhexDigit(c byte) byte {
+	if c <= '9' {
+		return c - '0'
+	}
+	return c - 'A' + 10
+}
+
+// isUpperHex reports whether s is upper-case hex digits only.
+func isUpperHex(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < '0' || c > '9') && (c < 'A' || c > 'F') {
+			return false
+		}
+	}
+	return true
 }
 
 func decObjSum(d *dec, s *objSum) error { return decObjSumFields(d, s, true) }
@@ -209,6 +312,15 @@ func decObjSumFields(d *dec, s *objSum, whois bool) error {
 	}
 	if j := d.view(); whois && j != "" && d.err == nil {
 		if err := json.Unmarshal([]byte(j), &s.whois); err != nil {
+			d.fail()
+		}
+	}
+	for d.err == nil && len(d.s) > stampLen {
+		switch d.byte() {
+		case secHashes:
+			decFileHashes(d, &s.hashes)
+			s.hasHashes = d.err == nil
+		default:
 			d.fail()
 		}
 	}

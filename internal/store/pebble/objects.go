@@ -67,13 +67,24 @@ func (s *Store) Links(ctx context.Context, list intel.LinkList, owner string, li
 	return out, nil
 }
 
-// FileHashes implements store.Objects: one point read.
+// FileHashes implements store.Objects: one point read of the summary of
+// the file of the hash, which holds them; in a store written before
+// summaries held them, one more of the hash's F key if the summary does
+// not.
 func (s *Store) FileHashes(ctx context.Context, hash string) (intel.FileHashes, bool, error) {
 	if err := ctx.Err(); err != nil {
 		return intel.FileHashes{}, false, err
 	}
+	var sum objSum
+	found, err := getFn(s.db, objectKey(intel.ObjectFile, hash), func(v []byte) error { return decObjSumFields(&dec{s: string(v)}, &sum, false) })
+	if err != nil {
+		return intel.FileHashes{}, false, fmt.Errorf("hashes of %s: %w", hash, err)
+	}
+	if found && sum.hasHashes || !s.hashKeys.Load() {
+		return sum.hashes, sum.hasHashes, nil
+	}
 	var h intel.FileHashes
-	found, err := getFn(s.db, hashesKey(hash), func(v []byte) error { return decHashes(&dec{s: string(v)}, &h) })
+	found, err = getFn(s.db, hashesKey(hash), func(v []byte) error { return decHashes(&dec{s: string(v)}, &h) })
 	if err != nil {
 		return intel.FileHashes{}, false, fmt.Errorf("hashes of %s: %w", hash, err)
 	}
