@@ -3,6 +3,7 @@ package pebble
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -62,6 +63,58 @@ func legacyHashes(t *testing.T, s *Store) {
 		t.Fatal(err)
 	}
 	s.hashKeys.Store(true)
+}
+
+// legacyLinks rewrites the file summaries of s that hold list items as
+// stores kept them before summaries held any: the items under primary and
+// index keys.
+func legacyLinks(t *testing.T, s *Store) {
+	t.Helper()
+	b := s.db.NewBatch()
+	defer b.Close()
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: []byte{tObject, byte(intel.ObjectFile)}, UpperBound: []byte{tObject, byte(intel.ObjectFile) + 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for ok := it.First(); ok; ok = it.Next() {
+		var sum objSum
+		if err := decObjSum(&dec{s: string(it.Value())}, &sum); err != nil {
+			t.Fatalf("%q: %v", it.Key(), err)
+		}
+		for _, l := range sum.inline {
+			o := linkOwner(nil, l.list, string(it.Key()[2:]))
+			for i := range l.links {
+				k := &l.links[i]
+				sort := linkSortKey(nil, k)
+				if err := errors.Join(b.Set(primaryKey(lLinks, o, []byte(k.Item)), sort, nil),
+					b.Set(indexKey(lLinks, o, sort, []byte(k.Item)), encLink(nil, k), nil)); err != nil {
+					t.Fatal(err)
+				}
+				n++
+			}
+		}
+		if sum.inline == nil {
+			continue
+		}
+		sum.inline = nil
+		v, err := encObjSum(nil, &sum)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := b.Set(bytes.Clone(it.Key()), v, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := it.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if n == 0 {
+		t.Fatal("no list items held inline")
+	}
+	if err := b.Commit(nil); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // hashRecords makes FileHashes records over a few files whose hashes meet
@@ -148,8 +201,9 @@ func changeOrder(t *testing.T, s *Store) []string {
 	return out
 }
 
-// A store that keeps FileHashes under F keys (as stores written before
-// file summaries held them did, with or without the stamps in values)
+// A store that keeps FileHashes under F keys and the items of file lists
+// under primary and index keys (as stores written before file summaries
+// held them did, with or without the stamps in values)
 // answers as the reference store as batches merge into it, logs the
 // same changes as a store that never had F keys, and loses the F key of
 // a file once its summary changes.
@@ -201,6 +255,7 @@ func TestLegacyFileHashes(t *testing.T) {
 	for name, legacy := range map[string]func(*testing.T, *Store){
 		"hashes":            legacyHashes,
 		"hashes and stamps": func(t *testing.T, s *Store) { legacyHashes(t, s); legacyStamps(t, s) },
+		"links and hashes":  func(t *testing.T, s *Store) { legacyLinks(t, s); legacyHashes(t, s) },
 	} {
 		order, s := run(name, legacy)
 		if !slices.Equal(order, wantOrder) {

@@ -3,6 +3,7 @@ package pebble
 import (
 	"encoding/binary"
 	"encoding/json"
+	"slices"
 	"time"
 	"unsafe"
 
@@ -105,6 +106,9 @@ type objSum struct {
 	// one is).
 	hashes    intel.FileHashes
 	hasHashes bool
+	// inline are the lists whose items the summary holds itself (see
+	// inlineList), sorted by list.
+	inline []inlineItems
 	// legacy is the content of a summary (without its stamp) into which
 	// the batch moved the FileHashes a store written before summaries held
 	// them kept under F hash, as it was before the batch (see
@@ -126,7 +130,11 @@ func encObjSum(dst []byte, s *objSum) ([]byte, error) {
 		}
 	}
 	if dst == nil {
-		dst = make([]byte, 0, 128+len(j)+64*len(s.listings))
+		n := 128 + len(j) + 64*len(s.listings)
+		if s.hasHashes {
+			n += 96 + len(s.hashes.Source.Feed) + len(s.hashes.Source.File)
+		}
+		dst = make([]byte, 0, n)
 	}
 	e := enc{dst}
 	e.byte(valueFormat)
@@ -172,6 +180,18 @@ func encObjSum(dst []byte, s *objSum) ([]byte, error) {
 		e.byte(secHashes)
 		encFileHashes(&e, &s.hashes)
 	}
+	if len(s.inline) > 0 {
+		e.byte(secLinks)
+		e.uvarint(uint64(len(s.inline)))
+		for _, l := range s.inline {
+			e.byte(byte(l.list))
+			e.uvarint(uint64(len(l.links)))
+			for i := range l.links {
+				e.str(l.links[i].Item)
+				e.b = encLink(e.b, &l.links[i])
+			}
+		}
+	}
 	return appendValueStamp(e.b, s.stamp), nil
 }
 
@@ -179,7 +199,10 @@ func encObjSum(dst []byte, s *objSum) ([]byte, error) {
 // section's fields, before the stamp. A summary written before they
 // existed ends with its WHOIS record and stamp; a decoder meets a section
 // when more than a stamp is left.
-const secHashes = 'h' // the FileHashes stored under the file's hash
+const (
+	secHashes = 'h' // the FileHashes stored under the file's hash
+	secLinks  = 'k' // lists held inline: count, then list(1), count, items (item key, link)
+)
 
 // encFileHashes encodes the hashes of a FileHashes record, each as one
 // byte (hashAbsent, hashRaw or hashText) and its bytes, then its source.
@@ -192,9 +215,12 @@ func encFileHashes(e *enc, h *intel.FileHashes) {
 			e.byte(hashAbsent)
 		case len(x) == 2*hashLens[i] && isUpperHex(x):
 			e.byte(hashRaw)
-			for j := 0; j < len(x); j += 2 {
-				e.b = append(e.b, unhexDigit(x[j])<<4|unhexDigit(x[j+1]))
+			e.b = slices.Grow(e.b, len(x)/2)
+			b := e.b[len(e.b) : len(e.b)+len(x)/2]
+			for j := range b {
+				b[j] = unhexDigit(x[2*j])<<4 | unhexDigit(x[2*j+1])
 			}
+			e.b = e.b[:len(e.b)+len(b)]
 		default:
 			e.byte(hashText)
 			e.str(x)
@@ -320,6 +346,8 @@ func decObjSumFields(d *dec, s *objSum, whois bool) error {
 		case secHashes:
 			decFileHashes(d, &s.hashes)
 			s.hasHashes = d.err == nil
+		case secLinks:
+			decInline(d, s)
 		default:
 			d.fail()
 		}
@@ -403,4 +431,38 @@ func valueContent(v []byte, stamped bool) []byte {
 		return v[:len(v)-stampLen]
 	}
 	return v
+}
+
+// inlineItems are the items of one list held in its owner's summary, in
+// the order of the list's index (see sortInline).
+type inlineItems struct {
+	list  intel.LinkList
+	links []intel.Link // List and Item set, Owner not
+}
+
+func decInline(d *dec, s *objSum) {
+	n := d.uvarint()
+	if n > uint64(len(d.s)) || n == 0 {
+		d.fail()
+		return
+	}
+	s.inline = make([]inlineItems, n)
+	for i := range s.inline {
+		l := &s.inline[i]
+		l.list = intel.LinkList(d.byte())
+		m := d.uvarint()
+		if !inlineList(l.list) || m == 0 || m > uint64(len(d.s)) || i > 0 && l.list <= s.inline[i-1].list {
+			d.fail()
+			return
+		}
+		l.links = make([]intel.Link, m)
+		for j := range l.links {
+			k := &l.links[j]
+			k.List = l.list
+			k.Item = d.str()
+			if decLink(d, k) != nil {
+				return
+			}
+		}
+	}
 }

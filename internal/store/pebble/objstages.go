@@ -88,7 +88,8 @@ func (p *plan) links(b *intel.Batch) {
 // list bytes: LinkList, owner, 0x00, item) is known to be absent: its
 // object had no summary before the batch, or its summary counts no item
 // of the link's list (every link is written with its owner's summary,
-// which counts it). Only a summary the batch has read is looked at.
+// which counts it), or holds the list's items itself (inline.go). Only a
+// summary the batch has read is looked at.
 func (a *applier) newObject(k []byte) bool {
 	if len(k) < 2 {
 		return false
@@ -115,7 +116,7 @@ func (a *applier) newObject(k []byte) bool {
 			return false
 		}
 	}
-	return s.lists[list].Items == 0
+	return s.lists[list].Items == 0 || s.inlined(list) != nil
 }
 
 // obj returns the summary of an object as the batch sees it, decoded once
@@ -275,6 +276,15 @@ func (a *applier) links(b *intel.Batch) error {
 		}
 		r := b.Links[i]
 		r.Normalize()
+		if inlineList(r.List) {
+			s, err := a.obj(r.List.Owner(), r.Owner)
+			if err != nil {
+				return err
+			}
+			if a.inlineLink(s, r) {
+				continue
+			}
+		}
 		owner = linkOwner(owner[:0], r.List, r.Owner)
 		pk = append(append(append(pk[:0], tPrimary, lLinks), owner...), r.Item...)
 		item := pk[2+len(owner):]
