@@ -288,7 +288,11 @@ func (a *applier) stampObjects(at time.Time, log *changeLog) error {
 	// FileHashes the batch has not read (most it has), then the stamp keys
 	// of objects whose values predate stamps in values.
 	var keys [][]byte
+	legacyHashes := a.store.hashKeys.Load()
 	for _, obj := range objs {
+		if a.objs[obj] != nil && !legacyHashes {
+			continue // its summary is read (see prevStamp)
+		}
 		for _, k := range a.stampHolders(obj) {
 			if _, _, ok := a.before(k); !ok {
 				keys = append(keys, k)
@@ -354,6 +358,13 @@ func (a *applier) stampHolders(obj string) [][]byte {
 // (which the batch must have read) counts too. The values must have been
 // read.
 func (a *applier) prevStamp(obj string) (prev time.Time, legacy bool, err error) {
+	if s := a.objs[obj]; s != nil && !a.store.hashKeys.Load() {
+		// The summary is the only holder, and the batch decoded it.
+		if !s.found {
+			return prev, false, nil
+		}
+		return s.stamp, !s.stamped, nil
+	}
 	for i, k := range a.stampHolders(obj) {
 		v, found, ok := a.before(k)
 		if !ok {
@@ -390,19 +401,13 @@ func (a *applier) prevStamp(obj string) (prev time.Time, legacy bool, err error)
 // writeStamp writes the stamp at into the values of an object the batch
 // wrote, or into its summary.
 func (a *applier) writeStamp(obj string, at time.Time) error {
-	wrote := false
-	for _, k := range a.stampHolders(obj) {
-		if s, ok := a.o.lookup(k); ok && s.flags&fWritten != 0 && s.flags&fDel == 0 {
-			setValueStamp(s.v, at)
-			wrote = true
-		}
-	}
-	if wrote {
-		return nil
-	}
 	s := a.objs[obj]
-	if s == nil {
+	switch {
+	case s == nil:
 		return fmt.Errorf("change stamp of %q: %w: the object has no summary", obj[1:], errCorrupt)
+	case s.wrote != nil:
+		setValueStamp(s.wrote, at)
+		return nil
 	}
 	s.stamp = at
 	v, err := encObjSum(nil, s)
@@ -410,6 +415,7 @@ func (a *applier) writeStamp(obj string, at time.Time) error {
 		return fmt.Errorf("summary of %q: %w", obj[1:], err)
 	}
 	a.set(append([]byte{tObject}, obj...), v)
+	s.wrote = v
 	if s.legacy != nil {
 		a.del(hashesKey(obj[1:])) // the summary holds its FileHashes now
 	}

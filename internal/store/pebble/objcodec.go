@@ -109,6 +109,11 @@ type objSum struct {
 	// inline are the lists whose items the summary holds itself (see
 	// inlineList), sorted by list.
 	inline []inlineItems
+	// old is the summary's value before the batch (found: it had one),
+	// wrote the value the batch writes, if any (see applier.loadObj).
+	old   []byte
+	found bool
+	wrote []byte
 	// legacy is the content of a summary (without its stamp) into which
 	// the batch moved the FileHashes a store written before summaries held
 	// them kept under F hash, as it was before the batch (see
@@ -210,24 +215,43 @@ const (
 // the size; anything else as text.
 func encFileHashes(e *enc, h *intel.FileHashes) {
 	for i, x := range [3]string{h.MD5, h.SHA1, h.SHA256} {
-		switch {
-		case x == "":
+		if x == "" {
 			e.byte(hashAbsent)
-		case len(x) == 2*hashLens[i] && isUpperHex(x):
-			e.byte(hashRaw)
-			e.b = slices.Grow(e.b, len(x)/2)
-			b := e.b[len(e.b) : len(e.b)+len(x)/2]
-			for j := range b {
-				b[j] = unhexDigit(x[2*j])<<4 | unhexDigit(x[2*j+1])
-			}
-			e.b = e.b[:len(e.b)+len(b)]
-		default:
-			e.byte(hashText)
-			e.str(x)
+			continue
 		}
+		if len(x) == 2*hashLens[i] {
+			n := len(e.b)
+			e.b = slices.Grow(e.b, 1+len(x)/2)[:n+1+len(x)/2]
+			e.b[n] = hashRaw
+			b := e.b[n+1:]
+			var bad byte
+			for j := range b {
+				hi, lo := unhexTable[x[2*j]], unhexTable[x[2*j+1]]
+				bad |= hi | lo
+				b[j] = hi<<4 | lo
+			}
+			if bad < 16 {
+				continue
+			}
+			e.b = e.b[:n]
+		}
+		e.byte(hashText)
+		e.str(x)
 	}
 	e.source(h.Source)
 }
+
+// unhexTable maps the upper-case hex digits to their values, any other
+// byte to 0xff.
+var unhexTable = func() (t [256]byte) {
+	for i := range t {
+		t[i] = 0xff
+	}
+	for i, c := range "0123456789ABCDEF" {
+		t[c] = byte(i)
+	}
+	return t
+}()
 
 func decFileHashes(d *dec, h *intel.FileHashes) {
 	for i, x := range [3]*string{&h.MD5, &h.SHA1, &h.SHA256} {
@@ -272,23 +296,6 @@ func upperHex(s string) string {
 	return unsafe.String(&b[0], len(b))
 }
 
-// unhexDigit is the value of an upper-case hex digit.
-func unhexDigit(c byte) byte {
-	if c <= '9' {
-		return c - '0'
-	}
-	return c - 'A' + 10
-}
-
-// isUpperHex reports whether s is upper-case hex digits only.
-func isUpperHex(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; (c < '0' || c > '9') && (c < 'A' || c > 'F') {
-			return false
-		}
-	}
-	return true
-}
 
 func decObjSum(d *dec, s *objSum) error { return decObjSumFields(d, s, true) }
 

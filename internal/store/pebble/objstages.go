@@ -145,10 +145,16 @@ func (a *applier) obj(kind intel.ObjectKind, key string) (*objSum, error) {
 // summary changes otherwise, and leaves both as they are if not.
 func (a *applier) loadObj(kind intel.ObjectKind, key string) (*objSum, error) {
 	s := a.newObjSum()
-	found, err := getFn(a, objectKey(kind, key), func(v []byte) error { return decObjSum(&dec{s: string(v)}, s) })
+	v, found, err := a.get(objectKey(kind, key))
+	if err == nil && found {
+		err = decObjSum(&dec{s: string(v)}, s)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("summary of %s %q: %w", kind, key, err)
 	}
+	// Summaries are written at the end of the batch (writeObjects), so
+	// what the batch sees now is the value before it.
+	s.old, s.found = v, found
 	if kind != intel.ObjectFile || !a.store.hashKeys.Load() || s.hasHashes {
 		return s, nil
 	}
@@ -369,14 +375,15 @@ func (a *applier) writeObjects() error {
 		if s.legacy != nil {
 			if !bytes.Equal(s.legacy, valueContent(v, true)) {
 				a.set(key, v)
+				s.wrote = v
 				a.del(hashesKey(k[1:]))
 				a.markObject(k)
 			}
 			continue
 		}
-		old, found, _ := a.before(key)
-		if !found || !bytes.Equal(valueContent(old, s.stamped), valueContent(v, true)) {
+		if !s.found || !bytes.Equal(valueContent(s.old, s.stamped), valueContent(v, true)) {
 			a.set(key, v)
+			s.wrote = v
 			a.markObject(k)
 		}
 	}
