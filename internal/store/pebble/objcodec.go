@@ -296,7 +296,6 @@ func upperHex(s string) string {
 	return unsafe.String(&b[0], len(b))
 }
 
-
 func decObjSum(d *dec, s *objSum) error { return decObjSumFields(d, s, true) }
 
 // decObjSumFields decodes a summary, its WHOIS record only if whois is
