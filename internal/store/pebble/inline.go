@@ -8,22 +8,23 @@ import (
 	"github.com/tipd/tipd/internal/intel"
 )
 
-// Lists held inline. The lists of a file (its names, detections, web
-// addresses...) mostly hold one item or a few: instead of a primary and an
-// index key per item, the file's summary holds the items of such a list
-// itself, up to inlineMax of them, in the order of the list's index. A
-// list that outgrows that moves to primary and index keys for good (a
-// list never shrinks). Which of the two holds a list's items: the summary
-// if it holds any item of the list, the keys otherwise (stores written
-// before summaries held items have every list in keys). Report lists stay
-// in keys (their items are indexed by report, reportobjs.go).
+// Lists held inline. Most lists of an object hold one item or a few (a
+// file's names and detections, a host's files and web addresses): instead
+// of a primary and an index key per item, the object's summary holds the
+// items of such a list itself, up to inlineMax of them, in the order of
+// the list's index. A list that outgrows that moves to primary and index
+// keys for good (a list never shrinks). Which of the two holds a list's
+// items: the summary if it holds any item of the list, the keys otherwise
+// (stores written before summaries held items have every list in keys).
+// Report lists stay in keys (their items are indexed by report,
+// reportobjs.go).
 
 // inlineMax is how many items of a list a summary holds at most.
 const inlineMax = 4
 
 // inlineList reports whether the items of list may be held inline.
 func inlineList(list intel.LinkList) bool {
-	return list.Valid() && list.Owner() == intel.ObjectFile && !isReportList(list)
+	return list.Valid() && !isReportList(list)
 }
 
 // inlined returns the items of list the summary holds, nil if none.
