@@ -36,19 +36,17 @@ import (
 // so that stamps increase across restarts even if the clock goes back.
 //
 // An object is changed when the batch rewrites its summary (ObjectInfo,
-// ObjectListing, DomainWhois, list counts), an item of a list it owns or
-// the FileHashes stored under its hash (see markObject). Objects have no
-// one value that every change of theirs rewrites (a FileHashes record
-// changes no summary), so an object's stamp is in its summary and, for a
-// file, in the FileHashes under its hash: the last stampLen bytes of each
-// (see objcodec.go). A changed object gets the batch's stamp in the values
-// of it the batch writes, or in its summary if it writes none (a changed
-// link item), and its stamp is the later of the two: both are read in the
-// first round of the planned reads of most batches anyway, so stamps cost
-// objects neither a key nor a read of their own. Stores written before
-// kept the stamp under c 'O' instead, and their values end without one:
-// for an object with such a value the key is read too (and removed once
-// the stamp is in the object's values).
+// ObjectListing, DomainWhois, list counts, a file's FileHashes, a list
+// item the summary holds) or an item of a list it owns in keys (see
+// markObject). An object's stamp is in its summary: the last stampLen
+// bytes (see objcodec.go); a changed object gets the batch's stamp in its
+// summary, which the first round of the planned reads has read, so stamps
+// cost objects neither a key nor a read of their own. Stores written
+// before kept a file's FileHashes under F hash with a stamp of its own (the
+// later of the two counts until the summary takes the FileHashes in), and
+// older ones the stamp under c 'O' instead, with values ending without
+// one: for an object with such a value the key is read too (and removed
+// once the stamp is in the object's values).
 const (
 	tChange   = 'c'
 	cAddress  = 'a'

@@ -14,9 +14,11 @@ import (
 // The objects stage of Apply: ObjectInfo, ObjectListing, DomainWhois,
 // FileHashes and Link records. Summaries of the objects the batch touches
 // are kept decoded in applier.objs and written once at the end of the
-// stage; every link is written together with its owner's summary (whose
-// list counts it changes), so the link keys of an object without a summary
-// before the batch are known to be absent (see knownAbsent).
+// stage. A FileHashes record merges into the summary of each of its
+// hashes' files. Every link is written together with its owner's summary
+// (whose list counts it changes; the summary holds the items of a short
+// list itself, see inline.go), so the link keys of an object without a
+// summary before the batch are known to be absent (see knownAbsent).
 
 // objectSummaryKeys appends the keys of the first round of the planned
 // reads that the object records read: the summaries of their objects (a
