@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -40,7 +42,13 @@ func cmdDemo(ctx context.Context, e *env, args []string) error {
 		return usagef("-size must be between 1 and %d", gen.MaxSize)
 	}
 	apply()
-	c.logFormat = "text"
+	// The demo logs as text for a person at a terminal unless -log or
+	// TIPD_LOG says otherwise.
+	logSet := e.getenv("TIPD_LOG") != ""
+	fs.Visit(func(f *flag.Flag) { logSet = logSet || f.Name == "log" })
+	if !logSet {
+		c.logFormat = "text"
+	}
 
 	u := *storeURL
 	if u == "" {
@@ -83,28 +91,48 @@ func cmdDemo(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	var card []byte // the lines announced, printed again at the end
 	c.announce = func(baseURL string) error {
-		fmt.Fprintf(e.stdout, "token: %s\n", token)
-		fmt.Fprintf(e.stdout, "url: %s\n", baseURL)
+		var w strings.Builder
+		fmt.Fprintf(&w, "token: %s\n", token)
+		fmt.Fprintf(&w, "url: %s\n", baseURL)
 		if loc.kind == "pebble" {
-			fmt.Fprintf(e.stdout, "store: %s\n", loc.path)
+			fmt.Fprintf(&w, "store: %s\n", loc.path)
 		}
 		for _, x := range examples {
-			fmt.Fprintf(e.stdout, "example: %s %s\n", x.value, x.zone)
+			fmt.Fprintf(&w, "example: %s %s\n", x.value, x.zone)
 		}
 		for _, x := range objects {
-			fmt.Fprintf(e.stdout, "example: %s %s\n", x.value, x.zone)
+			fmt.Fprintf(&w, "example: %s %s\n", x.value, x.zone)
 		}
 		aliases := make([]string, 0, len(taxii.Collections))
 		for _, c := range taxii.Collections {
 			aliases = append(aliases, c.Alias)
 		}
-		fmt.Fprintf(e.stdout, "taxii: %s/taxii2/ (collections %s; docs/taxii.md)\n", baseURL, strings.Join(aliases, ", "))
-		fmt.Fprintf(e.stdout, "try: curl -H 'Authorization: Bearer %s' %s/api/ip/%s\n", token, baseURL, examples[0].value)
-		return nil
+		fmt.Fprintf(&w, "taxii: %s/taxii2/ (collections %s; docs/taxii.md)\n", baseURL, strings.Join(aliases, ", "))
+		fmt.Fprintf(&w, "try: curl -H 'Authorization: Bearer %s' %s/api/ip/%s\n", token, baseURL, examples[0].value)
+		card = []byte(w.String())
+		if loc.kind == "pebble" {
+			// The token is a secret: the file is the operator's alone.
+			if err := os.WriteFile(filepath.Join(loc.path, demoCardFile), card, 0o600); err != nil {
+				return fmt.Errorf("write %s: %w", demoCardFile, err)
+			}
+			fmt.Fprintf(&w, "card: %s\n", filepath.Join(loc.path, demoCardFile))
+		}
+		_, err := io.WriteString(e.stdout, w.String())
+		return err
 	}
-	return e.serve(ctx, st, loc, c)
+	err = e.serve(ctx, st, loc, c)
+	if card != nil {
+		// Once the log has scrolled them away: the same lines again.
+		fmt.Fprintf(e.stdout, "demo stopped; it served:\n%s", card)
+	}
+	return err
 }
+
+// demoCardFile is the file in a demo's Pebble store that holds the lines
+// the demo printed when it started (token, url, examples).
+const demoCardFile = "demo.txt"
 
 // demoImport writes the generated world through the jsonl importer, the
 // same path as `tipd import -format jsonl`.

@@ -99,13 +99,13 @@ func worldServer(t *testing.T, user string, flags ...string) (st, tok string, s 
 	return st, tok, startServer(t, st)
 }
 
-func startServer(t *testing.T, storeDir string) *server {
+func startServer(t *testing.T, storeDir string, extra ...string) *server {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	s := &server{cancel: cancel, done: make(chan int, 1), stderr: &syncBuffer{}}
 	go func() {
-		code := run(ctx, []string{"serve", "-addr", "127.0.0.1:0", "-store", storeDir, "-log", "text"}, testEnv(nil), strings.NewReader(""), pw, s.stderr)
+		code := run(ctx, append([]string{"serve", "-addr", "127.0.0.1:0", "-store", storeDir, "-log", "text"}, extra...), testEnv(nil), strings.NewReader(""), pw, s.stderr)
 		pw.Close()
 		s.done <- code
 	}()

@@ -28,7 +28,7 @@ func cmdExplain(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	return e.withStore(ctx, *storeURL, prepend("explain", args), true, func(st store.Store, net *netdata.Holder) error {
+	return e.withExistingStore(ctx, *storeURL, prepend("explain", args), true, func(st store.Store, net *netdata.Holder) error {
 		b := &report.Builder{Store: st, Net: net, Now: e.now, Score: scoring()}
 		x, err := b.ExplainData(ctx, target)
 		if err != nil {

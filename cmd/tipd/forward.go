@@ -21,7 +21,7 @@ func (e *env) forward(ctx context.Context, sock string, args []string, body io.R
 }
 
 // forwardable lists the commands a server runs on behalf of a CLI.
-var forwardable = map[string]bool{"import": true, "user": true, "token": true, "hold": true, "lookup": true, "explain": true}
+var forwardable = map[string]bool{"import": true, "user": true, "token": true, "hold": true, "lookup": true, "explain": true, "feeds": true}
 
 // execHandler runs forwarded commands against the server's shared store.
 func execHandler(logger *slog.Logger, shared *sharedStore, getenv func(string) string, now func() time.Time) http.Handler {

@@ -155,7 +155,7 @@ func holdRemove(ctx context.Context, e *env, args []string) error {
 	if len(pos) != 1 {
 		return usagef("hold remove takes one hold reference")
 	}
-	return e.withStore(ctx, *storeURL, prepend("hold", args), false, func(st store.Store, _ *netdata.Holder) error {
+	return e.withExistingStore(ctx, *storeURL, prepend("hold", args), false, func(st store.Store, _ *netdata.Holder) error {
 		if err := st.DeleteHold(ctx, pos[0]); err != nil {
 			return err
 		}
@@ -174,7 +174,7 @@ func holdList(ctx context.Context, e *env, args []string) error {
 	if len(pos) != 0 {
 		return usagef("hold list takes no arguments")
 	}
-	return e.withStore(ctx, *storeURL, prepend("hold", args), false, func(st store.Store, _ *netdata.Holder) error {
+	return e.withExistingStore(ctx, *storeURL, prepend("hold", args), false, func(st store.Store, _ *netdata.Holder) error {
 		holds, err := st.Holds(ctx)
 		if err != nil {
 			return err

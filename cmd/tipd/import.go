@@ -9,12 +9,14 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"runtime/pprof"
+	"strconv"
 	"strings"
 
 	"github.com/tipd/tipd/internal/importer"
 	"github.com/tipd/tipd/internal/importer/formats"
 	"github.com/tipd/tipd/internal/intel"
 	"github.com/tipd/tipd/internal/netdata"
+	"github.com/tipd/tipd/internal/opsock"
 	"github.com/tipd/tipd/internal/store"
 )
 
@@ -28,6 +30,7 @@ func cmdImport(ctx context.Context, e *env, args []string) error {
 	name := fs.String("name", "", "file name recorded as provenance for standard input")
 	quiet := fs.Bool("q", false, "no progress display")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the import to this file")
+	maxSkipped := fs.String("max-skipped", "1%", "fail (exit 1) when more than this share of a file's records are bad: a percentage, 0 to allow none, 100% to allow any")
 	batch := fs.Int("batch", 0, fmt.Sprintf("records per store batch (0: %d for the embedded store, %d for PostgreSQL)", importer.DefaultBatchSize, importer.DefaultBatchSizeServer))
 	pos, err := parse(fs, args)
 	if err != nil {
@@ -65,6 +68,10 @@ func cmdImport(ctx context.Context, e *env, args []string) error {
 	if *batch < 0 || *batch > 1<<20 {
 		return usagef("-batch must be between 1 and %d (0: the store's default)", 1<<20)
 	}
+	skipShare, err := parseShare(*maxSkipped)
+	if err != nil {
+		return err
+	}
 	o := importer.Options{Strict: *strict, Feed: *feed, Category: intel.Category(*category), Now: e.now, BatchSize: *batch}
 	newParser, err := formats.New(*format, o.ParserConfig())
 	if err != nil {
@@ -101,7 +108,66 @@ func cmdImport(ctx context.Context, e *env, args []string) error {
 		defer cleanup()
 		newParser = set.NewParser
 	}
-	return e.importFiles(ctx, st, net, newParser, o, pos, files, *name, *quiet)
+	return e.importFiles(ctx, st, net, newParser, o, pos, files, importChecks{name: *name, quiet: *quiet, format: *format, maxSkipped: skipShare, maxSkippedText: *maxSkipped, set: set != nil})
+}
+
+// importChecks are the settings of importFiles beyond the import's options.
+type importChecks struct {
+	name           string  // provenance name of standard input
+	quiet          bool    // no progress display
+	format         string  // the -format given
+	maxSkipped     float64 // share of bad records above which a file fails
+	maxSkippedText string  // as given, for messages
+	set            bool    // a file-set format: the files' records are one whole
+}
+
+// parseShare parses -max-skipped: "0", or a percentage "N%" with N from 0
+// to 100.
+func parseShare(s string) (float64, error) {
+	if s == "0" {
+		return 0, nil
+	}
+	v, ok := strings.CutSuffix(s, "%")
+	f, err := strconv.ParseFloat(v, 64)
+	if !ok || err != nil || f < 0 || f > 100 || f != f {
+		return 0, usagef("-max-skipped %q is not a percentage from 0%% to 100%% (such as 1%%), or 0", s)
+	}
+	return f / 100, nil
+}
+
+// checkImported is the error of a file whose import committed, but
+// committed nothing or skipped more than allowed. When nothing was
+// imported, it names the format the file most likely is, read from its
+// start through in (nil: not readable again).
+func checkImported(sum importer.Summary, c importChecks, in *importer.Input) error {
+	// Records passed over on purpose (reserved addresses, say) show that
+	// the file was understood: a file of nothing else imported nothing
+	// without being wrong.
+	understood := sum.Applied > 0 || c.set || len(sum.Ignored) > 0
+	if understood && float64(sum.Skipped) <= c.maxSkipped*float64(sum.Read) {
+		return nil
+	}
+	if understood {
+		return fmt.Errorf("%d of the %d records of %s were bad, more than -max-skipped %s allows; the other %d were imported",
+			sum.Skipped, sum.Read, sum.File, c.maxSkippedText, sum.Read-sum.Skipped)
+	}
+	msg := fmt.Sprintf("nothing of %s was imported (%d records read, %d bad)", sum.File, sum.Read, sum.Skipped)
+	if in == nil || !in.Rewindable() || in.Rewind() != nil {
+		return errors.New(msg)
+	}
+	head := make([]byte, formats.GuessSize)
+	n, err := io.ReadFull(in, head)
+	whole := err == io.EOF || err == io.ErrUnexpectedEOF
+	if err != nil && !whole {
+		return errors.New(msg)
+	}
+	switch g := formats.Guess(head[:n], whole); {
+	case g == "":
+		msg += "; it is in none of the formats tipd reads"
+	case g != c.format:
+		msg += fmt.Sprintf("; it looks like %s: import it with -format %s", g, g)
+	}
+	return errors.New(msg)
 }
 
 // importFiles imports each file in turn; after imports that changed network
@@ -110,11 +176,15 @@ func cmdImport(ctx context.Context, e *env, args []string) error {
 // names are the files as the operator named them (for messages and
 // provenance); files are what to read, the same except where a file-set
 // format kept a copy of standard input.
-func (e *env) importFiles(ctx context.Context, st store.Store, net *netdata.Holder, newParser func() importer.Parser, o importer.Options, names, files []string, name string, quiet bool) error {
+func (e *env) importFiles(ctx context.Context, st store.Store, net *netdata.Holder, newParser func() importer.Parser, o importer.Options, names, files []string, c importChecks) error {
 	var failed []string
+	var refused []error
+	var setApplied int64
+	name := c.name
 	for i, f := range files {
 		var r io.Reader
 		var closer io.Closer
+		var input *importer.Input
 		o := o
 		o.File = names[i]
 		if names[i] == "-" && name != "" {
@@ -132,13 +202,13 @@ func (e *env) importFiles(ctx context.Context, st store.Store, net *netdata.Hold
 			if err != nil {
 				return importFailed(err, shown)
 			}
-			r, closer = in, in
+			r, closer, input = in, in, in
 		case names[i] == "-":
 			in, err := importer.OpenCopy(f, shown) // kept by ScanSet
 			if err != nil {
 				return importFailed(err, shown)
 			}
-			r, closer = in, in
+			r, closer, input = in, in, in
 		default:
 			in, err := importer.OpenInput(f)
 			if err != nil {
@@ -151,12 +221,16 @@ func (e *env) importFiles(ctx context.Context, st store.Store, net *netdata.Hold
 				}
 				continue
 			}
-			r, closer = in, in
+			r, closer, input = in, in, in
 		}
-		if e.stderrIsTTY && !quiet {
+		if e.stderrIsTTY && !c.quiet {
 			o.Progress = e.stderr
 		}
 		sum, err := importer.Import(ctx, st, r, newParser, o)
+		var refusal error
+		if err == nil {
+			refusal = checkImported(sum, c, input)
+		}
 		if closer != nil {
 			closer.Close()
 		}
@@ -185,6 +259,11 @@ func (e *env) importFiles(ctx context.Context, st store.Store, net *netdata.Hold
 			return fmt.Errorf("import %s: %w", sum.File, err)
 		}
 		fmt.Fprintln(e.stdout, sum.String())
+		setApplied += sum.Applied
+		if refusal != nil {
+			fmt.Fprintf(e.stderr, "tipd: %s.\n", refusal)
+			refused = append(refused, refusal)
+		}
 	}
 	if net != nil {
 		if err := net.Refresh(ctx, st, false); err != nil {
@@ -193,6 +272,15 @@ func (e *env) importFiles(ctx context.Context, st store.Store, net *netdata.Hold
 	}
 	if len(failed) > 0 {
 		return fmt.Errorf("%d of %d files could not be read: %s", len(failed), len(files), strings.Join(failed, ", "))
+	}
+	if c.set && setApplied == 0 && len(failed) == 0 {
+		err := fmt.Errorf("nothing of the %d files was imported", len(files))
+		fmt.Fprintf(e.stderr, "tipd: %s.\n", err)
+		refused = append(refused, err)
+	}
+	if len(refused) > 0 {
+		// Each was printed as it came; the exit status says it again.
+		return opsock.ExitStatus{Code: 1}
 	}
 	return nil
 }

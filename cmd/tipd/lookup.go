@@ -37,7 +37,7 @@ func cmdLookup(ctx context.Context, e *env, args []string) error {
 	if *count < 1 || *count > 10000 {
 		return usagef("-count must be between 1 and 10000, got %d", *count)
 	}
-	return e.withStore(ctx, *storeURL, prepend("lookup", args), true, func(st store.Store, net *netdata.Holder) error {
+	return e.withExistingStore(ctx, *storeURL, prepend("lookup", args), true, func(st store.Store, net *netdata.Holder) error {
 		b := &report.Builder{Store: st, Net: net, Now: e.now, Score: scoring()}
 		var body []byte
 		var err error

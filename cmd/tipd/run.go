@@ -27,6 +27,7 @@ type env struct {
 	stdout, stderr io.Writer
 	now            func() time.Time
 	stderrIsTTY    bool
+	environ        func() []string // the whole environment (tipd config checks its TIPD_ names)
 
 	shared *sharedStore // set when running inside a server (forwarded command)
 }
@@ -49,6 +50,7 @@ func commands() []command {
 		{"serve", "serve the API, the portal, /healthz, /readyz and /metrics", cmdServe},
 		{"demo", "generate a demo world, import it, create user demo and serve it", cmdDemo},
 		{"import", "stream files of one format into the store", cmdImport},
+		{"feeds", "list the feeds of a feeds file, fetch one now, or show a server's feeds (list, run, status)", cmdFeeds},
 		{"lookup", "print the API's answer for an address or web address", cmdLookup},
 		{"explain", "print the evidence behind the verdict on an address, domain, web address or file", cmdExplain},
 		{"user", "manage users, licences, passwords and certificates (add, list, passwd, bind-cert, unbind-cert)", cmdUser},
@@ -60,13 +62,14 @@ func commands() []command {
 		{"migrate", "apply the PostgreSQL schema migrations (-citus: distribute the tables)", cmdMigrate},
 		{"bench", "measure lookups/s of a running server against a static file", cmdBench},
 		{"config", "print the configuration the environment gives, secrets redacted", cmdConfig},
+		{"version", "print the version, commit and store formats of this binary", cmdVersion},
 	}
 }
 
 // run is the whole program: it parses args, runs one command and returns
 // the exit status (0 success, 1 failure, 2 bad usage).
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
-	e := &env{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr, now: time.Now, stderrIsTTY: isTerminal(stderr)}
+	e := &env{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr, now: time.Now, stderrIsTTY: isTerminal(stderr), environ: os.Environ}
 	// TIPD_NOW fixes the clock (RFC 3339), for reproducible tests and demos.
 	if v := getenv("TIPD_NOW"); v != "" {
 		t, err := time.Parse(time.RFC3339, v)
@@ -225,32 +228,6 @@ func (e *env) scoreFlags(fs *flag.FlagSet) func() score.Config {
 	half := fs.Duration("half-life", score.DefaultHalfLife, "age at which feed evidence counts half")
 	reportHalf := fs.Duration("report-half-life", score.DefaultReportHalfLife, "age at which a report link counts half")
 	return func() score.Config { return score.Config{HalfLife: *half, ReportHalfLife: *reportHalf} }
-}
-
-// cmdConfig prints the settings that come from the environment (each
-// command's flags override them), with secrets redacted.
-func cmdConfig(_ context.Context, e *env, args []string) error {
-	fs := e.newFlags("config", "")
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) > 0 {
-		return usagef("config takes no arguments")
-	}
-	rows := []struct{ name, env, value string }{
-		{"store", "TIPD_STORE / TIPD_STORE_FILE", redactURL(e.storeDefault())},
-		{"addr", "TIPD_ADDR", envOr(e.getenv, "TIPD_ADDR", "127.0.0.1:8080")},
-		{"log", "TIPD_LOG", envOr(e.getenv, "TIPD_LOG", "json")},
-		{"tls-cert", "TIPD_TLS_CERT", e.getenv("TIPD_TLS_CERT")},
-		{"tls-key", "TIPD_TLS_KEY", e.getenv("TIPD_TLS_KEY")},
-		{"bench token", "TIPD_TOKEN", redactSecret(e.getenv("TIPD_TOKEN"))},
-		{"clock", "TIPD_NOW", envOr(e.getenv, "TIPD_NOW", "system clock")},
-	}
-	for _, r := range rows {
-		fmt.Fprintf(e.stdout, "%-12s %-30s %s\n", r.name, r.env, r.value)
-	}
-	return nil
 }
 
 func redactSecret(s string) string {

@@ -46,6 +46,8 @@ type serveConfig struct {
 	score           score.Config
 	refresh         time.Duration // how often to check the store for new network data
 	verdicts        int           // verdicts kept between lookups (0: none)
+	feedsFile       string        // the feeds file to fetch on schedule ("" none)
+	readyMaxAge     int           // /readyz fails when a feed is this many intervals old (0: never)
 	// announce prints the stable lines before serving (default: the url line).
 	announce func(baseURL string) error
 }
@@ -64,7 +66,10 @@ func (e *env) serveFlags(fs *flag.FlagSet, c *serveConfig) func() {
 	userInFlight := fs.Int("user-inflight", httpapi.DefaultUserInFlight, "lookups each user may have in flight at once; more wait for a place (0: no cap)")
 	authFailures := fs.Int("auth-failures", 20, "failed authentications a client address may have in 10 s before it is refused for a while (0: no limit)")
 	verdicts := fs.Int("verdicts", report.DefaultVerdicts, "verdicts of list items kept between lookups until the next import or minute (0: none)")
+	feedsFile := feedsFlag(e, fs)
+	readyMaxAge := fs.Int("ready-max-age", 0, "/readyz fails when a feed's last successful fetch is more than this many intervals old (0: never)")
 	return func() {
+		c.feedsFile, c.readyMaxAge = *feedsFile, *readyMaxAge
 		c.addr, c.tlsCert, c.tlsKey, c.maxCount, c.logFormat, c.refresh = *addr, *cert, *key, *maxCount, *logFormat, *refresh
 		c.score = scoring()
 		c.rate, c.burst, c.authFailures = *rate, *burst, *authFailures
@@ -122,6 +127,23 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	return e.serve(ctx, st, loc, c)
 }
 
+// storeEmpty reports whether st holds no intelligence: no network data and
+// no address, web address or object in its change order (three reads of
+// one entry each). A read error counts as not empty: /readyz reports
+// errors itself.
+func storeEmpty(ctx context.Context, st store.Store, net *netdata.Holder) bool {
+	if net.Load().Stats().Prefixes > 0 {
+		return false
+	}
+	for _, k := range []store.ChangeKind{store.ChangedAddresses, store.ChangedURLs, store.ChangedObjects} {
+		ch, err := st.Changes(ctx, k, store.Change{}, 1)
+		if err != nil || len(ch) > 0 {
+			return false
+		}
+	}
+	return true
+}
+
 // upgradePebble runs the store's pending in-place upgrades when migrate is
 // set, and otherwise warns that some are pending: the server answers
 // without them, from what the store holds.
@@ -160,10 +182,23 @@ func (e *env) serve(ctx context.Context, st store.Store, loc storeLocation, c se
 		return fmt.Errorf("load network data: %w", err)
 	}
 	shared := &sharedStore{st: st, net: net0}
+	if c.readyMaxAge < 0 {
+		return usagef("-ready-max-age must be 0 (never) or more, not %d", c.readyMaxAge)
+	}
+	if c.feedsFile != "" {
+		file, err := readFeeds(c.feedsFile)
+		if err != nil {
+			return err
+		}
+		shared.feeds = e.newScheduler(file, st, net0, logger)
+	}
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := httpapi.NewMetrics(reg)
+	if shared.feeds != nil {
+		reg.MustRegister(shared.feeds.Collector())
+	}
 	reg.MustRegister(
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "tipd_netdata_prefixes", Help: "Distinct prefixes in the network snapshot."},
 			func() float64 { return float64(net0.Load().Stats().Prefixes) }),
@@ -191,8 +226,19 @@ func (e *env) serve(ctx context.Context, st store.Store, loc storeLocation, c se
 		Reports: builder,
 		Changes: st,
 		Ready: func(ctx context.Context) error {
-			_, err := st.NetworkVersion(ctx)
-			return err
+			if _, err := st.NetworkVersion(ctx); err != nil {
+				return err
+			}
+			if shared.feeds != nil {
+				return shared.feeds.Stale(c.readyMaxAge)
+			}
+			return nil
+		},
+		ReadyNote: func(ctx context.Context) string {
+			if storeEmpty(ctx, st, net0) {
+				return "the store holds no intelligence yet, so every lookup answers Grey: import some (tipd import) or list feeds (tipd serve -feeds)"
+			}
+			return ""
 		},
 		Metrics:   metrics,
 		Registry:  reg,
@@ -288,6 +334,13 @@ func (e *env) serve(ctx context.Context, st store.Store, loc storeLocation, c se
 		}
 	}()
 	refreshCtx, cancelRefresh := context.WithCancel(ctx)
+	if shared.feeds != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			shared.feeds.Run(refreshCtx)
+		}()
+	}
 	go func() {
 		defer wg.Done()
 		t := time.NewTicker(c.refresh)

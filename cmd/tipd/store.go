@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/tipd/tipd/internal/feeds"
 	"github.com/tipd/tipd/internal/intel"
 	"github.com/tipd/tipd/internal/netdata"
 	"github.com/tipd/tipd/internal/store"
@@ -18,8 +19,9 @@ import (
 // sharedStore is a server's open store, lent to commands that the server
 // runs on behalf of a CLI (a Pebble store can be open in one process only).
 type sharedStore struct {
-	st  store.Store
-	net *netdata.Holder
+	st    store.Store
+	net   *netdata.Holder
+	feeds *feeds.Scheduler // the server's scheduled feeds, if any
 }
 
 // storeLocation is a parsed -store URL.
@@ -59,6 +61,7 @@ type storeOptions struct {
 	cacheSize int64 // Pebble block cache, bytes
 	maxConns  int32 // PostgreSQL pool size of this process
 	migrate   bool  // PostgreSQL: apply pending migrations at open
+	mustExist bool  // Pebble: a directory without a store is an error, not a new store
 }
 
 // openStore opens the store at u.
@@ -77,7 +80,7 @@ func openStore(ctx context.Context, u string, o storeOptions) (store.Store, stor
 		}
 		return st, loc, nil
 	}
-	st, err := pebble.Open(loc.path, pebble.Options{CacheSize: o.cacheSize})
+	st, err := pebble.Open(loc.path, pebble.Options{CacheSize: o.cacheSize, MustExist: o.mustExist})
 	if err != nil {
 		return nil, loc, err
 	}
@@ -96,10 +99,22 @@ func inUse(err error) bool {
 // forwarded to it over its socket and fn is not called.
 // The network snapshot is built only when needNet is set.
 func (e *env) withStore(ctx context.Context, u string, args []string, needNet bool, fn func(st store.Store, net *netdata.Holder) error) error {
+	return e.useStore(ctx, u, args, storeOptions{}, needNet, fn)
+}
+
+// withExistingStore is withStore for commands that only read (lookup,
+// explain, user list, hold list) or change what must already be there: a
+// Pebble directory holding no store is an error that names it, and no
+// store is created.
+func (e *env) withExistingStore(ctx context.Context, u string, args []string, needNet bool, fn func(st store.Store, net *netdata.Holder) error) error {
+	return e.useStore(ctx, u, args, storeOptions{mustExist: true}, needNet, fn)
+}
+
+func (e *env) useStore(ctx context.Context, u string, args []string, o storeOptions, needNet bool, fn func(st store.Store, net *netdata.Holder) error) error {
 	if e.shared != nil {
 		return fn(e.shared.st, e.shared.net)
 	}
-	st, loc, err := openStore(ctx, u, storeOptions{})
+	st, loc, err := openStore(ctx, u, o)
 	if err != nil {
 		if inUse(err) && args != nil {
 			return e.forward(ctx, loc.socketPath(), args, nil)

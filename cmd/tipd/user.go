@@ -150,7 +150,7 @@ func userBindCert(ctx context.Context, e *env, args []string) error {
 	if len(pos) != 2 {
 		return usagef("user bind-cert takes a user name and a hex SHA-256 certificate fingerprint")
 	}
-	return e.withStore(ctx, *storeURL, prepend("user", args), false, func(st store.Store, _ *netdata.Holder) error {
+	return e.withExistingStore(ctx, *storeURL, prepend("user", args), false, func(st store.Store, _ *netdata.Holder) error {
 		svc := &access.Service{Store: st, Now: e.now}
 		fp := fingerprintArg(pos[1])
 		if err := svc.BindCert(ctx, pos[0], fp); err != nil {
@@ -179,7 +179,7 @@ func userUnbindCert(ctx context.Context, e *env, args []string) error {
 	if len(pos) != 2 {
 		return usagef("user unbind-cert takes a user name and a hex SHA-256 certificate fingerprint")
 	}
-	return e.withStore(ctx, *storeURL, prepend("user", args), false, func(st store.Store, _ *netdata.Holder) error {
+	return e.withExistingStore(ctx, *storeURL, prepend("user", args), false, func(st store.Store, _ *netdata.Holder) error {
 		svc := &access.Service{Store: st, Now: e.now}
 		fp := fingerprintArg(pos[1])
 		if err := svc.UnbindCert(ctx, pos[0], fp); err != nil {
@@ -266,7 +266,7 @@ func userList(ctx context.Context, e *env, args []string) error {
 	if len(pos) != 0 {
 		return usagef("user list takes no arguments")
 	}
-	return e.withStore(ctx, *storeURL, prepend("user", args), false, func(st store.Store, _ *netdata.Holder) error {
+	return e.withExistingStore(ctx, *storeURL, prepend("user", args), false, func(st store.Store, _ *netdata.Holder) error {
 		users, err := st.Users(ctx)
 		if err != nil {
 			return err
@@ -311,7 +311,7 @@ func cmdToken(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		return e.withStore(ctx, *storeURL, prepend("token", args), false, func(st store.Store, _ *netdata.Holder) error {
+		return e.withExistingStore(ctx, *storeURL, prepend("token", args), false, func(st store.Store, _ *netdata.Holder) error {
 			svc := &access.Service{Store: st, Now: e.now}
 			tok, _, err := svc.IssueToken(ctx, pos[0], d)
 			if err != nil {
@@ -330,7 +330,7 @@ func cmdToken(ctx context.Context, e *env, args []string) error {
 		if len(pos) != 1 {
 			return usagef("token revoke takes one user name")
 		}
-		return e.withStore(ctx, *storeURL, prepend("token", args), false, func(st store.Store, _ *netdata.Holder) error {
+		return e.withExistingStore(ctx, *storeURL, prepend("token", args), false, func(st store.Store, _ *netdata.Holder) error {
 			svc := &access.Service{Store: st, Now: e.now}
 			if err := svc.RevokeToken(ctx, pos[0]); err != nil {
 				return err

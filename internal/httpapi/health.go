@@ -17,15 +17,21 @@ func (s *server) handleHealthz(w http.ResponseWriter, r *http.Request, _ *reques
 
 // handleReadyz says whether the server can answer lookups.
 func (s *server) handleReadyz(w http.ResponseWriter, r *http.Request, _ *requestInfo) error {
+	ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
+	defer cancel()
 	if s.ready != nil {
-		ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
-		defer cancel()
 		if err := s.ready(ctx); err != nil {
 			return &intel.Error{Kind: intel.KindUnavailable, Code: "not_ready",
 				Message: "the server is not ready to answer lookups yet; retry later", Err: err}
 		}
 	}
-	writeBody(w, http.StatusOK, "text/plain; charset=utf-8", []byte("ok\n"))
+	body := "ok\n"
+	if s.note != nil {
+		if n := s.note(ctx); n != "" {
+			body = "ok: " + n + "\n"
+		}
+	}
+	writeBody(w, http.StatusOK, "text/plain; charset=utf-8", []byte(body))
 	return nil
 }
 

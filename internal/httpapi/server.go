@@ -2,7 +2,8 @@
 // /api/ip/<address or web address>, /api/url/<web address>,
 // /api/domain/<domain>, /api/hash/<hash> and the OpenTIP-style search
 // forms; request.go reads their requests, lookup.go answers them), the
-// explanations of verdicts (GET /api/explain, explain.go), the
+// explanations of verdicts (GET /api/explain, explain.go), the bulk
+// lookup of pasted indicators (POST /api/bulk, bulk.go), the
 // publications, TAXII, the health and readiness probes, and the
 // Prometheus metrics. NewServer takes every dependency explicitly;
 // routes.go lists every route. Handlers return errors and one table
@@ -128,6 +129,10 @@ type Deps struct {
 	// Ready reports whether the server can answer lookups (store reachable,
 	// network data loaded); nil means always ready.
 	Ready func(ctx context.Context) error
+	// ReadyNote, if set, is a remark /readyz adds to its "ok" when the
+	// server is ready but an operator should know something (an empty
+	// store); "" for none.
+	ReadyNote func(ctx context.Context) string
 	// Metrics records request metrics; nil means a private registry.
 	Metrics *Metrics
 	// Registry is what /metrics serves; nil means the registry Metrics was
@@ -157,6 +162,7 @@ type server struct {
 	access   *access.Service
 	reports  *report.Builder
 	ready    func(ctx context.Context) error
+	note     func(ctx context.Context) string
 	metrics  *Metrics
 	registry prometheus.Gatherer
 	bufs     sync.Pool    // *scratch: lookup response buffers
@@ -186,6 +192,7 @@ func NewServer(logger *slog.Logger, cfg Config, deps Deps) http.Handler {
 		access:   deps.Access,
 		reports:  deps.Reports,
 		ready:    deps.Ready,
+		note:     deps.ReadyNote,
 		metrics:  deps.Metrics,
 		registry: deps.Registry,
 		ui:       deps.UI,
@@ -318,7 +325,7 @@ func (s *server) handleStyled(route, allow string, style errStyle, h handlerFunc
 			hdr.Set("Strict-Transport-Security", "max-age=31536000")
 		}
 		if r.Body != nil {
-			r.Body = http.MaxBytesReader(rw, r.Body, maxFormBody)
+			r.Body = http.MaxBytesReader(rw, r.Body, bodyLimit(route))
 		}
 
 		var err error

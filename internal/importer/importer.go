@@ -409,7 +409,14 @@ func run(ctx context.Context, st store.Intel, r io.Reader, p Parser, o Options, 
 	if res.err != nil {
 		return res.err
 	}
-	return perr
+	if perr != nil {
+		return perr
+	}
+	// The whole file is in: its snapshot feeds have a new version.
+	if err := store.PutFeedVersions(ctx, st, j.versions()); err != nil {
+		return fmt.Errorf("import %s: record the feed's version: %w", o.displayName(), err)
+	}
+	return nil
 }
 
 // mark remembers the lengths of a batch's slices, to drop what a bad line

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/tipd/tipd/internal/intel"
 	"github.com/tipd/tipd/internal/store"
@@ -30,6 +31,56 @@ type joiner struct {
 	mu       sync.Mutex
 	inflight map[string]int
 	wait     func()
+
+	// The dates of the file's listings, per feed (prepare's goroutine
+	// only): a feed all of whose listings carry one date is a snapshot of
+	// that date, its version (see versions).
+	dates map[string]*dateSpan
+}
+
+// dateSpan is the earliest and latest LastSeen of one feed's listings.
+type dateSpan struct{ min, max time.Time }
+
+// noteDates widens the feeds' date spans by b's listings.
+func (j *joiner) noteDates(b *intel.Batch) {
+	note := func(src intel.Source, last time.Time) {
+		if j.dates == nil {
+			j.dates = map[string]*dateSpan{}
+		}
+		d := j.dates[src.Feed]
+		if d == nil {
+			j.dates[src.Feed] = &dateSpan{min: last, max: last}
+			return
+		}
+		if last.Before(d.min) {
+			d.min = last
+		}
+		if last.After(d.max) {
+			d.max = last
+		}
+	}
+	for i := range b.Listings {
+		note(b.Listings[i].Source, b.Listings[i].LastSeen)
+	}
+	for i := range b.NetListings {
+		note(b.NetListings[i].Source, b.NetListings[i].LastSeen)
+	}
+	for i := range b.ObjectListings {
+		note(b.ObjectListings[i].Source, b.ObjectListings[i].LastSeen)
+	}
+}
+
+// versions are the feed versions of a whole file: the feeds whose listings
+// all carry one date (a list dated by its file, or undated and dated by the
+// import). A feed whose entries carry dates of their own has no version.
+func (j *joiner) versions() map[string]time.Time {
+	out := map[string]time.Time{}
+	for feed, d := range j.dates {
+		if feed != "" && !d.max.IsZero() && d.min.Equal(d.max) {
+			out[feed] = d.max
+		}
+	}
+	return out
 }
 
 // hold counts the domains b resolves as in flight until release is called
@@ -83,6 +134,7 @@ func (j *joiner) prepare(ctx context.Context, b *intel.Batch) (int64, error) {
 	b.AddObjects()
 	b.DateLinks(j.src.Imported)
 	b.DateListings(j.src.Imported)
+	j.noteDates(b)
 	if !needsJoin(b) {
 		return 0, nil
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/netip"
+	"time"
 
 	"github.com/tipd/tipd/internal/intel"
 )
@@ -244,4 +245,44 @@ func ApplyAsync(ctx context.Context, st Intel, b *intel.Batch, done func(error))
 func Pipelines(st Intel) bool {
 	_, ok := st.(Pipeliner)
 	return ok
+}
+
+// FeedLocker is an optional interface of a backend that several processes
+// share (PostgreSQL): TakeFeedLock takes, or keeps, the lock of a scheduled
+// feed for this process and reports false when another process holds it,
+// so that each feed is fetched by one of the processes, not by all. A
+// process keeps the feeds it took until it exits.
+type FeedLocker interface {
+	TakeFeedLock(ctx context.Context, name string) (bool, error)
+}
+
+// FeedVersioner is an optional interface of a backend that keeps, per
+// feed, the date of the latest version of its file that was imported: the
+// date every listing of a snapshot feed's file carries (the file's own
+// date, or the minute of its import). A listing of the feed last seen
+// before that date is no longer in the feed's latest version. One date per
+// feed name is kept, the latest given; every backend of tipd implements it.
+type FeedVersioner interface {
+	// PutFeedVersions records each feed's version date, keeping the later
+	// of the stored and the given one.
+	PutFeedVersions(ctx context.Context, versions map[string]time.Time) error
+	// FeedVersions returns every feed's latest version date.
+	FeedVersions(ctx context.Context) (map[string]time.Time, error)
+}
+
+// PutFeedVersions records feed versions where st keeps them.
+func PutFeedVersions(ctx context.Context, st Intel, versions map[string]time.Time) error {
+	if fv, ok := st.(FeedVersioner); ok && len(versions) > 0 {
+		return fv.PutFeedVersions(ctx, versions)
+	}
+	return nil
+}
+
+// FeedVersions returns the feed versions st keeps (none where it keeps
+// none).
+func FeedVersions(ctx context.Context, st Intel) (map[string]time.Time, error) {
+	if fv, ok := st.(FeedVersioner); ok {
+		return fv.FeedVersions(ctx)
+	}
+	return map[string]time.Time{}, nil
 }

@@ -10,11 +10,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	cdpbrowser "github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
@@ -98,7 +100,7 @@ func newStack(t *testing.T) *stack {
 	}
 	acc := &access.Service{Store: st, Now: now}
 	if _, err := acc.AddUser(ctx, "analyst", access.License{
-		Access: intel.AccessCommercial, DayQuota: 1000, APIAccess: true,
+		Access: intel.AccessCommercial, DayQuota: 100000, APIAccess: true,
 		Expires: testNow.AddDate(1, 0, 0),
 	}); err != nil {
 		t.Fatal(err)
@@ -147,6 +149,44 @@ func (s *stack) apiGet(t *testing.T, token, request string) (int, map[string]any
 		t.Fatalf("GET /api/ip/%s: decode: %v", request, err)
 	}
 	return resp.StatusCode, body
+}
+
+// apiExplain asks the API for the explanation of request, for the rows
+// the page must show.
+func (s *stack) apiExplain(t *testing.T, request string) explanation {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, s.srv.URL+"/api/explain?request="+request, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+s.token)
+	resp, err := s.srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /api/explain?request=%s: status %d, want 200", request, resp.StatusCode)
+	}
+	var x explanation
+	if err := json.NewDecoder(resp.Body).Decode(&x); err != nil {
+		t.Fatalf("GET /api/explain?request=%s: decode: %v", request, err)
+	}
+	return x
+}
+
+// explanation is the part of GET /api/explain's answer the test checks.
+type explanation struct {
+	Zone        string
+	ThreatScore int
+	Evidence    []struct {
+		Points         int
+		Rule, Evidence string
+		Source, Feed   *string
+		Note           string
+		RecencyWeight  *float64
+		Imported       *string
+	}
 }
 
 // pageEvents collects what the page must never do: open a dialog, throw,
@@ -374,6 +414,101 @@ func TestBrowser(t *testing.T) {
 		}
 	}
 
+	// 2b. Why this verdict: the evidence under the verdict, strongest
+	// first, as GET /api/explain gives it.
+	const spamIP = "45.95.147.22"
+	wantWhy := s.apiExplain(t, spamIP)
+	if len(wantWhy.Evidence) == 0 || wantWhy.Evidence[0].Rule != "listing" || wantWhy.Evidence[0].Source == nil || *wantWhy.Evidence[0].Source != "Example Spam Feed" {
+		t.Fatalf("explanation of %s: got %+v, want a listing by Example Spam Feed first", spamIP, wantWhy.Evidence)
+	}
+	lookup(spamIP)
+	if got := waitZone(spamIP); got != wantWhy.Zone {
+		t.Errorf("zone badge of %s: got %q, want %q (the explanation's)", spamIP, got, wantWhy.Zone)
+	}
+	whyRows := func() []string {
+		t.Helper()
+		actx, acancel := context.WithTimeout(ctx, 20*time.Second)
+		defer acancel()
+		rows, err := chromedp.Run(actx, chromedp.Poll[[]string](`(() => {
+			const b = document.querySelector('#why-body');
+			if (!b || b.hasAttribute('aria-busy')) return null;
+			const rows = [...b.querySelectorAll('tbody tr')].map(r => [...r.cells].map(c => c.innerText.replace(/\s+/g, ' ').trim()).join(' | '));
+			return rows.length ? rows : [b.innerText];
+		})()`, chromedp.WithPollingInterval(50*time.Millisecond)))
+		if err != nil {
+			t.Fatalf("wait for the evidence: %v", err)
+		}
+		return rows
+	}
+	rows := whyRows()
+	first := wantWhy.Evidence[0]
+	wantFirst := fmt.Sprintf("+%d | listing %s | Example Spam Feed", first.Points, first.Evidence)
+	if len(rows) != len(wantWhy.Evidence) || !strings.HasPrefix(rows[0], wantFirst) {
+		t.Errorf("evidence rows of %s: got %q, want %d rows, the first starting %q", spamIP, rows, len(wantWhy.Evidence), wantFirst)
+	}
+	for _, w := range []string{"file portal.jsonl", "imported 2026-11-28 12:00 UTC", first.Note, fmt.Sprintf("recency weight %v", *first.RecencyWeight), "dated 2026-11-27 09:00 UTC"} {
+		if !strings.Contains(rows[0], w) {
+			t.Errorf("first evidence row of %s: got %q, want it to show %q", spamIP, rows[0], w)
+		}
+	}
+	if got, want := eval(`document.querySelector('#why-body .why-sum').textContent.replace(/\s+/g, ' ')`), fmt.Sprintf("Threat score %d = +%d", wantWhy.ThreatScore, first.Points); !strings.HasPrefix(got, want) {
+		t.Errorf("score sum: got %q, want it to start %q", got, want)
+	}
+	// The Red address: the strongest piece first, then descending points.
+	lookup(redIP)
+	waitZone(redIP)
+	redWhy := s.apiExplain(t, redIP)
+	rows = whyRows()
+	if len(rows) != len(redWhy.Evidence) {
+		t.Errorf("evidence rows of %s: got %d, want %d", redIP, len(rows), len(redWhy.Evidence))
+	}
+	if d := os.Getenv("TIPD_SCREENSHOT_DIR"); d != "" {
+		actx, acancel := context.WithTimeout(ctx, 20*time.Second)
+		png, err := chromedp.Run(actx, chromedp.FullScreenshot(100))
+		acancel()
+		if err != nil {
+			t.Fatalf("screenshot: %v", err)
+		}
+		if err := os.WriteFile(filepath.Join(d, "portal-why-red.png"), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	prev := 1 << 30
+	for i, r := range rows {
+		var p int
+		if _, err := fmt.Sscanf(strings.ReplaceAll(r, "−", "-"), "%d", &p); err != nil {
+			t.Fatalf("evidence row %d of %s: %q has no points", i, redIP, r)
+		}
+		if p > prev {
+			t.Errorf("evidence row %d of %s: %d points after %d: want strongest first (rows %q)", i, redIP, p, prev, rows)
+		}
+		prev = p
+	}
+	if !strings.Contains(rows[0], "Example C2 Feed") && !strings.Contains(rows[0], "Example Malware Feed") {
+		t.Errorf("strongest evidence of %s: got %q, want a feed listing", redIP, rows[0])
+	}
+	// A special-purpose address: the reserved rule applied.
+	lookup("192.168.1.1")
+	waitZone("192.168.1.1")
+	whyRows()
+	if got := eval(`document.querySelector('#why-body').textContent`); !strings.Contains(got, "Rules that applied") || !strings.Contains(got, "reserved") {
+		t.Errorf("evidence of a special-purpose address: got %q, want the reserved rule named", got)
+	}
+	if d := os.Getenv("TIPD_SCREENSHOT_DIR"); d != "" {
+		lookup(spamIP)
+		waitZone(spamIP)
+		whyRows()
+		actx, acancel := context.WithTimeout(ctx, 20*time.Second)
+		png, err := chromedp.Run(actx, chromedp.FullScreenshot(100))
+		acancel()
+		if err != nil {
+			t.Fatalf("screenshot: %v", err)
+		}
+		if err := os.WriteFile(filepath.Join(d, "portal-why.png"), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+
 	// 3. A web address, sent percent-encoded through the raw-path routing.
 	const webAddr = "http://45.95.147.10/bins/x86"
 	lookup(webAddr)
@@ -382,6 +517,9 @@ func TestBrowser(t *testing.T) {
 	}
 	if got := eval(`document.querySelector('#result').innerText`); !strings.Contains(got, "0F343B0931126A20F133D67C2B018A3B") {
 		t.Errorf("web address result does not show the downloaded file")
+	}
+	if rows := whyRows(); len(rows) == 0 || strings.Contains(rows[0], "could not be loaded") {
+		t.Errorf("evidence of %s: got %q, want its rows", webAddr, rows)
 	}
 	// Its host links to the lookup of the address.
 	run("follow the host link", chromedp.Click(chromedp.CSS(`#result .facts-summary a.pivot`)))
@@ -416,6 +554,11 @@ func TestBrowser(t *testing.T) {
 		if !strings.Contains(dom, w) {
 			t.Errorf("domain result does not show %q", w)
 		}
+	}
+
+	// Its Host feed mask links to the name's own page.
+	if got := eval(`(() => { const t = [...document.querySelectorAll('#result table')].find(t => t.querySelector('caption').textContent === 'Feed masks'); const a = t && t.querySelector('a.pivot'); return a ? a.getAttribute('href') : ''; })()`); got != "#/domain/c2.badcorp.example" {
+		t.Errorf("link of the Host feed mask: got %q, want #/domain/c2.badcorp.example", got)
 	}
 
 	// 6. The pivot chain: address -> domain -> web address -> file ->
@@ -480,6 +623,174 @@ func TestBrowser(t *testing.T) {
 	if got := eval(`location.hash`); got != "#/hash/75ecf1a9f52c9a20bfcfdd29c8014c4d" {
 		t.Errorf("address bar fragment of a hash: got %q", got)
 	}
+	if rows := whyRows(); len(rows) == 0 || !strings.Contains(strings.Join(rows, "\n"), "detection") {
+		t.Errorf("evidence of the file: got %q, want its detection", rows)
+	}
+
+	// 7b. Bulk lookup, by keyboard: a mixed, defanged paste answered as one
+	// table, sorted by score, exported as CSV, JSON and STIX.
+	downloads := t.TempDir()
+	{
+		actx, acancel := context.WithTimeout(ctx, 20*time.Second)
+		_, err := chromedp.CallBrowser(actx, cdpbrowser.SetDownloadBehavior, cdpbrowser.SetDownloadBehaviorParams{
+			Behavior: cdpbrowser.SetDownloadBehaviorBehaviorAllow, DownloadPath: downloads})
+		acancel()
+		if err != nil {
+			t.Fatalf("allow downloads: %v", err)
+		}
+	}
+	run("open the bulk view by its link",
+		chromedp.Focus(chromedp.CSS("#bulk-link")),
+		chromedp.SendKeys(chromedp.CSS("#bulk-link"), kb.Enter),
+		chromedp.WaitVisible(chromedp.CSS("#bulk-text")),
+	)
+	if got := eval(`location.hash`); got != "#/bulk" {
+		t.Errorf("address bar of the bulk view: got %q, want #/bulk", got)
+	}
+	const paste = "45[.]95[.]147[.]10, 45.95.147.22\n" +
+		"c2[.]badcorp[.]example hxxp://45[.]95[.]147[.]10/bins/x86\n" +
+		"0f343b0931126a20f133d67c2b018a3b; 45.95.147.0/24 bogus 45.95.147.10\n"
+	run("paste and submit with Ctrl+Enter",
+		chromedp.Evaluate[chromedp.Void](`document.activeElement.id === 'bulk-text' || document.querySelector('#bulk-text').focus()`),
+		chromedp.SendKeys(chromedp.CSS("#bulk-text"), paste),
+		chromedp.KeyEvent(kb.Enter, chromedp.KeyModifiers(chromedp.ModifierCtrl)),
+	)
+	waitBulk := func(n int) {
+		t.Helper()
+		actx, acancel := context.WithTimeout(ctx, 60*time.Second)
+		defer acancel()
+		expr := fmt.Sprintf(`document.querySelectorAll('#bulk-rows tr').length === %d && document.querySelector('#bulk-state').textContent.startsWith('Done')`, n)
+		if _, err := chromedp.Run(actx, chromedp.Poll[bool](expr, chromedp.WithPollingInterval(50*time.Millisecond))); err != nil {
+			t.Fatalf("wait for %d bulk rows: %v (state %q, rows %s, alert %q)", n, err, eval(`document.querySelector('#bulk-state').textContent`),
+				eval(`String(document.querySelectorAll('#bulk-rows tr').length)`), eval(`document.querySelector('#alert').textContent`))
+		}
+	}
+	waitBulk(7)
+	bulkRows := func() []string {
+		t.Helper()
+		var rows []string
+		if err := json.Unmarshal([]byte(eval(`JSON.stringify([...document.querySelectorAll('#bulk-rows tr')].map(r => [...r.cells].map(c => c.textContent.replace(/\s+/g, ' ').trim()).join(' | ')))`)), &rows); err != nil {
+			t.Fatal(err)
+		}
+		return rows
+	}
+	wantRows := []string{
+		"45[.]95[.]147[.]10 45.95.147.10 | ip | Red | " + wantScore + " | Botnet C&C | NL | AS64512 EXAMPLE-HOSTING-AS · Example Hosting B.V. | ok",
+		"45.95.147.22 | ip | " + wantWhy.Zone + " | " + fmt.Sprint(wantWhy.ThreatScore) + " | Spam | NL | AS64512 EXAMPLE-HOSTING-AS · Example Hosting B.V. | ok",
+		"c2[.]badcorp[.]example c2.badcorp.example | domain | Red |",
+		"hxxp://45[.]95[.]147[.]10/bins/x86 45.95.147.10/bins/x86 | url | Red |",
+		"0f343b0931126a20f133d67c2b018a3b 0F343B0931126A20F133D67C2B018A3B | hash | Red | — |",
+		"45.95.147.0/24 | cidr | — | — | — | NL | AS64512",
+		"bogus | — | — | — | — | — | — | invalid · \"bogus\" is not an address",
+	}
+	rows = bulkRows()
+	for i, w := range wantRows {
+		if i >= len(rows) || !strings.HasPrefix(rows[i], w) {
+			t.Errorf("bulk row %d: got %q, want it to start %q", i, rows[min(i, len(rows)-1)], w)
+		}
+	}
+	if got := eval(`document.querySelector('#bulk-summary').textContent`); !strings.HasPrefix(got, "7 indicators: 6 answered, 1 not recognised.") {
+		t.Errorf("bulk summary: got %q", got)
+	}
+	// Sorted by score with the keyboard: strongest first, rows without a
+	// score last; again: the other way round.
+	run("sort by score", chromedp.Focus(chromedp.CSS(`#bulk-head button[data-sort="score"]`)), chromedp.KeyEvent(kb.Enter))
+	rows = bulkRows()
+	if !strings.HasPrefix(rows[0], "45[.]95[.]147[.]10") || !strings.Contains(rows[len(rows)-1], "—") {
+		t.Errorf("sorted by score: got %q, want the Red address first", rows)
+	}
+	if got := eval(`document.querySelector('#bulk-head th:nth-child(4)').getAttribute('aria-sort')`); got != "ascending" {
+		t.Errorf("aria-sort of the score column: got %q, want ascending", got)
+	}
+	run("sort by zone", chromedp.Click(chromedp.CSS(`#bulk-head button[data-sort="zone"]`)))
+	if rows = bulkRows(); !strings.Contains(rows[0], "| Red |") || !strings.Contains(rows[4], "| "+wantWhy.Zone+" |") {
+		t.Errorf("sorted by zone: got %q, want Red rows first, then %s", rows, wantWhy.Zone)
+	}
+	// Its row links to the lookup of the indicator.
+	if got := eval(`document.querySelector('#bulk-rows a.pivot[data-kind="url"]').getAttribute('href')`); got != "#/url/http%3A%2F%2F45.95.147.10%2Fbins%2Fx86" {
+		t.Errorf("link of the web-address row: got %q", got)
+	}
+	if d := os.Getenv("TIPD_SCREENSHOT_DIR"); d != "" {
+		actx, acancel := context.WithTimeout(ctx, 20*time.Second)
+		png, err := chromedp.Run(actx, chromedp.FullScreenshot(100))
+		acancel()
+		if err != nil {
+			t.Fatalf("screenshot: %v", err)
+		}
+		if err := os.WriteFile(filepath.Join(d, "portal-bulk.png"), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFile := func(name string) []byte {
+		t.Helper()
+		p := filepath.Join(downloads, name)
+		for range 200 {
+			if b, err := os.ReadFile(p); err == nil && len(b) > 0 {
+				return b
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		t.Fatalf("no download %s", name)
+		return nil
+	}
+	run("export CSV", chromedp.Click(chromedp.CSS("#bulk-csv")))
+	csvText := string(waitFile("tipd-bulk.csv"))
+	csvLines := strings.Split(strings.TrimSpace(csvText), "\r\n")
+	if len(csvLines) != 8 || csvLines[0] != "Indicator,Kind,Value,Status,Zone,ThreatScore,TopCategory,Country,ASN,ASName,Error" ||
+		!strings.HasPrefix(csvLines[1], "45[.]95[.]147[.]10,ip,45.95.147.10,ok,Red,"+wantScore+",CATEGORY_BOTNET_CNC,NL,AS64512,") {
+		t.Errorf("CSV export: got %q", csvText)
+	}
+	run("export JSON", chromedp.Click(chromedp.CSS("#bulk-json")))
+	var exported []map[string]any
+	if err := json.Unmarshal(waitFile("tipd-bulk.json"), &exported); err != nil || len(exported) != 7 {
+		t.Errorf("JSON export: %d rows, %v; want 7", len(exported), err)
+	}
+	run("export STIX", chromedp.Click(chromedp.CSS("#bulk-stix")))
+	var bundle struct {
+		Type    string
+		Objects []map[string]any
+	}
+	if err := json.Unmarshal(waitFile("tipd-bulk.stix.json"), &bundle); err != nil || bundle.Type != "bundle" {
+		t.Fatalf("STIX export: %v, type %q", err, bundle.Type)
+	}
+	var patterns []string
+	for _, o := range bundle.Objects {
+		if o["type"] == "indicator" {
+			patterns = append(patterns, o["pattern"].(string))
+		}
+	}
+	for _, w := range []string{"[ipv4-addr:value = '45.95.147.10']", "[domain-name:value = 'c2.badcorp.example']",
+		"[url:value = 'http://45.95.147.10/bins/x86']", "[file:hashes.MD5 = '0f343b0931126a20f133d67c2b018a3b']"} {
+		if !slices.Contains(patterns, w) {
+			t.Errorf("STIX export: indicators %q, want one with %q", patterns, w)
+		}
+	}
+
+	// 1,000 indicators, a third of them defanged, streamed with the
+	// progress bar: every one answered once.
+	var big strings.Builder
+	for i := range 1000 {
+		switch i % 3 {
+		case 0:
+			fmt.Fprintf(&big, "45[.]95[.]%d[.]%d\n", 140+i/256, i%256)
+		case 1:
+			fmt.Fprintf(&big, "host%d.badcorp.example, ", i)
+		default:
+			fmt.Fprintf(&big, "hxxp://45.95.147.10/p/%d ", i)
+		}
+	}
+	run("paste 1,000 indicators",
+		chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`document.querySelector('#bulk-text').value = %q`, big.String())),
+		chromedp.Click(chromedp.CSS("#bulk-go")),
+	)
+	waitBulk(1000)
+	if got := eval(`document.querySelector('#bulk-summary').textContent`); !strings.HasPrefix(got, "1,000 indicators: 1,000 answered.") {
+		t.Errorf("summary of 1,000: got %q", got)
+	}
+	if got := eval(`String(document.querySelector('#bulk-progress').value)`); got != "1000" {
+		t.Errorf("progress after 1,000: got %s, want 1000", got)
+	}
+	events.check(t)
 
 	// 8. A bad token: the API's message is shown in an alert.
 	const badToken = "tipd_not-a-real-token"

@@ -2,9 +2,11 @@
 // looks up an IP address, a domain, a web address or a file hash through
 // the same-origin lookup API (GET /api/{ip,domain,url,hash}/<request>), or
 // a threat report through the publications endpoint, and shows the answer
-// with every object in it linked to its own lookup, plus its stylesheet and
-// script. Everything is embedded in the binary; nothing is fetched from
-// elsewhere.
+// with the evidence behind its verdict (GET /api/explain) and every object
+// in it linked to its own lookup; and a bulk view (#/bulk) that looks up a
+// pasted list through POST /api/bulk as one sortable table, exported as
+// CSV, JSON or STIX in the browser. Plus its stylesheet and script.
+// Everything is embedded in the binary; nothing is fetched from elsewhere.
 //
 // The page holds no data of its own: the browser sends the analyst's API
 // token with each lookup, so the API's authentication, licence and quota

@@ -13,6 +13,7 @@ import (
 	"github.com/tipd/tipd/internal/importer/jsonl"
 	"github.com/tipd/tipd/internal/importer/lists"
 	"github.com/tipd/tipd/internal/intel"
+	"github.com/tipd/tipd/internal/store"
 )
 
 // resolutions are the passive DNS the fixtures' domains need.
@@ -227,6 +228,14 @@ func TestFeedVersionsDateListings(t *testing.T) {
 	w.Import(t, write("v2.txt", "77.90.140.201\n"), mk, o)
 
 	firstMinute := first.Truncate(time.Minute)
+	// The feed's latest version is the second import's minute.
+	vers, err := store.FeedVersions(t.Context(), w.Store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(vers) != 1 || !vers["Example Plain List"].Equal(importtest.Now.Truncate(time.Minute)) {
+		t.Errorf("feed versions %v, want Example Plain List at %s", vers, importtest.Now.Truncate(time.Minute))
+	}
 	for _, tc := range []struct {
 		ip          string
 		first, last time.Time

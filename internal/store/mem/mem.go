@@ -48,7 +48,8 @@ type Store struct {
 	counts   map[countKey]int64
 	holds    []intel.Hold // sorted by reference
 
-	objects objects // objects.go
+	objects  objects              // objects.go
+	feedVers map[string]time.Time // feedversions.go
 }
 
 type asKey struct {

@@ -39,6 +39,11 @@ type Options struct {
 	CacheSize int64
 	// Logger receives the engine's own messages (nil: discarded).
 	Logger *slog.Logger
+	// MustExist refuses to create a store: Open fails with a KindNotFound
+	// error (code "store_missing") naming dir when it holds none. Commands
+	// that only read use it, so that a mistyped path is an error, not a
+	// new empty store.
+	MustExist bool
 }
 
 // Store is a store.Store on a Pebble database in one directory.
@@ -65,6 +70,8 @@ type Store struct {
 	countMu  sync.Mutex // serialises request counting
 	counts   countSyncer
 
+	feedVerMu sync.Mutex // serialises PutFeedVersions (feedversions.go)
+
 	holdMu sync.Mutex // guards holds
 	holds  holdCache
 	access accessCache // users and tokens
@@ -80,10 +87,21 @@ type Store struct {
 
 var _ store.Store = (*Store)(nil)
 
-// Open opens (creating if needed) the store in dir. It fails with a
+// Open opens (creating if needed, unless opts.MustExist) the store in dir. It fails with a
 // KindUnavailable error with code "store_in_use" when another process (or
 // another Store in this process) has the directory open.
 func Open(dir string, opts Options) (*Store, error) {
+	if opts.MustExist {
+		desc, err := pebble.Peek(dir, vfs.Default)
+		if err != nil || !desc.Exists {
+			return nil, &intel.Error{
+				Kind:    intel.KindNotFound,
+				Code:    "store_missing",
+				Message: fmt.Sprintf("there is no store at %s: import data into it first, or name another with -store", dir),
+				Err:     err,
+			}
+		}
+	}
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("open store %s: %w", dir, err)
 	}
@@ -139,6 +157,10 @@ func Open(dir string, opts Options) (*Store, error) {
 // doc.go). A store written with another version is refused: it must be
 // imported again into a new directory.
 const storeFormat = 6
+
+// FormatVersion is the version of the key layout and value encodings this
+// build writes (`tipd version`).
+func FormatVersion() int { return storeFormat }
 
 var keyFormat = []byte{tMeta, 'f', 'o', 'r', 'm', 'a', 't'}
 

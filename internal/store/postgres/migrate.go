@@ -43,6 +43,16 @@ func migrations() ([]migration, error) {
 	return out, nil
 }
 
+// SchemaVersion is the newest schema migration this build applies (`tipd
+// version`), such as "0009_report_objects".
+func SchemaVersion() string {
+	vs, err := migrationVersions()
+	if err != nil || len(vs) == 0 {
+		return ""
+	}
+	return vs[len(vs)-1]
+}
+
 func migrationVersions() ([]string, error) {
 	ms, err := migrations()
 	if err != nil {
@@ -186,6 +196,7 @@ func citusLayout() []citusTable {
 		{"request_counts", "user_name", "none"},
 		{"domains", "", ""},
 		{"reports", "", ""},
+		{"feed_versions", "", ""},
 		{"country_ranges", "", ""},
 		{"as_ranges", "", ""},
 		{"whois_nets", "", ""},

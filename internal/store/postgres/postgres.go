@@ -29,9 +29,10 @@ type Options struct {
 
 // Store is a store.Store in a PostgreSQL (or Citus) database.
 type Store struct {
-	pool *pgxpool.Pool
-	url  string
-	ver  versionWatch // see version.go
+	pool  *pgxpool.Pool
+	url   string
+	ver   versionWatch // see version.go
+	feeds feedLocks    // see feedlock.go
 }
 
 var _ store.Store = (*Store)(nil)
@@ -90,6 +91,7 @@ func (s *Store) checkSchema(ctx context.Context) error {
 // Close closes the connection pool.
 func (s *Store) Close() error {
 	s.stopListening()
+	s.closeFeedLocks()
 	s.pool.Close()
 	return nil
 }

@@ -109,6 +109,7 @@ func Run(t *testing.T, f Factory) {
 		{"DomainWhois", testDomainWhois},
 		{"ObjectsIdempotent", testObjectsIdempotent},
 		{"ObjectsPersistence", testObjectsPersistence},
+		{"FeedVersions", testFeedVersions},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, f) })

@@ -1,7 +1,10 @@
 // The tipd portal: looks up an IP address, a domain, a web address or a
 // file hash through the same-origin API (and a threat report through the
-// publications endpoint) and shows the answer. Every address, domain, web
-// address, hash and report in an answer links to its own lookup.
+// publications endpoint) and shows the answer, with the evidence behind
+// its verdict (GET /api/explain). Every address, domain, web
+// address, hash and report in an answer links to its own lookup. The bulk
+// view (#/bulk) looks up a pasted list (POST /api/bulk, NDJSON) as one
+// sortable table, exported as CSV, JSON or a STIX bundle.
 //
 // Everything shown comes from threat intelligence, which attackers write
 // (URLs, WHOIS text, detection names). It is therefore only ever put into
@@ -332,7 +335,14 @@
   var MASK_COLUMNS = [
     { label: "Zone", cell: function (m) { return zoneBadge(m.Zone); } },
     { label: "Status", cell: function (m) { return m.Status; } },
-    { label: "Mask", cell: function (m) { return mono(m.NormalizedMask); }, cls: "wrap" },
+    { label: "Mask", cell: function (m) {
+      // A host mask names a host and a web-address mask one web address:
+      // each links to its lookup; prefixes and networks are shown as text.
+      if (!isKnown(m.NormalizedMask)) return null;
+      if (m.MaskType === "Host") return hostPivot(m.NormalizedMask);
+      if (m.MaskType === "Url") return pivot(m.NormalizedMask, withScheme(m.NormalizedMask), "url");
+      return mono(m.NormalizedMask);
+    }, cls: "wrap" },
     { label: "Type", cell: function (m) { return m.MaskType; } },
     { label: "Feeds", cell: function (m) { return chips(m.FeedNames); } }
   ];
@@ -699,6 +709,112 @@
     return out;
   }
 
+  // ---- Why this verdict ---------------------------------------------------
+
+  // Rules that decide a zone without points (docs/scoring.md): shown first
+  // among the pieces of equal points and named above the table.
+  var DECISIVE = { "allow-list": 1, "known-benign": 1, "reserved": 1, "zone-floor": 1, "mask": 1,
+    "recorded-zone": 1, "host-zone": 1, "cap": 1, "detection": 1, "file-listing": 1, "file-report": 1 };
+  var REPORT_RULES = { "report": 1, "further-report": 1, "file-report": 1 };
+
+  // strongestFirst orders the pieces of evidence by their points, highest
+  // first; among equal points the rules that decide a zone come first,
+  // then the order the rules weighed them in.
+  function strongestFirst(list) {
+    return list.map(function (e, i) { return { e: e, i: i }; }).sort(function (a, b) {
+      var pa = typeof a.e.Points === "number" ? a.e.Points : 0;
+      var pb = typeof b.e.Points === "number" ? b.e.Points : 0;
+      if (pa !== pb) return pb - pa;
+      var da = DECISIVE[a.e.Rule] ? 0 : 1, db = DECISIVE[b.e.Rule] ? 0 : 1;
+      return da !== db ? da - db : a.i - b.i;
+    }).map(function (x) { return x.e; });
+  }
+
+  function points(p) {
+    if (typeof p !== "number") return DASH;
+    return p > 0 ? "+" + p : p < 0 ? "\u2212" + (-p) : "0";
+  }
+
+  var WHY_COLUMNS = [
+    { label: "Points", cell: function (e) {
+      return el("span", { className: "pts " + (e.Points > 0 ? "pts-plus" : e.Points < 0 ? "pts-minus" : "pts-zero"), text: points(e.Points) });
+    }, cls: "num" },
+    { label: "Evidence", cell: function (e) {
+      return el("span", null, el("span", { className: "tag tag-rule" + (DECISIVE[e.Rule] ? " tag-decisive" : ""), text: e.Rule, title: "Scoring rule (docs/scoring.md)" }),
+        " ", isKnown(e.Evidence) ? mono(e.Evidence) : null);
+    }, cls: "wrap" },
+    { label: "Source", cell: function (e) {
+      var src = isKnown(e.Source) ? (REPORT_RULES[e.Rule] ? pivot(e.Source, e.Source, "report") : el("strong", { className: "why-source", text: e.Source })) : null;
+      var prov = [];
+      if (isKnown(e.Feed) && e.Feed !== e.Source) prov.push(el("span", null, el("span", { className: "muted", text: "feed " }), e.Feed));
+      if (isKnown(e.File)) prov.push(el("span", null, el("span", { className: "muted", text: "file " }), mono(e.File)));
+      if (isKnown(e.Imported)) prov.push(el("span", null, el("span", { className: "muted", text: "imported " }), when(e.Imported)));
+      if (!src && !prov.length) return null;
+      return el("span", { className: "why-prov" }, src, prov.length ? el("span", { className: "why-meta" }, prov) : null);
+    }, cls: "wrap" },
+    { label: "How it was computed", cell: function (e) {
+      var rec = [];
+      if (typeof e.RecencyWeight === "number") rec.push("recency weight " + e.RecencyWeight);
+      return el("span", { className: "why-how" }, isKnown(e.Note) ? el("span", { className: "why-note", text: e.Note }) : null,
+        (rec.length || isKnown(e.RecencyDate)) ? el("span", { className: "why-meta" }, el("span", null,
+          rec.length ? rec[0] : null, isKnown(e.RecencyDate) ? (rec.length ? ", dated " : "dated ") : null,
+          isKnown(e.RecencyDate) ? when(e.RecencyDate) : null)) : null);
+    }, cls: "wrap" }
+  ];
+
+  // whyCard shows GET /api/explain's answer: the evidence behind the
+  // verdict, strongest first, with the rules that decided the zone.
+  function whyCard(x) {
+    var list = Array.isArray(x.Evidence) ? strongestFirst(x.Evidence) : [];
+    var parts = [];
+    var sum = typeof x.ThreatScore === "number"
+      ? el("p", { className: "why-sum" }, "Threat score ", el("strong", { text: x.ThreatScore }), " = ",
+        list.length ? list.filter(function (e) { return e.Points; }).map(function (e) { return points(e.Points); }).join(" ") || "0" : "0",
+        " · zone ", zoneBadge(x.Zone))
+      : el("p", { className: "why-sum" }, "Zone ", zoneBadge(x.Zone), isKnown(x.FileStatus) ? " · " + x.FileStatus : null);
+    parts.push(sum);
+    var decisive = [];
+    list.forEach(function (e) { if (DECISIVE[e.Rule] && decisive.indexOf(e.Rule) < 0) decisive.push(e.Rule); });
+    if (decisive.length) {
+      parts.push(el("div", { className: "summary-row why-rules" }, el("h4", { text: "Rules that applied" }), chips(decisive, "chip-rule")));
+    }
+    if (!list.length) {
+      parts.push(el("p", { className: "empty", text: x.Known === false ? "No evidence: nothing is known about this object." : "No evidence counted towards this verdict." }));
+    } else {
+      parts.push(table("Why this verdict", WHY_COLUMNS, list));
+    }
+    if (isKnown(x.ScoredAt)) parts.push(el("p", { className: "note" }, "Scored at ", when(x.ScoredAt), "; the same data as tipd explain."));
+    return parts;
+  }
+
+  // explainInto fills the card with the explanation of the object looked
+  // up (one more request, counted like a lookup).
+  function explainInto(holder, q, token, ctl) {
+    fetch("/api/explain?request=" + encodeURIComponent(q), {
+      method: "GET",
+      headers: { "Authorization": "Bearer " + token, "Accept": "application/json" },
+      credentials: "omit", cache: "no-store", redirect: "error", referrerPolicy: "no-referrer",
+      signal: ctl ? ctl.signal : undefined
+    }).then(function (resp) {
+      return resp.text().then(function (body) { return { resp: resp, body: body }; });
+    }).then(function (x) {
+      var data = null;
+      try { data = JSON.parse(x.body); } catch (e) { data = null; }
+      clear(holder);
+      holder.removeAttribute("aria-busy");
+      if (!x.resp.ok || !data || typeof data !== "object") {
+        var msg = data && typeof data.message === "string" ? data.message : "the server answered " + x.resp.status + ".";
+        append(holder, el("p", { className: "empty", text: "The evidence could not be loaded: " + msg }));
+        return;
+      }
+      append(holder, whyCard(data));
+    }).catch(function (err) {
+      if (err && err.name === "AbortError") return;
+      clear(holder);
+      append(holder, el("p", { className: "empty", text: "The evidence could not be loaded (" + (err && err.message ? err.message : "network error") + ")." }));
+    });
+  }
+
   // ---- State, routing and the API ---------------------------------------
 
   var inflight = null;
@@ -841,6 +957,8 @@
         return;
       }
       show(kind, q, kind === "report" ? (data.return_data || {}) : data, n);
+      var why = $("why-body");
+      if (why) explainInto(why, q, token, ctl);
     }).catch(function (err) {
       if (inflight !== ctl || (err && err.name === "AbortError")) return;
       showAlert("Could not reach the server", "The lookup did not complete (" + (err && err.message ? err.message : "network error") + "). Check the connection and try again.", null);
@@ -852,6 +970,323 @@
         $("result").removeAttribute("aria-busy");
       }
     });
+  }
+
+  // ---- Bulk lookup ---------------------------------------------------------
+
+  // The rows of the last bulk answer (POST /api/bulk), in the order shown.
+  var bulk = { rows: [], sortKey: null, sortDir: 1, ctl: null };
+
+  var ZONE_RANK = { Red: 0, Orange: 1, Yellow: 2, Grey: 3, Green: 4 };
+
+  // BULK_COLUMNS are the table's columns; key(row) is what a column sorts by.
+  var BULK_COLUMNS = [
+    { id: "indicator", label: "Indicator", key: function (r) { return String(r.Indicator || "").toLowerCase(); }, cell: function (r) {
+      var k = r.Kind;
+      var linked = r.Status === "ok" && isKnown(r.Value) && KINDS[k] && k !== "report";
+      var text = r.Indicator;
+      return el("span", null, linked ? pivot(text, k === "url" ? withScheme(r.Value) : r.Value, k) : mono(text),
+        isKnown(r.Value) && r.Value !== text ? el("span", { className: "muted mono bulk-value", text: " " + r.Value }) : null);
+    }, cls: "wrap" },
+    { id: "kind", label: "Kind", key: function (r) { return r.Kind || "~"; }, cell: function (r) { return r.Kind; } },
+    { id: "zone", label: "Zone", key: function (r) { return isKnown(r.Zone) ? ZONE_RANK[r.Zone] : 9; }, cell: function (r) { return isKnown(r.Zone) ? zoneBadge(r.Zone) : null; } },
+    { id: "score", label: "Score", key: function (r) { return typeof r.ThreatScore === "number" ? -r.ThreatScore : 1; }, cell: function (r) { return typeof r.ThreatScore === "number" ? num(r.ThreatScore) : null; }, cls: "num" },
+    { id: "category", label: "Top category", key: function (r) { return r.TopCategory ? categoryName(r.TopCategory) : "~"; }, cell: function (r) { return r.TopCategory ? categoryName(r.TopCategory) : null; } },
+    { id: "country", label: "Country", key: function (r) { return r.Country || "~"; }, cell: function (r) { return isKnown(r.Country) ? mono(r.Country) : null; } },
+    { id: "as", label: "AS", key: function (r) { return isKnown(r.ASN) ? parseInt(String(r.ASN).slice(2), 10) : Infinity; }, cell: function (r) {
+      return isKnown(r.ASN) ? el("span", { title: r.ASName || "" }, mono(r.ASN), isKnown(r.ASName) ? " " + r.ASName : null) : null;
+    }, cls: "wrap" },
+    { id: "status", label: "Status", key: function (r) { return r.Status; }, cell: function (r) {
+      if (r.Status === "ok") return el("span", { className: "row-status muted", text: "ok" });
+      var cls = r.Status === "held" ? "row-held" : r.Status === "invalid" ? "row-invalid" : "row-limited";
+      return el("span", { className: "row-status " + cls, title: r.Error || "" }, el("strong", { text: r.Status }), isKnown(r.Error) ? " · " + r.Error : null);
+    }, cls: "wrap" }
+  ];
+
+  function bulkHead() {
+    var tr = $("bulk-head");
+    clear(tr);
+    BULK_COLUMNS.forEach(function (c) {
+      var b = el("button", { className: "sort", text: c.label, attrs: { type: "button", "data-sort": c.id, title: "Sort by " + c.label.toLowerCase() } });
+      b.addEventListener("click", function () { sortBulk(c.id); });
+      var th = el("th", { className: c.cls || "", attrs: { scope: "col", "aria-sort": bulk.sortKey === c.id ? (bulk.sortDir > 0 ? "ascending" : "descending") : "none" } }, b);
+      tr.appendChild(th);
+    });
+  }
+
+  function bulkRow(r) {
+    var tr = el("tr", { attrs: { "data-status": r.Status } });
+    BULK_COLUMNS.forEach(function (c) {
+      var v = c.cell(r);
+      tr.appendChild(el("td", { className: c.cls || "" }, isKnown(v) ? v : el("span", { className: "muted", text: DASH })));
+    });
+    return tr;
+  }
+
+  function renderBulkRows() {
+    var tb = $("bulk-rows");
+    clear(tb);
+    var frag = document.createDocumentFragment();
+    bulk.rows.forEach(function (r) { frag.appendChild(bulkRow(r)); });
+    tb.appendChild(frag);
+    bulkHead();
+  }
+
+  // sortBulk orders the rows by a column; the same column again reverses
+  // the order. Rows without a value stay last.
+  function sortBulk(id) {
+    var col = BULK_COLUMNS.filter(function (c) { return c.id === id; })[0];
+    if (!col) return;
+    bulk.sortDir = bulk.sortKey === id ? -bulk.sortDir : 1;
+    bulk.sortKey = id;
+    var dir = bulk.sortDir;
+    bulk.rows = bulk.rows.map(function (r, i) { return { r: r, i: i, k: col.key(r) }; }).sort(function (a, b) {
+      if (a.k < b.k) return -dir;
+      if (a.k > b.k) return dir;
+      return a.i - b.i;
+    }).map(function (x) { return x.r; });
+    renderBulkRows();
+    var b = document.querySelector('#bulk-head button[data-sort="' + id + '"]');
+    if (b) b.focus();
+  }
+
+  function bulkSummaryText(sum, n) {
+    if (!sum) return n + " rows";
+    var parts = [num(sum.Answered) + " answered"];
+    if (sum.Invalid) parts.push(num(sum.Invalid) + " not recognised");
+    if (sum.Held) parts.push(num(sum.Held) + " held");
+    if (sum.RateLimited) parts.push(num(sum.RateLimited) + " over the burst limit");
+    if (sum.QuotaExceeded) parts.push(num(sum.QuotaExceeded) + " over the quota");
+    return num(sum.Indicators) + " indicators: " + parts.join(", ") + ".";
+  }
+
+  // runBulk posts the text area to /api/bulk and reads the NDJSON answer
+  // as it streams, row by row, moving the progress bar.
+  function runBulk() {
+    var text = $("bulk-text").value;
+    if (!text.trim()) { $("bulk-text").focus(); return; }
+    hideAlert();
+    var token = keepToken();
+    if (!token) {
+      showAlert("API token needed", "Enter your API token at the top of the page, then look the indicators up again.", null, "info");
+      $("token").focus();
+      return;
+    }
+    if (bulk.ctl) bulk.ctl.abort();
+    var ctl = typeof AbortController === "function" ? new AbortController() : null;
+    bulk.ctl = ctl;
+    bulk.rows = [];
+    bulk.sortKey = null;
+    var prog = $("bulk-progress");
+    var state = $("bulk-state");
+    var tb = $("bulk-rows");
+    clear(tb);
+    bulkHead();
+    $("bulk-out").hidden = false;
+    $("bulk-summary").textContent = "";
+    $("bulk-go").disabled = true;
+    prog.hidden = false;
+    prog.value = 0;
+    prog.max = 1;
+    state.textContent = "Sending…";
+    var total = 0, summary = null;
+    var pending = [];
+    var flushRows = function () {
+      if (!pending.length) return;
+      var frag = document.createDocumentFragment();
+      pending.forEach(function (r) { frag.appendChild(bulkRow(r)); });
+      tb.appendChild(frag);
+      pending = [];
+      prog.value = bulk.rows.length;
+      state.textContent = num(bulk.rows.length) + " of " + num(total);
+    };
+    var take = function (line) {
+      if (!line.trim()) return;
+      var o;
+      try { o = JSON.parse(line); } catch (e) { return; }
+      if (o && o.Summary) { summary = o; return; }
+      bulk.rows.push(o);
+      pending.push(o);
+    };
+    fetch("/api/bulk?format=ndjson", {
+      method: "POST",
+      headers: { "Authorization": "Bearer " + token, "Content-Type": "text/plain; charset=utf-8", "Accept": "application/x-ndjson" },
+      body: text,
+      credentials: "omit", cache: "no-store", redirect: "error", referrerPolicy: "no-referrer",
+      signal: ctl ? ctl.signal : undefined
+    }).then(function (resp) {
+      if (!resp.ok) {
+        return resp.text().then(function (body) {
+          var data = null;
+          try { data = JSON.parse(body); } catch (e) { data = null; }
+          var title = resp.status + " " + (STATUS_TEXT[resp.status] || resp.statusText || "Error");
+          showAlert(title, data && typeof data.message === "string" ? data.message : "The server answered without an explanation.",
+            data && typeof data.error === "string" ? data.error : null);
+          state.textContent = "The bulk lookup failed: " + title + ".";
+          $("bulk-out").hidden = true;
+        });
+      }
+      total = parseInt(resp.headers.get("Tipd-Bulk-Indicators") || "0", 10) || 0;
+      prog.max = Math.max(total, 1);
+      state.textContent = "0 of " + num(total);
+      var decoder = new TextDecoder();
+      var buf = "";
+      var reader = resp.body.getReader();
+      var pump = function () {
+        return reader.read().then(function (chunk) {
+          if (bulk.ctl !== ctl) return null;
+          if (chunk.done) {
+            take(buf);
+            flushRows();
+            return true;
+          }
+          buf += decoder.decode(chunk.value, { stream: true });
+          var lines = buf.split("\n");
+          buf = lines.pop();
+          lines.forEach(take);
+          flushRows();
+          return pump();
+        });
+      };
+      return pump().then(function (done) {
+        if (!done) return;
+        $("bulk-summary").textContent = bulkSummaryText(summary && summary.Summary, bulk.rows.length);
+        if (summary && summary.LicenseInfo) {
+          $("bulk-summary").textContent += " Requests today " + num(summary.LicenseInfo.DayRequests) + " / " + num(summary.LicenseInfo.DayQuota) + ".";
+        }
+        state.textContent = summary ? "Done: " + num(bulk.rows.length) + " rows." : "The answer was cut short: " + num(bulk.rows.length) + " rows.";
+      });
+    }).catch(function (err) {
+      if (err && err.name === "AbortError") return;
+      showAlert("Could not reach the server", "The bulk lookup did not complete (" + (err && err.message ? err.message : "network error") + ").", null);
+      state.textContent = "";
+    }).then(function () {
+      if (bulk.ctl === ctl) {
+        bulk.ctl = null;
+        $("bulk-go").disabled = false;
+        prog.hidden = true;
+      }
+    });
+  }
+
+  // ---- Exports of the bulk table --------------------------------------------
+
+  function download(name, type, text) {
+    var url = URL.createObjectURL(new Blob([text], { type: type }));
+    var a = el("a", { attrs: { download: name } });
+    a.href = url;
+    document.body.appendChild(a);
+    a.click();
+    a.remove();
+    setTimeout(function () { URL.revokeObjectURL(url); }, 10000);
+  }
+
+  // csvCell quotes a value for CSV; a value a spreadsheet would run as a
+  // formula (= + - @ at the start) gets a leading apostrophe.
+  function csvCell(v) {
+    var s = v === null || v === undefined ? "" : String(v);
+    if (/^[=+\-@\t\r]/.test(s)) s = "'" + s;
+    return /[",\r\n]/.test(s) ? '"' + s.replace(/"/g, '""') + '"' : s;
+  }
+
+  var EXPORT_KEYS = ["Indicator", "Kind", "Value", "Status", "Zone", "ThreatScore", "TopCategory", "Country", "ASN", "ASName", "Error"];
+
+  function bulkCSV(rows) {
+    var lines = [EXPORT_KEYS.join(",")];
+    rows.forEach(function (r) { lines.push(EXPORT_KEYS.map(function (k) { return csvCell(r[k]); }).join(",")); });
+    return lines.join("\r\n") + "\r\n";
+  }
+
+  function uuid4() {
+    var b = new Uint8Array(16);
+    crypto.getRandomValues(b);
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    var h = Array.prototype.map.call(b, function (x) { return (x + 0x100).toString(16).slice(1); }).join("");
+    return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);
+  }
+
+  var STIX_TYPES = {
+    CATEGORY_TOR_EXIT_NODE: "anonymization", CATEGORY_OPEN_PROXY: "anonymization", CATEGORY_COMPROMISED: "compromised",
+    CATEGORY_MALWARE: "malicious-activity", CATEGORY_BOTNET_CNC: "malicious-activity", CATEGORY_PHISHING: "malicious-activity",
+    CATEGORY_APT: "malicious-activity", CATEGORY_RANSOMWARE: "malicious-activity"
+  };
+
+  function stixString(v) { return "'" + String(v).replace(/\\/g, "\\\\").replace(/'/g, "\\'") + "'"; }
+
+  // bulkSTIX is a STIX 2.1 bundle of the answered rows (docs/stix.md, "Bulk
+  // lookup bundles"): the portal's identity, one observable per row with
+  // the verdict as x_tipd_ properties, and for Red and Orange rows (files:
+  // Red) an indicator with the lookups' pattern, based on the observable.
+  function bulkSTIX(rows) {
+    var now = new Date().toISOString().replace(/\.\d+Z$/, ".000Z");
+    var ident = { type: "identity", spec_version: "2.1", id: "identity--" + uuid4(), created: now, modified: now, name: "tipd", identity_class: "system" };
+    var objects = [ident];
+    rows.forEach(function (r) {
+      if (r.Status !== "ok" || !isKnown(r.Value)) return;
+      var obs, pattern;
+      var v6 = String(r.Value).indexOf(":") >= 0;
+      switch (r.Kind) {
+        case "ip": case "cidr":
+          obs = { type: v6 ? "ipv6-addr" : "ipv4-addr", value: r.Value };
+          pattern = "[" + obs.type + ":value = " + stixString(r.Value) + "]";
+          break;
+        case "domain":
+          obs = { type: "domain-name", value: r.Value };
+          pattern = "[domain-name:value = " + stixString(r.Value) + "]";
+          break;
+        case "url":
+          obs = { type: "url", value: withScheme(r.Value), x_tipd_key: r.Value };
+          pattern = "[url:value = " + stixString(withScheme(r.Value)) + "]";
+          break;
+        case "hash":
+          var alg = r.Value.length === 64 ? "SHA-256" : r.Value.length === 40 ? "SHA-1" : "MD5";
+          obs = { type: "file", hashes: {} };
+          obs.hashes[alg] = r.Value.toLowerCase();
+          pattern = "[file:hashes." + (alg === "MD5" ? "MD5" : "'" + alg + "'") + " = " + stixString(r.Value.toLowerCase()) + "]";
+          break;
+        default:
+          return;
+      }
+      obs.spec_version = "2.1";
+      obs.id = obs.type + "--" + uuid4();
+      if (isKnown(r.Zone)) obs.x_tipd_zone = r.Zone;
+      if (typeof r.ThreatScore === "number") obs.x_tipd_threat_score = r.ThreatScore;
+      if (isKnown(r.TopCategory)) obs.x_tipd_top_category = r.TopCategory;
+      if (isKnown(r.Country)) obs.x_tipd_country = r.Country;
+      if (isKnown(r.ASN)) obs.x_tipd_asn = r.ASN;
+      objects.push(obs);
+      var flagged = r.Zone === "Red" || (r.Zone === "Orange" && r.Kind !== "hash");
+      if (!flagged) return;
+      var ind = {
+        type: "indicator", spec_version: "2.1", id: "indicator--" + uuid4(), created: now, modified: now,
+        created_by_ref: ident.id, name: r.Value, pattern: pattern, pattern_type: "stix", valid_from: now,
+        indicator_types: [r.Zone === "Red" && !STIX_TYPES[r.TopCategory] ? "malicious-activity" : (STIX_TYPES[r.TopCategory] || "anomalous-activity")],
+        confidence: (r.Kind === "ip" && typeof r.ThreatScore === "number") ? r.ThreatScore : (r.Zone === "Red" ? 85 : 60)
+      };
+      objects.push(ind);
+      objects.push({ type: "relationship", spec_version: "2.1", id: "relationship--" + uuid4(), created: now, modified: now,
+        created_by_ref: ident.id, relationship_type: "based-on", source_ref: ind.id, target_ref: obs.id });
+    });
+    return JSON.stringify({ type: "bundle", id: "bundle--" + uuid4(), objects: objects }, null, 2) + "\n";
+  }
+
+  function exportBulk(kind) {
+    if (!bulk.rows.length) return;
+    if (kind === "csv") download("tipd-bulk.csv", "text/csv", bulkCSV(bulk.rows));
+    else if (kind === "json") download("tipd-bulk.json", "application/json", JSON.stringify(bulk.rows, null, 2) + "\n");
+    else download("tipd-bulk.stix.json", "application/stix+json", bulkSTIX(bulk.rows));
+    setStatus("Exported " + num(bulk.rows.length) + " rows as " + kind.toUpperCase() + ".");
+  }
+
+  function showBulk(on) {
+    $("bulk").hidden = !on;
+    if (on) {
+      clearResult();
+      hideAlert();
+      document.title = "Bulk lookup · tipd";
+      setStatus("");
+    }
   }
 
   var RENDER = { ip: renderIP, url: renderURL, domain: renderDomain, hash: renderFile, report: renderReport };
@@ -867,6 +1302,11 @@
     } catch (e) {
       showAlert("Could not display the answer", "Part of the answer has an unexpected shape; the raw JSON is shown below.", null);
       nodes = [];
+    }
+    if (kind !== "report" && nodes.length) {
+      // Under the verdict: the evidence behind it, filled by explainInto.
+      nodes.splice(1, 0, card("Why this verdict", null,
+        el("div", { id: "why-body", attrs: { "aria-busy": "true" } }, el("p", { className: "empty", text: "Loading the evidence…" })), "card-why"));
     }
     append(r, nodes);
     append(r, rawCard(data));
@@ -886,6 +1326,12 @@
 
   // route runs the lookup named by the address bar, if any.
   function route() {
+    if (window.location.hash === "#/bulk") {
+      showBulk(true);
+      $("bulk-text").focus();
+      return;
+    }
+    showBulk(false);
     var q = currentRequest();
     if (!q) return;
     $("q").value = q.value;
@@ -929,6 +1375,19 @@
     $("token").addEventListener("input", showTokenState);
     $("token").addEventListener("change", keepToken);
     $("forget").addEventListener("click", forgetToken);
+    $("bulk-form").addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      runBulk();
+    });
+    $("bulk-text").addEventListener("keydown", function (ev) {
+      if (ev.key === "Enter" && (ev.ctrlKey || ev.metaKey)) {
+        ev.preventDefault();
+        runBulk();
+      }
+    });
+    ["csv", "json", "stix"].forEach(function (k) {
+      $("bulk-" + k).addEventListener("click", function () { exportBulk(k); });
+    });
     $("count").addEventListener("change", function () {
       var st = storage();
       if (st) st.setItem(COUNT_KEY, $("count").value);
@@ -937,7 +1396,7 @@
     window.addEventListener("hashchange", route);
 
     showTokenState();
-    if (currentRequest()) route();
+    if (currentRequest() || window.location.hash === "#/bulk") route();
     else $("q").focus();
   }
 
