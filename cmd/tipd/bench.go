@@ -3,43 +3,37 @@ package main
 import (
 	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 )
 
-// `tipd bench` is a small HTTP load generator for the lookup API. With
-// -static it also measures, in the same run, a static file server (a child
-// tipd process using net/http's file server) answering the very same bytes,
-// and prints the ratio: the cost of tipd's lookups over the cost of HTTP.
+// `tipd bench` is a small HTTP load generator for the lookup API: a quick
+// check that a running server answers under concurrent load, with the
+// latencies it measured. It is no reference for the server's speed: it
+// shares the machine and runs Go's HTTP client, which saturates long before
+// the server does on one machine. scripts/bench-http.sh measures the server
+// with wrk against nginx and a bare Go handler serving the same bytes
+// (docs/benchmarks.md).
 
 func cmdBench(ctx context.Context, e *env, args []string) error {
-	fs := e.newFlags("bench", "-url BASE -token T [-c 8] [-d 10s] [-count 10] [-static] (-addresses FILE | ADDRESS...)")
+	fs := e.newFlags("bench", "-url BASE -token T [-c 8] [-d 10s] [-count 10] (-addresses FILE | ADDRESS...)")
 	base := fs.String("url", "http://127.0.0.1:8080", "base URL of a running tipd; several, comma-separated, share the load round robin")
 	token := fs.String("token", e.getenv("TIPD_TOKEN"), "API token (env TIPD_TOKEN)")
 	conc := fs.Int("c", 8, "concurrent connections")
-	dur := fs.Duration("d", 10*time.Second, "duration of each measurement")
+	dur := fs.Duration("d", 10*time.Second, "duration of the measurement")
 	count := fs.Int("count", 10, "count parameter of each request")
 	addrFile := fs.String("addresses", "", "file with one address per line")
-	static := fs.Bool("static", false, "also measure a static file server answering the same bytes")
-	serveStatic := fs.String("serve-static", "", "internal: serve the files of this directory")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
-	}
-	if *serveStatic != "" {
-		return serveStaticDir(ctx, e, *serveStatic)
 	}
 	addrs := pos
 	if *addrFile != "" {
@@ -62,56 +56,9 @@ func cmdBench(ctx context.Context, e *env, args []string) error {
 			targets = append(targets, fmt.Sprintf("%s/api/ip/%s?count=%d", strings.TrimRight(strings.TrimSpace(b), "/"), a, *count))
 		}
 	}
-	hdr := "Bearer " + *token
-	client := benchClient(*conc)
-
-	if !*static {
-		res := load(ctx, client, targets, hdr, *conc, *dur)
-		fmt.Fprintf(e.stdout, "tipd:   %s\n", res)
-		return res.err()
-	}
-	// Fetch each answer once, serve the same bytes from files, and measure
-	// both servers alternately in one run.
-	dir, err := os.MkdirTemp("", "tipd-bench-static-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
-	statics := make([]string, len(targets))
-	for i, t := range targets {
-		body, err := fetch(ctx, client, t, hdr)
-		if err != nil {
-			return err
-		}
-		name := strconv.Itoa(i) + ".json"
-		if err := os.WriteFile(filepath.Join(dir, name), body, 0o644); err != nil {
-			return err
-		}
-		statics[i] = name
-	}
-	staticURL, stop, err := startStaticChild(ctx, dir)
-	if err != nil {
-		return err
-	}
-	defer stop()
-	for i, s := range statics {
-		statics[i] = staticURL + "/" + s
-	}
-	// Requests to the static server count against no quota; the tipd run
-	// goes first, then the static one, then tipd again, and the better tipd
-	// figure is compared so that warm-up does not decide the ratio.
-	t1 := load(ctx, client, targets, hdr, *conc, *dur)
-	st := load(ctx, client, statics, "", *conc, *dur)
-	t2 := load(ctx, client, targets, hdr, *conc, *dur)
-	best := t1
-	if t2.rps() > best.rps() {
-		best = t2
-	}
-	fmt.Fprintf(e.stdout, "tipd:   %s\n", t1)
-	fmt.Fprintf(e.stdout, "static: %s\n", st)
-	fmt.Fprintf(e.stdout, "tipd:   %s\n", t2)
-	fmt.Fprintf(e.stdout, "ratio tipd/static: %.2f\n", best.rps()/st.rps())
-	return errors.Join(t1.err(), st.err(), t2.err())
+	res := load(ctx, benchClient(*conc), targets, "Bearer "+*token, *conc, *dur)
+	fmt.Fprintf(e.stdout, "tipd:   %s\n", res)
+	return res.err()
 }
 
 func benchClient(conc int) *http.Client {
@@ -121,29 +68,6 @@ func benchClient(conc int) *http.Client {
 		DisableCompression:  true,
 		DialContext:         (&net.Dialer{Timeout: 5 * time.Second}).DialContext,
 	}, Timeout: 30 * time.Second}
-}
-
-func fetch(ctx context.Context, c *http.Client, url, auth string) ([]byte, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return nil, err
-	}
-	if auth != "" {
-		req.Header.Set("Authorization", auth)
-	}
-	resp, err := c.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return nil, err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("GET %s answered %d: %s", url, resp.StatusCode, strings.TrimSpace(string(body)))
-	}
-	return body, nil
 }
 
 type loadResult struct {
@@ -252,45 +176,6 @@ func load(ctx context.Context, c *http.Client, targets []string, auth string, co
 	res.n = int64(len(res.lat))
 	slices.Sort(res.lat)
 	return res
-}
-
-// startStaticChild runs `tipd bench -serve-static DIR` as a child process
-// and returns its base URL.
-func startStaticChild(ctx context.Context, dir string) (string, func(), error) {
-	exe, err := os.Executable()
-	if err != nil {
-		return "", nil, err
-	}
-	cmd := exec.CommandContext(ctx, exe, "bench", "-serve-static", dir)
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		return "", nil, err
-	}
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		return "", nil, err
-	}
-	stop := func() { cmd.Process.Kill(); cmd.Wait() }
-	line, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil || !strings.HasPrefix(line, "url: ") {
-		stop()
-		return "", nil, fmt.Errorf("start the static file server: %q %v", line, err)
-	}
-	return strings.TrimSpace(strings.TrimPrefix(line, "url: ")), stop, nil
-}
-
-func serveStaticDir(ctx context.Context, e *env, dir string) error {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(e.stdout, "url: http://%s\n", ln.Addr())
-	srv := &http.Server{Handler: http.FileServer(http.Dir(dir)), ReadHeaderTimeout: 10 * time.Second}
-	go func() { <-ctx.Done(); srv.Close() }()
-	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
 }
 
 func readLines(path string) ([]string, error) {

@@ -21,7 +21,7 @@ import (
 var envSettings = []string{"TIPD_STORE", "TIPD_STORE_FILE", "TIPD_ADDR", "TIPD_LOG", "TIPD_TLS_CERT", "TIPD_TLS_KEY", "TIPD_TOKEN", "TIPD_NOW", "TIPD_FEEDS"}
 
 // logFormats are the values of -log and TIPD_LOG.
-var logFormats = []string{"json", "text"}
+var logFormats = []string{"json", "text", "none"}
 
 // cmdConfig prints every effective setting: those the environment gives
 // (each command's flags override them), with secrets redacted, and the

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"flag"
 	"fmt"
@@ -164,7 +165,40 @@ func demoImport(ctx context.Context, e *env, st store.Store, o gen.Options) (gen
 		return nil, obj, fmt.Errorf("the demo world had %d bad lines (first: line %d: %s)", sum.Skipped, sum.Bad[0].Line, sum.Bad[0].Reason)
 	}
 	fmt.Fprintln(e.stderr, sum.String())
+	if err := demoReportFiles(ctx, e, st, o); err != nil {
+		return nil, obj, err
+	}
 	return ex, obj, nil
+}
+
+// demoReportFiles imports the world's reports again with their YARA rules
+// and PDFs (gen.WriteWorldReports), written to a temporary directory,
+// through the reports importer: the demo's publications have files.
+func demoReportFiles(ctx context.Context, e *env, st store.Store, o gen.Options) error {
+	dir, err := os.MkdirTemp("", "tipd-demo-reports-")
+	if err != nil {
+		return fmt.Errorf("write the demo's reports: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	var buf bytes.Buffer
+	if err := gen.WriteWorldReports(&buf, dir, o); err != nil {
+		return fmt.Errorf("generate the demo's reports: %w", err)
+	}
+	// The reports are the world's: their provenance stays the world's file.
+	opts := importer.Options{Feed: "demo", File: "demo-world.jsonl", Dir: dir, Now: e.now}
+	newParser, err := formats.New("reports", opts.ParserConfig())
+	if err != nil {
+		return err
+	}
+	sum, err := importer.Import(ctx, st, &buf, newParser, opts)
+	if err != nil {
+		return fmt.Errorf("import the demo's reports: %w", err)
+	}
+	if sum.Skipped > 0 {
+		return fmt.Errorf("the demo's reports had %d bad lines (first: line %d: %s)", sum.Skipped, sum.Bad[0].Line, sum.Bad[0].Reason)
+	}
+	fmt.Fprintln(e.stderr, sum.String())
+	return nil
 }
 
 type demoExample struct {

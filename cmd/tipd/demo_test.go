@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"io"
 	"net/netip"
 	"strings"
@@ -79,5 +80,29 @@ func TestDemo(t *testing.T) {
 	a := taxiiGet(t, taxiiRoot+"api/collections/ip-red/objects/?match[type]=indicator&limit=1000", token)
 	if a.status != 200 || !strings.Contains(string(a.body), "[ipv4-addr:value = '"+examples["Red"][0]+"']") {
 		t.Errorf("ip-red lacks the Red example %s: %d %.300s", examples["Red"][0], a.status, a.body)
+	}
+	// The demo's reports have YARA rules, and some a PDF.
+	// The newest is the world's first report, which has a PDF.
+	a = get(t, "GET", url+"/api/publications/get_list?limit=1", token)
+	var list struct {
+		ReturnData struct {
+			Publications []struct {
+				ID string `json:"id"`
+			} `json:"publications"`
+		} `json:"return_data"`
+	}
+	if err := json.Unmarshal(a.body, &list); err != nil || len(list.ReturnData.Publications) != 1 {
+		t.Fatalf("get_list: got %d %.200s (%v)", a.status, a.body, err)
+	}
+	id := list.ReturnData.Publications[0].ID
+	a = get(t, "GET", url+"/api/publications/get_one?include_info=all&publication_id="+id, token)
+	for _, field := range []string{`"report_iocs":"`, `"report_yara":"`, `"report_pdf":"JVBERi0`} {
+		if a.status != 200 || !strings.Contains(string(a.body), field) {
+			t.Errorf("get_one %s include_info=all: got %d %.200s, want %s", id, a.status, a.body, field)
+		}
+	}
+	a = get(t, "GET", url+"/api/publications/get_master_yara", token)
+	if a.status != 200 || !strings.Contains(string(a.body), `"master_yara":"H4sI`) {
+		t.Errorf("get_master_yara: got %d %.200s", a.status, a.body)
 	}
 }

@@ -135,6 +135,10 @@ func TestFeedsOfTheDocs(t *testing.T) {
 	if a := get(t, "GET", s.url+"/readyz", ""); a.status != 200 {
 		t.Errorf("/readyz: %d %s", a.status, a.body)
 	}
+	// The store's counts, taken when the server started (an empty store).
+	if metricValue(metrics, "tipd_store_counted_timestamp_seconds") <= 0 || metricValue(metrics, `tipd_store_objects{kind="file"}`) != 0 {
+		t.Errorf("store counts at start:\n%s", grepLines(metrics, "tipd_store_"))
+	}
 
 	// Status through the server's socket.
 	status := mustTipd(t, "feeds", "status", "-store", st)

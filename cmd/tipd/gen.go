@@ -61,6 +61,11 @@ func cmdGen(ctx context.Context, e *env, args []string) error {
 		if err := writeFile(path, func(w io.Writer) error { return f.Write(w, fo) }); err != nil {
 			return fmt.Errorf("write %s: %w", path, err)
 		}
+		if files := formats.GenFiles[n]; files != nil {
+			if err := files(*out, fo); err != nil {
+				return err
+			}
+		}
 		fmt.Fprintf(e.stdout, "wrote %s: tipd import -format %s%s %s\n", path, f.format, f.Flags, path)
 	}
 	for _, z := range []intel.Zone{intel.ZoneRed, intel.ZoneOrange, intel.ZoneYellow, intel.ZoneGreen, intel.ZoneGrey} {

@@ -155,7 +155,7 @@ func TestConfigChecksTheEnvironment(t *testing.T) {
 		"tipd: TIPD_STOER is not a setting tipd reads (known: TIPD_STORE, TIPD_STORE_FILE, TIPD_ADDR, TIPD_LOG, TIPD_TLS_CERT, TIPD_TLS_KEY, TIPD_TOKEN, TIPD_NOW, TIPD_FEEDS).\n",
 		"tipd: TIPD_STORE: unknown store URL \"mysql://db/tipd\"; use ./tipd-data, pebble:///path or mem:.\n",
 		"tipd: TIPD_ADDR \"localhost\" is not host:port (such as 127.0.0.1:8080).\n",
-		"tipd: TIPD_LOG \"xml\" is not one of json, text.\n",
+		"tipd: TIPD_LOG \"xml\" is not one of json, text, none.\n",
 		"tipd: TIPD_TLS_CERT and TIPD_TLS_KEY must be set together.\n",
 	} {
 		if !strings.Contains(errOut.String(), want) {

@@ -21,7 +21,7 @@ import (
 )
 
 func cmdImport(ctx context.Context, e *env, args []string) error {
-	fs := e.newFlags("import", "[-store URL] -format NAME [-feed NAME] [-category CATEGORY_…] [-strict] FILE…")
+	fs := e.newFlags("import", "[-store URL] -format NAME [-feed NAME] [-category CATEGORY_…] [-strict] [-dir DIR] FILE…")
 	storeURL := e.storeFlag(fs)
 	format := fs.String("format", "", "input format: "+strings.Join(formats.Names(), ", "))
 	feed := fs.String("feed", "", "feed name recorded as the source of the evidence")
@@ -30,6 +30,7 @@ func cmdImport(ctx context.Context, e *env, args []string) error {
 	name := fs.String("name", "", "file name recorded as provenance for standard input")
 	quiet := fs.Bool("q", false, "no progress display")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the import to this file")
+	dir := fs.String("dir", "", "directory of the files that records name (a report's PDF and YARA rules; default: each input file's directory)")
 	maxSkipped := fs.String("max-skipped", "1%", "fail (exit 1) when more than this share of a file's records are bad: a percentage, 0 to allow none, 100% to allow any")
 	batch := fs.Int("batch", 0, fmt.Sprintf("records per store batch (0: %d for the embedded store, %d for PostgreSQL)", importer.DefaultBatchSize, importer.DefaultBatchSizeServer))
 	pos, err := parse(fs, args)
@@ -87,7 +88,7 @@ func cmdImport(ctx context.Context, e *env, args []string) error {
 		s, loc, err := openStore(ctx, *storeURL, storeOptions{})
 		if err != nil {
 			if inUse(err) {
-				return e.forwardImport(ctx, loc.socketPath(), args, pos, set != nil)
+				return e.forwardImport(ctx, loc.socketPath(), args, pos, set != nil, *dir)
 			}
 			return err
 		}
@@ -108,6 +109,7 @@ func cmdImport(ctx context.Context, e *env, args []string) error {
 		defer cleanup()
 		newParser = set.NewParser
 	}
+	o.Dir = *dir
 	return e.importFiles(ctx, st, net, newParser, o, pos, files, importChecks{name: *name, quiet: *quiet, format: *format, maxSkipped: skipShare, maxSkippedText: *maxSkipped, set: set != nil})
 }
 
@@ -187,6 +189,9 @@ func (e *env) importFiles(ctx context.Context, st store.Store, net *netdata.Hold
 		var input *importer.Input
 		o := o
 		o.File = names[i]
+		if o.Dir == "" && f != "-" && names[i] != "-" {
+			o.Dir = filepath.Dir(f) // the files records name lie next to it
+		}
 		if names[i] == "-" && name != "" {
 			o.File = name
 		}
@@ -290,7 +295,12 @@ func (e *env) importFiles(ctx context.Context, st store.Store, net *netdata.Hold
 // standard input. The files of a file-set format (whose records refer to
 // each other across files) travel together as one stream, decompressed and
 // separated by blank lines.
-func (e *env) forwardImport(ctx context.Context, sock string, args, files []string, isSet bool) error {
+//
+// Files that records name (a report's PDF) are read by the server, which
+// runs as the same user (the socket is the store owner's only): each
+// forwarded import names the directory to read them from, absolute, as
+// -dir, the operator's -dir or else the file's own directory.
+func (e *env) forwardImport(ctx context.Context, sock string, args, files []string, isSet bool, dir string) error {
 	var flags []string
 	// Keep every flag, drop the file arguments.
 	isFile := map[string]bool{}
@@ -335,6 +345,17 @@ func (e *env) forwardImport(ctx context.Context, sock string, args, files []stri
 	for _, f := range files {
 		var body io.Reader = e.stdin
 		fwd := append(append([]string{"import"}, flags...), "-q")
+		d := dir
+		if d == "" && f != "-" {
+			d = filepath.Dir(f)
+		}
+		if d != "" {
+			abs, err := filepath.Abs(d)
+			if err != nil {
+				return err
+			}
+			fwd = append(fwd, "-dir", abs) // the last -dir wins
+		}
 		if f != "-" {
 			fh, err := os.Open(f)
 			if err != nil {

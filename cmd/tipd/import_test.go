@@ -310,7 +310,8 @@ func TestImportDamagedGzipOtherFormats(t *testing.T) {
 			if err := os.WriteFile(file, good, 0o644); err != nil {
 				t.Fatal(err)
 			}
-			out := mustTipd(t, "import", "-store", st, "-format", c.format, "-batch", "16", file)
+			// The reports' PDFs stay next to the generated file.
+			out := mustTipd(t, "import", "-store", st, "-format", c.format, "-batch", "16", "-dir", dir, file)
 			if !strings.Contains(out, " 0 skipped") || !strings.Contains(out, ", all or nothing, ") {
 				t.Errorf("summary %q", out)
 			}

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -239,4 +240,110 @@ func TestTwoServersOnPostgres(t *testing.T) {
 			wantField(t, get(t, "GET", s+"/api/ip/45.95.147.77?sections=Zone", tok).json(t), "Red", "Zone")
 		}
 	})
+
+	t.Run("kept answers follow another process's import, holds and revocations", func(t *testing.T) {
+		dir := t.TempDir()
+		write := func(name, body string) string {
+			t.Helper()
+			p := filepath.Join(dir, name)
+			if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			return p
+		}
+		mustTipd(t, "user", "add", "-store", db, "-day-quota", "1000", "carol")
+		tokC := strings.TrimSpace(mustTipd(t, "token", "issue", "-store", db, "carol"))
+		const target = "/api/ip/45.95.147.88?sections=LicenseInfo,Zone,IpDnsResolutions"
+		mustTipd(t, "import", "-store", db, "-format", "jsonl", write("res.jsonl",
+			`{"kind":"resolution","ip":"45.95.147.88","domain":"kept-answer.example","hits":3,"first_seen":"2026-11-25T00:00:00Z","last_seen":"2026-11-27T00:00:00Z"}`+"\n"))
+		// Each server builds the answer and keeps it; wait until both
+		// listen for changes, so that the answer is kept.
+		for _, s := range servers {
+			deadline := time.Now().Add(5 * time.Second)
+			for {
+				if r := get(t, "GET", s+target, tokC); r.status != 200 {
+					t.Fatalf("%s: status %d: %s", s, r.status, r.body)
+				} else if path(r.json(t), "Zone") != "Grey" {
+					t.Fatalf("%s: Zone %v before the listing, want Grey", s, path(r.json(t), "Zone"))
+				}
+				if metricOf(t, s, "tipd_answer_cache_hits_total") > 0 {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("%s: no answer kept after 5 s", s)
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+		}
+		// The first lookup after the import, through either server, is
+		// the new answer, once the server learnt of the import: the
+		// notification arrives a few milliseconds after the commit.
+		before := map[string]float64{}
+		for _, s := range servers {
+			before[s] = metricOf(t, s, "tipd_intel_version")
+		}
+		mustTipd(t, "import", "-store", db, "-format", "jsonl", write("listing.jsonl",
+			`{"kind":"listing","ip":"45.95.147.88","category":"CATEGORY_BOTNET_CNC","feed":"Example C2 Feed","first_seen":"2026-11-25T00:00:00Z","last_seen":"2026-11-27T00:00:00Z"}`+"\n"))
+		for _, s := range servers {
+			deadline := time.Now().Add(5 * time.Second)
+			for metricOf(t, s, "tipd_intel_version") == before[s] {
+				if time.Now().After(deadline) {
+					t.Fatalf("%s: tipd_intel_version still %v 5 s after the import", s, before[s])
+				}
+				time.Sleep(time.Millisecond)
+			}
+			if z := path(get(t, "GET", s+target, tokC).json(t), "Zone"); z == "Grey" {
+				t.Errorf("%s: the first lookup after the import answered Zone %v, the answer of before it", s, z)
+			}
+			if r := get(t, "GET", s+target, tokC); !strings.Contains(string(r.body), `"kept-answer.example"`) {
+				t.Fatalf("%s: no resolution in %s", s, r.body)
+			}
+		}
+		// A hold on an item of the lists, then on the address.
+		mustTipd(t, "hold", "add", "-store", db, "-reason", "court order", "kept-answer.example")
+		for _, s := range servers {
+			if r := get(t, "GET", s+target, tokC); r.status != 200 || strings.Contains(string(r.body), "kept-answer.example") {
+				t.Errorf("%s: after a hold on the domain: %d %s", s, r.status, r.body)
+			}
+		}
+		mustTipd(t, "hold", "add", "-store", db, "-reason", "court order", "45.95.147.88")
+		for _, s := range servers {
+			if r := get(t, "GET", s+target, tokC); r.status != 451 {
+				t.Errorf("%s: after a hold on the address: %d, want 451", s, r.status)
+			}
+		}
+		// A revoked token, on a kept answer of another address.
+		const other = "/api/ip/45.95.147.10?sections=Zone"
+		for _, s := range servers {
+			for range 2 {
+				if r := get(t, "GET", s+other, tokC); r.status != 200 {
+					t.Fatalf("%s: status %d: %s", s, r.status, r.body)
+				}
+			}
+		}
+		mustTipd(t, "token", "revoke", "-store", db, "carol")
+		for _, s := range servers {
+			if r := get(t, "GET", s+other, tokC); r.status != 401 {
+				t.Errorf("%s: after the token was revoked: %d, want 401", s, r.status)
+			}
+		}
+	})
+
+}
+
+// metricOf reads one unlabelled metric of a running server.
+func metricOf(t *testing.T, base, name string) float64 {
+	t.Helper()
+	r := get(t, "GET", base+"/metrics", "")
+	for _, line := range strings.Split(string(r.body), "\n") {
+		if v, ok := strings.CutPrefix(line, name+" "); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				t.Fatalf("%s: %v", line, err)
+			}
+			return f
+		}
+	}
+	t.Fatalf("%s: no %s in /metrics", base, name)
+	return 0
 }

@@ -46,6 +46,7 @@ type serveConfig struct {
 	score           score.Config
 	refresh         time.Duration // how often to check the store for new network data
 	verdicts        int           // verdicts kept between lookups (0: none)
+	answerCacheMiB  int64         // rendered answers kept between lookups (0: none)
 	feedsFile       string        // the feeds file to fetch on schedule ("" none)
 	readyMaxAge     int           // /readyz fails when a feed is this many intervals old (0: never)
 	// announce prints the stable lines before serving (default: the url line).
@@ -58,7 +59,7 @@ func (e *env) serveFlags(fs *flag.FlagSet, c *serveConfig) func() {
 	cert := fs.String("tls-cert", e.getenv("TIPD_TLS_CERT"), "TLS certificate file (PEM)")
 	key := fs.String("tls-key", e.getenv("TIPD_TLS_KEY"), "TLS private key file (PEM)")
 	maxCount := fs.Int("max-count", 10000, "the largest count a request may ask for")
-	logFormat := fs.String("log", envOr(e.getenv, "TIPD_LOG", "json"), "log format: json or text (env TIPD_LOG)")
+	logFormat := fs.String("log", envOr(e.getenv, "TIPD_LOG", "json"), "log format: json, text or none (no log lines, no audit record; env TIPD_LOG)")
 	refresh := fs.Duration("refresh", 5*time.Second, "how often to look for network data changed by other processes")
 	rate := fs.Float64("rate", 50, "burst limit: requests per second each user may send on average (0: no limit)")
 	burst := fs.Int("burst", 100, "burst limit: requests each user may send at once")
@@ -66,6 +67,7 @@ func (e *env) serveFlags(fs *flag.FlagSet, c *serveConfig) func() {
 	userInFlight := fs.Int("user-inflight", httpapi.DefaultUserInFlight, "lookups each user may have in flight at once; more wait for a place (0: no cap)")
 	authFailures := fs.Int("auth-failures", 20, "failed authentications a client address may have in 10 s before it is refused for a while (0: no limit)")
 	verdicts := fs.Int("verdicts", report.DefaultVerdicts, "verdicts of list items kept between lookups until the next import or minute (0: none)")
+	answerCache := fs.Int64("answer-cache", httpapi.DefaultAnswerCache>>20, "MiB of rendered answers kept between lookups until the next import, network refresh, minute or legal hold change (0: none)")
 	feedsFile := feedsFlag(e, fs)
 	readyMaxAge := fs.Int("ready-max-age", 0, "/readyz fails when a feed's last successful fetch is more than this many intervals old (0: never)")
 	return func() {
@@ -75,6 +77,7 @@ func (e *env) serveFlags(fs *flag.FlagSet, c *serveConfig) func() {
 		c.rate, c.burst, c.authFailures = *rate, *burst, *authFailures
 		c.lookupMemoryMiB, c.userInFlight = *lookupMemory, *userInFlight
 		c.verdicts = *verdicts
+		c.answerCacheMiB = *answerCache
 	}
 }
 
@@ -176,7 +179,9 @@ func (e *env) serve(ctx context.Context, st store.Store, loc storeLocation, c se
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 
-	logger := newLogger(e.stderr, c.logFormat)
+	logs := newLogBuffer(e.stderr)
+	defer logs.Close()
+	logger := newLogger(logs, c.logFormat)
 	net0 := netdata.NewHolder()
 	if err := net0.Refresh(ctx, st, true); err != nil {
 		return fmt.Errorf("load network data: %w", err)
@@ -199,11 +204,24 @@ func (e *env) serve(ctx context.Context, st store.Store, loc storeLocation, c se
 	if shared.feeds != nil {
 		reg.MustRegister(shared.feeds.Collector())
 	}
+	var counts *storeCounts
+	if sc, ok := st.(store.Counter); ok {
+		counts = &storeCounts{st: sc}
+		reg.MustRegister(counts)
+	}
 	reg.MustRegister(
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "tipd_netdata_prefixes", Help: "Distinct prefixes in the network snapshot."},
 			func() float64 { return float64(net0.Load().Stats().Prefixes) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "tipd_netdata_version", Help: "Store network version the snapshot was built from."},
 			func() float64 { return float64(net0.Load().Version()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "tipd_intel_version",
+			Help: "The store's intel data version as this process knows it (-1: unknown; PostgreSQL learns of other processes' imports from notifications): kept answers and verdicts belong to one version."},
+			func() float64 {
+				if v, ok := store.IntelVersion(st); ok {
+					return float64(v)
+				}
+				return -1
+			}),
 	)
 	acc := &access.Service{Store: st, Now: e.now}
 	builder := &report.Builder{Store: st, Net: net0, Now: e.now, Score: c.score}
@@ -221,7 +239,8 @@ func (e *env) serve(ctx context.Context, st store.Store, loc storeLocation, c se
 	}
 	handler := httpapi.NewServer(logger, httpapi.Config{MaxCount: c.maxCount, RatePerSecond: c.rate, Burst: c.burst,
 		AuthFailures: c.authFailures,
-		LookupMemory: orOff(c.lookupMemoryMiB << 20), UserInFlight: int(orOff(int64(c.userInFlight)))}, httpapi.Deps{
+		LookupMemory: orOff(c.lookupMemoryMiB << 20), UserInFlight: int(orOff(int64(c.userInFlight))),
+		AnswerCache: orOff(c.answerCacheMiB << 20)}, httpapi.Deps{
 		Access:  acc,
 		Reports: builder,
 		Changes: st,
@@ -341,6 +360,13 @@ func (e *env) serve(ctx context.Context, st store.Store, loc storeLocation, c se
 			shared.feeds.Run(refreshCtx)
 		}()
 	}
+	if counts != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			counts.run(refreshCtx, logger)
+		}()
+	}
 	go func() {
 		defer wg.Done()
 		t := time.NewTicker(c.refresh)
@@ -437,6 +463,9 @@ func clientCAConfig(file string) (*tls.Config, error) {
 }
 
 func newLogger(w interface{ Write([]byte) (int, error) }, format string) *slog.Logger {
+	if format == "none" {
+		return slog.New(slog.DiscardHandler)
+	}
 	if format == "text" {
 		return slog.New(slog.NewTextHandler(w, nil))
 	}

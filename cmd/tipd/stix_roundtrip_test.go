@@ -126,7 +126,9 @@ func TestSTIXRoundTrip(t *testing.T) {
 		same(a, b, "FilesDownloadedFromIp")
 
 		wantField(t, b, "c2.badcorp.example", "IpDnsResolutions", 0, "Domain")
-		wantField(t, b, "Red", "IpDnsResolutions", 0, "Zone")
+		// The domain's own lookup: its category listing is undated (half
+		// recency), but it serves a Red web address: Orange.
+		wantField(t, b, "Orange", "IpDnsResolutions", 0, "Zone")
 		wantField(t, b, "[CATEGORY_BOTNET_CNC]", "IpDnsResolutions", 0, "Categories")
 		wantField(t, b, 50, "IpDnsResolutions", 0, "HitsCount")
 		wantField(t, b, 9, "IpDnsResolutions", 0, "DailyPeak")

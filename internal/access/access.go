@@ -209,12 +209,11 @@ func (s *Service) RevokeToken(ctx context.Context, user string) error {
 // errors. The token is looked up by its SHA-256 hash, so lookup time says
 // nothing about how much of a guess was right.
 func (s *Service) Authenticate(ctx context.Context, token string) (intel.User, intel.Token, error) {
-	invalid := intel.Errorf(intel.KindUnauthenticated, CodeInvalidToken, "the API token is not valid: it is unknown or was replaced; ask the operator for a new one")
 	if token == "" {
 		return intel.User{}, intel.Token{}, intel.Errorf(intel.KindUnauthenticated, CodeUnauthenticated, "no API token was given")
 	}
 	if len(token) > maxTokenLen {
-		return intel.User{}, intel.Token{}, invalid
+		return intel.User{}, intel.Token{}, errInvalidToken
 	}
 	hash := HashToken(token)
 	t, u, err := store.TokenUser(ctx, s.Store, hash)
@@ -227,19 +226,23 @@ func (s *Service) Authenticate(ctx context.Context, token string) (intel.User, i
 	}
 	switch {
 	case errors.Is(err, intel.ErrNotFound):
-		return intel.User{}, intel.Token{}, invalid
+		return intel.User{}, intel.Token{}, errInvalidToken
 	case err != nil:
 		return intel.User{}, intel.Token{}, fmt.Errorf("look up token: %w", err)
 	case subtle.ConstantTimeCompare([]byte(t.Hash), []byte(hash)) != 1:
-		return intel.User{}, intel.Token{}, invalid
+		return intel.User{}, intel.Token{}, errInvalidToken
 	case !s.now().Before(t.Expires):
 		return intel.User{}, intel.Token{}, intel.Errorf(intel.KindUnauthenticated, CodeInvalidToken,
 			"the API token expired at %s; ask the operator for a new one", t.Expires.UTC().Format(time.RFC3339))
 	case userGone:
-		return intel.User{}, intel.Token{}, invalid
+		return intel.User{}, intel.Token{}, errInvalidToken
 	}
 	return u, t, nil
 }
+
+// errInvalidToken is the error of an unknown or replaced token, made once:
+// Authenticate runs on every request.
+var errInvalidToken = intel.Errorf(intel.KindUnauthenticated, CodeInvalidToken, "the API token is not valid: it is unknown or was replaced; ask the operator for a new one")
 
 // checkLicence reports an expired licence or a user without API access.
 func (s *Service) checkLicence(u intel.User, now time.Time) error {

@@ -5,7 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/tipd/tipd/internal/intel"
@@ -25,6 +28,10 @@ type ReportOptions struct {
 	// Now is the present: reports are published up to two years before it
 	// (time.Now truncated to the hour if zero).
 	Now time.Time
+	// Files gives the reports of WriteReports their files: YARA rules
+	// (inline) for every report, and for every fourth a PDF named
+	// ReportPDFName, which WriteReportPDFs writes.
+	Files bool
 }
 
 func (o ReportOptions) withDefaults() ReportOptions {
@@ -112,18 +119,87 @@ func WriteReports(w io.Writer, o ReportOptions) error {
 		Domains     []string `json:"domains"`
 		URLs        []string `json:"urls"`
 		Hashes      []string `json:"hashes"`
+		Updated     string   `json:"updated,omitempty"`
+		YARA        string   `json:"yara,omitempty"`
+		PDF         string   `json:"pdf,omitempty"`
 	}
 	for n := range o.Reports {
 		g := makeReport(o, n)
-		err := enc.Encode(record{ID: g.id, Type: g.typ, Title: g.title, Published: g.published.Format(time.RFC3339),
+		rec := record{ID: g.id, Type: g.typ, Title: g.title, Published: g.published.Format(time.RFC3339),
 			Description: "Invented for tests and benchmarks.", Industries: g.industries, Geo: g.geo, Actors: g.actors,
-			Tags: []string{"synthetic"}, IPs: g.ips, CIDRs: g.cidrs, Domains: g.domains, URLs: g.urls, Hashes: g.md5s})
+			Tags: []string{"synthetic"}, IPs: g.ips, CIDRs: g.cidrs, Domains: g.domains, URLs: g.urls, Hashes: g.md5s}
+		if o.Files {
+			if n%3 == 1 { // updated some days after it was published
+				upd := g.published.Add(time.Duration(1+n%30) * 24 * time.Hour)
+				if upd.After(o.Now) {
+					upd = o.Now
+				}
+				rec.Updated = upd.Format(time.RFC3339)
+			}
+			rec.YARA = reportYARA(&g, n)
+			if hasReportPDF(n) {
+				rec.PDF = ReportPDFName(g.id)
+			}
+		}
+		err := enc.Encode(rec)
 		if err != nil {
 			return fmt.Errorf("write reports: %w", err)
 		}
 	}
 	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("write reports: %w", err)
+	}
+	return nil
+}
+
+// reportYARA is a YARA rule of report n, matching its domains and hashes.
+func reportYARA(g *genReport, n int) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "rule Synthetic_%s_%d\n{\n    meta:\n        description = \"Invented for tests and benchmarks\"\n        report = \"%s\"\n    strings:\n",
+		g.typ, n, g.id)
+	for i, d := range g.domains {
+		fmt.Fprintf(&b, "        $d%d = \"%s\" ascii wide\n", i, d)
+	}
+	for i, h := range g.md5s {
+		fmt.Fprintf(&b, "        $h%d = {", i)
+		for j := 0; j+2 <= 16; j += 2 {
+			b.WriteString(" " + strings.ToUpper(h[j:j+2]))
+		}
+		b.WriteString(" }\n")
+	}
+	b.WriteString("    condition:\n        any of them\n}\n")
+	return b.String()
+}
+
+// hasReportPDF reports whether report n of WriteReports with Files has a
+// PDF: every fourth.
+func hasReportPDF(n int) bool { return n%4 == 0 }
+
+// ReportPDFName is the file name, relative to the reports file, of the PDF
+// of the report id.
+func ReportPDFName(id string) string { return "pdf/" + id + ".pdf" }
+
+// WriteReportPDFs writes, under dir, the PDFs that the reports of
+// WriteReports with o.Files name (ReportPDFName): one-page documents (PDF)
+// with the report's title and a few lines about it. The same options give
+// the same bytes.
+func WriteReportPDFs(dir string, o ReportOptions) error {
+	o = o.withDefaults()
+	for n := range o.Reports {
+		if !hasReportPDF(n) {
+			continue
+		}
+		g := makeReport(o, n)
+		path := filepath.Join(dir, filepath.FromSlash(ReportPDFName(g.id)))
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return fmt.Errorf("write report PDFs: %w", err)
+		}
+		doc := PDF(g.title, "Report "+g.id+", published "+g.published.Format("2006-01-02")+".",
+			"Invented for tests and benchmarks: nothing in it is true.",
+			fmt.Sprintf("Indicators: %d addresses, %d domains, %d web addresses, %d hashes.", len(g.ips), len(g.domains), len(g.urls), len(g.md5s)))
+		if err := os.WriteFile(path, doc, 0o644); err != nil {
+			return fmt.Errorf("write report PDFs: %w", err)
+		}
 	}
 	return nil
 }

@@ -147,26 +147,31 @@ func (g *world) reportID(n int) string {
 // address of the world in its indicator list.
 func (g *world) reports() {
 	for n := 0; n < g.nReports; n++ {
-		r := newRNG(g.o.Seed, uint64(n), 5)
-		typ := reportKind[n%len(reportKind)]
-		topic := pick(r, topics)
-		rec := &jsonl.Record{Kind: jsonl.KindReport, ID: g.reportID(n), Type: typ,
-			Title:       fmt.Sprintf("%s: %s campaign %d", topic, strings.ToLower(typ), n+1),
-			Description: jsonl.Description("Invented report of the synthetic world.", "Indicators are made up."),
-			Published:   day(g.daysAgo(7 * (n + 1))), Updated: day(g.daysAgo(n + 1)),
-			Tags:       []string{strings.ToLower(typ), "synthetic"},
-			Industries: []string{industries[n%len(industries)], industries[(n+3)%len(industries)]},
-			Geo:        []string{pick(r, countries)},
-			Actors:     []string{pick(r, actors)},
-		}
-		if typ == intel.ReportICS {
-			rec.Industries = []string{"Energy", "Manufacturing"}
-		}
-		if n == 0 && g.o.Size > 0 {
-			rec.IPs = []string{g.addr(0).String()}
-		}
-		g.emit(rec)
+		g.emit(g.report(n))
 	}
+}
+
+// report is the world's report n.
+func (g *world) report(n int) *jsonl.Record {
+	r := newRNG(g.o.Seed, uint64(n), 5)
+	typ := reportKind[n%len(reportKind)]
+	topic := pick(r, topics)
+	rec := &jsonl.Record{Kind: jsonl.KindReport, ID: g.reportID(n), Type: typ,
+		Title:       fmt.Sprintf("%s: %s campaign %d", topic, strings.ToLower(typ), n+1),
+		Description: jsonl.Description("Invented report of the synthetic world.", "Indicators are made up."),
+		Published:   day(g.daysAgo(7 * (n + 1))), Updated: day(g.daysAgo(n + 1)),
+		Tags:       []string{strings.ToLower(typ), "synthetic"},
+		Industries: []string{industries[n%len(industries)], industries[(n+3)%len(industries)]},
+		Geo:        []string{pick(r, countries)},
+		Actors:     []string{pick(r, actors)},
+	}
+	if typ == intel.ReportICS {
+		rec.Industries = []string{"Energy", "Manufacturing"}
+	}
+	if n == 0 && g.o.Size > 0 {
+		rec.IPs = []string{g.addr(0).String()}
+	}
+	return rec
 }
 
 // Domains of one address.

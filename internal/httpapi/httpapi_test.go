@@ -804,26 +804,32 @@ func TestLookupReportSectionsAndCount(t *testing.T) {
 }
 
 // BenchmarkLookup measures one authenticated lookup through the handler
-// (parsing, authentication, quota counting, report and rendering) over an
-// empty mem store.
+// (parsing, authentication, quota counting, one JSON log line) over a mem
+// store: "built" with no kept answers (the report built and rendered on
+// every request), "kept" with the answer kept from the first request.
 func BenchmarkLookup(b *testing.B) {
 	for _, target := range []string{
 		"/api/ip/45.95.147.10?count=10",
 		"/api/ip/http%3A%2F%2F45.95.147.10%2Fbins%2Fx86",
 	} {
-		b.Run(target, func(b *testing.B) {
-			e := newEnv(b, options{})
-			auth := "Bearer " + e.tokens["alice"]
-			r := httptest.NewRequest(http.MethodGet, target, nil)
-			r.Header.Set("Authorization", auth)
-			b.ReportAllocs()
-			for b.Loop() {
-				w := httptest.NewRecorder()
-				e.h.ServeHTTP(w, r)
-				if w.Code != http.StatusOK {
-					b.Fatalf("got %d %s", w.Code, w.Body)
+		for _, mode := range []struct {
+			name  string
+			cache int64
+		}{{"built", -1}, {"kept", 0}} {
+			b.Run(mode.name+target, func(b *testing.B) {
+				e := newConfiguredEnv(b, httpapi.Config{AnswerCache: mode.cache}, nil)
+				auth := "Bearer " + e.tokens["alice"]
+				r := httptest.NewRequest(http.MethodGet, target, nil)
+				r.Header.Set("Authorization", auth)
+				b.ReportAllocs()
+				for b.Loop() {
+					w := httptest.NewRecorder()
+					e.h.ServeHTTP(w, r)
+					if w.Code != http.StatusOK {
+						b.Fatalf("got %d %s", w.Code, w.Body)
+					}
 				}
-			}
-		})
+			})
+		}
 	}
 }

@@ -1,17 +1,20 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net/http"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/tipd/tipd/internal/access"
 	"github.com/tipd/tipd/internal/intel"
 	"github.com/tipd/tipd/internal/render"
+	"github.com/tipd/tipd/internal/report"
 )
 
 // Formats of the `format` parameter.
@@ -83,6 +86,24 @@ func (s *server) lookup(w http.ResponseWriter, r *http.Request, info *requestInf
 	if err := s.checkHold(ctx, req); err != nil {
 		return err
 	}
+	// A kept answer skips the build and the render; nothing else.
+	var (
+		gen *answerGen
+		key answerKey
+	)
+	if s.answers != nil && cacheable(&req) {
+		if gen, err = s.answers.generation(ctx); err != nil {
+			return err
+		}
+		if gen != nil {
+			key = keyOf(&req)
+			if a, ok := gen.get(&key); ok {
+				s.metrics.answerCacheHits.Inc()
+				return s.writeKept(w, r, &t, user, token, req, a)
+			}
+		}
+		s.metrics.answerCacheMisses.Inc()
+	}
 	if err := s.access.Check(ctx, user); err != nil {
 		return err
 	}
@@ -113,10 +134,16 @@ func (s *server) lookup(w http.ResponseWriter, r *http.Request, info *requestInf
 	if req.search {
 		// Counted: a lookup was made, whatever it found.
 		if !a.known() {
+			if gen != nil {
+				gen.put(&key, &keptAnswer{})
+			}
 			return noData(req)
 		}
 		body = a.appendSearch(body)
 		sc.body = body
+		if gen != nil {
+			gen.put(&key, &keptAnswer{body: slices.Clone(body), known: true})
+		}
 		writeBody(w, http.StatusOK, "application/json; charset=utf-8", body)
 		return nil
 	}
@@ -125,7 +152,12 @@ func (s *server) lookup(w http.ResponseWriter, r *http.Request, info *requestInf
 		b, err := a.stix(s.reports.Clock())
 		return writeSTIX(w, b, err)
 	}
-	body, err = a.stream(body, out, streamChunk)
+	chunk := streamChunk
+	if gen != nil {
+		// Answers that fit in one chunk can be kept.
+		chunk = int(max(streamChunk, min(s.answers.max/16, maxKeptChunk)))
+	}
+	body, err = a.stream(body, out, chunk)
 	sc.body = body
 	if err != nil {
 		return err
@@ -137,9 +169,76 @@ func (s *server) lookup(w http.ResponseWriter, r *http.Request, info *requestInf
 		}
 		return nil
 	}
+	if gen != nil {
+		if k := keepable(body, req.sections, &lic); k != nil {
+			gen.put(&key, k)
+		}
+	}
 	writeBody(w, http.StatusOK, "application/json; charset=utf-8", body)
 	return nil
 }
+
+// maxKeptChunk bounds the chunk an answer that may be kept is rendered
+// in: answers larger than it are sent chunked, as they are rendered, and
+// never kept.
+const maxKeptChunk = 256 << 10
+
+// keepable returns the answer to keep for a rendered path-form answer:
+// without its LicenseInfo when the sections hold it (then the body must
+// start with it, as render writes it); nil when it cannot be split.
+func keepable(body []byte, sections report.Sections, lic *intel.LicenseInfo) *keptAnswer {
+	if !sections.Has(report.SecLicenseInfo) {
+		return &keptAnswer{body: slices.Clone(body), known: true}
+	}
+	var buf [256]byte
+	lj := render.AppendLicenseInfo(buf[:0], lic)
+	if len(body) < 2+len(lj) || body[0] != '{' || !bytes.Equal(body[1:1+len(lj)], lj) {
+		return nil
+	}
+	return &keptAnswer{body: slices.Clone(body[1+len(lj):]), license: true, known: true}
+}
+
+// writeKept answers with a kept answer, after the checks a built answer
+// gets after the legal holds: the quota, the memory for the answer, and
+// the quota again, counted (Authorize). The first quota check, a read
+// that spares the build of an answer that would be refused, is made only
+// when there is no memory for the answer, so that its 403 still comes
+// before the 503.
+func (s *server) writeKept(w http.ResponseWriter, r *http.Request, t *ticket, user intel.User, token intel.Token,
+	req lookupRequest, a *keptAnswer) error {
+	ctx := r.Context()
+	if err := t.acquire(ctx, int64(len(a.body))+keptOverhead); err != nil {
+		if qerr := s.access.Check(ctx, user); qerr != nil {
+			return qerr
+		}
+		return err
+	}
+	lic, err := s.access.Authorize(ctx, user, token)
+	if err != nil {
+		return err
+	}
+	if !a.known {
+		return noData(req)
+	}
+	if !a.license {
+		writeBody(w, http.StatusOK, "application/json; charset=utf-8", a.body)
+		return nil
+	}
+	sc := s.bufs.Get().(*scratch)
+	b := append(sc.body[:0], '{')
+	b = render.AppendLicenseInfo(b, &lic)
+	b = append(b, a.body...)
+	writeBody(w, http.StatusOK, "application/json; charset=utf-8", b)
+	sc.body = b
+	if cap(b) <= maxPooledBody {
+		s.bufs.Put(sc)
+	}
+	return nil
+}
+
+// keptOverhead is the memory a lookup answered with a kept answer is
+// assumed to hold besides the answer's bytes.
+const keptOverhead = 4 << 10
 
 // checkHold refuses a lookup of a held object: the address; the domain
 // name, held by a hold on it or on a name above it; the file, held by any

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -16,6 +17,11 @@ type Metrics struct {
 	authFailures prometheus.Counter
 	authLockouts prometheus.Counter
 	turned       *prometheus.CounterVec
+
+	answerCacheHits      prometheus.Counter
+	answerCacheMisses    prometheus.Counter
+	answerCacheEvictions prometheus.Counter
+	answerCacheBytes     prometheus.Gauge
 }
 
 // NewMetrics creates the API metrics and registers them on reg:
@@ -27,6 +33,10 @@ type Metrics struct {
 //	tipd_auth_failures_total                      counter
 //	tipd_auth_lockouts_total                      counter
 //	tipd_lookups_turned_away_total{reason}        counter
+//	tipd_answer_cache_hits_total                  counter
+//	tipd_answer_cache_misses_total                counter
+//	tipd_answer_cache_evictions_total             counter
+//	tipd_answer_cache_bytes                       gauge
 //
 // Like prometheus.MustRegister it panics if reg already holds metrics of
 // these names, which is a programming error.
@@ -61,14 +71,48 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "tipd_lookups_turned_away_total",
 			Help: "Lookups refused by the bounds on lookups in flight: reason memory (503 server_busy, no room in -lookup-memory) or in_flight (429 too_many_in_flight, -user-inflight).",
 		}, []string{"reason"}),
+		answerCacheHits: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "tipd_answer_cache_hits_total",
+			Help: "Lookups answered from a kept rendered answer (-answer-cache).",
+		}),
+		answerCacheMisses: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "tipd_answer_cache_misses_total",
+			Help: "Lookups whose answer was built: not kept, or kept for an earlier import, network snapshot, minute or set of legal holds.",
+		}),
+		answerCacheEvictions: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "tipd_answer_cache_evictions_total",
+			Help: "Kept answers dropped to stay within -answer-cache (not counting whole generations dropped by an import, a network refresh, a new minute or a hold change).",
+		}),
+		answerCacheBytes: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "tipd_answer_cache_bytes",
+			Help: "Estimated memory of the kept answers of the current generation.",
+		}),
 	}
-	reg.MustRegister(m.requests, m.latency, m.quotaDenials, m.edgeRefusals, m.authFailures, m.authLockouts, m.turned)
+	reg.MustRegister(m.requests, m.latency, m.quotaDenials, m.edgeRefusals, m.authFailures, m.authLockouts, m.turned,
+		m.answerCacheHits, m.answerCacheMisses, m.answerCacheEvictions, m.answerCacheBytes)
 	return m
 }
 
-func (m *Metrics) observe(route string, status int, d time.Duration) {
-	m.requests.WithLabelValues(route, strconv.Itoa(status)).Inc()
-	m.latency.WithLabelValues(route).Observe(d.Seconds())
+// routeMetrics are the metrics of one route, resolved once: a request
+// then costs no label lookup.
+type routeMetrics struct {
+	m       *Metrics
+	route   string
+	latency prometheus.Observer
+	codes   sync.Map // int status -> prometheus.Counter
+}
+
+func (m *Metrics) forRoute(route string) *routeMetrics {
+	return &routeMetrics{m: m, route: route, latency: m.latency.WithLabelValues(route)}
+}
+
+func (rm *routeMetrics) observe(status int, d time.Duration) {
+	c, ok := rm.codes.Load(status)
+	if !ok {
+		c, _ = rm.codes.LoadOrStore(status, rm.m.requests.WithLabelValues(rm.route, strconv.Itoa(status)))
+	}
+	c.(prometheus.Counter).Inc()
+	rm.latency.Observe(d.Seconds())
 }
 
 // turnedAway counts a lookup refused by the bounds on lookups in flight,

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"bufio"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -23,6 +24,7 @@ const (
 	publicationOnePath  = "/api/publications/get_one"
 	publicationListPath = "/api/publications/get_list"
 	masterIOCPath       = "/api/publications/get_master_ioc"
+	masterYARAPath      = "/api/publications/get_master_yara"
 )
 
 // Limits of the publications endpoints.
@@ -72,6 +74,11 @@ type publication struct {
 	// ReportIOCs is get_one's OpenIOC document of the report, gzipped and
 	// base64-encoded, when include_info asks for it (reportIOC).
 	ReportIOCs string `json:"report_iocs,omitempty"`
+	// ReportYARA is get_one's YARA rules of the report, gzipped and
+	// base64-encoded, when include_info asks for them and it has some.
+	// (report_pdf, which may be large, is written after these fields:
+	// answerWithPDF.)
+	ReportYARA string `json:"report_yara,omitempty"`
 }
 
 // publicationOf is the answer of r with its indicators. Dates never are
@@ -223,9 +230,9 @@ func (s *server) handlePublicationOne(w http.ResponseWriter, r *http.Request, in
 		return fmt.Errorf("objects of publication %q: %w", rep.ID, err)
 	}
 	p := publicationOf(&rep, indicators(&rep, linked, objects, held))
-	// tipd keeps no YARA rules nor PDF files of reports: include.yara and
-	// include.pdf add nothing (report_yara and report_pdf are absent when
-	// the report has none).
+	// report_iocs, report_yara and report_pdf when include_info asks for
+	// them; report_yara and report_pdf are absent when the report has no
+	// such file.
 	if include.iocs {
 		doc, err := reportIOC(&p)
 		if err != nil {
@@ -235,7 +242,55 @@ func (s *server) handlePublicationOne(w http.ResponseWriter, r *http.Request, in
 			return fmt.Errorf("compress the OpenIOC document of %q: %w", p.ID, err)
 		}
 	}
-	return s.answer(w, r, user, token, p)
+	if include.yara {
+		rules, err := store.ReportYARA(r.Context(), s.reports.Store, []string{rep.ID})
+		if err != nil {
+			return fmt.Errorf("YARA rules of publication %q: %w", rep.ID, err)
+		}
+		if y := rules[rep.ID]; y != "" {
+			if p.ReportYARA, err = gzipBase64([]byte(y)); err != nil {
+				return fmt.Errorf("compress the YARA rules of %q: %w", p.ID, err)
+			}
+		}
+	}
+	var pdf []byte
+	if include.pdf {
+		if pdf, err = store.ReportPDF(r.Context(), s.reports.Store, rep.ID); err != nil {
+			return fmt.Errorf("PDF of publication %q: %w", rep.ID, err)
+		}
+	}
+	if len(pdf) == 0 {
+		return s.answer(w, r, user, token, p)
+	}
+	return s.answerWithPDF(w, r, user, token, p, pdf)
+}
+
+// answerWithPDF counts the request and writes the envelope with p and
+// report_pdf, the PDF in base64 as its last field. The PDF (at most
+// intel.MaxReportPDF bytes) is encoded as it is written, not copied into
+// the answer; the length is known ahead (Content-Length), and a client
+// that stops reading is dropped (bodyStream).
+func (s *server) answerWithPDF(w http.ResponseWriter, r *http.Request, user intel.User, token intel.Token, p publication, pdf []byte) error {
+	if _, err := s.access.Authorize(r.Context(), user, token); err != nil {
+		return err
+	}
+	body, err := json.Marshal(envelope{Status: "ok", StatusMsg: "", ReturnData: p})
+	if err != nil {
+		return fmt.Errorf("encode publications answer: %w", err)
+	}
+	// body ends with the publication's } and the envelope's }: the PDF
+	// goes before them.
+	head := append(body[:len(body)-2:len(body)-2], `,"report_pdf":"`...)
+	const tail = `"}}` + "\n"
+	w.Header().Set("Content-Length", strconv.Itoa(len(head)+base64.StdEncoding.EncodedLen(len(pdf))+len(tail)))
+	out := &bodyStream{w: w, contentType: "application/json; charset=utf-8", stall: s.cfg.WriteStall}
+	bw := bufio.NewWriterSize(out, 32<<10)
+	bw.Write(head) //nolint:errcheck // buffered: reported by Flush
+	b64 := base64.NewEncoder(base64.StdEncoding, bw)
+	b64.Write(pdf)       //nolint:errcheck // buffered: reported by Flush
+	b64.Close()          //nolint:errcheck // buffered: reported by Flush
+	bw.WriteString(tail) //nolint:errcheck // reported by Flush
+	return bw.Flush()
 }
 
 // handlePublicationList answers GET|POST
@@ -441,8 +496,8 @@ func isPublicationsPath(path string) bool {
 // are no endpoint.
 func (s *server) handlePublicationNotFound(w http.ResponseWriter, r *http.Request, info *requestInfo) error {
 	path, _ := rawTarget(r)
-	return intel.Errorf(intel.KindNotFound, "not_found", "there is nothing at %q; the publications are at %s, %s and %s",
-		clip(path), publicationOnePath, publicationListPath, masterIOCPath)
+	return intel.Errorf(intel.KindNotFound, "not_found", "there is nothing at %q; the publications are at %s, %s, %s and %s",
+		clip(path), publicationOnePath, publicationListPath, masterIOCPath, masterYARAPath)
 }
 
 // formValue returns a parameter given at most once, from the query string

@@ -292,6 +292,8 @@ func TestPublicationErrorEnvelope(t *testing.T) {
 		{"500 store failure, get_one", "GET", "/api/publications/get_one?publication_id=x", "alice", failing},
 		{"500 store failure, get_list", "GET", "/api/publications/get_list", "alice", failing},
 		{"500 store failure, get_master_ioc", "GET", "/api/publications/get_master_ioc", "alice", failing},
+		{"400 bad report_group, get_master_yara", "GET", "/api/publications/get_master_yara?report_group=x", "alice", e},
+		{"500 store failure, get_master_yara", "GET", "/api/publications/get_master_yara", "alice", failing},
 	} {
 		w := c.e.do(t, c.method, c.target, c.user)
 		env := decodeEnvelope(t, w)

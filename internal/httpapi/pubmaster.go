@@ -56,6 +56,30 @@ var reportGroups = map[string]map[string]bool{
 // a limit: the store is read masterPage reports at a time, and the
 // answer written as it is read.
 func (s *server) handleMasterIOC(w http.ResponseWriter, r *http.Request, info *requestInfo) error {
+	return s.serveMaster(w, r, info, "master_ioc", "master IOC", writeMaster)
+}
+
+// handleMasterYARA answers GET|POST
+// /api/publications/get_master_yara?report_group=apt|fin|all: the YARA
+// rules of every report of the group, as gzipped text in base64
+// (writeMasterYARA), streamed as get_master_ioc is.
+func (s *server) handleMasterYARA(w http.ResponseWriter, r *http.Request, info *requestInfo) error {
+	return s.serveMaster(w, r, info, "master_yara", "master YARA", func(ctx context.Context, w io.Writer, st store.Intel, reps []intel.Report,
+		next func(store.ReportCursor) ([]intel.Report, error), types map[string]bool, _ *heldIndicators) error {
+		return writeMasterYARA(ctx, w, st, reps, next, types)
+	})
+}
+
+// masterWriter writes a master file of the reports of reps and the pages
+// that follow (next), those of types only (all when nil).
+type masterWriter func(ctx context.Context, w io.Writer, st store.Intel, reps []intel.Report,
+	next func(store.ReportCursor) ([]intel.Report, error), types map[string]bool, held *heldIndicators) error
+
+// serveMaster answers a master file endpoint: the parameters and checks,
+// then return_data {key: base64 of the gzipped file that write writes},
+// streamed. An error once the answer has begun cuts the connection (and
+// logs "<what> stream cut").
+func (s *server) serveMaster(w http.ResponseWriter, r *http.Request, info *requestInfo, key, what string, write masterWriter) error {
 	user, token, err := s.publicationsRequest(w, r, info)
 	if err != nil {
 		return err
@@ -90,19 +114,19 @@ func (s *server) handleMasterIOC(w http.ResponseWriter, r *http.Request, info *r
 	out := &bodyStream{w: w, contentType: "application/json; charset=utf-8", stall: s.cfg.WriteStall}
 	fail := func(err error) error {
 		if out.started() && ctx.Err() == nil {
-			s.logger.LogAttrs(ctx, slog.LevelError, "master IOC stream cut", slog.String("error", err.Error()))
+			s.logger.LogAttrs(ctx, slog.LevelError, what+" stream cut", slog.String("error", err.Error()))
 			panic(http.ErrAbortHandler)
 		}
 		return err
 	}
 	bw := bufio.NewWriterSize(out, 32<<10)
-	bw.WriteString(`{"status":"ok","status_msg":"","return_data":{"master_ioc":"`) //nolint:errcheck // buffered: the first Write reports it
+	bw.WriteString(`{"status":"ok","status_msg":"","return_data":{"` + key + `":"`) //nolint:errcheck // buffered: the first Write reports it
 	b64 := base64.NewEncoder(base64.StdEncoding, bw)
 	zw := gzip.NewWriter(b64)
 	next := func(after store.ReportCursor) ([]intel.Report, error) {
 		return s.reports.Store.ReportsAfter(ctx, from, to, after, masterPage)
 	}
-	if err := writeMaster(ctx, zw, s.reports.Store, reps, next, types, held); err != nil {
+	if err := write(ctx, zw, s.reports.Store, reps, next, types, held); err != nil {
 		var we writeErr
 		if errors.As(err, &we) {
 			return we.err // the client stopped reading (errStalled)
@@ -116,6 +140,68 @@ func (s *server) handleMasterIOC(w http.ResponseWriter, r *http.Request, info *r
 	}
 	bw.WriteString(`"}}` + "\n") //nolint:errcheck // reported by Flush
 	return bw.Flush()
+}
+
+// yaraChunk is how many reports' YARA rules get_master_yara reads from the
+// store at a time: with intel.MaxReportYARA it bounds the rules an answer
+// holds to 8 MiB.
+const yaraChunk = 8
+
+// writeMasterYARA writes the master YARA file to w: for each report of
+// reps and of the pages that follow (next) whose type is in types (every
+// type when types is nil) and that has YARA rules, in that order, a
+// comment line naming the report ("// report <id>: <name>", line breaks
+// in them made spaces), its rules as imported (with a final line break),
+// and an empty line.
+func writeMasterYARA(ctx context.Context, w io.Writer, st store.Intel, reps []intel.Report,
+	next func(store.ReportCursor) ([]intel.Report, error), types map[string]bool) error {
+	bw := bufio.NewWriterSize(w, 32<<10)
+	oneLine := strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ")
+	for len(reps) > 0 {
+		var in []*intel.Report
+		for i := range reps {
+			if types == nil || types[reps[i].Type] {
+				in = append(in, &reps[i])
+			}
+		}
+		for len(in) > 0 {
+			chunk := in[:min(len(in), yaraChunk)]
+			in = in[len(chunk):]
+			ids := make([]string, len(chunk))
+			for i, rep := range chunk {
+				ids[i] = rep.ID
+			}
+			rules, err := store.ReportYARA(ctx, st, ids)
+			if err != nil {
+				return fmt.Errorf("YARA rules of publications: %w", err)
+			}
+			for _, rep := range chunk {
+				y := rules[rep.ID]
+				if y == "" {
+					continue
+				}
+				bw.WriteString("// report " + oneLine.Replace(rep.ID) + ": " + oneLine.Replace(rep.Title) + "\n") //nolint:errcheck // reported by the next
+				bw.WriteString(y)                                                                                 //nolint:errcheck // reported by the next
+				if !strings.HasSuffix(y, "\n") {
+					bw.WriteByte('\n') //nolint:errcheck // reported by the next
+				}
+				if err := bw.WriteByte('\n'); err != nil {
+					return writeErr{err}
+				}
+			}
+		}
+		if len(reps) < masterPage {
+			break
+		}
+		var err error
+		if reps, err = next(store.CursorOf(reps[len(reps)-1])); err != nil {
+			return fmt.Errorf("publications: %w", err)
+		}
+	}
+	if err := bw.Flush(); err != nil {
+		return writeErr{err}
+	}
+	return nil
 }
 
 // writeErr is a failed write to the client (it stopped reading), told

@@ -39,6 +39,7 @@ type route struct {
 //	GET|HEAD|POST /api/publications/get_one?publication_id=   one report (handlePublicationOne)
 //	GET|HEAD|POST /api/publications/get_list?date_start=&date_end=&limit=&after_id=   reports by date (handlePublicationList)
 //	GET|HEAD|POST /api/publications/get_master_ioc?report_group=   every indicator of every report (handleMasterIOC)
+//	GET|HEAD|POST /api/publications/get_master_yara?report_group=   the YARA rules of every report (handleMasterYARA)
 //	any      /api/publications, /api/publications/…     404 in the publications envelope
 //	GET|HEAD /taxii2/…                                    TAXII 2.1 server (handleTAXII, internal/taxii)
 //	GET|HEAD /healthz                                     liveness: 200 "ok"
@@ -83,6 +84,7 @@ func (s *server) routes() {
 		{path: publicationOnePath, h: s.handleStyled("publication_one", getHeadPost, errEnvelope, s.handlePublicationOne)},
 		{path: publicationListPath, h: s.handleStyled("publication_list", getHeadPost, errEnvelope, s.handlePublicationList)},
 		{path: masterIOCPath, h: s.handleStyled("master_ioc", getHeadPost, errEnvelope, s.handleMasterIOC)},
+		{path: masterYARAPath, h: s.handleStyled("master_yara", getHeadPost, errEnvelope, s.handleMasterYARA)},
 		{path: publicationsPrefix, prefix: true, h: s.handleStyled("not_found", "", errEnvelope, s.handlePublicationNotFound)},
 		{path: strings.TrimSuffix(publicationsPrefix, "/"), h: s.handleStyled("not_found", "", errEnvelope, s.handlePublicationNotFound)},
 		{path: taxii.Prefix, prefix: true, h: s.handleStyled("taxii", getHead, errTAXII, s.handleTAXII)},

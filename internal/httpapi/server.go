@@ -78,6 +78,11 @@ type Config struct {
 	// MemoryWait is how long a lookup waits for its share of LookupMemory
 	// (default 5 s).
 	MemoryWait time.Duration
+	// AnswerCache bounds, in bytes, the rendered answers kept between
+	// lookups until the next import, network refresh, minute or change of
+	// the legal holds (answercache.go; default 64 MiB); negative means
+	// none are kept.
+	AnswerCache int64
 	// WriteStall is how long a large answer, written in chunks, may wait
 	// for its client to take the next chunk before the connection is
 	// dropped (default 10 s).
@@ -89,6 +94,7 @@ const (
 	DefaultMaxCount     = 10000
 	DefaultDefaultCount = 1000
 	DefaultMaxTarget    = 2000
+	DefaultAnswerCache  = 64 << 20
 )
 
 func (c Config) withDefaults() Config {
@@ -110,6 +116,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MemoryWait <= 0 {
 		c.MemoryWait = DefaultMemoryWait
+	}
+	if c.AnswerCache == 0 {
+		c.AnswerCache = DefaultAnswerCache
 	}
 	if c.WriteStall <= 0 {
 		c.WriteStall = DefaultWriteStall
@@ -172,6 +181,7 @@ type server struct {
 	limiter  *limiter     // the burst limit, or nil
 	authFail *authLimiter // the failed-authentication limit, or nil
 	gate     *gate        // lookups in flight
+	answers  *answerCache // kept answers, or nil
 	taxii    *taxii.Server
 
 	table    []route      // see routes.go
@@ -215,6 +225,15 @@ func NewServer(logger *slog.Logger, cfg Config, deps Deps) http.Handler {
 		}
 	}
 	s.authFail = newAuthLimiter(s.cfg, s.clock, s.logger, s.metrics)
+	var holds func(context.Context) ([]intel.Hold, error)
+	if s.reports != nil {
+		if hl, ok := s.reports.Store.(interface {
+			Holds(ctx context.Context) ([]intel.Hold, error)
+		}); ok {
+			holds = hl.Holds
+		}
+	}
+	s.answers = newAnswerCache(s.cfg.AnswerCache, s.reports, holds, s.metrics)
 	s.bufs.New = func() any { return &scratch{body: make([]byte, 0, 16<<10)} }
 	s.taxii = &taxii.Server{Reports: s.reports, Changes: deps.Changes, Held: s.access.Held}
 	s.routes()
@@ -314,17 +333,20 @@ func (s *server) handleStyled(route, allow string, style errStyle, h handlerFunc
 	if allow != "" {
 		methods = strings.Split(allow, ", ")
 	}
+	rm := s.metrics.forRoute(route)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rw := &responseWriter{ResponseWriter: w, head: r.Method == http.MethodHead}
 		info := &requestInfo{auth: authMethod(r), style: style}
 		hdr := w.Header()
-		hdr.Set("X-Content-Type-Options", "nosniff")
-		hdr.Set("Cache-Control", "no-store")
+		// Canonical keys, values shared by every answer (never changed
+		// in place: Header.Add appends to a full slice, so it copies).
+		hdr["X-Content-Type-Options"] = hdrNosniff
+		hdr["Cache-Control"] = hdrNoStore
 		if r.TLS != nil {
-			hdr.Set("Strict-Transport-Security", "max-age=31536000")
+			hdr["Strict-Transport-Security"] = hdrHSTS
 		}
-		if r.Body != nil {
+		if r.Body != nil && r.Body != http.NoBody {
 			r.Body = http.MaxBytesReader(rw, r.Body, bodyLimit(route))
 		}
 
@@ -371,9 +393,17 @@ func (s *server) handleStyled(route, allow string, style errStyle, h handlerFunc
 		if status == 0 {
 			status = http.StatusOK
 		}
-		s.finish(r, route, status, code, rw.bytes, time.Since(start), info, err)
+		s.finish(r, rm, status, code, rw.bytes, time.Since(start), info, err)
 	})
 }
+
+// Values of the headers every answer carries.
+var (
+	hdrNosniff = []string{"nosniff"}
+	hdrNoStore = []string{"no-store"}
+	hdrHSTS    = []string{"max-age=31536000"}
+	hdrJSON    = []string{"application/json; charset=utf-8"}
+)
 
 // statusClientClosed is recorded (never sent) when the client went away.
 const statusClientClosed = 499
@@ -383,8 +413,9 @@ const statusClientClosed = 499
 // route, user, authentication method, object, status, latency, size and
 // error code. Credentials never appear in it. The cause of a 5xx answer is
 // logged here and nowhere else.
-func (s *server) finish(r *http.Request, route string, status int, code string, n int64, d time.Duration, info *requestInfo, err error) {
-	s.metrics.observe(route, status, d)
+func (s *server) finish(r *http.Request, rm *routeMetrics, status int, code string, n int64, d time.Duration, info *requestInfo, err error) {
+	rm.observe(status, d)
+	route := rm.route
 	if info.quiet {
 		return
 	}
@@ -501,8 +532,12 @@ func (s *server) writeError(w http.ResponseWriter, r *http.Request, status int, 
 // writeBody answers with status and body (dropped for HEAD by responseWriter).
 func writeBody(w http.ResponseWriter, status int, contentType string, body []byte) {
 	h := w.Header()
-	h.Set("Content-Type", contentType)
-	h.Set("Content-Length", strconv.Itoa(len(body)))
+	if contentType == hdrJSON[0] {
+		h["Content-Type"] = hdrJSON
+	} else {
+		h.Set("Content-Type", contentType)
+	}
+	h["Content-Length"] = []string{strconv.Itoa(len(body))}
 	w.WriteHeader(status)
 	w.Write(body) //nolint:errcheck // the client went away; nothing to do
 }

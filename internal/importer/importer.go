@@ -104,6 +104,27 @@ type Options struct {
 	// keeps its copy, and parsers their temporary files (os.TempDir if
 	// empty).
 	TempDir string
+	// Dir is the directory in which records name files (a report's PDF)
+	// by a relative name: the input file's directory; "" for an input
+	// without one (standard input), where such a record is bad. Import
+	// hands it to every pass's parser that is a DirParser.
+	Dir string
+}
+
+// DirParser is implemented by parsers whose records name files next to
+// the input (a report's PDF and YARA rules): Import calls SetDir with
+// Options.Dir before the first record of every pass.
+type DirParser interface {
+	Parser
+	SetDir(dir string)
+}
+
+// withDir hands o.Dir to p if it is a DirParser.
+func withDir(p Parser, o Options) Parser {
+	if dp, ok := p.(DirParser); ok {
+		dp.SetDir(o.Dir)
+	}
+	return p
 }
 
 // ParserConfig is what a format's parser is told of the import: the
@@ -278,7 +299,7 @@ func Import(ctx context.Context, st store.Intel, r io.Reader, newParser func() P
 	start := time.Now()
 	sum := Summary{File: o.displayName()}
 	if o.Strict {
-		rr, cleanup, err := validate(ctx, r, newParser(), o)
+		rr, cleanup, err := validate(ctx, r, withDir(newParser(), o), o)
 		if err != nil {
 			return sum, err
 		}
@@ -294,7 +315,7 @@ func Import(ctx context.Context, st store.Intel, r io.Reader, newParser func() P
 		}
 		sum.AllOrNothing = whole
 	}
-	err := run(ctx, st, r, newParser(), o, &sum)
+	err := run(ctx, st, r, withDir(newParser(), o), o, &sum)
 	sum.Elapsed = time.Since(start)
 	return sum, err
 }

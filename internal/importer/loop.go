@@ -193,7 +193,7 @@ func (p *pass) read(ctx context.Context, r io.Reader, src source) error {
 		}
 		p.sum.Read++
 		p.w.lines++
-		p.bytes += size
+		p.bytes += size + reportFileBytes(b.Reports[m.lens[9]:])
 		if b.Len() >= p.o.BatchSize || p.bytes >= maxBatchBytes {
 			if err := p.send(); err != nil {
 				return &streamStop{err}
@@ -228,6 +228,17 @@ func (p *pass) bad(n int, reason string) error {
 		p.sum.Bad = append(p.sum.Bad, BadLine{Line: n, Unit: p.unit, Reason: reason})
 	}
 	return nil
+}
+
+// reportFileBytes is the size of the files that reports carry (read from
+// files next to the input, not from the record's bytes): they count
+// towards maxBatchBytes as input bytes do.
+func reportFileBytes(rs []intel.Report) int {
+	n := 0
+	for i := range rs {
+		n += len(rs[i].YARA) + len(rs[i].PDF)
+	}
+	return n
 }
 
 // send hands a batch that holds anything on.
@@ -286,7 +297,7 @@ func discard(w *work) (*work, error) {
 func ParseAll(ctx context.Context, r io.Reader, p Parser, o Options) (*intel.Batch, Summary, error) {
 	o.BatchSize, o.ShowBad = math.MaxInt, math.MaxInt
 	sum := Summary{File: o.displayName()}
-	src, unit := sourceOf(p)
+	src, unit := sourceOf(withDir(p, o))
 	w := &work{}
 	ps := &pass{o: o, sum: &sum, unit: unit, prog: newProgress(o, r, "parsing"), w: w,
 		next: func(w *work) (*work, error) { return w, nil }}

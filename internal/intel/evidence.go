@@ -160,6 +160,13 @@ const (
 // MaxReportIndicators is the most indicators a Report keeps.
 const MaxReportIndicators = 10000
 
+// Largest files of a report: its YARA rules (text) and its PDF document.
+// A batch with a larger one is invalid; the importer refuses the record.
+const (
+	MaxReportYARA = 1 << 20
+	MaxReportPDF  = 16 << 20
+)
+
 // Report is a threat report (APT, crimeware, ICS).
 // Merge: keyed by ID; the latest applied replaces the whole report.
 type Report struct {
@@ -178,6 +185,13 @@ type Report struct {
 	// given, at most MaxReportIndicators.
 	Indicators []string `json:",omitempty"`
 	Source     Source
+	// YARA is the report's YARA rules as text ("" when it has none, at
+	// most MaxReportYARA bytes) and PDF its document (nil when it has
+	// none, at most MaxReportPDF bytes). Stores keep them apart from the
+	// report and replace them with it: Report and the listings leave them
+	// empty; the store's ReportFilesReader reads them.
+	YARA string `json:"-"`
+	PDF  []byte `json:"-"`
 }
 
 // ReportLink ties an address to a report that names it as an indicator.

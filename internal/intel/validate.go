@@ -102,6 +102,9 @@ func (b *Batch) validate(bad func(string) bool) error {
 			text(r.Tags...) || text(r.Industries...) || text(r.Geo...) || text(r.Actors...) || text(r.Indicators...) {
 			return invalid("report", i, "invalid ID")
 		}
+		if len(r.YARA) > MaxReportYARA || len(r.PDF) > MaxReportPDF || strings.IndexByte(r.YARA, 0) >= 0 || text(r.YARA) {
+			return invalid("report", i, "YARA rules or PDF too large (at most %d and %d bytes) or YARA rules not text", MaxReportYARA, MaxReportPDF)
+		}
 	}
 	for i, r := range b.ReportLinks {
 		if !r.IP.IsValid() || r.ReportID == "" || key(r.ReportID) || src(r.Source) {

@@ -67,7 +67,27 @@ func (b *Builder) Explain(ctx context.Context, ip netip.Addr) (Explanation, erro
 	e.Result = score.Score(b.Score, &score.Input{
 		Summary: &e.Summary, NetListings: e.Net.Listings, Allows: e.Net.Allows, Related: e.Related, Reports: e.Reports, Now: e.Now,
 	})
+	recordedSources(e.Result.Contributions)
 	return e, nil
+}
+
+// RecordedZones is the source of the pieces of an explanation that count
+// Red related objects (an address's hosted content and resolving
+// domains, the floor of a name serving a Red web address): the zones
+// feeds recorded with the records, which the verdict counts (a bounded
+// read, the same for every count). The objects' own zones, shown in the
+// list sections, may differ (docs/scoring.md, "Zones of list items").
+const RecordedZones = "zones recorded by the feeds"
+
+// recordedSources names RecordedZones as the source of the pieces that
+// count related objects.
+func recordedSources(cs []score.Contribution) {
+	for i := range cs {
+		c := &cs[i]
+		if c.Source == "" && (c.Rule == score.RuleHostedContent || c.Rule == score.RuleResolvingDomains) {
+			c.Source = RecordedZones
+		}
+	}
 }
 
 // ignoredEvidence lists the stored evidence of a special-purpose address,
@@ -138,6 +158,7 @@ func (b *Builder) ExplainDomain(ctx context.Context, name string) (ObjectExplana
 	in := h.in
 	in.Allows = hostAllowSources(h, in.Allows)
 	res := score.Object(b.Score, &in)
+	recordedSources(res.Contributions)
 	return ObjectExplanation{Kind: intel.ObjectHost, Key: name, Known: h.sum.Known(), Score: res.Score, Zone: res.Zone,
 		Categories: res.Categories, Contributions: res.Contributions, Now: j.now}, nil
 }

@@ -3,6 +3,7 @@ package report
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"math"
 	"net/netip"
 	"strings"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/tipd/tipd/internal/intel"
 	"github.com/tipd/tipd/internal/score"
+	"github.com/tipd/tipd/internal/store"
 )
 
 // Explanations as data: an address's Explanation and a domain's, web
@@ -106,6 +108,9 @@ type pieceJSON struct {
 	RecencyDate   *string
 	RecencyWeight *float64
 	Note          string
+	// FeedLatestVersion is present only on a listing its feed's latest
+	// version no longer holds: that version's date.
+	FeedLatestVersion *string `json:",omitempty"`
 }
 
 // MarshalJSON writes the wire form (docs/api.md, "Explanations"): times
@@ -138,6 +143,9 @@ func (d ExplanationData) MarshalJSON() ([]byte, error) {
 		if c.RecencyWeight != 0 {
 			v := math.Round(c.RecencyWeight*1e4) / 1e4
 			p.RecencyWeight = &v
+		}
+		if !c.FeedLatestVersion.IsZero() {
+			p.FeedLatestVersion = nonEmpty(timeText(c.FeedLatestVersion))
 		}
 		w.Evidence = append(w.Evidence, p)
 	}
@@ -218,7 +226,8 @@ func (b *Builder) ExplainData(ctx context.Context, t ExplainTarget) (Explanation
 		if err != nil {
 			return ExplanationData{}, err
 		}
-		return e.Data(), nil
+		d := e.Data()
+		return d, b.markNoLongerListed(ctx, d.Evidence)
 	case ExplainFile:
 		x, err = b.ExplainFile(ctx, t.Key)
 	case ExplainURL:
@@ -231,5 +240,37 @@ func (b *Builder) ExplainData(ctx context.Context, t ExplainTarget) (Explanation
 	if err != nil {
 		return ExplanationData{}, err
 	}
-	return x.Data(), nil
+	d := x.Data()
+	return d, b.markNoLongerListed(ctx, d.Evidence)
+}
+
+// listingRules are the rules of evidence that is a feed's listing.
+var listingRules = map[string]bool{
+	score.RuleListing: true, score.RuleIndependentFeeds: true, score.RuleFileListing: true,
+	score.RuleKnownBenign: true, score.RuleSuppressed: true, score.RuleIgnored: true,
+}
+
+// markNoLongerListed dates the listings whose feed's latest version
+// (store.FeedVersions: a snapshot feed's file, dated by itself or by its
+// import) no longer holds them: last seen before that version. Their
+// recency already decays from their last version; this says why.
+func (b *Builder) markNoLongerListed(ctx context.Context, cs []score.Contribution) error {
+	var vers map[string]time.Time
+	for i := range cs {
+		c := &cs[i]
+		if !listingRules[c.Rule] || c.Provenance.Feed == "" || c.RecencyDate.IsZero() {
+			continue
+		}
+		if vers == nil {
+			var err error
+			if vers, err = store.FeedVersions(ctx, b.Store); err != nil {
+				return err
+			}
+		}
+		if v, ok := vers[c.Provenance.Feed]; ok && c.RecencyDate.Before(v) {
+			c.FeedLatestVersion = v
+			c.Note += fmt.Sprintf("; not in %s's latest version (%s)", c.Provenance.Feed, v.UTC().Format(time.DateOnly))
+		}
+	}
+	return nil
 }

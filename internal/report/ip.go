@@ -213,31 +213,20 @@ func (b *Builder) IP(ctx context.Context, ip netip.Addr, sec Sections, count int
 	if sec.Has(SecIndustries) {
 		r.Industries = industries(reports)
 	}
-	dateItems(r)
+	// The verdict above used the zones recorded on the resolutions; the
+	// items shown carry their objects' own, and are dated.
+	if err := b.itemVerdicts(ctx, r, gen, now); err != nil {
+		r.Release()
+		return nil, err
+	}
 	return r, nil
 }
 
-// dateItems fills the unknown dates of the returned list items, so that
-// list items are never undated (see itemDates).
-func dateItems(r *IPReport) {
-	for i := range r.Files {
-		f := &r.Files[i]
-		f.FirstSeen, f.LastSeen = itemDates(f.FirstSeen, f.LastSeen, f.Source.Imported)
-	}
-	for i := range r.HostedURLs {
-		u := &r.HostedURLs[i]
-		u.FirstSeen, u.LastSeen = itemDates(u.FirstSeen, u.LastSeen, u.Source.Imported)
-	}
-	for i := range r.Resolutions {
-		d := &r.Resolutions[i]
-		d.FirstSeen, d.LastSeen = itemDates(d.FirstSeen, d.LastSeen, d.Source.Imported)
-	}
-}
-
-// itemDates are a list item's FirstSeen and LastSeen: either stands for
-// the other when unknown, and an undated item shows the minute of the
-// import that last brought its record (the only date an address record
-// keeps). Both stay zero only for a record without any date or provenance.
+// itemDates are a list item's FirstSeen and LastSeen, so that list items
+// are never undated: either stands for the other when unknown, and an
+// undated item shows the minute of the import that last brought its
+// record (the only date an address record keeps). Both stay zero only for
+// a record without any date or provenance.
 func itemDates(first, last, imported time.Time) (time.Time, time.Time) {
 	if first.IsZero() {
 		first = last

@@ -34,7 +34,16 @@ import (
 // reports and masks that name them): the next lookup of the same object
 // reads only its lists.
 //
-// Memory is bounded: at most max verdicts, and evidence of at most
+// Reports read the kept verdicts without locks: a generation publishes
+// its verdicts as a set that is never changed, and keeps the verdicts
+// computed since in a second set, read under a lock, until reports have
+// found enough of them there (a quarter of the kept verdicts) to make a
+// new published set worth its copy. An address report looks up all its
+// list items in one pass over each set.
+//
+// Memory is bounded: at most max verdicts (three quarters published, a
+// quarter waiting; while a new set is published the old one lives on
+// until its last reader is done), and evidence of at most
 // max × EvidenceBytesPerVerdict bytes (estimated from its strings and
 // items), are kept; a full generation replaces random kept entries by
 // each new one.
@@ -77,15 +86,43 @@ type verdictGen struct {
 	keep bool // false: a generation older than the current one, not kept
 	max  int
 
-	mu    sync.RWMutex
-	n     int
+	// read is the published set, looked up without locks and never
+	// changed once published; nil before the first publication.
+	read atomic.Pointer[verdictSet]
+	// found counts the lookups answered from dirty since the last
+	// publication.
+	found atomic.Int64
+	// publishAt is the value of found that makes publish worth its copy:
+	// a quarter of the verdicts kept (read and dirty).
+	publishAt atomic.Int64
+
+	mu sync.RWMutex
+	// dirty is the verdicts kept since the last publication (at most
+	// dirtyMax), under mu.
+	dirty verdictSet
+	// ev is the kept evidence, of evBytes estimated bytes, under mu.
+	ev      map[objKey]evidence
+	evBytes int
+}
+
+// verdictSet is a set of kept verdicts, by kind of object.
+type verdictSet struct {
 	hosts map[string]hostVerdict
 	urls  map[string]intel.Zone
 	files map[string]intel.Zone
 	ips   map[netip.Addr]ipEv
-	// ev is the kept evidence, of evBytes estimated bytes.
-	ev      map[objKey]evidence
-	evBytes int
+}
+
+func newVerdictSet(n int) verdictSet {
+	return verdictSet{hosts: make(map[string]hostVerdict, n/4), urls: make(map[string]intel.Zone, n/4),
+		files: make(map[string]intel.Zone, n/4), ips: make(map[netip.Addr]ipEv, n/4)}
+}
+
+func (s *verdictSet) len() int {
+	if s == nil {
+		return 0
+	}
+	return len(s.hosts) + len(s.urls) + len(s.files) + len(s.ips)
 }
 
 // evidence is the evidence of one object (one of the pointers set) and
@@ -116,9 +153,8 @@ func (v *Verdicts) generation(k genKey) *verdictGen {
 		if g != nil && (k.store < g.key.store || k.at < g.key.at) {
 			return &verdictGen{key: k}
 		}
-		ng := &verdictGen{key: k, keep: true, max: v.max, hosts: map[string]hostVerdict{},
-			urls: map[string]intel.Zone{}, files: map[string]intel.Zone{}, ips: map[netip.Addr]ipEv{},
-			ev: map[objKey]evidence{}}
+		ng := &verdictGen{key: k, keep: true, max: v.max, dirty: newVerdictSet(0), ev: map[objKey]evidence{}}
+		ng.publishAt.Store(1)
 		if v.cur.CompareAndSwap(g, ng) {
 			return ng
 		}
@@ -144,66 +180,154 @@ func (b *Builder) generation() (*verdictGen, time.Time) {
 	return b.Verdicts.generation(genKey{store: ver, net: net, at: at.UnixNano()}), at
 }
 
-// room makes room for one more verdict; the caller holds g.mu.
+// dirtyMax is the most verdicts dirty holds; the published set holds at
+// most max - dirtyMax.
+func (g *verdictGen) dirtyMax() int { return max(1, g.max/4) }
+
+// room makes room in dirty for one more verdict; the caller holds g.mu.
 func (g *verdictGen) room() {
-	if g.n < g.max {
-		g.n++
+	if g.dirty.len() < g.dirtyMax() {
 		return
 	}
-	// Full: drop one kept verdict, from the first kind that has one (map
+	// Full: drop one verdict, from the first kind that has one (map
 	// iteration starts at a random entry).
-	for k := range g.hosts {
-		delete(g.hosts, k)
+	for k := range g.dirty.hosts {
+		delete(g.dirty.hosts, k)
 		return
 	}
-	for k := range g.urls {
-		delete(g.urls, k)
+	for k := range g.dirty.urls {
+		delete(g.dirty.urls, k)
 		return
 	}
-	for k := range g.files {
-		delete(g.files, k)
+	for k := range g.dirty.files {
+		delete(g.dirty.files, k)
 		return
 	}
-	for k := range g.ips {
-		delete(g.ips, k)
+	for k := range g.dirty.ips {
+		delete(g.dirty.ips, k)
 		return
 	}
 }
 
-// kept reads a kept verdict from the map pick chooses.
-func kept[K comparable, V any](g *verdictGen, pick func(*verdictGen) map[K]V, k K) (V, bool) {
+// foundDirty counts n lookups answered from dirty, and publishes when
+// they are enough.
+func (g *verdictGen) foundDirty(n int) {
+	if n > 0 && g.found.Add(int64(n)) >= g.publishAt.Load() {
+		g.publish()
+	}
+}
+
+// publish makes the verdicts of dirty readable without locks: a new
+// published set of them and of the published ones (random ones left out
+// beyond max - dirtyMax), and an empty dirty.
+func (g *verdictGen) publish() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.found.Load() < g.publishAt.Load() || g.dirty.len() == 0 {
+		return // published by another report
+	}
+	old := g.read.Load()
+	limit := g.max - g.dirtyMax()
+	n := min(limit, old.len()+g.dirty.len())
+	ns := newVerdictSet(n)
+	total := 0
+	add := func(src *verdictSet) {
+		for k, v := range src.hosts {
+			if total >= limit {
+				return
+			}
+			if _, ok := ns.hosts[k]; !ok {
+				ns.hosts[k] = v
+				total++
+			}
+		}
+		for k, v := range src.urls {
+			if total >= limit {
+				return
+			}
+			if _, ok := ns.urls[k]; !ok {
+				ns.urls[k] = v
+				total++
+			}
+		}
+		for k, v := range src.files {
+			if total >= limit {
+				return
+			}
+			if _, ok := ns.files[k]; !ok {
+				ns.files[k] = v
+				total++
+			}
+		}
+		for k, v := range src.ips {
+			if total >= limit {
+				return
+			}
+			if _, ok := ns.ips[k]; !ok {
+				ns.ips[k] = v
+				total++
+			}
+		}
+	}
+	add(&g.dirty) // the newer verdicts first
+	if old != nil {
+		add(old)
+	}
+	g.read.Store(&ns)
+	g.dirty = newVerdictSet(0)
+	g.found.Store(0)
+	g.publishAt.Store(int64(max(1, total/4)))
+}
+
+// kept reads a kept verdict from the map pick chooses: the published set
+// without locks, then dirty.
+func kept[K comparable, V any](g *verdictGen, pick func(*verdictSet) map[K]V, k K) (V, bool) {
 	var v V
 	if g == nil || !g.keep {
 		return v, false
 	}
+	if r := g.read.Load(); r != nil {
+		if v, ok := pick(r)[k]; ok {
+			return v, true
+		}
+	}
 	g.mu.RLock()
-	v, ok := pick(g)[k]
+	v, ok := pick(&g.dirty)[k]
 	g.mu.RUnlock()
+	if ok {
+		g.foundDirty(1)
+	}
 	return v, ok
 }
 
-// keep keeps a verdict in the map pick chooses. A verdict kept already
-// (the same object looked up again) takes no write lock.
-func keep[K comparable, V comparable](g *verdictGen, pick func(*verdictGen) map[K]V, k K, v V) {
+// keep keeps a verdict in the map pick chooses. A verdict published
+// already (the same object looked up again) takes no lock.
+func keep[K comparable, V comparable](g *verdictGen, pick func(*verdictSet) map[K]V, k K, v V) {
 	if g == nil || !g.keep {
 		return
 	}
-	if old, ok := kept(g, pick, k); ok && old == v {
-		return
+	if r := g.read.Load(); r != nil {
+		if old, ok := pick(r)[k]; ok && old == v {
+			return
+		}
 	}
 	g.mu.Lock()
-	m := pick(g)
-	if _, ok := m[k]; !ok {
+	m := pick(&g.dirty)
+	if old, ok := m[k]; ok && old == v {
+		g.mu.Unlock()
+		return
+	} else if !ok {
 		g.room()
 	}
 	m[k] = v
+	g.publishAt.Store(int64(max(1, (g.read.Load().len()+g.dirty.len())/4)))
 	g.mu.Unlock()
 }
 
-func genHosts(g *verdictGen) map[string]hostVerdict { return g.hosts }
-func genURLs(g *verdictGen) map[string]intel.Zone   { return g.urls }
-func genFiles(g *verdictGen) map[string]intel.Zone  { return g.files }
-func genIPs(g *verdictGen) map[netip.Addr]ipEv      { return g.ips }
+func genHosts(s *verdictSet) map[string]hostVerdict { return s.hosts }
+func genURLs(s *verdictSet) map[string]intel.Zone   { return s.urls }
+func genFiles(s *verdictSet) map[string]intel.Zone  { return s.files }
+func genIPs(s *verdictSet) map[netip.Addr]ipEv      { return s.ips }
 
 func (g *verdictGen) host(name string) (hostVerdict, bool) { return kept(g, genHosts, name) }
 func (g *verdictGen) putHost(name string, v hostVerdict)   { keep(g, genHosts, name, v) }
@@ -213,6 +337,13 @@ func (g *verdictGen) file(hash string) (intel.Zone, bool)  { return kept(g, genF
 func (g *verdictGen) putFile(hash string, z intel.Zone)    { keep(g, genFiles, hash, z) }
 func (g *verdictGen) ip(a netip.Addr) (ipEv, bool)         { return kept(g, genIPs, a) }
 func (g *verdictGen) putIP(a netip.Addr, v ipEv)           { keep(g, genIPs, a, v) }
+
+// keptCount is the number of verdicts kept, published and waiting.
+func (g *verdictGen) keptCount() int {
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	return g.read.Load().len() + g.dirty.len()
+}
 
 // evidenceOf returns the kept evidence of an object.
 func (g *verdictGen) evidenceOf(k objKey) (evidence, bool) {

@@ -116,7 +116,11 @@ type objKey struct {
 }
 
 func (b *Builder) judge() *judge {
-	gen, now := b.generation()
+	return b.judgeAt(b.generation())
+}
+
+// judgeAt is a judge of the generation gen (nil: none) scoring at now.
+func (b *Builder) judgeAt(gen *verdictGen, now time.Time) *judge {
 	return &judge{b: b, now: now, gen: gen, hosts: map[string]*hostEv{}, urls: map[string]*urlEv{},
 		files: map[string]*fileEv{}, ips: map[netip.Addr]ipEv{}, masks: map[netip.Addr][]intel.FeedMask{},
 		hostMasks: map[string][]intel.Link{}, sums: map[objKey]*intel.ObjectSummary{},
@@ -538,17 +542,21 @@ func (j *judge) urlMasks(ctx context.Context, u *urlEv, info *netdata.Info) ([]i
 		m.Feeds = slices.Clone(m.Feeds)
 		out = append(out, m)
 	}
+	keyHosts := make([]string, len(u.keys))
+	for i, k := range u.keys {
+		keyHosts[i] = intel.URLHost(k)
+	}
 	covers := func(m intel.FeedMask) bool {
-		for _, k := range u.keys {
-			if maskCovers(m, k, intel.URLHost(k)) {
+		for i, k := range u.keys {
+			if maskCovers(m, k, keyHosts[i]) {
 				return true
 			}
 		}
 		return false
 	}
 	var hosts []string
-	for _, k := range u.keys {
-		if h := intel.URLHost(k); h != "" && !slices.Contains(hosts, h) {
+	for _, h := range keyHosts {
+		if h != "" && !slices.Contains(hosts, h) {
 			hosts = append(hosts, h)
 		}
 	}

@@ -169,6 +169,10 @@ type Contribution struct {
 	// RecencyWeight is the recency weight the points were multiplied by
 	// (0.5 for undated evidence); 0 when no weight was applied.
 	RecencyWeight float64
+	// FeedLatestVersion is, for a listing that its feed's latest version
+	// no longer holds, that version's date (the explanation sets it from
+	// the store's feed versions; scoring does not read it).
+	FeedLatestVersion time.Time
 }
 
 // Rules of Contribution.Rule. The names are stable: clients may match

@@ -247,6 +247,37 @@ func Pipelines(st Intel) bool {
 	return ok
 }
 
+// ReportFilesReader is an optional interface of a backend that keeps the
+// files of reports (intel.Report's YARA rules and PDF document), stored
+// apart from the reports so that reading reports never reads them. Every
+// backend of tipd implements it; ReportYARA and ReportPDF read through it.
+type ReportFilesReader interface {
+	// ReportYARAOf returns the YARA rules of each report of ids that has
+	// some (reports without rules, and unknown ids, are left out).
+	ReportYARAOf(ctx context.Context, ids []string) (map[string]string, error)
+	// ReportPDF returns the PDF document of the report id: nil when the
+	// report has none or is unknown.
+	ReportPDF(ctx context.Context, id string) ([]byte, error)
+}
+
+// ReportYARA returns the YARA rules of each report of ids that has some,
+// or an empty map where st keeps no report files.
+func ReportYARA(ctx context.Context, st Intel, ids []string) (map[string]string, error) {
+	if rf, ok := st.(ReportFilesReader); ok {
+		return rf.ReportYARAOf(ctx, ids)
+	}
+	return map[string]string{}, nil
+}
+
+// ReportPDF returns the PDF document of report id, or nil when it has none
+// or st keeps no report files.
+func ReportPDF(ctx context.Context, st Intel, id string) ([]byte, error) {
+	if rf, ok := st.(ReportFilesReader); ok {
+		return rf.ReportPDF(ctx, id)
+	}
+	return nil, nil
+}
+
 // FeedLocker is an optional interface of a backend that several processes
 // share (PostgreSQL): TakeFeedLock takes, or keeps, the lock of a scheduled
 // feed for this process and reports false when another process holds it,
@@ -285,4 +316,18 @@ func FeedVersions(ctx context.Context, st Intel) (map[string]time.Time, error) {
 		return fv.FeedVersions(ctx)
 	}
 	return map[string]time.Time{}, nil
+}
+
+// Counter is an optional interface of a backend that can count what it
+// holds: addresses with a summary, and objects (hosts, web addresses,
+// files) by kind. The count reads every key or row of those tables, so it
+// is for a background task, not for a request.
+type Counter interface {
+	CountStored(ctx context.Context) (Counts, error)
+}
+
+// Counts are what Counter counts.
+type Counts struct {
+	Addresses int64
+	Objects   map[intel.ObjectKind]int64
 }

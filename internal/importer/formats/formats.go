@@ -64,7 +64,9 @@ var Table = []Format{
 	{Name: "pdns", New: parser(pdns.New), Gen: []Gen{{"pdns", "pdns.json", "", gen.WritePDNS}}},
 	{Name: "phishtank", New: parser(lists.NewPhishTank), Gen: []Gen{{"phishtank", "phishtank.csv", "", gen.WritePhishTank}}},
 	{Name: "rdap", New: parser(rdap.New), Gen: []Gen{{"rdap", "rdap.jsonl", "", gen.WriteRDAP}}},
-	{Name: "reports", New: parser(reports.New), Gen: []Gen{{"reports", "reports.jsonl", "", reportsWriter(gen.WriteReports)}}},
+	{Name: "reports", New: parser(reports.New), Gen: []Gen{{"reports", "reports.jsonl", "", func(w io.Writer, o gen.Options) error {
+		return gen.WriteReports(w, reportOptions(o, true))
+	}}}},
 	// RPSL networks name contacts defined in the dump's other files.
 	{Name: "rpsl", New: parser(rpsl.New), Set: func(o importer.ParserConfig) importer.FileSet { return rpsl.NewDump(o) },
 		Gen: []Gen{{"rpsl", "example.db", "", gen.WriteRPSL}}},
@@ -76,17 +78,30 @@ var Table = []Format{
 	{Name: "warninglist", New: parser(warninglist.New), Gen: []Gen{{"warninglist", "warninglist.json", "", gen.WriteWarninglist}}},
 }
 
+// GenFiles lists, by the name of a file `tipd gen -formats` writes, what
+// writes the files its records name next to it into its directory: the
+// PDFs of the reports.
+var GenFiles = map[string]func(dir string, o gen.Options) error{
+	"reports": func(dir string, o gen.Options) error { return gen.WriteReportPDFs(dir, reportOptions(o, true)) },
+}
+
 // parser adapts a parser package's constructor to Format.New.
 func parser[P importer.Parser](mk func(importer.ParserConfig) P) func(importer.ParserConfig) importer.Parser {
 	return func(o importer.ParserConfig) importer.Parser { return mk(o) }
 }
 
-// reportsWriter sizes a report file to the world: one report per hundred
-// addresses.
+// reportsWriter sizes a report file to the world (reportOptions).
 func reportsWriter(f func(io.Writer, gen.ReportOptions) error) func(io.Writer, gen.Options) error {
 	return func(w io.Writer, o gen.Options) error {
-		return f(w, gen.ReportOptions{Reports: max(1, o.Size/100), Seed: o.Seed, Now: o.Now})
+		return f(w, reportOptions(o, false))
 	}
+}
+
+// reportOptions sizes the reports of a world: one report per hundred
+// addresses; files gives them YARA rules, update dates and PDFs
+// (gen.ReportOptions.Files).
+func reportOptions(o gen.Options, files bool) gen.ReportOptions {
+	return gen.ReportOptions{Reports: max(1, o.Size/100), Seed: o.Seed, Now: o.Now, Files: files}
 }
 
 // Lookup returns the named format.

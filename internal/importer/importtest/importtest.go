@@ -48,7 +48,7 @@ func ParseFile(t testing.TB, path string, p importer.Parser) (*intel.Batch, map[
 		t.Fatal(err)
 	}
 	defer in.Close()
-	b, sum, err := importer.ParseAll(context.Background(), in, p, importer.Options{File: path})
+	b, sum, err := importer.ParseAll(context.Background(), in, p, importer.Options{File: path, Dir: filepath.Dir(path)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,6 +159,9 @@ func (w *World) Import(t testing.TB, path string, newParser func() importer.Pars
 		t.Fatalf("%s: compressed = %v, want %v", path, in.Compressed(), gz)
 	}
 	o.File = path
+	if o.Dir == "" {
+		o.Dir = filepath.Dir(path)
+	}
 	if o.Now == nil {
 		o.Now = func() time.Time { return Now }
 	}

@@ -1,6 +1,8 @@
 package lists_test
 
 import (
+	"encoding/json"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
@@ -13,6 +15,7 @@ import (
 	"github.com/tipd/tipd/internal/importer/jsonl"
 	"github.com/tipd/tipd/internal/importer/lists"
 	"github.com/tipd/tipd/internal/intel"
+	"github.com/tipd/tipd/internal/report"
 	"github.com/tipd/tipd/internal/store"
 )
 
@@ -258,6 +261,22 @@ func TestFeedVersionsDateListings(t *testing.T) {
 		}
 		if c := e.Result.Contributions; len(c) == 0 || !c[0].RecencyDate.Equal(tc.last) {
 			t.Errorf("%s: got contributions %+v, want the first dated %s", tc.ip, c, tc.last)
+		}
+		// The explanation says which listing the latest version dropped.
+		d, err := w.Builder.ExplainData(t.Context(), report.ExplainTarget{Kind: report.ExplainAddress, IP: netip.MustParseAddr(tc.ip)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := d.Evidence[0]
+		dropped := tc.last.Before(importtest.Now)
+		wantNote := "; not in Example Plain List's latest version (2026-11-28)"
+		if dropped != !c.FeedLatestVersion.IsZero() || dropped && (!c.FeedLatestVersion.Equal(importtest.Now) || !strings.HasSuffix(c.Note, wantNote)) ||
+			!dropped && strings.Contains(c.Note, "latest version") {
+			t.Errorf("%s: latest version %s, note %q; dropped by the latest version: %v", tc.ip, c.FeedLatestVersion, c.Note, dropped)
+		}
+		js, _ := json.Marshal(d)
+		if got := strings.Contains(string(js), `"FeedLatestVersion":"2026-11-28T12:00:00Z"`); got != dropped {
+			t.Errorf("%s: JSON %s", tc.ip, js)
 		}
 	}
 }

@@ -1,7 +1,9 @@
 // Package reports parses threat reports with their indicators
 // (-format reports): newline-delimited JSON, one report per line, as
-// documented in docs/import-format.md. A report becomes a Report record
-// (with its indicators, for /api/publications), report links for the
+// documented in docs/import-formats.md. A report becomes a Report record
+// (with its indicators, YARA rules and PDF document, for
+// /api/publications; the files by a name relative to the input's
+// directory, Options.Dir), report links for the
 // addresses it names (directly, through small networks, through the web
 // addresses on IP literals it names, and through passive DNS for its
 // domains), a network listing for each wider network it names, and a hosted
@@ -16,8 +18,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/tipd/tipd/internal/importer"
 	"github.com/tipd/tipd/internal/intel"
@@ -52,13 +59,27 @@ type Record struct {
 	Domains     []string        `json:"domains,omitempty"`
 	URLs        []string        `json:"urls,omitempty"`
 	Hashes      []string        `json:"hashes,omitempty"`
+	// YARA is the report's YARA rules as text; YARAFile (instead) names a
+	// file holding them, and PDF a PDF document of the report, by a name
+	// relative to the import file's directory (FileName).
+	YARA     string `json:"yara,omitempty"`
+	YARAFile string `json:"yara_file,omitempty"`
+	PDF      string `json:"pdf,omitempty"`
 }
 
 // Parser parses the format. It keeps no state between lines.
 type Parser struct {
 	feed string
+	dir  string // of the files records name; "" for none (SetDir)
 	rec  Record
 }
+
+var _ importer.DirParser = (*Parser)(nil)
+
+// SetDir implements importer.DirParser: the directory of the files that
+// yara_file and pdf name ("" for an input without one, where naming a file
+// makes the line bad).
+func (p *Parser) SetDir(dir string) { p.dir = dir }
 
 // New returns a parser; o.Feed names the feed of the network listings
 // (DefaultFeed if empty).
@@ -92,6 +113,9 @@ func (p *Parser) Parse(line []byte, _ int, b *intel.Batch) error {
 		return fmt.Errorf("report: %s", jsonReason(err))
 	}
 	rep, err := p.report(r)
+	if err == nil {
+		err = p.files(r, &rep)
+	}
 	if err != nil {
 		if r.ID != "" {
 			return fmt.Errorf("report %q: %w", clip(r.ID), err)
@@ -226,6 +250,92 @@ func (p *Parser) indicators(r *Record, rep intel.Report, b *intel.Batch) error {
 	rep.Indicators = ioc
 	b.Reports = append(b.Reports, rep)
 	return nil
+}
+
+// files reads the report's YARA rules (inline or from yara_file) and its
+// PDF (pdf) into rep, each at most its cap (intel.MaxReportYARA,
+// intel.MaxReportPDF): YARA rules must be UTF-8 text without NUL, a PDF
+// must begin with "%PDF-".
+func (p *Parser) files(r *Record, rep *intel.Report) error {
+	switch {
+	case r.YARA != "" && r.YARAFile != "":
+		return fmt.Errorf("both %q and %q are given: give the rules once", "yara", "yara_file")
+	case r.YARAFile != "":
+		b, err := p.readFile("yara_file", r.YARAFile, intel.MaxReportYARA)
+		if err != nil {
+			return err
+		}
+		if !utf8.Valid(b) || bytes.IndexByte(b, 0) >= 0 {
+			return fmt.Errorf("file %q in %q is not UTF-8 text", clip(r.YARAFile), "yara_file")
+		}
+		rep.YARA = string(b)
+	case r.YARA != "":
+		if len(r.YARA) > intel.MaxReportYARA {
+			return fmt.Errorf("%q holds %d bytes, more than the %d allowed", "yara", len(r.YARA), intel.MaxReportYARA)
+		}
+		if strings.IndexByte(r.YARA, 0) >= 0 {
+			return fmt.Errorf("%q holds a NUL character", "yara")
+		}
+		rep.YARA = r.YARA
+	}
+	if r.PDF != "" {
+		b, err := p.readFile("pdf", r.PDF, intel.MaxReportPDF)
+		if err != nil {
+			return err
+		}
+		if !bytes.HasPrefix(b, []byte("%PDF-")) {
+			return fmt.Errorf("file %q in %q is not a PDF document (it does not begin with %%PDF-)", clip(r.PDF), "pdf")
+		}
+		rep.PDF = b
+	}
+	return nil
+}
+
+// readFile reads the file that field names, at most limit bytes. The name
+// is relative to the parser's directory and may not leave it (no absolute
+// name, no "..", no symbolic link out of it).
+func (p *Parser) readFile(field, name string, limit int) ([]byte, error) {
+	if p.dir == "" {
+		return nil, fmt.Errorf("%q names the file %q, but the input has no directory (standard input): give -dir", field, clip(name))
+	}
+	if !filepath.IsLocal(name) {
+		return nil, fmt.Errorf("bad file name %q in %q: want a name relative to the import file's directory, inside it", clip(name), field)
+	}
+	f, err := os.OpenInRoot(p.dir, name)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the file %q of %q: %v", clip(name), field, pathReason(err))
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the file %q of %q: %v", clip(name), field, pathReason(err))
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("the file %q of %q is not a regular file", clip(name), field)
+	}
+	tooBig := func(n int64) error {
+		return fmt.Errorf("the file %q of %q has %d bytes, more than the %d allowed", clip(name), field, n, limit)
+	}
+	if fi.Size() > int64(limit) {
+		return nil, tooBig(fi.Size())
+	}
+	b, err := io.ReadAll(io.LimitReader(f, int64(limit)+1))
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the file %q of %q: %v", clip(name), field, pathReason(err))
+	}
+	if len(b) > limit {
+		return nil, tooBig(int64(len(b)))
+	}
+	return b, nil
+}
+
+// pathReason is err without the path that *fs.PathError repeats.
+func pathReason(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }
 
 func reportType(s string) (string, error) {

@@ -5,9 +5,12 @@ import (
 	"context"
 	"flag"
 	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/tipd/tipd/internal/gen"
 	"github.com/tipd/tipd/internal/importer"
@@ -17,6 +20,7 @@ import (
 	"github.com/tipd/tipd/internal/intel"
 	"github.com/tipd/tipd/internal/report"
 	"github.com/tipd/tipd/internal/score"
+	"github.com/tipd/tipd/internal/store"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
@@ -67,14 +71,109 @@ func TestMixed(t *testing.T) {
 		9:  `bad hash "xyz"`,
 		10: `field "ips": want []string, not string`,
 		11: "an address",
+		12: `cannot read the file "missing.pdf" of "pdf"`,
+		13: `bad file name "../testdata/rpt-2026-0117.pdf" in "pdf"`,
+		14: `file "not-a.pdf" in "pdf" is not a PDF document`,
+		15: `both "yara" and "yara_file" are given`,
+		16: `bad file name "/etc/hostname" in "yara_file"`,
 	}
 	importtest.CheckBad(t, bad, want)
 	var ids []string
 	for _, r := range b.Reports {
 		ids = append(ids, r.ID)
 	}
-	if !slices.Equal(ids, []string{"rpt-ok-1", "rpt-ok-8"}) {
-		t.Errorf("got reports %v, want rpt-ok-1 and rpt-ok-8", ids)
+	if !slices.Equal(ids, []string{"rpt-ok-1", "rpt-ok-8", "rpt-ok-17"}) {
+		t.Errorf("got reports %v, want rpt-ok-1, rpt-ok-8 and rpt-ok-17", ids)
+	}
+	if r := b.Reports[2]; r.YARA == "" || !bytes.HasPrefix(r.PDF, []byte("%PDF-")) {
+		t.Errorf("rpt-ok-17: got %d bytes of YARA and PDF %.20q, want both files", len(r.YARA), r.PDF)
+	}
+}
+
+// TestFiles: the YARA rules (inline and from a file) and the PDF next to
+// the input are read as they are; a file over its cap, or an input
+// without a directory, makes the line bad.
+func TestFiles(t *testing.T) {
+	b, bad := parseFile(t, "testdata/reports.jsonl")
+	if len(bad) != 0 {
+		t.Fatalf("bad lines: %v", bad)
+	}
+	pdf, err := os.ReadFile("testdata/rpt-2026-0117.pdf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	yar, err := os.ReadFile("testdata/rpt-2026-0200.yar")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := b.Reports[0]; !bytes.Equal(r.PDF, pdf) || !strings.HasPrefix(r.YARA, "rule Example_Campaign_Telecoms\n{") {
+		t.Errorf("rpt-2026-0117: got PDF of %d bytes and YARA %.40q, want the PDF file (%d bytes) and the inline rules", len(r.PDF), r.YARA, len(pdf))
+	}
+	if r := b.Reports[1]; r.YARA != string(yar) || r.PDF != nil {
+		t.Errorf("rpt-2026-0200: got YARA %.40q and %d bytes of PDF, want the rules file and no PDF", r.YARA, len(r.PDF))
+	}
+	if r := b.Reports[2]; r.YARA != "" || r.PDF != nil {
+		t.Errorf("rpt-2026-0301: got files, want none")
+	}
+
+	dir := t.TempDir()
+	big := append([]byte("%PDF-1.4\n"), make([]byte, intel.MaxReportPDF)...)
+	if err := os.WriteFile(filepath.Join(dir, "big.pdf"), big, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "big.yar"), bytes.Repeat([]byte("x"), intel.MaxReportYARA+1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "bin.yar"), []byte("rule \xff\x00"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		dir, line, want string
+	}{
+		{dir, `{"id":"r","type":"APT","title":"t","published":"2026-11-01","pdf":"big.pdf"}`, `the file "big.pdf" of "pdf" has 16777225 bytes, more than the 16777216 allowed`},
+		{dir, `{"id":"r","type":"APT","title":"t","published":"2026-11-01","yara_file":"big.yar"}`, `the file "big.yar" of "yara_file" has 1048577 bytes, more than the 1048576 allowed`},
+		{dir, `{"id":"r","type":"APT","title":"t","published":"2026-11-01","yara_file":"bin.yar"}`, `file "bin.yar" in "yara_file" is not UTF-8 text`},
+		{dir, `{"id":"r","type":"APT","title":"t","published":"2026-11-01","yara_file":"."}`, `the file "." of "yara_file" is not a regular file`},
+		{"", `{"id":"r","type":"APT","title":"t","published":"2026-11-01","pdf":"a.pdf"}`, `the input has no directory (standard input): give -dir`},
+		{dir, `{"id":"r","type":"APT","title":"t","published":"2026-11-01","yara":"rule a\u0000"}`, `"yara" holds a NUL character`},
+	} {
+		p := reports.New(importer.ParserConfig{})
+		p.SetDir(c.dir)
+		var b intel.Batch
+		err := p.Parse([]byte(c.line), 1, &b)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: got error %v, want %q", c.line, err, c.want)
+		}
+	}
+}
+
+// TestFilesImported: the files reach the store with the report, and a
+// report imported again without them loses them.
+func TestFilesImported(t *testing.T) {
+	w := importtest.NewWorld()
+	newP := func() importer.Parser { return reports.New(importer.ParserConfig{}) }
+	w.Import(t, "testdata/reports.jsonl", newP, importer.Options{})
+	pdf, err := os.ReadFile("testdata/rpt-2026-0117.pdf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	got, err := store.ReportPDF(ctx, w.Store, "rpt-2026-0117")
+	if err != nil || !bytes.Equal(got, pdf) {
+		t.Errorf("stored PDF: got %d bytes (%v), want %d", len(got), err, len(pdf))
+	}
+	yara, err := store.ReportYARA(ctx, w.Store, []string{"rpt-2026-0117", "rpt-2026-0200", "rpt-2026-0301"})
+	if err != nil || len(yara) != 2 {
+		t.Errorf("stored YARA: got %d reports' rules (%v), want 2", len(yara), err)
+	}
+	dir := t.TempDir()
+	file := filepath.Join(dir, "again.jsonl")
+	if err := os.WriteFile(file, []byte(`{"id":"rpt-2026-0117","type":"APT","title":"Again","published":"2026-11-10"}`+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	w.Import(t, file, newP, importer.Options{})
+	if got, err := store.ReportPDF(ctx, w.Store, "rpt-2026-0117"); err != nil || got != nil {
+		t.Errorf("PDF after a re-import without it: got %d bytes (%v), want none", len(got), err)
 	}
 }
 
@@ -185,15 +284,27 @@ func FuzzParse(f *testing.F) {
 	for _, l := range bytes.Split(mixed, []byte("\n")) {
 		f.Add(l)
 	}
+	f.Add([]byte(`{"id":"x","type":"APT","title":"t","published":"2026-11-01","yara_file":"rpt-2026-0200.yar","pdf":"rpt-2026-0117.pdf"}`))
+	f.Add([]byte(`{"id":"x","type":"APT","title":"t","published":"2026-11-01","pdf":"testdata/../rpt-2026-0117.pdf"}`))
 	f.Fuzz(func(t *testing.T, line []byte) {
 		var b intel.Batch
-		if err := reports.New(importer.ParserConfig{}).Parse(line, 1, &b); err != nil {
+		p := reports.New(importer.ParserConfig{})
+		p.SetDir("testdata") // file names resolve next to the fixtures
+		if err := p.Parse(line, 1, &b); err != nil {
 			return // the pipeline discards what a bad line appended
 		}
 		for _, r := range b.Reports {
 			if r.ID == "" || r.Published.IsZero() || len(r.Indicators) > intel.MaxReportIndicators {
 				t.Fatalf("accepted an invalid report %+v", r)
 			}
+			if len(r.YARA) > intel.MaxReportYARA || len(r.PDF) > intel.MaxReportPDF ||
+				strings.IndexByte(r.YARA, 0) >= 0 || !utf8.ValidString(r.YARA) ||
+				r.PDF != nil && !bytes.HasPrefix(r.PDF, []byte("%PDF-")) {
+				t.Fatalf("accepted files the stores refuse: %d bytes of YARA, PDF %.20q", len(r.YARA), r.PDF)
+			}
+		}
+		if err := (&intel.Batch{Reports: b.Reports}).Validate(); err != nil {
+			t.Fatalf("accepted a report the stores refuse: %v", err)
 		}
 		for _, l := range b.ReportLinks {
 			if !l.IP.IsValid() && l.Domain == "" {

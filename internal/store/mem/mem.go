@@ -32,6 +32,8 @@ type Store struct {
 	domIPs  map[string]map[netip.Addr]*intel.Resolution
 	urls    map[string]*urlData
 	reports map[string]intel.Report
+	// reportFiles holds the YARA rules and PDF of reports, apart from them.
+	reportFiles map[string]reportFiles
 	// reportAddrs indexes ReportLinks by report: id -> addresses.
 	reportAddrs map[string]map[netip.Addr]bool
 
@@ -111,6 +113,7 @@ func New() *Store {
 		domIPs:      map[string]map[netip.Addr]*intel.Resolution{},
 		urls:        map[string]*urlData{},
 		reports:     map[string]intel.Report{},
+		reportFiles: map[string]reportFiles{},
 		reportAddrs: map[string]map[netip.Addr]bool{},
 		countries:   map[netip.Prefix]intel.CountryRange{},
 		asRanges:    map[asKey]intel.ASRange{},
@@ -331,6 +334,7 @@ func (s *Store) apply(b *intel.Batch) {
 		r.Geo = slices.Clone(r.Geo)
 		r.Actors = slices.Clone(r.Actors)
 		r.Indicators = slices.Clone(r.Indicators)
+		s.setReportFiles(&r)
 		s.reports[r.ID] = r
 	}
 	for _, r := range b.ReportLinks {

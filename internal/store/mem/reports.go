@@ -107,3 +107,49 @@ func (s *Store) ReportObjects(ctx context.Context, id string, limit int) ([]stor
 	}
 	return sorted, nil
 }
+
+// reportFiles are the files of a report.
+type reportFiles struct {
+	yara string
+	pdf  []byte
+}
+
+// setReportFiles keeps the files of r (about to replace the stored report
+// of its id) apart from it, replacing those of the report it replaces, and
+// clears them in r.
+func (s *Store) setReportFiles(r *intel.Report) {
+	if r.YARA == "" && len(r.PDF) == 0 {
+		delete(s.reportFiles, r.ID)
+	} else {
+		s.reportFiles[r.ID] = reportFiles{yara: r.YARA, pdf: slices.Clone(r.PDF)}
+	}
+	r.YARA, r.PDF = "", nil
+}
+
+var _ store.ReportFilesReader = (*Store)(nil)
+
+// ReportYARAOf implements store.ReportFilesReader.
+func (s *Store) ReportYARAOf(ctx context.Context, ids []string) (map[string]string, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := map[string]string{}
+	for _, id := range ids {
+		if f := s.reportFiles[id]; f.yara != "" {
+			out[id] = f.yara
+		}
+	}
+	return out, nil
+}
+
+// ReportPDF implements store.ReportFilesReader.
+func (s *Store) ReportPDF(ctx context.Context, id string) ([]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return slices.Clone(s.reportFiles[id].pdf), nil
+}

@@ -40,6 +40,8 @@
 //	M stamp                      the latest change stamp given
 //	X addr16 id, Y addr16 id     spam / phishing event IDs already counted
 //	R id                         report
+//	B id 0x00 y, B id 0x00 p     a report's YARA rules, its PDF (apart from
+//	                             the report; see reportfiles.go)
 //	N kind prefix [extra]        network records (country, AS, WHOIS,
 //	                             network listing, allow list)
 //	M netv                       network version counter

@@ -147,8 +147,10 @@ func dateOrder(t time.Time) uint64 {
 }
 
 // indexReport keeps the date index of r (about to replace the stored report
-// of its id) up to date.
+// of its id) up to date, and writes its files apart from it
+// (setReportFiles).
 func (a *applier) indexReport(r *intel.Report) error {
+	a.setReportFiles(r)
 	old, found, err := a.get(strKey(tReport, r.ID))
 	if err != nil {
 		return err

@@ -196,6 +196,7 @@ func citusLayout() []citusTable {
 		{"request_counts", "user_name", "none"},
 		{"domains", "", ""},
 		{"reports", "", ""},
+		{"report_files", "", ""},
 		{"feed_versions", "", ""},
 		{"country_ranges", "", ""},
 		{"as_ranges", "", ""},

@@ -256,3 +256,61 @@ var reportObjectsOfSQL = func() string {
 		FROM links WHERE item = ANY($1) AND list IN (` + strings.Join(lists, ", ") + `)) r
 		WHERE n <= $2 ORDER BY item, list, owner`
 }()
+
+var _ store.ReportFilesReader = (*Store)(nil)
+
+// ReportYARAOf implements store.ReportFilesReader: one query by primary
+// key of report_files.
+func (s *Store) ReportYARAOf(ctx context.Context, ids []string) (map[string]string, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	keep := make([]string, 0, len(ids))
+	for _, id := range ids {
+		if !badText(id) {
+			keep = append(keep, id)
+		}
+	}
+	if len(keep) == 0 {
+		return out, nil
+	}
+	rows, err := s.pool.Query(ctx, `SELECT id, yara FROM report_files WHERE id = ANY($1) AND yara IS NOT NULL`, keep)
+	if err != nil {
+		return nil, wrapErr(ctx, "report YARA rules", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, yara string
+		if err := rows.Scan(&id, &yara); err != nil {
+			return nil, wrapErr(ctx, "report YARA rules", err)
+		}
+		out[id] = yara
+	}
+	if err := rows.Err(); err != nil {
+		return nil, wrapErr(ctx, "report YARA rules", err)
+	}
+	return out, nil
+}
+
+// ReportPDF implements store.ReportFilesReader.
+func (s *Store) ReportPDF(ctx context.Context, id string) ([]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if badText(id) {
+		return nil, nil
+	}
+	var pdf []byte
+	err := s.pool.QueryRow(ctx, `SELECT pdf FROM report_files WHERE id = $1`, id).Scan(&pdf)
+	if notFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, wrapErr(ctx, "report PDF", err)
+	}
+	if len(pdf) == 0 {
+		return nil, nil
+	}
+	return pdf, nil
+}

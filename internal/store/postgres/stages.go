@@ -372,11 +372,18 @@ func phishStage(rs []intel.PhishingEvent) stage {
 func reportStage(rs []intel.Report) stage {
 	return stage{
 		table: "st_reports", ddl: `, id text, type text, title text, description text, published timestamptz, updated timestamptz,
-			tags text[], industries text[], geo text[], actors text[], indicators text[]` + srcDDL,
-		cols: names("id", "type", "title", "description", "published", "updated", "tags", "industries", "geo", "actors", "indicators"), n: len(rs),
+			tags text[], industries text[], geo text[], actors text[], indicators text[], yara text, pdf bytea` + srcDDL,
+		cols: names("id", "type", "title", "description", "published", "updated", "tags", "industries", "geo", "actors", "indicators", "yara", "pdf"), n: len(rs),
 		row: func(i int) ([]any, error) {
 			r := rs[i]
-			return append([]any{r.ID, r.Type, r.Title, r.Description, ts(r.Published), ts(r.Updated), r.Tags, r.Industries, r.Geo, r.Actors, r.Indicators},
+			var yara, pdf any // NULL when the report has none
+			if r.YARA != "" {
+				yara = r.YARA
+			}
+			if len(r.PDF) > 0 {
+				pdf = r.PDF
+			}
+			return append([]any{r.ID, r.Type, r.Title, r.Description, ts(r.Published), ts(r.Updated), r.Tags, r.Industries, r.Geo, r.Actors, r.Indicators, yara, pdf},
 				srcVals(r.Source)...), nil
 		},
 		stmts: []string{
@@ -388,6 +395,11 @@ func reportStage(rs []intel.Report) stage {
 			ON CONFLICT (id) DO UPDATE SET type = EXCLUDED.type, title = EXCLUDED.title, description = EXCLUDED.description,
 				published = EXCLUDED.published, updated = EXCLUDED.updated, tags = EXCLUDED.tags, industries = EXCLUDED.industries,
 				geo = EXCLUDED.geo, actors = EXCLUDED.actors, indicators = EXCLUDED.indicators, ` + setSrc,
+			// Its files are replaced with it: those of the latest applied.
+			`DELETE FROM report_files WHERE id IN (SELECT id FROM st_reports)`,
+			`INSERT INTO report_files (id, yara, pdf)
+			SELECT id, yara, pdf FROM (SELECT DISTINCT ON (id) id, yara, pdf FROM st_reports ORDER BY id, ord DESC) l
+			WHERE yara IS NOT NULL OR pdf IS NOT NULL`,
 		},
 	}
 }

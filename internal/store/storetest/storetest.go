@@ -74,6 +74,7 @@ func Run(t *testing.T, f Factory) {
 		{"ReportsAfter", testReportsAfter},
 		{"ReportAddresses", testReportAddresses},
 		{"ReportObjects", testReportObjects},
+		{"ReportFiles", testReportFiles},
 		{"AddressSeen", testAddressSeen},
 		{"RedCounts", testRedCounts},
 		{"ListOrder", testListOrder},
@@ -110,6 +111,7 @@ func Run(t *testing.T, f Factory) {
 		{"ObjectsIdempotent", testObjectsIdempotent},
 		{"ObjectsPersistence", testObjectsPersistence},
 		{"FeedVersions", testFeedVersions},
+		{"CountStored", testCountStored},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, f) })
