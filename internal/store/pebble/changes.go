@@ -36,19 +36,17 @@ import (
 // so that stamps increase across restarts even if the clock goes back.
 //
 // An object is changed when the batch rewrites its summary (ObjectInfo,
-// ObjectListing, DomainWhois, list counts), an item of a list it owns or
-// the FileHashes stored under its hash (see markObject). Objects have no
-// one value that every change of theirs rewrites (a FileHashes record
-// changes no summary), so an object's stamp is in its summary and, for a
-// file, in the FileHashes under its hash: the last stampLen bytes of each
-// (see objcodec.go). A changed object gets the batch's stamp in the values
-// of it the batch writes, or in its summary if it writes none (a changed
-// link item), and its stamp is the later of the two: both are read in the
-// first round of the planned reads of most batches anyway, so stamps cost
-// objects neither a key nor a read of their own. Stores written before
-// kept the stamp under c 'O' instead, and their values end without one:
-// for an object with such a value the key is read too (and removed once
-// the stamp is in the object's values).
+// ObjectListing, DomainWhois, list counts, a file's FileHashes, a list
+// item the summary holds) or an item of a list it owns in keys (see
+// markObject). An object's stamp is in its summary: the last stampLen
+// bytes (see objcodec.go); a changed object gets the batch's stamp in its
+// summary, which the first round of the planned reads has read, so stamps
+// cost objects neither a key nor a read of their own. Stores written
+// before kept a file's FileHashes under F hash with a stamp of its own (the
+// later of the two counts until the summary takes the FileHashes in), and
+// older ones the stamp under c 'O' instead, with values ending without
+// one: for an object with such a value the key is read too (and removed
+// once the stamp is in the object's values).
 const (
 	tChange   = 'c'
 	cAddress  = 'a'
@@ -288,8 +286,12 @@ func (a *applier) stampObjects(at time.Time, log *changeLog) error {
 	// FileHashes the batch has not read (most it has), then the stamp keys
 	// of objects whose values predate stamps in values.
 	var keys [][]byte
+	legacyHashes := a.store.hashKeys.Load()
 	for _, obj := range objs {
-		for _, k := range stampHolders(obj) {
+		if a.objs[obj] != nil && !legacyHashes {
+			continue // its summary is read (see prevStamp)
+		}
+		for _, k := range a.stampHolders(obj) {
 			if _, _, ok := a.before(k); !ok {
 				keys = append(keys, k)
 			}
@@ -337,11 +339,11 @@ func (a *applier) stampObjects(at time.Time, log *changeLog) error {
 }
 
 // stampHolders are the keys of the values of an object (kind byte and key)
-// that hold its change stamp: its summary and, for a file, the FileHashes
-// under its hash.
-func stampHolders(obj string) [][]byte {
+// that hold its change stamp: its summary and, for a file in a store that
+// may hold FileHashes under F keys, the FileHashes under its hash.
+func (a *applier) stampHolders(obj string) [][]byte {
 	ks := [][]byte{append([]byte{tObject}, obj...)}
-	if len(obj) > 1 && intel.ObjectKind(obj[0]) == intel.ObjectFile {
+	if len(obj) > 1 && intel.ObjectKind(obj[0]) == intel.ObjectFile && a.store.hashKeys.Load() {
 		ks = append(ks, hashesKey(obj[1:]))
 	}
 	return ks
@@ -354,7 +356,14 @@ func stampHolders(obj string) [][]byte {
 // (which the batch must have read) counts too. The values must have been
 // read.
 func (a *applier) prevStamp(obj string) (prev time.Time, legacy bool, err error) {
-	for i, k := range stampHolders(obj) {
+	if s := a.objs[obj]; s != nil && !a.store.hashKeys.Load() {
+		// The summary is the only holder, and the batch decoded it.
+		if !s.found {
+			return prev, false, nil
+		}
+		return s.stamp, !s.stamped, nil
+	}
+	for i, k := range a.stampHolders(obj) {
 		v, found, ok := a.before(k)
 		if !ok {
 			return prev, false, fmt.Errorf("change stamp of an object: %q not read", k)
@@ -390,19 +399,13 @@ func (a *applier) prevStamp(obj string) (prev time.Time, legacy bool, err error)
 // writeStamp writes the stamp at into the values of an object the batch
 // wrote, or into its summary.
 func (a *applier) writeStamp(obj string, at time.Time) error {
-	wrote := false
-	for _, k := range stampHolders(obj) {
-		if s, ok := a.o.lookup(k); ok && s.flags&fWritten != 0 && s.flags&fDel == 0 {
-			setValueStamp(s.v, at)
-			wrote = true
-		}
-	}
-	if wrote {
-		return nil
-	}
 	s := a.objs[obj]
-	if s == nil {
+	switch {
+	case s == nil:
 		return fmt.Errorf("change stamp of %q: %w: the object has no summary", obj[1:], errCorrupt)
+	case s.wrote != nil:
+		setValueStamp(s.wrote, at)
+		return nil
 	}
 	s.stamp = at
 	v, err := encObjSum(nil, s)
@@ -410,6 +413,10 @@ func (a *applier) writeStamp(obj string, at time.Time) error {
 		return fmt.Errorf("summary of %q: %w", obj[1:], err)
 	}
 	a.set(append([]byte{tObject}, obj...), v)
+	s.wrote = v
+	if s.legacy != nil {
+		a.del(hashesKey(obj[1:])) // the summary holds its FileHashes now
+	}
 	return nil
 }
 

@@ -25,9 +25,16 @@
 //	O kind key                   object summary (kind: the intel.ObjectKind
 //	                             byte): ObjectInfo, listings, per-list
 //	                             counts of its links, DomainWhois (JSON),
-//	                             change stamp (see changes.go)
+//	                             then optional sections: a file's
+//	                             FileHashes stored under its hash (hashes
+//	                             as bytes), the items of its lists of at
+//	                             most four items (inline.go); change stamp
+//	                             (see changes.go)
 //	F hash                       FileHashes stored under one of its hashes,
-//	                             change stamp of the hash's file
+//	                             change stamp of the hash's file: stores
+//	                             written before summaries held them; read
+//	                             while a store holds any, moved into the
+//	                             summary when the file changes
 //	c a stamp                    change log: the addresses stamped at stamp;
 //	c u stamp                    the web addresses (see changes.go)
 //	M stamp                      the latest change stamp given
@@ -54,7 +61,8 @@
 //	d domain IPs    domain 0x00;   addr16;         recency (no primary, empty value)
 //	g URL files     url 0x00;      MD5;            recency
 //	k object links  LinkList owner 0x00; Link.Item; recency, or severity
-//	                (lists with LinkList.BySeverity) then hits
+//	                (lists with LinkList.BySeverity) then hits; only the
+//	                lists their owner's summary does not hold (inline.go)
 //
 // recency is 20 bytes: the bit-inverted LastSeen (seconds since year 1 and
 // nanoseconds, big-endian) and the bit-inverted, sign-flipped hit count, so

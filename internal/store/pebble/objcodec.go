@@ -3,7 +3,9 @@ package pebble
 import (
 	"encoding/binary"
 	"encoding/json"
+	"slices"
 	"time"
+	"unsafe"
 
 	"github.com/tipd/tipd/internal/intel"
 )
@@ -15,8 +17,8 @@ import (
 
 // Keys of the object records.
 const (
-	tObject = 'O' // O kind key                         -> object summary
-	tHashes = 'F' // F hash                             -> FileHashes
+	tObject = 'O' // O kind key                         -> object summary (a file's: with the FileHashes under its hash)
+	tHashes = 'F' // F hash                             -> FileHashes (stores written before summaries held them)
 	lLinks  = 'k' // list byte of P and I keys: owner = LinkList owner 0x00
 )
 
@@ -100,6 +102,23 @@ type objSum struct {
 	listings []intel.ObjectListing // sorted by Feed, Category; Kind and Key not stored
 	whois    intel.DomainWhois
 	lists    [intel.NumLinkLists]intel.ListCount
+	// hashes is the FileHashes stored under a file's hash (hasHashes:
+	// one is).
+	hashes    intel.FileHashes
+	hasHashes bool
+	// inline are the lists whose items the summary holds itself (see
+	// inlineList), sorted by list.
+	inline []inlineItems
+	// old is the summary's value before the batch (found: it had one),
+	// wrote the value the batch writes, if any (see applier.loadObj).
+	old   []byte
+	found bool
+	wrote []byte
+	// legacy is the content of a summary (without its stamp) into which
+	// the batch moved the FileHashes a store written before summaries held
+	// them kept under F hash, as it was before the batch (see
+	// applier.loadObj); nil for any other.
+	legacy []byte
 	// stamp is the object's change stamp as the summary holds it (see
 	// changes.go); stamped is false for a summary written before
 	// summaries held stamps.
@@ -116,7 +135,11 @@ func encObjSum(dst []byte, s *objSum) ([]byte, error) {
 		}
 	}
 	if dst == nil {
-		dst = make([]byte, 0, 128+len(j)+64*len(s.listings))
+		n := 128 + len(j) + 64*len(s.listings)
+		if s.hasHashes {
+			n += 96 + len(s.hashes.Source.Feed) + len(s.hashes.Source.File)
+		}
+		dst = make([]byte, 0, n)
 	}
 	e := enc{dst}
 	e.byte(valueFormat)
@@ -158,7 +181,119 @@ func encObjSum(dst []byte, s *objSum) ([]byte, error) {
 	}
 	e.uvarint(uint64(len(j)))
 	e.b = append(e.b, j...)
+	if s.hasHashes {
+		e.byte(secHashes)
+		encFileHashes(&e, &s.hashes)
+	}
+	if len(s.inline) > 0 {
+		e.byte(secLinks)
+		e.uvarint(uint64(len(s.inline)))
+		for _, l := range s.inline {
+			e.byte(byte(l.list))
+			e.uvarint(uint64(len(l.links)))
+			for i := range l.links {
+				e.str(l.links[i].Item)
+				e.b = encLink(e.b, &l.links[i])
+			}
+		}
+	}
 	return appendValueStamp(e.b, s.stamp), nil
+}
+
+// Sections of a summary after its WHOIS record: a tag byte and the
+// section's fields, before the stamp. A summary written before they
+// existed ends with its WHOIS record and stamp; a decoder meets a section
+// when more than a stamp is left.
+const (
+	secHashes = 'h' // the FileHashes stored under the file's hash
+	secLinks  = 'k' // lists held inline: count, then list(1), count, items (item key, link)
+)
+
+// encFileHashes encodes the hashes of a FileHashes record, each as one
+// byte (hashAbsent, hashRaw or hashText) and its bytes, then its source.
+// The stores keep upper-case hex of the hash's length: raw bytes, half
+// the size; anything else as text.
+func encFileHashes(e *enc, h *intel.FileHashes) {
+	for i, x := range [3]string{h.MD5, h.SHA1, h.SHA256} {
+		if x == "" {
+			e.byte(hashAbsent)
+			continue
+		}
+		if len(x) == 2*hashLens[i] {
+			n := len(e.b)
+			e.b = slices.Grow(e.b, 1+len(x)/2)[:n+1+len(x)/2]
+			e.b[n] = hashRaw
+			b := e.b[n+1:]
+			var bad byte
+			for j := range b {
+				hi, lo := unhexTable[x[2*j]], unhexTable[x[2*j+1]]
+				bad |= hi | lo
+				b[j] = hi<<4 | lo
+			}
+			if bad < 16 {
+				continue
+			}
+			e.b = e.b[:n]
+		}
+		e.byte(hashText)
+		e.str(x)
+	}
+	e.source(h.Source)
+}
+
+// unhexTable maps the upper-case hex digits to their values, any other
+// byte to 0xff.
+var unhexTable = func() (t [256]byte) {
+	for i := range t {
+		t[i] = 0xff
+	}
+	for i, c := range "0123456789ABCDEF" {
+		t[c] = byte(i)
+	}
+	return t
+}()
+
+func decFileHashes(d *dec, h *intel.FileHashes) {
+	for i, x := range [3]*string{&h.MD5, &h.SHA1, &h.SHA256} {
+		switch d.byte() {
+		case hashAbsent:
+			*x = ""
+		case hashRaw:
+			n := hashLens[i]
+			if len(d.s) < n {
+				d.fail()
+				return
+			}
+			*x = upperHex(d.s[:n])
+			d.s = d.s[n:]
+		case hashText:
+			*x = d.str()
+		default:
+			d.fail()
+			return
+		}
+	}
+	h.Source = d.source()
+}
+
+// The forms of a hash in encFileHashes, and the lengths in bytes of the
+// MD5, SHA-1 and SHA-256.
+const (
+	hashAbsent = 0
+	hashRaw    = 1
+	hashText   = 2
+)
+
+var hashLens = [3]int{16, 20, 32}
+
+// upperHex is the upper-case hex of the bytes of s.
+func upperHex(s string) string {
+	const digits = "0123456789ABCDEF"
+	b := make([]byte, 2*len(s))
+	for i := 0; i < len(s); i++ {
+		b[2*i], b[2*i+1] = digits[s[i]>>4], digits[s[i]&15]
+	}
+	return unsafe.String(&b[0], len(b))
 }
 
 func decObjSum(d *dec, s *objSum) error { return decObjSumFields(d, s, true) }
@@ -209,6 +344,17 @@ func decObjSumFields(d *dec, s *objSum, whois bool) error {
 	}
 	if j := d.view(); whois && j != "" && d.err == nil {
 		if err := json.Unmarshal([]byte(j), &s.whois); err != nil {
+			d.fail()
+		}
+	}
+	for d.err == nil && len(d.s) > stampLen {
+		switch d.byte() {
+		case secHashes:
+			decFileHashes(d, &s.hashes)
+			s.hasHashes = d.err == nil
+		case secLinks:
+			decInline(d, s)
+		default:
 			d.fail()
 		}
 	}
@@ -291,4 +437,38 @@ func valueContent(v []byte, stamped bool) []byte {
 		return v[:len(v)-stampLen]
 	}
 	return v
+}
+
+// inlineItems are the items of one list held in its owner's summary, in
+// the order of the list's index (see sortInline).
+type inlineItems struct {
+	list  intel.LinkList
+	links []intel.Link // List and Item set, Owner not
+}
+
+func decInline(d *dec, s *objSum) {
+	n := d.uvarint()
+	if n > uint64(len(d.s)) || n == 0 {
+		d.fail()
+		return
+	}
+	s.inline = make([]inlineItems, n)
+	for i := range s.inline {
+		l := &s.inline[i]
+		l.list = intel.LinkList(d.byte())
+		m := d.uvarint()
+		if !inlineList(l.list) || m == 0 || m > uint64(len(d.s)) || i > 0 && l.list <= s.inline[i-1].list {
+			d.fail()
+			return
+		}
+		l.links = make([]intel.Link, m)
+		for j := range l.links {
+			k := &l.links[j]
+			k.List = l.list
+			k.Item = d.str()
+			if decLink(d, k) != nil {
+				return
+			}
+		}
+	}
 }

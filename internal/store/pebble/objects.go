@@ -34,7 +34,9 @@ func (s *Store) Object(ctx context.Context, kind intel.ObjectKind, key string) (
 }
 
 // Links implements store.Objects: a scan of at most limit entries of the
-// list's index, which holds the items of one owner in the list's order.
+// list's index, which holds the items of one owner in the list's order;
+// for a list that may be held inline (inline.go) and has no index entry,
+// a read of the owner's summary with the same iterator.
 func (s *Store) Links(ctx context.Context, list intel.LinkList, owner string, limit int) ([]intel.Link, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -42,7 +44,12 @@ func (s *Store) Links(ctx context.Context, list intel.LinkList, owner string, li
 	if !list.Valid() || limit <= 0 {
 		return nil, nil
 	}
-	l, err := s.openList(ctx, lLinks, linkOwner(nil, list, owner), linkSortLen(list), limit)
+	it, err := s.db.NewIterWithContext(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("list %d of %q: %w", list, owner, err)
+	}
+	defer it.Close()
+	l, err := listOn(it, lLinks, linkOwner(nil, list, owner), linkSortLen(list), limit)
 	if err != nil {
 		return nil, fmt.Errorf("list %d of %q: %w", list, owner, err)
 	}
@@ -64,16 +71,44 @@ func (s *Store) Links(ctx context.Context, list intel.LinkList, owner string, li
 	if err := l.close(); err != nil {
 		return nil, fmt.Errorf("list %d of %q: %w", list, owner, err)
 	}
+	if len(out) > 0 || !inlineList(list) {
+		return out, nil
+	}
+	key := objectKey(list.Owner(), owner)
+	it.SetBounds(key, append(key[:len(key):len(key)], 0))
+	if !it.First() {
+		return nil, it.Error()
+	}
+	var sum objSum
+	if err := decObjSumFields(&dec{s: string(it.Value())}, &sum, false); err != nil {
+		return nil, fmt.Errorf("list %d of %q: %w", list, owner, err)
+	}
+	links := sum.inlined(list)
+	out = links[:min(limit, len(links))]
+	for i := range out {
+		out[i].Owner = owner
+	}
 	return out, nil
 }
 
-// FileHashes implements store.Objects: one point read.
+// FileHashes implements store.Objects: one point read of the summary of
+// the file of the hash, which holds them; in a store written before
+// summaries held them, one more of the hash's F key if the summary does
+// not.
 func (s *Store) FileHashes(ctx context.Context, hash string) (intel.FileHashes, bool, error) {
 	if err := ctx.Err(); err != nil {
 		return intel.FileHashes{}, false, err
 	}
+	var sum objSum
+	found, err := getFn(s.db, objectKey(intel.ObjectFile, hash), func(v []byte) error { return decObjSumFields(&dec{s: string(v)}, &sum, false) })
+	if err != nil {
+		return intel.FileHashes{}, false, fmt.Errorf("hashes of %s: %w", hash, err)
+	}
+	if found && sum.hasHashes || !s.hashKeys.Load() {
+		return sum.hashes, sum.hasHashes, nil
+	}
 	var h intel.FileHashes
-	found, err := getFn(s.db, hashesKey(hash), func(v []byte) error { return decHashes(&dec{s: string(v)}, &h) })
+	found, err = getFn(s.db, hashesKey(hash), func(v []byte) error { return decHashes(&dec{s: string(v)}, &h) })
 	if err != nil {
 		return intel.FileHashes{}, false, fmt.Errorf("hashes of %s: %w", hash, err)
 	}

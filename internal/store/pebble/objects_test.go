@@ -274,16 +274,26 @@ func BenchmarkLinks(b *testing.B) {
 	defer s.Close()
 	bigLinks(b, s, "big.example", 100_000)
 	bigLinks(b, s, "small.example", 10)
+	bigLinks(b, s, "short.example", 3)
+	whois := &intel.Batch{Whois: []intel.DomainWhois{whoisSample()}}
+	whois.Whois[0].Domain = "short.example"
+	if err := s.Apply(context.Background(), whois); err != nil {
+		b.Fatal(err)
+	}
 	if err := s.Flush(); err != nil {
 		b.Fatal(err)
 	}
-	for _, owner := range []string{"big.example", "small.example"} {
+	for _, owner := range []string{"big.example", "small.example", "short.example"} {
 		b.Run(owner, func(b *testing.B) {
 			ctx := context.Background()
+			want := 10
+			if owner == "short.example" {
+				want = 3 // held in the summary, with a WHOIS record
+			}
 			b.ReportAllocs()
 			for b.Loop() {
 				ls, err := s.Links(ctx, intel.LinkHostURLs, owner, 10)
-				if err != nil || len(ls) != 10 {
+				if err != nil || len(ls) != want {
 					b.Fatalf("got %d links, %v", len(ls), err)
 				}
 			}

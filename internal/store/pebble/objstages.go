@@ -5,7 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
+
+	"github.com/cockroachdb/pebble/v2"
 
 	"github.com/tipd/tipd/internal/intel"
 )
@@ -13,14 +14,18 @@ import (
 // The objects stage of Apply: ObjectInfo, ObjectListing, DomainWhois,
 // FileHashes and Link records. Summaries of the objects the batch touches
 // are kept decoded in applier.objs and written once at the end of the
-// stage; every link is written together with its owner's summary (whose
-// list counts it changes), so the link keys of an object without a summary
-// before the batch are known to be absent (see knownAbsent).
+// stage. A FileHashes record merges into the summary of each of its
+// hashes' files. Every link is written together with its owner's summary
+// (whose list counts it changes; the summary holds the items of a short
+// list itself, see inline.go), so the link keys of an object without a
+// summary before the batch are known to be absent (see knownAbsent).
 
 // objectSummaryKeys appends the keys of the first round of the planned
-// reads that the object records read: the summaries of their objects and
-// the FileHashes of their hashes.
-func objectSummaryKeys(keys [][]byte, b *intel.Batch) [][]byte {
+// reads that the object records read: the summaries of their objects (a
+// file's holds the FileHashes under its hash) and, if the store may hold
+// FileHashes under F keys (legacy), those of the files among them.
+func objectSummaryKeys(keys [][]byte, b *intel.Batch, legacy bool) [][]byte {
+	start := len(keys)
 	for i := range b.ObjectInfos {
 		keys = append(keys, objectKey(b.ObjectInfos[i].Kind, b.ObjectInfos[i].Key))
 	}
@@ -39,15 +44,34 @@ func objectSummaryKeys(keys [][]byte, b *intel.Batch) [][]byte {
 	}
 	for i := range b.FileHashes {
 		r := &b.FileHashes[i]
-		for _, h := range []string{r.MD5, r.SHA1, r.SHA256} {
+		for _, h := range [...]string{r.MD5, r.SHA1, r.SHA256} {
 			if h != "" {
-				h = strings.ToUpper(h)
-				// The summary too: it may hold the hash's change stamp.
-				keys = append(keys, hashesKey(h), objectKey(intel.ObjectFile, h))
+				keys = append(keys, objectKey(intel.ObjectFile, strings.ToUpper(h)))
+			}
+		}
+	}
+	if legacy {
+		for _, k := range keys[start:] {
+			if k[1] == byte(intel.ObjectFile) {
+				keys = append(keys, hashesKey(string(k[2:])))
 			}
 		}
 	}
 	return keys
+}
+
+// hasHashKeys reports whether db holds a FileHashes value under an F key
+// (stores written before file summaries held them).
+func hasHashKeys(db *pebble.DB) (bool, error) {
+	it, err := db.NewIter(&pebble.IterOptions{LowerBound: []byte{tHashes}, UpperBound: []byte{tHashes + 1}})
+	if err != nil {
+		return false, err
+	}
+	found := it.First()
+	if err := it.Close(); err != nil {
+		return false, err
+	}
+	return found, nil
 }
 
 // links adds the primary keys of the batch's links to the second round.
@@ -66,7 +90,8 @@ func (p *plan) links(b *intel.Batch) {
 // list bytes: LinkList, owner, 0x00, item) is known to be absent: its
 // object had no summary before the batch, or its summary counts no item
 // of the link's list (every link is written with its owner's summary,
-// which counts it). Only a summary the batch has read is looked at.
+// which counts it), or holds the list's items itself (inline.go). Only a
+// summary the batch has read is looked at.
 func (a *applier) newObject(k []byte) bool {
 	if len(k) < 2 {
 		return false
@@ -85,38 +110,74 @@ func (a *applier) newObject(k []byte) bool {
 	}
 	s := a.objs[string(a.kbuf[1:])]
 	if s == nil {
-		v, found, ok := a.before(a.kbuf)
-		if !ok || !found {
+		if _, found, ok := a.before(a.kbuf); !ok || !found {
 			return false
 		}
-		s = a.newObjSum()
-		if decObjSum(&dec{s: string(v)}, s) != nil {
+		var err error
+		if s, err = a.obj(intel.ObjectKind(a.kbuf[1]), string(a.kbuf[2:])); err != nil {
 			return false
 		}
-		if a.objs == nil {
-			a.objs = map[string]*objSum{}
-		}
-		a.objs[string(a.kbuf[1:])] = s
 	}
-	return s.lists[list].Items == 0
+	return s.lists[list].Items == 0 || s.inlined(list) != nil
 }
 
 // obj returns the summary of an object as the batch sees it, decoded once
-// per batch.
+// per batch (see loadObj).
 func (a *applier) obj(kind intel.ObjectKind, key string) (*objSum, error) {
 	a.obuf = append(append(a.obuf[:0], byte(kind)), key...)
 	if s := a.objs[string(a.obuf)]; s != nil {
 		return s, nil
 	}
 	k := string(a.obuf)
-	s := a.newObjSum()
-	if _, err := getFn(a, objectKey(kind, key), func(v []byte) error { return decObjSum(&dec{s: string(v)}, s) }); err != nil {
-		return nil, fmt.Errorf("summary of %s %q: %w", kind, key, err)
+	s, err := a.loadObj(kind, key)
+	if err != nil {
+		return nil, err
 	}
 	if a.objs == nil {
 		a.objs = map[string]*objSum{}
 	}
 	a.objs[k] = s
+	return s, nil
+}
+
+// loadObj reads and decodes the summary of an object. Of a file in a
+// store that may hold FileHashes under F keys, the FileHashes under its
+// hash are moved into the summary (and the later of the two stamps kept):
+// writeObjects writes the summary with them and removes the F key if the
+// summary changes otherwise, and leaves both as they are if not.
+func (a *applier) loadObj(kind intel.ObjectKind, key string) (*objSum, error) {
+	s := a.newObjSum()
+	v, found, err := a.get(objectKey(kind, key))
+	if err == nil && found {
+		err = decObjSum(&dec{s: string(v)}, s)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("summary of %s %q: %w", kind, key, err)
+	}
+	// Summaries are written at the end of the batch (writeObjects), so
+	// what the batch sees now is the value before it.
+	s.old, s.found = v, found
+	if kind != intel.ObjectFile || !a.store.hashKeys.Load() || s.hasHashes {
+		return s, nil
+	}
+	v, hfound, err := a.get(hashesKey(key))
+	if err != nil || !hfound {
+		return s, err
+	}
+	stamp, stamped, err := decHashesStamp(&dec{s: string(v)}, &s.hashes)
+	if err != nil {
+		return nil, fmt.Errorf("hashes of %s: %w", key, err)
+	}
+	s.hasHashes = true
+	if stamp.After(s.stamp) {
+		s.stamp = stamp
+	}
+	s.stamped = stamped && (s.stamped || !found)
+	old, err := encObjSum(nil, s)
+	if err != nil {
+		return nil, fmt.Errorf("summary of %s %q: %w", kind, key, err)
+	}
+	s.legacy = valueContent(old, true)
 	return s, nil
 }
 
@@ -185,36 +246,27 @@ func (a *applier) objects(b *intel.Batch) error {
 	return a.writeObjects()
 }
 
-// fileHashes stores each FileHashes record under each of its hashes,
-// merged with what is stored there.
+// fileHashes merges each FileHashes record into the summary of the file
+// of each of its hashes.
 func (a *applier) fileHashes(b *intel.Batch) error {
 	for _, r := range b.FileHashes {
 		if err := a.tick(); err != nil {
 			return err
 		}
 		r.Normalize()
-		for _, h := range r.Hashes() {
-			k := hashesKey(h)
-			old, found, err := a.get(k)
+		for _, h := range [...]string{r.MD5, r.SHA1, r.SHA256} {
+			if h == "" {
+				continue
+			}
+			s, err := a.obj(intel.ObjectFile, h)
 			if err != nil {
-				return fmt.Errorf("hashes of %s: %w", h, err)
+				return err
 			}
-			m := r
-			var stamp time.Time
-			stamped := false
-			if found {
-				m = intel.FileHashes{}
-				if stamp, stamped, err = decHashesStamp(&dec{s: string(old)}, &m); err != nil {
-					return fmt.Errorf("hashes of %s: %w", h, err)
-				}
-				m.Merge(r)
+			if !s.hasHashes {
+				s.hashes, s.hasHashes = r, true
+				continue
 			}
-			// Written with the stamp it had; a changed value gets the
-			// batch's stamp in stampObjects.
-			if v := encHashes(nil, &m, stamp); !found || !bytes.Equal(valueContent(old, stamped), valueContent(v, true)) {
-				a.set(k, v)
-				a.markObject(string(byte(intel.ObjectFile)) + h)
-			}
+			s.hashes.Merge(r)
 		}
 	}
 	return nil
@@ -232,6 +284,15 @@ func (a *applier) links(b *intel.Batch) error {
 		}
 		r := b.Links[i]
 		r.Normalize()
+		if inlineList(r.List) {
+			s, err := a.obj(r.List.Owner(), r.Owner)
+			if err != nil {
+				return err
+			}
+			if a.inlineLink(s, r) {
+				continue
+			}
+		}
 		owner = linkOwner(owner[:0], r.List, r.Owner)
 		pk = append(append(append(pk[:0], tPrimary, lLinks), owner...), r.Item...)
 		item := pk[2+len(owner):]
@@ -303,7 +364,9 @@ func countZone(a, b intel.Zone) intel.Zone {
 
 // writeObjects writes the summaries the batch touched, unless a summary
 // is as it was. A summary is written with the stamp it had; a changed one
-// gets the batch's stamp in stampObjects.
+// gets the batch's stamp in stampObjects. A summary that took in the
+// FileHashes of an F key (see loadObj) is compared with its content then,
+// and written without the key.
 func (a *applier) writeObjects() error {
 	for k, s := range a.objs {
 		key := append([]byte{tObject}, k...)
@@ -311,9 +374,18 @@ func (a *applier) writeObjects() error {
 		if err != nil {
 			return fmt.Errorf("summary of %q: %w", k[1:], err)
 		}
-		old, found, _ := a.before(key)
-		if !found || !bytes.Equal(valueContent(old, s.stamped), valueContent(v, true)) {
+		if s.legacy != nil {
+			if !bytes.Equal(s.legacy, valueContent(v, true)) {
+				a.set(key, v)
+				s.wrote = v
+				a.del(hashesKey(k[1:]))
+				a.markObject(k)
+			}
+			continue
+		}
+		if !s.found || !bytes.Equal(valueContent(s.old, s.stamped), valueContent(v, true)) {
 			a.set(key, v)
+			s.wrote = v
 			a.markObject(k)
 		}
 	}

@@ -76,6 +76,11 @@ type Store struct {
 	holds  holdCache
 	access accessCache // users and tokens
 
+	// hashKeys is set when the store may hold FileHashes under F keys, as
+	// stores written before file summaries held them did (see
+	// objstages.go): only then do Apply and FileHashes read them.
+	hashKeys atomic.Bool
+
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -137,6 +142,13 @@ func Open(dir string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("open store %s: %w", dir, err)
 	}
 	s := &Store{dir: dir, db: db, lock: lock, counts: newCountSyncer()}
+	legacy, err := hasHashKeys(db)
+	if err != nil {
+		_ = db.Close()
+		_ = lock.Close()
+		return nil, fmt.Errorf("open store %s: %w", dir, err)
+	}
+	s.hashKeys.Store(legacy)
 	go s.syncLoop()
 	return s, nil
 }

@@ -12,7 +12,7 @@ import (
 // URLs that exist, the index entries of the items that exist. A record kind
 // whose stage reads keys adds them to summaryKeys or plan.owned.
 func (a *applier) prefetch(b *intel.Batch) error {
-	keys := summaryKeys(b)
+	keys := summaryKeys(b, a.store.hashKeys.Load())
 	if err := a.fetch(keys); err != nil {
 		return err
 	}
@@ -27,8 +27,9 @@ func (a *applier) prefetch(b *intel.Batch) error {
 
 // summaryKeys are the keys of the first round: the summaries of the
 // batch's addresses, URLs, domains and objects, its network listings and
-// the stored hashes of its FileHashes.
-func summaryKeys(b *intel.Batch) [][]byte {
+// the summaries of the hashes of its FileHashes (and their F keys if the
+// store may hold them: legacy).
+func summaryKeys(b *intel.Batch, legacy bool) [][]byte {
 	var keys [][]byte
 	b.EachAddress(func(ip netip.Addr) { keys = append(keys, addrKey(tAddr, intel.NormIP(ip))) })
 	for i := range b.HostedURLs {
@@ -46,7 +47,7 @@ func summaryKeys(b *intel.Batch) [][]byte {
 	for i := range b.NetListings {
 		keys = append(keys, netListingKey(&b.NetListings[i]))
 	}
-	return objectSummaryKeys(keys, b)
+	return objectSummaryKeys(keys, b, legacy)
 }
 
 // markNew notes the addresses, URLs and objects the first round found

@@ -1,0 +1,330 @@
+package pebble
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2"
+
+	"github.com/tipd/tipd/internal/intel"
+	"github.com/tipd/tipd/internal/store"
+	"github.com/tipd/tipd/internal/store/mem"
+)
+
+// legacyHashes rewrites the file summaries of s as stores kept them before
+// summaries held the FileHashes under their hash: the FileHashes under F
+// hash with the object's stamp, the summary without them, and no summary
+// at all for a file that had nothing else.
+func legacyHashes(t *testing.T, s *Store) {
+	t.Helper()
+	b := s.db.NewBatch()
+	defer b.Close()
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: []byte{tObject, byte(intel.ObjectFile)}, UpperBound: []byte{tObject, byte(intel.ObjectFile) + 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	empty, _ := encObjSum(nil, &objSum{})
+	for ok := it.First(); ok; ok = it.Next() {
+		var sum objSum
+		if err := decObjSum(&dec{s: string(it.Value())}, &sum); err != nil || !sum.stamped {
+			t.Fatalf("%q: %v, stamped %v", it.Key(), err, sum.stamped)
+		}
+		if !sum.hasHashes {
+			continue
+		}
+		hash := string(it.Key()[2:])
+		if err := b.Set(hashesKey(hash), encHashes(nil, &sum.hashes, sum.stamp), nil); err != nil {
+			t.Fatal(err)
+		}
+		sum.hashes, sum.hasHashes = intel.FileHashes{}, false
+		v, err := encObjSum(nil, &sum)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bytes.Equal(valueContent(v, true), valueContent(empty, true)) {
+			err = b.Delete(bytes.Clone(it.Key()), nil)
+		} else {
+			err = b.Set(bytes.Clone(it.Key()), v, nil)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := it.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Commit(nil); err != nil {
+		t.Fatal(err)
+	}
+	s.hashKeys.Store(true)
+}
+
+// legacyLinks rewrites the summaries of s that hold list items as
+// stores kept them before summaries held any: the items under primary and
+// index keys.
+func legacyLinks(t *testing.T, s *Store) {
+	t.Helper()
+	b := s.db.NewBatch()
+	defer b.Close()
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: []byte{tObject}, UpperBound: []byte{tObject + 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for ok := it.First(); ok; ok = it.Next() {
+		var sum objSum
+		if err := decObjSum(&dec{s: string(it.Value())}, &sum); err != nil {
+			t.Fatalf("%q: %v", it.Key(), err)
+		}
+		for _, l := range sum.inline {
+			o := linkOwner(nil, l.list, string(it.Key()[2:]))
+			for i := range l.links {
+				k := &l.links[i]
+				sort := linkSortKey(nil, k)
+				if err := errors.Join(b.Set(primaryKey(lLinks, o, []byte(k.Item)), sort, nil),
+					b.Set(indexKey(lLinks, o, sort, []byte(k.Item)), encLink(nil, k), nil)); err != nil {
+					t.Fatal(err)
+				}
+				n++
+			}
+		}
+		if sum.inline == nil {
+			continue
+		}
+		sum.inline = nil
+		v, err := encObjSum(nil, &sum)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := b.Set(bytes.Clone(it.Key()), v, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := it.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if n == 0 {
+		t.Fatal("no list items held inline")
+	}
+	if err := b.Commit(nil); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// hashRecords makes FileHashes records over a few files whose hashes meet
+// again with other partners (conflicts), with object records of the same
+// files.
+func hashRecords(rng *rand.Rand, src intel.Source, n int) *intel.Batch {
+	b := &intel.Batch{}
+	day := time.Date(2026, 3, 1+rng.IntN(20), 0, 0, 0, 0, time.UTC)
+	for range n {
+		h := intel.FileHashes{Source: src}
+		if rng.IntN(4) > 0 {
+			h.MD5 = testHash(rng.IntN(5))
+		}
+		if rng.IntN(2) == 0 {
+			h.SHA1 = fmt.Sprintf("%040X", rng.IntN(4))
+		}
+		if rng.IntN(3) > 0 || h.MD5 == "" && h.SHA1 == "" {
+			h.SHA256 = fmt.Sprintf("%064X", rng.IntN(4))
+		}
+		b.FileHashes = append(b.FileHashes, h)
+		switch key := h.Hashes()[0]; rng.IntN(3) {
+		case 0:
+			b.ObjectInfos = append(b.ObjectInfos, intel.ObjectInfo{Kind: intel.ObjectFile, Key: key, Hits: 1, FirstSeen: day, LastSeen: day, Type: "exe", Source: src})
+		case 1:
+			b.Links = append(b.Links, intel.Link{List: intel.LinkFileNames, Owner: key, Item: fmt.Sprint("n", rng.IntN(3)), Hits: 1,
+				FirstSeen: day, LastSeen: day, Source: src})
+		}
+	}
+	return b
+}
+
+// allHashes are the hashes hashRecords names.
+func allHashes() []string {
+	var out []string
+	for i := range 5 {
+		out = append(out, testHash(i), fmt.Sprintf("%040X", i), fmt.Sprintf("%064X", i))
+	}
+	return out
+}
+
+// hashAnswers reads the FileHashes and file summaries of every hash.
+func hashAnswers(t *testing.T, s store.Store) map[string]any {
+	t.Helper()
+	ctx := context.Background()
+	out := map[string]any{}
+	for _, h := range allHashes() {
+		fh, ok, err := s.FileHashes(ctx, h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out["hashes "+h] = []any{fh, ok}
+		o, err := s.Object(ctx, intel.ObjectFile, h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out["object "+h] = o
+		ls, err := s.Links(ctx, intel.LinkFileNames, h, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out["names "+h] = ls
+	}
+	return out
+}
+
+// changeOrder lists the object change log as kind, key and the rank of its
+// stamp among the log's stamps.
+func changeOrder(t *testing.T, s *Store) []string {
+	t.Helper()
+	got, err := s.Changes(context.Background(), store.ChangedObjects, store.Change{}, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stamps []time.Time
+	for _, c := range got {
+		if !slices.Contains(stamps, c.At) {
+			stamps = append(stamps, c.At)
+		}
+	}
+	var out []string
+	for _, c := range got {
+		out = append(out, fmt.Sprintf("%d %s %d", c.Kind, c.Key, slices.Index(stamps, c.At)))
+	}
+	return out
+}
+
+// A store that keeps FileHashes under F keys and the items of file lists
+// under primary and index keys (as stores written before file summaries
+// held them did, with or without the stamps in values)
+// answers as the reference store as batches merge into it, logs the
+// same changes as a store that never had F keys, and loses the F key of
+// a file once its summary changes.
+func TestLegacyFileHashes(t *testing.T) {
+	ctx := context.Background()
+	var batches []*intel.Batch
+	rng := rand.New(rand.NewPCG(7, 8))
+	for i := range 12 {
+		batches = append(batches, hashRecords(rng, intel.Source{Feed: "test", File: fmt.Sprint("f", i)}, 1+rng.IntN(6)))
+	}
+	const half = 6
+	ref := mem.New()
+	for _, b := range batches {
+		if err := ref.Apply(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := hashAnswers(t, ref)
+	var moved []string // the F keys of the legacy store
+	run := func(name string, legacy func(*testing.T, *Store)) ([]string, *Store) {
+		s, err := Open(t.TempDir(), Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		for i, b := range batches {
+			if i == half && legacy != nil {
+				legacy(t, s)
+				if moved = hashKeys(t, s); len(moved) == 0 {
+					t.Fatalf("%s: no F keys", name)
+				}
+			}
+			if err := s.Apply(ctx, b); err != nil {
+				t.Fatalf("%s, batch %d: %v", name, i, err)
+			}
+		}
+		sameAnswers(t, hashAnswers(t, s), want)
+		order := changeOrder(t, s)
+		// Applying the last batch again changes nothing.
+		if err := s.Apply(ctx, batches[len(batches)-1]); err != nil {
+			t.Fatal(err)
+		}
+		if again := changeOrder(t, s); !slices.Equal(again, order) {
+			t.Errorf("%s: applying a batch again changed the log:\n%v\nto\n%v", name, order, again)
+		}
+		return order, s
+	}
+	wantOrder, _ := run("new", nil)
+	for name, legacy := range map[string]func(*testing.T, *Store){
+		"hashes":            legacyHashes,
+		"hashes and stamps": func(t *testing.T, s *Store) { legacyHashes(t, s); legacyStamps(t, s) },
+		"links and hashes":  func(t *testing.T, s *Store) { legacyLinks(t, s); legacyHashes(t, s) },
+	} {
+		order, s := run(name, legacy)
+		if !slices.Equal(order, wantOrder) {
+			t.Errorf("%s: changes\n%v\nwant\n%v", name, order, wantOrder)
+		}
+		// The F keys left are those of files whose summaries hold no
+		// FileHashes; the later batches moved most.
+		left := hashKeys(t, s)
+		for _, h := range left {
+			if o, err := s.Object(ctx, intel.ObjectFile, h); err != nil {
+				t.Fatal(err)
+			} else if o.Known() {
+				var sum objSum
+				if _, err := getFn(s.db, objectKey(intel.ObjectFile, h), func(v []byte) error { return decObjSum(&dec{s: string(v)}, &sum) }); err != nil || sum.hasHashes {
+					t.Errorf("%s: %s has an F key and FileHashes in its summary (%v)", name, h, err)
+				}
+			}
+		}
+		if len(left) >= len(moved) {
+			t.Errorf("%s: %d F keys before the later batches, %d after", name, len(moved), len(left))
+		}
+	}
+}
+
+// hashKeys lists the hashes with an F key.
+func hashKeys(t *testing.T, s *Store) []string {
+	t.Helper()
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: []byte{tHashes}, UpperBound: []byte{tHashes + 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for ok := it.First(); ok; ok = it.Next() {
+		out = append(out, string(it.Key()[1:]))
+	}
+	if err := it.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// A store whose lists are all under primary and index keys (as stores
+// written before summaries held list items) answers as the reference store
+// as more batches merge into it.
+func TestLegacyLinks(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(t.TempDir(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ref := mem.New()
+	rng := rand.New(rand.NewPCG(5, 6))
+	r := &objectRecords{rng: rng}
+	for round := range 40 {
+		if round == 20 {
+			legacyLinks(t, s)
+		}
+		b := &intel.Batch{}
+		r.src = intel.Source{Feed: "test", File: fmt.Sprint("f", round)}
+		for range rng.IntN(20) + 1 {
+			r.add(b, 4) // links
+		}
+		if err := s.Apply(ctx, b); err != nil {
+			t.Fatalf("batch %d: %v", round, err)
+		}
+		if err := ref.Apply(ctx, b); err != nil {
+			t.Fatalf("reference, batch %d: %v", round, err)
+		}
+	}
+	sameAnswers(t, objectAnswers(t, s), objectAnswers(t, ref))
+}

@@ -1,0 +1,91 @@
+package pebble
+
+import (
+	"bytes"
+	"fmt"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/tipd/tipd/internal/intel"
+)
+
+// objSumSamples are summaries with and without FileHashes and inline
+// lists, the hashes in the forms encFileHashes stores as bytes and as
+// text.
+func objSumSamples() []objSum {
+	day := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	src := intel.Source{Feed: "f", File: "x.csv", Imported: day}
+	link := func(list intel.LinkList, item string, hits int64) intel.Link {
+		return intel.Link{List: list, Item: item, Hits: hits, FirstSeen: day, LastSeen: day.Add(time.Duration(hits) * time.Hour), Source: src}
+	}
+	return []objSum{
+		{stamped: true},
+		{stamp: day, stamped: true},
+		{info: intel.ObjectInfo{Hits: 2, Type: "exe", Source: src}, hashes: intel.FileHashes{MD5: testHash(7), SHA1: fmt.Sprintf("%040X", 1), SHA256: fmt.Sprintf("%064X", 2), Source: src},
+			hasHashes: true, stamp: day, stamped: true},
+		// Hashes that are not upper-case hex of their length.
+		{hashes: intel.FileHashes{MD5: "abc", SHA1: fmt.Sprintf("%040x", 1), SHA256: fmt.Sprintf("%063X", 2) + "G"}, hasHashes: true, stamped: true},
+		{hashes: intel.FileHashes{SHA256: fmt.Sprintf("%064X", 3)}, hasHashes: true, stamped: true,
+			inline: []inlineItems{
+				{list: intel.LinkFileURLs, links: []intel.Link{link(intel.LinkFileURLs, "a.example/x", 1)}},
+				{list: intel.LinkFileNames, links: []intel.Link{link(intel.LinkFileNames, "b.exe", 3), link(intel.LinkFileNames, "a.exe", 2)}},
+			}},
+	}
+}
+
+func TestObjSumRoundTrip(t *testing.T) {
+	for i, s := range objSumSamples() {
+		v, err := encObjSum(nil, &s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got objSum
+		if err := decObjSum(&dec{s: string(v)}, &got); err != nil {
+			t.Fatalf("sample %d: %v", i, err)
+		}
+		if !reflect.DeepEqual(got, s) {
+			t.Errorf("sample %d: got %+v, want %+v", i, got, s)
+		}
+	}
+}
+
+// Binary hashes take half the bytes of their hex.
+func TestFileHashesRaw(t *testing.T) {
+	h := intel.FileHashes{MD5: testHash(7), SHA1: fmt.Sprintf("%040X", 1), SHA256: fmt.Sprintf("%064X", 2)}
+	var e enc
+	encFileHashes(&e, &h)
+	// A form byte per hash, the hashes, an empty source (two empty
+	// strings, a zero time).
+	if got, want := len(e.b), 3+16+20+32+4; got != want {
+		t.Errorf("got %d bytes, want %d", got, want)
+	}
+}
+
+func FuzzDecodeObjSum(f *testing.F) {
+	for _, s := range objSumSamples() {
+		v, err := encObjSum(nil, &s)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(v)
+	}
+	f.Fuzz(func(t *testing.T, v []byte) {
+		var s objSum
+		if decObjSum(&dec{s: string(v)}, &s) != nil {
+			return
+		}
+		// What decodes encodes back to what decodes the same.
+		w, err := encObjSum(nil, &s)
+		if err != nil {
+			return // a WHOIS record json.Marshal refuses
+		}
+		var again objSum
+		if err := decObjSum(&dec{s: string(w)}, &again); err != nil {
+			t.Fatalf("%x decoded, its encoding %x does not: %v", v, w, err)
+		}
+		if w2, _ := encObjSum(nil, &again); !bytes.Equal(w, w2) {
+			t.Fatalf("encodings differ: %x, %x", w, w2)
+		}
+	})
+}
