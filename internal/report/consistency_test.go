@@ -509,12 +509,12 @@ func TestAnswersConsistent(t *testing.T) {
 }
 
 // TestDemoWorldConsistent is the property on the demo world (the world
-// `tipd demo` imports, at a tenth of its size; a fiftieth with -short),
+// `tipd demo` imports, at its size; a fiftieth with -short),
 // imported from its jsonl through the importer: the objects the demo
 // prints as examples and the first objects its records name are looked
 // up, then every object their answers show.
 func TestDemoWorldConsistent(t *testing.T) {
-	size := gen.DefaultSize / 10
+	size := gen.DefaultSize // the demo world
 	if testing.Short() {
 		size = gen.DefaultSize / 50
 	}
