@@ -105,23 +105,24 @@ func WriteReports(w io.Writer, o ReportOptions) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	enc := json.NewEncoder(bw)
 	type record struct {
-		ID          string   `json:"id"`
-		Type        string   `json:"type"`
-		Title       string   `json:"title"`
-		Published   string   `json:"published"`
-		Description string   `json:"description"`
-		Industries  []string `json:"industries"`
-		Geo         []string `json:"geo"`
-		Actors      []string `json:"actors,omitempty"`
-		Tags        []string `json:"tags"`
-		IPs         []string `json:"ips"`
-		CIDRs       []string `json:"cidrs"`
-		Domains     []string `json:"domains"`
-		URLs        []string `json:"urls"`
-		Hashes      []string `json:"hashes"`
-		Updated     string   `json:"updated,omitempty"`
-		YARA        string   `json:"yara,omitempty"`
-		PDF         string   `json:"pdf,omitempty"`
+		ID          string            `json:"id"`
+		Type        string            `json:"type"`
+		Title       string            `json:"title"`
+		Published   string            `json:"published"`
+		Description string            `json:"description"`
+		Industries  []string          `json:"industries"`
+		Geo         []string          `json:"geo"`
+		Actors      []string          `json:"actors,omitempty"`
+		Tags        []string          `json:"tags"`
+		IPs         []string          `json:"ips"`
+		CIDRs       []string          `json:"cidrs"`
+		Domains     []string          `json:"domains"`
+		URLs        []string          `json:"urls"`
+		Hashes      []string          `json:"hashes"`
+		Updated     string            `json:"updated,omitempty"`
+		Detected    map[string]string `json:"detected,omitempty"`
+		YARA        string            `json:"yara,omitempty"`
+		PDF         string            `json:"pdf,omitempty"`
 	}
 	for n := range o.Reports {
 		g := makeReport(o, n)
@@ -135,6 +136,14 @@ func WriteReports(w io.Writer, o ReportOptions) error {
 					upd = o.Now
 				}
 				rec.Updated = upd.Format(time.RFC3339)
+			}
+			// The report's first address and first hash were detected
+			// days before it was published.
+			rec.Detected = map[string]string{}
+			for i, x := range [][]string{g.ips, g.md5s} {
+				if len(x) > 0 {
+					rec.Detected[x[0]] = g.published.Add(-time.Duration(1+(n+i)%20) * 24 * time.Hour).Format(time.DateOnly)
+				}
 			}
 			rec.YARA = reportYARA(&g, n)
 			if hasReportPDF(n) {

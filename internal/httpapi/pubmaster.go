@@ -216,8 +216,9 @@ func (e writeErr) Error() string { return e.err.Error() }
 // a page of masterPage reports)
 // whose type is in types (every type when types is nil). Its columns:
 // uid, a UUID derived from the report id and the indicator (stableUUID);
-// publication, the report's name; indicator; detection_date, the
-// report's Updated date, else its Published date, as YYYY-MM-DD (UTC);
+// publication, the report's name; indicator; detection_date, the date the
+// report gives the indicator, else the report's Updated date, else its
+// Published date (intel.Report.DetectedOn), as YYYY-MM-DD (UTC);
 // indicator_type (masterTypes). Fields are quoted with ' when they hold
 // a ', a ", a comma or a line break, or begin or end with a space
 // (csvField).
@@ -246,13 +247,9 @@ func writeMaster(ctx context.Context, w io.Writer, st store.Intel, reps []intel.
 			if types != nil && !types[rep.Type] || held.reportHeld(rep.ID) {
 				continue
 			}
-			date := rep.Updated
-			if date.IsZero() {
-				date = rep.Published
-			}
-			day := date.UTC().Format("2006-01-02")
 			name := csvField(rep.Title)
 			for _, x := range indicators(rep, linked[rep.ID], objects[rep.ID], held) {
+				day := rep.DetectedOn(x).UTC().Format("2006-01-02")
 				line.WriteString(stableUUID(rep.ID, x))
 				line.WriteByte(',')
 				line.WriteString(name)

@@ -184,7 +184,11 @@ type Report struct {
 	// (addresses, networks, domains, web addresses, hashes), in the order
 	// given, at most MaxReportIndicators.
 	Indicators []string `json:",omitempty"`
-	Source     Source
+	// Detected are the detection dates the report gives its indicators,
+	// by indicator (a value of Indicators); an indicator without one was
+	// detected when the report was last updated (Updated, else Published).
+	Detected map[string]time.Time `json:",omitempty"`
+	Source   Source
 	// YARA is the report's YARA rules as text ("" when it has none, at
 	// most MaxReportYARA bytes) and PDF its document (nil when it has
 	// none, at most MaxReportPDF bytes). Stores keep them apart from the
@@ -403,4 +407,16 @@ func equalFold(a, b string) bool {
 		}
 	}
 	return true
+}
+
+// DetectedOn is the detection date of indicator x of r: its own, else the
+// report's Updated, else its Published date.
+func (r *Report) DetectedOn(x string) time.Time {
+	if t, ok := r.Detected[x]; ok {
+		return t
+	}
+	if !r.Updated.IsZero() {
+		return r.Updated
+	}
+	return r.Published
 }

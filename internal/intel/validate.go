@@ -2,6 +2,7 @@ package intel
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -101,6 +102,14 @@ func (b *Batch) validate(bad func(string) bool) error {
 		if r.ID == "" || key(r.ID) || text(r.Type, r.Title, r.Description) || src(r.Source) ||
 			text(r.Tags...) || text(r.Industries...) || text(r.Geo...) || text(r.Actors...) || text(r.Indicators...) {
 			return invalid("report", i, "invalid ID")
+		}
+		if len(r.Detected) > len(r.Indicators) {
+			return invalid("report", i, "more detection dates than indicators")
+		}
+		for x := range r.Detected {
+			if !slices.Contains(r.Indicators, x) {
+				return invalid("report", i, "a detection date of %q, which is not one of its indicators", x)
+			}
 		}
 		if len(r.YARA) > MaxReportYARA || len(r.PDF) > MaxReportPDF || strings.IndexByte(r.YARA, 0) >= 0 || text(r.YARA) {
 			return invalid("report", i, "YARA rules or PDF too large (at most %d and %d bytes) or YARA rules not text", MaxReportYARA, MaxReportPDF)

@@ -23,7 +23,9 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/tipd/tipd/internal/importer"
@@ -59,6 +61,10 @@ type Record struct {
 	Domains     []string        `json:"domains,omitempty"`
 	URLs        []string        `json:"urls,omitempty"`
 	Hashes      []string        `json:"hashes,omitempty"`
+	// Detected gives indicators their own detection dates: the indicator
+	// as written in ips, cidrs, domains, urls or hashes -> a date or time
+	// (as published). The others were detected at the report's date.
+	Detected map[string]string `json:"detected,omitempty"`
 	// YARA is the report's YARA rules as text; YARAFile (instead) names a
 	// file holding them, and PDF a PDF document of the report, by a name
 	// relative to the import file's directory (FileName).
@@ -176,11 +182,38 @@ func (p *Parser) indicators(r *Record, rep intel.Report, b *intel.Batch) error {
 	if seen.IsZero() {
 		seen = rep.Published
 	}
+	// The detection dates, by indicator as written; each indicator kept
+	// takes its own (and its evidence is dated by it).
+	detected := map[string]time.Time{}
+	for x, v := range r.Detected {
+		t, err := date("detected", v, true)
+		if err != nil {
+			return fmt.Errorf("detection date of %q: %w", clip(x), err)
+		}
+		detected[strings.TrimSpace(x)] = t
+	}
+	used := 0
 	var ioc []string
-	keep := func(s string) {
+	// keep keeps indicator s (normalised), written raw, and returns the
+	// date its evidence is seen at.
+	keep := func(s, raw string) time.Time {
+		t, ok := detected[strings.TrimSpace(raw)]
+		if ok {
+			used++
+		}
 		if len(ioc) < intel.MaxReportIndicators {
 			ioc = append(ioc, s)
+			if ok {
+				if rep.Detected == nil {
+					rep.Detected = map[string]time.Time{}
+				}
+				rep.Detected[s] = t
+			}
 		}
+		if ok {
+			return t
+		}
+		return seen
 	}
 	links := map[netip.Addr]bool{}
 	link := func(ip netip.Addr) {
@@ -195,7 +228,7 @@ func (p *Parser) indicators(r *Record, rep intel.Report, b *intel.Batch) error {
 			return fmt.Errorf("bad address %q in %q", clip(s), "ips")
 		}
 		ip = ip.Unmap()
-		keep(ip.String())
+		keep(ip.String(), s)
 		link(ip)
 	}
 	for _, s := range r.CIDRs {
@@ -206,20 +239,20 @@ func (p *Parser) indicators(r *Record, rep intel.Report, b *intel.Batch) error {
 		if wide {
 			return fmt.Errorf("network %s in %q is wider than /%d: name narrower networks", pfx, "cidrs", minBits)
 		}
-		keep(pfx.String())
+		at := keep(pfx.String(), s)
 		if pfx.IsSingleIP() {
 			link(pfx.Addr())
 			continue
 		}
 		b.NetListings = append(b.NetListings, intel.NetListing{Prefix: pfx, Category: cat, Zone: intel.ZoneRed,
-			Feed: p.feed, FirstSeen: seen, LastSeen: seen})
+			Feed: p.feed, FirstSeen: at, LastSeen: at})
 	}
 	for _, s := range r.Domains {
 		d, err := domainOf(s)
 		if err != nil {
 			return err
 		}
-		keep(d)
+		keep(d, s)
 		b.ReportLinks = append(b.ReportLinks, intel.ReportLink{ReportID: rep.ID, Domain: d})
 	}
 	for _, s := range r.URLs {
@@ -227,25 +260,32 @@ func (p *Parser) indicators(r *Record, rep intel.Report, b *intel.Batch) error {
 		if err != nil {
 			return fmt.Errorf("bad web address %q in %q: %v", clip(s), "urls", err)
 		}
-		keep(key)
+		at := keep(key, s)
 		var ip netip.Addr
 		if a, err := netip.ParseAddr(strings.TrimSuffix(strings.TrimPrefix(intel.URLHost(key), "["), "]")); err == nil {
 			ip = a.Unmap()
 			link(ip)
 		}
 		b.HostedURLs = append(b.HostedURLs, intel.HostedURL{IP: ip, URL: key, Zone: intel.ZoneRed,
-			Categories: []intel.Category{cat}, Hits: 1, Truncated: truncated, FirstSeen: seen, LastSeen: seen})
+			Categories: []intel.Category{cat}, Hits: 1, Truncated: truncated, FirstSeen: at, LastSeen: at})
 		b.ObjectListings = append(b.ObjectListings, intel.ObjectListing{Kind: intel.ObjectURL, Key: key, Category: cat,
-			Feed: p.feed, FirstSeen: seen, LastSeen: seen})
-		b.Links = append(b.Links, intel.Link{List: intel.LinkURLReports, Owner: key, Item: rep.ID, FirstSeen: seen, LastSeen: seen})
+			Feed: p.feed, FirstSeen: at, LastSeen: at})
+		b.Links = append(b.Links, intel.Link{List: intel.LinkURLReports, Owner: key, Item: rep.ID, FirstSeen: at, LastSeen: at})
 	}
 	for _, s := range r.Hashes {
 		h, err := hashOf(s)
 		if err != nil {
 			return err
 		}
-		keep(h)
-		b.Links = append(b.Links, intel.Link{List: intel.LinkFileReports, Owner: h, Item: rep.ID, FirstSeen: seen, LastSeen: seen})
+		at := keep(h, s)
+		b.Links = append(b.Links, intel.Link{List: intel.LinkFileReports, Owner: h, Item: rep.ID, FirstSeen: at, LastSeen: at})
+	}
+	if used != len(detected) {
+		for x := range detected {
+			if !slices.ContainsFunc(slices.Concat(r.IPs, r.CIDRs, r.Domains, r.URLs, r.Hashes), func(s string) bool { return strings.TrimSpace(s) == x }) {
+				return fmt.Errorf("%q has a detection date but is not one of the report's indicators", clip(x))
+			}
+		}
 	}
 	rep.Indicators = ioc
 	b.Reports = append(b.Reports, rep)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -333,6 +334,55 @@ func BenchmarkParse(b *testing.B) {
 		batch.Reset()
 		if err := p.Parse(lines[i%len(lines)], i, &batch); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// TestDetected: the detection dates a report gives its indicators are
+// kept by the normalised indicator, date its evidence, and leave the
+// others at the report's date; a date of something that is not one of
+// its indicators, or a malformed date, makes the line bad.
+func TestDetected(t *testing.T) {
+	p := reports.New(importer.ParserConfig{})
+	var b intel.Batch
+	line := `{"id":"rpt-d","type":"APT","title":"Dated","published":"2026-06-10","ips":["::ffff:45.95.147.10","91.92.109.43"],` +
+		`"urls":["HTTP://C2.Dated.example/gate"],"hashes":["0f343b0931126a20f133d67c2b018a3b"],` +
+		`"detected":{"::ffff:45.95.147.10":"2026-05-30","HTTP://C2.Dated.example/gate":"2026-06-01T08:30:00Z","0f343b0931126a20f133d67c2b018a3b":"2026-06-02"}}`
+	if err := p.Parse([]byte(line), 1, &b); err != nil {
+		t.Fatal(err)
+	}
+	r := b.Reports[0]
+	d := func(s string) time.Time { x, _ := time.Parse(time.RFC3339, s); return x }
+	want := map[string]time.Time{
+		"45.95.147.10":                     d("2026-05-30T00:00:00Z"),
+		"c2.dated.example/gate":            d("2026-06-01T08:30:00Z"),
+		"0F343B0931126A20F133D67C2B018A3B": d("2026-06-02T00:00:00Z"),
+	}
+	if !maps.EqualFunc(r.Detected, want, time.Time.Equal) {
+		t.Errorf("Detected = %v, want %v", r.Detected, want)
+	}
+	if got := r.DetectedOn("91.92.109.43"); !got.Equal(d("2026-06-10T00:00:00Z")) {
+		t.Errorf("an undated indicator detected %s, want the report's date", got)
+	}
+	if l := b.ObjectListings[0]; !l.LastSeen.Equal(d("2026-06-01T08:30:00Z")) {
+		t.Errorf("the web address's listing is seen %s, want its detection date", l.LastSeen)
+	}
+	if err := (&intel.Batch{Reports: b.Reports}).Validate(); err != nil {
+		t.Errorf("Validate: %v", err)
+	}
+	bad := r
+	bad.Detected = map[string]time.Time{"198.51.100.1": d("2026-05-30T00:00:00Z")}
+	if err := (&intel.Batch{Reports: []intel.Report{bad}}).Validate(); err == nil {
+		t.Error("Validate takes a detection date of no indicator")
+	}
+	for _, tc := range []struct{ detected, want string }{
+		{`{"45.95.147.11":"2026-05-30"}`, `"45.95.147.11" has a detection date but is not one of the report's indicators`},
+		{`{"91.92.109.43":"yesterday"}`, `detection date of "91.92.109.43"`},
+	} {
+		var b intel.Batch
+		line := `{"id":"rpt-e","type":"APT","title":"Bad","published":"2026-06-10","ips":["91.92.109.43"],"detected":` + tc.detected + `}`
+		if err := p.Parse([]byte(line), 1, &b); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("detected %s: got %v, want an error with %q", tc.detected, err, tc.want)
 		}
 	}
 }

@@ -16,16 +16,19 @@ import (
 
 // reportCols are the columns scanReport reads, in its order.
 const reportCols = `id, type, title, description, published, updated, tags, industries, geo, actors, indicators,
-	src_feed, src_file, src_imported`
+	detected, src_feed, src_file, src_imported`
 
 // scanReport reads one row of reportCols.
 func scanReport(row pgx.Row) (intel.Report, error) {
 	var r intel.Report
 	var published, updated, imported pgtype.Timestamptz
 	err := row.Scan(&r.ID, &r.Type, &r.Title, &r.Description, &published, &updated, &r.Tags, &r.Industries, &r.Geo, &r.Actors,
-		&r.Indicators, &r.Source.Feed, &r.Source.File, &imported)
+		&r.Indicators, &r.Detected, &r.Source.Feed, &r.Source.File, &imported)
 	if err != nil {
 		return intel.Report{}, err
+	}
+	for x, t := range r.Detected {
+		r.Detected[x] = t.UTC()
 	}
 	r.Published, r.Updated, r.Source.Imported = tm(published), tm(updated), tm(imported)
 	r.Tags, r.Industries, r.Geo, r.Actors = nilIfEmpty(r.Tags), nilIfEmpty(r.Industries), nilIfEmpty(r.Geo), nilIfEmpty(r.Actors)

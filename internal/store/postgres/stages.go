@@ -372,8 +372,8 @@ func phishStage(rs []intel.PhishingEvent) stage {
 func reportStage(rs []intel.Report) stage {
 	return stage{
 		table: "st_reports", ddl: `, id text, type text, title text, description text, published timestamptz, updated timestamptz,
-			tags text[], industries text[], geo text[], actors text[], indicators text[], yara text, pdf bytea` + srcDDL,
-		cols: names("id", "type", "title", "description", "published", "updated", "tags", "industries", "geo", "actors", "indicators", "yara", "pdf"), n: len(rs),
+			tags text[], industries text[], geo text[], actors text[], indicators text[], detected jsonb, yara text, pdf bytea` + srcDDL,
+		cols: names("id", "type", "title", "description", "published", "updated", "tags", "industries", "geo", "actors", "indicators", "detected", "yara", "pdf"), n: len(rs),
 		row: func(i int) ([]any, error) {
 			r := rs[i]
 			var yara, pdf any // NULL when the report has none
@@ -383,18 +383,22 @@ func reportStage(rs []intel.Report) stage {
 			if len(r.PDF) > 0 {
 				pdf = r.PDF
 			}
-			return append([]any{r.ID, r.Type, r.Title, r.Description, ts(r.Published), ts(r.Updated), r.Tags, r.Industries, r.Geo, r.Actors, r.Indicators, yara, pdf},
+			var detected any // NULL when the report dates no indicator
+			if len(r.Detected) > 0 {
+				detected = r.Detected
+			}
+			return append([]any{r.ID, r.Type, r.Title, r.Description, ts(r.Published), ts(r.Updated), r.Tags, r.Industries, r.Geo, r.Actors, r.Indicators, detected, yara, pdf},
 				srcVals(r.Source)...), nil
 		},
 		stmts: []string{
 			// The latest applied replaces the whole report.
-			`INSERT INTO reports AS t (id, type, title, description, published, updated, tags, industries, geo, actors, indicators, src_feed, src_file, src_imported)
+			`INSERT INTO reports AS t (id, type, title, description, published, updated, tags, industries, geo, actors, indicators, detected, src_feed, src_file, src_imported)
 			SELECT DISTINCT ON (id) id, type, title, description, published, updated,
-				COALESCE(tags, '{}'), COALESCE(industries, '{}'), COALESCE(geo, '{}'), COALESCE(actors, '{}'), COALESCE(indicators, '{}'), src_feed, src_file, src_imported
+				COALESCE(tags, '{}'), COALESCE(industries, '{}'), COALESCE(geo, '{}'), COALESCE(actors, '{}'), COALESCE(indicators, '{}'), detected, src_feed, src_file, src_imported
 			FROM st_reports ORDER BY id, ord DESC
 			ON CONFLICT (id) DO UPDATE SET type = EXCLUDED.type, title = EXCLUDED.title, description = EXCLUDED.description,
 				published = EXCLUDED.published, updated = EXCLUDED.updated, tags = EXCLUDED.tags, industries = EXCLUDED.industries,
-				geo = EXCLUDED.geo, actors = EXCLUDED.actors, indicators = EXCLUDED.indicators, ` + setSrc,
+				geo = EXCLUDED.geo, actors = EXCLUDED.actors, indicators = EXCLUDED.indicators, detected = EXCLUDED.detected, ` + setSrc,
 			// Its files are replaced with it: those of the latest applied.
 			`DELETE FROM report_files WHERE id IN (SELECT id FROM st_reports)`,
 			`INSERT INTO report_files (id, yara, pdf)

@@ -619,7 +619,8 @@ func testReports(t *testing.T, f Factory) {
 		t.Errorf("Report(unknown) error = %v, want ErrNotFound", err)
 	}
 	r1 := intel.Report{ID: "R-1", Type: intel.ReportAPT, Title: "First", Description: "d", Published: day(2024, 1, 1), Updated: day(2024, 1, 2),
-		Tags: []string{"a", "b"}, Industries: []string{"Energy"}, Geo: []string{"DE"}, Actors: []string{"Actor"}, Source: src("Reports", 1)}
+		Tags: []string{"a", "b"}, Industries: []string{"Energy"}, Geo: []string{"DE"}, Actors: []string{"Actor"}, Source: src("Reports", 1),
+		Indicators: []string{"45.95.147.10", "c2.badcorp.example"}, Detected: map[string]time.Time{"c2.badcorp.example": at(2023, 12, 30, 8, 15)}}
 	r2 := intel.Report{ID: "R-2", Type: intel.ReportICS, Title: "Second"}
 	apply(t, s, &intel.Batch{Reports: []intel.Report{r1, r2}, ReportLinks: []intel.ReportLink{
 		{IP: ip4a, ReportID: "R-2"}, {IP: ip4a, ReportID: "R-1"}, {IP: ip4a, ReportID: "R-2"}, {IP: ip6a, ReportID: "R-1"},
