@@ -130,8 +130,16 @@ func TestConnectorConversation(t *testing.T) {
 		{"/api/publications/get_master_yara", "master_yara", "// report "},
 	} {
 		status, d, _ := post(m.path, url.Values{"report_group": {"all"}}, auth)
-		if status != 200 || !strings.HasPrefix(string(gunzip(m.key, str(d[m.key]))), m.want) {
+		text := string(gunzip(m.key, str(d[m.key])))
+		if status != 200 || !strings.HasPrefix(text, m.want) {
 			t.Errorf("%s: %d, does not start with %q", m.path, status, m.want)
+		}
+		if m.key == "master_ioc" {
+			for _, typ := range []string{",md5Hash\n", ",sha1Hash\n", ",sha256Hash\n", ",networkActivity\n"} {
+				if !strings.Contains(text, typ) {
+					t.Errorf("master_ioc has no %s row", strings.TrimSpace(typ[1:]))
+				}
+			}
 		}
 	}
 	// Refusals, in the envelope.

@@ -2,11 +2,15 @@ package gen
 
 import (
 	"bufio"
+	"crypto/sha1"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -145,6 +149,10 @@ func WriteReports(w io.Writer, o ReportOptions) error {
 					rec.Detected[x[0]] = g.published.Add(-time.Duration(1+(n+i)%20) * 24 * time.Hour).Format(time.DateOnly)
 				}
 			}
+			// A SHA-1 and a SHA-256 besides the MD5s: every kind of
+			// indicator the format takes.
+			sha1Sum, sha256Sum := sha1.Sum([]byte(g.id)), sha256.Sum256([]byte(g.id))
+			rec.Hashes = append(slices.Clip(rec.Hashes), hex.EncodeToString(sha1Sum[:]), hex.EncodeToString(sha256Sum[:]))
 			rec.YARA = reportYARA(&g, n)
 			if hasReportPDF(n) {
 				rec.PDF = ReportPDFName(g.id)
