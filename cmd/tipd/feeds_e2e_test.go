@@ -19,6 +19,7 @@ import (
 
 	"github.com/tipd/tipd/internal/gen"
 	"github.com/tipd/tipd/internal/importer/formats"
+	"github.com/tipd/tipd/internal/store/postgres/pgtest"
 )
 
 // feedOrigin serves a fixture file per path, with an ETag, answering 304
@@ -355,6 +356,72 @@ func TestFeedsThatFail(t *testing.T) {
 	for _, want := range []string{"damaged gzip file", "over max_size 4096 bytes", "context deadline exceeded"} {
 		if !strings.Contains(status, want) {
 			t.Errorf("feeds status lacks %q:\n%s", want, status)
+		}
+	}
+}
+
+// TestFeedsOnPostgresFetchedOnce: two `tipd serve -feeds` processes on one
+// PostgreSQL database share the feeds: each feed is fetched by one of them
+// (its advisory lock), not by both, and both serve what it imported.
+func TestFeedsOnPostgresFetchedOnce(t *testing.T) {
+	db := pgtest.FreshSchema(t)
+	mustTipd(t, "migrate", "-store", db)
+	mustTipd(t, "user", "add", "-store", db, "analyst")
+	tok := strings.TrimSpace(mustTipd(t, "token", "issue", "-store", db, "analyst"))
+	var mu sync.Mutex
+	hits := map[string]int{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		hits[r.URL.Path]++
+		mu.Unlock()
+		fmt.Fprintf(w, "http://shared-phish.example%s/login\n", strings.TrimSuffix(r.URL.Path, ".txt"))
+	}))
+	defer srv.Close()
+	file := filepath.Join(t.TempDir(), "feeds.toml")
+	var body strings.Builder
+	names := []string{"one", "two", "three", "four"}
+	for _, n := range names {
+		fmt.Fprintf(&body, "[[feed]]\nname = %q\nurl = %q\nformat = \"openphish\"\ninterval = \"1h\"\n\n", n, srv.URL+"/"+n+".txt")
+	}
+	if err := os.WriteFile(file, []byte(body.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	a := startProcess(t, "serve", "-store", db, "-addr", "127.0.0.1:0", "-log", "text", "-feeds", file)
+	b := startProcess(t, "serve", "-store", db, "-addr", "127.0.0.1:0", "-log", "text", "-feeds", file)
+	// Each feed is imported once, by one of the two.
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		imported := 0
+		for _, n := range names {
+			for _, s := range []string{a, b} {
+				m := string(get(t, "GET", s+"/metrics", "").body)
+				if metricValue(m, `tipd_feed_last_import_timestamp_seconds{feed="`+n+`"}`) > 0 {
+					imported++
+				}
+			}
+		}
+		if imported == len(names) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after 60 s %d imports of %d feeds", imported, len(names))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	time.Sleep(300 * time.Millisecond) // a second fetch, if there were one, would show now
+	mu.Lock()
+	for _, n := range names {
+		if hits["/"+n+".txt"] != 1 {
+			t.Errorf("feed %s fetched %d times by the two servers, want once", n, hits["/"+n+".txt"])
+		}
+	}
+	mu.Unlock()
+	for _, s := range []string{a, b} {
+		for _, n := range names {
+			r := get(t, "GET", s+"/api/url/http://shared-phish.example/"+n+"/login", tok)
+			if r.status != 200 || !strings.Contains(string(r.body), `"Zone":"Red"`) {
+				t.Errorf("%s: the entry of feed %s: %d %s", s, n, r.status, r.body)
+			}
 		}
 	}
 }
