@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -363,6 +364,30 @@ func TestBrowser(t *testing.T) {
 	if got := eval(`[...document.querySelectorAll('#result table')].find(t => t.querySelector('caption').textContent === 'Hosted URLs').querySelector('tbody tr td:nth-child(2)').textContent`); !strings.HasPrefix(got, "45.95.147.10/bins/x86") {
 		t.Errorf("first hosted URL row: got %q, want the newest, 45.95.147.10/bins/x86", got)
 	}
+	// Lists sort by zone, hits and last seen, and filter their rows.
+	hosted := `[...document.querySelectorAll('#result table')].find(t => t.querySelector('caption').textContent === 'Hosted URLs')`
+	if n, _ := strconv.Atoi(eval(hosted + `.querySelectorAll('tbody tr').length.toString()`)); n < 2 {
+		t.Fatalf("the Red address has %d hosted URLs; the list controls need two", n)
+	}
+	run("sort the hosted URLs by hits", chromedp.Evaluate[chromedp.Void](hosted+`.querySelector('thead button.sort[title="Sort by hits"]').click()`))
+	hitsCol := `(() => { const t = ` + hosted + `; const i = [...t.querySelectorAll('thead th')].findIndex(th => th.textContent.startsWith('Hits')); return [...t.querySelectorAll('tbody tr')].map(r => r.cells[i].textContent.replace(/[^0-9]/g, '')).join(','); })()`
+	hits := strings.Split(eval(hitsCol), ",")
+	for i := 1; i < len(hits); i++ {
+		a, _ := strconv.Atoi(hits[i-1])
+		b, _ := strconv.Atoi(hits[i])
+		if a < b {
+			t.Errorf("hosted URLs sorted by hits: %v, want most first", hits)
+			break
+		}
+	}
+	if got := eval(hosted + `.querySelector('thead th[aria-sort="descending"]').textContent`); !strings.HasPrefix(got, "Hits") {
+		t.Errorf("aria-sort descending on %q, want the Hits column", got)
+	}
+	run("filter the hosted URLs", chromedp.Evaluate[chromedp.Void](`(() => { const b = document.querySelector('#result input.filter[aria-label="Filter Hosted URLs"]'); b.value = 'arm7'; b.dispatchEvent(new Event('input')); })()`))
+	if got := eval(hosted + `.querySelectorAll('tbody tr:not([hidden])').length + ' ' + [...` + hosted + `.querySelectorAll('tbody tr:not([hidden])')].every(r => r.textContent.includes('arm7'))`); got != "1 true" {
+		t.Errorf("hosted URLs filtered by arm7: got %q, want one row holding arm7", got)
+	}
+
 	// The injected markup is text: no element was made of it anywhere.
 	if got := eval(`String(document.querySelectorAll('img[src="x"], #result img, [onerror]').length)`); got != "0" {
 		t.Errorf("elements made from injected markup: got %s, want 0", got)
@@ -408,10 +433,14 @@ func TestBrowser(t *testing.T) {
 		t.Errorf("threat score of %s: got %q, want %q", greyIP, got, "0")
 	}
 	grey := eval(`document.querySelector('#result').innerText`)
-	for _, w := range []string{"No web addresses known on this address.", "EXAMPLE-NET", "NL"} {
+	for _, w := range []string{"Hosted URLs\n0", "EXAMPLE-NET", "NL"} {
 		if !strings.Contains(grey, w) {
 			t.Errorf("Grey result does not show %q", w)
 		}
+	}
+	// Empty lists are collapsed to their title; opened, they say why.
+	if got := eval(`(() => { const d = [...document.querySelectorAll('#result details.card-empty')].find(d => d.querySelector('summary').textContent.startsWith('Hosted URLs')); return d ? String(d.open) + ' ' + d.querySelector('.empty').textContent : 'none'; })()`); got != "false No web addresses known on this address." {
+		t.Errorf("the empty Hosted URLs section: got %q, want it collapsed, saying why", got)
 	}
 
 	// 2b. Why this verdict: the evidence under the verdict, strongest

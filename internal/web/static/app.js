@@ -248,17 +248,73 @@
     return el("section", { className: "card" + (cls ? " " + cls : ""), attrs: { "aria-labelledby": id } }, h, body);
   }
 
-  // listCard renders one list section, or says it is empty.
+  // ZONE_ORDER ranks zones for sorting, most severe first.
+  var ZONE_ORDER = { Red: 5, Orange: 4, Yellow: 3, Grey: 2, Green: 1 };
+
+  // sortKeyOf gives a list column its sort key, by its label: the zone
+  // (by severity), the hits, the last-seen date; null for the others.
+  function sortKeyOf(label) {
+    if (label === "Zone") return function (it) { return ZONE_ORDER[it.Zone] || 0; };
+    if (/Hits$/.test(label)) {
+      return function (it) {
+        var v = [it.UrlHitsCount, it.DownloadHitsCount, it.HitsCount, it.Hits].find(function (x) { return typeof x === "number"; });
+        return v === undefined ? -1 : v;
+      };
+    }
+    if (label === "Last seen") return function (it) { return Date.parse(it.LastSeen) || 0; };
+    return null;
+  }
+
+  // listControls makes a list's table sortable by zone, hits and last seen
+  // (a click on the column's header sorts it, most severe, most and newest
+  // first; again reverses it) and adds a box that filters its rows.
+  function listControls(wrap, title, columns, items) {
+    var tableEl = wrap.querySelector("table");
+    var tbody = tableEl.querySelector("tbody");
+    var rows = Array.prototype.slice.call(tbody.rows);
+    var ths = tableEl.querySelectorAll("thead th");
+    columns.forEach(function (c, i) {
+      var key = sortKeyOf(c.label);
+      if (!key) return;
+      var th = ths[i];
+      var b = el("button", { className: "sort", text: c.label, attrs: { type: "button", title: "Sort by " + c.label.toLowerCase() } });
+      clear(th);
+      th.appendChild(b);
+      th.setAttribute("aria-sort", "none");
+      var dir = 0;
+      b.addEventListener("click", function () {
+        dir = dir === -1 ? 1 : -1; // descending first
+        Array.prototype.forEach.call(ths, function (o) { if (o !== th) o.setAttribute("aria-sort", "none"); });
+        th.setAttribute("aria-sort", dir < 0 ? "descending" : "ascending");
+        var order = rows.map(function (r, j) { return { r: r, k: key(items[j]), j: j }; });
+        order.sort(function (x, y) { return (x.k - y.k) * dir || x.j - y.j; });
+        order.forEach(function (o) { tbody.appendChild(o.r); });
+      });
+    });
+    var box = el("input", { className: "filter", attrs: { type: "search", placeholder: "Filter these rows", "aria-label": "Filter " + title } });
+    box.addEventListener("input", function () {
+      var q = box.value.trim().toLowerCase();
+      rows.forEach(function (r) { r.hidden = q !== "" && r.textContent.toLowerCase().indexOf(q) < 0; });
+    });
+    return box;
+  }
+
+  // listCard renders one list section: its table, sortable and filtered
+  // when it has more than one row; an empty list is a collapsed line.
   function listCard(title, items, columns, limit, emptyText) {
     if (!Array.isArray(items)) return null;
-    var body;
     if (!items.length) {
-      body = el("p", { className: "empty", text: emptyText });
-    } else {
-      body = [table(title, columns, items)];
-      if (items.length >= limit) {
-        body.push(el("p", { className: "note", text: "Showing the newest " + num(limit) + "; there may be more. Raise “Rows per list” to see them." }));
-      }
+      return el("details", { className: "card card-list card-empty" },
+        el("summary", null, el("h3", { text: title }, el("span", { className: "count", text: "0" }))),
+        el("p", { className: "empty", text: emptyText }));
+    }
+    var wrap = table(title, columns, items);
+    var body = [wrap];
+    if (items.length > 1) {
+      body.unshift(listControls(wrap, title, columns, items));
+    }
+    if (items.length >= limit) {
+      body.push(el("p", { className: "note", text: "Showing the newest " + num(limit) + "; there may be more. Raise “Rows per list” to see them." }));
     }
     return card(title, items.length, body, "card-list");
   }
