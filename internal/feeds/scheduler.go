@@ -72,6 +72,10 @@ type Scheduler struct {
 	// Now is the clock (time.Now if nil).
 	Now func() time.Time
 
+	// importing lets one import run at a time: fetches overlap, imports
+	// (each holding its batches in memory) do not.
+	importing sync.Mutex
+
 	mu      sync.Mutex
 	started time.Time
 	status  map[string]*Status
@@ -218,7 +222,9 @@ func (s *Scheduler) once(ctx context.Context, f Feed) (Outcome, error) {
 	s.mu.Lock()
 	st.Bytes += res.Bytes
 	s.mu.Unlock()
+	s.importing.Lock()
 	applied, err := s.Import(ctx, f, res.Path, res.Name)
+	s.importing.Unlock()
 	if err != nil {
 		return Outcome{Bytes: res.Bytes}, s.failed(f, fmt.Errorf("import %s: %w", res.Name, err))
 	}
