@@ -41,6 +41,9 @@ type Metrics struct {
 // Like prometheus.MustRegister it panics if reg already holds metrics of
 // these names, which is a programming error.
 func NewMetrics(reg prometheus.Registerer) *Metrics {
+	counter := func(name, help string) prometheus.Counter {
+		return prometheus.NewCounter(prometheus.CounterOpts{Name: name, Help: help})
+	}
 	m := &Metrics{
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "tipd_http_requests_total",
@@ -51,38 +54,26 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help:    "Time to answer an HTTP request, by route.",
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
 		}, []string{"route"}),
-		quotaDenials: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "tipd_quota_denials_total",
-			Help: "Lookup requests refused because the user's daily quota was used up.",
-		}),
+		quotaDenials: counter("tipd_quota_denials_total",
+			"Lookup requests refused because the user's daily quota was used up."),
 		edgeRefusals: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "tipd_http_edge_refusals_total",
 			Help: "Requests refused before reaching a route (malformed HTTP, header too large, plain HTTP on the TLS port), by status.",
 		}, []string{"status"}),
-		authFailures: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "tipd_auth_failures_total",
-			Help: "Requests answered 401: missing, malformed or wrong credentials.",
-		}),
-		authLockouts: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "tipd_auth_lockouts_total",
-			Help: "Requests refused 429 without a credentials check because their client address failed authentication too often.",
-		}),
+		authFailures: counter("tipd_auth_failures_total",
+			"Requests answered 401: missing, malformed or wrong credentials."),
+		authLockouts: counter("tipd_auth_lockouts_total",
+			"Requests refused 429 without a credentials check because their client address failed authentication too often."),
 		turned: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "tipd_lookups_turned_away_total",
 			Help: "Lookups refused by the bounds on lookups in flight: reason memory (503 server_busy, no room in -lookup-memory) or in_flight (429 too_many_in_flight, -user-inflight).",
 		}, []string{"reason"}),
-		answerCacheHits: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "tipd_answer_cache_hits_total",
-			Help: "Lookups answered from a kept rendered answer (-answer-cache).",
-		}),
-		answerCacheMisses: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "tipd_answer_cache_misses_total",
-			Help: "Lookups whose answer was built: not kept, or kept for an earlier import, network snapshot, minute or set of legal holds.",
-		}),
-		answerCacheEvictions: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "tipd_answer_cache_evictions_total",
-			Help: "Kept answers dropped to stay within -answer-cache (not counting whole generations dropped by an import, a network refresh, a new minute or a hold change).",
-		}),
+		answerCacheHits: counter("tipd_answer_cache_hits_total",
+			"Lookups answered from a kept rendered answer (-answer-cache)."),
+		answerCacheMisses: counter("tipd_answer_cache_misses_total",
+			"Lookups whose answer was built: not kept, or kept for an earlier import, network snapshot, minute or set of legal holds."),
+		answerCacheEvictions: counter("tipd_answer_cache_evictions_total",
+			"Kept answers dropped to stay within -answer-cache (not counting whole generations dropped by an import, a network refresh, a new minute or a hold change)."),
 		answerCacheBytes: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "tipd_answer_cache_bytes",
 			Help: "Estimated memory of the kept answers of the current generation.",

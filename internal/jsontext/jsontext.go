@@ -37,23 +37,7 @@ func AppendEscaped(b []byte, s string, html bool) []byte {
 			continue
 		}
 		if c < utf8.RuneSelf {
-			b = append(b, s[start:i]...)
-			switch c {
-			case '\\', '"':
-				b = append(b, '\\', c)
-			case '\b':
-				b = append(b, '\\', 'b')
-			case '\f':
-				b = append(b, '\\', 'f')
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
-			}
+			b = appendASCIIEscape(append(b, s[start:i]...), c)
 			i++
 			start = i
 			continue
@@ -76,4 +60,55 @@ func AppendEscaped(b []byte, s string, html bool) []byte {
 		i += size
 	}
 	return append(b, s[start:]...)
+}
+
+// AppendCanonical appends s escaped for the inside of a JSON string as RFC
+// 8785 (JSON canonicalization, used for STIX deterministic ids) writes it:
+// '"' and '\\' with a backslash, \b, \f, \n, \r and \t, other control
+// characters as \u00XX, everything else, non-ASCII included, as it is, and
+// invalid UTF-8 as U+FFFD itself.
+func AppendCanonical(b []byte, s string) []byte {
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if plain[c] {
+			i++
+			continue
+		}
+		if c < utf8.RuneSelf {
+			b = appendASCIIEscape(append(b, s[start:i]...), c)
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(append(b, s[start:i]...), "\uFFFD"...)
+			i++
+			start = i
+			continue
+		}
+		i += size
+	}
+	return append(b, s[start:]...)
+}
+
+// appendASCIIEscape appends the escape of the ASCII byte c, one that a JSON
+// string cannot hold as it is ('"', '\\' or a control character).
+func appendASCIIEscape(b []byte, c byte) []byte {
+	switch c {
+	case '\\', '"':
+		return append(b, '\\', c)
+	case '\b':
+		return append(b, '\\', 'b')
+	case '\f':
+		return append(b, '\\', 'f')
+	case '\n':
+		return append(b, '\\', 'n')
+	case '\r':
+		return append(b, '\\', 'r')
+	case '\t':
+		return append(b, '\\', 't')
+	}
+	return append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
 }

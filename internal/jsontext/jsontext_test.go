@@ -3,6 +3,7 @@ package jsontext
 import (
 	"bytes"
 	"encoding/json"
+	"strings"
 	"testing"
 )
 
@@ -40,6 +41,39 @@ func FuzzAppendEscaped(f *testing.F) {
 			if got, want := string(AppendEscaped(nil, s, html)), marshal(t, s, html); got != want {
 				t.Fatalf("%q, html %v: got %s, want %s", s, html, got, want)
 			}
+		}
+	})
+}
+
+// TestAppendCanonical: RFC 8785 strings, as STIX deterministic ids hash
+// them: only '"', '\\' and control characters escaped, invalid UTF-8
+// made U+FFFD.
+func TestAppendCanonical(t *testing.T) {
+	for in, want := range map[string]string{
+		"a\"\\\b\f\n\r\t\x01\u2028é": `a\"\\\b\f\n\r\t\u0001` + "\u2028é",
+		"<a>&\x7f":                   "<a>&\x7f",
+		"bad \xff utf-8":             "bad \uFFFD utf-8",
+		"":                           "",
+	} {
+		if got := string(AppendCanonical(nil, in)); got != want {
+			t.Errorf("%q: got %q, want %q", in, got, want)
+		}
+	}
+}
+
+func FuzzAppendCanonical(f *testing.F) {
+	f.Add("a\"b\x00<\u2028\xff")
+	f.Fuzz(func(t *testing.T, s string) {
+		var got string
+		if err := json.Unmarshal(append(append([]byte{'"'}, AppendCanonical(nil, s)...), '"'), &got); err != nil {
+			t.Fatalf("%q: not a JSON string: %v", s, err)
+		}
+		var want strings.Builder // each invalid byte made U+FFFD
+		for _, r := range s {
+			want.WriteRune(r)
+		}
+		if got != want.String() {
+			t.Fatalf("%q: reads back as %q, want %q", s, got, want.String())
 		}
 	})
 }

@@ -28,9 +28,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/tipd/tipd/internal/intel"
+	"github.com/tipd/tipd/internal/jsontext"
 	"github.com/tipd/tipd/internal/report"
 	"github.com/tipd/tipd/internal/score"
 )
@@ -872,7 +872,7 @@ func isHex(s string, n int) bool {
 // scoValueID is the deterministic id of an observable identified by its
 // value (ipv4-addr, ipv6-addr, domain-name, url).
 func scoValueID(typ, value string) string {
-	return scoID(typ, `{"value":`+string(appendJCSString(nil, value))+`}`)
+	return scoID(typ, `{"value":"`+string(jsontext.AppendCanonical(nil, value))+`"}`)
 }
 
 // scoID is typ--UUIDv5(STIX namespace, canonical JSON).
@@ -921,47 +921,4 @@ func formatUUID(u [16]byte) string {
 		j += 2
 	}
 	return string(b[:])
-}
-
-// appendJCSString appends s as a JSON string serialised per RFC 8785:
-// quote, backslash and control characters escaped (\b \t \n \f \r, others
-// \u00xx), everything else, non-ASCII included, written as is. Invalid
-// UTF-8 is replaced by U+FFFD.
-func appendJCSString(b []byte, s string) []byte {
-	b = append(b, '"')
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c >= utf8.RuneSelf {
-			r, size := utf8.DecodeRuneInString(s[i:])
-			if r == utf8.RuneError && size == 1 {
-				b = append(b, "\uFFFD"...)
-			} else {
-				b = append(b, s[i:i+size]...)
-			}
-			i += size
-			continue
-		}
-		switch c {
-		case '"', '\\':
-			b = append(b, '\\', c)
-		case '\b':
-			b = append(b, '\\', 'b')
-		case '\t':
-			b = append(b, '\\', 't')
-		case '\n':
-			b = append(b, '\\', 'n')
-		case '\f':
-			b = append(b, '\\', 'f')
-		case '\r':
-			b = append(b, '\\', 'r')
-		default:
-			if c < 0x20 {
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			} else {
-				b = append(b, c)
-			}
-		}
-		i++
-	}
-	return append(b, '"')
 }

@@ -118,6 +118,22 @@ func newVerdictSet(n int) verdictSet {
 		files: make(map[string]intel.Zone, n/4), ips: make(map[netip.Addr]ipEv, n/4)}
 }
 
+// addMissing copies into dst the entries of src whose keys dst lacks,
+// counting them in total, until total reaches limit; it reports whether
+// room is left.
+func addMissing[K comparable, V any](dst, src map[K]V, total *int, limit int) bool {
+	for k, v := range src {
+		if *total >= limit {
+			return false
+		}
+		if _, ok := dst[k]; !ok {
+			dst[k] = v
+			*total++
+		}
+	}
+	return *total < limit
+}
+
 func (s *verdictSet) len() int {
 	if s == nil {
 		return 0
@@ -232,42 +248,10 @@ func (g *verdictGen) publish() {
 	ns := newVerdictSet(n)
 	total := 0
 	add := func(src *verdictSet) {
-		for k, v := range src.hosts {
-			if total >= limit {
-				return
-			}
-			if _, ok := ns.hosts[k]; !ok {
-				ns.hosts[k] = v
-				total++
-			}
-		}
-		for k, v := range src.urls {
-			if total >= limit {
-				return
-			}
-			if _, ok := ns.urls[k]; !ok {
-				ns.urls[k] = v
-				total++
-			}
-		}
-		for k, v := range src.files {
-			if total >= limit {
-				return
-			}
-			if _, ok := ns.files[k]; !ok {
-				ns.files[k] = v
-				total++
-			}
-		}
-		for k, v := range src.ips {
-			if total >= limit {
-				return
-			}
-			if _, ok := ns.ips[k]; !ok {
-				ns.ips[k] = v
-				total++
-			}
-		}
+		_ = addMissing(ns.hosts, src.hosts, &total, limit) &&
+			addMissing(ns.urls, src.urls, &total, limit) &&
+			addMissing(ns.files, src.files, &total, limit) &&
+			addMissing(ns.ips, src.ips, &total, limit)
 	}
 	add(&g.dirty) // the newer verdicts first
 	if old != nil {
