@@ -108,11 +108,7 @@ type bulkLicense struct {
 // fails one of these gets a row saying so, and is not counted.
 func (s *server) handleBulk(w http.ResponseWriter, r *http.Request, info *requestInfo) error {
 	ctx := r.Context()
-	user, token, err := s.credentials(r, info)
-	if err != nil {
-		return err
-	}
-	t, err := s.gate.enter(ctx, user.Name)
+	user, token, t, err := s.admit(r, info)
 	if err != nil {
 		return err
 	}

@@ -66,11 +66,7 @@ func (s *server) pathLookup(w http.ResponseWriter, r *http.Request, info *reques
 // answered request.
 func (s *server) lookup(w http.ResponseWriter, r *http.Request, info *requestInfo, parse func() (lookupRequest, error)) error {
 	ctx := r.Context()
-	user, token, err := s.credentials(r, info)
-	if err != nil {
-		return err
-	}
-	t, err := s.gate.enter(ctx, user.Name)
+	user, token, t, err := s.admit(r, info)
 	if err != nil {
 		return err
 	}
@@ -352,4 +348,15 @@ func parseCount(s string, cfg Config) (int, error) {
 		return 0, intel.Invalid("count must be a positive integer of at most %d, not %q", cfg.MaxCount, s)
 	}
 	return n, nil
+}
+
+// admit authenticates a lookup's request and gives it a place among the
+// lookups in flight (the ticket to leave when its answer is done).
+func (s *server) admit(r *http.Request, info *requestInfo) (intel.User, intel.Token, ticket, error) {
+	user, token, err := s.credentials(r, info)
+	if err != nil {
+		return user, token, ticket{}, err
+	}
+	t, err := s.gate.enter(r.Context(), user.Name)
+	return user, token, t, err
 }
