@@ -55,6 +55,7 @@ cleanup() {
 }
 trap cleanup EXIT
 cd "$(dirname "$0")/.."
+rotate=$PWD/scripts/rotate.lua # the wrk script of rotated paths
 go build -o "$work/tipd" ./cmd/tipd
 go build -o "$work/barehttp" ./scripts/barehttp
 tipd=$work/tipd
@@ -124,15 +125,6 @@ for p in open(paths).read().split():
 PY
 c10bytes=$(cat "$work"/html/count=10/api/ip/* | wc -c)
 echo "answers: count=10 $((c10bytes / $(wc -l <"$work/addrs"))) bytes on average; Red count=100 $(wc -c <"$work/html/count=100/api/ip/$red") bytes"
-cat >"$work/rotate.lua" <<'LUA'
-local paths = {}
-for line in io.lines(os.getenv("PATHS_FILE")) do paths[#paths + 1] = line end
-local i = 0
-request = function()
-	i = i % #paths + 1
-	return wrk.format("GET", paths[i])
-end
-LUA
 export PATHS_FILE=$work/c10.paths
 
 # nginx, a user process with a prefix of its own.
@@ -221,7 +213,7 @@ for r in $(seq 1 "$rounds"); do
 			h=$auth
 			[ "$s" = tipd-pg ] && h="Authorization: Bearer $pgtok"
 			if [ $case = c10 ]; then
-				args=(-s "$work/rotate.lua" "${urls[$s]}/")
+				args=(-s "$rotate" "${urls[$s]}/")
 			else
 				args=("${urls[$s]}/api/ip/$red?count=100")
 			fi

@@ -40,6 +40,7 @@ conns=${TIPD_BENCH_CONNECTIONS:-64}
 dur=${TIPD_BENCH_DURATION:-8s}
 ceiling=${TIPD_BENCH_CEILING:-1}
 spread=${TIPD_BENCH_SPREAD:-1000}
+rotate=$(dirname "$(realpath "$0")")/rotate.lua # the wrk script of rotated paths
 work=$(mktemp -d "${TMPDIR:-/tmp}/tipd-bench-lookups-XXXXXX")
 if [ $# -ge 1 ]; then
 	bin=$(realpath "$1")
@@ -130,15 +131,6 @@ for kind, objs in seen.items():
         for o in pick:
             f.write(f"/api/{kind}/{o}?count=100\n")
 PY
-	cat >"$work/spread.lua" <<'LUA'
-local paths = {}
-for line in io.lines(os.getenv("SPREAD_FILE")) do paths[#paths + 1] = line end
-local i = 0
-request = function()
-	i = i % #paths + 1
-	return wrk.format("GET", paths[i])
-end
-LUA
 	for kind in ip domain url hash; do
 		names+=("$kind*")
 		paths+=("$(wc -l <"$work/spread-$kind.txt") distinct objects")
@@ -191,8 +183,8 @@ for r in $(seq 1 "$rounds"); do
 			;;
 		*\*)
 			target="$url/"
-			script=(-s "$work/spread.lua")
-			export SPREAD_FILE="$work/spread-${name%\*}.txt"
+			script=(-s "$rotate")
+			export PATHS_FILE="$work/spread-${name%\*}.txt"
 			;;
 		esac
 		wrk -t1 -c"$conns" -d2s -H "$auth" "${script[@]}" "$target" >/dev/null

@@ -14,20 +14,9 @@
 set -euo pipefail
 conns=${1:-200}
 secs=${2:-10}
-work=$(mktemp -d "${TMPDIR:-/tmp}/tipd-bench-memory-XXXXXX")
-pid=
-cleanup() {
-	[ -n "$pid" ] && kill "$pid" 2>/dev/null || true
-	wait 2>/dev/null || true
-	rm -rf "$work"
-}
-trap cleanup EXIT
-cd "$(dirname "$0")/.."
-tipd=${TIPD:-}
-if [ -z "$tipd" ]; then
-	go build -o "$work/tipd" ./cmd/tipd
-	tipd=$work/tipd
-fi
+# shellcheck source=scripts/benchlib.sh
+. "$(dirname "$0")/benchlib.sh"
+bench_init memory
 ip=45.95.147.10
 
 awk -v ip="$ip" 'BEGIN {
@@ -49,11 +38,7 @@ awk -v ip="$ip" 'BEGIN {
 tokF=$("$tipd" token issue -store "$work/store" flood)
 tokO=$("$tipd" token issue -store "$work/store" other)
 
-# shellcheck disable=SC2086
-"$tipd" serve -store "$work/store" -addr 127.0.0.1:0 -log text -rate 0 ${TIPD_SERVE_FLAGS:-} >"$work/out" 2>"$work/err" &
-pid=$!
-for _ in $(seq 1 100); do grep -q '^url: ' "$work/out" 2>/dev/null && break; sleep 0.1; done
-url=$(sed -n 's/^url: //p' "$work/out")
+bench_serve "$work/store"
 hostport=${url#http://}
 rss() { awk -v k="$1:" '$1 == k { print int($2 / 1024) }' "/proc/$pid/status"; }
 

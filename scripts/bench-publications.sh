@@ -13,20 +13,9 @@
 # is used instead of a new Pebble store. TIPD is the binary to run (default: built from this tree).
 set -euo pipefail
 n=${1:-100000}
-work=$(mktemp -d "${TMPDIR:-/tmp}/tipd-bench-publications-XXXXXX")
-pid=
-cleanup() {
-	[ -n "$pid" ] && kill "$pid" 2>/dev/null || true
-	wait 2>/dev/null || true
-	rm -rf "$work"
-}
-trap cleanup EXIT
-cd "$(dirname "$0")/.."
-tipd=${TIPD:-}
-if [ -z "$tipd" ]; then
-	go build -o "$work/tipd" ./cmd/tipd
-	tipd=$work/tipd
-fi
+# shellcheck source=scripts/benchlib.sh
+. "$(dirname "$0")/benchlib.sh"
+bench_init publications
 
 # Day 0 is 2020-01-01 (Unix 1577836800); report i is published on day
 # int(i/100), the newest last.
@@ -44,11 +33,7 @@ case $store in postgres://*) "$tipd" migrate -store "$store" >/dev/null ;; esac
 "$tipd" user add -store "$store" -day-quota 1000000000 cti >/dev/null
 tok=$("$tipd" token issue -store "$store" cti)
 
-# shellcheck disable=SC2086
-"$tipd" serve -store "$store" -addr 127.0.0.1:0 -log text -rate 0 ${TIPD_SERVE_FLAGS:-} >"$work/out" 2>"$work/err" &
-pid=$!
-for _ in $(seq 1 100); do grep -q '^url: ' "$work/out" 2>/dev/null && break; sleep 0.1; done
-url=$(sed -n 's/^url: //p' "$work/out")
+bench_serve "$store"
 mib() { awk -v k="$1:" '$1 == k { printf "%.1f", $2 / 1024 }' "/proc/$pid/status"; }
 
 days=$(((n + 99) / 100))
