@@ -319,6 +319,27 @@ func TestBrowser(t *testing.T) {
 		return z
 	}
 
+	// screenshot saves the whole page as name, in TIPD_SCREENSHOT_DIR when
+	// set (for a person to look at), else in a temporary directory.
+	shotDir := os.Getenv("TIPD_SCREENSHOT_DIR")
+	if shotDir == "" {
+		shotDir = t.TempDir()
+	}
+	screenshot := func(name string) {
+		t.Helper()
+		actx, acancel := context.WithTimeout(ctx, 20*time.Second)
+		png, err := chromedp.Run(actx, chromedp.FullScreenshot(100))
+		acancel()
+		if err != nil {
+			t.Fatalf("screenshot: %v", err)
+		}
+		shot := filepath.Join(shotDir, name)
+		if err := os.WriteFile(shot, png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("screenshot: %s", shot)
+	}
+
 	// 1. The page loads; the analyst enters the token and a Red address.
 	run("open the portal",
 		chromedp.Navigate(s.srv.URL+"/"),
@@ -397,23 +418,7 @@ func TestBrowser(t *testing.T) {
 	}
 
 	// The screenshot of the Red result, for a person to look at.
-	dir := t.TempDir()
-	if d := os.Getenv("TIPD_SCREENSHOT_DIR"); d != "" {
-		dir = d
-	}
-	{
-		actx, acancel := context.WithTimeout(ctx, 20*time.Second)
-		png, err := chromedp.Run(actx, chromedp.FullScreenshot(100))
-		acancel()
-		if err != nil {
-			t.Fatalf("screenshot: %v", err)
-		}
-		shot := filepath.Join(dir, "portal-red.png")
-		if err := os.WriteFile(shot, png, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		t.Logf("screenshot: %s", shot)
-	}
+	screenshot("portal-red.png")
 
 	// The raw JSON toggle shows the answer as the API sent it.
 	run("open the raw JSON", chromedp.Click(chromedp.CSS("#raw summary")), chromedp.WaitVisible(chromedp.CSS("#raw-json")))
@@ -491,16 +496,8 @@ func TestBrowser(t *testing.T) {
 	if len(rows) != len(redWhy.Evidence) {
 		t.Errorf("evidence rows of %s: got %d, want %d", redIP, len(rows), len(redWhy.Evidence))
 	}
-	if d := os.Getenv("TIPD_SCREENSHOT_DIR"); d != "" {
-		actx, acancel := context.WithTimeout(ctx, 20*time.Second)
-		png, err := chromedp.Run(actx, chromedp.FullScreenshot(100))
-		acancel()
-		if err != nil {
-			t.Fatalf("screenshot: %v", err)
-		}
-		if err := os.WriteFile(filepath.Join(d, "portal-why-red.png"), png, 0o644); err != nil {
-			t.Fatal(err)
-		}
+	if os.Getenv("TIPD_SCREENSHOT_DIR") != "" { // only for a person to look at
+		screenshot("portal-why-red.png")
 	}
 	prev := 1 << 30
 	for i, r := range rows {
@@ -523,19 +520,11 @@ func TestBrowser(t *testing.T) {
 	if got := eval(`document.querySelector('#why-body').textContent`); !strings.Contains(got, "Rules that applied") || !strings.Contains(got, "reserved") {
 		t.Errorf("evidence of a special-purpose address: got %q, want the reserved rule named", got)
 	}
-	if d := os.Getenv("TIPD_SCREENSHOT_DIR"); d != "" {
+	if os.Getenv("TIPD_SCREENSHOT_DIR") != "" { // only for a person to look at
 		lookup(spamIP)
 		waitZone(spamIP)
 		whyRows()
-		actx, acancel := context.WithTimeout(ctx, 20*time.Second)
-		png, err := chromedp.Run(actx, chromedp.FullScreenshot(100))
-		acancel()
-		if err != nil {
-			t.Fatalf("screenshot: %v", err)
-		}
-		if err := os.WriteFile(filepath.Join(d, "portal-why.png"), png, 0o644); err != nil {
-			t.Fatal(err)
-		}
+		screenshot("portal-why.png")
 	}
 
 	// 3. A web address, sent percent-encoded through the raw-path routing.
@@ -739,16 +728,8 @@ func TestBrowser(t *testing.T) {
 	if got := eval(`document.querySelector('#bulk-rows a.pivot[data-kind="url"]').getAttribute('href')`); got != "#/url/http%3A%2F%2F45.95.147.10%2Fbins%2Fx86" {
 		t.Errorf("link of the web-address row: got %q", got)
 	}
-	if d := os.Getenv("TIPD_SCREENSHOT_DIR"); d != "" {
-		actx, acancel := context.WithTimeout(ctx, 20*time.Second)
-		png, err := chromedp.Run(actx, chromedp.FullScreenshot(100))
-		acancel()
-		if err != nil {
-			t.Fatalf("screenshot: %v", err)
-		}
-		if err := os.WriteFile(filepath.Join(d, "portal-bulk.png"), png, 0o644); err != nil {
-			t.Fatal(err)
-		}
+	if os.Getenv("TIPD_SCREENSHOT_DIR") != "" { // only for a person to look at
+		screenshot("portal-bulk.png")
 	}
 	waitFile := func(name string) []byte {
 		t.Helper()
