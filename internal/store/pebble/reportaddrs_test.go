@@ -16,14 +16,7 @@ import (
 // store created by this version has nothing to upgrade.
 func TestReportAddrsUpgrade(t *testing.T) {
 	ctx := context.Background()
-	old := backfillBatch
-	backfillBatch = 3
-	t.Cleanup(func() { backfillBatch = old })
-
-	s, err := Open(t.TempDir(), Options{CacheSize: 8 << 20})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := upgradeStore(t)
 	if p, err := s.Pending(ctx); err != nil || len(p) != 0 {
 		t.Fatalf("new store: pending %v, %v; want none", p, err)
 	}
@@ -57,6 +50,20 @@ func TestReportAddrsUpgrade(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// upgradeStore opens a new store in which the in-place upgrades run in
+// batches of three, smaller than the tests' stores.
+func upgradeStore(t *testing.T) *Store {
+	t.Helper()
+	old := backfillBatch
+	backfillBatch = 3
+	t.Cleanup(func() { backfillBatch = old })
+	s, err := Open(t.TempDir(), Options{CacheSize: 8 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
 
 // undoIndex makes s as a binary before an index upgrade left it (the

@@ -15,14 +15,7 @@ import (
 // pending; Migrate, in batches smaller than the store, fills the index.
 func TestReportObjsUpgrade(t *testing.T) {
 	ctx := context.Background()
-	old := backfillBatch
-	backfillBatch = 3
-	t.Cleanup(func() { backfillBatch = old })
-
-	s, err := Open(t.TempDir(), Options{CacheSize: 8 << 20})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := upgradeStore(t)
 	defer s.Close()
 	b := &intel.Batch{}
 	var want []store.ObjectRef
