@@ -221,49 +221,22 @@ func TestExplainRequests(t *testing.T) {
 func TestExplainHeld(t *testing.T) {
 	for name, open := range explainStores {
 		t.Run(name, func(t *testing.T) {
-			ctx := context.Background()
 			e := newEnv(t, options{store: open(t)})
 			seedExplained(t, e)
 			seedObjects(t, e)
-			for _, h := range []intel.Hold{
-				{Ref: "hold-addr", Prefix: netip.MustParsePrefix(explainedIP + "/32"), Reason: "court order", Created: now},
-				{Ref: "hold-name", Domain: "badcorp.example", Reason: "court order", Created: now},
-				{Ref: "hold-file", Hash: testSHA256, Reason: "court order", Created: now},
-			} {
-				if err := e.st.PutHold(ctx, h); err != nil {
-					t.Fatal(err)
-				}
-			}
-			for range 20 { // trial's quota is 20: use it up
-				if _, ok, err := e.st.CountRequest(ctx, "trial", store.Day(now), 20); err != nil || !ok {
-					t.Fatalf("count: %v %v", ok, err)
-				}
-			}
-			tests := []struct {
-				request string
-				status  int
-				code    string
-			}{
-				{explainedIP, 451, "legal_hold"},
-				{testDomain, 451, "legal_hold"},
-				{"http://" + testDomain + "/x", 451, "legal_hold"},
-				{"http://" + explainedIP + "/x", 451, "legal_hold"},
-				{testMD5, 451, "legal_hold"},
-				{allowedIP, 403, "quota_exceeded"},
-			}
-			for _, tt := range tests {
-				w := e.do(t, http.MethodGet, "/api/explain?request="+tt.request, "trial")
-				if w.Code != tt.status {
-					t.Errorf("%s: got %d, want %d; body %s", tt.request, w.Code, tt.status, w.Body)
-					continue
-				}
-				if code, _ := errorOf(t, w); code != tt.code {
-					t.Errorf("%s: got code %q, want %q", tt.request, code, tt.code)
-				}
-			}
-			if n := e.dayCount(t, "trial"); n != 20 {
-				t.Errorf("trial's count: got %d, want 20", n)
-			}
+			holdAndUseUpQuota(t, e,
+				intel.Hold{Ref: "hold-addr", Prefix: netip.MustParsePrefix(explainedIP + "/32"), Reason: "court order", Created: now},
+				intel.Hold{Ref: "hold-name", Domain: "badcorp.example", Reason: "court order", Created: now},
+				intel.Hold{Ref: "hold-file", Hash: testSHA256, Reason: "court order", Created: now})
+			const explain = "/api/explain?request="
+			wantRefusals(t, e, []refusal{
+				{explain + explainedIP, 451, "hold-addr"},
+				{explain + testDomain, 451, "hold-name"},
+				{explain + "http://" + testDomain + "/x", 451, "hold-name"},
+				{explain + "http://" + explainedIP + "/x", 451, "hold-addr"},
+				{explain + testMD5, 451, "hold-file"},
+				{explain + allowedIP, 403, ""},
+			})
 		})
 	}
 }

@@ -18,48 +18,22 @@ import (
 func TestHoldBeforeQuota(t *testing.T) {
 	for name, open := range holdStores {
 		t.Run(name, func(t *testing.T) {
-			ctx := context.Background()
 			e := newEnv(t, options{store: open(t)})
-			if err := e.st.PutHold(ctx, intel.Hold{Ref: "hold-0badcafe", Prefix: netip.MustParsePrefix("45.95.147.10/32"),
-				Reason: "court order", Created: now}); err != nil {
-				t.Fatal(err)
-			}
-			// trial's quota is 20: use it up.
-			for range 20 {
-				if _, ok, err := e.st.CountRequest(ctx, "trial", store.Day(now), 20); err != nil || !ok {
-					t.Fatalf("count: %v %v", ok, err)
-				}
-			}
-			tests := []struct {
-				target     string
-				wantStatus int
-				wantCode   string
-			}{
-				{"/api/ip/45.95.147.10", 451, "legal_hold"},
-				{"/api/ip/45.95.147.10?format=stix", 451, "legal_hold"},
-				{"/api/ip/http://45.95.147.10/bins/x86", 451, "legal_hold"},
-				{"/api/v1/search/ip?request=45.95.147.10", 451, "legal_hold"},
-				{"/api/url/http://45.95.147.10/bins/x86?count=1", 451, "legal_hold"},
-				{"/api/url/45.95.147.10%2Fbins%2Fx86?format=stix", 451, "legal_hold"},
-				{"/api/v1/search/url?request=http://45.95.147.10/bins/x86?a=1&b=2", 451, "legal_hold"},
-				{"/api/url/http://example.com/", 403, "quota_exceeded"},
-				{"/api/v1/search/url?request=example.com", 403, "quota_exceeded"},
-				{"/api/ip/45.95.147.11", 403, "quota_exceeded"},
-				{"/api/ip/http://example.com/", 403, "quota_exceeded"},
-			}
-			for _, tt := range tests {
-				w := e.do(t, "GET", tt.target, "trial")
-				if w.Code != tt.wantStatus {
-					t.Errorf("%s: status %d, want %d; body %s", tt.target, w.Code, tt.wantStatus, w.Body)
-					continue
-				}
-				if code, _ := errorOf(t, w); code != tt.wantCode {
-					t.Errorf("%s: code %q, want %q", tt.target, code, tt.wantCode)
-				}
-			}
-			if n := e.dayCount(t, "trial"); n != 20 {
-				t.Errorf("day count %d after refused requests, want 20", n)
-			}
+			holdAndUseUpQuota(t, e, intel.Hold{Ref: "hold-0badcafe", Prefix: netip.MustParsePrefix("45.95.147.10/32"),
+				Reason: "court order", Created: now})
+			wantRefusals(t, e, []refusal{
+				{"/api/ip/45.95.147.10", 451, "hold-0badcafe"},
+				{"/api/ip/45.95.147.10?format=stix", 451, "hold-0badcafe"},
+				{"/api/ip/http://45.95.147.10/bins/x86", 451, "hold-0badcafe"},
+				{"/api/v1/search/ip?request=45.95.147.10", 451, "hold-0badcafe"},
+				{"/api/url/http://45.95.147.10/bins/x86?count=1", 451, "hold-0badcafe"},
+				{"/api/url/45.95.147.10%2Fbins%2Fx86?format=stix", 451, "hold-0badcafe"},
+				{"/api/v1/search/url?request=http://45.95.147.10/bins/x86?a=1&b=2", 451, "hold-0badcafe"},
+				{"/api/url/http://example.com/", 403, ""},
+				{"/api/v1/search/url?request=example.com", 403, ""},
+				{"/api/ip/45.95.147.11", 403, ""},
+				{"/api/ip/http://example.com/", 403, ""},
+			})
 		})
 	}
 }
@@ -73,28 +47,14 @@ func TestHoldBeforeQuota(t *testing.T) {
 func TestObjectHolds(t *testing.T) {
 	for name, open := range holdStores {
 		t.Run(name, func(t *testing.T) {
-			ctx := context.Background()
 			e := newEnv(t, options{store: open(t)})
 			seedObjects(t, e)
-			for _, h := range []intel.Hold{
-				{Ref: "hold-0000d0a1", Domain: "badcorp.example", Reason: "court order", Created: now},
-				{Ref: "hold-0000f11e", Hash: testSHA1, Reason: "court order", Created: now},
-				{Ref: "hold-0000f12e", Hash: strings.Repeat("AB", 16), Reason: "court order", Created: now},
-			} {
-				if err := e.st.PutHold(ctx, h); err != nil {
-					t.Fatal(err)
-				}
-			}
-			for range 20 { // trial's quota
-				if _, ok, err := e.st.CountRequest(ctx, "trial", store.Day(now), 20); err != nil || !ok {
-					t.Fatalf("count: %v %v", ok, err)
-				}
-			}
-			tests := []struct {
-				target     string
-				wantStatus int
-				wantRef    string
-			}{
+			holdAndUseUpQuota(t, e,
+				intel.Hold{Ref: "hold-0000d0a1", Domain: "badcorp.example", Reason: "court order", Created: now},
+				intel.Hold{Ref: "hold-0000f11e", Hash: testSHA1, Reason: "court order", Created: now},
+				intel.Hold{Ref: "hold-0000f12e", Hash: strings.Repeat("AB", 16), Reason: "court order", Created: now},
+			)
+			wantRefusals(t, e, []refusal{
 				{"/api/domain/badcorp.example", 451, "hold-0000d0a1"},
 				{"/api/domain/" + testDomain, 451, "hold-0000d0a1"},
 				{"/api/domain/C2.BadCorp.Example.?format=stix", 451, "hold-0000d0a1"},
@@ -119,31 +79,7 @@ func TestObjectHolds(t *testing.T) {
 				{"/api/url/http://example.com/badcorp.example", 403, ""},
 				{"/api/hash/" + strings.Repeat("AB", 32), 403, ""},
 				{"/api/v1/search/hash?request=" + strings.Repeat("AB", 20), 403, ""},
-			}
-			for _, tt := range tests {
-				w := e.do(t, "GET", tt.target, "trial")
-				if w.Code != tt.wantStatus {
-					t.Errorf("%s: got status %d, want %d; body %s", tt.target, w.Code, tt.wantStatus, w.Body)
-					continue
-				}
-				code, msg := errorOf(t, w)
-				wantCode := "quota_exceeded"
-				if tt.wantStatus == 451 {
-					wantCode = "legal_hold"
-				}
-				if code != wantCode {
-					t.Errorf("%s: got code %q, want %q", tt.target, code, wantCode)
-				}
-				if tt.wantRef != "" && !strings.Contains(msg, tt.wantRef) {
-					t.Errorf("%s: got message %q, want it to name %s", tt.target, msg, tt.wantRef)
-				}
-				if strings.Contains(msg, "court order") {
-					t.Errorf("%s: got message %q, which reveals the reason", tt.target, msg)
-				}
-			}
-			if n := e.dayCount(t, "trial"); n != 20 {
-				t.Errorf("got day count %d after refused requests, want 20", n)
-			}
+			})
 		})
 	}
 }
@@ -160,4 +96,60 @@ var holdStores = map[string]func(t *testing.T) store.Store{
 		t.Cleanup(func() { st.Close() })
 		return st
 	},
+}
+
+// holdAndUseUpQuota puts the holds and counts trial's whole quota (20)
+// for today, so that an answer that is not refused for a hold is refused
+// for the quota.
+func holdAndUseUpQuota(t *testing.T, e *env, holds ...intel.Hold) {
+	t.Helper()
+	ctx := context.Background()
+	for _, h := range holds {
+		if err := e.st.PutHold(ctx, h); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range 20 {
+		if _, ok, err := e.st.CountRequest(ctx, "trial", store.Day(now), 20); err != nil || !ok {
+			t.Fatalf("count: %v %v", ok, err)
+		}
+	}
+}
+
+// refusal is a request of trial's and how it must be refused: 451
+// legal_hold naming ref (when set), or 403 quota_exceeded.
+type refusal struct {
+	target string
+	status int
+	ref    string
+}
+
+// wantRefusals checks each refusal: its status, its code, the hold it
+// names and never the hold's reason; and that none was counted.
+func wantRefusals(t *testing.T, e *env, cases []refusal) {
+	t.Helper()
+	for _, tt := range cases {
+		w := e.do(t, "GET", tt.target, "trial")
+		if w.Code != tt.status {
+			t.Errorf("%s: got status %d, want %d; body %s", tt.target, w.Code, tt.status, w.Body)
+			continue
+		}
+		code, msg := errorOf(t, w)
+		wantCode := "quota_exceeded"
+		if tt.status == 451 {
+			wantCode = "legal_hold"
+		}
+		if code != wantCode {
+			t.Errorf("%s: got code %q, want %q", tt.target, code, wantCode)
+		}
+		if tt.ref != "" && !strings.Contains(msg, tt.ref) {
+			t.Errorf("%s: got message %q, want it to name %s", tt.target, msg, tt.ref)
+		}
+		if strings.Contains(msg, "court order") {
+			t.Errorf("%s: got message %q, which reveals the reason", tt.target, msg)
+		}
+	}
+	if n := e.dayCount(t, "trial"); n != 20 {
+		t.Errorf("got day count %d after refused requests, want 20", n)
+	}
 }
