@@ -25,10 +25,26 @@ const hex = "0123456789abcdef"
 // the HTML characters '<', '>' and '&' as \u003c, \u003e and \u0026 (what
 // json.Marshal does; an encoder with SetEscapeHTML(false) does not).
 func AppendEscaped(b []byte, s string, html bool) []byte {
-	safe := &plain
 	if html {
-		safe = &plainHTML
+		return appendString(b, s, &plainHTML, false)
 	}
+	return appendString(b, s, &plain, false)
+}
+
+// AppendCanonical appends s escaped for the inside of a JSON string as RFC
+// 8785 (JSON canonicalization, used for STIX deterministic ids) writes it:
+// '"' and '\\' with a backslash, \b, \f, \n, \r and \t, other control
+// characters as \u00XX, everything else, non-ASCII included, as it is, and
+// invalid UTF-8 as U+FFFD itself.
+func AppendCanonical(b []byte, s string) []byte {
+	return appendString(b, s, &plain, true)
+}
+
+// appendString appends s escaped: the bytes safe marks as they are, other
+// ASCII escaped (appendASCIIEscape), and then, as encoding/json does, each
+// invalid byte as \ufffd and U+2028 and U+2029 escaped, or, canonical (RFC
+// 8785), each invalid byte as U+FFFD itself and every rune as it is.
+func appendString(b []byte, s string, safe *[256]bool, canonical bool) []byte {
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
@@ -43,52 +59,19 @@ func AppendEscaped(b []byte, s string, html bool) []byte {
 			continue
 		}
 		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xF])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	return append(b, s[start:]...)
-}
-
-// AppendCanonical appends s escaped for the inside of a JSON string as RFC
-// 8785 (JSON canonicalization, used for STIX deterministic ids) writes it:
-// '"' and '\\' with a backslash, \b, \f, \n, \r and \t, other control
-// characters as \u00XX, everything else, non-ASCII included, as it is, and
-// invalid UTF-8 as U+FFFD itself.
-func AppendCanonical(b []byte, s string) []byte {
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if plain[c] {
-			i++
-			continue
-		}
-		if c < utf8.RuneSelf {
-			b = appendASCIIEscape(append(b, s[start:i]...), c)
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
+		switch {
+		case r == utf8.RuneError && size == 1 && canonical:
 			b = append(append(b, s[start:i]...), "\uFFFD"...)
-			i++
-			start = i
+		case r == utf8.RuneError && size == 1:
+			b = append(append(b, s[start:i]...), `\ufffd`...)
+		case (r == '\u2028' || r == '\u2029') && !canonical:
+			b = append(append(b, s[start:i]...), '\\', 'u', '2', '0', '2', hex[r&0xF])
+		default:
+			i += size
 			continue
 		}
 		i += size
+		start = i
 	}
 	return append(b, s[start:]...)
 }
