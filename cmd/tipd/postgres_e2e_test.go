@@ -197,15 +197,7 @@ func TestTwoServersOnPostgres(t *testing.T) {
 	})
 
 	t.Run("verdicts kept by both follow another process's import", func(t *testing.T) {
-		dir := t.TempDir()
-		write := func(name, body string) string {
-			t.Helper()
-			p := filepath.Join(dir, name)
-			if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
-				t.Fatal(err)
-			}
-			return p
-		}
+		write := tempWriter(t)
 		itemZone := func(s string) any {
 			t.Helper()
 			r := get(t, "GET", s+"/api/domain/kept.example?sections=DomainDnsResolutions", tok)
@@ -242,15 +234,7 @@ func TestTwoServersOnPostgres(t *testing.T) {
 	})
 
 	t.Run("kept answers follow another process's import, holds and revocations", func(t *testing.T) {
-		dir := t.TempDir()
-		write := func(name, body string) string {
-			t.Helper()
-			p := filepath.Join(dir, name)
-			if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
-				t.Fatal(err)
-			}
-			return p
-		}
+		write := tempWriter(t)
 		mustTipd(t, "user", "add", "-store", db, "-day-quota", "1000", "carol")
 		tokC := strings.TrimSpace(mustTipd(t, "token", "issue", "-store", db, "carol"))
 		const target = "/api/ip/45.95.147.88?sections=LicenseInfo,Zone,IpDnsResolutions"
@@ -346,4 +330,18 @@ func metricOf(t *testing.T, base, name string) float64 {
 	}
 	t.Fatalf("%s: no %s in /metrics", base, name)
 	return 0
+}
+
+// tempWriter returns a function that writes a file of the given name and
+// body into a directory of the test's and returns its path.
+func tempWriter(t *testing.T) func(name, body string) string {
+	dir := t.TempDir()
+	return func(name, body string) string {
+		t.Helper()
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
 }
