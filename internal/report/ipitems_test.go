@@ -57,19 +57,11 @@ func BenchmarkIPItems(b *testing.B) {
 		bld := &Builder{Store: st, Net: h, Now: clock}
 		for _, count := range []int{100, 1000} {
 			b.Run(fmt.Sprintf("%s/count=%d", s.name, count), func(b *testing.B) {
-				b.ReportAllocs()
-				cpu := cputime.Now()
-				for b.Loop() {
-					r, err := bld.IP(ctx, redIP, AllIPSections, count)
-					if err != nil {
-						b.Fatal(err)
-					}
+				benchIP(b, bld, count, func(r *IPReport) {
 					if len(r.Files) != count {
 						b.Fatalf("got %d files, want %d", len(r.Files), count)
 					}
-					r.Release()
-				}
-				cputime.Report(b, cpu)
+				})
 			})
 		}
 	}

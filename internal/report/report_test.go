@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/tipd/tipd/internal/cputime"
 	"net/netip"
 	"slices"
 	"strings"
@@ -631,16 +630,7 @@ func BenchmarkIPAssembly(b *testing.B) {
 				b.Fatal(err)
 			}
 			r.Release()
-			b.ReportAllocs()
-			cpu := cputime.Now()
-			for b.Loop() {
-				r, err := bld.IP(ctx, redIP, AllIPSections, 100)
-				if err != nil {
-					b.Fatal(err)
-				}
-				r.Release()
-			}
-			cputime.Report(b, cpu)
+			benchIP(b, &bld, 100, nil)
 		})
 	}
 }
