@@ -43,7 +43,7 @@ func TestRecentKeys(t *testing.T) {
 		t.Error("filter usable past its limit")
 	}
 	r.reset()
-	if !r.usable() || r.mayHold([]byte("O\x03" + fmt.Sprintf("%064X", 1))) {
+	if !r.usable() || r.mayHold([]byte("O\x03"+fmt.Sprintf("%064X", 1))) {
 		t.Error("reset did not empty the filter")
 	}
 	r.invalidate()
