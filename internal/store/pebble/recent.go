@@ -34,11 +34,13 @@ type recentKeys struct {
 type recentBlock [8]atomic.Uint64
 
 const (
-	// recentBlocks × 512 bits: 8 MiB.
-	recentBlocks = 1 << 17
+	// recentBlocks × 512 bits: 4 MiB.
+	recentBlocks = 1 << 16
 	// recentCap keeps the filter at about 16 bits a key, under 1 % false
-	// positives with recentProbes.
-	recentCap    = 4 << 20
+	// positives with recentProbes. An import writes about three keys a
+	// record: the filter fills every 700,000 records or so, about as
+	// often as the 64 MiB memtable fills and flushes anyway.
+	recentCap    = 2 << 20
 	recentProbes = 6
 )
 

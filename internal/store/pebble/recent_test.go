@@ -28,8 +28,8 @@ func TestRecentKeys(t *testing.T) {
 			fp++
 		}
 	}
-	// 100,000 keys in 8 MiB: about 670 bits a key, so false positives
-	// are rare; at the limit of 4 Mi keys they stay under 1 %.
+	// 100,000 keys in 4 MiB: about 335 bits a key, so false positives
+	// are rare; at the limit of 2 Mi keys they stay under 1 %.
 	if fp > n/1000 {
 		t.Errorf("%d false positives in %d keys never added", fp, n)
 	}
