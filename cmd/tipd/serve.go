@@ -35,7 +35,7 @@ import (
 type serveConfig struct {
 	addr            string
 	tlsCert, tlsKey string
-	noHTTP2         bool // offer HTTP/1.1 only over TLS
+	noHTTP2         bool   // offer HTTP/1.1 only over TLS
 	clientCA        string // CA file for client certificates (mutual TLS)
 	maxCount        int
 	rate            float64 // burst limit: requests per second per user (0: off)
