@@ -51,7 +51,7 @@ func netStack(t *testing.T) *stack {
 		Countries: []intel.CountryRange{{Prefix: netip.MustParsePrefix("192.0.2.0/23"), Country: "NL", Source: src}},
 	}
 	add := func(ip netip.Addr, last time.Time, cat intel.Category) {
-		b.Sightings = append(b.Sightings, intel.Sighting{IP: ip, Day: last.Truncate(24 * time.Hour).AddDate(0, 0, -1), Hits: 3})
+		b.Sightings = append(b.Sightings, intel.Sighting{IP: ip, Day: last.Truncate(24*time.Hour).AddDate(0, 0, -1), Hits: 3})
 		b.Listings = append(b.Listings, intel.Listing{IP: ip, Feed: "Example Doc Feed", Category: cat, FirstSeen: last.Add(-time.Hour), LastSeen: last, Source: src})
 	}
 	for i := range 40 {
