@@ -64,3 +64,23 @@ func TestNetworkCursor(t *testing.T) {
 		t.Errorf("zero cursor: got %q, want empty", s)
 	}
 }
+
+// FuzzParseFeedRequest: any query string is a feed name of at most
+// maxFeedName bytes of text or an invalid-request error, never a panic.
+func FuzzParseFeedRequest(f *testing.F) {
+	for _, s := range []string{"name=Example+DROP", "name=%00", "name=", "name=a&name=b", "x=1", "name=%zz", "name=" + string(rune(0x2028))} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, query string) {
+		name, err := parseFeedRequest(query)
+		if err != nil {
+			if intel.KindOf(err) != intel.KindInvalid {
+				t.Fatalf("%q: error %v is not an invalid request", query, err)
+			}
+			return
+		}
+		if name == "" || len(name) > maxFeedName {
+			t.Fatalf("%q: name %q", query, name)
+		}
+	})
+}
