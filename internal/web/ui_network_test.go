@@ -22,6 +22,7 @@ import (
 	"github.com/tipd/tipd/internal/intel"
 	"github.com/tipd/tipd/internal/netdata"
 	"github.com/tipd/tipd/internal/report"
+	"github.com/tipd/tipd/internal/store"
 	"github.com/tipd/tipd/internal/store/pebble"
 	"github.com/tipd/tipd/internal/web"
 )
@@ -62,6 +63,9 @@ func netStack(t *testing.T) *stack {
 	}
 	add(netip.MustParseAddr("203.0.113.9"), testNow.Add(-time.Minute), intel.CatSpam)
 	if err := st.Apply(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.PutFeedVersions(ctx, st, map[string]time.Time{"Example Doc Feed": testNow.Add(-time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
 	net := netdata.NewHolder()
@@ -118,7 +122,8 @@ func (s *stack) apiNetwork(t *testing.T, request string, count int) (items []str
 
 // TestBrowserNetworkPages: from an address to its network, the network's
 // AS, the AS's page newest first, one of its networks paged with "Show
-// more", and back to the lookup of an address, in a real browser.
+// more", and back to the lookup of an address, in a real browser; then a
+// feed's page.
 func TestBrowserNetworkPages(t *testing.T) {
 	browser, err := findBrowser()
 	if err != nil {
@@ -317,6 +322,21 @@ func TestBrowserNetworkPages(t *testing.T) {
 		t.Errorf("address bar after the pivot: got %q", got)
 	}
 	screenshot("portal-network-address.png", "198.51.100.25", "198.51.100.0/24")
+
+	// The feed named by the evidence, to its page: what the server knows
+	// of it.
+	wait("the evidence", `!!document.querySelector('#why-body a.pivot[data-kind="feed"]')`)
+	run("click the feed", chromedp.Click(chromedp.CSS(`#why-body a.pivot[data-kind="feed"]`)))
+	waitTitle("Example Doc Feed")
+	if got := eval(`location.hash`); got != "#/feed/Example%20Doc%20Feed" {
+		t.Errorf("address bar of the feed page: got %q", got)
+	}
+	screenshot("portal-feed.png", "Example Doc Feed", "Latest version imported", "2026-11-28 11:00 UTC", "not this server")
+	run("open an unknown feed", chromedp.Navigate(s.srv.URL+"/#/feed/Nobody"))
+	wait("the answer", `!document.querySelector('#alert').hidden`)
+	if got := eval(`document.querySelector('#alert').textContent`); !strings.Contains(got, "404") || !strings.Contains(got, "neither fetches a feed named") {
+		t.Errorf("unknown feed: alert %q", got)
+	}
 
 	// A network too wide is refused with the server's words.
 	run("open a wide network", chromedp.Navigate(s.srv.URL+"/#/net/10.0.0.0%2F7"))

@@ -400,7 +400,7 @@
       return mono(m.NormalizedMask);
     }, cls: "wrap" },
     { label: "Type", cell: function (m) { return m.MaskType; } },
-    { label: "Feeds", cell: function (m) { return chips(m.FeedNames); } }
+    { label: "Feeds", cell: function (m) { return feedChips(m.FeedNames); } }
   ];
 
   var DNS_COLUMNS = [
@@ -802,9 +802,11 @@
         " ", isKnown(e.Evidence) ? mono(e.Evidence) : null);
     }, cls: "wrap" },
     { label: "Source", cell: function (e) {
-      var src = isKnown(e.Source) ? (REPORT_RULES[e.Rule] ? pivot(e.Source, e.Source, "report") : el("strong", { className: "why-source", text: e.Source })) : null;
+      var srcFeed = isKnown(e.Source) && !REPORT_RULES[e.Rule] && (e.Source === e.Feed || /^listing /.test(String(e.Evidence || "")));
+      var src = isKnown(e.Source) ? (REPORT_RULES[e.Rule] ? pivot(e.Source, e.Source, "report")
+        : srcFeed ? el("strong", { className: "why-source" }, feedLink(e.Source)) : el("strong", { className: "why-source", text: e.Source })) : null;
       var prov = [];
-      if (isKnown(e.Feed) && e.Feed !== e.Source) prov.push(el("span", null, el("span", { className: "muted", text: "feed " }), e.Feed));
+      if (isKnown(e.Feed) && e.Feed !== e.Source) prov.push(el("span", null, el("span", { className: "muted", text: "feed " }), feedLink(e.Feed)));
       if (isKnown(e.File)) prov.push(el("span", null, el("span", { className: "muted", text: "file " }), mono(e.File)));
       if (isKnown(e.Imported)) prov.push(el("span", null, el("span", { className: "muted", text: "imported " }), when(e.Imported)));
       if (!src && !prov.length) return null;
@@ -1291,6 +1293,113 @@
     return true;
   }
 
+  // ---- Feed pages -------------------------------------------------------------
+
+  // The page of a feed (#/feed/<name>): what this server knows of it, from
+  // GET /api/feed: the date of its latest version imported, and the state
+  // of its fetches when this server fetches it.
+  var FEED_ROUTE = /^#\/feed\/(.+)$/;
+  var feedCtl = null;
+
+  // feedLink links a feed name to its page.
+  function feedLink(name, cls) {
+    var a = el("a", { className: "pivot" + (cls ? " " + cls : ""), text: name, title: "About the feed " + name, attrs: { "data-kind": "feed" } });
+    a.href = "#/feed/" + encodeURIComponent(name);
+    return a;
+  }
+
+  // feedChips are feed names as chips, each linked to its page.
+  function feedChips(list) {
+    if (!list || !list.length) return el("span", { className: "muted", text: "None" });
+    return el("ul", { className: "chips" }, list.map(function (x) { return el("li", { className: "chip" }, feedLink(x)); }));
+  }
+
+  function renderFeed(d) {
+    var f = d.Fetched;
+    var every = f && typeof f.IntervalSeconds === "number"
+      ? (f.IntervalSeconds % 3600 === 0 ? f.IntervalSeconds / 3600 + " h" : f.IntervalSeconds % 60 === 0 ? f.IntervalSeconds / 60 + " min" : f.IntervalSeconds + " s")
+      : null;
+    var pairs = [["Latest version imported", isKnown(d.LatestVersion) ? when(d.LatestVersion) : null]];
+    if (f) {
+      pairs.push(["Fetched by", f.Elsewhere ? "another tipd server sharing the store" : "this server"]);
+      pairs.push(["Format", isKnown(f.Format) ? mono(f.Format) : null]);
+      pairs.push(["Every", every]);
+      pairs.push(["Last success", when(f.LastSuccess)]);
+      pairs.push(["Last import", when(f.LastImport)]);
+      pairs.push(["Records of the last import", num(f.LastApplied)]);
+      pairs.push(["Failures since start", num(f.Failures)]);
+      pairs.push(["Last failure", when(f.LastFailure)]);
+      pairs.push(["Next fetch", f.Elsewhere ? null : when(f.NextRun)]);
+    } else {
+      pairs.push(["Fetched by", "not this server: its records come from imported files or another server"]);
+    }
+    return [el("section", { className: "card summary summary-net", attrs: { "aria-labelledby": "result-title" } },
+      el("div", { className: "summary-head" },
+        el("div", { className: "subject" },
+          el("div", { className: "subject-kind", text: "Feed" }),
+          el("h2", { id: "result-title", className: "subject-value", text: d.Name, attrs: { tabindex: "-1" } }))),
+      facts(pairs, "facts-summary"))];
+  }
+
+  // feedRoute shows the feed page the address bar names, and reports
+  // whether it names one.
+  function feedRoute() {
+    var m = FEED_ROUTE.exec(window.location.hash);
+    if (!m) return false;
+    var name;
+    try { name = decodeURIComponent(m[1]); } catch (e) { return false; }
+    hideAlert();
+    clearResult();
+    var token = keepToken();
+    if (!token) {
+      showAlert("API token needed", "Enter your API token at the top of the page, then open the feed " + name + " again.", null, "info");
+      $("token").focus();
+      return true;
+    }
+    if (inflight) inflight.abort();
+    if (feedCtl) feedCtl.abort();
+    var ctl = typeof AbortController === "function" ? new AbortController() : null;
+    feedCtl = ctl;
+    document.title = name + " · tipd";
+    setStatus("Reading what this server knows of the feed " + name + "…");
+    fetch("/api/feed?name=" + encodeURIComponent(name), {
+      method: "GET",
+      headers: { "Authorization": "Bearer " + token, "Accept": "application/json" },
+      credentials: "omit",
+      cache: "no-store",
+      redirect: "error",
+      referrerPolicy: "no-referrer",
+      signal: ctl ? ctl.signal : undefined
+    }).then(function (resp) {
+      return resp.text().then(function (body) { return { resp: resp, body: body }; });
+    }).then(function (x) {
+      if (feedCtl !== ctl) return;
+      var data = null;
+      try { data = JSON.parse(x.body); } catch (e) { data = null; }
+      if (!x.resp.ok || !data || typeof data !== "object") {
+        var msg = data && typeof data.message === "string" ? data.message : "The server answered without an explanation.";
+        showAlert(x.resp.status + " " + (STATUS_TEXT[x.resp.status] || x.resp.statusText || "Error"), msg, data && typeof data.error === "string" ? data.error : null, x.resp.status === 404 ? "info" : null);
+        setStatus("");
+        return;
+      }
+      var r = $("result");
+      clear(r);
+      sectionSeq = 0;
+      r.setAttribute("data-kind", "feed");
+      append(r, renderFeed(data));
+      append(r, rawCard(data));
+      r.hidden = false;
+      var title = $("result-title");
+      if (title && (!document.activeElement || document.activeElement === document.body)) title.focus();
+      setStatus("Feed " + name + ".");
+    }).catch(function (err) {
+      if (feedCtl !== ctl || (err && err.name === "AbortError")) return;
+      showAlert("Could not reach the server", err && err.message ? err.message : "network error", null);
+      setStatus("");
+    });
+    return true;
+  }
+
   // ---- Bulk lookup ---------------------------------------------------------
 
   // The rows of the last bulk answer (POST /api/bulk), in the order shown.
@@ -1651,7 +1760,7 @@
       return;
     }
     showBulk(false);
-    if (networkRoute()) return;
+    if (networkRoute() || feedRoute()) return;
     var q = currentRequest();
     if (!q) return;
     $("q").value = q.value;
@@ -1716,7 +1825,7 @@
     window.addEventListener("hashchange", route);
 
     showTokenState();
-    if (currentRequest() || window.location.hash === "#/bulk" || NET_ROUTE.test(window.location.hash)) route();
+    if (currentRequest() || window.location.hash === "#/bulk" || NET_ROUTE.test(window.location.hash) || FEED_ROUTE.test(window.location.hash)) route();
     else $("q").focus();
   }
 
