@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/tipd/tipd/internal/intel"
@@ -236,20 +237,11 @@ func (s *server) handleNetwork(w http.ResponseWriter, r *http.Request, info *req
 	}
 	ans.Truncated = ans.Truncated || page.Truncated
 	ans.Next = formatNetworkCursor(page.Next)
-	for _, it := range page.Items {
-		held, err := s.access.Held(ctx, intel.HoldQuery{IP: it.IP})
-		if err != nil {
-			return err
-		}
-		if held {
-			continue
-		}
-		item, err := s.networkItem(ctx, it)
-		if err != nil {
-			return err
-		}
-		ans.Items = append(ans.Items, item)
+	items, err := s.networkItems(ctx, page.Items)
+	if err != nil {
+		return err
 	}
+	ans.Items = append(ans.Items, items...)
 	if _, err := s.access.Authorize(ctx, user, token); err != nil {
 		return err
 	}
@@ -259,6 +251,43 @@ func (s *server) handleNetwork(w http.ResponseWriter, r *http.Request, info *req
 	}
 	writeBody(w, http.StatusOK, "application/json; charset=utf-8", append(b, '\n'))
 	return nil
+}
+
+// networkItems checks each address for legal holds and computes its
+// verdict, bulkWorkers at a time (the store's round trips overlap), in
+// the page's order; held addresses are left out.
+func (s *server) networkItems(ctx context.Context, page []store.NetworkItem) ([]networkItem, error) {
+	type result struct {
+		item networkItem
+		held bool
+		err  error
+	}
+	res := make([]result, len(page))
+	sem := make(chan struct{}, bulkWorkers)
+	var wg sync.WaitGroup
+	for i, it := range page {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			r := &res[i]
+			if r.held, r.err = s.access.Held(ctx, intel.HoldQuery{IP: it.IP}); r.err != nil || r.held {
+				return
+			}
+			r.item, r.err = s.networkItem(ctx, it)
+		}()
+	}
+	wg.Wait()
+	out := make([]networkItem, 0, len(page))
+	for _, r := range res {
+		if r.err != nil {
+			return nil, r.err
+		}
+		if !r.held {
+			out = append(out, r.item)
+		}
+	}
+	return out, nil
 }
 
 // networkItem is one address with the verdict of its lookup.
