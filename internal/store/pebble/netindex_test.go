@@ -55,3 +55,42 @@ func TestNetIndexUpgrade(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// BenchmarkNetworkAddresses reads pages of 100 addresses of a /24, a /20
+// (16 buckets of /24), a /16 and a /8 (256 buckets of /16) of a store
+// holding 200,000 addresses spread over 10.0.0.0/8, flushed to sstables.
+func BenchmarkNetworkAddresses(b *testing.B) {
+	s, err := Open(b.TempDir(), Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	const n = 200000
+	for start := 0; start < n; start += 10000 {
+		var batch intel.Batch
+		for i := start; i < start+10000; i++ {
+			// Addresses spread over the /8: 10.(i%256).(i/256%256).(i*7%256).
+			ip := netip.AddrFrom4([4]byte{10, byte(i % 256), byte(i / 256 % 256), byte(i * 7 % 256)})
+			batch.Sightings = append(batch.Sightings, intel.Sighting{IP: ip, Day: base.AddDate(0, 0, i%300), Hits: int64(i%5 + 1)})
+		}
+		if err := s.Apply(ctx, &batch); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := s.Flush(); err != nil {
+		b.Fatal(err)
+	}
+	for _, net := range []string{"10.1.2.0/24", "10.1.0.0/20", "10.1.0.0/16", "10.0.0.0/8"} {
+		b.Run(net, func(b *testing.B) {
+			q := store.NetworkQuery{Networks: []netip.Prefix{netip.MustParsePrefix(net)}, Limit: 100}
+			for b.Loop() {
+				p, err := s.NetworkAddresses(ctx, q)
+				if err != nil || len(p.Items) == 0 {
+					b.Fatalf("%v, %d items", err, len(p.Items))
+				}
+			}
+		})
+	}
+}
