@@ -18,6 +18,10 @@
 //	  addr_summary   addr                      hits, first/last seen, red URL/file
 //	                                           counts, spam and phishing summaries
 //	                                           (sets as text[] capped at 32)
+//	                                           network index: two expression indexes
+//	                                           (tipd_net_bucket(addr, small|large),
+//	                                           last_seen DESC, hits DESC, addr) of the
+//	                                           rows with a last_seen (network.go)
 //	  sightings      (addr, day)               hits of one UTC day
 //	  listings       (addr, feed, category)
 //	  hosted_urls    (addr, url)               index (addr, last_seen DESC NULLS LAST, hits DESC, url)
