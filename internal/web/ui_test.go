@@ -421,6 +421,22 @@ func TestBrowser(t *testing.T) {
 		t.Errorf("a verdict note on the Red address: %q; the evidence tells why", got)
 	}
 
+	// The header's AS links to the AS page, which lists the address with
+	// the zone of its own lookup.
+	if got := eval(`(document.querySelector('#result .facts-summary a.pivot[data-kind="as"]') || {}).textContent || ''`); got != "AS64512" {
+		t.Errorf("AS link in the header of %s: got %q, want AS64512", redIP, got)
+	}
+	run("follow the AS link", chromedp.Evaluate[chromedp.Void](`document.querySelector('#result .facts-summary a.pivot[data-kind="as"]').click()`))
+	asRow := fmt.Sprintf(`(() => { const r = [...document.querySelectorAll('#result table.grid tbody tr')].find(r => r.textContent.includes(%q)); return r ? r.cells[0].textContent : ''; })()`, redIP)
+	asCtx, asCancel := context.WithTimeout(ctx, 20*time.Second)
+	asZone, err := chromedp.Run(asCtx, chromedp.Poll[string](asRow, chromedp.WithPollingInterval(50*time.Millisecond)))
+	asCancel()
+	if err != nil || asZone != "Red" || eval(`location.hash`) != "#/as/64512" {
+		t.Errorf("AS page of %s: row zone %q (%v) at %s, want Red at #/as/64512", redIP, asZone, err, eval(`location.hash`))
+	}
+	lookup(redIP)
+	waitZone(redIP)
+
 	// The screenshot of the Red result, for a person to look at.
 	screenshot("portal-red.png")
 
