@@ -113,6 +113,7 @@ func Run(t *testing.T, f Factory) {
 		{"ObjectsPersistence", testObjectsPersistence},
 		{"FeedVersions", testFeedVersions},
 		{"CountStored", testCountStored},
+		{"ListPages", testListPages},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, f) })
