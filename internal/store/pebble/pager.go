@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/netip"
 
+	"github.com/cockroachdb/pebble/v2"
+
 	"github.com/tipd/tipd/internal/intel"
 	"github.com/tipd/tipd/internal/store"
 )
@@ -74,8 +76,19 @@ func pageAddr[T any](ctx context.Context, s *Store, list byte, ip netip.Addr, af
 	if list == lMasks {
 		sortLen = 1
 	}
+	it, err := s.db.NewIterWithContext(ctx, nil)
+	if err != nil {
+		return nil, store.ListCursor{}, fmt.Errorf("%s of %s: %w", listNames[list], ip, err)
+	}
+	defer it.Close()
+	return pageAddrOn(it, list, sortLen, ip, after, limit, read, cursor)
+}
+
+// pageAddrOn is pageAddr with the iterator it.
+func pageAddrOn[T any](it *pebble.Iterator, list byte, sortLen int, ip netip.Addr, after store.ListCursor, limit int,
+	read func(*listIter, netip.Addr, int, []T, *listScratch) ([]T, error), cursor func(*T) store.ListCursor) ([]T, store.ListCursor, error) {
 	o := addrOwner(nil, ip)
-	l, err := s.openList(ctx, list, o, sortLen, limit+1)
+	l, err := listOn(it, list, o, sortLen, limit+1)
 	if err != nil {
 		return nil, store.ListCursor{}, fmt.Errorf("%s of %s: %w", listNames[list], ip, err)
 	}
