@@ -53,7 +53,7 @@ func TestListPagePlans(t *testing.T) {
 			t.Fatal(err)
 		}
 		plan := strings.Join(lines, "\n")
-		scans := regexp.MustCompile(`Index (Only )?Scan using ` + tc.index).FindAllString(plan, -1)
+		scans := regexp.MustCompile(`Index (Only )?Scan using `+tc.index).FindAllString(plan, -1)
 		limits := strings.Count(plan, "Limit")
 		if strings.Contains(plan, "Seq Scan") || len(scans) == 0 || limits < len(scans)+1 {
 			t.Errorf("plan of %q does not read %s under a Limit in each branch:\n%s", tc.q.text, tc.index, plan)
