@@ -62,6 +62,9 @@ type ListPage struct {
 	Resolutions []intel.Resolution
 	Masks       []intel.FeedMask
 	Links       []intel.Link
+	// Total is the number of items of the whole list, as the owner's
+	// summary counts them (not by reading the list).
+	Total int64
 	// Next is the cursor after the last item when the list may go on
 	// after it; the zero cursor when the page ends the list.
 	Next ListCursor
@@ -76,8 +79,8 @@ func (p *ListPage) Len() int {
 // read after a cursor: at most limit items of the list ref names that
 // come strictly after the cursor in the list's order (the zero cursor
 // starts at the first item), the same items the list's own read answers
-// there. Next is set when more items follow; a backend reads one item
-// more than limit to tell. The cost is bounded by limit, not by the
+// there, and the length of the whole list (Total). Next is set when more
+// items follow; a backend reads one item more than limit to tell. The cost is bounded by limit, not by the
 // cursor's position nor by the length of the list. An unknown owner, or a
 // list that does not exist (an invalid LinkList), is an empty page.
 type ListPager interface {
@@ -109,20 +112,20 @@ func ScanPage(ctx context.Context, st Intel, ref ListRef, after ListCursor, limi
 	var err error
 	switch ref.Name {
 	case ListHostedURLs:
-		p.HostedURLs, p.Next, err = scanPage(ctx, ref.IP, after, limit, st.HostedURLs, HostedCursor)
+		p.HostedURLs, p.Next, p.Total, err = scanPage(ctx, ref.IP, after, limit, st.HostedURLs, HostedCursor)
 	case ListFiles:
-		p.Files, p.Next, err = scanPage(ctx, ref.IP, after, limit, st.Files, FileCursor)
+		p.Files, p.Next, p.Total, err = scanPage(ctx, ref.IP, after, limit, st.Files, FileCursor)
 	case ListResolutions:
-		p.Resolutions, p.Next, err = scanPage(ctx, ref.IP, after, limit, st.Resolutions, ResolutionCursor)
+		p.Resolutions, p.Next, p.Total, err = scanPage(ctx, ref.IP, after, limit, st.Resolutions, ResolutionCursor)
 	case ListMasks:
-		p.Masks, p.Next, err = scanPage(ctx, ref.IP, after, limit, st.Masks, MaskCursor)
+		p.Masks, p.Next, p.Total, err = scanPage(ctx, ref.IP, after, limit, st.Masks, MaskCursor)
 	case ListURLFiles:
-		p.Files, p.Next, err = scanPage(ctx, ref.URL, after, limit, st.URLFiles, URLFileCursor)
+		p.Files, p.Next, p.Total, err = scanPage(ctx, ref.URL, after, limit, st.URLFiles, URLFileCursor)
 	case ListLinks:
 		if !ref.Link.Valid() {
 			return p, ctx.Err()
 		}
-		p.Links, p.Next, err = scanPage(ctx, ref.Owner, after, limit,
+		p.Links, p.Next, p.Total, err = scanPage(ctx, ref.Owner, after, limit,
 			func(ctx context.Context, owner string, n int) ([]intel.Link, error) {
 				return st.Links(ctx, ref.Link, owner, n)
 			}, LinkCursor)
@@ -133,12 +136,13 @@ func ScanPage(ctx context.Context, st Intel, ref ListRef, after ListCursor, limi
 }
 
 func scanPage[K, T any](ctx context.Context, owner K, after ListCursor, limit int,
-	read func(context.Context, K, int) ([]T, error), cursor func(*T) ListCursor) ([]T, ListCursor, error) {
+	read func(context.Context, K, int) ([]T, error), cursor func(*T) ListCursor) ([]T, ListCursor, int64, error) {
 	all, err := read(ctx, owner, maxScan)
 	if err != nil {
-		return nil, ListCursor{}, err
+		return nil, ListCursor{}, 0, err
 	}
 	i := 0
+	total := int64(len(all))
 	if !after.IsZero() {
 		for i < len(all) {
 			c := cursor(&all[i])
@@ -148,7 +152,8 @@ func scanPage[K, T any](ctx context.Context, owner K, after ListCursor, limit in
 			i++
 		}
 	}
-	return CutPage(all[i:], limit, cursor)
+	items, next, err := CutPage(all[i:], limit, cursor)
+	return items, next, total, err
 }
 
 // CutPage ends a page read of at most limit+1 items: the first limit

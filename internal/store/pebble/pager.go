@@ -43,7 +43,44 @@ func (s *Store) ListPage(ctx context.Context, ref store.ListRef, after store.Lis
 	default:
 		return p, intel.Invalid("unknown list %d", ref.Name)
 	}
+	if err != nil {
+		return store.ListPage{}, err
+	}
+	p.Total, err = s.listTotal(ref)
 	return p, err
+}
+
+// listTotal is the length of a list as its owner's summary counts it:
+// one point read.
+func (s *Store) listTotal(ref store.ListRef) (int64, error) {
+	var n int64
+	var err error
+	switch ref.Name {
+	case store.ListURLFiles:
+		var u urlSum
+		_, err = getFn(s.db, strKey(tURL, ref.URL), func(v []byte) error { return decURLSum(&dec{s: string(v)}, &u) })
+		n = u.sum.Files
+	case store.ListLinks:
+		if !ref.Link.Valid() {
+			return 0, nil
+		}
+		var sum objSum
+		_, err = getFn(s.db, objectKey(ref.Link.Owner(), ref.Owner), func(v []byte) error { return decObjSumFields(&dec{s: string(v)}, &sum, false) })
+		n = sum.lists[ref.Link].Items
+	default:
+		ip := intel.NormIP(ref.IP)
+		if !ip.IsValid() {
+			return 0, nil
+		}
+		list := map[store.ListName]byte{store.ListHostedURLs: lHosted, store.ListFiles: lFiles, store.ListResolutions: lRes, store.ListMasks: lMasks}[ref.Name]
+		var sum addrSum
+		_, err = getFn(s.db, addrKey(tAddr, ip), func(v []byte) error { return decAddrSum(&dec{s: string(v)}, &sum) })
+		n = sum.lens[listNo(list)]
+	}
+	if err != nil {
+		return 0, fmt.Errorf("count of a list: %w", err)
+	}
+	return n, nil
 }
 
 // pageStart is the key a page of the list owned by owner starts at: the

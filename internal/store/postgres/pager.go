@@ -77,7 +77,40 @@ func (s *Store) ListPage(ctx context.Context, ref store.ListRef, after store.Lis
 	default:
 		return p, intel.Invalid("unknown list %d", ref.Name)
 	}
+	if err != nil {
+		return store.ListPage{}, err
+	}
+	p.Total, err = s.listTotal(ctx, ref)
 	return p, err
+}
+
+// listTotal is the length of a list: the counter of the web address's or
+// object's summary; for the lists of an address, whose summary keeps no
+// counts here, a count of the address's entries in the list's index (an
+// index-only scan of them).
+func (s *Store) listTotal(ctx context.Context, ref store.ListRef) (int64, error) {
+	var sql string
+	var args []any
+	switch ref.Name {
+	case store.ListURLFiles:
+		sql, args = `SELECT files FROM url_summary WHERE url = $1`, []any{ref.URL}
+	case store.ListLinks:
+		sql, args = `SELECT items FROM object_counts WHERE key = $1 AND kind = $2 AND list = $3`,
+			[]any{ref.Owner, int16(ref.Link.Owner()), int16(ref.Link)}
+	default:
+		table := map[store.ListName]string{store.ListHostedURLs: "hosted_urls", store.ListFiles: "files",
+			store.ListResolutions: "resolutions", store.ListMasks: "masks"}[ref.Name]
+		sql, args = `SELECT count(*) FROM `+table+` WHERE addr = $1`, []any{intel.NormIP(ref.IP)}
+	}
+	var n int64
+	err := s.pool.QueryRow(ctx, sql, args...).Scan(&n)
+	if notFound(err) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, wrapErr(ctx, "count of a list", err)
+	}
+	return n, nil
 }
 
 // page runs the page query q with the owner's arguments and returns the

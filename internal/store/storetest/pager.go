@@ -163,6 +163,9 @@ func testListPages(t *testing.T, f Factory) {
 						t.Fatal(err)
 					}
 					keys := pc.keys(&p)
+					if p.Total != int64(pc.items) {
+						t.Errorf("page size %d, page %d: Total %d, want %d", size, pages, p.Total, pc.items)
+					}
 					check(t, fmt.Sprintf("page size %d, page %d: items as ScanPage", size, pages), keys, pc.keys(&ref))
 					check(t, fmt.Sprintf("page size %d, page %d: Next as ScanPage", size, pages), p.Next, ref.Next)
 					for _, k := range keys {
