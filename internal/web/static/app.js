@@ -410,7 +410,7 @@
     var h = node.querySelector("h3");
     var more = null;
     if (state.next) {
-      more = el("button", { className: "more", text: "Show more", attrs: { type: "button" } });
+      more = el("button", { className: "btn btn-quiet btn-small more", text: "Show more", attrs: { type: "button" } });
       more.addEventListener("click", function () { showMore(state, more); });
     }
     node.appendChild(el("p", { className: "note paged-note" },
