@@ -27,8 +27,8 @@ type pageRequest struct {
 	after   store.ListCursor
 }
 
-// handleList answers GET /api/list?section=&count=&after=&request=<address
-// or domain> through the lookup pipeline: the same credentials, checks,
+// handleList answers GET /api/list?section=&count=&after=&request=<address,
+// domain, web address or hash> through the lookup pipeline: the same credentials, checks,
 // legal holds and quota as a lookup, one count per page.
 func (s *server) handleList(w http.ResponseWriter, r *http.Request, info *requestInfo) error {
 	_, query := rawTarget(r)
@@ -46,7 +46,7 @@ func parseListPage(query string, cfg Config) (lookupRequest, error) {
 	req := lookupRequest{format: formatJSON}
 	raw, ok := searchURLValue(query)
 	if !ok || raw == "" {
-		return req, intel.Invalid("the request names nothing: use %s?section=<section>&count=<n>&after=<cursor>&request=<address or domain name> (request last)", listPath)
+		return req, intel.Invalid("the request names nothing: use %s?section=<section>&count=<n>&after=<cursor>&request=<address, domain name, web address or file hash> (request last)", listPath)
 	}
 	params, err := url.ParseQuery(strings.TrimSuffix(query[:len(query)-len(raw)-len("request=")], "&"))
 	if err != nil {
@@ -76,8 +76,16 @@ func parseListPage(query string, cfg Config) (lookupRequest, error) {
 		if sec, err := report.ParseDomainSections(name); err == nil && report.PagedDomainSection(sec) {
 			page.section = sec
 		}
+	case report.ExplainURL:
+		req.kind, req.url = kindURL, t.Key
+		if sec, err := report.ParseURLSections(name); err == nil && report.PagedURLSection(sec) {
+			page.section = sec
+		}
 	default:
-		return req, intel.Invalid("list pages are answered for addresses and domain names; %q is a %s", clip(v), explainNoun(t.Kind))
+		req.kind, req.object = kindHash, t.Key
+		if sec, err := report.ParseFileSections(name); err == nil && report.PagedFileSection(sec) {
+			page.section = sec
+		}
 	}
 	if page.section == 0 {
 		return req, intel.Invalid("the section %q is not a list of the %s answer that pages: use one of %s", clip(name), objectNoun(req.kind), pagedNames(req.kind))
@@ -100,20 +108,17 @@ func parseListPage(query string, cfg Config) (lookupRequest, error) {
 	return req, nil
 }
 
-// explainNoun names what a target of another kind is.
-func explainNoun(k string) string {
-	if k == report.ExplainFile {
-		return "file hash"
-	}
-	return "web address"
-}
-
 // pagedNames lists the sections that page for a kind of object.
 func pagedNames(k lookupKind) string {
-	if k == kindIP {
+	switch k {
+	case kindIP:
 		return "HostedUrls, FilesDownloadedFromIp, IpDnsResolutions, FeedMasks"
+	case kindDomain:
+		return "DomainDnsResolutions, FilesDownloaded, FilesAccessed, UrlReferrals, UrlReferredTo, Subdomains, FeedMasks"
+	case kindURL:
+		return "FilesDownloaded, FilesAccessed, UrlReferrals, UrlReferredTo, DomainDnsResolutions"
 	}
-	return "DomainDnsResolutions, FilesDownloaded, FilesAccessed, UrlReferrals, UrlReferredTo, Subdomains, FeedMasks"
+	return "FileCertificates, FileNames, FilePaths, FileDownloadedFromUrls, FileAccessedUrls, FileStartedObjects, FileStartedBy, FileDownloadedObjects, FileDownloadedBy"
 }
 
 // buildPage builds the page req asks for.
@@ -129,12 +134,24 @@ func (s *server) buildPage(ctx context.Context, req lookupRequest) (answer, erro
 			return nil, err
 		}
 		body, pg, n = render.AppendIPJSON(nil, r), page, len(r.HostedURLs)+len(r.Files)+len(r.Resolutions)+len(r.Masks)+len(r.NetMasks)
-	default:
+	case kindDomain:
 		r, page, err := s.reports.DomainPage(ctx, req.object, p.section, p.after, req.count)
 		if err != nil {
 			return nil, err
 		}
 		body, pg, n = render.AppendDomainJSON(nil, r), page, r.Items()
+	case kindURL:
+		r, page, err := s.reports.URLPage(ctx, req.url, p.section, p.after, req.count)
+		if err != nil {
+			return nil, err
+		}
+		body, pg, n = render.AppendURLJSON(nil, r), page, r.Items()
+	default:
+		r, page, err := s.reports.FilePage(ctx, req.object, p.section, p.after, req.count)
+		if err != nil {
+			return nil, err
+		}
+		body, pg, n = render.AppendFileJSON(nil, r), page, r.Items()
 	}
 	// The answer holds the one section: {"<name>":[…]}.
 	items, ok := strings.CutPrefix(string(body), `{"`+p.name+`":`)

@@ -18,6 +18,8 @@ import (
 const (
 	pagedIP     = "45.95.147.20" // 150 hosted URLs, 3 resolutions
 	pagedDomain = "paged.example"
+	pagedURL    = "http://paged.example/dl"          // 150 files downloaded from it
+	pagedFile   = "0123456789ABCDEF0123456789ABCDEF" // 150 names
 	pagedItems  = 150
 )
 
@@ -33,7 +35,11 @@ func seedPaged(t *testing.T, e *env) {
 		b.HostedURLs = append(b.HostedURLs, intel.HostedURL{IP: ip, URL: fmt.Sprintf("paged.example/p/%03d", i), Zone: intel.ZoneRed,
 			Hits: int64(i % 4), FirstSeen: seen, LastSeen: seen, Source: src})
 		b.Links = append(b.Links, intel.Link{List: intel.LinkHostFiles, Owner: pagedDomain, Item: fmt.Sprintf("%032X", i),
-			Zone: intel.ZoneRed, Hits: int64(i % 4), FirstSeen: seen, LastSeen: seen, Source: src})
+			Zone: intel.ZoneRed, Hits: int64(i % 4), FirstSeen: seen, LastSeen: seen, Source: src},
+			intel.Link{List: intel.LinkFileNames, Owner: pagedFile, Item: fmt.Sprintf("sample-%03d.exe", i),
+				Hits: int64(i % 4), FirstSeen: seen, LastSeen: seen, Source: src})
+		b.Files = append(b.Files, intel.FileDownload{IP: ip, MD5: fmt.Sprintf("%032X", 1000+i), URL: pagedURL, Zone: intel.ZoneRed,
+			DetectionName: "Trojan.Example", Hits: int64(i % 4), FirstSeen: seen, LastSeen: seen, Source: src})
 	}
 	for i := range 3 {
 		b.Resolutions = append(b.Resolutions, intel.Resolution{IP: ip, Domain: fmt.Sprintf("r%d.paged.example", i), Hits: 1,
@@ -66,8 +72,9 @@ func getPage(t *testing.T, e *env, target string) listPage {
 	return p
 }
 
-// TestListPages pages through the hosted URLs of an address and the
-// files of a domain with several page sizes, on every backend: the total
+// TestListPages pages through the hosted URLs of an address, the files
+// of a domain and of a web address and the names of a file with several
+// page sizes, on every backend: the total
 // of every page is the list's length; every item comes once, in the
 // order of the lookup answer, in the shape the lookup answer gives it
 // (the first page equals the answer's section with the same count).
@@ -77,6 +84,8 @@ func TestListPages(t *testing.T) {
 	}{
 		{pagedIP, "HostedUrls", "/api/ip/" + pagedIP + "?sections=HostedUrls&count=1000"},
 		{pagedDomain, "FilesDownloaded", "/api/domain/" + pagedDomain + "?sections=FilesDownloaded&count=1000"},
+		{pagedURL, "FilesDownloaded", "/api/url/" + pagedURL + "?sections=FilesDownloaded&count=1000"},
+		{pagedFile, "FileNames", "/api/hash/" + pagedFile + "?sections=FileNames&count=1000"},
 	}
 	for name, open := range explainStores {
 		t.Run(name, func(t *testing.T) {
@@ -159,7 +168,10 @@ func TestListRequests(t *testing.T) {
 		{"/api/list?section=HostedUrls&after=!!!&request=" + pagedIP, 400, false, 0},
 		{"/api/list?section=HostedUrls&after=AQ&request=" + pagedIP, 400, false, 0},
 		{"/api/list?section=HostedUrls&after=" + url.QueryEscape(first.Next[:5]) + "&request=" + pagedIP, 400, false, 0},
-		{"/api/list?section=FileNames&request=" + testMD5, 400, false, 0},
+		{"/api/list?section=HostedUrls&request=" + testMD5, 400, false, 0},
+		{"/api/list?section=FilesDownloaded&count=5&request=" + pagedURL, 200, true, 5},
+		{"/api/list?section=FileNames&count=5&request=" + pagedFile, 200, true, 5},
+		{"/api/list?section=DetectionsInfo&request=" + pagedFile, 400, false, 0},
 		{"/api/list?section=HostedUrls&request=", 400, false, 0},
 		{"/api/list?section=HostedUrls", 400, false, 0},
 		{"/api/list?section=HostedUrls&request=%zz", 400, false, 0},

@@ -36,7 +36,7 @@ type route struct {
 //	GET|HEAD /api/v1/search/hash?request=<hash>           OpenTIP-style lookup (handleSearchHash)
 //	GET|HEAD /api/explain?request=<address|domain|web address|hash>   the evidence behind a verdict (handleExplain)
 //	POST     /api/bulk?format=json|ndjson                 verdicts of up to 10,000 pasted indicators (handleBulk)
-//	GET|HEAD /api/list?section=&count=&after=&request=<address|domain>   a page of a list section (handleList)
+//	GET|HEAD /api/list?section=&count=&after=&request=<address|domain|web address|hash>   a page of a list section (handleList)
 //	GET|HEAD|POST /api/publications/get_one?publication_id=   one report (handlePublicationOne)
 //	GET|HEAD|POST /api/publications/get_list?date_start=&date_end=&limit=&after_id=   reports by date (handlePublicationList)
 //	GET|HEAD|POST /api/publications/get_master_ioc?report_group=   every indicator of every report (handleMasterIOC)

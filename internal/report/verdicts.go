@@ -54,6 +54,9 @@ type judge struct {
 	// pinned are pages of lists that stand for the lists themselves
 	// (listpage.go); nil in a judge of a whole report.
 	pinned map[listKey][]intel.Link
+	// pinnedFiles are pages of the files of web addresses, by key, that
+	// stand for their URLFiles reads (nil: none).
+	pinnedFiles map[string][]intel.FileDownload
 	// reps memoises the reports read, by ID (absent ones too, as ok false).
 	reps map[string]knownReport
 }

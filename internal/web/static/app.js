@@ -328,7 +328,10 @@
   // PAGED_SECTIONS are the sections GET /api/list pages, by lookup kind.
   var PAGED_SECTIONS = {
     ip: ["HostedUrls", "FilesDownloadedFromIp", "IpDnsResolutions", "FeedMasks"],
-    domain: ["DomainDnsResolutions", "FilesDownloaded", "FilesAccessed", "UrlReferrals", "UrlReferredTo", "Subdomains", "FeedMasks"]
+    domain: ["DomainDnsResolutions", "FilesDownloaded", "FilesAccessed", "UrlReferrals", "UrlReferredTo", "Subdomains", "FeedMasks"],
+    url: ["FilesDownloaded", "FilesAccessed", "UrlReferrals", "UrlReferredTo", "DomainDnsResolutions"],
+    hash: ["FileCertificates", "FileNames", "FilePaths", "FileDownloadedFromUrls", "FileAccessedUrls", "FileStartedObjects",
+      "FileStartedBy", "FileDownloadedObjects", "FileDownloadedBy"]
   };
 
   // pagedListCard is listCard for a section that pages. When the answer
@@ -796,12 +799,12 @@
       ["APT", yesNo(g.HasApt)]
     ], generalExtras(g)));
     out.push(licence(d.LicenseInfo));
-    out.push(listCard("Files downloaded", d.FilesDownloaded, FILE_COLUMNS, limit, "No files known to be downloaded from this address."));
-    out.push(listCard("Files that contacted it", d.FilesAccessed, ACCESS_COLUMNS, limit, "No files known to contact this address."));
+    out.push(pagedListCard("Files downloaded", d.FilesDownloaded, FILE_COLUMNS, limit, "No files known to be downloaded from this address.", "FilesDownloaded"));
+    out.push(pagedListCard("Files that contacted it", d.FilesAccessed, ACCESS_COLUMNS, limit, "No files known to contact this address.", "FilesAccessed"));
     out.push(listCard("Feed masks", d.FeedMasks, MASK_COLUMNS, limit, "No feed mask covers this web address."));
-    out.push(listCard("Host's DNS resolutions", d.DomainDnsResolutions, RES_COLUMNS, limit, "No resolutions known for its host."));
-    out.push(listCard("Referred from", d.UrlReferrals, REF_COLUMNS, limit, "No pages known to link here."));
-    out.push(listCard("Refers to", d.UrlReferredTo, REF_COLUMNS, limit, "No links known from here."));
+    out.push(pagedListCard("Host's DNS resolutions", d.DomainDnsResolutions, RES_COLUMNS, limit, "No resolutions known for its host.", "DomainDnsResolutions"));
+    out.push(pagedListCard("Referred from", d.UrlReferrals, REF_COLUMNS, limit, "No pages known to link here.", "UrlReferrals"));
+    out.push(pagedListCard("Refers to", d.UrlReferredTo, REF_COLUMNS, limit, "No links known from here.", "UrlReferredTo"));
     out.push(domainWhoisCard(d.UrlDomainWhoIs, "Host's domain WHOIS"));
     out.push(industriesCard(d.Industries));
     return out;
@@ -855,22 +858,22 @@
     ], generalExtras(g)));
     out.push(licence(d.LicenseInfo));
     out.push(listCard("Detections", d.DetectionsInfo, DETECTION_COLUMNS, Infinity, "No detections known."));
-    out.push(listCard("Downloaded from", d.FileDownloadedFromUrls, FILE_URL_COLUMNS, limit, "No web addresses known to serve this file."));
-    out.push(listCard("Web addresses it contacted", d.FileAccessedUrls, FILE_URL_COLUMNS, limit, "No web addresses known to be contacted by this file."));
-    out.push(listCard("Names", d.FileNames, [
+    out.push(pagedListCard("Downloaded from", d.FileDownloadedFromUrls, FILE_URL_COLUMNS, limit, "No web addresses known to serve this file.", "FileDownloadedFromUrls"));
+    out.push(pagedListCard("Web addresses it contacted", d.FileAccessedUrls, FILE_URL_COLUMNS, limit, "No web addresses known to be contacted by this file.", "FileAccessedUrls"));
+    out.push(pagedListCard("Names", d.FileNames, [
       { label: "Name", cell: function (x) { return mono(x.FileName); }, cls: "wrap" },
       { label: "Hits", cell: function (x) { return num(x.FileNamesHitsCount); }, cls: "num" }
-    ], limit, "No file names known."));
-    out.push(listCard("Paths", d.FilePaths, [
+    ], limit, "No file names known.", "FileNames"));
+    out.push(pagedListCard("Paths", d.FilePaths, [
       { label: "Location", cell: function (x) { return isKnown(x.Location) ? mono(x.Location) : null; } },
       { label: "Path", cell: function (x) { return mono(x.Path); }, cls: "wrap" },
       { label: "Hits", cell: function (x) { return num(x.FilePathHitsCount); }, cls: "num" }
-    ], limit, "No paths known."));
-    out.push(listCard("Files it started", d.FileStartedObjects, RELATED_FILE_COLUMNS, limit, "None known."));
-    out.push(listCard("Started by", d.FileStartedBy, RELATED_FILE_COLUMNS, limit, "None known."));
-    out.push(listCard("Files it downloaded", d.FileDownloadedObjects, RELATED_FILE_COLUMNS, limit, "None known."));
-    out.push(listCard("Downloaded by", d.FileDownloadedBy, RELATED_FILE_COLUMNS, limit, "None known."));
-    out.push(listCard("Certificates", d.FileCertificates, CERT_COLUMNS, limit, "Not signed, or no certificate known."));
+    ], limit, "No paths known.", "FilePaths"));
+    out.push(pagedListCard("Files it started", d.FileStartedObjects, RELATED_FILE_COLUMNS, limit, "None known.", "FileStartedObjects"));
+    out.push(pagedListCard("Started by", d.FileStartedBy, RELATED_FILE_COLUMNS, limit, "None known.", "FileStartedBy"));
+    out.push(pagedListCard("Files it downloaded", d.FileDownloadedObjects, RELATED_FILE_COLUMNS, limit, "None known.", "FileDownloadedObjects"));
+    out.push(pagedListCard("Downloaded by", d.FileDownloadedBy, RELATED_FILE_COLUMNS, limit, "None known.", "FileDownloadedBy"));
+    out.push(pagedListCard("Certificates", d.FileCertificates, CERT_COLUMNS, limit, "Not signed, or no certificate known.", "FileCertificates"));
     out.push(listCard("Parent certificates", d.FileParentCertificates, CERT_COLUMNS, Infinity, "No certificate chain known."));
     out.push(industriesCard(d.Industries));
     return out;
