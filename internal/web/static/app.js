@@ -322,7 +322,7 @@
   // ---- Lists that page (GET /api/list) -----------------------------------
 
   // listPaging is the lookup whose answer is being shown: its kind, the
-  // request as typed, the token, and the controller of its requests.
+  // request as typed, and the controller of its requests.
   var listPaging = null;
 
   // PAGED_SECTIONS are the sections GET /api/list pages, by lookup kind.
@@ -372,13 +372,19 @@
     return n;
   }
 
-  // fetchListPage asks for the page of state's list after the cursor.
+  // fetchListPage asks for the page of state's list after the cursor, with
+  // the token held for the tab now (none after "Forget": nothing is asked).
   function fetchListPage(state, after, signal, done, failed) {
+    var token = $("token").value.trim() || savedToken();
+    if (!token) {
+      failed("no API token: enter it at the top of the page.");
+      return;
+    }
     var url = "/api/list?section=" + encodeURIComponent(state.section) + "&count=" + state.limit +
       (after ? "&after=" + encodeURIComponent(after) : "") + "&request=" + encodeURIComponent(state.ctx.q);
     fetch(url, {
       method: "GET",
-      headers: { "Authorization": "Bearer " + state.ctx.token, "Accept": "application/json" },
+      headers: { "Authorization": "Bearer " + token, "Accept": "application/json" },
       credentials: "omit", cache: "no-store", redirect: "error", referrerPolicy: "no-referrer", signal: signal
     }).then(function (resp) {
       return resp.text().then(function (body) { return { resp: resp, body: body }; });
@@ -1153,7 +1159,7 @@
         setStatus("");
         return;
       }
-      listPaging = { kind: kind, q: q, token: token, ctl: ctl };
+      listPaging = { kind: kind, q: q, ctl: ctl };
       show(kind, q, kind === "report" ? (data.return_data || {}) : data, n);
       var why = $("why-body");
       if (why) explainInto(why, q, token, ctl);
