@@ -73,6 +73,13 @@
 // the limit. The lists by severity are numbered in the migration (8, 9); a
 // test checks them against intel.LinkList.BySeverity.
 //
+// A page after a cursor (ListPage, pager.go) splits "after the cursor" into
+// one branch per column of the list's order, each a range scan of the same
+// index under a Limit, keeping the first limit+1 rows of their union: its
+// cost is the page's, wherever the cursor is. Its total is the web
+// address's or object's counter; the lists of an address have no counter,
+// so their total counts the address's entries in the list's index.
+//
 // # Apply
 //
 // Apply runs one transaction. It takes pg_advisory_xact_lock so that
