@@ -84,10 +84,8 @@ func (s *Store) ListPage(ctx context.Context, ref store.ListRef, after store.Lis
 	return p, err
 }
 
-// listTotal is the length of a list: the counter of the web address's or
-// object's summary; for the lists of an address, whose summary keeps no
-// counts here, a count of the address's entries in the list's index (an
-// index-only scan of them).
+// listTotal is the length of a list: one primary-key read of its owner's
+// counter (url_summary.files, object_counts, addr_list_counts).
 func (s *Store) listTotal(ctx context.Context, ref store.ListRef) (int64, error) {
 	var sql string
 	var args []any
@@ -98,9 +96,8 @@ func (s *Store) listTotal(ctx context.Context, ref store.ListRef) (int64, error)
 		sql, args = `SELECT items FROM object_counts WHERE key = $1 AND kind = $2 AND list = $3`,
 			[]any{ref.Owner, int16(ref.Link.Owner()), int16(ref.Link)}
 	default:
-		table := map[store.ListName]string{store.ListHostedURLs: "hosted_urls", store.ListFiles: "files",
-			store.ListResolutions: "resolutions", store.ListMasks: "masks"}[ref.Name]
-		sql, args = `SELECT count(*) FROM `+table+` WHERE addr = $1`, []any{intel.NormIP(ref.IP)}
+		list := map[store.ListName]int16{store.ListHostedURLs: 1, store.ListFiles: 2, store.ListResolutions: 3, store.ListMasks: 4}[ref.Name]
+		sql, args = `SELECT items FROM addr_list_counts WHERE addr = $1 AND list = $2`, []any{intel.NormIP(ref.IP), list}
 	}
 	var n int64
 	err := s.pool.QueryRow(ctx, sql, args...).Scan(&n)

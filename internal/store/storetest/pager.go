@@ -190,6 +190,20 @@ func testListPages(t *testing.T, f Factory) {
 			}
 		})
 	}
+	// Re-applying the batch, and merging new values into known items,
+	// leaves every total as it was.
+	apply(t, s, pagerBatch())
+	again := pagerBatch()
+	for i := range again.HostedURLs {
+		again.HostedURLs[i].Hits += 10
+	}
+	apply(t, s, again)
+	for _, pc := range pagerCases() {
+		p, err := store.PageList(ctx(t), s, pc.ref, store.ListCursor{}, 1)
+		if err != nil || p.Total != int64(pc.items) {
+			t.Errorf("%s after re-applying: got Total %d, %v; want %d", pc.name, p.Total, err, pc.items)
+		}
+	}
 	t.Run("Empty", func(t *testing.T) {
 		for _, ref := range []store.ListRef{
 			{Name: store.ListHostedURLs, IP: ip6b},
