@@ -630,6 +630,122 @@
     return card("Industries", list.length, list.length ? chips(list) : el("p", { className: "empty", text: "No targeted industries known." }), "card-small");
   }
 
+  // verdictNote is the header's Verdict fact (null for Red, Orange and
+  // Yellow, whose reasons the evidence shows). It tells apart the reasons an address has no zone of
+  // concern: a reserved address is not scored, an address without any
+  // evidence has no data, and one with some evidence scored below the 50
+  // that Orange needs (docs/scoring.md, "Zones").
+  function verdictNote(d) {
+    var g = d.IpGeneralInfo || {};
+    var text = null;
+    if (g.Status === "Reserved") {
+      text = "Not scored: reserved address (special-purpose range)";
+    } else if (d.Zone === "Grey") {
+      var lists = ["HostedUrls", "FilesDownloadedFromIp", "FeedMasks", "IpDnsResolutions"].some(function (k) {
+        return Array.isArray(d[k]) && d[k].length > 0;
+      });
+      var evidence = g.ThreatScore > 0 || g.HitsCount > 0 || lists ||
+        (Array.isArray(g.Categories) && g.Categories.length > 0) || g.HasApt;
+      text = evidence
+        ? "Some evidence, below the threshold: threat score " + (typeof g.ThreatScore === "number" ? g.ThreatScore : 0) + " of the 50 Orange needs"
+        : "No data: nothing is known about this address";
+    } else if (d.Zone === "Green") {
+      text = "Known benign: on an allow list";
+    }
+    return text === null ? null : ["Verdict", el("span", { id: "verdict-note", text: text }), true];
+  }
+
+  // ---- Answer tools and the recent lookups of this tab ------------------
+
+  var RECENT_KEY = "tipd.recent";
+  var RECENT_MAX = 10;
+
+  function recentLookups() {
+    var s = storage();
+    if (!s) return [];
+    try {
+      var v = JSON.parse(s.getItem(RECENT_KEY) || "[]");
+      return Array.isArray(v) ? v.filter(function (x) { return x && KINDS[x.kind] && typeof x.value === "string"; }) : [];
+    } catch (e) {
+      return [];
+    }
+  }
+
+  // rememberLookup puts a lookup first in the tab's recent lookups (kept
+  // in session storage, like the token: gone with the tab).
+  function rememberLookup(kind, value, zone) {
+    var s = storage();
+    if (!s) return;
+    var list = recentLookups().filter(function (x) { return !(x.kind === kind && x.value === value); });
+    list.unshift({ kind: kind, value: value, zone: ZONES[zone] ? zone : "" });
+    try { s.setItem(RECENT_KEY, JSON.stringify(list.slice(0, RECENT_MAX))); } catch (e) { /* storage full: keep none */ }
+    showRecent();
+  }
+
+  function showRecent() {
+    var ol = $("recent-list");
+    if (!ol) return;
+    clear(ol);
+    recentLookups().forEach(function (x) {
+      ol.appendChild(el("li", null, x.zone ? zoneBadge(x.zone) : null, " ", pivot(x.value, x.value, x.kind)));
+    });
+    $("recent").hidden = !ol.firstChild;
+  }
+
+  // fileSafe turns an indicator into a part of a file name.
+  function fileSafe(v) {
+    return String(v).replace(/^[a-z]+:\/\//i, "").replace(/[^A-Za-z0-9._-]+/g, "_").slice(0, 80);
+  }
+
+  // answerTools are the buttons under a verdict: copy the indicator,
+  // export the answer as JSON (as shown) or as a STIX 2.1 bundle (the
+  // same lookup with format=stix).
+  function answerTools(kind, q, data) {
+    var copy = el("button", { className: "btn btn-quiet btn-small", id: "copy-indicator", text: "Copy indicator", title: "Copy " + q, attrs: { type: "button" } });
+    copy.addEventListener("click", function () {
+      if (!navigator.clipboard) return;
+      navigator.clipboard.writeText(q).then(function () {
+        copy.textContent = "Copied";
+        setStatus("Copied " + q + ".");
+        setTimeout(function () { copy.textContent = "Copy indicator"; }, 1500);
+      }, function () { setStatus("The browser refused the clipboard."); });
+    });
+    var base = "tipd-" + kind + "-" + fileSafe(q);
+    var json = el("button", { className: "btn btn-quiet btn-small", id: "export-json", text: "JSON", attrs: { type: "button" } });
+    json.addEventListener("click", function () {
+      download(base + ".json", "application/json", JSON.stringify(data, null, 2) + "\n");
+      setStatus("Exported the answer for " + q + " as JSON.");
+    });
+    var tools = [copy, el("span", { className: "bulk-export" }, "Export ", json)];
+    if (kind !== "report") {
+      var stix = el("button", { className: "btn btn-quiet btn-small", id: "export-stix", text: "STIX", attrs: { type: "button" } });
+      stix.addEventListener("click", function () { exportSTIX(kind, q, base + ".stix.json"); });
+      tools[1].appendChild(stix);
+    }
+    return el("div", { className: "answer-tools", attrs: { role: "group", "aria-label": "Answer tools" } }, tools);
+  }
+
+  // exportSTIX asks for the lookup as a STIX bundle and saves it.
+  function exportSTIX(kind, q, name) {
+    var token = keepToken();
+    setStatus("Asking for the STIX bundle of " + q + "…");
+    fetch(apiPath(kind, q, limit()) + "&format=stix", {
+      method: "GET",
+      headers: { "Authorization": "Bearer " + token, "Accept": "application/json" },
+      cache: "no-store",
+      credentials: "omit",
+      referrerPolicy: "no-referrer"
+    }).then(function (resp) {
+      return resp.text().then(function (body) {
+        if (!resp.ok) throw new Error(resp.status + " " + (STATUS_TEXT[resp.status] || resp.statusText || "Error"));
+        download(name, "application/stix+json", body);
+        setStatus("Exported the answer for " + q + " as a STIX bundle.");
+      });
+    }).catch(function (err) {
+      showAlert("Could not export the STIX bundle", "The server did not give it (" + (err && err.message ? err.message : "network error") + ").", null);
+    });
+  }
+
   function rawCard(data) {
     var pre = el("pre", { className: "raw-json", id: "raw-json", text: JSON.stringify(data, null, 2) });
     var copy = el("button", { className: "btn btn-quiet btn-small", text: "Copy", attrs: { type: "button" } });
@@ -663,6 +779,7 @@
     var out = [];
     var kind = String(g.Ip || "").indexOf(":") >= 0 ? "IPv6 address" : "IPv4 address";
     out.push(summary(g.Ip, kind, d.Zone, g.ThreatScore, [
+      verdictNote(d),
       ["Status", g.Status],
       ["Country", isKnown(g.CountryCode) ? mono(g.CountryCode) : null],
       ["Hits", num(g.HitsCount)],
@@ -1512,6 +1629,8 @@
       nodes.splice(1, 0, card("Why this verdict", null,
         el("div", { id: "why-body", attrs: { "aria-busy": "true" } }, el("p", { className: "empty", text: "Loading the evidence…" })), "card-why"));
     }
+    // Right under the verdict: copy the indicator, export the answer.
+    if (nodes.length) nodes.splice(1, 0, answerTools(kind, q, data));
     append(r, nodes);
     append(r, rawCard(data));
     r.hidden = false;
@@ -1519,6 +1638,7 @@
     // result; give the focus to the new one instead of the page body.
     var title = $("result-title");
     if (title && (!document.activeElement || document.activeElement === document.body)) title.focus();
+    rememberLookup(kind, q, kind === "report" ? "" : data.Zone);
     if (kind === "report") {
       setStatus(q + ": threat report.");
       return;
@@ -1600,6 +1720,7 @@
     window.addEventListener("hashchange", route);
 
     showTokenState();
+    showRecent();
     if (currentRequest() || window.location.hash === "#/bulk") route();
     else $("q").focus();
   }
