@@ -171,6 +171,18 @@ func TestBrowserLists(t *testing.T) {
 		t.Errorf("paging note: got %q, want it to start %q", got, "Showing 10 of 150.")
 	}
 
+	if dir := os.Getenv("TIPD_SCREENSHOT_DIR"); dir != "" { // only for a person to look at
+		actx, acancel := context.WithTimeout(ctx, 20*time.Second)
+		png, err := chromedp.Run(actx, chromedp.FullScreenshot(100))
+		acancel()
+		if err != nil {
+			t.Fatalf("screenshot: %v", err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "portal-lists-first.png"), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+
 	// "Show more", from the keyboard, until the list is complete; the
 	// focus stays on the button after each page.
 	for page := 1; ; page++ {
