@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -224,5 +225,33 @@ func TestListHeld(t *testing.T) {
 				{"/api/list?section=HostedUrls&request=45.95.147.21", 403, ""},
 			})
 		})
+	}
+}
+
+// TestListEverySection: every section that pages answers a page, for a
+// known and an unknown object of each kind (never a 5xx).
+func TestListEverySection(t *testing.T) {
+	e := newEnv(t, options{})
+	seedPaged(t, e)
+	seedObjects(t, e)
+	kinds := []struct {
+		requests []string
+		sections string
+	}{
+		{[]string{pagedIP, "45.95.147.99", "198.51.100.7"}, "HostedUrls,FilesDownloadedFromIp,IpDnsResolutions,FeedMasks"},
+		{[]string{pagedDomain, testDomain, "unknown.example"}, "DomainDnsResolutions,FilesDownloaded,FilesAccessed,UrlReferrals,UrlReferredTo,Subdomains,FeedMasks"},
+		{[]string{pagedURL, "http://" + testDomain + "/gate.php", "http://unknown.example/x"}, "FilesDownloaded,FilesAccessed,UrlReferrals,UrlReferredTo,DomainDnsResolutions"},
+		{[]string{pagedFile, testMD5, testSHA256, "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF"}, "FileCertificates,FileNames,FilePaths,FileDownloadedFromUrls,FileAccessedUrls,FileStartedObjects,FileStartedBy,FileDownloadedObjects,FileDownloadedBy"},
+	}
+	for _, k := range kinds {
+		for _, req := range k.requests {
+			for _, sec := range strings.Split(k.sections, ",") {
+				target := "/api/list?section=" + sec + "&count=3&request=" + req
+				p := getPage(t, e, target)
+				if len(p.Items) > 3 || p.Total < int64(len(p.Items)) || p.Next != "" && p.Total <= 3 {
+					t.Errorf("%s: got %d items of %d, Next %q", target, len(p.Items), p.Total, p.Next)
+				}
+			}
+		}
 	}
 }
