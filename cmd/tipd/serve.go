@@ -21,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/tipd/tipd/internal/access"
+	"github.com/tipd/tipd/internal/feeds"
 	"github.com/tipd/tipd/internal/httpapi"
 	"github.com/tipd/tipd/internal/netdata"
 	"github.com/tipd/tipd/internal/opsock"
@@ -274,6 +275,7 @@ func (e *env) serve(ctx context.Context, st store.Store, loc storeLocation, c se
 		UI:        web.Handler(),
 		Now:       e.now,
 		ClientCAs: clientCAs,
+		Feeds:     feedStatuses(shared.feeds),
 	})
 
 	if c.clientCA != "" {
@@ -480,4 +482,13 @@ func newLogger(w interface{ Write([]byte) (int, error) }, format string) *slog.L
 		return slog.New(slog.NewTextHandler(w, nil))
 	}
 	return slog.New(slog.NewJSONHandler(w, nil))
+}
+
+// feedStatuses is the status of the server's scheduled feeds, for the
+// feed pages of the API; nil when it fetches none.
+func feedStatuses(s *feeds.Scheduler) func() []feeds.Status {
+	if s == nil {
+		return nil
+	}
+	return s.Statuses
 }

@@ -18,6 +18,10 @@
 //	  addr_summary   addr                      hits, first/last seen, red URL/file
 //	                                           counts, spam and phishing summaries
 //	                                           (sets as text[] capped at 32)
+//	                                           network index: two expression indexes
+//	                                           (tipd_net_bucket(addr, small|large),
+//	                                           last_seen DESC, hits DESC, addr) of the
+//	                                           rows with a last_seen (network.go)
 //	  sightings      (addr, day)               hits of one UTC day
 //	  listings       (addr, feed, category)
 //	  hosted_urls    (addr, url)               index (addr, last_seen DESC NULLS LAST, hits DESC, url)
@@ -82,7 +86,7 @@
 // the owner's counter: url_summary.files, object_counts, or
 // addr_list_counts (addr, list, items), which Apply keeps for the four
 // lists of an address by counting the batch's items the list lacks before
-// adding them (migration 0014 counted the lists of stores written before).
+// adding them (migration 0015 counted the lists of stores written before).
 //
 // # Apply
 //

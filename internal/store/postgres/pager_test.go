@@ -66,7 +66,7 @@ func TestListPagePlans(t *testing.T) {
 // written before it; Apply then keeps the counts, and re-applying a batch
 // changes none.
 func TestAddrListCountsMigration(t *testing.T) {
-	u, conn := schemaBefore(t, "0014_addr_list_counts")
+	u, conn := schemaBefore(t, "0015_addr_list_counts")
 	if _, err := conn.Exec(t.Context(), `
 		INSERT INTO hosted_urls (addr, url) VALUES ('192.0.2.1', 'a.example/1'), ('192.0.2.1', 'a.example/2'), ('192.0.2.2', 'b.example/1');
 		INSERT INTO masks (addr, mask, mask_type) VALUES ('192.0.2.1', 'a.example', 'host')`); err != nil {

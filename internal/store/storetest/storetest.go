@@ -114,6 +114,7 @@ func Run(t *testing.T, f Factory) {
 		{"FeedVersions", testFeedVersions},
 		{"CountStored", testCountStored},
 		{"ListPages", testListPages},
+		{"NetworkAddresses", testNetworkAddresses},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, f) })

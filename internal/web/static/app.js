@@ -547,7 +547,7 @@
       return mono(m.NormalizedMask);
     }, cls: "wrap" },
     { label: "Type", cell: function (m) { return m.MaskType; } },
-    { label: "Feeds", cell: function (m) { return chips(m.FeedNames); } }
+    { label: "Feeds", cell: function (m) { return feedChips(m.FeedNames); } }
   ];
 
   var DNS_COLUMNS = [
@@ -566,7 +566,7 @@
     var parts = [];
     var net = w.Net;
     var left = facts([
-      ["Range", net ? mono((net.RangeStart || "?") + " – " + (net.RangeEnd || "?")) : null],
+      ["Range", net ? rangeLink(net.RangeStart, net.RangeEnd) : null],
       ["Net name", net && isKnown(net.Name) ? mono(net.Name) : null],
       ["Type", w.Type],
       ["Status", w.Status],
@@ -576,7 +576,7 @@
     ], "facts-whois");
     var asn = (w.Asn && w.Asn.length)
       ? el("ul", { className: "asn-list" }, w.Asn.map(function (a) {
-        return el("li", null, el("span", { className: "mono asn", text: a.Origin || ("AS" + a.Number) }),
+        return el("li", null, asLink(a.Number, a.Origin || ("AS" + a.Number)),
           " ", el("span", { text: (a.Description || []).join(" · ") }));
       }))
       : el("span", { className: "muted", text: "None" });
@@ -782,6 +782,8 @@
       verdictNote(d),
       ["Status", g.Status],
       ["Country", isKnown(g.CountryCode) ? mono(g.CountryCode) : null],
+      headerAS(d.IpWhoIs),
+      headerNetwork(d.IpWhoIs),
       ["Hits", num(g.HitsCount)],
       ["First seen", when(g.FirstSeen)],
       ["Related red objects", ro ? yesNo(ro.HasRedZone) : null],
@@ -1064,9 +1066,11 @@
         " ", isKnown(e.Evidence) ? mono(e.Evidence) : null);
     }, cls: "wrap" },
     { label: "Source", cell: function (e) {
-      var src = isKnown(e.Source) ? (REPORT_RULES[e.Rule] ? pivot(e.Source, e.Source, "report") : el("strong", { className: "why-source", text: e.Source })) : null;
+      var srcFeed = isKnown(e.Source) && !REPORT_RULES[e.Rule] && (e.Source === e.Feed || /^listing /.test(String(e.Evidence || "")));
+      var src = isKnown(e.Source) ? (REPORT_RULES[e.Rule] ? pivot(e.Source, e.Source, "report")
+        : srcFeed ? el("strong", { className: "why-source" }, feedLink(e.Source)) : el("strong", { className: "why-source", text: e.Source })) : null;
       var prov = [];
-      if (isKnown(e.Feed) && e.Feed !== e.Source) prov.push(el("span", null, el("span", { className: "muted", text: "feed " }), e.Feed));
+      if (isKnown(e.Feed) && e.Feed !== e.Source) prov.push(el("span", null, el("span", { className: "muted", text: "feed " }), feedLink(e.Feed)));
       if (isKnown(e.File)) prov.push(el("span", null, el("span", { className: "muted", text: "file " }), mono(e.File)));
       if (isKnown(e.Imported)) prov.push(el("span", null, el("span", { className: "muted", text: "imported " }), when(e.Imported)));
       if (!src && !prov.length) return null;
@@ -1293,6 +1297,374 @@
     });
   }
 
+  // ---- Network and AS pages ------------------------------------------------
+
+  // The page of a network (#/net/<CIDR>) or of an AS (#/as/<number>): the
+  // addresses tipd knows in it, newest first, from GET /api/network, one
+  // page at a time ("Show more" asks for the next with the answer's Next).
+  var NET_ROUTE = /^#\/(net|as)\/(.+)$/;
+  var netPage = { ctl: null, request: "", next: "", shown: 0 };
+
+  // asLink links an AS number ("AS64500" or 64500) to its page.
+  function asLink(number, text) {
+    var n = String(number).replace(/^AS/i, "");
+    if (!/^\d{1,10}$/.test(n)) return mono(text || number);
+    var a = el("a", { className: "mono pivot", text: text || ("AS" + n), title: "Addresses of AS" + n, attrs: { "data-kind": "as" } });
+    a.href = "#/as/" + n;
+    return a;
+  }
+
+  // netLink links a network (CIDR) to its page.
+  function netLink(cidr, text) {
+    var a = el("a", { className: "mono pivot", text: text || cidr, title: "Addresses in " + cidr, attrs: { "data-kind": "net" } });
+    a.href = "#/net/" + encodeURIComponent(cidr);
+    return a;
+  }
+
+  // addrValue reads an IPv4 or IPv6 address as {v: BigInt, bits}, or null.
+  function addrValue(s) {
+    s = String(s || "");
+    var i, v = BigInt(0);
+    if (/^\d{1,3}(\.\d{1,3}){3}$/.test(s)) {
+      var p = s.split(".");
+      for (i = 0; i < 4; i++) {
+        if (+p[i] > 255) return null;
+        v = (v << BigInt(8)) | BigInt(+p[i]);
+      }
+      return { v: v, bits: 32 };
+    }
+    if (!/^[0-9a-fA-F:]+$/.test(s)) return null;
+    var halves = s.split("::");
+    if (halves.length > 2) return null;
+    var head = halves[0] ? halves[0].split(":") : [];
+    var tail = halves.length === 2 && halves[1] ? halves[1].split(":") : [];
+    var fill = 8 - head.length - tail.length;
+    if (halves.length === 1 ? fill !== 0 : fill < 1) return null;
+    var groups = head.concat(new Array(halves.length === 2 ? fill : 0).fill("0"), tail);
+    for (i = 0; i < 8; i++) {
+      if (!/^[0-9a-fA-F]{1,4}$/.test(groups[i])) return null;
+      v = (v << BigInt(16)) | BigInt(parseInt(groups[i], 16));
+    }
+    return { v: v, bits: 128 };
+  }
+
+  // addrText writes an address of addrValue's form (IPv6 with its longest
+  // run of zero groups shortened).
+  function addrText(v, bits) {
+    var i, out = [];
+    if (bits === 32) {
+      for (i = 3; i >= 0; i--) out.push(String(Number((v >> BigInt(8 * i)) & BigInt(255))));
+      return out.join(".");
+    }
+    for (i = 7; i >= 0; i--) out.push(Number((v >> BigInt(16 * i)) & BigInt(65535)).toString(16));
+    var best = -1, bestLen = 1, run = -1;
+    for (i = 0; i <= 8; i++) {
+      if (i < 8 && out[i] === "0") { if (run < 0) run = i; continue; }
+      if (run >= 0 && i - run > bestLen) { best = run; bestLen = i - run; }
+      run = -1;
+    }
+    if (best < 0) return out.join(":");
+    return out.slice(0, best).join(":") + "::" + out.slice(best + bestLen).join(":");
+  }
+
+  // rangeCIDR is the smallest network holding the range start–end (the
+  // range itself when it is one network), or null.
+  function rangeCIDR(start, end) {
+    var a = addrValue(start), b = addrValue(end);
+    if (!a || !b || a.bits !== b.bits) return null;
+    var x = a.v ^ b.v, len = a.bits;
+    while (x > BigInt(0)) { x >>= BigInt(1); len--; }
+    var host = (BigInt(1) << BigInt(a.bits - len)) - BigInt(1);
+    return addrText(a.v & ~host, a.bits) + "/" + len;
+  }
+
+  // rangeLink shows a WHOIS range start–end, linked to the page of the
+  // network that holds it.
+  function rangeLink(start, end) {
+    var text = (start || "?") + " – " + (end || "?");
+    var cidr = rangeCIDR(start, end);
+    return cidr ? netLink(cidr, text) : mono(text);
+  }
+
+  // headerAS and headerNetwork are the address header's AS and network
+  // range (from its WHOIS section), linked to their pages; null without
+  // one.
+  function headerAS(w) {
+    var a = w && Array.isArray(w.Asn) && w.Asn[0];
+    if (!a || !isKnown(a.Number)) return null;
+    var name = (a.Description || []).join(" · ");
+    return ["AS", el("span", null, asLink(a.Number), isKnown(name) ? " " + name : null)];
+  }
+
+  function headerNetwork(w) {
+    var net = w && w.Net;
+    if (!net || !isKnown(net.RangeStart) || !isKnown(net.RangeEnd)) return null;
+    var cidr = rangeCIDR(net.RangeStart, net.RangeEnd);
+    return cidr ? ["Network", netLink(cidr)] : null;
+  }
+
+  var NET_COLUMNS = [
+    { label: "Zone", cell: function (x) { return zoneBadge(x.Zone); } },
+    { label: "Address", cell: function (x) { return isKnown(x.Ip) ? pivot(x.Ip, x.Ip, "ip") : null; } },
+    { label: "Score", cell: function (x) { return num(x.Score); }, cls: "num" },
+    { label: "Hits", cell: function (x) { return num(x.Hits); }, cls: "num" },
+    { label: "Last seen", cell: function (x) { return when(x.LastSeen); }, cls: "date" },
+    { label: "Categories", cell: function (x) { return categoryChips(null, x.Categories); } }
+  ];
+
+  // networkFetch asks for one page of request after the cursor after.
+  function networkFetch(request, after, token, ctl) {
+    var url = "/api/network?request=" + encodeURIComponent(request) + "&count=" + Math.min(limit(), 500) +
+      (after ? "&after=" + encodeURIComponent(after) : "");
+    return fetch(url, {
+      method: "GET",
+      headers: { "Authorization": "Bearer " + token, "Accept": "application/json" },
+      credentials: "omit",
+      cache: "no-store",
+      redirect: "error",
+      referrerPolicy: "no-referrer",
+      signal: ctl ? ctl.signal : undefined
+    }).then(function (resp) {
+      return resp.text().then(function (body) {
+        var data = null;
+        try { data = JSON.parse(body); } catch (e) { data = null; }
+        if (!resp.ok) {
+          var title = resp.status + " " + (STATUS_TEXT[resp.status] || resp.statusText || "Error");
+          var msg = data && typeof data.message === "string" ? data.message : "The server answered without an explanation.";
+          var err = new Error(msg);
+          err.title = title;
+          err.code = data && typeof data.error === "string" ? data.error : null;
+          throw err;
+        }
+        if (!data || !Array.isArray(data.Items)) throw new Error("The server's answer was not the expected JSON.");
+        return data;
+      });
+    });
+  }
+
+  // renderNetwork shows the first page of a network or an AS.
+  function renderNetwork(data, request) {
+    var isAS = !isKnown(data.Network);
+    var subject = isAS ? "AS" + (data.AS ? data.AS.Number : String(request).replace(/^AS/i, "")) : data.Network;
+    var pairs = [];
+    if (data.AS) {
+      if (!isAS) pairs.push(["AS", asLink(data.AS.Number)]);
+      pairs.push(["Organisation", isKnown(data.AS.Name) ? data.AS.Name : null]);
+      pairs.push(["Country", isKnown(data.AS.Country) ? mono(data.AS.Country) : null]);
+    }
+    if (Array.isArray(data.Networks)) {
+      pairs.push(["Networks", el("ul", { className: "chips" }, data.Networks.map(function (n) {
+        return el("li", { className: "chip" }, netLink(n));
+      })), true]);
+    }
+    var head = el("section", { className: "card summary summary-net", attrs: { "aria-labelledby": "result-title" } },
+      el("div", { className: "summary-head" },
+        el("div", { className: "subject" },
+          el("div", { className: "subject-kind", text: isAS ? "Autonomous system" : "Network" }),
+          el("h2", { id: "result-title", className: "mono subject-value", text: subject, attrs: { tabindex: "-1" } }))),
+      facts(pairs, "facts-summary"),
+      data.Truncated ? el("p", { className: "note", id: "net-truncated", text: "This AS announces more networks than one page reads: only the addresses of its first networks are listed." }) : null);
+    var wrap = table("Addresses in " + subject, NET_COLUMNS, data.Items);
+    var count = el("span", { className: "count", id: "net-count", text: num(data.Items.length) });
+    var more = el("button", { id: "net-more", className: "btn btn-quiet net-more", text: "Show more", attrs: { type: "button" } });
+    more.hidden = !data.Next;
+    more.addEventListener("click", networkMore);
+    var list = el("section", { className: "card card-list", attrs: { "aria-labelledby": "net-list-title" } },
+      el("h3", { id: "net-list-title" }, "Addresses, newest first", count),
+      data.Items.length ? wrap : el("p", { className: "empty", text: "No address with evidence is known in " + subject + "." }),
+      el("p", { className: "note", text: "Every address tipd holds evidence for, newest first; the zone and score are those of its own lookup." }),
+      more);
+    return [head, list];
+  }
+
+  // networkMore appends the next page to the list.
+  function networkMore() {
+    var token = keepToken();
+    var btn = $("net-more");
+    if (!token || !netPage.next || !btn) return;
+    var ctl = netPage.ctl;
+    btn.disabled = true;
+    setStatus("Loading more addresses of " + netPage.request + "…");
+    networkFetch(netPage.request, netPage.next, token, ctl).then(function (data) {
+      if (netPage.ctl !== ctl) return;
+      var tbody = $("result").querySelector("table.grid tbody");
+      if (tbody) {
+        data.Items.forEach(function (it) {
+          var row = el("tr");
+          NET_COLUMNS.forEach(function (c) {
+            var v = c.cell(it);
+            row.appendChild(el("td", { className: c.cls || "" }, isKnown(v) ? v : el("span", { className: "muted", text: DASH })));
+          });
+          tbody.appendChild(row);
+        });
+      }
+      netPage.shown += data.Items.length;
+      netPage.next = data.Next || "";
+      $("net-count").textContent = num(netPage.shown);
+      btn.hidden = !netPage.next;
+      setStatus(netPage.request + ": " + num(netPage.shown) + " addresses shown" + (netPage.next ? "; there are more." : "."));
+    }).catch(function (err) {
+      if (netPage.ctl !== ctl || (err && err.name === "AbortError")) return;
+      showAlert(err.title || "Could not load more", err.message || "network error", err.code || null);
+    }).then(function () {
+      if (netPage.ctl === ctl) btn.disabled = false;
+    });
+  }
+
+  // networkRoute shows the network or AS page the address bar names, and
+  // reports whether it names one.
+  function networkRoute() {
+    var m = NET_ROUTE.exec(window.location.hash);
+    if (!m) return false;
+    var v;
+    try { v = decodeURIComponent(m[2]).trim(); } catch (e) { return false; }
+    var request = m[1] === "as" ? "AS" + v.replace(/^AS/i, "") : v;
+    hideAlert();
+    clearResult();
+    var token = keepToken();
+    if (!token) {
+      showAlert("API token needed", "Enter your API token at the top of the page, then open " + request + " again.", null, "info");
+      $("token").focus();
+      return true;
+    }
+    if (inflight) inflight.abort();
+    if (netPage.ctl) netPage.ctl.abort();
+    var ctl = typeof AbortController === "function" ? new AbortController() : {};
+    netPage = { ctl: ctl, request: request, next: "", shown: 0 };
+    document.title = request + " · tipd";
+    setStatus("Listing the addresses of " + request + "…");
+    $("result").setAttribute("aria-busy", "true");
+    networkFetch(request, "", token, ctl.signal ? ctl : null).then(function (data) {
+      if (netPage.ctl !== ctl) return;
+      var r = $("result");
+      clear(r);
+      sectionSeq = 0;
+      r.setAttribute("data-kind", "network");
+      append(r, renderNetwork(data, request));
+      append(r, rawCard(data));
+      r.hidden = false;
+      netPage.next = data.Next || "";
+      netPage.shown = data.Items.length;
+      var title = $("result-title");
+      if (title && (!document.activeElement || document.activeElement === document.body)) title.focus();
+      setStatus(request + ": " + num(data.Items.length) + " addresses shown" + (netPage.next ? "; there are more." : "."));
+    }).catch(function (err) {
+      if (netPage.ctl !== ctl || (err && err.name === "AbortError")) return;
+      showAlert(err.title || "Could not reach the server", err.message || "network error", err.code || null);
+      setStatus("");
+    }).then(function () {
+      if (netPage.ctl === ctl) $("result").removeAttribute("aria-busy");
+    });
+    return true;
+  }
+
+  // ---- Feed pages -------------------------------------------------------------
+
+  // The page of a feed (#/feed/<name>): what this server knows of it, from
+  // GET /api/feed: the date of its latest version imported, and the state
+  // of its fetches when this server fetches it.
+  var FEED_ROUTE = /^#\/feed\/(.+)$/;
+  var feedCtl = null;
+
+  // feedLink links a feed name to its page.
+  function feedLink(name, cls) {
+    var a = el("a", { className: "pivot" + (cls ? " " + cls : ""), text: name, title: "About the feed " + name, attrs: { "data-kind": "feed" } });
+    a.href = "#/feed/" + encodeURIComponent(name);
+    return a;
+  }
+
+  // feedChips are feed names as chips, each linked to its page.
+  function feedChips(list) {
+    if (!list || !list.length) return el("span", { className: "muted", text: "None" });
+    return el("ul", { className: "chips" }, list.map(function (x) { return el("li", { className: "chip" }, feedLink(x)); }));
+  }
+
+  function renderFeed(d) {
+    var f = d.Fetched;
+    var every = f && typeof f.IntervalSeconds === "number"
+      ? (f.IntervalSeconds % 3600 === 0 ? f.IntervalSeconds / 3600 + " h" : f.IntervalSeconds % 60 === 0 ? f.IntervalSeconds / 60 + " min" : f.IntervalSeconds + " s")
+      : null;
+    var pairs = [["Latest version imported", isKnown(d.LatestVersion) ? when(d.LatestVersion) : null]];
+    if (f) {
+      pairs.push(["Fetched by", f.Elsewhere ? "another tipd server sharing the store" : "this server"]);
+      pairs.push(["Format", isKnown(f.Format) ? mono(f.Format) : null]);
+      pairs.push(["Every", every]);
+      pairs.push(["Last success", when(f.LastSuccess)]);
+      pairs.push(["Last import", when(f.LastImport)]);
+      pairs.push(["Records of the last import", num(f.LastApplied)]);
+      pairs.push(["Failures since start", num(f.Failures)]);
+      pairs.push(["Last failure", when(f.LastFailure)]);
+      pairs.push(["Next fetch", f.Elsewhere ? null : when(f.NextRun)]);
+    } else {
+      pairs.push(["Fetched by", "not this server: its records come from imported files or another server"]);
+    }
+    return [el("section", { className: "card summary summary-net", attrs: { "aria-labelledby": "result-title" } },
+      el("div", { className: "summary-head" },
+        el("div", { className: "subject" },
+          el("div", { className: "subject-kind", text: "Feed" }),
+          el("h2", { id: "result-title", className: "subject-value", text: d.Name, attrs: { tabindex: "-1" } }))),
+      facts(pairs, "facts-summary"))];
+  }
+
+  // feedRoute shows the feed page the address bar names, and reports
+  // whether it names one.
+  function feedRoute() {
+    var m = FEED_ROUTE.exec(window.location.hash);
+    if (!m) return false;
+    var name;
+    try { name = decodeURIComponent(m[1]); } catch (e) { return false; }
+    hideAlert();
+    clearResult();
+    var token = keepToken();
+    if (!token) {
+      showAlert("API token needed", "Enter your API token at the top of the page, then open the feed " + name + " again.", null, "info");
+      $("token").focus();
+      return true;
+    }
+    if (inflight) inflight.abort();
+    if (feedCtl) feedCtl.abort();
+    var ctl = typeof AbortController === "function" ? new AbortController() : null;
+    feedCtl = ctl;
+    document.title = name + " · tipd";
+    setStatus("Reading what this server knows of the feed " + name + "…");
+    fetch("/api/feed?name=" + encodeURIComponent(name), {
+      method: "GET",
+      headers: { "Authorization": "Bearer " + token, "Accept": "application/json" },
+      credentials: "omit",
+      cache: "no-store",
+      redirect: "error",
+      referrerPolicy: "no-referrer",
+      signal: ctl ? ctl.signal : undefined
+    }).then(function (resp) {
+      return resp.text().then(function (body) { return { resp: resp, body: body }; });
+    }).then(function (x) {
+      if (feedCtl !== ctl) return;
+      var data = null;
+      try { data = JSON.parse(x.body); } catch (e) { data = null; }
+      if (!x.resp.ok || !data || typeof data !== "object") {
+        var msg = data && typeof data.message === "string" ? data.message : "The server answered without an explanation.";
+        showAlert(x.resp.status + " " + (STATUS_TEXT[x.resp.status] || x.resp.statusText || "Error"), msg, data && typeof data.error === "string" ? data.error : null, x.resp.status === 404 ? "info" : null);
+        setStatus("");
+        return;
+      }
+      var r = $("result");
+      clear(r);
+      sectionSeq = 0;
+      r.setAttribute("data-kind", "feed");
+      append(r, renderFeed(data));
+      append(r, rawCard(data));
+      r.hidden = false;
+      var title = $("result-title");
+      if (title && (!document.activeElement || document.activeElement === document.body)) title.focus();
+      setStatus("Feed " + name + ".");
+    }).catch(function (err) {
+      if (feedCtl !== ctl || (err && err.name === "AbortError")) return;
+      showAlert("Could not reach the server", err && err.message ? err.message : "network error", null);
+      setStatus("");
+    });
+    return true;
+  }
+
   // ---- Bulk lookup ---------------------------------------------------------
 
   // The rows of the last bulk answer (POST /api/bulk), in the order shown.
@@ -1315,7 +1687,7 @@
     { id: "category", label: "Top category", key: function (r) { return r.TopCategory ? categoryName(r.TopCategory) : "~"; }, cell: function (r) { return r.TopCategory ? categoryName(r.TopCategory) : null; } },
     { id: "country", label: "Country", key: function (r) { return r.Country || "~"; }, cell: function (r) { return isKnown(r.Country) ? mono(r.Country) : null; } },
     { id: "as", label: "AS", key: function (r) { return isKnown(r.ASN) ? parseInt(String(r.ASN).slice(2), 10) : Infinity; }, cell: function (r) {
-      return isKnown(r.ASN) ? el("span", { title: r.ASName || "" }, mono(r.ASN), isKnown(r.ASName) ? " " + r.ASName : null) : null;
+      return isKnown(r.ASN) ? el("span", { title: r.ASName || "" }, asLink(r.ASN), isKnown(r.ASName) ? " " + r.ASName : null) : null;
     }, cls: "wrap" },
     { id: "status", label: "Status", key: function (r) { return r.Status; }, cell: function (r) {
       if (r.Status === "ok") return el("span", { className: "row-status muted", text: "ok" });
@@ -1656,6 +2028,7 @@
       return;
     }
     showBulk(false);
+    if (networkRoute() || feedRoute()) return;
     var q = currentRequest();
     if (!q) return;
     $("q").value = q.value;
@@ -1721,7 +2094,7 @@
 
     showTokenState();
     showRecent();
-    if (currentRequest() || window.location.hash === "#/bulk") route();
+    if (currentRequest() || window.location.hash === "#/bulk" || NET_ROUTE.test(window.location.hash) || FEED_ROUTE.test(window.location.hash)) route();
     else $("q").focus();
   }
 
