@@ -5,7 +5,8 @@
 // tokens, daily quota counters, legal holds). Records merge into what is
 // stored by the rules on their types in package intel. Optional interfaces
 // (ListsReader, ReportsReader, Pipeliner, TokenUserReader) let a backend
-// answer common reads in fewer round trips. The backends live in
+// answer common reads in fewer round trips; ListPager continues any list
+// section after a cursor (pager.go). The backends live in
 // sub-packages (mem, pebble, postgres) and all pass the conformance suite in
 // storetest; cmd/tipd picks one from the store URL.
 package store

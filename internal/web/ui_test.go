@@ -29,6 +29,7 @@ import (
 	"github.com/tipd/tipd/internal/intel"
 	"github.com/tipd/tipd/internal/netdata"
 	"github.com/tipd/tipd/internal/report"
+	"github.com/tipd/tipd/internal/store"
 	"github.com/tipd/tipd/internal/store/mem"
 	"github.com/tipd/tipd/internal/web"
 )
@@ -69,9 +70,15 @@ type stack struct {
 
 func newStack(t *testing.T) *stack {
 	t.Helper()
-	ctx := t.Context()
 	st := mem.New()
 	t.Cleanup(func() { st.Close() })
+	return newStackOn(t, st)
+}
+
+// newStackOn is newStack on the store st, which the caller closes.
+func newStackOn(t *testing.T, st store.Store) *stack {
+	t.Helper()
+	ctx := t.Context()
 	// The clock of the stack is a day after the fixture's newest evidence,
 	// so that scores do not depend on when the test runs.
 	testNow := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)

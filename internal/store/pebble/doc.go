@@ -92,8 +92,10 @@
 // "all" is set, decodes the head with the same item decoders as an index
 // walk (one seek and one pass over one value instead of an iterator step
 // per item); any other read, and the read of a short list, walks the
-// index. The address summary counts the items of each list, so Apply knows
-// which lists have heads without reading. Apply keeps the heads with the
+// index. A page after a cursor (ListPage, pager.go) always walks the index:
+// one seek to the cursor's index key, then at most limit+1 entries. The
+// address summary counts the items of each list, so Apply knows which lists
+// have heads without reading (and a page's total is one point read). Apply keeps the heads with the
 // index in the same batch: each changed item (merged, moved, or recoloured
 // by a DomainInfo) leaves its head and enters it again at its new position
 // if that is not after the head's last entry, or if the head holds all; a

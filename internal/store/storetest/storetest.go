@@ -113,6 +113,7 @@ func Run(t *testing.T, f Factory) {
 		{"ObjectsPersistence", testObjectsPersistence},
 		{"FeedVersions", testFeedVersions},
 		{"CountStored", testCountStored},
+		{"ListPages", testListPages},
 		{"NetworkAddresses", testNetworkAddresses},
 	}
 	for _, tc := range tests {

@@ -319,6 +319,153 @@
     return card(title, items.length, body, "card-list");
   }
 
+  // ---- Lists that page (GET /api/list) -----------------------------------
+
+  // listPaging is the lookup whose answer is being shown: its kind, the
+  // request as typed, and the controller of its requests.
+  var listPaging = null;
+
+  // PAGED_SECTIONS are the sections GET /api/list pages, by lookup kind.
+  var PAGED_SECTIONS = {
+    ip: ["HostedUrls", "FilesDownloadedFromIp", "IpDnsResolutions", "FeedMasks"],
+    domain: ["DomainDnsResolutions", "FilesDownloaded", "FilesAccessed", "UrlReferrals", "UrlReferredTo", "Subdomains", "FeedMasks"],
+    url: ["FilesDownloaded", "FilesAccessed", "UrlReferrals", "UrlReferredTo", "DomainDnsResolutions"],
+    hash: ["FileCertificates", "FileNames", "FilePaths", "FileDownloadedFromUrls", "FileAccessedUrls", "FileStartedObjects",
+      "FileStartedBy", "FileDownloadedObjects", "FileDownloadedBy"]
+  };
+
+  // pagedListCard is listCard for a section that pages. When the answer
+  // holds as many items as were asked for (the list may go on), it asks
+  // GET /api/list for the list's first page (one request, counted like a
+  // lookup) to learn the list's true total and the cursor after it; the
+  // badge then shows the total, and a "Show more" button appends the next
+  // page, as many rows as “Rows per list”, until the list is complete.
+  function pagedListCard(title, items, columns, limit, emptyText, section) {
+    var node = listCard(title, items, columns, limit, emptyText);
+    var ctx = listPaging;
+    if (!node || !ctx || !Array.isArray(items) || items.length < limit || (PAGED_SECTIONS[ctx.kind] || []).indexOf(section) < 0) return node;
+    var state = {
+      title: title, columns: columns, limit: limit, emptyText: emptyText, section: section, ctx: ctx,
+      items: [], seen: {}, total: items.length, next: "", node: node
+    };
+    addPageItems(state, items);
+    fetchListPage(state, "", ctx.ctl ? ctx.ctl.signal : undefined, function (p) {
+      addPageItems(state, p.Items);
+      state.total = p.Total;
+      state.next = p.Next || "";
+      redrawPagedList(state, false);
+    }, function () { /* the answer stays as it is, without paging */ });
+    return node;
+  }
+
+  // addPageItems appends the items not shown yet (a list that changed
+  // between two pages may return an item again).
+  function addPageItems(state, items) {
+    var n = 0;
+    (items || []).forEach(function (it) {
+      var k = JSON.stringify(it);
+      if (state.seen[k]) return;
+      state.seen[k] = true;
+      state.items.push(it);
+      n++;
+    });
+    return n;
+  }
+
+  // fetchListPage asks for the page of state's list after the cursor, with
+  // the token held for the tab now (none after "Forget": nothing is asked).
+  function fetchListPage(state, after, signal, done, failed) {
+    var token = $("token").value.trim() || savedToken();
+    if (!token) {
+      failed("no API token: enter it at the top of the page.");
+      return;
+    }
+    var url = "/api/list?section=" + encodeURIComponent(state.section) + "&count=" + state.limit +
+      (after ? "&after=" + encodeURIComponent(after) : "") + "&request=" + encodeURIComponent(state.ctx.q);
+    fetch(url, {
+      method: "GET",
+      headers: { "Authorization": "Bearer " + token, "Accept": "application/json" },
+      credentials: "omit", cache: "no-store", redirect: "error", referrerPolicy: "no-referrer", signal: signal
+    }).then(function (resp) {
+      return resp.text().then(function (body) { return { resp: resp, body: body }; });
+    }).then(function (x) {
+      var data = null;
+      try { data = JSON.parse(x.body); } catch (e) { data = null; }
+      if (!x.resp.ok || !data || !Array.isArray(data.Items) || typeof data.Total !== "number") {
+        failed(data && typeof data.message === "string" ? data.message : "the server answered " + x.resp.status + ".");
+        return;
+      }
+      done(data);
+    }).catch(function (err) {
+      if (err && err.name === "AbortError") return;
+      failed(err && err.message ? err.message : "network error");
+    });
+  }
+
+  // redrawPagedList replaces the list's card with one of every item loaded,
+  // keeping its filter and sort, with the true total in its badge and the
+  // "Show more" button while the list goes on; focus moves to the new
+  // button (or the list's title once complete) when moreFocus is set.
+  function redrawPagedList(state, moreFocus) {
+    var old = state.node;
+    var filter = old.querySelector("input.filter");
+    var q = filter ? filter.value : "";
+    var sorted = old.querySelector("th[aria-sort=descending], th[aria-sort=ascending]");
+    var sortCol = sorted ? Array.prototype.indexOf.call(sorted.parentNode.children, sorted) : -1;
+    var sortDir = sorted ? sorted.getAttribute("aria-sort") : "";
+    var node = listCard(state.title, state.items, state.columns, Infinity, state.emptyText);
+    var badge = node.querySelector("h3 .count");
+    if (badge) badge.textContent = num(state.total);
+    var h = node.querySelector("h3");
+    var more = null;
+    if (state.next) {
+      more = el("button", { className: "btn btn-quiet btn-small more", text: "Show more", attrs: { type: "button" } });
+      more.addEventListener("click", function () { showMore(state, more); });
+    }
+    node.appendChild(el("p", { className: "note paged-note" },
+      "Showing " + num(state.items.length) + " of " + num(state.total) + (state.next ? "." : "; the whole list."), more ? " " : null, more));
+    if (sortCol >= 0) {
+      var b = node.querySelectorAll("thead th")[sortCol];
+      b = b && b.querySelector("button.sort");
+      if (b) {
+        b.click();
+        if (sortDir === "ascending") b.click();
+      }
+    }
+    var box = node.querySelector("input.filter");
+    if (box && q) {
+      box.value = q;
+      box.dispatchEvent(new Event("input"));
+    }
+    old.replaceWith(node);
+    state.node = node;
+    if (moreFocus) {
+      if (more) {
+        more.focus();
+      } else if (h) {
+        h.setAttribute("tabindex", "-1");
+        h.focus();
+      }
+    }
+  }
+
+  // showMore appends the next page of state's list.
+  function showMore(state, button) {
+    button.disabled = true;
+    button.textContent = "Loading…";
+    fetchListPage(state, state.next, undefined, function (p) {
+      var n = addPageItems(state, p.Items);
+      state.total = p.Total;
+      state.next = p.Next || "";
+      redrawPagedList(state, true);
+      setStatus(state.title + ": " + num(n) + " more, " + num(state.items.length) + " of " + num(state.total) + " shown.");
+    }, function (msg) {
+      button.disabled = false;
+      button.textContent = "Show more";
+      setStatus(state.title + ": the next page could not be loaded: " + msg);
+    });
+  }
+
   // ---- Sections -----------------------------------------------------------
 
   function reportsTable(reports) {
@@ -643,10 +790,10 @@
       ["APT", yesNo(g.HasApt)]
     ], generalExtras(g)));
     out.push(licence(d.LicenseInfo));
-    out.push(listCard("Hosted URLs", d.HostedUrls, URL_COLUMNS, limit, "No web addresses known on this address."));
-    out.push(listCard("Files downloaded", d.FilesDownloadedFromIp, FILE_COLUMNS, limit, "No downloaded files known."));
-    out.push(listCard("Feed masks", d.FeedMasks, MASK_COLUMNS, limit, "No feed mask covers this address."));
-    out.push(listCard("DNS resolutions", d.IpDnsResolutions, DNS_COLUMNS, limit, "No domains known to resolve here."));
+    out.push(pagedListCard("Hosted URLs", d.HostedUrls, URL_COLUMNS, limit, "No web addresses known on this address.", "HostedUrls"));
+    out.push(pagedListCard("Files downloaded", d.FilesDownloadedFromIp, FILE_COLUMNS, limit, "No downloaded files known.", "FilesDownloadedFromIp"));
+    out.push(pagedListCard("Feed masks", d.FeedMasks, MASK_COLUMNS, limit, "No feed mask covers this address.", "FeedMasks"));
+    out.push(pagedListCard("DNS resolutions", d.IpDnsResolutions, DNS_COLUMNS, limit, "No domains known to resolve here.", "IpDnsResolutions"));
     out.push(whoisCard(d.IpWhoIs));
     var small = [spamCard(d.IPSpamInfo), phishingCard(d.IPPhishingInfo), industriesCard(d.Industries)].filter(Boolean);
     if (small.length) out.push(el("div", { className: "cards-3" }, small));
@@ -777,12 +924,12 @@
       ["APT", yesNo(g.HasApt)]
     ], generalExtras(g)));
     out.push(licence(d.LicenseInfo));
-    out.push(listCard("Files downloaded", d.FilesDownloaded, FILE_COLUMNS, limit, "No files known to be downloaded from this address."));
-    out.push(listCard("Files that contacted it", d.FilesAccessed, ACCESS_COLUMNS, limit, "No files known to contact this address."));
+    out.push(pagedListCard("Files downloaded", d.FilesDownloaded, FILE_COLUMNS, limit, "No files known to be downloaded from this address.", "FilesDownloaded"));
+    out.push(pagedListCard("Files that contacted it", d.FilesAccessed, ACCESS_COLUMNS, limit, "No files known to contact this address.", "FilesAccessed"));
     out.push(listCard("Feed masks", d.FeedMasks, MASK_COLUMNS, limit, "No feed mask covers this web address."));
-    out.push(listCard("Host's DNS resolutions", d.DomainDnsResolutions, RES_COLUMNS, limit, "No resolutions known for its host."));
-    out.push(listCard("Referred from", d.UrlReferrals, REF_COLUMNS, limit, "No pages known to link here."));
-    out.push(listCard("Refers to", d.UrlReferredTo, REF_COLUMNS, limit, "No links known from here."));
+    out.push(pagedListCard("Host's DNS resolutions", d.DomainDnsResolutions, RES_COLUMNS, limit, "No resolutions known for its host.", "DomainDnsResolutions"));
+    out.push(pagedListCard("Referred from", d.UrlReferrals, REF_COLUMNS, limit, "No pages known to link here.", "UrlReferrals"));
+    out.push(pagedListCard("Refers to", d.UrlReferredTo, REF_COLUMNS, limit, "No links known from here.", "UrlReferredTo"));
     out.push(domainWhoisCard(d.UrlDomainWhoIs, "Host's domain WHOIS"));
     out.push(industriesCard(d.Industries));
     return out;
@@ -801,13 +948,13 @@
       ["APT", yesNo(g.HasApt)]
     ], generalExtras(g)));
     out.push(licence(d.LicenseInfo));
-    out.push(listCard("DNS resolutions", d.DomainDnsResolutions, RES_COLUMNS, limit, "No addresses known for this name."));
-    out.push(listCard("Files downloaded", d.FilesDownloaded, FILE_COLUMNS, limit, "No files known to be downloaded from this name."));
-    out.push(listCard("Files that contacted it", d.FilesAccessed, ACCESS_COLUMNS, limit, "No files known to contact this name."));
-    out.push(listCard("Subdomains", d.Subdomains, SUB_COLUMNS, limit, "No names known below this one."));
-    out.push(listCard("Feed masks", d.FeedMasks, MASK_COLUMNS, limit, "No feed mask names this host."));
-    out.push(listCard("Referred from", d.UrlReferrals, REF_COLUMNS, limit, "No pages known to link here."));
-    out.push(listCard("Refers to", d.UrlReferredTo, REF_COLUMNS, limit, "No links known from here."));
+    out.push(pagedListCard("DNS resolutions", d.DomainDnsResolutions, RES_COLUMNS, limit, "No addresses known for this name.", "DomainDnsResolutions"));
+    out.push(pagedListCard("Files downloaded", d.FilesDownloaded, FILE_COLUMNS, limit, "No files known to be downloaded from this name.", "FilesDownloaded"));
+    out.push(pagedListCard("Files that contacted it", d.FilesAccessed, ACCESS_COLUMNS, limit, "No files known to contact this name.", "FilesAccessed"));
+    out.push(pagedListCard("Subdomains", d.Subdomains, SUB_COLUMNS, limit, "No names known below this one.", "Subdomains"));
+    out.push(pagedListCard("Feed masks", d.FeedMasks, MASK_COLUMNS, limit, "No feed mask names this host.", "FeedMasks"));
+    out.push(pagedListCard("Referred from", d.UrlReferrals, REF_COLUMNS, limit, "No pages known to link here.", "UrlReferrals"));
+    out.push(pagedListCard("Refers to", d.UrlReferredTo, REF_COLUMNS, limit, "No links known from here.", "UrlReferredTo"));
     out.push(domainWhoisCard(d.DomainWhoIsInfo, "Domain WHOIS"));
     out.push(industriesCard(d.Industries));
     return out;
@@ -836,22 +983,22 @@
     ], generalExtras(g)));
     out.push(licence(d.LicenseInfo));
     out.push(listCard("Detections", d.DetectionsInfo, DETECTION_COLUMNS, Infinity, "No detections known."));
-    out.push(listCard("Downloaded from", d.FileDownloadedFromUrls, FILE_URL_COLUMNS, limit, "No web addresses known to serve this file."));
-    out.push(listCard("Web addresses it contacted", d.FileAccessedUrls, FILE_URL_COLUMNS, limit, "No web addresses known to be contacted by this file."));
-    out.push(listCard("Names", d.FileNames, [
+    out.push(pagedListCard("Downloaded from", d.FileDownloadedFromUrls, FILE_URL_COLUMNS, limit, "No web addresses known to serve this file.", "FileDownloadedFromUrls"));
+    out.push(pagedListCard("Web addresses it contacted", d.FileAccessedUrls, FILE_URL_COLUMNS, limit, "No web addresses known to be contacted by this file.", "FileAccessedUrls"));
+    out.push(pagedListCard("Names", d.FileNames, [
       { label: "Name", cell: function (x) { return mono(x.FileName); }, cls: "wrap" },
       { label: "Hits", cell: function (x) { return num(x.FileNamesHitsCount); }, cls: "num" }
-    ], limit, "No file names known."));
-    out.push(listCard("Paths", d.FilePaths, [
+    ], limit, "No file names known.", "FileNames"));
+    out.push(pagedListCard("Paths", d.FilePaths, [
       { label: "Location", cell: function (x) { return isKnown(x.Location) ? mono(x.Location) : null; } },
       { label: "Path", cell: function (x) { return mono(x.Path); }, cls: "wrap" },
       { label: "Hits", cell: function (x) { return num(x.FilePathHitsCount); }, cls: "num" }
-    ], limit, "No paths known."));
-    out.push(listCard("Files it started", d.FileStartedObjects, RELATED_FILE_COLUMNS, limit, "None known."));
-    out.push(listCard("Started by", d.FileStartedBy, RELATED_FILE_COLUMNS, limit, "None known."));
-    out.push(listCard("Files it downloaded", d.FileDownloadedObjects, RELATED_FILE_COLUMNS, limit, "None known."));
-    out.push(listCard("Downloaded by", d.FileDownloadedBy, RELATED_FILE_COLUMNS, limit, "None known."));
-    out.push(listCard("Certificates", d.FileCertificates, CERT_COLUMNS, limit, "Not signed, or no certificate known."));
+    ], limit, "No paths known.", "FilePaths"));
+    out.push(pagedListCard("Files it started", d.FileStartedObjects, RELATED_FILE_COLUMNS, limit, "None known.", "FileStartedObjects"));
+    out.push(pagedListCard("Started by", d.FileStartedBy, RELATED_FILE_COLUMNS, limit, "None known.", "FileStartedBy"));
+    out.push(pagedListCard("Files it downloaded", d.FileDownloadedObjects, RELATED_FILE_COLUMNS, limit, "None known.", "FileDownloadedObjects"));
+    out.push(pagedListCard("Downloaded by", d.FileDownloadedBy, RELATED_FILE_COLUMNS, limit, "None known.", "FileDownloadedBy"));
+    out.push(pagedListCard("Certificates", d.FileCertificates, CERT_COLUMNS, limit, "Not signed, or no certificate known.", "FileCertificates"));
     out.push(listCard("Parent certificates", d.FileParentCertificates, CERT_COLUMNS, Infinity, "No certificate chain known."));
     out.push(industriesCard(d.Industries));
     return out;
@@ -1133,6 +1280,7 @@
         setStatus("");
         return;
       }
+      listPaging = { kind: kind, q: q, ctl: ctl };
       show(kind, q, kind === "report" ? (data.return_data || {}) : data, n);
       var why = $("why-body");
       if (why) explainInto(why, q, token, ctl);
