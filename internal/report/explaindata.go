@@ -44,6 +44,9 @@ type ExplanationData struct {
 	// them; their Points add up to Score.
 	Evidence []score.Contribution
 	ScoredAt time.Time // the time the verdict was computed at
+	// FirstSeen and LastSeen are an address's first and last sighting or
+	// evidence time (zero when unknown, and for the other kinds).
+	FirstSeen, LastSeen time.Time
 }
 
 // HasScore reports whether the kind of object has a threat score (files
@@ -53,7 +56,8 @@ func (d *ExplanationData) HasScore() bool { return d.Kind != ExplainFile }
 // Data is the explanation in the form shared by every kind of object.
 func (e *Explanation) Data() ExplanationData {
 	return ExplanationData{Kind: ExplainAddress, Object: e.IP.String(), Known: e.Summary.Known(),
-		Zone: e.Result.Zone, Score: e.Result.Score, Categories: e.Result.Categories, Evidence: e.Result.Contributions, ScoredAt: e.Now}
+		Zone: e.Result.Zone, Score: e.Result.Score, Categories: e.Result.Categories, Evidence: e.Result.Contributions, ScoredAt: e.Now,
+		FirstSeen: e.Summary.FirstSeen, LastSeen: e.Summary.LastSeen}
 }
 
 // Data is the explanation in the form shared by every kind of object.
@@ -90,6 +94,8 @@ type explanationJSON struct {
 	Categories  []categoryJSON
 	Evidence    []pieceJSON
 	ScoredAt    string
+	FirstSeen   *string
+	LastSeen    *string
 }
 
 type categoryJSON struct {
@@ -121,6 +127,12 @@ func (d ExplanationData) MarshalJSON() ([]byte, error) {
 		Hashes: d.Hashes, Categories: []categoryJSON{}, Evidence: []pieceJSON{}, ScoredAt: timeText(d.ScoredAt)}
 	if w.Hashes == nil {
 		w.Hashes = []string{}
+	}
+	if !d.FirstSeen.IsZero() {
+		w.FirstSeen = nonEmpty(timeText(d.FirstSeen))
+	}
+	if !d.LastSeen.IsZero() {
+		w.LastSeen = nonEmpty(timeText(d.LastSeen))
 	}
 	if d.HasScore() {
 		w.ThreatScore = &d.Score

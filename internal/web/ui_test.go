@@ -518,6 +518,9 @@ func TestBrowser(t *testing.T) {
 		return rows
 	}
 	rows := whyRows()
+	if got := eval(`(document.querySelector('#result .facts-summary time[datetime="2026-11-27T09:00:00Z"]') || {}).textContent || ''`); got != "2026-11-27 09:00 UTC" {
+		t.Errorf("last seen of %s in the header: got %q, want 2026-11-27 09:00 UTC (its listing's)", spamIP, got)
+	}
 	first := wantWhy.Evidence[0]
 	wantFirst := fmt.Sprintf("+%d | listing %s | Example Spam Feed", first.Points, first.Evidence)
 	if len(rows) != len(wantWhy.Evidence) || !strings.HasPrefix(rows[0], wantFirst) {

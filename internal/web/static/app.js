@@ -786,6 +786,8 @@
       headerNetwork(d.IpWhoIs),
       ["Hits", num(g.HitsCount)],
       ["First seen", when(g.FirstSeen)],
+      // The answer has no last sighting: the explanation fills it in.
+      ["Last seen", el("span", { id: "last-seen", className: "muted", text: "\u2026" })],
       ["Related red objects", ro ? yesNo(ro.HasRedZone) : null],
       ["APT", yesNo(g.HasApt)]
     ], generalExtras(g)));
@@ -1132,6 +1134,8 @@
         return;
       }
       append(holder, whyCard(data));
+      var last = $("last-seen");
+      if (last) last.replaceWith(when(data.LastSeen));
     }).catch(function (err) {
       if (err && err.name === "AbortError") return;
       clear(holder);
