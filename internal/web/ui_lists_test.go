@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
@@ -48,13 +47,6 @@ func listBatch() *intel.Batch {
 // once; sorting and filtering work on every row loaded. Real server, real
 // Pebble store, headless Chromium.
 func TestBrowserLists(t *testing.T) {
-	browser, err := findBrowser()
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%v; CI is set, so the browser test must run", err)
-		}
-		t.Skipf("%v; install it (Debian: apt-get install chromium) or set TIPD_BROWSER to run the browser test", err)
-	}
 	st, err := pebble.Open(t.TempDir(), pebble.Options{CacheSize: 8 << 20})
 	if err != nil {
 		t.Fatal(err)
@@ -65,79 +57,9 @@ func TestBrowserLists(t *testing.T) {
 	}
 	s := newStackOn(t, st)
 
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(t.Context(),
-		chromedp.ExecPath(browser),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-extensions", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.Flag("hide-scrollbars", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 900),
-	)
-	defer cancelAlloc()
-	ctx, cancel := chromedp.NewContext(allocCtx, chromedp.WithLogf(t.Logf))
-	defer cancel()
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("start %s: %v", browser, err)
-	}
-	var events pageEvents
-	if err := chromedp.Listen(ctx, func(ev any) {
-		if d, ok := ev.(*page.EventJavascriptDialogOpening); ok {
-			events.add(fmt.Sprintf("a %s dialog opened: %q", d.Type, d.Message))
-		}
-	}); err != nil {
-		t.Fatal(err)
-	}
-	consoleCtx, stopConsole := context.WithCancel(ctx)
-	consoleDone := make(chan struct{})
-	messages := chromedp.Console(consoleCtx)
-	go func() {
-		defer close(consoleDone)
-		for m, err := range messages {
-			if err != nil {
-				return
-			}
-			if text := m.String(); m.IsException() || strings.Contains(text, "Content Security Policy") || strings.Contains(text, "Trusted Type") {
-				events.add("console: " + text)
-			}
-		}
-	}()
-	defer func() { stopConsole(); <-consoleDone }()
-
-	run := func(name string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		actx, acancel := context.WithTimeout(ctx, 20*time.Second)
-		defer acancel()
-		if err := chromedp.Do(actx, actions...); err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-	}
-	eval := func(expr string) string {
-		t.Helper()
-		actx, acancel := context.WithTimeout(ctx, 20*time.Second)
-		defer acancel()
-		v, err := chromedp.Run(actx, chromedp.Evaluate[string](expr))
-		if err != nil {
-			t.Fatalf("evaluate %s: %v", expr, err)
-		}
-		return v
-	}
-	// waitFor polls expr (a JavaScript expression) until it is true.
-	waitFor := func(what, expr string) {
-		t.Helper()
-		actx, acancel := context.WithTimeout(ctx, 20*time.Second)
-		defer acancel()
-		if _, err := chromedp.Run(actx, chromedp.Poll[bool](expr, chromedp.WithPollingInterval(50*time.Millisecond))); err != nil {
-			t.Fatalf("wait for %s: %v (alert: %q, status: %q)", what, err,
-				eval(`document.querySelector('#alert').textContent`), eval(`document.querySelector('#status').textContent`))
-		}
-	}
+	br := startBrowser(t)
+	ctx, run, eval, events := br.ctx, br.run, br.eval, &br.events
+	waitFor := br.waitFor
 
 	const (
 		table = `[...document.querySelectorAll('#result table')].find(t => t.querySelector('caption').textContent === 'Hosted URLs')`

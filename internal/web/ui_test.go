@@ -18,7 +18,6 @@ import (
 	"time"
 
 	cdpbrowser "github.com/chromedp/cdproto/browser"
-	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
@@ -221,85 +220,10 @@ func (p *pageEvents) check(t *testing.T) {
 }
 
 func TestBrowser(t *testing.T) {
-	browser, err := findBrowser()
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%v; CI is set, so the browser test must run: install it with scripts/ci-deps.sh (apt-get install chromium) or set TIPD_BROWSER", err)
-		}
-		t.Skipf("%v; install it (Debian: apt-get install chromium) or set TIPD_BROWSER to run the browser test", err)
-	}
 	s := newStack(t)
 
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(t.Context(),
-		chromedp.ExecPath(browser),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-extensions", true),
-		chromedp.Flag("disable-default-apps", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.Flag("hide-scrollbars", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 900),
-	)
-	defer cancelAlloc()
-	ctx, cancel := chromedp.NewContext(allocCtx, chromedp.WithLogf(t.Logf))
-	defer cancel()
-
-	// Start the browser, then watch the page for dialogs, exceptions and
-	// policy violations for the rest of the test.
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("start %s: %v", browser, err)
-	}
-	var events pageEvents
-	if err := chromedp.Listen(ctx, func(ev any) {
-		if d, ok := ev.(*page.EventJavascriptDialogOpening); ok {
-			events.add(fmt.Sprintf("a %s dialog opened: %q", d.Type, d.Message))
-		}
-	}); err != nil {
-		t.Fatal(err)
-	}
-	consoleCtx, stopConsole := context.WithCancel(ctx)
-	consoleDone := make(chan struct{})
-	messages := chromedp.Console(consoleCtx)
-	go func() {
-		defer close(consoleDone)
-		for m, err := range messages {
-			if err != nil {
-				return
-			}
-			text := m.String()
-			if m.IsException() || strings.Contains(text, "Content Security Policy") || strings.Contains(text, "Trusted Type") {
-				events.add("console: " + text)
-			}
-		}
-	}()
-	defer func() { stopConsole(); <-consoleDone }()
-
-	run := func(name string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		actx, acancel := context.WithTimeout(ctx, 20*time.Second)
-		defer acancel()
-		if err := chromedp.Do(actx, actions...); err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-	}
-	eval := func(expr string) string {
-		t.Helper()
-		actx, acancel := context.WithTimeout(ctx, 20*time.Second)
-		defer acancel()
-		v, err := chromedp.Run(actx, chromedp.Evaluate[string](expr))
-		if err != nil {
-			t.Fatalf("evaluate %s: %v", expr, err)
-		}
-		return v
-	}
+	br := startBrowser(t)
+	ctx, run, eval, events := br.ctx, br.run, br.eval, &br.events
 	// lookup types q into the search box and submits it.
 	lookup := func(q string) {
 		t.Helper()
