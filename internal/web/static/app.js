@@ -382,15 +382,8 @@
     }
     var url = "/api/list?section=" + encodeURIComponent(state.section) + "&count=" + state.limit +
       (after ? "&after=" + encodeURIComponent(after) : "") + "&request=" + encodeURIComponent(state.ctx.q);
-    fetch(url, {
-      method: "GET",
-      headers: { "Authorization": "Bearer " + token, "Accept": "application/json" },
-      credentials: "omit", cache: "no-store", redirect: "error", referrerPolicy: "no-referrer", signal: signal
-    }).then(function (resp) {
-      return resp.text().then(function (body) { return { resp: resp, body: body }; });
-    }).then(function (x) {
-      var data = null;
-      try { data = JSON.parse(x.body); } catch (e) { data = null; }
+    apiGet(url, token, signal).then(function (x) {
+      var data = x.data;
       if (!x.resp.ok || !data || !Array.isArray(data.Items) || typeof data.Total !== "number") {
         failed(data && typeof data.message === "string" ? data.message : "the server answered " + x.resp.status + ".");
         return;
@@ -729,18 +722,10 @@
   function exportSTIX(kind, q, name) {
     var token = keepToken();
     setStatus("Asking for the STIX bundle of " + q + "…");
-    fetch(apiPath(kind, q, limit()) + "&format=stix", {
-      method: "GET",
-      headers: { "Authorization": "Bearer " + token, "Accept": "application/json" },
-      cache: "no-store",
-      credentials: "omit",
-      referrerPolicy: "no-referrer"
-    }).then(function (resp) {
-      return resp.text().then(function (body) {
-        if (!resp.ok) throw new Error(resp.status + " " + (STATUS_TEXT[resp.status] || resp.statusText || "Error"));
-        download(name, "application/stix+json", body);
-        setStatus("Exported the answer for " + q + " as a STIX bundle.");
-      });
+    apiGet(apiPath(kind, q, limit()) + "&format=stix", token, undefined).then(function (x) {
+      if (!x.resp.ok) throw new Error(x.resp.status + " " + (STATUS_TEXT[x.resp.status] || x.resp.statusText || "Error"));
+      download(name, "application/stix+json", x.body);
+      setStatus("Exported the answer for " + q + " as a STIX bundle.");
     }).catch(function (err) {
       showAlert("Could not export the STIX bundle", "The server did not give it (" + (err && err.message ? err.message : "network error") + ").", null);
     });
@@ -1116,16 +1101,8 @@
   // explainInto fills the card with the explanation of the object looked
   // up (one more request, counted like a lookup).
   function explainInto(holder, q, token, ctl) {
-    fetch("/api/explain?request=" + encodeURIComponent(q), {
-      method: "GET",
-      headers: { "Authorization": "Bearer " + token, "Accept": "application/json" },
-      credentials: "omit", cache: "no-store", redirect: "error", referrerPolicy: "no-referrer",
-      signal: ctl ? ctl.signal : undefined
-    }).then(function (resp) {
-      return resp.text().then(function (body) { return { resp: resp, body: body }; });
-    }).then(function (x) {
-      var data = null;
-      try { data = JSON.parse(x.body); } catch (e) { data = null; }
+    apiGet("/api/explain?request=" + encodeURIComponent(q), token, ctl ? ctl.signal : undefined).then(function (x) {
+      var data = x.data;
       clear(holder);
       holder.removeAttribute("aria-busy");
       if (!x.resp.ok || !data || typeof data !== "object") {
@@ -1140,6 +1117,23 @@
       if (err && err.name === "AbortError") return;
       clear(holder);
       append(holder, el("p", { className: "empty", text: "The evidence could not be loaded (" + (err && err.message ? err.message : "network error") + ")." }));
+    });
+  }
+
+  // apiGet asks the API with the tab's token for url (GET, JSON), never
+  // with cookies, cache or redirects, and gives the answer's response,
+  // body and JSON value (null when it is not JSON).
+  function apiGet(url, token, signal) {
+    return fetch(url, {
+      method: "GET",
+      headers: { "Authorization": "Bearer " + token, "Accept": "application/json" },
+      credentials: "omit", cache: "no-store", redirect: "error", referrerPolicy: "no-referrer", signal: signal
+    }).then(function (resp) {
+      return resp.text().then(function (body) {
+        var data = null;
+        try { data = JSON.parse(body); } catch (e) { data = null; }
+        return { resp: resp, body: body, data: data };
+      });
     });
   }
 
@@ -1253,20 +1247,9 @@
     $("result").setAttribute("aria-busy", "true");
     setStatus("Looking up " + q + "…");
     document.title = q + " · tipd";
-    fetch(url, {
-      method: "GET",
-      headers: { "Authorization": "Bearer " + token, "Accept": "application/json" },
-      credentials: "omit",
-      cache: "no-store",
-      redirect: "error",
-      referrerPolicy: "no-referrer",
-      signal: ctl ? ctl.signal : undefined
-    }).then(function (resp) {
-      return resp.text().then(function (body) { return { resp: resp, body: body }; });
-    }).then(function (x) {
+    apiGet(url, token, ctl ? ctl.signal : undefined).then(function (x) {
       if (inflight !== ctl) return;
-      var data = null;
-      try { data = JSON.parse(x.body); } catch (e) { data = null; }
+      var data = x.data;
       if (!x.resp.ok) {
         var title = x.resp.status + " " + (STATUS_TEXT[x.resp.status] || x.resp.statusText || "Error");
         var msg = data && typeof data.message === "string" ? data.message
@@ -1420,29 +1403,18 @@
   function networkFetch(request, after, token, ctl) {
     var url = "/api/network?request=" + encodeURIComponent(request) + "&count=" + Math.min(limit(), 500) +
       (after ? "&after=" + encodeURIComponent(after) : "");
-    return fetch(url, {
-      method: "GET",
-      headers: { "Authorization": "Bearer " + token, "Accept": "application/json" },
-      credentials: "omit",
-      cache: "no-store",
-      redirect: "error",
-      referrerPolicy: "no-referrer",
-      signal: ctl ? ctl.signal : undefined
-    }).then(function (resp) {
-      return resp.text().then(function (body) {
-        var data = null;
-        try { data = JSON.parse(body); } catch (e) { data = null; }
-        if (!resp.ok) {
-          var title = resp.status + " " + (STATUS_TEXT[resp.status] || resp.statusText || "Error");
-          var msg = data && typeof data.message === "string" ? data.message : "The server answered without an explanation.";
-          var err = new Error(msg);
-          err.title = title;
-          err.code = data && typeof data.error === "string" ? data.error : null;
-          throw err;
-        }
-        if (!data || !Array.isArray(data.Items)) throw new Error("The server's answer was not the expected JSON.");
-        return data;
-      });
+    return apiGet(url, token, ctl ? ctl.signal : undefined).then(function (x) {
+      var resp = x.resp, data = x.data;
+      if (!resp.ok) {
+        var title = resp.status + " " + (STATUS_TEXT[resp.status] || resp.statusText || "Error");
+        var msg = data && typeof data.message === "string" ? data.message : "The server answered without an explanation.";
+        var err = new Error(msg);
+        err.title = title;
+        err.code = data && typeof data.error === "string" ? data.error : null;
+        throw err;
+      }
+      if (!data || !Array.isArray(data.Items)) throw new Error("The server's answer was not the expected JSON.");
+      return data;
     });
   }
 
@@ -1631,20 +1603,9 @@
     feedCtl = ctl;
     document.title = name + " · tipd";
     setStatus("Reading what this server knows of the feed " + name + "…");
-    fetch("/api/feed?name=" + encodeURIComponent(name), {
-      method: "GET",
-      headers: { "Authorization": "Bearer " + token, "Accept": "application/json" },
-      credentials: "omit",
-      cache: "no-store",
-      redirect: "error",
-      referrerPolicy: "no-referrer",
-      signal: ctl ? ctl.signal : undefined
-    }).then(function (resp) {
-      return resp.text().then(function (body) { return { resp: resp, body: body }; });
-    }).then(function (x) {
+    apiGet("/api/feed?name=" + encodeURIComponent(name), token, ctl ? ctl.signal : undefined).then(function (x) {
       if (feedCtl !== ctl) return;
-      var data = null;
-      try { data = JSON.parse(x.body); } catch (e) { data = null; }
+      var data = x.data;
       if (!x.resp.ok || !data || typeof data !== "object") {
         var msg = data && typeof data.message === "string" ? data.message : "The server answered without an explanation.";
         showAlert(x.resp.status + " " + (STATUS_TEXT[x.resp.status] || x.resp.statusText || "Error"), msg, data && typeof data.error === "string" ? data.error : null, x.resp.status === 404 ? "info" : null);
