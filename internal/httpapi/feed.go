@@ -78,23 +78,11 @@ func parseFeedRequest(query string) (string, error) {
 // of is a 404.
 func (s *server) handleFeed(w http.ResponseWriter, r *http.Request, info *requestInfo) error {
 	ctx := r.Context()
-	user, token, t, err := s.admit(r, info)
+	user, token, t, name, err := admitQuery(s, r, info, parseFeedRequest)
 	if err != nil {
 		return err
 	}
 	defer t.leave()
-	_, query := rawTarget(r)
-	info.setRaw(query)
-	name, err := parseFeedRequest(query)
-	if err != nil {
-		return err
-	}
-	if err := s.access.CheckLicence(user); err != nil {
-		return err
-	}
-	if err := s.access.Check(ctx, user); err != nil {
-		return err
-	}
 	ans := feedAnswer{Name: name}
 	versions, err := store.FeedVersions(ctx, s.reports.Store)
 	if err != nil {

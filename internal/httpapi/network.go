@@ -178,6 +178,29 @@ type networkItem struct {
 	Categories []intel.Category `json:",omitempty"`
 }
 
+// admitQuery takes the steps a tipd endpoint of its own takes before its
+// work: it admits the request (credentials, burst limit, lookups in
+// flight), reads its query string with parse, and checks the user's
+// licence and API access. On success the caller must leave t.
+func admitQuery[T any](s *server, r *http.Request, info *requestInfo, parse func(string) (T, error)) (intel.User, intel.Token, ticket, T, error) {
+	var req T
+	user, token, t, err := s.admit(r, info)
+	if err != nil {
+		return user, token, t, req, err
+	}
+	_, query := rawTarget(r)
+	info.setRaw(query)
+	if req, err = parse(query); err == nil {
+		if err = s.access.CheckLicence(user); err == nil {
+			err = s.access.Check(r.Context(), user)
+		}
+	}
+	if err != nil {
+		t.leave()
+	}
+	return user, token, t, req, err
+}
+
 // handleNetwork answers GET /api/network?request=&count=&after=: the
 // addresses the store knows in a network or in the ranges of an AS,
 // newest first, one page, each with the zone, score and categories of its
@@ -186,23 +209,11 @@ type networkItem struct {
 // once; addresses under a legal hold are left out.
 func (s *server) handleNetwork(w http.ResponseWriter, r *http.Request, info *requestInfo) error {
 	ctx := r.Context()
-	user, token, t, err := s.admit(r, info)
+	user, token, t, req, err := admitQuery(s, r, info, parseNetworkRequest)
 	if err != nil {
 		return err
 	}
 	defer t.leave()
-	_, query := rawTarget(r)
-	info.setRaw(query)
-	req, err := parseNetworkRequest(query)
-	if err != nil {
-		return err
-	}
-	if err := s.access.CheckLicence(user); err != nil {
-		return err
-	}
-	if err := s.access.Check(ctx, user); err != nil {
-		return err
-	}
 	if err := t.acquire(ctx, itemsWeight(req.count, formatJSON)); err != nil {
 		return err
 	}
