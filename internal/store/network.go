@@ -100,9 +100,6 @@ type NetBucket struct {
 	Net, Filter netip.Prefix
 }
 
-// Filtered reports whether the bucket holds addresses outside Filter.
-func (b NetBucket) Filtered() bool { return b.Filter.Bits() > b.Net.Bits() }
-
 // CheckNetwork validates one network of a NetworkQuery: a valid, masked
 // prefix, not IPv4-mapped, at most a /8 (IPv4) or /24 (IPv6) wide.
 func CheckNetwork(p netip.Prefix) (netip.Prefix, error) {

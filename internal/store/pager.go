@@ -49,11 +49,6 @@ type ListRef struct {
 	Owner string         // ListLinks: the owner's key
 }
 
-// bySeverity reports whether the list is ordered by zone first.
-func (r ListRef) bySeverity() bool {
-	return r.Name == ListMasks || r.Name == ListLinks && r.Link.BySeverity()
-}
-
 // ListPage is one page of a list: the field of the list's item type holds
 // the items (Files for ListFiles and ListURLFiles).
 type ListPage struct {
