@@ -68,8 +68,8 @@ type Store struct {
 	// version counts the committed batches of Apply (store.Versioned);
 	// one process opens a store at a time, so it sees every change.
 	version  atomic.Uint64
-	accessMu sync.Mutex // serialises token changes
-	countMu  sync.Mutex     // serialises the writes of request counts
+	accessMu sync.Mutex    // serialises token changes
+	countMu  sync.Mutex    // serialises the writes of request counts
 	counts   *quota.Ledger // counts requests in blocks (access.go)
 
 	feedVerMu sync.Mutex // serialises PutFeedVersions (feedversions.go)
