@@ -182,6 +182,9 @@ type server struct {
 	authFail *authLimiter // the failed-authentication limit, or nil
 	gate     *gate        // lookups in flight
 	answers  *answerCache // kept answers, or nil
+	// holds lists every legal hold, sorted by reference; nil when the
+	// store lists none.
+	holds func(ctx context.Context) ([]intel.Hold, error)
 	taxii    *taxii.Server
 
 	table    []route      // see routes.go
@@ -233,6 +236,7 @@ func NewServer(logger *slog.Logger, cfg Config, deps Deps) http.Handler {
 			holds = hl.Holds
 		}
 	}
+	s.holds = holds
 	s.answers = newAnswerCache(s.cfg.AnswerCache, s.reports, holds, s.metrics)
 	s.bufs.New = func() any { return &scratch{body: make([]byte, 0, 16<<10)} }
 	s.taxii = &taxii.Server{Reports: s.reports, Changes: deps.Changes, Held: s.access.Held}
