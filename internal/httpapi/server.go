@@ -182,10 +182,10 @@ type server struct {
 	authFail *authLimiter // the failed-authentication limit, or nil
 	gate     *gate        // lookups in flight
 	answers  *answerCache // kept answers, or nil
+	taxii    *taxii.Server
 	// holds lists every legal hold, sorted by reference; nil when the
 	// store lists none.
 	holds func(ctx context.Context) ([]intel.Hold, error)
-	taxii    *taxii.Server
 
 	table    []route      // see routes.go
 	notFound http.Handler // no route
