@@ -24,6 +24,9 @@ import (
 // becomes one Pebble batch at the end.
 type applier struct {
 	it *pebble.Iterator
+	// dur reads the sstables alone, for keys the memtables cannot hold
+	// (recent.go).
+	dur *pebble.Iterator
 	// prev is the batch before this one if its commit may still run: its
 	// writes are read from memory (see readStore).
 	prev  *pending
@@ -98,13 +101,28 @@ func (s *Store) ApplyAsync(ctx context.Context, b *intel.Batch, done func(error)
 	if prev != nil {
 		s.layered++
 	}
+	if !s.recent.usable() {
+		// Every key in the memtables must have passed through the filter.
+		s.settle()
+		prev = nil
+		if err := s.db.Flush(); err != nil {
+			return fmt.Errorf("apply: %w", err)
+		}
+		s.recent.reset()
+	}
 	it, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{UseL6Filters: true})
 	if err != nil {
+		return fmt.Errorf("apply: %w", err)
+	}
+	dur, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{UseL6Filters: true, OnlyReadGuaranteedDurable: true})
+	if err != nil {
+		_ = it.Close()
 		return fmt.Errorf("apply: %w", err)
 	}
 	n := b.Len()
 	a := &applier{
 		it:       it,
+		dur:      dur,
 		prev:     prev,
 		o:        newOverlay(4 * n),
 		addrs:    map[[16]byte]*addrSum{},
@@ -122,9 +140,13 @@ func (s *Store) ApplyAsync(ctx context.Context, b *intel.Batch, done func(error)
 	if cerr := it.Close(); err == nil && cerr != nil {
 		err = fmt.Errorf("apply: %w", cerr)
 	}
+	if cerr := dur.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("apply: %w", cerr)
+	}
 	if err != nil {
 		return err
 	}
+	a.o.eachWrite(s.recent.add)
 	if !a.stamped.IsZero() {
 		s.lastStamp = a.stamped
 	}

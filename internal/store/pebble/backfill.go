@@ -85,6 +85,13 @@ func (s *Store) Pending(ctx context.Context) ([]string, error) {
 			out = append(out, name)
 		}
 	}
+	legacy, err := hasHashKeys(s.db)
+	if err != nil {
+		return nil, fmt.Errorf("read upgrade state: %w", err)
+	}
+	if legacy {
+		out = append(out, upgradeFileHashes)
+	}
 	return out, nil
 }
 
@@ -101,7 +108,9 @@ func (s *Store) Migrate(ctx context.Context, progress func(upgrade string, items
 	}
 	for _, up := range pending {
 		run := s.backfill
-		if u, ok := indexUpgrades[up]; ok {
+		if up == upgradeFileHashes {
+			run = s.foldHashes
+		} else if u, ok := indexUpgrades[up]; ok {
 			run = func(ctx context.Context, progress func(int64)) error { return u.run(ctx, s, progress) }
 		}
 		if err := run(ctx, func(n int64) {

@@ -121,10 +121,14 @@ func (a *applier) scan(prefix []byte, fn func(k, v []byte) error) error {
 // values read from the pending batch (readStore) are shared with it, and
 // no value read is ever modified.
 func (a *applier) readDB(key []byte) (readVal, error) {
-	if !a.it.SeekPrefixGE(key) || !bytes.Equal(a.it.Key(), key) {
-		return readVal{}, a.it.Error()
+	it := a.it
+	if intelTable(key[0]) && a.store.recent.usable() && !a.store.recent.mayHold(key) {
+		it = a.dur
 	}
-	v, err := a.it.ValueAndErr()
+	if !it.SeekPrefixGE(key) || !bytes.Equal(it.Key(), key) {
+		return readVal{}, it.Error()
+	}
+	v, err := it.ValueAndErr()
 	if err != nil {
 		return readVal{}, err
 	}

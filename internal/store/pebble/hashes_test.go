@@ -23,6 +23,7 @@ import (
 // at all for a file that had nothing else.
 func legacyHashes(t *testing.T, s *Store) {
 	t.Helper()
+	s.recent.invalidate() // a raw write, outside Apply
 	b := s.db.NewBatch()
 	defer b.Close()
 	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: []byte{tObject, byte(intel.ObjectFile)}, UpperBound: []byte{tObject, byte(intel.ObjectFile) + 1}})
@@ -70,6 +71,7 @@ func legacyHashes(t *testing.T, s *Store) {
 // index keys.
 func legacyLinks(t *testing.T, s *Store) {
 	t.Helper()
+	s.recent.invalidate() // a raw write, outside Apply
 	b := s.db.NewBatch()
 	defer b.Close()
 	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: []byte{tObject}, UpperBound: []byte{tObject + 1}})
@@ -327,4 +329,106 @@ func TestLegacyLinks(t *testing.T) {
 		}
 	}
 	sameAnswers(t, objectAnswers(t, s), objectAnswers(t, ref))
+}
+
+// TestMigrateFileHashes turns stores into each layout of the FileHashes
+// that stores written before file summaries held them had, runs the
+// file-hashes upgrade, and checks that it moved every F key (and the
+// stamp keys of values without stamps) into the summaries without
+// changing an answer or the change log, and that Apply then merges as
+// into a store that never had them.
+func TestMigrateFileHashes(t *testing.T) {
+	ctx := context.Background()
+	var batches []*intel.Batch
+	rng := rand.New(rand.NewPCG(9, 10))
+	for i := range 12 {
+		batches = append(batches, hashRecords(rng, intel.Source{Feed: "test", File: fmt.Sprint("f", i)}, 1+rng.IntN(6)))
+	}
+	const half = 8
+	ref := mem.New()
+	for _, b := range batches {
+		if err := ref.Apply(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := hashAnswers(t, ref)
+	open := func() *Store {
+		s, err := Open(t.TempDir(), Options{CacheSize: 8 << 20})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	}
+	fresh := open()
+	for _, b := range batches {
+		if err := fresh.Apply(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wantOrder := changeOrder(t, fresh)
+	for name, legacy := range map[string]func(*testing.T, *Store){
+		"hashes":            legacyHashes,
+		"hashes and stamps": func(t *testing.T, s *Store) { legacyHashes(t, s); legacyStamps(t, s) },
+		"links and hashes":  func(t *testing.T, s *Store) { legacyLinks(t, s); legacyHashes(t, s) },
+	} {
+		s := open()
+		for _, b := range batches[:half] {
+			if err := s.Apply(ctx, b); err != nil {
+				t.Fatal(err)
+			}
+		}
+		legacy(t, s)
+		if len(hashKeys(t, s)) == 0 || !s.hashKeys.Load() {
+			t.Fatalf("%s: no F keys to move", name)
+		}
+		answers, order := hashAnswers(t, s), changeOrder(t, s)
+		p, err := s.Pending(ctx)
+		if err != nil || !slices.Contains(p, upgradeFileHashes) {
+			t.Fatalf("%s: pending %v, %v; want %s among them", name, p, err, upgradeFileHashes)
+		}
+		if _, err := s.Migrate(ctx, nil); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if left := hashKeys(t, s); len(left) > 0 || s.hashKeys.Load() {
+			t.Errorf("%s: F keys left after the upgrade: %v (reading them: %v)", name, left, s.hashKeys.Load())
+		}
+		if n := countKeys(t, s, []byte{tChange, cObjStamp}); n > 0 {
+			t.Errorf("%s: %d stamp keys left after the upgrade", name, n)
+		}
+		if p, err := s.Pending(ctx); err != nil || slices.Contains(p, upgradeFileHashes) {
+			t.Errorf("%s: pending after the upgrade %v, %v", name, p, err)
+		}
+		sameAnswers(t, hashAnswers(t, s), answers)
+		if got := changeOrder(t, s); !slices.Equal(got, order) {
+			t.Errorf("%s: the upgrade changed the log:\n%v\nto\n%v", name, order, got)
+		}
+		for _, b := range batches[half:] {
+			if err := s.Apply(ctx, b); err != nil {
+				t.Fatal(err)
+			}
+		}
+		sameAnswers(t, hashAnswers(t, s), want)
+		if got := changeOrder(t, s); !slices.Equal(got, wantOrder) {
+			t.Errorf("%s: changes after the upgrade and the later batches\n%v\nwant\n%v", name, got, wantOrder)
+		}
+	}
+}
+
+// countKeys counts the keys of s under prefix.
+func countKeys(t *testing.T, s *Store, prefix []byte) int {
+	t.Helper()
+	upper := append(bytes.Clone(prefix[:len(prefix)-1]), prefix[len(prefix)-1]+1)
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: upper})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for ok := it.First(); ok; ok = it.Next() {
+		n++
+	}
+	if err := it.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }

@@ -182,6 +182,7 @@ func TestHeadFallback(t *testing.T) {
 	marked := want[2]
 	marked.Hits = 1000
 	h.items[2].val = encHosted(nil, &marked)
+	s.recent.invalidate() // a raw write, outside Apply
 	if err := s.db.Set(headKey(lHosted, owner), encodeHead(nil, h), nil); err != nil {
 		t.Fatal(err)
 	}
@@ -192,6 +193,7 @@ func TestHeadFallback(t *testing.T) {
 		t.Fatalf("%d resolutions, %v", len(wantRes), err)
 	}
 	idx = indexEntries(t, s, lRes, owner)
+	s.recent.invalidate() // a raw write, outside Apply
 	if err := s.db.Set(headKey(lRes, owner), encodeHead(nil, &head{items: idx[:2]}), nil); err != nil {
 		t.Fatal(err)
 	}
@@ -239,6 +241,7 @@ func TestHeadFallback(t *testing.T) {
 	}
 
 	// A damaged head is an error, not a silent fallback.
+	s.recent.invalidate() // a raw write, outside Apply
 	if err := s.db.Set(headKey(lHosted, owner), []byte{headFormat, 0, 5, 1}, nil); err != nil {
 		t.Fatal(err)
 	}

@@ -87,6 +87,15 @@ func (o *overlay) write(key []byte, v []byte, del bool) {
 	o.slots = append(o.slots, slot{key: k, v: v, flags: f})
 }
 
+// eachWrite calls fn with the key of every written slot.
+func (o *overlay) eachWrite(fn func(key string)) {
+	for i := range o.slots {
+		if o.slots[i].flags&fWritten != 0 {
+			fn(o.slots[i].key)
+		}
+	}
+}
+
 // sortedWrites returns the written slots, in key order.
 func (o *overlay) sortedWrites() []*slot {
 	out := make([]*slot, 0, o.nw)

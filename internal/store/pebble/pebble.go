@@ -78,6 +78,10 @@ type Store struct {
 	holds  holdCache
 	access accessCache // users and tokens
 
+	// recent filters the keys in the memtables, for Apply's reads
+	// (recent.go).
+	recent recentKeys
+
 	// hashKeys is set when the store may hold FileHashes under F keys, as
 	// stores written before file summaries held them did (see
 	// objstages.go): only then do Apply and FileHashes read them.
