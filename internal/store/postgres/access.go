@@ -40,11 +40,14 @@ func (s *Store) PutUser(ctx context.Context, u intel.User) error {
 	if fps == nil {
 		fps = []string{}
 	}
-	_, err := s.pool.Exec(ctx, `INSERT INTO users AS t (`+userCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+	err := s.changeAccess(ctx, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `INSERT INTO users AS t (`+userCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 		ON CONFLICT (name) DO UPDATE SET access = EXCLUDED.access, day_quota = EXCLUDED.day_quota, expires = EXCLUDED.expires,
 			api_access = EXCLUDED.api_access, password_hash = EXCLUDED.password_hash,
 			cert_fingerprints = EXCLUDED.cert_fingerprints, created = EXCLUDED.created`,
-		u.Name, u.Access, u.DayQuota, ts(u.Expires), u.APIAccess, u.PasswordHash, fps, ts(u.Created))
+			u.Name, u.Access, u.DayQuota, ts(u.Expires), u.APIAccess, u.PasswordHash, fps, ts(u.Created))
+		return err
+	})
 	return wrapErr(ctx, "put user", err)
 }
 
@@ -95,8 +98,24 @@ func scanToken(row pgx.Row) (intel.Token, error) {
 var _ store.TokenUserReader = (*Store)(nil)
 
 // TokenUser implements store.TokenUserReader: one query joining the token
-// to its user.
+// to its user, or none when this process keeps them (accesscache.go).
 func (s *Store) TokenUser(ctx context.Context, hash string) (intel.Token, intel.User, error) {
+	keep := s.keeping()
+	if keep {
+		if tu, ok := s.access.token(hash); ok {
+			return tu.t, tu.u, ctx.Err()
+		}
+	}
+	gen := s.access.generation()
+	t, u, err := s.readTokenUser(ctx, hash)
+	if err == nil && keep {
+		s.access.putToken(hash, tokenUser{t, u}, gen)
+	}
+	return t, u, err
+}
+
+// readTokenUser reads a token and its user.
+func (s *Store) readTokenUser(ctx context.Context, hash string) (intel.Token, intel.User, error) {
 	var t intel.Token
 	var u intel.User
 	var issued, texp, uexp, created pgtype.Timestamptz
@@ -129,7 +148,7 @@ func (s *Store) SetToken(ctx context.Context, t intel.Token) error {
 	if badText(t.User) || badText(t.Hash) {
 		return intel.Invalid("token: text with a NUL byte or invalid UTF-8")
 	}
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	err := s.changeAccess(ctx, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `DELETE FROM tokens WHERE hash = $1 AND user_name <> $2`, t.Hash, t.User); err != nil {
 			return err
 		}
@@ -185,7 +204,10 @@ func (s *Store) RevokeToken(ctx context.Context, user string) error {
 	if badText(user) {
 		return nil
 	}
-	_, err := s.pool.Exec(ctx, `DELETE FROM tokens WHERE user_name = $1`, user)
+	err := s.changeAccess(ctx, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `DELETE FROM tokens WHERE user_name = $1`, user)
+		return err
+	})
 	return wrapErr(ctx, "revoke token", err)
 }
 

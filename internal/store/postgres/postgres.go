@@ -37,6 +37,7 @@ type Store struct {
 	feeds feedLocks    // see feedlock.go
 	// counts counts requests in blocks (access.go, "Request counting").
 	counts *quota.Ledger
+	access accessCache // users, tokens and holds kept (accesscache.go)
 }
 
 var _ store.Store = (*Store)(nil)
