@@ -175,6 +175,7 @@ type server struct {
 	metrics  *Metrics
 	registry prometheus.Gatherer
 	bufs     sync.Pool    // *scratch: lookup response buffers
+	states   sync.Pool    // *requestState: see handleStyled
 	ui       http.Handler // the portal, or nil
 	caPool   *x509.CertPool
 	clock    func() time.Time
@@ -239,6 +240,7 @@ func NewServer(logger *slog.Logger, cfg Config, deps Deps) http.Handler {
 	s.holds = holds
 	s.answers = newAnswerCache(s.cfg.AnswerCache, s.reports, holds, s.metrics)
 	s.bufs.New = func() any { return &scratch{body: make([]byte, 0, 16<<10)} }
+	s.states.New = func() any { return new(requestState) }
 	s.taxii = &taxii.Server{Reports: s.reports, Changes: deps.Changes, Held: s.access.Held}
 	s.routes()
 	return s
@@ -340,8 +342,10 @@ func (s *server) handleStyled(route, allow string, style errStyle, h handlerFunc
 	rm := s.metrics.forRoute(route)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		rw := &responseWriter{ResponseWriter: w, head: r.Method == http.MethodHead}
-		info := &requestInfo{auth: authMethod(r), style: style}
+		st := s.states.Get().(*requestState)
+		st.rw = responseWriter{ResponseWriter: w, head: r.Method == http.MethodHead}
+		st.info = requestInfo{auth: authMethod(r), style: style}
+		rw, info := &st.rw, &st.info
 		hdr := w.Header()
 		// Canonical keys, values shared by every answer (never changed
 		// in place: Header.Add appends to a full slice, so it copies).
@@ -398,7 +402,18 @@ func (s *server) handleStyled(route, allow string, style errStyle, h handlerFunc
 			status = http.StatusOK
 		}
 		s.finish(r, rm, status, code, rw.bytes, time.Since(start), info, err)
+		// Nothing holds rw or info past the handler: they go back for the
+		// next request (not after a panic, which leaves above).
+		*st = requestState{}
+		s.states.Put(st)
 	})
+}
+
+// requestState is what handleStyled allocates for a request, kept in a
+// pool between requests.
+type requestState struct {
+	rw   responseWriter
+	info requestInfo
 }
 
 // Values of the headers every answer carries.

@@ -34,10 +34,13 @@ func (s *Store) PutUser(ctx context.Context, u intel.User) error {
 
 // User implements store.Access.
 func (s *Store) User(ctx context.Context, name string) (intel.User, error) {
-	u, gen, ok := s.access.user(name)
-	if ok {
+	if u, _, ok := s.access.user(name); ok {
 		return u, ctx.Err()
 	}
+	// Read into a variable of its own: the decoder's pointer makes it
+	// escape, and a kept user must not pay that allocation.
+	_, gen, _ := s.access.user(name)
+	var u intel.User
 	found, err := s.getJSON(ctx, strKey(tUser, name), &u)
 	if err == nil && !found {
 		err = intel.ErrNotFound
@@ -118,10 +121,11 @@ func (s *Store) SetToken(ctx context.Context, t intel.Token) error {
 
 // TokenByHash implements store.Access.
 func (s *Store) TokenByHash(ctx context.Context, hash string) (intel.Token, error) {
-	t, gen, ok := s.access.token(hash)
-	if ok {
+	if t, _, ok := s.access.token(hash); ok {
 		return t, ctx.Err()
 	}
+	_, gen, _ := s.access.token(hash) // see User
+	var t intel.Token
 	found, err := s.getJSON(ctx, strKey(tToken, hash), &t)
 	if err == nil && !found {
 		err = intel.ErrNotFound
