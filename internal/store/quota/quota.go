@@ -153,9 +153,9 @@ func (l *Ledger) Count(ctx context.Context, user, day string, quota int64) (int6
 	a := l.lock(user)
 	defer a.mu.Unlock()
 	if a.day != day {
-		if err := l.releaseLocked(ctx, user, a); err != nil {
-			return 0, false, err
-		}
+		// The rest of the day before goes back; if it cannot, it stays
+		// counted on a day that is over, which refuses nobody.
+		_ = l.releaseLocked(ctx, user, a)
 		a.day, a.size, a.taken = day, 0, time.Time{}
 	}
 	now := l.opts.Now()
