@@ -52,7 +52,8 @@ func cmdDemo(ctx context.Context, e *env, args []string) error {
 	}
 
 	u := *storeURL
-	if u == "" {
+	temporary := u == ""
+	if temporary {
 		dir, err := os.MkdirTemp("", "tipd-demo-")
 		if err != nil {
 			return fmt.Errorf("create a temporary store: %w", err)
@@ -97,7 +98,10 @@ func cmdDemo(ctx context.Context, e *env, args []string) error {
 		var w strings.Builder
 		fmt.Fprintf(&w, "token: %s\n", token)
 		fmt.Fprintf(&w, "url: %s\n", baseURL)
-		if loc.kind == "pebble" {
+		switch {
+		case temporary:
+			fmt.Fprintf(&w, "store: %s (temporary: removed when the demo stops; -store DIR keeps one)\n", loc.path)
+		case loc.kind == "pebble":
 			fmt.Fprintf(&w, "store: %s\n", loc.path)
 		}
 		for _, x := range examples {
@@ -113,7 +117,7 @@ func cmdDemo(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(&w, "taxii: %s/taxii2/ (collections %s; docs/taxii.md)\n", baseURL, strings.Join(aliases, ", "))
 		fmt.Fprintf(&w, "try: curl -H 'Authorization: Bearer %s' %s/api/ip/%s\n", token, baseURL, examples[0].value)
 		card = []byte(w.String())
-		if loc.kind == "pebble" {
+		if loc.kind == "pebble" && !temporary {
 			// The token is a secret: the file is the operator's alone.
 			if err := os.WriteFile(filepath.Join(loc.path, demoCardFile), card, 0o600); err != nil {
 				return fmt.Errorf("write %s: %w", demoCardFile, err)

@@ -243,3 +243,52 @@ func TestDemoCardAndLog(t *testing.T) {
 		t.Errorf("no JSON log line of the request with -log json:\n%s", stderr.String())
 	}
 }
+
+// TestDemoTemporaryStore: without -store, the demo says its store is
+// temporary, writes no card into it, and removes it when it stops.
+func TestDemoTemporaryStore(t *testing.T) {
+	t.Setenv("TMPDIR", t.TempDir())
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	stderr := &syncBuffer{}
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"demo", "-addr", "127.0.0.1:0", "-size", "2000", "-log", "none"}, testEnv(nil), strings.NewReader(""), pw, stderr)
+		pw.Close()
+	}()
+	sc := bufio.NewScanner(pr)
+	var dir string
+	for sc.Scan() {
+		line := sc.Text()
+		if v, ok := strings.CutPrefix(line, "store: "); ok {
+			var note bool
+			dir, _, note = strings.Cut(v, " (temporary: removed when the demo stops; -store DIR keeps one)")
+			if !note {
+				t.Errorf("store line %q does not say the store is temporary", line)
+			}
+		}
+		if strings.HasPrefix(line, "card: ") {
+			t.Errorf("a card line for a temporary store: %q", line)
+		}
+		if strings.HasPrefix(line, "try: ") {
+			break
+		}
+	}
+	if dir == "" {
+		t.Fatal("no store line")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "demo.txt")); !os.IsNotExist(err) {
+		t.Errorf("demo.txt in the temporary store: %v", err)
+	}
+	cancel()
+	rest, _ := io.ReadAll(pr)
+	if code := <-done; code != 0 {
+		t.Fatalf("demo exited %d: %s", code, stderr.String())
+	}
+	if !strings.Contains(string(rest), "store: "+dir+" (temporary") {
+		t.Errorf("the lines printed at the end do not say the store was temporary: %q", rest)
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("the temporary store %s is still there after the demo stopped (%v)", dir, err)
+	}
+}

@@ -21,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/tipd/tipd/internal/access"
+	"github.com/tipd/tipd/internal/feeds"
 	"github.com/tipd/tipd/internal/httpapi"
 	"github.com/tipd/tipd/internal/netdata"
 	"github.com/tipd/tipd/internal/opsock"
@@ -35,6 +36,7 @@ import (
 type serveConfig struct {
 	addr            string
 	tlsCert, tlsKey string
+	noHTTP2         bool   // offer HTTP/1.1 only over TLS
 	clientCA        string // CA file for client certificates (mutual TLS)
 	maxCount        int
 	rate            float64 // burst limit: requests per second per user (0: off)
@@ -58,6 +60,7 @@ func (e *env) serveFlags(fs *flag.FlagSet, c *serveConfig) func() {
 	addr := fs.String("addr", envOr(e.getenv, "TIPD_ADDR", "127.0.0.1:8080"), "listen address (env TIPD_ADDR)")
 	cert := fs.String("tls-cert", e.getenv("TIPD_TLS_CERT"), "TLS certificate file (PEM)")
 	key := fs.String("tls-key", e.getenv("TIPD_TLS_KEY"), "TLS private key file (PEM)")
+	http2 := fs.Bool("http2", true, "over TLS, serve clients that negotiate HTTP/2 in it (false: HTTP/1.1 only)")
 	maxCount := fs.Int("max-count", 10000, "the largest count a request may ask for")
 	logFormat := fs.String("log", envOr(e.getenv, "TIPD_LOG", "json"), "log format: json, text or none (no log lines, no audit record; env TIPD_LOG)")
 	refresh := fs.Duration("refresh", 5*time.Second, "how often to look for network data changed by other processes")
@@ -78,6 +81,7 @@ func (e *env) serveFlags(fs *flag.FlagSet, c *serveConfig) func() {
 		c.lookupMemoryMiB, c.userInFlight = *lookupMemory, *userInFlight
 		c.verdicts = *verdicts
 		c.answerCacheMiB = *answerCache
+		c.noHTTP2 = !*http2
 	}
 }
 
@@ -271,6 +275,7 @@ func (e *env) serve(ctx context.Context, st store.Store, loc storeLocation, c se
 		UI:        web.Handler(),
 		Now:       e.now,
 		ClientCAs: clientCAs,
+		Feeds:     feedStatuses(shared.feeds),
 	})
 
 	if c.clientCA != "" {
@@ -314,7 +319,7 @@ func (e *env) serve(ctx context.Context, st store.Store, loc storeLocation, c se
 	}
 	// The edge listener terminates TLS itself and answers net/http's own
 	// refusals in JSON (httpapi/edge.go); the server speaks HTTP/1.1.
-	ln = httpapi.NewEdgeListener(srv, ln, httpapi.EdgeOptions{TLS: tlsConfig, Metrics: metrics})
+	ln = httpapi.NewEdgeListener(srv, ln, httpapi.EdgeOptions{TLS: tlsConfig, Metrics: metrics, NoHTTP2: c.noHTTP2})
 
 	var wg sync.WaitGroup
 	errc := make(chan error, 2)
@@ -477,4 +482,13 @@ func newLogger(w interface{ Write([]byte) (int, error) }, format string) *slog.L
 		return slog.New(slog.NewTextHandler(w, nil))
 	}
 	return slog.New(slog.NewJSONHandler(w, nil))
+}
+
+// feedStatuses is the status of the server's scheduled feeds, for the
+// feed pages of the API; nil when it fetches none.
+func feedStatuses(s *feeds.Scheduler) func() []feeds.Status {
+	if s == nil {
+		return nil
+	}
+	return s.Statuses
 }

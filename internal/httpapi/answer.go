@@ -31,6 +31,9 @@ type answer interface {
 
 // build builds the report (or the explanation) req asks for.
 func (s *server) build(ctx context.Context, req lookupRequest) (answer, error) {
+	if req.page != nil {
+		return s.buildPage(ctx, req)
+	}
 	if req.explain {
 		d, err := s.reports.ExplainData(ctx, req.target)
 		if err != nil {

@@ -116,7 +116,7 @@ func newAnswerCache(max int64, b *report.Builder, holds func(ctx context.Context
 // lookup, path or search form (not an explanation, not a STIX bundle,
 // whose identifiers and times are its own).
 func cacheable(req *lookupRequest) bool {
-	return !req.explain && req.format == formatJSON
+	return !req.explain && req.page == nil && req.format == formatJSON
 }
 
 func keyOf(req *lookupRequest) answerKey {

@@ -15,6 +15,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/net/http2"
+
 	"github.com/tipd/tipd/internal/intel"
 )
 
@@ -41,10 +43,14 @@ import (
 // With TLS the listener terminates TLS itself (tls.Server over the
 // accepted connection) and hands the plaintext connection to net/http,
 // which serves it as HTTP/1.1 and fills Request.TLS from its
-// ConnectionState method. net/http serves HTTP/2 only on a *tls.Conn it
-// can see, so an edge listener serves HTTP/1.1 only: HTTP/2 has its own
-// refusals (stream resets, an HTML 431) that no wrapper can turn into
-// JSON. See docs/design.md.
+// ConnectionState method. A client that negotiates HTTP/2 (ALPN "h2")
+// is served by golang.org/x/net/http2 on the TLS connection instead: the
+// handshake, in the connection's first read, hands it over, and net/http
+// sees a connection that ends before its first request. HTTP/2 has its
+// own refusals of what never reaches a handler (stream resets, frame-size
+// and header-list limits), which are the protocol's and not JSON; every
+// request that reaches the API gets the same answers as over HTTP/1.1.
+// EdgeOptions.NoHTTP2 offers HTTP/1.1 only. See docs/design.md.
 
 // EdgeOptions configure an edge listener.
 type EdgeOptions struct {
@@ -58,6 +64,9 @@ type EdgeOptions struct {
 	// Metrics counts the refusals (tipd_http_edge_refusals_total); nil
 	// counts nothing.
 	Metrics *Metrics
+	// NoHTTP2 offers HTTP/1.1 only over TLS (by default clients may
+	// negotiate HTTP/2).
+	NoHTTP2 bool
 }
 
 // NewEdgeListener wraps ln for srv, the http.Server of the API: it sets
@@ -82,8 +91,20 @@ func NewEdgeListener(srv *http.Server, ln net.Listener, o EdgeOptions) net.Liste
 	if o.TLS != nil {
 		cfg := o.TLS.Clone()
 		cfg.NextProtos = []string{"http/1.1"}
+		if !o.NoHTTP2 {
+			cfg.NextProtos = []string{"h2", "http/1.1"}
+			l.h2 = &http2.Server{}
+			// Graceful shutdown (srv.Shutdown) sends GOAWAY to the
+			// HTTP/2 connections too. ConfigureServer also fills
+			// srv.TLSConfig and srv.TLSNextProto, which an edge
+			// listener's server never uses (it serves with Serve).
+			if err := http2.ConfigureServer(srv, l.h2); err != nil {
+				panic("httpapi: configure HTTP/2: " + err.Error()) // only on a TLSConfig with HTTP/2's forbidden ciphers
+			}
+		}
 		l.opts.TLS = cfg
 	}
+	l.srv = srv
 	next := srv.ConnContext
 	srv.ConnContext = func(ctx context.Context, c net.Conn) context.Context {
 		if next != nil {
@@ -102,6 +123,8 @@ func NewEdgeListener(srv *http.Server, ln net.Listener, o EdgeOptions) net.Liste
 
 type edgeListener struct {
 	net.Listener
+	srv       *http.Server
+	h2        *http2.Server // nil: HTTP/1.1 only
 	opts      EdgeOptions
 	errorLog  *log.Logger
 	maxHeader int
@@ -371,6 +394,17 @@ type edgeTLSConn struct {
 	tls  *tls.Conn
 	once sync.Once
 	err  error // of the handshake
+	// h2 is set when the client negotiated HTTP/2: the connection
+	// belongs to the HTTP/2 server, and net/http's side of it reads
+	// nothing and closes nothing.
+	h2 atomic.Bool
+}
+
+func (c *edgeTLSConn) Close() error {
+	if c.h2.Load() {
+		return nil
+	}
+	return c.edgeConn.Close()
 }
 
 func (c *edgeTLSConn) ConnectionState() tls.ConnectionState {
@@ -380,7 +414,7 @@ func (c *edgeTLSConn) ConnectionState() tls.ConnectionState {
 
 func (c *edgeTLSConn) Read(p []byte) (int, error) {
 	c.handshake()
-	if c.err != nil {
+	if c.err != nil || c.h2.Load() {
 		return 0, io.EOF // net/http closes the connection without a word
 	}
 	return c.edgeConn.Read(p)
@@ -396,6 +430,10 @@ func (c *edgeTLSConn) handshake() {
 		err := c.tls.HandshakeContext(context.Background())
 		c.raw.SetDeadline(time.Time{})
 		if err == nil {
+			if c.l.h2 != nil && c.tls.ConnectionState().NegotiatedProtocol == http2.NextProtoTLS {
+				c.h2.Store(true)
+				go c.serveHTTP2()
+			}
 			return
 		}
 		c.err = err
@@ -415,6 +453,23 @@ func (c *edgeTLSConn) handshake() {
 			c.refusePlainHTTP(re.Conn)
 		}
 	})
+}
+
+// serveHTTP2 serves the connection as HTTP/2 with the API's server
+// settings and handler, and closes it when done. Its requests carry the
+// connection in their context as net/http's would (ConnContext).
+func (c *edgeTLSConn) serveHTTP2() {
+	srv := c.l.srv
+	ctx := context.Background()
+	if srv.BaseContext != nil {
+		ctx = srv.BaseContext(c.l.Listener)
+	}
+	ctx = context.WithValue(ctx, http.ServerContextKey, srv)
+	if srv.ConnContext != nil {
+		ctx = srv.ConnContext(ctx, c)
+	}
+	c.l.h2.ServeConn(c.tls, &http2.ServeConnOpts{Context: ctx, BaseConfig: srv, Handler: srv.Handler})
+	c.edgeConn.Close() //nolint:errcheck // the client may have closed it
 }
 
 // refusePlainHTTP answers a plain HTTP request sent to the TLS port, then

@@ -11,6 +11,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log"
 	"log/slog"
@@ -42,6 +43,13 @@ type edgeServer struct {
 
 func startEdgeServer(t *testing.T, secure bool) *edgeServer {
 	t.Helper()
+	return startEdgeServerWith(t, secure, httpapi.EdgeOptions{})
+}
+
+// startEdgeServerWith starts an edge server with options o (its TLS and
+// metrics are the test's).
+func startEdgeServerWith(t *testing.T, secure bool, o httpapi.EdgeOptions) *edgeServer {
+	t.Helper()
 	e := newEnv(t, options{})
 	reg := prometheus.NewRegistry()
 	metrics := httpapi.NewMetrics(reg)
@@ -64,7 +72,7 @@ func startEdgeServer(t *testing.T, secure bool) *edgeServer {
 		MaxHeaderBytes:    32 << 10,
 		ErrorLog:          log.New(s.errlog, "", 0),
 	}
-	o := httpapi.EdgeOptions{Metrics: metrics}
+	o.Metrics = metrics
 	if secure {
 		cert, pool := selfSigned(t)
 		o.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
@@ -321,22 +329,51 @@ func TestEdgePlainHTTPToTLS(t *testing.T) {
 }
 
 // TestEdgeTLSState: handlers see the TLS connection state (r.TLS), so
-// answers over TLS carry Strict-Transport-Security; a Go client gets
-// HTTP/1.1 even when it offers HTTP/2.
+// answers over TLS carry Strict-Transport-Security, over HTTP/1.1 and
+// over HTTP/2 alike; a client offering HTTP/2 gets it, unless the
+// listener offers HTTP/1.1 only.
 func TestEdgeTLSState(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		o     httpapi.EdgeOptions
+		force bool
+		major int
+	}{
+		{"HTTP/2 offered", httpapi.EdgeOptions{}, true, 2},
+		{"HTTP/1.1 asked", httpapi.EdgeOptions{}, false, 1},
+		{"HTTP/2 refused", httpapi.EdgeOptions{NoHTTP2: true}, true, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := startEdgeServerWith(t, true, tc.o)
+			client := &http.Client{Transport: &http.Transport{TLSClientConfig: s.client, ForceAttemptHTTP2: tc.force}}
+			defer client.CloseIdleConnections()
+			req, _ := http.NewRequest(http.MethodGet, "https://"+s.addr+"/api/ip/1.2.3.4", nil)
+			req.Header.Set("Authorization", "Bearer "+s.token)
+			resp, err := client.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var answer map[string]any
+			err = json.NewDecoder(resp.Body).Decode(&answer)
+			resp.Body.Close()
+			if resp.StatusCode != 200 || resp.ProtoMajor != tc.major || resp.Header.Get("Strict-Transport-Security") == "" || err != nil || answer["Zone"] == nil {
+				t.Errorf("got %d %s, HSTS %q, answer %v (%v); want 200 HTTP/%d.x with a zone", resp.StatusCode, resp.Proto, resp.Header.Get("Strict-Transport-Security"), answer, err, tc.major)
+			}
+			// A refusal of the API is its JSON, whatever the protocol.
+			req, _ = http.NewRequest(http.MethodGet, "https://"+s.addr+"/api/nothing-here", nil)
+			resp, err = client.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			wantJSONError(t, resp, body, 404, "not_found")
+			if resp.ProtoMajor != tc.major {
+				t.Errorf("refusal over %s, want HTTP/%d.x", resp.Proto, tc.major)
+			}
+		})
+	}
 	s := startEdgeServer(t, true)
-	client := &http.Client{Transport: &http.Transport{TLSClientConfig: s.client, ForceAttemptHTTP2: true}}
-	req, _ := http.NewRequest(http.MethodGet, "https://"+s.addr+"/api/ip/1.2.3.4", nil)
-	req.Header.Set("Authorization", "Bearer "+s.token)
-	resp, err := client.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != 200 || resp.ProtoMajor != 1 || resp.Header.Get("Strict-Transport-Security") == "" {
-		t.Errorf("got %d %s, HSTS %q", resp.StatusCode, resp.Proto, resp.Header.Get("Strict-Transport-Security"))
-	}
 	// A client that does not complete the handshake is dropped quietly.
 	c, err := net.Dial("tcp", s.addr)
 	if err != nil {
@@ -348,6 +385,37 @@ func TestEdgeTLSState(t *testing.T) {
 		t.Errorf("after a broken handshake: %q, %v", b, err)
 	}
 	c.Close()
+}
+
+// TestEdgePipelining: requests a client sends back to back on one
+// HTTP/1.1 connection, before reading any answer, are answered in order.
+func TestEdgePipelining(t *testing.T) {
+	s := startEdgeServer(t, false)
+	c, err := net.Dial("tcp", s.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(30 * time.Second))
+	ips := []string{"1.2.3.4", "192.0.2.1", "1.2.3.5"}
+	var reqs strings.Builder
+	for _, ip := range ips {
+		fmt.Fprintf(&reqs, "GET /api/ip/%s HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n\r\n", ip, s.token)
+	}
+	fmt.Fprintf(&reqs, "GET /api/nothing-here HTTP/1.1\r\nHost: x\r\n\r\n")
+	if _, err := io.WriteString(c, reqs.String()); err != nil {
+		t.Fatal(err)
+	}
+	r := bufio.NewReader(c)
+	for _, ip := range ips {
+		resp, body := readAnswer(t, r, "GET")
+		var answer struct{ IpGeneralInfo struct{ Ip string } }
+		if err := json.Unmarshal(body, &answer); err != nil || resp.StatusCode != 200 || answer.IpGeneralInfo.Ip != ip {
+			t.Errorf("answer %d for %s: %s", resp.StatusCode, ip, body)
+		}
+	}
+	resp, body := readAnswer(t, r, "GET")
+	wantJSONError(t, resp, body, 404, "not_found")
 }
 
 func isReset(err error) bool {

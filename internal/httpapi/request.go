@@ -43,8 +43,10 @@ type lookupRequest struct {
 	search bool
 	// explain marks GET /api/explain: the explanation of target, as
 	// JSON, instead of a report.
-	explain  bool
-	target   report.ExplainTarget
+	explain bool
+	target  report.ExplainTarget
+	// page marks GET /api/list: one page of one list section (listpage.go).
+	page     *pageRequest
 	sections report.Sections
 	count    int
 	format   string

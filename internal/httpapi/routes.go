@@ -36,6 +36,9 @@ type route struct {
 //	GET|HEAD /api/v1/search/hash?request=<hash>           OpenTIP-style lookup (handleSearchHash)
 //	GET|HEAD /api/explain?request=<address|domain|web address|hash>   the evidence behind a verdict (handleExplain)
 //	POST     /api/bulk?format=json|ndjson                 verdicts of up to 10,000 pasted indicators (handleBulk)
+//	GET|HEAD /api/list?section=&count=&after=&request=<address|domain|web address|hash>   a page of a list section (handleList)
+//	GET|HEAD /api/network?request=<CIDR|AS64500>&count=&after=   the addresses of a network or an AS, newest first, paged (handleNetwork)
+//	GET|HEAD /api/feed?name=<feed name>                   what this server knows of a feed (handleFeed)
 //	GET|HEAD|POST /api/publications/get_one?publication_id=   one report (handlePublicationOne)
 //	GET|HEAD|POST /api/publications/get_list?date_start=&date_end=&limit=&after_id=   reports by date (handlePublicationList)
 //	GET|HEAD|POST /api/publications/get_master_ioc?report_group=   every indicator of every report (handleMasterIOC)
@@ -57,7 +60,7 @@ type route struct {
 // Each route's label in the metrics (tipd_http_requests_total{route}) is
 // the name given to s.handle below: ip_lookup, url_lookup, domain_lookup,
 // hash_lookup, search_ip, search_url, search_domain, search_hash, explain,
-// bulk, ….
+// bulk, list, network, feed, ….
 // Routes are matched on the raw request path, never cleaned or decoded,
 // so that web addresses in the lookup path (with their "//") are neither
 // rewritten nor redirected, and no route ever answers with a redirect.
@@ -81,6 +84,9 @@ func (s *server) routes() {
 		{path: searchHashPath, h: s.handle("search_hash", getHead, s.handleSearchHash)},
 		{path: explainPath, h: s.handle("explain", getHead, s.handleExplain)},
 		{path: bulkPath, h: s.handle("bulk", http.MethodPost, s.handleBulk)},
+		{path: listPath, h: s.handle("list", getHead, s.handleList)},
+		{path: networkPath, h: s.handle("network", getHead, s.handleNetwork)},
+		{path: feedPath, h: s.handle("feed", getHead, s.handleFeed)},
 		{path: publicationOnePath, h: s.handleStyled("publication_one", getHeadPost, errEnvelope, s.handlePublicationOne)},
 		{path: publicationListPath, h: s.handleStyled("publication_list", getHeadPost, errEnvelope, s.handlePublicationList)},
 		{path: masterIOCPath, h: s.handleStyled("master_ioc", getHeadPost, errEnvelope, s.handleMasterIOC)},

@@ -28,6 +28,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/tipd/tipd/internal/access"
+	"github.com/tipd/tipd/internal/feeds"
 	"github.com/tipd/tipd/internal/intel"
 	"github.com/tipd/tipd/internal/report"
 	"github.com/tipd/tipd/internal/taxii"
@@ -158,6 +159,9 @@ type Deps struct {
 	// foreign certificate gets a 401 rather than a failed handshake; nil
 	// when the server does not do mutual TLS.
 	ClientCAs *x509.CertPool
+	// Feeds reports the status of the feeds this server fetches (serve
+	// -feeds), for the feed pages (feed.go); nil when it fetches none.
+	Feeds func() []feeds.Status
 }
 
 // readyTimeout bounds one readiness check.
@@ -184,6 +188,7 @@ type server struct {
 	gate     *gate        // lookups in flight
 	answers  *answerCache // kept answers, or nil
 	taxii    *taxii.Server
+	feeds    func() []feeds.Status // feed.go; nil when none are fetched
 	// holds lists every legal hold, sorted by reference; nil when the
 	// store lists none.
 	holds func(ctx context.Context) ([]intel.Hold, error)
@@ -212,6 +217,7 @@ func NewServer(logger *slog.Logger, cfg Config, deps Deps) http.Handler {
 		ui:       deps.UI,
 		caPool:   deps.ClientCAs,
 		clock:    deps.Now,
+		feeds:    deps.Feeds,
 	}
 	if s.clock == nil {
 		s.clock = time.Now

@@ -119,6 +119,13 @@ type DirParser interface {
 	SetDir(dir string)
 }
 
+// FileSkipper is implemented by parsers whose records name files (see
+// DirParser) and that can read those records without the files, as a
+// guess of a file's format does (formats.Guess).
+type FileSkipper interface {
+	SkipFiles()
+}
+
 // withDir hands o.Dir to p if it is a DirParser.
 func withDir(p Parser, o Options) Parser {
 	if dp, ok := p.(DirParser); ok {

@@ -65,6 +65,7 @@ type Snapshot struct {
 	asSources    []intel.Source
 	listingRecs  []intel.NetListing
 	allowRecs    []intel.Allow
+	byASN        asIndex // asn.go
 }
 
 // entry is what the snapshot knows at one prefix.

@@ -22,7 +22,11 @@ func (b *Builder) Domain(ctx context.Context, name string, sec Sections, count i
 	if count <= 0 {
 		count = DefaultCount
 	}
-	j := b.judge()
+	return b.domainWith(ctx, b.judge(), name, sec, count)
+}
+
+// domainWith is Domain with the judge j.
+func (b *Builder) domainWith(ctx context.Context, j *judge, name string, sec Sections, count int) (*DomainReport, error) {
 	h, err := j.host(ctx, name)
 	if err != nil {
 		return nil, err

@@ -26,7 +26,11 @@ func (b *Builder) File(ctx context.Context, hash string, sec Sections, count int
 	if count <= 0 {
 		count = DefaultCount
 	}
-	j := b.judge()
+	return b.fileWith(ctx, b.judge(), hash, sec, count)
+}
+
+// fileWith is File with the judge j.
+func (b *Builder) fileWith(ctx context.Context, j *judge, hash string, sec Sections, count int) (*FileReport, error) {
 	f, err := j.file(ctx, hash)
 	if err != nil {
 		return nil, err

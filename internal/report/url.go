@@ -76,7 +76,11 @@ func (b *Builder) URL(ctx context.Context, rawURL string, sec Sections, count in
 	if count <= 0 {
 		count = DefaultCount
 	}
-	j := b.judge()
+	return b.urlWith(ctx, b.judge(), key, truncated, sec, count)
+}
+
+// urlWith is URL with the judge j, for the normalised key.
+func (b *Builder) urlWith(ctx context.Context, j *judge, key string, truncated bool, sec Sections, count int) (*URLReport, error) {
 	u, err := j.url(ctx, key)
 	if err != nil {
 		return nil, err
@@ -263,18 +267,25 @@ func (j *judge) urlFiles(ctx context.Context, u *urlEv, limit int) ([]intel.File
 		return nil, nil
 	}
 	keys := u.keys
+	read := j.b.Store.URLFiles
+	if j.pinnedFiles != nil { // pages of the lists (listpage.go)
+		read = func(_ context.Context, k string, limit int) ([]intel.FileDownload, error) {
+			p := j.pinnedFiles[k]
+			return p[:min(limit, len(p))], nil
+		}
+	}
 	if len(keys) == 1 {
 		if u.files[0] == 0 {
 			return nil, nil
 		}
-		return j.b.Store.URLFiles(ctx, keys[0], limit)
+		return read(ctx, keys[0], limit)
 	}
 	var all []intel.FileDownload
 	for i, k := range keys {
 		if u.files[i] == 0 {
 			continue
 		}
-		files, err := j.b.Store.URLFiles(ctx, k, limit)
+		files, err := read(ctx, k, limit)
 		if err != nil {
 			return nil, err
 		}

@@ -51,6 +51,12 @@ type judge struct {
 	sums map[objKey]*intel.ObjectSummary
 	// reads memoises list reads by list and owner.
 	reads map[listKey]listRead
+	// pinned are pages of lists that stand for the lists themselves
+	// (listpage.go); nil in a judge of a whole report.
+	pinned map[listKey][]intel.Link
+	// pinnedFiles are pages of the files of web addresses, by key, that
+	// stand for their URLFiles reads (nil: none).
+	pinnedFiles map[string][]intel.FileDownload
 	// reps memoises the reports read, by ID (absent ones too, as ok false).
 	reps map[string]knownReport
 }
@@ -149,6 +155,9 @@ func (j *judge) object(ctx context.Context, kind intel.ObjectKind, key string) (
 // one (most lists are short, and the store sizes its scan by the limit).
 // The items are the same either way.
 func (j *judge) links(ctx context.Context, list intel.LinkList, owner string, limit int) ([]intel.Link, error) {
+	if p, ok := j.pinned[listKey{list, owner}]; ok { // a page of the list (listpage.go)
+		return p[:min(limit, len(p))], nil
+	}
 	known := false
 	if list != intel.LinkURLVariants {
 		if s := j.sums[objKey{list.Owner(), owner}]; s != nil {

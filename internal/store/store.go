@@ -5,7 +5,8 @@
 // tokens, daily quota counters, legal holds). Records merge into what is
 // stored by the rules on their types in package intel. Optional interfaces
 // (ListsReader, ReportsReader, Pipeliner, TokenUserReader) let a backend
-// answer common reads in fewer round trips. The backends live in
+// answer common reads in fewer round trips; ListPager continues any list
+// section after a cursor (pager.go). The backends live in
 // sub-packages (mem, pebble, postgres) and all pass the conformance suite in
 // storetest; cmd/tipd picks one from the store URL.
 package store
@@ -305,3 +306,22 @@ func CheckHold(h intel.Hold) error {
 
 // Day formats t as the UTC day key used by CountRequest.
 func Day(t time.Time) string { return t.UTC().Format("2006-01-02") }
+
+// NetworkAddresses is an optional interface of a backend that lists the
+// addresses it knows inside networks, for the network and AS pages of
+// the portal. Every backend of tipd implements it.
+//
+// An address is listed when its summary has a LastSeen (some evidence
+// was seen at a time); the page holds, strictly after q.After, at most
+// q.Limit addresses of q.Networks, newest LastSeen first (ties: more
+// Hits, then the address), each once across pages. The networks are
+// mapped to index buckets by NetworkBuckets (a /24 or /16 of IPv4, a /48
+// or /32 of IPv6, at most MaxNetworkBuckets), and a page costs at most
+// one index seek per bucket plus one per item (a backend may read a few
+// items of a bucket at once), and at most MaxNetworkScan entries outside
+// the networks: never the number of addresses of the store. A network
+// wider than /8 (IPv4) or /24 (IPv6) is refused with an intel.KindInvalid
+// error.
+type NetworkAddresses interface {
+	NetworkAddresses(ctx context.Context, q NetworkQuery) (NetworkPage, error)
+}

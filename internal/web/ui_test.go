@@ -29,6 +29,7 @@ import (
 	"github.com/tipd/tipd/internal/intel"
 	"github.com/tipd/tipd/internal/netdata"
 	"github.com/tipd/tipd/internal/report"
+	"github.com/tipd/tipd/internal/store"
 	"github.com/tipd/tipd/internal/store/mem"
 	"github.com/tipd/tipd/internal/web"
 )
@@ -69,9 +70,15 @@ type stack struct {
 
 func newStack(t *testing.T) *stack {
 	t.Helper()
-	ctx := t.Context()
 	st := mem.New()
 	t.Cleanup(func() { st.Close() })
+	return newStackOn(t, st)
+}
+
+// newStackOn is newStack on the store st, which the caller closes.
+func newStackOn(t *testing.T, st store.Store) *stack {
+	t.Helper()
+	ctx := t.Context()
 	// The clock of the stack is a day after the fixture's newest evidence,
 	// so that scores do not depend on when the test runs.
 	testNow := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
@@ -417,6 +424,26 @@ func TestBrowser(t *testing.T) {
 		t.Errorf("alert display after a good lookup: got %q, want none", got)
 	}
 
+	if got := eval(`String(document.querySelector('#verdict-note'))`); got != "null" {
+		t.Errorf("a verdict note on the Red address: %q; the evidence tells why", got)
+	}
+
+	// The header's AS links to the AS page, which lists the address with
+	// the zone of its own lookup.
+	if got := eval(`(document.querySelector('#result .facts-summary a.pivot[data-kind="as"]') || {}).textContent || ''`); got != "AS64512" {
+		t.Errorf("AS link in the header of %s: got %q, want AS64512", redIP, got)
+	}
+	run("follow the AS link", chromedp.Evaluate[chromedp.Void](`document.querySelector('#result .facts-summary a.pivot[data-kind="as"]').click()`))
+	asRow := fmt.Sprintf(`(() => { const r = [...document.querySelectorAll('#result table.grid tbody tr')].find(r => r.textContent.includes(%q)); return r ? r.cells[0].textContent : ''; })()`, redIP)
+	asCtx, asCancel := context.WithTimeout(ctx, 20*time.Second)
+	asZone, err := chromedp.Run(asCtx, chromedp.Poll[string](asRow, chromedp.WithPollingInterval(50*time.Millisecond)))
+	asCancel()
+	if err != nil || asZone != "Red" || eval(`location.hash`) != "#/as/64512" {
+		t.Errorf("AS page of %s: row zone %q (%v) at %s, want Red at #/as/64512", redIP, asZone, err, eval(`location.hash`))
+	}
+	lookup(redIP)
+	waitZone(redIP)
+
 	// The screenshot of the Red result, for a person to look at.
 	screenshot("portal-red.png")
 
@@ -437,6 +464,9 @@ func TestBrowser(t *testing.T) {
 	if got := eval(`document.querySelector('#score').textContent`); got != "0" {
 		t.Errorf("threat score of %s: got %q, want %q", greyIP, got, "0")
 	}
+	if got := eval(`document.querySelector('#verdict-note').textContent`); got != "No data: nothing is known about this address" {
+		t.Errorf("verdict of %s: got %q, want no data", greyIP, got)
+	}
 	grey := eval(`document.querySelector('#result').innerText`)
 	for _, w := range []string{"Hosted URLs\n0", "EXAMPLE-NET", "NL"} {
 		if !strings.Contains(grey, w) {
@@ -446,6 +476,19 @@ func TestBrowser(t *testing.T) {
 	// Empty lists are collapsed to their title; opened, they say why.
 	if got := eval(`(() => { const d = [...document.querySelectorAll('#result details.card-empty')].find(d => d.querySelector('summary').textContent.startsWith('Hosted URLs')); return d ? String(d.open) + ' ' + d.querySelector('.empty').textContent : 'none'; })()`); got != "false No web addresses known on this address." {
 		t.Errorf("the empty Hosted URLs section: got %q, want it collapsed, saying why", got)
+	}
+
+	// Some evidence, decayed below Orange: told apart from no data.
+	const fadedIP = "45.95.147.33"
+	status, faded := s.apiGet(t, s.token, fadedIP)
+	if status != http.StatusOK || faded["Zone"] != "Grey" {
+		t.Fatalf("API answer for %s: status %d, zone %v; want 200 and Grey", fadedIP, status, faded["Zone"])
+	}
+	lookup(fadedIP)
+	waitZone(fadedIP)
+	wantNote := fmt.Sprintf("Some evidence, below the threshold: threat score %v of the 50 Orange needs", faded["IpGeneralInfo"].(map[string]any)["ThreatScore"])
+	if got := eval(`document.querySelector('#verdict-note').textContent`); got != wantNote {
+		t.Errorf("verdict of %s: got %q, want %q", fadedIP, got, wantNote)
 	}
 
 	// 2b. Why this verdict: the evidence under the verdict, strongest
@@ -519,6 +562,9 @@ func TestBrowser(t *testing.T) {
 	whyRows()
 	if got := eval(`document.querySelector('#why-body').textContent`); !strings.Contains(got, "Rules that applied") || !strings.Contains(got, "reserved") {
 		t.Errorf("evidence of a special-purpose address: got %q, want the reserved rule named", got)
+	}
+	if got := eval(`document.querySelector('#verdict-note').textContent`); got != "Not scored: reserved address (special-purpose range)" {
+		t.Errorf("verdict of a special-purpose address: got %q, want it not scored", got)
 	}
 	if os.Getenv("TIPD_SCREENSHOT_DIR") != "" { // only for a person to look at
 		lookup(spamIP)
@@ -801,6 +847,49 @@ func TestBrowser(t *testing.T) {
 		t.Errorf("progress after 1,000: got %s, want 1000", got)
 	}
 	events.check(t)
+
+	// 7b. The recent lookups of this tab, newest first, each a link; the
+	// answer's tools copy the indicator and export the answer.
+	lookup(greyIP)
+	waitZone(greyIP)
+	lookup(redIP)
+	waitZone(redIP)
+	recent := strings.Split(eval(`[...document.querySelectorAll('#recent-list li')].map(li => (li.querySelector('.zone') ? li.querySelector('.zone').textContent : '-') + ' ' + li.querySelector('a.pivot').textContent).join('\n')`), "\n")
+	if len(recent) < 3 || recent[0] != "Red "+redIP || recent[1] != "Grey "+greyIP {
+		t.Errorf("recent lookups: got %q, want %s then %s first", recent, redIP, greyIP)
+	}
+	if len(recent) > 10 {
+		t.Errorf("recent lookups: %d, want at most 10", len(recent))
+	}
+	seen := map[string]bool{}
+	for _, r := range recent {
+		if seen[r] {
+			t.Errorf("recent lookups: %q twice in %q", r, recent)
+		}
+		seen[r] = true
+	}
+	run("open a recent lookup", chromedp.Evaluate[chromedp.Void](`document.querySelectorAll('#recent-list a.pivot')[1].click()`))
+	if got := waitZone(greyIP); got != "Grey" {
+		t.Errorf("recent lookup link: got %q, want the Grey address", got)
+	}
+	lookup(redIP)
+	waitZone(redIP)
+	run("export the answer as JSON", chromedp.Click(chromedp.CSS("#export-json")))
+	var answer map[string]any
+	if err := json.Unmarshal(waitFile("tipd-ip-"+redIP+".json"), &answer); err != nil || answer["Zone"] != "Red" {
+		t.Errorf("JSON export of %s: zone %v, %v; want the Red answer", redIP, answer["Zone"], err)
+	}
+	run("export the answer as STIX", chromedp.Click(chromedp.CSS("#export-stix")))
+	var stixAnswer struct {
+		Type    string           `json:"type"`
+		Objects []map[string]any `json:"objects"`
+	}
+	if err := json.Unmarshal(waitFile("tipd-ip-"+redIP+".stix.json"), &stixAnswer); err != nil || stixAnswer.Type != "bundle" || len(stixAnswer.Objects) == 0 {
+		t.Errorf("STIX export of %s: %v, type %q, %d objects; want a bundle", redIP, err, stixAnswer.Type, len(stixAnswer.Objects))
+	}
+	if got := eval(`document.querySelector('#copy-indicator').textContent`); got != "Copy indicator" {
+		t.Errorf("copy button: got %q", got)
+	}
 
 	// 8. A bad token: the API's message is shown in an alert.
 	const badToken = "tipd_not-a-real-token"

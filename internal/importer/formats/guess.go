@@ -16,12 +16,17 @@ const GuessSize = 256 << 10
 // format whose parser reads the most lines holding records, with fewer bad
 // lines than good ones, wins (ties: fewer bad lines, then the order of
 // Table). A line cut off at the end of a partial head is not read.
-// Formats that need a category and a feed name are given placeholders.
+// Formats that need a category and a feed name are given placeholders;
+// records that name files (a report's PDF) are read without them.
 func Guess(head []byte, whole bool) string {
 	cfg := importer.ParserConfig{Feed: "guess", Category: intel.CatScanner}
 	best, bestGood, bestBad := "", 0, 0
 	for _, f := range Table {
-		good, bad := tryParser(f.New(cfg), head, whole)
+		p := f.New(cfg)
+		if fs, ok := p.(importer.FileSkipper); ok {
+			fs.SkipFiles() // the files records name are not the format's
+		}
+		good, bad := tryParser(p, head, whole)
 		if good == 0 || bad >= good {
 			continue
 		}

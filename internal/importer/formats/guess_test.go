@@ -59,3 +59,15 @@ func FuzzGuess(f *testing.F) {
 		_ = Guess(head, whole)
 	})
 }
+
+// TestGuessReportsNamingFiles: reports whose records name their YARA rules
+// and PDF by file, read without a directory (standard input), are guessed
+// as reports: the guess does not need the files.
+func TestGuessReportsNamingFiles(t *testing.T) {
+	in := `{"id":"rpt-2026-0117","type":"APT","title":"Example campaign","published":"2026-11-10","ips":["192.0.2.10"],"pdf":"pdf/rpt-2026-0117.pdf"}
+{"id":"rpt-2026-0200","type":"Crimeware","title":"Example loader","published":"2026-10-01","yara_file":"loader.yar"}
+`
+	if got := Guess([]byte(in), true); got != "reports" {
+		t.Errorf("got %q, want %q", got, "reports")
+	}
+}

@@ -77,7 +77,10 @@ type Record struct {
 type Parser struct {
 	feed string
 	dir  string // of the files records name; "" for none (SetDir)
-	rec  Record
+	// skipFiles: records that name files are read without them
+	// (SkipFiles).
+	skipFiles bool
+	rec       Record
 }
 
 var _ importer.DirParser = (*Parser)(nil)
@@ -86,6 +89,11 @@ var _ importer.DirParser = (*Parser)(nil)
 // yara_file and pdf name ("" for an input without one, where naming a file
 // makes the line bad).
 func (p *Parser) SetDir(dir string) { p.dir = dir }
+
+// SkipFiles implements importer.FileSkipper: records that name files
+// (yara_file, pdf) are read without reading the files, which a guess of
+// a file's format (standard input, say) has no directory for.
+func (p *Parser) SkipFiles() { p.skipFiles = true }
 
 // New returns a parser; o.Feed names the feed of the network listings
 // (DefaultFeed if empty).
@@ -297,6 +305,9 @@ func (p *Parser) indicators(r *Record, rep intel.Report, b *intel.Batch) error {
 // intel.MaxReportPDF): YARA rules must be UTF-8 text without NUL, a PDF
 // must begin with "%PDF-".
 func (p *Parser) files(r *Record, rep *intel.Report) error {
+	if p.skipFiles && (r.YARAFile != "" || r.PDF != "") {
+		return nil
+	}
 	switch {
 	case r.YARA != "" && r.YARAFile != "":
 		return fmt.Errorf("both %q and %q are given: give the rules once", "yara", "yara_file")

@@ -830,3 +830,11 @@ func (s *Store) RequestCount(ctx context.Context, user, day string) (int64, erro
 	defer s.mu.RUnlock()
 	return s.counts[countKey{user, day}], nil
 }
+
+var _ store.ListPager = (*Store)(nil)
+
+// ListPage implements store.ListPager by reading the whole list, sorted
+// (store.ScanPage): the reference the other backends are checked against.
+func (s *Store) ListPage(ctx context.Context, ref store.ListRef, after store.ListCursor, limit int) (store.ListPage, error) {
+	return store.ScanPage(ctx, s, ref, after, limit)
+}

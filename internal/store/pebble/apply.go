@@ -218,6 +218,7 @@ func (a *applier) apply(b *intel.Batch) error {
 		}
 	}
 	a.writeHeads()
+	a.writeNetIndex()
 	if err := a.writeSummaries(a.store); err != nil {
 		return fmt.Errorf("apply: %w", err)
 	}
@@ -241,6 +242,7 @@ func (a *applier) sum(ip netip.Addr) (*addrSum, error) {
 	if _, err := getFn(a, addrKey(tAddr, ip), func(v []byte) error { return decAddrSum(&dec{s: string(v)}, s) }); err != nil {
 		return nil, fmt.Errorf("summary of %s: %w", ip, err)
 	}
+	s.last0, s.hits0 = s.last, s.hits // netindex.go
 	a.addrs[k] = s
 	return s, nil
 }

@@ -60,6 +60,7 @@ var backfillLists = []byte{lFiles, lMasks, lRes, lHosted}
 var indexUpgrades = map[string]*indexUpgrade{
 	upgradeReportAddrs: &reportAddrsUpgrade,
 	upgradeReportObjs:  &reportObjsUpgrade,
+	upgradeNetIndex:    &netIndexUpgrade,
 }
 
 // Pending returns the names of the in-place upgrades the store has not
@@ -76,7 +77,7 @@ func (s *Store) Pending(ctx context.Context) ([]string, error) {
 	if !found || len(v) != 1 || v[0] != backfillDone {
 		out = append(out, upgradeObjectLinks)
 	}
-	for _, name := range []string{upgradeReportAddrs, upgradeReportObjs} {
+	for _, name := range []string{upgradeReportAddrs, upgradeReportObjs, upgradeNetIndex} {
 		done, err := indexUpgrades[name].done(s)
 		if err != nil {
 			return nil, err

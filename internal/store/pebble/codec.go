@@ -584,6 +584,9 @@ type addrSum struct {
 	// that Apply knows a day outside them has no key.
 	days  [2]uint64
 	days0 [2]uint64 // days before the batch (Apply only, not stored)
+	// last and hits before the batch (Apply only, not stored; netindex.go)
+	last0 time.Time
+	hits0 int64
 }
 
 // sighted widens the sighting days by day (an S key's day part).

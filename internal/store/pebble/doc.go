@@ -51,6 +51,11 @@
 //	W name, T hash, t user       users, tokens by hash, a user's token hash
 //	C user 0x00 day              request count
 //	H ref                        legal hold (JSON)
+//	G kind bucket recency host   network index: every address whose summary
+//	                             has a LastSeen, in its /24 and /16 (IPv4,
+//	                             kinds a, b) or /48 and /32 (IPv6, c, d)
+//	                             bucket, newest first (see netindex.go)
+//	M netidx                     state of the network-index upgrade
 //
 // Lists and their (owner; item key; sort key):
 //
@@ -87,8 +92,10 @@
 // "all" is set, decodes the head with the same item decoders as an index
 // walk (one seek and one pass over one value instead of an iterator step
 // per item); any other read, and the read of a short list, walks the
-// index. The address summary counts the items of each list, so Apply knows
-// which lists have heads without reading. Apply keeps the heads with the
+// index. A page after a cursor (ListPage, pager.go) always walks the index:
+// one seek to the cursor's index key, then at most limit+1 entries. The
+// address summary counts the items of each list, so Apply knows which lists
+// have heads without reading (and a page's total is one point read). Apply keeps the heads with the
 // index in the same batch: each changed item (merged, moved, or recoloured
 // by a DomainInfo) leaves its head and enters it again at its new position
 // if that is not after the head's last entry, or if the head holds all; a
@@ -149,6 +156,19 @@
 // index entries. Stores written before the object records existed hold
 // none of these keys and open unchanged; Migrate (backfill.go) derives the
 // links of their address records once, in place.
+//
+// The network index (netindex.go) answers store.NetworkAddresses: the
+// addresses of a network, newest first, as a merge of the buckets that
+// cover it (a /24 or narrower reads its /24, filtered; a /17–/23 its /24s;
+// a /16 its /16; a /8–/15 its /16s; IPv6 likewise with /48 and /32
+// buckets), one seek per bucket and refill. Apply keeps it in the same
+// batch as the summaries: writeNetIndex deletes the two keys of an address
+// summary's LastSeen and hits before the batch (kept by applier.sum as
+// last0 and hits0) and writes the two of its new ones, only for summaries
+// whose LastSeen or hits changed, so an import pays two to four key
+// writes per such address and no read. Stores written before the index
+// have the upgrade network-index pending (Migrate), whose batches run
+// between Apply's merges.
 //
 // Resolution items carry their domain's zone and categories, so that a
 // read needs no join: Apply applies the batch's DomainInfo records before

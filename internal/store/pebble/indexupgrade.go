@@ -21,6 +21,10 @@ type indexUpgrade struct {
 	state  []byte      // absent, backfillRunning + last key walked, or backfillDone
 	ranges [][2][]byte // [lower, upper) bounds of the records walked, in key order
 	index  func(b *pebble.Batch, k, v []byte) error
+	// serial upgrades run each batch between Apply's merges, after the
+	// pending commits: for an index whose keys Apply moves (deletes and
+	// writes again), which a batch read before a merge would write back.
+	serial bool
 }
 
 // done reports whether the upgrade is done.
@@ -76,6 +80,11 @@ func (u *indexUpgrade) run(ctx context.Context, s *Store, progress func(int64)) 
 // batch indexes at most backfillBatch records from lower on and records
 // the last key read.
 func (u *indexUpgrade) batch(ctx context.Context, s *Store, lower, upper []byte) (last []byte, n int, err error) {
+	if u.serial {
+		s.applyMu.Lock()
+		defer s.applyMu.Unlock()
+		s.settle()
+	}
 	it, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: lower, UpperBound: upper})
 	if err != nil {
 		return nil, 0, err

@@ -23,9 +23,10 @@ type listIter struct {
 	it       *pebble.Iterator
 	head     headReader // read instead of it when inHead
 	inHead   bool
-	borrowed bool // it belongs to the caller: close leaves it open
-	skip     int  // key bytes before the item key: table, list, owner, sort key
-	n        int  // entries returned
+	borrowed bool   // it belongs to the caller: close leaves it open
+	skip     int    // key bytes before the item key: table, list, owner, sort key
+	start    []byte // when set, the scan starts at the first key at or after it (pager.go)
+	n        int    // entries returned
 	limit    int
 	err      error
 }
@@ -98,9 +99,12 @@ func (l *listIter) next() (item, val []byte, ok bool) {
 	if l.it == nil || l.n >= l.limit || l.err != nil {
 		return nil, nil, false
 	}
-	if l.n == 0 {
+	switch {
+	case l.n == 0 && l.start != nil:
+		ok = l.it.SeekGE(l.start)
+	case l.n == 0:
 		ok = l.it.First()
-	} else {
+	default:
 		ok = l.it.Next()
 	}
 	if !ok {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/cockroachdb/pebble/v2"
+
 	"github.com/tipd/tipd/internal/intel"
 )
 
@@ -53,6 +55,17 @@ func (s *Store) Links(ctx context.Context, list intel.LinkList, owner string, li
 	if err != nil {
 		return nil, fmt.Errorf("list %d of %q: %w", list, owner, err)
 	}
+	out, err := readLinks(&l, list, owner, limit)
+	if err != nil || len(out) > 0 || !inlineList(list) {
+		return out, err
+	}
+	links, err := inlinedLinks(it, list, owner)
+	return links[:min(limit, len(links))], err
+}
+
+// readLinks decodes the scan l of the index of list of owner and closes
+// l.
+func readLinks(l *listIter, list intel.LinkList, owner string, limit int) ([]intel.Link, error) {
 	var out []intel.Link
 	d := itemDec{limit: limit}
 	for {
@@ -71,9 +84,12 @@ func (s *Store) Links(ctx context.Context, list intel.LinkList, owner string, li
 	if err := l.close(); err != nil {
 		return nil, fmt.Errorf("list %d of %q: %w", list, owner, err)
 	}
-	if len(out) > 0 || !inlineList(list) {
-		return out, nil
-	}
+	return out, nil
+}
+
+// inlinedLinks reads the items of list its owner's summary holds (none
+// when the list is in keys), with it re-bounded to the summary.
+func inlinedLinks(it *pebble.Iterator, list intel.LinkList, owner string) ([]intel.Link, error) {
 	key := objectKey(list.Owner(), owner)
 	it.SetBounds(key, append(key[:len(key):len(key)], 0))
 	if !it.First() {
@@ -84,11 +100,10 @@ func (s *Store) Links(ctx context.Context, list intel.LinkList, owner string, li
 		return nil, fmt.Errorf("list %d of %q: %w", list, owner, err)
 	}
 	links := sum.inlined(list)
-	out = links[:min(limit, len(links))]
-	for i := range out {
-		out[i].Owner = owner
+	for i := range links {
+		links[i].Owner = owner
 	}
-	return out, nil
+	return links, nil
 }
 
 // FileHashes implements store.Objects: one point read of the summary of

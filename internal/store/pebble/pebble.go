@@ -213,6 +213,10 @@ func checkFormat(db *pebble.DB) error {
 	if err := b.Set(keyReportObjs, []byte{backfillDone}, nil); err != nil {
 		return fmt.Errorf("write format: %w", err)
 	}
+	// Nor address summaries outside the network index (netindex.go).
+	if err := b.Set(keyNetIndex, []byte{backfillDone}, nil); err != nil {
+		return fmt.Errorf("write format: %w", err)
+	}
 	if err := b.Commit(pebble.Sync); err != nil {
 		return fmt.Errorf("write format: %w", err)
 	}

@@ -18,6 +18,10 @@
 //	  addr_summary   addr                      hits, first/last seen, red URL/file
 //	                                           counts, spam and phishing summaries
 //	                                           (sets as text[] capped at 32)
+//	                                           network index: two expression indexes
+//	                                           (tipd_net_bucket(addr, small|large),
+//	                                           last_seen DESC, hits DESC, addr) of the
+//	                                           rows with a last_seen (network.go)
 //	  sightings      (addr, day)               hits of one UTC day
 //	  listings       (addr, feed, category)
 //	  hosted_urls    (addr, url)               index (addr, last_seen DESC NULLS LAST, hits DESC, url)
@@ -29,6 +33,8 @@
 //	  phish_regions  (addr, region)            attacks per region
 //	  report_links   (addr, report_id)
 //	  addr_changes   addr                      index (changed_at, addr)
+//	  addr_list_counts (addr, list)            items of hosted_urls (1), files (2),
+//	                                           resolutions (3), masks (4)
 //	per web address (distributed by url, co-located)
 //	  url_summary    url                       URL summary and its distinct file count
 //	  url_ips        (url, addr)
@@ -72,6 +78,15 @@
 // which is the order of links_order, so a list of a million items costs
 // the limit. The lists by severity are numbered in the migration (8, 9); a
 // test checks them against intel.LinkList.BySeverity.
+//
+// A page after a cursor (ListPage, pager.go) splits "after the cursor" into
+// one branch per column of the list's order, each a range scan of the same
+// index under a Limit, keeping the first limit+1 rows of their union: its
+// cost is the page's, wherever the cursor is. Its total is one read of
+// the owner's counter: url_summary.files, object_counts, or
+// addr_list_counts (addr, list, items), which Apply keeps for the four
+// lists of an address by counting the batch's items the list lacks before
+// adding them (migration 0015 counted the lists of stores written before).
 //
 // # Apply
 //

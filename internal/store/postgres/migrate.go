@@ -181,6 +181,7 @@ func citusLayout() []citusTable {
 		{"phish_regions", "addr", "addr_summary"},
 		{"report_links", "addr", "addr_summary"},
 		{"addr_changes", "addr", "addr_summary"},
+		{"addr_list_counts", "addr", "addr_summary"},
 		{"url_summary", "url", "none"},
 		{"url_ips", "url", "url_summary"},
 		{"url_files", "url", "url_summary"},

@@ -119,6 +119,11 @@ func hostedStage(rs []intel.HostedURL) stage {
 				count(*) FILTER (WHERE d.zone = 'Red' AND (o.addr IS NULL OR o.zone <> 'Red'))
 			FROM dd_hosted d LEFT JOIN hosted_urls o ON o.addr = d.addr AND o.url = d.url
 			GROUP BY d.addr`,
+			// The items new to their address, counted before they are added.
+			`INSERT INTO addr_list_counts AS t (addr, list, items)
+			SELECT d.addr, 1, count(*) FROM dd_hosted d LEFT JOIN hosted_urls o ON o.addr = d.addr AND o.url = d.url
+			WHERE o.addr IS NULL GROUP BY d.addr
+			ON CONFLICT (addr, list) DO UPDATE SET items = t.items + EXCLUDED.items`,
 			track(`INSERT INTO hosted_urls AS t (addr, url, zone, categories, hits, truncated, first_seen, last_seen, src_feed, src_file, src_imported)
 			SELECT addr, url, zone, categories, hits, truncated, first_seen, last_seen, src_feed, src_file, src_imported FROM dd_hosted
 			ON CONFLICT (addr, url) DO UPDATE `+changedSet(append([]string{
@@ -167,6 +172,10 @@ func fileStage(rs []intel.FileDownload) stage {
 				count(*) FILTER (WHERE d.zone = 'Red' AND (o.addr IS NULL OR o.zone <> 'Red'))
 			FROM dd_files d LEFT JOIN files o ON o.addr = d.addr AND o.md5 = d.md5 AND o.url = d.url
 			GROUP BY d.addr`,
+			`INSERT INTO addr_list_counts AS t (addr, list, items)
+			SELECT d.addr, 2, count(*) FROM dd_files d LEFT JOIN files o ON o.addr = d.addr AND o.md5 = d.md5 AND o.url = d.url
+			WHERE o.addr IS NULL GROUP BY d.addr
+			ON CONFLICT (addr, list) DO UPDATE SET items = t.items + EXCLUDED.items`,
 			track(`INSERT INTO files AS t (addr, md5, url, zone, detection, hits, first_seen, last_seen, src_feed, src_file, src_imported)
 			SELECT addr, md5, url, zone, detection, hits, first_seen, last_seen, src_feed, src_file, src_imported FROM dd_files
 			ON CONFLICT (addr, md5, url) DO UPDATE `+changedSet(append([]string{
@@ -222,6 +231,10 @@ func resolutionStage(rs []intel.Resolution) stage {
 			FROM st_res s GROUP BY s.addr, s.domain`,
 			`INSERT INTO st_seen (addr, first_seen, last_seen)
 			SELECT d.addr, ` + seenAgg + ` FROM dd_res d GROUP BY d.addr`,
+			`INSERT INTO addr_list_counts AS t (addr, list, items)
+			SELECT d.addr, 3, count(*) FROM dd_res d LEFT JOIN resolutions o ON o.addr = d.addr AND o.domain = d.domain
+			WHERE o.addr IS NULL GROUP BY d.addr
+			ON CONFLICT (addr, list) DO UPDATE SET items = t.items + EXCLUDED.items`,
 			track(`INSERT INTO resolutions AS t (addr, domain, first_seen, last_seen, hits, daily_peak, peak_date, src_feed, src_file, src_imported)
 			SELECT addr, domain, first_seen, last_seen, hits, daily_peak, peak_date, src_feed, src_file, src_imported FROM dd_res
 			ON CONFLICT (addr, domain) DO UPDATE `+changedSet(append([]string{
@@ -269,6 +282,10 @@ func maskStage(rs []intel.FeedMask) stage {
 			return append([]any{intel.NormIP(r.IP), r.Mask, r.MaskType, string(r.Zone), r.Feeds, ts(r.LastSeen)}, srcVals(r.Source)...), nil
 		},
 		stmts: []string{
+			`INSERT INTO addr_list_counts AS t (addr, list, items)
+			SELECT d.addr, 4, count(*) FROM (SELECT DISTINCT addr, mask, mask_type FROM st_masks) d LEFT JOIN masks o ON o.addr = d.addr AND o.mask = d.mask AND o.mask_type = d.mask_type
+			WHERE o.addr IS NULL GROUP BY d.addr
+			ON CONFLICT (addr, list) DO UPDATE SET items = t.items + EXCLUDED.items`,
 			track(`INSERT INTO masks AS t (addr, mask, mask_type, zone, feeds, last_seen, src_feed, src_file, src_imported)
 			SELECT s.addr, s.mask, s.mask_type, `+zoneAgg+`, `+setAgg+`, max(s.last_seen), `+latestSrc+`
 			FROM st_masks s `+setJoin("feeds")+` GROUP BY s.addr, s.mask, s.mask_type

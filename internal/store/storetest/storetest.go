@@ -113,6 +113,8 @@ func Run(t *testing.T, f Factory) {
 		{"ObjectsPersistence", testObjectsPersistence},
 		{"FeedVersions", testFeedVersions},
 		{"CountStored", testCountStored},
+		{"ListPages", testListPages},
+		{"NetworkAddresses", testNetworkAddresses},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, f) })

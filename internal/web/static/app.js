@@ -319,6 +319,153 @@
     return card(title, items.length, body, "card-list");
   }
 
+  // ---- Lists that page (GET /api/list) -----------------------------------
+
+  // listPaging is the lookup whose answer is being shown: its kind, the
+  // request as typed, and the controller of its requests.
+  var listPaging = null;
+
+  // PAGED_SECTIONS are the sections GET /api/list pages, by lookup kind.
+  var PAGED_SECTIONS = {
+    ip: ["HostedUrls", "FilesDownloadedFromIp", "IpDnsResolutions", "FeedMasks"],
+    domain: ["DomainDnsResolutions", "FilesDownloaded", "FilesAccessed", "UrlReferrals", "UrlReferredTo", "Subdomains", "FeedMasks"],
+    url: ["FilesDownloaded", "FilesAccessed", "UrlReferrals", "UrlReferredTo", "DomainDnsResolutions"],
+    hash: ["FileCertificates", "FileNames", "FilePaths", "FileDownloadedFromUrls", "FileAccessedUrls", "FileStartedObjects",
+      "FileStartedBy", "FileDownloadedObjects", "FileDownloadedBy"]
+  };
+
+  // pagedListCard is listCard for a section that pages. When the answer
+  // holds as many items as were asked for (the list may go on), it asks
+  // GET /api/list for the list's first page (one request, counted like a
+  // lookup) to learn the list's true total and the cursor after it; the
+  // badge then shows the total, and a "Show more" button appends the next
+  // page, as many rows as “Rows per list”, until the list is complete.
+  function pagedListCard(title, items, columns, limit, emptyText, section) {
+    var node = listCard(title, items, columns, limit, emptyText);
+    var ctx = listPaging;
+    if (!node || !ctx || !Array.isArray(items) || items.length < limit || (PAGED_SECTIONS[ctx.kind] || []).indexOf(section) < 0) return node;
+    var state = {
+      title: title, columns: columns, limit: limit, emptyText: emptyText, section: section, ctx: ctx,
+      items: [], seen: {}, total: items.length, next: "", node: node
+    };
+    addPageItems(state, items);
+    fetchListPage(state, "", ctx.ctl ? ctx.ctl.signal : undefined, function (p) {
+      addPageItems(state, p.Items);
+      state.total = p.Total;
+      state.next = p.Next || "";
+      redrawPagedList(state, false);
+    }, function () { /* the answer stays as it is, without paging */ });
+    return node;
+  }
+
+  // addPageItems appends the items not shown yet (a list that changed
+  // between two pages may return an item again).
+  function addPageItems(state, items) {
+    var n = 0;
+    (items || []).forEach(function (it) {
+      var k = JSON.stringify(it);
+      if (state.seen[k]) return;
+      state.seen[k] = true;
+      state.items.push(it);
+      n++;
+    });
+    return n;
+  }
+
+  // fetchListPage asks for the page of state's list after the cursor, with
+  // the token held for the tab now (none after "Forget": nothing is asked).
+  function fetchListPage(state, after, signal, done, failed) {
+    var token = $("token").value.trim() || savedToken();
+    if (!token) {
+      failed("no API token: enter it at the top of the page.");
+      return;
+    }
+    var url = "/api/list?section=" + encodeURIComponent(state.section) + "&count=" + state.limit +
+      (after ? "&after=" + encodeURIComponent(after) : "") + "&request=" + encodeURIComponent(state.ctx.q);
+    fetch(url, {
+      method: "GET",
+      headers: { "Authorization": "Bearer " + token, "Accept": "application/json" },
+      credentials: "omit", cache: "no-store", redirect: "error", referrerPolicy: "no-referrer", signal: signal
+    }).then(function (resp) {
+      return resp.text().then(function (body) { return { resp: resp, body: body }; });
+    }).then(function (x) {
+      var data = null;
+      try { data = JSON.parse(x.body); } catch (e) { data = null; }
+      if (!x.resp.ok || !data || !Array.isArray(data.Items) || typeof data.Total !== "number") {
+        failed(data && typeof data.message === "string" ? data.message : "the server answered " + x.resp.status + ".");
+        return;
+      }
+      done(data);
+    }).catch(function (err) {
+      if (err && err.name === "AbortError") return;
+      failed(err && err.message ? err.message : "network error");
+    });
+  }
+
+  // redrawPagedList replaces the list's card with one of every item loaded,
+  // keeping its filter and sort, with the true total in its badge and the
+  // "Show more" button while the list goes on; focus moves to the new
+  // button (or the list's title once complete) when moreFocus is set.
+  function redrawPagedList(state, moreFocus) {
+    var old = state.node;
+    var filter = old.querySelector("input.filter");
+    var q = filter ? filter.value : "";
+    var sorted = old.querySelector("th[aria-sort=descending], th[aria-sort=ascending]");
+    var sortCol = sorted ? Array.prototype.indexOf.call(sorted.parentNode.children, sorted) : -1;
+    var sortDir = sorted ? sorted.getAttribute("aria-sort") : "";
+    var node = listCard(state.title, state.items, state.columns, Infinity, state.emptyText);
+    var badge = node.querySelector("h3 .count");
+    if (badge) badge.textContent = num(state.total);
+    var h = node.querySelector("h3");
+    var more = null;
+    if (state.next) {
+      more = el("button", { className: "btn btn-quiet btn-small more", text: "Show more", attrs: { type: "button" } });
+      more.addEventListener("click", function () { showMore(state, more); });
+    }
+    node.appendChild(el("p", { className: "note paged-note" },
+      "Showing " + num(state.items.length) + " of " + num(state.total) + (state.next ? "." : "; the whole list."), more ? " " : null, more));
+    if (sortCol >= 0) {
+      var b = node.querySelectorAll("thead th")[sortCol];
+      b = b && b.querySelector("button.sort");
+      if (b) {
+        b.click();
+        if (sortDir === "ascending") b.click();
+      }
+    }
+    var box = node.querySelector("input.filter");
+    if (box && q) {
+      box.value = q;
+      box.dispatchEvent(new Event("input"));
+    }
+    old.replaceWith(node);
+    state.node = node;
+    if (moreFocus) {
+      if (more) {
+        more.focus();
+      } else if (h) {
+        h.setAttribute("tabindex", "-1");
+        h.focus();
+      }
+    }
+  }
+
+  // showMore appends the next page of state's list.
+  function showMore(state, button) {
+    button.disabled = true;
+    button.textContent = "Loading…";
+    fetchListPage(state, state.next, undefined, function (p) {
+      var n = addPageItems(state, p.Items);
+      state.total = p.Total;
+      state.next = p.Next || "";
+      redrawPagedList(state, true);
+      setStatus(state.title + ": " + num(n) + " more, " + num(state.items.length) + " of " + num(state.total) + " shown.");
+    }, function (msg) {
+      button.disabled = false;
+      button.textContent = "Show more";
+      setStatus(state.title + ": the next page could not be loaded: " + msg);
+    });
+  }
+
   // ---- Sections -----------------------------------------------------------
 
   function reportsTable(reports) {
@@ -400,7 +547,7 @@
       return mono(m.NormalizedMask);
     }, cls: "wrap" },
     { label: "Type", cell: function (m) { return m.MaskType; } },
-    { label: "Feeds", cell: function (m) { return chips(m.FeedNames); } }
+    { label: "Feeds", cell: function (m) { return feedChips(m.FeedNames); } }
   ];
 
   var DNS_COLUMNS = [
@@ -419,7 +566,7 @@
     var parts = [];
     var net = w.Net;
     var left = facts([
-      ["Range", net ? mono((net.RangeStart || "?") + " – " + (net.RangeEnd || "?")) : null],
+      ["Range", net ? rangeLink(net.RangeStart, net.RangeEnd) : null],
       ["Net name", net && isKnown(net.Name) ? mono(net.Name) : null],
       ["Type", w.Type],
       ["Status", w.Status],
@@ -429,7 +576,7 @@
     ], "facts-whois");
     var asn = (w.Asn && w.Asn.length)
       ? el("ul", { className: "asn-list" }, w.Asn.map(function (a) {
-        return el("li", null, el("span", { className: "mono asn", text: a.Origin || ("AS" + a.Number) }),
+        return el("li", null, asLink(a.Number, a.Origin || ("AS" + a.Number)),
           " ", el("span", { text: (a.Description || []).join(" · ") }));
       }))
       : el("span", { className: "muted", text: "None" });
@@ -483,6 +630,122 @@
     return card("Industries", list.length, list.length ? chips(list) : el("p", { className: "empty", text: "No targeted industries known." }), "card-small");
   }
 
+  // verdictNote is the header's Verdict fact (null for Red, Orange and
+  // Yellow, whose reasons the evidence shows). It tells apart the reasons an address has no zone of
+  // concern: a reserved address is not scored, an address without any
+  // evidence has no data, and one with some evidence scored below the 50
+  // that Orange needs (docs/scoring.md, "Zones").
+  function verdictNote(d) {
+    var g = d.IpGeneralInfo || {};
+    var text = null;
+    if (g.Status === "Reserved") {
+      text = "Not scored: reserved address (special-purpose range)";
+    } else if (d.Zone === "Grey") {
+      var lists = ["HostedUrls", "FilesDownloadedFromIp", "FeedMasks", "IpDnsResolutions"].some(function (k) {
+        return Array.isArray(d[k]) && d[k].length > 0;
+      });
+      var evidence = g.ThreatScore > 0 || g.HitsCount > 0 || lists ||
+        (Array.isArray(g.Categories) && g.Categories.length > 0) || g.HasApt;
+      text = evidence
+        ? "Some evidence, below the threshold: threat score " + (typeof g.ThreatScore === "number" ? g.ThreatScore : 0) + " of the 50 Orange needs"
+        : "No data: nothing is known about this address";
+    } else if (d.Zone === "Green") {
+      text = "Known benign: on an allow list";
+    }
+    return text === null ? null : ["Verdict", el("span", { id: "verdict-note", text: text }), true];
+  }
+
+  // ---- Answer tools and the recent lookups of this tab ------------------
+
+  var RECENT_KEY = "tipd.recent";
+  var RECENT_MAX = 10;
+
+  function recentLookups() {
+    var s = storage();
+    if (!s) return [];
+    try {
+      var v = JSON.parse(s.getItem(RECENT_KEY) || "[]");
+      return Array.isArray(v) ? v.filter(function (x) { return x && KINDS[x.kind] && typeof x.value === "string"; }) : [];
+    } catch (e) {
+      return [];
+    }
+  }
+
+  // rememberLookup puts a lookup first in the tab's recent lookups (kept
+  // in session storage, like the token: gone with the tab).
+  function rememberLookup(kind, value, zone) {
+    var s = storage();
+    if (!s) return;
+    var list = recentLookups().filter(function (x) { return !(x.kind === kind && x.value === value); });
+    list.unshift({ kind: kind, value: value, zone: ZONES[zone] ? zone : "" });
+    try { s.setItem(RECENT_KEY, JSON.stringify(list.slice(0, RECENT_MAX))); } catch (e) { /* storage full: keep none */ }
+    showRecent();
+  }
+
+  function showRecent() {
+    var ol = $("recent-list");
+    if (!ol) return;
+    clear(ol);
+    recentLookups().forEach(function (x) {
+      ol.appendChild(el("li", null, x.zone ? zoneBadge(x.zone) : null, " ", pivot(x.value, x.value, x.kind)));
+    });
+    $("recent").hidden = !ol.firstChild;
+  }
+
+  // fileSafe turns an indicator into a part of a file name.
+  function fileSafe(v) {
+    return String(v).replace(/^[a-z]+:\/\//i, "").replace(/[^A-Za-z0-9._-]+/g, "_").slice(0, 80);
+  }
+
+  // answerTools are the buttons under a verdict: copy the indicator,
+  // export the answer as JSON (as shown) or as a STIX 2.1 bundle (the
+  // same lookup with format=stix).
+  function answerTools(kind, q, data) {
+    var copy = el("button", { className: "btn btn-quiet btn-small", id: "copy-indicator", text: "Copy indicator", title: "Copy " + q, attrs: { type: "button" } });
+    copy.addEventListener("click", function () {
+      if (!navigator.clipboard) return;
+      navigator.clipboard.writeText(q).then(function () {
+        copy.textContent = "Copied";
+        setStatus("Copied " + q + ".");
+        setTimeout(function () { copy.textContent = "Copy indicator"; }, 1500);
+      }, function () { setStatus("The browser refused the clipboard."); });
+    });
+    var base = "tipd-" + kind + "-" + fileSafe(q);
+    var json = el("button", { className: "btn btn-quiet btn-small", id: "export-json", text: "JSON", attrs: { type: "button" } });
+    json.addEventListener("click", function () {
+      download(base + ".json", "application/json", JSON.stringify(data, null, 2) + "\n");
+      setStatus("Exported the answer for " + q + " as JSON.");
+    });
+    var tools = [copy, el("span", { className: "bulk-export" }, "Export ", json)];
+    if (kind !== "report") {
+      var stix = el("button", { className: "btn btn-quiet btn-small", id: "export-stix", text: "STIX", attrs: { type: "button" } });
+      stix.addEventListener("click", function () { exportSTIX(kind, q, base + ".stix.json"); });
+      tools[1].appendChild(stix);
+    }
+    return el("div", { className: "answer-tools", attrs: { role: "group", "aria-label": "Answer tools" } }, tools);
+  }
+
+  // exportSTIX asks for the lookup as a STIX bundle and saves it.
+  function exportSTIX(kind, q, name) {
+    var token = keepToken();
+    setStatus("Asking for the STIX bundle of " + q + "…");
+    fetch(apiPath(kind, q, limit()) + "&format=stix", {
+      method: "GET",
+      headers: { "Authorization": "Bearer " + token, "Accept": "application/json" },
+      cache: "no-store",
+      credentials: "omit",
+      referrerPolicy: "no-referrer"
+    }).then(function (resp) {
+      return resp.text().then(function (body) {
+        if (!resp.ok) throw new Error(resp.status + " " + (STATUS_TEXT[resp.status] || resp.statusText || "Error"));
+        download(name, "application/stix+json", body);
+        setStatus("Exported the answer for " + q + " as a STIX bundle.");
+      });
+    }).catch(function (err) {
+      showAlert("Could not export the STIX bundle", "The server did not give it (" + (err && err.message ? err.message : "network error") + ").", null);
+    });
+  }
+
   function rawCard(data) {
     var pre = el("pre", { className: "raw-json", id: "raw-json", text: JSON.stringify(data, null, 2) });
     var copy = el("button", { className: "btn btn-quiet btn-small", text: "Copy", attrs: { type: "button" } });
@@ -516,18 +779,21 @@
     var out = [];
     var kind = String(g.Ip || "").indexOf(":") >= 0 ? "IPv6 address" : "IPv4 address";
     out.push(summary(g.Ip, kind, d.Zone, g.ThreatScore, [
+      verdictNote(d),
       ["Status", g.Status],
       ["Country", isKnown(g.CountryCode) ? mono(g.CountryCode) : null],
+      headerAS(d.IpWhoIs),
+      headerNetwork(d.IpWhoIs),
       ["Hits", num(g.HitsCount)],
       ["First seen", when(g.FirstSeen)],
       ["Related red objects", ro ? yesNo(ro.HasRedZone) : null],
       ["APT", yesNo(g.HasApt)]
     ], generalExtras(g)));
     out.push(licence(d.LicenseInfo));
-    out.push(listCard("Hosted URLs", d.HostedUrls, URL_COLUMNS, limit, "No web addresses known on this address."));
-    out.push(listCard("Files downloaded", d.FilesDownloadedFromIp, FILE_COLUMNS, limit, "No downloaded files known."));
-    out.push(listCard("Feed masks", d.FeedMasks, MASK_COLUMNS, limit, "No feed mask covers this address."));
-    out.push(listCard("DNS resolutions", d.IpDnsResolutions, DNS_COLUMNS, limit, "No domains known to resolve here."));
+    out.push(pagedListCard("Hosted URLs", d.HostedUrls, URL_COLUMNS, limit, "No web addresses known on this address.", "HostedUrls"));
+    out.push(pagedListCard("Files downloaded", d.FilesDownloadedFromIp, FILE_COLUMNS, limit, "No downloaded files known.", "FilesDownloadedFromIp"));
+    out.push(pagedListCard("Feed masks", d.FeedMasks, MASK_COLUMNS, limit, "No feed mask covers this address.", "FeedMasks"));
+    out.push(pagedListCard("DNS resolutions", d.IpDnsResolutions, DNS_COLUMNS, limit, "No domains known to resolve here.", "IpDnsResolutions"));
     out.push(whoisCard(d.IpWhoIs));
     var small = [spamCard(d.IPSpamInfo), phishingCard(d.IPPhishingInfo), industriesCard(d.Industries)].filter(Boolean);
     if (small.length) out.push(el("div", { className: "cards-3" }, small));
@@ -658,12 +924,12 @@
       ["APT", yesNo(g.HasApt)]
     ], generalExtras(g)));
     out.push(licence(d.LicenseInfo));
-    out.push(listCard("Files downloaded", d.FilesDownloaded, FILE_COLUMNS, limit, "No files known to be downloaded from this address."));
-    out.push(listCard("Files that contacted it", d.FilesAccessed, ACCESS_COLUMNS, limit, "No files known to contact this address."));
+    out.push(pagedListCard("Files downloaded", d.FilesDownloaded, FILE_COLUMNS, limit, "No files known to be downloaded from this address.", "FilesDownloaded"));
+    out.push(pagedListCard("Files that contacted it", d.FilesAccessed, ACCESS_COLUMNS, limit, "No files known to contact this address.", "FilesAccessed"));
     out.push(listCard("Feed masks", d.FeedMasks, MASK_COLUMNS, limit, "No feed mask covers this web address."));
-    out.push(listCard("Host's DNS resolutions", d.DomainDnsResolutions, RES_COLUMNS, limit, "No resolutions known for its host."));
-    out.push(listCard("Referred from", d.UrlReferrals, REF_COLUMNS, limit, "No pages known to link here."));
-    out.push(listCard("Refers to", d.UrlReferredTo, REF_COLUMNS, limit, "No links known from here."));
+    out.push(pagedListCard("Host's DNS resolutions", d.DomainDnsResolutions, RES_COLUMNS, limit, "No resolutions known for its host.", "DomainDnsResolutions"));
+    out.push(pagedListCard("Referred from", d.UrlReferrals, REF_COLUMNS, limit, "No pages known to link here.", "UrlReferrals"));
+    out.push(pagedListCard("Refers to", d.UrlReferredTo, REF_COLUMNS, limit, "No links known from here.", "UrlReferredTo"));
     out.push(domainWhoisCard(d.UrlDomainWhoIs, "Host's domain WHOIS"));
     out.push(industriesCard(d.Industries));
     return out;
@@ -682,13 +948,13 @@
       ["APT", yesNo(g.HasApt)]
     ], generalExtras(g)));
     out.push(licence(d.LicenseInfo));
-    out.push(listCard("DNS resolutions", d.DomainDnsResolutions, RES_COLUMNS, limit, "No addresses known for this name."));
-    out.push(listCard("Files downloaded", d.FilesDownloaded, FILE_COLUMNS, limit, "No files known to be downloaded from this name."));
-    out.push(listCard("Files that contacted it", d.FilesAccessed, ACCESS_COLUMNS, limit, "No files known to contact this name."));
-    out.push(listCard("Subdomains", d.Subdomains, SUB_COLUMNS, limit, "No names known below this one."));
-    out.push(listCard("Feed masks", d.FeedMasks, MASK_COLUMNS, limit, "No feed mask names this host."));
-    out.push(listCard("Referred from", d.UrlReferrals, REF_COLUMNS, limit, "No pages known to link here."));
-    out.push(listCard("Refers to", d.UrlReferredTo, REF_COLUMNS, limit, "No links known from here."));
+    out.push(pagedListCard("DNS resolutions", d.DomainDnsResolutions, RES_COLUMNS, limit, "No addresses known for this name.", "DomainDnsResolutions"));
+    out.push(pagedListCard("Files downloaded", d.FilesDownloaded, FILE_COLUMNS, limit, "No files known to be downloaded from this name.", "FilesDownloaded"));
+    out.push(pagedListCard("Files that contacted it", d.FilesAccessed, ACCESS_COLUMNS, limit, "No files known to contact this name.", "FilesAccessed"));
+    out.push(pagedListCard("Subdomains", d.Subdomains, SUB_COLUMNS, limit, "No names known below this one.", "Subdomains"));
+    out.push(pagedListCard("Feed masks", d.FeedMasks, MASK_COLUMNS, limit, "No feed mask names this host.", "FeedMasks"));
+    out.push(pagedListCard("Referred from", d.UrlReferrals, REF_COLUMNS, limit, "No pages known to link here.", "UrlReferrals"));
+    out.push(pagedListCard("Refers to", d.UrlReferredTo, REF_COLUMNS, limit, "No links known from here.", "UrlReferredTo"));
     out.push(domainWhoisCard(d.DomainWhoIsInfo, "Domain WHOIS"));
     out.push(industriesCard(d.Industries));
     return out;
@@ -717,22 +983,22 @@
     ], generalExtras(g)));
     out.push(licence(d.LicenseInfo));
     out.push(listCard("Detections", d.DetectionsInfo, DETECTION_COLUMNS, Infinity, "No detections known."));
-    out.push(listCard("Downloaded from", d.FileDownloadedFromUrls, FILE_URL_COLUMNS, limit, "No web addresses known to serve this file."));
-    out.push(listCard("Web addresses it contacted", d.FileAccessedUrls, FILE_URL_COLUMNS, limit, "No web addresses known to be contacted by this file."));
-    out.push(listCard("Names", d.FileNames, [
+    out.push(pagedListCard("Downloaded from", d.FileDownloadedFromUrls, FILE_URL_COLUMNS, limit, "No web addresses known to serve this file.", "FileDownloadedFromUrls"));
+    out.push(pagedListCard("Web addresses it contacted", d.FileAccessedUrls, FILE_URL_COLUMNS, limit, "No web addresses known to be contacted by this file.", "FileAccessedUrls"));
+    out.push(pagedListCard("Names", d.FileNames, [
       { label: "Name", cell: function (x) { return mono(x.FileName); }, cls: "wrap" },
       { label: "Hits", cell: function (x) { return num(x.FileNamesHitsCount); }, cls: "num" }
-    ], limit, "No file names known."));
-    out.push(listCard("Paths", d.FilePaths, [
+    ], limit, "No file names known.", "FileNames"));
+    out.push(pagedListCard("Paths", d.FilePaths, [
       { label: "Location", cell: function (x) { return isKnown(x.Location) ? mono(x.Location) : null; } },
       { label: "Path", cell: function (x) { return mono(x.Path); }, cls: "wrap" },
       { label: "Hits", cell: function (x) { return num(x.FilePathHitsCount); }, cls: "num" }
-    ], limit, "No paths known."));
-    out.push(listCard("Files it started", d.FileStartedObjects, RELATED_FILE_COLUMNS, limit, "None known."));
-    out.push(listCard("Started by", d.FileStartedBy, RELATED_FILE_COLUMNS, limit, "None known."));
-    out.push(listCard("Files it downloaded", d.FileDownloadedObjects, RELATED_FILE_COLUMNS, limit, "None known."));
-    out.push(listCard("Downloaded by", d.FileDownloadedBy, RELATED_FILE_COLUMNS, limit, "None known."));
-    out.push(listCard("Certificates", d.FileCertificates, CERT_COLUMNS, limit, "Not signed, or no certificate known."));
+    ], limit, "No paths known.", "FilePaths"));
+    out.push(pagedListCard("Files it started", d.FileStartedObjects, RELATED_FILE_COLUMNS, limit, "None known.", "FileStartedObjects"));
+    out.push(pagedListCard("Started by", d.FileStartedBy, RELATED_FILE_COLUMNS, limit, "None known.", "FileStartedBy"));
+    out.push(pagedListCard("Files it downloaded", d.FileDownloadedObjects, RELATED_FILE_COLUMNS, limit, "None known.", "FileDownloadedObjects"));
+    out.push(pagedListCard("Downloaded by", d.FileDownloadedBy, RELATED_FILE_COLUMNS, limit, "None known.", "FileDownloadedBy"));
+    out.push(pagedListCard("Certificates", d.FileCertificates, CERT_COLUMNS, limit, "Not signed, or no certificate known.", "FileCertificates"));
     out.push(listCard("Parent certificates", d.FileParentCertificates, CERT_COLUMNS, Infinity, "No certificate chain known."));
     out.push(industriesCard(d.Industries));
     return out;
@@ -800,9 +1066,11 @@
         " ", isKnown(e.Evidence) ? mono(e.Evidence) : null);
     }, cls: "wrap" },
     { label: "Source", cell: function (e) {
-      var src = isKnown(e.Source) ? (REPORT_RULES[e.Rule] ? pivot(e.Source, e.Source, "report") : el("strong", { className: "why-source", text: e.Source })) : null;
+      var srcFeed = isKnown(e.Source) && !REPORT_RULES[e.Rule] && (e.Source === e.Feed || /^listing /.test(String(e.Evidence || "")));
+      var src = isKnown(e.Source) ? (REPORT_RULES[e.Rule] ? pivot(e.Source, e.Source, "report")
+        : srcFeed ? el("strong", { className: "why-source" }, feedLink(e.Source)) : el("strong", { className: "why-source", text: e.Source })) : null;
       var prov = [];
-      if (isKnown(e.Feed) && e.Feed !== e.Source) prov.push(el("span", null, el("span", { className: "muted", text: "feed " }), e.Feed));
+      if (isKnown(e.Feed) && e.Feed !== e.Source) prov.push(el("span", null, el("span", { className: "muted", text: "feed " }), feedLink(e.Feed)));
       if (isKnown(e.File)) prov.push(el("span", null, el("span", { className: "muted", text: "file " }), mono(e.File)));
       if (isKnown(e.Imported)) prov.push(el("span", null, el("span", { className: "muted", text: "imported " }), when(e.Imported)));
       if (!src && !prov.length) return null;
@@ -1012,6 +1280,7 @@
         setStatus("");
         return;
       }
+      listPaging = { kind: kind, q: q, ctl: ctl };
       show(kind, q, kind === "report" ? (data.return_data || {}) : data, n);
       var why = $("why-body");
       if (why) explainInto(why, q, token, ctl);
@@ -1026,6 +1295,374 @@
         $("result").removeAttribute("aria-busy");
       }
     });
+  }
+
+  // ---- Network and AS pages ------------------------------------------------
+
+  // The page of a network (#/net/<CIDR>) or of an AS (#/as/<number>): the
+  // addresses tipd knows in it, newest first, from GET /api/network, one
+  // page at a time ("Show more" asks for the next with the answer's Next).
+  var NET_ROUTE = /^#\/(net|as)\/(.+)$/;
+  var netPage = { ctl: null, request: "", next: "", shown: 0 };
+
+  // asLink links an AS number ("AS64500" or 64500) to its page.
+  function asLink(number, text) {
+    var n = String(number).replace(/^AS/i, "");
+    if (!/^\d{1,10}$/.test(n)) return mono(text || number);
+    var a = el("a", { className: "mono pivot", text: text || ("AS" + n), title: "Addresses of AS" + n, attrs: { "data-kind": "as" } });
+    a.href = "#/as/" + n;
+    return a;
+  }
+
+  // netLink links a network (CIDR) to its page.
+  function netLink(cidr, text) {
+    var a = el("a", { className: "mono pivot", text: text || cidr, title: "Addresses in " + cidr, attrs: { "data-kind": "net" } });
+    a.href = "#/net/" + encodeURIComponent(cidr);
+    return a;
+  }
+
+  // addrValue reads an IPv4 or IPv6 address as {v: BigInt, bits}, or null.
+  function addrValue(s) {
+    s = String(s || "");
+    var i, v = BigInt(0);
+    if (/^\d{1,3}(\.\d{1,3}){3}$/.test(s)) {
+      var p = s.split(".");
+      for (i = 0; i < 4; i++) {
+        if (+p[i] > 255) return null;
+        v = (v << BigInt(8)) | BigInt(+p[i]);
+      }
+      return { v: v, bits: 32 };
+    }
+    if (!/^[0-9a-fA-F:]+$/.test(s)) return null;
+    var halves = s.split("::");
+    if (halves.length > 2) return null;
+    var head = halves[0] ? halves[0].split(":") : [];
+    var tail = halves.length === 2 && halves[1] ? halves[1].split(":") : [];
+    var fill = 8 - head.length - tail.length;
+    if (halves.length === 1 ? fill !== 0 : fill < 1) return null;
+    var groups = head.concat(new Array(halves.length === 2 ? fill : 0).fill("0"), tail);
+    for (i = 0; i < 8; i++) {
+      if (!/^[0-9a-fA-F]{1,4}$/.test(groups[i])) return null;
+      v = (v << BigInt(16)) | BigInt(parseInt(groups[i], 16));
+    }
+    return { v: v, bits: 128 };
+  }
+
+  // addrText writes an address of addrValue's form (IPv6 with its longest
+  // run of zero groups shortened).
+  function addrText(v, bits) {
+    var i, out = [];
+    if (bits === 32) {
+      for (i = 3; i >= 0; i--) out.push(String(Number((v >> BigInt(8 * i)) & BigInt(255))));
+      return out.join(".");
+    }
+    for (i = 7; i >= 0; i--) out.push(Number((v >> BigInt(16 * i)) & BigInt(65535)).toString(16));
+    var best = -1, bestLen = 1, run = -1;
+    for (i = 0; i <= 8; i++) {
+      if (i < 8 && out[i] === "0") { if (run < 0) run = i; continue; }
+      if (run >= 0 && i - run > bestLen) { best = run; bestLen = i - run; }
+      run = -1;
+    }
+    if (best < 0) return out.join(":");
+    return out.slice(0, best).join(":") + "::" + out.slice(best + bestLen).join(":");
+  }
+
+  // rangeCIDR is the smallest network holding the range start–end (the
+  // range itself when it is one network), or null.
+  function rangeCIDR(start, end) {
+    var a = addrValue(start), b = addrValue(end);
+    if (!a || !b || a.bits !== b.bits) return null;
+    var x = a.v ^ b.v, len = a.bits;
+    while (x > BigInt(0)) { x >>= BigInt(1); len--; }
+    var host = (BigInt(1) << BigInt(a.bits - len)) - BigInt(1);
+    return addrText(a.v & ~host, a.bits) + "/" + len;
+  }
+
+  // rangeLink shows a WHOIS range start–end, linked to the page of the
+  // network that holds it.
+  function rangeLink(start, end) {
+    var text = (start || "?") + " – " + (end || "?");
+    var cidr = rangeCIDR(start, end);
+    return cidr ? netLink(cidr, text) : mono(text);
+  }
+
+  // headerAS and headerNetwork are the address header's AS and network
+  // range (from its WHOIS section), linked to their pages; null without
+  // one.
+  function headerAS(w) {
+    var a = w && Array.isArray(w.Asn) && w.Asn[0];
+    if (!a || !isKnown(a.Number)) return null;
+    var name = (a.Description || []).join(" · ");
+    return ["AS", el("span", null, asLink(a.Number), isKnown(name) ? " " + name : null)];
+  }
+
+  function headerNetwork(w) {
+    var net = w && w.Net;
+    if (!net || !isKnown(net.RangeStart) || !isKnown(net.RangeEnd)) return null;
+    var cidr = rangeCIDR(net.RangeStart, net.RangeEnd);
+    return cidr ? ["Network", netLink(cidr)] : null;
+  }
+
+  var NET_COLUMNS = [
+    { label: "Zone", cell: function (x) { return zoneBadge(x.Zone); } },
+    { label: "Address", cell: function (x) { return isKnown(x.Ip) ? pivot(x.Ip, x.Ip, "ip") : null; } },
+    { label: "Score", cell: function (x) { return num(x.Score); }, cls: "num" },
+    { label: "Hits", cell: function (x) { return num(x.Hits); }, cls: "num" },
+    { label: "Last seen", cell: function (x) { return when(x.LastSeen); }, cls: "date" },
+    { label: "Categories", cell: function (x) { return categoryChips(null, x.Categories); } }
+  ];
+
+  // networkFetch asks for one page of request after the cursor after.
+  function networkFetch(request, after, token, ctl) {
+    var url = "/api/network?request=" + encodeURIComponent(request) + "&count=" + Math.min(limit(), 500) +
+      (after ? "&after=" + encodeURIComponent(after) : "");
+    return fetch(url, {
+      method: "GET",
+      headers: { "Authorization": "Bearer " + token, "Accept": "application/json" },
+      credentials: "omit",
+      cache: "no-store",
+      redirect: "error",
+      referrerPolicy: "no-referrer",
+      signal: ctl ? ctl.signal : undefined
+    }).then(function (resp) {
+      return resp.text().then(function (body) {
+        var data = null;
+        try { data = JSON.parse(body); } catch (e) { data = null; }
+        if (!resp.ok) {
+          var title = resp.status + " " + (STATUS_TEXT[resp.status] || resp.statusText || "Error");
+          var msg = data && typeof data.message === "string" ? data.message : "The server answered without an explanation.";
+          var err = new Error(msg);
+          err.title = title;
+          err.code = data && typeof data.error === "string" ? data.error : null;
+          throw err;
+        }
+        if (!data || !Array.isArray(data.Items)) throw new Error("The server's answer was not the expected JSON.");
+        return data;
+      });
+    });
+  }
+
+  // renderNetwork shows the first page of a network or an AS.
+  function renderNetwork(data, request) {
+    var isAS = !isKnown(data.Network);
+    var subject = isAS ? "AS" + (data.AS ? data.AS.Number : String(request).replace(/^AS/i, "")) : data.Network;
+    var pairs = [];
+    if (data.AS) {
+      if (!isAS) pairs.push(["AS", asLink(data.AS.Number)]);
+      pairs.push(["Organisation", isKnown(data.AS.Name) ? data.AS.Name : null]);
+      pairs.push(["Country", isKnown(data.AS.Country) ? mono(data.AS.Country) : null]);
+    }
+    if (Array.isArray(data.Networks)) {
+      pairs.push(["Networks", el("ul", { className: "chips" }, data.Networks.map(function (n) {
+        return el("li", { className: "chip" }, netLink(n));
+      })), true]);
+    }
+    var head = el("section", { className: "card summary summary-net", attrs: { "aria-labelledby": "result-title" } },
+      el("div", { className: "summary-head" },
+        el("div", { className: "subject" },
+          el("div", { className: "subject-kind", text: isAS ? "Autonomous system" : "Network" }),
+          el("h2", { id: "result-title", className: "mono subject-value", text: subject, attrs: { tabindex: "-1" } }))),
+      facts(pairs, "facts-summary"),
+      data.Truncated ? el("p", { className: "note", id: "net-truncated", text: "This AS announces more networks than one page reads: only the addresses of its first networks are listed." }) : null);
+    var wrap = table("Addresses in " + subject, NET_COLUMNS, data.Items);
+    var count = el("span", { className: "count", id: "net-count", text: num(data.Items.length) });
+    var more = el("button", { id: "net-more", className: "btn btn-quiet net-more", text: "Show more", attrs: { type: "button" } });
+    more.hidden = !data.Next;
+    more.addEventListener("click", networkMore);
+    var list = el("section", { className: "card card-list", attrs: { "aria-labelledby": "net-list-title" } },
+      el("h3", { id: "net-list-title" }, "Addresses, newest first", count),
+      data.Items.length ? wrap : el("p", { className: "empty", text: "No address with evidence is known in " + subject + "." }),
+      el("p", { className: "note", text: "Every address tipd holds evidence for, newest first; the zone and score are those of its own lookup." }),
+      more);
+    return [head, list];
+  }
+
+  // networkMore appends the next page to the list.
+  function networkMore() {
+    var token = keepToken();
+    var btn = $("net-more");
+    if (!token || !netPage.next || !btn) return;
+    var ctl = netPage.ctl;
+    btn.disabled = true;
+    setStatus("Loading more addresses of " + netPage.request + "…");
+    networkFetch(netPage.request, netPage.next, token, ctl).then(function (data) {
+      if (netPage.ctl !== ctl) return;
+      var tbody = $("result").querySelector("table.grid tbody");
+      if (tbody) {
+        data.Items.forEach(function (it) {
+          var row = el("tr");
+          NET_COLUMNS.forEach(function (c) {
+            var v = c.cell(it);
+            row.appendChild(el("td", { className: c.cls || "" }, isKnown(v) ? v : el("span", { className: "muted", text: DASH })));
+          });
+          tbody.appendChild(row);
+        });
+      }
+      netPage.shown += data.Items.length;
+      netPage.next = data.Next || "";
+      $("net-count").textContent = num(netPage.shown);
+      btn.hidden = !netPage.next;
+      setStatus(netPage.request + ": " + num(netPage.shown) + " addresses shown" + (netPage.next ? "; there are more." : "."));
+    }).catch(function (err) {
+      if (netPage.ctl !== ctl || (err && err.name === "AbortError")) return;
+      showAlert(err.title || "Could not load more", err.message || "network error", err.code || null);
+    }).then(function () {
+      if (netPage.ctl === ctl) btn.disabled = false;
+    });
+  }
+
+  // networkRoute shows the network or AS page the address bar names, and
+  // reports whether it names one.
+  function networkRoute() {
+    var m = NET_ROUTE.exec(window.location.hash);
+    if (!m) return false;
+    var v;
+    try { v = decodeURIComponent(m[2]).trim(); } catch (e) { return false; }
+    var request = m[1] === "as" ? "AS" + v.replace(/^AS/i, "") : v;
+    hideAlert();
+    clearResult();
+    var token = keepToken();
+    if (!token) {
+      showAlert("API token needed", "Enter your API token at the top of the page, then open " + request + " again.", null, "info");
+      $("token").focus();
+      return true;
+    }
+    if (inflight) inflight.abort();
+    if (netPage.ctl) netPage.ctl.abort();
+    var ctl = typeof AbortController === "function" ? new AbortController() : {};
+    netPage = { ctl: ctl, request: request, next: "", shown: 0 };
+    document.title = request + " · tipd";
+    setStatus("Listing the addresses of " + request + "…");
+    $("result").setAttribute("aria-busy", "true");
+    networkFetch(request, "", token, ctl.signal ? ctl : null).then(function (data) {
+      if (netPage.ctl !== ctl) return;
+      var r = $("result");
+      clear(r);
+      sectionSeq = 0;
+      r.setAttribute("data-kind", "network");
+      append(r, renderNetwork(data, request));
+      append(r, rawCard(data));
+      r.hidden = false;
+      netPage.next = data.Next || "";
+      netPage.shown = data.Items.length;
+      var title = $("result-title");
+      if (title && (!document.activeElement || document.activeElement === document.body)) title.focus();
+      setStatus(request + ": " + num(data.Items.length) + " addresses shown" + (netPage.next ? "; there are more." : "."));
+    }).catch(function (err) {
+      if (netPage.ctl !== ctl || (err && err.name === "AbortError")) return;
+      showAlert(err.title || "Could not reach the server", err.message || "network error", err.code || null);
+      setStatus("");
+    }).then(function () {
+      if (netPage.ctl === ctl) $("result").removeAttribute("aria-busy");
+    });
+    return true;
+  }
+
+  // ---- Feed pages -------------------------------------------------------------
+
+  // The page of a feed (#/feed/<name>): what this server knows of it, from
+  // GET /api/feed: the date of its latest version imported, and the state
+  // of its fetches when this server fetches it.
+  var FEED_ROUTE = /^#\/feed\/(.+)$/;
+  var feedCtl = null;
+
+  // feedLink links a feed name to its page.
+  function feedLink(name, cls) {
+    var a = el("a", { className: "pivot" + (cls ? " " + cls : ""), text: name, title: "About the feed " + name, attrs: { "data-kind": "feed" } });
+    a.href = "#/feed/" + encodeURIComponent(name);
+    return a;
+  }
+
+  // feedChips are feed names as chips, each linked to its page.
+  function feedChips(list) {
+    if (!list || !list.length) return el("span", { className: "muted", text: "None" });
+    return el("ul", { className: "chips" }, list.map(function (x) { return el("li", { className: "chip" }, feedLink(x)); }));
+  }
+
+  function renderFeed(d) {
+    var f = d.Fetched;
+    var every = f && typeof f.IntervalSeconds === "number"
+      ? (f.IntervalSeconds % 3600 === 0 ? f.IntervalSeconds / 3600 + " h" : f.IntervalSeconds % 60 === 0 ? f.IntervalSeconds / 60 + " min" : f.IntervalSeconds + " s")
+      : null;
+    var pairs = [["Latest version imported", isKnown(d.LatestVersion) ? when(d.LatestVersion) : null]];
+    if (f) {
+      pairs.push(["Fetched by", f.Elsewhere ? "another tipd server sharing the store" : "this server"]);
+      pairs.push(["Format", isKnown(f.Format) ? mono(f.Format) : null]);
+      pairs.push(["Every", every]);
+      pairs.push(["Last success", when(f.LastSuccess)]);
+      pairs.push(["Last import", when(f.LastImport)]);
+      pairs.push(["Records of the last import", num(f.LastApplied)]);
+      pairs.push(["Failures since start", num(f.Failures)]);
+      pairs.push(["Last failure", when(f.LastFailure)]);
+      pairs.push(["Next fetch", f.Elsewhere ? null : when(f.NextRun)]);
+    } else {
+      pairs.push(["Fetched by", "not this server: its records come from imported files or another server"]);
+    }
+    return [el("section", { className: "card summary summary-net", attrs: { "aria-labelledby": "result-title" } },
+      el("div", { className: "summary-head" },
+        el("div", { className: "subject" },
+          el("div", { className: "subject-kind", text: "Feed" }),
+          el("h2", { id: "result-title", className: "subject-value", text: d.Name, attrs: { tabindex: "-1" } }))),
+      facts(pairs, "facts-summary"))];
+  }
+
+  // feedRoute shows the feed page the address bar names, and reports
+  // whether it names one.
+  function feedRoute() {
+    var m = FEED_ROUTE.exec(window.location.hash);
+    if (!m) return false;
+    var name;
+    try { name = decodeURIComponent(m[1]); } catch (e) { return false; }
+    hideAlert();
+    clearResult();
+    var token = keepToken();
+    if (!token) {
+      showAlert("API token needed", "Enter your API token at the top of the page, then open the feed " + name + " again.", null, "info");
+      $("token").focus();
+      return true;
+    }
+    if (inflight) inflight.abort();
+    if (feedCtl) feedCtl.abort();
+    var ctl = typeof AbortController === "function" ? new AbortController() : null;
+    feedCtl = ctl;
+    document.title = name + " · tipd";
+    setStatus("Reading what this server knows of the feed " + name + "…");
+    fetch("/api/feed?name=" + encodeURIComponent(name), {
+      method: "GET",
+      headers: { "Authorization": "Bearer " + token, "Accept": "application/json" },
+      credentials: "omit",
+      cache: "no-store",
+      redirect: "error",
+      referrerPolicy: "no-referrer",
+      signal: ctl ? ctl.signal : undefined
+    }).then(function (resp) {
+      return resp.text().then(function (body) { return { resp: resp, body: body }; });
+    }).then(function (x) {
+      if (feedCtl !== ctl) return;
+      var data = null;
+      try { data = JSON.parse(x.body); } catch (e) { data = null; }
+      if (!x.resp.ok || !data || typeof data !== "object") {
+        var msg = data && typeof data.message === "string" ? data.message : "The server answered without an explanation.";
+        showAlert(x.resp.status + " " + (STATUS_TEXT[x.resp.status] || x.resp.statusText || "Error"), msg, data && typeof data.error === "string" ? data.error : null, x.resp.status === 404 ? "info" : null);
+        setStatus("");
+        return;
+      }
+      var r = $("result");
+      clear(r);
+      sectionSeq = 0;
+      r.setAttribute("data-kind", "feed");
+      append(r, renderFeed(data));
+      append(r, rawCard(data));
+      r.hidden = false;
+      var title = $("result-title");
+      if (title && (!document.activeElement || document.activeElement === document.body)) title.focus();
+      setStatus("Feed " + name + ".");
+    }).catch(function (err) {
+      if (feedCtl !== ctl || (err && err.name === "AbortError")) return;
+      showAlert("Could not reach the server", err && err.message ? err.message : "network error", null);
+      setStatus("");
+    });
+    return true;
   }
 
   // ---- Bulk lookup ---------------------------------------------------------
@@ -1050,7 +1687,7 @@
     { id: "category", label: "Top category", key: function (r) { return r.TopCategory ? categoryName(r.TopCategory) : "~"; }, cell: function (r) { return r.TopCategory ? categoryName(r.TopCategory) : null; } },
     { id: "country", label: "Country", key: function (r) { return r.Country || "~"; }, cell: function (r) { return isKnown(r.Country) ? mono(r.Country) : null; } },
     { id: "as", label: "AS", key: function (r) { return isKnown(r.ASN) ? parseInt(String(r.ASN).slice(2), 10) : Infinity; }, cell: function (r) {
-      return isKnown(r.ASN) ? el("span", { title: r.ASName || "" }, mono(r.ASN), isKnown(r.ASName) ? " " + r.ASName : null) : null;
+      return isKnown(r.ASN) ? el("span", { title: r.ASName || "" }, asLink(r.ASN), isKnown(r.ASName) ? " " + r.ASName : null) : null;
     }, cls: "wrap" },
     { id: "status", label: "Status", key: function (r) { return r.Status; }, cell: function (r) {
       if (r.Status === "ok") return el("span", { className: "row-status muted", text: "ok" });
@@ -1364,6 +2001,8 @@
       nodes.splice(1, 0, card("Why this verdict", null,
         el("div", { id: "why-body", attrs: { "aria-busy": "true" } }, el("p", { className: "empty", text: "Loading the evidence…" })), "card-why"));
     }
+    // Right under the verdict: copy the indicator, export the answer.
+    if (nodes.length) nodes.splice(1, 0, answerTools(kind, q, data));
     append(r, nodes);
     append(r, rawCard(data));
     r.hidden = false;
@@ -1371,6 +2010,7 @@
     // result; give the focus to the new one instead of the page body.
     var title = $("result-title");
     if (title && (!document.activeElement || document.activeElement === document.body)) title.focus();
+    rememberLookup(kind, q, kind === "report" ? "" : data.Zone);
     if (kind === "report") {
       setStatus(q + ": threat report.");
       return;
@@ -1388,6 +2028,7 @@
       return;
     }
     showBulk(false);
+    if (networkRoute() || feedRoute()) return;
     var q = currentRequest();
     if (!q) return;
     $("q").value = q.value;
@@ -1452,7 +2093,8 @@
     window.addEventListener("hashchange", route);
 
     showTokenState();
-    if (currentRequest() || window.location.hash === "#/bulk") route();
+    showRecent();
+    if (currentRequest() || window.location.hash === "#/bulk" || NET_ROUTE.test(window.location.hash) || FEED_ROUTE.test(window.location.hash)) route();
     else $("q").focus();
   }
 
