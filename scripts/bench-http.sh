@@ -34,8 +34,12 @@
 # tipd/bare of requests/s and p99. With TIPD_TEST_POSTGRES (a fresh schema is made) or
 # TIPD_BENCH_POSTGRES (an empty database), the demo world is also loaded into
 # PostgreSQL and one `tipd serve` on it ("tipd-pg") runs beside the others.
-# TIPD_BENCH_SERVE_ARGS are more flags for both `tipd serve`. The load
-# average is printed at the start and the end.
+# TIPD_BENCH_SERVE_ARGS are more flags for both `tipd serve`. With
+# TIPD_BENCH_BASE=REV (a git revision), the tipd of that revision is built
+# too and runs beside the current one, on a copy of the same store
+# ("base") and on the same PostgreSQL schema ("base-pg"), so that a change
+# is measured against its baseline in the same minutes. The load average
+# is printed at the start and the end.
 set -euo pipefail
 for c in wrk nginx python3; do
 	command -v "$c" >/dev/null || { echo "bench-http.sh needs $c (apt-get install -y wrk nginx-light python3)" >&2; exit 1; }
@@ -59,6 +63,13 @@ rotate=$PWD/scripts/rotate.lua # the wrk script of rotated paths
 go build -o "$work/tipd" ./cmd/tipd
 go build -o "$work/barehttp" ./scripts/barehttp
 tipd=$work/tipd
+base=${TIPD_BENCH_BASE:-}
+if [ -n "$base" ]; then
+	mkdir -p "$work/base-src"
+	git archive "$base" | tar -x -C "$work/base-src"
+	(cd "$work/base-src" && go build -o "$work/tipd-base" ./cmd/tipd)
+	echo "base: $(git rev-parse --short "$base"); current: $(git rev-parse --short HEAD)$(git diff --quiet HEAD || echo ' with uncommitted changes')"
+fi
 echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg); nproc $(nproc)"
 
 # start NAME CMD...: runs CMD in the background and waits for its url: line.
@@ -101,6 +112,10 @@ auth="Authorization: Bearer $tok"
 serveargs=(-addr 127.0.0.1:0 -rate 1000000 -burst 1000000 -log json -refresh 1m)
 # shellcheck disable=SC2206
 serveargs+=(${TIPD_BENCH_SERVE_ARGS:-})
+if [ -n "$base" ]; then
+	cp -r "$work/st" "$work/st-base"
+	start base "$work/tipd-base" serve -store "$work/st-base" "${serveargs[@]}"
+fi
 start tipd "$tipd" serve -store "$work/st" "${serveargs[@]}"
 echo "world: demo, $size addresses; $(wc -l <"$work/addrs") addresses rotated; Red example $red"
 
@@ -169,6 +184,7 @@ for s in nginx bare; do
 done
 
 servers=(tipd nginx bare)
+[ -n "$base" ] && servers+=(base)
 pg=${TIPD_BENCH_POSTGRES:-}
 export PGOPTIONS="--client-min-messages=warning"
 if [ -z "$pg" ] && [ -n "${TIPD_TEST_POSTGRES:-}" ]; then
@@ -186,6 +202,10 @@ if [ -n "$pg" ]; then
 	pgtok=$("$tipd" token issue -store "$pg" bench)
 	start tipd-pg "$tipd" serve -store "$pg" "${serveargs[@]}"
 	servers+=(tipd-pg)
+	if [ -n "$base" ]; then
+		start base-pg "$work/tipd-base" serve -store "$pg" "${serveargs[@]}"
+		servers+=(base-pg)
+	fi
 fi
 
 tck=$(getconf CLK_TCK)
@@ -200,7 +220,7 @@ cputime() {
 # kept NAME: the answer cache's hits and misses so far of a tipd server.
 kept() {
 	case $1 in
-	tipd*) curl -sf "${urls[$1]}/metrics" | awk '/^tipd_answer_cache_(hits|misses)_total / { printf "%.0f ", $2 }' ;;
+	tipd* | base*) curl -sf "${urls[$1]}/metrics" | awk '/^tipd_answer_cache_(hits|misses)_total / { printf "%.0f ", $2 }' ;;
 	*) echo "0 0" ;;
 	esac
 }
@@ -211,7 +231,7 @@ for r in $(seq 1 "$rounds"); do
 		for i in $(seq 0 $((n - 1))); do
 			s=${servers[$(((i + r - 1) % n))]}
 			h=$auth
-			[ "$s" = tipd-pg ] && h="Authorization: Bearer $pgtok"
+			case $s in *-pg) h="Authorization: Bearer $pgtok" ;; esac
 			if [ $case = c10 ]; then
 				args=(-s "$rotate" "${urls[$s]}/")
 			else
@@ -242,11 +262,11 @@ for r in $(seq 1 "$rounds"); do
 			p99[$case.$s]=$l99
 			printf 'round=%d case=%-6s server=%-7s rps=%-7s p50_us=%-6s p99_us=%-6s cpu_us_per_req=%-6s non2xx=%d' \
 				"$r" "$case" "$s" "$v" "$l50" "$l99" "$cpu" "$bad"
-			case $s in tipd*) printf ' kept_hits=%d kept_misses=%d' $((h1 - h0)) $((m1 - m0)) ;; esac
+			case $s in tipd* | base*) printf ' kept_hits=%d kept_misses=%d' $((h1 - h0)) $((m1 - m0)) ;; esac
 			echo
 		done
 		out="round=$r case=$case"
-		for s in tipd tipd-pg; do
+		for s in tipd tipd-pg base base-pg; do
 			[ -n "${rps[$case.$s]:-}" ] || continue
 			out+=$(awk -v s="$s" -v t="${rps[$case.$s]}" -v ng="${rps[$case.nginx]}" -v b="${rps[$case.bare]}" \
 				-v tp="${p99[$case.$s]}" -v np="${p99[$case.nginx]}" \

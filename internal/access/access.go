@@ -165,7 +165,15 @@ func (s *Service) user(ctx context.Context, name string) (intel.User, error) {
 
 // HashToken returns the stored form of a token: hex SHA-256.
 func HashToken(token string) string {
-	sum := sha256.Sum256([]byte(token))
+	var sum [sha256.Size]byte
+	if len(token) <= maxTokenLen {
+		// Every request hashes its token: copied to the stack, it is
+		// hashed without an allocation.
+		var buf [maxTokenLen]byte
+		sum = sha256.Sum256(buf[:copy(buf[:], token)])
+	} else {
+		sum = sha256.Sum256([]byte(token))
+	}
 	return hex.EncodeToString(sum[:])
 }
 

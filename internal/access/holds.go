@@ -24,6 +24,12 @@ func (s *Service) CheckHold(ctx context.Context, q intel.HoldQuery) error {
 	if !held {
 		return nil
 	}
+	return HoldError(h)
+}
+
+// HoldError is the KindLegalHold error of a lookup that the hold h
+// refuses: it names only the hold's reference.
+func HoldError(h intel.Hold) error {
 	return &intel.Error{Kind: intel.KindLegalHold, Code: CodeLegalHold,
 		Message: fmt.Sprintf("this object is under a legal hold (reference %s)", h.Ref)}
 }

@@ -138,50 +138,58 @@ func keyOf(req *lookupRequest) answerKey {
 // version, or the request saw an older state than the current
 // generation's). It is read before an answer is built, so that an answer
 // built from data older than a generation is never kept in it.
-func (c *answerCache) generation(ctx context.Context) (*answerGen, error) {
+//
+// It also returns the legal holds it read, sorted by reference, and
+// whether it read them (the store lists holds): the lookup checks its
+// object against them instead of asking the store again.
+func (c *answerCache) generation(ctx context.Context) (*answerGen, []intel.Hold, bool, error) {
 	ver, ok := store.IntelVersion(c.store)
+	var hs []intel.Hold
+	if c.holds != nil {
+		var err error
+		if hs, err = c.holds(ctx); err != nil {
+			return nil, nil, false, err
+		}
+	}
 	if !ok {
-		return nil, nil
+		return nil, hs, c.holds != nil, nil
 	}
 	k := answerGenKey{store: ver, minute: c.minute()}
 	if c.net != nil {
 		k.net = c.net.Load()
 	}
-	var holds []holdKey
-	if c.holds != nil {
-		hs, err := c.holds(ctx)
-		if err != nil {
-			return nil, err
-		}
-		holds = make([]holdKey, len(hs))
-		for i, h := range hs {
-			holds[i] = holdKey{prefix: h.Prefix, url: h.URL, domain: h.Domain, hash: h.Hash, ref: h.Ref}
-		}
-	}
 	for {
 		g := c.cur.Load()
-		if g != nil && g.key == k && equalHolds(g.holds, holds) {
-			return g, nil
+		if g != nil && g.key == k && equalHolds(g.holds, hs) {
+			return g, hs, c.holds != nil, nil
 		}
 		if g != nil && (k.store < g.key.store || k.minute < g.key.minute) {
-			return nil, nil
+			return nil, hs, c.holds != nil, nil
+		}
+		holds := make([]holdKey, len(hs))
+		for i, h := range hs {
+			holds[i] = keyOfHold(h)
 		}
 		ng := &answerGen{key: k, holds: holds, c: c, m: map[answerKey]*keptAnswer{}}
 		if c.cur.CompareAndSwap(g, ng) {
 			if g != nil {
 				g.retire()
 			}
-			return ng, nil
+			return ng, hs, c.holds != nil, nil
 		}
 	}
 }
 
-func equalHolds(a, b []holdKey) bool {
+func keyOfHold(h intel.Hold) holdKey {
+	return holdKey{prefix: h.Prefix, url: h.URL, domain: h.Domain, hash: h.Hash, ref: h.Ref}
+}
+
+func equalHolds(a []holdKey, b []intel.Hold) bool {
 	if len(a) != len(b) {
 		return false
 	}
 	for i := range a {
-		if a[i] != b[i] {
+		if a[i] != keyOfHold(b[i]) {
 			return false
 		}
 	}

@@ -27,7 +27,7 @@ func TestAnswerCacheBounded(t *testing.T) {
 	b := &report.Builder{Store: st, Now: func() time.Time { return at }}
 	const max = 64 << 10
 	c := newAnswerCache(max, b, st.Holds, m)
-	g, err := c.generation(ctx)
+	g, _, _, err := c.generation(ctx)
 	if err != nil || g == nil {
 		t.Fatalf("generation: %v %v", g, err)
 	}
@@ -62,7 +62,7 @@ func TestAnswerCacheBounded(t *testing.T) {
 		Category: intel.CatBotnetCNC, Feed: "f", FirstSeen: at, LastSeen: at}}}); err != nil {
 		t.Fatal(err)
 	}
-	g2, err := c.generation(ctx)
+	g2, _, _, err := c.generation(ctx)
 	if err != nil || g2 == nil || g2 == g {
 		t.Fatalf("generation after an import: %p (before %p), %v", g2, g, err)
 	}
@@ -108,7 +108,7 @@ func TestAnswerCacheConcurrent(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := range 2000 {
-				g, err := c.generation(ctx)
+				g, _, _, err := c.generation(ctx)
 				if err != nil {
 					t.Errorf("generation: %v", err)
 					return
@@ -130,7 +130,7 @@ func TestAnswerCacheConcurrent(t *testing.T) {
 		}
 	}
 	wg.Wait()
-	g, _ := c.generation(ctx)
+	g, _, _, _ := c.generation(ctx)
 	g.mu.RLock()
 	defer g.mu.RUnlock()
 	if got := value(t, m.answerCacheBytes); got != float64(g.bytes) || g.bytes > c.max {

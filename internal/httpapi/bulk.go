@@ -103,7 +103,7 @@ type bulkLicense struct {
 // once (credentials, burst limit, lookups in flight, the body, licence,
 // API access, a quota not yet used up); then each indicator takes its own
 // place under the burst limit (the first one the request's), is checked
-// for legal holds, looked up (bulkPrepare, several at once) and counted
+// for legal holds (as the request found them: they are read once), looked up (bulkPrepare, several at once) and counted
 // once towards the day's quota in the order given. An indicator that
 // fails one of these gets a row saying so, and is not counted.
 func (s *server) handleBulk(w http.ResponseWriter, r *http.Request, info *requestInfo) error {
@@ -148,9 +148,19 @@ func (s *server) handleBulk(w http.ResponseWriter, r *http.Request, info *reques
 	}
 	sum := bulkSummary{Indicators: len(inds)}
 	lic := intel.LicenseInfo{AccessType: user.Access, DayQuota: user.DayQuota}
+	// The legal holds as the request found them, read once (files are
+	// still asked of the store, which knows their other hashes).
+	var held *holdSet
+	if s.holds != nil {
+		hs, err := s.holds(ctx)
+		if err != nil {
+			return err
+		}
+		held = &holdSet{hs}
+	}
 	pctx, stop := context.WithCancel(ctx)
 	defer stop() // the dispatcher and the workers end with the answer
-	preps := s.bulkPrepare(pctx, user, inds)
+	preps := s.bulkPrepare(pctx, user, inds, held)
 	var (
 		quotaOut error  // set once the quota is used up
 		nb       []byte // one row
@@ -249,7 +259,7 @@ const bulkWorkers = 8
 // parallel, it is checked for legal holds and its verdict computed. The
 // result of inds[i] arrives on the i-th channel (buffered: a worker never
 // waits for the answer). Everything stops when ctx ends.
-func (s *server) bulkPrepare(ctx context.Context, user intel.User, inds []indicator.Indicator) []chan bulkResult {
+func (s *server) bulkPrepare(ctx context.Context, user intel.User, inds []indicator.Indicator, held *holdSet) []chan bulkResult {
 	preps := make([]chan bulkResult, len(inds))
 	for i := range preps {
 		preps[i] = make(chan bulkResult, 1)
@@ -280,7 +290,7 @@ func (s *server) bulkPrepare(ctx context.Context, user intel.User, inds []indica
 			}
 			go func() {
 				defer func() { <-sem }()
-				preps[i] <- s.bulkLook(ctx, in, row)
+				preps[i] <- s.bulkLook(ctx, in, row, held)
 			}()
 		}
 	}()
@@ -288,8 +298,8 @@ func (s *server) bulkPrepare(ctx context.Context, user intel.User, inds []indica
 }
 
 // bulkLook checks one indicator for legal holds and computes its verdict.
-func (s *server) bulkLook(ctx context.Context, in *indicator.Indicator, row bulkResult) bulkResult {
-	held, err := s.bulkHeld(ctx, in)
+func (s *server) bulkLook(ctx context.Context, in *indicator.Indicator, row bulkResult, hs *holdSet) bulkResult {
+	held, err := s.bulkHeld(ctx, in, hs)
 	if err != nil {
 		row.err = err
 		return row
@@ -332,10 +342,30 @@ func (s *server) bulkCount(ctx context.Context, user intel.User, row bulkResult,
 		Status: bulkQuotaExceeded, Error: strPtr(errMessage(*quotaOut))}}
 }
 
+// holdSet is every legal hold, read once for a bulk lookup.
+type holdSet struct{ holds []intel.Hold }
+
+// held reports whether a hold of the set covers what q names, as
+// access.Service.Held does (a web address's host too, when it is a name).
+func (h *holdSet) held(q intel.HoldQuery) bool {
+	if host := intel.URLHost(q.URL); host != "" && q.Domain == "" {
+		if _, err := netip.ParseAddr(host); err != nil {
+			q.Domain = host
+		}
+	}
+	for _, x := range h.holds {
+		if x.Matches(q) {
+			return true
+		}
+	}
+	return false
+}
+
 // bulkHeld reports whether a legal hold covers the indicator, as it would
-// refuse its lookup. A network is answered with network data only, never
-// an address's evidence, and is not held.
-func (s *server) bulkHeld(ctx context.Context, in *indicator.Indicator) (bool, error) {
+// refuse its lookup: from hs (when not nil) but for files, which the store
+// is asked about with their other hashes. A network is answered with
+// network data only, never an address's evidence, and is not held.
+func (s *server) bulkHeld(ctx context.Context, in *indicator.Indicator, hs *holdSet) (bool, error) {
 	var q intel.HoldQuery
 	switch in.Kind {
 	case indicator.KindIP:
@@ -351,6 +381,9 @@ func (s *server) bulkHeld(ctx context.Context, in *indicator.Indicator) (bool, e
 		}
 	default:
 		return false, nil
+	}
+	if hs != nil && len(q.Hashes) == 0 {
+		return hs.held(q), nil
 	}
 	return s.access.Held(ctx, q)
 }

@@ -79,18 +79,24 @@ func (s *server) lookup(w http.ResponseWriter, r *http.Request, info *requestInf
 	if err := s.access.CheckLicence(user); err != nil {
 		return err
 	}
-	if err := s.checkHold(ctx, req); err != nil {
-		return err
-	}
-	// A kept answer skips the build and the render; nothing else.
+	// A kept answer skips the build and the render; nothing else. The
+	// generation's read of the legal holds serves the hold check too.
 	var (
-		gen *answerGen
-		key answerKey
+		gen       *answerGen
+		key       answerKey
+		holds     []intel.Hold
+		haveHolds bool
 	)
-	if s.answers != nil && cacheable(&req) {
-		if gen, err = s.answers.generation(ctx); err != nil {
+	keep := s.answers != nil && cacheable(&req)
+	if keep {
+		if gen, holds, haveHolds, err = s.answers.generation(ctx); err != nil {
 			return err
 		}
+	}
+	if err := s.checkHold(ctx, req, holds, haveHolds); err != nil {
+		return err
+	}
+	if keep {
 		if gen != nil {
 			key = keyOf(&req)
 			if a, ok := gen.get(&key); ok {
@@ -240,13 +246,27 @@ const keptOverhead = 4 << 10
 // name, held by a hold on it or on a name above it; the file, held by any
 // of its hashes; the web address by its key and by its host, an address or
 // a name held as above.
-// The store is asked on every request, so a hold applies at once.
-func (s *server) checkHold(ctx context.Context, req lookupRequest) error {
+// The holds are read on every request, so a hold applies at once: when
+// have is set, holds is every hold, sorted by reference, read for this
+// request (a file is still asked of the store, which knows its other
+// hashes); otherwise the store is asked.
+func (s *server) checkHold(ctx context.Context, req lookupRequest, holds []intel.Hold, have bool) error {
+	check := func(q intel.HoldQuery) error {
+		if !have {
+			return s.access.CheckHold(ctx, q)
+		}
+		for _, h := range holds {
+			if h.Matches(q) {
+				return access.HoldError(h)
+			}
+		}
+		return nil
+	}
 	switch req.kind {
 	case kindIP:
-		return s.access.CheckHold(ctx, intel.HoldQuery{IP: req.ip})
+		return check(intel.HoldQuery{IP: req.ip})
 	case kindDomain:
-		return s.access.CheckHold(ctx, intel.HoldQuery{Domain: req.object})
+		return check(intel.HoldQuery{Domain: req.object})
 	case kindHash:
 		return s.access.CheckHold(ctx, intel.HoldQuery{Hashes: []string{req.object}})
 	}
@@ -264,7 +284,7 @@ func (s *server) checkHold(ctx context.Context, req lookupRequest) error {
 	} else {
 		q.Domain = host
 	}
-	return s.access.CheckHold(ctx, q)
+	return check(q)
 }
 
 // writeSTIX answers with a STIX 2.1 bundle.

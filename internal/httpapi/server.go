@@ -179,6 +179,7 @@ type server struct {
 	metrics  *Metrics
 	registry prometheus.Gatherer
 	bufs     sync.Pool    // *scratch: lookup response buffers
+	states   sync.Pool    // *requestState: see handleStyled
 	ui       http.Handler // the portal, or nil
 	caPool   *x509.CertPool
 	clock    func() time.Time
@@ -188,6 +189,9 @@ type server struct {
 	answers  *answerCache // kept answers, or nil
 	taxii    *taxii.Server
 	feeds    func() []feeds.Status // feed.go; nil when none are fetched
+	// holds lists every legal hold, sorted by reference; nil when the
+	// store lists none.
+	holds func(ctx context.Context) ([]intel.Hold, error)
 
 	table    []route      // see routes.go
 	notFound http.Handler // no route
@@ -239,8 +243,10 @@ func NewServer(logger *slog.Logger, cfg Config, deps Deps) http.Handler {
 			holds = hl.Holds
 		}
 	}
+	s.holds = holds
 	s.answers = newAnswerCache(s.cfg.AnswerCache, s.reports, holds, s.metrics)
 	s.bufs.New = func() any { return &scratch{body: make([]byte, 0, 16<<10)} }
+	s.states.New = func() any { return new(requestState) }
 	s.taxii = &taxii.Server{Reports: s.reports, Changes: deps.Changes, Held: s.access.Held}
 	s.routes()
 	return s
@@ -342,8 +348,10 @@ func (s *server) handleStyled(route, allow string, style errStyle, h handlerFunc
 	rm := s.metrics.forRoute(route)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		rw := &responseWriter{ResponseWriter: w, head: r.Method == http.MethodHead}
-		info := &requestInfo{auth: authMethod(r), style: style}
+		st := s.states.Get().(*requestState)
+		st.rw = responseWriter{ResponseWriter: w, head: r.Method == http.MethodHead}
+		st.info = requestInfo{auth: authMethod(r), style: style}
+		rw, info := &st.rw, &st.info
 		hdr := w.Header()
 		// Canonical keys, values shared by every answer (never changed
 		// in place: Header.Add appends to a full slice, so it copies).
@@ -400,7 +408,18 @@ func (s *server) handleStyled(route, allow string, style errStyle, h handlerFunc
 			status = http.StatusOK
 		}
 		s.finish(r, rm, status, code, rw.bytes, time.Since(start), info, err)
+		// Nothing holds rw or info past the handler: they go back for the
+		// next request (not after a panic, which leaves above).
+		*st = requestState{}
+		s.states.Put(st)
 	})
+}
+
+// requestState is what handleStyled allocates for a request, kept in a
+// pool between requests.
+type requestState struct {
+	rw   responseWriter
+	info requestInfo
 }
 
 // Values of the headers every answer carries.
@@ -445,7 +464,18 @@ func (s *server) finish(r *http.Request, rm *routeMetrics, status int, code stri
 			attrs = append(attrs, slog.String("error", err.Error()))
 		}
 	}
-	s.logger.LogAttrs(r.Context(), level, "request", attrs...)
+	// The record is made here rather than by Logger.LogAttrs, which looks
+	// up the caller's program counter on every call (runtime.Callers, a
+	// quarter of the log line's cost); the handlers of tipd do not print
+	// it.
+	ctx := r.Context()
+	h := s.logger.Handler()
+	if !h.Enabled(ctx, level) {
+		return
+	}
+	rec := slog.NewRecord(time.Now(), level, "request", 0)
+	rec.AddAttrs(attrs...)
+	_ = h.Handle(ctx, rec) // a failed log write has nowhere to go
 }
 
 // statusOf is the one table from error kinds to HTTP statuses and default

@@ -9,6 +9,7 @@ import (
 	"github.com/cockroachdb/pebble/v2"
 
 	"github.com/tipd/tipd/internal/intel"
+	"github.com/tipd/tipd/internal/store/quota"
 )
 
 // PutUser implements store.Access.
@@ -33,10 +34,13 @@ func (s *Store) PutUser(ctx context.Context, u intel.User) error {
 
 // User implements store.Access.
 func (s *Store) User(ctx context.Context, name string) (intel.User, error) {
-	u, gen, ok := s.access.user(name)
-	if ok {
+	if u, _, ok := s.access.user(name); ok {
 		return u, ctx.Err()
 	}
+	// Read into a variable of its own: the decoder's pointer makes it
+	// escape, and a kept user must not pay that allocation.
+	_, gen, _ := s.access.user(name)
+	var u intel.User
 	found, err := s.getJSON(ctx, strKey(tUser, name), &u)
 	if err == nil && !found {
 		err = intel.ErrNotFound
@@ -117,10 +121,11 @@ func (s *Store) SetToken(ctx context.Context, t intel.Token) error {
 
 // TokenByHash implements store.Access.
 func (s *Store) TokenByHash(ctx context.Context, hash string) (intel.Token, error) {
-	t, gen, ok := s.access.token(hash)
-	if ok {
+	if t, _, ok := s.access.token(hash); ok {
 		return t, ctx.Err()
 	}
+	_, gen, _ := s.access.token(hash) // see User
+	var t intel.Token
 	found, err := s.getJSON(ctx, strKey(tToken, hash), &t)
 	if err == nil && !found {
 		err = intel.ErrNotFound
@@ -180,31 +185,61 @@ func (s *Store) RevokeToken(ctx context.Context, user string) error {
 
 func countKey(user, day string) []byte { return strKey(tCount, user, day) }
 
-// CountRequest implements store.Access. Counting is a read-modify-write
-// under a mutex of this Store (the directory lock guarantees it is the only
-// writer), so the quota is exact. The count is written without a WAL sync,
-// and syncLoop syncs it within CountSyncInterval (see there for what a
-// crash can lose).
+// firstLease is the size of a user's first block of counts of the day:
+// one process counts alone, so blocks cost no exactness, only what a kill
+// leaves counted unused.
+const firstLease = 8
+
+// CountRequest implements store.Access: the request is counted in memory
+// from a block of counts reserved with one synced write (countWriter), so
+// the quota is exact (the directory lock makes this Store the only
+// writer) and a killed process loses no count (see package quota).
 func (s *Store) CountRequest(ctx context.Context, user, day string, quota int64) (int64, bool, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, false, err
 	}
-	k := countKey(user, day)
-	s.countMu.Lock()
-	defer s.countMu.Unlock()
-	n, err := s.count(k)
+	n, ok, err := s.counts.Count(ctx, user, day, quota)
 	if err != nil {
 		return 0, false, fmt.Errorf("count request of %q: %w", user, err)
 	}
-	if n >= quota {
-		return n, false, nil
+	return n, ok, nil
+}
+
+// countWriter is the quota.Reserver of a Store: a read-modify-write of
+// the count key under countMu, synced.
+type countWriter struct{ s *Store }
+
+// Reserve implements quota.Reserver.
+func (w countWriter) Reserve(ctx context.Context, user, day string, n, max int64) (int64, int64, error) {
+	s := w.s
+	k := countKey(user, day)
+	s.countMu.Lock()
+	defer s.countMu.Unlock()
+	c, err := s.count(k)
+	if err != nil {
+		return 0, 0, err
 	}
-	n++
-	if err := s.db.Set(k, binary.AppendUvarint(nil, uint64(n)), pebble.NoSync); err != nil {
-		return 0, false, fmt.Errorf("count request of %q: %w", user, err)
+	got := quota.Grant(c, n, max)
+	if got == 0 {
+		return c, 0, nil
 	}
-	s.counts.counted()
-	return n, true, nil
+	if err := s.db.Set(k, binary.AppendUvarint(nil, uint64(c+got)), pebble.Sync); err != nil {
+		return 0, 0, err
+	}
+	return c + got, got, nil
+}
+
+// Release implements quota.Reserver.
+func (w countWriter) Release(ctx context.Context, user, day string, n int64) error {
+	s := w.s
+	k := countKey(user, day)
+	s.countMu.Lock()
+	defer s.countMu.Unlock()
+	c, err := s.count(k)
+	if err != nil {
+		return err
+	}
+	return s.db.Set(k, binary.AppendUvarint(nil, uint64(max(0, c-n))), pebble.Sync)
 }
 
 func (s *Store) count(k []byte) (int64, error) {
@@ -220,14 +255,19 @@ func (s *Store) count(k []byte) (int64, error) {
 	return int64(n), err
 }
 
-// RequestCount implements store.Access.
+// RequestCount implements store.Access: the stored count but for the
+// counts reserved and not used yet.
 func (s *Store) RequestCount(ctx context.Context, user, day string) (int64, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
-	n, err := s.count(countKey(user, day))
+	n, err := s.counts.Counted(user, day, func() (int64, error) {
+		s.countMu.Lock()
+		defer s.countMu.Unlock()
+		return s.count(countKey(user, day))
+	})
 	if err != nil {
 		return 0, fmt.Errorf("request count of %q: %w", user, err)
 	}
-	return n, nil
+	return max(0, n), nil
 }

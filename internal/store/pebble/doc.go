@@ -218,10 +218,13 @@
 // answer for absent keys without the memtable's skip-list search; the
 // filter costs 4 MiB once a process applies a batch.
 //
-// Request counts are written without a WAL sync, and a background loop
-// syncs the WAL at most CountSyncInterval (100 ms) after the previous sync
-// while there are new counts: a killed process or a machine crash loses at
-// most the counts of that interval plus one fsync. Pebble keeps an unsynced
-// WAL block in the process's memory, not in the OS page cache, so unsynced
-// writes do not survive even a killed process.
+// Request counts are counted in memory from blocks reserved with one
+// synced write each (package quota, access.go): the stored count is never
+// below the requests counted, so a killed process or a machine crash loses
+// no count; it leaves counted the unused rest of a user's block, at most
+// quota.MaxLease requests (1,024) and a 64th of the user's quota. Close
+// writes the exact counts. (Pebble keeps an unsynced WAL block in the
+// process's memory, not in the OS page cache, so a count must be synced
+// before it is relied on: an unsynced write does not survive even a
+// killed process.)
 package pebble

@@ -1,6 +1,7 @@
 package pebble
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/tipd/tipd/internal/intel"
 	"github.com/tipd/tipd/internal/store"
+	"github.com/tipd/tipd/internal/store/quota"
 )
 
 // DefaultCacheSize is the block cache size when Options.CacheSize is 0.
@@ -66,9 +68,9 @@ type Store struct {
 	// version counts the committed batches of Apply (store.Versioned);
 	// one process opens a store at a time, so it sees every change.
 	version  atomic.Uint64
-	accessMu sync.Mutex // serialises token changes
-	countMu  sync.Mutex // serialises request counting
-	counts   countSyncer
+	accessMu sync.Mutex    // serialises token changes
+	countMu  sync.Mutex    // serialises the writes of request counts
+	counts   *quota.Ledger // counts requests in blocks (access.go)
 
 	feedVerMu sync.Mutex // serialises PutFeedVersions (feedversions.go)
 
@@ -145,7 +147,8 @@ func Open(dir string, opts Options) (*Store, error) {
 		_ = lock.Close()
 		return nil, fmt.Errorf("open store %s: %w", dir, err)
 	}
-	s := &Store{dir: dir, db: db, lock: lock, counts: newCountSyncer()}
+	s := &Store{dir: dir, db: db, lock: lock}
+	s.counts = quota.New(countWriter{s}, quota.Options{First: firstLease})
 	legacy, err := hasHashKeys(db)
 	if err != nil {
 		_ = db.Close()
@@ -153,7 +156,6 @@ func Open(dir string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("open store %s: %w", dir, err)
 	}
 	s.hashKeys.Store(legacy)
-	go s.syncLoop()
 	return s, nil
 }
 
@@ -240,8 +242,10 @@ func (s *Store) Close() error {
 		s.applyMu.Lock()
 		s.settle()
 		s.applyMu.Unlock()
-		s.stopSync()
-		err := s.db.Close()
+		err := s.counts.Close(context.Background())
+		if cerr := s.db.Close(); err == nil {
+			err = cerr
+		}
 		if lerr := s.lock.Close(); err == nil {
 			err = lerr
 		}

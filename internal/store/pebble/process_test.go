@@ -183,20 +183,19 @@ func testKillDuringApply(t *testing.T, mode string) {
 
 const childCounts = 20
 
-// Counts are synced within CountSyncInterval even when nothing else is
-// written: a process killed after that keeps them all (Pebble holds an
-// unsynced WAL block in the process's memory).
+// A count is synced before it is handed out: a process killed at once
+// after counting keeps every count, and leaves counted at most the unused
+// rest of its block (a 64th of the quota of 1000 here).
 func TestKillAfterCounts(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a process")
 	}
-	// The bound, with room for a slow fsync on a loaded machine.
-	s := killChild(t, "count", CountSyncInterval+900*time.Millisecond)
+	s := killChild(t, "count", 0)
 	n, err := s.RequestCount(t.Context(), "bob", "2026-11-28")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n != childCounts {
-		t.Errorf("after kill: %d requests counted, want %d", n, childCounts)
+	if n < childCounts || n > childCounts+1000/64 {
+		t.Errorf("after kill: %d requests counted, want %d to %d", n, childCounts, childCounts+1000/64)
 	}
 }

@@ -84,7 +84,6 @@ func TestReadsAfterReopen(t *testing.T) {
 		if err := s.db.Close(); err != nil {
 			t.Fatal(err)
 		}
-		s.stopSync()
 		if err := s.lock.Close(); err != nil {
 			t.Fatal(err)
 		}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/tipd/tipd/internal/intel"
 	"github.com/tipd/tipd/internal/store"
+	"github.com/tipd/tipd/internal/store/quota"
 )
 
 const userCols = `name, access, day_quota, expires, api_access, password_hash, cert_fingerprints, created`
@@ -39,11 +40,14 @@ func (s *Store) PutUser(ctx context.Context, u intel.User) error {
 	if fps == nil {
 		fps = []string{}
 	}
-	_, err := s.pool.Exec(ctx, `INSERT INTO users AS t (`+userCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+	err := s.changeAccess(ctx, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `INSERT INTO users AS t (`+userCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 		ON CONFLICT (name) DO UPDATE SET access = EXCLUDED.access, day_quota = EXCLUDED.day_quota, expires = EXCLUDED.expires,
 			api_access = EXCLUDED.api_access, password_hash = EXCLUDED.password_hash,
 			cert_fingerprints = EXCLUDED.cert_fingerprints, created = EXCLUDED.created`,
-		u.Name, u.Access, u.DayQuota, ts(u.Expires), u.APIAccess, u.PasswordHash, fps, ts(u.Created))
+			u.Name, u.Access, u.DayQuota, ts(u.Expires), u.APIAccess, u.PasswordHash, fps, ts(u.Created))
+		return err
+	})
 	return wrapErr(ctx, "put user", err)
 }
 
@@ -94,8 +98,24 @@ func scanToken(row pgx.Row) (intel.Token, error) {
 var _ store.TokenUserReader = (*Store)(nil)
 
 // TokenUser implements store.TokenUserReader: one query joining the token
-// to its user.
+// to its user, or none when this process keeps them (accesscache.go).
 func (s *Store) TokenUser(ctx context.Context, hash string) (intel.Token, intel.User, error) {
+	keep := s.keeping()
+	if keep {
+		if tu, ok := s.access.token(hash); ok {
+			return tu.t, tu.u, ctx.Err()
+		}
+	}
+	gen := s.access.generation()
+	t, u, err := s.readTokenUser(ctx, hash)
+	if err == nil && keep {
+		s.access.putToken(hash, tokenUser{t, u}, gen)
+	}
+	return t, u, err
+}
+
+// readTokenUser reads a token and its user.
+func (s *Store) readTokenUser(ctx context.Context, hash string) (intel.Token, intel.User, error) {
 	var t intel.Token
 	var u intel.User
 	var issued, texp, uexp, created pgtype.Timestamptz
@@ -128,7 +148,7 @@ func (s *Store) SetToken(ctx context.Context, t intel.Token) error {
 	if badText(t.User) || badText(t.Hash) {
 		return intel.Invalid("token: text with a NUL byte or invalid UTF-8")
 	}
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	err := s.changeAccess(ctx, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `DELETE FROM tokens WHERE hash = $1 AND user_name <> $2`, t.Hash, t.User); err != nil {
 			return err
 		}
@@ -184,53 +204,87 @@ func (s *Store) RevokeToken(ctx context.Context, user string) error {
 	if badText(user) {
 		return nil
 	}
-	_, err := s.pool.Exec(ctx, `DELETE FROM tokens WHERE user_name = $1`, user)
+	err := s.changeAccess(ctx, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `DELETE FROM tokens WHERE user_name = $1`, user)
+		return err
+	})
 	return wrapErr(ctx, "revoke token", err)
 }
 
-// countRequest is the whole quota check: it inserts the day's row or adds
-// one to it while it is below the quota, atomically under the row lock, so
-// any number of connections and processes count exactly. No row back means
-// the quota was reached (or is zero).
-const countRequest = `INSERT INTO request_counts AS c (user_name, day, count)
-SELECT $1, $2::date, 1 WHERE $3::bigint > 0
-ON CONFLICT (user_name, day) DO UPDATE SET count = c.count + 1 WHERE c.count < $3::bigint
-RETURNING count`
+// Request counting. Every process counts its requests in memory from
+// blocks of counts it reserves in request_counts (package quota): one
+// statement adds a block to the day's row without ever taking it past the
+// quota, so the processes together never count past it, and each gives
+// back what it did not use when it closes or when the user has been idle
+// for countIdle. A count is in the database before it is handed out, so a
+// killed process loses none; it leaves counted the unused rest of its
+// blocks (at most quota.MaxLease per user, until the day ends).
 
-// CountRequest implements store.Access.
-func (s *Store) CountRequest(ctx context.Context, user, day string, quota int64) (int64, bool, error) {
+// countIdle is how long a user counts nothing before this process gives
+// back the rest of the user's block, for the other processes to use.
+const countIdle = time.Second
+
+// reserveCounts adds a block of at most $3 counts to the day's row of
+// $1 and $2 (made by ensureCounts), at most a quota.Share-th of what is
+// left of the quota $4, atomically under the row lock: the locked
+// subquery reads the row as it is once the lock is held, so any number
+// of connections and processes reserve exactly. No row back means the
+// quota was reached.
+var reserveCounts = fmt.Sprintf(`UPDATE request_counts c SET count = c.count + g.got
+FROM (SELECT LEAST($3::bigint, ($4::bigint - count + %[1]d) / %[2]d) AS got FROM request_counts
+	WHERE user_name = $1 AND day = $2::date FOR UPDATE) g
+WHERE c.user_name = $1 AND c.day = $2::date AND g.got > 0
+RETURNING c.count, g.got`, quota.Share-1, quota.Share)
+
+// ensureCounts makes the day's row of a user if there is none.
+const ensureCounts = `INSERT INTO request_counts (user_name, day, count) VALUES ($1, $2::date, 0)
+ON CONFLICT (user_name, day) DO NOTHING`
+
+// CountRequest implements store.Access (see "Request counting" above).
+func (s *Store) CountRequest(ctx context.Context, user, day string, max int64) (int64, bool, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, false, err
 	}
-	d, err := parseDay(day)
-	if err != nil {
+	if _, err := parseDay(day); err != nil {
 		return 0, false, err
 	}
 	if badText(user) {
 		return 0, false, intel.Invalid("user name with a NUL byte or invalid UTF-8")
 	}
-	// One round trip: the count commits without waiting for the WAL flush
-	// (synchronous_commit off for this transaction only), like the Pebble
-	// store's counters; it is visible at once and exact, and only a crash
-	// of the database server can lose the last three wal_writer_delay
-	// (600 ms by default).
+	if max <= 0 {
+		n, err := s.RequestCount(ctx, user, day)
+		return n, false, err
+	}
+	return s.counts.Count(ctx, user, day, max)
+}
+
+// countWriter is the quota.Reserver of a Store.
+type countWriter struct{ s *Store }
+
+// Reserve implements quota.Reserver: one round trip. The block commits
+// without waiting for the WAL flush (synchronous_commit off for this
+// transaction only): it is visible at once and exact, and only a crash of
+// the database server can lose the last three wal_writer_delay (600 ms by
+// default).
+func (w countWriter) Reserve(ctx context.Context, user, day string, n, max int64) (int64, int64, error) {
 	var b pgx.Batch
 	b.Queue(`BEGIN`)
 	b.Queue(`SET LOCAL synchronous_commit TO off`)
-	b.Queue(countRequest, user, d, quota)
+	b.Queue(ensureCounts, user, day)
+	b.Queue(reserveCounts, user, day, n, max)
 	b.Queue(`COMMIT`)
-	br := s.pool.SendBatch(ctx, &b)
-	var n int64
-	_, err = br.Exec()
-	if err == nil {
-		_, err = br.Exec()
+	br := w.s.pool.SendBatch(ctx, &b)
+	var count, got int64
+	var err error
+	for range 3 {
+		if err == nil {
+			_, err = br.Exec()
+		}
 	}
-	counted := false
 	if err == nil {
-		err = br.QueryRow().Scan(&n)
-		counted = err == nil
+		err = br.QueryRow().Scan(&count, &got)
 		if notFound(err) {
-			err = nil
+			err, got = nil, 0
 		}
 	}
 	if err == nil {
@@ -240,29 +294,42 @@ func (s *Store) CountRequest(ctx context.Context, user, day string, quota int64)
 		err = cerr
 	}
 	if err != nil {
-		return 0, false, wrapErr(ctx, "count request", err)
+		return 0, 0, wrapErr(ctx, "count request", err)
 	}
-	if counted {
-		return n, true, nil
+	if got == 0 {
+		count, err = w.s.storedCount(ctx, user, day)
 	}
-	n, err = s.RequestCount(ctx, user, day)
-	return n, false, err
+	return count, got, err
 }
 
-// RequestCount implements store.Access.
+// Release implements quota.Reserver.
+func (w countWriter) Release(ctx context.Context, user, day string, n int64) error {
+	_, err := w.s.pool.Exec(ctx, `UPDATE request_counts SET count = GREATEST(0, count - $3::bigint)
+		WHERE user_name = $1 AND day = $2::date`, user, day, n)
+	return wrapErr(ctx, "give back request counts", err)
+}
+
+// RequestCount implements store.Access: the stored count but for the
+// counts this process reserved and has not used; the unused counts of
+// other processes are in it.
 func (s *Store) RequestCount(ctx context.Context, user, day string) (int64, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
-	d, err := parseDay(day)
-	if err != nil {
+	if _, err := parseDay(day); err != nil {
 		return 0, err
 	}
 	if badText(user) {
 		return 0, nil
 	}
+	n, err := s.counts.Counted(user, day, func() (int64, error) { return s.storedCount(ctx, user, day) })
+	return max(0, n), err
+}
+
+// storedCount reads the day's count of a user.
+func (s *Store) storedCount(ctx context.Context, user, day string) (int64, error) {
 	var n int64
-	err = s.pool.QueryRow(ctx, `SELECT count FROM request_counts WHERE user_name = $1 AND day = $2::date`, user, d).Scan(&n)
+	err := s.pool.QueryRow(ctx, `SELECT count FROM request_counts WHERE user_name = $1 AND day = $2::date`, user, day).Scan(&n)
 	if notFound(err) {
 		return 0, nil
 	}

@@ -117,7 +117,7 @@
 //	INSERT INTO spam_events … only IDs new to the address, then
 //	INSERT INTO addr_summary … spam_attacks = t.spam_attacks + EXCLUDED.spam_attacks,
 //		spam_types = tipd_union_cap(t.spam_types, EXCLUDED.spam_types, 32)
-//	INSERT INTO request_counts … (see CountRequest)
+//	UPDATE request_counts … (see CountRequest)
 //
 // Within a batch the same rules fold duplicates first: min/max for times
 // and hits, bool_or, the first most severe zone, the latest record's source
@@ -198,19 +198,21 @@
 //
 // # Access
 //
-// CountRequest is one statement,
+// CountRequest counts in memory from blocks of counts (package quota; see
+// "Request counting" in access.go). A block is reserved with one round trip,
 //
-//	INSERT INTO request_counts AS c (user_name, day, count)
-//	SELECT $1, $2::date, 1 WHERE $3 > 0
-//	ON CONFLICT (user_name, day) DO UPDATE SET count = c.count + 1 WHERE c.count < $3
-//	RETURNING count
+//	INSERT INTO request_counts … count 0 ON CONFLICT DO NOTHING;
+//	UPDATE request_counts c SET count = c.count + g.got
+//	FROM (SELECT LEAST(n, (quota - count + 3) / 4) AS got … FOR UPDATE) g …
+//	RETURNING c.count, g.got
 //
 // which the row lock makes exact across connections and processes; no row
-// back means the quota is reached, and the count is then read. It runs in a
-// transaction with synchronous_commit off (sent with BEGIN and COMMIT in one
-// round trip), so a request does not wait for a WAL flush; a crash of the
-// database server may lose the counts of the last three wal_writer_delay
-// (600 ms by default; PostgreSQL's asynchronous commit).
+// back means the quota is reached. It runs in a transaction with
+// synchronous_commit off (sent with BEGIN and COMMIT in one round trip), so
+// a request does not wait for a WAL flush; a crash of the database server
+// may lose the blocks reserved in the last three wal_writer_delay (600 ms
+// by default; PostgreSQL's asynchronous commit). Unused counts are given
+// back (count - n) when the user is idle for a second and at Close.
 //
 // # Differences from the in-memory reference
 //

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"slices"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
@@ -56,10 +57,13 @@ func (s *Store) PutHold(ctx context.Context, h intel.Hold) error {
 	default:
 		hash = h.Hash
 	}
-	_, err := s.pool.Exec(ctx, `INSERT INTO holds (ref, cidr, url, domain, hash, report, reason, created) VALUES ($1, $2::cidr, $3, $4, $5, $6, $7, $8)
+	err := s.changeAccess(ctx, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `INSERT INTO holds (ref, cidr, url, domain, hash, report, reason, created) VALUES ($1, $2::cidr, $3, $4, $5, $6, $7, $8)
 		ON CONFLICT (ref) DO UPDATE SET cidr = EXCLUDED.cidr, url = EXCLUDED.url, domain = EXCLUDED.domain,
 			hash = EXCLUDED.hash, report = EXCLUDED.report, reason = EXCLUDED.reason, created = EXCLUDED.created`,
-		h.Ref, cidr, url, domain, hash, report, h.Reason, ts(h.Created))
+			h.Ref, cidr, url, domain, hash, report, h.Reason, ts(h.Created))
+		return err
+	})
 	return wrapErr(ctx, "put hold", err)
 }
 
@@ -71,21 +75,49 @@ func (s *Store) DeleteHold(ctx context.Context, ref string) error {
 	if badText(ref) {
 		return fmt.Errorf("hold %q: %w", ref, intel.ErrNotFound)
 	}
-	tag, err := s.pool.Exec(ctx, `DELETE FROM holds WHERE ref = $1`, ref)
-	if err != nil {
-		return wrapErr(ctx, "delete hold", err)
+	errGone := fmt.Errorf("hold %q: %w", ref, intel.ErrNotFound)
+	err := s.changeAccess(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `DELETE FROM holds WHERE ref = $1`, ref)
+		if err == nil && tag.RowsAffected() == 0 {
+			return errGone // nothing changed: rolled back, no notification
+		}
+		return err
+	})
+	if err == errGone {
+		return err
 	}
-	if tag.RowsAffected() == 0 {
-		return fmt.Errorf("hold %q: %w", ref, intel.ErrNotFound)
-	}
-	return nil
+	return wrapErr(ctx, "delete hold", err)
 }
 
-// Holds implements store.Access.
+// Holds implements store.Access: from memory while this process keeps
+// the holds (accesscache.go).
 func (s *Store) Holds(ctx context.Context) ([]intel.Hold, error) {
+	hs, err := s.holdList(ctx)
+	return slices.Clone(hs), err
+}
+
+// holdList returns every hold, sorted by reference: the kept list (which
+// callers must not change) or one read from the database.
+func (s *Store) holdList(ctx context.Context) ([]intel.Hold, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	keep := s.keeping()
+	if keep {
+		if hs, ok := s.access.holdList(); ok {
+			return hs, nil
+		}
+	}
+	gen := s.access.generation()
+	hs, err := s.readHolds(ctx)
+	if err == nil && keep {
+		s.access.putHolds(hs, gen)
+	}
+	return hs, err
+}
+
+// readHolds reads every hold, sorted by reference.
+func (s *Store) readHolds(ctx context.Context) ([]intel.Hold, error) {
 	rows, err := s.pool.Query(ctx, `SELECT `+holdCols+` FROM holds ORDER BY ref`)
 	if err != nil {
 		return nil, wrapErr(ctx, "holds", err)
@@ -101,9 +133,24 @@ func (s *Store) Holds(ctx context.Context) ([]intel.Hold, error) {
 // so that a hold put by any process applies to the next lookup of all. A
 // name is asked for with each name above it (domain = ANY, one index probe
 // per label), hashes by exact value.
+//
+// While this process keeps the holds (accesscache.go) they are matched in
+// memory instead, with the same rules (intel.Hold.Matches).
 func (s *Store) Hold(ctx context.Context, q intel.HoldQuery) (intel.Hold, bool, error) {
 	if err := ctx.Err(); err != nil {
 		return intel.Hold{}, false, err
+	}
+	if s.keeping() {
+		hs, err := s.holdList(ctx)
+		if err != nil {
+			return intel.Hold{}, false, err
+		}
+		for _, h := range hs {
+			if h.Matches(q) {
+				return h, true, nil
+			}
+		}
+		return intel.Hold{}, false, nil
 	}
 	var addr, url any
 	if q.IP.IsValid() {

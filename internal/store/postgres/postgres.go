@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/tipd/tipd/internal/intel"
 	"github.com/tipd/tipd/internal/store"
+	"github.com/tipd/tipd/internal/store/quota"
 )
 
 // Options tune a Store.
@@ -33,6 +35,9 @@ type Store struct {
 	url   string
 	ver   versionWatch // see version.go
 	feeds feedLocks    // see feedlock.go
+	// counts counts requests in blocks (access.go, "Request counting").
+	counts *quota.Ledger
+	access accessCache // users, tokens and holds kept (accesscache.go)
 }
 
 var _ store.Store = (*Store)(nil)
@@ -63,6 +68,7 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 		pool.Close()
 		return nil, err
 	}
+	s.counts = quota.New(countWriter{s}, quota.Options{Idle: countIdle})
 	return s, nil
 }
 
@@ -88,11 +94,18 @@ func (s *Store) checkSchema(ctx context.Context) error {
 	return nil
 }
 
-// Close closes the connection pool.
+// Close gives back the request counts reserved and not used, and closes
+// the connection pool.
 func (s *Store) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	err := s.counts.Close(ctx)
+	cancel()
 	s.stopListening()
 	s.closeFeedLocks()
 	s.pool.Close()
+	if err != nil {
+		return fmt.Errorf("close postgres store: %w", err)
+	}
 	return nil
 }
 

@@ -300,6 +300,76 @@ func TestQuotaAcrossPools(t *testing.T) {
 	}
 }
 
+// Two stores (as two processes would have) counting a large quota count
+// from blocks: together never past the quota, each count handed out once,
+// the stored count the counted requests and the unused rest of the
+// blocks, and exactly the counted ones once both have closed.
+func TestQuotaBlocksAcrossPools(t *testing.T) {
+	u := pgtest.FreshSchema(t)
+	s1, err := Open(t.Context(), u, Options{MaxConns: 10, Migrate: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s2, err := Open(t.Context(), u, Options{MaxConns: 10})
+	if err != nil {
+		s1.Close()
+		t.Fatal(err)
+	}
+	const workers, each, max = 16, 300, 4000
+	var mu sync.Mutex
+	ok, counts := 0, map[int64]int{}
+	var wg sync.WaitGroup
+	for i := range workers {
+		s := []*Store{s1, s2}[i%2]
+		wg.Go(func() {
+			for range each {
+				n, counted, err := s.CountRequest(context.Background(), "bob", "2024-03-01", max)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if counted {
+					mu.Lock()
+					ok++
+					counts[n]++
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if ok > max {
+		t.Errorf("counted requests: got %d, more than the quota of %d", ok, max)
+	}
+	for n, k := range counts {
+		if k != 1 {
+			t.Errorf("count %d returned %d times, want once", n, k)
+		}
+	}
+	stored := func() int64 {
+		var n int64
+		if err := s1.pool.QueryRow(t.Context(), `SELECT count FROM request_counts WHERE user_name = 'bob'`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	unused := s1.counts.Unused("bob", "2024-03-01") + s2.counts.Unused("bob", "2024-03-01")
+	if got := stored(); got != int64(ok)+unused {
+		t.Errorf("stored count %d, want the %d counted and %d reserved unused", got, ok, unused)
+	}
+	t.Logf("%d counted, %d reserved unused, %d requests refused", ok, unused, workers*each-ok)
+	s1.Close()
+	s2.Close()
+	s3, err := Open(t.Context(), u, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s3.Close()
+	if n, err := s3.RequestCount(t.Context(), "bob", "2024-03-01"); err != nil || n != int64(ok) {
+		t.Errorf("after both closed: RequestCount %d, %v; want the %d counted", n, err, ok)
+	}
+}
+
 // The list reads are bounded index range scans: the plan reads the recency
 // index of the address and stops at the limit.
 func TestListPlans(t *testing.T) {

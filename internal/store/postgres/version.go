@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -61,15 +62,27 @@ func (s *Store) listen(ctx context.Context) {
 				_, err = conn.Exec(ctx, "LISTEN "+pgx.Identifier{intelChannel + " " + schema}.Sanitize())
 			}
 			if err == nil {
+				err = listenAccess(ctx, conn, schema) // accesscache.go
+			}
+			if err == nil {
 				w.n.Add(1)
+				s.access.drop()
 				w.listening.Store(true)
 				for {
-					if _, err := conn.WaitForNotification(ctx); err != nil {
+					n, err := conn.WaitForNotification(ctx)
+					if err != nil {
 						break
+					}
+					if strings.HasPrefix(n.Channel, accessChannel+" ") {
+						if err := s.ackAccess(ctx, conn, schema, n.Payload); err != nil {
+							break
+						}
+						continue
 					}
 					w.n.Add(1)
 				}
 				w.listening.Store(false)
+				s.access.drop()
 				w.n.Add(1)
 			}
 			closeCtx, cancel := context.WithTimeout(context.Background(), time.Second)
