@@ -42,18 +42,13 @@ func (c *counts) stored(user, day string) int64 {
 	return c.n[[2]string{user, day}]
 }
 
-// clock is a settable clock.
+// clock is a fixed clock.
 type clock struct {
 	mu sync.Mutex
 	t  time.Time
 }
 
 func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 func TestGrant(t *testing.T) {
 	for _, tc := range []struct{ count, n, quota, want int64 }{
