@@ -29,6 +29,8 @@ func cmdCA(ctx context.Context, e *env, args []string) error {
 	fs := e.newFlags("ca init", "[-dir DIR] [-store URL]")
 	storeURL := e.storeFlag(fs)
 	dir := fs.String("dir", "", "directory for ca.pem and ca.key (default: <store dir>/ca of a Pebble store)")
+	// -ca-dir, as tipd cert names the same directory.
+	fs.StringVar(dir, "ca-dir", "", "the same as -dir")
 	pos, err := parse(fs, args[1:])
 	if err != nil {
 		return err

@@ -154,7 +154,13 @@ func TestMutualTLSBasic(t *testing.T) {
 	}
 	// A certificate of alice signed by another CA, bound to her all the same.
 	rogue := filepath.Join(dir, "rogue")
-	tipdIn(t, "", "ca", "init", "-dir", filepath.Join(dir, "rogue-ca"))
+	tipdIn(t, "", "ca", "init", "-ca-dir", filepath.Join(dir, "rogue-ca")) // the name tipd cert uses
+	tipdIn(t, "", "ca", "init", "-dir", filepath.Join(dir, "other-ca"))
+	for _, d := range []string{"rogue-ca", "other-ca"} {
+		if _, err := os.Stat(filepath.Join(dir, d, "ca.pem")); err != nil {
+			t.Errorf("ca init into %s: %v", d, err)
+		}
+	}
 	tipdIn(t, "", "cert", "issue", "-ca-dir", filepath.Join(dir, "rogue-ca"), "-store", st, "-out", rogue, "alice")
 	tokAlice := strings.TrimSpace(tipdIn(t, "", "token", "issue", "-store", st, "alice"))
 	tokCarol := strings.TrimSpace(tipdIn(t, "", "token", "issue", "-store", st, "carol"))
