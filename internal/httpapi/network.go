@@ -360,26 +360,8 @@ func (s *server) asNetworks(asn uint32, as *networkAS) ([]netip.Prefix, bool) {
 			}
 			sub := netip.PrefixFrom(a, widest)
 			nets = append(nets, sub)
-			a = nextPrefixAddr(sub)
+			a = store.NextPrefix(sub)
 		}
 	}
 	return nets, truncated
-}
-
-// nextPrefixAddr returns the first address after p.
-func nextPrefixAddr(p netip.Prefix) netip.Addr {
-	b := p.Masked().Addr().AsSlice()
-	i := (p.Bits() - 1) / 8
-	inc := byte(1) << (7 - (p.Bits()-1)%8)
-	for ; i >= 0; i-- {
-		s := b[i] + inc
-		carry := s < b[i]
-		b[i] = s
-		if !carry {
-			break
-		}
-		inc = 1
-	}
-	a, _ := netip.AddrFromSlice(b)
-	return a
 }

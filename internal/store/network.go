@@ -175,16 +175,17 @@ func NetworkBuckets(nets []netip.Prefix) ([]NetBucket, bool, error) {
 			}
 			b := netip.PrefixFrom(a, size)
 			out = append(out, NetBucket{Net: b, Filter: b})
-			a = nextBucket(a, size)
+			a = NextPrefix(netip.PrefixFrom(a, size))
 		}
 	}
 	return out, false, nil
 }
 
-// nextBucket returns the first address of the bucket of size bits after
-// the one starting at a.
-func nextBucket(a netip.Addr, bits int) netip.Addr {
-	b := a.AsSlice()
+// NextPrefix returns the first address after the prefix p (wrapping to
+// the first address of the family after the last prefix).
+func NextPrefix(p netip.Prefix) netip.Addr {
+	bits := p.Bits()
+	b := p.Masked().Addr().AsSlice()
 	i := (bits - 1) / 8
 	inc := byte(1) << (7 - (bits-1)%8)
 	for ; i >= 0; i-- {

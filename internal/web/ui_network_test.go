@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -16,14 +15,9 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/tipd/tipd/internal/access"
-	"github.com/tipd/tipd/internal/httpapi"
 	"github.com/tipd/tipd/internal/intel"
-	"github.com/tipd/tipd/internal/netdata"
-	"github.com/tipd/tipd/internal/report"
 	"github.com/tipd/tipd/internal/store"
 	"github.com/tipd/tipd/internal/store/pebble"
-	"github.com/tipd/tipd/internal/web"
 )
 
 // netStack is the real tipd stack on a Pebble store holding addresses of
@@ -67,27 +61,7 @@ func netStack(t *testing.T) *stack {
 	if err := store.PutFeedVersions(ctx, st, map[string]time.Time{"Example Doc Feed": testNow.Add(-time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
-	net := netdata.NewHolder()
-	if err := net.Refresh(ctx, st, true); err != nil {
-		t.Fatal(err)
-	}
-	acc := &access.Service{Store: st, Now: now}
-	if _, err := acc.AddUser(ctx, "analyst", access.License{
-		Access: intel.AccessCommercial, DayQuota: 100000, APIAccess: true, Expires: testNow.AddDate(1, 0, 0),
-	}); err != nil {
-		t.Fatal(err)
-	}
-	token, _, err := acc.IssueToken(ctx, "analyst", 30*24*time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	api := httpapi.NewServer(nil, httpapi.Config{}, httpapi.Deps{
-		Access:  acc,
-		Reports: &report.Builder{Store: st, Net: net, Now: now},
-	})
-	srv := httptest.NewServer(mount(web.Handler(), api))
-	t.Cleanup(srv.Close)
-	return &stack{srv: srv, token: token}
+	return serveStack(t, st, now)
 }
 
 // apiNetwork asks GET /api/network directly, for what the page must show.

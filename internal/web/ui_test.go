@@ -100,7 +100,14 @@ func newStackOn(t *testing.T, st store.Store) *stack {
 	if sum.Skipped > 0 || sum.Unplaced > 0 {
 		t.Fatalf("import: %d bad lines (%v), %d records without an address; want none", sum.Skipped, sum.Bad, sum.Unplaced)
 	}
+	return serveStack(t, st, now)
+}
 
+// serveStack serves the API and the portal on st at the clock now, with
+// the user analyst (Commercial, 100,000 requests a day) and its token.
+func serveStack(t *testing.T, st store.Store, now func() time.Time) *stack {
+	t.Helper()
+	ctx := t.Context()
 	net := netdata.NewHolder()
 	if err := net.Refresh(ctx, st, true); err != nil {
 		t.Fatal(err)
@@ -108,7 +115,7 @@ func newStackOn(t *testing.T, st store.Store) *stack {
 	acc := &access.Service{Store: st, Now: now}
 	if _, err := acc.AddUser(ctx, "analyst", access.License{
 		Access: intel.AccessCommercial, DayQuota: 100000, APIAccess: true,
-		Expires: testNow.AddDate(1, 0, 0),
+		Expires: now().AddDate(1, 0, 0),
 	}); err != nil {
 		t.Fatal(err)
 	}
