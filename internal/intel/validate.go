@@ -160,14 +160,12 @@ func (b *Batch) validateObjects(key, text func(...string) bool, src func(Source)
 	invalid func(string, int, string, ...any) error) error {
 	zone := func(z Zone) bool { return z != "" && !z.Valid() }
 	objKey := func(k ObjectKind, s string) bool {
-		if s == "" || key(s) || !k.Valid() {
-			return true
-		}
 		if k == ObjectFile {
-			h, err := NormalizeHash(s)
-			return err != nil || h != s
+			// A hash key is its normal form (NormalizeHash): upper-case
+			// hex of a hash's length (and not bad).
+			return !normalHash(s) || key(s)
 		}
-		return false
+		return s == "" || key(s) || !k.Valid()
 	}
 	for i, r := range b.ObjectInfos {
 		if objKey(r.Kind, r.Key) || text(r.Type, r.Packer, r.Signer, r.SignerStatus) || text(r.Allows...) || key(r.Allows...) || src(r.Source) {
@@ -185,21 +183,14 @@ func (b *Batch) validateObjects(key, text func(...string) bool, src func(Source)
 			return invalid("link", i, "invalid list, owner or item")
 		}
 	}
-	for i, r := range b.FileHashes {
-		n := 0
-		for _, h := range []struct {
-			v    string
-			kind string
-		}{{r.MD5, "MD5"}, {r.SHA1, "SHA-1"}, {r.SHA256, "SHA-256"}} {
-			if h.v == "" {
-				continue
-			}
-			n++
-			if objKey(ObjectFile, h.v) || HashKind(h.v) != h.kind {
+	for i := range b.FileHashes {
+		r := &b.FileHashes[i]
+		for _, h := range [...]struct{ v, kind string }{{r.MD5, "MD5"}, {r.SHA1, "SHA-1"}, {r.SHA256, "SHA-256"}} {
+			if h.v != "" && (objKey(ObjectFile, h.v) || HashKind(h.v) != h.kind) {
 				return invalid("file hashes", i, "invalid %s", h.kind)
 			}
 		}
-		if n == 0 || src(r.Source) {
+		if r.MD5 == "" && r.SHA1 == "" && r.SHA256 == "" || src(r.Source) {
 			return invalid("file hashes", i, "no hash")
 		}
 	}
@@ -215,4 +206,18 @@ func (b *Batch) validateObjects(key, text func(...string) bool, src func(Source)
 		}
 	}
 	return nil
+}
+
+// normalHash reports whether h is a file hash in its normal form
+// (NormalizeHash): 32, 40 or 64 upper-case hexadecimal digits.
+func normalHash(h string) bool {
+	if HashKind(h) == "" {
+		return false
+	}
+	for i := 0; i < len(h); i++ {
+		if c := h[i]; (c < '0' || c > '9') && (c < 'A' || c > 'F') {
+			return false
+		}
+	}
+	return true
 }
