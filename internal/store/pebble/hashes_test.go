@@ -148,6 +148,24 @@ func hashRecords(rng *rand.Rand, src intel.Source, n int) *intel.Batch {
 	return b
 }
 
+// hashWorld makes 12 batches of hashRecords from the seed (s1, s2) and
+// the answers of a reference store that applied them all.
+func hashWorld(t *testing.T, s1, s2 uint64) ([]*intel.Batch, map[string]any) {
+	t.Helper()
+	var batches []*intel.Batch
+	rng := rand.New(rand.NewPCG(s1, s2))
+	for i := range 12 {
+		batches = append(batches, hashRecords(rng, intel.Source{Feed: "test", File: fmt.Sprint("f", i)}, 1+rng.IntN(6)))
+	}
+	ref := mem.New()
+	for _, b := range batches {
+		if err := ref.Apply(context.Background(), b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return batches, hashAnswers(t, ref)
+}
+
 // allHashes are the hashes hashRecords names.
 func allHashes() []string {
 	var out []string
@@ -211,19 +229,8 @@ func changeOrder(t *testing.T, s *Store) []string {
 // a file once its summary changes.
 func TestLegacyFileHashes(t *testing.T) {
 	ctx := context.Background()
-	var batches []*intel.Batch
-	rng := rand.New(rand.NewPCG(7, 8))
-	for i := range 12 {
-		batches = append(batches, hashRecords(rng, intel.Source{Feed: "test", File: fmt.Sprint("f", i)}, 1+rng.IntN(6)))
-	}
+	batches, want := hashWorld(t, 7, 8)
 	const half = 6
-	ref := mem.New()
-	for _, b := range batches {
-		if err := ref.Apply(ctx, b); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want := hashAnswers(t, ref)
 	var moved []string // the F keys of the legacy store
 	run := func(name string, legacy func(*testing.T, *Store)) ([]string, *Store) {
 		s, err := Open(t.TempDir(), Options{})
@@ -339,19 +346,8 @@ func TestLegacyLinks(t *testing.T) {
 // into a store that never had them.
 func TestMigrateFileHashes(t *testing.T) {
 	ctx := context.Background()
-	var batches []*intel.Batch
-	rng := rand.New(rand.NewPCG(9, 10))
-	for i := range 12 {
-		batches = append(batches, hashRecords(rng, intel.Source{Feed: "test", File: fmt.Sprint("f", i)}, 1+rng.IntN(6)))
-	}
+	batches, want := hashWorld(t, 9, 10)
 	const half = 8
-	ref := mem.New()
-	for _, b := range batches {
-		if err := ref.Apply(ctx, b); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want := hashAnswers(t, ref)
 	open := func() *Store {
 		s, err := Open(t.TempDir(), Options{CacheSize: 8 << 20})
 		if err != nil {
