@@ -178,15 +178,7 @@ var netIndexUpgrade = indexUpgrade{
 	state:  keyNetIndex,
 	serial: true,
 	ranges: [][2][]byte{{{tAddr}, {tAddr + 1}}},
-	index: func(b *pebble.Batch, k, v []byte) error {
-		if len(k) != 17 {
-			return errCorrupt
-		}
-		ip := netip.AddrFrom16([16]byte(k[1:])).Unmap()
-		var sum addrSum
-		if err := decAddrSum(&dec{s: string(v)}, &sum); err != nil {
-			return fmt.Errorf("summary of %s: %w", ip, err)
-		}
+	index: eachAddrSummary(func(b *pebble.Batch, ip netip.Addr, sum *addrSum) error {
 		if sum.last.IsZero() {
 			return nil
 		}
@@ -198,5 +190,5 @@ var netIndexUpgrade = indexUpgrade{
 			}
 		}
 		return nil
-	},
+	}),
 }

@@ -22,7 +22,20 @@ var keyReportAddrs = []byte{tMeta, 'r', 'l', 'i', 'n', 'k', 's'}
 var reportAddrsUpgrade = indexUpgrade{
 	state:  keyReportAddrs,
 	ranges: [][2][]byte{{{tAddr}, {tAddr + 1}}},
-	index: func(b *pebble.Batch, k, v []byte) error {
+	index: eachAddrSummary(func(b *pebble.Batch, ip netip.Addr, sum *addrSum) error {
+		for _, id := range sum.reportIDs {
+			if err := b.Set(reportAddrKey(id, ip), nil, nil); err != nil {
+				return err
+			}
+		}
+		return nil
+	}),
+}
+
+// eachAddrSummary makes the index function of an upgrade that walks the
+// address summaries: fn gets each address and its decoded summary.
+func eachAddrSummary(fn func(b *pebble.Batch, ip netip.Addr, sum *addrSum) error) func(b *pebble.Batch, k, v []byte) error {
+	return func(b *pebble.Batch, k, v []byte) error {
 		if len(k) != 17 {
 			return errCorrupt
 		}
@@ -31,11 +44,6 @@ var reportAddrsUpgrade = indexUpgrade{
 		if err := decAddrSum(&dec{s: string(v)}, &sum); err != nil {
 			return fmt.Errorf("summary of %s: %w", ip, err)
 		}
-		for _, id := range sum.reportIDs {
-			if err := b.Set(reportAddrKey(id, ip), nil, nil); err != nil {
-				return err
-			}
-		}
-		return nil
-	},
+		return fn(b, ip, &sum)
+	}
 }
