@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"sync"
 	"testing"
@@ -176,4 +177,21 @@ func TestBurstLimitTinyRate(t *testing.T) {
 	if w.Code != http.StatusTooManyRequests || w.Header().Get("Retry-After") != "86400" {
 		t.Errorf("got %d Retry-After %q, want 429 and 86400", w.Code, w.Header().Get("Retry-After"))
 	}
+}
+
+// doCounted asks alice's GET of target and checks its status and whether
+// it took one count of her quota (counted) or none; it returns the answer,
+// or nil after an error when the status is not the one wanted.
+func (e *env) doCounted(t testing.TB, target string, status int, counted bool) *httptest.ResponseRecorder {
+	t.Helper()
+	before := e.dayCount(t, "alice")
+	w := e.do(t, http.MethodGet, target, "alice")
+	if w.Code != status {
+		t.Errorf("%s: got status %d, want %d; body %s", target, w.Code, status, w.Body)
+		return nil
+	}
+	if n := e.dayCount(t, "alice") - before; n != map[bool]int64{true: 1}[counted] {
+		t.Errorf("%s: counted %d times, want counted=%v", target, n, counted)
+	}
+	return w
 }

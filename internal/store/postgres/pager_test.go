@@ -7,8 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/tipd/tipd/internal/intel"
 	"github.com/tipd/tipd/internal/store"
 )
@@ -45,15 +43,7 @@ func TestListPagePlans(t *testing.T) {
 	}
 	for _, tc := range tests {
 		args := append(append(tc.args, tc.q.args...), 10)
-		rows, err := s.pool.Query(t.Context(), `EXPLAIN `+tc.q.text, args...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
-		if err != nil {
-			t.Fatal(err)
-		}
-		plan := strings.Join(lines, "\n")
+		plan := explainPlan(t, s, tc.q.text, args...)
 		scans := regexp.MustCompile(`Index (Only )?Scan using `+tc.index).FindAllString(plan, -1)
 		limits := strings.Count(plan, "Limit")
 		if strings.Contains(plan, "Seq Scan") || len(scans) == 0 || limits < len(scans)+1 {

@@ -406,15 +406,7 @@ func TestListPlans(t *testing.T) {
 // reading index in order under a Limit, without sorting.
 func checkOrderedPlan(t *testing.T, s *Store, sql, index string, args ...any) {
 	t.Helper()
-	rows, err := s.pool.Query(t.Context(), `EXPLAIN `+sql, args...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		t.Fatal(err)
-	}
-	plan := strings.Join(lines, "\n")
+	plan := explainPlan(t, s, sql, args...)
 	if !regexp.MustCompile(`Index (Only )?Scan using `+index).MatchString(plan) || strings.Contains(plan, "Sort") || !strings.HasPrefix(plan, "Limit") {
 		t.Errorf("plan of %q does not read %s in order under a Limit:\n%s", sql, index, plan)
 	}
@@ -460,4 +452,18 @@ func TestUnstorableText(t *testing.T) {
 	if _, _, err := s.CountRequest(ctx, "bob", "03/01/2024", 10); intel.KindOf(err) != intel.KindInvalid {
 		t.Errorf("CountRequest with a malformed day: got %v, want a KindInvalid error", err)
 	}
+}
+
+// explainPlan is PostgreSQL's plan of sql with args, as EXPLAIN prints it.
+func explainPlan(t *testing.T, s *Store, sql string, args ...any) string {
+	t.Helper()
+	rows, err := s.pool.Query(t.Context(), `EXPLAIN `+sql, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Join(lines, "\n")
 }
