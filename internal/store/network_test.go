@@ -145,19 +145,7 @@ func TestMergeNetworkPage(t *testing.T) {
 		}
 		slices.SortFunc(want, store.CompareNetworkItems)
 		size := 1 + rng.IntN(60)
-		var got []store.NetworkItem
-		q := store.NetworkQuery{Networks: nets, Limit: size}
-		for {
-			p, err := store.MergeNetworkPage(q, f.read)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got = append(got, p.Items...)
-			if p.Next.IsZero() {
-				break
-			}
-			q.After = p.Next
-		}
+		got, _ := allPages(t, store.NetworkQuery{Networks: nets, Limit: size}, f.read, 1<<30)
 		if fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Fatalf("round %d by %d: got %d items, want %d:\ngot  %v\nwant %v", round, size, len(got), len(want), got, want)
 		}
@@ -172,10 +160,19 @@ func TestMergeNetworkPage(t *testing.T) {
 	in := store.NetworkItem{IP: netip.MustParseAddr("2001:db8::7"), LastSeen: base, Hits: 1}
 	f.add(in)
 	q := store.NetworkQuery{Networks: []netip.Prefix{netip.MustParsePrefix("2001:db8::/64")}, Limit: 10}
-	var got []store.NetworkItem
-	pages := 0
-	for ; pages < 10; pages++ {
-		p, err := store.MergeNetworkPage(q, f.read)
+	got, pages := allPages(t, q, f.read, 10)
+	if len(got) != 1 || got[0] != in || pages != 2 {
+		t.Errorf("the /64: got %v after %d pages, want [%v] on the third (4,096 entries skipped a page)", got, pages, in)
+	}
+}
+
+// allPages merges pages of q until the last or until max pages were
+// asked for past the first, as a client would; pages counts the pages
+// followed by another.
+func allPages(t *testing.T, q store.NetworkQuery, read func([]*store.BucketRead) error, max int) (got []store.NetworkItem, pages int) {
+	t.Helper()
+	for ; pages < max; pages++ {
+		p, err := store.MergeNetworkPage(q, read)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -185,7 +182,5 @@ func TestMergeNetworkPage(t *testing.T) {
 		}
 		q.After = p.Next
 	}
-	if len(got) != 1 || got[0] != in || pages != 2 {
-		t.Errorf("the /64: got %v after %d pages, want [%v] on the third (4,096 entries skipped a page)", got, pages, in)
-	}
+	return got, pages
 }

@@ -67,15 +67,7 @@ func netStack(t *testing.T) *stack {
 // apiNetwork asks GET /api/network directly, for what the page must show.
 func (s *stack) apiNetwork(t *testing.T, request string, count int) (items []string, next string) {
 	t.Helper()
-	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, fmt.Sprintf("%s/api/network?request=%s&count=%d", s.srv.URL, request, count), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+s.token)
-	resp, err := s.srv.Client().Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp := s.get(t, s.token, fmt.Sprintf("/api/network?request=%s&count=%d", request, count))
 	defer resp.Body.Close()
 	var a struct {
 		Items []struct{ Ip string }

@@ -145,10 +145,11 @@ func mount(ui, api http.Handler) http.Handler {
 	})
 }
 
-// apiGet asks the API directly, for the values the page must show.
-func (s *stack) apiGet(t *testing.T, token, request string) (int, map[string]any) {
+// get asks the API for path (and query) with token; the caller closes
+// the answer's body.
+func (s *stack) get(t *testing.T, token, path string) *http.Response {
 	t.Helper()
-	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, s.srv.URL+"/api/ip/"+request, nil)
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, s.srv.URL+path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,6 +158,13 @@ func (s *stack) apiGet(t *testing.T, token, request string) (int, map[string]any
 	if err != nil {
 		t.Fatal(err)
 	}
+	return resp
+}
+
+// apiGet asks the API directly, for the values the page must show.
+func (s *stack) apiGet(t *testing.T, token, request string) (int, map[string]any) {
+	t.Helper()
+	resp := s.get(t, token, "/api/ip/"+request)
 	defer resp.Body.Close()
 	var body map[string]any
 	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
@@ -169,15 +177,7 @@ func (s *stack) apiGet(t *testing.T, token, request string) (int, map[string]any
 // the page must show.
 func (s *stack) apiExplain(t *testing.T, request string) explanation {
 	t.Helper()
-	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, s.srv.URL+"/api/explain?request="+request, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+s.token)
-	resp, err := s.srv.Client().Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp := s.get(t, s.token, "/api/explain?request="+request)
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("GET /api/explain?request=%s: status %d, want 200", request, resp.StatusCode)
