@@ -39,11 +39,7 @@ func parseExplain(query string) (lookupRequest, error) {
 	if !ok || raw == "" {
 		return req, intel.Invalid("the request names nothing to explain: use %s?request=<address, domain name, web address or file hash> (last in the query string)", explainPath)
 	}
-	v, err := url.PathUnescape(raw)
-	if err != nil {
-		return req, intel.Invalid("the request %q is not correctly percent-encoded", clip(raw))
-	}
-	t, err := report.ParseExplainTarget(v)
+	t, err := explainTarget(raw)
 	if err != nil {
 		return req, err
 	}
@@ -85,4 +81,14 @@ func (a explainAnswer) stream(buf []byte, _ io.Writer, _ int) ([]byte, error) {
 		return buf, err
 	}
 	return append(append(buf, b...), '\n'), nil
+}
+
+// explainTarget reads the request= value of /api/explain and /api/list,
+// percent-decoded once, as `tipd explain` reads its argument.
+func explainTarget(raw string) (report.ExplainTarget, error) {
+	v, err := url.PathUnescape(raw)
+	if err != nil {
+		return report.ExplainTarget{}, intel.Invalid("the request %q is not correctly percent-encoded", clip(raw))
+	}
+	return report.ParseExplainTarget(v)
 }

@@ -52,11 +52,7 @@ func parseListPage(query string, cfg Config) (lookupRequest, error) {
 	if err != nil {
 		return req, intel.Invalid("the query string %q is malformed: give parameters as name=value pairs joined by &, request last", clip(query))
 	}
-	v, err := url.PathUnescape(raw)
-	if err != nil {
-		return req, intel.Invalid("the request %q is not correctly percent-encoded", clip(raw))
-	}
-	t, err := report.ParseExplainTarget(v)
+	t, err := explainTarget(raw)
 	if err != nil {
 		return req, err
 	}
