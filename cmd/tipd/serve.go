@@ -25,6 +25,7 @@ import (
 	"github.com/tipd/tipd/internal/httpapi"
 	"github.com/tipd/tipd/internal/netdata"
 	"github.com/tipd/tipd/internal/opsock"
+	"github.com/tipd/tipd/internal/reqlog"
 	"github.com/tipd/tipd/internal/report"
 	"github.com/tipd/tipd/internal/score"
 	"github.com/tipd/tipd/internal/store"
@@ -484,7 +485,7 @@ func newLogger(w interface{ Write([]byte) (int, error) }, format string) *slog.L
 	if format == "text" {
 		return slog.New(slog.NewTextHandler(w, nil))
 	}
-	return slog.New(slog.NewJSONHandler(w, nil))
+	return slog.New(reqlog.New(w))
 }
 
 // feedStatuses is the status of the server's scheduled feeds, for the
