@@ -30,8 +30,8 @@ import (
 	"github.com/tipd/tipd/internal/access"
 	"github.com/tipd/tipd/internal/feeds"
 	"github.com/tipd/tipd/internal/intel"
-	"github.com/tipd/tipd/internal/reqlog"
 	"github.com/tipd/tipd/internal/report"
+	"github.com/tipd/tipd/internal/reqlog"
 	"github.com/tipd/tipd/internal/taxii"
 )
 
