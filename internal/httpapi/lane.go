@@ -73,6 +73,9 @@ const (
 	// laneFlush is the size of the output buffer that is written out as
 	// soon as it fills.
 	laneFlush = 64 << 10
+	// laneKeep is the largest output buffer a connection keeps between
+	// answers.
+	laneKeep = 16 << 10
 	// laneMaxFields bounds the header fields of a request the lane reads.
 	laneMaxFields = 64
 )
@@ -80,7 +83,7 @@ const (
 // lanes tracks the connections in the lane, for the listener's Close.
 type lanes struct {
 	mu     sync.Mutex
-	closed bool
+	closed atomic.Bool // set under mu
 	conns  map[*laneConn]struct{}
 }
 
@@ -88,7 +91,7 @@ type lanes struct {
 func (ls *lanes) add(c *laneConn) bool {
 	ls.mu.Lock()
 	defer ls.mu.Unlock()
-	if ls.closed {
+	if ls.closed.Load() {
 		return false
 	}
 	if ls.conns == nil {
@@ -109,7 +112,7 @@ func (ls *lanes) remove(c *laneConn) {
 func (ls *lanes) close() {
 	ls.mu.Lock()
 	defer ls.mu.Unlock()
-	ls.closed = true
+	ls.closed.Store(true)
 	for c := range ls.conns {
 		if c.idle.Load() {
 			c.rw.SetReadDeadline(aLongTimeAgo) //nolint:errcheck // a closed connection is awake already
@@ -117,11 +120,7 @@ func (ls *lanes) close() {
 	}
 }
 
-func (ls *lanes) isClosed() bool {
-	ls.mu.Lock()
-	defer ls.mu.Unlock()
-	return ls.closed
-}
+func (ls *lanes) isClosed() bool { return ls.closed.Load() }
 
 // aLongTimeAgo is a deadline that has passed.
 var aLongTimeAgo = time.Unix(1, 0)
@@ -136,6 +135,7 @@ type laneConn struct {
 
 	buf        []byte // what was read: buf[start:end] is not served yet
 	start, end int
+	deadline   bool // a read deadline is set
 
 	base  *http.Request // the fields every request of the connection shares, its context too
 	w     laneWriter
@@ -222,7 +222,7 @@ func (lc *laneConn) loop() bool {
 // it (nil: not a head the lane serves, hand it over); false when the
 // connection is to be closed (read error, timeout, closing listener).
 func (lc *laneConn) readHead(idle, header time.Duration) ([]byte, bool) {
-	deadline := false
+	headDeadline := false
 	for {
 		if i := bytes.Index(lc.buf[lc.start:lc.end], headEnd); i >= 0 {
 			return lc.buf[lc.start : lc.start+i+len(headEnd)], true
@@ -232,18 +232,14 @@ func (lc *laneConn) readHead(idle, header time.Duration) ([]byte, bool) {
 			if err := lc.w.flush(); err != nil {
 				return nil, false
 			}
-			if idle > 0 {
-				lc.rw.SetReadDeadline(time.Now().Add(idle)) //nolint:errcheck // a closed connection fails its read
-			}
+			lc.setReadDeadline(idle)
 			lc.idle.Store(true)
 			if lc.l.lanes.isClosed() {
 				return nil, false
 			}
-		} else if !deadline {
-			deadline = true
-			if header > 0 {
-				lc.rw.SetReadDeadline(time.Now().Add(header)) //nolint:errcheck // as above
-			}
+		} else if !headDeadline {
+			headDeadline = true
+			lc.setReadDeadline(header)
 		}
 		if lc.start > 0 && lc.end == len(lc.buf) {
 			lc.end = copy(lc.buf, lc.buf[lc.start:lc.end])
@@ -264,6 +260,18 @@ func (lc *laneConn) readHead(idle, header time.Duration) ([]byte, bool) {
 		if !laneStart(lc.buf[lc.start:lc.end]) {
 			return nil, true
 		}
+	}
+}
+
+// setReadDeadline sets the read deadline d from now, or none for 0.
+func (lc *laneConn) setReadDeadline(d time.Duration) {
+	switch {
+	case d > 0:
+		lc.deadline = true
+		lc.rw.SetReadDeadline(time.Now().Add(d)) //nolint:errcheck // a closed connection fails its read
+	case lc.deadline:
+		lc.deadline = false
+		lc.rw.SetReadDeadline(time.Time{}) //nolint:errcheck // as above
 	}
 }
 
@@ -559,8 +567,8 @@ func (w *laneWriter) flush() error {
 		return nil
 	}
 	_, err := w.lc.rw.Write(w.out)
-	if cap(w.out) > 2*laneFlush {
-		w.out = nil
+	if cap(w.out) > laneKeep {
+		w.out = nil // an idle connection holds little
 	} else {
 		w.out = w.out[:0]
 	}

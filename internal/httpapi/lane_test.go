@@ -369,3 +369,40 @@ func TestLaneWriterSameAsNetHTTP(t *testing.T) {
 // nopLog is an http.Server ErrorLog that drops its lines (the aborted
 // handler's).
 func nopLog() *log.Logger { return log.New(io.Discard, "", 0) }
+
+// TestLaneTimeouts: the server's IdleTimeout closes a connection that
+// waits for its next request, and ReadHeaderTimeout one whose head does
+// not come whole, with the lane as without it.
+func TestLaneTimeouts(t *testing.T) {
+	for _, o := range []httpapi.EdgeOptions{{}, {NoLane: true}} {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := &http.Server{Handler: http.HandlerFunc(laneTestHandler), IdleTimeout: 300 * time.Millisecond,
+			ReadHeaderTimeout: 300 * time.Millisecond, ErrorLog: nopLog()}
+		go srv.Serve(httpapi.NewEdgeListener(srv, ln, o))
+		t.Cleanup(func() { srv.Close() })
+		for _, tt := range []struct{ name, send string }{
+			{"idle", "GET /api/ip/small HTTP/1.1\r\nHost: x\r\n\r\n"},
+			{"partial head", "GET /api/ip/small HTTP/1.1\r\nHo"},
+		} {
+			c, err := net.Dial("tcp", ln.Addr().String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.SetDeadline(time.Now().Add(10 * time.Second))
+			io.WriteString(c, tt.send)
+			start := time.Now()
+			b, err := io.ReadAll(c)
+			c.Close()
+			d := time.Since(start)
+			if err != nil || d < 250*time.Millisecond || d > 5*time.Second {
+				t.Errorf("lane off %v, %s: closed after %v (%v)", o.NoLane, tt.name, d, err)
+			}
+			if tt.name == "idle" && !strings.HasSuffix(string(b), "small answer") {
+				t.Errorf("lane off %v: %q", o.NoLane, b)
+			}
+		}
+	}
+}
