@@ -3,10 +3,13 @@ package httpapi
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"log"
 	"net"
 	"net/http"
 	"net/textproto"
 	"net/url"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"sync"
@@ -48,8 +51,9 @@ import (
 // with one when it is at most laneChunking bytes and chunked otherwise;
 // "Connection: close" in the request or the answer closes the connection
 // after the answer; answers to pipelined requests go in order, in one
-// write when several are ready. A panic of the handler with
-// http.ErrAbortHandler closes the connection. When the listener closes
+// write when several are ready. A panic of the handler closes the
+// connection after the answers before it (and is logged on the server's
+// ErrorLog unless it is http.ErrAbortHandler). When the listener closes
 // (http.Server.Shutdown), idle lane connections are closed at once and the
 // others after their current answer, which says "Connection: close".
 // Unlike net/http's, the handler's context is the connection's: it is
@@ -434,11 +438,25 @@ func (lc *laneConn) serve(r *http.Request) (ok bool) {
 	}
 	w := &lc.w
 	w.reset(r)
+	mark, flushes := len(w.out), w.flushes
 	defer func() {
 		if p := recover(); p != nil {
+			// As net/http: the connection closes; a panic other than
+			// ErrAbortHandler is logged. The answers before this one
+			// still go out, and what this one wrote does too once part
+			// of it was sent.
 			if p != http.ErrAbortHandler {
-				panic(p)
+				msg := fmt.Sprintf("http: panic serving %s: %v\n%s", r.RemoteAddr, p, debug.Stack())
+				if srv.ErrorLog != nil {
+					srv.ErrorLog.Print(msg)
+				} else {
+					log.Print(msg)
+				}
 			}
+			if w.flushes == flushes {
+				w.out = w.out[:mark]
+			}
+			w.flush() //nolint:errcheck // the connection closes anyway
 			ok = false
 		}
 	}()
@@ -459,6 +477,7 @@ type laneWriter struct {
 	written int64
 	body    []byte // the body while the head waits (no Content-Length, at most laneChunking bytes)
 	out     []byte
+	flushes int // writes of out to the connection so far
 	err     error
 }
 
@@ -567,6 +586,7 @@ func (w *laneWriter) flush() error {
 		return nil
 	}
 	_, err := w.lc.rw.Write(w.out)
+	w.flushes++
 	if cap(w.out) > laneKeep {
 		w.out = nil // an idle connection holds little
 	} else {

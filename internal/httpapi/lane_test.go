@@ -316,6 +316,9 @@ func laneTestHandler(w http.ResponseWriter, r *http.Request) {
 		}
 	case "/api/ip/abort":
 		panic(http.ErrAbortHandler)
+	case "/api/ip/panic":
+		io.WriteString(w, "never sent")
+		panic("a bug")
 	case "/api/ip/close":
 		h.Set("Connection", "close")
 		io.WriteString(w, "bye")
@@ -344,11 +347,17 @@ func TestLaneWriterSameAsNetHTTP(t *testing.T) {
 		t.Cleanup(func() { srv.Close() })
 		addrs[i] = ln.Addr().String()
 	}
-	for _, path := range []string{"small", "large", "length", "short", "flush", "nocontent", "abort", "close", "headers"} {
-		req := "GET /api/ip/" + path + " HTTP/1.1\r\nHost: x\r\n\r\n"
-		follow := "GET /api/ip/small HTTP/1.1\r\nHost: x\r\n\r\n"
-		got, gotClosed := exchange(t, addrs[0], nil, req+follow, 2, "GET")
-		want, wantClosed := exchange(t, addrs[1], nil, req+follow, 2, "GET")
+	small := "GET /api/ip/small HTTP/1.1\r\nHost: x\r\n\r\n"
+	for _, path := range []string{"small", "large", "length", "short", "flush", "nocontent", "abort", "panic", "close", "headers", "small panic", "small abort"} {
+		// Each request (a space: pipelined), then one more.
+		var reqs string
+		for _, p := range strings.Fields(path) {
+			reqs += "GET /api/ip/" + p + " HTTP/1.1\r\nHost: x\r\n\r\n"
+		}
+		reqs += small
+		n := len(strings.Fields(path)) + 1
+		got, gotClosed := exchange(t, addrs[0], nil, reqs, n, "GET")
+		want, wantClosed := exchange(t, addrs[1], nil, reqs, n, "GET")
 		if strings.Join(got, "\n---\n") != strings.Join(want, "\n---\n") || gotClosed != wantClosed {
 			t.Errorf("%s: with the lane (closed %v)\n%s\nwithout (closed %v)\n%s", path, gotClosed, strings.Join(got, "\n---\n"),
 				wantClosed, strings.Join(want, "\n---\n"))
