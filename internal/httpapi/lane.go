@@ -69,7 +69,7 @@ var lanePrefixes = [...]string{lookupPrefix, domainPrefix, urlPrefix, hashPrefix
 
 const (
 	// laneBuffer is the lane's read buffer; a request head that does not
-	// fit goes to net/http.
+	// fit, or is over the server's MaxHeaderBytes, goes to net/http.
 	laneBuffer = 16 << 10
 	// laneChunking is net/http's bufferBeforeChunkingSize: an answer
 	// without Content-Length up to this size is sent with one.
@@ -229,6 +229,9 @@ func (lc *laneConn) readHead(idle, header time.Duration) ([]byte, bool) {
 	headDeadline := false
 	for {
 		if i := bytes.Index(lc.buf[lc.start:lc.end], headEnd); i >= 0 {
+			if i+len(headEnd) > lc.l.maxHeader {
+				return nil, true // net/http's limit decides
+			}
 			return lc.buf[lc.start : lc.start+i+len(headEnd)], true
 		}
 		if lc.start == lc.end {
