@@ -196,12 +196,15 @@ func (l *edgeListener) serveLane(c net.Conn, e *edgeConn) {
 // net/http, false when it is to be closed.
 func (lc *laneConn) loop() bool {
 	srv := lc.l.srv
-	idle := srv.IdleTimeout
+	idle, header := srv.IdleTimeout, srv.ReadHeaderTimeout
 	if idle == 0 {
 		idle = srv.ReadTimeout
 	}
+	if header == 0 {
+		header = srv.ReadTimeout
+	}
 	for {
-		head, ok := lc.readHead(idle, srv.ReadHeaderTimeout)
+		head, ok := lc.readHead(idle, header)
 		if !ok {
 			return false
 		}
