@@ -31,6 +31,15 @@ type SummaryListsReader interface {
 	AddressWithLists(ctx context.Context, ip netip.Addr, limits ListLimits, dst *AddressLists) (intel.AddressSummary, error)
 }
 
+// QuotaHolder is an optional interface of an Access backend that counts
+// requests in blocks it reserves (internal/store/quota): HoldsCount
+// reports whether it holds a count of user on day that it would hand out
+// under quota now, so that a request of the user is within the quota
+// without a read.
+type QuotaHolder interface {
+	HoldsCount(user, day string, quota int64) bool
+}
+
 // ReportsReader is an optional interface of a backend that reads several
 // reports at once (one round trip), as ReportsByID documents.
 type ReportsReader interface {
