@@ -75,8 +75,11 @@ const (
 	// without Content-Length up to this size is sent with one.
 	laneChunking = 2048
 	// laneFlush is the size of the output buffer that is written out as
-	// soon as it fills.
-	laneFlush = 64 << 10
+	// soon as it fills, in the handler's Write: a larger answer is sent
+	// while the handler holds its memory for it (the lookups' memory
+	// bound), and a connection holds at most this much of answers
+	// already made (pipelined ones, written together).
+	laneFlush = 8 << 10
 	// laneKeep is the largest output buffer a connection keeps between
 	// answers.
 	laneKeep = 16 << 10
