@@ -214,10 +214,19 @@ func normalHash(h string) bool {
 	if HashKind(h) == "" {
 		return false
 	}
+	var bad uint8
 	for i := 0; i < len(h); i++ {
-		if c := h[i]; (c < '0' || c > '9') && (c < 'A' || c > 'F') {
-			return false
+		bad |= notUpperHex[h[i]]
+	}
+	return bad == 0
+}
+
+// notUpperHex is 1 for every byte but the upper-case hex digits.
+var notUpperHex = func() (t [256]uint8) {
+	for i := range t {
+		if (i < '0' || i > '9') && (i < 'A' || i > 'F') {
+			t[i] = 1
 		}
 	}
-	return true
-}
+	return t
+}()

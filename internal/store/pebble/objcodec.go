@@ -100,8 +100,12 @@ func decLink(d *dec, l *intel.Link) error {
 type objSum struct {
 	info     intel.ObjectInfo
 	listings []intel.ObjectListing // sorted by Feed, Category; Kind and Key not stored
-	whois    intel.DomainWhois
-	lists    [intel.NumLinkLists]intel.ListCount
+	// whois is the WHOIS record of a host that has one (nil: none).
+	whois *intel.DomainWhois
+	// lists are the counts of the object's lists that have any, by list
+	// (see count): an object has items in few of the lists, and a batch
+	// decodes a summary for every object it touches.
+	lists []listCount
 	// hashes is the FileHashes stored under a file's hash (hasHashes:
 	// one is).
 	hashes    intel.FileHashes
@@ -128,9 +132,9 @@ type objSum struct {
 
 func encObjSum(dst []byte, s *objSum) ([]byte, error) {
 	var j []byte // the WHOIS record
-	if s.whois.Domain != "" {
+	if s.whois != nil && s.whois.Domain != "" {
 		var err error
-		if j, err = whoisJSON(nil, &s.whois); err != nil {
+		if j, err = whoisJSON(nil, s.whois); err != nil {
 			return nil, err
 		}
 	}
@@ -165,19 +169,19 @@ func encObjSum(dst []byte, s *objSum) ([]byte, error) {
 	}
 	n := 0
 	for _, c := range s.lists {
-		if c != (intel.ListCount{}) {
+		if c.c != (intel.ListCount{}) {
 			n++
 		}
 	}
 	e.uvarint(uint64(n))
-	for list, c := range s.lists {
-		if c == (intel.ListCount{}) {
+	for _, c := range s.lists {
+		if c.c == (intel.ListCount{}) {
 			continue
 		}
-		e.byte(byte(list))
-		e.varint(c.Items)
-		e.varint(c.Hits)
-		e.zone(c.MaxZone)
+		e.byte(byte(c.list))
+		e.varint(c.c.Items)
+		e.varint(c.c.Hits)
+		e.zone(c.c.MaxZone)
 	}
 	e.uvarint(uint64(len(j)))
 	e.b = append(e.b, j...)
@@ -198,6 +202,43 @@ func encObjSum(dst []byte, s *objSum) ([]byte, error) {
 		}
 	}
 	return appendValueStamp(e.b, s.stamp), nil
+}
+
+// listCount is the count of one list of an object's summary.
+type listCount struct {
+	list intel.LinkList
+	c    intel.ListCount
+}
+
+// count is the count of one list of the object (zero if it has none).
+func (s *objSum) count(list intel.LinkList) intel.ListCount {
+	for _, c := range s.lists {
+		if c.list == list {
+			return c.c
+		}
+	}
+	return intel.ListCount{}
+}
+
+// countRef is the count of one list of the object, to change, added (at
+// zero, in list order) if the summary has none.
+func (s *objSum) countRef(list intel.LinkList) *intel.ListCount {
+	i := 0
+	for ; i < len(s.lists) && s.lists[i].list <= list; i++ {
+		if s.lists[i].list == list {
+			return &s.lists[i].c
+		}
+	}
+	s.lists = slices.Insert(s.lists, i, listCount{list: list})
+	return &s.lists[i].c
+}
+
+// counts are the counts of every list of the object.
+func (s *objSum) counts() (out [intel.NumLinkLists]intel.ListCount) {
+	for _, c := range s.lists {
+		out[c.list] = c.c
+	}
+	return out
 }
 
 // Sections of a summary after its WHOIS record: a tag byte and the
@@ -340,10 +381,11 @@ func decObjSumFields(d *dec, s *objSum, whois bool) error {
 			d.fail()
 			break
 		}
-		s.lists[list] = c
+		*s.countRef(intel.LinkList(list)) = c
 	}
 	if j := d.view(); whois && j != "" && d.err == nil {
-		if err := json.Unmarshal([]byte(j), &s.whois); err != nil {
+		s.whois = new(intel.DomainWhois)
+		if err := json.Unmarshal([]byte(j), s.whois); err != nil {
 			d.fail()
 		}
 	}

@@ -118,7 +118,7 @@ func (a *applier) newObject(k []byte) bool {
 			return false
 		}
 	}
-	return s.lists[list].Items == 0 || s.inlined(list) != nil
+	return s.count(list).Items == 0 || s.inlined(list) != nil
 }
 
 // obj returns the summary of an object as the batch sees it, decoded once
@@ -235,7 +235,7 @@ func (a *applier) objects(b *intel.Batch) error {
 		if err != nil {
 			return err
 		}
-		s.whois = r
+		s.whois = &r
 	}
 	if err := a.fileHashes(b); err != nil {
 		return err
@@ -340,7 +340,7 @@ func (a *applier) links(b *intel.Batch) error {
 		if err != nil {
 			return err
 		}
-		c := &s.lists[r.List]
+		c := s.countRef(r.List)
 		if !found {
 			c.Items++
 		}
