@@ -124,7 +124,7 @@ func (s *Store) ApplyAsync(ctx context.Context, b *intel.Batch, done func(error)
 		it:       it,
 		dur:      dur,
 		prev:     prev,
-		o:        newOverlay(4 * n),
+		o:        newOverlay(s.overlaySize(n)),
 		addrs:    map[[16]byte]*addrSum{},
 		heads:    map[[17]byte]*head{},
 		urls:     map[string]*urlSum{},
@@ -146,6 +146,9 @@ func (s *Store) ApplyAsync(ctx context.Context, b *intel.Batch, done func(error)
 	if err != nil {
 		return err
 	}
+	if n > 0 {
+		s.slotsPerRecord = float64(len(a.o.slots)) / float64(n)
+	}
 	a.o.eachWrite(s.recent.add)
 	if !a.stamped.IsZero() {
 		s.lastStamp = a.stamped
@@ -158,6 +161,18 @@ func (s *Store) ApplyAsync(ctx context.Context, b *intel.Batch, done func(error)
 		done(p.err)
 	}()
 	return nil
+}
+
+// overlaySize is the number of slots to make room for in the overlay of a
+// batch of n records: as many per record as the last batch used, and a
+// little more (a batch of an import is like the one before it), or four
+// per record for the first. Too few costs the overlay's map a few
+// rehashes; too many costs memory cleared for nothing and a sparser map.
+func (s *Store) overlaySize(n int) int {
+	if s.slotsPerRecord == 0 {
+		return 4 * n
+	}
+	return int(s.slotsPerRecord*float64(n)*1.125) + 16
 }
 
 // merge merges b into the applier's overlay.

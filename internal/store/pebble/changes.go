@@ -267,7 +267,7 @@ func (a *applier) writeSummaries(s *Store) error {
 // given as its kind byte and key.
 func (a *applier) markObject(obj string) {
 	if a.objChanged == nil {
-		a.objChanged = map[string]struct{}{}
+		a.objChanged = make(map[string]struct{}, len(a.objs)) // most change
 	}
 	a.objChanged[obj] = struct{}{}
 }

@@ -13,6 +13,18 @@ import (
 // whose stage reads keys adds them to summaryKeys or plan.owned.
 func (a *applier) prefetch(b *intel.Batch) error {
 	keys := summaryKeys(b, a.store.hashKeys.Load())
+	// Room for the summaries of the objects (each may be named more than
+	// once).
+	nobj := 0
+	for _, k := range keys {
+		if k[0] == tObject {
+			nobj++
+		}
+	}
+	if nobj > 0 {
+		a.objs = make(map[string]*objSum, nobj)
+		a.newObjs = make(map[string]struct{}, nobj)
+	}
 	if err := a.fetch(keys); err != nil {
 		return err
 	}
