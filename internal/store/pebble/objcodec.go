@@ -2,7 +2,6 @@ package pebble
 
 import (
 	"encoding/binary"
-	"encoding/json"
 	"slices"
 	"time"
 	"unsafe"
@@ -12,8 +11,8 @@ import (
 
 // Encodings of the object records (domains, web addresses and files; see
 // objects.go): link items, object summaries and file hashes, in the
-// compact encoding of codec.go; the WHOIS record of a summary, which is
-// read rarely, as JSON inside it.
+// compact encoding of codec.go; the WHOIS record of a summary in it too,
+// or as JSON in stores written before (objwhois.go).
 
 // Keys of the object records.
 const (
@@ -131,15 +130,12 @@ type objSum struct {
 }
 
 func encObjSum(dst []byte, s *objSum) ([]byte, error) {
-	var j []byte // the WHOIS record
-	if s.whois != nil && s.whois.Domain != "" {
-		var err error
-		if j, err = whoisJSON(nil, s.whois); err != nil {
-			return nil, err
-		}
-	}
+	hasWhois := s.whois != nil && s.whois.Domain != ""
 	if dst == nil {
-		n := 128 + len(j) + 64*len(s.listings)
+		n := 128 + 64*len(s.listings)
+		if hasWhois {
+			n += whoisSize(s.whois)
+		}
 		if s.hasHashes {
 			n += 96 + len(s.hashes.Source.Feed) + len(s.hashes.Source.File)
 		}
@@ -183,8 +179,13 @@ func encObjSum(dst []byte, s *objSum) ([]byte, error) {
 		e.varint(c.c.Hits)
 		e.zone(c.c.MaxZone)
 	}
-	e.uvarint(uint64(len(j)))
-	e.b = append(e.b, j...)
+	if hasWhois {
+		if err := encWhois(&e, s.whois); err != nil {
+			return nil, err
+		}
+	} else {
+		e.uvarint(0)
+	}
 	if s.hasHashes {
 		e.byte(secHashes)
 		encFileHashes(&e, &s.hashes)
@@ -385,9 +386,7 @@ func decObjSumFields(d *dec, s *objSum, whois bool) error {
 	}
 	if j := d.view(); whois && j != "" && d.err == nil {
 		s.whois = new(intel.DomainWhois)
-		if err := json.Unmarshal([]byte(j), s.whois); err != nil {
-			d.fail()
-		}
+		decWhois(d, j, s.whois)
 	}
 	for d.err == nil && len(d.s) > stampLen {
 		switch d.byte() {
