@@ -46,10 +46,8 @@ type applier struct {
 	// owned by them are known to be absent.
 	newAddrs map[[16]byte]struct{}
 	newURLs  map[string]struct{}
-	// Objects (kind byte and key) without a summary before the batch, the
-	// summaries of the objects the batch touched, decoded (see
-	// objstages.go), and a buffer for knownAbsent.
-	newObjs map[string]struct{}
+	// The summaries of the objects (kind byte and key) the batch touched,
+	// decoded (see objstages.go), and a buffer for knownAbsent.
 	objs    map[string]*objSum
 	objSlab []objSum // see newObjSum
 	kbuf    []byte
@@ -149,7 +147,6 @@ func (s *Store) ApplyAsync(ctx context.Context, b *intel.Batch, done func(error)
 	if n > 0 {
 		s.slotsPerRecord = float64(len(a.o.slots)) / float64(n)
 	}
-	a.o.eachWrite(s.recent.add)
 	if !a.stamped.IsZero() {
 		s.lastStamp = a.stamped
 	}

@@ -105,14 +105,15 @@ func (a *applier) newObject(k []byte) bool {
 		return false
 	}
 	a.kbuf = append(append(a.kbuf[:0], tObject, byte(list.Owner())), k[1:1+i]...)
-	if _, ok := a.newObjs[string(a.kbuf[1:])]; ok {
-		return true
+	_, found, ok := a.before(a.kbuf)
+	switch {
+	case !ok:
+		return false
+	case !found:
+		return true // no summary before the batch
 	}
 	s := a.objs[string(a.kbuf[1:])]
 	if s == nil {
-		if _, found, ok := a.before(a.kbuf); !ok || !found {
-			return false
-		}
 		var err error
 		if s, err = a.obj(intel.ObjectKind(a.kbuf[1]), string(a.kbuf[2:])); err != nil {
 			return false

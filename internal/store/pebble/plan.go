@@ -23,7 +23,6 @@ func (a *applier) prefetch(b *intel.Batch) error {
 	}
 	if nobj > 0 {
 		a.objs = make(map[string]*objSum, nobj)
-		a.newObjs = make(map[string]struct{}, nobj)
 	}
 	if err := a.fetch(keys); err != nil {
 		return err
@@ -62,8 +61,9 @@ func summaryKeys(b *intel.Batch, legacy bool) [][]byte {
 	return objectSummaryKeys(keys, b, legacy)
 }
 
-// markNew notes the addresses, URLs and objects the first round found
-// without a summary: the keys they own are not read (see knownAbsent).
+// markNew notes the addresses and URLs the first round found without a
+// summary: the keys they own are not read (see knownAbsent; objects are
+// told by the overlay, see newObject).
 func (a *applier) markNew() {
 	for i := range a.o.slots {
 		k, f := a.o.slots[i].key, a.o.slots[i].flags
@@ -73,11 +73,6 @@ func (a *applier) markNew() {
 			a.newAddrs[[16]byte([]byte(k[1:]))] = struct{}{}
 		case k[0] == tURL:
 			a.newURLs[k[1:]] = struct{}{}
-		case k[0] == tObject:
-			if a.newObjs == nil {
-				a.newObjs = map[string]struct{}{}
-			}
-			a.newObjs[k[1:]] = struct{}{}
 		}
 	}
 }
