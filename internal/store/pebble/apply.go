@@ -58,7 +58,7 @@ type applier struct {
 	store          *Store
 	listChanged    map[[16]byte]bool
 	urlListChanged map[string]bool
-	objChanged     map[string]struct{} // kind byte and key, see markObject
+	objChanged     []*objSum // see markObject
 	stamped        time.Time
 }
 

@@ -127,6 +127,10 @@ type objSum struct {
 	// summaries held stamps.
 	stamp   time.Time
 	stamped bool
+	// key is the object's kind byte and key (applier.objs), changed
+	// whether the batch changed it (see applier.markObject).
+	key     string
+	changed bool
 }
 
 func encObjSum(dst []byte, s *objSum) ([]byte, error) {

@@ -134,6 +134,7 @@ func (a *applier) obj(kind intel.ObjectKind, key string) (*objSum, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.key = k
 	if a.objs == nil {
 		a.objs = map[string]*objSum{}
 	}
@@ -320,14 +321,18 @@ func (a *applier) links(b *intel.Batch) error {
 		n := len(buf)
 		buf = encLink(buf, &m)
 		newSort, newVal := buf[:n:n], buf[n:]
+		s, err := a.obj(r.List.Owner(), r.Owner)
+		if err != nil {
+			return err
+		}
 		switch {
 		case found && bytes.Equal(oldSort, newSort):
 			if !bytes.Equal(oldVal, newVal) {
 				a.set(ik, newVal)
-				a.markList(lLinks, owner)
+				a.markObject(s)
 			}
 		default:
-			a.markList(lLinks, owner)
+			a.markObject(s)
 			if found {
 				a.del(ik)
 			} else if isReportList(r.List) {
@@ -336,10 +341,6 @@ func (a *applier) links(b *intel.Batch) error {
 			a.set(pk, newSort)
 			ik = append(append(append(append(ik[:0], tIndex, lLinks), owner...), newSort...), item...)
 			a.set(ik, newVal)
-		}
-		s, err := a.obj(r.List.Owner(), r.Owner)
-		if err != nil {
-			return err
 		}
 		c := s.countRef(r.List)
 		if !found {
@@ -380,14 +381,14 @@ func (a *applier) writeObjects() error {
 				a.set(key, v)
 				s.wrote = v
 				a.del(hashesKey(k[1:]))
-				a.markObject(k)
+				a.markObject(s)
 			}
 			continue
 		}
 		if !s.found || !bytes.Equal(valueContent(s.old, s.stamped), valueContent(v, true)) {
 			a.set(key, v)
 			s.wrote = v
-			a.markObject(k)
+			a.markObject(s)
 		}
 	}
 	return nil
