@@ -109,6 +109,10 @@ type objSum struct {
 	// one is).
 	hashes    intel.FileHashes
 	hasHashes bool
+	// hashesEnc, if set, is hashes encoded (encFileHashes), shared by the
+	// summaries of the hashes of one FileHashes record; whatever changes
+	// hashes clears it.
+	hashesEnc []byte
 	// inline are the lists whose items the summary holds itself (see
 	// inlineList), sorted by list.
 	inline []inlineItems
@@ -192,7 +196,11 @@ func encObjSum(dst []byte, s *objSum) ([]byte, error) {
 	}
 	if s.hasHashes {
 		e.byte(secHashes)
-		encFileHashes(&e, &s.hashes)
+		if s.hashesEnc != nil {
+			e.b = append(e.b, s.hashesEnc...)
+		} else {
+			encFileHashes(&e, &s.hashes)
+		}
 	}
 	if len(s.inline) > 0 {
 		e.byte(secLinks)

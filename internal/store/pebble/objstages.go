@@ -256,6 +256,7 @@ func (a *applier) fileHashes(b *intel.Batch) error {
 			return err
 		}
 		r.Normalize()
+		var encoded []byte // r encoded, once for the summaries that take it as it is
 		for _, h := range [...]string{r.MD5, r.SHA1, r.SHA256} {
 			if h == "" {
 				continue
@@ -265,10 +266,16 @@ func (a *applier) fileHashes(b *intel.Batch) error {
 				return err
 			}
 			if !s.hasHashes {
-				s.hashes, s.hasHashes = r, true
+				if encoded == nil {
+					e := enc{make([]byte, 0, 96+len(r.Source.Feed)+len(r.Source.File))}
+					encFileHashes(&e, &r)
+					encoded = e.b
+				}
+				s.hashes, s.hasHashes, s.hashesEnc = r, true, encoded
 				continue
 			}
 			s.hashes.Merge(r)
+			s.hashesEnc = nil
 		}
 	}
 	return nil
