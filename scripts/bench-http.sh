@@ -15,6 +15,10 @@
 #          from memory; no code of tipd's. Its rate is the load generator's
 #          ceiling: tipd's rate is measured against it, so that wrk is shown
 #          not to be the bottleneck.
+#   floor  scripts/barehttp -raw: no net/http, a loop on each connection that
+#          reads request heads and writes the answers; no HTTP beyond that.
+#          Its CPU per request is the floor of any Go server on the machine
+#          (the system calls, the runtime's poller and scheduler).
 #
 # The answers are fetched once from tipd and written for the references:
 #
@@ -175,15 +179,16 @@ nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" >"$work/nginx.out" 2>"$work/n
 pids[nginx]=$!
 urls[nginx]=http://127.0.0.1:$nport
 start bare "$work/barehttp" -dir "$work/html"
+start floor "$work/barehttp" -dir "$work/html" -raw
 for _ in $(seq 1 40); do curl -sf -o /dev/null "${urls[nginx]}/api/ip/$red?count=100" && break; sleep 0.25; done
-for s in nginx bare; do
+for s in nginx bare floor; do
 	if ! cmp -s <(curl -sf "${urls[$s]}/api/ip/$red?count=100") "$work/html/count=100/api/ip/$red"; then
 		echo "$s does not answer the fetched bytes: $(curl -s -o /dev/null -w '%{http_code} %{size_download}' "${urls[$s]}/api/ip/$red?count=100"); $(tail -3 "$work/nginx/error.log" 2>/dev/null)" >&2
 		exit 1
 	fi
 done
 
-servers=(tipd nginx bare)
+servers=(tipd nginx bare floor)
 [ -n "$base" ] && servers+=(base)
 pg=${TIPD_BENCH_POSTGRES:-}
 export PGOPTIONS="--client-min-messages=warning"

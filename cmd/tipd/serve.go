@@ -26,6 +26,7 @@ import (
 	"github.com/tipd/tipd/internal/netdata"
 	"github.com/tipd/tipd/internal/opsock"
 	"github.com/tipd/tipd/internal/report"
+	"github.com/tipd/tipd/internal/reqlog"
 	"github.com/tipd/tipd/internal/score"
 	"github.com/tipd/tipd/internal/store"
 	"github.com/tipd/tipd/internal/store/pebble"
@@ -37,6 +38,7 @@ type serveConfig struct {
 	addr            string
 	tlsCert, tlsKey string
 	noHTTP2         bool   // offer HTTP/1.1 only over TLS
+	noLane          bool   // every connection to net/http, none to the lookup lane
 	clientCA        string // CA file for client certificates (mutual TLS)
 	maxCount        int
 	rate            float64 // burst limit: requests per second per user (0: off)
@@ -61,6 +63,7 @@ func (e *env) serveFlags(fs *flag.FlagSet, c *serveConfig) func() {
 	cert := fs.String("tls-cert", e.getenv("TIPD_TLS_CERT"), "TLS certificate file (PEM)")
 	key := fs.String("tls-key", e.getenv("TIPD_TLS_KEY"), "TLS private key file (PEM)")
 	http2 := fs.Bool("http2", true, "over TLS, serve clients that negotiate HTTP/2 in it (false: HTTP/1.1 only)")
+	lane := fs.Bool("lane", true, "serve plain HTTP/1.1 lookups on each connection's own loop (false: net/http serves every request)")
 	maxCount := fs.Int("max-count", 10000, "the largest count a request may ask for")
 	logFormat := fs.String("log", envOr(e.getenv, "TIPD_LOG", "json"), "log format: json, text or none (no log lines, no audit record; env TIPD_LOG)")
 	refresh := fs.Duration("refresh", 5*time.Second, "how often to look for network data changed by other processes")
@@ -82,6 +85,7 @@ func (e *env) serveFlags(fs *flag.FlagSet, c *serveConfig) func() {
 		c.verdicts = *verdicts
 		c.answerCacheMiB = *answerCache
 		c.noHTTP2 = !*http2
+		c.noLane = !*lane
 	}
 }
 
@@ -319,7 +323,7 @@ func (e *env) serve(ctx context.Context, st store.Store, loc storeLocation, c se
 	}
 	// The edge listener terminates TLS itself and answers net/http's own
 	// refusals in JSON (httpapi/edge.go); the server speaks HTTP/1.1.
-	ln = httpapi.NewEdgeListener(srv, ln, httpapi.EdgeOptions{TLS: tlsConfig, Metrics: metrics, NoHTTP2: c.noHTTP2})
+	ln = httpapi.NewEdgeListener(srv, ln, httpapi.EdgeOptions{TLS: tlsConfig, Metrics: metrics, NoHTTP2: c.noHTTP2, NoLane: c.noLane})
 
 	var wg sync.WaitGroup
 	errc := make(chan error, 2)
@@ -481,7 +485,7 @@ func newLogger(w interface{ Write([]byte) (int, error) }, format string) *slog.L
 	if format == "text" {
 		return slog.New(slog.NewTextHandler(w, nil))
 	}
-	return slog.New(slog.NewJSONHandler(w, nil))
+	return slog.New(reqlog.New(w))
 }
 
 // feedStatuses is the status of the server's scheduled feeds, for the

@@ -83,8 +83,16 @@ func decode[T any](t *testing.T, a answer) T {
 // returns every object and the date_added span of each page.
 func pageAll(t *testing.T, u, token string, limit int, extra ...string) []taxiiObject {
 	t.Helper()
+	all, _ := pageAllLast(t, u, token, limit, extra...)
+	return all
+}
+
+// pageAllLast is pageAll that also returns the X-TAXII-Date-Added-Last
+// of the last page that had objects.
+func pageAllLast(t *testing.T, u, token string, limit int, extra ...string) ([]taxiiObject, string) {
+	t.Helper()
 	var all []taxiiObject
-	next := ""
+	next, lastAdded := "", ""
 	for pages := 0; ; pages++ {
 		if pages > 100 {
 			t.Fatal("paging never ended")
@@ -108,11 +116,14 @@ func pageAll(t *testing.T, u, token string, limit int, extra ...string) []taxiiO
 			t.Errorf("page %d lacks the X-TAXII-Date-Added headers", pages)
 		}
 		all = append(all, env.Objects...)
+		if len(env.Objects) > 0 {
+			lastAdded = a.header.Get("X-TAXII-Date-Added-Last")
+		}
 		if !env.More {
 			if env.Next != "" {
 				t.Errorf("last page has next %q", env.Next)
 			}
-			return all
+			return all, lastAdded
 		}
 		if env.Next == "" {
 			t.Fatalf("page %d: more without next", pages)

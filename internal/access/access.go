@@ -290,7 +290,11 @@ func (s *Service) Check(ctx context.Context, u intel.User) error {
 	if err := s.checkLicence(u, now); err != nil {
 		return err
 	}
-	n, err := s.Store.RequestCount(ctx, u.Name, store.Day(now))
+	day := store.Day(now)
+	if qh, ok := s.Store.(store.QuotaHolder); ok && qh.HoldsCount(u.Name, day, u.DayQuota) {
+		return nil // a count reserved for this user today is left: no read
+	}
+	n, err := s.Store.RequestCount(ctx, u.Name, day)
 	if err != nil {
 		return fmt.Errorf("read request count of %s: %w", u.Name, err)
 	}

@@ -268,8 +268,8 @@ func authLockedError(key netip.Prefix, wait float64) error {
 // checkAuthLock refuses a request from a locked-out client address before
 // its credentials are read.
 func (s *server) checkAuthLock(r *http.Request, info *requestInfo) error {
-	if s.authFail == nil {
-		return nil
+	if s.authFail == nil || s.authFail.tracked.Load() == 0 {
+		return nil // no address has failed: nothing to parse or look up
 	}
 	key := clientKey(r.RemoteAddr)
 	locked, wait, quiet := s.authFail.check(key)

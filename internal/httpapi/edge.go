@@ -67,6 +67,10 @@ type EdgeOptions struct {
 	// NoHTTP2 offers HTTP/1.1 only over TLS (by default clients may
 	// negotiate HTTP/2).
 	NoHTTP2 bool
+	// NoLane hands every connection to net/http at once; by default the
+	// lookup lane serves the plain lookups of HTTP/1.1 connections
+	// itself (lane.go).
+	NoLane bool
 }
 
 // NewEdgeListener wraps ln for srv, the http.Server of the API: it sets
@@ -79,7 +83,8 @@ func NewEdgeListener(srv *http.Server, ln net.Listener, o EdgeOptions) net.Liste
 	if o.MaxTarget <= 0 {
 		o.MaxTarget = DefaultMaxTarget
 	}
-	l := &edgeListener{Listener: ln, opts: o, errorLog: srv.ErrorLog, maxHeader: srv.MaxHeaderBytes}
+	l := &edgeListener{Listener: ln, opts: o, errorLog: srv.ErrorLog, maxHeader: srv.MaxHeaderBytes,
+		handoff: make(chan net.Conn), acceptErrs: make(chan error), done: make(chan struct{})}
 	if l.maxHeader <= 0 {
 		l.maxHeader = http.DefaultMaxHeaderBytes
 	}
@@ -129,21 +134,79 @@ type edgeListener struct {
 	errorLog  *log.Logger
 	maxHeader int
 	handshake time.Duration // TLS handshake timeout, 0 for none
+
+	// The lane (lane.go): connections are accepted by acceptLoop, served
+	// in the lane, and handed to net/http's Accept through handoff.
+	startLane  sync.Once
+	acceptErrs chan error
+	handoff    chan net.Conn
+	lanes      lanes
+	closeOnce  sync.Once
+	done       chan struct{} // closed by Close
 }
 
 func (l *edgeListener) Accept() (net.Conn, error) {
+	if l.opts.NoLane {
+		c, _, err := l.accept()
+		return c, err
+	}
+	l.startLane.Do(func() { go l.acceptLoop() })
+	for {
+		select {
+		case c := <-l.handoff:
+			return c, nil
+		case err := <-l.acceptErrs:
+			return nil, err
+		case <-l.done:
+			return nil, net.ErrClosed
+		}
+	}
+}
+
+// acceptLoop accepts connections for the lane, and passes the errors of
+// Accept on to net/http, which decides whether to go on.
+func (l *edgeListener) acceptLoop() {
+	for {
+		c, e, err := l.accept()
+		if err == nil {
+			go l.serveLane(c, e)
+			continue
+		}
+		select {
+		case l.acceptErrs <- err:
+		case <-l.done:
+			return
+		}
+		if errors.Is(err, net.ErrClosed) {
+			return
+		}
+	}
+}
+
+// accept accepts a connection and wraps it.
+func (l *edgeListener) accept() (net.Conn, *edgeConn, error) {
 	c, err := l.Listener.Accept()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	e := &edgeConn{Conn: c, l: l}
 	if l.opts.TLS == nil {
-		return e, nil
+		return e, e, nil
 	}
 	t := &edgeTLSConn{edgeConn: e, raw: c, tls: tls.Server(c, l.opts.TLS)}
 	e.Conn = t.tls
 	e.secure = true
-	return t, nil
+	return t, e, nil
+}
+
+// Close closes the listener and the lane's idle connections; the lane's
+// busy ones close after their current answer.
+func (l *edgeListener) Close() error {
+	l.closeOnce.Do(func() {
+		close(l.done)
+		l.lanes.close()
+	})
+	return l.Listener.Close()
 }
 
 // edgeKey is the context key of a request's *edgeConn.
@@ -166,10 +229,22 @@ type edgeConn struct {
 	secure   bool
 	conflict atomic.Bool // a header block had both Content-Length and Transfer-Encoding
 	scan     lineScan    // touched by reads only, and by the write of a refusal
+	pre      []byte      // what the lane read and did not serve, read first
 }
 
 func (c *edgeConn) Read(p []byte) (int, error) {
-	n, err := c.Conn.Read(p)
+	var (
+		n   int
+		err error
+	)
+	if len(c.pre) > 0 {
+		n = copy(p, c.pre)
+		if c.pre = c.pre[n:]; len(c.pre) == 0 {
+			c.pre = nil
+		}
+	} else {
+		n, err = c.Conn.Read(p)
+	}
 	if n > 0 && c.scan.feed(p[:n]) {
 		c.conflict.Store(true)
 	}

@@ -39,6 +39,8 @@ type edgeServer struct {
 	token  string
 	client *tls.Config // nil for plain TCP
 	errlog *syncBuffer // the http.Server's ErrorLog
+	srv    *http.Server
+	env    *env
 }
 
 func startEdgeServer(t *testing.T, secure bool) *edgeServer {
@@ -65,7 +67,7 @@ func startEdgeServerWith(t *testing.T, secure bool, o httpapi.EdgeOptions) *edge
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &edgeServer{addr: ln.Addr().String(), token: e.tokens["alice"], errlog: &syncBuffer{}}
+	s := &edgeServer{addr: ln.Addr().String(), token: e.tokens["alice"], errlog: &syncBuffer{}, env: e}
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -78,6 +80,7 @@ func startEdgeServerWith(t *testing.T, secure bool, o httpapi.EdgeOptions) *edge
 		o.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 		s.client = &tls.Config{RootCAs: pool, ServerName: "127.0.0.1"}
 	}
+	s.srv = srv
 	go srv.Serve(httpapi.NewEdgeListener(srv, ln, o))
 	t.Cleanup(func() { srv.Close() })
 	return s

@@ -22,6 +22,8 @@ type Metrics struct {
 	answerCacheMisses    prometheus.Counter
 	answerCacheEvictions prometheus.Counter
 	answerCacheBytes     prometheus.Gauge
+
+	laneHandoffs prometheus.Counter
 }
 
 // NewMetrics creates the API metrics and registers them on reg:
@@ -37,6 +39,7 @@ type Metrics struct {
 //	tipd_answer_cache_misses_total                counter
 //	tipd_answer_cache_evictions_total             counter
 //	tipd_answer_cache_bytes                       gauge
+//	tipd_http_lane_handoffs_total                 counter
 //
 // Like prometheus.MustRegister it panics if reg already holds metrics of
 // these names, which is a programming error.
@@ -78,9 +81,11 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "tipd_answer_cache_bytes",
 			Help: "Estimated memory of the kept answers of the current generation.",
 		}),
+		laneHandoffs: counter("tipd_http_lane_handoffs_total",
+			"HTTP/1.1 connections the lookup lane handed to net/http at their first request that is not a plain lookup."),
 	}
 	reg.MustRegister(m.requests, m.latency, m.quotaDenials, m.edgeRefusals, m.authFailures, m.authLockouts, m.turned,
-		m.answerCacheHits, m.answerCacheMisses, m.answerCacheEvictions, m.answerCacheBytes)
+		m.laneHandoffs, m.answerCacheHits, m.answerCacheMisses, m.answerCacheEvictions, m.answerCacheBytes)
 	return m
 }
 

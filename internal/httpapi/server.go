@@ -31,6 +31,7 @@ import (
 	"github.com/tipd/tipd/internal/feeds"
 	"github.com/tipd/tipd/internal/intel"
 	"github.com/tipd/tipd/internal/report"
+	"github.com/tipd/tipd/internal/reqlog"
 	"github.com/tipd/tipd/internal/taxii"
 )
 
@@ -444,37 +445,30 @@ func (s *server) finish(r *http.Request, rm *routeMetrics, status int, code stri
 	if info.quiet {
 		return
 	}
-	attrs := []slog.Attr{
-		slog.String("method", r.Method),
-		slog.String("route", route),
-		slog.String("user", info.user),
-		slog.String("auth", info.auth),
-		slog.String("object", info.loggedObject(status)),
-		slog.Int("status", status),
-		slog.Duration("latency", d),
-		slog.Int64("bytes", n),
-	}
-	if code != "" {
-		attrs = append(attrs, slog.String("code", code))
-	}
+	line := reqlog.Request{Method: r.Method, Route: route, User: info.user, Auth: info.auth,
+		Object: info.loggedObject(status), Status: status, Latency: d, Bytes: n, Code: code}
 	level := slog.LevelInfo
 	if status >= 500 && status != statusClientClosed {
 		level = slog.LevelError
 		if err != nil {
-			attrs = append(attrs, slog.String("error", err.Error()))
+			line.Error = err.Error()
 		}
 	}
-	// The record is made here rather than by Logger.LogAttrs, which looks
-	// up the caller's program counter on every call (runtime.Callers, a
-	// quarter of the log line's cost); the handlers of tipd do not print
-	// it.
 	ctx := r.Context()
 	h := s.logger.Handler()
 	if !h.Enabled(ctx, level) {
 		return
 	}
-	rec := slog.NewRecord(time.Now(), level, "request", 0)
-	rec.AddAttrs(attrs...)
+	if rl, ok := h.(*reqlog.Handler); ok {
+		rl.LogRequest(time.Now(), level, &line)
+		return
+	}
+	// The record is made here rather than by Logger.LogAttrs, which looks
+	// up the caller's program counter on every call (runtime.Callers, a
+	// quarter of the log line's cost); the handlers of tipd do not print
+	// it.
+	rec := slog.NewRecord(time.Now(), level, reqlog.Message, 0)
+	rec.AddAttrs(line.Attrs()...)
 	_ = h.Handle(ctx, rec) // a failed log write has nowhere to go
 }
 

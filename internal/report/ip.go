@@ -103,31 +103,40 @@ func (b *Builder) IP(ctx context.Context, ip netip.Addr, sec Sections, count int
 	if needScore || sec.Has(SecFeedMasks|SecIPWhoIs) {
 		info = b.netInfo(ip)
 	}
-	var sum intel.AddressSummary
-	if needScore || sec.Has(SecIPSpamInfo|SecIPPhishingInfo|SecIndustries) {
-		s, err := b.Store.Address(ctx, ip)
-		if err != nil {
-			return nil, err
-		}
-		sum = s
-	}
-	var reports []intel.Report
-	if needScore || sec.Has(SecIndustries) {
-		var err error
-		if reports, err = b.reports(ctx, sum.ReportIDs); err != nil {
-			return nil, err
-		}
-	}
-	// Every list the sections need, in one read into slices the report
-	// gives back to the pool on Release.
-	var lists store.AddressLists
-	if lim := listLimits(sec, count, needScore); listCount(lim) > 0 {
+	// The summary, and every list the sections need in one read into
+	// slices the report gives back to the pool on Release; together when
+	// both are needed, so that the store reads no list the summary
+	// counts empty.
+	var (
+		sum   intel.AddressSummary
+		lists store.AddressLists
+		err   error
+	)
+	needSum := needScore || sec.Has(SecIPSpamInfo|SecIPPhishingInfo|SecIndustries)
+	lim := listLimits(sec, count, needScore)
+	if listCount(lim) > 0 {
 		r.lists = listsPool.Get().(*store.AddressLists)
-		if err := store.ReadLists(ctx, b.Store, ip, lim, r.lists); err != nil {
+		if needSum {
+			sum, err = store.AddressWithLists(ctx, b.Store, ip, lim, r.lists)
+		} else {
+			err = store.ReadLists(ctx, b.Store, ip, lim, r.lists)
+		}
+		if err != nil {
 			r.Release()
 			return nil, err
 		}
 		lists = *r.lists
+	} else if needSum {
+		if sum, err = b.Store.Address(ctx, ip); err != nil {
+			return nil, err
+		}
+	}
+	var reports []intel.Report
+	if needScore || sec.Has(SecIndustries) {
+		if reports, err = b.reports(ctx, sum.ReportIDs); err != nil {
+			r.Release()
+			return nil, err
+		}
 	}
 	if needScore {
 		rel := related(&sum, lists.Resolutions)

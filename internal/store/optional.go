@@ -24,6 +24,22 @@ type ListsReader interface {
 	AddressLists(ctx context.Context, ip netip.Addr, limits ListLimits, dst *AddressLists) error
 }
 
+// SummaryListsReader is an optional interface of a backend that reads an
+// address's summary and its lists together, as AddressWithLists
+// documents, reading no list its summary counts empty.
+type SummaryListsReader interface {
+	AddressWithLists(ctx context.Context, ip netip.Addr, limits ListLimits, dst *AddressLists) (intel.AddressSummary, error)
+}
+
+// QuotaHolder is an optional interface of an Access backend that counts
+// requests in blocks it reserves (internal/store/quota): HoldsCount
+// reports whether it holds a count of user on day that it would hand out
+// under quota now, so that a request of the user is within the quota
+// without a read.
+type QuotaHolder interface {
+	HoldsCount(user, day string, quota int64) bool
+}
+
 // ReportsReader is an optional interface of a backend that reads several
 // reports at once (one round trip), as ReportsByID documents.
 type ReportsReader interface {
@@ -104,6 +120,21 @@ func ReadLists(ctx context.Context, st Intel, ip netip.Addr, lim ListLimits, dst
 	}
 	dst.Masks, err = readList(ctx, ip, lim.Masks, dst.Masks, st.Masks)
 	return err
+}
+
+// AddressWithLists reads the summary of ip, exactly what Address answers,
+// and its four lists into dst, exactly as ReadLists does. Where st is a
+// SummaryListsReader the lists the summary counts empty (all four, for an
+// address the store knows nothing of) cost no read at all.
+func AddressWithLists(ctx context.Context, st Intel, ip netip.Addr, lim ListLimits, dst *AddressLists) (intel.AddressSummary, error) {
+	if r, ok := st.(SummaryListsReader); ok {
+		return r.AddressWithLists(ctx, ip, lim, dst)
+	}
+	sum, err := st.Address(ctx, ip)
+	if err != nil {
+		return intel.AddressSummary{}, err
+	}
+	return sum, ReadLists(ctx, st, ip, lim, dst)
 }
 
 // readList reads one list into dst[:0]. The items are copied, so that dst

@@ -11,9 +11,18 @@
 // (for example DIR/count=10/api/ip/192.0.2.1 answers
 // /api/ip/192.0.2.1?count=10); anything else is answered 404. Once
 // listening it prints "url: http://HOST:PORT".
+//
+// With -raw it does not use net/http: a loop of its own on each
+// connection reads request heads (up to the empty line, nothing else
+// checked), looks the request target up and writes the answer's status
+// line, four header fields and body, the answers to pipelined requests in
+// one write. It is no HTTP server; it is the floor of what any Go server
+// costs per request on the machine (the read and write system calls, the
+// runtime's network poller and scheduler).
 package main
 
 import (
+	"bytes"
 	"flag"
 	"fmt"
 	"io/fs"
@@ -30,6 +39,7 @@ import (
 func main() {
 	dir := flag.String("dir", "", "directory of answers: DIR/<query>/<path>")
 	addr := flag.String("addr", "127.0.0.1:0", "listen address")
+	raw := flag.Bool("raw", false, "answer with a loop of its own on each connection, not net/http")
 	flag.Parse()
 	if *dir == "" {
 		log.Fatal("barehttp: -dir is required")
@@ -43,6 +53,15 @@ func main() {
 		log.Fatalf("barehttp: %v", err)
 	}
 	fmt.Printf("url: http://%s\n", ln.Addr())
+	if *raw {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				log.Fatalf("barehttp: %v", err)
+			}
+			go answers.serveRaw(c)
+		}
+	}
 	srv := &http.Server{Handler: answers, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
 	log.Fatal(srv.Serve(ln))
 }
@@ -110,4 +129,55 @@ func load(dir string) (answers, error) {
 		return nil, fmt.Errorf("no answers under %s", dir)
 	}
 	return out, nil
+}
+
+// serveRaw answers the requests of c until it closes.
+func (a answers) serveRaw(c net.Conn) {
+	defer c.Close()
+	buf := make([]byte, 16<<10)
+	var out []byte
+	n := 0
+	for {
+		m, err := c.Read(buf[n:])
+		if err != nil {
+			return
+		}
+		n += m
+		start := 0
+		for {
+			i := bytes.Index(buf[start:n], []byte("\r\n\r\n"))
+			if i < 0 {
+				break
+			}
+			line, _, _ := bytes.Cut(buf[start:start+i], []byte("\r\n"))
+			start += i + 4
+			f := bytes.Fields(line)
+			target := ""
+			if len(f) == 3 {
+				target = string(f[1])
+			}
+			path, query, _ := strings.Cut(target, "?")
+			b, ok := a[query][path]
+			if !ok {
+				out = append(out, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"...)
+				continue
+			}
+			out = append(out, "HTTP/1.1 200 OK\r\nCache-Control: no-store\r\nContent-Type: application/json; charset=utf-8\r\nDate: "...)
+			out = time.Now().UTC().AppendFormat(out, http.TimeFormat)
+			out = append(out, "\r\nX-Content-Type-Options: nosniff\r\nContent-Length: "...)
+			out = append(out, b.length[0]...)
+			out = append(out, "\r\n\r\n"...)
+			out = append(out, b.body...)
+		}
+		n = copy(buf, buf[start:n])
+		if n == len(buf) {
+			return // a head larger than the buffer
+		}
+		if len(out) > 0 {
+			if _, err := c.Write(out); err != nil {
+				return
+			}
+			out = out[:0]
+		}
+	}
 }

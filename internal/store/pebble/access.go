@@ -9,6 +9,7 @@ import (
 	"github.com/cockroachdb/pebble/v2"
 
 	"github.com/tipd/tipd/internal/intel"
+	"github.com/tipd/tipd/internal/store"
 	"github.com/tipd/tipd/internal/store/quota"
 )
 
@@ -270,4 +271,12 @@ func (s *Store) RequestCount(ctx context.Context, user, day string) (int64, erro
 		return 0, fmt.Errorf("request count of %q: %w", user, err)
 	}
 	return max(0, n), nil
+}
+
+var _ store.QuotaHolder = (*Store)(nil)
+
+// HoldsCount implements store.QuotaHolder with the blocks of counts this
+// process reserved.
+func (s *Store) HoldsCount(user, day string, quota int64) bool {
+	return s.counts != nil && s.counts.Holds(user, day, quota)
 }

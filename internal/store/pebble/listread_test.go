@@ -155,7 +155,7 @@ func TestDecReportJSON(t *testing.T) {
 		case 1:
 			return []string{}
 		}
-		return []string{"Telecommunications", "Government <&>", "Ünïcode", "quote \" back \\ slash", "\x01ctl"}[:1+r.IntN(5)]
+		return []string{"Telecommunications", "Government <&>", "Ünïcode", "quote \" back \\ slash", "\x01ctl", "\u2028 \U0001F600 \xff"}[:1+r.IntN(6)]
 	}
 	for i := range 2000 {
 		rep := intel.Report{ID: fmt.Sprint("rpt-", i), Type: randName(r, "apt", "crimeware", ""), Title: randName(r, "Mirai wave", "A \"quoted\" title", "tab\there", "日本語"),
@@ -172,7 +172,9 @@ func TestDecReportJSON(t *testing.T) {
 		// Variants outside the plain form, and invalid ones.
 		variants = append(variants, " "+string(b), strings.Replace(string(b), `"ID"`, `"id"`, 1), string(b)+"x",
 			string(b[:r.IntN(len(b))]), strings.Replace(string(b), `"Tags":`, `"Tags": `, 1), strings.Replace(string(b), `"Source":{`, `"Extra":1,"Source":{`, 1),
-			strings.Replace(string(b), `"Geo":null`, `"Geo":nul`, 1), "{}", `{"ID":"a","ID":"b"}`, `{"Tags":["x",]}`, "\xff")
+			strings.Replace(string(b), `"Geo":null`, `"Geo":nul`, 1), "{}", `{"ID":"a","ID":"b"}`, `{"Tags":["x",]}`, "\xff",
+			`{"Title":"\ud83d\ude00 \ud83d \ude00\u00e9\/\b\f"}`, `{"Title":"\ud83d\u0041"}`, `{"Title":"\uD83D\uDE00\x"}`, `{"Title":"a\u12"}`,
+			`{"Title":"\u0000\t\r"}`, `{"Title":"\"`, `{"Title":"\`+"\xff"+`"}`, `{"Title":"é\n`+"\xff"+`"}`)
 		for _, v := range variants {
 			var want intel.Report
 			wantErr := json.Unmarshal([]byte(v), &want)
@@ -188,8 +190,46 @@ func TestDecReportJSON(t *testing.T) {
 			}
 		}
 		var plain intel.Report
-		if !strings.ContainsAny(string(b), "\\") && !decReportJSON(string(b), &plain) {
-			t.Fatalf("plain report not decoded: %s", b)
+		if !decReportJSON(string(b), &plain) {
+			t.Fatalf("report as json.Marshal wrote it not decoded: %s", b)
 		}
 	}
+}
+
+// FuzzDecReportString: a report whose Title is any string, as json.Marshal
+// writes it, is decoded (escapes too) to what json.Unmarshal decodes; and
+// any quoted text decReportJSON accepts as a Title, json.Unmarshal reads
+// the same.
+func FuzzDecReportString(f *testing.F) {
+	for _, s := range []string{"plain", "a\"b\\c\n\t\x01", "<&> \u2028 \U0001F600 é \xff", `\ud83d\ude00 \ud83d`, `\u00e9\/`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		b, err := json.Marshal(intel.Report{Title: s})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got, want intel.Report
+		if err := json.Unmarshal(b, &want); err != nil {
+			t.Fatal(err)
+		}
+		if !decReportJSON(string(b), &got) {
+			t.Fatalf("%s as json.Marshal wrote it not decoded", b)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("%s: got %+v, want %+v", b, got, want)
+		}
+		raw := `{"Title":"` + s + `"}`
+		got = intel.Report{}
+		if !decReportJSON(raw, &got) {
+			return
+		}
+		want = intel.Report{}
+		if err := json.Unmarshal([]byte(raw), &want); err != nil {
+			t.Fatalf("accepted %q, which json.Unmarshal rejects: %v", raw, err)
+		}
+		if got.Title != want.Title {
+			t.Fatalf("%q: got %q, want %q", raw, got.Title, want.Title)
+		}
+	})
 }

@@ -11,7 +11,30 @@ import (
 	"github.com/tipd/tipd/internal/store"
 )
 
-var _ store.ListsReader = (*Store)(nil)
+var (
+	_ store.ListsReader        = (*Store)(nil)
+	_ store.SummaryListsReader = (*Store)(nil)
+)
+
+// AddressWithLists implements store.SummaryListsReader: the summary's item
+// counts (addrSum.lens, which Apply keeps exact: the lists' heads depend
+// on them) say which lists are empty, and those are not read.
+func (s *Store) AddressWithLists(ctx context.Context, ip netip.Addr, lim store.ListLimits, dst *store.AddressLists) (intel.AddressSummary, error) {
+	sum, lens, err := s.address(ctx, ip)
+	if err != nil {
+		return intel.AddressSummary{}, err
+	}
+	for i, l := range []*int{&lim.HostedURLs, &lim.Files, &lim.Resolutions, &lim.Masks} {
+		if lens[listNo(addrLists[i])] == 0 {
+			*l = 0
+		}
+	}
+	return sum, s.AddressLists(ctx, ip, lim, dst)
+}
+
+// addrLists are the four lists of an address in the order of ListLimits'
+// fields.
+var addrLists = [4]byte{lHosted, lFiles, lRes, lMasks}
 
 // AddressLists implements store.ListsReader: the four lists of the address
 // read with one iterator, from their heads (see heads.go) or, for a list
@@ -31,6 +54,10 @@ func (s *Store) AddressLists(ctx context.Context, ip netip.Addr, lim store.ListL
 		dst.Scratch = sc
 	}
 	sc.reset()
+	dst.Files, dst.Masks, dst.Resolutions, dst.HostedURLs = dst.Files[:0], dst.Masks[:0], dst.Resolutions[:0], dst.HostedURLs[:0]
+	if lim.Files <= 0 && lim.Masks <= 0 && lim.Resolutions <= 0 && lim.HostedURLs <= 0 {
+		return nil
+	}
 	// One iterator: each list from its head when the head can serve the
 	// limit (a seek in the head table, in key order), else from the index
 	// (the iterator re-bounded to the list).
@@ -55,29 +82,37 @@ func (s *Store) AddressLists(ctx context.Context, ip netip.Addr, lim store.ListL
 		}
 		return l, nil
 	}
-	l, err := open(lFiles, lim.Files)
-	if err != nil {
-		return err
+	var l listIter
+	if lim.Files > 0 {
+		if l, err = open(lFiles, lim.Files); err != nil {
+			return err
+		}
+		if dst.Files, err = readFiles(&l, ip, lim.Files, dst.Files, sc); err != nil {
+			return err
+		}
 	}
-	if dst.Files, err = readFiles(&l, ip, lim.Files, dst.Files, sc); err != nil {
-		return err
+	if lim.Masks > 0 {
+		if l, err = open(lMasks, lim.Masks); err != nil {
+			return err
+		}
+		if dst.Masks, err = readMasks(&l, ip, lim.Masks, dst.Masks, sc); err != nil {
+			return err
+		}
 	}
-	if l, err = open(lMasks, lim.Masks); err != nil {
-		return err
+	if lim.Resolutions > 0 {
+		if l, err = open(lRes, lim.Resolutions); err != nil {
+			return err
+		}
+		if dst.Resolutions, err = readResolutions(&l, ip, lim.Resolutions, dst.Resolutions, sc); err != nil {
+			return err
+		}
 	}
-	if dst.Masks, err = readMasks(&l, ip, lim.Masks, dst.Masks, sc); err != nil {
-		return err
+	if lim.HostedURLs > 0 {
+		if l, err = open(lHosted, lim.HostedURLs); err != nil {
+			return err
+		}
+		dst.HostedURLs, err = readHosted(&l, ip, lim.HostedURLs, dst.HostedURLs, sc)
 	}
-	if l, err = open(lRes, lim.Resolutions); err != nil {
-		return err
-	}
-	if dst.Resolutions, err = readResolutions(&l, ip, lim.Resolutions, dst.Resolutions, sc); err != nil {
-		return err
-	}
-	if l, err = open(lHosted, lim.HostedURLs); err != nil {
-		return err
-	}
-	dst.HostedURLs, err = readHosted(&l, ip, lim.HostedURLs, dst.HostedURLs, sc)
 	return err
 }
 

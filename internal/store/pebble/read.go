@@ -16,18 +16,25 @@ import (
 
 // Address implements store.Intel: one point read.
 func (s *Store) Address(ctx context.Context, ip netip.Addr) (intel.AddressSummary, error) {
+	out, _, err := s.address(ctx, ip)
+	return out, err
+}
+
+// address reads the summary of ip and the item counts of its four lists
+// (addrSum.lens: all zero for an address the store does not hold).
+func (s *Store) address(ctx context.Context, ip netip.Addr) (intel.AddressSummary, [4]int64, error) {
 	if err := ctx.Err(); err != nil {
-		return intel.AddressSummary{}, err
+		return intel.AddressSummary{}, [4]int64{}, err
 	}
 	ip = intel.NormIP(ip)
 	out := intel.AddressSummary{IP: ip}
 	var sum addrSum
 	found, err := getFn(s.db, addrKey(tAddr, ip), func(v []byte) error { return decAddrSum(&dec{s: string(v)}, &sum) })
 	if err != nil {
-		return intel.AddressSummary{}, fmt.Errorf("address %s: %w", ip, err)
+		return intel.AddressSummary{}, [4]int64{}, fmt.Errorf("address %s: %w", ip, err)
 	}
 	if !found {
-		return out, nil
+		return out, [4]int64{}, nil
 	}
 	out.Hits, out.FirstSeen, out.LastSeen = sum.hits, sum.first, sum.last
 	out.Listings = sum.listings
@@ -38,7 +45,7 @@ func (s *Store) Address(ctx context.Context, ip netip.Addr) (intel.AddressSummar
 	out.Spam = sum.spam
 	out.Phishing = sum.phish.PhishingSummary
 	out.RedURLs, out.RedFiles = sum.redURLs, sum.redFiles
-	return out, nil
+	return out, sum.lens, nil
 }
 
 // bytesView views b as a string without copying; the string must not be

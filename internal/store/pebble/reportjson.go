@@ -2,6 +2,8 @@ package pebble
 
 import (
 	"time"
+	"unicode"
+	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/tipd/tipd/internal/intel"
@@ -9,10 +11,10 @@ import (
 
 // decReportJSON decodes a stored report, the JSON that json.Marshal wrote
 // for an intel.Report, without reflection. It accepts only the plain form
-// json.Marshal produces (no white space, the field names as declared,
-// strings without escapes), in which it decodes exactly what json.Unmarshal
-// decodes; it returns false on anything else, and the caller then uses
-// encoding/json. Strings are substrings of v.
+// json.Marshal produces (no white space, the field names as declared), in
+// which it decodes exactly what json.Unmarshal decodes; it returns false on
+// anything else, and the caller then uses encoding/json. Strings without
+// escapes are substrings of v.
 func decReportJSON(v string, r *intel.Report) bool {
 	p := jsonScan{s: v}
 	return p.object(func(k string) (ok bool) {
@@ -62,8 +64,9 @@ func (p *jsonScan) lit(c byte) bool {
 
 func (p *jsonScan) end() bool { return p.i == len(p.s) }
 
-// str reads a string without escapes or control characters, in valid
-// UTF-8 (json.Unmarshal would replace invalid bytes).
+// str reads a string in valid UTF-8 (json.Unmarshal would replace
+// invalid bytes), without control characters; escapes are decoded as
+// json.Unmarshal decodes them.
 func (p *jsonScan) str() (string, bool) {
 	if !p.lit('"') {
 		return "", false
@@ -78,13 +81,101 @@ func (p *jsonScan) str() (string, bool) {
 				return "", false
 			}
 			return v, true
-		case c == '\\' || c < 0x20:
+		case c == '\\':
+			return p.escaped(start)
+		case c < 0x20:
 			return "", false
 		case c >= utf8.RuneSelf:
 			ascii = false
 		}
 	}
 	return "", false
+}
+
+// escaped reads the rest of a string that holds an escape at p.i (the
+// string's text starts at start) into a new string: \", \\, \/, \b, \f,
+// \n, \r, \t and \uXXXX, a surrogate pair as its character and a lone
+// surrogate as U+FFFD, as json.Unmarshal decodes them.
+func (p *jsonScan) escaped(start int) (string, bool) {
+	b := make([]byte, 0, p.i-start+32)
+	b = append(b, p.s[start:p.i]...)
+	for p.i < len(p.s) {
+		c := p.s[p.i]
+		switch {
+		case c == '"':
+			p.i++
+			if !utf8.Valid(b) {
+				return "", false
+			}
+			return string(b), true
+		case c < 0x20:
+			return "", false
+		case c != '\\':
+			b = append(b, c)
+			p.i++
+			continue
+		}
+		if p.i+1 >= len(p.s) {
+			return "", false
+		}
+		switch e := p.s[p.i+1]; e {
+		case '"', '\\', '/':
+			b = append(b, e)
+		case 'b':
+			b = append(b, '\b')
+		case 'f':
+			b = append(b, '\f')
+		case 'n':
+			b = append(b, '\n')
+		case 'r':
+			b = append(b, '\r')
+		case 't':
+			b = append(b, '\t')
+		case 'u':
+			r := hex4(p.s[p.i:])
+			if r < 0 {
+				return "", false
+			}
+			p.i += 6
+			if utf16.IsSurrogate(r) {
+				if d := utf16.DecodeRune(r, hex4(p.s[p.i:])); d != unicode.ReplacementChar {
+					r = d
+					p.i += 6
+				} else {
+					r = unicode.ReplacementChar
+				}
+			}
+			b = utf8.AppendRune(b, r)
+			continue
+		default:
+			return "", false
+		}
+		p.i += 2
+	}
+	return "", false
+}
+
+// hex4 is the character of the escape \uXXXX at the start of s, -1 when
+// there is none.
+func hex4(s string) rune {
+	if len(s) < 6 || s[0] != '\\' || s[1] != 'u' {
+		return -1
+	}
+	var r rune
+	for _, c := range s[2:6] {
+		switch {
+		case '0' <= c && c <= '9':
+			c -= '0'
+		case 'a' <= c && c <= 'f':
+			c -= 'a' - 10
+		case 'A' <= c && c <= 'F':
+			c -= 'A' - 10
+		default:
+			return -1
+		}
+		r = r*16 + c
+	}
+	return r
 }
 
 // strs reads null (nil) or an array of strings ([] is an empty slice, as

@@ -346,3 +346,11 @@ func parseDay(day string) (time.Time, error) {
 	}
 	return d, nil
 }
+
+var _ store.QuotaHolder = (*Store)(nil)
+
+// HoldsCount implements store.QuotaHolder with the blocks of counts this
+// process reserved.
+func (s *Store) HoldsCount(user, day string, quota int64) bool {
+	return s.counts != nil && s.counts.Holds(user, day, quota)
+}

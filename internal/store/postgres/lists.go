@@ -26,27 +26,73 @@ func (s *Store) AddressLists(ctx context.Context, ip netip.Addr, lim store.ListL
 		return nil
 	}
 	var b pgx.Batch
-	var reads []func(pgx.Rows) error
-	queueList(&b, &reads, hostedSQL, ip, lim.HostedURLs, &dst.HostedURLs, scanHosted(ip))
-	queueList(&b, &reads, filesSQL, ip, lim.Files, &dst.Files, scanFile(&ip))
-	queueList(&b, &reads, resolutionsSQL, ip, lim.Resolutions, &dst.Resolutions, scanResolution(ip))
-	queueList(&b, &reads, masksSQL, ip, lim.Masks, &dst.Masks, scanMask(ip))
+	reads := queueLists(&b, ip, lim, dst)
 	if len(reads) == 0 {
 		return nil
 	}
 	br := s.pool.SendBatch(ctx, &b)
+	err := readLists(br, reads)
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return wrapErr(ctx, "lists of "+ip.String(), err)
+	}
+	return nil
+}
+
+var _ store.SummaryListsReader = (*Store)(nil)
+
+// AddressWithLists implements store.SummaryListsReader: the summary's and
+// the lists' queries in one batch, one round trip.
+func (s *Store) AddressWithLists(ctx context.Context, ip netip.Addr, lim store.ListLimits, dst *store.AddressLists) (intel.AddressSummary, error) {
+	dst.HostedURLs, dst.Files, dst.Resolutions, dst.Masks = dst.HostedURLs[:0], dst.Files[:0], dst.Resolutions[:0], dst.Masks[:0]
+	if err := ctx.Err(); err != nil {
+		return intel.AddressSummary{}, err
+	}
+	ip = intel.NormIP(ip)
+	sum := intel.AddressSummary{IP: ip}
+	if !ip.IsValid() {
+		return sum, nil
+	}
+	var b pgx.Batch
+	queueAddress(&b, ip)
+	reads := queueLists(&b, ip, lim, dst)
+	br := s.pool.SendBatch(ctx, &b)
+	err := readAddress(br, &sum)
+	if err == nil {
+		err = readLists(br, reads)
+	}
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return intel.AddressSummary{}, wrapErr(ctx, "address and lists of "+ip.String(), err)
+	}
+	return sum, nil
+}
+
+// queueLists queues the queries of the lists lim asks for and returns
+// their reads, in order.
+func queueLists(b *pgx.Batch, ip netip.Addr, lim store.ListLimits, dst *store.AddressLists) []func(pgx.Rows) error {
+	var reads []func(pgx.Rows) error
+	queueList(b, &reads, hostedSQL, ip, lim.HostedURLs, &dst.HostedURLs, scanHosted(ip))
+	queueList(b, &reads, filesSQL, ip, lim.Files, &dst.Files, scanFile(&ip))
+	queueList(b, &reads, resolutionsSQL, ip, lim.Resolutions, &dst.Resolutions, scanResolution(ip))
+	queueList(b, &reads, masksSQL, ip, lim.Masks, &dst.Masks, scanMask(ip))
+	return reads
+}
+
+// readLists reads the results of queueLists' queries.
+func readLists(br pgx.BatchResults, reads []func(pgx.Rows) error) error {
 	for _, read := range reads {
 		rows, err := br.Query()
 		if err == nil {
 			err = read(rows)
 		}
 		if err != nil {
-			br.Close()
-			return wrapErr(ctx, "lists of "+ip.String(), err)
+			return err
 		}
-	}
-	if err := br.Close(); err != nil {
-		return wrapErr(ctx, "lists of "+ip.String(), err)
 	}
 	return nil
 }

@@ -33,14 +33,7 @@ func (s *Store) Address(ctx context.Context, ip netip.Addr) (intel.AddressSummar
 		return sum, nil
 	}
 	var b pgx.Batch
-	b.Queue(`SELECT hits, first_seen, last_seen, red_urls, red_files,
-		spam_attacks, spam_last, spam_types,
-		phish_attacks, phish_last, phish_kit, phish_stolen, phish_industries, phish_orgs
-		FROM addr_summary WHERE addr = $1`, ip)
-	b.Queue(`SELECT feed, category, first_seen, last_seen, src_feed, src_file, src_imported
-		FROM listings WHERE addr = $1 ORDER BY feed, category`, ip)
-	b.Queue(`SELECT report_id FROM report_links WHERE addr = $1 ORDER BY report_id`, ip)
-	b.Queue(`SELECT region, attacks FROM phish_regions WHERE addr = $1 ORDER BY region LIMIT $2`, ip, capRegions)
+	queueAddress(&b, ip)
 	br := s.pool.SendBatch(ctx, &b)
 	err := readAddress(br, &sum)
 	if cerr := br.Close(); err == nil {
@@ -50,6 +43,19 @@ func (s *Store) Address(ctx context.Context, ip netip.Addr) (intel.AddressSummar
 		return intel.AddressSummary{}, wrapErr(ctx, "address "+ip.String(), err)
 	}
 	return sum, nil
+}
+
+// queueAddress queues the queries of an address's summary, which
+// readAddress reads.
+func queueAddress(b *pgx.Batch, ip netip.Addr) {
+	b.Queue(`SELECT hits, first_seen, last_seen, red_urls, red_files,
+		spam_attacks, spam_last, spam_types,
+		phish_attacks, phish_last, phish_kit, phish_stolen, phish_industries, phish_orgs
+		FROM addr_summary WHERE addr = $1`, ip)
+	b.Queue(`SELECT feed, category, first_seen, last_seen, src_feed, src_file, src_imported
+		FROM listings WHERE addr = $1 ORDER BY feed, category`, ip)
+	b.Queue(`SELECT report_id FROM report_links WHERE addr = $1 ORDER BY report_id`, ip)
+	b.Queue(`SELECT region, attacks FROM phish_regions WHERE addr = $1 ORDER BY region LIMIT $2`, ip, capRegions)
 }
 
 func readAddress(br pgx.BatchResults, sum *intel.AddressSummary) error {

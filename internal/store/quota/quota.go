@@ -206,6 +206,29 @@ func (l *Ledger) Unused(user, day string) int64 {
 	return -n
 }
 
+// Holds reports whether the Ledger holds a count of user on day that it
+// would hand out under quota now: then a request of the user is within
+// the quota, which is known without asking the store.
+func (l *Ledger) Holds(user, day string, quota int64) bool {
+	l.mu.Lock()
+	a := l.users[user]
+	l.mu.Unlock()
+	if a == nil {
+		return false
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.gone || a.day != day {
+		return false
+	}
+	for _, sp := range a.spans {
+		if sp.next+1 <= quota {
+			return true
+		}
+	}
+	return false
+}
+
 // Counted returns the requests of user on day that the store counts
 // (stored returns its count) but for those this Ledger reserved and has
 // not handed out; stored runs while no count of the user is handed out

@@ -149,6 +149,48 @@ func TestLedgerLoweredQuota(t *testing.T) {
 	}
 }
 
+// Holds says whether a count would be handed out without the store: the
+// Ledger holds one of that user and day under that quota.
+func TestLedgerHolds(t *testing.T) {
+	ctx := context.Background()
+	c := newCounts()
+	l := New(c, Options{First: 64})
+	if l.Holds("bob", "d", 100000) {
+		t.Error("holds a count before any was reserved")
+	}
+	for i := 1; i <= 10; i++ {
+		if _, ok, _ := l.Count(ctx, "bob", "d", 100000); !ok {
+			t.Fatalf("request %d refused", i)
+		}
+	}
+	for _, tt := range []struct {
+		user, day string
+		quota     int64
+		want      bool
+	}{
+		{"bob", "d", 100000, true},
+		{"bob", "d", 11, true},  // the next count is 11
+		{"bob", "d", 10, false}, // lowered to the count
+		{"bob", "e", 100000, false},
+		{"ann", "d", 100000, false},
+	} {
+		if got := l.Holds(tt.user, tt.day, tt.quota); got != tt.want {
+			t.Errorf("Holds(%s, %s, %d) = %v, want %v", tt.user, tt.day, tt.quota, got, tt.want)
+		}
+	}
+	for i := 0; ; i++ {
+		if _, ok, _ := l.Count(ctx, "bob", "d", 74); !ok {
+			break
+		}
+		if i > 100 {
+			t.Fatal("counted past the quota of 74")
+		}
+	}
+	if l.Holds("bob", "d", 74) {
+		t.Errorf("holds a count after the quota of 74 was used up (%d stored)", c.stored("bob", "d"))
+	}
+}
+
 // Several Ledgers on one store (several processes) never count past the
 // quota together, and each count is handed out once.
 func TestLedgersShareQuota(t *testing.T) {

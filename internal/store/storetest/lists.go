@@ -2,6 +2,8 @@ package storetest
 
 import (
 	"fmt"
+	"net/netip"
+	"slices"
 	"testing"
 
 	"github.com/tipd/tipd/internal/intel"
@@ -9,7 +11,9 @@ import (
 )
 
 // testAddressLists checks store.ReadLists (the backend's ListsReader,
-// or the four list reads one by one) against the four list reads: same
+// or the four list reads one by one) and store.AddressWithLists (the
+// backend's SummaryListsReader, which skips the lists its summary counts
+// empty) against Address and the four list reads: same summary, same
 // items for every combination of limits, into slices that hold other
 // items before the call.
 func testAddressLists(t *testing.T, f Factory) {
@@ -29,6 +33,10 @@ func testAddressLists(t *testing.T, f Factory) {
 		}
 	}
 	b.Domains = []intel.DomainInfo{{Domain: "d2.example", Zone: intel.ZoneRed, Categories: []intel.Category{intel.CatBotnetCNC}}}
+	// An address with one list only, and one the store knows nothing of.
+	onlyRes, absent := netip.MustParseAddr("198.51.100.77"), netip.MustParseAddr("198.51.100.78")
+	b.Resolutions = append(b.Resolutions, intel.Resolution{IP: onlyRes, Domain: "only.example",
+		FirstSeen: day(2024, 3, 2), LastSeen: day(2024, 3, 2), Hits: 1, DailyPeak: 1, PeakDate: day(2024, 3, 2), Source: src("pDNS", 0)})
 	apply(t, s, b)
 
 	// A reused value: slices longer than any answer, full of other items.
@@ -49,7 +57,7 @@ func testAddressLists(t *testing.T, f Factory) {
 		{HostedURLs: 0, Files: 4, Resolutions: 0, Masks: 0},
 		{},
 	} {
-		for _, ip := range ips {
+		for _, ip := range append(slices.Clone(ips), onlyRes, absent) {
 			t.Run(fmt.Sprintf("%s %+v", ip, lim), func(t *testing.T) {
 				for _, dst := range []*store.AddressLists{{}, dirty(), reused} {
 					if err := store.ReadLists(ctx(t), s, ip, lim, dst); err != nil {
@@ -60,11 +68,30 @@ func testAddressLists(t *testing.T, f Factory) {
 					check(t, "resolutions", nonNil(dst.Resolutions), nonNil(resolutions(t, s, ip, lim.Resolutions)))
 					check(t, "masks", nonNil(dst.Masks), nonNil(masks(t, s, ip, lim.Masks)))
 				}
+				// The summary and the lists together: the same.
+				for _, dst := range []*store.AddressLists{{}, dirty(), reused} {
+					sum, err := store.AddressWithLists(ctx(t), s, ip, lim, dst)
+					if err != nil {
+						t.Fatal(err)
+					}
+					want, err := s.Address(ctx(t), ip)
+					if err != nil {
+						t.Fatal(err)
+					}
+					check(t, "summary", sum, want)
+					check(t, "hosted URLs with the summary", nonNil(dst.HostedURLs), nonNil(hosted(t, s, ip, lim.HostedURLs)))
+					check(t, "files with the summary", nonNil(dst.Files), nonNil(files(t, s, ip, lim.Files)))
+					check(t, "resolutions with the summary", nonNil(dst.Resolutions), nonNil(resolutions(t, s, ip, lim.Resolutions)))
+					check(t, "masks with the summary", nonNil(dst.Masks), nonNil(masks(t, s, ip, lim.Masks)))
+				}
 			})
 		}
 	}
 	if got := hosted(t, s, ip4a, 100); len(got) != 7 {
 		t.Fatalf("fixture: %d hosted URLs, want 7", len(got))
+	}
+	if got := resolutions(t, s, onlyRes, 100); len(got) != 1 {
+		t.Fatalf("fixture: %d resolutions of %s, want 1", len(got), onlyRes)
 	}
 }
 
