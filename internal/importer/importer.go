@@ -336,6 +336,15 @@ func readError(o Options, err error) error {
 	return &ReadError{File: o.displayName(), Err: err}
 }
 
+// prepWork is a prepared batch on its way to ApplyAsync: the records its
+// join dropped for want of an address and the domains it holds (see
+// joiner.hold).
+type prepWork struct {
+	w        *work
+	unplaced int64
+	doms     []string
+}
+
 // work is one batch travelling between the parser and the applier.
 type work struct {
 	b        intel.Batch
@@ -344,17 +353,20 @@ type work struct {
 }
 
 // run is the importing pass: the caller's goroutine reads and parses, one
-// goroutine prepares (provenance, domain join) and applies batches. A store
-// that pipelines (store.Pipeliner) commits a batch while the next one
-// merges; a join of a domain that a batch still committing resolved waits
-// for the commits (see joiner.settled).
+// goroutine prepares batches (provenance, domain join), one applies them.
+// A store that pipelines (store.Pipeliner) commits a batch while the next
+// one merges, which the next one after may be prepared alongside; a join
+// of a domain that a batch prepared before and not committed yet resolved
+// waits for the commits (see joiner.settled).
 func run(ctx context.Context, st store.Intel, r io.Reader, p Parser, o Options, sum *Summary) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
-	// Batches: one being parsed, one waiting, one merging, one committing.
-	const works = 4
+	// Batches: one being parsed, one waiting, one being prepared, one
+	// merging, one committing.
+	const works = 5
 	full := make(chan *work, 1)
+	prepared := make(chan prepWork)
 	free := make(chan *work, works)
 	for range works {
 		free <- &work{}
@@ -365,63 +377,81 @@ func run(ctx context.Context, st store.Intel, r io.Reader, p Parser, o Options, 
 	}
 	done := make(chan result, 1)
 	j := &joiner{st: st, o: o, src: intel.Source{Feed: o.Feed, File: o.baseName(), Imported: o.Now().UTC()}}
-	var inflight sync.WaitGroup // batches handed to ApplyAsync, not committed
+	var inflight sync.WaitGroup // batches prepared for ApplyAsync, not committed
 	j.wait = inflight.Wait
-	go func() {
-		var (
-			mu  sync.Mutex // guards res
-			res result
-		)
-		failed := func() bool {
-			mu.Lock()
-			defer mu.Unlock()
-			return res.err != nil
-		}
-		recycle := func(w *work) {
-			w.b.Reset()
-			w.lines = 0
-			free <- w
-		}
-		// finish counts an applied batch, or keeps the first error, and
-		// hands the batch back to the parser.
-		finish := func(w *work, unplaced int64, err error) {
-			mu.Lock()
-			if err != nil {
-				if res.err == nil {
-					res.err = fmt.Errorf("import %s: apply records up to line %d: %w", o.displayName(), w.lastLine, err)
-					cancel()
-				}
-			} else {
-				res.applied += w.lines
-				res.records += int64(w.b.Len())
-				res.unplaced += unplaced
+	var (
+		mu  sync.Mutex // guards res
+		res result
+	)
+	failed := func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return res.err != nil
+	}
+	recycle := func(w *work) {
+		w.b.Reset()
+		w.lines = 0
+		free <- w
+	}
+	// finish counts an applied batch, or keeps the first error, and
+	// hands the batch back to the parser.
+	finish := func(w *work, unplaced int64, err error) {
+		mu.Lock()
+		if err != nil {
+			if res.err == nil {
+				res.err = fmt.Errorf("import %s: apply records up to line %d: %w", o.displayName(), w.lastLine, err)
+				cancel()
 			}
-			mu.Unlock()
-			recycle(w)
+		} else {
+			res.applied += w.lines
+			res.records += int64(w.b.Len())
+			res.unplaced += unplaced
 		}
+		mu.Unlock()
+		recycle(w)
+	}
+	// Prepare: a batch counts as in flight (its domains held) from here
+	// to its commit, so that the join of the next one waits for it.
+	go func() {
+		defer close(prepared)
 		for w := range full {
 			if failed() {
 				recycle(w)
 				continue
 			}
 			unplaced, err := j.prepare(ctx, &w.b)
-			if err == nil {
-				inflight.Add(1)
-				doms := j.hold(&w.b)
-				err = store.ApplyAsync(ctx, st, &w.b, func(err error) {
-					j.release(doms)
-					finish(w, unplaced, err)
-					inflight.Done()
-				})
-				if err == nil {
-					continue
-				}
+			if err != nil {
+				finish(w, unplaced, err)
+				continue
+			}
+			inflight.Add(1)
+			prepared <- prepWork{w, unplaced, j.hold(&w.b)}
+		}
+	}()
+	go func() {
+		for pw := range prepared {
+			w, unplaced, doms := pw.w, pw.unplaced, pw.doms
+			if failed() {
 				j.release(doms)
 				inflight.Done()
+				recycle(w)
+				continue
 			}
+			err := store.ApplyAsync(ctx, st, &w.b, func(err error) {
+				j.release(doms)
+				finish(w, unplaced, err)
+				inflight.Done()
+			})
+			if err == nil {
+				continue
+			}
+			j.release(doms)
+			inflight.Done()
 			finish(w, unplaced, err)
 		}
 		inflight.Wait()
+		mu.Lock()
+		defer mu.Unlock()
 		done <- res
 	}()
 
@@ -430,12 +460,12 @@ func run(ctx context.Context, st store.Intel, r io.Reader, p Parser, o Options, 
 	if ig, ok := p.(Ignorer); ok {
 		sum.Ignored = ig.Ignored()
 	}
-	res := <-done
-	sum.Applied = res.applied
-	sum.Records = res.records
-	sum.Unplaced = res.unplaced
-	if res.err != nil {
-		return res.err
+	out := <-done
+	sum.Applied = out.applied
+	sum.Records = out.records
+	sum.Unplaced = out.unplaced
+	if out.err != nil {
+		return out.err
 	}
 	if perr != nil {
 		return perr

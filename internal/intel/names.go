@@ -26,7 +26,7 @@ func NormalizeDomain(raw string) (string, error) {
 	case strings.Contains(raw, "://"):
 		return "", bad("%q is a web address, not a domain name: use /api/url/", q)
 	}
-	if _, err := netip.ParseAddr(strings.Trim(raw, "[]")); err == nil {
+	if isAddr(strings.Trim(raw, "[]")) {
 		return "", bad("%q is an IP address, not a domain name: use /api/ip/", q)
 	}
 	if i := strings.IndexAny(raw, "/?:@%"); i >= 0 {
@@ -43,10 +43,21 @@ func NormalizeDomain(raw string) (string, error) {
 	if err != nil {
 		return "", bad("%q is not a domain name: %v", q, err)
 	}
-	if _, err := netip.ParseAddr(strings.Trim(h, "[]")); err == nil {
+	if isAddr(strings.Trim(h, "[]")) {
 		return "", bad("%q is not a domain name: it reads as the IP address %s", q, h)
 	}
 	return h, nil
+}
+
+// isAddr reports whether netip.ParseAddr accepts s, without the error it
+// allocates for the names that are not addresses: an address holds a ':'
+// (IPv6) or only digits and dots (IPv4).
+func isAddr(s string) bool {
+	if strings.IndexByte(s, ':') < 0 && strings.Trim(s, "0123456789.") != "" {
+		return false
+	}
+	_, err := netip.ParseAddr(s)
+	return err == nil
 }
 
 // HashKind names the algorithm of a file hash by its length.

@@ -159,11 +159,18 @@ func (b *Batch) validate(bad func(string) bool) error {
 func (b *Batch) validateObjects(key, text func(...string) bool, src func(Source) bool,
 	invalid func(string, int, string, ...any) error) error {
 	zone := func(z Zone) bool { return z != "" && !z.Valid() }
+	var lastHash string // the last file key found fit: records of one file repeat it
 	objKey := func(k ObjectKind, s string) bool {
 		if k == ObjectFile {
 			// A hash key is its normal form (NormalizeHash): upper-case
 			// hex of a hash's length (and not bad).
-			return !normalHash(s) || key(s)
+			if s != lastHash || s == "" {
+				if !normalHash(s) || key(s) {
+					return true
+				}
+				lastHash = s
+			}
+			return false
 		}
 		return s == "" || key(s) || !k.Valid()
 	}
@@ -214,10 +221,19 @@ func normalHash(h string) bool {
 	if HashKind(h) == "" {
 		return false
 	}
+	var bad uint8
 	for i := 0; i < len(h); i++ {
-		if c := h[i]; (c < '0' || c > '9') && (c < 'A' || c > 'F') {
-			return false
+		bad |= notUpperHex[h[i]]
+	}
+	return bad == 0
+}
+
+// notUpperHex is 1 for every byte but the upper-case hex digits.
+var notUpperHex = func() (t [256]uint8) {
+	for i := range t {
+		if (i < '0' || i > '9') && (i < 'A' || i > 'F') {
+			t[i] = 1
 		}
 	}
-	return true
-}
+	return t
+}()

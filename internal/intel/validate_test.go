@@ -27,6 +27,14 @@ func TestValidateFileKeys(t *testing.T) {
 		{"file object, not a hash", Batch{ObjectInfos: []ObjectInfo{{Kind: ObjectFile, Key: "example.com"}}}, false},
 		{"file link owner", Batch{Links: []Link{{List: LinkFileNames, Owner: md5, Item: "a.exe"}}}, true},
 		{"file link owner, 0x prefix", Batch{Links: []Link{{List: LinkFileNames, Owner: "0x" + md5[2:], Item: "a.exe"}}}, false},
+		// Keys repeat from record to record; each is checked.
+		{"one file's records", Batch{ObjectInfos: []ObjectInfo{{Kind: ObjectFile, Key: sha256}},
+			ObjectListings: []ObjectListing{{Kind: ObjectFile, Key: sha256, Feed: "f"}},
+			Links:          []Link{{List: LinkFileNames, Owner: sha256, Item: "a.exe"}}}, true},
+		{"file object without a key", Batch{ObjectInfos: []ObjectInfo{{Kind: ObjectFile, Key: ""}}}, false},
+		{"a bad key after a good one", Batch{ObjectInfos: []ObjectInfo{{Kind: ObjectFile, Key: sha256}, {Kind: ObjectFile, Key: strings.ToLower(sha256)}}}, false},
+		{"no key after a good one", Batch{ObjectInfos: []ObjectInfo{{Kind: ObjectFile, Key: sha256}},
+			Links: []Link{{List: LinkFileNames, Owner: "", Item: "a.exe"}}}, false},
 	} {
 		err := tc.b.Validate()
 		if (err == nil) != tc.valid {

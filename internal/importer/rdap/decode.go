@@ -2,9 +2,11 @@ package rdap
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/bits"
 	"strconv"
 	"unicode/utf8"
 )
@@ -30,6 +32,9 @@ func (d *decoder) syntax(msg string) error {
 }
 
 func (d *decoder) ws() {
+	if d.pos < len(d.data) && d.data[d.pos] > ' ' {
+		return // the common case: no white space
+	}
 	for d.pos < len(d.data) {
 		switch d.data[d.pos] {
 		case ' ', '\t', '\r', '\n':
@@ -57,15 +62,41 @@ func (d *decoder) eat(c byte) bool {
 	return false
 }
 
-// special marks the bytes a string cannot hold as they are: the
-// backslash of an escape and control characters.
-var special = func() (t [256]bool) {
+// stop marks the bytes that end the plain run of a string: its closing
+// quote, the backslash of an escape and control characters (which a
+// string cannot hold).
+var stop = func() (t [256]bool) {
 	for c := 0; c < 0x20; c++ {
 		t[c] = true
 	}
 	t['\\'] = true
+	t['"'] = true
 	return t
 }()
+
+// plainRun returns the index of the first byte of b from i on that stop
+// marks (len(b) if none), eight bytes at a time while eight are left.
+func plainRun(b []byte, i int) int {
+	const (
+		ones  = 0x0101010101010101
+		highs = 0x8080808080808080
+	)
+	for ; i+8 <= len(b); i += 8 {
+		w := binary.LittleEndian.Uint64(b[i:])
+		q := w ^ ('"' * ones)  // a zero byte where a quote is
+		s := w ^ ('\\' * ones) // where a backslash is
+		// A byte has its high bit set in m if it is zero in q or s, or
+		// below 0x20 in w (bytes of w at 0x80 and above set no bit).
+		m := ((q - ones) &^ q) | ((s - ones) &^ s) | ((w - 0x20*ones) &^ w)
+		if m &= highs; m != 0 {
+			return i + bits.TrailingZeros64(m)/8
+		}
+	}
+	for i < len(b) && !stop[b[i]] {
+		i++
+	}
+	return i
+}
 
 // raw reads a string and returns its bytes between the quotes, escapes
 // undecoded, and whether it holds escapes.
@@ -76,18 +107,20 @@ func (d *decoder) raw() ([]byte, bool, error) {
 	d.pos++
 	start, esc := d.pos, false
 	for {
-		j := bytes.IndexByte(d.data[d.pos:], '"')
-		if j < 0 {
-			return nil, false, d.syntax("unterminated string")
-		}
-		end := d.pos + j
-		for d.pos < end && !special[d.data[d.pos]] {
-			d.pos++
-		}
-		if d.pos == end {
-			s := d.data[start:end]
+		// Strings are short: one pass to the quote or the first byte that
+		// needs a look. A string without a closing quote after seg (its
+		// start or the end of its last escape) is unterminated there,
+		// whatever it holds.
+		seg := d.pos
+		d.pos = plainRun(d.data, d.pos)
+		if d.pos < len(d.data) && d.data[d.pos] == '"' {
+			s := d.data[start:d.pos]
 			d.pos++
 			return s, esc, nil
+		}
+		if d.pos == len(d.data) || bytes.IndexByte(d.data[d.pos:], '"') < 0 {
+			d.pos = seg
+			return nil, false, d.syntax("unterminated string")
 		}
 		if d.data[d.pos] != '\\' {
 			return nil, false, d.syntax("control character in string")
@@ -456,10 +489,22 @@ func (d *decoder) list(each func() error) error {
 	})
 }
 
+// grow appends an element to *s and returns it, as it was if the array of
+// *s held one there.
+func grow[T any](s *[]T) *T {
+	if n := len(*s); n < cap(*s) {
+		*s = (*s)[:n+1]
+	} else {
+		var zero T
+		*s = append(*s, zero)
+	}
+	return &(*s)[len(*s)-1]
+}
+
 func (d *decoder) entities(dst *[]entity) error {
 	return d.list(func() error {
-		*dst = append(*dst, entity{})
-		e := &(*dst)[len(*dst)-1]
+		e := grow(dst)
+		*e = entity{PublicIDs: e.PublicIDs[:0], Entities: e.Entities[:0]} // their arrays reused line after line
 		return d.object(func(key []byte) error {
 			switch string(key) {
 			case "roles":

@@ -90,8 +90,9 @@ func (d *decoder) property(c *intel.DomainContact) error {
 				var err error
 				switch {
 				case bytes.EqualFold(key, []byte("type")):
-					v, err = d.strs(nil)
-					fax = fax || containsFold(v, "fax")
+					err = d.each(func(s []byte) {
+						fax = fax || bytes.EqualFold(bytes.TrimSpace(s), []byte("fax"))
+					})
 				case bytes.EqualFold(key, []byte("cc")):
 					if v, err = d.strs(nil); len(v) > 0 {
 						cc = v[0]
@@ -262,13 +263,30 @@ func first(have, s string) string {
 	return s
 }
 
-func containsFold(list []string, s string) bool {
-	for _, x := range list {
-		if strings.EqualFold(strings.TrimSpace(x), s) {
+// hasControl reports whether s holds a control character that clean
+// turns into a space.
+func hasControl(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == 0x7f {
 			return true
 		}
 	}
 	return false
+}
+
+// isMark marks the bytes trimMarks removes.
+var isMark = [256]bool{'[': true, ']': true, '(': true, ')': true, ' ': true}
+
+// trimMarks is strings.Trim(s, "[]() ").
+func trimMarks(s string) string {
+	i, j := 0, len(s)
+	for i < j && isMark[s[i]] {
+		i++
+	}
+	for j > i && isMark[s[j-1]] {
+		j--
+	}
+	return s[i:j]
 }
 
 // redactionMarks are what registries write in place of a value withheld
@@ -282,16 +300,19 @@ var redactionMarks = []string{
 // one ("REDACTED FOR PRIVACY", "[REDACTED]"); control characters become
 // spaces.
 func clean(s string) string {
-	s = strings.TrimSpace(strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			return ' '
-		}
-		return r
-	}, s))
+	if hasControl(s) {
+		s = strings.Map(func(r rune) rune {
+			if r < 0x20 || r == 0x7f {
+				return ' '
+			}
+			return r
+		}, s)
+	}
+	s = strings.TrimSpace(s)
 	if s == "" {
 		return ""
 	}
-	t := strings.Trim(s, "[]() ")
+	t := trimMarks(s)
 	for _, m := range redactionMarks {
 		if strings.EqualFold(t, m) {
 			return ""

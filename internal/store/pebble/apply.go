@@ -46,10 +46,8 @@ type applier struct {
 	// owned by them are known to be absent.
 	newAddrs map[[16]byte]struct{}
 	newURLs  map[string]struct{}
-	// Objects (kind byte and key) without a summary before the batch, the
-	// summaries of the objects the batch touched, decoded (see
-	// objstages.go), and a buffer for knownAbsent.
-	newObjs map[string]struct{}
+	// The summaries of the objects (kind byte and key) the batch touched,
+	// decoded (see objstages.go), and a buffer for knownAbsent.
 	objs    map[string]*objSum
 	objSlab []objSum // see newObjSum
 	kbuf    []byte
@@ -60,7 +58,7 @@ type applier struct {
 	store          *Store
 	listChanged    map[[16]byte]bool
 	urlListChanged map[string]bool
-	objChanged     map[string]struct{} // kind byte and key, see markObject
+	objChanged     []*objSum // see markObject
 	stamped        time.Time
 }
 
@@ -124,7 +122,7 @@ func (s *Store) ApplyAsync(ctx context.Context, b *intel.Batch, done func(error)
 		it:       it,
 		dur:      dur,
 		prev:     prev,
-		o:        newOverlay(4 * n),
+		o:        newOverlay(s.overlaySize(n)),
 		addrs:    map[[16]byte]*addrSum{},
 		heads:    map[[17]byte]*head{},
 		urls:     map[string]*urlSum{},
@@ -146,7 +144,9 @@ func (s *Store) ApplyAsync(ctx context.Context, b *intel.Batch, done func(error)
 	if err != nil {
 		return err
 	}
-	a.o.eachWrite(s.recent.add)
+	if n > 0 {
+		s.slotsPerRecord = float64(len(a.o.slots)) / float64(n)
+	}
 	if !a.stamped.IsZero() {
 		s.lastStamp = a.stamped
 	}
@@ -158,6 +158,18 @@ func (s *Store) ApplyAsync(ctx context.Context, b *intel.Batch, done func(error)
 		done(p.err)
 	}()
 	return nil
+}
+
+// overlaySize is the number of slots to make room for in the overlay of a
+// batch of n records: as many per record as the last batch used, and a
+// little more (a batch of an import is like the one before it), or four
+// per record for the first. Too few costs the overlay's map a few
+// rehashes; too many costs memory cleared for nothing and a sparser map.
+func (s *Store) overlaySize(n int) int {
+	if s.slotsPerRecord == 0 {
+		return 4 * n
+	}
+	return int(s.slotsPerRecord*float64(n)*1.125) + 16
 }
 
 // merge merges b into the applier's overlay.

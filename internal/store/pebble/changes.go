@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -263,13 +264,14 @@ func (a *applier) writeSummaries(s *Store) error {
 	return a.writeLog(cObject, at, &objLog)
 }
 
-// markObject records that the batch changed a stored value of an object
-// given as its kind byte and key.
-func (a *applier) markObject(obj string) {
-	if a.objChanged == nil {
-		a.objChanged = map[string]struct{}{}
+// markObject records that the batch changed a stored value of the object
+// of summary s (every changed object's summary is decoded: its stamp is
+// read from it and written into it).
+func (a *applier) markObject(s *objSum) {
+	if !s.changed {
+		s.changed = true
+		a.objChanged = append(a.objChanged, s)
 	}
-	a.objChanged[obj] = struct{}{}
 }
 
 // stampObjects gives the stamp at to every changed object: it finds their
@@ -277,23 +279,19 @@ func (a *applier) markObject(obj string) {
 // the object's summary or FileHashes value, whichever the batch writes
 // (the summary if it writes neither: the object changed by a link item).
 func (a *applier) stampObjects(at time.Time, log *changeLog) error {
-	objs := make([]string, 0, len(a.objChanged))
-	for obj := range a.objChanged {
-		objs = append(objs, obj)
-	}
-	slices.Sort(objs)
+	objs := a.objChanged
+	slices.SortFunc(objs, func(x, y *objSum) int { return strings.Compare(x.key, y.key) })
 	// The values that may hold the previous stamps: summaries and
-	// FileHashes the batch has not read (most it has), then the stamp keys
-	// of objects whose values predate stamps in values.
+	// FileHashes the batch has not read (the batch decoded every summary:
+	// only FileHashes under F keys), then the stamp keys of objects whose
+	// values predate stamps in values.
 	var keys [][]byte
-	legacyHashes := a.store.hashKeys.Load()
-	for _, obj := range objs {
-		if a.objs[obj] != nil && !legacyHashes {
-			continue // its summary is read (see prevStamp)
-		}
-		for _, k := range a.stampHolders(obj) {
-			if _, _, ok := a.before(k); !ok {
-				keys = append(keys, k)
+	if a.store.hashKeys.Load() {
+		for _, s := range objs {
+			for _, k := range a.stampHolders(s.key) {
+				if _, _, ok := a.before(k); !ok {
+					keys = append(keys, k)
+				}
 			}
 		}
 	}
@@ -303,22 +301,22 @@ func (a *applier) stampObjects(at time.Time, log *changeLog) error {
 	keys = keys[:0]
 	prevs := make([]time.Time, len(objs))
 	legacy := make([]bool, len(objs))
-	for i, obj := range objs {
+	for i, s := range objs {
 		var err error
-		if prevs[i], legacy[i], err = a.prevStamp(obj); err != nil {
+		if prevs[i], legacy[i], err = a.prevStamp(s); err != nil {
 			return err
 		}
 		if legacy[i] {
-			keys = append(keys, objStampKey(obj))
+			keys = append(keys, objStampKey(s.key))
 		}
 	}
 	if err := a.fetch(keys); err != nil {
 		return fmt.Errorf("change stamps of objects: %w", err)
 	}
-	for i, obj := range objs {
+	for i, s := range objs {
 		prev := prevs[i]
 		if legacy[i] {
-			k := objStampKey(obj)
+			k := objStampKey(s.key)
 			v, found, _ := a.before(k)
 			if found {
 				if len(v) != 8 {
@@ -330,8 +328,8 @@ func (a *applier) stampObjects(at time.Time, log *changeLog) error {
 				a.del(k) // the stamp is in the object's values from now on
 			}
 		}
-		log.add(appendChangeObject(nil, obj), prev)
-		if err := a.writeStamp(obj, at); err != nil {
+		log.add(appendChangeObject(nil, s.key), prev)
+		if err := a.writeStamp(s, at); err != nil {
 			return err
 		}
 	}
@@ -349,21 +347,21 @@ func (a *applier) stampHolders(obj string) [][]byte {
 	return ks
 }
 
-// prevStamp is the change stamp of an object before the batch: the later
-// of those its summary and FileHashes value hold (each stamping writes
-// the new stamp into one of them). legacy reports that one of them was
+// prevStamp is the change stamp of the object of summary s before the
+// batch: the later of those its summary and FileHashes value hold (each
+// stamping writes the new stamp into one of them). legacy reports that one of them was
 // written before values held stamps, so that the stamp key of the object
 // (which the batch must have read) counts too. The values must have been
 // read.
-func (a *applier) prevStamp(obj string) (prev time.Time, legacy bool, err error) {
-	if s := a.objs[obj]; s != nil && !a.store.hashKeys.Load() {
+func (a *applier) prevStamp(s *objSum) (prev time.Time, legacy bool, err error) {
+	if !a.store.hashKeys.Load() {
 		// The summary is the only holder, and the batch decoded it.
 		if !s.found {
 			return prev, false, nil
 		}
 		return s.stamp, !s.stamped, nil
 	}
-	for i, k := range a.stampHolders(obj) {
+	for i, k := range a.stampHolders(s.key) {
 		v, found, ok := a.before(k)
 		if !ok {
 			return prev, false, fmt.Errorf("change stamp of an object: %q not read", k)
@@ -374,18 +372,11 @@ func (a *applier) prevStamp(obj string) (prev time.Time, legacy bool, err error)
 		var t time.Time
 		var stamped bool
 		if i == 0 {
-			s := a.objs[obj] // decoded from v, if the batch did
-			if s == nil {
-				s = &objSum{}
-				if err := decObjSumFields(&dec{s: string(v)}, s, false); err != nil {
-					return prev, false, fmt.Errorf("summary of %q: %w", obj[1:], err)
-				}
-			}
-			t, stamped = s.stamp, s.stamped
+			t, stamped = s.stamp, s.stamped // decoded from v
 		} else {
 			var h intel.FileHashes
 			if t, stamped, err = decHashesStamp(&dec{s: string(v)}, &h); err != nil {
-				return prev, false, fmt.Errorf("hashes of %q: %w", obj[1:], err)
+				return prev, false, fmt.Errorf("hashes of %q: %w", s.key[1:], err)
 			}
 		}
 		legacy = legacy || !stamped
@@ -398,24 +389,20 @@ func (a *applier) prevStamp(obj string) (prev time.Time, legacy bool, err error)
 
 // writeStamp writes the stamp at into the values of an object the batch
 // wrote, or into its summary.
-func (a *applier) writeStamp(obj string, at time.Time) error {
-	s := a.objs[obj]
-	switch {
-	case s == nil:
-		return fmt.Errorf("change stamp of %q: %w: the object has no summary", obj[1:], errCorrupt)
-	case s.wrote != nil:
+func (a *applier) writeStamp(s *objSum, at time.Time) error {
+	if s.wrote != nil {
 		setValueStamp(s.wrote, at)
 		return nil
 	}
 	s.stamp = at
 	v, err := encObjSum(nil, s)
 	if err != nil {
-		return fmt.Errorf("summary of %q: %w", obj[1:], err)
+		return fmt.Errorf("summary of %q: %w", s.key[1:], err)
 	}
-	a.set(append([]byte{tObject}, obj...), v)
+	a.set(append([]byte{tObject}, s.key...), v)
 	s.wrote = v
 	if s.legacy != nil {
-		a.del(hashesKey(obj[1:])) // the summary holds its FileHashes now
+		a.del(hashesKey(s.key[1:])) // the summary holds its FileHashes now
 	}
 	return nil
 }
@@ -505,10 +492,6 @@ func (a *applier) markList(list byte, owner []byte) {
 	case lURLFiles:
 		if n := len(owner); n > 0 && owner[n-1] == 0 {
 			a.urlListChanged[string(owner[:n-1])] = true
-		}
-	case lLinks: // owner: LinkList, owner key, 0x00
-		if n := len(owner); n > 1 && owner[n-1] == 0 {
-			a.markObject(string(byte(intel.LinkList(owner[0]).Owner())) + string(owner[1:n-1]))
 		}
 	}
 }

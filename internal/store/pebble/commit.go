@@ -37,6 +37,11 @@ func (p *pending) finished() bool {
 // commit writes the merged batch after prev (the batch it was merged on
 // top of, nil if none) has committed.
 func (s *Store) commit(ctx context.Context, a *applier, p *pending, prev *pending) error {
+	// The filter of the memtables' keys (recent.go) learns the batch's
+	// keys here, off the merge of the next batch, before any reaches a
+	// memtable: until this commit is done, the next batch reads them from
+	// p (readStore), and the one after waits for it.
+	a.o.eachWrite(s.recent.add)
 	// Keys in order: the memtable inserts each next to the previous one.
 	writes := a.o.sortedWrites()
 	p.writes = writes

@@ -24,7 +24,8 @@
 //	                             count; change stamp)
 //	O kind key                   object summary (kind: the intel.ObjectKind
 //	                             byte): ObjectInfo, listings, per-list
-//	                             counts of its links, DomainWhois (JSON),
+//	                             counts of its links, DomainWhois (compact
+//	                             encoding; JSON in stores written before),
 //	                             then optional sections: a file's
 //	                             FileHashes stored under its hash (hashes
 //	                             as bytes), the items of its lists of at

@@ -72,7 +72,7 @@ func sortInline(links []intel.Link) {
 // be one item too many, after moving the items s held to keys: r is then
 // merged as a keyed item.
 func (a *applier) inlineLink(s *objSum, r intel.Link) bool {
-	c := &s.lists[r.List]
+	c := s.countRef(r.List)
 	links := s.inlined(r.List)
 	if links == nil && c.Items > 0 {
 		return false

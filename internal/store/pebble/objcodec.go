@@ -2,7 +2,6 @@ package pebble
 
 import (
 	"encoding/binary"
-	"encoding/json"
 	"slices"
 	"time"
 	"unsafe"
@@ -12,8 +11,8 @@ import (
 
 // Encodings of the object records (domains, web addresses and files; see
 // objects.go): link items, object summaries and file hashes, in the
-// compact encoding of codec.go; the WHOIS record of a summary, which is
-// read rarely, as JSON inside it.
+// compact encoding of codec.go; the WHOIS record of a summary in it too,
+// or as JSON in stores written before (objwhois.go).
 
 // Keys of the object records.
 const (
@@ -100,12 +99,20 @@ func decLink(d *dec, l *intel.Link) error {
 type objSum struct {
 	info     intel.ObjectInfo
 	listings []intel.ObjectListing // sorted by Feed, Category; Kind and Key not stored
-	whois    intel.DomainWhois
-	lists    [intel.NumLinkLists]intel.ListCount
+	// whois is the WHOIS record of a host that has one (nil: none).
+	whois *intel.DomainWhois
+	// lists are the counts of the object's lists that have any, by list
+	// (see count): an object has items in few of the lists, and a batch
+	// decodes a summary for every object it touches.
+	lists []listCount
 	// hashes is the FileHashes stored under a file's hash (hasHashes:
 	// one is).
 	hashes    intel.FileHashes
 	hasHashes bool
+	// hashesEnc, if set, is hashes encoded (encFileHashes), shared by the
+	// summaries of the hashes of one FileHashes record; whatever changes
+	// hashes clears it.
+	hashesEnc []byte
 	// inline are the lists whose items the summary holds itself (see
 	// inlineList), sorted by list.
 	inline []inlineItems
@@ -124,18 +131,19 @@ type objSum struct {
 	// summaries held stamps.
 	stamp   time.Time
 	stamped bool
+	// key is the object's kind byte and key (applier.objs), changed
+	// whether the batch changed it (see applier.markObject).
+	key     string
+	changed bool
 }
 
 func encObjSum(dst []byte, s *objSum) ([]byte, error) {
-	var j []byte // the WHOIS record
-	if s.whois.Domain != "" {
-		var err error
-		if j, err = whoisJSON(nil, &s.whois); err != nil {
-			return nil, err
-		}
-	}
+	hasWhois := s.whois != nil && s.whois.Domain != ""
 	if dst == nil {
-		n := 128 + len(j) + 64*len(s.listings)
+		n := 128 + 64*len(s.listings)
+		if hasWhois {
+			n += whoisSize(s.whois)
+		}
 		if s.hasHashes {
 			n += 96 + len(s.hashes.Source.Feed) + len(s.hashes.Source.File)
 		}
@@ -165,25 +173,34 @@ func encObjSum(dst []byte, s *objSum) ([]byte, error) {
 	}
 	n := 0
 	for _, c := range s.lists {
-		if c != (intel.ListCount{}) {
+		if c.c != (intel.ListCount{}) {
 			n++
 		}
 	}
 	e.uvarint(uint64(n))
-	for list, c := range s.lists {
-		if c == (intel.ListCount{}) {
+	for _, c := range s.lists {
+		if c.c == (intel.ListCount{}) {
 			continue
 		}
-		e.byte(byte(list))
-		e.varint(c.Items)
-		e.varint(c.Hits)
-		e.zone(c.MaxZone)
+		e.byte(byte(c.list))
+		e.varint(c.c.Items)
+		e.varint(c.c.Hits)
+		e.zone(c.c.MaxZone)
 	}
-	e.uvarint(uint64(len(j)))
-	e.b = append(e.b, j...)
+	if hasWhois {
+		if err := encWhois(&e, s.whois); err != nil {
+			return nil, err
+		}
+	} else {
+		e.uvarint(0)
+	}
 	if s.hasHashes {
 		e.byte(secHashes)
-		encFileHashes(&e, &s.hashes)
+		if s.hashesEnc != nil {
+			e.b = append(e.b, s.hashesEnc...)
+		} else {
+			encFileHashes(&e, &s.hashes)
+		}
 	}
 	if len(s.inline) > 0 {
 		e.byte(secLinks)
@@ -198,6 +215,43 @@ func encObjSum(dst []byte, s *objSum) ([]byte, error) {
 		}
 	}
 	return appendValueStamp(e.b, s.stamp), nil
+}
+
+// listCount is the count of one list of an object's summary.
+type listCount struct {
+	list intel.LinkList
+	c    intel.ListCount
+}
+
+// count is the count of one list of the object (zero if it has none).
+func (s *objSum) count(list intel.LinkList) intel.ListCount {
+	for _, c := range s.lists {
+		if c.list == list {
+			return c.c
+		}
+	}
+	return intel.ListCount{}
+}
+
+// countRef is the count of one list of the object, to change, added (at
+// zero, in list order) if the summary has none.
+func (s *objSum) countRef(list intel.LinkList) *intel.ListCount {
+	i := 0
+	for ; i < len(s.lists) && s.lists[i].list <= list; i++ {
+		if s.lists[i].list == list {
+			return &s.lists[i].c
+		}
+	}
+	s.lists = slices.Insert(s.lists, i, listCount{list: list})
+	return &s.lists[i].c
+}
+
+// counts are the counts of every list of the object.
+func (s *objSum) counts() (out [intel.NumLinkLists]intel.ListCount) {
+	for _, c := range s.lists {
+		out[c.list] = c.c
+	}
+	return out
 }
 
 // Sections of a summary after its WHOIS record: a tag byte and the
@@ -340,12 +394,11 @@ func decObjSumFields(d *dec, s *objSum, whois bool) error {
 			d.fail()
 			break
 		}
-		s.lists[list] = c
+		*s.countRef(intel.LinkList(list)) = c
 	}
 	if j := d.view(); whois && j != "" && d.err == nil {
-		if err := json.Unmarshal([]byte(j), &s.whois); err != nil {
-			d.fail()
-		}
+		s.whois = new(intel.DomainWhois)
+		decWhois(d, j, s.whois)
 	}
 	for d.err == nil && len(d.s) > stampLen {
 		switch d.byte() {

@@ -19,8 +19,11 @@ func objSumSamples() []objSum {
 	link := func(list intel.LinkList, item string, hits int64) intel.Link {
 		return intel.Link{List: list, Item: item, Hits: hits, FirstSeen: day, LastSeen: day.Add(time.Duration(hits) * time.Hour), Source: src}
 	}
+	whois := whoisSample()
+	whois.Contacts[1].Email = "abuse@example.com" // valid UTF-8: the round trip keeps it
 	return []objSum{
 		{stamped: true},
+		{whois: &whois, lists: []listCount{{intel.LinkHostIPv4, intel.ListCount{Items: 2, Hits: 3}}}, stamp: day, stamped: true},
 		{stamp: day, stamped: true},
 		{info: intel.ObjectInfo{Hits: 2, Type: "exe", Source: src}, hashes: intel.FileHashes{MD5: testHash(7), SHA1: fmt.Sprintf("%040X", 1), SHA256: fmt.Sprintf("%064X", 2), Source: src},
 			hasHashes: true, stamp: day, stamped: true},

@@ -30,8 +30,10 @@ func (s *Store) Object(ctx context.Context, kind intel.ObjectKind, key string) (
 	for i := range out.Listings {
 		out.Listings[i].Kind, out.Listings[i].Key = kind, key
 	}
-	out.Whois = sum.whois
-	out.Lists = sum.lists
+	if sum.whois != nil {
+		out.Whois = *sum.whois
+	}
+	out.Lists = sum.counts()
 	return out, nil
 }
 

@@ -85,7 +85,7 @@ func BenchmarkWhoisJSON(b *testing.B) {
 		}
 	})
 	b.Run("summary", func(b *testing.B) {
-		s := objSum{whois: w}
+		s := objSum{whois: &w}
 		for b.Loop() {
 			encObjSum(nil, &s)
 		}

@@ -105,20 +105,21 @@ func (a *applier) newObject(k []byte) bool {
 		return false
 	}
 	a.kbuf = append(append(a.kbuf[:0], tObject, byte(list.Owner())), k[1:1+i]...)
-	if _, ok := a.newObjs[string(a.kbuf[1:])]; ok {
-		return true
+	_, found, ok := a.before(a.kbuf)
+	switch {
+	case !ok:
+		return false
+	case !found:
+		return true // no summary before the batch
 	}
 	s := a.objs[string(a.kbuf[1:])]
 	if s == nil {
-		if _, found, ok := a.before(a.kbuf); !ok || !found {
-			return false
-		}
 		var err error
 		if s, err = a.obj(intel.ObjectKind(a.kbuf[1]), string(a.kbuf[2:])); err != nil {
 			return false
 		}
 	}
-	return s.lists[list].Items == 0 || s.inlined(list) != nil
+	return s.count(list).Items == 0 || s.inlined(list) != nil
 }
 
 // obj returns the summary of an object as the batch sees it, decoded once
@@ -133,6 +134,7 @@ func (a *applier) obj(kind intel.ObjectKind, key string) (*objSum, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.key = k
 	if a.objs == nil {
 		a.objs = map[string]*objSum{}
 	}
@@ -235,7 +237,7 @@ func (a *applier) objects(b *intel.Batch) error {
 		if err != nil {
 			return err
 		}
-		s.whois = r
+		s.whois = &r
 	}
 	if err := a.fileHashes(b); err != nil {
 		return err
@@ -254,6 +256,7 @@ func (a *applier) fileHashes(b *intel.Batch) error {
 			return err
 		}
 		r.Normalize()
+		var encoded []byte // r encoded, once for the summaries that take it as it is
 		for _, h := range [...]string{r.MD5, r.SHA1, r.SHA256} {
 			if h == "" {
 				continue
@@ -263,10 +266,16 @@ func (a *applier) fileHashes(b *intel.Batch) error {
 				return err
 			}
 			if !s.hasHashes {
-				s.hashes, s.hasHashes = r, true
+				if encoded == nil {
+					e := enc{make([]byte, 0, 96+len(r.Source.Feed)+len(r.Source.File))}
+					encFileHashes(&e, &r)
+					encoded = e.b
+				}
+				s.hashes, s.hasHashes, s.hashesEnc = r, true, encoded
 				continue
 			}
 			s.hashes.Merge(r)
+			s.hashesEnc = nil
 		}
 	}
 	return nil
@@ -319,14 +328,18 @@ func (a *applier) links(b *intel.Batch) error {
 		n := len(buf)
 		buf = encLink(buf, &m)
 		newSort, newVal := buf[:n:n], buf[n:]
+		s, err := a.obj(r.List.Owner(), r.Owner)
+		if err != nil {
+			return err
+		}
 		switch {
 		case found && bytes.Equal(oldSort, newSort):
 			if !bytes.Equal(oldVal, newVal) {
 				a.set(ik, newVal)
-				a.markList(lLinks, owner)
+				a.markObject(s)
 			}
 		default:
-			a.markList(lLinks, owner)
+			a.markObject(s)
 			if found {
 				a.del(ik)
 			} else if isReportList(r.List) {
@@ -336,11 +349,7 @@ func (a *applier) links(b *intel.Batch) error {
 			ik = append(append(append(append(ik[:0], tIndex, lLinks), owner...), newSort...), item...)
 			a.set(ik, newVal)
 		}
-		s, err := a.obj(r.List.Owner(), r.Owner)
-		if err != nil {
-			return err
-		}
-		c := &s.lists[r.List]
+		c := s.countRef(r.List)
 		if !found {
 			c.Items++
 		}
@@ -379,14 +388,14 @@ func (a *applier) writeObjects() error {
 				a.set(key, v)
 				s.wrote = v
 				a.del(hashesKey(k[1:]))
-				a.markObject(k)
+				a.markObject(s)
 			}
 			continue
 		}
 		if !s.found || !bytes.Equal(valueContent(s.old, s.stamped), valueContent(v, true)) {
 			a.set(key, v)
 			s.wrote = v
-			a.markObject(k)
+			a.markObject(s)
 		}
 	}
 	return nil

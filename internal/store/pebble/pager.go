@@ -66,7 +66,7 @@ func (s *Store) listTotal(ref store.ListRef) (int64, error) {
 		}
 		var sum objSum
 		_, err = getFn(s.db, objectKey(ref.Link.Owner(), ref.Owner), func(v []byte) error { return decObjSumFields(&dec{s: string(v)}, &sum, false) })
-		n = sum.lists[ref.Link].Items
+		n = sum.count(ref.Link).Items
 	default:
 		ip := intel.NormIP(ref.IP)
 		if !ip.IsValid() {

@@ -62,6 +62,10 @@ type Store struct {
 	// function each commit calls before it commits.
 	layered      int
 	beforeCommit func()
+	// slotsPerRecord is how many overlay slots the last batch merged used
+	// per record (0: none merged yet), to size the next batch's overlay;
+	// guarded by applyMu.
+	slotsPerRecord float64
 	// The latest change stamp given (see changes.go); guarded by applyMu.
 	lastStamp   time.Time
 	stampLoaded bool

@@ -13,6 +13,17 @@ import (
 // whose stage reads keys adds them to summaryKeys or plan.owned.
 func (a *applier) prefetch(b *intel.Batch) error {
 	keys := summaryKeys(b, a.store.hashKeys.Load())
+	// Room for the summaries of the objects (each may be named more than
+	// once).
+	nobj := 0
+	for _, k := range keys {
+		if k[0] == tObject {
+			nobj++
+		}
+	}
+	if nobj > 0 {
+		a.objs = make(map[string]*objSum, nobj)
+	}
 	if err := a.fetch(keys); err != nil {
 		return err
 	}
@@ -50,8 +61,9 @@ func summaryKeys(b *intel.Batch, legacy bool) [][]byte {
 	return objectSummaryKeys(keys, b, legacy)
 }
 
-// markNew notes the addresses, URLs and objects the first round found
-// without a summary: the keys they own are not read (see knownAbsent).
+// markNew notes the addresses and URLs the first round found without a
+// summary: the keys they own are not read (see knownAbsent; objects are
+// told by the overlay, see newObject).
 func (a *applier) markNew() {
 	for i := range a.o.slots {
 		k, f := a.o.slots[i].key, a.o.slots[i].flags
@@ -61,11 +73,6 @@ func (a *applier) markNew() {
 			a.newAddrs[[16]byte([]byte(k[1:]))] = struct{}{}
 		case k[0] == tURL:
 			a.newURLs[k[1:]] = struct{}{}
-		case k[0] == tObject:
-			if a.newObjs == nil {
-				a.newObjs = map[string]struct{}{}
-			}
-			a.newObjs[k[1:]] = struct{}{}
 		}
 	}
 }
