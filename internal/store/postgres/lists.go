@@ -43,8 +43,10 @@ func (s *Store) AddressLists(ctx context.Context, ip netip.Addr, lim store.ListL
 
 var _ store.SummaryListsReader = (*Store)(nil)
 
-// AddressWithLists implements store.SummaryListsReader: the summary's and
-// the lists' queries in one batch, one round trip.
+// AddressWithLists implements store.SummaryListsReader: the summary's
+// queries (its row, the listings, the report links and the phishing
+// regions of the address, four index range scans) and the lists' in one
+// batch, one round trip.
 func (s *Store) AddressWithLists(ctx context.Context, ip netip.Addr, lim store.ListLimits, dst *store.AddressLists) (intel.AddressSummary, error) {
 	dst.HostedURLs, dst.Files, dst.Resolutions, dst.Masks = dst.HostedURLs[:0], dst.Files[:0], dst.Resolutions[:0], dst.Masks[:0]
 	if err := ctx.Err(); err != nil {
@@ -67,7 +69,7 @@ func (s *Store) AddressWithLists(ctx context.Context, ip netip.Addr, lim store.L
 		err = cerr
 	}
 	if err != nil {
-		return intel.AddressSummary{}, wrapErr(ctx, "address and lists of "+ip.String(), err)
+		return intel.AddressSummary{}, wrapErr(ctx, "address "+ip.String(), err)
 	}
 	return sum, nil
 }

@@ -24,25 +24,8 @@ const (
 // links and the phishing regions of the address, four index range scans
 // sent in one round trip.
 func (s *Store) Address(ctx context.Context, ip netip.Addr) (intel.AddressSummary, error) {
-	if err := ctx.Err(); err != nil {
-		return intel.AddressSummary{}, err
-	}
-	ip = intel.NormIP(ip)
-	sum := intel.AddressSummary{IP: ip}
-	if !ip.IsValid() {
-		return sum, nil
-	}
-	var b pgx.Batch
-	queueAddress(&b, ip)
-	br := s.pool.SendBatch(ctx, &b)
-	err := readAddress(br, &sum)
-	if cerr := br.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return intel.AddressSummary{}, wrapErr(ctx, "address "+ip.String(), err)
-	}
-	return sum, nil
+	var none store.AddressLists
+	return s.AddressWithLists(ctx, ip, store.ListLimits{}, &none)
 }
 
 // queueAddress queues the queries of an address's summary, which
