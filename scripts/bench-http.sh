@@ -40,8 +40,8 @@
 # PostgreSQL and one `tipd serve` on it ("tipd-pg") runs beside the others.
 # TIPD_BENCH_SERVE_ARGS are more flags for both `tipd serve`. With
 # TIPD_BENCH_BASE=REV (a git revision), the tipd of that revision is built
-# too and runs beside the current one, on a copy of the same store
-# ("base") and on the same PostgreSQL schema ("base-pg"), so that a change
+# too and runs beside the current one, on the same world in a store it
+# writes itself ("base") and on the same PostgreSQL schema ("base-pg"), so that a change
 # is measured against its baseline in the same minutes. The load average
 # is printed at the start and the end.
 set -euo pipefail
@@ -117,7 +117,12 @@ serveargs=(-addr 127.0.0.1:0 -rate 1000000 -burst 1000000 -log json -refresh 1m)
 # shellcheck disable=SC2206
 serveargs+=(${TIPD_BENCH_SERVE_ARGS:-})
 if [ -n "$base" ]; then
-	cp -r "$work/st" "$work/st-base"
+	# The baseline's own store, written by the baseline (a newer store
+	# format may be one it cannot open), with the same world.
+	TIPD_NOW=$now start demobase "$work/tipd-base" demo -store "$work/st-base" -size "$size" -addr 127.0.0.1:0
+	stop demobase
+	"$work/tipd-base" user add -store "$work/st-base" -day-quota 1000000000 bench >/dev/null
+	basetok=$("$work/tipd-base" token issue -store "$work/st-base" bench)
 	start base "$work/tipd-base" serve -store "$work/st-base" "${serveargs[@]}"
 fi
 start tipd "$tipd" serve -store "$work/st" "${serveargs[@]}"
@@ -236,7 +241,10 @@ for r in $(seq 1 "$rounds"); do
 		for i in $(seq 0 $((n - 1))); do
 			s=${servers[$(((i + r - 1) % n))]}
 			h=$auth
-			case $s in *-pg) h="Authorization: Bearer $pgtok" ;; esac
+			case $s in
+			*-pg) h="Authorization: Bearer $pgtok" ;;
+			base) h="Authorization: Bearer $basetok" ;;
+			esac
 			if [ $case = c10 ]; then
 				args=(-s "$rotate" "${urls[$s]}/")
 			else

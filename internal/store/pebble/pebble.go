@@ -165,8 +165,16 @@ func Open(dir string, opts Options) (*Store, error) {
 
 // storeFormat is the version of the key layout and value encodings (see
 // doc.go). A store written with another version is refused: it must be
-// imported again into a new directory.
-const storeFormat = 6
+// imported again into a new directory. Format 7 differs from 6 only in
+// what it may write (domain WHOIS in the compact encoding, objwhois.go),
+// which format 6 binaries cannot read; this build reads both, and stamps a
+// format 6 store 7 when it opens it, so that an older binary refuses it
+// with its format error instead of failing on the records it cannot
+// decode.
+const (
+	storeFormat    = 7
+	readableFormat = 6 // the older format this build opens, and stamps storeFormat
+)
 
 // FormatVersion is the version of the key layout and value encodings this
 // build writes (`tipd version`).
@@ -183,8 +191,13 @@ func checkFormat(db *pebble.DB) error {
 	}
 	if found {
 		f, n := binary.Uvarint(v)
-		if n <= 0 || n != len(v) || f != storeFormat {
-			return fmt.Errorf("the store has data format %d, this tipd reads format %d only: import the data again into a new store directory", f, storeFormat)
+		if n <= 0 || n != len(v) || f != storeFormat && f != readableFormat {
+			return fmt.Errorf("the store has data format %d, this tipd reads formats %d and %d only: import the data again into a new store directory", f, readableFormat, storeFormat)
+		}
+		if f == readableFormat {
+			if err := db.Set(keyFormat, binary.AppendUvarint(nil, storeFormat), pebble.Sync); err != nil {
+				return fmt.Errorf("write format: %w", err)
+			}
 		}
 		return nil
 	}
@@ -197,7 +210,7 @@ func checkFormat(db *pebble.DB) error {
 		return fmt.Errorf("read format: %w", err)
 	}
 	if !empty {
-		return fmt.Errorf("the store has data format 1, this tipd reads format %d only: import the data again into a new store directory", storeFormat)
+		return fmt.Errorf("the store has data format 1, this tipd reads formats %d and %d only: import the data again into a new store directory", readableFormat, storeFormat)
 	}
 	// A new store has no address records without their object links:
 	// the object-links upgrade (backfill.go) has nothing to do.

@@ -66,3 +66,29 @@ func TestOpenOtherFormat(t *testing.T) {
 		t.Fatal("Open of a format 1 store: got nil error")
 	}
 }
+
+// A format 6 store (written before domain WHOIS had its compact encoding)
+// opens, and is stamped 7 at once, so that a format 6 binary refuses it
+// rather than failing on a record it cannot decode.
+func TestOpenFormat6(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.db.Set(keyFormat, []byte{6}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s, err = Open(dir, Options{})
+	if err != nil {
+		t.Fatalf("Open of a format 6 store: %v", err)
+	}
+	defer s.Close()
+	v, found, err := get(s.db, keyFormat)
+	if err != nil || !found || len(v) != 1 || v[0] != 7 {
+		t.Errorf("format stamp after Open: %v %v %v, want 7", v, found, err)
+	}
+}
