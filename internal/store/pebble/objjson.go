@@ -31,22 +31,7 @@ func whoisJSON(dst []byte, w *intel.DomainWhois) ([]byte, error) {
 
 // whoisJSONSize is about the length of the JSON of w, unless its strings
 // need escapes.
-func whoisJSONSize(w *intel.DomainWhois) int {
-	n := 400 + len(w.Domain) + len(w.Registrar) + len(w.RegistrarID) + len(w.RegistrarEmail) +
-		len(w.RegistrationOrganization) + len(w.Source.Feed) + len(w.Source.File)
-	for _, s := range w.NameServers {
-		n += len(s) + 3
-	}
-	for _, s := range w.Status {
-		n += len(s) + 3
-	}
-	for i := range w.Contacts {
-		c := &w.Contacts[i]
-		n += 160 + len(c.Type) + len(c.Name) + len(c.Organization) + len(c.Address) + len(c.City) + len(c.State) +
-			len(c.PostalCode) + len(c.CountryCode) + len(c.Phone) + len(c.Fax) + len(c.Email)
-	}
-	return n
-}
+func whoisJSONSize(w *intel.DomainWhois) int { return whoisEstimate(w, 400, 3, 160) }
 
 // appendWhoisJSON appends the JSON of w; ok is false if a time of it is not
 // one it writes as json.Marshal does (outside UTC, or outside years 0 to

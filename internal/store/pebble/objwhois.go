@@ -85,18 +85,23 @@ func encWhois(e *enc, w *intel.DomainWhois) error {
 
 // whoisSize is about the length of the binary form of w, unless its
 // strings need more than one byte for their lengths.
-func whoisSize(w *intel.DomainWhois) int {
-	n := 64 + len(w.Domain) + len(w.Registrar) + len(w.RegistrarID) + len(w.RegistrarEmail) +
+func whoisSize(w *intel.DomainWhois) int { return whoisEstimate(w, 64, 1, 11) }
+
+// whoisEstimate is the length of the strings of w plus base, plus each for
+// each name server and status and contact for each contact: the overheads
+// of an encoding.
+func whoisEstimate(w *intel.DomainWhois, base, each, contact int) int {
+	n := base + len(w.Domain) + len(w.Registrar) + len(w.RegistrarID) + len(w.RegistrarEmail) +
 		len(w.RegistrationOrganization) + len(w.Source.Feed) + len(w.Source.File)
 	for _, s := range w.NameServers {
-		n += len(s) + 1
+		n += len(s) + each
 	}
 	for _, s := range w.Status {
-		n += len(s) + 1
+		n += len(s) + each
 	}
 	for i := range w.Contacts {
 		c := &w.Contacts[i]
-		n += 11 + len(c.Type) + len(c.Name) + len(c.Organization) + len(c.Address) + len(c.City) + len(c.State) +
+		n += contact + len(c.Type) + len(c.Name) + len(c.Organization) + len(c.Address) + len(c.City) + len(c.State) +
 			len(c.PostalCode) + len(c.CountryCode) + len(c.Phone) + len(c.Fax) + len(c.Email)
 	}
 	return n
