@@ -49,18 +49,26 @@ func TestOpenInUse(t *testing.T) {
 	}
 }
 
-func TestOpenOtherFormat(t *testing.T) {
+// storeStamped makes a store stamped with format f and returns its
+// directory.
+func storeStamped(t *testing.T, f byte) string {
+	t.Helper()
 	dir := t.TempDir()
 	s, err := Open(dir, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.db.Set(keyFormat, []byte{1}, nil); err != nil {
+	if err := s.db.Set(keyFormat, []byte{f}, nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
+	return dir
+}
+
+func TestOpenOtherFormat(t *testing.T) {
+	dir := storeStamped(t, 1)
 	if s, err := Open(dir, Options{}); err == nil {
 		s.Close()
 		t.Fatal("Open of a format 1 store: got nil error")
@@ -71,18 +79,7 @@ func TestOpenOtherFormat(t *testing.T) {
 // opens, and is stamped 7 at once, so that a format 6 binary refuses it
 // rather than failing on a record it cannot decode.
 func TestOpenFormat6(t *testing.T) {
-	dir := t.TempDir()
-	s, err := Open(dir, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.db.Set(keyFormat, []byte{6}, nil); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	s, err = Open(dir, Options{})
+	s, err := Open(storeStamped(t, 6), Options{})
 	if err != nil {
 		t.Fatalf("Open of a format 6 store: %v", err)
 	}
