@@ -9,13 +9,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tipd/tipd/internal/access"
 	"github.com/tipd/tipd/internal/feeds"
 	"github.com/tipd/tipd/internal/httpapi"
-	"github.com/tipd/tipd/internal/intel"
 	"github.com/tipd/tipd/internal/report"
 	"github.com/tipd/tipd/internal/store"
-	"github.com/tipd/tipd/internal/store/mem"
 )
 
 // TestFeed: a feed page tells the latest version the store keeps and the
@@ -23,15 +20,8 @@ import (
 // texts; an unknown name is a 404, a bad one a 400; each page counts once.
 func TestFeed(t *testing.T) {
 	ctx := context.Background()
-	st := mem.New()
-	acc := &access.Service{Store: st, Now: fixedNow}
-	if _, err := acc.AddUser(ctx, "alice", access.License{Access: intel.AccessCommercial, DayQuota: 100, APIAccess: true}); err != nil {
-		t.Fatal(err)
-	}
-	tok, _, err := acc.IssueToken(ctx, "alice", 24*time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := newEnv(t, options{})
+	st, acc, tok := e.st, e.acc, e.tokens["alice"]
 	if err := store.PutFeedVersions(ctx, st, map[string]time.Time{"Example DROP": now.Add(-2 * time.Hour), "Old List": now.AddDate(0, 0, -3)}); err != nil {
 		t.Fatal(err)
 	}

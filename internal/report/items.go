@@ -30,17 +30,24 @@ func (j *judge) readLinks(ctx context.Context, list intel.LinkList, owners []str
 		if err != nil {
 			return nil, err
 		}
-		for _, l := range links {
-			if i, ok := at[l.Item]; ok {
-				all[i].Merge(l)
-				continue
-			}
-			at[l.Item] = len(all)
-			all = append(all, l)
-		}
+		all = mergeLinks(all, at, links)
 	}
 	intel.SortLinks(all)
 	return all[:min(len(all), limit)], nil
+}
+
+// mergeLinks adds links of one owner to all, merging each into the item
+// of its key already there (at: the place in all of each key).
+func mergeLinks(all []intel.Link, at map[string]int, links []intel.Link) []intel.Link {
+	for _, l := range links {
+		if i, ok := at[l.Item]; ok {
+			all[i].Merge(l)
+			continue
+		}
+		at[l.Item] = len(all)
+		all = append(all, l)
+	}
+	return all
 }
 
 // lastSeen is an item's LastSeen: its FirstSeen when undated.

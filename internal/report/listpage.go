@@ -302,14 +302,7 @@ func pinPages(ctx context.Context, b *Builder, j *judge, list intel.LinkList, ow
 		j.pinned[listKey{list, o}] = p.Links
 		pg.Total += p.Total
 		more = more || !p.Next.IsZero()
-		for _, l := range p.Links {
-			if i, ok := at[l.Item]; ok {
-				all[i].Merge(l)
-				continue
-			}
-			at[l.Item] = len(all)
-			all = append(all, l)
-		}
+		all = mergeLinks(all, at, p.Links)
 	}
 	intel.SortLinks(all)
 	if (more || len(all) > count) && len(all) > 0 {

@@ -1,7 +1,6 @@
 package postgres
 
 import (
-	"fmt"
 	"net/netip"
 	"regexp"
 	"strings"
@@ -14,22 +13,7 @@ import (
 // A page query reads each branch as a range scan of the list's index
 // under a Limit, never the whole table nor the whole list.
 func TestListPagePlans(t *testing.T) {
-	s := openFresh(t)
-	defer s.Close()
-	var b intel.Batch
-	for i := range 3000 {
-		ip := ip4(10, 1, byte(i%7), 1)
-		b.HostedURLs = append(b.HostedURLs, intel.HostedURL{IP: ip, URL: fmt.Sprintf("h.example/%d", i), Hits: int64(i % 13), LastSeen: day0.AddDate(0, 0, i%400)})
-		b.Masks = append(b.Masks, intel.FeedMask{IP: ip, Mask: fmt.Sprintf("m%d.example", i), MaskType: intel.MaskHost, Zone: intel.ZoneRed})
-		b.Links = append(b.Links, intel.Link{List: intel.LinkHostURLs, Owner: fmt.Sprintf("o%d.example", i%7), Item: fmt.Sprintf("u%d", i),
-			Hits: int64(i % 13), LastSeen: day0.AddDate(0, 0, i%400)})
-	}
-	if err := s.Apply(t.Context(), &b); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.pool.Exec(t.Context(), `ANALYZE`); err != nil {
-		t.Fatal(err)
-	}
+	s := planStore(t)
 	ip := ip4(10, 1, 3, 1)
 	after := store.ListCursor{LastSeen: day0.AddDate(0, 0, 200), Hits: 5, Key: "h.example/1000"}
 	tests := []struct {

@@ -248,6 +248,39 @@ func TestCitusCalls(t *testing.T) {
 	}
 }
 
+// countAcross counts requests of bob on one day under quota from workers
+// goroutines spread over stores, each making each requests; it returns how
+// many were counted and how often each count was handed out. With
+// checkRefused, a refused request must see the count at the quota.
+func countAcross(t *testing.T, stores []*Store, workers, each int, quota int64, checkRefused bool) (int, map[int64]int) {
+	t.Helper()
+	var mu sync.Mutex
+	ok, counts := 0, map[int64]int{}
+	var wg sync.WaitGroup
+	for i := range workers {
+		s := stores[i%len(stores)]
+		wg.Go(func() {
+			for range each {
+				n, counted, err := s.CountRequest(context.Background(), "bob", "2024-03-01", quota)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				mu.Lock()
+				if counted {
+					ok++
+					counts[n]++
+				} else if checkRefused && n != quota {
+					t.Errorf("refused request: count %d, want %d", n, quota)
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	return ok, counts
+}
+
 // Two pools (as two processes would have) share one quota exactly.
 func TestQuotaAcrossPools(t *testing.T) {
 	u := pgtest.FreshSchema(t)
@@ -262,28 +295,7 @@ func TestQuotaAcrossPools(t *testing.T) {
 	}
 	defer s2.Close()
 	const workers, quota = 40, 25
-	var mu sync.Mutex
-	ok, counts := 0, map[int64]int{}
-	var wg sync.WaitGroup
-	for i := range workers {
-		s := []*Store{s1, s2}[i%2]
-		wg.Go(func() {
-			n, counted, err := s.CountRequest(context.Background(), "bob", "2024-03-01", quota)
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			mu.Lock()
-			defer mu.Unlock()
-			if counted {
-				ok++
-				counts[n]++
-			} else if n != quota {
-				t.Errorf("refused request: count %d, want %d", n, quota)
-			}
-		})
-	}
-	wg.Wait()
+	ok, counts := countAcross(t, []*Store{s1, s2}, workers, 1, quota, true)
 	if ok != quota {
 		t.Errorf("counted requests: got %d, want %d", ok, quota)
 	}
@@ -316,28 +328,7 @@ func TestQuotaBlocksAcrossPools(t *testing.T) {
 		t.Fatal(err)
 	}
 	const workers, each, max = 16, 300, 4000
-	var mu sync.Mutex
-	ok, counts := 0, map[int64]int{}
-	var wg sync.WaitGroup
-	for i := range workers {
-		s := []*Store{s1, s2}[i%2]
-		wg.Go(func() {
-			for range each {
-				n, counted, err := s.CountRequest(context.Background(), "bob", "2024-03-01", max)
-				if err != nil {
-					t.Error(err)
-					return
-				}
-				if counted {
-					mu.Lock()
-					ok++
-					counts[n]++
-					mu.Unlock()
-				}
-			}
-		})
-	}
-	wg.Wait()
+	ok, counts := countAcross(t, []*Store{s1, s2}, workers, each, max, false)
 	if ok > max {
 		t.Errorf("counted requests: got %d, more than the quota of %d", ok, max)
 	}
@@ -370,17 +361,23 @@ func TestQuotaBlocksAcrossPools(t *testing.T) {
 	}
 }
 
-// The list reads are bounded index range scans: the plan reads the recency
-// index of the address and stops at the limit.
-func TestListPlans(t *testing.T) {
+// planStore is a fresh store with 3,000 items in each list the query
+// plan tests read (hosted URLs, files, resolutions and masks of seven
+// addresses, links of seven hosts), analysed; closed at the test's end.
+func planStore(t *testing.T) *Store {
+	t.Helper()
 	s := openFresh(t)
-	defer s.Close()
+	t.Cleanup(func() { s.Close() })
 	var b intel.Batch
 	for i := range 3000 {
 		ip := ip4(10, 1, byte(i%7), 1)
-		b.HostedURLs = append(b.HostedURLs, intel.HostedURL{IP: ip, URL: fmt.Sprintf("h.example/%d", i), Hits: int64(i % 13), LastSeen: day0.AddDate(0, 0, i%400)})
-		b.Files = append(b.Files, intel.FileDownload{IP: ip, MD5: fmt.Sprintf("%032X", i), URL: "h.example/f", Hits: 1, LastSeen: day0.AddDate(0, 0, i%400)})
-		b.Resolutions = append(b.Resolutions, intel.Resolution{IP: ip, Domain: fmt.Sprintf("d%d.example", i), Hits: 1, LastSeen: day0.AddDate(0, 0, i%400)})
+		last := day0.AddDate(0, 0, i%400)
+		b.HostedURLs = append(b.HostedURLs, intel.HostedURL{IP: ip, URL: fmt.Sprintf("h.example/%d", i), Hits: int64(i % 13), LastSeen: last})
+		b.Files = append(b.Files, intel.FileDownload{IP: ip, MD5: fmt.Sprintf("%032X", i), URL: "h.example/f", Hits: 1, LastSeen: last})
+		b.Resolutions = append(b.Resolutions, intel.Resolution{IP: ip, Domain: fmt.Sprintf("d%d.example", i), Hits: 1, LastSeen: last})
+		b.Masks = append(b.Masks, intel.FeedMask{IP: ip, Mask: fmt.Sprintf("m%d.example", i), MaskType: intel.MaskHost, Zone: intel.ZoneRed})
+		b.Links = append(b.Links, intel.Link{List: intel.LinkHostURLs, Owner: fmt.Sprintf("o%d.example", i%7), Item: fmt.Sprintf("u%d", i),
+			Hits: int64(i % 13), LastSeen: last})
 	}
 	if err := s.Apply(t.Context(), &b); err != nil {
 		t.Fatal(err)
@@ -388,6 +385,13 @@ func TestListPlans(t *testing.T) {
 	if _, err := s.pool.Exec(t.Context(), `ANALYZE`); err != nil {
 		t.Fatal(err)
 	}
+	return s
+}
+
+// The list reads are bounded index range scans: the plan reads the recency
+// index of the address and stops at the limit.
+func TestListPlans(t *testing.T) {
+	s := planStore(t)
 	ip := ip4(10, 1, 3, 1)
 	tests := []struct {
 		sql   string
