@@ -468,7 +468,7 @@ func (a *applier) writeLog(kind byte, at time.Time, l *changeLog) error {
 // replaceStamp replaces the trailing encoded stamp old of a summary by new.
 func replaceStamp(v []byte, old, new time.Time) []byte {
 	var buf [24]byte
-	e := enc{buf[:0]}
+	e := enc{b: buf[:0]}
 	e.time(old)
 	v = v[:len(v)-len(e.b)]
 	e.b = e.b[:0]

@@ -32,7 +32,25 @@ const otherCode = 255
 
 var categoryCodes = intel.KnownCategories()
 
-type enc struct{ b []byte }
+type enc struct {
+	b []byte
+	// srcs, when set, has source write a source equal to the one it wrote
+	// before it as srcRepeat (object summaries: see encObjSum).
+	srcs *srcMemo
+}
+
+// srcMemo is the source an enc wrote last.
+type srcMemo struct {
+	last intel.Source
+	ok   bool
+}
+
+// srcRepeat stands for "the source decoded before this one in the same
+// value". It is the uvarint 0 written in two bytes, which no source starts
+// with: their feed's length is written in the shortest form. Object
+// summaries (format 8) write it; a summary holds the same source once per
+// section and list item it fed, a file's often six times.
+const srcRepeat = "\x80\x00"
 
 func (e *enc) uvarint(v uint64) { e.b = binary.AppendUvarint(e.b, v) }
 func (e *enc) varint(v int64)   { e.b = binary.AppendVarint(e.b, v) }
@@ -97,6 +115,13 @@ func (e *enc) cat(c intel.Category) {
 }
 
 func (e *enc) source(s intel.Source) {
+	if m := e.srcs; m != nil {
+		if m.ok && m.last.Feed == s.Feed && m.last.File == s.File && m.last.Imported.Equal(s.Imported) {
+			e.b = append(e.b, srcRepeat...)
+			return
+		}
+		m.last, m.ok = s, true
+	}
 	e.str(s.Feed)
 	e.str(s.File)
 	e.time(s.Imported)
@@ -127,6 +152,10 @@ type dec struct {
 	// seen, when set (list reads, with ar), remembers the last source and
 	// string list decoded (see repeats).
 	seen *repeats
+	// lastSrc is the source decoded last (hasSrc: one was), which
+	// srcRepeat stands for.
+	lastSrc intel.Source
+	hasSrc  bool
 }
 
 // repeats remembers the last source and string list a dec decoded, with
@@ -388,16 +417,27 @@ func (d *dec) cat() intel.Category {
 }
 
 func (d *dec) source() intel.Source {
+	if strings.HasPrefix(d.s, srcRepeat) {
+		d.s = d.s[len(srcRepeat):]
+		if !d.hasSrc {
+			d.fail()
+		}
+		return d.lastSrc
+	}
 	r := d.seen
 	if r != nil && len(r.srcRaw) > 0 && strings.HasPrefix(d.s, bytesView(r.srcRaw)) {
 		d.s = d.s[len(r.srcRaw):]
+		d.lastSrc, d.hasSrc = r.src, true
 		return r.src
 	}
 	rest := d.s
 	src := intel.Source{Feed: d.name(), File: d.name(), Imported: d.time()}
-	if r != nil && d.err == nil {
-		r.srcRaw = append(r.srcRaw[:0], rest[:len(rest)-len(d.s)]...)
-		r.src = src
+	if d.err == nil {
+		if r != nil {
+			r.srcRaw = append(r.srcRaw[:0], rest[:len(rest)-len(d.s)]...)
+			r.src = src
+		}
+		d.lastSrc, d.hasSrc = src, true
 	}
 	return src
 }
@@ -445,7 +485,7 @@ func severityKey(dst []byte, z intel.Zone) []byte {
 // domain, mask) and the owner address are not repeated in the value.
 
 func encHosted(dst []byte, h *intel.HostedURL) []byte {
-	e := enc{dst}
+	e := enc{b: dst}
 	e.byte(valueFormat)
 	e.zone(h.Zone)
 	e.cats(h.Categories)
@@ -472,7 +512,7 @@ func decHosted(d *dec, h *intel.HostedURL) error {
 // encFile encodes a file download; withKey adds IP and URL (used by the
 // per-URL list, whose items merge several addresses).
 func encFile(dst []byte, f *intel.FileDownload, withKey bool) []byte {
-	e := enc{dst}
+	e := enc{b: dst}
 	e.byte(valueFormat)
 	e.zone(f.Zone)
 	e.str(f.DetectionName)
@@ -503,7 +543,7 @@ func decFile(d *dec, f *intel.FileDownload, withKey bool) error {
 }
 
 func encResolution(dst []byte, r *intel.Resolution) []byte {
-	e := enc{dst}
+	e := enc{b: dst}
 	e.byte(valueFormat)
 	e.time(r.FirstSeen)
 	e.time(r.LastSeen)
@@ -530,7 +570,7 @@ func decResolution(d *dec, r *intel.Resolution) error {
 }
 
 func encMask(dst []byte, m *intel.FeedMask) []byte {
-	e := enc{dst}
+	e := enc{b: dst}
 	e.byte(valueFormat)
 	e.zone(m.Zone)
 	e.strs(m.Feeds)
@@ -549,7 +589,7 @@ func decMask(d *dec, m *intel.FeedMask) error {
 }
 
 func encDomain(dst []byte, di *intel.DomainInfo) []byte {
-	e := enc{dst}
+	e := enc{b: dst}
 	e.byte(valueFormat)
 	e.zone(di.Zone)
 	e.cats(di.Categories)
@@ -606,7 +646,7 @@ func (s *addrSum) seen(t time.Time) {
 }
 
 func encAddrSum(dst []byte, s *addrSum) []byte {
-	e := enc{dst}
+	e := enc{b: dst}
 	e.byte(valueFormat)
 	e.varint(s.hits)
 	e.time(s.first)
@@ -713,7 +753,7 @@ type urlSum struct {
 }
 
 func encURLSum(dst []byte, u *urlSum) []byte {
-	e := enc{dst}
+	e := enc{b: dst}
 	e.byte(valueFormat)
 	e.bool(u.hosted)
 	s := &u.sum

@@ -30,7 +30,11 @@
 //	                             FileHashes stored under its hash (hashes
 //	                             as bytes), the items of its lists of at
 //	                             most four items (inline.go); change stamp
-//	                             (see changes.go)
+//	                             (see changes.go). A source equal to
+//	                             the one before it in the summary is
+//	                             written as two bytes, and a summary
+//	                             with nothing before its sections as
+//	                             one (format 8, encObjSum)
 //	F hash                       FileHashes stored under one of its hashes,
 //	                             change stamp of the hash's file: stores
 //	                             written before summaries held them; read
@@ -46,7 +50,7 @@
 //	N kind prefix [extra]        network records (country, AS, WHOIS,
 //	                             network listing, allow list)
 //	M netv                       network version counter
-//	M format                     layout version (uvarint, currently 6)
+//	M format                     layout version (uvarint, currently 8)
 //	M objlinks                   state of the object-links upgrade (see
 //	                             backfill.go); new stores: done
 //	W name, T hash, t user       users, tokens by hash, a user's token hash

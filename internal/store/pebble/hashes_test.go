@@ -262,9 +262,10 @@ func TestLegacyFileHashes(t *testing.T) {
 	}
 	wantOrder, _ := run("new", nil)
 	for name, legacy := range map[string]func(*testing.T, *Store){
-		"hashes":            legacyHashes,
-		"hashes and stamps": func(t *testing.T, s *Store) { legacyHashes(t, s); legacyStamps(t, s) },
-		"links and hashes":  func(t *testing.T, s *Store) { legacyLinks(t, s); legacyHashes(t, s) },
+		"hashes":                       legacyHashes,
+		"hashes and stamps":            func(t *testing.T, s *Store) { legacyHashes(t, s); legacyStamps(t, s) },
+		"links and hashes":             func(t *testing.T, s *Store) { legacyLinks(t, s); legacyHashes(t, s) },
+		"hashes in format 7 summaries": func(t *testing.T, s *Store) { legacySummaries(t, s); legacyHashes(t, s) },
 	} {
 		order, s := run(name, legacy)
 		if !slices.Equal(order, wantOrder) {
@@ -287,6 +288,84 @@ func TestLegacyFileHashes(t *testing.T) {
 			t.Errorf("%s: %d F keys before the later batches, %d after", name, len(moved), len(left))
 		}
 	}
+}
+
+// A store whose summaries are in the encoding of format 7 answers as the
+// reference store as batches merge into it, and logs the same changes as a
+// store written in format 8 throughout: a summary this build would only
+// encode differently is not rewritten, nor its object stamped.
+func TestFormat7Summaries(t *testing.T) {
+	ctx := context.Background()
+	batches, want := hashWorld(t, 7, 8)
+	const half = 6
+	run := func(legacy bool) []string {
+		s, err := Open(t.TempDir(), Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		for i, b := range batches {
+			if i == half && legacy {
+				legacySummaries(t, s)
+			}
+			if err := s.Apply(ctx, b); err != nil {
+				t.Fatalf("batch %d: %v", i, err)
+			}
+		}
+		sameAnswers(t, hashAnswers(t, s), want)
+		order := changeOrder(t, s)
+		// Applying the last batch again changes nothing.
+		if err := s.Apply(ctx, batches[len(batches)-1]); err != nil {
+			t.Fatal(err)
+		}
+		if again := changeOrder(t, s); !slices.Equal(again, order) {
+			t.Errorf("applying batches again changed the log:\n%v\nto\n%v", order, again)
+		}
+		return order
+	}
+	if got, want := run(true), run(false); !slices.Equal(got, want) {
+		t.Errorf("changes\n%v\nwant\n%v", got, want)
+	}
+}
+
+// legacySummaries rewrites every object summary of s in the encoding of
+// format 7 (sources repeated, no bare form), as a store written by an
+// older binary and opened by this one holds them.
+func legacySummaries(t *testing.T, s *Store) {
+	t.Helper()
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: []byte{tObject}, UpperBound: []byte{tObject + 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := s.db.NewBatch()
+	n, shorter := 0, 0
+	for ok := it.First(); ok; ok = it.Next() {
+		var sum objSum
+		if err := decObjSum(&dec{s: string(it.Value())}, &sum); err != nil {
+			t.Fatal(err)
+		}
+		v, err := encSum(nil, &sum, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(v) > len(it.Value()) {
+			shorter++
+		}
+		if err := b.Set(slices.Clone(it.Key()), v, nil); err != nil {
+			t.Fatal(err)
+		}
+		n++
+	}
+	if err := it.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if shorter == 0 {
+		t.Fatalf("none of %d summaries is shorter in format 8", n)
+	}
+	if err := b.Commit(pebble.Sync); err != nil {
+		t.Fatal(err)
+	}
+	s.olderValues = true
 }
 
 // hashKeys lists the hashes with an F key.
@@ -364,9 +443,10 @@ func TestMigrateFileHashes(t *testing.T) {
 	}
 	wantOrder := changeOrder(t, fresh)
 	for name, legacy := range map[string]func(*testing.T, *Store){
-		"hashes":            legacyHashes,
-		"hashes and stamps": func(t *testing.T, s *Store) { legacyHashes(t, s); legacyStamps(t, s) },
-		"links and hashes":  func(t *testing.T, s *Store) { legacyLinks(t, s); legacyHashes(t, s) },
+		"hashes":                       legacyHashes,
+		"hashes and stamps":            func(t *testing.T, s *Store) { legacyHashes(t, s); legacyStamps(t, s) },
+		"links and hashes":             func(t *testing.T, s *Store) { legacyLinks(t, s); legacyHashes(t, s) },
+		"hashes in format 7 summaries": func(t *testing.T, s *Store) { legacySummaries(t, s); legacyHashes(t, s) },
 	} {
 		s := open()
 		for _, b := range batches[:half] {

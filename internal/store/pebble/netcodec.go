@@ -132,7 +132,7 @@ func (c decoder) count(int) int {
 
 // encNet encodes r with its code function.
 func encNet[T any](dst []byte, r *T, code func(fieldCoder, *T)) []byte {
-	e := &enc{dst}
+	e := &enc{b: dst}
 	e.byte(valueFormat)
 	code(encoder{e}, r)
 	return e.b

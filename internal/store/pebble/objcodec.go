@@ -3,6 +3,7 @@ package pebble
 import (
 	"encoding/binary"
 	"slices"
+	"strings"
 	"time"
 	"unsafe"
 
@@ -68,7 +69,14 @@ func linkSortKey(dst []byte, l *intel.Link) []byte {
 
 // encLink encodes a link item; list, owner and item are in its key.
 func encLink(dst []byte, l *intel.Link) []byte {
-	e := enc{dst}
+	e := enc{b: dst}
+	e.link(l)
+	return e.b
+}
+
+// link encodes a link item (encLink) with e, so that in a summary its
+// source may be written as srcRepeat.
+func (e *enc) link(l *intel.Link) {
 	e.byte(valueFormat)
 	e.zone(l.Zone)
 	e.varint(l.Hits)
@@ -78,7 +86,6 @@ func encLink(dst []byte, l *intel.Link) []byte {
 	e.time(l.PeakDate)
 	e.strs(l.Attrs)
 	e.source(l.Source)
-	return e.b
 }
 
 func decLink(d *dec, l *intel.Link) error {
@@ -137,7 +144,15 @@ type objSum struct {
 	changed bool
 }
 
-func encObjSum(dst []byte, s *objSum) ([]byte, error) {
+// encObjSum encodes a summary (format 8): a source equal to the one
+// written before it in the value is written as srcRepeat, and a summary
+// whose fields before its sections are all empty (the summary of a file's
+// MD5 or SHA-1 that only holds its FileHashes, most often) starts with
+// valueFormatBare instead of them.
+func encObjSum(dst []byte, s *objSum) ([]byte, error) { return encSum(dst, s, true) }
+
+// encSum encodes a summary, compact (format 8) or as format 7 wrote it.
+func encSum(dst []byte, s *objSum, compact bool) ([]byte, error) {
 	hasWhois := s.whois != nil && s.whois.Domain != ""
 	if dst == nil {
 		n := 128 + 64*len(s.listings)
@@ -149,8 +164,59 @@ func encObjSum(dst []byte, s *objSum) ([]byte, error) {
 		}
 		dst = make([]byte, 0, n)
 	}
-	e := enc{dst}
+	var m srcMemo
+	e := enc{b: dst}
+	if compact {
+		e.srcs = &m
+	}
+	start := len(e.b)
 	e.byte(valueFormat)
+	if err := encSumHead(&e, s, hasWhois); err != nil {
+		return nil, err
+	}
+	if compact && string(e.b[start+1:]) == emptySumHead {
+		e.b = append(e.b[:start], valueFormatBare)
+		m = srcMemo{}
+	}
+	if s.hasHashes {
+		e.byte(secHashes)
+		if s.hashesEnc != nil && !m.ok {
+			e.b = append(e.b, s.hashesEnc...)
+			m = srcMemo{last: s.hashes.Source, ok: true}
+		} else {
+			encFileHashes(&e, &s.hashes)
+		}
+	}
+	if len(s.inline) > 0 {
+		e.byte(secLinks)
+		e.uvarint(uint64(len(s.inline)))
+		for _, l := range s.inline {
+			e.byte(byte(l.list))
+			e.uvarint(uint64(len(l.links)))
+			for i := range l.links {
+				e.str(l.links[i].Item)
+				e.link(&l.links[i])
+			}
+		}
+	}
+	return appendValueStamp(e.b, s.stamp), nil
+}
+
+// valueFormatBare is the first byte of a summary without the fields
+// before its sections (all empty).
+const valueFormatBare = 2
+
+// emptySumHead is the encoding of the fields before the sections of an
+// empty summary.
+var emptySumHead = func() string {
+	var e enc
+	_ = encSumHead(&e, &objSum{}, false) // no WHOIS record, no error
+	return string(e.b)
+}()
+
+// encSumHead encodes the fields of a summary before its sections: the
+// object's info, listings, list counts and WHOIS record.
+func encSumHead(e *enc, s *objSum, hasWhois bool) error {
 	in := &s.info
 	e.varint(in.Hits)
 	e.time(in.FirstSeen)
@@ -188,33 +254,10 @@ func encObjSum(dst []byte, s *objSum) ([]byte, error) {
 		e.zone(c.c.MaxZone)
 	}
 	if hasWhois {
-		if err := encWhois(&e, s.whois); err != nil {
-			return nil, err
-		}
-	} else {
-		e.uvarint(0)
+		return encWhois(e, s.whois)
 	}
-	if s.hasHashes {
-		e.byte(secHashes)
-		if s.hashesEnc != nil {
-			e.b = append(e.b, s.hashesEnc...)
-		} else {
-			encFileHashes(&e, &s.hashes)
-		}
-	}
-	if len(s.inline) > 0 {
-		e.byte(secLinks)
-		e.uvarint(uint64(len(s.inline)))
-		for _, l := range s.inline {
-			e.byte(byte(l.list))
-			e.uvarint(uint64(len(l.links)))
-			for i := range l.links {
-				e.str(l.links[i].Item)
-				e.b = encLink(e.b, &l.links[i])
-			}
-		}
-	}
-	return appendValueStamp(e.b, s.stamp), nil
+	e.uvarint(0)
+	return nil
 }
 
 // listCount is the count of one list of an object's summary.
@@ -355,6 +398,29 @@ func decObjSum(d *dec, s *objSum) error { return decObjSumFields(d, s, true) }
 // decObjSumFields decodes a summary, its WHOIS record only if whois is
 // set.
 func decObjSumFields(d *dec, s *objSum, whois bool) error {
+	if strings.HasPrefix(d.s, "\x02") { // valueFormatBare
+		d.s = d.s[1:]
+	} else if !decSumHead(d, s, whois) {
+		return d.err
+	}
+	for d.err == nil && len(d.s) > stampLen {
+		switch d.byte() {
+		case secHashes:
+			decFileHashes(d, &s.hashes)
+			s.hasHashes = d.err == nil
+		case secLinks:
+			decInline(d, s)
+		default:
+			d.fail()
+		}
+	}
+	s.stamp, s.stamped = d.valueStamp()
+	return d.err
+}
+
+// decSumHead decodes the fields of a summary before its sections (see
+// encSumHead), reporting whether it could.
+func decSumHead(d *dec, s *objSum, whois bool) bool {
 	d.header()
 	in := &s.info
 	in.Hits = d.varint()
@@ -400,25 +466,13 @@ func decObjSumFields(d *dec, s *objSum, whois bool) error {
 		s.whois = new(intel.DomainWhois)
 		decWhois(d, j, s.whois)
 	}
-	for d.err == nil && len(d.s) > stampLen {
-		switch d.byte() {
-		case secHashes:
-			decFileHashes(d, &s.hashes)
-			s.hasHashes = d.err == nil
-		case secLinks:
-			decInline(d, s)
-		default:
-			d.fail()
-		}
-	}
-	s.stamp, s.stamped = d.valueStamp()
-	return d.err
+	return d.err == nil
 }
 
 // encHashes encodes the FileHashes stored under one hash and the change
 // stamp of that hash's file object.
 func encHashes(dst []byte, h *intel.FileHashes, stamp time.Time) []byte {
-	e := enc{dst}
+	e := enc{b: dst}
 	e.byte(valueFormat)
 	e.str(h.MD5)
 	e.str(h.SHA1)

@@ -92,3 +92,72 @@ func FuzzDecodeObjSum(f *testing.F) {
 		}
 	})
 }
+
+// A summary writes a source once and each repeat of it in two bytes, and a
+// summary with only sections (a hash's FileHashes) starts with
+// valueFormatBare instead of its empty fields; both decode as the
+// encoding of format 7 does.
+func TestObjSumCompact(t *testing.T) {
+	day := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	src := intel.Source{Feed: "MalwareBazaar", File: "full.csv", Imported: day}
+	other := intel.Source{Feed: "URLhaus", File: "payloads.csv", Imported: day}
+	hashes := intel.FileHashes{MD5: testHash(7), SHA1: fmt.Sprintf("%040X", 1), SHA256: fmt.Sprintf("%064X", 2), Source: src}
+	link := func(list intel.LinkList, item string, s intel.Source) intel.Link {
+		return intel.Link{List: list, Item: item, Hits: 1, FirstSeen: day, LastSeen: day, Source: s}
+	}
+	for _, c := range []struct {
+		name    string
+		s       objSum
+		repeats []intel.Source // the sources written as srcRepeat
+		bare    bool
+	}{
+		{"file", objSum{
+			info:      intel.ObjectInfo{Hits: 1, Type: "exe", Source: src},
+			listings:  []intel.ObjectListing{{Feed: "MalwareBazaar", Category: intel.Category("malware"), FirstSeen: day, LastSeen: day, Source: src}},
+			hashes:    hashes,
+			hasHashes: true,
+			inline: []inlineItems{
+				{list: intel.LinkFileNames, links: []intel.Link{link(intel.LinkFileNames, "a.exe", src), link(intel.LinkFileNames, "b.exe", other)}},
+				{list: intel.LinkDetections, links: []intel.Link{link(intel.LinkDetections, "Example", other)}},
+			},
+			stamp: day, stamped: true,
+		}, []intel.Source{src, src, src, other}, false}, // listing, hashes, a.exe; the detection after b.exe
+		{"hash", objSum{hashes: hashes, hasHashes: true, stamp: day, stamped: true}, nil, true},
+	} {
+		v, err := encObjSum(nil, &c.s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		old, err := encSum(nil, &c.s, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := bytes.Count(v, []byte(srcRepeat)); got != len(c.repeats) {
+			t.Errorf("%s: %d repeated sources, want %d", c.name, got, len(c.repeats))
+		}
+		want := len(old)
+		for _, r := range c.repeats {
+			var e enc
+			e.source(r)
+			want -= len(e.b) - len(srcRepeat)
+		}
+		if c.bare {
+			want = len(old) - len(emptySumHead)
+			if v[0] != valueFormatBare {
+				t.Errorf("%s: first byte %d, want %d", c.name, v[0], valueFormatBare)
+			}
+		}
+		if len(v) != want {
+			t.Errorf("%s: %d bytes (format 7: %d), want %d", c.name, len(v), len(old), want)
+		}
+		for form, enc := range map[string][]byte{"format 8": v, "format 7": old} {
+			var got objSum
+			if err := decObjSum(&dec{s: string(enc)}, &got); err != nil {
+				t.Fatalf("%s, %s: %v", c.name, form, err)
+			}
+			if !reflect.DeepEqual(got, c.s) {
+				t.Errorf("%s, %s: got %+v, want %+v", c.name, form, got, c.s)
+			}
+		}
+	}
+}

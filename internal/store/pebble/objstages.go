@@ -267,7 +267,7 @@ func (a *applier) fileHashes(b *intel.Batch) error {
 			}
 			if !s.hasHashes {
 				if encoded == nil {
-					e := enc{make([]byte, 0, 96+len(r.Source.Feed)+len(r.Source.File))}
+					e := enc{b: make([]byte, 0, 96+len(r.Source.Feed)+len(r.Source.File))}
 					encFileHashes(&e, &r)
 					encoded = e.b
 				}
@@ -371,6 +371,24 @@ func countZone(a, b intel.Zone) intel.Zone {
 	return intel.MaxZone(a, b)
 }
 
+// sameSummary reports whether v, a summary's new value, holds what its
+// value before the batch held in another encoding: in a store written by
+// an older format (see storeFormat) a summary unchanged by a batch is not
+// rewritten, nor its object stamped, because this build encodes it
+// differently.
+func (a *applier) sameSummary(s *objSum, v []byte) bool {
+	if !a.store.olderValues {
+		return false
+	}
+	var old objSum
+	if decObjSum(&dec{s: string(s.old)}, &old) != nil {
+		return false
+	}
+	old.stamp = s.stamp
+	w, err := encObjSum(nil, &old)
+	return err == nil && bytes.Equal(valueContent(w, true), valueContent(v, true))
+}
+
 // writeObjects writes the summaries the batch touched, unless a summary
 // is as it was. A summary is written with the stamp it had; a changed one
 // gets the batch's stamp in stampObjects. A summary that took in the
@@ -392,7 +410,7 @@ func (a *applier) writeObjects() error {
 			}
 			continue
 		}
-		if !s.found || !bytes.Equal(valueContent(s.old, s.stamped), valueContent(v, true)) {
+		if !s.found || !bytes.Equal(valueContent(s.old, s.stamped), valueContent(v, true)) && !a.sameSummary(s, v) {
 			a.set(key, v)
 			s.wrote = v
 			a.markObject(s)

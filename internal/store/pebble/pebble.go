@@ -54,6 +54,11 @@ type Store struct {
 	db   *pebble.DB
 	lock *pebble.Lock
 
+	// olderValues: the store was written with a format before
+	// storeFormat, so a summary may be encoded as that format wrote it
+	// (see applier.sameSummary).
+	olderValues bool
+
 	applyMu sync.Mutex // serialises Apply (read-modify-write of summaries and lists)
 	// The newest batch handed to its commit and the one before it, while
 	// their commits may run (see ApplyAsync); guarded by applyMu.
@@ -146,12 +151,13 @@ func Open(dir string, opts Options) (*Store, error) {
 		_ = lock.Close()
 		return nil, fmt.Errorf("open store %s: %w", dir, err)
 	}
-	if err := checkFormat(db); err != nil {
+	older, err := checkFormat(db)
+	if err != nil {
 		_ = db.Close()
 		_ = lock.Close()
 		return nil, fmt.Errorf("open store %s: %w", dir, err)
 	}
-	s := &Store{dir: dir, db: db, lock: lock}
+	s := &Store{dir: dir, db: db, lock: lock, olderValues: older}
 	s.counts = quota.New(countWriter{s}, quota.Options{First: firstLease})
 	legacy, err := hasHashKeys(db)
 	if err != nil {
@@ -165,15 +171,18 @@ func Open(dir string, opts Options) (*Store, error) {
 
 // storeFormat is the version of the key layout and value encodings (see
 // doc.go). A store written with another version is refused: it must be
-// imported again into a new directory. Format 7 differs from 6 only in
-// what it may write (domain WHOIS in the compact encoding, objwhois.go),
-// which format 6 binaries cannot read; this build reads both, and stamps a
-// format 6 store 7 when it opens it, so that an older binary refuses it
-// with its format error instead of failing on the records it cannot
-// decode.
+// imported again into a new directory. Formats 7 and 8 differ from 6 only
+// in what they may write, which older binaries cannot read: 7 domain WHOIS
+// in the compact encoding (objwhois.go), 8 object summaries with repeated
+// sources written once and bare summaries (encObjSum). This build reads
+// all three, and stamps a format 6 or 7 store 8 when it opens it, so that
+// an older binary refuses it with its format error instead of failing on
+// the records it cannot decode.
 const (
-	storeFormat    = 7
-	readableFormat = 6 // the older format this build opens, and stamps storeFormat
+	storeFormat = 8
+	// oldestFormat is the oldest format this build opens (and stamps
+	// storeFormat).
+	oldestFormat = 6
 )
 
 // FormatVersion is the version of the key layout and value encodings this
@@ -184,60 +193,62 @@ var keyFormat = []byte{tMeta, 'f', 'o', 'r', 'm', 'a', 't'}
 
 // checkFormat stamps an empty database with storeFormat and refuses one
 // written with another format (a database without the stamp predates it).
-func checkFormat(db *pebble.DB) error {
+// older reports a store written with a format before storeFormat, whose
+// values may be in the encodings of that format.
+func checkFormat(db *pebble.DB) (older bool, err error) {
 	v, found, err := get(db, keyFormat)
 	if err != nil {
-		return fmt.Errorf("read format: %w", err)
+		return false, fmt.Errorf("read format: %w", err)
 	}
 	if found {
 		f, n := binary.Uvarint(v)
-		if n <= 0 || n != len(v) || f != storeFormat && f != readableFormat {
-			return fmt.Errorf("the store has data format %d, this tipd reads formats %d and %d only: import the data again into a new store directory", f, readableFormat, storeFormat)
+		if n <= 0 || n != len(v) || f < oldestFormat || f > storeFormat {
+			return false, fmt.Errorf("the store has data format %d, this tipd reads formats %d to %d only: import the data again into a new store directory", f, oldestFormat, storeFormat)
 		}
-		if f == readableFormat {
+		if f < storeFormat {
 			if err := db.Set(keyFormat, binary.AppendUvarint(nil, storeFormat), pebble.Sync); err != nil {
-				return fmt.Errorf("write format: %w", err)
+				return false, fmt.Errorf("write format: %w", err)
 			}
 		}
-		return nil
+		return f < storeFormat, nil
 	}
 	it, err := db.NewIter(nil)
 	if err != nil {
-		return fmt.Errorf("read format: %w", err)
+		return false, fmt.Errorf("read format: %w", err)
 	}
 	empty := !it.First()
 	if err := it.Close(); err != nil {
-		return fmt.Errorf("read format: %w", err)
+		return false, fmt.Errorf("read format: %w", err)
 	}
 	if !empty {
-		return fmt.Errorf("the store has data format 1, this tipd reads formats %d and %d only: import the data again into a new store directory", readableFormat, storeFormat)
+		return false, fmt.Errorf("the store has data format 1, this tipd reads formats %d to %d only: import the data again into a new store directory", oldestFormat, storeFormat)
 	}
 	// A new store has no address records without their object links:
 	// the object-links upgrade (backfill.go) has nothing to do.
 	b := db.NewBatch()
 	defer b.Close()
 	if err := b.Set(keyFormat, binary.AppendUvarint(nil, storeFormat), nil); err != nil {
-		return fmt.Errorf("write format: %w", err)
+		return false, fmt.Errorf("write format: %w", err)
 	}
 	if err := b.Set(keyBackfill, []byte{backfillDone}, nil); err != nil {
-		return fmt.Errorf("write format: %w", err)
+		return false, fmt.Errorf("write format: %w", err)
 	}
 	// Nor report links outside their index by report (reportaddrs.go,
 	// reportobjs.go).
 	if err := b.Set(keyReportAddrs, []byte{backfillDone}, nil); err != nil {
-		return fmt.Errorf("write format: %w", err)
+		return false, fmt.Errorf("write format: %w", err)
 	}
 	if err := b.Set(keyReportObjs, []byte{backfillDone}, nil); err != nil {
-		return fmt.Errorf("write format: %w", err)
+		return false, fmt.Errorf("write format: %w", err)
 	}
 	// Nor address summaries outside the network index (netindex.go).
 	if err := b.Set(keyNetIndex, []byte{backfillDone}, nil); err != nil {
-		return fmt.Errorf("write format: %w", err)
+		return false, fmt.Errorf("write format: %w", err)
 	}
 	if err := b.Commit(pebble.Sync); err != nil {
-		return fmt.Errorf("write format: %w", err)
+		return false, fmt.Errorf("write format: %w", err)
 	}
-	return nil
+	return false, nil
 }
 
 // Flush writes the memtable to sstables and waits for it. Writes are

@@ -75,17 +75,29 @@ func TestOpenOtherFormat(t *testing.T) {
 	}
 }
 
-// A format 6 store (written before domain WHOIS had its compact encoding)
-// opens, and is stamped 7 at once, so that a format 6 binary refuses it
-// rather than failing on a record it cannot decode.
-func TestOpenFormat6(t *testing.T) {
-	s, err := Open(storeStamped(t, 6), Options{})
-	if err != nil {
-		t.Fatalf("Open of a format 6 store: %v", err)
+// A format 6 or 7 store (written before domain WHOIS had its compact
+// encoding, or before summaries wrote repeated sources once) opens, and is
+// stamped 8 at once, so that an older binary refuses it rather than
+// failing on a record it cannot decode.
+func TestOpenOlderFormats(t *testing.T) {
+	for _, f := range []byte{6, 7} {
+		s, err := Open(storeStamped(t, f), Options{})
+		if err != nil {
+			t.Fatalf("Open of a format %d store: %v", f, err)
+		}
+		v, found, err := get(s.db, keyFormat)
+		if err != nil || !found || len(v) != 1 || v[0] != 8 {
+			t.Errorf("format %d: stamp after Open: %v %v %v, want 8", f, v, found, err)
+		}
+		if !s.olderValues {
+			t.Errorf("format %d: olderValues false after Open, want true", f)
+		}
+		s.Close()
 	}
-	defer s.Close()
-	v, found, err := get(s.db, keyFormat)
-	if err != nil || !found || len(v) != 1 || v[0] != 7 {
-		t.Errorf("format stamp after Open: %v %v %v, want 7", v, found, err)
+	for _, f := range []byte{5, 9} {
+		if s, err := Open(storeStamped(t, f), Options{}); err == nil {
+			s.Close()
+			t.Errorf("Open of a format %d store: got nil error", f)
+		}
 	}
 }
