@@ -336,13 +336,14 @@ func readError(o Options, err error) error {
 	return &ReadError{File: o.displayName(), Err: err}
 }
 
-// prepWork is a prepared batch on its way to ApplyAsync: the records its
+// prepWork is a prepared batch on its way to the store: the records its
 // join dropped for want of an address and the domains it holds (see
 // joiner.hold).
 type prepWork struct {
 	w        *work
 	unplaced int64
 	doms     []string
+	plan     store.Plan // what the store did of its merge (store.PrepareBatch)
 }
 
 // work is one batch travelling between the parser and the applier.
@@ -420,12 +421,16 @@ func run(ctx context.Context, st store.Intel, r io.Reader, p Parser, o Options, 
 				continue
 			}
 			unplaced, err := j.prepare(ctx, &w.b)
+			var plan store.Plan
+			if err == nil {
+				plan, err = store.PrepareBatch(st, &w.b)
+			}
 			if err != nil {
 				finish(w, unplaced, err)
 				continue
 			}
 			inflight.Add(1)
-			prepared <- prepWork{w, unplaced, j.hold(&w.b)}
+			prepared <- prepWork{w, unplaced, j.hold(&w.b), plan}
 		}
 	}()
 	go func() {
@@ -437,7 +442,7 @@ func run(ctx context.Context, st store.Intel, r io.Reader, p Parser, o Options, 
 				recycle(w)
 				continue
 			}
-			err := store.ApplyAsync(ctx, st, &w.b, func(err error) {
+			err := store.ApplyPlannedAsync(ctx, st, &w.b, pw.plan, func(err error) {
 				j.release(doms)
 				finish(w, unplaced, err)
 				inflight.Done()

@@ -60,6 +60,23 @@ type Pipeliner interface {
 	ApplyAsync(ctx context.Context, b *intel.Batch, done func(error)) error
 }
 
+// Preparer is an optional interface of a Pipeliner that can do part of
+// ApplyAsync's work on a batch ahead of it, on the caller's goroutine:
+// validating the batch and planning what merging it reads. A bulk import
+// prepares the next batch so while one merges (see PrepareBatch).
+type Preparer interface {
+	Pipeliner
+	// PrepareBatch validates b and plans its merge.
+	PrepareBatch(b *intel.Batch) (Plan, error)
+	// ApplyPlanned is ApplyAsync of a batch PrepareBatch planned; b must
+	// not have changed since.
+	ApplyPlanned(ctx context.Context, b *intel.Batch, p Plan, done func(error)) error
+}
+
+// Plan is what a Preparer's PrepareBatch did of a batch's merge; nil
+// stands for nothing.
+type Plan any
+
 // Versioned is an optional interface of a backend that knows the changes
 // of its intel data, as IntelVersion documents.
 type Versioned interface {
@@ -269,6 +286,26 @@ func ApplyAsync(ctx context.Context, st Intel, b *intel.Batch, done func(error))
 	}
 	done(nil)
 	return nil
+}
+
+// PrepareBatch does, where st is a Preparer, the part of merging b that
+// can be done ahead of it on the caller's goroutine (ApplyPlannedAsync
+// then skips it), and returns its plan; b's validation error is returned
+// here then. Elsewhere it returns a nil plan and no error.
+func PrepareBatch(st Intel, b *intel.Batch) (Plan, error) {
+	if pr, ok := st.(Preparer); ok {
+		return pr.PrepareBatch(b)
+	}
+	return nil, nil
+}
+
+// ApplyPlannedAsync is ApplyAsync of a batch PrepareBatch planned as p (b
+// unchanged since).
+func ApplyPlannedAsync(ctx context.Context, st Intel, b *intel.Batch, p Plan, done func(error)) error {
+	if pr, ok := st.(Preparer); ok && p != nil {
+		return pr.ApplyPlanned(ctx, b, p, done)
+	}
+	return ApplyAsync(ctx, st, b, done)
 }
 
 // Pipelines reports whether ApplyAsync overlaps a commit with the next

@@ -10,6 +10,7 @@ import (
 	"github.com/cockroachdb/pebble/v2"
 
 	"github.com/tipd/tipd/internal/intel"
+	"github.com/tipd/tipd/internal/store"
 )
 
 // applier holds the state of one Apply. Reads are planned: before any
@@ -81,8 +82,42 @@ func (s *Store) ApplyAsync(ctx context.Context, b *intel.Batch, done func(error)
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := b.Validate(); err != nil {
+	p, err := s.PrepareBatch(b)
+	if err != nil {
 		return err
+	}
+	return s.ApplyPlanned(ctx, b, p, done)
+}
+
+// batchPlan is the part of a batch's merge PrepareBatch does: the keys of
+// the first round of the planned reads (summaryKeys), sorted, for the
+// store's F keys as they were then (legacy).
+type batchPlan struct {
+	keys   [][]byte
+	legacy bool
+}
+
+// PrepareBatch implements store.Preparer: it validates b and sorts the
+// keys of the first round of its planned reads, which the merge (one
+// goroutine, an import's critical path) would do otherwise.
+func (s *Store) PrepareBatch(b *intel.Batch) (store.Plan, error) {
+	if err := b.Validate(); err != nil {
+		return nil, err
+	}
+	legacy := s.hashKeys.Load()
+	keys := summaryKeys(b, legacy)
+	sortKeys(keys)
+	return &batchPlan{keys: keys, legacy: legacy}, nil
+}
+
+// ApplyPlanned implements store.Preparer.
+func (s *Store) ApplyPlanned(ctx context.Context, b *intel.Batch, plan store.Plan, done func(error)) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	bp, ok := plan.(*batchPlan)
+	if !ok {
+		return fmt.Errorf("apply: a plan of type %T is not the embedded store's", plan)
 	}
 	s.applyMu.Lock()
 	defer s.applyMu.Unlock()
@@ -134,7 +169,7 @@ func (s *Store) ApplyAsync(ctx context.Context, b *intel.Batch, done func(error)
 		listChanged:    map[[16]byte]bool{},
 		urlListChanged: map[string]bool{},
 	}
-	err = a.merge(b)
+	err = a.merge(b, bp)
 	if cerr := it.Close(); err == nil && cerr != nil {
 		err = fmt.Errorf("apply: %w", cerr)
 	}
@@ -172,9 +207,9 @@ func (s *Store) overlaySize(n int) int {
 	return int(s.slotsPerRecord*float64(n)*1.125) + 16
 }
 
-// merge merges b into the applier's overlay.
-func (a *applier) merge(b *intel.Batch) error {
-	if err := a.prefetch(b); err != nil {
+// merge merges b, planned as bp, into the applier's overlay.
+func (a *applier) merge(b *intel.Batch, bp *batchPlan) error {
+	if err := a.prefetch(b, bp); err != nil {
 		return fmt.Errorf("apply: read: %w", err)
 	}
 	if err := a.apply(b); err != nil {

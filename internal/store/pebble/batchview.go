@@ -165,6 +165,11 @@ func sortKeys(keys [][]byte) {
 // lands at or after the previous one.
 func (a *applier) fetch(keys [][]byte) error {
 	sortKeys(keys)
+	return a.fetchSorted(keys)
+}
+
+// fetchSorted is fetch of keys sorted already.
+func (a *applier) fetchSorted(keys [][]byte) error {
 	for i, k := range keys {
 		if i > 0 && bytes.Equal(k, keys[i-1]) {
 			continue

@@ -508,3 +508,45 @@ func countKeys(t *testing.T, s *Store, prefix []byte) int {
 	}
 	return n
 }
+
+// A batch planned before the store's F keys changed (PrepareBatch, then
+// ApplyPlanned) merges as one planned after: the merge plans its reads
+// again. A batch that does not validate is refused by PrepareBatch.
+func TestApplyPlanned(t *testing.T) {
+	ctx := context.Background()
+	batches, want := hashWorld(t, 7, 8)
+	const half = 6
+	s, err := Open(t.TempDir(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for i, b := range batches {
+		plan, err := s.PrepareBatch(b)
+		if err != nil {
+			t.Fatalf("batch %d: %v", i, err)
+		}
+		if i == half {
+			legacyHashes(t, s)
+			if bp := plan.(*batchPlan); bp.legacy || !s.hashKeys.Load() {
+				t.Fatalf("planned with F keys %v, store has F keys %v; want false, true", bp.legacy, s.hashKeys.Load())
+			}
+		}
+		done := make(chan error, 1)
+		if err := s.ApplyPlanned(ctx, b, plan, func(err error) { done <- err }); err != nil {
+			t.Fatalf("batch %d: %v", i, err)
+		}
+		if err := <-done; err != nil {
+			t.Fatalf("batch %d: commit: %v", i, err)
+		}
+	}
+	sameAnswers(t, hashAnswers(t, s), want)
+
+	bad := &intel.Batch{FileHashes: []intel.FileHashes{{MD5: "not a hash"}}}
+	if _, err := s.PrepareBatch(bad); intel.KindOf(err) != intel.KindInvalid {
+		t.Errorf("PrepareBatch of an invalid batch: got %v, want an invalid-input error", err)
+	}
+	if _, err := s.PrepareBatch(&intel.Batch{}); err != nil {
+		t.Errorf("PrepareBatch of an empty batch: %v", err)
+	}
+}

@@ -11,8 +11,14 @@ import (
 // the summaries and network listings, the keys owned by the addresses and
 // URLs that exist, the index entries of the items that exist. A record kind
 // whose stage reads keys adds them to summaryKeys or plan.owned.
-func (a *applier) prefetch(b *intel.Batch) error {
-	keys := summaryKeys(b, a.store.hashKeys.Load())
+//
+// The keys of the first round are bp's, sorted by PrepareBatch, unless the
+// store's F keys changed since (see foldHashes).
+func (a *applier) prefetch(b *intel.Batch, bp *batchPlan) error {
+	keys, sorted := bp.keys, true
+	if legacy := a.store.hashKeys.Load(); legacy != bp.legacy {
+		keys, sorted = summaryKeys(b, legacy), false
+	}
 	// Room for the summaries of the objects (each may be named more than
 	// once).
 	nobj := 0
@@ -24,7 +30,10 @@ func (a *applier) prefetch(b *intel.Batch) error {
 	if nobj > 0 {
 		a.objs = make(map[string]*objSum, nobj)
 	}
-	if err := a.fetch(keys); err != nil {
+	if !sorted {
+		sortKeys(keys)
+	}
+	if err := a.fetchSorted(keys); err != nil {
 		return err
 	}
 	a.markNew()
