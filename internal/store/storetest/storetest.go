@@ -115,6 +115,7 @@ func Run(t *testing.T, f Factory) {
 		{"CountStored", testCountStored},
 		{"ListPages", testListPages},
 		{"NetworkAddresses", testNetworkAddresses},
+		{"PlannedApply", testPlannedApply},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, f) })
@@ -1282,6 +1283,64 @@ func testIntelVersion(t *testing.T, f Factory) {
 	time.Sleep(200 * time.Millisecond) // room for a notification that should not come
 	if v, ok := store.IntelVersion(s); !ok || v != v3 {
 		t.Errorf("after a refused batch, a user and a count: version %d (known: %v), want %d", v, ok, v3)
+	}
+}
+
+// testPlannedApply: batches prepared ahead (store.PrepareBatch, the next
+// one before the one before it is applied, as a bulk import does) and
+// applied with store.ApplyPlannedAsync merge as Apply merges them; a
+// batch that does not validate is refused, by PrepareBatch or by the
+// apply, with an invalid-input error and nothing stored.
+func testPlannedApply(t *testing.T, f Factory) {
+	s := open(t, f)
+	md5 := strings.Repeat("A", 32)
+	sha := strings.Repeat("B", 64)
+	first := &intel.Batch{
+		ObjectInfos: []intel.ObjectInfo{{Kind: intel.ObjectFile, Key: sha, Hits: 2, Type: "exe", FirstSeen: day(2024, 1, 2), LastSeen: day(2024, 1, 2)}},
+		FileHashes:  []intel.FileHashes{{MD5: md5, SHA256: sha}},
+	}
+	second := &intel.Batch{
+		ObjectInfos: []intel.ObjectInfo{{Kind: intel.ObjectFile, Key: sha, Hits: 5, FirstSeen: day(2024, 1, 1), LastSeen: day(2024, 1, 1)}},
+	}
+	var plans []store.Plan
+	for _, b := range []*intel.Batch{first, second} {
+		p, err := store.PrepareBatch(s, b)
+		if err != nil {
+			t.Fatalf("PrepareBatch: %v", err)
+		}
+		plans = append(plans, p)
+	}
+	for i, b := range []*intel.Batch{first, second} {
+		done := make(chan error, 1)
+		if err := store.ApplyPlannedAsync(ctx(t), s, b, plans[i], func(err error) { done <- err }); err != nil {
+			t.Fatalf("batch %d: %v", i, err)
+		}
+		if err := <-done; err != nil {
+			t.Fatalf("batch %d: commit: %v", i, err)
+		}
+	}
+	o, err := s.Object(ctx(t), intel.ObjectFile, sha)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.Info.Hits != 5 || o.Info.Type != "exe" || !o.Info.FirstSeen.Equal(day(2024, 1, 1)) || !o.Info.LastSeen.Equal(day(2024, 1, 2)) {
+		t.Errorf("file after two planned batches: hits %d, type %q, seen %s to %s; want 5, exe, 2024-01-01 to 2024-01-02",
+			o.Info.Hits, o.Info.Type, o.Info.FirstSeen, o.Info.LastSeen)
+	}
+	if h, ok, err := s.FileHashes(ctx(t), md5); err != nil || !ok || h.SHA256 != sha {
+		t.Errorf("FileHashes(%s) = %+v, %v, %v; want its SHA-256 %s", md5, h, ok, err, sha)
+	}
+
+	bad := &intel.Batch{ObjectInfos: []intel.ObjectInfo{{Kind: intel.ObjectFile, Key: "not a hash", Hits: 1}}}
+	p, err := store.PrepareBatch(s, bad)
+	if err == nil {
+		err = store.ApplyPlannedAsync(ctx(t), s, bad, p, func(error) { t.Error("done called for a refused batch") })
+	}
+	if intel.KindOf(err) != intel.KindInvalid {
+		t.Errorf("a batch that does not validate: got %v, want an invalid-input error", err)
+	}
+	if o, err := s.Object(ctx(t), intel.ObjectFile, "not a hash"); err == nil && o.Known() {
+		t.Errorf("a refused batch stored its record: %+v", o)
 	}
 }
 
