@@ -84,12 +84,14 @@ func TestObjectCollectionsHoldTheirZones(t *testing.T) {
 		want []string
 	}{
 		{"domains", []string{redDomain, orangeDomain}},
-		// The file is an entry under its MD5 and under its SHA-256, the
-		// web address one of the web addresses and one of the objects.
-		{"files", []string{redFile, redFile}},
+		// The file has an entry under its MD5 and one under its SHA-256
+		// of the same stamp: its objects come once, from the SHA-256's.
+		// The web address has one entry of the web addresses and one of
+		// the objects, of two stamps (two changes).
+		{"files", []string{redFile}},
 		{"malicious-urls", append(urlPatterns(w.urls), calmURL, calmURL)},
 		{"indicators", append(append(ipPatterns(w.red, w.orange), urlPatterns(w.urls)...),
-			redDomain, orangeDomain, redFile, redFile, calmURL, calmURL)},
+			redDomain, orangeDomain, redFile, calmURL, calmURL)},
 		{"ip-red", ipPatterns(w.red)},
 	} {
 		slices.Sort(tc.want)
@@ -150,9 +152,8 @@ func TestObjectEntriesDates(t *testing.T) {
 	for _, tc := range []struct{ pattern, id, stamp string }{
 		{redDomain, "indicator--", stamp("host c2.bad.example")},
 		{orangeDomain, "indicator--", stamp("host spam.bad.example")},
-		// The file is an entry under each hash of its records: the last
-		// one in the page (the SHA-256, after the MD5 with the same stamp)
-		// dates it last.
+		// The file is an entry under each hash of its records, of one
+		// stamp: it is rendered from its SHA-256's, and dated by it.
 		{redFile, "indicator--", stamp("file " + redSHA256)},
 		// Turned Red by its own object record: dated by that record.
 		{calmURL, "indicator--", stamp("url calm.example/login")},
@@ -186,7 +187,7 @@ func TestObjectEntriesDates(t *testing.T) {
 		}
 	}
 	env = w.page(t, "indicators", "limit=1000&added_after="+url.QueryEscape(lastAddr.Format(stampLayout)))
-	want := sorted([]string{redDomain, orangeDomain, redFile, redFile, calmURL, calmURL})
+	want := sorted([]string{redDomain, orangeDomain, redFile, calmURL, calmURL})
 	if got := patternsOf(env.Objects); !slices.Equal(got, want) {
 		t.Errorf("added_after the address batches:\n got %v\nwant %v", got, want)
 	}
@@ -308,5 +309,29 @@ func TestKeyBefore(t *testing.T) {
 		if ok && !(got < tc.key) {
 			t.Errorf("keyBefore(%q) = %q does not sort before it", tc.key, got)
 		}
+	}
+}
+
+// A file's objects come once per stamp of its entries: once for the
+// record that tied its hashes, and again when a later record changes one
+// of its hashes only (a change of its own, after the first).
+func TestFileEntriesOncePerStamp(t *testing.T) {
+	w := newObjectWorld(t)
+	if objs, _ := w.all(t, "files", 1000, nil); !slices.Equal(patternsOf(objs), []string{redFile}) {
+		t.Fatalf("files: %v, want the file once", patternsOf(objs))
+	}
+	seen := now.Add(-2 * time.Hour)
+	b := &intel.Batch{Links: []intel.Link{{List: intel.LinkDetections, Owner: redMD5, Item: "HEUR:Trojan.Win32.Generic",
+		Zone: intel.DetectionZone("HEUR:Trojan.Win32.Generic"), FirstSeen: seen, LastSeen: seen, Source: intel.Source{Feed: "test"}}}}
+	if err := w.st.Apply(context.Background(), b); err != nil {
+		t.Fatal(err)
+	}
+	objs, _ := w.all(t, "files", 1000, nil)
+	if got := patternsOf(objs); !slices.Equal(got, []string{redFile, redFile}) {
+		t.Errorf("files after a change of the MD5 alone: %v, want the file under each of its two stamps", got)
+	}
+	env := w.page(t, "files", "added_after="+url.QueryEscape(w.stamps["file "+redSHA256].Format(stampLayout)))
+	if got := patternsOf(env.Objects); !slices.Equal(got, []string{redFile}) {
+		t.Errorf("files added after the first object batch: %v, want the file once", got)
 	}
 }

@@ -392,6 +392,9 @@ func (s *Server) objects(ctx context.Context, c *Collection, e entry) ([]render.
 		if !c.shows(r.Zone) {
 			return nil, nil
 		}
+		if dup, err := s.sameAsFileEntry(ctx, e, r); err != nil || dup {
+			return nil, err
+		}
 		return render.FileIndicator(r, e.at), nil
 	}
 	return nil, nil
@@ -425,6 +428,38 @@ func (s *Server) sameAsURLEntry(ctx context.Context, e entry) (bool, error) {
 		return false, fmt.Errorf("read changes: %w", err)
 	}
 	return len(l) == 1 && l[0].At.Equal(e.at) && l[0].URL == e.name, nil
+}
+
+// sameAsFileEntry reports whether the file entry e (one of the file's
+// hashes) repeats the entry of a stronger hash of the same file (SHA-256
+// over SHA-1 over MD5) with the same stamp. A record that ties a file's
+// hashes changes the summaries of all of them in one batch, so they have
+// entries of one stamp, and the objects of the file, which carry all its
+// hashes and the same ids from any of them, are rendered once: from the
+// entry of the strongest. An entry of another stamp is a change of its
+// own and is rendered. One bounded read of the stamp's entries per
+// stronger hash.
+func (s *Server) sameAsFileEntry(ctx context.Context, e entry, r *report.FileReport) (bool, error) {
+	if s.Changes == nil {
+		return false, nil
+	}
+	for _, h := range [...]string{r.SHA256, r.SHA1, r.MD5} {
+		if h == e.name {
+			return false, nil // no stronger hash has an entry of this stamp
+		}
+		before, ok := keyBefore(h)
+		if !ok {
+			continue
+		}
+		l, err := s.Changes.Changes(ctx, store.ChangedObjects, store.Change{At: e.at, Kind: intel.ObjectFile, Key: before}, 1)
+		if err != nil {
+			return false, fmt.Errorf("read changes: %w", err)
+		}
+		if len(l) == 1 && l[0].At.Equal(e.at) && l[0].Kind == intel.ObjectFile && l[0].Key == h {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // keyBefore is a text that sorts just before key: no web address key sorts
