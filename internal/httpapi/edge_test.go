@@ -119,16 +119,26 @@ func selfSigned(t *testing.T) (tls.Certificate, *x509.CertPool) {
 // dial opens a connection to the server, TLS included.
 func (s *edgeServer) dial(t *testing.T) net.Conn {
 	t.Helper()
-	var c net.Conn
-	var err error
-	if s.client != nil {
-		c, err = tls.Dial("tcp", s.addr, s.client)
-	} else {
-		c, err = net.Dial("tcp", s.addr)
+	if s.client == nil {
+		return s.dialTCP(t)
 	}
+	c, err := tls.Dial("tcp", s.addr, s.client)
 	if err != nil {
 		t.Fatal(err)
 	}
+	c.SetDeadline(time.Now().Add(30 * time.Second))
+	return c
+}
+
+// dialTCP opens a plain TCP connection to the server (even to its TLS
+// port), with a 30 s deadline, closed when the test ends.
+func (s *edgeServer) dialTCP(t *testing.T) net.Conn {
+	t.Helper()
+	c, err := net.Dial("tcp", s.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
 	c.SetDeadline(time.Now().Add(30 * time.Second))
 	return c
 }
@@ -315,12 +325,7 @@ func TestEdgeSmugglingClosesConnection(t *testing.T) {
 // 400 in plain text.
 func TestEdgePlainHTTPToTLS(t *testing.T) {
 	s := startEdgeServer(t, true)
-	c, err := net.Dial("tcp", s.addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(30 * time.Second))
+	c := s.dialTCP(t)
 	io.WriteString(c, "GET /api/ip/1.2.3.4 HTTP/1.1\r\nHost: x\r\n\r\n")
 	resp, body := readAnswer(t, bufio.NewReader(c), "GET")
 	if msg := wantJSONError(t, resp, body, 400, "invalid_request"); !strings.Contains(msg, "HTTPS") {
@@ -378,11 +383,7 @@ func TestEdgeTLSState(t *testing.T) {
 	}
 	s := startEdgeServer(t, true)
 	// A client that does not complete the handshake is dropped quietly.
-	c, err := net.Dial("tcp", s.addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.SetDeadline(time.Now().Add(30 * time.Second))
+	c := s.dialTCP(t)
 	c.Write([]byte{0x16, 0x03, 0x01, 0x00, 0x05, 1, 2, 3, 4, 5})
 	if b, err := io.ReadAll(c); bytes.Contains(b, []byte("HTTP/")) || err != nil && !errors.Is(err, net.ErrClosed) && !isReset(err) {
 		t.Errorf("after a broken handshake: %q, %v", b, err)
@@ -394,12 +395,7 @@ func TestEdgeTLSState(t *testing.T) {
 // HTTP/1.1 connection, before reading any answer, are answered in order.
 func TestEdgePipelining(t *testing.T) {
 	s := startEdgeServer(t, false)
-	c, err := net.Dial("tcp", s.addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(30 * time.Second))
+	c := s.dialTCP(t)
 	ips := []string{"1.2.3.4", "192.0.2.1", "1.2.3.5"}
 	var reqs strings.Builder
 	for _, ip := range ips {

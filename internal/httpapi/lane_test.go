@@ -97,41 +97,31 @@ func TestLaneSameAsNetHTTP(t *testing.T) {
 		lane := startEdgeServerWith(t, secure, httpapi.EdgeOptions{})
 		plain := startEdgeServerWith(t, secure, httpapi.EdgeOptions{NoLane: true})
 		tok := func(s *edgeServer) string { return s.token }
+		// get is a GET of target with the server's token.
+		get := func(target string) func(*edgeServer) string {
+			return func(s *edgeServer) string {
+				return "GET " + target + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + tok(s) + "\r\n\r\n"
+			}
+		}
 		tests := []struct {
 			name string
 			req  func(s *edgeServer) string
 		}{
-			{"ip lookup", func(s *edgeServer) string {
-				return "GET /api/ip/1.2.3.4?count=2 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + tok(s) + "\r\n\r\n"
-			}},
+			{"ip lookup", get("/api/ip/1.2.3.4?count=2")},
 			{"lower-case names, host with port, keep-alive", func(s *edgeServer) string {
 				return "GET /api/ip/192.0.2.1 HTTP/1.1\r\nhost: x:8080\r\nauthorization: Bearer " + tok(s) + "\r\nConnection: keep-alive\r\nUser-Agent: t\r\nX-Other:  v  \r\n\r\n"
 			}},
-			{"domain", func(s *edgeServer) string {
-				return "GET /api/domain/example.com?sections=Zone,LicenseInfo HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + tok(s) + "\r\n\r\n"
-			}},
-			{"web address", func(s *edgeServer) string {
-				return "GET /api/url/http://82.118.16.30/a?count=2 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + tok(s) + "\r\n\r\n"
-			}},
-			{"hash", func(s *edgeServer) string {
-				return "GET /api/hash/" + strings.Repeat("ab", 32) + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + tok(s) + "\r\n\r\n"
-			}},
-			{"search, no data", func(s *edgeServer) string {
-				return "GET /api/v1/search/ip?request=192.0.2.77 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + tok(s) + "\r\n\r\n"
-			}},
-			{"bad request", func(s *edgeServer) string {
-				return "GET /api/ip/1.2.3.999 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + tok(s) + "\r\n\r\n"
-			}},
-			{"bad count", func(s *edgeServer) string {
-				return "GET /api/ip/1.2.3.4?count=0&count=2 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + tok(s) + "\r\n\r\n"
-			}},
+			{"domain", get("/api/domain/example.com?sections=Zone,LicenseInfo")},
+			{"web address", get("/api/url/http://82.118.16.30/a?count=2")},
+			{"hash", get("/api/hash/" + strings.Repeat("ab", 32))},
+			{"search, no data", get("/api/v1/search/ip?request=192.0.2.77")},
+			{"bad request", get("/api/ip/1.2.3.999")},
+			{"bad count", get("/api/ip/1.2.3.4?count=0&count=2")},
 			{"no credentials", func(*edgeServer) string { return "GET /api/ip/1.2.3.4 HTTP/1.1\r\nHost: x\r\n\r\n" }},
 			{"Connection: close", func(s *edgeServer) string {
 				return "GET /api/ip/1.2.3.4 HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: Bearer " + tok(s) + "\r\n\r\n"
 			}},
-			{"target over the limit", func(s *edgeServer) string {
-				return "GET /api/url/http://a.example/" + strings.Repeat("b", 9000) + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + tok(s) + "\r\n\r\n"
-			}},
+			{"target over the limit", get("/api/url/http://a.example/" + strings.Repeat("b", 9000))},
 			// Handed to net/http:
 			{"HEAD", func(s *edgeServer) string {
 				return "HEAD /api/ip/1.2.3.4 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + tok(s) + "\r\n\r\n"
@@ -237,12 +227,7 @@ func TestLaneHandsOverInOrder(t *testing.T) {
 // "Connection: close".
 func TestLaneShutdown(t *testing.T) {
 	s := startEdgeServer(t, false)
-	c, err := net.Dial("tcp", s.addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(20 * time.Second))
+	c := s.dialTCP(t)
 	r := bufio.NewReader(c)
 	io.WriteString(c, "GET /api/ip/1.2.3.4 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "+s.token+"\r\n\r\n")
 	if resp, body := readAnswer(t, r, "GET"); resp.StatusCode != 200 {
