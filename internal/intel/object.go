@@ -248,7 +248,9 @@ func (l *Link) Attr(i int) string {
 // unknown). SHA-256 is the file's identity.
 // Merge: kept per hash given; a stored hash's empty fields are filled,
 // known ones never change: an MD5 or SHA-1 met with a second SHA-256
-// keeps its first pairing (FileHashes.Conflicts tells the importer).
+// keeps its first pairing (Merge tells the importer). Source is the
+// latest record's. Merging is associative, so that a store may merge the
+// records of a hash in parts (the embedded store's hash index).
 type FileHashes struct {
 	MD5    string
 	SHA1   string
@@ -433,9 +435,7 @@ func (r *FileHashes) Merge(n FileHashes) (conflict bool) {
 			conflict = true
 		}
 	}
-	if !conflict {
-		r.Source = n.Source
-	}
+	r.Source = n.Source
 	return conflict
 }
 

@@ -47,7 +47,9 @@ func touchedObjects(b *intel.Batch) map[objKey]bool {
 }
 
 // objectFingerprints renders what the object reads answer for the
-// objects (their summaries, every list of their kind, their hashes).
+// objects (their summaries, every list of their kind, and a SHA-256's
+// hashes: an MD5's or SHA-1's object is not stamped for its hashes, see
+// store.Store.Changes).
 func (s *Store) objectFingerprints(ctx context.Context, objs map[objKey]bool) (map[objKey]string, error) {
 	out := make(map[objKey]string, len(objs))
 	var sb strings.Builder
@@ -68,7 +70,7 @@ func (s *Store) objectFingerprints(ctx context.Context, objs map[objKey]bool) (m
 			}
 			fmt.Fprintf(&sb, "|%d:%#v", l, links)
 		}
-		if o.kind == intel.ObjectFile {
+		if o.kind == intel.ObjectFile && intel.HashKind(o.key) == "SHA-256" {
 			h, ok, err := s.FileHashes(ctx, o.key)
 			if err != nil {
 				return nil, err

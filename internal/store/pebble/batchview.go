@@ -59,8 +59,16 @@ func (a *applier) before(key []byte) (v []byte, found, ok bool) {
 // before this one (if any) has committed.
 func (a *applier) readStore(key []byte) (readVal, error) {
 	if a.prev != nil {
-		if v, del, ok := a.prev.o.written(string(key)); ok {
+		if v, del, merged, ok := a.prev.o.written(string(key)); ok && !merged {
 			return readVal{v: v, found: !del}, nil
+		} else if ok {
+			// A merge operand (hashindex.go): the value is the
+			// database's followed by it.
+			r, err := a.readDB(key)
+			if err != nil {
+				return readVal{}, err
+			}
+			return readVal{v: append(r.v[:len(r.v):len(r.v)], v...), found: true}, nil
 		}
 	}
 	return a.readDB(key)
@@ -74,6 +82,10 @@ func (a *applier) set(key, val []byte) {
 }
 
 func (a *applier) del(key []byte) { a.o.write(key, nil, true) }
+
+// mergeOperand merges operand into key (a K key, see hashindex.go), which Apply
+// never reads.
+func (a *applier) mergeOperand(key, operand []byte) { a.o.merge(key, operand) }
 
 // scan calls fn with every key starting with prefix and its value, in key
 // order, as the database holds them once the pending batch before this one

@@ -59,6 +59,8 @@ func (s *Store) commit(ctx context.Context, a *applier, p *pending, prev *pendin
 				continue // written and deleted again inside the batch
 			}
 			err = batch.Delete(unsafeBytes(w.key), nil)
+		} else if w.flags&fMerge != 0 {
+			err = batch.Merge(unsafeBytes(w.key), w.v, nil)
 		} else {
 			err = batch.Set(unsafeBytes(w.key), w.v, nil)
 		}

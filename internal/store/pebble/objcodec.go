@@ -138,6 +138,9 @@ type objSum struct {
 	// summaries held stamps.
 	stamp   time.Time
 	stamped bool
+	// weak: the summary of an MD5 or SHA-1 into which the batch merged
+	// FileHashes records (applier.weakSummary).
+	weak bool
 	// key is the object's kind byte and key (applier.objs), changed
 	// whether the batch changed it (see applier.markObject).
 	key     string

@@ -109,13 +109,32 @@ func inlinedLinks(it *pebble.Iterator, list intel.LinkList, owner string) ([]int
 }
 
 // FileHashes implements store.Objects: one point read of the summary of
-// the file of the hash, which holds them; in a store written before
-// summaries held them, one more of the hash's F key if the summary does
-// not.
+// the file of the hash, which holds the records that named it in a store
+// written before format 9 and those that name a SHA-256; in a store
+// written before summaries held them, one more of the hash's F key if the
+// summary does not. Of an MD5 or SHA-1, one more of its key in the hash
+// index, whose records came after those (hashindex.go).
 func (s *Store) FileHashes(ctx context.Context, hash string) (intel.FileHashes, bool, error) {
 	if err := ctx.Err(); err != nil {
 		return intel.FileHashes{}, false, err
 	}
+	h, found, err := s.summaryHashes(hash)
+	if err != nil || len(hash) == 64 {
+		return h, found, err
+	}
+	var n int
+	if _, err := getFn(s.db, hashIndexKey(hash), func(v []byte) (err error) {
+		n, err = foldHashRecords(v, &h)
+		return err
+	}); err != nil {
+		return intel.FileHashes{}, false, fmt.Errorf("hashes of %s: %w", hash, err)
+	}
+	return h, found || n > 0, nil
+}
+
+// summaryHashes returns the FileHashes the summary of the file of hash
+// holds, or those under its F key.
+func (s *Store) summaryHashes(hash string) (intel.FileHashes, bool, error) {
 	var sum objSum
 	found, err := getFn(s.db, objectKey(intel.ObjectFile, hash), func(v []byte) error { return decObjSumFields(&dec{s: string(v)}, &sum, false) })
 	if err != nil {

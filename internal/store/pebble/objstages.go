@@ -42,12 +42,31 @@ func objectSummaryKeys(keys [][]byte, b *intel.Batch, legacy bool) [][]byte {
 		}
 		keys = append(keys, objectKey(l.List.Owner(), l.Owner))
 	}
+	// The records of a batch's FileHashes go to the summary of their
+	// SHA-256 and, for their MD5 and SHA-1, to the hash index, unread;
+	// or, for an MD5 or SHA-1 whose summary the batch reads anyway (its
+	// other records touch the object), to that summary, with what the
+	// index holds (hashindex.go).
+	var touched map[string]bool
+	if len(b.FileHashes) > 0 {
+		for _, k := range keys[start:] {
+			if k[1] == byte(intel.ObjectFile) {
+				if touched == nil {
+					touched = map[string]bool{}
+				}
+				touched[string(k[2:])] = true
+			}
+		}
+	}
 	for i := range b.FileHashes {
 		r := &b.FileHashes[i]
-		for _, h := range [...]string{r.MD5, r.SHA1, r.SHA256} {
-			if h != "" {
-				keys = append(keys, objectKey(intel.ObjectFile, strings.ToUpper(h)))
+		for _, h := range [...]string{r.MD5, r.SHA1} {
+			if h = strings.ToUpper(h); h != "" && touched[h] {
+				keys = append(keys, hashIndexKey(h))
 			}
+		}
+		if h := r.SHA256; h != "" {
+			keys = append(keys, objectKey(intel.ObjectFile, strings.ToUpper(h)))
 		}
 	}
 	if legacy {
@@ -248,28 +267,42 @@ func (a *applier) objects(b *intel.Batch) error {
 	return a.writeObjects()
 }
 
-// fileHashes merges each FileHashes record into the summary of the file
-// of each of its hashes.
+// fileHashes merges each FileHashes record into the summary of its
+// SHA-256's file, and into the hash index under its MD5 and SHA-1
+// (hashindex.go).
 func (a *applier) fileHashes(b *intel.Batch) error {
 	for _, r := range b.FileHashes {
 		if err := a.tick(); err != nil {
 			return err
 		}
 		r.Normalize()
-		var encoded []byte // r encoded, once for the summaries that take it as it is
+		var encoded []byte // r encoded, once for the values that take it as it is
 		for _, h := range [...]string{r.MD5, r.SHA1, r.SHA256} {
 			if h == "" {
 				continue
 			}
-			s, err := a.obj(intel.ObjectFile, h)
-			if err != nil {
-				return err
+			var s *objSum
+			if h != r.SHA256 {
+				var err error
+				if s, err = a.weakSummary(h); err != nil {
+					return err
+				}
+				if s == nil {
+					if encoded == nil {
+						encoded = encodedHashes(&r)
+					}
+					a.mergeOperand(hashIndexKey(h), encoded)
+					continue
+				}
+			} else {
+				var err error
+				if s, err = a.obj(intel.ObjectFile, h); err != nil {
+					return err
+				}
 			}
 			if !s.hasHashes {
 				if encoded == nil {
-					e := enc{b: make([]byte, 0, 96+len(r.Source.Feed)+len(r.Source.File))}
-					encFileHashes(&e, &r)
-					encoded = e.b
+					encoded = encodedHashes(&r)
 				}
 				s.hashes, s.hasHashes, s.hashesEnc = r, true, encoded
 				continue
@@ -279,6 +312,43 @@ func (a *applier) fileHashes(b *intel.Batch) error {
 		}
 	}
 	return nil
+}
+
+func encodedHashes(r *intel.FileHashes) []byte {
+	e := enc{b: make([]byte, 0, 96+len(r.Source.Feed)+len(r.Source.File))}
+	encFileHashes(&e, r)
+	return e.b
+}
+
+// weakSummary returns the summary of the file of an MD5 or SHA-1 if the
+// batch read it and the hash's key in the hash index (objectSummaryKeys),
+// with the records the index held folded into its FileHashes and the key
+// deleted; nil if not: the records then go to the index. The records in a
+// summary are older than those under the index key, so moving them keeps
+// their order. A change of the summary's FileHashes does not stamp the
+// object (see writeObjects).
+func (a *applier) weakSummary(h string) (*objSum, error) {
+	k := hashIndexKey(h)
+	v, found, ok := a.before(k)
+	if !ok {
+		return nil, nil
+	}
+	if _, _, ok := a.before(objectKey(intel.ObjectFile, h)); !ok {
+		return nil, nil
+	}
+	s, err := a.obj(intel.ObjectFile, h)
+	if err != nil || s.weak {
+		return s, err
+	}
+	s.weak = true
+	if found {
+		if _, err := foldHashRecords(v, &s.hashes); err != nil {
+			return nil, fmt.Errorf("hashes of %s: %w", h, err)
+		}
+		s.hasHashes, s.hashesEnc = true, nil
+		a.del(k)
+	}
+	return s, nil
 }
 
 // links merges each link into its list and the counts of its owner's
@@ -389,6 +459,19 @@ func (a *applier) sameSummary(s *objSum, v []byte) bool {
 	return err == nil && bytes.Equal(valueContent(w, true), valueContent(v, true))
 }
 
+// hashesOnly reports whether the summary s of an MD5 or SHA-1, encoded as
+// v, differs from what it was before the batch in its FileHashes alone,
+// which do not stamp the object (hashindex.go).
+func (a *applier) hashesOnly(s *objSum, v []byte) bool {
+	var old objSum
+	if s.found && decObjSum(&dec{s: string(s.old)}, &old) != nil {
+		return false
+	}
+	old.hashes, old.hasHashes, old.stamp = s.hashes, s.hasHashes, s.stamp
+	w, err := encObjSum(nil, &old)
+	return err == nil && bytes.Equal(valueContent(w, true), valueContent(v, true))
+}
+
 // writeObjects writes the summaries the batch touched, unless a summary
 // is as it was. A summary is written with the stamp it had; a changed one
 // gets the batch's stamp in stampObjects. A summary that took in the
@@ -413,7 +496,9 @@ func (a *applier) writeObjects() error {
 		if !s.found || !bytes.Equal(valueContent(s.old, s.stamped), valueContent(v, true)) && !a.sameSummary(s, v) {
 			a.set(key, v)
 			s.wrote = v
-			a.markObject(s)
+			if !s.weak || !a.hashesOnly(s, v) {
+				a.markObject(s)
+			}
 		}
 	}
 	return nil

@@ -27,6 +27,7 @@ const (
 	fFound               // the key existed before the batch
 	fWritten             // the batch wrote the key
 	fDel                 // the batch's write deletes the key
+	fMerge               // the batch's write is a merge operand (hashindex.go)
 )
 
 func newOverlay(n int) *overlay {
@@ -42,15 +43,16 @@ func (o *overlay) lookup(key []byte) (*slot, bool) {
 	return &o.slots[i], true
 }
 
-// written returns the batch's write of key: its value, whether it deletes
-// the key, and whether the batch wrote the key at all.
-func (o *overlay) written(key string) (v []byte, del, ok bool) {
+// written returns the batch's write of key: its value (or the operand it
+// merges into the key's value, merged), whether it deletes the key, and
+// whether the batch wrote the key at all.
+func (o *overlay) written(key string) (v []byte, del, merged, ok bool) {
 	i, found := o.idx[key]
 	if !found || o.slots[i].flags&fWritten == 0 {
-		return nil, false, false
+		return nil, false, false, false
 	}
 	s := &o.slots[i]
-	return s.v, s.flags&fDel != 0, true
+	return s.v, s.flags&fDel != 0, s.flags&fMerge != 0, true
 }
 
 // recordRead records the value of key before the batch (found or not).
@@ -67,7 +69,7 @@ func (o *overlay) recordRead(key []byte, v []byte, found bool) {
 
 // write records the batch's write of key: v, or a deletion.
 func (o *overlay) write(key []byte, v []byte, del bool) {
-	f := uint8(fWritten)
+	f := uint8(fWritten) // a merge operand written before is replaced
 	if del {
 		f |= fDel
 		v = nil
@@ -85,6 +87,34 @@ func (o *overlay) write(key []byte, v []byte, del bool) {
 	k := string(key)
 	o.idx[k] = int32(len(o.slots))
 	o.slots = append(o.slots, slot{key: k, v: v, flags: f})
+}
+
+// merge records the batch's merge of operand into key: one operand per key
+// and batch, the concatenation of the batch's operands (the merge of K
+// keys concatenates, see hashindex.go). After a write or deletion of the
+// key in the batch, the write becomes the value merged. The batch keeps
+// operand (its capacity cut, so that a later merge copies it).
+func (o *overlay) merge(key []byte, operand []byte) {
+	operand = operand[:len(operand):len(operand)]
+	if i, ok := o.idx[string(key)]; ok {
+		s := &o.slots[i]
+		switch {
+		case s.flags&fWritten == 0:
+			o.nw++
+			s.v = operand
+			s.flags |= fWritten | fMerge
+		case s.flags&fDel != 0:
+			s.v = operand
+			s.flags &^= fDel
+		default:
+			s.v = append(s.v[:len(s.v):len(s.v)], operand...)
+		}
+		return
+	}
+	o.nw++
+	k := string(key)
+	o.idx[k] = int32(len(o.slots))
+	o.slots = append(o.slots, slot{key: k, v: operand, flags: fWritten | fMerge})
 }
 
 // eachWrite calls fn with the key of every written slot.

@@ -142,6 +142,7 @@ func Open(dir string, opts Options) (*Store, error) {
 		Lock:         lock,
 		Logger:       engineLogger{opts.Logger},
 		MemTableSize: memTableSize,
+		Merger:       hashMerger,
 	}
 	for i := range po.Levels {
 		po.Levels[i].FilterPolicy = bloom.FilterPolicy(10)
@@ -171,18 +172,23 @@ func Open(dir string, opts Options) (*Store, error) {
 
 // storeFormat is the version of the key layout and value encodings (see
 // doc.go). A store written with another version is refused: it must be
-// imported again into a new directory. Formats 7 and 8 differ from 6 only
+// imported again into a new directory. Formats 7 to 9 differ from 6 only
 // in what they may write, which older binaries cannot read: 7 domain WHOIS
 // in the compact encoding (objwhois.go), 8 object summaries with repeated
-// sources written once and bare summaries (encObjSum). This build reads
-// all three, and stamps a format 6 or 7 store 8 when it opens it, so that
-// an older binary refuses it with its format error instead of failing on
-// the records it cannot decode.
+// sources written once and bare summaries (encObjSum), 9 the hash index
+// of MD5s and SHA-1s (hashindex.go). This build reads all four, and
+// stamps a format 6 to 8 store 9 when it opens it, so that an older
+// binary refuses it with its format error instead of failing on the
+// records it cannot decode.
 const (
-	storeFormat = 8
+	storeFormat = 9
 	// oldestFormat is the oldest format this build opens (and stamps
 	// storeFormat).
 	oldestFormat = 6
+	// summaryFormat is the format that last changed how summaries are
+	// encoded: a store of an older one may hold summaries in older
+	// encodings (Store.olderValues).
+	summaryFormat = 8
 )
 
 // FormatVersion is the version of the key layout and value encodings this
@@ -210,7 +216,7 @@ func checkFormat(db *pebble.DB) (older bool, err error) {
 				return false, fmt.Errorf("write format: %w", err)
 			}
 		}
-		return f < storeFormat, nil
+		return f < summaryFormat, nil
 	}
 	it, err := db.NewIter(nil)
 	if err != nil {

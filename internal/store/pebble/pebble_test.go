@@ -75,26 +75,27 @@ func TestOpenOtherFormat(t *testing.T) {
 	}
 }
 
-// A format 6 or 7 store (written before domain WHOIS had its compact
-// encoding, or before summaries wrote repeated sources once) opens, and is
-// stamped 8 at once, so that an older binary refuses it rather than
+// A format 6 to 8 store (written before domain WHOIS had its compact
+// encoding, before summaries wrote repeated sources once, or before the
+// hash index) opens, and is
+// stamped 9 at once, so that an older binary refuses it rather than
 // failing on a record it cannot decode.
 func TestOpenOlderFormats(t *testing.T) {
-	for _, f := range []byte{6, 7} {
+	for _, f := range []byte{6, 7, 8} {
 		s, err := Open(storeStamped(t, f), Options{})
 		if err != nil {
 			t.Fatalf("Open of a format %d store: %v", f, err)
 		}
 		v, found, err := get(s.db, keyFormat)
-		if err != nil || !found || len(v) != 1 || v[0] != 8 {
-			t.Errorf("format %d: stamp after Open: %v %v %v, want 8", f, v, found, err)
+		if err != nil || !found || len(v) != 1 || v[0] != 9 {
+			t.Errorf("format %d: stamp after Open: %v %v %v, want 9", f, v, found, err)
 		}
-		if !s.olderValues {
-			t.Errorf("format %d: olderValues false after Open, want true", f)
+		if s.olderValues != (f < 8) {
+			t.Errorf("format %d: olderValues %v after Open, want %v (summaries in older encodings)", f, s.olderValues, f < 8)
 		}
 		s.Close()
 	}
-	for _, f := range []byte{5, 9} {
+	for _, f := range []byte{5, 10} {
 		if s, err := Open(storeStamped(t, f), Options{}); err == nil {
 			s.Close()
 			t.Errorf("Open of a format %d store: got nil error", f)

@@ -91,10 +91,10 @@ func TestLegacyObjectStamps(t *testing.T) {
 	}
 	second := &intel.Batch{
 		// A later link item of evil.example (its summary unchanged), a
-		// SHA-1 for the MD5's hashes, new WHOIS.
+		// SHA-1 for the file's hashes (a change of its SHA-256), new WHOIS.
 		Links: []intel.Link{{List: intel.LinkHostURLs, Owner: "evil.example", Item: "evil.example/a", Zone: intel.ZoneRed,
 			Hits: 3, FirstSeen: day(1), LastSeen: day(5), Source: src}},
-		FileHashes: []intel.FileHashes{{MD5: md5a, SHA1: sha1a, Source: src}},
+		FileHashes: []intel.FileHashes{{MD5: md5a, SHA1: sha1a, SHA256: sha256a, Source: src}},
 		Whois:      []intel.DomainWhois{{Domain: "reg.example", Registrar: "Other Registrar", Source: src}},
 	}
 	all := func(s *Store) []store.Change {
@@ -147,8 +147,8 @@ func TestLegacyObjectStamps(t *testing.T) {
 	}
 	const wantSecond = "%d evil.example second\n"
 	for _, w := range []string{fmt.Sprintf("%d other.example first\n", intel.ObjectHost), fmt.Sprintf(wantSecond, intel.ObjectHost),
-		fmt.Sprintf("%d reg.example second\n", intel.ObjectHost), fmt.Sprintf("%d %s second\n", intel.ObjectFile, md5a),
-		fmt.Sprintf("%d %s first\n", intel.ObjectFile, sha256a), fmt.Sprintf("%d %s second\n", intel.ObjectFile, sha1a)} {
+		fmt.Sprintf("%d reg.example second\n", intel.ObjectHost), fmt.Sprintf("%d %s first\n", intel.ObjectFile, md5a),
+		fmt.Sprintf("%d %s second\n", intel.ObjectFile, sha256a)} {
 		if !bytes.Contains([]byte(want), []byte(w)) {
 			t.Errorf("missing %q in\n%s", w, want)
 		}
@@ -157,8 +157,8 @@ func TestLegacyObjectStamps(t *testing.T) {
 	for obj, want := range map[string]bool{
 		string(byte(intel.ObjectHost)) + "evil.example":  false,
 		string(byte(intel.ObjectHost)) + "other.example": true,
-		string(byte(intel.ObjectFile)) + md5a:            false,
-		string(byte(intel.ObjectFile)) + sha256a:         true,
+		string(byte(intel.ObjectFile)) + md5a:            true,
+		string(byte(intel.ObjectFile)) + sha256a:         false,
 	} {
 		if _, found, err := get(s.db, objStampKey(obj)); err != nil || found != want {
 			t.Errorf("stamp key of %q: found %v, %v; want %v", obj[1:], found, err, want)

@@ -21,6 +21,13 @@ func trackObjects(stmt, key, kind string) string {
 		"INSERT INTO ch_objs (key, kind) SELECT key, kind FROM m"
 }
 
+// trackSHA256 is trackObjects for rows keyed by file hash that stamps the
+// SHA-256s among them only: an MD5's or SHA-1's object is not stamped for
+// its hashes (store.Store.Changes).
+func trackSHA256(stmt, key, kind string) string {
+	return trackObjects(stmt, key, kind) + " WHERE length(key) = 64"
+}
+
 // kindSQL is the SQL value of an object kind.
 func kindSQL(k intel.ObjectKind) string { return fmt.Sprintf("%d::smallint", k) }
 

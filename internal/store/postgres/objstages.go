@@ -220,7 +220,7 @@ func fileHashStage(in []intel.FileHashes) stage {
 			h := merged[i]
 			return append([]any{hashes[i], h.MD5, h.SHA1, h.SHA256}, srcVals(h.Source)...), nil
 		},
-		stmts: []string{trackObjects(
+		stmts: []string{trackSHA256(
 			`INSERT INTO file_hashes AS t (hash, md5, sha1, sha256, src_feed, src_file, src_imported)
 			SELECT hash, md5, sha1, sha256, src_feed, src_file, src_imported FROM st_ohashes
 			ON CONFLICT (hash) DO UPDATE `+changedSet(append([]string{

@@ -210,21 +210,30 @@ func testObjectChanges(t *testing.T, f Factory) {
 	})
 	check(t, "object changes after applying nothing new", changes(t, s, store.ChangedObjects, store.Change{}, 10), got)
 
-	// A new registration record, and a SHA-1 that fills the hashes stored
-	// under the MD5 (not those under the SHA-256, which the record does
-	// not give).
+	// A new registration record, and a SHA-1 for the file: a change of
+	// the file's SHA-256 alone, whose hashes it fills (an MD5's or
+	// SHA-1's object is not stamped for its hashes).
 	apply(t, s, &intel.Batch{
 		Whois:      []intel.DomainWhois{{Domain: "reg.example", Registrar: "Other Registrar", Source: src("rdap", 2)}},
-		FileHashes: []intel.FileHashes{{MD5: md5a, SHA1: sha1a, Source: src("MalwareBazaar", 2)}},
+		FileHashes: []intel.FileHashes{{MD5: md5a, SHA1: sha1a, SHA256: sha256a, Source: src("MalwareBazaar", 2)}},
 	})
 	got = changes(t, s, store.ChangedObjects, store.Change{}, 10)
-	if len(got) != 6 || !got[3].At.After(at2) {
-		t.Fatalf("after new WHOIS and hashes: %v, want three entries with a later stamp", got)
+	if len(got) != 5 || !got[3].At.After(at2) {
+		t.Fatalf("after new WHOIS and hashes: %v, want two entries with a later stamp", got)
 	}
 	at3 := got[3].At
-	all := []store.Change{url(at1, "evil.example/a"), file(at1, sha256a), host(at2, "evil.example"),
-		host(at3, "reg.example"), file(at3, md5a), file(at3, sha1a)}
+	all := []store.Change{url(at1, "evil.example/a"), file(at1, md5a), host(at2, "evil.example"),
+		host(at3, "reg.example"), file(at3, sha256a)}
 	check(t, "object changes after new WHOIS and hashes", got, all)
+
+	// Hashes without a SHA-256 stamp nothing, and are found.
+	apply(t, s, &intel.Batch{FileHashes: []intel.FileHashes{{MD5: md5b, SHA1: sha1b, Source: src("MalwareBazaar", 2)}}})
+	check(t, "object changes after hashes without a SHA-256", changes(t, s, store.ChangedObjects, store.Change{}, 10), all)
+	for _, h := range []string{md5b, sha1b} {
+		if got, ok, err := s.FileHashes(ctx(t), h); err != nil || !ok || got.MD5 != md5b || got.SHA1 != sha1b || got.SHA256 != "" {
+			t.Errorf("FileHashes(%s): got %+v, %v, %v; want the MD5 and SHA-1 given together", h, got, ok, err)
+		}
+	}
 
 	// Cursors.
 	check(t, "object changes after the first stamp", changes(t, s, store.ChangedObjects, store.Change{At: at1}, 10), all[2:])
@@ -233,7 +242,7 @@ func testObjectChanges(t *testing.T, f Factory) {
 	check(t, "object changes after an entry of another kind", changes(t, s, store.ChangedObjects,
 		store.Change{At: at3, Kind: intel.ObjectHost, Key: "zzz.example"}, 10), all[4:])
 	check(t, "object changes after a file of the last stamp", changes(t, s, store.ChangedObjects,
-		store.Change{At: at3, Kind: intel.ObjectFile, Key: md5a}, 10), all[5:])
+		store.Change{At: at3, Kind: intel.ObjectFile, Key: md5a}, 10), all[4:])
 	check(t, "object changes after the last stamp", changes(t, s, store.ChangedObjects, store.Change{At: at3}, 10), []store.Change(nil))
 	check(t, "object changes with limit 2", changes(t, s, store.ChangedObjects, store.Change{}, 2), all[:2])
 	check(t, "object changes paged one at a time", allChanges(t, s, store.ChangedObjects, 1), all)
@@ -251,5 +260,5 @@ func testObjectChanges(t *testing.T, f Factory) {
 		t.Errorf("a batch after reopening: %v, want the SHA-256 stamped after %v", got, at3)
 	}
 	check(t, "object changes after a batch after reopening", changes(t, s, store.ChangedObjects, store.Change{}, 10),
-		append(append([]store.Change{all[0]}, all[2:]...), file(got[0].At, sha256a)))
+		append(all[:4:4], file(got[0].At, sha256a)))
 }
