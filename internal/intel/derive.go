@@ -16,7 +16,11 @@ import (
 //     name (LinkSubdomains);
 //   - a FileDownload puts its file on its host (LinkHostFiles) and its web
 //     address on the file (LinkFileURLs), a detection name on the file
-//     (LinkDetections), and dates the file (ObjectInfo);
+//     (LinkDetections), and dates the file (ObjectInfo); the records of
+//     the file go to the object of its SHA-256 (else SHA-1) when the
+//     batch's FileHashes give one for its MD5, since a lookup by any hash
+//     of a file reads the objects of all of them: the MD5's object then
+//     needs no summary of its own;
 //   - a Resolution puts its address on its domain (LinkHostIPv4 or
 //     LinkHostIPv6) and the domain below its ancestors;
 //   - a Host, UrlPrefix or Url FeedMask goes to its host (LinkHostMasks);
@@ -49,6 +53,22 @@ func (b *Batch) AddObjects() {
 			FirstSeen: r.FirstSeen, LastSeen: r.LastSeen, Source: r.Source})
 		sub(host, r.Zone, 0, r.Source)
 	}
+	var stronger map[string]string // MD5 -> the file's SHA-256 or SHA-1, from the batch's FileHashes
+	if len(b.Files) > 0 {
+		for i := range b.FileHashes {
+			h := &b.FileHashes[i]
+			md5, id := strings.ToUpper(h.MD5), strings.ToUpper(cmp.Or(h.SHA256, h.SHA1))
+			if md5 == "" || id == "" {
+				continue
+			}
+			if stronger == nil {
+				stronger = map[string]string{}
+			}
+			if _, ok := stronger[md5]; !ok {
+				stronger[md5] = id
+			}
+		}
+	}
 	for i := range b.Files {
 		r := &b.Files[i]
 		md5 := strings.ToUpper(r.MD5)
@@ -56,10 +76,11 @@ func (b *Batch) AddObjects() {
 			continue
 		}
 		key := URLKey(r.URL)
-		b.ObjectInfos = append(b.ObjectInfos, ObjectInfo{Kind: ObjectFile, Key: md5,
+		file := cmp.Or(stronger[md5], md5) // the owner of the file's records
+		b.ObjectInfos = append(b.ObjectInfos, ObjectInfo{Kind: ObjectFile, Key: file,
 			FirstSeen: r.FirstSeen, LastSeen: r.LastSeen, Source: r.Source})
 		if r.DetectionName != "" {
-			add(Link{List: LinkDetections, Owner: md5, Item: r.DetectionName, Zone: DetectionZone(r.DetectionName),
+			add(Link{List: LinkDetections, Owner: file, Item: r.DetectionName, Zone: DetectionZone(r.DetectionName),
 				FirstSeen: r.FirstSeen, LastSeen: r.LastSeen, Source: r.Source})
 		}
 		host := URLHost(key)
@@ -72,7 +93,7 @@ func (b *Batch) AddObjects() {
 		}
 		add(Link{List: LinkHostFiles, Owner: host, Item: md5 + ItemSep + key, Hits: r.Hits,
 			FirstSeen: r.FirstSeen, LastSeen: r.LastSeen, Attrs: det, Source: r.Source})
-		add(Link{List: LinkFileURLs, Owner: md5, Item: key, Hits: r.Hits,
+		add(Link{List: LinkFileURLs, Owner: file, Item: key, Hits: r.Hits,
 			FirstSeen: r.FirstSeen, LastSeen: r.LastSeen, Source: r.Source})
 	}
 	for i := range b.Resolutions {

@@ -127,13 +127,13 @@ func TestEndToEnd(t *testing.T) {
 		// The SHA-256: typed, dated by the earlier source, listed as malware.
 		`file C2F09467: type "elf" first 2026-11-20T08:15:00 last 2026-11-22T09:00:00 listings MalwareBazaar/CATEGORY_MALWARE`,
 		`list 18 C2F09467: x86 zone "" hits 1 2026-11-20T08:15:00..2026-11-20T08:15:00 []`,
-		`list 20 C2F09467: Mirai zone "Red" hits 0 2026-11-20T08:15:00..2026-11-20T08:15:00 []`,
 		`list 20 C2F09467: Unix.Trojan.Mirai-7100807-0 zone "Red"`,
-		// The MD5: the payloads' detection, downloads and dates.
-		`file D8F6F524: type "" first 2026-11-20T08:15:03 last 2026-11-22T09:00:00 listings`,
-		`list 20 D8F6F524: Mirai zone "Red" hits 0 2026-11-20T08:15:03..2026-11-22T09:00:00 []`,
-		`list 16 D8F6F524: dl.badcorp.example/x86 zone "" hits 1 2026-11-22T09:00:00..2026-11-22T09:00:00 []`,
-		`list 16 D8F6F524: 192.0.2.10/bins/x86 zone "" hits 1`,
+		// The payloads' detection, downloads and dates go to the SHA-256
+		// they give the MD5, which has no object of its own.
+		`list 20 C2F09467: Mirai zone "Red" hits 0 2026-11-20T08:15:00..2026-11-22T09:00:00 []`,
+		`list 16 C2F09467: dl.badcorp.example/x86 zone "" hits 1 2026-11-22T09:00:00..2026-11-22T09:00:00 []`,
+		`list 16 C2F09467: 192.0.2.10/bins/x86 zone "" hits 1`,
+		`file D8F6F524: type "" first 0001-01-01T00:00:00 last 0001-01-01T00:00:00 listings` + "\n",
 		// A file with no detection and its name.
 		`file 2A7F3B19: type "exe" first 2026-11-21T10:00:00 last 2026-11-21T10:00:00 listings MalwareBazaar/CATEGORY_MALWARE`,
 		`list 18 2A7F3B19: Invoice_2026-11.exe zone "" hits 1`,
