@@ -14,9 +14,10 @@ import (
 // reads the summary, merges them in, and stamps the file when they change
 // it (objstages.go). The records are also written under K hash for their
 // MD5 and SHA-1, without reading anything: each is a merge operand of the
-// key. The value of a K key is the sequence of the records merged into
-// it, oldest first, each as encFileHashes writes it, and reads as their
-// fold with intel.FileHashes.Merge (the merger folds them into one).
+// key. The key holds the hash as bytes; its value is the sequence of the
+// records merged into it, oldest first, each as encFileHashes writes it
+// but without the key's own hash, and reads as their fold with
+// intel.FileHashes.Merge (the merger folds them into one).
 // A MalwareBazaar line names three hashes: read and written as summaries,
 // the MD5 and SHA-1 cost half of its import (two planned reads of keys
 // that are almost never there, two summaries, two change-log entries).
@@ -41,20 +42,64 @@ import (
 // stamps an MD5's or SHA-1's object for its hashes: the change is the
 // SHA-256's (see store.Store.Changes).
 
-const tHashIndex = 'K' // K hash -> the FileHashes records that name an MD5 or SHA-1 (merge operands)
+const tHashIndex = 'K' // K hash(bytes) -> the FileHashes records that name an MD5 or SHA-1 (merge operands)
 
-// hashIndexKey is the key of the records that name hash.
-func hashIndexKey(hash string) []byte {
-	k := make([]byte, 0, 1+len(hash))
-	k = append(k, tHashIndex)
-	return append(k, hash...)
+// hashIndexKey is the key of the records that name hash (an MD5 or SHA-1
+// in upper-case hex); ok is false for any other text.
+func hashIndexKey(hash string) (k []byte, ok bool) {
+	if len(hash) != 2*hashLens[0] && len(hash) != 2*hashLens[1] {
+		return nil, false
+	}
+	k = make([]byte, 1+len(hash)/2)
+	k[0] = tHashIndex
+	var bad byte
+	for j := range k[1:] {
+		hi, lo := unhexTable[hash[2*j]], unhexTable[hash[2*j+1]]
+		bad |= hi | lo
+		k[1+j] = hi<<4 | lo
+	}
+	return k, bad < 16
+}
+
+// hashNumber is the number of an MD5 (0) or SHA-1 (1) in hex by its
+// length.
+func hashNumber(hash string) int {
+	if len(hash) == 2*hashLens[1] {
+		return 1
+	}
+	return 0
+}
+
+// indexRecord encodes r for the index key of its hash number own (0 MD5,
+// 1 SHA-1): without that hash, which the key holds.
+func indexRecord(r intel.FileHashes, own int) []byte {
+	*[2]*string{&r.MD5, &r.SHA1}[own] = ""
+	e := enc{b: make([]byte, 0, 80+len(r.Source.Feed)+len(r.Source.File))}
+	encFileHashes(&e, &r)
+	return e.b
+}
+
+// ownHash is the number (0 MD5, 1 SHA-1) and hex of the hash of an index
+// key; ok is false for another key.
+func ownHash(key []byte) (own int, hash string, ok bool) {
+	if len(key) < 1 || key[0] != tHashIndex {
+		return 0, "", false
+	}
+	switch len(key) - 1 {
+	case hashLens[0]:
+		return 0, upperHex(string(key[1:])), true
+	case hashLens[1]:
+		return 1, upperHex(string(key[1:])), true
+	}
+	return 0, "", false
 }
 
 // hashMerger is the database's merger (see above).
 var hashMerger = &pebble.Merger{
 	Name: "pebble.concatenate",
 	Merge: func(key, value []byte) (pebble.ValueMerger, error) {
-		m := &hashValueMerger{index: len(key) > 0 && key[0] == tHashIndex}
+		m := &hashValueMerger{n: 1}
+		m.own, m.hash, m.index = ownHash(key)
 		m.buf = append(m.buf, value...)
 		return m, nil
 	},
@@ -64,52 +109,58 @@ var hashMerger = &pebble.Merger{
 // fold; under any other (none has merge operands), their concatenation.
 type hashValueMerger struct {
 	buf   []byte
+	n     int // operands
 	index bool
+	own   int
+	hash  string
 }
 
 func (m *hashValueMerger) MergeNewer(value []byte) error {
 	m.buf = append(m.buf, value...)
+	m.n++
 	return nil
 }
 
 func (m *hashValueMerger) MergeOlder(value []byte) error {
 	buf := make([]byte, 0, len(value)+len(m.buf))
 	m.buf = append(append(buf, value...), m.buf...)
+	m.n++
 	return nil
 }
 
-// Finish returns the fold. A value that does not decode is left as it
-// is: FileHashes reports it, and a compaction must not fail on it.
+// Finish returns the fold. An operand holds one record or more (a batch
+// merges its records of a key as one operand): a flush or compaction that
+// meets a key's only operand keeps it as it is. A value that does not
+// decode is left as it is: FileHashes reports it, and a compaction must
+// not fail on it.
 func (m *hashValueMerger) Finish(bool) ([]byte, io.Closer, error) {
-	if !m.index {
+	if !m.index || m.n == 1 {
 		return m.buf, nil, nil
 	}
-	if v, ok := foldedRecords(m.buf); ok {
+	if v, ok := foldedRecords(m.buf, m.own, m.hash); ok {
 		return v, nil, nil
 	}
 	return m.buf, nil, nil
 }
 
-// foldedRecords returns the records of v folded into one, encoded; ok is
-// false when v does not decode. A value of one record is returned as it
-// is.
-func foldedRecords(v []byte) ([]byte, bool) {
+// foldedRecords returns the records of the value v of the index key of
+// hash number own folded into one, encoded for the key; ok is false when
+// v does not decode. A value of one record is returned as it is.
+func foldedRecords(v []byte, own int, hash string) ([]byte, bool) {
 	var h intel.FileHashes
-	n, err := foldHashRecords(v, &h)
+	n, err := foldHashRecords(v, own, hash, &h)
 	if err != nil || n == 0 {
 		return nil, false
 	}
 	if n == 1 {
 		return v, true
 	}
-	e := enc{b: make([]byte, 0, len(v)/n+16)}
-	encFileHashes(&e, &h)
-	return e.b, true
+	return indexRecord(h, own), true
 }
 
-// foldHashRecords merges the records of a K value into h, in order, and
-// returns how many it holds.
-func foldHashRecords(v []byte, h *intel.FileHashes) (int, error) {
+// foldHashRecords merges the records of the value of the index key of
+// hash number own into h, in order, and returns how many it holds.
+func foldHashRecords(v []byte, own int, hash string, h *intel.FileHashes) (int, error) {
 	d := dec{s: string(v)}
 	n := 0
 	for len(d.s) > 0 {
@@ -118,6 +169,7 @@ func foldHashRecords(v []byte, h *intel.FileHashes) (int, error) {
 		if d.err != nil {
 			return n, d.err
 		}
+		*[2]*string{&r.MD5, &r.SHA1}[own] = hash
 		h.Merge(r)
 		n++
 	}

@@ -13,10 +13,13 @@ import (
 	"github.com/tipd/tipd/internal/store"
 )
 
-func encodedRecord(h intel.FileHashes) []byte {
-	e := enc{}
-	encFileHashes(&e, &h)
-	return e.b
+func mustKey(t *testing.T, hash string) []byte {
+	t.Helper()
+	k, ok := hashIndexKey(hash)
+	if !ok {
+		t.Fatalf("no index key for %q", hash)
+	}
+	return k
 }
 
 // The merger folds the operands it has, in order, into one record; a
@@ -27,15 +30,24 @@ func TestHashMerger(t *testing.T) {
 	}
 	md5, sha1 := testHash(1), fmt.Sprintf("%040X", 1)
 	sha256a, sha256b := fmt.Sprintf("%064X", 1), fmt.Sprintf("%064X", 2)
-	r1 := encodedRecord(intel.FileHashes{MD5: md5, SHA256: sha256a, Source: src(1)})
-	r2 := encodedRecord(intel.FileHashes{MD5: md5, SHA256: sha256b, Source: src(2)}) // conflicts: keeps the first pairing
-	r3 := encodedRecord(intel.FileHashes{MD5: md5, SHA1: sha1, Source: src(3)})
-	key := hashIndexKey(md5)
+	r1 := indexRecord(intel.FileHashes{MD5: md5, SHA256: sha256a, Source: src(1)}, 0)
+	r2 := indexRecord(intel.FileHashes{MD5: md5, SHA256: sha256b, Source: src(2)}, 0) // conflicts: keeps the first pairing
+	r3 := indexRecord(intel.FileHashes{MD5: md5, SHA1: sha1, Source: src(3)}, 0)
+	key := mustKey(t, md5)
+	if len(key) != 17 || r1[0] != hashAbsent {
+		t.Fatalf("key %x, record %x: want the MD5 as 16 bytes in the key only", key, r1)
+	}
 
-	m, err := hashMerger.Merge(key, r2)
+	// One operand is kept as it is.
+	m, err := hashMerger.Merge(key, r1)
 	if err != nil {
 		t.Fatal(err)
 	}
+	if v, _, err := m.Finish(false); err != nil || !bytes.Equal(v, r1) {
+		t.Fatalf("one operand: %x, %v; want it as it is", v, err)
+	}
+
+	m, _ = hashMerger.Merge(key, r2)
 	if err := m.MergeOlder(r1); err != nil {
 		t.Fatal(err)
 	}
@@ -44,7 +56,7 @@ func TestHashMerger(t *testing.T) {
 	}
 	v, _, err := m.Finish(false)
 	want := intel.FileHashes{MD5: md5, SHA1: sha1, SHA256: sha256a, Source: src(3)}
-	if err != nil || !bytes.Equal(v, encodedRecord(want)) {
+	if err != nil || !bytes.Equal(v, indexRecord(want, 0)) {
 		t.Fatalf("merge of some operands: %x, %v; want their fold %+v", v, err, want)
 	}
 	// The fold is associative: folding a fold with the rest is the fold
@@ -54,17 +66,19 @@ func TestHashMerger(t *testing.T) {
 	part, _, _ := m.Finish(false)
 	m, _ = hashMerger.Merge(key, part)
 	_ = m.MergeNewer(r3)
-	if v, _, err = m.Finish(true); err != nil || !bytes.Equal(v, encodedRecord(want)) {
+	if v, _, err = m.Finish(true); err != nil || !bytes.Equal(v, indexRecord(want, 0)) {
 		t.Fatalf("merge in parts: %x, %v; want the fold %+v", v, err, want)
 	}
 
 	bad := append(bytes.Clone(r1), 0xff)
 	m, _ = hashMerger.Merge(key, bad)
+	_ = m.MergeNewer(r2)
+	bad = append(bad, r2...)
 	if v, _, err = m.Finish(true); err != nil || !bytes.Equal(v, bad) {
 		t.Errorf("a value that does not decode: %x, %v; want it as it is", v, err)
 	}
 	// Keys outside the index are concatenated, never folded.
-	m, _ = hashMerger.Merge([]byte{tObject}, r1)
+	m, _ = hashMerger.Merge([]byte{tObject, 3}, r1)
 	_ = m.MergeNewer(r1)
 	if v, _, _ = m.Finish(true); !bytes.Equal(v, append(bytes.Clone(r1), r1...)) {
 		t.Errorf("another table: %x, want the concatenation", v)
@@ -108,7 +122,7 @@ func TestHashIndexFolds(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The raw value at rest: one record.
-	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: hashIndexKey(md5), UpperBound: append(hashIndexKey(md5), 0)})
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: mustKey(t, md5), UpperBound: append(mustKey(t, md5), 0)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,8 +130,8 @@ func TestHashIndexFolds(t *testing.T) {
 	if !it.First() {
 		t.Fatal("no index key for the MD5")
 	}
-	if v := it.Value(); !bytes.Equal(v, encodedRecord(want)) {
-		t.Errorf("index value after compaction: %d bytes, want the one record of %d", len(v), len(encodedRecord(want)))
+	if v := it.Value(); !bytes.Equal(v, indexRecord(want, 0)) {
+		t.Errorf("index value after compaction: %d bytes, want the one record of %d", len(v), len(indexRecord(want, 0)))
 	}
 	for _, h := range []string{md5, sha1} {
 		if _, found, err := get(s.db, objectKey(intel.ObjectFile, h)); err != nil || found {
@@ -179,13 +193,13 @@ func weakHashesInSummaries(t *testing.T, s *Store) int {
 	}
 	n := 0
 	for ok := it.First(); ok; ok = it.Next() {
-		hash := string(it.Key()[1:])
+		own, hash, _ := ownHash(it.Key())
 		key := objectKey(intel.ObjectFile, hash)
 		var sum objSum
 		if _, err := getFn(s.db, key, func(v []byte) error { return decObjSum(&dec{s: string(v)}, &sum) }); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := foldHashRecords(it.Value(), &sum.hashes); err != nil {
+		if _, err := foldHashRecords(it.Value(), own, hash, &sum.hashes); err != nil {
 			t.Fatal(err)
 		}
 		sum.hasHashes = true

@@ -122,9 +122,13 @@ func (s *Store) FileHashes(ctx context.Context, hash string) (intel.FileHashes, 
 	if err != nil || len(hash) == 64 {
 		return h, found, err
 	}
+	k, ok := hashIndexKey(hash)
+	if !ok {
+		return h, found, nil
+	}
 	var n int
-	if _, err := getFn(s.db, hashIndexKey(hash), func(v []byte) (err error) {
-		n, err = foldHashRecords(v, &h)
+	if _, err := getFn(s.db, k, func(v []byte) (err error) {
+		n, err = foldHashRecords(v, hashNumber(hash), hash, &h)
 		return err
 	}); err != nil {
 		return intel.FileHashes{}, false, fmt.Errorf("hashes of %s: %w", hash, err)

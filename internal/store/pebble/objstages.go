@@ -62,7 +62,9 @@ func objectSummaryKeys(keys [][]byte, b *intel.Batch, legacy bool) [][]byte {
 		r := &b.FileHashes[i]
 		for _, h := range [...]string{r.MD5, r.SHA1} {
 			if h = strings.ToUpper(h); h != "" && touched[h] {
-				keys = append(keys, hashIndexKey(h))
+				if k, ok := hashIndexKey(h); ok {
+					keys = append(keys, k)
+				}
 			}
 		}
 		if h := r.SHA256; h != "" {
@@ -276,22 +278,23 @@ func (a *applier) fileHashes(b *intel.Batch) error {
 			return err
 		}
 		r.Normalize()
-		var encoded []byte // r encoded, once for the values that take it as it is
-		for _, h := range [...]string{r.MD5, r.SHA1, r.SHA256} {
+		var encoded []byte // r encoded, once for the summaries that take it as it is
+		for i, h := range [...]string{r.MD5, r.SHA1, r.SHA256} {
 			if h == "" {
 				continue
 			}
 			var s *objSum
-			if h != r.SHA256 {
+			if i < 2 {
+				k, ok := hashIndexKey(h)
+				if !ok {
+					return fmt.Errorf("file hashes: %q is not a hash", h)
+				}
 				var err error
-				if s, err = a.weakSummary(h); err != nil {
+				if s, err = a.weakSummary(h, k); err != nil {
 					return err
 				}
 				if s == nil {
-					if encoded == nil {
-						encoded = encodedHashes(&r)
-					}
-					a.mergeOperand(hashIndexKey(h), encoded)
+					a.mergeOperand(k, indexRecord(r, i))
 					continue
 				}
 			} else {
@@ -315,7 +318,7 @@ func (a *applier) fileHashes(b *intel.Batch) error {
 }
 
 func encodedHashes(r *intel.FileHashes) []byte {
-	e := enc{b: make([]byte, 0, 96+len(r.Source.Feed)+len(r.Source.File))}
+	e := enc{b: make([]byte, 0, 112+len(r.Source.Feed)+len(r.Source.File))}
 	encFileHashes(&e, r)
 	return e.b
 }
@@ -327,8 +330,7 @@ func encodedHashes(r *intel.FileHashes) []byte {
 // summary are older than those under the index key, so moving them keeps
 // their order. A change of the summary's FileHashes does not stamp the
 // object (see writeObjects).
-func (a *applier) weakSummary(h string) (*objSum, error) {
-	k := hashIndexKey(h)
+func (a *applier) weakSummary(h string, k []byte) (*objSum, error) {
 	v, found, ok := a.before(k)
 	if !ok {
 		return nil, nil
@@ -342,7 +344,7 @@ func (a *applier) weakSummary(h string) (*objSum, error) {
 	}
 	s.weak = true
 	if found {
-		if _, err := foldHashRecords(v, &s.hashes); err != nil {
+		if _, err := foldHashRecords(v, hashNumber(h), h, &s.hashes); err != nil {
 			return nil, fmt.Errorf("hashes of %s: %w", h, err)
 		}
 		s.hasHashes, s.hashesEnc = true, nil
