@@ -105,8 +105,10 @@ type Intel interface {
 	// item of a list section (for an address: Address, HostedURLs, Files,
 	// Resolutions, Masks; for a web address: URL, URLFiles); for an object
 	// (store.Objects) its ObjectInfo, one of its ObjectListings, an item of
-	// a list it owns (Links), the FileHashes stored under it (files) or
-	// the DomainWhois stored under it (hosts). The objects are a change
+	// a list it owns (Links), the FileHashes stored under it (files: the
+	// object of a SHA-256 only; an MD5's or SHA-1's object is not stamped
+	// for its hashes, which are a change of the file's SHA-256, if the
+	// record gives one) or the DomainWhois stored under it (hosts). The objects are a change
 	// order of their own: an object record never stamps an address or a
 	// web address of ChangedURLs, nor an address-keyed record an object,
 	// except through the object records the batch carries (see

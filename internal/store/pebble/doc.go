@@ -35,6 +35,15 @@
 //	                             written as two bytes, and a summary
 //	                             with nothing before its sections as
 //	                             one (format 8, encObjSum)
+//	K hash(bytes)                hash index: the FileHashes records that
+//	                             name an MD5 or SHA-1, merge operands
+//	                             written without a read and folded by the
+//	                             database's merger (hashindex.go); a
+//	                             file's SHA-256 summary holds those of the
+//	                             SHA-256, an MD5's or SHA-1's summary
+//	                             older ones (format 8 and before, or
+//	                             moved there by a batch that read the
+//	                             summary anyway)
 //	F hash                       FileHashes stored under one of its hashes,
 //	                             change stamp of the hash's file: stores
 //	                             written before summaries held them; read
@@ -50,7 +59,7 @@
 //	N kind prefix [extra]        network records (country, AS, WHOIS,
 //	                             network listing, allow list)
 //	M netv                       network version counter
-//	M format                     layout version (uvarint, currently 8)
+//	M format                     layout version (uvarint, currently 9)
 //	M objlinks                   state of the object-links upgrade (see
 //	                             backfill.go); new stores: done
 //	W name, T hash, t user       users, tokens by hash, a user's token hash

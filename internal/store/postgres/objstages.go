@@ -204,9 +204,8 @@ func unionLists() string {
 }
 
 // fileHashStage stores FileHashes records under each hash they give. The
-// rule (intel.FileHashes.Merge: empty hashes filled, a record that
-// disagrees with a known hash keeps the stored source) depends on the
-// order of records, so the stored rows of the batch's hashes are read
+// rule (intel.FileHashes.Merge: empty hashes filled, known ones kept, the
+// latest source) depends on the order of records, so the stored rows of the batch's hashes are read
 // first (Apply's lock keeps them unchanged) and merged in Go, in batch
 // order; the results replace the stored rows.
 func fileHashStage(in []intel.FileHashes) stage {
@@ -220,6 +219,7 @@ func fileHashStage(in []intel.FileHashes) stage {
 			h := merged[i]
 			return append([]any{hashes[i], h.MD5, h.SHA1, h.SHA256}, srcVals(h.Source)...), nil
 		},
+		// Hashes stamp the object of a SHA-256 only (store.Store.Changes).
 		stmts: []string{trackSHA256(
 			`INSERT INTO file_hashes AS t (hash, md5, sha1, sha256, src_feed, src_file, src_imported)
 			SELECT hash, md5, sha1, sha256, src_feed, src_file, src_imported FROM st_ohashes
