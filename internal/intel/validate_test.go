@@ -1,6 +1,7 @@
 package intel
 
 import (
+	"slices"
 	"strings"
 	"testing"
 )
@@ -39,6 +40,46 @@ func TestValidateFileKeys(t *testing.T) {
 		err := tc.b.Validate()
 		if (err == nil) != tc.valid {
 			t.Errorf("%s: got %v, want valid %v", tc.name, err, tc.valid)
+		}
+	}
+}
+
+// UpperHash and normalHash, which read eight bytes at a time, agree with
+// NormalizeHash on every input.
+func FuzzUpperHash(f *testing.F) {
+	for _, s := range []string{"0F343B0931126A20F133D67C2B018A3B", "0f343b0931126a20f133d67c2b018a3b", "aaf4c61ddcc5e8a2dabede0f3b482cd9aea9434d",
+		"32BF9BFA0E40FE005F9B4AE4D242D65191C6847282E5BCB2C95D8C1892E91771", "0F343B0931126A20F133D67C2B018A3G", "0F343B0931126A20F133D67C2B018A3`",
+		"0F343B0931126A20F133D67C2B018A3@", "0F343B0931126A20F133D67C2B018A3/", "0F343B0931126A20F133D67C2B018A3:", "0F343B0931126A20F133D67C2B018A3\xe6", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		want, err := NormalizeHash(s)
+		got, ok := UpperHash(s)
+		if ok != (err == nil) || got != want {
+			t.Fatalf("UpperHash(%q) = %q, %v; NormalizeHash: %q, %v", s, got, ok, want, err)
+		}
+		if normalHash(s) != (err == nil && want == s) {
+			t.Fatalf("normalHash(%q) = %v; NormalizeHash: %q, %v", s, normalHash(s), want, err)
+		}
+	})
+}
+
+// Every byte value at every position of an MD5 is told apart as
+// NormalizeHash tells it.
+func TestUpperHashEveryByte(t *testing.T) {
+	base := []byte("0f343B0931126A20F133D67C2B018A3B")
+	for i := range base {
+		for c := range 256 {
+			h := slices.Clone(base)
+			h[i] = byte(c)
+			s := string(h)
+			want, err := NormalizeHash(s)
+			if got, ok := UpperHash(s); ok != (err == nil) || got != want {
+				t.Fatalf("UpperHash(%q) = %q, %v; NormalizeHash: %q, %v", s, got, ok, want, err)
+			}
+			if normalHash(s) != (err == nil && want == s) {
+				t.Fatalf("normalHash(%q) = %v", s, normalHash(s))
+			}
 		}
 	}
 }

@@ -66,32 +66,11 @@ func hash(field, s, kind string) (string, error) {
 	if empty(s) {
 		return "", nil
 	}
-	h, ok := upperHex(s)
+	h, ok := intel.UpperHash(s)
 	if !ok || intel.HashKind(h) != kind {
 		return "", fmt.Errorf("bad %s %q: want %s", field, clip(s), kind)
 	}
 	return h, nil
-}
-
-// upperHex is s upper-cased if it is 1 to 64 hexadecimal digits (what
-// intel.NormalizeHash makes of a hash, in one pass and one allocation).
-func upperHex(s string) (string, bool) {
-	var buf [64]byte
-	if len(s) == 0 || len(s) > len(buf) {
-		return "", false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case '0' <= c && c <= '9', 'A' <= c && c <= 'F':
-		case 'a' <= c && c <= 'f':
-			c -= 'a' - 'A'
-		default:
-			return "", false
-		}
-		buf[i] = c
-	}
-	return string(buf[:len(s)]), true
 }
 
 // cleanName is a file name as kept: control characters removed (a list

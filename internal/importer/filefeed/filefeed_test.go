@@ -264,16 +264,3 @@ func BenchmarkURLhausPayloads(b *testing.B) {
 	importtest.BenchParse(b, NewPayloads(importer.ParserConfig{}), lines, 0)
 	cputime.Report(b, start)
 }
-
-// TestUpperHex checks the hash normaliser against intel.NormalizeHash.
-func TestUpperHex(t *testing.T) {
-	for _, s := range []string{"", "ab", strings.Repeat("aB", 16), strings.Repeat("0f", 20), strings.Repeat("F9", 32),
-		strings.Repeat("ab", 33), strings.Repeat("ag", 16), "0x" + strings.Repeat("ab", 15), strings.Repeat("é", 16)} {
-		got, ok := upperHex(s)
-		ok = ok && intel.HashKind(got) != ""
-		want, err := intel.NormalizeHash(s)
-		if ok != (err == nil) || ok && got != want {
-			t.Errorf("upperHex(%q): got %q, %v, want %q, %v", s, got, ok, want, err)
-		}
-	}
-}
