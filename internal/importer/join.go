@@ -21,8 +21,11 @@ type joiner struct {
 	st  store.Intel
 	o   Options
 	src intel.Source
-	// per batch: domain -> addresses
+	// per batch: domain -> addresses, the hosts read from the store (as a
+	// set and a list)
 	cache map[string][]netip.Addr
+	read  map[string]bool
+	hosts []string
 
 	// With a pipelining store, the domains resolved by batches handed to
 	// the store and not committed yet (counted per batch), and a function
@@ -147,36 +150,56 @@ func (j *joiner) prepare(ctx context.Context, b *intel.Batch) (int64, error) {
 		r := &b.Resolutions[i]
 		j.cache[r.Domain] = appendAddr(j.cache[r.Domain], r.IP)
 	}
-	seen := make(map[string]bool)
+	// The store's addresses of the hosts of the records to join, read in
+	// one pass (store.DomainsIPs), after the batches in flight that
+	// resolve any of them.
+	hosts := j.hosts[:0]
+	addHost := func(host string) {
+		if host == "" || j.read[host] {
+			return
+		}
+		if _, err := netip.ParseAddr(host); err == nil {
+			return
+		}
+		if j.read == nil {
+			j.read = map[string]bool{}
+		}
+		j.read[host] = true
+		hosts = append(hosts, host)
+	}
+	clear(j.read)
+	eachHost(b.HostedURLs, urlAddr, urlHost, addHost)
+	eachHost(b.Files, fileAddr, fileHost, addHost)
+	eachHost(b.Masks, maskAddr, maskHost, addHost)
+	eachHost(b.ReportLinks, linkAddr, linkHost, addHost)
+	eachHost(b.PhishingEvents, phishAddr, phishHost, addHost)
+	slices.Sort(hosts)
+	j.hosts = hosts
+	for _, h := range hosts {
+		j.settled(h)
+	}
+	err := store.DomainsIPs(ctx, j.st, hosts, MaxDomainAddresses, func(i int, ips []netip.Addr) {
+		cur := j.cache[hosts[i]]
+		for _, ip := range ips {
+			cur = appendAddr(cur, ip)
+		}
+		j.cache[hosts[i]] = cur
+	})
+	if err != nil {
+		return 0, fmt.Errorf("addresses of domains: %w", err)
+	}
 	lookup := func(host string) ([]netip.Addr, error) {
 		if ip, err := netip.ParseAddr(host); err == nil {
 			return []netip.Addr{ip.Unmap()}, nil
 		}
-		if host == "" {
-			return nil, nil
-		}
-		if seen[host] {
-			return j.cache[host], nil
-		}
-		seen[host] = true
-		j.settled(host)
-		ips, err := j.st.DomainIPs(ctx, host, MaxDomainAddresses)
-		if err != nil {
-			return nil, fmt.Errorf("addresses of %s: %w", host, err)
-		}
-		cur := j.cache[host]
-		for _, ip := range ips {
-			cur = appendAddr(cur, ip)
-		}
-		j.cache[host] = cur
-		return cur, nil
+		return j.cache[host], nil
 	}
 	jr := joinRun{lookup: lookup}
-	join(&jr, &b.HostedURLs, urlAddr, func(r *intel.HostedURL) string { return intel.URLHost(r.URL) })
-	join(&jr, &b.Files, fileAddr, func(r *intel.FileDownload) string { return intel.URLHost(intel.URLKey(r.URL)) })
+	join(&jr, &b.HostedURLs, urlAddr, urlHost)
+	join(&jr, &b.Files, fileAddr, fileHost)
 	join(&jr, &b.Masks, maskAddr, maskHost)
-	join(&jr, &b.ReportLinks, linkAddr, func(r *intel.ReportLink) string { return r.Domain })
-	join(&jr, &b.PhishingEvents, phishAddr, func(r *intel.PhishingEvent) string { return r.Domain })
+	join(&jr, &b.ReportLinks, linkAddr, linkHost)
+	join(&jr, &b.PhishingEvents, phishAddr, phishHost)
 	if jr.err != nil {
 		return 0, jr.err
 	}
@@ -191,6 +214,24 @@ var (
 	linkAddr  = func(r *intel.ReportLink) *netip.Addr { return &r.IP }
 	phishAddr = func(r *intel.PhishingEvent) *netip.Addr { return &r.IP }
 )
+
+// The hosts of the records join may attach to a domain's addresses.
+var (
+	urlHost   = func(r *intel.HostedURL) string { return intel.URLHost(r.URL) }
+	fileHost  = func(r *intel.FileDownload) string { return intel.URLHost(intel.URLKey(r.URL)) }
+	linkHost  = func(r *intel.ReportLink) string { return r.Domain }
+	phishHost = func(r *intel.PhishingEvent) string { return r.Domain }
+)
+
+// eachHost calls fn with the host of every record of recs without an
+// address.
+func eachHost[T any](recs []T, addr func(*T) *netip.Addr, host func(*T) string, fn func(string)) {
+	for i := range recs {
+		if !addr(&recs[i]).IsValid() {
+			fn(host(&recs[i]))
+		}
+	}
+}
 
 func maskHost(m *intel.FeedMask) string {
 	if m.MaskType == intel.MaskHost {

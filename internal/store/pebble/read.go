@@ -217,25 +217,63 @@ func (s *Store) DomainIPs(ctx context.Context, domain string, limit int) ([]neti
 	if err != nil {
 		return nil, fmt.Errorf("addresses of %s: %w", domain, err)
 	}
+	out, err := readDomainIPs(&l, nil, limit)
+	if err != nil {
+		return nil, fmt.Errorf("addresses of %s: %w", domain, err)
+	}
+	return out, nil
+}
+
+// DomainsIPs implements store.DomainsReader: the lists of the domains read
+// with one iterator, re-bounded to each (no iterator to open per domain).
+func (s *Store) DomainsIPs(ctx context.Context, domains []string, limit int, fn func(i int, ips []netip.Addr)) error {
+	if err := ctx.Err(); err != nil || len(domains) == 0 || limit <= 0 {
+		if err == nil && limit <= 0 {
+			for i := range domains {
+				fn(i, nil)
+			}
+		}
+		return err
+	}
+	it, err := s.db.NewIterWithContext(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer it.Close()
+	var owner []byte
 	var out []netip.Addr
+	for i, d := range domains {
+		owner = strOwner(owner[:0], d)
+		l, err := listOn(it, lDomainIPs, owner, recencyKeyLen, limit)
+		if err == nil {
+			out, err = readDomainIPs(&l, out[:0], limit)
+		}
+		if err != nil {
+			return fmt.Errorf("addresses of %s: %w", d, err)
+		}
+		fn(i, out)
+	}
+	return nil
+}
+
+// readDomainIPs appends the addresses of a domain's list to dst and closes
+// the list.
+func readDomainIPs(l *listIter, dst []netip.Addr, limit int) ([]netip.Addr, error) {
 	for {
 		item, _, ok := l.next()
 		if !ok {
 			break
 		}
-		if out == nil {
-			out = make([]netip.Addr, 0, min(limit, 256))
+		if dst == nil {
+			dst = make([]netip.Addr, 0, min(limit, 256))
 		}
 		d := dec{s: bytesView(item)}
-		out = append(out, d.addr())
+		dst = append(dst, d.addr())
 		if d.err != nil || d.s != "" {
 			l.fail(errCorrupt)
 		}
 	}
-	if err := l.close(); err != nil {
-		return nil, fmt.Errorf("addresses of %s: %w", domain, err)
-	}
-	return out, nil
+	return dst, l.close()
 }
 
 // URL implements store.Intel: one point read.

@@ -825,6 +825,32 @@ func testDomainIPs(t *testing.T, f Factory) {
 	check(t, "DomainIPs after merge", got, []netip.Addr{ip4b, ip6a, ip6b, ip4a})
 	got, _ = s.DomainIPs(ctx(t), "other.example", 10)
 	check(t, "DomainIPs other", got, []netip.Addr{ip4a})
+
+	// Several domains in one pass answer as one at a time.
+	domains := []string{"absent.example", "multi.example", "multi.exampl", "other.example", "zzz.example"}
+	for _, limit := range []int{0, 2, 10} {
+		var many [][]netip.Addr
+		if err := store.DomainsIPs(ctx(t), s, domains, limit, func(i int, ips []netip.Addr) {
+			if i != len(many) {
+				t.Errorf("DomainsIPs limit %d: domain %d called as %d", limit, len(many), i)
+			}
+			many = append(many, slices.Clone(ips))
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if len(many) != len(domains) {
+			t.Fatalf("DomainsIPs limit %d: %d calls, want %d", limit, len(many), len(domains))
+		}
+		for i, d := range domains {
+			one, err := s.DomainIPs(ctx(t), d, limit)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(one) != len(many[i]) || len(one) > 0 && !slices.Equal(one, many[i]) {
+				t.Errorf("DomainsIPs limit %d, %s: %v, DomainIPs %v", limit, d, many[i], one)
+			}
+		}
+	}
 }
 
 func testURLSummary(t *testing.T, f Factory) {
