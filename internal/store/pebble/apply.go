@@ -60,6 +60,10 @@ type applier struct {
 	listChanged    map[[16]byte]bool
 	urlListChanged map[string]bool
 	objChanged     []*objSum // see markObject
+	// indexReads counts the hash index keys the batch read (see
+	// weakSummary): none in a batch that touches no MD5's or SHA-1's
+	// object otherwise.
+	indexReads int
 	stamped        time.Time
 }
 

@@ -331,6 +331,9 @@ func encodedHashes(r *intel.FileHashes) []byte {
 // their order. A change of the summary's FileHashes does not stamp the
 // object (see writeObjects).
 func (a *applier) weakSummary(h string, k []byte) (*objSum, error) {
+	if a.indexReads == 0 {
+		return nil, nil
+	}
 	v, found, ok := a.before(k)
 	if !ok {
 		return nil, nil

@@ -23,8 +23,11 @@ func (a *applier) prefetch(b *intel.Batch, bp *batchPlan) error {
 	// once).
 	nobj := 0
 	for _, k := range keys {
-		if k[0] == tObject {
+		switch k[0] {
+		case tObject:
 			nobj++
+		case tHashIndex:
+			a.indexReads++
 		}
 	}
 	if nobj > 0 {
