@@ -64,7 +64,7 @@ type applier struct {
 	// weakSummary): none in a batch that touches no MD5's or SHA-1's
 	// object otherwise.
 	indexReads int
-	stamped        time.Time
+	stamped    time.Time
 }
 
 // Apply implements store.Intel. The whole batch is one Pebble batch

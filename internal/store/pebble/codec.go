@@ -43,6 +43,9 @@ type enc struct {
 type srcMemo struct {
 	last intel.Source
 	ok   bool
+	// date is the last date written with enc.date (hasDate: one was).
+	date    time.Time
+	hasDate bool
 }
 
 // srcRepeat stands for "the source decoded before this one in the same
@@ -84,6 +87,27 @@ func (e *enc) time(t time.Time) {
 	e.uvarint(uint64(t.Unix() + unixToInternal))
 	e.uvarint(uint64(t.Nanosecond()))
 }
+
+// date encodes a date of a record (first or last seen) as time does, or,
+// in a summary (e.srcs set) and equal to the date written before it with
+// date, as dateRepeat: a file's dates in its info, listings and links are
+// often one time.
+func (e *enc) date(t time.Time) {
+	if m := e.srcs; m != nil && !t.IsZero() {
+		if m.hasDate && m.date.Equal(t) {
+			e.b = append(e.b, dateRepeat...)
+			return
+		}
+		m.date, m.hasDate = t, true
+	}
+	e.time(t)
+}
+
+// dateRepeat stands for "the date decoded with dec.date before this one in
+// the same value": the uvarint 0 written in two bytes, which no time starts
+// with (their seconds are written in the shortest form). Object summaries
+// (format 9) write it.
+const dateRepeat = "\x80\x00"
 
 func (e *enc) zone(z intel.Zone) {
 	for i, c := range zoneCodes {
@@ -156,6 +180,10 @@ type dec struct {
 	// srcRepeat stands for.
 	lastSrc intel.Source
 	hasSrc  bool
+	// lastDate is the date decoded last with date (hasDate: one was),
+	// which dateRepeat stands for.
+	lastDate time.Time
+	hasDate  bool
 }
 
 // repeats remembers the last source and string list a dec decoded, with
@@ -326,6 +354,22 @@ func (d *dec) strs() []string {
 		r.feeds = out
 	}
 	return out
+}
+
+// date decodes what enc.date wrote.
+func (d *dec) date() time.Time {
+	if strings.HasPrefix(d.s, dateRepeat) {
+		d.s = d.s[len(dateRepeat):]
+		if !d.hasDate {
+			d.fail()
+		}
+		return d.lastDate
+	}
+	t := d.time()
+	if !t.IsZero() && d.err == nil {
+		d.lastDate, d.hasDate = t, true
+	}
+	return t
 }
 
 func (d *dec) time() time.Time {

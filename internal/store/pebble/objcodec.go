@@ -80,10 +80,10 @@ func (e *enc) link(l *intel.Link) {
 	e.byte(valueFormat)
 	e.zone(l.Zone)
 	e.varint(l.Hits)
-	e.time(l.FirstSeen)
-	e.time(l.LastSeen)
+	e.date(l.FirstSeen)
+	e.date(l.LastSeen)
 	e.varint(l.DailyPeak)
-	e.time(l.PeakDate)
+	e.date(l.PeakDate)
 	e.strs(l.Attrs)
 	e.source(l.Source)
 }
@@ -92,10 +92,10 @@ func decLink(d *dec, l *intel.Link) error {
 	d.header()
 	l.Zone = d.zone()
 	l.Hits = d.varint()
-	l.FirstSeen = d.time()
-	l.LastSeen = d.time()
+	l.FirstSeen = d.date()
+	l.LastSeen = d.date()
 	l.DailyPeak = d.varint()
-	l.PeakDate = d.time()
+	l.PeakDate = d.date()
 	l.Attrs = d.strs()
 	l.Source = d.source()
 	return d.err
@@ -222,8 +222,8 @@ var emptySumHead = func() string {
 func encSumHead(e *enc, s *objSum, hasWhois bool) error {
 	in := &s.info
 	e.varint(in.Hits)
-	e.time(in.FirstSeen)
-	e.time(in.LastSeen)
+	e.date(in.FirstSeen)
+	e.date(in.LastSeen)
 	e.varint(in.Size)
 	e.str(in.Type)
 	e.str(in.Packer)
@@ -236,8 +236,8 @@ func encSumHead(e *enc, s *objSum, hasWhois bool) error {
 		l := &s.listings[i]
 		e.str(l.Feed)
 		e.cat(l.Category)
-		e.time(l.FirstSeen)
-		e.time(l.LastSeen)
+		e.date(l.FirstSeen)
+		e.date(l.LastSeen)
 		e.source(l.Source)
 	}
 	n := 0
@@ -427,8 +427,8 @@ func decSumHead(d *dec, s *objSum, whois bool) bool {
 	d.header()
 	in := &s.info
 	in.Hits = d.varint()
-	in.FirstSeen = d.time()
-	in.LastSeen = d.time()
+	in.FirstSeen = d.date()
+	in.LastSeen = d.date()
 	in.Size = d.varint()
 	in.Type = d.str()
 	in.Packer = d.str()
@@ -442,8 +442,8 @@ func decSumHead(d *dec, s *objSum, whois bool) bool {
 			l := &s.listings[i]
 			l.Feed = d.str()
 			l.Category = d.cat()
-			l.FirstSeen = d.time()
-			l.LastSeen = d.time()
+			l.FirstSeen = d.date()
+			l.LastSeen = d.date()
 			l.Source = d.source()
 		}
 	} else if n != 0 {

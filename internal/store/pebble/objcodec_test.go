@@ -93,8 +93,9 @@ func FuzzDecodeObjSum(f *testing.F) {
 	})
 }
 
-// A summary writes a source once and each repeat of it in two bytes, and a
-// summary with only sections (a hash's FileHashes) starts with
+// A summary writes a source once and each repeat of it in two bytes, a
+// date equal to the one written before it in two bytes, and a summary
+// with only sections (a hash's FileHashes) starts with
 // valueFormatBare instead of its empty fields; both decode as the
 // encoding of format 7 does.
 func TestObjSumCompact(t *testing.T) {
@@ -109,6 +110,7 @@ func TestObjSumCompact(t *testing.T) {
 		name    string
 		s       objSum
 		repeats []intel.Source // the sources written as srcRepeat
+		dates   int            // the dates written as dateRepeat
 		bare    bool
 	}{
 		{"file", objSum{
@@ -121,8 +123,8 @@ func TestObjSumCompact(t *testing.T) {
 				{list: intel.LinkDetections, links: []intel.Link{link(intel.LinkDetections, "Example", other)}},
 			},
 			stamp: day, stamped: true,
-		}, []intel.Source{src, src, src, other}, false}, // listing, hashes, a.exe; the detection after b.exe
-		{"hash", objSum{hashes: hashes, hasHashes: true, stamp: day, stamped: true}, nil, true},
+		}, []intel.Source{src, src, src, other}, 7, false}, // listing, hashes, a.exe; the detection after b.exe; every date but the first
+		{"hash", objSum{hashes: hashes, hasHashes: true, stamp: day, stamped: true}, nil, 0, true},
 	} {
 		v, err := encObjSum(nil, &c.s)
 		if err != nil {
@@ -132,8 +134,8 @@ func TestObjSumCompact(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := bytes.Count(v, []byte(srcRepeat)); got != len(c.repeats) {
-			t.Errorf("%s: %d repeated sources, want %d", c.name, got, len(c.repeats))
+		if got := bytes.Count(v, []byte(srcRepeat)); got != len(c.repeats)+c.dates {
+			t.Errorf("%s: %d repeated sources and dates, want %d", c.name, got, len(c.repeats)+c.dates)
 		}
 		want := len(old)
 		for _, r := range c.repeats {
@@ -141,6 +143,9 @@ func TestObjSumCompact(t *testing.T) {
 			e.source(r)
 			want -= len(e.b) - len(srcRepeat)
 		}
+		var e enc
+		e.time(day)
+		want -= c.dates * (len(e.b) - len(dateRepeat))
 		if c.bare {
 			want = len(old) - len(emptySumHead)
 			if v[0] != valueFormatBare {
@@ -150,7 +155,7 @@ func TestObjSumCompact(t *testing.T) {
 		if len(v) != want {
 			t.Errorf("%s: %d bytes (format 7: %d), want %d", c.name, len(v), len(old), want)
 		}
-		for form, enc := range map[string][]byte{"format 8": v, "format 7": old} {
+		for form, enc := range map[string][]byte{"format 9": v, "format 7": old} {
 			var got objSum
 			if err := decObjSum(&dec{s: string(enc)}, &got); err != nil {
 				t.Fatalf("%s, %s: %v", c.name, form, err)

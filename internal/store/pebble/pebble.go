@@ -176,7 +176,8 @@ func Open(dir string, opts Options) (*Store, error) {
 // in what they may write, which older binaries cannot read: 7 domain WHOIS
 // in the compact encoding (objwhois.go), 8 object summaries with repeated
 // sources written once and bare summaries (encObjSum), 9 the hash index
-// of MD5s and SHA-1s (hashindex.go). This build reads all four, and
+// of MD5s and SHA-1s (hashindex.go) and object summaries with repeated
+// dates written once (enc.date). This build reads all four, and
 // stamps a format 6 to 8 store 9 when it opens it, so that an older
 // binary refuses it with its format error instead of failing on the
 // records it cannot decode.
@@ -186,9 +187,9 @@ const (
 	// storeFormat).
 	oldestFormat = 6
 	// summaryFormat is the format that last changed how summaries are
-	// encoded: a store of an older one may hold summaries in older
-	// encodings (Store.olderValues).
-	summaryFormat = 8
+	// encoded (9: repeated dates written once, enc.date): a store of an
+	// older one may hold summaries in older encodings (Store.olderValues).
+	summaryFormat = 9
 )
 
 // FormatVersion is the version of the key layout and value encodings this
@@ -197,10 +198,17 @@ func FormatVersion() int { return storeFormat }
 
 var keyFormat = []byte{tMeta, 'f', 'o', 'r', 'm', 'a', 't'}
 
+// keyOldSummaries holds the format a store had when a build whose
+// summaryFormat was newer first opened it (uvarint): its summaries may be
+// in that format's encodings for as long as the store lives, whatever
+// format it is stamped with since (Store.olderValues).
+var keyOldSummaries = []byte{tMeta, 'o', 'l', 'd', 's', 'u', 'm'}
+
 // checkFormat stamps an empty database with storeFormat and refuses one
 // written with another format (a database without the stamp predates it).
-// older reports a store written with a format before storeFormat, whose
-// values may be in the encodings of that format.
+// older reports a store that may hold summaries in the encodings of a
+// format before summaryFormat: one written with such a format, now or
+// before (keyOldSummaries).
 func checkFormat(db *pebble.DB) (older bool, err error) {
 	v, found, err := get(db, keyFormat)
 	if err != nil {
@@ -211,12 +219,27 @@ func checkFormat(db *pebble.DB) (older bool, err error) {
 		if n <= 0 || n != len(v) || f < oldestFormat || f > storeFormat {
 			return false, fmt.Errorf("the store has data format %d, this tipd reads formats %d to %d only: import the data again into a new store directory", f, oldestFormat, storeFormat)
 		}
+		_, old, err := get(db, keyOldSummaries)
+		if err != nil {
+			return false, fmt.Errorf("read format: %w", err)
+		}
 		if f < storeFormat {
-			if err := db.Set(keyFormat, binary.AppendUvarint(nil, storeFormat), pebble.Sync); err != nil {
+			b := db.NewBatch()
+			defer b.Close()
+			if err := b.Set(keyFormat, binary.AppendUvarint(nil, storeFormat), nil); err != nil {
+				return false, fmt.Errorf("write format: %w", err)
+			}
+			if f < summaryFormat && !old {
+				if err := b.Set(keyOldSummaries, binary.AppendUvarint(nil, f), nil); err != nil {
+					return false, fmt.Errorf("write format: %w", err)
+				}
+				old = true
+			}
+			if err := b.Commit(pebble.Sync); err != nil {
 				return false, fmt.Errorf("write format: %w", err)
 			}
 		}
-		return f < summaryFormat, nil
+		return old, nil
 	}
 	it, err := db.NewIter(nil)
 	if err != nil {

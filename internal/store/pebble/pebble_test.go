@@ -90,8 +90,17 @@ func TestOpenOlderFormats(t *testing.T) {
 		if err != nil || !found || len(v) != 1 || v[0] != 9 {
 			t.Errorf("format %d: stamp after Open: %v %v %v, want 9", f, v, found, err)
 		}
-		if s.olderValues != (f < 8) {
-			t.Errorf("format %d: olderValues %v after Open, want %v (summaries in older encodings)", f, s.olderValues, f < 8)
+		if !s.olderValues {
+			t.Errorf("format %d: olderValues false after Open, want true (summaries in older encodings)", f)
+		}
+		dir := s.dir
+		s.Close()
+		// Still after the store is stamped 9.
+		if s, err = Open(dir, Options{}); err != nil {
+			t.Fatal(err)
+		}
+		if !s.olderValues {
+			t.Errorf("format %d: olderValues false after a second Open, want true", f)
 		}
 		s.Close()
 	}
