@@ -494,7 +494,9 @@ func (a *applier) writeObjects() error {
 				a.set(key, v)
 				s.wrote = v
 				a.del(hashesKey(k[1:]))
-				a.markObject(s)
+				if !s.weak || !a.hashesOnly(s, v) {
+					a.markObject(s)
+				}
 			}
 			continue
 		}
