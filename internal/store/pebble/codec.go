@@ -107,7 +107,7 @@ func (e *enc) date(t time.Time) {
 // the same value": the uvarint 0 written in two bytes, which no time starts
 // with (their seconds are written in the shortest form). Object summaries
 // (format 9) write it.
-const dateRepeat = "\x80\x00"
+const dateRepeat = srcRepeat
 
 func (e *enc) zone(z intel.Zone) {
 	for i, c := range zoneCodes {
@@ -356,13 +356,23 @@ func (d *dec) strs() []string {
 	return out
 }
 
+// repeat reports whether d is at the two bytes that stand for a value
+// repeated (srcRepeat, dateRepeat) and takes them; has is whether there is
+// a value to repeat (d fails if not).
+func (d *dec) repeat(has bool) bool {
+	if !strings.HasPrefix(d.s, srcRepeat) {
+		return false
+	}
+	d.s = d.s[len(srcRepeat):]
+	if !has {
+		d.fail()
+	}
+	return true
+}
+
 // date decodes what enc.date wrote.
 func (d *dec) date() time.Time {
-	if strings.HasPrefix(d.s, dateRepeat) {
-		d.s = d.s[len(dateRepeat):]
-		if !d.hasDate {
-			d.fail()
-		}
+	if d.repeat(d.hasDate) {
 		return d.lastDate
 	}
 	t := d.time()
@@ -461,11 +471,7 @@ func (d *dec) cat() intel.Category {
 }
 
 func (d *dec) source() intel.Source {
-	if strings.HasPrefix(d.s, srcRepeat) {
-		d.s = d.s[len(srcRepeat):]
-		if !d.hasSrc {
-			d.fail()
-		}
+	if d.repeat(d.hasSrc) {
 		return d.lastSrc
 	}
 	r := d.seen
