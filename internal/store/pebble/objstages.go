@@ -317,6 +317,7 @@ func (a *applier) fileHashes(b *intel.Batch) error {
 	return nil
 }
 
+// encodedHashes is r encoded for a summary's hashes section.
 func encodedHashes(r *intel.FileHashes) []byte {
 	e := enc{b: make([]byte, 0, 112+len(r.Source.Feed)+len(r.Source.File))}
 	encFileHashes(&e, r)
