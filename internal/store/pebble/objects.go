@@ -38,15 +38,37 @@ func (s *Store) Object(ctx context.Context, kind intel.ObjectKind, key string) (
 }
 
 // Links implements store.Objects: a scan of at most limit entries of the
-// list's index, which holds the items of one owner in the list's order;
-// for a list that may be held inline (inline.go) and has no index entry,
-// a read of the owner's summary with the same iterator.
+// list's index, which holds the items of one owner in the list's order.
+// A list that may be held inline (inline.go) is first looked for in the
+// owner's summary, one point read: it holds the list's items, or counts
+// none (every link is written with its owner's summary), or the list is
+// in the index.
 func (s *Store) Links(ctx context.Context, list intel.LinkList, owner string, limit int) ([]intel.Link, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	if !list.Valid() || limit <= 0 {
 		return nil, nil
+	}
+	if inlineList(list) {
+		var sum objSum
+		found, err := getFn(s.db, objectKey(list.Owner(), owner), func(v []byte) error {
+			return decObjSumFields(&dec{s: string(v)}, &sum, false)
+		})
+		if err != nil {
+			return nil, fmt.Errorf("list %d of %q: %w", list, owner, err)
+		}
+		if found {
+			if links := sum.inlined(list); links != nil {
+				for i := range links {
+					links[i].Owner = owner
+				}
+				return links[:min(limit, len(links))], nil
+			}
+			if sum.count(list).Items == 0 {
+				return nil, nil
+			}
+		}
 	}
 	it, err := s.db.NewIterWithContext(ctx, nil)
 	if err != nil {
@@ -57,12 +79,7 @@ func (s *Store) Links(ctx context.Context, list intel.LinkList, owner string, li
 	if err != nil {
 		return nil, fmt.Errorf("list %d of %q: %w", list, owner, err)
 	}
-	out, err := readLinks(&l, list, owner, limit)
-	if err != nil || len(out) > 0 || !inlineList(list) {
-		return out, err
-	}
-	links, err := inlinedLinks(it, list, owner)
-	return links[:min(limit, len(links))], err
+	return readLinks(&l, list, owner, limit)
 }
 
 // readLinks decodes the scan l of the index of list of owner and closes
