@@ -6,9 +6,12 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/netip"
+	"sync/atomic"
 	"testing"
 
 	"github.com/tipd/tipd/internal/intel"
+	"github.com/tipd/tipd/internal/store"
+	"github.com/tipd/tipd/internal/store/mem"
 )
 
 // The answers kept between lookups (answercache.go) are never stale: an
@@ -198,4 +201,54 @@ func withoutLicense(t *testing.T, body []byte) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// hashCounter counts the FileHashes reads of a store.
+type hashCounter struct {
+	store.Store
+	n atomic.Int64
+}
+
+// IntelVersion passes the store's on, so that answers are kept.
+func (h *hashCounter) IntelVersion() (uint64, bool) { return store.IntelVersion(h.Store) }
+
+func (h *hashCounter) FileHashes(ctx context.Context, hash string) (intel.FileHashes, bool, error) {
+	h.n.Add(1)
+	return h.Store.FileHashes(ctx, hash)
+}
+
+// A kept file answer reads no hashes for the hold check while there is no
+// hold at all; a hold on the file's SHA-256 still refuses its MD5 at once.
+func TestKeptFileAnswerNoHolds(t *testing.T) {
+	ctx := context.Background()
+	const md5, sha256 = "0F343B0931126A20F133D67C2B018A3B", "32BF9BFA0E40FE005F9B4AE4D242D65191C6847282E5BCB2C95D8C1892E91771"
+	st := &hashCounter{Store: mem.New()}
+	e := newEnv(t, options{store: st})
+	day := now.AddDate(0, 0, -1)
+	if err := st.Apply(ctx, &intel.Batch{
+		FileHashes:  []intel.FileHashes{{MD5: md5, SHA256: sha256, Source: intel.Source{Feed: "test"}}},
+		ObjectInfos: []intel.ObjectInfo{{Kind: intel.ObjectFile, Key: sha256, FirstSeen: day, LastSeen: day, Type: "exe", Source: intel.Source{Feed: "test"}}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	target := "/api/hash/" + md5 + "?sections=Zone,FileGeneralInfo"
+	if code, m, body := lookupJSON(t, e, target, "alice"); code != 200 || m["Zone"] != "Grey" {
+		t.Fatalf("first lookup: %d %s", code, body)
+	}
+	before := st.n.Load()
+	if code, _, body := lookupJSON(t, e, target, "alice"); code != 200 {
+		t.Fatalf("kept lookup: %d %s", code, body)
+	}
+	if h := e.metric(t, "tipd_answer_cache_hits_total"); h != 1 {
+		t.Fatalf("hits %d, want 1", h)
+	}
+	if n := st.n.Load() - before; n != 0 {
+		t.Errorf("a kept answer with no hold read FileHashes %d times, want 0", n)
+	}
+	if err := st.PutHold(ctx, intel.Hold{Ref: "hold-file", Hash: sha256, Reason: "order", Created: now}); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, body := lookupJSON(t, e, target, "alice"); code != http.StatusUnavailableForLegalReasons {
+		t.Errorf("after a hold on the SHA-256: status %d, want 451: %s", code, body)
+	}
 }
