@@ -17,45 +17,33 @@ import (
 	"github.com/tipd/tipd/internal/store/mem"
 )
 
-// legacyHashes rewrites the file summaries of s as stores kept them before
-// summaries held the FileHashes under their hash: the FileHashes under F
-// hash with the object's stamp, the summary without them, and no summary
-// at all for a file that had nothing else.
-func legacyHashes(t *testing.T, s *Store) {
+// tempStore opens a store in a directory of the test's, closed when the
+// test ends.
+func tempStore(t *testing.T) *Store {
+	t.Helper()
+	s, err := Open(t.TempDir(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// rewriteRange rewrites the store s under its feet, as an older binary
+// would have left it: fn sees every key in [lower, upper) and its value
+// and writes what it makes of them to b, which is committed at the end.
+// A nil upper is no bound.
+func rewriteRange(t *testing.T, s *Store, lower, upper []byte, fn func(b *pebble.Batch, k, v []byte)) {
 	t.Helper()
 	s.recent.invalidate() // a raw write, outside Apply
 	b := s.db.NewBatch()
 	defer b.Close()
-	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: []byte{tObject, byte(intel.ObjectFile)}, UpperBound: []byte{tObject, byte(intel.ObjectFile) + 1}})
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
 	if err != nil {
 		t.Fatal(err)
 	}
-	empty, _ := encObjSum(nil, &objSum{})
 	for ok := it.First(); ok; ok = it.Next() {
-		var sum objSum
-		if err := decObjSum(&dec{s: string(it.Value())}, &sum); err != nil || !sum.stamped {
-			t.Fatalf("%q: %v, stamped %v", it.Key(), err, sum.stamped)
-		}
-		if !sum.hasHashes {
-			continue
-		}
-		hash := string(it.Key()[2:])
-		if err := b.Set(hashesKey(hash), encHashes(nil, &sum.hashes, sum.stamp), nil); err != nil {
-			t.Fatal(err)
-		}
-		sum.hashes, sum.hasHashes = intel.FileHashes{}, false
-		v, err := encObjSum(nil, &sum)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if bytes.Equal(valueContent(v, true), valueContent(empty, true)) {
-			err = b.Delete(bytes.Clone(it.Key()), nil)
-		} else {
-			err = b.Set(bytes.Clone(it.Key()), v, nil)
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+		fn(b, it.Key(), it.Value())
 	}
 	if err := it.Close(); err != nil {
 		t.Fatal(err)
@@ -63,6 +51,40 @@ func legacyHashes(t *testing.T, s *Store) {
 	if err := b.Commit(nil); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// legacyHashes rewrites the file summaries of s as stores kept them before
+// summaries held the FileHashes under their hash: the FileHashes under F
+// hash with the object's stamp, the summary without them, and no summary
+// at all for a file that had nothing else.
+func legacyHashes(t *testing.T, s *Store) {
+	t.Helper()
+	empty, _ := encObjSum(nil, &objSum{})
+	rewriteRange(t, s, []byte{tObject, byte(intel.ObjectFile)}, []byte{tObject, byte(intel.ObjectFile) + 1}, func(b *pebble.Batch, k, v []byte) {
+		var sum objSum
+		if err := decObjSum(&dec{s: string(v)}, &sum); err != nil || !sum.stamped {
+			t.Fatalf("%q: %v, stamped %v", k, err, sum.stamped)
+		}
+		if !sum.hasHashes {
+			return
+		}
+		if err := b.Set(hashesKey(string(k[2:])), encHashes(nil, &sum.hashes, sum.stamp), nil); err != nil {
+			t.Fatal(err)
+		}
+		sum.hashes, sum.hasHashes = intel.FileHashes{}, false
+		w, err := encObjSum(nil, &sum)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bytes.Equal(valueContent(w, true), valueContent(empty, true)) {
+			err = b.Delete(k, nil)
+		} else {
+			err = b.Set(k, w, nil)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
 	s.hashKeys.Store(true)
 }
 
@@ -71,21 +93,17 @@ func legacyHashes(t *testing.T, s *Store) {
 // index keys.
 func legacyLinks(t *testing.T, s *Store) {
 	t.Helper()
-	s.recent.invalidate() // a raw write, outside Apply
-	b := s.db.NewBatch()
-	defer b.Close()
-	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: []byte{tObject}, UpperBound: []byte{tObject + 1}})
-	if err != nil {
-		t.Fatal(err)
-	}
 	n := 0
-	for ok := it.First(); ok; ok = it.Next() {
+	rewriteRange(t, s, []byte{tObject}, []byte{tObject + 1}, func(b *pebble.Batch, key, v []byte) {
 		var sum objSum
-		if err := decObjSum(&dec{s: string(it.Value())}, &sum); err != nil {
-			t.Fatalf("%q: %v", it.Key(), err)
+		if err := decObjSum(&dec{s: string(v)}, &sum); err != nil {
+			t.Fatalf("%q: %v", key, err)
+		}
+		if sum.inline == nil {
+			return
 		}
 		for _, l := range sum.inline {
-			o := linkOwner(nil, l.list, string(it.Key()[2:]))
+			o := linkOwner(nil, l.list, string(key[2:]))
 			for i := range l.links {
 				k := &l.links[i]
 				sort := linkSortKey(nil, k)
@@ -96,26 +114,17 @@ func legacyLinks(t *testing.T, s *Store) {
 				n++
 			}
 		}
-		if sum.inline == nil {
-			continue
-		}
 		sum.inline = nil
-		v, err := encObjSum(nil, &sum)
+		w, err := encObjSum(nil, &sum)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := b.Set(bytes.Clone(it.Key()), v, nil); err != nil {
+		if err := b.Set(key, w, nil); err != nil {
 			t.Fatal(err)
 		}
-	}
-	if err := it.Close(); err != nil {
-		t.Fatal(err)
-	}
+	})
 	if n == 0 {
 		t.Fatal("no list items held inline")
-	}
-	if err := b.Commit(nil); err != nil {
-		t.Fatal(err)
 	}
 }
 
@@ -233,11 +242,7 @@ func TestLegacyFileHashes(t *testing.T) {
 	const half = 6
 	var moved []string // the F keys of the legacy store
 	run := func(name string, legacy func(*testing.T, *Store)) ([]string, *Store) {
-		s, err := Open(t.TempDir(), Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
+		s := tempStore(t)
 		for i, b := range batches {
 			if i == half && legacy != nil {
 				legacy(t, s)
@@ -299,11 +304,7 @@ func TestFormat7Summaries(t *testing.T) {
 	batches, want := hashWorld(t, 7, 8)
 	const half = 6
 	run := func(legacy bool) []string {
-		s, err := Open(t.TempDir(), Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer s.Close()
+		s := tempStore(t)
 		for i, b := range batches {
 			if i == half && legacy {
 				legacySummaries(t, s)
@@ -333,37 +334,26 @@ func TestFormat7Summaries(t *testing.T) {
 // older binary and opened by this one holds them.
 func legacySummaries(t *testing.T, s *Store) {
 	t.Helper()
-	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: []byte{tObject}, UpperBound: []byte{tObject + 1}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := s.db.NewBatch()
 	n, shorter := 0, 0
-	for ok := it.First(); ok; ok = it.Next() {
+	rewriteRange(t, s, []byte{tObject}, []byte{tObject + 1}, func(b *pebble.Batch, k, v []byte) {
 		var sum objSum
-		if err := decObjSum(&dec{s: string(it.Value())}, &sum); err != nil {
+		if err := decObjSum(&dec{s: string(v)}, &sum); err != nil {
 			t.Fatal(err)
 		}
-		v, err := encSum(nil, &sum, false)
+		w, err := encSum(nil, &sum, false)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(v) > len(it.Value()) {
+		if len(w) > len(v) {
 			shorter++
 		}
-		if err := b.Set(slices.Clone(it.Key()), v, nil); err != nil {
+		if err := b.Set(k, w, nil); err != nil {
 			t.Fatal(err)
 		}
 		n++
-	}
-	if err := it.Close(); err != nil {
-		t.Fatal(err)
-	}
+	})
 	if shorter == 0 {
 		t.Fatalf("none of %d summaries is shorter in format 8", n)
-	}
-	if err := b.Commit(pebble.Sync); err != nil {
-		t.Fatal(err)
 	}
 	s.olderValues = true
 }
@@ -390,11 +380,7 @@ func hashKeys(t *testing.T, s *Store) []string {
 // as more batches merge into it.
 func TestLegacyLinks(t *testing.T) {
 	ctx := context.Background()
-	s, err := Open(t.TempDir(), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := tempStore(t)
 	ref := mem.New()
 	rng := rand.New(rand.NewPCG(5, 6))
 	r := &objectRecords{rng: rng}
@@ -516,11 +502,7 @@ func TestApplyPlanned(t *testing.T) {
 	ctx := context.Background()
 	batches, want := hashWorld(t, 7, 8)
 	const half = 6
-	s, err := Open(t.TempDir(), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := tempStore(t)
 	for i, b := range batches {
 		plan, err := s.PrepareBatch(b)
 		if err != nil {

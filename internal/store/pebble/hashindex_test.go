@@ -3,6 +3,7 @@ package pebble
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -90,11 +91,7 @@ func TestHashMerger(t *testing.T) {
 // every import; its object is never stamped for it.
 func TestHashIndexFolds(t *testing.T) {
 	ctx := context.Background()
-	s, err := Open(t.TempDir(), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := tempStore(t)
 	md5, sha1, sha256 := testHash(7), fmt.Sprintf("%040X", 7), fmt.Sprintf("%064X", 7)
 	var last intel.Source
 	for i := range 40 {
@@ -160,11 +157,7 @@ func equalHashes(a, b intel.FileHashes) bool {
 func TestFormat8WeakHashes(t *testing.T) {
 	ctx := context.Background()
 	batches, want := hashWorld(t, 9, 10)
-	s, err := Open(t.TempDir(), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := tempStore(t)
 	const half = 6
 	for i, b := range batches {
 		if i == half {
@@ -184,42 +177,26 @@ func TestFormat8WeakHashes(t *testing.T) {
 // moved.
 func weakHashesInSummaries(t *testing.T, s *Store) int {
 	t.Helper()
-	s.recent.invalidate() // a raw write, outside Apply
-	b := s.db.NewBatch()
-	defer b.Close()
-	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: []byte{tHashIndex}, UpperBound: []byte{tHashIndex + 1}})
-	if err != nil {
-		t.Fatal(err)
-	}
 	n := 0
-	for ok := it.First(); ok; ok = it.Next() {
-		own, hash, _ := ownHash(it.Key())
+	rewriteRange(t, s, []byte{tHashIndex}, []byte{tHashIndex + 1}, func(b *pebble.Batch, k, v []byte) {
+		own, hash, _ := ownHash(k)
 		key := objectKey(intel.ObjectFile, hash)
 		var sum objSum
 		if _, err := getFn(s.db, key, func(v []byte) error { return decObjSum(&dec{s: string(v)}, &sum) }); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := foldHashRecords(it.Value(), own, hash, &sum.hashes); err != nil {
+		if _, err := foldHashRecords(v, own, hash, &sum.hashes); err != nil {
 			t.Fatal(err)
 		}
 		sum.hasHashes = true
-		v, err := encObjSum(nil, &sum)
+		w, err := encObjSum(nil, &sum)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := b.Set(key, v, nil); err != nil {
-			t.Fatal(err)
-		}
-		if err := b.Delete(bytes.Clone(it.Key()), nil); err != nil {
+		if err := errors.Join(b.Set(key, w, nil), b.Delete(k, nil)); err != nil {
 			t.Fatal(err)
 		}
 		n++
-	}
-	if err := it.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := b.Commit(nil); err != nil {
-		t.Fatal(err)
-	}
+	})
 	return n
 }

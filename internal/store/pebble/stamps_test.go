@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cockroachdb/pebble/v2"
 	"github.com/tipd/tipd/internal/intel"
 	"github.com/tipd/tipd/internal/store"
 )
@@ -18,15 +19,7 @@ import (
 func legacyStamps(t *testing.T, s *Store) {
 	t.Helper()
 	stamps := map[string]time.Time{}
-	s.recent.invalidate() // a raw write, outside Apply
-	b := s.db.NewBatch()
-	defer b.Close()
-	it, err := s.db.NewIter(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for ok := it.First(); ok; ok = it.Next() {
-		k, v := it.Key(), it.Value()
+	rewriteRange(t, s, nil, nil, func(b *pebble.Batch, k, v []byte) {
 		var obj string
 		switch k[0] {
 		case tObject:
@@ -34,7 +27,7 @@ func legacyStamps(t *testing.T, s *Store) {
 		case tHashes:
 			obj = string(byte(intel.ObjectFile)) + string(k[1:])
 		default:
-			continue
+			return
 		}
 		d := &dec{s: string(v)}
 		var st time.Time
@@ -47,6 +40,7 @@ func legacyStamps(t *testing.T, s *Store) {
 		} else {
 			var h intel.FileHashes
 			var stamped bool
+			var err error
 			if st, stamped, err = decHashesStamp(d, &h); err != nil || !stamped {
 				t.Fatalf("%q: %v, stamped %v", k, err, stamped)
 			}
@@ -54,13 +48,12 @@ func legacyStamps(t *testing.T, s *Store) {
 		if st.After(stamps[obj]) {
 			stamps[obj] = st
 		}
-		if err := b.Set(bytes.Clone(k), bytes.Clone(valueContent(v, true)), nil); err != nil {
+		if err := b.Set(k, valueContent(v, true), nil); err != nil {
 			t.Fatal(err)
 		}
-	}
-	if err := it.Close(); err != nil {
-		t.Fatal(err)
-	}
+	})
+	b := s.db.NewBatch()
+	defer b.Close()
 	for obj, st := range stamps {
 		if err := b.Set(objStampKey(obj), binary.BigEndian.AppendUint64(nil, uint64(st.UnixMicro())), nil); err != nil {
 			t.Fatal(err)
@@ -106,11 +99,7 @@ func TestLegacyObjectStamps(t *testing.T) {
 		return got
 	}
 	run := func(legacy bool) (string, *Store) {
-		s, err := Open(t.TempDir(), Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
+		s := tempStore(t)
 		if err := s.Apply(ctx, first); err != nil {
 			t.Fatal(err)
 		}
