@@ -37,6 +37,10 @@ type enc struct {
 	// srcs, when set, has source write a source equal to the one it wrote
 	// before it as srcRepeat (object summaries: see encObjSum).
 	srcs *srcMemo
+	// names, when set, has source write a source whose feed and file
+	// have a number in it as nameRef (names.go); add numbers a new pair.
+	names *names
+	add   bool
 }
 
 // srcMemo is the source an enc wrote last.
@@ -146,6 +150,14 @@ func (e *enc) source(s intel.Source) {
 		}
 		m.last, m.ok = s, true
 	}
+	if e.names != nil && (s.Feed != "" || s.File != "") {
+		if id, ok := e.names.id(s.Feed, s.File, e.add); ok {
+			e.b = append(e.b, nameRef...)
+			e.uvarint(uint64(id))
+			e.time(s.Imported)
+			return
+		}
+	}
 	e.str(s.Feed)
 	e.str(s.File)
 	e.time(s.Imported)
@@ -184,6 +196,9 @@ type dec struct {
 	// which dateRepeat stands for.
 	lastDate time.Time
 	hasDate  bool
+	// names resolves the sources written as nameRef (names.go); a value
+	// that holds one fails to decode without it.
+	names *names
 }
 
 // repeats remembers the last source and string list a dec decoded, with
@@ -481,7 +496,18 @@ func (d *dec) source() intel.Source {
 		return r.src
 	}
 	rest := d.s
-	src := intel.Source{Feed: d.name(), File: d.name(), Imported: d.time()}
+	var src intel.Source
+	if strings.HasPrefix(d.s, nameRef) {
+		d.s = d.s[len(nameRef):]
+		p, ok := d.names.pair(d.uvarint())
+		if !ok {
+			d.fail()
+			return src
+		}
+		src = intel.Source{Feed: p.feed, File: p.file, Imported: d.time()}
+	} else {
+		src = intel.Source{Feed: d.name(), File: d.name(), Imported: d.time()}
+	}
 	if d.err == nil {
 		if r != nil {
 			r.srcRaw = append(r.srcRaw[:0], rest[:len(rest)-len(d.s)]...)

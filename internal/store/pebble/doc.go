@@ -34,7 +34,9 @@
 //	                             the one before it in the summary is
 //	                             written as two bytes, and a summary
 //	                             with nothing before its sections as
-//	                             one (format 8, encObjSum)
+//	                             one (format 8, encObjSum); a source's
+//	                             feed and file as the number of the
+//	                             pair (format 10, names.go)
 //	K hash(bytes)                hash index: the FileHashes records that
 //	                             name an MD5 or SHA-1, merge operands
 //	                             written without a read and folded by the
@@ -43,7 +45,11 @@
 //	                             SHA-256, an MD5's or SHA-1's summary
 //	                             older ones (format 8 and before, or
 //	                             moved there by a batch that read the
-//	                             summary anyway)
+//	                             summary anyway); sources as in
+//	                             summaries
+//	V id(4)                      a source's feed and file, numbered for
+//	                             the summaries and index records that
+//	                             refer to them (names.go)
 //	F hash                       FileHashes stored under one of its hashes,
 //	                             change stamp of the hash's file: stores
 //	                             written before summaries held them; read
@@ -59,7 +65,7 @@
 //	N kind prefix [extra]        network records (country, AS, WHOIS,
 //	                             network listing, allow list)
 //	M netv                       network version counter
-//	M format                     layout version (uvarint, currently 9)
+//	M format                     layout version (uvarint, currently 10)
 //	M objlinks                   state of the object-links upgrade (see
 //	                             backfill.go); new stores: done
 //	W name, T hash, t user       users, tokens by hash, a user's token hash

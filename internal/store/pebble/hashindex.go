@@ -2,6 +2,7 @@ package pebble
 
 import (
 	"io"
+	"sync/atomic"
 
 	"github.com/cockroachdb/pebble/v2"
 
@@ -71,10 +72,11 @@ func hashNumber(hash string) int {
 }
 
 // indexRecord encodes r for the index key of its hash number own (0 MD5,
-// 1 SHA-1): without that hash, which the key holds.
-func indexRecord(r intel.FileHashes, own int) []byte {
+// 1 SHA-1): without that hash, which the key holds; its source by
+// reference if its pair has a number in n (add: numbering a new one).
+func indexRecord(r intel.FileHashes, own int, n *names, add bool) []byte {
 	*[2]*string{&r.MD5, &r.SHA1}[own] = ""
-	e := enc{b: make([]byte, 0, 80+len(r.Source.Feed)+len(r.Source.File))}
+	e := enc{b: make([]byte, 0, 80+len(r.Source.Feed)+len(r.Source.File)), names: n, add: add}
 	encFileHashes(&e, &r)
 	return e.b
 }
@@ -94,15 +96,20 @@ func ownHash(key []byte) (own int, hash string, ok bool) {
 	return 0, "", false
 }
 
-// hashMerger is the database's merger (see above).
-var hashMerger = &pebble.Merger{
-	Name: "pebble.concatenate",
-	Merge: func(key, value []byte) (pebble.ValueMerger, error) {
-		m := &hashValueMerger{n: 1}
-		m.own, m.hash, m.index = ownHash(key)
-		m.buf = append(m.buf, value...)
-		return m, nil
-	},
+// newHashMerger returns the database's merger (see above). It decodes
+// sources written by reference with the table n holds once the store has
+// read it (names.go); until then, while the database opens, a value with
+// such a source is left unfolded.
+func newHashMerger(n *atomic.Pointer[names]) *pebble.Merger {
+	return &pebble.Merger{
+		Name: "pebble.concatenate",
+		Merge: func(key, value []byte) (pebble.ValueMerger, error) {
+			m := &hashValueMerger{n: 1, names: n.Load()}
+			m.own, m.hash, m.index = ownHash(key)
+			m.buf = append(m.buf, value...)
+			return m, nil
+		},
+	}
 }
 
 // hashValueMerger merges the operands of one key: under a K key, their
@@ -113,6 +120,7 @@ type hashValueMerger struct {
 	index bool
 	own   int
 	hash  string
+	names *names
 }
 
 func (m *hashValueMerger) MergeNewer(value []byte) error {
@@ -137,7 +145,7 @@ func (m *hashValueMerger) Finish(bool) ([]byte, io.Closer, error) {
 	if !m.index || m.n == 1 {
 		return m.buf, nil, nil
 	}
-	if v, ok := foldedRecords(m.buf, m.own, m.hash); ok {
+	if v, ok := foldedRecords(m.buf, m.own, m.hash, m.names); ok {
 		return v, nil, nil
 	}
 	return m.buf, nil, nil
@@ -145,23 +153,25 @@ func (m *hashValueMerger) Finish(bool) ([]byte, io.Closer, error) {
 
 // foldedRecords returns the records of the value v of the index key of
 // hash number own folded into one, encoded for the key; ok is false when
-// v does not decode. A value of one record is returned as it is.
-func foldedRecords(v []byte, own int, hash string) ([]byte, bool) {
+// v does not decode. A value of one record is returned as it is. Sources
+// are decoded with names and written by reference when their pair has a
+// number (never numbering one: a merger runs in flushes and compactions).
+func foldedRecords(v []byte, own int, hash string, names *names) ([]byte, bool) {
 	var h intel.FileHashes
-	n, err := foldHashRecords(v, own, hash, &h)
+	n, err := foldHashRecords(v, own, hash, &h, names)
 	if err != nil || n == 0 {
 		return nil, false
 	}
 	if n == 1 {
 		return v, true
 	}
-	return indexRecord(h, own), true
+	return indexRecord(h, own, names, false), true
 }
 
 // foldHashRecords merges the records of the value of the index key of
 // hash number own into h, in order, and returns how many it holds.
-func foldHashRecords(v []byte, own int, hash string, h *intel.FileHashes) (int, error) {
-	d := dec{s: string(v)}
+func foldHashRecords(v []byte, own int, hash string, h *intel.FileHashes, names *names) (int, error) {
+	d := dec{s: string(v), names: names}
 	n := 0
 	for len(d.s) > 0 {
 		var r intel.FileHashes

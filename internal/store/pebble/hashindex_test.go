@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -31,14 +32,15 @@ func TestHashMerger(t *testing.T) {
 	}
 	md5, sha1 := testHash(1), fmt.Sprintf("%040X", 1)
 	sha256a, sha256b := fmt.Sprintf("%064X", 1), fmt.Sprintf("%064X", 2)
-	r1 := indexRecord(intel.FileHashes{MD5: md5, SHA256: sha256a, Source: src(1)}, 0)
-	r2 := indexRecord(intel.FileHashes{MD5: md5, SHA256: sha256b, Source: src(2)}, 0) // conflicts: keeps the first pairing
-	r3 := indexRecord(intel.FileHashes{MD5: md5, SHA1: sha1, Source: src(3)}, 0)
+	r1 := indexRecord(intel.FileHashes{MD5: md5, SHA256: sha256a, Source: src(1)}, 0, nil, false)
+	r2 := indexRecord(intel.FileHashes{MD5: md5, SHA256: sha256b, Source: src(2)}, 0, nil, false) // conflicts: keeps the first pairing
+	r3 := indexRecord(intel.FileHashes{MD5: md5, SHA1: sha1, Source: src(3)}, 0, nil, false)
 	key := mustKey(t, md5)
 	if len(key) != 17 || r1[0] != hashAbsent {
 		t.Fatalf("key %x, record %x: want the MD5 as 16 bytes in the key only", key, r1)
 	}
 
+	hashMerger := newHashMerger(new(atomic.Pointer[names]))
 	// One operand is kept as it is.
 	m, err := hashMerger.Merge(key, r1)
 	if err != nil {
@@ -57,7 +59,7 @@ func TestHashMerger(t *testing.T) {
 	}
 	v, _, err := m.Finish(false)
 	want := intel.FileHashes{MD5: md5, SHA1: sha1, SHA256: sha256a, Source: src(3)}
-	if err != nil || !bytes.Equal(v, indexRecord(want, 0)) {
+	if err != nil || !bytes.Equal(v, indexRecord(want, 0, nil, false)) {
 		t.Fatalf("merge of some operands: %x, %v; want their fold %+v", v, err, want)
 	}
 	// The fold is associative: folding a fold with the rest is the fold
@@ -67,7 +69,7 @@ func TestHashMerger(t *testing.T) {
 	part, _, _ := m.Finish(false)
 	m, _ = hashMerger.Merge(key, part)
 	_ = m.MergeNewer(r3)
-	if v, _, err = m.Finish(true); err != nil || !bytes.Equal(v, indexRecord(want, 0)) {
+	if v, _, err = m.Finish(true); err != nil || !bytes.Equal(v, indexRecord(want, 0, nil, false)) {
 		t.Fatalf("merge in parts: %x, %v; want the fold %+v", v, err, want)
 	}
 
@@ -127,8 +129,11 @@ func TestHashIndexFolds(t *testing.T) {
 	if !it.First() {
 		t.Fatal("no index key for the MD5")
 	}
-	if v := it.Value(); !bytes.Equal(v, indexRecord(want, 0)) {
-		t.Errorf("index value after compaction: %d bytes, want the one record of %d", len(v), len(indexRecord(want, 0)))
+	// Its source by reference: the pair MalwareBazaar, full.csv has a
+	// number (names.go).
+	full := indexRecord(want, 0, nil, false)
+	if v := it.Value(); !bytes.Equal(v, indexRecord(want, 0, s.names, false)) || len(v) != len(full)-len("MalwareBazaar")-len("full.csv")+1 {
+		t.Errorf("index value after compaction: %d bytes, want the one record of %d (%d with its source in full)", len(v), len(indexRecord(want, 0, s.names, false)), len(full))
 	}
 	for _, h := range []string{md5, sha1} {
 		if _, found, err := get(s.db, objectKey(intel.ObjectFile, h)); err != nil || found {
@@ -182,13 +187,14 @@ func weakHashesInSummaries(t *testing.T, s *Store) int {
 		own, hash, _ := ownHash(k)
 		key := objectKey(intel.ObjectFile, hash)
 		var sum objSum
-		if _, err := getFn(s.db, key, func(v []byte) error { return decObjSum(&dec{s: string(v)}, &sum) }); err != nil {
+		if _, err := getFn(s.db, key, func(v []byte) error { return decObjSum(&dec{s: string(v), names: s.names}, &sum) }); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := foldHashRecords(v, own, hash, &sum.hashes); err != nil {
+		if _, err := foldHashRecords(v, own, hash, &sum.hashes, s.names); err != nil {
 			t.Fatal(err)
 		}
-		sum.hasHashes = true
+		// Format 8 wrote sources in full.
+		sum.hasHashes, sum.names = true, nil
 		w, err := encObjSum(nil, &sum)
 		if err != nil {
 			t.Fatal(err)

@@ -104,6 +104,9 @@ func decLink(d *dec, l *intel.Link) error {
 // objSum is the stored summary of one object: everything intel.ObjectSummary
 // holds but its kind and key, which are in the summary's key.
 type objSum struct {
+	// names is the table of source names the summary is encoded with
+	// (names.go; nil: sources in full), the one it was decoded with.
+	names    *names
 	info     intel.ObjectInfo
 	listings []intel.ObjectListing // sorted by Feed, Category; Kind and Key not stored
 	// whois is the WHOIS record of a host that has one (nil: none).
@@ -151,7 +154,9 @@ type objSum struct {
 // written before it in the value is written as srcRepeat, and a summary
 // whose fields before its sections are all empty (the summary of a file's
 // MD5 or SHA-1 that only holds its FileHashes, most often) starts with
-// valueFormatBare instead of them.
+// valueFormatBare instead of them; one whose info alone is empty (a host
+// known for the files and web addresses on it) starts with
+// valueFormatNoInfo instead of the info (format 10).
 func encObjSum(dst []byte, s *objSum) ([]byte, error) { return encSum(dst, s, true) }
 
 // encSum encodes a summary, compact (format 8) or as format 7 wrote it.
@@ -171,13 +176,19 @@ func encSum(dst []byte, s *objSum, compact bool) ([]byte, error) {
 	e := enc{b: dst}
 	if compact {
 		e.srcs = &m
+		e.names, e.add = s.names, true
 	}
 	start := len(e.b)
 	e.byte(valueFormat)
-	if err := encSumHead(&e, s, hasWhois); err != nil {
+	encSumInfo(&e, &s.info)
+	if compact && string(e.b[start+1:]) == emptySumInfo {
+		e.b = append(e.b[:start], valueFormatNoInfo)
+		m = srcMemo{}
+	}
+	if err := encSumRest(&e, s, hasWhois); err != nil {
 		return nil, err
 	}
-	if compact && string(e.b[start+1:]) == emptySumHead {
+	if compact && e.b[start] == valueFormatNoInfo && string(e.b[start+1:]) == emptySumRest {
 		e.b = append(e.b[:start], valueFormatBare)
 		m = srcMemo{}
 	}
@@ -206,21 +217,25 @@ func encSum(dst []byte, s *objSum, compact bool) ([]byte, error) {
 }
 
 // valueFormatBare is the first byte of a summary without the fields
-// before its sections (all empty).
-const valueFormatBare = 2
+// before its sections (all empty); valueFormatNoInfo of one without its
+// info (empty), followed by the fields after it.
+const (
+	valueFormatBare   = 2
+	valueFormatNoInfo = 3
+)
 
-// emptySumHead is the encoding of the fields before the sections of an
-// empty summary.
-var emptySumHead = func() string {
-	var e enc
-	_ = encSumHead(&e, &objSum{}, false) // no WHOIS record, no error
-	return string(e.b)
+// emptySumInfo and emptySumRest are the encodings of the info and of the
+// other fields before the sections of an empty summary.
+var emptySumInfo, emptySumRest = func() (string, string) {
+	var i, r enc
+	encSumInfo(&i, &intel.ObjectInfo{})
+	_ = encSumRest(&r, &objSum{}, false) // no WHOIS record, no error
+	return string(i.b), string(r.b)
 }()
 
-// encSumHead encodes the fields of a summary before its sections: the
-// object's info, listings, list counts and WHOIS record.
-func encSumHead(e *enc, s *objSum, hasWhois bool) error {
-	in := &s.info
+// encSumInfo encodes the first of the fields of a summary before its
+// sections, the object's info (encSum).
+func encSumInfo(e *enc, in *intel.ObjectInfo) {
 	e.varint(in.Hits)
 	e.date(in.FirstSeen)
 	e.date(in.LastSeen)
@@ -231,6 +246,11 @@ func encSumHead(e *enc, s *objSum, hasWhois bool) error {
 	e.str(in.SignerStatus)
 	e.strs(in.Allows)
 	e.source(in.Source)
+}
+
+// encSumRest encodes the fields of a summary after its info: listings,
+// list counts and WHOIS record.
+func encSumRest(e *enc, s *objSum, hasWhois bool) error {
 	e.uvarint(uint64(len(s.listings)))
 	for i := range s.listings {
 		l := &s.listings[i]
@@ -401,10 +421,19 @@ func decObjSum(d *dec, s *objSum) error { return decObjSumFields(d, s, true) }
 // decObjSumFields decodes a summary, its WHOIS record only if whois is
 // set.
 func decObjSumFields(d *dec, s *objSum, whois bool) error {
-	if strings.HasPrefix(d.s, "\x02") { // valueFormatBare
+	s.names = d.names
+	switch {
+	case strings.HasPrefix(d.s, "\x02"): // valueFormatBare
 		d.s = d.s[1:]
-	} else if !decSumHead(d, s, whois) {
-		return d.err
+	case strings.HasPrefix(d.s, "\x03"): // valueFormatNoInfo
+		d.s = d.s[1:]
+		if !decSumRest(d, s, whois) {
+			return d.err
+		}
+	default:
+		if !decSumHead(d, s, whois) {
+			return d.err
+		}
 	}
 	for d.err == nil && len(d.s) > stampLen {
 		switch d.byte() {
@@ -422,10 +451,15 @@ func decObjSumFields(d *dec, s *objSum, whois bool) error {
 }
 
 // decSumHead decodes the fields of a summary before its sections (see
-// encSumHead), reporting whether it could.
+// encSumInfo and encSumRest), reporting whether it could.
 func decSumHead(d *dec, s *objSum, whois bool) bool {
 	d.header()
-	in := &s.info
+	decSumInfo(d, &s.info)
+	return decSumRest(d, s, whois)
+}
+
+// decSumInfo decodes what encSumInfo wrote.
+func decSumInfo(d *dec, in *intel.ObjectInfo) {
 	in.Hits = d.varint()
 	in.FirstSeen = d.date()
 	in.LastSeen = d.date()
@@ -436,6 +470,10 @@ func decSumHead(d *dec, s *objSum, whois bool) bool {
 	in.SignerStatus = d.str()
 	in.Allows = d.strs()
 	in.Source = d.source()
+}
+
+// decSumRest decodes what encSumRest wrote, reporting whether it could.
+func decSumRest(d *dec, s *objSum, whois bool) bool {
 	if n := d.uvarint(); n > 0 && n <= uint64(len(d.s)) {
 		s.listings = make([]intel.ObjectListing, n)
 		for i := range s.listings {

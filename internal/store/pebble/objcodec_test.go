@@ -66,16 +66,32 @@ func TestFileHashesRaw(t *testing.T) {
 }
 
 func FuzzDecodeObjSum(f *testing.F) {
+	// A table with a pair of every sample's first source, so that seeds
+	// hold sources by reference too.
+	n := emptyNames()
 	for _, s := range objSumSamples() {
 		v, err := encObjSum(nil, &s)
 		if err != nil {
 			f.Fatal(err)
 		}
 		f.Add(v)
+		n.ids[namePair{s.info.Source.Feed, s.info.Source.File}] = 0
+	}
+	var byID []namePair
+	for p := range n.ids {
+		byID = append(byID, p)
+		n.ids[p] = uint32(len(byID))
+	}
+	n.byID.Store(&byID)
+	for _, s := range objSumSamples() {
+		s.names = n
+		if v, err := encObjSum(nil, &s); err == nil {
+			f.Add(v)
+		}
 	}
 	f.Fuzz(func(t *testing.T, v []byte) {
 		var s objSum
-		if decObjSum(&dec{s: string(v)}, &s) != nil {
+		if decObjSum(&dec{s: string(v), names: n}, &s) != nil {
 			return
 		}
 		// What decodes encodes back to what decodes the same.
@@ -84,7 +100,7 @@ func FuzzDecodeObjSum(f *testing.F) {
 			return // a WHOIS record json.Marshal refuses
 		}
 		var again objSum
-		if err := decObjSum(&dec{s: string(w)}, &again); err != nil {
+		if err := decObjSum(&dec{s: string(w), names: n}, &again); err != nil {
 			t.Fatalf("%x decoded, its encoding %x does not: %v", v, w, err)
 		}
 		if w2, _ := encObjSum(nil, &again); !bytes.Equal(w, w2) {
@@ -96,7 +112,8 @@ func FuzzDecodeObjSum(f *testing.F) {
 // A summary writes a source once and each repeat of it in two bytes, a
 // date equal to the one written before it in two bytes, and a summary
 // with only sections (a hash's FileHashes) starts with
-// valueFormatBare instead of its empty fields; both decode as the
+// valueFormatBare instead of its empty fields, one with an empty info
+// (a host) with valueFormatNoInfo instead of the info; they decode as the
 // encoding of format 7 does.
 func TestObjSumCompact(t *testing.T) {
 	day := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
@@ -112,6 +129,7 @@ func TestObjSumCompact(t *testing.T) {
 		repeats []intel.Source // the sources written as srcRepeat
 		dates   int            // the dates written as dateRepeat
 		bare    bool
+		noInfo  bool
 	}{
 		{"file", objSum{
 			info:      intel.ObjectInfo{Hits: 1, Type: "exe", Source: src},
@@ -123,8 +141,15 @@ func TestObjSumCompact(t *testing.T) {
 				{list: intel.LinkDetections, links: []intel.Link{link(intel.LinkDetections, "Example", other)}},
 			},
 			stamp: day, stamped: true,
-		}, []intel.Source{src, src, src, other}, 7, false}, // listing, hashes, a.exe; the detection after b.exe; every date but the first
-		{"hash", objSum{hashes: hashes, hasHashes: true, stamp: day, stamped: true}, nil, 0, true},
+		}, []intel.Source{src, src, src, other}, 7, false, false}, // listing, hashes, a.exe; the detection after b.exe; every date but the first
+		{"hash", objSum{hashes: hashes, hasHashes: true, stamp: day, stamped: true}, nil, 0, true, false},
+		{"host", objSum{
+			lists: []listCount{{intel.LinkHostFiles, intel.ListCount{Items: 2, Hits: 2}}},
+			inline: []inlineItems{
+				{list: intel.LinkHostFiles, links: []intel.Link{link(intel.LinkHostFiles, testHash(1), src), link(intel.LinkHostFiles, testHash(2), src)}},
+			},
+			stamp: day, stamped: true,
+		}, []intel.Source{src}, 3, false, true}, // the second file's source; every date but the first
 	} {
 		v, err := encObjSum(nil, &c.s)
 		if err != nil {
@@ -147,15 +172,21 @@ func TestObjSumCompact(t *testing.T) {
 		e.time(day)
 		want -= c.dates * (len(e.b) - len(dateRepeat))
 		if c.bare {
-			want = len(old) - len(emptySumHead)
+			want = len(old) - len(emptySumInfo) - len(emptySumRest)
 			if v[0] != valueFormatBare {
 				t.Errorf("%s: first byte %d, want %d", c.name, v[0], valueFormatBare)
+			}
+		}
+		if c.noInfo {
+			want -= len(emptySumInfo)
+			if v[0] != valueFormatNoInfo {
+				t.Errorf("%s: first byte %d, want %d", c.name, v[0], valueFormatNoInfo)
 			}
 		}
 		if len(v) != want {
 			t.Errorf("%s: %d bytes (format 7: %d), want %d", c.name, len(v), len(old), want)
 		}
-		for form, enc := range map[string][]byte{"format 9": v, "format 7": old} {
+		for form, enc := range map[string][]byte{"format 10": v, "format 7": old} {
 			var got objSum
 			if err := decObjSum(&dec{s: string(enc)}, &got); err != nil {
 				t.Fatalf("%s, %s: %v", c.name, form, err)

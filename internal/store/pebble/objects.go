@@ -17,7 +17,7 @@ func (s *Store) Object(ctx context.Context, kind intel.ObjectKind, key string) (
 	}
 	out := intel.ObjectSummary{Kind: kind, Key: key, Info: intel.ObjectInfo{Kind: kind, Key: key}}
 	var sum objSum
-	found, err := getFn(s.db, objectKey(kind, key), func(v []byte) error { return decObjSum(&dec{s: string(v)}, &sum) })
+	found, err := getFn(s.db, objectKey(kind, key), func(v []byte) error { return decObjSum(&dec{s: string(v), names: s.names}, &sum) })
 	if err != nil {
 		return intel.ObjectSummary{}, fmt.Errorf("%s %q: %w", kind, key, err)
 	}
@@ -53,7 +53,7 @@ func (s *Store) Links(ctx context.Context, list intel.LinkList, owner string, li
 	if inlineList(list) {
 		var sum objSum
 		found, err := getFn(s.db, objectKey(list.Owner(), owner), func(v []byte) error {
-			return decObjSumFields(&dec{s: string(v)}, &sum, false)
+			return decObjSumFields(&dec{s: string(v), names: s.names}, &sum, false)
 		})
 		if err != nil {
 			return nil, fmt.Errorf("list %d of %q: %w", list, owner, err)
@@ -108,14 +108,14 @@ func readLinks(l *listIter, list intel.LinkList, owner string, limit int) ([]int
 
 // inlinedLinks reads the items of list its owner's summary holds (none
 // when the list is in keys), with it re-bounded to the summary.
-func inlinedLinks(it *pebble.Iterator, list intel.LinkList, owner string) ([]intel.Link, error) {
+func inlinedLinks(it *pebble.Iterator, list intel.LinkList, owner string, names *names) ([]intel.Link, error) {
 	key := objectKey(list.Owner(), owner)
 	it.SetBounds(key, append(key[:len(key):len(key)], 0))
 	if !it.First() {
 		return nil, it.Error()
 	}
 	var sum objSum
-	if err := decObjSumFields(&dec{s: string(it.Value())}, &sum, false); err != nil {
+	if err := decObjSumFields(&dec{s: string(it.Value()), names: names}, &sum, false); err != nil {
 		return nil, fmt.Errorf("list %d of %q: %w", list, owner, err)
 	}
 	links := sum.inlined(list)
@@ -145,7 +145,7 @@ func (s *Store) FileHashes(ctx context.Context, hash string) (intel.FileHashes, 
 	}
 	var n int
 	if _, err := getFn(s.db, k, func(v []byte) (err error) {
-		n, err = foldHashRecords(v, hashNumber(hash), hash, &h)
+		n, err = foldHashRecords(v, hashNumber(hash), hash, &h, s.names)
 		return err
 	}); err != nil {
 		return intel.FileHashes{}, false, fmt.Errorf("hashes of %s: %w", hash, err)
@@ -157,7 +157,7 @@ func (s *Store) FileHashes(ctx context.Context, hash string) (intel.FileHashes, 
 // holds, or those under its F key.
 func (s *Store) summaryHashes(hash string) (intel.FileHashes, bool, error) {
 	var sum objSum
-	found, err := getFn(s.db, objectKey(intel.ObjectFile, hash), func(v []byte) error { return decObjSumFields(&dec{s: string(v)}, &sum, false) })
+	found, err := getFn(s.db, objectKey(intel.ObjectFile, hash), func(v []byte) error { return decObjSumFields(&dec{s: string(v), names: s.names}, &sum, false) })
 	if err != nil {
 		return intel.FileHashes{}, false, fmt.Errorf("hashes of %s: %w", hash, err)
 	}

@@ -172,7 +172,7 @@ func (a *applier) loadObj(kind intel.ObjectKind, key string) (*objSum, error) {
 	s := a.newObjSum()
 	v, found, err := a.get(objectKey(kind, key))
 	if err == nil && found {
-		err = decObjSum(&dec{s: string(v)}, s)
+		err = decObjSum(&dec{s: string(v), names: a.store.names}, s)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("summary of %s %q: %w", kind, key, err)
@@ -212,6 +212,7 @@ func (a *applier) newObjSum() *objSum {
 	}
 	s := &a.objSlab[0]
 	a.objSlab = a.objSlab[1:]
+	s.names = a.store.names
 	return s
 }
 
@@ -294,7 +295,7 @@ func (a *applier) fileHashes(b *intel.Batch) error {
 					return err
 				}
 				if s == nil {
-					a.mergeOperand(k, indexRecord(r, i))
+					a.mergeOperand(k, indexRecord(r, i, a.store.names, true))
 					continue
 				}
 			} else {
@@ -305,7 +306,7 @@ func (a *applier) fileHashes(b *intel.Batch) error {
 			}
 			if !s.hasHashes {
 				if encoded == nil {
-					encoded = encodedHashes(&r)
+					encoded = encodedHashes(&r, a.store.names)
 				}
 				s.hashes, s.hasHashes, s.hashesEnc = r, true, encoded
 				continue
@@ -318,8 +319,8 @@ func (a *applier) fileHashes(b *intel.Batch) error {
 }
 
 // encodedHashes is r encoded for a summary's hashes section.
-func encodedHashes(r *intel.FileHashes) []byte {
-	e := enc{b: make([]byte, 0, 112+len(r.Source.Feed)+len(r.Source.File))}
+func encodedHashes(r *intel.FileHashes, n *names) []byte {
+	e := enc{b: make([]byte, 0, 112+len(r.Source.Feed)+len(r.Source.File)), names: n, add: true}
 	encFileHashes(&e, r)
 	return e.b
 }
@@ -348,7 +349,7 @@ func (a *applier) weakSummary(h string, k []byte) (*objSum, error) {
 	}
 	s.weak = true
 	if found {
-		if _, err := foldHashRecords(v, hashNumber(h), h, &s.hashes); err != nil {
+		if _, err := foldHashRecords(v, hashNumber(h), h, &s.hashes, a.store.names); err != nil {
 			return nil, fmt.Errorf("hashes of %s: %w", h, err)
 		}
 		s.hasHashes, s.hashesEnc = true, nil
@@ -457,7 +458,7 @@ func (a *applier) sameSummary(s *objSum, v []byte) bool {
 		return false
 	}
 	var old objSum
-	if decObjSum(&dec{s: string(s.old)}, &old) != nil {
+	if decObjSum(&dec{s: string(s.old), names: a.store.names}, &old) != nil {
 		return false
 	}
 	old.stamp = s.stamp
@@ -470,7 +471,7 @@ func (a *applier) sameSummary(s *objSum, v []byte) bool {
 // which do not stamp the object (hashindex.go).
 func (a *applier) hashesOnly(s *objSum, v []byte) bool {
 	var old objSum
-	if s.found && decObjSum(&dec{s: string(s.old)}, &old) != nil {
+	if s.found && decObjSum(&dec{s: string(s.old), names: a.store.names}, &old) != nil {
 		return false
 	}
 	old.hashes, old.hasHashes, old.stamp = s.hashes, s.hasHashes, s.stamp

@@ -65,7 +65,7 @@ func (s *Store) listTotal(ref store.ListRef) (int64, error) {
 			return 0, nil
 		}
 		var sum objSum
-		_, err = getFn(s.db, objectKey(ref.Link.Owner(), ref.Owner), func(v []byte) error { return decObjSumFields(&dec{s: string(v)}, &sum, false) })
+		_, err = getFn(s.db, objectKey(ref.Link.Owner(), ref.Owner), func(v []byte) error { return decObjSumFields(&dec{s: string(v), names: s.names}, &sum, false) })
 		n = sum.count(ref.Link).Items
 	default:
 		ip := intel.NormIP(ref.IP)
@@ -186,7 +186,7 @@ func (s *Store) pageLinks(ctx context.Context, list intel.LinkList, owner string
 		return nil, store.ListCursor{}, err
 	}
 	if len(out) == 0 && inlineList(list) {
-		links, err := inlinedLinks(it, list, owner)
+		links, err := inlinedLinks(it, list, owner, s.names)
 		if err != nil {
 			return nil, store.ListCursor{}, err
 		}

@@ -59,6 +59,9 @@ type Store struct {
 	// (see applier.sameSummary).
 	olderValues bool
 
+	// names numbers the feed-and-file pairs of sources (names.go).
+	names *names
+
 	applyMu sync.Mutex // serialises Apply (read-modify-write of summaries and lists)
 	// The newest batch handed to its commit and the one before it, while
 	// their commits may run (see ApplyAsync); guarded by applyMu.
@@ -137,12 +140,13 @@ func Open(dir string, opts Options) (*Store, error) {
 	// so that they do not evict every block.
 	cache := pebble.NewCache(size + memTableReserve*memTableSize)
 	defer cache.Unref()
+	mergerNames := new(atomic.Pointer[names])
 	po := &pebble.Options{
 		Cache:        cache,
 		Lock:         lock,
 		Logger:       engineLogger{opts.Logger},
 		MemTableSize: memTableSize,
-		Merger:       hashMerger,
+		Merger:       newHashMerger(mergerNames),
 	}
 	for i := range po.Levels {
 		po.Levels[i].FilterPolicy = bloom.FilterPolicy(10)
@@ -158,7 +162,14 @@ func Open(dir string, opts Options) (*Store, error) {
 		_ = lock.Close()
 		return nil, fmt.Errorf("open store %s: %w", dir, err)
 	}
-	s := &Store{dir: dir, db: db, lock: lock, olderValues: older}
+	nm, err := loadNames(db)
+	if err != nil {
+		_ = db.Close()
+		_ = lock.Close()
+		return nil, fmt.Errorf("open store %s: %w", dir, err)
+	}
+	mergerNames.Store(nm)
+	s := &Store{dir: dir, db: db, lock: lock, olderValues: older, names: nm}
 	s.counts = quota.New(countWriter{s}, quota.Options{First: firstLease})
 	legacy, err := hasHashKeys(db)
 	if err != nil {
@@ -172,24 +183,26 @@ func Open(dir string, opts Options) (*Store, error) {
 
 // storeFormat is the version of the key layout and value encodings (see
 // doc.go). A store written with another version is refused: it must be
-// imported again into a new directory. Formats 7 to 9 differ from 6 only
+// imported again into a new directory. Formats 7 to 10 differ from 6 only
 // in what they may write, which older binaries cannot read: 7 domain WHOIS
 // in the compact encoding (objwhois.go), 8 object summaries with repeated
 // sources written once and bare summaries (encObjSum), 9 the hash index
 // of MD5s and SHA-1s (hashindex.go) and object summaries with repeated
-// dates written once (enc.date). This build reads all four, and
-// stamps a format 6 to 8 store 9 when it opens it, so that an older
-// binary refuses it with its format error instead of failing on the
-// records it cannot decode.
+// dates written once (enc.date), 10 sources of object summaries and hash
+// index records by the number of their feed and file (names.go). This
+// build reads all five, and stamps a format 6 to 9 store 10 when it
+// opens it, so that an older binary refuses it with its format error
+// instead of failing on the records it cannot decode.
 const (
-	storeFormat = 9
+	storeFormat = 10
 	// oldestFormat is the oldest format this build opens (and stamps
 	// storeFormat).
 	oldestFormat = 6
 	// summaryFormat is the format that last changed how summaries are
-	// encoded (9: repeated dates written once, enc.date): a store of an
-	// older one may hold summaries in older encodings (Store.olderValues).
-	summaryFormat = 9
+	// encoded (10: sources by the number of their feed and file,
+	// names.go): a store of an older one may hold summaries in older
+	// encodings (Store.olderValues).
+	summaryFormat = 10
 )
 
 // FormatVersion is the version of the key layout and value encodings this

@@ -81,21 +81,21 @@ func TestOpenOtherFormat(t *testing.T) {
 // stamped 9 at once, so that an older binary refuses it rather than
 // failing on a record it cannot decode.
 func TestOpenOlderFormats(t *testing.T) {
-	for _, f := range []byte{6, 7, 8} {
+	for _, f := range []byte{6, 7, 8, 9} {
 		s, err := Open(storeStamped(t, f), Options{})
 		if err != nil {
 			t.Fatalf("Open of a format %d store: %v", f, err)
 		}
 		v, found, err := get(s.db, keyFormat)
-		if err != nil || !found || len(v) != 1 || v[0] != 9 {
-			t.Errorf("format %d: stamp after Open: %v %v %v, want 9", f, v, found, err)
+		if err != nil || !found || len(v) != 1 || v[0] != 10 {
+			t.Errorf("format %d: stamp after Open: %v %v %v, want 10", f, v, found, err)
 		}
 		if !s.olderValues {
 			t.Errorf("format %d: olderValues false after Open, want true (summaries in older encodings)", f)
 		}
 		dir := s.dir
 		s.Close()
-		// Still after the store is stamped 9.
+		// Still after the store is stamped 10.
 		if s, err = Open(dir, Options{}); err != nil {
 			t.Fatal(err)
 		}
@@ -104,7 +104,7 @@ func TestOpenOlderFormats(t *testing.T) {
 		}
 		s.Close()
 	}
-	for _, f := range []byte{5, 10} {
+	for _, f := range []byte{5, 11} {
 		if s, err := Open(storeStamped(t, f), Options{}); err == nil {
 			s.Close()
 			t.Errorf("Open of a format %d store: got nil error", f)

@@ -1,0 +1,140 @@
+package pebble
+
+import (
+	"encoding/binary"
+	"fmt"
+	"sync"
+	"sync/atomic"
+
+	"github.com/cockroachdb/pebble/v2"
+)
+
+// Source names (format 10). A source is a feed, a file and an import time
+// (intel.Source); every record an import writes carries the same one, and
+// an object summary holds it once per section or list item that the
+// import fed (the later ones as srcRepeat). Written in full, the feed and
+// file are most of a source: about 35 bytes with short file names, more
+// with dated ones, of the 200 to 300 bytes a file's summary or a hash
+// index record takes. The store therefore numbers the feed-and-file pairs
+// it meets, in a table of its own:
+//
+//	V id(4, big-endian) -> feed, file (strings as enc.str writes them)
+//
+// and object summaries and hash index records write a source whose pair
+// has a number as nameRef, the number and the import time. Every other
+// value writes sources in full, as before.
+//
+// A pair gets its number before any value refers to it: names.id writes
+// and syncs the Q key first, so a reference in a value that a crash kept
+// always has its pair. Numbers are never reused nor removed. The table is
+// read whole at open and kept in memory; it stops growing at maxNames
+// pairs (a few MiB), after which new pairs are written in full: a
+// deployment that names each day's file differently (feed_2026-12-07.csv)
+// adds a pair a day and feed, a feed fetched under one name adds one.
+//
+// Encodings are deterministic: a pair with a number is always written by
+// reference, one without never gets one later unless it is new to the
+// store (numbers are given to the pairs of the records Apply writes, before
+// any is encoded), so a summary's bytes change only when what it holds
+// does (applier.writeObjects compares them).
+
+const tName = 'V' // V id(4) -> feed, file: a source's feed-and-file pair (names.go)
+
+// nameRef stands for "a source whose feed and file are the pair numbered
+// next (a uvarint), then its import time". It is the uvarint 1 written in
+// two bytes, which no source starts with (a feed's length is written in
+// the shortest form; srcRepeat is 0 in two bytes).
+const nameRef = "\x81\x00"
+
+// maxNames is how many pairs the table holds at most.
+var maxNames = 1 << 16
+
+// names is a store's table of feed-and-file pairs.
+type names struct {
+	db *pebble.DB
+	mu sync.Mutex // serialises additions; guards ids
+	// ids numbers the pairs; guarded by mu.
+	ids map[namePair]uint32
+	// byID holds the pair of number i+1 at i; a new pair is added to a
+	// copy, so that decoding reads it without a lock.
+	byID atomic.Pointer[[]namePair]
+}
+
+type namePair struct{ feed, file string }
+
+func nameKey(id uint32) []byte {
+	return binary.BigEndian.AppendUint32([]byte{tName}, id)
+}
+
+// loadNames reads the table of db.
+func loadNames(db *pebble.DB) (*names, error) {
+	n := &names{db: db, ids: map[namePair]uint32{}}
+	var byID []namePair
+	it, err := db.NewIter(&pebble.IterOptions{LowerBound: []byte{tName}, UpperBound: []byte{tName + 1}})
+	if err != nil {
+		return nil, fmt.Errorf("read source names: %w", err)
+	}
+	for it.First(); it.Valid(); it.Next() {
+		k := it.Key()
+		if len(k) != 5 || binary.BigEndian.Uint32(k[1:]) != uint32(len(byID)+1) {
+			_ = it.Close()
+			return nil, fmt.Errorf("read source names: key %x out of sequence", k)
+		}
+		d := dec{s: string(it.Value())}
+		p := namePair{d.str(), d.str()}
+		if d.err != nil || d.s != "" {
+			_ = it.Close()
+			return nil, fmt.Errorf("read source names: value of %x: %w", k, errCorrupt)
+		}
+		byID = append(byID, p)
+		n.ids[p] = uint32(len(byID))
+	}
+	if err := it.Close(); err != nil {
+		return nil, fmt.Errorf("read source names: %w", err)
+	}
+	n.byID.Store(&byID)
+	return n, nil
+}
+
+// id returns the number of the pair of feed and file, numbering it when
+// it has none and add is set (and the table is not full); ok is false if
+// the pair has no number.
+func (n *names) id(feed, file string, add bool) (id uint32, ok bool) {
+	if n == nil {
+		return 0, false
+	}
+	p := namePair{feed, file}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if id, ok := n.ids[p]; ok {
+		return id, true
+	}
+	old := *n.byID.Load()
+	if !add || n.db == nil || len(old) >= maxNames {
+		return 0, false
+	}
+	id = uint32(len(old) + 1)
+	e := enc{}
+	e.str(feed)
+	e.str(file)
+	if err := n.db.Set(nameKey(id), e.b, pebble.Sync); err != nil {
+		// Written in full instead; the next value tries again.
+		return 0, false
+	}
+	byID := append(old[:len(old):len(old)], p)
+	n.byID.Store(&byID)
+	n.ids[p] = id
+	return id, true
+}
+
+// pair returns the pair numbered id.
+func (n *names) pair(id uint64) (namePair, bool) {
+	if n == nil {
+		return namePair{}, false
+	}
+	byID := *n.byID.Load()
+	if id == 0 || id > uint64(len(byID)) {
+		return namePair{}, false
+	}
+	return byID[id-1], true
+}
