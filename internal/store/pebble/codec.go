@@ -41,6 +41,9 @@ type enc struct {
 	// have a number in it as nameRef (names.go); add numbers a new pair.
 	names *names
 	add   bool
+	// own, when set, is the key of the summary being encoded: a hash of
+	// its FileHashes equal to it is written as hashOwn.
+	own string
 }
 
 // srcMemo is the source an enc wrote last.
@@ -199,6 +202,10 @@ type dec struct {
 	// names resolves the sources written as nameRef (names.go); a value
 	// that holds one fails to decode without it.
 	names *names
+	// own is the key of the summary decoded, which a hash written as
+	// hashOwn stands for; a value that holds one fails to decode without
+	// it.
+	own string
 }
 
 // repeats remembers the last source and string list a dec decoded, with

@@ -62,7 +62,7 @@ func legacyHashes(t *testing.T, s *Store) {
 	empty, _ := encObjSum(nil, &objSum{})
 	rewriteRange(t, s, []byte{tObject, byte(intel.ObjectFile)}, []byte{tObject, byte(intel.ObjectFile) + 1}, func(b *pebble.Batch, k, v []byte) {
 		var sum objSum
-		if err := decObjSum(&dec{s: string(v), names: s.names}, &sum); err != nil || !sum.stamped {
+		if err := decObjSum(&dec{s: string(v), names: s.names, own: string(k[2:])}, &sum); err != nil || !sum.stamped {
 			t.Fatalf("%q: %v, stamped %v", k, err, sum.stamped)
 		}
 		sum.names = nil // older formats wrote sources in full
@@ -97,7 +97,7 @@ func legacyLinks(t *testing.T, s *Store) {
 	n := 0
 	rewriteRange(t, s, []byte{tObject}, []byte{tObject + 1}, func(b *pebble.Batch, key, v []byte) {
 		var sum objSum
-		if err := decObjSum(&dec{s: string(v), names: s.names}, &sum); err != nil {
+		if err := decObjSum(&dec{s: string(v), names: s.names, own: string(key[2:])}, &sum); err != nil {
 			t.Fatalf("%q: %v", key, err)
 		}
 		sum.names = nil // older formats wrote sources in full
@@ -286,7 +286,7 @@ func TestLegacyFileHashes(t *testing.T) {
 				t.Fatal(err)
 			} else if o.Known() {
 				var sum objSum
-				if _, err := getFn(s.db, objectKey(intel.ObjectFile, h), func(v []byte) error { return decObjSum(&dec{s: string(v), names: s.names}, &sum) }); err != nil || sum.hasHashes {
+				if _, err := getFn(s.db, objectKey(intel.ObjectFile, h), func(v []byte) error { return decObjSum(&dec{s: string(v), names: s.names, own: h}, &sum) }); err != nil || sum.hasHashes {
 					t.Errorf("%s: %s has an F key and FileHashes in its summary (%v)", name, h, err)
 				}
 			}
@@ -339,7 +339,7 @@ func legacySummaries(t *testing.T, s *Store) {
 	n, shorter := 0, 0
 	rewriteRange(t, s, []byte{tObject}, []byte{tObject + 1}, func(b *pebble.Batch, k, v []byte) {
 		var sum objSum
-		if err := decObjSum(&dec{s: string(v), names: s.names}, &sum); err != nil {
+		if err := decObjSum(&dec{s: string(v), names: s.names, own: string(k[2:])}, &sum); err != nil {
 			t.Fatal(err)
 		}
 		w, err := encSum(nil, &sum, false)

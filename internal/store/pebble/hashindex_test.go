@@ -187,7 +187,7 @@ func weakHashesInSummaries(t *testing.T, s *Store) int {
 		own, hash, _ := ownHash(k)
 		key := objectKey(intel.ObjectFile, hash)
 		var sum objSum
-		if _, err := getFn(s.db, key, func(v []byte) error { return decObjSum(&dec{s: string(v), names: s.names}, &sum) }); err != nil {
+		if _, err := getFn(s.db, key, func(v []byte) error { return decObjSum(&dec{s: string(v), names: s.names, own: hash}, &sum) }); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := foldHashRecords(v, own, hash, &sum.hashes, s.names); err != nil {

@@ -94,9 +94,9 @@ func (s *Store) foldHash(b *pebble.Batch, hash string, v []byte) error {
 	if err != nil {
 		return fmt.Errorf("hashes of %s: %w", hash, err)
 	}
-	sum := objSum{names: s.names}
 	okey := objectKey(intel.ObjectFile, hash)
-	found, err := getFn(s.db, okey, func(v []byte) error { return decObjSum(&dec{s: string(v), names: s.names}, &sum) })
+	sum := objSum{names: s.names, key: string(okey[1:])}
+	found, err := getFn(s.db, okey, func(v []byte) error { return decObjSum(&dec{s: string(v), names: s.names, own: hash}, &sum) })
 	if err != nil {
 		return fmt.Errorf("summary of %s: %w", hash, err)
 	}

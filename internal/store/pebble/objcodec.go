@@ -177,6 +177,9 @@ func encSum(dst []byte, s *objSum, compact bool) ([]byte, error) {
 	if compact {
 		e.srcs = &m
 		e.names, e.add = s.names, true
+		if len(s.key) > 1 {
+			e.own = s.key[1:]
+		}
 	}
 	start := len(e.b)
 	e.byte(valueFormat)
@@ -330,13 +333,18 @@ const (
 )
 
 // encFileHashes encodes the hashes of a FileHashes record, each as one
-// byte (hashAbsent, hashRaw or hashText) and its bytes, then its source.
-// The stores keep upper-case hex of the hash's length: raw bytes, half
-// the size; anything else as text.
+// byte (hashAbsent, hashRaw, hashText or hashOwn) and its bytes, then its
+// source. The stores keep upper-case hex of the hash's length: raw bytes,
+// half the size; anything else as text; the hash of the summary's own key
+// (e.own; format 10) as the byte alone.
 func encFileHashes(e *enc, h *intel.FileHashes) {
 	for i, x := range [3]string{h.MD5, h.SHA1, h.SHA256} {
 		if x == "" {
 			e.byte(hashAbsent)
+			continue
+		}
+		if x == e.own {
+			e.byte(hashOwn)
 			continue
 		}
 		if len(x) == 2*hashLens[i] {
@@ -388,6 +396,12 @@ func decFileHashes(d *dec, h *intel.FileHashes) {
 			d.s = d.s[n:]
 		case hashText:
 			*x = d.str()
+		case hashOwn:
+			if d.own == "" {
+				d.fail()
+				return
+			}
+			*x = d.own
 		default:
 			d.fail()
 			return
@@ -402,6 +416,7 @@ const (
 	hashAbsent = 0
 	hashRaw    = 1
 	hashText   = 2
+	hashOwn    = 3
 )
 
 var hashLens = [3]int{16, 20, 32}

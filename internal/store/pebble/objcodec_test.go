@@ -89,9 +89,18 @@ func FuzzDecodeObjSum(f *testing.F) {
 			f.Add(v)
 		}
 	}
+	// Seeds of a file's summary under its own hash, which it writes as
+	// hashOwn.
+	own := fmt.Sprintf("%064X", 2)
+	for _, s := range objSumSamples() {
+		s.names, s.key = n, string(byte(intel.ObjectFile))+own
+		if v, err := encObjSum(nil, &s); err == nil {
+			f.Add(v)
+		}
+	}
 	f.Fuzz(func(t *testing.T, v []byte) {
-		var s objSum
-		if decObjSum(&dec{s: string(v), names: n}, &s) != nil {
+		s := objSum{key: string(byte(intel.ObjectFile)) + own}
+		if decObjSum(&dec{s: string(v), names: n, own: own}, &s) != nil {
 			return
 		}
 		// What decodes encodes back to what decodes the same.
@@ -99,8 +108,8 @@ func FuzzDecodeObjSum(f *testing.F) {
 		if err != nil {
 			return // a WHOIS record json.Marshal refuses
 		}
-		var again objSum
-		if err := decObjSum(&dec{s: string(w), names: n}, &again); err != nil {
+		again := objSum{key: s.key}
+		if err := decObjSum(&dec{s: string(w), names: n, own: own}, &again); err != nil {
 			t.Fatalf("%x decoded, its encoding %x does not: %v", v, w, err)
 		}
 		if w2, _ := encObjSum(nil, &again); !bytes.Equal(w, w2) {
@@ -195,5 +204,42 @@ func TestObjSumCompact(t *testing.T) {
 				t.Errorf("%s, %s: got %+v, want %+v", c.name, form, got, c.s)
 			}
 		}
+	}
+}
+
+// A file's summary writes the hash of its own key as one byte; it decodes
+// only with that key.
+func TestObjSumOwnHash(t *testing.T) {
+	sha256 := fmt.Sprintf("%064X", 9)
+	src := intel.Source{Feed: "MalwareBazaar", File: "full.csv", Imported: time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC)}
+	s := objSum{
+		info:   intel.ObjectInfo{Hits: 1, Type: "exe", Source: src},
+		hashes: intel.FileHashes{MD5: testHash(9), SHA1: fmt.Sprintf("%040X", 9), SHA256: sha256, Source: src}, hasHashes: true,
+		stamp: src.Imported, stamped: true,
+	}
+	anon, err := encObjSum(nil, &s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.key = string(byte(intel.ObjectFile)) + sha256
+	v, err := encObjSum(nil, &s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(v) != len(anon)-32 {
+		t.Errorf("summary under its SHA-256: %d bytes, want %d (the SHA-256 as one byte)", len(v), len(anon)-32)
+	}
+	got := objSum{key: s.key}
+	if err := decObjSum(&dec{s: string(v), own: sha256}, &got); err != nil || !reflect.DeepEqual(got, s) {
+		t.Errorf("decoded %+v, %v; want %+v", got, err, s)
+	}
+	if err := decObjSum(&dec{s: string(v)}, &objSum{}); err == nil {
+		t.Error("decoded without its key: want an error")
+	}
+	// Encoded under its MD5 (a summary older formats kept), the MD5 is
+	// the byte instead.
+	s.key = string(byte(intel.ObjectFile)) + s.hashes.MD5
+	if w, _ := encObjSum(nil, &s); len(w) != len(anon)-16 {
+		t.Errorf("summary under its MD5: %d bytes, want %d", len(w), len(anon)-16)
 	}
 }

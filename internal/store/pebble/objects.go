@@ -17,7 +17,7 @@ func (s *Store) Object(ctx context.Context, kind intel.ObjectKind, key string) (
 	}
 	out := intel.ObjectSummary{Kind: kind, Key: key, Info: intel.ObjectInfo{Kind: kind, Key: key}}
 	var sum objSum
-	found, err := getFn(s.db, objectKey(kind, key), func(v []byte) error { return decObjSum(&dec{s: string(v), names: s.names}, &sum) })
+	found, err := getFn(s.db, objectKey(kind, key), func(v []byte) error { return decObjSum(&dec{s: string(v), names: s.names, own: key}, &sum) })
 	if err != nil {
 		return intel.ObjectSummary{}, fmt.Errorf("%s %q: %w", kind, key, err)
 	}
@@ -53,7 +53,7 @@ func (s *Store) Links(ctx context.Context, list intel.LinkList, owner string, li
 	if inlineList(list) {
 		var sum objSum
 		found, err := getFn(s.db, objectKey(list.Owner(), owner), func(v []byte) error {
-			return decObjSumFields(&dec{s: string(v), names: s.names}, &sum, false)
+			return decObjSumFields(&dec{s: string(v), names: s.names, own: owner}, &sum, false)
 		})
 		if err != nil {
 			return nil, fmt.Errorf("list %d of %q: %w", list, owner, err)
@@ -115,7 +115,7 @@ func inlinedLinks(it *pebble.Iterator, list intel.LinkList, owner string, names 
 		return nil, it.Error()
 	}
 	var sum objSum
-	if err := decObjSumFields(&dec{s: string(it.Value()), names: names}, &sum, false); err != nil {
+	if err := decObjSumFields(&dec{s: string(it.Value()), names: names, own: owner}, &sum, false); err != nil {
 		return nil, fmt.Errorf("list %d of %q: %w", list, owner, err)
 	}
 	links := sum.inlined(list)
@@ -157,7 +157,9 @@ func (s *Store) FileHashes(ctx context.Context, hash string) (intel.FileHashes, 
 // holds, or those under its F key.
 func (s *Store) summaryHashes(hash string) (intel.FileHashes, bool, error) {
 	var sum objSum
-	found, err := getFn(s.db, objectKey(intel.ObjectFile, hash), func(v []byte) error { return decObjSumFields(&dec{s: string(v), names: s.names}, &sum, false) })
+	found, err := getFn(s.db, objectKey(intel.ObjectFile, hash), func(v []byte) error {
+		return decObjSumFields(&dec{s: string(v), names: s.names, own: hash}, &sum, false)
+	})
 	if err != nil {
 		return intel.FileHashes{}, false, fmt.Errorf("hashes of %s: %w", hash, err)
 	}

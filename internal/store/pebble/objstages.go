@@ -151,11 +151,10 @@ func (a *applier) obj(kind intel.ObjectKind, key string) (*objSum, error) {
 		return s, nil
 	}
 	k := string(a.obuf)
-	s, err := a.loadObj(kind, key)
+	s, err := a.loadObj(kind, k)
 	if err != nil {
 		return nil, err
 	}
-	s.key = k
 	if a.objs == nil {
 		a.objs = map[string]*objSum{}
 	}
@@ -168,12 +167,15 @@ func (a *applier) obj(kind intel.ObjectKind, key string) (*objSum, error) {
 // hash are moved into the summary (and the later of the two stamps kept):
 // writeObjects writes the summary with them and removes the F key if the
 // summary changes otherwise, and leaves both as they are if not.
-func (a *applier) loadObj(kind intel.ObjectKind, key string) (*objSum, error) {
+// k is the object's kind byte and key.
+func (a *applier) loadObj(kind intel.ObjectKind, k string) (*objSum, error) {
+	key := k[1:]
 	s := a.newObjSum()
 	v, found, err := a.get(objectKey(kind, key))
 	if err == nil && found {
-		err = decObjSum(&dec{s: string(v), names: a.store.names}, s)
+		err = decObjSum(&dec{s: string(v), names: a.store.names, own: key}, s)
 	}
+	s.key = k
 	if err != nil {
 		return nil, fmt.Errorf("summary of %s %q: %w", kind, key, err)
 	}
@@ -279,7 +281,6 @@ func (a *applier) fileHashes(b *intel.Batch) error {
 			return err
 		}
 		r.Normalize()
-		var encoded []byte // r encoded, once for the summaries that take it as it is
 		for i, h := range [...]string{r.MD5, r.SHA1, r.SHA256} {
 			if h == "" {
 				continue
@@ -305,10 +306,8 @@ func (a *applier) fileHashes(b *intel.Batch) error {
 				}
 			}
 			if !s.hasHashes {
-				if encoded == nil {
-					encoded = encodedHashes(&r, a.store.names)
-				}
-				s.hashes, s.hasHashes, s.hashesEnc = r, true, encoded
+				// Encoded as the summary of h writes it (h as hashOwn).
+				s.hashes, s.hasHashes, s.hashesEnc = r, true, encodedHashes(&r, a.store.names, h)
 				continue
 			}
 			s.hashes.Merge(r)
@@ -319,8 +318,8 @@ func (a *applier) fileHashes(b *intel.Batch) error {
 }
 
 // encodedHashes is r encoded for a summary's hashes section.
-func encodedHashes(r *intel.FileHashes, n *names) []byte {
-	e := enc{b: make([]byte, 0, 112+len(r.Source.Feed)+len(r.Source.File)), names: n, add: true}
+func encodedHashes(r *intel.FileHashes, n *names, own string) []byte {
+	e := enc{b: make([]byte, 0, 112+len(r.Source.Feed)+len(r.Source.File)), names: n, add: true, own: own}
 	encFileHashes(&e, r)
 	return e.b
 }
@@ -457,8 +456,8 @@ func (a *applier) sameSummary(s *objSum, v []byte) bool {
 	if !a.store.olderValues {
 		return false
 	}
-	var old objSum
-	if decObjSum(&dec{s: string(s.old), names: a.store.names}, &old) != nil {
+	old := objSum{key: s.key}
+	if decObjSum(&dec{s: string(s.old), names: a.store.names, own: s.key[1:]}, &old) != nil {
 		return false
 	}
 	old.stamp = s.stamp
@@ -470,8 +469,8 @@ func (a *applier) sameSummary(s *objSum, v []byte) bool {
 // v, differs from what it was before the batch in its FileHashes alone,
 // which do not stamp the object (hashindex.go).
 func (a *applier) hashesOnly(s *objSum, v []byte) bool {
-	var old objSum
-	if s.found && decObjSum(&dec{s: string(s.old), names: a.store.names}, &old) != nil {
+	old := objSum{key: s.key, names: a.store.names}
+	if s.found && decObjSum(&dec{s: string(s.old), names: a.store.names, own: s.key[1:]}, &old) != nil {
 		return false
 	}
 	old.hashes, old.hasHashes, old.stamp = s.hashes, s.hasHashes, s.stamp

@@ -65,7 +65,9 @@ func (s *Store) listTotal(ref store.ListRef) (int64, error) {
 			return 0, nil
 		}
 		var sum objSum
-		_, err = getFn(s.db, objectKey(ref.Link.Owner(), ref.Owner), func(v []byte) error { return decObjSumFields(&dec{s: string(v), names: s.names}, &sum, false) })
+		_, err = getFn(s.db, objectKey(ref.Link.Owner(), ref.Owner), func(v []byte) error {
+			return decObjSumFields(&dec{s: string(v), names: s.names, own: ref.Owner}, &sum, false)
+		})
 		n = sum.count(ref.Link).Items
 	default:
 		ip := intel.NormIP(ref.IP)

@@ -29,7 +29,7 @@ func legacyStamps(t *testing.T, s *Store) {
 		default:
 			return
 		}
-		d := &dec{s: string(v), names: s.names}
+		d := &dec{s: string(v), names: s.names, own: obj[1:]}
 		var st time.Time
 		if k[0] == tObject {
 			var sum objSum
