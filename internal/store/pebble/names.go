@@ -25,7 +25,7 @@ import (
 // value writes sources in full, as before.
 //
 // A pair gets its number before any value refers to it: names.id writes
-// and syncs the Q key first, so a reference in a value that a crash kept
+// and syncs the V key first, so a reference in a value that a crash kept
 // always has its pair. Numbers are never reused nor removed. The table is
 // read whole at open and kept in memory; it stops growing at maxNames
 // pairs (a few MiB), after which new pairs are written in full: a
@@ -33,10 +33,12 @@ import (
 // adds a pair a day and feed, a feed fetched under one name adds one.
 //
 // Encodings are deterministic: a pair with a number is always written by
-// reference, one without never gets one later unless it is new to the
-// store (numbers are given to the pairs of the records Apply writes, before
-// any is encoded), so a summary's bytes change only when what it holds
-// does (applier.writeObjects compares them).
+// reference. Apply numbers a pair when it first encodes a value that holds
+// it, so in a store of this format a value holds a pair in full only when
+// the table was full when it was written, and then for good; a store of an
+// older format compares summaries by what they hold (Store.olderValues).
+// A summary's bytes therefore change only when what it holds does
+// (applier.writeObjects compares them).
 
 const tName = 'V' // V id(4) -> feed, file: a source's feed-and-file pair (names.go)
 
@@ -49,15 +51,23 @@ const nameRef = "\x81\x00"
 // maxNames is how many pairs the table holds at most.
 var maxNames = 1 << 16
 
-// names is a store's table of feed-and-file pairs.
+// names is a store's table of feed-and-file pairs. Readers (decoders,
+// encoders, the database's merger in flushes and compactions) read the
+// table without a lock; an addition writes the pair's key, then publishes
+// a new table. No lock is held by anything a write may wait for: the
+// write of a pair can stall until a flush has run, and a flush runs the
+// merger, which reads the table.
 type names struct {
-	db *pebble.DB
-	mu sync.Mutex // serialises additions; guards ids
-	// ids numbers the pairs; guarded by mu.
-	ids map[namePair]uint32
-	// byID holds the pair of number i+1 at i; a new pair is added to a
-	// copy, so that decoding reads it without a lock.
-	byID atomic.Pointer[[]namePair]
+	db    *pebble.DB
+	addMu sync.Mutex // serialises additions
+	t     atomic.Pointer[nameTable]
+}
+
+// nameTable is one version of the table, never changed once published.
+type nameTable struct {
+	// byID holds the pair of number i+1 at i; ids numbers them.
+	byID []namePair
+	ids  map[namePair]uint32
 }
 
 type namePair struct{ feed, file string }
@@ -68,15 +78,15 @@ func nameKey(id uint32) []byte {
 
 // loadNames reads the table of db.
 func loadNames(db *pebble.DB) (*names, error) {
-	n := &names{db: db, ids: map[namePair]uint32{}}
-	var byID []namePair
+	n := &names{db: db}
+	t := &nameTable{ids: map[namePair]uint32{}}
 	it, err := db.NewIter(&pebble.IterOptions{LowerBound: []byte{tName}, UpperBound: []byte{tName + 1}})
 	if err != nil {
 		return nil, fmt.Errorf("read source names: %w", err)
 	}
 	for it.First(); it.Valid(); it.Next() {
 		k := it.Key()
-		if len(k) != 5 || binary.BigEndian.Uint32(k[1:]) != uint32(len(byID)+1) {
+		if len(k) != 5 || binary.BigEndian.Uint32(k[1:]) != uint32(len(t.byID)+1) {
 			_ = it.Close()
 			return nil, fmt.Errorf("read source names: key %x out of sequence", k)
 		}
@@ -86,13 +96,13 @@ func loadNames(db *pebble.DB) (*names, error) {
 			_ = it.Close()
 			return nil, fmt.Errorf("read source names: value of %x: %w", k, errCorrupt)
 		}
-		byID = append(byID, p)
-		n.ids[p] = uint32(len(byID))
+		t.byID = append(t.byID, p)
+		t.ids[p] = uint32(len(t.byID))
 	}
 	if err := it.Close(); err != nil {
 		return nil, fmt.Errorf("read source names: %w", err)
 	}
-	n.byID.Store(&byID)
+	n.t.Store(t)
 	return n, nil
 }
 
@@ -104,16 +114,19 @@ func (n *names) id(feed, file string, add bool) (id uint32, ok bool) {
 		return 0, false
 	}
 	p := namePair{feed, file}
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	if id, ok := n.ids[p]; ok {
+	if id, ok := n.t.Load().ids[p]; ok || !add || n.db == nil {
+		return id, ok
+	}
+	n.addMu.Lock()
+	defer n.addMu.Unlock()
+	old := n.t.Load()
+	if id, ok := old.ids[p]; ok {
 		return id, true
 	}
-	old := *n.byID.Load()
-	if !add || n.db == nil || len(old) >= maxNames {
+	if len(old.byID) >= maxNames {
 		return 0, false
 	}
-	id = uint32(len(old) + 1)
+	id = uint32(len(old.byID) + 1)
 	e := enc{}
 	e.str(feed)
 	e.str(file)
@@ -121,9 +134,12 @@ func (n *names) id(feed, file string, add bool) (id uint32, ok bool) {
 		// Written in full instead; the next value tries again.
 		return 0, false
 	}
-	byID := append(old[:len(old):len(old)], p)
-	n.byID.Store(&byID)
-	n.ids[p] = id
+	t := &nameTable{byID: append(old.byID[:len(old.byID):len(old.byID)], p), ids: make(map[namePair]uint32, len(old.ids)+1)}
+	for q, i := range old.ids {
+		t.ids[q] = i
+	}
+	t.ids[p] = id
+	n.t.Store(t)
 	return id, true
 }
 
@@ -132,7 +148,7 @@ func (n *names) pair(id uint64) (namePair, bool) {
 	if n == nil {
 		return namePair{}, false
 	}
-	byID := *n.byID.Load()
+	byID := n.t.Load().byID
 	if id == 0 || id > uint64(len(byID)) {
 		return namePair{}, false
 	}

@@ -244,7 +244,33 @@ func TestNamesEmptySource(t *testing.T) {
 }
 
 func emptyNames() *names {
-	n := &names{ids: map[namePair]uint32{}}
-	n.byID.Store(&[]namePair{})
+	n := &names{}
+	n.t.Store(&nameTable{ids: map[namePair]uint32{}})
 	return n
+}
+
+// Reading the table never waits for an addition: the write of a new pair
+// may wait for a flush, and a flush runs the merger, which reads it.
+func TestNamesReadWhileAdding(t *testing.T) {
+	s := tempStore(t)
+	if _, ok := s.names.id("A feed", "a.csv", true); !ok {
+		t.Fatal("no number for the pair")
+	}
+	s.names.addMu.Lock() // an addition under way
+	defer s.names.addMu.Unlock()
+	done := make(chan bool)
+	go func() {
+		_, merger := s.names.id("A feed", "a.csv", false)
+		_, known := s.names.id("A feed", "a.csv", true)
+		_, ok := s.names.pair(1)
+		done <- merger && known && ok
+	}()
+	select {
+	case ok := <-done:
+		if !ok {
+			t.Error("pair 1 not found while another was being added")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a reader of the table waited for an addition")
+	}
 }

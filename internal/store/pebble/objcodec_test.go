@@ -68,21 +68,20 @@ func TestFileHashesRaw(t *testing.T) {
 func FuzzDecodeObjSum(f *testing.F) {
 	// A table with a pair of every sample's first source, so that seeds
 	// hold sources by reference too.
-	n := emptyNames()
+	t := &nameTable{ids: map[namePair]uint32{}}
 	for _, s := range objSumSamples() {
 		v, err := encObjSum(nil, &s)
 		if err != nil {
 			f.Fatal(err)
 		}
 		f.Add(v)
-		n.ids[namePair{s.info.Source.Feed, s.info.Source.File}] = 0
+		if p := (namePair{s.info.Source.Feed, s.info.Source.File}); t.ids[p] == 0 {
+			t.byID = append(t.byID, p)
+			t.ids[p] = uint32(len(t.byID))
+		}
 	}
-	var byID []namePair
-	for p := range n.ids {
-		byID = append(byID, p)
-		n.ids[p] = uint32(len(byID))
-	}
-	n.byID.Store(&byID)
+	n := &names{}
+	n.t.Store(t)
 	for _, s := range objSumSamples() {
 		s.names = n
 		if v, err := encObjSum(nil, &s); err == nil {
