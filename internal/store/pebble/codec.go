@@ -154,10 +154,12 @@ func (e *enc) source(s intel.Source) {
 		m.last, m.ok = s, true
 	}
 	if e.names != nil && (s.Feed != "" || s.File != "") {
-		if id, ok := e.names.id(s.Feed, s.File, e.add); ok {
+		if id, base, ok := e.names.id(s, e.add); ok {
 			e.b = append(e.b, nameRef...)
 			e.uvarint(uint64(id))
-			e.time(s.Imported)
+			p := partsOf(s.Imported)
+			e.varint(p.sec - base.sec)
+			e.varint(p.ns - base.ns)
 			return
 		}
 	}
@@ -506,12 +508,13 @@ func (d *dec) source() intel.Source {
 	var src intel.Source
 	if strings.HasPrefix(d.s, nameRef) {
 		d.s = d.s[len(nameRef):]
-		p, ok := d.names.pair(d.uvarint())
-		if !ok {
+		ent, ok := d.names.entry(d.uvarint())
+		t, tok := timeOf(timeParts{ent.base.sec + d.varint(), ent.base.ns + d.varint()})
+		if !ok || !tok || d.err != nil {
 			d.fail()
 			return src
 		}
-		src = intel.Source{Feed: p.feed, File: p.file, Imported: d.time()}
+		src = intel.Source{Feed: ent.feed, File: ent.file, Imported: t}
 	} else {
 		src = intel.Source{Feed: d.name(), File: d.name(), Imported: d.time()}
 	}

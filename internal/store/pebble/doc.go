@@ -34,9 +34,10 @@
 //	                             the one before it in the summary is
 //	                             written as two bytes, and a summary
 //	                             with nothing before its sections as
-//	                             one (format 8, encObjSum); a source's
-//	                             feed and file as the number of the
-//	                             pair (format 10, names.go)
+//	                             one (format 8, encObjSum); a source as
+//	                             the number of its feed-and-file pair
+//	                             and its import time as a difference
+//	                             (format 10, names.go)
 //	K hash(bytes)                hash index: the FileHashes records that
 //	                             name an MD5 or SHA-1, merge operands
 //	                             written without a read and folded by the
@@ -49,7 +50,9 @@
 //	                             summaries
 //	V id(4)                      a source's feed and file, numbered for
 //	                             the summaries and index records that
-//	                             refer to them (names.go)
+//	                             refer to them, and the import time the
+//	                             others are written as differences from
+//	                             (names.go)
 //	F hash                       FileHashes stored under one of its hashes,
 //	                             change stamp of the hash's file: stores
 //	                             written before summaries held them; read

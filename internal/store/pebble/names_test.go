@@ -49,16 +49,22 @@ func TestNamesSourcesByReference(t *testing.T) {
 	at := time.Date(2026, 12, 7, 10, 30, 0, 123, time.UTC)
 	mb := intel.Source{Feed: "MalwareBazaar", File: "full_2026-12-07.csv", Imported: at}
 	uh := intel.Source{Feed: "URLhaus", File: "payloads.csv", Imported: at.Add(time.Hour)}
-	for i, src := range []intel.Source{mb, uh, mb} {
+	// Later and earlier imports of the pair of mb: times before and after
+	// its base, nanoseconds below and above.
+	later, earlier := mb, mb
+	later.Imported = at.Add(25*time.Hour - 100*time.Nanosecond)
+	earlier.Imported = at.Add(-time.Hour + 7*time.Nanosecond)
+	sources := []intel.Source{mb, uh, mb, later, earlier}
+	for i, src := range sources {
 		if err := s.Apply(ctx, fileBatch(i+1, src)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	for id, want := range map[uint32]namePair{1: {mb.Feed, mb.File}, 2: {uh.Feed, uh.File}} {
+	for id, want := range map[uint32]intel.Source{1: mb, 2: uh} {
 		v := rawValue(t, s, nameKey(id))
 		d := dec{s: string(v)}
-		if got := (namePair{d.str(), d.str()}); got != want || d.err != nil {
-			t.Errorf("pair %d: %+v (%v), want %+v", id, got, d.err, want)
+		if got := (intel.Source{Feed: d.str(), File: d.str(), Imported: d.time()}); got != want || d.err != nil {
+			t.Errorf("pair %d: %+v (%v), want %+v as the base", id, got, d.err, want)
 		}
 	}
 	if v := rawValue(t, s, nameKey(3)); v != nil {
@@ -67,13 +73,14 @@ func TestNamesSourcesByReference(t *testing.T) {
 	sum := rawValue(t, s, objectKey(intel.ObjectFile, fmt.Sprintf("%064X", 3)))
 	idx := rawValue(t, s, mustKey(t, testHash(3)))
 	for name, v := range map[string][]byte{"summary": sum, "index record": idx} {
-		if !bytes.Contains(v, []byte(nameRef+"\x01")) || bytes.Contains(v, []byte(mb.File)) {
-			t.Errorf("%s %q: want the source as pair 1, without its file name", name, v)
+		// Pair 1 at its base time: five bytes.
+		if !bytes.Contains(v, []byte(nameRef+"\x01\x00\x00")) || bytes.Contains(v, []byte(mb.File)) {
+			t.Errorf("%s %q: want the source as pair 1 at its base time, without its file name", name, v)
 		}
 	}
 	check := func(s *Store) {
 		t.Helper()
-		for i, src := range []intel.Source{mb, uh, mb} {
+		for i, src := range sources {
 			sha256 := fmt.Sprintf("%064X", i+1)
 			o, err := s.Object(ctx, intel.ObjectFile, sha256)
 			if err != nil || o.Info.Source != src || o.Info.Type != "exe" {
@@ -195,7 +202,7 @@ func TestNamesMerger(t *testing.T) {
 	src := func(i int) intel.Source {
 		return intel.Source{Feed: "MalwareBazaar", File: "full.csv", Imported: time.Date(2026, 12, i, 0, 0, 0, 0, time.UTC)}
 	}
-	if _, ok := s.names.id("MalwareBazaar", "full.csv", true); !ok {
+	if _, _, ok := s.names.id(src(1), true); !ok {
 		t.Fatal("no number for the pair")
 	}
 	md5, sha256 := testHash(1), fmt.Sprintf("%064X", 1)
@@ -253,16 +260,17 @@ func emptyNames() *names {
 // may wait for a flush, and a flush runs the merger, which reads it.
 func TestNamesReadWhileAdding(t *testing.T) {
 	s := tempStore(t)
-	if _, ok := s.names.id("A feed", "a.csv", true); !ok {
+	a := intel.Source{Feed: "A feed", File: "a.csv"}
+	if _, _, ok := s.names.id(a, true); !ok {
 		t.Fatal("no number for the pair")
 	}
 	s.names.addMu.Lock() // an addition under way
 	defer s.names.addMu.Unlock()
 	done := make(chan bool)
 	go func() {
-		_, merger := s.names.id("A feed", "a.csv", false)
-		_, known := s.names.id("A feed", "a.csv", true)
-		_, ok := s.names.pair(1)
+		_, _, merger := s.names.id(a, false)
+		_, _, known := s.names.id(a, true)
+		_, ok := s.names.entry(1)
 		done <- merger && known && ok
 	}()
 	select {

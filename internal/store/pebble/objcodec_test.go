@@ -76,7 +76,7 @@ func FuzzDecodeObjSum(f *testing.F) {
 		}
 		f.Add(v)
 		if p := (namePair{s.info.Source.Feed, s.info.Source.File}); t.ids[p] == 0 {
-			t.byID = append(t.byID, p)
+			t.byID = append(t.byID, nameEntry{p, partsOf(s.info.Source.Imported)})
 			t.ids[p] = uint32(len(t.byID))
 		}
 	}
