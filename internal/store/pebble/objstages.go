@@ -95,14 +95,20 @@ func hasHashKeys(db *pebble.DB) (bool, error) {
 	return found, nil
 }
 
-// links adds the primary keys of the batch's links to the second round.
+// links adds the primary keys of the batch's links to the second round,
+// but for the links of an owner whose list is known to have no keys
+// (newObject: a new object, a list its summary holds or counts no item
+// of), which are neither read nor made.
 func (p *plan) links(b *intel.Batch) {
 	var owner []byte
 	for i := range b.Links {
 		r := &b.Links[i]
 		owner = linkOwner(owner[:0], r.List, r.Owner)
+		if p.a.newObject(owner) {
+			continue
+		}
 		pk := primaryKey(lLinks, owner, []byte(r.Item))
-		p.key(pk)
+		p.keys = append(p.keys, pk)
 		p.items = append(p.items, itemRef{pk, len(owner)})
 	}
 }
