@@ -23,6 +23,38 @@ func fileBatch(n int, src intel.Source) *intel.Batch {
 	}
 }
 
+// storeOfFiles opens a store in a new directory and applies a file's
+// batch for each source, the i-th file numbered i+1. The store is closed
+// at the test's end (Close runs once).
+func storeOfFiles(t *testing.T, sources ...intel.Source) *Store {
+	t.Helper()
+	s, err := Open(t.TempDir(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	for i, src := range sources {
+		if err := s.Apply(context.Background(), fileBatch(i+1, src)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return s
+}
+
+// reopen closes s and opens its directory again, closed at the test's end.
+func reopen(t *testing.T, s *Store) *Store {
+	t.Helper()
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(s.dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
 // rawValue is the value of key in s (nil: none).
 func rawValue(t *testing.T, s *Store, key []byte) []byte {
 	t.Helper()
@@ -41,11 +73,6 @@ func rawValue(t *testing.T, s *Store, key []byte) []byte {
 // answers are the same as with sources in full.
 func TestNamesSourcesByReference(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	s, err := Open(dir, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	at := time.Date(2026, 12, 7, 10, 30, 0, 123, time.UTC)
 	mb := intel.Source{Feed: "MalwareBazaar", File: "full_2026-12-07.csv", Imported: at}
 	uh := intel.Source{Feed: "URLhaus", File: "payloads.csv", Imported: at.Add(time.Hour)}
@@ -55,11 +82,7 @@ func TestNamesSourcesByReference(t *testing.T) {
 	later.Imported = at.Add(25*time.Hour - 100*time.Nanosecond)
 	earlier.Imported = at.Add(-time.Hour + 7*time.Nanosecond)
 	sources := []intel.Source{mb, uh, mb, later, earlier}
-	for i, src := range sources {
-		if err := s.Apply(ctx, fileBatch(i+1, src)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	s := storeOfFiles(t, sources...)
 	for id, want := range map[uint32]intel.Source{1: mb, 2: uh} {
 		v := rawValue(t, s, nameKey(id))
 		d := dec{s: string(v)}
@@ -95,13 +118,7 @@ func TestNamesSourcesByReference(t *testing.T) {
 		}
 	}
 	check(s)
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if s, err = Open(dir, Options{}); err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s = reopen(t, s)
 	check(s)
 	// The same batch again changes nothing: the summary is encoded as it
 	// was, so it is neither rewritten nor stamped again.
@@ -129,19 +146,10 @@ func TestNamesFull(t *testing.T) {
 	defer func(n int) { maxNames = n }(maxNames)
 	maxNames = 1
 	ctx := context.Background()
-	dir := t.TempDir()
-	s, err := Open(dir, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	at := time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC)
 	a := intel.Source{Feed: "A feed", File: "a.csv", Imported: at}
 	b := intel.Source{Feed: "B feed", File: "b.csv", Imported: at}
-	for i, src := range []intel.Source{a, b} {
-		if err := s.Apply(ctx, fileBatch(i+1, src)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	s := storeOfFiles(t, a, b)
 	if v := rawValue(t, s, nameKey(2)); v != nil {
 		t.Errorf("pair 2 in a table of one: %q", v)
 	}
@@ -151,11 +159,7 @@ func TestNamesFull(t *testing.T) {
 	if v := rawValue(t, s, objectKey(intel.ObjectFile, fmt.Sprintf("%064X", 1))); bytes.Contains(v, []byte("a.csv")) {
 		t.Errorf("summary of the first file %q: want its source by reference", v)
 	}
-	s.Close()
-	if s, err = Open(dir, Options{}); err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s = reopen(t, s)
 	for i, src := range []intel.Source{a, b} {
 		if o, err := s.Object(ctx, intel.ObjectFile, fmt.Sprintf("%064X", i+1)); err != nil || o.Info.Source != src {
 			t.Errorf("file %d: source %+v, %v; want %+v", i+1, o.Info.Source, err, src)
