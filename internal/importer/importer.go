@@ -37,8 +37,11 @@ import (
 const (
 	// DefaultBatchSize is the number of records applied in one store batch
 	// of a store that pipelines its commits (store.Pipeliner: the embedded
-	// store), where smaller batches import as fast and take less memory.
-	DefaultBatchSize = 4096
+	// store), where smaller batches import as fast or faster and take less
+	// memory: the batches in flight are most of the live heap, and every
+	// page the heap grows by costs a page fault (docs/benchmarks.md, "Batches
+	// of 2,048 records").
+	DefaultBatchSize = 2048
 	// DefaultBatchSizeServer is the default for a store that applies one
 	// batch at a time (PostgreSQL): each batch costs a round of statements,
 	// and 8192 records import 15 % faster than 4096 there.

@@ -439,7 +439,7 @@ func TestImportDefaultBatchSize(t *testing.T) {
 		want    int
 	}{
 		{plain, func() int { return plain.batches }, 2},
-		{piped, func() int { return piped.batches }, 3},
+		{piped, func() int { return piped.batches }, 5},
 	} {
 		if _, err := importer.Import(context.Background(), x.st, strings.NewReader(sightings(10000)), newJSONL(o), o); err != nil {
 			t.Fatal(err)
