@@ -472,6 +472,11 @@ func run(ctx context.Context, st store.Intel, r io.Reader, p Parser, o Options, 
 	sum.Applied = out.applied
 	sum.Records = out.records
 	sum.Unplaced = out.unplaced
+	// What was applied is made durable even when the import failed or was
+	// cancelled: the summary counts it (store.Syncer).
+	if err := store.Sync(context.WithoutCancel(ctx), st); err != nil && out.err == nil {
+		out.err = fmt.Errorf("import %s: %w", o.displayName(), err)
+	}
 	if out.err != nil {
 		return out.err
 	}

@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -447,5 +448,44 @@ func TestImportDefaultBatchSize(t *testing.T) {
 		if got := x.batches(); got != x.want {
 			t.Errorf("%T: %d batches for 10,000 records, want %d", x.st, got, x.want)
 		}
+	}
+}
+
+// syncSink is a pipeSink that is a store.Syncer: it records how many
+// records had been applied at each Sync.
+type syncSink struct {
+	pipeSink
+	syncs []int
+}
+
+func (s *syncSink) Sync(context.Context) error {
+	n := s.applied()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.syncs = append(s.syncs, n)
+	return nil
+}
+
+// An import syncs a Syncer once, after its last batch committed, and also
+// when a batch failed: what the summary counts as applied is durable.
+func TestImportSyncsOnce(t *testing.T) {
+	o := importer.Options{BatchSize: 1000}
+	ok := &syncSink{}
+	sum, err := importer.Import(context.Background(), ok, strings.NewReader(sightings(10000)), newJSONL(o), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok.batches != 10 || !slices.Equal(ok.syncs, []int{10000}) || sum.Applied != 10000 {
+		t.Errorf("%d batches, syncs after %v records applied, %d applied: want 10 batches, one sync after 10000",
+			ok.batches, ok.syncs, sum.Applied)
+	}
+
+	failing := &syncSink{pipeSink: pipeSink{sink: sink{failAt: 4}}}
+	sum, err = importer.Import(context.Background(), failing, strings.NewReader(sightings(10000)), newJSONL(o), o)
+	if err == nil || !strings.Contains(err.Error(), "disk full") {
+		t.Fatalf("got %v, want the error of the fourth batch", err)
+	}
+	if len(failing.syncs) != 1 || int64(failing.syncs[0]) != sum.Applied || sum.Applied != 3000 {
+		t.Errorf("syncs after %v records applied, %d applied: want one sync after the 3000 applied", failing.syncs, sum.Applied)
 	}
 }

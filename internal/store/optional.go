@@ -69,8 +69,31 @@ type Preparer interface {
 	// PrepareBatch validates b and plans its merge.
 	PrepareBatch(b *intel.Batch) (Plan, error)
 	// ApplyPlanned is ApplyAsync of a batch PrepareBatch planned; b must
-	// not have changed since.
+	// not have changed since. On a Syncer its commit need not wait for
+	// the disk: the batch is durable once a Sync called after done
+	// returns (see Syncer).
 	ApplyPlanned(ctx context.Context, b *intel.Batch, p Plan, done func(error)) error
+}
+
+// Syncer is an optional interface of a Preparer whose ApplyPlanned commits
+// without waiting for the disk, which a bulk import's many batches would
+// otherwise each wait for. A crash (of the process or of the machine)
+// before Sync may lose the latest of those batches, never part of one and
+// never a batch that Sync or a commit of Apply made durable before: the
+// store is left as if the import had stopped earlier, and importing the
+// file again completes it.
+type Syncer interface {
+	// Sync returns once every batch committed before the call is durable.
+	Sync(ctx context.Context) error
+}
+
+// Sync makes the batches committed on st so far durable, where st is a
+// Syncer; elsewhere every commit is durable already and it does nothing.
+func Sync(ctx context.Context, st Intel) error {
+	if s, ok := st.(Syncer); ok {
+		return s.Sync(ctx)
+	}
+	return nil
 }
 
 // Plan is what a Preparer's PrepareBatch did of a batch's merge; nil

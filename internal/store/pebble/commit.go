@@ -35,8 +35,8 @@ func (p *pending) finished() bool {
 }
 
 // commit writes the merged batch after prev (the batch it was merged on
-// top of, nil if none) has committed.
-func (s *Store) commit(ctx context.Context, a *applier, p *pending, prev *pending) error {
+// top of, nil if none) has committed, and waits for the WAL sync if sync.
+func (s *Store) commit(ctx context.Context, a *applier, p *pending, prev *pending, sync bool) error {
 	// The filter of the memtables' keys (recent.go) learns the batch's
 	// keys here, off the merge of the next batch, before any reaches a
 	// memtable: until this commit is done, the next batch reads them from
@@ -80,7 +80,11 @@ func (s *Store) commit(ctx context.Context, a *applier, p *pending, prev *pendin
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := batch.Commit(pebble.Sync); err != nil {
+	opt := pebble.NoSync
+	if sync {
+		opt = pebble.Sync
+	}
+	if err := batch.Commit(opt); err != nil {
 		return fmt.Errorf("apply: commit: %w", err)
 	}
 	s.version.Add(1)

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -46,6 +45,9 @@ type Options struct {
 	// that only read use it, so that a mistyped path is an error, not a
 	// new empty store.
 	MustExist bool
+	// fs is the file system the store lives on (nil: the operating
+	// system's); tests simulate crashes with a crashable one.
+	fs vfs.FS
 }
 
 // Store is a store.Store on a Pebble database in one directory.
@@ -109,8 +111,12 @@ var _ store.Store = (*Store)(nil)
 // KindUnavailable error with code "store_in_use" when another process (or
 // another Store in this process) has the directory open.
 func Open(dir string, opts Options) (*Store, error) {
+	fs := opts.fs
+	if fs == nil {
+		fs = vfs.Default
+	}
 	if opts.MustExist {
-		desc, err := pebble.Peek(dir, vfs.Default)
+		desc, err := pebble.Peek(dir, fs)
 		if err != nil || !desc.Exists {
 			return nil, &intel.Error{
 				Kind:    intel.KindNotFound,
@@ -120,10 +126,10 @@ func Open(dir string, opts Options) (*Store, error) {
 			}
 		}
 	}
-	if err := os.MkdirAll(dir, 0o750); err != nil {
+	if err := fs.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("open store %s: %w", dir, err)
 	}
-	lock, err := pebble.LockDirectory(dir, vfs.Default)
+	lock, err := pebble.LockDirectory(dir, fs)
 	if err != nil {
 		return nil, &intel.Error{
 			Kind:    intel.KindUnavailable,
@@ -142,6 +148,7 @@ func Open(dir string, opts Options) (*Store, error) {
 	defer cache.Unref()
 	mergerNames := new(atomic.Pointer[names])
 	po := &pebble.Options{
+		FS:           fs,
 		Cache:        cache,
 		Lock:         lock,
 		Logger:       engineLogger{opts.Logger},

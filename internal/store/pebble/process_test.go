@@ -41,9 +41,11 @@ func TestChildProcess(t *testing.T) {
 		}
 		fmt.Println("ready")
 		_, _ = bufio.NewReader(os.Stdin).ReadString('\n')
-	case "apply", "pipeline":
+	case "apply", "pipeline", "planned":
 		// Batch i adds sighting day i and hosted URL i; "pipeline" merges
-		// each batch while the one before it commits.
+		// each batch while the one before it commits, and "planned" does so
+		// as an import does, committing without a sync but the first batch
+		// (Sync).
 		ip := netip.MustParseAddr("45.95.147.10")
 		ready := make(chan struct{})
 		for i := 0; ; i++ {
@@ -52,7 +54,27 @@ func TestChildProcess(t *testing.T) {
 				HostedURLs: []intel.HostedURL{{IP: ip, URL: fmt.Sprintf("45.95.147.10/%d", i), Hits: 1, LastSeen: time.Unix(int64(i), 0)}},
 			}
 			var err error
-			if os.Getenv("TIPD_PEBBLE_CHILD_MODE") == "pipeline" {
+			switch mode := os.Getenv("TIPD_PEBBLE_CHILD_MODE"); {
+			case mode == "planned":
+				first := i == 0
+				p, perr := s.PrepareBatch(b)
+				if perr != nil {
+					fmt.Println("error:", perr)
+					os.Exit(1)
+				}
+				err = s.ApplyPlanned(context.Background(), b, p, func(err error) {
+					if err == nil && first {
+						err = s.Sync(context.Background())
+					}
+					if err != nil {
+						fmt.Println("error:", err)
+						os.Exit(1)
+					}
+					if first {
+						close(ready)
+					}
+				})
+			case mode == "pipeline":
 				first := i == 0
 				err = s.ApplyAsync(context.Background(), b, func(err error) {
 					if err != nil {
@@ -63,8 +85,10 @@ func TestChildProcess(t *testing.T) {
 						close(ready)
 					}
 				})
-			} else if err = s.Apply(context.Background(), b); err == nil && i == 0 {
-				close(ready)
+			default:
+				if err = s.Apply(context.Background(), b); err == nil && i == 0 {
+					close(ready)
+				}
 			}
 			if err != nil {
 				fmt.Println("error:", err)
@@ -147,13 +171,14 @@ func TestOpenInUseByAnotherProcess(t *testing.T) {
 	}
 }
 
-// A process killed while it applies batches, one at a time or pipelined,
-// leaves the store with a prefix of them, each whole.
+// A process killed while it applies batches, one at a time, pipelined or
+// planned and committed without a sync as an import does, leaves the store
+// with a prefix of them, each whole.
 func TestKillDuringApply(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a process")
 	}
-	for _, mode := range []string{"apply", "pipeline"} {
+	for _, mode := range []string{"apply", "pipeline", "planned"} {
 		t.Run(mode, func(t *testing.T) { testKillDuringApply(t, mode) })
 	}
 }
