@@ -34,9 +34,13 @@ var categoryCodes = intel.KnownCategories()
 
 type enc struct {
 	b []byte
-	// srcs, when set, has source write a source equal to the one it wrote
-	// before it as srcRepeat (object summaries: see encObjSum).
-	srcs *srcMemo
+	// memo, when set, has source write a source equal to the one it wrote
+	// before it as srcRepeat (object summaries: see encObjSum), and date
+	// a date as dateRepeat likewise; m is what they wrote last. It is held
+	// here rather than pointed to so that an enc on the stack needs no
+	// allocation.
+	memo bool
+	m    srcMemo
 	// names, when set, has source write a source whose feed and file
 	// have a number in it as nameRef (names.go); add numbers a new pair.
 	names *names
@@ -96,11 +100,11 @@ func (e *enc) time(t time.Time) {
 }
 
 // date encodes a date of a record (first or last seen) as time does, or,
-// in a summary (e.srcs set) and equal to the date written before it with
+// in a summary (e.memo set) and equal to the date written before it with
 // date, as dateRepeat: a file's dates in its info, listings and links are
 // often one time.
 func (e *enc) date(t time.Time) {
-	if m := e.srcs; m != nil && !t.IsZero() {
+	if m := &e.m; e.memo && !t.IsZero() {
 		if m.hasDate && m.date.Equal(t) {
 			e.b = append(e.b, dateRepeat...)
 			return
@@ -146,7 +150,7 @@ func (e *enc) cat(c intel.Category) {
 }
 
 func (e *enc) source(s intel.Source) {
-	if m := e.srcs; m != nil {
+	if m := &e.m; e.memo {
 		if m.ok && m.last.Feed == s.Feed && m.last.File == s.File && m.last.Imported.Equal(s.Imported) {
 			e.b = append(e.b, srcRepeat...)
 			return

@@ -172,10 +172,9 @@ func encSum(dst []byte, s *objSum, compact bool) ([]byte, error) {
 		}
 		dst = make([]byte, 0, n)
 	}
-	var m srcMemo
 	e := enc{b: dst}
 	if compact {
-		e.srcs = &m
+		e.memo = true
 		e.names, e.add = s.names, true
 		if len(s.key) > 1 {
 			e.own = s.key[1:]
@@ -186,20 +185,20 @@ func encSum(dst []byte, s *objSum, compact bool) ([]byte, error) {
 	encSumInfo(&e, &s.info)
 	if compact && string(e.b[start+1:]) == emptySumInfo {
 		e.b = append(e.b[:start], valueFormatNoInfo)
-		m = srcMemo{}
+		e.m = srcMemo{}
 	}
 	if err := encSumRest(&e, s, hasWhois); err != nil {
 		return nil, err
 	}
 	if compact && e.b[start] == valueFormatNoInfo && string(e.b[start+1:]) == emptySumRest {
 		e.b = append(e.b[:start], valueFormatBare)
-		m = srcMemo{}
+		e.m = srcMemo{}
 	}
 	if s.hasHashes {
 		e.byte(secHashes)
-		if s.hashesEnc != nil && !m.ok {
+		if s.hashesEnc != nil && !e.m.ok {
 			e.b = append(e.b, s.hashesEnc...)
-			m = srcMemo{last: s.hashes.Source, ok: true}
+			e.m = srcMemo{last: s.hashes.Source, ok: true}
 		} else {
 			encFileHashes(&e, &s.hashes)
 		}
