@@ -158,7 +158,7 @@ func (j *joiner) prepare(ctx context.Context, b *intel.Batch) (int64, error) {
 		if host == "" || j.read[host] {
 			return
 		}
-		if _, err := netip.ParseAddr(host); err == nil {
+		if _, ok := intel.HostAddr(host); ok {
 			return
 		}
 		if j.read == nil {
@@ -189,7 +189,7 @@ func (j *joiner) prepare(ctx context.Context, b *intel.Batch) (int64, error) {
 		return 0, fmt.Errorf("addresses of domains: %w", err)
 	}
 	lookup := func(host string) ([]netip.Addr, error) {
-		if ip, err := netip.ParseAddr(host); err == nil {
+		if ip, ok := intel.HostAddr(host); ok {
 			return []netip.Addr{ip.Unmap()}, nil
 		}
 		return j.cache[host], nil

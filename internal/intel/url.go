@@ -255,6 +255,19 @@ func URLHost(key string) string {
 	return key
 }
 
+// HostAddr returns the address a host (as URLHost returns it) is the
+// literal of, if it is one: netip.ParseAddr's answer, without its cost for
+// a name, which cannot be an address unless it starts with a digit (IPv4)
+// or holds a colon (IPv6). An import asks this of every host it reads, and
+// ParseAddr builds an error for each name.
+func HostAddr(host string) (netip.Addr, bool) {
+	if host == "" || (host[0] < '0' || host[0] > '9') && strings.IndexByte(host, ':') < 0 {
+		return netip.Addr{}, false
+	}
+	a, err := netip.ParseAddr(host)
+	return a, err == nil
+}
+
 // SensitiveParam reports whether a query or path parameter name looks like
 // it carries a credential, a session, a token or an e-mail address. Its value
 // is never stored.

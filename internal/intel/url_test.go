@@ -1,6 +1,7 @@
 package intel
 
 import (
+	"net/netip"
 	"strings"
 	"testing"
 	"unicode"
@@ -273,6 +274,49 @@ func FuzzNormalizeURL(f *testing.F) {
 		again, tr, err := NormalizeURL(key)
 		if err != nil || again != key || tr {
 			t.Fatalf("NormalizeURL(%q) = %q, %v, %v; NormalizeURL(%q) = %q, %v, %v, want it unchanged", raw, key, false, nil, key, again, tr, err)
+		}
+	})
+}
+
+// HostAddr answers what netip.ParseAddr answers, for hosts that are
+// addresses, names and neither.
+func TestHostAddr(t *testing.T) {
+	for _, c := range []struct {
+		host string
+		want string // "" for none
+	}{
+		{"192.0.2.10", "192.0.2.10"},
+		{"2001:db8::1", "2001:db8::1"},
+		{"::ffff:192.0.2.1", "::ffff:192.0.2.1"},
+		{"fe80::1%eth0", "fe80::1%eth0"},
+		{"www.example.com", ""},
+		{"1password.example", ""},
+		{"192.0.2.300", ""},
+		{"0x7f.1", ""},
+		{"", ""},
+		{"[2001:db8::1]", ""},
+	} {
+		a, ok := HostAddr(c.host)
+		if got := ""; ok {
+			got = a.String()
+			if got != c.want {
+				t.Errorf("HostAddr(%q) = %s, want %q", c.host, got, c.want)
+			}
+		} else if c.want != "" {
+			t.Errorf("HostAddr(%q): none, want %s", c.host, c.want)
+		}
+	}
+}
+
+func FuzzHostAddr(f *testing.F) {
+	for _, s := range []string{"192.0.2.10", "2001:db8::1", "www.example.com", "1a", ":", "9"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		a, ok := HostAddr(s)
+		b, err := netip.ParseAddr(s)
+		if ok != (err == nil) || ok && a != b {
+			t.Fatalf("HostAddr(%q) = %v, %v; ParseAddr: %v, %v", s, a, ok, b, err)
 		}
 	})
 }

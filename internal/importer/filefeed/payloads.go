@@ -83,7 +83,7 @@ func (p *Payloads) Parse(line []byte, _ int, b *intel.Batch) error {
 			zone = intel.DetectionZone(sig)
 		}
 		var ip netip.Addr
-		if a, err := netip.ParseAddr(intel.URLHost(key)); err == nil {
+		if a, ok := intel.HostAddr(intel.URLHost(key)); ok {
 			ip = a.Unmap()
 		}
 		b.Files = append(b.Files, intel.FileDownload{IP: ip, MD5: md5, URL: schemeOf(raw) + "://" + key, Zone: zone,

@@ -51,7 +51,7 @@ func Append(b *intel.Batch, e *Entry) (Placed, error) {
 		return Placed{}, err
 	}
 	p := Placed{Key: key, Truncated: truncated, Host: intel.URLHost(key)}
-	if ip, err := netip.ParseAddr(p.Host); err == nil {
+	if ip, ok := intel.HostAddr(p.Host); ok {
 		p.IP = ip.Unmap()
 	}
 	first, last := e.FirstSeen, e.LastSeen
