@@ -23,85 +23,55 @@ func (b *Batch) validate(bad func(string) bool) error {
 	invalid := func(what string, i int, format string, args ...any) error {
 		return Invalid("%s %d: %s", what, i, fmt.Sprintf(format, args...))
 	}
-	// key reports whether a key is unfit: a NUL byte, or bad.
-	key := func(ss ...string) bool {
-		for _, s := range ss {
-			if strings.IndexByte(s, 0) >= 0 || bad != nil && bad(s) {
-				return true
-			}
-		}
-		return false
-	}
-	// text reports whether any other text is bad.
-	text := func(ss ...string) bool {
-		if bad != nil {
-			for _, s := range ss {
-				if bad(s) {
-					return true
-				}
-			}
-		}
-		return false
-	}
-	src := func(s Source) bool { return text(s.Feed, s.File) }
-	cats := func(cs []Category) bool {
-		if bad != nil {
-			for _, c := range cs {
-				if bad(string(c)) {
-					return true
-				}
-			}
-		}
-		return false
-	}
+	ck := checks{bad}
 	for i, r := range b.Sightings {
 		if !r.IP.IsValid() {
 			return invalid("sighting", i, "invalid address")
 		}
 	}
 	for i, r := range b.Listings {
-		if !r.IP.IsValid() || key(r.Feed, string(r.Category)) || src(r.Source) {
+		if !r.IP.IsValid() || ck.key(r.Feed, string(r.Category)) || ck.src(r.Source) {
 			return invalid("listing", i, "invalid address or key")
 		}
 	}
 	for i, r := range b.HostedURLs {
-		if !r.IP.IsValid() || r.URL == "" || key(r.URL) || text(string(r.Zone)) || src(r.Source) || cats(r.Categories) {
+		if !r.IP.IsValid() || r.URL == "" || ck.key(r.URL) || ck.text(string(r.Zone)) || ck.src(r.Source) || ck.cats(r.Categories) {
 			return invalid("hosted URL", i, "invalid address or URL")
 		}
 	}
 	for i, r := range b.Files {
-		if !r.IP.IsValid() || r.MD5 == "" || key(r.MD5, r.URL) || text(string(r.Zone), r.DetectionName) || src(r.Source) {
+		if !r.IP.IsValid() || r.MD5 == "" || ck.key(r.MD5, r.URL) || ck.text(string(r.Zone), r.DetectionName) || ck.src(r.Source) {
 			return invalid("file", i, "invalid address, MD5 or URL")
 		}
 	}
 	for i, r := range b.Resolutions {
-		if !r.IP.IsValid() || r.Domain == "" || key(r.Domain) || src(r.Source) {
+		if !r.IP.IsValid() || r.Domain == "" || ck.key(r.Domain) || ck.src(r.Source) {
 			return invalid("resolution", i, "invalid address or domain")
 		}
 	}
 	for i, r := range b.Domains {
-		if r.Domain == "" || key(r.Domain) || text(string(r.Zone)) || src(r.Source) || cats(r.Categories) {
+		if r.Domain == "" || ck.key(r.Domain) || ck.text(string(r.Zone)) || ck.src(r.Source) || ck.cats(r.Categories) {
 			return invalid("domain", i, "invalid domain")
 		}
 	}
 	for i, r := range b.Masks {
-		if !r.IP.IsValid() || key(r.Mask, r.MaskType) || text(string(r.Zone)) || src(r.Source) || text(r.Feeds...) {
+		if !r.IP.IsValid() || ck.key(r.Mask, r.MaskType) || ck.text(string(r.Zone)) || ck.src(r.Source) || ck.text(r.Feeds...) {
 			return invalid("mask", i, "invalid address or mask")
 		}
 	}
 	for i, r := range b.SpamEvents {
-		if !r.IP.IsValid() || key(r.ID) || text(r.Type) || src(r.Source) {
+		if !r.IP.IsValid() || ck.key(r.ID) || ck.text(r.Type) || ck.src(r.Source) {
 			return invalid("spam event", i, "invalid address or ID")
 		}
 	}
 	for i, r := range b.PhishingEvents {
-		if !r.IP.IsValid() || key(r.ID) || text(r.Region, r.Kit, r.Industry, r.Organization) || src(r.Source) || text(r.StolenData...) {
+		if !r.IP.IsValid() || ck.key(r.ID) || ck.text(r.Region, r.Kit, r.Industry, r.Organization) || ck.src(r.Source) || ck.text(r.StolenData...) {
 			return invalid("phishing event", i, "invalid address or ID")
 		}
 	}
 	for i, r := range b.Reports {
-		if r.ID == "" || key(r.ID) || text(r.Type, r.Title, r.Description) || src(r.Source) ||
-			text(r.Tags...) || text(r.Industries...) || text(r.Geo...) || text(r.Actors...) || text(r.Indicators...) {
+		if r.ID == "" || ck.key(r.ID) || ck.text(r.Type, r.Title, r.Description) || ck.src(r.Source) ||
+			ck.text(r.Tags...) || ck.text(r.Industries...) || ck.text(r.Geo...) || ck.text(r.Actors...) || ck.text(r.Indicators...) {
 			return invalid("report", i, "invalid ID")
 		}
 		if len(r.Detected) > len(r.Indicators) {
@@ -112,53 +82,52 @@ func (b *Batch) validate(bad func(string) bool) error {
 				return invalid("report", i, "a detection date of %q, which is not one of its indicators", x)
 			}
 		}
-		if len(r.YARA) > MaxReportYARA || len(r.PDF) > MaxReportPDF || strings.IndexByte(r.YARA, 0) >= 0 || text(r.YARA) {
+		if len(r.YARA) > MaxReportYARA || len(r.PDF) > MaxReportPDF || strings.IndexByte(r.YARA, 0) >= 0 || ck.text(r.YARA) {
 			return invalid("report", i, "YARA rules or PDF too large (at most %d and %d bytes) or YARA rules not text", MaxReportYARA, MaxReportPDF)
 		}
 	}
 	for i, r := range b.ReportLinks {
-		if !r.IP.IsValid() || r.ReportID == "" || key(r.ReportID) || src(r.Source) {
+		if !r.IP.IsValid() || r.ReportID == "" || ck.key(r.ReportID) || ck.src(r.Source) {
 			return invalid("report link", i, "invalid address or report ID")
 		}
 	}
 	for i, r := range b.Countries {
-		if !r.Prefix.IsValid() || text(r.Country) || src(r.Source) {
+		if !r.Prefix.IsValid() || ck.text(r.Country) || ck.src(r.Source) {
 			return invalid("country range", i, "invalid prefix")
 		}
 	}
 	for i, r := range b.ASRanges {
-		if !r.Prefix.IsValid() || src(r.Source) || text(r.Description...) {
+		if !r.Prefix.IsValid() || ck.src(r.Source) || ck.text(r.Description...) {
 			return invalid("AS range", i, "invalid prefix")
 		}
 	}
 	for i, r := range b.WhoisNets {
-		if !r.Prefix.IsValid() || text(r.Type, r.Name, r.Description, r.Country) || src(r.Source) {
+		if !r.Prefix.IsValid() || ck.text(r.Type, r.Name, r.Description, r.Country) || ck.src(r.Source) {
 			return invalid("WHOIS network", i, "invalid prefix")
 		}
 		for _, c := range r.Contacts {
-			if text(c.OrganizationID, c.Name, c.Role, c.Type, c.Fax, c.Phone, c.Email) || text(c.Address...) {
+			if ck.text(c.OrganizationID, c.Name, c.Role, c.Type, c.Fax, c.Phone, c.Email) || ck.text(c.Address...) {
 				return invalid("WHOIS network", i, "invalid contact")
 			}
 		}
 	}
 	for i, r := range b.NetListings {
-		if !r.Prefix.IsValid() || key(r.Feed, string(r.Category)) || text(string(r.Zone)) || src(r.Source) {
+		if !r.Prefix.IsValid() || ck.key(r.Feed, string(r.Category)) || ck.text(string(r.Zone)) || ck.src(r.Source) {
 			return invalid("network listing", i, "invalid prefix or key")
 		}
 	}
 	for i, r := range b.Allows {
-		if !r.Prefix.IsValid() || key(r.List) || src(r.Source) {
+		if !r.Prefix.IsValid() || ck.key(r.List) || ck.src(r.Source) {
 			return invalid("allow entry", i, "invalid prefix or list")
 		}
 	}
-	return b.validateObjects(key, text, src, invalid)
+	return b.validateObjects(ck, invalid)
 }
 
 // validateObjects is validate for the object records: a valid kind or
 // list, a key without NUL (and not bad), file keys that are hashes, valid
 // zones.
-func (b *Batch) validateObjects(key, text func(...string) bool, src func(Source) bool,
-	invalid func(string, int, string, ...any) error) error {
+func (b *Batch) validateObjects(ck checks, invalid func(string, int, string, ...any) error) error {
 	zone := func(z Zone) bool { return z != "" && !z.Valid() }
 	var lastHash string // the last file key found fit: records of one file repeat it
 	objKey := func(k ObjectKind, s string) bool {
@@ -166,28 +135,28 @@ func (b *Batch) validateObjects(key, text func(...string) bool, src func(Source)
 			// A hash key is its normal form (NormalizeHash): upper-case
 			// hex of a hash's length (and not bad).
 			if s != lastHash || s == "" {
-				if !normalHash(s) || key(s) {
+				if !normalHash(s) || ck.key(s) {
 					return true
 				}
 				lastHash = s
 			}
 			return false
 		}
-		return s == "" || key(s) || !k.Valid()
+		return s == "" || ck.key(s) || !k.Valid()
 	}
 	for i, r := range b.ObjectInfos {
-		if objKey(r.Kind, r.Key) || text(r.Type, r.Packer, r.Signer, r.SignerStatus) || text(r.Allows...) || key(r.Allows...) || src(r.Source) {
+		if objKey(r.Kind, r.Key) || ck.text(r.Type, r.Packer, r.Signer, r.SignerStatus) || ck.text(r.Allows...) || ck.key(r.Allows...) || ck.src(r.Source) {
 			return invalid("object", i, "invalid kind or key")
 		}
 	}
 	for i, r := range b.ObjectListings {
-		if objKey(r.Kind, r.Key) || key(r.Feed, string(r.Category)) || src(r.Source) {
+		if objKey(r.Kind, r.Key) || ck.key(r.Feed, string(r.Category)) || ck.src(r.Source) {
 			return invalid("object listing", i, "invalid kind, key or category")
 		}
 	}
 	for i, r := range b.Links {
-		if !r.List.Valid() || objKey(r.List.Owner(), r.Owner) || r.Item == "" || key(r.Item) || zone(r.Zone) ||
-			text(r.Attrs...) || src(r.Source) {
+		if !r.List.Valid() || objKey(r.List.Owner(), r.Owner) || r.Item == "" || ck.key(r.Item) || zone(r.Zone) ||
+			ck.text(r.Attrs...) || ck.src(r.Source) {
 			return invalid("link", i, "invalid list, owner or item")
 		}
 	}
@@ -198,17 +167,17 @@ func (b *Batch) validateObjects(key, text func(...string) bool, src func(Source)
 				return invalid("file hashes", i, "invalid %s", h.kind)
 			}
 		}
-		if r.MD5 == "" && r.SHA1 == "" && r.SHA256 == "" || src(r.Source) {
+		if r.MD5 == "" && r.SHA1 == "" && r.SHA256 == "" || ck.src(r.Source) {
 			return invalid("file hashes", i, "no hash")
 		}
 	}
 	for i, r := range b.Whois {
-		if r.Domain == "" || key(r.Domain) || text(r.NameServers...) || text(r.Status...) ||
-			text(r.Registrar, r.RegistrarID, r.RegistrarEmail, r.RegistrationOrganization) || src(r.Source) {
+		if r.Domain == "" || ck.key(r.Domain) || ck.text(r.NameServers...) || ck.text(r.Status...) ||
+			ck.text(r.Registrar, r.RegistrarID, r.RegistrarEmail, r.RegistrationOrganization) || ck.src(r.Source) {
 			return invalid("domain WHOIS", i, "invalid domain")
 		}
 		for _, c := range r.Contacts {
-			if text(c.Type, c.Name, c.Organization, c.Address, c.City, c.State, c.PostalCode, c.CountryCode, c.Phone, c.Fax, c.Email) {
+			if ck.text(c.Type, c.Name, c.Organization, c.Address, c.City, c.State, c.PostalCode, c.CountryCode, c.Phone, c.Fax, c.Email) {
 				return invalid("domain WHOIS", i, "invalid contact")
 			}
 		}
@@ -266,4 +235,44 @@ func upperHexWord(w uint64) bool {
 	digit := (w + 0x5050505050505050) &^ (w + 0x4646464646464646) & hi  // >= 0x30 and < 0x3a
 	letter := (w + 0x3f3f3f3f3f3f3f3f) &^ (w + 0x3939393939393939) & hi // >= 0x41 and < 0x47
 	return digit|letter == hi
+}
+
+// checks are validate's tests of a batch's texts; bad is the caller's
+// test of a text (nil: none). They are methods, not closures, so that
+// their variadic arguments need no allocation.
+type checks struct{ bad func(string) bool }
+
+// key reports whether a key is unfit: a NUL byte, or bad.
+func (c checks) key(ss ...string) bool {
+	for _, s := range ss {
+		if strings.IndexByte(s, 0) >= 0 || c.bad != nil && c.bad(s) {
+			return true
+		}
+	}
+	return false
+}
+
+// text reports whether any other text is bad.
+func (c checks) text(ss ...string) bool {
+	if c.bad != nil {
+		for _, s := range ss {
+			if c.bad(s) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func (c checks) src(s Source) bool { return c.text(s.Feed, s.File) }
+
+func (c checks) cats(cs []Category) bool {
+	if c.bad != nil {
+		for _, x := range cs {
+			if c.bad(string(x)) {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -1,11 +1,13 @@
 package pebble
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
 	"reflect"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -298,5 +300,23 @@ func BenchmarkLinks(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// Keys cut from a keyArena are objectKey's, and each its own: appending to
+// one leaves the next as it was, also across chunks.
+func TestKeyArena(t *testing.T) {
+	var ka keyArena
+	var keys [][]byte
+	long := strings.Repeat("x", 20<<10) // more than a chunk
+	names := []string{"a.example", "b.example", long, "c.example"}
+	for _, n := range names {
+		keys = append(keys, ka.object(intel.ObjectHost, n))
+	}
+	_ = append(keys[0], "zzzz"...)
+	for i, n := range names {
+		if want := objectKey(intel.ObjectHost, n); !bytes.Equal(keys[i], want) {
+			t.Errorf("key %d: got %q, want %q", i, keys[i][:min(len(keys[i]), 20)], want[:min(len(want), 20)])
+		}
 	}
 }

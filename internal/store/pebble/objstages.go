@@ -26,21 +26,22 @@ import (
 // FileHashes under F keys (legacy), those of the files among them.
 func objectSummaryKeys(keys [][]byte, b *intel.Batch, legacy bool) [][]byte {
 	start := len(keys)
+	var ka keyArena
 	for i := range b.ObjectInfos {
-		keys = append(keys, objectKey(b.ObjectInfos[i].Kind, b.ObjectInfos[i].Key))
+		keys = append(keys, ka.object(b.ObjectInfos[i].Kind, b.ObjectInfos[i].Key))
 	}
 	for i := range b.ObjectListings {
-		keys = append(keys, objectKey(b.ObjectListings[i].Kind, b.ObjectListings[i].Key))
+		keys = append(keys, ka.object(b.ObjectListings[i].Kind, b.ObjectListings[i].Key))
 	}
 	for i := range b.Whois {
-		keys = append(keys, objectKey(intel.ObjectHost, b.Whois[i].Domain))
+		keys = append(keys, ka.object(intel.ObjectHost, b.Whois[i].Domain))
 	}
 	for i := range b.Links {
 		l := &b.Links[i]
 		if i > 0 && l.Owner == b.Links[i-1].Owner && l.List.Owner() == b.Links[i-1].List.Owner() {
 			continue // fetch drops duplicates too; this spares the key
 		}
-		keys = append(keys, objectKey(l.List.Owner(), l.Owner))
+		keys = append(keys, ka.object(l.List.Owner(), l.Owner))
 	}
 	// The records of a batch's FileHashes go to the summary of their
 	// SHA-256 and, for their MD5 and SHA-1, to the hash index, unread;
@@ -68,7 +69,7 @@ func objectSummaryKeys(keys [][]byte, b *intel.Batch, legacy bool) [][]byte {
 			}
 		}
 		if h := r.SHA256; h != "" {
-			keys = append(keys, objectKey(intel.ObjectFile, strings.ToUpper(h)))
+			keys = append(keys, ka.object(intel.ObjectFile, strings.ToUpper(h)))
 		}
 	}
 	if legacy {
@@ -79,6 +80,22 @@ func objectSummaryKeys(keys [][]byte, b *intel.Batch, legacy bool) [][]byte {
 		}
 	}
 	return keys
+}
+
+// keyArena cuts keys from shared chunks: a batch plans thousands of
+// object keys, which cost an allocation each otherwise.
+type keyArena struct{ buf []byte }
+
+// object is objectKey, cut from the arena.
+func (a *keyArena) object(kind intel.ObjectKind, key string) []byte {
+	n := 2 + len(key)
+	if cap(a.buf)-len(a.buf) < n {
+		a.buf = make([]byte, 0, max(n, 16<<10))
+	}
+	start := len(a.buf)
+	a.buf = append(a.buf, tObject, byte(kind))
+	a.buf = append(a.buf, key...)
+	return a.buf[start:len(a.buf):len(a.buf)]
 }
 
 // hasHashKeys reports whether db holds a FileHashes value under an F key
