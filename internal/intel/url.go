@@ -268,6 +268,18 @@ func HostAddr(host string) (netip.Addr, bool) {
 	return a, err == nil
 }
 
+// hasDotSegment reports whether a segment of path p is "." or "..".
+func hasDotSegment(p string) bool {
+	for p != "" {
+		seg, rest, _ := strings.Cut(p, "/")
+		if seg == "." || seg == ".." {
+			return true
+		}
+		p = rest
+	}
+	return false
+}
+
 // SensitiveParam reports whether a query or path parameter name looks like
 // it carries a credential, a session, a token or an e-mail address. Its value
 // is never stored.
@@ -693,6 +705,14 @@ func normalizePath(p string) (string, bool) {
 		return "/", false
 	}
 	p = escape(p, false)
+	if strings.IndexByte(p, ';') < 0 && strings.IndexByte(p, '@') < 0 && !strings.Contains(p, "%40") {
+		// No segment has parameters or an address to drop (see hasEmail):
+		// only dot segments may go.
+		if p = removeDotSegments(p); p == "" {
+			p = "/"
+		}
+		return p, false
+	}
 	cut := false
 	segs := strings.Split(p, "/")
 	for i, seg := range segs {
@@ -902,20 +922,10 @@ func unescape(s string) string {
 
 // removeDotSegments resolves "." and ".." segments (RFC 3986, 5.2.4).
 func removeDotSegments(p string) string {
-	if !strings.Contains(p, ".") {
+	if !hasDotSegment(p) {
 		return p
 	}
 	segs := strings.Split(p, "/")
-	hasDot := false
-	for _, s := range segs {
-		if s == "." || s == ".." {
-			hasDot = true
-			break
-		}
-	}
-	if !hasDot {
-		return p
-	}
 	out := make([]string, 0, len(segs))
 	for i, s := range segs {
 		last := i == len(segs)-1

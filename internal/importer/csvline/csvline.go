@@ -1,6 +1,8 @@
 // Package csvline splits one line of the comma-separated files that feeds
-// publish (abuse.ch dumps, PhishTank) into fields, without allocating per
-// field beyond the returned strings. It accepts RFC 4180 quoting ("a ""b""")
+// publish (abuse.ch dumps, PhishTank) into fields with one allocation per
+// line: the fields are substrings of one copy of the line (but for a field
+// with doubled quotes, which gets a string of its own), so a field kept
+// keeps its line's copy alive. It accepts RFC 4180 quoting ("a ""b""")
 // and the abuse.ch habit of a space after each separating comma
 // (`"a", "b"`); a quoted field may not span lines.
 package csvline
@@ -18,6 +20,7 @@ var ErrUnterminated = errors.New("quoted field not closed")
 // fields are dropped (inside quotes they are kept).
 func Split(line []byte, dst []string) ([]string, error) {
 	dst = dst[:0]
+	text := string(line) // the fields are cut from this one copy
 	i, n := 0, len(line)
 	for {
 		for i < n && (line[i] == ' ' || line[i] == '\t') {
@@ -25,9 +28,9 @@ func Split(line []byte, dst []string) ([]string, error) {
 		}
 		if i < n && line[i] == '"' {
 			i++
-			var b strings.Builder
-			closed := false
-			start := i
+			var b strings.Builder // only for a field with doubled quotes
+			closed, escaped := false, false
+			first, start := i, i
 			for i < n {
 				c := line[i]
 				if c != '"' {
@@ -37,10 +40,12 @@ func Split(line []byte, dst []string) ([]string, error) {
 				if i+1 < n && line[i+1] == '"' {
 					b.Write(line[start : i+1])
 					i += 2
-					start = i
+					start, escaped = i, true
 					continue
 				}
-				b.Write(line[start:i])
+				if escaped {
+					b.Write(line[start:i])
+				}
 				i++
 				closed = true
 				break
@@ -48,7 +53,11 @@ func Split(line []byte, dst []string) ([]string, error) {
 			if !closed {
 				return dst, ErrUnterminated
 			}
-			dst = append(dst, b.String())
+			if escaped {
+				dst = append(dst, b.String())
+			} else {
+				dst = append(dst, text[first:i-1])
+			}
 			for i < n && (line[i] == ' ' || line[i] == '\t') {
 				i++
 			}
@@ -65,7 +74,7 @@ func Split(line []byte, dst []string) ([]string, error) {
 		for j < n && line[j] != ',' {
 			j++
 		}
-		f := strings.TrimRight(string(line[i:j]), " \t")
+		f := strings.TrimRight(text[i:j], " \t")
 		if strings.IndexByte(f, '"') >= 0 {
 			return dst, fmt.Errorf("stray quote in field %d", len(dst)+1)
 		}

@@ -16,6 +16,7 @@ func TestSplit(t *testing.T) {
 		{in: `"a","b,c",""`, want: []string{"a", "b,c", ""}},
 		{in: `"2026-11-20 08:15:03", "123", "None"`, want: []string{"2026-11-20 08:15:03", "123", "None"}},
 		{in: `"say ""hi""",x`, want: []string{`say "hi"`, "x"}},
+		{in: `"""",  "a""b" , "c"`, want: []string{`"`, `a"b`, "c"}},
 		{in: `a,,`, want: []string{"a", "", ""}},
 		{in: ``, want: []string{""}},
 		{in: `"2026-01-02",45.95.147.10,443`, want: []string{"2026-01-02", "45.95.147.10", "443"}},
@@ -61,6 +62,25 @@ func FuzzSplit(f *testing.F) {
 		}
 		if len(fields) == 0 {
 			t.Fatalf("no fields for %q", line)
+		}
+		// The fields do not share the caller's buffer, which the reader
+		// reuses for the next line.
+		kept := append([]string(nil), fields...)
+		want := strings.Join(kept, "\x00")
+		for i := range line {
+			line[i] = 'X'
+		}
+		if got := strings.Join(fields, "\x00"); got != want {
+			t.Fatalf("fields changed with the line's buffer: %q, were %q", got, want)
+		}
+		// Quoted again, the fields split to themselves.
+		var q []string
+		for _, s := range kept {
+			q = append(q, `"`+strings.ReplaceAll(s, `"`, `""`)+`"`)
+		}
+		again, err := Split([]byte(strings.Join(q, ",")), nil)
+		if err != nil || !reflect.DeepEqual(again, kept) {
+			t.Fatalf("%q quoted again split to %q, %v", kept, again, err)
 		}
 	})
 }

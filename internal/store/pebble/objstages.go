@@ -48,15 +48,24 @@ func objectSummaryKeys(keys [][]byte, b *intel.Batch, legacy bool) [][]byte {
 	// or, for an MD5 or SHA-1 whose summary the batch reads anyway (its
 	// other records touch the object), to that summary, with what the
 	// index holds (hashindex.go).
-	var touched map[string]bool
-	if len(b.FileHashes) > 0 {
-		for _, k := range keys[start:] {
-			if k[1] == byte(intel.ObjectFile) {
-				if touched == nil {
-					touched = map[string]bool{}
-				}
-				touched[string(k[2:])] = true
+	var touched map[string]bool // the files of the keys above, by the records' own strings
+	touch := func(kind intel.ObjectKind, key string) {
+		if kind == intel.ObjectFile {
+			if touched == nil {
+				touched = map[string]bool{}
 			}
+			touched[key] = true
+		}
+	}
+	if len(b.FileHashes) > 0 {
+		for i := range b.ObjectInfos {
+			touch(b.ObjectInfos[i].Kind, b.ObjectInfos[i].Key)
+		}
+		for i := range b.ObjectListings {
+			touch(b.ObjectListings[i].Kind, b.ObjectListings[i].Key)
+		}
+		for i := range b.Links {
+			touch(b.Links[i].List.Owner(), b.Links[i].Owner)
 		}
 	}
 	for i := range b.FileHashes {
