@@ -45,19 +45,18 @@ import (
 
 const tHashIndex = 'K' // K hash(bytes) -> the FileHashes records that name an MD5 or SHA-1 (merge operands)
 
-// hashIndexKey is the key of the records that name hash (an MD5 or SHA-1
-// in upper-case hex); ok is false for any other text.
-func hashIndexKey(hash string) (k []byte, ok bool) {
+// hashIndexKey appends to dst the key of the records that name hash (an
+// MD5 or SHA-1 in upper-case hex); ok is false for any other text.
+func hashIndexKey(dst []byte, hash string) (k []byte, ok bool) {
 	if len(hash) != 2*hashLens[0] && len(hash) != 2*hashLens[1] {
 		return nil, false
 	}
-	k = make([]byte, 1+len(hash)/2)
-	k[0] = tHashIndex
+	k = append(dst, tHashIndex)
 	var bad byte
-	for j := range k[1:] {
+	for j := range len(hash) / 2 {
 		hi, lo := unhexTable[hash[2*j]], unhexTable[hash[2*j+1]]
 		bad |= hi | lo
-		k[1+j] = hi<<4 | lo
+		k = append(k, hi<<4|lo)
 	}
 	return k, bad < 16
 }
@@ -74,12 +73,18 @@ func hashNumber(hash string) int {
 // indexRecord encodes r for the index key of its hash number own (0 MD5,
 // 1 SHA-1): without that hash, which the key holds; its source by
 // reference if its pair has a number in n (add: numbering a new one).
-func indexRecord(r intel.FileHashes, own int, n *names, add bool) []byte {
+func indexRecord(dst []byte, r intel.FileHashes, own int, n *names, add bool) []byte {
 	*[2]*string{&r.MD5, &r.SHA1}[own] = ""
-	e := enc{b: make([]byte, 0, 80+len(r.Source.Feed)+len(r.Source.File)), names: n, add: add}
+	if dst == nil {
+		dst = make([]byte, 0, indexRecordSize(&r))
+	}
+	e := enc{b: dst, names: n, add: add}
 	encFileHashes(&e, &r)
 	return e.b
 }
+
+// indexRecordSize is room enough for most index records of r.
+func indexRecordSize(r *intel.FileHashes) int { return 80 + len(r.Source.Feed) + len(r.Source.File) }
 
 // ownHash is the number (0 MD5, 1 SHA-1) and hex of the hash of an index
 // key; ok is false for another key.
@@ -165,7 +170,7 @@ func foldedRecords(v []byte, own int, hash string, names *names) ([]byte, bool) 
 	if n == 1 {
 		return v, true
 	}
-	return indexRecord(h, own, names, false), true
+	return indexRecord(nil, h, own, names, false), true
 }
 
 // foldHashRecords merges the records of the value of the index key of

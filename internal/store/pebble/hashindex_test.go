@@ -17,7 +17,7 @@ import (
 
 func mustKey(t *testing.T, hash string) []byte {
 	t.Helper()
-	k, ok := hashIndexKey(hash)
+	k, ok := hashIndexKey(nil, hash)
 	if !ok {
 		t.Fatalf("no index key for %q", hash)
 	}
@@ -32,9 +32,9 @@ func TestHashMerger(t *testing.T) {
 	}
 	md5, sha1 := testHash(1), fmt.Sprintf("%040X", 1)
 	sha256a, sha256b := fmt.Sprintf("%064X", 1), fmt.Sprintf("%064X", 2)
-	r1 := indexRecord(intel.FileHashes{MD5: md5, SHA256: sha256a, Source: src(1)}, 0, nil, false)
-	r2 := indexRecord(intel.FileHashes{MD5: md5, SHA256: sha256b, Source: src(2)}, 0, nil, false) // conflicts: keeps the first pairing
-	r3 := indexRecord(intel.FileHashes{MD5: md5, SHA1: sha1, Source: src(3)}, 0, nil, false)
+	r1 := indexRecord(nil, intel.FileHashes{MD5: md5, SHA256: sha256a, Source: src(1)}, 0, nil, false)
+	r2 := indexRecord(nil, intel.FileHashes{MD5: md5, SHA256: sha256b, Source: src(2)}, 0, nil, false) // conflicts: keeps the first pairing
+	r3 := indexRecord(nil, intel.FileHashes{MD5: md5, SHA1: sha1, Source: src(3)}, 0, nil, false)
 	key := mustKey(t, md5)
 	if len(key) != 17 || r1[0] != hashAbsent {
 		t.Fatalf("key %x, record %x: want the MD5 as 16 bytes in the key only", key, r1)
@@ -59,7 +59,7 @@ func TestHashMerger(t *testing.T) {
 	}
 	v, _, err := m.Finish(false)
 	want := intel.FileHashes{MD5: md5, SHA1: sha1, SHA256: sha256a, Source: src(3)}
-	if err != nil || !bytes.Equal(v, indexRecord(want, 0, nil, false)) {
+	if err != nil || !bytes.Equal(v, indexRecord(nil, want, 0, nil, false)) {
 		t.Fatalf("merge of some operands: %x, %v; want their fold %+v", v, err, want)
 	}
 	// The fold is associative: folding a fold with the rest is the fold
@@ -69,7 +69,7 @@ func TestHashMerger(t *testing.T) {
 	part, _, _ := m.Finish(false)
 	m, _ = hashMerger.Merge(key, part)
 	_ = m.MergeNewer(r3)
-	if v, _, err = m.Finish(true); err != nil || !bytes.Equal(v, indexRecord(want, 0, nil, false)) {
+	if v, _, err = m.Finish(true); err != nil || !bytes.Equal(v, indexRecord(nil, want, 0, nil, false)) {
 		t.Fatalf("merge in parts: %x, %v; want the fold %+v", v, err, want)
 	}
 
@@ -132,9 +132,9 @@ func TestHashIndexFolds(t *testing.T) {
 	// Its source by reference: the pair MalwareBazaar, full.csv has a
 	// number (names.go), and its import time is 39 hours after the
 	// pair's base time: 7 bytes instead of 30.
-	full := indexRecord(want, 0, nil, false)
-	if v := it.Value(); !bytes.Equal(v, indexRecord(want, 0, s.names, false)) || len(v) != len(full)-23 {
-		t.Errorf("index value after compaction: %d bytes, want the one record of %d (%d with its source in full)", len(v), len(indexRecord(want, 0, s.names, false)), len(full))
+	full := indexRecord(nil, want, 0, nil, false)
+	if v := it.Value(); !bytes.Equal(v, indexRecord(nil, want, 0, s.names, false)) || len(v) != len(full)-23 {
+		t.Errorf("index value after compaction: %d bytes, want the one record of %d (%d with its source in full)", len(v), len(indexRecord(nil, want, 0, s.names, false)), len(full))
 	}
 	for _, h := range []string{md5, sha1} {
 		if _, found, err := get(s.db, objectKey(intel.ObjectFile, h)); err != nil || found {

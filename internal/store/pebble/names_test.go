@@ -210,8 +210,8 @@ func TestNamesMerger(t *testing.T) {
 		t.Fatal("no number for the pair")
 	}
 	md5, sha256 := testHash(1), fmt.Sprintf("%064X", 1)
-	r1 := indexRecord(intel.FileHashes{MD5: md5, SHA256: sha256, Source: src(1)}, 0, s.names, false)
-	r2 := indexRecord(intel.FileHashes{MD5: md5, SHA256: sha256, Source: src(2)}, 0, s.names, false)
+	r1 := indexRecord(nil, intel.FileHashes{MD5: md5, SHA256: sha256, Source: src(1)}, 0, s.names, false)
+	r2 := indexRecord(nil, intel.FileHashes{MD5: md5, SHA256: sha256, Source: src(2)}, 0, s.names, false)
 	key := mustKey(t, md5)
 	for name, loaded := range map[string]*names{"table read": s.names, "table not read yet": nil} {
 		var p atomic.Pointer[names]

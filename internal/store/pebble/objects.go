@@ -139,7 +139,7 @@ func (s *Store) FileHashes(ctx context.Context, hash string) (intel.FileHashes, 
 	if err != nil || len(hash) == 64 {
 		return h, found, err
 	}
-	k, ok := hashIndexKey(hash)
+	k, ok := hashIndexKey(make([]byte, 0, 1+len(hash)/2), hash)
 	if !ok {
 		return h, found, nil
 	}

@@ -303,10 +303,10 @@ func BenchmarkLinks(b *testing.B) {
 	}
 }
 
-// Keys cut from a keyArena are objectKey's, and each its own: appending to
-// one leaves the next as it was, also across chunks.
-func TestKeyArena(t *testing.T) {
-	var ka keyArena
+// Keys cut from a batchArena are objectKey's, and each its own: appending
+// to one leaves the next as it was, also across chunks; so are its strings.
+func TestBatchArena(t *testing.T) {
+	var ka batchArena
 	var keys [][]byte
 	long := strings.Repeat("x", 20<<10) // more than a chunk
 	names := []string{"a.example", "b.example", long, "c.example"}
@@ -314,9 +314,16 @@ func TestKeyArena(t *testing.T) {
 		keys = append(keys, ka.object(intel.ObjectHost, n))
 	}
 	_ = append(keys[0], "zzzz"...)
+	var strs []string
+	for _, n := range names {
+		strs = append(strs, ka.str([]byte(n)))
+	}
 	for i, n := range names {
 		if want := objectKey(intel.ObjectHost, n); !bytes.Equal(keys[i], want) {
 			t.Errorf("key %d: got %q, want %q", i, keys[i][:min(len(keys[i]), 20)], want[:min(len(want), 20)])
+		}
+		if strs[i] != n {
+			t.Errorf("string %d: got %q, want %q", i, strs[i][:min(len(strs[i]), 20)], n[:min(len(n), 20)])
 		}
 	}
 }

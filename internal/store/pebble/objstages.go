@@ -26,7 +26,7 @@ import (
 // FileHashes under F keys (legacy), those of the files among them.
 func objectSummaryKeys(keys [][]byte, b *intel.Batch, legacy bool) [][]byte {
 	start := len(keys)
-	var ka keyArena
+	var ka batchArena
 	for i := range b.ObjectInfos {
 		keys = append(keys, ka.object(b.ObjectInfos[i].Kind, b.ObjectInfos[i].Key))
 	}
@@ -72,7 +72,7 @@ func objectSummaryKeys(keys [][]byte, b *intel.Batch, legacy bool) [][]byte {
 		r := &b.FileHashes[i]
 		for _, h := range [...]string{r.MD5, r.SHA1} {
 			if h = strings.ToUpper(h); h != "" && touched[h] {
-				if k, ok := hashIndexKey(h); ok {
+				if k, ok := hashIndexKey(ka.bytes(1+len(h)/2), h); ok {
 					keys = append(keys, k)
 				}
 			}
@@ -89,22 +89,6 @@ func objectSummaryKeys(keys [][]byte, b *intel.Batch, legacy bool) [][]byte {
 		}
 	}
 	return keys
-}
-
-// keyArena cuts keys from shared chunks: a batch plans thousands of
-// object keys, which cost an allocation each otherwise.
-type keyArena struct{ buf []byte }
-
-// object is objectKey, cut from the arena.
-func (a *keyArena) object(kind intel.ObjectKind, key string) []byte {
-	n := 2 + len(key)
-	if cap(a.buf)-len(a.buf) < n {
-		a.buf = make([]byte, 0, max(n, 16<<10))
-	}
-	start := len(a.buf)
-	a.buf = append(a.buf, tObject, byte(kind))
-	a.buf = append(a.buf, key...)
-	return a.buf[start:len(a.buf):len(a.buf)]
 }
 
 // hasHashKeys reports whether db holds a FileHashes value under an F key
@@ -182,7 +166,7 @@ func (a *applier) obj(kind intel.ObjectKind, key string) (*objSum, error) {
 	if s := a.objs[string(a.obuf)]; s != nil {
 		return s, nil
 	}
-	k := string(a.obuf)
+	k := a.o.ar.str(a.obuf)
 	s, err := a.loadObj(kind, k)
 	if err != nil {
 		return nil, err
@@ -319,7 +303,7 @@ func (a *applier) fileHashes(b *intel.Batch) error {
 			}
 			var s *objSum
 			if i < 2 {
-				k, ok := hashIndexKey(h)
+				k, ok := hashIndexKey(a.o.ar.bytes(1+len(h)/2), h)
 				if !ok {
 					return fmt.Errorf("file hashes: %q is not a hash", h)
 				}
@@ -328,7 +312,7 @@ func (a *applier) fileHashes(b *intel.Batch) error {
 					return err
 				}
 				if s == nil {
-					a.mergeOperand(k, indexRecord(r, i, a.store.names, true))
+					a.mergeOperand(k, indexRecord(a.o.ar.bytes(indexRecordSize(&r)), r, i, a.store.names, true))
 					continue
 				}
 			} else {
@@ -517,7 +501,7 @@ func (a *applier) hashesOnly(s *objSum, v []byte) bool {
 // and written without the key.
 func (a *applier) writeObjects() error {
 	for k, s := range a.objs {
-		key := append([]byte{tObject}, k...)
+		key := append(append(a.o.ar.bytes(1+len(k)), tObject), k...)
 		v, err := encObjSum(nil, s)
 		if err != nil {
 			return fmt.Errorf("summary of %q: %w", k[1:], err)

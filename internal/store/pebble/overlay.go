@@ -13,6 +13,9 @@ type overlay struct {
 	idx   map[string]int32
 	slots []slot
 	nw    int // written slots
+	// ar holds the slots' keys, and the batch's keys and values that its
+	// stages cut from it (batcharena.go).
+	ar batchArena
 }
 
 type slot struct {
@@ -62,7 +65,7 @@ func (o *overlay) recordRead(key []byte, v []byte, found bool) {
 	if found {
 		f |= fFound
 	}
-	k := string(key) // one copy for the map and the slot
+	k := o.ar.str(key) // one copy for the map and the slot
 	o.idx[k] = int32(len(o.slots))
 	o.slots = append(o.slots, slot{key: k, read: v, flags: f})
 }
@@ -84,7 +87,7 @@ func (o *overlay) write(key []byte, v []byte, del bool) {
 		return
 	}
 	o.nw++
-	k := string(key)
+	k := o.ar.str(key)
 	o.idx[k] = int32(len(o.slots))
 	o.slots = append(o.slots, slot{key: k, v: v, flags: f})
 }
@@ -112,7 +115,7 @@ func (o *overlay) merge(key []byte, operand []byte) {
 		return
 	}
 	o.nw++
-	k := string(key)
+	k := o.ar.str(key)
 	o.idx[k] = int32(len(o.slots))
 	o.slots = append(o.slots, slot{key: k, v: operand, flags: fWritten | fMerge})
 }
