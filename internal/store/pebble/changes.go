@@ -25,9 +25,14 @@ import (
 //	c 'o' stamp(8) -> entries: uvarint len, kind(1) key, ...  objects
 //	c 'O' kind(1) key -> stamp(8)                     an object's stamp (older stores)
 //
-// stamp is the big-endian microseconds since 1970, so the log is in stamp
-// order; the entries of one stamp are sorted (bytewise, which for the
-// address form is netip.Addr.Compare order: IPv4 before IPv6). Apply gives
+// A file's entry (format 11) is its hash as bytes after the kind byte
+// fileRaw: 33 bytes for a SHA-256 instead of 65 (stores written before
+// hold the hex, and a value holds entries of one form). stamp is the
+// big-endian microseconds since 1970, so the log is in stamp order; the
+// entries of one stamp are sorted (bytewise, which for the address form is
+// netip.Addr.Compare order: IPv4 before IPv6, and for the object form the
+// order of kind, then key, in either form of a file's entry: see
+// cmpEntryKey). Apply gives
 // one stamp to every owner whose summary or lists the batch changed: it
 // writes one log value with all of them and removes each from the log
 // value of its previous stamp (the one in its summary), so the log holds
@@ -92,9 +97,64 @@ func appendChangeURL(dst []byte, url string) []byte {
 
 // appendChangeObject appends the log entry of an object given as its kind
 // byte and key (the form of applier.objs keys): that string in the form
-// of a web address's entry, so that entries order by kind, then key.
+// of a web address's entry, so that entries order by kind, then key; a
+// file's hash as bytes after fileRaw.
 func appendChangeObject(dst []byte, obj string) []byte {
+	if len(obj) > 1 && obj[0] == byte(intel.ObjectFile) && len(obj)%2 == 1 && len(obj) <= 1+2*hashLens[2] {
+		orig, n := len(dst), len(obj)/2
+		dst = append(binary.AppendUvarint(dst, uint64(1+n)), fileRaw)
+		var bad byte
+		for j := range n {
+			hi, lo := unhexTable[obj[1+2*j]], unhexTable[obj[2+2*j]]
+			bad |= hi | lo
+			dst = append(dst, hi<<4|lo)
+		}
+		if bad < 16 {
+			return dst
+		}
+		dst = dst[:orig]
+	}
 	return appendChangeURL(dst, obj)
+}
+
+// fileRaw is the kind byte of a file's log entry whose key is its hash as
+// bytes: ObjectFile with the high bit set, so that such entries sort after
+// those of the other kinds as ObjectFile's do, and among themselves as
+// their hex does (upper-case hex digits sort as the values they write).
+const fileRaw = byte(intel.ObjectFile) | 0x80
+
+// hexEntry returns the entry a store before format 11 wrote for the
+// object of entry e (its hash in hex), or nil when e is not a file's
+// entry with the hash as bytes.
+func hexEntry(e []byte) []byte {
+	_, k := binary.Uvarint(e)
+	if k <= 0 || len(e) <= k || e[k] != fileRaw {
+		return nil
+	}
+	return appendChangeURL(nil, string(byte(intel.ObjectFile))+upperHex(string(e[k+1:])))
+}
+
+// cmpEntryKey compares the keys (entryKey) of two entries of a kind of
+// log, reading a file's hash as bytes as its hex would read.
+func cmpEntryKey(kind byte, x, y []byte) int {
+	if kind != cObject || len(x) == 0 || len(y) == 0 || x[0] != fileRaw && y[0] != fileRaw {
+		return bytes.Compare(x, y)
+	}
+	var xb, yb [1 + 2*32]byte
+	return bytes.Compare(hexKey(xb[:0], x), hexKey(yb[:0], y))
+}
+
+// hexKey appends to dst an object entry's key with a file's hash in hex.
+func hexKey(dst, key []byte) []byte {
+	if key[0] != fileRaw {
+		return append(dst, key...)
+	}
+	const digits = "0123456789ABCDEF"
+	dst = append(dst, byte(intel.ObjectFile))
+	for _, c := range key[1:] {
+		dst = append(dst, digits[c>>4], digits[c&15])
+	}
+	return dst
 }
 
 // objStampKey is the key of the latest stamp of an object given as its
@@ -158,6 +218,10 @@ func changeOf(kind byte, at time.Time, e []byte) (store.Change, error) {
 		k := entryKey(kind, e)
 		if len(k) == 0 {
 			return ch, errCorrupt
+		}
+		if k[0] == fileRaw {
+			ch.Kind, ch.Key = intel.ObjectFile, upperHex(string(k[1:]))
+			return ch, nil
 		}
 		ch.Kind, ch.Key = intel.ObjectKind(k[0]), string(k[1:])
 		return ch, nil
@@ -328,7 +392,7 @@ func (a *applier) stampObjects(at time.Time, log *changeLog) error {
 				a.del(k) // the stamp is in the object's values from now on
 			}
 		}
-		log.add(appendChangeObject(nil, s.key), prev)
+		log.add(appendChangeObject(a.o.ar.bytes(binary.MaxVarintLen64+len(s.key)), s.key), prev)
 		if err := a.writeStamp(s, at); err != nil {
 			return err
 		}
@@ -430,7 +494,7 @@ func (a *applier) writeLog(kind byte, at time.Time, l *changeLog) error {
 	if len(l.entries) == 0 {
 		return nil
 	}
-	order := func(x, y []byte) int { return bytes.Compare(entryKey(kind, x), entryKey(kind, y)) }
+	order := func(x, y []byte) int { return cmpEntryKey(kind, entryKey(kind, x), entryKey(kind, y)) }
 	slices.SortFunc(l.entries, order)
 	a.set(changeLogKey(kind, at), slices.Concat(l.entries...))
 	for prev, gone := range l.old {
@@ -449,6 +513,9 @@ func (a *applier) writeLog(kind byte, at time.Time, l *changeLog) error {
 		drop := make(map[string]bool, len(gone))
 		for _, g := range gone {
 			drop[string(g)] = true
+			if h := hexEntry(g); h != nil { // the value may be older than format 11
+				drop[string(h)] = true
+			}
 		}
 		kept := entries[:0:0]
 		for _, e := range entries {
@@ -551,7 +618,7 @@ func (s *Store) Changes(ctx context.Context, kind store.ChangeKind, after store.
 		}
 		if cursorKey != nil && stamp.Equal(at) {
 			i, found := slices.BinarySearchFunc(entries, cursorKey, func(e, key []byte) int {
-				return bytes.Compare(entryKey(c, e), key)
+				return cmpEntryKey(c, entryKey(c, e), key)
 			})
 			if found {
 				i++

@@ -59,7 +59,9 @@
 //	                             while a store holds any, moved into the
 //	                             summary when the file changes
 //	c a stamp                    change log: the addresses stamped at stamp;
-//	c u stamp                    the web addresses (see changes.go)
+//	c u stamp                    the web addresses; c o stamp the objects
+//	                             (a file by its hash as bytes from format
+//	                             11; see changes.go)
 //	M stamp                      the latest change stamp given
 //	X addr16 id, Y addr16 id     spam / phishing event IDs already counted
 //	R id                         report
@@ -68,7 +70,7 @@
 //	N kind prefix [extra]        network records (country, AS, WHOIS,
 //	                             network listing, allow list)
 //	M netv                       network version counter
-//	M format                     layout version (uvarint, currently 10)
+//	M format                     layout version (uvarint, currently 11)
 //	M objlinks                   state of the object-links upgrade (see
 //	                             backfill.go); new stores: done
 //	W name, T hash, t user       users, tokens by hash, a user's token hash

@@ -190,18 +190,19 @@ func Open(dir string, opts Options) (*Store, error) {
 
 // storeFormat is the version of the key layout and value encodings (see
 // doc.go). A store written with another version is refused: it must be
-// imported again into a new directory. Formats 7 to 10 differ from 6 only
+// imported again into a new directory. Formats 7 to 11 differ from 6 only
 // in what they may write, which older binaries cannot read: 7 domain WHOIS
 // in the compact encoding (objwhois.go), 8 object summaries with repeated
 // sources written once and bare summaries (encObjSum), 9 the hash index
 // of MD5s and SHA-1s (hashindex.go) and object summaries with repeated
 // dates written once (enc.date), 10 sources of object summaries and hash
-// index records by the number of their feed and file (names.go). This
-// build reads all five, and stamps a format 6 to 9 store 10 when it
+// index records by the number of their feed and file (names.go), 11 files
+// in the change log by their hash as bytes (appendChangeObject). This
+// build reads all six, and stamps a format 6 to 10 store 11 when it
 // opens it, so that an older binary refuses it with its format error
 // instead of failing on the records it cannot decode.
 const (
-	storeFormat = 10
+	storeFormat = 11
 	// oldestFormat is the oldest format this build opens (and stamps
 	// storeFormat).
 	oldestFormat = 6

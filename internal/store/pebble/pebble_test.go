@@ -75,36 +75,37 @@ func TestOpenOtherFormat(t *testing.T) {
 	}
 }
 
-// A format 6 to 8 store (written before domain WHOIS had its compact
-// encoding, before summaries wrote repeated sources once, or before the
-// hash index) opens, and is
-// stamped 9 at once, so that an older binary refuses it rather than
-// failing on a record it cannot decode.
+// A format 6 to 10 store (written before domain WHOIS had its compact
+// encoding, before summaries wrote repeated sources once, before the hash
+// index, before sources by number, or before files in the change log by
+// their hash as bytes) opens, and is stamped 11 at once, so that an older
+// binary refuses it rather than failing on a record it cannot decode. Its
+// summaries may be in older encodings unless it is format 10.
 func TestOpenOlderFormats(t *testing.T) {
-	for _, f := range []byte{6, 7, 8, 9} {
+	for _, f := range []byte{6, 7, 8, 9, 10} {
 		s, err := Open(storeStamped(t, f), Options{})
 		if err != nil {
 			t.Fatalf("Open of a format %d store: %v", f, err)
 		}
 		v, found, err := get(s.db, keyFormat)
-		if err != nil || !found || len(v) != 1 || v[0] != 10 {
-			t.Errorf("format %d: stamp after Open: %v %v %v, want 10", f, v, found, err)
+		if err != nil || !found || len(v) != 1 || v[0] != 11 {
+			t.Errorf("format %d: stamp after Open: %v %v %v, want 11", f, v, found, err)
 		}
-		if !s.olderValues {
-			t.Errorf("format %d: olderValues false after Open, want true (summaries in older encodings)", f)
+		if want := f < 10; s.olderValues != want {
+			t.Errorf("format %d: olderValues %v after Open, want %v (summaries in older encodings)", f, s.olderValues, want)
 		}
 		dir := s.dir
 		s.Close()
-		// Still after the store is stamped 10.
+		// Still after the store is stamped 11.
 		if s, err = Open(dir, Options{}); err != nil {
 			t.Fatal(err)
 		}
-		if !s.olderValues {
-			t.Errorf("format %d: olderValues false after a second Open, want true", f)
+		if want := f < 10; s.olderValues != want {
+			t.Errorf("format %d: olderValues %v after a second Open, want %v", f, s.olderValues, want)
 		}
 		s.Close()
 	}
-	for _, f := range []byte{5, 11} {
+	for _, f := range []byte{5, 12} {
 		if s, err := Open(storeStamped(t, f), Options{}); err == nil {
 			s.Close()
 			t.Errorf("Open of a format %d store: got nil error", f)
