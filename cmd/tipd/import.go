@@ -38,11 +38,12 @@ func cmdImport(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	// An import allocates briskly and its live heap is small and bounded
-	// (three batches at most): collecting garbage less often buys about a
-	// tenth of the import time for about 70 MiB more memory. GOGC, when set,
-	// wins.
+	// (five batches at most): collecting garbage half as often as by
+	// default is as fast as less often still, and every page the heap grows
+	// by costs a page fault (docs/benchmarks.md, "What a fresh page costs on
+	// this machine"). GOGC, when set, wins.
 	if e.getenv("GOGC") == "" {
-		defer debug.SetGCPercent(debug.SetGCPercent(300))
+		defer debug.SetGCPercent(debug.SetGCPercent(200))
 	}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
